@@ -1,0 +1,217 @@
+# SPDX-License-Identifier: Apache-2.0
+# Coffer's build: one non-recursive Makefile. `make help` lists the targets.
+# Sources are found by wildcard: a new .c file in a listed directory needs no
+# edit here. Objects and binaries go to $(BUILD) (build/, or build-san/ for
+# sanitizer builds), so several configurations can coexist.
+
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+SANITIZE ?=
+BUILD ?= $(if $(SANITIZE),build-san,build)
+DEVELOPER ?= 1
+CC ?= cc
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 15
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
+
+# ---------------------------------------------------------------------------
+# Flags
+PKGS_CORE := openssl jansson
+PKGS_ALL := $(PKGS_CORE) libevent libevent_openssl hiredis sqlite3 libcurl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS_ALL) 2>/dev/null)
+LIBS_CORE := $(shell pkg-config --libs $(PKGS_CORE) 2>/dev/null) -ldl -lpthread -lm
+LIBS_REDIS := $(shell pkg-config --libs hiredis 2>/dev/null)
+LIBS_EVENT := $(shell pkg-config --libs libevent libevent_openssl 2>/dev/null)
+LIBS_SQLITE := $(shell pkg-config --libs sqlite3 2>/dev/null)
+LIBS_CURL := $(shell pkg-config --libs libcurl 2>/dev/null)
+LIBS_ALL := $(LIBS_CURL) $(LIBS_SQLITE) $(LIBS_EVENT) $(LIBS_REDIS) $(LIBS_CORE)
+LIBS_CMOCKA := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wvla \
+	-Wmissing-prototypes -Wno-unused-parameter -Wno-format-truncation
+ifeq ($(DEVELOPER),1)
+WARN += -Werror
+endif
+OPT ?= -O2
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g $(OPT) -fno-strict-aliasing \
+	-fstack-protector-strong -fPIC -Iinclude -Isrc $(PKG_CFLAGS) \
+	-DCOFFER_VERSION='"$(VERSION)"'
+ifneq ($(SANITIZE),)
+BASE_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+else
+BASE_CFLAGS += -D_FORTIFY_SOURCE=2
+endif
+ALL_CFLAGS = $(BASE_CFLAGS) $(WARN) $(CFLAGS)
+LDFLAGS += -Wl,--as-needed -Wl,-z,relro -Wl,-z,now
+
+# ---------------------------------------------------------------------------
+# libcoffer.a: everything every binary may share. A static archive, so each
+# binary links only the objects it uses (the trusted worker stays small).
+LIB_DIRS := src/lib src/crypto src/tee src/store src/queue src/actuator src/controllers
+LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIBCOFFER := $(BUILD)/libcoffer.a
+
+# Binaries: one directory each, linked with only the libraries it needs.
+BIN_coffer := src/cli
+BIN_coffer-worker := src/worker
+BIN_coffer-manager := src/manager
+BIN_coffer-coordinator := src/coordinator
+LIBS_coffer := $(LIBS_ALL)
+LIBS_coffer-worker := $(LIBS_REDIS) $(LIBS_CORE)
+LIBS_coffer-manager := $(LIBS_CURL) $(LIBS_SQLITE) $(LIBS_EVENT) $(LIBS_REDIS) $(LIBS_CORE)
+LIBS_coffer-coordinator := $(LIBS_SQLITE) $(LIBS_EVENT) $(LIBS_CORE)
+BIN_NAMES := $(foreach b,coffer coffer-worker coffer-manager coffer-coordinator,\
+	$(if $(wildcard $(BIN_$(b))/*.c),$(b)))
+BINS := $(BIN_NAMES:%=$(BUILD)/bin/%)
+
+define bin_rule
+$(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(BIN_$(1))/*.c)) $(LIBCOFFER)
+	@mkdir -p $$(@D)
+	$$(E) "  LINK    $$@"
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LIBS_$(1))
+endef
+$(foreach b,$(BIN_NAMES),$(eval $(call bin_rule,$(b))))
+
+# Apps: apps/<name>/plugin.c -> $(BUILD)/apps/<name>.so (plugin ABI),
+#       apps/<name>/main.c   -> $(BUILD)/apps/<name>    (executable app).
+# Apps are self-contained: they include only include/coffer/*.h.
+APP_PLUGINS := $(patsubst apps/%/plugin.c,$(BUILD)/apps/%.so,$(wildcard apps/*/plugin.c))
+APP_EXECS := $(patsubst apps/%/main.c,$(BUILD)/apps/%,$(wildcard apps/*/main.c))
+$(BUILD)/apps/%.so: apps/%/plugin.c $(wildcard include/coffer/*.h)
+	@mkdir -p $(@D)
+	$(E) "  PLUGIN  $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -fvisibility=hidden -shared $(LDFLAGS) -o $@ $<
+$(BUILD)/apps/%: apps/%/main.c $(wildcard include/coffer/*.h)
+	@mkdir -p $(@D)
+	$(E) "  APP     $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS_CORE)
+
+# Controller plugins: src/controllers/ctl_<name>.c are built into libcoffer
+# (the built-in controllers) and also as $(BUILD)/controllers/<name>.so, so
+# the plugin loading path is exercised with real plugins.
+CTL_PLUGINS := $(patsubst src/controllers/ctl_%.c,$(BUILD)/controllers/%.so,$(wildcard src/controllers/ctl_*.c))
+$(BUILD)/controllers/%.so: src/controllers/ctl_%.c $(wildcard include/coffer/*.h src/controllers/*.h)
+	@mkdir -p $(@D)
+	$(E) "  PLUGIN  $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -DCOFFER_CONTROLLER_PLUGIN -fvisibility=hidden -shared $(LDFLAGS) -o $@ $< -lm
+
+# ---------------------------------------------------------------------------
+# Objects. `make V=1` shows the full commands.
+ifeq ($(V),1)
+Q :=
+E := @true
+else
+Q := @
+E := @echo
+endif
+.SECONDARY:
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(E) "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBCOFFER): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(E) "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# ---------------------------------------------------------------------------
+# Tests: tests/unit/test_<module>.c -> $(BUILD)/tests/test_<module> (cmocka),
+# with tests/support/*.c shared by all; tests/integration/*.sh run as they
+# are. tests/run runs both and prints "N passed, N failed".
+TEST_SRCS := $(wildcard tests/unit/test_*.c)
+TESTS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TEST_SUPPORT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/support/*.c))
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJS) $(LIBCOFFER)
+	@mkdir -p $(@D)
+	$(E) "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LIBS_CMOCKA) $(LIBS_ALL)
+
+# Test helper programs (tests/tools/*.c), e.g. fault injectors.
+TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(wildcard tests/tools/*.c))
+$(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBCOFFER)
+	@mkdir -p $(@D)
+	$(E) "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_ALL)
+
+# ---------------------------------------------------------------------------
+# Benchmarks: bench/*.c -> $(BUILD)/bench/*; bench/run runs bench/*.sh.
+BENCH_PROGS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBCOFFER)
+	@mkdir -p $(@D)
+	$(E) "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LIBS_ALL)
+
+# ---------------------------------------------------------------------------
+# Fuzzing: tests/fuzz/fuzz_<name>.c -> $(FUZZ_BUILD)/fuzz_<name>, built with
+# clang's libFuzzer, ASan and UBSan against an instrumented copy of the
+# library. Corpora: tests/fuzz/corpus/<name>/ (committed, small).
+FUZZ_BUILD := build-fuzz
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc $(PKG_CFLAGS) \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	-DCOFFER_FUZZING -DCOFFER_VERSION='"fuzz"'
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(E) "  CC-FUZZ $<"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+$(FUZZ_BUILD)/libcoffer.a: $(FUZZ_LIB_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_BUILD)/libcoffer.a
+	$(E) "  FUZZER  $@"
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS_ALL)
+
+# ---------------------------------------------------------------------------
+# Targets
+.PHONY: all test check-banned demo bench fuzz fuzz-build deps clean help
+
+all: $(BINS) $(APP_PLUGINS) $(APP_EXECS) $(CTL_PLUGINS) $(TEST_TOOLS)
+
+deps:
+	@scripts/install-deps
+
+# `make test`: install what is missing, build, run every test. T=<pattern>
+# runs only the tests whose name contains it.
+test: deps
+	@$(MAKE) --no-print-directory test-build
+	@BUILD=$(BUILD) tests/run $(T)
+
+.PHONY: test-build
+test-build: all $(TESTS) check-banned
+
+check-banned:
+	@scripts/check-banned
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) scripts/demo
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_PROGS)
+	@BUILD=$(BUILD) bench/run $(B)
+
+fuzz-build: $(FUZZERS)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run $(F)
+
+clean:
+	rm -rf build build-san build-fuzz
+
+help:
+	@echo "make             build binaries, apps and plugins into $(BUILD)/"
+	@echo "make test        install missing packages, build, run all tests (T=pattern)"
+	@echo "make SANITIZE=address,undefined test   the same under ASan+UBSan (build-san/)"
+	@echo "make demo        install missing packages, build, run the demo"
+	@echo "make bench       run the benchmarks (B=pattern); results go to BENCHMARKS.md by hand"
+	@echo "make fuzz        build the libFuzzer targets and run each for FUZZ_SECONDS (F=pattern)"
+	@echo "make DEVELOPER=0 build without -Werror"
+
+-include $(shell find $(BUILD)/obj $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)

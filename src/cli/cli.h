@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Shared declarations of the `coffer` command-line tool: the command table,
+ * exit codes, and error printing. Only CLI code prints and exits. */
+#ifndef COFFER_CLI_H
+#define COFFER_CLI_H
+
+/*
+ * Exit codes of every `coffer` command (documented in doc/cli.md). A script
+ * can tell a wrong key from tampering from a missing file.
+ */
+enum cli_exit {
+	CLI_OK = 0,
+	CLI_FAIL = 1,        /* any other failure */
+	CLI_USAGE = 2,       /* bad command line */
+	CLI_WRONG_KEY = 3,   /* COFFER_E_WRONG_KEY */
+	CLI_AUTH = 4,        /* COFFER_E_AUTH, _SIGNATURE: corrupt or tampered data */
+	CLI_FORMAT = 5,      /* COFFER_E_FORMAT, _VERSION, _TRUNCATED, _LIMIT, _UNSUPPORTED */
+	CLI_IO = 6,          /* COFFER_E_IO, _NOTFOUND, _EXISTS, _PERM, non-regular file */
+	CLI_REJECTED = 7,    /* verification ran and rejected: cert, TCB, policy, trust */
+	CLI_UNAVAILABLE = 8, /* a server could not be reached */
+};
+
+struct cli_command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+/* Map a coffer error code to the exit code above. */
+int cli_exit_code(int err);
+
+/*
+ * Print "coffer <cmd>: <strerror>: <detail>" to stderr and return the exit
+ * code for err, so a command can end with `return cli_fail(r, "seal");`.
+ */
+int cli_fail(int err, const char *cmd);
+
+/* Print "coffer <cmd>: <message>" and the usage line, return CLI_USAGE. */
+int cli_usage(const char *cmd, const char *usage, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* 1 if stdout / stderr is a terminal (for progress bars). */
+int cli_isatty(int fd);
+
+/* The commands, one file each: src/cli/cmd_<name>.c. */
+int cmd_help(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+int cmd_completion(int argc, char **argv);
+
+extern const struct cli_command cli_commands[];
+
+#endif

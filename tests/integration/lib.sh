@@ -1,0 +1,146 @@
+# SPDX-License-Identifier: Apache-2.0
+# Shared harness for integration tests (bash). Source it first:
+#   . "$(dirname "$0")/lib.sh"
+# It gives TAP output helpers, a private temp dir ($T) removed at exit, and
+# starters for real servers on free loopback ports, each stopped by PID at
+# exit. Binaries are in $COFFER_BUILD (set by tests/run; default build/).
+set -u
+COFFER_SRC=${COFFER_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+COFFER_BUILD=${COFFER_BUILD:-$COFFER_SRC/build}
+BIN=$COFFER_BUILD/bin
+export PATH="$BIN:$PATH"
+T=$(mktemp -d "${TMPDIR:-/tmp}/coffer-test.XXXXXX")
+_tap_n=0
+_tap_failed=0
+_pids=()
+
+_cleanup() {
+	local p
+	for p in "${_pids[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for p in "${_pids[@]}"; do
+		# Give each server up to 5 s to exit, then SIGKILL.
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$p" 2>/dev/null
+	done
+	if [ "$_tap_failed" -eq 0 ] || [ -z "${KEEP_TMP:-}" ]; then
+		rm -rf "$T"
+	else
+		echo "# kept $T" >&2
+	fi
+}
+trap _cleanup EXIT
+
+# plan N: print the TAP plan.
+plan() { echo "1..$1"; }
+
+# ok COND_STATUS "description": pass if the status is 0.
+ok() {
+	_tap_n=$((_tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $_tap_n - $2"
+	else
+		_tap_failed=$((_tap_failed + 1))
+		echo "not ok $_tap_n - $2"
+	fi
+}
+
+# check "description" cmd args...: run cmd, pass if it exits 0; on failure
+# its output is shown as TAP comments.
+check() {
+	local desc=$1 out rc
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	ok $rc "$desc"
+	[ $rc -eq 0 ] || printf '%s\n' "$out" | sed 's/^/# /' | tail -n 30
+	return $rc
+}
+
+# check_fails "description" cmd args...: pass if cmd exits non-zero.
+check_fails() {
+	local desc=$1 out rc
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ $rc -ne 0 ]; then ok 0 "$desc"; else ok 1 "$desc"; printf '%s\n' "$out" | sed 's/^/# /'; fi
+}
+
+# eq "description" expected actual
+eq() {
+	if [ "$2" = "$3" ]; then ok 0 "$1"; else ok 1 "$1"; echo "#   expected: $2"; echo "#   actual:   $3"; fi
+}
+
+diag() { echo "# $*"; }
+
+# bail "reason": stop the file; tests/run counts the unrun tests as failed.
+bail() { echo "Bail out! $*"; exit 1; }
+
+# track PID: stop it at exit.
+track() { _pids+=("$1"); }
+
+# random_port: a random loopback port in 20000-59999 that nothing listens
+# on right now. Starters retry on a bind race.
+random_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$(shuf -i 20000-59999 -n 1)
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# wait_until SECONDS cmd args...: poll cmd every 0.05 s until it succeeds.
+wait_until() {
+	local limit=$1 i=0
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -ge $((limit * 20)) ] && return 1
+		sleep 0.05
+	done
+}
+
+# start_redis [extra redis-server args...]: start a private redis-server with
+# AOF on, data in $T/redis-$port. Sets REDIS_PORT, REDIS_PID, REDIS_DIR,
+# REDIS_URL. Restartable: stop_redis then start_redis_again keeps the data.
+start_redis() {
+	local tries
+	for tries in 1 2 3 4 5; do
+		REDIS_PORT=$(random_port) || bail "no free port"
+		REDIS_DIR=$T/redis-$REDIS_PORT
+		mkdir -p "$REDIS_DIR"
+		_REDIS_ARGS=("$@")
+		start_redis_again && return 0
+	done
+	bail "redis-server did not start (see $REDIS_DIR/redis.log)"
+}
+
+start_redis_again() {
+	redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$REDIS_DIR" \
+		--save '' --appendonly yes --daemonize no \
+		--logfile "$REDIS_DIR/redis.log" "${_REDIS_ARGS[@]}" &
+	REDIS_PID=$!
+	track $REDIS_PID
+	REDIS_URL=redis://127.0.0.1:$REDIS_PORT
+	export REDIS_URL
+	if wait_until 10 redis_ping; then
+		return 0
+	fi
+	kill -9 $REDIS_PID 2>/dev/null
+	return 1
+}
+
+redis_ping() { redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
+rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
+
+# stop_redis: SIGTERM (Redis fsyncs the AOF) and wait for the PID to end.
+stop_redis() {
+	kill "$REDIS_PID" 2>/dev/null
+	for _ in $(seq 100); do kill -0 "$REDIS_PID" 2>/dev/null || return 0; sleep 0.05; done
+	kill -9 "$REDIS_PID" 2>/dev/null
+}
