@@ -150,7 +150,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBCOFFER)
 # Fuzzing: tests/fuzz/fuzz_<name>.c -> $(FUZZ_BUILD)/fuzz_<name>, built with
 # clang's libFuzzer, ASan and UBSan against an instrumented copy of the
 # library. Corpora: tests/fuzz/corpus/<name>/ (committed, small).
-FUZZ_BUILD := build-fuzz
+FUZZ_BUILD ?= build-fuzz
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc $(PKG_CFLAGS) \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
 	-DCOFFER_FUZZING -DCOFFER_VERSION='"fuzz"'

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: Apache-2.0
+// Keyed AEAD contexts over OpenSSL EVP (crypto/aead.h). AES-256-GCM and
+// ChaCha20-Poly1305 (RFC 8439), 96-bit nonces, 128-bit tags.
+#include <limits.h>
+#include <stdlib.h>
+
+#include <openssl/evp.h>
+
+#include "coffer/error.h"
+#include "crypto/aead.h"
+#include "lib/mem.h"
+
+struct coffer_aead {
+	EVP_CIPHER_CTX *enc;
+	EVP_CIPHER_CTX *dec;
+};
+
+static const EVP_CIPHER *
+cipher_of(enum coffer_aead_alg alg)
+{
+	switch (alg) {
+	case COFFER_AEAD_AES256GCM: return EVP_aes_256_gcm();
+	case COFFER_AEAD_CHACHA20POLY1305: return EVP_chacha20_poly1305();
+	}
+	return NULL;
+}
+
+int
+coffer_aead_new(enum coffer_aead_alg alg, const uint8_t *key, size_t keylen,
+    struct coffer_aead **out)
+{
+	const EVP_CIPHER *c = cipher_of(alg);
+	struct coffer_aead *a;
+
+	if (c == NULL)
+		return coffer_errf(COFFER_E_UNSUPPORTED, "AEAD algorithm %d", alg);
+	if (keylen != COFFER_AEAD_KEY_LEN)
+		return coffer_errf(COFFER_E_INVAL, "AEAD key of %zu bytes", keylen);
+	if ((a = coffer_calloc(1, sizeof(*a))) == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "AEAD context");
+	/* Key both directions once; each message then only sets its IV. */
+	if ((a->enc = EVP_CIPHER_CTX_new()) == NULL ||
+	    (a->dec = EVP_CIPHER_CTX_new()) == NULL ||
+	    EVP_EncryptInit_ex(a->enc, c, NULL, key, NULL) != 1 ||
+	    EVP_DecryptInit_ex(a->dec, c, NULL, key, NULL) != 1) {
+		coffer_aead_free(a);
+		return coffer_errf(COFFER_E_CRYPTO, "AEAD key setup failed");
+	}
+	*out = a;
+	return 0;
+}
+
+void
+coffer_aead_free(struct coffer_aead *a)
+{
+	if (a == NULL)
+		return;
+	EVP_CIPHER_CTX_free(a->enc);
+	EVP_CIPHER_CTX_free(a->dec);
+	free(a);
+}
+
+/* EVP takes int lengths; feed large inputs in pieces. */
+#define STEP (1 << 30)
+
+int
+coffer_aead_encrypt(struct coffer_aead *a,
+    const uint8_t nonce[COFFER_AEAD_NONCE_LEN], const uint8_t *aad,
+    size_t aadlen, const uint8_t *pt, size_t n, uint8_t *ct,
+    uint8_t tag[COFFER_AEAD_TAG_LEN])
+{
+	int outl;
+
+	if (EVP_EncryptInit_ex(a->enc, NULL, NULL, NULL, nonce) != 1)
+		goto fail;
+	for (size_t o = 0; o < aadlen; o += STEP) {
+		size_t k = aadlen - o < STEP ? aadlen - o : STEP;
+
+		if (EVP_EncryptUpdate(a->enc, NULL, &outl, aad + o, (int)k) != 1)
+			goto fail;
+	}
+	for (size_t o = 0; o < n; o += STEP) {
+		size_t k = n - o < STEP ? n - o : STEP;
+
+		if (EVP_EncryptUpdate(a->enc, ct + o, &outl, pt + o, (int)k) != 1)
+			goto fail;
+	}
+	if (EVP_EncryptFinal_ex(a->enc, ct + n, &outl) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(a->enc, EVP_CTRL_AEAD_GET_TAG,
+	    COFFER_AEAD_TAG_LEN, tag) != 1)
+		goto fail;
+	return 0;
+fail:
+	return coffer_errf(COFFER_E_CRYPTO, "AEAD encryption failed");
+}
+
+int
+coffer_aead_decrypt(struct coffer_aead *a,
+    const uint8_t nonce[COFFER_AEAD_NONCE_LEN], const uint8_t *aad,
+    size_t aadlen, const uint8_t *ct, size_t n,
+    const uint8_t tag[COFFER_AEAD_TAG_LEN], uint8_t *pt)
+{
+	uint8_t tagcopy[COFFER_AEAD_TAG_LEN];
+	int outl;
+
+	for (int i = 0; i < COFFER_AEAD_TAG_LEN; i++)
+		tagcopy[i] = tag[i];
+	if (EVP_DecryptInit_ex(a->dec, NULL, NULL, NULL, nonce) != 1)
+		goto fail;
+	for (size_t o = 0; o < aadlen; o += STEP) {
+		size_t k = aadlen - o < STEP ? aadlen - o : STEP;
+
+		if (EVP_DecryptUpdate(a->dec, NULL, &outl, aad + o, (int)k) != 1)
+			goto fail;
+	}
+	for (size_t o = 0; o < n; o += STEP) {
+		size_t k = n - o < STEP ? n - o : STEP;
+
+		if (EVP_DecryptUpdate(a->dec, pt + o, &outl, ct + o, (int)k) != 1)
+			goto fail;
+	}
+	if (EVP_CIPHER_CTX_ctrl(a->dec, EVP_CTRL_AEAD_SET_TAG,
+	    COFFER_AEAD_TAG_LEN, tagcopy) != 1)
+		goto fail;
+	if (EVP_DecryptFinal_ex(a->dec, pt + n, &outl) != 1) {
+		/* Never let unauthenticated plaintext escape. */
+		coffer_wipe(pt, n);
+		return coffer_errf(COFFER_E_AUTH, "AEAD tag mismatch");
+	}
+	return 0;
+fail:
+	coffer_wipe(pt, n);
+	return coffer_errf(COFFER_E_CRYPTO, "AEAD decryption failed");
+}

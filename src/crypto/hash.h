@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* SHA-256, SHA-384 and HMAC-SHA256, one-shot and streaming. */
+#ifndef COFFER_CRYPTO_HASH_H
+#define COFFER_CRYPTO_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define COFFER_SHA256_LEN 32
+#define COFFER_SHA384_LEN 48
+
+enum coffer_hash_alg {
+	COFFER_HASH_SHA256 = 1,
+	COFFER_HASH_SHA384 = 2,
+};
+
+int coffer_sha256(const void *p, size_t n, uint8_t out[COFFER_SHA256_LEN])
+	__attribute__((warn_unused_result));
+int coffer_sha384(const void *p, size_t n, uint8_t out[COFFER_SHA384_LEN])
+	__attribute__((warn_unused_result));
+int coffer_hmac_sha256(const uint8_t *key, size_t keylen, const void *p,
+    size_t n, uint8_t out[COFFER_SHA256_LEN]) __attribute__((warn_unused_result));
+
+/* Streaming: new, update any number of times, final once, free. */
+struct coffer_hash;
+int coffer_hash_new(enum coffer_hash_alg alg, struct coffer_hash **out)
+	__attribute__((warn_unused_result));
+int coffer_hash_update(struct coffer_hash *h, const void *p, size_t n)
+	__attribute__((warn_unused_result));
+/* outlen must be the algorithm's digest length. */
+int coffer_hash_final(struct coffer_hash *h, uint8_t *out, size_t outlen)
+	__attribute__((warn_unused_result));
+void coffer_hash_free(struct coffer_hash *h);
+size_t coffer_hash_len(enum coffer_hash_alg alg);
+
+#endif
