@@ -54,7 +54,7 @@ coffer_json_parse(const char *text, size_t len, size_t max_bytes, int max_depth,
 		    max_bytes);
 	if ((r = check_depth(text, len, max_depth)) != 0)
 		return r;
-	v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (v == NULL)
 		return coffer_errf(COFFER_E_FORMAT, "JSON line %d column %d: %s",
 		    jerr.line, jerr.column, jerr.text);

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: Apache-2.0
+// Unit tests for errors, clocks and RFC 3339 parsing, atomic file writes and
+// bounded file reads (src/lib/{err,clock,file}.c).
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "coffer/error.h"
+#include "lib/clock.h"
+#include "lib/file.h"
+
+static void
+test_err__detail_and_context(void **state)
+{
+	(void)state;
+	assert_int_equal(coffer_errf(COFFER_E_FORMAT, "chunk %d", 3), COFFER_E_FORMAT);
+	assert_string_equal(coffer_errdetail(), "chunk 3");
+	assert_int_equal(coffer_errctx(COFFER_E_FORMAT, "reading %s", "x"), COFFER_E_FORMAT);
+	assert_string_equal(coffer_errdetail(), "reading x: chunk 3");
+	coffer_errclear();
+	assert_int_equal(coffer_errctx(COFFER_E_IO, "f"), COFFER_E_IO);
+	assert_string_equal(coffer_errdetail(), "f: input/output error");
+	for (int e = 0; e >= COFFER_E_HTTP; e--)
+		assert_string_not_equal(coffer_strerror(e), "unknown error");
+	assert_string_equal(coffer_strerror(-999), "unknown error");
+}
+
+static void
+test_time__parses_rfc3339(void **state)
+{
+	int64_t t = 0;
+	char s[32];
+
+	(void)state;
+	assert_int_equal(coffer_time_parse("1970-01-01T00:00:00Z", &t), 0);
+	assert_int_equal(t, 0);
+	assert_int_equal(coffer_time_parse("2025-07-19T10:01:17Z", &t), 0);
+	assert_int_equal(t, 1752919277);
+	assert_int_equal(coffer_time_parse("2025-07-19T12:01:17.999+02:00", &t), 0);
+	assert_int_equal(t, 1752919277);
+	assert_int_equal(coffer_time_parse("2024-02-29T00:00:00z", &t), 0);
+	assert_int_equal(coffer_time_parse("@1752919277", &t), 0);
+	assert_int_equal(t, 1752919277);
+	assert_int_equal(coffer_time_parse("1969-12-31T23:59:59Z", &t), 0);
+	assert_int_equal(t, -1);
+	coffer_time_format(1752919277, s, sizeof(s));
+	assert_string_equal(s, "2025-07-19T10:01:17Z");
+}
+
+static void
+test_time__rejects_malformed(void **state)
+{
+	static const char *bad[] = { "", "2025-07-19", "2025-07-19T10:01:17",
+		"2025-13-01T00:00:00Z", "2025-02-29T00:00:00Z", "2025-07-19T24:00:00Z",
+		"2025-07-19T10:01:17Zx", "2025-07-19T10:01:17+0200", "@", "@12x",
+		"2025-07-19T10:01:17.Z", "x025-07-19T10:01:17Z" };
+	int64_t t = 5;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(coffer_time_parse(bad[i], &t), COFFER_E_FORMAT);
+	assert_int_equal(t, 5);
+}
+
+static void
+test_clock__monotonic_does_not_go_back(void **state)
+{
+	int64_t a = coffer_mono_ms(), b = coffer_mono_ms();
+
+	(void)state;
+	assert_true(b >= a);
+	assert_true(coffer_wall_ms() > 1700000000000LL);
+}
+
+static char tmpdir[] = "/tmp/coffer-unit.XXXXXX";
+
+static void
+test_file__atomic_write_read_and_excl(void **state)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(1 << 20);
+	char path[256];
+	struct stat st;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/f", tmpdir);
+	assert_int_equal(coffer_file_write_atomic(path, "hello", 5, 0600, 1), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(coffer_file_write_atomic(path, "x", 1, 0600, 1), COFFER_E_EXISTS);
+	assert_int_equal(coffer_file_read(path, 100, &b), 0);
+	assert_string_equal(coffer_buf_str(&b), "hello");
+	assert_int_equal(coffer_file_write_atomic(path, "bye", 3, 0644, 0), 0);
+	coffer_buf_reset(&b);
+	assert_int_equal(coffer_file_read(path, 3, &b), 0);
+	assert_string_equal(coffer_buf_str(&b), "bye");
+	coffer_buf_reset(&b);
+	assert_int_equal(coffer_file_read(path, 2, &b), COFFER_E_LIMIT);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(coffer_file_read(tmpdir, 100, &b), COFFER_E_INVAL);
+	snprintf(path, sizeof(path), "%s/none", tmpdir);
+	assert_int_equal(coffer_file_read(path, 100, &b), COFFER_E_NOTFOUND);
+	snprintf(path, sizeof(path), "%s/no/dir/f", tmpdir);
+	assert_int_equal(coffer_file_write_atomic(path, "x", 1, 0600, 0), COFFER_E_NOTFOUND);
+	coffer_buf_release(&b);
+}
+
+static void
+test_file__aborted_write_leaves_nothing(void **state)
+{
+	struct coffer_atomic a;
+	char path[256], cmd[400];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/g", tmpdir);
+	snprintf(cmd, sizeof(cmd), "test $(ls -A %s | grep -c tmp-) -eq 0", tmpdir);
+	assert_int_equal(coffer_atomic_open(&a, path, 0600), 0);
+	assert_int_equal(coffer_write_all(a.fd, "partial", 7), 0);
+	coffer_atomic_abort(&a);
+	assert_int_equal(access(path, F_OK), -1);
+	/* No temporary file is left in the directory either. */
+	assert_int_equal(system(cmd), 0);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	return mkdtemp(tmpdir) == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[300];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_err__detail_and_context),
+		cmocka_unit_test(test_time__parses_rfc3339),
+		cmocka_unit_test(test_time__rejects_malformed),
+		cmocka_unit_test(test_clock__monotonic_does_not_go_back),
+		cmocka_unit_test(test_file__atomic_write_read_and_excl),
+		cmocka_unit_test(test_file__aborted_write_leaves_nothing),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
