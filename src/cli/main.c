@@ -18,6 +18,8 @@ const struct cli_command cli_commands[] = {
 	/* COMMANDS: keep sorted by name; one row per src/cli/cmd_<name>.c */
 	{ "completion", cmd_completion, "print a bash completion script" },
 	{ "help", cmd_help, "list commands, or show one command's help" },
+	{ "id", cmd_id, "create a party identity, show or check a public identity line" },
+	{ "key", cmd_key, "create a data key file, show a key's id" },
 	{ "version", cmd_version, "print the version" },
 	{ NULL, NULL, NULL },
 };

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Keyed AEAD contexts over OpenSSL EVP (crypto/aead.h). AES-256-GCM and
-// ChaCha20-Poly1305 (RFC 8439), 96-bit nonces, 128-bit tags.
+// ChaCha20-Poly1305 (RFC 8439), and AES-128-GCM for HPKE's suite 1;
+// 96-bit nonces, 128-bit tags.
 #include <limits.h>
 #include <stdlib.h>
 
@@ -21,8 +22,22 @@ cipher_of(enum coffer_aead_alg alg)
 	switch (alg) {
 	case COFFER_AEAD_AES256GCM: return EVP_aes_256_gcm();
 	case COFFER_AEAD_CHACHA20POLY1305: return EVP_chacha20_poly1305();
+	case COFFER_AEAD_AES128GCM: return EVP_aes_128_gcm();
 	}
 	return NULL;
+}
+
+size_t
+coffer_aead_key_len(enum coffer_aead_alg alg)
+{
+	switch (alg) {
+	case COFFER_AEAD_AES256GCM:
+	case COFFER_AEAD_CHACHA20POLY1305:
+		return 32;
+	case COFFER_AEAD_AES128GCM:
+		return 16;
+	}
+	return 0;
 }
 
 int
@@ -34,8 +49,9 @@ coffer_aead_new(enum coffer_aead_alg alg, const uint8_t *key, size_t keylen,
 
 	if (c == NULL)
 		return coffer_errf(COFFER_E_UNSUPPORTED, "AEAD algorithm %d", alg);
-	if (keylen != COFFER_AEAD_KEY_LEN)
-		return coffer_errf(COFFER_E_INVAL, "AEAD key of %zu bytes", keylen);
+	if (keylen != coffer_aead_key_len(alg))
+		return coffer_errf(COFFER_E_INVAL, "AEAD key of %zu bytes, want %zu",
+		    keylen, coffer_aead_key_len(alg));
 	if ((a = coffer_calloc(1, sizeof(*a))) == NULL)
 		return coffer_errf(COFFER_E_NOMEM, "AEAD context");
 	/* Key both directions once; each message then only sets its IV. */
@@ -85,7 +101,9 @@ coffer_aead_encrypt(struct coffer_aead *a,
 		if (EVP_EncryptUpdate(a->enc, ct + o, &outl, pt + o, (int)k) != 1)
 			goto fail;
 	}
-	if (EVP_EncryptFinal_ex(a->enc, ct + n, &outl) != 1 ||
+	/* GCM and ChaCha20-Poly1305 write nothing at Final; never form
+	 * NULL + 0 when a caller passes no buffer for an empty message. */
+	if (EVP_EncryptFinal_ex(a->enc, n > 0 ? ct + n : ct, &outl) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(a->enc, EVP_CTRL_AEAD_GET_TAG,
 	    COFFER_AEAD_TAG_LEN, tag) != 1)
 		goto fail;
@@ -122,7 +140,7 @@ coffer_aead_decrypt(struct coffer_aead *a,
 	if (EVP_CIPHER_CTX_ctrl(a->dec, EVP_CTRL_AEAD_SET_TAG,
 	    COFFER_AEAD_TAG_LEN, tagcopy) != 1)
 		goto fail;
-	if (EVP_DecryptFinal_ex(a->dec, pt + n, &outl) != 1) {
+	if (EVP_DecryptFinal_ex(a->dec, n > 0 ? pt + n : pt, &outl) != 1) {
 		/* Never let unauthenticated plaintext escape. */
 		coffer_wipe(pt, n);
 		return coffer_errf(COFFER_E_AUTH, "AEAD tag mismatch");

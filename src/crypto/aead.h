@@ -10,18 +10,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define COFFER_AEAD_KEY_LEN 32
+#define COFFER_AEAD_KEY_LEN 32 /* AES-256-GCM, ChaCha20-Poly1305 */
+#define COFFER_AEAD_KEY_LEN_MAX 32
 #define COFFER_AEAD_NONCE_LEN 12
 #define COFFER_AEAD_TAG_LEN 16
 
 enum coffer_aead_alg {
 	COFFER_AEAD_AES256GCM = 1,
 	COFFER_AEAD_CHACHA20POLY1305 = 2,
+	/* Only for HPKE's AES-128-GCM suite (aead_id 1) and its test vectors;
+	 * Coffer's own formats use 256-bit keys. */
+	COFFER_AEAD_AES128GCM = 3,
 };
+
+/* The key length of alg in bytes, or 0 for an unknown alg. */
+size_t coffer_aead_key_len(enum coffer_aead_alg alg);
 
 struct coffer_aead;
 
-/* Key a new context; the key is copied into OpenSSL's context only. */
+/* Key a new context; the key is copied into OpenSSL's context only.
+ * keylen must be coffer_aead_key_len(alg) (else COFFER_E_INVAL). */
 int coffer_aead_new(enum coffer_aead_alg alg, const uint8_t *key,
     size_t keylen, struct coffer_aead **out) __attribute__((warn_unused_result));
 

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: Apache-2.0
+// `coffer key`: create a data key file and show a key's id. Format:
+// doc/format/identity.md, sections 4 and 5.
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "coffer/error.h"
+#include "crypto/datakey.h"
+#include "lib/enc.h"
+#include "lib/mem.h"
+
+#define USAGE "coffer key new FILE | coffer key show FILE"
+
+static void
+help(void)
+{
+	printf("usage: coffer key new FILE\n"
+	    "       coffer key show FILE\n\n"
+	    "A data key is a 256-bit key that datasets are sealed under\n"
+	    "(doc/format/identity.md).\n\n"
+	    "  new    create FILE (mode 0600; never replaces a file) holding a new\n"
+	    "         random data key, and print its key id\n"
+	    "  show   print the key id of the key in FILE (32 hex digits); the id\n"
+	    "         names the key without revealing it\n");
+}
+
+static int
+parse(const char *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			help();
+			return CLI_OK;
+		}
+		return cli_usage(cmd, USAGE, "unknown option '%s'", argv[optind - 1]);
+	}
+	if (argc - optind != 1)
+		return cli_usage(cmd, USAGE, "expected one FILE argument, got %d",
+		    argc - optind);
+	return -1;
+}
+
+static int
+print_id(const uint8_t key[COFFER_DATAKEY_LEN])
+{
+	uint8_t id[COFFER_DATAKEY_ID_LEN];
+	char hex[2 * COFFER_DATAKEY_ID_LEN + 1];
+	int r;
+
+	if ((r = coffer_datakey_id(key, id)) != 0)
+		return r;
+	coffer_hex_encode(id, sizeof(id), hex);
+	printf("%s\n", hex);
+	return 0;
+}
+
+int
+cmd_key(int argc, char **argv)
+{
+	uint8_t key[COFFER_DATAKEY_LEN];
+	const char *cmd;
+	int r;
+
+	if (argc < 2)
+		return cli_usage("key", USAGE, "expected new or show");
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		help();
+		return CLI_OK;
+	}
+	if (strcmp(argv[1], "new") == 0)
+		cmd = "key new";
+	else if (strcmp(argv[1], "show") == 0)
+		cmd = "key show";
+	else
+		return cli_usage("key", USAGE, "unknown verb '%s' (expected new or "
+		    "show)", argv[1]);
+	if ((r = parse(cmd, argc - 1, argv + 1)) >= 0)
+		return r;
+	if (strcmp(argv[1], "new") == 0) {
+		if ((r = coffer_datakey_generate(key)) == 0 &&
+		    (r = coffer_datakey_save(argv[optind + 1], key)) == 0)
+			r = print_id(key);
+	} else if ((r = coffer_datakey_load(argv[optind + 1], key)) == 0) {
+		r = print_id(key);
+	}
+	coffer_wipe(key, sizeof(key));
+	return r == 0 ? CLI_OK : cli_fail(r, cmd);
+}
