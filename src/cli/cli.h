@@ -48,6 +48,9 @@ int cmd_version(int argc, char **argv);
 int cmd_completion(int argc, char **argv);
 int cmd_id(int argc, char **argv);
 int cmd_key(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_open(int argc, char **argv);
+int cmd_seal(int argc, char **argv);
 
 extern const struct cli_command cli_commands[];
 

@@ -19,7 +19,10 @@ const struct cli_command cli_commands[] = {
 	{ "completion", cmd_completion, "print a bash completion script" },
 	{ "help", cmd_help, "list commands, or show one command's help" },
 	{ "id", cmd_id, "create a party identity, show or check a public identity line" },
+	{ "inspect", cmd_inspect, "show a sealed file's header, size and digest (no key)" },
 	{ "key", cmd_key, "create a data key file, show a key's id" },
+	{ "open", cmd_open, "verify and decrypt a sealed file" },
+	{ "seal", cmd_seal, "encrypt a file under a data key (sealed format v1)" },
 	{ "version", cmd_version, "print the version" },
 	{ NULL, NULL, NULL },
 };

@@ -1,0 +1,152 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Sealed format throughput and memory (BENCHMARKS.md, "Sealed format
+# throughput"). Measured in one run, everything pinned to CPU 0:
+#   - coffer seal / open of a 256 MiB file, file to file (best of 5, CPU
+#     time as openssl speed uses, and wall clock);
+#   - the reference: openssl speed -evp aes-256-gcm -bytes 16384 -seconds 3,
+#     and sha256 the same way (the content digest's own cost);
+#   - bench/sealed_parts: the same work in memory, split into its parts;
+#   - peak RSS of coffer seal and open on a 1 GiB file (/usr/bin/time -v).
+# Prints Markdown tables. Run by `make bench` (bench/run) or alone:
+#   BUILD=build bash bench/sealed.sh
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+COFFER_BUILD=${COFFER_BUILD:-$PWD/$BUILD}
+COFFER=$COFFER_BUILD/bin/coffer
+PARTS=$COFFER_BUILD/bench/sealed_parts
+STREAM=$COFFER_BUILD/bench/sealed_stream
+GOAL_RATIO=0.85
+GOAL_RSS_KB=8192
+SIZE_MIB=${SEALED_BENCH_MIB:-256}
+RSS_MIB=${SEALED_BENCH_RSS_MIB:-1024}
+
+for x in "$COFFER" "$PARTS" "$STREAM"; do
+	[ -x "$x" ] || { echo "missing $x (run make bench)"; exit 1; }
+done
+for t in taskset openssl /usr/bin/time; do
+	command -v "$t" >/dev/null || { echo "missing $t (scripts/install-deps)"; exit 1; }
+done
+
+# tmpfs keeps the disk out of the measurement; fall back to the build dir.
+need_kb=$(( (2 * RSS_MIB + 64) * 1024 ))
+if [ -d /dev/shm ] && [ "$(df -Pk /dev/shm | awk 'NR == 2 { print $4 }')" -gt "$need_kb" ]; then
+	W=$(mktemp -d /dev/shm/coffer-bench.XXXXXX)
+	where="/dev/shm (tmpfs)"
+else
+	mkdir -p "$COFFER_BUILD/bench-tmp"
+	W=$(mktemp -d "$COFFER_BUILD/bench-tmp/sealed.XXXXXX")
+	where="$W ($(df -PT "$W" | awk 'NR == 2 { print $2 }'))"
+fi
+trap 'rm -rf "$W"' EXIT
+
+printf 'coffer-key1:%s\n' "$(head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')" >"$W/key"
+chmod 600 "$W/key"
+head -c $((SIZE_MIB << 20)) /dev/urandom >"$W/in"
+bytes=$((SIZE_MIB << 20))
+
+pin() { taskset -c 0 "$@"; }
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+# best of 5 runs of "$@": prints "<cpu seconds> <wall seconds>", CPU being
+# user + system time of the command (openssl speed divides by CPU time too,
+# so the ratio does not depend on what else the machine runs); each minimum
+# is taken separately.
+secs() {
+	local bc= bw= t0 t1 c w
+	for _ in 1 2 3 4 5; do
+		rm -f "$W/out"
+		t0=$(date +%s%N)
+		c=$({ "$@" >/dev/null || echo FAIL; times; } | awk '
+			/FAIL/ { bad = 1 }
+			END { if (bad) exit 1; split($1, u, /[ms]/); split($2, s, /[ms]/)
+			      printf "%.4f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }') ||
+			{ echo "failed: $*" >&2; exit 1; }
+		t1=$(date +%s%N)
+		w=$(awk -v n=$((t1 - t0)) 'BEGIN { printf "%.4f", n / 1e9 }')
+		bc=$(awk -v a="$c" -v b="${bc:-1e9}" 'BEGIN { print (a < b) ? a : b }')
+		bw=$(awk -v a="$w" -v b="${bw:-1e9}" 'BEGIN { print (a < b) ? a : b }')
+	done
+	echo "$bc $bw"
+}
+mbs() { awk -v b="$bytes" -v s="$1" 'BEGIN { printf "%.0f", b / s / 1e6 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+verdict() { awk -v r="$1" -v g="$2" 'BEGIN { print (r + 0 >= g + 0) ? "met" : "**missed**" }'; }
+# openssl speed prints "<name> <k>k" for the one block size: 1000s of bytes/s.
+ossl() { pin openssl speed -evp "$1" -bytes 16384 -seconds 3 2>/dev/null |
+	awk 'END { v = $NF; sub(/k$/, "", v); printf "%.0f", v * 1000 / 1e6 }'; }
+
+read -r seal_c seal_w < <(secs pin "$COFFER" seal -q --key "$W/key" "$W/in" "$W/out")
+pin "$COFFER" seal -q --key "$W/key" "$W/in" "$W/sealed"
+read -r open_c open_w < <(secs pin "$COFFER" open -q --key "$W/key" "$W/sealed" "$W/out")
+cmp -s "$W/in" "$W/out" || { echo "round trip mismatch"; exit 1; }
+read -r copy_c copy_w < <(secs pin cp "$W/in" "$W/out")
+seal_mbs=$(mbs "$seal_c")
+open_mbs=$(mbs "$open_c")
+copy_mbs=$(mbs "$copy_c")
+aes=$(ossl aes-256-gcm)
+sha=$(ossl sha256)
+declare -A part
+while read -r k v; do part[$k]=$v; done < <(pin "$PARTS" "$SIZE_MIB")
+# The ceiling on one core when every byte is encrypted, hashed (the content
+# digest) and copied through the page cache once, each at its own speed.
+ceil=$(awk -v a="$aes" -v s="$sha" -v c="$copy_mbs" 'BEGIN { printf "%.0f", 1 / (1 / a + 1 / s + 1 / c) }')
+
+echo "Data in $where; plaintext $SIZE_MIB MiB of random bytes; chunk size 64 KiB;"
+echo "every command pinned to CPU 0 with \`taskset -c 0\`; MB = 10^6 bytes; best of 5;"
+echo "throughput is bytes per second of CPU time (user + system; openssl speed divides by CPU"
+echo "time too), so that other load on the machine does not skew the ratios;"
+echo "load average at the start: $load."
+echo
+echo "| measurement | MB/s (CPU time) | ratio to \`openssl speed\` AES-256-GCM | goal | | MB/s (wall clock) |"
+echo "|---|---:|---:|---:|---|---:|"
+echo "| \`openssl speed -evp aes-256-gcm -bytes 16384 -seconds 3\` | $aes | 1.00 | | reference | |"
+echo "| \`coffer seal\` $SIZE_MIB MiB, file to file | $seal_mbs | $(ratio "$seal_mbs" "$aes") | $GOAL_RATIO | $(verdict "$(ratio "$seal_mbs" "$aes")" $GOAL_RATIO) | $(mbs "$seal_w") |"
+echo "| \`coffer open\` $SIZE_MIB MiB, file to file | $open_mbs | $(ratio "$open_mbs" "$aes") | $GOAL_RATIO | $(verdict "$(ratio "$open_mbs" "$aes")" $GOAL_RATIO) | $(mbs "$open_w") |"
+echo
+echo "Where the time goes (same run; \`bench/sealed_parts.c\` works in memory"
+echo "without system calls, on one cache-resident 64 KiB chunk buffer as seal and open do):"
+echo
+echo "| part | MB/s | ratio to \`openssl speed\` AES-256-GCM |"
+echo "|---|---:|---:|"
+echo "| Coffer's AEAD layer alone (64 KiB chunks, 96-byte header as AAD) | ${part[aead_hot]} | $(ratio "${part[aead_hot]}" "$aes") |"
+echo "| \`openssl speed -evp sha256 -bytes 16384 -seconds 3\` | $sha | $(ratio "$sha" "$aes") |"
+echo "| Coffer's SHA-256 alone (the content digest), 64 KiB updates | ${part[sha256_hot]} | $(ratio "${part[sha256_hot]}" "$aes") |"
+echo "| memcpy of each chunk from memory (what read(2) copies) | ${part[memcpy_in]} | $(ratio "${part[memcpy_in]}" "$aes") |"
+echo "| seal's loop without system calls: copy in, AEAD, digest | ${part[writer]} | $(ratio "${part[writer]}" "$aes") |"
+echo "| open's loop without system calls: copy in, digest, AEAD | ${part[reader]} | $(ratio "${part[reader]}" "$aes") |"
+echo "| \`cp\` of the same file on the same file system (the I/O alone) | $copy_mbs | $(ratio "$copy_mbs" "$aes") |"
+echo "| one-core ceiling: 1 / (1/AES-GCM + 1/SHA-256 + 1/cp) | $ceil | $(ratio "$ceil" "$aes") |"
+echo "| \`coffer seal\` / \`coffer open\` as a share of that ceiling | | $(ratio "$seal_mbs" "$ceil") / $(ratio "$open_mbs" "$ceil") |"
+echo
+
+# Peak RSS on a 1 GiB file: memory must not grow with the file.
+head -c $((RSS_MIB << 20)) /dev/urandom >"$W/big"
+rm -f "$W/in" "$W/out" "$W/sealed"
+# taskset execs the command, so time's child is coffer itself.
+rss() {
+	/usr/bin/time -v -o "$W/time.txt" taskset -c 0 "$@" >/dev/null ||
+		{ echo "failed: $*" >&2; exit 1; }
+	awk -F': ' '/Maximum resident set size/ { print $2 }' "$W/time.txt"
+}
+head -c $((1 << 20)) "$W/big" >"$W/small"
+base_rss=$(rss "$COFFER" version)
+small_rss=$(rss "$COFFER" seal -q --key "$W/key" "$W/small" "$W/small.sealed")
+seal_rss=$(rss "$COFFER" seal -q --key "$W/key" "$W/big" "$W/big.sealed")
+lib_seal_rss=$(rss "$STREAM" seal "$W/key" "$W/big" "$W/big.sealed2")
+rm -f "$W/big" "$W/big.sealed2"
+open_rss=$(rss "$COFFER" open -q --key "$W/key" "$W/big.sealed" "$W/big.out")
+[ "$(stat -c %s "$W/big.out")" -eq $((RSS_MIB << 20)) ] || { echo "1 GiB round trip failed"; exit 1; }
+rm -f "$W/big.out"
+lib_open_rss=$(rss "$STREAM" open "$W/key" "$W/big.sealed" "$W/big.out")
+kb_verdict() { [ "$1" -lt "$2" ] && echo met || echo "**missed**"; }
+echo "| memory (\`/usr/bin/time -v\`, maximum resident set size) | peak RSS (KiB) | goal | |"
+echo "|---|---:|---:|---|"
+echo "| \`coffer version\`: the binary and its shared libraries alone | $base_rss | | baseline |"
+echo "| \`coffer seal\`, 1 MiB file | $small_rss | | |"
+echo "| \`coffer seal\`, $RSS_MIB MiB file | $seal_rss | < $GOAL_RSS_KB | $(kb_verdict "$seal_rss" $GOAL_RSS_KB) |"
+echo "| \`coffer open\`, $RSS_MIB MiB file | $open_rss | < $GOAL_RSS_KB | $(kb_verdict "$open_rss" $GOAL_RSS_KB) |"
+echo "| growth from 1 MiB to $RSS_MIB MiB (seal) | $((seal_rss - small_rss)) | | |"
+echo "| sealing's own share (seal $RSS_MIB MiB minus the baseline) | $((seal_rss - base_rss)) | | |"
+echo "| the sealed library alone, linked like the worker (\`bench/sealed_stream\` seal, $RSS_MIB MiB) | $lib_seal_rss | < $GOAL_RSS_KB | $(kb_verdict "$lib_seal_rss" $GOAL_RSS_KB) |"
+echo "| the sealed library alone (\`bench/sealed_stream\` open, $RSS_MIB MiB) | $lib_open_rss | < $GOAL_RSS_KB | $(kb_verdict "$lib_open_rss" $GOAL_RSS_KB) |"

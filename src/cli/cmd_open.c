@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: Apache-2.0
+// `coffer open`: verify and decrypt a sealed file (doc/format/sealed.md).
+// To a file, nothing appears under OUT unless every chunk verified
+// (section 6.3); to standard output, verified chunks stream out and the
+// exit status says whether the whole stream verified.
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/sealed_cli.h"
+#include "coffer/error.h"
+#include "crypto/datakey.h"
+#include "crypto/sealed.h"
+#include "lib/file.h"
+#include "lib/mem.h"
+
+#define USAGE "coffer open --key KEYFILE [--force] [--json | --quiet] IN OUT"
+
+static void
+help(void)
+{
+	printf("usage: %s\n\n"
+	    "Verify and decrypt the sealed file IN with the data key in KEYFILE\n"
+	    "into OUT. IN or OUT may be '-' for standard input or output.\n"
+	    "OUT (a file) is created with mode 0600 only after every chunk and the\n"
+	    "end of the stream verified, and never replaced without --force.\n"
+	    "To '-', each chunk is written once it verified: if the command fails,\n"
+	    "discard what it wrote (the exit status tells).\n\n"
+	    "  -k, --key KEYFILE     data key file\n"
+	    "  -f, --force           replace OUT if it exists\n"
+	    "  -j, --json            print the summary as JSON\n"
+	    "  -q, --quiet           print nothing on success\n\n"
+	    "exit status: 0 verified, 3 wrong key, 4 corrupt or tampered with,\n"
+	    "5 not a sealed file / unsupported / truncated, 6 file errors,\n"
+	    "2 usage (doc/cli.md)\n", USAGE);
+}
+
+int
+cmd_open(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct coffer_sealed_info info;
+	struct coffer_atomic at = { -1, NULL, NULL };
+	uint8_t key[COFFER_SEALED_KEY_LEN];
+	const char *keyfile = NULL, *in, *out;
+	uint64_t written = 0;
+	int force = 0, json = 0, quiet = 0, c, r, infd = -1, outfd, have_key = 0;
+	int to_stdout;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":k:fjqh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'k': keyfile = optarg; break;
+		case 'f': force = 1; break;
+		case 'j': json = 1; break;
+		case 'q': quiet = 1; break;
+		case 'h': help(); return CLI_OK;
+		case ':':
+			return cli_usage("open", USAGE, "option '%s' needs a value",
+			    argv[optind - 1]);
+		default:
+			return cli_usage("open", USAGE, "unknown option '%s'",
+			    argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 2)
+		return cli_usage("open", USAGE, "expected IN and OUT, got %d "
+		    "argument%s", argc - optind, argc - optind == 1 ? "" : "s");
+	if (keyfile == NULL)
+		return cli_usage("open", USAGE, "--key is required");
+	if (json && quiet)
+		return cli_usage("open", USAGE, "--json and --quiet exclude each other");
+	in = argv[optind];
+	out = argv[optind + 1];
+	to_stdout = strcmp(out, "-") == 0;
+
+	if ((r = coffer_datakey_load(keyfile, key)) != 0) {
+		r = coffer_errctx(r, "key");
+		goto out;
+	}
+	have_key = 1;
+	if ((r = sealed_cli_open_input(in, &infd)) != 0 ||
+	    (r = sealed_cli_check_output(out, force)) != 0)
+		goto out;
+	if (to_stdout) {
+		outfd = STDOUT_FILENO;
+	} else {
+		/* Plaintext: private to the user whatever the umask. */
+		if ((r = coffer_atomic_open(&at, out, 0600)) != 0)
+			goto out;
+		sealed_cli_guard(at.tmp);
+		outfd = at.fd;
+	}
+	if ((r = coffer_sealed_open_fd(key, infd, outfd, &info, &written)) != 0) {
+		r = coffer_errctx(r, "%s", strcmp(in, "-") == 0 ? "stdin" : in);
+		goto out;
+	}
+	if (at.tmp != NULL) {
+		r = coffer_atomic_commit(&at, !force);
+		sealed_cli_unguard();
+		if (r != 0)
+			goto out;
+	}
+	if (!quiet)
+		sealed_cli_print(to_stdout ? stderr : stdout, json, in, out, &info, 1);
+out:
+	if (at.tmp != NULL) {
+		/* Section 6.3: the unverified result never reaches OUT. */
+		coffer_atomic_abort(&at);
+		sealed_cli_unguard();
+	}
+	if (infd > STDIN_FILENO)
+		close(infd);
+	if (have_key)
+		coffer_wipe(key, sizeof(key));
+	if (r == 0)
+		return CLI_OK;
+	c = cli_fail(r, "open");
+	if (to_stdout && written > 0)
+		fprintf(stderr, "coffer open: %llu bytes of verified plaintext were "
+		    "written to standard output before the failure; the stream is "
+		    "incomplete, discard it\n", (unsigned long long)written);
+	else if (!to_stdout)
+		fprintf(stderr, "coffer open: nothing was written to %s\n", out);
+	return c;
+}

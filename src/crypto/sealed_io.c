@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: Apache-2.0
+// The sealed format over file descriptors (crypto/sealed.h): streaming seal,
+// open and inspect with one chunk-sized buffer, so memory stays constant
+// whatever the file size, and random access to chunks through pread(2).
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "coffer/error.h"
+#include "crypto/hash.h"
+#include "crypto/sealed.h"
+#include "lib/file.h"
+#include "lib/mem.h"
+
+#define FULL(c) ((size_t)(c) + COFFER_SEALED_TAG_LEN)
+
+int
+coffer_sealed_seal_fd(const uint8_t key[COFFER_SEALED_KEY_LEN],
+    const struct coffer_sealed_opts *opts, int in, int out,
+    struct coffer_sealed_info *info)
+{
+	struct coffer_sealed_writer *w = NULL;
+	struct coffer_sealed_info res;
+	uint8_t *buf = NULL;
+	size_t c = 0, got;
+	int r;
+
+	if ((r = coffer_sealed_writer_new(key, opts, &w)) != 0)
+		return r;
+	c = coffer_sealed_writer_chunk_size(w);
+	if ((buf = coffer_malloc(FULL(c))) == NULL) {
+		r = coffer_errf(COFFER_E_NOMEM, "chunk buffer of %zu bytes", FULL(c));
+		goto out;
+	}
+	if ((r = coffer_write_all(out, coffer_sealed_writer_header(w),
+	    COFFER_SEALED_HEADER_LEN)) != 0)
+		goto out;
+	/* A chunk shorter than c is the last one (section 2): read_full
+	 * returns less than c only at end of input. Encrypt in place; the tag
+	 * lands right after the ciphertext, so each chunk is one write. */
+	do {
+		if ((r = coffer_read_full(in, buf, c, &got)) != 0 ||
+		    (r = coffer_sealed_writer_push(w, buf, got, buf)) != 0 ||
+		    (r = coffer_write_all(out, buf, got + COFFER_SEALED_TAG_LEN)) != 0)
+			goto out;
+	} while (got == c);
+	if ((r = coffer_sealed_writer_finish(w, &res)) != 0)
+		goto out;
+	if (info != NULL)
+		*info = res;
+out:
+	if (buf != NULL)
+		coffer_free_secret(buf, FULL(c));
+	coffer_sealed_writer_free(w);
+	return r;
+}
+
+int
+coffer_sealed_open_fd(const uint8_t key[COFFER_SEALED_KEY_LEN], int in,
+    int out, struct coffer_sealed_info *info, uint64_t *written)
+{
+	struct coffer_sealed_reader *rd = NULL;
+	struct coffer_sealed_info res;
+	uint8_t hdr[COFFER_SEALED_HEADER_LEN], *buf = NULL;
+	uint64_t done = 0;
+	size_t full = 0, got;
+	int r;
+
+	if ((r = coffer_read_full(in, hdr, sizeof(hdr), &got)) != 0 ||
+	    (r = coffer_sealed_reader_new(key, hdr, got, &rd)) != 0)
+		goto out;
+	full = FULL(coffer_sealed_reader_info(rd)->chunk_size);
+	if ((buf = coffer_malloc(full)) == NULL) {
+		r = coffer_errf(COFFER_E_NOMEM, "chunk buffer of %zu bytes", full);
+		goto out;
+	}
+	/* A piece shorter than a full chunk is the last chunk; end of input
+	 * right after a full chunk is caught by _finish (R9). Each chunk is
+	 * written only after it verified (section 6.3). */
+	for (;;) {
+		if ((r = coffer_read_full(in, buf, full, &got)) != 0)
+			goto out;
+		if (got == 0)
+			break;
+		if ((r = coffer_sealed_reader_pull(rd, buf, got, buf)) != 0)
+			goto out;
+		if ((r = coffer_write_all(out, buf, got - COFFER_SEALED_TAG_LEN)) != 0)
+			goto out;
+		done += got - COFFER_SEALED_TAG_LEN;
+		if (got < full)
+			break;
+	}
+	if ((r = coffer_sealed_reader_finish(rd, &res)) != 0)
+		goto out;
+	if (info != NULL)
+		*info = res;
+out:
+	if (written != NULL)
+		*written = done;
+	if (buf != NULL)
+		coffer_free_secret(buf, full);
+	coffer_sealed_reader_free(rd);
+	return r;
+}
+
+int
+coffer_sealed_inspect_fd(int in, struct coffer_sealed_info *info)
+{
+	struct coffer_sealed_info res;
+	struct coffer_hash *h = NULL;
+	uint8_t hdr[COFFER_SEALED_HEADER_LEN], *buf = NULL;
+	uint64_t total;
+	size_t got, bufsz = 0;
+	int r;
+
+	if ((r = coffer_read_full(in, hdr, sizeof(hdr), &got)) != 0 ||
+	    (r = coffer_sealed_header_parse(hdr, got, &res)) != 0)
+		return r;
+	bufsz = FULL(res.chunk_size);
+	if ((buf = coffer_malloc(bufsz)) == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "buffer of %zu bytes", bufsz);
+	if ((r = coffer_hash_new(COFFER_HASH_SHA256, &h)) != 0 ||
+	    (r = coffer_hash_update(h, hdr, sizeof(hdr))) != 0)
+		goto out;
+	total = sizeof(hdr);
+	do {
+		if ((r = coffer_read_full(in, buf, bufsz, &got)) != 0 ||
+		    (r = coffer_hash_update(h, buf, got)) != 0)
+			goto out;
+		total += got;
+	} while (got == bufsz);
+	if ((r = coffer_sealed_layout(res.chunk_size, total, &res.chunks,
+	    &res.plaintext_size)) != 0 ||
+	    (r = coffer_hash_final(h, res.digest, sizeof(res.digest))) != 0)
+		goto out;
+	res.sealed_size = total;
+	res.has_digest = 1;
+	*info = res;
+out:
+	coffer_hash_free(h);
+	free(buf);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Random access. */
+
+struct coffer_sealed_file {
+	int fd;
+	struct coffer_sealed_reader *rd;
+	struct coffer_sealed_info info;
+	uint64_t last_len;  /* bytes of the last chunk, tag included */
+	uint8_t *buf;       /* one full chunk of ciphertext */
+};
+
+/* pread until n bytes or end of file. */
+static int
+pread_full(int fd, void *p, size_t n, uint64_t off, size_t *got)
+{
+	uint8_t *q = p;
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t k = pread(fd, q + done, n - done, (off_t)(off + done));
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return coffer_errf(COFFER_E_IO, "pread: %s", strerror(errno));
+		}
+		if (k == 0)
+			break;
+		done += (size_t)k;
+	}
+	*got = done;
+	return 0;
+}
+
+int
+coffer_sealed_file_new(const uint8_t key[COFFER_SEALED_KEY_LEN], int fd,
+    struct coffer_sealed_file **out)
+{
+	struct coffer_sealed_file *f = NULL;
+	uint8_t hdr[COFFER_SEALED_HEADER_LEN];
+	struct stat st;
+	size_t got;
+	int r;
+
+	if (fstat(fd, &st) != 0)
+		return coffer_errf(COFFER_E_IO, "fstat: %s", strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return coffer_errf(COFFER_E_IO,
+		    "random access needs a regular file");
+	if ((f = coffer_calloc(1, sizeof(*f))) == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "sealed file");
+	f->fd = fd;
+	if ((r = pread_full(fd, hdr, sizeof(hdr), 0, &got)) != 0 ||
+	    (r = coffer_sealed_reader_new(key, hdr, got, &f->rd)) != 0)
+		goto fail;
+	f->info = *coffer_sealed_reader_info(f->rd);
+	if ((r = coffer_sealed_layout(f->info.chunk_size, (uint64_t)st.st_size,
+	    &f->info.chunks, &f->info.plaintext_size)) != 0)
+		goto fail;
+	f->info.sealed_size = (uint64_t)st.st_size;
+	f->last_len = f->info.plaintext_size -
+	    (f->info.chunks - 1) * f->info.chunk_size + COFFER_SEALED_TAG_LEN;
+	if ((f->buf = coffer_malloc(FULL(f->info.chunk_size))) == NULL) {
+		r = coffer_errf(COFFER_E_NOMEM, "chunk buffer");
+		goto fail;
+	}
+	*out = f;
+	return 0;
+fail:
+	coffer_sealed_file_free(f);
+	return r;
+}
+
+const struct coffer_sealed_info *
+coffer_sealed_file_info(const struct coffer_sealed_file *f)
+{
+	return &f->info;
+}
+
+int
+coffer_sealed_file_chunk(struct coffer_sealed_file *f, uint64_t index,
+    uint8_t *pt, size_t ptmax, size_t *ptlen)
+{
+	size_t full = FULL(f->info.chunk_size), n, got;
+	int r;
+
+	if (index >= f->info.chunks)
+		return coffer_errf(COFFER_E_INVAL,
+		    "chunk %llu does not exist (the file has %llu chunks)",
+		    (unsigned long long)index,
+		    (unsigned long long)f->info.chunks);
+	n = index == f->info.chunks - 1 ? (size_t)f->last_len : full;
+	if (ptmax < n - COFFER_SEALED_TAG_LEN)
+		return coffer_errf(COFFER_E_INVAL,
+		    "output of %zu bytes is too small for chunk %llu (%zu bytes)",
+		    ptmax, (unsigned long long)index, n - COFFER_SEALED_TAG_LEN);
+	if ((r = pread_full(f->fd, f->buf, n,
+	    COFFER_SEALED_HEADER_LEN + index * (uint64_t)full, &got)) != 0)
+		return r;
+	if (got < n)
+		return coffer_errf(COFFER_E_TRUNCATED,
+		    "chunk %llu: the file shrank (read %zu of %zu bytes)",
+		    (unsigned long long)index, got, n);
+	if ((r = coffer_sealed_reader_chunk(f->rd, index, f->info.chunks, f->buf,
+	    n, pt)) != 0)
+		return r;
+	*ptlen = n - COFFER_SEALED_TAG_LEN;
+	return 0;
+}
+
+void
+coffer_sealed_file_free(struct coffer_sealed_file *f)
+{
+	if (f == NULL)
+		return;
+	coffer_sealed_reader_free(f->rd);
+	free(f->buf);
+	free(f);
+}

@@ -1,0 +1,177 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# `coffer seal`, `open` and `inspect` end to end (doc/cli.md,
+# doc/format/sealed.md): round trips through files and pipes, digests,
+# exit codes, nothing left behind by a failed or interrupted open, refusing
+# non-regular files and overwrites.
+# timeout: 300
+. "$(dirname "$0")/lib.sh"
+plan 85
+
+cd "$T" || bail "no temp dir"
+command -v coffer >/dev/null || bail "coffer not built"
+
+# A data key file (doc/format/identity.md section 4), written directly.
+newkey() {
+	printf 'coffer-key1:%s\n' "$(head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')" >"$1"
+	chmod 600 "$1"
+}
+rc() { "$@" >/dev/null 2>&1; echo $?; }
+field() { awk -v k="$1" '$1 == k { print $2 }'; }
+no_temp_files() { ! ls -a "${1:-.}" | grep -q '\.tmp-'; }
+flip() { # flip FILE OFFSET: xor the byte at OFFSET with 0xff
+	local b
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	printf "$(printf '\\%03o' $((b ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+newkey k1
+newkey k2
+head -c 1000000 /dev/urandom >data.bin
+
+# --- round trip through files ------------------------------------------
+coffer seal --key k1 data.bin data.sealed >seal.out 2>seal.err
+eq "seal exits 0" 0 $?
+d_seal=$(field digest <seal.out)
+eq "seal prints the digest of the sealed file" "sha256:$(sha256sum data.sealed | cut -d' ' -f1)" "$d_seal"
+eq "seal prints the plaintext size" 1000000 "$(field plaintext <seal.out)"
+eq "the sealed file has the size of section 2" $((96 + 1000000 + 16 * (1000000 / 65536 + 1))) "$(stat -c %s data.sealed)"
+coffer inspect data.sealed >inspect.out
+eq "inspect exits 0 without a key" 0 $?
+eq "inspect shows the same digest" "$d_seal" "$(field digest <inspect.out)"
+eq "inspect counts the chunks" $((1000000 / 65536 + 1)) "$(field chunks <inspect.out)"
+eq "inspect shows the chunk size" 65536 "$(field chunk-size <inspect.out)"
+eq "inspect shows the key id" "$(field key-id <seal.out)" "$(field key-id <inspect.out)"
+coffer inspect --json data.sealed >inspect.json
+check "inspect --json has the digest" grep -q "\"digest\": \"$d_seal\"" inspect.json
+check "inspect --json has the plaintext size" grep -q '"plaintext_size": 1000000' inspect.json
+coffer open --key k1 data.sealed data.out >open.out
+eq "open exits 0" 0 $?
+check "open restores the plaintext" cmp data.bin data.out
+eq "open reports the same digest" "$d_seal" "$(field digest <open.out)"
+eq "opened plaintext is private (0600)" 600 "$(stat -c %a data.out)"
+check "open leaves no temporary file" no_temp_files
+eq "the sealed file follows the umask (022 here)" 644 "$(umask 022; coffer seal -q --key k1 data.bin umask.sealed; stat -c %a umask.sealed)"
+coffer open --json --key k1 data.sealed data.json.out >open.json
+check "open --json says verified" grep -q '"verified": true' open.json
+
+# --- sizes, chunk sizes, suites ------------------------------------------
+: >empty
+eq "seal an empty file" 0 "$(rc coffer seal --key k1 empty empty.sealed)"
+eq "an empty plaintext is a header and one empty chunk" 112 "$(stat -c %s empty.sealed)"
+eq "open an empty file" 0 "$(rc coffer open --key k1 empty.sealed empty.out)"
+eq "the opened empty file is empty" 0 "$(stat -c %s empty.out)"
+head -c 8192 /dev/urandom >two4k
+eq "seal with --chunk-size 4K" 0 "$(rc coffer seal --key k1 --chunk-size 4K two4k two4k.sealed)"
+eq "inspect shows 4096" 4096 "$(coffer inspect two4k.sealed | field chunk-size)"
+eq "an exact multiple ends with an empty last chunk" 3 "$(coffer inspect two4k.sealed | field chunks)"
+coffer open --key k1 two4k.sealed two4k.out >/dev/null
+check "4K chunks round trip" cmp two4k two4k.out
+eq "seal with ChaCha20-Poly1305" 0 "$(rc coffer seal --key k1 --suite chacha20-poly1305 data.bin chacha.sealed)"
+eq "inspect names the suite" ChaCha20-Poly1305 "$(coffer inspect chacha.sealed | field suite)"
+coffer open --key k1 chacha.sealed chacha.out >/dev/null
+check "ChaCha20-Poly1305 round trips" cmp data.bin chacha.out
+
+# --- pipes ---------------------------------------------------------------
+cat data.bin | coffer seal -q --key k1 - - | coffer open -q --key k1 - - >piped.out
+eq "seal - - | open - - exits 0 for both" "0 0 0" "${PIPESTATUS[*]}"
+check "the pipeline restores the plaintext" cmp data.bin piped.out
+coffer seal --key k1 - stdin.sealed <data.bin >/dev/null
+coffer open --key k1 stdin.sealed - 2>open_stdout.err | cmp - data.bin
+eq "open FILE - streams the plaintext" "0 0" "${PIPESTATUS[*]}"
+check "with OUT '-' the summary goes to stderr" grep -q '^digest' open_stdout.err
+coffer seal --key k1 data.bin - 2>seal_stdout.err >stdout.sealed
+check "seal to stdout writes a sealed file" coffer open -q --key k1 stdout.sealed stdout.out
+check "...that opens to the plaintext" cmp data.bin stdout.out
+eq "seal to stdout prints the digest of what it wrote, on stderr" \
+	"sha256:$(sha256sum stdout.sealed | cut -d' ' -f1)" "$(field digest <seal_stdout.err)"
+mkfifo fifo
+(cat data.sealed >fifo &)
+eq "a named pipe is accepted as IN" 0 "$(rc coffer open --key k1 fifo fifo.out)"
+check "...and opens" cmp data.bin fifo.out
+
+# --- tampering and keys: exit codes and nothing written ----------------
+eq "wrong key: exit 3" 3 "$(rc coffer open --key k2 data.sealed wrong.out)"
+coffer open --key k2 data.sealed wrong.out 2>wrong.err
+check "wrong key says so" grep -q 'wrong key' wrong.err
+check "wrong key writes nothing" test ! -e wrong.out
+cp data.sealed flipped.sealed
+flip flipped.sealed 500000
+eq "a flipped byte in a chunk: exit 4" 4 "$(rc coffer open --key k1 flipped.sealed flipped.out)"
+check "a failed open leaves no OUT" test ! -e flipped.out
+check "a failed open leaves no temporary file" no_temp_files
+cp data.sealed hdr.sealed
+flip hdr.sealed 40
+eq "a flipped byte in the salt: exit 4" 4 "$(rc coffer open --key k1 hdr.sealed hdr.out)"
+cp data.sealed ver.sealed
+printf '\002' | dd of=ver.sealed bs=1 seek=8 conv=notrunc status=none
+eq "an unknown version: exit 5" 5 "$(rc coffer open --key k1 ver.sealed ver.out)"
+eq "inspect rejects it too: exit 5" 5 "$(rc coffer inspect ver.sealed)"
+coffer open --key k1 ver.sealed ver.out 2>ver.err
+check "the error names the version" grep -q 'version 2 is not supported' ver.err
+head -c $((96 + 3 * 65552)) data.sealed >cut.sealed
+eq "truncated at a chunk boundary: exit 5" 5 "$(rc coffer open --key k1 cut.sealed cut.out)"
+head -c 100000 data.sealed >cut2.sealed
+eq "truncated inside a chunk: exit 4" 4 "$(rc coffer open --key k1 cut2.sealed cut2.out)"
+head -c 50 data.sealed >cut3.sealed
+eq "shorter than a header: exit 5" 5 "$(rc coffer open --key k1 cut3.sealed cut3.out)"
+check "no truncated open wrote anything" test ! -e cut.out -a ! -e cut2.out -a ! -e cut3.out
+{ cat data.sealed; tail -c +97 data.sealed | head -c 65552; } >ext.sealed
+eq "extended by a chunk's worth of bytes: exit 4" 4 "$(rc coffer open --key k1 ext.sealed ext.out)"
+eq "not a sealed file: exit 5" 5 "$(rc coffer open --key k1 data.bin notsealed.out)"
+# Streaming to stdout: verified chunks come out, the status says it failed.
+cp data.sealed late.sealed
+flip late.sealed $((96 + 5 * 65552 + 10))
+coffer open --key k1 late.sealed - >late.out 2>late.err
+eq "a tampered chunk while streaming: exit 4" 4 $?
+eq "only the chunks before it were written" $((5 * 65536)) "$(stat -c %s late.out)"
+check "and they are the verified plaintext" cmp late.out <(head -c $((5 * 65536)) data.bin)
+check "stderr says to discard the stream" grep -q 'discard it' late.err
+
+# --- files that are not regular, missing, existing ----------------------
+mkdir adir
+eq "a directory as IN: exit 6" 6 "$(rc coffer seal --key k1 adir x.sealed)"
+eq "a device as IN: exit 6" 6 "$(rc coffer seal --key k1 /dev/zero x.sealed)"
+check "nothing was written" test ! -e x.sealed
+eq "a read error mid-seal (stdin is a directory): exit 6" 6 "$(rc coffer seal --key k1 - rd.sealed <adir)"
+check "a failed seal leaves no OUT" test ! -e rd.sealed
+check "...and no temporary file" no_temp_files
+eq "a missing IN: exit 6" 6 "$(rc coffer seal --key k1 nosuch x.sealed)"
+eq "a missing key file: exit 6" 6 "$(rc coffer seal --key nokey data.bin x.sealed)"
+cp k1 kopen && chmod 644 kopen
+eq "a key file readable by others: exit 6" 6 "$(rc coffer seal --key kopen data.bin x.sealed)"
+printf 'not a key\n' >kbad && chmod 600 kbad
+eq "a malformed key file: exit 5" 5 "$(rc coffer seal --key kbad data.bin x.sealed)"
+check "still nothing written" test ! -e x.sealed
+echo old >exists
+eq "OUT exists: exit 6" 6 "$(rc coffer seal --key k1 data.bin exists)"
+eq "...and is untouched" old "$(cat exists)"
+eq "open to an existing OUT: exit 6" 6 "$(rc coffer open --key k1 data.sealed exists)"
+eq "--force replaces it" 0 "$(rc coffer open --force --key k1 data.sealed exists)"
+check "...with the plaintext" cmp data.bin exists
+eq "a directory as OUT, even with --force: exit 6" 6 "$(rc coffer open --force --key k1 data.sealed adir)"
+eq "a device as OUT, even with --force: exit 6" 6 "$(rc coffer open --force --key k1 data.sealed /dev/null)"
+check "/dev/null is still a device" test -c /dev/null
+
+# --- usage -------------------------------------------------------------
+eq "no --key: exit 2" 2 "$(rc coffer seal data.bin y.sealed)"
+eq "a chunk size that is not a power of two: exit 2" 2 "$(rc coffer seal --key k1 --chunk-size 5000 data.bin y.sealed)"
+eq "an unknown suite: exit 2" 2 "$(rc coffer seal --key k1 --suite des data.bin y.sealed)"
+eq "one argument too many: exit 2" 2 "$(rc coffer open --key k1 a b c)"
+eq "coffer help seal: exit 0" 0 "$(rc coffer help seal)"
+
+# --- an interrupted open leaves nothing behind --------------------------
+mkdir intr
+mkfifo intr.fifo
+coffer open --key k1 intr.fifo intr/out 2>/dev/null &
+pid=$!
+track $pid
+exec 3>intr.fifo
+head -c 300000 data.sealed >&3
+wait_until 10 sh -c 'ls -a intr | grep -q "\.tmp-"'
+ok $? "an open in progress writes to a temporary file"
+kill -TERM $pid
+wait $pid 2>/dev/null
+exec 3>&-
+check "SIGTERM removes the temporary file" no_temp_files intr
+check "and leaves no OUT" test ! -e intr/out
