@@ -146,6 +146,22 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBCOFFER)
 	$(E) "  LINK    $@"
 	$(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LIBS_ALL)
 
+# --- controller simulator (bench/controllers/, owned by the controllers) ---
+# One multi-file program, $(BUILD)/bench/controllers-sim; its engine (every
+# file but main.c) is also linked into tests/unit/test_sim.c.
+SIM_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out bench/controllers/main.c,$(wildcard bench/controllers/*.c)))
+BENCH_PROGS += $(BUILD)/bench/controllers-sim
+$(BUILD)/bench/controllers-sim: $(BUILD)/obj/bench/controllers/main.o $(SIM_OBJS) $(LIBCOFFER)
+	@mkdir -p $(@D)
+	$(E) "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_ALL)
+$(BUILD)/obj/tests/unit/test_sim.o: CFLAGS += -Ibench/controllers
+$(BUILD)/tests/test_sim: $(BUILD)/obj/tests/unit/test_sim.o $(SIM_OBJS) $(TEST_SUPPORT_OBJS) $(LIBCOFFER)
+	@mkdir -p $(@D)
+	$(E) "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LIBS_CMOCKA) $(LIBS_ALL)
+# --- end of the controller simulator ---
+
 # ---------------------------------------------------------------------------
 # Fuzzing: tests/fuzz/fuzz_<name>.c -> $(FUZZ_BUILD)/fuzz_<name>, built with
 # clang's libFuzzer, ASan and UBSan against an instrumented copy of the

@@ -52,7 +52,8 @@ struct coffer_ctl_obs {
 	double time_progress;       /* r = now_s / expected_time_s */
 	double error;               /* Asperathos's e = p - r */
 	int32_t replicas;           /* current replicas (started, not yet stopped) */
-	int32_t replicas_ready;     /* of those, the ones that took an item */
+	int32_t replicas_ready;     /* of those, the ones past start-up: they
+	                               have taken at least one item */
 	int32_t replicas_desired;   /* the last count the actuator was asked for */
 	double replica_seconds;     /* integral of ready replicas over time so far */
 	double throughput;          /* smoothed items/s of the whole job */
@@ -97,8 +98,11 @@ struct coffer_controller {
 
 typedef const struct coffer_controller *(*coffer_controller_entry_fn)(void);
 
-/* COFFER_CONTROLLER_EXPORT(def) defines the entry point of a plugin .so. */
+/* COFFER_CONTROLLER_EXPORT(def) defines the entry point of a plugin .so
+ * (with its prototype, for -Wmissing-prototypes builds). */
 #define COFFER_CONTROLLER_EXPORT(def)                                          \
+	__attribute__((visibility("default"))) const struct coffer_controller *\
+	coffer_controller_entry_v1(void);                                      \
 	__attribute__((visibility("default"))) const struct coffer_controller *\
 	coffer_controller_entry_v1(void) { return &(def); }
 
