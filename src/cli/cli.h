@@ -46,6 +46,7 @@ int cli_isatty(int fd);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_completion(int argc, char **argv);
+int cmd_attest(int argc, char **argv);
 int cmd_id(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);

@@ -16,6 +16,7 @@
 
 const struct cli_command cli_commands[] = {
 	/* COMMANDS: keep sorted by name; one row per src/cli/cmd_<name>.c */
+	{ "attest", cmd_attest, "verify SGX/TDX/SEV-SNP/sim evidence; get evidence from a TEE" },
 	{ "completion", cmd_completion, "print a bash completion script" },
 	{ "help", cmd_help, "list commands, or show one command's help" },
 	{ "id", cmd_id, "create a party identity, show or check a public identity line" },

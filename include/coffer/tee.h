@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Attestation evidence: get it from a TEE (or the INSECURE simulation),
+ * and verify Intel SGX/TDX quotes, AMD SEV-SNP reports and sim evidence
+ * into claims. Formats and checks: doc/format/evidence.md. */
+#ifndef COFFER_TEE_H
+#define COFFER_TEE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define COFFER_TEE_REPORT_DATA_LEN 64
+
+/* ---------------------------------------------------------------------
+ * Claims
+ */
+
+enum coffer_tee_type {
+	COFFER_TEE_UNKNOWN = 0,
+	COFFER_TEE_SGX = 1,     /* Intel SGX enclave, ECDSA (DCAP) quote */
+	COFFER_TEE_TDX = 2,     /* Intel TDX trust domain */
+	COFFER_TEE_SEV_SNP = 3, /* AMD SEV-SNP guest */
+	COFFER_TEE_SIM = 4,     /* INSECURE SIMULATION: no hardware at all */
+};
+
+/* "sgx", "tdx", "sev-snp", "sim", "unknown". */
+const char *coffer_tee_type_name(enum coffer_tee_type t);
+
+/* TCB status of Intel platforms, named as Intel names them. */
+enum coffer_tee_tcb_status {
+	COFFER_TCB_NOT_EVALUATED = 0, /* no collateral, or not an Intel TEE */
+	COFFER_TCB_UP_TO_DATE,
+	COFFER_TCB_SW_HARDENING_NEEDED,
+	COFFER_TCB_CONFIGURATION_NEEDED,
+	COFFER_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED,
+	COFFER_TCB_OUT_OF_DATE,
+	COFFER_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED,
+	COFFER_TCB_TD_RELAUNCH_ADVISED,
+	COFFER_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED,
+	COFFER_TCB_REVOKED,
+	COFFER_TCB_NOT_SUPPORTED, /* no TCB level matches the platform */
+};
+
+/* "UpToDate", "SWHardeningNeeded", ..., "NotEvaluated", "NotSupported". */
+const char *coffer_tee_tcb_status_name(enum coffer_tee_tcb_status s);
+
+/* One finding of the verifier: a stable short code ("tcb.out_of_date",
+ * "collateral.expired", "chain.untrusted_root", ...; the list is in
+ * doc/format/evidence.md) and English text with the detail. A fatal
+ * reason makes the verdict "rejected"; the others are notes for policy
+ * (an out-of-date TCB, a debug TEE, missing CRLs that were allowed). */
+struct coffer_tee_reason {
+	char code[48];
+	char text[256];
+	int fatal;
+};
+
+#define COFFER_TEE_MAX_REASONS 32
+#define COFFER_TEE_MAX_ADVISORIES 64
+
+enum coffer_tee_verdict {
+	COFFER_TEE_REJECTED = 0,
+	COFFER_TEE_OK = 1,
+};
+
+/*
+ * What the evidence says and what the verifier concluded. Only the part
+ * for `tee` is filled; the rest is zero. Byte strings are as on the wire.
+ */
+struct coffer_tee_claims {
+	enum coffer_tee_verdict verdict;
+	enum coffer_tee_type tee;
+	char backend[24];       /* from the evidence envelope ("sim", "tsm", ...), or "" */
+	unsigned format_version; /* quote version 3/4/5, SNP report version, sim 1 */
+	int debug;               /* 1: debug enclave/TD/guest (memory open to the host) */
+	uint8_t report_data[COFFER_TEE_REPORT_DATA_LEN];
+
+	struct {
+		uint8_t mrenclave[32], mrsigner[32];
+		uint16_t isv_prod_id, isv_svn;
+		uint8_t cpu_svn[16], attributes[16];
+		uint32_t misc_select;
+		uint8_t config_id[64];
+		uint16_t config_svn;
+	} sgx;
+	struct {
+		uint8_t mrtd[48], rtmr[4][48], mrseam[48], mrsigner_seam[48];
+		uint8_t mr_config_id[48], mr_owner[48], mr_owner_config[48];
+		uint8_t tee_tcb_svn[16];
+		uint8_t td_attributes[8], xfam[8], seam_attributes[8];
+		int is_v15;                 /* TDX 1.5 body (quote v5, body type 3) */
+		uint8_t tee_tcb_svn2[16], mr_servicetd[48]; /* TDX 1.5 only */
+	} tdx;
+	/* Intel platform (SGX and TDX): from the quote header, the PCK
+	 * certificate and the QE report. */
+	struct {
+		uint16_t qe_svn, pce_svn;   /* quote header */
+		uint8_t fmspc[6], pceid[2];
+		uint8_t cpu_svn[16];        /* PCK certificate TCB */
+		uint8_t comp_svn[16];
+		uint16_t pcesvn;
+		int sgx_type;               /* 0 standard, 1 scalable, 2 scalable+integrity */
+		uint16_t qe_isv_svn;        /* QE report */
+		int64_t tcb_date;           /* of the matched TCB level, unix s, 0 if none */
+		uint32_t tcb_eval_data_number;
+	} intel;
+	struct {
+		uint32_t guest_svn, vmpl, signature_algo;
+		uint64_t policy;
+		int policy_debug, policy_smt, policy_migrate_ma, policy_single_socket;
+		uint8_t measurement[48], host_data[32], family_id[16], image_id[16];
+		uint8_t id_key_digest[48], author_key_digest[48];
+		uint8_t report_id[32], report_id_ma[32], chip_id[64];
+		uint64_t platform_info;
+		uint64_t current_tcb, reported_tcb, committed_tcb, launch_tcb;
+		/* reported_tcb decoded for the product's layout */
+		uint8_t tcb_bootloader, tcb_tee, tcb_snp, tcb_microcode, tcb_fmc;
+		uint8_t current_major, current_minor, current_build;
+		int signing_key;            /* 0 VCEK, 1 VLEK */
+		char product[16];           /* "Milan", "Genoa", "Turin" */
+	} snp;
+	struct {
+		uint8_t measurement[48];    /* SHA-384 measurement (doc/format/evidence.md) */
+		uint8_t platform_key_sha256[32];
+	} sim;
+
+	enum coffer_tee_tcb_status tcb_status;
+	char advisory_ids[COFFER_TEE_MAX_ADVISORIES][24];
+	size_t n_advisory_ids;
+
+	struct coffer_tee_reason reasons[COFFER_TEE_MAX_REASONS];
+	size_t n_reasons;
+};
+
+/* The first fatal reason, or NULL when the verdict is ok. */
+const struct coffer_tee_reason *coffer_tee_claims_first_fatal(
+    const struct coffer_tee_claims *c);
+
+/* 1 if a reason with this code is present. */
+int coffer_tee_claims_has_reason(const struct coffer_tee_claims *c,
+    const char *code);
+
+/*
+ * The claims as one JSON object (doc/format/evidence.md, "Claims JSON"),
+ * NUL-terminated, in *out (free with free()). Sim claims carry the
+ * "INSECURE SIMULATION" label. Errors: COFFER_E_NOMEM.
+ */
+int coffer_tee_claims_json(const struct coffer_tee_claims *c, char **out)
+	__attribute__((warn_unused_result));
+
+void coffer_tee_claims_free(struct coffer_tee_claims *c);
+
+/* ---------------------------------------------------------------------
+ * Trust anchors: the roots a verifier trusts. The default set is compiled
+ * in: the Intel SGX Root CA and AMD's ARKs (with their ASK/ASVK) for
+ * Milan, Genoa and Turin. Nothing trusts a sim platform key unless it is
+ * added explicitly.
+ */
+struct coffer_tee_anchors;
+
+/* The compiled-in roots. */
+int coffer_tee_anchors_new_default(struct coffer_tee_anchors **out)
+	__attribute__((warn_unused_result));
+/* No roots at all (for tests and for pinning other roots). */
+int coffer_tee_anchors_new_empty(struct coffer_tee_anchors **out)
+	__attribute__((warn_unused_result));
+
+/* Replace the Intel root by this self-signed certificate (DER or PEM). */
+int coffer_tee_anchors_set_intel_root(struct coffer_tee_anchors *a,
+    const uint8_t *cert, size_t len) __attribute__((warn_unused_result));
+
+/* Trust one more AMD root: a PEM (or DER) holding a self-signed ARK and,
+ * optionally, its ASK/ASVK (signed by it; checked here). */
+int coffer_tee_anchors_add_amd(struct coffer_tee_anchors *a,
+    const uint8_t *certs, size_t len) __attribute__((warn_unused_result));
+
+/* Forget every AMD root and intermediate (then add others). */
+void coffer_tee_anchors_clear_amd(struct coffer_tee_anchors *a);
+
+/* Trust a sim platform key (PEM "PUBLIC KEY", as `coffer attest sim-key`
+ * prints it). Evidence from it is still INSECURE SIMULATION. */
+int coffer_tee_anchors_add_sim_key(struct coffer_tee_anchors *a,
+    const char *pem, size_t len) __attribute__((warn_unused_result));
+
+void coffer_tee_anchors_free(struct coffer_tee_anchors *a);
+
+/* ---------------------------------------------------------------------
+ * Collateral: Intel TCB Info, QE Identity, CRLs and TCB signing chains;
+ * AMD VCEK/VLEK certificates and CRLs. Loaded once (parsed, signatures
+ * checked against the anchors), then shared by any number of
+ * verifications and threads. Layout: doc/format/evidence.md, "Collateral".
+ */
+struct coffer_tee_collateral;
+
+/* An empty collection bound to anchors (which must outlive it). */
+int coffer_tee_collateral_new(const struct coffer_tee_anchors *a,
+    struct coffer_tee_collateral **out) __attribute__((warn_unused_result));
+
+/* Add every regular file of a directory (not recursive; names starting
+ * with '.' are skipped), or one file. Each file's kind is found from its
+ * content. A file that is not collateral, or collateral whose signature
+ * does not verify to the anchors, is an error naming the file; on error
+ * nothing of that call is added. */
+int coffer_tee_collateral_add_path(struct coffer_tee_collateral *c,
+    const char *path) __attribute__((warn_unused_result));
+/* The same for bytes in memory; name is used in error text. */
+int coffer_tee_collateral_add_mem(struct coffer_tee_collateral *c,
+    const char *name, const uint8_t *data, size_t len)
+	__attribute__((warn_unused_result));
+
+void coffer_tee_collateral_free(struct coffer_tee_collateral *c);
+
+/* ---------------------------------------------------------------------
+ * Verification
+ */
+enum {
+	/* Without TCB Info and QE Identity, check signatures and chains but
+	 * leave the TCB status NotEvaluated (a note, not fatal). */
+	COFFER_TEE_ALLOW_NO_COLLATERAL = 1 << 0,
+	/* Without a CRL for some certificate, skip its revocation check (a
+	 * note, not fatal). */
+	COFFER_TEE_ALLOW_NO_CRL = 1 << 1,
+};
+
+struct coffer_tee_verify_opts {
+	unsigned flags;                   /* COFFER_TEE_ALLOW_* */
+	const uint8_t *expected_report_data; /* 64 bytes, or NULL: not checked */
+};
+
+/*
+ * Verify evidence at time `at` (seconds since the epoch; the verifier
+ * never reads the clock). The evidence is detected by content: a Coffer
+ * evidence envelope (JSON), an SGX v3 / SGX-or-TDX v4 / v5 quote, an SNP
+ * report, or either as a hex text file. collateral may be NULL; opts may
+ * be NULL (strict).
+ *
+ * Returns 0 when the verdict is ok. When the evidence was parsed but
+ * rejected, *out is STILL set (claims with verdict COFFER_TEE_REJECTED and
+ * the reasons) and the return value is the error of the first fatal reason
+ * (COFFER_E_SIGNATURE, _CERT, _EXPIRED, _REVOKED, _UNTRUSTED, _POLICY).
+ * When the evidence cannot be parsed (COFFER_E_FORMAT, _TRUNCATED,
+ * _VERSION, _UNSUPPORTED) or on COFFER_E_INVAL/_NOMEM, *out is untouched.
+ */
+int coffer_tee_verify(const uint8_t *evidence, size_t len,
+    const struct coffer_tee_anchors *anchors,
+    const struct coffer_tee_collateral *collateral, int64_t at,
+    const struct coffer_tee_verify_opts *opts, struct coffer_tee_claims **out)
+	__attribute__((warn_unused_result));
+
+/* ---------------------------------------------------------------------
+ * Generation backends
+ */
+enum coffer_tee_backend {
+	COFFER_TEE_BACKEND_SIM = 1,         /* INSECURE SIMULATION */
+	COFFER_TEE_BACKEND_SGX_GRAMINE = 2, /* Gramine's /dev/attestation */
+	COFFER_TEE_BACKEND_TSM = 3,         /* Linux configfs-tsm (TDX, SEV-SNP) */
+};
+
+/* "sim", "sgx-gramine", "tsm"; parse returns COFFER_E_INVAL if unknown. */
+const char *coffer_tee_backend_name(enum coffer_tee_backend b);
+int coffer_tee_backend_parse(const char *name, enum coffer_tee_backend *out)
+	__attribute__((warn_unused_result));
+
+struct coffer_tee_backend_opts {
+	/* sim: the directory of the platform key file "sim-platform.key"
+	 * (created 0600 on first use). NULL: $COFFER_SIM_DIR, else
+	 * $HOME/.local/share/coffer. */
+	const char *sim_dir;
+	/* sim: files measured, in order (the executable first, then plugins).
+	 * n_measure == 0: /proc/self/exe. */
+	const char *const *measure;
+	size_t n_measure;
+	/* sgx-gramine: the attestation directory (default /dev/attestation).
+	 * tsm: the report directory (default /sys/kernel/config/tsm/report). */
+	const char *device_root;
+	/* tsm, for tests that reproduce configfs in a plain directory: called
+	 * right after the entry directory is made, as the kernel populates
+	 * its attributes then. NULL on real systems. */
+	void (*tsm_after_mkdir)(const char *entry_dir, void *arg);
+	void *tsm_hook_arg;
+};
+
+/*
+ * Get evidence binding report_data (64 bytes) from a backend, as a Coffer
+ * evidence envelope (doc/format/evidence.md) in *out (*outlen bytes, free
+ * with free()). opts may be NULL. Errors: COFFER_E_NOTFOUND (no such
+ * device: not in a TEE), COFFER_E_IO, COFFER_E_PROTO (the device broke its
+ * interface: wrong provider, generation changed, short read),
+ * COFFER_E_PERM (the sim key file is readable by others).
+ */
+int coffer_tee_evidence_get(enum coffer_tee_backend backend,
+    const uint8_t report_data[COFFER_TEE_REPORT_DATA_LEN],
+    const struct coffer_tee_backend_opts *opts, uint8_t **out, size_t *outlen)
+	__attribute__((warn_unused_result));
+
+/* The sim platform public key (PEM "PUBLIC KEY", free with free()),
+ * creating the key pair on first use. */
+int coffer_tee_sim_public_key(const char *sim_dir, char **pem_out)
+	__attribute__((warn_unused_result));
+
+/* The sim measurement of files, in order (doc/format/evidence.md). */
+int coffer_tee_sim_measure(const char *const *files, size_t n,
+    uint8_t out[48]) __attribute__((warn_unused_result));
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,1068 @@
+// SPDX-License-Identifier: Apache-2.0
+// Collateral: loading Intel TCB Info / QE Identity (PCS body form and
+// dcap-qvl's *_collateral.json), CRLs and certificates (PEM, DER, hex)
+// from files or memory, checking their signatures once at load, and
+// choosing the piece that applies at a verification time.
+// doc/format/evidence.md section 6.
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "coffer/error.h"
+#include "crypto/hash.h"
+#include "lib/buf.h"
+#include "lib/enc.h"
+#include "lib/file.h"
+#include "lib/json.h"
+#include "lib/mem.h"
+#include "tee/tee_int.h"
+
+#define COLL_FILE_MAX ((size_t)4 << 20)
+#define COLL_MAX_ITEMS 4096
+
+/* What one add call collected before it is checked and committed. */
+struct pending {
+	struct tee_signed_tcb *tcb;
+	size_t n_tcb;
+	struct tee_signed_identity *ids;
+	size_t n_ids;
+	struct tee_crl *crls;
+	size_t n_crls;
+	STACK_OF(X509) *certs;
+	/* signed texts waiting for their signature check */
+	struct sigwait {
+		int kind;            /* 1 tcb, 2 identity */
+		size_t idx;
+		struct coffer_buf text;
+		uint8_t sig[64];
+	} *waits;
+	size_t n_waits;
+};
+
+static void
+pending_release(struct pending *p)
+{
+	for (size_t i = 0; i < p->n_tcb; i++) {
+		tee_tcb_info_release(&p->tcb[i].info);
+		sk_X509_pop_free(p->tcb[i].signers, X509_free);
+	}
+	free(p->tcb);
+	for (size_t i = 0; i < p->n_ids; i++) {
+		tee_identity_release(&p->ids[i].id);
+		sk_X509_pop_free(p->ids[i].signers, X509_free);
+	}
+	free(p->ids);
+	for (size_t i = 0; i < p->n_crls; i++)
+		X509_CRL_free(p->crls[i].crl);
+	free(p->crls);
+	sk_X509_pop_free(p->certs, X509_free);
+	for (size_t i = 0; i < p->n_waits; i++)
+		coffer_buf_release(&p->waits[i].text);
+	free(p->waits);
+	memset(p, 0, sizeof(*p));
+}
+
+static int
+grow(void **arr, size_t n, size_t size)
+{
+	void *q;
+
+	if (n >= COLL_MAX_ITEMS)
+		return coffer_errf(COFFER_E_LIMIT, "collateral: more than %d items",
+		    COLL_MAX_ITEMS);
+	if ((q = coffer_reallocarray(*arr, n + 1, size)) == NULL)
+		return COFFER_E_NOMEM;
+	memset((char *)q + n * size, 0, size);
+	*arr = q;
+	return 0;
+}
+
+static int
+add_cert(struct pending *p, X509 *x)
+{
+	if (!X509_up_ref(x))
+		return COFFER_E_INTERNAL;
+	if (!sk_X509_push(p->certs, x)) {
+		X509_free(x);
+		return COFFER_E_NOMEM;
+	}
+	return 0;
+}
+
+static int
+add_crl(struct pending *p, X509_CRL *crl, const char *src)
+{
+	struct tee_crl *c;
+	int r;
+
+	if ((r = grow((void **)&p->crls, p->n_crls, sizeof(*p->crls))) != 0)
+		return r;
+	c = &p->crls[p->n_crls];
+	c->this_update = tee_asn1_time(X509_CRL_get0_lastUpdate(crl));
+	c->next_update = X509_CRL_get0_nextUpdate(crl) != NULL ?
+	    tee_asn1_time(X509_CRL_get0_nextUpdate(crl)) : INT64_MAX;
+	if (c->this_update < 0 || c->next_update < 0)
+		return coffer_errf(COFFER_E_FORMAT, "%s: CRL dates do not parse", src);
+	if (!X509_CRL_up_ref(crl))
+		return COFFER_E_INTERNAL;
+	c->crl = crl;
+	snprintf(c->src, sizeof(c->src), "%s", src);
+	p->n_crls++;
+	return 0;
+}
+
+/* Certificates and CRLs from PEM text (any mix), or from one DER object. */
+static int
+load_pki(struct pending *p, const uint8_t *d, size_t len, const char *src)
+{
+	int r = 0;
+
+	if (memmem(d, len, "-----BEGIN", 10) != NULL) {
+		STACK_OF(X509_INFO) *infos;
+		BIO *bio;
+		int n = 0;
+
+		if ((bio = BIO_new_mem_buf(d, (int)len)) == NULL)
+			return COFFER_E_NOMEM;
+		infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL);
+		BIO_free(bio);
+		ERR_clear_error();
+		if (infos == NULL)
+			return coffer_errf(COFFER_E_FORMAT, "%s: PEM does not parse", src);
+		for (int i = 0; r == 0 && i < sk_X509_INFO_num(infos); i++) {
+			X509_INFO *xi = sk_X509_INFO_value(infos, i);
+
+			if (xi->x509 != NULL && (r = add_cert(p, xi->x509)) == 0)
+				n++;
+			if (r == 0 && xi->crl != NULL && (r = add_crl(p, xi->crl, src)) == 0)
+				n++;
+		}
+		sk_X509_INFO_pop_free(infos, X509_INFO_free);
+		if (r == 0 && n == 0)
+			r = coffer_errf(COFFER_E_FORMAT, "%s: no certificate or CRL in PEM",
+			    src);
+		return r;
+	} else {
+		const uint8_t *q = d;
+		X509 *x;
+		X509_CRL *crl;
+
+		if ((x = d2i_X509(NULL, &q, (long)len)) != NULL && q == d + len) {
+			r = add_cert(p, x);
+			X509_free(x);
+			return r;
+		}
+		X509_free(x);
+		q = d;
+		if ((crl = d2i_X509_CRL(NULL, &q, (long)len)) != NULL && q == d + len) {
+			r = add_crl(p, crl, src);
+			X509_CRL_free(crl);
+			return r;
+		}
+		X509_CRL_free(crl);
+		ERR_clear_error();
+		return coffer_errf(COFFER_E_FORMAT, "%s: not a certificate, CRL, TCB "
+		    "Info or identity (PEM, DER or JSON)", src);
+	}
+}
+
+static int
+hex_pki(struct pending *p, const json_t *o, const char *key, const char *src)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(COLL_FILE_MAX);
+	const char *s;
+	char where[96];
+	int r;
+
+	if ((r = coffer_json_get_str(o, NULL, key, 1, &s)) != 0)
+		return coffer_errctx(r, "%s", src);
+	snprintf(where, sizeof(where), "%s: %s", src, key);
+	if ((r = coffer_hex_decode_buf(s, strlen(s), &b)) != 0)
+		r = coffer_errf(COFFER_E_FORMAT, "%s: not hex", where);
+	else
+		r = load_pki(p, b.data, b.len, where);
+	coffer_buf_release(&b);
+	return r;
+}
+
+static int
+pem_pki(struct pending *p, const json_t *o, const char *key, const char *src)
+{
+	const char *s;
+	char where[96];
+	int r;
+
+	if ((r = coffer_json_get_str(o, NULL, key, 1, &s)) != 0)
+		return coffer_errctx(r, "%s", src);
+	snprintf(where, sizeof(where), "%s: %s", src, key);
+	return load_pki(p, (const uint8_t *)s, strlen(s), where);
+}
+
+static int
+sig_hex(const char *s, uint8_t out[64], const char *where)
+{
+	size_t got;
+
+	if (s == NULL || strlen(s) != 128 || coffer_hex_decode(s, 128, out, 64, &got) != 0)
+		return coffer_errf(COFFER_E_FORMAT, "%s: signature is not 128 hex digits "
+		    "(raw ECDSA P-256 r||s)", where);
+	return 0;
+}
+
+/* A signed TCB Info (kind 1) or identity (kind 2) given as its exact text. */
+static int
+add_signed(struct pending *p, int kind, const char *text, size_t len,
+    const uint8_t sig[64], const char *src)
+{
+	struct sigwait *w;
+	int r;
+
+	if ((r = grow((void **)&p->waits, p->n_waits, sizeof(*p->waits))) != 0)
+		return r;
+	w = &p->waits[p->n_waits];
+	coffer_buf_init(&w->text, COLL_FILE_MAX);
+	p->n_waits++;
+	if ((r = coffer_buf_put(&w->text, text, len)) != 0)
+		return r;
+	memcpy(w->sig, sig, 64);
+	w->kind = kind;
+	if (kind == 1) {
+		if ((r = grow((void **)&p->tcb, p->n_tcb, sizeof(*p->tcb))) != 0)
+			return r;
+		if ((r = tee_tcb_info_parse(text, len, &p->tcb[p->n_tcb].info)) != 0)
+			return coffer_errctx(r, "%s", src);
+		snprintf(p->tcb[p->n_tcb].src, sizeof(p->tcb[0].src), "%s", src);
+		w->idx = p->n_tcb++;
+	} else {
+		if ((r = grow((void **)&p->ids, p->n_ids, sizeof(*p->ids))) != 0)
+			return r;
+		if ((r = tee_identity_parse(text, len, &p->ids[p->n_ids].id)) != 0)
+			return coffer_errctx(r, "%s", src);
+		snprintf(p->ids[p->n_ids].src, sizeof(p->ids[0].src), "%s", src);
+		w->idx = p->n_ids++;
+	}
+	return 0;
+}
+
+/* PCS body form: {"tcbInfo": {...}, "signature": "<hex>"}; the signature
+ * covers the exact bytes of the inner object in the file. */
+static int
+load_pcs_body(struct pending *p, const char *text, size_t len, const json_t *doc,
+    const char *member, int kind, const char *src)
+{
+	const char *sig = NULL;
+	uint8_t s[64];
+	size_t a, b;
+	int r;
+
+	if ((r = coffer_json_get_str(doc, NULL, "signature", 1, &sig)) != 0)
+		return coffer_errctx(r, "%s", src);
+	if ((r = sig_hex(sig, s, src)) != 0)
+		return r;
+	if ((r = tee_json_span(text, len, member, &a, &b)) != 0)
+		return coffer_errctx(r, "%s", src);
+	return add_signed(p, kind, text + a, b - a, s, src);
+}
+
+/* dcap-qvl QuoteCollateralV3: PEM chains, hex DER CRLs, and the signed
+ * TCB Info / QE Identity texts with hex signatures. */
+static int
+load_qvl(struct pending *p, const json_t *doc, const char *src)
+{
+	const char *ti, *tis, *qe, *qes;
+	uint8_t s[64];
+	int r;
+
+	if ((r = pem_pki(p, doc, "tcb_info_issuer_chain", src)) != 0 ||
+	    (r = pem_pki(p, doc, "qe_identity_issuer_chain", src)) != 0 ||
+	    (r = pem_pki(p, doc, "pck_crl_issuer_chain", src)) != 0 ||
+	    (r = hex_pki(p, doc, "root_ca_crl", src)) != 0 ||
+	    (r = hex_pki(p, doc, "pck_crl", src)) != 0)
+		return r;
+	if ((r = coffer_json_get_str(doc, NULL, "tcb_info", 1, &ti)) != 0 ||
+	    (r = coffer_json_get_str(doc, NULL, "tcb_info_signature", 1, &tis)) != 0 ||
+	    (r = coffer_json_get_str(doc, NULL, "qe_identity", 1, &qe)) != 0 ||
+	    (r = coffer_json_get_str(doc, NULL, "qe_identity_signature", 1, &qes)) != 0)
+		return coffer_errctx(r, "%s", src);
+	if ((r = sig_hex(tis, s, src)) != 0 ||
+	    (r = add_signed(p, 1, ti, strlen(ti), s, src)) != 0)
+		return r;
+	if ((r = sig_hex(qes, s, src)) != 0 ||
+	    (r = add_signed(p, 2, qe, strlen(qe), s, src)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+load_json(struct pending *p, const char *text, size_t len, const char *src)
+{
+	json_t *doc = NULL;
+	int r;
+
+	if ((r = coffer_json_parse(text, len, COLL_FILE_MAX, 32, &doc)) != 0)
+		return coffer_errctx(r, "%s", src);
+	if (!json_is_object(doc))
+		r = coffer_errf(COFFER_E_FORMAT, "%s: not a JSON object", src);
+	else if (json_object_get(doc, "tcbInfo") != NULL)
+		r = load_pcs_body(p, text, len, doc, "tcbInfo", 1, src);
+	else if (json_object_get(doc, "enclaveIdentity") != NULL)
+		r = load_pcs_body(p, text, len, doc, "enclaveIdentity", 2, src);
+	else if (json_object_get(doc, "tcb_info") != NULL)
+		r = load_qvl(p, doc, src);
+	else
+		r = coffer_errf(COFFER_E_FORMAT, "%s: JSON that is neither a TCB Info, "
+		    "an enclave identity nor a dcap-qvl collateral file", src);
+	json_decref(doc);
+	return r;
+}
+
+static int
+load_bytes(struct pending *p, const uint8_t *d, size_t len, const char *src)
+{
+	size_t i = 0;
+
+	while (i < len && (d[i] == ' ' || d[i] == '\n' || d[i] == '\r' || d[i] == '\t'))
+		i++;
+	if (i < len && d[i] == '{')
+		return load_json(p, (const char *)d, len, src);
+	/* A CRL in hex (as PCCS stores them) */
+	if (len >= 2 && d[0] == '3' && d[1] == '0') {
+		struct coffer_buf b = COFFER_BUF_INIT(COLL_FILE_MAX);
+		size_t n = len;
+		int r;
+
+		while (n > 0 && (d[n - 1] == '\n' || d[n - 1] == '\r'))
+			n--;
+		if (coffer_hex_decode_buf((const char *)d, n, &b) == 0) {
+			r = load_pki(p, b.data, b.len, src);
+			coffer_buf_release(&b);
+			return r;
+		}
+		coffer_buf_release(&b);
+	}
+	return load_pki(p, d, len, src);
+}
+
+/* ------------------------------------------------------------------ */
+/* Checking and committing */
+
+static int
+x509_issued_by(X509 *x, X509 *issuer)
+{
+	int ok = X509_check_issued(issuer, x) == X509_V_OK &&
+	    X509_verify(x, X509_get0_pubkey(issuer)) == 1;
+
+	ERR_clear_error();
+	return ok;
+}
+
+/* TCB Signing certificates: issued directly by the Intel root, not CAs. */
+static STACK_OF(X509) *
+tcb_signers(const struct coffer_tee_collateral *c, const struct pending *p)
+{
+	STACK_OF(X509) *all[2] = { c->certs, p->certs }, *out = sk_X509_new_null();
+
+	if (out == NULL || c->anchors->intel_root == NULL)
+		return out;
+	for (int k = 0; k < 2; k++) {
+		for (int i = 0; i < sk_X509_num(all[k]); i++) {
+			X509 *x = sk_X509_value(all[k], i);
+
+			if (X509_check_ca(x) != 0 || !x509_issued_by(x, c->anchors->intel_root))
+				continue;
+			if (!X509_up_ref(x) || !sk_X509_push(out, x)) {
+				sk_X509_pop_free(out, X509_free);
+				return NULL;
+			}
+		}
+	}
+	return out;
+}
+
+static int
+check_signed(const struct coffer_tee_collateral *c, struct pending *p)
+{
+	STACK_OF(X509) *cand = NULL;
+	int r = 0;
+
+	if (p->n_waits == 0)
+		return 0;
+	if (c->anchors->intel_root == NULL)
+		return coffer_errf(COFFER_E_UNTRUSTED, "collateral: Intel TCB Info or "
+		    "identity given, but no Intel root is trusted");
+	if ((cand = tcb_signers(c, p)) == NULL)
+		return COFFER_E_NOMEM;
+	for (size_t i = 0; r == 0 && i < p->n_waits; i++) {
+		struct sigwait *w = &p->waits[i];
+		STACK_OF(X509) **signers = w->kind == 1 ? &p->tcb[w->idx].signers :
+		    &p->ids[w->idx].signers;
+		const char *src = w->kind == 1 ? p->tcb[w->idx].src : p->ids[w->idx].src;
+
+		if ((*signers = sk_X509_new_null()) == NULL) {
+			r = COFFER_E_NOMEM;
+			break;
+		}
+		for (int k = 0; k < sk_X509_num(cand); k++) {
+			X509 *x = sk_X509_value(cand, k);
+			struct coffer_ecdsa_key *key = NULL;
+
+			if (coffer_ecdsa_pub_from_pkey(X509_get0_pubkey(x), &key) != 0)
+				continue;
+			if (coffer_ecdsa_verify(key, w->text.data, w->text.len, w->sig, 64,
+			    COFFER_ECDSA_SIG_RAW) == 0) {
+				if (!X509_up_ref(x) || !sk_X509_push(*signers, x))
+					r = COFFER_E_NOMEM;
+			}
+			coffer_ecdsa_key_free(key);
+		}
+		if (r == 0 && sk_X509_num(*signers) == 0) {
+			if (sk_X509_num(cand) == 0)
+				r = coffer_errf(COFFER_E_UNTRUSTED, "%s: no TCB Signing "
+				    "certificate issued by the trusted Intel root is in the "
+				    "collateral (add the TCB-Info-Issuer-Chain)", src);
+			else
+				r = coffer_errf(COFFER_E_SIGNATURE, "%s: the %s signature "
+				    "does not verify with the TCB Signing key", src,
+				    w->kind == 1 ? "tcbInfo" : "enclaveIdentity");
+		}
+	}
+	if (r == 0)
+		coffer_errclear();
+	sk_X509_pop_free(cand, X509_free);
+	return r;
+}
+
+static int
+same_name(X509_CRL *crl, X509 *x)
+{
+	return X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(x)) == 0;
+}
+
+/* Verify CRLs whose issuer is a root or a collateral certificate issued
+ * by one; the others (a PCK CA not in the collateral) are verified at
+ * first use against the quote's own CA certificate. */
+static int
+check_crls(const struct coffer_tee_collateral *c, struct pending *p)
+{
+	const struct coffer_tee_anchors *a = c->anchors;
+
+	for (size_t i = 0; i < p->n_crls; i++) {
+		struct tee_crl *crl = &p->crls[i];
+		X509 *issuer = NULL;
+
+		if (a->intel_root != NULL && same_name(crl->crl, a->intel_root))
+			issuer = a->intel_root;
+		for (size_t k = 0; issuer == NULL && k < a->n_amd; k++)
+			if (same_name(crl->crl, a->amd[k].ark))
+				issuer = a->amd[k].ark;
+		if (issuer == NULL && a->intel_root != NULL) {
+			STACK_OF(X509) *all[2] = { c->certs, p->certs };
+
+			for (int k = 0; issuer == NULL && k < 2; k++)
+				for (int j = 0; issuer == NULL && j < sk_X509_num(all[k]); j++) {
+					X509 *x = sk_X509_value(all[k], j);
+
+					if (same_name(crl->crl, x) && X509_check_ca(x) >= 1 &&
+					    x509_issued_by(x, a->intel_root))
+						issuer = x;
+				}
+		}
+		if (issuer == NULL)
+			continue;
+		if (X509_CRL_verify(crl->crl, X509_get0_pubkey(issuer)) != 1) {
+			char cn[128];
+
+			ERR_clear_error();
+			tee_cn(issuer, cn, sizeof(cn));
+			return coffer_errf(COFFER_E_SIGNATURE, "%s: CRL signature does not "
+			    "verify with the key of \"%s\"", crl->src, cn);
+		}
+		crl->verified = 1;
+		if (tee_cert_sha256(issuer, crl->verified_by) != 0)
+			return COFFER_E_CRYPTO;
+	}
+	return 0;
+}
+
+#define APPEND(dst, n, src, sn) do { \
+	if ((sn) > 0) { \
+		void *q_ = coffer_reallocarray((dst), (n) + (sn), sizeof(*(src))); \
+		if (q_ == NULL) { r = COFFER_E_NOMEM; goto out; } \
+		(dst) = q_; \
+		memcpy((dst) + (n), (src), (sn) * sizeof(*(src))); \
+		(n) += (sn); \
+	} \
+} while (0)
+
+/* ------------------------------------------------------------------ */
+/* Certificate cache (see tee_int.h). Open addressing on the hash; when
+ * three quarters full it is emptied (entries in use keep their own
+ * references). Lookups and inserts hold c->lock; parsing does not. */
+
+static struct tee_cert_slot *
+slot_find(struct coffer_tee_collateral *c, const uint8_t h[32], int *found)
+{
+	size_t i = coffer_load_u32le(h) % TEE_CACHE_SLOTS;
+
+	for (size_t k = 0; k < TEE_CACHE_SLOTS; k++, i = (i + 1) % TEE_CACHE_SLOTS) {
+		if (c->slots[i].x == NULL) {
+			*found = 0;
+			return &c->slots[i];
+		}
+		if (memcmp(c->slots[i].h, h, 32) == 0) {
+			*found = 1;
+			return &c->slots[i];
+		}
+	}
+	*found = 0;
+	return NULL;
+}
+
+/* Drop the entries that did not come with the collateral; c->lock held. */
+static void
+cache_flush(struct coffer_tee_collateral *c)
+{
+	struct tee_cert_slot keep[64];
+	size_t nk = 0;
+
+	for (size_t i = 0; i < TEE_CACHE_SLOTS; i++) {
+		if (c->slots[i].x == NULL)
+			continue;
+		if (c->slots[i].pinned && nk < sizeof(keep) / sizeof(keep[0]))
+			keep[nk++] = c->slots[i];
+		else
+			X509_free(c->slots[i].x);
+	}
+	memset(c->slots, 0, TEE_CACHE_SLOTS * sizeof(*c->slots));
+	c->n_slots_used = 0;
+	for (size_t i = 0; i < nk; i++) {
+		int found;
+		struct tee_cert_slot *s = slot_find(c, keep[i].h, &found);
+
+		*s = keep[i];
+		c->n_slots_used++;
+	}
+}
+
+const struct coffer_ecdsa_key *
+tee_att_key_get(const struct coffer_tee_collateral *cc, const uint8_t raw[64],
+    struct coffer_ecdsa_key **owned)
+{
+	struct coffer_tee_collateral *c = (struct coffer_tee_collateral *)cc;
+	struct coffer_ecdsa_key *k = NULL;
+	const struct coffer_ecdsa_key *found = NULL;
+
+	*owned = NULL;
+	if (c != NULL) {
+		pthread_mutex_lock(&c->lock);
+		for (size_t i = 0; i < c->n_att_keys && found == NULL; i++)
+			if (memcmp(c->att_keys[i].raw, raw, 64) == 0)
+				found = c->att_keys[i].key;
+		pthread_mutex_unlock(&c->lock);
+		if (found != NULL)
+			return found;
+	}
+	if (coffer_ecdsa_pub_from_raw(COFFER_ECDSA_P256, raw, 64, &k) != 0)
+		return NULL;
+	if (c != NULL) {
+		pthread_mutex_lock(&c->lock);
+		if (c->n_att_keys < TEE_MAX_ATT_KEYS) {
+			memcpy(c->att_keys[c->n_att_keys].raw, raw, 64);
+			c->att_keys[c->n_att_keys++].key = k;
+			found = k;
+		}
+		pthread_mutex_unlock(&c->lock);
+		if (found != NULL)
+			return found;
+	}
+	*owned = k;
+	return k;
+}
+
+void
+tee_cert_cache_flush(struct coffer_tee_collateral *c)
+{
+	pthread_mutex_lock(&c->lock);
+	cache_flush(c);
+	for (size_t i = 0; i < c->n_att_keys; i++)
+		coffer_ecdsa_key_free(c->att_keys[i].key);
+	c->n_att_keys = 0;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Insert x (taking a new reference) unless present; c->lock held. */
+static struct tee_cert_slot *
+cache_put(struct coffer_tee_collateral *c, X509 *x, const uint8_t h[32])
+{
+	struct tee_cert_slot *s;
+	int found;
+
+	if (c->n_slots_used >= TEE_CACHE_SLOTS * 3 / 4)
+		cache_flush(c);
+	if ((s = slot_find(c, h, &found)) == NULL)
+		return NULL;
+	if (found)
+		return s;
+	if (!X509_up_ref(x))
+		return NULL;
+	memset(s, 0, sizeof(*s));
+	memcpy(s->h, h, 32);
+	s->x = x;
+	c->n_slots_used++;
+	return s;
+}
+
+X509 *
+tee_cert_get(const struct coffer_tee_collateral *cc, const uint8_t *der, size_t len,
+    uint8_t h[32])
+{
+	struct coffer_tee_collateral *c = (struct coffer_tee_collateral *)cc;
+	struct tee_cert_slot *s;
+	const uint8_t *q = der;
+	X509 *x = NULL;
+	int found = 0;
+
+	if (coffer_sha256(der, len, h) != 0)
+		return NULL;
+	if (c != NULL) {
+		pthread_mutex_lock(&c->lock);
+		if ((s = slot_find(c, h, &found)) != NULL && found && X509_up_ref(s->x))
+			x = s->x;
+		pthread_mutex_unlock(&c->lock);
+		if (x != NULL)
+			return x;
+	}
+	if ((x = d2i_X509(NULL, &q, (long)len)) == NULL || q != der + len) {
+		X509_free(x);
+		ERR_clear_error();
+		coffer_errf(COFFER_E_FORMAT, "a certificate of %zu bytes does not parse", len);
+		return NULL;
+	}
+	if (c != NULL) {
+		pthread_mutex_lock(&c->lock);
+		cache_put(c, x, h);
+		pthread_mutex_unlock(&c->lock);
+	}
+	return x;
+}
+
+int
+tee_cert_signed_by(const struct coffer_tee_collateral *cc, X509 *x, const uint8_t xh[32],
+    X509 *issuer, const uint8_t ih[32])
+{
+	struct coffer_tee_collateral *c = (struct coffer_tee_collateral *)cc;
+	struct tee_cert_slot *s;
+	int found = 0, ok = 0;
+
+	if (c != NULL) {
+		pthread_mutex_lock(&c->lock);
+		if ((s = slot_find(c, xh, &found)) != NULL && found && s->sig_ok &&
+		    memcmp(s->issuer_h, ih, 32) == 0)
+			ok = 1;
+		pthread_mutex_unlock(&c->lock);
+		if (ok)
+			return 1;
+	}
+	ok = X509_verify(x, X509_get0_pubkey(issuer)) == 1;
+	ERR_clear_error();
+	if (ok && c != NULL) {
+		pthread_mutex_lock(&c->lock);
+		if ((s = cache_put(c, x, xh)) != NULL && s->x == x) {
+			s->sig_ok = 1;
+			memcpy(s->issuer_h, ih, 32);
+		}
+		pthread_mutex_unlock(&c->lock);
+	}
+	return ok;
+}
+
+static int
+commit(struct coffer_tee_collateral *c, struct pending *p)
+{
+	struct tee_cert_slot *s;
+	int r;
+
+	if ((r = check_signed(c, p)) != 0 || (r = check_crls(c, p)) != 0)
+		return r;
+	r = 0;
+	pthread_mutex_lock(&c->lock);
+	APPEND(c->tcb, c->n_tcb, p->tcb, p->n_tcb);
+	free(p->tcb);
+	p->tcb = NULL;
+	p->n_tcb = 0;
+	APPEND(c->ids, c->n_ids, p->ids, p->n_ids);
+	free(p->ids);
+	p->ids = NULL;
+	p->n_ids = 0;
+	APPEND(c->crls, c->n_crls, p->crls, p->n_crls);
+	free(p->crls);
+	p->crls = NULL;
+	p->n_crls = 0;
+	while (sk_X509_num(p->certs) > 0) {
+		X509 *x = sk_X509_shift(p->certs);
+		uint8_t h[32];
+
+		/* The PCK CA certificates of the collateral serve the quotes
+		 * that carry the same ones: kept parsed, with their signature
+		 * under the Intel root checked once, here. */
+		if (tee_cert_sha256(x, h) == 0 && (s = cache_put(c, x, h)) != NULL) {
+			const struct coffer_tee_anchors *a = c->anchors;
+
+			s->pinned = 1;
+			if (a->intel_root != NULL && X509_check_ca(x) >= 1 &&
+			    x509_issued_by(x, a->intel_root)) {
+				s->sig_ok = 1;
+				memcpy(s->issuer_h, a->intel_root_sha256, 32);
+			}
+		}
+		if (!sk_X509_push(c->certs, x)) {
+			X509_free(x);
+			r = COFFER_E_NOMEM;
+			goto out;
+		}
+	}
+out:
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+int
+coffer_tee_collateral_new(const struct coffer_tee_anchors *a,
+    struct coffer_tee_collateral **out)
+{
+	struct coffer_tee_collateral *c;
+
+	if (a == NULL)
+		return coffer_errf(COFFER_E_INVAL, "collateral: no trust anchors");
+	if ((c = coffer_calloc(1, sizeof(*c))) == NULL)
+		return COFFER_E_NOMEM;
+	if ((c->certs = sk_X509_new_null()) == NULL ||
+	    (c->slots = coffer_calloc(TEE_CACHE_SLOTS, sizeof(*c->slots))) == NULL ||
+	    (c->att_keys = coffer_calloc(TEE_MAX_ATT_KEYS, sizeof(*c->att_keys))) == NULL) {
+		sk_X509_free(c->certs);
+		free(c->slots);
+		free(c);
+		return COFFER_E_NOMEM;
+	}
+	pthread_mutex_init(&c->lock, NULL);
+	c->anchors = a;
+	*out = c;
+	return 0;
+}
+
+void
+coffer_tee_collateral_free(struct coffer_tee_collateral *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->n_tcb; i++) {
+		tee_tcb_info_release(&c->tcb[i].info);
+		sk_X509_pop_free(c->tcb[i].signers, X509_free);
+	}
+	free(c->tcb);
+	for (size_t i = 0; i < c->n_ids; i++) {
+		tee_identity_release(&c->ids[i].id);
+		sk_X509_pop_free(c->ids[i].signers, X509_free);
+	}
+	free(c->ids);
+	for (size_t i = 0; i < c->n_crls; i++)
+		X509_CRL_free(c->crls[i].crl);
+	free(c->crls);
+	sk_X509_pop_free(c->certs, X509_free);
+	for (size_t i = 0; i < TEE_CACHE_SLOTS; i++)
+		X509_free(c->slots[i].x);
+	free(c->slots);
+	for (size_t i = 0; i < c->n_att_keys; i++)
+		coffer_ecdsa_key_free(c->att_keys[i].key);
+	free(c->att_keys);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+static const char *
+base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s != NULL && s[1] != '\0' ? s + 1 : path;
+}
+
+static int
+load_file(struct pending *p, const char *path)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(COLL_FILE_MAX);
+	int r;
+
+	if ((r = coffer_file_read(path, COLL_FILE_MAX, &b)) != 0)
+		return coffer_errctx(r, "%s", path);
+	if (b.len == 0)
+		r = coffer_errf(COFFER_E_FORMAT, "%s: empty file", path);
+	else
+		r = load_bytes(p, b.data, b.len, base_name(path));
+	coffer_buf_release(&b);
+	return r;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+coffer_tee_collateral_add_path(struct coffer_tee_collateral *c, const char *path)
+{
+	struct pending p;
+	struct stat st;
+	DIR *dir = NULL;
+	char **names = NULL;
+	size_t n = 0;
+	int r = 0;
+
+	memset(&p, 0, sizeof(p));
+	if ((p.certs = sk_X509_new_null()) == NULL)
+		return COFFER_E_NOMEM;
+	if (stat(path, &st) != 0) {
+		r = coffer_errf(errno == ENOENT ? COFFER_E_NOTFOUND : COFFER_E_IO,
+		    "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		struct dirent *de;
+
+		if ((dir = opendir(path)) == NULL) {
+			r = coffer_errf(COFFER_E_IO, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		/* Sorted, so errors and choices do not depend on readdir order. */
+		while ((de = readdir(dir)) != NULL) {
+			char *full;
+
+			if (de->d_name[0] == '.')
+				continue;
+			if (n >= COLL_MAX_ITEMS ||
+			    (full = coffer_malloc(strlen(path) + strlen(de->d_name) + 2)) == NULL) {
+				r = n >= COLL_MAX_ITEMS ? coffer_errf(COFFER_E_LIMIT,
+				    "%s: too many files", path) : COFFER_E_NOMEM;
+				goto out;
+			}
+			snprintf(full, strlen(path) + strlen(de->d_name) + 2, "%s/%s",
+			    path, de->d_name);
+			if (stat(full, &st) != 0 || !S_ISREG(st.st_mode)) {
+				free(full);
+				continue;
+			}
+			if (grow((void **)&names, n, sizeof(*names)) != 0) {
+				free(full);
+				r = COFFER_E_NOMEM;
+				goto out;
+			}
+			names[n++] = full;
+		}
+		if (n == 0) {
+			r = coffer_errf(COFFER_E_NOTFOUND, "%s: no collateral files", path);
+			goto out;
+		}
+		qsort(names, n, sizeof(*names), cmp_names);
+		for (size_t i = 0; r == 0 && i < n; i++)
+			r = load_file(&p, names[i]);
+	} else {
+		r = load_file(&p, path);
+	}
+	if (r == 0)
+		r = commit(c, &p);
+out:
+	if (dir != NULL)
+		closedir(dir);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	pending_release(&p);
+	return r;
+}
+
+int
+coffer_tee_collateral_add_mem(struct coffer_tee_collateral *c, const char *name,
+    const uint8_t *data, size_t len)
+{
+	struct pending p;
+	int r;
+
+	memset(&p, 0, sizeof(p));
+	if (len == 0 || len > COLL_FILE_MAX)
+		return coffer_errf(COFFER_E_FORMAT, "%s: %zu bytes", name, len);
+	if ((p.certs = sk_X509_new_null()) == NULL)
+		return COFFER_E_NOMEM;
+	if ((r = load_bytes(&p, data, len, name)) == 0)
+		r = commit(c, &p);
+	pending_release(&p);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Choosing collateral at a time */
+
+static int
+in_window(int64_t from, int64_t to, int64_t at)
+{
+	return from <= at && at < to;
+}
+
+const struct tee_signed_tcb *
+tee_coll_tcb_info(const struct coffer_tee_collateral *c, int tdx,
+    const uint8_t fmspc[6], int64_t at)
+{
+	const struct tee_signed_tcb *best = NULL;
+	int best_in = 0;
+
+	for (size_t i = 0; c != NULL && i < c->n_tcb; i++) {
+		const struct tee_signed_tcb *t = &c->tcb[i];
+		int in = in_window(t->info.issue_date, t->info.next_update, at);
+
+		if (t->info.tdx != tdx || memcmp(t->info.fmspc, fmspc, 6) != 0)
+			continue;
+		if (best == NULL || in > best_in ||
+		    (in == best_in && t->info.eval_num > best->info.eval_num) ||
+		    (in == best_in && t->info.eval_num == best->info.eval_num &&
+		    t->info.issue_date > best->info.issue_date)) {
+			best = t;
+			best_in = in;
+		}
+	}
+	return best;
+}
+
+const struct tee_signed_identity *
+tee_coll_identity(const struct coffer_tee_collateral *c, const char *id, int64_t at)
+{
+	const struct tee_signed_identity *best = NULL;
+	int best_in = 0;
+
+	for (size_t i = 0; c != NULL && i < c->n_ids; i++) {
+		const struct tee_signed_identity *e = &c->ids[i];
+		int in = in_window(e->id.issue_date, e->id.next_update, at);
+
+		if (strcmp(e->id.id, id) != 0)
+			continue;
+		if (best == NULL || in > best_in ||
+		    (in == best_in && e->id.eval_num > best->id.eval_num) ||
+		    (in == best_in && e->id.eval_num == best->id.eval_num &&
+		    e->id.issue_date > best->id.issue_date)) {
+			best = e;
+			best_in = in;
+		}
+	}
+	return best;
+}
+
+static struct tee_crl *
+coll_crl(const struct coffer_tee_collateral *c, X509 *issuer, int64_t at, int *bad)
+{
+	struct coffer_tee_collateral *mc = (struct coffer_tee_collateral *)c;
+	struct tee_crl *best = NULL;
+	int best_in = 0;
+
+	*bad = 0;
+	for (size_t i = 0; c != NULL && i < c->n_crls; i++) {
+		struct tee_crl *t = &mc->crls[i];
+		int in = in_window(t->this_update, t->next_update, at);
+
+		if (!same_name(t->crl, issuer))
+			continue;
+		if (best == NULL || in > best_in ||
+		    (in == best_in && t->this_update > best->this_update)) {
+			best = t;
+			best_in = in;
+		}
+	}
+	if (best == NULL)
+		return NULL;
+	/* Lazily verified CRL: once, under the lock, against the issuer the
+	 * caller has already validated. */
+	pthread_mutex_lock(&mc->lock);
+	if (!best->verified) {
+		if (X509_CRL_verify(best->crl, X509_get0_pubkey(issuer)) == 1 &&
+		    tee_cert_sha256(issuer, best->verified_by) == 0)
+			best->verified = 1;
+		else
+			*bad = 1;
+		ERR_clear_error();
+		coffer_errclear();
+	}
+	pthread_mutex_unlock(&mc->lock);
+	return *bad ? NULL : best;
+}
+
+struct tee_crl *
+tee_coll_crl(const struct coffer_tee_collateral *c, X509 *issuer, int64_t at)
+{
+	int bad;
+
+	return coll_crl(c, issuer, at, &bad);
+}
+
+void
+tee_check_revocation(struct tee_vctx *v, X509 *cert, X509 *issuer, const char *what)
+{
+	char cn[128], t1[32], t2[32], t3[32];
+	X509_REVOKED *rev = NULL;
+	struct tee_crl *crl;
+	int bad = 0;
+
+	tee_cn(issuer, cn, sizeof(cn));
+	crl = coll_crl(v->coll, issuer, v->at, &bad);
+	if (bad) {
+		tee_fail(v, COFFER_E_SIGNATURE, "crl.signature", "the CRL of \"%s\" in "
+		    "the collateral does not verify with that CA's key", cn);
+		return;
+	}
+	if (crl == NULL) {
+		tee_missing(v, v->flags & COFFER_TEE_ALLOW_NO_CRL, "crl.missing",
+		    "no CRL of \"%s\" in the collateral: cannot check that the %s is "
+		    "not revoked", cn, what);
+		return;
+	}
+	if (!in_window(crl->this_update, crl->next_update, v->at)) {
+		tee_fmt_time(crl->this_update, t1);
+		tee_fmt_time(crl->next_update, t2);
+		tee_fmt_time(v->at, t3);
+		tee_fail(v, COFFER_E_EXPIRED, "crl.expired", "the CRL of \"%s\" (%s) is "
+		    "valid from %s to %s, not at %s", cn, crl->src, t1, t2, t3);
+	}
+	if (X509_CRL_get0_by_cert(crl->crl, &rev, cert) == 1) {
+		tee_fmt_time(tee_asn1_time(X509_REVOKED_get0_revocationDate(rev)), t1);
+		tee_fail(v, COFFER_E_REVOKED, "chain.revoked", "the %s is revoked by "
+		    "the CRL of \"%s\" (since %s)", what, cn, t1);
+	}
+	ERR_clear_error();
+}
+
+int
+tee_check_signers(struct tee_vctx *v, STACK_OF(X509) *signers, const char *what)
+{
+	const struct coffer_tee_anchors *a = v->anchors;
+	char t[32];
+
+	for (int i = 0; i < sk_X509_num(signers); i++) {
+		X509 *x = sk_X509_value(signers, i);
+
+		if (tee_cert_time_ok(x, v->at, "TCB Signing certificate") != 0)
+			continue;
+		coffer_errclear();
+		if (a->intel_root != NULL)
+			tee_check_revocation(v, x, a->intel_root, "TCB Signing certificate");
+		return 0;
+	}
+	coffer_errclear();
+	tee_fmt_time(v->at, t);
+	tee_fail(v, COFFER_E_EXPIRED, "collateral.expired", "%s: no TCB Signing "
+	    "certificate that signed it is valid at %s", what, t);
+	return COFFER_E_EXPIRED;
+}
