@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/sealed_cli.h"
 #include "coffer/error.h"
 #include "crypto/identity.h"
 #include "lib/buf.h"
@@ -92,9 +93,12 @@ id_new(int argc, char **argv)
 		return r;
 	if (name != NULL && coffer_identity_check_name(name) != 0)
 		return cli_usage("id new", USAGE, "%s", coffer_errdetail());
+	/* Once saved, the identity exists: later failures say so. */
 	if ((r = coffer_identity_generate(name, &id)) == 0 &&
-	    (r = coffer_identity_save(argv[optind], &id)) == 0)
-		r = print_public(&id.pub);
+	    (r = coffer_identity_save(argv[optind], &id)) == 0 &&
+	    (r = print_public(&id.pub)) == 0 &&
+	    (r = sealed_cli_check_stdout(argv[optind], "its public line")) == 0)
+		r = sealed_cli_check_synced(argv[optind]);
 	coffer_identity_wipe(&id);
 	return r == 0 ? CLI_OK : cli_fail(r, "id new");
 }
@@ -108,8 +112,9 @@ id_show(int argc, char **argv)
 
 	if ((r = parse("id show", argc, argv, 0, &unused)) >= 0)
 		return r;
-	if ((r = coffer_identity_load(argv[optind], &id)) == 0)
-		r = print_public(&id.pub);
+	if ((r = coffer_identity_load(argv[optind], &id)) == 0 &&
+	    (r = print_public(&id.pub)) == 0)
+		r = sealed_cli_check_stdout(NULL, "the public line");
 	coffer_identity_wipe(&id);
 	return r == 0 ? CLI_OK : cli_fail(r, "id show");
 }
@@ -127,15 +132,23 @@ id_check(int argc, char **argv)
 		return r;
 	line = argv[optind];
 	len = strlen(line);
-	/* A pasted line may bring its line ending along. */
-	if (len > 0 && line[len - 1] == '\n')
+	/* A pasted line may bring its line ending along: LF or CR LF only
+	 * (doc/format/identity.md section 2). */
+	if (len > 0 && line[len - 1] == '\n') {
 		len--;
-	if (len > 0 && line[len - 1] == '\r')
-		len--;
+		if (len > 0 && line[len - 1] == '\r')
+			len--;
+	} else if (len > 0 && line[len - 1] == '\r') {
+		return cli_fail(coffer_errf(COFFER_E_FORMAT, "the line ends with a "
+		    "lone CR (carriage return); only a LF or CR LF line ending is "
+		    "stripped"), "id check");
+	}
 	if ((r = coffer_identity_parse_public(line, len, &p)) != 0 ||
 	    (r = coffer_identity_fingerprint(&p, fp)) != 0)
 		return cli_fail(r, "id check");
 	printf("name         %s\nfingerprint  %s\n", p.name, fp);
+	if ((r = sealed_cli_check_stdout(NULL, "the result")) != 0)
+		return cli_fail(r, "id check");
 	return CLI_OK;
 }
 

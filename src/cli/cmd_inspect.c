@@ -58,5 +58,7 @@ cmd_inspect(int argc, char **argv)
 	if (r != 0)
 		return cli_fail(coffer_errctx(r, "%s", path), "inspect");
 	sealed_cli_print(stdout, json, path, NULL, &info, 0);
+	if ((r = sealed_cli_check_stdout(NULL, "the summary")) != 0)
+		return cli_fail(r, "inspect");
 	return CLI_OK;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/sealed_cli.h"
 #include "coffer/error.h"
 #include "crypto/datakey.h"
 #include "lib/enc.h"
@@ -87,11 +88,18 @@ cmd_key(int argc, char **argv)
 	if ((r = parse(cmd, argc - 1, argv + 1)) >= 0)
 		return r;
 	if (strcmp(argv[1], "new") == 0) {
+		const char *path = argv[optind + 1];
+
+		/* Once saved, the key exists: every later failure says so, and
+		 * the key id is still printed if it can be. */
 		if ((r = coffer_datakey_generate(key)) == 0 &&
-		    (r = coffer_datakey_save(argv[optind + 1], key)) == 0)
-			r = print_id(key);
-	} else if ((r = coffer_datakey_load(argv[optind + 1], key)) == 0) {
-		r = print_id(key);
+		    (r = coffer_datakey_save(path, key)) == 0 &&
+		    (r = print_id(key)) == 0 &&
+		    (r = sealed_cli_check_stdout(path, "its key id")) == 0)
+			r = sealed_cli_check_synced(path);
+	} else if ((r = coffer_datakey_load(argv[optind + 1], key)) == 0 &&
+	    (r = print_id(key)) == 0) {
+		r = sealed_cli_check_stdout(NULL, "the key id");
 	}
 	coffer_wipe(key, sizeof(key));
 	return r == 0 ? CLI_OK : cli_fail(r, cmd);

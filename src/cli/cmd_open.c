@@ -49,12 +49,12 @@ cmd_open(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct coffer_sealed_info info;
-	struct coffer_atomic at = { -1, NULL, NULL };
+	struct coffer_atomic at = COFFER_ATOMIC_INIT;
 	uint8_t key[COFFER_SEALED_KEY_LEN];
 	const char *keyfile = NULL, *in, *out;
 	uint64_t written = 0;
 	int force = 0, json = 0, quiet = 0, c, r, infd = -1, outfd, have_key = 0;
-	int to_stdout;
+	int to_stdout, committed = 0;
 
 	optind = 0;
 	opterr = 0;
@@ -98,7 +98,6 @@ cmd_open(int argc, char **argv)
 		/* Plaintext: private to the user whatever the umask. */
 		if ((r = coffer_atomic_open(&at, out, 0600)) != 0)
 			goto out;
-		sealed_cli_guard(at.tmp);
 		outfd = at.fd;
 	}
 	if ((r = coffer_sealed_open_fd(key, infd, outfd, &info, &written)) != 0) {
@@ -106,18 +105,19 @@ cmd_open(int argc, char **argv)
 		goto out;
 	}
 	if (at.tmp != NULL) {
-		r = coffer_atomic_commit(&at, !force);
-		sealed_cli_unguard();
-		if (r != 0)
+		if ((r = coffer_atomic_commit(&at, !force)) != 0)
 			goto out;
+		committed = 1;
 	}
+	/* Verified and in place (or streamed): failures below say so. */
 	if (!quiet)
 		sealed_cli_print(to_stdout ? stderr : stdout, json, in, out, &info, 1);
+	if (!to_stdout && (r = sealed_cli_check_stdout(out, "its summary")) == 0)
+		r = sealed_cli_check_synced(out);
 out:
 	if (at.tmp != NULL) {
 		/* Section 6.3: the unverified result never reaches OUT. */
 		coffer_atomic_abort(&at);
-		sealed_cli_unguard();
 	}
 	if (infd > STDIN_FILENO)
 		close(infd);
@@ -130,7 +130,7 @@ out:
 		fprintf(stderr, "coffer open: %llu bytes of verified plaintext were "
 		    "written to standard output before the failure; the stream is "
 		    "incomplete, discard it\n", (unsigned long long)written);
-	else if (!to_stdout)
+	else if (!to_stdout && !committed)
 		fprintf(stderr, "coffer open: nothing was written to %s\n", out);
 	return c;
 }

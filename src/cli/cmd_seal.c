@@ -51,10 +51,11 @@ cmd_seal(int argc, char **argv)
 	};
 	struct coffer_sealed_opts opts = { 0, 0 };
 	struct coffer_sealed_info info;
-	struct coffer_atomic at = { -1, NULL, NULL };
+	struct coffer_atomic at = COFFER_ATOMIC_INIT;
 	uint8_t key[COFFER_SEALED_KEY_LEN];
 	const char *keyfile = NULL, *in, *out;
 	int force = 0, json = 0, quiet = 0, c, r, infd = -1, outfd, have_key = 0;
+	int to_stdout;
 	mode_t um;
 
 	optind = 0;
@@ -65,6 +66,11 @@ cmd_seal(int argc, char **argv)
 		case 'c':
 			if ((r = sealed_cli_parse_size(optarg, &opts.chunk_size)) != 0)
 				return cli_usage("seal", USAGE, "%s", coffer_errdetail());
+			/* 0 means "the default" to coffer_sealed_seal_fd; on the
+			 * command line it is just out of range (doc/cli.md). */
+			if (opts.chunk_size == 0)
+				return cli_usage("seal", USAGE, "chunk size %s is not a "
+				    "power of two from 4K to 16M", optarg);
 			break;
 		case 's':
 			if ((r = coffer_sealed_suite_parse(optarg, &opts.suite)) != 0)
@@ -91,12 +97,13 @@ cmd_seal(int argc, char **argv)
 		return cli_usage("seal", USAGE, "--json and --quiet exclude each other");
 	in = argv[optind];
 	out = argv[optind + 1];
+	to_stdout = strcmp(out, "-") == 0;
 	if (opts.chunk_size != 0 && (opts.chunk_size < COFFER_SEALED_CHUNK_MIN ||
 	    opts.chunk_size > COFFER_SEALED_CHUNK_MAX ||
 	    (opts.chunk_size & (opts.chunk_size - 1)) != 0))
 		return cli_usage("seal", USAGE, "chunk size %u is not a power of "
 		    "two from 4K to 16M", opts.chunk_size);
-	if (strcmp(out, "-") == 0 && isatty(STDOUT_FILENO))
+	if (to_stdout && isatty(STDOUT_FILENO))
 		return cli_usage("seal", USAGE, "refusing to write sealed (binary) "
 		    "data to a terminal; redirect standard output");
 
@@ -109,7 +116,7 @@ cmd_seal(int argc, char **argv)
 	if ((r = sealed_cli_open_input(in, &infd)) != 0 ||
 	    (r = sealed_cli_check_output(out, force)) != 0)
 		goto out;
-	if (strcmp(out, "-") == 0) {
+	if (to_stdout) {
 		outfd = STDOUT_FILENO;
 	} else {
 		/* Sealed data is not secret: the usual umask applies. */
@@ -117,27 +124,24 @@ cmd_seal(int argc, char **argv)
 		umask(um);
 		if ((r = coffer_atomic_open(&at, out, 0666 & ~um)) != 0)
 			goto out;
-		sealed_cli_guard(at.tmp);
 		outfd = at.fd;
 	}
 	if ((r = coffer_sealed_seal_fd(key, &opts, infd, outfd, &info)) != 0) {
 		r = coffer_errctx(r, "%s", strcmp(in, "-") == 0 ? "stdin" : in);
 		goto out;
 	}
-	if (at.tmp != NULL) {
-		r = coffer_atomic_commit(&at, !force);
-		sealed_cli_unguard();
-		if (r != 0)
-			goto out;
-	}
+	if (at.tmp != NULL && (r = coffer_atomic_commit(&at, !force)) != 0)
+		goto out;
+	/* OUT is in place from here on: every failure below says so. */
 	if (!quiet)
-		sealed_cli_print(strcmp(out, "-") == 0 ? stderr : stdout, json, in,
-		    out, &info, -1);
+		sealed_cli_print(to_stdout ? stderr : stdout, json, in, out, &info,
+		    -1);
+	if (!to_stdout && (r = sealed_cli_check_stdout(out, "its summary and "
+	    "digest")) == 0)
+		r = sealed_cli_check_synced(out);
 out:
-	if (at.tmp != NULL) {
+	if (at.tmp != NULL)
 		coffer_atomic_abort(&at);
-		sealed_cli_unguard();
-	}
 	if (infd > STDIN_FILENO)
 		close(infd);
 	if (have_key)

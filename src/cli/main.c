@@ -8,6 +8,7 @@
 
 #include "coffer/error.h"
 #include "cli/cli.h"
+#include "lib/file.h"
 #include "lib/log.h"
 
 #ifndef COFFER_VERSION
@@ -170,8 +171,14 @@ int
 main(int argc, char **argv)
 {
 	const struct cli_command *c;
+	int r;
 
 	coffer_log_setup_env("coffer");
+	/* Every command: a SIGINT, SIGTERM or SIGHUP removes the temporary
+	 * file of an atomic write in progress (lib/file.h), e.g. a secret
+	 * key that `coffer key new` had not yet linked into place. */
+	if ((r = coffer_atomic_install_signal_cleanup()) != 0)
+		return cli_fail(r, "startup");
 	if (argc < 2) {
 		list_commands(stderr);
 		return CLI_USAGE;

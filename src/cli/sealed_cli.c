@@ -1,16 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 // Helpers shared by the sealed-data commands (cli/sealed_cli.h): input and
-// output checks done before any work, so a refused command writes nothing.
+// output checks done before any work, so a refused command writes nothing;
+// and the after-the-fact checks (stdout, directory sync) and escaped file
+// names that `coffer key` and `coffer id` use too.
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
+
+#include "lib/buf.h"
+#include "lib/file.h"
 
 #include "cli/sealed_cli.h"
 #include "coffer/error.h"
@@ -82,45 +86,6 @@ sealed_cli_check_output(const char *path, int force)
 	return 0;
 }
 
-/* A copy of the temporary file's path, set once it exists and cleared
- * once it is renamed or removed; the handler may only make
- * async-signal-safe calls. */
-static char guard_path[PATH_MAX];
-static volatile sig_atomic_t guarded;
-
-static void
-on_signal(int sig)
-{
-	if (guarded)
-		unlink(guard_path);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-void
-sealed_cli_guard(const char *path)
-{
-	struct sigaction sa;
-
-	if (strlen(path) >= sizeof(guard_path))
-		return;
-	guarded = 0;
-	memcpy(guard_path, path, strlen(path) + 1);
-	guarded = 1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
-
-void
-sealed_cli_unguard(void)
-{
-	guarded = 0;
-}
-
 int
 sealed_cli_parse_size(const char *s, uint32_t *out)
 {
@@ -150,6 +115,139 @@ bad:
 	return coffer_errf(COFFER_E_INVAL,
 	    "chunk size '%s': expected a number of bytes, optionally with K or M",
 	    s);
+}
+
+int
+sealed_cli_check_stdout(const char *written, const char *what)
+{
+	int e = 0;
+
+	errno = 0;
+	if (fflush(stdout) != 0)
+		e = errno != 0 ? errno : EIO;
+	else if (ferror(stdout))
+		e = EIO;
+	if (e == 0)
+		return 0;
+	if (written != NULL)
+		return coffer_errf(COFFER_E_IO, "%s was written, but %s could not "
+		    "be printed: standard output: %s", written, what, strerror(e));
+	return coffer_errf(COFFER_E_IO, "%s could not be printed: standard "
+	    "output: %s", what, strerror(e));
+}
+
+int
+sealed_cli_check_synced(const char *path)
+{
+	int e = coffer_atomic_unsynced();
+
+	if (e == 0)
+		return 0;
+	return coffer_errf(COFFER_E_IO, "%s was written and is complete, but "
+	    "syncing its directory failed (%s): it may be lost if the system "
+	    "crashes before the directory is written back (run sync)", path,
+	    strerror(e));
+}
+
+/* Length of the valid UTF-8 sequence at s (NUL-terminated), or 0 if s
+ * does not start one (stray continuation byte, truncated, overlong,
+ * surrogate, above U+10FFFF). *cp gets the code point. */
+static size_t
+utf8_seq(const unsigned char *s, uint32_t *cp)
+{
+	uint32_t c = s[0], min;
+	size_t n;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if ((c & 0xe0) == 0xc0) {
+		n = 2;
+		c &= 0x1f;
+		min = 0x80;
+	} else if ((c & 0xf0) == 0xe0) {
+		n = 3;
+		c &= 0x0f;
+		min = 0x800;
+	} else if ((c & 0xf8) == 0xf0) {
+		n = 4;
+		c &= 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+void
+sealed_cli_put_name(FILE *f, const char *name)
+{
+	const unsigned char *p = (const unsigned char *)name;
+
+	while (*p != '\0') {
+		uint32_t cp = 0;
+		size_t n = utf8_seq(p, &cp);
+
+		if (n == 1 && *p == '\\') {
+			fputs("\\\\", f);
+		} else if (n == 1 && *p == '\n') {
+			fputs("\\n", f);
+		} else if (n == 1 && *p == '\r') {
+			fputs("\\r", f);
+		} else if (n == 1 && *p == '\t') {
+			fputs("\\t", f);
+		} else if (n == 0 || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
+			/* A control character or a byte outside valid UTF-8. */
+			size_t k = n == 0 ? 1 : n;
+
+			for (size_t i = 0; i < k; i++)
+				fprintf(f, "\\x%02x", p[i]);
+			p += k;
+			continue;
+		} else {
+			fwrite(p, 1, n, f);
+		}
+		p += n;
+	}
+}
+
+/* name as a JSON string: valid UTF-8 as is (jansson escapes the control
+ * characters), each byte outside valid UTF-8 replaced by U+FFFD, so the
+ * member is never dropped (json_string refuses invalid UTF-8). */
+static json_t *
+json_name(const char *name)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(3 * strlen(name) + 1);
+	const unsigned char *p = (const unsigned char *)name;
+	json_t *j = NULL;
+
+	while (*p != '\0') {
+		uint32_t cp;
+		size_t n = utf8_seq(p, &cp);
+
+		if (n == 0) {
+			if (coffer_buf_put(&b, "\xef\xbf\xbd", 3) != 0)
+				goto out;
+			p++;
+		} else {
+			if (coffer_buf_put(&b, p, n) != 0)
+				goto out;
+			p += n;
+		}
+	}
+	j = json_stringn(coffer_buf_str(&b), b.len);
+out:
+	coffer_buf_release(&b);
+	return j;
 }
 
 static void
@@ -182,9 +280,9 @@ sealed_cli_print(FILE *f, int json, const char *in, const char *out,
 		if (o == NULL)
 			return;
 		if (in != NULL)
-			json_object_set_new(o, "input", json_string(in));
+			json_object_set_new(o, "input", json_name(in));
 		if (out != NULL)
-			json_object_set_new(o, "output", json_string(out));
+			json_object_set_new(o, "output", json_name(out));
 		json_object_set_new(o, "format", json_string("coffer-sealed"));
 		json_object_set_new(o, "version", json_integer(info->version));
 		json_object_set_new(o, "suite", json_string(suite));
@@ -207,10 +305,16 @@ sealed_cli_print(FILE *f, int json, const char *in, const char *out,
 		json_decref(o);
 		return;
 	}
-	if (in != NULL)
-		fprintf(f, "%-12s %s\n", "input", in);
-	if (out != NULL)
-		fprintf(f, "%-12s %s\n", "output", out);
+	if (in != NULL) {
+		fprintf(f, "%-12s ", "input");
+		sealed_cli_put_name(f, in);
+		fputc('\n', f);
+	}
+	if (out != NULL) {
+		fprintf(f, "%-12s ", "output");
+		sealed_cli_put_name(f, out);
+		fputc('\n', f);
+	}
 	fprintf(f, "%-12s coffer sealed v%u\n", "format", info->version);
 	fprintf(f, "%-12s %s\n", "suite", suite);
 	fprintf(f, "%-12s %u\n", "chunk-size", info->chunk_size);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* What `coffer seal`, `open` and `inspect` share: opening the input,
- * guarding the output, and printing a sealed file's summary. */
+ * checking the output, and printing a sealed file's summary; and the
+ * checks every command that writes a file and prints a result makes
+ * (`coffer key new`, `coffer id new` too). */
 #ifndef COFFER_CLI_SEALED_CLI_H
 #define COFFER_CLI_SEALED_CLI_H
 
@@ -26,19 +28,43 @@ int sealed_cli_open_input(const char *path, int *fd)
 int sealed_cli_check_output(const char *path, int force)
 	__attribute__((warn_unused_result));
 
-/* Remove path if SIGINT, SIGTERM or SIGHUP arrives before
- * sealed_cli_unguard(): an interrupted command leaves no temporary file. */
-void sealed_cli_guard(const char *path);
-void sealed_cli_unguard(void);
-
 /* Parse a chunk size: bytes, or with a K/KiB or M/MiB suffix (binary). */
 int sealed_cli_parse_size(const char *s, uint32_t *out)
 	__attribute__((warn_unused_result));
 
 /*
+ * Call after printing a command's result to standard output: 0 if it was
+ * delivered (fflush succeeded and no error is pending), else COFFER_E_IO
+ * with a detail that says what could not be printed (what, e.g. "its key
+ * id") and, when written is not NULL, that the file written exists all
+ * the same, so the user neither retries blindly nor assumes nothing
+ * happened.
+ */
+int sealed_cli_check_stdout(const char *written, const char *what)
+	__attribute__((warn_unused_result));
+
+/*
+ * Call after a successful atomic write of path (lib/file.h): 0 if its
+ * directory was synced, else COFFER_E_IO with a detail that says path was
+ * written and is complete, but may not survive a system crash.
+ */
+int sealed_cli_check_synced(const char *path)
+	__attribute__((warn_unused_result));
+
+/*
+ * Print a file name for a "name value" line: backslash as \\, LF, CR and
+ * TAB as \n, \r, \t, any other control byte (0x00-0x1f, 0x7f, and the C1
+ * controls U+0080-U+009F) and every byte that is not part of valid UTF-8 as
+ * \xNN, so a name can neither start a new line nor move the cursor.
+ */
+void sealed_cli_put_name(FILE *f, const char *name);
+
+/*
  * Print a summary of info to f: "name value" lines, or one JSON object
  * when json. in / out may be NULL (not printed). verified: -1 not
- * printed, 0 "no (not checked, no key)", 1 "yes".
+ * printed, 0 "no (not checked, no key)", 1 "yes". File names are escaped
+ * with sealed_cli_put_name in text; in JSON a name that is not valid UTF-8
+ * has each invalid byte replaced by U+FFFD (doc/cli.md).
  */
 void sealed_cli_print(FILE *f, int json, const char *in, const char *out,
     const struct coffer_sealed_info *info, int verified);

@@ -501,26 +501,41 @@ coffer_jcs_put(const json_t *v, struct coffer_buf *out)
 
 /*
  * Text input: every number is read as a double, as RFC 8785 section 3.2.2.3
- * says, so that the canonical form of a large double (1e20 is written
- * "100000000000000000000") reads back as itself. An integer literal that a
- * double cannot hold exactly (9007199254740993) would silently change
- * value, so it is rejected; so is nesting beyond the default JSON depth.
- * This scan runs before jansson and needs to understand only strings,
- * brackets and number tokens: jansson validates everything else.
+ * says, and written back in its ECMAScript form. An integer literal is
+ * accepted when reading it as a double loses nothing: either the double is
+ * exactly the literal's integer (10000000000000000000000 is 1e22, which
+ * canonicalizes to "1e+22"; 18446744073709551616 is 2^64), or the literal
+ * already is the canonical text of the double it reads as (the canonical
+ * form of 2^64, "18446744073709552000", reads back as 2^64, so canonical
+ * text always canonicalizes to itself). Any other integer literal
+ * (9007199254740993) would silently change value, so it is rejected; so is
+ * nesting beyond the default JSON depth. Fractions and exponents are
+ * inexact by nature in decimal and are rounded as the RFC says. This scan
+ * runs before jansson and needs to understand only strings, brackets and
+ * number tokens: jansson validates everything else.
  */
-/* 1 if the integer literal tok[0..len) is exactly the canonical text of a
- * double (so reading it as a double loses nothing). */
+/* 1 if the integer literal tok[0..len) ("-"? digits) reads as a double
+ * without losing anything (see above). */
 static int
 exact_integer(const char *tok, size_t len)
 {
-	char t[400], num[COFFER_JCS_NUMBER_MAX];
+	char t[400], exact[400], num[COFFER_JCS_NUMBER_MAX];
+	double d;
+	int n;
 
 	if (len >= sizeof(t))
-		return 0;
+		return 0; /* beyond DBL_MAX (309 digits): infinite */
 	memcpy(t, tok, len);
 	t[len] = '\0';
-	return coffer_jcs_number(strtod(t, NULL), num) == 0 &&
-	    strcmp(num, t) == 0;
+	d = strtod(t, NULL);
+	if (coffer_jcs_number(d, num) != 0)
+		return 0; /* overflowed to infinity */
+	if (strcmp(num, t) == 0)
+		return 1;
+	/* glibc prints the exact decimal value of a double with %.0f (an
+	 * integral double has no fraction to round). */
+	n = snprintf(exact, sizeof(exact), "%.0f", d);
+	return n > 0 && (size_t)n < sizeof(exact) && strcmp(exact, t) == 0;
 }
 
 static int

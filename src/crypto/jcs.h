@@ -34,9 +34,15 @@ int coffer_jcs_put(const json_t *v, struct coffer_buf *out)
  * Canonicalize untrusted JSON text: at most COFFER_JSON_MAX_BYTES_DEFAULT
  * bytes and COFFER_JSON_MAX_DEPTH_DEFAULT levels, duplicate names and NUL
  * characters rejected, as coffer_json_parse(). Every number is read as an
- * IEEE 754 double (RFC 8785 section 3.2.2.3), so canonical text always
- * canonicalizes to itself; an integer literal a double cannot hold exactly
- * (9007199254740993) is COFFER_E_FORMAT rather than silently rounded. Use
+ * IEEE 754 double (RFC 8785 section 3.2.2.3) and written in its ECMAScript
+ * form, so canonical text always canonicalizes to itself. An integer
+ * literal is accepted when the double it reads as is exactly its value
+ * (10000000000000000000000 gives 1e+22, 18446744073709551616 = 2^64 gives
+ * 18446744073709552000) or when it is already that double's canonical text
+ * (18446744073709552000); any other integer literal, one a double cannot
+ * hold exactly (9007199254740993), is COFFER_E_FORMAT rather than silently
+ * rounded. Literals with a fraction or exponent are rounded as the RFC
+ * says. Use
  * this, not coffer_json_parse() + coffer_jcs_put(), to re-canonicalize
  * received text: coffer_json_parse() keeps integers as integers and so
  * refuses the canonical form of a double of 2^63 or more.

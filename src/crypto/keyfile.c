@@ -18,9 +18,12 @@ coffer_keyfile_read(const char *path, size_t max, struct coffer_buf *b)
 	struct stat st;
 	size_t start = b->len, got;
 	uint8_t *w;
-	int fd, r = 0;
+	int fd, flags, r = 0;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+	/* O_NONBLOCK: opening a FIFO with no writer (or a device) must not
+	 * hang before fstat can refuse it; cleared again for the read. A
+	 * symbolic link is followed: the checks below apply to its target. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
 		return coffer_errf(errno == ENOENT ? COFFER_E_NOTFOUND : COFFER_E_IO,
 		    "%s: %s", path, strerror(errno));
 	if (fstat(fd, &st) != 0) {
@@ -28,7 +31,18 @@ coffer_keyfile_read(const char *path, size_t max, struct coffer_buf *b)
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		r = coffer_errf(COFFER_E_IO, "%s: not a regular file", path);
+		r = coffer_errf(COFFER_E_IO, "%s: not a regular file (it is %s); a "
+		    "key file must be a regular file", path,
+		    S_ISDIR(st.st_mode) ? "a directory" :
+		    S_ISFIFO(st.st_mode) ? "a named pipe" :
+		    S_ISCHR(st.st_mode) ? "a character device" :
+		    S_ISBLK(st.st_mode) ? "a block device" :
+		    S_ISSOCK(st.st_mode) ? "a socket" : "of another type");
+		goto out;
+	}
+	if ((flags = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+		r = coffer_errf(COFFER_E_IO, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	/* doc/format/identity.md section 3: refuse, like ssh, rather than warn:

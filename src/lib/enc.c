@@ -5,6 +5,7 @@
 
 #include "coffer/error.h"
 #include "lib/enc.h"
+#include "lib/mem.h"
 
 static const char hexdig[] = "0123456789abcdef";
 
@@ -57,23 +58,34 @@ coffer_hex_decode(const char *s, size_t len, uint8_t *out, size_t outmax,
 	if (len / 2 > outmax)
 		return coffer_errf(COFFER_E_LIMIT,
 		    "hex: %zu bytes do not fit in %zu", len / 2, outmax);
-	for (size_t i = 0; i < len; i += 2) {
-		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
-
-		if (hi < 0 || lo < 0)
+	/* Validate everything first: on error, out is left untouched. */
+	for (size_t i = 0; i < len; i++)
+		if (hexval(s[i]) < 0)
 			return coffer_errf(COFFER_E_FORMAT,
-			    "hex: invalid character at offset %zu",
-			    hi < 0 ? i : i + 1);
-		out[i / 2] = (uint8_t)(hi << 4 | lo);
-	}
+			    "hex: invalid character at offset %zu", i);
+	for (size_t i = 0; i < len; i += 2)
+		out[i / 2] = (uint8_t)(hexval(s[i]) << 4 | hexval(s[i + 1]));
 	*outlen = len / 2;
 	return 0;
+}
+
+/* Undo a failed decode into b's reserved space: wipe what was written
+ * there if b is secret, and restore the terminating NUL (lib/buf.h). */
+static void
+unreserve(struct coffer_buf *b, size_t start, size_t written)
+{
+	b->len = start;
+	if (b->data == NULL)
+		return;
+	if (b->secret && written > 0)
+		coffer_wipe(b->data + start, written);
+	b->data[start] = '\0';
 }
 
 int
 coffer_hex_decode_buf(const char *s, size_t len, struct coffer_buf *b)
 {
-	size_t n;
+	size_t n, start = b->len;
 	uint8_t *w;
 	int r;
 
@@ -81,8 +93,10 @@ coffer_hex_decode_buf(const char *s, size_t len, struct coffer_buf *b)
 		return coffer_errf(COFFER_E_FORMAT, "hex: odd length %zu", len);
 	if ((r = coffer_buf_reserve(b, len / 2, &w)) != 0)
 		return r;
-	if ((r = coffer_hex_decode(s, len, w, len / 2, &n)) != 0)
+	if ((r = coffer_hex_decode(s, len, w, len / 2, &n)) != 0) {
+		unreserve(b, start, 0);
 		return r;
+	}
 	coffer_buf_commit(b, n);
 	return 0;
 }
@@ -182,28 +196,32 @@ b64_decode(const char *s, size_t len, struct coffer_buf *b, const char *alpha,
 		for (size_t k = 0; k < 4; k++) {
 			int d = k < left ? b64_val(alpha, s[i + k]) : 0;
 
-			if (d < 0)
-				goto bad;
+			if (d < 0) {
+				r = coffer_errf(COFFER_E_FORMAT, "base64: invalid "
+				    "character at offset %zu", i + k);
+				goto fail;
+			}
 			v = v << 6 | (uint32_t)d;
+		}
+		/* Canonical: the bits after the last full byte are zero. */
+		if ((left == 2 && (v & 0xffff) != 0) ||
+		    (left == 3 && (v & 0xff) != 0)) {
+			r = coffer_errf(COFFER_E_FORMAT,
+			    "base64: non-canonical trailing bits");
+			goto fail;
 		}
 		w[o++] = (uint8_t)(v >> 16);
 		if (left > 2)
 			w[o++] = (uint8_t)(v >> 8);
 		if (left > 3)
 			w[o++] = (uint8_t)v;
-		/* Canonical: the bits after the last full byte are zero. */
-		if ((left == 2 && (v & 0xffff) != 0) ||
-		    (left == 3 && (v & 0xff) != 0))
-			return coffer_errf(COFFER_E_FORMAT,
-			    "base64: non-canonical trailing bits");
 	}
 	coffer_buf_commit(b, o);
 	return 0;
-bad:
-	b->len = start;
-	if (b->data != NULL)
-		b->data[start] = '\0';
-	return coffer_errf(COFFER_E_FORMAT, "base64: invalid character");
+fail:
+	/* Bytes already decoded sit in the reserved space past len. */
+	unreserve(b, start, o);
+	return r;
 }
 
 int

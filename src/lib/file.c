@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,22 +125,123 @@ out:
 	return r;
 }
 
+/*
+ * Temporary files to remove when SIGINT, SIGTERM or SIGHUP arrives. The
+ * handler may only make async-signal-safe calls, so the table is static:
+ * fixed path buffers and one state word per slot. A slot goes FREE ->
+ * CLAIMED (compare-and-swap, so threads never share a slot) -> ARMED once
+ * its path is written; the handler reads only ARMED slots. The owner's pid
+ * keeps a forked child (which inherits the table) from removing its
+ * parent's files.
+ */
+enum { SLOT_FREE = 0, SLOT_CLAIMED = 1, SLOT_ARMED = 2 };
+static char guard_path[COFFER_ATOMIC_GUARD_SLOTS][PATH_MAX];
+static volatile pid_t guard_pid[COFFER_ATOMIC_GUARD_SLOTS];
+static volatile sig_atomic_t guard_state[COFFER_ATOMIC_GUARD_SLOTS];
+static volatile sig_atomic_t guard_installed;
+static const int guard_signals[] = { SIGINT, SIGTERM, SIGHUP };
+
+static _Thread_local int last_unsynced;
+
+int
+coffer_atomic_unsynced(void)
+{
+	return last_unsynced;
+}
+
+static void
+on_cleanup_signal(int sig)
+{
+	pid_t self = getpid();
+
+	for (int i = 0; i < COFFER_ATOMIC_GUARD_SLOTS; i++)
+		if (__atomic_load_n(&guard_state[i], __ATOMIC_ACQUIRE) == SLOT_ARMED &&
+		    guard_pid[i] == self)
+			unlink(guard_path[i]);
+	/* Die of the signal as if there were no handler: the parent (a shell)
+	 * sees "killed by SIGTERM", not an exit status. The signal is blocked
+	 * while this runs, so it is delivered when the handler returns. */
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+int
+coffer_atomic_install_signal_cleanup(void)
+{
+	struct sigaction sa, old;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_cleanup_signal;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(guard_signals) / sizeof(guard_signals[0]); i++)
+		sigaddset(&sa.sa_mask, guard_signals[i]);
+	for (size_t i = 0; i < sizeof(guard_signals) / sizeof(guard_signals[0]); i++) {
+		int sig = guard_signals[i];
+
+		if (sigaction(sig, NULL, &old) != 0)
+			return coffer_errf(COFFER_E_INTERNAL, "sigaction %d: %s", sig,
+			    strerror(errno));
+		/* An ignored signal stays ignored (nohup, `trap '' HUP`, a
+		 * background job); a handler the program installed stays too. */
+		if ((old.sa_flags & SA_SIGINFO) != 0 || old.sa_handler != SIG_DFL)
+			continue;
+		if (sigaction(sig, &sa, NULL) != 0)
+			return coffer_errf(COFFER_E_INTERNAL, "sigaction %d: %s", sig,
+			    strerror(errno));
+	}
+	guard_installed = 1;
+	return 0;
+}
+
+/* Arm a slot for tmp; 0 (none) if the table is full or tmp too long. */
+static int
+guard_add(const char *tmp)
+{
+	size_t n = strlen(tmp);
+
+	if (n >= PATH_MAX)
+		return 0;
+	for (int i = 0; i < COFFER_ATOMIC_GUARD_SLOTS; i++) {
+		sig_atomic_t expect = SLOT_FREE;
+
+		if (!__atomic_compare_exchange_n(&guard_state[i], &expect,
+		    SLOT_CLAIMED, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			continue;
+		memcpy(guard_path[i], tmp, n + 1);
+		guard_pid[i] = getpid();
+		__atomic_store_n(&guard_state[i], SLOT_ARMED, __ATOMIC_RELEASE);
+		return i + 1;
+	}
+	return 0;
+}
+
+static void
+guard_remove(struct coffer_atomic *a)
+{
+	if (a->guard > 0 && a->guard <= COFFER_ATOMIC_GUARD_SLOTS)
+		__atomic_store_n(&guard_state[a->guard - 1], SLOT_FREE,
+		    __ATOMIC_RELEASE);
+	a->guard = 0;
+}
+
 static int
 fsync_dir_of(const char *path)
 {
 	char *copy = coffer_strdup(path);
-	int fd, r = 0;
+	const char *dir;
+	int fd, e = 0;
 
 	if (copy == NULL)
-		return coffer_errf(COFFER_E_NOMEM, "path copy");
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		return ENOMEM;
+	dir = dirname(copy);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0) {
 		if (fsync(fd) != 0 && errno != EINVAL)
-			r = coffer_errf(COFFER_E_IO, "fsync %s: %s", copy, strerror(errno));
+			e = errno;
 		close(fd);
 	}
 	free(copy);
-	return r;
+	return e;
 }
 
 int
@@ -145,27 +249,46 @@ coffer_atomic_open(struct coffer_atomic *a, const char *path, mode_t mode)
 {
 	uint8_t rnd[8];
 	size_t n = strlen(path) + 32;
+	sigset_t block, saved;
+	int e = 0;
 
 	a->fd = -1;
 	a->tmp = NULL;
+	a->guard = 0;
 	if ((a->path = coffer_strdup(path)) == NULL ||
 	    (a->tmp = coffer_malloc(n)) == NULL) {
 		free(a->path);
 		a->path = NULL;
 		return coffer_errf(COFFER_E_NOMEM, "path copy");
 	}
+	a->tmp[0] = '\0';
+	/* No signal between creating the file and registering it, or the
+	 * handler would not know to remove it. */
+	sigemptyset(&block);
+	for (size_t i = 0; i < sizeof(guard_signals) / sizeof(guard_signals[0]); i++)
+		sigaddset(&block, guard_signals[i]);
+	if (guard_installed)
+		pthread_sigmask(SIG_BLOCK, &block, &saved);
 	for (int tries = 0; tries < 16; tries++) {
-		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+			e = EIO;
 			break;
+		}
 		snprintf(a->tmp, n, "%s.tmp-%02x%02x%02x%02x%02x%02x", path, rnd[0],
 		    rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
 		a->fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 		if (a->fd >= 0 || errno != EEXIST)
 			break;
 	}
+	if (a->fd < 0 && e == 0)
+		e = errno;
+	if (a->fd >= 0)
+		a->guard = guard_add(a->tmp);
+	if (guard_installed)
+		pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	if (a->fd < 0) {
-		int r = coffer_errf(errno == ENOENT ? COFFER_E_NOTFOUND : COFFER_E_IO,
-		    "creating %s: %s", a->tmp, strerror(errno));
+		int r = coffer_errf(e == ENOENT ? COFFER_E_NOTFOUND : COFFER_E_IO,
+		    "creating a temporary file for %s: %s", path, strerror(e));
 
 		free(a->tmp);
 		free(a->path);
@@ -182,8 +305,11 @@ coffer_atomic_abort(struct coffer_atomic *a)
 {
 	if (a->fd >= 0)
 		close(a->fd);
+	/* Unlink before unregistering: a signal in between finds the path
+	 * gone, never a file left behind. */
 	if (a->tmp != NULL)
 		unlink(a->tmp);
+	guard_remove(a);
 	free(a->tmp);
 	free(a->path);
 	a->fd = -1;
@@ -195,6 +321,7 @@ coffer_atomic_commit(struct coffer_atomic *a, int excl)
 {
 	int r = 0;
 
+	last_unsynced = 0;
 	if (fsync(a->fd) != 0) {
 		r = coffer_errf(COFFER_E_IO, "fsync %s: %s", a->tmp, strerror(errno));
 		goto fail;
@@ -218,11 +345,17 @@ coffer_atomic_commit(struct coffer_atomic *a, int excl)
 		    strerror(errno));
 		goto fail;
 	}
-	r = fsync_dir_of(a->path);
+	/* In place. Unregistered only now: a signal before this line removes
+	 * a name that is already gone or is a second link to path, and a
+	 * signal after it has nothing left to remove. */
+	guard_remove(a);
+	/* The file is complete and visible; a failed directory fsync only
+	 * means the new entry may not survive a crash (file.h). */
+	last_unsynced = fsync_dir_of(a->path);
 	free(a->tmp);
 	free(a->path);
 	a->tmp = a->path = NULL;
-	return r;
+	return 0;
 fail:
 	coffer_atomic_abort(a);
 	return r;

@@ -21,7 +21,9 @@ int coffer_file_read(const char *path, size_t max, struct coffer_buf *b)
  * (created with mode, O_EXCL), write, fsync, rename over path, fsync the
  * directory. Readers see the old file or the new one, never a mix. With
  * excl != 0 an existing path is COFFER_E_EXISTS (checked with link(2), so
- * there is no race).
+ * there is no race). Returns 0 once the file is in place, even if the
+ * final directory fsync failed: see coffer_atomic_unsynced(). The
+ * temporary file is guarded against signals like coffer_atomic_open's.
  */
 int coffer_file_write_atomic(const char *path, const void *data, size_t len,
     mode_t mode, int excl) __attribute__((warn_unused_result));
@@ -30,17 +32,59 @@ int coffer_file_write_atomic(const char *path, const void *data, size_t len,
  * The same for streamed output: open a temporary file next to path, let
  * the caller write to fd, then commit (fsync, rename, fsync dir) or abort
  * (unlink). A struct coffer_atomic must be ended by exactly one of the two.
+ * A zeroed struct (tmp == NULL) may be aborted: that is a no-op.
+ *
+ * coffer_atomic_open registers the temporary file's path in a process-wide
+ * table that coffer_atomic_install_signal_cleanup()'s handlers read; commit
+ * and abort remove it. The table holds COFFER_ATOMIC_GUARD_SLOTS paths of
+ * fewer than PATH_MAX bytes: a temporary file beyond that still works but
+ * is not removed on a signal. A relative path is removed relative to the
+ * working directory at the time of the signal (do not chdir while a write
+ * is open).
+ *
+ * coffer_atomic_commit returns 0 once the file is in place under path
+ * (renamed, or linked with excl) and complete. If only the fsync of the
+ * directory after that failed, it still returns 0 (the file is there and
+ * readers see it; nothing should be retried or removed), and
+ * coffer_atomic_unsynced() returns that fsync's errno: the new directory
+ * entry may not survive a system crash. Any other failure returns an error
+ * and leaves nothing at path (the temporary file is removed).
  */
+#define COFFER_ATOMIC_GUARD_SLOTS 32
 struct coffer_atomic {
 	int fd;
 	char *tmp;
 	char *path;
+	int guard; /* 1 + slot in the signal-cleanup table, 0 if none */
 };
+#define COFFER_ATOMIC_INIT { -1, NULL, NULL, 0 }
 int coffer_atomic_open(struct coffer_atomic *a, const char *path, mode_t mode)
 	__attribute__((warn_unused_result));
 int coffer_atomic_commit(struct coffer_atomic *a, int excl)
 	__attribute__((warn_unused_result));
 void coffer_atomic_abort(struct coffer_atomic *a);
+
+/*
+ * 0 if the last coffer_atomic_commit() or coffer_file_write_atomic() on
+ * this thread that returned 0 also synced the directory; otherwise the
+ * errno of that failed directory fsync (the file is in place, but may be
+ * lost in a crash). Reset by every commit.
+ */
+int coffer_atomic_unsynced(void);
+
+/*
+ * Install handlers for SIGINT, SIGTERM and SIGHUP that remove every
+ * registered temporary file (see above), then restore the default action
+ * and re-raise the signal, so the process still dies of it. Library code
+ * never installs handlers by itself: a program's main() calls this once,
+ * before any atomic write (the `coffer` CLI does, for every command).
+ * A signal whose action is not the default (ignored, as under nohup or
+ * for a background job, or handled by the program) is left alone. The
+ * handlers make only async-signal-safe calls and never allocate. A process
+ * forked after a registration never removes its parent's files.
+ * Returns 0, or COFFER_E_INTERNAL if sigaction failed.
+ */
+int coffer_atomic_install_signal_cleanup(void);
 
 /* write(2) all of it, retrying on EINTR and short writes. */
 int coffer_write_all(int fd, const void *p, size_t n)

@@ -2,16 +2,25 @@
 # SPDX-License-Identifier: Apache-2.0
 # `coffer id` and `coffer key` end to end: files created 0600 and never
 # overwritten, public lines and key ids as doc/format/identity.md says,
-# and the documented exit codes for refused and malformed files.
+# and the documented exit codes for refused and malformed files (FIFOs
+# included); no secret left behind by an interrupted `new`; results that
+# could not be printed or synced reported as such.
 # timeout: 120
 . "$(dirname "$0")/lib.sh"
-plan 46
+plan 68
 
 # rc CMD...: run CMD, keep stdout in $out and stderr in $err, print status.
 rc() { "$@" >"$T/out" 2>"$T/err"; echo $?; }
 out() { cat "$T/out"; }
 err() { cat "$T/err"; }
 mode() { stat -c %a "$1"; }
+# inject SPEC CMD...: run CMD under strace fault injection (-e inject=SPEC).
+# LeakSanitizer cannot run under ptrace, so a sanitizer build skips it there.
+inject() {
+	local spec=$1
+	shift
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -o /dev/null -e "inject=$spec" "$@"
+}
 
 # --- identities -----------------------------------------------------------
 eq "id new exits 0" 0 "$(rc coffer id new --name alice@hosp-a "$T/alice.id")"
@@ -58,6 +67,10 @@ bad=${line/alice@hosp-a/alice@hosp-b}
 eq "id check rejects an altered name (exit 5)" 5 "$(rc coffer id check "$bad")"
 grep -q 'checksum mismatch' "$T/err"; ok $? "... by its checksum: $(err)"
 eq "id check rejects a truncated line (exit 5)" 5 "$(rc coffer id check "${line:0:60}")"
+eq "id check strips a trailing LF" 0 "$(rc coffer id check "$line"$'\n')"
+eq "id check strips a trailing CR LF" 0 "$(rc coffer id check "$line"$'\r\n')"
+eq "id check refuses a lone trailing CR (exit 5)" 5 "$(rc coffer id check "$line"$'\r')"
+grep -q 'lone CR' "$T/err"; ok $? "... saying so: $(err)"
 
 eq "id new rejects a bad name (exit 2)" 2 "$(rc coffer id new --name 'a b' "$T/b.id")"
 [ ! -e "$T/b.id" ]; ok $? "... and creates no file"
@@ -96,3 +109,38 @@ grep -q 'coffer id check LINE' "$T/out"; ok $? "... and shows the verbs"
 eq "coffer help key exits 0" 0 "$(rc coffer help key)"
 coffer help | grep -qE '^  id ' && coffer help | grep -qE '^  key '
 ok $? "coffer help lists id and key"
+
+# --- key files that are not regular files ---------------------------------
+mkfifo -m 600 "$T/fifo.key"
+eq "key show of a FIFO does not hang (exit 6)" 6 "$(rc timeout 10 coffer key show "$T/fifo.key")"
+grep -q 'not a regular file (it is a named pipe)' "$T/err"; ok $? "... and says what it is: $(err)"
+eq "id show of a FIFO (exit 6)" 6 "$(rc timeout 10 coffer id show "$T/fifo.key")"
+printf 'data\n' >"$T/plain"
+eq "seal --key FIFO (exit 6)" 6 "$(rc timeout 10 coffer seal --key "$T/fifo.key" "$T/plain" "$T/fifo.sealed")"
+grep -q 'named pipe' "$T/err"; ok $? "... naming the key file's type: $(err)"
+
+# --- an interrupted key new / id new leaves no secret behind --------------
+# SIGTERM at the fsync of the temporary file, i.e. with the secret in it.
+mkdir "$T/intr"
+{ inject fsync:signal=TERM:when=1 coffer key new "$T/intr/kk.key" >/dev/null; } 2>/dev/null
+[ -z "$(ls -A "$T/intr")" ]; ok $? "SIGTERM during key new leaves no file: $(ls -A "$T/intr")"
+{ inject fsync:signal=INT:when=1 coffer id new "$T/intr/i.id" >/dev/null; } 2>/dev/null
+[ -z "$(ls -A "$T/intr")" ]; ok $? "SIGINT during id new leaves no file: $(ls -A "$T/intr")"
+{ inject fsync:signal=HUP:when=1 coffer key new "$T/intr/k2.key" >/dev/null; } 2>/dev/null
+[ -z "$(ls -A "$T/intr")" ]; ok $? "SIGHUP during key new leaves no file: $(ls -A "$T/intr")"
+
+# --- results that cannot be printed ---------------------------------------
+eq "key new with stdout full (exit 6)" 6 "$(rc sh -c "coffer key new '$T/full.key' >/dev/full")"
+grep -q 'full.key was written, but its key id could not be printed' "$T/err"; ok $? "... saying the key was written: $(err)"
+[[ $(coffer key show "$T/full.key") =~ ^[0-9a-f]{32}$ ]]; ok $? "... and the key file is usable"
+eq "id new with stdout full (exit 6)" 6 "$(rc sh -c "coffer id new '$T/full.id' >/dev/full")"
+grep -q 'full.id was written, but its public line could not be printed' "$T/err"; ok $? "... saying the identity was written: $(err)"
+eq "key show with stdout full (exit 6)" 6 "$(rc sh -c "coffer key show '$T/full.key' >/dev/full")"
+eq "id show with stdout full (exit 6)" 6 "$(rc sh -c "coffer id show '$T/full.id' >/dev/full")"
+
+# --- a failed directory fsync after the link ------------------------------
+# The 1st fsync is the temporary file's, the 2nd the directory's.
+eq "key new whose directory fsync fails (exit 6)" 6 \
+	"$(rc inject fsync:error=EIO:when=2 coffer key new "$T/dirsync.key")"
+grep -q 'dirsync.key was written and is complete, but syncing its directory failed' "$T/err"; ok $? "... saying the key was written: $(err)"
+eq "... still prints the key id" "$(coffer key show "$T/dirsync.key")" "$(out)"

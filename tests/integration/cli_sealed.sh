@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 # `coffer seal`, `open` and `inspect` end to end (doc/cli.md,
 # doc/format/sealed.md): round trips through files and pipes, digests,
-# exit codes, nothing left behind by a failed or interrupted open, refusing
-# non-regular files and overwrites.
+# exit codes, nothing left behind by a failed or interrupted seal or open
+# (ignored signals staying ignored), refusing non-regular files and
+# overwrites, escaped file names, and results that could not be printed.
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
-plan 85
+plan 116
 
 cd "$T" || bail "no temp dir"
 command -v coffer >/dev/null || bail "coffer not built"
@@ -19,6 +20,14 @@ newkey() {
 rc() { "$@" >/dev/null 2>&1; echo $?; }
 field() { awk -v k="$1" '$1 == k { print $2 }'; }
 no_temp_files() { ! ls -a "${1:-.}" | grep -q '\.tmp-'; }
+not_grep() { ! grep -q "$@"; }
+# inject SPEC CMD...: run CMD under strace fault injection (-e inject=SPEC).
+# LeakSanitizer cannot run under ptrace, so a sanitizer build skips it there.
+inject() {
+	local spec=$1
+	shift
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -o /dev/null -e "inject=$spec" "$@"
+}
 flip() { # flip FILE OFFSET: xor the byte at OFFSET with 0xff
 	local b
 	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
@@ -156,6 +165,9 @@ check "/dev/null is still a device" test -c /dev/null
 # --- usage -------------------------------------------------------------
 eq "no --key: exit 2" 2 "$(rc coffer seal data.bin y.sealed)"
 eq "a chunk size that is not a power of two: exit 2" 2 "$(rc coffer seal --key k1 --chunk-size 5000 data.bin y.sealed)"
+eq "--chunk-size 0: exit 2 (not the default)" 2 "$(rc coffer seal --key k1 --chunk-size 0 data.bin y.sealed)"
+eq "--chunk-size 0K: exit 2" 2 "$(rc coffer seal --key k1 --chunk-size 0K data.bin y.sealed)"
+check "...and nothing was written" test ! -e y.sealed
 eq "an unknown suite: exit 2" 2 "$(rc coffer seal --key k1 --suite des data.bin y.sealed)"
 eq "one argument too many: exit 2" 2 "$(rc coffer open --key k1 a b c)"
 eq "coffer help seal: exit 0" 0 "$(rc coffer help seal)"
@@ -175,3 +187,75 @@ wait $pid 2>/dev/null
 exec 3>&-
 check "SIGTERM removes the temporary file" no_temp_files intr
 check "and leaves no OUT" test ! -e intr/out
+
+# --- file names cannot forge summary lines --------------------------------
+forged=$'evil\ndigest       sha256:0000000000000000000000000000000000000000000000000000000000000000'
+coffer seal --key k1 data.bin "$forged" >forged.out 2>&1
+eq "seal to a name with a newline: exit 0" 0 $?
+eq "awk sees exactly one digest: the real one" \
+	"sha256:$(sha256sum <"$forged" | cut -d' ' -f1)" "$(field digest <forged.out)"
+check "the name is printed with \\n escaped" grep -qF 'output       evil\ndigest' forged.out
+eq "inspect prints one digest line too" 1 "$(coffer inspect "$forged" | grep -c '^digest')"
+tabbed=$'a\tb\\c\033[2J'
+cp data.sealed "$tabbed"
+check "tab, backslash and escape bytes are escaped" \
+	grep -qF 'input        a\tb\\c\x1b[2J' <(coffer inspect "$tabbed")
+latin1=$'caf\xe9.sealed'
+cp data.sealed "$latin1"
+eq "inspect --json keeps a non-UTF-8 input name (U+FFFD for the bad byte)" \
+	"caf"$'\xef\xbf\xbd'".sealed" "$(coffer inspect --json "$latin1" | jq -r .input)"
+eq "open --json keeps a non-UTF-8 output name" "nonutf8"$'\xef\xbf\xbd' \
+	"$(coffer open --json --key k1 data.sealed nonutf8$'\xff' | jq -r .output)"
+check "text output escapes the bad byte" grep -qF 'input        caf\xe9.sealed' <(coffer inspect "$latin1")
+
+# --- results that cannot be printed are errors ----------------------------
+coffer seal --key k1 data.bin full.sealed >/dev/full 2>full.err
+eq "seal with stdout full: exit 6" 6 $?
+check "...the sealed file exists all the same" coffer open -q --key k1 full.sealed full.out
+check "...and stderr says it was written" grep -q 'full.sealed was written, but its summary' full.err
+eq "seal --quiet prints nothing, so a full stdout is fine" 0 "$(rc sh -c 'coffer seal -q --key k1 data.bin fullq.sealed >/dev/full')"
+eq "inspect with stdout full: exit 6" 6 "$(rc sh -c 'coffer inspect data.sealed >/dev/full')"
+coffer open --key k1 data.sealed fullopen.out >/dev/full 2>fullopen.err
+eq "open with stdout full: exit 6" 6 $?
+check "...the plaintext is in place" cmp data.bin fullopen.out
+check "...and stderr does not claim nothing was written" not_grep 'nothing was written' fullopen.err
+
+# --- a failed directory fsync after the rename ----------------------------
+# The 1st fsync is the temporary file's, the 2nd the directory's.
+inject fsync:error=EIO:when=2 \
+	coffer open --key k1 data.sealed dirsync.out >dirsync.stdout 2>dirsync.err
+eq "open whose directory fsync fails: exit 6" 6 $?
+check "...the verified plaintext is in place" cmp data.bin dirsync.out
+check "...stderr says it was written and is complete" grep -q 'dirsync.out was written and is complete, but syncing its directory failed' dirsync.err
+check "...not that nothing was written" not_grep 'nothing was written' dirsync.err
+check "...and the summary was printed" grep -q '^verified' dirsync.stdout
+
+# --- an interrupted seal leaves nothing behind ----------------------------
+mkdir sintr
+{ inject fsync:signal=TERM:when=1 \
+	coffer seal --key k1 data.bin sintr/out.sealed >/dev/null; } 2>/dev/null
+check "SIGTERM at the fsync of a seal leaves no temporary file" no_temp_files sintr
+check "...and no OUT" test ! -e sintr/out.sealed
+
+# --- an ignored SIGHUP stays ignored (nohup, background jobs) -------------
+mkfifo hup.fifo
+(trap '' HUP; exec coffer seal -q --key k1 hup.fifo hup.sealed) 2>hup.err &
+pid=$!
+track $pid
+exec 4>hup.fifo
+head -c 200000 data.bin >&4
+wait_until 10 sh -c 'ls -a | grep -q "^hup\.sealed\.tmp-"'
+ok $? "a seal in progress writes to a temporary file"
+sigign=$(awk '$1 == "SigIgn:" { print $2 }' /proc/$pid/status)
+(( 0x$sigign & 1 ))
+ok $? "SIGHUP is still ignored while the temporary file exists (SigIgn $sigign)"
+sigcgt=$(awk '$1 == "SigCgt:" { print $2 }' /proc/$pid/status)
+(( 0x$sigcgt & (1 << 14) ))
+ok $? "SIGTERM is caught to remove the temporary file (SigCgt $sigcgt)"
+kill -HUP $pid
+tail -c +200001 data.bin >&4
+exec 4>&-
+wait $pid
+eq "kill -HUP does not end it: exit 0" 0 $?
+coffer open -q --key k1 hup.sealed hup.out
+check "...and the sealed file is complete" cmp data.bin hup.out

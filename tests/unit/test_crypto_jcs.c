@@ -305,6 +305,47 @@ test_jcs__rejects_what_cannot_be_canonical(void **state)
 	}
 }
 
+/* An integer literal a double holds exactly is canonicalized to its
+ * ECMAScript form, as RFC 8785 outputs it; one that a double would round
+ * is refused (crypto/jcs.h). */
+static void
+test_jcs__canonicalizes_exact_integer_literals(void **state)
+{
+	static const char *refused[] = {
+		"[9007199254740993]",     /* 2^53 + 1 */
+		"[18446744073709551615]", /* 2^64 - 1 */
+		"[100000000000000000001]",
+		"[-10000000000000000000001]",
+	};
+	struct coffer_buf b = COFFER_BUF_INIT(1024);
+
+	(void)state;
+	canon_eq("[10000000000000000000000]", "[1e+22]");
+	canon_eq("[-10000000000000000000000]", "[-1e+22]");
+	canon_eq("[18446744073709551616]", "[18446744073709552000]"); /* 2^64 */
+	canon_eq("{\"n\":-18446744073709551616}", "{\"n\":-18446744073709552000}");
+	canon_eq("[18446744073709552000]", "[18446744073709552000]");
+	canon_eq("[9007199254740992]", "[9007199254740992]");
+	canon_eq("[1e22]", "[1e+22]");
+	/* 2^1023, written out in full. */
+	canon_eq("[89884656743115795386465259539451236680898848947115328636715040"
+	    "57886633790275048156635423866120376801056005693993569667882939488440"
+	    "72083112464237153197370621888839467124327426381511098006230470597265"
+	    "41476042502884419075341171231440736956555270413618581675255342293149"
+	    "119973622969239858152417678164812112068608]",
+	    "[8.98846567431158e+307]");
+	/* Canonical output canonicalizes to itself. */
+	canon_eq("[1e+22,18446744073709552000]", "[1e+22,18446744073709552000]");
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		if (coffer_jcs_canonicalize(refused[i], strlen(refused[i]), &b) !=
+		    COFFER_E_FORMAT)
+			fail_msg("%s was not refused", refused[i]);
+		assert_non_null(strstr(coffer_errdetail(), "exactly"));
+		assert_int_equal(b.len, 0);
+	}
+	coffer_buf_release(&b);
+}
+
 /* ---- Property tests over random values (fixed seed: reproducible) ---- */
 
 static uint64_t rng = 0x8785c0ffee5eedULL;
@@ -470,6 +511,7 @@ main(void)
 		cmocka_unit_test(test_jcs__rfc8785_sorting_example),
 		cmocka_unit_test(test_jcs__escapes_and_literals),
 		cmocka_unit_test(test_jcs__rejects_what_cannot_be_canonical),
+		cmocka_unit_test(test_jcs__canonicalizes_exact_integer_literals),
 		cmocka_unit_test(test_jcs__property_parse_of_canon_is_identity_and_idempotent),
 	};
 

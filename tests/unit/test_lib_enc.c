@@ -3,12 +3,14 @@
 // RFC 4648 section 10 test vectors and strict rejection of non-canonical input.
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "coffer/error.h"
+#include "lib/buf.h"
 #include "lib/enc.h"
 
 static void
@@ -132,6 +134,81 @@ test_b64url__decode_exact_checks_length(void **state)
 	assert_int_equal(coffer_b64url_decode_exact("Zm9vYg", 6, out, 3), COFFER_E_FORMAT);
 }
 
+/* A failed decode leaves out untouched, even when the bad character comes
+ * after valid pairs. */
+static void
+test_hex__failed_decode_writes_nothing(void **state)
+{
+	uint8_t out[4] = { 0xaa, 0xaa, 0xaa, 0xaa };
+	size_t n = 99;
+
+	(void)state;
+	assert_int_equal(coffer_hex_decode("4142zz", 6, out, sizeof(out), &n),
+	    COFFER_E_FORMAT);
+	assert_int_equal(coffer_hex_decode("41424g", 6, out, sizeof(out), &n),
+	    COFFER_E_FORMAT);
+	for (size_t i = 0; i < sizeof(out); i++)
+		assert_int_equal(out[i], 0xaa);
+	assert_int_equal(n, 99);
+}
+
+/* lib/buf.h: data[len] == 0 after any call, including a failed decode
+ * that had already written bytes into the space it reserved. */
+static void
+assert_buf_intact(const struct coffer_buf *b, const char *want)
+{
+	assert_int_equal(b->len, strlen(want));
+	assert_int_equal(b->data[b->len], 0);
+	assert_string_equal(coffer_buf_str(b), want);
+}
+
+static void
+test_enc__failed_decode_keeps_buffer_terminated(void **state)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(1024);
+
+	(void)state;
+	assert_int_equal(coffer_buf_puts(&b, "pre"), 0);
+	/* Each would have left a decoded byte at data[len]. */
+	assert_int_equal(coffer_hex_decode_buf("41zz", 4, &b), COFFER_E_FORMAT);
+	assert_buf_intact(&b, "pre");
+	assert_int_equal(coffer_b64url_decode_buf("QUFBQR", 6, &b),
+	    COFFER_E_FORMAT); /* "AAA", then non-canonical trailing bits */
+	assert_buf_intact(&b, "pre");
+	assert_int_equal(coffer_b64url_decode_buf("QUFB*UFB", 8, &b),
+	    COFFER_E_FORMAT); /* "AAA", then an invalid character */
+	assert_buf_intact(&b, "pre");
+	assert_int_equal(coffer_b64_decode_buf("QUFBQR==", 8, &b),
+	    COFFER_E_FORMAT);
+	assert_buf_intact(&b, "pre");
+	/* The buffer still works. */
+	assert_int_equal(coffer_b64url_decode_buf("QUFB", 4, &b), 0);
+	assert_buf_intact(&b, "preAAA");
+	coffer_buf_release(&b);
+}
+
+/* A secret buffer: bytes decoded before the error are wiped from the
+ * reserved space, not left behind past len. */
+static void
+test_enc__failed_decode_wipes_secret_buffer(void **state)
+{
+	struct coffer_buf b = COFFER_BUF_INIT_SECRET(1024);
+
+	(void)state;
+	assert_int_equal(coffer_buf_puts(&b, "k"), 0);
+	assert_int_equal(coffer_b64url_decode_buf("QUFBQUFBQR", 10, &b),
+	    COFFER_E_FORMAT);
+	assert_buf_intact(&b, "k");
+	for (size_t i = 1; i <= 6; i++)
+		assert_int_equal(b.data[i], 0);
+	assert_int_equal(coffer_b64url_decode_buf("QUFBQUFB*A", 10, &b),
+	    COFFER_E_FORMAT);
+	assert_buf_intact(&b, "k");
+	for (size_t i = 1; i <= 6; i++)
+		assert_int_equal(b.data[i], 0);
+	coffer_buf_release(&b);
+}
+
 int
 main(void)
 {
@@ -142,6 +219,9 @@ main(void)
 		cmocka_unit_test(test_b64url__uses_url_alphabet),
 		cmocka_unit_test(test_b64__rejects_noncanonical_input),
 		cmocka_unit_test(test_b64url__decode_exact_checks_length),
+		cmocka_unit_test(test_hex__failed_decode_writes_nothing),
+		cmocka_unit_test(test_enc__failed_decode_keeps_buffer_terminated),
+		cmocka_unit_test(test_enc__failed_decode_wipes_secret_buffer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Unit tests for errors, clocks and RFC 3339 parsing, atomic file writes and
-// bounded file reads (src/lib/{err,clock,file}.c).
+// Unit tests for errors, clocks and RFC 3339 parsing, atomic file writes,
+// their signal cleanup, and bounded file reads (src/lib/{err,clock,file}.c).
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -127,6 +129,214 @@ test_file__aborted_write_leaves_nothing(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Number of directory entries of tmpdir whose name contains ".tmp-". */
+static int
+count_temp_files(void)
+{
+	char cmd[400];
+	FILE *p;
+	int n = -1;
+
+	snprintf(cmd, sizeof(cmd), "ls -A %s | grep -c '\\.tmp-'", tmpdir);
+	if ((p = popen(cmd, "r")) == NULL)
+		return -1;
+	if (fscanf(p, "%d", &n) != 1)
+		n = -1;
+	pclose(p);
+	return n;
+}
+
+/* Run fn(arg) in a child process; return its wait status. */
+static int
+in_child(void (*fn)(const char *), const char *arg)
+{
+	pid_t pid;
+	int st = 0;
+
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		fn(arg);
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return st;
+}
+
+static int child_sig;
+
+/* A write in progress (secret data in the temporary file) when the
+ * signal arrives. */
+static void
+child_interrupted_write(const char *path)
+{
+	struct coffer_atomic a;
+
+	if (coffer_atomic_install_signal_cleanup() != 0 ||
+	    coffer_atomic_open(&a, path, 0600) != 0 ||
+	    coffer_write_all(a.fd, "secret", 6) != 0)
+		_exit(10);
+	raise(child_sig);
+	_exit(11); /* not reached: the signal kills the process */
+}
+
+static void
+test_file__signal_removes_temporary_file(void **state)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	char path[256];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/sig", tmpdir);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		int st;
+
+		child_sig = sigs[i];
+		st = in_child(child_interrupted_write, path);
+		/* It still dies of the signal (the shell sees 128 + n)... */
+		assert_true(WIFSIGNALED(st));
+		assert_int_equal(WTERMSIG(st), sigs[i]);
+		/* ...and leaves neither the file nor its temporary file. */
+		assert_int_equal(access(path, F_OK), -1);
+		assert_int_equal(count_temp_files(), 0);
+	}
+}
+
+/* Commit and abort unregister: slots are reused (far more writes than
+ * slots), a signal after commit leaves the committed file alone, and one
+ * during a later write still removes that write's temporary file. */
+static void
+child_many_writes_then_signal(const char *path)
+{
+	char p[300];
+	struct coffer_atomic a;
+
+	if (coffer_atomic_install_signal_cleanup() != 0)
+		_exit(10);
+	for (int i = 0; i < 3 * COFFER_ATOMIC_GUARD_SLOTS; i++) {
+		if (coffer_atomic_open(&a, path, 0600) != 0)
+			_exit(12);
+		coffer_atomic_abort(&a);
+	}
+	snprintf(p, sizeof(p), "%s.kept", path);
+	if (coffer_file_write_atomic(p, "kept", 4, 0600, 0) != 0 ||
+	    coffer_atomic_unsynced() != 0)
+		_exit(13);
+	if (coffer_atomic_open(&a, path, 0600) != 0)
+		_exit(14);
+	raise(SIGTERM);
+	_exit(11);
+}
+
+static void
+test_file__commit_and_abort_unregister_the_temporary_file(void **state)
+{
+	char path[256], kept[300];
+	int st;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/many", tmpdir);
+	snprintf(kept, sizeof(kept), "%s.kept", path);
+	st = in_child(child_many_writes_then_signal, path);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGTERM);
+	assert_int_equal(access(kept, F_OK), 0);
+	assert_int_equal(count_temp_files(), 0);
+	assert_int_equal(unlink(kept), 0);
+}
+
+/* nohup or `trap '' HUP`: an ignored signal stays ignored, and a handler
+ * the program installed is not replaced. */
+static void
+on_usr_handler(int sig)
+{
+	(void)sig;
+}
+
+static void
+child_ignored_hup(const char *path)
+{
+	struct sigaction sa;
+	struct coffer_atomic a;
+
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, on_usr_handler);
+	if (coffer_atomic_install_signal_cleanup() != 0)
+		_exit(10);
+	if (sigaction(SIGHUP, NULL, &sa) != 0 || sa.sa_handler != SIG_IGN)
+		_exit(20);
+	if (sigaction(SIGINT, NULL, &sa) != 0 || sa.sa_handler != on_usr_handler)
+		_exit(21);
+	if (sigaction(SIGTERM, NULL, &sa) != 0 || sa.sa_handler == SIG_DFL ||
+	    sa.sa_handler == SIG_IGN)
+		_exit(22);
+	/* Installing twice changes nothing. */
+	if (coffer_atomic_install_signal_cleanup() != 0 ||
+	    sigaction(SIGHUP, NULL, &sa) != 0 || sa.sa_handler != SIG_IGN)
+		_exit(23);
+	if (coffer_atomic_open(&a, path, 0600) != 0)
+		_exit(24);
+	raise(SIGHUP); /* ignored: the write goes on */
+	if (coffer_write_all(a.fd, "x", 1) != 0 ||
+	    coffer_atomic_commit(&a, 0) != 0)
+		_exit(25);
+	_exit(0);
+}
+
+static void
+test_file__signal_cleanup_leaves_ignored_signals_ignored(void **state)
+{
+	char path[256];
+	int st;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/hup", tmpdir);
+	st = in_child(child_ignored_hup, path);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(access(path, F_OK), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(count_temp_files(), 0);
+}
+
+/* A child forked during a write inherits the table, but its death by
+ * signal must not remove its parent's temporary file. */
+static void
+child_forks_during_write(const char *path)
+{
+	struct coffer_atomic a;
+	pid_t pid;
+	int st;
+
+	if (coffer_atomic_install_signal_cleanup() != 0 ||
+	    coffer_atomic_open(&a, path, 0600) != 0)
+		_exit(10);
+	if ((pid = fork()) == 0) {
+		raise(SIGTERM);
+		_exit(11);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFSIGNALED(st))
+		_exit(12);
+	if (access(a.tmp, F_OK) != 0)
+		_exit(13); /* the child removed it */
+	coffer_atomic_abort(&a);
+	_exit(0);
+}
+
+static void
+test_file__forked_child_leaves_parents_temporary_file(void **state)
+{
+	char path[256];
+	int st;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/fork", tmpdir);
+	st = in_child(child_forks_during_write, path);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(count_temp_files(), 0);
+}
+
 static int
 setup(void **state)
 {
@@ -154,6 +364,10 @@ main(void)
 		cmocka_unit_test(test_clock__monotonic_does_not_go_back),
 		cmocka_unit_test(test_file__atomic_write_read_and_excl),
 		cmocka_unit_test(test_file__aborted_write_leaves_nothing),
+		cmocka_unit_test(test_file__signal_removes_temporary_file),
+		cmocka_unit_test(test_file__commit_and_abort_unregister_the_temporary_file),
+		cmocka_unit_test(test_file__signal_cleanup_leaves_ignored_signals_ignored),
+		cmocka_unit_test(test_file__forked_child_leaves_parents_temporary_file),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
