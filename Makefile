@@ -131,6 +131,14 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJS) $(LIBCOFFER)
 	$(E) "  LINK    $@"
 	$(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LIBS_CMOCKA) $(LIBS_ALL)
 
+# The manager's unit tests (test_manager_*) also link the manager's objects,
+# all but its main().
+MANAGER_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out src/manager/main.c,$(wildcard src/manager/*.c)))
+$(BUILD)/tests/test_manager_%: $(BUILD)/obj/tests/unit/test_manager_%.o $(MANAGER_OBJS) $(TEST_SUPPORT_OBJS) $(LIBCOFFER)
+	@mkdir -p $(@D)
+	$(E) "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LIBS_CMOCKA) $(LIBS_ALL)
+
 # Test helper programs (tests/tools/*.c), e.g. fault injectors.
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(wildcard tests/tools/*.c))
 $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBCOFFER)
@@ -180,6 +188,12 @@ $(FUZZ_BUILD)/obj/%.o: %.c
 $(FUZZ_BUILD)/libcoffer.a: $(FUZZ_LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_BUILD)/libcoffer.a
+	$(E) "  FUZZER  $@"
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS_ALL)
+# The manager's job parsers are fuzzed with the manager's objects (no main()).
+FUZZ_MANAGER_OBJS = $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(filter-out src/manager/main.c,$(wildcard src/manager/*.c)))
+FUZZ_MANAGER_TARGETS := $(FUZZ_BUILD)/fuzz_http_job $(FUZZ_BUILD)/fuzz_asperathos_job
+$(FUZZ_MANAGER_TARGETS): $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_MANAGER_OBJS) $(FUZZ_BUILD)/libcoffer.a
 	$(E) "  FUZZER  $@"
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS_ALL)
 

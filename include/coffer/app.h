@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The analysis app plugin ABI, version 1: what a C plugin (.so) exports so
  * that coffer-worker can run it over a job's items. Apps see plaintext
- * bytes only; sealing, keys and proofs stay in the worker. */
+ * bytes only; sealing, keys and proofs stay in the worker. Specified in
+ * doc/format/app-abi.md (layout, loader checks, rules for plugins). */
 #ifndef COFFER_APP_H
 #define COFFER_APP_H
 
@@ -85,8 +86,11 @@ struct coffer_app {
  * struct coffer_app; it is called once, with no other side effect. */
 typedef const struct coffer_app *(*coffer_app_entry_fn)(void);
 
-/* Convenience for plugins: COFFER_APP_EXPORT(my_app) defines the entry. */
+/* Convenience for plugins: COFFER_APP_EXPORT(my_app) defines the entry
+ * (with its prototype, for -Wmissing-prototypes builds). */
 #define COFFER_APP_EXPORT(app_struct)                                        \
+	__attribute__((visibility("default"))) const struct coffer_app *     \
+	coffer_app_entry_v1(void);                                           \
 	__attribute__((visibility("default"))) const struct coffer_app *     \
 	coffer_app_entry_v1(void) { return &(app_struct); }
 

@@ -6,6 +6,7 @@
 #define COFFER_ACTUATOR_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 /* What every replica of a job runs. */
 struct coffer_replica_spec {
@@ -21,13 +22,29 @@ struct coffer_replica_spec {
 	int restart_crashed;   /* replace replicas that die unasked */
 };
 
+/*
+ * Replica lifecycle (all backends):
+ *  - a replica that exits unasked with status 0 has *completed* (a worker
+ *    started with --exit-when-done found its job finished, like a pod of a
+ *    Kubernetes work-queue Job): it is not replaced, and from then on no
+ *    new replica is started, whatever set_replicas() asks;
+ *  - a replica that exits unasked otherwise (non-zero status, signal) has
+ *    *crashed*: with restart_crashed it is replaced on a later tick, after
+ *    a back-off that grows while replicas keep crashing right after start
+ *    (100 ms doubling to 5 s; reset by a replica that lived 10 s);
+ *  - scale-down picks the newest replicas first, sends SIGTERM (a worker
+ *    finishes its current item), and SIGKILLs what is left of the replica
+ *    (its whole process group) after grace_ms.
+ */
+
 struct coffer_actuator_status {
 	int desired;            /* the last count asked for */
 	int running;            /* replicas alive and not asked to stop */
 	int stopping;           /* asked to stop, not yet exited */
 	int64_t started_total;  /* replicas ever started */
-	int64_t crashed_total;  /* replicas that exited unasked */
+	int64_t crashed_total;  /* replicas that failed unasked (status != 0, signal) */
 	int64_t killed_total;   /* replicas SIGKILLed after the grace period */
+	int64_t completed_total;/* replicas that exited 0 unasked (appended) */
 };
 
 struct coffer_actuator_ops {
@@ -49,9 +66,21 @@ struct coffer_actuator {
 	void *impl;
 };
 
-/* The local-process backend. The spec is copied. */
+/*
+ * The local-process backend. The spec is copied. Each replica is a child
+ * process in its own process group (a terminal's Ctrl-C reaches only the
+ * caller), with stdin on /dev/null, no inherited descriptor above 2, and
+ * PR_SET_PDEATHSIG = SIGTERM (if the caller dies, replicas finish their
+ * item and exit). Children are reaped with waitpid() on their own PIDs
+ * only, so the caller may have other children (a redis-server). Nothing
+ * is asynchronous: no SIGCHLD handler; tick() does the work.
+ */
 int coffer_actuator_local_new(const struct coffer_replica_spec *spec,
     struct coffer_actuator **out) __attribute__((warn_unused_result));
+
+/* Local backend only: the PIDs of the running (not stopping) replicas,
+ * oldest first; returns how many (at most max were written). */
+int coffer_actuator_local_pids(struct coffer_actuator *a, pid_t *out, int max);
 
 static inline int
 coffer_actuator_set_replicas(struct coffer_actuator *a, int n)

@@ -52,6 +52,7 @@ int cmd_key(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_open(int argc, char **argv);
 int cmd_seal(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 extern const struct cli_command cli_commands[];
 

@@ -24,6 +24,7 @@ const struct cli_command cli_commands[] = {
 	{ "inspect", cmd_inspect, "show a sealed file's header, size and digest (no key)" },
 	{ "key", cmd_key, "create a data key file, show a key's id" },
 	{ "open", cmd_open, "verify and decrypt a sealed file" },
+	{ "run", cmd_run, "run a job end to end on this machine (private Redis, local workers)" },
 	{ "seal", cmd_seal, "encrypt a file under a data key (sealed format v1)" },
 	{ "version", cmd_version, "print the version" },
 	{ NULL, NULL, NULL },

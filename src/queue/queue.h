@@ -11,38 +11,82 @@
 #include <stdint.h>
 
 /* Job ids: 1-64 chars of [A-Za-z0-9_.-]. Item ids: 1-1024 bytes of
- * printable ASCII except space (they are object-store keys). */
+ * printable ASCII except space (they are object-store keys). Worker ids:
+ * 1-128 chars of [A-Za-z0-9_.-]. */
 #define COFFER_QUEUE_JOB_MAX 64
 #define COFFER_QUEUE_ITEM_MAX 1024
+#define COFFER_QUEUE_WORKER_MAX 128
+
+/*
+ * Key layouts (doc/queue.md section 2 and section 6):
+ *  - COFFER: everything under "coffer:{<job>}:", with leases, attempts,
+ *    retries, dead letters and exact counters.
+ *  - ASPERATHOS: the literal keys an unmodified Asperathos consumer uses:
+ *    the list "<job>" (e.g. "job") and "<job>:processing", plus Coffer's
+ *    bookkeeping in "<job>:coffer". Only load, stats, reap (with stale_ms),
+ *    dead_letters (always none) and destroy work; take/renew/ack/fail are
+ *    COFFER_E_UNSUPPORTED because the consumers are Asperathos's own.
+ */
+enum coffer_queue_layout {
+	COFFER_QUEUE_LAYOUT_COFFER = 0,
+	COFFER_QUEUE_LAYOUT_ASPERATHOS = 1,
+};
 
 struct coffer_queue_opts {
-	const char *redis_url;  /* redis://[:password@]host[:port][/db] */
+	const char *redis_url;  /* redis://[[user]:password@]host[:port][/db]
+	                           or unix:///path (queue/redis_url.h) */
 	const char *job;        /* job id */
 	const char *worker_id;  /* unique per worker process; NULL for
 	                           loaders, monitors and reapers */
-	int lease_ms;           /* lease TTL; 0 = default 30000 */
-	int max_attempts;       /* 0 = default 3 */
+	int lease_ms;           /* lease TTL; 0 = default 30000. For a
+	                           reaper: how long an in-flight item may stay
+	                           without a lease before it is requeued */
+	int max_attempts;       /* 0 = default 3. load() records it in the
+	                           job; fail() and reap() use the job's value
+	                           and fall back to this one */
 	int backoff_ms;         /* first retry delay, doubled per attempt;
 	                           0 = default 1000; capped at 60000 */
-	int connect_timeout_ms; /* 0 = default 5000 */
+	int connect_timeout_ms; /* 0 = default 5000; also the reply timeout */
+	int layout;             /* enum coffer_queue_layout */
+	int stale_ms;           /* ASPERATHOS layout only: reap() requeues an
+	                           item seen in "<job>:processing" for longer
+	                           than this (0 = never; see doc/queue.md 6.3) */
 };
+
+/* Validation shared with loaders and the CLI: 0 or COFFER_E_FORMAT with a
+ * detail saying what is wrong. */
+int coffer_queue_check_job(const char *job)
+	__attribute__((warn_unused_result));
+int coffer_queue_check_item(const char *id, size_t len)
+	__attribute__((warn_unused_result));
 
 struct coffer_queue;
 
-/* Connect and validate the options. Does not touch the job's keys. */
+/* Connect and validate the options. Does not touch the job's keys.
+ * Errors: COFFER_E_INVAL (options), COFFER_E_FORMAT (URL), COFFER_E_CONNECT
+ * (server unreachable; the detail names it), COFFER_E_REDIS (AUTH/SELECT
+ * refused). Every later call reconnects by itself after a lost connection;
+ * a call that fails with COFFER_E_CONNECT or COFFER_E_BUSY (server still
+ * loading its data) may be retried: each is safe to repeat
+ * (doc/queue.md section 4). */
 int coffer_queue_open(const struct coffer_queue_opts *o,
     struct coffer_queue **out) __attribute__((warn_unused_result));
+/* Disconnect and free. A worker whose in-flight list is empty also
+ * unregisters itself (best effort). NULL is a no-op. */
 void coffer_queue_close(struct coffer_queue *q);
 
 /*
  * Load a job's items (once): fails with COFFER_E_EXISTS if the job already
  * has items, so a restarted loader cannot double a job. Items are pushed in
  * batches; the total is recorded first so progress never exceeds 100%.
+ * Every id must pass coffer_queue_check_item() and be unique
+ * (COFFER_E_FORMAT otherwise, before anything is written). n may be 0.
  */
 int coffer_queue_load(struct coffer_queue *q, const char *const *items,
     size_t n) __attribute__((warn_unused_result));
 
-/* A leased item. id is owned by the struct; release it when done. */
+/* A leased item. id is owned by the struct; release it when done
+ * (releasing a zeroed struct is a no-op). */
 struct coffer_queue_item {
 	char *id;
 	uint32_t attempt; /* 1 on the first try */
@@ -51,8 +95,12 @@ void coffer_queue_item_release(struct coffer_queue_item *it);
 
 /*
  * Take the next item into this worker's in-flight list (BLMOVE), set its
- * lease and count the attempt. Waits up to timeout_ms; COFFER_E_TIMEOUT if
- * nothing came. Requires worker_id.
+ * lease and count the attempt. Waits up to timeout_ms (clamped to
+ * [10 ms, 30 s]); COFFER_E_TIMEOUT if nothing came.
+ * Requires worker_id. Items already done (a late duplicate) are dropped
+ * silently. A queue entry that is not a valid item id is dead-lettered at
+ * once and reported as COFFER_E_FORMAT (the detail names it): the caller
+ * logs it and takes again. *it is written only on success.
  */
 int coffer_queue_take(struct coffer_queue *q, int timeout_ms,
     struct coffer_queue_item *it) __attribute__((warn_unused_result));
@@ -63,9 +111,25 @@ int coffer_queue_take(struct coffer_queue *q, int timeout_ms,
 int coffer_queue_renew(struct coffer_queue *q, const struct coffer_queue_item *it)
 	__attribute__((warn_unused_result));
 
-/* Mark done, exactly once whatever the number of calls or workers. */
+/* Mark done, exactly once whatever the number of calls or workers. A late
+ * ack (the lease was lost and the item requeued, retried or dead-lettered)
+ * still counts it done once and removes it from wherever it is. */
 int coffer_queue_ack(struct coffer_queue *q, const struct coffer_queue_item *it)
 	__attribute__((warn_unused_result));
+
+/*
+ * ack(), then in the same round trip take the next item if one is waiting
+ * (without blocking): the worker's steady state costs one round trip per
+ * item. Returns what ack() returns; on success *got is 1 and *next holds
+ * a leased item (as from take()), or *got is 0 and the caller should call
+ * take() to wait. A malformed queue entry met on the way is dead-lettered
+ * (*got = 0). On COFFER_E_CONNECT the caller retries with ack(): an item
+ * that may have been taken meanwhile is returned by the reaper after its
+ * lease expires (doc/queue.md section 7).
+ */
+int coffer_queue_ack_next(struct coffer_queue *q,
+    const struct coffer_queue_item *done, struct coffer_queue_item *next,
+    int *got) __attribute__((warn_unused_result));
 
 /*
  * Record a failed attempt with its error text. Below max_attempts the item
@@ -74,6 +138,12 @@ int coffer_queue_ack(struct coffer_queue *q, const struct coffer_queue_item *it)
  */
 int coffer_queue_fail(struct coffer_queue *q, const struct coffer_queue_item *it,
     const char *error, int *dead) __attribute__((warn_unused_result));
+
+/* Dead-letter the item now, whatever its attempt count: for failures that
+ * no retry can fix (an id the object store rejects, an input larger than
+ * the job's limit). Same effects as fail() otherwise. */
+int coffer_queue_bury(struct coffer_queue *q, const struct coffer_queue_item *it,
+    const char *error) __attribute__((warn_unused_result));
 
 /*
  * Return to the queue the in-flight items whose lease expired (their worker
@@ -90,7 +160,11 @@ struct coffer_queue_stats {
 	int64_t in_flight; /* leased now */
 	int64_t queued;    /* waiting, including retries not yet due */
 };
-/* Exact counts, read in one atomic step. */
+/* Exact counts, read in one atomic step: total == done + failed +
+ * in_flight + queued always holds in the COFFER layout (doc/queue.md 5).
+ * A job that does not exist reads as all zeros. In the ASPERATHOS layout
+ * done = total - queued - in_flight (Asperathos's own formula) and failed
+ * is 0. */
 int coffer_queue_stats(struct coffer_queue *q, struct coffer_queue_stats *s)
 	__attribute__((warn_unused_result));
 
@@ -102,5 +176,15 @@ int coffer_queue_dead_letters(struct coffer_queue *q,
 /* Delete every key of the job. */
 int coffer_queue_destroy(struct coffer_queue *q)
 	__attribute__((warn_unused_result));
+
+/* What this handle cost so far: requests sent and round trips waited for
+ * (a pipeline of several requests is one round trip). For benchmarks. */
+struct coffer_queue_counters {
+	uint64_t round_trips;
+	uint64_t requests;
+	uint64_t reconnects;
+};
+void coffer_queue_counters(const struct coffer_queue *q,
+    struct coffer_queue_counters *c);
 
 #endif

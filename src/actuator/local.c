@@ -1,0 +1,511 @@
+// SPDX-License-Identifier: Apache-2.0
+// The local-process actuator (actuator/actuator.h): fork/exec replicas,
+// reap them with waitpid(pid, WNOHANG) from tick(), escalate SIGTERM to
+// SIGKILL after the grace period. Everything a child needs (argv, the
+// merged environment, the resolved program path, the log descriptor) is
+// prepared before fork(), so the child only calls async-signal-safe
+// functions before execve(): this keeps it correct in a multi-threaded
+// caller such as the manager.
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "actuator/actuator.h"
+#include "coffer/error.h"
+#include "lib/clock.h"
+#include "lib/mem.h"
+
+extern char **environ;
+
+#define MAX_REPLICAS 10000
+#define RESTART_DELAY_MIN_MS 100
+#define RESTART_DELAY_MAX_MS 5000
+#define HEALTHY_AFTER_MS 10000
+
+struct replica {
+	pid_t pid;
+	int64_t index;      /* start order: scale-down stops the highest */
+	int stopping;
+	int killed;
+	int64_t started_ms;
+	int64_t deadline_ms; /* SIGKILL after this, when stopping */
+};
+
+struct local {
+	char **argv;
+	char **env;
+	char *workdir;
+	char *log_path;
+	int grace_ms;
+	int restart_crashed;
+	struct replica *r;
+	int n, cap;
+	int desired;
+	int completing;      /* a replica exited 0 unasked: start no more */
+	int64_t next_index;
+	int64_t restart_after_ms;
+	int restart_delay_ms;
+	struct coffer_actuator_status st;
+};
+
+static void
+free_strv(char **v)
+{
+	if (v == NULL)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+static int
+copy_strv(char *const *src, char ***out)
+{
+	size_t n = 0;
+	char **v;
+
+	if (src == NULL) {
+		*out = NULL;
+		return 0;
+	}
+	while (src[n] != NULL)
+		n++;
+	if ((v = coffer_calloc(n + 1, sizeof(*v))) == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "actuator spec");
+	for (size_t i = 0; i < n; i++)
+		if ((v[i] = coffer_strdup(src[i])) == NULL) {
+			free_strv(v);
+			return coffer_errf(COFFER_E_NOMEM, "actuator spec");
+		}
+	*out = v;
+	return 0;
+}
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* The inherited environment with the spec's entries added, replacing
+ * inherited entries of the same name. Built fresh for every start so a
+ * caller's setenv() is seen. */
+static int
+merged_env(const struct local *l, char ***out)
+{
+	size_t ne = 0, ns = 0, k = 0;
+	char **v;
+
+	while (environ != NULL && environ[ne] != NULL)
+		ne++;
+	while (l->env != NULL && l->env[ns] != NULL)
+		ns++;
+	if ((v = coffer_calloc(ne + ns + 1, sizeof(*v))) == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "environment");
+	for (size_t i = 0; i < ne; i++) {
+		const char *eq = strchr(environ[i], '=');
+		size_t klen = eq ? (size_t)(eq - environ[i]) : strlen(environ[i]);
+		int overridden = 0;
+
+		for (size_t j = 0; j < ns && !overridden; j++)
+			overridden = strncmp(l->env[j], environ[i], klen) == 0 &&
+			    l->env[j][klen] == '=';
+		if (!overridden)
+			v[k++] = environ[i];
+	}
+	for (size_t j = 0; j < ns; j++)
+		v[k++] = l->env[j];
+	v[k] = NULL;
+	*out = v; /* the strings are borrowed: free only the array */
+	return 0;
+}
+
+static char *
+resolve(const char *name)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+
+	if (strchr(name, '/') != NULL)
+		return coffer_strdup(name);
+	if (path == NULL)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		const char *e = strchr(path, ':');
+		size_t n = e ? (size_t)(e - path) : strlen(path);
+
+		if (n > 0 && (size_t)snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path,
+		    name) < sizeof(buf) && access(buf, X_OK) == 0)
+			return coffer_strdup(buf);
+		path += n;
+		if (*path == ':')
+			path++;
+	}
+	return NULL;
+}
+
+static int
+start_one(struct local *l)
+{
+	char **envp = NULL, *exe = NULL;
+	int devnull = -1, logfd = -1, r = 0;
+	pid_t pid;
+
+	if (l->n == l->cap) {
+		int cap = l->cap ? l->cap * 2 : 8;
+		struct replica *nr = coffer_reallocarray(l->r, (size_t)cap, sizeof(*nr));
+
+		if (nr == NULL)
+			return coffer_errf(COFFER_E_NOMEM, "replicas");
+		l->r = nr;
+		l->cap = cap;
+	}
+	if ((exe = resolve(l->argv[0])) == NULL) {
+		r = coffer_errf(COFFER_E_NOTFOUND, "replica program '%s' not found in"
+		    " PATH", l->argv[0]);
+		goto out;
+	}
+	if ((r = merged_env(l, &envp)) != 0)
+		goto out;
+	if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+		r = coffer_errf(COFFER_E_IO, "/dev/null: %s", strerror(errno));
+		goto out;
+	}
+	if (l->log_path != NULL &&
+	    (logfd = open(l->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0600)) < 0) {
+		r = coffer_errf(COFFER_E_IO, "replica log %s: %s", l->log_path,
+		    strerror(errno));
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		r = coffer_errf(COFFER_E_IO, "fork: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		/* Child: async-signal-safe calls only. */
+		sigset_t none;
+		struct sigaction dfl;
+
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		for (int s = 1; s < NSIG; s++)
+			if (s != SIGKILL && s != SIGSTOP)
+				(void)sigaction(s, &dfl, NULL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (l->workdir != NULL && chdir(l->workdir) != 0)
+			_exit(126);
+		dup2(devnull, 0);
+		if (logfd >= 0) {
+			dup2(logfd, 1);
+			dup2(logfd, 2);
+		}
+		closefrom(3);
+		execve(exe, l->argv, envp);
+		_exit(127);
+	}
+	/* Also set the group from the parent: whichever runs first wins, and
+	 * a kill(-pid) right after this point cannot miss the group. */
+	(void)setpgid(pid, pid);
+	l->r[l->n].pid = pid;
+	l->r[l->n].index = l->next_index++;
+	l->r[l->n].stopping = 0;
+	l->r[l->n].killed = 0;
+	l->r[l->n].started_ms = coffer_mono_ms();
+	l->r[l->n].deadline_ms = 0;
+	l->n++;
+	l->st.started_total++;
+out:
+	if (devnull >= 0)
+		close(devnull);
+	if (logfd >= 0)
+		close(logfd);
+	free(envp);
+	free(exe);
+	return r;
+}
+
+static int
+count_running(const struct local *l)
+{
+	int n = 0;
+
+	for (int i = 0; i < l->n; i++)
+		n += !l->r[i].stopping;
+	return n;
+}
+
+static void
+stop_one(struct local *l, struct replica *rp)
+{
+	rp->stopping = 1;
+	rp->deadline_ms = coffer_mono_ms() + l->grace_ms;
+	kill(rp->pid, SIGTERM);
+}
+
+/* Start or stop replicas until running == desired. */
+static int
+reconcile(struct local *l, int may_start)
+{
+	int running = count_running(l), r = 0;
+
+	while (may_start && !l->completing && running < l->desired) {
+		if ((r = start_one(l)) != 0)
+			break;
+		running++;
+	}
+	while (running > l->desired) {
+		struct replica *newest = NULL;
+
+		for (int i = 0; i < l->n; i++)
+			if (!l->r[i].stopping &&
+			    (newest == NULL || l->r[i].index > newest->index))
+				newest = &l->r[i];
+		if (newest == NULL)
+			break;
+		stop_one(l, newest);
+		running--;
+	}
+	return r;
+}
+
+static int
+local_set_replicas(void *impl, int n)
+{
+	struct local *l = impl;
+
+	if (n < 0 || n > MAX_REPLICAS)
+		return coffer_errf(COFFER_E_INVAL, "replicas %d out of range [0, %d]",
+		    n, MAX_REPLICAS);
+	l->desired = n;
+	l->st.desired = n;
+	return reconcile(l, 1);
+}
+
+/* Reap exited replicas; returns how many crashed. */
+static int
+reap(struct local *l)
+{
+	int crashed = 0, i = 0;
+	int64_t now = coffer_mono_ms();
+
+	while (i < l->n) {
+		struct replica *rp = &l->r[i];
+		int status = 0;
+		pid_t w = waitpid(rp->pid, &status, WNOHANG);
+
+		if (w == 0 || (w < 0 && errno == EINTR)) {
+			i++;
+			continue;
+		}
+		/* Exited (or, ECHILD, reaped by someone else: count it gone). */
+		if (w == rp->pid && !rp->stopping) {
+			if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+				l->st.completed_total++;
+				l->completing = 1;
+			} else {
+				l->st.crashed_total++;
+				crashed++;
+				if (now - rp->started_ms >= HEALTHY_AFTER_MS) {
+					l->restart_delay_ms = RESTART_DELAY_MIN_MS;
+				} else {
+					l->restart_delay_ms = l->restart_delay_ms == 0 ?
+					    RESTART_DELAY_MIN_MS : l->restart_delay_ms * 2;
+					if (l->restart_delay_ms > RESTART_DELAY_MAX_MS)
+						l->restart_delay_ms = RESTART_DELAY_MAX_MS;
+				}
+				l->restart_after_ms = now + l->restart_delay_ms;
+			}
+		}
+		/* The replica leader is gone; its group may still hold children
+		 * that outlived it (an app it ran): end them too. The group id
+		 * cannot have been reused while any member lives. */
+		if (w == rp->pid)
+			kill(-rp->pid, SIGKILL);
+		l->r[i] = l->r[l->n - 1];
+		l->n--;
+	}
+	return crashed;
+}
+
+static void
+escalate(struct local *l)
+{
+	int64_t now = coffer_mono_ms();
+
+	for (int i = 0; i < l->n; i++) {
+		struct replica *rp = &l->r[i];
+
+		if (rp->stopping && !rp->killed && now >= rp->deadline_ms) {
+			kill(-rp->pid, SIGKILL);
+			kill(rp->pid, SIGKILL);
+			rp->killed = 1;
+			l->st.killed_total++;
+		}
+	}
+}
+
+static int
+local_tick(void *impl)
+{
+	struct local *l = impl;
+
+	reap(l);
+	escalate(l);
+	if (l->restart_crashed && coffer_mono_ms() >= l->restart_after_ms)
+		return reconcile(l, 1);
+	return reconcile(l, 0);
+}
+
+static int
+local_status(void *impl, struct coffer_actuator_status *st)
+{
+	struct local *l = impl;
+
+	*st = l->st;
+	st->desired = l->desired;
+	st->running = count_running(l);
+	st->stopping = l->n - st->running;
+	return 0;
+}
+
+static int
+local_stop_all(void *impl)
+{
+	struct local *l = impl;
+
+	l->desired = 0;
+	l->st.desired = 0;
+	for (int i = 0; i < l->n; i++)
+		if (!l->r[i].stopping)
+			stop_one(l, &l->r[i]);
+	while (l->n > 0) {
+		reap(l);
+		escalate(l);
+		if (l->n > 0)
+			sleep_ms(10);
+	}
+	return 0;
+}
+
+static void
+local_free(void *impl)
+{
+	struct local *l = impl;
+
+	if (l == NULL)
+		return;
+	/* Never leave a zombie or an orphan behind. */
+	for (int i = 0; i < l->n; i++) {
+		int st;
+
+		kill(-l->r[i].pid, SIGKILL);
+		kill(l->r[i].pid, SIGKILL);
+		while (waitpid(l->r[i].pid, &st, 0) < 0 && errno == EINTR)
+			;
+	}
+	free(l->r);
+	free_strv(l->argv);
+	free_strv(l->env);
+	free(l->workdir);
+	free(l->log_path);
+	free(l);
+}
+
+static const struct coffer_actuator_ops local_ops = {
+	.name = "local",
+	.set_replicas = local_set_replicas,
+	.tick = local_tick,
+	.status = local_status,
+	.stop_all = local_stop_all,
+	.free = local_free,
+};
+
+int
+coffer_actuator_local_new(const struct coffer_replica_spec *spec,
+    struct coffer_actuator **out)
+{
+	struct coffer_actuator *a = NULL;
+	struct local *l = NULL;
+	int r;
+
+	if (spec == NULL || spec->argv == NULL || spec->argv[0] == NULL ||
+	    spec->argv[0][0] == '\0')
+		return coffer_errf(COFFER_E_INVAL, "actuator: no program to run");
+	if (spec->grace_ms < 0)
+		return coffer_errf(COFFER_E_INVAL, "actuator: negative grace period");
+	for (char *const *e = spec->env; e != NULL && *e != NULL; e++)
+		if (strchr(*e, '=') == NULL || **e == '=')
+			return coffer_errf(COFFER_E_INVAL, "actuator: environment entry"
+			    " '%s' is not KEY=VALUE", *e);
+	if ((a = coffer_calloc(1, sizeof(*a))) == NULL ||
+	    (l = coffer_calloc(1, sizeof(*l))) == NULL) {
+		r = coffer_errf(COFFER_E_NOMEM, "actuator");
+		goto fail;
+	}
+	if ((r = copy_strv(spec->argv, &l->argv)) != 0 ||
+	    (r = copy_strv(spec->env, &l->env)) != 0)
+		goto fail;
+	if ((spec->workdir != NULL && (l->workdir = coffer_strdup(spec->workdir)) == NULL) ||
+	    (spec->log_path != NULL && (l->log_path = coffer_strdup(spec->log_path)) == NULL)) {
+		r = coffer_errf(COFFER_E_NOMEM, "actuator");
+		goto fail;
+	}
+	l->grace_ms = spec->grace_ms ? spec->grace_ms : 30000;
+	l->restart_crashed = spec->restart_crashed;
+	a->ops = &local_ops;
+	a->impl = l;
+	*out = a;
+	return 0;
+fail:
+	local_free(l);
+	free(a);
+	return r;
+}
+
+int
+coffer_actuator_local_pids(struct coffer_actuator *a, pid_t *out, int max)
+{
+	struct local *l = a->impl;
+	int n = 0;
+
+	/* Oldest first: by start index. */
+	for (int64_t idx = -1;;) {
+		const struct replica *best = NULL;
+
+		for (int i = 0; i < l->n; i++)
+			if (!l->r[i].stopping && l->r[i].index > idx &&
+			    (best == NULL || l->r[i].index < best->index))
+				best = &l->r[i];
+		if (best == NULL)
+			break;
+		if (n < max)
+			out[n] = best->pid;
+		n++;
+		idx = best->index;
+	}
+	return n;
+}
+
+void
+coffer_actuator_free(struct coffer_actuator *a)
+{
+	if (a == NULL)
+		return;
+	a->ops->free(a->impl);
+	free(a);
+}

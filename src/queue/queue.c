@@ -1,0 +1,1119 @@
+// SPDX-License-Identifier: Apache-2.0
+// The reliable work queue on Redis (queue/queue.h; doc/queue.md is the
+// specification this file implements). One hiredis connection per handle,
+// reconnected on demand; multi-key steps are the Lua scripts of scripts.c,
+// called with EVALSHA and an EVAL fallback when the server has forgotten
+// them (NOSCRIPT after a restart or a SCRIPT FLUSH).
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <hiredis/hiredis.h>
+
+#include "coffer/error.h"
+#include "lib/mem.h"
+#include "queue/queue.h"
+#include "queue/redis_url.h"
+#include "queue/scripts.h"
+
+#define DEFAULT_LEASE_MS 30000
+#define DEFAULT_MAX_ATTEMPTS 3
+#define DEFAULT_BACKOFF_MS 1000
+#define DEFAULT_CONNECT_MS 5000
+/* Items per RPUSH when loading, and RPUSHes per pipeline. */
+#define LOAD_BATCH 500
+#define LOAD_PIPELINE 32
+#define DEAD_PAGE 500
+/* A registered worker with nothing in flight is forgotten after this long
+ * without a word (doc/queue.md 4.7); it must exceed any BLMOVE wait. */
+#define WORKER_TTL_MIN_MS 60000
+#define TAKE_MAX_MS 30000
+
+struct coffer_queue {
+	redisContext *c;
+	struct coffer_redis_url url;
+	char redacted[COFFER_REDIS_URL_MAX + 32];
+	char job[COFFER_QUEUE_JOB_MAX + 1];
+	char worker[COFFER_QUEUE_WORKER_MAX + 1];
+	int has_worker;
+	char prefix[COFFER_QUEUE_JOB_MAX + 16]; /* KEYS[1] of every script */
+	char key_queue[COFFER_QUEUE_JOB_MAX + 32];
+	char key_inflight[COFFER_QUEUE_JOB_MAX + COFFER_QUEUE_WORKER_MAX + 32];
+	char key_meta[COFFER_QUEUE_JOB_MAX + 32];
+	int layout;
+	int lease_ms, max_attempts, backoff_ms, connect_ms, stale_ms;
+	int timeout_ms;      /* the reply timeout now set on c */
+	char sha[QS_COUNT][41];
+	int need_touch;      /* register before the next BLMOVE */
+	struct coffer_queue_counters n;
+};
+
+/* ---------------------------------------------------------------------- */
+/* Validation */
+
+int
+coffer_queue_check_job(const char *job)
+{
+	size_t n;
+
+	if (job == NULL || (n = strnlen(job, COFFER_QUEUE_JOB_MAX + 1)) == 0)
+		return coffer_errf(COFFER_E_FORMAT, "job id is empty");
+	if (n > COFFER_QUEUE_JOB_MAX)
+		return coffer_errf(COFFER_E_FORMAT, "job id is longer than %d chars",
+		    COFFER_QUEUE_JOB_MAX);
+	for (size_t i = 0; i < n; i++) {
+		char c = job[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+			return coffer_errf(COFFER_E_FORMAT,
+			    "job id '%s': character %zu is not one of [A-Za-z0-9_.-]",
+			    job, i + 1);
+	}
+	return 0;
+}
+
+static int
+check_worker(const char *w)
+{
+	size_t n = strnlen(w, COFFER_QUEUE_WORKER_MAX + 1);
+
+	if (n == 0 || n > COFFER_QUEUE_WORKER_MAX)
+		return coffer_errf(COFFER_E_INVAL, "worker id must be 1-%d chars",
+		    COFFER_QUEUE_WORKER_MAX);
+	for (size_t i = 0; i < n; i++) {
+		char c = w[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+			return coffer_errf(COFFER_E_INVAL,
+			    "worker id '%s': character %zu is not one of [A-Za-z0-9_.-]",
+			    w, i + 1);
+	}
+	return 0;
+}
+
+int
+coffer_queue_check_item(const char *id, size_t len)
+{
+	if (id == NULL || len == 0)
+		return coffer_errf(COFFER_E_FORMAT, "item id is empty");
+	if (len > COFFER_QUEUE_ITEM_MAX)
+		return coffer_errf(COFFER_E_FORMAT,
+		    "item id is %zu bytes, more than %d", len, COFFER_QUEUE_ITEM_MAX);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)id[i];
+
+		if (c <= 0x20 || c >= 0x7f)
+			return coffer_errf(COFFER_E_FORMAT,
+			    "item id of %zu bytes: byte %zu is 0x%02x, not printable"
+			    " ASCII without space", len, i + 1, c);
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Connection */
+
+static void
+drop(struct coffer_queue *q)
+{
+	if (q->c != NULL)
+		redisFree(q->c);
+	q->c = NULL;
+}
+
+static struct timeval
+tv_ms(int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	return tv;
+}
+
+/* Turn an error reply into a coffer error. LOADING (a restarted server
+ * reading its AOF) and BUSY (a script running too long) are transient. */
+static int
+reply_error(struct coffer_queue *q, const redisReply *r, const char *what)
+{
+	if (strncmp(r->str, "LOADING", 7) == 0 || strncmp(r->str, "BUSY", 4) == 0 ||
+	    strncmp(r->str, "TRYAGAIN", 8) == 0 || strncmp(r->str, "MASTERDOWN", 10) == 0)
+		return coffer_errf(COFFER_E_BUSY, "redis %s: %s: %s", q->redacted,
+		    what, r->str);
+	return coffer_errf(COFFER_E_REDIS, "redis %s: %s: %s", q->redacted, what,
+	    r->str);
+}
+
+static int
+io_error(struct coffer_queue *q, const char *what)
+{
+	int r = coffer_errf(COFFER_E_CONNECT, "redis %s: %s: %s", q->redacted,
+	    what, q->c && q->c->errstr[0] ? q->c->errstr : "connection lost");
+
+	drop(q);
+	return r;
+}
+
+static int
+set_timeout(struct coffer_queue *q, int ms)
+{
+	if (q->timeout_ms == ms)
+		return 0;
+	if (redisSetTimeout(q->c, tv_ms(ms)) != REDIS_OK)
+		return io_error(q, "setting the reply timeout");
+	q->timeout_ms = ms;
+	return 0;
+}
+
+/* Send n commands in one round trip; replies[i] gets each reply (the
+ * caller frees them). On an I/O error nothing is returned. */
+static int
+pipeline(struct coffer_queue *q, int n, const int *argc, const char **const *argv,
+    const size_t *const *lens, redisReply **replies, const char *what)
+{
+	int i, r;
+
+	for (i = 0; i < n; i++)
+		if (redisAppendCommandArgv(q->c, argc[i], (const char **)argv[i],
+		    lens[i]) != REDIS_OK)
+			return io_error(q, what);
+	q->n.requests += (uint64_t)n;
+	q->n.round_trips++;
+	for (i = 0; i < n; i++) {
+		void *rep = NULL;
+
+		if (redisGetReply(q->c, &rep) != REDIS_OK || rep == NULL) {
+			r = io_error(q, what);
+			while (i-- > 0) {
+				freeReplyObject(replies[i]);
+				replies[i] = NULL;
+			}
+			return r;
+		}
+		replies[i] = rep;
+	}
+	return 0;
+}
+
+static int
+command(struct coffer_queue *q, int argc, const char **argv, const size_t *lens,
+    redisReply **out, const char *what)
+{
+	return pipeline(q, 1, &argc, &argv, &lens, out, what);
+}
+
+static int
+load_scripts(struct coffer_queue *q)
+{
+	redisReply *rep[QS_COUNT] = { 0 };
+	int argc[QS_COUNT];
+	const char *args[QS_COUNT][3];
+	size_t lens[QS_COUNT][3];
+	const char **argv[QS_COUNT];
+	const size_t *lensp[QS_COUNT];
+	int r = 0;
+
+	for (int i = 0; i < QS_COUNT; i++) {
+		argc[i] = 3;
+		args[i][0] = "SCRIPT";
+		args[i][1] = "LOAD";
+		args[i][2] = queue_scripts[i].src;
+		lens[i][0] = 6;
+		lens[i][1] = 4;
+		lens[i][2] = strlen(queue_scripts[i].src);
+		argv[i] = args[i];
+		lensp[i] = lens[i];
+	}
+	if ((r = pipeline(q, QS_COUNT, argc, argv, lensp, rep, "SCRIPT LOAD")) != 0)
+		return r;
+	for (int i = 0; i < QS_COUNT; i++) {
+		if (r != 0)
+			continue;
+		if (rep[i]->type == REDIS_REPLY_ERROR)
+			r = reply_error(q, rep[i], queue_scripts[i].name);
+		else if (rep[i]->type != REDIS_REPLY_STRING || rep[i]->len != 40)
+			r = coffer_errf(COFFER_E_PROTO, "redis %s: SCRIPT LOAD %s:"
+			    " unexpected reply", q->redacted, queue_scripts[i].name);
+		else
+			memcpy(q->sha[i], rep[i]->str, 41);
+	}
+	for (int i = 0; i < QS_COUNT; i++)
+		freeReplyObject(rep[i]);
+	return r;
+}
+
+static int
+simple(struct coffer_queue *q, const char *what, int argc, const char **argv)
+{
+	size_t lens[4];
+	redisReply *rep = NULL;
+	int r;
+
+	for (int i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	if ((r = command(q, argc, argv, lens, &rep, what)) != 0)
+		return r;
+	if (rep->type == REDIS_REPLY_ERROR)
+		r = reply_error(q, rep, what);
+	freeReplyObject(rep);
+	return r;
+}
+
+static int
+connect_now(struct coffer_queue *q)
+{
+	struct timeval tv = tv_ms(q->connect_ms);
+	char db[16];
+	int r;
+
+	if (q->c != NULL && q->c->err == 0)
+		return 0;
+	drop(q);
+	q->n.reconnects++;
+	if (q->url.path != NULL)
+		q->c = redisConnectUnixWithTimeout(q->url.path, tv);
+	else
+		q->c = redisConnectWithTimeout(q->url.host, q->url.port, tv);
+	if (q->c == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "redis context");
+	if (q->c->err != 0) {
+		r = coffer_errf(COFFER_E_CONNECT, "redis %s: %s", q->redacted,
+		    q->c->errstr);
+		drop(q);
+		return r;
+	}
+	/* hiredis does not open its socket with SOCK_CLOEXEC: workers started
+	 * by this process must not inherit it. */
+	(void)fcntl(q->c->fd, F_SETFD, FD_CLOEXEC);
+	(void)redisEnableKeepAlive(q->c);
+	q->timeout_ms = -1;
+	if ((r = set_timeout(q, q->connect_ms + 1000)) != 0)
+		return r;
+	if (q->url.password != NULL) {
+		const char *a[3] = { "AUTH", q->url.user, q->url.password };
+
+		if (q->url.user == NULL) {
+			a[1] = q->url.password;
+			r = simple(q, "AUTH", 2, a);
+		} else {
+			r = simple(q, "AUTH", 3, a);
+		}
+		if (r != 0)
+			goto fail;
+	}
+	if (q->url.db != 0) {
+		const char *a[2] = { "SELECT", db };
+
+		snprintf(db, sizeof(db), "%d", q->url.db);
+		if ((r = simple(q, "SELECT", 2, a)) != 0)
+			goto fail;
+	}
+	if ((r = load_scripts(q)) != 0)
+		goto fail;
+	q->need_touch = 1;
+	return 0;
+fail:
+	drop(q);
+	return r;
+}
+
+/*
+ * Run a script: EVALSHA, and EVAL when the server does not know the SHA
+ * (which also caches it again). args are ARGV; KEYS[1] is the prefix.
+ */
+static int
+script(struct coffer_queue *q, enum queue_script s, int nargs,
+    const char **args, const size_t *arglens, redisReply **out)
+{
+	const char *argv[16];
+	size_t lens[16];
+	redisReply *rep = NULL;
+	int r;
+
+	if (nargs > 12)
+		return coffer_errf(COFFER_E_INTERNAL, "script %s: too many args",
+		    queue_scripts[s].name);
+	if ((r = connect_now(q)) != 0)
+		return r;
+	argv[0] = "EVALSHA";
+	lens[0] = 7;
+	argv[1] = q->sha[s];
+	lens[1] = 40;
+	argv[2] = "1";
+	lens[2] = 1;
+	argv[3] = q->prefix;
+	lens[3] = strlen(q->prefix);
+	for (int i = 0; i < nargs; i++) {
+		argv[4 + i] = args[i];
+		lens[4 + i] = arglens ? arglens[i] : strlen(args[i]);
+	}
+	if ((r = command(q, 4 + nargs, argv, lens, &rep, queue_scripts[s].name)) != 0)
+		return r;
+	if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0) {
+		freeReplyObject(rep);
+		rep = NULL;
+		argv[0] = "EVAL";
+		lens[0] = 4;
+		argv[1] = queue_scripts[s].src;
+		lens[1] = strlen(queue_scripts[s].src);
+		if ((r = command(q, 4 + nargs, argv, lens, &rep,
+		    queue_scripts[s].name)) != 0)
+			return r;
+	}
+	if (rep->type == REDIS_REPLY_ERROR) {
+		r = reply_error(q, rep, queue_scripts[s].name);
+		freeReplyObject(rep);
+		return r;
+	}
+	*out = rep;
+	return 0;
+}
+
+static int
+expect_int(struct coffer_queue *q, const redisReply *rep, const char *what,
+    long long *v)
+{
+	if (rep->type != REDIS_REPLY_INTEGER)
+		return coffer_errf(COFFER_E_PROTO, "redis %s: %s: expected an integer"
+		    " reply", q->redacted, what);
+	*v = rep->integer;
+	return 0;
+}
+
+/* An array of n integers. */
+static int
+expect_ints(struct coffer_queue *q, const redisReply *rep, const char *what,
+    long long *v, size_t n)
+{
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != n)
+		return coffer_errf(COFFER_E_PROTO, "redis %s: %s: expected %zu"
+		    " integers", q->redacted, what, n);
+	for (size_t i = 0; i < n; i++)
+		if (expect_int(q, rep->element[i], what, &v[i]) != 0)
+			return COFFER_E_PROTO;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Open and close */
+
+static int
+positive_or(int v, int def, int max, const char *what, int *out)
+{
+	if (v < 0 || v > max)
+		return coffer_errf(COFFER_E_INVAL, "%s %d out of range [0, %d]", what,
+		    v, max);
+	*out = v == 0 ? def : v;
+	return 0;
+}
+
+int
+coffer_queue_open(const struct coffer_queue_opts *o, struct coffer_queue **out)
+{
+	struct coffer_queue *q = NULL;
+	int r;
+
+	if (o == NULL || o->redis_url == NULL)
+		return coffer_errf(COFFER_E_INVAL, "queue: no Redis URL");
+	if ((r = coffer_queue_check_job(o->job)) != 0) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", coffer_errdetail());
+		return coffer_errf(COFFER_E_INVAL, "%s", why);
+	}
+	if (o->layout != COFFER_QUEUE_LAYOUT_COFFER &&
+	    o->layout != COFFER_QUEUE_LAYOUT_ASPERATHOS)
+		return coffer_errf(COFFER_E_INVAL, "queue: unknown layout %d", o->layout);
+	if (o->worker_id != NULL && (r = check_worker(o->worker_id)) != 0)
+		return r;
+	if ((q = coffer_calloc(1, sizeof(*q))) == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "queue");
+	if ((r = positive_or(o->lease_ms, DEFAULT_LEASE_MS, 86400000, "lease_ms",
+	    &q->lease_ms)) != 0 ||
+	    (r = positive_or(o->max_attempts, DEFAULT_MAX_ATTEMPTS, 1000000,
+	    "max_attempts", &q->max_attempts)) != 0 ||
+	    (r = positive_or(o->backoff_ms, DEFAULT_BACKOFF_MS, 3600000,
+	    "backoff_ms", &q->backoff_ms)) != 0 ||
+	    (r = positive_or(o->connect_timeout_ms, DEFAULT_CONNECT_MS, 600000,
+	    "connect_timeout_ms", &q->connect_ms)) != 0 ||
+	    (r = positive_or(o->stale_ms, 0, 86400000 * 7, "stale_ms",
+	    &q->stale_ms)) != 0)
+		goto fail;
+	if (q->lease_ms < 100) {
+		r = coffer_errf(COFFER_E_INVAL, "lease_ms %d is below 100", q->lease_ms);
+		goto fail;
+	}
+	if ((r = coffer_redis_url_parse(o->redis_url, &q->url)) != 0)
+		goto fail;
+	coffer_redis_url_redacted(&q->url, q->redacted, sizeof(q->redacted));
+	snprintf(q->job, sizeof(q->job), "%s", o->job);
+	q->layout = o->layout;
+	if (o->worker_id != NULL) {
+		snprintf(q->worker, sizeof(q->worker), "%s", o->worker_id);
+		q->has_worker = 1;
+	}
+	if (q->layout == COFFER_QUEUE_LAYOUT_COFFER) {
+		snprintf(q->prefix, sizeof(q->prefix), "coffer:{%s}:", q->job);
+		snprintf(q->key_queue, sizeof(q->key_queue), "%squeue", q->prefix);
+		snprintf(q->key_meta, sizeof(q->key_meta), "%smeta", q->prefix);
+		snprintf(q->key_inflight, sizeof(q->key_inflight), "%sinflight:%s",
+		    q->prefix, q->worker);
+	} else {
+		snprintf(q->prefix, sizeof(q->prefix), "%s", q->job);
+		snprintf(q->key_queue, sizeof(q->key_queue), "%s", q->job);
+		snprintf(q->key_meta, sizeof(q->key_meta), "%s:coffer", q->job);
+		snprintf(q->key_inflight, sizeof(q->key_inflight), "%s:processing",
+		    q->job);
+	}
+	if ((r = connect_now(q)) != 0)
+		goto fail;
+	*out = q;
+	return 0;
+fail:
+	coffer_redis_url_release(&q->url);
+	drop(q);
+	free(q);
+	return r;
+}
+
+void
+coffer_queue_close(struct coffer_queue *q)
+{
+	if (q == NULL)
+		return;
+	if (q->has_worker && q->layout == COFFER_QUEUE_LAYOUT_COFFER &&
+	    q->c != NULL && q->c->err == 0) {
+		const char *a[1] = { q->worker };
+		redisReply *rep = NULL;
+
+		if (script(q, QS_LEAVE, 1, a, NULL, &rep) == 0)
+			freeReplyObject(rep);
+		coffer_errclear();
+	}
+	drop(q);
+	coffer_redis_url_release(&q->url);
+	free(q);
+}
+
+void
+coffer_queue_counters(const struct coffer_queue *q, struct coffer_queue_counters *c)
+{
+	*c = q->n;
+}
+
+void
+coffer_queue_item_release(struct coffer_queue_item *it)
+{
+	if (it == NULL)
+		return;
+	free(it->id);
+	it->id = NULL;
+	it->attempt = 0;
+}
+
+static int
+need_coffer_layout(const struct coffer_queue *q, const char *what)
+{
+	if (q->layout != COFFER_QUEUE_LAYOUT_COFFER)
+		return coffer_errf(COFFER_E_UNSUPPORTED, "%s: job '%s' uses the"
+		    " Asperathos layout, whose items are served by Asperathos"
+		    " consumers", what, q->job);
+	return 0;
+}
+
+static int
+need_worker(const struct coffer_queue *q, const char *what)
+{
+	int r;
+
+	if ((r = need_coffer_layout(q, what)) != 0)
+		return r;
+	if (!q->has_worker)
+		return coffer_errf(COFFER_E_INVAL, "%s needs a worker id", what);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Load */
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int
+check_items(const char *const *items, size_t n)
+{
+	const char **sorted = NULL;
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if ((r = coffer_queue_check_item(items[i], items[i] ?
+		    strnlen(items[i], COFFER_QUEUE_ITEM_MAX + 1) : 0)) != 0)
+			return coffer_errctx(r, "item %zu", i + 1);
+	if (n < 2)
+		return 0;
+	if ((sorted = coffer_mallocarray(n, sizeof(*sorted))) == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "load");
+	memcpy(sorted, items, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), cmp_str);
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(sorted[i - 1], sorted[i]) == 0) {
+			r = coffer_errf(COFFER_E_FORMAT, "item id '%s' appears twice",
+			    sorted[i]);
+			break;
+		}
+	free(sorted);
+	return r;
+}
+
+/* RPUSH the items in batches, LOAD_PIPELINE commands per round trip. */
+static int
+push_items(struct coffer_queue *q, const char *const *items, size_t n)
+{
+	const char **args = NULL;
+	size_t *lens = NULL;
+	int argc[LOAD_PIPELINE];
+	const char **argvs[LOAD_PIPELINE];
+	const size_t *lensp[LOAD_PIPELINE];
+	redisReply *rep[LOAD_PIPELINE];
+	size_t per = LOAD_BATCH + 2, done = 0;
+	int r = 0;
+
+	args = coffer_mallocarray((size_t)LOAD_PIPELINE * per, sizeof(*args));
+	lens = coffer_mallocarray((size_t)LOAD_PIPELINE * per, sizeof(*lens));
+	if (args == NULL || lens == NULL) {
+		r = coffer_errf(COFFER_E_NOMEM, "load");
+		goto out;
+	}
+	while (done < n && r == 0) {
+		int k = 0;
+
+		for (; k < LOAD_PIPELINE && done < n; k++) {
+			const char **a = args + (size_t)k * per;
+			size_t *l = lens + (size_t)k * per;
+			size_t m = n - done < LOAD_BATCH ? n - done : LOAD_BATCH;
+
+			a[0] = "RPUSH";
+			l[0] = 5;
+			a[1] = q->key_queue;
+			l[1] = strlen(q->key_queue);
+			for (size_t i = 0; i < m; i++) {
+				a[2 + i] = items[done + i];
+				l[2 + i] = strlen(items[done + i]);
+			}
+			argc[k] = (int)(m + 2);
+			argvs[k] = a;
+			lensp[k] = l;
+			done += m;
+		}
+		if ((r = connect_now(q)) != 0 ||
+		    (r = pipeline(q, k, argc, argvs, lensp, rep, "RPUSH")) != 0)
+			break;
+		for (int i = 0; i < k; i++) {
+			if (r == 0 && rep[i]->type == REDIS_REPLY_ERROR)
+				r = reply_error(q, rep[i], "RPUSH");
+			freeReplyObject(rep[i]);
+		}
+	}
+out:
+	free(args);
+	free(lens);
+	return r;
+}
+
+int
+coffer_queue_load(struct coffer_queue *q, const char *const *items, size_t n)
+{
+	char total[32], maxa[16], lease[16], backoff[16];
+	const char *a[4] = { total, maxa, lease, backoff };
+	redisReply *rep = NULL;
+	long long v = 0;
+	int r;
+
+	if ((r = check_items(items, n)) != 0)
+		return r;
+	snprintf(total, sizeof(total), "%zu", n);
+	snprintf(maxa, sizeof(maxa), "%d", q->max_attempts);
+	snprintf(lease, sizeof(lease), "%d", q->lease_ms);
+	snprintf(backoff, sizeof(backoff), "%d", q->backoff_ms);
+	if (q->layout == COFFER_QUEUE_LAYOUT_COFFER)
+		r = script(q, QS_LOAD_BEGIN, 4, a, NULL, &rep);
+	else
+		r = script(q, QS_ASP_LOAD_BEGIN, 1, a, NULL, &rep);
+	if (r != 0)
+		return r;
+	r = expect_int(q, rep, "load", &v);
+	freeReplyObject(rep);
+	if (r != 0)
+		return r;
+	if (v != 1)
+		return coffer_errf(COFFER_E_EXISTS, "job '%s' already exists on %s",
+		    q->job, q->redacted);
+	if ((r = push_items(q, items, n)) != 0)
+		return coffer_errctx(r, "loading job '%s' (partly loaded: state"
+		    " stays 'loading')", q->job);
+	{
+		const char *h[4] = { "HSET", q->key_meta, "state", "loaded" };
+
+		if ((r = connect_now(q)) != 0 || (r = simple(q, "HSET", 4, h)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Worker steps */
+
+/* Dead-letter a malformed entry found in this worker's in-flight list. */
+static int
+bury_malformed(struct coffer_queue *q, const char *raw, size_t rawlen)
+{
+	char msg[1200];
+	const char *fa[6];
+	size_t fal[6];
+	redisReply *frep = NULL;
+	int r;
+
+	if (coffer_queue_check_item(raw, rawlen) == 0)
+		return coffer_errf(COFFER_E_INTERNAL, "bury_malformed: a valid id");
+	snprintf(msg, sizeof(msg), "malformed item: %s", coffer_errdetail());
+	fa[0] = q->worker;
+	fa[1] = raw;
+	fa[2] = msg;
+	fa[3] = "1";
+	fa[4] = "1";
+	fa[5] = "1";
+	fal[0] = strlen(q->worker);
+	fal[1] = rawlen;
+	fal[2] = strlen(msg);
+	fal[3] = fal[4] = fal[5] = 1;
+	if ((r = script(q, QS_FAIL, 6, fa, fal, &frep)) != 0)
+		return coffer_errctx(r, "dead-lettering a malformed item");
+	freeReplyObject(frep);
+	return coffer_errf(COFFER_E_FORMAT, "%s (dead-lettered)", msg);
+}
+
+/* Section 4.2: [touch +] BLMOVE, then claim. */
+int
+coffer_queue_take(struct coffer_queue *q, int timeout_ms,
+    struct coffer_queue_item *it)
+{
+	char secs[32], lease[16];
+	const char *bl[6] = { "BLMOVE", q->key_queue, q->key_inflight, "LEFT",
+		"RIGHT", secs };
+	size_t bll[6];
+	const char *tc[5] = { "EVALSHA", q->sha[QS_TOUCH], "1", q->prefix, q->worker };
+	size_t tcl[5];
+	int argc[2];
+	const char **argv[2];
+	const size_t *lens[2];
+	redisReply *rep[2] = { NULL, NULL };
+	int r, nc, wait;
+
+	if ((r = need_worker(q, "take")) != 0)
+		return r;
+	if (timeout_ms < 10)
+		timeout_ms = 10;
+	if (timeout_ms > TAKE_MAX_MS)
+		timeout_ms = TAKE_MAX_MS;
+	wait = timeout_ms;
+	snprintf(lease, sizeof(lease), "%d", q->lease_ms);
+	for (;;) {
+		redisReply *moved;
+		long long res[2] = { 0, 0 };
+		const char *ca[3];
+		size_t cal[3];
+		redisReply *crep = NULL;
+
+		if ((r = connect_now(q)) != 0)
+			return r;
+		/* BLMOVE's timeout is in seconds, with decimals since 6.0. */
+		snprintf(secs, sizeof(secs), "%d.%03d", wait / 1000, wait % 1000);
+		/* The reply may take the whole wait; keep one timeout for the
+		 * usual short waits to spare a system call per take. */
+		if ((r = set_timeout(q, q->connect_ms + (wait > 1000 ? wait : 1000))) != 0)
+			return r;
+		nc = 0;
+		for (int i = 0; i < 6; i++)
+			bll[i] = strlen(bl[i]);
+		if (q->need_touch) {
+			for (int i = 0; i < 5; i++)
+				tcl[i] = strlen(tc[i]);
+			argc[nc] = 5;
+			argv[nc] = tc;
+			lens[nc] = tcl;
+			nc++;
+		}
+		argc[nc] = 6;
+		argv[nc] = bl;
+		lens[nc] = bll;
+		nc++;
+		if ((r = pipeline(q, nc, argc, argv, lens, rep, "BLMOVE")) != 0)
+			return r;
+		if (nc == 2) {
+			/* A failed registration (NOSCRIPT after a SCRIPT FLUSH) is
+			 * retried with the next take; the scripts are reloaded on
+			 * the next connection. */
+			if (rep[0]->type == REDIS_REPLY_ERROR) {
+				if (strncmp(rep[0]->str, "NOSCRIPT", 8) == 0)
+					(void)load_scripts(q);
+			} else {
+				q->need_touch = 0;
+			}
+			freeReplyObject(rep[0]);
+		}
+		moved = rep[nc - 1];
+		rep[0] = rep[1] = NULL;
+		if (moved->type == REDIS_REPLY_NIL) {
+			freeReplyObject(moved);
+			q->need_touch = 1;
+			return coffer_errf(COFFER_E_TIMEOUT, "no item within %d ms",
+			    timeout_ms);
+		}
+		if (moved->type == REDIS_REPLY_ERROR) {
+			r = reply_error(q, moved, "BLMOVE");
+			freeReplyObject(moved);
+			return r;
+		}
+		if (moved->type != REDIS_REPLY_STRING) {
+			freeReplyObject(moved);
+			return coffer_errf(COFFER_E_PROTO, "redis %s: BLMOVE: unexpected"
+			    " reply", q->redacted);
+		}
+		if (coffer_queue_check_item(moved->str, moved->len) != 0) {
+			/* Not an item id: dead-letter it at once (retrying cannot
+			 * help), so the queue keeps moving. */
+			r = bury_malformed(q, moved->str, moved->len);
+			freeReplyObject(moved);
+			return r;
+		}
+		ca[0] = q->worker;
+		cal[0] = strlen(q->worker);
+		ca[1] = moved->str;
+		cal[1] = moved->len;
+		ca[2] = lease;
+		cal[2] = strlen(lease);
+		r = script(q, QS_CLAIM, 3, ca, cal, &crep);
+		if (r == 0) {
+			r = expect_ints(q, crep, "claim", res, 2);
+			freeReplyObject(crep);
+		}
+		if (r != 0) {
+			freeReplyObject(moved);
+			return r;
+		}
+		if (res[0] == 1) {
+			char *id = coffer_strndup(moved->str, moved->len);
+
+			freeReplyObject(moved);
+			if (id == NULL)
+				return coffer_errf(COFFER_E_NOMEM, "item id");
+			if (res[1] < 1 || res[1] > UINT32_MAX) {
+				free(id);
+				return coffer_errf(COFFER_E_PROTO, "claim: attempt %lld",
+				    res[1]);
+			}
+			it->id = id;
+			it->attempt = (uint32_t)res[1];
+			return 0;
+		}
+		/* Already done, or taken back by a reaper: take the next one,
+		 * without blocking again for the whole timeout. */
+		freeReplyObject(moved);
+		wait = 10;
+	}
+}
+
+static int
+item_script(struct coffer_queue *q, enum queue_script s,
+    const struct coffer_queue_item *it, int nextra, const char **extra,
+    redisReply **out)
+{
+	const char *a[8];
+	size_t l[8];
+
+	a[0] = q->worker;
+	a[1] = it->id;
+	for (int i = 0; i < nextra; i++)
+		a[2 + i] = extra[i];
+	for (int i = 0; i < 2 + nextra; i++)
+		l[i] = strlen(a[i]);
+	return script(q, s, 2 + nextra, a, l, out);
+}
+
+int
+coffer_queue_renew(struct coffer_queue *q, const struct coffer_queue_item *it)
+{
+	char lease[16];
+	const char *x[1] = { lease };
+	redisReply *rep = NULL;
+	long long v = 0;
+	int r;
+
+	if ((r = need_worker(q, "renew")) != 0)
+		return r;
+	snprintf(lease, sizeof(lease), "%d", q->lease_ms);
+	if ((r = item_script(q, QS_RENEW, it, 1, x, &rep)) != 0)
+		return r;
+	r = expect_int(q, rep, "renew", &v);
+	freeReplyObject(rep);
+	if (r != 0)
+		return r;
+	if (v != 1)
+		return coffer_errf(COFFER_E_STATE, "lease of item '%s' lost (expired"
+		    " and returned to the queue)", it->id);
+	return 0;
+}
+
+int
+coffer_queue_ack(struct coffer_queue *q, const struct coffer_queue_item *it)
+{
+	redisReply *rep = NULL;
+	long long v[2] = { 0, 0 };
+	int r;
+
+	if ((r = need_worker(q, "ack")) != 0)
+		return r;
+	q->need_touch = 1;
+	if ((r = item_script(q, QS_ACK, it, 0, NULL, &rep)) != 0)
+		return r;
+	r = expect_ints(q, rep, "ack", v, 2);
+	freeReplyObject(rep);
+	return r;
+}
+
+int
+coffer_queue_ack_next(struct coffer_queue *q, const struct coffer_queue_item *done,
+    struct coffer_queue_item *next, int *got)
+{
+	char lease[16];
+	const char *x[1] = { lease };
+	redisReply *rep = NULL, *e;
+	long long v[2] = { 0, 0 };
+	int r;
+
+	*got = 0;
+	if ((r = need_worker(q, "ack")) != 0)
+		return r;
+	snprintf(lease, sizeof(lease), "%d", q->lease_ms);
+	q->need_touch = 1;
+	if ((r = item_script(q, QS_ACK_NEXT, done, 1, x, &rep)) != 0)
+		return r;
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 4 ||
+	    expect_int(q, rep->element[0], "ack", &v[0]) != 0 ||
+	    expect_int(q, rep->element[1], "ack", &v[1]) != 0 ||
+	    rep->element[3]->type != REDIS_REPLY_INTEGER) {
+		freeReplyObject(rep);
+		return coffer_errf(COFFER_E_PROTO, "redis %s: ack_next: unexpected"
+		    " reply", q->redacted);
+	}
+	e = rep->element[2];
+	if (e->type == REDIS_REPLY_STRING) {
+		long long attempt = rep->element[3]->integer;
+
+		if (attempt == 0 || coffer_queue_check_item(e->str, e->len) != 0) {
+			/* The ack is done; the entry behind it is garbage. */
+			r = bury_malformed(q, e->str, e->len);
+			freeReplyObject(rep);
+			return r == COFFER_E_FORMAT ? 0 : r;
+		}
+		if (attempt < 1 || attempt > UINT32_MAX ||
+		    (next->id = coffer_strndup(e->str, e->len)) == NULL) {
+			freeReplyObject(rep);
+			return coffer_errf(COFFER_E_PROTO, "ack_next: bad attempt or no"
+			    " memory");
+		}
+		next->attempt = (uint32_t)attempt;
+		*got = 1;
+		/* Holding an item: the list is not empty, no registration due. */
+		q->need_touch = 0;
+	}
+	freeReplyObject(rep);
+	return 0;
+}
+
+static int
+fail_common(struct coffer_queue *q, const struct coffer_queue_item *it,
+    const char *error, int permanent, int *dead)
+{
+	char maxa[16], backoff[16], err[1024];
+	const char *x[4] = { err, maxa, backoff, permanent ? "1" : "0" };
+	redisReply *rep = NULL;
+	int r;
+
+	if ((r = need_worker(q, "fail")) != 0)
+		return r;
+	q->need_touch = 1;
+	/* Errors are stored in Redis and shown to users: bound them and keep
+	 * them printable. */
+	snprintf(err, sizeof(err), "%s", error && error[0] ? error : "unknown error");
+	for (char *p = err; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	snprintf(maxa, sizeof(maxa), "%d", q->max_attempts);
+	snprintf(backoff, sizeof(backoff), "%d", q->backoff_ms);
+	if ((r = item_script(q, QS_FAIL, it, 4, x, &rep)) != 0)
+		return r;
+	if (rep->type != REDIS_REPLY_STRING && rep->type != REDIS_REPLY_STATUS) {
+		freeReplyObject(rep);
+		return coffer_errf(COFFER_E_PROTO, "fail: unexpected reply");
+	}
+	if (dead != NULL)
+		*dead = strcmp(rep->str, "dead") == 0;
+	freeReplyObject(rep);
+	return 0;
+}
+
+int
+coffer_queue_fail(struct coffer_queue *q, const struct coffer_queue_item *it,
+    const char *error, int *dead)
+{
+	return fail_common(q, it, error, 0, dead);
+}
+
+int
+coffer_queue_bury(struct coffer_queue *q, const struct coffer_queue_item *it,
+    const char *error)
+{
+	return fail_common(q, it, error, 1, NULL);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Reaper, monitor, admin */
+
+int
+coffer_queue_reap(struct coffer_queue *q, size_t *requeued)
+{
+	char grace[16], maxa[16], ttl[16];
+	const char *a[3] = { grace, maxa, ttl };
+	redisReply *rep = NULL;
+	long long v = 0;
+	int r, wttl;
+
+	if (q->layout == COFFER_QUEUE_LAYOUT_ASPERATHOS) {
+		if (q->stale_ms == 0) {
+			if (requeued != NULL)
+				*requeued = 0;
+			return 0;
+		}
+		snprintf(grace, sizeof(grace), "%d", q->stale_ms);
+		r = script(q, QS_ASP_REAP, 1, a, NULL, &rep);
+	} else {
+		wttl = q->lease_ms * 10 > WORKER_TTL_MIN_MS ? q->lease_ms * 10 :
+		    WORKER_TTL_MIN_MS;
+		snprintf(grace, sizeof(grace), "%d", q->lease_ms);
+		snprintf(maxa, sizeof(maxa), "%d", q->max_attempts);
+		snprintf(ttl, sizeof(ttl), "%d", wttl);
+		r = script(q, QS_REAP, 3, a, NULL, &rep);
+	}
+	if (r != 0)
+		return r;
+	r = expect_int(q, rep, "reap", &v);
+	freeReplyObject(rep);
+	if (r != 0)
+		return r;
+	if (requeued != NULL)
+		*requeued = v < 0 ? 0 : (size_t)v;
+	return 0;
+}
+
+int
+coffer_queue_stats(struct coffer_queue *q, struct coffer_queue_stats *s)
+{
+	redisReply *rep = NULL;
+	long long v[5] = { 0 };
+	int r;
+
+	r = script(q, q->layout == COFFER_QUEUE_LAYOUT_COFFER ? QS_STATS :
+	    QS_ASP_STATS, 0, NULL, NULL, &rep);
+	if (r != 0)
+		return r;
+	r = expect_ints(q, rep, "stats", v, 5);
+	freeReplyObject(rep);
+	if (r != 0)
+		return r;
+	s->total = v[0];
+	s->done = v[1];
+	s->failed = v[2];
+	s->in_flight = v[3];
+	s->queued = v[4];
+	return 0;
+}
+
+static int
+parse_u32(const redisReply *e, uint32_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (e->type != REDIS_REPLY_STRING || e->len == 0 || e->len > 10)
+		return -1;
+	errno = 0;
+	v = strtoull(e->str, &end, 10);
+	if (errno != 0 || *end != '\0' || v > UINT32_MAX)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int
+coffer_queue_dead_letters(struct coffer_queue *q,
+    void (*fn)(const char *id, uint32_t attempts, const char *error, void *arg),
+    void *arg)
+{
+	size_t start = 0;
+	int r;
+
+	if (q->layout != COFFER_QUEUE_LAYOUT_COFFER)
+		return 0; /* Asperathos jobs have no dead letters */
+	for (;;) {
+		char s[32], c[16];
+		const char *a[2] = { s, c };
+		redisReply *rep = NULL;
+		size_t n;
+
+		snprintf(s, sizeof(s), "%zu", start);
+		snprintf(c, sizeof(c), "%d", DEAD_PAGE);
+		if ((r = script(q, QS_DEAD_PAGE, 2, a, NULL, &rep)) != 0)
+			return r;
+		if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 3 != 0) {
+			freeReplyObject(rep);
+			return coffer_errf(COFFER_E_PROTO, "dead letters: unexpected reply");
+		}
+		n = rep->elements / 3;
+		for (size_t i = 0; i < n; i++) {
+			redisReply **e = rep->element + 3 * i;
+			uint32_t att = 0;
+
+			if (e[0]->type != REDIS_REPLY_STRING ||
+			    e[2]->type != REDIS_REPLY_STRING || parse_u32(e[1], &att) != 0) {
+				freeReplyObject(rep);
+				return coffer_errf(COFFER_E_PROTO,
+				    "dead letters: unexpected entry");
+			}
+			fn(e[0]->str, att, e[2]->str, arg);
+		}
+		freeReplyObject(rep);
+		if (n < DEAD_PAGE)
+			return 0;
+		start += n;
+	}
+}
+
+int
+coffer_queue_destroy(struct coffer_queue *q)
+{
+	redisReply *rep = NULL;
+	int r;
+
+	r = script(q, q->layout == COFFER_QUEUE_LAYOUT_COFFER ? QS_DESTROY :
+	    QS_ASP_DESTROY, 0, NULL, NULL, &rep);
+	if (r == 0)
+		freeReplyObject(rep);
+	return r;
+}

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: Apache-2.0
+// A private redis-server child (queue/redis_server.h). The server gets its
+// own process group, so a terminal's Ctrl-C reaches only the parent, which
+// then stops workers before Redis; PR_SET_PDEATHSIG stops it if the parent
+// dies without cleaning up.
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <hiredis/hiredis.h>
+
+#include "coffer/error.h"
+#include "lib/buf.h"
+#include "lib/clock.h"
+#include "lib/file.h"
+#include "lib/mem.h"
+#include "queue/redis_server.h"
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* Resolve a program name through PATH, as execvp would. */
+static char *
+find_exe(const char *name)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+
+	if (strchr(name, '/') != NULL)
+		return access(name, X_OK) == 0 ? coffer_strdup(name) : NULL;
+	if (path == NULL)
+		path = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+	while (*path) {
+		const char *e = strchr(path, ':');
+		size_t n = e ? (size_t)(e - path) : strlen(path);
+
+		if (n > 0 && n + strlen(name) + 2 < sizeof(buf)) {
+			snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path, name);
+			if (access(buf, X_OK) == 0)
+				return coffer_strdup(buf);
+		}
+		path += n;
+		if (*path == ':')
+			path++;
+	}
+	return NULL;
+}
+
+static int
+free_port(int *port)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return coffer_errf(COFFER_E_IO, "socket: %s", strerror(errno));
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+		int r = coffer_errf(COFFER_E_IO, "finding a free port: %s",
+		    strerror(errno));
+
+		close(fd);
+		return r;
+	}
+	*port = ntohs(a.sin_port);
+	close(fd);
+	return 0;
+}
+
+static void
+log_tail(const char *dir, char *out, size_t outlen)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(1 << 20);
+	char path[4096];
+	const char *s;
+	size_t n;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "%s/redis.log", dir);
+	if (coffer_file_read(path, 1 << 20, &b) != 0) {
+		coffer_buf_release(&b);
+		return;
+	}
+	s = coffer_buf_str(&b);
+	n = b.len;
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
+		n--;
+	{
+		size_t start = n > outlen - 1 ? n - (outlen - 1) : 0;
+		const char *nl;
+
+		/* Start at a line boundary when possible. */
+		if (start > 0 && (nl = memchr(s + start, '\n', n - start)) != NULL)
+			start = (size_t)(nl - s) + 1;
+		snprintf(out, outlen, "%.*s", (int)(n - start), s + start);
+	}
+	for (char *p = out; *p; p++)
+		if (*p == '\n')
+			*p = '|';
+	coffer_buf_release(&b);
+}
+
+static int
+spawn(struct coffer_redis_server *s)
+{
+	char port[16], logf[4096];
+	const char *argv[20];
+	int i = 0, devnull;
+	pid_t pid;
+
+	snprintf(port, sizeof(port), "%d", s->port);
+	snprintf(logf, sizeof(logf), "%s/redis.log", s->dir);
+	argv[i++] = s->exe;
+	argv[i++] = "--port";
+	argv[i++] = port;
+	argv[i++] = "--bind";
+	argv[i++] = "127.0.0.1";
+	argv[i++] = "--dir";
+	argv[i++] = s->dir;
+	argv[i++] = "--save";
+	argv[i++] = "";
+	argv[i++] = "--appendonly";
+	argv[i++] = s->appendonly ? "yes" : "no";
+	argv[i++] = "--daemonize";
+	argv[i++] = "no";
+	argv[i++] = "--logfile";
+	argv[i++] = logf;
+	argv[i] = NULL;
+	if ((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+		return coffer_errf(COFFER_E_IO, "/dev/null: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0) {
+		close(devnull);
+		return coffer_errf(COFFER_E_IO, "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+		closefrom(3);
+		execv(s->exe, (char *const *)argv);
+		_exit(127);
+	}
+	close(devnull);
+	s->pid = pid;
+	return 0;
+}
+
+static int
+ping(int port)
+{
+	struct timeval tv = { 0, 200000 };
+	redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
+	redisReply *r;
+	int ok = 0;
+
+	if (c == NULL)
+		return 0;
+	if (c->err == 0 && (r = redisCommand(c, "PING")) != NULL) {
+		ok = r->type == REDIS_REPLY_STATUS && strcmp(r->str, "PONG") == 0;
+		freeReplyObject(r);
+	}
+	redisFree(c);
+	return ok;
+}
+
+/* 1 when up, 0 when the child exited (its status in *st), -1 on timeout. */
+static int
+wait_up(struct coffer_redis_server *s, int *st)
+{
+	int64_t deadline = coffer_mono_ms() + s->start_timeout_ms;
+
+	for (;;) {
+		pid_t w = waitpid(s->pid, st, WNOHANG);
+
+		if (w == s->pid) {
+			s->pid = 0;
+			return 0;
+		}
+		if (ping(s->port))
+			return 1;
+		if (coffer_mono_ms() > deadline)
+			return -1;
+		sleep_ms(20);
+	}
+}
+
+static int
+start_once(struct coffer_redis_server *s, int pick_port, int *retry)
+{
+	char tail[600];
+	int st = 0, r, up;
+
+	*retry = 0;
+	if (pick_port && (r = free_port(&s->port)) != 0)
+		return r;
+	snprintf(s->url, sizeof(s->url), "redis://127.0.0.1:%d", s->port);
+	if ((r = spawn(s)) != 0)
+		return r;
+	up = wait_up(s, &st);
+	if (up == 1)
+		return 0;
+	log_tail(s->dir, tail, sizeof(tail));
+	if (up < 0) {
+		coffer_redis_server_stop(s);
+		return coffer_errf(COFFER_E_TIMEOUT, "redis-server on port %d did not"
+		    " answer within %d ms; redis.log: %s", s->port,
+		    s->start_timeout_ms, tail);
+	}
+	if (strstr(tail, "Address already in use") != NULL && pick_port)
+		*retry = 1;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+		return coffer_errf(COFFER_E_IO, "could not execute %s", s->exe);
+	return coffer_errf(COFFER_E_IO, "redis-server exited at start (status %d);"
+	    " redis.log: %s", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
+	    tail);
+}
+
+int
+coffer_redis_server_start(const struct coffer_redis_server_opts *o,
+    struct coffer_redis_server **out)
+{
+	struct coffer_redis_server *s = NULL;
+	int r = 0, retry = 0;
+
+	if ((s = coffer_calloc(1, sizeof(*s))) == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "redis server");
+	s->appendonly = o->appendonly;
+	s->start_timeout_ms = o->start_timeout_ms > 0 ? o->start_timeout_ms : 10000;
+	if ((s->exe = find_exe(o->exe ? o->exe : "redis-server")) == NULL) {
+		r = coffer_errf(COFFER_E_NOTFOUND, "%s is not installed or not"
+		    " executable (on Debian: apt-get install redis-server), or give"
+		    " the URL of a running Redis", o->exe ? o->exe : "redis-server");
+		goto fail;
+	}
+	if (o->dir != NULL) {
+		s->dir = coffer_strdup(o->dir);
+	} else {
+		const char *tmp = getenv("TMPDIR");
+		char tmpl[4096];
+
+		snprintf(tmpl, sizeof(tmpl), "%s/coffer-redis.XXXXXX",
+		    tmp && tmp[0] ? tmp : "/tmp");
+		if (mkdtemp(tmpl) == NULL) {
+			r = coffer_errf(COFFER_E_IO, "mkdtemp %s: %s", tmpl,
+			    strerror(errno));
+			goto fail;
+		}
+		s->dir = coffer_strdup(tmpl);
+		s->own_dir = 1;
+	}
+	if (s->dir == NULL) {
+		r = coffer_errf(COFFER_E_NOMEM, "redis server");
+		goto fail;
+	}
+	s->port = o->port;
+	for (int tries = 0; tries < 5; tries++) {
+		if ((r = start_once(s, o->port == 0, &retry)) == 0 || !retry)
+			break;
+	}
+	if (r != 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	coffer_redis_server_free(s);
+	return r;
+}
+
+int
+coffer_redis_server_stop(struct coffer_redis_server *s)
+{
+	int st;
+
+	if (s == NULL || s->pid <= 0)
+		return 0;
+	kill(s->pid, SIGTERM);
+	for (int i = 0; i < 1000; i++) {
+		pid_t w = waitpid(s->pid, &st, WNOHANG);
+
+		if (w == s->pid || (w < 0 && errno == ECHILD)) {
+			s->pid = 0;
+			return 0;
+		}
+		sleep_ms(10);
+	}
+	kill(s->pid, SIGKILL);
+	while (waitpid(s->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	s->pid = 0;
+	return 0;
+}
+
+int
+coffer_redis_server_restart(struct coffer_redis_server *s)
+{
+	int retry;
+
+	if (s->pid > 0)
+		return coffer_errf(COFFER_E_STATE, "redis-server is still running");
+	return start_once(s, 0, &retry);
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+void
+coffer_redis_server_free(struct coffer_redis_server *s)
+{
+	if (s == NULL)
+		return;
+	coffer_redis_server_stop(s);
+	if (s->own_dir && s->dir != NULL)
+		nftw(s->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(s->dir);
+	free(s->exe);
+	free(s);
+}

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: Apache-2.0
+// The app front (worker/app.h): one interface over both app kinds, and
+// the heartbeat-aware wait executables use while they run.
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "coffer/error.h"
+#include "lib/clock.h"
+#include "lib/mem.h"
+#include "worker/app.h"
+
+struct app {
+	const struct worker_config *cfg;
+	struct app_info info;
+	struct plugin *plugin; /* NULL for executables */
+};
+
+int
+app_open(const struct worker_config *cfg, struct app **out, struct app_info *info)
+{
+	struct app *a = coffer_calloc(1, sizeof(*a));
+	int r;
+
+	if (a == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "app");
+	a->cfg = cfg;
+	if (cfg->app_kind == APP_KIND_PLUGIN)
+		r = plugin_load(cfg, &a->plugin, &a->info);
+	else
+		r = app_exec_check(cfg, &a->info);
+	if (r != 0) {
+		free(a);
+		return r;
+	}
+	if (info != NULL)
+		*info = a->info;
+	*out = a;
+	return 0;
+}
+
+int
+app_process(struct app *a, const char *id, uint32_t attempt, const uint8_t *in,
+    size_t inlen, struct coffer_buf *out, const struct app_wait *w, char *err,
+    size_t errlen)
+{
+	err[0] = '\0';
+	if (a->plugin != NULL)
+		return plugin_call(a->plugin, PLUGIN_PROCESS, id, attempt, in, inlen,
+		    out, err, errlen);
+	return app_exec_run(a->cfg, id, attempt, in, inlen, out, w, err, errlen);
+}
+
+int
+app_reduce_add(struct app *a, const char *id, const uint8_t *in, size_t inlen,
+    char *err, size_t errlen)
+{
+	if (a->plugin == NULL || !a->info.has_reduce) {
+		snprintf(err, errlen, "the app has no reduce stage");
+		return COFFER_E_UNSUPPORTED;
+	}
+	return plugin_call(a->plugin, PLUGIN_REDUCE_ADD, id, 0, in, inlen, NULL,
+	    err, errlen);
+}
+
+int
+app_reduce_finish(struct app *a, struct coffer_buf *out, char *err, size_t errlen)
+{
+	if (a->plugin == NULL || !a->info.has_reduce) {
+		snprintf(err, errlen, "the app has no reduce stage");
+		return COFFER_E_UNSUPPORTED;
+	}
+	return plugin_call(a->plugin, PLUGIN_REDUCE_FINISH, "", 0, NULL, 0, out,
+	    err, errlen);
+}
+
+void
+app_close(struct app *a)
+{
+	if (a == NULL)
+		return;
+	plugin_unload(a->plugin);
+	free(a);
+}
+
+int
+app_poll(struct pollfd *fds, int n, const struct app_wait *w, int64_t deadline_ms,
+    int64_t *next_hb_ms)
+{
+	for (;;) {
+		int64_t now = coffer_mono_ms(), wait = -1;
+		int k;
+
+		if (w != NULL && w->hb != NULL && w->hb_every_ms > 0) {
+			if (now >= *next_hb_ms) {
+				int r = w->hb(w->arg);
+
+				if (r != 0)
+					return r;
+				now = coffer_mono_ms();
+				*next_hb_ms = now + w->hb_every_ms;
+			}
+			wait = *next_hb_ms - now;
+		}
+		if (deadline_ms > 0) {
+			if (now >= deadline_ms)
+				return coffer_errf(COFFER_E_TIMEOUT, "app timed out");
+			if (wait < 0 || deadline_ms - now < wait)
+				wait = deadline_ms - now;
+		}
+		k = poll(fds, (nfds_t)n, wait > 2000000000 ? 2000000000 : (int)wait);
+		if (k > 0)
+			return k;
+		if (k < 0 && errno != EINTR)
+			return coffer_errf(COFFER_E_IO, "poll: %s", strerror(errno));
+	}
+}
+
+void
+app_describe_status(int status, char *out, size_t outlen)
+{
+	if (WIFEXITED(status))
+		snprintf(out, outlen, "exited with status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(out, outlen, "killed by signal %d (%s)", WTERMSIG(status),
+		    strsignal(WTERMSIG(status)));
+	else
+		snprintf(out, outlen, "ended with wait status 0x%x", status);
+}

@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: Apache-2.0
+// coffer-worker's configuration: the environment an actuator sets, then
+// command-line flags over it (doc/worker.md section 2).
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coffer/error.h"
+#include "lib/mem.h"
+#include "queue/redis_url.h"
+#include "worker/worker.h"
+
+const char worker_usage[] =
+    "coffer-worker --job ID --redis URL --store DIR --app APP [options]\n"
+    "  --job ID              job id (COFFER_JOB)\n"
+    "  --redis URL           redis://host:port[/db] (COFFER_REDIS_URL, or\n"
+    "                        REDIS_HOST and REDIS_PORT)\n"
+    "  --store LOC           object store holding the inputs (COFFER_STORE)\n"
+    "  --outputs LOC         object store for the outputs (COFFER_OUTPUTS;\n"
+    "                        default: the input store)\n"
+    "  --output-prefix P     key prefix of outputs (COFFER_OUTPUT_PREFIX;\n"
+    "                        default \"\" with --outputs, else \"out/\")\n"
+    "  --app APP             plugin .so or executable (COFFER_APP)\n"
+    "  --app-kind K          plugin or exec (COFFER_APP_KIND; default: plugin\n"
+    "                        if APP ends in .so)\n"
+    "  --app-arg ARG         extra argument of an executable app (repeatable)\n"
+    "  --param K=V           job parameter for the app (repeatable;\n"
+    "                        COFFER_PARAMS=k=v&k2=v2 with %XX escapes)\n"
+    "  --worker-id ID        unique worker id (COFFER_WORKER_ID; default\n"
+    "                        host-pid-random)\n"
+    "  --lease-ms N          lease TTL (COFFER_LEASE_MS; default 30000)\n"
+    "  --max-attempts N      attempts before dead-lettering (COFFER_MAX_ATTEMPTS;\n"
+    "                        the job's own value wins; default 3)\n"
+    "  --backoff-ms N        first retry delay (COFFER_BACKOFF_MS; default 1000)\n"
+    "  --max-item-bytes N    input and output size limit (COFFER_MAX_ITEM_BYTES;\n"
+    "                        default 67108864)\n"
+    "  --item-timeout-ms N   per-item app timeout, 0 = none\n"
+    "                        (COFFER_ITEM_TIMEOUT_MS; default 3600000)\n"
+    "  --allow-empty-output  an app writing nothing succeeds\n"
+    "                        (COFFER_ALLOW_EMPTY_OUTPUT=1)\n"
+    "  --exit-when-done      exit 0 once every item is done or dead\n"
+    "                        (COFFER_EXIT_WHEN_DONE=1)\n"
+    "  --check-app           load the app, print what it is, exit\n"
+    "  --reduce KEY          run the app's reduce stage over the outputs into\n"
+    "                        KEY of the output store, then exit\n";
+
+static int
+set_str(char **slot, const char *v)
+{
+	char *s = coffer_strdup(v);
+
+	if (s == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "config");
+	free(*slot);
+	*slot = s;
+	return 0;
+}
+
+static int
+parse_int(const char *what, const char *v, long long min, long long max,
+    long long *out)
+{
+	char *end;
+	long long x;
+
+	errno = 0;
+	x = strtoll(v, &end, 10);
+	if (v[0] == '\0' || *end != '\0' || errno != 0 || x < min || x > max)
+		return coffer_errf(COFFER_E_INVAL, "%s: '%s' is not an integer in"
+		    " [%lld, %lld]", what, v, min, max);
+	*out = x;
+	return 0;
+}
+
+static int
+set_int(const char *what, const char *v, long long min, long long max, int *out)
+{
+	long long x;
+	int r;
+
+	if ((r = parse_int(what, v, min, max, &x)) != 0)
+		return r;
+	*out = (int)x;
+	return 0;
+}
+
+static int
+set_bool(const char *what, const char *v, int *out)
+{
+	if (strcmp(v, "1") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
+		*out = 1;
+	else if (strcmp(v, "0") == 0 || strcmp(v, "no") == 0 ||
+	    strcmp(v, "false") == 0 || v[0] == '\0')
+		*out = 0;
+	else
+		return coffer_errf(COFFER_E_INVAL, "%s: '%s' is not 1/0", what, v);
+	return 0;
+}
+
+static int
+set_kind(const char *what, const char *v, int *out)
+{
+	if (strcmp(v, "plugin") == 0)
+		*out = APP_KIND_PLUGIN;
+	else if (strcmp(v, "exec") == 0)
+		*out = APP_KIND_EXEC;
+	else
+		return coffer_errf(COFFER_E_INVAL, "%s: '%s' is not plugin or exec",
+		    what, v);
+	return 0;
+}
+
+static int
+check_param_key(const char *k, size_t n)
+{
+	if (n == 0 || n > 64)
+		return coffer_errf(COFFER_E_INVAL, "parameter name must be 1-64 chars");
+	for (size_t i = 0; i < n; i++) {
+		char c = k[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+			return coffer_errf(COFFER_E_INVAL, "parameter name '%.*s': only"
+			    " [A-Za-z0-9_.-]", (int)n, k);
+	}
+	return 0;
+}
+
+/* Add or replace key -> value (both copied). */
+static int
+param_put(struct worker_config *c, const char *k, size_t kn, const char *v,
+    size_t vn)
+{
+	char *key, *val;
+	int r;
+
+	if ((r = check_param_key(k, kn)) != 0)
+		return r;
+	if (vn > 4096)
+		return coffer_errf(COFFER_E_INVAL, "parameter '%.*s': value longer"
+		    " than 4096 bytes", (int)kn, k);
+	if (memchr(v, '\0', vn) != NULL)
+		return coffer_errf(COFFER_E_INVAL, "parameter '%.*s': NUL in value",
+		    (int)kn, k);
+	if ((key = coffer_strndup(k, kn)) == NULL ||
+	    (val = coffer_strndup(v, vn)) == NULL) {
+		free(key);
+		return coffer_errf(COFFER_E_NOMEM, "config");
+	}
+	for (size_t i = 0; i < c->nparams; i++)
+		if (strcmp(c->params[i].key, key) == 0) {
+			free(key);
+			free((char *)c->params[i].value);
+			c->params[i].value = val;
+			return 0;
+		}
+	if (c->nparams == WORKER_MAX_PARAMS) {
+		free(key);
+		free(val);
+		return coffer_errf(COFFER_E_LIMIT, "more than %d parameters",
+		    WORKER_MAX_PARAMS);
+	}
+	c->params[c->nparams].key = key;
+	c->params[c->nparams].value = val;
+	c->nparams++;
+	return 0;
+}
+
+int
+worker_param_add(struct worker_config *c, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+
+	if (eq == NULL)
+		return coffer_errf(COFFER_E_INVAL, "--param '%s': expected KEY=VALUE", kv);
+	return param_put(c, kv, (size_t)(eq - kv), eq + 1, strlen(eq + 1));
+}
+
+static int
+hexv(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+static int
+pct(const char *s, size_t n, char *out, size_t *outn)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '%') {
+			int hi, lo;
+
+			if (i + 2 >= n || (hi = hexv(s[i + 1])) < 0 ||
+			    (lo = hexv(s[i + 2])) < 0)
+				return coffer_errf(COFFER_E_INVAL, "COFFER_PARAMS: bad"
+				    " %%-escape");
+			out[j++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else {
+			out[j++] = s[i];
+		}
+	}
+	*outn = j;
+	return 0;
+}
+
+int
+worker_params_decode(const char *s, struct worker_config *c)
+{
+	size_t len = strlen(s);
+	char *kbuf = coffer_malloc(len + 1), *vbuf = coffer_malloc(len + 1);
+	int r = 0;
+
+	if (kbuf == NULL || vbuf == NULL) {
+		r = coffer_errf(COFFER_E_NOMEM, "config");
+		goto out;
+	}
+	while (*s && r == 0) {
+		const char *amp = strchr(s, '&'), *eq;
+		size_t n = amp ? (size_t)(amp - s) : strlen(s), kn, vn;
+
+		if (n > 0) {
+			eq = memchr(s, '=', n);
+			if (eq == NULL) {
+				r = coffer_errf(COFFER_E_INVAL, "COFFER_PARAMS: '%.*s' is not"
+				    " KEY=VALUE", (int)n, s);
+				break;
+			}
+			if ((r = pct(s, (size_t)(eq - s), kbuf, &kn)) != 0 ||
+			    (r = pct(eq + 1, n - (size_t)(eq - s) - 1, vbuf, &vn)) != 0)
+				break;
+			r = param_put(c, kbuf, kn, vbuf, vn);
+		}
+		s += n;
+		if (*s == '&')
+			s++;
+	}
+out:
+	free(kbuf);
+	free(vbuf);
+	return r;
+}
+
+static int
+from_env(struct worker_config *c)
+{
+	const char *v;
+	char url[COFFER_REDIS_URL_MAX + 32];
+	long long x;
+	int r = 0;
+
+	if ((v = getenv("COFFER_JOB")) && (r = set_str(&c->job, v)))
+		return r;
+	if ((v = getenv("COFFER_REDIS_URL")) != NULL) {
+		if ((r = set_str(&c->redis_url, v)) != 0)
+			return r;
+	} else if (getenv("REDIS_HOST") != NULL) {
+		if ((r = coffer_redis_url_from_env(url, sizeof(url))) != 0 ||
+		    (r = set_str(&c->redis_url, url)) != 0)
+			return r;
+	}
+	if ((v = getenv("COFFER_STORE")) && (r = set_str(&c->store, v)))
+		return r;
+	if ((v = getenv("COFFER_OUTPUTS")) && (r = set_str(&c->outputs, v)))
+		return r;
+	if ((v = getenv("COFFER_OUTPUT_PREFIX")) && (r = set_str(&c->output_prefix, v)))
+		return r;
+	if ((v = getenv("COFFER_APP")) && (r = set_str(&c->app, v)))
+		return r;
+	if ((v = getenv("COFFER_APP_KIND")) && (r = set_kind("COFFER_APP_KIND", v,
+	    &c->app_kind)))
+		return r;
+	if ((v = getenv("COFFER_PARAMS")) && (r = worker_params_decode(v, c)))
+		return r;
+	if ((v = getenv("COFFER_WORKER_ID")) && (r = set_str(&c->worker_id, v)))
+		return r;
+	if ((v = getenv("COFFER_LEASE_MS")) &&
+	    (r = set_int("COFFER_LEASE_MS", v, 100, 86400000, &c->lease_ms)))
+		return r;
+	if ((v = getenv("COFFER_MAX_ATTEMPTS")) &&
+	    (r = set_int("COFFER_MAX_ATTEMPTS", v, 1, 1000000, &c->max_attempts)))
+		return r;
+	if ((v = getenv("COFFER_BACKOFF_MS")) &&
+	    (r = set_int("COFFER_BACKOFF_MS", v, 1, 3600000, &c->backoff_ms)))
+		return r;
+	if ((v = getenv("COFFER_MAX_ITEM_BYTES")) != NULL) {
+		if ((r = parse_int("COFFER_MAX_ITEM_BYTES", v, 1, (long long)1 << 34, &x)))
+			return r;
+		c->max_item_bytes = (size_t)x;
+	}
+	if ((v = getenv("COFFER_ITEM_TIMEOUT_MS")) &&
+	    (r = set_int("COFFER_ITEM_TIMEOUT_MS", v, 0, INT_MAX, &c->item_timeout_ms)))
+		return r;
+	if ((v = getenv("COFFER_ALLOW_EMPTY_OUTPUT")) &&
+	    (r = set_bool("COFFER_ALLOW_EMPTY_OUTPUT", v, &c->allow_empty_output)))
+		return r;
+	if ((v = getenv("COFFER_EXIT_WHEN_DONE")) &&
+	    (r = set_bool("COFFER_EXIT_WHEN_DONE", v, &c->exit_when_done)))
+		return r;
+	return 0;
+}
+
+enum {
+	OPT_JOB = 256, OPT_REDIS, OPT_STORE, OPT_OUTPUTS, OPT_PREFIX, OPT_APP,
+	OPT_KIND, OPT_APP_ARG, OPT_PARAM, OPT_WORKER_ID, OPT_LEASE, OPT_ATTEMPTS,
+	OPT_BACKOFF, OPT_MAX_BYTES, OPT_TIMEOUT, OPT_EMPTY, OPT_EXIT, OPT_CHECK,
+	OPT_REDUCE, OPT_HELP,
+};
+
+static const struct option longopts[] = {
+	{ "job", required_argument, NULL, OPT_JOB },
+	{ "redis", required_argument, NULL, OPT_REDIS },
+	{ "store", required_argument, NULL, OPT_STORE },
+	{ "outputs", required_argument, NULL, OPT_OUTPUTS },
+	{ "output-prefix", required_argument, NULL, OPT_PREFIX },
+	{ "app", required_argument, NULL, OPT_APP },
+	{ "app-kind", required_argument, NULL, OPT_KIND },
+	{ "app-arg", required_argument, NULL, OPT_APP_ARG },
+	{ "param", required_argument, NULL, OPT_PARAM },
+	{ "worker-id", required_argument, NULL, OPT_WORKER_ID },
+	{ "lease-ms", required_argument, NULL, OPT_LEASE },
+	{ "max-attempts", required_argument, NULL, OPT_ATTEMPTS },
+	{ "backoff-ms", required_argument, NULL, OPT_BACKOFF },
+	{ "max-item-bytes", required_argument, NULL, OPT_MAX_BYTES },
+	{ "item-timeout-ms", required_argument, NULL, OPT_TIMEOUT },
+	{ "allow-empty-output", no_argument, NULL, OPT_EMPTY },
+	{ "exit-when-done", no_argument, NULL, OPT_EXIT },
+	{ "check-app", no_argument, NULL, OPT_CHECK },
+	{ "reduce", required_argument, NULL, OPT_REDUCE },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int
+from_flags(int argc, char **argv, struct worker_config *c)
+{
+	long long x;
+	int o, r = 0;
+
+	optind = 1;
+	opterr = 0;
+	while (r == 0 && (o = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (o) {
+		case OPT_JOB: r = set_str(&c->job, optarg); break;
+		case OPT_REDIS: r = set_str(&c->redis_url, optarg); break;
+		case OPT_STORE: r = set_str(&c->store, optarg); break;
+		case OPT_OUTPUTS: r = set_str(&c->outputs, optarg); break;
+		case OPT_PREFIX: r = set_str(&c->output_prefix, optarg); break;
+		case OPT_APP: r = set_str(&c->app, optarg); break;
+		case OPT_KIND: r = set_kind("--app-kind", optarg, &c->app_kind); break;
+		case OPT_APP_ARG:
+			if (c->napp_args == WORKER_MAX_APP_ARGS)
+				r = coffer_errf(COFFER_E_LIMIT, "more than %d --app-arg",
+				    WORKER_MAX_APP_ARGS);
+			else if ((c->app_args[c->napp_args] = coffer_strdup(optarg)) == NULL)
+				r = coffer_errf(COFFER_E_NOMEM, "config");
+			else
+				c->napp_args++;
+			break;
+		case OPT_PARAM: r = worker_param_add(c, optarg); break;
+		case OPT_WORKER_ID: r = set_str(&c->worker_id, optarg); break;
+		case OPT_LEASE:
+			r = set_int("--lease-ms", optarg, 100, 86400000, &c->lease_ms);
+			break;
+		case OPT_ATTEMPTS:
+			r = set_int("--max-attempts", optarg, 1, 1000000, &c->max_attempts);
+			break;
+		case OPT_BACKOFF:
+			r = set_int("--backoff-ms", optarg, 1, 3600000, &c->backoff_ms);
+			break;
+		case OPT_MAX_BYTES:
+			if ((r = parse_int("--max-item-bytes", optarg, 1,
+			    (long long)1 << 34, &x)) == 0)
+				c->max_item_bytes = (size_t)x;
+			break;
+		case OPT_TIMEOUT:
+			r = set_int("--item-timeout-ms", optarg, 0, INT_MAX,
+			    &c->item_timeout_ms);
+			break;
+		case OPT_EMPTY: c->allow_empty_output = 1; break;
+		case OPT_EXIT: c->exit_when_done = 1; break;
+		case OPT_CHECK: c->check_app = 1; break;
+		case OPT_REDUCE: r = set_str(&c->reduce_key, optarg); break;
+		case 'h':
+		case OPT_HELP:
+			r = coffer_errf(COFFER_E_CANCELLED, "help");
+			break;
+		default:
+			r = coffer_errf(COFFER_E_INVAL, "unknown or incomplete option '%s'",
+			    argv[optind - 1]);
+			break;
+		}
+	}
+	if (r == 0 && optind < argc)
+		r = coffer_errf(COFFER_E_INVAL, "unexpected argument '%s'", argv[optind]);
+	return r;
+}
+
+int
+worker_config_parse(int argc, char **argv, struct worker_config *c)
+{
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	c->lease_ms = 30000;
+	c->backoff_ms = 1000;
+	c->max_item_bytes = (size_t)64 << 20;
+	c->item_timeout_ms = 3600000;
+	if ((r = from_env(c)) != 0 || (r = from_flags(argc, argv, c)) != 0)
+		return r;
+	if (c->app == NULL)
+		return coffer_errf(COFFER_E_INVAL, "no app: give --app or COFFER_APP");
+	if (c->app_kind == APP_KIND_AUTO) {
+		size_t n = strlen(c->app);
+
+		c->app_kind = n > 3 && strcmp(c->app + n - 3, ".so") == 0 ?
+		    APP_KIND_PLUGIN : APP_KIND_EXEC;
+	}
+	if (c->napp_args > 0 && c->app_kind != APP_KIND_EXEC)
+		return coffer_errf(COFFER_E_INVAL, "--app-arg is for executable apps");
+	if (c->check_app)
+		return 0;
+	if (c->store == NULL)
+		return coffer_errf(COFFER_E_INVAL, "no input store: give --store or"
+		    " COFFER_STORE");
+	if (c->reduce_key != NULL)
+		return 0;
+	if (c->job == NULL)
+		return coffer_errf(COFFER_E_INVAL, "no job: give --job or COFFER_JOB");
+	if (c->redis_url == NULL)
+		return coffer_errf(COFFER_E_INVAL, "no Redis: give --redis,"
+		    " COFFER_REDIS_URL, or REDIS_HOST and REDIS_PORT");
+	return 0;
+}
+
+void
+worker_config_release(struct worker_config *c)
+{
+	free(c->job);
+	free(c->redis_url);
+	free(c->store);
+	free(c->outputs);
+	free(c->output_prefix);
+	free(c->app);
+	for (int i = 0; i < c->napp_args; i++)
+		free(c->app_args[i]);
+	for (size_t i = 0; i < c->nparams; i++) {
+		free((char *)c->params[i].key);
+		free((char *)c->params[i].value);
+	}
+	free(c->worker_id);
+	free(c->reduce_key);
+	memset(c, 0, sizeof(*c));
+}

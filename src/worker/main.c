@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: Apache-2.0
+// coffer-worker: takes items of one job from the Redis queue and runs the
+// analysis app on each (doc/worker.md). This process is the supervisor;
+// the app runs in its child, the runner (worker/supervisor.c,
+// worker/runner.c). SIGTERM/SIGINT finish the current item, then exit 0.
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "coffer/error.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "queue/queue.h"
+#include "worker/worker.h"
+
+#define CONNECT_GIVE_UP_MS 60000
+
+/* host-pid-random, with the host name reduced to [A-Za-z0-9_.-]. */
+static void
+default_worker_id(char *out, size_t outlen)
+{
+	char host[64] = "host";
+	uint8_t rnd[4] = { 0 };
+
+	(void)gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	for (char *c = host; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || *c == '_' || *c == '.' || *c == '-'))
+			*c = '-';
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		rnd[0] = (uint8_t)time(NULL);
+	snprintf(out, outlen, "%s-%d-%02x%02x%02x%02x", host[0] ? host : "host",
+	    (int)getpid(), rnd[0], rnd[1], rnd[2], rnd[3]);
+}
+
+int
+worker_open_queue(const struct worker_config *cfg, volatile int *stop,
+    struct coffer_queue **q)
+{
+	struct coffer_queue_opts o;
+	int64_t end = coffer_mono_ms() + CONNECT_GIVE_UP_MS;
+	int r, delay = 100, warned = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.redis_url = cfg->redis_url;
+	o.job = cfg->job;
+	o.worker_id = cfg->worker_id;
+	o.lease_ms = cfg->lease_ms;
+	o.max_attempts = cfg->max_attempts;
+	o.backoff_ms = cfg->backoff_ms;
+	for (;;) {
+		struct timespec ts = { delay / 1000, (long)(delay % 1000) * 1000000L };
+
+		if ((r = coffer_queue_open(&o, q)) == 0 || (r != COFFER_E_CONNECT &&
+		    r != COFFER_E_BUSY) || coffer_mono_ms() > end || *stop)
+			return r;
+		if (!warned)
+			coffer_logkv(COFFER_LOG_WARN, "Redis not reachable yet, retrying",
+			    "error", coffer_errdetail(), NULL);
+		warned = 1;
+		nanosleep(&ts, NULL);
+		delay = delay < 2000 ? delay * 2 : 2000;
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct worker_config cfg;
+	char idbuf[COFFER_QUEUE_WORKER_MAX + 1];
+	const char *prefix;
+	int r, rc;
+
+	coffer_log_setup_env("worker");
+	if ((r = worker_config_parse(argc, argv, &cfg)) != 0) {
+		const char *d = coffer_errdetail();
+
+		if (r == COFFER_E_CANCELLED) {
+			fputs(worker_usage, stdout);
+			worker_config_release(&cfg);
+			return 0;
+		}
+		fprintf(stderr, "coffer-worker: bad configuration: %s%s%s\n"
+		    "usage: coffer-worker --help\n", coffer_strerror(r),
+		    d[0] ? ": " : "", d);
+		worker_config_release(&cfg);
+		return 2;
+	}
+	if (cfg.check_app) {
+		rc = supervisor_main(&cfg, RUNNER_CHECK);
+		worker_config_release(&cfg);
+		return rc;
+	}
+	/* The output prefix the runner will use (runner.c, open_stores). */
+	prefix = cfg.output_prefix ? cfg.output_prefix : cfg.outputs ? "" : "out/";
+	if (prefix[0] == '\0' && (cfg.outputs == NULL ||
+	    strcmp(cfg.outputs, cfg.store) == 0)) {
+		fprintf(stderr, "coffer-worker: outputs would overwrite inputs: give"
+		    " --outputs elsewhere or a non-empty --output-prefix\n");
+		worker_config_release(&cfg);
+		return 2;
+	}
+	if (cfg.reduce_key != NULL) {
+		rc = supervisor_main(&cfg, RUNNER_REDUCE);
+		worker_config_release(&cfg);
+		return rc;
+	}
+	if (cfg.worker_id == NULL) {
+		default_worker_id(idbuf, sizeof(idbuf));
+		if ((cfg.worker_id = strdup(idbuf)) == NULL) {
+			worker_config_release(&cfg);
+			return 1;
+		}
+	}
+	rc = supervisor_main(&cfg, RUNNER_SERVE);
+	worker_config_release(&cfg);
+	return rc;
+}

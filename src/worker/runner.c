@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: Apache-2.0
+// The runner: the child of coffer-worker that loads the app and runs the
+// item loop (doc/worker.md sections 3 and 4.2). It shares what it is doing
+// with its supervisor through the shared page and never renews a lease
+// itself: the supervisor does, so an app that blocks this process cannot
+// let the lease lapse, and one that crashes it loses nothing.
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "coffer/error.h"
+#include "lib/buf.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "queue/queue.h"
+#include "store/store.h"
+#include "worker/app.h"
+#include "worker/shared.h"
+#include "worker/worker.h"
+
+#define TAKE_WAIT_MS 1000
+
+static volatile int stop_flag;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (!stop_flag && nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* "<strerror>: <detail>" of the last error. */
+static void
+last_error(int r, char *out, size_t outlen)
+{
+	const char *d = coffer_errdetail();
+
+	snprintf(out, outlen, "%s%s%s", coffer_strerror(r), d[0] ? ": " : "", d);
+}
+
+static int
+job_finished(struct coffer_queue *q)
+{
+	struct coffer_queue_stats s;
+
+	return coffer_queue_stats(q, &s) == 0 && s.total > 0 &&
+	    s.done + s.failed == s.total;
+}
+
+static int
+serve(struct worker *w)
+{
+	struct coffer_queue_item it = { 0 }, next = { 0 };
+	int64_t last_reap = 0, last_warn = 0;
+	int reap_every = w->cfg->lease_ms / 2 > 1000 ? w->cfg->lease_ms / 2 : 1000;
+	int delay = 100, have = 0;
+
+	/* An item already taken (by the previous ack) is processed even if a
+	 * stop came meanwhile: it is this worker's current item. */
+	while (have || !stop_flag) {
+		int r = 0, got = 0;
+
+		if (!have)
+			r = coffer_queue_take(w->q, TAKE_WAIT_MS, &it);
+		if (r == 0) {
+			delay = 100;
+			(void)worker_item(w, &it, &next, &got);
+			coffer_queue_item_release(&it);
+			have = got;
+			if (got) {
+				it = next;
+				memset(&next, 0, sizeof(next));
+			}
+			continue;
+		}
+		if (r == COFFER_E_TIMEOUT) {
+			/* Idle: help reap what crashed workers left behind. */
+			if (coffer_mono_ms() - last_reap >= reap_every) {
+				size_t moved = 0;
+
+				last_reap = coffer_mono_ms();
+				if (coffer_queue_reap(w->q, &moved) == 0 && moved > 0) {
+					char m[32];
+
+					snprintf(m, sizeof(m), "%zu", moved);
+					coffer_logkv(COFFER_LOG_INFO, "reaper moved items",
+					    "count", m, NULL);
+				}
+			}
+			if (w->cfg->exit_when_done && job_finished(w->q)) {
+				coffer_logkv(COFFER_LOG_INFO, "job finished", "job",
+				    w->cfg->job, NULL);
+				return 0;
+			}
+			continue;
+		}
+		if (r == COFFER_E_FORMAT) {
+			coffer_logkv(COFFER_LOG_WARN, "item failed", "error",
+			    coffer_errdetail(), "outcome", "dead", NULL);
+			continue;
+		}
+		/* Redis away or refusing: keep trying, logging now and then. */
+		if (coffer_mono_ms() - last_warn > 10000) {
+			coffer_logkv(COFFER_LOG_WARN, "cannot take items, retrying",
+			    "error", coffer_errdetail(), NULL);
+			last_warn = coffer_mono_ms();
+		}
+		sleep_ms(delay);
+		delay = delay < 2000 ? delay * 2 : 2000;
+	}
+	return 0;
+}
+
+struct reduce_ctx {
+	struct worker *w;
+	size_t prefixlen;
+	const char *skip;
+	int r;
+	size_t n;
+	char err[WORKER_ERR_MAX];
+};
+
+static int
+reduce_one(const char *key, void *arg)
+{
+	struct reduce_ctx *rc = arg;
+	struct coffer_buf b = COFFER_BUF_INIT(rc->w->cfg->max_item_bytes);
+	int r;
+
+	if (strcmp(key, rc->skip) == 0)
+		return 0;
+	if ((r = coffer_store_get(rc->w->out, key, rc->w->cfg->max_item_bytes, &b)) != 0) {
+		snprintf(rc->err, sizeof(rc->err), "%s", coffer_errdetail());
+	} else {
+		r = app_reduce_add(rc->w->app, key + rc->prefixlen, b.data, b.len,
+		    rc->err, sizeof(rc->err));
+		rc->n++;
+	}
+	coffer_buf_release(&b);
+	rc->r = r;
+	return r;
+}
+
+/* --reduce KEY: every output (ascending key order) into the app's reduce
+ * stage, the result into KEY of the output store. */
+static int
+reduce(struct worker *w)
+{
+	struct reduce_ctx rc;
+	struct coffer_buf out = COFFER_BUF_INIT(w->cfg->max_item_bytes);
+	int r;
+
+	memset(&rc, 0, sizeof(rc));
+	rc.w = w;
+	rc.prefixlen = strlen(w->prefix);
+	rc.skip = w->cfg->reduce_key;
+	r = coffer_store_list(w->out, w->prefix, reduce_one, &rc);
+	if (r != 0) {
+		if (rc.r == 0)
+			last_error(r, rc.err, sizeof(rc.err));
+		fprintf(stderr, "coffer-worker: reduce: %s\n", rc.err);
+		return RUNNER_EXIT_FAIL;
+	}
+	if ((r = app_reduce_finish(w->app, &out, rc.err, sizeof(rc.err))) != 0) {
+		fprintf(stderr, "coffer-worker: reduce: %s\n", rc.err);
+		coffer_buf_release(&out);
+		return RUNNER_EXIT_FAIL;
+	}
+	r = coffer_store_put(w->out, w->cfg->reduce_key, out.data ? out.data :
+	    (const uint8_t *)"", out.len);
+	coffer_buf_release(&out);
+	if (r != 0) {
+		last_error(r, rc.err, sizeof(rc.err));
+		fprintf(stderr, "coffer-worker: storing the reduce output: %s\n", rc.err);
+		return RUNNER_EXIT_FAIL;
+	}
+	fprintf(stderr, "coffer-worker: reduced %zu outputs into %s\n", rc.n,
+	    w->cfg->reduce_key);
+	return RUNNER_EXIT_OK;
+}
+
+static int
+open_stores(struct worker *w, char *msg, size_t msglen)
+{
+	const struct worker_config *cfg = w->cfg;
+	int r;
+
+	if ((r = coffer_store_open(cfg->store, 0, &w->in)) != 0) {
+		last_error(r, msg, msglen);
+		return r;
+	}
+	if (cfg->outputs != NULL) {
+		if ((r = coffer_store_open(cfg->outputs, 1, &w->out)) != 0) {
+			last_error(r, msg, msglen);
+			return r;
+		}
+	} else {
+		w->out = w->in;
+	}
+	w->prefix = cfg->output_prefix ? cfg->output_prefix : cfg->outputs ? "" : "out/";
+	return 0;
+}
+
+void
+runner_main(const struct worker_config *cfg, struct worker_shared *sh, int mode)
+{
+	struct worker w;
+	struct app_info info;
+	struct sigaction sa;
+	struct coffer_queue_counters qc;
+	char msg[1024], n1[32], n2[32], n3[32], n4[32];
+	int r, rc = RUNNER_EXIT_OK;
+
+	/* Nothing of the supervisor's (its Redis connection) for the app. */
+	closefrom(3);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	memset(&w, 0, sizeof(w));
+	w.cfg = cfg;
+	w.stop = &stop_flag;
+	w.sh = sh;
+	/* Plaintext passes through these: wiped between items and at exit. */
+	coffer_buf_init_secret(&w.inbuf, cfg->max_item_bytes);
+	coffer_buf_init_secret(&w.outbuf, cfg->max_item_bytes);
+	if (mode != RUNNER_CHECK && open_stores(&w, msg, sizeof(msg)) != 0) {
+		shared_state(sh, RUNNER_FAILED, NULL, msg);
+		rc = RUNNER_EXIT_NOAPP;
+		goto out;
+	}
+	if ((r = app_open(cfg, &w.app, &info)) != 0) {
+		last_error(r, msg, sizeof(msg));
+		shared_state(sh, RUNNER_FAILED, NULL, msg);
+		rc = RUNNER_EXIT_NOAPP;
+		goto out;
+	}
+	if (mode == RUNNER_CHECK) {
+		shared_state(sh, RUNNER_READY, &info, NULL);
+		goto out;
+	}
+	if (mode == RUNNER_REDUCE) {
+		shared_state(sh, RUNNER_READY, &info, NULL);
+		rc = reduce(&w);
+		goto out;
+	}
+	if ((r = worker_open_queue(cfg, &stop_flag, &w.q)) != 0) {
+		last_error(r, msg, sizeof(msg));
+		shared_state(sh, RUNNER_FAILED, &info, msg);
+		rc = RUNNER_EXIT_NOREDIS;
+		goto out;
+	}
+	shared_state(sh, RUNNER_READY, &info, NULL);
+	/* Take nothing before the supervisor can renew and record for us. */
+	if (!shared_wait_go(sh)) {
+		rc = RUNNER_EXIT_FAIL;
+		goto out;
+	}
+	coffer_logkv(COFFER_LOG_INFO, "worker started", "job", cfg->job, "worker",
+	    cfg->worker_id, "app", info.name, "kind",
+	    info.kind == APP_KIND_PLUGIN ? "plugin" : "exec", NULL);
+	rc = serve(&w);
+	coffer_queue_counters(w.q, &qc);
+	snprintf(n1, sizeof(n1), "%llu", (unsigned long long)w.items_done);
+	snprintf(n2, sizeof(n2), "%llu", (unsigned long long)w.items_failed);
+	snprintf(n3, sizeof(n3), "%llu", (unsigned long long)qc.round_trips);
+	snprintf(n4, sizeof(n4), "%llu", (unsigned long long)qc.requests);
+	coffer_logkv(COFFER_LOG_INFO, "worker exiting", "worker", cfg->worker_id,
+	    "done", n1, "failed", n2, "round_trips", n3, "requests", n4, NULL);
+out:
+	coffer_buf_release(&w.inbuf);
+	coffer_buf_release(&w.outbuf);
+	app_close(w.app);
+	coffer_queue_close(w.q);
+	if (w.out != w.in)
+		coffer_store_free(w.out);
+	coffer_store_free(w.in);
+	fflush(NULL);
+	exit(rc);
+}

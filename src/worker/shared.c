@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: Apache-2.0
+// The runner/supervisor shared page (worker/shared.h): an anonymous shared
+// mapping and a sequence lock. The runner is the only writer; a reader
+// retries while the sequence is odd or changed under it.
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "coffer/error.h"
+#include "worker/shared.h"
+
+struct worker_shared *
+shared_new(void)
+{
+	void *p = mmap(NULL, sizeof(struct worker_shared), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		(void)coffer_errf(COFFER_E_NOMEM, "shared page");
+		return NULL;
+	}
+	memset(p, 0, sizeof(struct worker_shared));
+	return p;
+}
+
+void
+shared_free(struct worker_shared *sh)
+{
+	if (sh != NULL)
+		munmap(sh, sizeof(*sh));
+}
+
+static void
+begin(struct worker_shared *sh)
+{
+	__atomic_store_n(&sh->seq, sh->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static void
+end(struct worker_shared *sh)
+{
+	__atomic_store_n(&sh->seq, sh->seq + 1, __ATOMIC_RELEASE);
+}
+
+void
+shared_item(struct worker_shared *sh, const char *id, uint32_t attempt)
+{
+	if (sh == NULL)
+		return;
+	begin(sh);
+	snprintf(sh->item, sizeof(sh->item), "%s", id ? id : "");
+	sh->attempt = attempt;
+	sh->phase = id ? PHASE_FETCH : PHASE_IDLE;
+	sh->app_deadline_ms = 0;
+	end(sh);
+}
+
+void
+shared_phase(struct worker_shared *sh, int phase, int64_t app_deadline_ms)
+{
+	if (sh == NULL)
+		return;
+	begin(sh);
+	sh->phase = phase;
+	sh->app_deadline_ms = app_deadline_ms;
+	end(sh);
+}
+
+void
+shared_state(struct worker_shared *sh, int state, const struct app_info *info,
+    const char *msg)
+{
+	if (sh == NULL)
+		return;
+	begin(sh);
+	sh->state = state;
+	if (info != NULL)
+		sh->info = *info;
+	snprintf(sh->msg, sizeof(sh->msg), "%s", msg ? msg : "");
+	end(sh);
+}
+
+int
+shared_read(const struct worker_shared *sh, struct worker_shared *copy)
+{
+	for (int tries = 0; tries < 100000; tries++) {
+		uint64_t s1 = __atomic_load_n(&sh->seq, __ATOMIC_ACQUIRE), s2;
+
+		if (s1 & 1)
+			continue;
+		memcpy(copy, (const void *)sh, sizeof(*copy));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		s2 = __atomic_load_n(&sh->seq, __ATOMIC_RELAXED);
+		if (s1 == s2)
+			return 0;
+	}
+	return -1;
+}
+
+void
+shared_go(struct worker_shared *sh)
+{
+	__atomic_store_n(&sh->go, 1, __ATOMIC_RELEASE);
+}
+
+int
+shared_wait_go(struct worker_shared *sh)
+{
+	pid_t parent = getppid();
+
+	while (!__atomic_load_n(&sh->go, __ATOMIC_ACQUIRE)) {
+		struct timespec ts = { 0, 1000000L };
+
+		if (getppid() != parent)
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	return 1;
+}

@@ -1,0 +1,439 @@
+// SPDX-License-Identifier: Apache-2.0
+// The supervisor: the coffer-worker process itself (doc/worker.md 4.2).
+// It forks the runner, renews the lease of the item the runner holds (read
+// from the shared page, no system call on the runner's side), enforces a
+// plugin's time limit, and when the runner dies records the item's fate:
+// acked if its output was stored, failed otherwise ("app crashed: ..."),
+// nothing if the lease was lost. Then it starts a new runner. Why a
+// process split and not dlopen() in the worker alone: a crashing or hung
+// plugin must cost one item, not the worker and its lease; and why not a
+// process per item or an app host answering requests: both put two more
+// context switches on every item (BENCHMARKS.md, "Dispatch throughput").
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "coffer/error.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "queue/queue.h"
+#include "worker/app.h"
+#include "worker/shared.h"
+#include "worker/worker.h"
+
+#define START_TIMEOUT_MS 120000
+#define SETTLE_RETRY_MS 300000
+#define RESTART_MIN_MS 100
+#define RESTART_MAX_MS 5000
+
+static volatile int stop_flag;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+struct sup {
+	const struct worker_config *cfg;
+	struct worker_shared *sh;
+	struct coffer_queue *q;
+	pid_t pid;
+	int pidfd;            /* -1: poll the runner with WNOHANG instead */
+	int64_t started_ms;
+	int kill_reason;      /* why we killed the runner, if we did */
+	char kill_item[COFFER_QUEUE_ITEM_MAX + 1];
+	int stopping;         /* SIGTERM forwarded */
+	int restart_delay_ms;
+	int exited;           /* the runner died while starting: */
+	int exit_status;      /* its wait status */
+	int warned;           /* a renewal failure was logged */
+};
+
+enum { KILL_NONE, KILL_LEASE_LOST, KILL_TIMEOUT };
+
+static int
+spawn(struct sup *s, int mode)
+{
+	pid_t pid;
+
+	memset(s->sh, 0, sizeof(*s->sh));
+	fflush(NULL);
+	if ((pid = fork()) < 0)
+		return coffer_errf(COFFER_E_IO, "fork: %s", strerror(errno));
+	if (pid == 0)
+		runner_main(s->cfg, s->sh, mode);
+	s->pid = pid;
+	s->started_ms = coffer_mono_ms();
+	s->kill_reason = KILL_NONE;
+	s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	return 0;
+}
+
+/* Wait up to ms for the runner to exit; 1 and its status if it did. */
+static int
+wait_runner(struct sup *s, int ms, int *status)
+{
+	int64_t end = coffer_mono_ms() + ms;
+
+	for (;;) {
+		pid_t w = waitpid(s->pid, status, WNOHANG);
+		int64_t left = end - coffer_mono_ms();
+
+		if (w == s->pid) {
+			if (s->pidfd >= 0)
+				close(s->pidfd);
+			s->pidfd = -1;
+			s->pid = 0;
+			return 1;
+		}
+		if (w < 0 && errno != EINTR)
+			return 0;
+		if (left <= 0 || stop_flag != s->stopping)
+			return 0;
+		if (s->pidfd >= 0) {
+			struct pollfd pf = { s->pidfd, POLLIN, 0 };
+
+			(void)poll(&pf, 1, left > 1000000 ? 1000000 : (int)left);
+		} else {
+			sleep_ms(left < 20 ? (int)left : 20);
+		}
+	}
+}
+
+static int
+transient(int r)
+{
+	return r == COFFER_E_CONNECT || r == COFFER_E_BUSY;
+}
+
+/* Record the item of a runner that died: ack if its output is stored,
+ * else fail it with what happened. Retried while Redis is away. */
+static void
+record(struct sup *s, const struct worker_shared *c, int status)
+{
+	struct coffer_queue_item it = { (char *)c->item, c->attempt };
+	char how[128], err[WORKER_ERR_MAX], att[16];
+	int64_t end = coffer_mono_ms() + SETTLE_RETRY_MS;
+	int r, dead = 0, delay = 100;
+
+	if (s->q == NULL) {
+		coffer_logkv(COFFER_LOG_WARN, "runner died before the supervisor"
+		    " reached Redis; its item will be reaped", "item", c->item, NULL);
+		return;
+	}
+	app_describe_status(status, how, sizeof(how));
+	if (s->kill_reason == KILL_TIMEOUT)
+		snprintf(err, sizeof(err), "app timed out after %d ms (killed)",
+		    s->cfg->item_timeout_ms);
+	else if (c->phase == PHASE_APP)
+		snprintf(err, sizeof(err), "app crashed: %s", how);
+	else
+		snprintf(err, sizeof(err), "worker runner %s while %s", how,
+		    c->phase == PHASE_FETCH ? "fetching the input" : "storing the output");
+	for (;;) {
+		r = c->phase == PHASE_STORED ? coffer_queue_ack(s->q, &it) :
+		    coffer_queue_fail(s->q, &it, err, &dead);
+		if (stop_flag && end - coffer_mono_ms() > 10000)
+			end = coffer_mono_ms() + 10000;
+		if (r == 0 || !transient(r) || coffer_mono_ms() > end)
+			break;
+		sleep_ms(delay);
+		delay = delay < 2000 ? delay * 2 : 2000;
+	}
+	snprintf(att, sizeof(att), "%u", c->attempt);
+	if (c->phase == PHASE_STORED)
+		coffer_logkv(COFFER_LOG_INFO, "item done (acked for a dead runner)",
+		    "item", c->item, "attempt", att, NULL);
+	else
+		coffer_logkv(COFFER_LOG_WARN, "item failed", "item", c->item,
+		    "attempt", att, "error", err, "outcome",
+		    r != 0 ? "unrecorded" : dead ? "dead" : "retry", NULL);
+}
+
+/* The runner exited: what now? Returns -1 to go on (a new runner), or the
+ * worker's exit status. */
+static int
+runner_exited(struct sup *s, int status)
+{
+	struct worker_shared c;
+	char how[128];
+	int consistent = shared_read(s->sh, &c) == 0;
+
+	if (WIFEXITED(status) && WEXITSTATUS(status) == RUNNER_EXIT_OK)
+		return 0; /* stopped, or the job is finished */
+	if (consistent && c.state == RUNNER_FAILED) {
+		fprintf(stderr, "coffer-worker: %s: %s\n",
+		    WEXITSTATUS(status) == RUNNER_EXIT_NOREDIS ? "queue" : "app", c.msg);
+		return 1;
+	}
+	if (consistent && c.state == RUNNER_STARTING) {
+		/* Loading the app crashed: it will crash again. */
+		app_describe_status(status, how, sizeof(how));
+		fprintf(stderr, "coffer-worker: app: the app crashed (%s) while"
+		    " loading it\n", how);
+		return 1;
+	}
+	if (!consistent) {
+		/* Killed in the middle of an update: trust nothing; the item
+		 * returns through its lease expiry. */
+		coffer_logkv(COFFER_LOG_WARN, "runner died during an update; its"
+		    " item will be reaped", NULL);
+	} else if (s->kill_reason == KILL_LEASE_LOST) {
+		coffer_logkv(COFFER_LOG_WARN, "item abandoned", "item", s->kill_item,
+		    "error", "lease lost (another worker may have the item now)", NULL);
+	} else if (c.phase != PHASE_IDLE) {
+		record(s, &c, status);
+	}
+	app_describe_status(status, how, sizeof(how));
+	if (s->stopping) {
+		coffer_logkv(COFFER_LOG_WARN, "app runner ended badly while stopping",
+		    "cause", how, NULL);
+		return 0;
+	}
+	/* Crashing right after start, again and again: slow down. */
+	if (coffer_mono_ms() - s->started_ms < 1000)
+		s->restart_delay_ms = s->restart_delay_ms ? s->restart_delay_ms * 2 :
+		    RESTART_MIN_MS;
+	else
+		s->restart_delay_ms = 0;
+	if (s->restart_delay_ms > RESTART_MAX_MS)
+		s->restart_delay_ms = RESTART_MAX_MS;
+	coffer_logkv(COFFER_LOG_WARN, "app runner restarted", "cause", how, NULL);
+	if (s->restart_delay_ms)
+		sleep_ms(s->restart_delay_ms);
+	return -1;
+}
+
+/* Start a runner and wait until it says it is serving (or why not). */
+static int
+start_runner(struct sup *s, int mode)
+{
+	int64_t end = coffer_mono_ms() + START_TIMEOUT_MS;
+	int r, status;
+
+	if ((r = spawn(s, mode)) != 0)
+		return r;
+	for (;;) {
+		struct worker_shared c;
+
+		if (shared_read(s->sh, &c) == 0 && c.state != RUNNER_STARTING)
+			return 0; /* READY, or FAILED: its exit tells */
+		if (wait_runner(s, 20, &status)) {
+			/* Died while loading: the caller handles it as any exit. */
+			s->exited = 1;
+			s->exit_status = status;
+			return 0;
+		}
+		if (coffer_mono_ms() > end) {
+			kill(s->pid, SIGKILL);
+			(void)wait_runner(s, 5000, &status);
+			return coffer_errf(COFFER_E_TIMEOUT, "the app did not load within"
+			    " %d s", START_TIMEOUT_MS / 1000);
+		}
+	}
+}
+
+/* --check-app and --reduce: run the runner once and report. */
+static int
+one_shot(struct sup *s, int mode)
+{
+	struct worker_shared c;
+	char how[128];
+	int status = 0, r;
+
+	if ((r = spawn(s, mode)) != 0) {
+		fprintf(stderr, "coffer-worker: %s\n", coffer_errdetail());
+		return 1;
+	}
+	while (!wait_runner(s, 1000000, &status))
+		;
+	if (shared_read(s->sh, &c) != 0)
+		memset(&c, 0, sizeof(c));
+	if (c.state == RUNNER_FAILED) {
+		fprintf(stderr, "coffer-worker: app: %s\n", c.msg);
+		return 1;
+	}
+	if (!WIFEXITED(status)) {
+		app_describe_status(status, how, sizeof(how));
+		fprintf(stderr, "coffer-worker: app: the app crashed (%s) while %s\n",
+		    how, c.state == RUNNER_STARTING ? "loading it" : "reducing");
+		return 1;
+	}
+	if (WEXITSTATUS(status) != RUNNER_EXIT_OK)
+		return 1;
+	if (mode == RUNNER_CHECK)
+		printf("app %s %s (%s%s)\n", c.info.name, c.info.version,
+		    c.info.kind == APP_KIND_PLUGIN ? "plugin" : "executable",
+		    c.info.has_reduce ? ", reduce" : "");
+	return 0;
+}
+
+/* SIGKILL the runner and wait for it to be reapable (the next loop
+ * round handles its exit). */
+static void
+kill_runner(struct sup *s)
+{
+	int64_t end = coffer_mono_ms() + 5000;
+
+	kill(s->pid, SIGKILL);
+	if (s->pidfd >= 0) {
+		struct pollfd pf = { s->pidfd, POLLIN, 0 };
+
+		while (poll(&pf, 1, 5000) < 0 && errno == EINTR &&
+		    coffer_mono_ms() < end)
+			;
+	}
+}
+
+/* One wait of the supervision loop: until the runner exits, a renewal is
+ * due, the plugin's deadline passes, or a signal comes. */
+static void
+tick(struct sup *s, int64_t next_hb)
+{
+	struct worker_shared c;
+	int64_t now = coffer_mono_ms(), wait = next_hb - now;
+
+	if (shared_read(s->sh, &c) == 0 && c.phase == PHASE_APP &&
+	    c.app_deadline_ms > 0 && c.app_deadline_ms - now < wait)
+		wait = c.app_deadline_ms - now;
+	if (wait < 0)
+		wait = 0;
+	if (s->pidfd >= 0) {
+		struct pollfd pf = { s->pidfd, POLLIN, 0 };
+
+		(void)poll(&pf, 1, (int)wait);
+	} else {
+		sleep_ms(wait < 50 ? (int)wait : 50);
+	}
+}
+
+static int
+serve(struct sup *s)
+{
+	int every = s->cfg->lease_ms / 3 > 0 ? s->cfg->lease_ms / 3 : 1;
+	int64_t next_hb = coffer_mono_ms() + every;
+	int status, r;
+
+	for (;;) {
+		struct worker_shared c;
+
+		if (s->exited) {
+			/* The runner died while starting (start_runner). */
+			s->exited = 0;
+			if ((r = runner_exited(s, s->exit_status)) >= 0)
+				return r;
+		}
+		if (s->pid == 0) {
+			if ((r = start_runner(s, RUNNER_SERVE)) != 0) {
+				fprintf(stderr, "coffer-worker: %s\n", coffer_errdetail());
+				return 1;
+			}
+			/* The runner reached Redis: now the supervisor's own
+			 * connection, for renewals and for recording. */
+			if (!s->exited && s->q == NULL &&
+			    (r = worker_open_queue(s->cfg, &stop_flag, &s->q)) != 0) {
+				fprintf(stderr, "coffer-worker: queue: %s: %s\n",
+				    coffer_strerror(r), coffer_errdetail());
+				return 1;
+			}
+			shared_go(s->sh);
+			continue;
+		}
+		if (stop_flag && !s->stopping) {
+			/* Let the runner finish its item; keep renewing meanwhile. */
+			s->stopping = 1;
+			kill(s->pid, SIGTERM);
+		}
+		if (wait_runner(s, 0, &status)) {
+			if ((r = runner_exited(s, status)) >= 0)
+				return r;
+			continue;
+		}
+		if (s->q != NULL && shared_read(s->sh, &c) == 0 && c.phase != PHASE_IDLE) {
+			struct coffer_queue_item it = { c.item, c.attempt };
+			int64_t now = coffer_mono_ms();
+
+			if (c.phase == PHASE_APP && c.app_deadline_ms > 0 &&
+			    now >= c.app_deadline_ms) {
+				s->kill_reason = KILL_TIMEOUT;
+				kill_runner(s);
+				continue;
+			}
+			if (now >= next_hb) {
+				r = coffer_queue_renew(s->q, &it);
+				if (r == COFFER_E_STATE) {
+					s->kill_reason = KILL_LEASE_LOST;
+					snprintf(s->kill_item, sizeof(s->kill_item), "%s", c.item);
+					kill_runner(s);
+					continue;
+				}
+				if (r != 0 && !s->warned)
+					coffer_logkv(COFFER_LOG_WARN, "lease renewal failed, will"
+					    " retry", "item", c.item, "error", coffer_errdetail(),
+					    NULL);
+				s->warned = r != 0;
+			}
+		}
+		if (coffer_mono_ms() >= next_hb)
+			next_hb = coffer_mono_ms() + every;
+		tick(s, next_hb);
+	}
+}
+
+int
+supervisor_main(const struct worker_config *cfg, int mode)
+{
+	struct sup s;
+	struct sigaction sa;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	s.cfg = cfg;
+	s.pidfd = -1;
+	if ((s.sh = shared_new()) == NULL) {
+		fprintf(stderr, "coffer-worker: %s\n", coffer_errdetail());
+		return 1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (mode != RUNNER_SERVE) {
+		rc = one_shot(&s, mode);
+		goto out;
+	}
+	rc = serve(&s);
+out:
+	if (s.pid > 0) {
+		int status;
+
+		kill(s.pid, SIGKILL);
+		while (waitpid(s.pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (s.pidfd >= 0)
+		close(s.pidfd);
+	coffer_queue_close(s.q);
+	shared_free(s.sh);
+	return rc;
+}

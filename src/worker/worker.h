@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* coffer-worker's private declarations: its configuration (flags and
+ * environment, doc/worker.md section 2) and the per-item pipeline. */
+#ifndef COFFER_WORKER_H
+#define COFFER_WORKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coffer/app.h"
+#include "lib/buf.h"
+#include "queue/queue.h"
+#include "store/store.h"
+
+#define WORKER_MAX_PARAMS 64
+#define WORKER_MAX_APP_ARGS 32
+#define WORKER_ERR_MAX 1024
+
+enum app_kind {
+	APP_KIND_AUTO = 0,
+	APP_KIND_PLUGIN = 1,
+	APP_KIND_EXEC = 2,
+};
+
+struct worker_config {
+	char *job;
+	char *redis_url;
+	char *store;          /* where inputs are */
+	char *outputs;        /* where outputs go; NULL = store */
+	char *output_prefix;  /* key prefix of outputs */
+	char *app;            /* plugin .so or executable */
+	int app_kind;
+	char *app_args[WORKER_MAX_APP_ARGS + 1]; /* exec apps: extra argv */
+	int napp_args;
+	struct coffer_app_param params[WORKER_MAX_PARAMS];
+	size_t nparams;
+	char *worker_id;
+	int lease_ms;
+	int max_attempts;
+	int backoff_ms;
+	size_t max_item_bytes;
+	int item_timeout_ms;  /* 0 = none */
+	int allow_empty_output;
+	int exit_when_done;
+	int check_app;        /* --check-app: load the app, print, exit */
+	char *reduce_key;     /* --reduce KEY: run the reduce stage */
+};
+
+/* Parse flags over the environment (flags win). Prints nothing; on error
+ * the detail says which flag or variable. */
+int worker_config_parse(int argc, char **argv, struct worker_config *c)
+	__attribute__((warn_unused_result));
+void worker_config_release(struct worker_config *c);
+/* The usage text. */
+extern const char worker_usage[];
+
+/*
+ * Decode "k=v&k2=v2" (COFFER_PARAMS; %XX escapes in keys and values) into
+ * c->params, appending. Keys are 1-64 chars of [A-Za-z0-9_.-].
+ */
+int worker_params_decode(const char *s, struct worker_config *c)
+	__attribute__((warn_unused_result));
+int worker_param_add(struct worker_config *c, const char *kv)
+	__attribute__((warn_unused_result));
+
+struct app;
+struct worker_shared;
+
+/*
+ * The process split (doc/worker.md 4.2): the supervisor (the coffer-worker
+ * process) holds the item's lease and renews it; the runner, its child,
+ * loads the app and runs the item loop. A runner that crashes, hangs past
+ * the item timeout or loses its lease is killed and replaced; the item's
+ * fate is recorded from what the runner left in the shared page.
+ */
+enum runner_mode {
+	RUNNER_SERVE = 0,  /* the item loop */
+	RUNNER_CHECK = 1,  /* load the app, report, exit (--check-app) */
+	RUNNER_REDUCE = 2, /* the reduce stage (--reduce) */
+};
+/* Runner exit statuses. */
+#define RUNNER_EXIT_OK 0       /* stopped, or the job is finished */
+#define RUNNER_EXIT_NOAPP 3    /* the app could not be loaded */
+#define RUNNER_EXIT_NOREDIS 4  /* Redis unreachable for 60 s */
+#define RUNNER_EXIT_FAIL 5     /* anything else (reduce failed, ...) */
+
+/* Never returns: exits with a RUNNER_EXIT_* status. */
+void runner_main(const struct worker_config *cfg, struct worker_shared *sh,
+    int mode) __attribute__((noreturn));
+/* Returns the process's exit status. */
+int supervisor_main(const struct worker_config *cfg, int mode);
+
+/* Open the job's queue as this worker, retrying for up to 60 s while
+ * Redis is unreachable (or until *stop). */
+int worker_open_queue(const struct worker_config *cfg, volatile int *stop,
+    struct coffer_queue **q) __attribute__((warn_unused_result));
+
+/* The running worker (in the runner). */
+struct worker {
+	const struct worker_config *cfg;
+	struct coffer_queue *q;
+	struct coffer_store *in;
+	struct coffer_store *out;   /* may be the same as in */
+	const char *prefix;         /* output key prefix */
+	struct app *app;
+	volatile int *stop;         /* set by SIGTERM/SIGINT */
+	struct worker_shared *sh;   /* shared with the supervisor */
+	uint64_t items_done, items_failed;
+	/* Reused from item to item (bounded by max_item_bytes). */
+	struct coffer_buf inbuf, outbuf;
+};
+
+/*
+ * Run one leased item through the pipeline (doc/worker.md section 3):
+ * fetch, open, app, seal, store, proof, then ack / fail / bury, keeping
+ * the shared page up to date for the supervisor. Per-item problems are
+ * logged and recorded in the queue; returns 0. Unless a stop was asked
+ * for, a successful item's ack also takes the next waiting item: then
+ * *got = 1 and *next is leased (coffer_queue_ack_next).
+ */
+int worker_item(struct worker *w, const struct coffer_queue_item *it,
+    struct coffer_queue_item *next, int *got);
+
+#endif

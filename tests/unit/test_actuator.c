@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: Apache-2.0
+// Unit tests for the local-process actuator (src/actuator/local.c), with
+// real child processes (sleep, sh). Waits poll the actuator's state with a
+// generous deadline; nothing asserts how long anything took.
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "actuator/actuator.h"
+#include "coffer/error.h"
+#include "lib/clock.h"
+
+#define WAIT_MS 20000
+
+static void
+nap(void)
+{
+	struct timespec ts = { 0, 10 * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static struct coffer_actuator *
+new_act(char *const *argv, char *const *env, int grace_ms, int restart)
+{
+	struct coffer_replica_spec spec = { 0 };
+	struct coffer_actuator *a = NULL;
+	int r;
+
+	spec.argv = argv;
+	spec.env = env;
+	spec.grace_ms = grace_ms;
+	spec.restart_crashed = restart;
+	if ((r = coffer_actuator_local_new(&spec, &a)) != 0)
+		fail_msg("actuator: %s: %s", coffer_strerror(r), coffer_errdetail());
+	return a;
+}
+
+static struct coffer_actuator_status
+status(struct coffer_actuator *a)
+{
+	struct coffer_actuator_status st;
+
+	assert_int_equal(coffer_actuator_status(a, &st), 0);
+	return st;
+}
+
+/* Tick until running == want_running and stopping == 0. */
+static void
+settle(struct coffer_actuator *a, int want_running)
+{
+	int64_t end = coffer_mono_ms() + WAIT_MS;
+
+	for (;;) {
+		struct coffer_actuator_status st;
+
+		assert_int_equal(coffer_actuator_tick(a), 0);
+		st = status(a);
+		if (st.running == want_running && st.stopping == 0)
+			return;
+		if (coffer_mono_ms() > end)
+			fail_msg("did not settle: running %d (want %d), stopping %d",
+			    st.running, want_running, st.stopping);
+		nap();
+	}
+}
+
+static int
+alive(pid_t p)
+{
+	return kill(p, 0) == 0;
+}
+
+/* Wait until the process has exec'd prog (its cmdline starts with it). */
+static void
+wait_exec(pid_t p, const char *prog)
+{
+	int64_t end = coffer_mono_ms() + WAIT_MS;
+	char path[64], buf[256];
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)p);
+	for (;;) {
+		FILE *f = fopen(path, "r");
+		size_t n = 0;
+
+		if (f != NULL) {
+			n = fread(buf, 1, sizeof(buf) - 1, f);
+			fclose(f);
+		}
+		buf[n] = '\0';
+		if (strcmp(buf, prog) == 0)
+			return;
+		if (coffer_mono_ms() > end)
+			fail_msg("pid %d never ran %s", (int)p, prog);
+		nap();
+	}
+}
+
+static void
+no_children_left(void)
+{
+	int st;
+
+	/* No zombie and no live child: waitpid has nothing to wait for. */
+	assert_int_equal(waitpid(-1, &st, WNOHANG), -1);
+	assert_int_equal(errno, ECHILD);
+}
+
+static void
+test_actuator__scales_up_and_down_newest_first(void **state)
+{
+	char *argv[] = { "sleep", "60", NULL };
+	struct coffer_actuator *a = new_act(argv, NULL, 5000, 0);
+	pid_t p[4];
+	struct coffer_actuator_status st;
+
+	(void)state;
+	assert_int_equal(coffer_actuator_set_replicas(a, 3), 0);
+	st = status(a);
+	assert_int_equal(st.desired, 3);
+	assert_int_equal(st.running, 3);
+	assert_int_equal(coffer_actuator_local_pids(a, p, 4), 3);
+	assert_true(p[0] != p[1] && p[1] != p[2]);
+	assert_int_equal(coffer_actuator_set_replicas(a, 1), 0);
+	st = status(a);
+	assert_int_equal(st.running, 1);
+	assert_int_equal(st.stopping, 2);
+	settle(a, 1);
+	/* sleep dies of SIGTERM at once: nothing needed SIGKILL. */
+	st = status(a);
+	assert_int_equal(st.killed_total, 0);
+	assert_int_equal(st.crashed_total, 0);
+	assert_true(alive(p[0]));
+	assert_false(alive(p[1]));
+	assert_false(alive(p[2]));
+	assert_int_equal(coffer_actuator_set_replicas(a, -1), COFFER_E_INVAL);
+	assert_int_equal(coffer_actuator_stop_all(a), 0);
+	assert_int_equal(status(a).running, 0);
+	coffer_actuator_free(a);
+	no_children_left();
+}
+
+static void
+test_actuator__sigkills_after_the_grace_period(void **state)
+{
+	/* A replica that ignores SIGTERM (and so does its child sleep); it
+	 * says when the trap is set. */
+	char dir[] = "/tmp/coffer-act-XXXXXX";
+	char env0[64];
+	char *env[] = { env0, NULL };
+	char *argv[] = { "sh", "-c",
+		"trap '' TERM; touch \"$D/ready.$$\"; while :; do sleep 1; done", NULL };
+	struct coffer_actuator *a;
+	struct coffer_actuator_status st;
+	char cmd[128];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(env0, sizeof(env0), "D=%s", dir);
+	a = new_act(argv, env, 300, 0);
+	assert_int_equal(coffer_actuator_set_replicas(a, 2), 0);
+	snprintf(cmd, sizeof(cmd), "test $(ls %s | wc -l) -eq 2", dir);
+	for (int64_t end = coffer_mono_ms() + WAIT_MS; system(cmd) != 0;) {
+		if (coffer_mono_ms() > end)
+			fail_msg("replicas never set their trap");
+		nap();
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(coffer_actuator_set_replicas(a, 0), 0);
+	settle(a, 0);
+	st = status(a);
+	assert_int_equal(st.killed_total, 2);
+	coffer_actuator_free(a);
+	no_children_left();
+}
+
+static void
+test_actuator__graceful_stop_waits_for_the_replica(void **state)
+{
+	/* Finishes its "item" (a short sleep) after SIGTERM, then exits 0. */
+	char *argv[] = { "sh", "-c",
+		"trap 'sleep 0.3; exit 0' TERM; while :; do sleep 0.05; done", NULL };
+	struct coffer_actuator *a = new_act(argv, NULL, 20000, 1);
+	struct coffer_actuator_status st;
+
+	(void)state;
+	assert_int_equal(coffer_actuator_set_replicas(a, 2), 0);
+	assert_int_equal(coffer_actuator_stop_all(a), 0);
+	st = status(a);
+	assert_int_equal(st.running + st.stopping, 0);
+	assert_int_equal(st.killed_total, 0);
+	assert_int_equal(st.crashed_total, 0);
+	coffer_actuator_free(a);
+	no_children_left();
+}
+
+static void
+test_actuator__replaces_crashed_replicas_when_asked(void **state)
+{
+	char *argv[] = { "sleep", "60", NULL };
+	struct coffer_actuator *a = new_act(argv, NULL, 5000, 1);
+	struct coffer_actuator_status st;
+	pid_t p[3], q[3];
+
+	(void)state;
+	assert_int_equal(coffer_actuator_set_replicas(a, 2), 0);
+	assert_int_equal(coffer_actuator_local_pids(a, p, 3), 2);
+	kill(p[0], SIGKILL);
+	for (int64_t end = coffer_mono_ms() + WAIT_MS;;) {
+		assert_int_equal(coffer_actuator_tick(a), 0);
+		st = status(a);
+		if (st.started_total == 3 && st.running == 2)
+			break;
+		if (coffer_mono_ms() > end)
+			fail_msg("crashed replica not replaced");
+		nap();
+	}
+	assert_int_equal(st.crashed_total, 1);
+	assert_int_equal(coffer_actuator_local_pids(a, q, 3), 2);
+	assert_int_equal(q[0], p[1]);
+	assert_true(q[1] != p[0] && q[1] != p[1]);
+	coffer_actuator_free(a); /* without stop_all: kills and reaps */
+	no_children_left();
+}
+
+static void
+test_actuator__does_not_replace_when_not_asked(void **state)
+{
+	char *argv[] = { "sleep", "60", NULL };
+	struct coffer_actuator *a = new_act(argv, NULL, 5000, 0);
+	struct coffer_actuator_status st;
+	pid_t p[2];
+
+	(void)state;
+	assert_int_equal(coffer_actuator_set_replicas(a, 2), 0);
+	assert_int_equal(coffer_actuator_local_pids(a, p, 2), 2);
+	kill(p[1], SIGKILL);
+	settle(a, 1);
+	st = status(a);
+	assert_int_equal(st.crashed_total, 1);
+	assert_int_equal(st.started_total, 2);
+	assert_int_equal(st.desired, 2);
+	assert_int_equal(coffer_actuator_stop_all(a), 0);
+	coffer_actuator_free(a);
+	no_children_left();
+}
+
+static void
+test_actuator__completed_replicas_end_the_pool(void **state)
+{
+	char *argv[] = { "sh", "-c", "exit 0", NULL };
+	struct coffer_actuator *a = new_act(argv, NULL, 5000, 1);
+	struct coffer_actuator_status st;
+
+	(void)state;
+	assert_int_equal(coffer_actuator_set_replicas(a, 2), 0);
+	settle(a, 0);
+	st = status(a);
+	assert_int_equal(st.completed_total, 2);
+	assert_int_equal(st.crashed_total, 0);
+	/* Asking again starts nothing: the job is over. */
+	assert_int_equal(coffer_actuator_set_replicas(a, 3), 0);
+	assert_int_equal(status(a).running, 0);
+	assert_int_equal(status(a).started_total, 2);
+	coffer_actuator_free(a);
+	no_children_left();
+}
+
+static void
+test_actuator__children_get_the_environment_and_no_other_fd(void **state)
+{
+	char *argv[] = { "sleep", "60", NULL };
+	char *env[] = { "COFFER_TEST_A=1", "HOME=/nowhere", NULL };
+	struct coffer_replica_spec spec = { 0 };
+	struct coffer_actuator *a = NULL;
+	char path[128], buf[8192], cwd[256];
+	int leak = open("/dev/null", O_RDONLY); /* deliberately not O_CLOEXEC */
+	pid_t p;
+	FILE *f;
+	size_t n;
+	int found_a = 0, found_home = 0;
+
+	(void)state;
+	assert_true(leak > 2);
+	spec.argv = argv;
+	spec.env = env;
+	spec.workdir = "/tmp";
+	assert_int_equal(coffer_actuator_local_new(&spec, &a), 0);
+	assert_int_equal(coffer_actuator_set_replicas(a, 1), 0);
+	assert_int_equal(coffer_actuator_local_pids(a, &p, 1), 1);
+	wait_exec(p, "sleep");
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)p, leak);
+	assert_int_equal(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)p);
+	assert_non_null(f = fopen(path, "r"));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	for (size_t i = 0; i < n; i += strlen(buf + i) + 1) {
+		found_a += strcmp(buf + i, "COFFER_TEST_A=1") == 0;
+		found_home += strncmp(buf + i, "HOME=", 5) == 0;
+		if (strncmp(buf + i, "HOME=", 5) == 0)
+			assert_string_equal(buf + i, "HOME=/nowhere");
+	}
+	assert_int_equal(found_a, 1);
+	assert_int_equal(found_home, 1);
+	snprintf(path, sizeof(path), "/proc/%d/cwd", (int)p);
+	n = (size_t)readlink(path, cwd, sizeof(cwd) - 1);
+	cwd[n] = '\0';
+	assert_string_equal(cwd, "/tmp");
+	close(leak);
+	assert_int_equal(coffer_actuator_stop_all(a), 0);
+	coffer_actuator_free(a);
+	no_children_left();
+}
+
+static void
+test_actuator__rejects_bad_specs(void **state)
+{
+	struct coffer_replica_spec spec = { 0 };
+	struct coffer_actuator *a = NULL;
+	char *argv[] = { "sleep", "1", NULL };
+	char *bad_env[] = { "NOEQUALS", NULL };
+	char *missing[] = { "no-such-program-coffer", NULL };
+
+	(void)state;
+	assert_int_equal(coffer_actuator_local_new(&spec, &a), COFFER_E_INVAL);
+	spec.argv = argv;
+	spec.env = bad_env;
+	assert_int_equal(coffer_actuator_local_new(&spec, &a), COFFER_E_INVAL);
+	spec.env = NULL;
+	spec.argv = missing;
+	assert_int_equal(coffer_actuator_local_new(&spec, &a), 0);
+	assert_int_equal(coffer_actuator_set_replicas(a, 1), COFFER_E_NOTFOUND);
+	assert_int_equal(status(a).running, 0);
+	coffer_actuator_free(a);
+	coffer_actuator_free(NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_actuator__scales_up_and_down_newest_first),
+		cmocka_unit_test(test_actuator__sigkills_after_the_grace_period),
+		cmocka_unit_test(test_actuator__graceful_stop_waits_for_the_replica),
+		cmocka_unit_test(test_actuator__replaces_crashed_replicas_when_asked),
+		cmocka_unit_test(test_actuator__does_not_replace_when_not_asked),
+		cmocka_unit_test(test_actuator__completed_replicas_end_the_pool),
+		cmocka_unit_test(test_actuator__children_get_the_environment_and_no_other_fd),
+		cmocka_unit_test(test_actuator__rejects_bad_specs),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

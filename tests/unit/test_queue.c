@@ -1,0 +1,769 @@
+// SPDX-License-Identifier: Apache-2.0
+// Unit tests for the Redis work queue (src/queue/), against a real
+// redis-server started for this file. Time is never waited for: lease
+// expiry and retry due times are simulated by editing the keys the
+// scripts read (doc/queue.md section 2).
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "coffer/error.h"
+#include "queue/queue.h"
+#include "queue/redis_url.h"
+#include "../support/redis_server.h"
+
+static struct test_redis R;
+
+static int
+group_setup(void **state)
+{
+	(void)state;
+	test_redis_start(&R);
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	test_redis_stop(&R);
+	return 0;
+}
+
+static int
+flush(void **state)
+{
+	(void)state;
+	freeReplyObject(test_redis_cmd(&R, "FLUSHALL"));
+	return 0;
+}
+
+static struct coffer_queue *
+open_q(const char *job, const char *worker, int lease_ms, int max_attempts)
+{
+	struct coffer_queue_opts o = { 0 };
+	struct coffer_queue *q = NULL;
+	int r;
+
+	o.redis_url = R.url;
+	o.job = job;
+	o.worker_id = worker;
+	o.lease_ms = lease_ms;
+	o.max_attempts = max_attempts;
+	o.backoff_ms = 100;
+	r = coffer_queue_open(&o, &q);
+	if (r != 0)
+		fail_msg("open: %s: %s", coffer_strerror(r), coffer_errdetail());
+	return q;
+}
+
+static void
+check_stats(struct coffer_queue *q, int64_t total, int64_t done, int64_t failed,
+    int64_t in_flight, int64_t queued)
+{
+	struct coffer_queue_stats s;
+
+	assert_int_equal(coffer_queue_stats(q, &s), 0);
+	assert_int_equal(s.total, total);
+	assert_int_equal(s.done, done);
+	assert_int_equal(s.failed, failed);
+	assert_int_equal(s.in_flight, in_flight);
+	assert_int_equal(s.queued, queued);
+	/* The partition invariant of doc/queue.md section 5. */
+	assert_int_equal(s.total, s.done + s.failed + s.in_flight + s.queued);
+}
+
+static void
+load(struct coffer_queue *q, const char *const *items, size_t n)
+{
+	int r = coffer_queue_load(q, items, n);
+
+	if (r != 0)
+		fail_msg("load: %s: %s", coffer_strerror(r), coffer_errdetail());
+}
+
+static void
+take(struct coffer_queue *q, struct coffer_queue_item *it)
+{
+	int r = coffer_queue_take(q, 100, it);
+
+	if (r != 0)
+		fail_msg("take: %s: %s", coffer_strerror(r), coffer_errdetail());
+}
+
+/* Make the item's lease vanish and its orphan mark look a full grace old,
+ * as if its worker died long ago. */
+static void
+expire_lease(const char *job, const char *item)
+{
+	freeReplyObject(test_redis_cmd(&R, "DEL coffer:{%s}:lease:%s", job, item));
+	freeReplyObject(test_redis_cmd(&R, "HSET coffer:{%s}:orphans %s 0", job, item));
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void
+test_url__parses_the_accepted_forms(void **state)
+{
+	struct coffer_redis_url u;
+
+	(void)state;
+	assert_int_equal(coffer_redis_url_parse("redis://127.0.0.1:7000/3", &u), 0);
+	assert_string_equal(u.host, "127.0.0.1");
+	assert_int_equal(u.port, 7000);
+	assert_int_equal(u.db, 3);
+	assert_null(u.password);
+	coffer_redis_url_release(&u);
+	assert_int_equal(coffer_redis_url_parse("redis://:p%40ss@h", &u), 0);
+	assert_string_equal(u.host, "h");
+	assert_int_equal(u.port, 6379);
+	assert_string_equal(u.password, "p@ss");
+	assert_null(u.user);
+	coffer_redis_url_release(&u);
+	assert_int_equal(coffer_redis_url_parse("redis://bob:pw@[::1]:6380", &u), 0);
+	assert_string_equal(u.host, "::1");
+	assert_string_equal(u.user, "bob");
+	assert_int_equal(u.port, 6380);
+	coffer_redis_url_release(&u);
+	assert_int_equal(coffer_redis_url_parse("unix:///run/redis.sock?db=2", &u), 0);
+	assert_string_equal(u.path, "/run/redis.sock");
+	assert_int_equal(u.db, 2);
+	coffer_redis_url_release(&u);
+}
+
+static void
+test_url__rejects_malformed_urls(void **state)
+{
+	static const char *const bad[] = {
+		"", "http://h", "redis://", "redis://:6379", "redis://h:0",
+		"redis://h:65536", "redis://h:12x", "redis://h/db", "redis://h/70000",
+		"redis://h h", "redis://u@h", "redis://:%zz@h", "redis://:%00@h",
+		"redis://[::1", "redis://[]:1", "redis://[::1]x", "unix://relative",
+		"unix:///s?x=1", "redis://h\n", "redis://h:1:2",
+	};
+	struct coffer_redis_url u;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int r = coffer_redis_url_parse(bad[i], &u);
+
+		if (r != COFFER_E_FORMAT)
+			fail_msg("'%s' gave %d, not COFFER_E_FORMAT", bad[i], r);
+	}
+}
+
+static void
+test_queue__validates_job_and_item_ids(void **state)
+{
+	char big[COFFER_QUEUE_ITEM_MAX + 2];
+
+	(void)state;
+	assert_int_equal(coffer_queue_check_job("job-1.a_b"), 0);
+	assert_int_equal(coffer_queue_check_job(""), COFFER_E_FORMAT);
+	assert_int_equal(coffer_queue_check_job("a:b"), COFFER_E_FORMAT);
+	assert_int_equal(coffer_queue_check_job("a{b}"), COFFER_E_FORMAT);
+	assert_int_equal(coffer_queue_check_item("in/a.dcm", 8), 0);
+	assert_int_equal(coffer_queue_check_item("a b", 3), COFFER_E_FORMAT);
+	assert_int_equal(coffer_queue_check_item("a\0b", 3), COFFER_E_FORMAT);
+	assert_int_equal(coffer_queue_check_item("\xc3\xa9", 2), COFFER_E_FORMAT);
+	memset(big, 'x', sizeof(big));
+	assert_int_equal(coffer_queue_check_item(big, COFFER_QUEUE_ITEM_MAX), 0);
+	assert_int_equal(coffer_queue_check_item(big, COFFER_QUEUE_ITEM_MAX + 1),
+	    COFFER_E_FORMAT);
+}
+
+static void
+test_queue__open_rejects_bad_options(void **state)
+{
+	struct coffer_queue_opts o = { 0 };
+	struct coffer_queue *q = NULL;
+
+	(void)state;
+	o.redis_url = R.url;
+	o.job = "bad job";
+	assert_int_equal(coffer_queue_open(&o, &q), COFFER_E_INVAL);
+	o.job = "j";
+	o.worker_id = "w 1";
+	assert_int_equal(coffer_queue_open(&o, &q), COFFER_E_INVAL);
+	o.worker_id = NULL;
+	o.lease_ms = -5;
+	assert_int_equal(coffer_queue_open(&o, &q), COFFER_E_INVAL);
+	o.lease_ms = 0;
+	o.redis_url = "redis://127.0.0.1:1";
+	assert_int_equal(coffer_queue_open(&o, &q), COFFER_E_CONNECT);
+	assert_non_null(strstr(coffer_errdetail(), "127.0.0.1:1"));
+	assert_null(q);
+}
+
+static void
+test_queue__load_is_once_and_checks_every_id_first(void **state)
+{
+	static const char *const items[] = { "a", "b", "c" };
+	static const char *const dup[] = { "a", "b", "a" };
+	static const char *const badid[] = { "ok", "not ok" };
+	struct coffer_queue *q = open_q("load", NULL, 0, 0);
+
+	(void)state;
+	assert_int_equal(coffer_queue_load(q, dup, 3), COFFER_E_FORMAT);
+	assert_non_null(strstr(coffer_errdetail(), "twice"));
+	assert_int_equal(coffer_queue_load(q, badid, 2), COFFER_E_FORMAT);
+	assert_int_equal(test_redis_int(&R, "EXISTS coffer:{load}:meta"), 0);
+	load(q, items, 3);
+	check_stats(q, 3, 0, 0, 0, 3);
+	assert_int_equal(coffer_queue_load(q, items, 3), COFFER_E_EXISTS);
+	check_stats(q, 3, 0, 0, 0, 3);
+	coffer_queue_close(q);
+}
+
+static void
+test_queue__load_handles_many_items_in_batches(void **state)
+{
+	enum { N = 2345 };
+	char (*ids)[16] = calloc(N, 16);
+	const char **items = calloc(N, sizeof(*items));
+	struct coffer_queue *q = open_q("many", NULL, 0, 0);
+
+	(void)state;
+	assert_non_null(ids);
+	assert_non_null(items);
+	for (int i = 0; i < N; i++) {
+		snprintf(ids[i], 16, "item-%05d", i);
+		items[i] = ids[i];
+	}
+	load(q, items, N);
+	check_stats(q, N, 0, 0, 0, N);
+	assert_int_equal(test_redis_int(&R, "LLEN coffer:{many}:queue"), N);
+	coffer_queue_close(q);
+	free(ids);
+	free(items);
+}
+
+static void
+test_queue__take_leases_counts_and_ack_is_idempotent(void **state)
+{
+	static const char *const items[] = { "x1", "x2" };
+	struct coffer_queue *w = open_q("ack", "w1", 5000, 3);
+	struct coffer_queue_item it = { 0 };
+	long long ttl;
+	redisReply *rep;
+
+	(void)state;
+	load(w, items, 2);
+	take(w, &it);
+	assert_string_equal(it.id, "x1");
+	assert_int_equal(it.attempt, 1);
+	rep = test_redis_cmd(&R, "GET coffer:{ack}:lease:x1");
+	assert_int_equal(rep->type, REDIS_REPLY_STRING);
+	assert_string_equal(rep->str, "w1");
+	freeReplyObject(rep);
+	ttl = test_redis_int(&R, "PTTL coffer:{ack}:lease:x1");
+	assert_true(ttl > 0 && ttl <= 5000);
+	check_stats(w, 2, 0, 0, 1, 1);
+	assert_int_equal(coffer_queue_renew(w, &it), 0);
+	assert_int_equal(coffer_queue_ack(w, &it), 0);
+	check_stats(w, 2, 1, 0, 0, 1);
+	assert_int_equal(test_redis_int(&R, "EXISTS coffer:{ack}:lease:x1"), 0);
+	/* Again, and again: still done once. */
+	assert_int_equal(coffer_queue_ack(w, &it), 0);
+	assert_int_equal(coffer_queue_ack(w, &it), 0);
+	check_stats(w, 2, 1, 0, 0, 1);
+	coffer_queue_item_release(&it);
+	take(w, &it);
+	assert_string_equal(it.id, "x2");
+	assert_int_equal(coffer_queue_ack(w, &it), 0);
+	coffer_queue_item_release(&it);
+	check_stats(w, 2, 2, 0, 0, 0);
+	assert_int_equal(coffer_queue_take(w, 20, &it), COFFER_E_TIMEOUT);
+	assert_null(it.id);
+	coffer_queue_close(w);
+	/* A worker leaving with nothing in flight unregisters. */
+	assert_int_equal(test_redis_int(&R, "ZCARD coffer:{ack}:workers"), 0);
+}
+
+static void
+test_queue__ack_next_acks_and_takes_in_one_step(void **state)
+{
+	static const char *const items[] = { "n1", "n2", "n3", "n4" };
+	struct coffer_queue *w = open_q("next", "w1", 5000, 3);
+	struct coffer_queue_item it = { 0 }, nx = { 0 };
+	struct coffer_queue_counters c0, c1;
+	int got = -1;
+
+	(void)state;
+	load(w, items, 4);
+	take(w, &it);
+	assert_string_equal(it.id, "n1");
+	/* n2 was done by someone else already: skipped; garbage after it is
+	 * dead-lettered. */
+	freeReplyObject(test_redis_cmd(&R, "SADD coffer:{next}:done n2"));
+	coffer_queue_counters(w, &c0);
+	assert_int_equal(coffer_queue_ack_next(w, &it, &nx, &got), 0);
+	coffer_queue_counters(w, &c1);
+	assert_int_equal(c1.round_trips - c0.round_trips, 1);
+	assert_int_equal(got, 1);
+	assert_string_equal(nx.id, "n3");
+	assert_int_equal(nx.attempt, 1);
+	assert_int_equal(test_redis_int(&R, "EXISTS coffer:{next}:lease:n3"), 1);
+	assert_int_equal(test_redis_int(&R, "SISMEMBER coffer:{next}:done n1"), 1);
+	coffer_queue_item_release(&it);
+	freeReplyObject(test_redis_cmd(&R, "LPUSH coffer:{next}:queue %s", "bad\x7f"));
+	assert_int_equal(coffer_queue_ack_next(w, &nx, &it, &got), 0);
+	assert_int_equal(got, 0);
+	assert_int_equal(test_redis_int(&R, "LLEN coffer:{next}:dead"), 1);
+	coffer_queue_item_release(&nx);
+	take(w, &it);
+	assert_string_equal(it.id, "n4");
+	assert_int_equal(coffer_queue_ack_next(w, &it, &nx, &got), 0);
+	assert_int_equal(got, 0);
+	assert_null(nx.id);
+	assert_int_equal(test_redis_int(&R, "SCARD coffer:{next}:done"), 4);
+	assert_int_equal(test_redis_int(&R, "LLEN coffer:{next}:inflight:w1"), 0);
+	coffer_queue_item_release(&it);
+	coffer_queue_close(w);
+}
+
+static void
+test_queue__failure_retries_with_backoff_then_dead_letters(void **state)
+{
+	static const char *const items[] = { "f1" };
+	struct coffer_queue *w = open_q("fail", "w1", 5000, 2);
+	struct coffer_queue_item it = { 0 };
+	size_t moved = 0;
+	int dead = -1;
+	long long due;
+
+	(void)state;
+	load(w, items, 1);
+	take(w, &it);
+	assert_int_equal(coffer_queue_fail(w, &it, "boom\nline two", &dead), 0);
+	assert_int_equal(dead, 0);
+	coffer_queue_item_release(&it);
+	check_stats(w, 1, 0, 0, 0, 1);
+	/* Not due yet: it sits in the delayed set, not in the queue. */
+	assert_int_equal(test_redis_int(&R, "LLEN coffer:{fail}:queue"), 0);
+	due = test_redis_int(&R, "ZSCORE coffer:{fail}:delayed f1");
+	assert_true(due > 0);
+	/* Make it due now, then the reaper promotes it. */
+	freeReplyObject(test_redis_cmd(&R, "ZADD coffer:{fail}:delayed 1 f1"));
+	assert_int_equal(coffer_queue_reap(w, &moved), 0);
+	assert_int_equal(moved, 1);
+	take(w, &it);
+	assert_int_equal(it.attempt, 2);
+	assert_int_equal(coffer_queue_fail(w, &it, "boom again", &dead), 0);
+	assert_int_equal(dead, 1);
+	coffer_queue_item_release(&it);
+	check_stats(w, 1, 0, 1, 0, 0);
+	coffer_queue_close(w);
+}
+
+struct dead_seen {
+	int n;
+	char id[64];
+	uint32_t attempts;
+	char error[256];
+};
+
+static void
+on_dead(const char *id, uint32_t attempts, const char *error, void *arg)
+{
+	struct dead_seen *d = arg;
+
+	d->n++;
+	snprintf(d->id, sizeof(d->id), "%s", id);
+	d->attempts = attempts;
+	snprintf(d->error, sizeof(d->error), "%s", error);
+}
+
+static void
+test_queue__dead_letters_keep_the_last_error(void **state)
+{
+	static const char *const items[] = { "d1", "d2" };
+	struct coffer_queue *w = open_q("dead", "w1", 5000, 1);
+	struct coffer_queue_item it = { 0 };
+	struct dead_seen d = { 0 };
+	int dead = 0;
+
+	(void)state;
+	load(w, items, 2);
+	take(w, &it);
+	assert_int_equal(coffer_queue_fail(w, &it, "exit status 3:\tbad\x01 input", &dead), 0);
+	assert_int_equal(dead, 1);
+	coffer_queue_item_release(&it);
+	assert_int_equal(coffer_queue_dead_letters(w, on_dead, &d), 0);
+	assert_int_equal(d.n, 1);
+	assert_string_equal(d.id, "d1");
+	assert_int_equal(d.attempts, 1);
+	/* Control characters are blanked before they reach Redis. */
+	assert_string_equal(d.error, "exit status 3: bad  input");
+	/* bury() dead-letters at once, on the first attempt. */
+	take(w, &it);
+	assert_int_equal(coffer_queue_bury(w, &it, "no such object"), 0);
+	coffer_queue_item_release(&it);
+	check_stats(w, 2, 0, 2, 0, 0);
+	coffer_queue_close(w);
+}
+
+static void
+test_queue__reaper_requeues_only_after_a_full_grace_without_lease(void **state)
+{
+	static const char *const items[] = { "r1" };
+	struct coffer_queue *w = open_q("reap", "w1", 60000, 3);
+	struct coffer_queue *reaper = open_q("reap", NULL, 60000, 3);
+	struct coffer_queue_item it = { 0 }, it2 = { 0 };
+	size_t moved = 99;
+
+	(void)state;
+	load(w, items, 1);
+	take(w, &it);
+	/* Lease alive: nothing moves. */
+	assert_int_equal(coffer_queue_reap(reaper, &moved), 0);
+	assert_int_equal(moved, 0);
+	/* No lease (the worker may be about to set it): first only marked. */
+	freeReplyObject(test_redis_cmd(&R, "DEL coffer:{reap}:lease:r1"));
+	assert_int_equal(coffer_queue_reap(reaper, &moved), 0);
+	assert_int_equal(moved, 0);
+	assert_true(test_redis_int(&R, "HGET coffer:{reap}:orphans r1") > 0);
+	assert_int_equal(coffer_queue_reap(reaper, &moved), 0);
+	assert_int_equal(moved, 0);
+	check_stats(reaper, 1, 0, 0, 1, 0);
+	/* Still lease-less a full grace later: back to the queue's head. */
+	freeReplyObject(test_redis_cmd(&R, "HSET coffer:{reap}:orphans r1 0"));
+	assert_int_equal(coffer_queue_reap(reaper, &moved), 0);
+	assert_int_equal(moved, 1);
+	check_stats(reaper, 1, 0, 0, 0, 1);
+	assert_int_equal(test_redis_int(&R, "HEXISTS coffer:{reap}:orphans r1"), 0);
+	/* The old holder's heartbeat now says the lease is lost. */
+	assert_int_equal(coffer_queue_renew(w, &it), COFFER_E_STATE);
+	/* Leased again, with the attempt counted. */
+	take(w, &it2);
+	assert_string_equal(it2.id, "r1");
+	assert_int_equal(it2.attempt, 2);
+	assert_int_equal(coffer_queue_ack(w, &it2), 0);
+	check_stats(reaper, 1, 1, 0, 0, 0);
+	coffer_queue_item_release(&it);
+	coffer_queue_item_release(&it2);
+	coffer_queue_close(w);
+	coffer_queue_close(reaper);
+}
+
+static void
+test_queue__renew_takes_back_an_expired_lease_not_yet_reaped(void **state)
+{
+	static const char *const items[] = { "e1" };
+	struct coffer_queue *w = open_q("renew", "w1", 60000, 3);
+	struct coffer_queue_item it = { 0 };
+
+	(void)state;
+	load(w, items, 1);
+	take(w, &it);
+	freeReplyObject(test_redis_cmd(&R, "DEL coffer:{renew}:lease:e1"));
+	assert_int_equal(coffer_queue_renew(w, &it), 0);
+	assert_int_equal(test_redis_int(&R, "EXISTS coffer:{renew}:lease:e1"), 1);
+	/* Another worker holding the lease: lost. */
+	freeReplyObject(test_redis_cmd(&R, "SET coffer:{renew}:lease:e1 other"));
+	assert_int_equal(coffer_queue_renew(w, &it), COFFER_E_STATE);
+	coffer_queue_item_release(&it);
+	coffer_queue_close(w);
+}
+
+static void
+test_queue__late_ack_counts_once_and_cleans_the_duplicate(void **state)
+{
+	static const char *const items[] = { "L" };
+	struct coffer_queue *a = open_q("late", "wa", 60000, 3);
+	struct coffer_queue *b = open_q("late", "wb", 60000, 3);
+	struct coffer_queue_item ia = { 0 }, ib = { 0 };
+	size_t moved = 0;
+	int dead = 0;
+
+	(void)state;
+	load(a, items, 1);
+	take(a, &ia);
+	expire_lease("late", "L");
+	assert_int_equal(coffer_queue_reap(a, &moved), 0);
+	assert_int_equal(moved, 1);
+	take(b, &ib);
+	assert_int_equal(ib.attempt, 2);
+	check_stats(a, 1, 0, 0, 1, 0);
+	/* a finishes late: done once, and b's copy leaves its in-flight list. */
+	assert_int_equal(coffer_queue_ack(a, &ia), 0);
+	check_stats(a, 1, 1, 0, 0, 0);
+	assert_int_equal(test_redis_int(&R, "LLEN coffer:{late}:inflight:wb"), 0);
+	assert_int_equal(coffer_queue_renew(b, &ib), COFFER_E_STATE);
+	/* b completing too changes nothing; b failing neither. */
+	assert_int_equal(coffer_queue_ack(b, &ib), 0);
+	assert_int_equal(coffer_queue_fail(b, &ib, "late failure", &dead), 0);
+	assert_int_equal(dead, 0);
+	check_stats(a, 1, 1, 0, 0, 0);
+	coffer_queue_item_release(&ia);
+	coffer_queue_item_release(&ib);
+	coffer_queue_close(a);
+	coffer_queue_close(b);
+}
+
+static void
+test_queue__late_ack_rescues_a_dead_lettered_item(void **state)
+{
+	static const char *const items[] = { "Z" };
+	struct coffer_queue *a = open_q("rescue", "wa", 60000, 1);
+	struct coffer_queue_item ia = { 0 };
+	size_t moved = 0;
+
+	(void)state;
+	load(a, items, 1);
+	take(a, &ia);
+	/* Lease lost on the last attempt: the reaper dead-letters it. */
+	expire_lease("rescue", "Z");
+	assert_int_equal(coffer_queue_reap(a, &moved), 0);
+	check_stats(a, 1, 0, 1, 0, 0);
+	{
+		redisReply *e = test_redis_cmd(&R, "HGET coffer:{rescue}:errors Z");
+
+		assert_int_equal(e->type, REDIS_REPLY_STRING);
+		assert_non_null(strstr(e->str, "lease expired on attempt 1"));
+		freeReplyObject(e);
+	}
+	/* ...then its worker finishes after all: done, no longer dead. */
+	assert_int_equal(coffer_queue_ack(a, &ia), 0);
+	check_stats(a, 1, 1, 0, 0, 0);
+	coffer_queue_item_release(&ia);
+	coffer_queue_close(a);
+}
+
+static void
+test_queue__take_drops_items_already_done(void **state)
+{
+	static const char *const items[] = { "d", "e" };
+	struct coffer_queue *w = open_q("dup", "w1", 60000, 3);
+	struct coffer_queue_item it = { 0 };
+
+	(void)state;
+	load(w, items, 2);
+	/* A stray duplicate of an item already done, ahead in the queue. */
+	freeReplyObject(test_redis_cmd(&R, "SADD coffer:{dup}:done d"));
+	take(w, &it);
+	assert_string_equal(it.id, "e");
+	assert_int_equal(test_redis_int(&R, "LLEN coffer:{dup}:inflight:w1"), 1);
+	coffer_queue_item_release(&it);
+	coffer_queue_close(w);
+}
+
+static void
+test_queue__malformed_entries_are_dead_lettered_not_served(void **state)
+{
+	static const char *const items[] = { "good" };
+	struct coffer_queue *w = open_q("mal", "w1", 60000, 3);
+	struct coffer_queue_item it = { 0 };
+
+	(void)state;
+	load(w, items, 1);
+	freeReplyObject(test_redis_cmd(&R, "LPUSH coffer:{mal}:queue %b", "x\0y", (size_t)3));
+	freeReplyObject(test_redis_cmd(&R, "LPUSH coffer:{mal}:queue %s", "has space"));
+	assert_int_equal(coffer_queue_take(w, 100, &it), COFFER_E_FORMAT);
+	assert_non_null(strstr(coffer_errdetail(), "malformed item"));
+	assert_int_equal(coffer_queue_take(w, 100, &it), COFFER_E_FORMAT);
+	take(w, &it);
+	assert_string_equal(it.id, "good");
+	assert_int_equal(test_redis_int(&R, "LLEN coffer:{mal}:dead"), 2);
+	assert_int_equal(coffer_queue_ack(w, &it), 0);
+	coffer_queue_item_release(&it);
+	coffer_queue_close(w);
+}
+
+static void
+test_queue__survives_script_flush_and_server_restart(void **state)
+{
+	static const char *const items[] = { "s1", "s2" };
+	struct coffer_queue *w = open_q("restart", "w1", 60000, 3);
+	struct coffer_queue_item it = { 0 };
+	struct coffer_queue_stats s;
+	int r = -1;
+
+	(void)state;
+	load(w, items, 2);
+	freeReplyObject(test_redis_cmd(&R, "SCRIPT FLUSH"));
+	take(w, &it); /* EVALSHA -> NOSCRIPT -> EVAL */
+	test_redis_restart(&R);
+	/* The first call after the restart may see the dead connection; a
+	 * retry reconnects. Everything survived through the AOF. */
+	for (int i = 0; i < 50 && r != 0; i++)
+		r = coffer_queue_ack(w, &it);
+	assert_int_equal(r, 0);
+	check_stats(w, 2, 1, 0, 0, 1);
+	assert_int_equal(coffer_queue_stats(w, &s), 0);
+	coffer_queue_item_release(&it);
+	coffer_queue_close(w);
+}
+
+static void
+test_queue__forgets_silent_workers_with_nothing_in_flight(void **state)
+{
+	struct coffer_queue *q = open_q("gone", NULL, 1000, 3);
+	static const char *const items[] = { "i" };
+	size_t moved;
+
+	(void)state;
+	load(q, items, 1);
+	freeReplyObject(test_redis_cmd(&R, "ZADD coffer:{gone}:workers 1 old"));
+	freeReplyObject(test_redis_cmd(&R, "ZADD coffer:{gone}:workers 1 busy"));
+	freeReplyObject(test_redis_cmd(&R, "RPUSH coffer:{gone}:inflight:busy i"));
+	freeReplyObject(test_redis_cmd(&R, "LPOP coffer:{gone}:queue"));
+	assert_int_equal(coffer_queue_reap(q, &moved), 0);
+	assert_int_equal(test_redis_int(&R, "ZSCORE coffer:{gone}:workers old"), -1);
+	assert_int_equal(test_redis_int(&R, "ZSCORE coffer:{gone}:workers busy"), 1);
+	coffer_queue_close(q);
+}
+
+static void
+test_queue__destroy_removes_every_key(void **state)
+{
+	static const char *const items[] = { "a", "b", "c" };
+	struct coffer_queue *w = open_q("gone2", "w1", 60000, 1);
+	struct coffer_queue_item it = { 0 };
+
+	(void)state;
+	load(w, items, 3);
+	take(w, &it);
+	assert_int_equal(coffer_queue_ack(w, &it), 0);
+	coffer_queue_item_release(&it);
+	take(w, &it);
+	assert_int_equal(coffer_queue_bury(w, &it, "x"), 0);
+	coffer_queue_item_release(&it);
+	take(w, &it);
+	assert_true(test_redis_int(&R, "DBSIZE") > 0);
+	assert_int_equal(coffer_queue_destroy(w), 0);
+	assert_int_equal(test_redis_int(&R, "DBSIZE"), 0);
+	coffer_queue_item_release(&it);
+	coffer_queue_close(w);
+}
+
+static void
+test_queue__asperathos_layout_matches_a_consumer(void **state)
+{
+	static const char *const items[] = { "u1", "u2", "u3" };
+	struct coffer_queue_opts o = { 0 };
+	struct coffer_queue *q = NULL;
+	struct coffer_queue_item it = { 0 };
+	struct coffer_queue_stats s;
+	redisReply *rep;
+	size_t moved = 0;
+
+	(void)state;
+	o.redis_url = R.url;
+	o.job = "job";
+	o.layout = COFFER_QUEUE_LAYOUT_ASPERATHOS;
+	o.stale_ms = 60000;
+	assert_int_equal(coffer_queue_open(&o, &q), 0);
+	load(q, items, 3);
+	assert_int_equal(coffer_queue_load(q, items, 3), COFFER_E_EXISTS);
+	assert_int_equal(test_redis_int(&R, "LLEN job"), 3);
+	/* What an Asperathos consumer does. */
+	rep = test_redis_cmd(&R, "RPOPLPUSH job job:processing");
+	assert_string_equal(rep->str, "u3");
+	freeReplyObject(rep);
+	assert_int_equal(coffer_queue_stats(q, &s), 0);
+	assert_int_equal(s.total, 3);
+	assert_int_equal(s.in_flight, 1);
+	assert_int_equal(s.queued, 2);
+	assert_int_equal(s.done, 0);
+	assert_int_equal(test_redis_int(&R, "LREM job:processing 1 u3"), 1);
+	assert_int_equal(coffer_queue_stats(q, &s), 0);
+	assert_int_equal(s.done, 1);
+	/* Coffer's own worker calls are refused for this layout. */
+	assert_int_equal(coffer_queue_take(q, 10, &it), COFFER_E_UNSUPPORTED);
+	/* A consumer dies holding u2: after stale_ms it is offered again. */
+	freeReplyObject(test_redis_cmd(&R, "RPOPLPUSH job job:processing"));
+	assert_int_equal(coffer_queue_reap(q, &moved), 0);
+	assert_int_equal(moved, 0);
+	freeReplyObject(test_redis_cmd(&R, "HSET job:coffer:seen u2 0"));
+	assert_int_equal(coffer_queue_reap(q, &moved), 0);
+	assert_int_equal(moved, 1);
+	assert_int_equal(test_redis_int(&R, "LLEN job:processing"), 0);
+	assert_int_equal(test_redis_int(&R, "LLEN job"), 2);
+	assert_int_equal(test_redis_int(&R, "HLEN job:coffer:seen"), 0);
+	assert_int_equal(coffer_queue_destroy(q), 0);
+	assert_int_equal(test_redis_int(&R, "DBSIZE"), 0);
+	coffer_queue_close(q);
+}
+
+static void
+test_queue__counters_stay_exact_through_mixed_outcomes(void **state)
+{
+	enum { N = 60 };
+	char ids[N][8];
+	const char *items[N];
+	struct coffer_queue *w = open_q("mix", "w1", 60000, 2);
+	struct coffer_queue_item it = { 0 };
+	size_t moved;
+	int n = 0;
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "m%02d", i);
+		items[i] = ids[i];
+	}
+	load(w, items, N);
+	while (coffer_queue_take(w, 20, &it) == 0) {
+		int k = (int)strtol(it.id + 1, NULL, 10);
+
+		if (k % 3 == 0)
+			assert_int_equal(coffer_queue_ack(w, &it), 0);
+		else if (k % 3 == 1)
+			assert_int_equal(coffer_queue_fail(w, &it, "odd", NULL), 0);
+		else
+			assert_int_equal(coffer_queue_bury(w, &it, "never"), 0);
+		coffer_queue_item_release(&it);
+		if (++n % 7 == 0) {
+			freeReplyObject(test_redis_cmd(&R,
+			    "ZUNIONSTORE coffer:{mix}:delayed 1 coffer:{mix}:delayed WEIGHTS 0"));
+			assert_int_equal(coffer_queue_reap(w, &moved), 0);
+		}
+		check_stats(w, N, test_redis_int(&R, "SCARD coffer:{mix}:done"),
+		    test_redis_int(&R, "LLEN coffer:{mix}:dead"), 0,
+		    N - test_redis_int(&R, "SCARD coffer:{mix}:done") -
+		    test_redis_int(&R, "LLEN coffer:{mix}:dead"));
+	}
+	freeReplyObject(test_redis_cmd(&R,
+	    "ZUNIONSTORE coffer:{mix}:delayed 1 coffer:{mix}:delayed WEIGHTS 0"));
+	assert_int_equal(coffer_queue_reap(w, &moved), 0);
+	while (coffer_queue_take(w, 20, &it) == 0) {
+		assert_int_equal(coffer_queue_fail(w, &it, "odd again", NULL), 0);
+		coffer_queue_item_release(&it);
+	}
+	check_stats(w, N, 20, 40, 0, 0);
+	coffer_queue_close(w);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_url__parses_the_accepted_forms),
+		cmocka_unit_test(test_url__rejects_malformed_urls),
+		cmocka_unit_test(test_queue__validates_job_and_item_ids),
+		cmocka_unit_test_setup(test_queue__open_rejects_bad_options, flush),
+		cmocka_unit_test_setup(test_queue__load_is_once_and_checks_every_id_first, flush),
+		cmocka_unit_test_setup(test_queue__load_handles_many_items_in_batches, flush),
+		cmocka_unit_test_setup(test_queue__take_leases_counts_and_ack_is_idempotent, flush),
+		cmocka_unit_test_setup(test_queue__ack_next_acks_and_takes_in_one_step, flush),
+		cmocka_unit_test_setup(test_queue__failure_retries_with_backoff_then_dead_letters, flush),
+		cmocka_unit_test_setup(test_queue__dead_letters_keep_the_last_error, flush),
+		cmocka_unit_test_setup(test_queue__reaper_requeues_only_after_a_full_grace_without_lease, flush),
+		cmocka_unit_test_setup(test_queue__renew_takes_back_an_expired_lease_not_yet_reaped, flush),
+		cmocka_unit_test_setup(test_queue__late_ack_counts_once_and_cleans_the_duplicate, flush),
+		cmocka_unit_test_setup(test_queue__late_ack_rescues_a_dead_lettered_item, flush),
+		cmocka_unit_test_setup(test_queue__take_drops_items_already_done, flush),
+		cmocka_unit_test_setup(test_queue__malformed_entries_are_dead_lettered_not_served, flush),
+		cmocka_unit_test_setup(test_queue__survives_script_flush_and_server_restart, flush),
+		cmocka_unit_test_setup(test_queue__forgets_silent_workers_with_nothing_in_flight, flush),
+		cmocka_unit_test_setup(test_queue__destroy_removes_every_key, flush),
+		cmocka_unit_test_setup(test_queue__asperathos_layout_matches_a_consumer, flush),
+		cmocka_unit_test_setup(test_queue__counters_stay_exact_through_mixed_outcomes, flush),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
