@@ -47,6 +47,8 @@ int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_completion(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
+int cmd_job(int argc, char **argv);
+int cmd_up(int argc, char **argv);
 int cmd_id(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);

@@ -22,10 +22,12 @@ const struct cli_command cli_commands[] = {
 	{ "help", cmd_help, "list commands, or show one command's help" },
 	{ "id", cmd_id, "create a party identity, show or check a public identity line" },
 	{ "inspect", cmd_inspect, "show a sealed file's header, size and digest (no key)" },
+	{ "job", cmd_job, "submit, list, show, stop, delete and watch jobs on a manager" },
 	{ "key", cmd_key, "create a data key file, show a key's id" },
 	{ "open", cmd_open, "verify and decrypt a sealed file" },
 	{ "run", cmd_run, "run a job end to end on this machine (private Redis, local workers)" },
 	{ "seal", cmd_seal, "encrypt a file under a data key (sealed format v1)" },
+	{ "up", cmd_up, "run redis, the manager and the local actuator on this machine" },
 	{ "version", cmd_version, "print the version" },
 	{ NULL, NULL, NULL },
 };

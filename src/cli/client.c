@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: Apache-2.0
+// The CLI's HTTP client for coffer-manager (client.h).
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "cli/cli.h"
+#include "cli/client.h"
+#include "coffer/error.h"
+#include "lib/file.h"
+#include "lib/json.h"
+
+#define REPLY_MAX ((size_t)64 << 20)
+
+int
+cli_up_state_path(char *out, size_t outlen)
+{
+	const char *rt = getenv("XDG_RUNTIME_DIR"), *home = getenv("HOME");
+	int n;
+
+	if (rt != NULL && rt[0] == '/')
+		n = snprintf(out, outlen, "%s/coffer/up.json", rt);
+	else if (home != NULL && home[0] == '/')
+		n = snprintf(out, outlen, "%s/.config/coffer/up.json", home);
+	else
+		return coffer_errf(COFFER_E_NOTFOUND,
+		    "neither XDG_RUNTIME_DIR nor HOME is set");
+	if (n < 0 || (size_t)n >= outlen)
+		return coffer_errf(COFFER_E_LIMIT, "state file path too long");
+	return 0;
+}
+
+static int
+copy(char *dst, size_t dstlen, const char *src, const char *what)
+{
+	size_t n = strlen(src);
+
+	if (n >= dstlen)
+		return coffer_errf(COFFER_E_LIMIT, "%s is too long", what);
+	memcpy(dst, src, n + 1);
+	return 0;
+}
+
+static int
+from_state_file(struct cli_endpoint *ep)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(1 << 20);
+	char path[4096];
+	const char *url = NULL, *token = NULL;
+	json_t *j = NULL;
+	int r;
+
+	if ((r = cli_up_state_path(path, sizeof(path))) != 0)
+		return r;
+	if ((r = coffer_file_read(path, 1 << 20, &b)) != 0) {
+		coffer_buf_release(&b);
+		return coffer_errf(COFFER_E_NOTFOUND,
+		    "no manager given: use --url and --token, set COFFER_URL and "
+		    "COFFER_TOKEN, or start one with 'coffer up' (no %s)", path);
+	}
+	if ((r = coffer_json_parse(coffer_buf_str(&b), b.len, 1 << 20, 8, &j)) != 0 ||
+	    (r = coffer_json_get_str(j, NULL, "url", 1, &url)) != 0 ||
+	    (r = coffer_json_get_str(j, NULL, "token", 1, &token)) != 0) {
+		r = coffer_errctx(r, "%s", path);
+		goto out;
+	}
+	if ((r = copy(ep->url, sizeof(ep->url), url, "url")) != 0 ||
+	    (r = copy(ep->token, sizeof(ep->token), token, "token")) != 0)
+		goto out;
+out:
+	json_decref(j);
+	coffer_buf_release(&b);
+	return r;
+}
+
+int
+cli_endpoint_resolve(const char *url, const char *token,
+    struct cli_endpoint *ep)
+{
+	struct cli_endpoint e;
+	const char *ca = getenv("COFFER_CACERT");
+	size_t n;
+	int r;
+
+	memset(&e, 0, sizeof(e));
+	if (url == NULL)
+		url = getenv("COFFER_URL");
+	if (token == NULL)
+		token = getenv("COFFER_TOKEN");
+	if (url == NULL) {
+		if ((r = from_state_file(&e)) != 0)
+			return r;
+	} else if ((r = copy(e.url, sizeof(e.url), url, "url")) != 0) {
+		return r;
+	}
+	if (token != NULL && (r = copy(e.token, sizeof(e.token), token,
+	    "token")) != 0)
+		return r;
+	if (ca != NULL && (r = copy(e.cacert, sizeof(e.cacert), ca,
+	    "COFFER_CACERT")) != 0)
+		return r;
+	if (strncmp(e.url, "http://", 7) != 0 && strncmp(e.url, "https://", 8) != 0)
+		return coffer_errf(COFFER_E_INVAL,
+		    "url '%s' is not http:// or https://", e.url);
+	n = strlen(e.url);
+	while (n > 0 && e.url[n - 1] == '/')
+		e.url[--n] = '\0';
+	*ep = e;
+	return 0;
+}
+
+static size_t
+write_cb(char *p, size_t size, size_t n, void *arg)
+{
+	return coffer_buf_put(arg, p, size * n) == 0 ? size * n : 0;
+}
+
+int
+cli_http(const struct cli_endpoint *ep, const char *method, const char *path,
+    const char *body, size_t len, long *status, json_t **reply,
+    struct coffer_buf *raw)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(REPLY_MAX);
+	struct curl_slist *h = NULL;
+	char url[1024], auth[300], errbuf[CURL_ERROR_SIZE] = "";
+	CURL *c = NULL;
+	CURLcode cc;
+	int r = 0;
+
+	if ((size_t)snprintf(url, sizeof(url), "%s%s", ep->url, path) >= sizeof(url))
+		return coffer_errf(COFFER_E_LIMIT, "URL too long");
+	if ((c = curl_easy_init()) == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "curl_easy_init failed");
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	if (ep->cacert[0] != '\0')
+		curl_easy_setopt(c, CURLOPT_CAINFO, ep->cacert);
+	if (ep->token[0] != '\0') {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", ep->token);
+		h = curl_slist_append(h, auth);
+	}
+	/* A POST or PUT without a body still says Content-Length: 0. */
+	if (body == NULL && (strcmp(method, "POST") == 0 ||
+	    strcmp(method, "PUT") == 0)) {
+		body = "";
+		len = 0;
+	}
+	if (body != NULL) {
+		h = curl_slist_append(h, "Content-Type: application/json");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	cc = curl_easy_perform(c);
+	if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST ||
+	    cc == CURLE_OPERATION_TIMEDOUT) {
+		r = coffer_errf(COFFER_E_CONNECT, "%s: %s", ep->url,
+		    errbuf[0] ? errbuf : curl_easy_strerror(cc));
+		goto out;
+	}
+	if (cc != CURLE_OK) {
+		r = coffer_errf(COFFER_E_HTTP, "%s %s: %s", method, url,
+		    errbuf[0] ? errbuf : curl_easy_strerror(cc));
+		goto out;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	if (reply != NULL) {
+		*reply = NULL;
+		if (b.len > 0)
+			(void)!coffer_json_parse(coffer_buf_str(&b), b.len, REPLY_MAX,
+			    64, reply);
+	}
+	if (raw != NULL && b.len > 0 && (r = coffer_buf_put(raw, b.data, b.len)) != 0)
+		goto out;
+out:
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	coffer_buf_release(&b);
+	return r;
+}
+
+int
+cli_http_fail(const char *cmd, long status, const json_t *reply)
+{
+	const char *msg = NULL, *field = NULL;
+	json_t *e = reply != NULL ? json_object_get(reply, "error") : NULL;
+
+	if (e != NULL) {
+		msg = json_string_value(json_object_get(e, "message"));
+		field = json_string_value(json_object_get(e, "field"));
+	}
+	if (field != NULL)
+		fprintf(stderr, "coffer %s: HTTP %ld: %s (field %s)\n", cmd, status,
+		    msg != NULL ? msg : "error", field);
+	else
+		fprintf(stderr, "coffer %s: HTTP %ld: %s\n", cmd, status,
+		    msg != NULL ? msg : "error");
+	if (status == 401 || status == 403)
+		return CLI_AUTH;
+	if (status == 404)
+		return CLI_IO;
+	if (status == 400 || status == 413)
+		return CLI_FORMAT;
+	if (status >= 500)
+		return CLI_UNAVAILABLE;
+	return CLI_FAIL;
+}

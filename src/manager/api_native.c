@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: Apache-2.0
+// Handlers of the native API: /healthz, /metrics, /v1/controllers and
+// /v1/jobs (doc/api.md).
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/http.h>
+
+#include "coffer/error.h"
+#include "controllers/registry.h"
+#include "lib/buf.h"
+#include "lib/clock.h"
+#include "manager/api.h"
+#include "manager/metrics.h"
+#include "manager/mgr.h"
+
+#ifndef COFFER_VERSION
+#define COFFER_VERSION "0.0.0-dev"
+#endif
+
+#define TIMELINE_LIMIT_MAX 10000
+
+void
+api_healthz(struct mgr_req *r)
+{
+	struct mgr *m = r->ctx;
+
+	mgr_reply_json(r, 200, json_pack("{s:s, s:s, s:b}", "status", "ok",
+	    "version", COFFER_VERSION, "stopping", m->stopping));
+}
+
+void
+api_metrics(struct mgr_req *r)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(COFFER_BUF_MAX_DEFAULT);
+	int e;
+
+	if ((e = mgr_metrics_render(r->ctx, &b)) != 0) {
+		coffer_buf_release(&b);
+		mgr_reply_coffer_err(r, e);
+		return;
+	}
+	mgr_reply_text(r, 200, MGR_METRICS_CONTENT_TYPE, coffer_buf_str(&b), b.len);
+	coffer_buf_release(&b);
+}
+
+void
+api_controllers(struct mgr_req *r)
+{
+	const struct coffer_controller *def = NULL;
+	json_t *arr = json_array();
+	size_t n = coffer_controller_builtin(0, &def);
+
+	for (size_t i = 0; arr != NULL && i < n; i++)
+		if ((def = NULL, coffer_controller_builtin(i, &def)) > i && def != NULL)
+			json_array_append_new(arr, json_pack("{s:s, s:s}", "name",
+			    def->name, "summary", def->summary ? def->summary : ""));
+	mgr_reply_json(r, 200, json_pack("{s:o}", "controllers", arr));
+}
+
+/* The job named by the path, or a 404 reply and NULL. */
+static struct mgr_job *
+path_job(struct mgr_req *r)
+{
+	const char *id = mgr_req_param(r, "id");
+	struct mgr_job *j = id != NULL ? mgr_job_find(r->ctx, id) : NULL;
+
+	if (j == NULL)
+		mgr_reply_error(r, 404, "not_found", "id", "no job '%s'",
+		    id != NULL ? id : "");
+	return j;
+}
+
+void
+api_job_submit(struct mgr_req *r)
+{
+	struct mgr_jobspec spec;
+	struct mgr_job *j;
+	json_t *body = NULL;
+	char id[65], loc[128];
+	int e;
+
+	memset(&spec, 0, sizeof(spec));
+	if (mgr_req_json(r, &body) != 0)
+		return;
+	e = mgr_jobspec_parse(body, coffer_wall_ms() / 1000, 0, &spec);
+	json_decref(body);
+	if (e != 0) {
+		mgr_reply_coffer_err(r, e);
+		return;
+	}
+	e = mgr_job_submit(r->ctx, "native", &spec, NULL, "controller.params", id);
+	mgr_jobspec_release(&spec);
+	if (e != 0) {
+		mgr_reply_coffer_err(r, e);
+		return;
+	}
+	snprintf(loc, sizeof(loc), "/v1/jobs/%s", id);
+	evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Location", loc);
+	j = mgr_job_find(r->ctx, id);
+	mgr_reply_json(r, 201, j != NULL ? mgr_job_json(r->ctx, j, 1) :
+	    json_pack("{s:s}", "id", id));
+}
+
+void
+api_job_list(struct mgr_req *r)
+{
+	struct mgr *m = r->ctx;
+	char state[32];
+	enum mgr_state want = MGR_PENDING;
+	json_t *arr = json_array();
+	int filter;
+
+	filter = mgr_req_query(r, "state", state, sizeof(state));
+	if (filter < 0 || (filter > 0 && mgr_state_parse(state, &want) != 0)) {
+		json_decref(arr);
+		mgr_reply_error(r, 400, "bad_request", "state",
+		    "state: expected pending, running, completed, failed or stopped");
+		return;
+	}
+	for (size_t i = 0; arr != NULL && i < m->njobs; i++)
+		if (!filter || m->jobs[i]->state == want)
+			json_array_append_new(arr, mgr_job_json(m, m->jobs[i], 0));
+	mgr_reply_json(r, 200, json_pack("{s:o}", "jobs", arr));
+}
+
+void
+api_job_show(struct mgr_req *r)
+{
+	struct mgr_job *j = path_job(r);
+
+	if (j != NULL)
+		mgr_reply_json(r, 200, mgr_job_json(r->ctx, j, 1));
+}
+
+/* A non-negative integer query parameter; def if absent. -1 after a 400
+ * reply. */
+static long long
+query_num(struct mgr_req *r, const char *key, long long def, long long max)
+{
+	char v[32], *end = NULL;
+	long long n;
+	int q = mgr_req_query(r, key, v, sizeof(v));
+
+	if (q == 0)
+		return def;
+	n = q > 0 ? strtoll(v, &end, 10) : -1;
+	if (q < 0 || end == v || *end != '\0' || n < 0 || n > max) {
+		mgr_reply_error(r, 400, "bad_request", key,
+		    "%s: expected an integer in [0, %lld]", key, max);
+		return -1;
+	}
+	return n;
+}
+
+void
+api_job_timeline(struct mgr_req *r)
+{
+	struct mgr *m = r->ctx;
+	struct mgr_job *j = path_job(r);
+	json_t *samples = NULL, *decisions = NULL;
+	long long since, dsince, limit;
+	int e;
+
+	if (j == NULL)
+		return;
+	if ((since = query_num(r, "since", 0, INT64_MAX)) < 0 ||
+	    (dsince = query_num(r, "decisions_since", 0, INT64_MAX)) < 0 ||
+	    (limit = query_num(r, "limit", TIMELINE_LIMIT_MAX,
+	    TIMELINE_LIMIT_MAX)) < 0)
+		return;
+	samples = json_array();
+	decisions = json_array();
+	if (samples == NULL || decisions == NULL) {
+		e = COFFER_E_NOMEM;
+		goto fail;
+	}
+	if ((e = mgr_db_samples_json(m->db, j->id, since, (int)limit,
+	    samples)) != 0 ||
+	    (e = mgr_db_decisions_json(m->db, j->id, dsince, (int)limit,
+	    decisions)) != 0)
+		goto fail;
+	mgr_reply_json(r, 200, json_pack("{s:s, s:s, s:f, s:o, s:o}",
+	    "job_id", j->id, "state", mgr_state_name(j->state),
+	    "expected_time_s", j->spec.expected_time_s,
+	    "samples", samples, "decisions", decisions));
+	return;
+fail:
+	json_decref(samples);
+	json_decref(decisions);
+	mgr_reply_coffer_err(r, e);
+}
+
+void
+api_job_stop(struct mgr_req *r)
+{
+	struct mgr_job *j = path_job(r);
+	int e;
+
+	if (j == NULL)
+		return;
+	if ((e = mgr_job_stop(r->ctx, j, "stopped on request")) != 0) {
+		mgr_reply_coffer_err(r, e);
+		return;
+	}
+	mgr_reply_json(r, 200, mgr_job_json(r->ctx, j, 0));
+}
+
+void
+api_job_delete(struct mgr_req *r)
+{
+	struct mgr_job *j = path_job(r);
+	int e;
+
+	if (j == NULL)
+		return;
+	if ((e = mgr_job_delete(r->ctx, j)) != 0) {
+		mgr_reply_coffer_err(r, e);
+		return;
+	}
+	mgr_reply_json(r, 204, NULL);
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What job.c, tick.c, replicas.c and job_json.c share about a job's inside;
+ * the handlers use mgr.h only. */
+#ifndef COFFER_MANAGER_JOB_INT_H
+#define COFFER_MANAGER_JOB_INT_H
+
+#include <jansson.h>
+
+#include "coffer/controller.h"
+#include "manager/jobspec.h"
+#include "manager/jobstate.h"
+#include "manager/mgr.h"
+
+/* job.c */
+/* Replace the job's reason (printf-style). */
+void mgr_job_reason(struct mgr_job *j, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Apply event ev (jobstate.c) and record it: state, reason, times in the
+ * store; release the runtime when the state is terminal. COFFER_E_STATE if
+ * the event is not allowed. */
+int mgr_job_transition(struct mgr *m, struct mgr_job *j, enum mgr_event ev,
+    const char *reason) __attribute__((warn_unused_result));
+/* Move the job to failed with a reason (printf-style); logs if it cannot. */
+void mgr_job_fail(struct mgr *m, struct mgr_job *j, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/*
+ * Find the job's controller and create its state. A create() error names
+ * a parameter; it is returned as COFFER_E_FORMAT under field_prefix
+ * ("controller.params.trigger_up: ...").
+ */
+int mgr_job_ctl_create(const struct mgr_jobspec *s, const char *field_prefix,
+    const struct coffer_controller **def, void **state, void **dl)
+	__attribute__((warn_unused_result));
+void mgr_job_free(struct mgr_job *j);
+/* Compact JSON text of v (malloc'd), or NULL. */
+char *mgr_json_text(const json_t *v);
+
+/* replicas.c */
+/* The queue's name: the job id, or "job" for the Asperathos layout. */
+const char *mgr_job_queue_name(const struct mgr_job *j);
+/* Create the job's actuator and ask it for j->desired replicas. */
+int mgr_replicas_start(struct mgr *m, struct mgr_job *j)
+	__attribute__((warn_unused_result));
+/* Ask the job's actuator for 0 replicas and hand it to the draining list
+ * (SIGTERM now, SIGKILL after the grace period, freed when empty). */
+void mgr_replicas_drain(struct mgr *m, struct mgr_job *j);
+/* Tick the draining actuators; free the empty ones. */
+void mgr_replicas_tick_draining(struct mgr *m);
+
+#endif

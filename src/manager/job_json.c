@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: Apache-2.0
+// A job as the API shows it (doc/api.md section 4).
+#include <math.h>
+#include <string.h>
+
+#include "lib/clock.h"
+#include "manager/job_int.h"
+#include "manager/mgr.h"
+
+/* ------------------------------------------------------------------ */
+/* The API's view */
+
+static json_t *
+time_or_null(int64_t ms)
+{
+	char b[32];
+
+	if (ms <= 0)
+		return json_null();
+	coffer_time_format(ms / 1000, b, sizeof(b));
+	return json_string(b);
+}
+
+static json_t *
+num_or_null(double v)
+{
+	return v >= 0 ? json_real(v) : json_null();
+}
+
+json_t *
+mgr_job_json(struct mgr *m, const struct mgr_job *j, int full)
+{
+	const struct mgr_sample *s = &j->last;
+	struct coffer_actuator_status as;
+	json_t *o, *on_track;
+	double t = mgr_job_elapsed(j);
+	int64_t start = j->started_ms != 0 ? j->started_ms : j->submitted_ms;
+	int64_t deadline_ms = start + (int64_t)llround(j->spec.expected_time_s * 1000);
+	int running = j->state == MGR_RUNNING && j->have_last ? s->replicas : 0;
+
+	(void)m;
+	memset(&as, 0, sizeof(as));
+	if (j->act != NULL && coffer_actuator_status(j->act, &as) == 0)
+		running = as.running;
+	if (j->state == MGR_COMPLETED)
+		on_track = json_boolean(j->finished_ms <= deadline_ms);
+	else if (j->state == MGR_RUNNING && j->have_last && s->lateness_s >= 0)
+		on_track = json_boolean(s->lateness_s <= 0);
+	else if (j->state == MGR_RUNNING && j->have_last)
+		on_track = json_boolean(s->error >= 0);
+	else
+		on_track = json_null();
+	o = json_pack("{s:s, s:s, s:s*, s:s, s:s*, s:o, s:o, s:o, s:o, s:f, s:f,"
+	    " s:{s:I, s:I, s:I, s:I, s:I}, s:f, s:f, s:f,"
+	    " s:{s:i, s:i, s:i, s:i, s:i},"
+	    " s:{s:f, s:f}, s:o, s:o, s:o, s:f,"
+	    " s:{s:s, s:f, s:I}, s:{s:s, s:s}, s:{s:s, s:s}}",
+	    "id", j->id,
+	    "kind", j->kind,
+	    "name", j->spec.name,
+	    "state", mgr_state_name(j->state),
+	    "reason", j->reason,
+	    "submitted_at", time_or_null(j->submitted_ms),
+	    "started_at", time_or_null(j->started_ms),
+	    "finished_at", time_or_null(j->finished_ms),
+	    "deadline", time_or_null(deadline_ms),
+	    "expected_time_s", j->spec.expected_time_s,
+	    "elapsed_s", t,
+	    "items",
+	    "total", (json_int_t)s->c.total, "done", (json_int_t)s->c.done,
+	    "failed", (json_int_t)s->c.failed,
+	    "in_flight", (json_int_t)s->c.in_flight,
+	    "queued", (json_int_t)s->c.queued,
+	    "progress", s->progress,
+	    "time_progress", j->state == MGR_RUNNING ? t / j->spec.expected_time_s :
+	    s->time_progress,
+	    "error", s->error,
+	    "replicas",
+	    "desired", j->state == MGR_RUNNING ? j->desired : 0,
+	    "running", running, "ready", s->ready,
+	    "min", j->spec.min_replicas, "max", j->spec.max_replicas,
+	    "throughput",
+	    "items_per_s", s->throughput,
+	    "per_replica_items_per_s", s->throughput_per_replica,
+	    "eta_s", j->state == MGR_RUNNING ? num_or_null(s->eta_s) : json_null(),
+	    "predicted_lateness_s", j->state == MGR_RUNNING ?
+	    num_or_null(s->lateness_s) : json_null(),
+	    "on_track", on_track,
+	    "replica_seconds", s->replica_seconds,
+	    "controller",
+	    "name", j->spec.controller,
+	    "check_interval_s", j->spec.check_interval_s,
+	    "decisions", (json_int_t)j->decision_seq,
+	    "actuator",
+	    "requested", j->spec.actuator, "used", m->cfg.actuator,
+	    "queue",
+	    "layout", j->spec.queue_layout == MGR_QUEUE_ASPERATHOS ?
+	    "asperathos" : "coffer",
+	    "name", mgr_job_queue_name(j));
+	if (o == NULL)
+		return NULL;
+	if (full) {
+		json_t *sj = mgr_jobspec_to_json(&j->spec);
+
+		if (sj != NULL)
+			json_object_set_new(o, "spec", sj);
+		if (j->notes != NULL) {
+			json_t *v;
+
+			if ((v = json_object_get(j->notes, "ignored")) != NULL)
+				json_object_set(o, "ignored", v);
+			if ((v = json_object_get(j->notes, "stored")) != NULL)
+				json_object_set(o, "stored", v);
+		}
+		if (j->log_path[0] != '\0')
+			json_object_set_new(o, "log", json_string(j->log_path));
+	}
+	return o;
+}
+

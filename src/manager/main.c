@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: Apache-2.0
+// coffer-manager: the job API daemon (serve), its token tool (token create,
+// token list) and the list of controllers. doc/manager.md has the manual.
+#include <getopt.h>
+#include <stdarg.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "coffer/error.h"
+#include "controllers/registry.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "manager/mgr.h"
+#include "manager/tokens.h"
+
+#ifndef COFFER_VERSION
+#define COFFER_VERSION "0.0.0-dev"
+#endif
+
+static const char usage_text[] =
+    "usage: coffer-manager serve --db PATH [--listen HOST:PORT] [--redis URL]\n"
+    "           [--asperathos-redis URL] [--store DIR] [--worker PATH]\n"
+    "           [--apps DIR] [--actuator local] [--log-dir DIR]\n"
+    "           [--ready-file PATH] [--tls-cert PEM --tls-key PEM]\n"
+    "           [--tick-ms N] [--grace-ms N]\n"
+    "       coffer-manager token create --db PATH [--name NAME] [--scope admin|read]\n"
+    "       coffer-manager token list --db PATH\n"
+    "       coffer-manager controllers\n"
+    "       coffer-manager --version\n";
+
+static int
+usage0(void)
+{
+	fputs(usage_text, stderr);
+	return 2;
+}
+
+static int
+usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "coffer-manager: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return usage0();
+}
+
+static int
+fail(int err, const char *what)
+{
+	const char *d = coffer_errdetail();
+
+	fprintf(stderr, "coffer-manager %s: %s%s%s\n", what, coffer_strerror(err),
+	    d[0] ? ": " : "", d);
+	return 1;
+}
+
+static int
+parse_ms(const char *s, int *out)
+{
+	char *end = NULL;
+	long v = strtol(s, &end, 10);
+
+	if (end == s || *end != '\0' || v < 10 || v > 3600000)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+/* The coffer-worker next to this program. */
+static void
+default_worker(char *out, size_t outlen)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n <= 0) {
+		snprintf(out, outlen, "coffer-worker");
+		return;
+	}
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) != NULL)
+		*slash = '\0';
+	snprintf(out, outlen, "%s/coffer-worker", self);
+}
+
+static int
+cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "redis", required_argument, NULL, 'r' },
+		{ "asperathos-redis", required_argument, NULL, 'A' },
+		{ "store", required_argument, NULL, 's' },
+		{ "worker", required_argument, NULL, 'w' },
+		{ "apps", required_argument, NULL, 'a' },
+		{ "actuator", required_argument, NULL, 'u' },
+		{ "log-dir", required_argument, NULL, 'L' },
+		{ "ready-file", required_argument, NULL, 'R' },
+		{ "tls-cert", required_argument, NULL, 'c' },
+		{ "tls-key", required_argument, NULL, 'k' },
+		{ "tick-ms", required_argument, NULL, 't' },
+		{ "grace-ms", required_argument, NULL, 'g' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct mgr_config cfg;
+	char worker[PATH_MAX];
+	int c, r;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.listen = "127.0.0.1:8080";
+	cfg.redis_url = "redis://127.0.0.1:6379";
+	cfg.actuator = "local";
+	default_worker(worker, sizeof(worker));
+	cfg.worker = worker;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': cfg.db_path = optarg; break;
+		case 'l': cfg.listen = optarg; break;
+		case 'r': cfg.redis_url = optarg; break;
+		case 'A': cfg.asperathos_redis_url = optarg; break;
+		case 's': cfg.store = optarg; break;
+		case 'w': cfg.worker = optarg; break;
+		case 'a': cfg.apps_dir = optarg; break;
+		case 'u': cfg.actuator = optarg; break;
+		case 'L': cfg.log_dir = optarg; break;
+		case 'R': cfg.ready_file = optarg; break;
+		case 'c': cfg.tls_cert = optarg; break;
+		case 'k': cfg.tls_key = optarg; break;
+		case 't':
+			if (parse_ms(optarg, &cfg.tick_ms) != 0)
+				return usage("--tick-ms: '%s' is not in [10, 3600000]", optarg);
+			break;
+		case 'g':
+			if (parse_ms(optarg, &cfg.grace_ms) != 0)
+				return usage("--grace-ms: '%s' is not in [10, 3600000]", optarg);
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return usage0();
+		}
+	}
+	if (optind != argc)
+		return usage("unexpected argument '%s'", argv[optind]);
+	if (cfg.db_path == NULL)
+		return usage("serve needs --db PATH");
+	if (strcmp(cfg.actuator, "local") != 0)
+		return usage("--actuator: '%s' is not available (local)", cfg.actuator);
+	if ((r = mgr_run(&cfg)) != 0)
+		return fail(r, "serve");
+	return 0;
+}
+
+static void
+print_token(int64_t id, const char *name, const char *scope,
+    int64_t created_ms, void *arg)
+{
+	char t[32];
+
+	(void)arg;
+	coffer_time_format(created_ms / 1000, t, sizeof(t));
+	printf("%lld\t%s\t%s\t%s\n", (long long)id, scope, t, name);
+}
+
+static int
+cmd_token(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "scope", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *db_path = NULL, *name = "token", *verb;
+	enum mgr_scope scope = MGR_SCOPE_ADMIN;
+	struct mgr_db *db = NULL;
+	char tok[MGR_TOKEN_STR_LEN];
+	int c, r;
+
+	if (argc < 2)
+		return usage("token needs 'create' or 'list'");
+	verb = argv[1];
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db_path = optarg; break;
+		case 'n': name = optarg; break;
+		case 's':
+			if (strcmp(optarg, "admin") == 0)
+				scope = MGR_SCOPE_ADMIN;
+			else if (strcmp(optarg, "read") == 0)
+				scope = MGR_SCOPE_READ;
+			else
+				return usage("--scope: '%s' is not admin or read", optarg);
+			break;
+		default:
+			return usage0();
+		}
+	}
+	if (optind != argc)
+		return usage("unexpected argument '%s'", argv[optind]);
+	if (db_path == NULL)
+		return usage("token needs --db PATH");
+	if (strcmp(verb, "create") != 0 && strcmp(verb, "list") != 0)
+		return usage("token: unknown verb '%s'", verb);
+	if ((r = mgr_db_open(db_path, &db)) != 0)
+		return fail(r, "token");
+	if (strcmp(verb, "create") == 0) {
+		if ((r = mgr_token_create(db, name, scope, tok)) == 0) {
+			/* Shown once: only its digest is stored. */
+			printf("%s\n", tok);
+			explicit_bzero(tok, sizeof(tok));
+		}
+	} else {
+		r = mgr_db_token_list(db, print_token, NULL);
+	}
+	mgr_db_close(db);
+	if (r != 0)
+		return fail(r, "token");
+	return 0;
+}
+
+static int
+cmd_controllers(void)
+{
+	const struct coffer_controller *def = NULL;
+	size_t n = coffer_controller_builtin(0, &def);
+
+	for (size_t i = 0; i < n; i++) {
+		def = NULL;
+		if (coffer_controller_builtin(i, &def) > i && def != NULL)
+			printf("%-20s %s\n", def->name, def->summary ? def->summary : "");
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	int r;
+
+	coffer_log_setup_env("manager");
+	if (argc < 2)
+		return usage0();
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("coffer-manager %s\n", COFFER_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "serve") == 0) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return fail(COFFER_E_INTERNAL, "serve");
+		r = cmd_serve(argc - 1, argv + 1);
+		curl_global_cleanup();
+		return r;
+	}
+	if (strcmp(argv[1], "token") == 0)
+		return cmd_token(argc - 1, argv + 1);
+	if (strcmp(argv[1], "controllers") == 0)
+		return cmd_controllers();
+	return usage("unknown command '%s'", argv[1]);
+}

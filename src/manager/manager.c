@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: Apache-2.0
+// The manager daemon's life (mgr.h): open the job store, listen, stop the
+// replicas an earlier incarnation left behind, resume unfinished jobs, tick
+// the monitor, and on SIGINT/SIGTERM stop every replica and exit. Jobs that
+// were running stay "running" in the store; the next start resumes them.
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/rand.h>
+
+#include "coffer/error.h"
+#include "lib/clock.h"
+#include "lib/enc.h"
+#include "lib/file.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "manager/mgr.h"
+#include "manager/tokens.h"
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct mgr *m = arg;
+
+	(void)fd;
+	(void)what;
+	if (!m->stopping)
+		mgr_jobs_tick(m);
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct mgr *m = arg;
+
+	(void)what;
+	coffer_info("signal %d: stopping", (int)sig);
+	m->stopping = 1;
+	event_base_loopexit(m->base, NULL);
+}
+
+static int
+auth_cb(void *ctx, const char *token, enum mgr_scope *scope)
+{
+	struct mgr *m = ctx;
+
+	return mgr_token_check(m->db, token, scope);
+}
+
+/* The absolute path of the store file, which may not exist yet. */
+static int
+abs_db_path(const char *path, char *out, size_t outlen)
+{
+	char dir[PATH_MAX], real[PATH_MAX], *d = NULL, *b = NULL, *dcopy = NULL,
+	    *bcopy = NULL;
+	int r = 0;
+
+	if ((dcopy = coffer_strdup(path)) == NULL ||
+	    (bcopy = coffer_strdup(path)) == NULL) {
+		r = COFFER_E_NOMEM;
+		goto out;
+	}
+	d = dirname(dcopy);
+	b = basename(bcopy);
+	snprintf(dir, sizeof(dir), "%s", d);
+	if (realpath(dir, real) == NULL) {
+		r = coffer_errf(COFFER_E_IO, "job store directory %s: %s", dir,
+		    strerror(errno));
+		goto out;
+	}
+	if ((size_t)snprintf(out, outlen, "%s/%s", real, b) >= outlen)
+		r = coffer_errf(COFFER_E_LIMIT, "job store path too long");
+out:
+	free(dcopy);
+	free(bcopy);
+	return r;
+}
+
+static int
+write_ready(const struct mgr *m)
+{
+	char url[300], line[302], host[256];
+	const char *l = m->cfg.listen, *colon = strrchr(l, ':');
+	size_t n = colon != NULL ? (size_t)(colon - l) : 0;
+
+	if (n >= sizeof(host))
+		n = sizeof(host) - 1;
+	memcpy(host, l, n);
+	host[n] = '\0';
+	if (strcmp(host, "0.0.0.0") == 0 || host[0] == '\0')
+		snprintf(host, sizeof(host), "127.0.0.1");
+	else if (strcmp(host, "[::]") == 0)
+		snprintf(host, sizeof(host), "[::1]");
+	snprintf(url, sizeof(url), "%s://%s:%d", mgr_http_is_tls(m->http) ?
+	    "https" : "http", host, mgr_http_port(m->http));
+	coffer_logkv(COFFER_LOG_INFO, "listening", "url", url, NULL);
+	if (m->cfg.ready_file == NULL)
+		return 0;
+	/* Written once the socket listens: a script may poll for it. */
+	snprintf(line, sizeof(line), "%s\n", url);
+	return coffer_file_write_atomic(m->cfg.ready_file, line, strlen(line),
+	    0644, 0);
+}
+
+int
+mgr_run(const struct mgr_config *cfg)
+{
+	struct mgr *m = NULL;
+	struct mgr_http_opts ho;
+	struct timeval tv;
+	uint8_t rnd[16];
+	char logdir[PATH_MAX];
+	int r;
+
+	if ((m = coffer_calloc(1, sizeof(*m))) == NULL)
+		return COFFER_E_NOMEM;
+	m->cfg = *cfg;
+	if (m->cfg.tick_ms <= 0)
+		m->cfg.tick_ms = 500;
+	if (m->cfg.grace_ms <= 0)
+		m->cfg.grace_ms = 10000;
+	if (m->cfg.actuator == NULL)
+		m->cfg.actuator = "local";
+	m->start_ms = coffer_wall_ms();
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((r = abs_db_path(cfg->db_path, m->db_abs, sizeof(m->db_abs))) != 0)
+		goto out;
+	if (m->cfg.log_dir == NULL) {
+		snprintf(logdir, sizeof(logdir), "%s.logs", m->db_abs);
+		m->cfg.log_dir = logdir;
+	}
+	if (mkdir(m->cfg.log_dir, 0700) != 0 && errno != EEXIST) {
+		r = coffer_errf(COFFER_E_IO, "log directory %s: %s", m->cfg.log_dir,
+		    strerror(errno));
+		goto out;
+	}
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+		r = coffer_errf(COFFER_E_CRYPTO, "RAND_bytes failed");
+		goto out;
+	}
+	coffer_hex_encode(rnd, sizeof(rnd), m->incarnation);
+	if ((r = mgr_db_open(m->db_abs, &m->db)) != 0 ||
+	    (r = mgr_db_meta_set(m->db, "incarnation", m->incarnation)) != 0)
+		goto out;
+	if ((m->base = event_base_new()) == NULL) {
+		r = coffer_errf(COFFER_E_NOMEM, "event_base_new failed");
+		goto out;
+	}
+	memset(&ho, 0, sizeof(ho));
+	ho.listen = m->cfg.listen;
+	ho.tls_cert = m->cfg.tls_cert;
+	ho.tls_key = m->cfg.tls_key;
+	ho.max_body = MGR_BODY_CAP;
+	ho.routes = mgr_routes;
+	ho.nroutes = mgr_nroutes;
+	ho.auth = auth_cb;
+	ho.ctx = m;
+	if ((r = mgr_http_new(m->base, &ho, &m->http)) != 0)
+		goto out;
+	if ((r = mgr_orphans_find(m)) != 0)
+		coffer_warn("looking for earlier replicas: %s", coffer_errdetail());
+	if ((r = mgr_jobs_load(m)) != 0)
+		goto out;
+	m->tick_ev = event_new(m->base, -1, EV_PERSIST, on_tick, m);
+	m->sig_ev[0] = evsignal_new(m->base, SIGINT, on_signal, m);
+	m->sig_ev[1] = evsignal_new(m->base, SIGTERM, on_signal, m);
+	if (m->tick_ev == NULL || m->sig_ev[0] == NULL || m->sig_ev[1] == NULL) {
+		r = coffer_errf(COFFER_E_NOMEM, "event_new failed");
+		goto out;
+	}
+	tv.tv_sec = m->cfg.tick_ms / 1000;
+	tv.tv_usec = (m->cfg.tick_ms % 1000) * 1000;
+	if (event_add(m->tick_ev, &tv) != 0 || event_add(m->sig_ev[0], NULL) != 0 ||
+	    event_add(m->sig_ev[1], NULL) != 0) {
+		r = coffer_errf(COFFER_E_INTERNAL, "event_add failed");
+		goto out;
+	}
+	/* Resume at once, not one tick later. */
+	mgr_jobs_tick(m);
+	if ((r = write_ready(m)) != 0)
+		goto out;
+	coffer_logkv(COFFER_LOG_INFO, "manager started", "store", m->db_abs,
+	    "incarnation", m->incarnation, "redis", m->cfg.redis_url, NULL);
+	if (event_base_dispatch(m->base) < 0) {
+		r = coffer_errf(COFFER_E_INTERNAL, "event loop failed");
+		goto out;
+	}
+	r = 0;
+out:
+	m->stopping = 1;
+	mgr_jobs_shutdown(m);
+	free(m->orphans);
+	mgr_http_free(m->http);
+	for (int i = 0; i < 2; i++)
+		if (m->sig_ev[i] != NULL)
+			event_free(m->sig_ev[i]);
+	if (m->tick_ev != NULL)
+		event_free(m->tick_ev);
+	if (m->base != NULL)
+		event_base_free(m->base);
+	mgr_db_close(m->db);
+	free(m);
+	if (r == 0)
+		coffer_info("manager stopped");
+	return r;
+}

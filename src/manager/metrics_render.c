@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: Apache-2.0
+// GET /metrics: the manager's state in the Prometheus text format (names
+// and labels in doc/api.md section "Metrics"). Job metrics use the label
+// job_id, not job: Prometheus attaches its own "job" label (the scrape
+// job) to every series, and a clash would rename ours to exported_job.
+#include <stdio.h>
+#include <string.h>
+
+#include "coffer/error.h"
+#include "lib/clock.h"
+#include "manager/metrics.h"
+#include "manager/mgr.h"
+
+#ifndef COFFER_VERSION
+#define COFFER_VERSION "0.0.0-dev"
+#endif
+
+struct fam {
+	const char *name;
+	const char *type;
+	const char *help;
+};
+
+/* Per-job gauges, in output order. */
+enum {
+	F_ITEMS, F_REPLICAS, F_PROGRESS, F_TIME_PROGRESS, F_ERROR, F_THROUGHPUT,
+	F_THROUGHPUT_REPLICA, F_ETA, F_LATENESS, F_ELAPSED, F_EXPECTED,
+	F_REPLICA_SECONDS, F_DECISIONS, F_STATE, F_NFAM
+};
+
+static const struct fam fams[F_NFAM] = {
+	{ "coffer_job_items", "gauge", "Items of a job by state (total, done, failed, in_flight, queued)." },
+	{ "coffer_job_replicas", "gauge", "Replicas of a job: desired (asked of the actuator), running, ready (holding an item), min, max." },
+	{ "coffer_job_progress_ratio", "gauge", "Job progress p = (done + failed) / total." },
+	{ "coffer_job_time_progress_ratio", "gauge", "Time progress r = elapsed / expected time." },
+	{ "coffer_job_progress_error_ratio", "gauge", "Asperathos's progress error e = p - r (negative: behind schedule)." },
+	{ "coffer_job_throughput_items_per_second", "gauge", "Smoothed (EWMA) items finished per second, whole job." },
+	{ "coffer_job_throughput_per_replica_items_per_second", "gauge", "Smoothed items per second per ready replica." },
+	{ "coffer_job_eta_seconds", "gauge", "Estimated seconds to finish (remaining / throughput); absent when unknown." },
+	{ "coffer_job_predicted_lateness_seconds", "gauge", "max(0, elapsed + ETA - expected time); absent when unknown." },
+	{ "coffer_job_elapsed_seconds", "gauge", "Seconds since the job started." },
+	{ "coffer_job_expected_seconds", "gauge", "The job's expected time (its deadline after the start)." },
+	{ "coffer_job_replica_seconds_total", "counter", "Integral of ready replicas over time." },
+	{ "coffer_job_controller_decisions_total", "counter", "Controller decisions taken for the job." },
+	{ "coffer_job_state", "gauge", "1 for the job's current state." },
+};
+
+static int
+job_samples(struct coffer_buf *b, int f, const struct mgr_job *j)
+{
+	static const char *const states[] = { "pending", "running", "completed",
+		"failed", "stopped" };
+	const struct mgr_sample *s = &j->last;
+	const char *id = j->id;
+	const char *l1[] = { "job_id", id, NULL };
+	int r = 0;
+
+	switch (f) {
+	case F_ITEMS: {
+		const char *k[] = { "total", "done", "failed", "in_flight", "queued" };
+		double v[] = { (double)s->c.total, (double)s->c.done,
+			(double)s->c.failed, (double)s->c.in_flight,
+			(double)s->c.queued };
+
+		for (size_t i = 0; i < 5 && r == 0; i++) {
+			const char *l[] = { "job_id", id, "state", k[i], NULL };
+
+			r = mgr_metrics_sample(b, fams[f].name, l, v[i]);
+		}
+		return r;
+	}
+	case F_REPLICAS: {
+		const char *k[] = { "desired", "running", "ready", "min", "max" };
+		int live = j->state == MGR_RUNNING;
+		double v[] = { live ? j->desired : 0, live ? s->replicas : 0,
+			live ? s->ready : 0, j->spec.min_replicas,
+			j->spec.max_replicas };
+
+		for (size_t i = 0; i < 5 && r == 0; i++) {
+			const char *l[] = { "job_id", id, "kind", k[i], NULL };
+
+			r = mgr_metrics_sample(b, fams[f].name, l, v[i]);
+		}
+		return r;
+	}
+	case F_PROGRESS:
+		return mgr_metrics_sample(b, fams[f].name, l1, s->progress);
+	case F_TIME_PROGRESS:
+		return mgr_metrics_sample(b, fams[f].name, l1, s->time_progress);
+	case F_ERROR:
+		return mgr_metrics_sample(b, fams[f].name, l1, s->error);
+	case F_THROUGHPUT:
+		return mgr_metrics_sample(b, fams[f].name, l1, s->throughput);
+	case F_THROUGHPUT_REPLICA:
+		return mgr_metrics_sample(b, fams[f].name, l1,
+		    s->throughput_per_replica);
+	case F_ETA:
+		if (j->state != MGR_RUNNING || s->eta_s < 0)
+			return 0;
+		return mgr_metrics_sample(b, fams[f].name, l1, s->eta_s);
+	case F_LATENESS:
+		if (j->state != MGR_RUNNING || s->lateness_s < 0)
+			return 0;
+		return mgr_metrics_sample(b, fams[f].name, l1, s->lateness_s);
+	case F_ELAPSED:
+		return mgr_metrics_sample(b, fams[f].name, l1, mgr_job_elapsed(j));
+	case F_EXPECTED:
+		return mgr_metrics_sample(b, fams[f].name, l1,
+		    j->spec.expected_time_s);
+	case F_REPLICA_SECONDS:
+		return mgr_metrics_sample(b, fams[f].name, l1, s->replica_seconds);
+	case F_DECISIONS:
+		return mgr_metrics_sample(b, fams[f].name, l1,
+		    (double)j->decision_seq);
+	case F_STATE:
+		for (size_t i = 0; i < 5 && r == 0; i++) {
+			const char *l[] = { "job_id", id, "state", states[i], NULL };
+
+			r = mgr_metrics_sample(b, fams[f].name, l,
+			    (int)j->state == (int)i ? 1 : 0);
+		}
+		return r;
+	}
+	return 0;
+}
+
+struct http_ctx {
+	struct coffer_buf *b;
+	int r;
+};
+
+static void
+http_count(const char *route, const char *method, int code, uint64_t n,
+    void *arg)
+{
+	struct http_ctx *c = arg;
+	char cs[16];
+	const char *l[] = { "route", route, "method", method, "code", cs, NULL };
+
+	snprintf(cs, sizeof(cs), "%d", code);
+	if (c->r == 0)
+		c->r = mgr_metrics_sample(c->b, "coffer_http_requests_total", l,
+		    (double)n);
+}
+
+int
+mgr_metrics_render(struct mgr *m, struct coffer_buf *b)
+{
+	static const char *const states[] = { "pending", "running", "completed",
+		"failed", "stopped" };
+	struct http_ctx hc = { b, 0 };
+	const char *vl[] = { "version", COFFER_VERSION, NULL };
+	int r;
+
+	for (int f = 0; f < F_NFAM; f++) {
+		if ((r = mgr_metrics_family(b, fams[f].name, fams[f].type,
+		    fams[f].help)) != 0)
+			return r;
+		for (size_t i = 0; i < m->njobs; i++)
+			if ((r = job_samples(b, f, m->jobs[i])) != 0)
+				return r;
+	}
+	if ((r = mgr_metrics_family(b, "coffer_jobs", "gauge",
+	    "Jobs known to the manager, by state.")) != 0)
+		return r;
+	for (size_t s = 0; s < 5; s++) {
+		const char *l[] = { "state", states[s], NULL };
+		size_t n = 0;
+
+		for (size_t i = 0; i < m->njobs; i++)
+			n += (size_t)m->jobs[i]->state == s;
+		if ((r = mgr_metrics_sample(b, "coffer_jobs", l, (double)n)) != 0)
+			return r;
+	}
+	if ((r = mgr_metrics_family(b, "coffer_controller_decisions_total",
+	    "counter", "Controller decisions since the manager started.")) != 0 ||
+	    (r = mgr_metrics_sample(b, "coffer_controller_decisions_total", NULL,
+	    (double)m->decisions_total)) != 0 ||
+	    (r = mgr_metrics_family(b, "coffer_http_requests_total", "counter",
+	    "HTTP requests answered, by route pattern, method and status code.")) != 0)
+		return r;
+	mgr_http_foreach_count(m->http, http_count, &hc);
+	if (hc.r != 0)
+		return hc.r;
+	if ((r = mgr_metrics_family(b, "coffer_manager_start_time_seconds", "gauge",
+	    "When this manager started, Unix seconds.")) != 0 ||
+	    (r = mgr_metrics_sample(b, "coffer_manager_start_time_seconds", NULL,
+	    (double)(m->start_ms / 1000))) != 0 ||
+	    (r = mgr_metrics_family(b, "coffer_build_info", "gauge",
+	    "Always 1; the label gives the version.")) != 0 ||
+	    (r = mgr_metrics_sample(b, "coffer_build_info", vl, 1)) != 0)
+		return r;
+	return 0;
+}

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The manager daemon's inside: its configuration, the jobs it runs, and the
+ * operations the HTTP handlers call. One thread, one libevent loop: the
+ * handlers and the monitor tick never run at the same time. */
+#ifndef COFFER_MANAGER_MGR_H
+#define COFFER_MANAGER_MGR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "actuator/actuator.h"
+#include "lib/buf.h"
+#include "coffer/controller.h"
+#include "manager/db.h"
+#include "manager/http.h"
+#include "manager/jobspec.h"
+#include "manager/jobstate.h"
+#include "manager/monitor.h"
+
+#define MGR_BODY_JOB ((size_t)1 << 20)    /* job submissions */
+#define MGR_BODY_SMALL ((size_t)64 << 10) /* stop/delete (Asperathos sends
+                                              credentials in them) */
+#define MGR_BODY_CAP ((size_t)8 << 20)    /* libevent's own limit */
+#define MGR_TIMELINE_MAX 20000            /* samples kept per job */
+
+struct mgr_config {
+	const char *db_path;     /* the job store (SQLite) */
+	const char *listen;      /* "127.0.0.1:8080"; port 0 picks one */
+	const char *tls_cert;    /* PEM; NULL: plain HTTP */
+	const char *tls_key;
+	const char *redis_url;   /* the queue server of native jobs */
+	const char *asperathos_redis_url; /* of Asperathos jobs; NULL: redis_url */
+	const char *store;       /* default object store location */
+	const char *worker;      /* coffer-worker path */
+	const char *apps_dir;    /* where apps are found by name; NULL: none */
+	const char *actuator;    /* "local" */
+	const char *log_dir;     /* replicas' logs, one file per job */
+	const char *ready_file;  /* written with the URL once listening */
+	int tick_ms;             /* monitor tick; default 500 */
+	int grace_ms;            /* replica SIGTERM to SIGKILL; default 10000 */
+};
+
+/* A job the manager knows, whatever its state. */
+struct mgr_job {
+	char id[65];
+	char kind[16];              /* "native" or "asperathos" */
+	enum mgr_state state;
+	char *reason;
+	struct mgr_jobspec spec;
+	json_t *notes;              /* {"ignored": [...], "stored": [...]} */
+	char *redis_url;
+	int64_t submitted_ms;
+	int64_t started_ms;
+	int64_t finished_ms;
+	int loaded;
+	int64_t total;              /* items loaded; -1 before */
+
+	/* Runtime, while pending or running. */
+	struct coffer_queue *q;
+	struct coffer_actuator *act;
+	const struct coffer_controller *ctl;
+	void *ctl_state;
+	void *ctl_dl;
+	struct mgr_monitor mon;
+	struct mgr_sample last;     /* the latest sample (also when finished) */
+	int have_last;
+	int64_t sample_seq;
+	int64_t sample_count;
+	int64_t decision_seq;
+	double next_sample_t;
+	double next_decide_t;
+	int desired;
+	double t_base_s;            /* elapsed seconds when mono0_ms was taken */
+	int64_t mono0_ms;
+	int queue_errors;           /* consecutive failed or inconsistent reads */
+	int64_t crashed_seen;
+	char log_path[512];
+};
+
+/* A replica of a previous incarnation, being stopped. */
+struct mgr_orphan {
+	pid_t pid;
+	int64_t deadline_ms;        /* SIGKILL after this (monotonic) */
+};
+
+struct mgr {
+	struct mgr_config cfg;
+	char db_abs[4096];          /* absolute store path, marks our replicas */
+	char incarnation[33];       /* random per start */
+	struct event_base *base;
+	struct mgr_http *http;
+	struct mgr_db *db;
+	struct event *tick_ev;
+	struct event *sig_ev[2];
+	struct mgr_job **jobs;
+	size_t njobs;
+	struct coffer_actuator **draining; /* stopped jobs' actuators */
+	size_t ndraining;
+	struct mgr_orphan *orphans;
+	size_t norphans;
+	int64_t start_ms;
+	int stopping;
+	uint64_t decisions_total;
+};
+
+/* Run the daemon until SIGINT or SIGTERM. Returns 0 or an error code from
+ * start-up (store, listen address, TLS). */
+int mgr_run(const struct mgr_config *cfg) __attribute__((warn_unused_result));
+
+/* The route table (routes.c). */
+extern const struct mgr_route mgr_routes[];
+extern const size_t mgr_nroutes;
+
+/* Jobs (job.c; the tick in tick.c, the view in job_json.c, replicas in
+ * replicas.c). */
+struct mgr_job *mgr_job_find(struct mgr *m, const char *id);
+/*
+ * Accept a job: check its controller parameters (create() errors become
+ * COFFER_E_FORMAT naming the field under field_prefix), store it as
+ * pending, and schedule its start. spec is moved into the job (zeroed);
+ * notes is borrowed. *id gets the new id.
+ */
+int mgr_job_submit(struct mgr *m, const char *kind, struct mgr_jobspec *spec,
+    json_t *notes, const char *field_prefix, char id[65])
+	__attribute__((warn_unused_result));
+int mgr_job_stop(struct mgr *m, struct mgr_job *j, const char *why)
+	__attribute__((warn_unused_result));
+int mgr_job_delete(struct mgr *m, struct mgr_job *j)
+	__attribute__((warn_unused_result));
+/* The job as the API shows it; full adds the spec and notes. */
+json_t *mgr_job_json(struct mgr *m, const struct mgr_job *j, int full);
+/* Monitor, control and state changes of every job, once per tick. */
+void mgr_jobs_tick(struct mgr *m);
+/* Load the store's jobs and resume the unfinished ones (start-up). */
+int mgr_jobs_load(struct mgr *m) __attribute__((warn_unused_result));
+/* Stop every replica (shutdown); blocks up to the grace period. */
+void mgr_jobs_shutdown(struct mgr *m);
+/* The program coffer-worker runs for app: a path as it is, a name looked
+ * up in the apps directory (NAME.so, then NAME). COFFER_E_FORMAT naming
+ * the field "app" if there is none. */
+int mgr_app_resolve(struct mgr *m, const char *app, char *out, size_t outlen)
+	__attribute__((warn_unused_result));
+/* Seconds since the job started (0 before). */
+double mgr_job_elapsed(const struct mgr_job *j);
+
+/* Replicas of earlier incarnations (orphans.c). */
+int mgr_orphans_find(struct mgr *m) __attribute__((warn_unused_result));
+void mgr_orphans_tick(struct mgr *m);
+
+/* The /metrics text (metrics_render.c). */
+int mgr_metrics_render(struct mgr *m, struct coffer_buf *b)
+	__attribute__((warn_unused_result));
+
+#endif

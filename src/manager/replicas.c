@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: Apache-2.0
+// A job's replicas: which program each one runs and with which
+// environment (doc/manager.md section 5), starting them through the
+// actuator, and draining the actuators of finished jobs.
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "actuator/actuator.h"
+#include "coffer/error.h"
+#include "lib/mem.h"
+#include "manager/job_int.h"
+#include "manager/mgr.h"
+#include "queue/redis_url.h"
+
+/* ------------------------------------------------------------------ */
+/* Apps */
+
+int
+mgr_app_resolve(struct mgr *m, const char *app, char *out, size_t outlen)
+{
+	static const char *const suffix[] = { ".so", "", NULL };
+
+	/* A path is the worker's business (it may live on another machine
+	 * once replicas run elsewhere). A name is looked up in the apps
+	 * directory: the plugin first, then an executable. */
+	if (strchr(app, '/') != NULL) {
+		if ((size_t)snprintf(out, outlen, "%s", app) >= outlen)
+			return coffer_errf(COFFER_E_FORMAT, "app: path too long");
+		return 0;
+	}
+	if (m->cfg.apps_dir == NULL)
+		return coffer_errf(COFFER_E_FORMAT,
+		    "app: '%s' is a name, but the manager has no apps directory "
+		    "(--apps): give a path", app);
+	for (size_t i = 0; suffix[i] != NULL; i++) {
+		if ((size_t)snprintf(out, outlen, "%s/%s%s", m->cfg.apps_dir, app,
+		    suffix[i]) >= outlen)
+			return coffer_errf(COFFER_E_FORMAT, "app: name too long");
+		if (access(out, suffix[i][0] != '\0' ? R_OK : X_OK) == 0)
+			return 0;
+	}
+	return coffer_errf(COFFER_E_FORMAT, "app: no app '%s' in %s", app,
+	    m->cfg.apps_dir);
+}
+
+/* ------------------------------------------------------------------ */
+/* Replicas */
+
+struct strv {
+	char **v;
+	size_t n;
+};
+
+static int
+strv_add(struct strv *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int
+strv_add(struct strv *s, const char *fmt, ...)
+{
+	char **p;
+	char *str = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&str, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return COFFER_E_NOMEM;
+	if ((p = coffer_reallocarray(s->v, s->n + 2, sizeof(*p))) == NULL) {
+		free(str);
+		return COFFER_E_NOMEM;
+	}
+	p[s->n++] = str;
+	p[s->n] = NULL;
+	s->v = p;
+	return 0;
+}
+
+static void
+strv_free(struct strv *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+/* Names the manager sets itself; a job's env cannot override them. */
+static int
+reserved_env(const char *k)
+{
+	return strncmp(k, "COFFER_", 7) == 0 || strcmp(k, "REDIS_HOST") == 0 ||
+	    strcmp(k, "REDIS_PORT") == 0;
+}
+
+const char *
+mgr_job_queue_name(const struct mgr_job *j)
+{
+	/* The Asperathos layout's list is literally "job". */
+	return j->spec.queue_layout == MGR_QUEUE_ASPERATHOS ? "job" : j->id;
+}
+
+/*
+ * What each replica runs and its environment. The manager passes job
+ * parameters, locations and (later) the TEE backend and coordinator; it
+ * never has data or keys to pass.
+ */
+static int
+replica_spec(struct mgr *m, struct mgr_job *j, struct strv *argv,
+    struct strv *env)
+{
+	struct coffer_redis_url u;
+	int r;
+
+	memset(&u, 0, sizeof(u));
+	if ((r = coffer_redis_url_parse(j->redis_url, &u)) != 0)
+		return r;
+	if (j->spec.cmd != NULL) {
+		for (size_t i = 0; i < j->spec.ncmd; i++)
+			if ((r = strv_add(argv, "%s", j->spec.cmd[i])) != 0)
+				goto out;
+	} else {
+		char app[4096];
+
+		if ((r = mgr_app_resolve(m, j->spec.app, app, sizeof(app))) != 0)
+			goto out;
+		if ((r = strv_add(argv, "%s", m->cfg.worker)) != 0 ||
+		    (r = strv_add(argv, "--job")) != 0 ||
+		    (r = strv_add(argv, "%s", j->id)) != 0 ||
+		    (r = strv_add(argv, "--redis")) != 0 ||
+		    (r = strv_add(argv, "%s", j->redis_url)) != 0 ||
+		    (r = strv_add(argv, "--app")) != 0 ||
+		    (r = strv_add(argv, "%s", app)) != 0)
+			goto out;
+		if ((j->spec.input_store != NULL || m->cfg.store != NULL) &&
+		    ((r = strv_add(argv, "--store")) != 0 ||
+		    (r = strv_add(argv, "%s", j->spec.input_store != NULL ?
+		    j->spec.input_store : m->cfg.store)) != 0))
+			goto out;
+		if (j->spec.output_store != NULL &&
+		    ((r = strv_add(argv, "--outputs")) != 0 ||
+		    (r = strv_add(argv, "%s", j->spec.output_store)) != 0))
+			goto out;
+		if (j->spec.output_prefix != NULL &&
+		    ((r = strv_add(argv, "--output-prefix")) != 0 ||
+		    (r = strv_add(argv, "%s", j->spec.output_prefix)) != 0))
+			goto out;
+		for (size_t i = 0; i < j->spec.napp_params; i++)
+			if ((r = strv_add(argv, "--param")) != 0 ||
+			    (r = strv_add(argv, "%s=%s", j->spec.app_params[i].key,
+			    j->spec.app_params[i].value)) != 0)
+				goto out;
+		/* Replicas leave when the job is finished (a Kubernetes Job's
+		 * completion): the actuator then starts no more. */
+		if ((r = strv_add(argv, "--exit-when-done")) != 0)
+			goto out;
+	}
+	for (size_t i = 0; i < j->spec.nenv; i++)
+		if (!reserved_env(j->spec.env[i].key) &&
+		    (r = strv_add(env, "%s=%s", j->spec.env[i].key,
+		    j->spec.env[i].value)) != 0)
+			goto out;
+	if ((r = strv_add(env, "COFFER_JOB=%s", j->id)) != 0 ||
+	    (r = strv_add(env, "COFFER_QUEUE=%s", mgr_job_queue_name(j))) != 0 ||
+	    (r = strv_add(env, "COFFER_QUEUE_LAYOUT=%s",
+	    j->spec.queue_layout == MGR_QUEUE_ASPERATHOS ? "asperathos" : "coffer")) != 0 ||
+	    (r = strv_add(env, "COFFER_REDIS_URL=%s", j->redis_url)) != 0 ||
+	    (r = strv_add(env, "COFFER_LEASE_MS=%d", j->spec.lease_ms)) != 0 ||
+	    (r = strv_add(env, "COFFER_MAX_ATTEMPTS=%d", j->spec.max_attempts)) != 0 ||
+	    (r = strv_add(env, "COFFER_MANAGER_DB=%s", m->db_abs)) != 0 ||
+	    (r = strv_add(env, "COFFER_MANAGER_INCARNATION=%s", m->incarnation)) != 0)
+		goto out;
+	if (u.host != NULL &&
+	    ((r = strv_add(env, "REDIS_HOST=%s", u.host)) != 0 ||
+	    (r = strv_add(env, "REDIS_PORT=%d", u.port)) != 0))
+		goto out;
+	if (j->spec.app != NULL && (r = strv_add(env, "COFFER_APP=%s",
+	    j->spec.app)) != 0)
+		goto out;
+	if (m->cfg.apps_dir != NULL && (r = strv_add(env, "COFFER_APPS_DIR=%s",
+	    m->cfg.apps_dir)) != 0)
+		goto out;
+	if ((j->spec.input_store != NULL || m->cfg.store != NULL) &&
+	    (r = strv_add(env, "COFFER_STORE=%s", j->spec.input_store != NULL ?
+	    j->spec.input_store : m->cfg.store)) != 0)
+		goto out;
+	if (j->spec.output_store != NULL && (r = strv_add(env,
+	    "COFFER_OUTPUTS=%s", j->spec.output_store)) != 0)
+		goto out;
+	if (j->spec.output_prefix != NULL && (r = strv_add(env,
+	    "COFFER_OUTPUT_PREFIX=%s", j->spec.output_prefix)) != 0)
+		goto out;
+	if (j->spec.tee_backend != NULL && (r = strv_add(env, "COFFER_TEE=%s",
+	    j->spec.tee_backend)) != 0)
+		goto out;
+	if (j->spec.coordinator != NULL && (r = strv_add(env,
+	    "COFFER_COORDINATOR=%s", j->spec.coordinator)) != 0)
+		goto out;
+out:
+	coffer_redis_url_release(&u);
+	return r;
+}
+
+int
+mgr_replicas_start(struct mgr *m, struct mgr_job *j)
+{
+	struct coffer_replica_spec rs;
+	struct strv argv = { NULL, 0 }, env = { NULL, 0 };
+	int r;
+
+	if (strcmp(m->cfg.actuator, "local") != 0)
+		return coffer_errf(COFFER_E_UNSUPPORTED, "actuator '%s'",
+		    m->cfg.actuator);
+	if ((r = replica_spec(m, j, &argv, &env)) != 0)
+		goto out;
+	memset(&rs, 0, sizeof(rs));
+	rs.argv = argv.v;
+	rs.env = env.v;
+	rs.log_path = j->log_path;
+	rs.grace_ms = m->cfg.grace_ms;
+	/* A replica that dies with work left is replaced (a Kubernetes Job's
+	 * restartPolicy: OnFailure); the actuator decides what "dies" means. */
+	rs.restart_crashed = 1;
+	if ((r = coffer_actuator_local_new(&rs, &j->act)) != 0)
+		goto out;
+	if ((r = coffer_actuator_set_replicas(j->act, j->desired)) != 0)
+		goto out;
+out:
+	strv_free(&argv);
+	strv_free(&env);
+	return r;
+}
+
+/* Hand the actuator to the draining list: its replicas get SIGTERM now and
+ * SIGKILL after the grace period, on later ticks. */
+void
+mgr_replicas_drain(struct mgr *m, struct mgr_job *j)
+{
+	struct coffer_actuator **p;
+
+	if (j->act == NULL)
+		return;
+	(void)coffer_actuator_set_replicas(j->act, 0);
+	p = coffer_reallocarray(m->draining, m->ndraining + 1, sizeof(*p));
+	if (p == NULL) {
+		(void)coffer_actuator_stop_all(j->act);
+		coffer_actuator_free(j->act);
+	} else {
+		p[m->ndraining++] = j->act;
+		m->draining = p;
+	}
+	j->act = NULL;
+}
+
+void
+mgr_replicas_tick_draining(struct mgr *m)
+{
+	for (size_t i = 0; i < m->ndraining;) {
+		struct coffer_actuator *a = m->draining[i];
+		struct coffer_actuator_status st;
+
+		(void)coffer_actuator_tick(a);
+		memset(&st, 0, sizeof(st));
+		if (coffer_actuator_status(a, &st) == 0 && st.running == 0 &&
+		    st.stopping == 0) {
+			coffer_actuator_free(a);
+			m->draining[i] = m->draining[--m->ndraining];
+			continue;
+		}
+		i++;
+	}
+}
+

@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: Apache-2.0
+// The monitor tick (doc/manager.md sections 3 and 4): starting pending
+// jobs (load the queue, create the controller, start the replicas), then
+// for each running job reap, count, sample, decide and finish.
+#include <stdio.h>
+#include <string.h>
+
+#include "coffer/error.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "manager/job_int.h"
+#include "manager/mgr.h"
+#include "manager/workload.h"
+#include "queue/queue.h"
+
+/* After this many consecutive failed queue reads, the reason says so. */
+#define QUEUE_ERRORS_REPORT 3
+
+/* ------------------------------------------------------------------ */
+/* Starting */
+
+static int
+open_queue(struct mgr_job *j)
+{
+	struct coffer_queue_opts o;
+
+	if (j->q != NULL)
+		return 0;
+	memset(&o, 0, sizeof(o));
+	o.redis_url = j->redis_url;
+	o.job = mgr_job_queue_name(j);
+	o.lease_ms = j->spec.lease_ms;
+	o.max_attempts = j->spec.max_attempts;
+	o.connect_timeout_ms = 2000;
+	o.layout = j->spec.queue_layout == MGR_QUEUE_ASPERATHOS ?
+	    COFFER_QUEUE_LAYOUT_ASPERATHOS : COFFER_QUEUE_LAYOUT_COFFER;
+	/* Asperathos consumers have no leases: an item that stays in
+	 * job:processing for longer than a lease goes back to the queue. */
+	o.stale_ms = o.layout == COFFER_QUEUE_LAYOUT_ASPERATHOS ?
+	    j->spec.lease_ms : 0;
+	return coffer_queue_open(&o, &j->q);
+}
+
+static int
+transient(int r)
+{
+	return r == COFFER_E_CONNECT || r == COFFER_E_BUSY ||
+	    r == COFFER_E_TIMEOUT;
+}
+
+/* Items into the queue, once. 0, a transient error (retry later), or a
+ * permanent one (the job fails). */
+static int
+load_items(struct mgr *m, struct mgr_job *j)
+{
+	struct mgr_workload w;
+	struct coffer_queue_stats st;
+	int64_t total;
+	int r;
+
+	memset(&w, 0, sizeof(w));
+	if (j->loaded)
+		return 0;
+	if ((r = mgr_workload_read(&j->spec, m->cfg.store, &w)) != 0)
+		return r;
+	total = (int64_t)w.n;
+	r = coffer_queue_load(j->q, (const char *const *)w.items, w.n);
+	mgr_workload_release(&w);
+	if (r == COFFER_E_EXISTS) {
+		/* An earlier incarnation loaded it and died before recording
+		 * so. Whole if the counts add up; a partial load cannot be
+		 * told apart from a finished one otherwise. */
+		if ((r = coffer_queue_stats(j->q, &st)) != 0)
+			return r;
+		if (st.total != st.done + st.failed + st.in_flight + st.queued)
+			return coffer_errf(COFFER_E_STATE,
+			    "the queue holds a partial load of this job from an "
+			    "earlier run (total %lld, present %lld): delete the "
+			    "job and submit it again", (long long)st.total,
+			    (long long)(st.done + st.failed + st.in_flight + st.queued));
+		coffer_warn("job %s: items were already in the queue", j->id);
+		total = st.total;
+		r = 0;
+	}
+	if (r != 0)
+		return r;
+	if ((r = mgr_db_job_set_loaded(m->db, j->id, total)) != 0)
+		return r;
+	j->loaded = 1;
+	j->total = total;
+	return 0;
+}
+
+/* Queue, controller and actuator of a pending or resumed running job. */
+static int
+attach(struct mgr *m, struct mgr_job *j)
+{
+	int r;
+
+	if ((r = open_queue(j)) != 0)
+		return r;
+	if ((r = load_items(m, j)) != 0)
+		return r;
+	if (j->ctl == NULL && (r = mgr_job_ctl_create(&j->spec, "controller.params",
+	    &j->ctl, &j->ctl_state, &j->ctl_dl)) != 0)
+		return r;
+	if (j->act == NULL && (r = mgr_replicas_start(m, j)) != 0)
+		return r;
+	return 0;
+}
+
+static void tick_running(struct mgr *m, struct mgr_job *j);
+
+static void
+start_job(struct mgr *m, struct mgr_job *j)
+{
+	int r;
+
+	if ((r = attach(m, j)) != 0) {
+		if (transient(r)) {
+			mgr_job_reason(j, "waiting for the queue: %s", coffer_errdetail());
+			return;
+		}
+		mgr_job_fail(m, j, "cannot start: %s: %s", coffer_strerror(r),
+		    coffer_errdetail());
+		return;
+	}
+	mgr_monitor_init(&j->mon, 5);
+	j->next_sample_t = 0;
+	j->next_decide_t = j->spec.check_interval_s;
+	if ((r = mgr_job_transition(m, j, MGR_EV_START, "running")) != 0) {
+		coffer_error("job %s: %s: %s", j->id, coffer_strerror(r),
+		    coffer_errdetail());
+		return;
+	}
+	/* The first sample at t = 0, so the job shows its total at once. */
+	tick_running(m, j);
+}
+
+/* ------------------------------------------------------------------ */
+/* The tick */
+
+/* Update the monitor (every tick, so rates and the replica-second integral
+ * are fine-grained) and, when persist is set, store the sample. */
+static int
+sample(struct mgr *m, struct mgr_job *j, double t, const struct mgr_counts *c,
+    int running, int persist)
+{
+	int r;
+
+	mgr_monitor_update(&j->mon, t, j->spec.expected_time_s, c, running,
+	    j->desired, &j->last);
+	j->have_last = 1;
+	if (!persist)
+		return 0;
+	j->sample_seq++;
+	if ((r = mgr_db_sample_add(m->db, j->id, j->sample_seq, &j->last)) != 0)
+		return r;
+	if (++j->sample_count > MGR_TIMELINE_MAX) {
+		int64_t seq = 0, count = 0;
+		struct mgr_sample s;
+
+		if ((r = mgr_db_samples_thin(m->db, j->id)) != 0 ||
+		    (r = mgr_db_sample_last(m->db, j->id, &s, &seq, &count)) != 0)
+			return r;
+		j->sample_count = count;
+	}
+	return 0;
+}
+
+static json_t *
+obs_json(const struct coffer_ctl_obs *o)
+{
+	return json_pack("{s:f, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:i, "
+	    "s:i, s:i, s:f, s:f, s:f, s:f}",
+	    "now_s", o->now_s, "total", (json_int_t)o->total,
+	    "done", (json_int_t)o->done, "failed", (json_int_t)o->failed,
+	    "in_flight", (json_int_t)o->in_flight,
+	    "queued", (json_int_t)o->queued, "progress", o->progress,
+	    "time_progress", o->time_progress, "error", o->error,
+	    "replicas", o->replicas, "replicas_ready", o->replicas_ready,
+	    "replicas_desired", o->replicas_desired,
+	    "replica_seconds", o->replica_seconds, "throughput", o->throughput,
+	    "item_time_mean_s", o->item_time_mean_s, "startup_s", o->startup_s);
+}
+
+static void
+decide(struct mgr *m, struct mgr_job *j)
+{
+	struct coffer_ctl_obs obs;
+	struct coffer_ctl_decision dec;
+	struct mgr_decision d;
+	json_t *in = NULL;
+	char *inputs = NULL;
+	char from[16], to[16];
+	int r, target;
+
+	mgr_monitor_obs(&j->mon, &j->last, &obs);
+	memset(&dec, 0, sizeof(dec));
+	r = j->ctl->decide(j->ctl_state, &obs, &dec);
+	dec.reason[sizeof(dec.reason) - 1] = '\0';
+	target = r == 0 ? dec.replicas : j->desired;
+	memset(&d, 0, sizeof(d));
+	d.t_s = obs.now_s;
+	d.from = j->desired;
+	d.decided = target;
+	if (target < j->spec.min_replicas)
+		target = j->spec.min_replicas;
+	if (target > j->spec.max_replicas)
+		target = j->spec.max_replicas;
+	d.to = target;
+	d.flags = dec.flags;
+	d.rc = r;
+	if (r != 0)
+		snprintf(d.reason, sizeof(d.reason), "controller error %s (%s): keep %d",
+		    coffer_strerror(r), dec.reason, j->desired);
+	else
+		snprintf(d.reason, sizeof(d.reason), "%s", dec.reason);
+	if ((in = obs_json(&obs)) != NULL)
+		inputs = mgr_json_text(in);
+	d.inputs = inputs;
+	if (target != j->desired) {
+		if ((r = coffer_actuator_set_replicas(j->act, target)) != 0) {
+			coffer_warn("job %s: actuator: %s: %s", j->id,
+			    coffer_strerror(r), coffer_errdetail());
+			snprintf(d.reason + strlen(d.reason),
+			    sizeof(d.reason) - strlen(d.reason),
+			    " (actuator failed: %s)", coffer_strerror(r));
+			d.to = j->desired;
+		} else {
+			j->desired = target;
+		}
+	}
+	j->decision_seq++;
+	m->decisions_total++;
+	if ((r = mgr_db_decision_add(m->db, j->id, j->decision_seq, &d)) != 0)
+		coffer_error("job %s: decision not stored: %s", j->id,
+		    coffer_errdetail());
+	snprintf(from, sizeof(from), "%d", d.from);
+	snprintf(to, sizeof(to), "%d", d.to);
+	coffer_logkv(COFFER_LOG_INFO, "decision", "job", j->id, "from", from,
+	    "to", to, "reason", d.reason, NULL);
+	json_decref(in);
+	free(inputs);
+}
+
+static void
+tick_running(struct mgr *m, struct mgr_job *j)
+{
+	struct coffer_queue_stats qs;
+	struct coffer_actuator_status as;
+	struct mgr_counts c;
+	size_t requeued = 0;
+	double t = mgr_job_elapsed(j);
+	int r, due_decide, persist;
+
+	if (j->act == NULL || j->q == NULL || j->ctl == NULL) {
+		if ((r = attach(m, j)) != 0) {
+			if (!transient(r))
+				mgr_job_fail(m, j, "cannot resume: %s: %s",
+				    coffer_strerror(r), coffer_errdetail());
+			else
+				mgr_job_reason(j, "waiting for the queue: %s",
+				    coffer_errdetail());
+			return;
+		}
+	}
+	(void)coffer_actuator_tick(j->act);
+	memset(&as, 0, sizeof(as));
+	(void)coffer_actuator_status(j->act, &as);
+	if ((r = coffer_queue_reap(j->q, &requeued)) == 0)
+		r = coffer_queue_stats(j->q, &qs);
+	if (r != 0) {
+		if (++j->queue_errors >= QUEUE_ERRORS_REPORT)
+			mgr_job_reason(j, "the queue does not answer: %s",
+			    coffer_errdetail());
+		return;
+	}
+	/* Redis is not trusted to be sane: counts that do not add up, or a
+	 * total other than what was loaded, are never taken for progress
+	 * (garbage could otherwise "complete" a job). */
+	if ((j->total >= 0 && qs.total != j->total) || qs.done < 0 ||
+	    qs.failed < 0 || qs.in_flight < 0 || qs.queued < 0 ||
+	    (j->spec.queue_layout == MGR_QUEUE_COFFER &&
+	    qs.done + qs.failed + qs.in_flight + qs.queued != qs.total)) {
+		if (++j->queue_errors == QUEUE_ERRORS_REPORT)
+			coffer_warn("job %s: inconsistent queue counts (total %lld,"
+			    " loaded %lld, done %lld, failed %lld, in flight %lld,"
+			    " queued %lld)", j->id, (long long)qs.total,
+			    (long long)j->total, (long long)qs.done,
+			    (long long)qs.failed, (long long)qs.in_flight,
+			    (long long)qs.queued);
+		if (j->queue_errors >= QUEUE_ERRORS_REPORT)
+			mgr_job_reason(j, "the queue's counts are inconsistent (total "
+			    "%lld, %lld loaded): waiting", (long long)qs.total,
+			    (long long)j->total);
+		return;
+	}
+	if (j->queue_errors >= QUEUE_ERRORS_REPORT)
+		mgr_job_reason(j, "running");
+	j->queue_errors = 0;
+	c.total = qs.total;
+	c.done = qs.done;
+	c.failed = qs.failed;
+	c.in_flight = qs.in_flight;
+	c.queued = qs.queued;
+
+	due_decide = t >= j->next_decide_t;
+	persist = t >= j->next_sample_t || due_decide ||
+	    c.done + c.failed >= c.total;
+	if ((r = sample(m, j, t, &c, as.running, persist)) != 0)
+		coffer_error("job %s: sample not stored: %s", j->id,
+		    coffer_errdetail());
+	if (persist)
+		j->next_sample_t = t + 1.0;
+	if (c.done + c.failed >= c.total) {
+		if (c.failed == 0) {
+			if ((r = mgr_job_transition(m, j, MGR_EV_COMPLETE,
+			    "every item is done")) != 0)
+				coffer_error("job %s: cannot record completion: %s",
+				    j->id, coffer_errdetail());
+		} else
+			mgr_job_fail(m, j, "%lld of %lld items failed after %d attempts",
+			    (long long)c.failed, (long long)c.total,
+			    j->spec.max_attempts);
+		return;
+	}
+	/* Items can come back to the queue after every replica has left:
+	 * an Asperathos consumer that was killed mid-item, whose item the
+	 * reaper returned once stale. The actuator starts no replicas after
+	 * one has finished (a Kubernetes Job's completion rule), so start a
+	 * fresh set: the queue, not the replicas, says whether work is left. */
+	if (as.running == 0 && as.stopping == 0 && as.completed_total > 0 &&
+	    c.queued > 0 && j->desired > 0) {
+		char n[32];
+
+		snprintf(n, sizeof(n), "%lld", (long long)c.queued);
+		coffer_logkv(COFFER_LOG_WARN, "items are back in the queue after "
+		    "the replicas finished: starting replicas again", "job", j->id,
+		    "queued", n, NULL);
+		mgr_replicas_drain(m, j);
+		if ((r = mgr_replicas_start(m, j)) != 0) {
+			mgr_job_fail(m, j, "cannot restart replicas: %s: %s",
+			    coffer_strerror(r), coffer_errdetail());
+			return;
+		}
+	}
+	if (due_decide) {
+		decide(m, j);
+		j->next_decide_t += j->spec.check_interval_s;
+		if (j->next_decide_t <= t)
+			j->next_decide_t = t + j->spec.check_interval_s;
+	}
+	/* Replicas that cannot even start (a missing program, an app that
+	 * will not load) would be replaced forever: give up when many have
+	 * crashed and not one item was ever taken. */
+	if (as.crashed_total >= 5 + 2 * (int64_t)j->spec.max_replicas &&
+	    c.done + c.failed + c.in_flight == 0 && j->mon.startup_s == 0)
+		mgr_job_fail(m, j, "%lld replicas exited without taking an item "
+		    "(see %s)", (long long)as.crashed_total, j->log_path);
+}
+
+void
+mgr_jobs_tick(struct mgr *m)
+{
+	/* A job may be removed while the list is walked (failures do not
+	 * remove, only DELETE does, which is not called from here). */
+	for (size_t i = 0; i < m->njobs; i++) {
+		struct mgr_job *j = m->jobs[i];
+
+		if (j->state == MGR_PENDING)
+			start_job(m, j);
+		else if (j->state == MGR_RUNNING)
+			tick_running(m, j);
+	}
+	mgr_replicas_tick_draining(m);
+	mgr_orphans_tick(m);
+}
+

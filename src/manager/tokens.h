@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* API bearer tokens: "cft_" + base64url(32 random bytes), shown once; the
+ * store keeps only SHA-256 of the whole string (doc/api.md "Tokens"). */
+#ifndef COFFER_MANAGER_TOKENS_H
+#define COFFER_MANAGER_TOKENS_H
+
+#include <stddef.h>
+
+#include "manager/db.h"
+#include "manager/router.h"
+
+#define MGR_TOKEN_PREFIX "cft_"
+#define MGR_TOKEN_RANDOM_LEN 32
+/* "cft_" + 43 base64url characters + NUL. */
+#define MGR_TOKEN_STR_LEN (4 + 43 + 1)
+
+/* Create a token, store its digest under name and scope, and write the
+ * token itself (to show once) into out. */
+int mgr_token_create(struct mgr_db *db, const char *name, enum mgr_scope scope,
+    char out[MGR_TOKEN_STR_LEN]) __attribute__((warn_unused_result));
+
+/* Check a presented token: 0 and *scope, or COFFER_E_AUTH (unknown or
+ * malformed); other codes for store failures. */
+int mgr_token_check(struct mgr_db *db, const char *token, enum mgr_scope *scope)
+	__attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A job's item list, from where its specification says: inline, a file on
+ * the manager's machine, or a URL (Asperathos's redis_workload): one item
+ * per line. */
+#ifndef COFFER_MANAGER_WORKLOAD_H
+#define COFFER_MANAGER_WORKLOAD_H
+
+#include <stddef.h>
+
+#include "lib/buf.h"
+#include "manager/jobspec.h"
+
+#define MGR_WORKLOAD_MAX_BYTES ((size_t)256 << 20)
+
+/* The items as an array of pointers into storage (both owned by the
+ * struct). Release with mgr_workload_release(). */
+struct mgr_workload {
+	char **items;
+	size_t n;
+	struct coffer_buf text;
+};
+
+/*
+ * Read the items of s. A prefix lists the input store (s->input_store, else
+ * default_store) in key order. Lines end with "\n" (a "\r" before it is dropped);
+ * empty lines are skipped. URLs are fetched with libcurl (http, https, file
+ * only; redirects followed; 60 s timeout). Errors: COFFER_E_IO or
+ * COFFER_E_HTTP (the detail names the file or URL and the reason),
+ * COFFER_E_LIMIT (more than MGR_WORKLOAD_MAX_BYTES or MGR_JOB_MAX_ITEMS).
+ */
+int mgr_workload_read(const struct mgr_jobspec *s, const char *default_store,
+    struct mgr_workload *w)
+	__attribute__((warn_unused_result));
+
+/* Split text (one item per line) into w; text is copied. */
+int mgr_workload_split(const char *text, size_t len, struct mgr_workload *w)
+	__attribute__((warn_unused_result));
+
+void mgr_workload_release(struct mgr_workload *w);
+
+#endif

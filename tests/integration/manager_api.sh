@@ -1,0 +1,128 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# coffer-manager's HTTP API at its edges: tokens (missing, wrong, read-only),
+# malformed JSON, oversized bodies, unknown routes and methods, wrong types
+# and values, state conflicts; every refusal is the right 4xx with a JSON
+# error, and the manager keeps serving. Then TLS with a throwaway CA.
+# timeout: 180
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/manager_common.bash"
+plan 47
+
+start_redis
+start_manager
+make_items 3
+
+healthy() { curl -s -o /dev/null -w '%{http_code}' "$MGR_URL/healthz" | grep -qx 200; }
+# refused CODE ERRCODE [FIELD] -- METHOD PATH [curl args]: the status, a JSON
+# error with that code (and field), and a manager that still answers.
+refused() {
+	local want=$1 ecode=$2 field=$3 desc=$4
+	shift 4
+	local body got_code got_field
+	HTTP_CODE=
+	"$@" > "$T/refused.out"
+	body=$(cat "$T/refused.out")
+	got_code=$(printf '%s' "$body" | jq -r '.error.code' 2>/dev/null)
+	got_field=$(printf '%s' "$body" | jq -r '.error.field // ""' 2>/dev/null)
+	if [ "$HTTP_CODE" = "$want" ] && [ "$got_code" = "$ecode" ] &&
+		{ [ -z "$field" ] || [ "$got_field" = "$field" ]; } && healthy; then
+		ok 0 "$desc"
+	else
+		ok 1 "$desc"
+		diag "status $HTTP_CODE (want $want), body: $body"
+	fi
+}
+
+check "healthz needs no token" healthy
+noauth() { HTTP_CODE=$(curl -s -o "$T/na.body" -D "$T/na.hdr" -w '%{http_code}' "$@"); cat "$T/na.body"; }
+refused 401 unauthorized "" "a missing token is 401" noauth "$MGR_URL/v1/jobs"
+grep -qi '^WWW-Authenticate: Bearer realm="coffer"' "$T/na.hdr"; ok $? "with a Bearer challenge"
+refused 401 unauthorized "" "a wrong token is 401" noauth -H "Authorization: Bearer cft_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" "$MGR_URL/v1/jobs"
+grep -qi 'error="invalid_token"' "$T/na.hdr"; ok $? "naming invalid_token"
+refused 401 unauthorized "" "a non-bearer scheme is 401" noauth -u a:b "$MGR_URL/metrics"
+refused 401 unauthorized "" "metrics need a token too" noauth "$MGR_URL/metrics"
+RO=$(coffer-manager token create --db "$MGR_DB" --name ro --scope read)
+API_TOKEN=$RO api GET /v1/jobs >/dev/null
+eq "a read token lists jobs" 200 "$HTTP_CODE"
+API_TOKEN=$RO
+refused 403 forbidden "" "a read token cannot submit" api POST /v1/jobs -d '{}'
+refused 403 forbidden "" "nor stop a job" api POST /v1/jobs/x/stop
+API_TOKEN=
+
+refused 404 not_found "" "an unknown route is 404" api GET /v2/nothing
+refused 404 not_found "" "a trailing slash is another route" api GET /v1/jobs/
+refused 404 not_found id "an unknown job is 404" api GET /v1/jobs/job-000000000000
+refused 405 method_not_allowed "" "a wrong method is 405" api PATCH /v1/jobs
+HTTP_CODE=$(curl -s -o /dev/null -D "$T/h" -w '%{http_code}' -X PUT -H "Authorization: Bearer $MGR_TOKEN" "$MGR_URL/v1/jobs")
+grep -qi '^Allow: POST, GET' "$T/h"; ok $? "405 lists the allowed methods"
+
+refused 400 invalid_json "" "malformed JSON is 400" api POST /v1/jobs -d '{"app": "fault",'
+refused 400 invalid_json "" "an empty body is 400" api POST /v1/jobs
+refused 400 bad_request "" "a JSON array is 400" api POST /v1/jobs -d '[1,2]'
+refused 400 invalid_json "" "duplicate keys are 400" api POST /v1/jobs -d '{"app":"a","app":"b"}'
+head -c $((2 * 1024 * 1024)) /dev/zero | tr '\0' ' ' > "$T/big.json"
+refused 413 payload_too_large "" "a 2 MiB body is 413" api POST /v1/jobs --data-binary @"$T/big.json"
+refused 413 payload_too_large "" "a body on a stop route beyond 64 KiB is 413" \
+	api POST /v1/jobs/x/stop --data-binary @"$T/big.json"
+
+base='"app":"fault","inputs":{"prefix":"in/"},"expected_time_s":60,"controller":{"name":"asperathos-default","check_interval_s":1,"params":{"trigger_up":0,"trigger_down":0,"actuation_size":1}}'
+refused 400 bad_request replicas.max "a string for an integer is 400 naming the field" \
+	api POST /v1/jobs -d "{$base,\"replicas\":{\"min\":1,\"max\":\"6\"}}"
+refused 400 bad_request replicas.min "min > max is 400 naming the field" \
+	api POST /v1/jobs -d "{$base,\"replicas\":{\"min\":7,\"max\":6}}"
+refused 400 bad_request replicas "a missing member is 400 naming it" \
+	api POST /v1/jobs -d "{$base}"
+refused 400 bad_request colour "an unknown field is 400 naming it" \
+	api POST /v1/jobs -d "{$base,\"replicas\":{\"max\":2},\"colour\":1}"
+refused 400 bad_request controller.params.trigger_up "a controller refusing its parameter is 400 naming it" \
+	api POST /v1/jobs --data-binary "{\"app\":\"fault\",\"inputs\":{\"prefix\":\"in/\"},\"expected_time_s\":60,\"replicas\":{\"max\":2},\"controller\":{\"name\":\"asperathos-default\",\"params\":{\"trigger_up\":-1,\"trigger_down\":0}}}"
+refused 400 bad_request controller.params.gain "an unknown controller parameter is 400 naming it" \
+	api POST /v1/jobs --data-binary "{\"app\":\"fault\",\"inputs\":{\"prefix\":\"in/\"},\"expected_time_s\":60,\"replicas\":{\"max\":2},\"controller\":{\"name\":\"asperathos-default\",\"params\":{\"gain\":1}}}"
+refused 400 bad_request controller.name "an unknown controller is 400" \
+	api POST /v1/jobs --data-binary "{\"app\":\"fault\",\"inputs\":{\"prefix\":\"in/\"},\"expected_time_s\":60,\"replicas\":{\"max\":2},\"controller\":{\"name\":\"nope\"}}"
+refused 400 bad_request app "an unknown app is 400" \
+	api POST /v1/jobs --data-binary "{\"app\":\"no-such-app\",\"inputs\":{\"prefix\":\"in/\"},\"expected_time_s\":60,\"replicas\":{\"max\":2},\"controller\":{\"name\":\"static\"}}"
+refused 400 bad_request state "a bad query value is 400" api GET '/v1/jobs?state=ongoing'
+
+# A real job: accepted, then state conflicts.
+api POST /v1/jobs -d "{$base,\"replicas\":{\"min\":1,\"max\":1},\"app_params\":{\"sleep_ms\":2000}}" > "$T/job.json"
+id=$(jq -r .id "$T/job.json")
+eq "a valid job is 201" 201 "$HTTP_CODE"
+case $id in job-*) ok 0 "with an id ($id)" ;; *) ok 1 "with an id ($id)" ;; esac
+api GET "/v1/jobs/$id" >/dev/null
+eq "the job is there" 200 "$HTTP_CODE"
+refused 400 bad_request limit "a bad timeline limit is 400" api GET "/v1/jobs/$id/timeline?limit=abc"
+refused 409 conflict "" "deleting a running job is 409" api DELETE "/v1/jobs/$id"
+api POST "/v1/jobs/$id/stop" >/dev/null
+eq "stop is 200" 200 "$HTTP_CODE"
+eq "the job is stopped" stopped "$(job_state "$id")"
+refused 409 conflict "" "stopping it again is 409" api POST "/v1/jobs/$id/stop"
+api DELETE "/v1/jobs/$id" >/dev/null
+eq "delete is 204" 204 "$HTTP_CODE"
+refused 404 not_found id "then it is gone" api GET "/v1/jobs/$id"
+eq "its queue keys are gone" "" "$(rcli --scan --pattern "coffer:{$id}*")"
+
+# Garbage on the socket never stops the manager.
+printf 'GARBAGE\r\n\r\n' | timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/${MGR_URL##*:}; cat >&3; cat <&3" >/dev/null 2>&1
+check "the manager survives a malformed request line" healthy
+kill -0 "$MGR_PID"; ok $? "and is still running"
+
+# TLS: a throwaway CA and server certificate for 127.0.0.1.
+stop_manager
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+	-subj /CN=test-ca -keyout "$T/ca.key" -out "$T/ca.pem" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 \
+	-keyout "$T/srv.key" -out "$T/srv.csr" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\n' > "$T/ext"
+openssl x509 -req -in "$T/srv.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
+	-days 1 -extfile "$T/ext" -out "$T/srv.pem" 2>/dev/null
+restart_manager --tls-cert "$T/srv.pem" --tls-key "$T/srv.key"
+case $MGR_URL in https://*) ok 0 "the manager serves https ($MGR_URL)" ;; *) ok 1 "https url: $MGR_URL" ;; esac
+api GET /v1/jobs --cacert "$T/ca.pem" >/dev/null
+eq "a verified TLS request works" 200 "$HTTP_CODE"
+curl -s -o /dev/null "${MGR_URL/https/http}/healthz"
+HTTP_CODE=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$T/ca.pem" "$MGR_URL/healthz")
+eq "and plain HTTP on that port does not break it" 200 "$HTTP_CODE"
+n=$(COFFER_URL=$MGR_URL COFFER_TOKEN=$MGR_TOKEN COFFER_CACERT=$T/ca.pem coffer job list | wc -l)
+eq "coffer job list works over TLS" 1 "$n"
