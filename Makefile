@@ -59,7 +59,13 @@ BIN_coffer := src/cli
 BIN_coffer-worker := src/worker
 BIN_coffer-manager := src/manager
 BIN_coffer-coordinator := src/coordinator
-LIBS_coffer := $(LIBS_ALL)
+# coffer does not link libcurl: src/cli/curl_shim.c loads it with dlopen(3)
+# when `coffer job` first talks HTTP (it is still a build dependency, for
+# <curl/curl.h>). Linked, it maps 28 more libraries (GnuTLS, Kerberos, LDAP,
+# ...) at every start: the owner-side tool must stay small (`coffer seal`
+# of a 1 GiB file under 8 MiB of peak RSS, BENCHMARKS.md) and load as little
+# code as it can on the machine that holds the keys.
+LIBS_coffer := $(LIBS_REDIS) $(LIBS_CORE)
 LIBS_coffer-worker := $(LIBS_REDIS) $(LIBS_CORE)
 LIBS_coffer-manager := $(LIBS_CURL) $(LIBS_SQLITE) $(LIBS_EVENT) $(LIBS_REDIS) $(LIBS_CORE)
 LIBS_coffer-coordinator := $(LIBS_SQLITE) $(LIBS_EVENT) $(LIBS_CORE)

@@ -4,6 +4,8 @@
 #ifndef COFFER_CLI_H
 #define COFFER_CLI_H
 
+#include <getopt.h>
+
 /*
  * Exit codes of every `coffer` command (documented in doc/cli.md). A script
  * can tell a wrong key from tampering from a missing file.
@@ -20,10 +22,23 @@ enum cli_exit {
 	CLI_UNAVAILABLE = 8, /* a server could not be reached */
 };
 
+/* A sub-verb of a command (`coffer key new`): fn gets argv[0] = the verb. */
+struct cli_verb {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+};
+
+/*
+ * One command. verbs and options are what `coffer completion` offers, read
+ * from the tables the command itself dispatches and parses with, so the
+ * completion cannot drift from the command line.
+ */
 struct cli_command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *summary;
+	const struct cli_verb *verbs;   /* ends with { NULL }; NULL: no verbs */
+	const struct option *options;   /* getopt_long's table; NULL: none */
 };
 
 /* Map a coffer error code to the exit code above. */
@@ -38,6 +53,14 @@ int cli_fail(int err, const char *cmd);
 /* Print "coffer <cmd>: <message>" and the usage line, return CLI_USAGE. */
 int cli_usage(const char *cmd, const char *usage, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Run the verb argv[1] of cmd from verbs (argv[0] is cmd): "-h"/"--help"
+ * calls help; a missing or unknown verb prints the usage and returns
+ * CLI_USAGE.
+ */
+int cli_dispatch(const char *cmd, const struct cli_verb *verbs,
+    const char *usage, void (*help)(void), int argc, char **argv);
 
 /* 1 if stdout / stderr is a terminal (for progress bars). */
 int cli_isatty(int fd);
@@ -55,6 +78,14 @@ int cmd_inspect(int argc, char **argv);
 int cmd_open(int argc, char **argv);
 int cmd_seal(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+
+/* The commands' verbs and options, for the command table. */
+extern const struct cli_verb cli_attest_verbs[], cli_id_verbs[],
+    cli_job_verbs[], cli_key_verbs[];
+extern const struct option cli_attest_options[], cli_id_options[],
+    cli_inspect_options[], cli_job_options[], cli_key_options[],
+    cli_open_options[], cli_run_options[], cli_seal_options[],
+    cli_up_options[];
 
 extern const struct cli_command cli_commands[];
 

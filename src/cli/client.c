@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// The CLI's HTTP client for coffer-manager (client.h).
+// The CLI's HTTP client for coffer-manager (client.h). libcurl is reached
+// only through curl_shim.h: it is loaded on the first request.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/curl_shim.h"
 #include "coffer/error.h"
 #include "lib/file.h"
 #include "lib/json.h"
@@ -117,12 +117,26 @@ write_cb(char *p, size_t size, size_t n, void *arg)
 	return coffer_buf_put(arg, p, size * n) == 0 ? size * n : 0;
 }
 
+/* curl_slist_append returns NULL on failure and leaves the list as it was:
+ * a lost header (the token) must not go unnoticed. */
+static int
+add_header(const struct cli_curl *cu, struct curl_slist **h, const char *line)
+{
+	struct curl_slist *n = cu->slist_append(*h, line);
+
+	if (n == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "curl_slist_append failed");
+	*h = n;
+	return 0;
+}
+
 int
 cli_http(const struct cli_endpoint *ep, const char *method, const char *path,
     const char *body, size_t len, long *status, json_t **reply,
     struct coffer_buf *raw)
 {
 	struct coffer_buf b = COFFER_BUF_INIT(REPLY_MAX);
+	const struct cli_curl *cu;
 	struct curl_slist *h = NULL;
 	char url[1024], auth[300], errbuf[CURL_ERROR_SIZE] = "";
 	CURL *c = NULL;
@@ -131,22 +145,25 @@ cli_http(const struct cli_endpoint *ep, const char *method, const char *path,
 
 	if ((size_t)snprintf(url, sizeof(url), "%s%s", ep->url, path) >= sizeof(url))
 		return coffer_errf(COFFER_E_LIMIT, "URL too long");
-	if ((c = curl_easy_init()) == NULL)
+	if ((r = cli_curl_load(&cu)) != 0)
+		return r;
+	if ((c = cu->easy_init()) == NULL)
 		return coffer_errf(COFFER_E_NOMEM, "curl_easy_init failed");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	cu->easy_setopt(c, CURLOPT_URL, url);
+	cu->easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	cu->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+	cu->easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+	cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	cu->easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
+	cu->easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	cu->easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	if (ep->cacert[0] != '\0')
-		curl_easy_setopt(c, CURLOPT_CAINFO, ep->cacert);
+		cu->easy_setopt(c, CURLOPT_CAINFO, ep->cacert);
 	if (ep->token[0] != '\0') {
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", ep->token);
-		h = curl_slist_append(h, auth);
+		if ((r = add_header(cu, &h, auth)) != 0)
+			goto out;
 	}
 	/* A POST or PUT without a body still says Content-Length: 0. */
 	if (body == NULL && (strcmp(method, "POST") == 0 ||
@@ -155,24 +172,25 @@ cli_http(const struct cli_endpoint *ep, const char *method, const char *path,
 		len = 0;
 	}
 	if (body != NULL) {
-		h = curl_slist_append(h, "Content-Type: application/json");
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+		if ((r = add_header(cu, &h, "Content-Type: application/json")) != 0)
+			goto out;
+		cu->easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		cu->easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	}
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	cc = curl_easy_perform(c);
+	cu->easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	cc = cu->easy_perform(c);
 	if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST ||
 	    cc == CURLE_OPERATION_TIMEDOUT) {
 		r = coffer_errf(COFFER_E_CONNECT, "%s: %s", ep->url,
-		    errbuf[0] ? errbuf : curl_easy_strerror(cc));
+		    errbuf[0] ? errbuf : cu->easy_strerror(cc));
 		goto out;
 	}
 	if (cc != CURLE_OK) {
 		r = coffer_errf(COFFER_E_HTTP, "%s %s: %s", method, url,
-		    errbuf[0] ? errbuf : curl_easy_strerror(cc));
+		    errbuf[0] ? errbuf : cu->easy_strerror(cc));
 		goto out;
 	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	cu->easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
 	if (reply != NULL) {
 		*reply = NULL;
 		if (b.len > 0)
@@ -182,8 +200,8 @@ cli_http(const struct cli_endpoint *ep, const char *method, const char *path,
 	if (raw != NULL && b.len > 0 && (r = coffer_buf_put(raw, b.data, b.len)) != 0)
 		goto out;
 out:
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
+	cu->slist_free_all(h);
+	cu->easy_cleanup(c);
 	coffer_buf_release(&b);
 	return r;
 }

@@ -85,34 +85,36 @@ push(const char **list, size_t *n, const char *v, const char *cmd, const char *o
 	return -1;
 }
 
+/* One table for the options of all the verbs. */
+const struct option cli_attest_options[] = {
+	{ "collateral", required_argument, NULL, O_COLL },
+	{ "at", required_argument, NULL, O_AT },
+	{ "json", no_argument, NULL, O_JSON },
+	{ "report-data", required_argument, NULL, O_RD },
+	{ "trust-sim-key", required_argument, NULL, O_SIMKEY },
+	{ "intel-root", required_argument, NULL, O_INTEL },
+	{ "amd-root", required_argument, NULL, O_AMD },
+	{ "allow-missing-collateral", no_argument, NULL, O_ANOCOLL },
+	{ "allow-missing-crl", no_argument, NULL, O_ANOCRL },
+	{ "backend", required_argument, NULL, O_BACKEND },
+	{ "out", required_argument, NULL, O_OUT },
+	{ "measure", required_argument, NULL, O_MEASURE },
+	{ "sim-dir", required_argument, NULL, O_SIMDIR },
+	{ "device-root", required_argument, NULL, O_DEVROOT },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 /* Returns -1 to go on, else an exit code. */
 static int
 parse(const char *cmd, int argc, char **argv, struct vopts *o)
 {
-	static const struct option longopts[] = {
-		{ "collateral", required_argument, NULL, O_COLL },
-		{ "at", required_argument, NULL, O_AT },
-		{ "json", no_argument, NULL, O_JSON },
-		{ "report-data", required_argument, NULL, O_RD },
-		{ "trust-sim-key", required_argument, NULL, O_SIMKEY },
-		{ "intel-root", required_argument, NULL, O_INTEL },
-		{ "amd-root", required_argument, NULL, O_AMD },
-		{ "allow-missing-collateral", no_argument, NULL, O_ANOCOLL },
-		{ "allow-missing-crl", no_argument, NULL, O_ANOCRL },
-		{ "backend", required_argument, NULL, O_BACKEND },
-		{ "out", required_argument, NULL, O_OUT },
-		{ "measure", required_argument, NULL, O_MEASURE },
-		{ "sim-dir", required_argument, NULL, O_SIMDIR },
-		{ "device-root", required_argument, NULL, O_DEVROOT },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int c, r;
 
 	memset(o, 0, sizeof(*o));
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", cli_attest_options, NULL)) != -1) {
 		r = -1;
 		switch (c) {
 		case O_COLL: r = push(o->collateral, &o->n_coll, optarg, cmd, "--collateral"); break;
@@ -441,24 +443,16 @@ attest_measure(int argc, char **argv)
 	return CLI_OK;
 }
 
+const struct cli_verb cli_attest_verbs[] = {
+	{ "verify", attest_verify },
+	{ "report", attest_report },
+	{ "sim-key", attest_sim_key },
+	{ "measure", attest_measure },
+	{ NULL, NULL },
+};
+
 int
 cmd_attest(int argc, char **argv)
 {
-	if (argc < 2)
-		return cli_usage("attest", USAGE, "expected verify, report, sim-key or "
-		    "measure");
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		help();
-		return CLI_OK;
-	}
-	if (strcmp(argv[1], "verify") == 0)
-		return attest_verify(argc - 1, argv + 1);
-	if (strcmp(argv[1], "report") == 0)
-		return attest_report(argc - 1, argv + 1);
-	if (strcmp(argv[1], "sim-key") == 0)
-		return attest_sim_key(argc - 1, argv + 1);
-	if (strcmp(argv[1], "measure") == 0)
-		return attest_measure(argc - 1, argv + 1);
-	return cli_usage("attest", USAGE, "unknown verb '%s' (expected verify, "
-	    "report, sim-key or measure)", argv[1]);
+	return cli_dispatch("attest", cli_attest_verbs, USAGE, help, argc, argv);
 }

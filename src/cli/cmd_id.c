@@ -33,19 +33,20 @@ help(void)
 
 /* getopt over argv[0..argc) where argv[0] is the verb; only --help and,
  * for `new`, --name. Returns -1 to go on, else an exit code. */
+const struct option cli_id_options[] = {
+	{ "name", required_argument, NULL, 'n' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int
 parse(const char *cmd, int argc, char **argv, int want_name, const char **name)
 {
-	static const struct option longopts[] = {
-		{ "name", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int c;
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":n:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":n:h", cli_id_options, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (!want_name)
@@ -152,21 +153,15 @@ id_check(int argc, char **argv)
 	return CLI_OK;
 }
 
+const struct cli_verb cli_id_verbs[] = {
+	{ "new", id_new },
+	{ "show", id_show },
+	{ "check", id_check },
+	{ NULL, NULL },
+};
+
 int
 cmd_id(int argc, char **argv)
 {
-	if (argc < 2)
-		return cli_usage("id", USAGE, "expected new, show or check");
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		help();
-		return CLI_OK;
-	}
-	if (strcmp(argv[1], "new") == 0)
-		return id_new(argc - 1, argv + 1);
-	if (strcmp(argv[1], "show") == 0)
-		return id_show(argc - 1, argv + 1);
-	if (strcmp(argv[1], "check") == 0)
-		return id_check(argc - 1, argv + 1);
-	return cli_usage("id", USAGE, "unknown verb '%s' (expected new, show or "
-	    "check)", argv[1]);
+	return cli_dispatch("id", cli_id_verbs, USAGE, help, argc, argv);
 }

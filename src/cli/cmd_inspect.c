@@ -23,21 +23,23 @@ help(void)
 	    "  -j, --json            print the summary as JSON\n", USAGE);
 }
 
+const struct option cli_inspect_options[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int
 cmd_inspect(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct coffer_sealed_info info;
 	const char *path;
 	int json = 0, c, r, fd = -1;
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":jh", cli_inspect_options,
+	    NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
 		case 'h': help(); return CLI_OK;

@@ -3,7 +3,6 @@
 // on a coffer-manager (doc/api.md). A job file in Asperathos's format (it
 // has "plugin") goes to POST /submissions, a native one to POST /v1/jobs.
 #include <getopt.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,7 +56,9 @@ request(const char *cmd, const struct cli_endpoint *ep, const char *method,
 static void
 print_json(const json_t *j)
 {
-	char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+	/* 15 digits: the manager's 4.579 stays 4.579, not 4.5789999999999997. */
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS |
+	    JSON_REAL_PRECISION(15));
 
 	if (s != NULL) {
 		puts(s);
@@ -150,6 +151,11 @@ job_list(const struct cli_endpoint *ep, const struct job_opts *o)
 	size_t i;
 	int r;
 
+	/* A state is a lower-case word: nothing to escape in the query. */
+	if (o->state != NULL && (o->state[0] == '\0' || strlen(o->state) > 32 ||
+	    strspn(o->state, "abcdefghijklmnopqrstuvwxyz") != strlen(o->state)))
+		return cli_usage("job list", usage_text, "--state: '%s' is not a "
+		    "job state", o->state);
 	if (o->state != NULL)
 		snprintf(path, sizeof(path), "/v1/jobs?state=%s", o->state);
 	else
@@ -212,10 +218,16 @@ fmt_secs(double s, char *out, size_t outlen)
 		fmt_secs(-s, out + 1, outlen - 1);
 		return;
 	}
-	if (s >= 3600)
-		snprintf(out, outlen, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+	/* Whole seconds in integers: no libm (fmod), which would cost every
+	 * `coffer` command 300 KiB of RSS. A server's absurd value is "?". */
+	if (!(s < 1e12))
+		snprintf(out, outlen, "?");
+	else if (s >= 3600)
+		snprintf(out, outlen, "%lldh%02lldm", (long long)s / 3600,
+		    (long long)s / 60 % 60);
 	else if (s >= 60)
-		snprintf(out, outlen, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+		snprintf(out, outlen, "%lldm%02llds", (long long)s / 60,
+		    (long long)s % 60);
 	else
 		snprintf(out, outlen, "%.1fs", s);
 }
@@ -325,32 +337,49 @@ job_watch(const struct cli_endpoint *ep, const char *id, double interval)
 	}
 }
 
-int
-cmd_job(int argc, char **argv)
+static void
+help(void)
 {
-	static const struct option opts[] = {
-		{ "url", required_argument, NULL, 'u' },
-		{ "token", required_argument, NULL, 't' },
-		{ "state", required_argument, NULL, 's' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	printf("usage: %s\n\n"
+	    "Talk to a coffer-manager (doc/manager.md section 7, doc/api.md). The\n"
+	    "manager is --url/--token, else $COFFER_URL/$COFFER_TOKEN (and\n"
+	    "$COFFER_CACERT), else the state file of 'coffer up'.\n\n"
+	    "  submit FILE     submit a job file (native, or Asperathos's format when\n"
+	    "                  it has \"plugin\"); prints the job id\n"
+	    "  list            one line per job (--state S: only jobs in state S)\n"
+	    "  show ID         the job as JSON\n"
+	    "  timeline ID     the job's samples and decisions as JSON\n"
+	    "  stop ID         stop the job\n"
+	    "  delete ID       delete the job\n"
+	    "  watch ID        follow the job until it ends (--interval SECONDS,\n"
+	    "                  0.1 to 3600, default 1); exit 0 if it completes,\n"
+	    "                  1 if it fails or is stopped\n\n"
+	    "  --url URL       the manager's URL (http:// or https://)\n"
+	    "  --token TOKEN   a bearer token (cft_...)\n", usage_text);
+}
+
+const struct option cli_job_options[] = {
+	{ "url", required_argument, NULL, 'u' },
+	{ "token", required_argument, NULL, 't' },
+	{ "state", required_argument, NULL, 's' },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Every verb: argv[0] is the verb, then the options and its argument. */
+static int
+job_verb(int argc, char **argv)
+{
 	struct job_opts o = { NULL, NULL, NULL, 1.0 };
 	struct cli_endpoint ep;
-	const char *verb, *arg = NULL;
+	const char *verb = argv[0], *arg = NULL;
 	char *end = NULL;
 	int c, r;
 
-	if (argc < 2)
-		return cli_usage("job", usage_text, "which job command?");
-	verb = argv[1];
-	if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
-		printf("usage: %s\n", usage_text);
-		return CLI_OK;
-	}
-	optind = 2;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", cli_job_options, NULL)) != -1) {
 		switch (c) {
 		case 'u': o.url = optarg; break;
 		case 't': o.token = optarg; break;
@@ -363,10 +392,14 @@ cmd_job(int argc, char **argv)
 				    "--interval: '%s' is not in [0.1, 3600]", optarg);
 			break;
 		case 'h':
-			printf("usage: %s\n", usage_text);
+			help();
 			return CLI_OK;
+		case ':':
+			return cli_usage("job", usage_text, "option '%s' needs a value",
+			    argv[optind - 1]);
 		default:
-			return cli_usage("job", usage_text, NULL);
+			return cli_usage("job", usage_text, "unknown option '%s'",
+			    argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -394,5 +427,23 @@ cmd_job(int argc, char **argv)
 		return job_get(&ep, "job delete", "DELETE", arg, "", 0);
 	if (strcmp(verb, "watch") == 0)
 		return job_watch(&ep, arg, o.interval);
-	return cli_usage("job", usage_text, "unknown job command '%s'", verb);
+	return cli_usage("job", usage_text, "unknown verb '%s'", verb);
+}
+
+/* One handler for all: the verbs share their options and the endpoint. */
+const struct cli_verb cli_job_verbs[] = {
+	{ "submit", job_verb },
+	{ "list", job_verb },
+	{ "show", job_verb },
+	{ "timeline", job_verb },
+	{ "stop", job_verb },
+	{ "delete", job_verb },
+	{ "watch", job_verb },
+	{ NULL, NULL },
+};
+
+int
+cmd_job(int argc, char **argv)
+{
+	return cli_dispatch("job", cli_job_verbs, usage_text, help, argc, argv);
 }

@@ -27,18 +27,19 @@ help(void)
 	    "         names the key without revealing it\n");
 }
 
+const struct option cli_key_options[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int
 parse(const char *cmd, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int c;
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", cli_key_options, NULL)) != -1) {
 		if (c == 'h') {
 			help();
 			return CLI_OK;
@@ -65,42 +66,51 @@ print_id(const uint8_t key[COFFER_DATAKEY_LEN])
 	return 0;
 }
 
+/* argv[0] is the verb. */
+static int
+key_new(int argc, char **argv)
+{
+	uint8_t key[COFFER_DATAKEY_LEN];
+	const char *path;
+	int r;
+
+	if ((r = parse("key new", argc, argv)) >= 0)
+		return r;
+	path = argv[optind];
+	/* Once saved, the key exists: every later failure says so, and the
+	 * key id is still printed if it can be. */
+	if ((r = coffer_datakey_generate(key)) == 0 &&
+	    (r = coffer_datakey_save(path, key)) == 0 &&
+	    (r = print_id(key)) == 0 &&
+	    (r = sealed_cli_check_stdout(path, "its key id")) == 0)
+		r = sealed_cli_check_synced(path);
+	coffer_wipe(key, sizeof(key));
+	return r == 0 ? CLI_OK : cli_fail(r, "key new");
+}
+
+static int
+key_show(int argc, char **argv)
+{
+	uint8_t key[COFFER_DATAKEY_LEN];
+	int r;
+
+	if ((r = parse("key show", argc, argv)) >= 0)
+		return r;
+	if ((r = coffer_datakey_load(argv[optind], key)) == 0 &&
+	    (r = print_id(key)) == 0)
+		r = sealed_cli_check_stdout(NULL, "the key id");
+	coffer_wipe(key, sizeof(key));
+	return r == 0 ? CLI_OK : cli_fail(r, "key show");
+}
+
+const struct cli_verb cli_key_verbs[] = {
+	{ "new", key_new },
+	{ "show", key_show },
+	{ NULL, NULL },
+};
+
 int
 cmd_key(int argc, char **argv)
 {
-	uint8_t key[COFFER_DATAKEY_LEN];
-	const char *cmd;
-	int r;
-
-	if (argc < 2)
-		return cli_usage("key", USAGE, "expected new or show");
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		help();
-		return CLI_OK;
-	}
-	if (strcmp(argv[1], "new") == 0)
-		cmd = "key new";
-	else if (strcmp(argv[1], "show") == 0)
-		cmd = "key show";
-	else
-		return cli_usage("key", USAGE, "unknown verb '%s' (expected new or "
-		    "show)", argv[1]);
-	if ((r = parse(cmd, argc - 1, argv + 1)) >= 0)
-		return r;
-	if (strcmp(argv[1], "new") == 0) {
-		const char *path = argv[optind + 1];
-
-		/* Once saved, the key exists: every later failure says so, and
-		 * the key id is still printed if it can be. */
-		if ((r = coffer_datakey_generate(key)) == 0 &&
-		    (r = coffer_datakey_save(path, key)) == 0 &&
-		    (r = print_id(key)) == 0 &&
-		    (r = sealed_cli_check_stdout(path, "its key id")) == 0)
-			r = sealed_cli_check_synced(path);
-	} else if ((r = coffer_datakey_load(argv[optind + 1], key)) == 0 &&
-	    (r = print_id(key)) == 0) {
-		r = sealed_cli_check_stdout(NULL, "the key id");
-	}
-	coffer_wipe(key, sizeof(key));
-	return r == 0 ? CLI_OK : cli_fail(r, cmd);
+	return cli_dispatch("key", cli_key_verbs, USAGE, help, argc, argv);
 }

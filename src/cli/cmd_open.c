@@ -37,17 +37,18 @@ help(void)
 	    "2 usage (doc/cli.md)\n", USAGE);
 }
 
+const struct option cli_open_options[] = {
+	{ "key", required_argument, NULL, 'k' },
+	{ "force", no_argument, NULL, 'f' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int
 cmd_open(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct coffer_sealed_info info;
 	struct coffer_atomic at = COFFER_ATOMIC_INIT;
 	uint8_t key[COFFER_SEALED_KEY_LEN];
@@ -58,7 +59,8 @@ cmd_open(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":k:fjqh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":k:fjqh", cli_open_options,
+	    NULL)) != -1) {
 		switch (c) {
 		case 'k': keyfile = optarg; break;
 		case 'f': force = 1; break;

@@ -47,10 +47,15 @@ static const char help[] =
     "  --redis URL         use this Redis (default: start a private redis-server)\n"
     "  --job ID            job id (default run-<random>)\n"
     "  --param K=V         parameter for the app (repeatable)\n"
+    "  --app-kind KIND     plugin or exec (default: plugin if APP ends in .so)\n"
+    "  --app-arg ARG       extra argument of an executable app (repeatable)\n"
     "  --lease-ms N        lease TTL of an item (default 30000)\n"
     "  --max-attempts N    attempts before an item is dead-lettered (default 3)\n"
     "  --backoff-ms N      first retry delay, doubled per attempt (default 1000)\n"
-    "  --item-timeout-ms N the app's time limit per item (default 3600000)\n"
+    "  --item-timeout-ms N the app's time limit per item (default 3600000,\n"
+    "                      0: none)\n"
+    "  --max-item-bytes N  limit on an input and on an output (default 64 MiB)\n"
+    "  --allow-empty-output  an app that writes nothing succeeds\n"
     "  --reduce NAME       then run the app's reduce stage over the outputs into\n"
     "                      --outputs/NAME\n"
     "  --worker-log FILE   where workers log (default: a file in a temporary\n"
@@ -127,7 +132,7 @@ enum {
 	O_EMPTY, O_REDUCE, O_WLOG, O_KEEP, O_QUIET, O_HELP,
 };
 
-static const struct option longopts[] = {
+const struct option cli_run_options[] = {
 	{ "app", required_argument, NULL, O_APP },
 	{ "inputs", required_argument, NULL, O_INPUTS },
 	{ "outputs", required_argument, NULL, O_OUTPUTS },
@@ -162,7 +167,7 @@ parse(struct run *R, int argc, char **argv)
 	R->replicas = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (R->replicas < 1)
 		R->replicas = 1;
-	while ((o = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "h", cli_run_options, NULL)) != -1) {
 		r = 0;
 		switch (o) {
 		case O_APP: R->app = optarg; break;

@@ -36,19 +36,20 @@ help(void)
 	    "  -q, --quiet           print nothing on success\n", USAGE);
 }
 
+const struct option cli_seal_options[] = {
+	{ "key", required_argument, NULL, 'k' },
+	{ "chunk-size", required_argument, NULL, 'c' },
+	{ "suite", required_argument, NULL, 's' },
+	{ "force", no_argument, NULL, 'f' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int
 cmd_seal(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "chunk-size", required_argument, NULL, 'c' },
-		{ "suite", required_argument, NULL, 's' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct coffer_sealed_opts opts = { 0, 0 };
 	struct coffer_sealed_info info;
 	struct coffer_atomic at = COFFER_ATOMIC_INIT;
@@ -60,7 +61,8 @@ cmd_seal(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":k:c:s:fjqh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":k:c:s:fjqh", cli_seal_options,
+	    NULL)) != -1) {
 		switch (c) {
 		case 'k': keyfile = optarg; break;
 		case 'c':

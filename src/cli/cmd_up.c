@@ -33,6 +33,19 @@ extern char **environ;
 static const char usage_text[] =
     "coffer up [--dir DIR] [--port PORT] [--grace-ms N]";
 
+static const char help_text[] =
+    "Run the control plane on this machine (doc/manager.md section 7): a\n"
+    "private redis-server, an admin token and coffer-manager with the local\n"
+    "actuator. Prints the URL and the token, writes them to a state file\n"
+    "(0600) that 'coffer job' reads, and runs until Ctrl-C or SIGTERM, then\n"
+    "stops the manager (and its workers) and Redis.\n"
+    "\n"
+    "  --dir DIR       data directory: Redis's data, the job store, the object\n"
+    "                  store, the manager's log (default\n"
+    "                  $XDG_DATA_HOME/coffer/up or ~/.local/share/coffer/up)\n"
+    "  --port PORT     the manager's port on 127.0.0.1 (default 0: a free one)\n"
+    "  --grace-ms N    SIGTERM-to-SIGKILL time for the workers (default 5000)\n";
+
 #define READY_TIMEOUT_MS 20000
 
 static volatile sig_atomic_t stop_requested;
@@ -222,16 +235,17 @@ write_state(const char *path, const char *url, const char *token, pid_t mpid,
 	return r;
 }
 
+const struct option cli_up_options[] = {
+	{ "dir", required_argument, NULL, 'd' },
+	{ "port", required_argument, NULL, 'p' },
+	{ "grace-ms", required_argument, NULL, 'g' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int
 cmd_up(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "grace-ms", required_argument, NULL, 'g' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct coffer_redis_server_opts ro;
 	struct coffer_redis_server *rs = NULL;
 	struct coffer_buf tokbuf = COFFER_BUF_INIT_SECRET(4096);
@@ -248,8 +262,9 @@ cmd_up(int argc, char **argv)
 	char *end = NULL;
 	struct stat st;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", cli_up_options, NULL)) != -1) {
 		switch (c) {
 		case 'd': dir_opt = optarg; break;
 		case 'p':
@@ -258,17 +273,24 @@ cmd_up(int argc, char **argv)
 				return cli_usage("up", usage_text,
 				    "--port: '%s' is not a port", optarg);
 			break;
-		case 'g':
-			if (strtol(optarg, &end, 10) < 10 || *end != '\0')
-				return cli_usage("up", usage_text,
-				    "--grace-ms: '%s' is not a number >= 10", optarg);
-			snprintf(grace, sizeof(grace), "%s", optarg);
+		case 'g': {
+			long g = strtol(optarg, &end, 10);
+
+			if (end == optarg || *end != '\0' || g < 10 || g > 3600000)
+				return cli_usage("up", usage_text, "--grace-ms: '%s' "
+				    "is not in [10, 3600000]", optarg);
+			snprintf(grace, sizeof(grace), "%ld", g);
 			break;
+		}
 		case 'h':
-			printf("usage: %s\n", usage_text);
+			printf("usage: %s\n\n%s", usage_text, help_text);
 			return CLI_OK;
+		case ':':
+			return cli_usage("up", usage_text, "option '%s' needs a value",
+			    argv[optind - 1]);
 		default:
-			return cli_usage("up", usage_text, NULL);
+			return cli_usage("up", usage_text, "unknown option '%s'",
+			    argv[optind - 1]);
 		}
 	}
 	if (optind != argc)

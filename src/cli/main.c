@@ -8,6 +8,7 @@
 
 #include "coffer/error.h"
 #include "cli/cli.h"
+#include "cli/sealed_cli.h"
 #include "lib/file.h"
 #include "lib/log.h"
 
@@ -17,19 +18,27 @@
 
 const struct cli_command cli_commands[] = {
 	/* COMMANDS: keep sorted by name; one row per src/cli/cmd_<name>.c */
-	{ "attest", cmd_attest, "verify SGX/TDX/SEV-SNP/sim evidence; get evidence from a TEE" },
-	{ "completion", cmd_completion, "print a bash completion script" },
-	{ "help", cmd_help, "list commands, or show one command's help" },
-	{ "id", cmd_id, "create a party identity, show or check a public identity line" },
-	{ "inspect", cmd_inspect, "show a sealed file's header, size and digest (no key)" },
-	{ "job", cmd_job, "submit, list, show, stop, delete and watch jobs on a manager" },
-	{ "key", cmd_key, "create a data key file, show a key's id" },
-	{ "open", cmd_open, "verify and decrypt a sealed file" },
-	{ "run", cmd_run, "run a job end to end on this machine (private Redis, local workers)" },
-	{ "seal", cmd_seal, "encrypt a file under a data key (sealed format v1)" },
-	{ "up", cmd_up, "run redis, the manager and the local actuator on this machine" },
-	{ "version", cmd_version, "print the version" },
-	{ NULL, NULL, NULL },
+	{ "attest", cmd_attest, "verify SGX/TDX/SEV-SNP/sim evidence; get evidence from a TEE",
+	    cli_attest_verbs, cli_attest_options },
+	{ "completion", cmd_completion, "print a bash completion script", NULL, NULL },
+	{ "help", cmd_help, "list commands, or show one command's help", NULL, NULL },
+	{ "id", cmd_id, "create a party identity, show or check a public identity line",
+	    cli_id_verbs, cli_id_options },
+	{ "inspect", cmd_inspect, "show a sealed file's header, size and digest (no key)",
+	    NULL, cli_inspect_options },
+	{ "job", cmd_job, "submit, list, show, watch, stop and delete jobs on a manager",
+	    cli_job_verbs, cli_job_options },
+	{ "key", cmd_key, "create a data key file, show a key's id",
+	    cli_key_verbs, cli_key_options },
+	{ "open", cmd_open, "verify and decrypt a sealed file", NULL, cli_open_options },
+	{ "run", cmd_run, "run a job end to end on this machine (private Redis, local workers)",
+	    NULL, cli_run_options },
+	{ "seal", cmd_seal, "encrypt a file under a data key (sealed format v1)",
+	    NULL, cli_seal_options },
+	{ "up", cmd_up, "run redis, the manager and the local actuator on this machine",
+	    NULL, cli_up_options },
+	{ "version", cmd_version, "print the version", NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
 };
 
 int
@@ -98,6 +107,44 @@ cli_usage(const char *cmd, const char *usage, const char *fmt, ...)
 	return CLI_USAGE;
 }
 
+static int
+is_help(const char *arg)
+{
+	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+/* "a, b or c" */
+static void
+verb_list(const struct cli_verb *verbs, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (const struct cli_verb *v = verbs; v->name != NULL && n < outlen; v++)
+		n += (size_t)snprintf(out + n, outlen - n, "%s%s",
+		    v == verbs ? "" : v[1].name == NULL ? " or " : ", ", v->name);
+}
+
+int
+cli_dispatch(const char *cmd, const struct cli_verb *verbs, const char *usage,
+    void (*help)(void), int argc, char **argv)
+{
+	char list[256];
+
+	verb_list(verbs, list, sizeof(list));
+	if (argc < 2)
+		return cli_usage(cmd, usage, "expected %s", list);
+	if (is_help(argv[1])) {
+		help();
+		return CLI_OK;
+	}
+	for (const struct cli_verb *v = verbs; v->name != NULL; v++)
+		if (strcmp(argv[1], v->name) == 0)
+			return v->fn(argc - 1, argv + 1);
+	return cli_usage(cmd, usage, "unknown verb '%s' (expected %s)", argv[1],
+	    list);
+}
+
 int
 cli_isatty(int fd)
 {
@@ -132,8 +179,17 @@ cmd_help(int argc, char **argv)
 		list_commands(stdout);
 		return CLI_OK;
 	}
-	if ((c = find(argv[1])) == NULL || c->fn == cmd_help)
-		return cli_usage("help", "coffer help [command]",
+	if (argc > 2)
+		return cli_usage("help", "coffer help [COMMAND]",
+		    "unexpected argument '%s'", argv[2]);
+	if (is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
+		printf("usage: coffer help [COMMAND]\n\n"
+		    "List the commands, or print the help of COMMAND (the same as\n"
+		    "'coffer COMMAND --help').\n");
+		return CLI_OK;
+	}
+	if ((c = find(argv[1])) == NULL)
+		return cli_usage("help", "coffer help [COMMAND]",
 		    "unknown command '%s'", argv[1]);
 	args[0] = (char *)c->name;
 	return c->fn(2, args);
@@ -142,31 +198,87 @@ cmd_help(int argc, char **argv)
 int
 cmd_version(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	int r;
+
+	if (argc > 1 && is_help(argv[1])) {
+		printf("usage: coffer version\n\n"
+		    "Print the version of coffer (also 'coffer --version').\n");
+		return CLI_OK;
+	}
+	if (argc > 1)
+		return cli_usage("version", "coffer version",
+		    "unexpected argument '%s'", argv[1]);
 	printf("coffer %s\n", COFFER_VERSION);
+	if ((r = sealed_cli_check_stdout(NULL, "the version")) != 0)
+		return cli_fail(r, "version");
 	return CLI_OK;
 }
 
+/*
+ * The script is generated from the command table: the command names, each
+ * command's verbs (cli_verb tables, which its dispatch uses) and long
+ * options (the getopt_long tables it parses with). Words are plain ASCII
+ * names, safe inside the double quotes they are printed in.
+ */
 int
 cmd_completion(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	printf("# bash completion for coffer; source it or put it in\n"
-	    "# /etc/bash_completion.d/coffer\n"
+	const struct cli_command *c, *d;
+	const struct cli_verb *v;
+	const struct option *o;
+	int r;
+
+	if (argc > 1 && is_help(argv[1])) {
+		printf("usage: coffer completion\n\n"
+		    "Print a bash completion script for coffer: command names, their\n"
+		    "verbs and long options, and file names. Load it with\n"
+		    "  source <(coffer completion)\n"
+		    "or save it as /etc/bash_completion.d/coffer.\n");
+		return CLI_OK;
+	}
+	if (argc > 1)
+		return cli_usage("completion", "coffer completion",
+		    "unexpected argument '%s'", argv[1]);
+	printf("# bash completion for coffer (generated by 'coffer completion');\n"
+	    "# source it or save it as /etc/bash_completion.d/coffer\n"
 	    "_coffer() {\n"
-	    "  local cur=${COMP_WORDS[COMP_CWORD]}\n"
+	    "  local cur=${COMP_WORDS[COMP_CWORD]} verbs= opts=\n"
+	    "  COMPREPLY=()\n"
 	    "  if [ \"$COMP_CWORD\" -eq 1 ]; then\n"
-	    "    COMPREPLY=($(compgen -W \"");
-	for (const struct cli_command *c = cli_commands; c->name != NULL; c++)
-		printf("%s%s", c == cli_commands ? "" : " ", c->name);
-	printf("\" -- \"$cur\"))\n"
+	    "    mapfile -t COMPREPLY < <(compgen -W \"");
+	for (c = cli_commands; c->name != NULL; c++)
+		printf("%s ", c->name);
+	printf("--help --version\" -- \"$cur\")\n"
+	    "    return\n"
+	    "  fi\n"
+	    "  case ${COMP_WORDS[1]} in\n");
+	for (c = cli_commands; c->name != NULL; c++) {
+		if (c->verbs == NULL && c->options == NULL && c->fn != cmd_help)
+			continue;
+		printf("  %s) verbs=\"", c->name);
+		if (c->fn == cmd_help) /* its verbs: the command names */
+			for (d = cli_commands; d->name != NULL; d++)
+				printf("%s%s", d == cli_commands ? "" : " ", d->name);
+		for (v = c->verbs; v != NULL && v->name != NULL; v++)
+			printf("%s%s", v == c->verbs ? "" : " ", v->name);
+		printf("\" opts=\"");
+		for (o = c->options; o != NULL && o->name != NULL; o++)
+			printf("%s--%s", o == c->options ? "" : " ", o->name);
+		printf("\" ;;\n");
+	}
+	printf("  esac\n"
+	    "  if [ \"$COMP_CWORD\" -eq 2 ] && [ -n \"$verbs\" ] && [[ $cur != -* ]]; then\n"
+	    "    mapfile -t COMPREPLY < <(compgen -W \"$verbs\" -- \"$cur\")\n"
+	    "  elif [[ $cur == -* ]]; then\n"
+	    "    mapfile -t COMPREPLY < <(compgen -W \"$opts\" -- \"$cur\")\n"
 	    "  else\n"
-	    "    COMPREPLY=($(compgen -f -- \"$cur\"))\n"
+	    "    compopt -o filenames 2>/dev/null\n"
+	    "    mapfile -t COMPREPLY < <(compgen -f -- \"$cur\")\n"
 	    "  fi\n"
 	    "}\n"
 	    "complete -F _coffer coffer\n");
+	if ((r = sealed_cli_check_stdout(NULL, "the script")) != 0)
+		return cli_fail(r, "completion");
 	return CLI_OK;
 }
 
@@ -186,7 +298,7 @@ main(int argc, char **argv)
 		list_commands(stderr);
 		return CLI_USAGE;
 	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+	if (is_help(argv[1]))
 		return cmd_help(1, argv + 1);
 	if (strcmp(argv[1], "--version") == 0)
 		return cmd_version(1, argv + 1);
