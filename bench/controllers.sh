@@ -34,12 +34,16 @@ whatif() { # label, sim args...
 		--only deadline "$@" | grep -F '| **overall** / deadline |')
 	echo "$row" | awk -F'|' -v l="$label" '{ printf "| %s |%s|%s|%s|%s|\n", l, $4, $5, $6, $9 }'
 }
-whatif "as benchmarked (coffer-manager's monitor, newest-first stops, 10 s grace)"
-whatif "the actuator stops idle replicas first (and the controller knows it)" \
-	--idle-first --deadline-params stop_idle_first=1
-whatif "the host also reports the item time variance" --obs-full
-whatif "a 120 s scale-down grace (and the controller knows it)" \
-	--grace 120 --deadline-params grace_s=120
+whatif "as benchmarked (coffer-manager: idle replicas stop first, item times from the acks, 10 s grace)"
+whatif "before idle-first stops and item times (newest-first stops, no variance, min_slack 1.1)" \
+	--newest-first --no-item-times --deadline-params min_slack=1.1
+whatif "newest-first stops (the local actuator without the manager's hint)" --newest-first
+whatif "no item times (the monitor's mean from replica-seconds, no variance)" --no-item-times
+whatif "min_slack 1.1 (the cold start assumes 10% of slack; the previous default)" \
+	--deadline-params min_slack=1.1
+whatif "the host also reports exact ready replicas and start-ups" --obs-full
+whatif "newest-first stops with a 120 s grace (and the controller knows it)" \
+	--newest-first --grace 120 --deadline-params grace_s=120
 echo
 
 if command -v gnuplot >/dev/null; then

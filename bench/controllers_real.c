@@ -3,7 +3,9 @@
  * A private redis-server, a local store of small items, real coffer-worker
  * replicas (behind a start-up delay) run by the local actuator, and a
  * controller driven through the ABI from the queue's counts, as
- * coffer-manager's monitor fills the observation. Prints met and cost. */
+ * coffer-manager's monitor fills the observation (with the item times the
+ * workers' acks report), scaling down with coffer-manager's hint (the
+ * workers holding items: idle replicas stop first). Prints met and cost. */
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -47,6 +49,42 @@ sleep_ms(long ms)
 		;
 }
 
+/* The workers holding items, and since when (src/manager/busy.c does the
+ * same for coffer-manager). */
+#define MAX_BUSY 128
+struct busy {
+	char worker[COFFER_QUEUE_WORKER_MAX + 1];
+	char item[COFFER_QUEUE_ITEM_MAX + 1];
+	double since;
+};
+
+static int
+busy_refresh(struct coffer_queue *q, struct busy *b, size_t *nb, int *known,
+    double t)
+{
+	struct coffer_queue_holder *h = NULL;
+	struct busy nw[MAX_BUSY];
+	size_t n = 0, k = 0;
+	int r;
+
+	if ((r = coffer_queue_holders(q, &h, &n)) != 0)
+		return r;
+	for (size_t i = 0; i < n && k < MAX_BUSY; i++, k++) {
+		snprintf(nw[k].worker, sizeof(nw[k].worker), "%s", h[i].worker);
+		snprintf(nw[k].item, sizeof(nw[k].item), "%s", h[i].item);
+		nw[k].since = *known ? t : -1;
+		for (size_t j = 0; j < *nb; j++)
+			if (strcmp(b[j].worker, nw[k].worker) == 0 &&
+			    strcmp(b[j].item, nw[k].item) == 0)
+				nw[k].since = b[j].since;
+	}
+	coffer_queue_holders_free(h, n);
+	memcpy(b, nw, k * sizeof(*b));
+	*nb = k;
+	*known = 1;
+	return 0;
+}
+
 static int
 die(const char *what, int r)
 {
@@ -84,6 +122,10 @@ main(int argc, char **argv)
 	double mon_rs = 0, mon_t = 0, thr = 0, startup_seen = 0;
 	int mon_have = 0, mon_last_ready = 0;
 	int64_t last_resolved = 0;
+	double last_item_mean = 0;
+	static struct busy busy[MAX_BUSY];
+	size_t nbusy = 0;
+	int busy_known = 0;
 	FILE *trace = NULL;
 
 	for (i = 1; i < argc; i++) {
@@ -165,6 +207,8 @@ main(int argc, char **argv)
 	cfg.check_interval_s = o.interval_s;
 	cfg.params = params;
 	cfg.nparams = np;
+	/* the actuator gets coffer-manager's hint below */
+	cfg.host_flags = COFFER_CTL_HOST_STOPS_IDLE_FIRST;
 	if (def->create(&cfg, &st, err, sizeof(err)) != 0) {
 		fprintf(stderr, "controllers_real: %s: %s\n", def->name, err);
 		goto out;
@@ -315,18 +359,49 @@ main(int argc, char **argv)
 			ob.replicas_desired = desired;
 			ob.replica_seconds = mon_rs;
 			ob.throughput = thr;
-			ob.item_time_mean_s = resolved > 0 && mon_rs > 0 ?
-			    mon_rs / (double)resolved : 0;
+			{
+				/* as mgr_monitor_obs(): the acks' item times */
+				double n = (double)qs.timed, var;
+
+				if (qs.timed >= 1 && qs.time_sum_s > 0) {
+					ob.item_time_mean_s = qs.time_sum_s / n;
+					last_item_mean = ob.item_time_mean_s;
+				} else
+					ob.item_time_mean_s = resolved > 0 && mon_rs > 0 ?
+					    mon_rs / (double)resolved : 0;
+				if (qs.timed >= 2 && qs.time_sum_s > 0) {
+					var = (qs.time_sq_sum_s2 - qs.time_sum_s *
+					    (qs.time_sum_s / n)) / (n - 1);
+					ob.item_time_var_s2 = var > 1e-6 / 12 ? var : 1e-6 / 12;
+				}
+			}
 			ob.startup_s = startup_seen;
+			if (busy_refresh(q, busy, &nbusy, &busy_known, t) != 0)
+				fprintf(stderr, "controllers_real: holders: %s\n",
+				    coffer_errdetail());
 			memset(&d, 0, sizeof(d));
 			if (def->decide(st, &ob, &d) == 0) {
 				int n = d.replicas < 1 ? 1 : d.replicas > o.max ?
 				    (int)o.max : d.replicas;
 
 				if (n != desired) {
+					struct coffer_replica_hint hint[MAX_BUSY];
+					char ids[MAX_BUSY][COFFER_REPLICA_ID_MAX + 1];
+					size_t k = 0;
+
+					/* the workers holding items name their replicas */
+					for (size_t b = 0; n < desired && b < nbusy; b++)
+						if (coffer_queue_worker_replica(busy[b].worker, ids[k],
+						    sizeof(ids[k])) == 0) {
+							hint[k].replica_id = ids[k];
+							hint[k].busy_s = busy[b].since >= 0 ?
+							    t - busy[b].since : -1;
+							k++;
+						}
 					scale_events++;
 					desired = n;
-					if ((r = coffer_actuator_set_replicas(act, n)) != 0)
+					if ((r = coffer_actuator_set_replicas_hint(act, n, hint,
+					    k)) != 0)
 						fprintf(stderr, "controllers_real: scale: %s\n",
 						    coffer_errdetail());
 				}
@@ -354,8 +429,8 @@ main(int argc, char **argv)
 		    o.items, o.item_ms, o.startup_s, o.deadline_s, o.max, finish, met,
 		    cost, peak, scale_events, (long long)as.started_total,
 		    (long long)as.killed_total, (long long)as.crashed_total,
-		    last_resolved > 0 ? mon_rs / (double)last_resolved : 0,
-		    startup_seen);
+		    last_item_mean > 0 ? last_item_mean : last_resolved > 0 ?
+		    mon_rs / (double)last_resolved : 0, startup_seen);
 	}
 	if (trace != NULL)
 		fprintf(trace, "# finished %.1f met %d cost %.0f\n", finish, met, cost);

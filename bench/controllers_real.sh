@@ -3,7 +3,9 @@
 # The controller simulator checked against a real run: one job of a few
 # hundred sleeping items on real coffer-worker replicas started by the local
 # actuator (behind a start-up delay standing in for attestation), a private
-# redis-server, and the deadline controller loaded as a plugin; then the
+# redis-server, and the deadline controller loaded as a plugin, observing
+# and scaling down as coffer-manager does (item times from the acks; idle
+# replicas stop first, named by the queue's holders); then the
 # simulator's prediction for the same parameters. Goal: the deadline is met
 # and the real cost is within 20% of the prediction.
 set -u
@@ -57,17 +59,18 @@ pred2out=$("$sim" --one --plugin "$ctl" --items "$items" --item-time "$mitem" \
 	--lease 30 --deadline "$deadline") || { echo "simulation failed" >&2; exit 1; }
 
 field() { echo "$1" | sed -n "s/.* $2=\([0-9.]*\).*/\1/p"; }
-echo "| run | deadline met | finish (s) | cost (replica-s) | peak replicas | scale events |"
-echo "|---|---:|---:|---:|---:|---:|"
-printf '| real (local actuator, coffer-worker, redis) | %s | %s | %s | %s | %s |\n' \
+echo "| run | deadline met | finish (s) | cost (replica-s) | peak replicas | scale events | replicas killed (items interrupted) |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+printf '| real (local actuator, coffer-worker, redis) | %s | %s | %s | %s | %s | %s |\n' \
 	"$(field "$realout" met)" "$(field "$realout" finish)" "$(field "$realout" cost)" \
-	"$(field "$realout" peak)" "$(field "$realout" scale_events)"
-printf '| simulator, same parameters | %s | %s | %s | %s | %s |\n' \
+	"$(field "$realout" peak)" "$(field "$realout" scale_events)" "$(field "$realout" killed)"
+printf '| simulator, same parameters | %s | %s | %s | %s | %s | %s |\n' \
 	"$(field "$predout" met)" "$(field "$predout" finish)" "$(field "$predout" cost)" \
-	"$(field "$predout" peak)" "$(field "$predout" scale_events)"
-printf '| simulator, measured item %s s and start-up %s s | %s | %s | %s | %s | %s |\n' \
+	"$(field "$predout" peak)" "$(field "$predout" scale_events)" "$(field "$predout" interrupted)"
+printf '| simulator, measured item %s s and start-up %s s | %s | %s | %s | %s | %s | %s |\n' \
 	"$mitem" "$mstart" "$(field "$pred2out" met)" "$(field "$pred2out" finish)" \
-	"$(field "$pred2out" cost)" "$(field "$pred2out" peak)" "$(field "$pred2out" scale_events)"
+	"$(field "$pred2out" cost)" "$(field "$pred2out" peak)" "$(field "$pred2out" scale_events)" \
+	"$(field "$pred2out" interrupted)"
 echo
 rc=0
 awk -v r="$(field "$realout" cost)" -v p="$(field "$predout" cost)" \

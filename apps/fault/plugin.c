@@ -3,6 +3,8 @@
 // unless a parameter says to misbehave on the items whose id matches a
 // glob. Parameters (all optional):
 //   sleep_ms=N     sleep before each item
+//   slow=GLOB      sleep slow_ms instead before the items matching it
+//   slow_ms=N      (default 0)
 //   fail=GLOB      return an error       crash=GLOB   raise SIGSEGV
 //   empty=GLOB     write nothing         exit=GLOB    _exit(3) mid-item
 //   big=GLOB       write until the worker refuses (output limit)
@@ -23,9 +25,10 @@
 #include "coffer/error.h"
 
 struct state {
-	long sleep_ms;
+	long sleep_ms, slow_ms;
 	long flaky_times;
 	char *fail, *crash, *empty, *exit_, *big, *hang, *flaky, *trace_dir;
+	char *slow;
 };
 
 static int
@@ -49,6 +52,7 @@ fa_fini(void *state)
 	free(s->hang);
 	free(s->flaky);
 	free(s->trace_dir);
+	free(s->slow);
 	free(s);
 }
 
@@ -69,6 +73,7 @@ fa_init(const struct coffer_app_param *params, size_t nparams, void **state,
 		{ "hang", offsetof(struct state, hang) },
 		{ "flaky", offsetof(struct state, flaky) },
 		{ "trace_dir", offsetof(struct state, trace_dir) },
+		{ "slow", offsetof(struct state, slow) },
 	};
 
 	if (s == NULL)
@@ -88,6 +93,9 @@ fa_init(const struct coffer_app_param *params, size_t nparams, void **state,
 			}
 		if (strcmp(k, "sleep_ms") == 0) {
 			s->sleep_ms = strtol(v, NULL, 10);
+			known = 1;
+		} else if (strcmp(k, "slow_ms") == 0) {
+			s->slow_ms = strtol(v, NULL, 10);
 			known = 1;
 		} else if (strcmp(k, "flaky_times") == 0) {
 			s->flaky_times = strtol(v, NULL, 10);
@@ -130,10 +138,11 @@ fa_process(void *state, const struct coffer_app_item *item, const uint8_t *in,
     size_t inlen, struct coffer_app_writer *out, char *err, size_t errlen)
 {
 	struct state *s = state;
+	long ms = match(s->slow, item->id) ? s->slow_ms : s->sleep_ms;
 
 	trace(s, item);
-	if (s->sleep_ms > 0) {
-		struct timespec ts = { s->sleep_ms / 1000, (s->sleep_ms % 1000) * 1000000L };
+	if (ms > 0) {
+		struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
 		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 			;

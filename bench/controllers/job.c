@@ -26,6 +26,7 @@ sim_job_defaults(struct sim_job *j)
 	j->check_interval_s = 5;
 	j->grace_s = 10;  /* coffer-manager's default --grace-ms */
 	j->lease_s = 30;
+	j->idle_first = 1; /* coffer-manager's local actuator, with its hint */
 	j->seed = 1;
 }
 

@@ -19,19 +19,24 @@
  *   exits at once, a busy one finishes its item and exits; if the item
  *   outlasts grace_s it is killed, and the item goes back to the queue when
  *   its lease expires (lease_s later), as with the real queue's reaper.
- *   Victims are the newest starting replicas first, then the newest ready
- *   ones (the local actuator does not know which replica is idle; with
- *   idle_first, a what-if, idle replicas go before busy ones).
+ *   Victims (idle_first, coffer-manager's actuator with its hint) are the
+ *   newest starting replicas, then the newest idle ones, then the busy
+ *   ones whose item started most recently; without idle_first (the
+ *   actuator without a hint) the newest starting ones, then the newest
+ *   ready ones, busy or not.
  * - A crash kills a replica at a random time; its item comes back after
  *   lease_s and the actuator starts a replacement at once.
  * - The host fills the observation as coffer-manager's monitor does
  *   (src/manager/monitor.c), from what a real monitor sees: exact counts
  *   from the queue, replica counts from the actuator, "ready" replicas as
  *   those holding an item (min(in_flight, replicas)), replica-seconds as
- *   the tick-by-tick integral of those, the mean item time as
- *   replica-seconds per finished item, no variance (0: unknown), start-up
- *   as the time the first item was taken, a smoothed throughput. With
- *   obs_full the variance of completed items' times is given too.
+ *   the tick-by-tick integral of those, the mean and variance of the
+ *   completed items' times (the workers report them with their acks; the
+ *   variance no smaller than a millisecond's resolution, 0 below two
+ *   items), start-up as the time the first item was taken, a smoothed
+ *   throughput. obs_full gives exact ready replicas, replica-seconds and
+ *   measured start-ups instead; obs_no_times the monitor before item
+ *   times (mean from replica-seconds, no variance).
  * - Cost is every replica's life from the request to its exit; the job
  *   ends (and every replica stops) when the last item is done.
  */
@@ -267,7 +272,37 @@ item_lost(struct sim *s, int64_t item)
 	return heap_push(s, s->t + s->j->lease_s, EV_RETURN, -1, 0, item);
 }
 
-/* Make the actuator's count n: start, or stop newest first. */
+/* Stop replica i (the actuator's SIGTERM). */
+static int
+stop_replica(struct sim *s, size_t i)
+{
+	struct replica *p = &s->reps[i];
+
+	if (p->state == R_STARTING) {
+		p->gen++; /* cancels its READY */
+		s->n_starting--;
+		p->state = R_DEAD;
+	} else if (p->state == R_IDLE) {
+		s->n_idle--;
+		p->state = R_DEAD;
+	} else {
+		/* SIGTERM: finish the item (its DONE stays armed) or be killed
+		 * after the grace period, whichever first; each cancels the other
+		 * by bumping gen. */
+		s->n_busy--;
+		s->n_stopping++;
+		p->state = R_STOPPING;
+		if (heap_push(s, s->t + s->j->grace_s, EV_KILL, (int32_t)i, p->gen,
+		    p->item) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Make the actuator's count n: start, or stop (actuator/actuator.h): the
+ * newest starting replicas first; then, with idle_first, the newest idle
+ * ones and the busy ones with the most recent item; without, the newest
+ * ready ones, busy or not. */
 static int
 actuate(struct sim *s, int32_t n)
 {
@@ -279,37 +314,44 @@ actuate(struct sim *s, int32_t n)
 		if (start_replica(s) != 0)
 			return -1;
 	k = alive - n;
-	/* passes: starting; then ready (idle_first: idle, then busy) */
-	for (pass = 0; pass < 3 && k > 0; pass++) {
+	if (s->j->idle_first) {
+		/* starting, then idle: newest first */
+		for (pass = 0; pass < 2 && k > 0; pass++)
+			for (i = s->nreps; i > 0 && k > 0; i--)
+				if (s->reps[i - 1].state == (pass == 0 ? R_STARTING :
+				    R_IDLE)) {
+					k--;
+					if (stop_replica(s, i - 1) != 0)
+						return -1;
+				}
+		/* busy: the most recent item first (ties: the newest) */
+		while (k > 0) {
+			size_t best = s->nreps;
+
+			for (i = s->nreps; i > 0; i--)
+				if (s->reps[i - 1].state == R_BUSY && (best == s->nreps ||
+				    s->reps[i - 1].item_t0 > s->reps[best].item_t0))
+					best = i - 1;
+			if (best == s->nreps)
+				break;
+			k--;
+			if (stop_replica(s, best) != 0)
+				return -1;
+		}
+		return 0;
+	}
+	/* passes: starting; then ready, busy or not */
+	for (pass = 0; pass < 2 && k > 0; pass++) {
 		for (i = s->nreps; i > 0 && k > 0; i--) {
 			struct replica *p = &s->reps[i - 1];
 
 			if (pass == 0 && p->state != R_STARTING)
 				continue;
-			if (pass == 1 && (s->j->idle_first ? p->state != R_IDLE :
-			    p->state != R_IDLE && p->state != R_BUSY))
-				continue;
-			if (pass == 2 && p->state != R_BUSY)
+			if (pass == 1 && p->state != R_IDLE && p->state != R_BUSY)
 				continue;
 			k--;
-			if (p->state == R_STARTING) {
-				p->gen++; /* cancels its READY */
-				s->n_starting--;
-				p->state = R_DEAD;
-			} else if (p->state == R_IDLE) {
-				s->n_idle--;
-				p->state = R_DEAD;
-			} else {
-				/* SIGTERM: finish the item (its DONE stays armed) or
-				 * be killed after the grace period, whichever first;
-				 * each cancels the other by bumping gen. */
-				s->n_busy--;
-				s->n_stopping++;
-				p->state = R_STOPPING;
-				if (heap_push(s, s->t + s->j->grace_s, EV_KILL,
-				    (int32_t)(i - 1), p->gen, p->item) != 0)
-					return -1;
-			}
+			if (stop_replica(s, i - 1) != 0)
+				return -1;
 		}
 	}
 	return 0;
@@ -342,21 +384,30 @@ fill_obs(struct sim *s, struct coffer_ctl_obs *o)
 	o->replicas = alive;
 	o->replicas_desired = s->desired;
 	o->throughput = s->thr;
+	/* the completed items' times, as coffer-manager's monitor gives them
+	 * (mgr_monitor_item_time: the variance never below the millisecond
+	 * resolution's, so that 0 keeps meaning unknown) */
+	o->item_time_mean_s = s->it_n > 0 ? s->it_mean : 0;
+	o->item_time_var_s2 = 0;
+	if (s->it_n > 1) {
+		o->item_time_var_s2 = s->it_m2 / (double)(s->it_n - 1);
+		if (o->item_time_var_s2 < 1e-6 / 12)
+			o->item_time_var_s2 = 1e-6 / 12;
+	}
 	if (j->obs_full) {
 		o->replicas_ready = s->n_idle + s->n_busy;
 		o->replica_seconds = s->rs_ready;
-		o->item_time_mean_s = s->it_n > 0 ? s->it_mean : 0;
-		o->item_time_var_s2 = s->it_n > 1 ?
-		    s->it_m2 / (double)(s->it_n - 1) : 0;
 		o->startup_s = s->startup_n > 0 ?
 		    s->startup_sum / (double)s->startup_n : 0;
 	} else {
 		o->replicas_ready = ready;
 		o->replica_seconds = s->mon_rs;
+		o->startup_s = s->mon_first_take;
+	}
+	if (j->obs_no_times) {
 		o->item_time_mean_s = s->done > 0 && s->mon_rs > 0 ?
 		    s->mon_rs / (double)s->done : 0;
 		o->item_time_var_s2 = 0;
-		o->startup_s = s->mon_first_take;
 	}
 }
 
@@ -447,6 +498,7 @@ sim_run(const struct sim_job *j, const double *work,
 	cfg.check_interval_s = j->check_interval_s;
 	cfg.params = params;
 	cfg.nparams = nparams;
+	cfg.host_flags = j->idle_first ? COFFER_CTL_HOST_STOPS_IDLE_FIRST : 0;
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	if (def->create(&cfg, &st, err, errlen) != 0)

@@ -33,10 +33,18 @@ struct sim_job {
 	double check_interval_s;
 	double grace_s;        /* SIGTERM to SIGKILL on scale-down */
 	double lease_s;        /* an item of a dead replica returns after this */
-	int idle_first;        /* what-if: scale-down stops idle replicas before
-	                          busy ones (the local actuator stops the newest) */
+	int idle_first;        /* 1 (the default): scale-down stops starting,
+	                          then idle replicas, then busy ones with the
+	                          most recent item first, as the local actuator
+	                          with coffer-manager's hint does, and the
+	                          controller is told so (host_flags); 0 (a
+	                          what-if: the actuator without a hint): the
+	                          newest replicas, busy or not */
 	int obs_full;          /* 0: fill the observation as coffer-manager's
-	                          monitor does; 1: also the item time variance */
+	                          monitor does; 1: also ready = past start-up,
+	                          exact replica-seconds, measured start-ups */
+	int obs_no_times;      /* what-if (coffer-manager before item times):
+	                          mean from replica-seconds, no variance */
 	uint64_t seed;
 };
 

@@ -23,7 +23,15 @@ struct coffer_ctl_param {
 	const char *value;
 };
 
-/* What the controller is created with. */
+/* What the host's actuator does (coffer_ctl_config.host_flags). */
+#define COFFER_CTL_HOST_STOPS_IDLE_FIRST 0x1u /* a scale-down stops the
+	replicas that hold no item (starting or idle) first, newest first,
+	and only then busy ones, the most recent item first; a busy replica
+	gets a grace period to finish its item (coffer-manager with a native
+	job: src/actuator/actuator.h, set_replicas_hint) */
+
+/* What the controller is created with. Fields may only be appended; read
+ * `size` before reading a field added after version 1. */
 struct coffer_ctl_config {
 	uint32_t size;            /* sizeof(struct coffer_ctl_config) of the host */
 	int32_t min_replicas;     /* >= 0 */
@@ -32,6 +40,8 @@ struct coffer_ctl_config {
 	double check_interval_s;  /* how often decide() is called */
 	const struct coffer_ctl_param *params;
 	size_t nparams;
+	/* appended after version 1 (still ABI version 1: read size first) */
+	uint32_t host_flags;      /* COFFER_CTL_HOST_*; 0: nothing promised */
 };
 
 /*
@@ -58,7 +68,8 @@ struct coffer_ctl_obs {
 	double replica_seconds;     /* integral of ready replicas over time so far */
 	double throughput;          /* smoothed items/s of the whole job */
 	double item_time_mean_s;    /* mean processing time per item (0: unknown) */
-	double item_time_var_s2;    /* its variance (0: unknown) */
+	double item_time_var_s2;    /* its variance (0: unknown), over the
+	                               items finished so far */
 	double startup_s;           /* measured replica start-up + attestation time */
 };
 

@@ -8,11 +8,13 @@
 // caller such as the manager.
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +31,9 @@ extern char **environ;
 #define RESTART_DELAY_MAX_MS 5000
 #define HEALTHY_AFTER_MS 10000
 
+/* "l" + 8 hex + "-" + a start number */
+#define REPLICA_ID_LEN 32
+
 struct replica {
 	pid_t pid;
 	int64_t index;      /* start order: scale-down stops the highest */
@@ -36,6 +41,10 @@ struct replica {
 	int killed;
 	int64_t started_ms;
 	int64_t deadline_ms; /* SIGKILL after this, when stopping */
+	char id[REPLICA_ID_LEN]; /* COFFER_REPLICA_ID */
+	/* the hint of the set_replicas_hint() call in progress */
+	int busy;
+	double busy_s;      /* < 0: unknown */
 };
 
 struct local {
@@ -50,6 +59,7 @@ struct local {
 	int desired;
 	int completing;      /* a replica exited 0 unasked: start no more */
 	int64_t next_index;
+	char nonce[9];       /* 8 hex digits: this actuator's replica ids */
 	int64_t restart_after_ms;
 	int restart_delay_ms;
 	struct coffer_actuator_status st;
@@ -97,11 +107,25 @@ sleep_ms(int ms)
 		;
 }
 
-/* The inherited environment with the spec's entries added, replacing
- * inherited entries of the same name. Built fresh for every start so a
- * caller's setenv() is seen. */
+#define REPLICA_ID_VAR "COFFER_REPLICA_ID"
+
+/* Whether entry is "<name>=..." for the name (without '=') of key, an
+ * entry "KEY=VALUE" itself. */
 static int
-merged_env(const struct local *l, char ***out)
+same_name(const char *entry, const char *key)
+{
+	const char *eq = strchr(key, '=');
+	size_t klen = eq ? (size_t)(eq - key) : strlen(key);
+
+	return strncmp(entry, key, klen) == 0 && entry[klen] == '=';
+}
+
+/* The inherited environment with the spec's entries added, replacing
+ * inherited entries of the same name, and the replica's id (idvar,
+ * "COFFER_REPLICA_ID=..."), which nothing replaces. Built fresh for every
+ * start so a caller's setenv() is seen. */
+static int
+merged_env(const struct local *l, const char *idvar, char ***out)
 {
 	size_t ne = 0, ns = 0, k = 0;
 	char **v;
@@ -110,21 +134,20 @@ merged_env(const struct local *l, char ***out)
 		ne++;
 	while (l->env != NULL && l->env[ns] != NULL)
 		ns++;
-	if ((v = coffer_calloc(ne + ns + 1, sizeof(*v))) == NULL)
+	if ((v = coffer_calloc(ne + ns + 2, sizeof(*v))) == NULL)
 		return coffer_errf(COFFER_E_NOMEM, "environment");
 	for (size_t i = 0; i < ne; i++) {
-		const char *eq = strchr(environ[i], '=');
-		size_t klen = eq ? (size_t)(eq - environ[i]) : strlen(environ[i]);
-		int overridden = 0;
+		int overridden = same_name(environ[i], idvar);
 
 		for (size_t j = 0; j < ns && !overridden; j++)
-			overridden = strncmp(l->env[j], environ[i], klen) == 0 &&
-			    l->env[j][klen] == '=';
+			overridden = same_name(environ[i], l->env[j]);
 		if (!overridden)
 			v[k++] = environ[i];
 	}
 	for (size_t j = 0; j < ns; j++)
-		v[k++] = l->env[j];
+		if (!same_name(l->env[j], idvar))
+			v[k++] = l->env[j];
+	v[k++] = (char *)idvar;
 	v[k] = NULL;
 	*out = v; /* the strings are borrowed: free only the array */
 	return 0;
@@ -158,6 +181,7 @@ static int
 start_one(struct local *l)
 {
 	char **envp = NULL, *exe = NULL;
+	char id[REPLICA_ID_LEN], idvar[sizeof(REPLICA_ID_VAR) + REPLICA_ID_LEN];
 	int devnull = -1, logfd = -1, r = 0;
 	pid_t pid;
 
@@ -175,7 +199,9 @@ start_one(struct local *l)
 		    " PATH", l->argv[0]);
 		goto out;
 	}
-	if ((r = merged_env(l, &envp)) != 0)
+	snprintf(id, sizeof(id), "l%s-%lld", l->nonce, (long long)l->next_index);
+	snprintf(idvar, sizeof(idvar), REPLICA_ID_VAR "=%s", id);
+	if ((r = merged_env(l, idvar, &envp)) != 0)
 		goto out;
 	if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
 		r = coffer_errf(COFFER_E_IO, "/dev/null: %s", strerror(errno));
@@ -227,6 +253,9 @@ start_one(struct local *l)
 	l->r[l->n].killed = 0;
 	l->r[l->n].started_ms = coffer_mono_ms();
 	l->r[l->n].deadline_ms = 0;
+	memcpy(l->r[l->n].id, id, sizeof(id));
+	l->r[l->n].busy = 0;
+	l->r[l->n].busy_s = -1;
 	l->n++;
 	l->st.started_total++;
 out:
@@ -257,6 +286,28 @@ stop_one(struct local *l, struct replica *rp)
 	kill(rp->pid, SIGTERM);
 }
 
+/*
+ * Whether a should stop before b (actuator.h, set_replicas_hint): idle
+ * (not known busy) before busy; among busy ones the most recent item
+ * first, unknown last; then the newest. Without a hint nothing is busy,
+ * so this is newest first.
+ */
+static int
+stops_before(const struct replica *a, const struct replica *b)
+{
+	if (a->busy != b->busy)
+		return !a->busy;
+	if (a->busy) {
+		int ka = a->busy_s >= 0, kb = b->busy_s >= 0;
+
+		if (ka != kb)
+			return ka;
+		if (ka && a->busy_s != b->busy_s)
+			return a->busy_s < b->busy_s;
+	}
+	return a->index > b->index;
+}
+
 /* Start or stop replicas until running == desired. */
 static int
 reconcile(struct local *l, int may_start)
@@ -269,16 +320,53 @@ reconcile(struct local *l, int may_start)
 		running++;
 	}
 	while (running > l->desired) {
-		struct replica *newest = NULL;
+		struct replica *victim = NULL;
 
 		for (int i = 0; i < l->n; i++)
 			if (!l->r[i].stopping &&
-			    (newest == NULL || l->r[i].index > newest->index))
-				newest = &l->r[i];
-		if (newest == NULL)
+			    (victim == NULL || stops_before(&l->r[i], victim)))
+				victim = &l->r[i];
+		if (victim == NULL)
 			break;
-		stop_one(l, newest);
+		stop_one(l, victim);
 		running--;
+	}
+	return r;
+}
+
+static int
+local_set_replicas_hint(void *impl, int n,
+    const struct coffer_replica_hint *busy, size_t nbusy)
+{
+	struct local *l = impl;
+	int r;
+
+	if (n < 0 || n > MAX_REPLICAS)
+		return coffer_errf(COFFER_E_INVAL, "replicas %d out of range [0, %d]",
+		    n, MAX_REPLICAS);
+	if (nbusy > 0 && busy == NULL)
+		return coffer_errf(COFFER_E_INVAL, "replica hint: %zu busy replicas"
+		    " but no array", nbusy);
+	/* Mark the named replicas (a linear search: a few hundred at most,
+	 * and only on a scale-down). */
+	for (size_t k = 0; k < nbusy; k++) {
+		if (busy[k].replica_id == NULL)
+			continue;
+		for (int i = 0; i < l->n; i++)
+			if (strcmp(l->r[i].id, busy[k].replica_id) == 0) {
+				l->r[i].busy = 1;
+				l->r[i].busy_s = isfinite(busy[k].busy_s) &&
+				    busy[k].busy_s >= 0 ? busy[k].busy_s : -1;
+				break;
+			}
+	}
+	l->desired = n;
+	l->st.desired = n;
+	r = reconcile(l, 1);
+	/* The hint was for this call only. */
+	for (int i = 0; i < l->n; i++) {
+		l->r[i].busy = 0;
+		l->r[i].busy_s = -1;
 	}
 	return r;
 }
@@ -286,14 +374,7 @@ reconcile(struct local *l, int may_start)
 static int
 local_set_replicas(void *impl, int n)
 {
-	struct local *l = impl;
-
-	if (n < 0 || n > MAX_REPLICAS)
-		return coffer_errf(COFFER_E_INVAL, "replicas %d out of range [0, %d]",
-		    n, MAX_REPLICAS);
-	l->desired = n;
-	l->st.desired = n;
-	return reconcile(l, 1);
+	return local_set_replicas_hint(impl, n, NULL, 0);
 }
 
 /* Reap exited replicas; returns how many crashed. */
@@ -433,6 +514,7 @@ static const struct coffer_actuator_ops local_ops = {
 	.status = local_status,
 	.stop_all = local_stop_all,
 	.free = local_free,
+	.set_replicas_hint = local_set_replicas_hint,
 };
 
 int
@@ -466,6 +548,21 @@ coffer_actuator_local_new(const struct coffer_replica_spec *spec,
 		goto fail;
 	}
 	l->grace_ms = spec->grace_ms ? spec->grace_ms : 30000;
+	{
+		/* Replica ids must differ between actuators (a manager that
+		 * restarts makes new ones while the old replicas' workers may
+		 * still be registered in the queue): 32 random bits each. */
+		uint8_t rnd[4] = { 0 };
+
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+			uint64_t x = (uint64_t)coffer_mono_ms() ^
+			    ((uint64_t)getpid() << 20) ^ (uint64_t)(uintptr_t)l;
+
+			memcpy(rnd, &x, sizeof(rnd));
+		}
+		snprintf(l->nonce, sizeof(l->nonce), "%02x%02x%02x%02x", rnd[0],
+		    rnd[1], rnd[2], rnd[3]);
+	}
 	l->restart_crashed = spec->restart_crashed;
 	a->ops = &local_ops;
 	a->impl = l;
@@ -499,6 +596,23 @@ coffer_actuator_local_pids(struct coffer_actuator *a, pid_t *out, int max)
 		idx = best->index;
 	}
 	return n;
+}
+
+int
+coffer_actuator_local_replica_id(struct coffer_actuator *a, pid_t pid,
+    char *out, size_t outlen)
+{
+	struct local *l = a->impl;
+
+	for (int i = 0; i < l->n; i++)
+		if (l->r[i].pid == pid) {
+			if (strlen(l->r[i].id) >= outlen)
+				return coffer_errf(COFFER_E_LIMIT, "replica id: buffer of"
+				    " %zu bytes", outlen);
+			memcpy(out, l->r[i].id, strlen(l->r[i].id) + 1);
+			return 0;
+		}
+	return coffer_errf(COFFER_E_NOTFOUND, "no replica with pid %d", (int)pid);
 }
 
 void

@@ -79,6 +79,17 @@ ctl_check_config(const struct coffer_ctl_config *cfg, int need_deadline,
 	return 0;
 }
 
+/* The host's flags (COFFER_CTL_HOST_*), 0 from a host whose struct ends
+ * before the field (it promised nothing). */
+static inline uint32_t
+ctl_host_flags(const struct coffer_ctl_config *cfg)
+{
+	if (cfg->size < offsetof(struct coffer_ctl_config, host_flags) +
+	    sizeof(cfg->host_flags))
+		return 0;
+	return cfg->host_flags;
+}
+
 /* Parse a whole string as a finite double in [min, max]. */
 static inline int
 ctl_parse_num(const char *key, const char *value, double min, double max,

@@ -23,8 +23,11 @@
  *    costs the same S, so there is no hurry without evidence;
  *  - never stop a replica while the queue still holds work unless the
  *    excess is large and lasting (stopping saves no busy time, restarting
- *    costs S) and a stop cannot kill an item: the actuator stops the
- *    newest replicas, busy or not, and kills them after a grace period;
+ *    costs S) and a stop cannot kill an item: an actuator that does not
+ *    know which replicas are busy stops the newest, busy or not, and
+ *    kills them after a grace period; one that stops idle replicas first
+ *    (COFFER_CTL_HOST_STOPS_IDLE_FIRST) kills nothing while enough
+ *    replicas are idle or starting;
  *  - when the queue is empty, release the replicas that have nothing to
  *    do, if a mistaken kill is unlikely or the deadline can absorb a redo.
  *
@@ -89,7 +92,7 @@ create(const struct coffer_ctl_config *cfg, void **out, char *err,
 
 	memset(&s, 0, sizeof(s));
 	s.startup_prior = 60;
-	s.min_slack = 1.1;
+	s.min_slack = 1.0;
 	s.z = 2.0;
 	s.margin = 0.03;
 	s.cv_prior = 1.0;
@@ -104,6 +107,9 @@ create(const struct coffer_ctl_config *cfg, void **out, char *err,
 	if ((r = ctl_check_config(cfg, 1, err, errlen)) != 0 ||
 	    (r = ctl_check_param_keys(cfg, err, errlen)) != 0)
 		return r;
+	/* What the host promises about its stops; the parameter overrides. */
+	s.stop_idle_first = (ctl_host_flags(cfg) &
+	    COFFER_CTL_HOST_STOPS_IDLE_FIRST) != 0;
 	for (i = 0; i < cfg->nparams; i++) {
 		const char *k = cfg->params[i].key, *v = cfg->params[i].value;
 
@@ -535,10 +541,12 @@ decide(void *state, const struct coffer_ctl_obs *obs,
 		goto done;
 	}
 	/*
-	 * Stopping: the actuator picks the newest replicas, busy or not, and
-	 * kills a busy one whose item outlasts the grace period; the item comes
-	 * back when its lease expires and starts over. Stop only if that is
-	 * unlikely, or if the deadline could absorb it.
+	 * Stopping: an actuator that does not know which replicas are busy
+	 * picks the newest, busy or not, and kills a busy one whose item
+	 * outlasts the grace period; the item comes back when its lease
+	 * expires and starts over. Stop only if that is unlikely, or if the
+	 * deadline could absorb it. One that stops idle (and starting)
+	 * replicas first kills nothing while it stops no more than those.
 	 */
 	pkill = kill_prob(m, cv, s->grace_s);
 	/* a killed item is likely a long one: allow for a redo of a very long
@@ -569,9 +577,13 @@ decide(void *state, const struct coffer_ctl_obs *obs,
 	}
 	/* More than needed while work is queued: stop some only if the excess
 	 * is large and lasts (stopping saves no busy time; restarting costs S)
-	 * and a kill is unlikely (every replica is busy here). */
+	 * and a kill is unlikely (every ready replica is busy here: only
+	 * starting ones hold no item). */
 	down = need_for(s, &o, T - tail, S,
 	    R * m * (1 + eps + s->down_hysteresis), cap);
+	if (s->stop_idle_first && down < cur && cur - down <=
+	    (double)o.replicas - (double)o.in_flight)
+		pkill = 0; /* only starting or idle replicas would stop */
 	if (pkill <= 0.02 && down <= cur - 1 &&
 	    down <= (1 - s->down_hysteresis) * cur) {
 		s->down_streak++;

@@ -81,6 +81,7 @@ mgr_job_free(struct mgr_job *j)
 	coffer_controller_unload(j->ctl_dl);
 	coffer_queue_close(j->q);
 	coffer_actuator_free(j->act);
+	mgr_busy_release(j);
 	mgr_jobspec_release(&j->spec);
 	json_decref(j->notes);
 	free(j->reason);
@@ -135,6 +136,11 @@ ctl_config(const struct mgr_jobspec *s, struct coffer_ctl_param **params,
 	cfg->check_interval_s = s->check_interval_s;
 	cfg->params = p;
 	cfg->nparams = s->nctl_params;
+	/* Native jobs' workers name their replica in their worker id, so a
+	 * scale-down stops idle replicas first (busy.c); Asperathos
+	 * consumers cannot be told apart. */
+	cfg->host_flags = s->queue_layout == MGR_QUEUE_COFFER ?
+	    COFFER_CTL_HOST_STOPS_IDLE_FIRST : 0;
 	*params = p;
 	return 0;
 }
@@ -340,6 +346,7 @@ release_runtime(struct mgr *m, struct mgr_job *j)
 	j->ctl_dl = NULL;
 	coffer_queue_close(j->q);
 	j->q = NULL;
+	mgr_busy_release(j);
 }
 
 /* ------------------------------------------------------------------ */

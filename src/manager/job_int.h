@@ -47,4 +47,18 @@ void mgr_replicas_drain(struct mgr *m, struct mgr_job *j);
 /* Tick the draining actuators; free the empty ones. */
 void mgr_replicas_tick_draining(struct mgr *m);
 
+/* busy.c */
+/* Read which workers hold items (one round trip) and remember since when
+ * each holds its item (job time t). Native (Coffer-layout) jobs only. */
+int mgr_busy_refresh(struct mgr_job *j, double t)
+	__attribute__((warn_unused_result));
+/* Ask the job's actuator for n replicas at job time t. A scale-down of a
+ * native job reads the busy workers first and passes them as the
+ * actuator's hint (idle replicas stop first); if that read fails, or for
+ * Asperathos-layout jobs, a plain set_replicas(). */
+int mgr_replicas_set(struct mgr_job *j, int n, double t)
+	__attribute__((warn_unused_result));
+/* Forget the busy workers (the runtime ends). */
+void mgr_busy_release(struct mgr_job *j);
+
 #endif

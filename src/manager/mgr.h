@@ -76,6 +76,9 @@ struct mgr_job {
 	double t_base_s;            /* elapsed seconds when mono0_ms was taken */
 	int64_t mono0_ms;
 	int queue_errors;           /* consecutive failed or inconsistent reads */
+	struct mgr_busy *busy;      /* workers holding items (busy.c) */
+	size_t nbusy;
+	int busy_known;             /* busy was read at least once */
 	int64_t crashed_seen;
 	char log_path[512];
 };

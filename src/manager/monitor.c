@@ -101,10 +101,30 @@ mgr_monitor_update(struct mgr_monitor *m, double t_s, double expected_time_s,
 }
 
 void
+mgr_monitor_item_time(const struct mgr_counts *c, double *mean, double *var)
+{
+	double n = (double)c->timed, v;
+
+	*mean = 0;
+	*var = 0;
+	if (c->timed < 1 || !(c->time_sum_s > 0) || !isfinite(c->time_sum_s) ||
+	    !isfinite(c->time_sq_sum_s2))
+		return;
+	*mean = c->time_sum_s / n;
+	if (c->timed < 2)
+		return;
+	/* sample variance from the sums; double precision is ample for
+	 * millisecond times (the queue keeps them exactly) */
+	v = (c->time_sq_sum_s2 - c->time_sum_s * *mean) / (n - 1);
+	*var = v > 1e-6 / 12 ? v : 1e-6 / 12;
+}
+
+void
 mgr_monitor_obs(const struct mgr_monitor *m, const struct mgr_sample *s,
     struct coffer_ctl_obs *obs)
 {
 	int64_t resolved = s->c.done + s->c.failed;
+	double mean, var;
 
 	memset(obs, 0, sizeof(*obs));
 	obs->size = sizeof(*obs);
@@ -122,9 +142,18 @@ mgr_monitor_obs(const struct mgr_monitor *m, const struct mgr_sample *s,
 	obs->replicas_desired = s->desired;
 	obs->replica_seconds = s->replica_seconds;
 	obs->throughput = s->throughput;
-	/* Mean service time: busy replica-seconds per finished item. */
-	obs->item_time_mean_s = resolved > 0 && s->replica_seconds > 0 ?
-	    s->replica_seconds / (double)resolved : 0;
-	obs->item_time_var_s2 = 0;
+	/* Item times as the workers measured them, lease to ack, over the
+	 * items done (the simulator's observation is the same); without any
+	 * (an Asperathos-layout job), busy replica-seconds per finished item
+	 * and no variance. */
+	mgr_monitor_item_time(&s->c, &mean, &var);
+	if (mean > 0) {
+		obs->item_time_mean_s = mean;
+		obs->item_time_var_s2 = var;
+	} else {
+		obs->item_time_mean_s = resolved > 0 && s->replica_seconds > 0 ?
+		    s->replica_seconds / (double)resolved : 0;
+		obs->item_time_var_s2 = 0;
+	}
 	obs->startup_s = m->startup_s;
 }

@@ -10,9 +10,13 @@
 
 #include "coffer/controller.h"
 
-/* Counts read from the queue at one tick. */
+/* Counts read from the queue at one tick, and the item times the workers
+ * reported with their acks (doc/queue.md 4.5; 0 when unknown). */
 struct mgr_counts {
 	int64_t total, done, failed, in_flight, queued;
+	int64_t timed;            /* done items with a time */
+	double time_sum_s;        /* their sum */
+	double time_sq_sum_s2;    /* the sum of their squares */
 };
 
 /* One monitor sample: a row of the job's timeline. Unknown estimates are
@@ -63,6 +67,15 @@ void mgr_monitor_resume(struct mgr_monitor *m, const struct mgr_sample *last);
 void mgr_monitor_update(struct mgr_monitor *m, double t_s,
     double expected_time_s, const struct mgr_counts *c, int replicas,
     int desired, struct mgr_sample *out);
+
+/*
+ * The mean and variance of the item times in c: 0 if unknown (fewer than
+ * 1, resp. 2, timed items). The variance is never below that of the
+ * times' 1 ms resolution (1/12 ms^2), so that "0" keeps meaning unknown
+ * (controller.h) when every item took the same time.
+ */
+void mgr_monitor_item_time(const struct mgr_counts *c, double *mean,
+    double *var);
 
 /* Fill the controller's observation (ABI v1) from a sample. */
 void mgr_monitor_obs(const struct mgr_monitor *m, const struct mgr_sample *s,

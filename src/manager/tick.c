@@ -173,7 +173,7 @@ static json_t *
 obs_json(const struct coffer_ctl_obs *o)
 {
 	return json_pack("{s:f, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:i, "
-	    "s:i, s:i, s:f, s:f, s:f, s:f}",
+	    "s:i, s:i, s:f, s:f, s:f, s:f, s:f}",
 	    "now_s", o->now_s, "total", (json_int_t)o->total,
 	    "done", (json_int_t)o->done, "failed", (json_int_t)o->failed,
 	    "in_flight", (json_int_t)o->in_flight,
@@ -182,7 +182,8 @@ obs_json(const struct coffer_ctl_obs *o)
 	    "replicas", o->replicas, "replicas_ready", o->replicas_ready,
 	    "replicas_desired", o->replicas_desired,
 	    "replica_seconds", o->replica_seconds, "throughput", o->throughput,
-	    "item_time_mean_s", o->item_time_mean_s, "startup_s", o->startup_s);
+	    "item_time_mean_s", o->item_time_mean_s,
+	    "item_time_var_s2", o->item_time_var_s2, "startup_s", o->startup_s);
 }
 
 static void
@@ -221,7 +222,7 @@ decide(struct mgr *m, struct mgr_job *j)
 		inputs = mgr_json_text(in);
 	d.inputs = inputs;
 	if (target != j->desired) {
-		if ((r = coffer_actuator_set_replicas(j->act, target)) != 0) {
+		if ((r = mgr_replicas_set(j, target, obs.now_s)) != 0) {
 			coffer_warn("job %s: actuator: %s: %s", j->id,
 			    coffer_strerror(r), coffer_errdetail());
 			snprintf(d.reason + strlen(d.reason),
@@ -305,6 +306,9 @@ tick_running(struct mgr *m, struct mgr_job *j)
 	c.failed = qs.failed;
 	c.in_flight = qs.in_flight;
 	c.queued = qs.queued;
+	c.timed = qs.timed;
+	c.time_sum_s = qs.time_sum_s;
+	c.time_sq_sum_s2 = qs.time_sq_sum_s2;
 
 	due_decide = t >= j->next_decide_t;
 	persist = t >= j->next_sample_t || due_decide ||
@@ -314,6 +318,14 @@ tick_running(struct mgr *m, struct mgr_job *j)
 		    coffer_errdetail());
 	if (persist)
 		j->next_sample_t = t + 1.0;
+	/* Which replicas hold items, and since when: read with every stored
+	 * sample (at most once a second), so a scale-down knows each busy
+	 * replica's item age to within a second. A failure only costs the
+	 * hint its ages. */
+	if (persist && j->spec.queue_layout == MGR_QUEUE_COFFER &&
+	    c.done + c.failed < c.total && mgr_busy_refresh(j, t) != 0)
+		coffer_debug("job %s: busy workers not read: %s", j->id,
+		    coffer_errdetail());
 	if (c.done + c.failed >= c.total) {
 		if (c.failed == 0) {
 			if ((r = mgr_job_transition(m, j, MGR_EV_COMPLETE,

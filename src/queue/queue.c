@@ -6,6 +6,7 @@
 // them (NOSCRIPT after a restart or a SCRIPT FLUSH).
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <hiredis/hiredis.h>
 
 #include "coffer/error.h"
+#include "lib/clock.h"
 #include "lib/mem.h"
 #include "queue/queue.h"
 #include "queue/redis_url.h"
@@ -93,6 +95,64 @@ check_worker(const char *w)
 			    "worker id '%s': character %zu is not one of [A-Za-z0-9_.-]",
 			    w, i + 1);
 	}
+	return 0;
+}
+
+static int
+id_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+}
+
+/* Section 1: "<replica id>_<8 lowercase hex>". */
+#define REPLICA_SUFFIX 9
+
+int
+coffer_queue_replica_worker_id(const char *replica_id, uint32_t rnd,
+    char *out, size_t outlen)
+{
+	size_t n = replica_id != NULL ?
+	    strnlen(replica_id, COFFER_QUEUE_REPLICA_MAX + 1) : 0;
+
+	if (n == 0 || n > COFFER_QUEUE_REPLICA_MAX)
+		return coffer_errf(COFFER_E_INVAL, "replica id must be 1-%d chars",
+		    COFFER_QUEUE_REPLICA_MAX);
+	for (size_t i = 0; i < n; i++)
+		if (!id_char(replica_id[i]))
+			return coffer_errf(COFFER_E_INVAL, "replica id '%s': character"
+			    " %zu is not one of [A-Za-z0-9_.-]", replica_id, i + 1);
+	if (outlen < n + REPLICA_SUFFIX + 1)
+		return coffer_errf(COFFER_E_LIMIT, "worker id: buffer of %zu bytes",
+		    outlen);
+	snprintf(out, outlen, "%s_%08x", replica_id, (unsigned)rnd);
+	return 0;
+}
+
+int
+coffer_queue_worker_replica(const char *worker_id, char *out, size_t outlen)
+{
+	size_t n = worker_id != NULL ?
+	    strnlen(worker_id, COFFER_QUEUE_WORKER_MAX + 1) : 0;
+	const char *sfx;
+
+	if (n <= REPLICA_SUFFIX || n > COFFER_QUEUE_WORKER_MAX ||
+	    n - REPLICA_SUFFIX > COFFER_QUEUE_REPLICA_MAX)
+		return coffer_errf(COFFER_E_NOTFOUND, "worker id names no replica");
+	sfx = worker_id + n - REPLICA_SUFFIX;
+	if (sfx[0] != '_')
+		return coffer_errf(COFFER_E_NOTFOUND, "worker id names no replica");
+	for (size_t i = 1; i < REPLICA_SUFFIX; i++)
+		if (!((sfx[i] >= '0' && sfx[i] <= '9') || (sfx[i] >= 'a' && sfx[i] <= 'f')))
+			return coffer_errf(COFFER_E_NOTFOUND, "worker id names no replica");
+	for (size_t i = 0; i < n - REPLICA_SUFFIX; i++)
+		if (!id_char(worker_id[i]))
+			return coffer_errf(COFFER_E_NOTFOUND, "worker id names no replica");
+	if (outlen < n - REPLICA_SUFFIX + 1)
+		return coffer_errf(COFFER_E_LIMIT, "replica id: buffer of %zu bytes",
+		    outlen);
+	memcpy(out, worker_id, n - REPLICA_SUFFIX);
+	out[n - REPLICA_SUFFIX] = '\0';
 	return 0;
 }
 
@@ -512,6 +572,19 @@ coffer_queue_item_release(struct coffer_queue_item *it)
 	free(it->id);
 	it->id = NULL;
 	it->attempt = 0;
+	it->leased_ms = 0;
+}
+
+/* The processing time an ack reports: since the lease, or -1. */
+static void
+item_time_arg(const struct coffer_queue_item *it, char *out, size_t outlen)
+{
+	int64_t now = coffer_mono_ms();
+
+	if (it->leased_ms > 0 && now >= it->leased_ms)
+		snprintf(out, outlen, "%lld", (long long)(now - it->leased_ms));
+	else
+		snprintf(out, outlen, "-1");
 }
 
 static int
@@ -820,6 +893,7 @@ coffer_queue_take(struct coffer_queue *q, int timeout_ms,
 			}
 			it->id = id;
 			it->attempt = (uint32_t)res[1];
+			it->leased_ms = coffer_mono_ms();
 			return 0;
 		}
 		/* Already done, or taken back by a reaper: take the next one,
@@ -873,6 +947,8 @@ coffer_queue_renew(struct coffer_queue *q, const struct coffer_queue_item *it)
 int
 coffer_queue_ack(struct coffer_queue *q, const struct coffer_queue_item *it)
 {
+	char ms[32];
+	const char *x[1] = { ms };
 	redisReply *rep = NULL;
 	long long v[2] = { 0, 0 };
 	int r;
@@ -880,7 +956,8 @@ coffer_queue_ack(struct coffer_queue *q, const struct coffer_queue_item *it)
 	if ((r = need_worker(q, "ack")) != 0)
 		return r;
 	q->need_touch = 1;
-	if ((r = item_script(q, QS_ACK, it, 0, NULL, &rep)) != 0)
+	item_time_arg(it, ms, sizeof(ms));
+	if ((r = item_script(q, QS_ACK, it, 1, x, &rep)) != 0)
 		return r;
 	r = expect_ints(q, rep, "ack", v, 2);
 	freeReplyObject(rep);
@@ -891,8 +968,8 @@ int
 coffer_queue_ack_next(struct coffer_queue *q, const struct coffer_queue_item *done,
     struct coffer_queue_item *next, int *got)
 {
-	char lease[16];
-	const char *x[1] = { lease };
+	char lease[16], ms[32];
+	const char *x[2] = { lease, ms };
 	redisReply *rep = NULL, *e;
 	long long v[2] = { 0, 0 };
 	int r;
@@ -901,8 +978,9 @@ coffer_queue_ack_next(struct coffer_queue *q, const struct coffer_queue_item *do
 	if ((r = need_worker(q, "ack")) != 0)
 		return r;
 	snprintf(lease, sizeof(lease), "%d", q->lease_ms);
+	item_time_arg(done, ms, sizeof(ms));
 	q->need_touch = 1;
-	if ((r = item_script(q, QS_ACK_NEXT, done, 1, x, &rep)) != 0)
+	if ((r = item_script(q, QS_ACK_NEXT, done, 2, x, &rep)) != 0)
 		return r;
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 4 ||
 	    expect_int(q, rep->element[0], "ack", &v[0]) != 0 ||
@@ -929,6 +1007,7 @@ coffer_queue_ack_next(struct coffer_queue *q, const struct coffer_queue_item *do
 			    " memory");
 		}
 		next->attempt = (uint32_t)attempt;
+		next->leased_ms = coffer_mono_ms();
 		*got = 1;
 		/* Holding an item: the list is not empty, no registration due. */
 		q->need_touch = 0;
@@ -1022,18 +1101,50 @@ coffer_queue_reap(struct coffer_queue *q, size_t *requeued)
 	return 0;
 }
 
+/* A number stored by HINCRBY/HINCRBYFLOAT, finite and >= 0; -1 if not. */
+static double
+stored_number(const redisReply *e)
+{
+	char buf[64], *end = NULL;
+	double v;
+
+	if (e->type == REDIS_REPLY_INTEGER)
+		return e->integer >= 0 ? (double)e->integer : -1;
+	if (e->type != REDIS_REPLY_STRING || e->len == 0 || e->len >= sizeof(buf))
+		return -1;
+	memcpy(buf, e->str, e->len);
+	buf[e->len] = '\0';
+	errno = 0;
+	v = strtod(buf, &end);
+	if (end == buf || *end != '\0' || errno != 0 || !isfinite(v) || v < 0)
+		return -1;
+	return v;
+}
+
 int
 coffer_queue_stats(struct coffer_queue *q, struct coffer_queue_stats *s)
 {
 	redisReply *rep = NULL;
 	long long v[5] = { 0 };
-	int r;
+	double t[3] = { 0, 0, 0 };
+	int r, coffer = q->layout == COFFER_QUEUE_LAYOUT_COFFER;
 
-	r = script(q, q->layout == COFFER_QUEUE_LAYOUT_COFFER ? QS_STATS :
-	    QS_ASP_STATS, 0, NULL, NULL, &rep);
+	r = script(q, coffer ? QS_STATS : QS_ASP_STATS, 0, NULL, NULL, &rep);
 	if (r != 0)
 		return r;
-	r = expect_ints(q, rep, "stats", v, 5);
+	if (coffer && (rep->type != REDIS_REPLY_ARRAY || rep->elements != 8)) {
+		freeReplyObject(rep);
+		return coffer_errf(COFFER_E_PROTO, "redis %s: stats: expected 8"
+		    " elements", q->redacted);
+	}
+	if (coffer) {
+		for (int i = 0; i < 5 && r == 0; i++)
+			r = expect_int(q, rep->element[i], "stats", &v[i]);
+		for (int i = 0; i < 3; i++)
+			t[i] = stored_number(rep->element[5 + i]);
+	} else {
+		r = expect_ints(q, rep, "stats", v, 5);
+	}
 	freeReplyObject(rep);
 	if (r != 0)
 		return r;
@@ -1042,7 +1153,80 @@ coffer_queue_stats(struct coffer_queue *q, struct coffer_queue_stats *s)
 	s->failed = v[2];
 	s->in_flight = v[3];
 	s->queued = v[4];
+	/* Estimates only: anything malformed (or an impossible sum of
+	 * squares, below the square of the sum over n) reads as unknown. */
+	if (t[0] < 1 || t[0] > 9e15 || t[1] < 0 || t[2] < 0 ||
+	    t[2] * t[0] < t[1] * t[1] * (1 - 1e-9)) {
+		t[0] = t[1] = t[2] = 0;
+	}
+	s->timed = (int64_t)t[0];
+	s->time_sum_s = t[1] / 1e3;
+	s->time_sq_sum_s2 = t[2] / 1e6;
 	return 0;
+}
+
+void
+coffer_queue_holders_free(struct coffer_queue_holder *h, size_t n)
+{
+	if (h == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(h[i].worker);
+		free(h[i].item);
+	}
+	free(h);
+}
+
+int
+coffer_queue_holders(struct coffer_queue *q, struct coffer_queue_holder **out,
+    size_t *n)
+{
+	struct coffer_queue_holder *h = NULL;
+	redisReply *rep = NULL;
+	size_t k = 0, m;
+	int r;
+
+	if ((r = need_coffer_layout(q, "holders")) != 0)
+		return r;
+	if ((r = script(q, QS_HOLDERS, 0, NULL, NULL, &rep)) != 0)
+		return r;
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 3 != 0) {
+		r = coffer_errf(COFFER_E_PROTO, "redis %s: holders: unexpected reply",
+		    q->redacted);
+		goto out;
+	}
+	m = rep->elements / 3;
+	if (m > 0 && (h = coffer_calloc(m, sizeof(*h))) == NULL) {
+		r = coffer_errf(COFFER_E_NOMEM, "holders");
+		goto out;
+	}
+	for (k = 0; k < m; k++) {
+		redisReply **e = rep->element + 3 * k;
+
+		if (e[0]->type != REDIS_REPLY_STRING || e[1]->type != REDIS_REPLY_STRING ||
+		    e[2]->type != REDIS_REPLY_INTEGER || e[2]->integer < 1 ||
+		    strlen(e[0]->str) != e[0]->len || check_worker(e[0]->str) != 0 ||
+		    coffer_queue_check_item(e[1]->str, e[1]->len) != 0) {
+			r = coffer_errf(COFFER_E_PROTO, "redis %s: holders: entry %zu is"
+			    " not a worker id, an item id and a count", q->redacted,
+			    k + 1);
+			goto out;
+		}
+		h[k].items = e[2]->integer;
+		if ((h[k].worker = coffer_strndup(e[0]->str, e[0]->len)) == NULL ||
+		    (h[k].item = coffer_strndup(e[1]->str, e[1]->len)) == NULL) {
+			k++;
+			r = coffer_errf(COFFER_E_NOMEM, "holders");
+			goto out;
+		}
+	}
+	*out = h;
+	*n = m;
+	h = NULL;
+out:
+	coffer_queue_holders_free(h, k);
+	freeReplyObject(rep);
+	return r;
 }
 
 static int

@@ -16,6 +16,8 @@
 #define COFFER_QUEUE_JOB_MAX 64
 #define COFFER_QUEUE_ITEM_MAX 1024
 #define COFFER_QUEUE_WORKER_MAX 128
+/* Replica ids in worker ids (below): 1-96 chars of [A-Za-z0-9_.-]. */
+#define COFFER_QUEUE_REPLICA_MAX 96
 
 /*
  * Key layouts (doc/queue.md section 2 and section 6):
@@ -60,6 +62,24 @@ int coffer_queue_check_job(const char *job)
 int coffer_queue_check_item(const char *id, size_t len)
 	__attribute__((warn_unused_result));
 
+/*
+ * Worker ids of replicas (doc/queue.md section 1). A worker started by an
+ * actuator that gave it COFFER_REPLICA_ID = R uses the worker id
+ * "R_xxxxxxxx": R, an underscore, and 8 lowercase hex digits (rnd, random
+ * per process, so that a replica that runs its worker again gets a new
+ * id). The queue's in-flight lists then say which replica holds an item.
+ */
+/* Write "R_xxxxxxxx" to out. COFFER_E_INVAL if R is not a replica id,
+ * COFFER_E_LIMIT if outlen is too small. */
+int coffer_queue_replica_worker_id(const char *replica_id, uint32_t rnd,
+    char *out, size_t outlen) __attribute__((warn_unused_result));
+/* The replica id in a worker id of that form, into out: 0, or
+ * COFFER_E_NOTFOUND if the worker id is not of that form (e.g.
+ * coffer-worker's default "<host>-<pid>-<8 hex>"), COFFER_E_LIMIT if
+ * outlen is too small. */
+int coffer_queue_worker_replica(const char *worker_id, char *out,
+    size_t outlen) __attribute__((warn_unused_result));
+
 struct coffer_queue;
 
 /* Connect and validate the options. Does not touch the job's keys.
@@ -90,6 +110,10 @@ int coffer_queue_load(struct coffer_queue *q, const char *const *items,
 struct coffer_queue_item {
 	char *id;
 	uint32_t attempt; /* 1 on the first try */
+	/* Appended: when this process took the lease (coffer_mono_ms(), set
+	 * by take() and ack_next()); 0 if unknown. ack() and ack_next()
+	 * report the time since then as the item's processing time. */
+	int64_t leased_ms;
 };
 void coffer_queue_item_release(struct coffer_queue_item *it);
 
@@ -113,7 +137,9 @@ int coffer_queue_renew(struct coffer_queue *q, const struct coffer_queue_item *i
 
 /* Mark done, exactly once whatever the number of calls or workers. A late
  * ack (the lease was lost and the item requeued, retried or dead-lettered)
- * still counts it done once and removes it from wherever it is. */
+ * still counts it done once and removes it from wherever it is. The first
+ * ack of an item with a known leased_ms also adds its processing time
+ * (now - leased_ms) to the job's item time sums (stats(), below). */
 int coffer_queue_ack(struct coffer_queue *q, const struct coffer_queue_item *it)
 	__attribute__((warn_unused_result));
 
@@ -159,14 +185,39 @@ struct coffer_queue_stats {
 	int64_t failed;    /* dead-lettered */
 	int64_t in_flight; /* leased now */
 	int64_t queued;    /* waiting, including retries not yet due */
+	/* Appended: the processing times of done items, as their first acks
+	 * reported them (lease to ack, measured by the worker; doc/queue.md
+	 * 4.5); 0 when unknown. */
+	int64_t timed;         /* items with a time */
+	double time_sum_s;     /* sum of their times, seconds */
+	double time_sq_sum_s2; /* sum of their squares, s^2 */
 };
 /* Exact counts, read in one atomic step: total == done + failed +
  * in_flight + queued always holds in the COFFER layout (doc/queue.md 5).
  * A job that does not exist reads as all zeros. In the ASPERATHOS layout
  * done = total - queued - in_flight (Asperathos's own formula) and failed
- * is 0. */
+ * is 0, and no times are known. Time sums that Redis returns malformed
+ * (negative, not numbers) read as 0: they are estimates, not counts. */
 int coffer_queue_stats(struct coffer_queue *q, struct coffer_queue_stats *s)
 	__attribute__((warn_unused_result));
+
+/* A worker that holds items now (its in-flight list is not empty). */
+struct coffer_queue_holder {
+	char *worker;   /* its worker id */
+	char *item;     /* the oldest item it holds */
+	int64_t items;  /* how many it holds (normally 1) */
+};
+/*
+ * The registered workers that hold items, in one round trip (one script:
+ * a consistent snapshot). *out is an array of *n holders (NULL when none),
+ * freed with coffer_queue_holders_free(). COFFER layout only
+ * (COFFER_E_UNSUPPORTED otherwise: Asperathos consumers share one list).
+ * A worker id or item id from Redis that is not well formed is
+ * COFFER_E_PROTO.
+ */
+int coffer_queue_holders(struct coffer_queue *q, struct coffer_queue_holder **out,
+    size_t *n) __attribute__((warn_unused_result));
+void coffer_queue_holders_free(struct coffer_queue_holder *h, size_t n);
 
 /* Dead letters: calls fn(id, attempts, error, arg) for each. */
 int coffer_queue_dead_letters(struct coffer_queue *q,

@@ -12,6 +12,22 @@
 	"local t = redis.call('TIME')\n"                                     \
 	"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
 
+/* Section 4.5: the first ack of an item adds its processing time (ms, the
+ * ARGV named; negative, absent or not a number: unknown) to the sums in
+ * the meta hash: item_n, item_ms_sum (integers) and item_ms_sq_sum (a
+ * float). Only while the job exists: an ack after a destroy must not
+ * create a meta hash, which would make the job id look loaded. */
+#define ITEM_TIME(arg)                                                       \
+	"local d = tonumber(" arg ")\n"                                      \
+	"if added == 1 and d and d >= 0 and d < 1e10 and"                   \
+	" redis.call('EXISTS', p..'meta') == 1 then\n"                      \
+	"  d = math.floor(d)\n"                                              \
+	"  redis.call('HINCRBY', p..'meta', 'item_n', 1)\n"                  \
+	"  redis.call('HINCRBY', p..'meta', 'item_ms_sum', string.format('%d', d))\n" \
+	"  redis.call('HINCRBYFLOAT', p..'meta', 'item_ms_sq_sum',"         \
+	" string.format('%.17g', d * d))\n"                                   \
+	"end\n"
+
 /* Section 4.1. ARGV: total, max_attempts, lease_ms, backoff_ms.
  * Returns 1, or 0 if the job already exists. */
 static const char load_begin[] =
@@ -65,10 +81,11 @@ static const char renew[] =
 	"end\n"
 	"return 0\n";
 
-/* Section 4.5. ARGV: worker, item. Returns {added, ours}: added = 1 the
- * first time the item is acknowledged; ours = 0 when this was a late
- * completion, after which the item is removed from wherever else it is so
- * that every item stays in exactly one place (section 5). */
+/* Section 4.5. ARGV: worker, item, time_ms (the item's processing time;
+ * -1 unknown). Returns {added, ours}: added = 1 the first time the item
+ * is acknowledged; ours = 0 when this was a late completion, after which
+ * the item is removed from wherever else it is so that every item stays
+ * in exactly one place (section 5). */
 static const char ack[] =
 	"local p, w, item = KEYS[1], ARGV[1], ARGV[2]\n"
 	"local lk = p..'lease:'..item\n"
@@ -85,11 +102,12 @@ static const char ack[] =
 	"    redis.call('LREM', p..'inflight:'..w2, 0, item)\n"
 	"  end\n"
 	"end\n"
+	ITEM_TIME("ARGV[3]")
 	"return {added, ours and 1 or 0}\n";
 
 /* Section 4.3: the ack of 4.5 and the take of 4.2 in one round trip:
  * ack as above, then move the next waiting item (non-blocking LMOVE) and
- * claim it. ARGV: worker, item, lease_ms. Returns {added, ours, next,
+ * claim it. ARGV: worker, item, lease_ms, time_ms. Returns {added, ours, next,
  * attempt}: next is false when the queue is empty; attempt is 0 when next is not a well-formed item id
  * (it is then left unclaimed in the in-flight list for the client to
  * dead-letter). Items already done are dropped on the way. */
@@ -110,6 +128,7 @@ static const char ack_next[] =
 	"    redis.call('LREM', p..'inflight:'..w2, 0, item)\n"
 	"  end\n"
 	"end\n"
+	ITEM_TIME("ARGV[4]")
 	"local nxt\n"
 	"for _ = 1, 100 do\n"
 	"  nxt = redis.call('LMOVE', p..'queue', il, 'LEFT', 'RIGHT')\n"
@@ -208,7 +227,9 @@ static const char reap[] =
 	"end\n"
 	"return moved\n";
 
-/* Sections 4.8 and 5. Returns {total, done, dead, in_flight, queued}. */
+/* Sections 4.8 and 5. Returns {total, done, dead, in_flight, queued,
+ * item_n, item_ms_sum, item_ms_sq_sum}, the last three as the strings
+ * stored (a Lua number would be truncated to an integer in the reply). */
 static const char stats[] =
 	"local p = KEYS[1]\n"
 	"local total = tonumber(redis.call('HGET', p..'meta', 'total')) or 0\n"
@@ -216,9 +237,29 @@ static const char stats[] =
 	"for _, w in ipairs(redis.call('ZRANGE', p..'workers', 0, -1)) do\n"
 	"  inflight = inflight + redis.call('LLEN', p..'inflight:'..w)\n"
 	"end\n"
+	"local t = redis.call('HMGET', p..'meta', 'item_n', 'item_ms_sum',"
+	" 'item_ms_sq_sum')\n"
 	"return {total, redis.call('SCARD', p..'done'),"
 	" redis.call('LLEN', p..'dead'), inflight,"
-	" redis.call('LLEN', p..'queue') + redis.call('ZCARD', p..'delayed')}\n";
+	" redis.call('LLEN', p..'queue') + redis.call('ZCARD', p..'delayed'),"
+	" t[1] or '0', t[2] or '0', t[3] or '0'}\n";
+
+/* Section 4.8: the workers holding items. Returns {worker, oldest item,
+ * count, worker, ...} for every registered worker whose in-flight list is
+ * not empty. */
+static const char holders[] =
+	"local p = KEYS[1]\n"
+	"local out = {}\n"
+	"for _, w in ipairs(redis.call('ZRANGE', p..'workers', 0, -1)) do\n"
+	"  local il = p..'inflight:'..w\n"
+	"  local n = redis.call('LLEN', il)\n"
+	"  if n > 0 then\n"
+	"    out[#out + 1] = w\n"
+	"    out[#out + 1] = redis.call('LINDEX', il, 0)\n"
+	"    out[#out + 1] = n\n"
+	"  end\n"
+	"end\n"
+	"return out\n";
 
 /* ARGV: start, count. Returns {id, attempts, error, id, ...}. */
 static const char dead_page[] =
@@ -314,6 +355,7 @@ const struct queue_script_def queue_scripts[QS_COUNT] = {
 	[QS_DEAD_PAGE] = { "dead_page", dead_page },
 	[QS_DESTROY] = { "destroy", destroy },
 	[QS_LEAVE] = { "leave", leave },
+	[QS_HOLDERS] = { "holders", holders },
 	[QS_ASP_LOAD_BEGIN] = { "asp_load_begin", asp_load_begin },
 	[QS_ASP_STATS] = { "asp_stats", asp_stats },
 	[QS_ASP_REAP] = { "asp_reap", asp_reap },

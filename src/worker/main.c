@@ -19,21 +19,34 @@
 
 #define CONNECT_GIVE_UP_MS 60000
 
-/* host-pid-random, with the host name reduced to [A-Za-z0-9_.-]. */
+/* host-pid-random, with the host name reduced to [A-Za-z0-9_.-]; or, for
+ * a replica started by an actuator (COFFER_REPLICA_ID in the environment),
+ * "<replica id>_<8 hex random>", so that the manager can tell from the
+ * queue which replica holds an item (doc/queue.md section 1). */
 static void
 default_worker_id(char *out, size_t outlen)
 {
 	char host[64] = "host";
 	uint8_t rnd[4] = { 0 };
+	const char *replica = getenv("COFFER_REPLICA_ID");
 
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		rnd[0] = (uint8_t)time(NULL);
+	if (replica != NULL && replica[0] != '\0') {
+		uint32_t x = (uint32_t)rnd[0] << 24 | (uint32_t)rnd[1] << 16 |
+		    (uint32_t)rnd[2] << 8 | rnd[3];
+
+		if (coffer_queue_replica_worker_id(replica, x, out, outlen) == 0)
+			return;
+		coffer_logkv(COFFER_LOG_WARN, "COFFER_REPLICA_ID is not a replica id;"
+		    " using a worker id without it", "error", coffer_errdetail(), NULL);
+	}
 	(void)gethostname(host, sizeof(host) - 1);
 	host[sizeof(host) - 1] = '\0';
 	for (char *c = host; *c; c++)
 		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
 		    (*c >= '0' && *c <= '9') || *c == '_' || *c == '.' || *c == '-'))
 			*c = '-';
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		rnd[0] = (uint8_t)time(NULL);
 	snprintf(out, outlen, "%s-%d-%02x%02x%02x%02x", host[0] ? host : "host",
 	    (int)getpid(), rnd[0], rnd[1], rnd[2], rnd[3]);
 }

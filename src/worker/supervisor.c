@@ -129,7 +129,7 @@ transient(int r)
 static void
 record(struct sup *s, const struct worker_shared *c, int status)
 {
-	struct coffer_queue_item it = { (char *)c->item, c->attempt };
+	struct coffer_queue_item it = { (char *)c->item, c->attempt, 0 };
 	char how[128], err[WORKER_ERR_MAX], att[16];
 	int64_t end = coffer_mono_ms() + SETTLE_RETRY_MS;
 	int r, dead = 0, delay = 100;
@@ -368,7 +368,7 @@ serve(struct sup *s)
 			continue;
 		}
 		if (s->q != NULL && shared_read(s->sh, &c) == 0 && c.phase != PHASE_IDLE) {
-			struct coffer_queue_item it = { c.item, c.attempt };
+			struct coffer_queue_item it = { c.item, c.attempt, 0 };
 			int64_t now = coffer_mono_ms();
 
 			if (c.phase == PHASE_APP && c.app_deadline_ms > 0 &&

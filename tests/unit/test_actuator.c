@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -325,6 +326,161 @@ test_actuator__children_get_the_environment_and_no_other_fd(void **state)
 	no_children_left();
 }
 
+/* The value of COFFER_REPLICA_ID in the process's environment ("" if
+ * absent). */
+static void
+env_replica_id(pid_t p, char *out, size_t outlen)
+{
+	char path[64], buf[16384];
+	FILE *f;
+	size_t n;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)p);
+	assert_non_null(f = fopen(path, "r"));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	for (size_t i = 0; i < n; i += strlen(buf + i) + 1)
+		if (strncmp(buf + i, "COFFER_REPLICA_ID=", 18) == 0)
+			snprintf(out, outlen, "%s", buf + i + 18);
+}
+
+static void
+test_actuator__replicas_get_distinct_ids_in_their_environment(void **state)
+{
+	char *argv[] = { "sleep", "60", NULL };
+	/* a spec cannot forge the id */
+	char *env[] = { "COFFER_REPLICA_ID=forged", NULL };
+	struct coffer_actuator *a = new_act(argv, env, 5000, 0);
+	struct coffer_actuator *b = new_act(argv, NULL, 5000, 0);
+	char ids[4][COFFER_REPLICA_ID_MAX + 1], got[COFFER_REPLICA_ID_MAX + 1];
+	pid_t p[4];
+
+	(void)state;
+	assert_int_equal(coffer_actuator_set_replicas(a, 3), 0);
+	assert_int_equal(coffer_actuator_set_replicas(b, 1), 0);
+	assert_int_equal(coffer_actuator_local_pids(a, p, 3), 3);
+	assert_int_equal(coffer_actuator_local_pids(b, &p[3], 1), 1);
+	for (int i = 0; i < 4; i++) {
+		wait_exec(p[i], "sleep");
+		assert_int_equal(coffer_actuator_local_replica_id(i < 3 ? a : b, p[i],
+		    ids[i], sizeof(ids[i])), 0);
+		env_replica_id(p[i], got, sizeof(got));
+		assert_string_equal(got, ids[i]);
+		assert_true(strlen(ids[i]) >= 1 && strlen(ids[i]) <= COFFER_REPLICA_ID_MAX);
+		assert_true(strspn(ids[i], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN"
+		    "OPQRSTUVWXYZ0123456789_.-") == strlen(ids[i]));
+		for (int j = 0; j < i; j++)
+			assert_string_not_equal(ids[i], ids[j]);
+	}
+	assert_int_equal(coffer_actuator_local_replica_id(a, p[3], got, sizeof(got)),
+	    COFFER_E_NOTFOUND);
+	assert_int_equal(coffer_actuator_local_replica_id(a, p[0], got, 2),
+	    COFFER_E_LIMIT);
+	assert_int_equal(coffer_actuator_stop_all(a), 0);
+	assert_int_equal(coffer_actuator_stop_all(b), 0);
+	coffer_actuator_free(a);
+	coffer_actuator_free(b);
+	no_children_left();
+}
+
+/* Four sleeping replicas and their ids, oldest first. */
+static struct coffer_actuator *
+four(pid_t p[4], char ids[4][COFFER_REPLICA_ID_MAX + 1])
+{
+	static char *argv[] = { "sleep", "60", NULL };
+	struct coffer_actuator *a = new_act(argv, NULL, 5000, 0);
+
+	assert_int_equal(coffer_actuator_set_replicas(a, 4), 0);
+	assert_int_equal(coffer_actuator_local_pids(a, p, 4), 4);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(coffer_actuator_local_replica_id(a, p[i], ids[i],
+		    sizeof(ids[i])), 0);
+	return a;
+}
+
+static void
+test_actuator__hint_stops_idle_replicas_before_busy_ones(void **state)
+{
+	char ids[4][COFFER_REPLICA_ID_MAX + 1];
+	struct coffer_replica_hint busy[3];
+	struct coffer_actuator *a;
+	pid_t p[4], left[4];
+
+	(void)state;
+	a = four(p, ids);
+	/* The newest (p[3]) and p[1] hold items; an unknown id is ignored.
+	 * Newest-first would stop p[3] and p[2]. */
+	busy[0].replica_id = ids[3];
+	busy[0].busy_s = 1;
+	busy[1].replica_id = ids[1];
+	busy[1].busy_s = 2;
+	busy[2].replica_id = "no-such-replica";
+	busy[2].busy_s = 0;
+	assert_int_equal(coffer_actuator_set_replicas_hint(a, 2, busy, 3), 0);
+	assert_int_equal(status(a).stopping, 2);
+	settle(a, 2);
+	assert_false(alive(p[0]));
+	assert_true(alive(p[1]));
+	assert_false(alive(p[2]));
+	assert_true(alive(p[3]));
+	assert_int_equal(coffer_actuator_local_pids(a, left, 4), 2);
+	assert_true(left[0] == p[1] && left[1] == p[3]);
+	/* The hint is not kept: a plain scale-down is newest first again. */
+	assert_int_equal(coffer_actuator_set_replicas(a, 1), 0);
+	settle(a, 1);
+	assert_true(alive(p[1]));
+	assert_false(alive(p[3]));
+	/* Bad arguments. */
+	assert_int_equal(coffer_actuator_set_replicas_hint(a, 1, NULL, 1),
+	    COFFER_E_INVAL);
+	assert_int_equal(coffer_actuator_set_replicas_hint(a, -1, NULL, 0),
+	    COFFER_E_INVAL);
+	assert_int_equal(coffer_actuator_stop_all(a), 0);
+	coffer_actuator_free(a);
+	no_children_left();
+}
+
+static void
+test_actuator__hint_stops_the_most_recent_item_first_when_all_are_busy(void **state)
+{
+	char ids[4][COFFER_REPLICA_ID_MAX + 1];
+	struct coffer_replica_hint busy[4];
+	struct coffer_actuator *a;
+	pid_t p[4];
+
+	(void)state;
+	a = four(p, ids);
+	/* p[1] started its item 5 s ago, p[2] 50 s, p[0] 100 s; p[3]'s age
+	 * is unknown (NaN too): those go last. */
+	busy[0].replica_id = ids[0];
+	busy[0].busy_s = 100;
+	busy[1].replica_id = ids[1];
+	busy[1].busy_s = 5;
+	busy[2].replica_id = ids[2];
+	busy[2].busy_s = 50;
+	busy[3].replica_id = ids[3];
+	busy[3].busy_s = NAN;
+	assert_int_equal(coffer_actuator_set_replicas_hint(a, 2, busy, 4), 0);
+	settle(a, 2);
+	assert_true(alive(p[0]));
+	assert_false(alive(p[1]));
+	assert_false(alive(p[2]));
+	assert_true(alive(p[3]));
+	/* Every age unknown: newest first. */
+	busy[0].busy_s = -1;
+	busy[1].replica_id = ids[3];
+	busy[1].busy_s = -1;
+	assert_int_equal(coffer_actuator_set_replicas_hint(a, 1, busy, 2), 0);
+	settle(a, 1);
+	assert_true(alive(p[0]));
+	assert_false(alive(p[3]));
+	assert_int_equal(coffer_actuator_stop_all(a), 0);
+	coffer_actuator_free(a);
+	no_children_left();
+}
+
 static void
 test_actuator__rejects_bad_specs(void **state)
 {
@@ -360,6 +516,9 @@ main(void)
 		cmocka_unit_test(test_actuator__completed_replicas_end_the_pool),
 		cmocka_unit_test(test_actuator__children_get_the_environment_and_no_other_fd),
 		cmocka_unit_test(test_actuator__rejects_bad_specs),
+		cmocka_unit_test(test_actuator__replicas_get_distinct_ids_in_their_environment),
+		cmocka_unit_test(test_actuator__hint_stops_idle_replicas_before_busy_ones),
+		cmocka_unit_test(test_actuator__hint_stops_the_most_recent_item_first_when_all_are_busy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

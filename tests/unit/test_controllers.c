@@ -26,6 +26,9 @@ struct ctl {
 	char err[256];
 };
 
+/* What the next ctl_open()'s host promises (COFFER_CTL_HOST_*). */
+static uint32_t open_host_flags;
+
 static int
 ctl_open(struct ctl *c, const char *name, int min, int max, double deadline,
     const char *const *kv)
@@ -51,6 +54,7 @@ ctl_open(struct ctl *c, const char *name, int min, int max, double deadline,
 	cfg.check_interval_s = 5;
 	cfg.params = params;
 	cfg.nparams = n;
+	cfg.host_flags = open_host_flags;
 	r = c->def->create(&cfg, &c->st, c->err, sizeof(c->err));
 	if (r != 0) {
 		coffer_controller_unload(c->dl);
@@ -563,6 +567,10 @@ run_fluid(struct ctl *c, int64_t total, double m, double deadline,
 static void
 test_deadline__meets_the_deadline_without_going_to_max(void **state)
 {
+	/* told that the deadline has 10% of slack over the fastest
+	 * completion at max (min_slack; by default it assumes nothing more
+	 * than feasibility, and starts at max) */
+	const char *slack[] = { "min_slack", "1.1", NULL };
 	struct coffer_ctl_decision d;
 	int32_t peak, last;
 	struct ctl c;
@@ -570,16 +578,22 @@ test_deadline__meets_the_deadline_without_going_to_max(void **state)
 
 	(void)state;
 	/* 1200 items of 10 s in 1000 s: 12 replica-streams are enough */
-	assert_int_equal(ctl_open(&c, "deadline", 1, 64, 1000, NULL), 0);
+	assert_int_equal(ctl_open(&c, "deadline", 1, 64, 1000, slack), 0);
 	fin = run_fluid(&c, 1200, 10, 1000, 1, 5000, &peak, &last, &d);
 	if (fin > 1000 || peak < 12 || peak > 32)
 		fail_msg("finished at %.0f s with peak %d (%s)", fin, peak, d.reason);
 	assert_int_equal(d.flags & COFFER_CTL_INFEASIBLE, 0);
 	ctl_close(&c);
 	/* twice the items in the same time: about twice the replicas */
-	assert_int_equal(ctl_open(&c, "deadline", 1, 64, 1000, NULL), 0);
+	assert_int_equal(ctl_open(&c, "deadline", 1, 64, 1000, slack), 0);
 	fin = run_fluid(&c, 2400, 10, 1000, 1, 5000, &peak, &last, &d);
 	if (fin > 1000 || peak < 24 || peak > 48)
+		fail_msg("finished at %.0f s with peak %d (%s)", fin, peak, d.reason);
+	ctl_close(&c);
+	/* by default: met too */
+	assert_int_equal(ctl_open(&c, "deadline", 1, 64, 1000, NULL), 0);
+	fin = run_fluid(&c, 1200, 10, 1000, 1, 5000, &peak, &last, &d);
+	if (fin > 1000)
 		fail_msg("finished at %.0f s with peak %d (%s)", fin, peak, d.reason);
 	ctl_close(&c);
 }
@@ -632,6 +646,7 @@ test_deadline__zero_items_asks_for_min(void **state)
 static void
 test_deadline__no_progress_yet_cold_starts_within_bounds(void **state)
 {
+	const char *slack[] = { "min_slack", "1.1", NULL };
 	struct coffer_ctl_decision d;
 	struct coffer_ctl_obs o;
 	struct ctl c;
@@ -644,8 +659,15 @@ test_deadline__no_progress_yet_cold_starts_within_bounds(void **state)
 	assert_int_equal(d.replicas, 16);
 	assert_non_null(strstr(d.reason, "cold start"));
 	ctl_close(&c);
-	/* a long deadline: fewer than max, at least one */
+	/* a long deadline: max by default (any deadline above the fastest
+	 * completion at max may be as tight as that) */
 	assert_int_equal(ctl_open(&c, "deadline", 1, 16, 20000, NULL), 0);
+	assert_int_equal(decide(&c, &o, &d), 0);
+	assert_int_equal(d.replicas, 16);
+	ctl_close(&c);
+	/* told that deadlines leave 10% of slack: fewer than max, at least
+	 * one */
+	assert_int_equal(ctl_open(&c, "deadline", 1, 16, 20000, slack), 0);
 	assert_int_equal(decide(&c, &o, &d), 0);
 	assert_true(d.replicas >= 1 && d.replicas < 16);
 	assert_int_equal(d.flags & COFFER_CTL_INFEASIBLE, 0);
@@ -728,6 +750,45 @@ test_deadline__releases_idle_replicas_when_queue_is_empty(void **state)
 	assert_int_equal(d.replicas, 5);
 	assert_non_null(strstr(d.reason, "queue empty"));
 	ctl_close(&c);
+}
+
+/* Tail decision at 60 s before the deadline, 5 items in flight on 20
+ * replicas, items of about 40 s: a stop that hit a busy replica would be a
+ * kill the time left cannot absorb. */
+static int32_t
+tail_decision(uint32_t host_flags, const char *const *kv)
+{
+	struct coffer_ctl_decision d;
+	struct coffer_ctl_obs o;
+	struct ctl c;
+
+	open_host_flags = host_flags;
+	assert_int_equal(ctl_open(&c, "deadline", 1, 32, 300, kv), 0);
+	open_host_flags = 0;
+	o = obs_at(100, 200, 150, 20, 20, 20, 20, 300);
+	o.startup_s = 10;
+	assert_int_equal(decide(&c, &o, &d), 0);
+	o = obs_at(240, 200, 195, 5, 20, 20, 20, 300);
+	o.startup_s = 10;
+	assert_int_equal(decide(&c, &o, &d), 0);
+	ctl_close(&c);
+	return d.replicas;
+}
+
+static void
+test_deadline__tail_release_trusts_a_host_that_stops_idle_replicas_first(void **state)
+{
+	const char *no[] = { "stop_idle_first", "0", NULL };
+	const char *yes[] = { "stop_idle_first", "1", NULL };
+
+	(void)state;
+	/* an actuator that may stop the busy newest: keep them all */
+	assert_int_equal(tail_decision(0, NULL), 20);
+	/* coffer-manager's (idle first): release the 15 idle ones */
+	assert_int_equal(tail_decision(COFFER_CTL_HOST_STOPS_IDLE_FIRST, NULL), 5);
+	/* the parameter overrides what the host says */
+	assert_int_equal(tail_decision(COFFER_CTL_HOST_STOPS_IDLE_FIRST, no), 20);
+	assert_int_equal(tail_decision(0, yes), 5);
 }
 
 static void
@@ -933,6 +994,7 @@ main(void)
 		cmocka_unit_test(test_deadline__deadline_passed_runs_at_max_and_says_so),
 		cmocka_unit_test(test_deadline__too_few_max_replicas_says_so_and_runs_at_max),
 		cmocka_unit_test(test_deadline__releases_idle_replicas_when_queue_is_empty),
+		cmocka_unit_test(test_deadline__tail_release_trusts_a_host_that_stops_idle_replicas_first),
 		cmocka_unit_test(test_deadline__does_not_flap_on_noisy_progress),
 		cmocka_unit_test(test_all__survive_random_observations),
 		cmocka_unit_test(test_all__plugin_and_builtin_agree),

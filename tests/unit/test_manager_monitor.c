@@ -16,6 +16,7 @@ static void
 counts(struct mgr_counts *c, int64_t total, int64_t done, int64_t failed,
     int64_t in_flight)
 {
+	memset(c, 0, sizeof(*c));
 	c->total = total;
 	c->done = done;
 	c->failed = failed;
@@ -136,6 +137,56 @@ test_monitor__observation_follows_the_abi(void **state)
 	/* The first item was taken by t = 2. */
 	near(o.startup_s, 2);
 	assert_true(o.throughput > 0);
+	/* The workers reported no item times (an Asperathos job): no
+	 * variance, the mean from the replica-seconds. */
+	assert_true(o.item_time_var_s2 == 0);
+}
+
+static void
+test_monitor__item_times_come_from_the_acks(void **state)
+{
+	struct mgr_monitor m;
+	struct mgr_counts c;
+	struct mgr_sample s;
+	struct coffer_ctl_obs o;
+	double mean, var;
+
+	(void)state;
+	mgr_monitor_init(&m, 5);
+	counts(&c, 10, 0, 0, 0);
+	mgr_monitor_update(&m, 0, 20, &c, 1, 1, &s);
+	/* Three items done, of 1, 2 and 6 s: mean 3, variance 7. */
+	counts(&c, 10, 3, 0, 1);
+	c.timed = 3;
+	c.time_sum_s = 9;
+	c.time_sq_sum_s2 = 41;
+	mgr_monitor_update(&m, 10, 20, &c, 1, 1, &s);
+	mgr_monitor_obs(&m, &s, &o);
+	near(o.item_time_mean_s, 3);
+	near(o.item_time_var_s2, 7);
+	/* One timed item: a mean, no variance. */
+	c.timed = 1;
+	c.time_sum_s = 2;
+	c.time_sq_sum_s2 = 4;
+	mgr_monitor_item_time(&c, &mean, &var);
+	near(mean, 2);
+	assert_true(var == 0);
+	/* Equal times: the variance of the millisecond resolution, never 0
+	 * (which would mean unknown). */
+	c.timed = 4;
+	c.time_sum_s = 8;
+	c.time_sq_sum_s2 = 16;
+	mgr_monitor_item_time(&c, &mean, &var);
+	near(mean, 2);
+	assert_true(var > 0 && var < 1e-6);
+	/* Nothing timed, or nonsense: unknown. */
+	c.timed = 0;
+	mgr_monitor_item_time(&c, &mean, &var);
+	assert_true(mean == 0 && var == 0);
+	c.timed = 2;
+	c.time_sum_s = NAN;
+	mgr_monitor_item_time(&c, &mean, &var);
+	assert_true(mean == 0 && var == 0);
 }
 
 static void
@@ -167,6 +218,7 @@ main(void)
 		cmocka_unit_test(test_monitor__elapsed_time_does_not_wrap_after_a_day),
 		cmocka_unit_test(test_monitor__observation_follows_the_abi),
 		cmocka_unit_test(test_monitor__resume_keeps_the_integral_and_rate),
+		cmocka_unit_test(test_monitor__item_times_come_from_the_acks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -642,6 +642,193 @@ test_queue__destroy_removes_every_key(void **state)
 }
 
 static void
+test_queue__first_acks_add_their_item_times_to_the_job(void **state)
+{
+	static const char *const items[] = { "t1", "t2", "t3", "t4" };
+	struct coffer_queue *w = open_q("times", "w1", 5000, 3);
+	struct coffer_queue_item it = { 0 }, nx = { 0 };
+	struct coffer_queue_stats s;
+	double mean, var;
+	int got = 0;
+
+	(void)state;
+	load(w, items, 4);
+	assert_int_equal(coffer_queue_stats(w, &s), 0);
+	assert_int_equal(s.timed, 0);
+	take(w, &it);
+	assert_true(it.leased_ms > 0);
+	/* As if t1 had taken 1.5 s (nothing waits; the bounds only allow for
+	 * a slow machine between the two lines). */
+	it.leased_ms -= 1500;
+	assert_int_equal(coffer_queue_ack_next(w, &it, &nx, &got), 0);
+	assert_int_equal(got, 1);
+	assert_string_equal(nx.id, "t2");
+	assert_true(nx.leased_ms > 0);
+	assert_int_equal(coffer_queue_stats(w, &s), 0);
+	assert_int_equal(s.timed, 1);
+	assert_true(s.time_sum_s >= 1.5 && s.time_sum_s < 60);
+	/* A repeated ack of a done item adds nothing. */
+	assert_int_equal(coffer_queue_ack(w, &it), 0);
+	assert_int_equal(coffer_queue_stats(w, &s), 0);
+	assert_int_equal(s.timed, 1);
+	coffer_queue_item_release(&it);
+	nx.leased_ms -= 500;
+	assert_int_equal(coffer_queue_ack(w, &nx), 0);
+	coffer_queue_item_release(&nx);
+	assert_int_equal(coffer_queue_stats(w, &s), 0);
+	assert_int_equal(s.timed, 2);
+	assert_true(s.time_sum_s >= 2.0 && s.time_sum_s < 60);
+	mean = s.time_sum_s / 2;
+	var = (s.time_sq_sum_s2 - s.time_sum_s * s.time_sum_s / 2) / 1;
+	assert_true(mean >= 1.0);
+	/* 1.5 s and 0.5 s, give or take the same delay: variance 0.5 s^2 */
+	assert_true(var > 0.3 && var < 0.7);
+	/* The sums are in the meta hash (doc/queue.md section 2). */
+	assert_int_equal(test_redis_int(&R, "HEXISTS coffer:{times}:meta item_n"), 1);
+	assert_int_equal(test_redis_int(&R, "HEXISTS coffer:{times}:meta item_ms_sum"), 1);
+	assert_int_equal(test_redis_int(&R, "HEXISTS coffer:{times}:meta item_ms_sq_sum"), 1);
+	/* An item whose lease time is unknown (acked for a dead runner) is
+	 * done but not timed. */
+	take(w, &it);
+	it.leased_ms = 0;
+	assert_int_equal(coffer_queue_ack(w, &it), 0);
+	coffer_queue_item_release(&it);
+	assert_int_equal(coffer_queue_stats(w, &s), 0);
+	assert_int_equal(s.done, 3);
+	assert_int_equal(s.timed, 2);
+	/* Garbage in Redis reads as unknown, never as a time. */
+	freeReplyObject(test_redis_cmd(&R, "HSET coffer:{times}:meta item_ms_sq_sum x"));
+	assert_int_equal(coffer_queue_stats(w, &s), 0);
+	assert_int_equal(s.timed, 0);
+	assert_true(s.time_sum_s == 0 && s.time_sq_sum_s2 == 0);
+	freeReplyObject(test_redis_cmd(&R, "HSET coffer:{times}:meta item_ms_sq_sum 1"));
+	assert_int_equal(coffer_queue_stats(w, &s), 0);
+	assert_int_equal(s.timed, 0); /* below (sum)^2 / n: impossible */
+	/* An ack after the job is destroyed does not bring its meta back. */
+	take(w, &it);
+	assert_int_equal(coffer_queue_destroy(w), 0);
+	assert_int_equal(coffer_queue_ack(w, &it), 0);
+	coffer_queue_item_release(&it);
+	assert_int_equal(test_redis_int(&R, "EXISTS coffer:{times}:meta"), 0);
+	coffer_queue_close(w);
+}
+
+static void
+test_queue__replica_worker_ids_name_their_replica(void **state)
+{
+	char w[COFFER_QUEUE_WORKER_MAX + 1], r[COFFER_QUEUE_REPLICA_MAX + 1];
+	char longid[COFFER_QUEUE_REPLICA_MAX + 2];
+
+	(void)state;
+	assert_int_equal(coffer_queue_replica_worker_id("l0a1b2c3d-7", 0xdeadbeefu,
+	    w, sizeof(w)), 0);
+	assert_string_equal(w, "l0a1b2c3d-7_deadbeef");
+	assert_int_equal(coffer_queue_worker_replica(w, r, sizeof(r)), 0);
+	assert_string_equal(r, "l0a1b2c3d-7");
+	/* a pod name, a Slurm array task */
+	assert_int_equal(coffer_queue_replica_worker_id("job-x.pod-4", 1, w, sizeof(w)), 0);
+	assert_string_equal(w, "job-x.pod-4_00000001");
+	assert_int_equal(coffer_queue_worker_replica("1234_7_00ff00ff", r, sizeof(r)), 0);
+	assert_string_equal(r, "1234_7");
+	/* coffer-worker's default ids and others name no replica */
+	assert_int_equal(coffer_queue_worker_replica("host-123-0a0b0c0d", r, sizeof(r)),
+	    COFFER_E_NOTFOUND);
+	assert_int_equal(coffer_queue_worker_replica("_deadbeef", r, sizeof(r)),
+	    COFFER_E_NOTFOUND);
+	assert_int_equal(coffer_queue_worker_replica("x_DEADBEEF", r, sizeof(r)),
+	    COFFER_E_NOTFOUND);
+	assert_int_equal(coffer_queue_worker_replica("x_deadbee", r, sizeof(r)),
+	    COFFER_E_NOTFOUND);
+	assert_int_equal(coffer_queue_worker_replica("a b_deadbeef", r, sizeof(r)),
+	    COFFER_E_NOTFOUND);
+	assert_int_equal(coffer_queue_worker_replica("w1", r, sizeof(r)),
+	    COFFER_E_NOTFOUND);
+	assert_int_equal(coffer_queue_worker_replica("abc_deadbeef", r, 3),
+	    COFFER_E_LIMIT);
+	/* what is not a replica id */
+	assert_int_equal(coffer_queue_replica_worker_id("", 1, w, sizeof(w)),
+	    COFFER_E_INVAL);
+	assert_int_equal(coffer_queue_replica_worker_id("a/b", 1, w, sizeof(w)),
+	    COFFER_E_INVAL);
+	memset(longid, 'a', sizeof(longid) - 1);
+	longid[sizeof(longid) - 1] = '\0';
+	assert_int_equal(coffer_queue_replica_worker_id(longid, 1, w, sizeof(w)),
+	    COFFER_E_INVAL);
+	longid[COFFER_QUEUE_REPLICA_MAX] = '\0';
+	assert_int_equal(coffer_queue_replica_worker_id(longid, 1, w, sizeof(w)), 0);
+	assert_true(strlen(w) <= COFFER_QUEUE_WORKER_MAX);
+	assert_int_equal(coffer_queue_replica_worker_id("abc", 1, w, 12),
+	    COFFER_E_LIMIT);
+	/* and the queue accepts the ids it makes */
+	coffer_queue_close(open_q("ids", "l0a1b2c3d-7_deadbeef", 5000, 3));
+}
+
+static int
+cmp_holder(const void *a, const void *b)
+{
+	return strcmp(((const struct coffer_queue_holder *)a)->worker,
+	    ((const struct coffer_queue_holder *)b)->worker);
+}
+
+static void
+test_queue__holders_are_the_workers_with_items_in_flight(void **state)
+{
+	static const char *const items[] = { "h1", "h2", "h3", "h4" };
+	struct coffer_queue *w1 = open_q("hold", "w1", 5000, 3);
+	struct coffer_queue *w2 = open_q("hold", "w2", 5000, 3);
+	struct coffer_queue *w3 = open_q("hold", "w3", 5000, 3);
+	struct coffer_queue *mon = open_q("hold", NULL, 5000, 3);
+	struct coffer_queue_item a = { 0 }, b = { 0 }, c = { 0 };
+	struct coffer_queue_holder *h = NULL;
+	struct coffer_queue_counters c0, c1;
+	struct coffer_queue_opts o = { 0 };
+	struct coffer_queue *asp = NULL;
+	size_t n = 99;
+
+	(void)state;
+	load(mon, items, 4);
+	assert_int_equal(coffer_queue_holders(mon, &h, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(h);
+	take(w1, &a);
+	take(w2, &b);
+	take(w3, &c);
+	assert_int_equal(coffer_queue_ack(w3, &c), 0); /* w3: registered, idle */
+	coffer_queue_counters(mon, &c0);
+	assert_int_equal(coffer_queue_holders(mon, &h, &n), 0);
+	coffer_queue_counters(mon, &c1);
+	assert_int_equal(c1.round_trips - c0.round_trips, 1);
+	assert_int_equal(n, 2);
+	qsort(h, n, sizeof(*h), cmp_holder);
+	assert_string_equal(h[0].worker, "w1");
+	assert_string_equal(h[0].item, a.id);
+	assert_int_equal(h[0].items, 1);
+	assert_string_equal(h[1].worker, "w2");
+	assert_string_equal(h[1].item, b.id);
+	coffer_queue_holders_free(h, n);
+	/* A worker id that is not one is Redis misbehaving. */
+	freeReplyObject(test_redis_cmd(&R, "ZADD coffer:{hold}:workers 0 %s", "a b"));
+	freeReplyObject(test_redis_cmd(&R, "RPUSH %s x", "coffer:{hold}:inflight:a b"));
+	h = NULL;
+	assert_int_equal(coffer_queue_holders(mon, &h, &n), COFFER_E_PROTO);
+	assert_null(h);
+	/* The Asperathos layout has no workers to name. */
+	o.redis_url = R.url;
+	o.job = "job";
+	o.layout = COFFER_QUEUE_LAYOUT_ASPERATHOS;
+	assert_int_equal(coffer_queue_open(&o, &asp), 0);
+	assert_int_equal(coffer_queue_holders(asp, &h, &n), COFFER_E_UNSUPPORTED);
+	coffer_queue_close(asp);
+	coffer_queue_item_release(&a);
+	coffer_queue_item_release(&b);
+	coffer_queue_item_release(&c);
+	coffer_queue_close(w1);
+	coffer_queue_close(w2);
+	coffer_queue_close(w3);
+	coffer_queue_close(mon);
+}
+
+static void
 test_queue__asperathos_layout_matches_a_consumer(void **state)
 {
 	static const char *const items[] = { "u1", "u2", "u3" };
@@ -763,6 +950,9 @@ main(void)
 		cmocka_unit_test_setup(test_queue__destroy_removes_every_key, flush),
 		cmocka_unit_test_setup(test_queue__asperathos_layout_matches_a_consumer, flush),
 		cmocka_unit_test_setup(test_queue__counters_stay_exact_through_mixed_outcomes, flush),
+		cmocka_unit_test_setup(test_queue__first_acks_add_their_item_times_to_the_job, flush),
+		cmocka_unit_test_setup(test_queue__replica_worker_ids_name_their_replica, flush),
+		cmocka_unit_test_setup(test_queue__holders_are_the_workers_with_items_in_flight, flush),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -32,6 +32,7 @@ struct script {
 	double last_mean;
 	double max_var;
 	int64_t total;
+	uint32_t host_flags;
 };
 
 static struct script *the_script;
@@ -40,9 +41,9 @@ static int
 script_create(const struct coffer_ctl_config *cfg, void **st, char *err,
     size_t errlen)
 {
-	(void)cfg;
 	(void)err;
 	(void)errlen;
+	the_script->host_flags = cfg->host_flags;
 	*st = the_script;
 	return 0;
 }
@@ -158,13 +159,78 @@ test_sim__observation_as_the_manager_fills_it(void **state)
 
 	(void)state;
 	/* 60 items of 10 s on 10 replicas: ready = holding an item, the mean
-	 * from busy replica-seconds per item (tick by tick), no variance */
+	 * and variance of the completed items' times (the acks'), the
+	 * variance of equal times that of the millisecond resolution */
 	job(&j, 60, 10, 5, 10);
 	(void)run_script(&j, &sc);
 	assert_true(fabs(sc.first_startup_seen - 5) < 1e-9);
+	assert_true(fabs(sc.last_mean - 10) < 1e-9);
+	assert_true(sc.max_var > 0 && sc.max_var < 1e-6);
+	/* the host promises idle-first stops (coffer-manager's) */
+	assert_int_equal(sc.host_flags, COFFER_CTL_HOST_STOPS_IDLE_FIRST);
+	/* heavy-tailed items: the variance is measured */
+	memset(&sc, 0, sizeof(sc));
+	sc.n[0] = 10;
+	sc.steps = 1;
+	j.dist = SIM_LOGNORMAL;
+	j.sigma = 1;
+	j.n_items = 2000;
+	(void)run_script(&j, &sc);
+	if (sc.max_var < 50 || sc.max_var > 400)
+		fail_msg("variance %g, expected about 172 (cv 1.31)", sc.max_var);
+	/* the monitor before item times: replica-seconds per item, no
+	 * variance; and the actuator without a hint promises nothing */
+	memset(&sc, 0, sizeof(sc));
+	sc.n[0] = 10;
+	sc.steps = 1;
+	job(&j, 60, 10, 5, 10);
+	j.obs_no_times = 1;
+	j.idle_first = 0;
+	(void)run_script(&j, &sc);
 	if (fabs(sc.last_mean - 10) > 1.0)
 		fail_msg("mean item time %g, expected about 10", sc.last_mean);
 	assert_true(sc.max_var == 0);
+	assert_int_equal(sc.host_flags, 0);
+}
+
+static void
+test_sim__idle_first_stops_an_idle_replica_not_the_busy_newest(void **state)
+{
+	/* 4 replicas ready at 5 s take items in start order: the newest takes
+	 * the 40 s item (index 3), the others the 1 s items, done by ~15 s.
+	 * At 20 s the script asks for 1: newest-first stops the busy newest
+	 * (killed after the grace, its item redone after the lease); idle-
+	 * first stops the three idle ones. */
+	struct script sc = { .at = { 0, 20 }, .n = { 4, 1 }, .steps = 2 };
+	struct sim_result r;
+	struct sim_job j;
+	double work[33], wsum = 0;
+	char err[256];
+	int i;
+
+	(void)state;
+	job(&j, 33, 1, 5, 4);
+	for (i = 0; i < 33; i++)
+		wsum += work[i] = i == 3 ? 40 : 1;
+	the_script = &sc;
+	assert_int_equal(sim_run(&j, work, &script_def, NULL, 0, NULL, NULL, &r,
+	    err, sizeof(err)), 0);
+	assert_false(sc.bad);
+	assert_true(r.finished);
+	assert_int_equal(r.interrupted, 0);
+	assert_true(fabs(r.work_s - wsum) < 1e-6);
+	assert_true(fabs(r.finish_s - 45) < 1e-9);
+	memset(&sc, 0, sizeof(sc));
+	sc.at[1] = 20;
+	sc.n[0] = 4;
+	sc.n[1] = 1;
+	sc.steps = 2;
+	j.idle_first = 0;
+	assert_int_equal(sim_run(&j, work, &script_def, NULL, 0, NULL, NULL, &r,
+	    err, sizeof(err)), 0);
+	assert_true(r.finished);
+	assert_int_equal(r.interrupted, 1);
+	assert_true(r.finish_s > 45 + 30);
 }
 
 static void
@@ -265,7 +331,8 @@ static void
 test_sim__stop_kills_long_items_after_grace(void **state)
 {
 	/* items of 40 s outlast the 10 s grace: stopped busy replicas are
-	 * killed, their items come back after the lease and are redone */
+	 * killed (every replica is busy: idle-first cannot help), their items
+	 * come back after the lease and are redone */
 	struct script sc = { .at = { 0, 50 }, .n = { 10, 2 }, .steps = 2 };
 	struct sim_result r;
 	struct sim_job j;
@@ -354,6 +421,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sim__static_job_costs_exactly_what_it_should),
 		cmocka_unit_test(test_sim__observation_as_the_manager_fills_it),
+		cmocka_unit_test(test_sim__idle_first_stops_an_idle_replica_not_the_busy_newest),
 		cmocka_unit_test(test_sim__fastest_is_the_list_schedule),
 		cmocka_unit_test(test_sim__static_max_finishes_at_the_fastest_time),
 		cmocka_unit_test(test_sim__oracle_bound_formula),
