@@ -368,11 +368,11 @@ worker_argv(struct run *R, char **argv, int with_queue, const char *extra1,
 	int n = 0;
 
 	argv[n++] = R->worker;
+	/* The Redis URL goes in the environment (start_workers): it may hold a
+	 * password, and every local user can read a process's arguments. */
 	if (with_queue) {
 		argv[n++] = "--job";
 		argv[n++] = (char *)R->job;
-		argv[n++] = "--redis";
-		argv[n++] = (char *)R->url;
 	}
 	argv[n++] = "--store";
 	argv[n++] = R->in_abs;
@@ -562,16 +562,22 @@ load_job(struct run *R)
 static int
 start_workers(struct run *R)
 {
-	char *argv[MAX_ARGS * 2 + 40];
+	char *argv[MAX_ARGS * 2 + 40], *env[2] = { NULL, NULL };
 	struct coffer_replica_spec spec = { 0 };
 	int r;
 
 	worker_argv(R, argv, 1, NULL, NULL);
+	/* The actuator copies the environment. */
+	if (asprintf(&env[0], "COFFER_REDIS_URL=%s", R->url) < 0)
+		return coffer_errf(COFFER_E_NOMEM, "worker environment");
 	spec.argv = argv;
+	spec.env = env;
 	spec.log_path = R->logpath;
 	spec.grace_ms = 30000;
 	spec.restart_crashed = 1;
-	if ((r = coffer_actuator_local_new(&spec, &R->act)) != 0)
+	r = coffer_actuator_local_new(&spec, &R->act);
+	free(env[0]);
+	if (r != 0)
 		return r;
 	return coffer_actuator_set_replicas(R->act, R->replicas);
 }

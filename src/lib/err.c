@@ -5,10 +5,20 @@
 #include <string.h>
 
 #include "coffer/error.h"
+#include "lib/utf8.h"
 
 #define DETAIL_MAX 1024
 
 static _Thread_local char detail[DETAIL_MAX];
+
+/* A detail cut at DETAIL_MAX bytes must not end in the middle of a
+ * character: it ends up in JSON replies and job reasons. */
+static void
+cut(char *s, int n, size_t size)
+{
+	if (n >= 0 && (size_t)n >= size)
+		s[coffer_utf8_trim(s, size - 1)] = '\0';
+}
 
 const char *
 coffer_strerror(int err)
@@ -67,10 +77,12 @@ int
 coffer_errf(int err, const char *fmt, ...)
 {
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	n = vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
+	cut(detail, n, sizeof(detail));
 	return err;
 }
 
@@ -79,14 +91,17 @@ coffer_errctx(int err, const char *fmt, ...)
 {
 	char prefix[DETAIL_MAX], old[DETAIL_MAX];
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	n = vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
+	cut(prefix, n, sizeof(prefix));
 	memcpy(old, detail, sizeof(old));
 	if (old[0] != '\0')
-		snprintf(detail, sizeof(detail), "%s: %s", prefix, old);
+		n = snprintf(detail, sizeof(detail), "%s: %s", prefix, old);
 	else
-		snprintf(detail, sizeof(detail), "%s: %s", prefix, coffer_strerror(err));
+		n = snprintf(detail, sizeof(detail), "%s: %s", prefix, coffer_strerror(err));
+	cut(detail, n, sizeof(detail));
 	return err;
 }

@@ -14,7 +14,9 @@
 #include "lib/clock.h"
 #include "manager/api.h"
 #include "manager/asperathos.h"
+#include "manager/jsonout.h"
 #include "manager/mgr.h"
+#include "manager/policy.h"
 
 #define LOG_TAIL_MAX ((size_t)64 << 10)
 
@@ -43,6 +45,9 @@ api_sub_submit(struct mgr_req *r)
 		return;
 	e = mgr_asperathos_parse(body, &a);
 	json_decref(body);
+	if (e == 0 && (e = mgr_policy_check_spec(mgr_policy_get(), &a.spec,
+	    1)) != 0)
+		mgr_asperathos_release(&a);
 	if (e != 0) {
 		mgr_reply_coffer_err(r, e);
 		return;
@@ -101,7 +106,7 @@ api_sub_show(struct mgr_req *r)
 	if (j->started_ms != 0) {
 		coffer_time_format(j->started_ms / 1000, start, sizeof(start));
 		json_object_set_new(o, "execution_time",
-		    json_real(mgr_job_elapsed(j)));
+		    mgr_json_real(mgr_job_elapsed(j)));
 		json_object_set_new(o, "start_time", json_string(start));
 	} else {
 		json_object_set_new(o, "execution_time",

@@ -10,9 +10,12 @@
 #include "controllers/registry.h"
 #include "lib/buf.h"
 #include "lib/clock.h"
+#include "lib/log.h"
 #include "manager/api.h"
+#include "manager/jsonout.h"
 #include "manager/metrics.h"
 #include "manager/mgr.h"
+#include "manager/policy.h"
 
 #ifndef COFFER_VERSION
 #define COFFER_VERSION "0.0.0-dev"
@@ -85,7 +88,11 @@ api_job_submit(struct mgr_req *r)
 		return;
 	e = mgr_jobspec_parse(body, coffer_wall_ms() / 1000, 0, &spec);
 	json_decref(body);
+	/* Before mgr_job_submit(), which may already load a controller. */
+	if (e == 0)
+		e = mgr_policy_check_spec(mgr_policy_get(), &spec, 0);
 	if (e != 0) {
+		mgr_jobspec_release(&spec);
 		mgr_reply_coffer_err(r, e);
 		return;
 	}
@@ -118,9 +125,22 @@ api_job_list(struct mgr_req *r)
 		    "state: expected pending, running, completed, failed or stopped");
 		return;
 	}
-	for (size_t i = 0; arr != NULL && i < m->njobs; i++)
-		if (!filter || m->jobs[i]->state == want)
-			json_array_append_new(arr, mgr_job_json(m, m->jobs[i], 0));
+	for (size_t i = 0; arr != NULL && i < m->njobs; i++) {
+		json_t *o;
+
+		if (filter && m->jobs[i]->state != want)
+			continue;
+		/* A job that cannot be shown is an error, not a shorter list. */
+		if ((o = mgr_job_json(m, m->jobs[i], 0)) == NULL ||
+		    json_array_append_new(arr, o) != 0) {
+			json_decref(arr);
+			coffer_error("GET /v1/jobs: job %s cannot be shown",
+			    m->jobs[i]->id);
+			mgr_reply_error(r, 500, "internal", NULL,
+			    "job %s cannot be shown", m->jobs[i]->id);
+			return;
+		}
+	}
 	mgr_reply_json(r, 200, json_pack("{s:o}", "jobs", arr));
 }
 
@@ -180,9 +200,9 @@ api_job_timeline(struct mgr_req *r)
 	    (e = mgr_db_decisions_json(m->db, j->id, dsince, (int)limit,
 	    decisions)) != 0)
 		goto fail;
-	mgr_reply_json(r, 200, json_pack("{s:s, s:s, s:f, s:o, s:o}",
+	mgr_reply_json(r, 200, json_pack("{s:s, s:s, s:o, s:o, s:o}",
 	    "job_id", j->id, "state", mgr_state_name(j->state),
-	    "expected_time_s", j->spec.expected_time_s,
+	    "expected_time_s", mgr_json_real(j->spec.expected_time_s),
 	    "samples", samples, "decisions", decisions));
 	return;
 fail:

@@ -330,11 +330,8 @@ parse_plugin_info(const json_t *pi, struct mgr_asperathos *a)
 		    PI ".monitor_plugin: '%s' is not supported (only 'kubejobs')", str);
 	if ((r = coffer_json_get_obj(pi, PI, "monitor_info", 1, &mi)) != 0 ||
 	    (r = coffer_json_get_num(mi, PI ".monitor_info", "expected_time", 1,
-	    0, MGR_JOB_MAX_EXPECTED_S, &et)) != 0)
+	    MGR_JOB_MIN_EXPECTED_S, MGR_JOB_MAX_EXPECTED_S, &et)) != 0)
 		return r;
-	if (!(et > 0))
-		return coffer_errf(COFFER_E_FORMAT,
-		    PI ".monitor_info.expected_time: must be greater than 0");
 	s->expected_time_s = et;
 	{
 		const char *key;

@@ -15,6 +15,7 @@
 #include "lib/clock.h"
 #include "lib/mem.h"
 #include "manager/db.h"
+#include "manager/jsonout.h"
 
 struct mgr_db {
 	sqlite3 *h;
@@ -556,34 +557,30 @@ mgr_db_samples_thin(struct mgr_db *db, const char *id)
 	return step_done(db, st, "sample thin");
 }
 
-static json_t *
-num_or_null(double v)
-{
-	return v >= 0 ? json_real(v) : json_null();
-}
-
 json_t *
 mgr_sample_json(const struct mgr_sample *s)
 {
-	return json_pack("{s:f, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:i, "
-	    "s:i, s:i, s:f, s:f, s:f, s:o, s:o}",
-	    "t_s", s->t_s,
+	/* Numbers through jsonout.h: one non-finite value must not make the
+	 * sample, and with it the whole timeline, fail. */
+	return json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:i, "
+	    "s:i, s:i, s:o, s:o, s:o, s:o, s:o}",
+	    "t_s", mgr_json_real(s->t_s),
 	    "total", (json_int_t)s->c.total,
 	    "done", (json_int_t)s->c.done,
 	    "failed", (json_int_t)s->c.failed,
 	    "in_flight", (json_int_t)s->c.in_flight,
 	    "queued", (json_int_t)s->c.queued,
-	    "progress", s->progress,
-	    "time_progress", s->time_progress,
-	    "error", s->error,
+	    "progress", mgr_json_real(s->progress),
+	    "time_progress", mgr_json_real(s->time_progress),
+	    "error", mgr_json_real(s->error),
 	    "replicas", s->replicas,
 	    "ready", s->ready,
 	    "desired", s->desired,
-	    "throughput", s->throughput,
-	    "throughput_per_replica", s->throughput_per_replica,
-	    "replica_seconds", s->replica_seconds,
-	    "eta_s", num_or_null(s->eta_s),
-	    "lateness_s", num_or_null(s->lateness_s));
+	    "throughput", mgr_json_real(s->throughput),
+	    "throughput_per_replica", mgr_json_real(s->throughput_per_replica),
+	    "replica_seconds", mgr_json_real(s->replica_seconds),
+	    "eta_s", mgr_json_real_or_null(s->eta_s),
+	    "lateness_s", mgr_json_real_or_null(s->lateness_s));
 }
 
 int
@@ -682,16 +679,17 @@ mgr_db_decisions_json(struct mgr_db *db, const char *id, int64_t since,
 
 		if (in != NULL)
 			inputs = json_loads(in, 0, NULL);
-		o = json_pack("{s:I, s:f, s:i, s:i, s:i, s:b, s:I, s:i, s:s, s:o}",
+		/* The reason is a controller's (a plugin's) free text. */
+		o = json_pack("{s:I, s:o, s:i, s:i, s:i, s:b, s:I, s:i, s:o, s:o}",
 		    "seq", (json_int_t)sqlite3_column_int64(st, 0),
-		    "t_s", sqlite3_column_double(st, 1),
+		    "t_s", mgr_json_real(sqlite3_column_double(st, 1)),
 		    "from", sqlite3_column_int(st, 2),
 		    "decided", sqlite3_column_int(st, 3),
 		    "to", sqlite3_column_int(st, 4),
 		    "clamped", sqlite3_column_int(st, 3) != sqlite3_column_int(st, 4),
 		    "flags", (json_int_t)sqlite3_column_int64(st, 5),
 		    "rc", sqlite3_column_int(st, 6),
-		    "reason", reason != NULL ? reason : "",
+		    "reason", mgr_json_str(reason != NULL ? reason : ""),
 		    "inputs", inputs != NULL ? inputs : json_null());
 		if (o == NULL || json_array_append_new(arr, o) != 0) {
 			r = COFFER_E_NOMEM;

@@ -26,6 +26,7 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "lib/utf8.h"
 #include "manager/http.h"
 
 struct req_count {
@@ -149,10 +150,21 @@ mgr_reply_text(struct mgr_req *r, int status, const char *content_type,
 void
 mgr_reply_json(struct mgr_req *r, int status, json_t *body)
 {
+	static const char e500[] = "{\"error\":{\"code\":\"internal\","
+	    "\"message\":\"the reply could not be built\"}}\n";
 	struct coffer_buf b = COFFER_BUF_INIT(COFFER_BUF_MAX_DEFAULT);
 
 	if (body == NULL) {
-		send_reply(r, status, NULL, NULL, 0);
+		if (status == 204) {
+			send_reply(r, status, NULL, NULL, 0);
+			return;
+		}
+		/* A handler's json_pack() failed (out of memory, or a value
+		 * jansson refuses): never an empty 200 that a client would take
+		 * for an answer. */
+		coffer_error("%s %s: the %d reply could not be built", r->method,
+		    r->path, status);
+		send_reply(r, 500, "application/json", e500, sizeof(e500) - 1);
 		return;
 	}
 	if (coffer_json_dump(body, &b) != 0 || coffer_buf_puts(&b, "\n") != 0) {
@@ -176,6 +188,9 @@ reply_errorv(struct mgr_req *r, int status, const char *code,
 	json_t *err, *top;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* Messages quote request fields and file names, and may have been
+	 * cut inside a character. */
+	coffer_utf8_sanitize(msg);
 	err = json_pack("{s:s, s:s}", "code", code, "message", msg);
 	if (err != NULL && field != NULL && field[0] != '\0')
 		json_object_set_new(err, "field", json_string(field));
@@ -246,6 +261,10 @@ mgr_reply_coffer_err(struct mgr_req *r, int err)
 		break;
 	case COFFER_E_NOTFOUND:
 		mgr_reply_error(r, 404, "not_found", field, "%s", d);
+		break;
+	case COFFER_E_POLICY:
+		/* The operator's configuration refuses it (policy.h). */
+		mgr_reply_error(r, 403, "forbidden", field, "%s", d);
 		break;
 	case COFFER_E_STATE:
 	case COFFER_E_EXISTS:

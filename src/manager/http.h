@@ -87,7 +87,8 @@ void mgr_reply_error(struct mgr_req *r, int status, const char *code,
     const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 /* Map a coffer error and its detail to a reply: FORMAT/INVAL -> 400 (with
- * the field named by the detail), NOTFOUND -> 404, STATE/EXISTS -> 409,
+ * the field named by the detail), NOTFOUND -> 404, POLICY -> 403
+ * forbidden (with the field), STATE/EXISTS -> 409,
  * LIMIT -> 413 or 400, others -> 500. */
 void mgr_reply_coffer_err(struct mgr_req *r, int err);
 void mgr_reply_text(struct mgr_req *r, int status, const char *content_type,

@@ -20,6 +20,7 @@
 #include "lib/enc.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "lib/utf8.h"
 #include "lib/mem.h"
 #include "manager/job_int.h"
 #include "manager/mgr.h"
@@ -58,6 +59,7 @@ mgr_job_reason(struct mgr_job *j, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	coffer_utf8_sanitize(buf); /* a cut may split a character */
 	if ((d = coffer_strdup(buf)) == NULL)
 		return;
 	free(j->reason);
@@ -401,6 +403,7 @@ mgr_job_fail(struct mgr *m, struct mgr_job *j, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	coffer_utf8_sanitize(buf); /* a cut may split a character */
 	if ((r = mgr_job_transition(m, j, MGR_EV_FAIL, buf)) != 0)
 		coffer_error("job %s: cannot record failure: %s: %s", j->id,
 		    coffer_strerror(r), coffer_errdetail());

@@ -5,6 +5,7 @@
 
 #include "lib/clock.h"
 #include "manager/job_int.h"
+#include "manager/jsonout.h"
 #include "manager/mgr.h"
 
 /* ------------------------------------------------------------------ */
@@ -19,12 +20,6 @@ time_or_null(int64_t ms)
 		return json_null();
 	coffer_time_format(ms / 1000, b, sizeof(b));
 	return json_string(b);
-}
-
-static json_t *
-num_or_null(double v)
-{
-	return v >= 0 ? json_real(v) : json_null();
 }
 
 json_t *
@@ -50,49 +45,53 @@ mgr_job_json(struct mgr *m, const struct mgr_job *j, int full)
 		on_track = json_boolean(s->error >= 0);
 	else
 		on_track = json_null();
-	o = json_pack("{s:s, s:s, s:s*, s:s, s:s*, s:o, s:o, s:o, s:o, s:f, s:f,"
-	    " s:{s:I, s:I, s:I, s:I, s:I}, s:f, s:f, s:f,"
+	/* Every number is checked for finiteness and every free text made
+	 * valid UTF-8 (jsonout.h): a value jansson refuses would make the
+	 * whole object NULL, and the job would vanish from the API. */
+	o = json_pack("{s:s, s:s, s:o*, s:s, s:o*, s:o, s:o, s:o, s:o, s:o, s:o,"
+	    " s:{s:I, s:I, s:I, s:I, s:I}, s:o, s:o, s:o,"
 	    " s:{s:i, s:i, s:i, s:i, s:i},"
-	    " s:{s:f, s:f}, s:o, s:o, s:o, s:f,"
-	    " s:{s:s, s:f, s:I}, s:{s:s, s:s}, s:{s:s, s:s}}",
+	    " s:{s:o, s:o}, s:o, s:o, s:o, s:o,"
+	    " s:{s:o, s:o, s:I}, s:{s:o, s:s}, s:{s:s, s:s}}",
 	    "id", j->id,
 	    "kind", j->kind,
-	    "name", j->spec.name,
+	    "name", j->spec.name != NULL ? mgr_json_str(j->spec.name) : NULL,
 	    "state", mgr_state_name(j->state),
-	    "reason", j->reason,
+	    "reason", j->reason != NULL ? mgr_json_str(j->reason) : NULL,
 	    "submitted_at", time_or_null(j->submitted_ms),
 	    "started_at", time_or_null(j->started_ms),
 	    "finished_at", time_or_null(j->finished_ms),
 	    "deadline", time_or_null(deadline_ms),
-	    "expected_time_s", j->spec.expected_time_s,
-	    "elapsed_s", t,
+	    "expected_time_s", mgr_json_real(j->spec.expected_time_s),
+	    "elapsed_s", mgr_json_real(t),
 	    "items",
 	    "total", (json_int_t)s->c.total, "done", (json_int_t)s->c.done,
 	    "failed", (json_int_t)s->c.failed,
 	    "in_flight", (json_int_t)s->c.in_flight,
 	    "queued", (json_int_t)s->c.queued,
-	    "progress", s->progress,
-	    "time_progress", j->state == MGR_RUNNING ? t / j->spec.expected_time_s :
-	    s->time_progress,
-	    "error", s->error,
+	    "progress", mgr_json_real(s->progress),
+	    "time_progress", mgr_json_real(j->state == MGR_RUNNING ?
+	    t / j->spec.expected_time_s : s->time_progress),
+	    "error", mgr_json_real(s->error),
 	    "replicas",
 	    "desired", j->state == MGR_RUNNING ? j->desired : 0,
 	    "running", running, "ready", s->ready,
 	    "min", j->spec.min_replicas, "max", j->spec.max_replicas,
 	    "throughput",
-	    "items_per_s", s->throughput,
-	    "per_replica_items_per_s", s->throughput_per_replica,
-	    "eta_s", j->state == MGR_RUNNING ? num_or_null(s->eta_s) : json_null(),
+	    "items_per_s", mgr_json_real(s->throughput),
+	    "per_replica_items_per_s", mgr_json_real(s->throughput_per_replica),
+	    "eta_s", j->state == MGR_RUNNING ? mgr_json_real_or_null(s->eta_s) :
+	    json_null(),
 	    "predicted_lateness_s", j->state == MGR_RUNNING ?
-	    num_or_null(s->lateness_s) : json_null(),
+	    mgr_json_real_or_null(s->lateness_s) : json_null(),
 	    "on_track", on_track,
-	    "replica_seconds", s->replica_seconds,
+	    "replica_seconds", mgr_json_real(s->replica_seconds),
 	    "controller",
-	    "name", j->spec.controller,
-	    "check_interval_s", j->spec.check_interval_s,
+	    "name", mgr_json_str(j->spec.controller),
+	    "check_interval_s", mgr_json_real(j->spec.check_interval_s),
 	    "decisions", (json_int_t)j->decision_seq,
 	    "actuator",
-	    "requested", j->spec.actuator, "used", m->cfg.actuator,
+	    "requested", mgr_json_str(j->spec.actuator), "used", m->cfg.actuator,
 	    "queue",
 	    "layout", j->spec.queue_layout == MGR_QUEUE_ASPERATHOS ?
 	    "asperathos" : "coffer",
@@ -113,7 +112,7 @@ mgr_job_json(struct mgr *m, const struct mgr_job *j, int full)
 				json_object_set(o, "stored", v);
 		}
 		if (j->log_path[0] != '\0')
-			json_object_set_new(o, "log", json_string(j->log_path));
+			json_object_set_new(o, "log", mgr_json_str(j->log_path));
 	}
 	return o;
 }

@@ -13,6 +13,7 @@
 #include "lib/json.h"
 #include "lib/mem.h"
 #include "manager/jobspec.h"
+#include "manager/jsonout.h"
 #include "queue/queue.h"
 
 static void
@@ -408,10 +409,12 @@ mgr_jobspec_validate(const struct mgr_jobspec *s)
 	    strncmp(s->items_url, "file://", 7) != 0)
 		return coffer_errf(COFFER_E_FORMAT,
 		    "inputs.items_url: only http://, https:// and file:// URLs are fetched");
-	if (!(s->expected_time_s > 0) || s->expected_time_s > MGR_JOB_MAX_EXPECTED_S)
+	if (!isfinite(s->expected_time_s) ||
+	    !(s->expected_time_s >= MGR_JOB_MIN_EXPECTED_S) ||
+	    s->expected_time_s > MGR_JOB_MAX_EXPECTED_S)
 		return coffer_errf(COFFER_E_FORMAT,
-		    "expected_time_s: %g is out of range (0, %g]", s->expected_time_s,
-		    MGR_JOB_MAX_EXPECTED_S);
+		    "expected_time_s: %g is out of range [%g, %g]", s->expected_time_s,
+		    MGR_JOB_MIN_EXPECTED_S, MGR_JOB_MAX_EXPECTED_S);
 	if (s->max_replicas < 1)
 		return coffer_errf(COFFER_E_FORMAT, "replicas.max: must be at least 1");
 	if (s->min_replicas > s->max_replicas)
@@ -510,8 +513,9 @@ mgr_jobspec_parse(const json_t *j, int64_t now_unix, int stored,
 	/* The deadline: absolute or relative, one of them. */
 	str = NULL;
 	if ((r = coffer_json_get_str(j, NULL, "deadline", 0, &str)) != 0 ||
-	    (r = coffer_json_get_num(j, NULL, "expected_time_s", 0, 0,
-	    MGR_JOB_MAX_EXPECTED_S, &et)) != 0)
+	    (r = coffer_json_get_num(j, NULL, "expected_time_s", 0,
+	    stored ? 0 : MGR_JOB_MIN_EXPECTED_S, MGR_JOB_MAX_EXPECTED_S,
+	    &et)) != 0)
 		goto out;
 	if (str != NULL) {
 		if ((r = coffer_time_parse(str, &s.deadline_unix)) != 0) {
@@ -521,7 +525,10 @@ mgr_jobspec_parse(const json_t *j, int64_t now_unix, int stored,
 		}
 	}
 	if (stored) {
-		s.expected_time_s = et;
+		/* Rows written before the 1 s minimum: such a deadline was
+		 * over within a second of the start; keep the job loadable. */
+		s.expected_time_s = et > 0 && et < MGR_JOB_MIN_EXPECTED_S ?
+		    MGR_JOB_MIN_EXPECTED_S : et;
 	} else if (str != NULL && json_object_get(j, "expected_time_s") != NULL) {
 		r = coffer_errf(COFFER_E_FORMAT,
 		    "deadline: give 'deadline' or 'expected_time_s', not both");
@@ -689,7 +696,7 @@ mgr_jobspec_to_json(const struct mgr_jobspec *s)
 		    s->output_prefix != NULL, &bad);
 		put(j, "outputs", outp, 1, &bad);
 	}
-	put(j, "expected_time_s", json_real(s->expected_time_s), 1, &bad);
+	put(j, "expected_time_s", mgr_json_real(s->expected_time_s), 1, &bad);
 	if (s->deadline_unix > 0) {
 		coffer_time_format(s->deadline_unix, dl, sizeof(dl));
 		put(j, "deadline", json_string(dl), 1, &bad);
@@ -697,8 +704,8 @@ mgr_jobspec_to_json(const struct mgr_jobspec *s)
 	rep = json_pack("{s:i, s:i, s:i}", "min", s->min_replicas, "max",
 	    s->max_replicas, "initial", s->initial_replicas);
 	put(j, "replicas", rep, 1, &bad);
-	ctl = json_pack("{s:s, s:f, s:o*}", "name", s->controller,
-	    "check_interval_s", s->check_interval_s, "params",
+	ctl = json_pack("{s:s, s:o, s:o*}", "name", s->controller,
+	    "check_interval_s", mgr_json_real(s->check_interval_s), "params",
 	    kv_json(s->ctl_params, s->nctl_params));
 	put(j, "controller", ctl, 1, &bad);
 	put(j, "actuator", json_string(s->actuator), 1, &bad);

@@ -18,6 +18,10 @@
 #define MGR_JOB_MAX_ENV 128
 #define MGR_JOB_MAX_ARGS 128
 #define MGR_JOB_MAX_STRING 4096
+/* expected_time_s: at least a second (below that, progress ratios and
+ * deadlines overflow into infinities: 5e-324 was accepted once), at most
+ * 366 days. */
+#define MGR_JOB_MIN_EXPECTED_S 1.0
 #define MGR_JOB_MAX_EXPECTED_S (366.0 * 24 * 3600)
 
 /* Where the replicas' queue lives and which keys it uses. */

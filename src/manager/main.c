@@ -16,6 +16,7 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "manager/mgr.h"
+#include "manager/policy.h"
 #include "manager/tokens.h"
 
 #ifndef COFFER_VERSION
@@ -27,7 +28,9 @@ static const char usage_text[] =
     "           [--asperathos-redis URL] [--store DIR] [--worker PATH]\n"
     "           [--apps DIR] [--actuator local] [--log-dir DIR]\n"
     "           [--ready-file PATH] [--tls-cert PEM --tls-key PEM]\n"
-    "           [--tick-ms N] [--grace-ms N]\n"
+    "           [--tick-ms N] [--grace-ms N] [--allow-cmd[=yes|no]]\n"
+    "           [--workload-dir DIR]... [--allow-workload-url[=yes|no]]\n"
+    "           [--env-deny NAME|PREFIX*]...\n"
     "       coffer-manager token create --db PATH [--name NAME] [--scope admin|read]\n"
     "       coffer-manager token list --db PATH\n"
     "       coffer-manager controllers\n"
@@ -97,6 +100,39 @@ default_worker(char *out, size_t outlen)
 }
 
 static int
+parse_yesno(const char *opt, const char *v, int *out)
+{
+	if (v == NULL || strcmp(v, "yes") == 0 || strcmp(v, "1") == 0 ||
+	    strcmp(v, "true") == 0) {
+		*out = 1;
+		return 0;
+	}
+	if (strcmp(v, "no") == 0 || strcmp(v, "0") == 0 || strcmp(v, "false") == 0) {
+		*out = 0;
+		return 0;
+	}
+	return usage("--%s: '%s' is not yes or no", opt, v);
+}
+
+/* An environment variable's value, removed from the environment so that
+ * the replicas (which inherit it through the actuator) never see it. */
+static const char *
+take_env(const char *name, char *buf, size_t buflen)
+{
+	const char *v = getenv(name);
+	int fits;
+
+	if (v == NULL)
+		return NULL;
+	fits = strlen(v) < buflen;
+	if (fits)
+		snprintf(buf, buflen, "%s", v);
+	unsetenv(name);
+	/* Longer than any valid URL: the URL parser says so. */
+	return fits ? buf : "(too long)";
+}
+
+static int
 cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -114,16 +150,29 @@ cmd_serve(int argc, char **argv)
 		{ "tls-key", required_argument, NULL, 'k' },
 		{ "tick-ms", required_argument, NULL, 't' },
 		{ "grace-ms", required_argument, NULL, 'g' },
+		{ "allow-cmd", optional_argument, NULL, 'C' },
+		{ "workload-dir", required_argument, NULL, 'W' },
+		{ "allow-workload-url", optional_argument, NULL, 'U' },
+		{ "env-deny", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct mgr_config cfg;
+	struct mgr_policy pol;
 	char worker[PATH_MAX];
-	int c, r;
+	static char env_redis[4096], env_aredis[4096];
+	const char *v;
+	int c, r, rc = 2;
 
 	memset(&cfg, 0, sizeof(cfg));
+	mgr_policy_init(&pol);
 	cfg.listen = "127.0.0.1:8080";
-	cfg.redis_url = "redis://127.0.0.1:6379";
+	/* A URL with a password is best given in the environment: the
+	 * arguments of a process are readable by every local user. */
+	cfg.redis_url = (v = take_env("COFFER_REDIS_URL", env_redis,
+	    sizeof(env_redis))) != NULL ? v : "redis://127.0.0.1:6379";
+	cfg.asperathos_redis_url = take_env("COFFER_ASPERATHOS_REDIS_URL",
+	    env_aredis, sizeof(env_aredis));
 	cfg.actuator = "local";
 	default_worker(worker, sizeof(worker));
 	cfg.worker = worker;
@@ -143,29 +192,70 @@ cmd_serve(int argc, char **argv)
 		case 'c': cfg.tls_cert = optarg; break;
 		case 'k': cfg.tls_key = optarg; break;
 		case 't':
-			if (parse_ms(optarg, &cfg.tick_ms) != 0)
-				return usage("--tick-ms: '%s' is not in [10, 3600000]", optarg);
+			if (parse_ms(optarg, &cfg.tick_ms) != 0) {
+				usage("--tick-ms: '%s' is not in [10, 3600000]", optarg);
+				goto out;
+			}
 			break;
 		case 'g':
-			if (parse_ms(optarg, &cfg.grace_ms) != 0)
-				return usage("--grace-ms: '%s' is not in [10, 3600000]", optarg);
+			if (parse_ms(optarg, &cfg.grace_ms) != 0) {
+				usage("--grace-ms: '%s' is not in [10, 3600000]", optarg);
+				goto out;
+			}
+			break;
+		case 'C':
+			if (parse_yesno("allow-cmd", optarg, &pol.allow_cmd) != 0)
+				goto out;
+			break;
+		case 'U':
+			if (parse_yesno("allow-workload-url", optarg,
+			    &pol.allow_workload_url) != 0)
+				goto out;
+			break;
+		case 'W':
+			if ((r = mgr_policy_add_workload_dir(&pol, optarg)) != 0) {
+				usage("--workload-dir: %s", coffer_errdetail());
+				goto out;
+			}
+			break;
+		case 'E':
+			if ((r = mgr_policy_add_env_deny(&pol, optarg)) != 0) {
+				usage("--env-deny: %s", coffer_errdetail());
+				goto out;
+			}
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			return 0;
+			rc = 0;
+			goto out;
 		default:
-			return usage0();
+			usage0();
+			goto out;
 		}
 	}
-	if (optind != argc)
-		return usage("unexpected argument '%s'", argv[optind]);
-	if (cfg.db_path == NULL)
-		return usage("serve needs --db PATH");
-	if (strcmp(cfg.actuator, "local") != 0)
-		return usage("--actuator: '%s' is not available (local)", cfg.actuator);
-	if ((r = mgr_run(&cfg)) != 0)
-		return fail(r, "serve");
-	return 0;
+	if (optind != argc) {
+		usage("unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if (cfg.db_path == NULL) {
+		usage("serve needs --db PATH");
+		goto out;
+	}
+	if (strcmp(cfg.actuator, "local") != 0) {
+		usage("--actuator: '%s' is not available (local)", cfg.actuator);
+		goto out;
+	}
+	if ((r = mgr_policy_set_store(&pol, cfg.store)) != 0) {
+		rc = fail(r, "serve");
+		goto out;
+	}
+	mgr_policy_set(&pol);
+	rc = (r = mgr_run(&cfg)) != 0 ? fail(r, "serve") : 0;
+out:
+	mgr_policy_release(&pol);
+	explicit_bzero(env_redis, sizeof(env_redis));
+	explicit_bzero(env_aredis, sizeof(env_aredis));
+	return rc;
 }
 
 static void

@@ -22,6 +22,7 @@
 #include "lib/file.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "lib/redact.h"
 #include "manager/mgr.h"
 #include "manager/tokens.h"
 
@@ -117,7 +118,7 @@ mgr_run(const struct mgr_config *cfg)
 	struct mgr_http_opts ho;
 	struct timeval tv;
 	uint8_t rnd[16];
-	char logdir[PATH_MAX];
+	char logdir[PATH_MAX], redis[1100];
 	int r;
 
 	if ((m = coffer_calloc(1, sizeof(*m))) == NULL)
@@ -188,8 +189,10 @@ mgr_run(const struct mgr_config *cfg)
 	mgr_jobs_tick(m);
 	if ((r = write_ready(m)) != 0)
 		goto out;
+	/* Never the queue's password (doc/manager.md section 1). */
+	coffer_redact_url(m->cfg.redis_url, redis, sizeof(redis));
 	coffer_logkv(COFFER_LOG_INFO, "manager started", "store", m->db_abs,
-	    "incarnation", m->incarnation, "redis", m->cfg.redis_url, NULL);
+	    "incarnation", m->incarnation, "redis", redis, NULL);
 	if (event_base_dispatch(m->base) < 0) {
 		r = coffer_errf(COFFER_E_INTERNAL, "event loop failed");
 		goto out;

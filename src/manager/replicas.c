@@ -10,9 +10,11 @@
 
 #include "actuator/actuator.h"
 #include "coffer/error.h"
+#include "lib/buf.h"
 #include "lib/mem.h"
 #include "manager/job_int.h"
 #include "manager/mgr.h"
+#include "manager/policy.h"
 #include "queue/redis_url.h"
 
 /* ------------------------------------------------------------------ */
@@ -115,10 +117,21 @@ static int
 replica_spec(struct mgr *m, struct mgr_job *j, struct strv *argv,
     struct strv *env)
 {
+	const struct mgr_policy *pol = mgr_policy_get();
 	struct coffer_redis_url u;
+	struct coffer_buf names = COFFER_BUF_INIT(1 << 16);
 	int r;
 
 	memset(&u, 0, sizeof(u));
+	/* The policy again, for jobs stored under a looser configuration
+	 * (policy.h): the current one decides what runs. */
+	if (j->spec.cmd != NULL && !pol->allow_cmd)
+		return coffer_errf(COFFER_E_POLICY, "cmd: this manager does not "
+		    "run jobs' own commands (it was started with --allow-cmd=no)");
+	for (size_t i = 0; i < j->spec.nenv; i++)
+		if (mgr_policy_env_denied(pol, j->spec.env[i].key))
+			return coffer_errf(COFFER_E_POLICY, "env.%s: this variable is "
+			    "not given to replicas", j->spec.env[i].key);
 	if ((r = coffer_redis_url_parse(j->redis_url, &u)) != 0)
 		return r;
 	if (j->spec.cmd != NULL) {
@@ -130,11 +143,12 @@ replica_spec(struct mgr *m, struct mgr_job *j, struct strv *argv,
 
 		if ((r = mgr_app_resolve(m, j->spec.app, app, sizeof(app))) != 0)
 			goto out;
+		/* No --redis: the URL may carry the queue's password, and any
+		 * local user can read a process's arguments in /proc. The
+		 * worker reads COFFER_REDIS_URL from its environment (below). */
 		if ((r = strv_add(argv, "%s", m->cfg.worker)) != 0 ||
 		    (r = strv_add(argv, "--job")) != 0 ||
 		    (r = strv_add(argv, "%s", j->id)) != 0 ||
-		    (r = strv_add(argv, "--redis")) != 0 ||
-		    (r = strv_add(argv, "%s", j->redis_url)) != 0 ||
 		    (r = strv_add(argv, "--app")) != 0 ||
 		    (r = strv_add(argv, "%s", app)) != 0)
 			goto out;
@@ -161,11 +175,21 @@ replica_spec(struct mgr *m, struct mgr_job *j, struct strv *argv,
 		if ((r = strv_add(argv, "--exit-when-done")) != 0)
 			goto out;
 	}
-	for (size_t i = 0; i < j->spec.nenv; i++)
-		if (!reserved_env(j->spec.env[i].key) &&
-		    (r = strv_add(env, "%s=%s", j->spec.env[i].key,
-		    j->spec.env[i].value)) != 0)
+	for (size_t i = 0; i < j->spec.nenv; i++) {
+		if (reserved_env(j->spec.env[i].key))
+			continue;
+		if ((r = strv_add(env, "%s=%s", j->spec.env[i].key,
+		    j->spec.env[i].value)) != 0 ||
+		    (names.len > 0 && (r = coffer_buf_puts(&names, ",")) != 0) ||
+		    (r = coffer_buf_puts(&names, j->spec.env[i].key)) != 0)
 			goto out;
+	}
+	/* coffer-worker gives its exec apps a clean environment plus these
+	 * names (doc/worker.md 4.3): the job's env reaches the app, the
+	 * manager's own environment and the queue's URL do not. */
+	if (j->spec.app != NULL && names.len > 0 &&
+	    (r = strv_add(env, "COFFER_APP_ENV=%s", coffer_buf_str(&names))) != 0)
+		goto out;
 	if ((r = strv_add(env, "COFFER_JOB=%s", j->id)) != 0 ||
 	    (r = strv_add(env, "COFFER_QUEUE=%s", mgr_job_queue_name(j))) != 0 ||
 	    (r = strv_add(env, "COFFER_QUEUE_LAYOUT=%s",
@@ -203,6 +227,7 @@ replica_spec(struct mgr *m, struct mgr_job *j, struct strv *argv,
 	    "COFFER_COORDINATOR=%s", j->spec.coordinator)) != 0)
 		goto out;
 out:
+	coffer_buf_release(&names);
 	coffer_redis_url_release(&u);
 	return r;
 }

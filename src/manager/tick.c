@@ -7,9 +7,11 @@
 
 #include "coffer/error.h"
 #include "lib/json.h"
+#include "lib/utf8.h"
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "manager/job_int.h"
+#include "manager/jsonout.h"
 #include "manager/mgr.h"
 #include "manager/workload.h"
 #include "queue/queue.h"
@@ -172,18 +174,23 @@ sample(struct mgr *m, struct mgr_job *j, double t, const struct mgr_counts *c,
 static json_t *
 obs_json(const struct coffer_ctl_obs *o)
 {
-	return json_pack("{s:f, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:i, "
-	    "s:i, s:i, s:f, s:f, s:f, s:f, s:f}",
-	    "now_s", o->now_s, "total", (json_int_t)o->total,
+	/* mgr_json_real: a non-finite estimate becomes null instead of making
+	 * json_pack fail and the decision lose its inputs. */
+	return json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:i, "
+	    "s:i, s:i, s:o, s:o, s:o, s:o, s:o}",
+	    "now_s", mgr_json_real(o->now_s), "total", (json_int_t)o->total,
 	    "done", (json_int_t)o->done, "failed", (json_int_t)o->failed,
 	    "in_flight", (json_int_t)o->in_flight,
-	    "queued", (json_int_t)o->queued, "progress", o->progress,
-	    "time_progress", o->time_progress, "error", o->error,
+	    "queued", (json_int_t)o->queued, "progress", mgr_json_real(o->progress),
+	    "time_progress", mgr_json_real(o->time_progress),
+	    "error", mgr_json_real(o->error),
 	    "replicas", o->replicas, "replicas_ready", o->replicas_ready,
 	    "replicas_desired", o->replicas_desired,
-	    "replica_seconds", o->replica_seconds, "throughput", o->throughput,
-	    "item_time_mean_s", o->item_time_mean_s,
-	    "item_time_var_s2", o->item_time_var_s2, "startup_s", o->startup_s);
+	    "replica_seconds", mgr_json_real(o->replica_seconds),
+	    "throughput", mgr_json_real(o->throughput),
+	    "item_time_mean_s", mgr_json_real(o->item_time_mean_s),
+	    "item_time_var_s2", mgr_json_real(o->item_time_var_s2),
+	    "startup_s", mgr_json_real(o->startup_s));
 }
 
 static void
@@ -218,6 +225,9 @@ decide(struct mgr *m, struct mgr_job *j)
 		    coffer_strerror(r), dec.reason, j->desired);
 	else
 		snprintf(d.reason, sizeof(d.reason), "%s", dec.reason);
+	/* A plugin's reason is untrusted text: keep logs and the store valid
+	 * UTF-8. */
+	coffer_utf8_sanitize(d.reason);
 	if ((in = obs_json(&obs)) != NULL)
 		inputs = mgr_json_text(in);
 	d.inputs = inputs;

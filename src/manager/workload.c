@@ -2,7 +2,13 @@
 // Reading a job's items (workload.h). Asperathos's manager fetched
 // redis_workload with requests.get(url).text.split('\n')[:-1], which drops
 // the last line when the file does not end with a newline, and pushes empty
-// lines as items; we keep every non-empty line.
+// lines as items; we keep every non-empty line. What may be read is the
+// operator's policy (policy.h), checked here again when the job starts.
+#include <arpa/inet.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +17,8 @@
 #include "coffer/error.h"
 #include "lib/file.h"
 #include "lib/mem.h"
+#include "lib/redact.h"
+#include "manager/policy.h"
 #include "manager/workload.h"
 #include "store/store.h"
 
@@ -84,45 +92,101 @@ write_cb(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+struct fetch_ctx {
+	char refused[64];       /* the address a connection was refused to */
+};
+
+/* Every connection libcurl opens, redirects included, and after name
+ * resolution (so a name that resolves to a metadata address is caught). */
+static curl_socket_t
+open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct fetch_ctx *f = arg;
+
+	(void)purpose;
+	if (!mgr_policy_addr_allowed(&a->addr, a->addrlen)) {
+		char host[INET6_ADDRSTRLEN] = "?";
+		const void *ip = a->family == AF_INET6 ?
+		    (const void *)&((const struct sockaddr_in6 *)(const void *)
+		    &a->addr)->sin6_addr :
+		    (const void *)&((const struct sockaddr_in *)(const void *)
+		    &a->addr)->sin_addr;
+
+		if (a->family == AF_INET || a->family == AF_INET6)
+			inet_ntop(a->family, ip, host, sizeof(host));
+		snprintf(f->refused, sizeof(f->refused), "%s", host);
+		return CURL_SOCKET_BAD;
+	}
+	return socket(a->family, a->socktype, a->protocol);
+}
+
 static int
 fetch(const char *url, struct coffer_buf *b)
 {
+	struct fetch_ctx f;
 	CURL *c = NULL;
 	CURLcode cc;
-	char errbuf[CURL_ERROR_SIZE] = "";
+	char errbuf[CURL_ERROR_SIZE] = "", shown[1024];
 	long status = 0;
 	int r = 0;
 
+	memset(&f, 0, sizeof(f));
+	/* Errors and logs show the URL without its password. */
+	coffer_redact_url(url, shown, sizeof(shown));
 	if ((c = curl_easy_init()) == NULL)
 		return coffer_errf(COFFER_E_NOMEM, "curl_easy_init failed");
 	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	/* No proxy from the environment: the address check below must see
+	 * the server itself. */
+	curl_easy_setopt(c, CURLOPT_PROXY, "");
+	curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &f);
 	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
 	    (curl_off_t)MGR_WORKLOAD_MAX_BYTES);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	cc = curl_easy_perform(c);
-	if (cc == CURLE_WRITE_ERROR || cc == CURLE_FILESIZE_EXCEEDED) {
+	if (f.refused[0] != '\0' && cc != CURLE_OK) {
+		r = coffer_errf(COFFER_E_POLICY, "workload %s: refused to connect to "
+		    "%s: link-local and cloud metadata addresses are never fetched",
+		    shown, f.refused);
+	} else if (cc == CURLE_WRITE_ERROR || cc == CURLE_FILESIZE_EXCEEDED) {
 		r = coffer_errf(COFFER_E_LIMIT, "workload %s: larger than %zu bytes",
-		    url, MGR_WORKLOAD_MAX_BYTES);
+		    shown, MGR_WORKLOAD_MAX_BYTES);
 	} else if (cc != CURLE_OK) {
-		r = coffer_errf(COFFER_E_HTTP, "workload %s: %s", url,
+		r = coffer_errf(COFFER_E_HTTP, "workload %s: %s", shown,
 		    errbuf[0] ? errbuf : curl_easy_strerror(cc));
-	} else if (strncmp(url, "file://", 7) != 0) {
+	} else {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 		if (status < 200 || status > 299)
 			r = coffer_errf(COFFER_E_HTTP, "workload %s: HTTP status %ld",
-			    url, status);
+			    shown, status);
 	}
 	curl_easy_cleanup(c);
 	return r;
+}
+
+/* A workload file, if the policy allows it where it resolves. */
+static int
+read_file(const char *path, struct coffer_buf *b)
+{
+	char real[PATH_MAX];
+	int r;
+
+	if ((r = mgr_policy_workload_file(mgr_policy_get(), path, real,
+	    sizeof(real))) != 0)
+		return r;
+	if ((r = coffer_file_read(real, MGR_WORKLOAD_MAX_BYTES, b)) != 0)
+		return coffer_errctx(r, "workload file %s", path);
+	return 0;
 }
 
 static int
@@ -173,11 +237,22 @@ mgr_workload_read(const struct mgr_jobspec *s, const char *default_store,
 		return 0;
 	}
 	if (s->items_file != NULL) {
-		if ((r = coffer_file_read(s->items_file, MGR_WORKLOAD_MAX_BYTES,
-		    &b)) != 0)
-			r = coffer_errctx(r, "workload file %s", s->items_file);
+		r = read_file(s->items_file, &b);
+	} else if (s->items_url != NULL && strncmp(s->items_url, "file://", 7) == 0) {
+		char path[PATH_MAX];
+
+		if ((r = mgr_policy_file_url_path(s->items_url, path,
+		    sizeof(path))) != 0)
+			r = coffer_errctx(r, "workload %s", s->items_url);
+		else
+			r = read_file(path, &b);
 	} else if (s->items_url != NULL) {
-		r = fetch(s->items_url, &b);
+		if (!mgr_policy_get()->allow_workload_url)
+			r = coffer_errf(COFFER_E_POLICY, "workload URL: this manager "
+			    "does not fetch workload URLs (start it with "
+			    "--allow-workload-url)");
+		else
+			r = fetch(s->items_url, &b);
 	} else if (s->items_prefix != NULL) {
 		r = list_prefix(s->input_store != NULL ? s->input_store :
 		    default_store, s->items_prefix, &b);

@@ -23,10 +23,15 @@ struct mgr_workload {
 /*
  * Read the items of s. A prefix lists the input store (s->input_store, else
  * default_store) in key order. Lines end with "\n" (a "\r" before it is dropped);
- * empty lines are skipped. URLs are fetched with libcurl (http, https, file
- * only; redirects followed; 60 s timeout). Errors: COFFER_E_IO or
- * COFFER_E_HTTP (the detail names the file or URL and the reason),
- * COFFER_E_LIMIT (more than MGR_WORKLOAD_MAX_BYTES or MGR_JOB_MAX_ITEMS).
+ * empty lines are skipped. Files (items_file, file:// URLs) are read where
+ * the daemon's policy allows (policy.h: under the store or a workload
+ * directory, once resolved); http and https URLs only if it allows them,
+ * with libcurl (no proxy; redirects followed, to http and https only; no
+ * connection to a link-local or metadata address; 60 s timeout). Errors:
+ * COFFER_E_POLICY (refused), COFFER_E_NOTFOUND, COFFER_E_IO or
+ * COFFER_E_HTTP (the detail names the file or URL, without its password,
+ * and the reason), COFFER_E_LIMIT (more than MGR_WORKLOAD_MAX_BYTES or
+ * MGR_JOB_MAX_ITEMS).
  */
 int mgr_workload_read(const struct mgr_jobspec *s, const char *default_store,
     struct mgr_workload *w)

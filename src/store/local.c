@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The local-directory object store (store/store.h). Atomicity comes from
 // lib/file.c's temp-file + fsync + rename + directory fsync. Keys are
-// checked before they become paths, and objects are opened with O_NOFOLLOW
-// so that a symbolic link planted in the directory is not followed.
+// checked before they become paths, and every key is resolved beneath the
+// store's directory without following a symbolic link, in any component
+// (doc/worker.md section 8): a link planted in the directory, to a file or
+// to a directory, never lets a get read or a put write outside it.
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,20 +14,36 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(SYS_openat2) && __has_include(<linux/openat2.h>)
+#include <linux/openat2.h>
+#define HAVE_OPENAT2 1
+#endif
 
 #include "coffer/error.h"
 #include "lib/buf.h"
 #include "lib/file.h"
 #include "lib/mem.h"
+#include "store/local_int.h"
 #include "store/store.h"
 
 struct local {
 	char *root;    /* absolute, no trailing '/' */
-	int rootfd;    /* kept open to fsync after puts at the top level */
+	int rootfd;    /* every key is resolved beneath it */
 	uint64_t tmp_seed, tmp_count;
 };
+
+/* openat2(2) (Linux 5.6): 1 until it says ENOSYS (or a seccomp filter
+ * refuses it); then the component walk. Tests turn it off. */
+static int use_openat2 = 1;
+
+void
+coffer_store_local_use_openat2(int on)
+{
+	use_openat2 = on;
+}
 
 static int
 mkdirs(const char *path, size_t upto)
@@ -48,31 +66,133 @@ mkdirs(const char *path, size_t upto)
 	return 0;
 }
 
+/* Why a component could not be opened as a directory without following
+ * a link. */
 static int
-key_path(const struct local *l, const char *key, char *out, size_t outlen)
+component_err(int dfd, const char *name, const char *key, int err)
 {
-	if ((size_t)snprintf(out, outlen, "%s/%s", l->root, key) >= outlen)
-		return coffer_errf(COFFER_E_LIMIT, "object key '%s': path too long", key);
+	struct stat st;
+
+	if ((err == ELOOP || err == ENOTDIR || err == EXDEV) &&
+	    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+		return coffer_errf(COFFER_E_PERM, "object '%s': '%s' is a symbolic"
+		    " link", key, name);
+	if (err == ENOENT || err == ENOTDIR)
+		return coffer_errf(COFFER_E_NOTFOUND, "object '%s' not found", key);
+	if (err == ELOOP || err == EXDEV)
+		return coffer_errf(COFFER_E_PERM, "object '%s': a component is a"
+		    " symbolic link", key);
+	return coffer_errf(COFFER_E_IO, "object '%s': %s", key, strerror(err));
+}
+
+/* The directory dir (a key's components but the last) one component at a
+ * time from the root, each opened with O_NOFOLLOW; with create, missing
+ * ones are made (mode 0700). */
+static int
+walk_parent(const struct local *l, char *dir, const char *key, int create,
+    int *out)
+{
+	int fd = l->rootfd, r = 0;
+	char *comp = dir, *slash;
+
+	for (;;) {
+		int nfd;
+
+		if ((slash = strchr(comp, '/')) != NULL)
+			*slash = '\0';
+		nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (nfd < 0 && errno == ENOENT && create) {
+			if (mkdirat(fd, comp, 0700) != 0 && errno != EEXIST) {
+				r = coffer_errf(COFFER_E_IO, "object '%s': mkdir %s: %s",
+				    key, comp, strerror(errno));
+				break;
+			}
+			nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			    O_CLOEXEC);
+		}
+		if (nfd < 0) {
+			r = component_err(fd, comp, key, errno);
+			break;
+		}
+		if (fd != l->rootfd)
+			close(fd);
+		fd = nfd;
+		if (slash == NULL)
+			break;
+		comp = slash + 1;
+	}
+	if (r != 0) {
+		if (fd != l->rootfd)
+			close(fd);
+		return r;
+	}
+	*out = fd;
 	return 0;
 }
 
+/*
+ * The directory holding key's object, beneath the root, no symbolic link
+ * followed in any component: *dfd (l->rootfd for a key without '/'; close
+ * it only if it is another) and *leaf, the key's last component. With
+ * create, missing directories are made. The key must have been checked
+ * (no "." or ".." components, no empty ones).
+ */
 static int
-fsync_parent(const struct local *l, const char *path, int top)
+open_parent(const struct local *l, const char *key, int create, int *dfd,
+    const char **leaf)
 {
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd, r = 0;
+	const char *slash = strrchr(key, '/');
+	char dir[COFFER_STORE_KEY_MAX + 1];
+	size_t n;
+	int r;
 
-	if (top)
-		return fsync(l->rootfd) == 0 || errno == EINVAL ? 0 :
-		    coffer_errf(COFFER_E_IO, "fsync %s: %s", l->root, strerror(errno));
-	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return coffer_errf(COFFER_E_IO, "%s: %s", dir, strerror(errno));
-	if (fsync(fd) != 0 && errno != EINVAL)
-		r = coffer_errf(COFFER_E_IO, "fsync %s: %s", dir, strerror(errno));
-	close(fd);
-	return r;
+	if (slash == NULL) {
+		*dfd = l->rootfd;
+		*leaf = key;
+		return 0;
+	}
+	n = (size_t)(slash - key);
+	if (n >= sizeof(dir))
+		return coffer_errf(COFFER_E_LIMIT, "object key '%s': too long", key);
+	memcpy(dir, key, n);
+	dir[n] = '\0';
+#ifdef HAVE_OPENAT2
+	if (use_openat2) {
+		struct open_how how;
+		int fd;
+
+		memset(&how, 0, sizeof(how));
+		how.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+		    RESOLVE_NO_MAGICLINKS;
+		fd = (int)syscall(SYS_openat2, l->rootfd, dir, &how, sizeof(how));
+		if (fd >= 0) {
+			*dfd = fd;
+			*leaf = slash + 1;
+			return 0;
+		}
+		switch (errno) {
+		case ENOSYS: case EPERM: case E2BIG: case EINVAL:
+			/* Not this kernel's, or a seccomp filter's refusal. */
+			use_openat2 = 0;
+			break;
+		case ENOENT:
+			if (!create)
+				return coffer_errf(COFFER_E_NOTFOUND,
+				    "object '%s' not found", key);
+			break;  /* the walk makes the directories */
+		case ELOOP: case EXDEV: case ENOTDIR:
+			break;  /* the walk names the component */
+		default:
+			return coffer_errf(COFFER_E_IO, "object '%s': %s", key,
+			    strerror(errno));
+		}
+	}
+#endif
+	if ((r = walk_parent(l, dir, key, create, dfd)) != 0)
+		return r;
+	*leaf = slash + 1;
+	return 0;
 }
 
 /*
@@ -87,26 +207,26 @@ static int
 local_put(void *impl, const char *key, const void *data, size_t len)
 {
 	struct local *l = impl;
-	char path[PATH_MAX], tmp[PATH_MAX + 32];
-	const char *slash;
-	int fd = -1, r;
+	char tmp[COFFER_STORE_KEY_MAX + 32];
+	const char *leaf = NULL;
+	int dfd = -1, fd = -1, r;
 
-	if ((r = key_path(l, key, path, sizeof(path))) != 0)
-		return r;
-	if ((slash = strrchr(key, '/')) != NULL &&
-	    (r = mkdirs(path, strlen(l->root) + 1 + (size_t)(slash - key))) != 0)
+	if ((r = open_parent(l, key, 1, &dfd, &leaf)) != 0)
 		return r;
 	for (int tries = 0; tries < 16 && fd < 0; tries++) {
 		uint64_t n = (l->tmp_seed + l->tmp_count++) & 0xffffffffffffULL;
 
-		snprintf(tmp, sizeof(tmp), "%s.tmp-%012llx", path, (unsigned long long)n);
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		snprintf(tmp, sizeof(tmp), "%s.tmp-%012llx", leaf, (unsigned long long)n);
+		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+		    O_NOFOLLOW, 0600);
 		if (fd < 0 && errno != EEXIST)
 			break;
 	}
-	if (fd < 0)
-		return coffer_errf(errno == ENOENT ? COFFER_E_NOTFOUND : COFFER_E_IO,
+	if (fd < 0) {
+		r = coffer_errf(errno == ENOENT ? COFFER_E_NOTFOUND : COFFER_E_IO,
 		    "object '%s': creating %s: %s", key, tmp, strerror(errno));
+		goto done;
+	}
 	if ((r = coffer_write_all(fd, data, len)) != 0) {
 		r = coffer_errctx(r, "object '%s'", key);
 		goto fail;
@@ -121,15 +241,24 @@ local_put(void *impl, const char *key, const void *data, size_t len)
 		goto fail;
 	}
 	fd = -1;
-	if (rename(tmp, path) != 0) {
+	/* Both names relative to the directory opened above: a link planted
+	 * since cannot redirect the rename (and a link at the key itself is
+	 * replaced, not followed). */
+	if (renameat(dfd, tmp, dfd, leaf) != 0) {
 		r = coffer_errf(COFFER_E_IO, "object '%s': rename: %s", key, strerror(errno));
 		goto fail;
 	}
-	return fsync_parent(l, path, slash == NULL);
+	if (fsync(dfd) != 0 && errno != EINVAL)
+		r = coffer_errf(COFFER_E_IO, "object '%s': fsync of its directory:"
+		    " %s", key, strerror(errno));
+	goto done;
 fail:
 	if (fd >= 0)
 		close(fd);
-	unlink(tmp);
+	unlinkat(dfd, tmp, 0);
+done:
+	if (dfd != l->rootfd)
+		close(dfd);
 	return r;
 }
 
@@ -137,22 +266,28 @@ static int
 local_get(void *impl, const char *key, size_t max, struct coffer_buf *out)
 {
 	struct local *l = impl;
-	char path[PATH_MAX];
+	const char *leaf = NULL;
 	struct stat st;
 	size_t start = out->len;
-	int fd, r = 0;
+	int dfd = -1, fd, r = 0;
 
-	if ((r = key_path(l, key, path, sizeof(path))) != 0)
+	if ((r = open_parent(l, key, 0, &dfd, &leaf)) != 0)
 		return r;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	fd = openat(dfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
-		if (errno == ENOENT || errno == ENOTDIR)
+		int e = errno;
+
+		if (dfd != l->rootfd)
+			close(dfd);
+		if (e == ENOENT || e == ENOTDIR)
 			return coffer_errf(COFFER_E_NOTFOUND, "object '%s' not found", key);
-		if (errno == ELOOP)
+		if (e == ELOOP)
 			return coffer_errf(COFFER_E_PERM, "object '%s' is a symbolic link",
 			    key);
-		return coffer_errf(COFFER_E_IO, "object '%s': %s", key, strerror(errno));
+		return coffer_errf(COFFER_E_IO, "object '%s': %s", key, strerror(e));
 	}
+	if (dfd != l->rootfd)
+		close(dfd);
 	if (fstat(fd, &st) != 0) {
 		r = coffer_errf(COFFER_E_IO, "object '%s': %s", key, strerror(errno));
 		goto out;
@@ -239,21 +374,30 @@ keys_add(struct keys *k, const char *s)
 	return 0;
 }
 
-/* Collect keys under rel ("" = root) that start with prefix. */
-static int
-walk(const struct local *l, const char *rel, const char *prefix, struct keys *k)
+/* A directory under dfd for reading, not through a symbolic link: the
+ * listing and the sweep descend only into real subdirectories (a link
+ * swapped in after fstatat() is refused by O_NOFOLLOW). */
+static DIR *
+open_subdir(int dfd, const char *name)
 {
-	char dpath[PATH_MAX];
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	DIR *d;
+
+	if (fd < 0)
+		return NULL;
+	if ((d = fdopendir(fd)) == NULL)
+		close(fd);
+	return d;
+}
+
+/* Collect keys in d (the directory rel, "" = root) that start with
+ * prefix. */
+static int
+walk(DIR *d, const char *rel, const char *prefix, struct keys *k)
+{
 	struct dirent *e;
 	int r = 0;
 
-	if ((size_t)snprintf(dpath, sizeof(dpath), "%s%s%s", l->root,
-	    rel[0] ? "/" : "", rel) >= sizeof(dpath))
-		return 0;
-	if ((d = opendir(dpath)) == NULL)
-		return errno == ENOENT ? 0 :
-		    coffer_errf(COFFER_E_IO, "listing %s: %s", dpath, strerror(errno));
 	while (r == 0 && (e = readdir(d)) != NULL) {
 		char key[COFFER_STORE_KEY_MAX + 2];
 		struct stat st;
@@ -271,10 +415,14 @@ walk(const struct local *l, const char *rel, const char *prefix, struct keys *k)
 		kl = strlen(key);
 		if (S_ISDIR(st.st_mode)) {
 			size_t m = kl < pl ? kl : pl;
+			DIR *sub;
 
 			if (strncmp(key, prefix, m) == 0 &&
-			    coffer_store_check_key(key) == 0)
-				r = walk(l, key, prefix, k);
+			    coffer_store_check_key(key) == 0 &&
+			    (sub = open_subdir(dirfd(d), e->d_name)) != NULL) {
+				r = walk(sub, key, prefix, k);
+				closedir(sub);
+			}
 			continue;
 		}
 		if (!S_ISREG(st.st_mode) || strncmp(key, prefix, pl) != 0)
@@ -285,7 +433,6 @@ walk(const struct local *l, const char *rel, const char *prefix, struct keys *k)
 			continue;
 		r = keys_add(k, key);
 	}
-	closedir(d);
 	coffer_errclear();
 	return r;
 }
@@ -300,12 +447,19 @@ static int
 local_list(void *impl, const char *prefix,
     int (*fn)(const char *key, void *arg), void *arg)
 {
+	struct local *l = impl;
 	struct keys k = { 0 };
+	DIR *d;
 	int r;
 
-	r = walk(impl, "", prefix, &k);
+	if ((d = open_subdir(l->rootfd, ".")) == NULL)
+		return coffer_errf(COFFER_E_IO, "listing %s: %s", l->root,
+		    strerror(errno));
+	r = walk(d, "", prefix, &k);
+	closedir(d);
 	if (r == 0) {
-		qsort(k.v, k.n, sizeof(*k.v), cmp_key);
+		if (k.n > 1)
+			qsort(k.v, k.n, sizeof(*k.v), cmp_key);
 		for (size_t i = 0; i < k.n && r == 0; i++)
 			r = fn(k.v[i], arg);
 	}
@@ -319,72 +473,72 @@ static int
 local_del(void *impl, const char *key)
 {
 	struct local *l = impl;
-	char path[PATH_MAX];
+	const char *leaf = NULL;
 	struct stat st;
-	int r;
+	int dfd = -1, r;
 
-	if ((r = key_path(l, key, path, sizeof(path))) != 0)
+	if ((r = open_parent(l, key, 0, &dfd, &leaf)) != 0)
 		return r;
-	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
-		return coffer_errf(COFFER_E_NOTFOUND, "object '%s' not found", key);
-	if (unlink(path) != 0)
-		return coffer_errf(errno == ENOENT ? COFFER_E_NOTFOUND : COFFER_E_IO,
+	if (fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+		r = coffer_errf(COFFER_E_NOTFOUND, "object '%s' not found", key);
+	else if (unlinkat(dfd, leaf, 0) != 0)
+		r = coffer_errf(errno == ENOENT ? COFFER_E_NOTFOUND : COFFER_E_IO,
 		    "deleting object '%s': %s", key, strerror(errno));
-	return 0;
+	if (dfd != l->rootfd)
+		close(dfd);
+	return r;
 }
 
-/* Remove temporary files of interrupted puts under rel, recursively. */
-static int
-sweep_dir(const struct local *l, const char *rel, int64_t older_than_ms,
+/* Remove temporary files of interrupted puts in d, recursively. */
+static void
+sweep_dir(DIR *d, const struct timespec *now, int64_t older_than_ms,
     size_t *removed)
 {
-	char dpath[PATH_MAX];
-	DIR *d;
 	struct dirent *e;
-	struct timespec now;
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	if ((size_t)snprintf(dpath, sizeof(dpath), "%s%s%s", l->root,
-	    rel[0] ? "/" : "", rel) >= sizeof(dpath))
-		return 0;
-	if ((d = opendir(dpath)) == NULL)
-		return errno == ENOENT ? 0 :
-		    coffer_errf(COFFER_E_IO, "sweeping %s: %s", dpath, strerror(errno));
 	while ((e = readdir(d)) != NULL) {
 		struct stat st;
-		char sub[PATH_MAX];
 		int64_t age_ms;
 
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
 		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 			continue;
 		if (S_ISDIR(st.st_mode)) {
-			if ((size_t)snprintf(sub, sizeof(sub), "%s%s%s", rel, rel[0] ? "/" : "",
-			    e->d_name) < sizeof(sub))
-				(void)sweep_dir(l, sub, older_than_ms, removed);
+			DIR *sub = open_subdir(dirfd(d), e->d_name);
+
+			if (sub != NULL) {
+				sweep_dir(sub, now, older_than_ms, removed);
+				closedir(sub);
+			}
 			continue;
 		}
 		if (!S_ISREG(st.st_mode) ||
 		    !coffer_store_is_tmp_name(e->d_name, strlen(e->d_name)))
 			continue;
-		age_ms = ((int64_t)now.tv_sec - st.st_mtim.tv_sec) * 1000 +
-		    (now.tv_nsec - st.st_mtim.tv_nsec) / 1000000;
+		age_ms = ((int64_t)now->tv_sec - st.st_mtim.tv_sec) * 1000 +
+		    (now->tv_nsec - st.st_mtim.tv_nsec) / 1000000;
 		if (age_ms >= older_than_ms && unlinkat(dirfd(d), e->d_name, 0) == 0)
 			(*removed)++;
 	}
-	closedir(d);
-	return 0;
 }
 
 static int
 local_sweep(void *impl, int64_t older_than_ms, size_t *removed)
 {
+	struct local *l = impl;
+	struct timespec now;
 	size_t n = 0;
-	int r = sweep_dir(impl, "", older_than_ms, &n);
+	DIR *d;
 
+	clock_gettime(CLOCK_REALTIME, &now);
+	if ((d = open_subdir(l->rootfd, ".")) == NULL)
+		return coffer_errf(COFFER_E_IO, "sweeping %s: %s", l->root,
+		    strerror(errno));
+	sweep_dir(d, &now, older_than_ms, &n);
+	closedir(d);
 	if (removed != NULL)
 		*removed = n;
-	return r;
+	return 0;
 }
 
 static void

@@ -3,6 +3,7 @@
 // backend, and the choice of backend from a location string.
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "coffer/error.h"
 #include "store/store.h"
@@ -77,6 +78,23 @@ coffer_store_open(const char *location, int create, struct coffer_store **out)
 		return coffer_errf(COFFER_E_UNSUPPORTED, "object store '%s': unknown"
 		    " scheme", location);
 	return coffer_store_local_new(location, create, out);
+}
+
+int
+coffer_store_same_location(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (a == NULL || b == NULL)
+		return 0;
+	if (strncmp(a, "file://", 7) == 0)
+		a += 7;
+	if (strncmp(b, "file://", 7) == 0)
+		b += 7;
+	/* Identity, not spelling: "dir", "./dir/", "/abs/dir" and a link to
+	 * it are one directory (the store resolves its root with realpath). */
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && S_ISDIR(sa.st_mode) &&
+	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 int

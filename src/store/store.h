@@ -61,6 +61,13 @@ struct coffer_store {
 int coffer_store_open(const char *location, int create,
     struct coffer_store **out) __attribute__((warn_unused_result));
 
+/* 1 if locations a and b are the same local directory however they are
+ * spelled ("file:///x", "x/", a relative path, a symbolic link to it):
+ * the same device and inode. 0 otherwise, also when either does not exist
+ * (yet) or is not a local directory. For refusing outputs that would land
+ * on the inputs. */
+int coffer_store_same_location(const char *a, const char *b);
+
 /* The local-directory backend. Keys map to files under dir; a key's '/'
  * makes subdirectories. Put writes a temporary file in the target
  * directory, fsyncs it, renames it over the key and fsyncs the directory. */

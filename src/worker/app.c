@@ -89,7 +89,7 @@ app_close(struct app *a)
 
 int
 app_poll(struct pollfd *fds, int n, const struct app_wait *w, int64_t deadline_ms,
-    int64_t *next_hb_ms)
+    int64_t *next_hb_ms, int64_t wake_ms)
 {
 	for (;;) {
 		int64_t now = coffer_mono_ms(), wait = -1;
@@ -111,6 +111,12 @@ app_poll(struct pollfd *fds, int n, const struct app_wait *w, int64_t deadline_m
 				return coffer_errf(COFFER_E_TIMEOUT, "app timed out");
 			if (wait < 0 || deadline_ms - now < wait)
 				wait = deadline_ms - now;
+		}
+		if (wake_ms > 0) {
+			if (now >= wake_ms)
+				return 0;
+			if (wait < 0 || wake_ms - now < wait)
+				wait = wake_ms - now;
 		}
 		k = poll(fds, (nfds_t)n, wait > 2000000000 ? 2000000000 : (int)wait);
 		if (k > 0)

@@ -82,11 +82,13 @@ int app_exec_run(const struct worker_config *cfg, const char *id,
 /*
  * Poll fds like poll(2), calling w->hb every w->hb_every_ms and failing
  * with COFFER_E_TIMEOUT after deadline_ms (monotonic; 0 = none). EINTR is
- * retried. Returns the number of ready fds (> 0), or a negative code.
+ * retried. Returns the number of ready fds (> 0), 0 once wake_ms
+ * (monotonic; 0 = none) has come with none ready, or a negative code.
  */
 struct pollfd;
 int app_poll(struct pollfd *fds, int n, const struct app_wait *w,
-    int64_t deadline_ms, int64_t *next_hb_ms) __attribute__((warn_unused_result));
+    int64_t deadline_ms, int64_t *next_hb_ms, int64_t wake_ms)
+	__attribute__((warn_unused_result));
 
 /* "killed by signal 11 (Segmentation fault)" / "exited with status 3". */
 void app_describe_status(int status, char *out, size_t outlen);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +27,11 @@
 extern char **environ;
 
 #define TAIL_MAX 2048
+/* After the app has exited: how long its pipes may stay open (held by
+ * something it started) before the worker stops reading them. */
+#define DRAIN_GRACE_MS 100
+/* Without pidfd_open(2): how often the loop checks for the app's exit. */
+#define EXIT_CHECK_MS 10
 
 int
 app_exec_check(const struct worker_config *cfg, struct app_info *info)
@@ -42,14 +48,55 @@ app_exec_check(const struct worker_config *cfg, struct app_info *info)
 	return 0;
 }
 
-/* Environment of the app: the worker's, plus the item and the job's
- * parameters as COFFER_PARAM_<key> ('.' and '-' in keys become '_'). */
+/*
+ * Environment of the app (doc/worker.md 4.3). Not the worker's: that one
+ * holds the queue's URL (with its password, COFFER_REDIS_URL), the
+ * worker's own control variables and whatever the actuator's parent had.
+ * The app gets the variables a program expects of a session, the names
+ * the job asked for (--app-env, COFFER_APP_ENV: the manager lists the
+ * job's env there), and the item: COFFER_JOB, COFFER_ITEM_ID,
+ * COFFER_ITEM_ATTEMPT and COFFER_PARAM_<key> ('.' and '-' in keys become
+ * '_').
+ */
+static const char *const env_keep[] = {
+	"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "LC_*", "TZ",
+	"TMPDIR",
+	/* The sanitizer runtimes' settings, for apps built with them (the
+	 * sanitizer builds' tests set handle_segv=0, so that a crash is a
+	 * signal): diagnostics, no credentials. */
+	"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "MSAN_OPTIONS",
+	"TSAN_OPTIONS", NULL,
+};
+
+static int
+env_kept(const struct worker_config *cfg, const char *e, size_t kl)
+{
+	/* Never, whatever the lists say. */
+	if ((kl >= 7 && strncmp(e, "COFFER_", 7) == 0) ||
+	    (kl >= 6 && strncmp(e, "REDIS_", 6) == 0))
+		return 0;
+	for (size_t i = 0; env_keep[i] != NULL; i++) {
+		size_t n = strlen(env_keep[i]);
+
+		if (env_keep[i][n - 1] == '*' ? kl >= n - 1 &&
+		    strncmp(e, env_keep[i], n - 1) == 0 :
+		    kl == n && strncmp(e, env_keep[i], n) == 0)
+			return 1;
+	}
+	for (int i = 0; i < cfg->napp_env; i++)
+		if (strlen(cfg->app_env[i]) == kl &&
+		    strncmp(e, cfg->app_env[i], kl) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 build_env(const struct worker_config *cfg, const char *id, uint32_t attempt,
     char ***out, char ***owned, size_t *nowned)
 {
-	size_t ne = 0, nx = cfg->nparams + 3, k = 0, o = 0;
+	size_t ne = 0, nx = cfg->nparams + 4, k = 0, o = 0;
 	char **v = NULL, **mine = NULL;
+	int have_path = 0;
 
 	while (environ[ne] != NULL)
 		ne++;
@@ -85,13 +132,16 @@ build_env(const struct worker_config *cfg, const char *id, uint32_t attempt,
 	for (size_t i = 0; i < ne; i++) {
 		const char *eq = strchr(environ[i], '=');
 		size_t kl = eq ? (size_t)(eq - environ[i]) : strlen(environ[i]);
-		int shadowed = 0;
 
-		for (size_t j = 0; j < o && !shadowed; j++)
-			shadowed = strncmp(mine[j], environ[i], kl) == 0 && mine[j][kl] == '=';
-		if (!shadowed)
-			v[k++] = environ[i];
+		if (eq == NULL || !env_kept(cfg, environ[i], kl))
+			continue;
+		have_path |= kl == 4 && strncmp(environ[i], "PATH", 4) == 0;
+		v[k++] = environ[i];
 	}
+	/* execve() has no default search path: give scripts the usual one. */
+	if (!have_path &&
+	    (mine[o++] = coffer_strdup("PATH=/usr/local/bin:/usr/bin:/bin")) == NULL)
+		goto nomem;
 	for (size_t j = 0; j < o; j++)
 		v[k++] = mine[j];
 	v[k] = NULL;
@@ -100,8 +150,8 @@ build_env(const struct worker_config *cfg, const char *id, uint32_t attempt,
 	*nowned = o;
 	return 0;
 nomem:
-	for (size_t j = 0; j < o; j++)
-		free(mine[j]);
+	for (size_t j = 0; j < nx; j++)
+		free(mine != NULL ? mine[j] : NULL);
 	free(mine);
 	free(v);
 	return coffer_errf(COFFER_E_NOMEM, "app environment");
@@ -148,6 +198,32 @@ tail_text(const char *tail, size_t len, char *out, size_t outlen)
 	out[j] = '\0';
 }
 
+/* A descriptor that polls readable once pid has exited (Linux >= 5.3),
+ * or -1: then the loop checks with waitid() every EXIT_CHECK_MS. */
+static int
+open_pidfd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* 1 once pid has exited; it stays a zombie (WNOWAIT), so its process
+ * group cannot be reused before kill(-pid) below. */
+static int
+has_exited(pid_t pid)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+	    si.si_pid == pid;
+}
+
 int
 app_exec_run(const struct worker_config *cfg, const char *id, uint32_t attempt,
     const uint8_t *in, size_t inlen, struct coffer_buf *out,
@@ -157,9 +233,9 @@ app_exec_run(const struct worker_config *cfg, const char *id, uint32_t attempt,
 	char **envp = NULL, **owned = NULL, *argv[WORKER_MAX_APP_ARGS + 2];
 	char tail[TAIL_MAX], stderr_text[700], how[128];
 	size_t nowned = 0, tlen = 0, woff = 0, start = out->len;
-	int64_t deadline = 0, next_hb;
-	int r = 0, status = 0, reaped = 0;
-	pid_t pid;
+	int64_t deadline = 0, next_hb, drain_end = 0;
+	int r = 0, status = 0, exited = 0, pidfd = -1;
+	pid_t pid = -1;
 
 	err[0] = '\0';
 	argv[0] = cfg->app;
@@ -185,6 +261,9 @@ app_exec_run(const struct worker_config *cfg, const char *id, uint32_t attempt,
 		static const char msg[] = "coffer-worker: cannot execute the app\n";
 		sigset_t none;
 
+		/* Its own process group: whatever it starts in the background
+		 * is killed with it at the end of the item. */
+		setpgid(0, 0);
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
@@ -200,6 +279,10 @@ app_exec_run(const struct worker_config *cfg, const char *id, uint32_t attempt,
 			_exit(127);
 		_exit(127);
 	}
+	/* Also here, so the group exists before the first kill(-pid) whichever
+	 * of the two runs first (EACCES once the child has exec'd: set). */
+	(void)setpgid(pid, pid);
+	pidfd = open_pidfd(pid);
 	close(pin[0]);
 	close(pout[1]);
 	close(perr[1]);
@@ -214,9 +297,16 @@ app_exec_run(const struct worker_config *cfg, const char *id, uint32_t attempt,
 	if (w != NULL && w->timeout_ms > 0)
 		deadline = coffer_mono_ms() + w->timeout_ms;
 	next_hb = coffer_mono_ms() + (w && w->hb_every_ms > 0 ? w->hb_every_ms : 0);
-	while (pout[0] >= 0 || perr[0] >= 0) {
-		struct pollfd pf[3];
+	/*
+	 * Until the app has exited and its output is read. Its exit decides,
+	 * not the end of its pipes: a child it left in the background may
+	 * hold them open for ever. Once it has exited, what it wrote is in
+	 * the pipes; read until they close or DRAIN_GRACE_MS has passed.
+	 */
+	while (!exited || pout[0] >= 0 || perr[0] >= 0) {
+		struct pollfd pf[4];
 		int n = 0, k;
+		int64_t wake = 0;
 
 		if (pin[1] >= 0)
 			pf[n++] = (struct pollfd){ pin[1], POLLOUT, 0 };
@@ -224,14 +314,22 @@ app_exec_run(const struct worker_config *cfg, const char *id, uint32_t attempt,
 			pf[n++] = (struct pollfd){ pout[0], POLLIN, 0 };
 		if (perr[0] >= 0)
 			pf[n++] = (struct pollfd){ perr[0], POLLIN, 0 };
-		if ((k = app_poll(pf, n, w, deadline, &next_hb)) < 0) {
+		if (!exited && pidfd >= 0)
+			pf[n++] = (struct pollfd){ pidfd, POLLIN, 0 };
+		if (exited)
+			wake = drain_end;
+		else if (pidfd < 0)
+			wake = coffer_mono_ms() + EXIT_CHECK_MS;
+		if ((k = app_poll(pf, n, w, deadline, &next_hb, wake)) < 0) {
 			r = k;
 			break;
 		}
-		for (int i = 0; i < n && r == 0; i++) {
+		for (int i = 0; i < n && r == 0 && k > 0; i++) {
 			if (pf[i].revents == 0)
 				continue;
-			if (pf[i].fd == pin[1]) {
+			if (pf[i].fd == pidfd) {
+				exited = 1;
+			} else if (pf[i].fd == pin[1]) {
 				size_t chunk = inlen - woff > 65536 ? 65536 : inlen - woff;
 				ssize_t m = write(pin[1], in + woff, chunk);
 
@@ -289,39 +387,28 @@ app_exec_run(const struct worker_config *cfg, const char *id, uint32_t attempt,
 		}
 		if (r != 0)
 			break;
-	}
-	/* Both outputs closed: the app is exiting (or detached them). Wait for
-	 * it, still honouring the timeout (and the optional heartbeat). */
-	while (r == 0 && !reaped) {
-		pid_t x = waitpid(pid, &status, WNOHANG);
-
-		if (x == pid) {
-			reaped = 1;
+		if (!exited && pidfd < 0)
+			exited = has_exited(pid);
+		if (exited && drain_end == 0) {
+			/* Nobody reads its stdin any more. */
+			if (pin[1] >= 0) {
+				close(pin[1]);
+				pin[1] = -1;
+			}
+			drain_end = coffer_mono_ms() + DRAIN_GRACE_MS;
+		} else if (exited && coffer_mono_ms() >= drain_end) {
+			/* The grace is over: something it started still holds
+			 * its stdout or stderr (and may still be writing). */
 			break;
 		}
-		if (x < 0 && errno != EINTR) {
-			r = coffer_errf(COFFER_E_IO, "waitpid: %s", strerror(errno));
-			snprintf(err, errlen, "%s", coffer_errdetail());
-			break;
-		}
-		{
-			struct timespec ts = { 0, 2000000 };
-
-			nanosleep(&ts, NULL);
-		}
-		if (w != NULL && w->hb != NULL && coffer_mono_ms() >= next_hb) {
-			if ((r = w->hb(w->arg)) != 0)
-				break;
-			next_hb = coffer_mono_ms() + w->hb_every_ms;
-		}
-		if (deadline > 0 && coffer_mono_ms() >= deadline)
-			r = COFFER_E_TIMEOUT;
 	}
-	if (!reaped) {
-		kill(pid, SIGKILL);
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-	}
+	/* The whole group, the app's background children included; the app
+	 * itself, if it has exited, is a zombie until the waitpid() below,
+	 * so its group id cannot have been reused. */
+	(void)kill(-pid, SIGKILL);
+	(void)kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
 	tail_text(tail, tlen, stderr_text, sizeof(stderr_text));
 	if (r == COFFER_E_TIMEOUT) {
 		snprintf(err, errlen, "app timed out after %d ms (killed)%s%s",
@@ -350,6 +437,8 @@ out:
 		if (perr[i] >= 0)
 			close(perr[i]);
 	}
+	if (pidfd >= 0)
+		close(pidfd);
 	for (size_t j = 0; j < nowned; j++)
 		free(owned[j]);
 	free(owned);

@@ -27,6 +27,9 @@ const char worker_usage[] =
     "  --app-kind K          plugin or exec (COFFER_APP_KIND; default: plugin\n"
     "                        if APP ends in .so)\n"
     "  --app-arg ARG         extra argument of an executable app (repeatable)\n"
+    "  --app-env NAME[,NAME] environment variables an executable app gets\n"
+    "                        besides PATH, HOME, LANG, ... (repeatable;\n"
+    "                        COFFER_APP_ENV; never COFFER_* or REDIS_*)\n"
     "  --param K=V           job parameter for the app (repeatable;\n"
     "                        COFFER_PARAMS=k=v&k2=v2 with %XX escapes)\n"
     "  --worker-id ID        unique worker id (COFFER_WORKER_ID; default\n"
@@ -214,6 +217,46 @@ pct(const char *s, size_t n, char *out, size_t *outn)
 	return 0;
 }
 
+/* Add the comma-separated names in list to c->app_env. The worker's own
+ * control variables and the queue's address (which may carry its
+ * password) never reach an app. */
+static int
+app_env_add(struct worker_config *c, const char *what, const char *list)
+{
+	const char *p = list;
+
+	while (*p != '\0') {
+		size_t n = strcspn(p, ",");
+
+		if (n > 0) {
+			int ok = n <= 128 && !(p[0] >= '0' && p[0] <= '9');
+
+			for (size_t i = 0; i < n && ok; i++)
+				ok = (p[i] >= 'A' && p[i] <= 'Z') ||
+				    (p[i] >= 'a' && p[i] <= 'z') ||
+				    (p[i] >= '0' && p[i] <= '9') || p[i] == '_';
+			if (!ok)
+				return coffer_errf(COFFER_E_INVAL, "%s: '%.*s' is not a"
+				    " variable name", what, (int)n, p);
+			if ((n >= 7 && strncmp(p, "COFFER_", 7) == 0) ||
+			    (n >= 6 && strncmp(p, "REDIS_", 6) == 0))
+				return coffer_errf(COFFER_E_INVAL, "%s: '%.*s': COFFER_*"
+				    " and REDIS_* variables are the worker's own", what,
+				    (int)n, p);
+			if (c->napp_env == WORKER_MAX_APP_ENV)
+				return coffer_errf(COFFER_E_LIMIT, "%s: more than %d"
+				    " names", what, WORKER_MAX_APP_ENV);
+			if ((c->app_env[c->napp_env] = coffer_strndup(p, n)) == NULL)
+				return coffer_errf(COFFER_E_NOMEM, "config");
+			c->napp_env++;
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
 int
 worker_params_decode(const char *s, struct worker_config *c)
 {
@@ -282,6 +325,8 @@ from_env(struct worker_config *c)
 		return r;
 	if ((v = getenv("COFFER_PARAMS")) && (r = worker_params_decode(v, c)))
 		return r;
+	if ((v = getenv("COFFER_APP_ENV")) && (r = app_env_add(c, "COFFER_APP_ENV", v)))
+		return r;
 	if ((v = getenv("COFFER_WORKER_ID")) && (r = set_str(&c->worker_id, v)))
 		return r;
 	if ((v = getenv("COFFER_LEASE_MS")) &&
@@ -314,7 +359,7 @@ enum {
 	OPT_JOB = 256, OPT_REDIS, OPT_STORE, OPT_OUTPUTS, OPT_PREFIX, OPT_APP,
 	OPT_KIND, OPT_APP_ARG, OPT_PARAM, OPT_WORKER_ID, OPT_LEASE, OPT_ATTEMPTS,
 	OPT_BACKOFF, OPT_MAX_BYTES, OPT_TIMEOUT, OPT_EMPTY, OPT_EXIT, OPT_CHECK,
-	OPT_REDUCE, OPT_HELP,
+	OPT_REDUCE, OPT_HELP, OPT_APP_ENV,
 };
 
 static const struct option longopts[] = {
@@ -326,6 +371,7 @@ static const struct option longopts[] = {
 	{ "app", required_argument, NULL, OPT_APP },
 	{ "app-kind", required_argument, NULL, OPT_KIND },
 	{ "app-arg", required_argument, NULL, OPT_APP_ARG },
+	{ "app-env", required_argument, NULL, OPT_APP_ENV },
 	{ "param", required_argument, NULL, OPT_PARAM },
 	{ "worker-id", required_argument, NULL, OPT_WORKER_ID },
 	{ "lease-ms", required_argument, NULL, OPT_LEASE },
@@ -368,6 +414,7 @@ from_flags(int argc, char **argv, struct worker_config *c)
 				c->napp_args++;
 			break;
 		case OPT_PARAM: r = worker_param_add(c, optarg); break;
+		case OPT_APP_ENV: r = app_env_add(c, "--app-env", optarg); break;
 		case OPT_WORKER_ID: r = set_str(&c->worker_id, optarg); break;
 		case OPT_LEASE:
 			r = set_int("--lease-ms", optarg, 100, 86400000, &c->lease_ms);
@@ -460,5 +507,7 @@ worker_config_release(struct worker_config *c)
 	}
 	free(c->worker_id);
 	free(c->reduce_key);
+	for (int i = 0; i < c->napp_env; i++)
+		free(c->app_env[i]);
 	memset(c, 0, sizeof(*c));
 }

@@ -14,6 +14,7 @@
 #include "coffer/error.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "store/store.h"
 #include "queue/queue.h"
 #include "worker/worker.h"
 
@@ -111,8 +112,10 @@ main(int argc, char **argv)
 	}
 	/* The output prefix the runner will use (runner.c, open_stores). */
 	prefix = cfg.output_prefix ? cfg.output_prefix : cfg.outputs ? "" : "out/";
+	/* Compared by device and inode, not by spelling ("d", "d/", "./d",
+	 * "file://$PWD/d" and a symlink to d are one place). */
 	if (prefix[0] == '\0' && (cfg.outputs == NULL ||
-	    strcmp(cfg.outputs, cfg.store) == 0)) {
+	    coffer_store_same_location(cfg.outputs, cfg.store))) {
 		fprintf(stderr, "coffer-worker: outputs would overwrite inputs: give"
 		    " --outputs elsewhere or a non-empty --output-prefix\n");
 		worker_config_release(&cfg);

@@ -14,6 +14,7 @@
 
 #define WORKER_MAX_PARAMS 64
 #define WORKER_MAX_APP_ARGS 32
+#define WORKER_MAX_APP_ENV 128
 #define WORKER_ERR_MAX 1024
 
 enum app_kind {
@@ -44,6 +45,11 @@ struct worker_config {
 	int exit_when_done;
 	int check_app;        /* --check-app: load the app, print, exit */
 	char *reduce_key;     /* --reduce KEY: run the reduce stage */
+	/* Exec apps: names of the worker's environment variables they get
+	 * besides the fixed ones (doc/worker.md 4.3); never COFFER_* or
+	 * REDIS_*. */
+	char *app_env[WORKER_MAX_APP_ENV];
+	int napp_env;
 };
 
 /* Parse flags over the environment (flags win). Prints nothing; on error

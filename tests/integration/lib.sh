@@ -105,6 +105,26 @@ wait_until() {
 	done
 }
 
+# start_http PROBE CMD ARGS...: start a loopback HTTP server whose command
+# line takes its port as @PORT@; wait until GET PROBE (a path) answers.
+# Retries on another port if the first does not come up (a port race).
+# Sets HTTP_PORT and HTTP_PID.
+start_http() {
+	local probe=$1 tries a
+	shift
+	for tries in 1 2 3 4 5; do
+		HTTP_PORT=$(random_port) || bail "no free port"
+		local args=()
+		for a in "$@"; do args+=("${a//@PORT@/$HTTP_PORT}"); done
+		"${args[@]}" >"$T/http-$HTTP_PORT.log" 2>&1 &
+		HTTP_PID=$!
+		track $HTTP_PID
+		wait_until 10 curl -sf "http://127.0.0.1:$HTTP_PORT$probe" && return 0
+		kill -9 $HTTP_PID 2>/dev/null
+	done
+	bail "the HTTP server did not start (see $T/http-*.log)"
+}
+
 # start_redis [extra redis-server args...]: start a private redis-server with
 # AOF on, data in $T/redis-$port. Sets REDIS_PORT, REDIS_PID, REDIS_DIR,
 # REDIS_URL. Restartable: stop_redis then start_redis_again keeps the data.

@@ -7,7 +7,7 @@
 # timeout: 180
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
-plan 47
+plan 56
 
 start_redis
 start_manager
@@ -84,6 +84,34 @@ refused 400 bad_request controller.name "an unknown controller is 400" \
 refused 400 bad_request app "an unknown app is 400" \
 	api POST /v1/jobs --data-binary "{\"app\":\"no-such-app\",\"inputs\":{\"prefix\":\"in/\"},\"expected_time_s\":60,\"replicas\":{\"max\":2},\"controller\":{\"name\":\"static\"}}"
 refused 400 bad_request state "a bad query value is 400" api GET '/v1/jobs?state=ongoing'
+# expected_time_s: [1 s, 366 days]; 5e-324 was accepted once and made every
+# ratio infinite (the job then vanished from the API).
+refused 400 bad_request expected_time_s "a denormal expected_time_s is 400" \
+	api POST /v1/jobs -d "{${base/60/5e-324},\"replicas\":{\"max\":1}}"
+refused 400 bad_request expected_time_s "less than a second is 400" \
+	api POST /v1/jobs -d "{${base/60/0.5},\"replicas\":{\"max\":1}}"
+
+# A job whose failure reason was cut inside a character (a workload path of
+# 700 x "é") is still shown, listed and has a timeline.
+long=$T/store/$(printf '\xc3\xa9%.0s' $(seq 700))
+api POST /v1/jobs -d "{\"app\":\"fault\",\"inputs\":{\"items_file\":\"$long\"},\"expected_time_s\":60,\"replicas\":{\"max\":1},\"controller\":{\"name\":\"static\"}}" > "$T/long.json"
+eq "a job with a 1400-byte workload path is accepted" 201 "$HTTP_CODE"
+lid=$(jq -r .id "$T/long.json")
+wait_state 20 "$lid" failed
+eq "it fails (the file cannot be read)" failed "$(job_state "$lid")"
+api GET "/v1/jobs/$lid" > "$T/long-show.json"
+eq "GET shows it: 200" 200 "$HTTP_CODE"
+# (jq -e accepts an empty file: the old bug's answer was 200 and 0 bytes.)
+[ -s "$T/long-show.json" ] && jq -e --arg id "$lid" '.id == $id and
+	(.reason | startswith("cannot start") and contains("workload file"))' \
+	"$T/long-show.json" >/dev/null
+ok $? "with its reason, as valid JSON ($(wc -c < "$T/long-show.json") bytes)"
+api GET /v1/jobs | jq -e --arg id "$lid" 'any(.jobs[]; .id == $id)' >/dev/null
+ok $? "the list still has it"
+api GET "/v1/jobs/$lid/timeline" > /dev/null
+eq "and its timeline answers 200" 200 "$HTTP_CODE"
+api DELETE "/v1/jobs/$lid" > /dev/null
+eq "it can be deleted" 204 "$HTTP_CODE"
 
 # A real job: accepted, then state conflicts.
 api POST /v1/jobs -d "{$base,\"replicas\":{\"min\":1,\"max\":1},\"app_params\":{\"sleep_ms\":2000}}" > "$T/job.json"

@@ -9,7 +9,7 @@
 # Under AddressSanitizer (make SANITIZE=...), let deliberate SIGSEGVs of the
 # test apps kill them as they would in production builds.
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0
-plan 28
+plan 33
 
 QCTL=$COFFER_BUILD/tests/tools/queuectl
 APPS=$COFFER_BUILD/apps
@@ -103,3 +103,16 @@ coffer-worker --job ov2 --redis "$REDIS_URL" --store "$T/in" --outputs "$T/out-o
 	--app /usr/bin/yes --max-item-bytes 100000 --exit-when-done 2>> "$T/ov.log"
 expect_error ov2 good-1 "output larger than the limit of 100000 bytes (app killed)" \
 	"an endless executable output is cut at the limit"
+
+# Outputs that would overwrite the inputs are refused however the same
+# directory is spelled (compared by device and inode, not by string).
+ln -s "$T/in" "$T/in-link"
+for o in "$T/in/" "$T/in/./" "file://$T/in" "$T/in-link" "$T/in/../in"; do
+	coffer-worker --job same --redis "$REDIS_URL" --store "$T/in" --outputs "$o" \
+		--output-prefix '' --app "$COFFER_BUILD/apps/checksum.so" \
+		--exit-when-done >/dev/null 2>"$T/same.err"
+	rc=$?
+	said=1
+	grep -q 'outputs would overwrite inputs' "$T/same.err" && said=0
+	[ $rc -eq 2 ] && [ $said -eq 0 ]; ok $? "--outputs $o onto --store is refused (exit $rc)"
+done

@@ -190,6 +190,10 @@ test_asperathos__invalid_control_is_refused_naming_the_field(void **state)
 	    COFFER_E_UNSUPPORTED, "plugin");
 	expect_error("\"expected_time\":40", "\"expected_time\":0", COFFER_E_FORMAT,
 	    "plugin_info.monitor_info.expected_time");
+	expect_error("\"expected_time\":40", "\"expected_time\":5e-324",
+	    COFFER_E_FORMAT, "plugin_info.monitor_info.expected_time");
+	expect_error("\"expected_time\":40", "\"expected_time\":0.5",
+	    COFFER_E_FORMAT, "plugin_info.monitor_info.expected_time");
 	expect_error("\"init_size\":1", "\"init_size\":12", COFFER_E_FORMAT,
 	    "plugin_info.init_size");
 	expect_error("[\"python\",\"application.py\"]", "[]", COFFER_E_FORMAT,

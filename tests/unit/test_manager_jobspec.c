@@ -138,6 +138,15 @@ test_jobspec__errors_name_the_field(void **state)
 	    COFFER_E_FORMAT, "expected_time_s");
 	expect_error("\"expected_time_s\": 25, ", "", COFFER_E_FORMAT,
 	    "expected_time_s");
+	/* Accepted once (only "> 0" was checked): 25 / 5e-324 is +Inf. */
+	expect_error("\"expected_time_s\": 25", "\"expected_time_s\": 5e-324",
+	    COFFER_E_FORMAT, "expected_time_s");
+	expect_error("\"expected_time_s\": 25", "\"expected_time_s\": 0.999",
+	    COFFER_E_FORMAT, "expected_time_s");
+	expect_error("\"expected_time_s\": 25", "\"expected_time_s\": 31622401",
+	    COFFER_E_FORMAT, "expected_time_s");
+	expect_error("\"expected_time_s\": 25", "\"expected_time_s\": 1e309",
+	    COFFER_E_FORMAT, "JSON");
 	expect_error("\"expected_time_s\": 25",
 	    "\"expected_time_s\": 25, \"deadline\": \"2030-01-01T00:00:00Z\"",
 	    COFFER_E_FORMAT, "deadline");
@@ -174,6 +183,39 @@ test_jobspec__errors_name_the_field(void **state)
 }
 
 static void
+test_jobspec__expected_time_range_is_one_second_to_366_days(void **state)
+{
+	struct mgr_jobspec s;
+	char text[4096];
+	const char *p = strstr(good, "\"expected_time_s\": 25");
+	const char *stored = "{\"app\": \"/x/app\", \"inputs\": {\"prefix\":"
+	    " \"in/\"}, \"expected_time_s\": 0.25, \"replicas\": {\"max\": 2},"
+	    " \"controller\": {\"name\": \"static\"}}";
+
+	(void)state;
+	assert_non_null(p);
+	for (int i = 0; i < 2; i++) {
+		snprintf(text, sizeof(text), "%.*s\"expected_time_s\": %s%s",
+		    (int)(p - good), good, i == 0 ? "1" : "31622400",
+		    p + strlen("\"expected_time_s\": 25"));
+		memset(&s, 0, sizeof(s));
+		assert_int_equal(parse(text, 0, &s), 0);
+		assert_true(s.expected_time_s == (i == 0 ? 1 : 31622400));
+		mgr_jobspec_release(&s);
+	}
+	/* A row an older manager stored with less than a second still loads
+	 * (its job must not vanish on restart), at the minimum. */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(mgr_jobspec_parse_text(stored, strlen(stored), 1 << 20,
+	    NOW, 1, &s), 0);
+	assert_true(s.expected_time_s == MGR_JOB_MIN_EXPECTED_S);
+	mgr_jobspec_release(&s);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(mgr_jobspec_parse_text(stored, strlen(stored), 1 << 20,
+	    NOW, 0, &s), COFFER_E_FORMAT);
+}
+
+static void
 test_jobspec__cmd_jobs_default_to_asperathos_layout(void **state)
 {
 	struct mgr_jobspec s;
@@ -198,6 +240,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_jobspec__parses_with_defaults),
+		cmocka_unit_test(test_jobspec__expected_time_range_is_one_second_to_366_days),
 		cmocka_unit_test(test_jobspec__normalised_form_round_trips),
 		cmocka_unit_test(test_jobspec__errors_name_the_field),
 		cmocka_unit_test(test_jobspec__cmd_jobs_default_to_asperathos_layout),

@@ -18,6 +18,7 @@
 
 #include "coffer/error.h"
 #include "lib/buf.h"
+#include "store/local_int.h"
 #include "store/store.h"
 
 static char dir[256];
@@ -37,10 +38,11 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char cmd[300];
+	char cmd[600];
 
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	coffer_store_local_use_openat2(1);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s-outside'", dir, dir);
 	return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -269,6 +271,140 @@ test_store__sweep_removes_only_stale_temporaries(void **state)
 	coffer_store_free(s);
 }
 
+/* A directory next to the store holding "secret", and links to it inside
+ * the store: in/d -> outside (an input prefix) and o -> outside (an output
+ * prefix), as doc/worker.md section 8 says they must not be followed. */
+static void
+plant_links(char *outside, size_t outlen)
+{
+	char p[600];
+	FILE *f;
+
+	snprintf(outside, outlen, "%s-outside", dir);
+	assert_int_equal(mkdir(outside, 0700), 0);
+	snprintf(p, sizeof(p), "%s/secret", outside);
+	assert_non_null(f = fopen(p, "w"));
+	fputs("not the store's", f);
+	fclose(f);
+	snprintf(p, sizeof(p), "%s/in", dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/in/d", dir);
+	assert_int_equal(symlink(outside, p), 0);
+	snprintf(p, sizeof(p), "%s/o", dir);
+	assert_int_equal(symlink(outside, p), 0);
+	snprintf(p, sizeof(p), "%s/secret-link", dir);
+	snprintf(outside + strlen(outside), outlen - strlen(outside), "/secret");
+	assert_int_equal(symlink(outside, p), 0);
+	outside[strlen(outside) - strlen("/secret")] = '\0';
+}
+
+static size_t
+count_entries(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	size_t n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void
+no_link_is_followed(int openat2)
+{
+	struct coffer_store *s;
+	struct coffer_buf b = COFFER_BUF_INIT(1 << 20);
+	char outside[600], p[700];
+	int n = 0;
+
+	coffer_store_local_use_openat2(openat2);
+	plant_links(outside, sizeof(outside));
+	s = open_store();
+	/* A get through a linked directory, at any depth, reads nothing. */
+	assert_int_equal(coffer_store_get(s, "in/d/secret", 1024, &b), COFFER_E_PERM);
+	assert_string_equal(coffer_errdetail(), "object 'in/d/secret': 'd' is a symbolic link");
+	assert_int_equal(coffer_store_get(s, "o/secret", 1024, &b), COFFER_E_PERM);
+	assert_int_equal(coffer_store_get(s, "secret-link", 1024, &b), COFFER_E_PERM);
+	assert_int_equal(b.len, 0);
+	/* A put under a linked prefix writes nothing outside, not even a
+	 * temporary file, and neither does a put that would create the
+	 * directories below a link. */
+	assert_int_equal(coffer_store_put(s, "o/x", "data", 4), COFFER_E_PERM);
+	assert_int_equal(coffer_store_put(s, "o/new/deeper/x", "data", 4), COFFER_E_PERM);
+	assert_int_equal(coffer_store_put(s, "in/d/secret", "over", 4), COFFER_E_PERM);
+	assert_int_equal(count_entries(outside), 1);
+	snprintf(p, sizeof(p), "%s/secret", outside);
+	assert_int_equal(access(p, F_OK), 0);
+	/* Nor does a delete. */
+	assert_int_equal(coffer_store_del(s, "in/d/secret"), COFFER_E_PERM);
+	assert_int_equal(access(p, F_OK), 0);
+	/* The listing does not descend into them. */
+	assert_int_equal(coffer_store_list(s, "", collect, &b), 0);
+	assert_string_equal(coffer_buf_str(&b), "");
+	/* Real directories still work, created on demand. */
+	assert_int_equal(coffer_store_put(s, "in/real/x", "data", 4), 0);
+	coffer_buf_reset(&b);
+	assert_int_equal(coffer_store_get(s, "in/real/x", 1024, &b), 0);
+	assert_string_equal(coffer_buf_str(&b), "data");
+	coffer_buf_reset(&b);
+	assert_int_equal(coffer_store_get(s, "in/real/missing", 1024, &b),
+	    COFFER_E_NOTFOUND);
+	assert_int_equal(coffer_store_get(s, "in/nodir/missing", 1024, &b),
+	    COFFER_E_NOTFOUND);
+	assert_int_equal(coffer_store_get(s, "in/real/x/below", 1024, &b),
+	    COFFER_E_NOTFOUND);
+	assert_int_equal(coffer_store_list(s, "", stop_at_two, &n), 0);
+	assert_int_equal(n, 1);
+	coffer_buf_release(&b);
+	coffer_store_free(s);
+}
+
+static void
+test_store__same_location_compares_directories_not_strings(void **state)
+{
+	char a[600], b[600], link[600], cwd[600];
+
+	(void)state;
+	snprintf(a, sizeof(a), "%s/d", dir);
+	assert_int_equal(mkdir(a, 0700), 0);
+	assert_true(coffer_store_same_location(a, a));
+	snprintf(b, sizeof(b), "%s/d/", dir);
+	assert_true(coffer_store_same_location(a, b));
+	snprintf(b, sizeof(b), "file://%s/./d", dir);
+	assert_true(coffer_store_same_location(a, b));
+	snprintf(link, sizeof(link), "%s/l", dir);
+	assert_int_equal(symlink(a, link), 0);
+	assert_true(coffer_store_same_location(link, a));
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(dir), 0);
+	assert_true(coffer_store_same_location("d", a));
+	assert_int_equal(chdir(cwd), 0);
+	snprintf(b, sizeof(b), "%s/other", dir);
+	assert_int_equal(mkdir(b, 0700), 0);
+	assert_false(coffer_store_same_location(a, b));
+	snprintf(b, sizeof(b), "%s/not-yet", dir);
+	assert_false(coffer_store_same_location(a, b));
+	assert_false(coffer_store_same_location(a, NULL));
+}
+
+static void
+test_store__symlinked_directories_are_not_followed_openat2(void **state)
+{
+	(void)state;
+	no_link_is_followed(1);
+}
+
+static void
+test_store__symlinked_directories_are_not_followed_walk(void **state)
+{
+	(void)state;
+	no_link_is_followed(0);
+}
+
 int
 main(void)
 {
@@ -281,6 +417,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_store__open_checks_the_location, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store__put_leaves_no_temporary_behind, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store__sweep_removes_only_stale_temporaries, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store__same_location_compares_directories_not_strings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store__symlinked_directories_are_not_followed_openat2, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store__symlinked_directories_are_not_followed_walk, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
