@@ -7,6 +7,7 @@
 //   slow_ms=N      (default 0)
 //   fail=GLOB      return an error       crash=GLOB   raise SIGSEGV
 //   empty=GLOB     write nothing         exit=GLOB    _exit(3) mid-item
+//   exit0=GLOB     _exit(0) mid-item (a status that alone must not mean "done")
 //   big=GLOB       write until the worker refuses (output limit)
 //   hang=GLOB      never return          flaky=GLOB   fail attempts 1..flaky_times
 //   flaky_times=N  (default 1)           trace_dir=D  append "<pid> <attempt>" to D/<id>
@@ -27,7 +28,7 @@
 struct state {
 	long sleep_ms, slow_ms;
 	long flaky_times;
-	char *fail, *crash, *empty, *exit_, *big, *hang, *flaky, *trace_dir;
+	char *fail, *crash, *empty, *exit_, *exit0, *big, *hang, *flaky, *trace_dir;
 	char *slow;
 };
 
@@ -48,6 +49,7 @@ fa_fini(void *state)
 	free(s->crash);
 	free(s->empty);
 	free(s->exit_);
+	free(s->exit0);
 	free(s->big);
 	free(s->hang);
 	free(s->flaky);
@@ -69,6 +71,7 @@ fa_init(const struct coffer_app_param *params, size_t nparams, void **state,
 		{ "crash", offsetof(struct state, crash) },
 		{ "empty", offsetof(struct state, empty) },
 		{ "exit", offsetof(struct state, exit_) },
+		{ "exit0", offsetof(struct state, exit0) },
 		{ "big", offsetof(struct state, big) },
 		{ "hang", offsetof(struct state, hang) },
 		{ "flaky", offsetof(struct state, flaky) },
@@ -151,6 +154,8 @@ fa_process(void *state, const struct coffer_app_item *item, const uint8_t *in,
 		raise(SIGSEGV);
 	if (match(s->exit_, item->id))
 		_exit(3);
+	if (match(s->exit0, item->id))
+		_exit(0);
 	if (match(s->hang, item->id))
 		for (;;)
 			pause();

@@ -201,6 +201,48 @@ job_get(const struct cli_endpoint *ep, const char *cmd, const char *method,
 	return CLI_OK;
 }
 
+/* DELETE, waiting while the manager answers 409 "busy" (a stopped job's
+ * replicas still exiting: doc/api.md), for up to two minutes. */
+static int
+job_delete(const struct cli_endpoint *ep, const char *id)
+{
+	const char *cmd = "job delete";
+	char path[256];
+	struct timespec pause = { 0, 500 * 1000000L };
+	int waited = 0;
+
+	if (strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_.-") != strlen(id) || id[0] == '\0' || strlen(id) > 64)
+		return cli_usage(cmd, usage_text, "'%s' is not a job id", id);
+	snprintf(path, sizeof(path), "/v1/jobs/%s", id);
+	for (int tries = 0;; tries++) {
+		long status = 0;
+		json_t *j = NULL;
+		const char *code;
+		int r;
+
+		if ((r = cli_http(ep, "DELETE", path, NULL, 0, &status, &j, NULL)) != 0)
+			return cli_fail(r, cmd);
+		if (status == 200 || status == 204) {
+			json_decref(j);
+			return CLI_OK;
+		}
+		code = json_string_value(json_object_get(json_object_get(j, "error"),
+		    "code"));
+		if (status != 409 || code == NULL || strcmp(code, "busy") != 0 ||
+		    tries >= 240) {
+			r = cli_http_fail(cmd, status, j);
+			json_decref(j);
+			return r;
+		}
+		json_decref(j);
+		if (!waited++)
+			fprintf(stderr, "coffer %s: waiting for the job's replicas to"
+			    " exit\n", cmd);
+		nanosleep(&pause, NULL);
+	}
+}
+
 static volatile sig_atomic_t watch_stop;
 
 static void
@@ -424,7 +466,7 @@ job_verb(int argc, char **argv)
 	if (strcmp(verb, "stop") == 0)
 		return job_get(&ep, "job stop", "POST", arg, "/stop", 0);
 	if (strcmp(verb, "delete") == 0)
-		return job_get(&ep, "job delete", "DELETE", arg, "", 0);
+		return job_delete(&ep, arg);
 	if (strcmp(verb, "watch") == 0)
 		return job_watch(&ep, arg, o.interval);
 	return cli_usage("job", usage_text, "unknown verb '%s'", verb);

@@ -626,7 +626,10 @@ supervise(struct run *R, struct coffer_queue_stats *s)
 			last_done = s->done + s->failed;
 			last_progress_ms = coffer_mono_ms();
 		}
-		if (s->done + s->failed >= s->total) {
+		/* Over only when the counts add up with nothing in flight or
+		 * queued (queue.h): done + failed alone could be reached by
+		 * acks of ids that are not the job's. */
+		if (coffer_queue_stats_finished(s)) {
 			run_progress_end(&p, s->done, s->failed, s->total, st.running);
 			return 0;
 		}

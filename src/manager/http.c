@@ -270,6 +270,11 @@ mgr_reply_coffer_err(struct mgr_req *r, int err)
 	case COFFER_E_EXISTS:
 		mgr_reply_error(r, 409, "conflict", field, "%s", d);
 		break;
+	case COFFER_E_BUSY:
+		/* Allowed soon, without anything else changing (a stopped
+		 * job's replicas still exiting): the client may retry. */
+		mgr_reply_error(r, 409, "busy", field, "%s", d);
+		break;
 	case COFFER_E_CONNECT:
 	case COFFER_E_TIMEOUT:
 	case COFFER_E_REDIS:

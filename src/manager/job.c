@@ -237,6 +237,70 @@ mgr_json_text(const json_t *v)
 	return (char *)p;
 }
 
+/*
+ * Asperathos consumers hard-code their keys ("job", "job:processing"):
+ * two such jobs cannot share a Redis server. The keys are a job's from
+ * its load until it is deleted: a finished or stopped job's keys still
+ * hold its items and counts (doc/queue.md 6.4), and a job that took them
+ * over would count those as its own. So a new Asperathos job is refused
+ * (409) while another job of this manager may hold them, in any state,
+ * and while Redis shows keys there that no job of this manager holds.
+ */
+static int
+asperathos_keys_free(struct mgr *m, const char *url)
+{
+	struct coffer_queue_opts o;
+	struct coffer_queue_meta meta;
+	struct coffer_queue *q = NULL;
+	int r;
+
+	for (size_t i = 0; i < m->njobs; i++) {
+		struct mgr_job *j = m->jobs[i];
+
+		if (j->spec.queue_layout != MGR_QUEUE_ASPERATHOS ||
+		    strcmp(j->redis_url, url) != 0)
+			continue;
+		if (!mgr_state_terminal(j->state))
+			return coffer_errf(COFFER_E_STATE, "job %s (%s) uses the "
+			    "Asperathos queue keys ('job', 'job:processing', "
+			    "'job:coffer') on this Redis server; stop it or let it "
+			    "finish, then DELETE it (DELETE /submissions/%s) to free "
+			    "them", j->id, mgr_state_name(j->state), j->id);
+		return coffer_errf(COFFER_E_STATE, "job %s (%s) still holds the "
+		    "Asperathos queue keys ('job', 'job:processing', 'job:coffer') "
+		    "on this Redis server; DELETE it (DELETE /submissions/%s) to "
+		    "free them", j->id, mgr_state_name(j->state), j->id);
+	}
+	/* Keys no job of this manager holds: another manager's, or left
+	 * behind. Redis unreachable: accept; the start checks again. */
+	memset(&o, 0, sizeof(o));
+	o.redis_url = url;
+	o.job = "job";
+	o.layout = COFFER_QUEUE_LAYOUT_ASPERATHOS;
+	o.connect_timeout_ms = 2000;
+	if ((r = coffer_queue_open(&o, &q)) == 0)
+		r = coffer_queue_meta(q, &meta);
+	coffer_queue_close(q);
+	if (r != 0) {
+		coffer_errclear();
+		return 0;
+	}
+	if (meta.exists == 0)
+		return 0;
+	if (meta.owner[0] != '\0' && strcmp(meta.owner, "?") != 0)
+		return coffer_errf(COFFER_E_STATE, "the Asperathos queue keys "
+		    "('job', 'job:processing', 'job:coffer') on this Redis server "
+		    "belong to job %s, which this manager does not know (another "
+		    "manager's, or left behind): delete that job where it runs, or "
+		    "the keys (DEL job job:processing job:coffer job:coffer:seen)",
+		    meta.owner);
+	return coffer_errf(COFFER_E_STATE, "the Asperathos queue keys ('job', "
+	    "'job:processing') on this Redis server hold items no Coffer job "
+	    "recorded as its own: delete them (DEL job job:processing "
+	    "job:coffer job:coffer:seen) or use another Redis server "
+	    "(--asperathos-redis)");
+}
+
 int
 mgr_job_submit(struct mgr *m, const char *kind, struct mgr_jobspec *spec,
     json_t *notes, const char *field_prefix, char id[65])
@@ -265,21 +329,9 @@ mgr_job_submit(struct mgr *m, const char *kind, struct mgr_jobspec *spec,
 			return r;
 	}
 
-	/* Asperathos consumers hard-code their keys ("job",
-	 * "job:processing"): two such jobs cannot share a Redis server. */
-	if (spec->queue_layout == MGR_QUEUE_ASPERATHOS) {
-		for (size_t i = 0; i < m->njobs; i++) {
-			struct mgr_job *o = m->jobs[i];
-
-			if (o->spec.queue_layout == MGR_QUEUE_ASPERATHOS &&
-			    !mgr_state_terminal(o->state) &&
-			    strcmp(o->redis_url, url) == 0)
-				return coffer_errf(COFFER_E_STATE,
-				    "job %s already uses the Asperathos queue keys "
-				    "('job', 'job:processing') on this Redis server; "
-				    "submit again when it has finished", o->id);
-		}
-	}
+	if (spec->queue_layout == MGR_QUEUE_ASPERATHOS &&
+	    (r = asperathos_keys_free(m, url)) != 0)
+		return r;
 
 	if ((j = coffer_calloc(1, sizeof(*j))) == NULL)
 		return COFFER_E_NOMEM;
@@ -425,21 +477,39 @@ mgr_job_delete(struct mgr *m, struct mgr_job *j)
 
 	if ((r = mgr_state_next(j->state, MGR_EV_DELETE, &next)) != 0)
 		return r;
+	/* A stopped or finished job's replicas get SIGTERM and may finish
+	 * their item first: an ack after the keys are gone would write some
+	 * of them again (and an Asperathos consumer could take a later job's
+	 * items). Not while they run, then. */
+	if (mgr_replicas_draining(m, j->id))
+		return coffer_errf(COFFER_E_BUSY, "job %s: its replicas are still "
+		    "stopping (they finish their item; SIGKILL after %d ms) and may "
+		    "still write to its queue: DELETE again once they have exited",
+		    j->id, m->cfg.grace_ms);
 	/* The queue's keys go first: if Redis is down the job stays, and the
-	 * client may retry. */
+	 * client may retry. Asperathos keys only if they are this job's
+	 * (doc/queue.md 6.4): another job may hold them now. */
 	memset(&o, 0, sizeof(o));
 	o.redis_url = j->redis_url;
 	o.job = mgr_job_queue_name(j);
 	o.layout = j->spec.queue_layout == MGR_QUEUE_ASPERATHOS ?
 	    COFFER_QUEUE_LAYOUT_ASPERATHOS : COFFER_QUEUE_LAYOUT_COFFER;
+	o.owner = o.layout == COFFER_QUEUE_LAYOUT_ASPERATHOS ? j->id : NULL;
 	o.connect_timeout_ms = 2000;
-	if (j->loaded) {
-		if ((r = coffer_queue_open(&o, &q)) != 0 ||
-		    (r = coffer_queue_destroy(q)) != 0) {
-			coffer_queue_close(q);
+	if ((r = coffer_queue_open(&o, &q)) == 0)
+		r = coffer_queue_destroy(q);
+	coffer_queue_close(q);
+	if (r == COFFER_E_STATE && o.owner != NULL) {
+		coffer_warn("job %s: %s", j->id, coffer_errdetail());
+		r = 0;
+	}
+	if (r != 0) {
+		/* A job that never finished loading may still have left keys
+		 * (a partial load): removed when Redis answers, else left. */
+		if (j->loaded)
 			return coffer_errctx(r, "deleting the queue of job %s", j->id);
-		}
-		coffer_queue_close(q);
+		coffer_warn("job %s: its queue keys, if any, were not deleted: %s",
+		    j->id, coffer_errdetail());
 	}
 	if ((r = mgr_db_job_delete(m->db, j->id)) != 0)
 		return r;
@@ -465,8 +535,8 @@ mgr_jobs_shutdown(struct mgr *m)
 			usleep(50 * 1000);
 	}
 	for (size_t i = 0; i < m->ndraining; i++) {
-		(void)coffer_actuator_stop_all(m->draining[i]);
-		coffer_actuator_free(m->draining[i]);
+		(void)coffer_actuator_stop_all(m->draining[i].act);
+		coffer_actuator_free(m->draining[i].act);
 	}
 	m->ndraining = 0;
 	for (size_t i = 0; i < m->njobs; i++)

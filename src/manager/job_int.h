@@ -46,6 +46,8 @@ int mgr_replicas_start(struct mgr *m, struct mgr_job *j)
 void mgr_replicas_drain(struct mgr *m, struct mgr_job *j);
 /* Tick the draining actuators; free the empty ones. */
 void mgr_replicas_tick_draining(struct mgr *m);
+/* 1 if replicas of job id are still being stopped (after a tick). */
+int mgr_replicas_draining(struct mgr *m, const char *id);
 
 /* busy.c */
 /* Read which workers hold items (one round trip) and remember since when

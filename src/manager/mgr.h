@@ -83,6 +83,13 @@ struct mgr_job {
 	char log_path[512];
 };
 
+/* A job's actuator whose replicas are being stopped (SIGTERM, then
+ * SIGKILL after the grace period); freed when they have all exited. */
+struct mgr_draining {
+	struct coffer_actuator *act;
+	char job[65];               /* whose replicas */
+};
+
 /* A replica of a previous incarnation, being stopped. */
 struct mgr_orphan {
 	pid_t pid;
@@ -100,7 +107,7 @@ struct mgr {
 	struct event *sig_ev[2];
 	struct mgr_job **jobs;
 	size_t njobs;
-	struct coffer_actuator **draining; /* stopped jobs' actuators */
+	struct mgr_draining *draining; /* stopped jobs' actuators */
 	size_t ndraining;
 	struct mgr_orphan *orphans;
 	size_t norphans;

@@ -267,7 +267,7 @@ out:
 void
 mgr_replicas_drain(struct mgr *m, struct mgr_job *j)
 {
-	struct coffer_actuator **p;
+	struct mgr_draining *p;
 
 	if (j->act == NULL)
 		return;
@@ -277,7 +277,9 @@ mgr_replicas_drain(struct mgr *m, struct mgr_job *j)
 		(void)coffer_actuator_stop_all(j->act);
 		coffer_actuator_free(j->act);
 	} else {
-		p[m->ndraining++] = j->act;
+		p[m->ndraining].act = j->act;
+		snprintf(p[m->ndraining].job, sizeof(p[m->ndraining].job), "%s", j->id);
+		m->ndraining++;
 		m->draining = p;
 	}
 	j->act = NULL;
@@ -287,7 +289,7 @@ void
 mgr_replicas_tick_draining(struct mgr *m)
 {
 	for (size_t i = 0; i < m->ndraining;) {
-		struct coffer_actuator *a = m->draining[i];
+		struct coffer_actuator *a = m->draining[i].act;
 		struct coffer_actuator_status st;
 
 		(void)coffer_actuator_tick(a);
@@ -300,5 +302,15 @@ mgr_replicas_tick_draining(struct mgr *m)
 		}
 		i++;
 	}
+}
+
+int
+mgr_replicas_draining(struct mgr *m, const char *id)
+{
+	mgr_replicas_tick_draining(m);
+	for (size_t i = 0; i < m->ndraining; i++)
+		if (strcmp(m->draining[i].job, id) == 0)
+			return 1;
+	return 0;
 }
 

@@ -41,6 +41,9 @@ open_queue(struct mgr_job *j)
 	 * job:processing for longer than a lease goes back to the queue. */
 	o.stale_ms = o.layout == COFFER_QUEUE_LAYOUT_ASPERATHOS ?
 	    j->spec.lease_ms : 0;
+	/* The Asperathos keys are fixed: the load records whose they are
+	 * (doc/queue.md 6.4). */
+	o.owner = o.layout == COFFER_QUEUE_LAYOUT_ASPERATHOS ? j->id : NULL;
 	return coffer_queue_open(&o, &j->q);
 }
 
@@ -51,15 +54,71 @@ transient(int r)
 	    r == COFFER_E_TIMEOUT;
 }
 
+/*
+ * The queue already has keys for this job (the load answered EXISTS):
+ * whose, and how far loaded? 0 to adopt them (*total set), 1 to load
+ * again (they were deleted), or an error (the job fails with it).
+ */
+static int
+existing_keys(struct mgr_job *j, int64_t *total)
+{
+	struct coffer_queue_meta meta;
+	struct coffer_queue_stats st;
+	int asp = j->spec.queue_layout == MGR_QUEUE_ASPERATHOS, r;
+
+	if ((r = coffer_queue_meta(j->q, &meta)) != 0)
+		return r;
+	/* Asperathos keys are fixed names: they may be another job's, even
+	 * a finished one's, whose items and counts would pass for ours. */
+	if (asp && meta.owner[0] != '\0' && strcmp(meta.owner, j->id) != 0)
+		return coffer_errf(COFFER_E_STATE, "the Asperathos queue keys "
+		    "('job', 'job:processing', 'job:coffer') on this Redis server "
+		    "belong to job %s: DELETE that job, then submit this one "
+		    "again", meta.owner);
+	if (asp && meta.owner[0] == '\0')
+		return coffer_errf(COFFER_E_STATE, "the Asperathos queue keys "
+		    "('job', 'job:processing') on this Redis server hold items no "
+		    "Coffer job recorded as its own: delete them (DEL job "
+		    "job:processing job:coffer job:coffer:seen), then submit this "
+		    "job again");
+	if (strcmp(meta.state, "loading") == 0) {
+		/* An earlier incarnation of this manager died while loading
+		 * this job. Replicas start only once the load is recorded, so
+		 * nothing has used these keys: load them again from scratch.
+		 * (Counting would not tell a partial load from a whole one in
+		 * the Asperathos layout, where done = total - the rest.) */
+		coffer_warn("job %s: the queue holds a partial load from an earlier"
+		    " run (state loading): loading again", j->id);
+		if ((r = coffer_queue_destroy(j->q)) != 0)
+			return r;
+		return 1;
+	}
+	if (strcmp(meta.state, "loaded") != 0)
+		return coffer_errf(COFFER_E_STATE, "the queue's keys of this job "
+		    "are not in a state Coffer writes (state '%s')", meta.state);
+	/* Loaded whole by an earlier incarnation that died before recording
+	 * so. The counts must still add up. */
+	if ((r = coffer_queue_stats(j->q, &st)) != 0)
+		return r;
+	if (st.total != meta.total ||
+	    st.total != st.done + st.failed + st.in_flight + st.queued)
+		return coffer_errf(COFFER_E_STATE, "the queue's counts of this job "
+		    "from an earlier run do not add up (total %lld, present %lld):"
+		    " delete the job and submit it again", (long long)st.total,
+		    (long long)(st.done + st.failed + st.in_flight + st.queued));
+	coffer_warn("job %s: items were already in the queue", j->id);
+	*total = st.total;
+	return 0;
+}
+
 /* Items into the queue, once. 0, a transient error (retry later), or a
  * permanent one (the job fails). */
 static int
 load_items(struct mgr *m, struct mgr_job *j)
 {
 	struct mgr_workload w;
-	struct coffer_queue_stats st;
 	int64_t total;
-	int r;
+	int r, tries = 0;
 
 	memset(&w, 0, sizeof(w));
 	if (j->loaded)
@@ -67,24 +126,14 @@ load_items(struct mgr *m, struct mgr_job *j)
 	if ((r = mgr_workload_read(&j->spec, m->cfg.store, &w)) != 0)
 		return r;
 	total = (int64_t)w.n;
-	r = coffer_queue_load(j->q, (const char *const *)w.items, w.n);
+	do
+		r = coffer_queue_load(j->q, (const char *const *)w.items, w.n);
+	while (r == COFFER_E_EXISTS && tries++ == 0 &&
+	    (r = existing_keys(j, &total)) == 1);
 	mgr_workload_release(&w);
-	if (r == COFFER_E_EXISTS) {
-		/* An earlier incarnation loaded it and died before recording
-		 * so. Whole if the counts add up; a partial load cannot be
-		 * told apart from a finished one otherwise. */
-		if ((r = coffer_queue_stats(j->q, &st)) != 0)
-			return r;
-		if (st.total != st.done + st.failed + st.in_flight + st.queued)
-			return coffer_errf(COFFER_E_STATE,
-			    "the queue holds a partial load of this job from an "
-			    "earlier run (total %lld, present %lld): delete the "
-			    "job and submit it again", (long long)st.total,
-			    (long long)(st.done + st.failed + st.in_flight + st.queued));
-		coffer_warn("job %s: items were already in the queue", j->id);
-		total = st.total;
-		r = 0;
-	}
+	if (r == COFFER_E_EXISTS)
+		r = coffer_errf(COFFER_E_STATE, "the queue's keys of this job "
+		    "came back while it was loaded again");
 	if (r != 0)
 		return r;
 	if ((r = mgr_db_job_set_loaded(m->db, j->id, total)) != 0)

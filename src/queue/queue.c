@@ -46,6 +46,8 @@ struct coffer_queue {
 	char key_inflight[COFFER_QUEUE_JOB_MAX + COFFER_QUEUE_WORKER_MAX + 32];
 	char key_meta[COFFER_QUEUE_JOB_MAX + 32];
 	int layout;
+	char owner[COFFER_QUEUE_JOB_MAX + 1]; /* "" if none */
+	int own_only;        /* settle_own_only */
 	int lease_ms, max_attempts, backoff_ms, connect_ms, stale_ms;
 	int timeout_ms;      /* the reply timeout now set on c */
 	char sha[QS_COUNT][41];
@@ -489,6 +491,12 @@ coffer_queue_open(const struct coffer_queue_opts *o, struct coffer_queue **out)
 		return coffer_errf(COFFER_E_INVAL, "queue: unknown layout %d", o->layout);
 	if (o->worker_id != NULL && (r = check_worker(o->worker_id)) != 0)
 		return r;
+	if (o->owner != NULL && coffer_queue_check_job(o->owner) != 0) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "owner: %s", coffer_errdetail());
+		return coffer_errf(COFFER_E_INVAL, "%s", why);
+	}
 	if ((q = coffer_calloc(1, sizeof(*q))) == NULL)
 		return coffer_errf(COFFER_E_NOMEM, "queue");
 	if ((r = positive_or(o->lease_ms, DEFAULT_LEASE_MS, 86400000, "lease_ms",
@@ -511,6 +519,9 @@ coffer_queue_open(const struct coffer_queue_opts *o, struct coffer_queue **out)
 	coffer_redis_url_redacted(&q->url, q->redacted, sizeof(q->redacted));
 	snprintf(q->job, sizeof(q->job), "%s", o->job);
 	q->layout = o->layout;
+	if (o->owner != NULL)
+		snprintf(q->owner, sizeof(q->owner), "%s", o->owner);
+	q->own_only = o->settle_own_only != 0;
 	if (o->worker_id != NULL) {
 		snprintf(q->worker, sizeof(q->worker), "%s", o->worker_id);
 		q->has_worker = 1;
@@ -704,6 +715,7 @@ coffer_queue_load(struct coffer_queue *q, const char *const *items, size_t n)
 {
 	char total[32], maxa[16], lease[16], backoff[16];
 	const char *a[4] = { total, maxa, lease, backoff };
+	const char *aa[2] = { total, q->owner };
 	redisReply *rep = NULL;
 	long long v = 0;
 	int r;
@@ -717,7 +729,7 @@ coffer_queue_load(struct coffer_queue *q, const char *const *items, size_t n)
 	if (q->layout == COFFER_QUEUE_LAYOUT_COFFER)
 		r = script(q, QS_LOAD_BEGIN, 4, a, NULL, &rep);
 	else
-		r = script(q, QS_ASP_LOAD_BEGIN, 1, a, NULL, &rep);
+		r = script(q, QS_ASP_LOAD_BEGIN, 2, aa, NULL, &rep);
 	if (r != 0)
 		return r;
 	r = expect_int(q, rep, "load", &v);
@@ -747,8 +759,8 @@ static int
 bury_malformed(struct coffer_queue *q, const char *raw, size_t rawlen)
 {
 	char msg[1200];
-	const char *fa[6];
-	size_t fal[6];
+	const char *fa[7];
+	size_t fal[7];
 	redisReply *frep = NULL;
 	int r;
 
@@ -761,11 +773,12 @@ bury_malformed(struct coffer_queue *q, const char *raw, size_t rawlen)
 	fa[3] = "1";
 	fa[4] = "1";
 	fa[5] = "1";
+	fa[6] = "0";
 	fal[0] = strlen(q->worker);
 	fal[1] = rawlen;
 	fal[2] = strlen(msg);
-	fal[3] = fal[4] = fal[5] = 1;
-	if ((r = script(q, QS_FAIL, 6, fa, fal, &frep)) != 0)
+	fal[3] = fal[4] = fal[5] = fal[6] = 1;
+	if ((r = script(q, QS_FAIL, 7, fa, fal, &frep)) != 0)
 		return coffer_errctx(r, "dead-lettering a malformed item");
 	freeReplyObject(frep);
 	return coffer_errf(COFFER_E_FORMAT, "%s (dead-lettered)", msg);
@@ -921,7 +934,8 @@ item_script(struct coffer_queue *q, enum queue_script s,
 }
 
 int
-coffer_queue_renew(struct coffer_queue *q, const struct coffer_queue_item *it)
+coffer_queue_renew(struct coffer_queue *q, const struct coffer_queue_item *it,
+    int *done)
 {
 	char lease[16];
 	const char *x[1] = { lease };
@@ -929,6 +943,8 @@ coffer_queue_renew(struct coffer_queue *q, const struct coffer_queue_item *it)
 	long long v = 0;
 	int r;
 
+	if (done != NULL)
+		*done = 0;
 	if ((r = need_worker(q, "renew")) != 0)
 		return r;
 	snprintf(lease, sizeof(lease), "%d", q->lease_ms);
@@ -938,17 +954,34 @@ coffer_queue_renew(struct coffer_queue *q, const struct coffer_queue_item *it)
 	freeReplyObject(rep);
 	if (r != 0)
 		return r;
+	if (v == 2) {
+		if (done != NULL)
+			*done = 1;
+		return coffer_errf(COFFER_E_STATE, "item '%s' is already done",
+		    it->id);
+	}
 	if (v != 1)
 		return coffer_errf(COFFER_E_STATE, "lease of item '%s' lost (expired"
 		    " and returned to the queue)", it->id);
 	return 0;
 }
 
+/* An ack or fail the scripts refused (SETTLE_CHECK in scripts.c). */
+static int
+refused(const struct coffer_queue *q, const char *what,
+    const struct coffer_queue_item *it)
+{
+	return coffer_errf(COFFER_E_NOTFOUND, "%s of item '%.100s%s' refused: it"
+	    " is not in worker %s's in-flight list%s", what, it->id,
+	    strlen(it->id) > 100 ? "..." : "", q->worker, q->own_only ? "" :
+	    " and was never leased in this job");
+}
+
 int
 coffer_queue_ack(struct coffer_queue *q, const struct coffer_queue_item *it)
 {
 	char ms[32];
-	const char *x[1] = { ms };
+	const char *x[2] = { ms, "0" };
 	redisReply *rep = NULL;
 	long long v[2] = { 0, 0 };
 	int r;
@@ -957,10 +990,13 @@ coffer_queue_ack(struct coffer_queue *q, const struct coffer_queue_item *it)
 		return r;
 	q->need_touch = 1;
 	item_time_arg(it, ms, sizeof(ms));
-	if ((r = item_script(q, QS_ACK, it, 1, x, &rep)) != 0)
+	x[1] = q->own_only ? "1" : "0";
+	if ((r = item_script(q, QS_ACK, it, 2, x, &rep)) != 0)
 		return r;
 	r = expect_ints(q, rep, "ack", v, 2);
 	freeReplyObject(rep);
+	if (r == 0 && v[0] < 0)
+		return refused(q, "ack", it);
 	return r;
 }
 
@@ -989,6 +1025,10 @@ coffer_queue_ack_next(struct coffer_queue *q, const struct coffer_queue_item *do
 		freeReplyObject(rep);
 		return coffer_errf(COFFER_E_PROTO, "redis %s: ack_next: unexpected"
 		    " reply", q->redacted);
+	}
+	if (v[0] < 0) {
+		freeReplyObject(rep);
+		return refused(q, "ack", done);
 	}
 	e = rep->element[2];
 	if (e->type == REDIS_REPLY_STRING) {
@@ -1021,7 +1061,8 @@ fail_common(struct coffer_queue *q, const struct coffer_queue_item *it,
     const char *error, int permanent, int *dead)
 {
 	char maxa[16], backoff[16], err[1024];
-	const char *x[4] = { err, maxa, backoff, permanent ? "1" : "0" };
+	const char *x[5] = { err, maxa, backoff, permanent ? "1" : "0",
+		q->own_only ? "1" : "0" };
 	redisReply *rep = NULL;
 	int r;
 
@@ -1036,11 +1077,15 @@ fail_common(struct coffer_queue *q, const struct coffer_queue_item *it,
 			*p = ' ';
 	snprintf(maxa, sizeof(maxa), "%d", q->max_attempts);
 	snprintf(backoff, sizeof(backoff), "%d", q->backoff_ms);
-	if ((r = item_script(q, QS_FAIL, it, 4, x, &rep)) != 0)
+	if ((r = item_script(q, QS_FAIL, it, 5, x, &rep)) != 0)
 		return r;
 	if (rep->type != REDIS_REPLY_STRING && rep->type != REDIS_REPLY_STATUS) {
 		freeReplyObject(rep);
 		return coffer_errf(COFFER_E_PROTO, "fail: unexpected reply");
+	}
+	if (strcmp(rep->str, "refused") == 0) {
+		freeReplyObject(rep);
+		return refused(q, "fail", it);
 	}
 	if (dead != NULL)
 		*dead = strcmp(rep->str, "dead") == 0;
@@ -1162,6 +1207,69 @@ coffer_queue_stats(struct coffer_queue *q, struct coffer_queue_stats *s)
 	s->timed = (int64_t)t[0];
 	s->time_sum_s = t[1] / 1e3;
 	s->time_sq_sum_s2 = t[2] / 1e6;
+	return 0;
+}
+
+int
+coffer_queue_stats_finished(const struct coffer_queue_stats *s)
+{
+	return s->total > 0 && s->in_flight == 0 && s->queued == 0 &&
+	    s->done >= 0 && s->failed >= 0 &&
+	    s->total == s->done + s->failed + s->in_flight + s->queued;
+}
+
+int
+coffer_queue_meta(struct coffer_queue *q, struct coffer_queue_meta *m)
+{
+	const char *a[1] = { q->layout == COFFER_QUEUE_LAYOUT_ASPERATHOS ?
+		"asp" : "coffer" };
+	redisReply *rep = NULL, **e;
+	char num[32], *end = NULL;
+	long long t;
+	int r;
+
+	if ((r = script(q, QS_META, 1, a, NULL, &rep)) != 0)
+		return r;
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 4 ||
+	    rep->element[0]->type != REDIS_REPLY_INTEGER) {
+		freeReplyObject(rep);
+		return coffer_errf(COFFER_E_PROTO, "redis %s: meta: unexpected reply",
+		    q->redacted);
+	}
+	e = rep->element;
+	for (int i = 1; i < 4; i++)
+		if (e[i]->type != REDIS_REPLY_STRING) {
+			freeReplyObject(rep);
+			return coffer_errf(COFFER_E_PROTO, "redis %s: meta: unexpected"
+			    " reply", q->redacted);
+		}
+	memset(m, 0, sizeof(*m));
+	m->exists = e[0]->integer < 0 ? 0 : e[0]->integer > 3 ? 3 :
+	    (int)e[0]->integer;
+	/* Whatever Redis holds is untrusted: anything that is not a job id
+	 * (or a state this code writes) reads as "?", which matches none. */
+	if (e[1]->len > 0) {
+		if (e[1]->len <= COFFER_QUEUE_JOB_MAX && strlen(e[1]->str) == e[1]->len &&
+		    coffer_queue_check_job(e[1]->str) == 0)
+			memcpy(m->owner, e[1]->str, e[1]->len + 1);
+		else
+			snprintf(m->owner, sizeof(m->owner), "?");
+	}
+	if (e[2]->len > 0)
+		snprintf(m->state, sizeof(m->state), "%s",
+		    strcmp(e[2]->str, "loading") == 0 ? "loading" :
+		    strcmp(e[2]->str, "loaded") == 0 ? "loaded" : "?");
+	m->total = -1;
+	if (e[3]->len > 0 && e[3]->len < sizeof(num)) {
+		memcpy(num, e[3]->str, e[3]->len);
+		num[e[3]->len] = '\0';
+		errno = 0;
+		t = strtoll(num, &end, 10);
+		if (errno == 0 && end != num && *end == '\0' && t >= 0)
+			m->total = t;
+	}
+	coffer_errclear();
+	freeReplyObject(rep);
 	return 0;
 }
 
@@ -1292,12 +1400,19 @@ coffer_queue_dead_letters(struct coffer_queue *q,
 int
 coffer_queue_destroy(struct coffer_queue *q)
 {
+	const char *a[1] = { q->owner };
 	redisReply *rep = NULL;
-	int r;
+	int r, asp = q->layout == COFFER_QUEUE_LAYOUT_ASPERATHOS;
 
-	r = script(q, q->layout == COFFER_QUEUE_LAYOUT_COFFER ? QS_DESTROY :
-	    QS_ASP_DESTROY, 0, NULL, NULL, &rep);
-	if (r == 0)
-		freeReplyObject(rep);
+	r = script(q, asp ? QS_ASP_DESTROY : QS_DESTROY, asp ? 1 : 0, a, NULL,
+	    &rep);
+	if (r != 0)
+		return r;
+	if (asp && rep->type == REDIS_REPLY_INTEGER && rep->integer < 0)
+		r = coffer_errf(COFFER_E_STATE, "the keys '%s', '%s:processing' and"
+		    " '%s:coffer' on %s belong to another job than %s (see the owner"
+		    " in '%s:coffer'): not deleted", q->job, q->job, q->job,
+		    q->redacted, q->owner, q->job);
+	freeReplyObject(rep);
 	return r;
 }

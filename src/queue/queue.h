@@ -53,6 +53,17 @@ struct coffer_queue_opts {
 	int stale_ms;           /* ASPERATHOS layout only: reap() requeues an
 	                           item seen in "<job>:processing" for longer
 	                           than this (0 = never; see doc/queue.md 6.3) */
+	/* Appended. */
+	const char *owner;      /* ASPERATHOS layout only: the id of the job
+	                           that owns the fixed keys (a job id, same
+	                           format). load() records it; destroy()
+	                           deletes only keys recorded as its (doc/
+	                           queue.md 6.4). NULL: none (tools) */
+	int settle_own_only;    /* ack() and fail() settle only items in this
+	                           worker's in-flight list (no late acks):
+	                           for a caller acting on what another process
+	                           says it holds, as coffer-worker's supervisor
+	                           does for a dead runner (doc/queue.md 4.5) */
 };
 
 /* Validation shared with loaders and the CLI: 0 or COFFER_E_FORMAT with a
@@ -129,17 +140,28 @@ void coffer_queue_item_release(struct coffer_queue_item *it);
 int coffer_queue_take(struct coffer_queue *q, int timeout_ms,
     struct coffer_queue_item *it) __attribute__((warn_unused_result));
 
-/* Extend the lease (heartbeat). COFFER_E_STATE if the lease was lost (it
- * expired and the reaper returned the item): the worker should abandon
- * the item's result. */
-int coffer_queue_renew(struct coffer_queue *q, const struct coffer_queue_item *it)
-	__attribute__((warn_unused_result));
+/*
+ * Extend the lease (heartbeat). COFFER_E_STATE if this worker does not
+ * hold it: the lease was lost (it expired and the reaper returned the
+ * item, or another worker has it), or the item is already done. *done
+ * (if not NULL) is set to 1 in the second case, 0 otherwise. A done item
+ * was acked either by this worker a moment ago (its ack raced the
+ * heartbeat: nothing to abandon) or by another worker's late ack (this
+ * worker's result is no longer needed): only the caller can tell which
+ * (doc/worker.md 4.2).
+ */
+int coffer_queue_renew(struct coffer_queue *q, const struct coffer_queue_item *it,
+    int *done) __attribute__((warn_unused_result));
 
 /* Mark done, exactly once whatever the number of calls or workers. A late
  * ack (the lease was lost and the item requeued, retried or dead-lettered)
  * still counts it done once and removes it from wherever it is. The first
  * ack of an item with a known leased_ms also adds its processing time
- * (now - leased_ms) to the job's item time sums (stats(), below). */
+ * (now - leased_ms) to the job's item time sums (stats(), below).
+ * COFFER_E_NOTFOUND, changing nothing, for an item that is not in this
+ * worker's in-flight list and was never leased (unknown to the job), or,
+ * with settle_own_only, for any item not in this worker's list (an item
+ * already done is then a no-op, 0). */
 int coffer_queue_ack(struct coffer_queue *q, const struct coffer_queue_item *it)
 	__attribute__((warn_unused_result));
 
@@ -160,7 +182,9 @@ int coffer_queue_ack_next(struct coffer_queue *q,
 /*
  * Record a failed attempt with its error text. Below max_attempts the item
  * is retried after back-off; at max_attempts it goes to the dead-letter
- * list with the error, and *dead (if not NULL) is set to 1.
+ * list with the error, and *dead (if not NULL) is set to 1. Refused like
+ * ack() (COFFER_E_NOTFOUND, nothing recorded) for an item unknown to the
+ * job, or with settle_own_only not in this worker's list.
  */
 int coffer_queue_fail(struct coffer_queue *q, const struct coffer_queue_item *it,
     const char *error, int *dead) __attribute__((warn_unused_result));
@@ -200,6 +224,27 @@ struct coffer_queue_stats {
  * (negative, not numbers) read as 0: they are estimates, not counts. */
 int coffer_queue_stats(struct coffer_queue *q, struct coffer_queue_stats *s)
 	__attribute__((warn_unused_result));
+/* 1 if the counts say the job is finished: total > 0, nothing in flight
+ * or queued, and total == done + failed + in_flight + queued (so done +
+ * failed == total). Counts that do not add up (Redis is untrusted, or
+ * something outside the queue's scripts wrote to it) are never finished.
+ * Every "is the job over?" test uses this one (doc/queue.md 5). */
+int coffer_queue_stats_finished(const struct coffer_queue_stats *s);
+
+/* Who holds a job's keys (doc/queue.md 4.8, 6.4). */
+struct coffer_queue_meta {
+	int exists;            /* how many of the job's keys exist: COFFER
+	                          layout its meta hash (0 or 1); ASPERATHOS
+	                          "<job>:coffer", "<job>", "<job>:processing"
+	                          (0 to 3) */
+	char owner[COFFER_QUEUE_JOB_MAX + 1]; /* the recorded owner; "" if
+	                          none, "?" if what is stored is not a job id */
+	char state[16];        /* "loading", "loaded", "" if absent, "?" if
+	                          anything else */
+	int64_t total;         /* -1 if absent or not a number */
+};
+int coffer_queue_meta(struct coffer_queue *q, struct coffer_queue_meta *m)
+	__attribute__((warn_unused_result));
 
 /* A worker that holds items now (its in-flight list is not empty). */
 struct coffer_queue_holder {
@@ -224,7 +269,11 @@ int coffer_queue_dead_letters(struct coffer_queue *q,
     void (*fn)(const char *id, uint32_t attempts, const char *error, void *arg),
     void *arg) __attribute__((warn_unused_result));
 
-/* Delete every key of the job. */
+/* Delete every key of the job. ASPERATHOS layout with an owner (opts):
+ * only keys recorded as that owner's, or recorded without an owner (by a
+ * Coffer that did not record owners); COFFER_E_STATE, deleting nothing,
+ * if they are another job's; 0 with nothing deleted if Coffer recorded
+ * nothing (no "<job>:coffer": lists there are not Coffer's). */
 int coffer_queue_destroy(struct coffer_queue *q)
 	__attribute__((warn_unused_result));
 

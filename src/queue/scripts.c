@@ -28,6 +28,34 @@
 	" string.format('%.17g', d * d))\n"                                   \
 	"end\n"
 
+/* Sections 4.2, 4.3 and 8.1: a worker holding an item must be registered,
+ * or stats would not count the item and the reaper would never return it.
+ * The reaper forgets a worker whose in-flight list is empty and that was
+ * silent for worker_ttl; if that worker then moves an item into its list
+ * (a late ack_next, a claim), register it again, with the server's time.
+ * Only when it is missing: while its list is not empty no reaper drops
+ * it, so the score need not move (one ZSCORE per item, no TIME). */
+#define REGISTER                                                             \
+	"if not redis.call('ZSCORE', p..'workers', w) then\n"              \
+	"  local t = redis.call('TIME')\n"                                  \
+	"  redis.call('ZADD', p..'workers',"                                 \
+	" tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), w)\n" \
+	"end\n"
+
+/* Sections 4.5 and 4.6: who may settle an item. ARGV[own] = '1' (the
+ * supervisor's handle, which settles on behalf of a dead runner from what
+ * the runner's page says): only an item in this worker's in-flight list.
+ * Always: an item that is neither in this worker's list nor was ever
+ * leased (no attempts entry) is unknown to the job and refused, so no
+ * caller can make up an id and have it counted. Needs `removed` (the
+ * LREM of the item from this worker's list) and `refuse` (the answer). */
+#define SETTLE_CHECK(own)                                                    \
+	"if removed == 0 and (" own " == '1' or"                             \
+	" redis.call('HEXISTS', p..'attempts', item) == 0) then\n"         \
+	"  if redis.call('SISMEMBER', p..'done', item) == 1 then return done_answer end\n" \
+	"  return refuse\n"                                                 \
+	"end\n"
+
 /* Section 4.1. ARGV: total, max_attempts, lease_ms, backoff_ms.
  * Returns 1, or 0 if the job already exists. */
 static const char load_begin[] =
@@ -59,20 +87,24 @@ static const char claim[] =
 	"  redis.call('LREM', il, -1, item)\n"
 	"  return {0, 0}\n"
 	"end\n"
+	REGISTER
 	"redis.call('SET', p..'lease:'..item, w, 'PX', ARGV[3])\n"
 	"redis.call('HDEL', p..'orphans', item)\n"
 	"return {1, redis.call('HINCRBY', p..'attempts', item, 1)}\n";
 
 /* Section 4.4. ARGV: worker, item, lease_ms. Returns 1 if the lease is
- * (again) this worker's, 0 if lost. A lease that merely expired is taken
- * back while the item is still in this worker's in-flight list: no reaper
- * has moved it, so nobody else can hold it. */
+ * (again) this worker's, 0 if lost, 2 if the item is done (acked: by this
+ * worker's runner a moment ago, which the caller may not know yet, or by
+ * another worker's late ack). A lease that merely expired is taken back
+ * while the item is still in this worker's in-flight list: no reaper has
+ * moved it, so nobody else can hold it. A done item never gets a lease. */
 static const char renew[] =
 	"local p, w, item = KEYS[1], ARGV[1], ARGV[2]\n" NOW
 	"local lk = p..'lease:'..item\n"
 	"redis.call('ZADD', p..'workers', now, w)\n"
 	"local owner = redis.call('GET', lk)\n"
 	"if owner == w then redis.call('PEXPIRE', lk, ARGV[3]) return 1 end\n"
+	"if redis.call('SISMEMBER', p..'done', item) == 1 then return 2 end\n"
 	"if owner then return 0 end\n"
 	"if redis.call('LPOS', p..'inflight:'..w, item) then\n"
 	"  redis.call('SET', lk, w, 'PX', ARGV[3])\n"
@@ -82,14 +114,17 @@ static const char renew[] =
 	"return 0\n";
 
 /* Section 4.5. ARGV: worker, item, time_ms (the item's processing time;
- * -1 unknown). Returns {added, ours}: added = 1 the first time the item
- * is acknowledged; ours = 0 when this was a late completion, after which
- * the item is removed from wherever else it is so that every item stays
- * in exactly one place (section 5). */
+ * -1 unknown), own ('1': only an item in this worker's list). Returns
+ * {added, ours}: added = 1 the first time the item is acknowledged; ours
+ * = 0 when this was a late completion, after which the item is removed
+ * from wherever else it is so that every item stays in exactly one place
+ * (section 5); {-1, 0} when refused (SETTLE_CHECK): nothing changed. */
 static const char ack[] =
 	"local p, w, item = KEYS[1], ARGV[1], ARGV[2]\n"
 	"local lk = p..'lease:'..item\n"
+	"local refuse, done_answer = {-1, 0}, {0, 0}\n"
 	"local removed = redis.call('LREM', p..'inflight:'..w, -1, item)\n"
+	SETTLE_CHECK("ARGV[4]")
 	"local owner = redis.call('GETDEL', lk)\n"
 	"local ours = removed > 0 and (owner == w or not owner)\n"
 	"if owner ~= w then redis.call('HDEL', p..'orphans', item) end\n"
@@ -110,12 +145,16 @@ static const char ack[] =
  * claim it. ARGV: worker, item, lease_ms, time_ms. Returns {added, ours, next,
  * attempt}: next is false when the queue is empty; attempt is 0 when next is not a well-formed item id
  * (it is then left unclaimed in the in-flight list for the client to
- * dead-letter). Items already done are dropped on the way. */
+ * dead-letter). Items already done are dropped on the way. {-1, 0, false,
+ * 0}: refused, the item is unknown to the job (SETTLE_CHECK); nothing
+ * changed and nothing taken. */
 static const char ack_next[] =
 	"local p, w, item = KEYS[1], ARGV[1], ARGV[2]\n"
 	"local lk = p..'lease:'..item\n"
 	"local il = p..'inflight:'..w\n"
 	"local removed = redis.call('LREM', il, -1, item)\n"
+	"if removed == 0 and redis.call('HEXISTS', p..'attempts', item) == 0"
+	" then return {-1, 0, false, 0} end\n"
 	"local owner = redis.call('GETDEL', lk)\n"
 	"local ours = removed > 0 and (owner == w or not owner)\n"
 	"if owner ~= w then redis.call('HDEL', p..'orphans', item) end\n"
@@ -137,6 +176,7 @@ static const char ack_next[] =
 	"  nxt = false\n"
 	"end\n"
 	"if not nxt then return {added, ours and 1 or 0, false, 0} end\n"
+	REGISTER
 	"if #nxt > 1024 or not string.find(nxt, '^[!-~]+$') then\n"
 	"  return {added, ours and 1 or 0, nxt, 0}\n"
 	"end\n"
@@ -144,13 +184,16 @@ static const char ack_next[] =
 	"return {added, ours and 1 or 0, nxt, redis.call('HINCRBY', p..'attempts', nxt, 1)}\n";
 
 /* Section 4.6. ARGV: worker, item, error, max_attempts (fallback),
- * backoff_ms, permanent ("1" = dead-letter now). Returns "retry", "dead",
- * "done" (already acknowledged: nothing to do) or "lost" (no longer this
- * worker's: only the error is recorded). */
+ * backoff_ms, permanent ("1" = dead-letter now), own ('1': only an item
+ * in this worker's list). Returns "retry", "dead", "done" (already
+ * acknowledged: nothing to do), "lost" (no longer this worker's: only the
+ * error is recorded) or "refused" (SETTLE_CHECK: nothing changed). */
 static const char fail[] =
 	"local p, w, item = KEYS[1], ARGV[1], ARGV[2]\n" NOW
 	"local lk = p..'lease:'..item\n"
+	"local refuse, done_answer = 'refused', 'done'\n"
 	"local removed = redis.call('LREM', p..'inflight:'..w, -1, item)\n"
+	SETTLE_CHECK("ARGV[7]")
 	"local owner = redis.call('GET', lk)\n"
 	"if owner == w then redis.call('DEL', lk) end\n"
 	"redis.call('HDEL', p..'orphans', item)\n"
@@ -292,14 +335,32 @@ static const char leave[] =
 	"if redis.call('LLEN', p..'inflight:'..ARGV[1]) > 0 then return 0 end\n"
 	"return redis.call('ZREM', p..'workers', ARGV[1])\n";
 
-/* Section 6: the Asperathos layout. KEYS[1] is the list's name. */
+/* Section 6: the Asperathos layout. KEYS[1] is the list's name. ARGV:
+ * total, owner ('' for none). Returns 1, or 0 if any of the keys exist. */
 static const char asp_load_begin[] =
 	"local n = KEYS[1]\n" NOW
 	"if redis.call('EXISTS', n..':coffer', n, n..':processing') > 0 then"
 	" return 0 end\n"
 	"redis.call('HSET', n..':coffer', 'format', '1', 'layout', 'asperathos',"
 	" 'state', 'loading', 'total', ARGV[1], 'created_ms', now)\n"
+	"if ARGV[2] ~= '' then redis.call('HSET', n..':coffer', 'owner', ARGV[2]) end\n"
 	"return 1\n";
+
+/* Sections 4.8 and 6.4: who holds a job's keys. ARGV: 'asp' for the
+ * Asperathos layout. Returns {keys that exist, owner, state, total}, the
+ * last three '' when absent. */
+static const char meta[] =
+	"local p = KEYS[1]\n"
+	"local mk, n\n"
+	"if ARGV[1] == 'asp' then\n"
+	"  mk = p..':coffer'\n"
+	"  n = redis.call('EXISTS', mk, p, p..':processing')\n"
+	"else\n"
+	"  mk = p..'meta'\n"
+	"  n = redis.call('EXISTS', mk)\n"
+	"end\n"
+	"local v = redis.call('HMGET', mk, 'owner', 'state', 'total')\n"
+	"return {n, v[1] or '', v[2] or '', v[3] or ''}\n";
 
 static const char asp_stats[] =
 	"local n = KEYS[1]\n"
@@ -338,8 +399,17 @@ static const char asp_reap[] =
 	"end\n"
 	"return moved\n";
 
+/* Section 6.4. ARGV: owner ('' = whoever). With an owner, only keys
+ * recorded as that owner's (or recorded before owners were, with no
+ * owner field) are deleted; -1 if they are another's, 0 if Coffer
+ * recorded none (the lists, if any, are not Coffer's to delete). */
 static const char asp_destroy[] =
 	"local n = KEYS[1]\n"
+	"if ARGV[1] ~= '' then\n"
+	"  if redis.call('EXISTS', n..':coffer') == 0 then return 0 end\n"
+	"  local o = redis.call('HGET', n..':coffer', 'owner')\n"
+	"  if o and o ~= ARGV[1] then return -1 end\n"
+	"end\n"
 	"return redis.call('DEL', n, n..':processing', n..':coffer', n..':coffer:seen')\n";
 
 const struct queue_script_def queue_scripts[QS_COUNT] = {
@@ -360,4 +430,5 @@ const struct queue_script_def queue_scripts[QS_COUNT] = {
 	[QS_ASP_STATS] = { "asp_stats", asp_stats },
 	[QS_ASP_REAP] = { "asp_reap", asp_reap },
 	[QS_ASP_DESTROY] = { "asp_destroy", asp_destroy },
+	[QS_META] = { "meta", meta },
 };

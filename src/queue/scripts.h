@@ -22,6 +22,7 @@ enum queue_script {
 	QS_ASP_STATS,
 	QS_ASP_REAP,
 	QS_ASP_DESTROY,
+	QS_META,
 	QS_COUNT
 };
 

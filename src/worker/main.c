@@ -54,7 +54,7 @@ default_worker_id(char *out, size_t outlen)
 
 int
 worker_open_queue(const struct worker_config *cfg, volatile int *stop,
-    struct coffer_queue **q)
+    int own_only, struct coffer_queue **q)
 {
 	struct coffer_queue_opts o;
 	int64_t end = coffer_mono_ms() + CONNECT_GIVE_UP_MS;
@@ -67,6 +67,7 @@ worker_open_queue(const struct worker_config *cfg, volatile int *stop,
 	o.lease_ms = cfg->lease_ms;
 	o.max_attempts = cfg->max_attempts;
 	o.backoff_ms = cfg->backoff_ms;
+	o.settle_own_only = own_only;
 	for (;;) {
 		struct timespec ts = { delay / 1000, (long)(delay % 1000) * 1000000L };
 

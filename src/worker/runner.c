@@ -57,8 +57,9 @@ job_finished(struct coffer_queue *q)
 {
 	struct coffer_queue_stats s;
 
-	return coffer_queue_stats(q, &s) == 0 && s.total > 0 &&
-	    s.done + s.failed == s.total;
+	/* The whole identity, nothing in flight or queued (queue.h): counts
+	 * that do not add up never end the worker. */
+	return coffer_queue_stats(q, &s) == 0 && coffer_queue_stats_finished(&s);
 }
 
 static int
@@ -261,7 +262,7 @@ runner_main(const struct worker_config *cfg, struct worker_shared *sh, int mode)
 		rc = reduce(&w);
 		goto out;
 	}
-	if ((r = worker_open_queue(cfg, &stop_flag, &w.q)) != 0) {
+	if ((r = worker_open_queue(cfg, &stop_flag, 0, &w.q)) != 0) {
 		last_error(r, msg, sizeof(msg));
 		shared_state(sh, RUNNER_FAILED, &info, msg);
 		rc = RUNNER_EXIT_NOREDIS;
@@ -285,6 +286,10 @@ runner_main(const struct worker_config *cfg, struct worker_shared *sh, int mode)
 	coffer_logkv(COFFER_LOG_INFO, "worker exiting", "worker", cfg->worker_id,
 	    "done", n1, "failed", n2, "round_trips", n3, "requests", n4, NULL);
 out:
+	/* Say so before anything of the app's runs again (its fini): an exit
+	 * status 0 counts only with this (doc/worker.md 4.2). */
+	if (rc == RUNNER_EXIT_OK)
+		shared_state(sh, RUNNER_DONE, NULL, NULL);
 	coffer_buf_release(&w.inbuf);
 	coffer_buf_release(&w.outbuf);
 	app_close(w.app);

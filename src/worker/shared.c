@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "coffer/error.h"
+#include "queue/queue.h"
 #include "worker/shared.h"
 
 struct worker_shared *
@@ -94,10 +95,27 @@ shared_read(const struct worker_shared *sh, struct worker_shared *copy)
 		memcpy(copy, (const void *)sh, sizeof(*copy));
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		s2 = __atomic_load_n(&sh->seq, __ATOMIC_RELAXED);
-		if (s1 == s2)
+		if (s1 == s2) {
+			/* The runner's snprintf()s always terminate them; a
+			 * plugin scribbling on the page need not. */
+			copy->item[sizeof(copy->item) - 1] = '\0';
+			copy->msg[sizeof(copy->msg) - 1] = '\0';
+			copy->info.name[sizeof(copy->info.name) - 1] = '\0';
+			copy->info.version[sizeof(copy->info.version) - 1] = '\0';
 			return 0;
+		}
 	}
 	return -1;
+}
+
+int
+shared_valid(const struct worker_shared *c)
+{
+	if (c->state < RUNNER_STARTING || c->state > RUNNER_DONE ||
+	    c->phase < PHASE_IDLE || c->phase > PHASE_STORED)
+		return 0;
+	return c->phase == PHASE_IDLE ||
+	    coffer_queue_check_item(c->item, strlen(c->item)) == 0;
 }
 
 void

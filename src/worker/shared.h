@@ -15,6 +15,10 @@ enum runner_state {
 	RUNNER_STARTING = 0,
 	RUNNER_READY = 1,      /* the app is loaded, items are being taken */
 	RUNNER_FAILED = 2,     /* could not start: msg says why */
+	RUNNER_DONE = 3,       /* finished normally (stopped, job finished,
+	                          check or reduce done): the only state in
+	                          which an exit status 0 means success; a
+	                          plugin calling exit(0) leaves READY */
 };
 
 enum item_phase {
@@ -57,8 +61,14 @@ int shared_wait_go(struct worker_shared *sh);
 void shared_go(struct worker_shared *sh);
 
 /* Supervisor side: a consistent copy; -1 if none could be had (a runner
- * killed in the middle of an update): the copy must then not be used. */
+ * killed in the middle of an update): the copy must then not be used.
+ * The page is shared with the runner's process, and so with a plugin: the
+ * copy's strings (item, msg, info.name, info.version) are always
+ * NUL-terminated, but nothing else about it is checked (shared_valid). */
 int shared_read(const struct worker_shared *sh, struct worker_shared *copy)
 	__attribute__((warn_unused_result));
+/* 1 if a copy is something the runner could have written: state and
+ * phase in range and, while an item is held, a well-formed item id. */
+int shared_valid(const struct worker_shared *c);
 
 #endif

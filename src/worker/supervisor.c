@@ -58,8 +58,15 @@ struct sup {
 	pid_t pid;
 	int pidfd;            /* -1: poll the runner with WNOHANG instead */
 	int64_t started_ms;
-	int kill_reason;      /* why we killed the runner, if we did */
-	char kill_item[COFFER_QUEUE_ITEM_MAX + 1];
+	int kill_reason;      /* why we killed the runner, if we did, */
+	char kill_item[COFFER_QUEUE_ITEM_MAX + 1]; /* and for which lease */
+	uint32_t kill_attempt;
+	/* A plugin's time limit, kept here too (the page's deadline is the
+	 * plugin's to overwrite): the item and attempt first seen in the app
+	 * phase, and when. */
+	char app_item[COFFER_QUEUE_ITEM_MAX + 1];
+	uint32_t app_attempt;
+	int64_t app_seen_ms;
 	int stopping;         /* SIGTERM forwarded */
 	int restart_delay_ms;
 	int exited;           /* the runner died while starting: */
@@ -67,7 +74,63 @@ struct sup {
 	int warned;           /* a renewal failure was logged */
 };
 
-enum { KILL_NONE, KILL_LEASE_LOST, KILL_TIMEOUT };
+enum {
+	KILL_NONE,
+	KILL_LEASE_LOST,      /* renew: another worker has the lease */
+	KILL_DONE_ELSEWHERE,  /* renew: another worker's late ack did it */
+	KILL_TIMEOUT,         /* past the plugin's time limit */
+	KILL_CORRUPT,         /* the page holds what no runner writes */
+};
+
+/* The page, read and checked (shared.h: it is shared with the plugin's
+ * process, so nothing in it is trusted): 0 and a copy the runner could
+ * have written; -1 if no consistent copy could be had (killed in the
+ * middle of an update); -2 if the copy is not one a runner writes. */
+static int
+read_page(const struct sup *s, struct worker_shared *c)
+{
+	if (shared_read(s->sh, c) != 0)
+		return -1;
+	return shared_valid(c) ? 0 : -2;
+}
+
+/* Does the page still show this lease? */
+static int
+same_lease(const struct worker_shared *c, const char *item, uint32_t attempt)
+{
+	return c->phase != PHASE_IDLE && c->attempt == attempt &&
+	    strcmp(c->item, item) == 0;
+}
+
+static void
+note_kill(struct sup *s, int reason, const struct worker_shared *c)
+{
+	s->kill_reason = reason;
+	snprintf(s->kill_item, sizeof(s->kill_item), "%s", c->item);
+	s->kill_attempt = c->attempt;
+}
+
+/* When a plugin's item times out (monotonic ms; 0: never). The runner
+ * writes the deadline when the app starts; the supervisor also counts
+ * from when it first saw that item in the app, so a plugin that moves
+ * the page's deadline gains at most one wake-up interval. */
+static int64_t
+app_deadline(struct sup *s, const struct worker_shared *c, int64_t now)
+{
+	int64_t own;
+
+	if (c->phase != PHASE_APP || s->cfg->app_kind != APP_KIND_PLUGIN ||
+	    s->cfg->item_timeout_ms <= 0)
+		return 0;
+	if (s->app_seen_ms == 0 || !same_lease(c, s->app_item, s->app_attempt)) {
+		snprintf(s->app_item, sizeof(s->app_item), "%s", c->item);
+		s->app_attempt = c->attempt;
+		s->app_seen_ms = now;
+	}
+	own = s->app_seen_ms + s->cfg->item_timeout_ms;
+	return c->app_deadline_ms > 0 && c->app_deadline_ms < own ?
+	    c->app_deadline_ms : own;
+}
 
 static int
 spawn(struct sup *s, int mode)
@@ -83,6 +146,7 @@ spawn(struct sup *s, int mode)
 	s->pid = pid;
 	s->started_ms = coffer_mono_ms();
 	s->kill_reason = KILL_NONE;
+	s->app_seen_ms = 0;
 	s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	return 0;
 }
@@ -125,9 +189,13 @@ transient(int r)
 }
 
 /* Record the item of a runner that died: ack if its output is stored,
- * else fail it with what happened. Retried while Redis is away. */
+ * else fail it with what happened (timed_out: it was killed for running
+ * past its time limit). Retried while Redis is away. c is a checked copy
+ * of the page (read_page); the queue handle settles only items in this
+ * worker's in-flight list (settle_own_only), so whatever a plugin wrote
+ * there cannot ack or fail another worker's item or a made-up id. */
 static void
-record(struct sup *s, const struct worker_shared *c, int status)
+record(struct sup *s, const struct worker_shared *c, int status, int timed_out)
 {
 	struct coffer_queue_item it = { (char *)c->item, c->attempt, 0 };
 	char how[128], err[WORKER_ERR_MAX], att[16];
@@ -140,7 +208,7 @@ record(struct sup *s, const struct worker_shared *c, int status)
 		return;
 	}
 	app_describe_status(status, how, sizeof(how));
-	if (s->kill_reason == KILL_TIMEOUT)
+	if (timed_out)
 		snprintf(err, sizeof(err), "app timed out after %d ms (killed)",
 		    s->cfg->item_timeout_ms);
 	else if (c->phase == PHASE_APP)
@@ -159,7 +227,11 @@ record(struct sup *s, const struct worker_shared *c, int status)
 		delay = delay < 2000 ? delay * 2 : 2000;
 	}
 	snprintf(att, sizeof(att), "%u", c->attempt);
-	if (c->phase == PHASE_STORED)
+	if (r == COFFER_E_NOTFOUND)
+		coffer_logkv(COFFER_LOG_WARN, "item not recorded: this worker does"
+		    " not hold it", "item", c->item, "attempt", att, "error",
+		    coffer_errdetail(), NULL);
+	else if (c->phase == PHASE_STORED)
 		coffer_logkv(COFFER_LOG_INFO, "item done (acked for a dead runner)",
 		    "item", c->item, "attempt", att, NULL);
 	else
@@ -175,10 +247,14 @@ runner_exited(struct sup *s, int status)
 {
 	struct worker_shared c;
 	char how[128];
-	int consistent = shared_read(s->sh, &c) == 0;
+	int page = read_page(s, &c), consistent = page == 0;
 
-	if (WIFEXITED(status) && WEXITSTATUS(status) == RUNNER_EXIT_OK)
-		return 0; /* stopped, or the job is finished */
+	/* Stopped, or the job is finished: the runner says so in the page
+	 * before it exits. Status 0 alone is not enough: a plugin may call
+	 * exit(0) in the middle of an item. */
+	if (WIFEXITED(status) && WEXITSTATUS(status) == RUNNER_EXIT_OK &&
+	    consistent && c.state == RUNNER_DONE && c.phase == PHASE_IDLE)
+		return 0;
 	if (consistent && c.state == RUNNER_FAILED) {
 		fprintf(stderr, "coffer-worker: %s: %s\n",
 		    WEXITSTATUS(status) == RUNNER_EXIT_NOREDIS ? "queue" : "app", c.msg);
@@ -191,16 +267,32 @@ runner_exited(struct sup *s, int status)
 		    " loading it\n", how);
 		return 1;
 	}
-	if (!consistent) {
+	if (page == -1) {
 		/* Killed in the middle of an update: trust nothing; the item
 		 * returns through its lease expiry. */
 		coffer_logkv(COFFER_LOG_WARN, "runner died during an update; its"
 		    " item will be reaped", NULL);
-	} else if (s->kill_reason == KILL_LEASE_LOST) {
-		coffer_logkv(COFFER_LOG_WARN, "item abandoned", "item", s->kill_item,
-		    "error", "lease lost (another worker may have the item now)", NULL);
+	} else if (page == -2) {
+		/* Something else wrote the page (a plugin can): record
+		 * nothing; the item returns through its lease expiry. */
+		coffer_logkv(COFFER_LOG_WARN, "the runner's shared page holds what"
+		    " no runner writes; its item will be reaped", NULL);
 	} else if (c.phase != PHASE_IDLE) {
-		record(s, &c, status);
+		/* The page is the truth about what the runner held when it
+		 * died. Our kill was for the lease it showed when we decided;
+		 * if the runner got past that item before the kill landed, it
+		 * settled that one itself and the one shown now died with it. */
+		int ours = s->kill_reason != KILL_NONE &&
+		    same_lease(&c, s->kill_item, s->kill_attempt);
+
+		if (ours && (s->kill_reason == KILL_LEASE_LOST ||
+		    s->kill_reason == KILL_DONE_ELSEWHERE))
+			coffer_logkv(COFFER_LOG_WARN, "item abandoned", "item", c.item,
+			    "error", s->kill_reason == KILL_LEASE_LOST ?
+			    "lease lost (another worker may have the item now)" :
+			    "done by another worker", NULL);
+		else
+			record(s, &c, status, ours && s->kill_reason == KILL_TIMEOUT);
 	}
 	app_describe_status(status, how, sizeof(how));
 	if (s->stopping) {
@@ -265,16 +357,20 @@ one_shot(struct sup *s, int mode)
 	}
 	while (!wait_runner(s, 1000000, &status))
 		;
-	if (shared_read(s->sh, &c) != 0)
+	if (read_page(s, &c) != 0)
 		memset(&c, 0, sizeof(c));
 	if (c.state == RUNNER_FAILED) {
 		fprintf(stderr, "coffer-worker: app: %s\n", c.msg);
 		return 1;
 	}
-	if (!WIFEXITED(status)) {
+	if (!WIFEXITED(status) || (WEXITSTATUS(status) == RUNNER_EXIT_OK &&
+	    c.state != RUNNER_DONE)) {
+		/* Killed, or a plugin that called exit(0) itself. */
 		app_describe_status(status, how, sizeof(how));
-		fprintf(stderr, "coffer-worker: app: the app crashed (%s) while %s\n",
-		    how, c.state == RUNNER_STARTING ? "loading it" : "reducing");
+		fprintf(stderr, "coffer-worker: app: the app %s (%s) while %s\n",
+		    WIFEXITED(status) ? "ended the process" : "crashed", how,
+		    c.state == RUNNER_STARTING ? "loading it" :
+		    mode == RUNNER_CHECK ? "checking it" : "reducing");
 		return 1;
 	}
 	if (WEXITSTATUS(status) != RUNNER_EXIT_OK)
@@ -309,11 +405,11 @@ static void
 tick(struct sup *s, int64_t next_hb)
 {
 	struct worker_shared c;
-	int64_t now = coffer_mono_ms(), wait = next_hb - now;
+	int64_t now = coffer_mono_ms(), wait = next_hb - now, dl;
 
-	if (shared_read(s->sh, &c) == 0 && c.phase == PHASE_APP &&
-	    c.app_deadline_ms > 0 && c.app_deadline_ms - now < wait)
-		wait = c.app_deadline_ms - now;
+	if (read_page(s, &c) == 0 && (dl = app_deadline(s, &c, now)) > 0 &&
+	    dl - now < wait)
+		wait = dl - now;
 	if (wait < 0)
 		wait = 0;
 	if (s->pidfd >= 0) {
@@ -330,7 +426,7 @@ serve(struct sup *s)
 {
 	int every = s->cfg->lease_ms / 3 > 0 ? s->cfg->lease_ms / 3 : 1;
 	int64_t next_hb = coffer_mono_ms() + every;
-	int status, r;
+	int status, r, page;
 
 	for (;;) {
 		struct worker_shared c;
@@ -349,7 +445,7 @@ serve(struct sup *s)
 			/* The runner reached Redis: now the supervisor's own
 			 * connection, for renewals and for recording. */
 			if (!s->exited && s->q == NULL &&
-			    (r = worker_open_queue(s->cfg, &stop_flag, &s->q)) != 0) {
+			    (r = worker_open_queue(s->cfg, &stop_flag, 1, &s->q)) != 0) {
 				fprintf(stderr, "coffer-worker: queue: %s: %s\n",
 				    coffer_strerror(r), coffer_errdetail());
 				return 1;
@@ -367,24 +463,53 @@ serve(struct sup *s)
 				return r;
 			continue;
 		}
-		if (s->q != NULL && shared_read(s->sh, &c) == 0 && c.phase != PHASE_IDLE) {
+		page = s->q != NULL ? read_page(s, &c) : -1;
+		if (page == -2) {
+			/* Only a plugin writing to the page can do this: the
+			 * runner cannot be trusted with its item any more. */
+			coffer_logkv(COFFER_LOG_WARN, "the runner's shared page holds"
+			    " what no runner writes; killing the runner", NULL);
+			s->kill_reason = KILL_CORRUPT;
+			kill_runner(s);
+			continue;
+		}
+		if (page == 0 && c.phase != PHASE_IDLE) {
 			struct coffer_queue_item it = { c.item, c.attempt, 0 };
-			int64_t now = coffer_mono_ms();
+			struct worker_shared c2;
+			int64_t now = coffer_mono_ms(), dl = app_deadline(s, &c, now);
+			int done = 0;
 
-			if (c.phase == PHASE_APP && c.app_deadline_ms > 0 &&
-			    now >= c.app_deadline_ms) {
-				s->kill_reason = KILL_TIMEOUT;
-				kill_runner(s);
+			if (dl > 0 && now >= dl) {
+				/* Only if it is still that lease in the app: the
+				 * runner may have got past it meanwhile. */
+				if (read_page(s, &c2) == 0 && c2.phase == PHASE_APP &&
+				    same_lease(&c2, c.item, c.attempt)) {
+					note_kill(s, KILL_TIMEOUT, &c);
+					kill_runner(s);
+				}
 				continue;
 			}
-			if (now >= next_hb) {
-				r = coffer_queue_renew(s->q, &it);
-				if (r == COFFER_E_STATE) {
-					s->kill_reason = KILL_LEASE_LOST;
-					snprintf(s->kill_item, sizeof(s->kill_item), "%s", c.item);
+			/* Not once the output is stored: the runner is acking
+			 * (the lease matters no more: a late ack counts), and a
+			 * renewal would only race that ack. */
+			if (now >= next_hb && c.phase != PHASE_STORED) {
+				r = coffer_queue_renew(s->q, &it, &done);
+				/* Lost or done: kill only if the page still shows
+				 * that lease, and, for a done item, before its
+				 * output was stored: the runner acks only after
+				 * storing, so then another worker's late ack did
+				 * it. Otherwise the runner's own ack (or fail) got
+				 * there first and it has moved on: nothing to do. */
+				if (r == COFFER_E_STATE && read_page(s, &c2) == 0 &&
+				    same_lease(&c2, c.item, c.attempt) &&
+				    (!done || c2.phase < PHASE_STORED)) {
+					note_kill(s, done ? KILL_DONE_ELSEWHERE :
+					    KILL_LEASE_LOST, &c);
 					kill_runner(s);
 					continue;
 				}
+				if (r == COFFER_E_STATE)
+					r = 0;
 				if (r != 0 && !s->warned)
 					coffer_logkv(COFFER_LOG_WARN, "lease renewal failed, will"
 					    " retry", "item", c.item, "error", coffer_errdetail(),

@@ -97,9 +97,11 @@ void runner_main(const struct worker_config *cfg, struct worker_shared *sh,
 int supervisor_main(const struct worker_config *cfg, int mode);
 
 /* Open the job's queue as this worker, retrying for up to 60 s while
- * Redis is unreachable (or until *stop). */
+ * Redis is unreachable (or until *stop). own_only: acks and fails settle
+ * only items in this worker's in-flight list (the supervisor's handle,
+ * doc/worker.md 4.2). */
 int worker_open_queue(const struct worker_config *cfg, volatile int *stop,
-    struct coffer_queue **q) __attribute__((warn_unused_result));
+    int own_only, struct coffer_queue **q) __attribute__((warn_unused_result));
 
 /* The running worker (in the runner). */
 struct worker {

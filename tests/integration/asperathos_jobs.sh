@@ -10,7 +10,7 @@
 # timeout: 240
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
-plan 33
+plan 36
 
 A=$COFFER_SRC/tests/integration/asperathos
 start_redis
@@ -83,8 +83,20 @@ api GET "/v1/jobs/$pid_id" | jq -e '.controller.name == "asperathos-pid"' >/dev/
 ok $? "with asperathos-pid"
 api GET "/v1/jobs/$pid_id/timeline" | jq -e '.decisions | length > 0' >/dev/null
 ok $? "which decided"
+# Finished, it still holds the keys (its items and counts are there): a
+# new job would count them as its own.
+eq "the keys record their owner" "$pid_id" "$(rcli HGET job:coffer owner)"
+api POST /submissions --data @"$T/payload.json" > "$T/r3.json"
+eq "while the finished job is not deleted, another is 409" "409 $pid_id" \
+	"$HTTP_CODE $(jq -r '.error.message | capture("job (?<id>kj-[0-9a-f]+)").id' "$T/r3.json")"
 api DELETE "/submissions/$pid_id/delete" >/dev/null
 eq "Asperathos's DELETE /submissions/ID/delete works too" 204 "$HTTP_CODE"
+# Keys no Coffer job recorded (another tool's list "job") are not taken.
+rcli RPUSH job not-ours >/dev/null
+api POST /submissions --data @"$T/payload.json" > "$T/r3.json"
+eq "a list 'job' that is not Coffer's is 409, left alone" "409 1" \
+	"$HTTP_CODE $(rcli LLEN job)"
+rcli DEL job >/dev/null
 
 # 3. The integration tests' payload, long enough to stop it.
 fill payload.json long.txt

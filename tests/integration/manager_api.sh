@@ -7,7 +7,7 @@
 # timeout: 180
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
-plan 56
+plan 58
 
 start_redis
 start_manager
@@ -126,8 +126,13 @@ api POST "/v1/jobs/$id/stop" >/dev/null
 eq "stop is 200" 200 "$HTTP_CODE"
 eq "the job is stopped" stopped "$(job_state "$id")"
 refused 409 conflict "" "stopping it again is 409" api POST "/v1/jobs/$id/stop"
-api DELETE "/v1/jobs/$id" >/dev/null
-eq "delete is 204" 204 "$HTTP_CODE"
+# Its replica was in a 2 s item: it finishes it before exiting, so the
+# queue's keys cannot go yet (its ack would write them again).
+refused 409 busy "" "delete while its replica exits is 409 busy" api DELETE "/v1/jobs/$id"
+COFFER_URL=$MGR_URL COFFER_TOKEN=$MGR_TOKEN coffer job delete "$id" 2>"$T/del.err"
+ok $? "coffer job delete waits for the replica, then deletes"
+grep -q "waiting for the job's replicas to exit" "$T/del.err"
+ok $? "and says it waited"
 refused 404 not_found id "then it is gone" api GET "/v1/jobs/$id"
 eq "its queue keys are gone" "" "$(rcli --scan --pattern "coffer:{$id}*")"
 

@@ -9,18 +9,18 @@
 # Under AddressSanitizer (make SANITIZE=...), let deliberate SIGSEGVs of the
 # test apps kill them as they would in production builds.
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0
-plan 33
+plan 34
 
 QCTL=$COFFER_BUILD/tests/tools/queuectl
 APPS=$COFFER_BUILD/apps
 start_redis
 mkdir -p "$T/in"
-for i in 1 2 3 4 5 6; do printf 'good item %d\n' "$i" > "$T/in/good-$i"; done
-for n in crash-1 empty-1 big-1 hang-1 exit-1; do printf 'x\n' > "$T/in/$n"; done
+for i in 1 2 3 4 5 6 7; do printf 'good item %d\n' "$i" > "$T/in/good-$i"; done
+for n in crash-1 empty-1 big-1 hang-1 exit-1 exit0-1; do printf 'x\n' > "$T/in/$n"; done
 head -c 200000 /dev/zero > "$T/in/huge-1"
 # missing-1 has no input object. The order puts a good item behind each
 # bad one, so "keeps serving" is checked at every step.
-items=(crash-1 good-1 empty-1 good-2 big-1 good-3 hang-1 good-4 missing-1 huge-1 good-5 exit-1 good-6)
+items=(crash-1 good-1 empty-1 good-2 big-1 good-3 hang-1 good-4 missing-1 huge-1 good-5 exit-1 good-6 exit0-1 good-7)
 
 dead_error() { "$QCTL" dead "$REDIS_URL" "$1" | awk -F'\t' -v id="$2" '$1 == id { print $3 }'; }
 expect_error() { # job item substring description
@@ -50,9 +50,9 @@ job_settled() {
 }
 
 # --- plugin -------------------------------------------------------------
-run_job pj 6 9 "$APPS/fault.so" --param 'crash=crash-*' --param 'empty=empty-*' \
-	--param 'big=big-*' --param 'hang=hang-*' --param 'exit=exit-*'
-ok $? "plugin job settles: 6 done, 9 dead"
+run_job pj 7 10 "$APPS/fault.so" --param 'crash=crash-*' --param 'empty=empty-*' \
+	--param 'big=big-*' --param 'hang=hang-*' --param 'exit=exit-*' --param 'exit0=exit0-*'
+ok $? "plugin job settles: 7 done, 10 dead"
 kill -0 $WPID; ok $? "the same worker process is still serving"
 ok_all=0
 for i in 1 2 3 4 5 6; do cmp -s "$T/in/good-$i" "$T/out-pj/good-$i" || ok_all=1; done
@@ -63,6 +63,7 @@ expect_error pj missing-1 "input: object 'missing-1' not found" "a missing input
 expect_error pj huge-1 "is 200000 bytes, more than the limit of 100000" "an input over the limit is refused"
 expect_error pj crash-1 "app crashed: killed by signal 11" "a crashing plugin is reported with its signal"
 expect_error pj exit-1 "app crashed: exited with status 3" "a plugin that exits is reported"
+expect_error pj exit0-1 "app crashed: exited with status 0" "a plugin that exits 0 mid-item is a failure, not the worker's end"
 expect_error pj empty-1 "the app wrote no output" "an app that writes nothing is an error"
 expect_error pj big-1 "output larger than the limit of 100000 bytes" "an oversized output is an error"
 expect_error pj hang-1 "app timed out after 1500 ms" "a hung app is killed at the item timeout"
@@ -71,9 +72,9 @@ kill -TERM $WPID; wait $WPID
 eq "the worker exits 0 on SIGTERM" 0 $?
 
 # --- executable -----------------------------------------------------------
-run_job xj 7 8 "$APPS/fault" --param 'crash=crash-*' --param 'empty=empty-*' \
+run_job xj 9 8 "$APPS/fault" --param 'crash=crash-*' --param 'empty=empty-*' \
 	--param 'hang=hang-*' --param 'fail=exit-*' --param stderr_lines=1
-ok $? "executable job settles: 7 done, 8 dead"
+ok $? "executable job settles: 9 done, 8 dead"
 kill -0 $WPID; ok $? "the same worker process is still serving"
 ok_all=0
 for i in 1 2 3 4 5 6; do cmp -s "$T/in/good-$i" "$T/out-xj/good-$i" || ok_all=1; done

@@ -6,9 +6,11 @@
 //   queuectl reap    URL JOB [opts]      "moved=N"
 //   queuectl dead    URL JOB [opts]      "<id>\t<attempts>\t<error>" per dead letter
 //   queuectl wait    URL JOB [opts]      reap and poll until done+failed == total
+//   queuectl meta    URL JOB [opts]      "exists=N owner=ID state=S total=N"
 //   queuectl destroy URL JOB [opts]
 // opts: --layout asperathos, --lease-ms N, --max-attempts N, --backoff-ms N,
-//       --stale-ms N, --timeout-s N (wait; default 120)
+//       --stale-ms N, --timeout-s N (wait; default 120), --owner ID
+//       (Asperathos layout: load records it, destroy checks it)
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -72,6 +74,8 @@ main(int argc, char **argv)
 			o.max_attempts = (int)strtol(argv[++i], NULL, 10);
 		} else if (strcmp(a, "--backoff-ms") == 0 && i + 1 < argc) {
 			o.backoff_ms = (int)strtol(argv[++i], NULL, 10);
+		} else if (strcmp(a, "--owner") == 0 && i + 1 < argc) {
+			o.owner = argv[++i];
 		} else if (strcmp(a, "--stale-ms") == 0 && i + 1 < argc) {
 			o.stale_ms = (int)strtol(argv[++i], NULL, 10);
 		} else if (strcmp(a, "--timeout-s") == 0 && i + 1 < argc) {
@@ -152,8 +156,8 @@ main(int argc, char **argv)
 
 			/* Redis may be restarting under us: retry quietly. */
 			if (coffer_queue_reap(q, &moved) == 0 &&
-			    coffer_queue_stats(q, &s) == 0 && s.total > 0 &&
-			    s.done + s.failed == s.total)
+			    coffer_queue_stats(q, &s) == 0 &&
+			    coffer_queue_stats_finished(&s))
 				break;
 			if (coffer_mono_ms() > end) {
 				fprintf(stderr, "queuectl: wait: not finished after %d s\n",
@@ -163,6 +167,14 @@ main(int argc, char **argv)
 			}
 			nanosleep(&ts, NULL);
 		}
+	} else if (strcmp(cmd, "meta") == 0) {
+		struct coffer_queue_meta m;
+
+		if ((r = coffer_queue_meta(q, &m)) != 0)
+			rc = die(r, "meta");
+		else
+			printf("exists=%d owner=%s state=%s total=%lld\n", m.exists,
+			    m.owner, m.state, (long long)m.total);
 	} else if (strcmp(cmd, "destroy") == 0) {
 		if ((r = coffer_queue_destroy(q)) != 0)
 			rc = die(r, "destroy");

@@ -14,6 +14,7 @@
 #include "coffer/error.h"
 #include "queue/queue.h"
 #include "queue/redis_url.h"
+#include "queue/scripts.h"
 #include "../support/redis_server.h"
 
 static struct test_redis R;
@@ -263,7 +264,7 @@ test_queue__take_leases_counts_and_ack_is_idempotent(void **state)
 	ttl = test_redis_int(&R, "PTTL coffer:{ack}:lease:x1");
 	assert_true(ttl > 0 && ttl <= 5000);
 	check_stats(w, 2, 0, 0, 1, 1);
-	assert_int_equal(coffer_queue_renew(w, &it), 0);
+	assert_int_equal(coffer_queue_renew(w, &it, NULL), 0);
 	assert_int_equal(coffer_queue_ack(w, &it), 0);
 	check_stats(w, 2, 1, 0, 0, 1);
 	assert_int_equal(test_redis_int(&R, "EXISTS coffer:{ack}:lease:x1"), 0);
@@ -437,7 +438,7 @@ test_queue__reaper_requeues_only_after_a_full_grace_without_lease(void **state)
 	check_stats(reaper, 1, 0, 0, 0, 1);
 	assert_int_equal(test_redis_int(&R, "HEXISTS coffer:{reap}:orphans r1"), 0);
 	/* The old holder's heartbeat now says the lease is lost. */
-	assert_int_equal(coffer_queue_renew(w, &it), COFFER_E_STATE);
+	assert_int_equal(coffer_queue_renew(w, &it, NULL), COFFER_E_STATE);
 	/* Leased again, with the attempt counted. */
 	take(w, &it2);
 	assert_string_equal(it2.id, "r1");
@@ -461,11 +462,11 @@ test_queue__renew_takes_back_an_expired_lease_not_yet_reaped(void **state)
 	load(w, items, 1);
 	take(w, &it);
 	freeReplyObject(test_redis_cmd(&R, "DEL coffer:{renew}:lease:e1"));
-	assert_int_equal(coffer_queue_renew(w, &it), 0);
+	assert_int_equal(coffer_queue_renew(w, &it, NULL), 0);
 	assert_int_equal(test_redis_int(&R, "EXISTS coffer:{renew}:lease:e1"), 1);
 	/* Another worker holding the lease: lost. */
 	freeReplyObject(test_redis_cmd(&R, "SET coffer:{renew}:lease:e1 other"));
-	assert_int_equal(coffer_queue_renew(w, &it), COFFER_E_STATE);
+	assert_int_equal(coffer_queue_renew(w, &it, NULL), COFFER_E_STATE);
 	coffer_queue_item_release(&it);
 	coffer_queue_close(w);
 }
@@ -478,7 +479,7 @@ test_queue__late_ack_counts_once_and_cleans_the_duplicate(void **state)
 	struct coffer_queue *b = open_q("late", "wb", 60000, 3);
 	struct coffer_queue_item ia = { 0 }, ib = { 0 };
 	size_t moved = 0;
-	int dead = 0;
+	int dead = 0, done = -1;
 
 	(void)state;
 	load(a, items, 1);
@@ -493,7 +494,9 @@ test_queue__late_ack_counts_once_and_cleans_the_duplicate(void **state)
 	assert_int_equal(coffer_queue_ack(a, &ia), 0);
 	check_stats(a, 1, 1, 0, 0, 0);
 	assert_int_equal(test_redis_int(&R, "LLEN coffer:{late}:inflight:wb"), 0);
-	assert_int_equal(coffer_queue_renew(b, &ib), COFFER_E_STATE);
+	/* b's renewal: not held any more, because the item is done. */
+	assert_int_equal(coffer_queue_renew(b, &ib, &done), COFFER_E_STATE);
+	assert_int_equal(done, 1);
 	/* b completing too changes nothing; b failing neither. */
 	assert_int_equal(coffer_queue_ack(b, &ib), 0);
 	assert_int_equal(coffer_queue_fail(b, &ib, "late failure", &dead), 0);
@@ -704,12 +707,14 @@ test_queue__first_acks_add_their_item_times_to_the_job(void **state)
 	freeReplyObject(test_redis_cmd(&R, "HSET coffer:{times}:meta item_ms_sq_sum 1"));
 	assert_int_equal(coffer_queue_stats(w, &s), 0);
 	assert_int_equal(s.timed, 0); /* below (sum)^2 / n: impossible */
-	/* An ack after the job is destroyed does not bring its meta back. */
+	/* An ack after the job is destroyed brings back neither its meta
+	 * nor any other key: the item is unknown to the job now. */
 	take(w, &it);
 	assert_int_equal(coffer_queue_destroy(w), 0);
-	assert_int_equal(coffer_queue_ack(w, &it), 0);
+	assert_int_equal(coffer_queue_ack(w, &it), COFFER_E_NOTFOUND);
 	coffer_queue_item_release(&it);
 	assert_int_equal(test_redis_int(&R, "EXISTS coffer:{times}:meta"), 0);
+	assert_int_equal(test_redis_int(&R, "EXISTS coffer:{times}:done"), 0);
 	coffer_queue_close(w);
 }
 
@@ -925,6 +930,261 @@ test_queue__counters_stay_exact_through_mixed_outcomes(void **state)
 	coffer_queue_close(w);
 }
 
+static void
+test_queue__renew_says_done_when_the_ack_came_first(void **state)
+{
+	static const char *const items[] = { "r1", "r2" };
+	struct coffer_queue *w = open_q("rdone", "w1", 5000, 3);
+	struct coffer_queue_item it = { 0 }, nx = { 0 };
+	int got = 0, done = -1;
+
+	(void)state;
+	load(w, items, 2);
+	take(w, &it);
+	assert_int_equal(coffer_queue_renew(w, &it, &done), 0);
+	assert_int_equal(done, 0);
+	/* The runner acks r1 (and takes r2) before the supervisor's renewal
+	 * of r1 arrives: the item is done, not lost, and gets no lease. */
+	assert_int_equal(coffer_queue_ack_next(w, &it, &nx, &got), 0);
+	assert_int_equal(got, 1);
+	assert_int_equal(coffer_queue_renew(w, &it, &done), COFFER_E_STATE);
+	assert_int_equal(done, 1);
+	assert_int_equal(test_redis_int(&R, "EXISTS coffer:{rdone}:lease:r1"), 0);
+	/* A lease that is really lost still says so. */
+	freeReplyObject(test_redis_cmd(&R, "SET coffer:{rdone}:lease:r2 other"));
+	assert_int_equal(coffer_queue_renew(w, &nx, &done), COFFER_E_STATE);
+	assert_int_equal(done, 0);
+	check_stats(w, 2, 1, 0, 1, 0);
+	coffer_queue_item_release(&it);
+	coffer_queue_item_release(&nx);
+	coffer_queue_close(w);
+}
+
+static void
+test_queue__a_forgotten_worker_that_moves_an_item_is_registered_again(void **state)
+{
+	static const char *const items[] = { "a", "b", "c" };
+	struct coffer_queue *w = open_q("m2", "w1", 5000, 3);
+	struct coffer_queue *reaper = open_q("m2", NULL, 5000, 3);
+	struct coffer_queue_item it = { 0 }, nx = { 0 };
+	size_t moved = 0;
+	int got = 0;
+	redisReply *rep;
+
+	(void)state;
+	load(w, items, 3);
+	take(w, &it);
+	/* w1 stalls: its lease of a expires, the reaper returns a, and w1,
+	 * silent with an empty list for longer than the worker TTL, is
+	 * forgotten. */
+	expire_lease("m2", "a");
+	assert_int_equal(coffer_queue_reap(reaper, &moved), 0);
+	assert_int_equal(moved, 1);
+	freeReplyObject(test_redis_cmd(&R, "ZADD coffer:{m2}:workers 1 w1"));
+	assert_int_equal(coffer_queue_reap(reaper, &moved), 0);
+	assert_int_equal(test_redis_int(&R, "ZSCORE coffer:{m2}:workers w1"), -1);
+	/* Then w1 comes back: a late ack of a, taking b in the same step.
+	 * b is in w1's list: w1 must be registered, or b is neither counted
+	 * nor ever reaped. */
+	assert_int_equal(coffer_queue_ack_next(w, &it, &nx, &got), 0);
+	assert_int_equal(got, 1);
+	assert_string_equal(nx.id, "b");
+	assert_true(test_redis_int(&R, "ZSCORE coffer:{m2}:workers w1") > 1);
+	check_stats(reaper, 3, 1, 0, 1, 1);
+	/* And reaped if w1 dies now. */
+	freeReplyObject(test_redis_cmd(&R, "ZADD coffer:{m2}:workers 1 w1"));
+	expire_lease("m2", "b");
+	assert_int_equal(coffer_queue_reap(reaper, &moved), 0);
+	assert_int_equal(moved, 1);
+	check_stats(reaper, 3, 1, 0, 0, 2);
+	/* claim registers too (an item moved by a BLMOVE of a worker the
+	 * reaper dropped between its touch and the BLMOVE). */
+	freeReplyObject(test_redis_cmd(&R, "LMOVE coffer:{m2}:queue"
+	    " coffer:{m2}:inflight:w9 LEFT RIGHT"));
+	rep = test_redis_cmd(&R, "EVAL %s 1 coffer:{m2}: w9 b 5000",
+	    queue_scripts[QS_CLAIM].src);
+	assert_int_equal(rep->type, REDIS_REPLY_ARRAY);
+	assert_int_equal(rep->element[0]->integer, 1);
+	freeReplyObject(rep);
+	assert_true(test_redis_int(&R, "ZSCORE coffer:{m2}:workers w9") > 1);
+	check_stats(reaper, 3, 1, 0, 1, 1);
+	coffer_queue_item_release(&it);
+	coffer_queue_item_release(&nx);
+	coffer_queue_close(w);
+	coffer_queue_close(reaper);
+}
+
+static void
+test_queue__acks_and_fails_refuse_ids_unknown_to_the_job(void **state)
+{
+	static const char *const items[] = { "k1", "k2" };
+	struct coffer_queue *w = open_q("unk", "w1", 5000, 3);
+	struct coffer_queue_item it = { 0 }, nx = { 0 };
+	struct coffer_queue_item never = { (char *)"k2", 1, 0 };
+	struct coffer_queue_item bogus = { (char *)"not-an-item", 1, 0 };
+	int got = -1, dead = -1;
+
+	(void)state;
+	load(w, items, 2);
+	take(w, &it);
+	/* k2 is waiting, never leased; not-an-item is no item at all. */
+	assert_int_equal(coffer_queue_ack(w, &never), COFFER_E_NOTFOUND);
+	assert_int_equal(coffer_queue_ack(w, &bogus), COFFER_E_NOTFOUND);
+	assert_int_equal(coffer_queue_fail(w, &never, "x", &dead), COFFER_E_NOTFOUND);
+	assert_int_equal(coffer_queue_ack_next(w, &bogus, &nx, &got), COFFER_E_NOTFOUND);
+	assert_int_equal(got, 0);
+	assert_null(nx.id);
+	assert_int_equal(test_redis_int(&R, "SCARD coffer:{unk}:done"), 0);
+	assert_int_equal(test_redis_int(&R, "HEXISTS coffer:{unk}:errors k2"), 0);
+	assert_int_equal(test_redis_int(&R, "EXISTS coffer:{unk}:meta"), 1);
+	check_stats(w, 2, 0, 0, 1, 1);
+	/* The leased item settles as before. */
+	assert_int_equal(coffer_queue_ack(w, &it), 0);
+	check_stats(w, 2, 1, 0, 0, 1);
+	coffer_queue_item_release(&it);
+	coffer_queue_close(w);
+}
+
+static void
+test_queue__an_own_only_handle_settles_only_its_workers_items(void **state)
+{
+	static const char *const items[] = { "o1", "o2", "o3" };
+	struct coffer_queue_opts o = { 0 };
+	struct coffer_queue *w1 = open_q("own", "w1", 5000, 3);
+	struct coffer_queue *w2 = open_q("own", "w2", 5000, 3);
+	struct coffer_queue *sup = NULL;
+	struct coffer_queue_item a = { 0 }, b = { 0 };
+	int dead = -1;
+
+	(void)state;
+	o.redis_url = R.url;
+	o.job = "own";
+	o.worker_id = "w1";
+	o.settle_own_only = 1;
+	assert_int_equal(coffer_queue_open(&o, &sup), 0);
+	load(w1, items, 3);
+	take(w1, &a);
+	take(w2, &b);
+	/* w1's supervisor, told (by a page a plugin wrote) that w1 holds o2:
+	 * o2 is w2's, so nothing happens. */
+	assert_int_equal(coffer_queue_ack(sup, &b), COFFER_E_NOTFOUND);
+	assert_int_equal(coffer_queue_fail(sup, &b, "crashed", &dead), COFFER_E_NOTFOUND);
+	assert_int_equal(test_redis_int(&R, "LLEN coffer:{own}:inflight:w2"), 1);
+	assert_int_equal(test_redis_int(&R, "EXISTS coffer:{own}:lease:o2"), 1);
+	assert_int_equal(test_redis_int(&R, "HEXISTS coffer:{own}:errors o2"), 0);
+	check_stats(sup, 3, 0, 0, 2, 1);
+	/* What w1 really holds, it settles; again: a no-op. */
+	assert_int_equal(coffer_queue_ack(sup, &a), 0);
+	assert_int_equal(coffer_queue_ack(sup, &a), 0);
+	check_stats(sup, 3, 1, 0, 1, 1);
+	/* w1's own handle keeps late acks (doc/queue.md 4.5 step 3). */
+	assert_int_equal(coffer_queue_ack(w1, &b), 0);
+	check_stats(sup, 3, 2, 0, 0, 1);
+	coffer_queue_item_release(&a);
+	coffer_queue_item_release(&b);
+	coffer_queue_close(sup);
+	coffer_queue_close(w1);
+	coffer_queue_close(w2);
+}
+
+static void
+test_queue__finished_needs_the_whole_identity(void **state)
+{
+	struct coffer_queue_stats s;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	assert_false(coffer_queue_stats_finished(&s)); /* no job */
+	s.total = 5;
+	s.done = 4;
+	s.failed = 1;
+	assert_true(coffer_queue_stats_finished(&s));
+	/* done + failed == total, but an item is still in flight: the sum
+	 * is 6, so something that is not the job's was counted. */
+	s.in_flight = 1;
+	assert_false(coffer_queue_stats_finished(&s));
+	s.in_flight = 0;
+	s.queued = 1;
+	assert_false(coffer_queue_stats_finished(&s));
+	s.queued = 0;
+	s.done = 5;
+	assert_false(coffer_queue_stats_finished(&s)); /* 6 != 5 */
+}
+
+static struct coffer_queue *
+open_asp(const char *owner)
+{
+	struct coffer_queue_opts o = { 0 };
+	struct coffer_queue *q = NULL;
+
+	o.redis_url = R.url;
+	o.job = "job";
+	o.layout = COFFER_QUEUE_LAYOUT_ASPERATHOS;
+	o.owner = owner;
+	assert_int_equal(coffer_queue_open(&o, &q), 0);
+	return q;
+}
+
+static void
+test_queue__asperathos_keys_record_their_owner(void **state)
+{
+	static const char *const items[] = { "u1", "u2", "u3" };
+	struct coffer_queue *a = open_asp("kj-aaa"), *b = open_asp("kj-bbb");
+	struct coffer_queue *tool = open_asp(NULL);
+	struct coffer_queue_meta m;
+	struct coffer_queue_opts o = { 0 };
+	struct coffer_queue *bad = NULL;
+
+	(void)state;
+	assert_int_equal(coffer_queue_meta(a, &m), 0);
+	assert_int_equal(m.exists, 0);
+	assert_string_equal(m.owner, "");
+	load(a, items, 3);
+	assert_int_equal(coffer_queue_meta(b, &m), 0);
+	assert_int_equal(m.exists, 2);
+	assert_string_equal(m.owner, "kj-aaa");
+	assert_string_equal(m.state, "loaded");
+	assert_int_equal(m.total, 3);
+	/* Another job cannot load over them, nor delete them. */
+	assert_int_equal(coffer_queue_load(b, items, 1), COFFER_E_EXISTS);
+	assert_int_equal(coffer_queue_destroy(b), COFFER_E_STATE);
+	assert_int_equal(test_redis_int(&R, "LLEN job"), 3);
+	/* The owner can. */
+	assert_int_equal(coffer_queue_destroy(a), 0);
+	assert_int_equal(test_redis_int(&R, "DBSIZE"), 0);
+	/* Lists Coffer did not record are not its to delete... */
+	freeReplyObject(test_redis_cmd(&R, "RPUSH job x"));
+	assert_int_equal(coffer_queue_meta(a, &m), 0);
+	assert_int_equal(m.exists, 1);
+	assert_string_equal(m.owner, "");
+	assert_int_equal(coffer_queue_destroy(a), 0);
+	assert_int_equal(test_redis_int(&R, "LLEN job"), 1);
+	/* ...keys recorded before owners were (no owner field) are, and so
+	 * is everything for a handle without an owner (tools). */
+	freeReplyObject(test_redis_cmd(&R, "HSET job:coffer state loaded total 1"));
+	assert_int_equal(coffer_queue_destroy(a), 0);
+	assert_int_equal(test_redis_int(&R, "DBSIZE"), 0);
+	freeReplyObject(test_redis_cmd(&R, "RPUSH job x"));
+	assert_int_equal(coffer_queue_destroy(tool), 0);
+	assert_int_equal(test_redis_int(&R, "DBSIZE"), 0);
+	/* What Redis holds is untrusted: an owner that is no job id. */
+	freeReplyObject(test_redis_cmd(&R, "HSET job:coffer owner %s state %s",
+	    "a b", "weird"));
+	assert_int_equal(coffer_queue_meta(a, &m), 0);
+	assert_string_equal(m.owner, "?");
+	assert_string_equal(m.state, "?");
+	assert_int_equal(m.total, -1);
+	/* An owner must itself be a job id. */
+	o.redis_url = R.url;
+	o.job = "job";
+	o.layout = COFFER_QUEUE_LAYOUT_ASPERATHOS;
+	o.owner = "no way";
+	assert_int_equal(coffer_queue_open(&o, &bad), COFFER_E_INVAL);
+	coffer_queue_close(a);
+	coffer_queue_close(b);
+	coffer_queue_close(tool);
+}
+
 int
 main(void)
 {
@@ -953,6 +1213,12 @@ main(void)
 		cmocka_unit_test_setup(test_queue__first_acks_add_their_item_times_to_the_job, flush),
 		cmocka_unit_test_setup(test_queue__replica_worker_ids_name_their_replica, flush),
 		cmocka_unit_test_setup(test_queue__holders_are_the_workers_with_items_in_flight, flush),
+		cmocka_unit_test_setup(test_queue__renew_says_done_when_the_ack_came_first, flush),
+		cmocka_unit_test_setup(test_queue__a_forgotten_worker_that_moves_an_item_is_registered_again, flush),
+		cmocka_unit_test_setup(test_queue__acks_and_fails_refuse_ids_unknown_to_the_job, flush),
+		cmocka_unit_test_setup(test_queue__an_own_only_handle_settles_only_its_workers_items, flush),
+		cmocka_unit_test(test_queue__finished_needs_the_whole_identity),
+		cmocka_unit_test_setup(test_queue__asperathos_keys_record_their_owner, flush),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
