@@ -355,7 +355,7 @@ tee_intel_verify(struct tee_vctx *v, const uint8_t *p, size_t len)
 
 	/* 3. The QE vouches for the attestation key: QE report data =
 	 * SHA-256(attestation key || QE auth data) || 32 zero bytes
-	 * (QVL 4.1.2.4.13 compares the hash). */
+	 * (QVL 4.1.2.4.13; the zero half is checked too). */
 	{
 		struct coffer_hash *hh = NULL;
 
@@ -368,10 +368,16 @@ tee_intel_verify(struct tee_vctx *v, const uint8_t *p, size_t len)
 		}
 		coffer_hash_free(hh);
 	}
-	if (memcmp(h, q.qe_report + RB_REPORTDATA, 32) != 0)
-		tee_fail(v, COFFER_E_SIGNATURE, "qe.report_data", "the QE report does "
-		    "not vouch for the attestation key: its report data is not "
-		    "SHA-256(attestation key || QE auth data)");
+	{
+		static const uint8_t zero[32];
+
+		if (memcmp(h, q.qe_report + RB_REPORTDATA, 32) != 0 ||
+		    memcmp(zero, q.qe_report + RB_REPORTDATA + 32, 32) != 0)
+			tee_fail(v, COFFER_E_SIGNATURE, "qe.report_data", "the QE report"
+			    " does not vouch for the attestation key: its report data"
+			    " is not SHA-256(attestation key || QE auth data) followed"
+			    " by 32 zero bytes");
+	}
 
 	/* 4. The quote, signed with the attestation key (4.1.2.4.16). */
 	if ((ak = tee_att_key_get(v->coll, q.att_key, &att_key)) == NULL)

@@ -233,6 +233,10 @@ tee_chain_verify(struct tee_vctx *v, X509_STORE *store, X509 *leaf,
 	    !X509_STORE_CTX_init(ctx, store, leaf, untrusted)) {
 		X509_STORE_CTX_free(ctx);
 		ERR_clear_error();
+		/* Fail closed: a caller that only looks at the verdict must
+		 * not see an unchecked chain as a good one. */
+		tee_fail(v, COFFER_E_NOMEM, "chain.invalid", "%s: could not be "
+		    "checked (X509_STORE_CTX_init failed)", what);
 		return coffer_errf(COFFER_E_NOMEM, "X509_STORE_CTX_init failed");
 	}
 	pm = X509_STORE_CTX_get0_param(ctx);
@@ -240,9 +244,11 @@ tee_chain_verify(struct tee_vctx *v, X509_STORE *store, X509 *leaf,
 	X509_VERIFY_PARAM_set_depth(pm, 4);
 	ok = X509_verify_cert(ctx);
 	if (ok == 1) {
-		if (chain != NULL && (*chain = X509_STORE_CTX_get1_chain(ctx)) == NULL)
+		if (chain != NULL && (*chain = X509_STORE_CTX_get1_chain(ctx)) == NULL) {
+			tee_fail(v, COFFER_E_NOMEM, "chain.invalid", "%s: its chain "
+			    "could not be copied", what);
 			r = COFFER_E_NOMEM;
-		else
+		} else
 			r = 0;
 		X509_STORE_CTX_free(ctx);
 		return r;
