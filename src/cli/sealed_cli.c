@@ -19,6 +19,7 @@
 #include "cli/sealed_cli.h"
 #include "coffer/error.h"
 #include "lib/enc.h"
+#include "lib/utf8.h"
 
 static const char *
 kind_of(mode_t m)
@@ -149,53 +150,14 @@ sealed_cli_check_synced(const char *path)
 	    strerror(e));
 }
 
-/* Length of the valid UTF-8 sequence at s (NUL-terminated), or 0 if s
- * does not start one (stray continuation byte, truncated, overlong,
- * surrogate, above U+10FFFF). *cp gets the code point. */
-static size_t
-utf8_seq(const unsigned char *s, uint32_t *cp)
-{
-	uint32_t c = s[0], min;
-	size_t n;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if ((c & 0xe0) == 0xc0) {
-		n = 2;
-		c &= 0x1f;
-		min = 0x80;
-	} else if ((c & 0xf0) == 0xe0) {
-		n = 3;
-		c &= 0x0f;
-		min = 0x800;
-	} else if ((c & 0xf8) == 0xf0) {
-		n = 4;
-		c &= 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
 void
 sealed_cli_put_name(FILE *f, const char *name)
 {
-	const unsigned char *p = (const unsigned char *)name;
+	const char *p = name, *end = name + strlen(name);
 
-	while (*p != '\0') {
+	while (p < end) {
 		uint32_t cp = 0;
-		size_t n = utf8_seq(p, &cp);
+		size_t n = coffer_utf8_decode(p, (size_t)(end - p), &cp);
 
 		if (n == 1 && *p == '\\') {
 			fputs("\\\\", f);
@@ -210,7 +172,7 @@ sealed_cli_put_name(FILE *f, const char *name)
 			size_t k = n == 0 ? 1 : n;
 
 			for (size_t i = 0; i < k; i++)
-				fprintf(f, "\\x%02x", p[i]);
+				fprintf(f, "\\x%02x", (unsigned char)p[i]);
 			p += k;
 			continue;
 		} else {
@@ -227,12 +189,11 @@ static json_t *
 json_name(const char *name)
 {
 	struct coffer_buf b = COFFER_BUF_INIT(3 * strlen(name) + 1);
-	const unsigned char *p = (const unsigned char *)name;
+	const char *p = name, *end = name + strlen(name);
 	json_t *j = NULL;
 
-	while (*p != '\0') {
-		uint32_t cp;
-		size_t n = utf8_seq(p, &cp);
+	while (p < end) {
+		size_t n = coffer_utf8_seq(p, (size_t)(end - p));
 
 		if (n == 0) {
 			if (coffer_buf_put(&b, "\xef\xbf\xbd", 3) != 0)

@@ -6,10 +6,10 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "coffer/error.h"
 #include "crypto/dh.h"
+#include "crypto/keygen.h"
 #include "lib/mem.h"
 
 int
@@ -33,21 +33,8 @@ coffer_dh_public(const uint8_t sk[32], uint8_t pk[32])
 int
 coffer_dh_keygen(uint8_t sk[32], uint8_t pk[32])
 {
-	uint8_t s[COFFER_DH_LEN], p[COFFER_DH_LEN];
-	int r;
-
 	/* RFC 7748 section 6.1: 32 random bytes; X25519 clamps on use. */
-	if (RAND_bytes(s, sizeof(s)) != 1) {
-		r = coffer_errf(COFFER_E_CRYPTO, "RAND_bytes failed");
-		goto out;
-	}
-	if ((r = coffer_dh_public(s, p)) != 0)
-		goto out;
-	memcpy(sk, s, sizeof(s));
-	memcpy(pk, p, sizeof(p));
-out:
-	coffer_wipe(s, sizeof(s));
-	return r;
+	return coffer_keygen32(coffer_dh_public, sk, pk);
 }
 
 static const uint8_t zeros[COFFER_DH_LEN];

@@ -11,6 +11,7 @@
 #include "crypto/jcs.h"
 #include "lib/json.h"
 #include "lib/mem.h"
+#include "lib/utf8.h"
 
 /* ---- Numbers: RFC 8785 section 3.2.2.3 ---- */
 
@@ -157,46 +158,6 @@ coffer_jcs_number(double d, char out[COFFER_JCS_NUMBER_MAX])
 
 /* ---- Strings: RFC 8785 section 3.2.2.2 ---- */
 
-/* Decode one UTF-8 sequence at s[0..len): its length, or 0 if invalid
- * (truncated, overlong, a surrogate, or above U+10FFFF). */
-static size_t
-utf8_next(const unsigned char *s, size_t len, uint32_t *cp)
-{
-	uint32_t c = s[0], min;
-	size_t n;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if ((c & 0xe0) == 0xc0) {
-		n = 2;
-		c &= 0x1f;
-		min = 0x80;
-	} else if ((c & 0xf0) == 0xe0) {
-		n = 3;
-		c &= 0x0f;
-		min = 0x800;
-	} else if ((c & 0xf8) == 0xf0) {
-		n = 4;
-		c &= 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
 struct ctx {
 	struct coffer_buf *out;
 	char path[256];
@@ -221,7 +182,6 @@ put_string(struct ctx *c, const char *s, size_t len)
 	if ((r = coffer_buf_put(c->out, "\"", 1)) != 0)
 		return r;
 	while (i < len) {
-		uint32_t cp;
 		size_t n;
 
 		/* Copy runs of characters that need no escape in one go. */
@@ -235,7 +195,7 @@ put_string(struct ctx *c, const char *s, size_t len)
 			continue;
 		}
 		if (p[i] >= 0x80) {
-			if ((n = utf8_next(p + i, len - i, &cp)) == 0)
+			if ((n = coffer_utf8_seq(s + i, len - i)) == 0)
 				return path_err(c, COFFER_E_FORMAT, "string is not valid "
 				    "UTF-8 (I-JSON, RFC 8785 section 3.1)");
 			if ((r = coffer_buf_put(c->out, p + i, n)) != 0)
@@ -282,7 +242,6 @@ struct member {
 static int
 to_utf16(const char *s, size_t len, uint16_t **out, size_t *n16)
 {
-	const unsigned char *p = (const unsigned char *)s;
 	uint16_t *u;
 	size_t i = 0, n = 0;
 
@@ -290,7 +249,7 @@ to_utf16(const char *s, size_t len, uint16_t **out, size_t *n16)
 		return COFFER_E_NOMEM;
 	while (i < len) {
 		uint32_t cp;
-		size_t k = utf8_next(p + i, len - i, &cp);
+		size_t k = coffer_utf8_decode(s + i, len - i, &cp);
 
 		if (k == 0) {
 			free(u);
@@ -512,7 +471,7 @@ coffer_jcs_put(const json_t *v, struct coffer_buf *out)
  * nesting beyond the default JSON depth. Fractions and exponents are
  * inexact by nature in decimal and are rounded as the RFC says. This scan
  * runs before jansson and needs to understand only strings, brackets and
- * number tokens: jansson validates everything else.
+ * number tokens (coffer_json_scan): jansson validates everything else.
  */
 /* 1 if the integer literal tok[0..len) ("-"? digits) reads as a double
  * without losing anything (see above). */
@@ -538,50 +497,21 @@ exact_integer(const char *tok, size_t len)
 	return n > 0 && (size_t)n < sizeof(exact) && strcmp(exact, t) == 0;
 }
 
+/* coffer_json_scan() callback: refuse an integer literal that a double
+ * cannot hold (see above). */
 static int
-scan_numbers(const char *s, size_t len)
+check_number(const char *tok, size_t len, size_t off, void *arg)
 {
-	int depth = 0, in_str = 0;
+	size_t sign = tok[0] == '-', i;
 
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (in_str) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_str = 0;
-		} else if (c == '"') {
-			in_str = 1;
-		} else if (c == '[' || c == '{') {
-			if (++depth > COFFER_JSON_MAX_DEPTH_DEFAULT)
-				return coffer_errf(COFFER_E_LIMIT, "JSON nested deeper than "
-				    "%d levels (offset %zu)", COFFER_JSON_MAX_DEPTH_DEFAULT,
-				    i);
-		} else if (c == ']' || c == '}') {
-			depth--;
-		} else if (c == '-' || (c >= '0' && c <= '9')) {
-			size_t j = i + (c == '-'), ndig = 0, tlen;
-			int is_int = 1;
-
-			for (; j < len && s[j] >= '0' && s[j] <= '9'; j++)
-				ndig++;
-			while (j < len && (s[j] == '.' || s[j] == 'e' || s[j] == 'E' ||
-			    s[j] == '+' || s[j] == '-' || (s[j] >= '0' && s[j] <= '9'))) {
-				is_int = 0;
-				j++;
-			}
-			tlen = j - i;
-			/* Below 10^15 every integer is exact (2^53 > 9 * 10^15). */
-			if (is_int && ndig > 15 && !exact_integer(s + i, tlen))
-				return coffer_errf(COFFER_E_FORMAT, "JSON integer %.*s%s at "
-				    "offset %zu cannot be represented exactly as an IEEE 754 "
-				    "double (RFC 8785 section 3.2.2.3); write it as a string",
-				    (int)(tlen > 40 ? 40 : tlen), s + i,
-				    tlen > 40 ? "..." : "", i);
-			i = j - 1;
-		}
-	}
+	for (i = sign; i < len && tok[i] >= '0' && tok[i] <= '9'; i++)
+		;
+	/* Below 10^15 every integer is exact (2^53 > 9 * 10^15). */
+	if (i == len && len - sign > 15 && !exact_integer(tok, len))
+		return coffer_errf(COFFER_E_FORMAT, "JSON integer %.*s%s at "
+		    "offset %zu cannot be represented exactly as an IEEE 754 "
+		    "double (RFC 8785 section 3.2.2.3); write it as a string",
+		    (int)(len > 40 ? 40 : len), tok, len > 40 ? "..." : "", off);
 	return 0;
 }
 
@@ -595,7 +525,8 @@ coffer_jcs_canonicalize(const char *text, size_t len, struct coffer_buf *out)
 	if (len > COFFER_JSON_MAX_BYTES_DEFAULT)
 		return coffer_errf(COFFER_E_LIMIT, "JSON document of %zu bytes exceeds "
 		    "the limit of %zu", len, (size_t)COFFER_JSON_MAX_BYTES_DEFAULT);
-	if ((r = scan_numbers(text, len)) != 0)
+	if ((r = coffer_json_scan(text, len, COFFER_JSON_MAX_DEPTH_DEFAULT,
+	    check_number, NULL)) != 0)
 		return r;
 	/* The flags of coffer_json_parse, numbers as doubles, and any JSON
 	 * text (RFC 8259 allows a scalar at the top). */

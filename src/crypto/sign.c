@@ -8,9 +8,9 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "coffer/error.h"
+#include "crypto/keygen.h"
 #include "crypto/sign.h"
 #include "lib/mem.h"
 
@@ -48,21 +48,8 @@ coffer_sign_public(const uint8_t sk[32], uint8_t pk[32])
 int
 coffer_sign_keygen(uint8_t sk[32], uint8_t pk[32])
 {
-	uint8_t s[COFFER_SIGN_SK_LEN], p[COFFER_SIGN_PK_LEN];
-	int r;
-
 	/* RFC 8032 section 5.1.5: the private key is 32 random bytes. */
-	if (RAND_bytes(s, sizeof(s)) != 1) {
-		r = coffer_errf(COFFER_E_CRYPTO, "RAND_bytes failed");
-		goto out;
-	}
-	if ((r = coffer_sign_public(s, p)) != 0)
-		goto out;
-	memcpy(sk, s, sizeof(s));
-	memcpy(pk, p, sizeof(p));
-out:
-	coffer_wipe(s, sizeof(s));
-	return r;
+	return coffer_keygen32(coffer_sign_public, sk, pk);
 }
 
 int

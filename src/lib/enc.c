@@ -37,8 +37,8 @@ coffer_hex_put(struct coffer_buf *b, const uint8_t *p, size_t n)
 	return 0;
 }
 
-static int
-hexval(char c)
+int
+coffer_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -60,11 +60,12 @@ coffer_hex_decode(const char *s, size_t len, uint8_t *out, size_t outmax,
 		    "hex: %zu bytes do not fit in %zu", len / 2, outmax);
 	/* Validate everything first: on error, out is left untouched. */
 	for (size_t i = 0; i < len; i++)
-		if (hexval(s[i]) < 0)
+		if (coffer_hex_digit(s[i]) < 0)
 			return coffer_errf(COFFER_E_FORMAT,
 			    "hex: invalid character at offset %zu", i);
 	for (size_t i = 0; i < len; i += 2)
-		out[i / 2] = (uint8_t)(hexval(s[i]) << 4 | hexval(s[i + 1]));
+		out[i / 2] = (uint8_t)(coffer_hex_digit(s[i]) << 4 |
+		    coffer_hex_digit(s[i + 1]));
 	*outlen = len / 2;
 	return 0;
 }

@@ -14,6 +14,9 @@ void coffer_hex_encode(const uint8_t *p, size_t n, char *out);
 int coffer_hex_put(struct coffer_buf *b, const uint8_t *p, size_t n)
 	__attribute__((warn_unused_result));
 
+/* The value of hex digit c (either case), or -1 if c is not one. */
+int coffer_hex_digit(char c);
+
 /*
  * Decode exactly len hex chars (either case) into out (len/2 bytes, at most
  * outmax). COFFER_E_FORMAT on an odd length or a non-hex char,

@@ -14,9 +14,18 @@
  * validate anything else: jansson parses afterwards.
  */
 static int
-check_depth(const char *s, size_t len, int max_depth)
+is_number_char(char c)
 {
-	int depth = 0, in_str = 0;
+	return (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' ||
+	    c == '+' || c == '-';
+}
+
+int
+coffer_json_scan(const char *s, size_t len, int max_depth,
+    int (*on_number)(const char *tok, size_t len, size_t off, void *arg),
+    void *arg)
+{
+	int depth = 0, in_str = 0, r;
 
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
@@ -35,6 +44,14 @@ check_depth(const char *s, size_t len, int max_depth)
 				    max_depth, i);
 		} else if (c == ']' || c == '}') {
 			depth--;
+		} else if (on_number != NULL && (c == '-' || (c >= '0' && c <= '9'))) {
+			size_t j = i + 1;
+
+			while (j < len && is_number_char(s[j]))
+				j++;
+			if ((r = on_number(s + i, j - i, i, arg)) != 0)
+				return r;
+			i = j - 1;
 		}
 	}
 	return 0;
@@ -52,7 +69,7 @@ coffer_json_parse(const char *text, size_t len, size_t max_bytes, int max_depth,
 		return coffer_errf(COFFER_E_LIMIT,
 		    "JSON document of %zu bytes exceeds the limit of %zu", len,
 		    max_bytes);
-	if ((r = check_depth(text, len, max_depth)) != 0)
+	if ((r = coffer_json_scan(text, len, max_depth, NULL, NULL)) != 0)
 		return r;
 	v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (v == NULL)

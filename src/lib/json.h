@@ -25,6 +25,18 @@
 int coffer_json_parse(const char *text, size_t len, size_t max_bytes,
     int max_depth, json_t **out) __attribute__((warn_unused_result));
 
+/*
+ * The scan coffer_json_parse() runs before jansson, for parsers that need
+ * more of it: fail with COFFER_E_LIMIT at the first array or object opened
+ * deeper than max_depth, and call on_number (if not NULL) with each run of
+ * number characters (0-9 . e E + -) outside strings, the offset of its
+ * first byte, and arg; a non-zero return from on_number ends the scan and
+ * is returned. Validates nothing else: the text still has to be parsed.
+ */
+int coffer_json_scan(const char *text, size_t len, int max_depth,
+    int (*on_number)(const char *tok, size_t len, size_t off, void *arg),
+    void *arg) __attribute__((warn_unused_result));
+
 /* Serialise compactly with sorted keys into b (appends). Not canonical for
  * signing: use coffer_jcs_* (crypto/jcs.h) for anything that is signed. */
 int coffer_json_dump(const json_t *v, struct coffer_buf *b)

@@ -57,6 +57,23 @@ coffer_utf8_seq(const char *s, size_t n)
 	return got != 0 && got == full ? full : 0;
 }
 
+size_t
+coffer_utf8_decode(const char *s, size_t n, uint32_t *cp)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t len = coffer_utf8_seq(s, n);
+	uint32_t c;
+
+	if (len == 0)
+		return 0;
+	/* The lead byte carries 7, 5, 4 or 3 bits, each continuation byte 6. */
+	c = len == 1 ? u[0] : u[0] & (0x7fu >> len);
+	for (size_t i = 1; i < len; i++)
+		c = c << 6 | (u[i] & 0x3fu);
+	*cp = c;
+	return len;
+}
+
 int
 coffer_utf8_valid(const char *s, size_t len)
 {

@@ -6,11 +6,16 @@
 #define COFFER_LIB_UTF8_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Length of the well-formed UTF-8 sequence at s (1-4), or 0 if the n bytes
  * at s do not start one (overlong forms, surrogates, code points above
  * U+10FFFF and stray continuation bytes are not well-formed). */
 size_t coffer_utf8_seq(const char *s, size_t n);
+
+/* coffer_utf8_seq(s, n), and on success the code point in *cp (not
+ * written when the result is 0). */
+size_t coffer_utf8_decode(const char *s, size_t n, uint32_t *cp);
 
 /* 1 if the len bytes at s are well-formed UTF-8 (NUL is allowed), else 0. */
 int coffer_utf8_valid(const char *s, size_t len);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "coffer/error.h"
+#include "lib/enc.h"
 #include "lib/mem.h"
 #include "manager/policy.h"
 
@@ -275,18 +276,6 @@ mgr_policy_workload_file(const struct mgr_policy *p, const char *path,
 	return 0;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 mgr_policy_file_url_path(const char *url, char *out, size_t outlen)
 {
@@ -305,7 +294,8 @@ mgr_policy_file_url_path(const char *url, char *out, size_t outlen)
 		char c = *p;
 
 		if (c == '%') {
-			int hi = hexval(p[1]), lo = hi >= 0 ? hexval(p[2]) : -1;
+			int hi = coffer_hex_digit(p[1]);
+			int lo = hi >= 0 ? coffer_hex_digit(p[2]) : -1;
 
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				return coffer_errf(COFFER_E_FORMAT,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "coffer/error.h"
+#include "lib/enc.h"
 #include "lib/mem.h"
 #include "queue/redis_url.h"
 
@@ -23,18 +24,6 @@ coffer_redis_url_release(struct coffer_redis_url *u)
 	memset(u, 0, sizeof(*u));
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode p[0..n) with %XX escapes into a new string; rejects a bad
  * escape and an escaped NUL. */
 static int
@@ -49,8 +38,8 @@ pct_decode(const char *p, size_t n, const char *what, char **out)
 		if (p[i] == '%') {
 			int hi, lo;
 
-			if (i + 2 >= n || (hi = hexval(p[i + 1])) < 0 ||
-			    (lo = hexval(p[i + 2])) < 0 || (hi == 0 && lo == 0)) {
+			if (i + 2 >= n || (hi = coffer_hex_digit(p[i + 1])) < 0 ||
+			    (lo = coffer_hex_digit(p[i + 2])) < 0 || (hi == 0 && lo == 0)) {
 				coffer_free_secret(s, n + 1);
 				return coffer_errf(COFFER_E_FORMAT,
 				    "redis URL: bad %%-escape in the %s", what);
@@ -157,7 +146,7 @@ parse_tcp(const char *s, struct coffer_redis_url *u)
 		if (rb == NULL || rb == hp + 1)
 			return coffer_errf(COFFER_E_FORMAT, "redis URL: bad [IPv6] host");
 		for (const char *p = hp + 1; p < rb; p++)
-			if (!(hexval(*p) >= 0 || *p == ':' || *p == '.'))
+			if (!(coffer_hex_digit(*p) >= 0 || *p == ':' || *p == '.'))
 				return coffer_errf(COFFER_E_FORMAT,
 				    "redis URL: bad [IPv6] host");
 		if ((u->host = coffer_strndup(hp + 1, (size_t)(rb - hp - 1))) == NULL)

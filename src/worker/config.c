@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "coffer/error.h"
+#include "lib/enc.h"
 #include "lib/mem.h"
 #include "queue/redis_url.h"
 #include "worker/worker.h"
@@ -183,18 +184,6 @@ worker_param_add(struct worker_config *c, const char *kv)
 }
 
 static int
-hexv(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-static int
 pct(const char *s, size_t n, char *out, size_t *outn)
 {
 	size_t j = 0;
@@ -203,8 +192,8 @@ pct(const char *s, size_t n, char *out, size_t *outn)
 		if (s[i] == '%') {
 			int hi, lo;
 
-			if (i + 2 >= n || (hi = hexv(s[i + 1])) < 0 ||
-			    (lo = hexv(s[i + 2])) < 0)
+			if (i + 2 >= n || (hi = coffer_hex_digit(s[i + 1])) < 0 ||
+			    (lo = coffer_hex_digit(s[i + 2])) < 0)
 				return coffer_errf(COFFER_E_INVAL, "COFFER_PARAMS: bad"
 				    " %%-escape");
 			out[j++] = (char)(hi << 4 | lo);
