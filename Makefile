@@ -49,7 +49,7 @@ LDFLAGS += -Wl,--as-needed -Wl,-z,relro -Wl,-z,now
 # ---------------------------------------------------------------------------
 # libcoffer.a: everything every binary may share. A static archive, so each
 # binary links only the objects it uses (the trusted worker stays small).
-LIB_DIRS := src/lib src/crypto src/tee src/store src/queue src/actuator src/controllers
+LIB_DIRS := src/lib src/crypto src/tee src/http src/store src/queue src/actuator src/controllers
 LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIBCOFFER := $(BUILD)/libcoffer.a

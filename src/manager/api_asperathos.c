@@ -14,26 +14,26 @@
 #include "lib/clock.h"
 #include "manager/api.h"
 #include "manager/asperathos.h"
-#include "manager/jsonout.h"
+#include "http/jsonout.h"
 #include "manager/mgr.h"
 #include "manager/policy.h"
 
 #define LOG_TAIL_MAX ((size_t)64 << 10)
 
 static struct mgr_job *
-path_job(struct mgr_req *r)
+path_job(struct http_req *r)
 {
-	const char *id = mgr_req_param(r, "id");
+	const char *id = http_req_param(r, "id");
 	struct mgr_job *j = id != NULL ? mgr_job_find(r->ctx, id) : NULL;
 
 	if (j == NULL)
-		mgr_reply_error(r, 404, "not_found", "id", "no submission '%s'",
+		http_reply_error(r, 404, "not_found", "id", "no submission '%s'",
 		    id != NULL ? id : "");
 	return j;
 }
 
 void
-api_sub_submit(struct mgr_req *r)
+api_sub_submit(struct http_req *r)
 {
 	struct mgr_asperathos a;
 	json_t *body = NULL, *notes = NULL;
@@ -41,7 +41,7 @@ api_sub_submit(struct mgr_req *r)
 	int e;
 
 	memset(&a, 0, sizeof(a));
-	if (mgr_req_json(r, &body) != 0)
+	if (http_req_json(r, &body) != 0)
 		return;
 	e = mgr_asperathos_parse(body, &a);
 	json_decref(body);
@@ -49,13 +49,13 @@ api_sub_submit(struct mgr_req *r)
 	    1)) != 0)
 		mgr_asperathos_release(&a);
 	if (e != 0) {
-		mgr_reply_coffer_err(r, e);
+		http_reply_coffer_err(r, e);
 		return;
 	}
 	notes = json_pack("{s:O, s:O}", "ignored", a.ignored, "stored", a.stored);
 	if (notes == NULL) {
 		mgr_asperathos_release(&a);
-		mgr_reply_coffer_err(r, COFFER_E_NOMEM);
+		http_reply_coffer_err(r, COFFER_E_NOMEM);
 		return;
 	}
 	e = mgr_job_submit(r->ctx, "asperathos", &a.spec, notes,
@@ -63,18 +63,18 @@ api_sub_submit(struct mgr_req *r)
 	if (e != 0) {
 		json_decref(notes);
 		mgr_asperathos_release(&a);
-		mgr_reply_coffer_err(r, e);
+		http_reply_coffer_err(r, e);
 		return;
 	}
 	/* Asperathos answers 202 {"job_id": ...}; the lists are ours. */
-	mgr_reply_json(r, 202, json_pack("{s:s, s:O, s:O}", "job_id", id,
+	http_reply_json(r, 202, json_pack("{s:s, s:O, s:O}", "job_id", id,
 	    "ignored", a.ignored, "stored", a.stored));
 	json_decref(notes);
 	mgr_asperathos_release(&a);
 }
 
 void
-api_sub_list(struct mgr_req *r)
+api_sub_list(struct http_req *r)
 {
 	struct mgr *m = r->ctx;
 	json_t *o = json_object();
@@ -82,11 +82,11 @@ api_sub_list(struct mgr_req *r)
 	for (size_t i = 0; o != NULL && i < m->njobs; i++)
 		json_object_set_new(o, m->jobs[i]->id, json_pack("{s:s}", "status",
 		    mgr_asperathos_status(mgr_state_name(m->jobs[i]->state))));
-	mgr_reply_json(r, 200, o);
+	http_reply_json(r, 200, o);
 }
 
 void
-api_sub_show(struct mgr_req *r)
+api_sub_show(struct http_req *r)
 {
 	struct mgr_job *j = path_job(r);
 	json_t *o;
@@ -96,7 +96,7 @@ api_sub_show(struct mgr_req *r)
 		return;
 	o = mgr_job_json(r->ctx, j, 1);
 	if (o == NULL) {
-		mgr_reply_coffer_err(r, COFFER_E_NOMEM);
+		http_reply_coffer_err(r, COFFER_E_NOMEM);
 		return;
 	}
 	/* Asperathos's fields first: status, execution_time, start_time. */
@@ -106,7 +106,7 @@ api_sub_show(struct mgr_req *r)
 	if (j->started_ms != 0) {
 		coffer_time_format(j->started_ms / 1000, start, sizeof(start));
 		json_object_set_new(o, "execution_time",
-		    mgr_json_real(mgr_job_elapsed(j)));
+		    http_json_real(mgr_job_elapsed(j)));
 		json_object_set_new(o, "start_time", json_string(start));
 	} else {
 		json_object_set_new(o, "execution_time",
@@ -114,11 +114,11 @@ api_sub_show(struct mgr_req *r)
 		json_object_set_new(o, "start_time",
 		    json_string("Job is not running yet!"));
 	}
-	mgr_reply_json(r, 200, o);
+	http_reply_json(r, 200, o);
 }
 
 void
-api_sub_stop(struct mgr_req *r)
+api_sub_stop(struct http_req *r)
 {
 	struct mgr_job *j = path_job(r);
 	int e;
@@ -128,14 +128,14 @@ api_sub_stop(struct mgr_req *r)
 	/* The body may carry Asperathos's username/password; tokens
 	 * replace them, so it is not read. */
 	if ((e = mgr_job_stop(r->ctx, j, "stopped on request")) != 0) {
-		mgr_reply_coffer_err(r, e);
+		http_reply_coffer_err(r, e);
 		return;
 	}
-	mgr_reply_json(r, 204, NULL);
+	http_reply_json(r, 204, NULL);
 }
 
 void
-api_sub_delete(struct mgr_req *r)
+api_sub_delete(struct http_req *r)
 {
 	struct mgr_job *j = path_job(r);
 	int e;
@@ -143,10 +143,10 @@ api_sub_delete(struct mgr_req *r)
 	if (j == NULL)
 		return;
 	if ((e = mgr_job_delete(r->ctx, j)) != 0) {
-		mgr_reply_coffer_err(r, e);
+		http_reply_coffer_err(r, e);
 		return;
 	}
-	mgr_reply_json(r, 204, NULL);
+	http_reply_json(r, 204, NULL);
 }
 
 /* The last LOG_TAIL_MAX bytes of the replicas' log ("" if none). */
@@ -176,7 +176,7 @@ log_tail(const char *path, struct coffer_buf *b)
 }
 
 void
-api_sub_log(struct mgr_req *r)
+api_sub_log(struct http_req *r)
 {
 	struct mgr_job *j = path_job(r);
 	struct coffer_buf b = COFFER_BUF_INIT(LOG_TAIL_MAX + 1);
@@ -186,7 +186,7 @@ api_sub_log(struct mgr_req *r)
 		return;
 	if (log_tail(j->log_path, &b) != 0) {
 		coffer_buf_release(&b);
-		mgr_reply_coffer_err(r, COFFER_E_NOMEM);
+		http_reply_coffer_err(r, COFFER_E_NOMEM);
 		return;
 	}
 	/* Logs are bytes; JSON strings are UTF-8: keep ASCII text only. */
@@ -195,7 +195,7 @@ api_sub_log(struct mgr_req *r)
 		    b.data[i] != '\t'))
 			b.data[i] = '?';
 	text = json_stringn(coffer_buf_str(&b), b.len);
-	mgr_reply_json(r, 200, json_pack("{s:s, s:o, s:s}", "execution",
+	http_reply_json(r, 200, json_pack("{s:s, s:o, s:s}", "execution",
 	    mgr_asperathos_status(mgr_state_name(j->state)),
 	    "stdout", text != NULL ? text : json_string(""), "stderr", ""));
 	coffer_buf_release(&b);

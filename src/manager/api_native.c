@@ -12,8 +12,8 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "manager/api.h"
-#include "manager/jsonout.h"
-#include "manager/metrics.h"
+#include "http/jsonout.h"
+#include "http/metrics.h"
 #include "manager/mgr.h"
 #include "manager/policy.h"
 
@@ -24,31 +24,31 @@
 #define TIMELINE_LIMIT_MAX 10000
 
 void
-api_healthz(struct mgr_req *r)
+api_healthz(struct http_req *r)
 {
 	struct mgr *m = r->ctx;
 
-	mgr_reply_json(r, 200, json_pack("{s:s, s:s, s:b}", "status", "ok",
+	http_reply_json(r, 200, json_pack("{s:s, s:s, s:b}", "status", "ok",
 	    "version", COFFER_VERSION, "stopping", m->stopping));
 }
 
 void
-api_metrics(struct mgr_req *r)
+api_metrics(struct http_req *r)
 {
 	struct coffer_buf b = COFFER_BUF_INIT(COFFER_BUF_MAX_DEFAULT);
 	int e;
 
 	if ((e = mgr_metrics_render(r->ctx, &b)) != 0) {
 		coffer_buf_release(&b);
-		mgr_reply_coffer_err(r, e);
+		http_reply_coffer_err(r, e);
 		return;
 	}
-	mgr_reply_text(r, 200, MGR_METRICS_CONTENT_TYPE, coffer_buf_str(&b), b.len);
+	http_reply_text(r, 200, HTTP_METRICS_CONTENT_TYPE, coffer_buf_str(&b), b.len);
 	coffer_buf_release(&b);
 }
 
 void
-api_controllers(struct mgr_req *r)
+api_controllers(struct http_req *r)
 {
 	const struct coffer_controller *def = NULL;
 	json_t *arr = json_array();
@@ -58,24 +58,24 @@ api_controllers(struct mgr_req *r)
 		if ((def = NULL, coffer_controller_builtin(i, &def)) > i && def != NULL)
 			json_array_append_new(arr, json_pack("{s:s, s:s}", "name",
 			    def->name, "summary", def->summary ? def->summary : ""));
-	mgr_reply_json(r, 200, json_pack("{s:o}", "controllers", arr));
+	http_reply_json(r, 200, json_pack("{s:o}", "controllers", arr));
 }
 
 /* The job named by the path, or a 404 reply and NULL. */
 static struct mgr_job *
-path_job(struct mgr_req *r)
+path_job(struct http_req *r)
 {
-	const char *id = mgr_req_param(r, "id");
+	const char *id = http_req_param(r, "id");
 	struct mgr_job *j = id != NULL ? mgr_job_find(r->ctx, id) : NULL;
 
 	if (j == NULL)
-		mgr_reply_error(r, 404, "not_found", "id", "no job '%s'",
+		http_reply_error(r, 404, "not_found", "id", "no job '%s'",
 		    id != NULL ? id : "");
 	return j;
 }
 
 void
-api_job_submit(struct mgr_req *r)
+api_job_submit(struct http_req *r)
 {
 	struct mgr_jobspec spec;
 	struct mgr_job *j;
@@ -84,7 +84,7 @@ api_job_submit(struct mgr_req *r)
 	int e;
 
 	memset(&spec, 0, sizeof(spec));
-	if (mgr_req_json(r, &body) != 0)
+	if (http_req_json(r, &body) != 0)
 		return;
 	e = mgr_jobspec_parse(body, coffer_wall_ms() / 1000, 0, &spec);
 	json_decref(body);
@@ -93,24 +93,24 @@ api_job_submit(struct mgr_req *r)
 		e = mgr_policy_check_spec(mgr_policy_get(), &spec, 0);
 	if (e != 0) {
 		mgr_jobspec_release(&spec);
-		mgr_reply_coffer_err(r, e);
+		http_reply_coffer_err(r, e);
 		return;
 	}
 	e = mgr_job_submit(r->ctx, "native", &spec, NULL, "controller.params", id);
 	mgr_jobspec_release(&spec);
 	if (e != 0) {
-		mgr_reply_coffer_err(r, e);
+		http_reply_coffer_err(r, e);
 		return;
 	}
 	snprintf(loc, sizeof(loc), "/v1/jobs/%s", id);
 	evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Location", loc);
 	j = mgr_job_find(r->ctx, id);
-	mgr_reply_json(r, 201, j != NULL ? mgr_job_json(r->ctx, j, 1) :
+	http_reply_json(r, 201, j != NULL ? mgr_job_json(r->ctx, j, 1) :
 	    json_pack("{s:s}", "id", id));
 }
 
 void
-api_job_list(struct mgr_req *r)
+api_job_list(struct http_req *r)
 {
 	struct mgr *m = r->ctx;
 	char state[32];
@@ -118,10 +118,10 @@ api_job_list(struct mgr_req *r)
 	json_t *arr = json_array();
 	int filter;
 
-	filter = mgr_req_query(r, "state", state, sizeof(state));
+	filter = http_req_query(r, "state", state, sizeof(state));
 	if (filter < 0 || (filter > 0 && mgr_state_parse(state, &want) != 0)) {
 		json_decref(arr);
-		mgr_reply_error(r, 400, "bad_request", "state",
+		http_reply_error(r, 400, "bad_request", "state",
 		    "state: expected pending, running, completed, failed or stopped");
 		return;
 	}
@@ -136,37 +136,37 @@ api_job_list(struct mgr_req *r)
 			json_decref(arr);
 			coffer_error("GET /v1/jobs: job %s cannot be shown",
 			    m->jobs[i]->id);
-			mgr_reply_error(r, 500, "internal", NULL,
+			http_reply_error(r, 500, "internal", NULL,
 			    "job %s cannot be shown", m->jobs[i]->id);
 			return;
 		}
 	}
-	mgr_reply_json(r, 200, json_pack("{s:o}", "jobs", arr));
+	http_reply_json(r, 200, json_pack("{s:o}", "jobs", arr));
 }
 
 void
-api_job_show(struct mgr_req *r)
+api_job_show(struct http_req *r)
 {
 	struct mgr_job *j = path_job(r);
 
 	if (j != NULL)
-		mgr_reply_json(r, 200, mgr_job_json(r->ctx, j, 1));
+		http_reply_json(r, 200, mgr_job_json(r->ctx, j, 1));
 }
 
 /* A non-negative integer query parameter; def if absent. -1 after a 400
  * reply. */
 static long long
-query_num(struct mgr_req *r, const char *key, long long def, long long max)
+query_num(struct http_req *r, const char *key, long long def, long long max)
 {
 	char v[32], *end = NULL;
 	long long n;
-	int q = mgr_req_query(r, key, v, sizeof(v));
+	int q = http_req_query(r, key, v, sizeof(v));
 
 	if (q == 0)
 		return def;
 	n = q > 0 ? strtoll(v, &end, 10) : -1;
 	if (q < 0 || end == v || *end != '\0' || n < 0 || n > max) {
-		mgr_reply_error(r, 400, "bad_request", key,
+		http_reply_error(r, 400, "bad_request", key,
 		    "%s: expected an integer in [0, %lld]", key, max);
 		return -1;
 	}
@@ -174,7 +174,7 @@ query_num(struct mgr_req *r, const char *key, long long def, long long max)
 }
 
 void
-api_job_timeline(struct mgr_req *r)
+api_job_timeline(struct http_req *r)
 {
 	struct mgr *m = r->ctx;
 	struct mgr_job *j = path_job(r);
@@ -200,19 +200,19 @@ api_job_timeline(struct mgr_req *r)
 	    (e = mgr_db_decisions_json(m->db, j->id, dsince, (int)limit,
 	    decisions)) != 0)
 		goto fail;
-	mgr_reply_json(r, 200, json_pack("{s:s, s:s, s:o, s:o, s:o}",
+	http_reply_json(r, 200, json_pack("{s:s, s:s, s:o, s:o, s:o}",
 	    "job_id", j->id, "state", mgr_state_name(j->state),
-	    "expected_time_s", mgr_json_real(j->spec.expected_time_s),
+	    "expected_time_s", http_json_real(j->spec.expected_time_s),
 	    "samples", samples, "decisions", decisions));
 	return;
 fail:
 	json_decref(samples);
 	json_decref(decisions);
-	mgr_reply_coffer_err(r, e);
+	http_reply_coffer_err(r, e);
 }
 
 void
-api_job_stop(struct mgr_req *r)
+api_job_stop(struct http_req *r)
 {
 	struct mgr_job *j = path_job(r);
 	int e;
@@ -220,14 +220,14 @@ api_job_stop(struct mgr_req *r)
 	if (j == NULL)
 		return;
 	if ((e = mgr_job_stop(r->ctx, j, "stopped on request")) != 0) {
-		mgr_reply_coffer_err(r, e);
+		http_reply_coffer_err(r, e);
 		return;
 	}
-	mgr_reply_json(r, 200, mgr_job_json(r->ctx, j, 0));
+	http_reply_json(r, 200, mgr_job_json(r->ctx, j, 0));
 }
 
 void
-api_job_delete(struct mgr_req *r)
+api_job_delete(struct http_req *r)
 {
 	struct mgr_job *j = path_job(r);
 	int e;
@@ -235,8 +235,8 @@ api_job_delete(struct mgr_req *r)
 	if (j == NULL)
 		return;
 	if ((e = mgr_job_delete(r->ctx, j)) != 0) {
-		mgr_reply_coffer_err(r, e);
+		http_reply_coffer_err(r, e);
 		return;
 	}
-	mgr_reply_json(r, 204, NULL);
+	http_reply_json(r, 204, NULL);
 }

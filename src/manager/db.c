@@ -15,7 +15,7 @@
 #include "lib/clock.h"
 #include "lib/mem.h"
 #include "manager/db.h"
-#include "manager/jsonout.h"
+#include "http/jsonout.h"
 
 struct mgr_db {
 	sqlite3 *h;
@@ -190,13 +190,13 @@ mgr_db_meta_set(struct mgr_db *db, const char *key, const char *value)
 }
 
 static const char *
-scope_name(enum mgr_scope s)
+scope_name(enum http_scope s)
 {
-	return s == MGR_SCOPE_ADMIN ? "admin" : "read";
+	return s == HTTP_SCOPE_ADMIN ? "admin" : "read";
 }
 
 int
-mgr_db_token_add(struct mgr_db *db, const char *name, enum mgr_scope scope,
+mgr_db_token_add(struct mgr_db *db, const char *name, enum http_scope scope,
     const uint8_t hash[MGR_TOKEN_HASH_LEN])
 {
 	sqlite3_stmt *st = NULL;
@@ -214,10 +214,10 @@ mgr_db_token_add(struct mgr_db *db, const char *name, enum mgr_scope scope,
 
 int
 mgr_db_token_check(struct mgr_db *db, const uint8_t hash[MGR_TOKEN_HASH_LEN],
-    enum mgr_scope *scope)
+    enum http_scope *scope)
 {
 	sqlite3_stmt *st = NULL;
-	enum mgr_scope found = MGR_SCOPE_NONE;
+	enum http_scope found = HTTP_SCOPE_NONE;
 	int rc, r, match = 0;
 
 	/* Compare with every stored digest, without stopping at a match and
@@ -235,7 +235,7 @@ mgr_db_token_check(struct mgr_db *db, const uint8_t hash[MGR_TOKEN_HASH_LEN],
 		if (eq) {
 			match = 1;
 			found = sc != NULL && strcmp(sc, "admin") == 0 ?
-			    MGR_SCOPE_ADMIN : MGR_SCOPE_READ;
+			    HTTP_SCOPE_ADMIN : HTTP_SCOPE_READ;
 		}
 	}
 	if (rc != SQLITE_DONE)
@@ -564,23 +564,23 @@ mgr_sample_json(const struct mgr_sample *s)
 	 * sample, and with it the whole timeline, fail. */
 	return json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:i, "
 	    "s:i, s:i, s:o, s:o, s:o, s:o, s:o}",
-	    "t_s", mgr_json_real(s->t_s),
+	    "t_s", http_json_real(s->t_s),
 	    "total", (json_int_t)s->c.total,
 	    "done", (json_int_t)s->c.done,
 	    "failed", (json_int_t)s->c.failed,
 	    "in_flight", (json_int_t)s->c.in_flight,
 	    "queued", (json_int_t)s->c.queued,
-	    "progress", mgr_json_real(s->progress),
-	    "time_progress", mgr_json_real(s->time_progress),
-	    "error", mgr_json_real(s->error),
+	    "progress", http_json_real(s->progress),
+	    "time_progress", http_json_real(s->time_progress),
+	    "error", http_json_real(s->error),
 	    "replicas", s->replicas,
 	    "ready", s->ready,
 	    "desired", s->desired,
-	    "throughput", mgr_json_real(s->throughput),
-	    "throughput_per_replica", mgr_json_real(s->throughput_per_replica),
-	    "replica_seconds", mgr_json_real(s->replica_seconds),
-	    "eta_s", mgr_json_real_or_null(s->eta_s),
-	    "lateness_s", mgr_json_real_or_null(s->lateness_s));
+	    "throughput", http_json_real(s->throughput),
+	    "throughput_per_replica", http_json_real(s->throughput_per_replica),
+	    "replica_seconds", http_json_real(s->replica_seconds),
+	    "eta_s", http_json_real_or_null(s->eta_s),
+	    "lateness_s", http_json_real_or_null(s->lateness_s));
 }
 
 int
@@ -682,14 +682,14 @@ mgr_db_decisions_json(struct mgr_db *db, const char *id, int64_t since,
 		/* The reason is a controller's (a plugin's) free text. */
 		o = json_pack("{s:I, s:o, s:i, s:i, s:i, s:b, s:I, s:i, s:o, s:o}",
 		    "seq", (json_int_t)sqlite3_column_int64(st, 0),
-		    "t_s", mgr_json_real(sqlite3_column_double(st, 1)),
+		    "t_s", http_json_real(sqlite3_column_double(st, 1)),
 		    "from", sqlite3_column_int(st, 2),
 		    "decided", sqlite3_column_int(st, 3),
 		    "to", sqlite3_column_int(st, 4),
 		    "clamped", sqlite3_column_int(st, 3) != sqlite3_column_int(st, 4),
 		    "flags", (json_int_t)sqlite3_column_int64(st, 5),
 		    "rc", sqlite3_column_int(st, 6),
-		    "reason", mgr_json_str(reason != NULL ? reason : ""),
+		    "reason", http_json_str(reason != NULL ? reason : ""),
 		    "inputs", inputs != NULL ? inputs : json_null());
 		if (o == NULL || json_array_append_new(arr, o) != 0) {
 			r = COFFER_E_NOMEM;

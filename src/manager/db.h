@@ -11,7 +11,7 @@
 #include <jansson.h>
 
 #include "manager/monitor.h"
-#include "manager/router.h"
+#include "http/router.h"
 
 #define MGR_DB_SCHEMA_VERSION 1
 #define MGR_TOKEN_HASH_LEN 32
@@ -32,10 +32,10 @@ int mgr_db_meta_set(struct mgr_db *db, const char *key, const char *value)
 
 /* Tokens: only SHA-256 digests are stored. check compares the digest with
  * every stored one in constant time: 0 and *scope, or COFFER_E_AUTH. */
-int mgr_db_token_add(struct mgr_db *db, const char *name, enum mgr_scope scope,
+int mgr_db_token_add(struct mgr_db *db, const char *name, enum http_scope scope,
     const uint8_t hash[MGR_TOKEN_HASH_LEN]) __attribute__((warn_unused_result));
 int mgr_db_token_check(struct mgr_db *db, const uint8_t hash[MGR_TOKEN_HASH_LEN],
-    enum mgr_scope *scope) __attribute__((warn_unused_result));
+    enum http_scope *scope) __attribute__((warn_unused_result));
 /* Calls fn for each token (id, name, scope name, created unix ms). */
 int mgr_db_token_list(struct mgr_db *db, void (*fn)(int64_t id,
     const char *name, const char *scope, int64_t created_ms, void *arg),

@@ -178,7 +178,7 @@ mgr_job_ctl_create(const struct mgr_jobspec *s, const char *field_prefix,
 		char field[128];
 
 		err[sizeof(err) - 1] = '\0';
-		mgr_detail_field(err, field, sizeof(field));
+		http_detail_field(err, field, sizeof(field));
 		if (field[0] != '\0')
 			r = coffer_errf(COFFER_E_FORMAT, "%s.%s", field_prefix, err);
 		else

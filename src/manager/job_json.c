@@ -5,7 +5,7 @@
 
 #include "lib/clock.h"
 #include "manager/job_int.h"
-#include "manager/jsonout.h"
+#include "http/jsonout.h"
 #include "manager/mgr.h"
 
 /* ------------------------------------------------------------------ */
@@ -55,43 +55,43 @@ mgr_job_json(struct mgr *m, const struct mgr_job *j, int full)
 	    " s:{s:o, s:o, s:I}, s:{s:o, s:s}, s:{s:s, s:s}}",
 	    "id", j->id,
 	    "kind", j->kind,
-	    "name", j->spec.name != NULL ? mgr_json_str(j->spec.name) : NULL,
+	    "name", j->spec.name != NULL ? http_json_str(j->spec.name) : NULL,
 	    "state", mgr_state_name(j->state),
-	    "reason", j->reason != NULL ? mgr_json_str(j->reason) : NULL,
+	    "reason", j->reason != NULL ? http_json_str(j->reason) : NULL,
 	    "submitted_at", time_or_null(j->submitted_ms),
 	    "started_at", time_or_null(j->started_ms),
 	    "finished_at", time_or_null(j->finished_ms),
 	    "deadline", time_or_null(deadline_ms),
-	    "expected_time_s", mgr_json_real(j->spec.expected_time_s),
-	    "elapsed_s", mgr_json_real(t),
+	    "expected_time_s", http_json_real(j->spec.expected_time_s),
+	    "elapsed_s", http_json_real(t),
 	    "items",
 	    "total", (json_int_t)s->c.total, "done", (json_int_t)s->c.done,
 	    "failed", (json_int_t)s->c.failed,
 	    "in_flight", (json_int_t)s->c.in_flight,
 	    "queued", (json_int_t)s->c.queued,
-	    "progress", mgr_json_real(s->progress),
-	    "time_progress", mgr_json_real(j->state == MGR_RUNNING ?
+	    "progress", http_json_real(s->progress),
+	    "time_progress", http_json_real(j->state == MGR_RUNNING ?
 	    t / j->spec.expected_time_s : s->time_progress),
-	    "error", mgr_json_real(s->error),
+	    "error", http_json_real(s->error),
 	    "replicas",
 	    "desired", j->state == MGR_RUNNING ? j->desired : 0,
 	    "running", running, "ready", s->ready,
 	    "min", j->spec.min_replicas, "max", j->spec.max_replicas,
 	    "throughput",
-	    "items_per_s", mgr_json_real(s->throughput),
-	    "per_replica_items_per_s", mgr_json_real(s->throughput_per_replica),
-	    "eta_s", j->state == MGR_RUNNING ? mgr_json_real_or_null(s->eta_s) :
+	    "items_per_s", http_json_real(s->throughput),
+	    "per_replica_items_per_s", http_json_real(s->throughput_per_replica),
+	    "eta_s", j->state == MGR_RUNNING ? http_json_real_or_null(s->eta_s) :
 	    json_null(),
 	    "predicted_lateness_s", j->state == MGR_RUNNING ?
-	    mgr_json_real_or_null(s->lateness_s) : json_null(),
+	    http_json_real_or_null(s->lateness_s) : json_null(),
 	    "on_track", on_track,
-	    "replica_seconds", mgr_json_real(s->replica_seconds),
+	    "replica_seconds", http_json_real(s->replica_seconds),
 	    "controller",
-	    "name", mgr_json_str(j->spec.controller),
-	    "check_interval_s", mgr_json_real(j->spec.check_interval_s),
+	    "name", http_json_str(j->spec.controller),
+	    "check_interval_s", http_json_real(j->spec.check_interval_s),
 	    "decisions", (json_int_t)j->decision_seq,
 	    "actuator",
-	    "requested", mgr_json_str(j->spec.actuator), "used", m->cfg.actuator,
+	    "requested", http_json_str(j->spec.actuator), "used", m->cfg.actuator,
 	    "queue",
 	    "layout", j->spec.queue_layout == MGR_QUEUE_ASPERATHOS ?
 	    "asperathos" : "coffer",
@@ -112,7 +112,7 @@ mgr_job_json(struct mgr *m, const struct mgr_job *j, int full)
 				json_object_set(o, "stored", v);
 		}
 		if (j->log_path[0] != '\0')
-			json_object_set_new(o, "log", mgr_json_str(j->log_path));
+			json_object_set_new(o, "log", http_json_str(j->log_path));
 	}
 	return o;
 }

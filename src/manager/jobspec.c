@@ -13,7 +13,7 @@
 #include "lib/json.h"
 #include "lib/mem.h"
 #include "manager/jobspec.h"
-#include "manager/jsonout.h"
+#include "http/jsonout.h"
 #include "queue/queue.h"
 
 static void
@@ -696,7 +696,7 @@ mgr_jobspec_to_json(const struct mgr_jobspec *s)
 		    s->output_prefix != NULL, &bad);
 		put(j, "outputs", outp, 1, &bad);
 	}
-	put(j, "expected_time_s", mgr_json_real(s->expected_time_s), 1, &bad);
+	put(j, "expected_time_s", http_json_real(s->expected_time_s), 1, &bad);
 	if (s->deadline_unix > 0) {
 		coffer_time_format(s->deadline_unix, dl, sizeof(dl));
 		put(j, "deadline", json_string(dl), 1, &bad);
@@ -705,7 +705,7 @@ mgr_jobspec_to_json(const struct mgr_jobspec *s)
 	    s->max_replicas, "initial", s->initial_replicas);
 	put(j, "replicas", rep, 1, &bad);
 	ctl = json_pack("{s:s, s:o, s:o*}", "name", s->controller,
-	    "check_interval_s", mgr_json_real(s->check_interval_s), "params",
+	    "check_interval_s", http_json_real(s->check_interval_s), "params",
 	    kv_json(s->ctl_params, s->nctl_params));
 	put(j, "controller", ctl, 1, &bad);
 	put(j, "actuator", json_string(s->actuator), 1, &bad);

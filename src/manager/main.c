@@ -279,7 +279,7 @@ cmd_token(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *db_path = NULL, *name = "token", *verb;
-	enum mgr_scope scope = MGR_SCOPE_ADMIN;
+	enum http_scope scope = HTTP_SCOPE_ADMIN;
 	struct mgr_db *db = NULL;
 	char tok[MGR_TOKEN_STR_LEN];
 	int c, r;
@@ -294,9 +294,9 @@ cmd_token(int argc, char **argv)
 		case 'n': name = optarg; break;
 		case 's':
 			if (strcmp(optarg, "admin") == 0)
-				scope = MGR_SCOPE_ADMIN;
+				scope = HTTP_SCOPE_ADMIN;
 			else if (strcmp(optarg, "read") == 0)
-				scope = MGR_SCOPE_READ;
+				scope = HTTP_SCOPE_READ;
 			else
 				return usage("--scope: '%s' is not admin or read", optarg);
 			break;

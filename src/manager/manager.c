@@ -49,7 +49,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 }
 
 static int
-auth_cb(void *ctx, const char *token, enum mgr_scope *scope)
+auth_cb(void *ctx, const char *token, enum http_scope *scope)
 {
 	struct mgr *m = ctx;
 
@@ -100,8 +100,8 @@ write_ready(const struct mgr *m)
 		snprintf(host, sizeof(host), "127.0.0.1");
 	else if (strcmp(host, "[::]") == 0)
 		snprintf(host, sizeof(host), "[::1]");
-	snprintf(url, sizeof(url), "%s://%s:%d", mgr_http_is_tls(m->http) ?
-	    "https" : "http", host, mgr_http_port(m->http));
+	snprintf(url, sizeof(url), "%s://%s:%d", http_server_is_tls(m->http) ?
+	    "https" : "http", host, http_server_port(m->http));
 	coffer_logkv(COFFER_LOG_INFO, "listening", "url", url, NULL);
 	if (m->cfg.ready_file == NULL)
 		return 0;
@@ -115,7 +115,7 @@ int
 mgr_run(const struct mgr_config *cfg)
 {
 	struct mgr *m = NULL;
-	struct mgr_http_opts ho;
+	struct http_server_opts ho;
 	struct timeval tv;
 	uint8_t rnd[16];
 	char logdir[PATH_MAX], redis[1100];
@@ -165,7 +165,7 @@ mgr_run(const struct mgr_config *cfg)
 	ho.nroutes = mgr_nroutes;
 	ho.auth = auth_cb;
 	ho.ctx = m;
-	if ((r = mgr_http_new(m->base, &ho, &m->http)) != 0)
+	if ((r = http_server_new(m->base, &ho, &m->http)) != 0)
 		goto out;
 	if ((r = mgr_orphans_find(m)) != 0)
 		coffer_warn("looking for earlier replicas: %s", coffer_errdetail());
@@ -202,7 +202,7 @@ out:
 	m->stopping = 1;
 	mgr_jobs_shutdown(m);
 	free(m->orphans);
-	mgr_http_free(m->http);
+	http_server_free(m->http);
 	for (int i = 0; i < 2; i++)
 		if (m->sig_ev[i] != NULL)
 			event_free(m->sig_ev[i]);

@@ -8,7 +8,7 @@
 
 #include "coffer/error.h"
 #include "lib/clock.h"
-#include "manager/metrics.h"
+#include "http/metrics.h"
 #include "manager/mgr.h"
 
 #ifndef COFFER_VERSION
@@ -65,7 +65,7 @@ job_samples(struct coffer_buf *b, int f, const struct mgr_job *j)
 		for (size_t i = 0; i < 5 && r == 0; i++) {
 			const char *l[] = { "job_id", id, "state", k[i], NULL };
 
-			r = mgr_metrics_sample(b, fams[f].name, l, v[i]);
+			r = http_metrics_sample(b, fams[f].name, l, v[i]);
 		}
 		return r;
 	}
@@ -79,44 +79,44 @@ job_samples(struct coffer_buf *b, int f, const struct mgr_job *j)
 		for (size_t i = 0; i < 5 && r == 0; i++) {
 			const char *l[] = { "job_id", id, "kind", k[i], NULL };
 
-			r = mgr_metrics_sample(b, fams[f].name, l, v[i]);
+			r = http_metrics_sample(b, fams[f].name, l, v[i]);
 		}
 		return r;
 	}
 	case F_PROGRESS:
-		return mgr_metrics_sample(b, fams[f].name, l1, s->progress);
+		return http_metrics_sample(b, fams[f].name, l1, s->progress);
 	case F_TIME_PROGRESS:
-		return mgr_metrics_sample(b, fams[f].name, l1, s->time_progress);
+		return http_metrics_sample(b, fams[f].name, l1, s->time_progress);
 	case F_ERROR:
-		return mgr_metrics_sample(b, fams[f].name, l1, s->error);
+		return http_metrics_sample(b, fams[f].name, l1, s->error);
 	case F_THROUGHPUT:
-		return mgr_metrics_sample(b, fams[f].name, l1, s->throughput);
+		return http_metrics_sample(b, fams[f].name, l1, s->throughput);
 	case F_THROUGHPUT_REPLICA:
-		return mgr_metrics_sample(b, fams[f].name, l1,
+		return http_metrics_sample(b, fams[f].name, l1,
 		    s->throughput_per_replica);
 	case F_ETA:
 		if (j->state != MGR_RUNNING || s->eta_s < 0)
 			return 0;
-		return mgr_metrics_sample(b, fams[f].name, l1, s->eta_s);
+		return http_metrics_sample(b, fams[f].name, l1, s->eta_s);
 	case F_LATENESS:
 		if (j->state != MGR_RUNNING || s->lateness_s < 0)
 			return 0;
-		return mgr_metrics_sample(b, fams[f].name, l1, s->lateness_s);
+		return http_metrics_sample(b, fams[f].name, l1, s->lateness_s);
 	case F_ELAPSED:
-		return mgr_metrics_sample(b, fams[f].name, l1, mgr_job_elapsed(j));
+		return http_metrics_sample(b, fams[f].name, l1, mgr_job_elapsed(j));
 	case F_EXPECTED:
-		return mgr_metrics_sample(b, fams[f].name, l1,
+		return http_metrics_sample(b, fams[f].name, l1,
 		    j->spec.expected_time_s);
 	case F_REPLICA_SECONDS:
-		return mgr_metrics_sample(b, fams[f].name, l1, s->replica_seconds);
+		return http_metrics_sample(b, fams[f].name, l1, s->replica_seconds);
 	case F_DECISIONS:
-		return mgr_metrics_sample(b, fams[f].name, l1,
+		return http_metrics_sample(b, fams[f].name, l1,
 		    (double)j->decision_seq);
 	case F_STATE:
 		for (size_t i = 0; i < 5 && r == 0; i++) {
 			const char *l[] = { "job_id", id, "state", states[i], NULL };
 
-			r = mgr_metrics_sample(b, fams[f].name, l,
+			r = http_metrics_sample(b, fams[f].name, l,
 			    (int)j->state == (int)i ? 1 : 0);
 		}
 		return r;
@@ -139,7 +139,7 @@ http_count(const char *route, const char *method, int code, uint64_t n,
 
 	snprintf(cs, sizeof(cs), "%d", code);
 	if (c->r == 0)
-		c->r = mgr_metrics_sample(c->b, "coffer_http_requests_total", l,
+		c->r = http_metrics_sample(c->b, "coffer_http_requests_total", l,
 		    (double)n);
 }
 
@@ -153,14 +153,14 @@ mgr_metrics_render(struct mgr *m, struct coffer_buf *b)
 	int r;
 
 	for (int f = 0; f < F_NFAM; f++) {
-		if ((r = mgr_metrics_family(b, fams[f].name, fams[f].type,
+		if ((r = http_metrics_family(b, fams[f].name, fams[f].type,
 		    fams[f].help)) != 0)
 			return r;
 		for (size_t i = 0; i < m->njobs; i++)
 			if ((r = job_samples(b, f, m->jobs[i])) != 0)
 				return r;
 	}
-	if ((r = mgr_metrics_family(b, "coffer_jobs", "gauge",
+	if ((r = http_metrics_family(b, "coffer_jobs", "gauge",
 	    "Jobs known to the manager, by state.")) != 0)
 		return r;
 	for (size_t s = 0; s < 5; s++) {
@@ -169,26 +169,26 @@ mgr_metrics_render(struct mgr *m, struct coffer_buf *b)
 
 		for (size_t i = 0; i < m->njobs; i++)
 			n += (size_t)m->jobs[i]->state == s;
-		if ((r = mgr_metrics_sample(b, "coffer_jobs", l, (double)n)) != 0)
+		if ((r = http_metrics_sample(b, "coffer_jobs", l, (double)n)) != 0)
 			return r;
 	}
-	if ((r = mgr_metrics_family(b, "coffer_controller_decisions_total",
+	if ((r = http_metrics_family(b, "coffer_controller_decisions_total",
 	    "counter", "Controller decisions since the manager started.")) != 0 ||
-	    (r = mgr_metrics_sample(b, "coffer_controller_decisions_total", NULL,
+	    (r = http_metrics_sample(b, "coffer_controller_decisions_total", NULL,
 	    (double)m->decisions_total)) != 0 ||
-	    (r = mgr_metrics_family(b, "coffer_http_requests_total", "counter",
+	    (r = http_metrics_family(b, "coffer_http_requests_total", "counter",
 	    "HTTP requests answered, by route pattern, method and status code.")) != 0)
 		return r;
-	mgr_http_foreach_count(m->http, http_count, &hc);
+	http_server_foreach_count(m->http, http_count, &hc);
 	if (hc.r != 0)
 		return hc.r;
-	if ((r = mgr_metrics_family(b, "coffer_manager_start_time_seconds", "gauge",
+	if ((r = http_metrics_family(b, "coffer_manager_start_time_seconds", "gauge",
 	    "When this manager started, Unix seconds.")) != 0 ||
-	    (r = mgr_metrics_sample(b, "coffer_manager_start_time_seconds", NULL,
+	    (r = http_metrics_sample(b, "coffer_manager_start_time_seconds", NULL,
 	    (double)(m->start_ms / 1000))) != 0 ||
-	    (r = mgr_metrics_family(b, "coffer_build_info", "gauge",
+	    (r = http_metrics_family(b, "coffer_build_info", "gauge",
 	    "Always 1; the label gives the version.")) != 0 ||
-	    (r = mgr_metrics_sample(b, "coffer_build_info", vl, 1)) != 0)
+	    (r = http_metrics_sample(b, "coffer_build_info", vl, 1)) != 0)
 		return r;
 	return 0;
 }

@@ -15,7 +15,7 @@
 #include "lib/buf.h"
 #include "coffer/controller.h"
 #include "manager/db.h"
-#include "manager/http.h"
+#include "http/http.h"
 #include "manager/jobspec.h"
 #include "manager/jobstate.h"
 #include "manager/monitor.h"
@@ -101,7 +101,7 @@ struct mgr {
 	char db_abs[4096];          /* absolute store path, marks our replicas */
 	char incarnation[33];       /* random per start */
 	struct event_base *base;
-	struct mgr_http *http;
+	struct http_server *http;
 	struct mgr_db *db;
 	struct event *tick_ev;
 	struct event *sig_ev[2];
@@ -121,7 +121,7 @@ struct mgr {
 int mgr_run(const struct mgr_config *cfg) __attribute__((warn_unused_result));
 
 /* The route table (routes.c). */
-extern const struct mgr_route mgr_routes[];
+extern const struct http_route mgr_routes[];
 extern const size_t mgr_nroutes;
 
 /* Jobs (job.c; the tick in tick.c, the view in job_json.c, replicas in

@@ -4,25 +4,25 @@
 #include "manager/api.h"
 #include "manager/mgr.h"
 
-const struct mgr_route mgr_routes[] = {
+const struct http_route mgr_routes[] = {
 	/* method    path                          handler           scope              max body */
-	{ "GET",    "/healthz",                    api_healthz,      MGR_SCOPE_NONE,    0 },
-	{ "GET",    "/metrics",                    api_metrics,      MGR_SCOPE_READ,    0 },
-	{ "GET",    "/v1/controllers",             api_controllers,  MGR_SCOPE_READ,    0 },
-	{ "POST",   "/v1/jobs",                    api_job_submit,   MGR_SCOPE_ADMIN,   MGR_BODY_JOB },
-	{ "GET",    "/v1/jobs",                    api_job_list,     MGR_SCOPE_READ,    0 },
-	{ "GET",    "/v1/jobs/{id}",               api_job_show,     MGR_SCOPE_READ,    0 },
-	{ "DELETE", "/v1/jobs/{id}",               api_job_delete,   MGR_SCOPE_ADMIN,   0 },
-	{ "GET",    "/v1/jobs/{id}/timeline",      api_job_timeline, MGR_SCOPE_READ,    0 },
-	{ "POST",   "/v1/jobs/{id}/stop",          api_job_stop,     MGR_SCOPE_ADMIN,   MGR_BODY_SMALL },
+	{ "GET",    "/healthz",                    api_healthz,      HTTP_SCOPE_NONE,    0 },
+	{ "GET",    "/metrics",                    api_metrics,      HTTP_SCOPE_READ,    0 },
+	{ "GET",    "/v1/controllers",             api_controllers,  HTTP_SCOPE_READ,    0 },
+	{ "POST",   "/v1/jobs",                    api_job_submit,   HTTP_SCOPE_ADMIN,   MGR_BODY_JOB },
+	{ "GET",    "/v1/jobs",                    api_job_list,     HTTP_SCOPE_READ,    0 },
+	{ "GET",    "/v1/jobs/{id}",               api_job_show,     HTTP_SCOPE_READ,    0 },
+	{ "DELETE", "/v1/jobs/{id}",               api_job_delete,   HTTP_SCOPE_ADMIN,   0 },
+	{ "GET",    "/v1/jobs/{id}/timeline",      api_job_timeline, HTTP_SCOPE_READ,    0 },
+	{ "POST",   "/v1/jobs/{id}/stop",          api_job_stop,     HTTP_SCOPE_ADMIN,   MGR_BODY_SMALL },
 	/* Asperathos's manager API (broker/service/api/v10.py). */
-	{ "POST",   "/submissions",                api_sub_submit,   MGR_SCOPE_ADMIN,   MGR_BODY_JOB },
-	{ "GET",    "/submissions",                api_sub_list,     MGR_SCOPE_READ,    0 },
-	{ "GET",    "/submissions/{id}",           api_sub_show,     MGR_SCOPE_READ,    0 },
-	{ "DELETE", "/submissions/{id}",           api_sub_delete,   MGR_SCOPE_ADMIN,   MGR_BODY_SMALL },
-	{ "PUT",    "/submissions/{id}/stop",      api_sub_stop,     MGR_SCOPE_ADMIN,   MGR_BODY_SMALL },
-	{ "DELETE", "/submissions/{id}/delete",    api_sub_delete,   MGR_SCOPE_ADMIN,   MGR_BODY_SMALL },
-	{ "GET",    "/submissions/{id}/log",       api_sub_log,      MGR_SCOPE_READ,    0 },
+	{ "POST",   "/submissions",                api_sub_submit,   HTTP_SCOPE_ADMIN,   MGR_BODY_JOB },
+	{ "GET",    "/submissions",                api_sub_list,     HTTP_SCOPE_READ,    0 },
+	{ "GET",    "/submissions/{id}",           api_sub_show,     HTTP_SCOPE_READ,    0 },
+	{ "DELETE", "/submissions/{id}",           api_sub_delete,   HTTP_SCOPE_ADMIN,   MGR_BODY_SMALL },
+	{ "PUT",    "/submissions/{id}/stop",      api_sub_stop,     HTTP_SCOPE_ADMIN,   MGR_BODY_SMALL },
+	{ "DELETE", "/submissions/{id}/delete",    api_sub_delete,   HTTP_SCOPE_ADMIN,   MGR_BODY_SMALL },
+	{ "GET",    "/submissions/{id}/log",       api_sub_log,      HTTP_SCOPE_READ,    0 },
 };
 
 const size_t mgr_nroutes = sizeof(mgr_routes) / sizeof(mgr_routes[0]);

@@ -11,7 +11,7 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "manager/job_int.h"
-#include "manager/jsonout.h"
+#include "http/jsonout.h"
 #include "manager/mgr.h"
 #include "manager/workload.h"
 #include "queue/queue.h"
@@ -223,23 +223,23 @@ sample(struct mgr *m, struct mgr_job *j, double t, const struct mgr_counts *c,
 static json_t *
 obs_json(const struct coffer_ctl_obs *o)
 {
-	/* mgr_json_real: a non-finite estimate becomes null instead of making
+	/* http_json_real: a non-finite estimate becomes null instead of making
 	 * json_pack fail and the decision lose its inputs. */
 	return json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:i, "
 	    "s:i, s:i, s:o, s:o, s:o, s:o, s:o}",
-	    "now_s", mgr_json_real(o->now_s), "total", (json_int_t)o->total,
+	    "now_s", http_json_real(o->now_s), "total", (json_int_t)o->total,
 	    "done", (json_int_t)o->done, "failed", (json_int_t)o->failed,
 	    "in_flight", (json_int_t)o->in_flight,
-	    "queued", (json_int_t)o->queued, "progress", mgr_json_real(o->progress),
-	    "time_progress", mgr_json_real(o->time_progress),
-	    "error", mgr_json_real(o->error),
+	    "queued", (json_int_t)o->queued, "progress", http_json_real(o->progress),
+	    "time_progress", http_json_real(o->time_progress),
+	    "error", http_json_real(o->error),
 	    "replicas", o->replicas, "replicas_ready", o->replicas_ready,
 	    "replicas_desired", o->replicas_desired,
-	    "replica_seconds", mgr_json_real(o->replica_seconds),
-	    "throughput", mgr_json_real(o->throughput),
-	    "item_time_mean_s", mgr_json_real(o->item_time_mean_s),
-	    "item_time_var_s2", mgr_json_real(o->item_time_var_s2),
-	    "startup_s", mgr_json_real(o->startup_s));
+	    "replica_seconds", http_json_real(o->replica_seconds),
+	    "throughput", http_json_real(o->throughput),
+	    "item_time_mean_s", http_json_real(o->item_time_mean_s),
+	    "item_time_var_s2", http_json_real(o->item_time_var_s2),
+	    "startup_s", http_json_real(o->startup_s));
 }
 
 static void

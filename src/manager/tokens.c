@@ -14,7 +14,7 @@
 #include "manager/tokens.h"
 
 int
-mgr_token_create(struct mgr_db *db, const char *name, enum mgr_scope scope,
+mgr_token_create(struct mgr_db *db, const char *name, enum http_scope scope,
     char out[MGR_TOKEN_STR_LEN])
 {
 	uint8_t rnd[MGR_TOKEN_RANDOM_LEN], hash[MGR_TOKEN_HASH_LEN];
@@ -43,7 +43,7 @@ out:
 }
 
 int
-mgr_token_check(struct mgr_db *db, const char *token, enum mgr_scope *scope)
+mgr_token_check(struct mgr_db *db, const char *token, enum http_scope *scope)
 {
 	uint8_t hash[MGR_TOKEN_HASH_LEN];
 	size_t n = strlen(token);

@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #include "manager/db.h"
-#include "manager/router.h"
+#include "http/router.h"
 
 #define MGR_TOKEN_PREFIX "cft_"
 #define MGR_TOKEN_RANDOM_LEN 32
@@ -16,12 +16,12 @@
 
 /* Create a token, store its digest under name and scope, and write the
  * token itself (to show once) into out. */
-int mgr_token_create(struct mgr_db *db, const char *name, enum mgr_scope scope,
+int mgr_token_create(struct mgr_db *db, const char *name, enum http_scope scope,
     char out[MGR_TOKEN_STR_LEN]) __attribute__((warn_unused_result));
 
 /* Check a presented token: 0 and *scope, or COFFER_E_AUTH (unknown or
  * malformed); other codes for store failures. */
-int mgr_token_check(struct mgr_db *db, const char *token, enum mgr_scope *scope)
+int mgr_token_check(struct mgr_db *db, const char *token, enum http_scope *scope)
 	__attribute__((warn_unused_result));
 
 #endif

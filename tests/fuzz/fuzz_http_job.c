@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // libFuzzer target: what the manager's HTTP front takes from a client for
 // POST /v1/jobs (src/manager/jobspec.c), and the route matcher
-// (src/manager/router.c) on the same bytes as a path. An accepted job must
+// (src/http/router.c) on the same bytes as a path. An accepted job must
 // survive the store's round trip: its normalised form parses back (as a
 // restarted manager does) into the same normalised form.
 #include <stddef.h>
@@ -12,16 +12,16 @@
 #include "lib/buf.h"
 #include "lib/json.h"
 #include "manager/jobspec.h"
-#include "manager/router.h"
+#include "http/router.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void h(struct mgr_req *r) { (void)r; }
+static void h(struct http_req *r) { (void)r; }
 
-static const struct mgr_route routes[] = {
-	{ "GET", "/v1/jobs/{id}", h, MGR_SCOPE_READ, 0 },
-	{ "POST", "/v1/jobs/{id}/stop", h, MGR_SCOPE_ADMIN, 0 },
-	{ "PUT", "/a/{x}/{y}/{z}/{w}", h, MGR_SCOPE_ADMIN, 0 },
+static const struct http_route routes[] = {
+	{ "GET", "/v1/jobs/{id}", h, HTTP_SCOPE_READ, 0 },
+	{ "POST", "/v1/jobs/{id}/stop", h, HTTP_SCOPE_ADMIN, 0 },
+	{ "PUT", "/a/{x}/{y}/{z}/{w}", h, HTTP_SCOPE_ADMIN, 0 },
 };
 
 static char *
@@ -43,7 +43,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mgr_jobspec s, s2;
-	struct mgr_route_match m;
+	struct http_route_match m;
 	char allow[64], *path, *t1, *t2;
 
 	memset(&s, 0, sizeof(s));
@@ -66,11 +66,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(path, data, size);
 	path[size] = '\0';
-	if (mgr_route_find(routes, sizeof(routes) / sizeof(routes[0]),
+	if (http_route_find(routes, sizeof(routes) / sizeof(routes[0]),
 	    size > 0 && data[0] & 1 ? "GET" : "PUT", path, &m, allow,
-	    sizeof(allow)) == MGR_ROUTE_FOUND) {
+	    sizeof(allow)) == HTTP_ROUTE_FOUND) {
 		for (size_t i = 0; i < m.nparams; i++)
-			if (!mgr_route_valid_param(m.params[i].value,
+			if (!http_route_valid_param(m.params[i].value,
 			    strlen(m.params[i].value)))
 				abort();
 	}

@@ -55,17 +55,17 @@ test_tokens__only_the_created_token_is_accepted(void **state)
 {
 	struct fx *f = *state;
 	char admin[MGR_TOKEN_STR_LEN], reader[MGR_TOKEN_STR_LEN], bad[MGR_TOKEN_STR_LEN];
-	enum mgr_scope sc = MGR_SCOPE_NONE;
+	enum http_scope sc = HTTP_SCOPE_NONE;
 
-	assert_int_equal(mgr_token_create(f->db, "ci", MGR_SCOPE_ADMIN, admin), 0);
-	assert_int_equal(mgr_token_create(f->db, "ro", MGR_SCOPE_READ, reader), 0);
+	assert_int_equal(mgr_token_create(f->db, "ci", HTTP_SCOPE_ADMIN, admin), 0);
+	assert_int_equal(mgr_token_create(f->db, "ro", HTTP_SCOPE_READ, reader), 0);
 	assert_int_equal(strlen(admin), MGR_TOKEN_STR_LEN - 1);
 	assert_memory_equal(admin, "cft_", 4);
 	assert_string_not_equal(admin, reader);
 	assert_int_equal(mgr_token_check(f->db, admin, &sc), 0);
-	assert_int_equal(sc, MGR_SCOPE_ADMIN);
+	assert_int_equal(sc, HTTP_SCOPE_ADMIN);
 	assert_int_equal(mgr_token_check(f->db, reader, &sc), 0);
-	assert_int_equal(sc, MGR_SCOPE_READ);
+	assert_int_equal(sc, HTTP_SCOPE_READ);
 	/* One character changed, truncated, extended, empty, other prefix. */
 	memcpy(bad, admin, sizeof(bad));
 	bad[10] = bad[10] == 'A' ? 'B' : 'A';

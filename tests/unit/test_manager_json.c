@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Unit tests for the manager's JSON output (src/manager/jsonout.c,
+// Unit tests for the manager's JSON output (src/http/jsonout.c,
 // job_json.c, db.c's samples): a job whose numbers are not finite, or
 // whose reason is not valid UTF-8 (cut inside a character), is still
 // shown, with null for what cannot be a number.
@@ -14,7 +14,7 @@
 
 #include "coffer/error.h"
 #include "lib/utf8.h"
-#include "manager/jsonout.h"
+#include "http/jsonout.h"
 #include "manager/mgr.h"
 
 static void
@@ -24,20 +24,20 @@ test_json__helpers_never_fail_on_odd_values(void **state)
 
 	(void)state;
 	/* (json_is_*() evaluate their argument twice: no calls inside.) */
-	assert_true(json_is_null(mgr_json_real(INFINITY)));
-	assert_true(json_is_null(mgr_json_real(-INFINITY)));
-	assert_true(json_is_null(mgr_json_real(NAN)));
-	j = mgr_json_real(2.5);
+	assert_true(json_is_null(http_json_real(INFINITY)));
+	assert_true(json_is_null(http_json_real(-INFINITY)));
+	assert_true(json_is_null(http_json_real(NAN)));
+	j = http_json_real(2.5);
 	assert_true(json_is_real(j));
 	assert_true(json_real_value(j) == 2.5);
 	json_decref(j);
-	assert_true(json_is_null(mgr_json_real_or_null(-1)));
-	assert_true(json_is_null(mgr_json_real_or_null(INFINITY)));
-	assert_true(json_is_null(mgr_json_str(NULL)));
-	assert_non_null(j = mgr_json_str("caf\xc3\xa9 \xc3"));
+	assert_true(json_is_null(http_json_real_or_null(-1)));
+	assert_true(json_is_null(http_json_real_or_null(INFINITY)));
+	assert_true(json_is_null(http_json_str(NULL)));
+	assert_non_null(j = http_json_str("caf\xc3\xa9 \xc3"));
 	assert_string_equal(json_string_value(j), "caf\xc3\xa9 ");
 	json_decref(j);
-	assert_non_null(j = mgr_json_str("a\xff" "b"));
+	assert_non_null(j = http_json_str("a\xff" "b"));
 	assert_string_equal(json_string_value(j), "a?b");
 	json_decref(j);
 }

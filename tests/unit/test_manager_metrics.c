@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Unit tests for the Prometheus text writer (src/manager/metrics.c) and the
+// Unit tests for the Prometheus text writer (src/http/metrics.c) and the
 // job state machine (src/manager/jobstate.c).
 #include <math.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 
 #include "coffer/error.h"
 #include "manager/jobstate.h"
-#include "manager/metrics.h"
+#include "http/metrics.h"
 
 static void
 test_metrics__families_and_samples(void **state)
@@ -19,14 +19,14 @@ test_metrics__families_and_samples(void **state)
 	const char *l[] = { "job_id", "j1", "state", "done", NULL };
 
 	(void)state;
-	assert_int_equal(mgr_metrics_family(&b, "coffer_job_items", "gauge",
+	assert_int_equal(http_metrics_family(&b, "coffer_job_items", "gauge",
 	    "Items\\by state\nsecond line"), 0);
-	assert_int_equal(mgr_metrics_sample(&b, "coffer_job_items", l, 42), 0);
-	assert_int_equal(mgr_metrics_sample(&b, "coffer_x", NULL, 0.25), 0);
-	assert_int_equal(mgr_metrics_sample(&b, "coffer_x", NULL, NAN), 0);
-	assert_int_equal(mgr_metrics_sample(&b, "coffer_x", NULL, INFINITY), 0);
-	assert_int_equal(mgr_metrics_sample(&b, "coffer_x", NULL, -INFINITY), 0);
-	assert_int_equal(mgr_metrics_sample(&b, "coffer_x", NULL, -3), 0);
+	assert_int_equal(http_metrics_sample(&b, "coffer_job_items", l, 42), 0);
+	assert_int_equal(http_metrics_sample(&b, "coffer_x", NULL, 0.25), 0);
+	assert_int_equal(http_metrics_sample(&b, "coffer_x", NULL, NAN), 0);
+	assert_int_equal(http_metrics_sample(&b, "coffer_x", NULL, INFINITY), 0);
+	assert_int_equal(http_metrics_sample(&b, "coffer_x", NULL, -INFINITY), 0);
+	assert_int_equal(http_metrics_sample(&b, "coffer_x", NULL, -3), 0);
 	assert_string_equal(coffer_buf_str(&b),
 	    "# HELP coffer_job_items Items\\\\by state\\nsecond line\n"
 	    "# TYPE coffer_job_items gauge\n"
@@ -46,7 +46,7 @@ test_metrics__label_values_are_escaped(void **state)
 	const char *l[] = { "route", "a\"b\\c\nd", NULL };
 
 	(void)state;
-	assert_int_equal(mgr_metrics_sample(&b, "m", l, 1), 0);
+	assert_int_equal(http_metrics_sample(&b, "m", l, 1), 0);
 	assert_string_equal(coffer_buf_str(&b), "m{route=\"a\\\"b\\\\c\\nd\"} 1\n");
 	coffer_buf_release(&b);
 }
@@ -57,7 +57,7 @@ test_metrics__buffer_limit_is_an_error(void **state)
 	struct coffer_buf b = COFFER_BUF_INIT(16);
 
 	(void)state;
-	assert_int_equal(mgr_metrics_sample(&b, "coffer_a_rather_long_name", NULL,
+	assert_int_equal(http_metrics_sample(&b, "coffer_a_rather_long_name", NULL,
 	    1), COFFER_E_LIMIT);
 	coffer_buf_release(&b);
 }

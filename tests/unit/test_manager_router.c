@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Unit tests for the manager's route matching (src/manager/router.c):
+// Unit tests for the manager's route matching (src/http/router.c):
 // literal and parameter segments, 404 versus 405 with Allow, HEAD.
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,47 +7,47 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "manager/router.h"
+#include "http/router.h"
 
-static void h(struct mgr_req *r) { (void)r; }
+static void h(struct http_req *r) { (void)r; }
 
-static const struct mgr_route table[] = {
-	{ "GET", "/healthz", h, MGR_SCOPE_NONE, 0 },
-	{ "POST", "/v1/jobs", h, MGR_SCOPE_ADMIN, 100 },
-	{ "GET", "/v1/jobs", h, MGR_SCOPE_READ, 0 },
-	{ "GET", "/v1/jobs/{id}", h, MGR_SCOPE_READ, 0 },
-	{ "DELETE", "/v1/jobs/{id}", h, MGR_SCOPE_ADMIN, 0 },
-	{ "GET", "/v1/jobs/{id}/timeline", h, MGR_SCOPE_READ, 0 },
-	{ "PUT", "/a/{x}/b/{y}", h, MGR_SCOPE_ADMIN, 0 },
+static const struct http_route table[] = {
+	{ "GET", "/healthz", h, HTTP_SCOPE_NONE, 0 },
+	{ "POST", "/v1/jobs", h, HTTP_SCOPE_ADMIN, 100 },
+	{ "GET", "/v1/jobs", h, HTTP_SCOPE_READ, 0 },
+	{ "GET", "/v1/jobs/{id}", h, HTTP_SCOPE_READ, 0 },
+	{ "DELETE", "/v1/jobs/{id}", h, HTTP_SCOPE_ADMIN, 0 },
+	{ "GET", "/v1/jobs/{id}/timeline", h, HTTP_SCOPE_READ, 0 },
+	{ "PUT", "/a/{x}/b/{y}", h, HTTP_SCOPE_ADMIN, 0 },
 };
 #define N (sizeof(table) / sizeof(table[0]))
 
 static void
 test_router__matches_literals_and_params(void **state)
 {
-	struct mgr_route_match m;
+	struct http_route_match m;
 	char allow[64];
 
 	(void)state;
-	assert_int_equal(mgr_route_find(table, N, "GET", "/healthz", &m, allow,
-	    sizeof(allow)), MGR_ROUTE_FOUND);
+	assert_int_equal(http_route_find(table, N, "GET", "/healthz", &m, allow,
+	    sizeof(allow)), HTTP_ROUTE_FOUND);
 	assert_ptr_equal(m.route, &table[0]);
 	assert_int_equal(m.nparams, 0);
-	assert_int_equal(mgr_route_find(table, N, "GET", "/v1/jobs/job-1a.b_c",
-	    &m, allow, sizeof(allow)), MGR_ROUTE_FOUND);
+	assert_int_equal(http_route_find(table, N, "GET", "/v1/jobs/job-1a.b_c",
+	    &m, allow, sizeof(allow)), HTTP_ROUTE_FOUND);
 	assert_ptr_equal(m.route, &table[3]);
-	assert_string_equal(mgr_route_param(&m, "id"), "job-1a.b_c");
-	assert_null(mgr_route_param(&m, "other"));
-	assert_int_equal(mgr_route_find(table, N, "GET", "/v1/jobs/x/timeline",
-	    &m, allow, sizeof(allow)), MGR_ROUTE_FOUND);
+	assert_string_equal(http_route_param(&m, "id"), "job-1a.b_c");
+	assert_null(http_route_param(&m, "other"));
+	assert_int_equal(http_route_find(table, N, "GET", "/v1/jobs/x/timeline",
+	    &m, allow, sizeof(allow)), HTTP_ROUTE_FOUND);
 	assert_ptr_equal(m.route, &table[5]);
-	assert_int_equal(mgr_route_find(table, N, "PUT", "/a/1/b/2", &m, allow,
-	    sizeof(allow)), MGR_ROUTE_FOUND);
-	assert_string_equal(mgr_route_param(&m, "x"), "1");
-	assert_string_equal(mgr_route_param(&m, "y"), "2");
+	assert_int_equal(http_route_find(table, N, "PUT", "/a/1/b/2", &m, allow,
+	    sizeof(allow)), HTTP_ROUTE_FOUND);
+	assert_string_equal(http_route_param(&m, "x"), "1");
+	assert_string_equal(http_route_param(&m, "y"), "2");
 	/* HEAD is served by the GET route. */
-	assert_int_equal(mgr_route_find(table, N, "HEAD", "/v1/jobs", &m, allow,
-	    sizeof(allow)), MGR_ROUTE_FOUND);
+	assert_int_equal(http_route_find(table, N, "HEAD", "/v1/jobs", &m, allow,
+	    sizeof(allow)), HTTP_ROUTE_FOUND);
 	assert_ptr_equal(m.route, &table[2]);
 }
 
@@ -61,30 +61,30 @@ test_router__unknown_paths_are_not_found(void **state)
 		"/v1/jobs/0123456789012345678901234567890123456789012345678901234567890123456789",
 		"healthz", "/a/1/b", "/a//b/2",
 	};
-	struct mgr_route_match m;
+	struct http_route_match m;
 	char allow[64];
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
-		assert_int_equal(mgr_route_find(table, N, "GET", paths[i], &m,
-		    allow, sizeof(allow)), MGR_ROUTE_NOT_FOUND);
+		assert_int_equal(http_route_find(table, N, "GET", paths[i], &m,
+		    allow, sizeof(allow)), HTTP_ROUTE_NOT_FOUND);
 }
 
 static void
 test_router__wrong_method_lists_the_allowed_ones(void **state)
 {
-	struct mgr_route_match m;
+	struct http_route_match m;
 	char allow[64];
 
 	(void)state;
-	assert_int_equal(mgr_route_find(table, N, "PATCH", "/v1/jobs/j1", &m,
-	    allow, sizeof(allow)), MGR_ROUTE_BAD_METHOD);
+	assert_int_equal(http_route_find(table, N, "PATCH", "/v1/jobs/j1", &m,
+	    allow, sizeof(allow)), HTTP_ROUTE_BAD_METHOD);
 	assert_string_equal(allow, "GET, DELETE");
-	assert_int_equal(mgr_route_find(table, N, "DELETE", "/v1/jobs", &m,
-	    allow, sizeof(allow)), MGR_ROUTE_BAD_METHOD);
+	assert_int_equal(http_route_find(table, N, "DELETE", "/v1/jobs", &m,
+	    allow, sizeof(allow)), HTTP_ROUTE_BAD_METHOD);
 	assert_string_equal(allow, "POST, GET");
-	assert_int_equal(mgr_route_find(table, N, "POST", "/healthz", &m, allow,
-	    sizeof(allow)), MGR_ROUTE_BAD_METHOD);
+	assert_int_equal(http_route_find(table, N, "POST", "/healthz", &m, allow,
+	    sizeof(allow)), HTTP_ROUTE_BAD_METHOD);
 	assert_string_equal(allow, "GET");
 }
 
@@ -92,12 +92,12 @@ static void
 test_router__param_values_are_restricted(void **state)
 {
 	(void)state;
-	assert_true(mgr_route_valid_param("kj-0a1b2c", 9));
-	assert_false(mgr_route_valid_param("", 0));
-	assert_false(mgr_route_valid_param("a/b", 3));
-	assert_false(mgr_route_valid_param("a%2f", 4));
-	assert_false(mgr_route_valid_param("..", 2));
-	assert_true(mgr_route_valid_param("...", 3));
+	assert_true(http_route_valid_param("kj-0a1b2c", 9));
+	assert_false(http_route_valid_param("", 0));
+	assert_false(http_route_valid_param("a/b", 3));
+	assert_false(http_route_valid_param("a%2f", 4));
+	assert_false(http_route_valid_param("..", 2));
+	assert_true(http_route_valid_param("...", 3));
 }
 
 int

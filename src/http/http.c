@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The manager's HTTP server (http.h). Every reply that Coffer writes is
+// The daemons' HTTP server (http.h). Every reply that Coffer writes is
 // JSON, so clients never parse HTML: unknown routes, wrong methods, missing
 // tokens and oversized bodies all come back as {"error": {...}}.
 #include <arpa/inet.h>
@@ -27,7 +27,7 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/utf8.h"
-#include "manager/http.h"
+#include "http/http.h"
 
 struct req_count {
 	int route;      /* index in the table, -1: unmatched */
@@ -36,22 +36,22 @@ struct req_count {
 	uint64_t n;
 };
 
-struct mgr_http {
+struct http_server {
 	struct event_base *base;
 	struct evhttp *http;
 	struct evhttp_bound_socket *sock;
 	SSL_CTX *ssl;
 	int port;
-	const struct mgr_route *routes;
+	const struct http_route *routes;
 	size_t nroutes;
-	int (*auth)(void *ctx, const char *token, enum mgr_scope *scope);
+	int (*auth)(void *ctx, const char *token, enum http_scope *scope);
 	void *ctx;
 	struct req_count *counts;
 	size_t ncounts;
 };
 
 static void
-count_request(struct mgr_http *h, const struct mgr_req *r, int code)
+count_request(struct http_server *h, const struct http_req *r, int code)
 {
 	int route = -1;
 	struct req_count *c;
@@ -81,7 +81,7 @@ count_request(struct mgr_http *h, const struct mgr_req *r, int code)
 }
 
 void
-mgr_http_foreach_count(const struct mgr_http *h,
+http_server_foreach_count(const struct http_server *h,
     void (*fn)(const char *route, const char *method, int code, uint64_t n,
     void *arg), void *arg)
 {
@@ -115,7 +115,7 @@ reason_phrase(int status)
 }
 
 static void
-send_reply(struct mgr_req *r, int status, const char *ctype, const void *p,
+send_reply(struct http_req *r, int status, const char *ctype, const void *p,
     size_t len)
 {
 	struct evkeyvalq *out = evhttp_request_get_output_headers(r->ev);
@@ -141,14 +141,14 @@ send_reply(struct mgr_req *r, int status, const char *ctype, const void *p,
 }
 
 void
-mgr_reply_text(struct mgr_req *r, int status, const char *content_type,
+http_reply_text(struct http_req *r, int status, const char *content_type,
     const char *text, size_t len)
 {
 	send_reply(r, status, content_type, text, len);
 }
 
 void
-mgr_reply_json(struct mgr_req *r, int status, json_t *body)
+http_reply_json(struct http_req *r, int status, json_t *body)
 {
 	static const char e500[] = "{\"error\":{\"code\":\"internal\","
 	    "\"message\":\"the reply could not be built\"}}\n";
@@ -181,7 +181,7 @@ mgr_reply_json(struct mgr_req *r, int status, json_t *body)
 }
 
 static void
-reply_errorv(struct mgr_req *r, int status, const char *code,
+reply_errorv(struct http_req *r, int status, const char *code,
     const char *field, const char *fmt, va_list ap)
 {
 	char msg[1024];
@@ -199,11 +199,11 @@ reply_errorv(struct mgr_req *r, int status, const char *code,
 		send_reply(r, 500, "application/json", "{}\n", 3);
 		return;
 	}
-	mgr_reply_json(r, status, top);
+	http_reply_json(r, status, top);
 }
 
 void
-mgr_reply_error(struct mgr_req *r, int status, const char *code,
+http_reply_error(struct http_req *r, int status, const char *code,
     const char *field, const char *fmt, ...)
 {
 	va_list ap;
@@ -214,7 +214,7 @@ mgr_reply_error(struct mgr_req *r, int status, const char *code,
 }
 
 void
-mgr_detail_field(const char *detail, char *field, size_t fieldlen)
+http_detail_field(const char *detail, char *field, size_t fieldlen)
 {
 	const char *colon = strstr(detail, ": ");
 	size_t n;
@@ -238,12 +238,12 @@ mgr_detail_field(const char *detail, char *field, size_t fieldlen)
 }
 
 void
-mgr_reply_coffer_err(struct mgr_req *r, int err)
+http_reply_coffer_err(struct http_req *r, int err)
 {
 	const char *d = coffer_errdetail();
 	char field[128];
 
-	mgr_detail_field(d, field, sizeof(field));
+	http_detail_field(d, field, sizeof(field));
 	if (d[0] == '\0')
 		d = coffer_strerror(err);
 	switch (err) {
@@ -251,52 +251,52 @@ mgr_reply_coffer_err(struct mgr_req *r, int err)
 	case COFFER_E_INVAL:
 	case COFFER_E_VERSION:
 	case COFFER_E_TRUNCATED:
-		mgr_reply_error(r, 400, "bad_request", field, "%s", d);
+		http_reply_error(r, 400, "bad_request", field, "%s", d);
 		break;
 	case COFFER_E_UNSUPPORTED:
-		mgr_reply_error(r, 400, "unsupported", field, "%s", d);
+		http_reply_error(r, 400, "unsupported", field, "%s", d);
 		break;
 	case COFFER_E_LIMIT:
-		mgr_reply_error(r, 400, "limit_exceeded", field, "%s", d);
+		http_reply_error(r, 400, "limit_exceeded", field, "%s", d);
 		break;
 	case COFFER_E_NOTFOUND:
-		mgr_reply_error(r, 404, "not_found", field, "%s", d);
+		http_reply_error(r, 404, "not_found", field, "%s", d);
 		break;
 	case COFFER_E_POLICY:
 		/* The operator's configuration refuses it (policy.h). */
-		mgr_reply_error(r, 403, "forbidden", field, "%s", d);
+		http_reply_error(r, 403, "forbidden", field, "%s", d);
 		break;
 	case COFFER_E_STATE:
 	case COFFER_E_EXISTS:
-		mgr_reply_error(r, 409, "conflict", field, "%s", d);
+		http_reply_error(r, 409, "conflict", field, "%s", d);
 		break;
 	case COFFER_E_BUSY:
 		/* Allowed soon, without anything else changing (a stopped
 		 * job's replicas still exiting): the client may retry. */
-		mgr_reply_error(r, 409, "busy", field, "%s", d);
+		http_reply_error(r, 409, "busy", field, "%s", d);
 		break;
 	case COFFER_E_CONNECT:
 	case COFFER_E_TIMEOUT:
 	case COFFER_E_REDIS:
-		mgr_reply_error(r, 503, "unavailable", NULL, "%s", d);
+		http_reply_error(r, 503, "unavailable", NULL, "%s", d);
 		break;
 	default:
 		coffer_error("%s %s: %s: %s", r->method, r->path,
 		    coffer_strerror(err), d);
-		mgr_reply_error(r, 500, "internal", NULL, "%s: %s",
+		http_reply_error(r, 500, "internal", NULL, "%s: %s",
 		    coffer_strerror(err), d);
 		break;
 	}
 }
 
 const char *
-mgr_req_param(const struct mgr_req *r, const char *name)
+http_req_param(const struct http_req *r, const char *name)
 {
-	return mgr_route_param(&r->match, name);
+	return http_route_param(&r->match, name);
 }
 
 int
-mgr_req_query(const struct mgr_req *r, const char *key, char *out,
+http_req_query(const struct http_req *r, const char *key, char *out,
     size_t outlen)
 {
 	struct evkeyvalq q;
@@ -324,25 +324,25 @@ mgr_req_query(const struct mgr_req *r, const char *key, char *out,
 }
 
 int
-mgr_req_json(struct mgr_req *r, json_t **out)
+http_req_json(struct http_req *r, json_t **out)
 {
 	json_t *v = NULL;
 	int e;
 
 	if (r->body_len == 0) {
-		mgr_reply_error(r, 400, "invalid_json", NULL,
+		http_reply_error(r, 400, "invalid_json", NULL,
 		    "the request needs a JSON object body");
 		return -1;
 	}
 	if ((e = coffer_json_parse(r->body, r->body_len, r->match.route->max_body,
 	    COFFER_JSON_MAX_DEPTH_DEFAULT, &v)) != 0) {
-		mgr_reply_error(r, 400, "invalid_json", NULL, "%s",
+		http_reply_error(r, 400, "invalid_json", NULL, "%s",
 		    coffer_errdetail());
 		return -1;
 	}
 	if (!json_is_object(v)) {
 		json_decref(v);
-		mgr_reply_error(r, 400, "bad_request", NULL,
+		http_reply_error(r, 400, "bad_request", NULL,
 		    "the body must be a JSON object");
 		return -1;
 	}
@@ -368,7 +368,7 @@ method_name(enum evhttp_cmd_type t)
 }
 
 static void
-reply_unauthorized(struct mgr_req *r, int presented)
+reply_unauthorized(struct http_req *r, int presented)
 {
 	struct evkeyvalq *out = evhttp_request_get_output_headers(r->ev);
 
@@ -377,23 +377,23 @@ reply_unauthorized(struct mgr_req *r, int presented)
 	    "Bearer realm=\"coffer\", error=\"invalid_token\"" :
 	    "Bearer realm=\"coffer\"");
 	if (presented)
-		mgr_reply_error(r, 401, "unauthorized", NULL,
+		http_reply_error(r, 401, "unauthorized", NULL,
 		    "the bearer token is not valid");
 	else
-		mgr_reply_error(r, 401, "unauthorized", NULL,
+		http_reply_error(r, 401, "unauthorized", NULL,
 		    "this route needs an 'Authorization: Bearer <token>' header");
 }
 
 /* 0: authorised (r->scope set); otherwise the reply was sent. */
 static int
-check_auth(struct mgr_http *h, struct mgr_req *r)
+check_auth(struct http_server *h, struct http_req *r)
 {
 	const char *hdr = evhttp_find_header(
 	    evhttp_request_get_input_headers(r->ev), "Authorization");
-	enum mgr_scope scope = MGR_SCOPE_NONE;
+	enum http_scope scope = HTTP_SCOPE_NONE;
 	int e;
 
-	if (r->match.route->scope == MGR_SCOPE_NONE)
+	if (r->match.route->scope == HTTP_SCOPE_NONE)
 		return 0;
 	if (hdr == NULL) {
 		reply_unauthorized(r, 0);
@@ -407,21 +407,21 @@ check_auth(struct mgr_http *h, struct mgr_req *r)
 	while (*hdr == ' ')
 		hdr++;
 	if (h->auth == NULL) {
-		mgr_reply_error(r, 500, "internal", NULL, "no token store");
+		http_reply_error(r, 500, "internal", NULL, "no token store");
 		return -1;
 	}
 	if ((e = h->auth(h->ctx, hdr, &scope)) != 0) {
 		if (e == COFFER_E_AUTH)
 			reply_unauthorized(r, 1);
 		else
-			mgr_reply_coffer_err(r, e);
+			http_reply_coffer_err(r, e);
 		return -1;
 	}
 	if (scope < r->match.route->scope) {
 		evhttp_add_header(evhttp_request_get_output_headers(r->ev),
 		    "WWW-Authenticate",
 		    "Bearer realm=\"coffer\", error=\"insufficient_scope\", scope=\"admin\"");
-		mgr_reply_error(r, 403, "forbidden", NULL,
+		http_reply_error(r, 403, "forbidden", NULL,
 		    "this route needs a token with the admin scope");
 		return -1;
 	}
@@ -432,8 +432,8 @@ check_auth(struct mgr_http *h, struct mgr_req *r)
 static void
 on_request(struct evhttp_request *ev, void *arg)
 {
-	struct mgr_http *h = arg;
-	struct mgr_req r;
+	struct http_server *h = arg;
+	struct http_req r;
 	struct coffer_buf body = COFFER_BUF_INIT(SIZE_MAX);
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ev);
 	struct evbuffer *in = evhttp_request_get_input_buffer(ev);
@@ -451,19 +451,19 @@ on_request(struct evhttp_request *ev, void *arg)
 	r.query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
 	r.body = "";
 
-	switch (mgr_route_find(h->routes, h->nroutes, r.method, r.path, &r.match,
+	switch (http_route_find(h->routes, h->nroutes, r.method, r.path, &r.match,
 	    allow, sizeof(allow))) {
-	case MGR_ROUTE_FOUND:
+	case HTTP_ROUTE_FOUND:
 		break;
-	case MGR_ROUTE_BAD_METHOD:
+	case HTTP_ROUTE_BAD_METHOD:
 		evhttp_add_header(evhttp_request_get_output_headers(ev), "Allow",
 		    allow);
-		mgr_reply_error(&r, 405, "method_not_allowed", NULL,
+		http_reply_error(&r, 405, "method_not_allowed", NULL,
 		    "%s is not allowed on %s (allowed: %s)", r.method, r.path,
 		    allow);
 		return;
 	default:
-		mgr_reply_error(&r, 404, "not_found", NULL, "no route %s %s",
+		http_reply_error(&r, 404, "not_found", NULL, "no route %s %s",
 		    r.method, r.path);
 		return;
 	}
@@ -471,7 +471,7 @@ on_request(struct evhttp_request *ev, void *arg)
 		return;
 	len = evbuffer_get_length(in);
 	if (len > r.match.route->max_body) {
-		mgr_reply_error(&r, 413, "payload_too_large", NULL,
+		http_reply_error(&r, 413, "payload_too_large", NULL,
 		    "the body of %zu bytes exceeds this route's limit of %zu",
 		    len, r.match.route->max_body);
 		return;
@@ -482,7 +482,7 @@ on_request(struct evhttp_request *ev, void *arg)
 		if (coffer_buf_reserve(&body, len, &p) != 0 ||
 		    evbuffer_copyout(in, p, len) != (ev_ssize_t)len) {
 			coffer_buf_release(&body);
-			mgr_reply_error(&r, 500, "internal", NULL,
+			http_reply_error(&r, 500, "internal", NULL,
 			    "cannot buffer the body");
 			return;
 		}
@@ -493,7 +493,7 @@ on_request(struct evhttp_request *ev, void *arg)
 	r.match.route->handler(&r);
 	if (!r.replied) {
 		coffer_error("%s %s: handler sent no reply", r.method, r.path);
-		mgr_reply_error(&r, 500, "internal", NULL, "no reply");
+		http_reply_error(&r, 500, "internal", NULL, "no reply");
 	}
 	coffer_buf_release(&body);
 }
@@ -501,7 +501,7 @@ on_request(struct evhttp_request *ev, void *arg)
 static struct bufferevent *
 tls_bevcb(struct event_base *base, void *arg)
 {
-	struct mgr_http *h = arg;
+	struct http_server *h = arg;
 	SSL *ssl = SSL_new(h->ssl);
 
 	if (ssl == NULL)
@@ -511,7 +511,7 @@ tls_bevcb(struct event_base *base, void *arg)
 }
 
 static int
-tls_setup(struct mgr_http *h, const char *cert, const char *key)
+tls_setup(struct http_server *h, const char *cert, const char *key)
 {
 	unsigned long e;
 
@@ -573,10 +573,10 @@ split_listen(const char *s, char *host, size_t hostlen, int *port)
 }
 
 int
-mgr_http_new(struct event_base *base, const struct mgr_http_opts *o,
-    struct mgr_http **out)
+http_server_new(struct event_base *base, const struct http_server_opts *o,
+    struct http_server **out)
 {
-	struct mgr_http *h = NULL;
+	struct http_server *h = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	char host[256];
@@ -630,24 +630,24 @@ mgr_http_new(struct event_base *base, const struct mgr_http_opts *o,
 	h = NULL;
 	r = 0;
 out:
-	mgr_http_free(h);
+	http_server_free(h);
 	return r;
 }
 
 int
-mgr_http_port(const struct mgr_http *h)
+http_server_port(const struct http_server *h)
 {
 	return h->port;
 }
 
 int
-mgr_http_is_tls(const struct mgr_http *h)
+http_server_is_tls(const struct http_server *h)
 {
 	return h->ssl != NULL;
 }
 
 void
-mgr_http_free(struct mgr_http *h)
+http_server_free(struct http_server *h)
 {
 	if (h == NULL)
 		return;

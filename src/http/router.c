@@ -3,12 +3,12 @@
 // libevent so it can be unit-tested and fuzzed on its own.
 #include <string.h>
 
-#include "manager/router.h"
+#include "http/router.h"
 
 int
-mgr_route_valid_param(const char *s, size_t len)
+http_route_valid_param(const char *s, size_t len)
 {
-	if (len == 0 || len > MGR_ROUTE_PARAM_MAX)
+	if (len == 0 || len > HTTP_ROUTE_PARAM_MAX)
 		return 0;
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
@@ -29,7 +29,7 @@ mgr_route_valid_param(const char *s, size_t len)
  * doubled slash) only match "" literals, so "/v1/jobs/" is not "/v1/jobs".
  */
 static int
-match(const char *pattern, const char *path, struct mgr_route_match *m)
+match(const char *pattern, const char *path, struct http_route_match *m)
 {
 	const char *p = pattern, *q = path;
 
@@ -49,9 +49,9 @@ match(const char *pattern, const char *path, struct mgr_route_match *m)
 		if (pl >= 2 && p[0] == '{' && p[pl - 1] == '}') {
 			size_t nl = pl - 2;
 
-			if (!mgr_route_valid_param(q, ql))
+			if (!http_route_valid_param(q, ql))
 				return 0;
-			if (m->nparams >= MGR_ROUTE_MAX_PARAMS ||
+			if (m->nparams >= HTTP_ROUTE_MAX_PARAMS ||
 			    nl >= sizeof(m->params[0].name))
 				return 0;
 			memcpy(m->params[m->nparams].name, p + 1, nl);
@@ -85,11 +85,11 @@ allow_add(char *allow, size_t allowlen, const char *method)
 		memcpy(allow + used, method, strlen(method) + 1);
 }
 
-enum mgr_route_result
-mgr_route_find(const struct mgr_route *table, size_t n, const char *method,
-    const char *path, struct mgr_route_match *m, char *allow, size_t allowlen)
+enum http_route_result
+http_route_find(const struct http_route *table, size_t n, const char *method,
+    const char *path, struct http_route_match *m, char *allow, size_t allowlen)
 {
-	struct mgr_route_match tmp;
+	struct http_route_match tmp;
 	int path_known = 0;
 	const char *want = strcmp(method, "HEAD") == 0 ? "GET" : method;
 
@@ -101,17 +101,17 @@ mgr_route_find(const struct mgr_route *table, size_t n, const char *method,
 		if (strcmp(table[i].method, want) == 0) {
 			tmp.route = &table[i];
 			*m = tmp;
-			return MGR_ROUTE_FOUND;
+			return HTTP_ROUTE_FOUND;
 		}
 		path_known = 1;
 		if (allow != NULL && allowlen > 0)
 			allow_add(allow, allowlen, table[i].method);
 	}
-	return path_known ? MGR_ROUTE_BAD_METHOD : MGR_ROUTE_NOT_FOUND;
+	return path_known ? HTTP_ROUTE_BAD_METHOD : HTTP_ROUTE_NOT_FOUND;
 }
 
 const char *
-mgr_route_param(const struct mgr_route_match *m, const char *name)
+http_route_param(const struct http_route_match *m, const char *name)
 {
 	for (size_t i = 0; i < m->nparams; i++)
 		if (strcmp(m->params[i].name, name) == 0)

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "manager/metrics.h"
+#include "http/metrics.h"
 
 static int
 escape(struct coffer_buf *b, const char *s, int quote)
@@ -26,13 +26,13 @@ escape(struct coffer_buf *b, const char *s, int quote)
 }
 
 int
-mgr_metrics_escape(struct coffer_buf *b, const char *s)
+http_metrics_escape(struct coffer_buf *b, const char *s)
 {
 	return escape(b, s, 1);
 }
 
 int
-mgr_metrics_family(struct coffer_buf *b, const char *name, const char *type,
+http_metrics_family(struct coffer_buf *b, const char *name, const char *type,
     const char *help)
 {
 	int r;
@@ -58,7 +58,7 @@ put_value(struct coffer_buf *b, double v)
 }
 
 int
-mgr_metrics_sample(struct coffer_buf *b, const char *name,
+http_metrics_sample(struct coffer_buf *b, const char *name,
     const char *const *labels, double value)
 {
 	int r;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Safe values for the manager's JSON output (jsonout.h). Every number and
+// Safe values for the daemons' JSON output (jsonout.h). Every number and
 // every free-text string the API shows goes through these: a job whose
 // estimates overflowed, or whose reason was cut inside a character, must
 // still be listed and shown (doc/api.md section 1).
@@ -9,22 +9,22 @@
 
 #include "lib/mem.h"
 #include "lib/utf8.h"
-#include "manager/jsonout.h"
+#include "http/jsonout.h"
 
 json_t *
-mgr_json_real(double v)
+http_json_real(double v)
 {
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
 json_t *
-mgr_json_real_or_null(double v)
+http_json_real_or_null(double v)
 {
 	return isfinite(v) && v >= 0 ? json_real(v) : json_null();
 }
 
 json_t *
-mgr_json_str(const char *s)
+http_json_str(const char *s)
 {
 	json_t *j;
 	char *c;
