@@ -12,11 +12,10 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/rand.h>
-
 #include "crypto/aead.h"
 #include "crypto/hash.h"
 #include "crypto/sealed.h"
+#include "lib/random.h"
 
 #define CHUNK COFFER_SEALED_CHUNK_DEFAULT
 #define FULL (CHUNK + COFFER_SEALED_TAG_LEN)
@@ -61,9 +60,9 @@ main(int argc, char **argv)
 	sealed = malloc(HDR + (chunks + 1) * FULL);
 	if (pt == NULL || buf == NULL || sealed == NULL)
 		die("malloc");
-	if (RAND_bytes(key, sizeof(key)) != 1 || RAND_bytes(pt, (int)n) != 1 ||
-	    RAND_bytes(buf, FULL) != 1)
-		die("RAND_bytes");
+	if (coffer_random(key, sizeof(key)) != 0 || coffer_random(pt, n) != 0 ||
+	    coffer_random(buf, FULL) != 0)
+		die("coffer_random");
 	memset(sealed, 0, HDR + (chunks + 1) * FULL);
 	if (coffer_aead_new(COFFER_AEAD_AES256GCM, key, 32, &a) != 0)
 		die("aead_new");

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/random.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +22,7 @@
 #include "coffer/error.h"
 #include "lib/clock.h"
 #include "lib/mem.h"
+#include "lib/random.h"
 
 extern char **environ;
 
@@ -554,7 +554,7 @@ coffer_actuator_local_new(const struct coffer_replica_spec *spec,
 		 * still be registered in the queue): 32 random bits each. */
 		uint8_t rnd[4] = { 0 };
 
-		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+		if (coffer_random(rnd, sizeof(rnd)) != 0) {
 			uint64_t x = (uint64_t)coffer_mono_ms() ^
 			    ((uint64_t)getpid() << 20) ^ (uint64_t)(uintptr_t)l;
 

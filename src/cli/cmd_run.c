@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -26,6 +25,7 @@
 #include "lib/buf.h"
 #include "lib/clock.h"
 #include "lib/mem.h"
+#include "lib/random.h"
 #include "queue/queue.h"
 #include "queue/redis_server.h"
 #include "store/store.h"
@@ -537,7 +537,7 @@ load_job(struct run *R)
 	if (R->job == NULL) {
 		uint8_t rnd[4] = { 0 };
 
-		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		if (coffer_random(rnd, sizeof(rnd)) != 0)
 			rnd[0] = (uint8_t)getpid();
 		snprintf(R->job_buf, sizeof(R->job_buf), "run-%02x%02x%02x%02x", rnd[0],
 		    rnd[1], rnd[2], rnd[3]);

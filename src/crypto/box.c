@@ -4,12 +4,11 @@
 // by mistake; the 2^32 limit per key comes from random 96-bit nonces.
 #include <string.h>
 
-#include <openssl/rand.h>
-
 #include "coffer/error.h"
 #include "crypto/aead.h"
 #include "crypto/box.h"
 #include "lib/mem.h"
+#include "lib/random.h"
 
 int
 coffer_box_seal(const uint8_t key[32], const uint8_t *aad, size_t aadlen,
@@ -25,10 +24,8 @@ coffer_box_seal(const uint8_t key[32], const uint8_t *aad, size_t aadlen,
 		    "larger than %zu", n, COFFER_BOX_MAX_MSG);
 	if ((r = coffer_buf_reserve(out, n + COFFER_BOX_OVERHEAD, &w)) != 0)
 		return r;
-	if (RAND_bytes(w, COFFER_BOX_NONCE_LEN) != 1) {
-		r = coffer_errf(COFFER_E_CRYPTO, "RAND_bytes failed");
+	if ((r = coffer_random(w, COFFER_BOX_NONCE_LEN)) != 0)
 		goto out;
-	}
 	if ((r = coffer_aead_new(COFFER_AEAD_AES256GCM, key, COFFER_BOX_KEY_LEN,
 	    &a)) != 0 ||
 	    (r = coffer_aead_encrypt(a, w, aad, aadlen, msg, n,

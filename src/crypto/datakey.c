@@ -3,14 +3,13 @@
 // doc/format/identity.md sections 4 and 5.
 #include <string.h>
 
-#include <openssl/rand.h>
-
 #include "coffer/error.h"
 #include "crypto/datakey.h"
 #include "crypto/kdf.h"
 #include "crypto/keyfile.h"
 #include "lib/enc.h"
 #include "lib/mem.h"
+#include "lib/random.h"
 
 #define PREFIX "coffer-key1:"
 #define PREFIX_LEN (sizeof(PREFIX) - 1)
@@ -29,9 +28,7 @@ coffer_datakey_id(const uint8_t key[32], uint8_t id[16])
 int
 coffer_datakey_generate(uint8_t key[32])
 {
-	if (RAND_bytes(key, COFFER_DATAKEY_LEN) != 1)
-		return coffer_errf(COFFER_E_CRYPTO, "RAND_bytes failed");
-	return 0;
+	return coffer_random(key, COFFER_DATAKEY_LEN);
 }
 
 int

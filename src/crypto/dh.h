@@ -8,7 +8,7 @@
 
 #define COFFER_DH_LEN 32 /* secret, public and shared values */
 
-/* A new key pair; sk from RAND_bytes. The caller wipes sk after use. */
+/* A new key pair; sk from coffer_random(). The caller wipes sk after use. */
 int coffer_dh_keygen(uint8_t sk[32], uint8_t pk[32])
 	__attribute__((warn_unused_result));
 

@@ -7,9 +7,9 @@
 #include <stdint.h>
 
 /*
- * sk = 32 bytes from RAND_bytes, pk = public_of(sk). sk and pk are written
+ * sk = 32 bytes from coffer_random(), pk = public_of(sk). sk and pk are written
  * only on success; the local copy of the secret is wiped. Errors:
- * COFFER_E_CRYPTO if RAND_bytes fails, else whatever public_of returns.
+ * COFFER_E_CRYPTO if coffer_random() fails, else whatever public_of returns.
  */
 int coffer_keygen32(int (*public_of)(const uint8_t sk[32], uint8_t pk[32]),
     uint8_t sk[32], uint8_t pk[32]) __attribute__((warn_unused_result));

@@ -6,7 +6,6 @@
 #include <strings.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "coffer/error.h"
 #include "crypto/aead.h"
@@ -16,6 +15,7 @@
 #include "crypto/sealed.h"
 #include "lib/enc.h"
 #include "lib/mem.h"
+#include "lib/random.h"
 
 /* Section 3: header offsets. */
 #define OFF_VERSION 8
@@ -307,10 +307,8 @@ coffer_sealed_writer_new(const uint8_t key[COFFER_SEALED_KEY_LEN],
 	coffer_store_u32be(w->header + OFF_CHUNK, c);
 	if ((r = coffer_datakey_id(key, w->header + OFF_KEYID)) != 0)
 		goto fail;
-	if (RAND_bytes(w->header + OFF_SALT, COFFER_SEALED_SALT_LEN) != 1) {
-		r = coffer_errf(COFFER_E_CRYPTO, "RAND_bytes failed");
+	if ((r = coffer_random(w->header + OFF_SALT, COFFER_SEALED_SALT_LEN)) != 0)
 		goto fail;
-	}
 	if ((r = key_schedule(key, w->header, w->header + OFF_COMMIT, &w->aead,
 	    w->prefix)) != 0)
 		goto fail;

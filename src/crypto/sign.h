@@ -13,7 +13,7 @@
 #define COFFER_SIGN_SIG_LEN 64 /* R || S */
 #define COFFER_SIGN_LABEL_MAX 64
 
-/* A new key pair from RAND_bytes. The caller wipes sk after use. */
+/* A new key pair from coffer_random(). The caller wipes sk after use. */
 int coffer_sign_keygen(uint8_t sk[32], uint8_t pk[32])
 	__attribute__((warn_unused_result));
 

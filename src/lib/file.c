@@ -12,11 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/rand.h>
-
 #include "coffer/error.h"
 #include "lib/file.h"
 #include "lib/mem.h"
+#include "lib/random.h"
 
 int
 coffer_write_all(int fd, const void *p, size_t n)
@@ -270,7 +269,7 @@ coffer_atomic_open(struct coffer_atomic *a, const char *path, mode_t mode)
 	if (guard_installed)
 		pthread_sigmask(SIG_BLOCK, &block, &saved);
 	for (int tries = 0; tries < 16; tries++) {
-		if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+		if (coffer_random(rnd, sizeof(rnd)) != 0) {
 			e = EIO;
 			break;
 		}

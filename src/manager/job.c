@@ -11,8 +11,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <openssl/rand.h>
-
 #include "coffer/error.h"
 #include "controllers/registry.h"
 #include "lib/buf.h"
@@ -20,6 +18,7 @@
 #include "lib/enc.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "lib/random.h"
 #include "lib/utf8.h"
 #include "lib/mem.h"
 #include "manager/job_int.h"
@@ -47,7 +46,6 @@ mgr_job_find(struct mgr *m, const char *id)
 			return m->jobs[i];
 	return NULL;
 }
-
 
 void
 mgr_job_reason(struct mgr_job *j, const char *fmt, ...)
@@ -205,9 +203,10 @@ new_id(const char *kind, char id[65])
 {
 	uint8_t rnd[6];
 	char hex[13];
+	int r;
 
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-		return coffer_errf(COFFER_E_CRYPTO, "RAND_bytes failed");
+	if ((r = coffer_random(rnd, sizeof(rnd))) != 0)
+		return r;
 	coffer_hex_encode(rnd, sizeof(rnd), hex);
 	snprintf(id, 65, "%s-%s", strcmp(kind, "asperathos") == 0 ? "kj" : "job",
 	    hex);
@@ -443,7 +442,6 @@ mgr_job_transition(struct mgr *m, struct mgr_job *j, enum mgr_event ev,
 		release_runtime(m, j);
 	return 0;
 }
-
 
 void
 mgr_job_fail(struct mgr *m, struct mgr_job *j, const char *fmt, ...)

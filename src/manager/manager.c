@@ -14,14 +14,13 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <openssl/rand.h>
-
 #include "coffer/error.h"
 #include "lib/clock.h"
 #include "lib/enc.h"
 #include "lib/file.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "lib/random.h"
 #include "lib/redact.h"
 #include "manager/mgr.h"
 #include "manager/tokens.h"
@@ -144,10 +143,8 @@ mgr_run(const struct mgr_config *cfg)
 		    strerror(errno));
 		goto out;
 	}
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-		r = coffer_errf(COFFER_E_CRYPTO, "RAND_bytes failed");
+	if ((r = coffer_random(rnd, sizeof(rnd))) != 0)
 		goto out;
-	}
 	coffer_hex_encode(rnd, sizeof(rnd), m->incarnation);
 	if ((r = mgr_db_open(m->db_abs, &m->db)) != 0 ||
 	    (r = mgr_db_meta_set(m->db, "incarnation", m->incarnation)) != 0)

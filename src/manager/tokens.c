@@ -4,13 +4,12 @@
 // store does not give the tokens back.
 #include <string.h>
 
-#include <openssl/rand.h>
-
 #include "coffer/error.h"
 #include "crypto/hash.h"
 #include "lib/buf.h"
 #include "lib/enc.h"
 #include "lib/mem.h"
+#include "lib/random.h"
 #include "manager/tokens.h"
 
 int
@@ -21,10 +20,8 @@ mgr_token_create(struct mgr_db *db, const char *name, enum http_scope scope,
 	struct coffer_buf b = COFFER_BUF_INIT_SECRET(MGR_TOKEN_STR_LEN);
 	int r;
 
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-		r = coffer_errf(COFFER_E_CRYPTO, "RAND_bytes failed");
+	if ((r = coffer_random(rnd, sizeof(rnd))) != 0)
 		goto out;
-	}
 	if ((r = coffer_buf_puts(&b, MGR_TOKEN_PREFIX)) != 0 ||
 	    (r = coffer_b64url_put(&b, rnd, sizeof(rnd))) != 0)
 		goto out;

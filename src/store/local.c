@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -26,6 +25,7 @@
 #include "lib/buf.h"
 #include "lib/file.h"
 #include "lib/mem.h"
+#include "lib/random.h"
 #include "store/local_int.h"
 #include "store/store.h"
 
@@ -606,7 +606,7 @@ coffer_store_local_new(const char *dir, int create, struct coffer_store **out)
 		local_free(l);
 		return r;
 	}
-	if (getrandom(&l->tmp_seed, sizeof(l->tmp_seed), 0) != sizeof(l->tmp_seed))
+	if (coffer_random(&l->tmp_seed, sizeof(l->tmp_seed)) != 0)
 		l->tmp_seed = (uint64_t)getpid() << 24 ^ (uint64_t)time(NULL);
 	s->ops = &local_ops;
 	s->impl = l;

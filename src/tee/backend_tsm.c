@@ -14,12 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/rand.h>
-
 #include "coffer/error.h"
 #include "lib/buf.h"
 #include "lib/enc.h"
 #include "lib/file.h"
+#include "lib/random.h"
 #include "tee/tee_int.h"
 
 #define TSM_ROOT "/sys/kernel/config/tsm/report"
@@ -117,8 +116,8 @@ tee_tsm_get(const struct coffer_tee_backend_opts *o, const uint8_t report_data[6
 		return coffer_errf(COFFER_E_NOTFOUND, "%s is not a directory: no "
 		    "configfs-tsm here (not a TDX or SEV-SNP guest, Linux < 6.7, or "
 		    "configfs not mounted)", root);
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-		return coffer_errf(COFFER_E_CRYPTO, "RAND_bytes failed");
+	if ((r = coffer_random(rnd, sizeof(rnd))) != 0)
+		return r;
 	coffer_hex_encode(rnd, sizeof(rnd), rnd_hex);
 	/* One entry per request, as the ABI recommends, so that concurrent
 	 * requesters never share one. */

@@ -7,13 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "coffer/error.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/random.h"
 #include "store/store.h"
 #include "queue/queue.h"
 #include "worker/worker.h"
@@ -31,7 +31,7 @@ default_worker_id(char *out, size_t outlen)
 	uint8_t rnd[4] = { 0 };
 	const char *replica = getenv("COFFER_REPLICA_ID");
 
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+	if (coffer_random(rnd, sizeof(rnd)) != 0)
 		rnd[0] = (uint8_t)time(NULL);
 	if (replica != NULL && replica[0] != '\0') {
 		uint32_t x = (uint32_t)rnd[0] << 24 | (uint32_t)rnd[1] << 16 |

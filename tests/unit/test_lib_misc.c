@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Unit tests for errors, clocks and RFC 3339 parsing, atomic file writes,
-// their signal cleanup, and bounded file reads (src/lib/{err,clock,file}.c).
+// their signal cleanup, bounded file reads, and random bytes
+// (src/lib/{err,clock,file,random}.c).
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include "coffer/error.h"
 #include "lib/clock.h"
 #include "lib/file.h"
+#include "lib/random.h"
 
 static void
 test_err__detail_and_context(void **state)
@@ -337,6 +339,57 @@ test_file__forked_child_leaves_parents_temporary_file(void **state)
 	assert_int_equal(count_temp_files(), 0);
 }
 
+static void
+test_random__fills_and_never_repeats(void **state)
+{
+	uint8_t zero[64] = { 0 }, a[64] = { 0 }, b[64] = { 0 };
+
+	(void)state;
+	assert_int_equal(coffer_random(a, 0), 0);
+	assert_memory_equal(a, zero, sizeof(a));
+	assert_int_equal(coffer_random(a, sizeof(a)), 0);
+	assert_int_equal(coffer_random(b, sizeof(b)), 0);
+	assert_memory_not_equal(a, zero, sizeof(a));
+	assert_memory_not_equal(b, zero, sizeof(b));
+	assert_memory_not_equal(a, b, sizeof(a));
+	/* Odd lengths and offsets are filled to the last byte. */
+	memset(b, 0, sizeof(b));
+	assert_int_equal(coffer_random(b + 1, 47), 0);
+	assert_int_equal(b[0], 0);
+	assert_memory_equal(b + 48, zero, 16);
+	assert_memory_not_equal(b + 1 + 31, zero, 16);
+}
+
+/* A forked child (the worker's runner, an actuator's replica) must not
+ * repeat its parent's bytes: OpenSSL reseeds its DRBG after fork(). */
+static void
+test_random__forked_child_does_not_repeat_the_parent(void **state)
+{
+	uint8_t warm[16], parent[32], child[32];
+	int fds[2], status;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(coffer_random(warm, sizeof(warm)), 0);
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		uint8_t c[32];
+
+		close(fds[0]);
+		_exit(coffer_random(c, sizeof(c)) == 0 &&
+		    write(fds[1], c, sizeof(c)) == (ssize_t)sizeof(c) ? 0 : 1);
+	}
+	close(fds[1]);
+	assert_int_equal(coffer_random(parent, sizeof(parent)), 0);
+	assert_int_equal(read(fds[0], child, sizeof(child)), (ssize_t)sizeof(child));
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_memory_not_equal(parent, child, sizeof(parent));
+}
+
 static int
 setup(void **state)
 {
@@ -368,6 +421,8 @@ main(void)
 		cmocka_unit_test(test_file__commit_and_abort_unregister_the_temporary_file),
 		cmocka_unit_test(test_file__signal_cleanup_leaves_ignored_signals_ignored),
 		cmocka_unit_test(test_file__forked_child_leaves_parents_temporary_file),
+		cmocka_unit_test(test_random__fills_and_never_repeats),
+		cmocka_unit_test(test_random__forked_child_does_not_repeat_the_parent),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -19,7 +19,6 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
-#include <openssl/rand.h>
 
 #include "coffer/error.h"
 #include "crypto/datakey.h"
@@ -28,6 +27,7 @@
 #include "lib/buf.h"
 #include "lib/enc.h"
 #include "lib/file.h"
+#include "lib/random.h"
 
 #define C4K 4096u
 #define F4K (C4K + 16u)
@@ -54,7 +54,7 @@ random_bytes(size_t n)
 
 	assert_non_null(p);
 	if (n > 0)
-		assert_int_equal(RAND_bytes(p, (int)n), 1);
+		assert_int_equal(coffer_random(p, n), 0);
 	return p;
 }
 
