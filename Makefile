@@ -47,18 +47,43 @@ ALL_CFLAGS = $(BASE_CFLAGS) $(WARN) $(CFLAGS)
 LDFLAGS += -Wl,--as-needed -Wl,-z,relro -Wl,-z,now
 
 # ---------------------------------------------------------------------------
-# libcoffer.a: everything every binary may share. A static archive, so each
-# binary links only the objects it uses (the trusted worker stays small).
-LIB_DIRS := src/lib src/crypto src/tee src/http src/store src/queue src/actuator src/controllers
+# The library, in three static archives by layer (doc/DEVELOPING.md,
+# "Layers"; scripts/check-layers enforces the rules):
+#   libcoffer-core.a     the trusted core: lib, crypto, tee, proto
+#   libcoffer-runtime.a  what the trusted binaries may also link: http,
+#                        store, queue (their input is hostile)
+#   libcoffer-control.a  the control plane's: actuator, controllers
+# Each binary links only the archives it may use, so the worker and the
+# coordinator cannot pull in control-plane code even by accident. Thin
+# archives (ar T): they name the objects by path, so a linker map says
+# exactly which files a binary holds (scripts/trusted-size).
+CORE_DIRS := src/lib src/crypto src/tee src/proto
+RUNTIME_DIRS := src/http src/store src/queue
+CONTROL_DIRS := src/actuator src/controllers
+LIB_DIRS := $(CORE_DIRS) $(RUNTIME_DIRS) $(CONTROL_DIRS)
 LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
-LIBCOFFER := $(BUILD)/libcoffer.a
+objs_of = $(patsubst %.c,$(BUILD)/obj/%.o,$(foreach d,$(1),$(wildcard $(d)/*.c)))
+A_CORE := $(BUILD)/libcoffer-core.a
+A_RUNTIME := $(BUILD)/libcoffer-runtime.a
+A_CONTROL := $(BUILD)/libcoffer-control.a
+$(A_CORE): $(call objs_of,$(CORE_DIRS))
+$(A_RUNTIME): $(call objs_of,$(RUNTIME_DIRS))
+$(A_CONTROL): $(call objs_of,$(CONTROL_DIRS))
+# Every archive, in link order (a layer before the layers it uses): for
+# tests, tools, benchmarks and the untrusted binaries.
+LIBCOFFER := $(A_CONTROL) $(A_RUNTIME) $(A_CORE)
 
-# Binaries: one directory each, linked with only the libraries it needs.
+# Binaries: one directory each, linked with only the archives (ARCH_*) and
+# the libraries (LIBS_*) it may use. Each link writes its map to
+# $(BUILD)/maps/<binary>.map.
 BIN_coffer := src/cli
 BIN_coffer-worker := src/worker
 BIN_coffer-manager := src/manager
 BIN_coffer-coordinator := src/coordinator
+ARCH_coffer := $(LIBCOFFER)
+ARCH_coffer-worker := $(A_RUNTIME) $(A_CORE)
+ARCH_coffer-manager := $(LIBCOFFER)
+ARCH_coffer-coordinator := $(A_RUNTIME) $(A_CORE)
 # coffer does not link libcurl: src/cli/curl_shim.c loads it with dlopen(3)
 # when `coffer job` first talks HTTP (it is still a build dependency, for
 # <curl/curl.h>). Linked, it maps 28 more libraries (GnuTLS, Kerberos, LDAP,
@@ -74,10 +99,10 @@ BIN_NAMES := $(foreach b,coffer coffer-worker coffer-manager coffer-coordinator,
 BINS := $(BIN_NAMES:%=$(BUILD)/bin/%)
 
 define bin_rule
-$(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(BIN_$(1))/*.c)) $(LIBCOFFER)
-	@mkdir -p $$(@D)
+$(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(BIN_$(1))/*.c)) $(ARCH_$(1))
+	@mkdir -p $$(@D) $(BUILD)/maps
 	$$(E) "  LINK    $$@"
-	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LIBS_$(1))
+	$$(Q)$$(CC) $$(LDFLAGS) -Wl,-Map=$(BUILD)/maps/$(1).map -o $$@ $$^ $$(LIBS_$(1))
 endef
 $(foreach b,$(BIN_NAMES),$(eval $(call bin_rule,$(b))))
 
@@ -120,10 +145,10 @@ $(BUILD)/obj/%.o: %.c
 	$(E) "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(LIBCOFFER): $(LIB_OBJS)
+$(A_CORE) $(A_RUNTIME) $(A_CONTROL):
 	@mkdir -p $(@D)
 	$(E) "  AR      $@"
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcsT $@ $^
 
 # ---------------------------------------------------------------------------
 # Tests: tests/unit/test_<module>.c -> $(BUILD)/tests/test_<module> (cmocka),
@@ -186,6 +211,8 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc $(PKG_CFLAGS) \
 	-DCOFFER_FUZZING -DCOFFER_VERSION='"fuzz"'
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+# One archive of every library layer: a fuzzer tests a parser, not the
+# layering (scripts/check-layers checks that on the normal build).
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
 $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -205,7 +232,7 @@ $(FUZZ_MANAGER_TARGETS): $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz
 
 # ---------------------------------------------------------------------------
 # Targets
-.PHONY: all test check-banned demo bench fuzz fuzz-build deps clean help
+.PHONY: all test check-banned check-layers demo bench fuzz fuzz-build deps clean help
 
 all: $(BINS) $(APP_PLUGINS) $(APP_EXECS) $(CTL_PLUGINS) $(TEST_TOOLS)
 
@@ -219,10 +246,15 @@ test: deps
 	@BUILD=$(BUILD) tests/run $(T)
 
 .PHONY: test-build
-test-build: all $(TESTS) check-banned
+test-build: all $(TESTS) check-banned check-layers
 
 check-banned:
 	@scripts/check-banned
+
+# The layer rules (scripts/check-layers): #include edges in the sources,
+# symbol edges in the built objects, what the binaries link and load.
+check-layers: $(BINS) $(LIBCOFFER)
+	@scripts/check-layers --build $(BUILD)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -247,6 +279,7 @@ help:
 	@echo "make SANITIZE=address,undefined test   the same under ASan+UBSan (build-san/)"
 	@echo "make demo        install missing packages, build, run the demo"
 	@echo "make bench       run the benchmarks (B=pattern); results go to BENCHMARKS.md by hand"
+	@echo "make check-layers  check the layer rules (includes, symbols, links)"
 	@echo "make fuzz        build the libFuzzer targets and run each for FUZZ_SECONDS (F=pattern)"
 	@echo "make DEVELOPER=0 build without -Werror"
 
