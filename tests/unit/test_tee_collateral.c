@@ -10,11 +10,13 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <openssl/bio.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "test_tee_common.h"
 #include "tee/tee_int.h"
@@ -34,6 +36,26 @@ teardown(void **state)
 	(void)state;
 	coffer_tee_anchors_free(anchors);
 	return 0;
+}
+
+/* Adapters to the collateral's internals (how a test reaches the parsed
+ * pieces and gives a verification context its collateral). */
+static struct tee_enclave_identity *
+coll_first_identity(struct coffer_tee_collateral *c)
+{
+	return &c->ids[0].id;
+}
+
+static void
+vctx_use(struct tee_vctx *v, struct coffer_tee_collateral *c)
+{
+	v->coll = c;
+}
+
+static void
+vctx_done(struct tee_vctx *v)
+{
+	(void)v;
 }
 
 /* ------------------------------------------------------------------ */
@@ -391,6 +413,361 @@ test_collateral__shared_by_threads(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* Adding collateral while other threads verify with it (issue 10: the
+ * arrays a reader walks were reallocated under it). Run under ASan
+ * (make SANITIZE=address,undefined test) this is a use-after-free on the
+ * old code; the verdicts must also stay what they are. */
+
+struct rw_arg {
+	struct coffer_tee_collateral *c;
+	const struct coffer_buf *ev;
+	int64_t at;
+	volatile int *stop;
+	int ok, runs;
+};
+
+static void *
+reader(void *p)
+{
+	struct rw_arg *w = p;
+
+	w->ok = 1;
+	while (!*w->stop || w->runs < 10) {
+		struct coffer_tee_claims *cl = NULL;
+
+		if (coffer_tee_verify(w->ev->data, w->ev->len, anchors, w->c, w->at, NULL,
+		    &cl) != 0 || cl->tcb_status != COFFER_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED)
+			w->ok = 0;
+		coffer_tee_claims_free(cl);
+		w->runs++;
+	}
+	return NULL;
+}
+
+static void
+test_collateral__add_while_two_threads_verify(void **state)
+{
+	static const char *const coll[] = { ATT "sgx/dcap-qvl/sgx_quote_collateral.json", NULL };
+	struct coffer_buf ev = COFFER_BUF_INIT(1 << 20), f = COFFER_BUF_INIT(1 << 20);
+	struct rw_arg w[2];
+	pthread_t th[2];
+	volatile int stop = 0;
+	struct coffer_tee_collateral *c;
+
+	(void)state;
+	tt_read(ATT "sgx/dcap-qvl/sgx_quote", &ev);
+	tt_read(coll[0], &f);
+	c = tt_coll(anchors, coll);
+	for (int i = 0; i < 2; i++) {
+		w[i].c = c;
+		w[i].ev = &ev;
+		w[i].at = tt_time("2025-07-19T10:01:17Z");
+		w[i].stop = &stop;
+		w[i].runs = 0;
+		assert_int_equal(pthread_create(&th[i], NULL, reader, &w[i]), 0);
+	}
+	/* The third thread (this one) refreshes the collateral meanwhile. */
+	for (int i = 0; i < 30; i++)
+		if (coffer_tee_collateral_add_mem(c, "refresh", f.data, f.len) != 0)
+			fail_msg("refresh %d: %s", i, coffer_errdetail());
+	stop = 1;
+	for (int i = 0; i < 2; i++) {
+		pthread_join(th[i], NULL);
+		assert_true(w[i].ok);
+	}
+	coffer_tee_collateral_free(c);
+	coffer_buf_release(&ev);
+	coffer_buf_release(&f);
+}
+
+/* ------------------------------------------------------------------ */
+/* A QE Identity present while the FMSPC has no TCB Info (missing
+ * collateral allowed): the QE is still judged by it. */
+
+/* Collateral with only the SGX QE identity of the dcap-qvl bundle (as a
+ * PCS body) and its signing chain. */
+static struct coffer_tee_collateral *
+qe_only_collateral(void)
+{
+	struct coffer_buf f = COFFER_BUF_INIT(1 << 20), body = COFFER_BUF_INIT(1 << 20);
+	struct coffer_tee_collateral *c = NULL;
+	const char *chain, *text, *sig;
+	json_t *doc;
+
+	tt_read(ATT "sgx/dcap-qvl/sgx_quote_collateral.json", &f);
+	assert_non_null(doc = json_loadb((char *)f.data, f.len, 0, NULL));
+	assert_non_null(chain = json_string_value(json_object_get(doc, "qe_identity_issuer_chain")));
+	assert_non_null(text = json_string_value(json_object_get(doc, "qe_identity")));
+	assert_non_null(sig = json_string_value(json_object_get(doc, "qe_identity_signature")));
+	assert_int_equal(coffer_buf_puts(&body, "{\"enclaveIdentity\":"), 0);
+	assert_int_equal(coffer_buf_puts(&body, text), 0);
+	assert_int_equal(coffer_buf_puts(&body, ",\"signature\":\""), 0);
+	assert_int_equal(coffer_buf_puts(&body, sig), 0);
+	assert_int_equal(coffer_buf_puts(&body, "\"}"), 0);
+	assert_int_equal(coffer_tee_collateral_new(anchors, &c), 0);
+	if (coffer_tee_collateral_add_mem(c, "chain", (const uint8_t *)chain, strlen(chain)) != 0 ||
+	    coffer_tee_collateral_add_mem(c, "qe", body.data, body.len) != 0)
+		fail_msg("QE identity: %s", coffer_errdetail());
+	json_decref(doc);
+	coffer_buf_release(&f);
+	coffer_buf_release(&body);
+	return c;
+}
+
+static struct coffer_tee_claims *
+verify_sgx(struct coffer_tee_collateral *c, const char *at, unsigned flags, int *rc)
+{
+	struct coffer_buf ev = COFFER_BUF_INIT(1 << 20);
+	struct coffer_tee_claims *cl = NULL;
+
+	tt_read(ATT "sgx/dcap-qvl/sgx_quote", &ev);
+	*rc = coffer_tee_verify(ev.data, ev.len, anchors, c, tt_time(at),
+	    &(struct coffer_tee_verify_opts){ flags, NULL }, &cl);
+	coffer_buf_release(&ev);
+	assert_non_null(cl);
+	return cl;
+}
+
+#define ALLOW_ALL (COFFER_TEE_ALLOW_NO_COLLATERAL | COFFER_TEE_ALLOW_NO_CRL)
+
+static void
+test_qe__judged_without_tcb_info(void **state)
+{
+	struct coffer_tee_collateral *c = qe_only_collateral();
+	struct coffer_tee_claims *cl;
+	int rc;
+
+	(void)state;
+	/* The genuine QE, inside the identity's window: accepted (TCB not
+	 * evaluated, a note). */
+	cl = verify_sgx(c, "2025-07-19T00:00:00Z", ALLOW_ALL, &rc);
+	if (rc != 0) {
+		tt_dump(cl);
+		fail_msg("rc %d", rc);
+	}
+	assert_int_equal(cl->tcb_status, COFFER_TCB_NOT_EVALUATED);
+	assert_true(coffer_tee_claims_has_reason(cl, "collateral.missing"));
+	coffer_tee_claims_free(cl);
+	/* The identity has expired: not a reason to skip it. */
+	cl = verify_sgx(c, "2025-07-20T00:00:00Z", ALLOW_ALL, &rc);
+	assert_int_equal(rc, COFFER_E_EXPIRED);
+	assert_true(tt_fatal_are(cl, "collateral.expired"));
+	coffer_tee_claims_free(cl);
+	/* A QE that is not the one the identity describes (another signer):
+	 * a QE report from a non-Intel QE is refused. */
+	coll_first_identity(c)->mrsigner[0] ^= 1;
+	cl = verify_sgx(c, "2025-07-19T00:00:00Z", ALLOW_ALL, &rc);
+	assert_int_equal(rc, COFFER_E_POLICY);
+	assert_true(tt_fatal_are(cl, "qe.identity_mismatch"));
+	coffer_tee_claims_free(cl);
+	coll_first_identity(c)->mrsigner[0] ^= 1;
+	/* A QE below every level of the identity is not supported. */
+	for (size_t i = 0; i < coll_first_identity(c)->n_levels; i++)
+		coll_first_identity(c)->levels[i].isvsvn = 200;
+	cl = verify_sgx(c, "2025-07-19T00:00:00Z", ALLOW_ALL, &rc);
+	assert_int_equal(rc, COFFER_E_POLICY);
+	assert_true(tt_fatal_are(cl, "tcb.not_supported"));
+	coffer_tee_claims_free(cl);
+	coffer_tee_collateral_free(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* CRLs are matched to the issuer's key, not only its name. Two CAs with
+ * one name and two keys (as when a CA is re-keyed) each have a CRL. */
+
+struct pki {
+	EVP_PKEY *root_k, *ca1_k, *ca2_k, *leaf_k;
+	X509 *root, *ca1, *ca2, *leaf1, *leaf2;
+	X509_CRL *crl1, *crl2;       /* crl1 newer, revokes nothing; crl2 revokes leaf2 */
+};
+
+static EVP_PKEY *
+ec_key(void)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+
+	assert_non_null(k);
+	return k;
+}
+
+static X509 *
+mk_cert(const char *cn, X509 *issuer, EVP_PKEY *issuer_k, EVP_PKEY *k, long serial, int ca)
+{
+	X509 *x = X509_new();
+	X509_NAME *n = X509_NAME_new();
+	X509V3_CTX ctx;
+	X509_EXTENSION *ext;
+
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+	X509_set_subject_name(x, n);
+	X509_set_issuer_name(x, issuer != NULL ? X509_get_subject_name(issuer) : n);
+	X509_gmtime_adj(X509_getm_notBefore(x), -86400L * 30);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 365);
+	X509_set_pubkey(x, k);
+	X509V3_set_ctx(&ctx, issuer != NULL ? issuer : x, x, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints,
+	    ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	assert_true(X509_sign(x, issuer_k, EVP_sha256()) > 0);
+	X509_NAME_free(n);
+	return x;
+}
+
+static X509_CRL *
+mk_crl(X509 *issuer, EVP_PKEY *k, long age_days, long revoked_serial)
+{
+	X509_CRL *crl = X509_CRL_new();
+	ASN1_TIME *t = ASN1_TIME_new();
+
+	X509_CRL_set_version(crl, 1);
+	X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer));
+	X509_gmtime_adj(t, -86400L * age_days);
+	X509_CRL_set1_lastUpdate(crl, t);
+	X509_gmtime_adj(t, 86400L * 30);
+	X509_CRL_set1_nextUpdate(crl, t);
+	if (revoked_serial >= 0) {
+		X509_REVOKED *rev = X509_REVOKED_new();
+		ASN1_INTEGER *s = ASN1_INTEGER_new();
+
+		ASN1_INTEGER_set(s, revoked_serial);
+		X509_REVOKED_set_serialNumber(rev, s);
+		X509_gmtime_adj(t, -86400L * (age_days + 1));
+		X509_REVOKED_set_revocationDate(rev, t);
+		X509_CRL_add0_revoked(crl, rev);
+		ASN1_INTEGER_free(s);
+	}
+	X509_CRL_sort(crl);
+	assert_true(X509_CRL_sign(crl, k, EVP_sha256()) > 0);
+	ASN1_TIME_free(t);
+	return crl;
+}
+
+static void
+pki_make(struct pki *p)
+{
+	p->root_k = ec_key();
+	p->ca1_k = ec_key();
+	p->ca2_k = ec_key();
+	p->leaf_k = ec_key();
+	p->root = mk_cert("Test Root CA", NULL, p->root_k, p->root_k, 1, 1);
+	p->ca1 = mk_cert("Test PCK CA", p->root, p->root_k, p->ca1_k, 2, 1);
+	p->ca2 = mk_cert("Test PCK CA", p->root, p->root_k, p->ca2_k, 3, 1);
+	p->leaf1 = mk_cert("Test PCK Certificate", p->ca1, p->ca1_k, p->leaf_k, 41, 0);
+	p->leaf2 = mk_cert("Test PCK Certificate", p->ca2, p->ca2_k, p->leaf_k, 42, 0);
+	p->crl1 = mk_crl(p->ca1, p->ca1_k, 1, -1);
+	p->crl2 = mk_crl(p->ca2, p->ca2_k, 2, 42);
+}
+
+static void
+pki_free(struct pki *p)
+{
+	EVP_PKEY_free(p->root_k);
+	EVP_PKEY_free(p->ca1_k);
+	EVP_PKEY_free(p->ca2_k);
+	EVP_PKEY_free(p->leaf_k);
+	X509_free(p->root);
+	X509_free(p->ca1);
+	X509_free(p->ca2);
+	X509_free(p->leaf1);
+	X509_free(p->leaf2);
+	X509_CRL_free(p->crl1);
+	X509_CRL_free(p->crl2);
+}
+
+static void
+add_crl_der(struct coffer_tee_collateral *c, X509_CRL *crl)
+{
+	uint8_t *der = NULL;
+	int n = i2d_X509_CRL(crl, &der);
+
+	assert_true(n > 0);
+	if (coffer_tee_collateral_add_mem(c, "crl", der, (size_t)n) != 0)
+		fail_msg("add CRL: %s", coffer_errdetail());
+	OPENSSL_free(der);
+}
+
+/* The reasons tee_check_revocation records for cert issued by issuer. */
+static void
+revocation(struct coffer_tee_collateral *c, X509 *cert, X509 *issuer,
+    struct coffer_tee_claims *claims)
+{
+	struct tee_vctx v;
+
+	memset(claims, 0, sizeof(*claims));
+	memset(&v, 0, sizeof(v));
+	v.c = claims;
+	v.anchors = anchors;
+	vctx_use(&v, c);
+	v.at = (int64_t)time(NULL);
+	tee_check_revocation(&v, cert, issuer, "PCK certificate");
+	vctx_done(&v);
+}
+
+static void
+test_crl__matched_to_the_issuers_key_not_its_name(void **state)
+{
+	struct pki p;
+	struct coffer_tee_collateral *c = NULL;
+	struct coffer_tee_claims cl;
+
+	(void)state;
+	pki_make(&p);
+	/* Only CA1's CRL: checked for CA1's certificate it is verified with
+	 * CA1's key (and remembered); for CA2's, which has the same name, it
+	 * must not count as verified. */
+	assert_int_equal(coffer_tee_collateral_new(anchors, &c), 0);
+	add_crl_der(c, p.crl1);
+	revocation(c, p.leaf1, p.ca1, &cl);
+	assert_true(tt_fatal_are(&cl, ""));
+	revocation(c, p.leaf2, p.ca2, &cl);
+	assert_true(coffer_tee_claims_has_reason(&cl, "crl.signature"));
+	assert_false(coffer_tee_claims_has_reason(&cl, "chain.revoked"));
+	coffer_tee_collateral_free(c);
+
+	/* Both CRLs (CA1's is newer): CA2's certificate is judged by CA2's
+	 * CRL, which revokes it. */
+	assert_int_equal(coffer_tee_collateral_new(anchors, &c), 0);
+	add_crl_der(c, p.crl1);
+	add_crl_der(c, p.crl2);
+	revocation(c, p.leaf2, p.ca2, &cl);
+	assert_true(tt_fatal_are(&cl, "chain.revoked"));
+	assert_true(coffer_tee_claims_has_reason(&cl, "chain.revoked"));
+	revocation(c, p.leaf1, p.ca1, &cl);
+	assert_true(tt_fatal_are(&cl, ""));
+	coffer_tee_collateral_free(c);
+
+	/* Checked at load: with both CAs in the collateral (issued by the
+	 * trusted root), each CRL verifies with the key of its own CA. */
+	{
+		struct coffer_tee_anchors *a = NULL;
+		uint8_t *der = NULL;
+		BIO *bio = BIO_new(BIO_s_mem());
+		char *pem;
+		long n;
+		int len = i2d_X509(p.root, &der);
+
+		assert_true(len > 0);
+		assert_int_equal(coffer_tee_anchors_new_default(&a), 0);
+		assert_int_equal(coffer_tee_anchors_set_intel_root(a, der, (size_t)len), 0);
+		OPENSSL_free(der);
+		assert_true(PEM_write_bio_X509(bio, p.ca1) && PEM_write_bio_X509(bio, p.ca2) &&
+		    PEM_write_bio_X509_CRL(bio, p.crl2) && PEM_write_bio_X509_CRL(bio, p.crl1));
+		n = BIO_get_mem_data(bio, &pem);
+		assert_int_equal(coffer_tee_collateral_new(a, &c), 0);
+		if (coffer_tee_collateral_add_mem(c, "pki", (uint8_t *)pem, (size_t)n) != 0)
+			fail_msg("add: %s", coffer_errdetail());
+		coffer_tee_collateral_free(c);
+		BIO_free(bio);
+		coffer_tee_anchors_free(a);
+	}
+	pki_free(&p);
+}
+
+/* ------------------------------------------------------------------ */
+/* ------------------------------------------------------------------ */
 /* TCB level matching, on parsed collateral modified in memory (no
  * signature involved: tee_tcb_evaluate works on the parsed form). */
 
@@ -552,6 +929,54 @@ test_tcb__sgx1_qe_out_of_date_converges(void **state)
 	eval_release(&e);
 }
 
+/* TDRelaunchCheck (QVL): a TD 1.5 whose TEE_TCB_SVN2 names a module
+ * version with no module identity in the TCB Info is a module mismatch
+ * (STATUS_TDX_MODULE_MISMATCH), not the prior status. */
+static void
+test_tcb__tdx15_relaunch_with_unknown_module_version_fails(void **state)
+{
+	struct eval e;
+	struct tee_tcb_level *lv;
+
+	(void)state;
+	eval_setup(&e, ATT "tdx/dcap-qvl/tdx_quote_outdated",
+	    ATT "tdx/dcap-qvl/tdx_quote_outdated_collateral.json");
+	assert_true(e.in.is_v15);
+	assert_int_equal(e.in.tee_tcb_svn[1], 1);
+	/* Two levels in front: the newest matches the SGX components (UpToDate)
+	 * but not TEE_TCB_SVN[3]; the next matches both and is OutOfDate. The
+	 * TD's module TDX_01 is OutOfDate too: a relaunch candidate. */
+	assert_non_null(lv = realloc(e.ti.levels, (e.ti.n_levels + 2) * sizeof(*lv)));
+	e.ti.levels = lv;
+	memmove(lv + 2, lv, e.ti.n_levels * sizeof(*lv));
+	memset(lv, 0, 2 * sizeof(*lv));
+	lv[0].has_tdx = lv[1].has_tdx = 1;
+	lv[0].tdx_comp[2] = 3;
+	lv[0].tdx_comp[3] = 1;
+	lv[0].status = COFFER_TCB_UP_TO_DATE;
+	lv[1].status = COFFER_TCB_OUT_OF_DATE;
+	e.ti.n_levels += 2;
+	for (size_t i = 0; i < e.ti.n_modules; i++)
+		for (size_t k = 0; k < e.ti.modules[i].n_levels; k++)
+			e.ti.modules[i].levels[k].status = COFFER_TCB_OUT_OF_DATE;
+	/* TEE_TCB_SVN2 0d 01 03: module TDX_01 updated in place to ISVSVN 13. */
+	assert_int_equal(e.in.tee_tcb_svn2[1], 1);
+	assert_int_equal(eval_run(&e), COFFER_TCB_TD_RELAUNCH_ADVISED);
+	assert_int_equal(e.v.first_err, 0);
+	/* Not yet updated far enough: the prior status. */
+	e.in.tee_tcb_svn2[0] = 1;
+	assert_int_equal(eval_run(&e), COFFER_TCB_OUT_OF_DATE);
+	assert_int_equal(e.v.first_err, 0);
+	e.in.tee_tcb_svn2[0] = 13;
+	/* Updated to a module version the TCB Info does not know. */
+	e.in.tee_tcb_svn2[1] = 0x05;
+	assert_int_equal(eval_run(&e), COFFER_TCB_NOT_SUPPORTED);
+	assert_int_equal(e.v.first_err, COFFER_E_POLICY);
+	assert_true(tt_fatal_are(&e.claims, "tdx.module_mismatch"));
+	assert_true(coffer_tee_claims_has_reason(&e.claims, "tdx.module_mismatch"));
+	eval_release(&e);
+}
+
 static void
 test_tcb__tdx1_zeroed_first_level_matches(void **state)
 {
@@ -646,9 +1071,13 @@ main(void)
 		cmocka_unit_test(test_collateral__directory_and_missing_paths),
 		cmocka_unit_test(test_collateral__chooses_the_piece_valid_at_the_time),
 		cmocka_unit_test(test_collateral__shared_by_threads),
+		cmocka_unit_test(test_collateral__add_while_two_threads_verify),
+		cmocka_unit_test(test_qe__judged_without_tcb_info),
+		cmocka_unit_test(test_crl__matched_to_the_issuers_key_not_its_name),
 		cmocka_unit_test(test_tcb__tdx2_all_levels_out_of_date_gives_out_of_date),
 		cmocka_unit_test(test_tcb__tdx3_permissive_level_gives_up_to_date),
 		cmocka_unit_test(test_tcb__sgx1_qe_out_of_date_converges),
+		cmocka_unit_test(test_tcb__tdx15_relaunch_with_unknown_module_version_fails),
 		cmocka_unit_test(test_tcb__tdx1_zeroed_first_level_matches),
 		cmocka_unit_test(test_tcb__rejects_malformed_tcb_info),
 	};
