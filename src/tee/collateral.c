@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Collateral: loading Intel TCB Info / QE Identity (PCS body form and
 // dcap-qvl's *_collateral.json), CRLs and certificates (PEM, DER, hex)
-// from files or memory, checking their signatures once at load, and
+// from files or memory, checking their signatures once at load, publishing
+// them as an immutable set that verifications read without locks, and
 // choosing the piece that applies at a verification time.
 // doc/format/evidence.md section 6.
 #include <dirent.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,14 +29,9 @@
 #define COLL_FILE_MAX ((size_t)4 << 20)
 #define COLL_MAX_ITEMS 4096
 
-/* What one add call collected before it is checked and committed. */
+/* What one add call collected before it is checked and published. */
 struct pending {
-	struct tee_signed_tcb *tcb;
-	size_t n_tcb;
-	struct tee_signed_identity *ids;
-	size_t n_ids;
-	struct tee_crl *crls;
-	size_t n_crls;
+	struct tee_coll_batch b;
 	STACK_OF(X509) *certs;
 	/* signed texts waiting for their signature check */
 	struct sigwait {
@@ -47,21 +44,28 @@ struct pending {
 };
 
 static void
+batch_release(struct tee_coll_batch *b)
+{
+	for (size_t i = 0; i < b->n_tcb; i++) {
+		tee_tcb_info_release(&b->tcb[i].info);
+		sk_X509_pop_free(b->tcb[i].signers, X509_free);
+	}
+	free(b->tcb);
+	for (size_t i = 0; i < b->n_ids; i++) {
+		tee_identity_release(&b->ids[i].id);
+		sk_X509_pop_free(b->ids[i].signers, X509_free);
+	}
+	free(b->ids);
+	for (size_t i = 0; i < b->n_crls; i++)
+		X509_CRL_free(b->crls[i].crl);
+	free(b->crls);
+	memset(b, 0, sizeof(*b));
+}
+
+static void
 pending_release(struct pending *p)
 {
-	for (size_t i = 0; i < p->n_tcb; i++) {
-		tee_tcb_info_release(&p->tcb[i].info);
-		sk_X509_pop_free(p->tcb[i].signers, X509_free);
-	}
-	free(p->tcb);
-	for (size_t i = 0; i < p->n_ids; i++) {
-		tee_identity_release(&p->ids[i].id);
-		sk_X509_pop_free(p->ids[i].signers, X509_free);
-	}
-	free(p->ids);
-	for (size_t i = 0; i < p->n_crls; i++)
-		X509_CRL_free(p->crls[i].crl);
-	free(p->crls);
+	batch_release(&p->b);
 	sk_X509_pop_free(p->certs, X509_free);
 	for (size_t i = 0; i < p->n_waits; i++)
 		coffer_buf_release(&p->waits[i].text);
@@ -102,9 +106,9 @@ add_crl(struct pending *p, X509_CRL *crl, const char *src)
 	struct tee_crl *c;
 	int r;
 
-	if ((r = grow((void **)&p->crls, p->n_crls, sizeof(*p->crls))) != 0)
+	if ((r = grow((void **)&p->b.crls, p->b.n_crls, sizeof(*p->b.crls))) != 0)
 		return r;
-	c = &p->crls[p->n_crls];
+	c = &p->b.crls[p->b.n_crls];
 	c->this_update = tee_asn1_time(X509_CRL_get0_lastUpdate(crl));
 	c->next_update = X509_CRL_get0_nextUpdate(crl) != NULL ?
 	    tee_asn1_time(X509_CRL_get0_nextUpdate(crl)) : INT64_MAX;
@@ -114,7 +118,7 @@ add_crl(struct pending *p, X509_CRL *crl, const char *src)
 		return COFFER_E_INTERNAL;
 	c->crl = crl;
 	snprintf(c->src, sizeof(c->src), "%s", src);
-	p->n_crls++;
+	p->b.n_crls++;
 	return 0;
 }
 
@@ -234,19 +238,23 @@ add_signed(struct pending *p, int kind, const char *text, size_t len,
 	memcpy(w->sig, sig, 64);
 	w->kind = kind;
 	if (kind == 1) {
-		if ((r = grow((void **)&p->tcb, p->n_tcb, sizeof(*p->tcb))) != 0)
+		struct tee_coll_batch *b = &p->b;
+
+		if ((r = grow((void **)&b->tcb, b->n_tcb, sizeof(*b->tcb))) != 0)
 			return r;
-		if ((r = tee_tcb_info_parse(text, len, &p->tcb[p->n_tcb].info)) != 0)
+		if ((r = tee_tcb_info_parse(text, len, &b->tcb[b->n_tcb].info)) != 0)
 			return coffer_errctx(r, "%s", src);
-		snprintf(p->tcb[p->n_tcb].src, sizeof(p->tcb[0].src), "%s", src);
-		w->idx = p->n_tcb++;
+		snprintf(b->tcb[b->n_tcb].src, sizeof(b->tcb[0].src), "%s", src);
+		w->idx = b->n_tcb++;
 	} else {
-		if ((r = grow((void **)&p->ids, p->n_ids, sizeof(*p->ids))) != 0)
+		struct tee_coll_batch *b = &p->b;
+
+		if ((r = grow((void **)&b->ids, b->n_ids, sizeof(*b->ids))) != 0)
 			return r;
-		if ((r = tee_identity_parse(text, len, &p->ids[p->n_ids].id)) != 0)
+		if ((r = tee_identity_parse(text, len, &b->ids[b->n_ids].id)) != 0)
 			return coffer_errctx(r, "%s", src);
-		snprintf(p->ids[p->n_ids].src, sizeof(p->ids[0].src), "%s", src);
-		w->idx = p->n_ids++;
+		snprintf(b->ids[b->n_ids].src, sizeof(b->ids[0].src), "%s", src);
+		w->idx = b->n_ids++;
 	}
 	return 0;
 }
@@ -351,7 +359,7 @@ load_bytes(struct pending *p, const uint8_t *d, size_t len, const char *src)
 }
 
 /* ------------------------------------------------------------------ */
-/* Checking and committing */
+/* Checking (section 6.2) */
 
 static int
 x509_issued_by(X509 *x, X509 *issuer)
@@ -365,9 +373,10 @@ x509_issued_by(X509 *x, X509 *issuer)
 
 /* TCB Signing certificates: issued directly by the Intel root, not CAs. */
 static STACK_OF(X509) *
-tcb_signers(const struct coffer_tee_collateral *c, const struct pending *p)
+tcb_signers(const struct coffer_tee_collateral *c, const struct tee_coll_set *s,
+    const struct pending *p)
 {
-	STACK_OF(X509) *all[2] = { c->certs, p->certs }, *out = sk_X509_new_null();
+	STACK_OF(X509) *all[2] = { s->certs, p->certs }, *out = sk_X509_new_null();
 
 	if (out == NULL || c->anchors->intel_root == NULL)
 		return out;
@@ -387,7 +396,8 @@ tcb_signers(const struct coffer_tee_collateral *c, const struct pending *p)
 }
 
 static int
-check_signed(const struct coffer_tee_collateral *c, struct pending *p)
+check_signed(const struct coffer_tee_collateral *c, const struct tee_coll_set *s,
+    struct pending *p)
 {
 	STACK_OF(X509) *cand = NULL;
 	int r = 0;
@@ -397,13 +407,13 @@ check_signed(const struct coffer_tee_collateral *c, struct pending *p)
 	if (c->anchors->intel_root == NULL)
 		return coffer_errf(COFFER_E_UNTRUSTED, "collateral: Intel TCB Info or "
 		    "identity given, but no Intel root is trusted");
-	if ((cand = tcb_signers(c, p)) == NULL)
+	if ((cand = tcb_signers(c, s, p)) == NULL)
 		return COFFER_E_NOMEM;
 	for (size_t i = 0; r == 0 && i < p->n_waits; i++) {
 		struct sigwait *w = &p->waits[i];
-		STACK_OF(X509) **signers = w->kind == 1 ? &p->tcb[w->idx].signers :
-		    &p->ids[w->idx].signers;
-		const char *src = w->kind == 1 ? p->tcb[w->idx].src : p->ids[w->idx].src;
+		STACK_OF(X509) **signers = w->kind == 1 ? &p->b.tcb[w->idx].signers :
+		    &p->b.ids[w->idx].signers;
+		const char *src = w->kind == 1 ? p->b.tcb[w->idx].src : p->b.ids[w->idx].src;
 
 		if ((*signers = sk_X509_new_null()) == NULL) {
 			r = COFFER_E_NOMEM;
@@ -445,291 +455,207 @@ same_name(X509_CRL *crl, X509 *x)
 	return X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(x)) == 0;
 }
 
-/* Verify CRLs whose issuer is a root or a collateral certificate issued
- * by one; the others (a PCK CA not in the collateral) are verified at
- * first use against the quote's own CA certificate. */
+/* Record that crl verifies with issuer's key, if it does. */
 static int
-check_crls(const struct coffer_tee_collateral *c, struct pending *p)
+crl_try(struct tee_crl *crl, X509 *issuer)
+{
+	int ok = X509_CRL_verify(crl->crl, X509_get0_pubkey(issuer)) == 1;
+
+	ERR_clear_error();
+	if (ok && tee_cert_sha256(issuer, crl->verified_by) == 0) {
+		crl->verified = 1;
+		return 1;
+	}
+	coffer_errclear();
+	return 0;
+}
+
+/*
+ * Verify each CRL whose issuer is a root or a collateral certificate
+ * issued by the Intel root: with the key of one certificate of that name
+ * (two CAs may share a name, not a key). One that none of them verifies
+ * is an error. The others (a PCK CA's CRL without its chain) are verified,
+ * once per issuer, the first time a quote's PCK CA is their issuer.
+ */
+static int
+check_crls(const struct coffer_tee_collateral *c, const struct tee_coll_set *s,
+    struct pending *p)
 {
 	const struct coffer_tee_anchors *a = c->anchors;
+	STACK_OF(X509) *all[2] = { s->certs, p->certs };
 
-	for (size_t i = 0; i < p->n_crls; i++) {
-		struct tee_crl *crl = &p->crls[i];
-		X509 *issuer = NULL;
+	for (size_t i = 0; i < p->b.n_crls; i++) {
+		struct tee_crl *crl = &p->b.crls[i];
+		X509 *named = NULL;
 
-		if (a->intel_root != NULL && same_name(crl->crl, a->intel_root))
-			issuer = a->intel_root;
-		for (size_t k = 0; issuer == NULL && k < a->n_amd; k++)
-			if (same_name(crl->crl, a->amd[k].ark))
-				issuer = a->amd[k].ark;
-		if (issuer == NULL && a->intel_root != NULL) {
-			STACK_OF(X509) *all[2] = { c->certs, p->certs };
-
-			for (int k = 0; issuer == NULL && k < 2; k++)
-				for (int j = 0; issuer == NULL && j < sk_X509_num(all[k]); j++) {
-					X509 *x = sk_X509_value(all[k], j);
-
-					if (same_name(crl->crl, x) && X509_check_ca(x) >= 1 &&
-					    x509_issued_by(x, a->intel_root))
-						issuer = x;
-				}
+		if (a->intel_root != NULL && same_name(crl->crl, a->intel_root)) {
+			named = a->intel_root;
+			if (crl_try(crl, named))
+				continue;
 		}
-		if (issuer == NULL)
-			continue;
-		if (X509_CRL_verify(crl->crl, X509_get0_pubkey(issuer)) != 1) {
+		for (size_t k = 0; !crl->verified && k < a->n_amd; k++)
+			if (same_name(crl->crl, a->amd[k].ark)) {
+				named = a->amd[k].ark;
+				crl_try(crl, named);
+			}
+		for (int k = 0; !crl->verified && a->intel_root != NULL && k < 2; k++)
+			for (int j = 0; !crl->verified && j < sk_X509_num(all[k]); j++) {
+				X509 *x = sk_X509_value(all[k], j);
+
+				if (!same_name(crl->crl, x) || X509_check_ca(x) < 1 ||
+				    !x509_issued_by(x, a->intel_root))
+					continue;
+				named = x;
+				crl_try(crl, x);
+			}
+		if (named != NULL && !crl->verified) {
 			char cn[128];
 
-			ERR_clear_error();
-			tee_cn(issuer, cn, sizeof(cn));
+			tee_cn(named, cn, sizeof(cn));
 			return coffer_errf(COFFER_E_SIGNATURE, "%s: CRL signature does not "
 			    "verify with the key of \"%s\"", crl->src, cn);
 		}
-		crl->verified = 1;
-		if (tee_cert_sha256(issuer, crl->verified_by) != 0)
-			return COFFER_E_CRYPTO;
 	}
 	return 0;
 }
 
-#define APPEND(dst, n, src, sn) do { \
-	if ((sn) > 0) { \
-		void *q_ = coffer_reallocarray((dst), (n) + (sn), sizeof(*(src))); \
-		if (q_ == NULL) { r = COFFER_E_NOMEM; goto out; } \
-		(dst) = q_; \
-		memcpy((dst) + (n), (src), (sn) * sizeof(*(src))); \
-		(n) += (sn); \
-	} \
-} while (0)
-
 /* ------------------------------------------------------------------ */
-/* Certificate cache (see tee_int.h). Open addressing on the hash; when
- * three quarters full it is emptied (entries in use keep their own
- * references). Lookups and inserts hold c->lock; parsing does not. */
+/* Sets (section 6.4) */
 
-static struct tee_cert_slot *
-slot_find(struct coffer_tee_collateral *c, const uint8_t h[32], int *found)
-{
-	size_t i = coffer_load_u32le(h) % TEE_CACHE_SLOTS;
-
-	for (size_t k = 0; k < TEE_CACHE_SLOTS; k++, i = (i + 1) % TEE_CACHE_SLOTS) {
-		if (c->slots[i].x == NULL) {
-			*found = 0;
-			return &c->slots[i];
-		}
-		if (memcmp(c->slots[i].h, h, 32) == 0) {
-			*found = 1;
-			return &c->slots[i];
-		}
-	}
-	*found = 0;
-	return NULL;
-}
-
-/* Drop the entries that did not come with the collateral; c->lock held. */
-static void
-cache_flush(struct coffer_tee_collateral *c)
-{
-	struct tee_cert_slot keep[64];
-	size_t nk = 0;
-
-	for (size_t i = 0; i < TEE_CACHE_SLOTS; i++) {
-		if (c->slots[i].x == NULL)
-			continue;
-		if (c->slots[i].pinned && nk < sizeof(keep) / sizeof(keep[0]))
-			keep[nk++] = c->slots[i];
-		else
-			X509_free(c->slots[i].x);
-	}
-	memset(c->slots, 0, TEE_CACHE_SLOTS * sizeof(*c->slots));
-	c->n_slots_used = 0;
-	for (size_t i = 0; i < nk; i++) {
-		int found;
-		struct tee_cert_slot *s = slot_find(c, keep[i].h, &found);
-
-		*s = keep[i];
-		c->n_slots_used++;
-	}
-}
-
-const struct coffer_ecdsa_key *
-tee_att_key_get(const struct coffer_tee_collateral *cc, const uint8_t raw[64],
-    struct coffer_ecdsa_key **owned)
+struct tee_coll_set *
+tee_coll_set_get(const struct coffer_tee_collateral *cc)
 {
 	struct coffer_tee_collateral *c = (struct coffer_tee_collateral *)cc;
-	struct coffer_ecdsa_key *k = NULL;
-	const struct coffer_ecdsa_key *found = NULL;
+	struct tee_coll_set *s;
 
-	*owned = NULL;
-	if (c != NULL) {
-		pthread_mutex_lock(&c->lock);
-		for (size_t i = 0; i < c->n_att_keys && found == NULL; i++)
-			if (memcmp(c->att_keys[i].raw, raw, 64) == 0)
-				found = c->att_keys[i].key;
-		pthread_mutex_unlock(&c->lock);
-		if (found != NULL)
-			return found;
-	}
-	if (coffer_ecdsa_pub_from_raw(COFFER_ECDSA_P256, raw, 64, &k) != 0)
+	if (c == NULL)
 		return NULL;
-	if (c != NULL) {
-		pthread_mutex_lock(&c->lock);
-		if (c->n_att_keys < TEE_MAX_ATT_KEYS) {
-			memcpy(c->att_keys[c->n_att_keys].raw, raw, 64);
-			c->att_keys[c->n_att_keys++].key = k;
-			found = k;
-		}
-		pthread_mutex_unlock(&c->lock);
-		if (found != NULL)
-			return found;
-	}
-	*owned = k;
-	return k;
-}
-
-void
-tee_cert_cache_flush(struct coffer_tee_collateral *c)
-{
 	pthread_mutex_lock(&c->lock);
-	cache_flush(c);
-	for (size_t i = 0; i < c->n_att_keys; i++)
-		coffer_ecdsa_key_free(c->att_keys[i].key);
-	c->n_att_keys = 0;
+	s = c->cur;
+	atomic_fetch_add(&s->refs, 1);
 	pthread_mutex_unlock(&c->lock);
-}
-
-/* Insert x (taking a new reference) unless present; c->lock held. */
-static struct tee_cert_slot *
-cache_put(struct coffer_tee_collateral *c, X509 *x, const uint8_t h[32])
-{
-	struct tee_cert_slot *s;
-	int found;
-
-	if (c->n_slots_used >= TEE_CACHE_SLOTS * 3 / 4)
-		cache_flush(c);
-	if ((s = slot_find(c, h, &found)) == NULL)
-		return NULL;
-	if (found)
-		return s;
-	if (!X509_up_ref(x))
-		return NULL;
-	memset(s, 0, sizeof(*s));
-	memcpy(s->h, h, 32);
-	s->x = x;
-	c->n_slots_used++;
 	return s;
 }
 
-X509 *
-tee_cert_get(const struct coffer_tee_collateral *cc, const uint8_t *der, size_t len,
-    uint8_t h[32])
+void
+tee_coll_set_put(struct tee_coll_set *s)
 {
-	struct coffer_tee_collateral *c = (struct coffer_tee_collateral *)cc;
-	struct tee_cert_slot *s;
-	const uint8_t *q = der;
-	X509 *x = NULL;
-	int found = 0;
-
-	if (coffer_sha256(der, len, h) != 0)
-		return NULL;
-	if (c != NULL) {
-		pthread_mutex_lock(&c->lock);
-		if ((s = slot_find(c, h, &found)) != NULL && found && X509_up_ref(s->x))
-			x = s->x;
-		pthread_mutex_unlock(&c->lock);
-		if (x != NULL)
-			return x;
-	}
-	if ((x = d2i_X509(NULL, &q, (long)len)) == NULL || q != der + len) {
-		X509_free(x);
-		ERR_clear_error();
-		coffer_errf(COFFER_E_FORMAT, "a certificate of %zu bytes does not parse", len);
-		return NULL;
-	}
-	if (c != NULL) {
-		pthread_mutex_lock(&c->lock);
-		cache_put(c, x, h);
-		pthread_mutex_unlock(&c->lock);
-	}
-	return x;
-}
-
-int
-tee_cert_signed_by(const struct coffer_tee_collateral *cc, X509 *x, const uint8_t xh[32],
-    X509 *issuer, const uint8_t ih[32])
-{
-	struct coffer_tee_collateral *c = (struct coffer_tee_collateral *)cc;
-	struct tee_cert_slot *s;
-	int found = 0, ok = 0;
-
-	if (c != NULL) {
-		pthread_mutex_lock(&c->lock);
-		if ((s = slot_find(c, xh, &found)) != NULL && found && s->sig_ok &&
-		    memcmp(s->issuer_h, ih, 32) == 0)
-			ok = 1;
-		pthread_mutex_unlock(&c->lock);
-		if (ok)
-			return 1;
-	}
-	ok = X509_verify(x, X509_get0_pubkey(issuer)) == 1;
-	ERR_clear_error();
-	if (ok && c != NULL) {
-		pthread_mutex_lock(&c->lock);
-		if ((s = cache_put(c, x, xh)) != NULL && s->x == x) {
-			s->sig_ok = 1;
-			memcpy(s->issuer_h, ih, 32);
-		}
-		pthread_mutex_unlock(&c->lock);
-	}
-	return ok;
+	if (s == NULL || atomic_fetch_sub(&s->refs, 1) != 1)
+		return;
+	free(s->tcb);
+	free(s->ids);
+	free(s->crls);
+	sk_X509_pop_free(s->certs, X509_free);
+	free(s);
 }
 
 static int
+has_cert(STACK_OF(X509) *sk, X509 *x)
+{
+	for (int i = 0; i < sk_X509_num(sk); i++)
+		if (X509_cmp(sk_X509_value(sk, i), x) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+push_ref(STACK_OF(X509) *sk, X509 *x)
+{
+	if (!X509_up_ref(x))
+		return COFFER_E_INTERNAL;
+	if (!sk_X509_push(sk, x)) {
+		X509_free(x);
+		return COFFER_E_NOMEM;
+	}
+	return 0;
+}
+
+/* The set after old with the pieces of batch b and the certificates of
+ * certs that are new (their count in *n_new, appended last). */
+static int
+set_build(const struct tee_coll_set *old, const struct tee_coll_batch *b,
+    STACK_OF(X509) *certs, struct tee_coll_set **out, int *n_new)
+{
+	struct tee_coll_set *s;
+	int r = COFFER_E_NOMEM;
+
+	*n_new = 0;
+	if ((s = coffer_calloc(1, sizeof(*s))) == NULL)
+		return COFFER_E_NOMEM;
+	atomic_init(&s->refs, 1);
+	if ((s->tcb = coffer_mallocarray(old->n_tcb + b->n_tcb + 1, sizeof(*s->tcb))) == NULL ||
+	    (s->ids = coffer_mallocarray(old->n_ids + b->n_ids + 1, sizeof(*s->ids))) == NULL ||
+	    (s->crls = coffer_mallocarray(old->n_crls + b->n_crls + 1, sizeof(*s->crls))) == NULL ||
+	    (s->certs = sk_X509_new_null()) == NULL)
+		goto fail;
+	for (size_t i = 0; i < old->n_tcb; i++)
+		s->tcb[s->n_tcb++] = old->tcb[i];
+	for (size_t i = 0; i < b->n_tcb; i++)
+		s->tcb[s->n_tcb++] = &b->tcb[i];
+	for (size_t i = 0; i < old->n_ids; i++)
+		s->ids[s->n_ids++] = old->ids[i];
+	for (size_t i = 0; i < b->n_ids; i++)
+		s->ids[s->n_ids++] = &b->ids[i];
+	for (size_t i = 0; i < old->n_crls; i++)
+		s->crls[s->n_crls++] = old->crls[i];
+	for (size_t i = 0; i < b->n_crls; i++)
+		s->crls[s->n_crls++] = &b->crls[i];
+	for (int i = 0; i < sk_X509_num(old->certs); i++)
+		if ((r = push_ref(s->certs, sk_X509_value(old->certs, i))) != 0)
+			goto fail;
+	/* A refresh that brings the same certificates again adds nothing. */
+	for (int i = 0; i < sk_X509_num(certs); i++) {
+		X509 *x = sk_X509_value(certs, i);
+
+		if (has_cert(s->certs, x))
+			continue;
+		if ((r = push_ref(s->certs, x)) != 0)
+			goto fail;
+		(*n_new)++;
+	}
+	*out = s;
+	return 0;
+fail:
+	tee_coll_set_put(s);
+	return r;
+}
+
+/* Check the pending pieces against the current set, then publish the
+ * set that holds them. On error nothing of p is kept. */
+static int
 commit(struct coffer_tee_collateral *c, struct pending *p)
 {
-	struct tee_cert_slot *s;
-	int r;
+	struct tee_coll_set *old, *s = NULL;
+	struct tee_coll_batch *b = NULL;
+	int r, n_new = 0;
 
-	if ((r = check_signed(c, p)) != 0 || (r = check_crls(c, p)) != 0)
-		return r;
-	r = 0;
-	pthread_mutex_lock(&c->lock);
-	APPEND(c->tcb, c->n_tcb, p->tcb, p->n_tcb);
-	free(p->tcb);
-	p->tcb = NULL;
-	p->n_tcb = 0;
-	APPEND(c->ids, c->n_ids, p->ids, p->n_ids);
-	free(p->ids);
-	p->ids = NULL;
-	p->n_ids = 0;
-	APPEND(c->crls, c->n_crls, p->crls, p->n_crls);
-	free(p->crls);
-	p->crls = NULL;
-	p->n_crls = 0;
-	while (sk_X509_num(p->certs) > 0) {
-		X509 *x = sk_X509_shift(p->certs);
-		uint8_t h[32];
-
-		/* The PCK CA certificates of the collateral serve the quotes
-		 * that carry the same ones: kept parsed, with their signature
-		 * under the Intel root checked once, here. */
-		if (tee_cert_sha256(x, h) == 0 && (s = cache_put(c, x, h)) != NULL) {
-			const struct coffer_tee_anchors *a = c->anchors;
-
-			s->pinned = 1;
-			if (a->intel_root != NULL && X509_check_ca(x) >= 1 &&
-			    x509_issued_by(x, a->intel_root)) {
-				s->sig_ok = 1;
-				memcpy(s->issuer_h, a->intel_root_sha256, 32);
-			}
-		}
-		if (!sk_X509_push(c->certs, x)) {
-			X509_free(x);
-			r = COFFER_E_NOMEM;
-			goto out;
-		}
+	pthread_mutex_lock(&c->add_lock);
+	old = tee_coll_set_get(c);
+	if ((r = check_signed(c, old, p)) != 0 || (r = check_crls(c, old, p)) != 0)
+		goto out;
+	if ((b = coffer_calloc(1, sizeof(*b))) == NULL) {
+		r = COFFER_E_NOMEM;
+		goto out;
 	}
-out:
+	/* The batch's arrays are final: the set points into them. */
+	*b = p->b;
+	if ((r = set_build(old, b, p->certs, &s, &n_new)) != 0) {
+		free(b);
+		goto out;
+	}
+	memset(&p->b, 0, sizeof(p->b));
+	b->next = c->batches;
+	c->batches = b;
+	pthread_mutex_lock(&c->lock);
+	for (int i = sk_X509_num(s->certs) - n_new; i < sk_X509_num(s->certs); i++)
+		tee_cert_cache_pin(c, sk_X509_value(s->certs, i));
+	c->cur = s;
 	pthread_mutex_unlock(&c->lock);
+	/* The collateral's reference to the old set; readers keep theirs. */
+	tee_coll_set_put(old);
+out:
+	tee_coll_set_put(old);
+	pthread_mutex_unlock(&c->add_lock);
 	return r;
 }
 
@@ -743,15 +669,20 @@ coffer_tee_collateral_new(const struct coffer_tee_anchors *a,
 		return coffer_errf(COFFER_E_INVAL, "collateral: no trust anchors");
 	if ((c = coffer_calloc(1, sizeof(*c))) == NULL)
 		return COFFER_E_NOMEM;
-	if ((c->certs = sk_X509_new_null()) == NULL ||
+	if ((c->cur = coffer_calloc(1, sizeof(*c->cur))) == NULL ||
+	    (c->cur->certs = sk_X509_new_null()) == NULL ||
 	    (c->slots = coffer_calloc(TEE_CACHE_SLOTS, sizeof(*c->slots))) == NULL ||
 	    (c->att_keys = coffer_calloc(TEE_MAX_ATT_KEYS, sizeof(*c->att_keys))) == NULL) {
-		sk_X509_free(c->certs);
+		if (c->cur != NULL)
+			sk_X509_free(c->cur->certs);
+		free(c->cur);
 		free(c->slots);
 		free(c);
 		return COFFER_E_NOMEM;
 	}
+	atomic_init(&c->cur->refs, 1);
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_mutex_init(&c->add_lock, NULL);
 	c->anchors = a;
 	*out = c;
 	return 0;
@@ -762,27 +693,19 @@ coffer_tee_collateral_free(struct coffer_tee_collateral *c)
 {
 	if (c == NULL)
 		return;
-	for (size_t i = 0; i < c->n_tcb; i++) {
-		tee_tcb_info_release(&c->tcb[i].info);
-		sk_X509_pop_free(c->tcb[i].signers, X509_free);
+	/* No reader may be left (tee.h): the collateral's reference is the
+	 * last one. */
+	tee_coll_set_put(c->cur);
+	while (c->batches != NULL) {
+		struct tee_coll_batch *b = c->batches;
+
+		c->batches = b->next;
+		batch_release(b);
+		free(b);
 	}
-	free(c->tcb);
-	for (size_t i = 0; i < c->n_ids; i++) {
-		tee_identity_release(&c->ids[i].id);
-		sk_X509_pop_free(c->ids[i].signers, X509_free);
-	}
-	free(c->ids);
-	for (size_t i = 0; i < c->n_crls; i++)
-		X509_CRL_free(c->crls[i].crl);
-	free(c->crls);
-	sk_X509_pop_free(c->certs, X509_free);
-	for (size_t i = 0; i < TEE_CACHE_SLOTS; i++)
-		X509_free(c->slots[i].x);
-	free(c->slots);
-	for (size_t i = 0; i < c->n_att_keys; i++)
-		coffer_ecdsa_key_free(c->att_keys[i].key);
-	free(c->att_keys);
+	tee_cert_cache_release(c);
 	pthread_mutex_destroy(&c->lock);
+	pthread_mutex_destroy(&c->add_lock);
 	free(c);
 }
 
@@ -907,7 +830,7 @@ coffer_tee_collateral_add_mem(struct coffer_tee_collateral *c, const char *name,
 }
 
 /* ------------------------------------------------------------------ */
-/* Choosing collateral at a time */
+/* Choosing collateral at a time (section 6.3) */
 
 static int
 in_window(int64_t from, int64_t to, int64_t at)
@@ -916,14 +839,14 @@ in_window(int64_t from, int64_t to, int64_t at)
 }
 
 const struct tee_signed_tcb *
-tee_coll_tcb_info(const struct coffer_tee_collateral *c, int tdx,
-    const uint8_t fmspc[6], int64_t at)
+tee_coll_tcb_info(const struct tee_coll_set *s, int tdx, const uint8_t fmspc[6],
+    int64_t at)
 {
 	const struct tee_signed_tcb *best = NULL;
 	int best_in = 0;
 
-	for (size_t i = 0; c != NULL && i < c->n_tcb; i++) {
-		const struct tee_signed_tcb *t = &c->tcb[i];
+	for (size_t i = 0; s != NULL && i < s->n_tcb; i++) {
+		const struct tee_signed_tcb *t = s->tcb[i];
 		int in = in_window(t->info.issue_date, t->info.next_update, at);
 
 		if (t->info.tdx != tdx || memcmp(t->info.fmspc, fmspc, 6) != 0)
@@ -940,13 +863,13 @@ tee_coll_tcb_info(const struct coffer_tee_collateral *c, int tdx,
 }
 
 const struct tee_signed_identity *
-tee_coll_identity(const struct coffer_tee_collateral *c, const char *id, int64_t at)
+tee_coll_identity(const struct tee_coll_set *s, const char *id, int64_t at)
 {
 	const struct tee_signed_identity *best = NULL;
 	int best_in = 0;
 
-	for (size_t i = 0; c != NULL && i < c->n_ids; i++) {
-		const struct tee_signed_identity *e = &c->ids[i];
+	for (size_t i = 0; s != NULL && i < s->n_ids; i++) {
+		const struct tee_signed_identity *e = s->ids[i];
 		int in = in_window(e->id.issue_date, e->id.next_update, at);
 
 		if (strcmp(e->id.id, id) != 0)
@@ -962,50 +885,61 @@ tee_coll_identity(const struct coffer_tee_collateral *c, const char *id, int64_t
 	return best;
 }
 
-static struct tee_crl *
-coll_crl(const struct coffer_tee_collateral *c, X509 *issuer, int64_t at, int *bad)
+/* 1 if crl verifies with the key of issuer (SHA-256 ih): remembered per
+ * CRL for the last issuer it verified with, under the lock. */
+static int
+crl_signed_by(struct tee_vctx *v, struct tee_crl *crl, X509 *issuer, const uint8_t ih[32])
 {
-	struct coffer_tee_collateral *mc = (struct coffer_tee_collateral *)c;
+	struct coffer_tee_collateral *c = (struct coffer_tee_collateral *)v->coll;
+	int ok;
+
+	pthread_mutex_lock(&c->lock);
+	ok = crl->verified && memcmp(crl->verified_by, ih, 32) == 0;
+	pthread_mutex_unlock(&c->lock);
+	if (ok)
+		return 1;
+	ok = X509_CRL_verify(crl->crl, X509_get0_pubkey(issuer)) == 1;
+	ERR_clear_error();
+	if (ok) {
+		pthread_mutex_lock(&c->lock);
+		crl->verified = 1;
+		memcpy(crl->verified_by, ih, 32);
+		pthread_mutex_unlock(&c->lock);
+	}
+	return ok;
+}
+
+/*
+ * The CRL of issuer for time v->at: among the CRLs that carry the
+ * issuer's name and verify with its key, one current at T with the latest
+ * thisUpdate, else the newest (so that its expiry is reported). *named
+ * gets how many CRLs carry the name.
+ */
+static struct tee_crl *
+coll_crl(struct tee_vctx *v, X509 *issuer, const uint8_t ih[32], size_t *named)
+{
+	const struct tee_coll_set *s = v->set;
 	struct tee_crl *best = NULL;
 	int best_in = 0;
 
-	*bad = 0;
-	for (size_t i = 0; c != NULL && i < c->n_crls; i++) {
-		struct tee_crl *t = &mc->crls[i];
-		int in = in_window(t->this_update, t->next_update, at);
+	*named = 0;
+	for (size_t i = 0; s != NULL && i < s->n_crls; i++) {
+		struct tee_crl *t = s->crls[i];
+		int in = in_window(t->this_update, t->next_update, v->at);
 
 		if (!same_name(t->crl, issuer))
 			continue;
-		if (best == NULL || in > best_in ||
-		    (in == best_in && t->this_update > best->this_update)) {
-			best = t;
-			best_in = in;
-		}
+		(*named)++;
+		/* Only a CRL that would be chosen costs a signature check. */
+		if (best != NULL && !(in > best_in ||
+		    (in == best_in && t->this_update > best->this_update)))
+			continue;
+		if (!crl_signed_by(v, t, issuer, ih))
+			continue;
+		best = t;
+		best_in = in;
 	}
-	if (best == NULL)
-		return NULL;
-	/* Lazily verified CRL: once, under the lock, against the issuer the
-	 * caller has already validated. */
-	pthread_mutex_lock(&mc->lock);
-	if (!best->verified) {
-		if (X509_CRL_verify(best->crl, X509_get0_pubkey(issuer)) == 1 &&
-		    tee_cert_sha256(issuer, best->verified_by) == 0)
-			best->verified = 1;
-		else
-			*bad = 1;
-		ERR_clear_error();
-		coffer_errclear();
-	}
-	pthread_mutex_unlock(&mc->lock);
-	return *bad ? NULL : best;
-}
-
-struct tee_crl *
-tee_coll_crl(const struct coffer_tee_collateral *c, X509 *issuer, int64_t at)
-{
-	int bad;
-
-	return coll_crl(c, issuer, at, &bad);
+	return best;
 }
 
 void
@@ -1013,14 +947,21 @@ tee_check_revocation(struct tee_vctx *v, X509 *cert, X509 *issuer, const char *w
 {
 	char cn[128], t1[32], t2[32], t3[32];
 	X509_REVOKED *rev = NULL;
-	struct tee_crl *crl;
-	int bad = 0;
+	struct tee_crl *crl = NULL;
+	uint8_t ih[32];
+	size_t named = 0;
 
 	tee_cn(issuer, cn, sizeof(cn));
-	crl = coll_crl(v->coll, issuer, v->at, &bad);
-	if (bad) {
-		tee_fail(v, COFFER_E_SIGNATURE, "crl.signature", "the CRL of \"%s\" in "
-		    "the collateral does not verify with that CA's key", cn);
+	if (tee_cert_sha256(issuer, ih) != 0) {
+		tee_fail(v, COFFER_E_CRYPTO, "crl.signature", "the CRL of \"%s\" could "
+		    "not be checked (no digest of the issuer)", cn);
+		return;
+	}
+	crl = coll_crl(v, issuer, ih, &named);
+	if (crl == NULL && named > 0) {
+		tee_fail(v, COFFER_E_SIGNATURE, "crl.signature", "the collateral has "
+		    "%zu CRL%s named for \"%s\", none of which verifies with that "
+		    "CA's key", named, named > 1 ? "s" : "", cn);
 		return;
 	}
 	if (crl == NULL) {

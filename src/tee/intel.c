@@ -276,8 +276,8 @@ evaluate_tcb(struct tee_vctx *v, const struct tee_quote *q,
 	char fm[13];
 
 	coffer_hex_encode(ext->fmspc, 6, fm);
-	ti = tee_coll_tcb_info(v->coll, tdx, ext->fmspc, v->at);
-	qe = tee_coll_identity(v->coll, qe_id, v->at);
+	ti = tee_coll_tcb_info(v->set, tdx, ext->fmspc, v->at);
+	qe = tee_coll_identity(v->set, qe_id, v->at);
 	if (ti == NULL) {
 		tee_missing(v, allow, "collateral.missing", "no %s TCB Info for FMSPC "
 		    "%s in the collateral: the TCB status is not evaluated",

@@ -303,7 +303,7 @@ sig_to_raw(const uint8_t *sig, uint8_t out[96])
 static X509 *
 find_vek(struct tee_vctx *v, const uint8_t *p, int vlek)
 {
-	STACK_OF(X509) *src[2] = { v->extra_certs, v->coll != NULL ? v->coll->certs : NULL };
+	STACK_OF(X509) *src[2] = { v->extra_certs, v->set != NULL ? v->set->certs : NULL };
 	const char *code = NULL;
 	char why[256] = "", first_why[256] = "";
 	int seen = 0;
@@ -366,7 +366,7 @@ tee_snp_verify(struct tee_vctx *v, const uint8_t *p, size_t len)
 		goto out;
 	}
 	{
-		STACK_OF(X509) *more[2] = { v->extra_certs, v->coll != NULL ? v->coll->certs : NULL };
+		STACK_OF(X509) *more[2] = { v->extra_certs, v->set != NULL ? v->set->certs : NULL };
 
 		for (int k = 0; k < 2; k++)
 			for (int i = 0; more[k] != NULL && i < sk_X509_num(more[k]); i++)

@@ -7,6 +7,7 @@
 #define COFFER_TEE_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,7 +23,8 @@
 struct tee_vctx {
 	struct coffer_tee_claims *c;
 	const struct coffer_tee_anchors *anchors;
-	const struct coffer_tee_collateral *coll;
+	const struct coffer_tee_collateral *coll;  /* its caches and lock, or NULL */
+	struct tee_coll_set *set;  /* coll's set this verification reads, or NULL */
 	int64_t at;
 	unsigned flags;
 	int first_err;   /* error of the first fatal reason, 0 if none */
@@ -235,7 +237,7 @@ int tee_json_span(const char *text, size_t len, const char *key,
     size_t *start, size_t *end) __attribute__((warn_unused_result));
 
 /* ------------------------------------------------------------------ */
-/* Collateral (collateral.c). */
+/* Collateral (collateral.c, certcache.c). doc/format/evidence.md section 6. */
 
 struct tee_signed_tcb {
 	struct tee_tcb_info info;
@@ -252,9 +254,44 @@ struct tee_signed_identity {
 struct tee_crl {
 	X509_CRL *crl;
 	int64_t this_update, next_update;
-	int verified;              /* signature checked (under lock if lazily) */
-	uint8_t verified_by[32];   /* sha256 of the issuer certificate */
+	/* The issuer whose key verified the signature (SHA-256 of its DER),
+	 * set at load or at first use. The CRL counts as verified for that
+	 * certificate only (section 6.2). Read and written under the
+	 * collateral's lock: the one part of a published set that changes. */
+	int verified;
+	uint8_t verified_by[32];
 	char src[64];
+};
+
+/* The pieces one add call brought: parsed and checked before they are
+ * published, then owned by the collateral (never moved) until it is
+ * freed. */
+struct tee_coll_batch {
+	struct tee_signed_tcb *tcb;
+	size_t n_tcb;
+	struct tee_signed_identity *ids;
+	size_t n_ids;
+	struct tee_crl *crls;
+	size_t n_crls;
+	struct tee_coll_batch *next;
+};
+
+/*
+ * A collateral set: every piece added so far, as one add call left it.
+ * Immutable once published (apart from the CRLs' verified memo): a
+ * verification takes a reference to the current set and reads it without
+ * a lock; the next add call builds a new set from it and swaps it in; a
+ * set is freed when its last reader puts it (section 6.4).
+ */
+struct tee_coll_set {
+	atomic_int refs;
+	const struct tee_signed_tcb **tcb;
+	size_t n_tcb;
+	const struct tee_signed_identity **ids;
+	size_t n_ids;
+	struct tee_crl **crls;
+	size_t n_crls;
+	STACK_OF(X509) *certs;     /* every distinct certificate of the collateral */
 };
 
 /* A cache of parsed certificates and of the signatures checked on them,
@@ -272,6 +309,12 @@ struct tee_cert_slot {
 
 struct coffer_tee_collateral {
 	const struct coffer_tee_anchors *anchors;
+	/* Held briefly: to take a reference to the current set, to swap it,
+	 * and around the caches and the CRLs' verified memo. */
+	pthread_mutex_t lock;
+	struct tee_coll_set *cur;      /* never NULL */
+	pthread_mutex_t add_lock;      /* one add call checks and publishes at a time */
+	struct tee_coll_batch *batches; /* under add_lock */
 	struct tee_cert_slot *slots;  /* TEE_CACHE_SLOTS, open addressing */
 	size_t n_slots_used;
 	/* attestation keys seen in quotes (a QE keeps its key until it
@@ -282,28 +325,19 @@ struct coffer_tee_collateral {
 		struct coffer_ecdsa_key *key;
 	} *att_keys;
 	size_t n_att_keys;
-	struct tee_signed_tcb *tcb;
-	size_t n_tcb;
-	struct tee_signed_identity *ids;
-	size_t n_ids;
-	struct tee_crl *crls;
-	size_t n_crls;
-	STACK_OF(X509) *certs;     /* every certificate that was in the collateral */
-	pthread_mutex_t lock;      /* lazily verified CRL signatures */
 };
 
-/* The TCB Info for (tdx, fmspc, pceid) best suited to time at (valid then,
- * highest evaluation number), or NULL. */
-const struct tee_signed_tcb *tee_coll_tcb_info(const struct coffer_tee_collateral *c,
+/* The current set, with a reference for the caller (NULL if c is NULL). */
+struct tee_coll_set *tee_coll_set_get(const struct coffer_tee_collateral *c);
+/* Drop a reference (NULL is a no-op). */
+void tee_coll_set_put(struct tee_coll_set *s);
+
+/* The TCB Info for (tdx, fmspc) best suited to time at (valid then,
+ * highest evaluation number), or NULL. s may be NULL. */
+const struct tee_signed_tcb *tee_coll_tcb_info(const struct tee_coll_set *s,
     int tdx, const uint8_t fmspc[6], int64_t at);
-const struct tee_signed_identity *tee_coll_identity(
-    const struct coffer_tee_collateral *c, const char *id, int64_t at);
-/*
- * The CRL issued by `issuer` best suited to time at, with its signature
- * verified by issuer's key (lazily, once). NULL if none.
- */
-struct tee_crl *tee_coll_crl(const struct coffer_tee_collateral *c,
-    X509 *issuer, int64_t at);
+const struct tee_signed_identity *tee_coll_identity(const struct tee_coll_set *s,
+    const char *id, int64_t at);
 
 /*
  * The certificate with this DER (a new reference), from c's cache when c
@@ -327,6 +361,14 @@ const struct coffer_ecdsa_key *tee_att_key_get(const struct coffer_tee_collatera
  * first quote). Not while other threads verify with c. */
 void tee_cert_cache_flush(struct coffer_tee_collateral *c);
 
+/* Cache x (a new reference) as coming with the collateral: kept when the
+ * cache is flushed; its signature is marked as checked by the Intel root
+ * when it is a CA that root issued. c->lock held. */
+void tee_cert_cache_pin(struct coffer_tee_collateral *c, X509 *x);
+
+/* Release the caches (when the collateral is freed). */
+void tee_cert_cache_release(struct coffer_tee_collateral *c);
+
 /*
  * 1 if x's signature verifies with issuer's key; a success is remembered
  * in c (when not NULL) so that it is checked once per certificate.
@@ -335,9 +377,10 @@ int tee_cert_signed_by(const struct coffer_tee_collateral *c, X509 *x,
     const uint8_t xh[32], X509 *issuer, const uint8_t ih[32]);
 
 /*
- * Check that cert (issued by issuer) is not revoked, with the issuer's CRL
- * valid at v->at. Records crl.* / chain.revoked reasons. what names the
- * certificate in messages.
+ * Check that cert (issued by issuer) is not revoked, with the CRL of that
+ * issuer (its name, and a signature its key verifies) valid at v->at.
+ * Records crl.* / chain.revoked reasons. what names the certificate in
+ * messages.
  */
 void tee_check_revocation(struct tee_vctx *v, X509 *cert, X509 *issuer,
     const char *what);

@@ -131,9 +131,14 @@ coffer_tee_verify(const uint8_t *evidence, size_t len,
 	v.c = c;
 	v.anchors = anchors;
 	v.coll = collateral;
+	/* The collateral set as it is now: an add call meanwhile publishes
+	 * another and leaves this one as it is (section 6.4). */
+	v.set = tee_coll_set_get(collateral);
 	v.at = at;
 	v.flags = opts != NULL ? opts->flags : 0;
-	if ((r = dispatch(&v, evidence, len, 0)) != 0) {
+	r = dispatch(&v, evidence, len, 0);
+	tee_coll_set_put(v.set);
+	if (r != 0) {
 		free(c);
 		return r;
 	}

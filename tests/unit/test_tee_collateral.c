@@ -43,19 +43,21 @@ teardown(void **state)
 static struct tee_enclave_identity *
 coll_first_identity(struct coffer_tee_collateral *c)
 {
-	return &c->ids[0].id;
+	return (struct tee_enclave_identity *)&c->cur->ids[0]->id;
 }
 
 static void
 vctx_use(struct tee_vctx *v, struct coffer_tee_collateral *c)
 {
 	v->coll = c;
+	v->set = tee_coll_set_get(c);
 }
 
 static void
 vctx_done(struct tee_vctx *v)
 {
-	(void)v;
+	tee_coll_set_put(v->set);
+	v->set = NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -184,10 +186,10 @@ test_collateral__pcs_body_signature_covers_the_inner_object(void **state)
 	assert_int_equal(add_mem(c, &f), COFFER_E_UNTRUSTED);
 	assert_int_equal(add_mem(c, &sig), 0);
 	assert_int_equal(add_mem(c, &f), 0);
-	assert_int_equal(c->n_tcb, 1);
-	assert_true(c->tcb[0].info.tdx);
-	tt_hex_eq(c->tcb[0].info.fmspc, 6, "50806f000000");
-	assert_int_equal(sk_X509_num(c->tcb[0].signers), 1);
+	assert_int_equal(c->cur->n_tcb, 1);
+	assert_true(c->cur->tcb[0]->info.tdx);
+	tt_hex_eq(c->cur->tcb[0]->info.fmspc, 6, "50806f000000");
+	assert_int_equal(sk_X509_num(c->cur->tcb[0]->signers), 1);
 	/* A change inside the signed object is caught... */
 	p = strstr((char *)f.data, "\"pceId\":\"0000\"");
 	assert_non_null(p);
@@ -225,13 +227,13 @@ test_collateral__dcap_qvl_bundle_tamper_is_caught(void **state)
 	tt_read(ATT "sgx/dcap-qvl/sgx_quote_collateral.json", &f);
 	assert_int_equal(coffer_tee_collateral_new(anchors, &c), 0);
 	assert_int_equal(add_mem(c, &f), 0);
-	assert_int_equal(c->n_tcb, 1);
-	assert_int_equal(c->n_ids, 1);
-	assert_int_equal(c->n_crls, 2);
+	assert_int_equal(c->cur->n_tcb, 1);
+	assert_int_equal(c->cur->n_ids, 1);
+	assert_int_equal(c->cur->n_crls, 2);
 	/* The CRLs were verified at load: root CRL by the root, PCK CRL by
 	 * the Processor CA of the issuer chain. */
-	assert_true(c->crls[0].verified);
-	assert_true(c->crls[1].verified);
+	assert_true(c->cur->crls[0]->verified);
+	assert_true(c->cur->crls[1]->verified);
 	/* tcbEvaluationDataNumber 17 -> 18 inside the signed text */
 	p = strstr((char *)f.data, "tcbEvaluationDataNumber\\\":17");
 	assert_non_null(p);
@@ -246,7 +248,7 @@ test_collateral__dcap_qvl_bundle_tamper_is_caught(void **state)
 	assert_non_null(p);
 	p[1 + 300] = p[1 + 300] == '0' ? '1' : '0';
 	assert_int_not_equal(add_mem(c, &f), 0);
-	assert_int_equal(c->n_tcb, 1); /* nothing of a failed call is kept */
+	assert_int_equal(c->cur->n_tcb, 1); /* nothing of a failed call is kept */
 	coffer_tee_collateral_free(c);
 	coffer_buf_release(&f);
 }
@@ -266,7 +268,7 @@ test_collateral__crl_in_der_pem_and_hex(void **state)
 	tt_read(ATT "tdx/go-tdx-guest/rootcrl.der", &der);
 	assert_int_equal(coffer_tee_collateral_new(anchors, &c), 0);
 	assert_int_equal(add_mem(c, &der), 0);
-	assert_true(c->crls[0].verified);
+	assert_true(c->cur->crls[0]->verified);
 	/* hex text, as PCCS stores CRLs */
 	assert_int_equal(coffer_hex_put(&txt, der.data, der.len), 0);
 	assert_int_equal(coffer_buf_puts(&txt, "\n"), 0);
@@ -278,7 +280,7 @@ test_collateral__crl_in_der_pem_and_hex(void **state)
 	assert_int_equal(PEM_write_bio_X509_CRL(bio, crl), 1);
 	n = BIO_get_mem_data(bio, &pem);
 	assert_int_equal(coffer_tee_collateral_add_mem(c, "pem", (uint8_t *)pem, (size_t)n), 0);
-	assert_int_equal(c->n_crls, 3);
+	assert_int_equal(c->cur->n_crls, 3);
 	BIO_free(bio);
 	X509_CRL_free(crl);
 	/* A CRL claiming to be the root's with a broken signature */
@@ -312,10 +314,14 @@ test_collateral__directory_and_missing_paths(void **state)
 	assert_non_null(dir = mkdtemp(tmpl));
 	assert_int_equal(coffer_tee_collateral_add_path(c, dir), COFFER_E_NOTFOUND);
 	rmdir(dir);
-	/* the amd-pki directory: certificates only (ASKs, ARKs) */
+	/* the amd-pki directory: certificates only (ASKs, ARKs): 8 in its
+	 * files, ARK-Milan twice, so 7 distinct ones; adding it again adds
+	 * none. */
 	tt_path(ATT "amd-pki", path, sizeof(path));
 	assert_int_equal(coffer_tee_collateral_add_path(c, path), 0);
-	assert_int_equal(sk_X509_num(c->certs), 8);
+	assert_int_equal(sk_X509_num(c->cur->certs), 7);
+	assert_int_equal(coffer_tee_collateral_add_path(c, path), 0);
+	assert_int_equal(sk_X509_num(c->cur->certs), 7);
 	coffer_tee_collateral_free(c);
 }
 
@@ -336,15 +342,15 @@ test_collateral__chooses_the_piece_valid_at_the_time(void **state)
 
 	(void)state;
 	c = tt_coll(anchors, both);
-	id = tee_coll_identity(c, "TD_QE", tt_time("2025-07-01T00:00:00Z"));
+	id = tee_coll_identity(c->cur, "TD_QE", tt_time("2025-07-01T00:00:00Z"));
 	assert_non_null(id);
 	assert_int_equal(id->id.eval_num, 17);
-	id = tee_coll_identity(c, "TD_QE", tt_time("2026-03-01T00:00:00Z"));
+	id = tee_coll_identity(c->cur, "TD_QE", tt_time("2026-03-01T00:00:00Z"));
 	assert_int_equal(id->id.eval_num, 18);
 	/* Out of every window: the newest, so the verifier reports expiry. */
-	id = tee_coll_identity(c, "TD_QE", tt_time("2030-01-01T00:00:00Z"));
+	id = tee_coll_identity(c->cur, "TD_QE", tt_time("2030-01-01T00:00:00Z"));
 	assert_int_equal(id->id.eval_num, 18);
-	assert_null(tee_coll_identity(c, "QE", tt_time("2025-07-01T00:00:00Z")));
+	assert_null(tee_coll_identity(c->cur, "QE", tt_time("2025-07-01T00:00:00Z")));
 	tt_read(ATT "tdx/dcap-qvl/tdx_quote", &ev);
 	assert_int_equal(coffer_tee_verify(ev.data, ev.len, anchors, c,
 	    tt_time("2025-07-01T00:00:00Z"), NULL, &cl), 0);
