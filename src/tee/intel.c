@@ -278,19 +278,22 @@ evaluate_tcb(struct tee_vctx *v, const struct tee_quote *q,
 	coffer_hex_encode(ext->fmspc, 6, fm);
 	ti = tee_coll_tcb_info(v->set, tdx, ext->fmspc, v->at);
 	qe = tee_coll_identity(v->set, qe_id, v->at);
+	/* Each piece that is present is checked, whether or not the other
+	 * one is (a missing TCB Info does not excuse the QE). */
 	if (ti == NULL) {
 		tee_missing(v, allow, "collateral.missing", "no %s TCB Info for FMSPC "
 		    "%s in the collateral: the TCB status is not evaluated",
 		    tdx ? "TDX" : "SGX", fm);
-		return;
+	} else {
+		if (memcmp(ti->info.pceid, ext->pceid, 2) != 0)
+			tee_fail(v, COFFER_E_POLICY, "collateral.mismatch", "the TCB Info "
+			    "for FMSPC %s is for PCE-ID %02x%02x, the PCK certificate has "
+			    "%02x%02x", fm, ti->info.pceid[0], ti->info.pceid[1],
+			    ext->pceid[0], ext->pceid[1]);
+		check_window(v, ti->info.issue_date, ti->info.next_update, "the TCB Info",
+		    ti->src);
+		tee_check_signers(v, ti->signers, "the TCB Info");
 	}
-	if (memcmp(ti->info.pceid, ext->pceid, 2) != 0)
-		tee_fail(v, COFFER_E_POLICY, "collateral.mismatch", "the TCB Info for "
-		    "FMSPC %s is for PCE-ID %02x%02x, the PCK certificate has %02x%02x",
-		    fm, ti->info.pceid[0], ti->info.pceid[1], ext->pceid[0], ext->pceid[1]);
-	check_window(v, ti->info.issue_date, ti->info.next_update, "the TCB Info",
-	    ti->src);
-	tee_check_signers(v, ti->signers, "the TCB Info");
 	if (qe == NULL) {
 		tee_missing(v, allow, "collateral.missing", "no %s identity in the "
 		    "collateral: the QE is not evaluated", qe_id);
@@ -316,7 +319,11 @@ evaluate_tcb(struct tee_vctx *v, const struct tee_quote *q,
 	memcpy(in.qe_mrsigner, q->qe_report + RB_MRSIGNER, 32);
 	in.qe_isvprodid = coffer_load_u16le(q->qe_report + RB_ISVPRODID);
 	in.qe_isvsvn = coffer_load_u16le(q->qe_report + RB_ISVSVN);
-	v->c->tcb_status = tee_tcb_evaluate(v, &ti->info, qe != NULL ? &qe->id : NULL, &in);
+	if (ti != NULL)
+		v->c->tcb_status = tee_tcb_evaluate(v, &ti->info,
+		    qe != NULL ? &qe->id : NULL, &in);
+	else if (qe != NULL)
+		tee_qe_evaluate(v, &qe->id, &in);
 }
 
 int

@@ -613,11 +613,14 @@ tdx_level_ok(const struct tee_tcb_level *l, const struct tee_tcb_input *in)
 }
 
 /* TDRelaunchCheck (4.1.2.4.17.4.3): a TD 1.5 whose module has since been
- * updated in place only needs a relaunch. */
+ * updated in place only needs a relaunch. A TEE_TCB_SVN2 naming a module
+ * version the TCB Info has no identity for is a module mismatch, as in
+ * the QVL (STATUS_TDX_MODULE_MISMATCH), not the prior status. */
 static enum coffer_tee_tcb_status
-relaunch(const struct tee_tcb_info *ti, const struct tee_tcb_input *in,
-    enum coffer_tee_tcb_status sgx, enum coffer_tee_tcb_status tdx,
-    enum coffer_tee_tcb_status module, int have_qe, enum coffer_tee_tcb_status qe)
+relaunch(struct tee_vctx *v, const struct tee_tcb_info *ti,
+    const struct tee_tcb_input *in, enum coffer_tee_tcb_status sgx,
+    enum coffer_tee_tcb_status tdx, enum coffer_tee_tcb_status module, int have_qe,
+    enum coffer_tee_tcb_status qe)
 {
 	const struct tee_tcb_level *latest = &ti->levels[0];
 	int ok = 0;
@@ -638,8 +641,17 @@ relaunch(const struct tee_tcb_info *ti, const struct tee_tcb_input *in,
 	} else {
 		const struct tee_tdx_module_id *m = find_module(ti, in->tee_tcb_svn2[1]);
 
-		if (m == NULL || m->n_levels == 0)
-			return tdx;
+		if (m == NULL) {
+			tee_fail(v, COFFER_E_POLICY, "tdx.module_mismatch", "TEE_TCB_SVN2 "
+			    "names TDX module version %u, and the TCB Info has no module "
+			    "identity TDX_%02X", in->tee_tcb_svn2[1], in->tee_tcb_svn2[1]);
+			return COFFER_TCB_NOT_SUPPORTED;
+		}
+		if (m->n_levels == 0) {
+			tee_fail(v, COFFER_E_POLICY, "tcb.not_supported", "the TDX module "
+			    "identity %s has no TCB level", m->id);
+			return COFFER_TCB_NOT_SUPPORTED;
+		}
 		ok = in->tee_tcb_svn2[0] >= m->levels[0].isvsvn &&
 		    in->tee_tcb_svn2[2] >= latest->tdx_comp[2];
 	}
@@ -760,8 +772,10 @@ tee_tcb_evaluate(struct tee_vctx *v, const struct tee_tcb_info *ti,
 			mod_st = mod_lvl->status;
 		}
 		st = converge(tdx_lvl->status, mod_st);
-		if (st != COFFER_TCB_REVOKED && in->is_v15)
-			st = relaunch(ti, in, sgx_st, st, mod_st, have_qe, qe_st);
+		if (st != COFFER_TCB_REVOKED && in->is_v15 &&
+		    (st = relaunch(v, ti, in, sgx_st, st, mod_st, have_qe, qe_st)) ==
+		    COFFER_TCB_NOT_SUPPORTED)
+			return st;
 	}
 	if (have_qe)
 		st = converge(st, qe_st);
@@ -774,4 +788,27 @@ tee_tcb_evaluate(struct tee_vctx *v, const struct tee_tcb_info *ti,
 	v->c->intel.tcb_eval_data_number = ti->eval_num;
 	record_status(v, st);
 	return st;
+}
+
+void
+tee_qe_evaluate(struct tee_vctx *v, const struct tee_enclave_identity *qe,
+    const struct tee_tcb_input *in)
+{
+	const struct tee_isv_level *lvl = NULL;
+	enum coffer_tee_tcb_status st = COFFER_TCB_NOT_SUPPORTED;
+
+	if (!check_qe(v, qe, in, &st, &lvl))
+		return;
+	if (lvl == NULL) {
+		tee_fail(v, COFFER_E_POLICY, "tcb.not_supported", "QE ISVSVN %u is "
+		    "below every level of the %s identity", in->qe_isvsvn, qe->id);
+		return;
+	}
+	add_advisories(v, &lvl->adv);
+	if (st == COFFER_TCB_REVOKED)
+		record_status(v, st);
+	else if (st == COFFER_TCB_OUT_OF_DATE)
+		tee_note(v, "qe.out_of_date", "the QE's ISVSVN %u is below the %s "
+		    "identity's newest level (the platform is not evaluated)",
+		    in->qe_isvsvn, qe->id);
 }

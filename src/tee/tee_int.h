@@ -223,6 +223,15 @@ enum coffer_tee_tcb_status tee_tcb_evaluate(struct tee_vctx *v,
     const struct tee_tcb_info *ti, const struct tee_enclave_identity *qe,
     const struct tee_tcb_input *in);
 
+/*
+ * Without a TCB Info: judge the QE alone by its identity (the platform
+ * stays NotEvaluated). Records qe.identity_mismatch, tcb.not_supported,
+ * tcb.revoked (fatal) or the note qe.out_of_date, and the QE level's
+ * advisories.
+ */
+void tee_qe_evaluate(struct tee_vctx *v, const struct tee_enclave_identity *qe,
+    const struct tee_tcb_input *in);
+
 /* Status names as in TCB Info JSON; parse returns -1 if unknown. */
 int tee_tcb_status_parse(const char *s);
 
