@@ -69,7 +69,7 @@ bench(const char *name, const struct coffer_buf *ev,
     const struct coffer_tee_anchors *a, struct coffer_tee_collateral *c,
     const char *at, unsigned flags, int n, int p256, int p384, int rsa, int cold)
 {
-	struct coffer_tee_verify_opts o = { flags, NULL };
+	struct coffer_tee_verify_opts o = { flags, NULL, NULL };
 	int64_t t;
 	double best = 1e9;
 
@@ -138,7 +138,7 @@ main(int argc, char **argv)
 	readf("tdx/dcap-qvl/tdx_quote_outdated", &ev);
 	/* (rejected: no TCB level matches; the cost is the same) */
 	{
-		struct coffer_tee_verify_opts o = { 0, NULL };
+		struct coffer_tee_verify_opts o = { 0, NULL, NULL };
 		struct coffer_tee_claims *cl = NULL;
 		int64_t t;
 		double best = 1e9;

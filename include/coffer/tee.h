@@ -122,9 +122,18 @@ struct coffer_tee_claims {
 		int signing_key;            /* 0 VCEK, 1 VLEK */
 		char product[16];           /* "Milan", "Genoa", "Turin" */
 	} snp;
+	/* INSECURE SIMULATION (sim evidence v2): the measurement, the
+	 * platform key's fingerprint, and the platform values the evidence
+	 * simulates (debug is in `debug`, the Intel-like status in
+	 * `tcb_status`). Nothing but the sim key vouches for any of it. */
 	struct {
 		uint8_t measurement[48];    /* SHA-384 measurement (doc/format/evidence.md) */
 		uint8_t platform_key_sha256[32];
+		uint32_t tcb_eval_data_number;
+		uint8_t tcb_bootloader, tcb_tee, tcb_snp, tcb_microcode, tcb_fmc;
+		uint32_t vmpl;
+		int smt, migration_agent;
+		uint8_t td_attributes[8];
 	} sim;
 
 	enum coffer_tee_tcb_status tcb_status;
@@ -214,6 +223,75 @@ int coffer_tee_collateral_add_mem(struct coffer_tee_collateral *c,
 void coffer_tee_collateral_free(struct coffer_tee_collateral *c);
 
 /* ---------------------------------------------------------------------
+ * Verification policy: what a verifier accepts beyond signatures that
+ * check out (doc/format/evidence.md section 10, with its JSON form, the
+ * "verification" member of a Coffer policy). Without one, the checks
+ * below are notes in the claims; with one, each is a named refusal
+ * (policy.*). Size and version first; fields are only ever appended.
+ */
+#define COFFER_TEE_POLICY_VERSION 1u
+#define COFFER_TEE_POLICY_MAX_SIM_KEYS 16
+
+/* SEV-SNP TCB components (REPORTED_TCB, decoded for the product). */
+struct coffer_tee_snp_tcb {
+	uint8_t bootloader, tee, snp, microcode, fmc;
+};
+
+struct coffer_tee_policy {
+	uint32_t size;       /* sizeof(struct coffer_tee_policy) as the caller has it */
+	uint32_t version;    /* COFFER_TEE_POLICY_VERSION */
+	int allow_debug;     /* 0: debug enclaves, TDs and guests are refused */
+	/* Intel (SGX, TDX): the accepted TCB statuses, bit (1u << status);
+	 * Revoked and NotSupported are never accepted. */
+	uint32_t intel_tcb_statuses;
+	uint32_t min_tcb_evaluation_data_number; /* of the TCB Info; 0: none */
+	int allow_missing_collateral; /* no TCB Info / QE Identity: status not evaluated */
+	/* SEV-SNP */
+	struct coffer_tee_snp_tcb snp_min_tcb; /* each component >= */
+	uint32_t snp_max_vmpl;       /* 0-3 */
+	int snp_allow_smt;
+	int snp_allow_migration_agent;
+	/* TDX: TDATTRIBUTES & mask must equal value */
+	uint8_t tdx_attributes_mask[8], tdx_attributes_value[8];
+	int allow_missing_crl;       /* a certificate without its CRL */
+	/* INSECURE SIMULATION: the sim platform keys (SHA-256 of the key's
+	 * SEC1 point, as `coffer attest sim-key --fingerprint` prints it)
+	 * whose evidence is accepted. None: sim evidence is refused. */
+	size_t n_sim_keys;
+	uint8_t sim_keys[COFFER_TEE_POLICY_MAX_SIM_KEYS][32];
+};
+
+/* The defaults (section 10.2): debug refused, Intel UpToDate only, no
+ * minimums, VMPL 0, SMT allowed, no migration agent, no TDX attribute
+ * constraint, collateral and CRLs required, no sim key. */
+void coffer_tee_policy_init(struct coffer_tee_policy *p);
+
+/*
+ * Parse the JSON form (section 10.3) strictly: unknown fields, wrong
+ * types, out-of-range values and contradictions are COFFER_E_FORMAT (an
+ * unknown "version" COFFER_E_VERSION), the detail naming the field.
+ * Fields left out take their defaults. *out is written only on success.
+ */
+int coffer_tee_policy_parse(const char *json, size_t len, struct coffer_tee_policy *out)
+	__attribute__((warn_unused_result));
+
+/* The JSON form with every field (compact, sorted keys), in *out (free
+ * with free()). Parsing it gives back the same policy. */
+int coffer_tee_policy_json(const struct coffer_tee_policy *p, char **out)
+	__attribute__((warn_unused_result));
+
+/* What a policy accepts that no data owner should accept unknowingly:
+ * bits COFFER_TEE_RISK_* (0: none). A tool that asks an owner to approve
+ * a policy shows each (the sim one as INSECURE SIMULATION). */
+enum {
+	COFFER_TEE_RISK_SIM = 1 << 0,      /* accepts INSECURE SIMULATION evidence */
+	COFFER_TEE_RISK_DEBUG = 1 << 1,    /* accepts debug TEEs (host reads memory) */
+	COFFER_TEE_RISK_NO_COLLATERAL = 1 << 2, /* Intel TCB may go unevaluated */
+	COFFER_TEE_RISK_NO_CRL = 1 << 3,   /* revocation may go unchecked */
+};
+unsigned coffer_tee_policy_risks(const struct coffer_tee_policy *p);
+
+/* ---------------------------------------------------------------------
  * Verification
  */
 enum {
@@ -226,9 +304,24 @@ enum {
 };
 
 struct coffer_tee_verify_opts {
-	unsigned flags;                   /* COFFER_TEE_ALLOW_* */
+	unsigned flags;                   /* COFFER_TEE_ALLOW_*; 0 with a policy */
 	const uint8_t *expected_report_data; /* 64 bytes, or NULL: not checked */
+	/* NULL: no policy (the checks of section 10 are notes, sim evidence
+	 * needs a sim key of the anchors). Otherwise the policy decides what
+	 * may be missing and which sim keys are accepted, and refuses what it
+	 * does not accept (policy.* reasons). */
+	const struct coffer_tee_policy *policy;
 };
+
+/*
+ * The time a caller should verify at when it has no other (the CLI
+ * without --at; the coordinator): the wall clock, in seconds since the
+ * epoch. This is the only place Coffer reads the clock for attestation.
+ * Test programs link their own definition (tests/support/tee_clock.c) to
+ * verify recorded evidence at its time; production binaries have no
+ * override of any kind.
+ */
+int64_t coffer_tee_now(void);
 
 /*
  * Verify evidence at time `at` (seconds since the epoch; the verifier
@@ -243,6 +336,8 @@ struct coffer_tee_verify_opts {
  * (COFFER_E_SIGNATURE, _CERT, _EXPIRED, _REVOKED, _UNTRUSTED, _POLICY).
  * When the evidence cannot be parsed (COFFER_E_FORMAT, _TRUNCATED,
  * _VERSION, _UNSUPPORTED) or on COFFER_E_INVAL/_NOMEM, *out is untouched.
+ * COFFER_E_INVAL also for flags given with a policy; COFFER_E_VERSION for
+ * a policy of another version or a smaller size.
  */
 int coffer_tee_verify(const uint8_t *evidence, size_t len,
     const struct coffer_tee_anchors *anchors,
@@ -253,6 +348,31 @@ int coffer_tee_verify(const uint8_t *evidence, size_t len,
 /* ---------------------------------------------------------------------
  * Generation backends
  */
+/*
+ * INSECURE SIMULATION: the platform values sim evidence v2 carries, so
+ * that every refusal of a policy can be exercised without hardware
+ * (doc/format/evidence.md section 8). Signed by the sim key like the rest;
+ * they prove nothing.
+ */
+struct coffer_tee_sim_values {
+	int debug;
+	enum coffer_tee_tcb_status tcb_status;   /* Intel-like: UpToDate .. Revoked */
+	uint32_t tcb_evaluation_data_number;
+	struct coffer_tee_snp_tcb snp_tcb;       /* SEV-SNP-like */
+	uint32_t vmpl;                           /* 0-3 */
+	int smt, migration_agent;
+	uint8_t td_attributes[8];                /* TDX-like */
+};
+
+/* Defaults: not debug, UpToDate, evaluation number 0, TCB 0, VMPL 0, no
+ * SMT, no migration agent, attributes 0. */
+void coffer_tee_sim_values_init(struct coffer_tee_sim_values *v);
+
+/* Parse the JSON form (section 8.4; fields left out keep the defaults),
+ * strictly: COFFER_E_FORMAT naming the field. */
+int coffer_tee_sim_values_parse(const char *json, size_t len,
+    struct coffer_tee_sim_values *out) __attribute__((warn_unused_result));
+
 enum coffer_tee_backend {
 	COFFER_TEE_BACKEND_SIM = 1,         /* INSECURE SIMULATION */
 	COFFER_TEE_BACKEND_SGX_GRAMINE = 2, /* Gramine's /dev/attestation */
@@ -281,6 +401,9 @@ struct coffer_tee_backend_opts {
 	 * its attributes then. NULL on real systems. */
 	void (*tsm_after_mkdir)(const char *entry_dir, void *arg);
 	void *tsm_hook_arg;
+	/* sim: the platform values to simulate; NULL: the defaults of
+	 * coffer_tee_sim_values_init(). */
+	const struct coffer_tee_sim_values *sim_values;
 };
 
 /*
@@ -299,6 +422,11 @@ int coffer_tee_evidence_get(enum coffer_tee_backend backend,
 /* The sim platform public key (PEM "PUBLIC KEY", free with free()),
  * creating the key pair on first use. */
 int coffer_tee_sim_public_key(const char *sim_dir, char **pem_out)
+	__attribute__((warn_unused_result));
+
+/* The fingerprint of a sim platform public key (PEM): SHA-256 of its
+ * SEC1 uncompressed point, what policies and claims name it by. */
+int coffer_tee_sim_key_fingerprint(const char *pem, size_t len, uint8_t out[32])
 	__attribute__((warn_unused_result));
 
 /* The sim measurement of files, in order (doc/format/evidence.md). */

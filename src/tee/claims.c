@@ -325,6 +325,24 @@ snp_json(const struct coffer_tee_claims *c, json_t *o)
 	    set_str(o, "product", c->snp.product);
 }
 
+/* INSECURE SIMULATION: the simulated platform values, under "sim". */
+static int
+sim_json(const struct coffer_tee_claims *c, json_t *o)
+{
+	return set_hex(o, "measurement", c->sim.measurement, 48) |
+	    set_hex(o, "platform_key_sha256", c->sim.platform_key_sha256, 32) |
+	    set_int(o, "tcb_evaluation_data_number", c->sim.tcb_eval_data_number) |
+	    set_int(o, "tcb_bootloader", c->sim.tcb_bootloader) |
+	    set_int(o, "tcb_tee", c->sim.tcb_tee) |
+	    set_int(o, "tcb_snp", c->sim.tcb_snp) |
+	    set_int(o, "tcb_microcode", c->sim.tcb_microcode) |
+	    set_int(o, "tcb_fmc", c->sim.tcb_fmc) |
+	    set_int(o, "vmpl", c->sim.vmpl) |
+	    json_object_set_new(o, "smt", json_boolean(c->sim.smt)) |
+	    json_object_set_new(o, "migration_agent", json_boolean(c->sim.migration_agent)) |
+	    set_hex(o, "td_attributes", c->sim.td_attributes, 8);
+}
+
 int
 coffer_tee_claims_json(const struct coffer_tee_claims *c, char **out)
 {
@@ -373,9 +391,7 @@ coffer_tee_claims_json(const struct coffer_tee_claims *c, char **out)
 		bad |= snp_json(c, sub) | json_object_set(o, "sev_snp", sub);
 		break;
 	case COFFER_TEE_SIM:
-		bad |= set_hex(sub, "measurement", c->sim.measurement, 48) |
-		    set_hex(sub, "platform_key_sha256", c->sim.platform_key_sha256, 32) |
-		    json_object_set(o, "sim", sub);
+		bad |= sim_json(c, sub) | json_object_set(o, "sim", sub);
 		break;
 	default:
 		break;

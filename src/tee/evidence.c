@@ -99,7 +99,7 @@ coffer_tee_evidence_get(enum coffer_tee_backend backend,
 		else
 			r = coffer_tee_sim_measure(self, 1, m);
 		if (r != 0 || (r = tee_sim_make(opts != NULL ? opts->sim_dir : NULL, m,
-		    report_data, &ev)) != 0)
+		    report_data, opts != NULL ? opts->sim_values : NULL, &ev)) != 0)
 			goto out;
 		tee = "sim";
 		/* Every process that makes sim evidence says so in its log. */

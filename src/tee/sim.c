@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // The INSECURE SIMULATION backend, for machines without a TEE: a per-host
 // ECDSA P-384 "platform key" signs a measurement (SHA-384 over the
-// executable and plugins) and the report data. It proves nothing about
-// isolation; it lets the whole system run end to end, and a verifier
-// accepts it only for a platform key it was explicitly told to trust.
-// doc/format/evidence.md section 8.
+// executable and plugins), the report data and simulated platform values
+// (debug, TCB, VMPL, ...; version 2), so that every refusal of a
+// verification policy can be exercised end to end. It proves nothing about
+// isolation; a verifier accepts it only for a platform key it was
+// explicitly told to trust. doc/format/evidence.md section 8.
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -12,28 +13,39 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "coffer/error.h"
 #include "crypto/ecdsa.h"
 #include "crypto/hash.h"
 #include "lib/buf.h"
 #include "lib/enc.h"
 #include "lib/file.h"
+#include "lib/json.h"
 #include "lib/mem.h"
 #include "tee/tee_int.h"
 
 #define SIM_KEY_FILE "sim-platform.key"
-#define SIM_VERSION 1
-#define SIM_FLAG_DEBUG 1u
+#define SIM_VERSION 2
 #define SIM_MEASURE_LABEL "coffer-sim-measurement-v1"
 
-/* Layout (all integers little-endian) */
-#define S_MAGIC 0x00      /* 16: "INSECURE-SIM-V1\0" */
-#define S_VERSION 0x10    /* u32 */
-#define S_FLAGS 0x14      /* u32, bit 0: debug (always set) */
+/* Layout, version 2 (all integers little-endian), section 8.1 */
+#define S_MAGIC 0x00      /* 16: "INSECURE-SIM-V2\0" */
+#define S_VERSION 0x10    /* u32: 2 */
+#define S_FLAGS 0x14      /* u32: bit 0 debug, 1 SMT, 2 migration agent */
 #define S_MEASUREMENT 0x18 /* 48 */
 #define S_REPORT_DATA 0x48 /* 64 */
-#define S_PUBKEY 0x88     /* 97: SEC1 uncompressed P-384 point */
-#define S_SIGNATURE 0xE9  /* 96: ECDSA P-384 SHA-384 r || s over [0, 0xE9) */
+#define S_TCB_STATUS 0x88 /* u32: enum coffer_tee_tcb_status, 1-9 */
+#define S_EVAL_NUM 0x8C   /* u32: tcbEvaluationDataNumber */
+#define S_SNP_TCB 0x90    /* 8: bootloader, tee, snp, microcode, fmc, 3 zero */
+#define S_VMPL 0x98       /* u32: 0-3 */
+#define S_TD_ATTR 0x9C    /* 8: TDATTRIBUTES */
+#define S_PUBKEY 0xA4     /* 97: SEC1 uncompressed P-384 point */
+#define S_SIGNATURE 0x105 /* 96: ECDSA P-384 SHA-384 r || s over [0, 0x105) */
+
+#define F_DEBUG 1u
+#define F_SMT 2u
+#define F_MIGRATION_AGENT 4u
 
 static int
 sim_dir_path(const char *dir, char *out, size_t outlen)
@@ -203,22 +215,154 @@ out:
 	return r;
 }
 
+void
+coffer_tee_sim_values_init(struct coffer_tee_sim_values *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->tcb_status = COFFER_TCB_UP_TO_DATE;
+}
+
+/* Section 8.4: rules S1-S5. */
+static const char *const values_keys[] = {
+	"debug", "tcb_status", "tcb_evaluation_data_number", "snp_tcb", "vmpl",
+	"smt", "migration_agent", "td_attributes", NULL,
+};
+static const char *const tcb_keys[] = {
+	"bootloader", "tee", "snp", "microcode", "fmc", NULL,
+};
+
+static int
+get_u8(const json_t *o, const char *key, uint8_t *out)
+{
+	int64_t v = *out;
+	int r;
+
+	if ((r = coffer_json_get_int(o, "sim.snp_tcb", key, 0, 0, 255, &v)) != 0)
+		return r;
+	*out = (uint8_t)v;
+	return 0;
+}
+
+static int
+values_doc(const json_t *doc, struct coffer_tee_sim_values *v)
+{
+	json_t *tcb = NULL;
+	const char *st = NULL;
+	int64_t n;
+	int r, s;
+
+	if (!json_is_object(doc))
+		return coffer_errf(COFFER_E_FORMAT, "sim: not a JSON object");
+	if ((r = coffer_json_check_keys(doc, "sim", values_keys)) != 0 ||
+	    (r = tee_json_no_nulls(doc, "sim")) != 0 ||
+	    (r = coffer_json_get_bool(doc, "sim", "debug", 0, &v->debug)) != 0 ||
+	    (r = coffer_json_get_bool(doc, "sim", "smt", 0, &v->smt)) != 0 ||
+	    (r = coffer_json_get_bool(doc, "sim", "migration_agent", 0,
+	    &v->migration_agent)) != 0 ||
+	    (r = coffer_json_get_str(doc, "sim", "tcb_status", 0, &st)) != 0 ||
+	    (r = tee_json_hex_lc(doc, "sim", "td_attributes", 0, v->td_attributes, 8,
+	    NULL)) != 0 ||
+	    (r = coffer_json_get_obj(doc, "sim", "snp_tcb", 0, &tcb)) != 0)
+		return r;
+	if (st != NULL) {
+		if ((s = tee_tcb_status_parse(st)) < 0)
+			return coffer_errf(COFFER_E_FORMAT, "sim.tcb_status: \"%s\" is not "
+			    "an Intel TCB status (UpToDate ... Revoked)", st);
+		v->tcb_status = (enum coffer_tee_tcb_status)s;
+	}
+	n = v->tcb_evaluation_data_number;
+	if ((r = coffer_json_get_int(doc, "sim", "tcb_evaluation_data_number", 0, 0,
+	    UINT32_MAX, &n)) != 0)
+		return r;
+	v->tcb_evaluation_data_number = (uint32_t)n;
+	n = v->vmpl;
+	if ((r = coffer_json_get_int(doc, "sim", "vmpl", 0, 0, 3, &n)) != 0)
+		return r;
+	v->vmpl = (uint32_t)n;
+	if (tcb != NULL &&
+	    ((r = coffer_json_check_keys(tcb, "sim.snp_tcb", tcb_keys)) != 0 ||
+	    (r = tee_json_no_nulls(tcb, "sim.snp_tcb")) != 0 ||
+	    (r = get_u8(tcb, "bootloader", &v->snp_tcb.bootloader)) != 0 ||
+	    (r = get_u8(tcb, "tee", &v->snp_tcb.tee)) != 0 ||
+	    (r = get_u8(tcb, "snp", &v->snp_tcb.snp)) != 0 ||
+	    (r = get_u8(tcb, "microcode", &v->snp_tcb.microcode)) != 0 ||
+	    (r = get_u8(tcb, "fmc", &v->snp_tcb.fmc)) != 0))
+		return r;
+	return 0;
+}
+
+int
+coffer_tee_sim_values_parse(const char *json, size_t len,
+    struct coffer_tee_sim_values *out)
+{
+	struct coffer_tee_sim_values v;
+	json_t *doc = NULL;
+	int r;
+
+	coffer_tee_sim_values_init(&v);
+	if ((r = coffer_json_parse(json, len, 16384, 4, &doc)) != 0)
+		return coffer_errctx(r, "sim values");
+	if ((r = values_doc(doc, &v)) == 0)
+		*out = v;
+	json_decref(doc);
+	return r;
+}
+
+int
+coffer_tee_sim_key_fingerprint(const char *pem, size_t len, uint8_t out[32])
+{
+	struct coffer_ecdsa_key *k = NULL;
+	uint8_t raw[97];
+	int r;
+
+	if ((r = coffer_ecdsa_pub_from_pem(pem, len, &k)) != 0)
+		return coffer_errctx(r, "sim platform key");
+	if (coffer_ecdsa_key_curve(k) != COFFER_ECDSA_P384)
+		r = coffer_errf(COFFER_E_FORMAT, "sim platform key: not a P-384 key");
+	else if ((r = coffer_ecdsa_pub_raw(k, raw, 97)) == 0)
+		r = coffer_sha256(raw, 97, out);
+	coffer_ecdsa_key_free(k);
+	return r;
+}
+
 int
 tee_sim_make(const char *sim_dir, const uint8_t measurement[48],
-    const uint8_t report_data[64], struct coffer_buf *out)
+    const uint8_t report_data[64], const struct coffer_tee_sim_values *values,
+    struct coffer_buf *out)
 {
+	struct coffer_tee_sim_values dflt;
+	const struct coffer_tee_sim_values *sv = values;
 	struct coffer_ecdsa_key *k = NULL;
 	uint8_t ev[TEE_SIM_LEN];
 	int r;
 
+	if (sv == NULL) {
+		coffer_tee_sim_values_init(&dflt);
+		sv = &dflt;
+	}
+	/* What a reader would refuse is not made (section 8.1). */
+	if (sv->tcb_status < COFFER_TCB_UP_TO_DATE || sv->tcb_status > COFFER_TCB_REVOKED ||
+	    sv->vmpl > 3)
+		return coffer_errf(COFFER_E_INVAL, "sim values: TCB status %d (1-9) or "
+		    "VMPL %u (0-3) out of range", (int)sv->tcb_status, sv->vmpl);
 	memset(ev, 0, sizeof(ev));
 	if ((r = sim_key_load(sim_dir, &k)) != 0)
 		return r;
 	memcpy(ev + S_MAGIC, TEE_SIM_MAGIC, 16);
 	coffer_store_u32le(ev + S_VERSION, SIM_VERSION);
-	coffer_store_u32le(ev + S_FLAGS, SIM_FLAG_DEBUG);
+	coffer_store_u32le(ev + S_FLAGS, (sv->debug ? F_DEBUG : 0) |
+	    (sv->smt ? F_SMT : 0) | (sv->migration_agent ? F_MIGRATION_AGENT : 0));
 	memcpy(ev + S_MEASUREMENT, measurement, 48);
 	memcpy(ev + S_REPORT_DATA, report_data, 64);
+	coffer_store_u32le(ev + S_TCB_STATUS, (uint32_t)sv->tcb_status);
+	coffer_store_u32le(ev + S_EVAL_NUM, sv->tcb_evaluation_data_number);
+	ev[S_SNP_TCB + 0] = sv->snp_tcb.bootloader;
+	ev[S_SNP_TCB + 1] = sv->snp_tcb.tee;
+	ev[S_SNP_TCB + 2] = sv->snp_tcb.snp;
+	ev[S_SNP_TCB + 3] = sv->snp_tcb.microcode;
+	ev[S_SNP_TCB + 4] = sv->snp_tcb.fmc;
+	coffer_store_u32le(ev + S_VMPL, sv->vmpl);
+	memcpy(ev + S_TD_ATTR, sv->td_attributes, 8);
 	if ((r = coffer_ecdsa_pub_raw(k, ev + S_PUBKEY, 97)) != 0 ||
 	    (r = coffer_ecdsa_sign(k, ev, TEE_SIM_SIGNED_LEN, ev + S_SIGNATURE, 96)) != 0)
 		goto out;
@@ -228,15 +372,16 @@ out:
 	return r;
 }
 
-int
-tee_sim_verify(struct tee_vctx *v, const uint8_t *p, size_t len)
+/* Section 8.1, reader rules R1-R6: anything else is not sim evidence v2. */
+static int
+sim_parse(const uint8_t *p, size_t len, struct coffer_tee_claims *c)
 {
-	struct coffer_tee_claims *c = v->c;
-	const struct coffer_tee_anchors *a = v->anchors;
-	struct coffer_ecdsa_key *k = NULL;
-	const struct coffer_ecdsa_key *trusted = NULL;
-	char h[65];
+	uint32_t flags, st, vmpl;
 
+	if (len >= 16 && memcmp(p + S_MAGIC, "INSECURE-SIM-V1\0", 16) == 0)
+		return coffer_errf(COFFER_E_VERSION, "sim evidence v1 is no longer "
+		    "accepted: make new evidence (coffer attest report --backend sim), "
+		    "which is version 2");
 	if (len != TEE_SIM_LEN)
 		return coffer_errf(len < TEE_SIM_LEN ? COFFER_E_TRUNCATED : COFFER_E_FORMAT,
 		    "sim evidence: %zu bytes, expected %d", len, TEE_SIM_LEN);
@@ -244,38 +389,87 @@ tee_sim_verify(struct tee_vctx *v, const uint8_t *p, size_t len)
 		return coffer_errf(COFFER_E_FORMAT, "sim evidence: bad magic");
 	if (coffer_load_u32le(p + S_VERSION) != SIM_VERSION)
 		return coffer_errf(COFFER_E_VERSION, "sim evidence: version %u is not "
-		    "supported (1)", coffer_load_u32le(p + S_VERSION));
-	if (coffer_load_u32le(p + S_FLAGS) != SIM_FLAG_DEBUG)
-		return coffer_errf(COFFER_E_FORMAT, "sim evidence: flags 0x%x, must be "
-		    "exactly debug (1)", coffer_load_u32le(p + S_FLAGS));
+		    "supported (2)", coffer_load_u32le(p + S_VERSION));
+	flags = coffer_load_u32le(p + S_FLAGS);
+	st = coffer_load_u32le(p + S_TCB_STATUS);
+	vmpl = coffer_load_u32le(p + S_VMPL);
+	if (flags & ~(F_DEBUG | F_SMT | F_MIGRATION_AGENT))
+		return coffer_errf(COFFER_E_FORMAT, "sim evidence: unknown flags 0x%x",
+		    flags);
+	if (st < COFFER_TCB_UP_TO_DATE || st > COFFER_TCB_REVOKED || vmpl > 3 ||
+	    p[S_SNP_TCB + 5] != 0 || p[S_SNP_TCB + 6] != 0 || p[S_SNP_TCB + 7] != 0)
+		return coffer_errf(COFFER_E_FORMAT, "sim evidence: TCB status %u (1-9), "
+		    "VMPL %u (0-3) or reserved TCB bytes (0) out of range", st, vmpl);
 	c->tee = COFFER_TEE_SIM;
 	c->format_version = SIM_VERSION;
-	c->debug = 1;
+	c->debug = (flags & F_DEBUG) != 0;
+	c->tcb_status = (enum coffer_tee_tcb_status)st;
 	memcpy(c->sim.measurement, p + S_MEASUREMENT, 48);
 	memcpy(c->report_data, p + S_REPORT_DATA, 64);
-	if (coffer_sha256(p + S_PUBKEY, 97, c->sim.platform_key_sha256) != 0)
-		return COFFER_E_CRYPTO;
+	c->sim.tcb_eval_data_number = coffer_load_u32le(p + S_EVAL_NUM);
+	c->sim.tcb_bootloader = p[S_SNP_TCB + 0];
+	c->sim.tcb_tee = p[S_SNP_TCB + 1];
+	c->sim.tcb_snp = p[S_SNP_TCB + 2];
+	c->sim.tcb_microcode = p[S_SNP_TCB + 3];
+	c->sim.tcb_fmc = p[S_SNP_TCB + 4];
+	c->sim.vmpl = vmpl;
+	c->sim.smt = (flags & F_SMT) != 0;
+	c->sim.migration_agent = (flags & F_MIGRATION_AGENT) != 0;
+	memcpy(c->sim.td_attributes, p + S_TD_ATTR, 8);
+	return coffer_sha256(p + S_PUBKEY, 97, c->sim.platform_key_sha256);
+}
+
+int
+tee_sim_verify(struct tee_vctx *v, const uint8_t *p, size_t len)
+{
+	struct coffer_tee_claims *c = v->c;
+	const struct coffer_tee_anchors *a = v->anchors;
+	struct coffer_ecdsa_key *k = NULL;
+	const struct coffer_ecdsa_key *key = NULL;
+	char h[65];
+	int r, trusted = 0;
+
+	if ((r = sim_parse(p, len, c)) != 0)
+		return r;
 	tee_note(v, "sim.insecure", "%s", TEE_SIM_WARNING);
-	for (size_t i = 0; i < a->n_sim && trusted == NULL; i++)
-		if (memcmp(a->sim[i].raw, p + S_PUBKEY, 97) == 0)
-			trusted = a->sim[i].key;
-	if (trusted == NULL) {
-		coffer_hex_encode(c->sim.platform_key_sha256, 32, h);
-		tee_fail(v, COFFER_E_UNTRUSTED, "sim.untrusted_key", "the sim platform "
-		    "key (SHA-256 of the point %s) is not one this verifier was told "
-		    "to trust", h);
-		/* Still check the signature, to report tampering as such. */
+	coffer_hex_encode(c->sim.platform_key_sha256, 32, h);
+	/* R7: with a policy, only a key it names (section 10.4, P9); without
+	 * one, only a key of the anchors. */
+	if (v->policy != NULL) {
+		for (size_t i = 0; i < v->policy->n_sim_keys && !trusted; i++)
+			trusted = memcmp(v->policy->sim_keys[i], c->sim.platform_key_sha256,
+			    32) == 0;
+		if (!trusted)
+			tee_fail(v, COFFER_E_POLICY, "policy.sim_key", "INSECURE "
+			    "SIMULATION evidence from the sim platform key %s, which the "
+			    "policy does not name", h);
+	} else {
+		for (size_t i = 0; i < a->n_sim && key == NULL; i++)
+			if (memcmp(a->sim[i].raw, p + S_PUBKEY, 97) == 0)
+				key = a->sim[i].key;
+		if (key == NULL)
+			tee_fail(v, COFFER_E_UNTRUSTED, "sim.untrusted_key", "the sim "
+			    "platform key (SHA-256 of the point %s) is not one this "
+			    "verifier was told to trust", h);
+	}
+	/* R8: the signature, with the key the evidence carries (its
+	 * fingerprint is what was judged), so tampering is reported as such. */
+	if (key == NULL) {
 		if (coffer_ecdsa_pub_from_raw(COFFER_ECDSA_P384, p + S_PUBKEY, 97, &k) != 0) {
 			tee_fail(v, COFFER_E_SIGNATURE, "sim.signature", "the platform key "
 			    "is not a P-384 point");
 			goto out;
 		}
-		trusted = k;
+		key = k;
 	}
-	if (coffer_ecdsa_verify(trusted, p, TEE_SIM_SIGNED_LEN, p + S_SIGNATURE, 96,
+	if (coffer_ecdsa_verify(key, p, TEE_SIM_SIGNED_LEN, p + S_SIGNATURE, 96,
 	    COFFER_ECDSA_SIG_RAW) != 0)
 		tee_fail(v, COFFER_E_SIGNATURE, "sim.signature", "the sim evidence "
 		    "signature does not verify with its platform key");
+	/* The simulated status reads like a real one (notes, or tcb.revoked). */
+	tee_tcb_record_status(v, c->tcb_status);
+	if (c->debug)
+		tee_note(v, "tee.debug", "simulated debug TEE");
 out:
 	coffer_errclear();
 	coffer_ecdsa_key_free(k);

@@ -662,8 +662,8 @@ relaunch(struct tee_vctx *v, const struct tee_tcb_info *ti,
 	    COFFER_TCB_TD_RELAUNCH_ADVISED;
 }
 
-static void
-record_status(struct tee_vctx *v, enum coffer_tee_tcb_status s)
+void
+tee_tcb_record_status(struct tee_vctx *v, enum coffer_tee_tcb_status s)
 {
 	static const struct {
 		enum coffer_tee_tcb_status s;
@@ -786,7 +786,7 @@ tee_tcb_evaluate(struct tee_vctx *v, const struct tee_tcb_info *ti,
 		add_advisories(v, &qe_lvl->adv);
 	v->c->intel.tcb_date = (in->tdx ? tdx_lvl : sgx_lvl)->date;
 	v->c->intel.tcb_eval_data_number = ti->eval_num;
-	record_status(v, st);
+	tee_tcb_record_status(v, st);
 	return st;
 }
 
@@ -806,7 +806,7 @@ tee_qe_evaluate(struct tee_vctx *v, const struct tee_enclave_identity *qe,
 	}
 	add_advisories(v, &lvl->adv);
 	if (st == COFFER_TCB_REVOKED)
-		record_status(v, st);
+		tee_tcb_record_status(v, st);
 	else if (st == COFFER_TCB_OUT_OF_DATE)
 		tee_note(v, "qe.out_of_date", "the QE's ISVSVN %u is below the %s "
 		    "identity's newest level (the platform is not evaluated)",

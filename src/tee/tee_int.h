@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <openssl/x509.h>
 
 #include "coffer/tee.h"
@@ -27,6 +28,7 @@ struct tee_vctx {
 	struct tee_coll_set *set;  /* coll's set this verification reads, or NULL */
 	int64_t at;
 	unsigned flags;
+	const struct coffer_tee_policy *policy;  /* or NULL */
 	int first_err;   /* error of the first fatal reason, 0 if none */
 	/* certificates carried by an envelope (SNP VCEK/VLEK), or NULL */
 	STACK_OF(X509) *extra_certs;
@@ -232,8 +234,31 @@ enum coffer_tee_tcb_status tee_tcb_evaluate(struct tee_vctx *v,
 void tee_qe_evaluate(struct tee_vctx *v, const struct tee_enclave_identity *qe,
     const struct tee_tcb_input *in);
 
+/* Record the note for a TCB status (tcb.out_of_date, ...), or tcb.revoked
+ * (fatal). */
+void tee_tcb_record_status(struct tee_vctx *v, enum coffer_tee_tcb_status s);
+
 /* Status names as in TCB Info JSON; parse returns -1 if unknown. */
 int tee_tcb_status_parse(const char *s);
+
+/* ------------------------------------------------------------------ */
+/* The verification policy (policy.c, doc/format/evidence.md section 10). */
+
+/* COFFER_E_VERSION for a policy of another version or a smaller size,
+ * COFFER_E_INVAL for a value out of range. */
+int tee_policy_check(const struct coffer_tee_policy *p)
+	__attribute__((warn_unused_result));
+/* Add the refusals of v->policy (if any) for the claims in v. */
+void tee_policy_apply(struct tee_vctx *v);
+
+/* Strict JSON pieces of Coffer's own formats: exactly 2n lower-case hex
+ * digits (*present, if not NULL, says whether the member was there); and
+ * no member of o whose value is null. COFFER_E_FORMAT naming the field. */
+int tee_json_hex_lc(const json_t *o, const char *ctx, const char *key,
+    int required, uint8_t *out, size_t n, int *present)
+	__attribute__((warn_unused_result));
+int tee_json_no_nulls(const json_t *o, const char *ctx)
+	__attribute__((warn_unused_result));
 
 /* ------------------------------------------------------------------ */
 /* JSON span extraction (jspan.c): the exact bytes of a top-level member's
@@ -479,16 +504,17 @@ int tee_vek_ext_get(X509 *x, struct tee_vek_ext *out)
 /* ------------------------------------------------------------------ */
 /* Sim evidence (sim.c) and the envelope (envelope.c). */
 
-#define TEE_SIM_MAGIC "INSECURE-SIM-V1"   /* 16 bytes with its NUL */
-#define TEE_SIM_LEN 0x149
-#define TEE_SIM_SIGNED_LEN 0xE9
+#define TEE_SIM_MAGIC_PREFIX "INSECURE-SIM-V"  /* every version's magic starts so */
+#define TEE_SIM_MAGIC "INSECURE-SIM-V2"   /* 16 bytes with its NUL */
+#define TEE_SIM_LEN 0x165
+#define TEE_SIM_SIGNED_LEN 0x105
 #define TEE_SIM_WARNING "INSECURE SIMULATION: no TEE protects this code or " \
 	"data; the evidence proves nothing to anyone but its own host"
 
 int tee_sim_verify(struct tee_vctx *v, const uint8_t *p, size_t len);
 int tee_sim_make(const char *sim_dir, const uint8_t measurement[48],
-    const uint8_t report_data[64], struct coffer_buf *out)
-	__attribute__((warn_unused_result));
+    const uint8_t report_data[64], const struct coffer_tee_sim_values *values,
+    struct coffer_buf *out) __attribute__((warn_unused_result));
 
 struct tee_envelope {
 	char tee[16];

@@ -89,7 +89,7 @@ dispatch(struct tee_vctx *v, const uint8_t *p, size_t len, int depth)
 		return r;
 	}
 	coffer_buf_release(&bin);
-	if (len >= 16 && memcmp(p, TEE_SIM_MAGIC, 16) == 0)
+	if (len >= 16 && memcmp(p, TEE_SIM_MAGIC_PREFIX, strlen(TEE_SIM_MAGIC_PREFIX)) == 0)
 		return tee_sim_verify(v, p, len);
 	if (len >= 8) {
 		uint16_t v16 = coffer_load_u16le(p), k16 = coffer_load_u16le(p + 2);
@@ -122,6 +122,13 @@ coffer_tee_verify(const uint8_t *evidence, size_t len,
 	if (collateral != NULL && collateral->anchors != anchors)
 		return coffer_errf(COFFER_E_INVAL, "verify: the collateral was loaded "
 		    "for other trust anchors");
+	if (opts != NULL && opts->policy != NULL) {
+		if ((r = tee_policy_check(opts->policy)) != 0)
+			return r;
+		if (opts->flags != 0)
+			return coffer_errf(COFFER_E_INVAL, "verify: flags given with a "
+			    "policy (the policy says what may be missing)");
+	}
 	if (len > MAX_EVIDENCE)
 		return coffer_errf(COFFER_E_LIMIT, "evidence of %zu bytes (limit %zu)",
 		    len, MAX_EVIDENCE);
@@ -136,6 +143,12 @@ coffer_tee_verify(const uint8_t *evidence, size_t len,
 	v.set = tee_coll_set_get(collateral);
 	v.at = at;
 	v.flags = opts != NULL ? opts->flags : 0;
+	if (opts != NULL && opts->policy != NULL) {
+		v.policy = opts->policy;
+		v.flags = (v.policy->allow_missing_collateral ?
+		    COFFER_TEE_ALLOW_NO_COLLATERAL : 0) |
+		    (v.policy->allow_missing_crl ? COFFER_TEE_ALLOW_NO_CRL : 0);
+	}
 	r = dispatch(&v, evidence, len, 0);
 	tee_coll_set_put(v.set);
 	if (r != 0) {
@@ -147,6 +160,7 @@ coffer_tee_verify(const uint8_t *evidence, size_t len,
 		tee_fail(&v, COFFER_E_POLICY, "report_data.mismatch", "the evidence's "
 		    "report data is not the expected value (a replay, or evidence "
 		    "for another key or nonce)");
+	tee_policy_apply(&v);
 	c->verdict = v.first_err == 0 ? COFFER_TEE_OK : COFFER_TEE_REJECTED;
 	if (c->tee == COFFER_TEE_SIM)
 		coffer_logkv(COFFER_LOG_WARN, "INSECURE SIMULATION: sim evidence "

@@ -35,7 +35,7 @@ init(void)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct coffer_tee_verify_opts o = { COFFER_TEE_ALLOW_NO_CRL, NULL };
+	struct coffer_tee_verify_opts o = { COFFER_TEE_ALLOW_NO_CRL, NULL, NULL };
 	struct coffer_tee_claims *c = NULL, parsed;
 	STACK_OF(X509) *sk;
 

@@ -182,7 +182,7 @@ test_gramine__quote_for_the_written_report_data_verifies(void **state)
 	assert_non_null(strstr((char *)ev, "\"tee\":\"sgx\""));
 	c = tt_coll(anchors, coll);
 	assert_int_equal(coffer_tee_verify(ev, n, anchors, c,
-	    tt_time("2025-07-19T10:01:17Z"), &(struct coffer_tee_verify_opts){ 0, rd },
+	    tt_time("2025-07-19T10:01:17Z"), &(struct coffer_tee_verify_opts){ 0, rd, NULL },
 	    &cl), 0);
 	assert_int_equal(cl->tee, COFFER_TEE_SGX);
 	assert_string_equal(cl->backend, "sgx-gramine");
@@ -340,7 +340,7 @@ test_tsm__tdx_quote_through_configfs_verifies(void **state)
 	assert_non_null(strstr((char *)ev, "\"provider\":\"tdx_guest\""));
 	c = tt_coll(anchors, coll);
 	assert_int_equal(coffer_tee_verify(ev, n, anchors, c, tt_time("2025-07-01T00:00:00Z"),
-	    &(struct coffer_tee_verify_opts){ 0, t.want }, &cl), 0);
+	    &(struct coffer_tee_verify_opts){ 0, t.want, NULL }, &cl), 0);
 	assert_int_equal(cl->tee, COFFER_TEE_TDX);
 	assert_string_equal(cl->backend, "tsm");
 	assert_int_equal(cl->tcb_status, COFFER_TCB_UP_TO_DATE);
@@ -384,7 +384,7 @@ test_tsm__snp_report_with_vcek_in_auxblob_verifies(void **state)
 	assert_non_null(strstr((char *)ev, "\"certs\":["));
 	/* No collateral: the VCEK came with the evidence. */
 	assert_int_equal(coffer_tee_verify(ev, n, anchors, NULL, tt_time("2024-01-01T00:00:00Z"),
-	    &(struct coffer_tee_verify_opts){ COFFER_TEE_ALLOW_NO_CRL, t.want }, &cl), 0);
+	    &(struct coffer_tee_verify_opts){ COFFER_TEE_ALLOW_NO_CRL, t.want, NULL }, &cl), 0);
 	assert_int_equal(cl->tee, COFFER_TEE_SEV_SNP);
 	assert_string_equal(cl->snp.product, "Milan");
 	coffer_tee_claims_free(cl);

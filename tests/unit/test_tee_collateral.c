@@ -528,7 +528,7 @@ verify_sgx(struct coffer_tee_collateral *c, const char *at, unsigned flags, int 
 
 	tt_read(ATT "sgx/dcap-qvl/sgx_quote", &ev);
 	*rc = coffer_tee_verify(ev.data, ev.len, anchors, c, tt_time(at),
-	    &(struct coffer_tee_verify_opts){ flags, NULL }, &cl);
+	    &(struct coffer_tee_verify_opts){ flags, NULL, NULL }, &cl);
 	coffer_buf_release(&ev);
 	assert_non_null(cl);
 	return cl;

@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "../support/tee_clock.h"
 #include "test_tee_common.h"
 #include "tee/tee_int.h"
 
@@ -68,7 +69,7 @@ verify(const char *rel, const char *const *coll, const char *at, unsigned flags,
 	struct coffer_buf ev = COFFER_BUF_INIT((size_t)8 << 20);
 	struct coffer_tee_collateral *c = coll != NULL ? tt_coll(anchors, coll) : NULL;
 	struct coffer_tee_claims *claims = NULL;
-	struct coffer_tee_verify_opts o = { flags, rd };
+	struct coffer_tee_verify_opts o = { flags, rd, NULL };
 
 	tt_read(rel, &ev);
 	*rc = coffer_tee_verify(ev.data, ev.len, anchors, c, tt_time(at), &o, &claims);
@@ -211,7 +212,7 @@ test_samples__tdx1_go_tdx_guest_negative_bytes_fail(void **state)
 
 		ev.data[cases[i].off] = cases[i].val;
 		rc = coffer_tee_verify(ev.data, ev.len, anchors, NULL,
-		    tt_time("2023-07-01T01:00:00Z"), &(struct coffer_tee_verify_opts){ ALLOW_ALL, NULL },
+		    tt_time("2023-07-01T01:00:00Z"), &(struct coffer_tee_verify_opts){ ALLOW_ALL, NULL, NULL },
 		    &c);
 		if (rc == 0)
 			fail_msg("byte 0x%zx = 0x%02x still verifies", cases[i].off, cases[i].val);
@@ -563,7 +564,7 @@ test_samples__snp2_virtee_hex_report(void **state)
 	rep.data[21] ^= 0x80;
 	c = NULL;
 	rc = coffer_tee_verify(rep.data, rep.len, anchors, coll, tt_time("2024-01-01T00:00:00Z"),
-	    &(struct coffer_tee_verify_opts){ COFFER_TEE_ALLOW_NO_CRL, NULL }, &c);
+	    &(struct coffer_tee_verify_opts){ COFFER_TEE_ALLOW_NO_CRL, NULL, NULL }, &c);
 	assert_int_equal(rc, COFFER_E_SIGNATURE);
 	assert_true(tt_fatal_are(c, "snp.signature"));
 	coffer_tee_claims_free(c);
@@ -579,7 +580,7 @@ test_samples__snp2_virtee_hex_report(void **state)
 		c = NULL;
 		rc = coffer_tee_verify(rep.data, rep.len, anchors, coll,
 		    tt_time("2024-01-01T00:00:00Z"),
-		    &(struct coffer_tee_verify_opts){ COFFER_TEE_ALLOW_NO_CRL, NULL }, &c);
+		    &(struct coffer_tee_verify_opts){ COFFER_TEE_ALLOW_NO_CRL, NULL, NULL }, &c);
 		assert_int_not_equal(rc, 0);
 		assert_non_null(c);
 		assert_int_equal(c->verdict, COFFER_TEE_REJECTED);
@@ -696,6 +697,38 @@ test_samples__every_sample_fails_after_its_window(void **state)
 	}
 }
 
+/* Callers that have no time of their own (the CLI without --at, the
+ * coordinator) verify at coffer_tee_now(). Test programs replace it
+ * (tests/support/tee_clock.c), so expired hardware collateral is tested
+ * through that very path; production binaries have no override. */
+static void
+test_samples__expired_collateral_at_the_callers_clock(void **state)
+{
+	struct coffer_buf ev = COFFER_BUF_INIT((size_t)1 << 20);
+	struct coffer_tee_collateral *coll = tt_coll(anchors, coll_sgx1);
+	struct coffer_tee_claims *c = NULL;
+	int64_t wall = coffer_wall_ms() / 1000;
+
+	(void)state;
+	tt_read(ATT "sgx/dcap-qvl/sgx_quote", &ev);
+	tt_clock_set(tt_time("2025-07-19T10:01:17Z"));
+	assert_int_equal(coffer_tee_verify(ev.data, ev.len, anchors, coll, coffer_tee_now(),
+	    NULL, &c), 0);
+	coffer_tee_claims_free(c);
+	/* One second later the TCB Info and QE Identity have expired. */
+	tt_clock_set(tt_time("2025-07-19T10:01:18Z"));
+	c = NULL;
+	assert_int_equal(coffer_tee_verify(ev.data, ev.len, anchors, coll, coffer_tee_now(),
+	    NULL, &c), COFFER_E_EXPIRED);
+	assert_true(tt_fatal_are(c, "collateral.expired"));
+	coffer_tee_claims_free(c);
+	/* Back to the wall clock. */
+	tt_clock_set(-1);
+	assert_true(coffer_tee_now() >= wall && coffer_tee_now() <= wall + 600);
+	coffer_tee_collateral_free(coll);
+	coffer_buf_release(&ev);
+}
+
 /* Flip one bit at each position; verification must fail for every
  * position in a signed region, and keep passing outside them. */
 static void
@@ -704,7 +737,7 @@ flip_each(const char *rel, const char *const *coll, const char *at, unsigned fla
 {
 	struct coffer_buf ev = COFFER_BUF_INIT((size_t)1 << 20);
 	struct coffer_tee_collateral *c = coll != NULL ? tt_coll(anchors, coll) : NULL;
-	struct coffer_tee_verify_opts o = { flags, NULL };
+	struct coffer_tee_verify_opts o = { flags, NULL, NULL };
 
 	tt_read(rel, &ev);
 	/* The original first: the collateral's caches now hold this
@@ -810,7 +843,7 @@ test_samples__truncated_evidence_fails_cleanly(void **state)
 				continue;
 			rc = coffer_tee_verify(ev.data, cuts[i], anchors, NULL,
 			    tt_time("2025-07-01T00:00:00Z"),
-			    &(struct coffer_tee_verify_opts){ ALLOW_ALL, NULL }, &c);
+			    &(struct coffer_tee_verify_opts){ ALLOW_ALL, NULL, NULL }, &c);
 			if (rc == 0)
 				fail_msg("%s cut to %zu bytes verifies", rels[k], cuts[i]);
 			assert_null(c);
@@ -884,7 +917,7 @@ test_samples__chain_to_a_different_root_fails(void **state)
 		tt_path(coll_sgx1[0], path, sizeof(path));
 		assert_int_equal(coffer_tee_collateral_add_path(c, path), COFFER_E_UNTRUSTED);
 		rc = coffer_tee_verify(ev.data, ev.len, a, c, tt_time("2025-07-19T10:01:17Z"),
-		    &(struct coffer_tee_verify_opts){ ALLOW_ALL, NULL }, &cl);
+		    &(struct coffer_tee_verify_opts){ ALLOW_ALL, NULL, NULL }, &cl);
 		assert_int_not_equal(rc, 0);
 		assert_non_null(cl);
 		assert_int_equal(cl->verdict, COFFER_TEE_REJECTED);
@@ -910,7 +943,7 @@ test_samples__chain_to_a_different_root_fails(void **state)
 		c = tt_coll(a, coll_snp1);
 		tt_read(ATT "sev-snp/go-sev-guest/attestation.bin", &ev);
 		rc = coffer_tee_verify(ev.data, ev.len, a, c, tt_time("2024-01-01T00:00:00Z"),
-		    &(struct coffer_tee_verify_opts){ ALLOW_ALL, NULL }, &cl);
+		    &(struct coffer_tee_verify_opts){ ALLOW_ALL, NULL, NULL }, &cl);
 		assert_int_equal(rc, COFFER_E_UNTRUSTED);
 		assert_true(coffer_tee_claims_has_reason(cl, "chain.untrusted_root"));
 		coffer_tee_claims_free(cl);
@@ -939,6 +972,7 @@ main(void)
 		cmocka_unit_test(test_samples__snp2_virtee_hex_report),
 		cmocka_unit_test(test_samples__turin_vcek_chains_to_pinned_ark),
 		cmocka_unit_test(test_samples__every_sample_fails_after_its_window),
+		cmocka_unit_test(test_samples__expired_collateral_at_the_callers_clock),
 		cmocka_unit_test(test_samples__byte_flips_in_signed_regions_fail),
 		cmocka_unit_test(test_samples__truncated_evidence_fails_cleanly),
 		cmocka_unit_test(test_samples__chain_to_a_different_root_fails),

@@ -58,7 +58,7 @@ static void
 get_sim(struct fixture *f, const char *dir, const uint8_t rd[64], struct coffer_buf *out)
 {
 	const char *files[] = { f->file1, f->file2 };
-	struct coffer_tee_backend_opts o = { dir, files, 2, NULL, NULL, NULL };
+	struct coffer_tee_backend_opts o = { dir, files, 2, NULL, NULL, NULL, NULL };
 	uint8_t *ev = NULL;
 	size_t n = 0;
 
@@ -92,7 +92,7 @@ test_sim__generate_and_verify_with_trusted_key(void **state)
 	struct coffer_buf ev = COFFER_BUF_INIT(1 << 20);
 	struct coffer_tee_anchors *a;
 	struct coffer_tee_claims *c = NULL;
-	struct coffer_tee_verify_opts o = { 0, rd1 };
+	struct coffer_tee_verify_opts o = { 0, rd1, NULL };
 	const char *files[] = { f->file1, f->file2 };
 	uint8_t m[48];
 	char path[128], *js = NULL;
@@ -112,7 +112,11 @@ test_sim__generate_and_verify_with_trusted_key(void **state)
 	assert_int_equal(c->tee, COFFER_TEE_SIM);
 	assert_string_equal(coffer_tee_type_name(c->tee), "sim");
 	assert_string_equal(c->backend, "sim");
-	assert_true(c->debug);
+	assert_int_equal(c->format_version, 2);
+	/* Version 2 with the default simulated values: not debug, UpToDate. */
+	assert_false(c->debug);
+	assert_int_equal(c->tcb_status, COFFER_TCB_UP_TO_DATE);
+	assert_int_equal(c->sim.vmpl, 0);
 	assert_memory_equal(c->report_data, rd1, 64);
 	assert_int_equal(coffer_tee_sim_measure(files, 2, m), 0);
 	assert_memory_equal(c->sim.measurement, m, 48);
@@ -153,7 +157,7 @@ test_sim__rejects_untrusted_key_and_other_report_data(void **state)
 	rd2[63] ^= 1;
 	c = NULL;
 	assert_int_equal(coffer_tee_verify(ev.data, ev.len, mine, NULL, 0,
-	    &(struct coffer_tee_verify_opts){ 0, rd2 }, &c), COFFER_E_POLICY);
+	    &(struct coffer_tee_verify_opts){ 0, rd2, NULL }, &c), COFFER_E_POLICY);
 	assert_true(tt_fatal_are(c, "report_data.mismatch"));
 	coffer_tee_claims_free(c);
 	coffer_tee_anchors_free(none);
@@ -169,7 +173,10 @@ test_sim__tampered_evidence_fails(void **state)
 	struct coffer_buf ev = COFFER_BUF_INIT(1 << 20), env2 = COFFER_BUF_INIT(1 << 20);
 	struct coffer_tee_anchors *a = trusting(f->dir);
 	struct tee_envelope e;
-	size_t offs[] = { 0x18, 0x47, 0x48, 0x87, 0xE9, 0x120, 0x148 };
+	/* Every field of version 2 (section 8.1): measurement, report data,
+	 * the simulated values, the key, the signature. */
+	size_t offs[] = { 0x10, 0x14, 0x15, 0x18, 0x47, 0x48, 0x87, 0x88, 0x8C, 0x8F,
+	    0x90, 0x94, 0x95, 0x98, 0x9C, 0xA3, 0xA4, 0x104, 0x105, 0x130, 0x164 };
 
 	get_sim(f, f->dir, rd1, &ev);
 	assert_int_equal(tee_envelope_parse(ev.data, ev.len, &e), 0);
@@ -251,7 +258,7 @@ test_sim__refuses_a_key_file_others_can_read(void **state)
 	free(pem);
 	assert_int_equal(chmod(path, 0644), 0);
 	assert_int_equal(coffer_tee_evidence_get(COFFER_TEE_BACKEND_SIM, rd1,
-	    &(struct coffer_tee_backend_opts){ f->dir2, NULL, 0, NULL, NULL, NULL },
+	    &(struct coffer_tee_backend_opts){ f->dir2, NULL, 0, NULL, NULL, NULL, NULL },
 	    &ev, &n), COFFER_E_PERM);
 	assert_null(ev);
 	assert_int_equal(chmod(path, 0600), 0);
@@ -306,6 +313,187 @@ test_envelope__rejects_inconsistent_envelopes(void **state)
 	coffer_buf_release(&bad);
 }
 
+/* Sim evidence v2 carries every simulated value, signed; the claims and
+ * their JSON give them back, labelled INSECURE SIMULATION. */
+static void
+test_sim__v2_round_trip_of_every_simulated_value(void **state)
+{
+	struct fixture *f = *state;
+	struct coffer_tee_sim_values sv;
+	struct coffer_tee_backend_opts o;
+	struct coffer_tee_anchors *a = trusting(f->dir);
+	struct coffer_tee_claims *c = NULL;
+	uint8_t *ev = NULL;
+	size_t n = 0;
+	char *js = NULL;
+	static const uint8_t attr[8] = { 0x01, 0, 0, 0x10, 0, 0, 0, 0x80 };
+
+	coffer_tee_sim_values_init(&sv);
+	sv.debug = 1;
+	sv.tcb_status = COFFER_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED;
+	sv.tcb_evaluation_data_number = 17;
+	sv.snp_tcb.bootloader = 3;
+	sv.snp_tcb.tee = 0;
+	sv.snp_tcb.snp = 8;
+	sv.snp_tcb.microcode = 115;
+	sv.snp_tcb.fmc = 2;
+	sv.vmpl = 2;
+	sv.smt = 1;
+	sv.migration_agent = 1;
+	memcpy(sv.td_attributes, attr, 8);
+	memset(&o, 0, sizeof(o));
+	o.sim_dir = f->dir;
+	o.sim_values = &sv;
+	assert_int_equal(coffer_tee_evidence_get(COFFER_TEE_BACKEND_SIM, rd1, &o, &ev, &n), 0);
+	assert_int_equal(coffer_tee_verify(ev, n, a, NULL, 0, NULL, &c), 0);
+	assert_int_equal(c->format_version, 2);
+	assert_true(c->debug);
+	assert_int_equal(c->tcb_status, COFFER_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED);
+	assert_int_equal(c->sim.tcb_eval_data_number, 17);
+	assert_int_equal(c->sim.tcb_bootloader, 3);
+	assert_int_equal(c->sim.tcb_tee, 0);
+	assert_int_equal(c->sim.tcb_snp, 8);
+	assert_int_equal(c->sim.tcb_microcode, 115);
+	assert_int_equal(c->sim.tcb_fmc, 2);
+	assert_int_equal(c->sim.vmpl, 2);
+	assert_true(c->sim.smt);
+	assert_true(c->sim.migration_agent);
+	assert_memory_equal(c->sim.td_attributes, attr, 8);
+	assert_memory_equal(c->report_data, rd1, 64);
+	/* Without a policy these are notes, as for hardware. */
+	assert_true(coffer_tee_claims_has_reason(c, "tee.debug"));
+	assert_true(coffer_tee_claims_has_reason(c, "tcb.out_of_date_configuration_needed"));
+	assert_int_equal(coffer_tee_claims_json(c, &js), 0);
+	assert_non_null(strstr(js, "\"insecure\":\"INSECURE SIMULATION"));
+	assert_non_null(strstr(js, "\"tcb_status\":\"OutOfDateConfigurationNeeded\""));
+	assert_non_null(strstr(js, "\"tcb_evaluation_data_number\":17"));
+	assert_non_null(strstr(js, "\"tcb_microcode\":115"));
+	assert_non_null(strstr(js, "\"vmpl\":2"));
+	assert_non_null(strstr(js, "\"migration_agent\":true"));
+	assert_non_null(strstr(js, "\"td_attributes\":\"0100001000000080\""));
+	free(js);
+	coffer_tee_claims_free(c);
+	free(ev);
+	/* A simulated Revoked status is fatal, as a real one. */
+	sv.tcb_status = COFFER_TCB_REVOKED;
+	assert_int_equal(coffer_tee_evidence_get(COFFER_TEE_BACKEND_SIM, rd1, &o, &ev, &n), 0);
+	c = NULL;
+	assert_int_equal(coffer_tee_verify(ev, n, a, NULL, 0, NULL, &c), COFFER_E_REVOKED);
+	assert_true(tt_fatal_are(c, "tcb.revoked"));
+	coffer_tee_claims_free(c);
+	free(ev);
+	/* Values a reader would refuse are not made. */
+	ev = NULL;
+	sv.vmpl = 4;
+	assert_int_equal(coffer_tee_evidence_get(COFFER_TEE_BACKEND_SIM, rd1, &o, &ev, &n),
+	    COFFER_E_INVAL);
+	sv.vmpl = 0;
+	sv.tcb_status = COFFER_TCB_NOT_SUPPORTED;
+	assert_int_equal(coffer_tee_evidence_get(COFFER_TEE_BACKEND_SIM, rd1, &o, &ev, &n),
+	    COFFER_E_INVAL);
+	assert_null(ev);
+	coffer_tee_anchors_free(a);
+}
+
+/* Version 1 (always debug, no TCB) is refused with a version error that
+ * says what to do; so is any other version or a corrupt v2 header. */
+static void
+test_sim__v1_is_refused_with_a_version_error(void **state)
+{
+	struct fixture *f = *state;
+	struct coffer_tee_anchors *a = trusting(f->dir);
+	struct coffer_tee_claims *c = NULL;
+	struct coffer_buf ev = COFFER_BUF_INIT(1 << 20);
+	struct tee_envelope e;
+	uint8_t v1[0x149];
+
+	memset(v1, 0, sizeof(v1));
+	memcpy(v1, "INSECURE-SIM-V1", 16);
+	v1[0x10] = 1;
+	v1[0x14] = 1;
+	assert_int_equal(coffer_tee_verify(v1, sizeof(v1), a, NULL, 0, NULL, &c),
+	    COFFER_E_VERSION);
+	assert_null(c);
+	assert_non_null(strstr(coffer_errdetail(), "v1 is no longer accepted"));
+	get_sim(f, f->dir, rd1, &ev);
+	assert_int_equal(tee_envelope_parse(ev.data, ev.len, &e), 0);
+	/* version field 3 */
+	e.evidence.data[0x10] = 3;
+	assert_int_equal(coffer_tee_verify(e.evidence.data, e.evidence.len, a, NULL, 0,
+	    NULL, &c), COFFER_E_VERSION);
+	e.evidence.data[0x10] = 2;
+	/* an unknown flag, a status out of range, VMPL 4, a reserved byte */
+	{
+		static const struct { size_t off; uint8_t val; } bad[] = {
+			{ 0x14, 0x08 }, { 0x88, 0 }, { 0x88, 10 }, { 0x98, 4 }, { 0x95, 1 },
+			{ 0x97, 1 },
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			uint8_t old = e.evidence.data[bad[i].off];
+
+			e.evidence.data[bad[i].off] = bad[i].val;
+			assert_int_equal(coffer_tee_verify(e.evidence.data, e.evidence.len, a,
+			    NULL, 0, NULL, &c), COFFER_E_FORMAT);
+			assert_null(c);
+			e.evidence.data[bad[i].off] = old;
+		}
+	}
+	assert_int_equal(coffer_tee_verify(e.evidence.data, e.evidence.len, a, NULL, 0,
+	    NULL, &c), 0);
+	coffer_tee_claims_free(c);
+	tee_envelope_release(&e);
+	coffer_tee_anchors_free(a);
+	coffer_buf_release(&ev);
+}
+
+static void
+test_sim_values__json_strict_with_defaults(void **state)
+{
+	struct coffer_tee_sim_values v;
+	static const char *const bad[] = {
+		"[]", "{\"debug\":1}", "{\"debug\":null}", "{\"bogus\":true}",
+		"{\"tcb_status\":\"NotSupported\"}", "{\"tcb_status\":\"uptodate\"}",
+		"{\"tcb_status\":5}", "{\"vmpl\":4}", "{\"vmpl\":-1}",
+		"{\"tcb_evaluation_data_number\":4294967296}",
+		"{\"td_attributes\":\"00000000000000\"}",
+		"{\"td_attributes\":\"000000000000000A\"}",
+		"{\"snp_tcb\":{\"bootloader\":256}}", "{\"snp_tcb\":{\"fw\":1}}",
+		"{\"snp_tcb\":[]}", "{\"smt\":true,\"smt\":false}", "{} x",
+	};
+
+	(void)state;
+	assert_int_equal(coffer_tee_sim_values_parse("{}", 2, &v), 0);
+	assert_false(v.debug);
+	assert_int_equal(v.tcb_status, COFFER_TCB_UP_TO_DATE);
+	assert_int_equal(v.vmpl, 0);
+	{
+		const char *all = "{\"debug\":true,\"tcb_status\":\"Revoked\","
+		    "\"tcb_evaluation_data_number\":4294967295,\"snp_tcb\":{\"bootloader\":1,"
+		    "\"tee\":2,\"snp\":3,\"microcode\":4,\"fmc\":5},\"vmpl\":3,\"smt\":true,"
+		    "\"migration_agent\":true,\"td_attributes\":\"0000001000000000\"}";
+
+		assert_int_equal(coffer_tee_sim_values_parse(all, strlen(all), &v), 0);
+		assert_true(v.debug && v.smt && v.migration_agent);
+		assert_int_equal(v.tcb_status, COFFER_TCB_REVOKED);
+		assert_int_equal(v.tcb_evaluation_data_number, 4294967295u);
+		assert_int_equal(v.snp_tcb.bootloader, 1);
+		assert_int_equal(v.snp_tcb.fmc, 5);
+		assert_int_equal(v.vmpl, 3);
+		assert_int_equal(v.td_attributes[3], 0x10);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct coffer_tee_sim_values w;
+
+		coffer_tee_sim_values_init(&w);
+		w.vmpl = 9;
+		if (coffer_tee_sim_values_parse(bad[i], strlen(bad[i]), &w) == 0)
+			fail_msg("accepted %s", bad[i]);
+		assert_int_equal(w.vmpl, 9); /* untouched on error */
+		assert_true(coffer_errdetail()[0] != '\0');
+	}
+}
+
 int
 main(void)
 {
@@ -316,6 +504,9 @@ main(void)
 		cmocka_unit_test(test_sim__measurement_is_sha384_of_file_digests),
 		cmocka_unit_test(test_sim__refuses_a_key_file_others_can_read),
 		cmocka_unit_test(test_envelope__rejects_inconsistent_envelopes),
+		cmocka_unit_test(test_sim__v2_round_trip_of_every_simulated_value),
+		cmocka_unit_test(test_sim__v1_is_refused_with_a_version_error),
+		cmocka_unit_test(test_sim_values__json_strict_with_defaults),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
