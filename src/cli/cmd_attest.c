@@ -25,13 +25,14 @@ static void
 help(void)
 {
 	printf("usage: coffer attest verify FILE [--collateral PATH]... [--at TIME] [--json]\n"
-	    "                     [--report-data HEX] [--trust-sim-key FILE]...\n"
-	    "                     [--intel-root FILE] [--amd-root FILE]...\n"
-	    "                     [--allow-missing-collateral] [--allow-missing-crl]\n"
+	    "                     [--report-data HEX] [--policy FILE]\n"
+	    "                     [--trust-sim-key FILE]... [--intel-root FILE]\n"
+	    "                     [--amd-root FILE]... [--allow-missing-collateral]\n"
+	    "                     [--allow-missing-crl]\n"
 	    "       coffer attest report --backend sim|sgx-gramine|tsm --report-data HEX\n"
 	    "                     [--out FILE] [--measure FILE]... [--sim-dir DIR]\n"
-	    "                     [--device-root DIR]\n"
-	    "       coffer attest sim-key [--sim-dir DIR]\n"
+	    "                     [--sim-debug] [--sim-tcb JSON|FILE] [--device-root DIR]\n"
+	    "       coffer attest sim-key [--sim-dir DIR] [--fingerprint]\n"
 	    "       coffer attest measure FILE...\n\n"
 	    "verify   check an SGX/TDX quote, an SEV-SNP report, sim evidence or a\n"
 	    "         Coffer evidence envelope (raw, hex or JSON; found by content)\n"
@@ -42,6 +43,11 @@ help(void)
 	    "                      AMD VCEK/VLEK); repeatable\n"
 	    "  --at TIME           verify as of TIME (RFC 3339 or @unix); default now\n"
 	    "  --report-data HEX   require these 64 bytes (128 hex digits)\n"
+	    "  --policy FILE       apply this verification policy (JSON,\n"
+	    "                      doc/format/evidence.md section 10): debug, TCB\n"
+	    "                      status, minimums, VMPL, SMT, TDX attributes and sim\n"
+	    "                      keys become refusals; it also says what may be\n"
+	    "                      missing (not with --allow-* or --trust-sim-key)\n"
 	    "  --trust-sim-key F   trust this sim platform public key (PEM)\n"
 	    "  --intel-root F      trust this Intel root instead of the pinned one\n"
 	    "  --amd-root F        trust this AMD ARK (+ASK) instead of the pinned ones\n"
@@ -56,8 +62,14 @@ help(void)
 	    "  --measure FILE      sim: measure these files (default: this program)\n"
 	    "  --sim-dir DIR       sim: platform key directory (default\n"
 	    "                      $COFFER_SIM_DIR or ~/.local/share/coffer)\n"
+	    "  --sim-debug         sim: simulate a debug TEE\n"
+	    "  --sim-tcb JSON|FILE sim: the platform values to simulate (TCB status,\n"
+	    "                      evaluation number, SNP TCB, VMPL, SMT, migration\n"
+	    "                      agent, TDX attributes; doc/format/evidence.md 8.4)\n"
 	    "  --device-root DIR   sgx-gramine/tsm: the device directory\n\n"
 	    "sim-key  print this host's sim platform public key (made on first use)\n"
+	    "  --fingerprint       print its SHA-256 fingerprint instead, as a\n"
+	    "                      policy's sim_platform_keys names it\n"
 	    "measure  print the sim measurement of FILE... (executable first)\n");
 }
 
@@ -66,14 +78,15 @@ struct vopts {
 	size_t n_coll, n_sim, n_amd;
 	const char *intel_root, *report_data, *at, *out, *backend, *measure[MAX_LIST];
 	size_t n_measure;
-	const char *sim_dir, *device_root;
-	int json;
+	const char *sim_dir, *device_root, *policy, *sim_tcb;
+	int json, sim_debug, fingerprint;
 	unsigned flags;
 };
 
 enum {
 	O_COLL = 256, O_AT, O_JSON, O_RD, O_SIMKEY, O_INTEL, O_AMD, O_ANOCOLL,
-	O_ANOCRL, O_BACKEND, O_OUT, O_MEASURE, O_SIMDIR, O_DEVROOT,
+	O_ANOCRL, O_BACKEND, O_OUT, O_MEASURE, O_SIMDIR, O_DEVROOT, O_POLICY,
+	O_SIMDEBUG, O_SIMTCB, O_FINGERPRINT,
 };
 
 static int
@@ -101,6 +114,10 @@ const struct option cli_attest_options[] = {
 	{ "measure", required_argument, NULL, O_MEASURE },
 	{ "sim-dir", required_argument, NULL, O_SIMDIR },
 	{ "device-root", required_argument, NULL, O_DEVROOT },
+	{ "policy", required_argument, NULL, O_POLICY },
+	{ "sim-debug", no_argument, NULL, O_SIMDEBUG },
+	{ "sim-tcb", required_argument, NULL, O_SIMTCB },
+	{ "fingerprint", no_argument, NULL, O_FINGERPRINT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -131,6 +148,10 @@ parse(const char *cmd, int argc, char **argv, struct vopts *o)
 		case O_MEASURE: r = push(o->measure, &o->n_measure, optarg, cmd, "--measure"); break;
 		case O_SIMDIR: o->sim_dir = optarg; break;
 		case O_DEVROOT: o->device_root = optarg; break;
+		case O_POLICY: o->policy = optarg; break;
+		case O_SIMDEBUG: o->sim_debug = 1; break;
+		case O_SIMTCB: o->sim_tcb = optarg; break;
+		case O_FINGERPRINT: o->fingerprint = 1; break;
 		case 'h':
 			help();
 			return CLI_OK;
@@ -229,6 +250,15 @@ print_claims(const struct coffer_tee_claims *c)
 	case COFFER_TEE_SIM:
 		hexline("measurement", c->sim.measurement, 48);
 		hexline("platform_key", c->sim.platform_key_sha256, 32);
+		printf("  simulated (INSECURE SIMULATION, vouched for by nothing):\n");
+		printf("  %-18s %s, evaluation data number %u\n", "tcb status",
+		    coffer_tee_tcb_status_name(c->tcb_status), c->sim.tcb_eval_data_number);
+		printf("  %-18s bootloader %u, tee %u, snp %u, microcode %u, fmc %u\n",
+		    "snp tcb", c->sim.tcb_bootloader, c->sim.tcb_tee, c->sim.tcb_snp,
+		    c->sim.tcb_microcode, c->sim.tcb_fmc);
+		printf("  %-18s %u (smt %s, migration agent %s)\n", "vmpl", c->sim.vmpl,
+		    c->sim.smt ? "yes" : "no", c->sim.migration_agent ? "yes" : "no");
+		hexline("td_attributes", c->sim.td_attributes, 8);
 		break;
 	default:
 		break;
@@ -254,6 +284,26 @@ load_file(const char *path, struct coffer_buf *b)
 	return coffer_file_read(path, (size_t)4 << 20, b);
 }
 
+/* What a policy accepts that an owner must not miss, on stderr. */
+static void
+print_risks(const struct coffer_tee_policy *p)
+{
+	unsigned risks = coffer_tee_policy_risks(p);
+
+	if (risks & COFFER_TEE_RISK_SIM)
+		fprintf(stderr, "coffer attest verify: policy: %s: it accepts sim "
+		    "evidence from %zu platform key(s)\n", SIM_BANNER, p->n_sim_keys);
+	if (risks & COFFER_TEE_RISK_DEBUG)
+		fprintf(stderr, "coffer attest verify: policy: INSECURE: it accepts "
+		    "debug TEEs, whose memory the host can read and change\n");
+	if (risks & COFFER_TEE_RISK_NO_COLLATERAL)
+		fprintf(stderr, "coffer attest verify: policy: it accepts Intel "
+		    "evidence whose TCB status could not be evaluated\n");
+	if (risks & COFFER_TEE_RISK_NO_CRL)
+		fprintf(stderr, "coffer attest verify: policy: it accepts "
+		    "certificates whose revocation could not be checked\n");
+}
+
 static int
 attest_verify(int argc, char **argv)
 {
@@ -262,6 +312,7 @@ attest_verify(int argc, char **argv)
 	struct coffer_tee_collateral *coll = NULL;
 	struct coffer_tee_claims *claims = NULL;
 	struct coffer_tee_verify_opts vo;
+	struct coffer_tee_policy pol;
 	struct coffer_buf b = COFFER_BUF_INIT((size_t)4 << 20);
 	uint8_t rd[64];
 	int64_t at;
@@ -272,11 +323,26 @@ attest_verify(int argc, char **argv)
 		return r;
 	if (argc - optind != 1)
 		return cli_usage("attest verify", USAGE, "expected one FILE");
-	if (o.backend || o.out || o.n_measure || o.sim_dir || o.device_root)
+	if (o.backend || o.out || o.n_measure || o.sim_dir || o.device_root ||
+	    o.sim_debug || o.sim_tcb || o.fingerprint)
 		return cli_usage("attest verify", USAGE, "--backend, --out, --measure, "
-		    "--sim-dir and --device-root are options of 'attest report'");
+		    "--sim-dir, --sim-debug, --sim-tcb, --device-root and --fingerprint "
+		    "are not options of 'attest verify'");
+	if (o.policy != NULL && (o.flags != 0 || o.n_sim > 0))
+		return cli_usage("attest verify", USAGE, "with --policy, the policy says "
+		    "what may be missing and which sim keys it accepts: no "
+		    "--allow-missing-* or --trust-sim-key");
 	memset(&vo, 0, sizeof(vo));
 	vo.flags = o.flags;
+	if (o.policy != NULL) {
+		if ((r = load_file(o.policy, &b)) != 0 ||
+		    (r = coffer_tee_policy_parse((const char *)b.data, b.len, &pol)) != 0) {
+			r = coffer_errctx(r, "%s", o.policy);
+			goto fail;
+		}
+		vo.policy = &pol;
+		print_risks(&pol);
+	}
 	if (o.report_data != NULL) {
 		if ((r = parse_report_data("attest verify", o.report_data, rd)) >= 0)
 			return r;
@@ -287,7 +353,7 @@ attest_verify(int argc, char **argv)
 			return cli_usage("attest verify", USAGE, "--at: not an RFC 3339 "
 			    "time or @unix-seconds: %s", o.at);
 	} else {
-		at = coffer_wall_ms() / 1000;
+		at = coffer_tee_now();
 	}
 	if (o.intel_root != NULL || o.n_amd > 0) {
 		if ((r = coffer_tee_anchors_new_default(&anchors)) != 0)
@@ -358,11 +424,27 @@ fail:
 	return cli_fail(r, "attest verify");
 }
 
+/* --sim-tcb: inline JSON (it starts with '{') or a file holding it. */
+static int
+sim_values(const char *arg, struct coffer_tee_sim_values *sv)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(16384);
+	int r;
+
+	if (arg[0] == '{')
+		r = coffer_tee_sim_values_parse(arg, strlen(arg), sv);
+	else if ((r = coffer_file_read(arg, 16384, &b)) == 0)
+		r = coffer_tee_sim_values_parse((const char *)b.data, b.len, sv);
+	coffer_buf_release(&b);
+	return r != 0 ? coffer_errctx(r, "--sim-tcb") : 0;
+}
+
 static int
 attest_report(int argc, char **argv)
 {
 	struct vopts o;
 	struct coffer_tee_backend_opts bo;
+	struct coffer_tee_sim_values sv;
 	enum coffer_tee_backend be;
 	uint8_t rd[64], *ev = NULL;
 	size_t evlen = 0;
@@ -376,14 +458,25 @@ attest_report(int argc, char **argv)
 	if (o.backend == NULL || o.report_data == NULL)
 		return cli_usage("attest report", USAGE, "--backend and --report-data "
 		    "are required");
-	if (o.n_coll || o.n_sim || o.at || o.json || o.intel_root || o.n_amd || o.flags)
+	if (o.n_coll || o.n_sim || o.at || o.json || o.intel_root || o.n_amd || o.flags ||
+	    o.policy || o.fingerprint)
 		return cli_usage("attest report", USAGE, "that option belongs to "
-		    "'attest verify'");
+		    "'attest verify' or 'attest sim-key'");
 	if (coffer_tee_backend_parse(o.backend, &be) != 0)
 		return cli_usage("attest report", USAGE, "%s", coffer_errdetail());
+	if (be != COFFER_TEE_BACKEND_SIM && (o.sim_debug || o.sim_tcb || o.sim_dir ||
+	    o.n_measure))
+		return cli_usage("attest report", USAGE, "--sim-* and --measure are "
+		    "options of --backend sim");
 	if ((r = parse_report_data("attest report", o.report_data, rd)) >= 0)
 		return r;
+	coffer_tee_sim_values_init(&sv);
+	if (o.sim_tcb != NULL && (r = sim_values(o.sim_tcb, &sv)) != 0)
+		return cli_fail(r, "attest report");
+	if (o.sim_debug)
+		sv.debug = 1;
 	memset(&bo, 0, sizeof(bo));
+	bo.sim_values = &sv;
 	bo.sim_dir = o.sim_dir;
 	bo.measure = o.measure;
 	bo.n_measure = o.n_measure;
@@ -392,7 +485,8 @@ attest_report(int argc, char **argv)
 		return cli_fail(r, "attest report");
 	if (be == COFFER_TEE_BACKEND_SIM) {
 		fprintf(stderr, "coffer attest report: %s: this evidence proves nothing "
-		    "about isolation\n", SIM_BANNER);
+		    "about isolation%s\n", SIM_BANNER, o.sim_debug || o.sim_tcb ?
+		    "; its debug and TCB values are simulated" : "");
 	}
 	if (o.out != NULL)
 		r = coffer_file_write_atomic(o.out, ev, evlen, 0644, 0);
@@ -406,7 +500,8 @@ static int
 attest_sim_key(int argc, char **argv)
 {
 	struct vopts o;
-	char *pem = NULL;
+	char *pem = NULL, hex[65];
+	uint8_t fp[32];
 	int r;
 
 	if ((r = parse("attest sim-key", argc, argv, &o)) >= 0)
@@ -414,11 +509,25 @@ attest_sim_key(int argc, char **argv)
 	if (argc - optind != 0)
 		return cli_usage("attest sim-key", USAGE, "unexpected argument '%s'",
 		    argv[optind]);
+	if (o.backend || o.report_data || o.out || o.n_measure || o.device_root ||
+	    o.sim_debug || o.sim_tcb || o.policy || o.n_coll || o.n_sim || o.at ||
+	    o.json || o.intel_root || o.n_amd || o.flags)
+		return cli_usage("attest sim-key", USAGE, "only --sim-dir and "
+		    "--fingerprint go with 'attest sim-key'");
 	if ((r = coffer_tee_sim_public_key(o.sim_dir, &pem)) != 0)
 		return cli_fail(r, "attest sim-key");
+	if ((r = coffer_tee_sim_key_fingerprint(pem, strlen(pem), fp)) != 0) {
+		free(pem);
+		return cli_fail(r, "attest sim-key");
+	}
+	coffer_hex_encode(fp, 32, hex);
 	fprintf(stderr, "coffer attest sim-key: %s: a verifier that trusts this key "
-	    "accepts evidence from this host's simulation only\n", SIM_BANNER);
-	fputs(pem, stdout);
+	    "(fingerprint %s) accepts evidence from this host's simulation only\n",
+	    SIM_BANNER, hex);
+	if (o.fingerprint)
+		printf("%s\n", hex);
+	else
+		fputs(pem, stdout);
 	free(pem);
 	return CLI_OK;
 }

@@ -3,14 +3,16 @@
 # `coffer attest` end to end: verify real SGX/TDX/SEV-SNP samples with
 # their collateral at pinned times (exit codes, human and JSON output),
 # reject tampered, truncated and expired evidence, the INSECURE SIMULATION
-# backend (report, sim-key, verify with and without trust), and the
-# sgx-gramine backend against a /dev/attestation tree whose quote file is a
+# backend (report, sim-key, verify with and without trust; sim evidence v2
+# with simulated debug and TCB values refused by a --policy, one named
+# reason each), the real clock when --at is absent, and the sgx-gramine
+# backend against a /dev/attestation tree whose quote file is a
 # FIFO answered only after user_report_data was written.
 # timeout: 180
 . "$(dirname "$0")/lib.sh"
 
 V=$COFFER_SRC/tests/vectors/attestation
-plan 33
+plan 60
 
 # run CMD...: capture stdout+stderr in $out and the exit code in $rc.
 run() { out=$("$@" 2>&1); rc=$?; }
@@ -98,6 +100,63 @@ run coffer attest verify "$T/sim.json"
 eq "sim evidence without a trusted key: rejected" 7 "$rc"
 run coffer attest verify "$T/sim.json" --trust-sim-key "$T/sim.pem" --report-data 0001
 eq "sim evidence for other report data: rejected" 7 "$rc"
+
+# --- the real clock, and only it, when --at is absent -------------------
+run env COFFER_TEST_NOW=@1752919277 coffer attest verify "$V/sgx/dcap-qvl/sgx_quote" \
+	--collateral "$V/sgx/dcap-qvl/sgx_quote_collateral.json"
+eq "without --at: today's clock, the 2025 collateral has expired" 7 "$rc"
+has "collateral.expired"; ok $? "the reason names the expired collateral"
+if nm "$COFFER_BUILD/bin/coffer" | grep -q tt_clock_set; then
+	ok 1 "the coffer binary holds no test clock override"
+else
+	ok 0 "the coffer binary holds no test clock override"
+fi
+
+# --- verification policy (doc/format/evidence.md section 10) ------------
+run coffer attest sim-key --fingerprint
+eq "sim-key --fingerprint exits 0" 0 "$rc"
+fp=$(coffer attest sim-key --fingerprint 2>/dev/null)
+[[ $fp =~ ^[0-9a-f]{64}$ ]]; ok $? "the fingerprint is 64 lower-case hex digits"
+printf '{"version":1,"sim_platform_keys":["%s"]}\n' "$fp" >"$T/pol-sim.json"
+printf '{"version":1}\n' >"$T/pol-default.json"
+run coffer attest report --backend sim --report-data $rd --out "$T/sim-debug.json" \
+	--sim-debug --sim-tcb '{"tcb_status":"OutOfDate","vmpl":2,"smt":true}'
+eq "sim v2 with simulated values is made" 0 "$rc"
+has "simulated"; ok $? "report says the values are simulated"
+run coffer attest verify "$T/sim.json" --policy "$T/pol-sim.json"
+eq "a policy naming the sim key accepts default sim evidence" 0 "$rc"
+has "policy: INSECURE SIMULATION"; ok $? "the policy is shown as accepting INSECURE SIMULATION"
+run coffer attest verify "$T/sim.json" --policy "$T/pol-default.json"
+eq "the default policy refuses sim evidence" 7 "$rc"
+has "[reject] policy.sim_key"; ok $? "named refusal policy.sim_key"
+run coffer attest verify "$T/sim-debug.json" --policy "$T/pol-sim.json"
+eq "simulated debug, OutOfDate, VMPL 2: refused" 7 "$rc"
+has "[reject] policy.debug"; ok $? "named refusal policy.debug"
+has "[reject] policy.tcb_status"; ok $? "named refusal policy.tcb_status"
+has "[reject] policy.snp_vmpl"; ok $? "named refusal policy.snp_vmpl"
+run coffer attest verify --json "$T/sim-debug.json" --trust-sim-key "$T/sim.pem"
+eq "without a policy the same evidence verifies (notes only)" 0 "$rc"
+has '"vmpl":2'; ok $? "JSON claims carry the simulated VMPL"
+has '"insecure":"INSECURE SIMULATION'; ok $? "and the INSECURE SIMULATION label"
+printf '{"version":1,"allow_debug":true,"intel":{"tcb_statuses":["OutOfDate"]},"snp":{"max_vmpl":2,"allow_smt":true},"sim_platform_keys":["%s"]}\n' \
+	"$fp" >"$T/pol-lax.json"
+run coffer attest verify "$T/sim-debug.json" --policy "$T/pol-lax.json"
+eq "a policy that allows each simulated value accepts it" 0 "$rc"
+has "it accepts debug TEEs"; ok $? "the policy is shown as accepting debug TEEs"
+printf '{"version":1,"alow_debug":true}\n' >"$T/pol-typo.json"
+run coffer attest verify "$T/sim.json" --policy "$T/pol-typo.json"
+eq "a policy with a misspelt field is refused (exit 5)" 5 "$rc"
+has "verification.alow_debug: unknown field"; ok $? "the error names the field"
+run coffer attest verify "$T/sim.json" --policy "$T/pol-sim.json" --allow-missing-crl
+eq "--policy with --allow-missing-crl is a usage error" 2 "$rc"
+run coffer attest report --backend sim --report-data $rd --sim-tcb '{"vmpl":7}'
+eq "--sim-tcb out of range is refused" 5 "$rc"
+run coffer attest report --backend tsm --report-data $rd --sim-debug
+eq "--sim-debug without --backend sim is a usage error" 2 "$rc"
+run coffer attest verify "$V/sgx/dcap-qvl/sgx_quote" --policy "$T/pol-default.json" \
+	--collateral "$V/sgx/dcap-qvl/sgx_quote_collateral.json" --at 2025-07-19T10:01:17Z
+eq "the default policy refuses the SGX sample's TCB status" 7 "$rc"
+has "[reject] policy.tcb_status"; ok $? "named refusal policy.tcb_status on hardware evidence"
 
 # --- sgx-gramine against a /dev/attestation tree -----------------------
 D=$T/dev-attestation
