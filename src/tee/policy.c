@@ -15,6 +15,7 @@
 #include "lib/enc.h"
 #include "lib/json.h"
 #include "lib/mem.h"
+#include "tee/policy.h"
 #include "tee/tee_int.h"
 
 #define POLICY_MAX_BYTES ((size_t)64 << 10)
@@ -308,19 +309,30 @@ parse_doc(const json_t *doc, struct coffer_tee_policy *p)
 }
 
 int
-coffer_tee_policy_parse(const char *json, size_t len, struct coffer_tee_policy *out)
+coffer_tee_policy_from_json(const json_t *obj, struct coffer_tee_policy *out)
 {
 	struct coffer_tee_policy p;
+	int r;
+
+	if (obj == NULL || out == NULL)
+		return coffer_errf(COFFER_E_INVAL, "verification policy: NULL argument");
+	coffer_tee_policy_init(&p);
+	if ((r = parse_doc(obj, &p)) == 0)
+		*out = p;
+	return r;
+}
+
+int
+coffer_tee_policy_parse(const char *json, size_t len, struct coffer_tee_policy *out)
+{
 	json_t *doc = NULL;
 	int r;
 
 	if (json == NULL || out == NULL)
 		return coffer_errf(COFFER_E_INVAL, "verification policy: NULL argument");
-	coffer_tee_policy_init(&p);
 	if ((r = coffer_json_parse(json, len, POLICY_MAX_BYTES, POLICY_MAX_DEPTH, &doc)) != 0)
 		return coffer_errctx(r, "verification policy");
-	if ((r = parse_doc(doc, &p)) == 0)
-		*out = p;
+	r = coffer_tee_policy_from_json(doc, out);
 	json_decref(doc);
 	return r;
 }

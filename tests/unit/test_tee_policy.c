@@ -11,6 +11,8 @@
 #include <cmocka.h>
 
 #include "test_tee_common.h"
+#include "lib/json.h"
+#include "tee/policy.h"
 #include "tee/tee_int.h"
 
 static struct coffer_tee_anchors *anchors;
@@ -158,6 +160,23 @@ test_policy__json_round_trip_with_every_field(void **state)
 	    "\"TDRelaunchAdvisedConfigurationNeeded\"]"));
 	free(js);
 	free(js2);
+	/* Embedded in a larger document (a coordinator policy), the member
+	 * reads the same. */
+	{
+		const char *doc = "{\"name\":\"study\",\"verification\":{\"version\":1,"
+		    "\"snp\":{\"max_vmpl\":2}}}";
+		json_t *o = NULL;
+
+		assert_int_equal(coffer_json_parse(doc, strlen(doc), 4096, 8, &o), 0);
+		assert_int_equal(coffer_tee_policy_from_json(json_object_get(o,
+		    "verification"), &b), 0);
+		assert_int_equal(b.snp_max_vmpl, 2);
+		json_object_set_new(json_object_get(o, "verification"), "x", json_true());
+		assert_int_equal(coffer_tee_policy_from_json(json_object_get(o,
+		    "verification"), &b), COFFER_E_FORMAT);
+		assert_non_null(strstr(coffer_errdetail(), "verification.x"));
+		json_decref(o);
+	}
 	/* The defaults written out in full read back as the defaults. */
 	coffer_tee_policy_init(&a);
 	assert_int_equal(coffer_tee_policy_json(&a, &js), 0);
