@@ -198,9 +198,12 @@ void coffer_tee_anchors_free(struct coffer_tee_anchors *a);
 
 /* ---------------------------------------------------------------------
  * Collateral: Intel TCB Info, QE Identity, CRLs and TCB signing chains;
- * AMD VCEK/VLEK certificates and CRLs. Loaded once (parsed, signatures
- * checked against the anchors), then shared by any number of
- * verifications and threads. Layout: doc/format/evidence.md, "Collateral".
+ * AMD VCEK/VLEK certificates and CRLs. Loaded (parsed, signatures checked
+ * against the anchors), then shared by any number of verifications and
+ * threads. Adding more while others verify is safe: each add call
+ * publishes a new immutable set, and a verification reads the set that
+ * was current when it started (doc/format/evidence.md section 6.4). Add
+ * calls run one at a time. Free only when no verification uses it.
  */
 struct coffer_tee_collateral;
 
