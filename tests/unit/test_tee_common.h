@@ -86,6 +86,25 @@ tt_coll(const struct coffer_tee_anchors *a, const char *const *rels)
 	return c;
 }
 
+/* Verify the vector rel with collateral files coll (NULL: none) at time
+ * at; *rc gets the return value. Claims are returned (NULL only when the
+ * evidence did not parse). */
+static inline struct coffer_tee_claims *
+tt_verify(const struct coffer_tee_anchors *a, const char *rel,
+    const char *const *coll, const char *at, const struct coffer_tee_verify_opts *o,
+    int *rc)
+{
+	struct coffer_buf ev = COFFER_BUF_INIT((size_t)8 << 20);
+	struct coffer_tee_collateral *c = coll != NULL ? tt_coll(a, coll) : NULL;
+	struct coffer_tee_claims *claims = NULL;
+
+	tt_read(rel, &ev);
+	*rc = coffer_tee_verify(ev.data, ev.len, a, c, tt_time(at), o, &claims);
+	coffer_tee_collateral_free(c);
+	coffer_buf_release(&ev);
+	return claims;
+}
+
 /* Print the reasons (TAP comments) to explain a failing assertion. */
 static inline void
 tt_dump(const struct coffer_tee_claims *c)

@@ -100,6 +100,24 @@ expect(const struct coffer_tee_claims *c, int rc, const char *code)
 	}
 }
 
+/* Sim evidence with values sv under the policy json: refused with
+ * exactly code, or accepted (code NULL). */
+static void
+sim_case(const char *json, const struct coffer_tee_sim_values *sv, const char *code)
+{
+	struct coffer_tee_policy p;
+	struct coffer_tee_claims *c;
+	int rc;
+
+	policy(json, &p);
+	c = verify_sim(sv, &p, &rc);
+	expect(c, rc, code);
+	if (code != NULL)
+		assert_int_equal(rc, strncmp(code, "tcb.", 4) == 0 ? COFFER_E_REVOKED :
+		    COFFER_E_POLICY);
+	coffer_tee_claims_free(c);
+}
+
 /* ------------------------------------------------------------------ */
 /* JSON form */
 
@@ -271,6 +289,7 @@ test_policy__json_reject_rules(void **state)
 static void
 test_policy__each_refusal_with_sim_v2(void **state)
 {
+	static const char *const named = "{\"version\":1,\"sim_platform_keys\":[\"$KEY\"]}";
 	struct coffer_tee_sim_values sv;
 	struct coffer_tee_policy p;
 	struct coffer_tee_claims *c;
@@ -279,33 +298,18 @@ test_policy__each_refusal_with_sim_v2(void **state)
 	(void)state;
 	/* The baseline: default values, a policy that names the sim key. */
 	coffer_tee_sim_values_init(&sv);
-	policy("{\"version\":1,\"sim_platform_keys\":[\"$KEY\"]}", &p);
-	c = verify_sim(&sv, &p, &rc);
-	expect(c, rc, NULL);
-	coffer_tee_claims_free(c);
+	sim_case(named, &sv, NULL);
 
 	/* policy.sim_key: no key named (the default), another key named. */
-	policy("{\"version\":1}", &p);
-	c = verify_sim(&sv, &p, &rc);
-	expect(c, rc, "policy.sim_key");
-	assert_int_equal(rc, COFFER_E_POLICY);
-	coffer_tee_claims_free(c);
-	policy("{\"version\":1,\"sim_platform_keys\":[\"00000000000000000000000000000000"
-	    "00000000000000000000000000000001\"]}", &p);
-	c = verify_sim(&sv, &p, &rc);
-	expect(c, rc, "policy.sim_key");
-	coffer_tee_claims_free(c);
+	sim_case("{\"version\":1}", &sv, "policy.sim_key");
+	sim_case("{\"version\":1,\"sim_platform_keys\":[\"00000000000000000000000000000000"
+	    "00000000000000000000000000000001\"]}", &sv, "policy.sim_key");
 
 	/* policy.debug */
 	sv.debug = 1;
-	policy("{\"version\":1,\"sim_platform_keys\":[\"$KEY\"]}", &p);
-	c = verify_sim(&sv, &p, &rc);
-	expect(c, rc, "policy.debug");
-	coffer_tee_claims_free(c);
-	policy("{\"version\":1,\"allow_debug\":true,\"sim_platform_keys\":[\"$KEY\"]}", &p);
-	c = verify_sim(&sv, &p, &rc);
-	expect(c, rc, NULL);
-	coffer_tee_claims_free(c);
+	sim_case(named, &sv, "policy.debug");
+	sim_case("{\"version\":1,\"allow_debug\":true,\"sim_platform_keys\":[\"$KEY\"]}",
+	    &sv, NULL);
 	sv.debug = 0;
 
 	/* policy.tcb_status: every acceptable status, listed or not. */
@@ -314,36 +318,25 @@ test_policy__each_refusal_with_sim_v2(void **state)
 		char js[256];
 
 		sv.tcb_status = (enum coffer_tee_tcb_status)st;
-		policy("{\"version\":1,\"sim_platform_keys\":[\"$KEY\"]}", &p);
-		c = verify_sim(&sv, &p, &rc);
-		expect(c, rc, "policy.tcb_status");
-		coffer_tee_claims_free(c);
+		sim_case(named, &sv, "policy.tcb_status");
 		snprintf(js, sizeof(js), "{\"version\":1,\"intel\":{\"tcb_statuses\":"
 		    "[\"%s\"]},\"sim_platform_keys\":[\"$KEY\"]}",
 		    coffer_tee_tcb_status_name((enum coffer_tee_tcb_status)st));
-		policy(js, &p);
-		c = verify_sim(&sv, &p, &rc);
-		expect(c, rc, NULL);
-		coffer_tee_claims_free(c);
+		sim_case(js, &sv, NULL);
 	}
 	/* Revoked cannot be accepted by any policy: tcb.revoked. */
 	sv.tcb_status = COFFER_TCB_REVOKED;
-	c = verify_sim(&sv, &p, &rc);
-	expect(c, rc, "tcb.revoked");
-	coffer_tee_claims_free(c);
+	sim_case("{\"version\":1,\"intel\":{\"tcb_statuses\":[\"UpToDate\",\"OutOfDate\"]},"
+	    "\"sim_platform_keys\":[\"$KEY\"]}", &sv, "tcb.revoked");
 	sv.tcb_status = COFFER_TCB_UP_TO_DATE;
 
 	/* policy.tcb_evaluation_number */
-	policy("{\"version\":1,\"intel\":{\"min_tcb_evaluation_data_number\":18},"
-	    "\"sim_platform_keys\":[\"$KEY\"]}", &p);
 	sv.tcb_evaluation_data_number = 17;
-	c = verify_sim(&sv, &p, &rc);
-	expect(c, rc, "policy.tcb_evaluation_number");
-	coffer_tee_claims_free(c);
+	sim_case("{\"version\":1,\"intel\":{\"min_tcb_evaluation_data_number\":18},"
+	    "\"sim_platform_keys\":[\"$KEY\"]}", &sv, "policy.tcb_evaluation_number");
 	sv.tcb_evaluation_data_number = 18;
-	c = verify_sim(&sv, &p, &rc);
-	expect(c, rc, NULL);
-	coffer_tee_claims_free(c);
+	sim_case("{\"version\":1,\"intel\":{\"min_tcb_evaluation_data_number\":18},"
+	    "\"sim_platform_keys\":[\"$KEY\"]}", &sv, NULL);
 
 	/* policy.snp_tcb: each component on its own. */
 	for (int k = 0; k < 5; k++) {
@@ -355,54 +348,35 @@ test_policy__each_refusal_with_sim_v2(void **state)
 
 		snprintf(js, sizeof(js), "{\"version\":1,\"snp\":{\"min_tcb\":{\"%s\":9}},"
 		    "\"sim_platform_keys\":[\"$KEY\"]}", names[k]);
-		policy(js, &p);
 		memset(&sv.snp_tcb, 200, sizeof(sv.snp_tcb));
 		*comp[k] = 8;
-		c = verify_sim(&sv, &p, &rc);
-		expect(c, rc, "policy.snp_tcb");
-		coffer_tee_claims_free(c);
+		sim_case(js, &sv, "policy.snp_tcb");
 		*comp[k] = 9;
-		c = verify_sim(&sv, &p, &rc);
-		expect(c, rc, NULL);
-		coffer_tee_claims_free(c);
+		sim_case(js, &sv, NULL);
 	}
 	memset(&sv.snp_tcb, 0, sizeof(sv.snp_tcb));
 
 	/* policy.snp_vmpl */
-	policy("{\"version\":1,\"snp\":{\"max_vmpl\":1},\"sim_platform_keys\":[\"$KEY\"]}", &p);
 	sv.vmpl = 2;
-	c = verify_sim(&sv, &p, &rc);
-	expect(c, rc, "policy.snp_vmpl");
-	coffer_tee_claims_free(c);
+	sim_case("{\"version\":1,\"snp\":{\"max_vmpl\":1},\"sim_platform_keys\":[\"$KEY\"]}",
+	    &sv, "policy.snp_vmpl");
 	sv.vmpl = 1;
-	c = verify_sim(&sv, &p, &rc);
-	expect(c, rc, NULL);
-	coffer_tee_claims_free(c);
+	sim_case("{\"version\":1,\"snp\":{\"max_vmpl\":1},\"sim_platform_keys\":[\"$KEY\"]}",
+	    &sv, NULL);
 	sv.vmpl = 0;
 
 	/* policy.snp_smt: allowed by default, refused when said. */
 	sv.smt = 1;
-	policy("{\"version\":1,\"sim_platform_keys\":[\"$KEY\"]}", &p);
-	c = verify_sim(&sv, &p, &rc);
-	expect(c, rc, NULL);
-	coffer_tee_claims_free(c);
-	policy("{\"version\":1,\"snp\":{\"allow_smt\":false},\"sim_platform_keys\":[\"$KEY\"]}", &p);
-	c = verify_sim(&sv, &p, &rc);
-	expect(c, rc, "policy.snp_smt");
-	coffer_tee_claims_free(c);
+	sim_case(named, &sv, NULL);
+	sim_case("{\"version\":1,\"snp\":{\"allow_smt\":false},\"sim_platform_keys\":"
+	    "[\"$KEY\"]}", &sv, "policy.snp_smt");
 	sv.smt = 0;
 
 	/* policy.snp_migration_agent: refused by default. */
 	sv.migration_agent = 1;
-	policy("{\"version\":1,\"sim_platform_keys\":[\"$KEY\"]}", &p);
-	c = verify_sim(&sv, &p, &rc);
-	expect(c, rc, "policy.snp_migration_agent");
-	coffer_tee_claims_free(c);
-	policy("{\"version\":1,\"snp\":{\"allow_migration_agent\":true},"
-	    "\"sim_platform_keys\":[\"$KEY\"]}", &p);
-	c = verify_sim(&sv, &p, &rc);
-	expect(c, rc, NULL);
-	coffer_tee_claims_free(c);
+	sim_case(named, &sv, "policy.snp_migration_agent");
+	sim_case("{\"version\":1,\"snp\":{\"allow_migration_agent\":true},"
+	    "\"sim_platform_keys\":[\"$KEY\"]}", &sv, NULL);
 	sv.migration_agent = 0;
 
 	/* policy.tdx_attributes: SEPT_VE_DISABLE (bit 28) required. */
@@ -436,17 +410,24 @@ static struct coffer_tee_claims *
 verify_hw(const char *rel, const char *const *coll, const char *at,
     const struct coffer_tee_policy *p, int *rc)
 {
-	struct coffer_buf ev = COFFER_BUF_INIT((size_t)1 << 20);
-	struct coffer_tee_collateral *c = coll != NULL ? tt_coll(anchors, coll) : NULL;
-	struct coffer_tee_claims *claims = NULL;
+	struct coffer_tee_verify_opts o = { 0, NULL, p };
+	struct coffer_tee_claims *claims = tt_verify(anchors, rel, coll, at, &o, rc);
 
-	tt_read(rel, &ev);
-	*rc = coffer_tee_verify(ev.data, ev.len, anchors, c, tt_time(at),
-	    &(struct coffer_tee_verify_opts){ 0, NULL, p }, &claims);
-	coffer_tee_collateral_free(c);
-	coffer_buf_release(&ev);
 	assert_non_null(claims);
 	return claims;
+}
+
+/* A recorded sample under p: refused with exactly code, or accepted. */
+static void
+hw_case(const char *rel, const char *const *coll, const char *at,
+    const struct coffer_tee_policy *p, const char *code)
+{
+	struct coffer_tee_claims *c;
+	int rc;
+
+	c = verify_hw(rel, coll, at, p, &rc);
+	expect(c, rc, code);
+	coffer_tee_claims_free(c);
 }
 
 static const char *const coll_sgx1[] = { ATT "sgx/dcap-qvl/sgx_quote_collateral.json", NULL };
@@ -468,30 +449,20 @@ test_policy__refusals_on_recorded_intel_evidence(void **state)
 	(void)state;
 	/* SGX: ConfigurationAndSWHardeningNeeded, tcbEvaluationDataNumber 17. */
 	policy("{\"version\":1}", &p);
-	c = verify_hw(ATT "sgx/dcap-qvl/sgx_quote", coll_sgx1, "2025-07-19T10:01:17Z", &p, &rc);
-	expect(c, rc, "policy.tcb_status");
-	coffer_tee_claims_free(c);
+	hw_case(ATT "sgx/dcap-qvl/sgx_quote", coll_sgx1, "2025-07-19T10:01:17Z", &p, "policy.tcb_status");
 	policy("{\"version\":1,\"intel\":{\"tcb_statuses\":[\"UpToDate\","
 	    "\"ConfigurationAndSWHardeningNeeded\"],\"min_tcb_evaluation_data_number\":17}}", &p);
-	c = verify_hw(ATT "sgx/dcap-qvl/sgx_quote", coll_sgx1, "2025-07-19T10:01:17Z", &p, &rc);
-	expect(c, rc, NULL);
-	coffer_tee_claims_free(c);
+	hw_case(ATT "sgx/dcap-qvl/sgx_quote", coll_sgx1, "2025-07-19T10:01:17Z", &p, NULL);
 	p.min_tcb_evaluation_data_number = 18;
-	c = verify_hw(ATT "sgx/dcap-qvl/sgx_quote", coll_sgx1, "2025-07-19T10:01:17Z", &p, &rc);
-	expect(c, rc, "policy.tcb_evaluation_number");
-	coffer_tee_claims_free(c);
+	hw_case(ATT "sgx/dcap-qvl/sgx_quote", coll_sgx1, "2025-07-19T10:01:17Z", &p, "policy.tcb_evaluation_number");
 
 	/* TDX (dcap-qvl): TDATTRIBUTES 0000001000000000, SEPT_VE_DISABLE set. */
 	policy("{\"version\":1,\"tdx\":{\"attributes_mask\":\"0100001000000000\","
 	    "\"attributes\":\"0000001000000000\"}}", &p);
-	c = verify_hw(ATT "tdx/dcap-qvl/tdx_quote", coll_tdx2, "2025-07-01T00:00:00Z", &p, &rc);
-	expect(c, rc, NULL);
-	coffer_tee_claims_free(c);
+	hw_case(ATT "tdx/dcap-qvl/tdx_quote", coll_tdx2, "2025-07-01T00:00:00Z", &p, NULL);
 	policy("{\"version\":1,\"tdx\":{\"attributes_mask\":\"0000001000000000\","
 	    "\"attributes\":\"0000000000000000\"}}", &p);
-	c = verify_hw(ATT "tdx/dcap-qvl/tdx_quote", coll_tdx2, "2025-07-01T00:00:00Z", &p, &rc);
-	expect(c, rc, "policy.tdx_attributes");
-	coffer_tee_claims_free(c);
+	hw_case(ATT "tdx/dcap-qvl/tdx_quote", coll_tdx2, "2025-07-01T00:00:00Z", &p, "policy.tdx_attributes");
 
 	/* A debug TD (trustee), with missing collateral tolerated. */
 	policy("{\"version\":1,\"intel\":{\"allow_missing_collateral\":true},"
@@ -501,14 +472,10 @@ test_policy__refusals_on_recorded_intel_evidence(void **state)
 	assert_int_equal(c->tcb_status, COFFER_TCB_NOT_EVALUATED);
 	coffer_tee_claims_free(c);
 	p.allow_debug = 1;
-	c = verify_hw(ATT "tdx/trustee/tdx_quote_4.dat", NULL, "2025-01-01T00:00:00Z", &p, &rc);
-	expect(c, rc, NULL);
-	coffer_tee_claims_free(c);
+	hw_case(ATT "tdx/trustee/tdx_quote_4.dat", NULL, "2025-01-01T00:00:00Z", &p, NULL);
 	/* ... but a minimum evaluation number needs a TCB Info. */
 	p.min_tcb_evaluation_data_number = 1;
-	c = verify_hw(ATT "tdx/trustee/tdx_quote_4.dat", NULL, "2025-01-01T00:00:00Z", &p, &rc);
-	expect(c, rc, "policy.tcb_evaluation_number");
-	coffer_tee_claims_free(c);
+	hw_case(ATT "tdx/trustee/tdx_quote_4.dat", NULL, "2025-01-01T00:00:00Z", &p, "policy.tcb_evaluation_number");
 
 	/* Missing collateral and CRLs: the policy decides, not flags. */
 	policy("{\"version\":1,\"intel\":{\"tcb_statuses\":[\"OutOfDate\"]}}", &p);
@@ -528,51 +495,37 @@ test_policy__refusals_on_recorded_intel_evidence(void **state)
 	expect(c, rc, "policy.tcb_status");
 	coffer_tee_claims_free(c);
 	policy("{\"version\":1,\"allow_missing_crl\":true}", &p);
-	c = verify_hw(ATT "tdx/trustee/tdx_quote_5.dat", NULL, "2025-01-01T00:00:00Z", &p, &rc);
-	expect(c, rc, "collateral.missing");
-	coffer_tee_claims_free(c);
+	hw_case(ATT "tdx/trustee/tdx_quote_5.dat", NULL, "2025-01-01T00:00:00Z", &p, "collateral.missing");
 }
 
 static void
 test_policy__refusals_on_recorded_snp_evidence(void **state)
 {
 	struct coffer_tee_policy p;
-	struct coffer_tee_claims *c;
-	int rc;
 
 	(void)state;
 	/* go-sev-guest Milan: DEBUG and SMT in the guest policy, VMPL 0,
 	 * REPORTED_TCB bootloader 2, tee 0, snp 5, microcode 68. */
 	policy("{\"version\":1,\"allow_missing_crl\":true}", &p);
-	c = verify_hw(ATT "sev-snp/go-sev-guest/attestation.bin", coll_snp1,
-	    "2022-09-24T01:00:00Z", &p, &rc);
-	expect(c, rc, "policy.debug");
-	coffer_tee_claims_free(c);
+	hw_case(ATT "sev-snp/go-sev-guest/attestation.bin", coll_snp1,
+	    "2022-09-24T01:00:00Z", &p, "policy.debug");
 	policy("{\"version\":1,\"allow_debug\":true,\"allow_missing_crl\":true,"
 	    "\"snp\":{\"min_tcb\":{\"bootloader\":2,\"tee\":0,\"snp\":5,\"microcode\":68},"
 	    "\"max_vmpl\":0}}", &p);
-	c = verify_hw(ATT "sev-snp/go-sev-guest/attestation.bin", coll_snp1,
-	    "2022-09-24T01:00:00Z", &p, &rc);
-	expect(c, rc, NULL);
-	coffer_tee_claims_free(c);
+	hw_case(ATT "sev-snp/go-sev-guest/attestation.bin", coll_snp1,
+	    "2022-09-24T01:00:00Z", &p, NULL);
 	p.snp_min_tcb.microcode = 69;
-	c = verify_hw(ATT "sev-snp/go-sev-guest/attestation.bin", coll_snp1,
-	    "2022-09-24T01:00:00Z", &p, &rc);
-	expect(c, rc, "policy.snp_tcb");
-	coffer_tee_claims_free(c);
+	hw_case(ATT "sev-snp/go-sev-guest/attestation.bin", coll_snp1,
+	    "2022-09-24T01:00:00Z", &p, "policy.snp_tcb");
 	p.snp_min_tcb.microcode = 68;
 	p.snp_allow_smt = 0;
-	c = verify_hw(ATT "sev-snp/go-sev-guest/attestation.bin", coll_snp1,
-	    "2022-09-24T01:00:00Z", &p, &rc);
-	expect(c, rc, "policy.snp_smt");
-	coffer_tee_claims_free(c);
+	hw_case(ATT "sev-snp/go-sev-guest/attestation.bin", coll_snp1,
+	    "2022-09-24T01:00:00Z", &p, "policy.snp_smt");
 	/* Without tolerating the missing ARK CRL: crl.missing. */
 	p.snp_allow_smt = 1;
 	p.allow_missing_crl = 0;
-	c = verify_hw(ATT "sev-snp/go-sev-guest/attestation.bin", coll_snp1,
-	    "2022-09-24T01:00:00Z", &p, &rc);
-	expect(c, rc, "crl.missing");
-	coffer_tee_claims_free(c);
+	hw_case(ATT "sev-snp/go-sev-guest/attestation.bin", coll_snp1,
+	    "2022-09-24T01:00:00Z", &p, "crl.missing");
 }
 
 /* Flags and a policy do not mix; a policy of another version or a

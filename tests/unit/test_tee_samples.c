@@ -60,22 +60,14 @@ static const char *const coll_tdx6[] = {
 static const char *const coll_snp1[] = { ATT "sev-snp/go-sev-guest/vcek.testcer", NULL };
 static const char *const coll_snp2[] = { ATT "sev-snp/virtee-sev/vcek_milan.der", NULL };
 
-/* Verify a sample; *rc gets the return value. Claims are returned (NULL
- * only when the evidence did not parse). */
+/* Verify a sample (tt_verify) with these flags and expected report data. */
 static struct coffer_tee_claims *
 verify(const char *rel, const char *const *coll, const char *at, unsigned flags,
     const uint8_t *rd, int *rc)
 {
-	struct coffer_buf ev = COFFER_BUF_INIT((size_t)8 << 20);
-	struct coffer_tee_collateral *c = coll != NULL ? tt_coll(anchors, coll) : NULL;
-	struct coffer_tee_claims *claims = NULL;
 	struct coffer_tee_verify_opts o = { flags, rd, NULL };
 
-	tt_read(rel, &ev);
-	*rc = coffer_tee_verify(ev.data, ev.len, anchors, c, tt_time(at), &o, &claims);
-	coffer_tee_collateral_free(c);
-	coffer_buf_release(&ev);
-	return claims;
+	return tt_verify(anchors, rel, coll, at, &o, rc);
 }
 
 static void
