@@ -567,6 +567,47 @@ test_qe__judged_without_tcb_info(void **state)
 	assert_true(tt_fatal_are(cl, "qe.identity_mismatch"));
 	coffer_tee_claims_free(cl);
 	coll_first_identity(c)->mrsigner[0] ^= 1;
+	/* A QE whose level is OutOfDate: a note without a policy; refused by
+	 * a policy that does not accept OutOfDate, even though the platform
+	 * itself is not evaluated (doc/format/evidence.md 10.4, P2). */
+	{
+		struct tee_enclave_identity *id = coll_first_identity(c);
+		struct coffer_buf ev = COFFER_BUF_INIT(1 << 20);
+		struct coffer_tee_policy pol;
+		enum coffer_tee_tcb_status saved[64];
+
+		assert_true(id->n_levels <= 64);
+		for (size_t i = 0; i < id->n_levels; i++) {
+			saved[i] = id->levels[i].status;
+			id->levels[i].status = COFFER_TCB_OUT_OF_DATE;
+		}
+		cl = verify_sgx(c, "2025-07-19T00:00:00Z", ALLOW_ALL, &rc);
+		assert_int_equal(rc, 0);
+		assert_true(coffer_tee_claims_has_reason(cl, "qe.out_of_date"));
+		coffer_tee_claims_free(cl);
+		tt_read(ATT "sgx/dcap-qvl/sgx_quote", &ev);
+		{
+			const char *js = "{\"version\":1,\"intel\":{\"allow_missing_collateral\""
+			    ":true},\"allow_missing_crl\":true}";
+
+			assert_int_equal(coffer_tee_policy_parse(js, strlen(js), &pol), 0);
+		}
+		cl = NULL;
+		assert_int_equal(coffer_tee_verify(ev.data, ev.len, anchors, c,
+		    tt_time("2025-07-19T00:00:00Z"),
+		    &(struct coffer_tee_verify_opts){ 0, NULL, &pol }, &cl), COFFER_E_POLICY);
+		assert_true(tt_fatal_are(cl, "policy.tcb_status"));
+		coffer_tee_claims_free(cl);
+		pol.intel_tcb_statuses |= 1u << COFFER_TCB_OUT_OF_DATE;
+		cl = NULL;
+		assert_int_equal(coffer_tee_verify(ev.data, ev.len, anchors, c,
+		    tt_time("2025-07-19T00:00:00Z"),
+		    &(struct coffer_tee_verify_opts){ 0, NULL, &pol }, &cl), 0);
+		coffer_tee_claims_free(cl);
+		for (size_t i = 0; i < id->n_levels; i++)
+			id->levels[i].status = saved[i];
+		coffer_buf_release(&ev);
+	}
 	/* A QE below every level of the identity is not supported. */
 	for (size_t i = 0; i < coll_first_identity(c)->n_levels; i++)
 		coll_first_identity(c)->levels[i].isvsvn = 200;
