@@ -108,17 +108,36 @@ $(foreach b,$(BIN_NAMES),$(eval $(call bin_rule,$(b))))
 
 # Apps: apps/<name>/plugin.c -> $(BUILD)/apps/<name>.so (plugin ABI),
 #       apps/<name>/main.c   -> $(BUILD)/apps/<name>    (executable app).
-# Apps are self-contained: they include only include/coffer/*.h.
+# The app's other .c files are linked into both. Apps are self-contained:
+# they include only include/coffer/*.h and their own headers. An app with
+# build-time generated sources or libraries of its own says so in
+# apps/<name>/app.mk (included below, after the fuzzing section):
+#   APP_GEN_<name>  generated .c files under $(BUILD)/gen/apps/<name>/, with
+#                   the rules that make them;
+#   APP_LIBS_<name> libraries to link.
+APP_NAMES := $(sort $(patsubst apps/%/,%,$(dir $(wildcard apps/*/plugin.c apps/*/main.c))))
 APP_PLUGINS := $(patsubst apps/%/plugin.c,$(BUILD)/apps/%.so,$(wildcard apps/*/plugin.c))
 APP_EXECS := $(patsubst apps/%/main.c,$(BUILD)/apps/%,$(wildcard apps/*/main.c))
-$(BUILD)/apps/%.so: apps/%/plugin.c $(wildcard include/coffer/*.h)
+app_common_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out apps/$(1)/plugin.c \
+	apps/$(1)/main.c,$(wildcard apps/$(1)/*.c))) \
+	$(patsubst $(BUILD)/gen/%.c,$(BUILD)/obj/gen/%.o,$(APP_GEN_$(1)))
+define app_rule
+$(BUILD)/apps/$(1).so: $(BUILD)/obj/apps/$(1)/plugin.o $(call app_common_objs,$(1))
+	@mkdir -p $$(@D)
+	$$(E) "  PLUGIN  $$@"
+	$$(Q)$$(CC) -shared $$(LDFLAGS) -o $$@ $$^ $$(APP_LIBS_$(1))
+$(BUILD)/apps/$(1): $(BUILD)/obj/apps/$(1)/main.o $(call app_common_objs,$(1))
+	@mkdir -p $$(@D)
+	$$(E) "  APP     $$@"
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(APP_LIBS_$(1)) $$(LIBS_CORE)
+endef
+$(BUILD)/obj/apps/%.o: ALL_CFLAGS += -fvisibility=hidden
+# Generated app sources include their app's headers.
+$(BUILD)/obj/gen/apps/%.o: $(BUILD)/gen/apps/%.c
 	@mkdir -p $(@D)
-	$(E) "  PLUGIN  $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -fvisibility=hidden -shared $(LDFLAGS) -o $@ $<
-$(BUILD)/apps/%: apps/%/main.c $(wildcard include/coffer/*.h)
-	@mkdir -p $(@D)
-	$(E) "  APP     $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS_CORE)
+	$(E) "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -fvisibility=hidden -Iapps/$(firstword $(subst /, ,$*)) \
+		-MMD -MP -c -o $@ $<
 
 # Controller plugins: src/controllers/ctl_<name>.c are built into libcoffer
 # (the built-in controllers) and also as $(BUILD)/controllers/<name>.so, so
@@ -229,6 +248,11 @@ FUZZ_MANAGER_TARGETS := $(FUZZ_BUILD)/fuzz_http_job $(FUZZ_BUILD)/fuzz_asperatho
 $(FUZZ_MANAGER_TARGETS): $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_MANAGER_OBJS) $(FUZZ_BUILD)/libcoffer.a
 	$(E) "  FUZZER  $@"
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS_ALL)
+
+# ---------------------------------------------------------------------------
+# Per-app rules (above), after everything an app.mk may refer to.
+include $(wildcard apps/*/app.mk)
+$(foreach a,$(APP_NAMES),$(eval $(call app_rule,$(a))))
 
 # ---------------------------------------------------------------------------
 # Targets
