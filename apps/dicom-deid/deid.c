@@ -234,13 +234,13 @@ action_for(struct wr *w, const struct dcm_el *e)
 		for (int i = 0; i < INS_N; i++)
 			if (e->tag == ins_tags[i])
 				return DD_A_X; /* replaced by ours */
-	return resolve(w->c, e->tag, e->vr);
+	return resolve(w->c, e->tag, e->dvr);
 }
 
 static int
 put_el(struct wr *w, const struct dcm_el *e, const void *v, size_t n)
 {
-	return dcm_put_element(w->s, e->tag, e->vr, v, n, e->implicit, e->big);
+	return dcm_put_element(w->s, e->tag, e->vr, e->dvr, v, n, e->implicit, e->big);
 }
 
 /* New UIDs for each value of a UI element (PS3.15 E.1.1: U, consistent
@@ -287,7 +287,7 @@ put_dummy(struct wr *w, const struct dcm_el *e)
 	const char *s;
 	size_t n = 0;
 
-	switch (e->vr) {
+	switch (e->dvr) {
 	case VR('A', 'E'): s = "ANONYMOUS"; break;
 	case VR('A', 'S'): s = "000Y"; break;
 	case VR('C', 'S'): s = "ANONYMIZED"; break;
@@ -334,17 +334,17 @@ put_clean(struct wr *w, const struct dcm_el *e)
 	uint8_t *out;
 	long n;
 
-	if (e->vr == VR('D', 'A') || e->vr == VR('D', 'T')) {
+	if (e->dvr == VR('D', 'A') || e->dvr == VR('D', 'T')) {
 		if (w->c->dates != DEID_DATES_MODIFIED)
 			return put_dummy(w, e);
 		if ((out = scratch(w, (size_t)e->len + 16)) == NULL)
 			return COFFER_E_NOMEM;
-		n = e->vr == VR('D', 'A') ? text_shift_da(e->val, e->len, w->days, out) :
+		n = e->dvr == VR('D', 'A') ? text_shift_da(e->val, e->len, w->days, out) :
 		    text_shift_dt(e->val, e->len, w->days, out);
 		/* Not a date: nothing that could be one stays. */
 		return put_el(w, e, out, n < 0 ? 0 : (size_t)n);
 	}
-	if (e->vr == VR('A', 'E')) {
+	if (e->dvr == VR('A', 'E')) {
 		char ae[17] = "AE";
 		const uint8_t *t;
 		uint32_t tn;
@@ -357,7 +357,7 @@ put_clean(struct wr *w, const struct dcm_el *e)
 			return r;
 		return put_el(w, e, ae, 16);
 	}
-	if (is_text_vr(e->vr) || e->vr == VR('U', 'R')) {
+	if (is_text_vr(e->dvr) || e->dvr == VR('U', 'R')) {
 		if ((out = scratch(w, (size_t)e->len * 3 + 1)) == NULL)
 			return COFFER_E_NOMEM;
 		if (text_scrub(w->lv[w->depth].cs, e->val, e->len, w->fx->ids, w->fx->nids,
@@ -398,7 +398,7 @@ put_inserts(struct wr *w, uint32_t limit)
 		uint32_t tag = ins_tags[w->ins_done++];
 
 		if (tag == TAG(0x0012, 0x0062)) {
-			r = dcm_put_element(w->s, tag, VR('C', 'S'), "YES", 3, imp, big);
+			r = dcm_put_element(w->s, tag, VR('C', 'S'), VR('C', 'S'), "YES", 3, imp, big);
 		} else if (tag == TAG(0x0012, 0x0063)) {
 			char m[64 * DD_NCOLS + 64];
 			size_t o = (size_t)snprintf(m, sizeof(m), "Coffer dicom-deid "
@@ -408,7 +408,7 @@ put_inserts(struct wr *w, uint32_t limit)
 				if (w->c->opt[codes[i].col] && i > 0)
 					o += (size_t)snprintf(m + o, sizeof(m) - o, "\\%s",
 					    codes[i].code);
-			r = dcm_put_element(w->s, tag, VR('L', 'O'), m, o, imp, big);
+			r = dcm_put_element(w->s, tag, VR('L', 'O'), VR('L', 'O'), m, o, imp, big);
 		} else if (tag == TAG(0x0012, 0x0064)) {
 			/* PS3.16 CID 7050, one item per profile and option. */
 			r = dcm_put_header(w->s, tag, VR('S', 'Q'), UNDEF_LEN, imp, big);
@@ -416,11 +416,11 @@ put_inserts(struct wr *w, uint32_t limit)
 				if (!w->c->opt[codes[i].col])
 					continue;
 				if ((r = dcm_put_header(w->s, TAG_ITEM, 0, UNDEF_LEN, imp, big)) != 0 ||
-				    (r = dcm_put_element(w->s, TAG(0x0008, 0x0100), VR('S', 'H'),
+				    (r = dcm_put_element(w->s, TAG(0x0008, 0x0100), VR('S', 'H'), VR('S', 'H'),
 				    codes[i].code, 6, imp, big)) != 0 ||
-				    (r = dcm_put_element(w->s, TAG(0x0008, 0x0102), VR('S', 'H'),
+				    (r = dcm_put_element(w->s, TAG(0x0008, 0x0102), VR('S', 'H'), VR('S', 'H'),
 				    "DCM", 3, imp, big)) != 0 ||
-				    (r = dcm_put_element(w->s, TAG(0x0008, 0x0104), VR('L', 'O'),
+				    (r = dcm_put_element(w->s, TAG(0x0008, 0x0104), VR('L', 'O'), VR('L', 'O'),
 				    codes[i].meaning, strlen(codes[i].meaning), imp, big)) != 0)
 					break;
 				r = dcm_put_header(w->s, TAG_ITEM_END, 0, 0, imp, big);
@@ -431,12 +431,35 @@ put_inserts(struct wr *w, uint32_t limit)
 			const char *v = w->c->dates == DEID_DATES_FULL ? "UNMODIFIED" :
 			    w->c->dates == DEID_DATES_MODIFIED ? "MODIFIED" : "REMOVED";
 
-			r = dcm_put_element(w->s, tag, VR('C', 'S'), v, strlen(v), imp, big);
+			r = dcm_put_element(w->s, tag, VR('C', 'S'), VR('C', 'S'), v, strlen(v), imp, big);
 		}
 		if (r != 0)
 			return r;
 	}
 	return 0;
+}
+
+static int
+put_nested_patient(struct wr *w, const struct dcm_el *e)
+{
+	uint8_t key[66];
+	char ps[80];
+	const uint8_t *t;
+	uint32_t tn;
+	size_t pl = strlen(w->c->prefix);
+	int r;
+
+	dcm_trim(e->val, e->len, &t, &tn);
+	if (tn == 0)
+		return put_el(w, e, NULL, 0);
+	if (tn > 64)
+		tn = 64;
+	memcpy(key, t, tn);
+	key[tn] = 0; /* no issuer: as a top-level Patient ID without one */
+	memcpy(ps, w->c->prefix, pl);
+	if ((r = deid_pseudonym(&w->c->keys, "patient", key, tn + 1, 16, ps + pl)) != 0)
+		return r;
+	return put_el(w, e, ps, strlen(ps));
 }
 
 static int
@@ -461,9 +484,12 @@ wr_element(void *arg, const struct dcm_el *e)
 	}
 	if (e->tag == TAG(0x0010, 0x0010) || e->tag == TAG(0x0010, 0x0020)) {
 		/* Patient's Name (Z) and Patient ID (Z/D): the keyed pseudonym,
-		 * the same for every file of the patient. */
+		 * the same for every file of the patient. Inside a sequence
+		 * (another patient, or the same one referenced), one keyed by
+		 * the value itself: the same ID gives the same pseudonym. */
 		if (a != DD_A_K && a != DD_A_X)
-			return put_el(w, e, w->pseudonym, strlen(w->pseudonym));
+			return e->depth == 0 ? put_el(w, e, w->pseudonym, strlen(w->pseudonym)) :
+			    put_nested_patient(w, e);
 	}
 	switch (a) {
 	case DD_A_X:
@@ -473,7 +499,7 @@ wr_element(void *arg, const struct dcm_el *e)
 	case DD_A_D:
 		return put_dummy(w, e);
 	case DD_A_U:
-		return e->vr == VR('U', 'I') ? put_uids(w, e) : put_dummy(w, e);
+		return e->dvr == VR('U', 'I') ? put_uids(w, e) : put_dummy(w, e);
 	case DD_A_C:
 		return put_clean(w, e);
 	default:
@@ -617,6 +643,16 @@ deid_process(const struct deid_config *c, const uint8_t *in, size_t n,
 		    (unsigned long long)de.off, de.msg);
 		goto out;
 	}
+	uid_or_meta(fx.sop_class, f.sop_class, sop_class);
+	if (strcmp(sop_class, "1.2.840.10008.1.3.10") == 0) {
+		/* PS3.10 8: its records point at each other by byte offset,
+		 * which every change of length here would break. */
+		snprintf(err, errlen, "refused: a DICOMDIR (Media Storage Directory)"
+		    " locates its records by byte offset; de-identify the files it lists"
+		    " and make a new DICOMDIR from them (e.g. dcmmkdir)");
+		r = COFFER_E_APP;
+		goto out;
+	}
 	if (!c->accept_burned_in && burned_in(&fx, why, sizeof(why))) {
 		snprintf(err, errlen, "refused: %s; this app does not clean pixel data"
 		    " (set burned_in_annotation=accept if the pixels were checked)", why);
@@ -659,7 +695,6 @@ deid_process(const struct deid_config *c, const uint8_t *in, size_t n,
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	uid_or_meta(fx.sop_class, f.sop_class, sop_class);
 	uid_or_meta(fx.sop_instance, f.sop_instance, sop_inst);
 	new_inst[0] = '\0';
 	if (sop_inst[0] != '\0') {

@@ -88,6 +88,8 @@ struct dcm_file {
 struct dcm_el {
 	uint32_t tag;
 	uint16_t vr;             /* explicit VR, or the dictionary's */
+	uint16_t dvr;            /* what the value is: vr, or the dictionary's
+				  * VR when vr is UN (PS3.5 6.2.2) */
 	uint32_t len;            /* value length, or UNDEF_LEN */
 	const uint8_t *val;      /* value (defined length, not a sequence) */
 	uint64_t off;            /* offset of the header in the data set */
@@ -151,9 +153,9 @@ int dcm_sink_finish(struct dcm_sink *s);
 /* Element header in the syntax given (vr ignored when implicit). */
 int dcm_put_header(struct dcm_sink *s, uint32_t tag, uint16_t vr, uint32_t len,
     int implicit, int big);
-/* A whole element with its value, padded to even length with the VR's
- * padding byte. */
-int dcm_put_element(struct dcm_sink *s, uint32_t tag, uint16_t vr,
+/* A whole element with its value, padded to even length with the padding
+ * byte of pad_vr (the value's VR: a UN element may hold text). */
+int dcm_put_element(struct dcm_sink *s, uint32_t tag, uint16_t vr, uint16_t pad_vr,
     const void *val, size_t n, int implicit, int big);
 /* The preamble (zeroed), "DICM" and a new group 0002. */
 int dcm_put_meta(struct dcm_sink *s, const char *sop_class,

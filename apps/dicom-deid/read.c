@@ -310,6 +310,7 @@ read_header(struct walker *w, uint64_t pos, uint64_t end, int implicit, int big,
 			*hdr = 8;
 		}
 	}
+	e->dvr = e->vr == VR('U', 'N') ? dd_vr(e->tag) : e->vr;
 	if (e->len != UNDEF_LEN && e->len > end - pos - *hdr)
 		return fail(w, pos, "element (%04X,%04X) declares %u bytes but %llu are"
 		    " left", TAG_GROUP(e->tag), TAG_ELEM(e->tag), e->len,

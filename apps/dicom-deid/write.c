@@ -194,11 +194,11 @@ pad_byte(uint16_t vr)
 }
 
 int
-dcm_put_element(struct dcm_sink *s, uint32_t tag, uint16_t vr,
+dcm_put_element(struct dcm_sink *s, uint32_t tag, uint16_t vr, uint16_t pad_vr,
     const void *val, size_t n, int implicit, int big)
 {
 	int odd = n & 1, r;
-	uint8_t pad = pad_byte(vr);
+	uint8_t pad = pad_byte(pad_vr);
 
 	if (n > 0xfffffffdu)
 		return COFFER_E_LIMIT;
@@ -237,11 +237,11 @@ dcm_put_meta(struct dcm_sink *s, const char *sop_class,
 	    (r = dcm_sink_put(s, "DICM", 4)) != 0)
 		return r;
 	put32(ul, glen, 0);
-	if ((r = dcm_put_element(s, TAG(0x0002, 0x0000), VR('U', 'L'), ul, 4, 0, 0)) != 0)
+	if ((r = dcm_put_element(s, TAG(0x0002, 0x0000), VR('U', 'L'), VR('U', 'L'), ul, 4, 0, 0)) != 0)
 		return r;
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
 		if (m[i].n > 0 && (r = dcm_put_element(s, TAG(0x0002, m[i].el), m[i].vr,
-		    m[i].v, m[i].n, 0, 0)) != 0)
+		    m[i].vr, m[i].v, m[i].n, 0, 0)) != 0)
 			return r;
 	return 0;
 }
