@@ -202,6 +202,8 @@ resolve_private(struct wr *w, const struct dcm_el *e)
 	if (!w->c->opt[DD_COL_SAFE_PRIVATE] || el < 0x0010)
 		return DD_A_X;
 	if (el <= 0x00ff) {
+		if (e->val == NULL)
+			return DD_A_X; /* a "creator" read as a sequence */
 		dcm_trim(e->val, e->len, &cr, &crn);
 	} else {
 		if (l->creator[el >> 8].p == NULL)
@@ -578,7 +580,7 @@ static const char *const burn_modalities[] = {
 };
 
 static int
-burned_in(const struct facts *fx, char *why, size_t n)
+burned_in(const struct facts *fx, const char *sop_class, char *why, size_t n)
 {
 	if (val_is(fx->burned_in, "YES")) {
 		snprintf(why, n, "Burned In Annotation (0028,0301) is YES");
@@ -595,7 +597,8 @@ burned_in(const struct facts *fx, char *why, size_t n)
 			    burn_modalities[i]);
 			return 1;
 		}
-	if (fx->sop_class.n >= 25 && memcmp(fx->sop_class.p, "1.2.840.10008.5.1.4.1.1.7", 25) == 0) {
+	if (strncmp(sop_class, "1.2.840.10008.5.1.4.1.1.7", 25) == 0 &&
+	    (sop_class[25] == '\0' || sop_class[25] == '.')) {
 		snprintf(why, n, "Secondary Capture images often have text burned into"
 		    " the pixels and Burned In Annotation (0028,0301) does not say NO");
 		return 1;
@@ -653,7 +656,7 @@ deid_process(const struct deid_config *c, const uint8_t *in, size_t n,
 		r = COFFER_E_APP;
 		goto out;
 	}
-	if (!c->accept_burned_in && burned_in(&fx, why, sizeof(why))) {
+	if (!c->accept_burned_in && burned_in(&fx, sop_class, why, sizeof(why))) {
 		snprintf(err, errlen, "refused: %s; this app does not clean pixel data"
 		    " (set burned_in_annotation=accept if the pixels were checked)", why);
 		r = COFFER_E_APP;
