@@ -167,6 +167,18 @@ newb(void)
 	return b;
 }
 
+/* A file in transfer syntax ts with the patient's attributes; the test
+ * appends what it is about. */
+static struct bytes *
+ct_file(const char *ts)
+{
+	struct bytes *b = newb();
+
+	meta(b, ts);
+	patient(b);
+	return b;
+}
+
 static int
 contains(const struct sink *s, const char *needle)
 {
@@ -183,13 +195,11 @@ contains(const struct sink *s, const char *needle)
 static void
 test_deid__removes_replaces_and_writes_a_new_meta(void **st)
 {
-	struct bytes *b = newb();
+	struct bytes *b = ct_file("1.2.840.10008.1.2.1");
 	struct sink s = { 0 };
 	char err[512];
 
 	(void)st;
-	meta(b, "1.2.840.10008.1.2.1");
-	patient(b);
 	str(b, 0x0010, 0x1040, "LO", "1 Main Street");        /* X */
 	str(b, 0x0009, 0x0010, "LO", "ACME 1.0");             /* private */
 	str(b, 0x0009, 0x1001, "LO", "secret");
@@ -214,13 +224,11 @@ test_deid__removes_replaces_and_writes_a_new_meta(void **st)
 static void
 test_deid__refuses_a_length_past_the_end_with_its_offset(void **st)
 {
-	struct bytes *b = newb();
+	struct bytes *b = ct_file("1.2.840.10008.1.2.1");
 	struct sink s = { 0 };
 	char err[512];
 
 	(void)st;
-	meta(b, "1.2.840.10008.1.2.1");
-	patient(b);
 	u16(b, 0x0010);
 	u16(b, 0x1030);
 	put(b, "DS", 2);
@@ -236,13 +244,11 @@ test_deid__refuses_a_length_past_the_end_with_its_offset(void **st)
 static void
 test_deid__refuses_undefined_item_without_delimiter(void **st)
 {
-	struct bytes *b = newb();
+	struct bytes *b = ct_file("1.2.840.10008.1.2.1");
 	struct sink s = { 0 };
 	char err[512];
 
 	(void)st;
-	meta(b, "1.2.840.10008.1.2.1");
-	patient(b);
 	el(b, 0x0008, 0x1140, "SQ", NULL, UNDEF_LEN);
 	item(b, 0xe000, UNDEF_LEN);
 	str(b, 0x0008, 0x1150, "UI", "1.2.3.4");
@@ -255,13 +261,11 @@ test_deid__refuses_undefined_item_without_delimiter(void **st)
 static void
 test_deid__caps_nesting(void **st)
 {
-	struct bytes *b = newb();
+	struct bytes *b = ct_file("1.2.840.10008.1.2.1");
 	struct sink s = { 0 };
 	char err[512];
 
 	(void)st;
-	meta(b, "1.2.840.10008.1.2.1");
-	patient(b);
 	for (int i = 0; i < 40; i++) {
 		el(b, 0x0040, 0xa730, "SQ", NULL, UNDEF_LEN);
 		item(b, 0xe000, UNDEF_LEN);
@@ -281,13 +285,11 @@ test_deid__caps_nesting(void **st)
 static void
 test_deid__caps_elements(void **st)
 {
-	struct bytes *b = newb();
+	struct bytes *b = ct_file("1.2.840.10008.1.2.1");
 	struct sink s = { 0 };
 	char err[512];
 
 	(void)st;
-	meta(b, "1.2.840.10008.1.2.1");
-	patient(b);
 	for (int i = 0; i < 100; i++)
 		str(b, 0x0029, (unsigned)(0x1000 + i), "LO", "xx");
 	assert_int_equal(run(b, &s, err, "max_elements", "50"), COFFER_E_FORMAT);
@@ -298,15 +300,13 @@ test_deid__caps_elements(void **st)
 static void
 test_deid__passes_encapsulated_pixel_data_through(void **st)
 {
-	struct bytes *b = newb();
+	struct bytes *b = ct_file("1.2.840.10008.1.2.4.50");
 	struct sink s = { 0 };
 	char err[512];
 	static const uint8_t frag[] = { 0xff, 0xd8, 'D', 'O', 'E', 0xff, 0xd9, 0 };
 	size_t start;
 
 	(void)st;
-	meta(b, "1.2.840.10008.1.2.4.50");
-	patient(b);
 	el(b, 0x7fe0, 0x0010, "OB", NULL, UNDEF_LEN);
 	start = b->n;
 	item(b, 0xe000, 0);
@@ -329,13 +329,11 @@ test_deid__passes_encapsulated_pixel_data_through(void **st)
 static void
 test_deid__refuses_unknown_vr(void **st)
 {
-	struct bytes *b = newb();
+	struct bytes *b = ct_file("1.2.840.10008.1.2.1");
 	struct sink s = { 0 };
 	char err[512];
 
 	(void)st;
-	meta(b, "1.2.840.10008.1.2.1");
-	patient(b);
 	str(b, 0x0018, 0x0050, "QQ", "12");
 	assert_int_equal(run(b, &s, err, NULL, NULL), COFFER_E_FORMAT);
 	assert_non_null(strstr(err, "VR bytes 0x51 0x51 are not a DICOM VR"));
@@ -396,14 +394,12 @@ test_deid__deflated_round_trip_and_limit(void **st)
 static void
 test_deid__a_failing_writer_fails_the_item(void **st)
 {
-	struct bytes *b = newb();
+	struct bytes *b = ct_file("1.2.840.10008.1.2.1");
 	struct sink s = { 0 };
 	char err[512];
 	static uint8_t px[100000];
 
 	(void)st;
-	meta(b, "1.2.840.10008.1.2.1");
-	patient(b);
 	el(b, 0x7fe0, 0x0010, "OW", px, sizeof(px));
 	s.fail_after = 50000;
 	assert_int_equal(run(b, &s, err, NULL, NULL), COFFER_E_LIMIT);
