@@ -37,6 +37,14 @@ dcm_u32(const uint8_t *p, int big)
 void
 dcm_trim(const uint8_t *p, uint32_t n, const uint8_t **out, uint32_t *outn)
 {
+	static const uint8_t empty[1];
+
+	if (p == NULL) {
+		/* An absent value: empty, never NULL (callers memcpy it). */
+		*out = empty;
+		*outn = 0;
+		return;
+	}
 	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\0'))
 		n--;
 	while (n > 0 && p[0] == ' ') {
