@@ -51,6 +51,12 @@ coffer_sha384(const void *p, size_t n, uint8_t out[COFFER_SHA384_LEN])
 }
 
 int
+coffer_sha512(const void *p, size_t n, uint8_t out[COFFER_SHA512_LEN])
+{
+	return digest(EVP_sha512(), p, n, out);
+}
+
+int
 coffer_hmac_sha256(const uint8_t *key, size_t keylen, const void *p, size_t n,
     uint8_t out[COFFER_SHA256_LEN])
 {

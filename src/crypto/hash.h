@@ -8,6 +8,7 @@
 
 #define COFFER_SHA256_LEN 32
 #define COFFER_SHA384_LEN 48
+#define COFFER_SHA512_LEN 64
 
 enum coffer_hash_alg {
 	COFFER_HASH_SHA256 = 1,
@@ -17,6 +18,10 @@ enum coffer_hash_alg {
 int coffer_sha256(const void *p, size_t n, uint8_t out[COFFER_SHA256_LEN])
 	__attribute__((warn_unused_result));
 int coffer_sha384(const void *p, size_t n, uint8_t out[COFFER_SHA384_LEN])
+	__attribute__((warn_unused_result));
+/* SHA-512 (report data bindings: doc/format/evidence.md, PLAN-fixed
+ * coordinator identity binding). */
+int coffer_sha512(const void *p, size_t n, uint8_t out[COFFER_SHA512_LEN])
 	__attribute__((warn_unused_result));
 int coffer_hmac_sha256(const uint8_t *key, size_t keylen, const void *p,
     size_t n, uint8_t out[COFFER_SHA256_LEN]) __attribute__((warn_unused_result));

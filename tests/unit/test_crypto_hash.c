@@ -57,6 +57,21 @@ test_hash__sha384_known_answers(void **state)
 	    "4c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898b95b");
 }
 
+/* FIPS 180-2 appendix C examples. */
+static void
+test_hash__sha512_known_answers(void **state)
+{
+	uint8_t d[64];
+
+	(void)state;
+	assert_int_equal(coffer_sha512("abc", 3, d), 0);
+	assert_hex(d, 64, "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+	    "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
+	assert_int_equal(coffer_sha512("", 0, d), 0);
+	assert_hex(d, 64, "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
+	    "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e");
+}
+
 /* A million 'a' fed in uneven pieces: streaming equals the FIPS answer. */
 static void
 test_hash__streaming_matches_one_shot(void **state)
@@ -136,6 +151,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hash__sha256_known_answers),
 		cmocka_unit_test(test_hash__sha384_known_answers),
+		cmocka_unit_test(test_hash__sha512_known_answers),
 		cmocka_unit_test(test_hash__streaming_matches_one_shot),
 		cmocka_unit_test(test_hash__hmac_sha256_rfc4231),
 	};
