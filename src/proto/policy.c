@@ -1,0 +1,873 @@
+// SPDX-License-Identifier: Apache-2.0
+// Policies (doc/format/policy.md). The parser applies rules P1 to P17 in
+// the order of section 4 and keeps the parsed document: every string in
+// struct coffer_policy is borrowed from it, so there is one copy of each
+// value and nothing to keep in sync.
+#include <stdlib.h>
+#include <string.h>
+
+#include "coffer/error.h"
+#include "crypto/hash.h"
+#include "crypto/jcs.h"
+#include "lib/enc.h"
+#include "lib/json.h"
+#include "lib/mem.h"
+#include "proto/jfield.h"
+#include "proto/policy.h"
+
+#define LABEL "coffer/policy/v1"
+
+static const char *const field_names[] = {
+	"expires", "apps", "verification", "recipients", "limits", "tolerance",
+	"name", "coordinator", "owners", "update",
+};
+#define NFIELDS (sizeof(field_names) / sizeof(field_names[0]))
+
+const char *
+coffer_policy_field_name(unsigned bit)
+{
+	for (size_t i = 0; i < NFIELDS; i++)
+		if (bit == 1u << i)
+			return field_names[i];
+	return "?";
+}
+
+void
+coffer_policy_free(struct coffer_policy *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->ndatasets; i++)
+		free(p->datasets[i].objects);
+	for (size_t i = 0; i < p->napps; i++) {
+		free(p->apps[i].datasets);
+		free(p->apps[i].measurements);
+		for (size_t j = 0; j < p->apps[i].nparams; j++)
+			free(p->apps[i].params[j].values);
+		free(p->apps[i].params);
+	}
+	free(p->owners);
+	free(p->datasets);
+	free(p->apps);
+	free(p->recipients);
+	free(p->limits);
+	coffer_buf_release(&p->jcs);
+	json_decref(p->root);
+	free(p);
+}
+
+void
+coffer_policy_hash_hex(const struct coffer_policy *p, char out[65])
+{
+	coffer_hex_encode(p->hash, 32, out);
+}
+
+static int
+array_of(const json_t *obj, const char *ctx, const char *key, size_t min,
+    size_t max, json_t **out)
+{
+	char path[COFFER_JFIELD_PATH_MAX];
+	json_t *a = json_object_get(obj, key);
+
+	coffer_jfield_path(path, ctx, key);
+	if (!json_is_array(a))
+		return coffer_errf(COFFER_E_FORMAT, "%s: expected an array", path);
+	if (json_array_size(a) < min || json_array_size(a) > max)
+		return coffer_errf(COFFER_E_FORMAT, "%s: %zu elements, expected %zu "
+		    "to %zu", path, json_array_size(a), min, max);
+	*out = a;
+	return 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* COFFER_E_FORMAT if two of the n strings are equal. */
+static int
+unique_strings(const char **v, size_t n, const char *what)
+{
+	const char **s = coffer_mallocarray(n, sizeof(*s));
+
+	if (s == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "out of memory");
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_str);
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(s[i - 1], s[i]) == 0) {
+			int r = coffer_errf(COFFER_E_FORMAT, "%s \"%s\" is used twice",
+			    what, s[i]);
+			free(s);
+			return r;
+		}
+	free(s);
+	return 0;
+}
+
+static int
+same_keys(const struct coffer_identity_public *a,
+    const struct coffer_identity_public *b)
+{
+	return memcmp(a->sign_pk, b->sign_pk, 32) == 0 &&
+	    memcmp(a->kx_pk, b->kx_pk, 32) == 0;
+}
+
+/* P4 */
+static int
+parse_head(struct coffer_policy *p, const json_t *root)
+{
+	int r;
+
+	if ((r = coffer_jfield_str(root, NULL, "name", 1, COFFER_POLICY_NAME_MAX,
+	    COFFER_JFIELD_NAME, &p->name)) != 0)
+		return r;
+	if (json_object_get(root, "previous") != NULL) {
+		if ((r = coffer_jfield_hex(root, NULL, "previous", p->previous, 32)) != 0)
+			return r;
+		p->has_previous = 1;
+	}
+	return coffer_jfield_uint(root, NULL, "expires", 1, COFFER_JFIELD_INT_MAX,
+	    &p->expires);
+}
+
+/* P8: the objects of one dataset. */
+static int
+parse_objects(struct coffer_policy_dataset *d, const json_t *ds, const char *ctx,
+    size_t *total)
+{
+	static const char *const members[] = { "key", "digest", NULL };
+	char path[COFFER_JFIELD_PATH_MAX], ep[COFFER_JFIELD_PATH_MAX];
+	json_t *a, *o;
+	size_t i;
+	int r;
+
+	if ((r = array_of(ds, ctx, "objects", 1, COFFER_POLICY_MAX_OBJECTS, &a)) != 0)
+		return r;
+	if (*total + json_array_size(a) > COFFER_POLICY_MAX_OBJECTS)
+		return coffer_errf(COFFER_E_FORMAT, "%s.objects: more than %d objects "
+		    "in the policy", ctx, COFFER_POLICY_MAX_OBJECTS);
+	*total += json_array_size(a);
+	d->objects = coffer_calloc(json_array_size(a), sizeof(*d->objects));
+	if (d->objects == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "out of memory");
+	coffer_jfield_path(path, ctx, "objects");
+	json_array_foreach(a, i, o) {
+		coffer_jfield_index(ep, path, i);
+		if ((r = coffer_jfield_keys(o, ep, members, NULL)) != 0 ||
+		    (r = coffer_jfield_str(o, ep, "key", 1, COFFER_POLICY_KEY_MAX,
+		    "!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`"
+		    "abcdefghijklmnopqrstuvwxyz{|}~", &d->objects[i].key)) != 0 ||
+		    (r = coffer_jfield_digest(o, ep, "digest", d->objects[i].digest)) != 0)
+			return r;
+		d->nobjects++;
+	}
+	return 0;
+}
+
+static int
+cmp_keyid(const void *a, const void *b)
+{
+	const struct coffer_policy_dataset *x = *(const struct coffer_policy_dataset *const *)a;
+	const struct coffer_policy_dataset *y = *(const struct coffer_policy_dataset *const *)b;
+
+	return memcmp(x->key_id, y->key_id, 16);
+}
+
+/* P6 to P8 */
+static int
+parse_owners(struct coffer_policy *p, const json_t *root)
+{
+	static const char *const omembers[] = { "id", "datasets", NULL };
+	static const char *const dmembers[] = { "name", "key_id", "objects", NULL };
+	char op[COFFER_JFIELD_PATH_MAX], dp[COFFER_JFIELD_PATH_MAX];
+	const struct coffer_policy_dataset **byid = NULL;
+	const char **names = NULL, **keys = NULL;
+	size_t i, j, nd = 0, total = 0, nk = 0;
+	json_t *owners, *o, *dsa, *ds;
+	int r;
+
+	if ((r = array_of(root, NULL, "owners", 1, COFFER_POLICY_MAX_OWNERS,
+	    &owners)) != 0)
+		return r;
+	json_array_foreach(owners, i, o) {
+		coffer_jfield_index(op, "owners", i);
+		if ((r = coffer_jfield_keys(o, op, omembers, NULL)) != 0 ||
+		    (r = array_of(o, op, "datasets", 0, 64, &dsa)) != 0)
+			return r;
+		nd += json_array_size(dsa);
+	}
+	p->owners = coffer_calloc(json_array_size(owners), sizeof(*p->owners));
+	p->datasets = coffer_calloc(nd ? nd : 1, sizeof(*p->datasets));
+	if (p->owners == NULL || p->datasets == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "out of memory");
+	json_array_foreach(owners, i, o) {
+		struct coffer_policy_owner *ow = &p->owners[i];
+
+		coffer_jfield_index(op, "owners", i);
+		if ((r = coffer_jfield_identity(o, op, "id", &ow->id)) != 0)
+			return r;
+		if ((r = coffer_sha256(ow->id.sign_pk, 64, ow->fingerprint)) != 0)
+			return r;
+		for (j = 0; j < i; j++)
+			if (same_keys(&p->owners[j].id, &ow->id))
+				return coffer_errf(COFFER_E_FORMAT, "%s.id: the same keys as "
+				    "owners[%zu] (one owner listed twice)", op, j);
+		p->nowners++;
+	}
+	/* P7, P8: datasets, then their objects. */
+	json_array_foreach(owners, i, o) {
+		struct coffer_policy_owner *ow = &p->owners[i];
+
+		ow->first_dataset = p->ndatasets;
+		coffer_jfield_index(op, "owners", i);
+		dsa = json_object_get(o, "datasets");
+		json_array_foreach(dsa, j, ds) {
+			struct coffer_policy_dataset *d = &p->datasets[p->ndatasets];
+			char base[COFFER_JFIELD_PATH_MAX];
+
+			coffer_jfield_path(base, op, "datasets");
+			coffer_jfield_index(dp, base, j);
+			if ((r = coffer_jfield_keys(ds, dp, dmembers, NULL)) != 0 ||
+			    (r = coffer_jfield_str(ds, dp, "name", 1,
+			    COFFER_POLICY_NAME_MAX, COFFER_JFIELD_NAME, &d->name)) != 0 ||
+			    (r = coffer_jfield_hex(ds, dp, "key_id", d->key_id, 16)) != 0)
+				return r;
+			d->owner = i;
+			p->ndatasets++;
+			ow->ndatasets++;
+		}
+	}
+	names = coffer_mallocarray(p->ndatasets, sizeof(*names));
+	byid = coffer_mallocarray(p->ndatasets, sizeof(*byid));
+	if (names == NULL || byid == NULL) {
+		r = coffer_errf(COFFER_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < p->ndatasets; i++) {
+		names[i] = p->datasets[i].name;
+		byid[i] = &p->datasets[i];
+	}
+	if ((r = unique_strings(names, p->ndatasets, "owners: dataset name")) != 0)
+		goto out;
+	qsort(byid, p->ndatasets, sizeof(*byid), cmp_keyid);
+	for (i = 1; i < p->ndatasets; i++)
+		if (memcmp(byid[i - 1]->key_id, byid[i]->key_id, 16) == 0 &&
+		    byid[i - 1]->owner != byid[i]->owner) {
+			r = coffer_errf(COFFER_E_FORMAT, "owners: datasets \"%s\" and "
+			    "\"%s\" of two owners have the same key_id",
+			    byid[i - 1]->name, byid[i]->name);
+			goto out;
+		}
+	/* P8 */
+	nd = 0;
+	json_array_foreach(owners, i, o) {
+		coffer_jfield_index(op, "owners", i);
+		dsa = json_object_get(o, "datasets");
+		json_array_foreach(dsa, j, ds) {
+			char base[COFFER_JFIELD_PATH_MAX];
+
+			coffer_jfield_path(base, op, "datasets");
+			coffer_jfield_index(dp, base, j);
+			if ((r = parse_objects(&p->datasets[nd++], ds, dp, &total)) != 0)
+				goto out;
+		}
+	}
+	keys = coffer_mallocarray(total, sizeof(*keys));
+	if (keys == NULL) {
+		r = coffer_errf(COFFER_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < p->ndatasets; i++)
+		for (j = 0; j < p->datasets[i].nobjects; j++)
+			keys[nk++] = p->datasets[i].objects[j].key;
+	r = unique_strings(keys, nk, "owners: object key");
+out:
+	free(names);
+	free(byid);
+	free(keys);
+	return r;
+}
+
+static int
+dataset_index(const struct coffer_policy *p, const char *name)
+{
+	for (size_t i = 0; i < p->ndatasets; i++)
+		if (strcmp(p->datasets[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+coffer_policy_measurement_parse(const char *tee, const char *hex,
+    const char *path, struct coffer_policy_measurement *m)
+{
+	static const struct {
+		const char *name;
+		enum coffer_tee_type tee;
+		size_t len;
+	} kinds[] = {
+		{ "sgx", COFFER_TEE_SGX, 32 },
+		{ "tdx", COFFER_TEE_TDX, 240 },
+		{ "sev-snp", COFFER_TEE_SEV_SNP, 48 },
+		{ "sim", COFFER_TEE_SIM, 48 },
+	};
+	size_t got;
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (strcmp(tee, kinds[i].name) != 0)
+			continue;
+		if (strlen(hex) != 2 * kinds[i].len ||
+		    !coffer_jfield_is_lower_hex(hex, 2 * kinds[i].len) ||
+		    coffer_hex_decode(hex, 2 * kinds[i].len, m->value,
+		    sizeof(m->value), &got) != 0)
+			return coffer_errf(COFFER_E_FORMAT, "%s: a %s measurement is %zu "
+			    "lower-case hex digits", path, tee, 2 * kinds[i].len);
+		m->tee = kinds[i].tee;
+		m->len = kinds[i].len;
+		return 0;
+	}
+	return coffer_errf(COFFER_E_FORMAT, "%s: unknown TEE type \"%s\" (sgx, tdx, "
+	    "sev-snp, sim)", path, tee);
+}
+
+static int
+same_measurement(const struct coffer_policy_measurement *a,
+    const struct coffer_policy_measurement *b)
+{
+	return a->tee == b->tee && a->len == b->len &&
+	    memcmp(a->value, b->value, a->len) == 0;
+}
+
+/* P11 */
+static int
+parse_measurements(struct coffer_policy_app *a, const json_t *app, const char *ctx)
+{
+	static const char *const members[] = { "tee", "value", NULL };
+	char path[COFFER_JFIELD_PATH_MAX], ep[COFFER_JFIELD_PATH_MAX];
+	const char *tee, *value;
+	json_t *arr, *m;
+	size_t i;
+	int r;
+
+	if ((r = array_of(app, ctx, "measurements", 1, 64, &arr)) != 0)
+		return r;
+	a->measurements = coffer_calloc(json_array_size(arr), sizeof(*a->measurements));
+	if (a->measurements == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "out of memory");
+	coffer_jfield_path(path, ctx, "measurements");
+	json_array_foreach(arr, i, m) {
+		coffer_jfield_index(ep, path, i);
+		if ((r = coffer_jfield_keys(m, ep, members, NULL)) != 0 ||
+		    (r = coffer_jfield_str(m, ep, "tee", 1, 16, NULL, &tee)) != 0 ||
+		    (r = coffer_jfield_str(m, ep, "value", 1, 2 *
+		    COFFER_POLICY_MEASUREMENT_MAX, NULL, &value)) != 0 ||
+		    (r = coffer_policy_measurement_parse(tee, value, ep,
+		    &a->measurements[i])) != 0)
+			return r;
+		for (size_t j = 0; j < i; j++)
+			if (same_measurement(&a->measurements[j], &a->measurements[i]))
+				return coffer_errf(COFFER_E_FORMAT, "%s: the same as "
+				    "measurements[%zu]", ep, j);
+		a->nmeasurements++;
+	}
+	return 0;
+}
+
+static int
+param_name_ok(const char *k)
+{
+	size_t n = strlen(k);
+
+	if (n < 1 || n > 64 || strncmp(k, "coffer.", 7) == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (strchr(COFFER_JFIELD_NAME, k[i]) == NULL)
+			return 0;
+	return 1;
+}
+
+/* P12 */
+static int
+parse_params(struct coffer_policy_app *a, const json_t *app, const char *ctx)
+{
+	char path[COFFER_JFIELD_PATH_MAX], pp[COFFER_JFIELD_PATH_MAX],
+	    vp[COFFER_JFIELD_PATH_MAX];
+	const char *k;
+	json_t *obj = json_object_get(app, "params"), *vals, *v;
+	size_t n = 0, i;
+	int r;
+
+	coffer_jfield_path(path, ctx, "params");
+	if (!json_is_object(obj) || json_object_size(obj) > 64)
+		return coffer_errf(COFFER_E_FORMAT, "%s: expected an object of at most "
+		    "64 parameters", path);
+	a->params = coffer_calloc(json_object_size(obj) ? json_object_size(obj) : 1,
+	    sizeof(*a->params));
+	if (a->params == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "out of memory");
+	json_object_foreach(obj, k, vals) {
+		struct coffer_policy_param *pa = &a->params[n];
+
+		coffer_jfield_path(pp, path, k);
+		if (!param_name_ok(k))
+			return coffer_errf(COFFER_E_FORMAT, "%s: a parameter name is 1 to 64 "
+			    "of A-Z a-z 0-9 _ . - and never starts with \"coffer.\"", pp);
+		if (!json_is_array(vals) || json_array_size(vals) < 1 ||
+		    json_array_size(vals) > 64)
+			return coffer_errf(COFFER_E_FORMAT, "%s: expected an array of 1 to "
+			    "64 allowed values", pp);
+		pa->name = k;
+		pa->values = coffer_calloc(json_array_size(vals), sizeof(char *));
+		if (pa->values == NULL)
+			return coffer_errf(COFFER_E_NOMEM, "out of memory");
+		n++;
+		a->nparams = n;
+		json_array_foreach(vals, i, v) {
+			coffer_jfield_index(vp, pp, i);
+			if ((r = coffer_jfield_strval(v, vp, 0, COFFER_POLICY_VALUE_MAX,
+			    NULL, &pa->values[i])) != 0)
+				return r;
+			for (size_t j = 0; j < i; j++)
+				if (strcmp(pa->values[j], pa->values[i]) == 0)
+					return coffer_errf(COFFER_E_FORMAT, "%s: the same value "
+					    "as [%zu]", vp, j);
+			pa->nvalues++;
+		}
+	}
+	return 0;
+}
+
+/* P9 to P12 */
+static int
+parse_apps(struct coffer_policy *p, const json_t *root)
+{
+	static const char *const members[] = { "name", "sha256", "datasets", "reduce",
+		"measurements", "params", NULL };
+	char ap[COFFER_JFIELD_PATH_MAX], dp[COFFER_JFIELD_PATH_MAX],
+	    ep[COFFER_JFIELD_PATH_MAX];
+	const char *names[COFFER_POLICY_MAX_APPS], *dn;
+	json_t *apps, *app, *dsa, *d;
+	size_t i, j;
+	int r;
+
+	if ((r = array_of(root, NULL, "apps", 1, COFFER_POLICY_MAX_APPS, &apps)) != 0)
+		return r;
+	p->apps = coffer_calloc(json_array_size(apps), sizeof(*p->apps));
+	if (p->apps == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "out of memory");
+	json_array_foreach(apps, i, app) {
+		struct coffer_policy_app *a = &p->apps[i];
+
+		coffer_jfield_index(ap, "apps", i);
+		p->napps++;
+		/* P9 */
+		if ((r = coffer_jfield_keys(app, ap, members, NULL)) != 0 ||
+		    (r = coffer_jfield_str(app, ap, "name", 1, COFFER_POLICY_NAME_MAX,
+		    COFFER_JFIELD_LOWER_NAME, &a->name)) != 0 ||
+		    (r = coffer_jfield_hex(app, ap, "sha256", a->sha256, 32)) != 0 ||
+		    (r = coffer_jfield_bool(app, ap, "reduce", &a->reduce)) != 0)
+			return r;
+		names[i] = a->name;
+		/* P10 */
+		if ((r = array_of(app, ap, "datasets", 1, 64, &dsa)) != 0)
+			return r;
+		a->datasets = coffer_calloc(json_array_size(dsa), sizeof(size_t));
+		if (a->datasets == NULL)
+			return coffer_errf(COFFER_E_NOMEM, "out of memory");
+		coffer_jfield_path(dp, ap, "datasets");
+		json_array_foreach(dsa, j, d) {
+			int x;
+
+			coffer_jfield_index(ep, dp, j);
+			if ((r = coffer_jfield_strval(d, ep, 1, COFFER_POLICY_NAME_MAX,
+			    NULL, &dn)) != 0)
+				return r;
+			if ((x = dataset_index(p, dn)) < 0)
+				return coffer_errf(COFFER_E_FORMAT, "%s: no dataset named "
+				    "\"%s\" in the policy", ep, dn);
+			for (size_t k = 0; k < j; k++)
+				if (a->datasets[k] == (size_t)x)
+					return coffer_errf(COFFER_E_FORMAT, "%s: \"%s\" is listed "
+					    "twice", ep, dn);
+			a->datasets[j] = (size_t)x;
+			a->ndatasets++;
+		}
+		/* P11, P12 */
+		if ((r = parse_measurements(a, app, ap)) != 0 ||
+		    (r = parse_params(a, app, ap)) != 0)
+			return r;
+	}
+	return unique_strings(names, p->napps, "apps: name");
+}
+
+/* P14 */
+static int
+parse_recipients(struct coffer_policy *p, const json_t *root)
+{
+	char rp[COFFER_JFIELD_PATH_MAX];
+	json_t *a, *v;
+	size_t i;
+	int r;
+
+	if ((r = array_of(root, NULL, "recipients", 1, 64, &a)) != 0)
+		return r;
+	p->recipients = coffer_calloc(json_array_size(a), sizeof(*p->recipients));
+	if (p->recipients == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "out of memory");
+	json_array_foreach(a, i, v) {
+		coffer_jfield_index(rp, "recipients", i);
+		if ((r = coffer_jfield_identityval(v, rp, &p->recipients[i])) != 0)
+			return r;
+		for (size_t j = 0; j < i; j++)
+			if (same_keys(&p->recipients[j], &p->recipients[i]))
+				return coffer_errf(COFFER_E_FORMAT, "%s: the same keys as "
+				    "recipients[%zu]", rp, j);
+		p->nrecipients++;
+	}
+	return 0;
+}
+
+/* P15 to P17 */
+static int
+parse_optional(struct coffer_policy *p, const json_t *root)
+{
+	static const char *const tmembers[] = { "fail_after", "max_failed",
+		"max_abandoned", NULL };
+	static const char *const umembers[] = { "k", "fields", NULL };
+	char lp[COFFER_JFIELD_PATH_MAX];
+	const json_t *lim = json_object_get(root, "limits");
+	const json_t *tol = json_object_get(root, "tolerance");
+	const json_t *upd = json_object_get(root, "update");
+	const char *k, *f;
+	json_t *v, *fields;
+	size_t i;
+	int r;
+
+	p->fail_after = 1;
+	if (lim != NULL) {
+		if (!json_is_object(lim) || json_object_size(lim) > 32)
+			return coffer_errf(COFFER_E_FORMAT, "limits: expected an object of "
+			    "at most 32 members");
+		p->limits = coffer_calloc(json_object_size(lim) ? json_object_size(lim) : 1,
+		    sizeof(*p->limits));
+		if (p->limits == NULL)
+			return coffer_errf(COFFER_E_NOMEM, "out of memory");
+		json_object_foreach((json_t *)lim, k, v) {
+			coffer_jfield_path(lp, "limits", k);
+			if (strlen(k) < 1 || strlen(k) > 64 ||
+			    strspn(k, COFFER_JFIELD_LIMIT_NAME) != strlen(k))
+				return coffer_errf(COFFER_E_FORMAT, "%s: a limit name is 1 to "
+				    "64 of a-z 0-9 _", lp);
+			p->limits[p->nlimits].name = k;
+			if ((r = coffer_jfield_uint(lim, "limits", k, 0,
+			    COFFER_JFIELD_INT_MAX, &p->limits[p->nlimits].value)) != 0)
+				return r;
+			p->nlimits++;
+		}
+	}
+	if (tol != NULL &&
+	    ((r = coffer_jfield_keys(tol, "tolerance", tmembers, NULL)) != 0 ||
+	    (r = coffer_jfield_uint(tol, "tolerance", "fail_after", 1, 16,
+	    &p->fail_after)) != 0 ||
+	    (r = coffer_jfield_uint(tol, "tolerance", "max_failed", 0,
+	    COFFER_JFIELD_INT_MAX, &p->max_failed)) != 0 ||
+	    (r = coffer_jfield_uint(tol, "tolerance", "max_abandoned", 0,
+	    COFFER_JFIELD_INT_MAX, &p->max_abandoned)) != 0))
+		return r;
+	if (upd == NULL)
+		return 0;
+	if ((r = coffer_jfield_keys(upd, "update", umembers, NULL)) != 0 ||
+	    (r = coffer_jfield_uint(upd, "update", "k", 1, p->nowners,
+	    &p->update_k)) != 0 ||
+	    (r = array_of(upd, "update", "fields", 1, 6, &fields)) != 0)
+		return r;
+	json_array_foreach(fields, i, v) {
+		unsigned bit = 0;
+
+		coffer_jfield_index(lp, "update.fields", i);
+		if ((r = coffer_jfield_strval(v, lp, 1, 32, NULL, &f)) != 0)
+			return r;
+		for (size_t j = 0; j < NFIELDS; j++)
+			if (strcmp(f, field_names[j]) == 0)
+				bit = 1u << j;
+		if ((bit & COFFER_POLICY_F_LISTABLE) == 0)
+			return coffer_errf(COFFER_E_FORMAT, "%s: \"%s\" cannot be changed by "
+			    "k of n owners (expires, apps, verification, recipients, "
+			    "limits, tolerance)", lp, f);
+		if (p->update_fields & bit)
+			return coffer_errf(COFFER_E_FORMAT, "%s: \"%s\" is listed twice", lp, f);
+		p->update_fields |= bit;
+	}
+	p->has_update = 1;
+	return 0;
+}
+
+int
+coffer_policy_parse(const char *text, size_t len, struct coffer_policy **out)
+{
+	static const char *const required[] = { "type", "version", "name",
+		"coordinator", "expires", "owners", "apps", "verification",
+		"recipients", NULL };
+	static const char *const optional[] = { "previous", "limits", "tolerance",
+		"update", NULL };
+	struct coffer_policy *p = NULL;
+	json_t *root = NULL;
+	uint8_t *msg = NULL;
+	size_t lablen = sizeof(LABEL); /* with its NUL: the 0x00 separator */
+	int r;
+
+	/* P1 */
+	if ((r = coffer_json_parse(text, len, COFFER_POLICY_MAX_BYTES,
+	    COFFER_JSON_MAX_DEPTH_DEFAULT, &root)) != 0)
+		return coffer_errctx(r, "policy");
+	if ((p = coffer_calloc(1, sizeof(*p))) == NULL) {
+		json_decref(root);
+		return coffer_errf(COFFER_E_NOMEM, "out of memory");
+	}
+	p->root = root;
+	coffer_buf_init(&p->jcs, 2 * COFFER_POLICY_MAX_BYTES);
+	/* P2 to P5 */
+	if ((r = coffer_jfield_keys(root, NULL, required, optional)) != 0 ||
+	    (r = coffer_jfield_type(root, NULL, "coffer-policy")) != 0 ||
+	    (r = coffer_jfield_version(root, NULL)) != 0 ||
+	    (r = parse_head(p, root)) != 0 ||
+	    (r = coffer_jfield_identity(root, NULL, "coordinator",
+	    &p->coordinator)) != 0)
+		goto out;
+	/* P6 to P12 */
+	if ((r = parse_owners(p, root)) != 0 || (r = parse_apps(p, root)) != 0)
+		goto out;
+	/* P13 */
+	p->verification = json_object_get(root, "verification");
+	if (!json_is_object(p->verification)) {
+		r = coffer_errf(COFFER_E_FORMAT, "verification: expected an object");
+		goto out;
+	}
+	/* P14 to P17 */
+	if ((r = parse_recipients(p, root)) != 0 ||
+	    (r = parse_optional(p, root)) != 0)
+		goto out;
+	/* Section 5: SHA-256("coffer/policy/v1" || 0x00 || JCS(policy)). */
+	if ((r = coffer_jcs_put(root, &p->jcs)) != 0)
+		goto out;
+	if ((msg = coffer_malloc(lablen + p->jcs.len)) == NULL) {
+		r = coffer_errf(COFFER_E_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(msg, LABEL, lablen);
+	memcpy(msg + lablen, p->jcs.data, p->jcs.len);
+	if ((r = coffer_sha256(msg, lablen + p->jcs.len, p->hash)) != 0)
+		goto out;
+	*out = p;
+	p = NULL;
+out:
+	free(msg);
+	coffer_policy_free(p);
+	return r != 0 ? coffer_errctx(r, "policy") : 0;
+}
+
+const struct coffer_policy_app *
+coffer_policy_app(const struct coffer_policy *p, const char *name)
+{
+	for (size_t i = 0; i < p->napps; i++)
+		if (strcmp(p->apps[i].name, name) == 0)
+			return &p->apps[i];
+	return NULL;
+}
+
+int
+coffer_policy_owner_index(const struct coffer_policy *p, const uint8_t fp[32])
+{
+	for (size_t i = 0; i < p->nowners; i++)
+		if (memcmp(p->owners[i].fingerprint, fp, 32) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+coffer_policy_key_owner(const struct coffer_policy *p, const uint8_t key_id[16])
+{
+	for (size_t i = 0; i < p->ndatasets; i++)
+		if (memcmp(p->datasets[i].key_id, key_id, 16) == 0)
+			return (int)p->datasets[i].owner;
+	return -1;
+}
+
+static int
+app_reads(const struct coffer_policy_app *a, size_t dataset)
+{
+	for (size_t i = 0; i < a->ndatasets; i++)
+		if (a->datasets[i] == dataset)
+			return 1;
+	return 0;
+}
+
+int
+coffer_policy_items(const struct coffer_policy *p,
+    const struct coffer_policy_app *a, struct coffer_policy_item **out, size_t *n)
+{
+	struct coffer_policy_item *v;
+	size_t count = 0, k = 0;
+
+	/* Section 6: owners in order, their datasets in order (those the app
+	 * names), their objects in order. Datasets are stored in that order. */
+	for (size_t d = 0; d < p->ndatasets; d++)
+		if (app_reads(a, d))
+			count += p->datasets[d].nobjects;
+	if ((v = coffer_calloc(count ? count : 1, sizeof(*v))) == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "out of memory");
+	for (size_t d = 0; d < p->ndatasets; d++) {
+		if (!app_reads(a, d))
+			continue;
+		for (size_t o = 0; o < p->datasets[d].nobjects; o++, k++) {
+			v[k].index = k;
+			v[k].key = p->datasets[d].objects[o].key;
+			v[k].digest = p->datasets[d].objects[o].digest;
+			v[k].owner = p->datasets[d].owner;
+			v[k].dataset = d;
+		}
+	}
+	*out = v;
+	*n = count;
+	return 0;
+}
+
+int
+coffer_policy_measurement(const struct coffer_tee_claims *c,
+    struct coffer_policy_measurement *out)
+{
+	struct coffer_policy_measurement m;
+
+	memset(&m, 0, sizeof(m));
+	m.tee = c->tee;
+	switch (c->tee) {
+	case COFFER_TEE_SGX:
+		m.len = 32;
+		memcpy(m.value, c->sgx.mrenclave, 32);
+		break;
+	case COFFER_TEE_TDX:
+		/* Section 3.3: MRTD || RTMR0 || RTMR1 || RTMR2 || RTMR3. */
+		m.len = 240;
+		memcpy(m.value, c->tdx.mrtd, 48);
+		for (int i = 0; i < 4; i++)
+			memcpy(m.value + 48 * (i + 1), c->tdx.rtmr[i], 48);
+		break;
+	case COFFER_TEE_SEV_SNP:
+		m.len = 48;
+		memcpy(m.value, c->snp.measurement, 48);
+		break;
+	case COFFER_TEE_SIM:
+		m.len = 48;
+		memcpy(m.value, c->sim.measurement, 48);
+		break;
+	default:
+		return coffer_errf(COFFER_E_UNSUPPORTED, "no measurement for TEE type %s",
+		    coffer_tee_type_name(c->tee));
+	}
+	*out = m;
+	return 0;
+}
+
+int
+coffer_policy_app_allows(const struct coffer_policy_app *a,
+    const struct coffer_policy_measurement *m)
+{
+	for (size_t i = 0; i < a->nmeasurements; i++)
+		if (same_measurement(&a->measurements[i], m))
+			return 1;
+	return 0;
+}
+
+int
+coffer_policy_lists_measurement(const struct coffer_policy *p,
+    const struct coffer_policy_measurement *m)
+{
+	for (size_t i = 0; i < p->napps; i++)
+		if (coffer_policy_app_allows(&p->apps[i], m))
+			return 1;
+	return 0;
+}
+
+int
+coffer_policy_check_params(const struct coffer_policy_app *a,
+    const json_t *params)
+{
+	const char *k;
+	json_t *v;
+
+	if (!json_is_object(params))
+		return coffer_errf(COFFER_E_POLICY, "params: expected an object");
+	json_object_foreach((json_t *)params, k, v) {
+		const struct coffer_policy_param *pa = NULL;
+		int ok = 0;
+
+		for (size_t i = 0; i < a->nparams; i++)
+			if (strcmp(a->params[i].name, k) == 0)
+				pa = &a->params[i];
+		if (pa == NULL)
+			return coffer_errf(COFFER_E_POLICY, "params.%s: app %s has no such "
+			    "parameter", k, a->name);
+		if (!json_is_string(v))
+			return coffer_errf(COFFER_E_POLICY, "params.%s: expected a string", k);
+		for (size_t i = 0; i < pa->nvalues; i++)
+			if (json_string_length(v) == strlen(pa->values[i]) &&
+			    strcmp(json_string_value(v), pa->values[i]) == 0)
+				ok = 1;
+		if (!ok)
+			return coffer_errf(COFFER_E_POLICY, "params.%s: this value is not "
+			    "one the policy allows", k);
+	}
+	for (size_t i = 0; i < a->nparams; i++)
+		if (json_object_get(params, a->params[i].name) == NULL)
+			return coffer_errf(COFFER_E_POLICY, "params.%s: missing (the "
+			    "policy lists it for app %s)", a->params[i].name, a->name);
+	return 0;
+}
+
+static int
+member_differs(const json_t *a, const json_t *b, const char *key, int *out)
+{
+	struct coffer_buf x = COFFER_BUF_INIT(2 * COFFER_POLICY_MAX_BYTES);
+	struct coffer_buf y = COFFER_BUF_INIT(2 * COFFER_POLICY_MAX_BYTES);
+	const json_t *va = json_object_get(a, key), *vb = json_object_get(b, key);
+	int r = 0;
+
+	if (va == NULL || vb == NULL) {
+		*out = (va == NULL) != (vb == NULL);
+		return 0;
+	}
+	if ((r = coffer_jcs_put(va, &x)) == 0 && (r = coffer_jcs_put(vb, &y)) == 0)
+		*out = x.len != y.len || memcmp(x.data, y.data, x.len) != 0;
+	coffer_buf_release(&x);
+	coffer_buf_release(&y);
+	return r;
+}
+
+int
+coffer_policy_changed(const struct coffer_policy *a, const struct coffer_policy *b,
+    unsigned *mask)
+{
+	unsigned m = 0;
+	int r, d;
+
+	for (size_t i = 0; i < NFIELDS; i++) {
+		if ((r = member_differs(a->root, b->root, field_names[i], &d)) != 0)
+			return r;
+		if (d)
+			m |= 1u << i;
+	}
+	*mask = m;
+	return 0;
+}
+
+int
+coffer_policy_insecure(const struct coffer_policy *p)
+{
+	for (size_t i = 0; i < p->napps; i++)
+		for (size_t j = 0; j < p->apps[i].nmeasurements; j++)
+			if (p->apps[i].measurements[j].tee == COFFER_TEE_SIM)
+				return 1;
+	return 0;
+}

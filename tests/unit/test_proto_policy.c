@@ -1,0 +1,483 @@
+// SPDX-License-Identifier: Apache-2.0
+// Unit tests for policies, approvals, revocations and policy status
+// (src/proto/policy.c, approval.c, signed.c) against every vector of
+// tests/vectors/proto/policy.json (doc/format/policy.md), and round trips.
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "coffer/tee.h"
+#include "proto/approval.h"
+#include "proto/policy.h"
+#include "proto/signed.h"
+#include "test_proto_common.h"
+
+static json_t *doc;
+
+static int
+setup(void **state)
+{
+	(void)state;
+	doc = tp_load("policy.json");
+	return doc == NULL;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	json_decref(doc);
+	return 0;
+}
+
+static struct coffer_policy *
+parse_text(const char *text)
+{
+	struct coffer_policy *p = NULL;
+
+	if (coffer_policy_parse(text, strlen(text), &p) != 0)
+		fail_msg("policy does not parse: %s", coffer_errdetail());
+	return p;
+}
+
+static struct coffer_policy *
+vector_policy(void)
+{
+	return parse_text(tp_str(json_object_get(doc, "policy"), "text"));
+}
+
+/* Section 5 and the canonical bytes: from an indented, reordered text. */
+static void
+test_policy__hash_and_canonical_form_match_the_vector(void **state)
+{
+	const json_t *v = json_object_get(doc, "policy");
+	struct coffer_policy *p = vector_policy();
+	char hex[65];
+
+	(void)state;
+	coffer_policy_hash_hex(p, hex);
+	assert_string_equal(hex, tp_str(v, "hash"));
+	assert_int_equal(p->jcs.len, strlen(tp_str(v, "jcs")));
+	assert_memory_equal(p->jcs.data, tp_str(v, "jcs"), p->jcs.len);
+	assert_int_equal(p->nowners, 3);
+	assert_int_equal(p->napps, 2);
+	assert_int_equal(p->fail_after, 2);
+	assert_true(p->has_update);
+	assert_int_equal(p->update_k, 2);
+	assert_int_equal(p->update_fields, COFFER_POLICY_F_APPS | COFFER_POLICY_F_EXPIRES);
+	assert_true(coffer_policy_insecure(p)); /* a sim measurement */
+	coffer_policy_free(p);
+
+	/* Optional members absent: defaults, and their own hash. */
+	v = json_object_get(doc, "minimal");
+	p = parse_text(tp_str(v, "text"));
+	coffer_policy_hash_hex(p, hex);
+	assert_string_equal(hex, tp_str(v, "hash"));
+	assert_memory_equal(p->jcs.data, tp_str(v, "jcs"), p->jcs.len);
+	assert_int_equal(p->fail_after, 1);
+	assert_int_equal(p->max_failed, 0);
+	assert_false(p->has_update);
+	assert_int_equal(p->nlimits, 0);
+	assert_true(p->has_previous);
+	coffer_policy_free(p);
+}
+
+/* Section 6: the items of each app, in order. */
+static void
+test_policy__items_of_each_app_match_the_vector(void **state)
+{
+	const json_t *items = json_object_get(json_object_get(doc, "policy"), "items");
+	struct coffer_policy *p = vector_policy();
+	const char *app;
+	json_t *want;
+
+	(void)state;
+	json_object_foreach((json_t *)items, app, want) {
+		const struct coffer_policy_app *a = coffer_policy_app(p, app);
+		struct coffer_policy_item *it = NULL;
+		size_t n, i;
+		json_t *w;
+
+		assert_non_null(a);
+		assert_int_equal(coffer_policy_items(p, a, &it, &n), 0);
+		assert_int_equal(n, json_array_size(want));
+		json_array_foreach(want, i, w) {
+			uint8_t d[32];
+
+			assert_int_equal(it[i].index, json_integer_value(json_object_get(w, "index")));
+			assert_string_equal(it[i].key, tp_str(w, "key"));
+			tp_unhex(tp_str(w, "digest") + 7, d, 32);
+			assert_memory_equal(it[i].digest, d, 32);
+			assert_int_equal(it[i].owner, json_integer_value(json_object_get(w, "owner")));
+			assert_string_equal(p->datasets[it[i].dataset].name, tp_str(w, "dataset"));
+		}
+		free(it);
+	}
+	coffer_policy_free(p);
+}
+
+/* Rules P1 to P17: each invalid policy breaks exactly one. */
+static void
+test_policy__every_invalid_vector_is_refused_by_its_rule(void **state)
+{
+	const json_t *inv = json_object_get(doc, "invalid_policies"), *c;
+	size_t i, n = 0;
+
+	(void)state;
+	json_array_foreach(inv, i, c) {
+		const char *text = tp_str(c, "text");
+		struct coffer_policy *p = NULL;
+		json_t *pad = json_object_get(c, "pad_to");
+		char *buf = NULL, what[160];
+		size_t len = strlen(text);
+		int r;
+
+		if (pad != NULL) {
+			size_t want = (size_t)json_integer_value(pad);
+
+			assert_true(want > len);
+			buf = malloc(want);
+			assert_non_null(buf);
+			memcpy(buf, text, len);
+			memset(buf + len, ' ', want - len);
+			text = buf;
+			len = want;
+		}
+		r = coffer_policy_parse(text, len, &p);
+		snprintf(what, sizeof(what), "%s (%s)", tp_str(c, "rule"), tp_str(c, "note"));
+		tp_expect(r, tp_err(tp_str(c, "error")), what);
+		assert_null(p);
+		free(buf);
+		n++;
+	}
+	assert_true(n >= 17);
+}
+
+/* Rules A1 to A5. */
+static void
+test_policy__approvals_valid_and_each_rule(void **state)
+{
+	const json_t *aps = json_object_get(doc, "approvals"), *c;
+	struct coffer_policy *p = vector_policy();
+	size_t i, valid = 0;
+
+	(void)state;
+	json_array_foreach(aps, i, c) {
+		const char *env = tp_str(c, "envelope");
+		uint64_t now = (uint64_t)json_integer_value(json_object_get(c, "now"));
+		struct coffer_approval a;
+		int r;
+
+		memset(&a, 0xAA, sizeof(a));
+		r = coffer_approval_verify(p, env, strlen(env), now, &a);
+		if (json_object_get(c, "rule") == NULL) {
+			tp_expect(r, 0, tp_str(c, "name"));
+			assert_int_equal(a.owner, json_integer_value(json_object_get(c, "owner")));
+			assert_int_equal(a.log_size, 7);
+			valid++;
+		} else {
+			tp_expect(r, tp_err(tp_str(c, "error")), tp_str(c, "name"));
+		}
+	}
+	assert_int_equal(valid, 3);
+	coffer_policy_free(p);
+}
+
+/* Rules V1 to V5. */
+static void
+test_policy__revocations_valid_and_each_rule(void **state)
+{
+	const json_t *rvs = json_object_get(doc, "revocations"), *c;
+	struct coffer_policy *p = vector_policy();
+	size_t i;
+
+	(void)state;
+	json_array_foreach(rvs, i, c) {
+		const char *env = tp_str(c, "envelope");
+		struct coffer_revocation v;
+		int r = coffer_revocation_verify(p, env, strlen(env), &v);
+
+		if (json_object_get(c, "rule") != NULL) {
+			tp_expect(r, tp_err(tp_str(c, "error")), tp_str(c, "name"));
+			continue;
+		}
+		tp_expect(r, 0, tp_str(c, "name"));
+		assert_int_equal(v.owner, json_integer_value(json_object_get(c, "owner")));
+		assert_int_equal(v.is_measurement,
+		    strcmp(tp_str(c, "what"), "measurement") == 0);
+		if (v.is_measurement) {
+			uint8_t m[48];
+
+			assert_int_equal(v.m.tee, COFFER_TEE_SIM);
+			tp_unhex(tp_str(c, "measurement"), m, 48);
+			assert_memory_equal(v.m.value, m, 48);
+		}
+	}
+	coffer_policy_free(p);
+}
+
+static uint64_t
+bits(const json_t *a)
+{
+	uint64_t b = 0;
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(a, i, v)
+		b |= (uint64_t)1 << json_integer_value(v);
+	return b;
+}
+
+/* Rules S1 to S4 and the changed fields of section 9.2. */
+static void
+test_policy__status_and_update_rule_match_the_vector(void **state)
+{
+	const json_t *st = json_object_get(doc, "status"), *c;
+	size_t i;
+
+	(void)state;
+	json_array_foreach(st, i, c) {
+		struct coffer_policy *v = parse_text(tp_str(c, "policy")), *prev = NULL;
+		struct coffer_policy_status s;
+		const char *expect = tp_str(c, "expect"), *name = tp_str(c, "name");
+		json_t *ch = json_object_get(c, "changed");
+
+		if (json_object_get(c, "prev") != NULL)
+			prev = parse_text(tp_str(c, "prev"));
+		assert_int_equal(coffer_policy_status(v, bits(json_object_get(c, "approved")),
+		    bits(json_object_get(c, "revoked")), prev,
+		    json_is_true(json_object_get(c, "prev_approved")), &s), 0);
+		if (strcmp(expect, "approved-all") == 0)
+			assert_int_equal(s.state, COFFER_POLICY_APPROVED_ALL);
+		else if (strcmp(expect, "approved-k-of-n") == 0)
+			assert_int_equal(s.state, COFFER_POLICY_APPROVED_KOFN);
+		else if (strcmp(expect, "revoked") == 0)
+			assert_int_equal(s.state, COFFER_POLICY_REVOKED);
+		else
+			assert_int_equal(s.state, COFFER_POLICY_PENDING);
+		if (json_object_get(c, "reason") != NULL) {
+			if (s.reason == NULL || strcmp(s.reason, tp_str(c, "reason")) != 0)
+				fail_msg("%s: reason %s, want %s", name,
+				    s.reason ? s.reason : "(none)", tp_str(c, "reason"));
+		}
+		if (json_object_get(c, "field") != NULL)
+			assert_string_equal(coffer_policy_field_name(s.field), tp_str(c, "field"));
+		if (ch != NULL && prev != NULL) {
+			unsigned mask = 0, want = 0;
+			json_t *f;
+			size_t j;
+
+			assert_int_equal(coffer_policy_changed(prev, v, &mask), 0);
+			json_array_foreach(ch, j, f)
+				for (unsigned b = 1; b <= COFFER_POLICY_F_UPDATE; b <<= 1)
+					if (strcmp(coffer_policy_field_name(b), json_string_value(f)) == 0)
+						want |= b;
+			if (mask != want)
+				fail_msg("%s: changed mask %#x, want %#x", name, mask, want);
+		}
+		coffer_policy_free(prev);
+		coffer_policy_free(v);
+	}
+}
+
+static void
+identity_of(int i, struct coffer_identity *id)
+{
+	tp_identity(json_array_get(json_object_get(doc, "identities"), (size_t)i), id);
+}
+
+/* What coffer_approval_make signs verifies; the same signer twice is one
+ * bit, so it counts once (section 10.2). */
+static void
+test_policy__made_approvals_verify_and_a_repeat_counts_once(void **state)
+{
+	struct coffer_buf b1 = COFFER_BUF_INIT(1 << 16), b2 = COFFER_BUF_INIT(1 << 16);
+	struct coffer_policy *p = vector_policy();
+	struct coffer_approval a1, a2;
+	struct coffer_policy_status s;
+	struct coffer_identity id;
+	uint8_t root[32];
+
+	(void)state;
+	identity_of(0, &id);
+	memset(root, 7, sizeof(root));
+	assert_int_equal(coffer_approval_make(&id, p->hash, 3, root, &b1), 0);
+	assert_int_equal(coffer_approval_make(&id, p->hash, 4, root, &b2), 0);
+	assert_int_equal(coffer_approval_verify(p, (const char *)b1.data, b1.len, 1, &a1), 0);
+	assert_int_equal(coffer_approval_verify(p, (const char *)b2.data, b2.len, 1, &a2), 0);
+	assert_int_equal(a1.owner, 0);
+	assert_int_equal(a2.owner, 0);
+	assert_memory_equal(a1.log_root, root, 32);
+	assert_int_equal(coffer_policy_status(p, (1u << a1.owner) | (1u << a2.owner), 0,
+	    NULL, 0, &s), 0);
+	assert_int_equal(s.state, COFFER_POLICY_PENDING);
+	assert_int_equal(s.missing, 6);
+	/* A revocation made here verifies, and a measurement one too. */
+	coffer_buf_reset(&b1);
+	assert_int_equal(coffer_revocation_make(&id, p->hash, NULL, &b1), 0);
+	{
+		struct coffer_revocation v;
+
+		assert_int_equal(coffer_revocation_verify(p, (const char *)b1.data, b1.len,
+		    &v), 0);
+		assert_false(v.is_measurement);
+		coffer_buf_reset(&b1);
+		assert_int_equal(coffer_revocation_make(&id, p->hash,
+		    &p->apps[1].measurements[0], &b1), 0);
+		assert_int_equal(coffer_revocation_verify(p, (const char *)b1.data, b1.len,
+		    &v), 0);
+		assert_true(v.is_measurement);
+		assert_int_equal(v.m.tee, COFFER_TEE_TDX);
+	}
+	/* A byte changed in a made approval: refused. */
+	coffer_buf_reset(&b1);
+	assert_int_equal(coffer_approval_make(&id, p->hash, 3, root, &b1), 0);
+	b1.data[b1.len - 5] ^= 1; /* inside the log root's hex */
+	assert_int_not_equal(coffer_approval_verify(p, (const char *)b1.data, b1.len, 1,
+	    &a1), 0);
+	coffer_identity_wipe(&id);
+	coffer_buf_release(&b1);
+	coffer_buf_release(&b2);
+	coffer_policy_free(p);
+}
+
+/* Section 3.3: which claims make the measurement of each TEE type. */
+static void
+test_policy__measurement_of_claims_per_tee(void **state)
+{
+	struct coffer_tee_claims *c = calloc(1, sizeof(*c));
+	struct coffer_policy_measurement m;
+	struct coffer_policy *p = vector_policy();
+
+	(void)state;
+	assert_non_null(c);
+	c->tee = COFFER_TEE_TDX;
+	memset(c->tdx.mrtd, 1, 48);
+	for (int i = 0; i < 4; i++)
+		memset(c->tdx.rtmr[i], 2 + i, 48);
+	assert_int_equal(coffer_policy_measurement(c, &m), 0);
+	assert_int_equal(m.len, 240);
+	assert_int_equal(m.value[0], 1);
+	assert_int_equal(m.value[48], 2);
+	assert_int_equal(m.value[239], 5);
+	assert_false(coffer_policy_app_allows(&p->apps[1], &m));
+	/* The vector's TDX measurement is allowed for dicom-deid only. */
+	memcpy(m.value, p->apps[1].measurements[0].value, 240);
+	assert_true(coffer_policy_app_allows(&p->apps[1], &m));
+	assert_false(coffer_policy_app_allows(&p->apps[0], &m));
+	c->tee = COFFER_TEE_SGX;
+	memcpy(c->sgx.mrenclave, p->apps[0].measurements[0].value, 32);
+	assert_int_equal(coffer_policy_measurement(c, &m), 0);
+	assert_int_equal(m.len, 32);
+	assert_true(coffer_policy_app_allows(&p->apps[0], &m));
+	c->tee = COFFER_TEE_SIM;
+	memcpy(c->sim.measurement, p->apps[0].measurements[1].value, 48);
+	assert_int_equal(coffer_policy_measurement(c, &m), 0);
+	assert_true(coffer_policy_app_allows(&p->apps[0], &m));
+	c->tee = COFFER_TEE_SEV_SNP;
+	assert_int_equal(coffer_policy_measurement(c, &m), 0);
+	assert_int_equal(m.len, 48);
+	c->tee = COFFER_TEE_UNKNOWN;
+	assert_int_equal(coffer_policy_measurement(c, &m), COFFER_E_UNSUPPORTED);
+	free(c);
+	coffer_policy_free(p);
+}
+
+/* Job parameters: exactly one allowed value per listed parameter. */
+static void
+test_policy__job_params_are_checked_against_the_app(void **state)
+{
+	struct coffer_policy *p = vector_policy();
+	const struct coffer_policy_app *a = coffer_policy_app(p, "pooled-stats");
+	const char *label = NULL;
+	json_t *ok;
+
+	(void)state;
+	for (size_t i = 0; i < a->nparams; i++)
+		if (strcmp(a->params[i].name, "label") == 0)
+			label = a->params[i].values[0];
+	assert_non_null(label);
+	ok = json_pack("{s:s, s:s, s:s}", "alpha", "0.01", "columns",
+	    "radius_mean,texture_mean", "label", label);
+	assert_int_equal(coffer_policy_check_params(a, ok), 0);
+	json_object_set_new(ok, "alpha", json_string("0.5"));
+	assert_int_equal(coffer_policy_check_params(a, ok), COFFER_E_POLICY);
+	json_object_set_new(ok, "alpha", json_string("0.05"));
+	json_object_set_new(ok, "extra", json_string("x"));
+	assert_int_equal(coffer_policy_check_params(a, ok), COFFER_E_POLICY);
+	json_object_del(ok, "extra");
+	json_object_del(ok, "columns");
+	assert_int_equal(coffer_policy_check_params(a, ok), COFFER_E_POLICY);
+	json_decref(ok);
+	ok = json_object();
+	assert_int_equal(coffer_policy_check_params(coffer_policy_app(p, "dicom-deid"),
+	    ok), 0);
+	json_decref(ok);
+	coffer_policy_free(p);
+}
+
+/* G1 to G5 on their own: the envelope parser and signer. */
+static void
+test_policy__signed_envelopes_round_trip_and_refuse_tampering(void **state)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(4096);
+	struct coffer_signed s;
+	struct coffer_identity id;
+	json_t *st = json_pack("{s:s, s:i, s:s}", "type", "coffer-tree-head",
+	    "version", 1, "root", "x");
+	uint8_t h[32];
+
+	(void)state;
+	identity_of(1, &id);
+	assert_int_equal(coffer_signed_make(st, id.sign_sk, &b), 0);
+	coffer_signed_init(&s);
+	assert_int_equal(coffer_signed_parse((const char *)b.data, b.len, 4096,
+	    "coffer-tree-head", &s), 0);
+	assert_int_equal(coffer_signed_verify(&s, id.pub.sign_pk), 0);
+	assert_int_equal(coffer_signed_verify(&s, id.pub.kx_pk), COFFER_E_SIGNATURE);
+	coffer_signed_release(&s);
+	/* Another expected type (G2). */
+	assert_int_equal(coffer_signed_parse((const char *)b.data, b.len, 4096,
+	    "coffer-receipt", &s), COFFER_E_FORMAT);
+	/* Over the size limit. */
+	assert_int_equal(coffer_signed_parse((const char *)b.data, b.len, 16,
+	    "coffer-tree-head", &s), COFFER_E_LIMIT);
+	/* A type with no label cannot be signed. */
+	json_object_set_new(st, "type", json_string("coffer-policy"));
+	assert_int_equal(coffer_signed_make(st, id.sign_sk, &b), COFFER_E_INVAL);
+	assert_null(coffer_signed_label("coffer-policy"));
+	/* peek: the policy member of an approval. */
+	{
+		const char *env = tp_str(json_array_get(json_object_get(doc, "approvals"), 0),
+		    "envelope");
+		char hex[65];
+
+		assert_int_equal(coffer_signed_peek_policy(env, strlen(env), h), 0);
+		coffer_hex_encode(h, 32, hex);
+		assert_string_equal(hex, tp_str(json_object_get(doc, "policy"), "hash"));
+	}
+	json_decref(st);
+	coffer_identity_wipe(&id);
+	coffer_buf_release(&b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_policy__hash_and_canonical_form_match_the_vector),
+		cmocka_unit_test(test_policy__items_of_each_app_match_the_vector),
+		cmocka_unit_test(test_policy__every_invalid_vector_is_refused_by_its_rule),
+		cmocka_unit_test(test_policy__approvals_valid_and_each_rule),
+		cmocka_unit_test(test_policy__revocations_valid_and_each_rule),
+		cmocka_unit_test(test_policy__status_and_update_rule_match_the_vector),
+		cmocka_unit_test(test_policy__made_approvals_verify_and_a_repeat_counts_once),
+		cmocka_unit_test(test_policy__measurement_of_claims_per_tee),
+		cmocka_unit_test(test_policy__job_params_are_checked_against_the_app),
+		cmocka_unit_test(test_policy__signed_envelopes_round_trip_and_refuse_tampering),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
