@@ -774,7 +774,9 @@ def gen_itemproof():
     }
     out["proofs"] = [{"name": k, "bytes": v.hex(), "fields": proof_fields(v)} for k, v in proofs.items()]
     mac = proofs["map ok"][152:]
-    out["acks"] = [{"outcome": o, "reason": r, "log_index": li, "proof_mac": mac.hex(),
+    # log_index -1 stands for 2^64 - 1 ("not logged"), which JSON parsers
+    # of 64-bit signed integers cannot read.
+    out["acks"] = [{"outcome": o, "reason": r, "log_index": li if li < 2 ** 63 else -1, "proof_mac": mac.hex(),
                     "bytes": item_ack(o, r, li, mac).hex()}
                    for o, r, li in ((1, 0, 42), (2, 0, 43), (3, 0, 44), (4, 0, 45), (5, 7, 46),
                                     (5, 14, 2 ** 64 - 1))]
@@ -978,9 +980,12 @@ def gen_auditlog(p, ph, approvals):
     be = []
     good = jcs(ev[8])
     be.append({"rule": "E1", "name": "not JSON", "text": good[:-1], "error": "format"})
-    be.append({"rule": "E2", "name": "not canonical (space)", "text": good.replace(",", ", ", 1), "error": "format"})
-    be.append({"rule": "E2", "name": "not canonical (order)", "text": json.dumps(ev[8], separators=(",", ":")),
-               "error": "format"})
+    spaced = good[:1] + " " + good[1:]
+    assert jcs(json.loads(spaced)) != spaced
+    be.append({"rule": "E2", "name": "not canonical (space)", "text": spaced, "error": "format"})
+    unordered = json.dumps(ev[8], separators=(",", ":"))
+    assert unordered != good
+    be.append({"rule": "E2", "name": "not canonical (order)", "text": unordered, "error": "format"})
     bad_ev = dict(ev[0])
     bad_ev["event"] = "begin"
     be.append({"rule": "E3", "name": "unknown event", "text": jcs(bad_ev), "error": "format"})
