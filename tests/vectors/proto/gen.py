@@ -14,7 +14,8 @@ out here. Run with Debian's Python:
     /usr/bin/python3 tests/vectors/proto/gen.py
 
 It rewrites policy.json, keyrelease.json, auditlog.json, itemproof.json
-and receipt.json in this directory. Everything is deterministic (fixed
+and receipt.json in this directory; with --corpus it also rewrites the
+seed corpora of the src/proto fuzz targets (tests/fuzz/corpus/). Everything is deterministic (fixed
 seeds, fixed ephemeral keys and nonces), so a re-run gives the same bytes.
 """
 import base64
@@ -1336,6 +1337,55 @@ def write(name, obj):
         f.write("\n")
 
 
+def write_corpus(pol, item, log, kr, rc):
+    """Seeds for the fuzz targets of src/proto (tests/fuzz/corpus/<name>/),
+    small on purpose: a few valid and invalid inputs of each kind."""
+    root = os.path.join(HERE, "..", "..", "fuzz", "corpus")
+
+    def put(target, name, data):
+        d = os.path.join(root, target)
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data if isinstance(data, bytes) else data.encode())
+
+    put("policy", "vector", pol["policy"]["text"])
+    put("policy", "minimal", pol["minimal"]["text"])
+    for i, c in enumerate(pol["invalid_policies"][3:12]):
+        put("policy", "invalid-%d" % i, c["text"])
+    for i, a in enumerate(pol["approvals"][:3] + pol["approvals"][8:10]):
+        put("statement", "approval-%d" % i, b"\x00" + a["envelope"].encode())
+    for i, r in enumerate(pol["revocations"][:3]):
+        put("statement", "revocation-%d" % i, b"\x01" + r["envelope"].encode())
+    for i, u in enumerate(kr["uploads"][:4]):
+        put("statement", "upload-%d" % i, b"\x02" + u["envelope"].encode())
+    for i, h in enumerate(log["tree_heads"]["valid"][:2]):
+        put("statement", "head-%d" % i, b"\x03" + h.encode())
+    for i in (0, 1, 8, 10, 19):
+        put("auditlog", "entry-%d" % i, b"\x00" + log["entries"][i].encode())
+    leaves = [bytes.fromhex(h) for h in log["leaf_hashes"][:13]]
+    p = [bytes.fromhex(h) for h in log["inclusion"][-8]["path"]]
+    put("auditlog", "inclusion", b"\x01" + bytes([12, 5]) + b"".join(leaves) + b"".join(p))
+    c = [x for x in log["consistency"] if x["from"] == 6 and x["to"] == 13][0]
+    put("auditlog", "consistency", b"\x02" + bytes([12, 6]) + b"".join(leaves) +
+        b"".join(bytes.fromhex(h) for h in c["path"]))
+    put("itemproof", "sequence", bytes([1]) + b"".join(bytes.fromhex(s["proof"]) for s in
+                                                        item["ledger"][4]["steps"]))
+    put("itemproof", "proofs", bytes([0]) + b"".join(bytes.fromhex(x["bytes"]) for x in item["proofs"]))
+    put("itemproof", "ack", bytes([0]) + bytes.fromhex(item["acks"][0]["bytes"]))
+    put("keyrelease", "answer", b"\x02" + kr["release"]["answer"].encode())
+    put("keyrelease", "answer-tampered", b"\x02" + kr["bad_answers"][1]["answer"].encode())
+    put("keyrelease", "result-key", b"\x03" + bytes.fromhex(kr["result_key"]["wrapped"]))
+    put("keyrelease", "job", b"\x01" + json.dumps({"type": "coffer-job", "version": 1,
+        "policy": "00" * 32, "app": "pooled-stats", "params": {"alpha": "0.05"}}).encode())
+    put("keyrelease", "request", b"\x00" + json.dumps({"type": "coffer-release-request",
+        "version": 1, "job": JOB.hex(), "nonce": "11" * 32, "worker_pk": kr["binding"]["worker_pk"],
+        "evidence": b64url(b"evidence")}).encode())
+    for c in rc["cases"]:
+        if c["name"] in ("complete, owner 0", "kept head consistent", "RV3 a signed value changed",
+                         "RV9 a path hash changed", "RV11 failed job", "RV7 counts do not add up"):
+            put("receipt", c["name"].split(",")[0].replace(" ", "-"), c["bundle"])
+
+
 def main():
     hpke_selftest()
     pol, p, ph = gen_policy()
@@ -1344,8 +1394,12 @@ def main():
     approvals = [json.loads(a["envelope"]) for a in pol["approvals"][:3]]
     log, entries, leaves, fork_leaves = gen_auditlog(p, ph, approvals)
     write("auditlog.json", log)
-    write("keyrelease.json", gen_keyrelease(p, ph))
-    write("receipt.json", gen_receipt(p, ph, leaves, fork_leaves))
+    kr = gen_keyrelease(p, ph)
+    write("keyrelease.json", kr)
+    rc = gen_receipt(p, ph, leaves, fork_leaves)
+    write("receipt.json", rc)
+    if "--corpus" in sys.argv:
+        write_corpus(pol, json.load(open(os.path.join(HERE, "itemproof.json"))), log, kr, rc)
     return 0
 
 
