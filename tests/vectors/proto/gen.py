@@ -15,7 +15,10 @@ out here. Run with Debian's Python:
 
 It rewrites policy.json, keyrelease.json, auditlog.json, itemproof.json
 and receipt.json in this directory; with --corpus it also rewrites the
-seed corpora of the src/proto fuzz targets (tests/fuzz/corpus/). Everything is deterministic (fixed
+seed corpora of the src/proto fuzz targets (tests/fuzz/corpus/); with
+--out DIR it writes the vector files to DIR instead (what
+tests/integration/proto_vectors.sh does to check that the committed
+vectors are exactly what this program makes). Everything is deterministic (fixed
 seeds, fixed ephemeral keys and nonces), so a re-run gives the same bytes.
 """
 import base64
@@ -1329,10 +1332,13 @@ def gen_receipt(p, ph, log_leaves, fork_leaves):
 
 # ---------------------------------------------------------------------------
 
+OUT = HERE
+
+
 def write(name, obj):
     obj = dict(obj)
     obj["_generated_by"] = "tests/vectors/proto/gen.py (independent of Coffer's C code)"
-    with open(os.path.join(HERE, name), "w") as f:
+    with open(os.path.join(OUT, name), "w") as f:
         json.dump(obj, f, indent=1, sort_keys=True, ensure_ascii=True)
         f.write("\n")
 
@@ -1387,6 +1393,9 @@ def write_corpus(pol, item, log, kr, rc):
 
 
 def main():
+    global OUT
+    if "--out" in sys.argv:
+        OUT = sys.argv[sys.argv.index("--out") + 1]
     hpke_selftest()
     pol, p, ph = gen_policy()
     write("policy.json", pol)
@@ -1399,7 +1408,7 @@ def main():
     rc = gen_receipt(p, ph, leaves, fork_leaves)
     write("receipt.json", rc)
     if "--corpus" in sys.argv:
-        write_corpus(pol, json.load(open(os.path.join(HERE, "itemproof.json"))), log, kr, rc)
+        write_corpus(pol, json.load(open(os.path.join(OUT, "itemproof.json"))), log, kr, rc)
     return 0
 
 
