@@ -628,6 +628,12 @@ coffer_policy_parse(const char *text, size_t len, struct coffer_policy **out)
 	}
 	p->root = root;
 	coffer_buf_init(&p->jcs, 2 * COFFER_POLICY_MAX_BYTES);
+	/* P1: integers only, anywhere (also in the opaque verification
+	 * object): a real such as 1e20 canonicalizes to digits that a strict
+	 * parser reads as an integer too big for it, and the canonical form
+	 * of every policy must parse again to the same hash. */
+	if ((r = coffer_jfield_no_reals(root, "policy")) != 0)
+		goto out;
 	/* P2 to P5 */
 	if ((r = coffer_jfield_keys(root, NULL, required, optional)) != 0 ||
 	    (r = coffer_jfield_type(root, NULL, "coffer-policy")) != 0 ||

@@ -572,6 +572,7 @@ def gen_policy():
     bad("P12", "format", set_(["apps", 0, "params", "alpha"], []), "no value")
     bad("P12", "format", set_(["apps", 0, "params", "alpha"], ["x" * 4097]), "value too long")
     bad("P13", "format", set_(["verification"], []), "verification not an object")
+    bad("P1", "format", set_(["verification", "x"], 1e20), "a real in the verification object")
     bad("P14", "format", set_(["recipients"], [ANALYST.line, ANALYST.line]), "recipient twice")
     bad("P14", "format", set_(["recipients"], []), "no recipient")
     bad("P15", "format", set_(["limits", "Min"], 1), "limit name")
