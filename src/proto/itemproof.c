@@ -11,6 +11,7 @@
 #include "lib/buf.h"
 #include "lib/mem.h"
 #include "proto/itemproof.h"
+#include "proto/jfield.h"
 
 #define PROOF_LABEL "coffer/item-proof/v1" /* + its NUL: the 0x00 */
 #define ACK_LABEL "coffer/item-ack/v1"
@@ -91,16 +92,6 @@ mac(const uint8_t key[32], const char *label, const uint8_t *body, size_t n,
 	return r;
 }
 
-static int
-all_zero(const uint8_t *p, size_t n)
-{
-	uint8_t acc = 0;
-
-	for (size_t i = 0; i < n; i++)
-		acc |= p[i];
-	return acc == 0;
-}
-
 /* IP4 to IP7 over a decoded proof. */
 static int
 check_fields(const struct coffer_itemproof *p, int err)
@@ -112,7 +103,7 @@ check_fields(const struct coffer_itemproof *p, int err)
 	if (p->result == COFFER_RESULT_OK && p->error != 0)
 		return coffer_errf(err, "item proof: OK with error %u (IP6)", p->error);
 	if (p->result == COFFER_RESULT_FAILED &&
-	    (!all_zero(p->output_digest, 32) || p->output_size != 0 || p->error == 0))
+	    (!coffer_jfield_all_zero(p->output_digest, 32) || p->output_size != 0 || p->error == 0))
 		return coffer_errf(err, "item proof: FAILED needs a zero output and a "
 		    "non-zero error (IP6)");
 	if (p->stage == COFFER_STAGE_REDUCE && p->item != 0)

@@ -287,6 +287,16 @@ coffer_jfield_blob(const json_t *obj, const char *ctx, const char *key,
 }
 
 int
+coffer_jfield_all_zero(const uint8_t *p, size_t n)
+{
+	uint8_t acc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		acc |= p[i];
+	return acc == 0;
+}
+
+int
 coffer_jfield_no_reals(const json_t *v, const char *ctx)
 {
 	char p[COFFER_JFIELD_PATH_MAX];

@@ -156,6 +156,18 @@ coffer_merkle_consistency(const coffer_merkle_hash *leaves, size_t n, size_t m,
 	return 0;
 }
 
+/* RFC 9162 2.1.3.2 step 4.b.ii and 2.1.4.2 step 6.b.iii: "right-shift
+ * both fn and sn equally until either LSB(fn) is set or fn is 0". Called
+ * with fn even and non-zero, so it shifts at least once. */
+static void
+shift_to_odd(uint64_t *fn, uint64_t *sn)
+{
+	do {
+		*fn >>= 1;
+		*sn >>= 1;
+	} while (!(*fn & 1) && *fn != 0);
+}
+
 int
 coffer_merkle_verify_inclusion(const coffer_merkle_hash leaf, uint64_t index,
     uint64_t size, const coffer_merkle_hash *path, size_t len,
@@ -184,10 +196,7 @@ coffer_merkle_verify_inclusion(const coffer_merkle_hash leaf, uint64_t index,
 			if ((e = coffer_merkle_node(path[i], r, r)) != 0)
 				return e;
 			if (!(fn & 1))
-				do {
-					fn >>= 1;
-					sn >>= 1;
-				} while (!(fn & 1) && fn != 0);
+				shift_to_odd(&fn, &sn);
 		} else if ((e = coffer_merkle_node(r, path[i], r)) != 0) {
 			return e;
 		}
@@ -256,10 +265,7 @@ coffer_merkle_verify_consistency(uint64_t first, uint64_t second,
 			    (e = coffer_merkle_node(path[i], sr, sr)) != 0)
 				return e;
 			if (!(fn & 1))
-				do {
-					fn >>= 1;
-					sn >>= 1;
-				} while (!(fn & 1) && fn != 0);
+				shift_to_odd(&fn, &sn);
 		} else if ((e = coffer_merkle_node(sr, path[i], sr)) != 0) {
 			return e;
 		}

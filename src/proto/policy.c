@@ -106,8 +106,8 @@ unique_strings(const char **v, size_t n, const char *what)
 	return 0;
 }
 
-static int
-same_keys(const struct coffer_identity_public *a,
+int
+coffer_policy_same_identity(const struct coffer_identity_public *a,
     const struct coffer_identity_public *b)
 {
 	return memcmp(a->sign_pk, b->sign_pk, 32) == 0 &&
@@ -211,7 +211,7 @@ parse_owners(struct coffer_policy *p, const json_t *root)
 		if ((r = coffer_sha256(ow->id.sign_pk, 64, ow->fingerprint)) != 0)
 			return r;
 		for (j = 0; j < i; j++)
-			if (same_keys(&p->owners[j].id, &ow->id))
+			if (coffer_policy_same_identity(&p->owners[j].id, &ow->id))
 				return coffer_errf(COFFER_E_FORMAT, "%s.id: the same keys as "
 				    "owners[%zu] (one owner listed twice)", op, j);
 		p->nowners++;
@@ -521,7 +521,7 @@ parse_recipients(struct coffer_policy *p, const json_t *root)
 		if ((r = coffer_jfield_identityval(v, rp, &p->recipients[i])) != 0)
 			return r;
 		for (size_t j = 0; j < i; j++)
-			if (same_keys(&p->recipients[j], &p->recipients[i]))
+			if (coffer_policy_same_identity(&p->recipients[j], &p->recipients[i]))
 				return coffer_errf(COFFER_E_FORMAT, "%s: the same keys as "
 				    "recipients[%zu]", rp, j);
 		p->nrecipients++;

@@ -126,6 +126,11 @@ int coffer_policy_parse(const char *text, size_t len, struct coffer_policy **out
 	__attribute__((warn_unused_result));
 void coffer_policy_free(struct coffer_policy *p);
 
+/* 1 if two identity lines have the same keys (doc/format/identity.md: the
+ * name part does not count). */
+int coffer_policy_same_identity(const struct coffer_identity_public *a,
+    const struct coffer_identity_public *b);
+
 /* The lower-case hex of the hash (65 bytes with the NUL). */
 void coffer_policy_hash_hex(const struct coffer_policy *p, char out[65]);
 

@@ -85,15 +85,6 @@ coffer_receipt_result_encode(const struct coffer_result_entry *e,
 	coffer_store_u64be(out + 119, e->log_index);
 }
 
-static int
-zero(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != 0)
-			return 0;
-	return 1;
-}
-
 int
 coffer_receipt_result_parse(const uint8_t *b, size_t n,
     struct coffer_result_entry *out)
@@ -120,9 +111,9 @@ coffer_receipt_result_parse(const uint8_t *b, size_t n,
 	e.error = coffer_load_u32be(b + 115);
 	e.log_index = coffer_load_u64be(b + 119);
 	if ((e.status == COFFER_ITEM_ABANDONED &&
-	    (!zero(e.attempt, 16) || !zero(e.session, 16) || e.log_index != 0)) ||
+	    (!coffer_jfield_all_zero(e.attempt, 16) || !coffer_jfield_all_zero(e.session, 16) || e.log_index != 0)) ||
 	    (e.status != COFFER_ITEM_OK &&
-	    (!zero(e.output_digest, 32) || e.output_size != 0)) ||
+	    (!coffer_jfield_all_zero(e.output_digest, 32) || e.output_size != 0)) ||
 	    (e.status != COFFER_ITEM_FAILED && e.error != 0))
 		return coffer_errf(COFFER_E_FORMAT, "result entry: a field its status "
 		    "says is zero is not");
@@ -626,14 +617,6 @@ out:
 }
 
 static int
-same_keys(const struct coffer_identity_public *a,
-    const struct coffer_identity_public *b)
-{
-	return memcmp(a->sign_pk, b->sign_pk, 32) == 0 &&
-	    memcmp(a->kx_pk, b->kx_pk, 32) == 0;
-}
-
-static int
 cmp_measurement(const struct coffer_policy_measurement *a,
     const struct coffer_policy_measurement *b)
 {
@@ -732,8 +715,8 @@ coffer_receipt_verify(const struct coffer_receipt_check *in,
 	if ((r = parse_bundle(in, &b, rc)) != 0)
 		FAIL(COFFER_RECEIPT_MALFORMED, "RV1");
 	/* RV2: our coordinator, and the policy's. */
-	if (!same_keys(&rc->coordinator, in->pinned) ||
-	    !same_keys(&rc->coordinator, &pol->coordinator)) {
+	if (!coffer_policy_same_identity(&rc->coordinator, in->pinned) ||
+	    !coffer_policy_same_identity(&rc->coordinator, &pol->coordinator)) {
 		r = coffer_errf(COFFER_E_UNTRUSTED, "receipt.coordinator: not the pinned "
 		    "coordinator of this policy (a receipt from another coordinator)");
 		FAIL(COFFER_RECEIPT_REJECTED, "RV2");
