@@ -13,7 +13,7 @@
 #include "proto/jfield.h"
 #include "proto/signed.h"
 
-/* A2, A3 (and V2, V3): the policy hash and the signer, after A1/V1. */
+/* A2, A3 (and RK2, RK3): the policy hash and the signer, after A1/RK1. */
 static int
 check_policy_and_signer(const struct coffer_policy *p, const json_t *st,
     size_t *owner)
@@ -120,7 +120,7 @@ coffer_revocation_verify(const struct coffer_policy *p, const char *text,
 
 	memset(&v, 0, sizeof(v));
 	coffer_signed_init(&s);
-	/* V1 */
+	/* RK1 */
 	if ((r = coffer_signed_parse(text, len, COFFER_SIGNED_MAX,
 	    "coffer-revocation", &s)) != 0 ||
 	    (r = coffer_jfield_str(s.statement, "statement", "what", 1, 16, NULL,
@@ -144,13 +144,13 @@ coffer_revocation_verify(const struct coffer_policy *p, const char *text,
 	}
 	if (r != 0 || (r = coffer_jfield_version(s.statement, "statement")) != 0)
 		goto out;
-	/* V2, V3 */
+	/* RK2, RK3 */
 	if ((r = check_policy_and_signer(p, s.statement, &v.owner)) != 0)
 		goto out;
-	/* V4 */
+	/* RK4 */
 	if ((r = coffer_signed_verify(&s, p->owners[v.owner].id.sign_pk)) != 0)
 		goto out;
-	/* V5 */
+	/* RK5 */
 	if (v.is_measurement && !coffer_policy_lists_measurement(p, &v.m)) {
 		r = coffer_errf(COFFER_E_POLICY, "statement.measurement: no app of the "
 		    "policy lists this %s measurement (measurement.unknown)", tee);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Approvals and revocations of a policy (doc/format/policy.md sections 7
- * and 8, rules A1 to A5 and V1 to V5), and the status of a policy from
+ * and 8, rules A1 to A5 and RK1 to RK5), and the status of a policy from
  * the approvals and revocations that count (section 10, rules S1 to S4). */
 #ifndef COFFER_PROTO_APPROVAL_H
 #define COFFER_PROTO_APPROVAL_H
@@ -43,8 +43,8 @@ struct coffer_revocation {
 	struct coffer_policy_measurement m;
 };
 
-/* Verify a revocation envelope of policy p: rules V1 to V5 in order.
- * Errors as coffer_approval_verify, and COFFER_E_POLICY for V5. */
+/* Verify a revocation envelope of policy p: rules RK1 to RK5 in order.
+ * Errors as coffer_approval_verify, and COFFER_E_POLICY for RK5. */
 int coffer_revocation_verify(const struct coffer_policy *p, const char *text,
     size_t len, struct coffer_revocation *out) __attribute__((warn_unused_result));
 

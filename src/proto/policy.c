@@ -14,6 +14,7 @@
 #include "lib/mem.h"
 #include "proto/jfield.h"
 #include "proto/policy.h"
+#include "tee/policy.h"
 
 #define LABEL "coffer/policy/v1"
 
@@ -645,12 +646,15 @@ coffer_policy_parse(const char *text, size_t len, struct coffer_policy **out)
 	/* P6 to P12 */
 	if ((r = parse_owners(p, root)) != 0 || (r = parse_apps(p, root)) != 0)
 		goto out;
-	/* P13 */
+	/* P13: the verification policy object, by its own rules
+	 * (doc/format/evidence.md section 10.3, V1 to V11). */
 	p->verification = json_object_get(root, "verification");
 	if (!json_is_object(p->verification)) {
 		r = coffer_errf(COFFER_E_FORMAT, "verification: expected an object");
 		goto out;
 	}
+	if ((r = coffer_tee_policy_from_json(p->verification, &p->tee_policy)) != 0)
+		goto out;
 	/* P14 to P17 */
 	if ((r = parse_recipients(p, root)) != 0 ||
 	    (r = parse_optional(p, root)) != 0)
@@ -871,6 +875,8 @@ coffer_policy_changed(const struct coffer_policy *a, const struct coffer_policy 
 int
 coffer_policy_insecure(const struct coffer_policy *p)
 {
+	if (coffer_tee_policy_risks(&p->tee_policy) & COFFER_TEE_RISK_SIM)
+		return 1;
 	for (size_t i = 0; i < p->napps; i++)
 		for (size_t j = 0; j < p->apps[i].nmeasurements; j++)
 			if (p->apps[i].measurements[j].tee == COFFER_TEE_SIM)

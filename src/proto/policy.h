@@ -105,7 +105,8 @@ struct coffer_policy {
 	struct coffer_policy_dataset *datasets;
 	size_t napps;
 	struct coffer_policy_app *apps;
-	const json_t *verification; /* opaque until doc/format/evidence.md defines it */
+	const json_t *verification; /* the member as written */
+	struct coffer_tee_policy tee_policy; /* parsed (doc/format/evidence.md section 10) */
 	size_t nrecipients;
 	struct coffer_identity_public *recipients;
 	size_t nlimits;
@@ -162,7 +163,7 @@ int coffer_policy_measurement(const struct coffer_tee_claims *c,
 /* 1 if app a lists m. */
 int coffer_policy_app_allows(const struct coffer_policy_app *a,
     const struct coffer_policy_measurement *m);
-/* 1 if any app of p lists m (doc/format/policy.md rule V5). */
+/* 1 if any app of p lists m (doc/format/policy.md rule RK5). */
 int coffer_policy_lists_measurement(const struct coffer_policy *p,
     const struct coffer_policy_measurement *m);
 /* Parse "sgx", "tdx", "sev-snp", "sim" and a hex value of that TEE's
@@ -188,8 +189,8 @@ int coffer_policy_changed(const struct coffer_policy *a,
 /* The member name of one field bit ("apps"), or "?". */
 const char *coffer_policy_field_name(unsigned bit);
 
-/* 1 if p is INSECURE: an app lists a sim measurement. (The verification
- * object may also accept sim keys: src/tee says so once it defines it.) */
+/* 1 if p is INSECURE: an app lists a sim measurement, or the verification
+ * object accepts sim platform keys (COFFER_TEE_RISK_SIM). */
 int coffer_policy_insecure(const struct coffer_policy *p);
 
 #endif

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // libFuzzer target for signed statements against the vector policy
 // (src/proto/signed.c, approval.c, keyrelease.c, auditlog.c): approvals
-// (A1-A5), revocations (V1-V5), key uploads (UP1-UP7) and tree heads
+// (A1-A5), revocations (RK1-RK5), key uploads (UP1-UP7) and tree heads
 // (G1-G5, T1). The first byte picks the kind; the rest is the envelope.
 // Seeds (tests/fuzz/corpus/statement/) are the vectors' valid and invalid
 // statements, so the fuzzer starts past the signature checks.

@@ -185,7 +185,7 @@ test_policy__approvals_valid_and_each_rule(void **state)
 	coffer_policy_free(p);
 }
 
-/* Rules V1 to V5. */
+/* Rules RK1 to RK5. */
 static void
 test_policy__revocations_valid_and_each_rule(void **state)
 {
@@ -418,6 +418,38 @@ test_policy__job_params_are_checked_against_the_app(void **state)
 	coffer_policy_free(p);
 }
 
+/* Section 3.3: INSECURE when an app lists a sim measurement, and when the
+ * verification object names a sim platform key; not otherwise. */
+static void
+test_policy__insecure_from_sim_measurement_or_sim_key(void **state)
+{
+	json_t *v = json_loads(tp_str(json_object_get(doc, "policy"), "text"), 0, NULL);
+	json_t *meas = json_object_get(json_array_get(json_object_get(v, "apps"), 0),
+	    "measurements");
+	struct coffer_policy *p;
+	char *t;
+
+	(void)state;
+	assert_non_null(v);
+	/* Drop the sim measurement: the sim key still makes it INSECURE. */
+	assert_int_equal(json_array_remove(meas, 1), 0);
+	t = json_dumps(v, 0);
+	p = parse_text(t);
+	assert_true(coffer_policy_insecure(p));
+	assert_int_equal(p->tee_policy.n_sim_keys, 1);
+	coffer_policy_free(p);
+	free(t);
+	/* And the sim key: not INSECURE. */
+	assert_int_equal(json_object_del(json_object_get(v, "verification"),
+	    "sim_platform_keys"), 0);
+	t = json_dumps(v, 0);
+	p = parse_text(t);
+	assert_false(coffer_policy_insecure(p));
+	coffer_policy_free(p);
+	free(t);
+	json_decref(v);
+}
+
 /* G1 to G5 on their own: the envelope parser and signer. */
 static void
 test_policy__signed_envelopes_round_trip_and_refuse_tampering(void **state)
@@ -476,6 +508,7 @@ main(void)
 		cmocka_unit_test(test_policy__made_approvals_verify_and_a_repeat_counts_once),
 		cmocka_unit_test(test_policy__measurement_of_claims_per_tee),
 		cmocka_unit_test(test_policy__job_params_are_checked_against_the_app),
+		cmocka_unit_test(test_policy__insecure_from_sim_measurement_or_sim_key),
 		cmocka_unit_test(test_policy__signed_envelopes_round_trip_and_refuse_tampering),
 	};
 

@@ -454,7 +454,9 @@ def base_policy():
              "measurements": [{"tee": "tdx", "value": TDX_MEAS}, {"tee": "sev-snp", "value": SNP_MEAS}],
              "params": {}},
         ],
-        "verification": {"debug": False, "tcb": {"sgx": ["UpToDate"]}},
+        "verification": {"version": 1, "allow_debug": False,
+                         "intel": {"tcb_statuses": ["UpToDate", "SWHardeningNeeded"]},
+                         "sim_platform_keys": [seed("sim-platform-key").hex()]},
         "recipients": [ANALYST.line],
         "limits": {"min_owners": 2, "min_rows_per_owner": 10},
         "tolerance": {"fail_after": 2, "max_failed": 0, "max_abandoned": 0},
@@ -572,6 +574,10 @@ def gen_policy():
     bad("P12", "format", set_(["apps", 0, "params", "alpha"], []), "no value")
     bad("P12", "format", set_(["apps", 0, "params", "alpha"], ["x" * 4097]), "value too long")
     bad("P13", "format", set_(["verification"], []), "verification not an object")
+    bad("P13", "format", set_(["verification", "debug"], False), "verification: an unknown member")
+    bad("P13", "version", set_(["verification", "version"], 2), "verification: version 2")
+    bad("P13", "format", set_(["verification", "sim_platform_keys"], [seed("k").hex()] * 2),
+        "verification: a sim key twice")
     bad("P1", "format", set_(["verification", "x"], 1e20), "a real in the verification object")
     bad("P14", "format", set_(["recipients"], [ANALYST.line, ANALYST.line]), "recipient twice")
     bad("P14", "format", set_(["recipients"], []), "no recipient")
@@ -659,19 +665,19 @@ def gen_policy():
         {"name": "valid approval", "envelope": json.dumps(revocation(OWNERS[1])), "owner": 1, "what": "approval"},
         {"name": "valid measurement", "envelope": json.dumps(revocation(OWNERS[2], "measurement", tee="sim", meas=SIM_MEAS)),
          "owner": 2, "what": "measurement", "tee": "sim", "measurement": SIM_MEAS},
-        {"name": "V1 measurement without tee", "envelope": json.dumps(revocation(OWNERS[2], "measurement", meas=SIM_MEAS)),
-         "rule": "V1", "error": "format"},
-        {"name": "V1 approval with a tee", "envelope": json.dumps(revocation(OWNERS[2], tee="sim")),
-         "rule": "V1", "error": "format"},
-        {"name": "V1 unknown what", "envelope": json.dumps(revocation(OWNERS[2], what="everything")),
-         "rule": "V1", "error": "format"},
-        {"name": "V2 another policy", "envelope": json.dumps(revocation(OWNERS[0], ph=policy_hash(q))),
-         "rule": "V2", "error": "policy"},
-        {"name": "V3 not an owner", "envelope": json.dumps(revocation(ANALYST)), "rule": "V3", "error": "untrusted"},
-        {"name": "V4 forged", "envelope": json.dumps(revocation(OWNERS[1], signer=OWNERS[0].fp)),
-         "rule": "V4", "error": "signature"},
-        {"name": "V5 unknown measurement", "envelope": json.dumps(revocation(OWNERS[0], "measurement", tee="sgx", meas=SIM_MEAS[:64])),
-         "rule": "V5", "error": "policy"},
+        {"name": "RK1 measurement without tee", "envelope": json.dumps(revocation(OWNERS[2], "measurement", meas=SIM_MEAS)),
+         "rule": "RK1", "error": "format"},
+        {"name": "RK1 approval with a tee", "envelope": json.dumps(revocation(OWNERS[2], tee="sim")),
+         "rule": "RK1", "error": "format"},
+        {"name": "RK1 unknown what", "envelope": json.dumps(revocation(OWNERS[2], what="everything")),
+         "rule": "RK1", "error": "format"},
+        {"name": "RK2 another policy", "envelope": json.dumps(revocation(OWNERS[0], ph=policy_hash(q))),
+         "rule": "RK2", "error": "policy"},
+        {"name": "RK3 not an owner", "envelope": json.dumps(revocation(ANALYST)), "rule": "RK3", "error": "untrusted"},
+        {"name": "RK4 forged", "envelope": json.dumps(revocation(OWNERS[1], signer=OWNERS[0].fp)),
+         "rule": "RK4", "error": "signature"},
+        {"name": "RK5 unknown measurement", "envelope": json.dumps(revocation(OWNERS[0], "measurement", tee="sgx", meas=SIM_MEAS[:64])),
+         "rule": "RK5", "error": "policy"},
     ]
     out["revocations"] = rvs
 
