@@ -35,12 +35,26 @@ struct coffer_app_writer {
 	void *opaque; /* the worker's; apps must not touch it */
 };
 
-/* The item being processed, for the app's information. */
+/*
+ * The item being processed, for the app's information. Fields are only
+ * appended; a field is there when size covers it (COFFER_APP_ITEM_HAS):
+ * a plugin may run in a worker older than its header.
+ */
 struct coffer_app_item {
 	uint32_t size;      /* sizeof(struct coffer_app_item) as the worker has it */
 	const char *id;     /* the item's id (the input object's key) */
 	uint32_t attempt;   /* 1 for the first try */
+	/* Appended (doc/format/app-abi.md section 2.1): the data owner the
+	 * input belongs to, as the worker knows it (from the job's policy in
+	 * a confidential job; from the owner map under `coffer run`), or
+	 * NULL when unknown. Printable ASCII, 1-128 bytes. */
+	const char *owner;
 };
+
+/* Whether the worker filled in an appended field of *item. */
+#define COFFER_APP_ITEM_HAS(item, field)                                     \
+	((item)->size >= offsetof(struct coffer_app_item, field) +           \
+	    sizeof((item)->field))
 
 /*
  * The plugin's description. The first two fields are fixed forever; the

@@ -32,7 +32,8 @@
 
 static const char usage[] =
     "coffer run --app APP --inputs DIR --outputs DIR [--replicas N] [--redis URL]\n"
-    "           [--job ID] [--param K=V]... [--app-kind plugin|exec] [--app-arg ARG]...\n"
+    "           [--job ID] [--param K=V]... [--owner PREFIX=NAME]...\n"
+    "           [--app-kind plugin|exec] [--app-arg ARG]...\n"
     "           [--lease-ms N] [--max-attempts N] [--backoff-ms N]\n"
     "           [--item-timeout-ms N] [--max-item-bytes N] [--allow-empty-output]\n"
     "           [--reduce NAME] [--worker-log FILE] [--keep-job] [--quiet]";
@@ -47,6 +48,9 @@ static const char help[] =
     "  --redis URL         use this Redis (default: start a private redis-server)\n"
     "  --job ID            job id (default run-<random>)\n"
     "  --param K=V         parameter for the app (repeatable)\n"
+    "  --owner PREFIX=NAME inputs whose name starts with PREFIX belong to data\n"
+    "                      owner NAME (repeatable; the longest prefix wins);\n"
+    "                      apps see it as the item's owner\n"
     "  --app-kind KIND     plugin or exec (default: plugin if APP ends in .so)\n"
     "  --app-arg ARG       extra argument of an executable app (repeatable)\n"
     "  --lease-ms N        lease TTL of an item (default 30000)\n"
@@ -66,7 +70,9 @@ static const char help[] =
     "Exit status: 0 when every item is done; 1 when some were dead-lettered\n"
     "(they are listed with their errors); see doc/cli.md for the others.\n";
 
-#define MAX_ARGS 64
+/* The worker's argv: --param, --owner and --app-arg lists (two entries
+ * each) and at most 40 fixed ones. */
+#define ARGV_MAX (3 * 2 * MAX_LIST + 40)
 #define MAX_LIST 64
 #define LOOP_MS 100
 #define REAP_MS 500
@@ -84,8 +90,8 @@ struct run {
 	/* options */
 	const char *app, *inputs, *outputs, *redis, *job, *reduce, *worker_log;
 	const char *app_kind;
-	const char *params[MAX_LIST], *app_args[MAX_LIST];
-	int nparams, napp_args;
+	const char *params[MAX_LIST], *app_args[MAX_LIST], *owners[MAX_LIST];
+	int nparams, napp_args, nowners;
 	int replicas, lease_ms, max_attempts, backoff_ms, item_timeout_ms;
 	long long max_item_bytes;
 	int allow_empty, keep_job, quiet;
@@ -129,7 +135,7 @@ parse_num(const char *opt, const char *v, long long min, long long max,
 enum {
 	O_APP = 256, O_INPUTS, O_OUTPUTS, O_REPLICAS, O_REDIS, O_JOB, O_PARAM,
 	O_KIND, O_APP_ARG, O_LEASE, O_ATTEMPTS, O_BACKOFF, O_TIMEOUT, O_MAXB,
-	O_EMPTY, O_REDUCE, O_WLOG, O_KEEP, O_QUIET, O_HELP,
+	O_EMPTY, O_REDUCE, O_WLOG, O_KEEP, O_QUIET, O_HELP, O_OWNER,
 };
 
 const struct option cli_run_options[] = {
@@ -140,6 +146,7 @@ const struct option cli_run_options[] = {
 	{ "redis", required_argument, NULL, O_REDIS },
 	{ "job", required_argument, NULL, O_JOB },
 	{ "param", required_argument, NULL, O_PARAM },
+	{ "owner", required_argument, NULL, O_OWNER },
 	{ "app-kind", required_argument, NULL, O_KIND },
 	{ "app-arg", required_argument, NULL, O_APP_ARG },
 	{ "lease-ms", required_argument, NULL, O_LEASE },
@@ -187,6 +194,15 @@ parse(struct run *R, int argc, char **argv)
 			if (R->nparams == MAX_LIST)
 				return cli_usage("run", usage, "too many --param");
 			R->params[R->nparams++] = optarg;
+			break;
+		case O_OWNER:
+			/* The worker checks the characters (doc/worker.md 2.1). */
+			if (strchr(optarg, '=') == NULL)
+				return cli_usage("run", usage, "--owner '%s': expected"
+				    " PREFIX=NAME", optarg);
+			if (R->nowners == MAX_LIST)
+				return cli_usage("run", usage, "too many --owner");
+			R->owners[R->nowners++] = optarg;
 			break;
 		case O_APP_ARG:
 			if (R->napp_args == MAX_LIST)
@@ -358,6 +374,43 @@ list_inputs(struct run *R)
 	return r;
 }
 
+/* Every --owner prefix must name some input (a typo would silently leave
+ * inputs without an owner); inputs that no prefix names are listed. */
+static int
+check_owners(struct run *R)
+{
+	size_t orphans = 0;
+
+	if (R->nowners == 0)
+		return 0;
+	for (int i = 0; i < R->nowners; i++) {
+		size_t pn = (size_t)(strchr(R->owners[i], '=') - R->owners[i]), k;
+
+		for (k = 0; k < R->nitems; k++)
+			if (strncmp(R->items[k], R->owners[i], pn) == 0)
+				break;
+		if (k == R->nitems)
+			return coffer_errf(COFFER_E_INVAL, "--owner '%s': no input"
+			    " name starts with '%.*s'", R->owners[i], (int)pn,
+			    R->owners[i]);
+	}
+	for (size_t k = 0; k < R->nitems; k++) {
+		int i;
+
+		for (i = 0; i < R->nowners; i++)
+			if (strncmp(R->items[k], R->owners[i],
+			    (size_t)(strchr(R->owners[i], '=') - R->owners[i])) == 0)
+				break;
+		if (i == R->nowners && orphans++ < 5)
+			fprintf(stderr, "coffer run: input '%s' has no owner (no --owner"
+			    " prefix matches it)\n", R->items[k]);
+	}
+	if (orphans > 5)
+		fprintf(stderr, "coffer run: ... %zu inputs in all have no owner\n",
+		    orphans);
+	return 0;
+}
+
 /* The worker's command line, shared by the replicas, --check-app and
  * --reduce. extra: mode flags appended at the end. */
 static int
@@ -387,6 +440,10 @@ worker_argv(struct run *R, char **argv, int with_queue, const char *extra1,
 	for (int i = 0; i < R->nparams; i++) {
 		argv[n++] = "--param";
 		argv[n++] = (char *)R->params[i];
+	}
+	for (int i = 0; i < R->nowners; i++) {
+		argv[n++] = "--owner";
+		argv[n++] = (char *)R->owners[i];
 	}
 	for (int i = 0; i < R->napp_args; i++) {
 		argv[n++] = "--app-arg";
@@ -468,7 +525,7 @@ run_worker_mode(char **argv, struct coffer_buf *out)
 static int
 check_app(struct run *R)
 {
-	char *argv[MAX_ARGS * 2 + 40];
+	char *argv[ARGV_MAX];
 	struct coffer_buf out = COFFER_BUF_INIT(1 << 16);
 	int st, r = 0;
 
@@ -562,7 +619,7 @@ load_job(struct run *R)
 static int
 start_workers(struct run *R)
 {
-	char *argv[MAX_ARGS * 2 + 40], *env[2] = { NULL, NULL };
+	char *argv[ARGV_MAX], *env[2] = { NULL, NULL };
 	struct coffer_replica_spec spec = { 0 };
 	int r;
 
@@ -651,7 +708,7 @@ supervise(struct run *R, struct coffer_queue_stats *s)
 static int
 run_reduce(struct run *R)
 {
-	char *argv[MAX_ARGS * 2 + 40];
+	char *argv[ARGV_MAX];
 	struct coffer_buf out = COFFER_BUF_INIT(1 << 16);
 	int st, r = 0;
 
@@ -710,7 +767,7 @@ cmd_run(int argc, char **argv)
 		return r < 0 ? CLI_OK : r;
 	find_worker(&R);
 	if ((r = check_dirs(&R)) != 0 || (r = list_inputs(&R)) != 0 ||
-	    (r = check_app(&R)) != 0 || (r = make_rundir(&R)) != 0) {
+	    (r = check_owners(&R)) != 0 || (r = check_app(&R)) != 0 || (r = make_rundir(&R)) != 0) {
 		rc = cli_fail(r, "run");
 		goto out;
 	}

@@ -44,15 +44,16 @@ app_open(const struct worker_config *cfg, struct app **out, struct app_info *inf
 }
 
 int
-app_process(struct app *a, const char *id, uint32_t attempt, const uint8_t *in,
-    size_t inlen, struct coffer_buf *out, const struct app_wait *w, char *err,
-    size_t errlen)
+app_process(struct app *a, const char *id, uint32_t attempt, const char *owner,
+    const uint8_t *in, size_t inlen, struct coffer_buf *out,
+    const struct app_wait *w, char *err, size_t errlen)
 {
 	err[0] = '\0';
 	if (a->plugin != NULL)
-		return plugin_call(a->plugin, PLUGIN_PROCESS, id, attempt, in, inlen,
-		    out, err, errlen);
-	return app_exec_run(a->cfg, id, attempt, in, inlen, out, w, err, errlen);
+		return plugin_call(a->plugin, PLUGIN_PROCESS, id, attempt, owner, in,
+		    inlen, out, err, errlen);
+	return app_exec_run(a->cfg, id, attempt, owner, in, inlen, out, w, err,
+	    errlen);
 }
 
 int
@@ -63,8 +64,8 @@ app_reduce_add(struct app *a, const char *id, const uint8_t *in, size_t inlen,
 		snprintf(err, errlen, "the app has no reduce stage");
 		return COFFER_E_UNSUPPORTED;
 	}
-	return plugin_call(a->plugin, PLUGIN_REDUCE_ADD, id, 0, in, inlen, NULL,
-	    err, errlen);
+	return plugin_call(a->plugin, PLUGIN_REDUCE_ADD, id, 0, NULL, in, inlen,
+	    NULL, err, errlen);
 }
 
 int
@@ -74,8 +75,8 @@ app_reduce_finish(struct app *a, struct coffer_buf *out, char *err, size_t errle
 		snprintf(err, errlen, "the app has no reduce stage");
 		return COFFER_E_UNSUPPORTED;
 	}
-	return plugin_call(a->plugin, PLUGIN_REDUCE_FINISH, "", 0, NULL, 0, out,
-	    err, errlen);
+	return plugin_call(a->plugin, PLUGIN_REDUCE_FINISH, "", 0, NULL, NULL, 0,
+	    out, err, errlen);
 }
 
 void

@@ -40,7 +40,7 @@ int app_open(const struct worker_config *cfg, struct app **out,
     struct app_info *info) __attribute__((warn_unused_result));
 
 /*
- * Map one item: in -> out (out is bounded by cfg->max_item_bytes). On
+ * Map one item: in -> out; owner (NULL: unknown) is the input's data owner (out is bounded by cfg->max_item_bytes). On
  * failure returns a negative code and writes the per-item error to err:
  * COFFER_E_APP (the app failed or an executable crashed), COFFER_E_TIMEOUT
  * (an executable ran too long), COFFER_E_LIMIT (output too large), or
@@ -48,7 +48,7 @@ int app_open(const struct worker_config *cfg, struct app **out,
  * supervisor, which kills the runner.
  */
 int app_process(struct app *a, const char *id, uint32_t attempt,
-    const uint8_t *in, size_t inlen, struct coffer_buf *out,
+    const char *owner, const uint8_t *in, size_t inlen, struct coffer_buf *out,
     const struct app_wait *w, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
@@ -68,14 +68,15 @@ int plugin_load(const struct worker_config *cfg, struct plugin **out,
 /* type: PLUGIN_PROCESS, PLUGIN_REDUCE_ADD, PLUGIN_REDUCE_FINISH. */
 enum { PLUGIN_PROCESS = 1, PLUGIN_REDUCE_ADD = 2, PLUGIN_REDUCE_FINISH = 3 };
 int plugin_call(struct plugin *p, int type, const char *id, uint32_t attempt,
-    const uint8_t *in, size_t inlen, struct coffer_buf *out, char *err,
-    size_t errlen) __attribute__((warn_unused_result));
+    const char *owner, const uint8_t *in, size_t inlen, struct coffer_buf *out,
+    char *err, size_t errlen) __attribute__((warn_unused_result));
 void plugin_unload(struct plugin *p);
 
 int app_exec_check(const struct worker_config *cfg, struct app_info *info)
 	__attribute__((warn_unused_result));
 int app_exec_run(const struct worker_config *cfg, const char *id,
-    uint32_t attempt, const uint8_t *in, size_t inlen, struct coffer_buf *out,
+    uint32_t attempt, const char *owner, const uint8_t *in, size_t inlen,
+    struct coffer_buf *out,
     const struct app_wait *w, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 

@@ -92,9 +92,9 @@ env_kept(const struct worker_config *cfg, const char *e, size_t kl)
 
 static int
 build_env(const struct worker_config *cfg, const char *id, uint32_t attempt,
-    char ***out, char ***owned, size_t *nowned)
+    const char *owner, char ***out, char ***owned, size_t *nowned)
 {
-	size_t ne = 0, nx = cfg->nparams + 4, k = 0, o = 0;
+	size_t ne = 0, nx = cfg->nparams + 5, k = 0, o = 0;
 	char **v = NULL, **mine = NULL;
 	int have_path = 0;
 
@@ -128,6 +128,12 @@ build_env(const struct worker_config *cfg, const char *id, uint32_t attempt,
 		if ((mine[o] = coffer_malloc(n)) == NULL)
 			goto nomem;
 		snprintf(mine[o++], n, "COFFER_JOB=%s", cfg->job ? cfg->job : "");
+		if (owner != NULL) {
+			n = strlen(owner) + 24;
+			if ((mine[o] = coffer_malloc(n)) == NULL)
+				goto nomem;
+			snprintf(mine[o++], n, "COFFER_ITEM_OWNER=%s", owner);
+		}
 	}
 	for (size_t i = 0; i < ne; i++) {
 		const char *eq = strchr(environ[i], '=');
@@ -226,7 +232,7 @@ has_exited(pid_t pid)
 
 int
 app_exec_run(const struct worker_config *cfg, const char *id, uint32_t attempt,
-    const uint8_t *in, size_t inlen, struct coffer_buf *out,
+    const char *owner, const uint8_t *in, size_t inlen, struct coffer_buf *out,
     const struct app_wait *w, char *err, size_t errlen)
 {
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
@@ -242,7 +248,7 @@ app_exec_run(const struct worker_config *cfg, const char *id, uint32_t attempt,
 	for (int i = 0; i < cfg->napp_args; i++)
 		argv[1 + i] = cfg->app_args[i];
 	argv[1 + cfg->napp_args] = NULL;
-	if ((r = build_env(cfg, id, attempt, &envp, &owned, &nowned)) != 0) {
+	if ((r = build_env(cfg, id, attempt, owner, &envp, &owned, &nowned)) != 0) {
 		snprintf(err, errlen, "%s", coffer_errdetail());
 		return r;
 	}

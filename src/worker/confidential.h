@@ -17,6 +17,13 @@ struct conf_item {
 	const char *id;
 	uint32_t attempt;
 	const char *out_key;
+	/* The data owner the input belongs to, or NULL (passed to the app,
+	 * struct coffer_app_item.owner). Set by the caller before
+	 * conf_open_input() from the worker's owner map (plaintext jobs,
+	 * doc/worker.md 2.1). HOOK: in a confidential job conf_open_input()
+	 * sets it from the policy, to the owner whose dataset lists this
+	 * object (the one whose key opened it), whatever the map said. */
+	const char *owner;
 	/* What the app reads (set by conf_open_input). */
 	const uint8_t *plain;
 	size_t plainlen;

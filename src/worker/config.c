@@ -33,6 +33,9 @@ const char worker_usage[] =
     "                        COFFER_APP_ENV; never COFFER_* or REDIS_*)\n"
     "  --param K=V           job parameter for the app (repeatable;\n"
     "                        COFFER_PARAMS=k=v&k2=v2 with %XX escapes)\n"
+    "  --owner PREFIX=NAME   items whose id starts with PREFIX belong to data\n"
+    "                        owner NAME; the longest prefix wins (repeatable;\n"
+    "                        COFFER_OWNERS=p=n&p2=n2 with %XX escapes)\n"
     "  --worker-id ID        unique worker id (COFFER_WORKER_ID; default\n"
     "                        host-pid-random)\n"
     "  --lease-ms N          lease TTL (COFFER_LEASE_MS; default 30000)\n"
@@ -194,8 +197,7 @@ pct(const char *s, size_t n, char *out, size_t *outn)
 
 			if (i + 2 >= n || (hi = coffer_hex_digit(s[i + 1])) < 0 ||
 			    (lo = coffer_hex_digit(s[i + 2])) < 0)
-				return coffer_errf(COFFER_E_INVAL, "COFFER_PARAMS: bad"
-				    " %%-escape");
+				return coffer_errf(COFFER_E_INVAL, "bad %%-escape");
 			out[j++] = (char)(hi << 4 | lo);
 			i += 2;
 		} else {
@@ -246,8 +248,12 @@ app_env_add(struct worker_config *c, const char *what, const char *list)
 	return 0;
 }
 
-int
-worker_params_decode(const char *s, struct worker_config *c)
+/* "k=v&k2=v2" with %XX escapes (COFFER_PARAMS, COFFER_OWNERS): put() gets
+ * each decoded pair. */
+static int
+decode_pairs(const char *s, const char *what, struct worker_config *c,
+    int (*put)(struct worker_config *, const char *, size_t, const char *,
+    size_t))
 {
 	size_t len = strlen(s);
 	char *kbuf = coffer_malloc(len + 1), *vbuf = coffer_malloc(len + 1);
@@ -264,14 +270,16 @@ worker_params_decode(const char *s, struct worker_config *c)
 		if (n > 0) {
 			eq = memchr(s, '=', n);
 			if (eq == NULL) {
-				r = coffer_errf(COFFER_E_INVAL, "COFFER_PARAMS: '%.*s' is not"
-				    " KEY=VALUE", (int)n, s);
+				r = coffer_errf(COFFER_E_INVAL, "%s: '%.*s' is not"
+				    " KEY=VALUE", what, (int)n, s);
 				break;
 			}
 			if ((r = pct(s, (size_t)(eq - s), kbuf, &kn)) != 0 ||
-			    (r = pct(eq + 1, n - (size_t)(eq - s) - 1, vbuf, &vn)) != 0)
+			    (r = pct(eq + 1, n - (size_t)(eq - s) - 1, vbuf, &vn)) != 0) {
+				r = coffer_errctx(r, "%s", what);
 				break;
-			r = param_put(c, kbuf, kn, vbuf, vn);
+			}
+			r = put(c, kbuf, kn, vbuf, vn);
 		}
 		s += n;
 		if (*s == '&')
@@ -281,6 +289,94 @@ out:
 	free(kbuf);
 	free(vbuf);
 	return r;
+}
+
+int
+worker_params_decode(const char *s, struct worker_config *c)
+{
+	return decode_pairs(s, "COFFER_PARAMS", c, param_put);
+}
+
+/* Printable ASCII without space: what an owner name and a prefix may hold
+ * (a prefix of an object key, which has no space either). */
+static int
+printable_nospace(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)p[i] <= 0x20 || (unsigned char)p[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+static int
+owner_put(struct worker_config *c, const char *p, size_t pn, const char *v,
+    size_t vn)
+{
+	struct worker_owner *o;
+
+	if (pn > COFFER_STORE_KEY_MAX || !printable_nospace(p, pn))
+		return coffer_errf(COFFER_E_INVAL, "owner prefix '%.*s': at most %d"
+		    " printable ASCII characters, no space", (int)(pn > 64 ? 64 : pn),
+		    p, COFFER_STORE_KEY_MAX);
+	if (vn == 0 || vn > WORKER_OWNER_MAX || !printable_nospace(v, vn))
+		return coffer_errf(COFFER_E_INVAL, "owner of prefix '%.*s': the name"
+		    " must be 1-%d printable ASCII characters, no space", (int)pn, p,
+		    WORKER_OWNER_MAX);
+	for (int i = 0; i < c->nowners; i++)
+		if (strlen(c->owners[i].prefix) == pn &&
+		    memcmp(c->owners[i].prefix, p, pn) == 0)
+			return coffer_errf(COFFER_E_INVAL, "owner prefix '%.*s' is given"
+			    " twice", (int)pn, p);
+	if (c->nowners == WORKER_MAX_OWNERS)
+		return coffer_errf(COFFER_E_LIMIT, "more than %d owner prefixes",
+		    WORKER_MAX_OWNERS);
+	o = &c->owners[c->nowners];
+	if ((o->prefix = coffer_strndup(p, pn)) == NULL ||
+	    (o->name = coffer_strndup(v, vn)) == NULL) {
+		free(o->prefix);
+		o->prefix = NULL;
+		return coffer_errf(COFFER_E_NOMEM, "config");
+	}
+	c->nowners++;
+	return 0;
+}
+
+int
+worker_owner_add(struct worker_config *c, const char *what, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	int r;
+
+	if (eq == NULL)
+		return coffer_errf(COFFER_E_INVAL, "%s '%s': expected PREFIX=NAME",
+		    what, kv);
+	if ((r = owner_put(c, kv, (size_t)(eq - kv), eq + 1, strlen(eq + 1))) != 0)
+		return coffer_errctx(r, "%s", what);
+	return 0;
+}
+
+int
+worker_owners_decode(const char *s, struct worker_config *c)
+{
+	return decode_pairs(s, "COFFER_OWNERS", c, owner_put);
+}
+
+const char *
+worker_owner_of(const struct worker_config *c, const char *id)
+{
+	const char *best = NULL;
+	size_t bestlen = 0;
+
+	for (int i = 0; i < c->nowners; i++) {
+		size_t n = strlen(c->owners[i].prefix);
+
+		if (strncmp(id, c->owners[i].prefix, n) == 0 &&
+		    (best == NULL || n > bestlen)) {
+			best = c->owners[i].name;
+			bestlen = n;
+		}
+	}
+	return best;
 }
 
 static int
@@ -316,6 +412,8 @@ from_env(struct worker_config *c)
 		return r;
 	if ((v = getenv("COFFER_APP_ENV")) && (r = app_env_add(c, "COFFER_APP_ENV", v)))
 		return r;
+	if ((v = getenv("COFFER_OWNERS")) && (r = worker_owners_decode(v, c)))
+		return r;
 	if ((v = getenv("COFFER_WORKER_ID")) && (r = set_str(&c->worker_id, v)))
 		return r;
 	if ((v = getenv("COFFER_LEASE_MS")) &&
@@ -348,7 +446,7 @@ enum {
 	OPT_JOB = 256, OPT_REDIS, OPT_STORE, OPT_OUTPUTS, OPT_PREFIX, OPT_APP,
 	OPT_KIND, OPT_APP_ARG, OPT_PARAM, OPT_WORKER_ID, OPT_LEASE, OPT_ATTEMPTS,
 	OPT_BACKOFF, OPT_MAX_BYTES, OPT_TIMEOUT, OPT_EMPTY, OPT_EXIT, OPT_CHECK,
-	OPT_REDUCE, OPT_HELP, OPT_APP_ENV,
+	OPT_REDUCE, OPT_HELP, OPT_APP_ENV, OPT_OWNER,
 };
 
 static const struct option longopts[] = {
@@ -362,6 +460,7 @@ static const struct option longopts[] = {
 	{ "app-arg", required_argument, NULL, OPT_APP_ARG },
 	{ "app-env", required_argument, NULL, OPT_APP_ENV },
 	{ "param", required_argument, NULL, OPT_PARAM },
+	{ "owner", required_argument, NULL, OPT_OWNER },
 	{ "worker-id", required_argument, NULL, OPT_WORKER_ID },
 	{ "lease-ms", required_argument, NULL, OPT_LEASE },
 	{ "max-attempts", required_argument, NULL, OPT_ATTEMPTS },
@@ -403,6 +502,7 @@ from_flags(int argc, char **argv, struct worker_config *c)
 				c->napp_args++;
 			break;
 		case OPT_PARAM: r = worker_param_add(c, optarg); break;
+		case OPT_OWNER: r = worker_owner_add(c, "--owner", optarg); break;
 		case OPT_APP_ENV: r = app_env_add(c, "--app-env", optarg); break;
 		case OPT_WORKER_ID: r = set_str(&c->worker_id, optarg); break;
 		case OPT_LEASE:
@@ -498,5 +598,9 @@ worker_config_release(struct worker_config *c)
 	free(c->reduce_key);
 	for (int i = 0; i < c->napp_env; i++)
 		free(c->app_env[i]);
+	for (int i = 0; i < c->nowners; i++) {
+		free(c->owners[i].prefix);
+		free(c->owners[i].name);
+	}
 	memset(c, 0, sizeof(*c));
 }

@@ -103,7 +103,9 @@ worker_item(struct worker *w, const struct coffer_queue_item *it,
 		    OUT_BURY : OUT_FAIL;
 		goto settle;
 	}
-	/* 2. Open it (confidential step: decrypt and verify, later). */
+	/* 2. Open it (confidential step: decrypt and verify, later; it will
+	 * also name the owner from the policy, worker/confidential.h). */
+	ci.owner = worker_owner_of(cfg, it->id);
 	if ((r = conf_open_input(&ci, stored)) != 0) {
 		snprintf(err, sizeof(err), "opening input: %s", coffer_errdetail());
 		o = r == COFFER_E_AUTH ? OUT_BURY : OUT_FAIL;
@@ -113,8 +115,8 @@ worker_item(struct worker *w, const struct coffer_queue_item *it,
 	 * here; a plugin's by the supervisor, which kills this process. */
 	shared_phase(w->sh, PHASE_APP, cfg->app_kind == APP_KIND_PLUGIN &&
 	    cfg->item_timeout_ms > 0 ? coffer_mono_ms() + cfg->item_timeout_ms : 0);
-	r = app_process(w->app, it->id, it->attempt, ci.plain, ci.plainlen, out,
-	    &aw, err, sizeof(err));
+	r = app_process(w->app, it->id, it->attempt, ci.owner, ci.plain,
+	    ci.plainlen, out, &aw, err, sizeof(err));
 	shared_phase(w->sh, PHASE_STORE, 0);
 	if (r != 0) {
 		o = r == COFFER_E_LIMIT ? OUT_BURY : OUT_FAIL;

@@ -143,8 +143,8 @@ fail:
 
 int
 plugin_call(struct plugin *p, int type, const char *id, uint32_t attempt,
-    const uint8_t *in, size_t inlen, struct coffer_buf *out, char *err,
-    size_t errlen)
+    const char *owner, const uint8_t *in, size_t inlen, struct coffer_buf *out,
+    char *err, size_t errlen)
 {
 	struct writer wr;
 	size_t start = out ? out->len : 0;
@@ -157,7 +157,7 @@ plugin_call(struct plugin *p, int type, const char *id, uint32_t attempt,
 	if (in == NULL)
 		in = (const uint8_t *)"";
 	if (type == PLUGIN_PROCESS) {
-		struct coffer_app_item item = { sizeof(item), id, attempt };
+		struct coffer_app_item item = { sizeof(item), id, attempt, owner };
 
 		r = p->app.process(p->state, &item, in, inlen, &wr.w, e, sizeof(e));
 	} else if (type == PLUGIN_REDUCE_ADD && p->app.reduce_add != NULL) {

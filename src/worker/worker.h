@@ -16,6 +16,8 @@
 #define WORKER_MAX_APP_ARGS 32
 #define WORKER_MAX_APP_ENV 128
 #define WORKER_ERR_MAX 1024
+#define WORKER_MAX_OWNERS 256
+#define WORKER_OWNER_MAX 128
 
 enum app_kind {
 	APP_KIND_AUTO = 0,
@@ -50,6 +52,15 @@ struct worker_config {
 	 * REDIS_*. */
 	char *app_env[WORKER_MAX_APP_ENV];
 	int napp_env;
+	/* Who owns which input (doc/worker.md 2.1): --owner PREFIX=NAME or
+	 * COFFER_OWNERS; the longest matching prefix names an item's owner.
+	 * Plaintext jobs only: a confidential job takes owners from its
+	 * policy (worker/confidential.h). */
+	struct worker_owner {
+		char *prefix;
+		char *name;
+	} owners[WORKER_MAX_OWNERS];
+	int nowners;
 };
 
 /* Parse flags over the environment (flags win). Prints nothing; on error
@@ -68,6 +79,21 @@ int worker_params_decode(const char *s, struct worker_config *c)
 	__attribute__((warn_unused_result));
 int worker_param_add(struct worker_config *c, const char *kv)
 	__attribute__((warn_unused_result));
+
+/*
+ * Owner map (doc/worker.md 2.1). worker_owner_add() takes "PREFIX=NAME"
+ * (what = the flag or variable, for errors); PREFIX is 0-1024 printable
+ * ASCII characters without space, NAME 1-128 without space or control
+ * characters; a prefix given twice is an error. worker_owners_decode()
+ * takes COFFER_OWNERS ("p=n&p2=n2", %XX escapes). worker_owner_of()
+ * returns the name whose prefix is the longest one id starts with, or
+ * NULL. worker_owner_check_name() validates a name (also for coffer run).
+ */
+int worker_owner_add(struct worker_config *c, const char *what, const char *kv)
+	__attribute__((warn_unused_result));
+int worker_owners_decode(const char *s, struct worker_config *c)
+	__attribute__((warn_unused_result));
+const char *worker_owner_of(const struct worker_config *c, const char *id);
 
 struct app;
 struct worker_shared;
