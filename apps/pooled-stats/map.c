@@ -16,7 +16,10 @@
 #define FLUSH_AT 65536
 
 struct field {
-	size_t off, len;            /* in the scratch buffer */
+	const char *s;              /* in the input, or in scratch if quoted */
+	size_t len;
+	size_t off;                 /* quoted: where in scratch */
+	int quoted;
 	uint64_t line;              /* where the field starts (quoted fields span lines) */
 };
 
@@ -24,7 +27,7 @@ struct csv {
 	const uint8_t *p, *end;
 	uint8_t delim;
 	uint64_t line;              /* the current line, 1-based */
-	char *scratch;              /* the record's fields, unquoted, NUL-separated */
+	char *scratch;              /* quoted fields of the record, unquoted */
 	size_t scap;
 	struct field *f;
 	int nf, fcap;
@@ -33,7 +36,7 @@ struct csv {
 static int
 scratch_put(struct csv *r, size_t *len, uint8_t c)
 {
-	if (*len + 2 > r->scap) {
+	if (*len + 1 > r->scap) {
 		size_t cap = r->scap ? r->scap * 2 : 4096;
 		char *p = realloc(r->scratch, cap);
 
@@ -46,15 +49,55 @@ scratch_put(struct csv *r, size_t *len, uint8_t c)
 	return 0;
 }
 
+/* A quoted field, r->p just after its opening quote, into scratch. */
+static int
+quoted(struct csv *r, struct field *f, size_t *slen, const char *id, char *err,
+    size_t errlen)
+{
+	f->quoted = 1;
+	f->off = *slen;
+	for (;;) {
+		if (r->p >= r->end)
+			return ps_errf(err, errlen, COFFER_E_FORMAT, "'%s' line %llu,"
+			    " column %d: a quoted field is not closed", id,
+			    (unsigned long long)f->line, r->nf);
+		if (*r->p == '"') {
+			if (r->p + 1 >= r->end || r->p[1] != '"') {
+				r->p++;
+				break;
+			}
+			r->p++; /* "" is one quote */
+		} else if (*r->p == '\n') {
+			r->line++;
+		}
+		if (*slen - f->off >= PS_MAX_FIELD)
+			return ps_errf(err, errlen, COFFER_E_FORMAT, "'%s' line %llu,"
+			    " column %d: a field longer than %d bytes", id,
+			    (unsigned long long)f->line, r->nf, PS_MAX_FIELD);
+		if (scratch_put(r, slen, *r->p++) != 0)
+			return ps_errf(err, errlen, COFFER_E_NOMEM, "out of memory");
+	}
+	f->len = *slen - f->off;
+	while (r->p < r->end && *r->p == ' ')
+		r->p++;
+	if (r->p < r->end && *r->p != r->delim && *r->p != '\n' && *r->p != '\r')
+		return ps_errf(err, errlen, COFFER_E_FORMAT, "'%s' line %llu, column"
+		    " %d: text after the closing quote", id,
+		    (unsigned long long)r->line, r->nf);
+	return 0;
+}
+
 /*
  * The next record's fields into r->f[0..nf) (section 4.1). Returns 1 with
  * a record, 0 at the end of the input, or an error. Empty lines are
- * skipped. *start gets the record's first line.
+ * skipped. *start gets the record's first line. Unquoted fields point
+ * into the input (most fields: no copy).
  */
 static int
 csv_next(struct csv *r, const char *id, uint64_t *start, char *err, size_t errlen)
 {
 	size_t slen = 0;
+	int r2;
 
 	while (r->p < r->end && (*r->p == '\n' || (*r->p == '\r' &&
 	    r->p + 1 < r->end && r->p[1] == '\n'))) {
@@ -67,7 +110,6 @@ csv_next(struct csv *r, const char *id, uint64_t *start, char *err, size_t errle
 	r->nf = 0;
 	for (;;) {
 		struct field *f;
-		size_t begin = slen;
 
 		if (r->nf == PS_MAX_COLS + 1)
 			return ps_errf(err, errlen, COFFER_E_FORMAT, "'%s' line %llu: more"
@@ -83,78 +125,53 @@ csv_next(struct csv *r, const char *id, uint64_t *start, char *err, size_t errle
 		}
 		f = &r->f[r->nf++];
 		f->line = r->line;
+		f->quoted = 0;
 		if (r->p < r->end && *r->p == '"') {
 			r->p++;
-			for (;;) {
-				if (r->p >= r->end)
-					return ps_errf(err, errlen, COFFER_E_FORMAT, "'%s' line"
-					    " %llu, column %d: a quoted field is not closed",
-					    id, (unsigned long long)f->line, r->nf);
-				if (*r->p == '"') {
-					if (r->p + 1 < r->end && r->p[1] == '"') {
-						r->p++;
-					} else {
-						r->p++;
-						break;
-					}
-				} else if (*r->p == '\n') {
-					r->line++;
-				}
-				if (slen - begin >= PS_MAX_FIELD)
-					return ps_errf(err, errlen, COFFER_E_FORMAT, "'%s' line"
-					    " %llu, column %d: a field longer than %d bytes", id,
-					    (unsigned long long)f->line, r->nf, PS_MAX_FIELD);
-				if (scratch_put(r, &slen, *r->p++) != 0)
-					return ps_errf(err, errlen, COFFER_E_NOMEM, "out of"
-					    " memory");
-			}
-			while (r->p < r->end && *r->p == ' ')
-				r->p++;
-			if (r->p < r->end && *r->p != r->delim && *r->p != '\n' &&
-			    *r->p != '\r')
-				return ps_errf(err, errlen, COFFER_E_FORMAT, "'%s' line %llu,"
-				    " column %d: text after the closing quote", id,
-				    (unsigned long long)r->line, r->nf);
+			if ((r2 = quoted(r, f, &slen, id, err, errlen)) != 0)
+				return r2;
 		} else {
+			const uint8_t *b = r->p;
+
 			while (r->p < r->end && *r->p != r->delim && *r->p != '\n' &&
-			    *r->p != '\r') {
-				if (slen - begin >= PS_MAX_FIELD)
-					return ps_errf(err, errlen, COFFER_E_FORMAT, "'%s' line"
-					    " %llu, column %d: a field longer than %d bytes", id,
-					    (unsigned long long)f->line, r->nf, PS_MAX_FIELD);
-				if (scratch_put(r, &slen, *r->p++) != 0)
-					return ps_errf(err, errlen, COFFER_E_NOMEM, "out of"
-					    " memory");
-			}
+			    *r->p != '\r')
+				r->p++;
+			f->s = (const char *)b;
+			f->len = (size_t)(r->p - b);
+			if (f->len > PS_MAX_FIELD)
+				return ps_errf(err, errlen, COFFER_E_FORMAT, "'%s' line"
+				    " %llu, column %d: a field longer than %d bytes", id,
+				    (unsigned long long)f->line, r->nf, PS_MAX_FIELD);
 		}
-		f->off = begin;
-		f->len = slen - begin;
-		if (scratch_put(r, &slen, '\0') != 0)
-			return ps_errf(err, errlen, COFFER_E_NOMEM, "out of memory");
-		if (r->p >= r->end)
-			return 1;
-		if (*r->p == r->delim) {
+		if (r->p < r->end && *r->p == r->delim) {
 			r->p++;
 			continue;
 		}
-		if (*r->p == '\r') {
-			if (r->p + 1 >= r->end || r->p[1] != '\n')
-				return ps_errf(err, errlen, COFFER_E_FORMAT, "'%s' line %llu:"
-				    " a carriage return not followed by a line feed", id,
-				    (unsigned long long)r->line);
-			r->p++;
+		if (r->p < r->end) {
+			if (*r->p == '\r') {
+				if (r->p + 1 >= r->end || r->p[1] != '\n')
+					return ps_errf(err, errlen, COFFER_E_FORMAT, "'%s' line"
+					    " %llu: a carriage return not followed by a line"
+					    " feed", id, (unsigned long long)r->line);
+				r->p++;
+			}
+			r->p++; /* '\n' */
+			r->line++;
 		}
-		r->p++; /* '\n' */
-		r->line++;
-		return 1;
+		break;
 	}
+	/* Scratch no longer moves: point quoted fields into it. */
+	for (int i = 0; i < r->nf; i++)
+		if (r->f[i].quoted)
+			r->f[i].s = r->scratch ? r->scratch + r->f[i].off : "";
+	return 1;
 }
 
 /* Section 4.2: strip spaces (and tabs unless they separate fields). */
 static const char *
 trim(const struct csv *r, const struct field *f, size_t *n)
 {
-	const char *s = r->scratch + f->off;
+	const char *s = f->s;
 	size_t len = f->len;
 
 	while (len > 0 && (*s == ' ' || (*s == '\t' && r->delim != '\t'))) {
@@ -228,11 +245,16 @@ decimal_parts(const char *s, size_t n, int64_t *mant, int *exp10)
 		e -= frac;
 	}
 	if (i < n) { /* [eE][+-]?D+, already checked */
-		long x = strtol(s + i + 1, NULL, 10);
+		int eneg = 0, x = 0;
 
-		if (x < -400 || x > 400)
-			return -1;
-		e += (int)x;
+		if (s[++i] == '+' || s[i] == '-')
+			eneg = s[i++] == '-';
+		for (; i < n; i++) {
+			if (x > 400)
+				return -1;
+			x = x * 10 + (s[i] - '0');
+		}
+		e += eneg ? -x : x;
 	}
 	while (m != 0 && m % 10 == 0) {
 		m /= 10;
