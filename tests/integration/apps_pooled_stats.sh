@@ -11,7 +11,7 @@
 # milliseconds); `coffer run` covers the worker path.
 # timeout: 180
 . "$(dirname "$0")/lib.sh"
-plan 84
+plan 85
 
 APP=$COFFER_BUILD/apps/pooled-stats.so
 APPRUN=$COFFER_BUILD/tests/tools/apprun
@@ -241,3 +241,17 @@ stats const.json --param 'schema=site:skip;age:int;sex:cat{F,M};grade:cat{I,II,I
 	--param min_rows_per_owner=1 --param min_cell_count=1 <(sed '2,$s/,F,/,M,/' "$T/small.csv")
 grep -q "feature 'sex=M' has the same value in every row" "$T/const.json.err"
 ok $? "a constant feature cannot be standardised, and the error says which"
+
+# --- The documentation's parameter table is the code's -------------------------
+/usr/bin/python3 - "$COFFER_SRC/apps/pooled-stats/params.c" "$COFFER_SRC/doc/apps/pooled-stats.md" \
+	> "$T/doc.out" 2>&1 <<'EOF2'
+import re, sys
+code = re.findall(r'\{ "(\w+)", PT_\w+, "([^"]*)"', open(sys.argv[1]).read())
+doc = dict(re.findall(r'^\| `(\w+)` \| (?:\\\||[^|])+ \| ([^|]+) \|', open(sys.argv[2]).read(), re.M))
+bad = [f"{n}: code default '{d}', doc '{doc.get(n)}'" for n, d in code
+       if doc.get(n, "").strip() != (f"`{d}`" if d else doc.get(n, "").strip() or "?")
+       or n not in doc]
+print("\n".join(bad) or f"{len(code)} parameters agree")
+sys.exit(1 if bad or len(code) < 20 else 0)
+EOF2
+ok $? "doc/apps/pooled-stats.md lists every parameter with the code's default ($(cat "$T/doc.out" | head -3))"
