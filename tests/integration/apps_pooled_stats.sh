@@ -11,7 +11,7 @@
 # milliseconds); `coffer run` covers the worker path.
 # timeout: 180
 . "$(dirname "$0")/lib.sh"
-plan 85
+plan 88
 
 APP=$COFFER_BUILD/apps/pooled-stats.so
 APPRUN=$COFFER_BUILD/tests/tools/apprun
@@ -223,6 +223,37 @@ eq "... a cat column adds one indicator per level but the first" "age sex=M grad
 eq "... with n=6 below minmax_min_n, order statistics are suppressed" "None suppressed" \
 	"$(json "$T/small.json" 'r["columns"][0]["min"], r["columns"][0]["order_statistics"]')"
 eq "... the int column's mean is exact" "46.833333333333336" "$(json "$T/small.json" 'r["columns"][0]["mean"]')"
+/usr/bin/python3 - "$T/small.csv" "$T/small.json" > "$T/small.ref" 2>&1 <<'EOF2'
+# Treatment coding checked against scikit-learn: the indicators built by
+# hand from the CSV, standardised, fitted with the same objective.
+import csv, json, sys
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+rows = list(csv.DictReader(open(sys.argv[1])))
+X = np.array([[float(r["age"]), r["sex"] == "M", r["grade"] == "II",
+               r["grade"] == "III", float(r["bmi"])] for r in rows], float)
+y = np.array([r["event"] == "yes" for r in rows], int)
+lr = LogisticRegression(C=1, solver="newton-cholesky", tol=1e-10).fit(
+    StandardScaler().fit_transform(X), y)
+m = json.load(open(sys.argv[2]))["model"]
+got = [f["coef"] for f in m["features"]] + [m["intercept"]]
+dev = max(abs(a - b) for a, b in zip(got, list(lr.coef_[0]) + list(lr.intercept_)))
+print(f"largest deviation {dev:.1e}")
+sys.exit(0 if dev <= 1e-6 else 1)
+EOF2
+ok $? "... and its coefficients are scikit-learn's on hand-made indicators ($(cat "$T/small.ref" | tail -1))"
+sed '1s/event$/code/; 2,$s/,yes$/,1/; 2,$s/,no$/,0/' "$T/small.csv" > "$T/int.csv"
+stats int.json --param 'schema=site:skip;age:int[0,120];sex:cat{F,M};grade:cat{I,II,III};bmi:num[10,80];code:int[0,1]' \
+	--param target=code --param positive=1 --param negative=0 --param features=age,sex,grade,bmi \
+	--param min_owners=1 --param min_rows_per_owner=1 --param min_cell_count=1 "$T/int.csv"
+eq "an int target coded 1/0 gives the same model as the cat target" \
+	"$(json "$T/small.json" 'r["model"]["intercept"], [f["coef"] for f in r["model"]["features"]]')" \
+	"$(json "$T/int.json" 'r["model"]["intercept"], [f["coef"] for f in r["model"]["features"]]')"
+refused "an int target value that is neither label" "line 3, column 6 (code): neither the positive (1) nor the negative (0) label" \
+	--param 'schema=site:skip;age:int;sex:cat{F,M};grade:cat{I,II,III};bmi:num;code:int' \
+	--param target=code --param positive=1 --param negative=0 --param min_owners=1 \
+	<(sed '3s/,0$/,2/' "$T/int.csv")
 refused "an int column refuses a decimal" "line 2, column 2 (age): not an integer" \
 	--param 'schema=site:skip;age:int;sex:cat{F,M};grade:cat{I,II,III};bmi:num;event:cat{no,yes}' --param min_owners=1 \
 	<(sed '2s/,34,/,34.5,/' "$T/small.csv")
