@@ -82,33 +82,31 @@ for f in t1 tN; do
 		ours "$W/$f.csv" "$rep" >> "$W/$f.ours"
 		ref "$W/$f.csv" "$((rep > 20 ? 20 : rep))" >> "$W/$f.ref"
 	done
-	eval "rows_$f=$rows"
-	eval "om_$f=$(cut -d' ' -f1 "$W/$f.ours" | median)"
-	eval "or_$f=$(cut -d' ' -f2 "$W/$f.ours" | median)"
-	eval "rm_$f=$(cut -d' ' -f1 "$W/$f.ref" | median)"
-	eval "rr_$f=$(cut -d' ' -f2 "$W/$f.ref" | median)"
+	# rows, then ours and the reference's map rate and reduce time
+	echo "$rows $(cut -d' ' -f1 "$W/$f.ours" | median) $(cut -d' ' -f1 "$W/$f.ref" | median)" \
+		"$(cut -d' ' -f2 "$W/$f.ours" | median) $(cut -d' ' -f2 "$W/$f.ref" | median)" >> "$W/results"
 done
 
+# table OURS REF FORMAT: rows of $W/results, columns OURS and REF (awk
+# field numbers), ratio = the larger is better for the map (rates) and
+# the smaller for the reduce (times): both as "how many times faster".
+table() {
+	awk -v a="$1" -v b="$2" -v fmt="$3" '{
+		ratio = a == 2 ? $a / $b : $b / $a
+		printf "| %d | " fmt " | " fmt " | %.2fx |\n", $1, $a, $b, ratio }' "$W/results"
+}
 echo "Map: rows per second of CPU time, one core (median of $RUNS runs)"
 echo
 echo "| rows | pooled-stats map (schema checks, binary form) | numpy.loadtxt (no checks) | ratio |"
 echo "|---:|---:|---:|---:|"
-for f in t1 tN; do
-	eval "r=\$rows_$f o=\$om_$f n=\$rm_$f"
-	awk -v r="$r" -v o="$o" -v n="$n" \
-		'BEGIN { printf "| %d | %.0f | %.0f | %.1fx |\n", r, o, n, o / n }'
-done
+table 2 3 "%.0f"
 echo
 echo "Reduce: descriptive statistics (mean, SD, min, max, 3 quantiles of 31"
 echo "columns) and the L2 logistic regression (C=1, tol 1e-10), CPU seconds"
 echo
 echo "| rows | pooled-stats reduce_finish | numpy + StandardScaler + LogisticRegression(newton-cholesky) | ratio |"
 echo "|---:|---:|---:|---:|"
-for f in t1 tN; do
-	eval "r=\$rows_$f o=\$or_$f n=\$rr_$f"
-	awk -v r="$r" -v o="$o" -v n="$n" \
-		'BEGIN { printf "| %d | %.4f | %.4f | %.2fx |\n", r, o, n, n / o }'
-done
+table 4 5 "%.4f"
 echo
 echo "(ratio: how many times faster pooled-stats is)"
 
