@@ -29,10 +29,11 @@ log1pexp(double x)
 static double
 sigmoid(double x)
 {
+	double e;
+
 	if (x >= 0)
 		return 1 / (1 + exp(-x));
-	double e = exp(x);
-
+	e = exp(x);
 	return e / (1 + e);
 }
 

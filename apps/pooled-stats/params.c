@@ -188,6 +188,10 @@ parse_quantiles(struct ps_config *c, const char *s, char *err, size_t errlen)
 			r = ps_errf(err, errlen, COFFER_E_INVAL, "parameter quantiles: '%s'"
 			    " is not a probability strictly between 0 and 1 (min and max"
 			    " are reported on their own)", v[i]);
+		for (int k = 0; k < i && r == 0; k++)
+			if (c->quantiles[k] == p)
+				r = ps_errf(err, errlen, COFFER_E_INVAL, "parameter quantiles:"
+				    " %s is listed twice", v[i]);
 		c->quantiles[i] = p;
 	}
 	c->nquantiles = n;
@@ -219,6 +223,10 @@ add_feature(struct ps_config *c, int col, int level, char *err, size_t errlen)
 	struct ps_feature *f;
 	const struct ps_column *k = &c->schema.cols[col];
 
+	if (c->nfeatures == PS_MAX_FEATURES)
+		return ps_errf(err, errlen, COFFER_E_INVAL, "parameter features: more"
+		    " than %d features (a cat column adds one per level but its"
+		    " first)", PS_MAX_FEATURES);
 	if (c->nfeatures % 64 == 0) {
 		struct ps_feature *v = realloc(c->features,
 		    (size_t)(c->nfeatures + 64) * sizeof(*v));

@@ -21,6 +21,7 @@
 #define PS_MAX_LEVELS 256
 #define PS_MAX_LEVEL_LEN 128
 #define PS_MAX_QUANTILES 32
+#define PS_MAX_FEATURES 1024       /* the Hessian is (p+1)^2 doubles */
 #define PS_MAX_NA 16
 #define PS_MAX_FIELD 4096
 #define PS_INT_LIMIT 9007199254740992.0 /* 2^53: ints stay exact as doubles */

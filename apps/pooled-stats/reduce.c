@@ -382,6 +382,14 @@ model(struct ps_reduce *r, struct ps_json *j, char *err, size_t errlen)
 
 			for (size_t i = 0; i < n; i++)
 				cnt += (int)r->rows[i * (size_t)k + sk] == ft->level;
+			/* Its mean is a count: section 7, rules 3 and 5. */
+			if ((cnt > 0 && (long long)cnt < c->min_cell_count) ||
+			    (n - cnt > 0 && (long long)(n - cnt) < c->min_cell_count)) {
+				e = ps_errf(err, errlen, COFFER_E_POLICY, "feature '%s' has"
+				    " fewer than min_cell_count=%lld rows on one side: no"
+				    " model is released", ft->name, c->min_cell_count);
+				goto out;
+			}
 			mean[f] = (double)cnt / (double)n;
 			scale[f] = sqrt((double)cnt * (double)(n - cnt)) / (double)n;
 		}

@@ -11,7 +11,7 @@
 # milliseconds); `coffer run` covers the worker path.
 # timeout: 180
 . "$(dirname "$0")/lib.sh"
-plan 88
+plan 90
 
 APP=$COFFER_BUILD/apps/pooled-stats.so
 APPRUN=$COFFER_BUILD/tests/tools/apprun
@@ -254,6 +254,13 @@ refused "an int target value that is neither label" "line 3, column 6 (code): ne
 	--param 'schema=site:skip;age:int;sex:cat{F,M};grade:cat{I,II,III};bmi:num;code:int' \
 	--param target=code --param positive=1 --param negative=0 --param min_owners=1 \
 	<(sed '3s/,0$/,2/' "$T/int.csv")
+refused "a level indicator with a small side: no model (its mean would be a count)" \
+	"feature 'grade=II' has fewer than min_cell_count=3 rows on one side: no model is released" \
+	--param 'schema=site:skip;age:int[0,120];sex:cat{F,M};grade:cat{I,II,III};bmi:num[10,80];event:cat{no,yes}' \
+	--param target=event --param positive=yes --param features=age,sex,grade,bmi \
+	--param min_owners=1 --param min_rows_per_owner=1 --param min_cell_count=3 "$T/small.csv"
+refused "a quantile listed twice" "parameter quantiles: 0.50 is listed twice" \
+	"${MODEL[@]}" --param quantiles=0.5,0.50 "${HOSP[0]}"
 refused "an int column refuses a decimal" "line 2, column 2 (age): not an integer" \
 	--param 'schema=site:skip;age:int;sex:cat{F,M};grade:cat{I,II,III};bmi:num;event:cat{no,yes}' --param min_owners=1 \
 	<(sed '2s/,34,/,34.5,/' "$T/small.csv")
