@@ -447,11 +447,19 @@ header(struct mapper *m, uint64_t line, char *err, size_t errlen)
 		for (int k = 0; k < s->ncols && col < 0; k++)
 			if (strlen(s->cols[k].name) == n && memcmp(s->cols[k].name, name, n) == 0)
 				col = k;
-		if (col < 0)
+		if (col < 0) {
+			const char *near = ps_closest(name, n, ps_column_name, s->ncols, s);
+
+			if (near != NULL)
+				return ps_errf(err, errlen, COFFER_E_FORMAT, "'%s' line %llu,"
+				    " column %d: '%.*s' is not a column of the schema (did"
+				    " you mean '%s'?)", m->id, (unsigned long long)line,
+				    i + 1, (int)(n > 64 ? 64 : n), name, near);
 			return ps_errf(err, errlen, COFFER_E_FORMAT, "'%s' line %llu, column"
 			    " %d: '%.*s' is not a column of the schema (declare it"
 			    " NAME:skip to leave it out)", m->id, (unsigned long long)line,
 			    i + 1, (int)(n > 64 ? 64 : n), name);
+		}
 		if (m->col_field[col] >= 0)
 			return ps_errf(err, errlen, COFFER_E_FORMAT, "'%s' line %llu: columns"
 			    " %d and %d are both named '%s'", m->id, (unsigned long long)line,

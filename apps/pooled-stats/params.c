@@ -69,6 +69,13 @@ const struct ps_param_def ps_params[] = {
 };
 const size_t ps_nparams = sizeof(ps_params) / sizeof(ps_params[0]);
 
+static const char *
+param_name(int i, const void *arg)
+{
+	(void)arg;
+	return ps_params[i].name;
+}
+
 /* The value of every parameter, given or default, by table index. */
 struct values {
 	const char *v[sizeof(ps_params) / sizeof(ps_params[0])];
@@ -263,9 +270,14 @@ parse_model(struct ps_config *c, const struct values *vals, char *err,
 			    " negative and features need target");
 		return 0;
 	}
-	if ((c->target = ps_schema_find(&c->schema, target)) < 0)
+	if ((c->target = ps_schema_find(&c->schema, target)) < 0) {
+		const char *near = ps_closest(target, strlen(target), ps_column_name,
+		    c->schema.ncols, &c->schema);
+
 		return ps_errf(err, errlen, COFFER_E_INVAL, "parameter target: no"
-		    " column '%s' in the schema", target);
+		    " column '%s' in the schema%s%s%s", target,
+		    near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+	}
 	t = &c->schema.cols[c->target];
 	if (t->type == PS_SKIP)
 		return ps_errf(err, errlen, COFFER_E_INVAL, "parameter target: column"
@@ -310,6 +322,7 @@ parse_model(struct ps_config *c, const struct values *vals, char *err,
 	for (int i = 0; i < n && r == 0; i++) {
 		int col = ps_schema_find(&c->schema, names[i]);
 		const struct ps_column *k = col >= 0 ? &c->schema.cols[col] : NULL;
+		const char *near = NULL;
 
 		for (int f = 0; k != NULL && f < c->nfeatures && r == 0; f++)
 			if (c->features[f].col == col)
@@ -317,9 +330,14 @@ parse_model(struct ps_config *c, const struct values *vals, char *err,
 				    " features: column '%s' is listed twice", k->name);
 		if (r != 0)
 			break;
-		if (k == NULL)
+		if (k == NULL) {
+			near = ps_closest(names[i], strlen(names[i]), ps_column_name,
+			    c->schema.ncols, &c->schema);
 			r = ps_errf(err, errlen, COFFER_E_INVAL, "parameter features: no"
-			    " column '%s' in the schema", names[i]);
+			    " column '%s' in the schema%s%s%s", names[i],
+			    near ? " (did you mean '" : "", near ? near : "",
+			    near ? "'?)" : "");
+		}
 		else if (col == c->target || k->type == PS_SKIP)
 			r = ps_errf(err, errlen, COFFER_E_INVAL, "parameter features: '%s'"
 			    " is the %s", names[i], col == c->target ? "target" :
@@ -354,11 +372,17 @@ ps_config_parse(const struct coffer_app_param *params, size_t nparams,
 			if (strcmp(ps_params[i].name, params[k].key) == 0)
 				break;
 		if (i == ps_nparams) {
+			const char *near;
+
 			/* The worker's reserved parameters are not ours to refuse. */
 			if (strncmp(params[k].key, "coffer.", 7) == 0)
 				continue;
-			return ps_errf(err, errlen, COFFER_E_INVAL, "unknown parameter '%s'"
-			    " (see doc/apps/pooled-stats.md section 3)", params[k].key);
+			near = ps_closest(params[k].key, strlen(params[k].key), param_name,
+			    (int)ps_nparams, NULL);
+			return ps_errf(err, errlen, COFFER_E_INVAL, "unknown parameter"
+			    " '%s'%s%s%s (the parameters are in doc/apps/pooled-stats.md"
+			    " section 3)", params[k].key, near ? " (did you mean '" : "",
+			    near ? near : "", near ? "'?)" : "");
 		}
 		if ((r = check_value(&ps_params[i], params[k].value, err, errlen)) != 0)
 			return r;

@@ -30,6 +30,12 @@
 int ps_errf(char *err, size_t errlen, int code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* For "did you mean": the candidate closest to s[0..n) in edit distance,
+ * if it is at most 2 edits away (and s is not a single character), else
+ * NULL. cand(i, arg) gives the i-th of ncand candidates. */
+const char *ps_closest(const char *s, size_t n,
+    const char *(*cand)(int i, const void *arg), int ncand, const void *arg);
+
 /* ---- A bounded growable byte buffer (map output, JSON) ---- */
 struct ps_buf {
 	uint8_t *p;
@@ -66,6 +72,8 @@ int ps_schema_parse(const char *text, struct ps_schema *s, char *err,
     size_t errlen);
 void ps_schema_free(struct ps_schema *s);
 int ps_schema_find(const struct ps_schema *s, const char *name);
+/* Column i's name; arg is the schema (for ps_closest). */
+const char *ps_column_name(int i, const void *arg);
 /* Level index of value[0..n) in a cat column, or -1. */
 int ps_level_find(const struct ps_column *c, const char *v, size_t n);
 

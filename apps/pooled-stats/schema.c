@@ -346,6 +346,12 @@ ps_schema_find(const struct ps_schema *s, const char *name)
 	return -1;
 }
 
+const char *
+ps_column_name(int i, const void *arg)
+{
+	return ((const struct ps_schema *)arg)->cols[i].name;
+}
+
 int
 ps_level_find(const struct ps_column *c, const char *v, size_t n)
 {

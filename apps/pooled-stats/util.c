@@ -20,6 +20,54 @@ ps_errf(char *err, size_t errlen, int code, const char *fmt, ...)
 	return code;
 }
 
+/* Levenshtein distance, capped: names are short (<= 128 bytes). */
+static size_t
+distance(const char *a, size_t n, const char *b)
+{
+	size_t m = strlen(b), row[PS_MAX_NAME + 2];
+
+	if (n > PS_MAX_NAME || m > PS_MAX_NAME)
+		return (size_t)-1;
+	for (size_t j = 0; j <= m; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= n; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= m; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[m];
+}
+
+const char *
+ps_closest(const char *s, size_t n,
+    const char *(*cand)(int i, const void *arg), int ncand, const void *arg)
+{
+	const char *best = NULL;
+	size_t bd = 3;
+
+	if (n < 2)
+		return NULL;
+	for (int i = 0; i < ncand; i++) {
+		size_t d = distance(s, n, cand(i, arg));
+
+		if (d < bd) {
+			bd = d;
+			best = cand(i, arg);
+		}
+	}
+	return best;
+}
+
 int
 ps_buf_put(struct ps_buf *b, const void *p, size_t n)
 {

@@ -11,7 +11,7 @@
 # milliseconds); `coffer run` covers the worker path.
 # timeout: 180
 . "$(dirname "$0")/lib.sh"
-plan 90
+plan 91
 
 APP=$COFFER_BUILD/apps/pooled-stats.so
 APPRUN=$COFFER_BUILD/tests/tools/apprun
@@ -154,10 +154,15 @@ check "BOM, CRLF, quotes, spaces and another column order read the same" \
 	cmp "$T/excel.json" "$T/noskip.json"
 
 # --- Parameters ----------------------------------------------------------
-refused "an unknown parameter is named" "unknown parameter 'Cc'" "${MODEL[@]}" --param Cc=1 "${HOSP[0]}"
+refused "an unknown parameter is named, with the closest one" \
+	"unknown parameter 'min_owner' (did you mean 'min_owners'?)" "${MODEL[@]}" --param min_owner=1 "${HOSP[0]}"
+sed '1s/mean texture/mean textur/' "${HOSP[0]}" > "$T/bad/typo.csv"
+refused "a header name with a typo: the closest column" \
+	"line 1, column 2: 'mean textur' is not a column of the schema (did you mean 'mean texture'?)" \
+	"${MODEL[@]}" --param min_owners=1 "$T/bad/typo.csv"
 refused "a schema type that does not exist" "type 'real' is not num, int, cat{...} or skip" \
 	--param 'schema=a:real' "${HOSP[0]}"
-refused "a target outside the schema" "parameter target: no column 'diagnose'" \
+refused "a target outside the schema" "parameter target: no column 'diagnose' in the schema (did you mean 'diagnosis'?)" \
 	--param "$SCHEMA" --param target=diagnose --param positive=benign "${HOSP[0]}"
 refused "a positive label that is not a level" "parameter positive: 'Benign' is not a level" \
 	--param "$SCHEMA" --param target=diagnosis --param positive=Benign "${HOSP[0]}"
