@@ -450,15 +450,20 @@ header(struct mapper *m, uint64_t line, char *err, size_t errlen)
 		if (col < 0) {
 			const char *near = ps_closest(name, n, ps_column_name, s->ncols, s);
 
+			if (n > 64)
+				n = 64;
+			while (n > 0 && !ps_utf8_ok((const unsigned char *)name, n))
+				n--; /* not cut inside a character; nothing that is not text */
+
 			if (near != NULL)
 				return ps_errf(err, errlen, COFFER_E_FORMAT, "'%s' line %llu,"
 				    " column %d: '%.*s' is not a column of the schema (did"
 				    " you mean '%s'?)", m->id, (unsigned long long)line,
-				    i + 1, (int)(n > 64 ? 64 : n), name, near);
+				    i + 1, (int)n, name, near);
 			return ps_errf(err, errlen, COFFER_E_FORMAT, "'%s' line %llu, column"
 			    " %d: '%.*s' is not a column of the schema (declare it"
 			    " NAME:skip to leave it out)", m->id, (unsigned long long)line,
-			    i + 1, (int)(n > 64 ? 64 : n), name);
+			    i + 1, (int)n, name);
 		}
 		if (m->col_field[col] >= 0)
 			return ps_errf(err, errlen, COFFER_E_FORMAT, "'%s' line %llu: columns"

@@ -72,6 +72,8 @@ int ps_schema_parse(const char *text, struct ps_schema *s, char *err,
     size_t errlen);
 void ps_schema_free(struct ps_schema *s);
 int ps_schema_find(const struct ps_schema *s, const char *name);
+/* Well-formed UTF-8 (RFC 3629). */
+int ps_utf8_ok(const unsigned char *s, size_t n);
 /* Column i's name; arg is the schema (for ps_closest). */
 const char *ps_column_name(int i, const void *arg);
 /* Level index of value[0..n) in a cat column, or -1. */

@@ -20,8 +20,8 @@ skip_ws(const char *p)
 
 /* Well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, at most
  * U+10FFFF): names and levels appear in the JSON result. */
-static int
-utf8_ok(const unsigned char *s, size_t n)
+int
+ps_utf8_ok(const unsigned char *s, size_t n)
 {
 	for (size_t i = 0; i < n;) {
 		unsigned c = s[i], k, min, cp;
@@ -79,7 +79,7 @@ take_text(const char *p, const char *end, const char *bad, size_t max,
 			    " holds a character that is not allowed there (%s or a"
 			    " control character)", what, (int)n, p, bad);
 	}
-	if (!utf8_ok((const unsigned char *)p, n))
+	if (!ps_utf8_ok((const unsigned char *)p, n))
 		return ps_errf(err, errlen, COFFER_E_INVAL, "schema: %s is not valid"
 		    " UTF-8", what);
 	memcpy(out, p, n);
