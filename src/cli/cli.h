@@ -20,6 +20,7 @@ enum cli_exit {
 	CLI_IO = 6,          /* COFFER_E_IO, _NOTFOUND, _EXISTS, _PERM, non-regular file */
 	CLI_REJECTED = 7,    /* verification ran and rejected: cert, TCB, policy, trust */
 	CLI_UNAVAILABLE = 8, /* a server could not be reached */
+	CLI_PIN_CHANGED = 9, /* a coordinator's keys are not the pinned ones */
 };
 
 /* A sub-verb of a command (`coffer key new`): fn gets argv[0] = the verb. */
@@ -70,6 +71,7 @@ int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_completion(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
+int cmd_coordinator(int argc, char **argv);
 int cmd_job(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_id(int argc, char **argv);
@@ -80,9 +82,11 @@ int cmd_seal(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 
 /* The commands' verbs and options, for the command table. */
-extern const struct cli_verb cli_attest_verbs[], cli_id_verbs[],
+extern const struct cli_verb cli_attest_verbs[], cli_coordinator_verbs[],
+    cli_id_verbs[],
     cli_job_verbs[], cli_key_verbs[];
-extern const struct option cli_attest_options[], cli_id_options[],
+extern const struct option cli_attest_options[], cli_coordinator_options[],
+    cli_id_options[],
     cli_inspect_options[], cli_job_options[], cli_key_options[],
     cli_open_options[], cli_run_options[], cli_seal_options[],
     cli_up_options[];

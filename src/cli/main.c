@@ -21,6 +21,8 @@ const struct cli_command cli_commands[] = {
 	{ "attest", cmd_attest, "verify SGX/TDX/SEV-SNP/sim evidence; get evidence from a TEE",
 	    cli_attest_verbs, cli_attest_options },
 	{ "completion", cmd_completion, "print a bash completion script", NULL, NULL },
+	{ "coordinator", cmd_coordinator, "verify a coordinator's evidence and pin its keys",
+	    cli_coordinator_verbs, cli_coordinator_options },
 	{ "help", cmd_help, "list commands, or show one command's help", NULL, NULL },
 	{ "id", cmd_id, "create a party identity, show or check a public identity line",
 	    cli_id_verbs, cli_id_options },

@@ -164,3 +164,45 @@ stop_redis() {
 	for _ in $(seq 100); do kill -0 "$REDIS_PID" 2>/dev/null || return 0; sleep 0.05; done
 	kill -9 "$REDIS_PID" 2>/dev/null
 }
+
+# start_coordinator [extra serve args...]: start coffer-coordinator on the
+# sim backend (INSECURE SIMULATION) on a free loopback port, data in
+# $COORD_DIR (default $T/coord), sim platform key in $COFFER_SIM_DIR
+# (default $T/sim). Sets COORD_PORT, COORD_URL, COORD_PID, COORD_LOG, and
+# COORD_MEASUREMENT and COORD_SIM_KEY (a file) for `coffer coordinator
+# verify`. Restartable on the same port: stop_coordinator, then
+# start_coordinator_again.
+start_coordinator() {
+	local tries
+	COORD_DIR=${COORD_DIR:-$T/coord}
+	export COFFER_SIM_DIR=${COFFER_SIM_DIR:-$T/sim}
+	_COORD_ARGS=("$@")
+	for tries in 1 2 3 4 5; do
+		COORD_PORT=$(random_port) || bail "no free port"
+		start_coordinator_again && break
+		[ "$tries" -eq 5 ] && bail "coffer-coordinator did not start (see $COORD_LOG)"
+	done
+	COORD_MEASUREMENT=$(coffer attest measure "$BIN/coffer-coordinator")
+	COORD_SIM_KEY=$T/sim-key.pem
+	[ -s "$COORD_SIM_KEY" ] || coffer attest sim-key >"$COORD_SIM_KEY" 2>/dev/null
+}
+
+start_coordinator_again() {
+	COORD_URL=http://127.0.0.1:$COORD_PORT
+	COORD_LOG=$T/coord-$COORD_PORT.log
+	coffer-coordinator serve --data "$COORD_DIR" --backend sim \
+		--listen "127.0.0.1:$COORD_PORT" "${_COORD_ARGS[@]}" >>"$COORD_LOG" 2>&1 &
+	COORD_PID=$!
+	track $COORD_PID
+	wait_until 10 curl -sf "$COORD_URL/healthz" && return 0
+	kill -9 $COORD_PID 2>/dev/null
+	return 1
+}
+
+# stop_coordinator [SIGNAL]: send SIGTERM (or SIGNAL), wait for the PID to
+# end; sets COORD_RC to its exit status.
+stop_coordinator() {
+	kill -"${1:-TERM}" "$COORD_PID" 2>/dev/null
+	wait "$COORD_PID" 2>/dev/null
+	COORD_RC=$?
+}

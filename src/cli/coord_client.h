@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The CLI's side of a coordinator: the pin file that `coffer coordinator
+ * verify` writes and every later command reads (doc/coordinator.md section
+ * 3), the check that the coordinator still holds the pinned keys, and its
+ * requests. */
+#ifndef COFFER_CLI_COORD_CLIENT_H
+#define COFFER_CLI_COORD_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "crypto/identity.h"
+#include "lib/buf.h"
+
+/* A verified coordinator as pinned. */
+struct cli_coord_pin {
+	char url[512];
+	struct coffer_identity_public id;
+	char fingerprint[COFFER_ID_FINGERPRINT_HEX];
+	char tee[16];              /* "sim", "sgx", "tdx", "sev-snp" */
+	char measurement[97];      /* hex, as --expect gave it */
+	int insecure;              /* sim: INSECURE SIMULATION */
+	char verified_at[32];
+};
+
+/* A coordinator about to be talked to. */
+struct cli_coord {
+	struct cli_coord_pin pin;
+	int changed;               /* its live keys are not the pinned ones */
+};
+
+/* The pin file: --pin-file, else $COFFER_PIN_FILE, else
+ * $XDG_CONFIG_HOME/coffer/coordinators.json, else
+ * $HOME/.config/coffer/coordinators.json. */
+int cli_pin_path(const char *opt, char *out, size_t outlen)
+	__attribute__((warn_unused_result));
+
+/* The pin of url (NULL: the default one, the last verified). Errors:
+ * COFFER_E_NOTFOUND with a detail saying to run `coffer coordinator
+ * verify`, COFFER_E_FORMAT for a damaged file. */
+int cli_pin_get(const char *path, const char *url, struct cli_coord_pin *out)
+	__attribute__((warn_unused_result));
+
+/* Add or replace the pin of p->url and make it the default. */
+int cli_pin_put(const char *path, const struct cli_coord_pin *p)
+	__attribute__((warn_unused_result));
+
+/*
+ * Load the pin of url (or the default) and check, with GET /v1/identity,
+ * that the coordinator there still presents the pinned keys. A change is
+ * COFFER_E_UNTRUSTED with cc->changed set (exit CLI_PIN_CHANGED). Prints
+ * the INSECURE SIMULATION warning to stderr for a sim coordinator.
+ */
+int cli_coord_open(const char *pin_file, const char *url, struct cli_coord *cc)
+	__attribute__((warn_unused_result));
+
+/* GET/POST path on the coordinator. Same contract as cli_http(). */
+int cli_coord_http(const char *url, const char *method, const char *path,
+    const char *body, size_t len, long *status, json_t **reply,
+    struct coffer_buf *raw) __attribute__((warn_unused_result));
+
+/* Print the error of cmd and return its exit code: CLI_PIN_CHANGED when
+ * cc says the keys changed, else as cli_fail(). cc may be NULL. */
+int cli_coord_fail(const struct cli_coord *cc, int err, const char *cmd);
+
+#endif

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: Apache-2.0
+// The coordinator daemon's life (coord.h): lock the data directory, open
+// the state, load or make the identity, get evidence, listen; on SIGINT or
+// SIGTERM stop listening, close the state and wipe the keys. Every answer
+// was committed before it was sent, so stopping loses nothing.
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <event2/event.h>
+
+#include "coffer/error.h"
+#include "coordinator/coord.h"
+#include "lib/clock.h"
+#include "lib/file.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct coord *c = arg;
+
+	(void)what;
+	coffer_logkv(COFFER_LOG_INFO, "stopping", "signal",
+	    sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
+	event_base_loopexit(c->base, NULL);
+}
+
+/* The URL clients use: a wildcard address becomes loopback. */
+static void
+own_url(const struct coord *c, char *url, size_t urllen)
+{
+	char host[256];
+	const char *l = c->cfg.listen, *colon = strrchr(l, ':');
+	size_t n = colon != NULL ? (size_t)(colon - l) : 0;
+
+	if (n >= sizeof(host))
+		n = sizeof(host) - 1;
+	memcpy(host, l, n);
+	host[n] = '\0';
+	if (strcmp(host, "0.0.0.0") == 0 || host[0] == '\0')
+		snprintf(host, sizeof(host), "127.0.0.1");
+	else if (strcmp(host, "[::]") == 0)
+		snprintf(host, sizeof(host), "[::1]");
+	snprintf(url, urllen, "http://%s:%d", host, http_server_port(c->http));
+}
+
+static void
+banner(const struct coord *c)
+{
+	if (!c->insecure)
+		return;
+	/* On stderr whatever the log format: an operator must not miss it. */
+	fprintf(stderr,
+	    "**********************************************************************\n"
+	    "*** %s ***\n"
+	    "*** backend 'sim': the keys this coordinator holds are readable by ***\n"
+	    "*** anyone with access to this host. Never use it for real data.   ***\n"
+	    "**********************************************************************\n",
+	    COORD_SIM_WARNING);
+}
+
+int
+coord_run(const struct coord_config *cfg)
+{
+	struct coord *c = NULL;
+	struct http_server_opts ho;
+	char url[300], line[302];
+	int r;
+
+	if ((c = coffer_calloc(1, sizeof(*c))) == NULL)
+		return COFFER_E_NOMEM;
+	c->cfg = *cfg;
+	c->lock_fd = -1;
+	c->start_ms = coffer_wall_ms();
+	signal(SIGPIPE, SIG_IGN);
+	/* Every file the coordinator makes holds or indexes secrets. */
+	umask(077);
+
+	if ((r = coord_datadir_open(c)) != 0 ||
+	    (r = coord_state_open(c->data_abs, &c->st)) != 0 ||
+	    (r = coord_identity_setup(c)) != 0)
+		goto out;
+	banner(c);
+	if ((c->base = event_base_new()) == NULL) {
+		r = coffer_errf(COFFER_E_NOMEM, "event_base_new failed");
+		goto out;
+	}
+	memset(&ho, 0, sizeof(ho));
+	ho.listen = c->cfg.listen;
+	ho.max_body = COORD_BODY_CAP;
+	ho.routes = coord_routes;
+	ho.nroutes = coord_nroutes;
+	ho.ctx = c;
+	if ((r = http_server_new(c->base, &ho, &c->http)) != 0)
+		goto out;
+	c->sig_ev[0] = evsignal_new(c->base, SIGINT, on_signal, c);
+	c->sig_ev[1] = evsignal_new(c->base, SIGTERM, on_signal, c);
+	if (c->sig_ev[0] == NULL || c->sig_ev[1] == NULL ||
+	    event_add(c->sig_ev[0], NULL) != 0 || event_add(c->sig_ev[1], NULL) != 0) {
+		r = coffer_errf(COFFER_E_INTERNAL, "cannot watch signals");
+		goto out;
+	}
+	own_url(c, url, sizeof(url));
+	if ((r = coord_datadir_note_url(c, url)) != 0)
+		goto out;
+	if (c->cfg.ready_file != NULL) {
+		/* Written once the socket listens: a script may poll for it. */
+		snprintf(line, sizeof(line), "%s\n", url);
+		if ((r = coffer_file_write_atomic(c->cfg.ready_file, line,
+		    strlen(line), 0644, 0)) != 0)
+			goto out;
+	}
+	coffer_logkv(COFFER_LOG_INFO, "coordinator started", "url", url,
+	    "data", c->data_abs, "backend", coffer_tee_backend_name(c->cfg.backend),
+	    "identity", c->fingerprint, "insecure", c->insecure ? "yes" : "no",
+	    NULL);
+	if (event_base_dispatch(c->base) < 0) {
+		r = coffer_errf(COFFER_E_INTERNAL, "event loop failed");
+		goto out;
+	}
+	coffer_info("stopped");
+	r = 0;
+out:
+	if (c->http != NULL)
+		http_server_free(c->http);
+	for (size_t i = 0; i < 2; i++)
+		if (c->sig_ev[i] != NULL)
+			event_free(c->sig_ev[i]);
+	if (c->base != NULL)
+		event_base_free(c->base);
+	coord_identity_release(c);
+	coord_state_close(c->st);
+	coord_datadir_close(c);
+	coffer_wipe(c, sizeof(*c));
+	free(c);
+	return r;
+}
