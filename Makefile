@@ -189,6 +189,14 @@ $(BUILD)/tests/test_manager_%: $(BUILD)/obj/tests/unit/test_manager_%.o $(MANAGE
 	$(E) "  LINK    $@"
 	$(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LIBS_CMOCKA) $(LIBS_ALL)
 
+# The coordinator's unit tests (test_coordinator_*) link its objects, all
+# but its main().
+COORD_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out src/coordinator/main.c,$(wildcard src/coordinator/*.c)))
+$(BUILD)/tests/test_coordinator_%: $(BUILD)/obj/tests/unit/test_coordinator_%.o $(COORD_OBJS) $(TEST_SUPPORT_OBJS) $(LIBCOFFER)
+	@mkdir -p $(@D)
+	$(E) "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LIBS_CMOCKA) $(LIBS_ALL)
+
 # Test helper programs (tests/tools/*.c), e.g. fault injectors.
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(wildcard tests/tools/*.c))
 $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBCOFFER)
@@ -246,6 +254,13 @@ $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_BUILD)/libcof
 FUZZ_MANAGER_OBJS = $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(filter-out src/manager/main.c,$(wildcard src/manager/*.c)))
 FUZZ_MANAGER_TARGETS := $(FUZZ_BUILD)/fuzz_http_job $(FUZZ_BUILD)/fuzz_asperathos_job
 $(FUZZ_MANAGER_TARGETS): $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_MANAGER_OBJS) $(FUZZ_BUILD)/libcoffer.a
+	$(E) "  FUZZER  $@"
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS_ALL)
+
+# The coordinator's request parsers (fuzz_coord_*) with its objects.
+FUZZ_COORD_OBJS = $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(filter-out src/coordinator/main.c,$(wildcard src/coordinator/*.c)))
+FUZZ_COORD_TARGETS := $(filter $(FUZZ_BUILD)/fuzz_coord_%,$(FUZZERS))
+$(FUZZ_COORD_TARGETS): $(FUZZ_BUILD)/fuzz_coord_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_coord_%.o $(FUZZ_COORD_OBJS) $(FUZZ_BUILD)/libcoffer.a
 	$(E) "  FUZZER  $@"
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS_ALL)
 
