@@ -37,6 +37,7 @@ struct coord {
 
 	/* Identity (secret keys: wiped at exit) and what the evidence says. */
 	struct coffer_identity id;
+	uint8_t root[32];          /* jobkeys.h derives from it */
 	char id_line[COFFER_ID_LINE_MAX + 1];
 	char fingerprint[COFFER_ID_FINGERPRINT_HEX];
 	uint8_t report_data[COFFER_TEE_REPORT_DATA_LEN];

@@ -11,26 +11,44 @@
 #include "coffer/error.h"
 #include "coordinator/coord.h"
 #include "lib/log.h"
+#include "lib/mem.h"
+#include "lib/random.h"
 #include "proto/coord_identity.h"
 
 #define ID_NAME "coordinator"
 
+/* The identity and the root secret are made together, in one commit, at
+ * the first start; later starts load both. */
 static int
 load_or_make(struct coord *c)
 {
 	int r;
 
 	r = coord_state_identity_get(c->st, &c->id);
-	if (r != COFFER_E_NOTFOUND)
-		return r;
-	if ((r = coffer_identity_generate(ID_NAME, &c->id)) != 0)
-		return r;
-	if ((r = coord_state_identity_put(c->st, &c->id)) != 0) {
-		coffer_identity_wipe(&c->id);
+	if (r == 0) {
+		if ((r = coord_state_root_get(c->st, c->root)) == COFFER_E_NOTFOUND)
+			r = coffer_errf(COFFER_E_STATE, "state: an identity without a "
+			    "root secret");
 		return r;
 	}
-	coffer_info("first start: made the coordinator identity");
+	if (r != COFFER_E_NOTFOUND)
+		return r;
+	if ((r = coffer_identity_generate(ID_NAME, &c->id)) != 0 ||
+	    (r = coffer_random(c->root, sizeof(c->root))) != 0 ||
+	    (r = coord_state_begin(c->st)) != 0)
+		goto fail;
+	if ((r = coord_state_identity_put(c->st, &c->id)) != 0 ||
+	    (r = coord_state_root_put(c->st, c->root)) != 0 ||
+	    (r = coord_state_commit(c->st)) != 0) {
+		coord_state_rollback(c->st);
+		goto fail;
+	}
+	coffer_info("first start: made the coordinator identity and root secret");
 	return 0;
+fail:
+	coffer_identity_wipe(&c->id);
+	coffer_wipe(c->root, sizeof(c->root));
+	return r;
 }
 
 int
@@ -70,6 +88,7 @@ void
 coord_identity_release(struct coord *c)
 {
 	coffer_identity_wipe(&c->id);
+	coffer_wipe(c->root, sizeof(c->root));
 	free(c->evidence);
 	c->evidence = NULL;
 	c->evidence_len = 0;

@@ -53,7 +53,10 @@ static const char schema[] =
      * section 3), so that its own consistency check runs at every load. */
     "CREATE TABLE IF NOT EXISTS identity ("
     " id INTEGER PRIMARY KEY CHECK (id = 1), secret TEXT NOT NULL,"
-    " created_ms INTEGER NOT NULL);";
+    " created_ms INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS root ("
+    " id INTEGER PRIMARY KEY CHECK (id = 1), secret BLOB NOT NULL"
+    " CHECK (length(secret) = 32));";
 
 static int
 meta_get(struct coord_state *st, const char *key, char *out, size_t outlen)
@@ -252,5 +255,46 @@ coord_state_identity_put(struct coord_state *st, const struct coffer_identity *i
 out:
 	sqlite3_finalize(s);
 	coffer_buf_release(&b);
+	return r;
+}
+
+int
+coord_state_root_get(struct coord_state *st, uint8_t out[32])
+{
+	sqlite3_stmt *s = NULL;
+	int r, rc;
+
+	if ((r = prepare(st, "SELECT secret FROM root WHERE id = 1", &s)) != 0)
+		return r;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		r = COFFER_E_NOTFOUND;
+	else if (rc != SQLITE_ROW)
+		r = dberr(st, "root");
+	else if (sqlite3_column_bytes(s, 0) != 32)
+		r = coffer_errf(COFFER_E_FORMAT, "state: the root secret is not 32 "
+		    "bytes");
+	else
+		memcpy(out, sqlite3_column_blob(s, 0), 32);
+	sqlite3_finalize(s);
+	return r;
+}
+
+int
+coord_state_root_put(struct coord_state *st, const uint8_t root[32])
+{
+	sqlite3_stmt *s = NULL;
+	int r, rc;
+
+	if ((r = prepare(st, "INSERT INTO root (id, secret) VALUES (1, ?1)", &s)) != 0)
+		return r;
+	sqlite3_bind_blob(s, 1, root, 32, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_CONSTRAINT)
+		r = coffer_errf(COFFER_E_EXISTS, "state: a root secret is already "
+		    "stored");
+	else if (rc != SQLITE_DONE)
+		r = dberr(st, "root");
+	sqlite3_finalize(s);
 	return r;
 }

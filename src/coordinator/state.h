@@ -46,4 +46,13 @@ int coord_state_identity_get(struct coord_state *st, struct coffer_identity *id)
 int coord_state_identity_put(struct coord_state *st,
     const struct coffer_identity *id) __attribute__((warn_unused_result));
 
+/* The coordinator's root secret (32 bytes), from which the keys it hands
+ * out per job are derived (jobkeys.h): made with the identity at the first
+ * start, never changed. COFFER_E_NOTFOUND before. */
+int coord_state_root_get(struct coord_state *st, uint8_t out[32])
+	__attribute__((warn_unused_result));
+/* COFFER_E_EXISTS if one is stored. */
+int coord_state_root_put(struct coord_state *st, const uint8_t root[32])
+	__attribute__((warn_unused_result));
+
 #endif
