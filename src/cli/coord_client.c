@@ -288,3 +288,25 @@ cli_coord_fail(const struct cli_coord *cc, int err, const char *cmd)
 
 	return cc != NULL && cc->changed ? CLI_PIN_CHANGED : code;
 }
+
+int
+cli_coord_refused(const char *cmd, long status, const json_t *reply)
+{
+	const json_t *e = json_object_get(reply, "error");
+	const char *code = json_string_value(json_object_get(e, "code"));
+	const char *msg = json_string_value(json_object_get(e, "message"));
+
+	fprintf(stderr, "coffer %s: refused: %s: %s\n", cmd,
+	    code != NULL ? code : "?", msg != NULL ? msg : "(no message)");
+	if (status >= 500 || (code != NULL && strcmp(code, "coordinator.busy") == 0))
+		return CLI_UNAVAILABLE;
+	if (code == NULL)
+		return CLI_FAIL;
+	if (strcmp(code, "request.malformed") == 0 || status == 400 || status == 413)
+		return CLI_FORMAT;
+	if (strcmp(code, "signature.invalid") == 0)
+		return CLI_AUTH;
+	if (status == 404)
+		return CLI_IO;
+	return CLI_REJECTED;
+}

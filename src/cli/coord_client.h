@@ -61,6 +61,12 @@ int cli_coord_http(const char *url, const char *method, const char *path,
     const char *body, size_t len, long *status, json_t **reply,
     struct coffer_buf *raw) __attribute__((warn_unused_result));
 
+/* A coordinator's refusal ({"error": {"code": reason, ...}}): print
+ * "coffer <cmd>: refused: <reason>: <message>" and return the exit code:
+ * 5 request.malformed, 6 *.unknown (not found), 4 signature.invalid, 8
+ * coordinator.busy and 5xx, 7 any other refusal. */
+int cli_coord_refused(const char *cmd, long status, const json_t *reply);
+
 /* Print the error of cmd and return its exit code: CLI_PIN_CHANGED when
  * cc says the keys changed, else as cli_fail(). cc may be NULL. */
 int cli_coord_fail(const struct cli_coord *cc, int err, const char *cmd);

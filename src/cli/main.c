@@ -33,6 +33,8 @@ const struct cli_command cli_commands[] = {
 	{ "key", cmd_key, "create a data key file, show a key's id",
 	    cli_key_verbs, cli_key_options },
 	{ "open", cmd_open, "verify and decrypt a sealed file", NULL, cli_open_options },
+	{ "policy", cmd_policy, "propose, show, approve and revoke policies at the coordinator",
+	    cli_policy_verbs, cli_policy_options },
 	{ "run", cmd_run, "run a job end to end on this machine (private Redis, local workers)",
 	    NULL, cli_run_options },
 	{ "seal", cmd_seal, "encrypt a file under a data key (sealed format v1)",

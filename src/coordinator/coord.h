@@ -9,11 +9,13 @@
 #include <stdint.h>
 
 #include "coffer/tee.h"
+#include "coordinator/book.h"
+#include "coordinator/nonce.h"
 #include "coordinator/state.h"
 #include "crypto/identity.h"
 #include "http/http.h"
 
-#define COORD_BODY_CAP ((size_t)1 << 20) /* libevent's own limit */
+#define COORD_BODY_CAP ((size_t)2 << 20) /* libevent's own limit: a release request */
 #define COORD_SIM_WARNING "INSECURE SIMULATION: no TEE protects this code or data"
 
 struct coord_config {
@@ -23,6 +25,12 @@ struct coord_config {
 	const char *sim_dir;     /* sim platform key directory, or NULL */
 	const char *device_root; /* sgx-gramine / tsm device directory, or NULL */
 	const char *ready_file;  /* written with the URL once listening */
+	const char *const *sim_keys; /* sim platform keys whose evidence
+	                          workers may present (PEM files) */
+	size_t n_sim_keys;
+	const char *const *collateral; /* files or directories */
+	size_t n_collateral;
+	int64_t nonce_ttl_ms;    /* default COORD_NONCE_TTL_MS_DEFAULT */
 };
 
 struct coord {
@@ -33,6 +41,7 @@ struct coord {
 	struct event_base *base;
 	struct http_server *http;
 	struct event *sig_ev[2];
+	struct event *sweep_ev;
 	int64_t start_ms;
 
 	/* Identity (secret keys: wiped at exit) and what the evidence says. */
@@ -44,7 +53,27 @@ struct coord {
 	uint8_t *evidence;         /* the envelope, served as is */
 	size_t evidence_len;
 	int insecure;              /* the sim backend */
+
+	struct coord_book *book;   /* the policies */
+	struct coord_nonces *nonces;
+	struct coffer_tee_anchors *anchors;
+	struct coffer_tee_collateral *collateral; /* NULL: none given */
+	struct coord_keycache *keys; /* unwrapped data keys (secret) */
 };
+
+/* keycache.c: data keys unwrapped from their uploads, kept in memory so
+ * that a release does not unwrap again; wiped at exit. The key id is a
+ * hash of the key, so one key id is one key whatever policy it came
+ * under. */
+struct coord_keycache;
+int coord_keycache_new(struct coord_keycache **out)
+	__attribute__((warn_unused_result));
+void coord_keycache_free(struct coord_keycache *k);
+/* 1 and key set if cached. */
+int coord_keycache_get(const struct coord_keycache *k, const uint8_t id[16],
+    uint8_t key[32]);
+int coord_keycache_put(struct coord_keycache *k, const uint8_t id[16],
+    const uint8_t key[32]) __attribute__((warn_unused_result));
 
 /* Run the daemon until SIGINT or SIGTERM. Errors at start-up are returned
  * (a second instance on the same data directory is COFFER_E_BUSY). */
@@ -64,11 +93,51 @@ void coord_datadir_close(struct coord *c);
 int coord_identity_setup(struct coord *c) __attribute__((warn_unused_result));
 void coord_identity_release(struct coord *c);
 
+/* refuse.c: refusals by reason name (doc/protocol/key-release.md
+ * section 8). */
+#define COORD_REASON_MAX 48
+/* The reason name a detail carries ("... (policy.expired)" or
+ * "nonce.replayed: ..."): 1 and out set, or 0. */
+int coord_reason_of(const char *detail, char out[COORD_REASON_MAX]);
+/* The HTTP status of a reason: 400 request.malformed, 404 *.unknown of a
+ * path's object, 503 coordinator.busy, else 403. */
+int coord_reason_status(const char *reason);
+/* Reply {"error": {"code": reason, "message": ..., "field": field}} and
+ * log it. */
+void coord_refuse(struct http_req *r, const char *reason, const char *field,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The same from a coffer error and its detail: reason, else the name the
+ * detail carries, else request.malformed for format errors; internal
+ * failures are 500s. */
+void coord_refuse_err(struct http_req *r, int err, const char *reason);
+
+/* Seconds since the epoch, for expiry (the host's clock: informational
+ * for trust, doc/coordinator.md section 5). */
+uint64_t coord_now(void);
+
+/* api_policy.c: the status member of answers. */
+json_t *coord_status_json(struct coord *c, const struct coffer_policy *p,
+    const struct coord_status *st);
+
+/* api_jobs.c: the {job} of the path (32 hex digits), or a job.unknown
+ * refusal sent and -1. */
+int coord_path_job(struct http_req *r, uint8_t id[16]);
+
 /* The route table (routes.c) and its handlers (api_*.c). */
 extern const struct http_route coord_routes[];
 extern const size_t coord_nroutes;
 void api_healthz(struct http_req *r);
 void api_identity(struct http_req *r);
 void api_evidence(struct http_req *r);
+void api_policy_submit(struct http_req *r);
+void api_policy_list(struct http_req *r);
+void api_policy_show(struct http_req *r);
+void api_policy_approve(struct http_req *r);
+void api_policy_revoke(struct http_req *r);
+void api_key_upload(struct http_req *r);
+void api_job_open(struct http_req *r);
+void api_job_show(struct http_req *r);
+void api_release_nonce(struct http_req *r);
+void api_release(struct http_req *r);
 
 #endif

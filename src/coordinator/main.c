@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "coffer/error.h"
@@ -17,11 +18,14 @@
 
 /* Exit codes (doc/coordinator.md section 1). */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_BUSY = 3 };
+#define MAX_LIST 16
 
 static const char usage_text[] =
     "usage: coffer-coordinator serve --data DIR --backend sim|sgx-gramine|tsm\n"
     "           [--listen HOST:PORT] [--ready-file PATH]\n"
     "           [--sim-dir DIR] [--device-root DIR]\n"
+    "           [--trust-sim-key FILE]... [--collateral PATH]...\n"
+    "           [--nonce-ttl SECONDS]\n"
     "       coffer-coordinator --version\n"
     "\n"
     "  --data DIR         state and lock (made with mode 0700 if missing)\n"
@@ -31,7 +35,12 @@ static const char usage_text[] =
     "  --ready-file PATH  write the URL there once listening\n"
     "  --sim-dir DIR      sim: platform key directory (default\n"
     "                     $COFFER_SIM_DIR, else ~/.local/share/coffer)\n"
-    "  --device-root DIR  sgx-gramine/tsm: the device directory\n";
+    "  --device-root DIR  sgx-gramine/tsm: the device directory\n"
+    "  --trust-sim-key F  accept workers' INSECURE SIMULATION evidence from\n"
+    "                     this sim platform key (PEM; repeatable)\n"
+    "  --collateral PATH  TCB Info, QE Identity, CRLs, VCEKs for workers'\n"
+    "                     evidence (file or directory; repeatable)\n"
+    "  --nonce-ttl SECS   key-release nonce lifetime (default 60)\n";
 
 static int
 usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -72,11 +81,16 @@ cmd_serve(int argc, char **argv)
 		{ "sim-dir", required_argument, NULL, 's' },
 		{ "device-root", required_argument, NULL, 'D' },
 		{ "ready-file", required_argument, NULL, 'R' },
+		{ "trust-sim-key", required_argument, NULL, 'k' },
+		{ "collateral", required_argument, NULL, 'c' },
+		{ "nonce-ttl", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct coord_config cfg;
-	const char *backend = NULL;
+	const char *backend = NULL, *keys[MAX_LIST], *coll[MAX_LIST];
+	char *end = NULL;
+	long ttl;
 	int c, r;
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -91,6 +105,22 @@ cmd_serve(int argc, char **argv)
 		case 's': cfg.sim_dir = optarg; break;
 		case 'D': cfg.device_root = optarg; break;
 		case 'R': cfg.ready_file = optarg; break;
+		case 'k':
+		case 'c':
+			if ((c == 'k' ? cfg.n_sim_keys : cfg.n_collateral) == MAX_LIST)
+				return usage("at most %d of %s", MAX_LIST, argv[optind - 1]);
+			if (c == 'k')
+				keys[cfg.n_sim_keys++] = optarg;
+			else
+				coll[cfg.n_collateral++] = optarg;
+			break;
+		case 'n':
+			ttl = strtol(optarg, &end, 10);
+			if (end == optarg || *end != '\0' || ttl < 1 || ttl > 3600)
+				return usage("--nonce-ttl: '%s' is not in [1, 3600] seconds",
+				    optarg);
+			cfg.nonce_ttl_ms = ttl * 1000;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_OK;
@@ -111,6 +141,8 @@ cmd_serve(int argc, char **argv)
 		return usage("--backend: %s", coffer_errdetail());
 	if (cfg.backend != COFFER_TEE_BACKEND_SIM && cfg.sim_dir != NULL)
 		return usage("--sim-dir is an option of the sim backend");
+	cfg.sim_keys = keys;
+	cfg.collateral = coll;
 	if ((r = coord_run(&cfg)) != 0)
 		return fail(r, "serve");
 	return EXIT_OK;

@@ -5,12 +5,25 @@
 // evidence, and everything the coordinator answers that matters is signed
 // by its attested key.
 #include "coordinator/coord.h"
+#include "proto/keyrelease.h"
+#include "proto/policy.h"
+#include "proto/signed.h"
 
 const struct http_route coord_routes[] = {
 	/* method   path                 handler        scope            max body */
 	{ "GET",   "/healthz",          api_healthz,   HTTP_SCOPE_NONE, 0 },
 	{ "GET",   "/v1/identity",      api_identity,  HTTP_SCOPE_NONE, 0 },
 	{ "GET",   "/v1/evidence",      api_evidence,  HTTP_SCOPE_NONE, 0 },
+	{ "POST",  "/v1/policies",      api_policy_submit, HTTP_SCOPE_NONE, COFFER_POLICY_MAX_BYTES },
+	{ "GET",   "/v1/policies",      api_policy_list, HTTP_SCOPE_NONE, 0 },
+	{ "GET",   "/v1/policies/{hash}", api_policy_show, HTTP_SCOPE_NONE, 0 },
+	{ "POST",  "/v1/policies/{hash}/approvals", api_policy_approve, HTTP_SCOPE_NONE, COFFER_SIGNED_MAX },
+	{ "POST",  "/v1/policies/{hash}/revocations", api_policy_revoke, HTTP_SCOPE_NONE, COFFER_SIGNED_MAX },
+	{ "POST",  "/v1/keys",          api_key_upload, HTTP_SCOPE_NONE, COFFER_KEYUPLOAD_MAX },
+	{ "POST",  "/v1/jobs",          api_job_open,  HTTP_SCOPE_NONE, COFFER_JOBREQ_MAX },
+	{ "GET",   "/v1/jobs/{job}",    api_job_show,  HTTP_SCOPE_NONE, 0 },
+	{ "POST",  "/v1/jobs/{job}/nonce", api_release_nonce, HTTP_SCOPE_NONE, 0 },
+	{ "POST",  "/v1/jobs/{job}/release", api_release, HTTP_SCOPE_NONE, COFFER_RELEASE_REQ_MAX },
 };
 
 const size_t coord_nroutes = sizeof(coord_routes) / sizeof(coord_routes[0]);

@@ -63,11 +63,58 @@ banner(const struct coord *c)
 	    COORD_SIM_WARNING);
 }
 
+/* Evidence of workers verifies to the compiled-in roots, the collateral
+ * given, and (INSECURE) the sim platform keys given. */
+static int
+load_trust(struct coord *c)
+{
+	struct coffer_buf b = COFFER_BUF_INIT((size_t)1 << 20);
+	int r;
+
+	if ((r = coffer_tee_anchors_new_default(&c->anchors)) != 0)
+		goto out;
+	for (size_t i = 0; i < c->cfg.n_sim_keys; i++) {
+		coffer_buf_reset(&b);
+		if ((r = coffer_file_read(c->cfg.sim_keys[i], (size_t)1 << 20,
+		    &b)) != 0 || (r = coffer_tee_anchors_add_sim_key(c->anchors,
+		    (const char *)b.data, b.len)) != 0) {
+			r = coffer_errctx(r, "--trust-sim-key %s", c->cfg.sim_keys[i]);
+			goto out;
+		}
+		coffer_logkv(COFFER_LOG_WARN, "INSECURE SIMULATION: workers' sim "
+		    "evidence from this platform key is accepted", "key",
+		    c->cfg.sim_keys[i], NULL);
+	}
+	if (c->cfg.n_collateral > 0 &&
+	    (r = coffer_tee_collateral_new(c->anchors, &c->collateral)) != 0)
+		goto out;
+	for (size_t i = 0; i < c->cfg.n_collateral; i++)
+		if ((r = coffer_tee_collateral_add_path(c->collateral,
+		    c->cfg.collateral[i])) != 0)
+			goto out;
+out:
+	coffer_buf_release(&b);
+	return r;
+}
+
+/* Forget presented nonces once they expired, so memory follows the rate
+ * of releases, not their total. */
+static void
+on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct coord *c = arg;
+
+	(void)fd;
+	(void)what;
+	coord_nonces_sweep(c->nonces, coffer_mono_ms());
+}
+
 int
 coord_run(const struct coord_config *cfg)
 {
 	struct coord *c = NULL;
 	struct http_server_opts ho;
+	struct timeval sweep;
 	char url[300], line[302];
 	int r;
 
@@ -82,8 +129,15 @@ coord_run(const struct coord_config *cfg)
 
 	if ((r = coord_datadir_open(c)) != 0 ||
 	    (r = coord_state_open(c->data_abs, &c->st)) != 0 ||
-	    (r = coord_identity_setup(c)) != 0)
+	    (r = coord_identity_setup(c)) != 0 ||
+	    (r = coord_book_new(c->st, &c->book)) != 0 ||
+	    (r = coord_keycache_new(&c->keys)) != 0 ||
+	    (r = coord_nonces_new(c->cfg.nonce_ttl_ms > 0 ? c->cfg.nonce_ttl_ms :
+	    COORD_NONCE_TTL_MS_DEFAULT, COORD_NONCE_USED_MAX, &c->nonces)) != 0 ||
+	    (r = load_trust(c)) != 0)
 		goto out;
+	if (c->cfg.nonce_ttl_ms <= 0)
+		c->cfg.nonce_ttl_ms = COORD_NONCE_TTL_MS_DEFAULT;
 	banner(c);
 	if ((c->base = event_base_new()) == NULL) {
 		r = coffer_errf(COFFER_E_NOMEM, "event_base_new failed");
@@ -99,8 +153,12 @@ coord_run(const struct coord_config *cfg)
 		goto out;
 	c->sig_ev[0] = evsignal_new(c->base, SIGINT, on_signal, c);
 	c->sig_ev[1] = evsignal_new(c->base, SIGTERM, on_signal, c);
-	if (c->sig_ev[0] == NULL || c->sig_ev[1] == NULL ||
-	    event_add(c->sig_ev[0], NULL) != 0 || event_add(c->sig_ev[1], NULL) != 0) {
+	c->sweep_ev = event_new(c->base, -1, EV_PERSIST, on_sweep, c);
+	sweep.tv_sec = c->cfg.nonce_ttl_ms / 1000 + 1;
+	sweep.tv_usec = 0;
+	if (c->sig_ev[0] == NULL || c->sig_ev[1] == NULL || c->sweep_ev == NULL ||
+	    event_add(c->sig_ev[0], NULL) != 0 || event_add(c->sig_ev[1], NULL) != 0 ||
+	    event_add(c->sweep_ev, &sweep) != 0) {
 		r = coffer_errf(COFFER_E_INTERNAL, "cannot watch signals");
 		goto out;
 	}
@@ -132,10 +190,23 @@ out:
 			event_free(c->sig_ev[i]);
 	if (c->base != NULL)
 		event_base_free(c->base);
+	if (c->sweep_ev != NULL)
+		event_free(c->sweep_ev);
+	coord_nonces_free(c->nonces);
+	coord_keycache_free(c->keys);
+	coffer_tee_collateral_free(c->collateral);
+	coffer_tee_anchors_free(c->anchors);
+	coord_book_free(c->book);
 	coord_identity_release(c);
 	coord_state_close(c->st);
 	coord_datadir_close(c);
 	coffer_wipe(c, sizeof(*c));
 	free(c);
 	return r;
+}
+
+uint64_t
+coord_now(void)
+{
+	return (uint64_t)(coffer_wall_ms() / 1000);
 }

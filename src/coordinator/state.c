@@ -11,6 +11,7 @@
 
 #include "coffer/error.h"
 #include "coordinator/state.h"
+#include "lib/clock.h"
 #include "lib/mem.h"
 
 struct coord_state {
@@ -56,7 +57,35 @@ static const char schema[] =
     " created_ms INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS root ("
     " id INTEGER PRIMARY KEY CHECK (id = 1), secret BLOB NOT NULL"
-    " CHECK (length(secret) = 32));";
+    " CHECK (length(secret) = 32));"
+    "CREATE TABLE IF NOT EXISTS policies ("
+    " hash BLOB PRIMARY KEY, previous BLOB, jcs TEXT NOT NULL,"
+    " created_ms INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS policies_previous ON policies (previous);"
+    "CREATE TABLE IF NOT EXISTS approvals ("
+    " policy BLOB NOT NULL REFERENCES policies (hash), signer BLOB NOT NULL,"
+    " envelope TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+    " PRIMARY KEY (policy, signer)) WITHOUT ROWID;"
+    /* tee and measurement are '' and x'' for a revoked approval, so that
+     * UNIQUE sees repeats (it never does with NULLs). */
+    "CREATE TABLE IF NOT EXISTS revocations ("
+    " seq INTEGER PRIMARY KEY, policy BLOB NOT NULL REFERENCES policies (hash),"
+    " signer BLOB NOT NULL, tee TEXT NOT NULL, measurement BLOB NOT NULL,"
+    " envelope TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+    " UNIQUE (policy, signer, tee, measurement));"
+    "CREATE TABLE IF NOT EXISTS keys ("
+    " key_id BLOB NOT NULL, policy BLOB NOT NULL REFERENCES policies (hash),"
+    " signer BLOB NOT NULL, envelope TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+    " PRIMARY KEY (key_id, policy)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS jobs ("
+    " id BLOB PRIMARY KEY, policy BLOB NOT NULL REFERENCES policies (hash),"
+    " app TEXT NOT NULL, params TEXT NOT NULL, items INTEGER NOT NULL,"
+    " input_root BLOB NOT NULL, closed INTEGER NOT NULL DEFAULT 0,"
+    " created_ms INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS sessions ("
+    " id BLOB PRIMARY KEY, job BLOB NOT NULL REFERENCES jobs (id),"
+    " tee TEXT NOT NULL, measurement BLOB NOT NULL, worker_pk BLOB NOT NULL,"
+    " key BLOB NOT NULL, created_ms INTEGER NOT NULL);";
 
 static int
 meta_get(struct coord_state *st, const char *key, char *out, size_t outlen)
@@ -297,4 +326,343 @@ coord_state_root_put(struct coord_state *st, const uint8_t root[32])
 		r = dberr(st, "root");
 	sqlite3_finalize(s);
 	return r;
+}
+
+/* ------------------------------------------------------------------ */
+
+/* Step an INSERT: SQLITE_CONSTRAINT (a primary or unique key) is
+ * COFFER_E_EXISTS, with what named. Finalizes. */
+static int
+insert_done(struct coord_state *st, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s), r = 0;
+
+	if (rc == SQLITE_CONSTRAINT &&
+	    (sqlite3_extended_errcode(st->h) == SQLITE_CONSTRAINT_PRIMARYKEY ||
+	    sqlite3_extended_errcode(st->h) == SQLITE_CONSTRAINT_UNIQUE))
+		r = coffer_errf(COFFER_E_EXISTS, "state: %s already stored", what);
+	else if (rc != SQLITE_DONE)
+		r = dberr(st, what);
+	sqlite3_finalize(s);
+	return r;
+}
+
+/* Run a SELECT whose first column is a 32-byte hash; call fn per row. */
+static int
+each_hash(struct coord_state *st, sqlite3_stmt *s, const char *what,
+    int (*fn)(const uint8_t h[32], void *arg), void *arg)
+{
+	int rc, r = 0;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(s, 0) != 32) {
+			r = coffer_errf(COFFER_E_FORMAT, "state: %s: a hash is not 32 "
+			    "bytes", what);
+			break;
+		}
+		if ((r = fn(sqlite3_column_blob(s, 0), arg)) != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = dberr(st, what);
+	sqlite3_finalize(s);
+	return r;
+}
+
+int
+coord_state_policy_put(struct coord_state *st, const uint8_t hash[32],
+    const uint8_t *previous, const char *jcs, size_t len)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if ((r = prepare(st, "INSERT INTO policies (hash, previous, jcs, "
+	    "created_ms) VALUES (?1, ?2, ?3, ?4)", &s)) != 0)
+		return r;
+	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
+	if (previous != NULL)
+		sqlite3_bind_blob(s, 2, previous, 32, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, jcs, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, coffer_wall_ms());
+	return insert_done(st, s, "policy");
+}
+
+int
+coord_state_policy_get(struct coord_state *st, const uint8_t hash[32],
+    struct coffer_buf *out)
+{
+	sqlite3_stmt *s = NULL;
+	int r, rc;
+
+	if ((r = prepare(st, "SELECT jcs FROM policies WHERE hash = ?1", &s)) != 0)
+		return r;
+	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		r = coffer_buf_put(out, sqlite3_column_blob(s, 0),
+		    (size_t)sqlite3_column_bytes(s, 0));
+	else if (rc == SQLITE_DONE)
+		r = COFFER_E_NOTFOUND;
+	else
+		r = dberr(st, "policy");
+	sqlite3_finalize(s);
+	return r;
+}
+
+int
+coord_state_policy_each(struct coord_state *st,
+    int (*fn)(const uint8_t hash[32], void *arg), void *arg)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if ((r = prepare(st, "SELECT hash FROM policies ORDER BY rowid", &s)) != 0)
+		return r;
+	return each_hash(st, s, "policies", fn, arg);
+}
+
+int
+coord_state_policy_successors(struct coord_state *st, const uint8_t previous[32],
+    int (*fn)(const uint8_t hash[32], void *arg), void *arg)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if ((r = prepare(st, "SELECT hash FROM policies WHERE previous = ?1 "
+	    "ORDER BY rowid", &s)) != 0)
+		return r;
+	sqlite3_bind_blob(s, 1, previous, 32, SQLITE_STATIC);
+	return each_hash(st, s, "policies", fn, arg);
+}
+
+int
+coord_state_approval_put(struct coord_state *st, const uint8_t policy[32],
+    const uint8_t signer[32], const char *envelope, size_t len)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if ((r = prepare(st, "INSERT INTO approvals (policy, signer, envelope, "
+	    "created_ms) VALUES (?1, ?2, ?3, ?4)", &s)) != 0)
+		return r;
+	sqlite3_bind_blob(s, 1, policy, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, signer, 32, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, envelope, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, coffer_wall_ms());
+	return insert_done(st, s, "approval");
+}
+
+int
+coord_state_approval_each(struct coord_state *st, const uint8_t policy[32],
+    int (*fn)(const uint8_t signer[32], void *arg), void *arg)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if ((r = prepare(st, "SELECT signer FROM approvals WHERE policy = ?1",
+	    &s)) != 0)
+		return r;
+	sqlite3_bind_blob(s, 1, policy, 32, SQLITE_STATIC);
+	return each_hash(st, s, "approvals", fn, arg);
+}
+
+int
+coord_state_revocation_put(struct coord_state *st,
+    const struct coord_revocation *rv, const char *envelope, size_t len)
+{
+	static const uint8_t none = 0;
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if ((r = prepare(st, "INSERT INTO revocations (policy, signer, tee, "
+	    "measurement, envelope, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	    &s)) != 0)
+		return r;
+	sqlite3_bind_blob(s, 1, rv->policy, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, rv->signer, 32, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, rv->tee != NULL ? rv->tee : "", -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 4, rv->tee != NULL ? rv->measurement : &none,
+	    rv->tee != NULL ? (int)rv->measurement_len : 0, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, envelope, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, coffer_wall_ms());
+	return insert_done(st, s, "revocation");
+}
+
+int
+coord_state_revocation_each(struct coord_state *st, const uint8_t policy[32],
+    int (*fn)(const struct coord_revocation *rv, void *arg), void *arg)
+{
+	struct coord_revocation rv;
+	sqlite3_stmt *s = NULL;
+	const char *tee;
+	int r, rc;
+
+	if ((r = prepare(st, "SELECT signer, tee, measurement FROM revocations "
+	    "WHERE policy = ?1 ORDER BY seq", &s)) != 0)
+		return r;
+	sqlite3_bind_blob(s, 1, policy, 32, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&rv, 0, sizeof(rv));
+		memcpy(rv.policy, policy, 32);
+		if (sqlite3_column_bytes(s, 0) != 32) {
+			r = coffer_errf(COFFER_E_FORMAT, "state: revocations: bad signer");
+			break;
+		}
+		memcpy(rv.signer, sqlite3_column_blob(s, 0), 32);
+		tee = (const char *)sqlite3_column_text(s, 1);
+		if (tee != NULL && tee[0] != '\0') {
+			rv.tee = tee;
+			rv.measurement = sqlite3_column_blob(s, 2);
+			rv.measurement_len = (size_t)sqlite3_column_bytes(s, 2);
+		}
+		if ((r = fn(&rv, arg)) != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = dberr(st, "revocations");
+	sqlite3_finalize(s);
+	return r;
+}
+
+int
+coord_state_key_put(struct coord_state *st, const uint8_t key_id[16],
+    const uint8_t policy[32], const uint8_t signer[32], const char *envelope,
+    size_t len)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if ((r = prepare(st, "INSERT INTO keys (key_id, policy, signer, envelope, "
+	    "created_ms) VALUES (?1, ?2, ?3, ?4, ?5)", &s)) != 0)
+		return r;
+	sqlite3_bind_blob(s, 1, key_id, 16, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, policy, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 3, signer, 32, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, envelope, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, coffer_wall_ms());
+	return insert_done(st, s, "key");
+}
+
+int
+coord_state_key_each(struct coord_state *st, const uint8_t key_id[16],
+    int (*fn)(const uint8_t policy[32], const char *envelope, size_t len,
+    void *arg), void *arg)
+{
+	sqlite3_stmt *s = NULL;
+	int r, rc;
+
+	if ((r = prepare(st, "SELECT policy, envelope FROM keys WHERE key_id = ?1",
+	    &s)) != 0)
+		return r;
+	sqlite3_bind_blob(s, 1, key_id, 16, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(s, 0) != 32) {
+			r = coffer_errf(COFFER_E_FORMAT, "state: keys: bad policy");
+			break;
+		}
+		if ((r = fn(sqlite3_column_blob(s, 0),
+		    (const char *)sqlite3_column_text(s, 1),
+		    (size_t)sqlite3_column_bytes(s, 1), arg)) != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = dberr(st, "keys");
+	sqlite3_finalize(s);
+	return r;
+}
+
+void
+coord_job_release(struct coord_job *j)
+{
+	free(j->params);
+	j->params = NULL;
+}
+
+int
+coord_state_job_put(struct coord_state *st, const struct coord_job *j)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if ((r = prepare(st, "INSERT INTO jobs (id, policy, app, params, items, "
+	    "input_root, closed, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+	    "?8)", &s)) != 0)
+		return r;
+	sqlite3_bind_blob(s, 1, j->id, 16, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, j->policy, 32, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, j->app, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, j->params, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)j->items);
+	sqlite3_bind_blob(s, 6, j->input_root, 32, SQLITE_STATIC);
+	sqlite3_bind_int(s, 7, j->closed);
+	sqlite3_bind_int64(s, 8, j->created_ms);
+	return insert_done(st, s, "job");
+}
+
+int
+coord_state_job_get(struct coord_state *st, const uint8_t id[16],
+    struct coord_job *out)
+{
+	struct coord_job j;
+	sqlite3_stmt *s = NULL;
+	const char *app, *params;
+	int r, rc;
+
+	if ((r = prepare(st, "SELECT policy, app, params, items, input_root, "
+	    "closed, created_ms FROM jobs WHERE id = ?1", &s)) != 0)
+		return r;
+	sqlite3_bind_blob(s, 1, id, 16, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		r = COFFER_E_NOTFOUND;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		r = dberr(st, "job");
+		goto out;
+	}
+	memset(&j, 0, sizeof(j));
+	memcpy(j.id, id, 16);
+	app = (const char *)sqlite3_column_text(s, 1);
+	params = (const char *)sqlite3_column_text(s, 2);
+	if (sqlite3_column_bytes(s, 0) != 32 || sqlite3_column_bytes(s, 4) != 32 ||
+	    app == NULL || strlen(app) >= sizeof(j.app) || params == NULL) {
+		r = coffer_errf(COFFER_E_FORMAT, "state: a damaged job row");
+		goto out;
+	}
+	memcpy(j.policy, sqlite3_column_blob(s, 0), 32);
+	memcpy(j.input_root, sqlite3_column_blob(s, 4), 32);
+	memcpy(j.app, app, strlen(app) + 1);
+	j.items = (uint64_t)sqlite3_column_int64(s, 3);
+	j.closed = sqlite3_column_int(s, 5);
+	j.created_ms = sqlite3_column_int64(s, 6);
+	if ((j.params = coffer_strdup(params)) == NULL) {
+		r = COFFER_E_NOMEM;
+		goto out;
+	}
+	*out = j;
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
+int
+coord_state_session_put(struct coord_state *st, const struct coord_session *x)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if ((r = prepare(st, "INSERT INTO sessions (id, job, tee, measurement, "
+	    "worker_pk, key, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	    &s)) != 0)
+		return r;
+	sqlite3_bind_blob(s, 1, x->id, 16, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, x->job, 16, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, x->tee, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 4, x->measurement, (int)x->measurement_len,
+	    SQLITE_STATIC);
+	sqlite3_bind_blob(s, 5, x->worker_pk, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 6, x->key, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, coffer_wall_ms());
+	return insert_done(st, s, "session");
 }

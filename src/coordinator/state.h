@@ -55,4 +55,98 @@ int coord_state_root_get(struct coord_state *st, uint8_t out[32])
 int coord_state_root_put(struct coord_state *st, const uint8_t root[32])
 	__attribute__((warn_unused_result));
 
+/* ------------------------------------------------------------------
+ * Policies, approvals, revocations (doc/format/policy.md). Hashes and
+ * fingerprints are 32 raw bytes; texts are stored as received (policies
+ * in their canonical form), so that what was signed can be shown again.
+ */
+
+/* Store a policy's JCS text under its hash. COFFER_E_EXISTS if known. */
+int coord_state_policy_put(struct coord_state *st, const uint8_t hash[32],
+    const uint8_t *previous, const char *jcs, size_t len)
+	__attribute__((warn_unused_result));
+/* The JCS text of a policy (appended to out); COFFER_E_NOTFOUND. */
+int coord_state_policy_get(struct coord_state *st, const uint8_t hash[32],
+    struct coffer_buf *out) __attribute__((warn_unused_result));
+/* Every policy hash, oldest first (fn's non-zero return stops and is
+ * returned). */
+int coord_state_policy_each(struct coord_state *st,
+    int (*fn)(const uint8_t hash[32], void *arg), void *arg)
+	__attribute__((warn_unused_result));
+/* The hashes of the policies that name `previous` as theirs. */
+int coord_state_policy_successors(struct coord_state *st,
+    const uint8_t previous[32], int (*fn)(const uint8_t hash[32], void *arg),
+    void *arg) __attribute__((warn_unused_result));
+
+/* Record a counted approval. COFFER_E_EXISTS if this signer already has
+ * one for this policy (the same signer counts once). */
+int coord_state_approval_put(struct coord_state *st, const uint8_t policy[32],
+    const uint8_t signer[32], const char *envelope, size_t len)
+	__attribute__((warn_unused_result));
+/* The signers of the counted approvals of a policy. */
+int coord_state_approval_each(struct coord_state *st, const uint8_t policy[32],
+    int (*fn)(const uint8_t signer[32], void *arg), void *arg)
+	__attribute__((warn_unused_result));
+
+/* A revocation: of the approval (tee NULL) or of one measurement.
+ * COFFER_E_EXISTS if the same revocation is stored. */
+struct coord_revocation {
+	uint8_t policy[32];
+	uint8_t signer[32];
+	const char *tee;       /* NULL: the approval */
+	const uint8_t *measurement;
+	size_t measurement_len;
+};
+int coord_state_revocation_put(struct coord_state *st,
+    const struct coord_revocation *rv, const char *envelope, size_t len)
+	__attribute__((warn_unused_result));
+int coord_state_revocation_each(struct coord_state *st, const uint8_t policy[32],
+    int (*fn)(const struct coord_revocation *rv, void *arg), void *arg)
+	__attribute__((warn_unused_result));
+
+/* ------------------------------------------------------------------
+ * Data keys (doc/protocol/key-release.md section 4): the upload envelope
+ * as received, which holds the key wrapped to the coordinator.
+ */
+int coord_state_key_put(struct coord_state *st, const uint8_t key_id[16],
+    const uint8_t policy[32], const uint8_t signer[32], const char *envelope,
+    size_t len) __attribute__((warn_unused_result));
+/* The uploads of key_id, under any policy: fn gets the policy and the
+ * envelope text. */
+int coord_state_key_each(struct coord_state *st, const uint8_t key_id[16],
+    int (*fn)(const uint8_t policy[32], const char *envelope, size_t len,
+    void *arg), void *arg) __attribute__((warn_unused_result));
+
+/* ------------------------------------------------------------------
+ * Jobs and release sessions (doc/protocol/key-release.md sections 5, 6).
+ */
+struct coord_job {
+	uint8_t id[16];
+	uint8_t policy[32];
+	char app[65];
+	char *params;          /* JCS of the params object (owned) */
+	uint64_t items;
+	uint8_t input_root[32];
+	int closed;
+	int64_t created_ms;
+};
+void coord_job_release(struct coord_job *j);
+int coord_state_job_put(struct coord_state *st, const struct coord_job *j)
+	__attribute__((warn_unused_result));
+/* COFFER_E_NOTFOUND; release *out. */
+int coord_state_job_get(struct coord_state *st, const uint8_t id[16],
+    struct coord_job *out) __attribute__((warn_unused_result));
+
+struct coord_session {
+	uint8_t id[16];
+	uint8_t job[16];
+	char tee[16];
+	uint8_t measurement[240];
+	size_t measurement_len;
+	uint8_t worker_pk[32];
+	uint8_t key[32];       /* the session key: secret */
+};
+int coord_state_session_put(struct coord_state *st,
+    const struct coord_session *s) __attribute__((warn_unused_result));
+
 #endif

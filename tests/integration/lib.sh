@@ -168,23 +168,23 @@ stop_redis() {
 # start_coordinator [extra serve args...]: start coffer-coordinator on the
 # sim backend (INSECURE SIMULATION) on a free loopback port, data in
 # $COORD_DIR (default $T/coord), sim platform key in $COFFER_SIM_DIR
-# (default $T/sim). Sets COORD_PORT, COORD_URL, COORD_PID, COORD_LOG, and
-# COORD_MEASUREMENT and COORD_SIM_KEY (a file) for `coffer coordinator
-# verify`. Restartable on the same port: stop_coordinator, then
-# start_coordinator_again.
+# (default $T/sim), trusting that key for workers' evidence. Sets
+# COORD_PORT, COORD_URL, COORD_PID, COORD_LOG, and COORD_MEASUREMENT and
+# COORD_SIM_KEY (a file) for `coffer coordinator verify`. Restartable on
+# the same port: stop_coordinator, then start_coordinator_again.
 start_coordinator() {
 	local tries
 	COORD_DIR=${COORD_DIR:-$T/coord}
 	export COFFER_SIM_DIR=${COFFER_SIM_DIR:-$T/sim}
-	_COORD_ARGS=("$@")
+	COORD_SIM_KEY=$T/sim-key.pem
+	[ -s "$COORD_SIM_KEY" ] || coffer attest sim-key >"$COORD_SIM_KEY" 2>/dev/null
+	_COORD_ARGS=(--trust-sim-key "$COORD_SIM_KEY" "$@")
 	for tries in 1 2 3 4 5; do
 		COORD_PORT=$(random_port) || bail "no free port"
 		start_coordinator_again && break
 		[ "$tries" -eq 5 ] && bail "coffer-coordinator did not start (see $COORD_LOG)"
 	done
 	COORD_MEASUREMENT=$(coffer attest measure "$BIN/coffer-coordinator")
-	COORD_SIM_KEY=$T/sim-key.pem
-	[ -s "$COORD_SIM_KEY" ] || coffer attest sim-key >"$COORD_SIM_KEY" 2>/dev/null
 }
 
 start_coordinator_again() {

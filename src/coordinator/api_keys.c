@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+// POST /v1/keys: an owner's data key upload (doc/protocol/key-release.md
+// section 4, rules UP1 to UP7, applied by src/proto). The upload envelope
+// is stored as received: the key in it stays wrapped to this
+// coordinator's X25519 key on disk, and the signed statement keeps saying
+// which owner sent it for which policy.
+#include <string.h>
+
+#include "coffer/error.h"
+#include "coordinator/coord.h"
+#include "lib/enc.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "proto/keyrelease.h"
+#include "proto/signed.h"
+
+void
+api_key_upload(struct http_req *r)
+{
+	struct coord *c = r->ctx;
+	const struct coffer_policy *p;
+	struct coffer_keyupload up;
+	uint8_t h[32];
+	char ph[65], kh[33], sh[65];
+	int e;
+
+	memset(&up, 0, sizeof(up));
+	/* Which policy to check it against (UP1 then checks the whole). */
+	if ((e = coffer_signed_peek_policy(r->body, r->body_len, h)) != 0) {
+		coord_refuse_err(r, e, "request.malformed");
+		return;
+	}
+	/* UP2 */
+	if ((e = coord_book_get(c->book, h, &p)) != 0) {
+		coord_refuse_err(r, e, NULL);
+		return;
+	}
+	/* UP1, UP3 to UP7 */
+	if ((e = coffer_keyupload_verify(p, r->body, r->body_len, c->id.kx_sk,
+	    &up)) != 0) {
+		coord_refuse_err(r, e, e == COFFER_E_FORMAT || e == COFFER_E_VERSION ||
+		    e == COFFER_E_LIMIT ? "request.malformed" :
+		    e == COFFER_E_UNTRUSTED ? "signer.unknown" :
+		    e == COFFER_E_SIGNATURE ? "signature.invalid" :
+		    e == COFFER_E_POLICY ? "upload.not_owner" :
+		    e == COFFER_E_AUTH ? "upload.bad_wrap" :
+		    e == COFFER_E_WRONG_KEY ? "upload.wrong_key" : NULL);
+		return;
+	}
+	e = coord_state_key_put(c->st, up.key_id, p->hash,
+	    p->owners[up.owner].fingerprint, r->body, r->body_len);
+	if (e == 0 || e == COFFER_E_EXISTS)
+		e = coord_keycache_put(c->keys, up.key_id, up.key);
+	coffer_wipe(up.key, sizeof(up.key));
+	if (e != 0) {
+		http_reply_coffer_err(r, e);
+		return;
+	}
+	coffer_hex_encode(p->hash, 32, ph);
+	coffer_hex_encode(up.key_id, 16, kh);
+	coffer_hex_encode(p->owners[up.owner].fingerprint, 32, sh);
+	coffer_logkv(COFFER_LOG_INFO, "key stored", "policy", ph, "key_id", kh,
+	    "signer", sh, NULL);
+	/* Uploading the same key again changes nothing and answers the same. */
+	http_reply_json(r, 200, json_pack("{s:s, s:s, s:b}", "policy", ph,
+	    "key_id", kh, "stored", 1));
+}

@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: Apache-2.0
+// Attested key release (doc/protocol/key-release.md section 6): the nonce,
+// then the release request checked by rules KR1 to KR12 in the order of
+// the table, each refusal answered with its reason name. Cheap checks of
+// the coordinator's own state come before the evidence is verified, so a
+// worker that will be refused anyway costs no signature verification.
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "coffer/error.h"
+#include "coordinator/coord.h"
+#include "coordinator/jobkeys.h"
+#include "crypto/hash.h"
+#include "crypto/wrap.h"
+#include "lib/clock.h"
+#include "lib/enc.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "lib/random.h"
+#include "proto/keyrelease.h"
+#include "proto/signed.h"
+
+void
+api_release_nonce(struct http_req *r)
+{
+	struct coord *c = r->ctx;
+	struct coord_job j;
+	uint8_t nonce[COORD_NONCE_LEN];
+	char hex[2 * COORD_NONCE_LEN + 1];
+	int e;
+
+	memset(&j, 0, sizeof(j));
+	if (coord_path_job(r, j.id) != 0)
+		return;
+	/* Only for a job that exists: a typo in the job id is caught here,
+	 * before the worker spends an attestation on it. */
+	e = coord_state_job_get(c->st, j.id, &j);
+	coord_job_release(&j);
+	if (e == COFFER_E_NOTFOUND) {
+		coord_refuse(r, "job.unknown", "job", "no such job");
+		return;
+	}
+	if (e != 0 || (e = coord_nonce_issue(c->nonces, coffer_mono_ms(),
+	    nonce)) != 0) {
+		http_reply_coffer_err(r, e);
+		return;
+	}
+	coffer_hex_encode(nonce, sizeof(nonce), hex);
+	http_reply_json(r, 200, json_pack("{s:s, s:I}", "nonce", hex, "expires",
+	    (json_int_t)(coord_now() + (uint64_t)(c->cfg.nonce_ttl_ms / 1000))));
+}
+
+/* Everything a release decides, released in one place. */
+struct release {
+	struct coffer_release_request req;
+	struct coord_job job;
+	const struct coffer_policy *p;
+	const struct coffer_policy_app *app;
+	struct coffer_tee_claims *claims;
+	struct coffer_policy_measurement m;
+	struct coffer_release_payload pay;
+	struct coord_session sess;
+	struct coffer_buf answer;
+};
+
+/* KR7: the data key of every dataset the app reads, uploaded under the
+ * job's policy or a predecessor (key-release.md section 4). */
+struct keyfind {
+	struct coord *c;
+	const uint8_t *key_id;
+	int found;
+	uint8_t key[32];
+};
+
+static int
+on_upload(const uint8_t policy[32], const char *env, size_t len, void *arg)
+{
+	struct keyfind *k = arg;
+	const struct coffer_policy *under;
+	struct coffer_keyupload up;
+	int e;
+
+	(void)env;
+	(void)len;
+	if (k->found)
+		return 0;
+	if ((e = coord_book_get(k->c->book, policy, &under)) != 0)
+		return e;
+	if (coord_keycache_get(k->c->keys, k->key_id, k->key)) {
+		k->found = 1;
+		return 0;
+	}
+	/* Not unwrapped since the start: do it again, as at upload. */
+	memset(&up, 0, sizeof(up));
+	if ((e = coffer_keyupload_verify(under, env, len, k->c->id.kx_sk,
+	    &up)) != 0)
+		return coffer_errctx(e, "state: a stored key upload no longer "
+		    "verifies");
+	memcpy(k->key, up.key, 32);
+	coffer_wipe(up.key, sizeof(up.key));
+	k->found = 1;
+	return coord_keycache_put(k->c->keys, k->key_id, k->key);
+}
+
+/* Is policy `under` the job's policy or one of its predecessors? */
+struct chainfind {
+	const uint8_t *hash;
+};
+
+static int
+chain_has(const struct coffer_policy *v, void *arg)
+{
+	struct chainfind *f = arg;
+
+	return memcmp(v->hash, f->hash, 32) == 0 ? 1 : 0;
+}
+
+struct keyfind_chain {
+	struct keyfind k;
+	struct coord_book *book;
+	const struct coffer_policy *job_policy;
+};
+
+static int
+on_upload_in_chain(const uint8_t policy[32], const char *env, size_t len,
+    void *arg)
+{
+	struct keyfind_chain *kc = arg;
+	struct chainfind f = { policy };
+	int e;
+
+	e = coord_book_chain_each(kc->book, kc->job_policy, chain_has, &f);
+	if (e < 0)
+		return e;
+	if (e == 0)
+		return 0; /* uploaded under an unrelated policy */
+	return on_upload(policy, env, len, &kc->k);
+}
+
+static int
+find_keys(struct coord *c, struct release *x, char *missing, size_t mlen)
+{
+	struct keyfind_chain kc;
+	size_t used = 0;
+	int e;
+
+	missing[0] = '\0';
+	x->pay.keys = coffer_calloc(x->app->ndatasets, sizeof(*x->pay.keys));
+	if (x->pay.keys == NULL)
+		return COFFER_E_NOMEM;
+	for (size_t i = 0; i < x->app->ndatasets; i++) {
+		const struct coffer_policy_dataset *d =
+		    &x->p->datasets[x->app->datasets[i]];
+
+		memset(&kc, 0, sizeof(kc));
+		kc.k.c = c;
+		kc.k.key_id = d->key_id;
+		kc.book = c->book;
+		kc.job_policy = x->p;
+		if ((e = coord_state_key_each(c->st, d->key_id, on_upload_in_chain,
+		    &kc)) != 0) {
+			coffer_wipe(kc.k.key, sizeof(kc.k.key));
+			return e;
+		}
+		if (!kc.k.found) {
+			if (used < mlen)
+				used += (size_t)snprintf(missing + used, mlen - used,
+				    "%s%s", used ? ", " : "", d->name);
+			continue;
+		}
+		memcpy(x->pay.keys[x->pay.nkeys].key_id, d->key_id, 16);
+		memcpy(x->pay.keys[x->pay.nkeys].key, kc.k.key, 32);
+		x->pay.nkeys++;
+		coffer_wipe(kc.k.key, sizeof(kc.k.key));
+	}
+	return 0;
+}
+
+/* KR8 to KR12 on the evidence. Returns 0, or replies and returns -1. */
+static int
+judge_evidence(struct http_req *r, struct release *x)
+{
+	struct coord *c = r->ctx;
+	const struct coffer_tee_reason *why;
+	uint8_t binding[64];
+	int e, revoked = 0;
+
+	/* KR8: verify it, without the expected report data (that is KR9's). */
+	e = coffer_tee_verify(x->req.evidence.data, x->req.evidence.len,
+	    c->anchors, c->collateral, (int64_t)coord_now(), NULL, &x->claims);
+	if (x->claims == NULL) {
+		coord_refuse(r, "evidence.invalid", "evidence", "the evidence cannot "
+		    "be parsed: %s", coffer_errdetail());
+		return -1;
+	}
+	if (e != 0) {
+		why = coffer_tee_claims_first_fatal(x->claims);
+		/* Until the policy's verification object names sim keys
+		 * (doc/format/evidence.md), the coordinator's --trust-sim-key
+		 * list is the one that does (key-release.md, KR10). */
+		if (why != NULL && strcmp(why->code, "sim.untrusted_key") == 0)
+			coord_refuse(r, "sim.key_not_named", "evidence", "%s", why->text);
+		else
+			coord_refuse(r, "evidence.invalid", "evidence", "%s: %s",
+			    why != NULL ? why->code : "?", why != NULL ? why->text :
+			    coffer_errdetail());
+		return -1;
+	}
+	/* KR9 */
+	if ((e = coffer_keyrelease_binding(x->job.id, x->req.nonce,
+	    x->req.worker_pk, binding)) != 0) {
+		http_reply_coffer_err(r, e);
+		return -1;
+	}
+	if (CRYPTO_memcmp(binding, x->claims->report_data, 64) != 0) {
+		coord_refuse(r, "evidence.binding", "evidence", "the evidence's report "
+		    "data does not bind this job, nonce and worker key");
+		return -1;
+	}
+	/* KR10: what src/tee can judge until the verification object lands. */
+	if (x->claims->debug && x->claims->tee != COFFER_TEE_SIM) {
+		coord_refuse(r, "tee.debug", "evidence", "a debug %s TEE: its memory "
+		    "is open to the host", coffer_tee_type_name(x->claims->tee));
+		return -1;
+	}
+	/* KR11 */
+	if ((e = coffer_policy_measurement(x->claims, &x->m)) != 0) {
+		coord_refuse(r, "measurement.unapproved", "evidence", "%s",
+		    coffer_errdetail());
+		return -1;
+	}
+	if (!coffer_policy_app_allows(x->app, &x->m)) {
+		char hex[2 * COFFER_POLICY_MEASUREMENT_MAX + 1];
+
+		coffer_hex_encode(x->m.value, x->m.len, hex);
+		coord_refuse(r, "measurement.unapproved", "evidence", "%s measurement "
+		    "%s is not approved for app %s", coffer_tee_type_name(x->m.tee),
+		    hex, x->app->name);
+		return -1;
+	}
+	/* KR12 */
+	if ((e = coord_book_measurement_revoked(c->book, x->p, &x->m,
+	    &revoked)) != 0) {
+		http_reply_coffer_err(r, e);
+		return -1;
+	}
+	if (revoked) {
+		coord_refuse(r, "measurement.revoked", "evidence", "an owner revoked "
+		    "this %s measurement under the policy",
+		    coffer_tee_type_name(x->m.tee));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+make_payload(struct coord *c, struct release *x)
+{
+	uint8_t chain_root[32];
+	int e;
+
+	memcpy(x->pay.job, x->job.id, 16);
+	memcpy(x->pay.policy, x->p->hash, 32);
+	snprintf(x->pay.app, sizeof(x->pay.app), "%s", x->app->name);
+	memcpy(x->pay.app_sha256, x->app->sha256, 32);
+	x->pay.reduce = x->app->reduce;
+	if ((e = coffer_random(x->sess.id, 16)) != 0 ||
+	    (e = coffer_random(x->sess.key, 32)) != 0)
+		return e;
+	memcpy(x->pay.session, x->sess.id, 16);
+	memcpy(x->pay.session_key, x->sess.key, 32);
+	if ((e = coord_jobkey_derive(c->root, COORD_KEY_OUTPUT, x->p->hash,
+	    x->job.id, 16, x->pay.output_key)) != 0)
+		return e;
+	if (x->app->reduce && (e = coord_jobkey_derive(c->root,
+	    COORD_KEY_INTERMEDIATE, x->p->hash, x->job.id, 16,
+	    x->pay.intermediate_key)) != 0)
+		return e;
+	if ((e = coord_book_chain_root(c->book, x->p, chain_root)) != 0 ||
+	    (e = coord_jobkey_derive(c->root, COORD_KEY_APP_SECRET, chain_root,
+	    x->app->name, strlen(x->app->name), x->pay.app_secret)) != 0)
+		return e;
+	if ((x->pay.params = json_loads(x->job.params, 0, NULL)) == NULL ||
+	    (x->pay.limits = json_object()) == NULL)
+		return COFFER_E_NOMEM;
+	for (size_t i = 0; i < x->p->nlimits; i++)
+		if (json_object_set_new(x->pay.limits, x->p->limits[i].name,
+		    json_integer((json_int_t)x->p->limits[i].value)) != 0)
+			return COFFER_E_NOMEM;
+	return 0;
+}
+
+void
+api_release(struct http_req *r)
+{
+	struct coord *c = r->ctx;
+	struct release *x;
+	struct coord_status st;
+	const char *path_job = http_req_param(r, "job");
+	char missing[512], job[33], meas[2 * COFFER_POLICY_MEASUREMENT_MAX + 1];
+	int e;
+
+	if ((x = coffer_calloc(1, sizeof(*x))) == NULL) {
+		http_reply_coffer_err(r, COFFER_E_NOMEM);
+		return;
+	}
+	coffer_release_request_init(&x->req);
+	coffer_buf_init(&x->answer, COFFER_RELEASE_PAYLOAD_MAX * 2);
+	/* KR1 */
+	if ((e = coffer_release_request_parse(r->body, r->body_len, path_job,
+	    &x->req)) != 0) {
+		coord_refuse_err(r, e, "request.malformed");
+		goto out;
+	}
+	/* KR2, KR3 */
+	e = coord_state_job_get(c->st, x->req.job, &x->job);
+	if (e == COFFER_E_NOTFOUND) {
+		coord_refuse(r, "job.unknown", "job", "no such job");
+		goto out;
+	}
+	if (e != 0) {
+		http_reply_coffer_err(r, e);
+		goto out;
+	}
+	if (x->job.closed) {
+		coord_refuse(r, "job.closed", "job", "the job is closed");
+		goto out;
+	}
+	/* KR4 */
+	if ((e = coord_nonce_take(c->nonces, coffer_mono_ms(), x->req.nonce)) != 0) {
+		coord_refuse_err(r, e, NULL);
+		goto out;
+	}
+	/* KR5 (a rollback) is issue 12's: the coordinator cannot see one yet. */
+	/* KR6 */
+	if ((e = coord_book_get(c->book, x->job.policy, &x->p)) != 0 ||
+	    (e = coord_book_status(c->book, x->p, coord_now(), &st)) != 0) {
+		http_reply_coffer_err(r, e);
+		goto out;
+	}
+	if (!st.active) {
+		coord_refuse(r, st.reason, "policy", "the job's policy is not active "
+		    "(%s)", st.reason);
+		goto out;
+	}
+	if ((x->app = coffer_policy_app(x->p, x->job.app)) == NULL) {
+		http_reply_coffer_err(r, coffer_errf(COFFER_E_INTERNAL, "the job's "
+		    "app is not in its policy"));
+		goto out;
+	}
+	/* KR7 */
+	if ((e = find_keys(c, x, missing, sizeof(missing))) != 0) {
+		http_reply_coffer_err(r, e);
+		goto out;
+	}
+	if (missing[0] != '\0') {
+		coord_refuse(r, "keys.missing", "policy", "no data key uploaded for "
+		    "dataset(s) %s", missing);
+		goto out;
+	}
+	/* KR8 to KR12 */
+	if (judge_evidence(r, x) != 0)
+		goto out;
+	/* Release: a session, then the answer. */
+	if ((e = make_payload(c, x)) != 0) {
+		http_reply_coffer_err(r, e);
+		goto out;
+	}
+	memcpy(x->sess.job, x->job.id, 16);
+	snprintf(x->sess.tee, sizeof(x->sess.tee), "%s",
+	    coffer_tee_type_name(x->m.tee));
+	memcpy(x->sess.measurement, x->m.value, x->m.len);
+	x->sess.measurement_len = x->m.len;
+	memcpy(x->sess.worker_pk, x->req.worker_pk, 32);
+	if ((e = coffer_release_answer_make(&x->pay, x->req.nonce, x->req.worker_pk,
+	    c->id.kx_sk, &x->answer)) != 0 ||
+	    (e = coord_state_session_put(c->st, &x->sess)) != 0) {
+		http_reply_coffer_err(r, e);
+		goto out;
+	}
+	coffer_hex_encode(x->job.id, 16, job);
+	coffer_hex_encode(x->m.value, x->m.len, meas);
+	coffer_logkv(COFFER_LOG_INFO, "keys released", "job", job, "tee",
+	    x->sess.tee, "measurement", meas, NULL);
+	http_reply_text(r, 200, "application/json", (const char *)x->answer.data,
+	    x->answer.len);
+out:
+	coffer_release_request_release(&x->req);
+	coord_job_release(&x->job);
+	coffer_tee_claims_free(x->claims);
+	coffer_release_payload_clear(&x->pay);
+	coffer_buf_release(&x->answer);
+	coffer_wipe(&x->sess, sizeof(x->sess));
+	free(x);
+}

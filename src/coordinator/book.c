@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: Apache-2.0
+// The policy book (book.h). A policy is parsed and validated once, when it
+// is submitted or first loaded from the state, and kept: key release
+// evaluates its status from the approvals and revocations in the state at
+// every request, so that a revocation stops the very next release.
+#include <stdlib.h>
+#include <string.h>
+
+#include "coffer/error.h"
+#include "coordinator/book.h"
+#include "lib/enc.h"
+#include "lib/mem.h"
+
+/* Longer chains are refused rather than walked: a policy updated this
+ * often should start again. */
+#define CHAIN_MAX 256
+
+struct coord_book {
+	struct coord_state *st;
+	struct coffer_policy **v;
+	size_t n, cap;
+};
+
+int
+coord_book_new(struct coord_state *st, struct coord_book **out)
+{
+	struct coord_book *b;
+
+	if ((b = coffer_calloc(1, sizeof(*b))) == NULL)
+		return COFFER_E_NOMEM;
+	b->st = st;
+	*out = b;
+	return 0;
+}
+
+void
+coord_book_free(struct coord_book *b)
+{
+	if (b == NULL)
+		return;
+	for (size_t i = 0; i < b->n; i++)
+		coffer_policy_free(b->v[i]);
+	free(b->v);
+	free(b);
+}
+
+static const struct coffer_policy *
+find(const struct coord_book *b, const uint8_t hash[32])
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (memcmp(b->v[i]->hash, hash, 32) == 0)
+			return b->v[i];
+	return NULL;
+}
+
+static int
+keep(struct coord_book *b, struct coffer_policy *p)
+{
+	struct coffer_policy **v;
+
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 16;
+
+		if ((v = coffer_reallocarray(b->v, cap, sizeof(*v))) == NULL)
+			return COFFER_E_NOMEM;
+		b->v = v;
+		b->cap = cap;
+	}
+	b->v[b->n++] = p;
+	return 0;
+}
+
+int
+coord_book_get(struct coord_book *b, const uint8_t hash[32],
+    const struct coffer_policy **out)
+{
+	struct coffer_buf text = COFFER_BUF_INIT(COFFER_POLICY_MAX_BYTES);
+	struct coffer_policy *p = NULL;
+	const struct coffer_policy *known;
+	char hex[65];
+	int r;
+
+	if ((known = find(b, hash)) != NULL) {
+		*out = known;
+		return 0;
+	}
+	coffer_hex_encode(hash, 32, hex);
+	r = coord_state_policy_get(b->st, hash, &text);
+	if (r == COFFER_E_NOTFOUND) {
+		r = coffer_errf(COFFER_E_NOTFOUND, "policy %s is not known to this "
+		    "coordinator (policy.unknown)", hex);
+		goto out;
+	}
+	if (r != 0)
+		goto out;
+	/* Stored texts were valid when stored; a failure now is damage. */
+	if ((r = coffer_policy_parse(coffer_buf_str(&text), text.len, &p)) != 0) {
+		r = coffer_errctx(r, "state: stored policy %s", hex);
+		goto out;
+	}
+	if (memcmp(p->hash, hash, 32) != 0) {
+		r = coffer_errf(COFFER_E_FORMAT, "state: stored policy %s has another "
+		    "hash", hex);
+		goto out;
+	}
+	if ((r = keep(b, p)) != 0)
+		goto out;
+	*out = p;
+	p = NULL;
+out:
+	coffer_policy_free(p);
+	coffer_buf_release(&text);
+	return r;
+}
+
+int
+coord_book_add(struct coord_book *b, struct coffer_policy *p,
+    const struct coffer_policy **out, int *added)
+{
+	const struct coffer_policy *known;
+	int r;
+
+	r = coord_book_get(b, p->hash, &known);
+	if (r == 0) {
+		coffer_policy_free(p);
+		*out = known;
+		*added = 0;
+		return 0;
+	}
+	if (r != COFFER_E_NOTFOUND)
+		goto fail;
+	if ((r = coord_state_policy_put(b->st, p->hash,
+	    p->has_previous ? p->previous : NULL, coffer_buf_str(&p->jcs),
+	    p->jcs.len)) != 0 || (r = keep(b, p)) != 0)
+		goto fail;
+	*out = p;
+	*added = 1;
+	return 0;
+fail:
+	coffer_policy_free(p);
+	return r;
+}
+
+/* Bits over p's owners of the signers fn's rows name. */
+struct bits {
+	const struct coffer_policy *p;
+	uint64_t approved, revoked;
+};
+
+static int
+on_approval(const uint8_t signer[32], void *arg)
+{
+	struct bits *x = arg;
+	int i = coffer_policy_owner_index(x->p, signer);
+
+	if (i >= 0)
+		x->approved |= (uint64_t)1 << i;
+	return 0;
+}
+
+static int
+on_revocation(const struct coord_revocation *rv, void *arg)
+{
+	struct bits *x = arg;
+	int i = coffer_policy_owner_index(x->p, rv->signer);
+
+	if (i >= 0 && rv->tee == NULL)
+		x->revoked |= (uint64_t)1 << i;
+	return 0;
+}
+
+/* S1 to S4 for p; depth guards the walk up the chain. */
+static int
+approval_state(struct coord_book *b, const struct coffer_policy *p, int depth,
+    struct coord_status *out)
+{
+	struct coord_status prev_st;
+	const struct coffer_policy *prev = NULL;
+	struct bits x = { p, 0, 0 };
+	int r, prev_approved = 0;
+
+	if (depth > CHAIN_MAX)
+		return coffer_errf(COFFER_E_LIMIT, "policy chain longer than %d "
+		    "versions", CHAIN_MAX);
+	if ((r = coord_state_approval_each(b->st, p->hash, on_approval, &x)) != 0 ||
+	    (r = coord_state_revocation_each(b->st, p->hash, on_revocation,
+	    &x)) != 0)
+		return r;
+	if (p->has_previous) {
+		r = coord_book_get(b, p->previous, &prev);
+		if (r == 0) {
+			if ((r = approval_state(b, prev, depth + 1, &prev_st)) != 0)
+				return r;
+			prev_approved = prev_st.approved_any;
+		} else if (r == COFFER_E_NOTFOUND) {
+			prev = NULL;
+		} else {
+			return r;
+		}
+	}
+	memset(out, 0, sizeof(*out));
+	if ((r = coffer_policy_status(p, x.approved, x.revoked, prev, prev_approved,
+	    &out->s)) != 0)
+		return r;
+	out->approved = x.approved;
+	out->revoked = x.revoked;
+	out->approved_any = out->s.state == COFFER_POLICY_APPROVED_ALL ||
+	    out->s.state == COFFER_POLICY_APPROVED_KOFN;
+	return 0;
+}
+
+struct siblings {
+	struct coord_book *b;
+	const uint8_t *self;
+	int self_seen;
+	int approved_before;  /* an approved sibling stored before self */
+	int approved_other;   /* any approved sibling but self */
+	int approved_after;   /* an approved version after self (successor) */
+	uint8_t first[32];
+	int err;
+};
+
+static int
+on_sibling(const uint8_t hash[32], void *arg)
+{
+	struct siblings *s = arg;
+	const struct coffer_policy *v;
+	struct coord_status st;
+	int r;
+
+	if (s->self != NULL && memcmp(hash, s->self, 32) == 0) {
+		s->self_seen = 1;
+		return 0;
+	}
+	if ((r = coord_book_get(s->b, hash, &v)) != 0 ||
+	    (r = approval_state(s->b, v, 0, &st)) != 0)
+		return r;
+	if (!st.approved_any)
+		return 0;
+	if (!s->approved_other)
+		memcpy(s->first, hash, 32);
+	s->approved_other = 1;
+	if (!s->self_seen)
+		s->approved_before = 1;
+	return 0;
+}
+
+int
+coord_book_would_fork(struct coord_book *b, const struct coffer_policy *p,
+    int *fork)
+{
+	struct siblings s;
+	int r;
+
+	*fork = 0;
+	if (!p->has_previous)
+		return 0;
+	memset(&s, 0, sizeof(s));
+	s.b = b;
+	s.self = p->hash;
+	if ((r = coord_state_policy_successors(b->st, p->previous, on_sibling,
+	    &s)) != 0)
+		return r;
+	*fork = s.approved_other;
+	return 0;
+}
+
+int
+coord_book_status(struct coord_book *b, const struct coffer_policy *p,
+    uint64_t now, struct coord_status *out)
+{
+	struct siblings s;
+	int r;
+
+	if ((r = approval_state(b, p, 0, out)) != 0)
+		return r;
+	/* Two versions with one predecessor can both reach approval (their
+	 * predecessor's last approval lands after theirs): the first stored
+	 * wins, the other is a fork and never active. */
+	if (out->approved_any && p->has_previous) {
+		memset(&s, 0, sizeof(s));
+		s.b = b;
+		s.self = p->hash;
+		if ((r = coord_state_policy_successors(b->st, p->previous,
+		    on_sibling, &s)) != 0)
+			return r;
+		out->forked = s.approved_before;
+	}
+	/* Superseded: a later version of this one is approved (and not itself
+	 * a fork: the first approved successor). */
+	memset(&s, 0, sizeof(s));
+	s.b = b;
+	if ((r = coord_state_policy_successors(b->st, p->hash, on_sibling,
+	    &s)) != 0)
+		return r;
+	if (s.approved_other) {
+		out->superseded = 1;
+		memcpy(out->superseded_by, s.first, 32);
+	}
+	out->expired = now >= p->expires;
+	/* S5, in the order of the refusal names. */
+	if (out->s.state == COFFER_POLICY_REVOKED)
+		out->reason = "policy.revoked";
+	else if (!out->approved_any)
+		out->reason = "policy.unapproved";
+	else if (out->forked)
+		out->reason = "policy.fork";
+	else if (out->superseded)
+		out->reason = "policy.superseded";
+	else if (out->expired)
+		out->reason = "policy.expired";
+	out->active = out->reason == NULL;
+	return 0;
+}
+
+int
+coord_book_chain_each(struct coord_book *b, const struct coffer_policy *p,
+    int (*fn)(const struct coffer_policy *v, void *arg), void *arg)
+{
+	const struct coffer_policy *v = p;
+	int r;
+
+	for (int depth = 0; depth <= CHAIN_MAX; depth++) {
+		if ((r = fn(v, arg)) != 0)
+			return r;
+		if (!v->has_previous)
+			return 0;
+		r = coord_book_get(b, v->previous, &v);
+		if (r == COFFER_E_NOTFOUND)
+			return 0; /* the chain starts before what this coordinator knows */
+		if (r != 0)
+			return r;
+	}
+	return coffer_errf(COFFER_E_LIMIT, "policy chain longer than %d versions",
+	    CHAIN_MAX);
+}
+
+struct mrev {
+	const struct coffer_policy_measurement *m;
+	int found;
+};
+
+static int
+on_mrev(const struct coord_revocation *rv, void *arg)
+{
+	struct mrev *x = arg;
+
+	if (rv->tee != NULL &&
+	    strcmp(rv->tee, coffer_tee_type_name(x->m->tee)) == 0 &&
+	    rv->measurement_len == x->m->len &&
+	    memcmp(rv->measurement, x->m->value, x->m->len) == 0)
+		x->found = 1;
+	return 0;
+}
+
+struct mrev_walk {
+	struct mrev m;
+	struct coord_book *b;
+};
+
+static int
+mrev_each(const struct coffer_policy *v, void *arg)
+{
+	struct mrev_walk *w = arg;
+	int r;
+
+	if ((r = coord_state_revocation_each(w->b->st, v->hash, on_mrev,
+	    &w->m)) != 0)
+		return r;
+	return w->m.found ? 1 : 0;
+}
+
+int
+coord_book_measurement_revoked(struct coord_book *b,
+    const struct coffer_policy *p, const struct coffer_policy_measurement *m,
+    int *revoked)
+{
+	struct mrev_walk w;
+	int r;
+
+	memset(&w, 0, sizeof(w));
+	w.m.m = m;
+	w.b = b;
+	r = coord_book_chain_each(b, p, mrev_each, &w);
+	if (r < 0)
+		return r;
+	*revoked = w.m.found;
+	return 0;
+}
+
+static int
+root_each(const struct coffer_policy *v, void *arg)
+{
+	memcpy(arg, v->hash, 32);
+	return 0;
+}
+
+int
+coord_book_chain_root(struct coord_book *b, const struct coffer_policy *p,
+    uint8_t out[32])
+{
+	return coord_book_chain_each(b, p, root_each, out);
+}
