@@ -75,6 +75,13 @@ int coord_keycache_get(const struct coord_keycache *k, const uint8_t id[16],
 int coord_keycache_put(struct coord_keycache *k, const uint8_t id[16],
     const uint8_t key[32]) __attribute__((warn_unused_result));
 
+/* Everything but the loop: lock the data directory, open the state, load
+ * or make the identity, get evidence, load the trust anchors, listen.
+ * coord_close undoes it (NULL is a no-op). */
+int coord_open(const struct coord_config *cfg, struct coord **out)
+	__attribute__((warn_unused_result));
+void coord_close(struct coord *c);
+
 /* Run the daemon until SIGINT or SIGTERM. Errors at start-up are returned
  * (a second instance on the same data directory is COFFER_E_BUSY). */
 int coord_run(const struct coord_config *cfg) __attribute__((warn_unused_result));

@@ -110,12 +110,10 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 }
 
 int
-coord_run(const struct coord_config *cfg)
+coord_open(const struct coord_config *cfg, struct coord **out)
 {
 	struct coord *c = NULL;
 	struct http_server_opts ho;
-	struct timeval sweep;
-	char url[300], line[302];
 	int r;
 
 	if ((c = coffer_calloc(1, sizeof(*c))) == NULL)
@@ -123,25 +121,22 @@ coord_run(const struct coord_config *cfg)
 	c->cfg = *cfg;
 	c->lock_fd = -1;
 	c->start_ms = coffer_wall_ms();
-	signal(SIGPIPE, SIG_IGN);
+	if (c->cfg.nonce_ttl_ms <= 0)
+		c->cfg.nonce_ttl_ms = COORD_NONCE_TTL_MS_DEFAULT;
 	/* Every file the coordinator makes holds or indexes secrets. */
 	umask(077);
-
 	if ((r = coord_datadir_open(c)) != 0 ||
 	    (r = coord_state_open(c->data_abs, &c->st)) != 0 ||
 	    (r = coord_identity_setup(c)) != 0 ||
 	    (r = coord_book_new(c->st, &c->book)) != 0 ||
 	    (r = coord_keycache_new(&c->keys)) != 0 ||
-	    (r = coord_nonces_new(c->cfg.nonce_ttl_ms > 0 ? c->cfg.nonce_ttl_ms :
-	    COORD_NONCE_TTL_MS_DEFAULT, COORD_NONCE_USED_MAX, &c->nonces)) != 0 ||
+	    (r = coord_nonces_new(c->cfg.nonce_ttl_ms, COORD_NONCE_USED_MAX,
+	    &c->nonces)) != 0 ||
 	    (r = load_trust(c)) != 0)
-		goto out;
-	if (c->cfg.nonce_ttl_ms <= 0)
-		c->cfg.nonce_ttl_ms = COORD_NONCE_TTL_MS_DEFAULT;
-	banner(c);
+		goto fail;
 	if ((c->base = event_base_new()) == NULL) {
 		r = coffer_errf(COFFER_E_NOMEM, "event_base_new failed");
-		goto out;
+		goto fail;
 	}
 	memset(&ho, 0, sizeof(ho));
 	ho.listen = c->cfg.listen;
@@ -150,7 +145,52 @@ coord_run(const struct coord_config *cfg)
 	ho.nroutes = coord_nroutes;
 	ho.ctx = c;
 	if ((r = http_server_new(c->base, &ho, &c->http)) != 0)
-		goto out;
+		goto fail;
+	*out = c;
+	return 0;
+fail:
+	coord_close(c);
+	return r;
+}
+
+void
+coord_close(struct coord *c)
+{
+	if (c == NULL)
+		return;
+	if (c->http != NULL)
+		http_server_free(c->http);
+	for (size_t i = 0; i < 2; i++)
+		if (c->sig_ev[i] != NULL)
+			event_free(c->sig_ev[i]);
+	if (c->sweep_ev != NULL)
+		event_free(c->sweep_ev);
+	if (c->base != NULL)
+		event_base_free(c->base);
+	coord_nonces_free(c->nonces);
+	coord_keycache_free(c->keys);
+	coffer_tee_collateral_free(c->collateral);
+	coffer_tee_anchors_free(c->anchors);
+	coord_book_free(c->book);
+	coord_identity_release(c);
+	coord_state_close(c->st);
+	coord_datadir_close(c);
+	coffer_wipe(c, sizeof(*c));
+	free(c);
+}
+
+int
+coord_run(const struct coord_config *cfg)
+{
+	struct coord *c = NULL;
+	struct timeval sweep;
+	char url[300], line[302];
+	int r;
+
+	signal(SIGPIPE, SIG_IGN);
+	if ((r = coord_open(cfg, &c)) != 0)
+		return r;
+	banner(c);
 	c->sig_ev[0] = evsignal_new(c->base, SIGINT, on_signal, c);
 	c->sig_ev[1] = evsignal_new(c->base, SIGTERM, on_signal, c);
 	c->sweep_ev = event_new(c->base, -1, EV_PERSIST, on_sweep, c);
@@ -183,25 +223,7 @@ coord_run(const struct coord_config *cfg)
 	coffer_info("stopped");
 	r = 0;
 out:
-	if (c->http != NULL)
-		http_server_free(c->http);
-	for (size_t i = 0; i < 2; i++)
-		if (c->sig_ev[i] != NULL)
-			event_free(c->sig_ev[i]);
-	if (c->base != NULL)
-		event_base_free(c->base);
-	if (c->sweep_ev != NULL)
-		event_free(c->sweep_ev);
-	coord_nonces_free(c->nonces);
-	coord_keycache_free(c->keys);
-	coffer_tee_collateral_free(c->collateral);
-	coffer_tee_anchors_free(c->anchors);
-	coord_book_free(c->book);
-	coord_identity_release(c);
-	coord_state_close(c->st);
-	coord_datadir_close(c);
-	coffer_wipe(c, sizeof(*c));
-	free(c);
+	coord_close(c);
 	return r;
 }
 
