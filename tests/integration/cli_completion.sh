@@ -39,7 +39,7 @@ cd "$T/empty" || bail "cd $T/empty"
 # --- command names ---------------------------------------------------------
 all=$(comp "coffer ")
 eq "'coffer <TAB>' offers every command and --help, --version" \
-	"--help --version attest completion help id inspect job key open run seal up version" "$all"
+	"--help --version attest completion coordinator help id inspect job key open policy run seal up version" "$all"
 eq "'coffer se<TAB>' completes seal" "seal" "$(comp "coffer se")"
 eq "'coffer i<TAB>' offers id and inspect" "id inspect" "$(comp "coffer i")"
 
@@ -47,7 +47,7 @@ eq "'coffer i<TAB>' offers id and inspect" "id inspect" "$(comp "coffer i")"
 eq "'coffer job <TAB>' offers its verbs" \
 	"delete list show stop submit timeline watch" "$(comp "coffer job ")"
 eq "'coffer job w<TAB>' completes watch" "watch" "$(comp "coffer job w")"
-eq "'coffer key <TAB>' offers new and show" "new show" "$(comp "coffer key ")"
+eq "'coffer key <TAB>' offers new, show and upload" "new show upload" "$(comp "coffer key ")"
 eq "'coffer id <TAB>' offers new, show and check" "check new show" "$(comp "coffer id ")"
 eq "'coffer attest <TAB>' offers its verbs" "measure report sim-key verify" \
 	"$(comp "coffer attest ")"

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: Apache-2.0
+// Unit tests for the coordinator's state (src/coordinator/state.c) and its
+// refusal names (refuse.c): what is stored once stays once (the same
+// signer, the same revocation, the same key), what it stores reads back,
+// and a reason name is found where src/proto puts it.
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <ftw.h>
+#include <sys/stat.h>
+
+#include "coffer/error.h"
+#include "coordinator/coord.h"
+#include "coordinator/state.h"
+
+static char dir[64];
+
+static int
+rm_one(const char *p, const struct stat *sb, int f, struct FTW *ftw)
+{
+	(void)sb;
+	(void)f;
+	(void)ftw;
+	return remove(p);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/coffer-state-test.XXXXXX");
+	return mkdtemp(dir) == NULL;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	return nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static int
+count(const uint8_t h[32], void *arg)
+{
+	(void)h;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+count_rv(const struct coord_revocation *rv, void *arg)
+{
+	(void)rv;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void
+test_state__identity_and_root_are_made_once(void **state)
+{
+	struct coord_state *st = NULL;
+	struct coffer_identity id, back;
+	uint8_t root[32], r2[32];
+
+	(void)state;
+	assert_int_equal(coord_state_open(dir, &st), 0);
+	assert_int_equal(coord_state_identity_get(st, &back), COFFER_E_NOTFOUND);
+	assert_int_equal(coord_state_root_get(st, r2), COFFER_E_NOTFOUND);
+	assert_int_equal(coffer_identity_generate("coordinator", &id), 0);
+	memset(root, 3, sizeof(root));
+	assert_int_equal(coord_state_identity_put(st, &id), 0);
+	assert_int_equal(coord_state_root_put(st, root), 0);
+	assert_int_equal(coord_state_identity_put(st, &id), COFFER_E_EXISTS);
+	assert_int_equal(coord_state_root_put(st, root), COFFER_E_EXISTS);
+	coord_state_close(st);
+	/* Read back after a reopen, as at the next start. */
+	assert_int_equal(coord_state_open(dir, &st), 0);
+	assert_int_equal(coord_state_identity_get(st, &back), 0);
+	assert_memory_equal(&back, &id, sizeof(id));
+	assert_int_equal(coord_state_root_get(st, r2), 0);
+	assert_memory_equal(r2, root, 32);
+	coord_state_close(st);
+	coffer_identity_wipe(&id);
+	coffer_identity_wipe(&back);
+}
+
+static void
+test_state__the_same_signer_and_revocation_are_stored_once(void **state)
+{
+	struct coord_state *st = NULL;
+	struct coord_revocation rv;
+	uint8_t h[32], s1[32], s2[32], m[48];
+	int n = 0;
+
+	(void)state;
+	memset(h, 1, 32);
+	memset(s1, 2, 32);
+	memset(s2, 3, 32);
+	memset(m, 4, 48);
+	assert_int_equal(coord_state_open(dir, &st), 0);
+	assert_int_equal(coord_state_policy_put(st, h, NULL, "{}", 2), 0);
+	assert_int_equal(coord_state_policy_put(st, h, NULL, "{}", 2), COFFER_E_EXISTS);
+	assert_int_equal(coord_state_approval_put(st, h, s1, "a", 1), 0);
+	assert_int_equal(coord_state_approval_put(st, h, s1, "b", 1), COFFER_E_EXISTS);
+	assert_int_equal(coord_state_approval_put(st, h, s2, "c", 1), 0);
+	assert_int_equal(coord_state_approval_each(st, h, count, &n), 0);
+	assert_int_equal(n, 2);
+	/* A revoked approval twice: once (NULLs would make UNIQUE blind). */
+	memset(&rv, 0, sizeof(rv));
+	memcpy(rv.policy, h, 32);
+	memcpy(rv.signer, s1, 32);
+	assert_int_equal(coord_state_revocation_put(st, &rv, "r", 1), 0);
+	assert_int_equal(coord_state_revocation_put(st, &rv, "r", 1), COFFER_E_EXISTS);
+	rv.tee = "sim";
+	rv.measurement = m;
+	rv.measurement_len = sizeof(m);
+	assert_int_equal(coord_state_revocation_put(st, &rv, "m", 1), 0);
+	assert_int_equal(coord_state_revocation_put(st, &rv, "m", 1), COFFER_E_EXISTS);
+	n = 0;
+	assert_int_equal(coord_state_revocation_each(st, h, count_rv, &n), 0);
+	assert_int_equal(n, 2);
+	/* An approval of an unknown policy breaks a foreign key. */
+	memset(h, 9, 32);
+	assert_int_not_equal(coord_state_approval_put(st, h, s1, "a", 1), 0);
+	coord_state_close(st);
+}
+
+static void
+test_state__jobs_read_back(void **state)
+{
+	struct coord_state *st = NULL;
+	struct coord_job j, back;
+	uint8_t h[32];
+
+	(void)state;
+	memset(h, 1, 32);
+	memset(&j, 0, sizeof(j));
+	memset(j.id, 5, 16);
+	memcpy(j.policy, h, 32);
+	snprintf(j.app, sizeof(j.app), "stats");
+	j.params = "{\"alpha\":\"0.05\"}";
+	j.items = 3;
+	memset(j.input_root, 6, 32);
+	j.created_ms = 1234;
+	assert_int_equal(coord_state_open(dir, &st), 0);
+	/* A job of a policy the state does not hold is refused. */
+	assert_int_not_equal(coord_state_job_put(st, &j), 0);
+	assert_int_equal(coord_state_policy_put(st, h, NULL, "{}", 2), 0);
+	assert_int_equal(coord_state_job_put(st, &j), 0);
+	assert_int_equal(coord_state_job_put(st, &j), COFFER_E_EXISTS);
+	assert_int_equal(coord_state_job_get(st, j.id, &back), 0);
+	assert_string_equal(back.app, "stats");
+	assert_string_equal(back.params, j.params);
+	assert_int_equal(back.items, 3);
+	assert_memory_equal(back.input_root, j.input_root, 32);
+	coord_job_release(&back);
+	memset(j.id, 7, 16);
+	assert_int_equal(coord_state_job_get(st, j.id, &back), COFFER_E_NOTFOUND);
+	coord_state_close(st);
+}
+
+static void
+test_refuse__finds_reason_names_where_proto_puts_them(void **state)
+{
+	char name[COORD_REASON_MAX];
+
+	(void)state;
+	assert_int_equal(coord_reason_of("statement.signer: x is not an owner "
+	    "(signer.unknown)", name), 1);
+	assert_string_equal(name, "signer.unknown");
+	assert_int_equal(coord_reason_of("nonce.replayed: the nonce was used",
+	    name), 1);
+	assert_string_equal(name, "nonce.replayed");
+	assert_int_equal(coord_reason_of("owners[1].id: bad (see section 3)",
+	    name), 0);
+	assert_int_equal(coord_reason_of("(Upper.case) (a.) (.b) (a.b.c)", name), 0);
+	assert_int_equal(coord_reason_status("request.malformed"), 400);
+	assert_int_equal(coord_reason_status("job.unknown"), 404);
+	assert_int_equal(coord_reason_status("nonce.expired"), 403);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_state__identity_and_root_are_made_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state__the_same_signer_and_revocation_are_stored_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state__jobs_read_back, setup, teardown),
+		cmocka_unit_test(test_refuse__finds_reason_names_where_proto_puts_them),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
