@@ -120,8 +120,10 @@ say_refused(long code, const struct coffer_buf *b)
 	printf("{\"outcome\":\"refused\",\"http\":%ld,\"code\":\"%s\",\"message\":",
 	    code, json_string_value(json_object_get(e, "code")) ?
 	    json_string_value(json_object_get(e, "code")) : "?");
-	json_dumpf(json_object_get(e, "message") ? json_object_get(e, "message") :
-	    json_string("?"), stdout, JSON_ENCODE_ANY);
+	if (json_object_get(e, "message") != NULL)
+		json_dumpf(json_object_get(e, "message"), stdout, JSON_ENCODE_ANY);
+	else
+		printf("\"?\"");
 	printf("}\n");
 	fflush(stdout);
 	any_refused = 1;
@@ -271,10 +273,13 @@ release_one(CURL *c, long idx)
 	if (coffer_release_answer_open((const char *)reply.data, reply.len, opt.job,
 	    nonce, w_sk, opt.have_expect_kx ? opt.expect_kx : opt.coord_kx,
 	    &pay) != 0) {
+		json_t *m = json_string(coffer_errdetail());
+
 		pthread_mutex_lock(&out_mu);
 		printf("{\"outcome\":\"unopened\",\"message\":");
-		json_dumpf(json_string(coffer_errdetail()), stdout, JSON_ENCODE_ANY);
+		json_dumpf(m, stdout, JSON_ENCODE_ANY);
 		printf("}\n");
+		json_decref(m);
 		fflush(stdout);
 		pthread_mutex_unlock(&out_mu);
 		rc = 1;
