@@ -28,7 +28,7 @@ help(void)
 {
 	printf("usage: coffer coordinator verify URL --expect MEASUREMENT\n"
 	    "                  [--collateral PATH]... [--trust-sim-key FILE]...\n"
-	    "                  [--replace] [--pin-file FILE]\n"
+	    "                  [--verification FILE] [--replace] [--pin-file FILE]\n"
 	    "       coffer coordinator show [URL] [--pin-file FILE]\n\n"
 	    "verify  fetch the coordinator's identity and evidence, verify the\n"
 	    "        evidence (signature chain, TCB, debug), check that it binds\n"
@@ -42,6 +42,10 @@ help(void)
 	    "                        directory; repeatable)\n"
 	    "  --trust-sim-key FILE  accept INSECURE SIMULATION evidence from this\n"
 	    "                        sim platform key ('coffer attest sim-key')\n"
+	    "  --verification FILE   the verification policy to judge the evidence\n"
+	    "                        with (doc/format/evidence.md section 10;\n"
+	    "                        default: no debug, Intel UpToDate only, CRLs\n"
+	    "                        and collateral required)\n"
 	    "  --replace             replace a pin whose keys differ (after a\n"
 	    "                        deliberate move of the coordinator)\n"
 	    "  --pin-file FILE       default $COFFER_PIN_FILE, else\n"
@@ -49,7 +53,7 @@ help(void)
 	    "show    print a pinned coordinator (default: the last verified)\n");
 }
 
-enum { O_EXPECT = 256, O_COLL, O_SIMKEY, O_REPLACE, O_PINFILE };
+enum { O_EXPECT = 256, O_COLL, O_SIMKEY, O_REPLACE, O_PINFILE, O_VERIF };
 
 const struct option cli_coordinator_options[] = {
 	{ "expect", required_argument, NULL, O_EXPECT },
@@ -57,12 +61,13 @@ const struct option cli_coordinator_options[] = {
 	{ "trust-sim-key", required_argument, NULL, O_SIMKEY },
 	{ "replace", no_argument, NULL, O_REPLACE },
 	{ "pin-file", required_argument, NULL, O_PINFILE },
+	{ "verification", required_argument, NULL, O_VERIF },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct opts {
-	const char *expect, *pin_file;
+	const char *expect, *pin_file, *verification;
 	const char *coll[MAX_LIST], *sim_keys[MAX_LIST];
 	size_t n_coll, n_sim;
 	int replace;
@@ -82,6 +87,7 @@ parse(const char *cmd, int argc, char **argv, struct opts *o)
 		switch (c) {
 		case O_EXPECT: o->expect = optarg; break;
 		case O_PINFILE: o->pin_file = optarg; break;
+		case O_VERIF: o->verification = optarg; break;
 		case O_REPLACE: o->replace = 1; break;
 		case O_COLL:
 		case O_SIMKEY:
@@ -158,24 +164,39 @@ fetch_evidence(const char *url, struct coffer_buf *ev)
 	return 0;
 }
 
+/* The roots, the collateral, and the verification policy: the default
+ * one (or --verification's) with the --trust-sim-key keys added. */
 static int
-make_anchors(const struct opts *o, struct coffer_tee_anchors **anchors,
-    struct coffer_tee_collateral **coll)
+make_trust(const struct opts *o, struct coffer_tee_anchors **anchors,
+    struct coffer_tee_collateral **coll, struct coffer_tee_policy *tp)
 {
 	struct coffer_buf b = COFFER_BUF_INIT((size_t)1 << 20);
 	int r;
 
-	if ((r = coffer_tee_anchors_new_default(anchors)) != 0)
+	coffer_tee_policy_init(tp);
+	if (o->verification != NULL &&
+	    ((r = coffer_file_read(o->verification, (size_t)1 << 20, &b)) != 0 ||
+	    (r = coffer_tee_policy_parse((const char *)b.data, b.len, tp)) != 0)) {
+		r = coffer_errctx(r, "--verification %s", o->verification);
 		goto out;
+	}
 	for (size_t i = 0; i < o->n_sim; i++) {
 		coffer_buf_reset(&b);
+		if (tp->n_sim_keys == COFFER_TEE_POLICY_MAX_SIM_KEYS) {
+			r = coffer_errf(COFFER_E_LIMIT, "at most %d sim keys",
+			    COFFER_TEE_POLICY_MAX_SIM_KEYS);
+			goto out;
+		}
 		if ((r = coffer_file_read(o->sim_keys[i], (size_t)1 << 20, &b)) != 0 ||
-		    (r = coffer_tee_anchors_add_sim_key(*anchors,
-		    (const char *)b.data, b.len)) != 0) {
+		    (r = coffer_tee_sim_key_fingerprint((const char *)b.data, b.len,
+		    tp->sim_keys[tp->n_sim_keys])) != 0) {
 			r = coffer_errctx(r, "--trust-sim-key %s", o->sim_keys[i]);
 			goto out;
 		}
+		tp->n_sim_keys++;
 	}
+	if ((r = coffer_tee_anchors_new_default(anchors)) != 0)
+		goto out;
 	if (o->n_coll > 0 && (r = coffer_tee_collateral_new(*anchors, coll)) != 0)
 		goto out;
 	for (size_t i = 0; i < o->n_coll; i++)
@@ -205,6 +226,7 @@ coordinator_verify(int argc, char **argv)
 	struct coffer_tee_collateral *coll = NULL;
 	struct coffer_tee_claims *claims = NULL;
 	struct coffer_tee_verify_opts vo;
+	struct coffer_tee_policy tp;
 	struct coffer_buf ev = COFFER_BUF_INIT(EVIDENCE_MAX);
 	uint8_t rd[64];
 	char path[4096], meas[97], expect[97];
@@ -237,15 +259,17 @@ coordinator_verify(int argc, char **argv)
 	    (r = fetch_evidence(pin.url, &ev)) != 0 ||
 	    (r = coffer_coord_identity_report_data(pin.id.sign_pk, pin.id.kx_pk,
 	    rd)) != 0 ||
-	    (r = make_anchors(&o, &anchors, &coll)) != 0)
+	    (r = make_trust(&o, &anchors, &coll, &tp)) != 0)
 		goto fail;
 	memset(&vo, 0, sizeof(vo));
 	/* The evidence must bind exactly the keys the coordinator presents
 	 * (report_data.mismatch otherwise): a relay that serves another
 	 * coordinator's evidence with its own keys is refused here. */
 	vo.expected_report_data = rd;
-	r = coffer_tee_verify(ev.data, ev.len, anchors, coll,
-	    coffer_wall_ms() / 1000, &vo, &claims);
+	/* Debug TEEs, TCB statuses and sim keys: the verification policy's. */
+	vo.policy = &tp;
+	r = coffer_tee_verify(ev.data, ev.len, anchors, coll, coffer_tee_now(),
+	    &vo, &claims);
 	if (claims == NULL)
 		goto fail;
 	if (claims->tee == COFFER_TEE_SIM)
@@ -260,14 +284,6 @@ coordinator_verify(int argc, char **argv)
 	if (strcmp(meas, expect) != 0) {
 		r = coffer_errf(COFFER_E_POLICY, "the coordinator's measurement is %s, "
 		    "not the expected %s", meas, expect);
-		goto fail;
-	}
-	/* A debug TEE opens its memory to the host. The sim backend is always
-	 * "debug" and is accepted only through --trust-sim-key. */
-	if (claims->debug && claims->tee != COFFER_TEE_SIM) {
-		r = coffer_errf(COFFER_E_POLICY, "the coordinator runs in a debug %s "
-		    "TEE: its memory is open to the host", coffer_tee_type_name(
-		    claims->tee));
 		goto fail;
 	}
 	if ((r = coffer_identity_fingerprint(&pin.id, pin.fingerprint)) != 0)
@@ -331,7 +347,7 @@ coordinator_show(int argc, char **argv)
 		return rc;
 	if (argc - optind > 1)
 		return cli_usage("coordinator show", USAGE, "expected at most one URL");
-	if (o.expect || o.n_coll || o.n_sim || o.replace)
+	if (o.expect || o.n_coll || o.n_sim || o.replace || o.verification)
 		return cli_usage("coordinator show", USAGE, "that option belongs to "
 		    "'coordinator verify'");
 	if ((r = cli_pin_path(o.pin_file, path, sizeof(path))) != 0 ||

@@ -194,7 +194,8 @@ policy_new(int argc, char **argv)
 		goto fail;
 	}
 	if ((r = coffer_jcs_put(draft, &text)) != 0 ||
-	    (r = coffer_policy_parse(coffer_buf_str(&text), text.len, &p)) != 0) {
+	    (r = coffer_policy_parse(coffer_buf_str(&text), text.len, &p)) != 0 ||
+	    (r = cli_policy_check_verification(p, NULL)) != 0) {
 		r = coffer_errctx(r, "%s", argv[optind]);
 		goto fail;
 	}
@@ -212,9 +213,9 @@ policy_new(int argc, char **argv)
 			goto fail;
 		text.len--;
 	}
-	if (coffer_policy_insecure(p))
-		fprintf(stderr, "coffer policy new: INSECURE: the policy accepts a sim "
-		    "measurement\n");
+	if (cli_policy_insecure(p))
+		fprintf(stderr, "coffer policy new: INSECURE: the policy accepts "
+		    "INSECURE SIMULATION evidence\n");
 	if (o.no_submit) {
 		printf("%s\n", hex);
 		rc = CLI_OK;

@@ -15,10 +15,10 @@
 #include "lib/enc.h"
 #include "lib/file.h"
 #include "lib/json.h"
+#include "tee/policy.h"
 
 #define INSECURE_LINE "*** INSECURE: this policy accepts INSECURE SIMULATION " \
-    "evidence (a sim measurement): anyone with root on a sim host can get " \
-    "the keys ***"
+    "evidence: anyone with root on a sim host can get the keys ***"
 
 static int
 is_hash(const char *s)
@@ -59,7 +59,8 @@ cli_policy_get(const struct cli_coord *cc, const char *what,
 		if ((r = coffer_jcs_put(json_object_get(reply, "policy"), &text)) != 0)
 			goto out;
 	}
-	if ((r = coffer_policy_parse(coffer_buf_str(&text), text.len, &p)) != 0) {
+	if ((r = coffer_policy_parse(coffer_buf_str(&text), text.len, &p)) != 0 ||
+	    (r = cli_policy_check_verification(p, NULL)) != 0) {
 		r = coffer_errctx(r, "policy %s", what);
 		goto out;
 	}
@@ -89,6 +90,20 @@ out:
 	return r;
 }
 
+int
+cli_policy_check_verification(const struct coffer_policy *p,
+    struct coffer_tee_policy *out)
+{
+	struct coffer_tee_policy tp;
+	int r;
+
+	if ((r = coffer_tee_policy_from_json(p->verification, &tp)) != 0)
+		return r;
+	if (out != NULL)
+		*out = tp;
+	return 0;
+}
+
 static void
 print_time(FILE *f, const char *label, uint64_t t)
 {
@@ -109,6 +124,44 @@ print_measurement(FILE *f, const struct coffer_policy_measurement *m)
 	    m->tee == COFFER_TEE_SIM ? "  (INSECURE SIMULATION)" : "");
 }
 
+/* What the verification object accepts that an owner must not accept
+ * unknowingly (doc/format/evidence.md section 10.1). */
+static void
+print_risks(FILE *f, const struct coffer_policy *p)
+{
+	struct coffer_tee_policy tp;
+	unsigned risks;
+	char hex[65];
+
+	if (cli_policy_check_verification(p, &tp) != 0)
+		return;
+	risks = coffer_tee_policy_risks(&tp);
+	for (size_t i = 0; i < tp.n_sim_keys; i++) {
+		coffer_hex_encode(tp.sim_keys[i], 32, hex);
+		fprintf(f, "              INSECURE SIMULATION evidence accepted from "
+		    "sim platform key %s\n", hex);
+	}
+	if (risks & COFFER_TEE_RISK_DEBUG)
+		fprintf(f, "              DEBUG TEEs accepted: their host can read "
+		    "their memory, keys included\n");
+	if (risks & COFFER_TEE_RISK_NO_COLLATERAL)
+		fprintf(f, "              Intel TCB may go unevaluated (missing "
+		    "collateral allowed)\n");
+	if (risks & COFFER_TEE_RISK_NO_CRL)
+		fprintf(f, "              revocation may go unchecked (missing CRLs "
+		    "allowed)\n");
+}
+
+int
+cli_policy_insecure(const struct coffer_policy *p)
+{
+	struct coffer_tee_policy tp;
+
+	return coffer_policy_insecure(p) ||
+	    (cli_policy_check_verification(p, &tp) == 0 &&
+	    (coffer_tee_policy_risks(&tp) & COFFER_TEE_RISK_SIM));
+}
+
 void
 cli_policy_print(FILE *f, const struct coffer_policy *p, const uint8_t *me,
     int full)
@@ -117,7 +170,7 @@ cli_policy_print(FILE *f, const struct coffer_policy *p, const uint8_t *me,
 	char hex[65], fpl[65];
 
 	coffer_policy_hash_hex(p, hex);
-	if (coffer_policy_insecure(p))
+	if (cli_policy_insecure(p))
 		fprintf(f, "%s\n", INSECURE_LINE);
 	fprintf(f, "policy        %s\n", p->name);
 	fprintf(f, "hash          %s\n", hex);
@@ -179,6 +232,7 @@ cli_policy_print(FILE *f, const struct coffer_policy *p, const uint8_t *me,
 	}
 	if (coffer_jcs_put(p->verification, &vj) == 0)
 		fprintf(f, "verification  %s\n", coffer_buf_str(&vj));
+	print_risks(f, p);
 	fprintf(f, "recipients (%zu): may open the results\n", p->nrecipients);
 	for (size_t i = 0; i < p->nrecipients; i++) {
 		(void)!coffer_identity_fingerprint(&p->recipients[i], fpl);
@@ -209,7 +263,7 @@ cli_policy_print(FILE *f, const struct coffer_policy *p, const uint8_t *me,
 			    "new recipients for every owner's data)\n",
 			    (unsigned long long)p->update_k);
 	}
-	if (coffer_policy_insecure(p))
+	if (cli_policy_insecure(p))
 		fprintf(f, "%s\n", INSECURE_LINE);
 	coffer_buf_release(&vj);
 }

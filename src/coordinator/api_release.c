@@ -177,34 +177,64 @@ find_keys(struct coord *c, struct release *x, char *missing, size_t mlen)
 	return 0;
 }
 
+/* KR10: the name of a refusal by the policy's verification object
+ * (doc/format/evidence.md section 10.4). */
+static const char *
+kr10_name(const char *code)
+{
+	if (strcmp(code, "policy.debug") == 0)
+		return "tee.debug";
+	if (strcmp(code, "policy.tcb_status") == 0 ||
+	    strcmp(code, "policy.tcb_evaluation_number") == 0 ||
+	    strcmp(code, "policy.snp_tcb") == 0)
+		return "tcb.below_minimum";
+	if (strcmp(code, "policy.sim_key") == 0)
+		return "sim.key_not_named";
+	return "verification.refused";
+}
+
+/* The first fatal reason whose code starts (or not) with "policy.". */
+static const struct coffer_tee_reason *
+first_fatal(const struct coffer_tee_claims *c, int policy)
+{
+	for (size_t i = 0; i < c->n_reasons; i++)
+		if (c->reasons[i].fatal &&
+		    (strncmp(c->reasons[i].code, "policy.", 7) == 0) == policy)
+			return &c->reasons[i];
+	return NULL;
+}
+
 /* KR8 to KR12 on the evidence. Returns 0, or replies and returns -1. */
 static int
 judge_evidence(struct http_req *r, struct release *x)
 {
 	struct coord *c = r->ctx;
+	struct coffer_tee_verify_opts vo;
+	struct coffer_tee_policy tp;
 	const struct coffer_tee_reason *why;
 	uint8_t binding[64];
 	int e, revoked = 0;
 
-	/* KR8: verify it, without the expected report data (that is KR9's). */
+	if ((e = coord_book_verification(c->book, x->p, &tp)) != 0) {
+		http_reply_coffer_err(r, e);
+		return -1;
+	}
+	/* Verified once, under the policy's verification object: its
+	 * refusals (policy.*) are KR10's, every other fatal reason KR8's.
+	 * The report data is compared here (KR9), not by the verifier. */
+	memset(&vo, 0, sizeof(vo));
+	vo.policy = &tp;
 	e = coffer_tee_verify(x->req.evidence.data, x->req.evidence.len,
-	    c->anchors, c->collateral, (int64_t)coord_now(), NULL, &x->claims);
+	    c->anchors, c->collateral, coffer_tee_now(), &vo, &x->claims);
 	if (x->claims == NULL) {
 		coord_refuse(r, "evidence.invalid", "evidence", "the evidence cannot "
 		    "be parsed: %s", coffer_errdetail());
 		return -1;
 	}
-	if (e != 0) {
-		why = coffer_tee_claims_first_fatal(x->claims);
-		/* Until the policy's verification object names sim keys
-		 * (doc/format/evidence.md), the coordinator's --trust-sim-key
-		 * list is the one that does (key-release.md, KR10). */
-		if (why != NULL && strcmp(why->code, "sim.untrusted_key") == 0)
-			coord_refuse(r, "sim.key_not_named", "evidence", "%s", why->text);
-		else
-			coord_refuse(r, "evidence.invalid", "evidence", "%s: %s",
-			    why != NULL ? why->code : "?", why != NULL ? why->text :
-			    coffer_errdetail());
+	/* KR8 */
+	if (e != 0 && (why = first_fatal(x->claims, 0)) != NULL) {
+		coord_refuse(r, "evidence.invalid", "evidence", "%s: %s", why->code,
+		    why->text);
 		return -1;
 	}
 	/* KR9 */
@@ -218,10 +248,13 @@ judge_evidence(struct http_req *r, struct release *x)
 		    "data does not bind this job, nonce and worker key");
 		return -1;
 	}
-	/* KR10: what src/tee can judge until the verification object lands. */
-	if (x->claims->debug && x->claims->tee != COFFER_TEE_SIM) {
-		coord_refuse(r, "tee.debug", "evidence", "a debug %s TEE: its memory "
-		    "is open to the host", coffer_tee_type_name(x->claims->tee));
+	/* KR10 */
+	if (x->claims->verdict != COFFER_TEE_OK) {
+		why = first_fatal(x->claims, 1);
+		coord_refuse(r, why != NULL ? kr10_name(why->code) :
+		    "verification.refused", "evidence", "%s: %s",
+		    why != NULL ? why->code : "?", why != NULL ? why->text :
+		    "refused by the verification policy");
 		return -1;
 	}
 	/* KR11 */

@@ -25,9 +25,6 @@ struct coord_config {
 	const char *sim_dir;     /* sim platform key directory, or NULL */
 	const char *device_root; /* sgx-gramine / tsm device directory, or NULL */
 	const char *ready_file;  /* written with the URL once listening */
-	const char *const *sim_keys; /* sim platform keys whose evidence
-	                          workers may present (PEM files) */
-	size_t n_sim_keys;
 	const char *const *collateral; /* files or directories */
 	size_t n_collateral;
 	int64_t nonce_ttl_ms;    /* default COORD_NONCE_TTL_MS_DEFAULT */

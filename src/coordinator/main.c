@@ -24,7 +24,7 @@ static const char usage_text[] =
     "usage: coffer-coordinator serve --data DIR --backend sim|sgx-gramine|tsm\n"
     "           [--listen HOST:PORT] [--ready-file PATH]\n"
     "           [--sim-dir DIR] [--device-root DIR]\n"
-    "           [--trust-sim-key FILE]... [--collateral PATH]...\n"
+    "           [--collateral PATH]...\n"
     "           [--nonce-ttl SECONDS]\n"
     "       coffer-coordinator --version\n"
     "\n"
@@ -36,8 +36,6 @@ static const char usage_text[] =
     "  --sim-dir DIR      sim: platform key directory (default\n"
     "                     $COFFER_SIM_DIR, else ~/.local/share/coffer)\n"
     "  --device-root DIR  sgx-gramine/tsm: the device directory\n"
-    "  --trust-sim-key F  accept workers' INSECURE SIMULATION evidence from\n"
-    "                     this sim platform key (PEM; repeatable)\n"
     "  --collateral PATH  TCB Info, QE Identity, CRLs, VCEKs for workers'\n"
     "                     evidence (file or directory; repeatable)\n"
     "  --nonce-ttl SECS   key-release nonce lifetime (default 60)\n";
@@ -81,14 +79,13 @@ cmd_serve(int argc, char **argv)
 		{ "sim-dir", required_argument, NULL, 's' },
 		{ "device-root", required_argument, NULL, 'D' },
 		{ "ready-file", required_argument, NULL, 'R' },
-		{ "trust-sim-key", required_argument, NULL, 'k' },
 		{ "collateral", required_argument, NULL, 'c' },
 		{ "nonce-ttl", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct coord_config cfg;
-	const char *backend = NULL, *keys[MAX_LIST], *coll[MAX_LIST];
+	const char *backend = NULL, *coll[MAX_LIST];
 	char *end = NULL;
 	long ttl;
 	int c, r;
@@ -105,14 +102,10 @@ cmd_serve(int argc, char **argv)
 		case 's': cfg.sim_dir = optarg; break;
 		case 'D': cfg.device_root = optarg; break;
 		case 'R': cfg.ready_file = optarg; break;
-		case 'k':
 		case 'c':
-			if ((c == 'k' ? cfg.n_sim_keys : cfg.n_collateral) == MAX_LIST)
+			if (cfg.n_collateral == MAX_LIST)
 				return usage("at most %d of %s", MAX_LIST, argv[optind - 1]);
-			if (c == 'k')
-				keys[cfg.n_sim_keys++] = optarg;
-			else
-				coll[cfg.n_collateral++] = optarg;
+			coll[cfg.n_collateral++] = optarg;
 			break;
 		case 'n':
 			ttl = strtol(optarg, &end, 10);
@@ -141,7 +134,6 @@ cmd_serve(int argc, char **argv)
 		return usage("--backend: %s", coffer_errdetail());
 	if (cfg.backend != COFFER_TEE_BACKEND_SIM && cfg.sim_dir != NULL)
 		return usage("--sim-dir is an option of the sim backend");
-	cfg.sim_keys = keys;
 	cfg.collateral = coll;
 	if ((r = coord_run(&cfg)) != 0)
 		return fail(r, "serve");

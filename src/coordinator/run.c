@@ -63,38 +63,24 @@ banner(const struct coord *c)
 	    COORD_SIM_WARNING);
 }
 
-/* Evidence of workers verifies to the compiled-in roots, the collateral
- * given, and (INSECURE) the sim platform keys given. */
+/* Workers' evidence verifies to the compiled-in roots with the collateral
+ * given; which sim platform keys are accepted (INSECURE) is each policy's
+ * verification object's to say, not the coordinator's. */
 static int
 load_trust(struct coord *c)
 {
-	struct coffer_buf b = COFFER_BUF_INIT((size_t)1 << 20);
 	int r;
 
 	if ((r = coffer_tee_anchors_new_default(&c->anchors)) != 0)
-		goto out;
-	for (size_t i = 0; i < c->cfg.n_sim_keys; i++) {
-		coffer_buf_reset(&b);
-		if ((r = coffer_file_read(c->cfg.sim_keys[i], (size_t)1 << 20,
-		    &b)) != 0 || (r = coffer_tee_anchors_add_sim_key(c->anchors,
-		    (const char *)b.data, b.len)) != 0) {
-			r = coffer_errctx(r, "--trust-sim-key %s", c->cfg.sim_keys[i]);
-			goto out;
-		}
-		coffer_logkv(COFFER_LOG_WARN, "INSECURE SIMULATION: workers' sim "
-		    "evidence from this platform key is accepted", "key",
-		    c->cfg.sim_keys[i], NULL);
-	}
+		return r;
 	if (c->cfg.n_collateral > 0 &&
 	    (r = coffer_tee_collateral_new(c->anchors, &c->collateral)) != 0)
-		goto out;
+		return r;
 	for (size_t i = 0; i < c->cfg.n_collateral; i++)
 		if ((r = coffer_tee_collateral_add_path(c->collateral,
 		    c->cfg.collateral[i])) != 0)
-			goto out;
-out:
-	coffer_buf_release(&b);
-	return r;
+			return r;
+	return 0;
 }
 
 /* Forget presented nonces once they expired, so memory follows the rate

@@ -121,6 +121,16 @@ h_seed(const char *name, const void *p, size_t n)
 		h_die(path);
 }
 
+/* A fixed sim platform key (a test key, nothing else uses it), so that
+ * the policy, its hash and the seeds' signatures are the same every run. */
+static const char h_sim_key[] =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIG2AgEAMBAGByqGSM49AgEGBSuBBAAiBIGeMIGbAgEBBDD9W+gROSOl5uTZuZ81\n"
+    "GJkJS1pE9Etx2dEC3ofaVCUtRCmhimq7HCSIgu+4f5hp7mOhZANiAAS/pFa5LSUw\n"
+    "fjcNTd1tos58cwP7mQACZTlW9scZUKhl/bWrgoolvdq3Adi4NMLLFEK7N8aC/MiA\n"
+    "P7yQZiGMB3ZlLAL44n1/AEXSHWFBJeTsGSS9UApCcBtBGAcOwl3hVKQ=\n"
+    "-----END PRIVATE KEY-----\n";
+
 static int
 h_rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -149,8 +159,8 @@ h_world(void)
 	struct coffer_buf text = COFFER_BUF_INIT(1 << 20), env = COFFER_BUF_INIT(1 << 16);
 	struct coord_job job;
 	uint8_t root[32], kid[16], empty[32];
-	char sim_dir[128], pem_path[128], data[128], path[200], hex[65], *pem = NULL;
-	const char *keys[1];
+	char sim_dir[128], data[128], path[200], hex[65], simhex[65], *pem = NULL;
+	uint8_t simfp[32];
 	char *lines[4];
 	json_t *owners, *pol;
 
@@ -160,11 +170,14 @@ h_world(void)
 		abort();
 	snprintf(sim_dir, sizeof(sim_dir), "%s/sim", H_dir);
 	snprintf(data, sizeof(data), "%s/data", H_dir);
-	snprintf(pem_path, sizeof(pem_path), "%s/sim.pem", H_dir);
-	if (mkdir(data, 0700) != 0 || coffer_tee_sim_public_key(sim_dir, &pem) != 0 ||
-	    coffer_file_write_atomic(pem_path, pem, strlen(pem), 0600, 0) != 0)
+	snprintf(path, sizeof(path), "%s/sim-platform.key", sim_dir);
+	if (mkdir(data, 0700) != 0 || mkdir(sim_dir, 0700) != 0 ||
+	    coffer_file_write_atomic(path, h_sim_key, sizeof(h_sim_key) - 1, 0600,
+	    1) != 0 || coffer_tee_sim_public_key(sim_dir, &pem) != 0 ||
+	    coffer_tee_sim_key_fingerprint(pem, strlen(pem), simfp) != 0)
 		h_die("temporary directory");
 	free(pem);
+	coffer_hex_encode(simfp, 32, simhex);
 	/* The coordinator's identity, fixed, before its first start. */
 	h_identity(1, "coordinator", &cid);
 	memset(root, 7, sizeof(root));
@@ -178,9 +191,6 @@ h_world(void)
 	cfg.listen = "127.0.0.1:0";
 	cfg.backend = COFFER_TEE_BACKEND_SIM;
 	cfg.sim_dir = sim_dir;
-	keys[0] = pem_path;
-	cfg.sim_keys = keys;
-	cfg.n_sim_keys = 1;
 	if (coord_open(&cfg, &H_c) != 0)
 		h_die("coord_open");
 	atexit(h_cleanup);
@@ -202,14 +212,15 @@ h_world(void)
 	}
 	lines[3] = h_line(&cid);
 	pol = json_pack("{s:s, s:i, s:s, s:s, s:I, s:o, s:[{s:s, s:s, s:[s,s,s], s:b, "
-	    "s:[{s:s, s:s}], s:{s:[s,s]}}], s:{}, s:[s], s:{s:i}}",
+	    "s:[{s:s, s:s}], s:{s:[s,s]}}], s:{s:i, s:[s]}, s:[s], s:{s:i}}",
 	    "type", "coffer-policy", "version", 1, "name", "fuzz", "coordinator",
 	    lines[3], "expires", (json_int_t)4102444800, "owners", owners,
 	    "apps", "name", "stats", "sha256",
 	    "00000000000000000000000000000000000000000000000000000000000000aa",
 	    "datasets", "d0", "d1", "d2", "reduce", 1, "measurements", "tee", "sim",
 	    "value", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-	    "params", "alpha", "0.05", "0.01", "verification", "recipients", lines[0],
+	    "params", "alpha", "0.05", "0.01", "verification", "version", 1,
+	    "sim_platform_keys", simhex, "recipients", lines[0],
 	    "limits", "min_owners", 2);
 	if (pol == NULL || coffer_jcs_put(pol, &text) != 0 ||
 	    coffer_policy_parse(coffer_buf_str(&text), text.len, &H_policy) != 0)

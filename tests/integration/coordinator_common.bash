@@ -10,7 +10,8 @@
 #   policy_draft [jq filter]     print a draft policy over the three owners'
 #                           datasets, one app "stats" (sim WORKER_MEAS, a
 #                           reduce stage, parameter alpha), the analyst as
-#                           recipient; the jq filter edits it
+#                           recipient, a verification object accepting this
+#                           host's sim key; the jq filter edits it
 #   new_policy FILE              coffer policy new; prints the hash
 #   approve HASH OWNER...        coffer policy approve --yes as each owner
 #   upload HASH OWNER...         coffer key upload of each owner's key
@@ -52,6 +53,7 @@ policy_draft() {
 		--arg da "$(sealed_digest "$T/a.sealed")" --arg db "$(sealed_digest "$T/b.sealed")" \
 		--arg dc "$(sealed_digest "$T/c.sealed")" \
 		--arg app "$(sha256sum <"$T/app.so" | cut -c1-64)" --arg wm "$WORKER_MEAS" \
+		--arg simfp "$COORD_SIM_FP" \
 		--argjson exp $(($(date +%s) + 86400)) '
 	{name: "study", expires: $exp,
 	 owners: [{id: $a, datasets: [{name: "a-data", key_id: $ka, objects: [{key: "a.sealed", digest: $da}]}]},
@@ -59,7 +61,8 @@ policy_draft() {
 	          {id: $c, datasets: [{name: "c-data", key_id: $kc, objects: [{key: "c.sealed", digest: $dc}]}]}],
 	 apps: [{name: "stats", sha256: $app, datasets: ["a-data", "b-data", "c-data"], reduce: true,
 	         measurements: [{tee: "sim", value: $wm}], params: {alpha: ["0.05", "0.01"]}}],
-	 verification: {}, recipients: [$an], limits: {min_rows_per_owner: 1}}' |
+	 verification: {version: 1, sim_platform_keys: [$simfp]},
+	 recipients: [$an], limits: {min_rows_per_owner: 1}}' |
 		jq "${1:-.}"
 }
 

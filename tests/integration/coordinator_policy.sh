@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/coordinator_common.bash"
 
-plan 46
+plan 49
 
 coord_setup
 policy_draft >"$T/draft.json"
@@ -24,6 +24,16 @@ check "coffer policy show prints INSECURE first" \
 check "it shows the app, its measurement and parameters" \
 	bash -c 'grep -q "stats" <<<"$1" && grep -q "'"$WORKER_MEAS"'" <<<"$1" && grep -q "alpha = \"0.05\" | \"0.01\"" <<<"$1"' _ "$out"
 check "it shows the update rule" grep -q "every change needs every owner" <<<"$out"
+
+policy_draft '.verification.allow_debug = 1' >"$T/badver.json"
+out=$(coffer policy new "$T/badver.json" --no-submit 2>&1)
+eq "a verification object with a wrong type is refused (exit 5)" 5 $?
+check "naming the member" grep -q "verification.allow_debug" <<<"$out"
+policy_draft '.verification.sim_platform_keys = []' >"$T/nosim.json"
+coffer policy new "$T/nosim.json" --no-submit --out "$T/nosim.policy" >/dev/null 2>&1
+out=$(coffer policy show "$T/nosim.policy" 2>/dev/null)
+check "a policy that names no sim key still says INSECURE for its sim measurement" \
+	grep -q "INSECURE" <<<"$out"
 
 # Approving shows what is signed and needs a confirmation.
 out=$(coffer policy approve "$H" --id "$T/a.id" </dev/null 2>&1)

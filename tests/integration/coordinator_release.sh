@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/coordinator_common.bash"
 
-plan 48
+plan 51
 
 coord_setup --nonce-ttl 2
 policy_draft >"$T/draft.json"
@@ -87,6 +87,12 @@ eq "evidence whose signature fails" evidence.invalid "$(refusal "$J" --corrupt-e
 mkdir -m 700 "$T/othersim"
 eq "sim evidence from a platform key not named" sim.key_not_named \
 	"$(refusal "$J" --sim-dir "$T/othersim")"
+eq "a debug TEE (sim evidence v2 simulates the bit)" tee.debug \
+	"$(refusal "$J" --sim-values '{"debug":true}')"
+eq "a TCB status the verification object does not accept" tcb.below_minimum \
+	"$(refusal "$J" --sim-values '{"tcb_status":"OutOfDate"}')"
+eq "another refusal of the verification object (VMPL 2 above 0)" \
+	verification.refused "$(refusal "$J" --sim-values '{"vmpl":2}')"
 eq "a measurement the policy does not approve" measurement.unapproved \
 	"$(refusal "$J" --measure "$BIN/coffer")"
 eq "a malformed request" request.malformed "$(refusal "$J" --malformed)"

@@ -168,17 +168,19 @@ stop_redis() {
 # start_coordinator [extra serve args...]: start coffer-coordinator on the
 # sim backend (INSECURE SIMULATION) on a free loopback port, data in
 # $COORD_DIR (default $T/coord), sim platform key in $COFFER_SIM_DIR
-# (default $T/sim), trusting that key for workers' evidence. Sets
-# COORD_PORT, COORD_URL, COORD_PID, COORD_LOG, and COORD_MEASUREMENT and
-# COORD_SIM_KEY (a file) for `coffer coordinator verify`. Restartable on
-# the same port: stop_coordinator, then start_coordinator_again.
+# (default $T/sim). Sets COORD_PORT, COORD_URL, COORD_PID, COORD_LOG, and
+# COORD_MEASUREMENT and COORD_SIM_KEY (a file) for `coffer coordinator
+# verify`, and COORD_SIM_FP (that key's fingerprint, for the
+# sim_platform_keys of a policy's verification object). Restartable on the
+# same port: stop_coordinator, then start_coordinator_again.
 start_coordinator() {
 	local tries
 	COORD_DIR=${COORD_DIR:-$T/coord}
 	export COFFER_SIM_DIR=${COFFER_SIM_DIR:-$T/sim}
 	COORD_SIM_KEY=$T/sim-key.pem
 	[ -s "$COORD_SIM_KEY" ] || coffer attest sim-key >"$COORD_SIM_KEY" 2>/dev/null
-	_COORD_ARGS=(--trust-sim-key "$COORD_SIM_KEY" "$@")
+	COORD_SIM_FP=$(coffer attest sim-key --fingerprint 2>/dev/null)
+	_COORD_ARGS=("$@")
 	for tries in 1 2 3 4 5; do
 		COORD_PORT=$(random_port) || bail "no free port"
 		start_coordinator_again && break

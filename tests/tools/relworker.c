@@ -17,7 +17,9 @@
 //   /v1/identity, as after `coffer coordinator verify`), --measure FILE
 //   (repeatable; default this program), --sim-dir DIR, --save-keys DIR
 //   (write each released data key as <key_id>.key), -n N, -c C (releases,
-//   concurrency), --latency (print per-release milliseconds)
+//   concurrency), --latency (print per-release milliseconds),
+//   --sim-values JSON (INSECURE SIMULATION evidence v2's simulated platform:
+//   debug, TCB...; doc/format/evidence.md section 8.4)
 // faults: --twice (send the same request again), --wait-ms N (between nonce
 //   and request), --forge-nonce, --bind-other-key, --bind-other-job HEX,
 //   --corrupt-evidence, --malformed, --expect-kx HEX (open the answer as if
@@ -59,6 +61,8 @@ static struct {
 	uint8_t job[16], other_job[16], coord_kx[32], expect_kx[32];
 	int have_kx, have_expect_kx, have_other_job;
 	int twice, forge_nonce, bind_other_key, corrupt, malformed, latency;
+	int have_sim_values;
+	struct coffer_tee_sim_values sim_values;
 	long wait_ms;
 	long n, conc;
 } opt;
@@ -237,6 +241,7 @@ release_one(CURL *c, long idx)
 	bo.sim_dir = opt.sim_dir;
 	bo.measure = opt.measure;
 	bo.n_measure = opt.n_measure;
+	bo.sim_values = opt.have_sim_values ? &opt.sim_values : NULL;
 	if (coffer_tee_evidence_get(COFFER_TEE_BACKEND_SIM, rd, &bo, &ev, &evlen) != 0)
 		fail("sim evidence");
 	if (opt.corrupt) {
@@ -511,6 +516,11 @@ main(int argc, char **argv)
 			i++;
 		} else if (strcmp(a, "--sim-dir") == 0 && v) {
 			opt.sim_dir = v;
+			i++;
+		} else if (strcmp(a, "--sim-values") == 0 && v) {
+			if (coffer_tee_sim_values_parse(v, strlen(v), &opt.sim_values) != 0)
+				fail("--sim-values");
+			opt.have_sim_values = 1;
 			i++;
 		} else if (strcmp(a, "--save-keys") == 0 && v) {
 			opt.save_keys = v;
