@@ -416,6 +416,7 @@ api_release(struct http_req *r)
 	coffer_hex_encode(x->m.value, x->m.len, meas);
 	coffer_logkv(COFFER_LOG_INFO, "keys released", "job", job, "tee",
 	    x->sess.tee, "measurement", meas, NULL);
+	c->releases++;
 	http_reply_text(r, 200, "application/json", (const char *)x->answer.data,
 	    x->answer.len);
 out:

@@ -15,6 +15,7 @@
 #include "crypto/identity.h"
 #include "http/http.h"
 
+#define COORD_REFUSAL_KINDS 64 /* reason names /metrics counts */
 #define COORD_BODY_CAP ((size_t)2 << 20) /* libevent's own limit: a release request */
 #define COORD_SIM_WARNING "INSECURE SIMULATION: no TEE protects this code or data"
 
@@ -56,7 +57,18 @@ struct coord {
 	struct coffer_tee_anchors *anchors;
 	struct coffer_tee_collateral *collateral; /* NULL: none given */
 	struct coord_keycache *keys; /* unwrapped data keys (secret) */
+
+	/* For /metrics (api_metrics.c). */
+	uint64_t releases;
+	struct {
+		char reason[48];
+		uint64_t n;
+	} refusals[COORD_REFUSAL_KINDS];
+	size_t n_refusals;
 };
+
+/* Count a refusal by its reason name (coord_refuse does). */
+void coord_count_refusal(struct coord *c, const char *reason);
 
 /* keycache.c: data keys unwrapped from their uploads, kept in memory so
  * that a release does not unwrap again; wiped at exit. The key id is a
@@ -131,6 +143,7 @@ int coord_path_job(struct http_req *r, uint8_t id[16]);
 extern const struct http_route coord_routes[];
 extern const size_t coord_nroutes;
 void api_healthz(struct http_req *r);
+void api_metrics(struct http_req *r);
 void api_identity(struct http_req *r);
 void api_evidence(struct http_req *r);
 void api_policy_submit(struct http_req *r);

@@ -85,6 +85,7 @@ coord_refuse(struct http_req *r, const char *reason, const char *field,
 	va_end(ap);
 	coffer_logkv(COFFER_LOG_INFO, "refused", "route", r->path, "reason",
 	    reason, "detail", msg, NULL);
+	coord_count_refusal(r->ctx, reason);
 	http_reply_error(r, coord_reason_status(reason), reason, field, "%s", msg);
 }
 

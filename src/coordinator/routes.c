@@ -12,6 +12,7 @@
 const struct http_route coord_routes[] = {
 	/* method   path                 handler        scope            max body */
 	{ "GET",   "/healthz",          api_healthz,   HTTP_SCOPE_NONE, 0 },
+	{ "GET",   "/metrics",          api_metrics,   HTTP_SCOPE_NONE, 0 },
 	{ "GET",   "/v1/identity",      api_identity,  HTTP_SCOPE_NONE, 0 },
 	{ "GET",   "/v1/evidence",      api_evidence,  HTTP_SCOPE_NONE, 0 },
 	{ "POST",  "/v1/policies",      api_policy_submit, HTTP_SCOPE_NONE, COFFER_POLICY_MAX_BYTES },

@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/coordinator_common.bash"
 
-plan 51
+plan 53
 
 coord_setup --nonce-ttl 2
 policy_draft >"$T/draft.json"
@@ -101,6 +101,11 @@ out=$(release "$J" --expect-kx "$(printf '%064d' 4)")
 eq "a worker refuses an answer not from the coordinator it pinned" unopened \
 	"$(jq -r .outcome <<<"$out")"
 check "the refusals are in the log, named" grep -q "reason=evidence.binding" "$COORD_LOG"
+m=$(curl -s "$COORD_URL/metrics")
+eq "/metrics counts the refusals by name" 2 \
+	"$(awk '/^coffer_coordinator_refusals_total\{reason="evidence.binding"\}/ {print $2}' <<<"$m")"
+check "and the releases granted" \
+	awk '/^coffer_coordinator_releases_total / {exit !($2 >= 4)}' <<<"$m"
 
 # A restart keeps approvals and keys.
 stop_coordinator TERM

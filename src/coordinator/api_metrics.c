@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: Apache-2.0
+// GET /metrics: Prometheus text (doc/api-coordinator.md section 8) for the
+// operator: releases granted, refusals by reason name, nonces remembered,
+// requests by route. Counts only: no key, policy content or identity.
+#include <stdio.h>
+#include <string.h>
+
+#include "coffer/error.h"
+#include "coordinator/coord.h"
+#include "http/metrics.h"
+
+#ifndef COFFER_VERSION
+#define COFFER_VERSION "0.0.0-dev"
+#endif
+
+void
+coord_count_refusal(struct coord *c, const char *reason)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_refusals; i++)
+		if (strcmp(c->refusals[i].reason, reason) == 0)
+			break;
+	if (i == c->n_refusals) {
+		/* The names are a fixed set (refuse.c): a full table is a bug,
+		 * counted under the last row rather than lost. */
+		if (i == COORD_REFUSAL_KINDS)
+			i--;
+		else
+			snprintf(c->refusals[c->n_refusals++].reason,
+			    COORD_REASON_MAX, "%s", reason);
+	}
+	c->refusals[i].n++;
+}
+
+struct counts {
+	struct coffer_buf *b;
+	int r;
+};
+
+static void
+on_count(const char *route, const char *method, int code, uint64_t n, void *arg)
+{
+	struct counts *x = arg;
+	char cs[16];
+	const char *l[] = { "route", route, "method", method, "code", cs, NULL };
+
+	snprintf(cs, sizeof(cs), "%d", code);
+	if (x->r == 0)
+		x->r = http_metrics_sample(x->b, "coffer_coordinator_http_requests_total",
+		    l, (double)n);
+}
+
+static int
+render(struct coord *c, struct coffer_buf *b)
+{
+	struct counts x = { b, 0 };
+	const char *vl[] = { "version", COFFER_VERSION, "backend",
+	    coffer_tee_backend_name(c->cfg.backend), NULL };
+	int r;
+
+	if ((r = http_metrics_family(b, "coffer_coordinator_releases_total",
+	    "counter", "Key releases granted since the start.")) != 0 ||
+	    (r = http_metrics_sample(b, "coffer_coordinator_releases_total", NULL,
+	    (double)c->releases)) != 0 ||
+	    (r = http_metrics_family(b, "coffer_coordinator_refusals_total",
+	    "counter", "Requests refused since the start, by reason name.")) != 0)
+		return r;
+	for (size_t i = 0; i < c->n_refusals; i++) {
+		const char *l[] = { "reason", c->refusals[i].reason, NULL };
+
+		if ((r = http_metrics_sample(b, "coffer_coordinator_refusals_total", l,
+		    (double)c->refusals[i].n)) != 0)
+			return r;
+	}
+	if ((r = http_metrics_family(b, "coffer_coordinator_nonces_remembered",
+	    "gauge", "Key-release nonces presented and not yet expired.")) != 0 ||
+	    (r = http_metrics_sample(b, "coffer_coordinator_nonces_remembered", NULL,
+	    (double)coord_nonces_used(c->nonces))) != 0 ||
+	    (r = http_metrics_family(b, "coffer_coordinator_http_requests_total",
+	    "counter", "HTTP requests answered, by route pattern, method and "
+	    "status code.")) != 0)
+		return r;
+	http_server_foreach_count(c->http, on_count, &x);
+	if (x.r != 0)
+		return x.r;
+	if ((r = http_metrics_family(b, "coffer_coordinator_start_time_seconds",
+	    "gauge", "When this coordinator started, Unix seconds.")) != 0 ||
+	    (r = http_metrics_sample(b, "coffer_coordinator_start_time_seconds",
+	    NULL, (double)(c->start_ms / 1000))) != 0 ||
+	    (r = http_metrics_family(b, "coffer_coordinator_build_info", "gauge",
+	    "Always 1; the labels give the version and the TEE backend.")) != 0 ||
+	    (r = http_metrics_sample(b, "coffer_coordinator_build_info", vl, 1)) != 0)
+		return r;
+	return 0;
+}
+
+void
+api_metrics(struct http_req *r)
+{
+	struct coffer_buf b = COFFER_BUF_INIT((size_t)1 << 20);
+	int e;
+
+	if ((e = render(r->ctx, &b)) != 0) {
+		coffer_buf_release(&b);
+		http_reply_coffer_err(r, e);
+		return;
+	}
+	http_reply_text(r, 200, HTTP_METRICS_CONTENT_TYPE, (const char *)b.data,
+	    b.len);
+	coffer_buf_release(&b);
+}
