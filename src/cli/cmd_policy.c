@@ -300,6 +300,22 @@ owner_of(const struct coffer_policy *p, const struct coffer_identity *id,
 	return 0;
 }
 
+/* What approve and revoke start with: the identity, the pinned
+ * coordinator, the policy, and the identity's place among its owners. */
+static int
+load_as_owner(const struct opts *o, const char *what, struct coffer_identity *id,
+    struct cli_coord *cc, struct coffer_policy **p, uint8_t fp[32])
+{
+	int r;
+
+	memset(cc, 0, sizeof(*cc));
+	if ((r = coffer_identity_load(o->id, id)) != 0 ||
+	    (r = cli_coord_open(o->pin, o->coord, cc)) != 0 ||
+	    (r = cli_policy_get(cc, what, p, NULL)) != 0)
+		return r;
+	return owner_of(*p, id, fp);
+}
+
 static int
 send_statement(const char *cmd, const struct cli_coord *cc,
     const struct coffer_policy *p, const char *what,
@@ -348,10 +364,7 @@ policy_approve(int argc, char **argv)
 	if (argc - optind != 1 || o.id == NULL)
 		return cli_usage("policy approve", USAGE, "expected HASH or FILE, and "
 		    "--id FILE (your identity)");
-	if ((r = coffer_identity_load(o.id, &id)) != 0 ||
-	    (r = cli_coord_open(o.pin, o.coord, &cc)) != 0 ||
-	    (r = cli_policy_get(&cc, argv[optind], &p, NULL)) != 0 ||
-	    (r = owner_of(p, &id, fp)) != 0)
+	if ((r = load_as_owner(&o, argv[optind], &id, &cc, &p, fp)) != 0)
 		goto fail;
 	coffer_policy_hash_hex(p, hex);
 	/* Exactly what the signature will cover, before it is made. */
@@ -419,10 +432,7 @@ policy_revoke(int argc, char **argv)
 		    &m) != 0)
 			return cli_usage("policy revoke", USAGE, "%s", coffer_errdetail());
 	}
-	if ((r = coffer_identity_load(o.id, &id)) != 0 ||
-	    (r = cli_coord_open(o.pin, o.coord, &cc)) != 0 ||
-	    (r = cli_policy_get(&cc, argv[optind], &p, NULL)) != 0 ||
-	    (r = owner_of(p, &id, fp)) != 0 ||
+	if ((r = load_as_owner(&o, argv[optind], &id, &cc, &p, fp)) != 0 ||
 	    (r = coffer_revocation_make(&id, p->hash, o.meas ? &m : NULL, &env)) != 0)
 		goto fail;
 	rc = send_statement("policy revoke", &cc, p, "revocations", &env, "stored");

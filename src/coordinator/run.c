@@ -29,25 +29,6 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(c->base, NULL);
 }
 
-/* The URL clients use: a wildcard address becomes loopback. */
-static void
-own_url(const struct coord *c, char *url, size_t urllen)
-{
-	char host[256];
-	const char *l = c->cfg.listen, *colon = strrchr(l, ':');
-	size_t n = colon != NULL ? (size_t)(colon - l) : 0;
-
-	if (n >= sizeof(host))
-		n = sizeof(host) - 1;
-	memcpy(host, l, n);
-	host[n] = '\0';
-	if (strcmp(host, "0.0.0.0") == 0 || host[0] == '\0')
-		snprintf(host, sizeof(host), "127.0.0.1");
-	else if (strcmp(host, "[::]") == 0)
-		snprintf(host, sizeof(host), "[::1]");
-	snprintf(url, urllen, "http://%s:%d", host, http_server_port(c->http));
-}
-
 static void
 banner(const struct coord *c)
 {
@@ -188,7 +169,7 @@ coord_run(const struct coord_config *cfg)
 		r = coffer_errf(COFFER_E_INTERNAL, "cannot watch signals");
 		goto out;
 	}
-	own_url(c, url, sizeof(url));
+	http_server_url(c->http, c->cfg.listen, url, sizeof(url));
 	if ((r = coord_datadir_note_url(c, url)) != 0)
 		goto out;
 	if (c->cfg.ready_file != NULL) {

@@ -647,6 +647,26 @@ http_server_is_tls(const struct http_server *h)
 }
 
 void
+http_server_url(const struct http_server *h, const char *listen, char *out,
+    size_t outlen)
+{
+	char host[256];
+	const char *colon = strrchr(listen, ':');
+	size_t n = colon != NULL ? (size_t)(colon - listen) : 0;
+
+	if (n >= sizeof(host))
+		n = sizeof(host) - 1;
+	memcpy(host, listen, n);
+	host[n] = '\0';
+	if (strcmp(host, "0.0.0.0") == 0 || host[0] == '\0')
+		snprintf(host, sizeof(host), "127.0.0.1");
+	else if (strcmp(host, "[::]") == 0)
+		snprintf(host, sizeof(host), "[::1]");
+	snprintf(out, outlen, "%s://%s:%d", h->ssl != NULL ? "https" : "http",
+	    host, h->port);
+}
+
+void
 http_server_free(struct http_server *h)
 {
 	if (h == NULL)

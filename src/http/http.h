@@ -43,6 +43,11 @@ void http_server_free(struct http_server *h);
 /* The bound port (useful with port 0). */
 int http_server_port(const struct http_server *h);
 int http_server_is_tls(const struct http_server *h);
+/* The URL clients reach h at ("http://127.0.0.1:8600"), from the listen
+ * address it was started with: a wildcard host (0.0.0.0, [::], none)
+ * becomes loopback, and the port is the bound one. */
+void http_server_url(const struct http_server *h, const char *listen,
+    char *out, size_t outlen);
 
 /* Request counters: fn is called once per (route, method, code) seen.
  * route is the matched pattern, or "unmatched". */

@@ -87,20 +87,9 @@ out:
 static int
 write_ready(const struct mgr *m)
 {
-	char url[300], line[302], host[256];
-	const char *l = m->cfg.listen, *colon = strrchr(l, ':');
-	size_t n = colon != NULL ? (size_t)(colon - l) : 0;
+	char url[300], line[302];
 
-	if (n >= sizeof(host))
-		n = sizeof(host) - 1;
-	memcpy(host, l, n);
-	host[n] = '\0';
-	if (strcmp(host, "0.0.0.0") == 0 || host[0] == '\0')
-		snprintf(host, sizeof(host), "127.0.0.1");
-	else if (strcmp(host, "[::]") == 0)
-		snprintf(host, sizeof(host), "[::1]");
-	snprintf(url, sizeof(url), "%s://%s:%d", http_server_is_tls(m->http) ?
-	    "https" : "http", host, http_server_port(m->http));
+	http_server_url(m->http, m->cfg.listen, url, sizeof(url));
 	coffer_logkv(COFFER_LOG_INFO, "listening", "url", url, NULL);
 	if (m->cfg.ready_file == NULL)
 		return 0;
