@@ -194,8 +194,7 @@ policy_new(int argc, char **argv)
 		goto fail;
 	}
 	if ((r = coffer_jcs_put(draft, &text)) != 0 ||
-	    (r = coffer_policy_parse(coffer_buf_str(&text), text.len, &p)) != 0 ||
-	    (r = cli_policy_check_verification(p, NULL)) != 0) {
+	    (r = coffer_policy_parse(coffer_buf_str(&text), text.len, &p)) != 0) {
 		r = coffer_errctx(r, "%s", argv[optind]);
 		goto fail;
 	}
@@ -213,7 +212,7 @@ policy_new(int argc, char **argv)
 			goto fail;
 		text.len--;
 	}
-	if (cli_policy_insecure(p))
+	if (coffer_policy_insecure(p))
 		fprintf(stderr, "coffer policy new: INSECURE: the policy accepts "
 		    "INSECURE SIMULATION evidence\n");
 	if (o.no_submit) {

@@ -15,7 +15,6 @@
 #include "lib/enc.h"
 #include "lib/file.h"
 #include "lib/json.h"
-#include "tee/policy.h"
 
 #define INSECURE_LINE "*** INSECURE: this policy accepts INSECURE SIMULATION " \
     "evidence: anyone with root on a sim host can get the keys ***"
@@ -26,17 +25,42 @@ is_hash(const char *s)
 	return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
 }
 
+/* GET path; a 200 with a body, or an error naming the coordinator's
+ * refusal. */
+static int
+fetch(const struct cli_coord *cc, const char *path, struct coffer_buf *raw)
+{
+	json_t *reply = NULL;
+	const json_t *e;
+	const char *m;
+	long code = 0;
+	int r;
+
+	if ((r = cli_coord_http(cc->pin.url, "GET", path, NULL, 0, &code, NULL,
+	    raw)) != 0)
+		return r;
+	if (code == 200)
+		return 0;
+	(void)!coffer_json_parse(coffer_buf_str(raw), raw->len, raw->max, 8, &reply);
+	e = json_object_get(reply, "error");
+	m = json_string_value(json_object_get(e, "message"));
+	r = coffer_errf(code == 404 ? COFFER_E_NOTFOUND : COFFER_E_PROTO,
+	    "%s: HTTP %ld: %s", path, code, m != NULL ? m : "no answer");
+	json_decref(reply);
+	return r;
+}
+
 int
 cli_policy_get(const struct cli_coord *cc, const char *what,
     struct coffer_policy **out, json_t **status)
 {
 	struct coffer_buf text = COFFER_BUF_INIT(COFFER_POLICY_MAX_BYTES);
+	struct coffer_buf st = COFFER_BUF_INIT(1 << 20);
 	struct coffer_policy *p = NULL;
 	struct stat sb;
-	json_t *reply = NULL;
+	json_t *sj = NULL;
 	char path[128], hex[65];
-	long code = 0;
-	int r;
+	int r, fetched = 0;
 
 	if (status != NULL)
 		*status = NULL;
@@ -45,27 +69,16 @@ cli_policy_get(const struct cli_coord *cc, const char *what,
 			goto out;
 	} else {
 		snprintf(path, sizeof(path), "/v1/policies/%s", what);
-		if ((r = cli_coord_http(cc->pin.url, "GET", path, NULL, 0, &code,
-		    &reply, NULL)) != 0)
+		if ((r = fetch(cc, path, &text)) != 0)
 			goto out;
-		if (code != 200 || json_object_get(reply, "policy") == NULL) {
-			const json_t *e = json_object_get(reply, "error");
-			const char *m = json_string_value(json_object_get(e, "message"));
-
-			r = coffer_errf(code == 404 ? COFFER_E_NOTFOUND : COFFER_E_PROTO,
-			    "%s: HTTP %ld: %s", path, code, m != NULL ? m : "no policy");
-			goto out;
-		}
-		if ((r = coffer_jcs_put(json_object_get(reply, "policy"), &text)) != 0)
-			goto out;
+		fetched = 1;
 	}
-	if ((r = coffer_policy_parse(coffer_buf_str(&text), text.len, &p)) != 0 ||
-	    (r = cli_policy_check_verification(p, NULL)) != 0) {
+	if ((r = coffer_policy_parse(coffer_buf_str(&text), text.len, &p)) != 0) {
 		r = coffer_errctx(r, "policy %s", what);
 		goto out;
 	}
 	coffer_policy_hash_hex(p, hex);
-	if (is_hash(what) && reply != NULL && strcmp(hex, what) != 0) {
+	if (fetched && strcmp(hex, what) != 0) {
 		r = coffer_errf(COFFER_E_AUTH, "the coordinator answered policy %s "
 		    "when asked for %s", hex, what);
 		goto out;
@@ -77,31 +90,22 @@ cli_policy_get(const struct cli_coord *cc, const char *what,
 		    cc->pin.fingerprint);
 		goto out;
 	}
-	if (status != NULL && reply != NULL) {
-		*status = json_object_get(reply, "status");
-		json_incref(*status);
+	if (status != NULL && fetched) {
+		snprintf(path, sizeof(path), "/v1/policies/%s/status", hex);
+		if ((r = fetch(cc, path, &st)) != 0 ||
+		    (r = coffer_json_parse(coffer_buf_str(&st), st.len, st.max, 16,
+		    &sj)) != 0)
+			goto out;
+		*status = json_incref(json_object_get(sj, "status"));
 	}
 	*out = p;
 	p = NULL;
 out:
 	coffer_policy_free(p);
-	json_decref(reply);
+	json_decref(sj);
 	coffer_buf_release(&text);
+	coffer_buf_release(&st);
 	return r;
-}
-
-int
-cli_policy_check_verification(const struct coffer_policy *p,
-    struct coffer_tee_policy *out)
-{
-	struct coffer_tee_policy tp;
-	int r;
-
-	if ((r = coffer_tee_policy_from_json(p->verification, &tp)) != 0)
-		return r;
-	if (out != NULL)
-		*out = tp;
-	return 0;
 }
 
 static void
@@ -129,15 +133,12 @@ print_measurement(FILE *f, const struct coffer_policy_measurement *m)
 static void
 print_risks(FILE *f, const struct coffer_policy *p)
 {
-	struct coffer_tee_policy tp;
-	unsigned risks;
+	const struct coffer_tee_policy *tp = &p->tee_policy;
+	unsigned risks = coffer_tee_policy_risks(tp);
 	char hex[65];
 
-	if (cli_policy_check_verification(p, &tp) != 0)
-		return;
-	risks = coffer_tee_policy_risks(&tp);
-	for (size_t i = 0; i < tp.n_sim_keys; i++) {
-		coffer_hex_encode(tp.sim_keys[i], 32, hex);
+	for (size_t i = 0; i < tp->n_sim_keys; i++) {
+		coffer_hex_encode(tp->sim_keys[i], 32, hex);
 		fprintf(f, "              INSECURE SIMULATION evidence accepted from "
 		    "sim platform key %s\n", hex);
 	}
@@ -152,16 +153,6 @@ print_risks(FILE *f, const struct coffer_policy *p)
 		    "allowed)\n");
 }
 
-int
-cli_policy_insecure(const struct coffer_policy *p)
-{
-	struct coffer_tee_policy tp;
-
-	return coffer_policy_insecure(p) ||
-	    (cli_policy_check_verification(p, &tp) == 0 &&
-	    (coffer_tee_policy_risks(&tp) & COFFER_TEE_RISK_SIM));
-}
-
 void
 cli_policy_print(FILE *f, const struct coffer_policy *p, const uint8_t *me,
     int full)
@@ -170,7 +161,7 @@ cli_policy_print(FILE *f, const struct coffer_policy *p, const uint8_t *me,
 	char hex[65], fpl[65];
 
 	coffer_policy_hash_hex(p, hex);
-	if (cli_policy_insecure(p))
+	if (coffer_policy_insecure(p))
 		fprintf(f, "%s\n", INSECURE_LINE);
 	fprintf(f, "policy        %s\n", p->name);
 	fprintf(f, "hash          %s\n", hex);
@@ -263,7 +254,7 @@ cli_policy_print(FILE *f, const struct coffer_policy *p, const uint8_t *me,
 			    "new recipients for every owner's data)\n",
 			    (unsigned long long)p->update_k);
 	}
-	if (cli_policy_insecure(p))
+	if (coffer_policy_insecure(p))
 		fprintf(f, "%s\n", INSECURE_LINE);
 	coffer_buf_release(&vj);
 }

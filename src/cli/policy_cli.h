@@ -11,7 +11,6 @@
 #include <jansson.h>
 
 #include "cli/coord_client.h"
-#include "coffer/tee.h"
 #include "proto/policy.h"
 
 /*
@@ -38,15 +37,6 @@ int cli_policy_get(const struct cli_coord *cc, const char *what,
  */
 void cli_policy_print(FILE *f, const struct coffer_policy *p,
     const uint8_t *me, int full);
-
-/* The policy's verification object (doc/format/evidence.md section
- * 10.3), checked as the coordinator checks it; out may be NULL. */
-int cli_policy_check_verification(const struct coffer_policy *p,
-    struct coffer_tee_policy *out) __attribute__((warn_unused_result));
-
-/* 1 if p accepts INSECURE SIMULATION evidence: an app lists a sim
- * measurement or the verification object names a sim key. */
-int cli_policy_insecure(const struct coffer_policy *p);
 
 /* Print a status member of the coordinator's answers. */
 void cli_policy_print_status(FILE *f, const struct coffer_policy *p,

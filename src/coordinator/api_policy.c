@@ -245,9 +245,28 @@ api_policy_show(struct http_req *r)
 		coord_refuse_err(r, e, NULL);
 		return;
 	}
-	/* The policy object itself: a client recomputes its hash. */
-	reply_with_status(r, 200, p, json_pack("{s:o, s:O}", "hash",
-	    hexj(p->hash, 32), "policy", p->root));
+	/* The canonical text, byte for byte what is hashed: a client hashes
+	 * the answer and compares (protocol/key-release.md section 3). */
+	http_reply_text(r, 200, "application/json", coffer_buf_str(&p->jcs),
+	    p->jcs.len);
+}
+
+void
+api_policy_status(struct http_req *r)
+{
+	struct coord *c = r->ctx;
+	const struct coffer_policy *p;
+	uint8_t h[32];
+	int e;
+
+	if (path_hash(r, h) != 0)
+		return;
+	if ((e = coord_book_get(c->book, h, &p)) != 0) {
+		coord_refuse_err(r, e, NULL);
+		return;
+	}
+	reply_with_status(r, 200, p, json_pack("{s:o}", "policy", hexj(p->hash,
+	    32)));
 }
 
 /* A7 until the audit log (issue 12) exists: the log is empty, so the only

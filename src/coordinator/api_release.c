@@ -210,20 +210,15 @@ judge_evidence(struct http_req *r, struct release *x)
 {
 	struct coord *c = r->ctx;
 	struct coffer_tee_verify_opts vo;
-	struct coffer_tee_policy tp;
 	const struct coffer_tee_reason *why;
 	uint8_t binding[64];
 	int e, revoked = 0;
 
-	if ((e = coord_book_verification(c->book, x->p, &tp)) != 0) {
-		http_reply_coffer_err(r, e);
-		return -1;
-	}
 	/* Verified once, under the policy's verification object: its
 	 * refusals (policy.*) are KR10's, every other fatal reason KR8's.
 	 * The report data is compared here (KR9), not by the verifier. */
 	memset(&vo, 0, sizeof(vo));
-	vo.policy = &tp;
+	vo.policy = &x->p->tee_policy; /* parsed with the policy (rule P13) */
 	e = coffer_tee_verify(x->req.evidence.data, x->req.evidence.len,
 	    c->anchors, c->collateral, coffer_tee_now(), &vo, &x->claims);
 	if (x->claims == NULL) {

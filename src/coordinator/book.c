@@ -10,20 +10,14 @@
 #include "coordinator/book.h"
 #include "lib/enc.h"
 #include "lib/mem.h"
-#include "tee/policy.h"
 
 /* Longer chains are refused rather than walked: a policy updated this
  * often should start again. */
 #define CHAIN_MAX 256
 
-struct entry {
-	struct coffer_policy *p;
-	struct coffer_tee_policy verification;
-};
-
 struct coord_book {
 	struct coord_state *st;
-	struct entry *v;
+	struct coffer_policy **v;
 	size_t n, cap;
 };
 
@@ -45,49 +39,25 @@ coord_book_free(struct coord_book *b)
 	if (b == NULL)
 		return;
 	for (size_t i = 0; i < b->n; i++)
-		coffer_policy_free(b->v[i].p);
+		coffer_policy_free(b->v[i]);
 	free(b->v);
 	free(b);
 }
 
-static const struct entry *
+static const struct coffer_policy *
 find(const struct coord_book *b, const uint8_t hash[32])
 {
 	for (size_t i = 0; i < b->n; i++)
-		if (memcmp(b->v[i].p->hash, hash, 32) == 0)
-			return &b->v[i];
+		if (memcmp(b->v[i]->hash, hash, 32) == 0)
+			return b->v[i];
 	return NULL;
 }
 
-int
-coord_book_check_verification(const struct coffer_policy *p,
-    struct coffer_tee_policy *out)
-{
-	return coffer_tee_policy_from_json(p->verification, out);
-}
-
-int
-coord_book_verification(const struct coord_book *b,
-    const struct coffer_policy *p, struct coffer_tee_policy *out)
-{
-	const struct entry *e = find(b, p->hash);
-
-	if (e == NULL)
-		return coffer_errf(COFFER_E_NOTFOUND, "policy not in the book");
-	*out = e->verification;
-	return 0;
-}
-
-/* Keep p, with its verification object parsed once. */
 static int
 keep(struct coord_book *b, struct coffer_policy *p)
 {
-	struct coffer_tee_policy tp;
-	struct entry *v;
-	int r;
+	struct coffer_policy **v;
 
-	if ((r = coord_book_check_verification(p, &tp)) != 0)
-		return r;
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? 2 * b->cap : 16;
 
@@ -96,9 +66,7 @@ keep(struct coord_book *b, struct coffer_policy *p)
 		b->v = v;
 		b->cap = cap;
 	}
-	b->v[b->n].p = p;
-	b->v[b->n].verification = tp;
-	b->n++;
+	b->v[b->n++] = p;
 	return 0;
 }
 
@@ -108,12 +76,12 @@ coord_book_get(struct coord_book *b, const uint8_t hash[32],
 {
 	struct coffer_buf text = COFFER_BUF_INIT(COFFER_POLICY_MAX_BYTES);
 	struct coffer_policy *p = NULL;
-	const struct entry *known;
+	const struct coffer_policy *known;
 	char hex[65];
 	int r;
 
 	if ((known = find(b, hash)) != NULL) {
-		*out = known->p;
+		*out = known;
 		return 0;
 	}
 	coffer_hex_encode(hash, 32, hex);
@@ -135,10 +103,8 @@ coord_book_get(struct coord_book *b, const uint8_t hash[32],
 		    "hash", hex);
 		goto out;
 	}
-	if ((r = keep(b, p)) != 0) {
-		r = coffer_errctx(r, "state: stored policy %s", hex);
+	if ((r = keep(b, p)) != 0)
 		goto out;
-	}
 	*out = p;
 	p = NULL;
 out:
@@ -152,7 +118,6 @@ coord_book_add(struct coord_book *b, struct coffer_policy *p,
     const struct coffer_policy **out, int *added)
 {
 	const struct coffer_policy *known;
-	struct coffer_tee_policy tp;
 	int r;
 
 	r = coord_book_get(b, p->hash, &known);
@@ -164,9 +129,7 @@ coord_book_add(struct coord_book *b, struct coffer_policy *p,
 	}
 	if (r != COFFER_E_NOTFOUND)
 		goto fail;
-	/* Checked before it is stored: a stored policy always loads. */
-	if ((r = coord_book_check_verification(p, &tp)) != 0 ||
-	    (r = coord_state_policy_put(b->st, p->hash,
+	if ((r = coord_state_policy_put(b->st, p->hash,
 	    p->has_previous ? p->previous : NULL, coffer_buf_str(&p->jcs),
 	    p->jcs.len)) != 0 || (r = keep(b, p)) != 0)
 		goto fail;

@@ -8,7 +8,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "coffer/tee.h"
 #include "coordinator/state.h"
 #include "proto/approval.h"
 #include "proto/policy.h"
@@ -24,21 +23,8 @@ void coord_book_free(struct coord_book *b);
 int coord_book_get(struct coord_book *b, const uint8_t hash[32],
     const struct coffer_policy **out) __attribute__((warn_unused_result));
 
-/* A copy of the verification policy of p (its "verification" member,
- * parsed and checked when p entered the book), to verify workers'
- * evidence with. COFFER_E_NOTFOUND if p is not in the book. */
-int coord_book_verification(const struct coord_book *b,
-    const struct coffer_policy *p, struct coffer_tee_policy *out)
-	__attribute__((warn_unused_result));
-
-/* Parse p's verification member (doc/format/evidence.md section 10.3):
- * COFFER_E_FORMAT / _VERSION naming "verification.<member>". */
-int coord_book_check_verification(const struct coffer_policy *p,
-    struct coffer_tee_policy *out) __attribute__((warn_unused_result));
-
-/* Add a parsed policy (the book takes it; on error it is freed). Its
- * verification member must parse (coord_book_check_verification). *added
- * is 0 when it was known already. */
+/* Add a parsed policy (the book takes it; on error it is freed). *added is
+ * 0 when it was known already. */
 int coord_book_add(struct coord_book *b, struct coffer_policy *p,
     const struct coffer_policy **out, int *added)
 	__attribute__((warn_unused_result));

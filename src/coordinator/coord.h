@@ -149,6 +149,7 @@ void api_evidence(struct http_req *r);
 void api_policy_submit(struct http_req *r);
 void api_policy_list(struct http_req *r);
 void api_policy_show(struct http_req *r);
+void api_policy_status(struct http_req *r);
 void api_policy_approve(struct http_req *r);
 void api_policy_revoke(struct http_req *r);
 void api_key_upload(struct http_req *r);

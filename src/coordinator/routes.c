@@ -18,6 +18,7 @@ const struct http_route coord_routes[] = {
 	{ "POST",  "/v1/policies",      api_policy_submit, HTTP_SCOPE_NONE, COFFER_POLICY_MAX_BYTES },
 	{ "GET",   "/v1/policies",      api_policy_list, HTTP_SCOPE_NONE, 0 },
 	{ "GET",   "/v1/policies/{hash}", api_policy_show, HTTP_SCOPE_NONE, 0 },
+	{ "GET",   "/v1/policies/{hash}/status", api_policy_status, HTTP_SCOPE_NONE, 0 },
 	{ "POST",  "/v1/policies/{hash}/approvals", api_policy_approve, HTTP_SCOPE_NONE, COFFER_SIGNED_MAX },
 	{ "POST",  "/v1/policies/{hash}/revocations", api_policy_revoke, HTTP_SCOPE_NONE, COFFER_SIGNED_MAX },
 	{ "POST",  "/v1/keys",          api_key_upload, HTTP_SCOPE_NONE, COFFER_KEYUPLOAD_MAX },

@@ -9,15 +9,17 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/coordinator_common.bash"
 
-plan 49
+plan 50
 
 coord_setup
 policy_draft >"$T/draft.json"
 H=$(coffer policy new "$T/draft.json" --out "$T/policy.json" 2>"$T/new.err")
 check "coffer policy new prints the policy hash" grep -qE '^[0-9a-f]{64}$' <<<"$H"
 check "and says the policy is INSECURE (a sim measurement)" grep -q INSECURE "$T/new.err"
+eq "the coordinator serves the policy's canonical text, which hashes to it" \
+	"$H" "$(curl -s "$COORD_URL/v1/policies/$H" | { printf 'coffer/policy/v1\0'; cat; } | sha256sum | cut -c1-64)"
 eq "the coordinator knows it, pending" pending \
-	"$(curl -s "$COORD_URL/v1/policies/$H" | jq -r .status.state)"
+	"$(curl -s "$COORD_URL/v1/policies/$H/status" | jq -r .status.state)"
 out=$(coffer policy show "$H" 2>/dev/null)
 check "coffer policy show prints INSECURE first" \
 	bash -c 'head -n 1 <<<"$1" | grep -q "^\*\*\* INSECURE"' _ "$out"
@@ -40,11 +42,11 @@ out=$(coffer policy approve "$H" --id "$T/a.id" </dev/null 2>&1)
 eq "approve without --yes and without a terminal exits 2" 2 $?
 check "after showing the policy" grep -q "You are about to approve" <<<"$out"
 eq "nothing was counted" 0 \
-	"$(curl -s "$COORD_URL/v1/policies/$H" | jq '.status.approved_by | length')"
+	"$(curl -s "$COORD_URL/v1/policies/$H/status" | jq '.status.approved_by | length')"
 eq "a job of an unapproved policy is refused" policy.unapproved "$(open_job "$H")"
 
 check "owner a approves" approve "$H" a
-st=$(curl -s "$COORD_URL/v1/policies/$H" | jq -c .status)
+st=$(curl -s "$COORD_URL/v1/policies/$H/status" | jq -c .status)
 eq "one approval counted, still pending" "pending 1 2" \
 	"$(jq -r '"\(.state) \(.approved_by | length) \(.missing | length)"' <<<"$st")"
 out=$(coffer policy approve "$H" --id "$T/a.id" --yes 2>&1)
@@ -71,12 +73,12 @@ eq "a signature over another policy hash is refused" statement.other_policy \
 eq "garbage is refused as malformed" request.malformed \
 	"$(printf '{"signature":"00","statement":{}}' | post_approval "$H")"
 eq "after all that, still one approval" 1 \
-	"$(curl -s "$COORD_URL/v1/policies/$H" | jq '.status.approved_by | length')"
+	"$(curl -s "$COORD_URL/v1/policies/$H/status" | jq '.status.approved_by | length')"
 
 check "owner b approves" approve "$H" b
 eq "two of three: still refused" policy.unapproved "$(open_job "$H")"
 check "owner c approves" approve "$H" c
-st=$(curl -s "$COORD_URL/v1/policies/$H" | jq -c .status)
+st=$(curl -s "$COORD_URL/v1/policies/$H/status" | jq -c .status)
 eq "three of three: approved and active" "approved true" \
 	"$(jq -r '"\(.state) \(.active)"' <<<"$st")"
 job=$(open_job "$H")
@@ -91,7 +93,7 @@ H2=$(new_policy "$T/changed.json")
 check "a policy with one byte changed has another hash" \
 	bash -c '[ -n "$1" ] && [ "$1" != "$2" ]' _ "$H2" "$H"
 eq "and none of the approvals" "pending 0" \
-	"$(curl -s "$COORD_URL/v1/policies/$H2" | jq -r '"\(.status.state) \(.status.approved_by | length)"')"
+	"$(curl -s "$COORD_URL/v1/policies/$H2/status" | jq -r '"\(.status.state) \(.status.approved_by | length)"')"
 
 # A revoked identity cannot approve again.
 check "c revokes its approval of the changed policy" \
@@ -100,7 +102,7 @@ out=$(coffer policy approve "$H2" --id "$T/c.id" --yes 2>&1)
 eq "c's approval after its revocation is refused (exit 7)" 7 $?
 check "by name" grep -q "signer.revoked" <<<"$out"
 eq "the changed policy is revoked" revoked \
-	"$(curl -s "$COORD_URL/v1/policies/$H2" | jq -r .status.state)"
+	"$(curl -s "$COORD_URL/v1/policies/$H2/status" | jq -r .status.state)"
 
 # k of n: a first version lets 2 of 3 owners change expires and apps.
 policy_draft '.update = {k: 2, fields: ["expires", "apps"]} | .name = "kofn"' >"$T/k.json"
@@ -112,21 +114,21 @@ jq --arg p "$P" '.previous = $p | .expires += 1000' "$T/k.json" >"$T/v1.json"
 V1=$(new_policy "$T/v1.json")
 check "a version changing only expires: a approves" approve "$V1" a
 eq "one of k=2: pending, one more needed" "pending 1" \
-	"$(curl -s "$COORD_URL/v1/policies/$V1" | jq -r '"\(.status.state) \(.status.needed)"')"
+	"$(curl -s "$COORD_URL/v1/policies/$V1/status" | jq -r '"\(.status.state) \(.status.needed)"')"
 check "b approves" approve "$V1" b
 eq "two distinct owners of three: approved by k of n" approved-k-of-n \
-	"$(curl -s "$COORD_URL/v1/policies/$V1" | jq -r .status.state)"
+	"$(curl -s "$COORD_URL/v1/policies/$V1/status" | jq -r .status.state)"
 eq "its predecessor is superseded" "false $V1" \
-	"$(curl -s "$COORD_URL/v1/policies/$P" | jq -r '"\(.status.active) \(.status.superseded_by)"')"
+	"$(curl -s "$COORD_URL/v1/policies/$P/status" | jq -r '"\(.status.active) \(.status.superseded_by)"')"
 jq --arg p "$V1" '.previous = $p | .recipients += [.owners[0].id]' "$T/v1.json" >"$T/v2.json"
 V2=$(new_policy "$T/v2.json")
 approve "$V2" a b || bail "approving V2"
-st=$(curl -s "$COORD_URL/v1/policies/$V2" | jq -c .status)
+st=$(curl -s "$COORD_URL/v1/policies/$V2/status" | jq -c .status)
 eq "a version changing recipients (not listed) is not approved by 2 of 3" \
 	"pending recipients" "$(jq -r '"\(.state) \(.field_not_listed)"' <<<"$st")"
 check "all three owners can still approve it" approve "$V2" c
 eq "then it is approved" approved \
-	"$(curl -s "$COORD_URL/v1/policies/$V2" | jq -r .status.state)"
+	"$(curl -s "$COORD_URL/v1/policies/$V2/status" | jq -r .status.state)"
 jq --arg p "$P" '.previous = $p | .expires += 2000' "$T/k.json" >"$T/fork.json"
 F=$(new_policy "$T/fork.json")
 out=$(coffer policy approve "$F" --id "$T/a.id" --yes 2>&1)
@@ -136,7 +138,7 @@ jq --arg p "$V2" '.previous = $p | .expires += 3000' "$T/v2.json" >"$T/v3.json"
 V3=$(new_policy "$T/v3.json")
 approve "$V3" a && approve "$V3" a
 eq "the same signer twice is one of k" "pending 1" \
-	"$(curl -s "$COORD_URL/v1/policies/$V3" | jq -r '"\(.status.state) \(.status.needed)"')"
+	"$(curl -s "$COORD_URL/v1/policies/$V3/status" | jq -r '"\(.status.state) \(.status.needed)"')"
 
 out=$(coffer policy status 2>/dev/null)
 eq "coffer policy status lists every policy" 7 "$(wc -l <<<"$out")"
