@@ -83,6 +83,11 @@ coord_refuse(struct http_req *r, const char *reason, const char *field,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* Details quote what clients sent (an app name, a field): no control
+	 * character reaches a log line or an answer. */
+	for (char *q = msg; *q != '\0'; q++)
+		if ((unsigned char)*q < 0x20 || *q == 0x7f)
+			*q = '?';
 	coffer_logkv(COFFER_LOG_INFO, "refused", "route", r->path, "reason",
 	    reason, "detail", msg, NULL);
 	coord_count_refusal(r->ctx, reason);

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/coordinator_common.bash"
 
-plan 50
+plan 52
 
 coord_setup
 policy_draft >"$T/draft.json"
@@ -85,6 +85,11 @@ job=$(open_job "$H")
 check "a job opens now" grep -qE '^[0-9a-f]{32}$' <<<"$job"
 eq "a parameter value the policy does not allow is refused" job.bad_params \
 	"$(open_job "$H" 0.5)"
+curl -s -X POST "$COORD_URL/v1/jobs" -d "{\"type\":\"coffer-job\",\"version\":1,
+	\"policy\":\"$H\",\"app\":\"x\\nforged log line\",\"params\":{}}" >"$T/inj.json"
+eq "an app name with a newline is refused and quoted without it" "job.unknown_app false" \
+	"$(jq -r '"\(.error.code) \(.error.message | test("\n"))"' "$T/inj.json")"
+check "and no log line starts with what it sent" bash -c '! grep -q "^forged log line" "$1"' _ "$COORD_LOG"
 
 # One byte changed: another hash, no approval carried over.
 jq -c . "$T/policy.json" >/dev/null || bail "policy.json"
