@@ -87,7 +87,7 @@ eq "a parameter value the policy does not allow is refused" job.bad_params \
 	"$(open_job "$H" 0.5)"
 curl -s -X POST "$COORD_URL/v1/jobs" -d "{\"type\":\"coffer-job\",\"version\":1,
 	\"policy\":\"$H\",\"app\":\"x\\nforged log line\",\"params\":{}}" >"$T/inj.json"
-eq "an app name with a newline is refused and quoted without it" "job.unknown_app false" \
+eq "an app name with a newline is refused and quoted without it" "request.malformed false" \
 	"$(jq -r '"\(.error.code) \(.error.message | test("\n"))"' "$T/inj.json")"
 check "and no log line starts with what it sent" bash -c '! grep -q "^forged log line" "$1"' _ "$COORD_LOG"
 
