@@ -193,13 +193,23 @@ kr10_name(const char *code)
 	return "verification.refused";
 }
 
-/* The first fatal reason whose code starts (or not) with "policy.". */
+/* A refusal by the verification object (KR10) rather than of the
+ * evidence itself (KR8): its policy.* reasons, and the collateral and
+ * CRLs it did not allow to be missing (key-release.md section 6.4). */
+static int
+by_policy(const char *code)
+{
+	return strncmp(code, "policy.", 7) == 0 ||
+	    strcmp(code, "collateral.missing") == 0 ||
+	    strcmp(code, "crl.missing") == 0;
+}
+
+/* The first fatal reason of the object (policy 1) or not (policy 0). */
 static const struct coffer_tee_reason *
 first_fatal(const struct coffer_tee_claims *c, int policy)
 {
 	for (size_t i = 0; i < c->n_reasons; i++)
-		if (c->reasons[i].fatal &&
-		    (strncmp(c->reasons[i].code, "policy.", 7) == 0) == policy)
+		if (c->reasons[i].fatal && by_policy(c->reasons[i].code) == policy)
 			return &c->reasons[i];
 	return NULL;
 }
