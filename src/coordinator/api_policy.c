@@ -144,6 +144,23 @@ path_hash(struct http_req *r, uint8_t h[32])
 	return 0;
 }
 
+/* The policy of the path's {hash}, or a refusal sent and -1. */
+static int
+path_policy(struct http_req *r, const struct coffer_policy **p)
+{
+	struct coord *c = r->ctx;
+	uint8_t h[32];
+	int e;
+
+	if (path_hash(r, h) != 0)
+		return -1;
+	if ((e = coord_book_get(c->book, h, p)) != 0) {
+		coord_refuse_err(r, e, NULL);
+		return -1;
+	}
+	return 0;
+}
+
 void
 api_policy_submit(struct http_req *r)
 {
@@ -234,17 +251,10 @@ api_policy_list(struct http_req *r)
 void
 api_policy_show(struct http_req *r)
 {
-	struct coord *c = r->ctx;
 	const struct coffer_policy *p;
-	uint8_t h[32];
-	int e;
 
-	if (path_hash(r, h) != 0)
+	if (path_policy(r, &p) != 0)
 		return;
-	if ((e = coord_book_get(c->book, h, &p)) != 0) {
-		coord_refuse_err(r, e, NULL);
-		return;
-	}
 	/* The canonical text, byte for byte what is hashed: a client hashes
 	 * the answer and compares (protocol/key-release.md section 3). */
 	http_reply_text(r, 200, "application/json", coffer_buf_str(&p->jcs),
@@ -254,17 +264,10 @@ api_policy_show(struct http_req *r)
 void
 api_policy_status(struct http_req *r)
 {
-	struct coord *c = r->ctx;
 	const struct coffer_policy *p;
-	uint8_t h[32];
-	int e;
 
-	if (path_hash(r, h) != 0)
+	if (path_policy(r, &p) != 0)
 		return;
-	if ((e = coord_book_get(c->book, h, &p)) != 0) {
-		coord_refuse_err(r, e, NULL);
-		return;
-	}
 	reply_with_status(r, 200, p, json_pack("{s:o}", "policy", hexj(p->hash,
 	    32)));
 }
@@ -294,15 +297,10 @@ api_policy_approve(struct http_req *r)
 	struct coffer_approval a;
 	struct coord_status st;
 	const uint8_t *fp;
-	uint8_t h[32];
 	int e, fork = 0, counted = 1;
 
-	if (path_hash(r, h) != 0)
+	if (path_policy(r, &p) != 0)
 		return;
-	if ((e = coord_book_get(c->book, h, &p)) != 0) {
-		coord_refuse_err(r, e, NULL);
-		return;
-	}
 	/* A1 to A5 */
 	if ((e = coffer_approval_verify(p, r->body, r->body_len, coord_now(),
 	    &a)) != 0) {
@@ -365,16 +363,11 @@ api_policy_revoke(struct http_req *r)
 	const struct coffer_policy *p;
 	struct coffer_revocation v;
 	struct coord_revocation rv;
-	uint8_t h[32];
 	int e, stored = 1;
 
-	if (path_hash(r, h) != 0)
+	if (path_policy(r, &p) != 0)
 		return;
-	if ((e = coord_book_get(c->book, h, &p)) != 0) {
-		coord_refuse_err(r, e, NULL);
-		return;
-	}
-	/* V1 to V5; a revocation is never refused for expiry or a rollback. */
+	/* RK1 to RK5; a revocation is never refused for expiry or a rollback. */
 	if ((e = coffer_revocation_verify(p, r->body, r->body_len, &v)) != 0) {
 		coord_refuse_err(r, e, e == COFFER_E_FORMAT || e == COFFER_E_VERSION ||
 		    e == COFFER_E_LIMIT ? "request.malformed" :
