@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Policies, approvals and revocations over HTTP (doc/api-coordinator.md
 // section 4; doc/format/policy.md). The checks of a statement are
-// src/proto's (rules A1 to A5, V1 to V5); this file applies the ones that
+// src/proto's (rules A1 to A5, RK1 to RK5); this file applies the ones that
 // need the coordinator's state (A6, A7, policy.fork) and stores what it
 // accepted, each in one commit before the answer.
 #include <string.h>

@@ -2,7 +2,7 @@
 // libFuzzer target: approvals and revocations on a real coordinator
 // (tests/fuzz/coord_harness.h), of a policy three owners approved. The
 // first byte chooses the route (even: POST .../approvals, rules A1 to A7;
-// odd: POST .../revocations, rules V1 to V5); the rest is the body.
+// odd: POST .../revocations, rules RK1 to RK5); the rest is the body.
 #include <stddef.h>
 #include <stdint.h>
 
