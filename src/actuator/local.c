@@ -21,6 +21,7 @@
 #include "actuator/actuator.h"
 #include "coffer/error.h"
 #include "lib/clock.h"
+#include "lib/file.h"
 #include "lib/mem.h"
 #include "lib/random.h"
 
@@ -98,15 +99,6 @@ copy_strv(char *const *src, char ***out)
 	return 0;
 }
 
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 #define REPLICA_ID_VAR "COFFER_REPLICA_ID"
 
 /* Whether entry is "<name>=..." for the name (without '=') of key, an
@@ -153,30 +145,6 @@ merged_env(const struct local *l, const char *idvar, char ***out)
 	return 0;
 }
 
-static char *
-resolve(const char *name)
-{
-	const char *path = getenv("PATH");
-	char buf[4096];
-
-	if (strchr(name, '/') != NULL)
-		return coffer_strdup(name);
-	if (path == NULL)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	while (*path) {
-		const char *e = strchr(path, ':');
-		size_t n = e ? (size_t)(e - path) : strlen(path);
-
-		if (n > 0 && (size_t)snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path,
-		    name) < sizeof(buf) && access(buf, X_OK) == 0)
-			return coffer_strdup(buf);
-		path += n;
-		if (*path == ':')
-			path++;
-	}
-	return NULL;
-}
-
 static int
 start_one(struct local *l)
 {
@@ -194,7 +162,8 @@ start_one(struct local *l)
 		l->r = nr;
 		l->cap = cap;
 	}
-	if ((exe = resolve(l->argv[0])) == NULL) {
+	if ((exe = strchr(l->argv[0], '/') != NULL ?
+	    coffer_strdup(l->argv[0]) : coffer_path_lookup(l->argv[0])) == NULL) {
 		r = coffer_errf(COFFER_E_NOTFOUND, "replica program '%s' not found in"
 		    " PATH", l->argv[0]);
 		goto out;
@@ -478,7 +447,7 @@ local_stop_all(void *impl)
 		reap(l);
 		escalate(l);
 		if (l->n > 0)
-			sleep_ms(10);
+			coffer_sleep_ms(10);
 	}
 	return 0;
 }

@@ -56,6 +56,17 @@ int cli_usage(const char *cmd, const char *usage, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /*
+ * The end of every getopt_long loop: c is what getopt_long returned for an
+ * option it did not take (':' a missing value, anything else an unknown
+ * option; call it with opterr = 0 and ":" first in the short options).
+ * Prints "coffer <cmd>: option '--x' needs a value" or "unknown option
+ * '--x'" (with "did you mean '--y'?" when one of opts is close), then the
+ * usage, and returns CLI_USAGE.
+ */
+int cli_opt_fail(const char *cmd, const char *usage,
+    const struct option *opts, int c, char **argv);
+
+/*
  * Run the verb argv[1] of cmd from verbs (argv[0] is cmd): "-h"/"--help"
  * calls help; a missing or unknown verb prints the usage and returns
  * CLI_USAGE.

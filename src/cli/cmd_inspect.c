@@ -44,8 +44,8 @@ cmd_inspect(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'h': help(); return CLI_OK;
 		default:
-			return cli_usage("inspect", USAGE, "unknown option '%s'",
-			    argv[optind - 1]);
+			return cli_opt_fail("inspect", USAGE, cli_inspect_options, c,
+			    argv);
 		}
 	}
 	if (argc - optind != 1)

@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "coffer/error.h"
+#include "lib/clock.h"
 #include "lib/file.h"
 #include "lib/json.h"
 
@@ -208,7 +209,6 @@ job_delete(const struct cli_endpoint *ep, const char *id)
 {
 	const char *cmd = "job delete";
 	char path[256];
-	struct timespec pause = { 0, 500 * 1000000L };
 	int waited = 0;
 
 	if (strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -239,7 +239,7 @@ job_delete(const struct cli_endpoint *ep, const char *id)
 		if (!waited++)
 			fprintf(stderr, "coffer %s: waiting for the job's replicas to"
 			    " exit\n", cmd);
-		nanosleep(&pause, NULL);
+		coffer_nap_ms(500);
 	}
 }
 
@@ -320,7 +320,6 @@ job_watch(const struct cli_endpoint *ep, const char *id, double interval)
 	char path[256], line[512], last[512] = "";
 	int tty = cli_isatty(STDOUT_FILENO), r;
 	long status = 0;
-	struct timespec ts;
 
 	if (strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "0123456789_.-") != strlen(id) || id[0] == '\0' || strlen(id) > 64)
@@ -368,9 +367,7 @@ job_watch(const struct cli_endpoint *ep, const char *id, double interval)
 				fputc('\n', stdout);
 			return CLI_OK;
 		}
-		ts.tv_sec = (time_t)interval;
-		ts.tv_nsec = (long)((interval - (double)ts.tv_sec) * 1e9);
-		nanosleep(&ts, NULL);
+		coffer_nap_ms((int64_t)(interval * 1000));
 		if (watch_stop) {
 			if (tty)
 				fputc('\n', stdout);
@@ -436,12 +433,8 @@ job_verb(int argc, char **argv)
 		case 'h':
 			help();
 			return CLI_OK;
-		case ':':
-			return cli_usage("job", usage_text, "option '%s' needs a value",
-			    argv[optind - 1]);
 		default:
-			return cli_usage("job", usage_text, "unknown option '%s'",
-			    argv[optind - 1]);
+			return cli_opt_fail("job", usage_text, cli_job_options, c, argv);
 		}
 	}
 	if (optind < argc)

@@ -65,9 +65,6 @@ parse(const char *cmd, int argc, char **argv)
 		case 'h':
 			help();
 			return CLI_OK;
-		case ':':
-			return cli_usage(cmd, USAGE, "option '%s' needs a value",
-			    argv[optind - 1]);
 		case O_POLICY:
 		case O_ID:
 		case O_COORD:
@@ -79,8 +76,7 @@ parse(const char *cmd, int argc, char **argv)
 			}
 			/* FALLTHROUGH */
 		default:
-			return cli_usage(cmd, USAGE, "unknown option '%s'",
-			    argv[optind - 1]);
+			return cli_opt_fail(cmd, USAGE, cli_key_options, c, argv);
 		}
 	}
 	if (argc - optind != 1)

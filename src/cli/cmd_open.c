@@ -67,12 +67,8 @@ cmd_open(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
 		case 'h': help(); return CLI_OK;
-		case ':':
-			return cli_usage("open", USAGE, "option '%s' needs a value",
-			    argv[optind - 1]);
 		default:
-			return cli_usage("open", USAGE, "unknown option '%s'",
-			    argv[optind - 1]);
+			return cli_opt_fail("open", USAGE, cli_open_options, c, argv);
 		}
 	}
 	if (argc - optind != 2)

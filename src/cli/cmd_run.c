@@ -25,6 +25,7 @@
 #include "lib/buf.h"
 #include "lib/clock.h"
 #include "lib/mem.h"
+#include "lib/num.h"
 #include "lib/random.h"
 #include "queue/queue.h"
 #include "queue/redis_server.h"
@@ -108,26 +109,14 @@ struct run {
 	int keep_rundir;
 };
 
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 static int
 parse_num(const char *opt, const char *v, long long min, long long max,
     long long *out)
 {
-	char *end;
-	long long x;
+	int64_t x = 0;
 
-	errno = 0;
-	x = strtoll(v, &end, 10);
-	if (v[0] == '\0' || *end != '\0' || errno != 0 || x < min || x > max)
-		return cli_usage("run", usage, "%s: '%s' is not an integer in"
-		    " [%lld, %lld]", opt, v, min, max);
+	if (coffer_parse_i64(v, min, max, &x) != 0)
+		return cli_usage("run", usage, "%s: %s", opt, coffer_errdetail());
 	*out = x;
 	return 0;
 }
@@ -166,7 +155,7 @@ const struct option cli_run_options[] = {
 static int
 parse(struct run *R, int argc, char **argv)
 {
-	long long x;
+	long long x = 0;
 	int o, r;
 
 	optind = 1;
@@ -174,7 +163,7 @@ parse(struct run *R, int argc, char **argv)
 	R->replicas = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (R->replicas < 1)
 		R->replicas = 1;
-	while ((o = getopt_long(argc, argv, "h", cli_run_options, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, ":h", cli_run_options, NULL)) != -1) {
 		r = 0;
 		switch (o) {
 		case O_APP: R->app = optarg; break;
@@ -239,8 +228,7 @@ parse(struct run *R, int argc, char **argv)
 			printf("usage: %s\n\n%s", usage, help);
 			return -1;
 		default:
-			return cli_usage("run", usage, "unknown or incomplete option '%s'",
-			    argv[optind - 1]);
+			return cli_opt_fail("run", usage, cli_run_options, o, argv);
 		}
 		if (r != 0)
 			return r;
@@ -675,7 +663,7 @@ supervise(struct run *R, struct coffer_queue_stats *s)
 			/* A transient error: keep going, Redis may come back. */
 			if (r != COFFER_E_CONNECT && r != COFFER_E_BUSY)
 				return r;
-			sleep_ms(LOOP_MS);
+			coffer_nap_ms(LOOP_MS);
 			continue;
 		}
 		(void)coffer_actuator_status(R->act, &st);
@@ -701,7 +689,7 @@ supervise(struct run *R, struct coffer_queue_stats *s)
 			    " crashes, no progress for 15 s); see %s",
 			    (long long)st.crashed_total, R->logpath);
 		}
-		sleep_ms(LOOP_MS);
+		coffer_nap_ms(LOOP_MS);
 	}
 }
 

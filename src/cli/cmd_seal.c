@@ -82,12 +82,8 @@ cmd_seal(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
 		case 'h': help(); return CLI_OK;
-		case ':':
-			return cli_usage("seal", USAGE, "option '%s' needs a value",
-			    argv[optind - 1]);
 		default:
-			return cli_usage("seal", USAGE, "unknown option '%s'",
-			    argv[optind - 1]);
+			return cli_opt_fail("seal", USAGE, cli_seal_options, c, argv);
 		}
 	}
 	if (argc - optind != 2)

@@ -285,12 +285,8 @@ cmd_up(int argc, char **argv)
 		case 'h':
 			printf("usage: %s\n\n%s", usage_text, help_text);
 			return CLI_OK;
-		case ':':
-			return cli_usage("up", usage_text, "option '%s' needs a value",
-			    argv[optind - 1]);
 		default:
-			return cli_usage("up", usage_text, "unknown option '%s'",
-			    argv[optind - 1]);
+			return cli_opt_fail("up", usage_text, cli_up_options, c, argv);
 		}
 	}
 	if (optind != argc)

@@ -11,6 +11,7 @@
 #include "cli/sealed_cli.h"
 #include "lib/file.h"
 #include "lib/log.h"
+#include "lib/suggest.h"
 
 #ifndef COFFER_VERSION
 #define COFFER_VERSION "0.0.0-dev"
@@ -111,6 +112,34 @@ cli_usage(const char *cmd, const char *usage, const char *fmt, ...)
 	return CLI_USAGE;
 }
 
+int
+cli_opt_fail(const char *cmd, const char *usage, const struct option *opts,
+    int c, char **argv)
+{
+	const char *arg = argv[optind - 1], *names[128], *close = NULL;
+	char word[80];
+	size_t n = 0, len;
+
+	if (c == ':')
+		return cli_usage(cmd, usage, "option '%s' needs a value", arg);
+	/* "--chunksize=4K": the name is what comes before '='. */
+	if (strncmp(arg, "--", 2) == 0 && opts != NULL) {
+		len = strcspn(arg + 2, "=");
+		if (len < sizeof(word)) {
+			memcpy(word, arg + 2, len);
+			word[len] = '\0';
+			for (const struct option *o = opts; o->name != NULL &&
+			    n < sizeof(names) / sizeof(names[0]); o++)
+				names[n++] = o->name;
+			close = coffer_suggest(word, names, n);
+		}
+	}
+	if (close != NULL)
+		return cli_usage(cmd, usage, "unknown option '%s' (did you mean "
+		    "'--%s'?)", arg, close);
+	return cli_usage(cmd, usage, "unknown option '%s'", arg);
+}
+
 static int
 is_help(const char *arg)
 {
@@ -142,9 +171,18 @@ cli_dispatch(const char *cmd, const struct cli_verb *verbs, const char *usage,
 		help();
 		return CLI_OK;
 	}
-	for (const struct cli_verb *v = verbs; v->name != NULL; v++)
+	const char *names[32], *close;
+	size_t n = 0;
+
+	for (const struct cli_verb *v = verbs; v->name != NULL; v++) {
 		if (strcmp(argv[1], v->name) == 0)
 			return v->fn(argc - 1, argv + 1);
+		if (n < sizeof(names) / sizeof(names[0]))
+			names[n++] = v->name;
+	}
+	if ((close = coffer_suggest(argv[1], names, n)) != NULL)
+		return cli_usage(cmd, usage, "unknown verb '%s' (did you mean "
+		    "'%s'?)", argv[1], close);
 	return cli_usage(cmd, usage, "unknown verb '%s' (expected %s)", argv[1],
 	    list);
 }
@@ -307,6 +345,16 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "--version") == 0)
 		return cmd_version(1, argv + 1);
 	if ((c = find(argv[1])) == NULL) {
+		const char *names[64], *close;
+		size_t n = 0;
+
+		for (c = cli_commands; c->name != NULL && n < 64; c++)
+			names[n++] = c->name;
+		if ((close = coffer_suggest(argv[1], names, n)) != NULL) {
+			fprintf(stderr, "coffer: unknown command '%s' (did you mean "
+			    "'%s'?)\n", argv[1], close);
+			return CLI_USAGE;
+		}
 		fprintf(stderr, "coffer: unknown command '%s'\n\n", argv[1]);
 		list_commands(stderr);
 		return CLI_USAGE;

@@ -11,6 +11,14 @@ int64_t coffer_mono_ms(void);
 /* Wall-clock milliseconds since the Unix epoch. */
 int64_t coffer_wall_ms(void);
 
+/* Sleep ms milliseconds (<= 0: not at all), the whole time even when
+ * signal handlers run in between. */
+void coffer_sleep_ms(int64_t ms);
+/* Sleep up to ms milliseconds, returning early (1) when a signal handler
+ * ran, so a loop can look at the flag the handler set; 0 after the whole
+ * time. */
+int coffer_nap_ms(int64_t ms);
+
 /*
  * Parse an RFC 3339 date-time ("2025-07-19T10:01:17Z",
  * "2025-07-19T10:01:17.5+02:00") or a bare "@<unix seconds>" into seconds

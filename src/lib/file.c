@@ -36,6 +36,52 @@ coffer_write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
+char *
+coffer_path_lookup(const char *name)
+{
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX];
+
+	if (name == NULL || name[0] == '\0')
+		return NULL;
+	if (strchr(name, '/') != NULL)
+		return access(name, X_OK) == 0 ? coffer_strdup(name) : NULL;
+	if (path == NULL)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path != '\0') {
+		size_t n = strcspn(path, ":");
+
+		/* An empty entry is the working directory in execvp; never
+		 * here: a program is not looked up where the user happens to
+		 * be. */
+		if (n > 0 && (size_t)snprintf(buf, sizeof(buf), "%.*s/%s", (int)n,
+		    path, name) < sizeof(buf) && access(buf, X_OK) == 0)
+			return coffer_strdup(buf);
+		path += n;
+		if (*path == ':')
+			path++;
+	}
+	return NULL;
+}
+
+int
+coffer_exe_dir(char *out, size_t outlen)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return coffer_errf(COFFER_E_IO, "/proc/self/exe: %s", strerror(errno));
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) == NULL)
+		return coffer_errf(COFFER_E_IO, "no directory in %s", self);
+	*slash = '\0';
+	if ((size_t)snprintf(out, outlen, "%s", self) >= outlen)
+		return coffer_errf(COFFER_E_LIMIT, "%s: path too long", self);
+	return 0;
+}
+
 int
 coffer_read_full(int fd, void *p, size_t n, size_t *got)
 {

@@ -86,6 +86,18 @@ int coffer_atomic_unsynced(void);
  */
 int coffer_atomic_install_signal_cleanup(void);
 
+/*
+ * Find a program as execvp(3) would: name itself when it contains a '/',
+ * else the first directory of PATH (when unset: /usr/local/bin:/usr/bin:
+ * /bin) that has an executable file of that name. The path (malloc'd), or
+ * NULL when there is none or it is not executable.
+ */
+char *coffer_path_lookup(const char *name);
+
+/* The directory of the running program (/proc/self/exe), where Coffer's
+ * binaries look for each other. COFFER_E_IO or COFFER_E_LIMIT. */
+int coffer_exe_dir(char *out, size_t outlen) __attribute__((warn_unused_result));
+
 /* write(2) all of it, retrying on EINTR and short writes. */
 int coffer_write_all(int fd, const void *p, size_t n)
 	__attribute__((warn_unused_result));

@@ -11,6 +11,7 @@
 #include "lib/buf.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/num.h"
 #include "manager/api.h"
 #include "http/jsonout.h"
 #include "http/metrics.h"
@@ -158,14 +159,13 @@ api_job_show(struct http_req *r)
 static long long
 query_num(struct http_req *r, const char *key, long long def, long long max)
 {
-	char v[32], *end = NULL;
-	long long n;
+	char v[32];
+	int64_t n = -1;
 	int q = http_req_query(r, key, v, sizeof(v));
 
 	if (q == 0)
 		return def;
-	n = q > 0 ? strtoll(v, &end, 10) : -1;
-	if (q < 0 || end == v || *end != '\0' || n < 0 || n > max) {
+	if (q < 0 || coffer_parse_i64(v, 0, max, &n) != 0) {
 		http_reply_error(r, 400, "bad_request", key,
 		    "%s: expected an integer in [0, %lld]", key, max);
 		return -1;

@@ -14,6 +14,7 @@
 #include "coffer/error.h"
 #include "lib/clock.h"
 #include "lib/mem.h"
+#include "lib/num.h"
 #include "manager/db.h"
 #include "http/jsonout.h"
 
@@ -92,9 +93,7 @@ mgr_db_open(const char *path, struct mgr_db **out)
 {
 	struct mgr_db *db = NULL;
 	char ver[32];
-	char *end = NULL;
-	long v;
-	int r;
+	int v, r;
 
 	if ((db = coffer_calloc(1, sizeof(*db))) == NULL)
 		return COFFER_E_NOMEM;
@@ -119,15 +118,14 @@ mgr_db_open(const char *path, struct mgr_db **out)
 	} else if (r != 0) {
 		goto out;
 	} else {
-		v = strtol(ver, &end, 10);
-		if (end == ver || *end != '\0' || v < 1) {
+		if (coffer_parse_int(ver, 1, 1000000, &v) != 0) {
 			r = coffer_errf(COFFER_E_FORMAT,
 			    "job store %s: bad schema_version '%s'", path, ver);
 			goto out;
 		}
 		if (v > MGR_DB_SCHEMA_VERSION) {
 			r = coffer_errf(COFFER_E_VERSION,
-			    "job store %s: schema version %ld is newer than this "
+			    "job store %s: schema version %d is newer than this "
 			    "manager's %d", path, v, MGR_DB_SCHEMA_VERSION);
 			goto out;
 		}

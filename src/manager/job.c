@@ -530,7 +530,7 @@ mgr_jobs_shutdown(struct mgr *m)
 	while (m->ndraining > 0 && coffer_mono_ms() < deadline) {
 		mgr_replicas_tick_draining(m);
 		if (m->ndraining > 0)
-			usleep(50 * 1000);
+			coffer_sleep_ms(50);
 	}
 	for (size_t i = 0; i < m->ndraining; i++) {
 		(void)coffer_actuator_stop_all(m->draining[i].act);

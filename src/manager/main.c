@@ -15,6 +15,7 @@
 #include "controllers/registry.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/num.h"
 #include "manager/mgr.h"
 #include "manager/policy.h"
 #include "manager/tokens.h"
@@ -72,13 +73,7 @@ fail(int err, const char *what)
 static int
 parse_ms(const char *s, int *out)
 {
-	char *end = NULL;
-	long v = strtol(s, &end, 10);
-
-	if (end == s || *end != '\0' || v < 10 || v > 3600000)
-		return -1;
-	*out = (int)v;
-	return 0;
+	return coffer_parse_int(s, 10, 3600000, out) != 0 ? -1 : 0;
 }
 
 /* The coffer-worker next to this program. */

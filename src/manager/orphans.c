@@ -9,6 +9,7 @@
 // queue's reaper when the leases expire.
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "coffer/error.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/num.h"
 #include "lib/mem.h"
 #include "manager/mgr.h"
 
@@ -72,12 +74,11 @@ mgr_orphans_find(struct mgr *m)
 	if ((d = opendir("/proc")) == NULL)
 		return coffer_errf(COFFER_E_IO, "/proc: %s", strerror(errno));
 	while ((de = readdir(d)) != NULL) {
-		char *end = NULL;
-		long pid = strtol(de->d_name, &end, 10);
+		int pid = 0;
 		struct mgr_orphan *p;
 
-		if (end == de->d_name || *end != '\0' || pid <= 1 ||
-		    pid == (long)getpid() || !is_orphan(m, (pid_t)pid))
+		if (coffer_parse_int(de->d_name, 2, INT_MAX, &pid) != 0 ||
+		    pid == (int)getpid() || !is_orphan(m, (pid_t)pid))
 			continue;
 		if (kill((pid_t)pid, SIGTERM) != 0)
 			continue;

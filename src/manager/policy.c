@@ -18,6 +18,7 @@
 #include "coffer/error.h"
 #include "lib/enc.h"
 #include "lib/mem.h"
+#include "lib/pct.h"
 #include "manager/policy.h"
 
 static struct mgr_policy default_policy = { .allow_cmd = 1 };
@@ -280,7 +281,7 @@ int
 mgr_policy_file_url_path(const char *url, char *out, size_t outlen)
 {
 	const char *p;
-	size_t n = 0;
+	int r;
 
 	if (strncmp(url, "file://", 7) != 0)
 		return coffer_errf(COFFER_E_FORMAT, "not a file:// URL");
@@ -290,24 +291,9 @@ mgr_policy_file_url_path(const char *url, char *out, size_t outlen)
 	if (*p != '/')
 		return coffer_errf(COFFER_E_FORMAT,
 		    "a file:// URL names a file on this machine: file:///path");
-	for (; *p != '\0'; p++) {
-		char c = *p;
-
-		if (c == '%') {
-			int hi = coffer_hex_digit(p[1]);
-			int lo = hi >= 0 ? coffer_hex_digit(p[2]) : -1;
-
-			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-				return coffer_errf(COFFER_E_FORMAT,
-				    "file:// URL: bad %%-escape");
-			c = (char)(hi << 4 | lo);
-			p += 2;
-		}
-		if (n + 1 >= outlen)
-			return coffer_errf(COFFER_E_FORMAT, "file:// URL: path too long");
-		out[n++] = c;
-	}
-	out[n] = '\0';
+	if ((r = coffer_pct_decode(p, strlen(p), 0, out, outlen, NULL)) != 0)
+		return coffer_errf(r, "file:// URL: %s", r == COFFER_E_LIMIT ?
+		    "path too long" : "bad %-escape");
 	return 0;
 }
 

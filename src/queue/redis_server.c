@@ -28,42 +28,6 @@
 #include "lib/mem.h"
 #include "queue/redis_server.h"
 
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-/* Resolve a program name through PATH, as execvp would. */
-static char *
-find_exe(const char *name)
-{
-	const char *path = getenv("PATH");
-	char buf[4096];
-
-	if (strchr(name, '/') != NULL)
-		return access(name, X_OK) == 0 ? coffer_strdup(name) : NULL;
-	if (path == NULL)
-		path = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
-	while (*path) {
-		const char *e = strchr(path, ':');
-		size_t n = e ? (size_t)(e - path) : strlen(path);
-
-		if (n > 0 && n + strlen(name) + 2 < sizeof(buf)) {
-			snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path, name);
-			if (access(buf, X_OK) == 0)
-				return coffer_strdup(buf);
-		}
-		path += n;
-		if (*path == ':')
-			path++;
-	}
-	return NULL;
-}
-
 static int
 free_port(int *port)
 {
@@ -210,7 +174,7 @@ wait_up(struct coffer_redis_server *s, int *st)
 			return 1;
 		if (coffer_mono_ms() > deadline)
 			return -1;
-		sleep_ms(20);
+		coffer_sleep_ms(20);
 	}
 }
 
@@ -256,7 +220,7 @@ coffer_redis_server_start(const struct coffer_redis_server_opts *o,
 		return coffer_errf(COFFER_E_NOMEM, "redis server");
 	s->appendonly = o->appendonly;
 	s->start_timeout_ms = o->start_timeout_ms > 0 ? o->start_timeout_ms : 10000;
-	if ((s->exe = find_exe(o->exe ? o->exe : "redis-server")) == NULL) {
+	if ((s->exe = coffer_path_lookup(o->exe ? o->exe : "redis-server")) == NULL) {
 		r = coffer_errf(COFFER_E_NOTFOUND, "%s is not installed or not"
 		    " executable (on Debian: apt-get install redis-server), or give"
 		    " the URL of a running Redis", o->exe ? o->exe : "redis-server");
@@ -311,7 +275,7 @@ coffer_redis_server_stop(struct coffer_redis_server *s)
 			s->pid = 0;
 			return 0;
 		}
-		sleep_ms(10);
+		coffer_sleep_ms(10);
 	}
 	kill(s->pid, SIGKILL);
 	while (waitpid(s->pid, &st, 0) < 0 && errno == EINTR)

@@ -9,6 +9,7 @@
 #include "coffer/error.h"
 #include "lib/enc.h"
 #include "lib/mem.h"
+#include "lib/pct.h"
 #include "queue/redis_url.h"
 
 void
@@ -24,33 +25,20 @@ coffer_redis_url_release(struct coffer_redis_url *u)
 	memset(u, 0, sizeof(*u));
 }
 
-/* Decode p[0..n) with %XX escapes into a new string; rejects a bad
- * escape and an escaped NUL. */
+/* Decode p[0..n) with %XX escapes (lib/pct.h: a bad escape and %00 are
+ * refused) into a new string. */
 static int
 pct_decode(const char *p, size_t n, const char *what, char **out)
 {
 	char *s = coffer_malloc(n + 1);
-	size_t j = 0;
 
 	if (s == NULL)
 		return coffer_errf(COFFER_E_NOMEM, "redis URL");
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] == '%') {
-			int hi, lo;
-
-			if (i + 2 >= n || (hi = coffer_hex_digit(p[i + 1])) < 0 ||
-			    (lo = coffer_hex_digit(p[i + 2])) < 0 || (hi == 0 && lo == 0)) {
-				coffer_free_secret(s, n + 1);
-				return coffer_errf(COFFER_E_FORMAT,
-				    "redis URL: bad %%-escape in the %s", what);
-			}
-			s[j++] = (char)(hi << 4 | lo);
-			i += 2;
-		} else {
-			s[j++] = p[i];
-		}
+	if (coffer_pct_decode(p, n, 0, s, n + 1, NULL) != 0) {
+		coffer_free_secret(s, n + 1);
+		return coffer_errf(COFFER_E_FORMAT,
+		    "redis URL: bad %%-escape in the %s", what);
 	}
-	s[j] = '\0';
 	*out = s;
 	return 0;
 }

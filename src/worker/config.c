@@ -11,6 +11,8 @@
 #include "coffer/error.h"
 #include "lib/enc.h"
 #include "lib/mem.h"
+#include "lib/num.h"
+#include "lib/pct.h"
 #include "queue/redis_url.h"
 #include "worker/worker.h"
 
@@ -70,14 +72,12 @@ static int
 parse_int(const char *what, const char *v, long long min, long long max,
     long long *out)
 {
-	char *end;
-	long long x;
+	int64_t x = 0;
 
-	errno = 0;
-	x = strtoll(v, &end, 10);
-	if (v[0] == '\0' || *end != '\0' || errno != 0 || x < min || x > max)
-		return coffer_errf(COFFER_E_INVAL, "%s: '%s' is not an integer in"
-		    " [%lld, %lld]", what, v, min, max);
+	if (coffer_parse_i64(v, min, max, &x) != 0) {
+		(void)coffer_errf(COFFER_E_INVAL, "%s: %s", what, coffer_errdetail());
+		return COFFER_E_INVAL;
+	}
 	*out = x;
 	return 0;
 }
@@ -186,28 +186,6 @@ worker_param_add(struct worker_config *c, const char *kv)
 	return param_put(c, kv, (size_t)(eq - kv), eq + 1, strlen(eq + 1));
 }
 
-static int
-pct(const char *s, size_t n, char *out, size_t *outn)
-{
-	size_t j = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%') {
-			int hi, lo;
-
-			if (i + 2 >= n || (hi = coffer_hex_digit(s[i + 1])) < 0 ||
-			    (lo = coffer_hex_digit(s[i + 2])) < 0)
-				return coffer_errf(COFFER_E_INVAL, "bad %%-escape");
-			out[j++] = (char)(hi << 4 | lo);
-			i += 2;
-		} else {
-			out[j++] = s[i];
-		}
-	}
-	*outn = j;
-	return 0;
-}
-
 /* Add the comma-separated names in list to c->app_env. The worker's own
  * control variables and the queue's address (which may carry its
  * password) never reach an app. */
@@ -274,9 +252,11 @@ decode_pairs(const char *s, const char *what, struct worker_config *c,
 				    " KEY=VALUE", what, (int)n, s);
 				break;
 			}
-			if ((r = pct(s, (size_t)(eq - s), kbuf, &kn)) != 0 ||
-			    (r = pct(eq + 1, n - (size_t)(eq - s) - 1, vbuf, &vn)) != 0) {
-				r = coffer_errctx(r, "%s", what);
+			if (coffer_pct_decode(s, (size_t)(eq - s), 0, kbuf,
+			    len + 1, &kn) != 0 || coffer_pct_decode(eq + 1,
+			    n - (size_t)(eq - s) - 1, 0, vbuf, len + 1, &vn) != 0) {
+				r = coffer_errf(COFFER_E_INVAL, "%s: %s", what,
+				    coffer_errdetail());
 				break;
 			}
 			r = put(c, kbuf, kn, vbuf, vn);

@@ -26,15 +26,6 @@
 
 enum outcome { OUT_ACK, OUT_FAIL, OUT_BURY };
 
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 static int
 transient(int r)
 {
@@ -66,7 +57,7 @@ settle(struct worker *w, const struct coffer_queue_item *it, enum outcome o,
 			    "item", it->id, "step", o == OUT_ACK ? "ack" : "fail",
 			    "error", coffer_errdetail(), NULL);
 		warned = 1;
-		sleep_ms(delay);
+		coffer_sleep_ms(delay);
 		delay = delay < 2000 ? delay * 2 : 2000;
 	}
 }

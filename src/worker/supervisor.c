@@ -42,15 +42,6 @@ on_signal(int sig)
 	stop_flag = 1;
 }
 
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 struct sup {
 	const struct worker_config *cfg;
 	struct worker_shared *sh;
@@ -177,7 +168,7 @@ wait_runner(struct sup *s, int ms, int *status)
 
 			(void)poll(&pf, 1, left > 1000000 ? 1000000 : (int)left);
 		} else {
-			sleep_ms(left < 20 ? (int)left : 20);
+			coffer_sleep_ms(left < 20 ? (int)left : 20);
 		}
 	}
 }
@@ -223,7 +214,7 @@ record(struct sup *s, const struct worker_shared *c, int status, int timed_out)
 			end = coffer_mono_ms() + 10000;
 		if (r == 0 || !transient(r) || coffer_mono_ms() > end)
 			break;
-		sleep_ms(delay);
+		coffer_sleep_ms(delay);
 		delay = delay < 2000 ? delay * 2 : 2000;
 	}
 	snprintf(att, sizeof(att), "%u", c->attempt);
@@ -310,7 +301,7 @@ runner_exited(struct sup *s, int status)
 		s->restart_delay_ms = RESTART_MAX_MS;
 	coffer_logkv(COFFER_LOG_WARN, "app runner restarted", "cause", how, NULL);
 	if (s->restart_delay_ms)
-		sleep_ms(s->restart_delay_ms);
+		coffer_sleep_ms(s->restart_delay_ms);
 	return -1;
 }
 
@@ -417,7 +408,7 @@ tick(struct sup *s, int64_t next_hb)
 
 		(void)poll(&pf, 1, (int)wait);
 	} else {
-		sleep_ms(wait < 50 ? (int)wait : 50);
+		coffer_sleep_ms(wait < 50 ? (int)wait : 50);
 	}
 }
 
