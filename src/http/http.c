@@ -1,33 +1,45 @@
 // SPDX-License-Identifier: Apache-2.0
-// The daemons' HTTP server (http.h). Every reply that Coffer writes is
-// JSON, so clients never parse HTML: unknown routes, wrong methods, missing
-// tokens and oversized bodies all come back as {"error": {...}}.
+// The daemons' HTTP server (http.h, doc/http.md). One connection is a
+// bufferevent (plain or OpenSSL) and a small state machine: HEAD (reading
+// the request line and header fields, at most 16 KiB, under the header
+// deadline), BODY (only after the route, the token and the declared length
+// passed, under the whole-body deadline and the server's body budget), then
+// the handler runs and its reply is written (under the write deadline).
+// Deadlines are absolute: a byte that arrives does not restart them, so a
+// client that trickles cannot hold a connection. Every reply Coffer writes
+// is JSON, including those for requests refused before routing.
 #include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/queue.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "coffer/error.h"
 #include "lib/buf.h"
+#include "lib/clock.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "lib/num.h"
+#include "lib/pct.h"
 #include "lib/utf8.h"
 #include "http/http.h"
+
+#define REPLY_HEADERS_MAX 8
 
 struct req_count {
 	int route;      /* index in the table, -1: unmatched */
@@ -36,19 +48,57 @@ struct req_count {
 	uint64_t n;
 };
 
+/* Open connections of one client address. */
+struct client {
+	struct sockaddr_storage addr;   /* address only, port zeroed */
+	int n;
+};
+
+enum conn_state { C_HEAD, C_BODY, C_REPLY };
+
+struct http_conn {
+	struct http_server *h;
+	struct bufferevent *bev;
+	struct event *timer;
+	struct sockaddr_storage peer;
+	enum conn_state state;
+	int close_after;          /* close once the reply is written */
+	char head_buf[HTTP_HEAD_MAX + 1];
+	struct http_head head;
+	struct http_route_match match;
+	enum http_scope scope;
+	int token_presented;
+	struct coffer_buf body;
+	size_t body_want;         /* Content-Length */
+	size_t budget_held;       /* bytes of h->body_budget this body holds */
+	/* Extra reply headers. */
+	size_t nhdr;
+	char hdr[REPLY_HEADERS_MAX][2][256];
+	struct http_conn *prev, *next;
+};
+
 struct http_server {
 	struct event_base *base;
-	struct evhttp *http;
-	struct evhttp_bound_socket *sock;
+	struct evconnlistener *lev;
 	SSL_CTX *ssl;
 	int port;
 	const struct http_route *routes;
 	size_t nroutes;
 	int (*auth)(void *ctx, const char *token, enum http_scope *scope);
 	void *ctx;
+	int max_conns, max_per_client;
+	int header_ms, body_ms, write_ms;
+	size_t body_budget;
+	struct http_conn *conns;  /* open connections, a list */
+	struct client *clients;
+	size_t nclients;
+	struct http_server_stats st;
 	struct req_count *counts;
 	size_t ncounts;
 };
+
+static void conn_close(struct http_conn *c);
+static void conn_next(struct http_conn *c);
 
 static void
 count_request(struct http_server *h, const struct http_req *r, int code)
@@ -57,9 +107,9 @@ count_request(struct http_server *h, const struct http_req *r, int code)
 	struct req_count *c;
 	char method[8];
 
-	if (r->match.route != NULL)
+	if (r != NULL && r->match.route != NULL)
 		route = (int)(r->match.route - h->routes);
-	snprintf(method, sizeof(method), "%s", r->method);
+	snprintf(method, sizeof(method), "%s", r != NULL ? r->method : "-");
 	for (size_t i = 0; i < h->ncounts; i++) {
 		c = &h->counts[i];
 		if (c->route == route && c->code == code &&
@@ -97,6 +147,7 @@ static const char *
 reason_phrase(int status)
 {
 	switch (status) {
+	case 100: return "Continue";
 	case 200: return "OK";
 	case 201: return "Created";
 	case 202: return "Accepted";
@@ -106,38 +157,80 @@ reason_phrase(int status)
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
 	case 409: return "Conflict";
-	case 413: return "Payload Too Large";
+	case 411: return "Length Required";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 417: return "Expectation Failed";
+	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
 	default: return "Status";
 	}
 }
+
+/* ------------------------------------------------------------------ */
+/* Replies */
 
 static void
 send_reply(struct http_req *r, int status, const char *ctype, const void *p,
     size_t len)
 {
-	struct evkeyvalq *out = evhttp_request_get_output_headers(r->ev);
-	struct evbuffer *b = NULL;
+	struct http_conn *c = r->conn;
+	struct evbuffer *out;
+	int head_only, ok = 1;
 
 	if (r->replied)
 		return;
 	r->replied = 1;
-	if (ctype != NULL && status != 204)
-		evhttp_add_header(out, "Content-Type", ctype);
-	evhttp_add_header(out, "Cache-Control", "no-store");
-	if (status != 204 && len > 0 && (b = evbuffer_new()) != NULL &&
-	    evbuffer_add(b, p, len) != 0) {
-		evbuffer_free(b);
-		b = NULL;
-		status = 500;
-	}
-	evhttp_send_reply(r->ev, status, reason_phrase(status), b);
-	if (b != NULL)
-		evbuffer_free(b);
 	count_request(r->http, r, status);
 	coffer_debug("%s %s -> %d", r->method, r->path, status);
+	if (c == NULL)
+		return;
+	out = bufferevent_get_output(c->bev);
+	head_only = strcmp(r->method, "HEAD") == 0 || status == 204;
+	/* Errors found before the body was read end the connection: the
+	 * body, if any, is never read, so the next request cannot be found. */
+	if (status >= 400 && c->state == C_HEAD)
+		c->close_after = 1;
+	if (!c->head.keep_alive)
+		c->close_after = 1;
+	ok &= evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status,
+	    reason_phrase(status)) > 0;
+	if (ctype != NULL && status != 204)
+		ok &= evbuffer_add_printf(out, "Content-Type: %s\r\n", ctype) > 0;
+	if (status != 204)
+		ok &= evbuffer_add_printf(out, "Content-Length: %zu\r\n", len) > 0;
+	ok &= evbuffer_add_printf(out, "Cache-Control: no-store\r\n") > 0;
+	for (size_t i = 0; i < c->nhdr; i++)
+		ok &= evbuffer_add_printf(out, "%s: %s\r\n", c->hdr[i][0],
+		    c->hdr[i][1]) > 0;
+	if (c->close_after)
+		ok &= evbuffer_add_printf(out, "Connection: close\r\n") > 0;
+	ok &= evbuffer_add(out, "\r\n", 2) == 0;
+	if (!head_only && len > 0)
+		ok &= evbuffer_add(out, p, len) == 0;
+	if (!ok)
+		c->close_after = 1;
+	c->nhdr = 0;
+}
+
+void
+http_reply_header(struct http_req *r, const char *name, const char *value)
+{
+	struct http_conn *c = r->conn;
+
+	if (c == NULL || r->replied || c->nhdr >= REPLY_HEADERS_MAX)
+		return;
+	/* A value with a line break would start a header of its own. */
+	if (strpbrk(name, "\r\n:") != NULL || strpbrk(value, "\r\n") != NULL)
+		return;
+	snprintf(c->hdr[c->nhdr][0], sizeof(c->hdr[0][0]), "%s", name);
+	snprintf(c->hdr[c->nhdr][1], sizeof(c->hdr[0][1]), "%s", value);
+	c->nhdr++;
 }
 
 void
@@ -289,53 +382,101 @@ http_reply_coffer_err(struct http_req *r, int err)
 	}
 }
 
+void
+http_reply_errors(struct http_req *r, int status, const char *code,
+    json_t *errors)
+{
+	json_t *first = json_array_get(errors, 0), *err;
+	const char *msg = json_string_value(json_object_get(first, "message"));
+	const char *field = json_string_value(json_object_get(first, "field"));
+
+	err = json_pack("{s:s, s:s, s:o}", "code", code, "message",
+	    msg != NULL ? msg : "bad request", "errors", errors);
+	if (err != NULL && field != NULL && field[0] != '\0')
+		json_object_set_new(err, "field", json_string(field));
+	http_reply_json(r, status, err != NULL ? json_pack("{s:o}", "error", err) :
+	    NULL);
+}
+
 const char *
 http_req_param(const struct http_req *r, const char *name)
 {
 	return http_route_param(&r->match, name);
 }
 
+const char *
+http_req_header(const struct http_req *r, const char *name)
+{
+	return r->head != NULL ? http_head_get(r->head, name) : NULL;
+}
+
 int
 http_req_query(const struct http_req *r, const char *key, char *out,
     size_t outlen)
 {
-	struct evkeyvalq q;
-	struct evkeyval *kv;
-	int found = 0;
+	const char *p = r->query;
+	char name[256];
 
-	if (r->query == NULL || r->query[0] == '\0')
+	if (p == NULL)
 		return 0;
-	TAILQ_INIT(&q);
-	if (evhttp_parse_query_str(r->query, &q) != 0)
-		return -1;
-	TAILQ_FOREACH(kv, &q, next) {
-		if (strcmp(kv->key, key) != 0)
-			continue;
-		if (strlen(kv->value) >= outlen) {
-			found = -1;
-			break;
+	while (*p != '\0') {
+		size_t n = strcspn(p, "&"), kn;
+		const char *eq = memchr(p, '=', n);
+
+		kn = eq != NULL ? (size_t)(eq - p) : n;
+		if (n > 0) {
+			if (coffer_pct_decode(p, kn, 1, name, sizeof(name), NULL) != 0)
+				return -1;
+			if (strcmp(name, key) == 0) {
+				const char *v = eq != NULL ? eq + 1 : p + n;
+				size_t vn = eq != NULL ? n - kn - 1 : 0;
+
+				if (coffer_pct_decode(v, vn, 1, out, outlen, NULL) != 0)
+					return -1;
+				return 1;
+			}
 		}
-		memcpy(out, kv->value, strlen(kv->value) + 1);
-		found = 1;
-		break;
+		p += n;
+		if (*p == '&')
+			p++;
 	}
-	evhttp_clear_headers(&q);
-	return found;
+	return 0;
+}
+
+/* "application/json", "application/json; charset=utf-8", or a "+json"
+ * type ("application/merge-patch+json"). */
+static int
+is_json_type(const char *ct)
+{
+	size_t n = strcspn(ct, "; \t");
+
+	if (n == 16 && strncasecmp(ct, "application/json", 16) == 0)
+		return 1;
+	return n > 17 && strncasecmp(ct, "application/", 12) == 0 &&
+	    strncasecmp(ct + n - 5, "+json", 5) == 0;
 }
 
 int
 http_req_json(struct http_req *r, json_t **out)
 {
+	const char *ct = http_req_header(r, "Content-Type");
 	json_t *v = NULL;
-	int e;
 
+	/* No Content-Type is taken as JSON (what Asperathos's manager did);
+	 * another one is a client that meant something else. */
+	if (ct != NULL && !is_json_type(ct)) {
+		http_reply_error(r, 415, "unsupported_media_type", NULL,
+		    "the body must be JSON (Content-Type: application/json), "
+		    "not '%.100s'", ct);
+		return -1;
+	}
 	if (r->body_len == 0) {
 		http_reply_error(r, 400, "invalid_json", NULL,
 		    "the request needs a JSON object body");
 		return -1;
 	}
-	if ((e = coffer_json_parse(r->body, r->body_len, r->match.route->max_body,
-	    COFFER_JSON_MAX_DEPTH_DEFAULT, &v)) != 0) {
+	if (coffer_json_parse(r->body, r->body_len, r->match.route->max_body,
+	    COFFER_JSON_MAX_DEPTH_DEFAULT, &v) != 0) {
 		http_reply_error(r, 400, "invalid_json", NULL, "%s",
 		    coffer_errdetail());
 		return -1;
@@ -350,30 +491,140 @@ http_req_json(struct http_req *r, json_t **out)
 	return 0;
 }
 
-static const char *
-method_name(enum evhttp_cmd_type t)
+/* ------------------------------------------------------------------ */
+/* Connections */
+
+static void
+addr_only(const struct sockaddr_storage *in, struct sockaddr_storage *out)
 {
-	switch (t) {
-	case EVHTTP_REQ_GET: return "GET";
-	case EVHTTP_REQ_POST: return "POST";
-	case EVHTTP_REQ_HEAD: return "HEAD";
-	case EVHTTP_REQ_PUT: return "PUT";
-	case EVHTTP_REQ_DELETE: return "DELETE";
-	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
-	case EVHTTP_REQ_TRACE: return "TRACE";
-	case EVHTTP_REQ_CONNECT: return "CONNECT";
-	case EVHTTP_REQ_PATCH: return "PATCH";
+	memset(out, 0, sizeof(*out));
+	out->ss_family = in->ss_family;
+	if (in->ss_family == AF_INET6)
+		memcpy(&((struct sockaddr_in6 *)out)->sin6_addr,
+		    &((const struct sockaddr_in6 *)in)->sin6_addr,
+		    sizeof(struct in6_addr));
+	else if (in->ss_family == AF_INET)
+		memcpy(&((struct sockaddr_in *)out)->sin_addr,
+		    &((const struct sockaddr_in *)in)->sin_addr,
+		    sizeof(struct in_addr));
+}
+
+static struct client *
+client_find(struct http_server *h, const struct sockaddr_storage *peer)
+{
+	struct sockaddr_storage a;
+
+	addr_only(peer, &a);
+	for (size_t i = 0; i < h->nclients; i++)
+		if (memcmp(&h->clients[i].addr, &a, sizeof(a)) == 0)
+			return &h->clients[i];
+	return NULL;
+}
+
+/* Count a connection of peer; -1 if the table cannot grow. */
+static int
+client_add(struct http_server *h, const struct sockaddr_storage *peer)
+{
+	struct client *c = client_find(h, peer), *p;
+
+	if (c != NULL) {
+		c->n++;
+		return 0;
 	}
-	return "OTHER";
+	if ((p = coffer_reallocarray(h->clients, h->nclients + 1,
+	    sizeof(*p))) == NULL)
+		return -1;
+	h->clients = p;
+	addr_only(peer, &p[h->nclients].addr);
+	p[h->nclients].n = 1;
+	h->nclients++;
+	return 0;
+}
+
+static void
+client_remove(struct http_server *h, const struct sockaddr_storage *peer)
+{
+	struct client *c = client_find(h, peer);
+
+	if (c == NULL)
+		return;
+	if (--c->n <= 0)
+		*c = h->clients[--h->nclients];
+}
+
+static void
+set_deadline(struct http_conn *c, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	evtimer_del(c->timer);
+	evtimer_add(c->timer, &tv);
+}
+
+static void
+release_body(struct http_conn *c)
+{
+	c->h->st.body_bytes_now -= c->budget_held;
+	c->budget_held = 0;
+	coffer_buf_release(&c->body);
+	coffer_buf_init(&c->body, COFFER_BUF_MAX_DEFAULT);
+}
+
+static void
+conn_close(struct http_conn *c)
+{
+	struct http_server *h = c->h;
+
+	release_body(c);
+	if (c->timer != NULL)
+		event_free(c->timer);
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	client_remove(h, &c->peer);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		h->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	h->st.open--;
+	free(c);
+}
+
+/* A reply for a request that never got as far as a handler. */
+static void
+early_reply(struct http_conn *c, int status, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+early_reply(struct http_conn *c, int status, const char *code,
+    const char *fmt, ...)
+{
+	struct http_req r;
+	char msg[512];
+	va_list ap;
+
+	memset(&r, 0, sizeof(r));
+	r.conn = c;
+	r.http = c->h;
+	r.method = c->head.method[0] != '\0' ? c->head.method : "-";
+	r.path = c->head.path != NULL ? c->head.path : "-";
+	r.head = &c->head;
+	c->close_after = 1;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	http_reply_error(&r, status, code, NULL, "%s", msg);
+	c->state = C_REPLY;
+	bufferevent_disable(c->bev, EV_READ);
+	set_deadline(c, c->h->write_ms);
 }
 
 static void
 reply_unauthorized(struct http_req *r, int presented)
 {
-	struct evkeyvalq *out = evhttp_request_get_output_headers(r->ev);
-
 	/* RFC 6750 section 3: a challenge on every 401. */
-	evhttp_add_header(out, "WWW-Authenticate", presented ?
+	http_reply_header(r, "WWW-Authenticate", presented ?
 	    "Bearer realm=\"coffer\", error=\"invalid_token\"" :
 	    "Bearer realm=\"coffer\"");
 	if (presented)
@@ -384,15 +635,16 @@ reply_unauthorized(struct http_req *r, int presented)
 		    "this route needs an 'Authorization: Bearer <token>' header");
 }
 
-/* 0: authorised (r->scope set); otherwise the reply was sent. */
+/* 0: authorised (r->scope set); otherwise the reply was sent. Before the
+ * body is read: an unknown client never makes the server buffer a byte. */
 static int
 check_auth(struct http_server *h, struct http_req *r)
 {
-	const char *hdr = evhttp_find_header(
-	    evhttp_request_get_input_headers(r->ev), "Authorization");
+	const char *hdr = http_req_header(r, "Authorization");
 	enum http_scope scope = HTTP_SCOPE_NONE;
 	int e;
 
+	r->token_presented = hdr != NULL;
 	if (r->match.route->scope == HTTP_SCOPE_NONE)
 		return 0;
 	if (hdr == NULL) {
@@ -418,8 +670,7 @@ check_auth(struct http_server *h, struct http_req *r)
 		return -1;
 	}
 	if (scope < r->match.route->scope) {
-		evhttp_add_header(evhttp_request_get_output_headers(r->ev),
-		    "WWW-Authenticate",
+		http_reply_header(r, "WWW-Authenticate",
 		    "Bearer realm=\"coffer\", error=\"insufficient_scope\", scope=\"admin\"");
 		http_reply_error(r, 403, "forbidden", NULL,
 		    "this route needs a token with the admin scope");
@@ -430,85 +681,341 @@ check_auth(struct http_server *h, struct http_req *r)
 }
 
 static void
-on_request(struct evhttp_request *ev, void *arg)
+init_req(struct http_conn *c, struct http_req *r)
 {
-	struct http_server *h = arg;
+	memset(r, 0, sizeof(*r));
+	r->conn = c;
+	r->http = c->h;
+	r->ctx = c->h->ctx;
+	r->head = &c->head;
+	r->method = c->head.method;
+	r->path = c->head.path;
+	r->query = c->head.query;
+	r->match = c->match;
+	r->scope = c->scope;
+	r->token_presented = c->token_presented;
+	r->body = "";
+}
+
+/* The whole request is here: run the handler. */
+static void
+dispatch(struct http_conn *c)
+{
 	struct http_req r;
-	struct coffer_buf body = COFFER_BUF_INIT(SIZE_MAX);
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ev);
-	struct evbuffer *in = evhttp_request_get_input_buffer(ev);
-	char allow[64];
-	size_t len;
 
-	memset(&r, 0, sizeof(r));
-	r.ev = ev;
-	r.http = h;
-	r.ctx = h->ctx;
-	r.method = method_name(evhttp_request_get_command(ev));
-	r.path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
-	if (r.path == NULL || r.path[0] == '\0')
-		r.path = "/";
-	r.query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
-	r.body = "";
-
-	switch (http_route_find(h->routes, h->nroutes, r.method, r.path, &r.match,
-	    allow, sizeof(allow))) {
-	case HTTP_ROUTE_FOUND:
-		break;
-	case HTTP_ROUTE_BAD_METHOD:
-		evhttp_add_header(evhttp_request_get_output_headers(ev), "Allow",
-		    allow);
-		http_reply_error(&r, 405, "method_not_allowed", NULL,
-		    "%s is not allowed on %s (allowed: %s)", r.method, r.path,
-		    allow);
-		return;
-	default:
-		http_reply_error(&r, 404, "not_found", NULL, "no route %s %s",
-		    r.method, r.path);
-		return;
+	init_req(c, &r);
+	if (c->body.len > 0) {
+		r.body = coffer_buf_str(&c->body);
+		r.body_len = c->body.len;
 	}
-	if (check_auth(h, &r) != 0)
-		return;
-	len = evbuffer_get_length(in);
-	if (len > r.match.route->max_body) {
-		http_reply_error(&r, 413, "payload_too_large", NULL,
-		    "the body of %zu bytes exceeds this route's limit of %zu",
-		    len, r.match.route->max_body);
-		return;
-	}
-	if (len > 0) {
-		uint8_t *p = NULL;
-
-		if (coffer_buf_reserve(&body, len, &p) != 0 ||
-		    evbuffer_copyout(in, p, len) != (ev_ssize_t)len) {
-			coffer_buf_release(&body);
-			http_reply_error(&r, 500, "internal", NULL,
-			    "cannot buffer the body");
-			return;
-		}
-		coffer_buf_commit(&body, len);
-		r.body = coffer_buf_str(&body);
-		r.body_len = len;
-	}
+	c->state = C_REPLY;
+	bufferevent_disable(c->bev, EV_READ);
 	r.match.route->handler(&r);
 	if (!r.replied) {
 		coffer_error("%s %s: handler sent no reply", r.method, r.path);
 		http_reply_error(&r, 500, "internal", NULL, "no reply");
 	}
-	coffer_buf_release(&body);
+	release_body(c);
+	set_deadline(c, c->h->write_ms);
 }
 
-static struct bufferevent *
-tls_bevcb(struct event_base *base, void *arg)
+/* The head is complete in head_buf: parse, route, authorise, size. */
+static void
+on_head(struct http_conn *c, size_t len)
+{
+	struct http_server *h = c->h;
+	struct http_req r;
+	char allow[64];
+	int st;
+
+	if ((st = http_head_parse(c->head_buf, len, &c->head)) != 0) {
+		early_reply(c, st, st == 431 ? "headers_too_large" :
+		    st == 505 ? "http_version" : st == 417 ?
+		    "expectation_failed" : "bad_request",
+		    "malformed request (doc/http.md section 3)");
+		return;
+	}
+	init_req(c, &r);
+	switch (http_route_find(h->routes, h->nroutes, c->head.method,
+	    c->head.path, &c->match, allow, sizeof(allow))) {
+	case HTTP_ROUTE_FOUND:
+		break;
+	case HTTP_ROUTE_BAD_METHOD:
+		c->close_after = c->head.content_length > 0 || c->head.chunked;
+		http_reply_header(&r, "Allow", allow);
+		http_reply_error(&r, 405, "method_not_allowed", NULL,
+		    "%s is not allowed on %s (allowed: %s)", r.method, r.path,
+		    allow);
+		goto replied;
+	default:
+		c->close_after = c->head.content_length > 0 || c->head.chunked;
+		http_reply_error(&r, 404, "not_found", NULL, "no route %s %s",
+		    r.method, r.path);
+		goto replied;
+	}
+	r.match = c->match;
+	if (check_auth(h, &r) != 0)
+		goto replied;
+	c->scope = r.scope;
+	c->token_presented = r.token_presented;
+	if (c->head.chunked) {
+		early_reply(c, 411, "length_required", "send the body with a "
+		    "Content-Length (Transfer-Encoding is not supported)");
+		return;
+	}
+	if (c->head.content_length > 0 &&
+	    (uint64_t)c->head.content_length > c->match.route->max_body) {
+		http_reply_error(&r, 413, "payload_too_large", NULL,
+		    "the body of %lld bytes exceeds this route's limit of %zu",
+		    (long long)c->head.content_length, c->match.route->max_body);
+		goto replied;
+	}
+	if (c->head.content_length <= 0) {
+		dispatch(c);
+		return;
+	}
+	/* Memory is bounded whatever clients do: the bodies being read at
+	 * once share one budget. */
+	if (h->st.body_bytes_now + (size_t)c->head.content_length > h->body_budget) {
+		http_reply_error(&r, 503, "unavailable", NULL, "too many request "
+		    "bodies are being received at once; retry");
+		goto replied;
+	}
+	c->body_want = (size_t)c->head.content_length;
+	c->budget_held = c->body_want;
+	h->st.body_bytes_now += c->budget_held;
+	coffer_buf_init(&c->body, c->body_want);
+	if (c->head.expect_continue)
+		evbuffer_add_printf(bufferevent_get_output(c->bev),
+		    "HTTP/1.1 100 Continue\r\n\r\n");
+	c->state = C_BODY;
+	bufferevent_setwatermark(c->bev, EV_READ, 0, c->body_want);
+	set_deadline(c, h->body_ms);
+	return;
+replied:
+	c->close_after = 1;
+	c->state = C_REPLY;
+	bufferevent_disable(c->bev, EV_READ);
+	set_deadline(c, h->write_ms);
+}
+
+static void
+on_read(struct bufferevent *bev, void *arg)
+{
+	struct http_conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	if (c->state == C_HEAD) {
+		size_t n = evbuffer_get_length(in), got, end;
+
+		if (n > HTTP_HEAD_MAX)
+			n = HTTP_HEAD_MAX;
+		got = (size_t)evbuffer_copyout(in, c->head_buf, n);
+		c->head_buf[got] = '\0';
+		if ((end = http_head_end(c->head_buf, got)) == 0) {
+			if (got >= HTTP_HEAD_MAX)
+				early_reply(c, 431, "headers_too_large", "the request "
+				    "line and headers exceed %d bytes", HTTP_HEAD_MAX);
+			return;
+		}
+		evbuffer_drain(in, end);
+		on_head(c, end);
+		/* A body that came with the head is in the input already. */
+		if (c->state != C_BODY)
+			return;
+	}
+	if (c->state == C_BODY) {
+		size_t n = evbuffer_get_length(in), need = c->body_want - c->body.len;
+		uint8_t *p = NULL;
+
+		if (n > need)
+			n = need;
+		if (n > 0 && coffer_buf_reserve(&c->body, n, &p) == 0) {
+			evbuffer_remove(in, p, n);
+			coffer_buf_commit(&c->body, n);
+		}
+		if (c->body.len == c->body_want) {
+			bufferevent_setwatermark(c->bev, EV_READ, 0, HTTP_HEAD_MAX + 1);
+			dispatch(c);
+		}
+	}
+}
+
+/* The reply is written: close, or wait for the next request. */
+static void
+on_write(struct bufferevent *bev, void *arg)
+{
+	struct http_conn *c = arg;
+
+	if (c->state != C_REPLY || evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+		return;
+	if (c->close_after) {
+		conn_close(c);
+		return;
+	}
+	conn_next(c);
+}
+
+static void
+conn_next(struct http_conn *c)
+{
+	memset(&c->head, 0, sizeof(c->head));
+	memset(&c->match, 0, sizeof(c->match));
+	c->scope = HTTP_SCOPE_NONE;
+	c->token_presented = 0;
+	c->body_want = 0;
+	c->nhdr = 0;
+	c->state = C_HEAD;
+	bufferevent_setwatermark(c->bev, EV_READ, 0, HTTP_HEAD_MAX + 1);
+	bufferevent_enable(c->bev, EV_READ);
+	set_deadline(c, c->h->header_ms);
+	/* A pipelined request may already be waiting. */
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		on_read(c->bev, c);
+}
+
+static void
+on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct http_conn *c = arg;
+
+	(void)bev;
+	/* EOF, a socket error or a TLS error (plain HTTP on a TLS port). */
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		conn_close(c);
+}
+
+static void
+on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_conn *c = arg;
+	struct http_server *h = c->h;
+
+	(void)fd;
+	(void)what;
+	switch (c->state) {
+	case C_HEAD:
+		h->st.header_timeouts++;
+		/* Nothing was sent on an idle keep-alive connection: just close.
+		 * A partial head gets a 408 it may or may not read. */
+		if (evbuffer_get_length(bufferevent_get_input(c->bev)) == 0) {
+			conn_close(c);
+			return;
+		}
+		early_reply(c, 408, "timeout", "the request's head did not arrive "
+		    "within %d ms", h->header_ms);
+		/* The client may not read either: the write deadline closes it. */
+		return;
+	case C_BODY:
+		h->st.body_timeouts++;
+		release_body(c);
+		early_reply(c, 408, "timeout", "the request's body did not arrive "
+		    "within %d ms", h->body_ms);
+		return;
+	case C_REPLY:
+		h->st.write_timeouts++;
+		conn_close(c);
+		return;
+	}
+}
+
+/* Over a cap: a short 503 written straight to the socket, then close. */
+static void
+refuse(struct http_server *h, evutil_socket_t fd, const char *why)
+{
+	char msg[256];
+	int n;
+
+	n = snprintf(msg, sizeof(msg), "HTTP/1.1 503 Service Unavailable\r\n"
+	    "Content-Type: application/json\r\nConnection: close\r\n"
+	    "Content-Length: %zu\r\n\r\n{\"error\":{\"code\":\"unavailable\","
+	    "\"message\":\"%s\"}}\n", strlen(why) + 50, why);
+	if (n > 0)
+		(void)!send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	evutil_closesocket(fd);
+	h->st.refused_cap++;
+	count_request(h, NULL, 503);
+}
+
+static void
+on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
 {
 	struct http_server *h = arg;
-	SSL *ssl = SSL_new(h->ssl);
+	struct http_conn *c = NULL;
+	struct client *cl;
+	SSL *ssl = NULL;
 
-	if (ssl == NULL)
-		return NULL;
-	return bufferevent_openssl_socket_new(base, -1, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	(void)lev;
+	if (h->st.open >= (uint64_t)h->max_conns) {
+		refuse(h, fd, "too many connections");
+		return;
+	}
+	if (salen > 0 && (size_t)salen <= sizeof(struct sockaddr_storage)) {
+		struct sockaddr_storage peer;
+
+		memset(&peer, 0, sizeof(peer));
+		memcpy(&peer, sa, (size_t)salen);
+		cl = client_find(h, &peer);
+		if (cl != NULL && cl->n >= h->max_per_client) {
+			refuse(h, fd, "too many connections from this address");
+			return;
+		}
+	}
+	if ((c = coffer_calloc(1, sizeof(*c))) == NULL)
+		goto fail;
+	c->h = h;
+	if (salen > 0 && (size_t)salen <= sizeof(c->peer))
+		memcpy(&c->peer, sa, (size_t)salen);
+	coffer_buf_init(&c->body, COFFER_BUF_MAX_DEFAULT);
+	if (h->ssl != NULL) {
+		if ((ssl = SSL_new(h->ssl)) == NULL)
+			goto fail;
+		c->bev = bufferevent_openssl_socket_new(h->base, fd, ssl,
+		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	} else {
+		c->bev = bufferevent_socket_new(h->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	}
+	if (c->bev == NULL)
+		goto fail;
+	fd = -1;
+	if ((c->timer = evtimer_new(h->base, on_deadline, c)) == NULL ||
+	    client_add(h, &c->peer) != 0) {
+		if (c->timer != NULL)
+			event_free(c->timer);
+		bufferevent_free(c->bev);
+		free(c);
+		return;
+	}
+	c->next = h->conns;
+	if (h->conns != NULL)
+		h->conns->prev = c;
+	h->conns = c;
+	h->st.open++;
+	h->st.accepted++;
+	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	c->state = C_HEAD;
+	c->head.keep_alive = 1;
+	bufferevent_setwatermark(c->bev, EV_READ, 0, HTTP_HEAD_MAX + 1);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	set_deadline(c, h->header_ms);
+	return;
+fail:
+	if (ssl != NULL && (c == NULL || c->bev == NULL))
+		SSL_free(ssl);
+	if (fd >= 0)
+		evutil_closesocket(fd);
+	free(c);
 }
+
+void
+http_server_stats(const struct http_server *h, struct http_server_stats *st)
+{
+	*st = h->st;
+}
+
+/* ------------------------------------------------------------------ */
+/* Listening */
 
 static int
 tls_setup(struct http_server *h, const char *cert, const char *key)
@@ -539,8 +1046,6 @@ static int
 split_listen(const char *s, char *host, size_t hostlen, int *port)
 {
 	const char *colon;
-	char *end = NULL;
-	long p;
 	size_t n;
 
 	if (s == NULL || s[0] == '\0')
@@ -565,11 +1070,54 @@ split_listen(const char *s, char *host, size_t hostlen, int *port)
 		return coffer_errf(COFFER_E_INVAL, "listen: bad host in '%s'", s);
 	memcpy(host, s, n);
 	host[n] = '\0';
-	p = strtol(colon + 1, &end, 10);
-	if (end == colon + 1 || *end != '\0' || p < 0 || p > 65535)
+	if (coffer_parse_int(colon + 1, 0, 65535, port) != 0)
 		return coffer_errf(COFFER_E_INVAL, "listen: bad port in '%s'", s);
-	*port = (int)p;
 	return 0;
+}
+
+/* A listening socket on host:port; the detail of an error names the
+ * address, and "in use" when it is. */
+static int
+listen_on(const char *addr, const char *host, int port, evutil_socket_t *out)
+{
+	struct addrinfo hints, *ai = NULL;
+	char ps[16];
+	int fd = -1, one = 1, e, r;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(ps, sizeof(ps), "%d", port);
+	if ((e = getaddrinfo(host, ps, &hints, &ai)) != 0)
+		return coffer_errf(COFFER_E_INVAL, "listen: %s: %s", addr,
+		    gai_strerror(e));
+	if ((fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) < 0) {
+		r = coffer_errf(COFFER_E_IO, "listen: socket: %s", strerror(errno));
+		goto out;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+		e = errno;
+		r = coffer_errf(e == EADDRINUSE ? COFFER_E_EXISTS : COFFER_E_IO,
+		    "cannot listen on %s: %s%s", addr, strerror(e),
+		    e == EADDRINUSE ? " (another program listens on that port)" : "");
+		goto out;
+	}
+	if (listen(fd, 128) != 0) {
+		r = coffer_errf(COFFER_E_IO, "cannot listen on %s: %s", addr,
+		    strerror(errno));
+		goto out;
+	}
+	*out = fd;
+	fd = -1;
+	r = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(ai);
+	return r;
 }
 
 int
@@ -579,6 +1127,7 @@ http_server_new(struct event_base *base, const struct http_server_opts *o,
 	struct http_server *h = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
+	evutil_socket_t fd = -1;
 	char host[256];
 	int port = 0, r;
 
@@ -594,42 +1143,40 @@ http_server_new(struct event_base *base, const struct http_server_opts *o,
 	h->nroutes = o->nroutes;
 	h->auth = o->auth;
 	h->ctx = o->ctx;
-	if ((h->http = evhttp_new(base)) == NULL) {
-		r = coffer_errf(COFFER_E_NOMEM, "evhttp_new failed");
+	h->max_conns = o->max_conns > 0 ? o->max_conns : HTTP_DEFAULT_MAX_CONNS;
+	h->max_per_client = o->max_conns_per_client > 0 ?
+	    o->max_conns_per_client : HTTP_DEFAULT_MAX_CONNS_PER_CLIENT;
+	h->header_ms = o->header_timeout_ms > 0 ? o->header_timeout_ms :
+	    HTTP_DEFAULT_HEADER_TIMEOUT_MS;
+	h->body_ms = o->body_timeout_ms > 0 ? o->body_timeout_ms :
+	    HTTP_DEFAULT_BODY_TIMEOUT_MS;
+	h->write_ms = o->write_timeout_ms > 0 ? o->write_timeout_ms :
+	    HTTP_DEFAULT_WRITE_TIMEOUT_MS;
+	h->body_budget = o->body_budget > 0 ? o->body_budget :
+	    HTTP_DEFAULT_BODY_BUDGET;
+	if (o->tls_cert != NULL && (r = tls_setup(h, o->tls_cert, o->tls_key)) != 0)
 		goto out;
-	}
-	/* Every method reaches the router, which answers 405 in JSON. */
-	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
-	    EVHTTP_REQ_PATCH);
-	evhttp_set_max_body_size(h->http, (ev_ssize_t)o->max_body);
-	evhttp_set_max_headers_size(h->http, 16384);
-	evhttp_set_timeout(h->http, o->timeout_s > 0 ? o->timeout_s : 30);
-	evhttp_set_default_content_type(h->http, NULL);
-	evhttp_set_gencb(h->http, on_request, h);
-	if (o->tls_cert != NULL) {
-		if ((r = tls_setup(h, o->tls_cert, o->tls_key)) != 0)
-			goto out;
-		evhttp_set_bevcb(h->http, tls_bevcb, h);
-	}
-	h->sock = evhttp_bind_socket_with_handle(h->http, host, (ev_uint16_t)port);
-	if (h->sock == NULL) {
-		r = coffer_errf(COFFER_E_IO, "cannot listen on %s", o->listen);
+	if ((r = listen_on(o->listen, host, port, &fd)) != 0)
 		goto out;
-	}
-	if (getsockname(evhttp_bound_socket_get_fd(h->sock),
-	    (struct sockaddr *)&ss, &sl) != 0) {
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
 		r = coffer_errf(COFFER_E_IO, "getsockname failed");
 		goto out;
 	}
 	h->port = ss.ss_family == AF_INET6 ?
 	    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) :
 	    ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if ((h->lev = evconnlistener_new(base, on_accept, h,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd)) == NULL) {
+		r = coffer_errf(COFFER_E_IO, "evconnlistener_new failed");
+		goto out;
+	}
+	fd = -1;
 	*out = h;
 	h = NULL;
 	r = 0;
 out:
+	if (fd >= 0)
+		close(fd);
 	http_server_free(h);
 	return r;
 }
@@ -671,10 +1218,13 @@ http_server_free(struct http_server *h)
 {
 	if (h == NULL)
 		return;
-	if (h->http != NULL)
-		evhttp_free(h->http);
+	if (h->lev != NULL)
+		evconnlistener_free(h->lev);
+	while (h->conns != NULL)
+		conn_close(h->conns);
 	if (h->ssl != NULL)
 		SSL_CTX_free(h->ssl);
+	free(h->clients);
 	free(h->counts);
 	free(h);
 }

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/http.h>
 
 #include "coffer/error.h"
 #include "controllers/registry.h"
@@ -104,7 +103,7 @@ api_job_submit(struct http_req *r)
 		return;
 	}
 	snprintf(loc, sizeof(loc), "/v1/jobs/%s", id);
-	evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Location", loc);
+	http_reply_header(r, "Location", loc);
 	j = mgr_job_find(r->ctx, id);
 	http_reply_json(r, 201, j != NULL ? mgr_job_json(r->ctx, j, 1) :
 	    json_pack("{s:s}", "id", id));

@@ -31,7 +31,9 @@ static const char usage_text[] =
     "           [--ready-file PATH] [--tls-cert PEM --tls-key PEM]\n"
     "           [--tick-ms N] [--grace-ms N] [--allow-cmd[=yes|no]]\n"
     "           [--workload-dir DIR]... [--allow-workload-url[=yes|no]]\n"
-    "           [--env-deny NAME|PREFIX*]...\n"
+    "           [--env-deny NAME|PREFIX*]... [--max-connections N]\n"
+    "           [--max-connections-per-client N] [--header-timeout-ms N]\n"
+    "           [--body-timeout-ms N]\n"
     "       coffer-manager token create --db PATH [--name NAME] [--scope admin|read]\n"
     "       coffer-manager token list --db PATH\n"
     "       coffer-manager controllers\n"
@@ -149,6 +151,10 @@ cmd_serve(int argc, char **argv)
 		{ "workload-dir", required_argument, NULL, 'W' },
 		{ "allow-workload-url", optional_argument, NULL, 'U' },
 		{ "env-deny", required_argument, NULL, 'E' },
+		{ "max-connections", required_argument, NULL, 'M' },
+		{ "max-connections-per-client", required_argument, NULL, 'P' },
+		{ "header-timeout-ms", required_argument, NULL, 'H' },
+		{ "body-timeout-ms", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -216,6 +222,25 @@ cmd_serve(int argc, char **argv)
 		case 'E':
 			if ((r = mgr_policy_add_env_deny(&pol, optarg)) != 0) {
 				usage("--env-deny: %s", coffer_errdetail());
+				goto out;
+			}
+			break;
+		case 'M':
+		case 'P':
+			if (coffer_parse_int(optarg, 1, 100000, c == 'M' ?
+			    &cfg.http.max_conns : &cfg.http.max_conns_per_client) != 0) {
+				usage("--%s: '%s' is not in [1, 100000]", c == 'M' ?
+				    "max-connections" : "max-connections-per-client",
+				    optarg);
+				goto out;
+			}
+			break;
+		case 'H':
+		case 'B':
+			if (parse_ms(optarg, c == 'H' ? &cfg.http.header_timeout_ms :
+			    &cfg.http.body_timeout_ms) != 0) {
+				usage("--%s: '%s' is not in [10, 3600000]", c == 'H' ?
+				    "header-timeout-ms" : "body-timeout-ms", optarg);
 				goto out;
 			}
 			break;

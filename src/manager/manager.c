@@ -142,11 +142,10 @@ mgr_run(const struct mgr_config *cfg)
 		r = coffer_errf(COFFER_E_NOMEM, "event_base_new failed");
 		goto out;
 	}
-	memset(&ho, 0, sizeof(ho));
+	ho = m->cfg.http;
 	ho.listen = m->cfg.listen;
 	ho.tls_cert = m->cfg.tls_cert;
 	ho.tls_key = m->cfg.tls_key;
-	ho.max_body = MGR_BODY_CAP;
 	ho.routes = mgr_routes;
 	ho.nroutes = mgr_nroutes;
 	ho.auth = auth_cb;

@@ -182,6 +182,32 @@ mgr_metrics_render(struct mgr *m, struct coffer_buf *b)
 	http_server_foreach_count(m->http, http_count, &hc);
 	if (hc.r != 0)
 		return hc.r;
+	{
+		struct http_server_stats st;
+		const char *lh[] = { "phase", "header", NULL };
+		const char *lb[] = { "phase", "body", NULL };
+		const char *lw[] = { "phase", "write", NULL };
+
+		http_server_stats(m->http, &st);
+		if ((r = http_metrics_family(b, "coffer_http_connections", "gauge",
+		    "HTTP connections open now.")) != 0 ||
+		    (r = http_metrics_sample(b, "coffer_http_connections", NULL,
+		    (double)st.open)) != 0 ||
+		    (r = http_metrics_family(b, "coffer_http_connections_refused_total",
+		    "counter", "Connections refused (503) at a connection cap.")) != 0 ||
+		    (r = http_metrics_sample(b, "coffer_http_connections_refused_total",
+		    NULL, (double)st.refused_cap)) != 0 ||
+		    (r = http_metrics_family(b, "coffer_http_timeouts_total", "counter",
+		    "Connections closed at a deadline: the head, the body, or a reply "
+		    "the client did not take.")) != 0 ||
+		    (r = http_metrics_sample(b, "coffer_http_timeouts_total", lh,
+		    (double)st.header_timeouts)) != 0 ||
+		    (r = http_metrics_sample(b, "coffer_http_timeouts_total", lb,
+		    (double)st.body_timeouts)) != 0 ||
+		    (r = http_metrics_sample(b, "coffer_http_timeouts_total", lw,
+		    (double)st.write_timeouts)) != 0)
+			return r;
+	}
 	if ((r = http_metrics_family(b, "coffer_manager_start_time_seconds", "gauge",
 	    "When this manager started, Unix seconds.")) != 0 ||
 	    (r = http_metrics_sample(b, "coffer_manager_start_time_seconds", NULL,

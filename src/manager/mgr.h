@@ -23,7 +23,6 @@
 #define MGR_BODY_JOB ((size_t)1 << 20)    /* job submissions */
 #define MGR_BODY_SMALL ((size_t)64 << 10) /* stop/delete (Asperathos sends
                                               credentials in them) */
-#define MGR_BODY_CAP ((size_t)8 << 20)    /* libevent's own limit */
 #define MGR_TIMELINE_MAX 20000            /* samples kept per job */
 
 struct mgr_config {
@@ -39,6 +38,8 @@ struct mgr_config {
 	const char *actuator;    /* "local" */
 	const char *log_dir;     /* replicas' logs, one file per job */
 	const char *ready_file;  /* written with the URL once listening */
+	struct http_server_opts http; /* limits only: max_conns,
+	                          max_conns_per_client, header/body timeouts */
 	int tick_ms;             /* monitor tick; default 500 */
 	int grace_ms;            /* replica SIGTERM to SIGKILL; default 10000 */
 };

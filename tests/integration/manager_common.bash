@@ -6,7 +6,8 @@
 #                                   sets MGR_DB MGR_TOKEN MGR_URL MGR_PID MGR_LOG
 #   restart_manager [args...]       serve again on the same store (new port)
 #   api METHOD PATH [curl args...]  prints the body; HTTP_CODE gets the status
-#                                   (with $API_TOKEN if set, else $MGR_TOKEN);
+#                                   (with $API_TOKEN if set, else $MGR_TOKEN;
+#                                   Content-Type $API_CTYPE, else JSON);
 #                                   call it in this shell, not in $(...), to
 #                                   see HTTP_CODE
 #   job_state ID                    the job's state
@@ -48,7 +49,8 @@ api() {
 	local m=$1 p=$2
 	shift 2
 	HTTP_CODE=$(curl -s -o "$T/api.body" -w '%{http_code}' -X "$m" \
-		-H "Authorization: Bearer ${API_TOKEN:-$MGR_TOKEN}" "$@" "$MGR_URL$p")
+		-H "Authorization: Bearer ${API_TOKEN:-$MGR_TOKEN}" \
+		-H "Content-Type: ${API_CTYPE:-application/json}" "$@" "$MGR_URL$p")
 	cat "$T/api.body"
 }
 
