@@ -7,6 +7,9 @@
 #include "http/http.h"
 
 /* api_native.c */
+/* 1 if the query says force=true (or 1, yes): DELETE's kubectl-style
+ * --force. */
+int api_query_force(const struct http_req *r);
 void api_healthz(struct http_req *r);
 void api_metrics(struct http_req *r);
 void api_controllers(struct http_req *r);
@@ -16,6 +19,11 @@ void api_job_show(struct http_req *r);
 void api_job_timeline(struct http_req *r);
 void api_job_stop(struct http_req *r);
 void api_job_delete(struct http_req *r);
+
+/* api_tokens.c */
+void api_token_list(struct http_req *r);
+void api_token_create(struct http_req *r);
+void api_token_revoke(struct http_req *r);
 
 /* api_asperathos.c */
 void api_sub_submit(struct http_req *r);

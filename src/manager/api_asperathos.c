@@ -142,7 +142,7 @@ api_sub_delete(struct http_req *r)
 
 	if (j == NULL)
 		return;
-	if ((e = mgr_job_delete(r->ctx, j)) != 0) {
+	if ((e = mgr_job_delete(r->ctx, j, api_query_force(r))) != 0) {
 		http_reply_coffer_err(r, e);
 		return;
 	}

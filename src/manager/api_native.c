@@ -23,6 +23,15 @@
 
 #define TIMELINE_LIMIT_MAX 10000
 
+int
+api_query_force(const struct http_req *r)
+{
+	char v[16];
+
+	return http_req_query(r, "force", v, sizeof(v)) > 0 &&
+	    (strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcmp(v, "yes") == 0);
+}
+
 void
 api_healthz(struct http_req *r)
 {
@@ -233,7 +242,7 @@ api_job_delete(struct http_req *r)
 
 	if (j == NULL)
 		return;
-	if ((e = mgr_job_delete(r->ctx, j)) != 0) {
+	if ((e = mgr_job_delete(r->ctx, j, api_query_force(r))) != 0) {
 		http_reply_coffer_err(r, e);
 		return;
 	}

@@ -211,20 +211,23 @@ mgr_db_token_add(struct mgr_db *db, const char *name, enum http_scope scope,
 }
 
 int
-mgr_db_token_check(struct mgr_db *db, const uint8_t hash[MGR_TOKEN_HASH_LEN],
-    enum http_scope *scope)
+mgr_db_token_find(struct mgr_db *db, const uint8_t hash[MGR_TOKEN_HASH_LEN],
+    int64_t *id, char *name, size_t namelen, enum http_scope *scope)
 {
 	sqlite3_stmt *st = NULL;
 	enum http_scope found = HTTP_SCOPE_NONE;
+	int64_t fid = 0;
+	char fname[256] = "";
 	int rc, r, match = 0;
 
 	/* Compare with every stored digest, without stopping at a match and
 	 * without letting SQLite compare (its memcmp stops early). */
-	if ((r = prepare(db, "SELECT hash, scope FROM tokens", &st)) != 0)
+	if ((r = prepare(db, "SELECT hash, scope, id, name FROM tokens", &st)) != 0)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const void *h = sqlite3_column_blob(st, 0);
 		const char *sc = (const char *)sqlite3_column_text(st, 1);
+		const char *nm = (const char *)sqlite3_column_text(st, 3);
 		int eq;
 
 		if (h == NULL || sqlite3_column_bytes(st, 0) != MGR_TOKEN_HASH_LEN)
@@ -234,6 +237,8 @@ mgr_db_token_check(struct mgr_db *db, const uint8_t hash[MGR_TOKEN_HASH_LEN],
 			match = 1;
 			found = sc != NULL && strcmp(sc, "admin") == 0 ?
 			    HTTP_SCOPE_ADMIN : HTTP_SCOPE_READ;
+			fid = sqlite3_column_int64(st, 2);
+			snprintf(fname, sizeof(fname), "%s", nm != NULL ? nm : "");
 		}
 	}
 	if (rc != SQLITE_DONE)
@@ -244,6 +249,33 @@ mgr_db_token_check(struct mgr_db *db, const uint8_t hash[MGR_TOKEN_HASH_LEN],
 	if (!match)
 		return COFFER_E_AUTH;
 	*scope = found;
+	if (id != NULL)
+		*id = fid;
+	if (name != NULL && namelen > 0)
+		snprintf(name, namelen, "%s", fname);
+	return 0;
+}
+
+int
+mgr_db_token_check(struct mgr_db *db, const uint8_t hash[MGR_TOKEN_HASH_LEN],
+    enum http_scope *scope)
+{
+	return mgr_db_token_find(db, hash, NULL, NULL, 0, scope);
+}
+
+int
+mgr_db_token_revoke(struct mgr_db *db, int64_t id)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = prepare(db, "DELETE FROM tokens WHERE id = ?", &st)) != 0)
+		return r;
+	sqlite3_bind_int64(st, 1, id);
+	if ((r = step_done(db, st, "token revoke")) != 0)
+		return r;
+	if (sqlite3_changes(db->h) == 0)
+		return coffer_errf(COFFER_E_NOTFOUND, "no token %lld", (long long)id);
 	return 0;
 }
 

@@ -41,6 +41,16 @@ int mgr_db_token_list(struct mgr_db *db, void (*fn)(int64_t id,
     const char *name, const char *scope, int64_t created_ms, void *arg),
     void *arg) __attribute__((warn_unused_result));
 
+/* Delete token id. COFFER_E_NOTFOUND if there is none. */
+int mgr_db_token_revoke(struct mgr_db *db, int64_t id)
+	__attribute__((warn_unused_result));
+/* The id, name and scope of the token with this digest (constant-time
+ * comparison, as check); COFFER_E_AUTH if unknown. name gets at most
+ * namelen - 1 bytes. */
+int mgr_db_token_find(struct mgr_db *db, const uint8_t hash[MGR_TOKEN_HASH_LEN],
+    int64_t *id, char *name, size_t namelen, enum http_scope *scope)
+	__attribute__((warn_unused_result));
+
 /* A job row. Strings are owned by the record (mgr_job_rec_release). */
 struct mgr_job_rec {
 	char id[65];

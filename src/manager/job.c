@@ -213,13 +213,34 @@ new_id(const char *kind, char id[65])
 	return 0;
 }
 
+/*
+ * The store keeps which of the manager's queue servers a job uses, not the
+ * URL itself: "@queue" (--redis) or "@asperathos" (--asperathos-redis,
+ * else --redis). A restarted manager, or `coffer up` whose private Redis
+ * came back on another port, finds the job's keys on the server it is
+ * configured with now. Rows written before hold a literal URL, kept.
+ */
+static const char *
+job_redis_ref(const struct mgr_jobspec *s)
+{
+	return s->queue_layout == MGR_QUEUE_ASPERATHOS ? "@asperathos" : "@queue";
+}
+
+static const char *
+resolve_redis(struct mgr *m, const char *ref)
+{
+	if (strcmp(ref, "@asperathos") == 0)
+		return m->cfg.asperathos_redis_url != NULL ?
+		    m->cfg.asperathos_redis_url : m->cfg.redis_url;
+	if (strcmp(ref, "@queue") == 0)
+		return m->cfg.redis_url;
+	return ref;
+}
+
 static const char *
 job_redis_url(struct mgr *m, const struct mgr_jobspec *s)
 {
-	if (s->queue_layout == MGR_QUEUE_ASPERATHOS &&
-	    m->cfg.asperathos_redis_url != NULL)
-		return m->cfg.asperathos_redis_url;
-	return m->cfg.redis_url;
+	return resolve_redis(m, job_redis_ref(s));
 }
 
 char *
@@ -359,7 +380,7 @@ mgr_job_submit(struct mgr *m, const char *kind, struct mgr_jobspec *spec,
 	snprintf(rec.state, sizeof(rec.state), "%s", mgr_state_name(j->state));
 	rec.spec = mgr_json_text(sj);
 	rec.notes = j->notes != NULL ? mgr_json_text(j->notes) : NULL;
-	rec.redis_url = j->redis_url;
+	rec.redis_url = (char *)job_redis_ref(&j->spec);
 	rec.submitted_ms = j->submitted_ms;
 	if (rec.spec == NULL || (j->notes != NULL && rec.notes == NULL)) {
 		r = COFFER_E_NOMEM;
@@ -466,7 +487,7 @@ mgr_job_stop(struct mgr *m, struct mgr_job *j, const char *why)
 }
 
 int
-mgr_job_delete(struct mgr *m, struct mgr_job *j)
+mgr_job_delete(struct mgr *m, struct mgr_job *j, int force)
 {
 	struct coffer_queue_opts o;
 	struct coffer_queue *q = NULL;
@@ -503,9 +524,13 @@ mgr_job_delete(struct mgr *m, struct mgr_job *j)
 	}
 	if (r != 0) {
 		/* A job that never finished loading may still have left keys
-		 * (a partial load): removed when Redis answers, else left. */
-		if (j->loaded)
-			return coffer_errctx(r, "deleting the queue of job %s", j->id);
+		 * (a partial load): removed when Redis answers, else left. With
+		 * force (kubectl delete --force) the job goes whatever its queue
+		 * says: its server may be gone for good. */
+		if (j->loaded && !force)
+			return coffer_errctx(r, "deleting the queue of job %s (its "
+			    "queue server does not answer; delete with force=true to "
+			    "remove the job anyway and leave its keys)", j->id);
 		coffer_warn("job %s: its queue keys, if any, were not deleted: %s",
 		    j->id, coffer_errdetail());
 	}
@@ -567,7 +592,7 @@ load_one(const struct mgr_job_rec *rec, void *arg)
 	j->finished_ms = rec->finished_ms;
 	j->loaded = rec->loaded;
 	j->total = rec->total;
-	if ((j->redis_url = coffer_strdup(rec->redis_url)) == NULL ||
+	if ((j->redis_url = coffer_strdup(resolve_redis(m, rec->redis_url))) == NULL ||
 	    (rec->reason != NULL && (j->reason = coffer_strdup(rec->reason)) == NULL)) {
 		r = COFFER_E_NOMEM;
 		goto out;

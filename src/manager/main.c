@@ -36,6 +36,8 @@ static const char usage_text[] =
     "           [--body-timeout-ms N]\n"
     "       coffer-manager token create --db PATH [--name NAME] [--scope admin|read]\n"
     "       coffer-manager token list --db PATH\n"
+    "       coffer-manager token revoke --db PATH ID\n"
+    "       coffer-manager token verify --db PATH < TOKEN\n"
     "       coffer-manager controllers\n"
     "       coffer-manager --version\n";
 
@@ -289,6 +291,20 @@ print_token(int64_t id, const char *name, const char *scope,
 	printf("%lld\t%s\t%s\t%s\n", (long long)id, scope, t, name);
 }
 
+/* The token on standard input (never on the command line, which every
+ * local user can read). */
+static int
+read_token(char *out, size_t outlen)
+{
+	size_t n;
+
+	if (fgets(out, (int)outlen, stdin) == NULL)
+		return -1;
+	n = strcspn(out, "\r\n");
+	out[n] = '\0';
+	return n > 0 ? 0 : -1;
+}
+
 static int
 cmd_token(int argc, char **argv)
 {
@@ -298,14 +314,15 @@ cmd_token(int argc, char **argv)
 		{ "scope", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *db_path = NULL, *name = "token", *verb;
+	const char *db_path = NULL, *name = "token", *verb, *arg = NULL;
 	enum http_scope scope = HTTP_SCOPE_ADMIN;
 	struct mgr_db *db = NULL;
-	char tok[MGR_TOKEN_STR_LEN];
+	char tok[MGR_TOKEN_STR_LEN + 64], tname[256];
+	int64_t id = 0;
 	int c, r;
 
 	if (argc < 2)
-		return usage("token needs 'create' or 'list'");
+		return usage("token needs 'create', 'list', 'revoke' or 'verify'");
 	verb = argv[1];
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -324,12 +341,18 @@ cmd_token(int argc, char **argv)
 			return usage0();
 		}
 	}
+	if (strcmp(verb, "revoke") == 0 && optind < argc)
+		arg = argv[optind++];
 	if (optind != argc)
 		return usage("unexpected argument '%s'", argv[optind]);
 	if (db_path == NULL)
 		return usage("token needs --db PATH");
-	if (strcmp(verb, "create") != 0 && strcmp(verb, "list") != 0)
+	if (strcmp(verb, "create") != 0 && strcmp(verb, "list") != 0 &&
+	    strcmp(verb, "revoke") != 0 && strcmp(verb, "verify") != 0)
 		return usage("token: unknown verb '%s'", verb);
+	if (strcmp(verb, "revoke") == 0 &&
+	    (arg == NULL || coffer_parse_i64(arg, 1, INT64_MAX, &id) != 0))
+		return usage("token revoke needs the token's id (token list)");
 	if ((r = mgr_db_open(db_path, &db)) != 0)
 		return fail(r, "token");
 	if (strcmp(verb, "create") == 0) {
@@ -337,6 +360,24 @@ cmd_token(int argc, char **argv)
 			/* Shown once: only its digest is stored. */
 			printf("%s\n", tok);
 			explicit_bzero(tok, sizeof(tok));
+		}
+	} else if (strcmp(verb, "revoke") == 0) {
+		r = mgr_db_token_revoke(db, id);
+	} else if (strcmp(verb, "verify") == 0) {
+		if (read_token(tok, sizeof(tok)) != 0) {
+			mgr_db_close(db);
+			return usage("token verify reads the token on standard input");
+		}
+		r = mgr_token_find(db, tok, &id, tname, sizeof(tname), &scope);
+		explicit_bzero(tok, sizeof(tok));
+		if (r == 0)
+			printf("%lld\t%s\t%s\n", (long long)id,
+			    scope == HTTP_SCOPE_ADMIN ? "admin" : "read", tname);
+		else if (r == COFFER_E_AUTH) {
+			mgr_db_close(db);
+			fprintf(stderr, "coffer-manager token: not a valid token of "
+			    "this store\n");
+			return 4;
 		}
 	} else {
 		r = mgr_db_token_list(db, print_token, NULL);

@@ -139,7 +139,9 @@ int mgr_job_submit(struct mgr *m, const char *kind, struct mgr_jobspec *spec,
 	__attribute__((warn_unused_result));
 int mgr_job_stop(struct mgr *m, struct mgr_job *j, const char *why)
 	__attribute__((warn_unused_result));
-int mgr_job_delete(struct mgr *m, struct mgr_job *j)
+/* Delete a finished job with its queue keys; force: even when its queue
+ * server cannot be reached (the keys, if any, stay; a warning is logged). */
+int mgr_job_delete(struct mgr *m, struct mgr_job *j, int force)
 	__attribute__((warn_unused_result));
 /* The job as the API shows it; full adds the spec and notes. */
 json_t *mgr_job_json(struct mgr *m, const struct mgr_job *j, int full);

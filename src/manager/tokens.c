@@ -40,6 +40,22 @@ out:
 }
 
 int
+mgr_token_find(struct mgr_db *db, const char *token, int64_t *id, char *name,
+    size_t namelen, enum http_scope *scope)
+{
+	uint8_t hash[MGR_TOKEN_HASH_LEN];
+	size_t n = strlen(token);
+	int r;
+
+	if (n != MGR_TOKEN_STR_LEN - 1 ||
+	    strncmp(token, MGR_TOKEN_PREFIX, strlen(MGR_TOKEN_PREFIX)) != 0)
+		return COFFER_E_AUTH;
+	if ((r = coffer_sha256(token, n, hash)) != 0)
+		return r;
+	return mgr_db_token_find(db, hash, id, name, namelen, scope);
+}
+
+int
 mgr_token_check(struct mgr_db *db, const char *token, enum http_scope *scope)
 {
 	uint8_t hash[MGR_TOKEN_HASH_LEN];

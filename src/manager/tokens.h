@@ -24,4 +24,10 @@ int mgr_token_create(struct mgr_db *db, const char *name, enum http_scope scope,
 int mgr_token_check(struct mgr_db *db, const char *token, enum http_scope *scope)
 	__attribute__((warn_unused_result));
 
+/* The token's row (id, name, scope) when it is valid: for `token verify`
+ * and for coffer up, which keeps one admin token across restarts. */
+int mgr_token_find(struct mgr_db *db, const char *token, int64_t *id,
+    char *name, size_t namelen, enum http_scope *scope)
+	__attribute__((warn_unused_result));
+
 #endif

@@ -126,6 +126,29 @@ def main():
         s.sendall(b"POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n"
                   b"Expect: 100-continue\r\n\r\n")
         print("status=%d" % status_of(read_reply(s)))
+    elif cmd == "seq":
+        n, tok = int(sys.argv[4]), sys.argv[5] if len(sys.argv) > 5 else ""
+        s = conn(host, port)
+        req = ("GET /healthz HTTP/1.1\r\nHost: x\r\n%s\r\n" % (
+            "Authorization: Bearer %s\r\n" % tok if tok else "")).encode()
+        t0 = time.time()
+        buf = b""
+        for _ in range(n):
+            s.sendall(req)
+            while True:
+                i = buf.find(b"\r\n\r\n")
+                if i >= 0:
+                    hdr = buf[:i].decode("latin-1").lower()
+                    cl = int(hdr.split("content-length:")[1].split("\r\n")[0])
+                    if len(buf) >= i + 4 + cl:
+                        buf = buf[i + 4 + cl:]
+                        break
+                d = s.recv(65536)
+                if not d:
+                    print("req_per_s=closed")
+                    return
+                buf += d
+        print("req_per_s=%.0f" % (n / (time.time() - t0)))
     elif cmd == "raw":
         s = conn(host, port)
         s.sendall(sys.argv[4].encode().decode("unicode_escape").encode("latin-1"))
