@@ -118,6 +118,12 @@ $(foreach b,$(BIN_NAMES),$(eval $(call bin_rule,$(b))))
 APP_NAMES := $(sort $(patsubst apps/%/,%,$(dir $(wildcard apps/*/plugin.c apps/*/main.c))))
 APP_PLUGINS := $(patsubst apps/%/plugin.c,$(BUILD)/apps/%.so,$(wildcard apps/*/plugin.c))
 APP_EXECS := $(patsubst apps/%/main.c,$(BUILD)/apps/%,$(wildcard apps/*/main.c))
+# An executable app's declared parameters: apps/<name>/params.json ->
+# $(BUILD)/apps/<name>.params.json, next to it (doc/format/app-abi.md 5).
+APP_MANIFESTS := $(patsubst apps/%/params.json,$(BUILD)/apps/%.params.json,$(wildcard apps/*/params.json))
+$(BUILD)/apps/%.params.json: apps/%/params.json
+	@mkdir -p $(@D)
+	$(Q)cp $< $@
 app_common_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out apps/$(1)/plugin.c \
 	apps/$(1)/main.c,$(wildcard apps/$(1)/*.c))) \
 	$(patsubst $(BUILD)/gen/%.c,$(BUILD)/obj/gen/%.o,$(APP_GEN_$(1)))
@@ -273,7 +279,7 @@ $(foreach a,$(APP_NAMES),$(eval $(call app_rule,$(a))))
 # Targets
 .PHONY: all test check-banned check-layers demo bench fuzz fuzz-build deps clean help
 
-all: $(BINS) $(APP_PLUGINS) $(APP_EXECS) $(CTL_PLUGINS) $(TEST_TOOLS)
+all: $(BINS) $(APP_PLUGINS) $(APP_EXECS) $(APP_MANIFESTS) $(CTL_PLUGINS) $(TEST_TOOLS)
 
 deps:
 	@scripts/install-deps

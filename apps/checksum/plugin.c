@@ -128,6 +128,12 @@ ck_fini(void *state)
 	free(s);
 }
 
+/* Declared parameters (coffer/app.h): checked before init() sees them. */
+static const struct coffer_app_param_decl checksum_params[] = {
+	{ "format", COFFER_APP_PARAM_STRING, 0, 0, 0, "cksum|upper",
+	  "cksum (default): the cksum(1) line; upper: the item upper-cased" },
+};
+
 static const struct coffer_app checksum_app = {
 	.size = sizeof(struct coffer_app),
 	.abi_version = COFFER_APP_ABI_VERSION,
@@ -138,6 +144,8 @@ static const struct coffer_app checksum_app = {
 	.reduce_add = ck_reduce_add,
 	.reduce_finish = ck_reduce_finish,
 	.fini = ck_fini,
+	.params = checksum_params,
+	.nparams = sizeof(checksum_params) / sizeof(checksum_params[0]),
 };
 
 COFFER_APP_EXPORT(checksum_app)

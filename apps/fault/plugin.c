@@ -181,6 +181,27 @@ fa_process(void *state, const struct coffer_app_item *item, const uint8_t *in,
 	return inlen ? out->write(out, in, inlen) : 0;
 }
 
+#define GLOB(n, h) { n, COFFER_APP_PARAM_STRING, 0, 1, 1024, NULL, h }
+static const struct coffer_app_param_decl fault_params[] = {
+	{ "sleep_ms", COFFER_APP_PARAM_INT, 0, 0, 3600000, NULL,
+	  "milliseconds to sleep before each item" },
+	GLOB("slow", "items to sleep slow_ms before instead"),
+	{ "slow_ms", COFFER_APP_PARAM_INT, 0, 0, 3600000, NULL,
+	  "the sleep of the slow items" },
+	GLOB("fail", "items to fail"),
+	GLOB("crash", "items to crash on (SIGSEGV)"),
+	GLOB("empty", "items to write nothing for"),
+	GLOB("exit", "items to _exit(3) on"),
+	GLOB("exit0", "items to _exit(0) on"),
+	GLOB("big", "items to write too much for"),
+	GLOB("hang", "items never to return from"),
+	GLOB("flaky", "items to fail on the first flaky_times attempts"),
+	{ "flaky_times", COFFER_APP_PARAM_INT, 0, 0, 1000, NULL,
+	  "attempts that fail (default 1)" },
+	GLOB("trace_dir", "a directory to record attempts in"),
+	GLOB("init_fail", "any value: init() fails"),
+};
+
 static const struct coffer_app fault_app = {
 	.size = sizeof(struct coffer_app),
 	.abi_version = COFFER_APP_ABI_VERSION,
@@ -189,6 +210,8 @@ static const struct coffer_app fault_app = {
 	.init = fa_init,
 	.process = fa_process,
 	.fini = fa_fini,
+	.params = fault_params,
+	.nparams = sizeof(fault_params) / sizeof(fault_params[0]),
 };
 
 COFFER_APP_EXPORT(fault_app)

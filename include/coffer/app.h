@@ -24,6 +24,32 @@ struct coffer_app_param {
 	const char *value;
 };
 
+/* Types of a declared parameter (struct coffer_app_param_decl). */
+enum coffer_app_param_type {
+	COFFER_APP_PARAM_STRING = 1, /* any text; values/min/max may narrow it */
+	COFFER_APP_PARAM_INT = 2,    /* a decimal integer in [min, max] */
+	COFFER_APP_PARAM_NUMBER = 3, /* a decimal number in [min, max] */
+	COFFER_APP_PARAM_BOOL = 4,   /* "true" or "false" */
+};
+
+/*
+ * A parameter the app takes (doc/format/app-abi.md section 5): the
+ * manager and `coffer run` check a job's parameters against these before
+ * anything runs, and the coordinator's policies list allowed parameters
+ * from them. Names are [A-Za-z0-9_.-], 1-64 bytes, and never start with
+ * "coffer." (reserved for what the worker itself passes).
+ */
+struct coffer_app_param_decl {
+	const char *name;
+	uint32_t type;         /* enum coffer_app_param_type */
+	uint32_t required;     /* 1: a job must give it */
+	double min, max;       /* INT, NUMBER: the value's range; STRING: its
+	                          length's; no limit when min == max == 0 */
+	const char *values;    /* STRING: the allowed values separated by '|'
+	                          ("cksum|upper"), or NULL for any */
+	const char *help;      /* one line, or NULL */
+};
+
 /*
  * Where process() and reduce_finish() write their output. write() returns
  * 0, or a negative coffer error code (e.g. COFFER_E_LIMIT when the output
@@ -94,6 +120,12 @@ struct coffer_app {
 
 	/* Once, when the worker exits. May be NULL. */
 	void (*fini)(void *state);
+
+	/* Appended to version 1 (a struct of at least 80 bytes has them):
+	 * the parameters init() takes. params NULL and nparams 0: not
+	 * declared, and any parameter is given to init(). */
+	const struct coffer_app_param_decl *params;
+	size_t nparams;
 };
 
 /* The type of the exported entry point. It returns a pointer to a static

@@ -31,17 +31,28 @@ mgr_job_json(struct mgr *m, const struct mgr_job *j, int full)
 	double t = mgr_job_elapsed(j);
 	int64_t start = j->started_ms != 0 ? j->started_ms : j->submitted_ms;
 	int64_t deadline_ms = start + (int64_t)llround(j->spec.expected_time_s * 1000);
-	int running = j->state == MGR_RUNNING && j->have_last ? s->replicas : 0;
+	/* What is true now, or unknown: replicas from the actuator (none when
+	 * this incarnation has none, whatever the last sample said), counts
+	 * only once this incarnation has read them from the queue. */
+	int running = 0, ready = 0;
+	int known = j->counts_fresh || mgr_state_terminal(j->state);
 
 	(void)m;
 	memset(&as, 0, sizeof(as));
 	if (j->act != NULL && coffer_actuator_status(j->act, &as) == 0)
 		running = as.running;
+	if (j->act != NULL && j->counts_fresh)
+		ready = s->ready < running ? s->ready : running;
+	/* Past the deadline is late whatever the estimates say; before the
+	 * first item is finished nothing says whether the job is late. */
 	if (j->state == MGR_COMPLETED)
 		on_track = json_boolean(j->finished_ms <= deadline_ms);
+	else if (j->state == MGR_RUNNING && t > j->spec.expected_time_s)
+		on_track = json_false();
 	else if (j->state == MGR_RUNNING && j->have_last && s->lateness_s >= 0)
 		on_track = json_boolean(s->lateness_s <= 0);
-	else if (j->state == MGR_RUNNING && j->have_last)
+	else if (j->state == MGR_RUNNING && j->have_last &&
+	    s->c.done + s->c.failed > 0)
 		on_track = json_boolean(s->error >= 0);
 	else
 		on_track = json_null();
@@ -75,7 +86,7 @@ mgr_job_json(struct mgr *m, const struct mgr_job *j, int full)
 	    "error", http_json_real(s->error),
 	    "replicas",
 	    "desired", j->state == MGR_RUNNING ? j->desired : 0,
-	    "running", running, "ready", s->ready,
+	    "running", running, "ready", ready,
 	    "min", j->spec.min_replicas, "max", j->spec.max_replicas,
 	    "throughput",
 	    "items_per_s", http_json_real(s->throughput),
@@ -98,6 +109,24 @@ mgr_job_json(struct mgr *m, const struct mgr_job *j, int full)
 	    "name", mgr_job_queue_name(j));
 	if (o == NULL)
 		return NULL;
+	if (!known && (j->state == MGR_RUNNING || j->loaded)) {
+		/* Not read since this incarnation started, or the queue stopped
+		 * answering: the last stored sample may be wrong (Redis lost
+		 * acks, or this is a restart), so say "unknown". */
+		json_object_set_new(o, "items", json_pack("{s:n, s:n, s:n, s:n, s:n}",
+		    "total", "done", "failed", "in_flight", "queued"));
+		json_object_set_new(o, "progress", json_null());
+		json_object_set_new(o, "error", json_null());
+		json_object_set_new(o, "eta_s", json_null());
+		json_object_set_new(o, "predicted_lateness_s", json_null());
+		json_object_set_new(o, "on_track", json_null());
+		json_object_set_new(o, "throughput", json_pack("{s:n, s:n}",
+		    "items_per_s", "per_replica_items_per_s"));
+	}
+	json_object_set_new(o, "counts_known", json_boolean(known));
+	json_object_set_new(o, "deadline_met", j->state == MGR_COMPLETED ?
+	    json_boolean(j->finished_ms <= deadline_ms) : j->state == MGR_RUNNING &&
+	    t > j->spec.expected_time_s ? json_false() : json_null());
 	if (full) {
 		json_t *sj = mgr_jobspec_to_json(&j->spec);
 

@@ -12,6 +12,8 @@
 #include "lib/clock.h"
 #include "lib/json.h"
 #include "lib/mem.h"
+#include "lib/suggest.h"
+#include "http/http.h"
 #include "manager/jobspec.h"
 #include "http/jsonout.h"
 #include "queue/queue.h"
@@ -439,14 +441,36 @@ mgr_jobspec_validate(const struct mgr_jobspec *s)
 	return 0;
 }
 
-int
-mgr_jobspec_parse(const json_t *j, int64_t now_unix, int stored,
-    struct mgr_jobspec *out)
+/* Record the error r (its detail names the field) in errs and go on;
+ * without errs, or for an error that is not about the request (out of
+ * memory), stop. */
+static int
+note(json_t *errs, int r)
+{
+	char field[128];
+
+	if (r == 0)
+		return 0;
+	if (errs == NULL || r == COFFER_E_NOMEM || r == COFFER_E_INTERNAL)
+		return r;
+	http_detail_field(coffer_errdetail(), field, sizeof(field));
+	if (json_array_append_new(errs, json_pack("{s:s, s:s}", "field", field,
+	    "message", coffer_errdetail())) != 0)
+		return COFFER_E_NOMEM;
+	return 0;
+}
+
+#define STEP(expr) do { if ((r = (expr)) != 0 && (r = note(errs, r)) != 0) \
+	goto out; } while (0)
+
+static int
+parse_collect(const json_t *j, int64_t now_unix, int stored,
+    struct mgr_jobspec *out, json_t *errs)
 {
 	static const char *const keys[] = { "name", "app", "app_params", "cmd",
 		"env", "queue_layout", "inputs", "outputs", "deadline",
 		"expected_time_s", "replicas", "controller", "actuator", "image",
-		"max_attempts", "lease_ms", "tee", NULL };
+		"max_attempts", "lease_ms", "tee", "item_time_estimate_s", NULL };
 	static const char *const actuators[] = { "local", "k8s", "k8s_replicas",
 		"slurm", NULL };
 	struct mgr_jobspec s;
@@ -460,69 +484,86 @@ mgr_jobspec_parse(const json_t *j, int64_t now_unix, int stored,
 	memset(&s, 0, sizeof(s));
 	if (!json_is_object(j))
 		return coffer_errf(COFFER_E_FORMAT, "job: expected a JSON object");
-	if ((r = coffer_json_check_keys(j, NULL, keys)) != 0)
-		goto out;
-	if ((r = get_str(j, NULL, "name", &s.name)) != 0 ||
-	    (r = get_str(j, NULL, "app", &s.app)) != 0)
-		goto out;
-	o = NULL;
-	if ((r = coffer_json_get_obj(j, NULL, "app_params", 0, &o)) != 0 ||
-	    (o != NULL && (r = parse_params(o, "app_params", 0, &s.app_params,
-	    &s.napp_params)) != 0))
-		goto out;
-	o = NULL;
-	if ((r = coffer_json_get_arr(j, NULL, "cmd", 0, &o)) != 0)
-		goto out;
-	if (o != NULL) {
-		if (json_array_size(o) == 0) {
-			r = coffer_errf(COFFER_E_FORMAT, "cmd: must not be empty");
-			goto out;
+	/* Every unknown field, not only the first. */
+	{
+		const char *key;
+		json_t *v;
+
+		json_object_foreach((json_t *)j, key, v) {
+			size_t k;
+
+			for (k = 0; keys[k] != NULL; k++)
+				if (strcmp(keys[k], key) == 0)
+					break;
+			if (keys[k] == NULL) {
+				const char *close = coffer_suggest(key, keys,
+				    sizeof(keys) / sizeof(keys[0]) - 1);
+
+				if (close != NULL)
+					r = coffer_errf(COFFER_E_FORMAT, "%s: unknown field "
+					    "(did you mean '%s'?)", key, close);
+				else
+					r = coffer_errf(COFFER_E_FORMAT, "%s: unknown field",
+					    key);
+				STEP(r);
+			}
 		}
-		if ((r = parse_strv(o, "cmd", MGR_JOB_MAX_ARGS, 0, &s.cmd,
-		    &s.ncmd)) != 0)
-			goto out;
 	}
+	STEP(get_str(j, NULL, "name", &s.name));
+	STEP(get_str(j, NULL, "app", &s.app));
 	o = NULL;
-	if ((r = coffer_json_get_obj(j, NULL, "env", 0, &o)) != 0 ||
-	    (o != NULL && (r = parse_params(o, "env", 1, &s.env, &s.nenv)) != 0))
-		goto out;
+	if ((r = coffer_json_get_obj(j, NULL, "app_params", 0, &o)) == 0 &&
+	    o != NULL)
+		r = parse_params(o, "app_params", 0, &s.app_params, &s.napp_params);
+	STEP(r);
+	o = NULL;
+	if ((r = coffer_json_get_arr(j, NULL, "cmd", 0, &o)) == 0 && o != NULL) {
+		if (json_array_size(o) == 0)
+			r = coffer_errf(COFFER_E_FORMAT, "cmd: must not be empty");
+		else
+			r = parse_strv(o, "cmd", MGR_JOB_MAX_ARGS, 0, &s.cmd, &s.ncmd);
+	}
+	STEP(r);
+	o = NULL;
+	if ((r = coffer_json_get_obj(j, NULL, "env", 0, &o)) == 0 && o != NULL)
+		r = parse_params(o, "env", 1, &s.env, &s.nenv);
+	STEP(r);
 	str = NULL;
 	s.queue_layout = s.cmd != NULL ? MGR_QUEUE_ASPERATHOS : MGR_QUEUE_COFFER;
-	if ((r = coffer_json_get_str(j, NULL, "queue_layout", 0, &str)) != 0)
-		goto out;
-	if (str != NULL) {
+	if ((r = coffer_json_get_str(j, NULL, "queue_layout", 0, &str)) == 0 &&
+	    str != NULL) {
 		if (strcmp(str, "coffer") == 0)
 			s.queue_layout = MGR_QUEUE_COFFER;
 		else if (strcmp(str, "asperathos") == 0)
 			s.queue_layout = MGR_QUEUE_ASPERATHOS;
-		else {
+		else
 			r = coffer_errf(COFFER_E_FORMAT,
 			    "queue_layout: '%s' is not 'coffer' or 'asperathos'", str);
-			goto out;
-		}
 	}
+	STEP(r);
 	o = NULL;
-	if ((r = coffer_json_get_obj(j, NULL, "inputs", 1, &o)) != 0 ||
-	    (r = parse_inputs(o, &s)) != 0)
-		goto out;
+	if ((r = coffer_json_get_obj(j, NULL, "inputs", 1, &o)) == 0)
+		r = parse_inputs(o, &s);
+	STEP(r);
 	o = NULL;
-	if ((r = coffer_json_get_obj(j, NULL, "outputs", 0, &o)) != 0 ||
-	    (o != NULL && (r = parse_outputs(o, &s)) != 0))
-		goto out;
+	if ((r = coffer_json_get_obj(j, NULL, "outputs", 0, &o)) == 0 && o != NULL)
+		r = parse_outputs(o, &s);
+	STEP(r);
 
 	/* The deadline: absolute or relative, one of them. */
 	str = NULL;
-	if ((r = coffer_json_get_str(j, NULL, "deadline", 0, &str)) != 0 ||
-	    (r = coffer_json_get_num(j, NULL, "expected_time_s", 0,
+	STEP(coffer_json_get_num(j, NULL, "item_time_estimate_s", 0, 0,
+	    MGR_JOB_MAX_EXPECTED_S, &s.item_time_estimate_s));
+	if ((r = coffer_json_get_str(j, NULL, "deadline", 0, &str)) == 0 &&
+	    str != NULL && coffer_time_parse(str, &s.deadline_unix) != 0)
+		r = coffer_errf(COFFER_E_FORMAT,
+		    "deadline: '%s' is not an RFC 3339 date-time", str);
+	STEP(r);
+	if ((r = coffer_json_get_num(j, NULL, "expected_time_s", 0,
 	    stored ? 0 : MGR_JOB_MIN_EXPECTED_S, MGR_JOB_MAX_EXPECTED_S,
-	    &et)) != 0)
-		goto out;
-	if (str != NULL) {
-		if ((r = coffer_time_parse(str, &s.deadline_unix)) != 0) {
-			r = coffer_errf(COFFER_E_FORMAT,
-			    "deadline: '%s' is not an RFC 3339 date-time", str);
-			goto out;
-		}
+	    &et)) != 0) {
+		STEP(r);
+		et = MGR_JOB_MIN_EXPECTED_S; /* reported; go on */
 	}
 	if (stored) {
 		/* Rows written before the 1 s minimum: such a deadline was
@@ -530,39 +571,37 @@ mgr_jobspec_parse(const json_t *j, int64_t now_unix, int stored,
 		s.expected_time_s = et > 0 && et < MGR_JOB_MIN_EXPECTED_S ?
 		    MGR_JOB_MIN_EXPECTED_S : et;
 	} else if (str != NULL && json_object_get(j, "expected_time_s") != NULL) {
-		r = coffer_errf(COFFER_E_FORMAT,
-		    "deadline: give 'deadline' or 'expected_time_s', not both");
-		goto out;
+		STEP(coffer_errf(COFFER_E_FORMAT,
+		    "deadline: give 'deadline' or 'expected_time_s', not both"));
+		s.expected_time_s = et;
 	} else if (str != NULL) {
-		if (s.deadline_unix <= now_unix) {
-			r = coffer_errf(COFFER_E_FORMAT,
-			    "deadline: '%s' is not in the future", str);
-			goto out;
-		}
-		s.expected_time_s = (double)(s.deadline_unix - now_unix);
+		if (s.deadline_unix <= now_unix)
+			STEP(coffer_errf(COFFER_E_FORMAT,
+			    "deadline: '%s' is not in the future", str));
+		s.expected_time_s = s.deadline_unix > now_unix ?
+		    (double)(s.deadline_unix - now_unix) : MGR_JOB_MIN_EXPECTED_S;
 	} else if (json_object_get(j, "expected_time_s") != NULL) {
 		s.expected_time_s = et;
 	} else {
-		r = coffer_errf(COFFER_E_FORMAT,
-		    "expected_time_s: missing (give 'deadline' or 'expected_time_s')");
-		goto out;
+		STEP(coffer_errf(COFFER_E_FORMAT,
+		    "expected_time_s: missing (give 'deadline' or 'expected_time_s')"));
+		s.expected_time_s = MGR_JOB_MIN_EXPECTED_S;
 	}
 
 	o = NULL;
-	if ((r = coffer_json_get_obj(j, NULL, "replicas", 1, &o)) != 0 ||
-	    (r = parse_replicas(o, &s)) != 0)
-		goto out;
+	if ((r = coffer_json_get_obj(j, NULL, "replicas", 1, &o)) == 0)
+		r = parse_replicas(o, &s);
+	if (r != 0)
+		s.max_replicas = s.min_replicas = s.initial_replicas = 1;
+	STEP(r);
 	o = NULL;
 	s.check_interval_s = 5;
-	if ((r = coffer_json_get_obj(j, NULL, "controller", 1, &o)) != 0 ||
-	    (r = parse_controller(o, &s)) != 0)
-		goto out;
-	if (s.controller == NULL) {
-		r = coffer_errf(COFFER_E_FORMAT, "controller.name: missing");
-		goto out;
-	}
-	if ((r = get_str(j, NULL, "actuator", &s.actuator)) != 0)
-		goto out;
+	if ((r = coffer_json_get_obj(j, NULL, "controller", 1, &o)) == 0)
+		r = parse_controller(o, &s);
+	STEP(r);
+	if (r == 0 && s.controller == NULL)
+		STEP(coffer_errf(COFFER_E_FORMAT, "controller.name: missing"));
+	STEP(get_str(j, NULL, "actuator", &s.actuator));
 	if (s.actuator == NULL && (s.actuator = coffer_strdup("local")) == NULL) {
 		r = COFFER_E_NOMEM;
 		goto out;
@@ -570,34 +609,50 @@ mgr_jobspec_parse(const json_t *j, int64_t now_unix, int stored,
 	for (i = 0; actuators[i] != NULL; i++)
 		if (strcmp(actuators[i], s.actuator) == 0)
 			break;
-	if (actuators[i] == NULL) {
-		r = coffer_errf(COFFER_E_FORMAT,
+	if (actuators[i] == NULL)
+		STEP(coffer_errf(COFFER_E_FORMAT,
 		    "actuator: '%s' is not one of local, k8s, k8s_replicas, slurm",
-		    s.actuator);
-		goto out;
-	}
-	if ((r = get_str(j, NULL, "image", &s.image)) != 0)
-		goto out;
+		    s.actuator));
+	STEP(get_str(j, NULL, "image", &s.image));
 	i64 = 3;
-	if ((r = coffer_json_get_int(j, NULL, "max_attempts", 0, 1, 100, &i64)) != 0)
-		goto out;
+	STEP(coffer_json_get_int(j, NULL, "max_attempts", 0, 1, 100, &i64));
 	s.max_attempts = (int)i64;
 	i64 = 30000;
-	if ((r = coffer_json_get_int(j, NULL, "lease_ms", 0, 1000, 3600000,
-	    &i64)) != 0)
-		goto out;
+	STEP(coffer_json_get_int(j, NULL, "lease_ms", 0, 1000, 3600000, &i64));
 	s.lease_ms = (int)i64;
 	o = NULL;
-	if ((r = coffer_json_get_obj(j, NULL, "tee", 0, &o)) != 0 ||
-	    (o != NULL && (r = parse_tee(o, &s)) != 0))
+	if ((r = coffer_json_get_obj(j, NULL, "tee", 0, &o)) == 0 && o != NULL)
+		r = parse_tee(o, &s);
+	STEP(r);
+	/* Cross-field checks only on fields that parsed: one mistake is
+	 * reported once. */
+	if (errs == NULL || json_array_size(errs) == 0)
+		STEP(mgr_jobspec_validate(&s));
+	if (errs != NULL && json_array_size(errs) > 0) {
+		r = coffer_errf(COFFER_E_FORMAT, "%s", json_string_value(
+		    json_object_get(json_array_get(errs, 0), "message")));
 		goto out;
-	if ((r = mgr_jobspec_validate(&s)) != 0)
-		goto out;
+	}
+	r = 0;
 	*out = s;
 	memset(&s, 0, sizeof(s));
 out:
 	mgr_jobspec_release(&s);
 	return r;
+}
+
+int
+mgr_jobspec_parse(const json_t *j, int64_t now_unix, int stored,
+    struct mgr_jobspec *out)
+{
+	return parse_collect(j, now_unix, stored, out, NULL);
+}
+
+int
+mgr_jobspec_parse_all(const json_t *j, int64_t now_unix,
+    struct mgr_jobspec *out, json_t *errors)
+{
+	return parse_collect(j, now_unix, 0, out, errors);
 }
 
 int
@@ -712,6 +767,9 @@ mgr_jobspec_to_json(const struct mgr_jobspec *s)
 	put(j, "image", str_or_null(s->image), s->image != NULL, &bad);
 	put(j, "max_attempts", json_integer(s->max_attempts), 1, &bad);
 	put(j, "lease_ms", json_integer(s->lease_ms), 1, &bad);
+	if (s->item_time_estimate_s > 0)
+		put(j, "item_time_estimate_s", http_json_real(s->item_time_estimate_s),
+		    1, &bad);
 	if (s->tee_backend != NULL || s->coordinator != NULL) {
 		if ((tee = json_object()) == NULL)
 			goto fail;

@@ -78,6 +78,9 @@ struct mgr_jobspec {
 	char *image;                /* container image, for the k8s actuator */
 	int max_attempts;
 	int lease_ms;
+	double item_time_estimate_s; /* seconds an item takes, if the client
+	                               knows (0: unknown): a deadline that cannot
+	                               be met is warned of at submission */
 
 	/* Confidential execution (later issues): passed to replicas. */
 	char *tee_backend;          /* "sim", "sgx", "tdx", "snp"; NULL: none */
@@ -98,6 +101,17 @@ void mgr_jobspec_release(struct mgr_jobspec *s);
  */
 int mgr_jobspec_parse(const json_t *j, int64_t now_unix, int stored,
     struct mgr_jobspec *out) __attribute__((warn_unused_result));
+
+/*
+ * The same for a submission (stored = 0), reporting every field error of
+ * the body: each is appended to errors as {"field": ..., "message": ...}
+ * and the call goes on with the next field. Returns 0, or the first
+ * error (COFFER_E_FORMAT, COFFER_E_LIMIT) when errors is not empty, or
+ * COFFER_E_NOMEM.
+ */
+int mgr_jobspec_parse_all(const json_t *j, int64_t now_unix,
+    struct mgr_jobspec *out, json_t *errors)
+	__attribute__((warn_unused_result));
 
 /* The same from text (body of a request, or the stored form). */
 int mgr_jobspec_parse_text(const char *text, size_t len, size_t max_bytes,

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -84,6 +86,43 @@ out:
 	return r;
 }
 
+/*
+ * One manager per job store: a second one would stop the first one's
+ * replicas as orphans and run replicas for the same jobs. An flock on
+ * "<store>.lock", which holds the owner's pid; the kernel drops it when
+ * the process dies, however it dies.
+ */
+static int
+lock_store(struct mgr *m)
+{
+	char path[4200], pid[32] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s.lock", m->db_abs);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return coffer_errf(COFFER_E_IO, "%s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+
+		n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		close(fd);
+		if (e == EWOULDBLOCK)
+			return coffer_errf(COFFER_E_BUSY, "job store %s is in use by "
+			    "another coffer-manager (pid %s): one manager per store",
+			    m->db_abs, pid[0] ? pid : "?");
+		return coffer_errf(COFFER_E_IO, "%s: %s", path, strerror(e));
+	}
+	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) != 0 ||
+	    pwrite(fd, pid, strlen(pid), 0) != (ssize_t)strlen(pid))
+		coffer_warn("%s: cannot record the pid: %s", path, strerror(errno));
+	m->lock_fd = fd;
+	return 0;
+}
+
 static int
 write_ready(const struct mgr *m)
 {
@@ -121,7 +160,9 @@ mgr_run(const struct mgr_config *cfg)
 	m->start_ms = coffer_wall_ms();
 	signal(SIGPIPE, SIG_IGN);
 
-	if ((r = abs_db_path(cfg->db_path, m->db_abs, sizeof(m->db_abs))) != 0)
+	m->lock_fd = -1;
+	if ((r = abs_db_path(cfg->db_path, m->db_abs, sizeof(m->db_abs))) != 0 ||
+	    (r = lock_store(m)) != 0)
 		goto out;
 	if (m->cfg.log_dir == NULL) {
 		snprintf(logdir, sizeof(logdir), "%s.logs", m->db_abs);
@@ -196,6 +237,8 @@ out:
 	if (m->base != NULL)
 		event_base_free(m->base);
 	mgr_db_close(m->db);
+	if (m->lock_fd >= 0)
+		close(m->lock_fd);
 	free(m);
 	if (r == 0)
 		coffer_info("manager stopped");

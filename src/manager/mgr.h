@@ -77,6 +77,9 @@ struct mgr_job {
 	double t_base_s;            /* elapsed seconds when mono0_ms was taken */
 	int64_t mono0_ms;
 	int queue_errors;           /* consecutive failed or inconsistent reads */
+	int counts_fresh;           /* the queue's counts were read in this
+	                               incarnation and the last reads worked:
+	                               else the API says they are unknown */
 	struct mgr_busy *busy;      /* workers holding items (busy.c) */
 	size_t nbusy;
 	int busy_known;             /* busy was read at least once */
@@ -101,6 +104,7 @@ struct mgr {
 	struct mgr_config cfg;
 	char db_abs[4096];          /* absolute store path, marks our replicas */
 	char incarnation[33];       /* random per start */
+	int lock_fd;                /* flock on "<store>.lock" */
 	struct event_base *base;
 	struct http_server *http;
 	struct mgr_db *db;

@@ -2,8 +2,10 @@
 // The monitor tick (doc/manager.md sections 3 and 4): starting pending
 // jobs (load the queue, create the controller, start the replicas), then
 // for each running job reap, count, sample, decide and finish.
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "coffer/error.h"
 #include "lib/json.h"
@@ -190,6 +192,61 @@ start_job(struct mgr *m, struct mgr_job *j)
 }
 
 /* ------------------------------------------------------------------ */
+/* Root causes for reasons */
+
+struct dead_first {
+	char id[128];
+	uint32_t attempts;
+	char error[400];
+};
+
+static void
+first_dead(const char *id, uint32_t attempts, const char *error, void *arg)
+{
+	struct dead_first *d = arg;
+
+	if (d->id[0] != '\0')
+		return;
+	snprintf(d->id, sizeof(d->id), "%s", id);
+	d->attempts = attempts;
+	snprintf(d->error, sizeof(d->error), "%s", error != NULL ? error : "");
+}
+
+/* The last non-empty line of a replicas' log, printable ASCII only. */
+static void
+log_last_line(const char *path, char *out, size_t outlen)
+{
+	char buf[4096];
+	ssize_t n;
+	size_t end, start;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	off_t size;
+
+	out[0] = '\0';
+	if (fd < 0)
+		return;
+	size = lseek(fd, 0, SEEK_END);
+	n = pread(fd, buf, sizeof(buf) - 1, size > (off_t)sizeof(buf) - 1 ?
+	    size - (off_t)sizeof(buf) + 1 : 0);
+	close(fd);
+	if (n <= 0)
+		return;
+	end = (size_t)n;
+	while (end > 0 && (buf[end - 1] == '\n' || buf[end - 1] == '\r' ||
+	    buf[end - 1] == ' '))
+		end--;
+	start = end;
+	while (start > 0 && buf[start - 1] != '\n')
+		start--;
+	for (size_t i = start; i < end && outlen > 1; i++, outlen--) {
+		char ch = buf[i];
+
+		*out++ = ch >= 0x20 && ch < 0x7f ? ch : '?';
+	}
+	*out = '\0';
+}
+
+/* ------------------------------------------------------------------ */
 /* The tick */
 
 /* Update the monitor (every tick, so rates and the replica-second integral
@@ -332,9 +389,11 @@ tick_running(struct mgr *m, struct mgr_job *j)
 	if ((r = coffer_queue_reap(j->q, &requeued)) == 0)
 		r = coffer_queue_stats(j->q, &qs);
 	if (r != 0) {
-		if (++j->queue_errors >= QUEUE_ERRORS_REPORT)
+		if (++j->queue_errors >= QUEUE_ERRORS_REPORT) {
 			mgr_job_reason(j, "the queue does not answer: %s",
 			    coffer_errdetail());
+			j->counts_fresh = 0;
+		}
 		return;
 	}
 	/* Redis is not trusted to be sane: counts that do not add up, or a
@@ -351,15 +410,18 @@ tick_running(struct mgr *m, struct mgr_job *j)
 			    (long long)j->total, (long long)qs.done,
 			    (long long)qs.failed, (long long)qs.in_flight,
 			    (long long)qs.queued);
-		if (j->queue_errors >= QUEUE_ERRORS_REPORT)
+		if (j->queue_errors >= QUEUE_ERRORS_REPORT) {
 			mgr_job_reason(j, "the queue's counts are inconsistent (total "
 			    "%lld, %lld loaded): waiting", (long long)qs.total,
 			    (long long)j->total);
+			j->counts_fresh = 0;
+		}
 		return;
 	}
-	if (j->queue_errors >= QUEUE_ERRORS_REPORT)
+	if (j->queue_errors >= QUEUE_ERRORS_REPORT || !j->counts_fresh)
 		mgr_job_reason(j, "running");
 	j->queue_errors = 0;
+	j->counts_fresh = 1;
 	c.total = qs.total;
 	c.done = qs.done;
 	c.failed = qs.failed;
@@ -387,14 +449,36 @@ tick_running(struct mgr *m, struct mgr_job *j)
 		    coffer_errdetail());
 	if (c.done + c.failed >= c.total) {
 		if (c.failed == 0) {
-			if ((r = mgr_job_transition(m, j, MGR_EV_COMPLETE,
-			    "every item is done")) != 0)
+			char why[160];
+
+			if (t <= j->spec.expected_time_s)
+				snprintf(why, sizeof(why), "every item is done; deadline "
+				    "met (%.1f s of %.0f s)", t, j->spec.expected_time_s);
+			else
+				snprintf(why, sizeof(why), "every item is done; deadline "
+				    "missed by %.1f s (%.1f s of %.0f s)",
+				    t - j->spec.expected_time_s, t,
+				    j->spec.expected_time_s);
+			if ((r = mgr_job_transition(m, j, MGR_EV_COMPLETE, why)) != 0)
 				coffer_error("job %s: cannot record completion: %s",
 				    j->id, coffer_errdetail());
-		} else
-			mgr_job_fail(m, j, "%lld of %lld items failed after %d attempts",
-			    (long long)c.failed, (long long)c.total,
-			    j->spec.max_attempts);
+		} else {
+			struct dead_first d;
+
+			/* The root cause in the reason: the first dead letter's
+			 * own error and attempt count (an item refused as bad input
+			 * is buried on its first attempt). */
+			memset(&d, 0, sizeof(d));
+			if (coffer_queue_dead_letters(j->q, first_dead, &d) != 0 ||
+			    d.id[0] == '\0')
+				mgr_job_fail(m, j, "%lld of %lld items failed",
+				    (long long)c.failed, (long long)c.total);
+			else
+				mgr_job_fail(m, j, "%lld of %lld items failed; the first, "
+				    "%s, after %u attempt%s: %s", (long long)c.failed,
+				    (long long)c.total, d.id, d.attempts,
+				    d.attempts == 1 ? "" : "s", d.error);
+		}
 		return;
 	}
 	/* Items can come back to the queue after every replica has left:
@@ -427,9 +511,14 @@ tick_running(struct mgr *m, struct mgr_job *j)
 	 * will not load) would be replaced forever: give up when many have
 	 * crashed and not one item was ever taken. */
 	if (as.crashed_total >= 5 + 2 * (int64_t)j->spec.max_replicas &&
-	    c.done + c.failed + c.in_flight == 0 && j->mon.startup_s == 0)
-		mgr_job_fail(m, j, "%lld replicas exited without taking an item "
-		    "(see %s)", (long long)as.crashed_total, j->log_path);
+	    c.done + c.failed + c.in_flight == 0 && j->mon.startup_s == 0) {
+		char last[512];
+
+		log_last_line(j->log_path, last, sizeof(last));
+		mgr_job_fail(m, j, "%lld replicas exited without taking an item; "
+		    "the last said: %s (log: %s)", (long long)as.crashed_total,
+		    last[0] ? last : "nothing", j->log_path);
+	}
 }
 
 void

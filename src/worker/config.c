@@ -10,6 +10,7 @@
 
 #include "coffer/error.h"
 #include "lib/enc.h"
+#include "lib/appparams.h"
 #include "lib/mem.h"
 #include "lib/num.h"
 #include "lib/pct.h"
@@ -53,6 +54,8 @@ const char worker_usage[] =
     "  --exit-when-done      exit 0 once every item is done or dead\n"
     "                        (COFFER_EXIT_WHEN_DONE=1)\n"
     "  --check-app           load the app, print what it is, exit\n"
+    "  --describe-app        print the app's name, kind, reduce stage and\n"
+    "                        declared parameters as JSON, without init()\n"
     "  --reduce KEY          run the app's reduce stage over the outputs into\n"
     "                        KEY of the output store, then exit\n";
 
@@ -183,6 +186,10 @@ worker_param_add(struct worker_config *c, const char *kv)
 
 	if (eq == NULL)
 		return coffer_errf(COFFER_E_INVAL, "--param '%s': expected KEY=VALUE", kv);
+	/* PLAN: "coffer." parameters are the worker's own to pass. */
+	if (coffer_app_param_reserved(kv))
+		return coffer_errf(COFFER_E_INVAL, "--param '%.*s': parameters "
+		    "starting with 'coffer.' are reserved", (int)(eq - kv), kv);
 	return param_put(c, kv, (size_t)(eq - kv), eq + 1, strlen(eq + 1));
 }
 
@@ -426,7 +433,7 @@ enum {
 	OPT_JOB = 256, OPT_REDIS, OPT_STORE, OPT_OUTPUTS, OPT_PREFIX, OPT_APP,
 	OPT_KIND, OPT_APP_ARG, OPT_PARAM, OPT_WORKER_ID, OPT_LEASE, OPT_ATTEMPTS,
 	OPT_BACKOFF, OPT_MAX_BYTES, OPT_TIMEOUT, OPT_EMPTY, OPT_EXIT, OPT_CHECK,
-	OPT_REDUCE, OPT_HELP, OPT_APP_ENV, OPT_OWNER,
+	OPT_REDUCE, OPT_HELP, OPT_APP_ENV, OPT_OWNER, OPT_DESCRIBE,
 };
 
 static const struct option longopts[] = {
@@ -450,6 +457,7 @@ static const struct option longopts[] = {
 	{ "allow-empty-output", no_argument, NULL, OPT_EMPTY },
 	{ "exit-when-done", no_argument, NULL, OPT_EXIT },
 	{ "check-app", no_argument, NULL, OPT_CHECK },
+	{ "describe-app", no_argument, NULL, OPT_DESCRIBE },
 	{ "reduce", required_argument, NULL, OPT_REDUCE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -506,6 +514,7 @@ from_flags(int argc, char **argv, struct worker_config *c)
 		case OPT_EMPTY: c->allow_empty_output = 1; break;
 		case OPT_EXIT: c->exit_when_done = 1; break;
 		case OPT_CHECK: c->check_app = 1; break;
+		case OPT_DESCRIBE: c->describe_app = 1; break;
 		case OPT_REDUCE: r = set_str(&c->reduce_key, optarg); break;
 		case 'h':
 		case OPT_HELP:
@@ -544,7 +553,7 @@ worker_config_parse(int argc, char **argv, struct worker_config *c)
 	}
 	if (c->napp_args > 0 && c->app_kind != APP_KIND_EXEC)
 		return coffer_errf(COFFER_E_INVAL, "--app-arg is for executable apps");
-	if (c->check_app)
+	if (c->check_app || c->describe_app)
 		return 0;
 	if (c->store == NULL)
 		return coffer_errf(COFFER_E_INVAL, "no input store: give --store or"

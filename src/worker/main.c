@@ -106,6 +106,11 @@ main(int argc, char **argv)
 		worker_config_release(&cfg);
 		return 2;
 	}
+	if (cfg.describe_app) {
+		rc = worker_describe_app(&cfg);
+		worker_config_release(&cfg);
+		return rc;
+	}
 	if (cfg.check_app) {
 		rc = supervisor_main(&cfg, RUNNER_CHECK);
 		worker_config_release(&cfg);

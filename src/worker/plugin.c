@@ -15,6 +15,7 @@
 #include "coffer/app.h"
 #include "coffer/error.h"
 #include "lib/buf.h"
+#include "lib/appparams.h"
 #include "lib/mem.h"
 #include "worker/app.h"
 
@@ -62,6 +63,15 @@ copy_name(char *dst, size_t dstlen, const char *src)
 	for (char *c = dst; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			*c = '?';
+}
+
+static void
+first_param_error(void *arg, const char *name, const char *message)
+{
+	char *err = arg;
+
+	if (err[0] == '\0')
+		snprintf(err, 1024, "%s: %s", name, message);
 }
 
 int
@@ -117,6 +127,31 @@ plugin_load(const struct worker_config *cfg, struct plugin **out,
 		r = coffer_errf(COFFER_E_ABI, "plugin has only one of reduce_add and"
 		    " reduce_finish");
 		goto fail;
+	}
+	/* Declared parameters (app-abi.md section 5) are checked before
+	 * init() sees them; the manager and `coffer run` checked them too. */
+	if (p->app.nparams > 0 && p->app.params != NULL) {
+		json_t *decls = coffer_app_decls_json(p->app.params, p->app.nparams);
+		const char *keys[WORKER_MAX_PARAMS], *vals[WORKER_MAX_PARAMS];
+		size_t n = 0;
+
+		for (size_t i = 0; i < cfg->nparams; i++)
+			if (!coffer_app_param_reserved(cfg->params[i].key)) {
+				keys[n] = cfg->params[i].key;
+				vals[n++] = cfg->params[i].value;
+			}
+		err[0] = '\0';
+		if (decls == NULL) {
+			r = coffer_errf(COFFER_E_NOMEM, "plugin");
+			goto fail;
+		}
+		n = coffer_app_params_check(decls, keys, vals, n, first_param_error,
+		    err);
+		json_decref(decls);
+		if (n > 0) {
+			r = coffer_errf(COFFER_E_APP, "app parameters refused: %s", err);
+			goto fail;
+		}
 	}
 	if (p->app.init != NULL) {
 		r = p->app.init(cfg->params, cfg->nparams, &p->state, err, sizeof(err));

@@ -46,6 +46,7 @@ struct worker_config {
 	int allow_empty_output;
 	int exit_when_done;
 	int check_app;        /* --check-app: load the app, print, exit */
+	int describe_app;     /* --describe-app: its declarations as JSON */
 	char *reduce_key;     /* --reduce KEY: run the reduce stage */
 	/* Exec apps: names of the worker's environment variables they get
 	 * besides the fixed ones (doc/worker.md 4.3); never COFFER_* or
@@ -94,6 +95,11 @@ int worker_owner_add(struct worker_config *c, const char *what, const char *kv)
 int worker_owners_decode(const char *s, struct worker_config *c)
 	__attribute__((warn_unused_result));
 const char *worker_owner_of(const struct worker_config *c, const char *id);
+
+/* --describe-app (describe.c): print {"name", "version", "kind", "reduce",
+ * "params"} for the app without calling any of its functions but the
+ * entry point; 0, or 1 after printing the error. */
+int worker_describe_app(const struct worker_config *cfg);
 
 struct app;
 struct worker_shared;
