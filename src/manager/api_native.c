@@ -86,36 +86,58 @@ path_job(struct http_req *r)
 void
 api_job_submit(struct http_req *r)
 {
+	struct mgr *m = r->ctx;
 	struct mgr_jobspec spec;
 	struct mgr_job *j;
-	json_t *body = NULL;
+	json_t *body = NULL, *errs = NULL, *warns = NULL, *notes = NULL, *o;
 	char id[65], loc[128];
 	int e;
 
 	memset(&spec, 0, sizeof(spec));
 	if (http_req_json(r, &body) != 0)
 		return;
-	e = mgr_jobspec_parse(body, coffer_wall_ms() / 1000, 0, &spec);
-	json_decref(body);
-	/* Before mgr_job_submit(), which may already load a controller. */
-	if (e == 0)
-		e = mgr_policy_check_spec(mgr_policy_get(), &spec, 0);
-	if (e != 0) {
+	if ((errs = json_array()) == NULL || (warns = json_array()) == NULL) {
+		e = COFFER_E_NOMEM;
+		goto fail;
+	}
+	/* Every field error of the body at once (doc/api.md section 1), then
+	 * what the job names outside itself (submit.c). */
+	e = mgr_jobspec_parse_all(body, coffer_wall_ms() / 1000, &spec, errs);
+	if (e == COFFER_E_NOMEM)
+		goto fail;
+	(void)mgr_job_check(m, &spec, -1, errs, warns);
+	if (json_array_size(errs) > 0) {
 		mgr_jobspec_release(&spec);
-		http_reply_coffer_err(r, e);
+		json_decref(body);
+		json_decref(warns);
+		http_reply_errors(r, 400, "bad_request", errs);
 		return;
 	}
-	e = mgr_job_submit(r->ctx, "native", &spec, NULL, "controller.params", id);
-	mgr_jobspec_release(&spec);
-	if (e != 0) {
-		http_reply_coffer_err(r, e);
-		return;
+	/* Before mgr_job_submit(), which may already load a controller. */
+	if ((e = mgr_policy_check_spec(mgr_policy_get(), &spec, 0)) != 0)
+		goto fail;
+	if (json_array_size(warns) > 0 &&
+	    (notes = json_pack("{s:O}", "warnings", warns)) == NULL) {
+		e = COFFER_E_NOMEM;
+		goto fail;
 	}
+	e = mgr_job_submit(m, "native", &spec, notes, "controller.params", id);
+	if (e != 0)
+		goto fail;
 	snprintf(loc, sizeof(loc), "/v1/jobs/%s", id);
 	http_reply_header(r, "Location", loc);
-	j = mgr_job_find(r->ctx, id);
-	http_reply_json(r, 201, j != NULL ? mgr_job_json(r->ctx, j, 1) :
-	    json_pack("{s:s}", "id", id));
+	j = mgr_job_find(m, id);
+	o = j != NULL ? mgr_job_json(m, j, 1) : json_pack("{s:s}", "id", id);
+	http_reply_json(r, 201, o);
+	goto out;
+fail:
+	http_reply_coffer_err(r, e);
+out:
+	mgr_jobspec_release(&spec);
+	json_decref(body);
+	json_decref(errs);
+	json_decref(warns);
+	json_decref(notes);
 }
 
 void

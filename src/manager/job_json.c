@@ -124,6 +124,9 @@ mgr_job_json(struct mgr *m, const struct mgr_job *j, int full)
 		    "items_per_s", "per_replica_items_per_s"));
 	}
 	json_object_set_new(o, "counts_known", json_boolean(known));
+	if (j->notes != NULL && json_array_size(json_object_get(j->notes,
+	    "warnings")) > 0)
+		json_object_set(o, "warnings", json_object_get(j->notes, "warnings"));
 	json_object_set_new(o, "deadline_met", j->state == MGR_COMPLETED ?
 	    json_boolean(j->finished_ms <= deadline_ms) : j->state == MGR_RUNNING &&
 	    t > j->spec.expected_time_s ? json_false() : json_null());

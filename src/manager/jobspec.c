@@ -631,6 +631,10 @@ parse_collect(const json_t *j, int64_t now_unix, int stored,
 	if (errs != NULL && json_array_size(errs) > 0) {
 		r = coffer_errf(COFFER_E_FORMAT, "%s", json_string_value(
 		    json_object_get(json_array_get(errs, 0), "message")));
+		/* The caller checks the rest of what parsed (app parameters)
+		 * and reports it with these. */
+		*out = s;
+		memset(&s, 0, sizeof(s));
 		goto out;
 	}
 	r = 0;

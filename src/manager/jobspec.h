@@ -106,8 +106,8 @@ int mgr_jobspec_parse(const json_t *j, int64_t now_unix, int stored,
  * The same for a submission (stored = 0), reporting every field error of
  * the body: each is appended to errors as {"field": ..., "message": ...}
  * and the call goes on with the next field. Returns 0, or the first
- * error (COFFER_E_FORMAT, COFFER_E_LIMIT) when errors is not empty, or
- * COFFER_E_NOMEM.
+ * error (COFFER_E_FORMAT, COFFER_E_LIMIT) when errors is not empty (*out
+ * then has what parsed, to be released), or COFFER_E_NOMEM.
  */
 int mgr_jobspec_parse_all(const json_t *j, int64_t now_unix,
     struct mgr_jobspec *out, json_t *errors)

@@ -141,6 +141,16 @@ struct mgr_job *mgr_job_find(struct mgr *m, const char *id);
 int mgr_job_submit(struct mgr *m, const char *kind, struct mgr_jobspec *spec,
     json_t *notes, const char *field_prefix, char id[65])
 	__attribute__((warn_unused_result));
+/*
+ * Check a parsed submission against what is outside it (submit.c): the
+ * app's declared parameters and the reserved "coffer." names, input and
+ * output prefixes that leave the store or match nothing. Appends
+ * {"field", "message"} to errs for each; a deadline that item_time_estimate_s
+ * says cannot be met goes to warnings (may be NULL). COFFER_E_FORMAT if it
+ * added an error.
+ */
+int mgr_job_check(struct mgr *m, const struct mgr_jobspec *s,
+    int64_t nitems_hint, json_t *errs, json_t *warnings);
 int mgr_job_stop(struct mgr *m, struct mgr_job *j, const char *why)
 	__attribute__((warn_unused_result));
 /* Delete a finished job with its queue keys; force: even when its queue
