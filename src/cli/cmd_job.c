@@ -18,9 +18,14 @@
 #include "lib/json.h"
 
 static const char usage_text[] =
-    "coffer job submit FILE | list [--state S] | show ID | timeline ID |\n"
-    "           stop ID | delete ID | watch ID [--interval SECONDS]\n"
+    "coffer job submit FILE | list [--state S] [-o json|wide] |\n"
+    "           show ID [-o json|wide] | timeline ID | logs ID | stop ID |\n"
+    "           delete ID [--force] | watch ID [--interval SECONDS]\n"
     "           [--url URL] [--token TOKEN]";
+
+/* The states a job can be in (doc/manager.md section 2). */
+static const char *const job_states[] = { "pending", "running", "completed",
+	"failed", "stopped", NULL };
 
 #define JOB_FILE_MAX ((size_t)1 << 20)
 
@@ -28,8 +33,26 @@ struct job_opts {
 	const char *url;
 	const char *token;
 	const char *state;
+	const char *output;   /* NULL (table), "json", "wide" */
+	int force;
 	double interval;
 };
+
+/* Set once: the endpoint has no token (for the hint on a 401). */
+static int no_token;
+
+/* An HTTP error, with what to do when no token was sent at all. */
+static int
+fail_status(const char *cmd, long status, const json_t *reply)
+{
+	int r = cli_http_fail(cmd, status, reply);
+
+	if (status == 401 && no_token)
+		fprintf(stderr, "coffer %s: no token was sent: give --token, set "
+		    "COFFER_TOKEN, or use the state file of 'coffer up' (no "
+		    "--url)\n", cmd);
+	return r;
+}
 
 static int
 request(const char *cmd, const struct cli_endpoint *ep, const char *method,
@@ -43,7 +66,7 @@ request(const char *cmd, const struct cli_endpoint *ep, const char *method,
 		return cli_fail(r, cmd);
 	if (status != want && !(want == 200 && (status == 201 || status == 202 ||
 	    status == 204))) {
-		r = cli_http_fail(cmd, status, j);
+		r = fail_status(cmd, status, j);
 		json_decref(j);
 		return r;
 	}
@@ -144,6 +167,37 @@ jstr(const json_t *o, const char *k)
 	return s != NULL ? s : "";
 }
 
+static void
+list_line(const json_t *v, int wide)
+{
+	char items[32], reps[16], times[32];
+
+	if (json_is_null(json_object_get(json_object_get(v, "items"), "done")))
+		snprintf(items, sizeof(items), "?");
+	else
+		snprintf(items, sizeof(items), "%lld/%lld", jint(v, "items", "done"),
+		    jint(v, "items", "total"));
+	snprintf(reps, sizeof(reps), "%lld", jint(v, "replicas", "running"));
+	snprintf(times, sizeof(times), "%.0fs/%.0fs",
+	    jnum(v, "elapsed_s", NULL, 0), jnum(v, "expected_time_s", NULL, 0));
+	printf("%-20s %-10s %-10s %13s %9s %17s", jstr(v, "id"),
+	    jstr(v, "state"), jstr(v, "kind"), items, reps, times);
+	if (wide)
+		printf("  %-20s %s", jstr(v, "name")[0] ? jstr(v, "name") : "-",
+		    jstr(v, "reason"));
+	putchar('\n');
+}
+
+static void
+list_header(int wide)
+{
+	printf("%-20s %-10s %-10s %13s %9s %17s", "ID", "STATE", "KIND",
+	    "DONE/TOTAL", "REPLICAS", "ELAPSED/EXPECTED");
+	if (wide)
+		printf("  %-20s %s", "NAME", "REASON");
+	putchar('\n');
+}
+
 static int
 job_list(const struct cli_endpoint *ep, const struct job_opts *o)
 {
@@ -152,38 +206,36 @@ job_list(const struct cli_endpoint *ep, const struct job_opts *o)
 	size_t i;
 	int r;
 
-	/* A state is a lower-case word: nothing to escape in the query. */
-	if (o->state != NULL && (o->state[0] == '\0' || strlen(o->state) > 32 ||
-	    strspn(o->state, "abcdefghijklmnopqrstuvwxyz") != strlen(o->state)))
-		return cli_usage("job list", usage_text, "--state: '%s' is not a "
-		    "job state", o->state);
-	if (o->state != NULL)
+	if (o->state != NULL) {
+		for (i = 0; job_states[i] != NULL; i++)
+			if (strcmp(job_states[i], o->state) == 0)
+				break;
+		if (job_states[i] == NULL)
+			return cli_usage("job list", usage_text, "--state: '%s' is not "
+			    "a job state (pending, running, completed, failed, stopped)",
+			    o->state);
 		snprintf(path, sizeof(path), "/v1/jobs?state=%s", o->state);
-	else
+	} else {
 		snprintf(path, sizeof(path), "/v1/jobs");
+	}
 	if ((r = request("job list", ep, "GET", path, NULL, 0, 200, &reply)) != CLI_OK)
 		return r;
 	jobs = json_object_get(reply, "jobs");
-	printf("%-20s %-10s %-10s %13s %9s %17s\n", "ID", "STATE", "KIND",
-	    "DONE/TOTAL", "REPLICAS", "ELAPSED/EXPECTED");
-	json_array_foreach(jobs, i, v) {
-		char items[32], reps[16], times[32];
-
-		snprintf(items, sizeof(items), "%lld/%lld", jint(v, "items", "done"),
-		    jint(v, "items", "total"));
-		snprintf(reps, sizeof(reps), "%lld", jint(v, "replicas", "running"));
-		snprintf(times, sizeof(times), "%.0fs/%.0fs",
-		    jnum(v, "elapsed_s", NULL, 0), jnum(v, "expected_time_s", NULL, 0));
-		printf("%-20s %-10s %-10s %13s %9s %17s\n", jstr(v, "id"),
-		    jstr(v, "state"), jstr(v, "kind"), items, reps, times);
+	if (o->output != NULL && strcmp(o->output, "json") == 0) {
+		print_json(jobs);
+		json_decref(reply);
+		return CLI_OK;
 	}
+	list_header(o->output != NULL);
+	json_array_foreach(jobs, i, v)
+		list_line(v, o->output != NULL);
 	json_decref(reply);
 	return CLI_OK;
 }
 
 static int
 job_get(const struct cli_endpoint *ep, const char *cmd, const char *method,
-    const char *id, const char *suffix, int print)
+    const char *id, const char *suffix, int print, const char *output)
 {
 	json_t *reply = NULL;
 	char path[256];
@@ -196,16 +248,51 @@ job_get(const struct cli_endpoint *ep, const char *cmd, const char *method,
 	snprintf(path, sizeof(path), "/v1/jobs/%s%s", id, suffix);
 	if ((r = request(cmd, ep, method, path, NULL, 0, 200, &reply)) != CLI_OK)
 		return r;
-	if (print && reply != NULL)
+	if (print && reply != NULL && output != NULL && strcmp(output, "wide") == 0) {
+		list_header(1);
+		list_line(reply, 1);
+	} else if (print && reply != NULL) {
 		print_json(reply);
+	}
 	json_decref(reply);
 	return CLI_OK;
+}
+
+/* GET /v1/jobs/{id}/log: the tail of the replicas' log, as it is. */
+static int
+job_logs(const struct cli_endpoint *ep, const char *id)
+{
+	struct coffer_buf b = COFFER_BUF_INIT((size_t)1 << 20);
+	char path[256];
+	long status = 0;
+	json_t *j = NULL;
+	int r;
+
+	if (strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_.-") != strlen(id) || id[0] == '\0' || strlen(id) > 64)
+		return cli_usage("job logs", usage_text, "'%s' is not a job id", id);
+	snprintf(path, sizeof(path), "/v1/jobs/%s/log", id);
+	if ((r = cli_http(ep, "GET", path, NULL, 0, &status, &j, &b)) != 0) {
+		coffer_buf_release(&b);
+		return cli_fail(r, "job logs");
+	}
+	if (status != 200) {
+		r = fail_status("job logs", status, j);
+		json_decref(j);
+		coffer_buf_release(&b);
+		return r;
+	}
+	json_decref(j);
+	if (b.len > 0 && fwrite(b.data, 1, b.len, stdout) != b.len)
+		r = CLI_IO;
+	coffer_buf_release(&b);
+	return r == 0 ? CLI_OK : r;
 }
 
 /* DELETE, waiting while the manager answers 409 "busy" (a stopped job's
  * replicas still exiting: doc/api.md), for up to two minutes. */
 static int
-job_delete(const struct cli_endpoint *ep, const char *id)
+job_delete(const struct cli_endpoint *ep, const char *id, int force)
 {
 	const char *cmd = "job delete";
 	char path[256];
@@ -214,7 +301,7 @@ job_delete(const struct cli_endpoint *ep, const char *id)
 	if (strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "0123456789_.-") != strlen(id) || id[0] == '\0' || strlen(id) > 64)
 		return cli_usage(cmd, usage_text, "'%s' is not a job id", id);
-	snprintf(path, sizeof(path), "/v1/jobs/%s", id);
+	snprintf(path, sizeof(path), "/v1/jobs/%s%s", id, force ? "?force=true" : "");
 	for (int tries = 0;; tries++) {
 		long status = 0;
 		json_t *j = NULL;
@@ -231,7 +318,7 @@ job_delete(const struct cli_endpoint *ep, const char *id)
 		    "code"));
 		if (status != 409 || code == NULL || strcmp(code, "busy") != 0 ||
 		    tries >= 240) {
-			r = cli_http_fail(cmd, status, j);
+			r = fail_status(cmd, status, j);
 			json_decref(j);
 			return r;
 		}
@@ -305,6 +392,14 @@ watch_line(const json_t *j, char *out, size_t outlen, int bar)
 		snprintf(fs, sizeof(fs), " (%lld failed)", failed);
 	else
 		fs[0] = '\0';
+	if (json_is_null(json_object_get(json_object_get(j, "items"), "done"))) {
+		/* The manager does not know the counts now (a restart, or the
+		 * queue does not answer): say so, not a stale number. */
+		snprintf(out, outlen, "%s ?/? done (counts unknown: %s) replicas "
+		    "%lld/%lld time left %s -", state, jstr(j, "reason"),
+		    jint(j, "replicas", "running"), jint(j, "replicas", "desired"), tl);
+		return;
+	}
 	snprintf(out, outlen,
 	    "%s%s%s%s %lld/%lld done%s %.1f items/s replicas %lld/%lld "
 	    "eta %s time left %s %s",
@@ -318,7 +413,7 @@ job_watch(const struct cli_endpoint *ep, const char *id, double interval)
 {
 	json_t *j = NULL;
 	char path[256], line[512], last[512] = "";
-	int tty = cli_isatty(STDOUT_FILENO), r;
+	int tty = cli_isatty(STDOUT_FILENO), r, warned = 0;
 	long status = 0;
 
 	if (strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -337,9 +432,18 @@ job_watch(const struct cli_endpoint *ep, const char *id, double interval)
 		if (status != 200) {
 			if (tty)
 				fputc('\n', stdout);
-			r = cli_http_fail("job watch", status, j);
+			r = fail_status("job watch", status, j);
 			json_decref(j);
 			return r;
+		}
+		if (!warned) {
+			size_t i;
+			json_t *w;
+
+			json_array_foreach(json_object_get(j, "warnings"), i, w)
+				fprintf(stderr, "warning: %s\n", json_string_value(
+				    json_object_get(w, "message")));
+			warned = 1;
 		}
 		watch_line(j, line, sizeof(line), tty);
 		if (tty) {
@@ -388,13 +492,19 @@ help(void)
 	    "  list            one line per job (--state S: only jobs in state S)\n"
 	    "  show ID         the job as JSON\n"
 	    "  timeline ID     the job's samples and decisions as JSON\n"
+	    "  logs ID         the last 64 KiB of the job's replicas' log\n"
 	    "  stop ID         stop the job\n"
-	    "  delete ID       delete the job\n"
+	    "  delete ID       delete the job (--force: even when its queue server\n"
+	    "                  is gone; its keys, if any, stay)\n"
 	    "  watch ID        follow the job until it ends (--interval SECONDS,\n"
 	    "                  0.1 to 3600, default 1); exit 0 if it completes,\n"
 	    "                  1 if it fails or is stopped\n\n"
 	    "  --url URL       the manager's URL (http:// or https://)\n"
-	    "  --token TOKEN   a bearer token (cft_...)\n", usage_text);
+	    "  --token TOKEN   a bearer token (cft_...)\n"
+	    "  -o, --output json|wide  list, show: JSON, or a table with the name\n"
+	    "                  and reason\n"
+	    "  --force         delete: see above\n",
+	    usage_text);
 }
 
 const struct option cli_job_options[] = {
@@ -402,6 +512,8 @@ const struct option cli_job_options[] = {
 	{ "token", required_argument, NULL, 't' },
 	{ "state", required_argument, NULL, 's' },
 	{ "interval", required_argument, NULL, 'i' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "force", no_argument, NULL, 'f' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -410,7 +522,7 @@ const struct option cli_job_options[] = {
 static int
 job_verb(int argc, char **argv)
 {
-	struct job_opts o = { NULL, NULL, NULL, 1.0 };
+	struct job_opts o = { NULL, NULL, NULL, NULL, 0, 1.0 };
 	struct cli_endpoint ep;
 	const char *verb = argv[0], *arg = NULL;
 	char *end = NULL;
@@ -418,8 +530,15 @@ job_verb(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", cli_job_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":ho:f", cli_job_options, NULL)) != -1) {
 		switch (c) {
+		case 'f': o.force = 1; break;
+		case 'o':
+			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "wide") != 0)
+				return cli_usage("job", usage_text, "-o: '%s' is not json "
+				    "or wide", optarg);
+			o.output = optarg;
+			break;
 		case 'u': o.url = optarg; break;
 		case 't': o.token = optarg; break;
 		case 's': o.state = optarg; break;
@@ -448,18 +567,21 @@ job_verb(int argc, char **argv)
 		return cli_usage("job", usage_text, "'job list' takes no argument");
 	if ((r = cli_endpoint_resolve(o.url, o.token, &ep)) != 0)
 		return cli_fail(r, "job");
+	no_token = ep.token[0] == '\0';
 	if (strcmp(verb, "submit") == 0)
 		return job_submit(&ep, arg);
 	if (strcmp(verb, "list") == 0)
 		return job_list(&ep, &o);
 	if (strcmp(verb, "show") == 0)
-		return job_get(&ep, "job show", "GET", arg, "", 1);
+		return job_get(&ep, "job show", "GET", arg, "", 1, o.output);
 	if (strcmp(verb, "timeline") == 0)
-		return job_get(&ep, "job timeline", "GET", arg, "/timeline", 1);
+		return job_get(&ep, "job timeline", "GET", arg, "/timeline", 1, NULL);
+	if (strcmp(verb, "logs") == 0)
+		return job_logs(&ep, arg);
 	if (strcmp(verb, "stop") == 0)
-		return job_get(&ep, "job stop", "POST", arg, "/stop", 0);
+		return job_get(&ep, "job stop", "POST", arg, "/stop", 0, NULL);
 	if (strcmp(verb, "delete") == 0)
-		return job_delete(&ep, arg);
+		return job_delete(&ep, arg, o.force);
 	if (strcmp(verb, "watch") == 0)
 		return job_watch(&ep, arg, o.interval);
 	return cli_usage("job", usage_text, "unknown verb '%s'", verb);
@@ -471,6 +593,7 @@ const struct cli_verb cli_job_verbs[] = {
 	{ "list", job_verb },
 	{ "show", job_verb },
 	{ "timeline", job_verb },
+	{ "logs", job_verb },
 	{ "stop", job_verb },
 	{ "delete", job_verb },
 	{ "watch", job_verb },

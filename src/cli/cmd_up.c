@@ -13,6 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -26,12 +30,15 @@
 #include "lib/file.h"
 #include "lib/json.h"
 #include "lib/mem.h"
+#include "lib/num.h"
 #include "queue/redis_server.h"
 
 extern char **environ;
 
 static const char usage_text[] =
-    "coffer up [--dir DIR] [--port PORT] [--grace-ms N]";
+    "coffer up [--dir DIR] [--port PORT | --listen ADDR] [--grace-ms N]\n"
+    "          [--redis URL] [--allow-cmd] [--allow-workload-url]\n"
+    "          [--workload-dir DIR]... [--asperathos] [--asperathos-no-token]";
 
 static const char help_text[] =
     "Run the control plane on this machine (doc/manager.md section 7): a\n"
@@ -44,7 +51,20 @@ static const char help_text[] =
     "                  store, the manager's log (default\n"
     "                  $XDG_DATA_HOME/coffer/up or ~/.local/share/coffer/up)\n"
     "  --port PORT     the manager's port on 127.0.0.1 (default 0: a free one)\n"
-    "  --grace-ms N    SIGTERM-to-SIGKILL time for the workers (default 5000)\n";
+    "  --listen ADDR   the manager's address instead, HOST:PORT\n"
+    "  --grace-ms N    SIGTERM-to-SIGKILL time for the workers (default 5000)\n"
+    "  --redis URL     use this running Redis instead of a private one (give\n"
+    "                  a URL with a password in COFFER_REDIS_URL instead)\n"
+    "  --allow-cmd     run jobs' own commands (cmd; every Asperathos job)\n"
+    "  --allow-workload-url  fetch http(s) workloads (Asperathos's usual one)\n"
+    "  --workload-dir DIR    workload files may also be under DIR (repeatable)\n"
+    "  --asperathos    for Asperathos users: port 1500 (unless --port or\n"
+    "                  --listen), --allow-cmd and --allow-workload-url\n"
+    "  --asperathos-no-token  the Asperathos routes need no token (its clients\n"
+    "                  send none); loopback addresses only\n"
+    "\n"
+    "One coffer up per data directory (a second is refused, naming the\n"
+    "first); its Redis data, jobs and admin token are kept across runs.\n";
 
 #define READY_TIMEOUT_MS 20000
 
@@ -55,26 +75,6 @@ on_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
-}
-
-/* The directory of this program (where coffer-manager and coffer-worker
- * are). */
-static int
-self_dir(char *out, size_t outlen)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return coffer_errf(COFFER_E_IO, "/proc/self/exe: %s", strerror(errno));
-	self[n] = '\0';
-	if ((slash = strrchr(self, '/')) == NULL)
-		return coffer_errf(COFFER_E_IO, "no directory in %s", self);
-	*slash = '\0';
-	if ((size_t)snprintf(out, outlen, "%s", self) >= outlen)
-		return coffer_errf(COFFER_E_LIMIT, "path too long");
-	return 0;
 }
 
 static int
@@ -118,9 +118,10 @@ default_dir(char *out, size_t outlen)
 	return 0;
 }
 
-/* Run argv, its stdout into out; 0 if it exited 0. */
+/* Run argv (standard input from in, a file, or /dev/null), its stdout
+ * into out; 0 if it exited 0. */
 static int
-run_capture(char *const argv[], struct coffer_buf *out)
+run_capture(char *const argv[], const char *in, struct coffer_buf *out)
 {
 	posix_spawn_file_actions_t fa;
 	int fds[2], st = 0, r = 0;
@@ -132,6 +133,8 @@ run_capture(char *const argv[], struct coffer_buf *out)
 		return coffer_errf(COFFER_E_IO, "pipe: %s", strerror(errno));
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, in != NULL ? in :
+	    "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addclose(&fa, fds[0]);
 	posix_spawn_file_actions_addclose(&fa, fds[1]);
 	errno = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
@@ -200,7 +203,7 @@ stop_pid(pid_t pid, int ms)
 
 		if (w == pid || (w < 0 && errno == ECHILD))
 			return;
-		usleep(20 * 1000);
+		coffer_sleep_ms(20);
 	}
 	kill(pid, SIGKILL);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
@@ -209,7 +212,7 @@ stop_pid(pid_t pid, int ms)
 
 static int
 write_state(const char *path, const char *url, const char *token, pid_t mpid,
-    const struct coffer_redis_server *rs, const char *dir)
+    const struct coffer_redis_server *rs, const char *redis_url, const char *dir)
 {
 	struct coffer_buf b = COFFER_BUF_INIT(1 << 16);
 	json_t *j;
@@ -224,7 +227,9 @@ write_state(const char *path, const char *url, const char *token, pid_t mpid,
 	}
 	j = json_pack("{s:s, s:s, s:i, s:i, s:i, s:s, s:s}", "url", url, "token",
 	    token, "pid", (int)getpid(), "manager_pid", (int)mpid, "redis_pid",
-	    (int)rs->pid, "redis_url", rs->url, "dir", dir);
+	    rs != NULL ? (int)rs->pid : 0, "redis_url", rs != NULL ? rs->url :
+	    "(given)", "dir", dir);
+	(void)redis_url;
 	if (j == NULL)
 		return COFFER_E_NOMEM;
 	r = coffer_json_dump(j, &b);
@@ -235,13 +240,168 @@ write_state(const char *path, const char *url, const char *token, pid_t mpid,
 	return r;
 }
 
+/* One `coffer up` per data directory: an flock on DIR/up.lock, which
+ * holds "<pid> <url>" of the holder so that a second can name it. Two
+ * would share Redis's files, the job store and the workers (the second
+ * manager would stop the first one's as orphans). */
+static int
+lock_dir(const char *dir, int *fd_out)
+{
+	char path[PATH_MAX], who[512] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/up.lock", dir);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return coffer_errf(COFFER_E_IO, "%s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		n = pread(fd, who, sizeof(who) - 1, 0);
+		who[n > 0 ? n : 0] = '\0';
+		who[strcspn(who, "\n")] = '\0';
+		close(fd);
+		return coffer_errf(COFFER_E_BUSY, "%s is in use by another coffer up "
+		    "(%s): stop that one first, or give another --dir", dir,
+		    who[0] ? who : "starting");
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+static void
+lock_note(int fd, pid_t pid, const char *url)
+{
+	char who[600];
+	int n = snprintf(who, sizeof(who), "pid %d, %s\n", (int)pid, url);
+
+	if (ftruncate(fd, 0) != 0 || n < 0 || pwrite(fd, who, (size_t)n, 0) != n)
+		fprintf(stderr, "coffer up: cannot write up.lock: %s\n", strerror(errno));
+}
+
+/* A port already taken is said as such, before anything starts. */
+static int
+check_port(const char *listen)
+{
+	const char *colon = strrchr(listen, ':');
+	struct sockaddr_in sa;
+	int port = 0, fd, one = 1, e = 0;
+
+	if (colon == NULL || coffer_parse_int(colon + 1, 0, 65535, &port) != 0)
+		return coffer_errf(COFFER_E_INVAL, "--listen: '%s' is not HOST:PORT",
+		    listen);
+	if (port == 0 || strncmp(listen, "127.0.0.1:", 10) != 0)
+		return 0; /* the manager says so for other addresses */
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return 0;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+		e = errno;
+	close(fd);
+	if (e == EADDRINUSE)
+		return coffer_errf(COFFER_E_EXISTS, "port %d on 127.0.0.1 is in use "
+		    "by another program: give another --port (0 picks a free one)",
+		    port);
+	return 0;
+}
+
+/* The last non-empty line of the manager's log: why it exited. */
+static void
+last_line(const char *path, char *out, size_t outlen)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(1 << 20);
+	size_t end, start;
+
+	out[0] = '\0';
+	if (coffer_file_read(path, 1 << 20, &b) != 0) {
+		coffer_errclear();
+		coffer_buf_release(&b);
+		return;
+	}
+	end = b.len;
+	while (end > 0 && (b.data[end - 1] == '\n' || b.data[end - 1] == ' '))
+		end--;
+	start = end;
+	while (start > 0 && b.data[start - 1] != '\n')
+		start--;
+	snprintf(out, outlen, "%.*s", (int)(end - start), (const char *)b.data + start);
+	coffer_buf_release(&b);
+}
+
+/*
+ * The admin token: the one kept in DIR/admin.token (0600) if the job store
+ * still knows it, else a new one, kept there. Every start used to create
+ * another, and the old ones stayed valid forever.
+ */
+static int
+admin_token(const char *mgr, const char *db, const char *tokf,
+    struct coffer_buf *tok)
+{
+	char *vargv[] = { (char *)mgr, "token", "verify", "--db", (char *)db, NULL };
+	char *cargv[] = { (char *)mgr, "token", "create", "--db", (char *)db,
+		"--name", "coffer-up", NULL };
+	struct coffer_buf out = COFFER_BUF_INIT(4096);
+	int r;
+
+	if (access(tokf, R_OK) == 0 && run_capture(vargv, tokf, &out) == 0 &&
+	    coffer_file_read(tokf, 4096, tok) == 0) {
+		coffer_buf_release(&out);
+		while (tok->len > 0 && tok->data[tok->len - 1] == '\n')
+			tok->data[--tok->len] = '\0';
+		return 0;
+	}
+	coffer_errclear();
+	coffer_buf_release(&out);
+	coffer_buf_reset(tok);
+	if ((r = run_capture(cargv, NULL, tok)) != 0)
+		return r;
+	if ((r = coffer_file_write_atomic(tokf, tok->data, tok->len, 0600, 0)) != 0)
+		return r;
+	while (tok->len > 0 && tok->data[tok->len - 1] == '\n')
+		tok->data[--tok->len] = '\0';
+	return 0;
+}
+
+/* Remove the state file only if it is still this run's: a coffer up of
+ * another data directory may have written it since. */
+static void
+remove_state(const char *path)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(1 << 16);
+	json_t *j = NULL;
+
+	if (coffer_file_read(path, 1 << 16, &b) == 0 &&
+	    coffer_json_parse(coffer_buf_str(&b), b.len, 1 << 16, 8, &j) == 0 &&
+	    json_integer_value(json_object_get(j, "pid")) == (json_int_t)getpid())
+		unlink(path);
+	coffer_errclear();
+	json_decref(j);
+	coffer_buf_release_secret(&b);
+}
+
+enum {
+	O_DIR = 'd', O_PORT = 'p', O_GRACE = 'g', O_HELP = 'h',
+	O_LISTEN = 256, O_REDIS, O_ALLOW_CMD, O_ALLOW_URL, O_WDIR, O_ASP, O_ASP_OPEN,
+};
+
 const struct option cli_up_options[] = {
-	{ "dir", required_argument, NULL, 'd' },
-	{ "port", required_argument, NULL, 'p' },
-	{ "grace-ms", required_argument, NULL, 'g' },
-	{ "help", no_argument, NULL, 'h' },
+	{ "dir", required_argument, NULL, O_DIR },
+	{ "port", required_argument, NULL, O_PORT },
+	{ "listen", required_argument, NULL, O_LISTEN },
+	{ "grace-ms", required_argument, NULL, O_GRACE },
+	{ "redis", required_argument, NULL, O_REDIS },
+	{ "allow-cmd", no_argument, NULL, O_ALLOW_CMD },
+	{ "allow-workload-url", no_argument, NULL, O_ALLOW_URL },
+	{ "workload-dir", required_argument, NULL, O_WDIR },
+	{ "asperathos", no_argument, NULL, O_ASP },
+	{ "asperathos-no-token", no_argument, NULL, O_ASP_OPEN },
+	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
+
+#define MAX_WDIRS 16
 
 int
 cmd_up(int argc, char **argv)
@@ -252,37 +412,47 @@ cmd_up(int argc, char **argv)
 	struct coffer_buf urlbuf = COFFER_BUF_INIT(4096);
 	char dir[PATH_MAX] = "", bindir[PATH_MAX], mgr[PATH_MAX], db[PATH_MAX],
 	    rdir[PATH_MAX], store[PATH_MAX], readyf[PATH_MAX], mlog[PATH_MAX],
-	    statef[PATH_MAX], listen[64], apps[PATH_MAX], grace[16] = "5000";
-	char *targv[10], *margv[24];
-	const char *dir_opt = NULL;
-	long port = 0;
+	    statef[PATH_MAX], listen[300], apps[PATH_MAX], grace[16] = "5000",
+	    tokf[PATH_MAX], why[512];
+	char *margv[48];
+	const char *dir_opt = NULL, *listen_opt = NULL, *redis_opt = NULL,
+	    *wdirs[MAX_WDIRS], *redis_url;
+	int port = -1, allow_cmd = 0, allow_url = 0, asp = 0, asp_open = 0,
+	    nwdirs = 0, lockfd = -1;
 	pid_t mpid = -1;
 	struct sigaction sa, old_int, old_term;
-	int c, r, rc = CLI_FAIL, n = 0, have_apps;
-	char *end = NULL;
+	int c, r, rc = CLI_FAIL, n = 0, have_apps, g;
 	struct stat st;
 
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", cli_up_options, NULL)) != -1) {
 		switch (c) {
-		case 'd': dir_opt = optarg; break;
-		case 'p':
-			port = strtol(optarg, &end, 10);
-			if (end == optarg || *end != '\0' || port < 0 || port > 65535)
+		case O_DIR: dir_opt = optarg; break;
+		case O_LISTEN: listen_opt = optarg; break;
+		case O_REDIS: redis_opt = optarg; break;
+		case O_ALLOW_CMD: allow_cmd = 1; break;
+		case O_ALLOW_URL: allow_url = 1; break;
+		case O_ASP: asp = 1; break;
+		case O_ASP_OPEN: asp_open = 1; break;
+		case O_WDIR:
+			if (nwdirs == MAX_WDIRS)
+				return cli_usage("up", usage_text, "at most %d "
+				    "--workload-dir", MAX_WDIRS);
+			wdirs[nwdirs++] = optarg;
+			break;
+		case O_PORT:
+			if (coffer_parse_int(optarg, 0, 65535, &port) != 0)
 				return cli_usage("up", usage_text,
 				    "--port: '%s' is not a port", optarg);
 			break;
-		case 'g': {
-			long g = strtol(optarg, &end, 10);
-
-			if (end == optarg || *end != '\0' || g < 10 || g > 3600000)
+		case O_GRACE:
+			if (coffer_parse_int(optarg, 10, 3600000, &g) != 0)
 				return cli_usage("up", usage_text, "--grace-ms: '%s' "
 				    "is not in [10, 3600000]", optarg);
-			snprintf(grace, sizeof(grace), "%ld", g);
+			snprintf(grace, sizeof(grace), "%d", g);
 			break;
-		}
-		case 'h':
+		case O_HELP:
 			printf("usage: %s\n\n%s", usage_text, help_text);
 			return CLI_OK;
 		default:
@@ -292,6 +462,23 @@ cmd_up(int argc, char **argv)
 	if (optind != argc)
 		return cli_usage("up", usage_text, "unexpected argument '%s'",
 		    argv[optind]);
+	if (listen_opt != NULL && port >= 0)
+		return cli_usage("up", usage_text, "--port and --listen exclude "
+		    "each other");
+	if (asp) {
+		allow_cmd = allow_url = 1;
+		if (port < 0 && listen_opt == NULL)
+			port = 1500; /* Asperathos's manager's port */
+	}
+	if (listen_opt != NULL)
+		snprintf(listen, sizeof(listen), "%s", listen_opt);
+	else
+		snprintf(listen, sizeof(listen), "127.0.0.1:%d", port < 0 ? 0 : port);
+	if (asp_open && strncmp(listen, "127.", 4) != 0 &&
+	    strncmp(listen, "[::1]:", 6) != 0)
+		return cli_usage("up", usage_text, "--asperathos-no-token needs a "
+		    "loopback address: routes without a token are for this machine "
+		    "only");
 
 	/* A flag, not a blocked set: children must not inherit a mask, and
 	 * a background job of a shell starts with SIGINT ignored. */
@@ -305,9 +492,10 @@ cmd_up(int argc, char **argv)
 		snprintf(dir, sizeof(dir), "%s", dir_opt);
 	else if ((r = default_dir(dir, sizeof(dir))) != 0)
 		goto fail;
-	if ((r = self_dir(bindir, sizeof(bindir))) != 0 ||
+	if ((r = coffer_exe_dir(bindir, sizeof(bindir))) != 0 ||
 	    (r = cli_up_state_path(statef, sizeof(statef))) != 0 ||
-	    (r = mkdirs(dir, 0700)) != 0)
+	    (r = mkdirs(dir, 0700)) != 0 || (r = lock_dir(dir, &lockfd)) != 0 ||
+	    (r = check_port(listen)) != 0)
 		goto fail;
 	snprintf(mgr, sizeof(mgr), "%s/coffer-manager", bindir);
 	snprintf(db, sizeof(db), "%s/manager.db", dir);
@@ -315,7 +503,7 @@ cmd_up(int argc, char **argv)
 	snprintf(store, sizeof(store), "%s/store", dir);
 	snprintf(readyf, sizeof(readyf), "%s/manager.url", dir);
 	snprintf(mlog, sizeof(mlog), "%s/manager.log", dir);
-	snprintf(listen, sizeof(listen), "127.0.0.1:%ld", port);
+	snprintf(tokf, sizeof(tokf), "%s/admin.token", dir);
 	snprintf(apps, sizeof(apps), "%s/../apps", bindir);
 	have_apps = stat(apps, &st) == 0 && S_ISDIR(st.st_mode);
 	if (access(mgr, X_OK) != 0) {
@@ -326,49 +514,58 @@ cmd_up(int argc, char **argv)
 		goto fail;
 	unlink(readyf);
 
-	/* 1. Redis, private, with its data kept in DIR across runs. */
-	memset(&ro, 0, sizeof(ro));
-	ro.dir = rdir;
-	ro.appendonly = 1;
-	if ((r = coffer_redis_server_start(&ro, &rs)) != 0)
+	/* 1. Redis: the given one, or a private one with its data kept in
+	 * DIR across runs (the jobs follow it whatever its port). */
+	if (redis_opt != NULL) {
+		redis_url = redis_opt;
+	} else {
+		memset(&ro, 0, sizeof(ro));
+		ro.dir = rdir;
+		ro.appendonly = 1;
+		if ((r = coffer_redis_server_start(&ro, &rs)) != 0)
+			goto fail;
+		redis_url = rs->url;
+	}
+
+	/* 2. The admin token, the same across runs. */
+	if ((r = admin_token(mgr, db, tokf, &tokbuf)) != 0)
 		goto fail;
 
-	/* 2. An admin token for this run (shown once, kept in the state
-	 * file). */
-	targv[0] = mgr;
-	targv[1] = "token";
-	targv[2] = "create";
-	targv[3] = "--db";
-	targv[4] = db;
-	targv[5] = "--name";
-	targv[6] = "coffer-up";
-	targv[7] = NULL;
-	if ((r = run_capture(targv, &tokbuf)) != 0)
+	/* 3. The manager. The Redis URL goes in its environment: it may hold
+	 * a password, and arguments are readable by every local user. */
+	if (setenv("COFFER_REDIS_URL", redis_url, 1) != 0) {
+		r = coffer_errf(COFFER_E_NOMEM, "setenv");
 		goto fail;
-	while (tokbuf.len > 0 && (tokbuf.data[tokbuf.len - 1] == '\n'))
-		tokbuf.data[--tokbuf.len] = '\0';
-
-	/* 3. The manager. */
+	}
 	margv[n++] = mgr;
 	margv[n++] = "serve";
 	margv[n++] = "--db";
 	margv[n++] = db;
 	margv[n++] = "--listen";
 	margv[n++] = listen;
-	margv[n++] = "--redis";
-	margv[n++] = rs->url;
 	margv[n++] = "--store";
 	margv[n++] = store;
 	margv[n++] = "--ready-file";
 	margv[n++] = readyf;
 	margv[n++] = "--grace-ms";
 	margv[n++] = grace;
+	margv[n++] = allow_cmd ? "--allow-cmd=yes" : "--allow-cmd=no";
+	if (allow_url)
+		margv[n++] = "--allow-workload-url";
+	if (asp_open)
+		margv[n++] = "--asperathos-open";
+	for (int i = 0; i < nwdirs; i++) {
+		margv[n++] = "--workload-dir";
+		margv[n++] = (char *)wdirs[i];
+	}
 	if (have_apps) {
 		margv[n++] = "--apps";
 		margv[n++] = apps;
 	}
 	margv[n] = NULL;
-	if ((r = spawn(margv, mlog, &mpid)) != 0)
+	r = spawn(margv, mlog, &mpid);
+	unsetenv("COFFER_REDIS_URL");
+	if (r != 0)
 		goto fail;
 	{
 		int64_t deadline = coffer_mono_ms() + READY_TIMEOUT_MS;
@@ -378,8 +575,9 @@ cmd_up(int argc, char **argv)
 			coffer_buf_reset(&urlbuf);
 			if (waitpid(mpid, &wst, WNOHANG) == mpid) {
 				mpid = -1;
-				r = coffer_errf(COFFER_E_IO,
-				    "coffer-manager exited at start-up (see %s)", mlog);
+				last_line(mlog, why, sizeof(why));
+				r = coffer_errf(COFFER_E_IO, "coffer-manager exited at "
+				    "start-up: %s (%s)", why[0] ? why : "no message", mlog);
 				goto fail;
 			}
 			if (stop_requested) {
@@ -392,24 +590,32 @@ cmd_up(int argc, char **argv)
 				    READY_TIMEOUT_MS / 1000, mlog);
 				goto fail;
 			}
-			usleep(50 * 1000);
+			coffer_sleep_ms(50);
 		}
 		while (urlbuf.len > 0 && urlbuf.data[urlbuf.len - 1] == '\n')
 			urlbuf.data[--urlbuf.len] = '\0';
 	}
 	if ((r = write_state(statef, coffer_buf_str(&urlbuf),
-	    coffer_buf_str(&tokbuf), mpid, rs, dir)) != 0)
+	    coffer_buf_str(&tokbuf), mpid, rs, redis_url, dir)) != 0)
 		goto fail;
+	lock_note(lockfd, getpid(), coffer_buf_str(&urlbuf));
 	printf("coffer is up\n"
 	    "  url:     %s\n"
-	    "  token:   %s\n"
-	    "  redis:   %s (pid %d)\n"
-	    "  manager: pid %d, log %s\n"
+	    "  token:   %s (kept in %s)\n", coffer_buf_str(&urlbuf),
+	    coffer_buf_str(&tokbuf), tokf);
+	if (rs != NULL)
+		printf("  redis:   %s (pid %d, data in %s)\n", rs->url, (int)rs->pid,
+		    rdir);
+	else
+		printf("  redis:   given (--redis)\n");
+	printf("  manager: pid %d, log %s\n"
 	    "  data:    %s\n"
-	    "  state:   %s (read by 'coffer job')\n"
-	    "Press Ctrl-C to stop.\n", coffer_buf_str(&urlbuf),
-	    coffer_buf_str(&tokbuf), rs->url, (int)rs->pid, (int)mpid, mlog, dir,
-	    statef);
+	    "  state:   %s (read by 'coffer job')\n", (int)mpid, mlog, dir, statef);
+	if (asp_open)
+		printf("  WARNING: the Asperathos routes (/submissions) need no token:"
+		    " anyone on this machine can submit jobs that run commands as "
+		    "you\n");
+	printf("Press Ctrl-C to stop.\n");
 	fflush(stdout);
 
 	/* 4. Wait for Ctrl-C, SIGTERM, or a child dying. */
@@ -427,21 +633,23 @@ cmd_up(int argc, char **argv)
 			    mlog);
 			break;
 		}
-		if (waitpid(rs->pid, &wst, WNOHANG) == rs->pid) {
+		if (rs != NULL && waitpid(rs->pid, &wst, WNOHANG) == rs->pid) {
 			rs->pid = 0;
 			fprintf(stderr, "coffer up: redis-server exited\n");
 			break;
 		}
-		usleep(100 * 1000);
+		coffer_nap_ms(100);
 	}
 	/* The manager stops its workers within its grace period. */
 	stop_pid(mpid, (int)strtol(grace, NULL, 10) + 10000);
 	coffer_redis_server_free(rs);
-	unlink(statef);
+	remove_state(statef);
 	coffer_buf_release_secret(&tokbuf);
 	coffer_buf_release(&urlbuf);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
+	if (lockfd >= 0)
+		close(lockfd);
 	fprintf(stderr, "coffer up: stopped\n");
 	return rc;
 fail:
@@ -451,5 +659,7 @@ fail:
 	coffer_buf_release(&urlbuf);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
+	if (lockfd >= 0)
+		close(lockfd);
 	return cli_fail(r, "up");
 }

@@ -29,7 +29,7 @@ const struct cli_command cli_commands[] = {
 	    cli_id_verbs, cli_id_options },
 	{ "inspect", cmd_inspect, "show a sealed file's header, size and digest (no key)",
 	    NULL, cli_inspect_options },
-	{ "job", cmd_job, "submit, list, show, watch, stop and delete jobs on a manager",
+	{ "job", cmd_job, "submit, list, show, watch, logs, stop and delete jobs on a manager",
 	    cli_job_verbs, cli_job_options },
 	{ "key", cmd_key, "create a data key file, show a key's id",
 	    cli_key_verbs, cli_key_options },
@@ -40,6 +40,8 @@ const struct cli_command cli_commands[] = {
 	    NULL, cli_run_options },
 	{ "seal", cmd_seal, "encrypt a file under a data key (sealed format v1)",
 	    NULL, cli_seal_options },
+	{ "token", cmd_token, "list, create and revoke a manager's bearer tokens",
+	    cli_token_verbs, cli_token_options },
 	{ "up", cmd_up, "run redis, the manager and the local actuator on this machine",
 	    NULL, cli_up_options },
 	{ "version", cmd_version, "print the version", NULL, NULL },
@@ -256,6 +258,18 @@ cmd_version(int argc, char **argv)
 	return CLI_OK;
 }
 
+/* Options whose value is one of a few words, offered after them. */
+static const struct {
+	const char *cmd, *option, *words;
+} option_values[] = {
+	{ "job", "--state", "pending running completed failed stopped" },
+	{ "job", "--output", "json wide" },
+	{ "job", "-o", "json wide" },
+	{ "token", "--scope", "read admin" },
+	{ "run", "--app-kind", "plugin exec" },
+	{ "seal", "--suite", "aes-256-gcm chacha20-poly1305" },
+};
+
 /*
  * The script is generated from the command table: the command names, each
  * command's verbs (cli_verb tables, which its dispatch uses) and long
@@ -308,6 +322,13 @@ cmd_completion(int argc, char **argv)
 			printf("%s--%s", o == c->options ? "" : " ", o->name);
 		printf("\" ;;\n");
 	}
+	/* Values of options that take one of a few words. */
+	printf("  esac\n"
+	    "  case ${COMP_WORDS[1]}:${COMP_WORDS[COMP_CWORD-1]} in\n");
+	for (size_t i = 0; i < sizeof(option_values) / sizeof(option_values[0]); i++)
+		printf("  %s:%s) mapfile -t COMPREPLY < <(compgen -W \"%s\" -- "
+		    "\"$cur\"); return ;;\n", option_values[i].cmd,
+		    option_values[i].option, option_values[i].words);
 	printf("  esac\n"
 	    "  if [ \"$COMP_CWORD\" -eq 2 ] && [ -n \"$verbs\" ] && [[ $cur != -* ]]; then\n"
 	    "    mapfile -t COMPREPLY < <(compgen -W \"$verbs\" -- \"$cur\")\n"

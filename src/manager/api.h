@@ -32,5 +32,7 @@ void api_sub_show(struct http_req *r);
 void api_sub_stop(struct http_req *r);
 void api_sub_delete(struct http_req *r);
 void api_sub_log(struct http_req *r);
+/* GET /v1/jobs/{id}/log: the last 64 KiB of the replicas' log, as text. */
+void api_job_log(struct http_req *r);
 
 #endif

@@ -200,3 +200,21 @@ api_sub_log(struct http_req *r)
 	    "stdout", text != NULL ? text : json_string(""), "stderr", ""));
 	coffer_buf_release(&b);
 }
+
+void
+api_job_log(struct http_req *r)
+{
+	struct mgr_job *j = path_job(r);
+	struct coffer_buf b = COFFER_BUF_INIT(LOG_TAIL_MAX + 1);
+
+	if (j == NULL)
+		return;
+	if (log_tail(j->log_path, &b) != 0) {
+		coffer_buf_release(&b);
+		http_reply_coffer_err(r, COFFER_E_NOMEM);
+		return;
+	}
+	http_reply_text(r, 200, "text/plain; charset=utf-8", coffer_buf_str(&b),
+	    b.len);
+	coffer_buf_release(&b);
+}

@@ -33,7 +33,7 @@ static const char usage_text[] =
     "           [--workload-dir DIR]... [--allow-workload-url[=yes|no]]\n"
     "           [--env-deny NAME|PREFIX*]... [--max-connections N]\n"
     "           [--max-connections-per-client N] [--header-timeout-ms N]\n"
-    "           [--body-timeout-ms N]\n"
+    "           [--body-timeout-ms N] [--asperathos-open]\n"
     "       coffer-manager token create --db PATH [--name NAME] [--scope admin|read]\n"
     "       coffer-manager token list --db PATH\n"
     "       coffer-manager token revoke --db PATH ID\n"
@@ -157,6 +157,7 @@ cmd_serve(int argc, char **argv)
 		{ "max-connections-per-client", required_argument, NULL, 'P' },
 		{ "header-timeout-ms", required_argument, NULL, 'H' },
 		{ "body-timeout-ms", required_argument, NULL, 'B' },
+		{ "asperathos-open", no_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -246,6 +247,9 @@ cmd_serve(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case 'O':
+			cfg.asperathos_open = 1;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			rc = 0;
@@ -257,6 +261,13 @@ cmd_serve(int argc, char **argv)
 	}
 	if (optind != argc) {
 		usage("unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if (cfg.asperathos_open && strncmp(cfg.listen, "127.", 4) != 0 &&
+	    strncmp(cfg.listen, "[::1]:", 6) != 0 &&
+	    strncmp(cfg.listen, "localhost:", 10) != 0) {
+		usage("--asperathos-open needs a loopback --listen address (127.x, "
+		    "[::1]): routes without a token are for this machine only");
 		goto out;
 	}
 	if (cfg.db_path == NULL) {

@@ -189,6 +189,23 @@ mgr_run(const struct mgr_config *cfg)
 	ho.tls_key = m->cfg.tls_key;
 	ho.routes = mgr_routes;
 	ho.nroutes = mgr_nroutes;
+	if (m->cfg.asperathos_open) {
+		/* Asperathos's clients send no token: its routes, and only
+		 * those, need none. main() allowed it on loopback only. */
+		if ((m->routes = coffer_mallocarray(mgr_nroutes,
+		    sizeof(*m->routes))) == NULL) {
+			r = COFFER_E_NOMEM;
+			goto out;
+		}
+		memcpy(m->routes, mgr_routes, mgr_nroutes * sizeof(*m->routes));
+		for (size_t i = 0; i < mgr_nroutes; i++)
+			if (strncmp(m->routes[i].pattern, "/submissions", 12) == 0)
+				m->routes[i].scope = HTTP_SCOPE_NONE;
+		ho.routes = m->routes;
+		coffer_warn("--asperathos-open: the /submissions routes need no "
+		    "token: anyone who can reach %s can submit and stop Asperathos "
+		    "jobs", m->cfg.listen);
+	}
 	ho.auth = auth_cb;
 	ho.ctx = m;
 	if ((r = http_server_new(m->base, &ho, &m->http)) != 0)
@@ -229,6 +246,7 @@ out:
 	mgr_jobs_shutdown(m);
 	free(m->orphans);
 	http_server_free(m->http);
+	free(m->routes);
 	for (int i = 0; i < 2; i++)
 		if (m->sig_ev[i] != NULL)
 			event_free(m->sig_ev[i]);

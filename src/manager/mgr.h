@@ -40,6 +40,9 @@ struct mgr_config {
 	const char *ready_file;  /* written with the URL once listening */
 	struct http_server_opts http; /* limits only: max_conns,
 	                          max_conns_per_client, header/body timeouts */
+	int asperathos_open;     /* the /submissions routes need no token
+	                            (loopback only; Asperathos clients send
+	                            none) */
 	int tick_ms;             /* monitor tick; default 500 */
 	int grace_ms;            /* replica SIGTERM to SIGKILL; default 10000 */
 };
@@ -107,6 +110,8 @@ struct mgr {
 	int lock_fd;                /* flock on "<store>.lock" */
 	struct event_base *base;
 	struct http_server *http;
+	struct http_route *routes;  /* a copy of mgr_routes when some rows
+	                               change (asperathos_open) */
 	struct mgr_db *db;
 	struct event *tick_ev;
 	struct event *sig_ev[2];

@@ -15,6 +15,7 @@ const struct http_route mgr_routes[] = {
 	{ "DELETE", "/v1/jobs/{id}",               api_job_delete,   HTTP_SCOPE_ADMIN,   0 },
 	{ "GET",    "/v1/jobs/{id}/timeline",      api_job_timeline, HTTP_SCOPE_READ,    0 },
 	{ "POST",   "/v1/jobs/{id}/stop",          api_job_stop,     HTTP_SCOPE_ADMIN,   MGR_BODY_SMALL },
+	{ "GET",    "/v1/jobs/{id}/log",           api_job_log,      HTTP_SCOPE_READ,    0 },
 	{ "GET",    "/v1/tokens",                  api_token_list,   HTTP_SCOPE_ADMIN,   0 },
 	{ "POST",   "/v1/tokens",                  api_token_create, HTTP_SCOPE_ADMIN,   MGR_BODY_SMALL },
 	{ "DELETE", "/v1/tokens/{id}",             api_token_revoke, HTTP_SCOPE_ADMIN,   0 },

@@ -6,7 +6,7 @@
 # is accepted, every option is in the command's --help).
 # timeout: 120
 . "$(dirname "$0")/lib.sh"
-plan 28
+plan 30
 
 coffer completion >"$T/coffer.bash"
 ok $? "coffer completion exits 0"
@@ -39,13 +39,13 @@ cd "$T/empty" || bail "cd $T/empty"
 # --- command names ---------------------------------------------------------
 all=$(comp "coffer ")
 eq "'coffer <TAB>' offers every command and --help, --version" \
-	"--help --version attest completion coordinator help id inspect job key open policy run seal up version" "$all"
+	"--help --version attest completion coordinator help id inspect job key open policy run seal token up version" "$all"
 eq "'coffer se<TAB>' completes seal" "seal" "$(comp "coffer se")"
 eq "'coffer i<TAB>' offers id and inspect" "id inspect" "$(comp "coffer i")"
 
 # --- verbs -----------------------------------------------------------------
 eq "'coffer job <TAB>' offers its verbs" \
-	"delete list show stop submit timeline watch" "$(comp "coffer job ")"
+	"delete list logs show stop submit timeline watch" "$(comp "coffer job ")"
 eq "'coffer job w<TAB>' completes watch" "watch" "$(comp "coffer job w")"
 eq "'coffer key <TAB>' offers new, show and upload" "new show upload" "$(comp "coffer key ")"
 eq "'coffer id <TAB>' offers new, show and check" "check new show" "$(comp "coffer id ")"
@@ -59,14 +59,18 @@ eq "'coffer seal --<TAB>' offers seal's options" \
 	"--chunk-size --force --help --json --key --quiet --suite" "$(comp "coffer seal --")"
 eq "'coffer seal --ch<TAB>' completes --chunk-size" "--chunk-size" "$(comp "coffer seal --ch")"
 eq "'coffer job list --<TAB>' offers job's options" \
-	"--help --interval --state --token --url" "$(comp "coffer job list --")"
+	"--force --help --interval --output --state --token --url" "$(comp "coffer job list --")"
 eq "'coffer job --<TAB>' offers options in the verb's place too" \
-	"--help --interval --state --token --url" "$(comp "coffer job --")"
+	"--force --help --interval --output --state --token --url" "$(comp "coffer job --")"
 eq "'coffer attest verify --allow-missing-c<TAB>'" \
 	"--allow-missing-collateral --allow-missing-crl" \
 	"$(comp "coffer attest verify --allow-missing-c")"
 eq "'coffer run --rep<TAB>' completes --replicas" "--replicas" "$(comp "coffer run --rep")"
-eq "'coffer up --<TAB>'" "--dir --grace-ms --help --port" "$(comp "coffer up --")"
+eq "'coffer up --<TAB>'" "--allow-cmd --allow-workload-url --asperathos --asperathos-no-token --dir --grace-ms --help --listen --port --redis --workload-dir" "$(comp "coffer up --")"
+eq "'coffer job list --state <TAB>' offers the states" \
+	"completed failed pending running stopped" "$(comp "coffer job list --state ")"
+eq "'coffer job list --state r<TAB>' completes running" "running" \
+	"$(comp "coffer job list --state r")"
 eq "'coffer open --k<TAB>' completes --key" "--key" "$(comp "coffer open --k")"
 
 # --- files -----------------------------------------------------------------
