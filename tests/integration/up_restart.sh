@@ -1,0 +1,101 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# `coffer up` across restarts and against a second instance (issue 15): a
+# job interrupted by Ctrl-C resumes after a restart although the private
+# Redis comes back on another port, one admin token is kept (and can be
+# listed and revoked), earlier jobs can be deleted, a second coffer up on
+# the same data directory is refused naming the first, a port in use is
+# said as such, and --redis uses a running Redis.
+# timeout: 150
+. "$(dirname "$0")/lib.sh"
+plan 18
+
+export HOME=$T/home XDG_RUNTIME_DIR=$T/run
+unset XDG_DATA_HOME COFFER_URL COFFER_TOKEN
+mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
+chmod 700 "$XDG_RUNTIME_DIR"
+STATE=$XDG_RUNTIME_DIR/coffer/up.json
+DATA=$HOME/.local/share/coffer/up
+
+up() { # log-name [args...]: start coffer up, wait for its state file
+	local log=$1
+	shift
+	rm -f "$STATE"
+	coffer up --grace-ms 1000 "$@" > "$T/$log" 2>&1 &
+	UP=$!
+	track $UP
+	wait_until 30 test -s "$STATE" || { sed 's/^/# /' "$T/$log"; bail "coffer up did not come up"; }
+	URL=$(jq -r .url "$STATE")
+	TOKEN=$(jq -r .token "$STATE")
+}
+down() { kill -INT "$UP"; wait "$UP"; }
+state() { curl -s -H "Authorization: Bearer $TOKEN" "$URL/v1/jobs/$1" | jq -r "$2"; }
+
+up up1.out
+port1=$(jq -r .redis_url "$STATE")
+tok1=$TOKEN
+mkdir -p "$DATA/store/in"
+for i in $(seq -w 1 24); do echo "x$i" > "$DATA/store/in/a-$i"; done
+cat > "$T/job.json" <<JSON
+{"app": "fault", "app_params": {"sleep_ms": 400}, "inputs": {"prefix": "in/a-"},
+ "expected_time_s": 120, "replicas": {"min": 2, "max": 2},
+ "controller": {"name": "static"}}
+JSON
+id=$(coffer job submit "$T/job.json")
+ok $? "a job is submitted ($id)"
+wait_until 30 bash -c "[ \$(curl -s -H 'Authorization: Bearer $TOKEN' $URL/v1/jobs/$id | jq '.items.done // 0') -ge 2 ]"
+ok $? "it makes progress"
+
+# 1. A second coffer up on the same directory: refused, naming the first.
+coffer up --grace-ms 1000 > "$T/up2.out" 2>&1
+rc=$?
+[ $rc -ne 0 ] && grep -q "in use by another coffer up (pid $UP, http://" "$T/up2.out"
+ok $? "a second coffer up on the data directory is refused, naming the first (exit $rc)"
+diag "$(cat "$T/up2.out")"
+kill -0 "$(jq -r .manager_pid "$STATE")"; ok $? "and the first one's manager still runs"
+
+# 2. Ctrl-C in the middle, then a restart: Redis comes back on another
+# port, the job follows it and completes; the token is the same.
+down
+up up3.out
+port3=$(jq -r .redis_url "$STATE")
+[ "$port1" != "$port3" ]; ok $? "the private Redis is on another port now ($port1 -> $port3)"
+eq "the admin token is the same across runs" "$tok1" "$TOKEN"
+grep -q "kept in $DATA/admin.token" "$T/up3.out"; ok $? "coffer up says where it keeps it"
+coffer job watch "$id" --interval 0.5 > "$T/watch.out" 2>&1
+ok $? "the interrupted job resumes and completes"
+tail -n 1 "$T/watch.out" | sed 's/^/# /'
+tail -n 1 "$T/watch.out" | grep -q "completed: every item is done; deadline met"
+ok $? "its last line says the deadline was met"
+eq "with every item done" "24/24" "$(state "$id" '"\(.items.done)/\(.items.total)"')"
+coffer job delete "$id"; ok $? "a job of an earlier run can be deleted"
+
+# 3. Tokens: one for coffer up, more created, listed and revoked.
+coffer token list > "$T/tokens.out"
+eq "one token after two starts" 1 "$(grep -c ' coffer-up$' "$T/tokens.out")"
+ro=$(coffer token create --name ci --scope read)
+ok $? "coffer token create makes a read token"
+eq "which may read" 200 "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ro" "$URL/v1/jobs")"
+rid=$(coffer token list | awk '$NF == "ci" { print $1 }')
+coffer token revoke "$rid"; ok $? "coffer token revoke $rid"
+eq "a revoked token is refused at once" 401 "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ro" "$URL/v1/jobs")"
+down
+
+# 4. A port in use is said as such.
+/usr/bin/python3 -c 'import socket,time,sys; s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(60)' > "$T/port" &
+track $!
+wait_until 10 test -s "$T/port"
+coffer up --port "$(cat "$T/port")" > "$T/up4.out" 2>&1
+grep -q "port $(cat "$T/port") on 127.0.0.1 is in use by another program" "$T/up4.out"
+ok $? "a port in use is said as such"
+diag "$(cat "$T/up4.out")"
+
+# 5. --redis: a running Redis instead of a private one.
+start_redis
+up up5.out --redis "$REDIS_URL" --dir "$T/other"
+for i in 1 2 3; do echo "y$i" > "$T/other/store/b-$i"; done
+sed -e 's|"in/a-"|"b-"|' -e 's|400|10|' "$T/job.json" > "$T/job5.json"
+id5=$(coffer job submit "$T/job5.json")
+coffer job watch "$id5" --interval 0.5 >/dev/null 2>&1
+eq "a job of coffer up --redis ran on that Redis" 3 "$(rcli HGET "coffer:{$id5}:meta" total)"
+down
