@@ -24,6 +24,8 @@
 #include "coffer/error.h"
 #include "lib/buf.h"
 #include "lib/clock.h"
+#include "lib/appparams.h"
+#include "lib/json.h"
 #include "lib/mem.h"
 #include "lib/num.h"
 #include "lib/random.h"
@@ -37,7 +39,8 @@ static const char usage[] =
     "           [--app-kind plugin|exec] [--app-arg ARG]...\n"
     "           [--lease-ms N] [--max-attempts N] [--backoff-ms N]\n"
     "           [--item-timeout-ms N] [--max-item-bytes N] [--allow-empty-output]\n"
-    "           [--reduce NAME] [--worker-log FILE] [--keep-job] [--quiet]";
+    "           [--reduce NAME] [--worker-log FILE] [--keep-job] [--quiet]\n"
+    "           [--force | --resume] [--json]";
 
 static const char help[] =
     "Run a job end to end on this machine: every regular file of --inputs is\n"
@@ -67,6 +70,10 @@ static const char help[] =
     "                      directory, kept and shown if the job fails)\n"
     "  --keep-job          leave the job's keys in Redis (--redis only)\n"
     "  --quiet             no progress display\n"
+    "  --force             replace outputs (and the reduce file) that exist\n"
+    "  --resume            skip the items whose output exists (a run that was\n"
+    "                      interrupted goes on where it stopped)\n"
+    "  --json              print the summary as one JSON object\n"
     "\n"
     "Exit status: 0 when every item is done; 1 when some were dead-lettered\n"
     "(they are listed with their errors); see doc/cli.md for the others.\n";
@@ -95,7 +102,8 @@ struct run {
 	int nparams, napp_args, nowners;
 	int replicas, lease_ms, max_attempts, backoff_ms, item_timeout_ms;
 	long long max_item_bytes;
-	int allow_empty, keep_job, quiet;
+	int allow_empty, keep_job, quiet, force, resume, json;
+	size_t skipped;                   /* --resume: items with an output */
 	/* state */
 	char app_abs[PATH_MAX], in_abs[PATH_MAX], out_abs[PATH_MAX];
 	char worker[PATH_MAX], job_buf[COFFER_QUEUE_JOB_MAX + 1];
@@ -124,7 +132,8 @@ parse_num(const char *opt, const char *v, long long min, long long max,
 enum {
 	O_APP = 256, O_INPUTS, O_OUTPUTS, O_REPLICAS, O_REDIS, O_JOB, O_PARAM,
 	O_KIND, O_APP_ARG, O_LEASE, O_ATTEMPTS, O_BACKOFF, O_TIMEOUT, O_MAXB,
-	O_EMPTY, O_REDUCE, O_WLOG, O_KEEP, O_QUIET, O_HELP, O_OWNER,
+	O_EMPTY, O_REDUCE, O_WLOG, O_KEEP, O_QUIET, O_HELP, O_OWNER, O_FORCE,
+	O_RESUME, O_JSON,
 };
 
 const struct option cli_run_options[] = {
@@ -148,6 +157,9 @@ const struct option cli_run_options[] = {
 	{ "worker-log", required_argument, NULL, O_WLOG },
 	{ "keep-job", no_argument, NULL, O_KEEP },
 	{ "quiet", no_argument, NULL, O_QUIET },
+	{ "force", no_argument, NULL, O_FORCE },
+	{ "resume", no_argument, NULL, O_RESUME },
+	{ "json", no_argument, NULL, O_JSON },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -177,6 +189,9 @@ parse(struct run *R, int argc, char **argv)
 		case O_EMPTY: R->allow_empty = 1; break;
 		case O_KEEP: R->keep_job = 1; break;
 		case O_QUIET: R->quiet = 1; break;
+		case O_FORCE: R->force = 1; break;
+		case O_RESUME: R->resume = 1; break;
+		case O_JSON: R->json = 1; break;
 		case O_PARAM:
 			if (strchr(optarg, '=') == NULL || optarg[0] == '=')
 				return cli_usage("run", usage, "--param '%s': expected K=V", optarg);
@@ -243,6 +258,16 @@ parse(struct run *R, int argc, char **argv)
 	if (R->keep_job && R->redis == NULL)
 		return cli_usage("run", usage, "--keep-job needs --redis (a private"
 		    " Redis ends with the run)");
+	if (R->force && R->resume)
+		return cli_usage("run", usage, "--force and --resume exclude each other");
+	/* Before anything runs: a bad --reduce name is found now, not after
+	 * the whole job. */
+	if (R->reduce != NULL && (coffer_store_check_key(R->reduce) != 0 ||
+	    strchr(R->reduce, '/') != NULL)) {
+		coffer_errclear();
+		return cli_usage("run", usage, "--reduce '%s': not a file name (no "
+		    "'/', no '..')", R->reduce);
+	}
 	return 0;
 }
 
@@ -539,6 +564,115 @@ check_app(struct run *R)
 	return r;
 }
 
+static void
+print_param_error(void *arg, const char *name, const char *message)
+{
+	(void)arg;
+	fprintf(stderr, "coffer run: --param %s: %s\n", name, message);
+}
+
+/*
+ * What the app declares (coffer-worker --describe-app): its parameters,
+ * checked against --param, and whether it has a reduce stage, checked
+ * against --reduce. Before anything runs. CLI_USAGE (errors printed), 0,
+ * or -1 when the app could not be described (check_app says why).
+ */
+static int
+describe_check(struct run *R)
+{
+	char *argv[8];
+	struct coffer_buf out = COFFER_BUF_INIT(1 << 18);
+	const char *keys[MAX_LIST], *vals[MAX_LIST];
+	char kbuf[MAX_LIST][80];
+	json_t *d = NULL, *decls;
+	size_t nerr;
+	int n = 0, st;
+
+	argv[n++] = R->worker;
+	argv[n++] = "--describe-app";
+	argv[n++] = "--app";
+	argv[n++] = R->app_abs;
+	if (R->app_kind != NULL) {
+		argv[n++] = "--app-kind";
+		argv[n++] = (char *)R->app_kind;
+	}
+	argv[n] = NULL;
+	st = run_worker_mode(argv, &out);
+	if (st != 0 || coffer_json_parse(coffer_buf_str(&out), out.len, 1 << 18, 16,
+	    &d) != 0) {
+		coffer_errclear();
+		coffer_buf_release(&out);
+		return -1;
+	}
+	coffer_buf_release(&out);
+	for (int i = 0; i < R->nparams; i++) {
+		size_t k = strcspn(R->params[i], "=");
+
+		snprintf(kbuf[i], sizeof(kbuf[i]), "%.*s", (int)k, R->params[i]);
+		keys[i] = kbuf[i];
+		vals[i] = R->params[i] + k + (R->params[i][k] == '=');
+	}
+	decls = json_object_get(d, "params");
+	nerr = coffer_app_params_check(json_is_array(decls) ? decls : NULL, keys,
+	    vals, (size_t)R->nparams, print_param_error, NULL);
+	if (R->reduce != NULL && !json_is_true(json_object_get(d, "reduce"))) {
+		fprintf(stderr, "coffer run: --reduce %s: the app has no reduce stage\n",
+		    R->reduce);
+		nerr++;
+	}
+	json_decref(d);
+	if (nerr > 0)
+		return cli_usage("run", usage, "%zu problem(s) with the app's options"
+		    " (above); nothing was run", nerr);
+	return 0;
+}
+
+/*
+ * Outputs that exist already: refused without --force (doc/cli.md:
+ * nothing is replaced without it); with --resume their items are left out
+ * of the job, so a run interrupted by Ctrl-C goes on where it stopped.
+ */
+static int
+check_outputs(struct run *R)
+{
+	size_t exist = 0, k = 0;
+	char p[PATH_MAX], first[3][256];
+	struct stat st;
+
+	for (size_t i = 0; i < R->nitems; i++) {
+		snprintf(p, sizeof(p), "%s/%s", R->out_abs, R->items[i]);
+		if (lstat(p, &st) != 0)
+			continue;
+		if (exist < 3)
+			snprintf(first[exist], sizeof(first[0]), "%s", R->items[i]);
+		exist++;
+		if (R->resume) {
+			free(R->items[i]);
+			R->items[i] = NULL;
+		}
+	}
+	if (R->resume) {
+		for (size_t i = 0; i < R->nitems; i++)
+			if (R->items[i] != NULL)
+				R->items[k++] = R->items[i];
+		R->nitems = k;
+		R->skipped = exist;
+	} else if (exist > 0 && !R->force) {
+		return coffer_errf(COFFER_E_EXISTS, "%zu output(s) exist already in "
+		    "%s (%s%s%s%s%s%s): --force replaces them, --resume skips their "
+		    "items", exist, R->out_abs, first[0], exist > 1 ? ", " : "",
+		    exist > 1 ? first[1] : "", exist > 2 ? ", " : "",
+		    exist > 2 ? first[2] : "", exist > 3 ? ", ..." : "");
+	}
+	if (R->reduce != NULL && !R->force) {
+		snprintf(p, sizeof(p), "%s/%s", R->out_abs, R->reduce);
+		if (lstat(p, &st) == 0)
+			return coffer_errf(COFFER_E_EXISTS, "--reduce %s: %s exists "
+			    "already: --force replaces it", R->reduce, p);
+	}
+	return 0;
+}
+
 static int
 make_rundir(struct run *R)
 {
@@ -741,6 +875,44 @@ rm_tree(const char *dir)
 	return rmdir(dir);
 }
 
+/* The summary: one line, or one JSON object with --json. */
+static void
+print_summary(const struct run *R, const struct coffer_queue_stats *s,
+    int64_t ms)
+{
+	double secs = (double)ms / 1000.0;
+	long long total = s != NULL ? s->total : 0, done = s != NULL ? s->done : 0,
+	    failed = s != NULL ? s->failed : 0;
+	char dur[32];
+
+	if (R->json) {
+		json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:f, s:i, s:s?}",
+		    "job", R->job != NULL ? R->job : "", "items", (json_int_t)total,
+		    "done", (json_int_t)done, "failed", (json_int_t)failed,
+		    "skipped", (json_int_t)R->skipped, "seconds", secs,
+		    "workers", R->replicas, "reduce", R->reduce);
+		char *t = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+
+		if (t != NULL)
+			puts(t);
+		free(t);
+		json_decref(o);
+	} else if (s == NULL) {
+		printf("nothing to run: all %zu items have their outputs (--resume)\n",
+		    R->skipped);
+	} else {
+		run_format_duration(secs, dur, sizeof(dur));
+		printf("job %s: %lld items: %lld done, %lld failed in %s (%.1f items/s,"
+		    " %d workers)%s\n", R->job, total, done, failed, dur,
+		    secs > 0 ? (double)done / secs : 0.0, R->replicas,
+		    R->skipped > 0 ? "; outputs of earlier runs kept" : "");
+		if (R->skipped > 0)
+			printf("  (%zu items skipped: their outputs exist, --resume)\n",
+			    R->skipped);
+	}
+	fflush(stdout);
+}
+
 int
 cmd_run(int argc, char **argv)
 {
@@ -755,7 +927,27 @@ cmd_run(int argc, char **argv)
 		return r < 0 ? CLI_OK : r;
 	find_worker(&R);
 	if ((r = check_dirs(&R)) != 0 || (r = list_inputs(&R)) != 0 ||
-	    (r = check_owners(&R)) != 0 || (r = check_app(&R)) != 0 || (r = make_rundir(&R)) != 0) {
+	    (r = check_owners(&R)) != 0) {
+		rc = cli_fail(r, "run");
+		goto out;
+	}
+	if ((rc = describe_check(&R)) > 0)
+		goto out;
+	rc = CLI_OK;
+	if ((r = check_app(&R)) != 0 || (r = check_outputs(&R)) != 0) {
+		rc = cli_fail(r, "run");
+		goto out;
+	}
+	if (R.nitems == 0) {
+		/* --resume, and every item has its output. */
+		if (R.reduce == NULL || (r = run_reduce(&R)) == 0) {
+			print_summary(&R, NULL, 0);
+			goto out;
+		}
+		rc = cli_fail(r, "run");
+		goto out;
+	}
+	if ((r = make_rundir(&R)) != 0) {
 		rc = cli_fail(r, "run");
 		goto out;
 	}
@@ -796,17 +988,7 @@ stop:
 	sigaction(SIGTERM, &old_term, NULL);
 	if (rc != CLI_OK)
 		goto out;
-	{
-		double secs = (double)(t1 - t0) / 1000.0;
-		char dur[32];
-
-		run_format_duration(secs, dur, sizeof(dur));
-		printf("job %s: %lld items: %lld done, %lld failed in %s (%.1f items/s,"
-		    " %d workers)\n", R.job, (long long)s.total, (long long)s.done,
-		    (long long)s.failed, dur, secs > 0 ? (double)s.done / secs : 0.0,
-		    R.replicas);
-		fflush(stdout);
-	}
+	print_summary(&R, &s, t1 - t0);
 	if (s.failed > 0) {
 		struct dead_print d = { 0 };
 
@@ -830,6 +1012,8 @@ stop:
 			fprintf(stderr, "coffer run: could not delete the job's keys: %s\n",
 			    coffer_errdetail());
 out:
+	if (R.keep_rundir && R.logpath[0] && access(R.logpath, F_OK) != 0)
+		R.keep_rundir = 0; /* no worker ran: no log to show */
 	if (R.keep_rundir && R.logpath[0])
 		fprintf(stderr, "coffer run: worker log: %s\n", R.logpath);
 	if (R.rundir[0] && !(R.keep_rundir && R.worker_log == NULL))

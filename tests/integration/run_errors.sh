@@ -35,7 +35,7 @@ expect "input names that cannot be item ids" 5 "input name 'with space' cannot b
 	coffer run --app "$APPS/checksum.so" --inputs "$T/badnames" --outputs "$T/o3"
 expect "a missing app" 6 "--app $T/none.so" \
 	coffer run --app "$T/none.so" --inputs "$T/in" --outputs "$T/o4"
-expect "a bad parameter for the app" 1 "unknown parameter 'colour'" \
+expect "a bad parameter for the app is refused before anything runs" 2 "--param colour: unknown parameter" \
 	coffer run --app "$APPS/checksum.so" --param colour=red --inputs "$T/in" --outputs "$T/o5"
 expect "an unreachable Redis" 8 "connection failed" \
 	coffer run --app "$APPS/checksum.so" --inputs "$T/in" --outputs "$T/o6" \
@@ -52,7 +52,7 @@ coffer run --app "$APPS/checksum.so" --inputs "$T/in" --outputs "$T/o9" --redis 
 	--job twice --keep-job --quiet > /dev/null 2>&1
 expect "a job id already in Redis" 6 "job 'twice' already exists" \
 	coffer run --app "$APPS/checksum.so" --inputs "$T/in" --outputs "$T/o9" --redis "$REDIS_URL" \
-	--job twice
+	--job twice --force
 eq "without --keep-job a finished job's keys are deleted" "0" \
 	"$(coffer run --app "$APPS/checksum.so" --inputs "$T/in" --outputs "$T/o10" \
 	--redis "$REDIS_URL" --job gone --quiet > /dev/null 2>&1; rcli --scan --pattern 'coffer:{gone}:*' | wc -l)"
