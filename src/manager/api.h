@@ -32,6 +32,12 @@ void api_sub_show(struct http_req *r);
 void api_sub_stop(struct http_req *r);
 void api_sub_delete(struct http_req *r);
 void api_sub_log(struct http_req *r);
+/* GET /submissions/{id}/report: Asperathos's detailed report. */
+void api_sub_report(struct http_req *r);
+/* GET /submissions/{id}/errors: failed items. */
+void api_sub_errors(struct http_req *r);
+/* DELETE /submissions: every finished job. */
+void api_sub_delete_all(struct http_req *r);
 /* GET /v1/jobs/{id}/log: the last 64 KiB of the replicas' log, as text. */
 void api_job_log(struct http_req *r);
 

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "coffer/error.h"
@@ -17,6 +19,8 @@
 #include "http/jsonout.h"
 #include "manager/mgr.h"
 #include "manager/policy.h"
+#include "queue/queue.h"
+#include "queue/redis_url.h"
 
 #define LOG_TAIL_MAX ((size_t)64 << 10)
 
@@ -30,6 +34,211 @@ path_job(struct http_req *r)
 		http_reply_error(r, 404, "not_found", "id", "no submission '%s'",
 		    id != NULL ? id : "");
 	return j;
+}
+
+/*
+ * Asperathos's monitor reports (asperathos-monitor's JobReport and its
+ * InfluxDB measurements): per second, the last sample of that second, keyed
+ * "YYYY-MM-DDTHH:MM:SSZ"; the simple report's max_error, min_error and
+ * final_error are [value, time] with the same keys, so a client can look
+ * each up in the detailed one (asperathos-integration-tests does), and
+ * final_replicas is the last count above zero (its monitor kept the last
+ * active count).
+ */
+struct report {
+	int64_t start_ms;
+	json_t *detailed;       /* {time: {job_progress, time_progress, replicas, error}} */
+	char key[32];           /* of the last sample taken */
+	double max_e, min_e, last_e;
+	char max_t[32], min_t[32], last_t[32];
+	int have, final_replicas;
+};
+
+static int
+report_sample(const struct mgr_sample *s, void *arg)
+{
+	struct report *rp = arg;
+	char key[32];
+	int64_t at = rp->start_ms + (int64_t)(s->t_s * 1000);
+
+	coffer_time_format(at / 1000, key, sizeof(key));
+	if (json_object_set_new(rp->detailed, key, json_pack("{s:o, s:o, s:i, s:o}",
+	    "job_progress", http_json_real(s->progress), "time_progress",
+	    http_json_real(s->time_progress), "replicas", s->replicas, "error",
+	    http_json_real(s->error))) != 0)
+		return COFFER_E_NOMEM;
+	if (s->replicas > 0)
+		rp->final_replicas = s->replicas;
+	/* Extremes over the per-second values: a second's last sample is the
+	 * one the detailed report keeps. */
+	if (rp->have && strcmp(key, rp->key) != 0) {
+		if (rp->last_e > rp->max_e || rp->max_t[0] == '\0') {
+			rp->max_e = rp->last_e;
+			snprintf(rp->max_t, sizeof(rp->max_t), "%s", rp->key);
+		}
+		if (rp->last_e < rp->min_e || rp->min_t[0] == '\0') {
+			rp->min_e = rp->last_e;
+			snprintf(rp->min_t, sizeof(rp->min_t), "%s", rp->key);
+		}
+	}
+	rp->have = 1;
+	rp->last_e = s->error;
+	snprintf(rp->key, sizeof(rp->key), "%s", key);
+	return 0;
+}
+
+static int
+build_report(struct mgr *m, const struct mgr_job *j, struct report *rp)
+{
+	int r;
+
+	memset(rp, 0, sizeof(*rp));
+	rp->start_ms = j->started_ms;
+	if ((rp->detailed = json_object()) == NULL)
+		return COFFER_E_NOMEM;
+	if (j->started_ms == 0)
+		return 0;
+	if ((r = mgr_db_samples_foreach(m->db, j->id, report_sample, rp)) != 0)
+		return r;
+	if (rp->have) {
+		if (rp->last_e > rp->max_e || rp->max_t[0] == '\0') {
+			rp->max_e = rp->last_e;
+			snprintf(rp->max_t, sizeof(rp->max_t), "%s", rp->key);
+		}
+		if (rp->last_e < rp->min_e || rp->min_t[0] == '\0') {
+			rp->min_e = rp->last_e;
+			snprintf(rp->min_t, sizeof(rp->min_t), "%s", rp->key);
+		}
+		snprintf(rp->last_t, sizeof(rp->last_t), "%s", rp->key);
+	}
+	return 0;
+}
+
+static json_t *
+pair(double v, const char *t)
+{
+	return t[0] != '\0' ? json_pack("[o, s]", http_json_real(v), t) :
+	    json_pack("[n, n]");
+}
+
+/* The simple report's fields, merged into o. */
+static int
+add_simple_report(struct mgr *m, const struct mgr_job *j, json_t *o)
+{
+	struct report rp;
+	int r;
+
+	if ((r = build_report(m, j, &rp)) != 0) {
+		json_decref(rp.detailed);
+		return r;
+	}
+	json_object_set_new(o, "max_error", pair(rp.max_e, rp.max_t));
+	json_object_set_new(o, "min_error", pair(rp.min_e, rp.min_t));
+	/* Asperathos's final error exists once the job is over. */
+	json_object_set_new(o, "final_error", mgr_state_terminal(j->state) ?
+	    pair(rp.last_e, rp.last_t) : json_pack("[n, n]"));
+	json_object_set_new(o, "final_replicas", mgr_state_terminal(j->state) &&
+	    rp.have ? json_integer(rp.final_replicas) : json_null());
+	json_object_set_new(o, "scaling_strategy", json_string(
+	    strcmp(j->spec.controller, "asperathos-pid") == 0 ? "pid" : "default"));
+	if (strcmp(j->spec.controller, "asperathos-pid") == 0) {
+		json_t *h = json_object();
+
+		for (size_t i = 0; h != NULL && i < j->spec.nctl_params; i++)
+			json_object_set_new(h, j->spec.ctl_params[i].key, json_real(
+			    strtod(j->spec.ctl_params[i].value, NULL)));
+		json_object_set_new(o, "heuristic_options", h);
+	} else {
+		json_object_set_new(o, "heuristic_options", json_null());
+	}
+	json_decref(rp.detailed);
+	return 0;
+}
+
+void
+api_sub_report(struct http_req *r)
+{
+	struct mgr_job *j = path_job(r);
+	struct report rp;
+	int e;
+
+	if (j == NULL)
+		return;
+	if ((e = build_report(r->ctx, j, &rp)) != 0) {
+		json_decref(rp.detailed);
+		http_reply_coffer_err(r, e);
+		return;
+	}
+	http_reply_json(r, 200, rp.detailed);
+}
+
+/* Asperathos's consumers push their errors to the list "job:errors";
+ * native jobs' failed items are the queue's dead letters. */
+struct errs_ctx {
+	json_t *arr;
+};
+
+static void
+add_dead(const char *id, uint32_t attempts, const char *error, void *arg)
+{
+	struct errs_ctx *c = arg;
+
+	if (json_array_size(c->arr) < 1000)
+		json_array_append_new(c->arr, json_pack("{s:o, s:I, s:o}", "item",
+		    http_json_str(id), "attempts", (json_int_t)attempts, "error",
+		    http_json_str(error)));
+}
+
+void
+api_sub_errors(struct http_req *r)
+{
+	struct mgr_job *j = path_job(r);
+	struct errs_ctx c = { NULL };
+	int e = 0;
+
+	if (j == NULL)
+		return;
+	if ((c.arr = json_array()) == NULL) {
+		http_reply_coffer_err(r, COFFER_E_NOMEM);
+		return;
+	}
+	if (j->q != NULL && j->spec.queue_layout == MGR_QUEUE_COFFER)
+		e = coffer_queue_dead_letters(j->q, add_dead, &c);
+	if (e != 0) {
+		json_decref(c.arr);
+		http_reply_coffer_err(r, e);
+		return;
+	}
+	http_reply_json(r, 200, c.arr);
+}
+
+void
+api_sub_delete_all(struct http_req *r)
+{
+	struct mgr *m = r->ctx;
+	size_t i = 0;
+	int e;
+
+	/* Asperathos deletes the finished ones; running ones stay. */
+	while (i < m->njobs) {
+		struct mgr_job *j = m->jobs[i];
+
+		if (!mgr_state_terminal(j->state)) {
+			i++;
+			continue;
+		}
+		/* Replicas still exiting: that one stays, like a running one. */
+		if ((e = mgr_job_delete(m, j, api_query_force(r))) == COFFER_E_BUSY) {
+			coffer_errclear();
+			i++;
+			continue;
+		}
+		if (e != 0) {
+			http_reply_coffer_err(r, e);
+			return;
+		}
+	}
+	http_reply_json(r, 204, NULL);
 }
 
 void
@@ -99,20 +308,53 @@ api_sub_show(struct http_req *r)
 		http_reply_coffer_err(r, COFFER_E_NOMEM);
 		return;
 	}
-	/* Asperathos's fields first: status, execution_time, start_time. */
+	/* Asperathos's fields: its manager's (status, app_id, starting_time,
+	 * start_time, execution_time, redis_ip, redis_port, visualizer_url)
+	 * and its monitor's simple report (max_error, min_error,
+	 * final_error, final_replicas, scaling_strategy, heuristic_options),
+	 * next to the native job's. */
 	json_object_set_new(o, "status", json_string(mgr_asperathos_status(
 	    mgr_state_name(j->state))));
 	json_object_set_new(o, "job_id", json_string(j->id));
+	json_object_set_new(o, "app_id", json_string(j->id));
 	if (j->started_ms != 0) {
+		struct tm tm;
+		time_t t = (time_t)(j->started_ms / 1000);
+		char st2[64];
+
 		coffer_time_format(j->started_ms / 1000, start, sizeof(start));
+		gmtime_r(&t, &tm);
+		snprintf(st2, sizeof(st2), "%04d-%02d-%02dT%02d:%02d:%02d.%06dGMT",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec, (int)(j->started_ms % 1000) * 1000);
 		json_object_set_new(o, "execution_time",
-		    http_json_real(mgr_job_elapsed(j)));
+		    json_integer((json_int_t)mgr_job_elapsed(j)));
 		json_object_set_new(o, "start_time", json_string(start));
+		json_object_set_new(o, "starting_time", json_string(st2));
 	} else {
 		json_object_set_new(o, "execution_time",
 		    json_string("Job is not running yet!"));
 		json_object_set_new(o, "start_time",
 		    json_string("Job is not running yet!"));
+		json_object_set_new(o, "starting_time",
+		    json_string("Job is not running yet!"));
+	}
+	{
+		struct coffer_redis_url u;
+
+		memset(&u, 0, sizeof(u));
+		if (coffer_redis_url_parse(j->redis_url, &u) == 0 && u.host != NULL) {
+			json_object_set_new(o, "redis_ip", json_string(u.host));
+			json_object_set_new(o, "redis_port", json_integer(u.port));
+		}
+		coffer_redis_url_release(&u);
+		coffer_errclear();
+	}
+	json_object_set_new(o, "visualizer_url", json_string("URL not generated!"));
+	if (add_simple_report(r->ctx, j, o) != 0) {
+		json_decref(o);
+		http_reply_coffer_err(r, COFFER_E_NOMEM);
+		return;
 	}
 	http_reply_json(r, 200, o);
 }

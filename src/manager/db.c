@@ -646,6 +646,29 @@ mgr_db_samples_json(struct mgr_db *db, const char *id, int64_t since,
 }
 
 int
+mgr_db_samples_foreach(struct mgr_db *db, const char *id,
+    int (*fn)(const struct mgr_sample *s, void *arg), void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	struct mgr_sample smp;
+	int rc, r;
+
+	if ((r = prepare(db, "SELECT seq, " SAMPLE_COLS " FROM samples WHERE "
+	    "job_id = ? ORDER BY seq", &st)) != 0)
+		return r;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		read_sample(st, 1, &smp);
+		if ((r = fn(&smp, arg)) != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = dberr(db, "samples");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
 mgr_db_decision_add(struct mgr_db *db, const char *id, int64_t seq,
     const struct mgr_decision *d)
 {

@@ -99,6 +99,12 @@ int mgr_db_samples_thin(struct mgr_db *db, const char *id)
 int mgr_db_samples_json(struct mgr_db *db, const char *id, int64_t since,
     int limit, json_t *arr) __attribute__((warn_unused_result));
 
+/* Every sample of a job in order (seq), for reports. fn returns non-zero
+ * to stop (returned). */
+int mgr_db_samples_foreach(struct mgr_db *db, const char *id,
+    int (*fn)(const struct mgr_sample *s, void *arg), void *arg)
+	__attribute__((warn_unused_result));
+
 /* A controller decision with the observation it was made on. */
 struct mgr_decision {
 	double t_s;

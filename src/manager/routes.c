@@ -22,11 +22,17 @@ const struct http_route mgr_routes[] = {
 	/* Asperathos's manager API (broker/service/api/v10.py). */
 	{ "POST",   "/submissions",                api_sub_submit,   HTTP_SCOPE_ADMIN,   MGR_BODY_JOB },
 	{ "GET",    "/submissions",                api_sub_list,     HTTP_SCOPE_READ,    0 },
+	{ "DELETE", "/submissions",                api_sub_delete_all, HTTP_SCOPE_ADMIN, MGR_BODY_SMALL },
 	{ "GET",    "/submissions/{id}",           api_sub_show,     HTTP_SCOPE_READ,    0 },
 	{ "DELETE", "/submissions/{id}",           api_sub_delete,   HTTP_SCOPE_ADMIN,   MGR_BODY_SMALL },
+	/* asperathos-integration-tests stop a job with PUT on the job itself. */
+	{ "PUT",    "/submissions/{id}",           api_sub_stop,     HTTP_SCOPE_ADMIN,   MGR_BODY_SMALL },
 	{ "PUT",    "/submissions/{id}/stop",      api_sub_stop,     HTTP_SCOPE_ADMIN,   MGR_BODY_SMALL },
+	{ "PUT",    "/submissions/{id}/terminate", api_sub_stop,     HTTP_SCOPE_ADMIN,   MGR_BODY_SMALL },
 	{ "DELETE", "/submissions/{id}/delete",    api_sub_delete,   HTTP_SCOPE_ADMIN,   MGR_BODY_SMALL },
 	{ "GET",    "/submissions/{id}/log",       api_sub_log,      HTTP_SCOPE_READ,    0 },
+	{ "GET",    "/submissions/{id}/report",    api_sub_report,   HTTP_SCOPE_READ,    0 },
+	{ "GET",    "/submissions/{id}/errors",    api_sub_errors,   HTTP_SCOPE_READ,    0 },
 };
 
 const size_t mgr_nroutes = sizeof(mgr_routes) / sizeof(mgr_routes[0]);
