@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Whole-file reads and atomic writes (lib/file.h).
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -289,19 +290,104 @@ fsync_dir_of(const char *path)
 	return e;
 }
 
+/* The directory part of path ("." for a bare name), into out. */
+static void
+dir_of(const char *path, char *out, size_t outlen)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		snprintf(out, outlen, ".");
+	else if (slash == path)
+		snprintf(out, outlen, "/");
+	else
+		snprintf(out, outlen, "%.*s", (int)(slash - path), path);
+}
+
+/* Named temporary files of path whose writer is dead (the fallback's
+ * names carry the pid): what a SIGKILL left behind on a file system
+ * without O_TMPFILE. Only the caller's own files. */
+static void
+sweep_stale(const char *path)
+{
+	char dir[PATH_MAX], p[PATH_MAX], pidhex[9];
+	const char *leaf = strrchr(path, '/');
+	size_t ll;
+	DIR *d;
+	struct dirent *e;
+
+	leaf = leaf != NULL ? leaf + 1 : path;
+	ll = strlen(leaf);
+	dir_of(path, dir, sizeof(dir));
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+		long pid;
+		char *end = NULL;
+
+		if (strlen(e->d_name) != ll + 17 || strncmp(e->d_name, leaf, ll) != 0 ||
+		    strncmp(e->d_name + ll, ".tmp-", 5) != 0)
+			continue;
+		memcpy(pidhex, e->d_name + ll + 5, 8);
+		pidhex[8] = '\0';
+		pid = strtol(pidhex, &end, 16);
+		if (end != pidhex + 8 || pid <= 0 || pid == (long)getpid() ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		if (lstat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == getuid())
+			unlink(p);
+	}
+	closedir(d);
+}
+
 int
 coffer_atomic_open(struct coffer_atomic *a, const char *path, mode_t mode)
 {
 	uint8_t rnd[8];
 	size_t n = strlen(path) + 32;
 	sigset_t block, saved;
+	char dir[PATH_MAX];
+	struct stat st;
 	int e = 0;
 
 	a->fd = -1;
 	a->tmp = NULL;
 	a->guard = 0;
-	if ((a->path = coffer_strdup(path)) == NULL ||
-	    (a->tmp = coffer_malloc(n)) == NULL) {
+	if ((a->path = coffer_strdup(path)) == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "path copy");
+	dir_of(path, dir, sizeof(dir));
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		e = errno;
+		free(a->path);
+		a->path = NULL;
+		return coffer_errf(e == ENOENT || e == 0 ? COFFER_E_NOTFOUND : COFFER_E_IO,
+		    "%s: the directory %s %s", path, dir, e == 0 ? "is not a directory" :
+		    e == ENOENT ? "does not exist" : strerror(e));
+	}
+	/* Unnamed until committed: nothing to clean up, whatever kills us. */
+	a->fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+	if (a->fd >= 0) {
+		if ((a->tmp = coffer_strdup("")) == NULL) {
+			close(a->fd);
+			a->fd = -1;
+			free(a->path);
+			a->path = NULL;
+			return coffer_errf(COFFER_E_NOMEM, "path copy");
+		}
+		(void)fchmod(a->fd, mode);
+		return 0;
+	}
+	if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
+		e = errno;
+		free(a->path);
+		a->path = NULL;
+		return coffer_errf(e == EACCES || e == EPERM ? COFFER_E_PERM : COFFER_E_IO,
+		    "%s: cannot create a file in %s: %s", path, dir, strerror(e));
+	}
+	sweep_stale(path);
+	if ((a->tmp = coffer_malloc(n)) == NULL) {
 		free(a->path);
 		a->path = NULL;
 		return coffer_errf(COFFER_E_NOMEM, "path copy");
@@ -319,8 +405,9 @@ coffer_atomic_open(struct coffer_atomic *a, const char *path, mode_t mode)
 			e = EIO;
 			break;
 		}
-		snprintf(a->tmp, n, "%s.tmp-%02x%02x%02x%02x%02x%02x", path, rnd[0],
-		    rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+		/* 8 hex digits of pid (sweep_stale reads them), 4 random. */
+		snprintf(a->tmp, n, "%s.tmp-%08x%02x%02x", path,
+		    (unsigned)getpid() & 0xffffffffu, rnd[0], rnd[1]);
 		a->fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 		if (a->fd >= 0 || errno != EEXIST)
 			break;
@@ -345,6 +432,45 @@ coffer_atomic_open(struct coffer_atomic *a, const char *path, mode_t mode)
 	return 0;
 }
 
+/* Give the unnamed file of a its final name: linked at path directly with
+ * excl (fails if path exists), else under a temporary name renamed over
+ * path. */
+static int
+link_unnamed(struct coffer_atomic *a, int excl)
+{
+	char proc[64], tmp[PATH_MAX + 32];
+	uint8_t rnd[2];
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", a->fd);
+	if (excl) {
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, a->path, AT_SYMLINK_FOLLOW) != 0)
+			return coffer_errf(errno == EEXIST ? COFFER_E_EXISTS : COFFER_E_IO,
+			    "%s: %s", a->path, strerror(errno));
+		return 0;
+	}
+	for (int tries = 0; tries < 16; tries++) {
+		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+			break;
+		snprintf(tmp, sizeof(tmp), "%s.tmp-%08x%02x%02x", a->path,
+		    (unsigned)getpid() & 0xffffffffu, rnd[0], rnd[1]);
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) != 0) {
+			if (errno == EEXIST)
+				continue;
+			return coffer_errf(COFFER_E_IO, "linking %s: %s", a->path,
+			    strerror(errno));
+		}
+		if (rename(tmp, a->path) != 0) {
+			int e = errno;
+
+			unlink(tmp);
+			return coffer_errf(COFFER_E_IO, "rename to %s: %s", a->path,
+			    strerror(e));
+		}
+		return 0;
+	}
+	return coffer_errf(COFFER_E_IO, "linking %s: no free temporary name", a->path);
+}
+
 void
 coffer_atomic_abort(struct coffer_atomic *a)
 {
@@ -352,7 +478,7 @@ coffer_atomic_abort(struct coffer_atomic *a)
 		close(a->fd);
 	/* Unlink before unregistering: a signal in between finds the path
 	 * gone, never a file left behind. */
-	if (a->tmp != NULL)
+	if (a->tmp != NULL && a->tmp[0] != '\0')
 		unlink(a->tmp);
 	guard_remove(a);
 	free(a->tmp);
@@ -368,8 +494,20 @@ coffer_atomic_commit(struct coffer_atomic *a, int excl)
 
 	last_unsynced = 0;
 	if (fsync(a->fd) != 0) {
-		r = coffer_errf(COFFER_E_IO, "fsync %s: %s", a->tmp, strerror(errno));
+		r = coffer_errf(COFFER_E_IO, "fsync %s: %s", a->path, strerror(errno));
 		goto fail;
+	}
+	if (a->tmp[0] == '\0') {
+		/* O_TMPFILE: named only now, complete. */
+		if ((r = link_unnamed(a, excl)) != 0)
+			goto fail;
+		close(a->fd);
+		a->fd = -1;
+		last_unsynced = fsync_dir_of(a->path);
+		free(a->tmp);
+		free(a->path);
+		a->tmp = a->path = NULL;
+		return 0;
 	}
 	if (close(a->fd) != 0) {
 		a->fd = -1;

@@ -53,11 +53,21 @@ int coffer_file_write_atomic(const char *path, const void *data, size_t len,
 #define COFFER_ATOMIC_GUARD_SLOTS 32
 struct coffer_atomic {
 	int fd;
-	char *tmp;
+	char *tmp;   /* the temporary file's name; "" while it has none
+	                (O_TMPFILE); NULL when not open */
 	char *path;
 	int guard; /* 1 + slot in the signal-cleanup table, 0 if none */
 };
 #define COFFER_ATOMIC_INIT { -1, NULL, NULL, 0 }
+/*
+ * Where the file system allows it (Linux's O_TMPFILE: ext4, xfs, btrfs,
+ * tmpfs), the temporary file has no name at all until commit links it in:
+ * a process killed with SIGKILL, which no handler sees, leaves nothing
+ * behind (the kernel frees an unlinked file). Elsewhere it is named
+ * "<path>.tmp-<12 hex>", the first 8 hex digits being the writer's pid,
+ * and coffer_atomic_open removes such files of dead writers of the same
+ * path before it creates its own.
+ */
 int coffer_atomic_open(struct coffer_atomic *a, const char *path, mode_t mode)
 	__attribute__((warn_unused_result));
 int coffer_atomic_commit(struct coffer_atomic *a, int excl)

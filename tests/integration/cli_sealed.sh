@@ -7,7 +7,7 @@
 # overwrites, escaped file names, and results that could not be printed.
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
-plan 116
+plan 118
 
 cd "$T" || bail "no temp dir"
 command -v coffer >/dev/null || bail "coffer not built"
@@ -180,13 +180,28 @@ pid=$!
 track $pid
 exec 3>intr.fifo
 head -c 300000 data.sealed >&3
-wait_until 10 sh -c 'ls -a intr | grep -q "\.tmp-"'
-ok $? "an open in progress writes to a temporary file"
+# The plaintext goes to a file with no name (O_TMPFILE) until verified.
+unnamed() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q "$2/#[0-9]* (deleted)"; }
+wait_until 10 unnamed $pid "$PWD/intr"
+ok $? "an open in progress writes to an unnamed file"
+eq "with no name in the directory" "" "$(ls -A intr)"
 kill -TERM $pid
 wait $pid 2>/dev/null
 exec 3>&-
-check "SIGTERM removes the temporary file" no_temp_files intr
+check "SIGTERM leaves no temporary file" no_temp_files intr
 check "and leaves no OUT" test ! -e intr/out
+# SIGKILL, which no handler sees: still nothing (it was OUT.tmp-* with
+# hundreds of MB of plaintext).
+coffer open --key k1 intr.fifo intr/out 2>/dev/null &
+pid=$!
+track $pid
+exec 3>intr.fifo
+head -c 300000 data.sealed >&3
+wait_until 10 unnamed $pid "$PWD/intr"
+kill -KILL $pid
+wait $pid 2>/dev/null
+exec 3>&-
+eq "coffer open killed with SIGKILL leaves nothing in the directory" "" "$(ls -A intr)"
 
 # --- file names cannot forge summary lines --------------------------------
 forged=$'evil\ndigest       sha256:0000000000000000000000000000000000000000000000000000000000000000'
@@ -244,8 +259,8 @@ pid=$!
 track $pid
 exec 4>hup.fifo
 head -c 200000 data.bin >&4
-wait_until 10 sh -c 'ls -a | grep -q "^hup\.sealed\.tmp-"'
-ok $? "a seal in progress writes to a temporary file"
+wait_until 10 unnamed $pid "$PWD"
+ok $? "a seal in progress writes to an unnamed file"
 sigign=$(awk '$1 == "SigIgn:" { print $2 }' /proc/$pid/status)
 (( 0x$sigign & 1 ))
 ok $? "SIGHUP is still ignored while the temporary file exists (SigIgn $sigign)"
