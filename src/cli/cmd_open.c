@@ -82,7 +82,7 @@ cmd_open(int argc, char **argv)
 	out = argv[optind + 1];
 	to_stdout = strcmp(out, "-") == 0;
 
-	if ((r = coffer_datakey_load(keyfile, key)) != 0) {
+	if ((r = sealed_cli_load_key(keyfile, key)) != 0) {
 		r = coffer_errctx(r, "key");
 		goto out;
 	}

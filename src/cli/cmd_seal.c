@@ -106,7 +106,7 @@ cmd_seal(int argc, char **argv)
 		    "data to a terminal; redirect standard output");
 
 	/* Everything that can be refused is checked before OUT is created. */
-	if ((r = coffer_datakey_load(keyfile, key)) != 0) {
+	if ((r = sealed_cli_load_key(keyfile, key)) != 0) {
 		r = coffer_errctx(r, "key");
 		goto out;
 	}

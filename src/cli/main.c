@@ -2,6 +2,7 @@
 // Entry point of the `coffer` tool: the command table, help and completion.
 // One file per command (cmd_<name>.c); add a row here for a new one.
 #include <stdio.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
@@ -351,6 +352,12 @@ main(int argc, char **argv)
 	const struct cli_command *c;
 	int r;
 
+	/* The commands say what matters in their own words; the library's
+	 * log lines (timestamps, pids) would be noise in a user's terminal.
+	 * Asking for logs (COFFER_LOG_LEVEL or COFFER_LOG_FORMAT) brings
+	 * them back, warnings included. */
+	if (getenv("COFFER_LOG_LEVEL") == NULL && getenv("COFFER_LOG_FORMAT") == NULL)
+		coffer_log_setup("coffer", COFFER_LOG_ERROR, COFFER_LOG_HUMAN, NULL);
 	coffer_log_setup_env("coffer");
 	/* Every command: a SIGINT, SIGTERM or SIGHUP removes the temporary
 	 * file of an atomic write in progress (lib/file.h), e.g. a secret

@@ -17,6 +17,7 @@
 #include "lib/file.h"
 
 #include "cli/sealed_cli.h"
+#include "crypto/datakey.h"
 #include "coffer/error.h"
 #include "lib/enc.h"
 #include "lib/utf8.h"
@@ -295,4 +296,26 @@ sealed_cli_print(FILE *f, int json, const char *in, const char *out,
 	else if (verified == 0)
 		fprintf(f, "%-12s no (inspect needs no key and checks only the "
 		    "structure; coffer open verifies)\n", "verified");
+}
+
+int
+sealed_cli_load_key(const char *path, uint8_t key[32])
+{
+	static const char magic[8] = "\x89" "COFFER\n";
+	char head[8];
+	int fd, r, sealed = 0;
+
+	if ((r = coffer_datakey_load(path, key)) == 0)
+		return 0;
+	/* The first 8 bytes of a sealed file are not secret (inspect shows
+	 * them to anyone): peek, to say what is wrong. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) >= 0) {
+		sealed = read(fd, head, sizeof(head)) == (ssize_t)sizeof(head) &&
+		    memcmp(head, magic, sizeof(magic)) == 0;
+		close(fd);
+	}
+	if (sealed)
+		return coffer_errf(COFFER_E_INVAL, "%s is a sealed file, not a key: "
+		    "--key takes the key file that 'coffer key new' made", path);
+	return r;
 }

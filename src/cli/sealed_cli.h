@@ -69,4 +69,9 @@ void sealed_cli_put_name(FILE *f, const char *name);
 void sealed_cli_print(FILE *f, int json, const char *in, const char *out,
     const struct coffer_sealed_info *info, int verified);
 
+/* coffer_datakey_load, but a sealed file given as the key is said to be
+ * one (it used to get "permissions too open, run chmod 600" advice). */
+int sealed_cli_load_key(const char *path, uint8_t key[32])
+	__attribute__((warn_unused_result));
+
 #endif
