@@ -436,14 +436,22 @@ job_watch(const struct cli_endpoint *ep, const char *id, double interval)
 			json_decref(j);
 			return r;
 		}
-		if (!warned) {
+		{
+			/* Each kind of warning once (the numbers in a measured one
+			 * change from poll to poll). */
 			size_t i;
 			json_t *w;
 
-			json_array_foreach(json_object_get(j, "warnings"), i, w)
-				fprintf(stderr, "warning: %s\n", json_string_value(
-				    json_object_get(w, "message")));
-			warned = 1;
+			json_array_foreach(json_object_get(j, "warnings"), i, w) {
+				const char *msg = json_string_value(json_object_get(w,
+				    "message"));
+				int measured = msg != NULL && strstr(msg, "(measured)") != NULL;
+
+				if (msg == NULL || (warned & (measured ? 2 : 1)))
+					continue;
+				fprintf(stderr, "warning: %s\n", msg);
+				warned |= measured ? 2 : 1;
+			}
 		}
 		watch_line(j, line, sizeof(line), tty);
 		if (tty) {

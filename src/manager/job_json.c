@@ -124,9 +124,17 @@ mgr_job_json(struct mgr *m, const struct mgr_job *j, int full)
 		    "items_per_s", "per_replica_items_per_s"));
 	}
 	json_object_set_new(o, "counts_known", json_boolean(known));
-	if (j->notes != NULL && json_array_size(json_object_get(j->notes,
-	    "warnings")) > 0)
-		json_object_set(o, "warnings", json_object_get(j->notes, "warnings"));
+	if ((j->notes != NULL && json_array_size(json_object_get(j->notes,
+	    "warnings")) > 0) || (j->state == MGR_RUNNING && j->late_warning[0])) {
+		json_t *w = json_array();
+
+		if (j->notes != NULL)
+			json_array_extend(w, json_object_get(j->notes, "warnings"));
+		if (j->state == MGR_RUNNING && j->late_warning[0])
+			json_array_append_new(w, json_pack("{s:s, s:s}", "field",
+			    "expected_time_s", "message", j->late_warning));
+		json_object_set_new(o, "warnings", w);
+	}
 	json_object_set_new(o, "deadline_met", j->state == MGR_COMPLETED ?
 	    json_boolean(j->finished_ms <= deadline_ms) : j->state == MGR_RUNNING &&
 	    t > j->spec.expected_time_s ? json_false() : json_null());

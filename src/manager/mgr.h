@@ -87,6 +87,8 @@ struct mgr_job {
 	size_t nbusy;
 	int busy_known;             /* busy was read at least once */
 	int64_t crashed_seen;
+	char late_warning[256];     /* the measured item time says the
+	                               deadline cannot be met ("" if not) */
 	char log_path[512];
 };
 

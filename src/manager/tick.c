@@ -437,8 +437,24 @@ tick_running(struct mgr *m, struct mgr_job *j)
 	if ((r = sample(m, j, t, &c, as.running, persist)) != 0)
 		coffer_error("job %s: sample not stored: %s", j->id,
 		    coffer_errdetail());
-	if (persist)
+	if (persist) {
+		double mean = 0, var = 0, left = (double)(c.total - c.done - c.failed),
+		    need;
+
 		j->next_sample_t = t + 1.0;
+		/* Once items are timed: can the deadline still be met with every
+		 * replica the job may have? A warning, in the job and in watch. */
+		mgr_monitor_item_time(&c, &mean, &var);
+		need = c.timed > 0 && j->spec.max_replicas > 0 ?
+		    left * mean / j->spec.max_replicas : 0;
+		if (c.timed > 0 && need > j->spec.expected_time_s - t && left > 0)
+			snprintf(j->late_warning, sizeof(j->late_warning), "the deadline "
+			    "cannot be met: %.0f items left x %.3g s (measured) / %d "
+			    "replicas at most = %.0f s > %.0f s left", left, mean,
+			    j->spec.max_replicas, need, j->spec.expected_time_s - t);
+		else
+			j->late_warning[0] = '\0';
+	}
 	/* Which replicas hold items, and since when: read with every stored
 	 * sample (at most once a second), so a scale-down knows each busy
 	 * replica's item age to within a second. A failure only costs the

@@ -11,7 +11,7 @@
 # timeout: 150
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
-plan 26
+plan 28
 
 start_redis
 start_manager
@@ -65,6 +65,16 @@ ok $? "with a warning ($(jq -r '.warnings[0].message' "$T/w.json"))"
 wid=$(jq -r .id "$T/w.json")
 coffer job watch "$wid" --interval 0.3 > "$T/watch.out" 2> "$T/watch.err"
 grep -q "^warning: the deadline cannot be met" "$T/watch.err"; ok $? "coffer job watch shows it"
+
+# Measured item times: a job that turns out late says so while it runs,
+# and its last line says the deadline was missed.
+api POST /v1/jobs -d "$(job '"app_params": {"sleep_ms": 1200}' | sed -e 's|"max": 2|"max": 1|' -e 's|"expected_time_s": 60|"expected_time_s": 3|')" > "$T/l.json"
+lid=$(jq -r .id "$T/l.json")
+coffer job watch "$lid" --interval 0.3 > "$T/lwatch.out" 2> "$T/lwatch.err"
+grep -q "^warning: the deadline cannot be met: .* (measured)" "$T/lwatch.err"
+ok $? "watch warns when the measured item time says the deadline cannot be met"
+tail -n 1 "$T/lwatch.out" | grep -q "completed: every item is done; deadline missed by"
+ok $? "and its last line says the deadline was missed ($(tail -n 1 "$T/lwatch.out"))"
 
 # 5. Root causes in reasons; the replicas' log.
 api POST /v1/jobs -d "$(job '"app_params": {"fail": "*i-3"}, "max_attempts": 1')" > "$T/f.json"
