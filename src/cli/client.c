@@ -216,7 +216,18 @@ cli_http_fail(const char *cmd, long status, const json_t *reply)
 		msg = json_string_value(json_object_get(e, "message"));
 		field = json_string_value(json_object_get(e, "field"));
 	}
-	if (field != NULL)
+	if (json_array_size(json_object_get(e, "errors")) > 1) {
+		/* Every field error of the body, one line each. */
+		size_t i;
+		json_t *v;
+
+		fprintf(stderr, "coffer %s: HTTP %ld: %zu errors:\n", cmd, status,
+		    json_array_size(json_object_get(e, "errors")));
+		json_array_foreach(json_object_get(e, "errors"), i, v)
+			fprintf(stderr, "  %s\n", json_string_value(json_object_get(v,
+			    "message")) != NULL ? json_string_value(json_object_get(v,
+			    "message")) : "?");
+	} else if (field != NULL)
 		fprintf(stderr, "coffer %s: HTTP %ld: %s (field %s)\n", cmd, status,
 		    msg != NULL ? msg : "error", field);
 	else

@@ -146,6 +146,31 @@ ctl_config(const struct mgr_jobspec *s, struct coffer_ctl_param **params,
 	return 0;
 }
 
+int
+mgr_controller_unknown(const char *name, const char *field)
+{
+	const struct coffer_controller *d = NULL;
+	const char *names[16], *close;
+	size_t n = coffer_controller_builtin(0, &d), k = 0;
+	char list[256] = "";
+
+	for (size_t i = 0; i < n && k < 16; i++) {
+		d = NULL;
+		if (coffer_controller_builtin(i, &d) > i && d != NULL) {
+			names[k++] = d->name;
+			snprintf(list + strlen(list), sizeof(list) - strlen(list),
+			    "%s%s", k > 1 ? ", " : "", d->name);
+		}
+	}
+	coffer_errclear();
+	if ((close = coffer_suggest(name, names, k)) != NULL)
+		return coffer_errf(COFFER_E_FORMAT, "%s: no built-in controller "
+		    "'%.64s' (did you mean '%s'?)", field, name, close);
+	return coffer_errf(COFFER_E_FORMAT, "%s: no built-in controller '%.64s' "
+	    "(built-ins: %s; a plugin is a path containing '/')", field, name,
+	    list);
+}
+
 /*
  * Load the job's controller and create its state. A create() error names a
  * parameter ("trigger_up: expected a number >= 0"); it is reported as
@@ -166,28 +191,11 @@ mgr_job_ctl_create(const struct mgr_jobspec *s, const char *field_prefix,
 	if ((r = coffer_controller_find(s->controller, &d, &h)) != 0) {
 		const char *nf = strcmp(field_prefix, "controller.params") == 0 ?
 		    "controller.name" : field_prefix;
-		const char *names[16], *close;
-		size_t n = coffer_controller_builtin(0, &d), k = 0;
-		char list[256] = "";
 
 		if (r == COFFER_E_NOMEM || strchr(s->controller, '/') != NULL)
 			return coffer_errf(r == COFFER_E_NOMEM ? r : COFFER_E_FORMAT,
 			    "%s: %s", nf, coffer_errdetail());
-		for (size_t i = 0; i < n && k < 16; i++) {
-			d = NULL;
-			if (coffer_controller_builtin(i, &d) > i && d != NULL) {
-				names[k++] = d->name;
-				snprintf(list + strlen(list), sizeof(list) - strlen(list),
-				    "%s%s", k > 1 ? ", " : "", d->name);
-			}
-		}
-		coffer_errclear();
-		if ((close = coffer_suggest(s->controller, names, k)) != NULL)
-			return coffer_errf(COFFER_E_FORMAT, "%s: no built-in controller "
-			    "'%.64s' (did you mean '%s'?)", nf, s->controller, close);
-		return coffer_errf(COFFER_E_FORMAT, "%s: no built-in controller "
-		    "'%.64s' (built-ins: %s; a plugin is a path containing '/')", nf,
-		    s->controller, list);
+		return mgr_controller_unknown(s->controller, nf);
 	}
 	if ((r = ctl_config(s, &params, &cfg)) != 0)
 		goto out;

@@ -158,6 +158,9 @@ int mgr_job_submit(struct mgr *m, const char *kind, struct mgr_jobspec *spec,
  */
 int mgr_job_check(struct mgr *m, const struct mgr_jobspec *s,
     int64_t nitems_hint, json_t *errs, json_t *warnings);
+/* COFFER_E_FORMAT "<field>: no built-in controller 'x' (did you mean
+ * 'y'?)" for a controller name that is not a built-in's. */
+int mgr_controller_unknown(const char *name, const char *field);
 int mgr_job_stop(struct mgr *m, struct mgr_job *j, const char *why)
 	__attribute__((warn_unused_result));
 /* Delete a finished job with its queue keys; force: even when its queue

@@ -26,6 +26,7 @@
 #include "lib/clock.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "controllers/registry.h"
 #include "manager/mgr.h"
 #include "store/store.h"
 
@@ -289,6 +290,18 @@ mgr_job_check(struct mgr *m, const struct mgr_jobspec *s, int64_t nitems_hint,
 			coffer_store_free(st);
 			coffer_errclear();
 		}
+	}
+	if (s->controller != NULL && strchr(s->controller, '/') == NULL) {
+		const struct coffer_controller *d = NULL;
+		void *h = NULL;
+
+		if (coffer_controller_find(s->controller, &d, &h) != 0) {
+			(void)mgr_controller_unknown(s->controller, "controller.name");
+			json_array_append_new(errs, json_pack("{s:s, s:s}", "field",
+			    "controller.name", "message", coffer_errdetail()));
+		}
+		coffer_controller_unload(h);
+		coffer_errclear();
 	}
 	if (s->output_prefix != NULL && escapes(s->output_prefix))
 		add(errs, "outputs.prefix", "'%s' leaves the output store (an "
