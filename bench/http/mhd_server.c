@@ -67,7 +67,7 @@ int
 main(int argc, char **argv)
 {
 	struct MHD_Daemon *d;
-	int port = argc > 1 ? atoi(argv[1]) : 0;
+	int port = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 0;
 
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL,
 	    (uint16_t)port, NULL, NULL, handler, NULL,
