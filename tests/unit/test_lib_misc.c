@@ -319,9 +319,13 @@ child_forks_during_write(const char *path)
 	}
 	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFSIGNALED(st))
 		_exit(12);
-	if (access(a.tmp, F_OK) != 0)
+	/* Named (no O_TMPFILE here): the child must not have removed it.
+	 * Unnamed: nothing could; the write must still commit. */
+	if (a.tmp[0] != '\0' && access(a.tmp, F_OK) != 0)
 		_exit(13); /* the child removed it */
-	coffer_atomic_abort(&a);
+	if (coffer_atomic_commit(&a, 1) != 0 || access(path, F_OK) != 0)
+		_exit(14);
+	unlink(path);
 	_exit(0);
 }
 
