@@ -449,7 +449,7 @@ link_unnamed(struct coffer_atomic *a, int excl)
 		return 0;
 	}
 	for (int tries = 0; tries < 16; tries++) {
-		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		if (coffer_random(rnd, sizeof(rnd)) != 0)
 			break;
 		snprintf(tmp, sizeof(tmp), "%s.tmp-%08x%02x%02x", a->path,
 		    (unsigned)getpid() & 0xffffffffu, rnd[0], rnd[1]);
