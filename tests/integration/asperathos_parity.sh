@@ -69,7 +69,7 @@ eq "no detailed time is after final_error's" "" "$(jq -r --arg l "$last" 'keys[]
 
 # Stop forms: PUT on the job itself (asperathos-integration-tests) and
 # PUT .../terminate (asperathos-client), with their JSON bodies.
-sed -e 's|"expected_time": 6|"expected_time": 60|' -e 's|sleep 0.2|sleep 2|' examples/asperathos/job.json > "$T/long.json"
+sed -e 's|"expected_time": 4|"expected_time": 60|' -e 's|sleep 0.1|sleep 2|' examples/asperathos/job.json > "$T/long.json"
 delete_first() { curl -s -o /dev/null -w '%{http_code}' -X DELETE -H 'Content-Type: application/json' -d '{"enable_auth": false}' "$U/submissions/$1"; }
 eq "DELETE /submissions/ID with Asperathos's body is 204" 204 "$(delete_first "$id")"
 id2=$(curl -s -H 'Content-Type: application/json' --data @"$T/long.json" "$U/submissions" | jq -r .job_id)
