@@ -311,6 +311,10 @@ decide(struct mgr *m, struct mgr_job *j)
 	int r, target;
 
 	mgr_monitor_obs(&j->mon, &j->last, &obs);
+	/* Before any item is timed, the client's estimate is the best guess
+	 * of an item's time a controller can have (doc/api.md section 3). */
+	if (obs.item_time_mean_s <= 0 && j->spec.item_time_estimate_s > 0)
+		obs.item_time_mean_s = j->spec.item_time_estimate_s;
 	memset(&dec, 0, sizeof(dec));
 	r = j->ctl->decide(j->ctl_state, &obs, &dec);
 	dec.reason[sizeof(dec.reason) - 1] = '\0';
