@@ -54,6 +54,20 @@ struct report {
 	int have, final_replicas;
 };
 
+/* The second rp->key is over: its last error counts for the extremes. */
+static void
+second_done(struct report *rp)
+{
+	if (rp->last_e > rp->max_e || rp->max_t[0] == '\0') {
+		rp->max_e = rp->last_e;
+		snprintf(rp->max_t, sizeof(rp->max_t), "%s", rp->key);
+	}
+	if (rp->last_e < rp->min_e || rp->min_t[0] == '\0') {
+		rp->min_e = rp->last_e;
+		snprintf(rp->min_t, sizeof(rp->min_t), "%s", rp->key);
+	}
+}
+
 static int
 report_sample(const struct mgr_sample *s, void *arg)
 {
@@ -71,16 +85,8 @@ report_sample(const struct mgr_sample *s, void *arg)
 		rp->final_replicas = s->replicas;
 	/* Extremes over the per-second values: a second's last sample is the
 	 * one the detailed report keeps. */
-	if (rp->have && strcmp(key, rp->key) != 0) {
-		if (rp->last_e > rp->max_e || rp->max_t[0] == '\0') {
-			rp->max_e = rp->last_e;
-			snprintf(rp->max_t, sizeof(rp->max_t), "%s", rp->key);
-		}
-		if (rp->last_e < rp->min_e || rp->min_t[0] == '\0') {
-			rp->min_e = rp->last_e;
-			snprintf(rp->min_t, sizeof(rp->min_t), "%s", rp->key);
-		}
-	}
+	if (rp->have && strcmp(key, rp->key) != 0)
+		second_done(rp);
 	rp->have = 1;
 	rp->last_e = s->error;
 	snprintf(rp->key, sizeof(rp->key), "%s", key);
@@ -101,14 +107,7 @@ build_report(struct mgr *m, const struct mgr_job *j, struct report *rp)
 	if ((r = mgr_db_samples_foreach(m->db, j->id, report_sample, rp)) != 0)
 		return r;
 	if (rp->have) {
-		if (rp->last_e > rp->max_e || rp->max_t[0] == '\0') {
-			rp->max_e = rp->last_e;
-			snprintf(rp->max_t, sizeof(rp->max_t), "%s", rp->key);
-		}
-		if (rp->last_e < rp->min_e || rp->min_t[0] == '\0') {
-			rp->min_e = rp->last_e;
-			snprintf(rp->min_t, sizeof(rp->min_t), "%s", rp->key);
-		}
+		second_done(rp);
 		snprintf(rp->last_t, sizeof(rp->last_t), "%s", rp->key);
 	}
 	return 0;
