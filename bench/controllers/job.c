@@ -16,6 +16,8 @@ sim_job_defaults(struct sim_job *j)
 	j->dist = SIM_CONST;
 	j->item_mean_s = 10;
 	j->sigma = 1;
+	j->long_frac = 0.1;
+	j->long_ratio = 10;
 	j->slowdown = 1;
 	j->crash_frac = 0;
 	j->startup_s = 30;
@@ -34,7 +36,7 @@ int
 sim_items(const struct sim_job *j, double **work)
 {
 	struct sim_rng rng;
-	double *w, mu;
+	double *w, mu, shrt = j->item_mean_s;
 	int64_t i;
 
 	if (j->n_items < 0 ||
@@ -43,9 +45,20 @@ sim_items(const struct sim_job *j, double **work)
 	sim_rng_seed(&rng, j->seed, 1);
 	/* lognormal with the given mean: mu = ln(mean) - sigma^2 / 2 */
 	mu = log(j->item_mean_s) - j->sigma * j->sigma / 2;
+	if (j->dist == SIM_BIMODAL) {
+		/* short s and long r * s with mean (1 - f) s + f r s = mean */
+		shrt = j->item_mean_s / (1 - j->long_frac + j->long_frac * j->long_ratio);
+		mu = log(shrt) - j->sigma * j->sigma / 2;
+	}
 	for (i = 0; i < j->n_items; i++) {
-		w[i] = j->dist == SIM_LOGNORMAL ?
-		    exp(mu + j->sigma * sim_rng_normal(&rng)) : j->item_mean_s;
+		if (j->dist == SIM_LOGNORMAL)
+			w[i] = exp(mu + j->sigma * sim_rng_normal(&rng));
+		else if (j->dist == SIM_BIMODAL) {
+			w[i] = exp(mu + j->sigma * sim_rng_normal(&rng));
+			if (sim_rng_unif(&rng) < j->long_frac)
+				w[i] *= j->long_ratio;
+		} else
+			w[i] = j->item_mean_s;
 		if (i >= j->n_items / 2)
 			w[i] *= j->slowdown;
 	}

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* controllers-sim: the controller benchmark. Sweeps the workloads of
- * doc/controllers.md over fixed seeds, drives every controller plugin
- * through the ABI (loaded as .so files through the registry), and prints
- * Markdown tables; or simulates one job (--one) for a prediction. */
+/* controllers-sim: the controller benchmark. Sweeps the job families and
+ * grid of doc/controllers.md section 7.2 (grid.h) over fixed seeds, drives
+ * every controller plugin through the ABI (loaded as .so files through
+ * the registry), finds the best fixed count in hindsight for each job, and
+ * prints Markdown tables; or simulates one job (--one) for a prediction. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,32 +13,10 @@
 
 #include "coffer/error.h"
 #include "controllers/registry.h"
+#include "grid.h"
 #include "sim.h"
 
-/* ---- what is swept ----------------------------------------------------- */
-
-struct workload {
-	const char *name;
-	enum sim_dist dist;
-	double sigma, slowdown, crash;
-};
-
-static const struct workload workloads[] = {
-	{ "constant", SIM_CONST, 0, 1, 0 },
-	{ "lognormal", SIM_LOGNORMAL, 1.0, 1, 0 },
-	{ "slowdown", SIM_LOGNORMAL, 0.3, 2, 0 },
-	{ "crash", SIM_LOGNORMAL, 0.3, 1, 0.05 },
-};
-#define NWL (sizeof(workloads) / sizeof(workloads[0]))
-
-static const double startups[] = { 5, 30, 60 };
-static const double factors[] = { 1.1, 1.25, 1.5, 2, 3 };
-static const int32_t caps[] = { 4, 8, 16, 32, 64 };
-static const int64_t sizes[] = { 500, 2000 };
-#define NS (sizeof(startups) / sizeof(startups[0]))
-#define NF (sizeof(factors) / sizeof(factors[0]))
-#define NC (sizeof(caps) / sizeof(caps[0]))
-#define NN (sizeof(sizes) / sizeof(sizes[0]))
+/* ---- what is swept: grid.h ------------------------------------------ */
 
 /* A controller as benchmarked: its plugin file and parameters. A value of
  * "=max" is replaced with the job's max replicas. */
@@ -64,8 +43,13 @@ static const struct spec specs[] = {
 #define STATIC_MAX 1
 #define DEADLINE (NSPEC - 1)
 
+/* The best fixed replica count chosen in hindsight, knowing every item:
+ * a column of its own after the controllers. */
+#define HINDSIGHT NSPEC
+#define NCOL (NSPEC + 1)
+
 struct rec {
-	unsigned char wl, s, f, c, n;
+	struct sim_cell cell;
 	int feasible;
 	int met;
 	double ratio;
@@ -172,14 +156,46 @@ pct(double *v, size_t n, double q)
 	return v[k - 1];
 }
 
+/* What one controller did over a set of runs. ratios15 holds the cost
+ * ratios of the runs at deadline factors of 1.5 and more (the cost goals'
+ * scope). */
 struct agg {
 	size_t runs, met, inf_runs, inf_met;
 	double churn, interrupted, peak;
-	double *ratios;
-	size_t nratios;
+	double *ratios, *ratios15;
+	size_t nratios, nratios15;
 	double *late;   /* lateness of the feasible runs that missed */
 	size_t nlate;
 };
+
+static int
+agg_init(struct agg *a, size_t cap)
+{
+	memset(a, 0, sizeof(*a));
+	a->ratios = calloc(cap + 1, sizeof(double));
+	a->ratios15 = calloc(cap + 1, sizeof(double));
+	a->late = calloc(cap + 1, sizeof(double));
+	return a->ratios != NULL && a->ratios15 != NULL && a->late != NULL ? 0 : -1;
+}
+
+static void
+agg_reset(struct agg *a)
+{
+	double *r = a->ratios, *r15 = a->ratios15, *l = a->late;
+
+	memset(a, 0, sizeof(*a));
+	a->ratios = r;
+	a->ratios15 = r15;
+	a->late = l;
+}
+
+static void
+agg_release(struct agg *a)
+{
+	free(a->ratios);
+	free(a->ratios15);
+	free(a->late);
+}
 
 static void
 agg_add(struct agg *a, const struct rec *r)
@@ -195,21 +211,35 @@ agg_add(struct agg *a, const struct rec *r)
 	a->interrupted += (double)r->interrupted;
 	a->peak += r->peak;
 	a->ratios[a->nratios++] = r->ratio;
+	if (sim_factors[r->cell.f] >= 1.5)
+		a->ratios15[a->nratios15++] = r->ratio;
 	if (!r->met)
 		a->late[a->nlate++] = r->lateness;
 }
+
+static double
+agg_met(const struct agg *a)
+{
+	return a->runs ? 100.0 * (double)a->met / (double)a->runs : 0;
+}
+
+#define AGG_HEAD "| runs | met | cost/oracle median | p95 | median, factor >= 1.5 | " \
+    "p95, factor >= 1.5 | peak replicas (mean) | churn (scale events/run) | " \
+    "items interrupted/run | lateness of misses, median (s) | infeasible runs |\n"
+#define AGG_RULE "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n"
 
 static void
 agg_row(const char *name, struct agg *a)
 {
 	double med = pct(a->ratios, a->nratios, 0.5);
 	double p95 = pct(a->ratios, a->nratios, 0.95);
-
+	double med15 = pct(a->ratios15, a->nratios15, 0.5);
+	double p9515 = pct(a->ratios15, a->nratios15, 0.95);
 	double late = pct(a->late, a->nlate, 0.5);
 
-	printf("| %s | %zu | %.2f%% | %.3f | %.3f | %.1f | %.1f | %.2f |", name,
-	    a->runs, a->runs ? 100.0 * (double)a->met / (double)a->runs : 0, med,
-	    p95, a->runs ? a->peak / (double)a->runs : 0,
+	printf("| %s | %zu | %.2f%% | %.3f | %.3f | %.3f | %.3f | %.1f | %.1f | "
+	    "%.2f |", name, a->runs, agg_met(a), med, p95, med15, p9515,
+	    a->runs ? a->peak / (double)a->runs : 0,
 	    a->runs ? a->churn / (double)a->runs : 0,
 	    a->runs ? a->interrupted / (double)a->runs : 0);
 	if (a->nlate)
@@ -237,22 +267,6 @@ trace_write(const struct sim_sample *s, const char *reason, void *arg)
 /* ---- the sweep --------------------------------------------------------- */
 
 static void
-fill_job(struct sim_job *j, size_t w, size_t s, size_t c, size_t n,
-    uint64_t seed)
-{
-	sim_job_defaults(j);
-	j->dist = workloads[w].dist;
-	j->sigma = workloads[w].sigma;
-	j->slowdown = workloads[w].slowdown;
-	j->crash_frac = workloads[w].crash;
-	j->startup_s = startups[s];
-	j->max_replicas = caps[c];
-	j->n_items = sizes[n];
-	/* a different job per cell and seed */
-	j->seed = seed * 1000003u + (((w * NS + s) * NC + c) * NN + n) * 7919u;
-}
-
-static void
 apply_opts(const struct opts *o, struct sim_job *j)
 {
 	j->obs_full = o->obs_full;
@@ -262,120 +276,377 @@ apply_opts(const struct opts *o, struct sim_job *j)
 		j->grace_s = o->grace_s;
 }
 
+static const char *
+label_of(size_t i)
+{
+	return i == HINDSIGHT ? "best fixed count (hindsight)" : specs[i].label;
+}
+
+/* A label as a file name: spaces, '=' and '(' ')' become '-'. */
+static void
+file_name(const char *label, char *out, size_t len)
+{
+	size_t k;
+
+	snprintf(out, len, "%s", label);
+	for (k = 0; out[k]; k++)
+		if (out[k] == ' ' || out[k] == '=' || out[k] == '(' || out[k] == ')')
+			out[k] = '-';
+}
+
+/* One representative job per family (S = 30 s, deadline 2 x the fastest,
+ * max 32, 1000 items, seed 1), plus the previous benchmark's (lognormal 1,
+ * 1.5 x, 2000 items) under every controller. */
+static int
+write_trace(const struct opts *o, const struct loaded *l, size_t i,
+    const struct sim_job *j, const double *work, const char *tag)
+{
+	struct coffer_ctl_param params[16];
+	char path[1024], name[96], maxb[16], xbuf[512], err[256];
+	struct sim_result res;
+	size_t np;
+	FILE *f;
+
+	file_name(tag, name, sizeof(name));
+	snprintf(path, sizeof(path), "%s/ctl-trace-%s.dat", o->trace_dir, name);
+	if ((f = fopen(path, "w")) == NULL) {
+		fprintf(stderr, "controllers-sim: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	np = make_params(&specs[i], j->max_replicas, maxb, sizeof(maxb),
+	    i == DEADLINE ? o->deadline_params : NULL, xbuf, sizeof(xbuf),
+	    params, 16);
+	fprintf(f, "# %s; deadline %.1f s; oracle %.0f replica-s; max %d\n",
+	    tag, j->deadline_s, sim_oracle_cost(sim_total_work(j, work),
+	    j->startup_s, j->deadline_s), (int)j->max_replicas);
+	fprintf(f, "# t alive ready desired progress%% queued in_flight flags\n");
+	if (sim_run(j, work, l[i].def, params, np, trace_write, f, &res, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "controllers-sim: %s: %s\n", specs[i].label, err);
+		fclose(f);
+		return -1;
+	}
+	fprintf(f, "# finished %.1f met %d cost %.0f\n", res.finish_s, res.met,
+	    res.cost_rs);
+	fclose(f);
+	return 0;
+}
+
 static int
 write_traces(const struct opts *o, const struct loaded *l)
 {
-	struct coffer_ctl_param params[16];
-	char path[1024], maxb[16], xbuf[512], err[256];
-	struct sim_result res;
+	struct sim_cell c;
 	struct sim_job j;
 	double *work = NULL, fast;
-	size_t i, np;
-	FILE *f;
+	char tag[128];
+	size_t i;
 
-	/* the representative job: lognormal items, S = 30 s, D = 1.5 x the
-	 * fastest, 32 replicas at most, 2000 items, seed 1 */
-	fill_job(&j, 1, 1, 3, 1, 1);
-	apply_opts(o, &j);
-	if (sim_items(&j, &work) != 0)
+	/* the previous benchmark's representative job, every controller */
+	memset(&c, 0, sizeof(c));
+	c.fam = 2;    /* lognormal 1 */
+	c.s = 2;      /* 30 s */
+	c.f = 2;      /* 1.5 */
+	c.c = 1;      /* 32 */
+	c.n = 1;      /* 1000 */
+	if (sim_grid_job(&c, 1, &j, &work, &fast) != 0)
 		return -1;
-	fast = sim_fastest(&j, work);
-	j.deadline_s = 1.5 * fast;
-	for (i = 0; i < NSPEC; i++) {
-		char name[64];
-		size_t k;
-
-		snprintf(name, sizeof(name), "%s", specs[i].label);
-		for (k = 0; name[k]; k++)
-			if (name[k] == ' ' || name[k] == '=')
-				name[k] = '-';
-		snprintf(path, sizeof(path), "%s/ctl-trace-%s.dat", o->trace_dir, name);
-		if ((f = fopen(path, "w")) == NULL) {
-			fprintf(stderr, "controllers-sim: %s: %s\n", path, strerror(errno));
+	apply_opts(o, &j);
+	for (i = 0; i < NSPEC; i++)
+		if (write_trace(o, l, i, &j, work, specs[i].label) != 0) {
 			free(work);
 			return -1;
 		}
-		np = make_params(&specs[i], j.max_replicas, maxb, sizeof(maxb),
-		    i == DEADLINE ? o->deadline_params : NULL, xbuf, sizeof(xbuf),
-		    params, 16);
-		fprintf(f, "# %s; deadline %.1f s; oracle %.0f replica-s\n",
-		    specs[i].label, j.deadline_s, sim_oracle_cost(
-		    sim_total_work(&j, work), j.startup_s, j.deadline_s));
-		fprintf(f, "# t alive ready desired progress%% queued in_flight flags\n");
-		if (sim_run(&j, work, l[i].def, params, np, trace_write, f, &res, err,
-		    sizeof(err)) != 0) {
-			fprintf(stderr, "controllers-sim: %s: %s\n", specs[i].label, err);
-			fclose(f);
-			free(work);
-			return -1;
-		}
-		fprintf(f, "# finished %.1f met %d cost %.0f\n", res.finish_s, res.met,
-		    res.cost_rs);
-		fclose(f);
-	}
-	printf("Traces of the representative job (lognormal, S = 30 s, D = 1.5 x "
-	    "fastest = %.0f s, max 32, 2000 items, seed 1) in %s/ctl-trace-*.dat.\n\n",
-	    j.deadline_s, o->trace_dir);
 	free(work);
+	/* deadline on one job of each family, S = 60 s, 2 x the fastest */
+	for (c.fam = 0; c.fam < SIM_NFAM; c.fam++) {
+		c.s = 3;
+		c.f = 3;
+		if (sim_grid_job(&c, 1, &j, &work, &fast) != 0)
+			return -1;
+		apply_opts(o, &j);
+		snprintf(tag, sizeof(tag), "family %s", sim_families[c.fam].name);
+		if (write_trace(o, l, DEADLINE, &j, work, tag) != 0) {
+			free(work);
+			return -1;
+		}
+		free(work);
+	}
+	printf("Traces in %s/ctl-trace-*.dat: every controller on lognormal 1, "
+	    "S = 30 s, D = 1.5 x fastest, max 32, 1000 items, seed 1; deadline on "
+	    "each family at S = 60 s, D = 2 x fastest, max 32, 1000 items, seed "
+	    "1.\n\n", o->trace_dir);
 	return 0;
+}
+
+/*
+ * The cheapest fixed replica count that meets the deadline, chosen knowing
+ * the job: what no controller can do, shown next to them. Without crashes
+ * a fixed count k starts every replica at t = 0, finishes at S plus the
+ * list schedule of the items on k replicas, and costs k times that (the
+ * simulator's own accounting; test_sim checks it); with crashes the count
+ * is simulated. The search: the smallest k that meets (by bisection: a
+ * larger count finishes no later, up to list-scheduling anomalies), then
+ * every k up to 6 above it and 2 below, for the cheapest that meets.
+ */
+static int
+hindsight_eval(const struct sim_job *j0, const double *work,
+    const struct loaded *l, int32_t k, struct sim_result *res)
+{
+	struct coffer_ctl_param p = { "replicas", NULL };
+	struct sim_job j = *j0;
+	char kb[16], err[256];
+
+	if (j.crash_frac <= 0) {
+		memset(res, 0, sizeof(*res));
+		j.max_replicas = k;
+		res->finish_s = sim_fastest(&j, work);
+		res->finished = 1;
+		res->met = res->finish_s <= j.deadline_s + 1e-9;
+		res->lateness_s = res->met ? 0 : res->finish_s - j.deadline_s;
+		res->cost_rs = (double)k * res->finish_s;
+		res->peak = k;
+		res->scale_events = k > 1;
+		return 0;
+	}
+	snprintf(kb, sizeof(kb), "%d", (int)k);
+	p.value = kb;
+	if (sim_run(&j, work, l[STATIC_MAX].def, &p, 1, NULL, NULL, res, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "controllers-sim: hindsight: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+hindsight(const struct sim_job *j, const double *work, const struct loaded *l,
+    struct sim_result *best)
+{
+	struct sim_result r;
+	int32_t lo = 0, hi = j->max_replicas, k, from, to;
+	int have = 0;
+
+	/* invariant: hi meets (the job is feasible), lo does not */
+	while (hi - lo > 1) {
+		int32_t mid = lo + (hi - lo) / 2;
+
+		if (hindsight_eval(j, work, l, mid, &r) != 0)
+			return -1;
+		if (r.met)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	from = hi - 2 < 1 ? 1 : hi - 2;
+	to = hi + 6 > j->max_replicas ? j->max_replicas : hi + 6;
+	for (k = from; k <= to; k++) {
+		if (hindsight_eval(j, work, l, k, &r) != 0)
+			return -1;
+		if (r.met && (!have || r.cost_rs < best->cost_rs)) {
+			*best = r;
+			have = 1;
+		}
+	}
+	if (!have && hindsight_eval(j, work, l, j->max_replicas, best) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+in_quick(const struct sim_cell *c)
+{
+	/* a quarter-size slice: start-up 1, 30, 120 s; factors 1.1, 1.5, 3;
+	 * max 8 and 128; 200 and 5000 items */
+	return c->s % 2 == 0 && c->f % 2 == 0 && c->c != 1 && c->n != 1;
+}
+
+static void
+print_dim_tables(const struct rec *recs, size_t nrec, struct agg *a,
+    struct agg *h)
+{
+	static const char *const dims[] = { "family", "start-up S (s)",
+	    "deadline / fastest", "max replicas", "items" };
+	size_t dim, v, k;
+
+	printf("### deadline by dimension (feasible runs), next to the best "
+	    "fixed count in hindsight\n\n");
+	printf("| dimension | value | runs | met | cost/oracle median | p95 | "
+	    "median, factor >= 1.5 | p95, factor >= 1.5 | hindsight median | "
+	    "hindsight p95 |\n");
+	printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	for (dim = 0; dim < 5; dim++) {
+		size_t nv = dim == 0 ? SIM_NFAM : dim == 1 ? SIM_NS : dim == 2 ?
+		    SIM_NF : dim == 3 ? SIM_NC : SIM_NN;
+
+		for (v = 0; v < nv; v++) {
+			char val[64];
+
+			agg_reset(a);
+			agg_reset(h);
+			for (k = 0; k < nrec; k++) {
+				const struct sim_cell *c = &recs[k * NCOL].cell;
+				size_t x = dim == 0 ? c->fam : dim == 1 ? c->s : dim == 2 ?
+				    c->f : dim == 3 ? c->c : c->n;
+
+				if (x != v)
+					continue;
+				agg_add(a, &recs[k * NCOL + DEADLINE]);
+				agg_add(h, &recs[k * NCOL + HINDSIGHT]);
+			}
+			if (a->runs == 0)
+				continue;
+			if (dim == 0)
+				snprintf(val, sizeof(val), "%s", sim_families[v].name);
+			else
+				snprintf(val, sizeof(val), "%g", dim == 1 ? sim_startups[v] :
+				    dim == 2 ? sim_factors[v] : dim == 3 ?
+				    (double)sim_caps[v] : (double)sim_sizes[v]);
+			printf("| %s | %s | %zu | %.2f%% | %.3f | %.3f |", dims[dim], val,
+			    a->runs, agg_met(a), pct(a->ratios, a->nratios, 0.5),
+			    pct(a->ratios, a->nratios, 0.95));
+			if (a->nratios15)
+				printf(" %.3f | %.3f |", pct(a->ratios15, a->nratios15, 0.5),
+				    pct(a->ratios15, a->nratios15, 0.95));
+			else
+				printf(" - | - |");
+			printf(" %.3f | %.3f |\n", pct(h->ratios, h->nratios, 0.5),
+			    pct(h->ratios, h->nratios, 0.95));
+		}
+	}
+	printf("\n");
+}
+
+/*
+ * The goals of issue 17 over the widened sweep: >= 99% of feasible
+ * deadlines met; at deadline factors of 1.5 and more, median cost / oracle
+ * <= 1.10 and p95 <= 1.30; and better than every baseline that meets at
+ * least as many feasible deadlines (its median cost / oracle is higher).
+ */
+static void
+print_goals(const struct opts *o, const struct rec *recs, size_t nrec,
+    struct agg *a, struct agg *b)
+{
+	size_t i, k, nbase = 0, nbeaten = 0;
+	double med15, p9515, med;
+	int g1, g2, g3, g4;
+
+	agg_reset(a);
+	for (k = 0; k < nrec; k++)
+		agg_add(a, &recs[k * NCOL + DEADLINE]);
+	med = pct(a->ratios, a->nratios, 0.5);
+	med15 = pct(a->ratios15, a->nratios15, 0.5);
+	p9515 = pct(a->ratios15, a->nratios15, 0.95);
+	g1 = a->runs > 0 && (double)a->met >= 0.99 * (double)a->runs;
+	g2 = a->nratios15 > 0 && med15 <= 1.10;
+	g3 = a->nratios15 > 0 && p9515 <= 1.30;
+	printf("### Goal check for deadline\n\n");
+	printf("1. feasible deadlines met: %.2f%% of %zu (goal >= 99%%): **%s**\n",
+	    agg_met(a), a->runs, g1 ? "holds" : "does NOT hold");
+	printf("2. median cost / oracle at deadline factors >= 1.5: %.3f (goal "
+	    "<= 1.10): **%s**\n", med15, g2 ? "holds" : "does NOT hold");
+	printf("3. p95 cost / oracle at deadline factors >= 1.5: %.3f (goal "
+	    "<= 1.30): **%s**\n", p9515, g3 ? "holds" : "does NOT hold");
+	printf("4. better than every baseline that meets at least as many "
+	    "feasible deadlines (its median cost / oracle over the feasible runs "
+	    "is higher than deadline's, %.3f):\n\n", med);
+	if (o->only != NULL) {
+		printf("(not checked: --only leaves the baselines out)\n\n");
+		printf("Goal: **NOT checked** (%d of 3 goals checked hold).\n\n",
+		    g1 + g2 + g3);
+		return;
+	}
+	printf("| baseline | deadlines met: baseline / deadline | median "
+	    "cost/oracle: baseline / deadline | compared | holds |\n");
+	printf("|---|---:|---:|---|---|\n");
+	for (i = 0; i < NSPEC; i++) {
+		double bmed;
+		int cmp;
+
+		if (!specs[i].baseline)
+			continue;
+		agg_reset(b);
+		for (k = 0; k < nrec; k++)
+			agg_add(b, &recs[k * NCOL + i]);
+		bmed = pct(b->ratios, b->nratios, 0.5);
+		cmp = b->met >= a->met;
+		printf("| %s | %.2f%% / %.2f%% | %.3f / %.3f | %s | ", specs[i].label,
+		    agg_met(b), agg_met(a), bmed, med, cmp ? "yes" :
+		    "no: it meets fewer deadlines");
+		if (!cmp) {
+			printf("- |\n");
+			continue;
+		}
+		nbase++;
+		if (med < bmed) {
+			printf("yes |\n");
+			nbeaten++;
+		} else
+			printf("**no**: it is as cheap or cheaper |\n");
+	}
+	g4 = nbeaten == nbase;
+	printf("\n   Goal 4: **%s** (%zu of %zu baselines that meet at least as "
+	    "many deadlines).\n\n", g4 ? "holds" : "does NOT hold", nbeaten, nbase);
+	printf("Goal: **%s** (%d of 4 goals hold).\n\n",
+	    g1 && g2 && g3 && g4 ? "met" : "NOT met", g1 + g2 + g3 + g4);
 }
 
 static int
 sweep(const struct opts *o, const struct loaded *l)
 {
-	size_t nscen = NWL * NS * NF * NC * NN * (size_t)o->seeds, nrec = 0;
+	size_t nscen = SIM_NCELLS * (size_t)o->seeds, nrec = 0;
 	struct rec *recs = NULL;
 	struct coffer_ctl_param params[16];
 	char maxb[16], xbuf[512], err[256];
-	size_t w, s, f, c, n, i, k;
+	struct agg a, b;
+	size_t ci, i, k;
 	int64_t events = 0;
-	int seed, rc = -1;
+	int seed, rc = -1, do_hind = o->only == NULL;
 	clock_t t0 = clock();
 	FILE *csv = NULL;
 
-	if ((recs = calloc(nscen * NSPEC, sizeof(*recs))) == NULL)
-		return -1;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	if ((recs = calloc(nscen * NCOL, sizeof(*recs))) == NULL ||
+	    agg_init(&a, nscen) != 0 || agg_init(&b, nscen) != 0)
+		goto out;
 	if (o->csv != NULL) {
 		if ((csv = fopen(o->csv, "w")) == NULL) {
 			fprintf(stderr, "controllers-sim: %s: %s\n", o->csv, strerror(errno));
 			goto out;
 		}
-		fprintf(csv, "workload,startup_s,factor,max,items,seed,controller,"
+		fprintf(csv, "family,startup_s,factor,max,items,seed,controller,"
 		    "deadline_s,fastest_s,oracle_rs,feasible,met,finish_s,cost_rs,"
 		    "ratio,peak,scale_events,interrupted,crashes\n");
 	}
-	for (w = 0; w < NWL; w++)
-	for (s = 0; s < NS; s++)
-	for (f = 0; f < NF; f++)
-	for (c = 0; c < NC; c++)
-	for (n = 0; n < NN; n++)
+	for (ci = 0; ci < SIM_NCELLS; ci++)
 	for (seed = 0; seed < o->seeds; seed++) {
+		struct sim_cell cell;
 		struct sim_job j;
-		struct sim_result res[NSPEC];
-		double *work = NULL, fast, wsum, oracle;
+		struct sim_result res[NCOL];
+		double *work = NULL, fast, oracle;
+		uint64_t sd = o->seed_base + (uint64_t)seed;
 		int feasible;
 
-		if (o->quick && (c % 2 == 1 || f % 2 == 1 || s == 1))
+		sim_grid_cell(ci, &cell);
+		if (o->quick && !in_quick(&cell))
 			continue;
-		fill_job(&j, w, s, c, n, o->seed_base + (uint64_t)seed);
-		apply_opts(o, &j);
-		if (sim_items(&j, &work) != 0)
+		if (sim_grid_job(&cell, sd, &j, &work, &fast) != 0)
 			goto out;
-		fast = sim_fastest(&j, work);
-		j.deadline_s = factors[f] * fast;
-		wsum = sim_total_work(&j, work);
-		oracle = sim_oracle_cost(wsum, j.startup_s, j.deadline_s);
+		apply_opts(o, &j);
+		oracle = sim_oracle_cost(sim_total_work(&j, work), j.startup_s,
+		    j.deadline_s);
 		memset(res, 0, sizeof(res));
 		/* static-max first: its result defines feasibility */
 		for (k = 0; k < NSPEC; k++) {
+			size_t np;
+
 			i = k == 0 ? STATIC_MAX : k == STATIC_MAX ? 0 : k;
 			if (o->only != NULL && i != STATIC_MAX &&
 			    strcmp(o->only, specs[i].label) != 0)
 				continue;
-			size_t np = make_params(&specs[i], j.max_replicas, maxb,
-			    sizeof(maxb), i == DEADLINE ? o->deadline_params : NULL, xbuf,
-			    sizeof(xbuf), params, 16);
-
+			np = make_params(&specs[i], j.max_replicas, maxb, sizeof(maxb),
+			    i == DEADLINE ? o->deadline_params : NULL, xbuf, sizeof(xbuf),
+			    params, 16);
 			if (sim_run(&j, work, l[i].def, params, np, NULL, NULL, &res[i],
 			    err, sizeof(err)) != 0) {
 				fprintf(stderr, "controllers-sim: %s: %s\n", specs[i].label,
@@ -386,18 +657,20 @@ sweep(const struct opts *o, const struct loaded *l)
 			events += res[i].events;
 		}
 		feasible = res[STATIC_MAX].met;
-		for (i = 0; i < NSPEC; i++) {
-			struct rec *r = &recs[nrec * NSPEC + i];
+		if (do_hind && feasible &&
+		    hindsight(&j, work, l, &res[HINDSIGHT]) != 0) {
+			free(work);
+			goto out;
+		}
+		for (i = 0; i < NCOL; i++) {
+			struct rec *r = &recs[nrec * NCOL + i];
 
-			if (o->only != NULL && i != STATIC_MAX &&
-			    strcmp(o->only, specs[i].label) != 0)
-				continue;
-			r->wl = (unsigned char)w;
-			r->s = (unsigned char)s;
-			r->f = (unsigned char)f;
-			r->c = (unsigned char)c;
-			r->n = (unsigned char)n;
+			r->cell = cell;
 			r->feasible = feasible;
+			if ((o->only != NULL && i != STATIC_MAX && (i == HINDSIGHT ||
+			    strcmp(o->only, specs[i].label) != 0)) ||
+			    (i == HINDSIGHT && !feasible))
+				continue;
 			r->met = res[i].met;
 			r->cost = res[i].cost_rs;
 			r->ratio = res[i].cost_rs / oracle;
@@ -407,223 +680,104 @@ sweep(const struct opts *o, const struct loaded *l)
 			r->peak = res[i].peak;
 			if (csv != NULL)
 				fprintf(csv, "%s,%g,%g,%d,%lld,%llu,%s,%.2f,%.2f,%.1f,%d,%d,"
-				    "%.2f,%.1f,%.4f,%d,%d,%lld,%lld\n", workloads[w].name,
-				    startups[s], factors[f], (int)caps[c],
-				    (long long)sizes[n], (unsigned long long)(o->seed_base +
-				    (uint64_t)seed), specs[i].label, j.deadline_s, fast,
-				    oracle, feasible, r->met, res[i].finish_s,
-				    res[i].cost_rs, r->ratio, (int)res[i].peak,
-				    res[i].scale_events, (long long)res[i].interrupted,
-				    (long long)res[i].crashes);
+				    "%.2f,%.1f,%.4f,%d,%d,%lld,%lld\n",
+				    sim_families[cell.fam].name, sim_startups[cell.s],
+				    sim_factors[cell.f], (int)sim_caps[cell.c],
+				    (long long)sim_sizes[cell.n], (unsigned long long)sd,
+				    i == HINDSIGHT ? "hindsight" : specs[i].label,
+				    j.deadline_s, fast, oracle, feasible, r->met,
+				    res[i].finish_s, res[i].cost_rs, r->ratio,
+				    (int)res[i].peak, res[i].scale_events,
+				    (long long)res[i].interrupted, (long long)res[i].crashes);
 		}
 		nrec++;
 		free(work);
 	}
-	rc = 0;
+	printf("Sweep: %zu jobs x %zu controllers%s, %lld simulated events, "
+	    "%.1f s of CPU; seeds %llu..%llu.\n\n", nrec, NSPEC,
+	    do_hind ? " and the best fixed count in hindsight" : "",
+	    (long long)events, (double)(clock() - t0) / CLOCKS_PER_SEC,
+	    (unsigned long long)o->seed_base,
+	    (unsigned long long)(o->seed_base + (uint64_t)o->seeds - 1));
 	{
-		double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+		size_t feas = 0, fam;
 
-		printf("Sweep: %zu jobs x %zu controllers, %lld simulated events, "
-		    "%.1f s of CPU; seeds %llu..%llu.\n\n", nrec, NSPEC,
-		    (long long)events, secs, (unsigned long long)o->seed_base,
-		    (unsigned long long)(o->seed_base + (uint64_t)o->seeds - 1));
-	}
-
-	/* ---- tables ---- */
-	{
-		struct agg a;
-		double *buf = calloc(nrec + 1, sizeof(double));
-		double *lbuf = calloc(nrec + 1, sizeof(double));
-		size_t feas = 0, infeas = 0;
-
-		if (buf == NULL || lbuf == NULL) {
-			free(buf);
-			free(lbuf);
-			goto out;
-		}
-		for (k = 0; k < nrec; k++) {
-			if (recs[k * NSPEC + STATIC_MAX].feasible)
-				feas++;
-			else
-				infeas++;
-		}
+		for (k = 0; k < nrec; k++)
+			feas += recs[k * NCOL + STATIC_MAX].feasible != 0;
 		printf("Feasible jobs (static-max meets the deadline): %zu of %zu; "
-		    "the %zu others are reported apart.\n\n", feas, nrec, infeas);
-		printf("### Per workload\n\n");
-		printf("| workload / controller | feasible runs | deadline met | "
-		    "cost/oracle median | p95 | peak replicas (mean) | churn "
-		    "(scale events/run) | items interrupted/run | lateness of "
-		    "misses, median (s) | infeasible runs |\n");
-		printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
-		for (w = 0; w <= NWL; w++) {
-			for (i = 0; i < NSPEC; i++) {
-				char name[128];
-
-				if (o->only != NULL && i != STATIC_MAX &&
-				    strcmp(o->only, specs[i].label) != 0)
+		    "the %zu others are reported apart.\n\n", feas, nrec, nrec - feas);
+		printf("### Overall\n\n| controller " AGG_HEAD "|---" AGG_RULE);
+		for (i = 0; i < NCOL; i++) {
+			if ((i == HINDSIGHT && !do_hind) || (o->only != NULL &&
+			    i != STATIC_MAX && i != HINDSIGHT &&
+			    strcmp(o->only, specs[i].label) != 0))
+				continue;
+			agg_reset(&a);
+			for (k = 0; k < nrec; k++)
+				agg_add(&a, &recs[k * NCOL + i]);
+			snprintf(xbuf, sizeof(xbuf), "%s%s%s", i == DEADLINE ? "**" : "",
+			    label_of(i), i == DEADLINE ? "**" : "");
+			agg_row(xbuf, &a);
+		}
+		printf("\n### Per family\n\n| family / controller " AGG_HEAD "|---"
+		    AGG_RULE);
+		for (fam = 0; fam < SIM_NFAM; fam++)
+			for (i = 0; i < NCOL; i++) {
+				if ((i == HINDSIGHT && !do_hind) || (o->only != NULL &&
+				    i != STATIC_MAX && i != HINDSIGHT &&
+				    strcmp(o->only, specs[i].label) != 0))
 					continue;
-				memset(&a, 0, sizeof(a));
-				a.ratios = buf;
-				a.late = lbuf;
+				agg_reset(&a);
 				for (k = 0; k < nrec; k++)
-					if (w == NWL || recs[k * NSPEC + i].wl == w)
-						agg_add(&a, &recs[k * NSPEC + i]);
-				snprintf(name, sizeof(name), "%s%s / %s", w == NWL ? "**" : "",
-				    w == NWL ? "overall" : workloads[w].name, specs[i].label);
-				if (w == NWL)
-					snprintf(name, sizeof(name), "**overall** / %s",
-					    specs[i].label);
-				agg_row(name, &a);
+					if (recs[k * NCOL].cell.fam == fam)
+						agg_add(&a, &recs[k * NCOL + i]);
+				snprintf(xbuf, sizeof(xbuf), "%s / %s%s%s",
+				    sim_families[fam].name, i == DEADLINE ? "**" : "",
+				    label_of(i), i == DEADLINE ? "**" : "");
+				agg_row(xbuf, &a);
 			}
-		}
 		printf("\n");
-
-		/* where deadline stands, by dimension */
-		printf("### deadline by dimension (feasible runs)\n\n");
-		printf("| dimension | value | runs | met | cost/oracle median | p95 |\n");
-		printf("|---|---|---:|---:|---:|---:|\n");
-		for (int dim = 0; dim < 4; dim++) {
-			size_t nv = dim == 0 ? NS : dim == 1 ? NF : dim == 2 ? NC : NN, v;
-
-			for (v = 0; v < nv; v++) {
-				size_t runs = 0, met = 0, nr = 0;
-
-				for (k = 0; k < nrec; k++) {
-					const struct rec *r = &recs[k * NSPEC + DEADLINE];
-					size_t val = dim == 0 ? r->s : dim == 1 ? r->f :
-					    dim == 2 ? r->c : r->n;
-
-					if (val != v || !r->feasible)
-						continue;
-					runs++;
-					met += r->met;
-					buf[nr++] = r->ratio;
-				}
-				if (runs == 0)
-					continue;
-				printf("| %s | %g | %zu | %.2f%% | %.3f | %.3f |\n",
-				    dim == 0 ? "start-up S (s)" : dim == 1 ?
-				    "deadline / fastest" : dim == 2 ? "max replicas" : "items",
-				    dim == 0 ? startups[v] : dim == 1 ? factors[v] :
-				    dim == 2 ? (double)caps[v] : (double)sizes[v], runs,
-				    100.0 * (double)met / (double)runs, pct(buf, nr, 0.5),
-				    pct(buf, nr, 0.95));
-			}
-		}
-		printf("\n");
-
-		/* head to head on the runs both met */
-		if (o->only == NULL) {
-			printf("### Head to head with deadline (feasible runs both met)\n\n");
-			printf("| baseline | runs both met | baseline cost / deadline cost, "
-			    "median | p5 | deadline cheaper in |\n");
-			printf("|---|---:|---:|---:|---:|\n");
-			for (i = 0; i < NSPEC; i++) {
-				size_t nb = 0, cheaper = 0;
-
-				if (i == DEADLINE)
-					continue;
-				for (k = 0; k < nrec; k++) {
-					const struct rec *b = &recs[k * NSPEC + i];
-					const struct rec *d = &recs[k * NSPEC + DEADLINE];
-
-					if (!b->feasible || !b->met || !d->met)
-						continue;
-					buf[nb++] = b->cost / d->cost;
-					cheaper += d->cost < b->cost;
-				}
-				if (nb == 0) {
-					printf("| %s | 0 | - | - | - |\n", specs[i].label);
-					continue;
-				}
-				printf("| %s | %zu | %.3f | %.3f | %.1f%% |\n", specs[i].label,
-				    nb, pct(buf, nb, 0.5), pct(buf, nb, 0.05),
-				    100.0 * (double)cheaper / (double)nb);
-			}
-			printf("\n");
-		}
-
-		/* the goals, each on its own, and the baselines one by one */
-		{
-			size_t runs = 0, met = 0, nr = 0, nbase = 0, nbeaten = 0;
-			double med, p95;
-			int g1, g2, g3, g4;
-
-			for (k = 0; k < nrec; k++) {
-				const struct rec *r = &recs[k * NSPEC + DEADLINE];
-
-				if (!r->feasible)
-					continue;
-				runs++;
-				met += r->met;
-				buf[nr++] = r->ratio;
-			}
-			med = pct(buf, nr, 0.5);
-			p95 = pct(buf, nr, 0.95);
-			g1 = runs > 0 && (double)met >= 0.99 * (double)runs;
-			g2 = runs > 0 && med <= 1.15;
-			g3 = runs > 0 && p95 <= 1.4;
-			printf("### Goal check for deadline\n\n");
-			printf("1. feasible deadlines met: %.2f%% (goal >= 99%%): **%s**\n",
-			    runs ? 100.0 * (double)met / (double)runs : 0,
-			    g1 ? "holds" : "does NOT hold");
-			printf("2. median cost / oracle: %.3f (goal <= 1.15): **%s**\n",
-			    med, g2 ? "holds" : "does NOT hold");
-			printf("3. p95 cost / oracle: %.3f (goal <= 1.4): **%s**\n", p95,
-			    g3 ? "holds" : "does NOT hold");
-			printf("4. beats every baseline on cost at an equal or better "
-			    "deadline-met rate (per baseline: deadline meets at least "
-			    "as many feasible deadlines, and its median cost / oracle "
-			    "is lower):\n\n");
-			if (o->only == NULL) {
-				printf("| baseline | deadlines met: baseline / deadline | "
-				    "median cost/oracle: baseline / deadline | holds |\n");
-				printf("|---|---:|---:|---|\n");
-			}
-			for (i = 0; i < NSPEC && o->only == NULL; i++) {
-				size_t bm = 0, bruns = 0, nb = 0;
-				double bmed;
-
-				if (!specs[i].baseline)
-					continue;
-				for (k = 0; k < nrec; k++) {
-					const struct rec *b = &recs[k * NSPEC + i];
-
-					if (!b->feasible)
-						continue;
-					bruns++;
-					bm += b->met;
-					buf[nb++] = b->ratio;
-				}
-				bmed = pct(buf, nb, 0.5);
-				nbase++;
-				printf("| %s | %.2f%% / %.2f%% | %.3f / %.3f | ", specs[i].label,
-				    bruns ? 100.0 * (double)bm / (double)bruns : 0,
-				    runs ? 100.0 * (double)met / (double)runs : 0, bmed, med);
-				if (bm > met) {
-					printf("**no**: it meets more deadlines |\n");
-				} else if (!(med < bmed)) {
-					printf("**no**: it is cheaper%s |\n", bm < met ?
-					    " (and meets fewer deadlines)" : "");
-				} else {
-					printf("yes |\n");
-					nbeaten++;
-				}
-			}
-			g4 = o->only == NULL && nbase > 0 && nbeaten == nbase;
-			if (o->only != NULL)
-				printf("(not checked: --only leaves the baselines out)\n");
-			printf("\n   Goal 4: **%s** (%zu of %zu baselines).\n\n",
-			    g4 ? "holds" : "does NOT hold", nbeaten, nbase);
-			printf("Goal: **%s** (%d of 4 goals hold).\n\n",
-			    g1 && g2 && g3 && g4 ? "met" : "NOT met", g1 + g2 + g3 + g4);
-		}
-		free(buf);
-		free(lbuf);
 	}
+	if (do_hind)
+		print_dim_tables(recs, nrec, &a, &b);
+	if (o->only == NULL) {
+		/* head to head on the runs both met */
+		printf("### Head to head with deadline (feasible runs both met)\n\n");
+		printf("| other | runs both met | its cost / deadline's, median | p5 | "
+		    "p95 | deadline cheaper in |\n");
+		printf("|---|---:|---:|---:|---:|---:|\n");
+		for (i = 0; i < NCOL; i++) {
+			size_t nb = 0, cheaper = 0;
+
+			if (i == DEADLINE)
+				continue;
+			for (k = 0; k < nrec; k++) {
+				const struct rec *x = &recs[k * NCOL + i];
+				const struct rec *d = &recs[k * NCOL + DEADLINE];
+
+				if (!x->feasible || !x->met || !d->met)
+					continue;
+				a.ratios[nb++] = x->cost / d->cost;
+				cheaper += d->cost < x->cost;
+			}
+			if (nb == 0) {
+				printf("| %s | 0 | - | - | - | - |\n", label_of(i));
+				continue;
+			}
+			printf("| %s | %zu | %.3f | %.3f | %.3f | %.1f%% |\n", label_of(i),
+			    nb, pct(a.ratios, nb, 0.5), pct(a.ratios, nb, 0.05),
+			    pct(a.ratios, nb, 0.95),
+			    100.0 * (double)cheaper / (double)nb);
+		}
+		printf("\n");
+	}
+	print_goals(o, recs, nrec, &a, &b);
+	rc = 0;
 out:
 	if (csv != NULL)
 		fclose(csv);
+	agg_release(&a);
+	agg_release(&b);
 	free(recs);
 	return rc;
 }
@@ -661,7 +815,7 @@ one(int argc, char **argv)
 	struct sim_result res;
 	struct sim_job j;
 	double *work = NULL, v, fast;
-	int verbose = 0, i, rc = 1;
+	int verbose = 0, bimodal = 0, i, rc = 1;
 	void *dl = NULL;
 	size_t np;
 	struct spec sp;
@@ -689,6 +843,10 @@ one(int argc, char **argv)
 		}
 		if (strcmp(a, "--no-item-times") == 0) {
 			j.obs_no_times = 1;
+			continue;
+		}
+		if (strcmp(a, "--bimodal") == 0) {
+			bimodal = 1;
 			continue;
 		}
 		if (val == NULL) {
@@ -743,6 +901,11 @@ one(int argc, char **argv)
 			fprintf(stderr, "controllers-sim --one: unknown option %s\n", a);
 			return 2;
 		}
+	}
+	if (bimodal) {
+		j.dist = SIM_BIMODAL;
+		if (j.sigma == 1) /* not given: the sweep's */
+			j.sigma = 0.25;
 	}
 	if (j.n_items < 0 || j.max_replicas < 1 || j.item_mean_s <= 0) {
 		fprintf(stderr, "controllers-sim --one: bad job\n");
@@ -809,6 +972,7 @@ usage(void)
 	    "           [--newest-first] [--no-item-times]\n"
 	    "       controllers-sim --one [--controller NAME | --plugin PATH]\n"
 	    "           [--params k=v,...] [--items N] [--item-time S] [--sigma X]\n"
+	    "           [--bimodal]\n"
 	    "           [--slowdown X] [--crash P] [--startup S] [--deadline S |\n"
 	    "           --deadline-factor F] [--max N] [--min N] [--init N]\n"
 	    "           [--interval S] [--grace S] [--lease S] [--seed N]\n"
@@ -818,7 +982,11 @@ usage(void)
 	    "  (coffer-manager's stops idle ones first: the default).\n"
 	    "--no-item-times: the observation without the acks' item times (the\n"
 	    "  mean from replica-seconds, no variance).\n"
-	    "--obs-full: exact ready replicas, replica-seconds and start-ups.\n");
+	    "--obs-full: exact ready replicas, replica-seconds and start-ups.\n"
+	    "--bimodal: 90%% short items, 10%% ten times longer (each mode\n"
+	    "  lognormal, --sigma, 0.25 by default), mean --item-time.\n"
+	    "The sweep: doc/controllers.md section 7.2; seeds 1-6 are reported,\n"
+	    "1000 and up are for tuning.\n");
 }
 
 int

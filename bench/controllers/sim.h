@@ -16,6 +16,10 @@
 enum sim_dist {
 	SIM_CONST = 0,     /* every item takes item_mean_s */
 	SIM_LOGNORMAL = 1, /* lognormal with mean item_mean_s and sigma */
+	SIM_BIMODAL = 2,   /* a mix: each item is long with probability
+	                      long_frac and then long_ratio times longer than a
+	                      short one; each mode lognormal with sigma; the
+	                      mean of the mix is item_mean_s */
 };
 
 /* One job. Items and crash draws depend only on seed, never on the
@@ -25,6 +29,8 @@ struct sim_job {
 	enum sim_dist dist;
 	double item_mean_s;
 	double sigma;          /* lognormal shape */
+	double long_frac;      /* SIM_BIMODAL: share of long items (0.1) */
+	double long_ratio;     /* SIM_BIMODAL: long / short (10) */
 	double slowdown;       /* items from n_items/2 on take this factor longer (1: none) */
 	double crash_frac;     /* probability that a started replica crashes */
 	double startup_s;      /* start-up + attestation latency of a replica */

@@ -15,6 +15,7 @@
 #include "coffer/controller.h"
 #include "coffer/error.h"
 #include "controllers/registry.h"
+#include "grid.h"
 #include "sim.h"
 
 /* ---- a scripted controller that also checks every observation --------- */
@@ -395,6 +396,73 @@ test_sim__lognormal_items_have_the_asked_mean(void **state)
 }
 
 static void
+test_sim__bimodal_items_mix_short_and_ten_times_longer(void **state)
+{
+	struct sim_job j;
+	double *work = NULL, sum = 0, shrt = 0, lng = 0;
+	int64_t i, nlong = 0;
+
+	(void)state;
+	job(&j, 100000, 10, 5, 4);
+	j.dist = SIM_BIMODAL;
+	j.sigma = 0.25;
+	assert_int_equal(sim_items(&j, &work), 0);
+	/* short ones have mean 10 / 1.9; long ones ten times that */
+	for (i = 0; i < j.n_items; i++) {
+		sum += work[i];
+		if (work[i] > 10 / 1.9 * 3.5) {
+			nlong++;
+			lng += work[i];
+		} else
+			shrt += work[i];
+	}
+	assert_true(fabs(sum / (double)j.n_items - 10) < 0.2);
+	assert_true(fabs((double)nlong / (double)j.n_items - 0.1) < 0.01);
+	assert_true(fabs(lng / (double)nlong / (shrt / (double)(j.n_items -
+	    nlong)) - 10) < 0.3);
+	free(work);
+}
+
+static void
+test_sim__grid_makes_each_cell_its_own_job(void **state)
+{
+	struct sim_cell c, c2;
+	struct sim_job j, j2;
+	double *w = NULL, *w2 = NULL, fast, fast2;
+	size_t i, seen = 0;
+
+	(void)state;
+	/* the cells enumerate the product, each once */
+	for (i = 0; i < SIM_NCELLS; i++) {
+		sim_grid_cell(i, &c);
+		assert_true(c.fam < SIM_NFAM && c.s < SIM_NS && c.f < SIM_NF &&
+		    c.c < SIM_NC && c.n < SIM_NN);
+		if (c.fam == 7 && c.s == 4 && c.f == 5 && c.c == 2 && c.n == 2)
+			seen++;
+	}
+	assert_int_equal(seen, 1);
+	assert_int_equal(SIM_NCELLS, 2160);
+	/* the deadline is the factor times the fastest; the factor changes
+	 * the deadline but not the items */
+	sim_grid_cell(123, &c);
+	c.f = 0;
+	c2 = c;
+	c2.f = 5;
+	assert_int_equal(sim_grid_job(&c, 1, &j, &w, &fast), 0);
+	assert_int_equal(sim_grid_job(&c2, 1, &j2, &w2, &fast2), 0);
+	assert_true(fabs(j.deadline_s - 1.1 * fast) < 1e-9);
+	assert_true(fabs(j2.deadline_s - 5 * fast2) < 1e-9);
+	assert_true(fast == fast2);
+	assert_memory_equal(w, w2, (size_t)j.n_items * sizeof(*w));
+	free(w2);
+	/* another seed is another job */
+	assert_int_equal(sim_grid_job(&c, 2, &j2, &w2, &fast2), 0);
+	assert_true(w[0] != w2[0]);
+	free(w);
+	free(w2);
+}
+
+static void
 test_sim__refuses_a_controller_that_refuses_its_config(void **state)
 {
 	const struct coffer_controller *def;
@@ -430,6 +498,8 @@ main(void)
 		cmocka_unit_test(test_sim__stop_kills_long_items_after_grace),
 		cmocka_unit_test(test_sim__crashed_items_come_back_and_are_done_once),
 		cmocka_unit_test(test_sim__lognormal_items_have_the_asked_mean),
+		cmocka_unit_test(test_sim__bimodal_items_mix_short_and_ten_times_longer),
+		cmocka_unit_test(test_sim__grid_makes_each_cell_its_own_job),
 		cmocka_unit_test(test_sim__refuses_a_controller_that_refuses_its_config),
 	};
 
