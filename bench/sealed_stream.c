@@ -37,7 +37,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	r = seal ? coffer_sealed_seal_fd(key, NULL, in, out, NULL) :
-	    coffer_sealed_open_fd(key, in, out, NULL, NULL);
+	    coffer_sealed_open_fd(key, NULL, in, out, NULL, NULL);
 	coffer_wipe(key, sizeof(key));
 	close(in);
 	close(out);

@@ -16,7 +16,8 @@
 #include "lib/file.h"
 #include "lib/mem.h"
 
-#define USAGE "coffer open --key KEYFILE [--force] [--json | --quiet] IN OUT"
+#define USAGE "coffer open --key KEYFILE [--threads auto|1|2] [--force] " \
+	"[--json | --quiet] IN OUT"
 
 static void
 help(void)
@@ -29,6 +30,9 @@ help(void)
 	    "To '-', each chunk is written once it verified: if the command fails,\n"
 	    "discard what it wrote (the exit status tells).\n\n"
 	    "  -k, --key KEYFILE     data key file\n"
+	    "  -t, --threads N       auto (default: 2 if it may use two CPUs), 1, or 2\n"
+	    "                        (the digest on a second thread); the summary\n"
+	    "                        says which ran\n"
 	    "  -f, --force           replace OUT if it exists\n"
 	    "  -j, --json            print the summary as JSON\n"
 	    "  -q, --quiet           print nothing on success\n\n"
@@ -39,6 +43,7 @@ help(void)
 
 const struct option cli_open_options[] = {
 	{ "key", required_argument, NULL, 'k' },
+	{ "threads", required_argument, NULL, 't' },
 	{ "force", no_argument, NULL, 'f' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -49,6 +54,7 @@ const struct option cli_open_options[] = {
 int
 cmd_open(int argc, char **argv)
 {
+	struct coffer_sealed_opts opts = { 0, 0, 0 };
 	struct coffer_sealed_info info;
 	struct coffer_atomic at = COFFER_ATOMIC_INIT;
 	uint8_t key[COFFER_SEALED_KEY_LEN];
@@ -59,10 +65,14 @@ cmd_open(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":k:fjqh", cli_open_options,
+	while ((c = getopt_long(argc, argv, ":k:t:fjqh", cli_open_options,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'k': keyfile = optarg; break;
+		case 't':
+			if ((r = sealed_cli_parse_threads(optarg, &opts.threads)) != 0)
+				return cli_usage("open", USAGE, "%s", coffer_errdetail());
+			break;
 		case 'f': force = 1; break;
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
@@ -98,7 +108,8 @@ cmd_open(int argc, char **argv)
 			goto out;
 		outfd = at.fd;
 	}
-	if ((r = coffer_sealed_open_fd(key, infd, outfd, &info, &written)) != 0) {
+	if ((r = coffer_sealed_open_fd(key, &opts, infd, outfd, &info,
+	    &written)) != 0) {
 		r = coffer_errctx(r, "%s", strcmp(in, "-") == 0 ? "stdin" : in);
 		goto out;
 	}

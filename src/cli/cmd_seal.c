@@ -16,7 +16,7 @@
 #include "lib/mem.h"
 
 #define USAGE "coffer seal --key KEYFILE [--chunk-size N] [--suite SUITE] " \
-	"[--force] [--json | --quiet] IN OUT"
+	"[--threads auto|1|2] [--force] [--json | --quiet] IN OUT"
 
 static void
 help(void)
@@ -31,6 +31,9 @@ help(void)
 	    "  -c, --chunk-size N    plaintext bytes per chunk, a power of two from\n"
 	    "                        4K to 16M (default 64K)\n"
 	    "  -s, --suite SUITE     aes-256-gcm (default) or chacha20-poly1305\n"
+	    "  -t, --threads N       auto (default: 2 if it may use two CPUs), 1, or 2\n"
+	    "                        (the digest on a second thread); the summary\n"
+	    "                        says which ran\n"
 	    "  -f, --force           replace OUT if it exists\n"
 	    "  -j, --json            print the summary as JSON\n"
 	    "  -q, --quiet           print nothing on success\n", USAGE);
@@ -40,6 +43,7 @@ const struct option cli_seal_options[] = {
 	{ "key", required_argument, NULL, 'k' },
 	{ "chunk-size", required_argument, NULL, 'c' },
 	{ "suite", required_argument, NULL, 's' },
+	{ "threads", required_argument, NULL, 't' },
 	{ "force", no_argument, NULL, 'f' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -50,7 +54,7 @@ const struct option cli_seal_options[] = {
 int
 cmd_seal(int argc, char **argv)
 {
-	struct coffer_sealed_opts opts = { 0, 0 };
+	struct coffer_sealed_opts opts = { 0, 0, 0 };
 	struct coffer_sealed_info info;
 	struct coffer_atomic at = COFFER_ATOMIC_INIT;
 	uint8_t key[COFFER_SEALED_KEY_LEN];
@@ -61,7 +65,7 @@ cmd_seal(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":k:c:s:fjqh", cli_seal_options,
+	while ((c = getopt_long(argc, argv, ":k:c:s:t:fjqh", cli_seal_options,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'k': keyfile = optarg; break;
@@ -76,6 +80,10 @@ cmd_seal(int argc, char **argv)
 			break;
 		case 's':
 			if ((r = coffer_sealed_suite_parse(optarg, &opts.suite)) != 0)
+				return cli_usage("seal", USAGE, "%s", coffer_errdetail());
+			break;
+		case 't':
+			if ((r = sealed_cli_parse_threads(optarg, &opts.threads)) != 0)
 				return cli_usage("seal", USAGE, "%s", coffer_errdetail());
 			break;
 		case 'f': force = 1; break;

@@ -89,6 +89,21 @@ sealed_cli_check_output(const char *path, int force)
 }
 
 int
+sealed_cli_parse_threads(const char *s, int *out)
+{
+	if (strcmp(s, "auto") == 0)
+		*out = 0;
+	else if (strcmp(s, "1") == 0)
+		*out = 1;
+	else if (strcmp(s, "2") == 0)
+		*out = 2;
+	else
+		return coffer_errf(COFFER_E_INVAL,
+		    "threads '%s': expected auto, 1 or 2", s);
+	return 0;
+}
+
+int
 sealed_cli_parse_size(const char *s, uint32_t *out)
 {
 	char *end = NULL;
@@ -260,6 +275,8 @@ sealed_cli_print(FILE *f, int json, const char *in, const char *out,
 		    json_integer((json_int_t)info->sealed_size));
 		if (info->has_digest)
 			json_object_set_new(o, "digest", json_string(digest));
+		if (info->threads > 0)
+			json_object_set_new(o, "threads", json_integer(info->threads));
 		if (verified >= 0)
 			json_object_set_new(o, "verified", json_boolean(verified));
 		json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -290,6 +307,12 @@ sealed_cli_print(FILE *f, int json, const char *in, const char *out,
 	    (unsigned long long)info->sealed_size);
 	if (info->has_digest)
 		fprintf(f, "%-12s %s\n", "digest", digest);
+	if (info->threads == 2)
+		fprintf(f, "%-12s 2 (the digest on a second thread, overlapping "
+		    "the AEAD)\n", "threads");
+	else if (info->threads == 1)
+		fprintf(f, "%-12s 1 (AEAD and digest one after the other)\n",
+		    "threads");
 	if (verified == 1)
 		fprintf(f, "%-12s yes (every chunk, and the end of the stream)\n",
 		    "verified");

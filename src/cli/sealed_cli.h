@@ -28,6 +28,10 @@ int sealed_cli_open_input(const char *path, int *fd)
 int sealed_cli_check_output(const char *path, int force)
 	__attribute__((warn_unused_result));
 
+/* Parse --threads: "auto" (0), "1" or "2" (struct coffer_sealed_opts). */
+int sealed_cli_parse_threads(const char *s, int *out)
+	__attribute__((warn_unused_result));
+
 /* Parse a chunk size: bytes, or with a K/KiB or M/MiB suffix (binary). */
 int sealed_cli_parse_size(const char *s, uint32_t *out)
 	__attribute__((warn_unused_result));

@@ -72,6 +72,7 @@ struct coffer_sealed_writer {
 	uint64_t ptsize;
 	uint64_t sealed;    /* bytes produced, header included */
 	int state;          /* enum stream_state */
+	int no_digest;      /* the caller hashes (digest_elsewhere) */
 };
 
 struct coffer_sealed_reader {
@@ -84,6 +85,7 @@ struct coffer_sealed_reader {
 	uint64_t ptsize;
 	uint64_t sealed;
 	int state;          /* enum stream_state */
+	int no_digest;      /* the caller hashes (digest_elsewhere) */
 };
 
 const char *
@@ -358,7 +360,8 @@ coffer_sealed_writer_push(struct coffer_sealed_writer *w, const uint8_t *pt,
 	nonce_of(w->prefix, w->next, last, nonce);
 	if ((r = coffer_aead_encrypt(w->aead, nonce, w->header,
 	    sizeof(w->header), pt, n, out, out + n)) != 0 ||
-	    (r = coffer_hash_update(w->hash, out, n + COFFER_SEALED_TAG_LEN)) != 0) {
+	    (!w->no_digest && (r = coffer_hash_update(w->hash, out,
+	    n + COFFER_SEALED_TAG_LEN)) != 0)) {
 		w->state = STREAM_FAILED;
 		return r;
 	}
@@ -382,15 +385,22 @@ coffer_sealed_writer_finish(struct coffer_sealed_writer *w,
 	if ((r = coffer_sealed_header_parse(w->header, sizeof(w->header),
 	    &in)) != 0)
 		return coffer_errf(COFFER_E_INTERNAL, "own header does not parse");
-	if ((r = coffer_hash_final(w->hash, in.digest, sizeof(in.digest))) != 0)
+	if (!w->no_digest &&
+	    (r = coffer_hash_final(w->hash, in.digest, sizeof(in.digest))) != 0)
 		return r;
 	w->state = STREAM_FINISHED; /* the hash is spent */
-	in.has_digest = 1;
+	in.has_digest = !w->no_digest;
 	in.chunks = w->next;
 	in.plaintext_size = w->ptsize;
 	in.sealed_size = w->sealed;
 	*info = in;
 	return 0;
+}
+
+void
+coffer_sealed_writer_digest_elsewhere(struct coffer_sealed_writer *w)
+{
+	w->no_digest = 1;
 }
 
 void
@@ -516,7 +526,7 @@ coffer_sealed_reader_pull(struct coffer_sealed_reader *rd, const uint8_t *ct,
 		return coffer_errf(COFFER_E_FORMAT,
 		    "the stream has more than 2^32 chunks");
 	}
-	if ((r = coffer_hash_update(rd->hash, ct, n)) != 0 ||
+	if ((!rd->no_digest && (r = coffer_hash_update(rd->hash, ct, n)) != 0) ||
 	    (r = open_chunk(rd, rd->next, last, ct, n, pt)) != 0) {
 		rd->state = STREAM_FAILED;
 		return r;
@@ -547,10 +557,11 @@ coffer_sealed_reader_finish(struct coffer_sealed_reader *rd,
 		    "last chunk (truncated at a chunk boundary)",
 		    (unsigned long long)(rd->next - 1));
 	}
-	if ((r = coffer_hash_final(rd->hash, in.digest, sizeof(in.digest))) != 0)
+	if (!rd->no_digest &&
+	    (r = coffer_hash_final(rd->hash, in.digest, sizeof(in.digest))) != 0)
 		return r;
 	rd->state = STREAM_FINISHED; /* the hash is spent */
-	in.has_digest = 1;
+	in.has_digest = !rd->no_digest;
 	in.chunks = rd->next;
 	in.plaintext_size = rd->ptsize;
 	in.sealed_size = rd->sealed;
@@ -580,6 +591,12 @@ coffer_sealed_reader_chunk(struct coffer_sealed_reader *rd, uint64_t index,
 		    "chunk %llu is %zu bytes; every chunk but the last is %zu",
 		    (unsigned long long)index, n, full);
 	return open_chunk(rd, index, last, ct, n, pt);
+}
+
+void
+coffer_sealed_reader_digest_elsewhere(struct coffer_sealed_reader *rd)
+{
+	rd->no_digest = 1;
 }
 
 void

@@ -36,10 +36,16 @@ const char *coffer_sealed_suite_name(int suite);
 int coffer_sealed_suite_parse(const char *s, int *suite)
 	__attribute__((warn_unused_result));
 
-/* Writer options; a zero field means the default (suite 1, 64 KiB). */
+/* Writer options; a zero field means the default (suite 1, 64 KiB).
+ * threads is for the fd functions (seal and open): 0 chooses (2 when this
+ * process may run on two or more CPUs, else 1), 1 does everything on the
+ * caller's thread, 2 computes the content digest on a second thread while
+ * the caller's thread does the AEAD and the I/O (same output, same
+ * memory bound). */
 struct coffer_sealed_opts {
 	int suite;
 	uint32_t chunk_size;
+	int threads;
 };
 
 /*
@@ -60,6 +66,7 @@ struct coffer_sealed_info {
 	uint64_t sealed_size;     /* header and chunks */
 	int has_digest;
 	uint8_t digest[COFFER_SEALED_DIGEST_LEN];
+	int threads;              /* the fd functions: threads used (1 or 2) */
 };
 
 /*
@@ -115,6 +122,10 @@ int coffer_sealed_writer_finish(struct coffer_sealed_writer *w,
     struct coffer_sealed_info *info) __attribute__((warn_unused_result));
 /* Wipe and free. NULL is a no-op. */
 void coffer_sealed_writer_free(struct coffer_sealed_writer *w);
+/* The caller computes the digest (over the header and every chunk, in
+ * order): from now on _push does not hash, and _finish leaves has_digest
+ * 0. Call before the first _push. */
+void coffer_sealed_writer_digest_elsewhere(struct coffer_sealed_writer *w);
 
 /* ------------------------------------------------------------------ */
 /* Pull: verify and open a stream chunk by chunk, or chunks at random. */
@@ -161,16 +172,20 @@ int coffer_sealed_reader_chunk(struct coffer_sealed_reader *r,
     uint64_t index, uint64_t chunks, const uint8_t *ct, size_t n,
     uint8_t *pt) __attribute__((warn_unused_result));
 void coffer_sealed_reader_free(struct coffer_sealed_reader *r);
+/* As coffer_sealed_writer_digest_elsewhere, for _pull and _finish. */
+void coffer_sealed_reader_digest_elsewhere(struct coffer_sealed_reader *r);
 
 /* ------------------------------------------------------------------ */
 /* File descriptors: streaming in constant memory (one chunk buffer). */
 
 /*
  * Seal everything read from in (until end of file; a pipe is fine) to
- * out. *info (may be NULL) gets the result, digest included. Nothing is
- * done about out on failure: the caller writes to a temporary file
- * (coffer_atomic_*) and discards it. Errors: those of the writer,
- * COFFER_E_IO.
+ * out. *info (may be NULL) gets the result, digest included, and the
+ * threads used (opts->threads). Nothing is done about out on failure: the
+ * caller writes to a temporary file (coffer_atomic_*) and discards it.
+ * Memory: one chunk buffer on one thread; with two, a ring of chunk
+ * buffers of about 512 KiB (at least two chunks). Errors: those of the
+ * writer, COFFER_E_IO.
  */
 int coffer_sealed_seal_fd(const uint8_t key[COFFER_SEALED_KEY_LEN],
     const struct coffer_sealed_opts *opts, int in, int out,
@@ -182,11 +197,14 @@ int coffer_sealed_seal_fd(const uint8_t key[COFFER_SEALED_KEY_LEN],
  * verified, up to its last chunk and nothing after it. On failure, out may
  * have received the verified chunks before the failing one (see section
  * 6.3 for what the caller must do); *written (may be NULL) tells how many
- * plaintext bytes went out in either case. Errors: those of the reader,
- * COFFER_E_TRUNCATED, COFFER_E_IO.
+ * plaintext bytes went out in either case. opts (may be NULL) is read for
+ * its threads only (the rest comes from the header). Memory as for
+ * seal_fd, plus one chunk buffer with two threads. Errors: those of the
+ * reader, COFFER_E_TRUNCATED, COFFER_E_IO.
  */
-int coffer_sealed_open_fd(const uint8_t key[COFFER_SEALED_KEY_LEN], int in,
-    int out, struct coffer_sealed_info *info, uint64_t *written)
+int coffer_sealed_open_fd(const uint8_t key[COFFER_SEALED_KEY_LEN],
+    const struct coffer_sealed_opts *opts, int in, int out,
+    struct coffer_sealed_info *info, uint64_t *written)
 	__attribute__((warn_unused_result));
 
 /*

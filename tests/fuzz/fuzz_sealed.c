@@ -40,7 +40,7 @@ round_trip(const uint8_t *data, size_t size)
 {
 	struct coffer_buf s = COFFER_BUF_INIT((size_t)4 << 20);
 	struct coffer_buf p = COFFER_BUF_INIT_SECRET((size_t)4 << 20);
-	struct coffer_sealed_opts o = { size > 0 && (data[0] & 1) ? 2 : 1, 4096 };
+	struct coffer_sealed_opts o = { size > 0 && (data[0] & 1) ? 2 : 1, 4096, 0 };
 	struct coffer_sealed_info si, oi;
 
 	CHECK(coffer_sealed_seal_mem(key, &o, data, size, &s, &si) == 0);
@@ -56,11 +56,12 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct coffer_buf pt = COFFER_BUF_INIT_SECRET((size_t)64 << 20);
-	struct coffer_sealed_info hi, mi, ii, fi;
+	struct coffer_sealed_info hi, mi, ii, fi, fi2;
+	struct coffer_sealed_opts one = { 0, 0, 1 }, two = { 0, 0, 2 };
 	struct coffer_sealed_file *f = NULL;
 	uint8_t d[32], *chunk = NULL;
-	uint64_t chunks, psize, written;
-	int rm, rh, rl = -1, rf, ri, in, out;
+	uint64_t chunks, psize, written, written2;
+	int rm, rh, rl = -1, rf, rf2, ri, in, out;
 
 	for (int i = 0; i < 32; i++)
 		key[i] = (uint8_t)i;
@@ -88,12 +89,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in = memfd_with(data, size);
 	out = memfd_create("fuzz-out", MFD_CLOEXEC);
 	CHECK(out >= 0);
-	rf = coffer_sealed_open_fd(key, in, out, &fi, &written);
+	rf = coffer_sealed_open_fd(key, &one, in, out, &fi, &written);
 	CHECK((rf == 0) == (rm == 0));
 	CHECK(written <= size);
 	if (rf == 0) {
 		CHECK(written == pt.len);
 		CHECK(memcmp(fi.digest, mi.digest, 32) == 0);
+	}
+	close(out);
+	/* The two-thread path (the digest on a second thread): the same
+	 * verdict, the same bytes written before a failure, the same digest. */
+	CHECK(lseek(in, 0, SEEK_SET) == 0);
+	out = memfd_create("fuzz-out2", MFD_CLOEXEC);
+	CHECK(out >= 0);
+	rf2 = coffer_sealed_open_fd(key, &two, in, out, &fi2, &written2);
+	CHECK(rf2 == rf);
+	CHECK(written2 == written);
+	if (rf2 == 0) {
+		CHECK(fi2.threads == 2 && fi.threads == 1);
+		CHECK(memcmp(fi2.digest, fi.digest, 32) == 0);
 	}
 	close(out);
 

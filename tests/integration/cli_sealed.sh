@@ -7,7 +7,7 @@
 # overwrites, escaped file names, and results that could not be printed.
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
-plan 118
+plan 153
 
 cd "$T" || bail "no temp dir"
 command -v coffer >/dev/null || bail "coffer not built"
@@ -274,3 +274,56 @@ wait $pid
 eq "kill -HUP does not end it: exit 0" 0 $?
 coffer open -q --key k1 hup.sealed hup.out
 check "...and the sealed file is complete" cmp data.bin hup.out
+
+# --- one thread or two (the digest on a second thread) ----------------------
+# The same format and digest whichever runs; the summary says which ran;
+# auto picks one thread when the process may use only one CPU.
+head -c 3000000 /dev/urandom >thr.bin
+for t in 1 2; do
+	coffer seal --threads $t --key k1 thr.bin thr$t.sealed >thr$t.out
+	eq "seal --threads $t: exit 0" 0 $?
+	eq "...its summary says $t" "$t" "$(field threads <thr$t.out)"
+	eq "...and its digest is that of the file" \
+		"sha256:$(sha256sum thr$t.sealed | cut -d' ' -f1)" "$(field digest <thr$t.out)"
+	for u in 1 2; do
+		coffer open --threads $u --key k1 thr$t.sealed thr$t$u.out >thr$t$u.open
+		eq "open --threads $u of a file sealed with $t: exit 0" 0 $?
+		check "...the plaintext" cmp thr.bin thr$t$u.out
+		eq "...the same digest" "$(field digest <thr$t.out)" "$(field digest <thr$t$u.open)"
+	done
+done
+eq "open --json says how many threads ran" 2 \
+	"$(coffer open --json --threads 2 --key k1 thr1.sealed - 2>&1 >/dev/null | jq .threads)"
+eq "auto on one CPU runs one thread" 1 \
+	"$(taskset -c 0 coffer seal --key k1 thr.bin thr_one.sealed | field threads)"
+eq "--threads 3: exit 2" 2 "$(rc coffer seal --threads 3 --key k1 thr.bin thr3.sealed)"
+check "...and nothing was written" test ! -e thr3.sealed
+# a tampered chunk on two threads: exit 4, nothing under OUT
+cp thr2.sealed thr_bad.sealed
+flip thr_bad.sealed $((96 + 20 * 65552 + 100))
+eq "open --threads 2 of a tampered chunk: exit 4" 4 \
+	"$(rc coffer open --threads 2 --key k1 thr_bad.sealed thr_bad.out)"
+check "...and no OUT" test ! -e thr_bad.out
+check "...and no temporary file" no_temp_files
+# streaming out: only the 20 verified chunks before the bad one came out
+coffer open --threads 2 --key k1 thr_bad.sealed - >thr_bad.stream 2>/dev/null
+eq "...to stdout, exactly the verified chunks" $((20 * 65536)) "$(stat -c %s thr_bad.stream)"
+check "...which are the plaintext" cmp thr_bad.stream <(head -c $((20 * 65536)) thr.bin)
+# SIGTERM in the middle of a two-thread seal and open: nothing left behind
+for cmd in seal open; do
+	mkdir "tintr_$cmd"
+	mkfifo "tintr_$cmd.fifo"
+	coffer $cmd --threads 2 --key k1 "tintr_$cmd.fifo" "tintr_$cmd/out" 2>/dev/null &
+	pid=$!
+	track $pid
+	exec 5>"tintr_$cmd.fifo"
+	if [ $cmd = seal ]; then head -c 1500000 thr.bin >&5; else head -c 1500000 thr2.sealed >&5; fi
+	wait_until 10 unnamed $pid "$PWD/tintr_$cmd"
+	ok $? "a two-thread $cmd in progress writes to an unnamed file"
+	kill -TERM $pid
+	wait $pid 2>/dev/null
+	eq "...SIGTERM ends it by the signal" 143 $?
+	exec 5>&-
+	check "...and leaves no temporary file" no_temp_files "tintr_$cmd"
+	check "...and leaves no OUT" test ! -e "tintr_$cmd/out"
+done

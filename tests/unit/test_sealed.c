@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,7 @@ static void
 seal_c(const uint8_t *key, const uint8_t *pt, size_t n, uint32_t c, int suite,
     struct coffer_buf *out, struct coffer_sealed_info *info)
 {
-	struct coffer_sealed_opts o = { suite, c };
+	struct coffer_sealed_opts o = { suite, c, 0 };
 
 	coffer_buf_reset(out);
 	assert_int_equal(coffer_sealed_seal_mem(key, &o, pt, n, out, info), 0);
@@ -177,7 +178,7 @@ test_sealed__round_trips_10mib_through_fds(void **state)
 	read_back(mid, &s);
 	check_info(&si, n, COFFER_SEALED_CHUNK_DEFAULT, s.data, s.len);
 	assert_int_equal(lseek(mid, 0, SEEK_SET), 0);
-	assert_int_equal(coffer_sealed_open_fd(key1, mid, out, &oi, &written), 0);
+	assert_int_equal(coffer_sealed_open_fd(key1, NULL, mid, out, &oi, &written), 0);
 	assert_int_equal(written, n);
 	read_back(out, &pt);
 	assert_int_equal(pt.len, n);
@@ -239,7 +240,7 @@ test_sealed__streams_from_pipes(void **state)
 	check_info(&si, n, COFFER_SEALED_CHUNK_DEFAULT, s.data, s.len);
 
 	in = pipe_from(s.data, s.len, &pid);
-	assert_int_equal(coffer_sealed_open_fd(key1, in, out, &oi, NULL), 0);
+	assert_int_equal(coffer_sealed_open_fd(key1, NULL, in, out, &oi, NULL), 0);
 	close(in);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	read_back(out, &pt);
@@ -405,7 +406,7 @@ test_sealed__rejects_truncation_through_fds(void **state)
 		int in = memfd_with(s.data, cuts[i]), out = memfd_create("o", 0);
 		uint64_t written = 99;
 
-		assert_int_equal(coffer_sealed_open_fd(key1, in, out, NULL, &written),
+		assert_int_equal(coffer_sealed_open_fd(key1, NULL, in, out, NULL, &written),
 		    want[i]);
 		/* Only whole verified chunks ever reached the output. */
 		assert_int_equal(written % C4K, 0);
@@ -413,6 +414,205 @@ test_sealed__rejects_truncation_through_fds(void **state)
 		close(in);
 		close(out);
 	}
+	free(p);
+	coffer_buf_release(&s);
+}
+
+/* ------------------------------------------------------------------ */
+/* The fd paths on one and on two threads (opts.threads, sealed.h): the
+ * same bytes, the same digest, the same verdicts, and verified chunks
+ * only, whichever runs. */
+
+static const struct coffer_sealed_opts one_thread = { 0, C4K, 1 };
+static const struct coffer_sealed_opts two_threads = { 0, C4K, 2 };
+
+/* Seal p[0..n) through fds with opts; the sealed bytes into *s. */
+static void
+seal_fd_with(const struct coffer_sealed_opts *o, const uint8_t *p, size_t n,
+    struct coffer_buf *s, struct coffer_sealed_info *si)
+{
+	int in = memfd_with(p, n), out = memfd_create("s", 0);
+
+	assert_true(out >= 0);
+	assert_int_equal(coffer_sealed_seal_fd(key1, o, in, out, si), 0);
+	assert_int_equal(si->threads, o->threads);
+	read_back(out, s);
+	close(in);
+	close(out);
+}
+
+/* Open s[0..len) through fds with opts: the result, the bytes written
+ * (into *pt) and *written. */
+static int
+open_fd_with(const struct coffer_sealed_opts *o, const uint8_t *s, size_t len,
+    struct coffer_buf *pt, struct coffer_sealed_info *oi, uint64_t *written)
+{
+	int in = memfd_with(s, len), out = memfd_create("o", 0), r;
+
+	assert_true(out >= 0);
+	r = coffer_sealed_open_fd(key1, o, in, out, oi, written);
+	read_back(out, pt);
+	close(in);
+	close(out);
+	return r;
+}
+
+static void
+test_sealed__two_threads_seal_and_open_the_same_format(void **state)
+{
+	/* 4 KiB chunks: the ring has 16 slots, so 100 chunks wrap it six
+	 * times; the other sizes are the boundary cases */
+	const size_t sizes[] = { 0, 1, C4K - 1, C4K, C4K + 1, 16 * C4K,
+	    17 * C4K + 5, 100 * C4K + 7 };
+	struct coffer_buf s = COFFER_BUF_INIT(BIG), pt = COFFER_BUF_INIT_SECRET(BIG);
+	struct coffer_buf pt2 = COFFER_BUF_INIT_SECRET(BIG);
+	struct coffer_sealed_info si, oi, oi2;
+	uint64_t w1 = 0, w2 = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint8_t *p = random_bytes(sizes[i]);
+
+		/* sealed on two threads: the layout of section 2, the digest of
+		 * the bytes written */
+		seal_fd_with(&two_threads, p, sizes[i], &s, &si);
+		check_info(&si, sizes[i], C4K, s.data, s.len);
+		/* opened on one and on two threads, and in memory */
+		assert_int_equal(open_fd_with(&one_thread, s.data, s.len, &pt, &oi,
+		    &w1), 0);
+		assert_int_equal(open_fd_with(&two_threads, s.data, s.len, &pt2,
+		    &oi2, &w2), 0);
+		assert_int_equal(oi.threads, 1);
+		assert_int_equal(oi2.threads, 2);
+		assert_int_equal(w1, sizes[i]);
+		assert_int_equal(w2, sizes[i]);
+		assert_int_equal(pt2.len, sizes[i]);
+		if (sizes[i] > 0) {
+			assert_memory_equal(pt.data, p, sizes[i]);
+			assert_memory_equal(pt2.data, p, sizes[i]);
+		}
+		check_info(&oi2, sizes[i], C4K, s.data, s.len);
+		assert_memory_equal(oi2.digest, si.digest, 32);
+		assert_memory_equal(oi.digest, si.digest, 32);
+		assert_int_equal(open_m(key1, s.data, s.len, &pt, &oi), 0);
+		/* sealed on one thread: opened on two */
+		seal_fd_with(&one_thread, p, sizes[i], &s, &si);
+		check_info(&si, sizes[i], C4K, s.data, s.len);
+		assert_int_equal(open_fd_with(&two_threads, s.data, s.len, &pt2,
+		    &oi2, &w2), 0);
+		assert_memory_equal(oi2.digest, si.digest, 32);
+		free(p);
+	}
+	coffer_buf_release(&s);
+	coffer_buf_release(&pt);
+	coffer_buf_release(&pt2);
+}
+
+static void
+test_sealed__two_threads_stop_at_a_tampered_chunk(void **state)
+{
+	const size_t n = 40 * C4K + 123;
+	struct coffer_buf s = COFFER_BUF_INIT(BIG), pt = COFFER_BUF_INIT_SECRET(BIG);
+	struct coffer_buf pt2 = COFFER_BUF_INIT_SECRET(BIG);
+	struct coffer_sealed_info si;
+	uint8_t *p = random_bytes(n);
+	const size_t bad[] = { 0, 5, 17, 39, 40 }; /* 40: the last chunk */
+
+	(void)state;
+	seal_fd_with(&two_threads, p, n, &s, &si);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint64_t w1 = 99, w2 = 99;
+
+		s.data[HDR + bad[i] * F4K + 3] ^= 0x20;
+		assert_int_equal(open_fd_with(&two_threads, s.data, s.len, &pt2,
+		    NULL, &w2), COFFER_E_AUTH);
+		assert_non_null(strstr(coffer_errdetail(), "authentication failed"));
+		assert_int_equal(open_fd_with(&one_thread, s.data, s.len, &pt, NULL,
+		    &w1), COFFER_E_AUTH);
+		/* exactly the chunks before the bad one reached the output, and
+		 * they are the plaintext: nothing of the bad chunk or after */
+		assert_int_equal(w2, bad[i] * C4K);
+		assert_int_equal(w1, w2);
+		assert_int_equal(pt2.len, w2);
+		if (w2 > 0)
+			assert_memory_equal(pt2.data, p, w2);
+		s.data[HDR + bad[i] * F4K + 3] ^= 0x20;
+	}
+	free(p);
+	coffer_buf_release(&s);
+	coffer_buf_release(&pt);
+	coffer_buf_release(&pt2);
+}
+
+static void
+test_sealed__two_threads_reject_truncation_as_one_does(void **state)
+{
+	const size_t n = 20 * C4K + 100;
+	struct coffer_buf s = COFFER_BUF_INIT(BIG), pt = COFFER_BUF_INIT_SECRET(BIG);
+	struct coffer_sealed_info si;
+	uint8_t *p = random_bytes(n);
+	const size_t cuts[] = { 0, 50, HDR, HDR + F4K, HDR + 19 * F4K,
+	    HDR + 20 * F4K, HDR + 7 * F4K + 9, HDR + 7 * F4K + 300,
+	    HDR + 20 * F4K + 20 };
+	const int want[] = { COFFER_E_TRUNCATED, COFFER_E_TRUNCATED,
+	    COFFER_E_TRUNCATED, COFFER_E_TRUNCATED, COFFER_E_TRUNCATED,
+	    COFFER_E_TRUNCATED, COFFER_E_TRUNCATED, COFFER_E_AUTH, COFFER_E_AUTH };
+
+	(void)state;
+	seal_fd_with(&one_thread, p, n, &s, &si);
+	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		uint64_t w1 = 99, w2 = 99;
+
+		assert_int_equal(open_fd_with(&two_threads, s.data, cuts[i], &pt,
+		    NULL, &w2), want[i]);
+		assert_int_equal(w2 % C4K, 0);
+		assert_int_equal(pt.len, w2);
+		assert_int_equal(open_fd_with(&one_thread, s.data, cuts[i], &pt,
+		    NULL, &w1), want[i]);
+		assert_int_equal(w1, w2);
+	}
+	free(p);
+	coffer_buf_release(&s);
+	coffer_buf_release(&pt);
+}
+
+static void
+test_sealed__two_threads_report_read_and_write_errors(void **state)
+{
+	const size_t n = 30 * C4K;
+	struct coffer_buf s = COFFER_BUF_INIT(BIG);
+	struct coffer_sealed_info si;
+	uint8_t *p = random_bytes(n);
+	int in, full, dir;
+	uint64_t w = 99;
+
+	(void)state;
+	seal_fd_with(&one_thread, p, n, &s, &si);
+	full = open("/dev/full", O_WRONLY | O_CLOEXEC);
+	dir = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(full >= 0 && dir >= 0);
+	for (int t = 1; t <= 2; t++) {
+		const struct coffer_sealed_opts *o = t == 1 ? &one_thread :
+		    &two_threads;
+
+		/* the output cannot be written (ENOSPC): seal and open fail */
+		in = memfd_with(p, n);
+		assert_int_equal(coffer_sealed_seal_fd(key1, o, in, full, &si),
+		    COFFER_E_IO);
+		close(in);
+		in = memfd_with(s.data, s.len);
+		assert_int_equal(coffer_sealed_open_fd(key1, o, in, full, NULL, &w),
+		    COFFER_E_IO);
+		assert_int_equal(w, 0);
+		close(in);
+		/* the input cannot be read (EISDIR) */
+		assert_int_equal(coffer_sealed_seal_fd(key1, o, dir, full, &si),
+		    COFFER_E_IO);
+		assert_int_equal(coffer_sealed_open_fd(key1, o, dir, full, NULL, &w),
+		    COFFER_E_IO);
+	}
+	close(full);
+	close(dir);
 	free(p);
 	coffer_buf_release(&s);
 }
@@ -560,7 +760,7 @@ test_sealed__reports_wrong_key_as_wrong_key(void **state)
 	assert_non_null(strstr(coffer_errdetail(), h2));
 	in = memfd_with(s.data, s.len);
 	out = memfd_create("o", 0);
-	assert_int_equal(coffer_sealed_open_fd(key2, in, out, NULL, NULL),
+	assert_int_equal(coffer_sealed_open_fd(key2, NULL, in, out, NULL, NULL),
 	    COFFER_E_WRONG_KEY);
 	assert_int_equal(lseek(out, 0, SEEK_END), 0);
 	close(in);
@@ -753,7 +953,7 @@ test_sealed__writer_and_reader_refuse_misuse(void **state)
 	struct coffer_sealed_writer *w = NULL;
 	struct coffer_sealed_reader *rd = NULL;
 	struct coffer_sealed_info info;
-	struct coffer_sealed_opts o = { 0, C4K };
+	struct coffer_sealed_opts o = { 0, C4K, 0 };
 	uint8_t buf[F4K + 1] = { 0 }, hdr[HDR];
 
 	(void)state;
@@ -929,6 +1129,10 @@ main(void)
 		cmocka_unit_test(test_sealed__every_byte_flip_is_detected_with_its_class),
 		cmocka_unit_test(test_sealed__rejects_truncation_at_every_length),
 		cmocka_unit_test(test_sealed__rejects_truncation_through_fds),
+		cmocka_unit_test(test_sealed__two_threads_seal_and_open_the_same_format),
+		cmocka_unit_test(test_sealed__two_threads_stop_at_a_tampered_chunk),
+		cmocka_unit_test(test_sealed__two_threads_reject_truncation_as_one_does),
+		cmocka_unit_test(test_sealed__two_threads_report_read_and_write_errors),
 		cmocka_unit_test(test_sealed__rejects_reordered_and_duplicated_chunks),
 		cmocka_unit_test(test_sealed__rejects_chunks_and_headers_from_another_file),
 		cmocka_unit_test(test_sealed__rejects_extension),
