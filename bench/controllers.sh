@@ -47,6 +47,15 @@ whatif "no item times (the monitor's mean from replica-seconds, no variance)" --
 whatif "the host also reports exact ready replicas and start-ups" --obs-full
 whatif "newest-first stops with a 120 s grace (and the controller knows it)" \
 	--newest-first --grace 120 --deadline-params grace_s=120
+whatif "min_slack 1: hedge for every feasible deadline (max at once, as before issue 17)" \
+	--deadline-params min_slack=1
+whatif "min_slack 1.25: assume every deadline leaves 25% of slack" \
+	--deadline-params min_slack=1.25
+whatif "the host knows the start-up from earlier jobs" --startup-known
+whatif "the job gives item_time_estimate_s, half the true mean" --item-estimate 0.5
+whatif "the job gives item_time_estimate_s, twice the true mean" --item-estimate 2
+whatif "the host knows the start-up and the job the mean item time (within 30%)" \
+	--startup-known --item-estimate 1 --deadline-params estimate_error=1.3
 echo
 
 if ! command -v gnuplot >/dev/null; then

@@ -50,6 +50,9 @@ static const struct spec specs[] = {
 
 struct rec {
 	struct sim_cell cell;
+	int late_info;  /* S > 5% of D: the first items finish after a hedge
+	                   for a just-feasible job must have started every
+	                   replica (doc/controllers.md 6.4) */
 	int feasible;
 	int met;
 	double ratio;
@@ -71,6 +74,9 @@ struct opts {
 	const char *deadline_params; /* extra k=v,k=v for the deadline controller */
 	int obs_full;                /* exact ready replicas and start-ups */
 	int obs_no_times;            /* what-if: no item times from the acks */
+	int startup_known;           /* what-if: the host reports S from t = 0 */
+	double item_estimate;        /* what-if: the job says item_time_estimate_s,
+	                                this factor times the true mean (0: no) */
 	int newest_first;            /* what-if: scale-down without the hint */
 	double grace_s;              /* 0: the default (coffer-manager's 10 s) */
 };
@@ -131,6 +137,20 @@ make_params(const struct spec *sp, int32_t max, char *max_buf, size_t mlen,
 		}
 	}
 	return n;
+}
+
+/* The deadline controller's extra parameters: --deadline-params, and the
+ * job's item time estimate when the what-if asks for one. */
+static const char *
+deadline_extra(const struct opts *o, const struct sim_job *j, char *buf,
+    size_t len)
+{
+	if (o->item_estimate <= 0)
+		return o->deadline_params;
+	snprintf(buf, len, "%s%sitem_time_estimate_s=%g", o->deadline_params ?
+	    o->deadline_params : "", o->deadline_params ? "," : "",
+	    o->item_estimate * j->item_mean_s);
+	return buf;
 }
 
 static int
@@ -271,6 +291,7 @@ apply_opts(const struct opts *o, struct sim_job *j)
 {
 	j->obs_full = o->obs_full;
 	j->obs_no_times = o->obs_no_times;
+	j->obs_startup_known = o->startup_known;
 	j->idle_first = !o->newest_first;
 	if (o->grace_s > 0)
 		j->grace_s = o->grace_s;
@@ -302,7 +323,7 @@ write_trace(const struct opts *o, const struct loaded *l, size_t i,
     const struct sim_job *j, const double *work, const char *tag)
 {
 	struct coffer_ctl_param params[16];
-	char path[1024], name[96], maxb[16], xbuf[512], err[256];
+	char path[1024], name[96], maxb[16], xbuf[512], ebuf[512], err[256];
 	struct sim_result res;
 	size_t np;
 	FILE *f;
@@ -314,8 +335,8 @@ write_trace(const struct opts *o, const struct loaded *l, size_t i,
 		return -1;
 	}
 	np = make_params(&specs[i], j->max_replicas, maxb, sizeof(maxb),
-	    i == DEADLINE ? o->deadline_params : NULL, xbuf, sizeof(xbuf),
-	    params, 16);
+	    i == DEADLINE ? deadline_extra(o, j, ebuf, sizeof(ebuf)) : NULL, xbuf,
+	    sizeof(xbuf), params, 16);
 	fprintf(f, "# %s; deadline %.1f s; oracle %.0f replica-s; max %d\n",
 	    tag, j->deadline_s, sim_oracle_cost(sim_total_work(j, work),
 	    j->startup_s, j->deadline_s), (int)j->max_replicas);
@@ -465,7 +486,7 @@ print_dim_tables(const struct rec *recs, size_t nrec, struct agg *a,
     struct agg *h)
 {
 	static const char *const dims[] = { "family", "start-up S (s)",
-	    "deadline / fastest", "max replicas", "items" };
+	    "deadline / fastest", "max replicas", "items", "start-up / deadline" };
 	size_t dim, v, k;
 
 	printf("### deadline by dimension (feasible runs), next to the best "
@@ -474,9 +495,9 @@ print_dim_tables(const struct rec *recs, size_t nrec, struct agg *a,
 	    "median, factor >= 1.5 | p95, factor >= 1.5 | hindsight median | "
 	    "hindsight p95 |\n");
 	printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-	for (dim = 0; dim < 5; dim++) {
+	for (dim = 0; dim < 6; dim++) {
 		size_t nv = dim == 0 ? SIM_NFAM : dim == 1 ? SIM_NS : dim == 2 ?
-		    SIM_NF : dim == 3 ? SIM_NC : SIM_NN;
+		    SIM_NF : dim == 3 ? SIM_NC : dim == 4 ? SIM_NN : 2;
 
 		for (v = 0; v < nv; v++) {
 			char val[64];
@@ -486,7 +507,8 @@ print_dim_tables(const struct rec *recs, size_t nrec, struct agg *a,
 			for (k = 0; k < nrec; k++) {
 				const struct sim_cell *c = &recs[k * NCOL].cell;
 				size_t x = dim == 0 ? c->fam : dim == 1 ? c->s : dim == 2 ?
-				    c->f : dim == 3 ? c->c : c->n;
+				    c->f : dim == 3 ? c->c : dim == 4 ? c->n :
+				    (size_t)recs[k * NCOL].late_info;
 
 				if (x != v)
 					continue;
@@ -497,6 +519,9 @@ print_dim_tables(const struct rec *recs, size_t nrec, struct agg *a,
 				continue;
 			if (dim == 0)
 				snprintf(val, sizeof(val), "%s", sim_families[v].name);
+			else if (dim == 5)
+				snprintf(val, sizeof(val), "%s", v ? "> 5% (the first items "
+				    "come too late)" : "<= 5%");
 			else
 				snprintf(val, sizeof(val), "%g", dim == 1 ? sim_startups[v] :
 				    dim == 2 ? sim_factors[v] : dim == 3 ?
@@ -546,6 +571,24 @@ print_goals(const struct opts *o, const struct rec *recs, size_t nrec,
 	    "<= 1.10): **%s**\n", med15, g2 ? "holds" : "does NOT hold");
 	printf("3. p95 cost / oracle at deadline factors >= 1.5: %.3f (goal "
 	    "<= 1.30): **%s**\n", p9515, g3 ? "holds" : "does NOT hold");
+	{
+		size_t k2, n15 = 0, n15l = 0;
+
+		agg_reset(b);
+		for (k2 = 0; k2 < nrec; k2++)
+			if (!recs[k2 * NCOL + DEADLINE].late_info)
+				agg_add(b, &recs[k2 * NCOL + DEADLINE]);
+		n15 = b->nratios15;
+		for (k2 = 0; k2 < nrec; k2++)
+			n15l += recs[k2 * NCOL + DEADLINE].late_info &&
+			    recs[k2 * NCOL + DEADLINE].feasible &&
+			    sim_factors[recs[k2 * NCOL].cell.f] >= 1.5;
+		printf("   (2 and 3 on the %zu jobs at factors >= 1.5 whose start-up "
+		    "is at most 5%% of the deadline: median %.3f, p95 %.3f; the %zu "
+		    "others are decided before any item can finish, section 6.4 of "
+		    "doc/controllers.md)\n", n15, pct(b->ratios15, b->nratios15, 0.5),
+		    pct(b->ratios15, b->nratios15, 0.95), n15l);
+	}
 	printf("4. better than every baseline that meets at least as many "
 	    "feasible deadlines (its median cost / oracle over the feasible runs "
 	    "is higher than deadline's, %.3f):\n\n", med);
@@ -596,7 +639,7 @@ sweep(const struct opts *o, const struct loaded *l)
 	size_t nscen = SIM_NCELLS * (size_t)o->seeds, nrec = 0;
 	struct rec *recs = NULL;
 	struct coffer_ctl_param params[16];
-	char maxb[16], xbuf[512], err[256];
+	char maxb[16], xbuf[512], ebuf[512], err[256];
 	struct agg a, b;
 	size_t ci, i, k;
 	int64_t events = 0;
@@ -616,7 +659,7 @@ sweep(const struct opts *o, const struct loaded *l)
 		}
 		fprintf(csv, "family,startup_s,factor,max,items,seed,controller,"
 		    "deadline_s,fastest_s,oracle_rs,feasible,met,finish_s,cost_rs,"
-		    "ratio,peak,scale_events,interrupted,crashes\n");
+		    "ratio,peak,scale_events,interrupted,crashes,late_info\n");
 	}
 	for (ci = 0; ci < SIM_NCELLS; ci++)
 	for (seed = 0; seed < o->seeds; seed++) {
@@ -645,8 +688,8 @@ sweep(const struct opts *o, const struct loaded *l)
 			    strcmp(o->only, specs[i].label) != 0)
 				continue;
 			np = make_params(&specs[i], j.max_replicas, maxb, sizeof(maxb),
-			    i == DEADLINE ? o->deadline_params : NULL, xbuf, sizeof(xbuf),
-			    params, 16);
+			    i == DEADLINE ? deadline_extra(o, &j, ebuf, sizeof(ebuf)) :
+			    NULL, xbuf, sizeof(xbuf), params, 16);
 			if (sim_run(&j, work, l[i].def, params, np, NULL, NULL, &res[i],
 			    err, sizeof(err)) != 0) {
 				fprintf(stderr, "controllers-sim: %s: %s\n", specs[i].label,
@@ -666,6 +709,7 @@ sweep(const struct opts *o, const struct loaded *l)
 			struct rec *r = &recs[nrec * NCOL + i];
 
 			r->cell = cell;
+			r->late_info = j.startup_s > 0.05 * j.deadline_s;
 			r->feasible = feasible;
 			if ((o->only != NULL && i != STATIC_MAX && (i == HINDSIGHT ||
 			    strcmp(o->only, specs[i].label) != 0)) ||
@@ -680,7 +724,7 @@ sweep(const struct opts *o, const struct loaded *l)
 			r->peak = res[i].peak;
 			if (csv != NULL)
 				fprintf(csv, "%s,%g,%g,%d,%lld,%llu,%s,%.2f,%.2f,%.1f,%d,%d,"
-				    "%.2f,%.1f,%.4f,%d,%d,%lld,%lld\n",
+				    "%.2f,%.1f,%.4f,%d,%d,%lld,%lld,%d\n",
 				    sim_families[cell.fam].name, sim_startups[cell.s],
 				    sim_factors[cell.f], (int)sim_caps[cell.c],
 				    (long long)sim_sizes[cell.n], (unsigned long long)sd,
@@ -688,7 +732,8 @@ sweep(const struct opts *o, const struct loaded *l)
 				    j.deadline_s, fast, oracle, feasible, r->met,
 				    res[i].finish_s, res[i].cost_rs, r->ratio,
 				    (int)res[i].peak, res[i].scale_events,
-				    (long long)res[i].interrupted, (long long)res[i].crashes);
+				    (long long)res[i].interrupted, (long long)res[i].crashes,
+				    r->late_info);
 		}
 		nrec++;
 		free(work);
@@ -845,6 +890,10 @@ one(int argc, char **argv)
 			j.obs_no_times = 1;
 			continue;
 		}
+		if (strcmp(a, "--startup-known") == 0) {
+			j.obs_startup_known = 1;
+			continue;
+		}
 		if (strcmp(a, "--bimodal") == 0) {
 			bimodal = 1;
 			continue;
@@ -969,7 +1018,8 @@ usage(void)
 	    "usage: controllers-sim [--plugins DIR] [--seeds N] [--seed-base N]\n"
 	    "           [--quick] [--traces DIR] [--csv FILE] [--only LABEL]\n"
 	    "           [--deadline-params k=v,...] [--obs-full] [--grace S]\n"
-	    "           [--newest-first] [--no-item-times]\n"
+	    "           [--newest-first] [--no-item-times] [--startup-known]\n"
+	    "           [--item-estimate F]\n"
 	    "       controllers-sim --one [--controller NAME | --plugin PATH]\n"
 	    "           [--params k=v,...] [--items N] [--item-time S] [--sigma X]\n"
 	    "           [--bimodal]\n"
@@ -977,12 +1027,16 @@ usage(void)
 	    "           --deadline-factor F] [--max N] [--min N] [--init N]\n"
 	    "           [--interval S] [--grace S] [--lease S] [--seed N]\n"
 	    "           [--obs-full] [--newest-first] [--no-item-times]\n"
-	    "           [--trace FILE] [-v]\n"
+	    "           [--startup-known] [--trace FILE] [-v]\n"
 	    "--newest-first: the actuator stops the newest replicas, busy or not\n"
 	    "  (coffer-manager's stops idle ones first: the default).\n"
 	    "--no-item-times: the observation without the acks' item times (the\n"
 	    "  mean from replica-seconds, no variance).\n"
 	    "--obs-full: exact ready replicas, replica-seconds and start-ups.\n"
+	    "--startup-known: the host reports the start-up time from t = 0 (as\n"
+	    "  measured on earlier jobs).\n"
+	    "--item-estimate F: every job gives deadline item_time_estimate_s =\n"
+	    "  F x the true mean item time.\n"
 	    "--bimodal: 90%% short items, 10%% ten times longer (each mode\n"
 	    "  lognormal, --sigma, 0.25 by default), mean --item-time.\n"
 	    "The sweep: doc/controllers.md section 7.2; seeds 1-6 are reported,\n"
@@ -1035,6 +1089,10 @@ main(int argc, char **argv)
 			o.obs_no_times = 1;
 			continue;
 		}
+		if (strcmp(a, "--startup-known") == 0) {
+			o.startup_known = 1;
+			continue;
+		}
 		if (val == NULL) {
 			usage();
 			return 2;
@@ -1062,6 +1120,13 @@ main(int argc, char **argv)
 			o.only = val;
 		else if (strcmp(a, "--deadline-params") == 0)
 			o.deadline_params = val;
+		else if (strcmp(a, "--item-estimate") == 0) {
+			o.item_estimate = strtod(val, &end);
+			if (*end != '\0' || !(o.item_estimate > 0)) {
+				usage();
+				return 2;
+			}
+		}
 		else if (strcmp(a, "--grace") == 0) {
 			o.grace_s = strtod(val, &end);
 			if (*end != '\0' || !(o.grace_s > 0)) {

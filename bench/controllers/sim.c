@@ -404,6 +404,8 @@ fill_obs(struct sim *s, struct coffer_ctl_obs *o)
 		o->replica_seconds = s->mon_rs;
 		o->startup_s = s->mon_first_take;
 	}
+	if (j->obs_startup_known && o->startup_s == 0)
+		o->startup_s = j->startup_s;
 	if (j->obs_no_times) {
 		o->item_time_mean_s = s->done > 0 && s->mon_rs > 0 ?
 		    s->mon_rs / (double)s->done : 0;

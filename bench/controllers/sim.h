@@ -51,6 +51,8 @@ struct sim_job {
 	                          exact replica-seconds, measured start-ups */
 	int obs_no_times;      /* what-if (coffer-manager before item times):
 	                          mean from replica-seconds, no variance */
+	int obs_startup_known; /* what-if: the host knows the start-up from
+	                          earlier jobs and reports it from t = 0 */
 	uint64_t seed;
 };
 

@@ -17,10 +17,12 @@
  * tail. Busy time sums to the work W whatever the replica count, so the
  * money is lost in three places only: replicas started that were not needed
  * (S each), idle replicas at the tail, and items redone after a kill. Hence:
- *  - start as few replicas as can still rescue any job that is feasible
- *    with min_slack once the service time is known (the cold start), then
- *    top up to what the remaining work needs; a replica started later
- *    costs the same S, so there is no hurry without evidence;
+ *  - before any item finished, keep only as many replicas as can still
+ *    rescue, at the next tick, the worst job that is plausible (its
+ *    deadline min_slack above its fastest completion), starting with a
+ *    probe so that items finish early; then top up to what the remaining
+ *    work needs. A replica started later costs the same S, so there is no
+ *    hurry without evidence (the cold start, doc/controllers.md 6.4);
  *  - never stop a replica while the queue still holds work unless the
  *    excess is large and lasting (stopping saves no busy time, restarting
  *    costs S) and a stop cannot kill an item: an actuator that does not
@@ -36,17 +38,19 @@
  * decaying window (so a slow-down shows within about a window) with the
  * whole-job ratio before the window holds enough items. Items still in
  * flight count with their elapsed time, so the estimate is not biased
- * toward the short items that finish first; early on it errs high, which
- * errs toward meeting the deadline.
+ * toward the short items that finish first; early on it errs high, so it
+ * is bounded by the larger of the finished items' mean and the age of
+ * those in flight (estimate()).
  *
  * Required replicas n: the smallest count whose replica-time before the
  * deadline covers the remaining work with a margin,
  *     sum over replicas of (T - tail - startup left) >= R * m * (1 + eps),
  * with T the time left, R the items left, startup left 0 for ready
- * replicas, what is left of S for starting ones and S for new ones, tail a
- * high quantile of the item time (the queue must drain that long before
- * the deadline), eps = margin + z * cv / sqrt(R) (the spread of the
- * remaining work), cv from the host's item time variance or cv_prior.
+ * replicas, what is left of S for starting ones and S for new ones, tail
+ * the reserve for the longest of the R items left (the queue must drain
+ * that long before the deadline), eps = margin + z * cv / sqrt(R) (the
+ * spread of the remaining work), cv from the host's item time variance or
+ * cv_prior.
  * Then the rescue check: if m is as bad as its upper bound from the C items
  * seen, m * (1 + z * cv / sqrt(C)), scaling to max at a later tick must
  * still make it; if not, more replicas now.
@@ -62,7 +66,8 @@ struct req {
 struct state {
 	/* parameters */
 	double startup_prior, min_slack, z, margin, cv_prior, window_s;
-	double tail_z, down_hysteresis, cold_margin, grace_s, lease_s, redo_z;
+	double tail_z, down_hysteresis, grace_s, lease_s, redo_z;
+	double probe_frac, estimate, estimate_error, tail_p, spread_z;
 	long stop_idle_first;
 	long down_ticks;
 	/* configuration */
@@ -92,7 +97,12 @@ create(const struct coffer_ctl_config *cfg, void **out, char *err,
 
 	memset(&s, 0, sizeof(s));
 	s.startup_prior = 60;
-	s.min_slack = 1.0;
+	s.min_slack = 1.05;
+	s.probe_frac = 0.2;
+	s.estimate = 0;
+	s.estimate_error = 2;
+	s.tail_p = 0.01;
+	s.spread_z = 2;
 	s.z = 2.0;
 	s.margin = 0.03;
 	s.cv_prior = 1.0;
@@ -100,7 +110,6 @@ create(const struct coffer_ctl_config *cfg, void **out, char *err,
 	s.tail_z = 3.0;
 	s.down_hysteresis = 0.3;
 	s.down_ticks = 3;
-	s.cold_margin = 0.03;
 	s.grace_s = 10;  /* coffer-manager's default --grace-ms */
 	s.lease_s = 30;  /* the queue's default lease */
 	s.redo_z = 1;
@@ -131,8 +140,16 @@ create(const struct coffer_ctl_config *cfg, void **out, char *err,
 			r = ctl_parse_num(k, v, 0, 1, &s.down_hysteresis, err, errlen);
 		else if (strcmp(k, "down_ticks") == 0)
 			r = ctl_parse_int(k, v, 1, 1000000, &s.down_ticks, err, errlen);
-		else if (strcmp(k, "cold_margin") == 0)
-			r = ctl_parse_num(k, v, 0, 10, &s.cold_margin, err, errlen);
+		else if (strcmp(k, "probe_frac") == 0)
+			r = ctl_parse_num(k, v, 0, 1, &s.probe_frac, err, errlen);
+		else if (strcmp(k, "item_time_estimate_s") == 0)
+			r = ctl_parse_num(k, v, 0, 1e7, &s.estimate, err, errlen);
+		else if (strcmp(k, "tail_p") == 0)
+			r = ctl_parse_num(k, v, 1e-9, 0.5, &s.tail_p, err, errlen);
+		else if (strcmp(k, "spread_z") == 0)
+			r = ctl_parse_num(k, v, 0, 10, &s.spread_z, err, errlen);
+		else if (strcmp(k, "estimate_error") == 0)
+			r = ctl_parse_num(k, v, 1, 1000, &s.estimate_error, err, errlen);
 		else if (strcmp(k, "grace_s") == 0)
 			r = ctl_parse_num(k, v, 0, 1e7, &s.grace_s, err, errlen);
 		else if (strcmp(k, "lease_s") == 0)
@@ -144,7 +161,8 @@ create(const struct coffer_ctl_config *cfg, void **out, char *err,
 		else
 			r = ctl_fail(err, errlen, "%s: unknown parameter (deadline takes "
 			    "startup_s, min_slack, safety_z, margin, cv_prior, window_s, "
-			    "tail_z, down_hysteresis, down_ticks, cold_margin, grace_s, "
+			    "tail_z, down_hysteresis, down_ticks, probe_frac, item_time_estimate_s, "
+			    "estimate_error, tail_p, spread_z, grace_s, "
 			    "lease_s, redo_z, stop_idle_first)", k);
 		if (r != 0)
 			return r;
@@ -203,17 +221,50 @@ observe(struct state *s, const struct coffer_ctl_obs *o)
 static double
 estimate(const struct state *s, const struct coffer_ctl_obs *o, double *items)
 {
+	double m;
+
 	if (s->cw >= 20 && s->ew > 0) {
 		*items = s->cw;
 		return s->ew / s->cw;
 	}
 	if (s->cc >= 1 && s->ec > 0) {
 		*items = s->cc;
-		return s->ec / s->cc;
+		m = s->ec / s->cc;
+		/*
+		 * Early on, the replicas started together and every item in
+		 * flight has run since then: exposure / items counts all of that
+		 * against the few that finished, and errs high by up to
+		 * in_flight / finished times (the estimator is right for
+		 * memoryless items, not for items of similar lengths). When the
+		 * host reports the finished items' mean, an item still in flight
+		 * is evidence of a longer mean only by as much as its age exceeds
+		 * that mean: bound the estimate by the larger of the finished
+		 * items' mean and the average age of those in flight.
+		 */
+		if (o->item_time_mean_s > 0 && o->in_flight > 0 &&
+		    (double)o->done >= 1) {
+			double fin = o->item_time_mean_s * (double)o->done;
+			double age = (s->ec - fin) / (double)o->in_flight;
+			double b = age > o->item_time_mean_s ? age :
+			    o->item_time_mean_s;
+
+			if (b < m)
+				m = b;
+		}
+		return m;
 	}
 	if (o->item_time_mean_s > 0) { /* the host's prior, e.g. a past run */
 		*items = 3;
 		return o->item_time_mean_s;
+	}
+	if (s->estimate > 0) {
+		/* the job's estimate, worth as many items as make its upper
+		 * bound (section 6.3's rescue check) estimate_error times it */
+		double k = s->z * s->cv_prior / (s->estimate_error - 1);
+
+		k *= k;
+		*items = k < 1 ? 1 : k > 1000 ? 1000 : k;
+		return s->estimate;
 	}
 	*items = 0;
 	return 0;
@@ -338,6 +389,24 @@ capacity_with_rescue(const struct state *s, const struct coffer_ctl_obs *o,
  * for real tails; m itself for constant items). The queue must drain this
  * long before the deadline.
  */
+/*
+ * z such that P(N(0,1) > z) = p, for 0 < p < 0.5 (Abramowitz and Stegun
+ * 26.2.23, error below 5e-4).
+ */
+static double
+z_upper(double p)
+{
+	double t;
+
+	if (p >= 0.5)
+		return 0;
+	if (p < 1e-300)
+		p = 1e-300;
+	t = sqrt(-2 * log(p));
+	return t - (2.515517 + 0.802853 * t + 0.010328 * t * t) /
+	    (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t);
+}
+
 static double
 tail_time(double m, double cv, double z)
 {
@@ -369,28 +438,83 @@ kill_prob(double m, double cv, double g)
 	return e < 0 ? 0 : e > 1 ? 1 : e;
 }
 
-/* Cold start: no service time yet. The smallest count from which any job
- * that is feasible with min_slack can still be rescued once the service
- * time is known (doc/controllers.md, "Cold start"). */
+/*
+ * Items of m seconds that the best n replicas can finish before the
+ * deadline if the rest, up to max, are asked for `later` seconds from now:
+ * whole items (a replica with a window of w does floor(w / m) of them),
+ * which matters when each replica does only a few.
+ */
 static double
-cold_start(const struct state *s, const struct coffer_ctl_obs *o, double S)
+items_with_rescue(const struct state *s, const struct coffer_ctl_obs *o,
+    double T, double S, double m, double n, double later)
 {
-	double max = s->max_rep, total = (double)o->total, dm, mhi, spare, tinfo;
-	double n;
+	struct groups g;
+	double sum = 0, left = n, k, rescue;
+	size_t i;
 
-	dm = s->deadline / s->min_slack - S;
-	if (dm <= 0 || total <= 0)
-		return max;
-	mhi = dm * max / total; /* the largest feasible mean item time */
-	spare = max * (s->deadline - S) - (1 + s->cold_margin) * total * mhi;
-	tinfo = S + 2 * mhi;
-	if (spare <= 0 || tinfo <= 0)
-		n = max;
-	else
-		n = max - floor(spare / tinfo);
-	if (n > total)
-		n = total;
-	return n < 1 ? 1 : n;
+	make_groups(s, o, T, S, &g);
+	for (i = 0; i < g.len && left > 0; i++) {
+		k = g.n[i] < left ? g.n[i] : left;
+		if (g.c[i] > 0)
+			sum += k * floor(g.c[i] / m);
+		left -= k;
+	}
+	rescue = T - later - S;
+	if (rescue > 0 && (double)s->max_rep > n)
+		sum += ((double)s->max_rep - n) * floor(rescue / m);
+	return sum;
+}
+
+/*
+ * Cold start: no item has finished, so the service time is unknown. The
+ * worst job still plausible is one whose deadline is only min_slack above
+ * its fastest completion at max: items of mw = (D / min_slack - S) /
+ * ceil(N / max) seconds (the fastest completion is S plus at least
+ * ceil(N / max) item times), or the job's item_time_estimate_s times
+ * estimate_error if that is smaller. Rather than start what that job
+ * needs at once, keep the smallest count from which it can still be
+ * rescued by going to max at the next tick: replicas asked for later pay
+ * the same start-up, and when the first items finish (usually long before
+ * mw) the service time is known and the hedge stops. A probe of
+ * probe_frac * max replicas starts at once so that items finish early.
+ * doc/controllers.md section 6.4.
+ */
+static double
+cold_start(const struct state *s, const struct coffer_ctl_obs *o, double S,
+    double T, double R, double cap, double *mw_out)
+{
+	double rounds, mw, items, lo, hi, probe;
+
+	rounds = ceil((double)o->total / (double)s->max_rep);
+	if (rounds < 1)
+		rounds = 1;
+	mw = (s->deadline / s->min_slack - S) / rounds;
+	if (s->estimate > 0 && s->estimate * s->estimate_error < mw)
+		mw = s->estimate * s->estimate_error;
+	*mw_out = mw;
+	probe = ceil(s->probe_frac * (double)s->max_rep);
+	if (probe < 1)
+		probe = 1;
+	if (probe > cap)
+		probe = cap;
+	if (mw <= 0)
+		return cap; /* tighter than assumed: everything now */
+	items = R * (1 + s->margin);
+	if (items_with_rescue(s, o, T, S, mw, probe, s->interval) >= items)
+		return probe;
+	if (items_with_rescue(s, o, T, S, mw, cap, s->interval) < items)
+		return cap;
+	lo = probe;
+	hi = cap;
+	while (hi - lo > 1) {
+		double mid = floor((lo + hi) / 2);
+
+		if (items_with_rescue(s, o, T, S, mw, mid, s->interval) >= items)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	return hi;
 }
 
 static int
@@ -449,22 +573,46 @@ decide(void *state, const struct coffer_ctl_obs *obs,
 	 * it below the prior only once enough items are in. A variance of 0
 	 * means the host does not know it (controller.h). */
 	cv = s->cv_prior;
-	if (o.item_time_mean_s > 0 && o.item_time_var_s2 > 0 && o.done >= 10) {
+	if (o.item_time_mean_s > 0 && o.item_time_var_s2 > 0 && o.done >= 2) {
 		double c = sqrt(o.item_time_var_s2) / o.item_time_mean_s;
+		double nd = (double)o.done;
 
-		cv = o.done >= 30 || c > cv ? c : cv;
+		/* a larger spread than the prior is believed at once; a smaller
+		 * one as the items come in (as if the prior were 10 items) */
+		cv = c > cv ? c : (nd * c + 10 * cv) / (nd + 10);
 	}
 	if (cv < 0.05)
 		cv = 0.05;
 
 	if (items <= 0) {
 		/* Cold start, and a floor from the items in flight: none has
-		 * finished, so the mean is likely above their average age. */
+		 * finished, so the mean is likely above their average age. Before
+		 * the host has measured a start-up, it is at least the time
+		 * waited so far. */
 		double age = o.in_flight > 0 ? s->ec / (double)o.in_flight : 0;
-		double n0 = cold_start(s, &o, S), nfloor = 0;
+		double Sc = o.startup_s > 0 ? S : S > o.now_s ? S : o.now_s;
+		double mw, n0, nfloor = 0;
 
+		n0 = cold_start(s, &o, Sc, T, R, cap, &mw);
+		/* Before the host has measured it, the start-up may also be
+		 * shorter than assumed: then a just-feasible job has longer items
+		 * (and its rescue comes sooner). Hedge for a few such start-ups
+		 * too, down to the time waited so far. */
+		if (o.startup_s <= 0) {
+			for (int k = 1; k <= 3; k++) {
+				double Sk = Sc * (double)k / 4, mk, nk;
+
+				if (Sk <= o.now_s)
+					continue;
+				nk = cold_start(s, &o, Sk, T, R, cap, &mk);
+				if (nk > n0) {
+					n0 = nk;
+					mw = mk;
+				}
+			}
+		}
 		if (age > 0)
-			nfloor = need_for(s, &o, T - age, S, R * age, cap);
+			nfloor = need_for(s, &o, T - age, Sc, R * age, cap);
 		n = n0 > nfloor ? n0 : nfloor;
 		if (n < cur)
 			n = cur;
@@ -474,9 +622,9 @@ decide(void *state, const struct coffer_ctl_obs *obs,
 		if (nfloor > s->max_rep)
 			out->flags |= COFFER_CTL_INFEASIBLE;
 		ctl_reason(out, "no item finished yet: cold start %.0f (S=%.0fs, "
-		    "deadline %.0fs, %lld items, min_slack %g), in-flight floor %.0f "
-		    "(age %.1fs): %.0f -> %d%s", n0, S, s->deadline,
-		    (long long)o.total, s->min_slack, nfloor, age, cur, (int)result,
+		    "deadline %.0fs, %lld items, items of up to %.1fs), in-flight "
+		    "floor %.0f (age %.1fs): %.0f -> %d%s", n0, Sc, s->deadline,
+		    (long long)o.total, mw, nfloor, age, cur, (int)result,
 		    nfloor > s->max_rep ? "; cannot make the deadline even at max" : "");
 		goto done;
 	}
@@ -489,12 +637,34 @@ decide(void *state, const struct coffer_ctl_obs *obs,
 	 * evidence would be too late. A replica started later costs the same.
 	 */
 	eps = s->margin + s->z * cv * sqrt(1.0 / R);
-	tail = tail_time(m, cv, s->tail_z);
+	/*
+	 * The reserve before the deadline: any of the R items left may be the
+	 * longest and may be taken last, so allow for the longest of R with
+	 * probability 1 - tail_p under a lognormal of the measured mean and
+	 * an upper bound of the spread (a spread measured on few items of a
+	 * heavy tail is too small); but no longer than the deadline allows
+	 * an item to be if it is at least min_slack over the fastest
+	 * completion (that item runs after a start-up).
+	 */
+	{
+		double nd = o.done > 1 ? (double)o.done : 1;
+		double sl = sqrt(log1p(cv * cv)), cvu;
+		double cap_l = s->deadline / s->min_slack - S;
+
+		if (cv > s->cv_prior) /* a heavy tail seen on nd items */
+			sl += s->spread_z / sqrt(nd);
+		cvu = sqrt(expm1(sl * sl));
+		tail = tail_time(m, cvu, z_upper(s->tail_p / (R > 1 ? R : 1)));
+		if (cap_l > m && tail > cap_l)
+			tail = cap_l;
+		if (tail < m)
+			tail = m;
+	}
 	need = need_for(s, &o, T - tail, S, R * m * (1 + eps), cap);
 	{
 		double mhi = m * (1 + s->z * cv * sqrt(1.0 / items));
 		double whi = R * mhi * (1 + eps), later = s->interval;
-		double thi = T - tail_time(mhi, cv, s->tail_z), lo, hi;
+		double thi = T - tail, lo, hi;
 
 		if (later < m)
 			later = m;

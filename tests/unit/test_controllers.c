@@ -646,41 +646,127 @@ test_deadline__zero_items_asks_for_min(void **state)
 static void
 test_deadline__no_progress_yet_cold_starts_within_bounds(void **state)
 {
-	const char *slack[] = { "min_slack", "1.1", NULL };
 	struct coffer_ctl_decision d;
+	struct coffer_ctl_obs o;
+	struct ctl c;
+	int32_t probe;
+
+	(void)state;
+	/* a deadline barely above the assumed start-up: no time to learn,
+	 * most of max at once */
+	assert_int_equal(ctl_open(&c, "deadline", 1, 16, 65, NULL), 0);
+	o = obs_at(0, 500, 0, 0, 1, 0, 1, 100);
+	assert_int_equal(decide(&c, &o, &d), 0);
+	assert_true(d.replicas >= 8);
+	assert_non_null(strstr(d.reason, "cold start"));
+	ctl_close(&c);
+	/* a long deadline: a probe of 20% of max, not max: the job that is
+	 * just feasible (min_slack) can still be rescued at the next tick */
+	assert_int_equal(ctl_open(&c, "deadline", 1, 16, 20000, NULL), 0);
+	assert_int_equal(decide(&c, &o, &d), 0);
+	probe = d.replicas;
+	if (probe < 4 || probe > 8)
+		fail_msg("expected the probe (4) or a little more, got %d (%s)",
+		    probe, d.reason);
+	assert_non_null(strstr(d.reason, "cold start"));
+	assert_int_equal(d.flags & COFFER_CTL_INFEASIBLE, 0);
+	/* items in flight for a long time without finishing: scale up */
+	o = obs_at(5, 500, 0, probe, probe, probe, probe, 20000);
+	assert_int_equal(decide(&c, &o, &d), 0);
+	o = obs_at(3005, 500, 0, probe, probe, probe, probe, 20000);
+	assert_int_equal(decide(&c, &o, &d), 0);
+	assert_true(d.replicas > probe);
+	ctl_close(&c);
+}
+
+static void
+test_deadline__cold_start_hedges_more_as_time_passes_without_an_item(void **state)
+{
+	struct coffer_ctl_decision d;
+	struct coffer_ctl_obs o;
+	struct ctl c;
+	int32_t first;
+
+	(void)state;
+	/* 2000 items, max 32, 1500 s: a just-feasible job has items of
+	 * (1500 / 1.05 - 60) / 63 = 21.7 s. At first a rescue at the next
+	 * tick is possible, so only the probe starts; while no replica is
+	 * ready, the start-up is at least the time waited, the rescue gets
+	 * later, and the count needed now grows, up to max. */
+	assert_int_equal(ctl_open(&c, "deadline", 1, 32, 1500, NULL), 0);
+	o = obs_at(0, 2000, 0, 0, 1, 0, 1, 1500);
+	assert_int_equal(decide(&c, &o, &d), 0);
+	first = d.replicas;
+	if (first < 7 || first >= 32)
+		fail_msg("at 0 s: %d replicas (%s)", first, d.reason);
+	for (double t = 5; t <= 400; t += 5) {
+		int32_t before = d.replicas;
+
+		o = obs_at(t, 2000, 0, 0, before, 0, before, 1500);
+		assert_int_equal(decide(&c, &o, &d), 0);
+		assert_true(d.replicas >= before);
+	}
+	assert_int_equal(d.replicas, 32);
+	ctl_close(&c);
+}
+
+static void
+test_deadline__item_time_estimate_sizes_the_first_count(void **state)
+{
+	const char *est[] = { "item_time_estimate_s", "10", NULL };
+	const char *bad[] = { "item_time_estimate_s", "-1", NULL };
+	const char *bad2[] = { "estimate_error", "0.5", NULL };
+	struct coffer_ctl_decision d, d0;
 	struct coffer_ctl_obs o;
 	struct ctl c;
 
 	(void)state;
-	/* a deadline barely above the assumed start-up: start at max */
-	assert_int_equal(ctl_open(&c, "deadline", 1, 16, 65, NULL), 0);
-	o = obs_at(0, 500, 0, 0, 1, 0, 1, 100);
-	assert_int_equal(decide(&c, &o, &d), 0);
-	assert_int_equal(d.replicas, 16);
-	assert_non_null(strstr(d.reason, "cold start"));
+	/* 3000 items of about 10 s in 4000 s, start-up 60 s (the prior):
+	 * about 8 replica-streams. Without an estimate the deadline could be
+	 * that of a job of items eight times longer that needs most of max
+	 * now; with it, the first count is sized on 10 s. */
+	o = obs_at(0, 3000, 0, 0, 1, 0, 1, 4000);
+	assert_int_equal(ctl_open(&c, "deadline", 1, 64, 4000, NULL), 0);
+	assert_int_equal(decide(&c, &o, &d0), 0);
 	ctl_close(&c);
-	/* a long deadline: max by default (any deadline above the fastest
-	 * completion at max may be as tight as that) */
-	assert_int_equal(ctl_open(&c, "deadline", 1, 16, 20000, NULL), 0);
+	assert_int_equal(ctl_open(&c, "deadline", 1, 64, 4000, est), 0);
 	assert_int_equal(decide(&c, &o, &d), 0);
-	assert_int_equal(d.replicas, 16);
 	ctl_close(&c);
-	/* told that deadlines leave 10% of slack: fewer than max, at least
-	 * one */
-	assert_int_equal(ctl_open(&c, "deadline", 1, 16, 20000, slack), 0);
-	assert_int_equal(decide(&c, &o, &d), 0);
-	assert_true(d.replicas >= 1 && d.replicas < 16);
-	assert_int_equal(d.flags & COFFER_CTL_INFEASIBLE, 0);
-	/* items in flight for a long time without finishing: scale up */
-	o = obs_at(5, 500, 0, d.replicas, d.replicas, d.replicas, d.replicas, 20000);
-	assert_int_equal(decide(&c, &o, &d), 0);
-	o = obs_at(3005, 500, 0, d.replicas, d.replicas, d.replicas, d.replicas, 20000);
-	{
-		int32_t before = d.replicas;
+	if (d.replicas < 8 || d.replicas > 20 || d0.replicas <= d.replicas)
+		fail_msg("with the estimate %d (%s); without %d (%s)", d.replicas,
+		    d.reason, d0.replicas, d0.reason);
+	assert_non_null(strstr(d.reason, "10.00s"));
+	assert_int_equal(ctl_open(&c, "deadline", 1, 64, 2000, bad), COFFER_E_INVAL);
+	assert_int_equal(ctl_open(&c, "deadline", 1, 64, 2000, bad2), COFFER_E_INVAL);
+}
 
-		assert_int_equal(decide(&c, &o, &d), 0);
-		assert_true(d.replicas > before);
-	}
+static void
+test_deadline__early_items_in_flight_do_not_inflate_the_service_time(void **state)
+{
+	struct coffer_ctl_decision d;
+	struct coffer_ctl_obs o;
+	struct ctl c;
+	double m = 0;
+	const char *x;
+
+	(void)state;
+	/* 100 replicas took items together at 60 s; at 70 s, 4 items of
+	 * about 9 s have finished and 100 are still in flight for 10 s.
+	 * Exposure / finished says 250 s; the mean is about 10 s. */
+	assert_int_equal(ctl_open(&c, "deadline", 1, 100, 5000, NULL), 0);
+	o = obs_at(60, 5000, 0, 100, 100, 100, 100, 5000);
+	o.startup_s = 60;
+	assert_int_equal(decide(&c, &o, &d), 0);
+	o = obs_at(70, 5000, 4, 100, 100, 100, 100, 5000);
+	o.startup_s = 60;
+	o.item_time_mean_s = 9;
+	o.item_time_var_s2 = 1;
+	assert_int_equal(decide(&c, &o, &d), 0);
+	x = strstr(d.reason, " x ");
+	assert_non_null(x);
+	m = strtod(x + 3, NULL);
+	if (m < 9 || m > 12)
+		fail_msg("service time %g (%s)", m, d.reason);
 	ctl_close(&c);
 }
 
@@ -991,6 +1077,9 @@ main(void)
 		cmocka_unit_test(test_deadline__scales_down_a_large_excess_after_hysteresis),
 		cmocka_unit_test(test_deadline__zero_items_asks_for_min),
 		cmocka_unit_test(test_deadline__no_progress_yet_cold_starts_within_bounds),
+		cmocka_unit_test(test_deadline__cold_start_hedges_more_as_time_passes_without_an_item),
+		cmocka_unit_test(test_deadline__item_time_estimate_sizes_the_first_count),
+		cmocka_unit_test(test_deadline__early_items_in_flight_do_not_inflate_the_service_time),
 		cmocka_unit_test(test_deadline__deadline_passed_runs_at_max_and_says_so),
 		cmocka_unit_test(test_deadline__too_few_max_replicas_says_so_and_runs_at_max),
 		cmocka_unit_test(test_deadline__releases_idle_replicas_when_queue_is_empty),

@@ -463,6 +463,53 @@ test_sim__grid_makes_each_cell_its_own_job(void **state)
 }
 
 static void
+test_sim__deadline_meets_a_slice_of_the_sweep_cheaper_than_static_max(void **state)
+{
+	/* A slice of the benchmark's sweep (grid.c) on a tuning seed: heavy
+	 * tails, a bimodal mix and crashes, a short and a long start-up, a
+	 * tight and a loose deadline. Every job static-max meets, deadline
+	 * meets too; with a loose deadline it costs less. */
+	const unsigned char fams[] = { 2, 4, 5, 7 }, ss[] = { 1, 3 },
+	    fs[] = { 1, 4 };
+	const struct coffer_controller *dl, *st;
+	struct coffer_ctl_param pmax = { "replicas", "max" };
+	void *h1 = NULL, *h2 = NULL;
+	char err[256];
+	int runs = 0;
+
+	(void)state;
+	assert_int_equal(coffer_controller_find("deadline", &dl, &h1), 0);
+	assert_int_equal(coffer_controller_find("static", &st, &h2), 0);
+	for (size_t a = 0; a < sizeof(fams); a++)
+	for (size_t b = 0; b < sizeof(ss); b++)
+	for (size_t f = 0; f < sizeof(fs); f++) {
+		struct sim_cell c = { fams[a], ss[b], fs[f], 1, 1 };
+		struct sim_result rd, rm;
+		struct sim_job j;
+		double *w = NULL, fast;
+
+		assert_int_equal(sim_grid_job(&c, 1000, &j, &w, &fast), 0);
+		assert_int_equal(sim_run(&j, w, st, &pmax, 1, NULL, NULL, &rm, err,
+		    sizeof(err)), 0);
+		assert_int_equal(sim_run(&j, w, dl, NULL, 0, NULL, NULL, &rd, err,
+		    sizeof(err)), 0);
+		free(w);
+		if (!rm.met)
+			continue;
+		runs++;
+		if (!rd.met)
+			fail_msg("%s, S %g, factor %g: missed by %.0f s",
+			    sim_families[c.fam].name, sim_startups[c.s],
+			    sim_factors[c.f], rd.lateness_s);
+		if (sim_factors[c.f] >= 3 && !(rd.cost_rs < rm.cost_rs))
+			fail_msg("%s, S %g, factor %g: cost %.0f, static-max %.0f",
+			    sim_families[c.fam].name, sim_startups[c.s],
+			    sim_factors[c.f], rd.cost_rs, rm.cost_rs);
+	}
+	assert_true(runs >= 14);
+}
+
+static void
 test_sim__refuses_a_controller_that_refuses_its_config(void **state)
 {
 	const struct coffer_controller *def;
@@ -500,6 +547,7 @@ main(void)
 		cmocka_unit_test(test_sim__lognormal_items_have_the_asked_mean),
 		cmocka_unit_test(test_sim__bimodal_items_mix_short_and_ten_times_longer),
 		cmocka_unit_test(test_sim__grid_makes_each_cell_its_own_job),
+		cmocka_unit_test(test_sim__deadline_meets_a_slice_of_the_sweep_cheaper_than_static_max),
 		cmocka_unit_test(test_sim__refuses_a_controller_that_refuses_its_config),
 	};
 
