@@ -56,6 +56,11 @@ whatif "the job gives item_time_estimate_s, half the true mean" --item-estimate 
 whatif "the job gives item_time_estimate_s, twice the true mean" --item-estimate 2
 whatif "the host knows the start-up and the job the mean item time (within 30%)" \
 	--startup-known --item-estimate 1 --deadline-params estimate_error=1.3
+whatif "...and the job also gives the spread of its item times (cv_prior)" \
+	--startup-known --item-estimate 1 --spread-known --deadline-params estimate_error=1.3
+whatif "...and tail_p 0.1 (the longest item left may outlast the reserve 10% of the time)" \
+	--startup-known --item-estimate 1 --spread-known \
+	--deadline-params estimate_error=1.3,tail_p=0.1
 echo
 
 if ! command -v gnuplot >/dev/null; then

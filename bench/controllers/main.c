@@ -77,6 +77,7 @@ struct opts {
 	int startup_known;           /* what-if: the host reports S from t = 0 */
 	double item_estimate;        /* what-if: the job says item_time_estimate_s,
 	                                this factor times the true mean (0: no) */
+	int spread_known;            /* what-if: cv_prior is the items' true cv */
 	int newest_first;            /* what-if: scale-down without the hint */
 	double grace_s;              /* 0: the default (coffer-manager's 10 s) */
 };
@@ -142,14 +143,29 @@ make_params(const struct spec *sp, int32_t max, char *max_buf, size_t mlen,
 /* The deadline controller's extra parameters: --deadline-params, and the
  * job's item time estimate when the what-if asks for one. */
 static const char *
-deadline_extra(const struct opts *o, const struct sim_job *j, char *buf,
-    size_t len)
+deadline_extra(const struct opts *o, const struct sim_job *j, const double *work,
+    char *buf, size_t len)
 {
-	if (o->item_estimate <= 0)
+	size_t n = 0;
+
+	if (o->item_estimate <= 0 && !o->spread_known)
 		return o->deadline_params;
-	snprintf(buf, len, "%s%sitem_time_estimate_s=%g", o->deadline_params ?
-	    o->deadline_params : "", o->deadline_params ? "," : "",
-	    o->item_estimate * j->item_mean_s);
+	buf[0] = '\0';
+	if (o->deadline_params != NULL)
+		n += (size_t)snprintf(buf, len, "%s", o->deadline_params);
+	if (o->item_estimate > 0 && n < len)
+		n += (size_t)snprintf(buf + n, len - n, "%sitem_time_estimate_s=%g",
+		    n ? "," : "", o->item_estimate * sim_total_work(j, work) /
+		    (double)(j->n_items > 0 ? j->n_items : 1));
+	if (o->spread_known && n < len && j->n_items > 1) {
+		double mean = sim_total_work(j, work) / (double)j->n_items, v = 0;
+
+		for (int64_t i = 0; i < j->n_items; i++)
+			v += (work[i] - mean) * (work[i] - mean);
+		v /= (double)(j->n_items - 1);
+		(void)snprintf(buf + n, len - n, "%scv_prior=%g", n ? "," : "",
+		    sqrt(v) / mean);
+	}
 	return buf;
 }
 
@@ -335,7 +351,8 @@ write_trace(const struct opts *o, const struct loaded *l, size_t i,
 		return -1;
 	}
 	np = make_params(&specs[i], j->max_replicas, maxb, sizeof(maxb),
-	    i == DEADLINE ? deadline_extra(o, j, ebuf, sizeof(ebuf)) : NULL, xbuf,
+	    i == DEADLINE ? deadline_extra(o, j, work, ebuf, sizeof(ebuf)) : NULL,
+	    xbuf,
 	    sizeof(xbuf), params, 16);
 	fprintf(f, "# %s; deadline %.1f s; oracle %.0f replica-s; max %d\n",
 	    tag, j->deadline_s, sim_oracle_cost(sim_total_work(j, work),
@@ -688,8 +705,8 @@ sweep(const struct opts *o, const struct loaded *l)
 			    strcmp(o->only, specs[i].label) != 0)
 				continue;
 			np = make_params(&specs[i], j.max_replicas, maxb, sizeof(maxb),
-			    i == DEADLINE ? deadline_extra(o, &j, ebuf, sizeof(ebuf)) :
-			    NULL, xbuf, sizeof(xbuf), params, 16);
+			    i == DEADLINE ? deadline_extra(o, &j, work, ebuf,
+			    sizeof(ebuf)) : NULL, xbuf, sizeof(xbuf), params, 16);
 			if (sim_run(&j, work, l[i].def, params, np, NULL, NULL, &res[i],
 			    err, sizeof(err)) != 0) {
 				fprintf(stderr, "controllers-sim: %s: %s\n", specs[i].label,
@@ -1019,7 +1036,7 @@ usage(void)
 	    "           [--quick] [--traces DIR] [--csv FILE] [--only LABEL]\n"
 	    "           [--deadline-params k=v,...] [--obs-full] [--grace S]\n"
 	    "           [--newest-first] [--no-item-times] [--startup-known]\n"
-	    "           [--item-estimate F]\n"
+	    "           [--item-estimate F] [--spread-known]\n"
 	    "       controllers-sim --one [--controller NAME | --plugin PATH]\n"
 	    "           [--params k=v,...] [--items N] [--item-time S] [--sigma X]\n"
 	    "           [--bimodal]\n"
@@ -1036,7 +1053,9 @@ usage(void)
 	    "--startup-known: the host reports the start-up time from t = 0 (as\n"
 	    "  measured on earlier jobs).\n"
 	    "--item-estimate F: every job gives deadline item_time_estimate_s =\n"
-	    "  F x the true mean item time.\n"
+	    "  F x the true mean item time (the mean of its items).\n"
+	    "--spread-known: every job gives deadline cv_prior = the true\n"
+	    "  coefficient of variation of its items.\n"
 	    "--bimodal: 90%% short items, 10%% ten times longer (each mode\n"
 	    "  lognormal, --sigma, 0.25 by default), mean --item-time.\n"
 	    "The sweep: doc/controllers.md section 7.2; seeds 1-6 are reported,\n"
@@ -1091,6 +1110,10 @@ main(int argc, char **argv)
 		}
 		if (strcmp(a, "--startup-known") == 0) {
 			o.startup_known = 1;
+			continue;
+		}
+		if (strcmp(a, "--spread-known") == 0) {
+			o.spread_known = 1;
 			continue;
 		}
 		if (val == NULL) {
