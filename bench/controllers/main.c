@@ -650,6 +650,32 @@ print_goals(const struct opts *o, const struct rec *recs, size_t nrec,
 	    g1 && g2 && g3 && g4 ? "met" : "NOT met", g1 + g2 + g3 + g4);
 }
 
+/* One table row per controller (and the hindsight count) over the runs
+ * of family fam, or of every family if fam == SIM_NFAM. */
+static void
+print_rows(const struct opts *o, const struct rec *recs, size_t nrec,
+    size_t fam, struct agg *a, int do_hind)
+{
+	char name[160];
+	size_t i, k;
+
+	for (i = 0; i < NCOL; i++) {
+		if ((i == HINDSIGHT && !do_hind) || (o->only != NULL &&
+		    i != STATIC_MAX && i != HINDSIGHT &&
+		    strcmp(o->only, specs[i].label) != 0))
+			continue;
+		agg_reset(a);
+		for (k = 0; k < nrec; k++)
+			if (fam == SIM_NFAM || recs[k * NCOL].cell.fam == fam)
+				agg_add(a, &recs[k * NCOL + i]);
+		snprintf(name, sizeof(name), "%s%s%s%s%s",
+		    fam == SIM_NFAM ? "" : sim_families[fam].name,
+		    fam == SIM_NFAM ? "" : " / ", i == DEADLINE ? "**" : "",
+		    label_of(i), i == DEADLINE ? "**" : "");
+		agg_row(name, a);
+	}
+}
+
 static int
 sweep(const struct opts *o, const struct loaded *l)
 {
@@ -769,35 +795,11 @@ sweep(const struct opts *o, const struct loaded *l)
 		printf("Feasible jobs (static-max meets the deadline): %zu of %zu; "
 		    "the %zu others are reported apart.\n\n", feas, nrec, nrec - feas);
 		printf("### Overall\n\n| controller " AGG_HEAD "|---" AGG_RULE);
-		for (i = 0; i < NCOL; i++) {
-			if ((i == HINDSIGHT && !do_hind) || (o->only != NULL &&
-			    i != STATIC_MAX && i != HINDSIGHT &&
-			    strcmp(o->only, specs[i].label) != 0))
-				continue;
-			agg_reset(&a);
-			for (k = 0; k < nrec; k++)
-				agg_add(&a, &recs[k * NCOL + i]);
-			snprintf(xbuf, sizeof(xbuf), "%s%s%s", i == DEADLINE ? "**" : "",
-			    label_of(i), i == DEADLINE ? "**" : "");
-			agg_row(xbuf, &a);
-		}
+		print_rows(o, recs, nrec, SIM_NFAM, &a, do_hind);
 		printf("\n### Per family\n\n| family / controller " AGG_HEAD "|---"
 		    AGG_RULE);
 		for (fam = 0; fam < SIM_NFAM; fam++)
-			for (i = 0; i < NCOL; i++) {
-				if ((i == HINDSIGHT && !do_hind) || (o->only != NULL &&
-				    i != STATIC_MAX && i != HINDSIGHT &&
-				    strcmp(o->only, specs[i].label) != 0))
-					continue;
-				agg_reset(&a);
-				for (k = 0; k < nrec; k++)
-					if (recs[k * NCOL].cell.fam == fam)
-						agg_add(&a, &recs[k * NCOL + i]);
-				snprintf(xbuf, sizeof(xbuf), "%s / %s%s%s",
-				    sim_families[fam].name, i == DEADLINE ? "**" : "",
-				    label_of(i), i == DEADLINE ? "**" : "");
-				agg_row(xbuf, &a);
-			}
+			print_rows(o, recs, nrec, fam, &a, do_hind);
 		printf("\n");
 	}
 	if (do_hind)

@@ -358,13 +358,14 @@ need_for(const struct state *s, const struct coffer_ctl_obs *o, double teff,
 }
 
 /*
- * The replica-time before the deadline of keeping the best n replicas now
- * and adding the rest up to max after `later` seconds (when more items
- * have told us more about the service time).
+ * What the best n replicas can do before the deadline if the rest, up to
+ * max, are asked for `later` seconds from now: seconds of work (m <= 0),
+ * or whole items of m seconds (a replica with a window of w does
+ * floor(w / m) of them, which matters when each does only a few).
  */
 static double
 capacity_with_rescue(const struct state *s, const struct coffer_ctl_obs *o,
-    double teff, double S, double n, double later)
+    double teff, double S, double n, double later, double m)
 {
 	struct groups g;
 	double sum = 0, left = n, k, rescue;
@@ -374,12 +375,12 @@ capacity_with_rescue(const struct state *s, const struct coffer_ctl_obs *o,
 	for (i = 0; i < g.len && left > 0; i++) {
 		k = g.n[i] < left ? g.n[i] : left;
 		if (g.c[i] > 0)
-			sum += k * g.c[i];
+			sum += k * (m > 0 ? floor(g.c[i] / m) : g.c[i]);
 		left -= k;
 	}
 	rescue = teff - later - S;
 	if (rescue > 0 && (double)s->max_rep > n)
-		sum += ((double)s->max_rep - n) * rescue;
+		sum += ((double)s->max_rep - n) * (m > 0 ? floor(rescue / m) : rescue);
 	return sum;
 }
 
@@ -439,33 +440,6 @@ kill_prob(double m, double cv, double g)
 }
 
 /*
- * Items of m seconds that the best n replicas can finish before the
- * deadline if the rest, up to max, are asked for `later` seconds from now:
- * whole items (a replica with a window of w does floor(w / m) of them),
- * which matters when each replica does only a few.
- */
-static double
-items_with_rescue(const struct state *s, const struct coffer_ctl_obs *o,
-    double T, double S, double m, double n, double later)
-{
-	struct groups g;
-	double sum = 0, left = n, k, rescue;
-	size_t i;
-
-	make_groups(s, o, T, S, &g);
-	for (i = 0; i < g.len && left > 0; i++) {
-		k = g.n[i] < left ? g.n[i] : left;
-		if (g.c[i] > 0)
-			sum += k * floor(g.c[i] / m);
-		left -= k;
-	}
-	rescue = T - later - S;
-	if (rescue > 0 && (double)s->max_rep > n)
-		sum += ((double)s->max_rep - n) * floor(rescue / m);
-	return sum;
-}
-
-/*
  * Cold start: no item has finished, so the service time is unknown. The
  * worst job still plausible is one whose deadline is only min_slack above
  * its fastest completion at max: items of mw = (D / min_slack - S) /
@@ -500,16 +474,16 @@ cold_start(const struct state *s, const struct coffer_ctl_obs *o, double S,
 	if (mw <= 0)
 		return cap; /* tighter than assumed: everything now */
 	items = R * (1 + s->margin);
-	if (items_with_rescue(s, o, T, S, mw, probe, s->interval) >= items)
+	if (capacity_with_rescue(s, o, T, S, probe, s->interval, mw) >= items)
 		return probe;
-	if (items_with_rescue(s, o, T, S, mw, cap, s->interval) < items)
+	if (capacity_with_rescue(s, o, T, S, cap, s->interval, mw) < items)
 		return cap;
 	lo = probe;
 	hi = cap;
 	while (hi - lo > 1) {
 		double mid = floor((lo + hi) / 2);
 
-		if (items_with_rescue(s, o, T, S, mw, mid, s->interval) >= items)
+		if (capacity_with_rescue(s, o, T, S, mid, s->interval, mw) >= items)
 			hi = mid;
 		else
 			lo = mid;
@@ -668,14 +642,14 @@ decide(void *state, const struct coffer_ctl_obs *obs,
 
 		if (later < m)
 			later = m;
-		if (need < cap && capacity_with_rescue(s, &o, thi, S, need, later) < whi) {
+		if (need < cap && capacity_with_rescue(s, &o, thi, S, need, later, 0) < whi) {
 			/* the smallest n in (need, cap] that keeps a rescue */
 			lo = need;
 			hi = cap;
 			while (hi - lo > 1) {
 				double mid = floor((lo + hi) / 2);
 
-				if (capacity_with_rescue(s, &o, thi, S, mid, later) >= whi)
+				if (capacity_with_rescue(s, &o, thi, S, mid, later, 0) >= whi)
 					hi = mid;
 				else
 					lo = mid;
@@ -749,8 +723,15 @@ decide(void *state, const struct coffer_ctl_obs *obs,
 	 * is large and lasts (stopping saves no busy time; restarting costs S)
 	 * and a kill is unlikely (every ready replica is busy here: only
 	 * starting ones hold no item). */
-	down = need_for(s, &o, T - tail, S,
-	    R * m * (1 + eps + s->down_hysteresis), cap);
+	/* ...and holds even if m is at its upper bound from the items seen:
+	 * a replica stopped while starting and asked for again pays its
+	 * start-up twice. */
+	{
+		double f = 1 + eps + s->down_hysteresis;
+		double fhi = (1 + s->z * cv / sqrt(items)) * (1 + eps);
+
+		down = need_for(s, &o, T - tail, S, R * m * (f > fhi ? f : fhi), cap);
+	}
 	if (s->stop_idle_first && down < cur && cur - down <=
 	    (double)o.replicas - (double)o.in_flight)
 		pkill = 0; /* only starting or idle replicas would stop */
