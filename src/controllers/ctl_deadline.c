@@ -735,6 +735,22 @@ decide(void *state, const struct coffer_ctl_obs *obs,
 	if (s->stop_idle_first && down < cur && cur - down <=
 	    (double)o.replicas - (double)o.in_flight)
 		pkill = 0; /* only starting or idle replicas would stop */
+	else {
+		/* A busy replica would get SIGTERM and finish its item, unless
+		 * the item outlasts the grace. Stopping it saves little (its
+		 * start-up is paid, its items move to others), and early on the
+		 * spread is uncertain (a mix whose long items have not finished
+		 * yet looks narrow): judge the kill on the spread's upper bound,
+		 * and not before 30 items. */
+		double sl = sqrt(log1p(cv * cv)) + s->spread_z /
+		    sqrt(items > 1 ? items : 1);
+		double pk = kill_prob(m, sqrt(expm1(sl * sl)), s->grace_s);
+
+		if (items < 30)
+			pk = 1;
+		if (pk > pkill)
+			pkill = pk;
+	}
 	if (pkill <= 0.02 && down <= cur - 1 &&
 	    down <= (1 - s->down_hysteresis) * cur) {
 		s->down_streak++;
