@@ -92,6 +92,19 @@ read -r open_c open_w < <(secs "$COFFER" open -q --key "$W/key" "$W/sealed" "$W/
 cmp -s "$W/in" "$W/out" || { echo "round trip mismatch"; exit 1; }
 open_threads=$("$COFFER" open --force --key "$W/key" "$W/sealed" "$W/out" |
 	awk '$1 == "threads" { print $2 }')
+# The busier thread's CPU time (coffer -v), best of 5: what the wall clock
+# would be on an otherwise idle machine, whatever the load of this one.
+crit() {
+	local best=1e9 c
+	for _ in 1 2 3 4 5; do
+		rm -f "$W/out"
+		c=$("$@" | awk '$1 == "cpu" { a = $2; b = ($9 == "" ? 0 : $9); print (a > b) ? a : b }')
+		best=$(awk -v a="$c" -v b="$best" 'BEGIN { print (a < b) ? a : b }')
+	done
+	echo "$best"
+}
+seal_k=$(crit "$COFFER" seal -v --threads 2 --key "$W/key" "$W/in" "$W/out")
+open_k=$(crit "$COFFER" open -v --threads 2 --key "$W/key" "$W/sealed" "$W/out")
 read -r seal1_c seal1_w < <(secs pin "$COFFER" seal -q --threads 1 --key "$W/key" "$W/in" "$W/out")
 read -r open1_c open1_w < <(secs pin "$COFFER" open -q --threads 1 --key "$W/key" "$W/sealed" "$W/out")
 read -r agee_c agee_w < <(secs age -e -r "$age_rcpt" -o "$W/out" "$W/in")
@@ -109,25 +122,28 @@ declare -A part
 while read -r k v; do part[$k]=$v; done < <(pin "$PARTS" "$SIZE_MIB")
 # The ceiling on one core when every byte is encrypted, hashed (the content
 # digest) and copied through the page cache once, each at its own speed;
-# with the digest on a second core, the slower of the two cores' work.
+# on two cores, at best half of that work each (and never faster than the
+# digest alone).
 ceil=$(awk -v a="$aes" -v s="$sha" -v c="$copy_mbs" 'BEGIN { printf "%.0f", 1 / (1 / a + 1 / s + 1 / c) }')
-ceil2=$(awk -v a="$aes" -v s="$sha" -v c="$copy_mbs" 'BEGIN { x = 1 / (1 / a + 1 / c); printf "%.0f", x < s ? x : s }')
+ceil2=$(awk -v a="$aes" -v s="$sha" -v c="$copy_mbs" 'BEGIN { x = 2 / (1 / a + 1 / s + 1 / c); printf "%.0f", x < s ? x : s }')
 faster() { awk -v a="$1" -v b="$2" 'BEGIN { print (a < b) ? "yes" : "**no**" }'; }
 
 echo "Data in $where; plaintext $SIZE_MIB MiB of random bytes; chunk size 64 KiB;"
 echo "CPUs allowed: $ncpu; MB = 10^6 bytes; best of 5 runs each; load average at"
 echo "the start: $load. Wall clock is what the goal counts; CPU time (user +"
-echo "system, all threads) is shown next to it. The references (\`openssl speed\`,"
-echo "which divides by CPU time) and the one-thread runs are pinned to CPU 0 with"
-echo "\`taskset -c 0\`; the two-thread runs and age may use every allowed CPU."
+echo "system, all threads) is shown next to it, and the busier thread's CPU time"
+echo "(\`coffer seal -v\`): the wall clock on an otherwise idle machine. The"
+echo "references (\`openssl speed\`, which divides by CPU time) and the one-thread"
+echo "runs are pinned to CPU 0 with \`taskset -c 0\`; the two-thread runs and age"
+echo "may use every allowed CPU."
 echo
-echo "| measurement | threads | MB/s (wall clock) | ratio to \`openssl speed\` SHA-256 | goal | | MB/s (CPU time) |"
-echo "|---|---:|---:|---:|---:|---|---:|"
-echo "| \`openssl speed -evp sha256 -bytes 16384 -seconds 3\` | 1 | $sha | 1.00 | | reference | |"
-echo "| \`coffer seal\` $SIZE_MIB MiB, file to file | $seal_threads | $(mbs "$seal_w") | $(ratio "$(mbs "$seal_w")" "$sha") | $GOAL_RATIO | $(verdict "$(ratio "$(mbs "$seal_w")" "$sha")" $GOAL_RATIO) | $seal_mbs |"
-echo "| \`coffer open\` $SIZE_MIB MiB, file to file | $open_threads | $(mbs "$open_w") | $(ratio "$(mbs "$open_w")" "$sha") | $GOAL_RATIO | $(verdict "$(ratio "$(mbs "$open_w")" "$sha")" $GOAL_RATIO) | $open_mbs |"
-echo "| \`coffer seal --threads 1\` (pinned to one CPU) | 1 | $(mbs "$seal1_w") | $(ratio "$(mbs "$seal1_w")" "$sha") | | one-core path | $(mbs "$seal1_c") |"
-echo "| \`coffer open --threads 1\` (pinned to one CPU) | 1 | $(mbs "$open1_w") | $(ratio "$(mbs "$open1_w")" "$sha") | | one-core path | $(mbs "$open1_c") |"
+echo "| measurement | threads | MB/s (wall clock) | ratio to \`openssl speed\` SHA-256 | goal | | MB/s (CPU time, all threads) | MB/s (busier thread's CPU time) | ratio |"
+echo "|---|---:|---:|---:|---:|---|---:|---:|---:|"
+echo "| \`openssl speed -evp sha256 -bytes 16384 -seconds 3\` | 1 | $sha | 1.00 | | reference | | | |"
+echo "| \`coffer seal\` $SIZE_MIB MiB, file to file | $seal_threads | $(mbs "$seal_w") | $(ratio "$(mbs "$seal_w")" "$sha") | $GOAL_RATIO | $(verdict "$(ratio "$(mbs "$seal_w")" "$sha")" $GOAL_RATIO) | $seal_mbs | $(mbs "$seal_k") | $(ratio "$(mbs "$seal_k")" "$sha") |"
+echo "| \`coffer open\` $SIZE_MIB MiB, file to file | $open_threads | $(mbs "$open_w") | $(ratio "$(mbs "$open_w")" "$sha") | $GOAL_RATIO | $(verdict "$(ratio "$(mbs "$open_w")" "$sha")" $GOAL_RATIO) | $open_mbs | $(mbs "$open_k") | $(ratio "$(mbs "$open_k")" "$sha") |"
+echo "| \`coffer seal --threads 1\` (pinned to one CPU) | 1 | $(mbs "$seal1_w") | $(ratio "$(mbs "$seal1_w")" "$sha") | | one-core path | $(mbs "$seal1_c") | | |"
+echo "| \`coffer open --threads 1\` (pinned to one CPU) | 1 | $(mbs "$open1_w") | $(ratio "$(mbs "$open1_w")" "$sha") | | one-core path | $(mbs "$open1_c") | | |"
 echo
 echo "Against Debian's \`age\` $(age --version) (X25519 recipient, ChaCha20-Poly1305 in 64 KiB chunks, no"
 echo "content digest), the same file, the same run:"
@@ -152,7 +168,7 @@ echo "| seal's loop without system calls: copy in, AEAD, digest | ${part[writer]
 echo "| open's loop without system calls: copy in, digest, AEAD | ${part[reader]} | $(ratio "${part[reader]}" "$sha") |"
 echo "| \`cp\` of the same file on the same file system (the I/O alone) | $copy_mbs | $(ratio "$copy_mbs" "$sha") |"
 echo "| one-core ceiling: 1 / (1/AES-GCM + 1/SHA-256 + 1/cp) | $ceil | $(ratio "$ceil" "$sha") |"
-echo "| two-core ceiling: min(SHA-256, 1 / (1/AES-GCM + 1/cp)) | $ceil2 | $(ratio "$ceil2" "$sha") |"
+echo "| two-core ceiling: 2 / (1/AES-GCM + 1/SHA-256 + 1/cp), the work split evenly | $ceil2 | $(ratio "$ceil2" "$sha") |"
 echo
 
 # Peak RSS on a 1 GiB file: memory must not grow with the file.

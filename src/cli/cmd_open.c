@@ -17,7 +17,7 @@
 #include "lib/mem.h"
 
 #define USAGE "coffer open --key KEYFILE [--threads auto|1|2] [--force] " \
-	"[--json | --quiet] IN OUT"
+	"[--json | --quiet | --verbose] IN OUT"
 
 static void
 help(void)
@@ -47,6 +47,7 @@ const struct option cli_open_options[] = {
 	{ "force", no_argument, NULL, 'f' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -60,12 +61,13 @@ cmd_open(int argc, char **argv)
 	uint8_t key[COFFER_SEALED_KEY_LEN];
 	const char *keyfile = NULL, *in, *out;
 	uint64_t written = 0;
-	int force = 0, json = 0, quiet = 0, c, r, infd = -1, outfd, have_key = 0;
+	int force = 0, json = 0, quiet = 0, verbose = 0, c, r, infd = -1, outfd;
+	int have_key = 0;
 	int to_stdout, committed = 0;
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":k:t:fjqh", cli_open_options,
+	while ((c = getopt_long(argc, argv, ":k:t:fjqvh", cli_open_options,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'k': keyfile = optarg; break;
@@ -76,6 +78,7 @@ cmd_open(int argc, char **argv)
 		case 'f': force = 1; break;
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
+		case 'v': verbose = 1; break;
 		case 'h': help(); return CLI_OK;
 		default:
 			return cli_opt_fail("open", USAGE, cli_open_options, c, argv);
@@ -86,8 +89,8 @@ cmd_open(int argc, char **argv)
 		    "argument%s", argc - optind, argc - optind == 1 ? "" : "s");
 	if (keyfile == NULL)
 		return cli_usage("open", USAGE, "--key is required");
-	if (json && quiet)
-		return cli_usage("open", USAGE, "--json and --quiet exclude each other");
+	if ((json || verbose) && quiet)
+		return cli_usage("open", USAGE, "--quiet excludes --json and --verbose");
 	in = argv[optind];
 	out = argv[optind + 1];
 	to_stdout = strcmp(out, "-") == 0;
@@ -121,6 +124,8 @@ cmd_open(int argc, char **argv)
 	/* Verified and in place (or streamed): failures below say so. */
 	if (!quiet)
 		sealed_cli_print(to_stdout ? stderr : stdout, json, in, out, &info, 1);
+	if (verbose && !json)
+		sealed_cli_print_cpu(to_stdout ? stderr : stdout, &info);
 	if (!to_stdout && (r = sealed_cli_check_stdout(out, "its summary")) == 0)
 		r = sealed_cli_check_synced(out);
 out:

@@ -16,7 +16,7 @@
 #include "lib/mem.h"
 
 #define USAGE "coffer seal --key KEYFILE [--chunk-size N] [--suite SUITE] " \
-	"[--threads auto|1|2] [--force] [--json | --quiet] IN OUT"
+	"[--threads auto|1|2] [--force] [--json | --quiet | --verbose] IN OUT"
 
 static void
 help(void)
@@ -36,7 +36,8 @@ help(void)
 	    "                        says which ran\n"
 	    "  -f, --force           replace OUT if it exists\n"
 	    "  -j, --json            print the summary as JSON\n"
-	    "  -q, --quiet           print nothing on success\n", USAGE);
+	    "  -q, --quiet           print nothing on success\n"
+	    "  -v, --verbose         also print the CPU time of each thread\n", USAGE);
 }
 
 const struct option cli_seal_options[] = {
@@ -47,6 +48,7 @@ const struct option cli_seal_options[] = {
 	{ "force", no_argument, NULL, 'f' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -59,13 +61,14 @@ cmd_seal(int argc, char **argv)
 	struct coffer_atomic at = COFFER_ATOMIC_INIT;
 	uint8_t key[COFFER_SEALED_KEY_LEN];
 	const char *keyfile = NULL, *in, *out;
-	int force = 0, json = 0, quiet = 0, c, r, infd = -1, outfd, have_key = 0;
+	int force = 0, json = 0, quiet = 0, verbose = 0, c, r, infd = -1, outfd;
+	int have_key = 0;
 	int to_stdout;
 	mode_t um;
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":k:c:s:t:fjqh", cli_seal_options,
+	while ((c = getopt_long(argc, argv, ":k:c:s:t:fjqvh", cli_seal_options,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'k': keyfile = optarg; break;
@@ -89,6 +92,7 @@ cmd_seal(int argc, char **argv)
 		case 'f': force = 1; break;
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
+		case 'v': verbose = 1; break;
 		case 'h': help(); return CLI_OK;
 		default:
 			return cli_opt_fail("seal", USAGE, cli_seal_options, c, argv);
@@ -99,8 +103,8 @@ cmd_seal(int argc, char **argv)
 		    "argument%s", argc - optind, argc - optind == 1 ? "" : "s");
 	if (keyfile == NULL)
 		return cli_usage("seal", USAGE, "--key is required");
-	if (json && quiet)
-		return cli_usage("seal", USAGE, "--json and --quiet exclude each other");
+	if ((json || verbose) && quiet)
+		return cli_usage("seal", USAGE, "--quiet excludes --json and --verbose");
 	in = argv[optind];
 	out = argv[optind + 1];
 	to_stdout = strcmp(out, "-") == 0;
@@ -142,6 +146,8 @@ cmd_seal(int argc, char **argv)
 	if (!quiet)
 		sealed_cli_print(to_stdout ? stderr : stdout, json, in, out, &info,
 		    -1);
+	if (verbose && !json)
+		sealed_cli_print_cpu(to_stdout ? stderr : stdout, &info);
 	if (!to_stdout && (r = sealed_cli_check_stdout(out, "its summary and "
 	    "digest")) == 0)
 		r = sealed_cli_check_synced(out);

@@ -67,6 +67,9 @@ struct coffer_sealed_info {
 	int has_digest;
 	uint8_t digest[COFFER_SEALED_DIGEST_LEN];
 	int threads;              /* the fd functions: threads used (1 or 2) */
+	double cpu_s[2];          /* the fd functions: CPU seconds of the
+	                             caller's thread during the call, and of
+	                             the second thread (0 with one) */
 };
 
 /*

@@ -6,10 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "coffer/error.h"
-#include "crypto/digest_pipe.h"
+#include "crypto/sealed_pipe.h"
 #include "crypto/hash.h"
 #include "crypto/sealed.h"
 #include "lib/file.h"
@@ -30,6 +31,16 @@ ring_slots(size_t full)
 	return n < 2 ? 2 : n > 16 ? 16 : n;
 }
 
+static double
+thread_cpu(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* opts->threads (sealed.h): 0 chooses 2 when there is a second CPU. */
 static int
 threads_of(const struct coffer_sealed_opts *opts)
@@ -38,17 +49,19 @@ threads_of(const struct coffer_sealed_opts *opts)
 
 	if (t == 1 || t == 2)
 		return t;
-	return coffer_dpipe_useful() ? 2 : 1;
+	return coffer_spipe_useful() ? 2 : 1;
 }
 
 /*
- * The digest on a second thread (crypto/digest_pipe.h): a SHA-256 already
- * fed the header, and the pipe. COFFER_E_INTERNAL if no thread could be
- * started: the caller then does it all on its own thread.
+ * The second thread (crypto/sealed_pipe.h) reads `in` in pieces of readsz
+ * bytes and hashes, into a SHA-256 that has hashed hdr already. Returns
+ * COFFER_E_INTERNAL if no thread could be started (nothing was read: the
+ * caller does it all on its own thread).
  */
 static int
-digest_start(const uint8_t *hdr, size_t full, struct coffer_hash **h,
-    struct coffer_dpipe **p)
+pipe_start(enum coffer_spipe_mode mode, int in, const uint8_t *hdr,
+    size_t full, size_t readsz, struct coffer_hash **h,
+    struct coffer_spipe **p)
 {
 	int r;
 
@@ -56,7 +69,8 @@ digest_start(const uint8_t *hdr, size_t full, struct coffer_hash **h,
 	*p = NULL;
 	if ((r = coffer_hash_new(COFFER_HASH_SHA256, h)) != 0 ||
 	    (r = coffer_hash_update(*h, hdr, COFFER_SEALED_HEADER_LEN)) != 0 ||
-	    (r = coffer_dpipe_new(*h, full, ring_slots(full), p)) != 0) {
+	    (r = coffer_spipe_new(mode, in, *h, full, readsz, ring_slots(full),
+	    p)) != 0) {
 		coffer_hash_free(*h);
 		*h = NULL;
 		return r;
@@ -64,18 +78,30 @@ digest_start(const uint8_t *hdr, size_t full, struct coffer_hash **h,
 	return 0;
 }
 
-/* Wait for the digest thread and put the digest in *res. */
+/* Wait for the second thread and put the digest in *res. */
 static int
-digest_end(struct coffer_hash *h, struct coffer_dpipe *p,
+pipe_end(struct coffer_hash *h, struct coffer_spipe *p,
     struct coffer_sealed_info *res)
 {
 	int r;
 
-	if ((r = coffer_dpipe_end(p)) != 0 ||
+	if ((r = coffer_spipe_end(p)) != 0 ||
 	    (r = coffer_hash_final(h, res->digest, sizeof(res->digest))) != 0)
 		return r;
 	res->has_digest = 1;
+	res->cpu_s[1] = coffer_spipe_cpu_s(p);
 	return 0;
+}
+
+/* The next piece of input: from the second thread, or read here. */
+static int
+next_in(struct coffer_spipe *p, int in, uint8_t *own, size_t n,
+    uint8_t **buf, size_t *got)
+{
+	if (p != NULL)
+		return coffer_spipe_next(p, buf, got);
+	*buf = own;
+	return coffer_read_full(in, own, n, got);
 }
 
 int
@@ -86,16 +112,18 @@ coffer_sealed_seal_fd(const uint8_t key[COFFER_SEALED_KEY_LEN],
 	struct coffer_sealed_writer *w = NULL;
 	struct coffer_sealed_info res;
 	struct coffer_hash *h = NULL;
-	struct coffer_dpipe *p = NULL;
-	uint8_t *buf = NULL;
+	struct coffer_spipe *p = NULL;
+	uint8_t *own = NULL, *buf;
 	size_t c = 0, got;
 	int r, threads = threads_of(opts);
+	double cpu0 = thread_cpu();
 
 	if ((r = coffer_sealed_writer_new(key, opts, &w)) != 0)
 		return r;
 	c = coffer_sealed_writer_chunk_size(w);
 	if (threads == 2) {
-		r = digest_start(coffer_sealed_writer_header(w), FULL(c), &h, &p);
+		r = pipe_start(COFFER_SPIPE_SEAL, in, coffer_sealed_writer_header(w),
+		    FULL(c), c, &h, &p);
 		if (r == COFFER_E_INTERNAL)
 			threads = 1;
 		else if (r != 0)
@@ -103,40 +131,42 @@ coffer_sealed_seal_fd(const uint8_t key[COFFER_SEALED_KEY_LEN],
 		else
 			coffer_sealed_writer_digest_elsewhere(w);
 	}
-	if (threads == 1 && (buf = coffer_malloc(FULL(c))) == NULL) {
+	if (threads == 1 && (own = coffer_malloc(FULL(c))) == NULL) {
 		r = coffer_errf(COFFER_E_NOMEM, "chunk buffer of %zu bytes", FULL(c));
 		goto out;
 	}
 	if ((r = coffer_write_all(out, coffer_sealed_writer_header(w),
 	    COFFER_SEALED_HEADER_LEN)) != 0)
 		goto out;
-	/* A chunk shorter than c is the last one (section 2): read_full
-	 * returns less than c only at end of input. Encrypt in place; the tag
-	 * lands right after the ciphertext, so each chunk is one write. With
-	 * two threads each chunk goes to the digest thread as soon as it is
-	 * sealed, and is written while it is hashed. */
+	/* A chunk shorter than c is the last one (section 2): a read returns
+	 * less than c only at end of input. Encrypt in place; the tag lands
+	 * right after the ciphertext, so each chunk is one write. With two
+	 * threads the other one read the chunk, and hashes it while it is
+	 * written. */
 	do {
-		if (p != NULL && (r = coffer_dpipe_next(p, &buf)) != 0)
-			goto out;
-		if ((r = coffer_read_full(in, buf, c, &got)) != 0 ||
+		if ((r = next_in(p, in, own, c, &buf, &got)) != 0 ||
 		    (r = coffer_sealed_writer_push(w, buf, got, buf)) != 0)
 			goto out;
 		if (p != NULL)
-			coffer_dpipe_push(p, got + COFFER_SEALED_TAG_LEN);
-		if ((r = coffer_write_all(out, buf, got + COFFER_SEALED_TAG_LEN)) != 0)
+			coffer_spipe_done(p, got + COFFER_SEALED_TAG_LEN);
+		r = coffer_write_all(out, buf, got + COFFER_SEALED_TAG_LEN);
+		if (p != NULL)
+			coffer_spipe_release(p);
+		if (r != 0)
 			goto out;
 	} while (got == c);
 	if ((r = coffer_sealed_writer_finish(w, &res)) != 0 ||
-	    (p != NULL && (r = digest_end(h, p, &res)) != 0))
+	    (p != NULL && (r = pipe_end(h, p, &res)) != 0))
 		goto out;
 	res.threads = threads;
+	res.cpu_s[0] = thread_cpu() - cpu0;
 	if (info != NULL)
 		*info = res;
 out:
-	coffer_dpipe_free(p); /* stops the thread first; wipes the ring */
+	coffer_spipe_free(p); /* stops the thread first; wipes the ring */
 	coffer_hash_free(h);
-	if (p == NULL && buf != NULL)
-		coffer_free_secret(buf, FULL(c));
+	if (own != NULL)
+		coffer_free_secret(own, FULL(c));
 	coffer_sealed_writer_free(w);
 	return r;
 }
@@ -149,18 +179,19 @@ coffer_sealed_open_fd(const uint8_t key[COFFER_SEALED_KEY_LEN],
 	struct coffer_sealed_reader *rd = NULL;
 	struct coffer_sealed_info res;
 	struct coffer_hash *h = NULL;
-	struct coffer_dpipe *p = NULL;
-	uint8_t hdr[COFFER_SEALED_HEADER_LEN], *buf = NULL, *pt = NULL;
+	struct coffer_spipe *p = NULL;
+	uint8_t hdr[COFFER_SEALED_HEADER_LEN], *buf, *pt = NULL;
 	uint64_t done = 0;
 	size_t full = 0, got;
 	int r, threads = threads_of(opts);
+	double cpu0 = thread_cpu();
 
 	if ((r = coffer_read_full(in, hdr, sizeof(hdr), &got)) != 0 ||
 	    (r = coffer_sealed_reader_new(key, hdr, got, &rd)) != 0)
 		goto out;
 	full = FULL(coffer_sealed_reader_info(rd)->chunk_size);
 	if (threads == 2) {
-		r = digest_start(hdr, full, &h, &p);
+		r = pipe_start(COFFER_SPIPE_OPEN, in, hdr, full, full, &h, &p);
 		if (r == COFFER_E_INTERNAL)
 			threads = 1;
 		else if (r != 0)
@@ -168,45 +199,45 @@ coffer_sealed_open_fd(const uint8_t key[COFFER_SEALED_KEY_LEN],
 		else
 			coffer_sealed_reader_digest_elsewhere(rd);
 	}
-	/* One thread decrypts in place; two decrypt out of place, into pt,
-	 * since the digest thread may still be reading the ciphertext. */
+	/* One thread reads and decrypts in place in pt; two decrypt out of
+	 * place, from the other thread's buffer, which it may be hashing. */
 	if ((pt = coffer_malloc(full)) == NULL) {
 		r = coffer_errf(COFFER_E_NOMEM, "chunk buffer of %zu bytes", full);
 		goto out;
 	}
-	if (p == NULL)
-		buf = pt;
 	/* A piece shorter than a full chunk is the last chunk; end of input
 	 * right after a full chunk is caught by _finish (R9). Each chunk is
-	 * written only after it verified (section 6.3); the digest thread only
-	 * reads ciphertext. */
+	 * written only after it verified (section 6.3); the other thread only
+	 * reads and hashes sealed bytes. */
 	for (;;) {
-		if (p != NULL && (r = coffer_dpipe_next(p, &buf)) != 0)
+		if ((r = next_in(p, in, pt, full, &buf, &got)) != 0)
 			goto out;
-		if ((r = coffer_read_full(in, buf, full, &got)) != 0)
-			goto out;
-		if (got == 0)
+		if (got == 0) {
+			if (p != NULL)
+				coffer_spipe_release(p);
 			break;
+		}
+		r = coffer_sealed_reader_pull(rd, buf, got, pt);
 		if (p != NULL)
-			coffer_dpipe_push(p, got);
-		if ((r = coffer_sealed_reader_pull(rd, buf, got, pt)) != 0)
-			goto out;
-		if ((r = coffer_write_all(out, pt, got - COFFER_SEALED_TAG_LEN)) != 0)
+			coffer_spipe_release(p);
+		if (r != 0 || (r = coffer_write_all(out, pt,
+		    got - COFFER_SEALED_TAG_LEN)) != 0)
 			goto out;
 		done += got - COFFER_SEALED_TAG_LEN;
 		if (got < full)
 			break;
 	}
 	if ((r = coffer_sealed_reader_finish(rd, &res)) != 0 ||
-	    (p != NULL && (r = digest_end(h, p, &res)) != 0))
+	    (p != NULL && (r = pipe_end(h, p, &res)) != 0))
 		goto out;
 	res.threads = threads;
+	res.cpu_s[0] = thread_cpu() - cpu0;
 	if (info != NULL)
 		*info = res;
 out:
 	if (written != NULL)
 		*written = done;
-	coffer_dpipe_free(p);
+	coffer_spipe_free(p);
 	coffer_hash_free(h);
 	if (pt != NULL)
 		coffer_free_secret(pt, full);

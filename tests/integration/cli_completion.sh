@@ -56,7 +56,7 @@ eq "'coffer seal <TAB>' (no verbs) offers files, here none" "" "$(comp "coffer s
 
 # --- options ---------------------------------------------------------------
 eq "'coffer seal --<TAB>' offers seal's options" \
-	"--chunk-size --force --help --json --key --quiet --suite --threads" "$(comp "coffer seal --")"
+	"--chunk-size --force --help --json --key --quiet --suite --threads --verbose" "$(comp "coffer seal --")"
 eq "'coffer seal --ch<TAB>' completes --chunk-size" "--chunk-size" "$(comp "coffer seal --ch")"
 eq "'coffer job list --<TAB>' offers job's options" \
 	"--force --help --interval --output --state --token --url" "$(comp "coffer job list --")"

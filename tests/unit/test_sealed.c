@@ -577,6 +577,34 @@ test_sealed__two_threads_reject_truncation_as_one_does(void **state)
 }
 
 static void
+test_sealed__two_threads_give_up_on_a_pipe_that_stays_open(void **state)
+{
+	const size_t n = 40 * C4K;
+	struct coffer_buf s = COFFER_BUF_INIT(BIG);
+	struct coffer_sealed_info si;
+	uint8_t *p = random_bytes(n);
+	uint64_t w = 99;
+	int fds[2], out = memfd_create("o", 0);
+
+	(void)state;
+	/* Chunk 1 is tampered with and the writer of the pipe stays, idle:
+	 * the reading thread waits for more while the caller fails on chunk
+	 * 1; the open must return (the reader is cancelled), not hang. */
+	seal_fd_with(&one_thread, p, n, &s, &si);
+	s.data[HDR + F4K + 9] ^= 1;
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(coffer_write_all(fds[1], s.data, HDR + 4 * F4K), 0);
+	assert_int_equal(coffer_sealed_open_fd(key1, &two_threads, fds[0], out,
+	    NULL, &w), COFFER_E_AUTH);
+	assert_int_equal(w, C4K);
+	close(fds[0]);
+	close(fds[1]);
+	close(out);
+	free(p);
+	coffer_buf_release(&s);
+}
+
+static void
 test_sealed__two_threads_report_read_and_write_errors(void **state)
 {
 	const size_t n = 30 * C4K;
@@ -1132,6 +1160,7 @@ main(void)
 		cmocka_unit_test(test_sealed__two_threads_seal_and_open_the_same_format),
 		cmocka_unit_test(test_sealed__two_threads_stop_at_a_tampered_chunk),
 		cmocka_unit_test(test_sealed__two_threads_reject_truncation_as_one_does),
+		cmocka_unit_test(test_sealed__two_threads_give_up_on_a_pipe_that_stays_open),
 		cmocka_unit_test(test_sealed__two_threads_report_read_and_write_errors),
 		cmocka_unit_test(test_sealed__rejects_reordered_and_duplicated_chunks),
 		cmocka_unit_test(test_sealed__rejects_chunks_and_headers_from_another_file),
