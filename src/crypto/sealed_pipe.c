@@ -23,6 +23,8 @@
 // one thread at a time (the thread while reading it, the caller while
 // sealing it), and read by both only when neither writes it; the mutex
 // orders each write before the other thread's next access.
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -32,7 +34,6 @@
 
 #include "coffer/error.h"
 #include "crypto/sealed_pipe.h"
-#include "lib/file.h"
 #include "lib/mem.h"
 
 #define MAX_SLOTS 64
@@ -84,19 +85,60 @@ thread_cpu(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/*
+ * read(2) until n bytes or end of input, as coffer_read_full does, but
+ * waiting in poll(2) rather than in read(2), and looking at `stopping`
+ * every 200 ms: a pipe whose writer stays idle after the caller gave up
+ * (a failed chunk) would otherwise keep the thread, and the caller's
+ * join, waiting for ever. *stopped = 1 if it gave up so.
+ */
+static int
+read_piece(struct coffer_spipe *p, uint8_t *buf, size_t n, size_t *got,
+    int *stopped)
+{
+	size_t done = 0;
+	int stop;
+
+	*stopped = 0;
+	while (done < n) {
+		struct pollfd pf = { p->in, POLLIN, 0 };
+		ssize_t k;
+		int e = poll(&pf, 1, 200);
+
+		if (e < 0 && errno != EINTR)
+			return coffer_errf(COFFER_E_IO, "poll: %s", strerror(errno));
+		if (e <= 0) {
+			pthread_mutex_lock(&p->mu);
+			stop = p->stopping;
+			pthread_mutex_unlock(&p->mu);
+			if (stop) {
+				*stopped = 1;
+				return 0;
+			}
+			continue;
+		}
+		k = read(p->in, buf + done, n - done);
+		if (k < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return coffer_errf(COFFER_E_IO, "read: %s", strerror(errno));
+		}
+		if (k == 0)
+			break;
+		done += (size_t)k;
+	}
+	*got = done;
+	return 0;
+}
+
 static void *
 run(void *arg)
 {
 	struct coffer_spipe *p = arg;
 	uint64_t j;
-	size_t n, got;
-	int r;
+	size_t n, got = 0;
+	int r, stop;
 
-	/* Cancellation is allowed only inside read(2) (below), where a
-	 * pipe's writer may keep the thread waiting for ever after the caller
-	 * gave up: coffer_spipe_free cancels it there. Elsewhere the thread
-	 * holds the lock or is in OpenSSL, and sees `stopping` instead. */
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	pthread_mutex_lock(&p->mu);
 	while (!p->stopping) {
 		uint64_t hashable = p->mode == COFFER_SPIPE_OPEN ? p->read_n :
@@ -108,15 +150,14 @@ run(void *arg)
 			 * digest, which only has to keep up. */
 			j = p->read_n;
 			pthread_mutex_unlock(&p->mu);
-			pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
-			r = coffer_read_full(p->in, p->slot[j % p->nslots], p->readsz,
-			    &got);
-			pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+			r = read_piece(p, p->slot[j % p->nslots], p->readsz, &got, &stop);
 			pthread_mutex_lock(&p->mu);
 			if (r != 0) {
 				fail_locked(p, r);
 				break;
 			}
+			if (stop)
+				break;
 			p->len[j % p->nslots] = got;
 			p->read_n = j + 1;
 			if (got < p->readsz)
@@ -316,8 +357,6 @@ coffer_spipe_free(struct coffer_spipe *p)
 		p->stopping = 1;
 		pthread_cond_broadcast(&p->cv);
 		pthread_mutex_unlock(&p->mu);
-		/* a thread waiting in read(2) would not see `stopping` */
-		pthread_cancel(p->th);
 		join(p);
 	}
 	pthread_cond_destroy(&p->cv);

@@ -66,8 +66,8 @@ int coffer_spipe_end(struct coffer_spipe *p) __attribute__((warn_unused_result))
 double coffer_spipe_cpu_s(const struct coffer_spipe *p);
 
 /* Stop the thread without waiting for what is pending (if _end was not
- * called; a thread waiting in read(2) is cancelled there), join it, wipe
- * and free the buffers. NULL is a no-op. */
+ * called; a thread waiting for input sees it within 200 ms), join it,
+ * wipe and free the buffers. NULL is a no-op. */
 void coffer_spipe_free(struct coffer_spipe *p);
 
 /* 1 if this process may run on two or more CPUs (sched_getaffinity). */
