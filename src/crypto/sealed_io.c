@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "coffer/error.h"
@@ -29,16 +28,6 @@ ring_slots(size_t full)
 	size_t n = RING_BYTES / full;
 
 	return n < 2 ? 2 : n > 16 ? 16 : n;
-}
-
-static double
-thread_cpu(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
-		return 0;
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* opts->threads (sealed.h): 0 chooses 2 when there is a second CPU. */
@@ -116,7 +105,7 @@ coffer_sealed_seal_fd(const uint8_t key[COFFER_SEALED_KEY_LEN],
 	uint8_t *own = NULL, *buf;
 	size_t c = 0, got;
 	int r, threads = threads_of(opts);
-	double cpu0 = thread_cpu();
+	double cpu0 = coffer_spipe_thread_cpu_s();
 
 	if ((r = coffer_sealed_writer_new(key, opts, &w)) != 0)
 		return r;
@@ -159,7 +148,7 @@ coffer_sealed_seal_fd(const uint8_t key[COFFER_SEALED_KEY_LEN],
 	    (p != NULL && (r = pipe_end(h, p, &res)) != 0))
 		goto out;
 	res.threads = threads;
-	res.cpu_s[0] = thread_cpu() - cpu0;
+	res.cpu_s[0] = coffer_spipe_thread_cpu_s() - cpu0;
 	if (info != NULL)
 		*info = res;
 out:
@@ -184,7 +173,7 @@ coffer_sealed_open_fd(const uint8_t key[COFFER_SEALED_KEY_LEN],
 	uint64_t done = 0;
 	size_t full = 0, got;
 	int r, threads = threads_of(opts);
-	double cpu0 = thread_cpu();
+	double cpu0 = coffer_spipe_thread_cpu_s();
 
 	if ((r = coffer_read_full(in, hdr, sizeof(hdr), &got)) != 0 ||
 	    (r = coffer_sealed_reader_new(key, hdr, got, &rd)) != 0)
@@ -231,7 +220,7 @@ coffer_sealed_open_fd(const uint8_t key[COFFER_SEALED_KEY_LEN],
 	    (p != NULL && (r = pipe_end(h, p, &res)) != 0))
 		goto out;
 	res.threads = threads;
-	res.cpu_s[0] = thread_cpu() - cpu0;
+	res.cpu_s[0] = coffer_spipe_thread_cpu_s() - cpu0;
 	if (info != NULL)
 		*info = res;
 out:

@@ -75,8 +75,8 @@ fail_locked(struct coffer_spipe *p, int r)
 	pthread_cond_broadcast(&p->cv);
 }
 
-static double
-thread_cpu(void)
+double
+coffer_spipe_thread_cpu_s(void)
 {
 	struct timespec ts;
 
@@ -182,7 +182,7 @@ run(void *arg)
 			pthread_cond_wait(&p->cv, &p->mu);
 		}
 	}
-	p->cpu_s = thread_cpu();
+	p->cpu_s = coffer_spipe_thread_cpu_s();
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
 }

@@ -70,6 +70,10 @@ double coffer_spipe_cpu_s(const struct coffer_spipe *p);
  * wipe and free the buffers. NULL is a no-op. */
 void coffer_spipe_free(struct coffer_spipe *p);
 
+/* The CPU seconds the calling thread has used (CLOCK_THREAD_CPUTIME_ID;
+ * 0 if unknown). */
+double coffer_spipe_thread_cpu_s(void);
+
 /* 1 if this process may run on two or more CPUs (sched_getaffinity). */
 int coffer_spipe_useful(void);
 
