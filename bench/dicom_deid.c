@@ -73,7 +73,7 @@ main(int argc, char **argv)
 		FILE *in = fopen(argv[i], "rb"), *out;
 		const char *base = strrchr(argv[i], '/');
 		char path[4096];
-		struct coffer_app_item item = { sizeof(item), argv[i], 1 };
+		struct coffer_app_item item = { sizeof(item), argv[i], 1, NULL };
 		struct coffer_app_writer w = { file_write, NULL };
 		unsigned char *buf;
 		long n;

@@ -3,8 +3,8 @@
  * data directory, the sim backend), with a deterministic world made once
  * per process: a coordinator identity, three owners, one policy they all
  * approved, their keys uploaded, one job. Requests go through the real
- * route table and handlers (their replies are built and dropped: an
- * evhttp request without a connection frees itself when answered), so a
+ * route table and handlers (their replies are built and dropped: a request without a
+ * connection, r.conn == NULL, is answered into nothing), so a
  * target fuzzes exactly what a client reaches. Set
  * COFFER_FUZZ_WRITE_SEEDS=DIR to write valid requests of this world as
  * seeds. Header-only: included by each tests/fuzz/fuzz_coord_*.c. */
@@ -95,7 +95,6 @@ h_call(const char *method, const char *path, const void *body, size_t len)
 		abort();
 	memcpy(b, body, len);
 	b[len] = '\0';
-	r.ev = evhttp_request_new(NULL, NULL);
 	r.http = H_c->http;
 	r.ctx = H_c;
 	r.method = method;
