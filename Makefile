@@ -203,6 +203,14 @@ $(BUILD)/tests/test_coordinator_%: $(BUILD)/obj/tests/unit/test_coordinator_%.o 
 	$(E) "  LINK    $@"
 	$(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LIBS_CMOCKA) $(LIBS_ALL)
 
+# The worker's unit tests (test_worker_*) link the worker's objects, all but
+# its main(): its parsers and its item pipeline are tested in process.
+WORKER_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out src/worker/main.c,$(wildcard src/worker/*.c)))
+$(BUILD)/tests/test_worker_%: $(BUILD)/obj/tests/unit/test_worker_%.o $(WORKER_OBJS) $(TEST_SUPPORT_OBJS) $(LIBCOFFER)
+	@mkdir -p $(@D)
+	$(E) "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LIBS_CMOCKA) $(LIBS_ALL)
+
 # Test helper programs (tests/tools/*.c), e.g. fault injectors.
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(wildcard tests/tools/*.c))
 $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBCOFFER)
@@ -267,6 +275,13 @@ $(FUZZ_MANAGER_TARGETS): $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz
 FUZZ_COORD_OBJS = $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(filter-out src/coordinator/main.c,$(wildcard src/coordinator/*.c)))
 FUZZ_COORD_TARGETS := $(filter $(FUZZ_BUILD)/fuzz_coord_%,$(FUZZERS))
 $(FUZZ_COORD_TARGETS): $(FUZZ_BUILD)/fuzz_coord_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_coord_%.o $(FUZZ_COORD_OBJS) $(FUZZ_BUILD)/libcoffer.a
+	$(E) "  FUZZER  $@"
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS_ALL)
+
+# The worker's parsers and item pipeline, with the worker's objects.
+FUZZ_WORKER_OBJS = $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(filter-out src/worker/main.c,$(wildcard src/worker/*.c)))
+FUZZ_WORKER_TARGETS := $(filter $(FUZZ_BUILD)/fuzz_worker_%,$(FUZZERS))
+$(FUZZ_WORKER_TARGETS): $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_WORKER_OBJS) $(FUZZ_BUILD)/obj/tests/support/fake_store.o $(FUZZ_BUILD)/libcoffer.a
 	$(E) "  FUZZER  $@"
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS_ALL)
 

@@ -44,6 +44,26 @@ app_open(const struct worker_config *cfg, struct app **out, struct app_info *inf
 }
 
 int
+app_open_def(const struct worker_config *cfg, const struct coffer_app *def,
+    struct app **out, struct app_info *info)
+{
+	struct app *a = coffer_calloc(1, sizeof(*a));
+	int r;
+
+	if (a == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "app");
+	a->cfg = cfg;
+	if ((r = plugin_from_def(cfg, def, &a->plugin, &a->info)) != 0) {
+		free(a);
+		return r;
+	}
+	if (info != NULL)
+		*info = a->info;
+	*out = a;
+	return 0;
+}
+
+int
 app_process(struct app *a, const char *id, uint32_t attempt, const char *owner,
     const uint8_t *in, size_t inlen, struct coffer_buf *out,
     const struct app_wait *w, char *err, size_t errlen)

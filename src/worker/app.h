@@ -39,6 +39,11 @@ struct app;
 int app_open(const struct worker_config *cfg, struct app **out,
     struct app_info *info) __attribute__((warn_unused_result));
 
+/* The same for a plugin already in this process: def is what its entry
+ * point would return (tests, fuzz targets). Checks 4 to 6 and init(). */
+int app_open_def(const struct worker_config *cfg, const struct coffer_app *def,
+    struct app **out, struct app_info *info) __attribute__((warn_unused_result));
+
 /*
  * Map one item: in -> out; owner (NULL: unknown) is the input's data owner (out is bounded by cfg->max_item_bytes). On
  * failure returns a negative code and writes the per-item error to err:
@@ -65,6 +70,9 @@ void app_close(struct app *a);
 struct plugin;
 int plugin_load(const struct worker_config *cfg, struct plugin **out,
     struct app_info *info) __attribute__((warn_unused_result));
+int plugin_from_def(const struct worker_config *cfg, const struct coffer_app *a,
+    struct plugin **out, struct app_info *info)
+	__attribute__((warn_unused_result));
 /* type: PLUGIN_PROCESS, PLUGIN_REDUCE_ADD, PLUGIN_REDUCE_FINISH. */
 enum { PLUGIN_PROCESS = 1, PLUGIN_REDUCE_ADD = 2, PLUGIN_REDUCE_FINISH = 3 };
 int plugin_call(struct plugin *p, int type, const char *id, uint32_t attempt,

@@ -24,7 +24,6 @@
 /* How long to keep retrying an ack/fail while Redis is unreachable. */
 #define SETTLE_RETRY_MS 300000
 
-enum outcome { OUT_ACK, OUT_FAIL, OUT_BURY };
 
 static int
 transient(int r)
@@ -33,16 +32,16 @@ transient(int r)
 }
 
 static int
-settle(struct worker *w, const struct coffer_queue_item *it, enum outcome o,
+settle(struct worker *w, const struct coffer_queue_item *it, enum item_outcome o,
     const char *err, int *dead)
 {
 	int64_t end = coffer_mono_ms() + SETTLE_RETRY_MS;
 	int delay = 100, r, warned = 0;
 
 	for (;;) {
-		if (o == OUT_ACK)
+		if (o == ITEM_ACK)
 			r = coffer_queue_ack(w->q, it);
-		else if (o == OUT_FAIL)
+		else if (o == ITEM_FAIL)
 			r = coffer_queue_fail(w->q, it, err, dead);
 		else
 			r = coffer_queue_bury(w->q, it, err);
@@ -54,7 +53,7 @@ settle(struct worker *w, const struct coffer_queue_item *it, enum outcome o,
 			return r;
 		if (!warned)
 			coffer_logkv(COFFER_LOG_WARN, "Redis unavailable, retrying",
-			    "item", it->id, "step", o == OUT_ACK ? "ack" : "fail",
+			    "item", it->id, "step", o == ITEM_ACK ? "ack" : "fail",
 			    "error", coffer_errdetail(), NULL);
 		warned = 1;
 		coffer_sleep_ms(delay);
@@ -63,103 +62,120 @@ settle(struct worker *w, const struct coffer_queue_item *it, enum outcome o,
 }
 
 int
-worker_item(struct worker *w, const struct coffer_queue_item *it,
-    struct coffer_queue_item *next, int *got)
+worker_item_run(struct worker *w, const struct coffer_queue_item *it,
+    struct item_result *res)
 {
 	const struct worker_config *cfg = w->cfg;
 	struct coffer_buf *stored = &w->inbuf, *out = &w->outbuf;
 	struct conf_item ci;
 	struct app_wait aw;
-	char err[WORKER_ERR_MAX] = "", key[COFFER_STORE_KEY_MAX + 2];
-	char ms[32], att[16], sin[32], sout[32];
-	enum outcome o = OUT_ACK;
-	int64_t t0 = coffer_mono_ms();
-	int r, dead = 0;
+	char *err = res->err, key[COFFER_STORE_KEY_MAX + 2];
+	size_t errlen = sizeof(res->err);
+	int r;
 
-	*got = 0;
+	memset(res, 0, sizeof(*res));
+	res->outcome = ITEM_ACK;
 	coffer_buf_reset(stored);
 	coffer_buf_reset(out);
 	conf_item_init(&ci, cfg->job, it->id, it->attempt, cfg->max_item_bytes);
-	/* The supervisor renews the lease from now on (shared.h). */
-	shared_item(w->sh, it->id, it->attempt);
 	memset(&aw, 0, sizeof(aw));
 	aw.timeout_ms = cfg->item_timeout_ms;
 
 	/* 1. Fetch the input object named by the item. */
 	if ((r = coffer_store_get(w->in, it->id, cfg->max_item_bytes, stored)) != 0) {
-		snprintf(err, sizeof(err), "input: %s", coffer_errdetail());
+		snprintf(err, errlen, "input: %s", coffer_errdetail());
 		/* A key the store refuses, or an input over the limit, will not
 		 * get better with retries; a missing object might appear. */
-		o = r == COFFER_E_FORMAT || r == COFFER_E_LIMIT || r == COFFER_E_PERM ?
-		    OUT_BURY : OUT_FAIL;
-		goto settle;
+		res->outcome = r == COFFER_E_FORMAT || r == COFFER_E_LIMIT ||
+		    r == COFFER_E_PERM ? ITEM_BURY : ITEM_FAIL;
+		goto out;
 	}
+	res->in_bytes = stored->len;
 	/* 2. Open it (confidential step: decrypt and verify, later; it will
 	 * also name the owner from the policy, worker/confidential.h). */
 	ci.owner = worker_owner_of(cfg, it->id);
 	if ((r = conf_open_input(&ci, stored)) != 0) {
-		snprintf(err, sizeof(err), "opening input: %s", coffer_errdetail());
-		o = r == COFFER_E_AUTH ? OUT_BURY : OUT_FAIL;
-		goto settle;
+		snprintf(err, errlen, "opening input: %s", coffer_errdetail());
+		res->outcome = r == COFFER_E_AUTH ? ITEM_BURY : ITEM_FAIL;
+		goto out;
 	}
 	/* 3. Run the app on the plaintext. An executable's time limit is kept
 	 * here; a plugin's by the supervisor, which kills this process. */
 	shared_phase(w->sh, PHASE_APP, cfg->app_kind == APP_KIND_PLUGIN &&
 	    cfg->item_timeout_ms > 0 ? coffer_mono_ms() + cfg->item_timeout_ms : 0);
 	r = app_process(w->app, it->id, it->attempt, ci.owner, ci.plain,
-	    ci.plainlen, out, &aw, err, sizeof(err));
+	    ci.plainlen, out, &aw, err, errlen);
 	shared_phase(w->sh, PHASE_STORE, 0);
 	if (r != 0) {
-		o = r == COFFER_E_LIMIT ? OUT_BURY : OUT_FAIL;
-		goto settle;
+		res->outcome = r == COFFER_E_LIMIT ? ITEM_BURY : ITEM_FAIL;
+		goto out;
 	}
 	if (out->len == 0 && !cfg->allow_empty_output) {
-		snprintf(err, sizeof(err), "the app wrote no output (if that is"
+		snprintf(err, errlen, "the app wrote no output (if that is"
 		    " valid for this app, run with --allow-empty-output)");
-		o = OUT_FAIL;
-		goto settle;
+		res->outcome = ITEM_FAIL;
+		goto out;
 	}
 	/* 4. Seal the output (confidential step, later). */
 	if ((r = conf_seal_output(&ci, out)) != 0) {
-		snprintf(err, sizeof(err), "sealing output: %s", coffer_errdetail());
-		o = OUT_FAIL;
-		goto settle;
+		snprintf(err, errlen, "sealing output: %s", coffer_errdetail());
+		res->outcome = ITEM_FAIL;
+		goto out;
 	}
 	/* 5. Store it atomically under a name derived from the item only. */
 	if ((size_t)snprintf(key, sizeof(key), "%s%s", w->prefix, it->id) >
 	    COFFER_STORE_KEY_MAX) {
-		snprintf(err, sizeof(err), "output key for '%s' is too long", it->id);
-		o = OUT_BURY;
-		goto settle;
+		snprintf(err, errlen, "output key for '%s' is too long", it->id);
+		res->outcome = ITEM_BURY;
+		goto out;
 	}
 	ci.out_key = key;
 	if ((r = coffer_store_put(w->out, key, ci.sealed, ci.sealedlen)) != 0) {
-		snprintf(err, sizeof(err), "storing output: %s", coffer_errdetail());
-		o = r == COFFER_E_FORMAT ? OUT_BURY : OUT_FAIL;
-		goto settle;
+		snprintf(err, errlen, "storing output: %s", coffer_errdetail());
+		res->outcome = r == COFFER_E_FORMAT ? ITEM_BURY : ITEM_FAIL;
+		goto out;
 	}
+	res->out_bytes = ci.sealedlen;
 	/* 6. Report the item's proof (confidential step, later). */
 	if ((r = conf_report_proof(&ci)) != 0) {
-		snprintf(err, sizeof(err), "reporting proof: %s", coffer_errdetail());
-		o = OUT_FAIL;
-		goto settle;
+		snprintf(err, errlen, "reporting proof: %s", coffer_errdetail());
+		res->outcome = ITEM_FAIL;
+		goto out;
 	}
 	/* Only the ack is left: if this process dies now, the supervisor
 	 * acks for it. */
 	shared_phase(w->sh, PHASE_STORED, 0);
-settle:
+out:
+	conf_item_release(&ci);
+	return 0;
+}
+
+int
+worker_item(struct worker *w, const struct coffer_queue_item *it,
+    struct coffer_queue_item *next, int *got)
+{
+	struct coffer_buf *stored = &w->inbuf, *out = &w->outbuf;
+	struct item_result res;
+	char ms[32], att[16], sin[32], sout[32];
+	int64_t t0 = coffer_mono_ms();
+	int r, dead = 0;
+
+	*got = 0;
+	/* The supervisor renews the lease from now on (shared.h). */
+	shared_item(w->sh, it->id, it->attempt);
+	(void)worker_item_run(w, it, &res);
 	snprintf(ms, sizeof(ms), "%lld", (long long)(coffer_mono_ms() - t0));
 	snprintf(att, sizeof(att), "%u", it->attempt);
-	snprintf(sin, sizeof(sin), "%zu", stored->len);
-	snprintf(sout, sizeof(sout), "%zu", out->len);
-	if (o == OUT_ACK) {
+	snprintf(sin, sizeof(sin), "%zu", res.in_bytes);
+	snprintf(sout, sizeof(sout), "%zu", res.out_bytes);
+	if (res.outcome == ITEM_ACK) {
 		/* 7. Acknowledge: exactly once whoever else acks it; and take
 		 * the next item in the same round trip. */
 		*got = 0;
 		r = *w->stop ? COFFER_E_CANCELLED :
 		    coffer_queue_ack_next(w->q, it, next, got);
 		if (r != 0)
-			r = settle(w, it, OUT_ACK, NULL, NULL);
+			r = settle(w, it, ITEM_ACK, NULL, NULL);
 		if (r == 0) {
 			w->items_done++;
 			coffer_logkv(COFFER_LOG_INFO, "item done", "item", it->id,
@@ -170,18 +186,17 @@ settle:
 			    NULL);
 		}
 	} else {
-		r = settle(w, it, o, err, &dead);
+		r = settle(w, it, res.outcome, res.err, &dead);
 		w->items_failed++;
 		coffer_logkv(COFFER_LOG_WARN, "item failed", "item", it->id,
-		    "attempt", att, "ms", ms, "error", err, "outcome",
-		    r != 0 ? "unrecorded" : o == OUT_BURY || dead ? "dead" : "retry",
-		    NULL);
+		    "attempt", att, "ms", ms, "error", res.err, "outcome",
+		    r != 0 ? "unrecorded" : res.outcome == ITEM_BURY || dead ? "dead" :
+		    "retry", NULL);
 	}
-	if (o == OUT_ACK && *got)
+	if (res.outcome == ITEM_ACK && *got)
 		shared_item(w->sh, next->id, next->attempt);
 	else
 		shared_item(w->sh, NULL, 0);
-	conf_item_release(&ci);
 	/* Keep the buffers for the next item, unless a big one grew them. */
 	if (stored->alloc > ((size_t)1 << 20))
 		coffer_buf_release(stored);

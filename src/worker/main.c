@@ -18,8 +18,6 @@
 #include "queue/queue.h"
 #include "worker/worker.h"
 
-#define CONNECT_GIVE_UP_MS 60000
-
 /* host-pid-random, with the host name reduced to [A-Za-z0-9_.-]; or, for
  * a replica started by an actuator (COFFER_REPLICA_ID in the environment),
  * "<replica id>_<8 hex random>", so that the manager can tell from the
@@ -50,37 +48,6 @@ default_worker_id(char *out, size_t outlen)
 			*c = '-';
 	snprintf(out, outlen, "%s-%d-%02x%02x%02x%02x", host[0] ? host : "host",
 	    (int)getpid(), rnd[0], rnd[1], rnd[2], rnd[3]);
-}
-
-int
-worker_open_queue(const struct worker_config *cfg, volatile int *stop,
-    int own_only, struct coffer_queue **q)
-{
-	struct coffer_queue_opts o;
-	int64_t end = coffer_mono_ms() + CONNECT_GIVE_UP_MS;
-	int r, delay = 100, warned = 0;
-
-	memset(&o, 0, sizeof(o));
-	o.redis_url = cfg->redis_url;
-	o.job = cfg->job;
-	o.worker_id = cfg->worker_id;
-	o.lease_ms = cfg->lease_ms;
-	o.max_attempts = cfg->max_attempts;
-	o.backoff_ms = cfg->backoff_ms;
-	o.settle_own_only = own_only;
-	for (;;) {
-		struct timespec ts = { delay / 1000, (long)(delay % 1000) * 1000000L };
-
-		if ((r = coffer_queue_open(&o, q)) == 0 || (r != COFFER_E_CONNECT &&
-		    r != COFFER_E_BUSY) || coffer_mono_ms() > end || *stop)
-			return r;
-		if (!warned)
-			coffer_logkv(COFFER_LOG_WARN, "Redis not reachable yet, retrying",
-			    "error", coffer_errdetail(), NULL);
-		warned = 1;
-		nanosleep(&ts, NULL);
-		delay = delay < 2000 ? delay * 2 : 2000;
-	}
 }
 
 int

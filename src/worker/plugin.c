@@ -25,7 +25,6 @@
 
 struct plugin {
 	const struct worker_config *cfg;
-	void *dl;
 	struct coffer_app app; /* the fields this worker knows, copied */
 	void *state;
 };
@@ -74,49 +73,25 @@ first_param_error(void *arg, const char *name, const char *message)
 		snprintf(err, 1024, "%s: %s", name, message);
 }
 
+/* Checks 4 to 6 of doc/format/app-abi.md section 3 on the struct the
+ * entry point returned, then init() with the job's parameters. */
 int
-plugin_load(const struct worker_config *cfg, struct plugin **out,
-    struct app_info *info)
+plugin_from_def(const struct worker_config *cfg, const struct coffer_app *a,
+    struct plugin **out, struct app_info *info)
 {
 	struct plugin *p = NULL;
-	const struct coffer_app *a;
-	coffer_app_entry_fn entry;
 	char err[1024] = "";
 	int r;
 
-	if (access(cfg->app, R_OK) != 0)
-		return coffer_errf(errno == ENOENT ? COFFER_E_NOTFOUND : COFFER_E_PERM,
-		    "plugin %s: %s", cfg->app, strerror(errno));
+	if (a->abi_version != COFFER_APP_ABI_VERSION)
+		return coffer_errf(COFFER_E_ABI, "plugin ABI version %u; this worker"
+		    " supports version %u", a->abi_version, COFFER_APP_ABI_VERSION);
+	if (a->size < APP_V1_SIZE)
+		return coffer_errf(COFFER_E_ABI, "plugin struct is %u bytes; ABI"
+		    " version 1 needs at least %zu", a->size, (size_t)APP_V1_SIZE);
 	if ((p = coffer_calloc(1, sizeof(*p))) == NULL)
 		return coffer_errf(COFFER_E_NOMEM, "plugin");
 	p->cfg = cfg;
-	if ((p->dl = dlopen(cfg->app, RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		const char *e = dlerror();
-
-		r = coffer_errf(COFFER_E_ABI, "cannot load plugin: %s", e ? e : cfg->app);
-		goto fail;
-	}
-	*(void **)&entry = dlsym(p->dl, COFFER_APP_ENTRY_SYMBOL);
-	if (entry == NULL) {
-		r = coffer_errf(COFFER_E_ABI, "%s does not export %s (build it with"
-		    " COFFER_APP_EXPORT from coffer/app.h)", cfg->app,
-		    COFFER_APP_ENTRY_SYMBOL);
-		goto fail;
-	}
-	if ((a = entry()) == NULL) {
-		r = coffer_errf(COFFER_E_ABI, "%s() returned NULL", COFFER_APP_ENTRY_SYMBOL);
-		goto fail;
-	}
-	if (a->abi_version != COFFER_APP_ABI_VERSION) {
-		r = coffer_errf(COFFER_E_ABI, "plugin ABI version %u; this worker"
-		    " supports version %u", a->abi_version, COFFER_APP_ABI_VERSION);
-		goto fail;
-	}
-	if (a->size < APP_V1_SIZE) {
-		r = coffer_errf(COFFER_E_ABI, "plugin struct is %u bytes; ABI version 1"
-		    " needs at least %zu", a->size, (size_t)APP_V1_SIZE);
-		goto fail;
-	}
 	/* Copy what this worker knows; fields appended later are ignored. */
 	memcpy(&p->app, a, sizeof(p->app) < a->size ? sizeof(p->app) : a->size);
 	if (p->app.process == NULL) {
@@ -174,6 +149,35 @@ fail:
 	 * handlers behind; the process is about to report and exit anyway. */
 	free(p);
 	return r;
+}
+
+/* Checks 1 to 3 (dlopen, the entry point), then plugin_from_def. */
+int
+plugin_load(const struct worker_config *cfg, struct plugin **out,
+    struct app_info *info)
+{
+	const struct coffer_app *a;
+	coffer_app_entry_fn entry;
+	void *dl;
+
+	if (access(cfg->app, R_OK) != 0)
+		return coffer_errf(errno == ENOENT ? COFFER_E_NOTFOUND : COFFER_E_PERM,
+		    "plugin %s: %s", cfg->app, strerror(errno));
+	if ((dl = dlopen(cfg->app, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		const char *e = dlerror();
+
+		return coffer_errf(COFFER_E_ABI, "cannot load plugin: %s", e ? e :
+		    cfg->app);
+	}
+	*(void **)&entry = dlsym(dl, COFFER_APP_ENTRY_SYMBOL);
+	if (entry == NULL)
+		return coffer_errf(COFFER_E_ABI, "%s does not export %s (build it with"
+		    " COFFER_APP_EXPORT from coffer/app.h)", cfg->app,
+		    COFFER_APP_ENTRY_SYMBOL);
+	if ((a = entry()) == NULL)
+		return coffer_errf(COFFER_E_ABI, "%s() returned NULL",
+		    COFFER_APP_ENTRY_SYMBOL);
+	return plugin_from_def(cfg, a, out, info);
 }
 
 int

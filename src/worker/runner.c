@@ -24,6 +24,7 @@
 #include "worker/worker.h"
 
 #define TAKE_WAIT_MS 1000
+#define CONNECT_GIVE_UP_MS 60000
 
 static volatile int stop_flag;
 
@@ -192,6 +193,37 @@ reduce(struct worker *w)
 	fprintf(stderr, "coffer-worker: reduced %zu outputs into %s\n", rc.n,
 	    w->cfg->reduce_key);
 	return RUNNER_EXIT_OK;
+}
+
+int
+worker_open_queue(const struct worker_config *cfg, volatile int *stop,
+    int own_only, struct coffer_queue **q)
+{
+	struct coffer_queue_opts o;
+	int64_t end = coffer_mono_ms() + CONNECT_GIVE_UP_MS;
+	int r, delay = 100, warned = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.redis_url = cfg->redis_url;
+	o.job = cfg->job;
+	o.worker_id = cfg->worker_id;
+	o.lease_ms = cfg->lease_ms;
+	o.max_attempts = cfg->max_attempts;
+	o.backoff_ms = cfg->backoff_ms;
+	o.settle_own_only = own_only;
+	for (;;) {
+		struct timespec ts = { delay / 1000, (long)(delay % 1000) * 1000000L };
+
+		if ((r = coffer_queue_open(&o, q)) == 0 || (r != COFFER_E_CONNECT &&
+		    r != COFFER_E_BUSY) || coffer_mono_ms() > end || *stop)
+			return r;
+		if (!warned)
+			coffer_logkv(COFFER_LOG_WARN, "Redis not reachable yet, retrying",
+			    "error", coffer_errdetail(), NULL);
+		warned = 1;
+		nanosleep(&ts, NULL);
+		delay = delay < 2000 ? delay * 2 : 2000;
+	}
 }
 
 static int

@@ -150,6 +150,28 @@ struct worker {
 	struct coffer_buf inbuf, outbuf;
 };
 
+/* What becomes of an item (doc/worker.md section 3). */
+enum item_outcome {
+	ITEM_ACK = 0,   /* done: acknowledge */
+	ITEM_FAIL = 1,  /* failed: retry with back-off */
+	ITEM_BURY = 2,  /* failed for good: dead-letter now */
+};
+
+struct item_result {
+	enum item_outcome outcome;
+	char err[WORKER_ERR_MAX];   /* the one-line error, unless ACK */
+	size_t in_bytes, out_bytes; /* as fetched and as stored */
+};
+
+/*
+ * Steps 1 to 6 of the pipeline for one leased item: fetch, open, app,
+ * seal, store, proof; the queue is not touched (worker_item settles). Uses
+ * w->in, w->out, w->prefix, w->app, w->sh (may be NULL) and the buffers.
+ * Always fills *res; returns 0.
+ */
+int worker_item_run(struct worker *w, const struct coffer_queue_item *it,
+    struct item_result *res);
+
 /*
  * Run one leased item through the pipeline (doc/worker.md section 3):
  * fetch, open, app, seal, store, proof, then ack / fail / bury, keeping
