@@ -23,6 +23,8 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS_ALL) 2>/dev/null)
 LIBS_CORE := $(shell pkg-config --libs $(PKGS_CORE) 2>/dev/null) -ldl -lpthread -lm
 LIBS_REDIS := $(shell pkg-config --libs hiredis 2>/dev/null)
 LIBS_EVENT := $(shell pkg-config --libs libevent libevent_openssl 2>/dev/null)
+# libevent without its TLS half: the worker's HTTP client (http/client.c).
+LIBS_EVENT_CORE := $(shell pkg-config --libs libevent 2>/dev/null)
 LIBS_SQLITE := $(shell pkg-config --libs sqlite3 2>/dev/null)
 LIBS_CURL := $(shell pkg-config --libs libcurl 2>/dev/null)
 LIBS_ALL := $(LIBS_CURL) $(LIBS_SQLITE) $(LIBS_EVENT) $(LIBS_REDIS) $(LIBS_CORE)
@@ -91,7 +93,9 @@ ARCH_coffer-coordinator := $(A_RUNTIME) $(A_CORE)
 # of a 1 GiB file under 8 MiB of peak RSS, BENCHMARKS.md) and load as little
 # code as it can on the machine that holds the keys.
 LIBS_coffer := $(LIBS_REDIS) $(LIBS_CORE)
-LIBS_coffer-worker := $(LIBS_REDIS) $(LIBS_CORE)
+# The worker talks to the coordinator over plain HTTP (http/client.c, on
+# libevent); everything that matters in it is wrapped or MAC'd.
+LIBS_coffer-worker := $(LIBS_EVENT_CORE) $(LIBS_REDIS) $(LIBS_CORE)
 LIBS_coffer-manager := $(LIBS_CURL) $(LIBS_SQLITE) $(LIBS_EVENT) $(LIBS_REDIS) $(LIBS_CORE)
 LIBS_coffer-coordinator := $(LIBS_SQLITE) $(LIBS_EVENT) $(LIBS_CORE)
 BIN_NAMES := $(foreach b,coffer coffer-worker coffer-manager coffer-coordinator,\

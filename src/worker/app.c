@@ -17,7 +17,12 @@
 struct app {
 	const struct worker_config *cfg;
 	struct app_info info;
-	struct plugin *plugin; /* NULL for executables */
+	struct plugin *plugin;  /* a plugin in this process, or */
+	struct apphost *host;   /* a plugin in its host (confidential), or an
+	                           executable (both NULL) */
+	const struct coffer_app_param *params; /* an executable's parameters */
+	size_t nparams;
+	int app_fd;             /* >= 0: run that file (confidential) */
 };
 
 int
@@ -29,8 +34,39 @@ app_open(const struct worker_config *cfg, struct app **out, struct app_info *inf
 	if (a == NULL)
 		return coffer_errf(COFFER_E_NOMEM, "app");
 	a->cfg = cfg;
+	a->params = cfg->params;
+	a->nparams = cfg->nparams;
+	a->app_fd = -1;
 	if (cfg->app_kind == APP_KIND_PLUGIN)
-		r = plugin_load(cfg, &a->plugin, &a->info);
+		r = plugin_load(cfg, cfg->params, cfg->nparams, &a->plugin, &a->info);
+	else
+		r = app_exec_check(cfg, &a->info);
+	if (r != 0) {
+		free(a);
+		return r;
+	}
+	if (info != NULL)
+		*info = a->info;
+	*out = a;
+	return 0;
+}
+
+int
+app_open_isolated(const struct worker_config *cfg, int app_fd,
+    const struct coffer_app_param *params, size_t nparams, struct app **out,
+    struct app_info *info)
+{
+	struct app *a = coffer_calloc(1, sizeof(*a));
+	int r;
+
+	if (a == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "app");
+	a->cfg = cfg;
+	a->params = params;
+	a->nparams = nparams;
+	a->app_fd = app_fd;
+	if (cfg->app_kind == APP_KIND_PLUGIN)
+		r = apphost_start(cfg, app_fd, params, nparams, &a->host, &a->info);
 	else
 		r = app_exec_check(cfg, &a->info);
 	if (r != 0) {
@@ -53,7 +89,9 @@ app_open_def(const struct worker_config *cfg, const struct coffer_app *def,
 	if (a == NULL)
 		return coffer_errf(COFFER_E_NOMEM, "app");
 	a->cfg = cfg;
-	if ((r = plugin_from_def(cfg, def, &a->plugin, &a->info)) != 0) {
+	a->app_fd = -1;
+	if ((r = plugin_from_def(cfg, def, cfg->params, cfg->nparams, &a->plugin,
+	    &a->info)) != 0) {
 		free(a);
 		return r;
 	}
@@ -66,24 +104,44 @@ app_open_def(const struct worker_config *cfg, const struct coffer_app *def,
 int
 app_process(struct app *a, const char *id, uint32_t attempt, const char *owner,
     const uint8_t *in, size_t inlen, struct coffer_buf *out,
-    const struct app_wait *w, char *err, size_t errlen)
+    const struct app_wait *w, uint32_t *reported, char *err, size_t errlen)
 {
+	uint32_t rep = 0;
+	int r;
+
 	err[0] = '\0';
-	if (a->plugin != NULL)
-		return plugin_call(a->plugin, PLUGIN_PROCESS, id, attempt, owner, in,
+	if (a->host != NULL) {
+		r = apphost_call(a->host, PLUGIN_PROCESS, id, attempt, owner, in,
+		    inlen, out, w, &rep, err, errlen);
+	} else if (a->plugin != NULL) {
+		/* Here the plugin's own status is the only failure there is:
+		 * a crash takes this process with it. */
+		r = plugin_call(a->plugin, PLUGIN_PROCESS, id, attempt, owner, in,
 		    inlen, out, err, errlen);
-	return app_exec_run(a->cfg, id, attempt, owner, in, inlen, out, w, err,
-	    errlen);
+		if (r != 0 && r != COFFER_E_LIMIT)
+			rep = (uint32_t)-(int64_t)r;
+	} else {
+		r = app_exec_run(a->cfg, a->params, a->nparams, a->app_fd, id,
+		    attempt, owner, in, inlen, out, w, &rep, err, errlen);
+	}
+	if (reported != NULL)
+		*reported = r != 0 ? rep : 0;
+	return r;
 }
 
 int
 app_reduce_add(struct app *a, const char *id, const uint8_t *in, size_t inlen,
     char *err, size_t errlen)
 {
-	if (a->plugin == NULL || !a->info.has_reduce) {
+	uint32_t rep;
+
+	if ((a->plugin == NULL && a->host == NULL) || !a->info.has_reduce) {
 		snprintf(err, errlen, "the app has no reduce stage");
 		return COFFER_E_UNSUPPORTED;
 	}
+	if (a->host != NULL)
+		return apphost_call(a->host, PLUGIN_REDUCE_ADD, id, 0, NULL, in, inlen,
+		    NULL, NULL, &rep, err, errlen);
 	return plugin_call(a->plugin, PLUGIN_REDUCE_ADD, id, 0, NULL, in, inlen,
 	    NULL, err, errlen);
 }
@@ -91,10 +149,15 @@ app_reduce_add(struct app *a, const char *id, const uint8_t *in, size_t inlen,
 int
 app_reduce_finish(struct app *a, struct coffer_buf *out, char *err, size_t errlen)
 {
-	if (a->plugin == NULL || !a->info.has_reduce) {
+	uint32_t rep;
+
+	if ((a->plugin == NULL && a->host == NULL) || !a->info.has_reduce) {
 		snprintf(err, errlen, "the app has no reduce stage");
 		return COFFER_E_UNSUPPORTED;
 	}
+	if (a->host != NULL)
+		return apphost_call(a->host, PLUGIN_REDUCE_FINISH, "", 0, NULL, NULL, 0,
+		    out, NULL, &rep, err, errlen);
 	return plugin_call(a->plugin, PLUGIN_REDUCE_FINISH, "", 0, NULL, NULL, 0,
 	    out, err, errlen);
 }
@@ -105,6 +168,7 @@ app_close(struct app *a)
 	if (a == NULL)
 		return;
 	plugin_unload(a->plugin);
+	apphost_stop(a->host);
 	free(a);
 }
 

@@ -20,9 +20,9 @@ struct app_info {
 	int has_reduce;
 };
 
-/* How to wait while an executable runs: hb() (may be NULL) is called every
- * hb_every_ms; a non-zero return abandons the item (the app is killed)
- * and is returned by the call. */
+/* How to wait while an app process runs: hb() (may be NULL) is called
+ * every hb_every_ms; a non-zero return abandons the item (the app is
+ * killed) and is returned by the call. */
 struct app_wait {
 	int timeout_ms;    /* 0 = none */
 	int hb_every_ms;
@@ -45,16 +45,32 @@ int app_open_def(const struct worker_config *cfg, const struct coffer_app *def,
     struct app **out, struct app_info *info) __attribute__((warn_unused_result));
 
 /*
- * Map one item: in -> out; owner (NULL: unknown) is the input's data owner (out is bounded by cfg->max_item_bytes). On
+ * Load the app of a confidential job (doc/worker.md 9.1): from app_fd,
+ * the file whose SHA-256 the runner checked, never by its path again; with
+ * params (those of the coordinator's answer, borrowed until app_close).
+ * A plugin runs in a host process of its own (worker/apphost.c), an
+ * executable as always in a process per item; neither ever shares memory
+ * with a key.
+ */
+int app_open_isolated(const struct worker_config *cfg, int app_fd,
+    const struct coffer_app_param *params, size_t nparams, struct app **out,
+    struct app_info *info) __attribute__((warn_unused_result));
+
+/*
+ * Map one item: in -> out (out is bounded by cfg->max_item_bytes); owner
+ * (NULL: unknown) is the input's data owner, for the app. On
  * failure returns a negative code and writes the per-item error to err:
- * COFFER_E_APP (the app failed or an executable crashed), COFFER_E_TIMEOUT
- * (an executable ran too long), COFFER_E_LIMIT (output too large), or
- * whatever w->hb returned. A plugin's own time limit is enforced by the
- * supervisor, which kills the runner.
+ * COFFER_E_APP (the app failed or crashed), COFFER_E_TIMEOUT (it ran too
+ * long, if the worker keeps this app's time), COFFER_E_LIMIT (output too
+ * large), or whatever w->hb returned; *reported (may be NULL) is then
+ * non-zero when the app itself reported the failure (a plugin's negative
+ * status, negated; 256 + an executable's exit status) and 0 for a crash,
+ * a timeout or the limit. An in-process plugin's time limit is enforced by
+ * the supervisor, which kills the runner.
  */
 int app_process(struct app *a, const char *id, uint32_t attempt,
     const char *owner, const uint8_t *in, size_t inlen, struct coffer_buf *out,
-    const struct app_wait *w, char *err, size_t errlen)
+    const struct app_wait *w, uint32_t *reported, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
 /* The reduce stage (plugins only). */
@@ -68,11 +84,13 @@ void app_close(struct app *a);
 
 /* Kind-specific halves (plugin.c, app_exec.c). */
 struct plugin;
-int plugin_load(const struct worker_config *cfg, struct plugin **out,
+/* init() gets params (usually cfg->params). */
+int plugin_load(const struct worker_config *cfg,
+    const struct coffer_app_param *params, size_t nparams, struct plugin **out,
     struct app_info *info) __attribute__((warn_unused_result));
 int plugin_from_def(const struct worker_config *cfg, const struct coffer_app *a,
-    struct plugin **out, struct app_info *info)
-	__attribute__((warn_unused_result));
+    const struct coffer_app_param *params, size_t nparams, struct plugin **out,
+    struct app_info *info) __attribute__((warn_unused_result));
 /* type: PLUGIN_PROCESS, PLUGIN_REDUCE_ADD, PLUGIN_REDUCE_FINISH. */
 enum { PLUGIN_PROCESS = 1, PLUGIN_REDUCE_ADD = 2, PLUGIN_REDUCE_FINISH = 3 };
 int plugin_call(struct plugin *p, int type, const char *id, uint32_t attempt,
@@ -82,11 +100,50 @@ void plugin_unload(struct plugin *p);
 
 int app_exec_check(const struct worker_config *cfg, struct app_info *info)
 	__attribute__((warn_unused_result));
-int app_exec_run(const struct worker_config *cfg, const char *id,
-    uint32_t attempt, const char *owner, const uint8_t *in, size_t inlen,
-    struct coffer_buf *out,
-    const struct app_wait *w, char *err, size_t errlen)
+/* app_fd >= 0: execute that file (fexecve) instead of cfg->app. */
+int app_exec_run(const struct worker_config *cfg,
+    const struct coffer_app_param *params, size_t nparams, int app_fd,
+    const char *id, uint32_t attempt, const char *owner, const uint8_t *in,
+    size_t inlen, struct coffer_buf *out, const struct app_wait *w,
+    uint32_t *reported, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
+
+/*
+ * The environment of an app process (doc/worker.md 4.3): what a program
+ * expects of a session, the --app-env names, COFFER_PARAM_<key> per
+ * parameter, and with an id (not NULL) the item's variables
+ * (COFFER_ITEM_OWNER when owner is not NULL). Free with
+ * app_env_free (it wipes the parameters: one may be the app's secret).
+ */
+int app_env_build(const struct worker_config *cfg,
+    const struct coffer_app_param *params, size_t nparams, const char *id,
+    uint32_t attempt, const char *owner, char ***envp, char ***owned,
+    size_t *nowned)
+	__attribute__((warn_unused_result));
+void app_env_free(char **envp, char **owned, size_t nowned);
+
+/* The plugin host (worker/apphost.c): started with execve, init()ed with
+ * params, then called like plugin_call (type PLUGIN_*), with the same
+ * errors as app_process. */
+struct apphost;
+int apphost_start(const struct worker_config *cfg, int app_fd,
+    const struct coffer_app_param *params, size_t nparams,
+    struct apphost **out, struct app_info *info)
+	__attribute__((warn_unused_result));
+int apphost_call(struct apphost *h, int type, const char *id, uint32_t attempt,
+    const char *owner, const uint8_t *in, size_t inlen, struct coffer_buf *out,
+    const struct app_wait *w, uint32_t *reported, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+void apphost_stop(struct apphost *h);
+/* The body of the host's DONE answer (status <= 0, an error text of at
+ * most 1024 bytes, the output), pointers into p. COFFER_E_PROTO if it is
+ * out of that format. */
+int apphost_parse_done(const uint8_t *p, size_t n, int32_t *status,
+    const uint8_t **msg, uint32_t *nmsg, const uint8_t **data, uint32_t *ndata)
+	__attribute__((warn_unused_result));
+/* `coffer-worker --app-host MAX_ITEM_BYTES`: the host process itself,
+ * with its socket on descriptor 3 and the plugin file on 4. */
+int apphost_main(int argc, char **argv);
 
 /*
  * Poll fds like poll(2), calling w->hb every w->hb_every_ms and failing

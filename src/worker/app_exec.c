@@ -90,11 +90,13 @@ env_kept(const struct worker_config *cfg, const char *e, size_t kl)
 	return 0;
 }
 
-static int
-build_env(const struct worker_config *cfg, const char *id, uint32_t attempt,
-    const char *owner, char ***out, char ***owned, size_t *nowned)
+int
+app_env_build(const struct worker_config *cfg,
+    const struct coffer_app_param *params, size_t nparams, const char *id,
+    uint32_t attempt, const char *owner, char ***out, char ***owned,
+    size_t *nowned)
 {
-	size_t ne = 0, nx = cfg->nparams + 5, k = 0, o = 0;
+	size_t ne = 0, nx = nparams + 5, k = 0, o = 0;
 	char **v = NULL, **mine = NULL;
 	int have_path = 0;
 
@@ -103,8 +105,8 @@ build_env(const struct worker_config *cfg, const char *id, uint32_t attempt,
 	if ((v = coffer_calloc(ne + nx + 1, sizeof(*v))) == NULL ||
 	    (mine = coffer_calloc(nx, sizeof(*mine))) == NULL)
 		goto nomem;
-	for (size_t i = 0; i < cfg->nparams; i++) {
-		const char *key = cfg->params[i].key, *val = cfg->params[i].value;
+	for (size_t i = 0; i < nparams; i++) {
+		const char *key = params[i].key, *val = params[i].value;
 		size_t n = strlen("COFFER_PARAM_") + strlen(key) + 1 + strlen(val) + 1;
 
 		if ((mine[o] = coffer_malloc(n)) == NULL)
@@ -115,7 +117,7 @@ build_env(const struct worker_config *cfg, const char *id, uint32_t attempt,
 				*c = '_';
 		o++;
 	}
-	{
+	if (id != NULL) {
 		size_t n = strlen(id) + 32;
 
 		if ((mine[o] = coffer_malloc(n)) == NULL)
@@ -157,10 +159,21 @@ build_env(const struct worker_config *cfg, const char *id, uint32_t attempt,
 	return 0;
 nomem:
 	for (size_t j = 0; j < nx; j++)
-		free(mine != NULL ? mine[j] : NULL);
+		coffer_free_secret(mine != NULL ? mine[j] : NULL,
+		    mine != NULL && mine[j] != NULL ? strlen(mine[j]) : 0);
 	free(mine);
 	free(v);
 	return coffer_errf(COFFER_E_NOMEM, "app environment");
+}
+
+void
+app_env_free(char **envp, char **owned, size_t nowned)
+{
+	/* The parameters may hold the app's secret (coffer.app_secret). */
+	for (size_t j = 0; j < nowned; j++)
+		coffer_free_secret(owned[j], strlen(owned[j]));
+	free(owned);
+	free(envp);
 }
 
 static void
@@ -231,9 +244,11 @@ has_exited(pid_t pid)
 }
 
 int
-app_exec_run(const struct worker_config *cfg, const char *id, uint32_t attempt,
-    const char *owner, const uint8_t *in, size_t inlen, struct coffer_buf *out,
-    const struct app_wait *w, char *err, size_t errlen)
+app_exec_run(const struct worker_config *cfg,
+    const struct coffer_app_param *params, size_t nparams, int app_fd,
+    const char *id, uint32_t attempt, const char *owner, const uint8_t *in,
+    size_t inlen, struct coffer_buf *out, const struct app_wait *w,
+    uint32_t *reported, char *err, size_t errlen)
 {
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
 	char **envp = NULL, **owned = NULL, *argv[WORKER_MAX_APP_ARGS + 2];
@@ -244,11 +259,13 @@ app_exec_run(const struct worker_config *cfg, const char *id, uint32_t attempt,
 	pid_t pid = -1;
 
 	err[0] = '\0';
+	*reported = 0;
 	argv[0] = cfg->app;
 	for (int i = 0; i < cfg->napp_args; i++)
 		argv[1 + i] = cfg->app_args[i];
 	argv[1 + cfg->napp_args] = NULL;
-	if ((r = build_env(cfg, id, attempt, owner, &envp, &owned, &nowned)) != 0) {
+	if ((r = app_env_build(cfg, params, nparams, id, attempt, owner, &envp,
+	    &owned, &nowned)) != 0) {
 		snprintf(err, errlen, "%s", coffer_errdetail());
 		return r;
 	}
@@ -279,8 +296,20 @@ app_exec_run(const struct worker_config *cfg, const char *id, uint32_t attempt,
 		dup2(pin[0], 0);
 		dup2(pout[1], 1);
 		dup2(perr[1], 2);
-		closefrom(3);
-		execve(cfg->app, argv, envp);
+		if (app_fd >= 0) {
+			/* The file whose hash was checked (doc/worker.md 9.4), not
+			 * whatever the path names now; a script's interpreter
+			 * opens it as /dev/fd/3, so it stays open. */
+			int a = fcntl(app_fd, F_DUPFD, 10);
+
+			if (a < 0 || dup2(a, 3) != 3)
+				_exit(127);
+			closefrom(4);
+			fexecve(3, argv, envp);
+		} else {
+			closefrom(3);
+			execve(cfg->app, argv, envp);
+		}
 		if (write(2, msg, sizeof(msg) - 1) < 0)
 			_exit(127);
 		_exit(127);
@@ -429,6 +458,8 @@ app_exec_run(const struct worker_config *cfg, const char *id, uint32_t attempt,
 		snprintf(err, errlen, "app %s%s%s", how,
 		    stderr_text[0] ? "; stderr: " : "", stderr_text);
 		r = COFFER_E_APP;
+		if (WIFEXITED(status))
+			*reported = 256 + (uint32_t)WEXITSTATUS(status);
 	}
 out:
 	if (r != 0 && out->data != NULL) {
@@ -445,9 +476,6 @@ out:
 	}
 	if (pidfd >= 0)
 		close(pidfd);
-	for (size_t j = 0; j < nowned; j++)
-		free(owned[j]);
-	free(owned);
-	free(envp);
+	app_env_free(envp, owned, nowned);
 	return r;
 }

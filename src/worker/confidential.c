@@ -1,13 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
-// The confidential pipeline steps (worker/confidential.h). Pass-through
-// until the coordinator exists: no copy is made, the app reads the stored
-// bytes and the output is stored as the app wrote it.
+// The confidential steps of one item (worker/confidential.h,
+// doc/worker.md 9.4). Without a job they pass the bytes through: no copy,
+// the app reads the stored bytes and the output is stored as written.
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "coffer/error.h"
+#include "crypto/hash.h"
+#include "crypto/sealed.h"
+#include "lib/clock.h"
+#include "lib/enc.h"
+#include "lib/log.h"
+#include "lib/random.h"
+#include "store/store.h"
 #include "worker/confidential.h"
 
-void
-conf_item_init(struct conf_item *ci, const char *job, const char *id,
+int
+conf_item_init(struct conf_item *ci, struct conf_job *job, const char *id,
     uint32_t attempt, size_t max)
 {
 	memset(ci, 0, sizeof(*ci));
@@ -15,7 +27,13 @@ conf_item_init(struct conf_item *ci, const char *job, const char *id,
 	ci->id = id;
 	ci->attempt = attempt;
 	coffer_buf_init_secret(&ci->scratch_in, max);
-	coffer_buf_init_secret(&ci->scratch_out, max);
+	/* A sealed output is its plaintext and a header and a tag per chunk. */
+	coffer_buf_init_secret(&ci->scratch_out, max + (max >> 10) + 4096);
+	/* The attempt id comes from here, never from the queue's counter,
+	 * which the host controls (doc/format/item-proof.md section 2). */
+	if (job != NULL && coffer_random(ci->attempt_id, sizeof(ci->attempt_id)) != 0)
+		return coffer_errctx(COFFER_E_CRYPTO, "attempt id");
+	return 0;
 }
 
 void
@@ -27,25 +45,225 @@ conf_item_release(struct conf_item *ci)
 	ci->plainlen = ci->sealedlen = 0;
 }
 
+static int
+cmp_key(const void *k, const void *item)
+{
+	return strcmp(k, ((const struct coffer_policy_item *)item)->key);
+}
+
+const struct coffer_policy_item *
+conf_find_item(const struct conf_job *j, const char *key)
+{
+	return bsearch(key, j->items, j->nitems, sizeof(*j->items), cmp_key);
+}
+
+static void
+digest_hex(const uint8_t d[32], char out[72])
+{
+	memcpy(out, "sha256:", 7);
+	coffer_hex_encode(d, 32, out + 7);
+}
+
 int
 conf_open_input(struct conf_item *ci, const struct coffer_buf *stored)
 {
-	ci->plain = stored->data ? stored->data : (const uint8_t *)"";
-	ci->plainlen = stored->len;
+	struct conf_job *j = ci->job;
+	const struct coffer_policy_dataset *ds;
+	const uint8_t *key;
+	char got[72], want[72];
+	int r;
+
+	if (j == NULL) {
+		ci->plain = stored->data ? stored->data : (const uint8_t *)"";
+		ci->plainlen = stored->len;
+		return 0;
+	}
+	/* The policy fixes the inputs (doc/format/policy.md section 6). */
+	if ((ci->item = conf_find_item(j, ci->id)) == NULL)
+		return coffer_errf(COFFER_E_AUTH, "'%s' is not an input of app '%s'"
+		    " in the job's policy", ci->id, j->app->name);
+	/* Its content digest first: the sealed format cannot tell one
+	 * authentic object from another under the same key
+	 * (doc/format/sealed.md section 7); the policy's digest can. */
+	if ((r = coffer_sha256(stored->data ? stored->data : (const uint8_t *)"",
+	    stored->len, ci->input_digest)) != 0)
+		return r;
+	if (memcmp(ci->input_digest, ci->item->digest, 32) != 0) {
+		digest_hex(ci->input_digest, got);
+		digest_hex(ci->item->digest, want);
+		return coffer_errf(COFFER_E_AUTH, "object '%s' is %s, not the %s the"
+		    " policy pins: tampered with, rolled back to an older version, or"
+		    " swapped", ci->id, got, want);
+	}
+	ds = &j->policy->datasets[ci->item->dataset];
+	if ((key = keys_data(j->keys, ds->key_id)) == NULL)
+		return coffer_errf(COFFER_E_INTERNAL, "no key for dataset '%s'",
+		    ds->name);
+	coffer_buf_reset(&ci->scratch_in);
+	if ((r = coffer_sealed_open_mem(key, stored->data ? stored->data :
+	    (const uint8_t *)"", stored->len, &ci->scratch_in, NULL)) != 0)
+		/* The pinned object itself does not open: a broken object or
+		 * the wrong key uploaded; no retry makes it open. */
+		return coffer_errctx(COFFER_E_AUTH, "object '%s' is the pinned one but"
+		    " does not open with the key of dataset '%s'", ci->id, ds->name);
+	ci->plain = ci->scratch_in.data ? ci->scratch_in.data : (const uint8_t *)"";
+	ci->plainlen = ci->scratch_in.len;
+	ci->owner = j->owners[ci->item->owner];
+	return 0;
+}
+
+int
+conf_output_key(const struct conf_item *ci, const char *prefix, char *out,
+    size_t outlen)
+{
+	char att[33];
+	size_t n;
+
+	if (ci->job == NULL) {
+		n = (size_t)snprintf(out, outlen, "%s%s", prefix, ci->id);
+	} else {
+		coffer_hex_encode(ci->attempt_id, 16, att);
+		n = (size_t)snprintf(out, outlen, "%s%s.%s", prefix, ci->id, att);
+	}
+	if (n >= outlen || n > COFFER_STORE_KEY_MAX)
+		return coffer_errf(COFFER_E_LIMIT, "output key for '%s' is too long",
+		    ci->id);
 	return 0;
 }
 
 int
 conf_seal_output(struct conf_item *ci, const struct coffer_buf *plain)
 {
-	ci->sealed = plain->data ? plain->data : (const uint8_t *)"";
-	ci->sealedlen = plain->len;
+	struct conf_job *j = ci->job;
+	struct coffer_sealed_info info;
+	int r;
+
+	if (j == NULL) {
+		ci->sealed = plain->data ? plain->data : (const uint8_t *)"";
+		ci->sealedlen = plain->len;
+		return 0;
+	}
+	/* Map outputs of a job with a reduce stage stay among attested
+	 * workers (the intermediate key is never wrapped to anyone); final
+	 * outputs open for the policy's recipients. */
+	coffer_buf_reset(&ci->scratch_out);
+	if ((r = coffer_sealed_seal_mem(j->reduce && ci->item != NULL ?
+	    j->keys->intermediate_key : j->keys->output_key, NULL,
+	    plain->data ? plain->data : (const uint8_t *)"", plain->len,
+	    &ci->scratch_out, &info)) != 0)
+		return r;
+	memcpy(ci->output_digest, info.digest, 32);
+	ci->sealed = ci->scratch_out.data;
+	ci->sealedlen = ci->scratch_out.len;
 	return 0;
 }
 
-int
-conf_report_proof(struct conf_item *ci)
+static void
+sleep_ms(int ms)
 {
-	(void)ci;
-	return 0;
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* WA2 to WA4 (doc/format/item-proof.md section 8). */
+static enum conf_verdict
+verdict(struct conf_job *j, const struct conf_item *ci,
+    const struct coffer_itemack *a, char *err, size_t errlen)
+{
+	const char *name;
+
+	switch (a->outcome) {
+	case COFFER_ACK_COMMITTED:
+	case COFFER_ACK_DUPLICATE:
+		return CONF_ACK;
+	case COFFER_ACK_DISAGREEMENT:
+		/* The item has its result; this execution differed from it.
+		 * The coordinator counts and logs it for the owners. */
+		coffer_logkv(COFFER_LOG_WARN, "the coordinator flagged this"
+		    " execution as disagreeing with the item's committed result",
+		    "item", ci->id, NULL);
+		return CONF_ACK;
+	case COFFER_ACK_FAILURE:
+		return CONF_RETRY;
+	}
+	name = coffer_itemproof_reason_name(a->reason);
+	if (name == NULL)
+		name = "unknown";
+	if (strcmp(name, "input.mismatch") == 0) {
+		snprintf(err, errlen, "the coordinator refused the proof: input.mismatch"
+		    " (the input is not the one the policy pins)");
+		return CONF_BURY;
+	}
+	if (strncmp(name, "proof.", 6) == 0 || strcmp(name, "item.unknown") == 0)
+		snprintf(j->stopped, sizeof(j->stopped), "the coordinator refused a"
+		    " proof as %s: a bug in this worker or in the coordinator", name);
+	else
+		snprintf(j->stopped, sizeof(j->stopped), "the coordinator refused a"
+		    " proof as %s: the job is over for this worker", name);
+	snprintf(err, errlen, "%s", j->stopped);
+	return CONF_STOP;
+}
+
+int
+conf_report_proof(struct conf_item *ci, uint32_t app_error,
+    enum conf_verdict *v, char *err, size_t errlen)
+{
+	struct conf_job *j = ci->job;
+	struct coffer_itemproof p;
+	struct coffer_itemack ack;
+	uint8_t b[1][COFFER_ITEMPROOF_LEN];
+	int64_t end;
+	int r, ok = 0, delay = 100;
+
+	if (j == NULL) {
+		*v = CONF_ACK;
+		return 0;
+	}
+	memset(&p, 0, sizeof(p));
+	p.stage = ci->item != NULL ? COFFER_STAGE_MAP : COFFER_STAGE_REDUCE;
+	p.result = app_error == 0 ? COFFER_RESULT_OK : COFFER_RESULT_FAILED;
+	memcpy(p.job, j->job, 16);
+	memcpy(p.session, j->session, 16);
+	p.seq = j->seq++;
+	p.item = ci->item != NULL ? ci->item->index : 0;
+	memcpy(p.attempt, ci->attempt_id, 16);
+	memcpy(p.input_digest, ci->input_digest, 32);
+	if (app_error == 0) {
+		memcpy(p.output_digest, ci->output_digest, 32);
+		p.output_size = ci->sealedlen;
+	}
+	p.error = app_error;
+	if ((r = coffer_itemproof_encode(&p, j->keys->session_key, b[0])) != 0)
+		return r;
+	/* The same bytes and seq until answered: a retry of a request whose
+	 * answer was lost is answered again, never counted twice (rule C1). */
+	end = coffer_mono_ms() + j->proof_retry_ms;
+	for (;;) {
+		r = coord_send_proofs(&j->t, j->job, (const uint8_t (*)[COFFER_ITEMPROOF_LEN])b,
+		    1, j->keys->session_key, &ack, &ok);
+		if (r == 0 && ok) {
+			*v = verdict(j, ci, &ack, err, errlen);
+			return 0;
+		}
+		if (r == COFFER_E_POLICY) {
+			/* The batch itself was refused (session.unknown): no
+			 * answer can be trusted from this session any more. */
+			snprintf(j->stopped, sizeof(j->stopped), "%s", coffer_errdetail());
+			snprintf(err, errlen, "%s", j->stopped);
+			*v = CONF_STOP;
+			return 0;
+		}
+		if (r == 0)
+			(void)coffer_errf(COFFER_E_PROTO, "the coordinator's answer to the"
+			    " proof does not verify (WA1)");
+		if (j->stop != NULL && *j->stop && end - coffer_mono_ms() > 10000)
+			end = coffer_mono_ms() + 10000;
+		if (coffer_mono_ms() + delay > end)
+			return coffer_errctx(r != 0 ? r : COFFER_E_PROTO, "the proof was"
+			    " not answered");
+		sleep_ms(delay);
+		delay = delay < 2000 ? delay * 2 : 2000;
+	}
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The confidential steps of the per-item pipeline (doc/worker.md section
- * 3): open the sealed input, seal the output, report the item's proof.
- * Today they pass plaintext through unchanged; the coordinator milestone
- * fills them in here, and nothing else in the pipeline has to change.
+/* The confidential steps of the per-item pipeline (doc/worker.md sections
+ * 3 and 9): open the sealed input (its digest the policy's, its key the
+ * dataset's), seal the output (intermediate or output key), prove the
+ * item to the coordinator before the ack. Without a job (plaintext, no
+ * coordinator configured) each step passes the bytes through unchanged.
  * Apps only ever see what conf_open_input() produced. */
 #ifndef COFFER_WORKER_CONFIDENTIAL_H
 #define COFFER_WORKER_CONFIDENTIAL_H
@@ -10,45 +11,145 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "coffer/app.h"
 #include "lib/buf.h"
+#include "proto/itemproof.h"
+#include "proto/policy.h"
+#include "worker/coord.h"
+#include "worker/keys.h"
+#include "worker/measured.h"
+
+struct worker_config;
+struct http_client;
+
+/* A confidential job as the runner holds it after key release
+ * (doc/worker.md 9.3). Keys only in `keys`. */
+struct conf_job {
+	uint8_t job[16];
+	uint8_t session[16];
+	uint64_t seq;                     /* the session's next proof */
+	int reduce;                       /* map outputs take the intermediate key */
+	struct job_keys *keys;
+	struct coffer_policy *policy;
+	const struct coffer_policy_app *app;
+	struct coffer_policy_item *items; /* the app's items, sorted by key */
+	size_t nitems;
+	char **owners;                    /* per policy owner: the name apps see */
+	struct coffer_app_param *params;  /* the app's parameters (9.3) */
+	size_t nparams;
+	int app_fd;                       /* the app file whose hash was checked */
+	struct coord_transport t;
+	struct http_client *http;         /* the worker's transport, or NULL */
+	int proof_retry_ms;               /* how long a proof is sent again */
+	volatile int *stop;               /* shortens that when set, or NULL */
+	char stopped[512];                /* why the coordinator ended this worker */
+};
+
+/* Everything conf_job_open needs from outside. */
+struct conf_start {
+	const struct coord_transport *t;
+	const struct measured_config *mc;
+	const struct coffer_tee_anchors *anchors;
+	const struct coffer_tee_collateral *coll;   /* may be NULL */
+	int64_t at;                                 /* verification time */
+	struct coord_attester att;
+	uint8_t job[16];
+	const char *app_path;                       /* the app file */
+};
+
+/*
+ * The start of a confidential job (doc/worker.md 9.3): authenticate the
+ * coordinator (CA1 to CA5), key release (W1 to W4), the policy (W5), the
+ * app file (W6), the keys of every dataset the app reads, the app's
+ * parameters. The transport is copied. Errors: those of worker/coord.h,
+ * COFFER_E_AUTH / _POLICY for W5 and W6 (the detail names the rule).
+ */
+int conf_job_open(const struct worker_config *cfg, const struct conf_start *s,
+    struct conf_job **out) __attribute__((warn_unused_result));
+
+/* conf_job_open with the worker's own settings: the measured
+ * configuration file, HTTP to --coordinator, the --tee-backend, the
+ * collateral, the clock. */
+int conf_job_start(const struct worker_config *cfg, struct conf_job **out)
+	__attribute__((warn_unused_result));
+
+/* Wipes the keys and the parameters. NULL is a no-op. */
+void conf_job_free(struct conf_job *j);
+
+/* What the coordinator's answer to a proof means for the item
+ * (doc/format/item-proof.md WA2 to WA4). */
+enum conf_verdict {
+	CONF_ACK = 0,      /* the item has its one result: acknowledge */
+	CONF_RETRY = 1,    /* a failure below fail_after: retry */
+	CONF_BURY = 2,     /* input.mismatch: never retried */
+	CONF_STOP = 3,     /* the job is over for this worker (j->stopped) */
+};
 
 struct conf_item {
-	const char *job;
+	struct conf_job *job;             /* NULL: plaintext */
 	const char *id;
 	uint32_t attempt;
-	const char *out_key;
+	uint8_t attempt_id[16];           /* drawn here, never the queue's */
+	const struct coffer_policy_item *item;
 	/* The data owner the input belongs to, or NULL (passed to the app,
-	 * struct coffer_app_item.owner). Set by the caller before
-	 * conf_open_input() from the worker's owner map (plaintext jobs,
-	 * doc/worker.md 2.1). HOOK: in a confidential job conf_open_input()
-	 * sets it from the policy, to the owner whose dataset lists this
-	 * object (the one whose key opened it), whatever the map said. */
+	 * struct coffer_app_item.owner): set by the caller from the worker's
+	 * owner map in a plaintext job (doc/worker.md 2.1); in a confidential
+	 * job conf_open_input() sets it from the policy, to the owner whose
+	 * dataset lists the object. */
 	const char *owner;
 	/* What the app reads (set by conf_open_input). */
 	const uint8_t *plain;
 	size_t plainlen;
+	uint8_t input_digest[32];
 	/* What is stored as the output (set by conf_seal_output). */
 	const uint8_t *sealed;
 	size_t sealedlen;
+	uint8_t output_digest[32];
 	/* Storage the steps own (secret: wiped on release). */
 	struct coffer_buf scratch_in;
 	struct coffer_buf scratch_out;
 };
 
-void conf_item_init(struct conf_item *ci, const char *job, const char *id,
-    uint32_t attempt, size_t max);
+/* Errors: COFFER_E_CRYPTO (no random attempt id). */
+int conf_item_init(struct conf_item *ci, struct conf_job *job, const char *id,
+    uint32_t attempt, size_t max) __attribute__((warn_unused_result));
 void conf_item_release(struct conf_item *ci);
 
-/* stored: the input object as fetched. Later: verify and decrypt it with
- * the job's data key (COFFER_E_AUTH on tampering, never retried). */
+/*
+ * stored: the input object as fetched. Confidential (doc/worker.md 9.4):
+ * the item must be an input of the policy, the object's digest the one the
+ * policy pins (a tampered, rolled-back or swapped object is
+ * COFFER_E_AUTH, never retried, and named), and it must open with its
+ * dataset's key (COFFER_E_AUTH / _WRONG_KEY / _FORMAT otherwise).
+ */
 int conf_open_input(struct conf_item *ci, const struct coffer_buf *stored)
 	__attribute__((warn_unused_result));
-/* plain: the app's output. Later: seal it to the job's output key. */
+
+/* The output's object key (prefix, the id, and in a confidential job
+ * "." and the attempt id in hex: a losing attempt never overwrites the
+ * winner). COFFER_E_LIMIT if it would be longer than a key may be. */
+int conf_output_key(const struct conf_item *ci, const char *prefix, char *out,
+    size_t outlen) __attribute__((warn_unused_result));
+
+/* plain: the app's output, sealed under the intermediate key (map output
+ * of a job with a reduce stage) or the output key. */
 int conf_seal_output(struct conf_item *ci, const struct coffer_buf *plain)
 	__attribute__((warn_unused_result));
-/* Later: send the coordinator the item's proof (digests of the stored
- * input and output, attempt, worker identity) before the ack. */
-int conf_report_proof(struct conf_item *ci)
+
+/*
+ * The item's proof, after the output is stored (app_error 0: OK, the
+ * sealed output's digest and size), or for a failure the app reported
+ * (app_error its code, nothing stored), sent until answered (j->
+ * proof_retry_ms) and its answer's verdict. Plaintext: CONF_ACK. Errors
+ * (no verdict): COFFER_E_CONNECT and the others of coord_send_proofs;
+ * the item is then failed and retried.
+ */
+int conf_report_proof(struct conf_item *ci, uint32_t app_error,
+    enum conf_verdict *v, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
+
+/* The item of the policy with this key, or NULL. */
+const struct coffer_policy_item *conf_find_item(const struct conf_job *j,
+    const char *key);
 
 #endif

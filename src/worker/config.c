@@ -53,6 +53,15 @@ const char worker_usage[] =
     "                        (COFFER_ALLOW_EMPTY_OUTPUT=1)\n"
     "  --exit-when-done      exit 0 once every item is done or dead\n"
     "                        (COFFER_EXIT_WHEN_DONE=1)\n"
+    "  --coordinator URL     a confidential job: the coordinator, http://HOST:PORT\n"
+    "                        (COFFER_COORDINATOR_URL; needs the three below)\n"
+    "  --coordinator-job ID  its job id, 32 hex digits (COFFER_COORDINATOR_JOB)\n"
+    "  --tee-backend NAME    sim (INSECURE), sgx-gramine or tsm\n"
+    "                        (COFFER_TEE_BACKEND)\n"
+    "  --measured-config FILE  the measured configuration that pins the\n"
+    "                        coordinator (COFFER_MEASURED_CONFIG)\n"
+    "  --collateral PATH     collateral for the coordinator's evidence\n"
+    "                        (COFFER_COLLATERAL)\n"
     "  --check-app           load the app, print what it is, exit\n"
     "  --describe-app        print the app's name, kind, reduce stage and\n"
     "                        declared parameters as JSON, without init()\n"
@@ -426,6 +435,53 @@ from_env(struct worker_config *c)
 	if ((v = getenv("COFFER_EXIT_WHEN_DONE")) &&
 	    (r = set_bool("COFFER_EXIT_WHEN_DONE", v, &c->exit_when_done)))
 		return r;
+	if ((v = getenv("COFFER_COORDINATOR_URL")) && (r = set_str(&c->coordinator, v)))
+		return r;
+	if ((v = getenv("COFFER_COORDINATOR_JOB")) && (r = set_str(&c->coord_job, v)))
+		return r;
+	if ((v = getenv("COFFER_TEE_BACKEND")) && (r = set_str(&c->tee_backend, v)))
+		return r;
+	if ((v = getenv("COFFER_MEASURED_CONFIG")) && (r = set_str(&c->measured, v)))
+		return r;
+	if ((v = getenv("COFFER_COLLATERAL")) && (r = set_str(&c->collateral, v)))
+		return r;
+	return 0;
+}
+
+/* A confidential job's settings (doc/worker.md section 9): all of them
+ * with --coordinator, none without. */
+static int
+check_confidential(const struct worker_config *c)
+{
+	const char *b = c->tee_backend;
+	size_t n;
+
+	if (c->coordinator == NULL) {
+		if (c->coord_job || c->tee_backend || c->measured || c->collateral)
+			return coffer_errf(COFFER_E_INVAL, "--coordinator-job,"
+			    " --tee-backend, --measured-config and --collateral are for a"
+			    " confidential job: give --coordinator too");
+		return 0;
+	}
+	if (c->reduce_key != NULL)
+		return coffer_errf(COFFER_E_INVAL, "--reduce of a confidential job is"
+		    " not built yet: it needs the map results from the coordinator"
+		    " (doc/worker.md 9.6)");
+	if (c->coord_job == NULL || c->tee_backend == NULL || c->measured == NULL)
+		return coffer_errf(COFFER_E_INVAL, "a confidential job (--coordinator)"
+		    " needs --coordinator-job, --tee-backend and --measured-config");
+	n = strlen(c->coord_job);
+	if (n != 32 || strspn(c->coord_job, "0123456789abcdef") != n)
+		return coffer_errf(COFFER_E_INVAL, "--coordinator-job '%.64s': 32"
+		    " lower-case hex digits", c->coord_job);
+	if (strcmp(b, "sim") != 0 && strcmp(b, "sgx-gramine") != 0 &&
+	    strcmp(b, "tsm") != 0)
+		return coffer_errf(COFFER_E_INVAL, "--tee-backend '%.64s': sim,"
+		    " sgx-gramine or tsm", b);
+	if (strncmp(c->coordinator, "http://", 7) != 0)
+		return coffer_errf(COFFER_E_INVAL, "--coordinator '%.200s': an"
+		    " http://HOST:PORT URL (what matters in the exchange is wrapped"
+		    " or MAC'd, doc/worker.md 9)", c->coordinator);
 	return 0;
 }
 
@@ -433,7 +489,8 @@ enum {
 	OPT_JOB = 256, OPT_REDIS, OPT_STORE, OPT_OUTPUTS, OPT_PREFIX, OPT_APP,
 	OPT_KIND, OPT_APP_ARG, OPT_PARAM, OPT_WORKER_ID, OPT_LEASE, OPT_ATTEMPTS,
 	OPT_BACKOFF, OPT_MAX_BYTES, OPT_TIMEOUT, OPT_EMPTY, OPT_EXIT, OPT_CHECK,
-	OPT_REDUCE, OPT_HELP, OPT_APP_ENV, OPT_OWNER, OPT_DESCRIBE,
+	OPT_REDUCE, OPT_HELP, OPT_APP_ENV, OPT_OWNER, OPT_DESCRIBE, OPT_COORD,
+	OPT_COORD_JOB, OPT_BACKEND, OPT_MEASURED, OPT_COLLATERAL,
 };
 
 static const struct option longopts[] = {
@@ -459,6 +516,11 @@ static const struct option longopts[] = {
 	{ "check-app", no_argument, NULL, OPT_CHECK },
 	{ "describe-app", no_argument, NULL, OPT_DESCRIBE },
 	{ "reduce", required_argument, NULL, OPT_REDUCE },
+	{ "coordinator", required_argument, NULL, OPT_COORD },
+	{ "coordinator-job", required_argument, NULL, OPT_COORD_JOB },
+	{ "tee-backend", required_argument, NULL, OPT_BACKEND },
+	{ "measured-config", required_argument, NULL, OPT_MEASURED },
+	{ "collateral", required_argument, NULL, OPT_COLLATERAL },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -516,6 +578,11 @@ from_flags(int argc, char **argv, struct worker_config *c)
 		case OPT_CHECK: c->check_app = 1; break;
 		case OPT_DESCRIBE: c->describe_app = 1; break;
 		case OPT_REDUCE: r = set_str(&c->reduce_key, optarg); break;
+		case OPT_COORD: r = set_str(&c->coordinator, optarg); break;
+		case OPT_COORD_JOB: r = set_str(&c->coord_job, optarg); break;
+		case OPT_BACKEND: r = set_str(&c->tee_backend, optarg); break;
+		case OPT_MEASURED: r = set_str(&c->measured, optarg); break;
+		case OPT_COLLATERAL: r = set_str(&c->collateral, optarg); break;
 		case 'h':
 		case OPT_HELP:
 			r = coffer_errf(COFFER_E_CANCELLED, "help");
@@ -553,6 +620,8 @@ worker_config_parse(int argc, char **argv, struct worker_config *c)
 	}
 	if (c->napp_args > 0 && c->app_kind != APP_KIND_EXEC)
 		return coffer_errf(COFFER_E_INVAL, "--app-arg is for executable apps");
+	if ((r = check_confidential(c)) != 0)
+		return r;
 	if (c->check_app || c->describe_app)
 		return 0;
 	if (c->store == NULL)
@@ -591,5 +660,10 @@ worker_config_release(struct worker_config *c)
 		free(c->owners[i].prefix);
 		free(c->owners[i].name);
 	}
+	free(c->coordinator);
+	free(c->coord_job);
+	free(c->tee_backend);
+	free(c->measured);
+	free(c->collateral);
 	memset(c, 0, sizeof(*c));
 }

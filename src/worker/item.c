@@ -61,6 +61,14 @@ settle(struct worker *w, const struct coffer_queue_item *it, enum item_outcome o
 	}
 }
 
+/* The coordinator's verdict on the proof, as the item's outcome. */
+static enum item_outcome
+from_verdict(enum conf_verdict v)
+{
+	return v == CONF_ACK ? ITEM_ACK : v == CONF_RETRY ? ITEM_FAIL :
+	    v == CONF_BURY ? ITEM_BURY : ITEM_STOP;
+}
+
 int
 worker_item_run(struct worker *w, const struct coffer_queue_item *it,
     struct item_result *res)
@@ -69,17 +77,24 @@ worker_item_run(struct worker *w, const struct coffer_queue_item *it,
 	struct coffer_buf *stored = &w->inbuf, *out = &w->outbuf;
 	struct conf_item ci;
 	struct app_wait aw;
+	enum conf_verdict v;
 	char *err = res->err, key[COFFER_STORE_KEY_MAX + 2];
 	size_t errlen = sizeof(res->err);
+	uint32_t reported = 0;
 	int r;
 
 	memset(res, 0, sizeof(*res));
 	res->outcome = ITEM_ACK;
 	coffer_buf_reset(stored);
 	coffer_buf_reset(out);
-	conf_item_init(&ci, cfg->job, it->id, it->attempt, cfg->max_item_bytes);
 	memset(&aw, 0, sizeof(aw));
 	aw.timeout_ms = cfg->item_timeout_ms;
+	if ((r = conf_item_init(&ci, w->job, it->id, it->attempt,
+	    cfg->max_item_bytes)) != 0) {
+		snprintf(err, errlen, "%s", coffer_errdetail());
+		res->outcome = ITEM_FAIL;
+		goto out;
+	}
 
 	/* 1. Fetch the input object named by the item. */
 	if ((r = coffer_store_get(w->in, it->id, cfg->max_item_bytes, stored)) != 0) {
@@ -91,21 +106,43 @@ worker_item_run(struct worker *w, const struct coffer_queue_item *it,
 		goto out;
 	}
 	res->in_bytes = stored->len;
-	/* 2. Open it (confidential step: decrypt and verify, later; it will
-	 * also name the owner from the policy, worker/confidential.h). */
-	ci.owner = worker_owner_of(cfg, it->id);
+	/* 2. Open it: in a confidential job, the object the policy pins,
+	 * verified and decrypted (doc/worker.md 9.4), and its owner the
+	 * policy's; in a plaintext job its owner from the owner map. */
+	if (w->job == NULL)
+		ci.owner = worker_owner_of(cfg, it->id);
 	if ((r = conf_open_input(&ci, stored)) != 0) {
 		snprintf(err, errlen, "opening input: %s", coffer_errdetail());
 		res->outcome = r == COFFER_E_AUTH ? ITEM_BURY : ITEM_FAIL;
 		goto out;
 	}
-	/* 3. Run the app on the plaintext. An executable's time limit is kept
-	 * here; a plugin's by the supervisor, which kills this process. */
-	shared_phase(w->sh, PHASE_APP, cfg->app_kind == APP_KIND_PLUGIN &&
+	/* 3. Run the app on the plaintext. An in-process plugin's time limit
+	 * is kept by the supervisor, which kills this process; other apps'
+	 * here. */
+	shared_phase(w->sh, PHASE_APP, worker_plugin_in_process(cfg) &&
 	    cfg->item_timeout_ms > 0 ? coffer_mono_ms() + cfg->item_timeout_ms : 0);
 	r = app_process(w->app, it->id, it->attempt, ci.owner, ci.plain,
-	    ci.plainlen, out, &aw, err, errlen);
+	    ci.plainlen, out, &aw, &reported, err, errlen);
 	shared_phase(w->sh, PHASE_STORE, 0);
+	if (r != 0 && reported != 0 && w->job != NULL) {
+		/* The app's own failure is a result too: proved FAILED, and
+		 * the coordinator's commit rule says whether it is final. */
+		char why[WORKER_ERR_MAX];
+
+		snprintf(why, sizeof(why), "%s", err);
+		if ((r = conf_report_proof(&ci, reported, &v, err, errlen)) != 0) {
+			snprintf(err, errlen, "%s; reporting its failure: %s", why,
+			    coffer_errdetail());
+			res->outcome = ITEM_FAIL;
+			goto out;
+		}
+		res->outcome = from_verdict(v);
+		if (v == CONF_ACK || v == CONF_RETRY)
+			snprintf(err, errlen, "%s", why);
+		if (v == CONF_ACK)
+			shared_phase(w->sh, PHASE_STORED, 0);
+		goto out;
+	}
 	if (r != 0) {
 		res->outcome = r == COFFER_E_LIMIT ? ITEM_BURY : ITEM_FAIL;
 		goto out;
@@ -116,32 +153,33 @@ worker_item_run(struct worker *w, const struct coffer_queue_item *it,
 		res->outcome = ITEM_FAIL;
 		goto out;
 	}
-	/* 4. Seal the output (confidential step, later). */
+	/* 4. Seal the output (the intermediate or the output key). */
 	if ((r = conf_seal_output(&ci, out)) != 0) {
 		snprintf(err, errlen, "sealing output: %s", coffer_errdetail());
 		res->outcome = ITEM_FAIL;
 		goto out;
 	}
-	/* 5. Store it atomically under a name derived from the item only. */
-	if ((size_t)snprintf(key, sizeof(key), "%s%s", w->prefix, it->id) >
-	    COFFER_STORE_KEY_MAX) {
-		snprintf(err, errlen, "output key for '%s' is too long", it->id);
+	/* 5. Store it atomically under a name derived from the item only (and
+	 * in a confidential job its attempt id). */
+	if (conf_output_key(&ci, w->prefix, key, sizeof(key)) != 0) {
+		snprintf(err, errlen, "%s", coffer_errdetail());
 		res->outcome = ITEM_BURY;
 		goto out;
 	}
-	ci.out_key = key;
 	if ((r = coffer_store_put(w->out, key, ci.sealed, ci.sealedlen)) != 0) {
 		snprintf(err, errlen, "storing output: %s", coffer_errdetail());
 		res->outcome = r == COFFER_E_FORMAT ? ITEM_BURY : ITEM_FAIL;
 		goto out;
 	}
 	res->out_bytes = ci.sealedlen;
-	/* 6. Report the item's proof (confidential step, later). */
-	if ((r = conf_report_proof(&ci)) != 0) {
+	/* 6. Prove it to the coordinator, before the ack. */
+	if ((r = conf_report_proof(&ci, 0, &v, err, errlen)) != 0) {
 		snprintf(err, errlen, "reporting proof: %s", coffer_errdetail());
 		res->outcome = ITEM_FAIL;
 		goto out;
 	}
+	if ((res->outcome = from_verdict(v)) != ITEM_ACK)
+		goto out;
 	/* Only the ack is left: if this process dies now, the supervisor
 	 * acks for it. */
 	shared_phase(w->sh, PHASE_STORED, 0);
@@ -164,6 +202,12 @@ worker_item(struct worker *w, const struct coffer_queue_item *it,
 	/* The supervisor renews the lease from now on (shared.h). */
 	shared_item(w->sh, it->id, it->attempt);
 	(void)worker_item_run(w, it, &res);
+	if (res.outcome == ITEM_STOP) {
+		/* Fail this one (it comes back if the job goes on) and take
+		 * no other. */
+		*w->stop = 1;
+		res.outcome = ITEM_FAIL;
+	}
 	snprintf(ms, sizeof(ms), "%lld", (long long)(coffer_mono_ms() - t0));
 	snprintf(att, sizeof(att), "%u", it->attempt);
 	snprintf(sin, sizeof(sin), "%zu", res.in_bytes);
@@ -176,7 +220,12 @@ worker_item(struct worker *w, const struct coffer_queue_item *it,
 		    coffer_queue_ack_next(w->q, it, next, got);
 		if (r != 0)
 			r = settle(w, it, ITEM_ACK, NULL, NULL);
-		if (r == 0) {
+		if (r == 0 && res.err[0] != '\0') {
+			w->items_failed++;
+			coffer_logkv(COFFER_LOG_WARN, "item failed", "item", it->id,
+			    "attempt", att, "ms", ms, "error", res.err, "outcome",
+			    "committed", NULL);
+		} else if (r == 0) {
 			w->items_done++;
 			coffer_logkv(COFFER_LOG_INFO, "item done", "item", it->id,
 			    "attempt", att, "ms", ms, "in", sin, "out", sout, NULL);

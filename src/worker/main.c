@@ -16,6 +16,7 @@
 #include "lib/random.h"
 #include "store/store.h"
 #include "queue/queue.h"
+#include "worker/app.h"
 #include "worker/worker.h"
 
 /* host-pid-random, with the host name reduced to [A-Za-z0-9_.-]; or, for
@@ -59,6 +60,10 @@ main(int argc, char **argv)
 	int r, rc;
 
 	coffer_log_setup_env("worker");
+	/* The plugin host of a confidential job (worker/apphost.c): started
+	 * by the runner, never by people. */
+	if (argc >= 2 && strcmp(argv[1], "--app-host") == 0)
+		return apphost_main(argc, argv);
 	if ((r = worker_config_parse(argc, argv, &cfg)) != 0) {
 		const char *d = coffer_errdetail();
 

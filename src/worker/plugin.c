@@ -77,7 +77,8 @@ first_param_error(void *arg, const char *name, const char *message)
  * entry point returned, then init() with the job's parameters. */
 int
 plugin_from_def(const struct worker_config *cfg, const struct coffer_app *a,
-    struct plugin **out, struct app_info *info)
+    const struct coffer_app_param *params, size_t nparams, struct plugin **out,
+    struct app_info *info)
 {
 	struct plugin *p = NULL;
 	char err[1024] = "";
@@ -107,13 +108,13 @@ plugin_from_def(const struct worker_config *cfg, const struct coffer_app *a,
 	 * init() sees them; the manager and `coffer run` checked them too. */
 	if (p->app.nparams > 0 && p->app.params != NULL) {
 		json_t *decls = coffer_app_decls_json(p->app.params, p->app.nparams);
-		const char *keys[WORKER_MAX_PARAMS], *vals[WORKER_MAX_PARAMS];
+		const char *keys[APP_MAX_PARAMS], *vals[APP_MAX_PARAMS];
 		size_t n = 0;
 
-		for (size_t i = 0; i < cfg->nparams; i++)
-			if (!coffer_app_param_reserved(cfg->params[i].key)) {
-				keys[n] = cfg->params[i].key;
-				vals[n++] = cfg->params[i].value;
+		for (size_t i = 0; i < nparams && n < APP_MAX_PARAMS; i++)
+			if (!coffer_app_param_reserved(params[i].key)) {
+				keys[n] = params[i].key;
+				vals[n++] = params[i].value;
 			}
 		err[0] = '\0';
 		if (decls == NULL) {
@@ -129,7 +130,7 @@ plugin_from_def(const struct worker_config *cfg, const struct coffer_app *a,
 		}
 	}
 	if (p->app.init != NULL) {
-		r = p->app.init(cfg->params, cfg->nparams, &p->state, err, sizeof(err));
+		r = p->app.init(params, nparams, &p->state, err, sizeof(err));
 		err[sizeof(err) - 1] = '\0';
 		if (r != 0) {
 			r = coffer_errf(COFFER_E_APP, "app init failed: %s", err[0] ? err :
@@ -153,8 +154,8 @@ fail:
 
 /* Checks 1 to 3 (dlopen, the entry point), then plugin_from_def. */
 int
-plugin_load(const struct worker_config *cfg, struct plugin **out,
-    struct app_info *info)
+plugin_load(const struct worker_config *cfg, const struct coffer_app_param *params,
+    size_t nparams, struct plugin **out, struct app_info *info)
 {
 	const struct coffer_app *a;
 	coffer_app_entry_fn entry;
@@ -177,7 +178,7 @@ plugin_load(const struct worker_config *cfg, struct plugin **out,
 	if ((a = entry()) == NULL)
 		return coffer_errf(COFFER_E_ABI, "%s() returned NULL",
 		    COFFER_APP_ENTRY_SYMBOL);
-	return plugin_from_def(cfg, a, out, info);
+	return plugin_from_def(cfg, a, params, nparams, out, info);
 }
 
 int

@@ -20,6 +20,7 @@
 #include "queue/queue.h"
 #include "store/store.h"
 #include "worker/app.h"
+#include "worker/confidential.h"
 #include "worker/shared.h"
 #include "worker/worker.h"
 
@@ -261,6 +262,11 @@ runner_main(const struct worker_config *cfg, struct worker_shared *sh, int mode)
 	/* Nothing of the supervisor's (its Redis connection) for the app. */
 	closefrom(3);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* A confidential job's keys will be in this process: no core file,
+	 * and no ptrace or /proc/PID/mem by another process of this user
+	 * (doc/worker.md 9.1). */
+	if (WORKER_CONFIDENTIAL(cfg) && mode != RUNNER_CHECK)
+		(void)prctl(PR_SET_DUMPABLE, 0);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -279,7 +285,27 @@ runner_main(const struct worker_config *cfg, struct worker_shared *sh, int mode)
 		rc = RUNNER_EXIT_NOAPP;
 		goto out;
 	}
-	if ((r = app_open(cfg, &w.app, &info)) != 0) {
+	if (WORKER_CONFIDENTIAL(cfg) && mode != RUNNER_CHECK) {
+		/* The coordinator, the keys, the policy (doc/worker.md 9.3);
+		 * then the app, from the file whose hash was checked, with the
+		 * release's parameters, in a process with no key. */
+		if ((r = conf_job_start(cfg, &w.job)) != 0) {
+			last_error(r, msg, sizeof(msg));
+			shared_state(sh, RUNNER_FAILED, NULL, msg);
+			rc = RUNNER_EXIT_NOKEYS;
+			goto out;
+		}
+		w.job->stop = &stop_flag;
+		if (cfg->nparams > 0)
+			coffer_logkv(COFFER_LOG_WARN, "a confidential job's parameters"
+			    " come from the coordinator; --param and COFFER_PARAMS are"
+			    " ignored", NULL);
+		r = app_open_isolated(cfg, w.job->app_fd, w.job->params,
+		    w.job->nparams, &w.app, &info);
+	} else {
+		r = app_open(cfg, &w.app, &info);
+	}
+	if (r != 0) {
 		last_error(r, msg, sizeof(msg));
 		shared_state(sh, RUNNER_FAILED, NULL, msg);
 		rc = RUNNER_EXIT_NOAPP;
@@ -310,6 +336,9 @@ runner_main(const struct worker_config *cfg, struct worker_shared *sh, int mode)
 	    cfg->worker_id, "app", info.name, "kind",
 	    info.kind == APP_KIND_PLUGIN ? "plugin" : "exec", NULL);
 	rc = serve(&w);
+	if (w.job != NULL && w.job->stopped[0] != '\0')
+		coffer_logkv(COFFER_LOG_ERROR, "this worker stops", "job", cfg->job,
+		    "reason", w.job->stopped, NULL);
 	coffer_queue_counters(w.q, &qc);
 	snprintf(n1, sizeof(n1), "%llu", (unsigned long long)w.items_done);
 	snprintf(n2, sizeof(n2), "%llu", (unsigned long long)w.items_failed);
@@ -325,6 +354,7 @@ out:
 	coffer_buf_release(&w.inbuf);
 	coffer_buf_release(&w.outbuf);
 	app_close(w.app);
+	conf_job_free(w.job);
 	coffer_queue_close(w.q);
 	if (w.out != w.in)
 		coffer_store_free(w.out);

@@ -110,7 +110,7 @@ app_deadline(struct sup *s, const struct worker_shared *c, int64_t now)
 {
 	int64_t own;
 
-	if (c->phase != PHASE_APP || s->cfg->app_kind != APP_KIND_PLUGIN ||
+	if (c->phase != PHASE_APP || !worker_plugin_in_process(s->cfg) ||
 	    s->cfg->item_timeout_ms <= 0)
 		return 0;
 	if (s->app_seen_ms == 0 || !same_lease(c, s->app_item, s->app_attempt)) {
@@ -248,7 +248,9 @@ runner_exited(struct sup *s, int status)
 		return 0;
 	if (consistent && c.state == RUNNER_FAILED) {
 		fprintf(stderr, "coffer-worker: %s: %s\n",
-		    WEXITSTATUS(status) == RUNNER_EXIT_NOREDIS ? "queue" : "app", c.msg);
+		    WEXITSTATUS(status) == RUNNER_EXIT_NOREDIS ? "queue" :
+		    WEXITSTATUS(status) == RUNNER_EXIT_NOKEYS ? "coordinator" : "app",
+		    c.msg);
 		return 1;
 	}
 	if (consistent && c.state == RUNNER_STARTING) {
@@ -351,7 +353,9 @@ one_shot(struct sup *s, int mode)
 	if (read_page(s, &c) != 0)
 		memset(&c, 0, sizeof(c));
 	if (c.state == RUNNER_FAILED) {
-		fprintf(stderr, "coffer-worker: app: %s\n", c.msg);
+		fprintf(stderr, "coffer-worker: %s: %s\n", WIFEXITED(status) &&
+		    WEXITSTATUS(status) == RUNNER_EXIT_NOKEYS ? "coordinator" : "app",
+		    c.msg);
 		return 1;
 	}
 	if (!WIFEXITED(status) || (WEXITSTATUS(status) == RUNNER_EXIT_OK &&

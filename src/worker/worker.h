@@ -13,6 +13,9 @@
 #include "store/store.h"
 
 #define WORKER_MAX_PARAMS 64
+/* The parameters an app may get in all: a confidential job's (its
+ * policy's 64, 32 limits as coffer.limit.*, and coffer.app_secret). */
+#define APP_MAX_PARAMS 128
 #define WORKER_MAX_APP_ARGS 32
 #define WORKER_MAX_APP_ENV 128
 #define WORKER_ERR_MAX 1024
@@ -62,7 +65,21 @@ struct worker_config {
 		char *name;
 	} owners[WORKER_MAX_OWNERS];
 	int nowners;
+	/* A confidential job (doc/worker.md section 9): all NULL for a
+	 * plaintext one. */
+	char *coordinator;    /* http://HOST[:PORT] */
+	char *coord_job;      /* the coordinator's job id, 32 hex digits */
+	char *tee_backend;    /* sim, sgx-gramine, tsm */
+	char *measured;       /* the measured configuration file */
+	char *collateral;     /* TCB Info, CRLs, ... for the coordinator's evidence */
 };
+
+/* 1 if the job is confidential (a coordinator is configured). */
+#define WORKER_CONFIDENTIAL(cfg) ((cfg)->coordinator != NULL)
+/* 1 if the app is a plugin called in the runner's own process: a
+ * plaintext job's (a confidential job's runs in its host, 9.1). */
+#define worker_plugin_in_process(cfg) \
+	((cfg)->app_kind == APP_KIND_PLUGIN && !WORKER_CONFIDENTIAL(cfg))
 
 /* Parse flags over the environment (flags win). Prints nothing; on error
  * the detail says which flag or variable. */
@@ -103,6 +120,7 @@ int worker_describe_app(const struct worker_config *cfg);
 
 struct app;
 struct worker_shared;
+struct conf_job;
 
 /*
  * The process split (doc/worker.md 4.2): the supervisor (the coffer-worker
@@ -121,6 +139,8 @@ enum runner_mode {
 #define RUNNER_EXIT_NOAPP 3    /* the app could not be loaded */
 #define RUNNER_EXIT_NOREDIS 4  /* Redis unreachable for 60 s */
 #define RUNNER_EXIT_FAIL 5     /* anything else (reduce failed, ...) */
+#define RUNNER_EXIT_NOKEYS 6   /* a confidential job could not start: the
+                                  coordinator refused or is not the pinned one */
 
 /* Never returns: exits with a RUNNER_EXIT_* status. */
 void runner_main(const struct worker_config *cfg, struct worker_shared *sh,
@@ -145,6 +165,7 @@ struct worker {
 	struct app *app;
 	volatile int *stop;         /* set by SIGTERM/SIGINT */
 	struct worker_shared *sh;   /* shared with the supervisor */
+	struct conf_job *job;       /* a confidential job's, or NULL */
 	uint64_t items_done, items_failed;
 	/* Reused from item to item (bounded by max_item_bytes). */
 	struct coffer_buf inbuf, outbuf;
@@ -155,6 +176,8 @@ enum item_outcome {
 	ITEM_ACK = 0,   /* done: acknowledge */
 	ITEM_FAIL = 1,  /* failed: retry with back-off */
 	ITEM_BURY = 2,  /* failed for good: dead-letter now */
+	ITEM_STOP = 3,  /* the coordinator ended the job for this worker: fail
+	                   the item and take no other */
 };
 
 struct item_result {
@@ -166,7 +189,9 @@ struct item_result {
 /*
  * Steps 1 to 6 of the pipeline for one leased item: fetch, open, app,
  * seal, store, proof; the queue is not touched (worker_item settles). Uses
- * w->in, w->out, w->prefix, w->app, w->sh (may be NULL) and the buffers.
+ * w->in, w->out, w->prefix, w->app, w->job and w->sh (both may be NULL)
+ * and the buffers. ACK with an error: the app's failure is the item's
+ * committed result (a confidential job).
  * Always fills *res; returns 0.
  */
 int worker_item_run(struct worker *w, const struct coffer_queue_item *it,

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: Apache-2.0
+// The blocking HTTP client of http/client.h: libevent parses the answers
+// (the same evhttp code the daemons' server runs), this file only turns a
+// callback into a return value. A private event base per client, so it
+// never touches a caller's loop.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "coffer/error.h"
+#include "http/client.h"
+#include "lib/mem.h"
+
+struct http_client {
+	struct event_base *base;
+	struct evhttp_connection *conn;
+	char host[256];
+	unsigned port;
+	int timeout_ms;
+};
+
+/* What the callbacks found. */
+struct exchange {
+	struct http_client *c;
+	size_t max_reply;
+	struct coffer_buf *reply;
+	int done, status, r;
+	enum evhttp_request_error why;
+	int failed;
+};
+
+static int
+parse_url(const char *url, char *host, size_t hostlen, unsigned *port)
+{
+	const char *p, *end;
+	size_t n;
+
+	if (strncmp(url, "http://", 7) != 0)
+		return coffer_errf(COFFER_E_INVAL, "coordinator URL '%.200s': only"
+		    " http://HOST[:PORT]", url);
+	p = url + 7;
+	n = strcspn(p, ":/");
+	if (n == 0 || n >= hostlen)
+		return coffer_errf(COFFER_E_INVAL, "coordinator URL '%.200s': no host",
+		    url);
+	memcpy(host, p, n);
+	host[n] = '\0';
+	p += n;
+	*port = 80;
+	if (*p == ':') {
+		unsigned long v = strtoul(p + 1, (char **)&end, 10);
+
+		if (end == p + 1 || v == 0 || v > 65535 || p[1] < '0' || p[1] > '9')
+			return coffer_errf(COFFER_E_INVAL, "coordinator URL '%.200s': bad"
+			    " port", url);
+		*port = (unsigned)v;
+		p = end;
+	}
+	if (!(p[0] == '\0' || (p[0] == '/' && p[1] == '\0')))
+		return coffer_errf(COFFER_E_INVAL, "coordinator URL '%.200s': nothing"
+		    " may follow the host and port", url);
+	for (const char *h = host; *h; h++)
+		if (!((*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') ||
+		    (*h >= '0' && *h <= '9') || *h == '.' || *h == '-'))
+			return coffer_errf(COFFER_E_INVAL, "coordinator URL '%.200s': bad"
+			    " host", url);
+	return 0;
+}
+
+int
+http_client_new(const char *url, int timeout_ms, struct http_client **out)
+{
+	struct http_client *c = coffer_calloc(1, sizeof(*c));
+	int r;
+
+	if (c == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "http client");
+	if ((r = parse_url(url, c->host, sizeof(c->host), &c->port)) != 0) {
+		free(c);
+		return r;
+	}
+	c->timeout_ms = timeout_ms > 0 ? timeout_ms : 30000;
+	if ((c->base = event_base_new()) == NULL) {
+		free(c);
+		return coffer_errf(COFFER_E_NOMEM, "http client: event base");
+	}
+	*out = c;
+	return 0;
+}
+
+static void
+on_error(enum evhttp_request_error why, void *arg)
+{
+	struct exchange *x = arg;
+
+	x->failed = 1;
+	x->why = why;
+}
+
+static void
+on_done(struct evhttp_request *req, void *arg)
+{
+	struct exchange *x = arg;
+	struct evbuffer *in;
+	size_t n;
+
+	x->done = 1;
+	event_base_loopbreak(x->c->base);
+	if (req == NULL || x->failed || evhttp_request_get_response_code(req) == 0) {
+		x->r = x->why == EVREQ_HTTP_DATA_TOO_LONG ?
+		    coffer_errf(COFFER_E_LIMIT, "http://%s:%u: the answer is larger"
+		    " than %zu bytes", x->c->host, x->c->port, x->max_reply) :
+		    x->why == EVREQ_HTTP_INVALID_HEADER ?
+		    coffer_errf(COFFER_E_PROTO, "http://%s:%u: not an HTTP answer",
+		    x->c->host, x->c->port) :
+		    coffer_errf(COFFER_E_CONNECT, "http://%s:%u: %s", x->c->host,
+		    x->c->port, x->why == EVREQ_HTTP_TIMEOUT ? "timed out" :
+		    "connection failed or closed");
+		return;
+	}
+	x->status = evhttp_request_get_response_code(req);
+	in = evhttp_request_get_input_buffer(req);
+	n = evbuffer_get_length(in);
+	if (n > x->max_reply) {
+		x->r = coffer_errf(COFFER_E_LIMIT, "http://%s:%u: the answer is larger"
+		    " than %zu bytes", x->c->host, x->c->port, x->max_reply);
+		return;
+	}
+	if (n > 0) {
+		uint8_t *p;
+
+		if ((x->r = coffer_buf_reserve(x->reply, n, &p)) != 0)
+			return;
+		if (evbuffer_remove(in, p, n) != (int)n) {
+			x->r = coffer_errf(COFFER_E_PROTO, "http client: short body");
+			return;
+		}
+		coffer_buf_commit(x->reply, n);
+	}
+}
+
+static int
+connect_once(struct http_client *c)
+{
+	struct timeval tv = { c->timeout_ms / 1000, (c->timeout_ms % 1000) * 1000 };
+
+	if (c->conn != NULL)
+		return 0;
+	c->conn = evhttp_connection_base_new(c->base, NULL, c->host,
+	    (unsigned short)c->port);
+	if (c->conn == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "http client: connection");
+	evhttp_connection_set_timeout_tv(c->conn, &tv);
+	evhttp_connection_set_retries(c->conn, 0);
+	return 0;
+}
+
+int
+http_client_request(struct http_client *c, const char *method, const char *path,
+    const void *body, size_t len, size_t max_reply, int *status,
+    struct coffer_buf *reply)
+{
+	struct exchange x;
+	struct evhttp_request *req;
+	struct evkeyvalq *h;
+	char hostport[300];
+	int r;
+
+	memset(&x, 0, sizeof(x));
+	x.c = c;
+	x.max_reply = max_reply;
+	x.reply = reply;
+	if ((r = connect_once(c)) != 0)
+		return r;
+	evhttp_connection_set_max_body_size(c->conn, (ev_ssize_t)max_reply);
+	if ((req = evhttp_request_new(on_done, &x)) == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "http client: request");
+	evhttp_request_set_error_cb(req, on_error);
+	h = evhttp_request_get_output_headers(req);
+	snprintf(hostport, sizeof(hostport), "%s:%u", c->host, c->port);
+	if (evhttp_add_header(h, "Host", hostport) != 0 ||
+	    (body != NULL && (evhttp_add_header(h, "Content-Type",
+	    "application/json") != 0 || evbuffer_add(
+	    evhttp_request_get_output_buffer(req), body, len) != 0))) {
+		evhttp_request_free(req);
+		return coffer_errf(COFFER_E_NOMEM, "http client: request");
+	}
+	/* evhttp owns req from here (and adds Content-Length to a POST); it
+	 * frees it after on_done. */
+	if (evhttp_make_request(c->conn, req, strcmp(method, "POST") == 0 ?
+	    EVHTTP_REQ_POST : EVHTTP_REQ_GET, path) != 0) {
+		evhttp_connection_free(c->conn);
+		c->conn = NULL;
+		return coffer_errf(COFFER_E_CONNECT, "http://%s:%u: cannot send the"
+		    " request", c->host, c->port);
+	}
+	while (!x.done)
+		if (event_base_dispatch(c->base) < 0)
+			break;
+	if (!x.done)
+		x.r = coffer_errf(COFFER_E_INTERNAL, "http client: event loop ended");
+	if (x.r != 0) {
+		/* Start from a fresh connection next time. */
+		evhttp_connection_free(c->conn);
+		c->conn = NULL;
+		return x.r;
+	}
+	*status = x.status;
+	return 0;
+}
+
+void
+http_client_free(struct http_client *c)
+{
+	if (c == NULL)
+		return;
+	if (c->conn != NULL)
+		evhttp_connection_free(c->conn);
+	event_base_free(c->base);
+	free(c);
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A blocking HTTP/1.1 client on libevent's evhttp, for the worker's calls
+ * to the coordinator (doc/worker.md section 9). Plain HTTP only: what
+ * matters is protected at the application layer (wrapped keys, MACs,
+ * evidence), not by the channel. One connection, kept alive between
+ * requests; every answer is bounded in size and time. */
+#ifndef COFFER_HTTP_CLIENT_H
+#define COFFER_HTTP_CLIENT_H
+
+#include <stddef.h>
+
+#include "lib/buf.h"
+
+struct http_client;
+
+/*
+ * A client for url, "http://HOST[:PORT]" (port 80 by default; a trailing
+ * '/' is allowed, nothing else after the authority). timeout_ms bounds each
+ * request (connect, send, answer). Errors: COFFER_E_INVAL (not such a
+ * URL), COFFER_E_NOMEM.
+ */
+int http_client_new(const char *url, int timeout_ms, struct http_client **out)
+	__attribute__((warn_unused_result));
+
+/*
+ * One request: method "GET" or "POST", path starting with '/', a JSON body
+ * (NULL, 0 for none). The answer's body is appended to reply (at most
+ * max_reply bytes) and its status written to *status, whatever the status.
+ * Errors: COFFER_E_CONNECT (cannot connect, connection lost, timed out),
+ * COFFER_E_LIMIT (an answer over max_reply), COFFER_E_PROTO (not HTTP),
+ * COFFER_E_NOMEM. The connection is re-established by the next request
+ * after a failure.
+ */
+int http_client_request(struct http_client *c, const char *method,
+    const char *path, const void *body, size_t len, size_t max_reply,
+    int *status, struct coffer_buf *reply) __attribute__((warn_unused_result));
+
+/* NULL is a no-op. */
+void http_client_free(struct http_client *c);
+
+#endif

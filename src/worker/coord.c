@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: Apache-2.0
+// The worker's exchanges with the coordinator (worker/coord.h,
+// doc/worker.md section 9.3). Every answer is bounded, parsed strictly,
+// and believed only as far as a key the worker checked vouches for it:
+// the coordinator's evidence for its identity, its X25519 key for the
+// release answer (W2), the session key for proof answers (WA1).
+#include <string.h>
+
+#include <jansson.h>
+
+#include "coffer/error.h"
+#include "crypto/dh.h"
+#include "http/client.h"
+#include "lib/enc.h"
+#include "lib/json.h"
+#include "lib/mem.h"
+#include "proto/coord_identity.h"
+#include "worker/coord.h"
+
+#define IDENTITY_MAX ((size_t)4 << 10)
+#define EVIDENCE_MAX ((size_t)1 << 20)
+#define NONCE_MAX ((size_t)4 << 10)
+#define ERROR_MAX ((size_t)16 << 10)
+/* The answer's own JSON around its blobs (key-release.md section 9). */
+#define RELEASE_ANSWER_MAX (3 * COFFER_RELEASE_PAYLOAD_MAX)
+#define POLICY_ANSWER_MAX (COFFER_POLICY_MAX_BYTES + 4096)
+/* 80-byte answers, base64url and quoted, and the object around them. */
+#define ACKS_MAX (COFFER_ITEMPROOF_BATCH_MAX * 120 + 4096)
+
+int
+coord_http_request(void *arg, const char *method, const char *path,
+    const void *body, size_t len, size_t max, int *status,
+    struct coffer_buf *reply)
+{
+	return http_client_request(arg, method, path, body, len, max, status, reply);
+}
+
+/*
+ * An answer other than the expected status: a refusal with its reason
+ * name (doc/protocol/key-release.md section 3: {"error": {"code", "message"}})
+ * is COFFER_E_POLICY "<code>: <message>"; anything else COFFER_E_PROTO.
+ */
+static int
+refusal(const char *what, int status, const struct coffer_buf *reply)
+{
+	json_t *root = NULL, *e;
+	const char *code = NULL, *msg = NULL;
+	int r;
+
+	if (coffer_json_parse((const char *)reply->data, reply->len, ERROR_MAX, 4,
+	    &root) == 0 && (e = json_object_get(root, "error")) != NULL &&
+	    json_is_object(e) && coffer_json_get_str(e, "error", "code", 1, &code) == 0 &&
+	    coffer_json_get_str(e, "error", "message", 0, &msg) == 0 && code != NULL) {
+		for (const char *c = code; *c; c++)
+			if (!((*c >= 'a' && *c <= 'z') || *c == '.' || *c == '_')) {
+				code = NULL;
+				break;
+			}
+	}
+	if (code != NULL && status >= 400 && status < 500)
+		r = coffer_errf(COFFER_E_POLICY, "%.64s: %s: %.300s", code, what,
+		    msg ? msg : "(no message)");
+	else
+		r = coffer_errf(COFFER_E_PROTO, "%s: HTTP %d%s%.64s", what, status,
+		    code ? " " : "", code ? code : "");
+	json_decref(root);
+	return r;
+}
+
+/* A request expected to answer 200, its body left in reply. */
+static int
+call(const struct coord_transport *t, const char *what, const char *method,
+    const char *path, const void *body, size_t len, size_t max,
+    struct coffer_buf *reply)
+{
+	int status = 0, r;
+
+	if ((r = t->request(t->arg, method, path, body, len, max, &status, reply)) != 0)
+		return coffer_errctx(r, "%s", what);
+	if (status != 200)
+		return refusal(what, status, reply);
+	return 0;
+}
+
+/* ---- Authenticating the coordinator (doc/worker.md 9.3, CA1 to CA5) ---- */
+
+static int
+get_identity(const struct coord_transport *t, struct coffer_identity_public *id)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(IDENTITY_MAX);
+	json_t *root = NULL;
+	const char *line = NULL;
+	int r;
+
+	if ((r = call(t, "coordinator identity", "GET", "/v1/identity", NULL, 0,
+	    IDENTITY_MAX, &b)) != 0)
+		goto out;
+	if ((r = coffer_json_parse((const char *)b.data, b.len, IDENTITY_MAX, 4,
+	    &root)) != 0 || (r = coffer_json_get_str(root, "identity", "identity", 1,
+	    &line)) != 0 || (r = coffer_identity_parse_public(line, strlen(line),
+	    id)) != 0)
+		r = coffer_errctx(r, "CA1: the coordinator's /v1/identity");
+out:
+	json_decref(root);
+	coffer_buf_release(&b);
+	return r;
+}
+
+int
+coord_authenticate(const struct coord_transport *t,
+    const struct measured_config *mc, const struct coffer_tee_anchors *anchors,
+    const struct coffer_tee_collateral *coll, int64_t at, struct coord_peer *out)
+{
+	struct coffer_buf ev = COFFER_BUF_INIT(EVIDENCE_MAX);
+	struct coffer_tee_claims *claims = NULL;
+	struct coffer_tee_verify_opts vo;
+	struct coffer_identity_public id;
+	const struct coffer_tee_reason *why;
+	const uint8_t *value;
+	uint8_t rd[64];
+	char got[97], want[97];
+	size_t n;
+	int r;
+
+	/* CA1: the identity it presents; CA2: its evidence. */
+	if ((r = get_identity(t, &id)) != 0 ||
+	    (r = call(t, "coordinator evidence", "GET", "/v1/evidence", NULL, 0,
+	    EVIDENCE_MAX, &ev)) != 0 ||
+	    (r = coffer_coord_identity_report_data(id.sign_pk, id.kx_pk, rd)) != 0)
+		goto out;
+	/* CA3: the evidence verifies under the pinned verification policy and
+	 * binds exactly those two keys (a relay presenting its own keys with
+	 * another coordinator's evidence fails here). */
+	memset(&vo, 0, sizeof(vo));
+	vo.expected_report_data = rd;
+	vo.policy = &mc->verification;
+	r = coffer_tee_verify(ev.data, ev.len, anchors, coll, at, &vo, &claims);
+	if (r != 0) {
+		why = claims ? coffer_tee_claims_first_fatal(claims) : NULL;
+		r = why ? coffer_errf(r, "CA3: the coordinator's evidence is refused:"
+		    " [%s] %s", why->code, why->text) :
+		    coffer_errctx(r, "CA3: the coordinator's evidence");
+		goto out;
+	}
+	/* CA4: the TEE type the configuration pins. */
+	if (claims->tee != mc->coord_tee) {
+		r = coffer_errf(COFFER_E_POLICY, "CA4: the coordinator runs in %s; the"
+		    " measured configuration pins %s",
+		    coffer_tee_type_name(claims->tee), coffer_tee_type_name(mc->coord_tee));
+		goto out;
+	}
+	/* CA5: the measurement the configuration pins. */
+	if ((r = measured_coordinator_value(claims, &value, &n)) != 0)
+		goto out;
+	if (n != mc->coord_len || memcmp(value, mc->coord_measurement, n) != 0) {
+		coffer_hex_encode(value, n, got);
+		coffer_hex_encode(mc->coord_measurement, mc->coord_len, want);
+		r = coffer_errf(COFFER_E_POLICY, "CA5: the coordinator's measurement is"
+		    " %s, not the %s the measured configuration pins", got, want);
+		goto out;
+	}
+	memset(out, 0, sizeof(*out));
+	out->id = id;
+	out->tee = claims->tee;
+out:
+	coffer_tee_claims_free(claims);
+	coffer_buf_release(&ev);
+	return r;
+}
+
+/* ---- Key release (doc/protocol/key-release.md section 6) ---- */
+
+static int
+get_nonce(const struct coord_transport *t, const char *jobhex, uint8_t nonce[32])
+{
+	struct coffer_buf b = COFFER_BUF_INIT(NONCE_MAX);
+	json_t *root = NULL;
+	const char *hex = NULL;
+	char path[80];
+	size_t got = 0;
+	int r;
+
+	snprintf(path, sizeof(path), "/v1/jobs/%s/nonce", jobhex);
+	if ((r = call(t, "release nonce", "POST", path, NULL, 0, NONCE_MAX, &b)) != 0)
+		goto out;
+	if ((r = coffer_json_parse((const char *)b.data, b.len, NONCE_MAX, 4,
+	    &root)) != 0 || (r = coffer_json_get_str(root, "nonce answer", "nonce",
+	    1, &hex)) != 0)
+		goto out;
+	if (strlen(hex) != 64 || coffer_hex_decode(hex, 64, nonce, 32, &got) != 0 ||
+	    got != 32)
+		r = coffer_errf(COFFER_E_FORMAT, "nonce answer: the nonce is not 64 hex"
+		    " digits");
+out:
+	json_decref(root);
+	coffer_buf_release(&b);
+	return r;
+}
+
+int
+coord_release(const struct coord_transport *t, const struct coord_peer *peer,
+    const uint8_t job[16], const struct coord_attester *att,
+    struct coffer_release_payload *out)
+{
+	struct coffer_buf req = COFFER_BUF_INIT(COFFER_RELEASE_REQ_MAX);
+	struct coffer_buf ans = COFFER_BUF_INIT(RELEASE_ANSWER_MAX);
+	uint8_t nonce[32], w_sk[32], w_pk[32], rd[64], *ev = NULL;
+	char jobhex[33], path[80];
+	size_t evlen = 0;
+	int r;
+
+	coffer_hex_encode(job, 16, jobhex);
+	snprintf(path, sizeof(path), "/v1/jobs/%s/release", jobhex);
+	/* 6.1: a nonce; a key made here (in the TEE); evidence binding both
+	 * and the job (6.3). */
+	if ((r = get_nonce(t, jobhex, nonce)) != 0 ||
+	    (r = coffer_dh_keygen(w_sk, w_pk)) != 0 ||
+	    (r = coffer_keyrelease_binding(job, nonce, w_pk, rd)) != 0)
+		goto out;
+	if ((r = coffer_tee_evidence_get(att->backend, rd, att->opts, &ev,
+	    &evlen)) != 0) {
+		r = coffer_errctx(r, "evidence from the %s backend",
+		    coffer_tee_backend_name(att->backend));
+		goto out;
+	}
+	if ((r = coffer_release_request_make(job, nonce, w_pk, ev, evlen, &req)) != 0 ||
+	    (r = call(t, "key release", "POST", path, req.data, req.len,
+	    RELEASE_ANSWER_MAX, &ans)) != 0)
+		goto out;
+	/* W1 to W4, W2 against the key of the coordinator authenticated. */
+	r = coffer_release_answer_open((const char *)ans.data, ans.len, job, nonce,
+	    w_sk, peer->id.kx_pk, out);
+out:
+	coffer_wipe(w_sk, sizeof(w_sk));
+	free(ev);
+	coffer_buf_release(&req);
+	coffer_buf_release(&ans);
+	return r;
+}
+
+int
+coord_policy(const struct coord_transport *t, const uint8_t hash[32],
+    struct coffer_policy **out)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(POLICY_ANSWER_MAX);
+	struct coffer_policy *p = NULL;
+	char hex[65], path[100];
+	int r;
+
+	coffer_hex_encode(hash, 32, hex);
+	snprintf(path, sizeof(path), "/v1/policies/%s", hex);
+	if ((r = call(t, "policy", "GET", path, NULL, 0, POLICY_ANSWER_MAX, &b)) != 0)
+		goto out;
+	if ((r = coffer_policy_parse((const char *)b.data, b.len, &p)) != 0) {
+		r = coffer_errctx(r, "W5: the policy %s", hex);
+		goto out;
+	}
+	if (memcmp(p->hash, hash, 32) != 0) {
+		r = coffer_errf(COFFER_E_AUTH, "W5: the policy text served for %s has"
+		    " another hash", hex);
+		coffer_policy_free(p);
+		goto out;
+	}
+	*out = p;
+out:
+	coffer_buf_release(&b);
+	return r;
+}
+
+/* ---- Item proofs (doc/format/item-proof.md section 8) ---- */
+
+/* WA1 for one answer: well-formed, MAC'd with the session key, and for
+ * this proof (its MAC is bytes 152 to 184 of the proof). */
+static int
+check_ack(const json_t *v, const uint8_t proof[COFFER_ITEMPROOF_LEN],
+    const uint8_t key[32], struct coffer_itemack *ack)
+{
+	uint8_t b[COFFER_ITEMACK_LEN];
+
+	return json_is_string(v) && coffer_b64url_decode_exact(json_string_value(v),
+	    json_string_length(v), b, sizeof(b)) == 0 &&
+	    coffer_itemack_open(b, sizeof(b), key, ack) == 0 &&
+	    memcmp(ack->proof_mac, proof + 152, 32) == 0;
+}
+
+int
+coord_send_proofs(const struct coord_transport *t, const uint8_t job[16],
+    const uint8_t (*proofs)[COFFER_ITEMPROOF_LEN], size_t n,
+    const uint8_t session_key[32], struct coffer_itemack *acks, int *ok)
+{
+	struct coffer_buf body = COFFER_BUF_INIT(COFFER_ITEMPROOF_BATCH_MAX * 260 + 64);
+	struct coffer_buf ans = COFFER_BUF_INIT(ACKS_MAX);
+	json_t *root = NULL, *arr;
+	char jobhex[33], path[80];
+	int r;
+
+	if (n == 0 || n > COFFER_ITEMPROOF_BATCH_MAX)
+		return coffer_errf(COFFER_E_INVAL, "%zu proofs in one request", n);
+	for (size_t i = 0; i < n; i++)
+		ok[i] = 0;
+	coffer_hex_encode(job, 16, jobhex);
+	snprintf(path, sizeof(path), "/v1/jobs/%s/proofs", jobhex);
+	if ((r = coffer_buf_puts(&body, "{\"proofs\":[")) != 0)
+		goto out;
+	for (size_t i = 0; i < n && r == 0; i++)
+		if ((r = coffer_buf_puts(&body, i ? ",\"" : "\"")) != 0 ||
+		    (r = coffer_b64url_put(&body, proofs[i], COFFER_ITEMPROOF_LEN)) != 0 ||
+		    (r = coffer_buf_puts(&body, "\"")) != 0)
+			goto out;
+	if ((r = coffer_buf_puts(&body, "]}")) != 0 ||
+	    (r = call(t, "item proofs", "POST", path, body.data, body.len, ACKS_MAX,
+	    &ans)) != 0)
+		goto out;
+	if ((r = coffer_json_parse((const char *)ans.data, ans.len, ACKS_MAX, 4,
+	    &root)) != 0 || (r = coffer_json_get_arr(root, "proof answers", "acks",
+	    1, &arr)) != 0)
+		goto out;
+	/* WA1: one answer per proof, else none counts. */
+	if (json_array_size(arr) != n)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		ok[i] = check_ack(json_array_get(arr, i), proofs[i], session_key, &acks[i]);
+out:
+	json_decref(root);
+	coffer_buf_release(&body);
+	coffer_buf_release(&ans);
+	return r;
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The worker's side of the coordinator family (doc/worker.md section 9):
+ * authenticating the coordinator against the measured configuration,
+ * attested key release (doc/protocol/key-release.md section 6), the
+ * policy text, and item proofs with their answers
+ * (doc/format/item-proof.md section 8). Messages are src/proto's; this
+ * file only carries them, over a transport the caller gives (HTTP in the
+ * worker, a function in the tests). */
+#ifndef COFFER_WORKER_COORD_H
+#define COFFER_WORKER_COORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coffer/tee.h"
+#include "crypto/identity.h"
+#include "lib/buf.h"
+#include "proto/itemproof.h"
+#include "proto/keyrelease.h"
+#include "proto/policy.h"
+#include "worker/measured.h"
+
+struct coord_transport {
+	/* One request to the coordinator: method, path, JSON body (NULL, 0:
+	 * none); the answer's status and body (at most max bytes, appended
+	 * to reply). 0, or COFFER_E_CONNECT / _LIMIT / _PROTO. */
+	int (*request)(void *arg, const char *method, const char *path,
+	    const void *body, size_t len, size_t max, int *status,
+	    struct coffer_buf *reply);
+	void *arg;
+};
+
+/* The coordinator, once authenticated (rules CA1 to CA5). */
+struct coord_peer {
+	struct coffer_identity_public id;
+	enum coffer_tee_type tee;
+};
+
+/*
+ * CA1 to CA5 (doc/worker.md 9.3): its identity, its evidence verified
+ * with the measured configuration's verification policy, the anchors and
+ * the collateral (may be NULL) at time `at`, bound to that identity, and
+ * carrying the pinned measurement. Errors: COFFER_E_CONNECT, _PROTO,
+ * _FORMAT, the verifier's errors, COFFER_E_POLICY (report data or
+ * measurement); the detail says which rule.
+ */
+int coord_authenticate(const struct coord_transport *t,
+    const struct measured_config *mc, const struct coffer_tee_anchors *anchors,
+    const struct coffer_tee_collateral *coll, int64_t at, struct coord_peer *out)
+	__attribute__((warn_unused_result));
+
+/* How the worker gets its own evidence. */
+struct coord_attester {
+	enum coffer_tee_backend backend;
+	const struct coffer_tee_backend_opts *opts;  /* may be NULL */
+};
+
+/*
+ * Key release (doc/protocol/key-release.md 6.1): a nonce, an X25519 key
+ * made here, evidence over the binding, the request, and the answer
+ * opened from the authenticated coordinator (W1 to W4). A refusal is
+ * COFFER_E_POLICY whose detail begins with the reason name
+ * ("measurement.unapproved: ..."). out: clear it with
+ * coffer_release_payload_clear.
+ */
+int coord_release(const struct coord_transport *t, const struct coord_peer *peer,
+    const uint8_t job[16], const struct coord_attester *att,
+    struct coffer_release_payload *out) __attribute__((warn_unused_result));
+
+/* GET /v1/policies/{hash}: the policy, parsed, whose hash is `hash` (W5's
+ * first half); COFFER_E_AUTH if the text has another hash. */
+int coord_policy(const struct coord_transport *t, const uint8_t hash[32],
+    struct coffer_policy **out) __attribute__((warn_unused_result));
+
+/*
+ * POST /v1/jobs/{job}/proofs with n encoded proofs (1 to 1024), and the
+ * answers, each checked (WA1): acks[i] is set and ok[i] = 1 for each proof
+ * whose answer is well-formed, MAC'd with the session key and names that
+ * proof; ok[i] = 0 otherwise (send it again). Errors (nothing answered):
+ * COFFER_E_CONNECT, COFFER_E_POLICY (the batch refused: detail begins
+ * with the reason name), COFFER_E_PROTO / _FORMAT.
+ */
+int coord_send_proofs(const struct coord_transport *t, const uint8_t job[16],
+    const uint8_t (*proofs)[COFFER_ITEMPROOF_LEN], size_t n,
+    const uint8_t session_key[32], struct coffer_itemack *acks, int *ok)
+	__attribute__((warn_unused_result));
+
+/* The HTTP transport: arg is a struct http_client (http/client.h). */
+int coord_http_request(void *arg, const char *method, const char *path,
+    const void *body, size_t len, size_t max, int *status,
+    struct coffer_buf *reply);
+
+#endif

@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: Apache-2.0
+// The start of a confidential job in the runner (doc/worker.md 9.3): the
+// coordinator authenticated, the job's keys released to this TEE, the
+// policy fetched and checked against the release (W5), the app file
+// against the policy (W6). What the app is given comes from the release
+// answer only, never from the manager or the environment.
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "coffer/error.h"
+#include "crypto/hash.h"
+#include "http/client.h"
+#include "lib/enc.h"
+#include "lib/file.h"
+#include "lib/mem.h"
+#include "worker/confidential.h"
+#include "worker/worker.h"
+
+#define PROOF_RETRY_MS 60000
+#define HTTP_TIMEOUT_MS 30000
+
+static int
+cmp_items(const void *a, const void *b)
+{
+	return strcmp(((const struct coffer_policy_item *)a)->key,
+	    ((const struct coffer_policy_item *)b)->key);
+}
+
+/* W6: the app file's SHA-256, read through the descriptor that will
+ * load or execute it (so what runs is what was hashed). */
+static int
+open_app(const char *path, const uint8_t want[32], int *fd_out)
+{
+	struct coffer_hash *h = NULL;
+	struct stat st;
+	uint8_t buf[65536], got[32];
+	char gh[65], wh[65];
+	int fd, r;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return coffer_errf(errno == ENOENT ? COFFER_E_NOTFOUND : COFFER_E_IO,
+		    "W6: app %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		r = coffer_errf(COFFER_E_IO, "W6: app %s is not a regular file", path);
+		goto fail;
+	}
+	if ((r = coffer_hash_new(COFFER_HASH_SHA256, &h)) != 0)
+		goto fail;
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n == 0)
+			break;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = coffer_errf(COFFER_E_IO, "W6: app %s: %s", path, strerror(errno));
+			goto fail;
+		}
+		if ((r = coffer_hash_update(h, buf, (size_t)n)) != 0)
+			goto fail;
+	}
+	if ((r = coffer_hash_final(h, got, sizeof(got))) != 0)
+		goto fail;
+	if (memcmp(got, want, 32) != 0) {
+		coffer_hex_encode(got, 32, gh);
+		coffer_hex_encode(want, 32, wh);
+		r = coffer_errf(COFFER_E_AUTH, "W6: the app file %s has SHA-256 %s,"
+		    " not the %s the policy approves", path, gh, wh);
+		goto fail;
+	}
+	coffer_hash_free(h);
+	*fd_out = fd;
+	return 0;
+fail:
+	coffer_hash_free(h);
+	close(fd);
+	return r;
+}
+
+/* The name an app sees as an item's owner (struct coffer_app_item.owner):
+ * the owner's identity name when no other owner of the policy has it,
+ * else its fingerprint in hex. */
+static int
+owner_names(struct conf_job *j)
+{
+	const struct coffer_policy *p = j->policy;
+
+	if ((j->owners = coffer_calloc(p->nowners, sizeof(*j->owners))) == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "owners");
+	for (size_t i = 0; i < p->nowners; i++) {
+		const char *name = p->owners[i].id.name;
+		char fp[65];
+		int unique = name[0] != '\0';
+
+		for (size_t k = 0; k < p->nowners && unique; k++)
+			unique = k == i || strcmp(p->owners[k].id.name, name) != 0;
+		coffer_hex_encode(p->owners[i].fingerprint, 32, fp);
+		if ((j->owners[i] = coffer_strdup(unique ? name : fp)) == NULL)
+			return coffer_errf(COFFER_E_NOMEM, "owners");
+	}
+	return 0;
+}
+
+static int
+add_param(struct conf_job *j, const char *key, const char *value)
+{
+	struct coffer_app_param *p = &j->params[j->nparams];
+
+	if (j->nparams == APP_MAX_PARAMS)
+		return coffer_errf(COFFER_E_LIMIT, "more than %d app parameters",
+		    APP_MAX_PARAMS);
+	if ((p->key = coffer_strdup(key)) == NULL ||
+	    (p->value = coffer_strdup(value)) == NULL) {
+		free((char *)p->key);
+		p->key = NULL;
+		return coffer_errf(COFFER_E_NOMEM, "app parameters");
+	}
+	j->nparams++;
+	return 0;
+}
+
+/* The app's parameters (doc/protocol/key-release.md section 6.5): the
+ * job's values, each limit as coffer.limit.<name>, and coffer.app_secret
+ * in lower-case hex. */
+static int
+make_params(struct conf_job *j, const struct coffer_release_payload *pl)
+{
+	const char *k;
+	json_t *v;
+	char name[128], num[32], hex[65];
+	int r;
+
+	if ((r = coffer_policy_check_params(j->app, pl->params)) != 0)
+		return coffer_errctx(r, "W5: the release's parameters");
+	if ((j->params = coffer_calloc(APP_MAX_PARAMS, sizeof(*j->params))) == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "app parameters");
+	json_object_foreach(pl->params, k, v)
+		if ((r = add_param(j, k, json_string_value(v))) != 0)
+			return r;
+	json_object_foreach(pl->limits, k, v) {
+		if (!json_is_integer(v))
+			return coffer_errf(COFFER_E_FORMAT, "payload.limits.%s", k);
+		snprintf(name, sizeof(name), "coffer.limit.%s", k);
+		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
+		if ((r = add_param(j, name, num)) != 0)
+			return r;
+	}
+	coffer_hex_encode(j->keys->app_secret, 32, hex);
+	r = add_param(j, "coffer.app_secret", hex);
+	coffer_wipe(hex, sizeof(hex));
+	return r;
+}
+
+/* The keys the app's items need, from the release into the key page. */
+static int
+take_keys(struct conf_job *j, const struct coffer_release_payload *pl)
+{
+	const struct coffer_policy_app *a = j->app;
+
+	if ((j->keys = keys_new(a->ndatasets)) == NULL)
+		return COFFER_E_NOMEM;
+	memcpy(j->keys->session_key, pl->session_key, 32);
+	memcpy(j->keys->output_key, pl->output_key, 32);
+	memcpy(j->keys->intermediate_key, pl->intermediate_key, 32);
+	memcpy(j->keys->app_secret, pl->app_secret, 32);
+	for (size_t i = 0; i < a->ndatasets; i++) {
+		const struct coffer_policy_dataset *d = &j->policy->datasets[a->datasets[i]];
+		size_t k = 0;
+
+		while (k < pl->nkeys && memcmp(pl->keys[k].key_id, d->key_id, 16) != 0)
+			k++;
+		if (k == pl->nkeys)
+			return coffer_errf(COFFER_E_POLICY, "W4: the release holds no key"
+			    " for dataset '%s'", d->name);
+		memcpy(j->keys->data[i].key_id, d->key_id, 16);
+		memcpy(j->keys->data[i].key, pl->keys[k].key, 32);
+	}
+	return 0;
+}
+
+int
+conf_job_open(const struct worker_config *cfg, const struct conf_start *s,
+    struct conf_job **out)
+{
+	struct conf_job *j = coffer_calloc(1, sizeof(*j));
+	struct coffer_release_payload pl;
+	struct coord_peer peer;
+	int r;
+
+	(void)cfg;
+	memset(&pl, 0, sizeof(pl));
+	if (j == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "job");
+	j->app_fd = -1;
+	j->t = *s->t;
+	j->proof_retry_ms = PROOF_RETRY_MS;
+	memcpy(j->job, s->job, 16);
+	/* The coordinator first: nothing is sent to one the measured
+	 * configuration does not pin (not even evidence). */
+	if ((r = coord_authenticate(s->t, s->mc, s->anchors, s->coll, s->at,
+	    &peer)) != 0 ||
+	    (r = coord_release(s->t, &peer, s->job, &s->att, &pl)) != 0 ||
+	    (r = coord_policy(s->t, pl.policy, &j->policy)) != 0)
+		goto fail;
+	/* W5: the release is for an app of that policy, as the policy says,
+	 * and the policy is for the coordinator that answered. */
+	if ((j->app = coffer_policy_app(j->policy, pl.app)) == NULL ||
+	    memcmp(j->app->sha256, pl.app_sha256, 32) != 0 ||
+	    (j->app->reduce != 0) != (pl.reduce != 0)) {
+		r = coffer_errf(COFFER_E_AUTH, "W5: the release names app '%s' other"
+		    " than the policy does", pl.app);
+		goto fail;
+	}
+	if (!coffer_policy_same_identity(&j->policy->coordinator, &peer.id)) {
+		r = coffer_errf(COFFER_E_AUTH, "W5: the policy is for another"
+		    " coordinator than the one that answered");
+		goto fail;
+	}
+	/* W6 */
+	if ((r = open_app(s->app_path, j->app->sha256, &j->app_fd)) != 0)
+		goto fail;
+	if ((r = coffer_policy_items(j->policy, j->app, &j->items, &j->nitems)) != 0)
+		goto fail;
+	qsort(j->items, j->nitems, sizeof(*j->items), cmp_items);
+	if ((r = take_keys(j, &pl)) != 0 || (r = make_params(j, &pl)) != 0 ||
+	    (r = owner_names(j)) != 0)
+		goto fail;
+	memcpy(j->session, pl.session, 16);
+	j->reduce = pl.reduce;
+	coffer_release_payload_clear(&pl);
+	*out = j;
+	return 0;
+fail:
+	coffer_release_payload_clear(&pl);
+	conf_job_free(j);
+	return r;
+}
+
+int
+conf_job_start(const struct worker_config *cfg, struct conf_job **out)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(MEASURED_MAX);
+	struct measured_config mc;
+	struct coffer_tee_anchors *anchors = NULL;
+	struct coffer_tee_collateral *coll = NULL;
+	struct coffer_tee_backend_opts bo;
+	struct http_client *http = NULL;
+	struct coord_transport t;
+	struct conf_start s;
+	/* sim: the worker is its executable and its measured configuration
+	 * (doc/worker.md 9.2), in this order. */
+	const char *measure[2] = { "/proc/self/exe", cfg->measured };
+	size_t got = 0;
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	memset(&bo, 0, sizeof(bo));
+	if ((r = coffer_file_read(cfg->measured, MEASURED_MAX, &b)) != 0 ||
+	    (r = measured_config_parse((const char *)b.data, b.len, &mc)) != 0) {
+		r = coffer_errctx(r, "--measured-config %s", cfg->measured);
+		goto out;
+	}
+	if ((r = coffer_hex_decode(cfg->coord_job, strlen(cfg->coord_job), s.job,
+	    16, &got)) != 0 || got != 16 ||
+	    (r = coffer_tee_backend_parse(cfg->tee_backend, &s.att.backend)) != 0 ||
+	    (r = coffer_tee_anchors_new_default(&anchors)) != 0 ||
+	    (r = http_client_new(cfg->coordinator, HTTP_TIMEOUT_MS, &http)) != 0)
+		goto out;
+	if (cfg->collateral != NULL &&
+	    ((r = coffer_tee_collateral_new(anchors, &coll)) != 0 ||
+	    (r = coffer_tee_collateral_add_path(coll, cfg->collateral)) != 0))
+		goto out;
+	bo.measure = measure;
+	bo.n_measure = 2;
+	t.request = coord_http_request;
+	t.arg = http;
+	s.t = &t;
+	s.mc = &mc;
+	s.anchors = anchors;
+	s.coll = coll;
+	s.at = coffer_tee_now();
+	s.att.opts = &bo;
+	s.app_path = cfg->app;
+	if ((r = conf_job_open(cfg, &s, out)) != 0)
+		goto out;
+	(*out)->http = http;
+	http = NULL;
+out:
+	http_client_free(http);
+	coffer_tee_collateral_free(coll);
+	coffer_tee_anchors_free(anchors);
+	coffer_buf_release(&b);
+	return r;
+}
+
+void
+conf_job_free(struct conf_job *j)
+{
+	if (j == NULL)
+		return;
+	keys_free(j->keys);
+	for (size_t i = 0; j->params != NULL && i < j->nparams; i++) {
+		free((char *)j->params[i].key);
+		coffer_free_secret((char *)j->params[i].value,
+		    strlen(j->params[i].value));
+	}
+	free(j->params);
+	for (size_t i = 0; j->owners != NULL && i < j->policy->nowners; i++)
+		free(j->owners[i]);
+	free(j->owners);
+	free(j->items);
+	coffer_policy_free(j->policy);
+	if (j->app_fd >= 0)
+		close(j->app_fd);
+	http_client_free(j->http);
+	free(j);
+}
