@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: Apache-2.0
+// libFuzzer target: what the worker reads from the network and from the
+// plugin host, none of which it trusts before checking (src/worker/coord.c,
+// apphost.c): the coordinator's identity and nonce answers, a refusal's
+// error object, the answers to a batch of proofs (WA1), and the host's
+// DONE frame. The first byte picks the reader and the HTTP status; the
+// rest is the body. A proof answer is believed only if it verifies under
+// the session key, which the fuzzer does not have.
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coffer/error.h"
+#include "worker/app.h"
+#include "worker/coord.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct canned {
+	const uint8_t *p;
+	size_t n;
+	int status;
+};
+
+static int
+canned_request(void *arg, const char *method, const char *path,
+    const void *body, size_t len, size_t max, int *status,
+    struct coffer_buf *reply)
+{
+	struct canned *c = arg;
+
+	(void)method;
+	(void)path;
+	(void)body;
+	(void)len;
+	if (c->n > max)
+		return coffer_errf(COFFER_E_LIMIT, "canned answer over the limit");
+	*status = c->status;
+	return coffer_buf_put(reply, c->n ? c->p : (const uint8_t *)"", c->n);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const uint8_t key[32] = { 1 };
+	static uint8_t proofs[2][COFFER_ITEMPROOF_LEN];
+	struct canned c;
+	struct coord_transport t = { canned_request, &c };
+	struct coffer_itemack acks[2];
+	int ok[2];
+
+	if (size < 1)
+		return 0;
+	c.p = data + 1;
+	c.n = size - 1;
+	c.status = data[0] & 0x80 ? 403 : 200;
+	switch (data[0] & 0x7f) {
+	case 0: {
+		struct coffer_tee_backend_opts bo;
+		struct coord_attester att = { COFFER_TEE_BACKEND_TSM, &bo };
+		struct coord_peer peer;
+		struct coffer_release_payload pl;
+		uint8_t job[16] = { 0 };
+
+		/* The nonce answer; then evidence from a device that is not
+		 * there, so nothing after it runs. */
+		memset(&bo, 0, sizeof(bo));
+		memset(&peer, 0, sizeof(peer));
+		bo.device_root = "/nonexistent/coffer-fuzz";
+		if (coord_release(&t, &peer, job, &att, &pl) == 0)
+			abort();
+		break;
+	}
+	case 1: {
+		/* Two proofs, two answers at most; none may verify. */
+		memset(ok, 0, sizeof(ok));
+		if (coord_send_proofs(&t, key, (const uint8_t (*)[COFFER_ITEMPROOF_LEN])
+		    proofs, 2, key, acks, ok) == 0 && (ok[0] || ok[1]))
+			abort();
+		break;
+	}
+	case 2: {
+		int32_t status;
+		const uint8_t *msg, *out;
+		uint32_t nmsg, nout;
+
+		if (apphost_parse_done(c.p, c.n, &status, &msg, &nmsg, &out,
+		    &nout) == 0 && (status > 0 || nmsg > 1024 ||
+		    (size_t)(out - c.p) + nout != c.n))
+			abort();
+		break;
+	}
+	default: {
+		struct coffer_policy *p = NULL;
+		uint8_t h[32] = { 0 };
+
+		/* A policy answer (or a refusal) for a hash it cannot have. */
+		if (coord_policy(&t, h, &p) == 0)
+			abort();
+		break;
+	}
+	}
+	return 0;
+}
