@@ -222,6 +222,12 @@ $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBCOFFER)
 	$(E) "  LINK    $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_ALL)
 
+# The stand-in coordinator of the worker's integration tests.
+$(BUILD)/tests/tools/fakecoord: $(BUILD)/obj/tests/tools/fakecoord.o $(BUILD)/obj/tests/support/fake_coord.o $(LIBCOFFER)
+	@mkdir -p $(@D)
+	$(E) "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_ALL)
+
 # ---------------------------------------------------------------------------
 # Benchmarks: bench/*.c -> $(BUILD)/bench/*; bench/run runs bench/*.sh.
 BENCH_PROGS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))

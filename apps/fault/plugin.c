@@ -108,7 +108,8 @@ fa_init(const struct coffer_app_param *params, size_t nparams, void **state,
 			fa_fini(s);
 			return COFFER_E_APP;
 		}
-		if (!known) {
+		/* coffer.* are the worker's (coffer.app_secret, ...). */
+		if (!known && strncmp(k, "coffer.", 7) != 0) {
 			snprintf(err, errlen, "unknown parameter '%s'", k);
 			fa_fini(s);
 			return COFFER_E_INVAL;

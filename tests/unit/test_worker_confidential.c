@@ -36,6 +36,7 @@
 #include "worker/app.h"
 #include "worker/confidential.h"
 #include "worker/worker.h"
+#include "../support/fake_coord.h"
 #include "../support/fake_store.h"
 
 /* ---- The world: identities, keys, files, sealed inputs, a policy ---- */
@@ -220,238 +221,6 @@ world_teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-/* ---- The fake coordinator ---- */
-
-struct proof_rec {
-	int have;
-	uint8_t result;
-	uint8_t output_digest[32];
-};
-
-struct fake_coord {
-	uint8_t job[16], session[16], session_key[32];
-	uint8_t output_key[32], intermediate_key[32], app_secret[32];
-	const char *app;                  /* "stats" or "stats-r" */
-	uint8_t approved[48];             /* the worker measurement it accepts */
-	const struct coffer_identity *present;  /* identity shown (default coord) */
-	const struct coffer_identity *answer_as; /* key the release is wrapped from */
-	int serve_other_policy;           /* W5: a policy with another hash */
-	const char *refuse_release;       /* answer the release with this reason */
-	uint16_t refuse_proofs;           /* answer proofs refused with this code */
-	int commit_failed;                /* FAILED proofs reach fail_after */
-	int fail_requests;                /* this many proof requests fail */
-	int bad_ack_mac;                  /* answers MAC'd with another key */
-	int nonces, releases, proof_requests, proofs;
-	uint8_t last_proof[COFFER_ITEMPROOF_LEN];
-	struct coffer_itemproof last;
-	struct proof_rec ledger[2][8];
-};
-
-static int
-reply_json(struct coffer_buf *reply, int *status, int code, const char *text)
-{
-	*status = code;
-	return coffer_buf_puts(reply, text);
-}
-
-static int
-refuse(struct coffer_buf *reply, int *status, const char *name)
-{
-	char t[256];
-
-	snprintf(t, sizeof(t), "{\"error\": {\"code\": \"%s\", \"message\": \"fake\"}}",
-	    name);
-	return reply_json(reply, status, 403, t);
-}
-
-static int
-fc_release(struct fake_coord *fc, const void *body, size_t len, int *status,
-    struct coffer_buf *reply)
-{
-	struct coffer_release_request rq;
-	struct coffer_release_payload pl;
-	struct coffer_release_key keys[2];
-	struct coffer_tee_anchors *anchors = NULL;
-	struct coffer_tee_claims *claims = NULL;
-	struct coffer_tee_verify_opts vo;
-	uint8_t rd[64];
-	char jh[33];
-	int r;
-
-	fc->releases++;
-	coffer_hex_encode(fc->job, 16, jh);
-	coffer_release_request_init(&rq);
-	must(coffer_release_request_parse(body, len, jh, &rq), "release request");
-	must(coffer_keyrelease_binding(rq.job, rq.nonce, rq.worker_pk, rd), "binding");
-	must(coffer_tee_anchors_new_default(&anchors), "anchors");
-	memset(&vo, 0, sizeof(vo));
-	vo.expected_report_data = rd;
-	vo.policy = &W.policy->tee_policy;
-	r = coffer_tee_verify(rq.evidence.data, rq.evidence.len, anchors, NULL,
-	    coffer_tee_now(), &vo, &claims);
-	coffer_tee_anchors_free(anchors);
-	if (r != 0) {
-		coffer_tee_claims_free(claims);
-		coffer_release_request_release(&rq);
-		return refuse(reply, status, "evidence.invalid");
-	}
-	if (fc->refuse_release != NULL ||
-	    memcmp(claims->sim.measurement, fc->approved, 48) != 0) {
-		coffer_tee_claims_free(claims);
-		coffer_release_request_release(&rq);
-		return refuse(reply, status, fc->refuse_release ? fc->refuse_release :
-		    "measurement.unapproved");
-	}
-	coffer_tee_claims_free(claims);
-	memset(&pl, 0, sizeof(pl));
-	memcpy(pl.job, fc->job, 16);
-	memcpy(pl.policy, W.policy->hash, 32);
-	snprintf(pl.app, sizeof(pl.app), "%s", fc->app);
-	memcpy(pl.app_sha256, coffer_policy_app(W.policy, fc->app)->sha256, 32);
-	pl.reduce = strcmp(fc->app, "stats-r") == 0;
-	memcpy(pl.session, fc->session, 16);
-	memcpy(pl.session_key, fc->session_key, 32);
-	memcpy(keys[0].key_id, W.id_a, 16);
-	memcpy(keys[0].key, W.key_a, 32);
-	memcpy(keys[1].key_id, W.id_b, 16);
-	memcpy(keys[1].key, W.key_b, 32);
-	pl.keys = keys;
-	pl.nkeys = 2;
-	memcpy(pl.output_key, fc->output_key, 32);
-	memcpy(pl.intermediate_key, fc->intermediate_key, 32);
-	memcpy(pl.app_secret, fc->app_secret, 32);
-	pl.params = json_pack("{s:s}", "alpha", "0.01");
-	pl.limits = json_pack("{s:i}", "min_rows", 2);
-	*status = 200;
-	r = coffer_release_answer_make(&pl, rq.nonce, rq.worker_pk,
-	    (fc->answer_as ? fc->answer_as : &W.coord)->kx_sk, reply);
-	json_decref(pl.params);
-	json_decref(pl.limits);
-	coffer_release_request_release(&rq);
-	return r;
-}
-
-/* A small ledger: the first committed proof of an item wins (C2 to C5). */
-static int
-fc_proofs(struct fake_coord *fc, const void *body, size_t len, int *status,
-    struct coffer_buf *reply)
-{
-	json_t *root = NULL, *arr;
-	uint8_t b[COFFER_ITEMPROOF_LEN], ab[COFFER_ITEMACK_LEN], wrong[32];
-	int r;
-
-	fc->proof_requests++;
-	if (fc->fail_requests > 0) {
-		fc->fail_requests--;
-		return coffer_errf(COFFER_E_CONNECT, "fake: connection reset");
-	}
-	must(coffer_json_parse(body, len, 1 << 20, 4, &root), "proofs body");
-	arr = json_object_get(root, "proofs");
-	assert_true(json_is_array(arr));
-	must(coffer_buf_puts(reply, "{\"acks\": ["), "reply");
-	for (size_t i = 0; i < json_array_size(arr); i++) {
-		struct coffer_itemproof p;
-		struct coffer_itemack a;
-		struct proof_rec *rec;
-		const char *s = json_string_value(json_array_get(arr, i));
-
-		must(coffer_b64url_decode_exact(s, strlen(s), b, sizeof(b)), "proof b64");
-		must(coffer_itemproof_parse(b, sizeof(b), &p), "proof");
-		must(coffer_itemproof_verify_mac(b, fc->session_key), "proof mac");
-		fc->proofs++;
-		memcpy(fc->last_proof, b, sizeof(b));
-		fc->last = p;
-		memset(&a, 0, sizeof(a));
-		memcpy(a.proof_mac, p.mac, 32);
-		a.log_index = (uint64_t)fc->proofs;
-		rec = &fc->ledger[p.stage][p.item % 8];
-		if (fc->refuse_proofs) {
-			a.outcome = COFFER_ACK_REFUSED;
-			a.reason = fc->refuse_proofs;
-		} else if (rec->have) {
-			a.outcome = rec->result != p.result || memcmp(rec->output_digest,
-			    p.output_digest, 32) != 0 ? COFFER_ACK_DISAGREEMENT :
-			    COFFER_ACK_DUPLICATE;
-		} else if (p.result == COFFER_RESULT_OK || fc->commit_failed) {
-			rec->have = 1;
-			rec->result = p.result;
-			memcpy(rec->output_digest, p.output_digest, 32);
-			a.outcome = COFFER_ACK_COMMITTED;
-		} else {
-			a.outcome = COFFER_ACK_FAILURE;
-		}
-		memset(wrong, 0x5a, sizeof(wrong));
-		must(coffer_itemack_encode(&a, fc->bad_ack_mac ? wrong : fc->session_key,
-		    ab), "ack");
-		must(coffer_buf_puts(reply, i ? ",\"" : "\""), "reply");
-		must(coffer_b64url_put(reply, ab, sizeof(ab)), "reply");
-		must(coffer_buf_puts(reply, "\""), "reply");
-	}
-	r = coffer_buf_puts(reply, "]}");
-	json_decref(root);
-	*status = 200;
-	return r;
-}
-
-static int
-fc_request(void *arg, const char *method, const char *path, const void *body,
-    size_t len, size_t max, int *status, struct coffer_buf *reply)
-{
-	struct fake_coord *fc = arg;
-	char jh[33], pre[64], hh[65];
-	struct coffer_buf line = COFFER_BUF_INIT(4096);
-	int r;
-
-	(void)max;
-	coffer_hex_encode(fc->job, 16, jh);
-	snprintf(pre, sizeof(pre), "/v1/jobs/%s/", jh);
-	if (strcmp(method, "GET") == 0 && strcmp(path, "/v1/identity") == 0) {
-		must(coffer_identity_format_public(&(fc->present ? fc->present :
-		    &W.coord)->pub, &line), "line");
-		*status = 200;
-		r = coffer_buf_putf(reply, "{\"identity\": \"%s\"}", line.data);
-		coffer_buf_release(&line);
-		return r;
-	}
-	if (strcmp(method, "GET") == 0 && strcmp(path, "/v1/evidence") == 0) {
-		*status = 200;
-		return coffer_buf_put(reply, W.coord_evidence.data, W.coord_evidence.len);
-	}
-	coffer_hex_encode(W.policy->hash, 32, hh);
-	if (strcmp(method, "GET") == 0 && strncmp(path, "/v1/policies/", 13) == 0) {
-		assert_string_equal(path + 13, hh);
-		*status = 200;
-		if (fc->serve_other_policy) {
-			/* Another policy's text: one byte of the name changed. */
-			char *t = strdup(W.policy_text), *n = strstr(t, "worker-test");
-
-			n[0] = 'W';
-			r = coffer_buf_puts(reply, t);
-			free(t);
-			return r;
-		}
-		return coffer_buf_puts(reply, W.policy_text);
-	}
-	assert_string_equal(method, "POST");
-	assert_memory_equal(path, pre, strlen(pre));
-	if (strcmp(path + strlen(pre), "nonce") == 0) {
-		uint8_t n[32];
-		char nh[65];
-
-		fc->nonces++;
-		must(coffer_random(n, 32), "nonce");
-		coffer_hex_encode(n, 32, nh);
-		*status = 200;
-		return coffer_buf_putf(reply, "{\"nonce\": \"%s\", \"expires\": 1}", nh);
-	}
-	if (strcmp(path + strlen(pre), "release") == 0)
-		return fc_release(fc, body, len, status, reply);
-	if (strcmp(path + strlen(pre), "proofs") == 0)
-		return fc_proofs(fc, body, len, status, reply);
-	fail_msg("fake coordinator: %s %s", method, path);
-	return COFFER_E_INTERNAL;
-}
-
 /* ---- The worker side ---- */
 
 enum app_mode { APP_ECHO, APP_FAIL, APP_PARAMS };
@@ -534,14 +303,21 @@ setup(void **state)
 
 	if (f == NULL)
 		return -1;
+	f->fc.id = &W.coord;
+	f->fc.evidence = W.coord_evidence.data;
+	f->fc.evidence_len = W.coord_evidence.len;
+	f->fc.policy_text = W.policy_text;
+	f->fc.policy = W.policy;
 	f->fc.app = "stats";
-	if (coffer_random(f->fc.job, 16) != 0 || coffer_random(f->fc.session, 16) != 0 ||
-	    coffer_random(f->fc.session_key, 32) != 0 ||
-	    coffer_random(f->fc.output_key, 32) != 0 ||
-	    coffer_random(f->fc.intermediate_key, 32) != 0 ||
-	    coffer_random(f->fc.app_secret, 32) != 0)
+	f->fc.params = json_pack("{s:s}", "alpha", "0.01");
+	f->fc.limits = json_pack("{s:i}", "min_rows", 2);
+	f->fc.nkeys = 2;
+	memcpy(f->fc.key_ids[0], W.id_a, 16);
+	memcpy(f->fc.keys[0], W.key_a, 32);
+	memcpy(f->fc.key_ids[1], W.id_b, 16);
+	memcpy(f->fc.keys[1], W.key_b, 32);
+	if (coffer_random(f->fc.job, 16) != 0 || fake_coord_init(&f->fc) != 0)
 		return -1;
-	memcpy(f->fc.approved, W.worker_meas, 48);
 	measured(f, W.coord_meas);
 	if (coffer_tee_anchors_new_default(&f->anchors) != 0)
 		return -1;
@@ -549,7 +325,7 @@ setup(void **state)
 	f->bo.sim_dir = W.sim_dir;
 	f->bo.measure = f->measure;
 	f->bo.n_measure = 1;
-	f->t.request = fc_request;
+	f->t.request = fake_coord_request;
 	f->t.arg = &f->fc;
 	f->s.t = &f->t;
 	f->s.mc = &f->mc;
@@ -592,6 +368,8 @@ teardown(void **state)
 	coffer_store_free(f->in);
 	coffer_store_free(f->out);
 	coffer_tee_anchors_free(f->anchors);
+	json_decref(f->fc.params);
+	json_decref(f->fc.limits);
 	free(f);
 	return 0;
 }
@@ -916,10 +694,15 @@ test_worker_confidential__an_unapproved_worker_gets_no_keys(void **state)
 {
 	struct fixture *f = *state;
 
-	f->fc.approved[5] ^= 1;
+	char other[320];
+
+	/* A worker built otherwise: its measurement is not the policy's. */
+	snprintf(other, sizeof(other), "%s/worker2.bin", W.dir);
+	write_file(other, "worker v2");
+	f->measure[0] = other;
 	expect_start_fails(f, COFFER_E_POLICY, "measurement.unapproved");
 	assert_int_equal(f->fc.releases, 1);
-	f->fc.approved[5] ^= 1;
+	f->measure[0] = W.worker_file;
 	f->fc.refuse_release = "policy.revoked";
 	expect_start_fails(f, COFFER_E_POLICY, "policy.revoked");
 }

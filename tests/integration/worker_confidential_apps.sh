@@ -1,0 +1,76 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Apps of a confidential job (doc/worker.md 9.4, 9.5): a plugin runs in a
+# host process of its own, so its crash costs its item and a restart of the
+# host, not the runner and its keys (one key release); a failure the app
+# reports is proved FAILED; a plugin that hangs is killed at the item
+# timeout; an executable app runs from the file whose hash the policy
+# approves. Against tests/tools/fakecoord and a real redis-server.
+# timeout: 240
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/worker_confidential.bash"
+plan 18
+
+start_redis
+cw_world
+cw_measured "$T/w/worker.json" "$COORD_MEAS"
+WMEAS=$(coffer attest measure "$BIN/coffer-worker" "$T/w/worker.json")
+dead() { "$QCTL" dead "$REDIS_URL" "$1" | grep -F "$2" | cut -f3; }
+
+# 1. A plugin that crashes on one item and fails on another.
+APP=$COFFER_BUILD/apps/fault.so
+mkdir -p "$T/trace/a" "$T/trace/b"
+CW_PARAMS=$(jq -n --arg t "$T/trace" '{crash: ["a/2.sealed"], fail: ["b/1.sealed"],
+	trace_dir: [$t]}')
+CW_COORD_PARAMS=(--param crash=a/2.sealed --param fail=b/1.sealed --param "trace_dir=$T/trace")
+cw_policy "$T/w/p1.json" "$WMEAS"
+cw_start_coord "$T/w/p1.json"
+check "load q1" "$QCTL" load "$REDIS_URL" q1 --max-attempts 2 a/1.sealed a/2.sealed \
+	b/1.sealed
+cw_worker q1 "$T/w/worker.json"
+eq "the worker ends when the job is done" 0 $?
+eq "one item done, two dead" "total=3 done=1 failed=2 in_flight=0 queued=0" \
+	"$("$QCTL" stats "$REDIS_URL" q1)"
+eq "the crash is the item's error" "app crashed: killed by signal 11 (Segmentation fault)" \
+	"$(dead q1 a/2.sealed)"
+eq "the runner survived the crashes: one key release" 1 "$(count releases)"
+pids=$(cut -d' ' -f1 "$T/trace/a/2.sealed" | sort -u | wc -l)
+eq "a new host for each attempt after a crash" 2 "$pids"
+# The runner is the process that logs "worker started".
+runner=$(grep 'worker started' "$T/q1.log" | grep -oE 'worker\[[0-9]+\]' | tr -dc 0-9)
+host=$(cut -d' ' -f1 "$T/trace/a/1.sealed")
+check "the plugin ran in another process than the runner ($host, $runner)" \
+	test -n "$runner" -a -n "$host" -a "$host" != "$runner"
+eq "the reported failure is the item's error" "injected failure for b/1.sealed" \
+	"$(dead q1 b/1.sealed)"
+# a/1 OK, b/1 FAILED twice (below fail_after each time): three proofs; the
+# crashes proved nothing.
+eq "three proofs: one OK, two FAILED" 3 "$(count proofs)"
+
+# 2. A plugin that never returns: killed at the item timeout, by the runner.
+CW_PARAMS='{"hang": ["a/1.sealed"]}'
+CW_COORD_PARAMS=(--param hang=a/1.sealed)
+cw_policy "$T/w/p2.json" "$WMEAS"
+cw_start_coord "$T/w/p2.json"
+check "load q2" "$QCTL" load "$REDIS_URL" q2 a/1.sealed b/1.sealed
+cw_worker q2 "$T/w/worker.json" --item-timeout-ms 800 --max-attempts 1
+eq "the worker ends" 0 $?
+eq "the hung item timed out" "app timed out after 800 ms (killed)" "$(dead q2 a/1.sealed)"
+eq "the other one is done" "total=2 done=1 failed=1 in_flight=0 queued=0" \
+	"$("$QCTL" stats "$REDIS_URL" q2)"
+eq "still one key release" 1 "$(count releases)"
+
+# 3. An executable app (one process per item, from the approved file).
+APP=$COFFER_BUILD/apps/checksum
+CW_PARAMS='{"format": ["upper"]}'
+CW_COORD_PARAMS=(--param format=upper)
+cw_policy "$T/w/p3.json" "$WMEAS"
+cw_start_coord "$T/w/p3.json"
+check "load q3" "$QCTL" load "$REDIS_URL" q3 a/1.sealed b/1.sealed
+cw_worker q3 "$T/w/worker.json" --app-kind exec
+eq "every item is done" "total=2 done=2 failed=0 in_flight=0 queued=0" \
+	"$("$QCTL" stats "$REDIS_URL" q3)"
+check "its output opens with the output key" \
+	coffer open --key "$T/w/out.key" "$(ls "$T/out/q3/b/1.sealed".*)" "$T/b1.out"
+eq "the app got the release's parameters in its environment" \
+	"$(tr a-z A-Z < "$T/plain/b1")" "$(cat "$T/b1.out")"

@@ -1,0 +1,81 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# A hostile cloud against the worker of a confidential job (doc/worker.md
+# 9): a tampered sealed input and an input replaced by an older sealed
+# version are refused, named and never retried; a worker whose
+# measurement the policy does not approve gets no key; a worker pointed at
+# a coordinator with another measurement, or at another coordinator that
+# runs the approved code, refuses it. Against tests/tools/fakecoord and a
+# real redis-server.
+# timeout: 240
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/worker_confidential.bash"
+plan 17
+
+start_redis
+cw_world
+cw_measured "$T/w/worker.json" "$COORD_MEAS"
+WMEAS=$(coffer attest measure "$BIN/coffer-worker" "$T/w/worker.json")
+dead() { "$QCTL" dead "$REDIS_URL" "$1" | grep -F "$2" | cut -f2-; }
+# An older version of a/2, sealed before the one the policy pins.
+printf 'id,radius\n3,10.0\n' > "$T/plain/a2-old"
+coffer seal --key "$T/w/a.key" "$T/plain/a2-old" "$T/a2-old.sealed" >/dev/null ||
+	bail "coffer seal"
+cw_policy "$T/w/policy.json" "$WMEAS"
+cw_start_coord "$T/w/policy.json"
+
+# 1. Inputs: one byte of a/1 flipped; a/2 rolled back to its older version.
+cp "$T/in/a/1.sealed" "$T/a1.orig"
+printf '\x01' | dd of="$T/in/a/1.sealed" bs=1 seek=120 conv=notrunc 2>/dev/null
+cp "$T/a2-old.sealed" "$T/in/a/2.sealed"
+check "load q1" "$QCTL" load "$REDIS_URL" q1 --max-attempts 3 a/1.sealed a/2.sealed b/1.sealed
+cw_worker q1 "$T/w/worker.json"
+eq "the worker ends" 0 $?
+eq "the two are dead, the untouched one done" \
+	"total=3 done=1 failed=2 in_flight=0 queued=0" "$("$QCTL" stats "$REDIS_URL" q1)"
+d1=$(dead q1 a/1.sealed)
+d2=$(dead q1 a/2.sealed)
+check "the tampered input is named: $d1" \
+	grep -q "object 'a/1.sealed' is sha256:.*not the sha256:.* the policy pins: tampered" <<< "$d1"
+check "the rolled-back input is named: $d2" \
+	grep -q "object 'a/2.sealed' is sha256:$(sha "$T/a2-old.sealed"), not the" <<< "$d2"
+eq "neither was retried (attempts)" "1 1" \
+	"$(cut -f1 <<< "$d1") $(cut -f1 <<< "$d2")"
+eq "no proof for a refused input; one for the good one" 1 "$(count proofs)"
+eq "nothing stored for them" 0 "$(find "$T/out/q1/a" -type f 2>/dev/null | wc -l)"
+cp "$T/a1.orig" "$T/in/a/1.sealed"
+
+# 2. A worker the policy does not approve: another measured configuration
+# (any byte of it) is another measurement.
+jq -c . "$T/w/worker.json" > "$T/w/worker-other.json"
+check "load q2" "$QCTL" load "$REDIS_URL" q2 a/1.sealed
+cw_worker q2 "$T/w/worker-other.json"
+eq "the unapproved worker exits 1" 1 $?
+check "it says the coordinator refused its measurement" \
+	grep -q "coffer-worker: coordinator: rejected by policy: measurement.unapproved" "$T/q2.log"
+eq "it took no item" "total=1 done=0 failed=0 in_flight=0 queued=1" \
+	"$("$QCTL" stats "$REDIS_URL" q2)"
+
+# 3. A worker pointed at a coordinator with another measurement: its
+# measured configuration pins another coordinator build. The policy
+# approves that worker, so only the worker's own check can refuse.
+echo "coordinator build 2" > "$T/w/coordinator2.bin"
+cw_measured "$T/w/worker-b2.json" "$(coffer attest measure "$T/w/coordinator2.bin")"
+WMEAS2=$(coffer attest measure "$BIN/coffer-worker" "$T/w/worker-b2.json")
+cw_policy "$T/w/policy2.json" "$WMEAS2"
+cw_start_coord "$T/w/policy2.json"
+cw_worker q2 "$T/w/worker-b2.json"
+eq "the worker refuses the coordinator (exit 1)" 1 $?
+check "it says why (CA5: the measurement)" \
+	grep -q "coffer-worker: coordinator: .*CA5: the coordinator's measurement is $COORD_MEAS" "$T/q2.log"
+eq "it asked for no nonce and sent no evidence" "0 0" "$(count nonces) $(count releases)"
+
+# 4. Another coordinator running the approved code (same measurement,
+# other keys) that an operator points the worker at: the policy names the
+# one its owners chose (W5).
+coffer id new --name coord "$T/w/coord-b.id" > /dev/null
+cw_start_coord "$T/w/policy.json" --identity "$T/w/coord-b.id"
+cw_worker q2 "$T/w/worker.json"
+eq "the worker refuses the other coordinator (exit 1)" 1 $?
+check "it says the policy is for another coordinator" \
+	grep -q "W5: the policy is for another coordinator" "$T/q2.log"

@@ -1,0 +1,46 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# A confidential job through the real coffer-worker (doc/worker.md 9): it
+# authenticates the coordinator, gets its keys by attested release, runs
+# the plugin in its host process with the parameters of the release (not
+# --param), stores outputs that open only with the output key under
+# <item>.<attempt id>, and proves each item before the ack. Against the
+# stand-in coordinator tests/tools/fakecoord and a real redis-server.
+# timeout: 180
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/worker_confidential.bash"
+plan 11
+
+start_redis
+cw_world
+cw_measured "$T/w/worker.json" "$COORD_MEAS"
+WMEAS=$(coffer attest measure "$BIN/coffer-worker" "$T/w/worker.json")
+cw_policy "$T/w/policy.json" "$WMEAS"
+cw_start_coord "$T/w/policy.json"
+
+check "load the policy's three items" "$QCTL" load "$REDIS_URL" q1 \
+	a/1.sealed a/2.sealed b/1.sealed
+cw_worker q1 "$T/w/worker.json" --param format=cksum
+eq "the worker ends when the job is done" 0 $?
+eq "every item is done" "total=3 done=3 failed=0 in_flight=0 queued=0" \
+	"$("$QCTL" stats "$REDIS_URL" q1)"
+eq "one key release for the worker's runner" 1 "$(count releases)"
+eq "one proof per item" 3 "$(count proofs)"
+n=$(find "$T/out/q1" -type f | grep -cE '/(a|b)/[12]\.sealed\.[0-9a-f]{32}$')
+eq "outputs are named <item>.<attempt id>" 3 "$n"
+out=$(ls "$T/out/q1/a/1.sealed".*)
+check "an output opens with the output key" \
+	coffer open --key "$T/w/out.key" "$out" "$T/a1.out"
+# format=upper came from the coordinator; --param format=cksum was ignored.
+eq "the app ran with the release's parameters" "$(tr a-z A-Z < "$T/plain/a1")" \
+	"$(cat "$T/a1.out")"
+check_fails "no data key opens an output" \
+	coffer open --key "$T/w/a.key" "$out" "$T/a1.bad"
+check "the --param is said to be ignored" grep -q 'COFFER_PARAMS are ignored' "$T/q1.log"
+
+# Plaintext never reaches the store: every stored output is sealed.
+sealed=1
+for f in $(find "$T/out/q1" -type f); do
+	head -c 7 "$f" | od -An -tx1 | grep -q '89 43 4f 46 46 45 52' || sealed=0
+done
+eq "every stored output is a sealed file" 1 "$sealed"

@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: Apache-2.0
+// The fake coordinator of fake_coord.h: the routes a worker uses, each a
+// few lines over src/proto and src/tee, in the order
+// doc/protocol/key-release.md and doc/format/item-proof.md give.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coffer/error.h"
+#include "coffer/tee.h"
+#include "fake_coord.h"
+#include "lib/enc.h"
+#include "lib/json.h"
+#include "lib/random.h"
+#include "proto/keyrelease.h"
+
+int
+fake_coord_init(struct fake_coord *fc)
+{
+	int r;
+
+	if ((r = coffer_random(fc->session, 16)) != 0 ||
+	    (r = coffer_random(fc->session_key, 32)) != 0 ||
+	    (r = coffer_random(fc->output_key, 32)) != 0 ||
+	    (r = coffer_random(fc->intermediate_key, 32)) != 0 ||
+	    (r = coffer_random(fc->app_secret, 32)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+answer(struct coffer_buf *reply, int *status, int code, const char *text)
+{
+	*status = code;
+	return coffer_buf_puts(reply, text);
+}
+
+static int
+refuse(struct coffer_buf *reply, int *status, int code, const char *name,
+    const char *why)
+{
+	*status = code;
+	return coffer_buf_putf(reply, "{\"error\": {\"code\": \"%s\", \"message\":"
+	    " \"fake coordinator: %s\"}}", name, why);
+}
+
+static int
+bad(struct fake_coord *fc, struct coffer_buf *reply, int *status, const char *what)
+{
+	snprintf(fc->last_error, sizeof(fc->last_error), "%s: %s", what,
+	    coffer_errdetail());
+	return refuse(reply, status, 400, "request.malformed", "malformed");
+}
+
+static int
+release(struct fake_coord *fc, const void *body, size_t len, int *status,
+    struct coffer_buf *reply)
+{
+	struct coffer_release_request rq;
+	struct coffer_release_payload pl;
+	struct coffer_release_key keys[FAKE_COORD_MAX_KEYS];
+	struct coffer_tee_anchors *anchors = NULL;
+	struct coffer_tee_claims *claims = NULL;
+	struct coffer_tee_verify_opts vo;
+	struct coffer_policy_measurement m;
+	const struct coffer_policy_app *a = coffer_policy_app(fc->policy, fc->app);
+	uint8_t rd[64];
+	char jh[33];
+	int r, vr;
+
+	fc->releases++;
+	coffer_hex_encode(fc->job, 16, jh);
+	coffer_release_request_init(&rq);
+	/* KR1 */
+	if (coffer_release_request_parse(body, len, jh, &rq) != 0 ||
+	    coffer_keyrelease_binding(rq.job, rq.nonce, rq.worker_pk, rd) != 0) {
+		coffer_release_request_release(&rq);
+		return bad(fc, reply, status, "release request");
+	}
+	if (fc->refuse_release != NULL) {
+		coffer_release_request_release(&rq);
+		return refuse(reply, status, 403, fc->refuse_release, "as asked");
+	}
+	/* KR8 to KR11: the evidence, bound to this request, under the
+	 * policy's verification object, with a measurement the app lists. */
+	if ((r = coffer_tee_anchors_new_default(&anchors)) != 0) {
+		coffer_release_request_release(&rq);
+		return r;
+	}
+	memset(&vo, 0, sizeof(vo));
+	vo.expected_report_data = rd;
+	vo.policy = &fc->policy->tee_policy;
+	vr = coffer_tee_verify(rq.evidence.data, rq.evidence.len, anchors, NULL,
+	    coffer_tee_now(), &vo, &claims);
+	coffer_tee_anchors_free(anchors);
+	if (vr != 0 || coffer_policy_measurement(claims, &m) != 0 ||
+	    !coffer_policy_app_allows(a, &m)) {
+		coffer_tee_claims_free(claims);
+		coffer_release_request_release(&rq);
+		return refuse(reply, status, 403, vr != 0 ? "evidence.invalid" :
+		    "measurement.unapproved", "not this worker");
+	}
+	coffer_tee_claims_free(claims);
+	memset(&pl, 0, sizeof(pl));
+	memcpy(pl.job, fc->job, 16);
+	memcpy(pl.policy, fc->policy->hash, 32);
+	snprintf(pl.app, sizeof(pl.app), "%s", fc->app);
+	memcpy(pl.app_sha256, a->sha256, 32);
+	pl.reduce = a->reduce;
+	memcpy(pl.session, fc->session, 16);
+	memcpy(pl.session_key, fc->session_key, 32);
+	for (size_t i = 0; i < fc->nkeys; i++) {
+		memcpy(keys[i].key_id, fc->key_ids[i], 16);
+		memcpy(keys[i].key, fc->keys[i], 32);
+	}
+	pl.keys = keys;
+	pl.nkeys = fc->nkeys;
+	memcpy(pl.output_key, fc->output_key, 32);
+	memcpy(pl.intermediate_key, fc->intermediate_key, 32);
+	memcpy(pl.app_secret, fc->app_secret, 32);
+	pl.params = fc->params;
+	pl.limits = fc->limits;
+	*status = 200;
+	r = coffer_release_answer_make(&pl, rq.nonce, rq.worker_pk,
+	    (fc->answer_as ? fc->answer_as : fc->id)->kx_sk, reply);
+	coffer_release_request_release(&rq);
+	return r;
+}
+
+/* The commit rule in small (C2 to C5): the first committed proof of an
+ * item wins; FAILED commits only with commit_failed. */
+static uint8_t
+commit(struct fake_coord *fc, const struct coffer_itemproof *p)
+{
+	struct fake_coord_rec *rec = &fc->ledger[p->stage][p->item % 64];
+
+	if (rec->have)
+		return rec->result != p->result || memcmp(rec->output_digest,
+		    p->output_digest, 32) != 0 ? COFFER_ACK_DISAGREEMENT :
+		    COFFER_ACK_DUPLICATE;
+	if (p->result == COFFER_RESULT_FAILED && !fc->commit_failed)
+		return COFFER_ACK_FAILURE;
+	rec->have = 1;
+	rec->result = p->result;
+	memcpy(rec->output_digest, p->output_digest, 32);
+	return COFFER_ACK_COMMITTED;
+}
+
+static int
+proofs(struct fake_coord *fc, const void *body, size_t len, int *status,
+    struct coffer_buf *reply)
+{
+	json_t *root = NULL, *arr;
+	uint8_t b[COFFER_ITEMPROOF_LEN], ab[COFFER_ITEMACK_LEN], wrong[32];
+	int r = 0;
+
+	fc->proof_requests++;
+	if (fc->fail_requests > 0) {
+		fc->fail_requests--;
+		return coffer_errf(COFFER_E_CONNECT, "fake coordinator: connection reset");
+	}
+	if (coffer_json_parse(body, len, 1 << 20, 4, &root) != 0 ||
+	    !json_is_array(arr = json_object_get(root, "proofs"))) {
+		json_decref(root);
+		return bad(fc, reply, status, "proofs");
+	}
+	coffer_buf_reset(reply);
+	r = coffer_buf_puts(reply, "{\"acks\": [");
+	memset(wrong, 0x5a, sizeof(wrong));
+	for (size_t i = 0; i < json_array_size(arr) && r == 0; i++) {
+		struct coffer_itemproof p;
+		struct coffer_itemack a;
+		const char *s = json_string_value(json_array_get(arr, i));
+
+		if (s == NULL || coffer_b64url_decode_exact(s, strlen(s), b,
+		    sizeof(b)) != 0 || coffer_itemproof_parse(b, sizeof(b), &p) != 0 ||
+		    coffer_itemproof_verify_mac(b, fc->session_key) != 0) {
+			json_decref(root);
+			coffer_buf_reset(reply);
+			return bad(fc, reply, status, "a proof");
+		}
+		fc->proofs++;
+		memcpy(fc->last_proof, b, sizeof(b));
+		fc->last = p;
+		memset(&a, 0, sizeof(a));
+		memcpy(a.proof_mac, p.mac, 32);
+		a.log_index = (uint64_t)fc->proofs;
+		if (fc->refuse_proofs) {
+			a.outcome = COFFER_ACK_REFUSED;
+			a.reason = fc->refuse_proofs;
+		} else {
+			a.outcome = commit(fc, &p);
+		}
+		if ((r = coffer_itemack_encode(&a, fc->bad_ack_mac ? wrong :
+		    fc->session_key, ab)) == 0 &&
+		    (r = coffer_buf_puts(reply, i ? ",\"" : "\"")) == 0 &&
+		    (r = coffer_b64url_put(reply, ab, sizeof(ab))) == 0)
+			r = coffer_buf_puts(reply, "\"");
+	}
+	if (r == 0)
+		r = coffer_buf_puts(reply, "]}");
+	json_decref(root);
+	*status = 200;
+	return r;
+}
+
+int
+fake_coord_request(void *arg, const char *method, const char *path,
+    const void *body, size_t len, size_t max, int *status,
+    struct coffer_buf *reply)
+{
+	struct fake_coord *fc = arg;
+	struct coffer_buf line = COFFER_BUF_INIT(4096);
+	char jh[33], pre[64], hh[65];
+	const char *rest;
+	int r;
+
+	(void)max;
+	coffer_hex_encode(fc->job, 16, jh);
+	snprintf(pre, sizeof(pre), "/v1/jobs/%s/", jh);
+	coffer_hex_encode(fc->policy->hash, 32, hh);
+	if (strcmp(method, "GET") == 0 && strcmp(path, "/v1/identity") == 0) {
+		if ((r = coffer_identity_format_public(&(fc->present ? fc->present :
+		    fc->id)->pub, &line)) == 0) {
+			*status = 200;
+			r = coffer_buf_putf(reply, "{\"identity\": \"%s\"}", line.data);
+		}
+		coffer_buf_release(&line);
+		return r;
+	}
+	if (strcmp(method, "GET") == 0 && strcmp(path, "/v1/evidence") == 0) {
+		*status = 200;
+		return coffer_buf_put(reply, fc->evidence, fc->evidence_len);
+	}
+	if (strcmp(method, "GET") == 0 && strncmp(path, "/v1/policies/", 13) == 0) {
+		if (strcmp(path + 13, hh) != 0)
+			return refuse(reply, status, 404, "policy.unknown", "no such policy");
+		*status = 200;
+		if (fc->serve_other_policy) {
+			/* Another policy's text: the expiry's first digit
+			 * changed, so its hash differs. */
+			char *t = strdup(fc->policy_text), *e;
+
+			if (t == NULL)
+				return COFFER_E_NOMEM;
+			if ((e = strstr(t, "\"expires\":")) != NULL) {
+				e += 10;
+				while (*e == ' ')
+					e++;
+				*e = *e == '9' ? '8' : (char)(*e + 1);
+			}
+			r = coffer_buf_puts(reply, t);
+			free(t);
+			return r;
+		}
+		return coffer_buf_puts(reply, fc->policy_text);
+	}
+	if (strcmp(method, "POST") != 0 || strncmp(path, pre, strlen(pre)) != 0)
+		return answer(reply, status, 404, "{\"error\": {\"code\":"
+		    " \"route.unknown\", \"message\": \"fake coordinator\"}}");
+	rest = path + strlen(pre);
+	if (strcmp(rest, "nonce") == 0) {
+		uint8_t n[32];
+		char nh[65];
+
+		fc->nonces++;
+		if ((r = coffer_random(n, 32)) != 0)
+			return r;
+		coffer_hex_encode(n, 32, nh);
+		*status = 200;
+		return coffer_buf_putf(reply, "{\"nonce\": \"%s\", \"expires\": 1}", nh);
+	}
+	if (strcmp(rest, "release") == 0)
+		return release(fc, body, len, status, reply);
+	if (strcmp(rest, "proofs") == 0)
+		return proofs(fc, body, len, status, reply);
+	return answer(reply, status, 404, "{\"error\": {\"code\": \"route.unknown\","
+	    " \"message\": \"fake coordinator\"}}");
+}
