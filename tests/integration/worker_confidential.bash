@@ -54,6 +54,9 @@ cw_measured() {
 # values, which the coordinator gives the worker.
 CW_PARAMS='{"format": ["upper", "cksum"]}'
 CW_COORD_PARAMS=(--param format=upper)
+# A file with more objects of owner a's dataset (a JSON array of {key,
+# digest}), or nothing.
+CW_MORE_OBJECTS=
 
 # cw_policy FILE WORKER_MEASUREMENT [reduce]: the policy of the job (app
 # "app", the file $APP).
@@ -66,12 +69,13 @@ cw_policy() {
 		--arg da2 "sha256:$(sha "$T/in/a/2.sealed")" \
 		--arg db1 "sha256:$(sha "$T/in/b/1.sealed")" \
 		--arg app "$(sha "$APP")" --arg wm "$2" --arg fp "$SIM_FP" \
-		--argjson red "${3:-false}" --argjson params "$CW_PARAMS" --argjson exp "$(( $(date +%s) + 86400 ))" \
+		--argjson red "${3:-false}" --argjson params "$CW_PARAMS" \
+		--slurpfile more "${CW_MORE_OBJECTS:-/dev/null}" --argjson exp "$(( $(date +%s) + 86400 ))" \
 		'{type: "coffer-policy", version: 1, name: "worker-it", coordinator: $coord,
 		  expires: $exp,
 		  owners: [{id: $a, datasets: [{name: "a-data", key_id: $ka,
-		             objects: [{key: "a/1.sealed", digest: $da1},
-		                       {key: "a/2.sealed", digest: $da2}]}]},
+		             objects: ([{key: "a/1.sealed", digest: $da1},
+		                        {key: "a/2.sealed", digest: $da2}] + ($more[0] // []))}]},
 		           {id: $b, datasets: [{name: "b-data", key_id: $kb,
 		             objects: [{key: "b/1.sealed", digest: $db1}]}]}],
 		  apps: [{name: "app", sha256: $app, datasets: ["a-data", "b-data"],
