@@ -226,6 +226,7 @@ world_teardown(void **state)
 enum app_mode { APP_ECHO, APP_FAIL, APP_PARAMS };
 static enum app_mode app_mode;
 static char app_params[1024];
+static char app_owner[128];
 
 static int
 capp_init(const struct coffer_app_param *params, size_t n, void **state,
@@ -248,6 +249,8 @@ capp_process(void *state, const struct coffer_app_item *item, const uint8_t *in,
     size_t inlen, struct coffer_app_writer *out, char *err, size_t errlen)
 {
 	(void)state;
+	snprintf(app_owner, sizeof(app_owner), "%s",
+	    COFFER_APP_ITEM_HAS(item, owner) && item->owner ? item->owner : "(none)");
 	if (app_mode == APP_FAIL) {
 		snprintf(err, errlen, "column missing in %s", item->id);
 		return COFFER_E_FORMAT;
@@ -509,6 +512,16 @@ test_worker_confidential__the_app_gets_its_parameters_from_the_release(void **st
 	/* Each owner's name, as the policy's identities give it. */
 	assert_string_equal(f->w.job->owners[0], "hospital-a");
 	assert_string_equal(f->w.job->owners[1], "hospital-b");
+	assert_string_equal(app_owner, "hospital-a");
+	/* The policy's, whatever an operator's owner map says. */
+	f->cfg.owners[0].prefix = (char *)"b/";
+	f->cfg.owners[0].name = (char *)"someone-else";
+	f->cfg.nowners = 1;
+	app_mode = APP_ECHO;
+	res = run(f, "b/1.sealed");
+	expect(&res, ITEM_ACK, NULL);
+	assert_string_equal(app_owner, "hospital-b");
+	f->cfg.nowners = 0;
 }
 
 static void
