@@ -25,34 +25,16 @@ struct app {
 	int app_fd;             /* >= 0: run that file (confidential) */
 };
 
-int
-app_open(const struct worker_config *cfg, struct app **out, struct app_info *info)
-{
-	struct app *a = coffer_calloc(1, sizeof(*a));
-	int r;
+/*
+ * The three ways to load an app share this: a struct app with the
+ * parameters an executable gets and the file to run (app_fd, or -1 for
+ * cfg->app), then load() fills a->plugin, a->host or nothing and a->info.
+ */
+enum app_how { HOW_IN_PROCESS, HOW_ISOLATED, HOW_DEF };
 
-	if (a == NULL)
-		return coffer_errf(COFFER_E_NOMEM, "app");
-	a->cfg = cfg;
-	a->params = cfg->params;
-	a->nparams = cfg->nparams;
-	a->app_fd = -1;
-	if (cfg->app_kind == APP_KIND_PLUGIN)
-		r = plugin_load(cfg, cfg->params, cfg->nparams, &a->plugin, &a->info);
-	else
-		r = app_exec_check(cfg, &a->info);
-	if (r != 0) {
-		free(a);
-		return r;
-	}
-	if (info != NULL)
-		*info = a->info;
-	*out = a;
-	return 0;
-}
-
-int
-app_open_isolated(const struct worker_config *cfg, int app_fd,
+static int
+open_app(const struct worker_config *cfg, enum app_how how,
+    const struct coffer_app *def, int app_fd,
     const struct coffer_app_param *params, size_t nparams, struct app **out,
     struct app_info *info)
 {
@@ -65,10 +47,14 @@ app_open_isolated(const struct worker_config *cfg, int app_fd,
 	a->params = params;
 	a->nparams = nparams;
 	a->app_fd = app_fd;
-	if (cfg->app_kind == APP_KIND_PLUGIN)
+	if (how == HOW_DEF)
+		r = plugin_from_def(cfg, def, params, nparams, &a->plugin, &a->info);
+	else if (cfg->app_kind != APP_KIND_PLUGIN)
+		r = app_exec_check(cfg, &a->info);
+	else if (how == HOW_ISOLATED)
 		r = apphost_start(cfg, app_fd, params, nparams, &a->host, &a->info);
 	else
-		r = app_exec_check(cfg, &a->info);
+		r = plugin_load(cfg, params, nparams, &a->plugin, &a->info);
 	if (r != 0) {
 		free(a);
 		return r;
@@ -80,25 +66,25 @@ app_open_isolated(const struct worker_config *cfg, int app_fd,
 }
 
 int
+app_open(const struct worker_config *cfg, struct app **out, struct app_info *info)
+{
+	return open_app(cfg, HOW_IN_PROCESS, NULL, -1, cfg->params, cfg->nparams,
+	    out, info);
+}
+
+int
+app_open_isolated(const struct worker_config *cfg, int app_fd,
+    const struct coffer_app_param *params, size_t nparams, struct app **out,
+    struct app_info *info)
+{
+	return open_app(cfg, HOW_ISOLATED, NULL, app_fd, params, nparams, out, info);
+}
+
+int
 app_open_def(const struct worker_config *cfg, const struct coffer_app *def,
     struct app **out, struct app_info *info)
 {
-	struct app *a = coffer_calloc(1, sizeof(*a));
-	int r;
-
-	if (a == NULL)
-		return coffer_errf(COFFER_E_NOMEM, "app");
-	a->cfg = cfg;
-	a->app_fd = -1;
-	if ((r = plugin_from_def(cfg, def, cfg->params, cfg->nparams, &a->plugin,
-	    &a->info)) != 0) {
-		free(a);
-		return r;
-	}
-	if (info != NULL)
-		*info = a->info;
-	*out = a;
-	return 0;
+	return open_app(cfg, HOW_DEF, def, -1, cfg->params, cfg->nparams, out, info);
 }
 
 int

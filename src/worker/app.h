@@ -121,6 +121,10 @@ int app_env_build(const struct worker_config *cfg,
     size_t *nowned)
 	__attribute__((warn_unused_result));
 void app_env_free(char **envp, char **owned, size_t nowned);
+/* In a forked child that will execve an app (or the plugin host): its own
+ * process group, default signals, none blocked, killed with its parent.
+ * Async-signal-safe. */
+void app_child_setup(void);
 
 /* The plugin host (worker/apphost.c): started with execve, init()ed with
  * params, then called like plugin_call (type PLUGIN_*), with the same

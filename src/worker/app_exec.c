@@ -33,6 +33,22 @@ extern char **environ;
 /* Without pidfd_open(2): how often the loop checks for the app's exit. */
 #define EXIT_CHECK_MS 10
 
+void
+app_child_setup(void)
+{
+	sigset_t none;
+
+	/* Its own process group: whatever it starts in the background is
+	 * killed with it (at the end of the item, or with the host). */
+	setpgid(0, 0);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
 int
 app_exec_check(const struct worker_config *cfg, struct app_info *info)
 {
@@ -282,17 +298,8 @@ app_exec_run(const struct worker_config *cfg,
 	}
 	if (pid == 0) {
 		static const char msg[] = "coffer-worker: cannot execute the app\n";
-		sigset_t none;
 
-		/* Its own process group: whatever it starts in the background
-		 * is killed with it at the end of the item. */
-		setpgid(0, 0);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		app_child_setup();
 		dup2(pin[0], 0);
 		dup2(pout[1], 1);
 		dup2(perr[1], 2);

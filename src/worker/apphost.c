@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -253,15 +252,8 @@ host_spawn(struct apphost *h)
 		 * none of this process's memory (the key page is zero here
 		 * anyway, MADV_WIPEONFORK). */
 		int s = fcntl(sv[1], F_DUPFD, 10), a = fcntl(h->app_fd, F_DUPFD, 10);
-		sigset_t none;
 
-		setpgid(0, 0);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		app_child_setup();
 		if (s < 0 || a < 0 || dup2(s, HOST_FD) != HOST_FD ||
 		    dup2(a, HOST_APP_FD) != HOST_APP_FD)
 			_exit(127);
