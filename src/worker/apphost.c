@@ -444,10 +444,19 @@ apphost_stop(struct apphost *h)
 		int status;
 
 		/* EOF on its socket: the host runs the plugin's fini and
-		 * exits; one that does not is killed. */
+		 * exits; one that does not within a second is killed. WNOWAIT:
+		 * it stays a zombie until host_kill reaps it, so its process
+		 * group id cannot be reused before kill(-pid). */
 		shutdown(h->sock, SHUT_WR);
-		for (int i = 0; i < 100 && waitpid(h->pid, &status, WNOHANG) == 0; i++)
+		for (int i = 0; i < 100; i++) {
+			siginfo_t si;
+
+			memset(&si, 0, sizeof(si));
+			if (waitid(P_PID, (id_t)h->pid, &si, WEXITED | WNOHANG |
+			    WNOWAIT) == 0 && si.si_pid == h->pid)
+				break;
 			usleep(10000);
+		}
 		host_kill(h, &status);
 	}
 	coffer_buf_release(&h->frame);
