@@ -52,8 +52,8 @@ CW_PARAMS='{"hang": ["a/1.sealed"]}'
 CW_COORD_PARAMS=(--param hang=a/1.sealed)
 cw_policy "$T/w/p2.json" "$WMEAS"
 cw_start_coord "$T/w/p2.json"
-check "load q2" "$QCTL" load "$REDIS_URL" q2 a/1.sealed b/1.sealed
-cw_worker q2 "$T/w/worker.json" --item-timeout-ms 800 --max-attempts 1
+check "load q2" "$QCTL" load "$REDIS_URL" q2 --max-attempts 1 a/1.sealed b/1.sealed
+cw_worker q2 "$T/w/worker.json" --item-timeout-ms 800
 eq "the worker ends" 0 $?
 eq "the hung item timed out" "app timed out after 800 ms (killed)" "$(dead q2 a/1.sealed)"
 eq "the other one is done" "total=2 done=1 failed=1 in_flight=0 queued=0" \
