@@ -463,10 +463,6 @@ check_confidential(const struct worker_config *c)
 			    " confidential job: give --coordinator too");
 		return 0;
 	}
-	if (c->reduce_key != NULL)
-		return coffer_errf(COFFER_E_INVAL, "--reduce of a confidential job is"
-		    " not built yet: it needs the map results from the coordinator"
-		    " (doc/worker.md 9.6)");
 	if (c->coord_job == NULL || c->tee_backend == NULL || c->measured == NULL)
 		return coffer_errf(COFFER_E_INVAL, "a confidential job (--coordinator)"
 		    " needs --coordinator-job, --tee-backend and --measured-config");

@@ -15,6 +15,8 @@
 #include "lib/json.h"
 #include "lib/mem.h"
 #include "proto/coord_identity.h"
+#include "proto/merkle.h"
+#include "proto/receipt.h"
 #include "worker/coord.h"
 
 #define IDENTITY_MAX ((size_t)4 << 10)
@@ -24,6 +26,8 @@
 /* The answer's own JSON around its blobs (key-release.md section 9). */
 #define RELEASE_ANSWER_MAX (3 * COFFER_RELEASE_PAYLOAD_MAX)
 #define POLICY_ANSWER_MAX (COFFER_POLICY_MAX_BYTES + 4096)
+/* 127-byte entries, base64url and quoted, for a policy's 10000 objects. */
+#define LEAVES_MAX ((size_t)COFFER_POLICY_MAX_OBJECTS * 180 + 4096)
 /* 80-byte answers, base64url and quoted, and the object around them. */
 #define ACKS_MAX (COFFER_ITEMPROOF_BATCH_MAX * 120 + 4096)
 
@@ -324,5 +328,68 @@ out:
 	json_decref(root);
 	coffer_buf_release(&body);
 	coffer_buf_release(&ans);
+	return r;
+}
+
+/* ---- The map stage's results, for the reduce stage ---- */
+
+int
+coord_map_leaves(const struct coord_transport *t, const uint8_t job[16],
+    size_t count, struct coffer_result_entry **out, uint8_t root[32])
+{
+	static const char *const members[] = { "count", "leaves", NULL };
+	struct coffer_buf b = COFFER_BUF_INIT(LEAVES_MAX);
+	struct coffer_result_entry *e = NULL;
+	coffer_merkle_hash *h = NULL;
+	json_t *res = NULL, *arr;
+	uint8_t raw[COFFER_RESULT_ENTRY_LEN];
+	char jobhex[33], path[100];
+	int64_t n = 0;
+	int r;
+
+	coffer_hex_encode(job, 16, jobhex);
+	snprintf(path, sizeof(path), "/v1/jobs/%s/stages/map/leaves", jobhex);
+	if ((r = call(t, "map results", "GET", path, NULL, 0, LEAVES_MAX, &b)) != 0 ||
+	    (r = coffer_json_parse((const char *)b.data, b.len, LEAVES_MAX, 4,
+	    &res)) != 0 ||
+	    (r = coffer_json_check_keys(res, "map results", members)) != 0 ||
+	    (r = coffer_json_get_int(res, "map results", "count", 1, 0,
+	    COFFER_POLICY_MAX_OBJECTS, &n)) != 0 ||
+	    (r = coffer_json_get_arr(res, "map results", "leaves", 1, &arr)) != 0)
+		goto out;
+	/* One entry per item of the policy, no more, no fewer. */
+	if ((size_t)n != count || json_array_size(arr) != count) {
+		r = coffer_errf(COFFER_E_FORMAT, "map results: %zu entries for the"
+		    " %zu items of the job", json_array_size(arr), count);
+		goto out;
+	}
+	if ((e = coffer_calloc(count ? count : 1, sizeof(*e))) == NULL ||
+	    (h = coffer_calloc(count ? count : 1, sizeof(*h))) == NULL) {
+		r = coffer_errf(COFFER_E_NOMEM, "map results");
+		goto out;
+	}
+	for (size_t i = 0; i < count; i++) {
+		json_t *v = json_array_get(arr, i);
+
+		if (!json_is_string(v) || coffer_b64url_decode_exact(json_string_value(v),
+		    json_string_length(v), raw, sizeof(raw)) != 0 ||
+		    coffer_receipt_result_parse(raw, sizeof(raw), &e[i]) != 0 ||
+		    e[i].stage != 0 || e[i].index != i) {
+			r = coffer_errf(COFFER_E_FORMAT, "map results: entry %zu is not the"
+			    " map result of item %zu", i, i);
+			goto out;
+		}
+		if ((r = coffer_merkle_leaf(raw, sizeof(raw), h[i])) != 0)
+			goto out;
+	}
+	if ((r = coffer_merkle_root(h, count, root)) != 0)
+		goto out;
+	*out = e;
+	e = NULL;
+out:
+	free(e);
+	free(h);
+	json_decref(res);
+	coffer_buf_release(&b);
 	return r;
 }

@@ -85,6 +85,20 @@ int coord_send_proofs(const struct coord_transport *t, const uint8_t job[16],
     const uint8_t session_key[32], struct coffer_itemack *acks, int *ok)
 	__attribute__((warn_unused_result));
 
+/*
+ * GET /v1/jobs/{job}/stages/map/leaves (doc/worker.md 9.6): the map
+ * stage's result entries (doc/format/receipt.md 2.2, rule RL1), one per
+ * item in index order: exactly `count` of them, entry i for item i of
+ * stage map. *out (free()) gets them and root their Merkle root (RFC
+ * 9162), the reduce stage's pinned input. Errors: those of the
+ * transport, COFFER_E_POLICY (refused: the detail begins with the reason
+ * name), COFFER_E_FORMAT.
+ */
+struct coffer_result_entry;
+int coord_map_leaves(const struct coord_transport *t, const uint8_t job[16],
+    size_t count, struct coffer_result_entry **out, uint8_t root[32])
+	__attribute__((warn_unused_result));
+
 /* The HTTP transport: arg is a struct http_client (http/client.h). */
 int coord_http_request(void *arg, const char *method, const char *path,
     const void *body, size_t len, size_t max, int *status,

@@ -227,6 +227,22 @@ worker_open_queue(const struct worker_config *cfg, volatile int *stop,
 	}
 }
 
+/* --reduce KEY of a confidential job (doc/worker.md 9.6). */
+static int
+reduce_confidential(struct worker *w)
+{
+	char err[WORKER_ERR_MAX], key[COFFER_STORE_KEY_MAX + 2];
+	size_t n = 0;
+
+	if (conf_reduce(w, &n, key, err, sizeof(err)) != 0) {
+		fprintf(stderr, "coffer-worker: reduce: %s\n", err);
+		return RUNNER_EXIT_FAIL;
+	}
+	fprintf(stderr, "coffer-worker: reduced %zu map outputs into %s (proved)\n",
+	    n, key);
+	return RUNNER_EXIT_OK;
+}
+
 static int
 open_stores(struct worker *w, char *msg, size_t msglen)
 {
@@ -317,7 +333,7 @@ runner_main(const struct worker_config *cfg, struct worker_shared *sh, int mode)
 	}
 	if (mode == RUNNER_REDUCE) {
 		shared_state(sh, RUNNER_READY, &info, NULL);
-		rc = reduce(&w);
+		rc = w.job != NULL ? reduce_confidential(&w) : reduce(&w);
 		goto out;
 	}
 	if ((r = worker_open_queue(cfg, &stop_flag, 0, &w.q)) != 0) {

@@ -198,6 +198,17 @@ int worker_item_run(struct worker *w, const struct coffer_queue_item *it,
     struct item_result *res);
 
 /*
+ * The reduce stage of a confidential job (doc/worker.md 9.6): the map
+ * results from the coordinator, each committed map output checked and
+ * opened, the app's reduce, the result sealed, stored under
+ * "<--reduce KEY>.<attempt id>" (its key in out_key, COFFER_STORE_KEY_MAX
+ * + 2 bytes) and proved. *nadded: the map outputs given to the app. On
+ * failure err says why.
+ */
+int conf_reduce(struct worker *w, size_t *nadded, char *out_key, char *err,
+    size_t errlen) __attribute__((warn_unused_result));
+
+/*
  * Run one leased item through the pipeline (doc/worker.md section 3):
  * fetch, open, app, seal, store, proof, then ack / fail / bury, keeping
  * the shared page up to date for the supervisor. Per-item problems are

@@ -13,6 +13,7 @@
 
 #include "coffer/error.h"
 #include "worker/app.h"
+#include "proto/receipt.h"
 #include "worker/coord.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -89,6 +90,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    &nout) == 0 && (status > 0 || nmsg > 1024 ||
 		    (size_t)(out - c.p) + nout != c.n))
 			abort();
+		break;
+	}
+	case 3: {
+		struct coffer_result_entry *e = NULL;
+		uint8_t root[32], job[16] = { 0 };
+
+		/* The map results for a reduce stage of four items: exactly
+		 * four entries, each the map result of its index. */
+		if (coord_map_leaves(&t, job, 4, &e, root) == 0) {
+			for (size_t i = 0; i < 4; i++)
+				if (e[i].stage != 0 || e[i].index != i)
+					abort();
+			free(e);
+		}
 		break;
 	}
 	default: {

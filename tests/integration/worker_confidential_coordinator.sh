@@ -9,7 +9,7 @@
 # retried; a worker whose measurement the policy does not approve gets no
 # key; a worker pointed at a coordinator with another measurement refuses
 # it. (Item proofs are not served by coffer-coordinator yet: the items of
-# this test are the refused ones; doc/worker.md 9.6 has the rest against a
+# this test are the refused ones; doc/worker.md 9.7 has the rest against a
 # stand-in.)
 # timeout: 300
 . "$(dirname "$0")/lib.sh"

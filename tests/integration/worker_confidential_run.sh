@@ -3,19 +3,21 @@
 # A confidential job through the real coffer-worker (doc/worker.md 9): it
 # authenticates the coordinator, gets its keys by attested release, runs
 # the plugin in its host process with the parameters of the release (not
-# --param), stores outputs that open only with the output key under
-# <item>.<attempt id>, and proves each item before the ack. Against the
-# stand-in coordinator tests/tools/fakecoord and a real redis-server.
+# --param), stores map outputs under <item>.<attempt id> sealed with the
+# intermediate key, and proves each item before the ack; then the reduce
+# stage over the committed map outputs, its result sealed with the output
+# key (the recipients') and proved. Against the stand-in coordinator
+# tests/tools/fakecoord and a real redis-server.
 # timeout: 180
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/worker_confidential.bash"
-plan 11
+plan 15
 
 start_redis
 cw_world
 cw_measured "$T/w/worker.json" "$COORD_MEAS"
 WMEAS=$(coffer attest measure "$BIN/coffer-worker" "$T/w/worker.json")
-cw_policy "$T/w/policy.json" "$WMEAS"
+cw_policy "$T/w/policy.json" "$WMEAS" true
 cw_start_coord "$T/w/policy.json"
 
 check "load the policy's three items" "$QCTL" load "$REDIS_URL" q1 \
@@ -29,14 +31,27 @@ eq "one proof per item" 3 "$(count proofs)"
 n=$(find "$T/out/q1" -type f | grep -cE '/(a|b)/[12]\.sealed\.[0-9a-f]{32}$')
 eq "outputs are named <item>.<attempt id>" 3 "$n"
 out=$(ls "$T/out/q1/a/1.sealed".*)
-check "an output opens with the output key" \
-	coffer open --key "$T/w/out.key" "$out" "$T/a1.out"
-# format=upper came from the coordinator; --param format=cksum was ignored.
-eq "the app ran with the release's parameters" "$(tr a-z A-Z < "$T/plain/a1")" \
-	"$(cat "$T/a1.out")"
-check_fails "no data key opens an output" \
+check_fails "a map output does not open with the output key (intermediate)" \
+	coffer open --key "$T/w/out.key" "$out" "$T/a1.bad"
+check_fails "nor with a data key" \
 	coffer open --key "$T/w/a.key" "$out" "$T/a1.bad"
 check "the --param is said to be ignored" grep -q 'COFFER_PARAMS are ignored' "$T/q1.log"
+
+# The reduce stage: the map results from the coordinator, each output
+# checked against its committed digest, then the app's reduce.
+timeout 60 coffer-worker --reduce result --store "$T/in" --outputs "$T/out/q1" \
+	--app "$APP" --coordinator "$COORD_URL" --coordinator-job "$JOB" \
+	--tee-backend sim --measured-config "$T/w/worker.json" 2> "$T/reduce.log"
+eq "the reduce stage succeeds" 0 $?
+check "over the three map outputs, proved" grep -q 'reduced 3 map outputs into result\.[0-9a-f]\{32\} (proved)' "$T/reduce.log"
+eq "its proof is the fourth" 4 "$(count proofs)"
+res=$(ls "$T/out/q1/result".*)
+check "its result opens with the output key" \
+	coffer open --key "$T/w/out.key" "$res" "$T/result"
+# format=upper came from the coordinator; --param format=cksum was ignored;
+# the reduce concatenates the map outputs in item-id order.
+eq "the app ran with the release's parameters, in item order" \
+	"$(cat "$T/plain/a1" "$T/plain/a2" "$T/plain/b1" | tr a-z A-Z)" "$(cat "$T/result")"
 
 # Plaintext never reaches the store: every stored output is sealed.
 sealed=1

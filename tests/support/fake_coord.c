@@ -13,6 +13,9 @@
 #include "lib/json.h"
 #include "lib/random.h"
 #include "proto/keyrelease.h"
+#include "proto/ledger.h"
+#include "proto/merkle.h"
+#include "proto/receipt.h"
 
 int
 fake_coord_init(struct fake_coord *fc)
@@ -135,14 +138,14 @@ commit(struct fake_coord *fc, const struct coffer_itemproof *p)
 	struct fake_coord_rec *rec = &fc->ledger[p->stage][p->item % 64];
 
 	if (rec->have)
-		return rec->result != p->result || memcmp(rec->output_digest,
+		return rec->p.result != p->result || memcmp(rec->p.output_digest,
 		    p->output_digest, 32) != 0 ? COFFER_ACK_DISAGREEMENT :
 		    COFFER_ACK_DUPLICATE;
 	if (p->result == COFFER_RESULT_FAILED && !fc->commit_failed)
 		return COFFER_ACK_FAILURE;
 	rec->have = 1;
-	rec->result = p->result;
-	memcpy(rec->output_digest, p->output_digest, 32);
+	rec->p = *p;
+	rec->log_index = (uint64_t)fc->proofs;
 	return COFFER_ACK_COMMITTED;
 }
 
@@ -204,6 +207,61 @@ proofs(struct fake_coord *fc, const void *body, size_t len, int *status,
 	return r;
 }
 
+/* The map stage's result entries (doc/format/receipt.md 2.2), one per
+ * item of the app in index order, from the ledger: the committed proof's,
+ * or ABANDONED. */
+static int
+leaves(struct fake_coord *fc, int *status, struct coffer_buf *reply)
+{
+	const struct coffer_policy_app *a = coffer_policy_app(fc->policy, fc->app);
+	struct coffer_policy_item *items = NULL;
+	coffer_merkle_hash *h = NULL;
+	size_t n = 0;
+	int r;
+
+	if (fc->refuse_leaves != NULL)
+		return refuse(reply, status, 403, fc->refuse_leaves, "as asked");
+	if ((r = coffer_policy_items(fc->policy, a, &items, &n)) != 0)
+		return r;
+	if ((h = calloc(n + 1, sizeof(*h))) == NULL) {
+		free(items);
+		return COFFER_E_NOMEM;
+	}
+	r = coffer_buf_putf(reply, "{\"count\": %zu, \"leaves\": [", n);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		const struct fake_coord_rec *rec = &fc->ledger[0][i % 64];
+		struct coffer_result_entry e;
+		uint8_t b[COFFER_RESULT_ENTRY_LEN];
+
+		memset(&e, 0, sizeof(e));
+		e.stage = 0;
+		e.index = i;
+		memcpy(e.input_digest, items[i].digest, 32);
+		if (rec->have && i < 64) {
+			e.status = rec->p.result;
+			memcpy(e.attempt, rec->p.attempt, 16);
+			memcpy(e.session, rec->p.session, 16);
+			memcpy(e.output_digest, rec->p.output_digest, 32);
+			e.output_size = rec->p.output_size;
+			e.error = rec->p.error;
+			e.log_index = rec->log_index;
+		} else {
+			e.status = COFFER_ITEM_ABANDONED;
+		}
+		coffer_receipt_result_encode(&e, b);
+		if ((r = coffer_merkle_leaf(b, sizeof(b), h[i])) == 0 &&
+		    (r = coffer_buf_puts(reply, i ? ",\"" : "\"")) == 0 &&
+		    (r = coffer_b64url_put(reply, b, sizeof(b))) == 0)
+			r = coffer_buf_puts(reply, "\"");
+	}
+	if (r == 0 && (r = coffer_buf_puts(reply, "]}")) == 0)
+		r = coffer_merkle_root(h, n, fc->map_root);
+	free(h);
+	free(items);
+	*status = 200;
+	return r;
+}
+
 int
 fake_coord_request(void *arg, const char *method, const char *path,
     const void *body, size_t len, size_t max, int *status,
@@ -255,6 +313,9 @@ fake_coord_request(void *arg, const char *method, const char *path,
 		}
 		return coffer_buf_puts(reply, fc->policy_text);
 	}
+	if (strcmp(method, "GET") == 0 && strncmp(path, pre, strlen(pre)) == 0 &&
+	    strcmp(path + strlen(pre), "stages/map/leaves") == 0)
+		return leaves(fc, status, reply);
 	if (strcmp(method, "POST") != 0 || strncmp(path, pre, strlen(pre)) != 0)
 		return answer(reply, status, 404, "{\"error\": {\"code\":"
 		    " \"route.unknown\", \"message\": \"fake coordinator\"}}");

@@ -4,8 +4,8 @@
  * server tests/tools/fakecoord.c: identity and evidence, nonces, key
  * release (INSECURE SIMULATION evidence verified under the policy's
  * verification object, the measurement the policy lists for the app),
- * the policy text, and item proofs under a small first-committed-wins
- * ledger. Knobs make it refuse, forge or drop, one per hostile case. It
+ * the policy text, item proofs under a small first-committed-wins ledger,
+ * and the map results of that ledger for a reduce stage. Knobs make it refuse, forge or drop, one per hostile case. It
  * is a test double: no state survives it, nothing is logged. */
 #ifndef COFFER_TESTS_FAKE_COORD_H
 #define COFFER_TESTS_FAKE_COORD_H
@@ -24,8 +24,8 @@
 
 struct fake_coord_rec {
 	int have;
-	uint8_t result;
-	uint8_t output_digest[32];
+	struct coffer_itemproof p;   /* the committed proof */
+	uint64_t log_index;
 };
 
 struct fake_coord {
@@ -52,11 +52,13 @@ struct fake_coord {
 	int commit_failed;                       /* FAILED proofs reach fail_after */
 	int fail_requests;                       /* this many proof requests fail */
 	int bad_ack_mac;                         /* answers MAC'd with another key */
+	const char *refuse_leaves;               /* refuse the map results so */
 	/* What happened. */
 	int nonces, releases, proof_requests, proofs;
 	uint8_t last_proof[COFFER_ITEMPROOF_LEN];
 	struct coffer_itemproof last;
-	struct fake_coord_rec ledger[2][64];
+	struct fake_coord_rec ledger[2][64];     /* by stage and item (< 64) */
+	uint8_t map_root[32];                    /* of the last map results served */
 	char last_error[256];
 };
 

@@ -262,6 +262,32 @@ capp_process(void *state, const struct coffer_app_item *item, const uint8_t *in,
 	return out->write(out, in, inlen);
 }
 
+/* A reduce stage: "<id>:<map output>" for each, in the order given. */
+static char reduced[1024];
+static size_t reducedlen;
+
+static int
+capp_reduce_add(void *state, const char *id, const uint8_t *in, size_t inlen,
+    char *err, size_t errlen)
+{
+	(void)state;
+	(void)err;
+	(void)errlen;
+	reducedlen += (size_t)snprintf(reduced + reducedlen, sizeof(reduced) -
+	    reducedlen, "%s:%.*s", id, (int)inlen, (const char *)in);
+	return 0;
+}
+
+static int
+capp_reduce_finish(void *state, struct coffer_app_writer *out, char *err,
+    size_t errlen)
+{
+	(void)state;
+	(void)err;
+	(void)errlen;
+	return out->write(out, reduced, reducedlen);
+}
+
 static struct coffer_app capp = {
 	.size = sizeof(struct coffer_app),
 	.abi_version = COFFER_APP_ABI_VERSION,
@@ -390,6 +416,23 @@ start(struct fixture *f)
 	    sizeof(*f->cfg.params));
 	f->cfg.nparams = f->w.job->nparams;
 	must(app_open_def(&f->cfg, &capp, &f->w.app, NULL), "app");
+}
+
+/* The same with a reduce stage. */
+static void
+start_reduce(struct fixture *f)
+{
+	struct coffer_app a = capp;
+
+	a.reduce_add = capp_reduce_add;
+	a.reduce_finish = capp_reduce_finish;
+	f->fc.app = "stats-r";
+	must(conf_job_open(&f->cfg, &f->s, &f->w.job), "conf_job_open");
+	f->w.job->proof_retry_ms = 400;
+	must(app_open_def(&f->cfg, &a, &f->w.app, NULL), "app");
+	reducedlen = 0;
+	reduced[0] = '\0';
+	f->cfg.reduce_key = (char *)"result";
 }
 
 static struct item_result
@@ -740,6 +783,74 @@ test_worker_confidential__answers_not_from_the_authenticated_coordinator_are_ref
 	start(f);
 }
 
+static void
+test_worker_confidential__reduce_takes_the_committed_map_outputs_and_proves_its_own(void **state)
+{
+	struct fixture *f = *state;
+	struct item_result res;
+	struct coffer_buf b = COFFER_BUF_INIT(1 << 20), plain;
+	char key[COFFER_STORE_KEY_MAX + 2], err[WORKER_ERR_MAX];
+	size_t n = 0;
+
+	start_reduce(f);
+	res = run(f, "b/1.sealed");
+	expect(&res, ITEM_ACK, NULL);
+	res = run(f, "a/2.sealed");
+	expect(&res, ITEM_ACK, NULL);
+	/* a/1 has no result: ABANDONED, left out. */
+	assert_int_equal(conf_reduce(&f->w, &n, key, err, sizeof(err)), 0);
+	assert_int_equal(n, 2);
+	assert_memory_equal(key, "result.", 7);
+	/* In item-id order; sealed under the output key (the recipients'). */
+	must(coffer_store_get(f->out, key, 1 << 20, &b), key);
+	coffer_buf_init_secret(&plain, 1 << 20);
+	must(coffer_sealed_open_mem(f->fc.output_key, b.data, b.len, &plain, NULL),
+	    "open the reduce output");
+	assert_string_equal((const char *)plain.data,
+	    "a/2.sealed:seen:a,2\nb/1.sealed:seen:b,1\n");
+	/* Proved as the reduce stage, over the map results' root. */
+	assert_int_equal(f->fc.last.stage, COFFER_STAGE_REDUCE);
+	assert_int_equal(f->fc.last.item, 0);
+	assert_memory_equal(f->fc.last.input_digest, f->fc.map_root, 32);
+	assert_int_equal(f->fc.last.output_size, b.len);
+	coffer_buf_release(&plain);
+	coffer_buf_release(&b);
+}
+
+static void
+test_worker_confidential__reduce_refuses_a_map_output_other_than_the_committed(void **state)
+{
+	struct fixture *f = *state;
+	struct item_result res;
+	struct coffer_buf b = COFFER_BUF_INIT(1 << 20);
+	char key[COFFER_STORE_KEY_MAX + 2], err[WORKER_ERR_MAX], a2[300], hex[33];
+	size_t n = 0;
+	int proofs;
+
+	start_reduce(f);
+	res = run(f, "a/2.sealed");
+	expect(&res, ITEM_ACK, NULL);
+	coffer_hex_encode(f->fc.last.attempt, 16, hex);
+	snprintf(a2, sizeof(a2), "out/a/2.sealed.%s", hex);
+	res = run(f, "b/1.sealed");
+	expect(&res, ITEM_ACK, NULL);
+	/* The cloud puts b's (authentic, sealed) output under a's name. */
+	coffer_hex_encode(f->fc.last.attempt, 16, hex);
+	snprintf(key, sizeof(key), "out/b/1.sealed.%s", hex);
+	must(coffer_store_get(f->out, key, 1 << 20, &b), key);
+	fake_store_set(f->fout, a2, b.data, b.len);
+	proofs = f->fc.proofs;
+	assert_int_not_equal(conf_reduce(&f->w, &n, key, err, sizeof(err)), 0);
+	if (strstr(err, "is not the one the coordinator committed") == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(f->fc.proofs, proofs);
+	/* And before the map stage is closed, nothing. */
+	f->fc.refuse_leaves = "stage.open";
+	assert_int_not_equal(conf_reduce(&f->w, &n, key, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "stage.open"));
+	coffer_buf_release(&b);
+}
+
 int
 main(void)
 {
@@ -757,6 +868,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_worker_confidential__evidence_for_other_keys_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__an_unapproved_worker_gets_no_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__answers_not_from_the_authenticated_coordinator_are_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_worker_confidential__reduce_takes_the_committed_map_outputs_and_proves_its_own, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_worker_confidential__reduce_refuses_a_map_output_other_than_the_committed, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, world_setup, world_teardown);
