@@ -436,6 +436,29 @@ int coffer_tee_sim_key_fingerprint(const char *pem, size_t len, uint8_t out[32])
 int coffer_tee_sim_measure(const char *const *files, size_t n,
     uint8_t out[48]) __attribute__((warn_unused_result));
 
+/* ---------------------------------------------------------------------
+ * Sealing: a 32-byte key only this code on this platform can get back,
+ * for the coordinator's sealed state (doc/format/sealed-state.md section
+ * 10): sim derives it from the platform key and the measurement
+ * (INSECURE); sgx-gramine reads Gramine's MRENCLAVE sealing key; tsm asks
+ * the SEV-SNP firmware for a derived key (/dev/sev-guest; opts->device_root,
+ * if set, names the directory of that device node instead of /dev) and
+ * fails on TDX, which has none (COFFER_E_UNSUPPORTED).
+ */
+struct coffer_tee_sealing {
+	enum coffer_tee_backend backend;
+	uint8_t key[32];          /* secret: coffer_tee_sealing_wipe() */
+	uint8_t measurement[48];  /* the code the key is bound to, zero-padded */
+	uint8_t platform[32];     /* sim: SHA-256 of the platform key's SEC1 point; else 0 */
+};
+
+/* Errors: COFFER_E_NOTFOUND (not in that TEE), COFFER_E_UNSUPPORTED (no
+ * sealing key: TDX), COFFER_E_IO, COFFER_E_PERM (sim key file mode). */
+int coffer_tee_sealing_key(enum coffer_tee_backend backend,
+    const struct coffer_tee_backend_opts *opts, struct coffer_tee_sealing *out)
+	__attribute__((warn_unused_result));
+void coffer_tee_sealing_wipe(struct coffer_tee_sealing *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -318,6 +318,26 @@ coffer_ecdsa_pub_raw(const struct coffer_ecdsa_key *k, uint8_t *out, size_t outl
 	return 0;
 }
 
+int
+coffer_ecdsa_priv_raw(const struct coffer_ecdsa_key *k, uint8_t *out, size_t outlen)
+{
+	size_t want = coffer_ecdsa_field_len(k->curve);
+	BIGNUM *d = NULL;
+	int r = 0;
+
+	if (!k->priv)
+		return coffer_errf(COFFER_E_INVAL, "ECDSA: not a private key");
+	if (outlen != want)
+		return coffer_errf(COFFER_E_INVAL, "ECDSA: the scalar needs %zu bytes", want);
+	if (!EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_PRIV_KEY, &d) ||
+	    BN_bn2binpad(d, out, (int)outlen) != (int)outlen) {
+		ERR_clear_error();
+		r = coffer_errf(COFFER_E_CRYPTO, "ECDSA: cannot export the private scalar");
+	}
+	BN_clear_free(d);
+	return r;
+}
+
 static int
 bio_to_buf(BIO *bio, struct coffer_buf *b)
 {

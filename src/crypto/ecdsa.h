@@ -92,6 +92,13 @@ int coffer_ecdsa_pub_pem(const struct coffer_ecdsa_key *k, struct coffer_buf *b)
 int coffer_ecdsa_priv_pem(const struct coffer_ecdsa_key *k, struct coffer_buf *b)
 	__attribute__((warn_unused_result));
 
+/* The private scalar d, big-endian, zero-padded to the field length
+ * (outlen must be exactly that: 32 or 48). Secret: the caller wipes it.
+ * COFFER_E_INVAL for a public key. Used to derive the sim backend's
+ * sealing key (doc/format/sealed-state.md section 10). */
+int coffer_ecdsa_priv_raw(const struct coffer_ecdsa_key *k, uint8_t *out,
+    size_t outlen) __attribute__((warn_unused_result));
+
 /* A key pair from PKCS#8 PEM. COFFER_E_FORMAT if it is not a P-256/P-384
  * private key. */
 int coffer_ecdsa_priv_from_pem(const char *pem, size_t len,

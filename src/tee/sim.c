@@ -475,3 +475,9 @@ out:
 	coffer_ecdsa_key_free(k);
 	return 0;
 }
+
+int
+tee_sim_platform_key(const char *sim_dir, struct coffer_ecdsa_key **out)
+{
+	return sim_key_load(sim_dir, out);
+}

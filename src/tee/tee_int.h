@@ -553,4 +553,9 @@ struct tee_anchor_der {
 extern const struct tee_anchor_der tee_anchor_intel_root;
 extern const struct tee_anchor_der tee_anchor_amd[];   /* NULL-name terminated */
 
+/* The sim platform key pair (sim.c), created 0600 on first use; for
+ * sealkey.c. */
+int tee_sim_platform_key(const char *sim_dir, struct coffer_ecdsa_key **out)
+	__attribute__((warn_unused_result));
+
 #endif

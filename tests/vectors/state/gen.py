@@ -364,6 +364,13 @@ def sim_sealing_vectors():
     return out
 
 
+def sgx_sealing_vectors():
+    """Gramine's 16-byte _sgx_mrenclave key through the label."""
+    k = seed("sgx-mrenclave-key", 16)
+    return {"gramine_key": k.hex(), "mrenclave": seed("mrenclave").hex(),
+            "sealing_key": hkdf(b"", k, b"coffer/tee/sgx-sealing-key/v1").hex()}
+
+
 # ---------------------------------------------------------------------------
 # doc/format/recovery.md section 2: GF(2^8) with log and exp tables
 
@@ -471,6 +478,7 @@ def main():
         "store": store_vectors(st, other),
         "state_key_file": statekey_vectors(),
         "sim_sealing_key": sim_sealing_vectors(),
+        "sgx_sealing_key": sgx_sealing_vectors(),
     }
     shamir = {"comment": "doc/format/recovery.md section 2; made by tests/vectors/state/gen.py",
               "tests": shamir_vectors()}
