@@ -99,7 +99,7 @@ LIBS_coffer-worker := $(LIBS_EVENT_CORE) $(LIBS_REDIS) $(LIBS_CORE)
 LIBS_coffer-manager := $(LIBS_CURL) $(LIBS_SQLITE) $(LIBS_EVENT) $(LIBS_REDIS) $(LIBS_CORE)
 LIBS_coffer-coordinator := $(LIBS_SQLITE) $(LIBS_EVENT) $(LIBS_CORE)
 BIN_NAMES := $(foreach b,coffer coffer-worker coffer-manager coffer-coordinator,\
-	$(if $(wildcard $(BIN_$(b))/*.c),$(b)))
+	$(if $(wildcard $(BIN_$(b))/main.c),$(b)))
 BINS := $(BIN_NAMES:%=$(BUILD)/bin/%)
 
 define bin_rule

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "coffer/error.h"
 #include "crypto/aead.h"
 #include "crypto/hash.h"
@@ -154,6 +156,20 @@ coffer_pagecrypt_mac(const struct coffer_pagecrypt *pc, const char *label,
 	r = coffer_hmac_sha256(pc->mac_key, sizeof(pc->mac_key), msg, ll + 1 + n,
 	    out);
 	free(msg);
+	return r;
+}
+
+int
+coffer_pagecrypt_mac_check(const struct coffer_pagecrypt *pc, const char *label,
+    const uint8_t *data, size_t n, const uint8_t mac[32])
+{
+	uint8_t want[32];
+	int r;
+
+	if ((r = coffer_pagecrypt_mac(pc, label, data, n, want)) != 0)
+		return r;
+	r = CRYPTO_memcmp(want, mac, sizeof(want)) == 0 ? 0 : COFFER_E_AUTH;
+	coffer_wipe(want, sizeof(want));
 	return r;
 }
 

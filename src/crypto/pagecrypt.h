@@ -52,6 +52,12 @@ int coffer_pagecrypt_mac(const struct coffer_pagecrypt *pc, const char *label,
     const uint8_t *data, size_t n, uint8_t out[32])
 	__attribute__((warn_unused_result));
 
+/* 0 if mac is MAC(label, data), else COFFER_E_AUTH (compared in constant
+ * time). */
+int coffer_pagecrypt_mac_check(const struct coffer_pagecrypt *pc,
+    const char *label, const uint8_t *data, size_t n, const uint8_t mac[32])
+	__attribute__((warn_unused_result));
+
 /* The key check (section 2): MAC("coffer/state/key-check/v1", state_id). */
 int coffer_pagecrypt_key_check(const struct coffer_pagecrypt *pc,
     uint8_t out[32]) __attribute__((warn_unused_result));
