@@ -11,11 +11,12 @@ page sealing, the root, the log records and the sealed key file are
 written out here (the field with log/exp tables, where the C code
 multiplies bit by bit). Run with Debian's Python:
 
-    /usr/bin/python3 tests/vectors/state/gen.py [--out DIR]
+    /usr/bin/python3 tests/vectors/state/gen.py [--out DIR] [--corpus]
 
 It rewrites sealed-state.json and shamir.json in this directory (or in
 DIR: tests/integration/state_vectors.sh regenerates them there and
-compares). Deterministic: every key, salt and nonce comes from a fixed
+compares); --corpus also rewrites the seeds of the coord_sealstore and
+coord_statekey fuzz targets. Deterministic: every key, salt and nonce comes from a fixed
 seed, so a re-run gives the same bytes.
 """
 import hashlib
@@ -486,6 +487,32 @@ def main():
         with open(os.path.join(out_dir, name), "w") as f:
             json.dump(obj, f, indent=1, sort_keys=True)
             f.write("\n")
+    if "--corpus" in args:
+        write_corpus(sealed)
+
+
+def write_corpus(sealed):
+    """Seeds of the fuzz targets (tests/fuzz/corpus/coord_*): the first
+    byte selects the harness's MAC fixing (odd) or not."""
+    root = os.path.join(HERE, "..", "..", "fuzz", "corpus")
+    seeds = {"coord_sealstore": [], "coord_statekey": []}
+    files = sealed["store"]["files"]
+    for c in sealed["store"]["cases"]:
+        ref = c["log"]
+        blob = bytes.fromhex(files[ref["file"]])
+        if "length" in ref:
+            blob = blob[:ref["length"]]
+        seeds["coord_sealstore"].append(blob)
+    for c in sealed["state_key_file"]["cases"]:
+        seeds["coord_statekey"].append(bytes.fromhex(c["file"]))
+    for target, blobs in seeds.items():
+        d = os.path.join(root, target)
+        os.makedirs(d, exist_ok=True)
+        uniq = sorted(set(blobs))
+        for i, b in enumerate(uniq[:12]):
+            for flag in (0, 1):
+                with open(os.path.join(d, "seed-%02d-%d" % (i, flag)), "wb") as f:
+                    f.write(bytes([flag]) + b)
 
 
 if __name__ == "__main__":
