@@ -49,6 +49,9 @@ struct sealstore {
 	uint8_t (*groups)[32];  /* ceil(n / 256) group hashes */
 	uint64_t groups_cap;
 	size_t log_end;         /* bytes of state.log that are valid */
+	/* Slots of lazy commits (7.4), not yet in state.db: sorted by pgno. */
+	struct dirty *lazy;     /* pt holds a slot here: SEALSTORE_SLOT bytes */
+	size_t nlazy, lazy_cap;
 	/* What the next commit will hold. */
 	struct dirty *dirty;    /* sorted by pgno */
 	size_t ndirty, dirty_cap;
@@ -363,6 +366,84 @@ load_leaves(struct sealstore *s)
 }
 
 /* ------------------------------------------------------------------
+ * Slots of lazy commits (section 7.4)
+ */
+
+static size_t
+find(const struct dirty *d, size_t n, uint64_t pgno, int *found)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (d[mid].pgno < pgno)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = lo < n && d[lo].pgno == pgno;
+	return lo;
+}
+
+/* Keep slot as the newest of its page until it reaches state.db. */
+static int
+lazy_put(struct sealstore *s, uint64_t pgno, const uint8_t *slot)
+{
+	int found;
+	size_t i = find(s->lazy, s->nlazy, pgno, &found);
+
+	if (!found) {
+		struct dirty *d = s->lazy;
+
+		if (s->nlazy == s->lazy_cap) {
+			size_t cap = s->lazy_cap ? 2 * s->lazy_cap : 64;
+
+			if ((d = coffer_reallocarray(s->lazy, cap, sizeof(*d))) == NULL)
+				return coffer_errf(COFFER_E_NOMEM, "lazy slots");
+			s->lazy = d;
+			s->lazy_cap = cap;
+		}
+		if ((d[s->nlazy].pt = coffer_malloc(SEALSTORE_SLOT)) == NULL)
+			return coffer_errf(COFFER_E_NOMEM, "lazy slot");
+		/* The new buffer goes to position i. */
+		{
+			uint8_t *buf = d[s->nlazy].pt;
+
+			memmove(&d[i + 1], &d[i], (s->nlazy - i) * sizeof(*d));
+			d[i].pt = buf;
+			d[i].pgno = pgno;
+		}
+		s->nlazy++;
+	}
+	memcpy(s->lazy[i].pt, slot, SEALSTORE_SLOT);
+	return 0;
+}
+
+static void
+lazy_clear(struct sealstore *s)
+{
+	for (size_t i = 0; i < s->nlazy; i++)
+		free(s->lazy[i].pt);
+	s->nlazy = 0;
+}
+
+/* Once the log is synced: the lazy slots into state.db. */
+static int
+lazy_apply(struct sealstore *s)
+{
+	int r;
+
+	for (size_t i = 0; i < s->nlazy; i++)
+		if (s->lazy[i].pgno <= s->n && (r = pwrite_all(s->db_fd,
+		    s->lazy[i].pt, SEALSTORE_SLOT, slot_off(s->lazy[i].pgno),
+		    s->db_path)) != 0)
+			return r;
+	lazy_clear(s);
+	return 0;
+}
+
+/* ------------------------------------------------------------------
  * Open, create, checkpoint
  */
 
@@ -397,6 +478,16 @@ sealstore_checkpoint(struct sealstore *s)
 
 	if (s->broken)
 		return s->broken;
+	/* 7.4: lazy records become durable, then their slots go in place. */
+	if (s->nlazy > 0) {
+		if (fdatasync(s->log_fd) != 0)
+			return coffer_errf(COFFER_E_IO, "fdatasync %s: %s", s->log_path,
+			    strerror(errno));
+		if ((r = lazy_apply(s)) != 0) {
+			s->broken = r;
+			return r;
+		}
+	}
 	/* 7.3 step 1: every slot is in place before the records go. */
 	if (fdatasync(s->db_fd) != 0 ||
 	    ftruncate(s->db_fd, slot_off(s->n + 1)) != 0 ||
@@ -583,6 +674,8 @@ sealstore_close(struct sealstore *s)
 			coffer_logkv(COFFER_LOG_WARN, "state: no checkpoint at close: the "
 			    "log is replayed at the next start", "detail",
 			    coffer_errdetail(), NULL);
+	lazy_clear(s);
+	free(s->lazy);
 	free(s->dirty);
 	free(s->leaves);
 	free(s->groups);
@@ -614,18 +707,7 @@ sealstore_pages(const struct sealstore *s)
 static size_t
 dirty_find(const struct sealstore *s, uint64_t pgno, int *found)
 {
-	size_t lo = 0, hi = s->ndirty;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (s->dirty[mid].pgno < pgno)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = lo < s->ndirty && s->dirty[lo].pgno == pgno;
-	return lo;
+	return find(s->dirty, s->ndirty, pgno, found);
 }
 
 int
@@ -650,8 +732,12 @@ sealstore_read(struct sealstore *s, uint64_t pgno, uint8_t *page)
 		memset(page, 0, SEALSTORE_PAGE);
 		return 0;
 	}
-	if ((r = pread_full(s->db_fd, slot, sizeof(slot), slot_off(pgno), &got,
-	    s->db_path)) != 0)
+	i = find(s->lazy, s->nlazy, pgno, &found);
+	if (found) {
+		memcpy(slot, s->lazy[i].pt, sizeof(slot));
+		got = sizeof(slot);
+	} else if ((r = pread_full(s->db_fd, slot, sizeof(slot), slot_off(pgno),
+	    &got, s->db_path)) != 0)
 		return r;
 	/* 7.2: the slot must be the one the last commit recorded. */
 	if (got != sizeof(slot) || memcmp(slot, s->leaves + (pgno - 1) * 32, 32) != 0)
@@ -724,8 +810,10 @@ struct saved {
 	uint8_t v[32];
 };
 
-int
-sealstore_commit(struct sealstore *s)
+#define LAZY_MAX 4096 /* slots kept in memory before a lazy commit syncs */
+
+static int
+commit(struct sealstore *s, int durable)
 {
 	static const uint8_t zero[SEALSTORE_PAGE];
 	uint64_t n_new = s->pending_n, n_old = s->n, grown, count, p, q;
@@ -812,8 +900,10 @@ sealstore_commit(struct sealstore *s)
 	    rec + body + 32)) != 0)
 		goto undo;
 	/* Step 3: the commit point. */
+	if (s->nlazy + count > LAZY_MAX)
+		durable = 1;
 	if ((r = pwrite_all(s->log_fd, rec, len, (off_t)s->log_end, s->log_path)) != 0 ||
-	    (fdatasync(s->log_fd) != 0 && (r = coffer_errf(COFFER_E_IO,
+	    (durable && fdatasync(s->log_fd) != 0 && (r = coffer_errf(COFFER_E_IO,
 	    "fdatasync %s: %s", s->log_path, strerror(errno))) != 0)) {
 		if (ftruncate(s->log_fd, (off_t)s->log_end) != 0)
 			s->broken = coffer_errf(COFFER_E_IO, "%s: a failed commit could "
@@ -824,23 +914,25 @@ sealstore_commit(struct sealstore *s)
 	s->counter++;
 	s->n = n_new;
 	memcpy(s->root, root, 32);
-	/* Step 4: the slots into state.db. */
+	/* Step 4: the slots into state.db, or (7.4) into memory until the
+	 * log is synced: state.db must never hold a slot that a power loss
+	 * could take out of the log. */
 	for (e = rec + 24; e < rec + body; e += ENTRY)
-		if ((r = pwrite_all(s->db_fd, e + 4, SEALSTORE_SLOT,
-		    slot_off(get32(e)), s->db_path)) != 0) {
-			s->broken = coffer_errf(COFFER_E_IO, "commit %llu is durable but "
-			    "%s could not be updated (%s): restart the coordinator to "
-			    "replay it", (unsigned long long)s->counter, s->db_path,
-			    coffer_errdetail());
+		if ((r = lazy_put(s, get32(e), e + 4)) != 0)
 			break;
-		}
+	if (r == 0 && durable)
+		r = lazy_apply(s);
+	if (r != 0)
+		s->broken = coffer_errf(r, "commit %llu is in the log but %s could "
+		    "not be updated (%s): restart the coordinator to replay it",
+		    (unsigned long long)s->counter, s->db_path, coffer_errdetail());
 	sealstore_discard(s);
 	free(rec);
 	free(leaves);
 	free(groups);
 	/* A failed checkpoint loses nothing (the log keeps every record):
 	 * the next commit tries again. */
-	if (!s->broken && s->log_end > SEALSTORE_CHECKPOINT &&
+	if (!s->broken && durable && s->log_end > SEALSTORE_CHECKPOINT &&
 	    sealstore_checkpoint(s) != 0)
 		coffer_logkv(COFFER_LOG_WARN, "state: checkpoint failed", "detail",
 		    coffer_errdetail(), NULL);
@@ -857,4 +949,16 @@ fail:
 	free(leaves);
 	free(groups);
 	return r;
+}
+
+int
+sealstore_commit(struct sealstore *s)
+{
+	return commit(s, 1);
+}
+
+int
+sealstore_commit_lazy(struct sealstore *s)
+{
+	return commit(s, 0);
 }

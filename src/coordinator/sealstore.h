@@ -66,6 +66,14 @@ int sealstore_truncate(struct sealstore *s, uint64_t npages)
  */
 int sealstore_commit(struct sealstore *s) __attribute__((warn_unused_result));
 
+/*
+ * The same without the fdatasync (section 7.4): the record is in the log
+ * (a killed process loses nothing) but a power loss may lose it and every
+ * later lazy commit, never an earlier durable one, and never leaves a mix.
+ * Its slots stay in memory until the next durable commit or checkpoint.
+ */
+int sealstore_commit_lazy(struct sealstore *s) __attribute__((warn_unused_result));
+
 /* Drop the uncommitted writes and truncations. */
 void sealstore_discard(struct sealstore *s);
 

@@ -26,6 +26,7 @@ struct sealdb {
 	sqlite3 *db;
 	int file_open;
 	int registered;
+	int lazy;                /* sealdb_set_durable(d, 0) */
 	char last_error[512];
 };
 
@@ -132,8 +133,9 @@ f_sync(sqlite3_file *f, int flags)
 	int r;
 
 	(void)flags;
-	/* The commit point of the transaction (section 7.1). */
-	if ((r = sealstore_commit(d->st)) != 0)
+	/* The commit point of the transaction (section 7.1; 7.4 if lazy). */
+	if ((r = d->lazy ? sealstore_commit_lazy(d->st) :
+	    sealstore_commit(d->st)) != 0)
 		return io_error(d, r, r == COFFER_E_LIMIT ? SQLITE_FULL :
 		    SQLITE_IOERR_FSYNC);
 	return SQLITE_OK;
@@ -377,6 +379,12 @@ uint64_t
 sealdb_version(const struct sealdb *d)
 {
 	return sealstore_counter(d->st);
+}
+
+void
+sealdb_set_durable(struct sealdb *d, int on)
+{
+	d->lazy = !on;
 }
 
 const char *

@@ -30,6 +30,15 @@ sqlite3 *sealdb_handle(struct sealdb *d);
 /* The counter of the last commit: the state's version (section 1). */
 uint64_t sealdb_version(const struct sealdb *d);
 
+/*
+ * Make the following commits durable (on, the default: every SQLite
+ * commit is fsynced before it returns) or lazy (off: in the log at once,
+ * so a killed process loses nothing, fsynced with the next durable commit;
+ * doc/format/sealed-state.md section 7.4). For writes whose loss in a power
+ * failure is acceptable, such as a worker's release session.
+ */
+void sealdb_set_durable(struct sealdb *d, int on);
+
 /* The store's error behind SQLite's last I/O error ("" if none), so that
  * a failed statement can say what really failed. */
 const char *sealdb_last_error(const struct sealdb *d);

@@ -420,6 +420,73 @@ test_sealstore__incremental_root_matches_a_full_one(void **state)
 	tdir_rm(&d);
 }
 
+/* Lazy commits: in the log at once (a kill loses nothing), in state.db
+ * only after a sync, so losing the unsynced end of the log (a power loss)
+ * opens at the last durable commit instead of refusing a mix. */
+static void
+test_sealstore__lazy_commits_survive_a_kill_and_a_power_loss_loses_only_them(void **state)
+{
+	struct coffer_buf db = COFFER_BUF_INIT((size_t)1 << 26),
+	    log = COFFER_BUF_INIT((size_t)1 << 26);
+	struct sealstore *s = NULL;
+	struct stat st;
+	size_t synced;
+	struct tdir d;
+
+	(void)state;
+	tdir_make(&d);
+	assert_int_equal(sealstore_open(d.dir, key, sid, &s), 0);
+	write_page(s, 1, 1);
+	write_page(s, 2, 1);
+	assert_int_equal(sealstore_commit(s), 0);
+	/* Commit 1 only in state.db, no longer in the log: a lazy slot put
+	 * in state.db too early could not be undone by a replay. */
+	assert_int_equal(sealstore_checkpoint(s), 0);
+	assert_int_equal(stat(d.log, &st), 0);
+	synced = (size_t)st.st_size;
+	write_page(s, 1, 2);
+	assert_int_equal(sealstore_commit_lazy(s), 0);
+	write_page(s, 2, 3);
+	write_page(s, 3, 3);
+	assert_int_equal(sealstore_commit_lazy(s), 0);
+	expect_page(s, 1, 2);     /* read back from memory */
+	expect_page(s, 2, 3);
+	get_file(d.db, &db);
+	get_file(d.log, &log);
+	assert_true(log.len > synced);
+	sealstore_close(s);
+	/* A kill: the files as they were, log complete. */
+	put_file(d.db, db.data, db.len);
+	put_file(d.log, log.data, log.len);
+	assert_int_equal(sealstore_open(d.dir, key, sid, &s), 0);
+	assert_int_equal(sealstore_counter(s), 3);
+	expect_page(s, 1, 2);
+	expect_page(s, 3, 3);
+	sealstore_close(s);
+	/* A power loss: the unsynced end of the log is gone; state.db has
+	 * none of the lazy slots, so it opens at commit 1. */
+	put_file(d.db, db.data, db.len);
+	put_file(d.log, log.data, synced);
+	assert_int_equal(sealstore_open(d.dir, key, sid, &s), 0);
+	assert_int_equal(sealstore_counter(s), 1);
+	expect_page(s, 1, 1);
+	expect_page(s, 2, 1);
+	/* A durable commit after lazy ones makes them all durable. */
+	write_page(s, 1, 4);
+	assert_int_equal(sealstore_commit_lazy(s), 0);
+	write_page(s, 2, 4);
+	assert_int_equal(sealstore_commit(s), 0);
+	sealstore_close(s);
+	assert_int_equal(sealstore_open(d.dir, key, sid, &s), 0);
+	assert_int_equal(sealstore_counter(s), 3);
+	expect_page(s, 1, 4);
+	expect_page(s, 2, 4);
+	sealstore_close(s);
+	coffer_buf_release(&db);
+	coffer_buf_release(&log);
+	tdir_rm(&d);
+}
+
 static void
 test_sealstore__refuses_a_commit_over_its_limit(void **state)
 {
@@ -450,6 +517,7 @@ main(void)
 		cmocka_unit_test(test_sealstore__a_torn_log_opens_at_its_last_whole_commit),
 		cmocka_unit_test(test_sealstore__a_page_put_back_or_changed_is_refused),
 		cmocka_unit_test(test_sealstore__incremental_root_matches_a_full_one),
+		cmocka_unit_test(test_sealstore__lazy_commits_survive_a_kill_and_a_power_loss_loses_only_them),
 		cmocka_unit_test(test_sealstore__refuses_a_commit_over_its_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

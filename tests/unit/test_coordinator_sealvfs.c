@@ -100,6 +100,13 @@ test_sealvfs__commits_and_rollbacks_are_sqlites(void **state)
 	/* A read changes nothing. */
 	assert_int_equal(one_int(sealdb_handle(d), "SELECT count(*) FROM t"), 3);
 	assert_int_equal(sealdb_version(d), v + 2);
+	/* A lazy commit is a commit like another, made durable at close. */
+	sealdb_set_durable(d, 0);
+	exec_ok(sealdb_handle(d), "INSERT INTO t VALUES (5, 'five')");
+	assert_int_equal(sealdb_version(d), v + 3);
+	sealdb_set_durable(d, 1);
+	exec_ok(sealdb_handle(d), "DELETE FROM t WHERE id = 5");
+	v += 2;
 	sealdb_close(d);
 	assert_int_equal(sealdb_open(dir, key, sid, &d), 0);
 	assert_int_equal(sealdb_version(d), v + 2);
@@ -174,15 +181,17 @@ test_sealvfs__large_transactions_sorts_and_temp_tables_leave_no_plaintext(void *
 	rm_rf(dir);
 }
 
-/* The writer: insert row i, then report i on the pipe (acknowledged). */
+/* The writer: insert row i, then report i on the pipe (acknowledged).
+ * Lazy commits (section 7.4) must survive a kill just the same. */
 static void
-writer(const char *dir, int fd, int start)
+writer(const char *dir, int fd, int start, int lazy)
 {
 	struct sealdb *d = NULL;
 	char sql[200];
 
 	if (sealdb_open(dir, key, sid, &d) != 0)
 		_exit(2);
+	sealdb_set_durable(d, !lazy);
 	for (int i = start;; i++) {
 		snprintf(sql, sizeof(sql), "INSERT INTO acked VALUES (%d, randomblob(%d))",
 		    i, 100 + (i * 37) % 3000);
@@ -215,7 +224,7 @@ test_sealvfs__sigkill_at_random_moments_loses_nothing_acknowledged(void **state)
 		assert_int_equal(pipe(p), 0);
 		if ((pid = fork()) == 0) {
 			close(p[0]);
-			writer(dir, p[1], next);
+			writer(dir, p[1], next, round % 2);
 		}
 		close(p[1]);
 		ts.tv_sec = 0;
