@@ -102,8 +102,10 @@ main(int argc, char **argv)
 	if (argc != 4)
 		die("usage", "coord_state DIR COMMITS ROW_BYTES");
 	dir = argv[1];
-	n = atoi(argv[2]) > 0 ? atoi(argv[2]) : 1000;
-	row = atoi(argv[3]) > 0 ? atoi(argv[3]) : 200;
+	n = (int)strtol(argv[2], NULL, 10);
+	row = (int)strtol(argv[3], NULL, 10);
+	if (n < 1 || n > 1000000 || row < 1 || row > 100000)
+		die("usage", "COMMITS in [1, 10^6], ROW_BYTES in [1, 10^5]");
 	snprintf(sd, sizeof(sd), "%s/sealed", dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", sd, sd);
 	if (system(cmd) != 0)

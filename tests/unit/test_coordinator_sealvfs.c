@@ -22,6 +22,7 @@
 #include "coordinator/sealvfs.h"
 #include "lib/buf.h"
 #include "lib/file.h"
+#include "lib/random.h"
 
 static const uint8_t key[32] = { 7, 7, 7 };
 static const uint8_t sid[16] = { 1, 2, 3 };
@@ -208,14 +209,12 @@ test_sealvfs__sigkill_at_random_moments_loses_nothing_acknowledged(void **state)
 	struct sealdb *d = NULL;
 	char dir[64];
 	int next = 1, acked_total = 0;
-	unsigned seed = (unsigned)time(NULL);
 
 	(void)state;
 	mkdir_tmp(dir, sizeof(dir));
 	assert_int_equal(sealdb_open(dir, key, sid, &d), 0);
 	exec_ok(sealdb_handle(d), "CREATE TABLE acked (id INTEGER PRIMARY KEY, b BLOB)");
 	sealdb_close(d);
-	print_message("# kill loop seed %u\n", seed);
 	for (int round = 0; round < 20; round++) {
 		int p[2], st, got, last = next - 1;
 		pid_t pid;
@@ -227,8 +226,11 @@ test_sealvfs__sigkill_at_random_moments_loses_nothing_acknowledged(void **state)
 			writer(dir, p[1], next, round % 2);
 		}
 		close(p[1]);
+		uint8_t wait_ms;
+
+		assert_int_equal(coffer_random(&wait_ms, 1), 0);
 		ts.tv_sec = 0;
-		ts.tv_nsec = (long)(rand_r(&seed) % 60 + 5) * 1000000L;
+		ts.tv_nsec = (long)(wait_ms % 60 + 5) * 1000000L;
 		nanosleep(&ts, NULL);
 		assert_int_equal(kill(pid, SIGKILL), 0);
 		assert_int_equal(waitpid(pid, &st, 0), pid);
