@@ -11,12 +11,12 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 COFFER_BUILD=${COFFER_BUILD:-$PWD/$BUILD}
 PROG=$COFFER_BUILD/bench/coord_state
-N_DISK=${STATE_BENCH_DISK:-500}
-N_MEM=${STATE_BENCH_MEM:-5000}
+N_DISK=${STATE_BENCH_DISK:-200}
+N_MEM=${STATE_BENCH_MEM:-2000}
 [ -x "$PROG" ] || { echo "missing $PROG (run make bench)"; exit 1; }
 
 run() { # where commits
-	echo "| $2 commits of one 200-byte row, on $1 | commits/s | vs WAL |"
+	echo "| $2 commits of one 200-byte row per round, 5 rounds, on $1 | commits/s (median) | vs WAL FULL (median ratio) |"
 	echo "|---|---|---|"
 	"$PROG" "${1%% *}" "$2" 200
 	echo
