@@ -56,6 +56,10 @@ struct sealstore {
 	struct dirty *dirty;    /* sorted by pgno */
 	size_t ndirty, dirty_cap;
 	uint64_t pending_n;
+	/* The smallest size a truncation set since the last commit: pages
+	 * above it and not written again read as zeros, as in a file cut and
+	 * extended. */
+	uint64_t trunc_min;
 	/* A committed record could not be applied to state.db: every call
 	 * fails until a restart replays it. */
 	int broken;
@@ -641,7 +645,7 @@ sealstore_open(const char *dir, const uint8_t key[COFFER_STATE_KEY_LEN],
 	}
 	if ((r = replay(s)) != 0)
 		goto out;
-	s->pending_n = s->n;
+	s->pending_n = s->trunc_min = s->n;
 	*out = s;
 	s = NULL;
 out:
@@ -659,6 +663,7 @@ sealstore_discard(struct sealstore *s)
 		coffer_free_secret(s->dirty[i].pt, SEALSTORE_PAGE);
 	s->ndirty = 0;
 	s->pending_n = s->n;
+	s->trunc_min = s->n;
 }
 
 void
@@ -728,7 +733,7 @@ sealstore_read(struct sealstore *s, uint64_t pgno, uint8_t *page)
 		memcpy(page, s->dirty[i].pt, SEALSTORE_PAGE);
 		return 0;
 	}
-	if (pgno > s->n) {            /* grown, not written: zeros */
+	if (pgno > s->n || pgno > s->trunc_min) { /* grown, not written: zeros */
 		memset(page, 0, SEALSTORE_PAGE);
 		return 0;
 	}
@@ -798,6 +803,8 @@ sealstore_truncate(struct sealstore *s, uint64_t npages)
 		coffer_free_secret(s->dirty[j].pt, SEALSTORE_PAGE);
 	s->ndirty = i;
 	s->pending_n = npages;
+	if (npages < s->trunc_min)
+		s->trunc_min = npages;
 	return 0;
 }
 
@@ -817,6 +824,9 @@ commit(struct sealstore *s, int durable)
 {
 	static const uint8_t zero[SEALSTORE_PAGE];
 	uint64_t n_new = s->pending_n, n_old = s->n, grown, count, p, q;
+	/* Pages above base are new in this commit: all of them go in the
+	 * record, zero where not written (cut, then extended). */
+	uint64_t base = s->trunc_min < n_old ? s->trunc_min : n_old;
 	struct saved *leaves = NULL, *groups = NULL;
 	size_t nleaves = 0, ngroups = 0, di = 0, len = 0, body;
 	uint8_t *rec = NULL, *e, root[32];
@@ -824,14 +834,14 @@ commit(struct sealstore *s, int durable)
 
 	if (s->broken)
 		return s->broken;
-	if (s->ndirty == 0 && n_new == n_old)
+	if (s->ndirty == 0 && n_new == n_old && base == n_old)
 		return 0;
 	/* Step 1: the written pages up to n_new, and zero pages for the new
 	 * ones nobody wrote. */
-	grown = n_new > n_old ? n_new - n_old : 0;
+	grown = n_new > base ? n_new - base : 0;
 	count = grown;
 	for (size_t i = 0; i < s->ndirty; i++)
-		if (s->dirty[i].pgno <= n_old)
+		if (s->dirty[i].pgno <= base)
 			count++;
 	if (count > SEALSTORE_MAX_COMMIT)
 		return coffer_errf(COFFER_E_LIMIT, "a commit of %llu pages; at most "
@@ -852,10 +862,10 @@ commit(struct sealstore *s, int durable)
 	put32(rec + 4, (uint32_t)count);
 	put64(rec + 8, s->counter + 1);
 	put64(rec + 16, n_new);
-	/* Ascending: the written pages, merged with the new pages (n_old,
+	/* Ascending: the written pages, merged with the new pages (base,
 	 * n_new], zero where nobody wrote them. */
 	e = rec + 24;
-	q = n_old + 1;
+	q = base + 1;
 	while (di < s->ndirty || q <= n_new) {
 		const uint8_t *pt;
 

@@ -416,6 +416,22 @@ test_sealstore__incremental_root_matches_a_full_one(void **state)
 	assert_int_equal(sealstore_read(s, 299, page), 0);
 	assert_int_equal(page[0], 0);
 	assert_int_equal(sealstore_read(s, 301, page), COFFER_E_NOTFOUND);
+	/* Cut to 100 and extended to 300 in one commit: pages 101 to 299,
+	 * not written again, are zeros, as in a file cut and extended. */
+	assert_int_equal(sealstore_truncate(s, 100), 0);
+	write_page(s, 300, 6);
+	assert_int_equal(sealstore_read(s, 200, page), 0);
+	assert_int_equal(page[0], 0);
+	assert_int_equal(sealstore_commit(s), 0);
+	assert_int_equal(sealstore_read(s, 256, page), 0);
+	assert_int_equal(page[0], 0);
+	sealstore_close(s);
+	assert_int_equal(sealstore_open(d.dir, key, sid, &s), 0);
+	assert_int_equal(sealstore_read(s, 256, page), 0);
+	for (size_t i = 0; i < P; i++)
+		assert_int_equal(page[i], 0);
+	expect_page(s, 100, 1);
+	expect_page(s, 300, 6);
 	sealstore_close(s);
 	tdir_rm(&d);
 }
