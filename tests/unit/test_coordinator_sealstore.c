@@ -24,6 +24,7 @@
 #include "lib/enc.h"
 #include "lib/file.h"
 #include "lib/mem.h"
+#include "../support/tmpdir.h"
 #include "../support/vectors.h"
 
 #define P SEALSTORE_PAGE
@@ -39,8 +40,7 @@ struct tdir {
 static void
 tdir_make(struct tdir *t)
 {
-	snprintf(t->dir, sizeof(t->dir), "/tmp/coffer-sealstore.XXXXXX");
-	assert_non_null(mkdtemp(t->dir));
+	assert_int_equal(test_tmpdir("sealstore", t->dir, sizeof(t->dir)), 0);
 	snprintf(t->db, sizeof(t->db), "%s/state.db", t->dir);
 	snprintf(t->log, sizeof(t->log), "%s/state.log", t->dir);
 }
@@ -48,10 +48,7 @@ tdir_make(struct tdir *t)
 static void
 tdir_rm(struct tdir *t)
 {
-	char cmd[200];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(test_rm_rf(t->dir), 0);
 }
 
 static void

@@ -23,6 +23,7 @@
 #include "lib/buf.h"
 #include "lib/file.h"
 #include "lib/random.h"
+#include "../support/tmpdir.h"
 
 static const uint8_t key[32] = { 7, 7, 7 };
 static const uint8_t sid[16] = { 1, 2, 3 };
@@ -31,17 +32,7 @@ static const uint8_t sid[16] = { 1, 2, 3 };
 static void
 mkdir_tmp(char *dir, size_t n)
 {
-	snprintf(dir, n, "/tmp/coffer-sealvfs.XXXXXX");
-	assert_non_null(mkdtemp(dir));
-}
-
-static void
-rm_rf(const char *dir)
-{
-	char cmd[200];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(test_tmpdir("sealvfs", dir, n), 0);
 }
 
 static void
@@ -116,7 +107,7 @@ test_sealvfs__commits_and_rollbacks_are_sqlites(void **state)
 	    "v = 'three'"), 1);
 	expect_integrity(sealdb_handle(d));
 	sealdb_close(d);
-	rm_rf(dir);
+	assert_int_equal(test_rm_rf(dir), 0);
 }
 
 /* Every byte of every file in dir: no marker, and only the two files. */
@@ -179,7 +170,7 @@ test_sealvfs__large_transactions_sorts_and_temp_tables_leave_no_plaintext(void *
 	assert_int_equal(one_int(sealdb_handle(d), "SELECT count(*) FROM big"), 10000);
 	expect_integrity(sealdb_handle(d));
 	sealdb_close(d);
-	rm_rf(dir);
+	assert_int_equal(test_rm_rf(dir), 0);
 }
 
 /* The writer: insert row i, then report i on the pipe (acknowledged).
@@ -256,7 +247,7 @@ test_sealvfs__sigkill_at_random_moments_loses_nothing_acknowledged(void **state)
 	}
 	print_message("# %d rows acknowledged over 20 kills\n", acked_total);
 	assert_true(acked_total > 0);
-	rm_rf(dir);
+	assert_int_equal(test_rm_rf(dir), 0);
 }
 
 int

@@ -15,6 +15,7 @@
 #include "coordinator/statekey.h"
 #include "lib/buf.h"
 #include "lib/file.h"
+#include "../support/tmpdir.h"
 #include "../support/vectors.h"
 
 static int
@@ -81,7 +82,7 @@ test_statekey__a_new_state_seals_its_key_once(void **state)
 {
 	uint8_t k1[32], k2[32], id1[16], id2[16], f[STATEKEY_LEN];
 	struct coffer_tee_sealing s, other;
-	char dir[] = "/tmp/coffer-statekey.XXXXXX", path[100], cmd[120];
+	char dir[64], path[100];
 	int created;
 
 	(void)state;
@@ -91,7 +92,7 @@ test_statekey__a_new_state_seals_its_key_once(void **state)
 	s.measurement[0] = 2;
 	other = s;
 	other.measurement[0] = 3;
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(test_tmpdir("statekey", dir, sizeof(dir)), 0);
 	assert_int_equal(statekey_load(dir, &s, id1, k1, &created), 0);
 	assert_int_equal(created, 1);
 	assert_int_equal(statekey_load(dir, &s, id2, k2, &created), 0);
@@ -114,8 +115,7 @@ test_statekey__a_new_state_seals_its_key_once(void **state)
 	assert_int_equal(coffer_file_write_atomic(path, "x", 1, 0600, 1), 0);
 	assert_int_equal(statekey_load(dir, &s, id2, k2, &created), COFFER_E_NOTFOUND);
 	assert_non_null(strstr(coffer_errdetail(), "--recover"));
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(test_rm_rf(dir), 0);
 }
 
 int

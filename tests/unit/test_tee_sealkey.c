@@ -16,6 +16,7 @@
 #include "coffer/error.h"
 #include "coffer/tee.h"
 #include "lib/file.h"
+#include "../support/tmpdir.h"
 #include "../support/vectors.h"
 
 static void
@@ -29,15 +30,6 @@ put(const char *dir, const char *name, const void *data, size_t len, int mode)
 	assert_int_equal(fwrite(data, 1, len, f), len);
 	assert_int_equal(fclose(f), 0);
 	assert_int_equal(chmod(path, (mode_t)mode), 0);
-}
-
-static void
-rm_rf(const char *dir)
-{
-	char cmd[600];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
 }
 
 /* The sim key of host h and executable e, as the vectors define them. */
@@ -58,7 +50,7 @@ sim_key(const json_t *v, struct coffer_tee_sealing *s, int *err)
 	o.measure = files;
 	o.n_measure = 1;
 	*err = coffer_tee_sealing_key(COFFER_TEE_BACKEND_SIM, &o, s);
-	rm_rf(dir);
+	assert_int_equal(test_rm_rf(dir), 0);
 }
 
 static void
@@ -113,7 +105,7 @@ test_sealkey__sim_refuses_a_key_file_others_can_read(void **state)
 	o.sim_dir = dir;
 	assert_int_equal(coffer_tee_sealing_key(COFFER_TEE_BACKEND_SIM, &o, &s),
 	    COFFER_E_PERM);
-	rm_rf(dir);
+	assert_int_equal(test_rm_rf(dir), 0);
 	json_decref(root);
 }
 
@@ -155,7 +147,7 @@ test_sealkey__gramine_key_goes_through_the_label(void **state)
 	for (int i = 32; i < 48; i++)
 		assert_int_equal(s.measurement[i], 0);
 	coffer_tee_sealing_wipe(&s);
-	rm_rf(dir);
+	assert_int_equal(test_rm_rf(dir), 0);
 	json_decref(root);
 }
 
@@ -181,7 +173,7 @@ test_sealkey__tsm_says_tdx_has_none_and_snp_needs_its_device(void **state)
 	assert_int_equal(coffer_tee_sealing_key(COFFER_TEE_BACKEND_TSM, &o, &s),
 	    COFFER_E_IO);
 	assert_non_null(strstr(coffer_errdetail(), "SNP_GET_REPORT"));
-	rm_rf(dir);
+	assert_int_equal(test_rm_rf(dir), 0);
 }
 
 int
