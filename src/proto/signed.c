@@ -21,6 +21,7 @@ static const struct {
 	{ "coffer-key-upload", "coffer/key-upload/v1" },
 	{ "coffer-tree-head", "coffer/tree-head/v1" },
 	{ "coffer-receipt", "coffer/receipt/v1" },
+	{ "coffer-recovery-record", "coffer/recovery-record/v1" },
 };
 
 const char *

@@ -460,6 +460,141 @@ def shamir_vectors():
     return out
 
 
+# ---------------------------------------------------------------------------
+# doc/format/recovery.md sections 3 to 6, with the proto generator's HPKE,
+# JCS and identities (tests/vectors/proto/gen.py, independent of the C code
+# too; its HPKE is checked against RFC 9180's vectors first).
+
+def proto_gen():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "proto_gen", os.path.join(HERE, "..", "proto", "gen.py"))
+    m = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m)
+    m.hpke_selftest()
+    return m
+
+
+REC_LABEL = "coffer/recovery-record/v1"
+
+
+def recovery_vectors(st):
+    pg = proto_gen()
+    coord = pg.Identity("coordinator")
+    owners = [pg.Identity("keeper-%s" % c) for c in "abc"]
+    outsider = pg.Identity("outsider")
+    k, n = 2, 3
+    coeffs = seed("recovery/coeffs", 32 * (k - 1))
+    ys = split(st.key, k, n, coeffs)
+
+    def commitment(x, y):
+        return sha256(b"coffer/recovery-share/v1\x00" + st.sid + bytes([x]) + y)
+
+    def share_info(x):
+        return b"coffer/recovery-share/v1\x00" + st.sid + bytes([k, n, x])
+
+    def statement(**kw):
+        shares = []
+        for i, o in enumerate(owners):
+            x = i + 1
+            blob = pg.wrap(o.x_pk, coord.x_sk, share_info(x), b"", ys[i],
+                           seed("recovery/ephemeral/%d" % x))
+            shares.append({"owner": o.line, "x": x, "commitment": commitment(x, ys[i]).hex(),
+                           "wrapped": pg.b64url(blob)})
+        stmt = {"type": "coffer-recovery-record", "version": 1, "coordinator": coord.line,
+                "state": st.sid.hex(), "threshold": k, "key_check": st.key_check().hex(),
+                "shares": shares}
+        for key_, v in kw.items():
+            stmt[key_] = v
+        return stmt
+
+    good = statement()
+    env = pg.envelope(coord, good, REC_LABEL)
+    out = {"identities": [i.secrets() for i in [coord] + owners + [outsider]],
+           "state_key": st.key.hex(), "state_id": st.sid.hex(), "threshold": k,
+           "share_values": [y.hex() for y in ys],
+           "record": pg.jcs(env), "invalid_records": [], "submissions": [],
+           "invalid_submissions": []}
+    bad = out["invalid_records"]
+
+    def bad_stmt(rule, err, note, stmt, signer=coord):
+        bad.append({"rule": rule, "error": err, "note": note,
+                    "text": pg.jcs(pg.envelope(signer, stmt, REC_LABEL))})
+
+    bad.append({"rule": "RR1", "error": "FORMAT", "note": "not JSON", "text": "{\"signature\":"})
+    bad.append({"rule": "RR1", "error": "FORMAT", "note": "a third envelope member",
+                "text": pg.jcs(dict(env, extra=1))})
+    bad.append({"rule": "RR1", "error": "FORMAT", "note": "another statement type",
+                "text": pg.jcs(pg.envelope(coord, dict(good, type="coffer-approval"),
+                                           REC_LABEL))})
+    s2 = dict(good)
+    del s2["key_check"]
+    bad_stmt("RR2", "FORMAT", "member missing", s2)
+    bad_stmt("RR2", "FORMAT", "member not listed", dict(good, extra=True))
+    bad_stmt("RR2", "VERSION", "version 2", dict(good, version=2))
+    bad_stmt("RR2", "FORMAT", "state of 15 bytes", dict(good, state=st.sid[:15].hex()))
+    bad_stmt("RR3", "FORMAT", "threshold 0", dict(good, threshold=0))
+    bad_stmt("RR3", "FORMAT", "threshold above n", dict(good, threshold=4))
+    bad_stmt("RR3", "FORMAT", "no share", dict(good, shares=[]))
+    sh = [dict(x) for x in good["shares"]]
+    sh[1]["x"] = 1
+    bad_stmt("RR3", "FORMAT", "x not the position", dict(good, shares=sh))
+    sh = [dict(x) for x in good["shares"]]
+    sh[2]["owner"] = sh[0]["owner"]
+    bad_stmt("RR3", "FORMAT", "an owner twice", dict(good, shares=sh))
+    sh = [dict(x) for x in good["shares"]]
+    sh[0]["wrapped"] = pg.b64url(bytes(91))
+    bad_stmt("RR3", "FORMAT", "a wrap of 91 bytes", dict(good, shares=sh))
+    bad_stmt("RR4", "SIGNATURE", "signed by another key", good, signer=outsider)
+    tampered = json.loads(pg.jcs(env))
+    tampered["statement"]["threshold"] = 1
+    bad.append({"rule": "RR4", "error": "SIGNATURE", "note": "threshold changed after signing",
+                "text": pg.jcs(tampered)})
+    # A record whose key check is not the state key's (rule RS5).
+    out["record_other_key_check"] = pg.jcs(pg.envelope(
+        coord, dict(good, key_check=seed("not-the-key-check").hex()), REC_LABEL))
+
+    session_sk = seed("recovery/session")
+    session_pk = pg.x_pub(session_sk)
+    out["session_secret"] = session_sk.hex()
+    out["report_data"] = pg.sha512(b"coffer/coordinator-recovery/v1\x00" + st.sid +
+                                   session_pk).hex()
+
+    def submit_info(x):
+        return b"coffer/recovery-submit/v1\x00" + st.sid + session_pk + bytes([x])
+
+    def body(owner_fp, x, blob):
+        return pg.jcs({"owner": owner_fp, "x": x, "share": pg.b64url(blob)})
+
+    for i, o in enumerate(owners):
+        x = i + 1
+        blob = pg.wrap(session_pk, o.x_sk, submit_info(x), b"", ys[i],
+                       seed("recovery/submit-ephemeral/%d" % x))
+        out["submissions"].append({"owner": i + 1, "x": x, "body": body(o.fp, x, blob)})
+    inv = out["invalid_submissions"]
+    o, x = owners[0], 1
+    ok = pg.wrap(session_pk, o.x_sk, submit_info(x), b"", ys[0], seed("recovery/e1"))
+    inv.append({"rule": "RS1", "error": "FORMAT", "note": "x missing",
+                "body": pg.jcs({"owner": o.fp, "share": pg.b64url(ok)})})
+    inv.append({"rule": "RS1", "error": "FORMAT", "note": "share of 91 bytes",
+                "body": body(o.fp, x, ok[:91])})
+    inv.append({"rule": "RS2", "error": "NOTFOUND", "note": "an owner without a share",
+                "body": body(outsider.fp, x, ok)})
+    inv.append({"rule": "RS2", "error": "NOTFOUND", "note": "another x",
+                "body": body(o.fp, 2, ok)})
+    other_pk = pg.x_pub(seed("recovery/other-session"))
+    inv.append({"rule": "RS3", "error": "AUTH", "note": "wrapped to another session",
+                "body": body(o.fp, x, pg.wrap(other_pk, o.x_sk, submit_info(x), b"", ys[0],
+                                              seed("recovery/e2")))})
+    inv.append({"rule": "RS3", "error": "AUTH", "note": "wrapped by another sender",
+                "body": body(o.fp, x, pg.wrap(session_pk, outsider.x_sk, submit_info(x), b"",
+                                              ys[0], seed("recovery/e3")))})
+    inv.append({"rule": "RS4", "error": "AUTH", "note": "another value",
+                "body": body(o.fp, x, pg.wrap(session_pk, o.x_sk, submit_info(x), b"", ys[1],
+                                              seed("recovery/e4")))})
+    return out
+
+
 def main():
     out_dir = HERE
     args = sys.argv[1:]
@@ -483,19 +618,27 @@ def main():
     }
     shamir = {"comment": "doc/format/recovery.md section 2; made by tests/vectors/state/gen.py",
               "tests": shamir_vectors()}
-    for name, obj in [("sealed-state.json", sealed), ("shamir.json", shamir)]:
+    recovery = recovery_vectors(st)
+    recovery["comment"] = "doc/format/recovery.md; made by tests/vectors/state/gen.py"
+    for name, obj in [("sealed-state.json", sealed), ("shamir.json", shamir),
+                      ("recovery.json", recovery)]:
         with open(os.path.join(out_dir, name), "w") as f:
             json.dump(obj, f, indent=1, sort_keys=True)
             f.write("\n")
     if "--corpus" in args:
-        write_corpus(sealed)
+        write_corpus(sealed, recovery)
 
 
-def write_corpus(sealed):
+def write_corpus(sealed, recovery):
     """Seeds of the fuzz targets (tests/fuzz/corpus/coord_*): the first
     byte selects the harness's MAC fixing (odd) or not."""
     root = os.path.join(HERE, "..", "..", "fuzz", "corpus")
-    seeds = {"coord_sealstore": [], "coord_statekey": []}
+    seeds = {"coord_sealstore": [], "coord_statekey": [], "recovery": []}
+    seeds["recovery"].append(b"\x00" + recovery["record"].encode())
+    for c in recovery["invalid_records"][:6]:
+        seeds["recovery"].append(b"\x00" + c["text"].encode())
+    for c in recovery["submissions"][:1] + recovery["invalid_submissions"]:
+        seeds["recovery"].append(b"\x01" + c["body"].encode())
     files = sealed["store"]["files"]
     for c in sealed["store"]["cases"]:
         ref = c["log"]
@@ -509,6 +652,11 @@ def write_corpus(sealed):
         d = os.path.join(root, target)
         os.makedirs(d, exist_ok=True)
         uniq = sorted(set(blobs))
+        if target == "recovery":
+            for i, b in enumerate(uniq):
+                with open(os.path.join(d, "seed-%02d" % i), "wb") as f:
+                    f.write(b)
+            continue
         for i, b in enumerate(uniq[:12]):
             for flag in (0, 1):
                 with open(os.path.join(d, "seed-%02d-%d" % (i, flag)), "wb") as f:
