@@ -29,6 +29,11 @@ struct coord_config {
 	const char *const *collateral; /* files or directories */
 	size_t n_collateral;
 	int64_t nonce_ttl_ms;    /* default COORD_NONCE_TTL_MS_DEFAULT */
+	/* doc/format/recovery.md: wait for k of n owners' shares when the
+	 * state key cannot be unsealed; the owners and k at a first start. */
+	int recover;
+	const char *recovery_owners; /* a file of identity lines, or NULL */
+	unsigned recovery_threshold; /* 0: all of them */
 };
 
 struct coord {
@@ -65,6 +70,7 @@ struct coord {
 		uint64_t n;
 	} refusals[COORD_REFUSAL_KINDS];
 	size_t n_refusals;
+	char *recovery_env;        /* the recovery record, or NULL: none */
 };
 
 /* Count a refusal by its reason name (coord_refuse does). */
@@ -103,6 +109,19 @@ int coord_datadir_open(struct coord *c) __attribute__((warn_unused_result));
 int coord_datadir_note_url(struct coord *c, const char *url)
 	__attribute__((warn_unused_result));
 void coord_datadir_close(struct coord *c);
+
+/* recovery.c: the state key and id, from state.key (made at the first
+ * start), or, if it cannot be unsealed and cfg.recover is set, from k of n
+ * owners' shares after serving the recovery routes until they arrive
+ * (then sealed to this platform). doc/format/sealed-state.md section 9,
+ * doc/format/recovery.md. The caller wipes key. */
+int coord_state_key(struct coord *c, uint8_t key[32], uint8_t state_id[16])
+	__attribute__((warn_unused_result));
+/* After the identity: make the recovery record at the first start with
+ * recovery owners, check the options against it later, and keep
+ * DIR/recovery.json up to date. */
+int coord_recovery_setup(struct coord *c, const uint8_t key[32],
+    const uint8_t state_id[16]) __attribute__((warn_unused_result));
 
 /* identity.c: load the identity from the state, or make it on first start;
  * then get evidence binding it from the backend. */
@@ -146,6 +165,7 @@ void api_healthz(struct http_req *r);
 void api_metrics(struct http_req *r);
 void api_identity(struct http_req *r);
 void api_evidence(struct http_req *r);
+void api_recovery(struct http_req *r);
 void api_policy_submit(struct http_req *r);
 void api_policy_list(struct http_req *r);
 void api_policy_show(struct http_req *r);

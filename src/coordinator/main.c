@@ -25,7 +25,8 @@ static const char usage_text[] =
     "           [--listen HOST:PORT] [--ready-file PATH]\n"
     "           [--sim-dir DIR] [--device-root DIR]\n"
     "           [--collateral PATH]...\n"
-    "           [--nonce-ttl SECONDS]\n"
+    "           [--nonce-ttl SECONDS] [--recover]\n"
+    "           [--recovery-owners FILE [--recovery-threshold K]]\n"
     "       coffer-coordinator --version\n"
     "\n"
     "  --data DIR         state and lock (made with mode 0700 if missing)\n"
@@ -38,7 +39,13 @@ static const char usage_text[] =
     "  --device-root DIR  sgx-gramine/tsm: the device directory\n"
     "  --collateral PATH  TCB Info, QE Identity, CRLs, VCEKs for workers'\n"
     "                     evidence (file or directory; repeatable)\n"
-    "  --nonce-ttl SECS   key-release nonce lifetime (default 60)\n";
+    "  --nonce-ttl SECS   key-release nonce lifetime (default 60)\n"
+    "  --recover          if the state key cannot be unsealed here (another\n"
+    "                     machine or build; TDX at every start), wait for k of\n"
+    "                     n owners to run `coffer coordinator recover`\n"
+    "  --recovery-owners FILE  first start: the owners who can recover the\n"
+    "                     state (identity lines); fixed from then on\n"
+    "  --recovery-threshold K  how many of them are needed (default: all)\n";
 
 static int
 usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -81,6 +88,9 @@ cmd_serve(int argc, char **argv)
 		{ "ready-file", required_argument, NULL, 'R' },
 		{ "collateral", required_argument, NULL, 'c' },
 		{ "nonce-ttl", required_argument, NULL, 'n' },
+		{ "recover", no_argument, NULL, 'r' },
+		{ "recovery-owners", required_argument, NULL, 'o' },
+		{ "recovery-threshold", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -114,6 +124,15 @@ cmd_serve(int argc, char **argv)
 				    optarg);
 			cfg.nonce_ttl_ms = ttl * 1000;
 			break;
+		case 'r': cfg.recover = 1; break;
+		case 'o': cfg.recovery_owners = optarg; break;
+		case 't':
+			ttl = strtol(optarg, &end, 10);
+			if (end == optarg || *end != '\0' || ttl < 1 || ttl > 32)
+				return usage("--recovery-threshold: '%s' is not in [1, 32]",
+				    optarg);
+			cfg.recovery_threshold = (unsigned)ttl;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_OK;
@@ -134,6 +153,8 @@ cmd_serve(int argc, char **argv)
 		return usage("--backend: %s", coffer_errdetail());
 	if (cfg.backend != COFFER_TEE_BACKEND_SIM && cfg.sim_dir != NULL)
 		return usage("--sim-dir is an option of the sim backend");
+	if (cfg.recovery_threshold != 0 && cfg.recovery_owners == NULL)
+		return usage("--recovery-threshold needs --recovery-owners");
 	cfg.collateral = coll;
 	if ((r = coord_run(&cfg)) != 0)
 		return fail(r, "serve");

@@ -70,6 +70,13 @@ coord_reason_status(const char *reason)
 		return 404;
 	if (strcmp(reason, "coordinator.busy") == 0)
 		return 503;
+	/* doc/format/recovery.md section 6 */
+	if (strcmp(reason, "recovery.none") == 0)
+		return 404;
+	if (strcmp(reason, "recovery.not_recovering") == 0)
+		return 409;
+	if (strcmp(reason, "recovery.failed") == 0)
+		return 500;
 	return 403;
 }
 

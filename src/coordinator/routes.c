@@ -15,6 +15,7 @@ const struct http_route coord_routes[] = {
 	{ "GET",   "/metrics",          api_metrics,   HTTP_SCOPE_NONE, 0 },
 	{ "GET",   "/v1/identity",      api_identity,  HTTP_SCOPE_NONE, 0 },
 	{ "GET",   "/v1/evidence",      api_evidence,  HTTP_SCOPE_NONE, 0 },
+	{ "GET",   "/v1/recovery",      api_recovery,  HTTP_SCOPE_NONE, 0 },
 	{ "POST",  "/v1/policies",      api_policy_submit, HTTP_SCOPE_NONE, COFFER_POLICY_MAX_BYTES },
 	{ "GET",   "/v1/policies",      api_policy_list, HTTP_SCOPE_NONE, 0 },
 	{ "GET",   "/v1/policies/{hash}", api_policy_show, HTTP_SCOPE_NONE, 0 },

@@ -81,6 +81,7 @@ coord_open(const struct coord_config *cfg, struct coord **out)
 {
 	struct coord *c = NULL;
 	struct http_server_opts ho;
+	uint8_t key[32], state_id[16];
 	int r;
 
 	if ((c = coffer_calloc(1, sizeof(*c))) == NULL)
@@ -93,8 +94,10 @@ coord_open(const struct coord_config *cfg, struct coord **out)
 	/* Every file the coordinator makes holds or indexes secrets. */
 	umask(077);
 	if ((r = coord_datadir_open(c)) != 0 ||
-	    (r = coord_state_open(c->data_abs, &c->st)) != 0 ||
+	    (r = coord_state_key(c, key, state_id)) != 0 ||
+	    (r = coord_state_open(c->data_abs, key, state_id, &c->st)) != 0 ||
 	    (r = coord_identity_setup(c)) != 0 ||
+	    (r = coord_recovery_setup(c, key, state_id)) != 0 ||
 	    (r = coord_book_new(c->st, &c->book)) != 0 ||
 	    (r = coord_keycache_new(&c->keys)) != 0 ||
 	    (r = coord_nonces_new(c->cfg.nonce_ttl_ms, COORD_NONCE_USED_MAX,
@@ -113,9 +116,11 @@ coord_open(const struct coord_config *cfg, struct coord **out)
 	ho.ctx = c;
 	if ((r = http_server_new(c->base, &ho, &c->http)) != 0)
 		goto fail;
+	coffer_wipe(key, sizeof(key));
 	*out = c;
 	return 0;
 fail:
+	coffer_wipe(key, sizeof(key));
 	coord_close(c);
 	return r;
 }
@@ -140,6 +145,7 @@ coord_close(struct coord *c)
 	coffer_tee_anchors_free(c->anchors);
 	coord_book_free(c->book);
 	coord_identity_release(c);
+	free(c->recovery_env);
 	coord_state_close(c->st);
 	coord_datadir_close(c);
 	coffer_wipe(c, sizeof(*c));

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// The coordinator's state on SQLite (state.h). WAL with synchronous=FULL:
-// an answer the coordinator sends (an approval accepted, a key stored) is
-// on disk before the client reads it, so a kill -9 or a power loss never
-// forgets what an owner was told had happened.
+// The coordinator's state on SQLite (state.h), sealed: SQLite runs on the
+// sealed store of doc/format/sealed-state.md (sealvfs.h), where every
+// commit is durable before it returns: an answer the coordinator sends (an
+// approval accepted, a key stored) is on disk before the client reads it,
+// so a kill -9 or a power loss never forgets what an owner was told had
+// happened, and the host sees no byte of it.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,18 +12,26 @@
 #include <sqlite3.h>
 
 #include "coffer/error.h"
+#include "coordinator/sealvfs.h"
 #include "coordinator/state.h"
 #include "lib/clock.h"
 #include "lib/mem.h"
 
 struct coord_state {
 	sqlite3 *h;
+	struct sealdb *sdb;
 	int in_tx;
 };
 
 static int
 dberr(struct coord_state *st, const char *what)
 {
+	int code = sqlite3_errcode(st->h) & 0xff;
+
+	/* An I/O error is the sealed store's: say what it refused. */
+	if (code == SQLITE_IOERR || code == SQLITE_FULL || code == SQLITE_CANTOPEN)
+		return coffer_errf(COFFER_E_DB, "state: %s: %s: %s", what,
+		    sqlite3_errmsg(st->h), sealdb_last_error(st->sdb));
 	return coffer_errf(COFFER_E_DB, "state: %s: %s", what,
 	    sqlite3_errmsg(st->h));
 }
@@ -153,7 +163,8 @@ check_schema(struct coord_state *st, const char *path)
 }
 
 int
-coord_state_open(const char *dir, struct coord_state **out)
+coord_state_open(const char *dir, const uint8_t key[32],
+    const uint8_t state_id[16], struct coord_state **out)
 {
 	struct coord_state *st = NULL;
 	char path[4096];
@@ -165,15 +176,10 @@ coord_state_open(const char *dir, struct coord_state **out)
 		return COFFER_E_NOMEM;
 	/* One thread uses it (the event loop); the data directory lock keeps
 	 * other processes away. */
-	if (sqlite3_open_v2(path, &st->h, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		r = coffer_errf(COFFER_E_DB, "state %s: %s", path,
-		    st->h ? sqlite3_errmsg(st->h) : "cannot open");
+	if ((r = sealdb_open(dir, key, state_id, &st->sdb)) != 0)
 		goto out;
-	}
-	if ((r = exec(st, "PRAGMA journal_mode=WAL;")) != 0 ||
-	    (r = exec(st, "PRAGMA synchronous=FULL;")) != 0 ||
-	    (r = exec(st, "PRAGMA foreign_keys=ON;")) != 0 ||
+	st->h = sealdb_handle(st->sdb);
+	if ((r = exec(st, "PRAGMA foreign_keys=ON;")) != 0 ||
 	    (r = exec(st, schema)) != 0 ||
 	    (r = check_schema(st, path)) != 0) {
 		r = coffer_errctx(r, "%s", path);
@@ -192,9 +198,14 @@ coord_state_close(struct coord_state *st)
 {
 	if (st == NULL)
 		return;
-	if (st->h != NULL)
-		sqlite3_close(st->h);
+	sealdb_close(st->sdb); /* closes SQLite too */
 	free(st);
+}
+
+uint64_t
+coord_state_version(const struct coord_state *st)
+{
+	return sealdb_version(st->sdb);
 }
 
 int
@@ -346,6 +357,43 @@ insert_done(struct coord_state *st, sqlite3_stmt *s, const char *what)
 	else if (rc != SQLITE_DONE)
 		r = dberr(st, what);
 	sqlite3_finalize(s);
+	return r;
+}
+
+/* The recovery record (doc/format/recovery.md section 1) lives in meta:
+ * made once, never changed. */
+int
+coord_state_recovery_get(struct coord_state *st, struct coffer_buf *out)
+{
+	sqlite3_stmt *s = NULL;
+	int r, rc;
+
+	if ((r = prepare(st, "SELECT value FROM meta WHERE key = 'recovery_record'",
+	    &s)) != 0)
+		return r;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		r = coffer_buf_put(out, sqlite3_column_text(s, 0),
+		    (size_t)sqlite3_column_bytes(s, 0));
+	else if (rc == SQLITE_DONE)
+		r = COFFER_E_NOTFOUND;
+	else
+		r = dberr(st, "recovery record");
+	sqlite3_finalize(s);
+	return r;
+}
+
+int
+coord_state_recovery_put(struct coord_state *st, const char *env, size_t len)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if ((r = prepare(st, "INSERT INTO meta (key, value) VALUES "
+	    "('recovery_record', ?1)", &s)) != 0)
+		return r;
+	sqlite3_bind_text(s, 1, env, (int)len, SQLITE_STATIC);
+	r = insert_done(st, s, "recovery record");
 	return r;
 }
 
@@ -649,27 +697,23 @@ out:
 }
 
 /*
- * Sessions are written with synchronous=NORMAL: the commit is in the WAL
- * (a kill -9 loses nothing) but not fsynced before the answer, which would
- * cost a disk flush per release (3 ms here). A power failure may forget
- * the last sessions: their workers' item proofs are then refused as of an
- * unknown session and they attest again; nothing is released that was not
- * allowed. Owners' writes stay synchronous=FULL.
+ * Sessions are written as lazy commits (doc/format/sealed-state.md section
+ * 7.4): the commit is in the log (a kill -9 loses nothing) but not fsynced
+ * before the answer, which would cost a disk flush per release (3 ms
+ * here). A power failure may forget the last sessions: their workers' item
+ * proofs are then refused as of an unknown session and they attest again;
+ * nothing is released that was not allowed. Owners' writes stay durable.
  */
 int
 coord_state_session_put(struct coord_state *st, const struct coord_session *x)
 {
 	int r;
 
-	if (!st->in_tx && (r = exec(st, "PRAGMA synchronous=NORMAL;")) != 0)
-		return r;
+	if (!st->in_tx)
+		sealdb_set_durable(st->sdb, 0);
 	r = session_insert(st, x);
-	if (!st->in_tx) {
-		int r2 = exec(st, "PRAGMA synchronous=FULL;");
-
-		if (r == 0)
-			r = r2;
-	}
+	if (!st->in_tx)
+		sealdb_set_durable(st->sdb, 1);
 	return r;
 }
 

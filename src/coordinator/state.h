@@ -2,9 +2,10 @@
 /* The coordinator's durable state behind one small interface: its
  * identity, and (added as the protocol needs them) policies, approvals,
  * revocations and wrapped data keys. Backed by SQLite in DIR/state.db
- * (doc/coordinator.md section 4). Sealing to the TEE, rollback detection
- * and the audit log (issue 12) go under this interface, not around it:
- * every write goes through a function here. */
+ * (doc/coordinator.md section 4), sealed to the TEE
+ * (doc/format/sealed-state.md). Rollback detection and the audit log
+ * (issue 12) go under this interface, not around it: every write goes
+ * through a function here. */
 #ifndef COFFER_COORDINATOR_STATE_H
 #define COFFER_COORDINATOR_STATE_H
 
@@ -19,12 +20,25 @@
 struct coord_state;
 
 /*
- * Open (creating if needed) the state in directory dir. Errors: COFFER_E_DB
- * (unreadable, not a database), COFFER_E_VERSION (written by a newer
- * coordinator).
+ * Open (creating if needed) the sealed state in directory dir with its
+ * state key and id (statekey.h, doc/format/sealed-state.md). Errors: those
+ * of sealstore_open (a state changed or of another key, named by rule),
+ * COFFER_E_DB, COFFER_E_VERSION (written by a newer coordinator).
  */
-int coord_state_open(const char *dir, struct coord_state **out)
+int coord_state_open(const char *dir, const uint8_t key[32],
+    const uint8_t state_id[16], struct coord_state **out)
 	__attribute__((warn_unused_result));
+
+/* The state's version: the counter of its last commit (grows by one per
+ * commit), for the rollback check of the audit log. */
+uint64_t coord_state_version(const struct coord_state *st);
+
+/* The recovery record's envelope (doc/format/recovery.md), appended to
+ * out; COFFER_E_NOTFOUND if none. Put: COFFER_E_EXISTS if one is. */
+int coord_state_recovery_get(struct coord_state *st, struct coffer_buf *out)
+	__attribute__((warn_unused_result));
+int coord_state_recovery_put(struct coord_state *st, const char *env,
+    size_t len) __attribute__((warn_unused_result));
 /* Close. NULL is a no-op. */
 void coord_state_close(struct coord_state *st);
 

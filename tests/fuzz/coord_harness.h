@@ -24,6 +24,7 @@
 
 #include "coffer/error.h"
 #include "coordinator/coord.h"
+#include "coordinator/statekey.h"
 #include "crypto/datakey.h"
 #include "crypto/dh.h"
 #include "crypto/hash.h"
@@ -180,11 +181,25 @@ h_world(void)
 	/* The coordinator's identity, fixed, before its first start. */
 	h_identity(1, "coordinator", &cid);
 	memset(root, 7, sizeof(root));
-	if (coord_state_open(data, &st) != 0 ||
-	    coord_state_identity_put(st, &cid) != 0 ||
-	    coord_state_root_put(st, root) != 0)
-		h_die("state");
-	coord_state_close(st);
+	{
+		/* The state key sealed as the coordinator will find it. */
+		struct coffer_tee_backend_opts bo;
+		struct coffer_tee_sealing seal;
+		uint8_t skey[32], sid[16];
+		int created;
+
+		memset(&bo, 0, sizeof(bo));
+		bo.sim_dir = sim_dir;
+		if (coffer_tee_sealing_key(COFFER_TEE_BACKEND_SIM, &bo, &seal) != 0 ||
+		    statekey_load(data, &seal, sid, skey, &created) != 0)
+			h_die("state key");
+		coffer_tee_sealing_wipe(&seal);
+		if (coord_state_open(data, skey, sid, &st) != 0 ||
+		    coord_state_identity_put(st, &cid) != 0 ||
+		    coord_state_root_put(st, root) != 0)
+			h_die("state");
+		coord_state_close(st);
+	}
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.data_dir = data;
 	cfg.listen = "127.0.0.1:0";

@@ -18,6 +18,8 @@
 #include "coordinator/state.h"
 
 static char dir[64];
+/* The state is sealed (sealvfs.h); its key and id, fixed here. */
+static const uint8_t skey[32] = { 5 }, sid[16] = { 6 };
 
 static int
 rm_one(const char *p, const struct stat *sb, int f, struct FTW *ftw)
@@ -67,7 +69,7 @@ test_state__identity_and_root_are_made_once(void **state)
 	uint8_t root[32], r2[32];
 
 	(void)state;
-	assert_int_equal(coord_state_open(dir, &st), 0);
+	assert_int_equal(coord_state_open(dir, skey, sid, &st), 0);
 	assert_int_equal(coord_state_identity_get(st, &back), COFFER_E_NOTFOUND);
 	assert_int_equal(coord_state_root_get(st, r2), COFFER_E_NOTFOUND);
 	assert_int_equal(coffer_identity_generate("coordinator", &id), 0);
@@ -78,7 +80,7 @@ test_state__identity_and_root_are_made_once(void **state)
 	assert_int_equal(coord_state_root_put(st, root), COFFER_E_EXISTS);
 	coord_state_close(st);
 	/* Read back after a reopen, as at the next start. */
-	assert_int_equal(coord_state_open(dir, &st), 0);
+	assert_int_equal(coord_state_open(dir, skey, sid, &st), 0);
 	assert_int_equal(coord_state_identity_get(st, &back), 0);
 	assert_memory_equal(&back, &id, sizeof(id));
 	assert_int_equal(coord_state_root_get(st, r2), 0);
@@ -101,7 +103,7 @@ test_state__the_same_signer_and_revocation_are_stored_once(void **state)
 	memset(s1, 2, 32);
 	memset(s2, 3, 32);
 	memset(m, 4, 48);
-	assert_int_equal(coord_state_open(dir, &st), 0);
+	assert_int_equal(coord_state_open(dir, skey, sid, &st), 0);
 	assert_int_equal(coord_state_policy_put(st, h, NULL, "{}", 2), 0);
 	assert_int_equal(coord_state_policy_put(st, h, NULL, "{}", 2), COFFER_E_EXISTS);
 	assert_int_equal(coord_state_approval_put(st, h, s1, "a", 1), 0);
@@ -146,7 +148,7 @@ test_state__jobs_read_back(void **state)
 	j.items = 3;
 	memset(j.input_root, 6, 32);
 	j.created_ms = 1234;
-	assert_int_equal(coord_state_open(dir, &st), 0);
+	assert_int_equal(coord_state_open(dir, skey, sid, &st), 0);
 	/* A job of a policy the state does not hold is refused. */
 	assert_int_not_equal(coord_state_job_put(st, &j), 0);
 	assert_int_equal(coord_state_policy_put(st, h, NULL, "{}", 2), 0);
