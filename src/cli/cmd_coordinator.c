@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/coord_client.h"
+#include "cli/coordinator_cli.h"
 #include "coffer/error.h"
 #include "coffer/tee.h"
 #include "lib/clock.h"
@@ -18,8 +19,9 @@
 #include "proto/coord_identity.h"
 
 #define USAGE "coffer coordinator verify URL --expect MEASUREMENT [options] | " \
-    "coffer coordinator show [URL]"
-#define MAX_LIST 16
+    "coffer coordinator show [URL] | coffer coordinator recovery [URL] | " \
+    "coffer coordinator recover [URL] --id FILE [--expect MEASUREMENT]"
+#define MAX_LIST CLI_COORD_MAX_LIST
 #define EVIDENCE_MAX ((size_t)1 << 20)
 #define SIM_BANNER "INSECURE SIMULATION: no TEE protects this code or data"
 
@@ -50,10 +52,17 @@ help(void)
 	    "                        deliberate move of the coordinator)\n"
 	    "  --pin-file FILE       default $COFFER_PIN_FILE, else\n"
 	    "                        ~/.config/coffer/coordinators.json\n\n"
-	    "show    print a pinned coordinator (default: the last verified)\n");
+	    "show    print a pinned coordinator (default: the last verified)\n\n"
+	    "recovery  print who can recover the coordinator's state (its\n"
+	    "        signed recovery record: k of n owners)\n"
+	    "recover give your recovery share to a coordinator that waits for\n"
+	    "        k of n owners (started with --recover): checks its evidence\n"
+	    "        (measurement --expect, default the pinned one) and its\n"
+	    "        record under the pinned key first\n"
+	    "  --id FILE             your identity (a recovery owner)\n");
 }
 
-enum { O_EXPECT = 256, O_COLL, O_SIMKEY, O_REPLACE, O_PINFILE, O_VERIF };
+enum { O_EXPECT = 256, O_COLL, O_SIMKEY, O_REPLACE, O_PINFILE, O_VERIF, O_ID };
 
 const struct option cli_coordinator_options[] = {
 	{ "expect", required_argument, NULL, O_EXPECT },
@@ -62,20 +71,14 @@ const struct option cli_coordinator_options[] = {
 	{ "replace", no_argument, NULL, O_REPLACE },
 	{ "pin-file", required_argument, NULL, O_PINFILE },
 	{ "verification", required_argument, NULL, O_VERIF },
+	{ "id", required_argument, NULL, O_ID },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
-struct opts {
-	const char *expect, *pin_file, *verification;
-	const char *coll[MAX_LIST], *sim_keys[MAX_LIST];
-	size_t n_coll, n_sim;
-	int replace;
-};
-
 /* -1 to go on, else an exit code. */
-static int
-parse(const char *cmd, int argc, char **argv, struct opts *o)
+int
+cli_coordinator_parse(const char *cmd, int argc, char **argv, struct opts *o)
 {
 	int c;
 
@@ -88,6 +91,7 @@ parse(const char *cmd, int argc, char **argv, struct opts *o)
 		case O_EXPECT: o->expect = optarg; break;
 		case O_PINFILE: o->pin_file = optarg; break;
 		case O_VERIF: o->verification = optarg; break;
+		case O_ID: o->id = optarg; break;
 		case O_REPLACE: o->replace = 1; break;
 		case O_COLL:
 		case O_SIMKEY:
@@ -114,8 +118,8 @@ parse(const char *cmd, int argc, char **argv, struct opts *o)
 }
 
 /* The measurement the policy of this TEE type pins, in hex. */
-static int
-measurement_hex(const struct coffer_tee_claims *c, char out[97])
+int
+cli_coordinator_measurement(const struct coffer_tee_claims *c, char out[97])
 {
 	switch (c->tee) {
 	case COFFER_TEE_SGX: coffer_hex_encode(c->sgx.mrenclave, 32, out); return 0;
@@ -166,8 +170,8 @@ fetch_evidence(const char *url, struct coffer_buf *ev)
 
 /* The roots, the collateral, and the verification policy: the default
  * one (or --verification's) with the --trust-sim-key keys added. */
-static int
-make_trust(const struct opts *o, struct coffer_tee_anchors **anchors,
+int
+cli_coordinator_trust(const struct opts *o, struct coffer_tee_anchors **anchors,
     struct coffer_tee_collateral **coll, struct coffer_tee_policy *tp)
 {
 	struct coffer_buf b = COFFER_BUF_INIT((size_t)1 << 20);
@@ -207,10 +211,10 @@ out:
 	return r;
 }
 
-static void
-print_rejection(const struct coffer_tee_claims *c)
+void
+cli_coordinator_rejection(const char *cmd, const struct coffer_tee_claims *c)
 {
-	fprintf(stderr, "coffer coordinator verify: the evidence was rejected:\n");
+	fprintf(stderr, "coffer %s: the evidence was rejected:\n", cmd);
 	for (size_t i = 0; i < c->n_reasons; i++)
 		if (c->reasons[i].fatal)
 			fprintf(stderr, "  [%s] %s\n", c->reasons[i].code,
@@ -233,7 +237,7 @@ coordinator_verify(int argc, char **argv)
 	size_t n;
 	int r, rc, changed = 0;
 
-	if ((rc = parse("coordinator verify", argc, argv, &o)) >= 0)
+	if ((rc = cli_coordinator_parse("coordinator verify", argc, argv, &o)) >= 0)
 		return rc;
 	if (argc - optind != 1)
 		return cli_usage("coordinator verify", USAGE, "expected one URL");
@@ -259,7 +263,7 @@ coordinator_verify(int argc, char **argv)
 	    (r = fetch_evidence(pin.url, &ev)) != 0 ||
 	    (r = coffer_coord_identity_report_data(pin.id.sign_pk, pin.id.kx_pk,
 	    rd)) != 0 ||
-	    (r = make_trust(&o, &anchors, &coll, &tp)) != 0)
+	    (r = cli_coordinator_trust(&o, &anchors, &coll, &tp)) != 0)
 		goto fail;
 	memset(&vo, 0, sizeof(vo));
 	/* The evidence must bind exactly the keys the coordinator presents
@@ -275,11 +279,11 @@ coordinator_verify(int argc, char **argv)
 	if (claims->tee == COFFER_TEE_SIM)
 		fprintf(stderr, "*** %s ***\n", SIM_BANNER);
 	if (r != 0) {
-		print_rejection(claims);
+		cli_coordinator_rejection("coordinator verify", claims);
 		rc = cli_exit_code(r);
 		goto done;
 	}
-	if ((r = measurement_hex(claims, meas)) != 0)
+	if ((r = cli_coordinator_measurement(claims, meas)) != 0)
 		goto fail;
 	if (strcmp(meas, expect) != 0) {
 		r = coffer_errf(COFFER_E_POLICY, "the coordinator's measurement is %s, "
@@ -343,11 +347,11 @@ coordinator_show(int argc, char **argv)
 	char path[4096];
 	int r, rc;
 
-	if ((rc = parse("coordinator show", argc, argv, &o)) >= 0)
+	if ((rc = cli_coordinator_parse("coordinator show", argc, argv, &o)) >= 0)
 		return rc;
 	if (argc - optind > 1)
 		return cli_usage("coordinator show", USAGE, "expected at most one URL");
-	if (o.expect || o.n_coll || o.n_sim || o.replace || o.verification)
+	if (o.expect || o.n_coll || o.n_sim || o.replace || o.verification || o.id)
 		return cli_usage("coordinator show", USAGE, "that option belongs to "
 		    "'coordinator verify'");
 	if ((r = cli_pin_path(o.pin_file, path, sizeof(path))) != 0 ||
@@ -373,6 +377,8 @@ coordinator_show(int argc, char **argv)
 const struct cli_verb cli_coordinator_verbs[] = {
 	{ "verify", coordinator_verify },
 	{ "show", coordinator_show },
+	{ "recovery", cli_coordinator_recovery },
+	{ "recover", cli_coordinator_recover },
 	{ NULL, NULL },
 };
 
