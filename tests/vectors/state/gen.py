@@ -36,17 +36,22 @@ P = 4096
 SLOT = 32 + P
 
 
-def sha256(b):
-    return hashlib.sha256(b).digest()
+def proto_gen():
+    """The proto generator (tests/vectors/proto/gen.py), independent of the
+    C code too: its seeds, and for the recovery record its HPKE, JCS and
+    identities (its HPKE checked against RFC 9180's vectors first)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "proto_gen", os.path.join(HERE, "..", "proto", "gen.py"))
+    m = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m)
+    m.hpke_selftest()
+    return m
 
 
-def seed(name, n=32):
-    out = b""
-    i = 0
-    while len(out) < n:
-        out += sha256(b"coffer-test-vector/" + name.encode() + bytes([i]))
-        i += 1
-    return out[:n]
+PG = proto_gen()
+sha256 = PG.sha256
+seed = PG.seed
 
 
 def hkdf(salt, ikm, info, n=32):
@@ -462,24 +467,13 @@ def shamir_vectors():
 
 # ---------------------------------------------------------------------------
 # doc/format/recovery.md sections 3 to 6, with the proto generator's HPKE,
-# JCS and identities (tests/vectors/proto/gen.py, independent of the C code
-# too; its HPKE is checked against RFC 9180's vectors first).
-
-def proto_gen():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        "proto_gen", os.path.join(HERE, "..", "proto", "gen.py"))
-    m = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(m)
-    m.hpke_selftest()
-    return m
-
+# JCS and identities.
 
 REC_LABEL = "coffer/recovery-record/v1"
 
 
 def recovery_vectors(st):
-    pg = proto_gen()
+    pg = PG
     coord = pg.Identity("coordinator")
     owners = [pg.Identity("keeper-%s" % c) for c in "abc"]
     outsider = pg.Identity("outsider")
