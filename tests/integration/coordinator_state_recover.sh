@@ -57,14 +57,23 @@ check "the message names both measurements" grep -q "another build (rule K4)" <<
 
 # Recovery on the new host: the normal API waits for 2 shares.
 COFFER_SIM_DIR=$T/sim2 coffer attest sim-key >"$T/sim2-key.pem" 2>/dev/null
-port=$(random_port)
-url=http://127.0.0.1:$port
-COFFER_SIM_DIR=$T/sim2 coffer-coordinator serve --data "$T/moved" --backend sim \
-	--listen "127.0.0.1:$port" --recover >"$T/moved.log" 2>&1 &
-mpid=$!
-track $mpid
-check "the moved coordinator starts in recovery mode" \
-	wait_until 10 curl -sf "$url/healthz"
+# A port race (another process took the port first) is retried on another
+# port; any other failure shows the coordinator's own log.
+for try in 1 2 3; do
+	port=$(random_port) || bail "no free port"
+	url=http://127.0.0.1:$port
+	COFFER_SIM_DIR=$T/sim2 coffer-coordinator serve --data "$T/moved" \
+		--backend sim --listen "127.0.0.1:$port" --recover \
+		>"$T/moved.log" 2>&1 &
+	mpid=$!
+	track $mpid
+	wait_until 20 curl -sf "$url/healthz" && break
+	kill -9 $mpid 2>/dev/null
+	wait $mpid 2>/dev/null
+	diag "try $try: the moved coordinator did not answer on port $port; its log:"
+	while IFS= read -r line; do diag "  $line"; done <"$T/moved.log"
+done
+check "the moved coordinator starts in recovery mode" curl -sf "$url/healthz"
 eq "it says it is recovering" recovering "$(curl -s "$url/v1/recovery" | jq -r .mode)"
 eq "and serves nothing else yet" not_found \
 	"$(curl -s "$url/v1/identity" | jq -r .error.code)"
@@ -86,7 +95,7 @@ eq "a share is not given to another measurement (exit 7)" 7 $?
 out=$(rec k2)
 eq "the second keeper's share is accepted" 0 $?
 check "and the state is recovered" grep -q "recovered its state" <<<"$out"
-check "the coordinator starts" wait_until 10 curl -sf "$url/v1/identity"
+check "the coordinator starts" wait_until 20 curl -sf "$url/v1/identity"
 eq "with the same identity" "$ident" "$(curl -sf "$url/v1/identity" | jq -r .identity)"
 check "the owners' policy is there" \
 	bash -c "curl -sf '$url/v1/policies' | grep -q '$h'"
@@ -107,5 +116,5 @@ COFFER_SIM_DIR=$T/sim2 coffer-coordinator serve --data "$T/moved" --backend sim 
 mpid=$!
 track $mpid
 check "restarted without --recover, it serves at once" \
-	wait_until 10 curl -sf "$url/v1/identity"
+	wait_until 20 curl -sf "$url/v1/identity"
 eq "as the same coordinator" "$ident" "$(curl -sf "$url/v1/identity" | jq -r .identity)"
