@@ -12,6 +12,7 @@
 #include "lib/log.h"
 #include "lib/num.h"
 #include "manager/api.h"
+#include "manager/conf.h"
 #include "http/jsonout.h"
 #include "http/metrics.h"
 #include "manager/mgr.h"
@@ -106,6 +107,13 @@ api_job_submit(struct http_req *r)
 	if (e == COFFER_E_NOMEM)
 		goto fail;
 	(void)mgr_job_check(m, &spec, -1, errs, warns);
+	/* A confidential job: its items from its policy, and its job opened
+	 * at the coordinator (doc/manager.md section 9), once the rest is
+	 * known to be right. */
+	if (json_array_size(errs) == 0 && spec.tee_policy != NULL &&
+	    (e = mgr_conf_prepare(m, &spec, errs, warns)) != 0 &&
+	    e != COFFER_E_FORMAT)
+		goto fail;
 	if (json_array_size(errs) > 0) {
 		mgr_jobspec_release(&spec);
 		json_decref(body);

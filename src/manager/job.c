@@ -22,6 +22,7 @@
 #include "lib/utf8.h"
 #include "lib/mem.h"
 #include "lib/suggest.h"
+#include "manager/conf.h"
 #include "manager/job_int.h"
 #include "manager/mgr.h"
 #include "queue/queue.h"
@@ -511,7 +512,31 @@ mgr_job_fail(struct mgr *m, struct mgr_job *j, const char *fmt, ...)
 int
 mgr_job_stop(struct mgr *m, struct mgr_job *j, const char *why)
 {
-	return mgr_job_transition(m, j, MGR_EV_STOP, why != NULL ? why : "stopped on request");
+	struct mgr_conf_closed cl;
+	int r;
+
+	if ((r = mgr_job_transition(m, j, MGR_EV_STOP, why != NULL ? why :
+	    "stopped on request")) != 0)
+		return r;
+	/* A stopped confidential job ends at its coordinator too: its
+	 * receipt says it was cancelled, and no worker gets its keys any
+	 * more (doc/coordinator.md section 10.3). The stop stands if the
+	 * coordinator does not answer; an owner can close it later. */
+	if (j->spec.tee_job != NULL) {
+		if (mgr_conf_close(j, "cancelled", 0, &cl) == 0) {
+			snprintf(j->conf_outcome, sizeof(j->conf_outcome), "%s",
+			    cl.outcome);
+			snprintf(j->conf_reason, sizeof(j->conf_reason), "%s", cl.reason);
+			coffer_logkv(COFFER_LOG_INFO, "closed at the coordinator", "job",
+			    j->id, "coordinator_job", j->spec.tee_job, "outcome",
+			    cl.outcome, NULL);
+		} else {
+			coffer_warn("job %s: the coordinator did not close job %s (%s): "
+			    "close it with 'coffer receipt close %s --cancel'", j->id,
+			    j->spec.tee_job, coffer_errdetail(), j->spec.tee_job);
+		}
+	}
+	return 0;
 }
 
 int

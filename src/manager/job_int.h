@@ -41,6 +41,10 @@ const char *mgr_job_queue_name(const struct mgr_job *j);
 /* Create the job's actuator and ask it for j->desired replicas. */
 int mgr_replicas_start(struct mgr *m, struct mgr_job *j)
 	__attribute__((warn_unused_result));
+/* Replace the item workers of a drained job by one replica of its reduce
+ * stage (coffer-worker --reduce KEY). */
+int mgr_replicas_start_reduce(struct mgr *m, struct mgr_job *j)
+	__attribute__((warn_unused_result));
 /* Ask the job's actuator for 0 replicas and hand it to the draining list
  * (SIGTERM now, SIGKILL after the grace period, freed when empty). */
 void mgr_replicas_drain(struct mgr *m, struct mgr_job *j);

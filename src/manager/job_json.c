@@ -109,6 +109,20 @@ mgr_job_json(struct mgr *m, const struct mgr_job *j, int full)
 	    "name", mgr_job_queue_name(j));
 	if (o == NULL)
 		return NULL;
+	/* A confidential job: where its receipt is (doc/manager.md section
+	 * 9). What the coordinator answered is shown, not vouched for. */
+	if (j->spec.tee_job != NULL) {
+		static const char *const stages[] = { "map", "reduce", "close" };
+
+		json_object_set_new(o, "confidential", json_pack("{s:o, s:o, s:o, "
+		    "s:s, s:o*, s:o*}", "coordinator", http_json_str(j->spec.coordinator),
+		    "policy", http_json_str(j->spec.tee_policy),
+		    "job", http_json_str(j->spec.tee_job),
+		    "stage", stages[j->stage >= 0 && j->stage <= 2 ? j->stage : 0],
+		    "outcome", j->conf_outcome[0] ? http_json_str(j->conf_outcome) : NULL,
+		    "outcome_reason", j->conf_reason[0] ? http_json_str(j->conf_reason) :
+		    NULL));
+	}
 	if (!known && (j->state == MGR_RUNNING || j->loaded)) {
 		/* Not read since this incarnation started, or the queue stopped
 		 * answering: the last stored sample may be wrong (Redis lost

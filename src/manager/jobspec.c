@@ -17,6 +17,7 @@
 #include "manager/jobspec.h"
 #include "http/jsonout.h"
 #include "queue/queue.h"
+#include "store/store.h"
 
 static void
 kv_free(struct mgr_kv *kv, size_t n)
@@ -59,6 +60,10 @@ mgr_jobspec_release(struct mgr_jobspec *s)
 	free(s->image);
 	free(s->tee_backend);
 	free(s->coordinator);
+	free(s->tee_policy);
+	free(s->tee_app);
+	free(s->tee_job);
+	free(s->reduce);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -305,13 +310,17 @@ parse_inputs(const json_t *in, struct mgr_jobspec *s)
 static int
 parse_outputs(const json_t *o, struct mgr_jobspec *s)
 {
-	static const char *const keys[] = { "store", "prefix", NULL };
+	static const char *const keys[] = { "store", "prefix", "reduce", NULL };
 	int r;
 
 	if ((r = coffer_json_check_keys(o, "outputs", keys)) != 0 ||
 	    (r = get_str(o, "outputs", "store", &s->output_store)) != 0 ||
-	    (r = get_str(o, "outputs", "prefix", &s->output_prefix)) != 0)
+	    (r = get_str(o, "outputs", "prefix", &s->output_prefix)) != 0 ||
+	    (r = get_str(o, "outputs", "reduce", &s->reduce)) != 0)
 		return r;
+	if (s->reduce != NULL && coffer_store_check_key(s->reduce) != 0)
+		return coffer_errf(COFFER_E_FORMAT, "outputs.reduce: %s",
+		    coffer_errdetail());
 	return 0;
 }
 
@@ -360,19 +369,51 @@ parse_controller(const json_t *o, struct mgr_jobspec *s)
 	return 0;
 }
 
+/* 1 if s is n lower-case hex digits. */
 static int
-parse_tee(const json_t *o, struct mgr_jobspec *s)
+lower_hex(const char *s, size_t n)
 {
-	static const char *const keys[] = { "backend", "coordinator", NULL };
+	if (strlen(s) != n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+static int
+parse_tee(const json_t *o, int stored, struct mgr_jobspec *s)
+{
+	static const char *const keys[] = { "backend", "coordinator", "policy",
+		"app", NULL };
+	static const char *const stored_keys[] = { "backend", "coordinator",
+		"policy", "app", "job", NULL };
 	static const char *const backends[] = { "none", "sim", "sgx", "tdx",
 		"snp", NULL };
 	size_t i;
 	int r;
 
-	if ((r = coffer_json_check_keys(o, "tee", keys)) != 0 ||
+	/* "job" is the manager's own record of the coordinator's job: a
+	 * client names the policy, and the manager opens the job. */
+	if ((r = coffer_json_check_keys(o, "tee", stored ? stored_keys :
+	    keys)) != 0 ||
 	    (r = get_str(o, "tee", "backend", &s->tee_backend)) != 0 ||
-	    (r = get_str(o, "tee", "coordinator", &s->coordinator)) != 0)
+	    (r = get_str(o, "tee", "coordinator", &s->coordinator)) != 0 ||
+	    (r = get_str(o, "tee", "policy", &s->tee_policy)) != 0 ||
+	    (r = get_str(o, "tee", "app", &s->tee_app)) != 0 ||
+	    (stored && (r = get_str(o, "tee", "job", &s->tee_job)) != 0))
 		return r;
+	if (s->tee_policy != NULL && !lower_hex(s->tee_policy, 64))
+		return coffer_errf(COFFER_E_FORMAT, "tee.policy: expected the "
+		    "policy's hash, 64 lower-case hex digits (coffer policy new "
+		    "prints it)");
+	if (s->tee_job != NULL && !lower_hex(s->tee_job, 32))
+		return coffer_errf(COFFER_E_FORMAT, "tee.job: expected 32 "
+		    "lower-case hex digits");
+	if (s->coordinator != NULL && strncmp(s->coordinator, "http://", 7) != 0)
+		return coffer_errf(COFFER_E_FORMAT, "tee.coordinator: '%s' is not "
+		    "an http:// URL (what matters is signed or wrapped, doc/"
+		    "coordinator.md section 8)", s->coordinator);
 	if (s->tee_backend != NULL) {
 		for (i = 0; backends[i] != NULL; i++)
 			if (strcmp(backends[i], s->tee_backend) == 0)
@@ -403,9 +444,30 @@ mgr_jobspec_validate(const struct mgr_jobspec *s)
 	if (s->app != NULL && s->queue_layout == MGR_QUEUE_ASPERATHOS)
 		return coffer_errf(COFFER_E_FORMAT,
 		    "queue_layout: 'asperathos' needs 'cmd': coffer-worker uses the coffer layout");
-	if (sources != 1)
+	if (s->tee_policy != NULL) {
+		/* doc/format/policy.md section 6: every object of every dataset
+		 * the app reads, fixed by the policy the owners signed. */
+		if (s->cmd != NULL)
+			return coffer_errf(COFFER_E_FORMAT, "cmd: a confidential job "
+			    "runs an app in coffer-worker, which attests to the "
+			    "coordinator: give 'app'");
+		if (s->tee_job == NULL && sources != 0)
+			return coffer_errf(COFFER_E_FORMAT, "inputs: a confidential "
+			    "job's items are fixed by its policy (every object of the "
+			    "datasets its app reads): give only inputs.store, if any");
+		if (s->tee_job != NULL && s->items == NULL)
+			return coffer_errf(COFFER_E_FORMAT, "inputs.items: missing "
+			    "(the stored form of a confidential job lists them)");
+		if (s->tee_backend != NULL && strcmp(s->tee_backend, "none") == 0)
+			return coffer_errf(COFFER_E_FORMAT, "tee.backend: a "
+			    "confidential job runs in a TEE: not 'none'");
+	} else if (sources != 1) {
 		return coffer_errf(COFFER_E_FORMAT,
 		    "inputs: give exactly one of 'items', 'items_file', 'items_url' and 'prefix'");
+	} else if (s->tee_app != NULL) {
+		return coffer_errf(COFFER_E_FORMAT, "tee.app: only with tee.policy "
+		    "(a confidential job)");
+	}
 	if (s->items_url != NULL && strncmp(s->items_url, "http://", 7) != 0 &&
 	    strncmp(s->items_url, "https://", 8) != 0 &&
 	    strncmp(s->items_url, "file://", 7) != 0)
@@ -542,7 +604,8 @@ parse_collect(const json_t *j, int64_t now_unix, int stored,
 	}
 	STEP(r);
 	o = NULL;
-	if ((r = coffer_json_get_obj(j, NULL, "inputs", 1, &o)) == 0)
+	/* Required unless the job is confidential (mgr_jobspec_validate). */
+	if ((r = coffer_json_get_obj(j, NULL, "inputs", 0, &o)) == 0 && o != NULL)
 		r = parse_inputs(o, &s);
 	STEP(r);
 	o = NULL;
@@ -622,7 +685,7 @@ parse_collect(const json_t *j, int64_t now_unix, int stored,
 	s.lease_ms = (int)i64;
 	o = NULL;
 	if ((r = coffer_json_get_obj(j, NULL, "tee", 0, &o)) == 0 && o != NULL)
-		r = parse_tee(o, &s);
+		r = parse_tee(o, stored, &s);
 	STEP(r);
 	/* Cross-field checks only on fields that parsed: one mistake is
 	 * reported once. */
@@ -746,13 +809,16 @@ mgr_jobspec_to_json(const struct mgr_jobspec *s)
 	put(in, "store", str_or_null(s->input_store), s->input_store != NULL, &bad);
 	put(j, "inputs", in, 1, &bad);
 	in = NULL;
-	if (s->output_store != NULL || s->output_prefix != NULL) {
+	if (s->output_store != NULL || s->output_prefix != NULL ||
+	    s->reduce != NULL) {
 		if ((outp = json_object()) == NULL)
 			goto fail;
 		put(outp, "store", str_or_null(s->output_store),
 		    s->output_store != NULL, &bad);
 		put(outp, "prefix", str_or_null(s->output_prefix),
 		    s->output_prefix != NULL, &bad);
+		put(outp, "reduce", str_or_null(s->reduce), s->reduce != NULL,
+		    &bad);
 		put(j, "outputs", outp, 1, &bad);
 	}
 	put(j, "expected_time_s", http_json_real(s->expected_time_s), 1, &bad);
@@ -774,13 +840,18 @@ mgr_jobspec_to_json(const struct mgr_jobspec *s)
 	if (s->item_time_estimate_s > 0)
 		put(j, "item_time_estimate_s", http_json_real(s->item_time_estimate_s),
 		    1, &bad);
-	if (s->tee_backend != NULL || s->coordinator != NULL) {
+	if (s->tee_backend != NULL || s->coordinator != NULL ||
+	    s->tee_policy != NULL) {
 		if ((tee = json_object()) == NULL)
 			goto fail;
 		put(tee, "backend", str_or_null(s->tee_backend),
 		    s->tee_backend != NULL, &bad);
 		put(tee, "coordinator", str_or_null(s->coordinator),
 		    s->coordinator != NULL, &bad);
+		put(tee, "policy", str_or_null(s->tee_policy),
+		    s->tee_policy != NULL, &bad);
+		put(tee, "app", str_or_null(s->tee_app), s->tee_app != NULL, &bad);
+		put(tee, "job", str_or_null(s->tee_job), s->tee_job != NULL, &bad);
 		put(j, "tee", tee, 1, &bad);
 	}
 	if (bad)

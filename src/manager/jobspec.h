@@ -82,9 +82,22 @@ struct mgr_jobspec {
 	                               knows (0: unknown): a deadline that cannot
 	                               be met is warned of at submission */
 
-	/* Confidential execution (later issues): passed to replicas. */
-	char *tee_backend;          /* "sim", "sgx", "tdx", "snp"; NULL: none */
-	char *coordinator;          /* coordinator URL; NULL: none */
+	/* The TEE replicas run in (placement; "none", "sim", "sgx", "tdx",
+	 * "snp"; NULL: none) and, for a confidential job, the coordinator
+	 * (doc/manager.md section 9). */
+	char *tee_backend;
+	char *coordinator;          /* coordinator URL; NULL: the manager's */
+	char *tee_policy;           /* the policy's hash (64 hex): set makes
+	                               the job confidential */
+	char *tee_app;              /* the policy's name of the app; NULL:
+	                               the job's app */
+	char *tee_job;              /* the coordinator's job id (32 hex), set
+	                               by the manager when it opened the job;
+	                               only in the stored form */
+	char *reduce;               /* the reduce stage's output key in the
+	                               output store; NULL: no reduce stage
+	                               (a confidential job whose policy app
+	                               has one gets <prefix>result) */
 };
 
 /* Free everything a spec owns and zero it. A zeroed spec is a no-op. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // coffer-manager: the job API daemon (serve), its token tool (token create,
 // token list) and the list of controllers. doc/manager.md has the manual.
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <limits.h>
@@ -17,6 +18,7 @@
 #include "lib/log.h"
 #include "lib/num.h"
 #include "manager/mgr.h"
+#include "manager/conf.h"
 #include "manager/policy.h"
 #include "manager/tokens.h"
 
@@ -34,6 +36,8 @@ static const char usage_text[] =
     "           [--env-deny NAME|PREFIX*]... [--max-connections N]\n"
     "           [--max-connections-per-client N] [--header-timeout-ms N]\n"
     "           [--body-timeout-ms N] [--asperathos-open]\n"
+    "           [--coordinator URL] [--tee-backend sim|sgx|tdx|snp]\n"
+    "           [--measured-config FILE] [--tee-collateral PATH]\n"
     "       coffer-manager token create --db PATH [--name NAME] [--scope admin|read]\n"
     "       coffer-manager token list --db PATH\n"
     "       coffer-manager token revoke --db PATH ID\n"
@@ -158,12 +162,17 @@ cmd_serve(int argc, char **argv)
 		{ "header-timeout-ms", required_argument, NULL, 'H' },
 		{ "body-timeout-ms", required_argument, NULL, 'B' },
 		{ "asperathos-open", no_argument, NULL, 'O' },
+		{ "coordinator", required_argument, NULL, 'K' },
+		{ "tee-backend", required_argument, NULL, 'T' },
+		{ "measured-config", required_argument, NULL, 'm' },
+		{ "tee-collateral", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct mgr_config cfg;
 	struct mgr_policy pol;
 	char worker[PATH_MAX];
+	static char measured[PATH_MAX];
 	static char env_redis[4096], env_aredis[4096];
 	const char *v;
 	int c, r, rc = 2;
@@ -247,6 +256,10 @@ cmd_serve(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case 'K': cfg.coordinator = optarg; break;
+		case 'T': cfg.tee_backend = optarg; break;
+		case 'm': cfg.measured_config = optarg; break;
+		case 'X': cfg.tee_collateral = optarg; break;
 		case 'O':
 			cfg.asperathos_open = 1;
 			break;
@@ -277,6 +290,27 @@ cmd_serve(int argc, char **argv)
 	if (strcmp(cfg.actuator, "local") != 0) {
 		usage("--actuator: '%s' is not available (local)", cfg.actuator);
 		goto out;
+	}
+	/* Confidential jobs (doc/manager.md section 9): mistakes found now,
+	 * not when the first job starts. */
+	if (cfg.coordinator != NULL && strncmp(cfg.coordinator, "http://", 7) != 0) {
+		usage("--coordinator: '%s' is not an http:// URL", cfg.coordinator);
+		goto out;
+	}
+	if (cfg.tee_backend != NULL && mgr_conf_worker_backend(cfg.tee_backend) == NULL) {
+		usage("--tee-backend: '%s' is not one of sim, sgx, tdx, snp",
+		    cfg.tee_backend);
+		goto out;
+	}
+	if (cfg.measured_config != NULL) {
+		/* Absolute: replicas may start in another directory. */
+		if (realpath(cfg.measured_config, measured) == NULL ||
+		    access(measured, R_OK) != 0) {
+			usage("--measured-config: %s: %s", cfg.measured_config,
+			    strerror(errno));
+			goto out;
+		}
+		cfg.measured_config = measured;
 	}
 	if ((r = mgr_policy_set_store(&pol, cfg.store)) != 0) {
 		rc = fail(r, "serve");

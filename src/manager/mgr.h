@@ -43,6 +43,13 @@ struct mgr_config {
 	int asperathos_open;     /* the /submissions routes need no token
 	                            (loopback only; Asperathos clients send
 	                            none) */
+	/* Confidential jobs (doc/manager.md section 9); NULL: none. */
+	const char *coordinator; /* default tee.coordinator of a job */
+	const char *tee_backend; /* default tee.backend of a job */
+	const char *measured_config; /* the workers' measured configuration
+	                            (doc/worker.md 9.2), an absolute path */
+	const char *tee_collateral; /* collateral for the coordinator's
+	                            evidence, given to workers */
 	int tick_ms;             /* monitor tick; default 500 */
 	int grace_ms;            /* replica SIGTERM to SIGKILL; default 10000 */
 };
@@ -89,7 +96,22 @@ struct mgr_job {
 	int64_t crashed_seen;
 	char late_warning[256];     /* the measured item time says the
 	                               deadline cannot be met ("" if not) */
+	/* After the queue drains (tick.c; doc/manager.md section 9): the
+	 * reduce stage, then, for a confidential job, its close at the
+	 * coordinator. Not stored: a restarted manager finds out again. */
+	int stage;                  /* enum mgr_stage */
+	int reduce_failed;          /* the reduce replica kept failing */
+	char conf_outcome[16];      /* the coordinator's outcome once closed */
+	char conf_reason[160];      /* and its reason name, if failed */
+	int64_t conf_retry_ms;      /* no coordinator call before (monotonic) */
 	char log_path[512];
+};
+
+/* Where a job whose queue has drained stands. */
+enum mgr_stage {
+	MGR_STAGE_MAP = 0,      /* items (the queue) */
+	MGR_STAGE_REDUCE = 1,   /* the reduce replica runs */
+	MGR_STAGE_CLOSE = 2,    /* closing at the coordinator, then finishing */
 };
 
 /* A job's actuator whose replicas are being stopped (SIGTERM, then

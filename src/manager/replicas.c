@@ -12,6 +12,7 @@
 #include "coffer/error.h"
 #include "lib/buf.h"
 #include "lib/mem.h"
+#include "manager/conf.h"
 #include "manager/job_int.h"
 #include "manager/mgr.h"
 #include "manager/policy.h"
@@ -109,12 +110,44 @@ mgr_job_queue_name(const struct mgr_job *j)
 }
 
 /*
- * What each replica runs and its environment. The manager passes job
- * parameters, locations and (later) the TEE backend and coordinator; it
- * never has data or keys to pass.
+ * The settings of a worker of a confidential job (doc/worker.md section
+ * 2): where its coordinator is, which job, where its evidence comes from
+ * and the measured configuration that pins the coordinator. None of them
+ * is a secret, and none is trusted by the worker (doc/manager.md section 9).
  */
 static int
-replica_spec(struct mgr *m, struct mgr_job *j, struct strv *argv,
+confidential_env(struct mgr *m, struct mgr_job *j, struct strv *env)
+{
+	const char *backend = mgr_conf_worker_backend(j->spec.tee_backend);
+	int r;
+
+	if (backend == NULL || j->spec.coordinator == NULL ||
+	    j->spec.tee_job == NULL)
+		return coffer_errf(COFFER_E_FORMAT, "tee: the confidential job has "
+		    "no coordinator, job or TEE backend recorded");
+	if (m->cfg.measured_config == NULL)
+		return coffer_errf(COFFER_E_POLICY, "tee: this manager has no "
+		    "measured configuration for workers (--measured-config)");
+	if ((r = strv_add(env, "COFFER_COORDINATOR_URL=%s", j->spec.coordinator)) != 0 ||
+	    (r = strv_add(env, "COFFER_COORDINATOR_JOB=%s", j->spec.tee_job)) != 0 ||
+	    (r = strv_add(env, "COFFER_TEE_BACKEND=%s", backend)) != 0 ||
+	    (r = strv_add(env, "COFFER_MEASURED_CONFIG=%s",
+	    m->cfg.measured_config)) != 0)
+		return r;
+	if (m->cfg.tee_collateral != NULL && (r = strv_add(env,
+	    "COFFER_COLLATERAL=%s", m->cfg.tee_collateral)) != 0)
+		return r;
+	return 0;
+}
+
+/*
+ * What each replica runs and its environment. The manager passes job
+ * parameters, locations, the TEE backend and the coordinator; it never
+ * has data or keys to pass. reduce: the one replica of the reduce stage
+ * (coffer-worker --reduce KEY) instead of the item workers.
+ */
+static int
+replica_spec(struct mgr *m, struct mgr_job *j, int reduce, struct strv *argv,
     struct strv *env)
 {
 	const struct mgr_policy *pol = mgr_policy_get();
@@ -165,14 +198,20 @@ replica_spec(struct mgr *m, struct mgr_job *j, struct strv *argv,
 		    ((r = strv_add(argv, "--output-prefix")) != 0 ||
 		    (r = strv_add(argv, "%s", j->spec.output_prefix)) != 0))
 			goto out;
-		for (size_t i = 0; i < j->spec.napp_params; i++)
+		/* A confidential job's parameters come to its workers from the
+		 * coordinator only (doc/worker.md 9.3), never from here. */
+		for (size_t i = 0; j->spec.tee_policy == NULL &&
+		    i < j->spec.napp_params; i++)
 			if ((r = strv_add(argv, "--param")) != 0 ||
 			    (r = strv_add(argv, "%s=%s", j->spec.app_params[i].key,
 			    j->spec.app_params[i].value)) != 0)
 				goto out;
 		/* Replicas leave when the job is finished (a Kubernetes Job's
 		 * completion): the actuator then starts no more. */
-		if ((r = strv_add(argv, "--exit-when-done")) != 0)
+		if (!reduce && (r = strv_add(argv, "--exit-when-done")) != 0)
+			goto out;
+		if (reduce && ((r = strv_add(argv, "--reduce")) != 0 ||
+		    (r = strv_add(argv, "%s", j->spec.reduce)) != 0))
 			goto out;
 	}
 	for (size_t i = 0; i < j->spec.nenv; i++) {
@@ -223,8 +262,7 @@ replica_spec(struct mgr *m, struct mgr_job *j, struct strv *argv,
 	if (j->spec.tee_backend != NULL && (r = strv_add(env, "COFFER_TEE=%s",
 	    j->spec.tee_backend)) != 0)
 		goto out;
-	if (j->spec.coordinator != NULL && (r = strv_add(env,
-	    "COFFER_COORDINATOR=%s", j->spec.coordinator)) != 0)
+	if (j->spec.tee_policy != NULL && (r = confidential_env(m, j, env)) != 0)
 		goto out;
 out:
 	coffer_buf_release(&names);
@@ -232,8 +270,9 @@ out:
 	return r;
 }
 
-int
-mgr_replicas_start(struct mgr *m, struct mgr_job *j)
+static int
+start(struct mgr *m, struct mgr_job *j, int reduce, struct coffer_actuator **act,
+    int n)
 {
 	struct coffer_replica_spec rs;
 	struct strv argv = { NULL, 0 }, env = { NULL, 0 };
@@ -242,7 +281,7 @@ mgr_replicas_start(struct mgr *m, struct mgr_job *j)
 	if (strcmp(m->cfg.actuator, "local") != 0)
 		return coffer_errf(COFFER_E_UNSUPPORTED, "actuator '%s'",
 		    m->cfg.actuator);
-	if ((r = replica_spec(m, j, &argv, &env)) != 0)
+	if ((r = replica_spec(m, j, reduce, &argv, &env)) != 0)
 		goto out;
 	memset(&rs, 0, sizeof(rs));
 	rs.argv = argv.v;
@@ -252,14 +291,29 @@ mgr_replicas_start(struct mgr *m, struct mgr_job *j)
 	/* A replica that dies with work left is replaced (a Kubernetes Job's
 	 * restartPolicy: OnFailure); the actuator decides what "dies" means. */
 	rs.restart_crashed = 1;
-	if ((r = coffer_actuator_local_new(&rs, &j->act)) != 0)
+	if ((r = coffer_actuator_local_new(&rs, act)) != 0)
 		goto out;
-	if ((r = coffer_actuator_set_replicas(j->act, j->desired)) != 0)
+	if ((r = coffer_actuator_set_replicas(*act, n)) != 0)
 		goto out;
 out:
 	strv_free(&argv);
 	strv_free(&env);
 	return r;
+}
+
+int
+mgr_replicas_start(struct mgr *m, struct mgr_job *j)
+{
+	return start(m, j, 0, &j->act, j->desired);
+}
+
+int
+mgr_replicas_start_reduce(struct mgr *m, struct mgr_job *j)
+{
+	/* The queue is drained: the item workers are done with it (they
+	 * exited 0 with --exit-when-done, or are stopped now). */
+	mgr_replicas_drain(m, j);
+	return start(m, j, 1, &j->act, 1);
 }
 
 /* Hand the actuator to the draining list: its replicas get SIGTERM now and

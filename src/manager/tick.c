@@ -12,6 +12,8 @@
 #include "lib/utf8.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "lib/clock.h"
+#include "manager/conf.h"
 #include "manager/job_int.h"
 #include "http/jsonout.h"
 #include "manager/mgr.h"
@@ -247,6 +249,151 @@ log_last_line(const char *path, char *out, size_t outlen)
 }
 
 /* ------------------------------------------------------------------ */
+/* After the queue drains: reduce stage, close, finish */
+
+/* How often a coordinator that did not answer is asked again. */
+#define CONF_RETRY_MS 2000
+/* A reduce replica that fails this often fails the stage. */
+#define REDUCE_MAX_CRASHES 3
+
+static void
+finish(struct mgr *m, struct mgr_job *j, const struct mgr_counts *c, double t)
+{
+	char why[400], tail[260] = "";
+	int r, ok;
+
+	if (j->spec.tee_policy != NULL)
+		snprintf(tail, sizeof(tail), "; the coordinator closed job %s: %s%s%s "
+		    "(its owners: coffer receipt fetch %s)", j->spec.tee_job,
+		    j->conf_outcome, j->conf_reason[0] ? ", " : "", j->conf_reason,
+		    j->spec.tee_job);
+	ok = c->failed == 0 && !j->reduce_failed && (j->spec.tee_policy == NULL ||
+	    strcmp(j->conf_outcome, "completed") == 0);
+	if (ok) {
+		if (t <= j->spec.expected_time_s)
+			snprintf(why, sizeof(why), "every item is done; deadline met "
+			    "(%.1f s of %.0f s)%s", t, j->spec.expected_time_s, tail);
+		else
+			snprintf(why, sizeof(why), "every item is done; deadline missed "
+			    "by %.1f s (%.1f s of %.0f s)%s", t - j->spec.expected_time_s,
+			    t, j->spec.expected_time_s, tail);
+		if ((r = mgr_job_transition(m, j, MGR_EV_COMPLETE, why)) != 0)
+			coffer_error("job %s: cannot record completion: %s", j->id,
+			    coffer_errdetail());
+		return;
+	}
+	if (c->failed > 0) {
+		struct dead_first d;
+
+		/* The root cause in the reason: the first dead letter's own
+		 * error and attempt count (an item refused as bad input is
+		 * buried on its first attempt). */
+		memset(&d, 0, sizeof(d));
+		if (coffer_queue_dead_letters(j->q, first_dead, &d) != 0 ||
+		    d.id[0] == '\0')
+			mgr_job_fail(m, j, "%lld of %lld items failed%s",
+			    (long long)c->failed, (long long)c->total, tail);
+		else
+			mgr_job_fail(m, j, "%lld of %lld items failed; the first, %s, "
+			    "after %u attempt%s: %s%s", (long long)c->failed,
+			    (long long)c->total, d.id, d.attempts, d.attempts == 1 ?
+			    "" : "s", d.error, tail);
+		return;
+	}
+	if (j->reduce_failed) {
+		char last[512];
+
+		log_last_line(j->log_path, last, sizeof(last));
+		mgr_job_fail(m, j, "the reduce stage failed: %s (log: %s)%s",
+		    last[0] ? last : "no message", j->log_path, tail);
+		return;
+	}
+	mgr_job_fail(m, j, "every item is done, but the job did not complete%s",
+	    tail);
+}
+
+/* A call to the coordinator failed: say so, try again later. */
+static void
+conf_wait(struct mgr_job *j, const char *what)
+{
+	j->conf_retry_ms = coffer_mono_ms() + CONF_RETRY_MS;
+	mgr_job_reason(j, "waiting for the coordinator to %s: %s", what,
+	    coffer_errdetail());
+}
+
+/*
+ * Every item is done or dead: the reduce stage, if the job has one (a
+ * confidential job's map stage closed first when items are missing, so
+ * that the reduce runs over the results there are), then the close at
+ * the coordinator of a confidential job (its receipt), then the job's end
+ * (doc/manager.md section 9). Each step is asked again on a later tick
+ * until it is answered; nothing of it is stored, because the coordinator
+ * and the queue say again where a restarted manager stands.
+ */
+static void
+drained(struct mgr *m, struct mgr_job *j, const struct mgr_counts *c,
+    const struct coffer_actuator_status *as, double t)
+{
+	struct mgr_conf_closed cl;
+	int conf = j->spec.tee_policy != NULL, closed = 0, r;
+
+	if (conf && coffer_mono_ms() < j->conf_retry_ms)
+		return;
+	if (j->stage == MGR_STAGE_MAP) {
+		j->stage = MGR_STAGE_CLOSE;
+		if (j->spec.reduce != NULL && (conf || c->failed == 0)) {
+			if (conf && (r = mgr_conf_job_closed(j, &closed)) != 0) {
+				j->stage = MGR_STAGE_MAP;
+				conf_wait(j, "answer");
+				return;
+			}
+			if (conf && !closed && c->failed > 0 &&
+			    (r = mgr_conf_close(j, "done", 1, &cl)) != 0) {
+				j->stage = MGR_STAGE_MAP;
+				conf_wait(j, "close the map stage");
+				return;
+			}
+			/* A restarted manager finds the job closed when its
+			 * reduce stage ended before the restart. */
+			if (!closed) {
+				if ((r = mgr_replicas_start_reduce(m, j)) != 0) {
+					mgr_job_fail(m, j, "cannot start the reduce stage: "
+					    "%s: %s", coffer_strerror(r), coffer_errdetail());
+					return;
+				}
+				j->stage = MGR_STAGE_REDUCE;
+				mgr_job_reason(j, "the reduce stage runs");
+				coffer_logkv(COFFER_LOG_INFO, "reduce stage started", "job",
+				    j->id, "key", j->spec.reduce, NULL);
+				return;
+			}
+		}
+	}
+	if (j->stage == MGR_STAGE_REDUCE) {
+		if (as->completed_total > 0) {
+			j->stage = MGR_STAGE_CLOSE;
+		} else if (as->crashed_total >= REDUCE_MAX_CRASHES) {
+			j->reduce_failed = 1;
+			j->stage = MGR_STAGE_CLOSE;
+		} else {
+			return;
+		}
+		/* No new reduce replica; the actuator stays the job's (a NULL
+		 * one would make the next tick start item workers again). */
+		(void)coffer_actuator_set_replicas(j->act, 0);
+	}
+	if (conf && j->conf_outcome[0] == '\0') {
+		if ((r = mgr_conf_close(j, "done", 0, &cl)) != 0) {
+			conf_wait(j, "close the job");
+			return;
+		}
+		snprintf(j->conf_outcome, sizeof(j->conf_outcome), "%s", cl.outcome);
+		snprintf(j->conf_reason, sizeof(j->conf_reason), "%s", cl.reason);
+	}
+	finish(m, j, c, t);
+}
+
+/* ------------------------------------------------------------------ */
 /* The tick */
 
 /* Update the monitor (every tick, so rates and the replica-second integral
@@ -468,37 +615,7 @@ tick_running(struct mgr *m, struct mgr_job *j)
 		coffer_debug("job %s: busy workers not read: %s", j->id,
 		    coffer_errdetail());
 	if (c.done + c.failed >= c.total) {
-		if (c.failed == 0) {
-			char why[160];
-
-			if (t <= j->spec.expected_time_s)
-				snprintf(why, sizeof(why), "every item is done; deadline "
-				    "met (%.1f s of %.0f s)", t, j->spec.expected_time_s);
-			else
-				snprintf(why, sizeof(why), "every item is done; deadline "
-				    "missed by %.1f s (%.1f s of %.0f s)",
-				    t - j->spec.expected_time_s, t,
-				    j->spec.expected_time_s);
-			if ((r = mgr_job_transition(m, j, MGR_EV_COMPLETE, why)) != 0)
-				coffer_error("job %s: cannot record completion: %s",
-				    j->id, coffer_errdetail());
-		} else {
-			struct dead_first d;
-
-			/* The root cause in the reason: the first dead letter's
-			 * own error and attempt count (an item refused as bad input
-			 * is buried on its first attempt). */
-			memset(&d, 0, sizeof(d));
-			if (coffer_queue_dead_letters(j->q, first_dead, &d) != 0 ||
-			    d.id[0] == '\0')
-				mgr_job_fail(m, j, "%lld of %lld items failed",
-				    (long long)c.failed, (long long)c.total);
-			else
-				mgr_job_fail(m, j, "%lld of %lld items failed; the first, "
-				    "%s, after %u attempt%s: %s", (long long)c.failed,
-				    (long long)c.total, d.id, d.attempts,
-				    d.attempts == 1 ? "" : "s", d.error);
-		}
+		drained(m, j, &c, &as, t);
 		return;
 	}
 	/* Items can come back to the queue after every replica has left:

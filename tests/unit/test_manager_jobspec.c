@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -23,7 +24,7 @@ static const char good[] =
     " \"controller\": {\"name\": \"asperathos-default\", \"check_interval_s\": 1,"
     "  \"params\": {\"trigger_up\": 0, \"trigger_down\": 0, \"actuation_size\": 1}},"
     " \"env\": {\"FOO\": \"bar\"}, \"tee\": {\"backend\": \"sim\","
-    " \"coordinator\": \"https://coord:8443\"}}";
+    " \"coordinator\": \"http://coord:8600\"}}";
 
 static int
 parse(const char *text, int stored, struct mgr_jobspec *s)
@@ -67,7 +68,7 @@ test_jobspec__parses_with_defaults(void **state)
 	assert_int_equal(s.lease_ms, 30000);
 	assert_int_equal(s.queue_layout, MGR_QUEUE_COFFER);
 	assert_string_equal(s.tee_backend, "sim");
-	assert_string_equal(s.coordinator, "https://coord:8443");
+	assert_string_equal(s.coordinator, "http://coord:8600");
 	mgr_jobspec_release(&s);
 }
 
@@ -174,6 +175,13 @@ test_jobspec__errors_name_the_field(void **state)
 	expect_error("\"app\": \"fault\", ", "", COFFER_E_FORMAT, "app");
 	expect_error("\"FOO\"", "\"1FOO\"", COFFER_E_FORMAT, "env");
 	expect_error("\"sim\"", "\"qemu\"", COFFER_E_FORMAT, "tee.backend");
+	/* The coordinator speaks plain HTTP (doc/coordinator.md section 8). */
+	expect_error("http://coord", "https://coord", COFFER_E_FORMAT,
+	    "tee.coordinator");
+	expect_error("\"backend\"", "\"app\": \"stats\", \"backend\"",
+	    COFFER_E_FORMAT, "tee.app");
+	expect_error("\"env\"", "\"outputs\": {\"reduce\": \"../r\"}, \"env\"",
+	    COFFER_E_FORMAT, "outputs.reduce");
 	expect_error("\"env\"", "\"actuator\": \"mesos\", \"env\"", COFFER_E_FORMAT,
 	    "actuator");
 	expect_error("\"env\"", "\"max_attempts\": 0, \"env\"", COFFER_E_FORMAT,
@@ -235,6 +243,81 @@ test_jobspec__cmd_jobs_default_to_asperathos_layout(void **state)
 	mgr_jobspec_release(&s);
 }
 
+#define POLICY "3b5ac6b1c4bb4f48c55ad3a4e2fc8a0e1d1c8a33bd0b7ab5c4a7d57a3c6c5e01"
+
+/* A confidential job names its policy; its items come from the policy
+ * (doc/manager.md section 9), so it gives none; the coordinator's job id
+ * is the manager's own record, in the stored form only. */
+static void
+test_jobspec__confidential_jobs(void **state)
+{
+	struct mgr_jobspec s, b;
+	struct coffer_buf t = COFFER_BUF_INIT(1 << 20);
+	json_t *j;
+	char text[4096];
+	static const char conf[] = "{\"app\": \"pooled-stats\", \"app_params\":"
+	    " {\"target\": \"diagnosis\"}, \"tee\": {\"policy\": \"" POLICY "\"},"
+	    " %s \"expected_time_s\": 60, \"replicas\": {\"max\": 4},"
+	    " \"controller\": {\"name\": \"deadline\"}}";
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	memset(&b, 0, sizeof(b));
+	snprintf(text, sizeof(text), conf, "");
+	assert_int_equal(parse(text, 0, &s), 0);
+	assert_string_equal(s.tee_policy, POLICY);
+	assert_null(s.items);
+	assert_null(s.tee_job);
+	/* What mgr_conf_prepare adds, stored and read back. */
+	assert_non_null(s.items = calloc(3, sizeof(char *)));
+	assert_non_null(s.items[0] = strdup("a/wdbc.csv"));
+	assert_non_null(s.items[1] = strdup("b/wdbc.csv"));
+	s.nitems = 2;
+	assert_non_null(s.tee_job = strdup("0123456789abcdef0123456789abcdef"));
+	assert_non_null(s.reduce = strdup("out/result"));
+	assert_non_null(j = mgr_jobspec_to_json(&s));
+	assert_int_equal(coffer_json_dump(j, &t), 0);
+	json_decref(j);
+	assert_int_equal(parse(coffer_buf_str(&t), 1, &b), 0);
+	assert_int_equal(b.nitems, 2);
+	assert_string_equal(b.items[1], "b/wdbc.csv");
+	assert_string_equal(b.tee_job, "0123456789abcdef0123456789abcdef");
+	assert_string_equal(b.reduce, "out/result");
+	mgr_jobspec_release(&b);
+	/* A client cannot name the job (nor items): the manager opens it. */
+	assert_int_equal(parse(coffer_buf_str(&t), 0, &b), COFFER_E_FORMAT);
+	assert_non_null(strstr(coffer_errdetail(), "tee.job"));
+	mgr_jobspec_release(&b);
+	mgr_jobspec_release(&s);
+	coffer_buf_release(&t);
+
+	snprintf(text, sizeof(text), conf, "\"inputs\": {\"prefix\": \"in/\"},");
+	assert_int_equal(parse(text, 0, &s), COFFER_E_FORMAT);
+	assert_non_null(strstr(coffer_errdetail(), "inputs: a confidential job's "
+	    "items are fixed by its policy"));
+	/* The store of the sealed inputs may be given. */
+	snprintf(text, sizeof(text), conf, "\"inputs\": {\"store\": \"/srv/s\"},");
+	assert_int_equal(parse(text, 0, &s), 0);
+	assert_string_equal(s.input_store, "/srv/s");
+	mgr_jobspec_release(&s);
+	snprintf(text, sizeof(text), conf, "\"cmd\": [\"/bin/x\"],");
+	assert_int_equal(parse(text, 0, &s), COFFER_E_FORMAT);
+	snprintf(text, sizeof(text), conf, "");
+	memcpy(strstr(text, POLICY), "3B", 2);
+	assert_int_equal(parse(text, 0, &s), COFFER_E_FORMAT);
+	assert_non_null(strstr(coffer_errdetail(), "tee.policy"));
+	snprintf(text, sizeof(text), conf, "");
+	{
+		char t2[4096];
+
+		snprintf(t2, sizeof(t2), "%.*s\"backend\": \"none\", %s",
+		    (int)(strstr(text, "\"policy\"") - text), text,
+		    strstr(text, "\"policy\""));
+		assert_int_equal(parse(t2, 0, &s), COFFER_E_FORMAT);
+		assert_non_null(strstr(coffer_errdetail(), "tee.backend"));
+	}
+}
+
 int
 main(void)
 {
@@ -244,6 +327,7 @@ main(void)
 		cmocka_unit_test(test_jobspec__normalised_form_round_trips),
 		cmocka_unit_test(test_jobspec__errors_name_the_field),
 		cmocka_unit_test(test_jobspec__cmd_jobs_default_to_asperathos_layout),
+		cmocka_unit_test(test_jobspec__confidential_jobs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

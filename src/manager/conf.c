@@ -1,0 +1,467 @@
+// SPDX-License-Identifier: Apache-2.0
+// Confidential jobs at the manager (conf.h, doc/manager.md section 9). At
+// submission the manager reads the job's policy from the coordinator to
+// learn the items (the policy fixes them) and opens the job there; when
+// the queue drains or the job is stopped it asks the coordinator to close
+// the job (doc/coordinator.md section 10.3). The manager needs no trust in
+// what it reads: a wrong item list, a wrong job or a wrong app only makes
+// the workers refuse (doc/worker.md section 9) and the receipt say so.
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coffer/error.h"
+#include "coffer/tee.h"
+#include "crypto/hash.h"
+#include "http/client.h"
+#include "lib/buf.h"
+#include "lib/enc.h"
+#include "lib/file.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "manager/conf.h"
+#include "manager/mgr.h"
+#include "proto/policy.h"
+
+#define COORD_TIMEOUT_MS 10000
+#define ANSWER_MAX ((size_t)64 << 10)
+#define POLICY_ANSWER_MAX (COFFER_POLICY_MAX_BYTES + 4096)
+/* An app file is hashed to warn of a build the policy does not approve. */
+#define APP_FILE_MAX ((size_t)512 << 20)
+
+const char *
+mgr_conf_worker_backend(const char *tee_backend)
+{
+	if (tee_backend == NULL)
+		return NULL;
+	if (strcmp(tee_backend, "sim") == 0)
+		return "sim";
+	if (strcmp(tee_backend, "sgx") == 0)
+		return "sgx-gramine";
+	if (strcmp(tee_backend, "tdx") == 0 || strcmp(tee_backend, "snp") == 0)
+		return "tsm";
+	return NULL;
+}
+
+static void
+add(json_t *list, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+add(json_t *list, const char *field, const char *fmt, ...)
+{
+	char msg[700], full[800];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(full, sizeof(full), "%s: %s", field, msg);
+	json_array_append_new(list, json_pack("{s:s, s:s}", "field", field,
+	    "message", full));
+}
+
+/* One request to the coordinator at url; the answer's status and body. */
+static int
+request(const char *url, const char *method, const char *path,
+    const char *body, size_t max, int *status, struct coffer_buf *reply)
+{
+	struct http_client *c = NULL;
+	int r;
+
+	if ((r = http_client_new(url, COORD_TIMEOUT_MS, &c)) != 0)
+		return r;
+	r = http_client_request(c, method, path, body, body != NULL ?
+	    strlen(body) : 0, max, status, reply);
+	http_client_free(c);
+	return r;
+}
+
+/* The coordinator's refusal ({"error": {"code", "message", "field"}}),
+ * into code, message and field ("" when absent). */
+static void
+refusal(const struct coffer_buf *reply, int status, char *code, size_t codelen,
+    char *msg, size_t msglen, char *field, size_t fieldlen)
+{
+	json_t *root = NULL, *e;
+	const char *c = NULL, *m = NULL, *f = NULL;
+
+	snprintf(code, codelen, "HTTP %d", status);
+	msg[0] = field[0] = '\0';
+	if (coffer_json_parse((const char *)reply->data, reply->len, ANSWER_MAX, 8,
+	    &root) == 0 && (e = json_object_get(root, "error")) != NULL &&
+	    json_is_object(e)) {
+		(void)!coffer_json_get_str(e, "error", "code", 0, &c);
+		(void)!coffer_json_get_str(e, "error", "message", 0, &m);
+		(void)!coffer_json_get_str(e, "error", "field", 0, &f);
+		if (c != NULL)
+			snprintf(code, codelen, "%s", c);
+		if (m != NULL)
+			snprintf(msg, msglen, "%s", m);
+		if (f != NULL)
+			snprintf(field, fieldlen, "%s", f);
+	}
+	coffer_errclear();
+	json_decref(root);
+}
+
+/* The effective output prefix of the workers (doc/worker.md section 2). */
+static const char *
+output_prefix(const struct mgr_jobspec *s)
+{
+	if (s->output_prefix != NULL)
+		return s->output_prefix;
+	return s->output_store != NULL ? "" : "out/";
+}
+
+static int
+set(char **dst, const char *v)
+{
+	char *d = coffer_strdup(v);
+
+	if (d == NULL)
+		return COFFER_E_NOMEM;
+	free(*dst);
+	*dst = d;
+	return 0;
+}
+
+/* Warnings of what the workers will refuse: an app file that is not the
+ * approved build (doc/worker.md 9.3, W6) and, for sim workers, a worker
+ * measurement the policy's app does not list (measurement.unapproved). */
+static void
+warn_refusals(struct mgr *m, const struct mgr_jobspec *s,
+    const struct coffer_policy_app *pa, json_t *warnings)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(APP_FILE_MAX);
+	char app[4096], hex[65], want[65];
+	uint8_t d[32];
+
+	if (mgr_app_resolve(m, s->app, app, sizeof(app)) == 0 &&
+	    coffer_file_read(app, APP_FILE_MAX, &b) == 0 &&
+	    coffer_sha256(b.data, b.len, d) == 0 &&
+	    memcmp(d, pa->sha256, 32) != 0) {
+		coffer_hex_encode(d, 32, hex);
+		coffer_hex_encode(pa->sha256, 32, want);
+		add(warnings, "app", "%s has SHA-256 %s, not the %s that the "
+		    "policy approves for app '%s': workers will refuse to run it",
+		    app, hex, want, pa->name);
+	}
+	coffer_buf_release(&b);
+	coffer_errclear();
+	if (strcmp(s->tee_backend, "sim") == 0) {
+		const char *files[2] = { m->cfg.worker, m->cfg.measured_config };
+		struct coffer_policy_measurement pm;
+
+		memset(&pm, 0, sizeof(pm));
+		pm.tee = COFFER_TEE_SIM;
+		pm.len = 48;
+		if (coffer_tee_sim_measure(files, 2, pm.value) == 0 &&
+		    !coffer_policy_app_allows(pa, &pm)) {
+			char mh[97];
+
+			coffer_hex_encode(pm.value, 48, mh);
+			add(warnings, "tee.policy", "the policy does not list this "
+			    "manager's sim workers (measurement %s, of %s with %s) for "
+			    "app '%s': the coordinator will refuse them their keys",
+			    mh, m->cfg.worker, m->cfg.measured_config, pa->name);
+		}
+		coffer_errclear();
+	}
+}
+
+/* The items of the policy's app, in policy order, as the job's items. */
+static int
+take_items(const struct coffer_policy *p, const struct coffer_policy_app *pa,
+    struct mgr_jobspec *s)
+{
+	struct coffer_policy_item *it = NULL;
+	size_t n = 0;
+	char **v;
+	int r;
+
+	if ((r = coffer_policy_items(p, pa, &it, &n)) != 0)
+		return r;
+	if ((v = coffer_calloc(n + 1, sizeof(*v))) == NULL) {
+		free(it);
+		return COFFER_E_NOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((v[i] = coffer_strdup(it[i].key)) == NULL) {
+			for (size_t k = 0; k < i; k++)
+				free(v[k]);
+			free(v);
+			free(it);
+			return COFFER_E_NOMEM;
+		}
+	free(it);
+	s->items = v;
+	s->nitems = n;
+	return 0;
+}
+
+/* POST /v1/jobs (doc/protocol/key-release.md section 5). */
+static int
+open_job(struct mgr_jobspec *s, const char *app, json_t *errs)
+{
+	struct coffer_buf reply = COFFER_BUF_INIT(ANSWER_MAX);
+	struct coffer_buf body = COFFER_BUF_INIT(1 << 20);
+	json_t *req = NULL, *params = json_object(), *root = NULL;
+	const char *job = NULL;
+	char code[80], msg[600], field[128];
+	int status = 0, r;
+
+	for (size_t i = 0; params != NULL && i < s->napp_params; i++)
+		if (json_object_set_new(params, s->app_params[i].key,
+		    json_string(s->app_params[i].value)) != 0) {
+			json_decref(params);
+			params = NULL;
+		}
+	if (params == NULL || (req = json_pack("{s:s, s:i, s:s, s:s, s:o}", "type",
+	    "coffer-job", "version", 1, "policy", s->tee_policy, "app", app,
+	    "params", params)) == NULL) {
+		r = COFFER_E_NOMEM;
+		goto out;
+	}
+	if ((r = coffer_json_dump(req, &body)) != 0)
+		goto out;
+	if ((r = request(s->coordinator, "POST", "/v1/jobs", coffer_buf_str(&body),
+	    ANSWER_MAX, &status, &reply)) != 0) {
+		add(errs, "tee.coordinator", "cannot open the job at %s: %s",
+		    s->coordinator, coffer_errdetail());
+		r = COFFER_E_FORMAT;
+		goto out;
+	}
+	if (status != 201) {
+		char f[160];
+
+		refusal(&reply, status, code, sizeof(code), msg, sizeof(msg), field,
+		    sizeof(field));
+		/* The coordinator names "params.x"; the job calls it
+		 * "app_params.x". */
+		if (strncmp(field, "params", 6) == 0)
+			snprintf(f, sizeof(f), "app_%s", field);
+		else
+			snprintf(f, sizeof(f), "tee.policy");
+		add(errs, f, "the coordinator refuses to open the job: %s: %s", code,
+		    msg);
+		r = COFFER_E_FORMAT;
+		goto out;
+	}
+	if ((r = coffer_json_parse(coffer_buf_str(&reply), reply.len, ANSWER_MAX, 8,
+	    &root)) != 0 || (r = coffer_json_get_str(root, NULL, "job", 1, &job)) != 0 ||
+	    strlen(job) != 32 || strspn(job, "0123456789abcdef") != 32) {
+		add(errs, "tee.coordinator", "the coordinator's answer to opening the "
+		    "job is not one: %s", r != 0 ? coffer_errdetail() : "job id");
+		r = COFFER_E_FORMAT;
+		goto out;
+	}
+	r = 0;
+	r = set(&s->tee_job, job);
+out:
+	json_decref(req);
+	json_decref(root);
+	coffer_buf_release(&reply);
+	coffer_buf_release(&body);
+	return r;
+}
+
+int
+mgr_conf_prepare(struct mgr *m, struct mgr_jobspec *s, json_t *errs,
+    json_t *warnings)
+{
+	struct coffer_buf reply = COFFER_BUF_INIT(POLICY_ANSWER_MAX);
+	struct coffer_policy *p = NULL;
+	const struct coffer_policy_app *pa;
+	const char *app;
+	char path[128], hex[65], code[80], msg[600], field[128];
+	int status = 0, r;
+
+	if (s->tee_policy == NULL)
+		return 0;
+	if (m->cfg.measured_config == NULL) {
+		add(errs, "tee", "this manager runs no confidential job: it has no "
+		    "measured configuration for its workers (coffer-manager serve "
+		    "--measured-config FILE, doc/worker.md section 9.2)");
+		return COFFER_E_FORMAT;
+	}
+	if (s->coordinator == NULL && m->cfg.coordinator != NULL &&
+	    (r = set(&s->coordinator, m->cfg.coordinator)) != 0)
+		return r;
+	if (s->tee_backend == NULL && m->cfg.tee_backend != NULL &&
+	    (r = set(&s->tee_backend, m->cfg.tee_backend)) != 0)
+		return r;
+	if (s->coordinator == NULL) {
+		add(errs, "tee.coordinator", "missing: this manager has no default "
+		    "coordinator (coffer-manager serve --coordinator URL)");
+		return COFFER_E_FORMAT;
+	}
+	if (s->tee_backend == NULL) {
+		add(errs, "tee.backend", "missing: this manager has no default TEE "
+		    "(coffer-manager serve --tee-backend sim|sgx|tdx|snp)");
+		return COFFER_E_FORMAT;
+	}
+	app = s->tee_app != NULL ? s->tee_app : s->app;
+
+	/* The policy, checked against its hash (policy.md section 5): the
+	 * items the manager loads are those of the policy the job names. */
+	snprintf(path, sizeof(path), "/v1/policies/%s", s->tee_policy);
+	if ((r = request(s->coordinator, "GET", path, NULL, POLICY_ANSWER_MAX,
+	    &status, &reply)) != 0) {
+		add(errs, "tee.coordinator", "cannot reach the coordinator at %s: %s",
+		    s->coordinator, coffer_errdetail());
+		r = COFFER_E_FORMAT;
+		goto out;
+	}
+	if (status != 200) {
+		refusal(&reply, status, code, sizeof(code), msg, sizeof(msg), field,
+		    sizeof(field));
+		add(errs, "tee.policy", "the coordinator at %s answers %s: %s",
+		    s->coordinator, code, msg[0] ? msg : "(no message)");
+		r = COFFER_E_FORMAT;
+		goto out;
+	}
+	if ((r = coffer_policy_parse(coffer_buf_str(&reply), reply.len, &p)) != 0) {
+		add(errs, "tee.policy", "the coordinator's policy does not parse: %s",
+		    coffer_errdetail());
+		r = COFFER_E_FORMAT;
+		goto out;
+	}
+	coffer_policy_hash_hex(p, hex);
+	if (strcmp(hex, s->tee_policy) != 0) {
+		add(errs, "tee.policy", "the coordinator at %s answered a policy "
+		    "whose hash is %s: refused", s->coordinator, hex);
+		r = COFFER_E_FORMAT;
+		goto out;
+	}
+	if ((pa = coffer_policy_app(p, app)) == NULL) {
+		struct coffer_buf names = COFFER_BUF_INIT(4096);
+
+		for (size_t i = 0; i < p->napps; i++)
+			(void)!coffer_buf_putf(&names, "%s'%s'", i ? ", " : "",
+			    p->apps[i].name);
+		add(errs, s->tee_app != NULL ? "tee.app" : "app", "the policy has no "
+		    "app '%s' (its apps: %s)%s", app, coffer_buf_str(&names),
+		    s->tee_app != NULL ? "" : "; give the policy's name as tee.app");
+		coffer_buf_release(&names);
+		r = COFFER_E_FORMAT;
+		goto out;
+	}
+	if (!pa->reduce && s->reduce != NULL) {
+		add(errs, "outputs.reduce", "the policy's app '%s' has no reduce "
+		    "stage", pa->name);
+		r = COFFER_E_FORMAT;
+		goto out;
+	}
+	if (pa->reduce && s->reduce == NULL) {
+		char key[4200];
+
+		snprintf(key, sizeof(key), "%sresult", output_prefix(s));
+		if ((r = set(&s->reduce, key)) != 0)
+			goto out;
+	}
+	if ((r = take_items(p, pa, s)) != 0)
+		goto out;
+	warn_refusals(m, s, pa, warnings);
+	r = open_job(s, pa->name, errs);
+out:
+	coffer_policy_free(p);
+	coffer_buf_release(&reply);
+	return r;
+}
+
+int
+mgr_conf_close(const struct mgr_job *j, const char *reason, int map_only,
+    struct mgr_conf_closed *out)
+{
+	struct coffer_buf reply = COFFER_BUF_INIT(ANSWER_MAX);
+	json_t *root = NULL;
+	const char *v = NULL;
+	char path[128], body[128], code[80], msg[600], field[128];
+	int64_t n;
+	int status = 0, closed = 0, r;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(path, sizeof(path), "/v1/jobs/%s/close", j->spec.tee_job);
+	snprintf(body, sizeof(body), "{\"reason\":\"%s\"%s}", reason,
+	    map_only ? ",\"stage\":\"map\"" : "");
+	if ((r = request(j->spec.coordinator, "POST", path, body, ANSWER_MAX,
+	    &status, &reply)) != 0)
+		goto out;
+	if (status != 200) {
+		refusal(&reply, status, code, sizeof(code), msg, sizeof(msg), field,
+		    sizeof(field));
+		r = coffer_errf(COFFER_E_POLICY, "%s: %s", code, msg);
+		goto out;
+	}
+	/* Only what the manager shows; the receipt in it is for owners, who
+	 * fetch and verify it themselves (coffer receipt). */
+	if (coffer_json_parse(coffer_buf_str(&reply), reply.len, ANSWER_MAX, 64,
+	    &root) != 0 || coffer_json_get_bool(root, NULL, "closed_now", 1,
+	    &closed) != 0) {
+		r = coffer_errf(COFFER_E_PROTO, "the coordinator's answer to a close "
+		    "is not one: %s", coffer_errdetail());
+		goto out;
+	}
+	out->closed_now = closed;
+	if (map_only) {
+		n = 0;
+		(void)!coffer_json_get_int(root, NULL, "ok", 0, 0, INT64_MAX, &n);
+		out->ok = n;
+		n = 0;
+		(void)!coffer_json_get_int(root, NULL, "failed", 0, 0, INT64_MAX, &n);
+		out->failed = n;
+		n = 0;
+		(void)!coffer_json_get_int(root, NULL, "abandoned", 0, 0, INT64_MAX, &n);
+		out->abandoned = n;
+	} else {
+		if (coffer_json_get_str(root, NULL, "outcome", 1, &v) != 0) {
+			r = coffer_errf(COFFER_E_PROTO, "the coordinator's answer to a "
+			    "close has no outcome");
+			goto out;
+		}
+		snprintf(out->outcome, sizeof(out->outcome), "%s", v);
+		v = NULL;
+		(void)!coffer_json_get_str(root, NULL, "reason", 0, &v);
+		snprintf(out->reason, sizeof(out->reason), "%s", v != NULL ? v : "");
+	}
+	coffer_errclear();
+	r = 0;
+out:
+	json_decref(root);
+	coffer_buf_release(&reply);
+	return r;
+}
+
+int
+mgr_conf_job_closed(const struct mgr_job *j, int *closed)
+{
+	struct coffer_buf reply = COFFER_BUF_INIT(ANSWER_MAX);
+	json_t *root = NULL;
+	char path[128], code[80], msg[600], field[128];
+	int status = 0, c = 0, r;
+
+	snprintf(path, sizeof(path), "/v1/jobs/%s", j->spec.tee_job);
+	if ((r = request(j->spec.coordinator, "GET", path, NULL, ANSWER_MAX,
+	    &status, &reply)) != 0)
+		goto out;
+	if (status != 200) {
+		refusal(&reply, status, code, sizeof(code), msg, sizeof(msg), field,
+		    sizeof(field));
+		r = coffer_errf(COFFER_E_POLICY, "%s: %s", code, msg);
+		goto out;
+	}
+	if (coffer_json_parse(coffer_buf_str(&reply), reply.len, ANSWER_MAX, 16,
+	    &root) != 0 || coffer_json_get_bool(root, NULL, "closed", 1, &c) != 0) {
+		r = coffer_errf(COFFER_E_PROTO, "the coordinator's job %s is not a "
+		    "job: %s", j->spec.tee_job, coffer_errdetail());
+		goto out;
+	}
+	*closed = c;
+out:
+	json_decref(root);
+	coffer_buf_release(&reply);
+	return r;
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Confidential jobs at the manager (doc/manager.md section 9): what the
+ * manager asks of the coordinator. The manager is untrusted: it never
+ * holds a key or plaintext, and nothing it learns here is believed by
+ * anyone else (the workers check the coordinator, the policy, the app and
+ * every input again; the owners check the receipt). */
+#ifndef COFFER_MANAGER_CONF_H
+#define COFFER_MANAGER_CONF_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "manager/jobspec.h"
+
+struct mgr;
+struct mgr_job;
+
+/*
+ * Prepare a confidential submission (s->tee_policy set): fill in the
+ * coordinator and TEE backend from the manager's defaults, fetch the
+ * policy (its text must hash to s->tee_policy), take the items of the
+ * job's app from it in policy order (doc/format/policy.md section 6), the
+ * reduce stage's output key if the policy's app has one, and open the job
+ * at the coordinator (POST /v1/jobs, which checks the parameters, rule
+ * J5): s->tee_job. Mistakes of the submission go to errs as {"field",
+ * "message"} (COFFER_E_FORMAT returned); what the workers will refuse
+ * although the submission is valid (an app file or a worker measurement
+ * the policy does not list) goes to warnings. Other errors: an unreachable
+ * coordinator (COFFER_E_CONNECT), COFFER_E_NOMEM.
+ */
+int mgr_conf_prepare(struct mgr *m, struct mgr_jobspec *s, json_t *errs,
+    json_t *warnings) __attribute__((warn_unused_result));
+
+/* What the coordinator answered a close. */
+struct mgr_conf_closed {
+	int closed_now;          /* this request closed it */
+	char outcome[16];        /* "completed" or "failed"; "" for the map stage */
+	char reason[160];        /* the failure's reason name, "" if none */
+	int64_t ok, failed, abandoned; /* the map stage's counts (map_only) */
+};
+
+/*
+ * Close the job j at its coordinator (POST /v1/jobs/{job}/close,
+ * doc/api-coordinator.md section 9.2): reason "done" or "cancelled";
+ * map_only closes only the map stage of a job with a reduce stage, so that
+ * the reduce stage runs over the results there are. Idempotent at the
+ * coordinator: a closed job answers as it closed. Errors: COFFER_E_CONNECT
+ * (unreachable), COFFER_E_PROTO (an answer out of format), COFFER_E_POLICY
+ * (refused; the detail has the reason name).
+ */
+int mgr_conf_close(const struct mgr_job *j, const char *reason, int map_only,
+    struct mgr_conf_closed *out) __attribute__((warn_unused_result));
+
+/* Whether the job j is closed at its coordinator (GET /v1/jobs/{job}):
+ * *closed 1 or 0. Errors as mgr_conf_close. */
+int mgr_conf_job_closed(const struct mgr_job *j, int *closed)
+	__attribute__((warn_unused_result));
+
+/* The coffer-worker backend name of a job's tee.backend ("sim" -> "sim",
+ * "sgx" -> "sgx-gramine", "tdx" and "snp" -> "tsm"), or NULL. */
+const char *mgr_conf_worker_backend(const char *tee_backend);
+
+#endif

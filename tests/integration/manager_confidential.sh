@@ -1,0 +1,86 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# A confidential job at the manager (doc/manager.md section 9), against the
+# real coffer-coordinator: a job names its policy; the manager takes the
+# items from the policy, opens the job at the coordinator and starts
+# workers that get their settings from it, never a parameter; mistakes of
+# the submission are named by field; what the workers would be refused is
+# warned of.
+# timeout: 120
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/manager_common.bash"
+. "$(dirname "$0")/e2e_common.bash"
+plan 15
+
+start_redis
+e2e_coordinator
+e2e_owners 2
+e2e_policy checksum '.apps[0].params = {"format": ["cksum"]}'
+
+# A manager with no measured configuration runs no confidential job.
+start_manager
+e2e_try() {
+	jq -n --arg h "$H" '{app: "checksum", tee: {policy: $h}, expected_time_s: 60,
+		replicas: {min: 1, max: 1}, controller: {name: "static"}}' |
+		jq "${1:-.}" >"$T/job.json"
+	api POST /v1/jobs --data @"$T/job.json" >"$T/submit.json"
+}
+e2e_try
+eq "a manager with no measured configuration refuses a confidential job" \
+	"400 tee" "$HTTP_CODE $(jq -r '.error.field' "$T/submit.json")"
+stop_manager
+
+e2e_manager
+e2e_try '.inputs = {prefix: "a/"}'
+eq "a confidential job gives no items: its policy fixes them" "400 inputs" \
+	"$HTTP_CODE $(jq -r '.error.field' "$T/submit.json")"
+e2e_try ".tee.policy = \"$(printf '%064d' 0)\""
+eq "a policy the coordinator does not know" "400 tee.policy" \
+	"$HTTP_CODE $(jq -r '.error.field' "$T/submit.json")"
+e2e_try '.app = "fault"'
+check "an app the policy does not have is named, with the policy's apps" \
+	grep -q "the policy has no app 'fault' (its apps: 'checksum')" "$T/submit.json"
+e2e_try '.app_params = {format: "upper"}'
+eq "a parameter value the policy does not allow: refused by the coordinator" \
+	"400 app_params.format" "$HTTP_CODE $(jq -r '.error.field' "$T/submit.json")"
+e2e_try '.cmd = ["/bin/true"] | del(.app)'
+eq "a confidential job runs an app, not a command" "400 cmd" \
+	"$HTTP_CODE $(jq -r '.error.field' "$T/submit.json")"
+
+e2e_try '.app_params = {format: "cksum"} | .replicas = {min: 1, max: 1, initial: 1}'
+eq "a valid confidential job is accepted" 201 "$HTTP_CODE"
+JOB=$(jq -r .id "$T/submit.json")
+CJOB=$(jq -r .confidential.job "$T/submit.json")
+eq "no warning: the policy approves this app build and these workers" 0 \
+	"$(jq '.warnings | length' "$T/submit.json")"
+eq "its items are the policy's objects, in policy order" \
+	"a/item-1 a/item-2 b/item-1 b/item-2 c/item-1 c/item-2" \
+	"$(api GET "/v1/jobs/$JOB" | jq -r '.spec.inputs.items | join(" ")')"
+check "the coordinator's job id is in the answer" \
+	grep -Eq '^[0-9a-f]{32}$' <<<"$CJOB"
+eq "the coordinator opened that job, of this policy and app, over 6 items" \
+	"$H checksum 6 cksum" "$(curl -s "$COORD_URL/v1/jobs/$CJOB" |
+		jq -r '"\(.policy) \(.app) \(.items) \(.params.format)"')"
+eq "the job shows where its receipt will be" "$COORD_URL $H map" \
+	"$(api GET "/v1/jobs/$JOB" | jq -r '.confidential |
+		"\(.coordinator) \(.policy) \(.stage)"')"
+# The worker's settings (the coordinator, its job, the backend, the
+# measured configuration that pins the coordinator) are right when the
+# coordinator released the job's keys to it: the policy lists exactly
+# the measurement of coffer-worker with that configuration.
+released() {
+	[ "$(curl -s "$COORD_URL/metrics" |
+		awk '/^coffer_coordinator_releases_total/ {print $2}')" -ge 1 ] 2>/dev/null
+}
+check "a worker attested and got the job's keys from the coordinator" \
+	wait_until 30 released
+api POST "/v1/jobs/$JOB/stop" >/dev/null
+eq "the job stops" stopped "$(e2e_finish 30)"
+
+# A policy that does not list these workers, and an app build it does not
+# approve: accepted (the policy may be meant for other hosts), with the
+# warnings of what the coordinator and the workers will refuse.
+WORKER_MEAS=$(printf '%096d' 0) e2e_policy checksum '.name = "other-workers"'
+e2e_try '.replicas = {min: 0, max: 1, initial: 0}'
+eq "a policy that does not list these workers: accepted with a warning" \
+	"201 tee.policy" "$HTTP_CODE $(jq -r '[.warnings[].field] | join(",")' "$T/submit.json")"
