@@ -3,7 +3,9 @@
 // configuration: a private redis-server, coffer-manager with the local
 // actuator, and an admin token. It prints the URL and the token, writes
 // them to a state file (0600) for `coffer job`, and on SIGINT or SIGTERM
-// stops the manager (which stops its workers) and Redis, by PID.
+// stops the manager (which stops its workers), the coordinator and Redis,
+// by PID. Its coordinator (sim backend, INSECURE) makes the confidential
+// flow run on one machine with no configuration (doc/manager.md section 7).
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -25,8 +27,10 @@
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "coffer/error.h"
+#include "coffer/tee.h"
 #include "lib/buf.h"
 #include "lib/clock.h"
+#include "lib/enc.h"
 #include "lib/file.h"
 #include "lib/json.h"
 #include "lib/mem.h"
@@ -38,14 +42,17 @@ extern char **environ;
 static const char usage_text[] =
     "coffer up [--dir DIR] [--port PORT | --listen ADDR] [--grace-ms N]\n"
     "          [--redis URL] [--allow-cmd] [--allow-workload-url]\n"
-    "          [--workload-dir DIR]... [--asperathos] [--asperathos-no-token]";
+    "          [--workload-dir DIR]... [--asperathos] [--asperathos-no-token]\n"
+    "          [--coordinator-port PORT | --no-coordinator]";
 
 static const char help_text[] =
     "Run the control plane on this machine (doc/manager.md section 7): a\n"
-    "private redis-server, an admin token and coffer-manager with the local\n"
-    "actuator. Prints the URL and the token, writes them to a state file\n"
-    "(0600) that 'coffer job' reads, and runs until Ctrl-C or SIGTERM, then\n"
-    "stops the manager (and its workers) and Redis.\n"
+    "private redis-server, an admin token, coffer-manager with the local\n"
+    "actuator and a coffer-coordinator on the sim backend (INSECURE\n"
+    "SIMULATION) for confidential jobs. Prints the URLs and the token, writes\n"
+    "them to a state file (0600) that 'coffer job' reads, and runs until\n"
+    "Ctrl-C or SIGTERM, then stops the manager (and its workers), the\n"
+    "coordinator and Redis.\n"
     "\n"
     "  --dir DIR       data directory: Redis's data, the job store, the object\n"
     "                  store, the manager's log (default\n"
@@ -62,9 +69,14 @@ static const char help_text[] =
     "                  --listen), --allow-cmd and --allow-workload-url\n"
     "  --asperathos-no-token  the Asperathos routes need no token (its clients\n"
     "                  send none); loopback addresses only\n"
+    "  --coordinator-port PORT  the coordinator's port on 127.0.0.1 at its\n"
+    "                  first start (default: a free one); later starts keep\n"
+    "                  the port it had, where owners pinned it\n"
+    "  --no-coordinator  no coordinator: plaintext jobs only\n"
     "\n"
     "One coffer up per data directory (a second is refused, naming the\n"
-    "first); its Redis data, jobs and admin token are kept across runs.\n";
+    "first); its Redis data, jobs, admin token and the coordinator's state\n"
+    "(its identity, policies, keys, ledger) are kept across runs.\n";
 
 #define READY_TIMEOUT_MS 20000
 
@@ -210,9 +222,22 @@ stop_pid(pid_t pid, int ms)
 		;
 }
 
+/* The coordinator coffer up runs, if any (pid -1: none). */
+struct up_coord {
+	pid_t pid;
+	char url[64];
+	char log[PATH_MAX];
+	char config[PATH_MAX];     /* the workers' measured configuration */
+	char simkey[PATH_MAX];     /* the sim platform public key (PEM) */
+	char coord_meas[97];       /* the coordinator's sim measurement */
+	char worker_meas[97];      /* what a policy lists for this up's workers */
+	char sim_fp[65];
+};
+
 static int
 write_state(const char *path, const char *url, const char *token, pid_t mpid,
-    const struct coffer_redis_server *rs, const char *redis_url, const char *dir)
+    const struct coffer_redis_server *rs, const char *redis_url, const char *dir,
+    const struct up_coord *co)
 {
 	struct coffer_buf b = COFFER_BUF_INIT(1 << 16);
 	json_t *j;
@@ -232,6 +257,17 @@ write_state(const char *path, const char *url, const char *token, pid_t mpid,
 	(void)redis_url;
 	if (j == NULL)
 		return COFFER_E_NOMEM;
+	/* What an owner or a script on this machine needs to trust the
+	 * coordinator and to write a policy for these workers. */
+	if (co->pid > 0 && json_object_set_new(j, "coordinator", json_pack(
+	    "{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s}", "url", co->url, "pid",
+	    (int)co->pid, "backend", "sim", "measurement", co->coord_meas,
+	    "sim_key", co->simkey, "sim_key_fingerprint", co->sim_fp,
+	    "worker_measurement", co->worker_meas, "worker_config",
+	    co->config)) != 0) {
+		json_decref(j);
+		return COFFER_E_NOMEM;
+	}
 	r = coffer_json_dump(j, &b);
 	json_decref(j);
 	if (r == 0 && (r = coffer_buf_puts(&b, "\n")) == 0)
@@ -330,6 +366,171 @@ last_line(const char *path, char *out, size_t outlen)
 	coffer_buf_release(&b);
 }
 
+/* ------------------------------------------------------------------ */
+/* The coordinator (doc/manager.md section 7) */
+
+/* Wait for a ready file written by pid; its first line into out. */
+static int
+wait_ready(pid_t *pid, const char *readyf, const char *what, const char *log,
+    struct coffer_buf *out)
+{
+	int64_t deadline = coffer_mono_ms() + READY_TIMEOUT_MS;
+	char why[512];
+	int wst;
+
+	while (coffer_file_read(readyf, 4096, out) != 0) {
+		coffer_buf_reset(out);
+		if (waitpid(*pid, &wst, WNOHANG) == *pid) {
+			*pid = -1;
+			last_line(log, why, sizeof(why));
+			return coffer_errf(COFFER_E_IO, "%s exited at start-up: %s (%s)",
+			    what, why[0] ? why : "no message", log);
+		}
+		if (stop_requested)
+			return coffer_errf(COFFER_E_CANCELLED, "interrupted");
+		if (coffer_mono_ms() > deadline)
+			return coffer_errf(COFFER_E_TIMEOUT, "%s did not start in %d s "
+			    "(see %s)", what, READY_TIMEOUT_MS / 1000, log);
+		coffer_sleep_ms(50);
+	}
+	while (out->len > 0 && out->data[out->len - 1] == '\n')
+		out->data[--out->len] = '\0';
+	return 0;
+}
+
+/*
+ * The measured configuration of this machine's workers (doc/worker.md
+ * 9.2): it pins the coordinator coffer up runs, by its sim measurement
+ * and this host's sim platform key. Written only when it changes: its
+ * bytes are part of the workers' measurement, which policies list.
+ */
+static int
+write_worker_config(const char *bindir, const char *dir, struct up_coord *c)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(1 << 16), old = COFFER_BUF_INIT(1 << 16);
+	char coord[PATH_MAX], worker[PATH_MAX], *pem = NULL;
+	const char *files[2];
+	uint8_t m[48], fp[32];
+	json_t *j = NULL;
+	int r;
+
+	snprintf(coord, sizeof(coord), "%s/coffer-coordinator", bindir);
+	snprintf(worker, sizeof(worker), "%s/coffer-worker", bindir);
+	snprintf(c->config, sizeof(c->config), "%s/worker-config.json", dir);
+	snprintf(c->simkey, sizeof(c->simkey), "%s/sim-key.pem", dir);
+	files[0] = coord;
+	if ((r = coffer_tee_sim_measure(files, 1, m)) != 0 ||
+	    (r = coffer_tee_sim_public_key(NULL, &pem)) != 0 ||
+	    (r = coffer_tee_sim_key_fingerprint(pem, strlen(pem), fp)) != 0)
+		goto out;
+	coffer_hex_encode(m, 48, c->coord_meas);
+	coffer_hex_encode(fp, 32, c->sim_fp);
+	if ((r = coffer_file_write_atomic(c->simkey, pem, strlen(pem), 0644, 0)) != 0)
+		goto out;
+	if ((j = json_pack("{s:s, s:i, s:{s:s, s:s, s:{s:i, s:[s]}}}", "type",
+	    "coffer-worker-config", "version", 1, "coordinator", "tee", "sim",
+	    "measurement", c->coord_meas, "verification", "version", 1,
+	    "sim_platform_keys", c->sim_fp)) == NULL) {
+		r = COFFER_E_NOMEM;
+		goto out;
+	}
+	if ((r = coffer_json_dump(j, &b)) != 0 || (r = coffer_buf_puts(&b, "\n")) != 0)
+		goto out;
+	if (coffer_file_read(c->config, 1 << 16, &old) != 0 || old.len != b.len ||
+	    memcmp(old.data, b.data, b.len) != 0) {
+		coffer_errclear();
+		if ((r = coffer_file_write_atomic(c->config, b.data, b.len, 0644, 0)) != 0)
+			goto out;
+	}
+	files[0] = worker;
+	files[1] = c->config;
+	if ((r = coffer_tee_sim_measure(files, 2, m)) != 0)
+		goto out;
+	coffer_hex_encode(m, 48, c->worker_meas);
+out:
+	free(pem);
+	json_decref(j);
+	coffer_buf_release(&b);
+	coffer_buf_release(&old);
+	return r;
+}
+
+/*
+ * coffer-coordinator on the sim backend, its state in DIR/coordinator, on
+ * the port of its first start (DIR/coordinator.port): owners pin a
+ * coordinator by its URL, and jobs name it, so it must not move.
+ */
+static int
+start_coordinator(const char *bindir, const char *dir, int port_opt,
+    struct up_coord *c)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(4096);
+	char prog[PATH_MAX], data[PATH_MAX], portf[PATH_MAX], readyf[PATH_MAX],
+	    listen[64];
+	char *argv[16];
+	int port = port_opt > 0 ? port_opt : 0, n = 0, r;
+	const char *colon;
+
+	snprintf(prog, sizeof(prog), "%s/coffer-coordinator", bindir);
+	snprintf(data, sizeof(data), "%s/coordinator", dir);
+	snprintf(portf, sizeof(portf), "%s/coordinator.port", dir);
+	snprintf(readyf, sizeof(readyf), "%s/coordinator.url", dir);
+	snprintf(c->log, sizeof(c->log), "%s/coordinator.log", dir);
+	if (access(prog, X_OK) != 0)
+		return coffer_errf(COFFER_E_NOTFOUND, "%s: %s", prog, strerror(errno));
+	if (coffer_file_read(portf, 64, &b) == 0) {
+		while (b.len > 0 && b.data[b.len - 1] == '\n')
+			b.data[--b.len] = '\0';
+		if (coffer_parse_int(coffer_buf_str(&b), 1, 65535, &port) != 0) {
+			coffer_buf_release(&b);
+			return coffer_errf(COFFER_E_FORMAT, "%s: not a port", portf);
+		}
+		if (port_opt > 0 && port_opt != port) {
+			coffer_buf_release(&b);
+			return coffer_errf(COFFER_E_INVAL, "--coordinator-port %d: the "
+			    "coordinator of %s listens on port %d, where its owners "
+			    "pinned it", port_opt, dir, port);
+		}
+	}
+	coffer_errclear();
+	coffer_buf_reset(&b);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+	if ((r = check_port(listen)) != 0) {
+		coffer_buf_release(&b);
+		return coffer_errf(r, "the coordinator's port %d on 127.0.0.1 (where "
+		    "its owners pinned it) is in use by another program: stop it", port);
+	}
+	unlink(readyf);
+	argv[n++] = prog;
+	argv[n++] = "serve";
+	argv[n++] = "--data";
+	argv[n++] = data;
+	argv[n++] = "--backend";
+	argv[n++] = "sim";
+	argv[n++] = "--listen";
+	argv[n++] = listen;
+	argv[n++] = "--ready-file";
+	argv[n++] = readyf;
+	argv[n] = NULL;
+	if ((r = spawn(argv, c->log, &c->pid)) != 0 ||
+	    (r = wait_ready(&c->pid, readyf, "coffer-coordinator", c->log, &b)) != 0)
+		goto out;
+	snprintf(c->url, sizeof(c->url), "%s", coffer_buf_str(&b));
+	if ((colon = strrchr(c->url, ':')) == NULL ||
+	    coffer_parse_int(colon + 1, 1, 65535, &port) != 0) {
+		r = coffer_errf(COFFER_E_FORMAT, "%s: '%s' is not a URL", readyf, c->url);
+		goto out;
+	}
+	coffer_buf_reset(&b);
+	if ((r = coffer_buf_putf(&b, "%d\n", port)) != 0 ||
+	    (r = coffer_file_write_atomic(portf, b.data, b.len, 0600, 0)) != 0)
+		goto out;
+	r = write_worker_config(bindir, dir, c);
+out:
+	coffer_buf_release(&b);
+	return r;
+}
+
 /*
  * The admin token: the one kept in DIR/admin.token (0600) if the job store
  * still knows it, else a new one, kept there. Every start used to create
@@ -384,6 +585,7 @@ remove_state(const char *path)
 enum {
 	O_DIR = 'd', O_PORT = 'p', O_GRACE = 'g', O_HELP = 'h',
 	O_LISTEN = 256, O_REDIS, O_ALLOW_CMD, O_ALLOW_URL, O_WDIR, O_ASP, O_ASP_OPEN,
+	O_CPORT, O_NO_COORD,
 };
 
 const struct option cli_up_options[] = {
@@ -397,6 +599,8 @@ const struct option cli_up_options[] = {
 	{ "workload-dir", required_argument, NULL, O_WDIR },
 	{ "asperathos", no_argument, NULL, O_ASP },
 	{ "asperathos-no-token", no_argument, NULL, O_ASP_OPEN },
+	{ "coordinator-port", required_argument, NULL, O_CPORT },
+	{ "no-coordinator", no_argument, NULL, O_NO_COORD },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -413,12 +617,13 @@ cmd_up(int argc, char **argv)
 	char dir[PATH_MAX] = "", bindir[PATH_MAX], mgr[PATH_MAX], db[PATH_MAX],
 	    rdir[PATH_MAX], store[PATH_MAX], readyf[PATH_MAX], mlog[PATH_MAX],
 	    statef[PATH_MAX], listen[300], apps[PATH_MAX], grace[16] = "5000",
-	    tokf[PATH_MAX], why[512];
+	    tokf[PATH_MAX];
 	char *margv[48];
 	const char *dir_opt = NULL, *listen_opt = NULL, *redis_opt = NULL,
 	    *wdirs[MAX_WDIRS], *redis_url;
 	int port = -1, allow_cmd = 0, allow_url = 0, asp = 0, asp_open = 0,
-	    nwdirs = 0, lockfd = -1;
+	    nwdirs = 0, lockfd = -1, cport = 0, no_coord = 0;
+	struct up_coord co;
 	pid_t mpid = -1;
 	struct sigaction sa, old_int, old_term;
 	int c, r, rc = CLI_FAIL, n = 0, have_apps, g;
@@ -435,6 +640,12 @@ cmd_up(int argc, char **argv)
 		case O_ALLOW_URL: allow_url = 1; break;
 		case O_ASP: asp = 1; break;
 		case O_ASP_OPEN: asp_open = 1; break;
+		case O_NO_COORD: no_coord = 1; break;
+		case O_CPORT:
+			if (coffer_parse_int(optarg, 1, 65535, &cport) != 0)
+				return cli_usage("up", usage_text,
+				    "--coordinator-port: '%s' is not a port", optarg);
+			break;
 		case O_WDIR:
 			if (nwdirs == MAX_WDIRS)
 				return cli_usage("up", usage_text, "at most %d "
@@ -462,6 +673,9 @@ cmd_up(int argc, char **argv)
 	if (optind != argc)
 		return cli_usage("up", usage_text, "unexpected argument '%s'",
 		    argv[optind]);
+	if (no_coord && cport > 0)
+		return cli_usage("up", usage_text, "--coordinator-port and "
+		    "--no-coordinator exclude each other");
 	if (listen_opt != NULL && port >= 0)
 		return cli_usage("up", usage_text, "--port and --listen exclude "
 		    "each other");
@@ -480,6 +694,8 @@ cmd_up(int argc, char **argv)
 		    "loopback address: routes without a token are for this machine "
 		    "only");
 
+	memset(&co, 0, sizeof(co));
+	co.pid = -1;
 	/* A flag, not a blocked set: children must not inherit a mask, and
 	 * a background job of a shell starts with SIGINT ignored. */
 	memset(&sa, 0, sizeof(sa));
@@ -527,11 +743,16 @@ cmd_up(int argc, char **argv)
 		redis_url = rs->url;
 	}
 
-	/* 2. The admin token, the same across runs. */
+	/* 2. The coordinator, and the measured configuration that pins it
+	 * for this machine's workers. */
+	if (!no_coord && (r = start_coordinator(bindir, dir, cport, &co)) != 0)
+		goto fail;
+
+	/* 3. The admin token, the same across runs. */
 	if ((r = admin_token(mgr, db, tokf, &tokbuf)) != 0)
 		goto fail;
 
-	/* 3. The manager. The Redis URL goes in its environment: it may hold
+	/* 4. The manager. The Redis URL goes in its environment: it may hold
 	 * a password, and arguments are readable by every local user. */
 	if (setenv("COFFER_REDIS_URL", redis_url, 1) != 0) {
 		r = coffer_errf(COFFER_E_NOMEM, "setenv");
@@ -562,41 +783,23 @@ cmd_up(int argc, char **argv)
 		margv[n++] = "--apps";
 		margv[n++] = apps;
 	}
+	if (co.pid > 0) {
+		margv[n++] = "--coordinator";
+		margv[n++] = co.url;
+		margv[n++] = "--tee-backend";
+		margv[n++] = "sim";
+		margv[n++] = "--measured-config";
+		margv[n++] = co.config;
+	}
 	margv[n] = NULL;
 	r = spawn(margv, mlog, &mpid);
 	unsetenv("COFFER_REDIS_URL");
 	if (r != 0)
 		goto fail;
-	{
-		int64_t deadline = coffer_mono_ms() + READY_TIMEOUT_MS;
-		int wst;
-
-		while (coffer_file_read(readyf, 4096, &urlbuf) != 0) {
-			coffer_buf_reset(&urlbuf);
-			if (waitpid(mpid, &wst, WNOHANG) == mpid) {
-				mpid = -1;
-				last_line(mlog, why, sizeof(why));
-				r = coffer_errf(COFFER_E_IO, "coffer-manager exited at "
-				    "start-up: %s (%s)", why[0] ? why : "no message", mlog);
-				goto fail;
-			}
-			if (stop_requested) {
-				r = coffer_errf(COFFER_E_CANCELLED, "interrupted");
-				goto fail;
-			}
-			if (coffer_mono_ms() > deadline) {
-				r = coffer_errf(COFFER_E_TIMEOUT,
-				    "coffer-manager did not start in %d s (see %s)",
-				    READY_TIMEOUT_MS / 1000, mlog);
-				goto fail;
-			}
-			coffer_sleep_ms(50);
-		}
-		while (urlbuf.len > 0 && urlbuf.data[urlbuf.len - 1] == '\n')
-			urlbuf.data[--urlbuf.len] = '\0';
-	}
+	if ((r = wait_ready(&mpid, readyf, "coffer-manager", mlog, &urlbuf)) != 0)
+		goto fail;
 	if ((r = write_state(statef, coffer_buf_str(&urlbuf),
-	    coffer_buf_str(&tokbuf), mpid, rs, redis_url, dir)) != 0)
+	    coffer_buf_str(&tokbuf), mpid, rs, redis_url, dir, &co)) != 0)
 		goto fail;
 	lock_note(lockfd, getpid(), coffer_buf_str(&urlbuf));
 	printf("coffer is up\n"
@@ -608,9 +811,22 @@ cmd_up(int argc, char **argv)
 		    rdir);
 	else
 		printf("  redis:   given (--redis)\n");
-	printf("  manager: pid %d, log %s\n"
-	    "  data:    %s\n"
-	    "  state:   %s (read by 'coffer job')\n", (int)mpid, mlog, dir, statef);
+	printf("  manager: pid %d, log %s\n", (int)mpid, mlog);
+	if (co.pid > 0)
+		printf("  coordinator: %s (pid %d, log %s)\n"
+		    "    *** INSECURE SIMULATION: no TEE protects its keys or the "
+		    "workers' data ***\n"
+		    "    measurement  %s\n"
+		    "    sim key      %s (fingerprint %s)\n"
+		    "    pin it with: coffer coordinator verify %s --expect %s "
+		    "--trust-sim-key %s\n"
+		    "  workers: sim measurement %s\n"
+		    "    (coffer-worker with %s, which pins this coordinator;\n"
+		    "     a policy lists it for the apps these workers may run)\n",
+		    co.url, (int)co.pid, co.log, co.coord_meas, co.simkey, co.sim_fp,
+		    co.url, co.coord_meas, co.simkey, co.worker_meas, co.config);
+	printf("  data:    %s\n"
+	    "  state:   %s (read by 'coffer job')\n", dir, statef);
 	if (asp_open)
 		printf("  WARNING: the Asperathos routes (/submissions) need no token:"
 		    " anyone on this machine can submit jobs that run commands as "
@@ -633,6 +849,12 @@ cmd_up(int argc, char **argv)
 			    mlog);
 			break;
 		}
+		if (co.pid > 0 && waitpid(co.pid, &wst, WNOHANG) == co.pid) {
+			co.pid = -1;
+			fprintf(stderr, "coffer up: coffer-coordinator exited (see %s)\n",
+			    co.log);
+			break;
+		}
 		if (rs != NULL && waitpid(rs->pid, &wst, WNOHANG) == rs->pid) {
 			rs->pid = 0;
 			fprintf(stderr, "coffer up: redis-server exited\n");
@@ -642,6 +864,8 @@ cmd_up(int argc, char **argv)
 	}
 	/* The manager stops its workers within its grace period. */
 	stop_pid(mpid, (int)strtol(grace, NULL, 10) + 10000);
+	/* After the manager: a stopped job's close reaches the coordinator. */
+	stop_pid(co.pid, 10000);
 	coffer_redis_server_free(rs);
 	remove_state(statef);
 	coffer_buf_release_secret(&tokbuf);
@@ -654,6 +878,7 @@ cmd_up(int argc, char **argv)
 	return rc;
 fail:
 	stop_pid(mpid, 15000);
+	stop_pid(co.pid, 10000);
 	coffer_redis_server_free(rs);
 	coffer_buf_release_secret(&tokbuf);
 	coffer_buf_release(&urlbuf);

@@ -3,10 +3,11 @@
 # `coffer up` with no configuration: it starts redis-server and the manager,
 # prints the URL and a token and writes them to a 0600 state file; `coffer
 # job submit/list/watch` find it without flags; SIGINT stops the manager,
-# its workers and Redis, and every one of their PIDs is gone.
+# its workers, the coordinator and Redis, and every one of their PIDs is
+# gone.
 # timeout: 180
 . "$(dirname "$0")/lib.sh"
-plan 17
+plan 20
 
 export HOME=$T/home XDG_RUNTIME_DIR=$T/run
 unset XDG_DATA_HOME COFFER_URL COFFER_TOKEN
@@ -30,6 +31,13 @@ mgr_pid=$(jq -r .manager_pid "$STATE")
 redis_pid=$(jq -r .redis_pid "$STATE")
 kill -0 "$mgr_pid" && kill -0 "$redis_pid"; ok $? "the manager ($mgr_pid) and redis ($redis_pid) run"
 curl -sf "$url/healthz" >/dev/null; ok $? "the manager answers"
+coord_pid=$(jq -r .coordinator.pid "$STATE")
+curl -sf "$(jq -r .coordinator.url "$STATE")/healthz" >/dev/null && kill -0 "$coord_pid"
+ok $? "its coordinator ($coord_pid) runs and answers"
+grep -q '\*\*\* INSECURE SIMULATION' "$T/up.out"; ok $? "and is said to be INSECURE"
+eq "the workers' measurement it prints is coffer-worker's with its configuration" \
+	"$(coffer attest measure "$BIN/coffer-worker" "$(jq -r .coordinator.worker_config "$STATE")")" \
+	"$(jq -r .coordinator.worker_measurement "$STATE")"
 
 mkdir -p "$DATA/store/in"
 for i in $(seq -w 1 30); do echo "x$i" > "$DATA/store/in/a-$i"; done
@@ -74,8 +82,8 @@ eq "coffer up exits 0 on SIGINT" 0 $?
 # that workers run are SIGKILLed with their group; give the kernel a moment.
 alive() { local s; s=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) && [ "$s" != Z ]; }
 any_alive() { local p; for p in "$@"; do alive "$p" && return 0; done; return 1; }
-wait_until 10 bash -c "$(declare -f alive any_alive); ! any_alive $UP $mgr_pid $redis_pid $wpids"
-ok $? "every PID is gone: coffer up, manager, redis, workers and their apps"
-for p in $UP $mgr_pid $redis_pid $wpids; do alive "$p" && diag "pid $p is still alive: $(cat /proc/$p/cmdline | tr '\0' ' ')"; done
+wait_until 10 bash -c "$(declare -f alive any_alive); ! any_alive $UP $mgr_pid $coord_pid $redis_pid $wpids"
+ok $? "every PID is gone: coffer up, manager, coordinator, redis, workers and their apps"
+for p in $UP $mgr_pid $coord_pid $redis_pid $wpids; do alive "$p" && diag "pid $p is still alive: $(cat /proc/$p/cmdline | tr '\0' ' ')"; done
 eq "no process of this store is left" "" "$(workers | tr '\n' ' ')"
 [ ! -e "$STATE" ]; ok $? "the state file is removed"

@@ -8,7 +8,7 @@
 # said as such, and --redis uses a running Redis.
 # timeout: 150
 . "$(dirname "$0")/lib.sh"
-plan 18
+plan 19
 
 export HOME=$T/home XDG_RUNTIME_DIR=$T/run
 unset XDG_DATA_HOME COFFER_URL COFFER_TOKEN
@@ -33,6 +33,9 @@ state() { curl -s -H "Authorization: Bearer $TOKEN" "$URL/v1/jobs/$1" | jq -r "$
 
 up up1.out
 port1=$(jq -r .redis_url "$STATE")
+coord1=$(jq -r .coordinator.url "$STATE")
+ident1=$(curl -s "$coord1/v1/identity")
+[ -n "$ident1" ] || bail "the coordinator of coffer up does not answer"
 tok1=$TOKEN
 mkdir -p "$DATA/store/in"
 for i in $(seq -w 1 24); do echo "x$i" > "$DATA/store/in/a-$i"; done
@@ -61,6 +64,8 @@ up up3.out
 port3=$(jq -r .redis_url "$STATE")
 [ "$port1" != "$port3" ]; ok $? "the private Redis is on another port now ($port1 -> $port3)"
 eq "the admin token is the same across runs" "$tok1" "$TOKEN"
+eq "the coordinator is back where its owners pinned it, with the same identity" \
+	"$coord1 $ident1" "$(jq -r .coordinator.url "$STATE") $(curl -s "$coord1/v1/identity")"
 grep -q "kept in $DATA/admin.token" "$T/up3.out"; ok $? "coffer up says where it keeps it"
 coffer job watch "$id" --interval 0.5 > "$T/watch.out" 2>&1
 ok $? "the interrupted job resumes and completes"
