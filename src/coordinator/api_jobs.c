@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "coffer/error.h"
+#include "coordinator/audit.h"
 #include "coordinator/coord.h"
 #include "crypto/jcs.h"
 #include "lib/clock.h"
@@ -43,6 +44,28 @@ coord_path_job(struct http_req *r, uint8_t id[16])
 		return -1;
 	}
 	return 0;
+}
+
+/* The `job-open` event (doc/format/audit-log.md section 3). */
+static int
+log_job(struct coord_state *st, const struct coord_job *j,
+    const struct coffer_policy_app *a, const json_t *params)
+{
+	char id[33], ph[65], root[65];
+	json_t *ev;
+	int e;
+
+	coffer_hex_encode(j->id, 16, id);
+	coffer_hex_encode(j->policy, 32, ph);
+	coffer_hex_encode(j->input_root, 32, root);
+	if ((ev = json_pack("{s:s, s:s, s:s, s:s, s:O, s:I, s:s, s:[s*s*]}",
+	    "event", "job-open", "job", id, "policy", ph, "app", a->name,
+	    "params", params, "items", (json_int_t)j->items, "input_root", root,
+	    "stages", "map", a->reduce ? "reduce" : NULL)) == NULL)
+		return COFFER_E_NOMEM;
+	e = coord_audit_append(st, ev, NULL);
+	json_decref(ev);
+	return e;
 }
 
 void
@@ -99,7 +122,13 @@ api_job_open(struct http_req *r)
 		goto out;
 	}
 	j.params = (char *)coffer_buf_str(&params);
-	if ((e = coord_state_job_put(c->st, &j)) != 0) {
+	if ((e = coord_state_begin(c->st)) == 0) {
+		if ((e = coord_state_job_put(c->st, &j)) != 0 ||
+		    (e = log_job(c->st, &j, a, req.params)) != 0 ||
+		    (e = coord_state_commit(c->st)) != 0)
+			coord_state_rollback(c->st);
+	}
+	if (e != 0) {
 		j.params = NULL;
 		http_reply_coffer_err(r, e);
 		goto out;

@@ -7,12 +7,54 @@
 #include <string.h>
 
 #include "coffer/error.h"
+#include "coordinator/audit.h"
 #include "coordinator/coord.h"
+#include "crypto/hash.h"
 #include "lib/enc.h"
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "proto/keyrelease.h"
 #include "proto/signed.h"
+
+/* The `key-upload` event (doc/format/audit-log.md section 3): who sent
+ * which key id under which policy, and the hash of the wrapped blob; never
+ * the key. */
+static int
+log_upload(struct coord *c, const struct coffer_policy *p,
+    const struct coffer_keyupload *up, const char *body, size_t len)
+{
+	struct coffer_buf wrapped = COFFER_BUF_INIT(1024);
+	const char *w;
+	char ph[65], sh[65], kh[33], wh[65];
+	uint8_t h[32];
+	json_t *env, *ev = NULL;
+	int e;
+
+	if ((env = json_loadb(body, len, 0, NULL)) == NULL ||
+	    (w = json_string_value(json_object_get(json_object_get(env,
+	    "statement"), "wrapped"))) == NULL) {
+		json_decref(env);
+		return coffer_errf(COFFER_E_INTERNAL, "upload: no wrapped member");
+	}
+	if ((e = coffer_b64url_decode_buf(w, strlen(w), &wrapped)) != 0 ||
+	    (e = coffer_sha256(wrapped.data, wrapped.len, h)) != 0)
+		goto out;
+	coffer_hex_encode(p->hash, 32, ph);
+	coffer_hex_encode(p->owners[up->owner].fingerprint, 32, sh);
+	coffer_hex_encode(up->key_id, 16, kh);
+	coffer_hex_encode(h, 32, wh);
+	if ((ev = json_pack("{s:s, s:s, s:s, s:s, s:s}", "event", "key-upload",
+	    "policy", ph, "signer", sh, "key_id", kh, "wrapped_sha256", wh)) == NULL) {
+		e = COFFER_E_NOMEM;
+		goto out;
+	}
+	e = coord_audit_append(c->st, ev, NULL);
+out:
+	json_decref(ev);
+	json_decref(env);
+	coffer_buf_release(&wrapped);
+	return e;
+}
 
 void
 api_key_upload(struct http_req *r)
@@ -25,6 +67,8 @@ api_key_upload(struct http_req *r)
 	int e;
 
 	memset(&up, 0, sizeof(up));
+	if (coord_seen_head(r, NULL) != 0)
+		return;
 	/* Which policy to check it against (UP1 then checks the whole). */
 	if ((e = coffer_signed_peek_policy(r->body, r->body_len, h)) != 0) {
 		coord_refuse_err(r, e, "request.malformed");
@@ -47,8 +91,13 @@ api_key_upload(struct http_req *r)
 		    e == COFFER_E_WRONG_KEY ? "upload.wrong_key" : NULL);
 		return;
 	}
-	e = coord_state_key_put(c->st, up.key_id, p->hash,
-	    p->owners[up.owner].fingerprint, r->body, r->body_len);
+	if ((e = coord_state_begin(c->st)) == 0) {
+		e = coord_state_key_put(c->st, up.key_id, p->hash,
+		    p->owners[up.owner].fingerprint, r->body, r->body_len);
+		if (e != 0 || (e = log_upload(c, p, &up, r->body, r->body_len)) != 0 ||
+		    (e = coord_state_commit(c->st)) != 0)
+			coord_state_rollback(c->st);
+	}
 	if (e == 0 || e == COFFER_E_EXISTS)
 		e = coord_keycache_put(c->keys, up.key_id, up.key);
 	coffer_wipe(up.key, sizeof(up.key));

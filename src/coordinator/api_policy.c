@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "coffer/error.h"
+#include "coordinator/audit.h"
 #include "coordinator/coord.h"
 #include "crypto/hash.h"
 #include "lib/enc.h"
@@ -169,6 +170,8 @@ api_policy_submit(struct http_req *r)
 	const struct coffer_policy *kept, *prev;
 	int e, added = 0;
 
+	if (coord_seen_head(r, NULL) != 0)
+		return;
 	/* Rules P1 to P17. */
 	if ((e = coffer_policy_parse(r->body, r->body_len, &p)) != 0) {
 		coord_refuse_err(r, e, "request.malformed");
@@ -233,9 +236,12 @@ on_listed(const uint8_t hash[32], void *arg)
 void
 api_policy_list(struct http_req *r)
 {
-	struct listing l = { r->ctx, json_array() };
+	struct listing l = { r->ctx, NULL };
 	int e;
 
+	if (coord_seen_head(r, NULL) != 0)
+		return;
+	l.a = json_array();
 	if (l.a == NULL) {
 		http_reply_coffer_err(r, COFFER_E_NOMEM);
 		return;
@@ -253,7 +259,7 @@ api_policy_show(struct http_req *r)
 {
 	const struct coffer_policy *p;
 
-	if (path_policy(r, &p) != 0)
+	if (coord_seen_head(r, NULL) != 0 || path_policy(r, &p) != 0)
 		return;
 	/* The canonical text, byte for byte what is hashed: a client hashes
 	 * the answer and compares (protocol/key-release.md section 3). */
@@ -266,27 +272,78 @@ api_policy_status(struct http_req *r)
 {
 	const struct coffer_policy *p;
 
-	if (path_policy(r, &p) != 0)
+	if (coord_seen_head(r, NULL) != 0 || path_policy(r, &p) != 0)
 		return;
 	reply_with_status(r, 200, p, json_pack("{s:o}", "policy", hexj(p->hash,
 	    32)));
 }
 
-/* A7 until the audit log (issue 12) exists: the log is empty, so the only
- * head an approval may name is size 0 with the root of the empty tree. */
+/* A7: the head the approval names is a head of this log: no larger, and
+ * the same root at its size (the empty tree always is). */
 static int
-check_log_head(const struct coffer_approval *a)
+check_log_head(struct coord *c, const struct coffer_approval *a)
 {
-	uint8_t empty[32];
+	coffer_merkle_hash root;
+	uint64_t n;
 	int e;
 
-	if ((e = coffer_sha256("", 0, empty)) != 0)
+	if ((e = coord_audit_size(c->st, &n)) != 0)
 		return e;
-	if (a->log_size != 0 || memcmp(a->log_root, empty, 32) != 0)
+	if (a->log_size > n)
 		return coffer_errf(COFFER_E_POLICY, "statement.log: names a head of "
-		    "size %llu this coordinator never had (log.unknown_head)",
+		    "%llu entries; this log has %llu (log.unknown_head)",
+		    (unsigned long long)a->log_size, (unsigned long long)n);
+	if ((e = coord_audit_root(c->st, a->log_size, root)) != 0)
+		return e;
+	if (memcmp(root, a->log_root, 32) != 0)
+		return coffer_errf(COFFER_E_POLICY, "statement.log: names a root this "
+		    "log never had at %llu entries (log.unknown_head)",
 		    (unsigned long long)a->log_size);
 	return 0;
+}
+
+/* Store a statement and log its event in one commit. put's EXISTS (a
+ * repeat) commits nothing and is returned as is. */
+static int
+store_logged(struct coord *c, const char *event, const uint8_t policy[32],
+    const char *body, size_t len, int (*put)(struct coord *c, void *arg),
+    void *arg)
+{
+	char hex[65];
+	json_t *ev = NULL, *env;
+	int e;
+
+	coffer_hex_encode(policy, 32, hex);
+	if ((env = json_loadb(body, len, 0, NULL)) == NULL ||
+	    (ev = json_pack("{s:s, s:s, s:o}", "event", event, "policy", hex,
+	    "signed", env)) == NULL)
+		return COFFER_E_NOMEM;
+	if ((e = coord_state_begin(c->st)) == 0) {
+		if ((e = put(c, arg)) != 0 ||
+		    (e = coord_audit_append(c->st, ev, NULL)) != 0 ||
+		    (e = coord_state_commit(c->st)) != 0)
+			coord_state_rollback(c->st);
+	}
+	json_decref(ev);
+	return e;
+}
+
+struct approval_put {
+	const struct coffer_policy *p;
+	const uint8_t *fp;
+	const struct coffer_approval *a;
+	uint64_t min;
+	const char *body;
+	size_t len;
+};
+
+static int
+put_approval(struct coord *c, void *arg)
+{
+	struct approval_put *x = arg;
+
+	return coord_state_approval_put(c->st, x->p->hash, x->fp, x->a->log_size,
+	    x->min, x->body, x->len);
 }
 
 void
@@ -296,10 +353,12 @@ api_policy_approve(struct http_req *r)
 	const struct coffer_policy *p;
 	struct coffer_approval a;
 	struct coord_status st;
+	struct approval_put ap;
 	const uint8_t *fp;
+	uint64_t min;
 	int e, fork = 0, counted = 1;
 
-	if (path_policy(r, &p) != 0)
+	if (coord_seen_head(r, NULL) != 0 || path_policy(r, &p) != 0)
 		return;
 	/* A1 to A5 */
 	if ((e = coffer_approval_verify(p, r->body, r->body_len, coord_now(),
@@ -324,8 +383,22 @@ api_policy_approve(struct http_req *r)
 		return;
 	}
 	/* A7 */
-	if ((e = check_log_head(&a)) != 0) {
-		coord_refuse_err(r, e, "log.unknown_head");
+	if ((e = check_log_head(c, &a)) != 0) {
+		coord_refuse_err(r, e, e == COFFER_E_POLICY ? "log.unknown_head" :
+		    NULL);
+		return;
+	}
+	/* After a rollback at index D, only approvals naming a later head
+	 * count (policy.md 10.3). */
+	if ((e = coord_audit_min_approval(c->st, &min)) != 0) {
+		http_reply_coffer_err(r, e);
+		return;
+	}
+	if (a.log_size < min) {
+		coord_refuse(r, "coordinator.rolled_back", "statement.log", "this "
+		    "coordinator was rolled back at log index %llu; an approval counts "
+		    "only if it names a later head (run 'coffer audit accept', then "
+		    "approve again)", (unsigned long long)(min - 1));
 		return;
 	}
 	if ((e = coord_book_would_fork(c->book, p, &fork)) != 0) {
@@ -337,7 +410,14 @@ api_policy_approve(struct http_req *r)
 		    "same predecessor is already approved");
 		return;
 	}
-	e = coord_state_approval_put(c->st, p->hash, fp, r->body, r->body_len);
+	ap.p = p;
+	ap.fp = fp;
+	ap.a = &a;
+	ap.min = min;
+	ap.body = r->body;
+	ap.len = r->body_len;
+	e = store_logged(c, "approval", p->hash, r->body, r->body_len,
+	    put_approval, &ap);
 	if (e == COFFER_E_EXISTS) {
 		counted = 0; /* the same signer counts once */
 	} else if (e != 0) {
@@ -356,6 +436,20 @@ api_policy_approve(struct http_req *r)
 	    counted));
 }
 
+struct revocation_put {
+	const struct coord_revocation *rv;
+	const char *body;
+	size_t len;
+};
+
+static int
+put_revocation(struct coord *c, void *arg)
+{
+	struct revocation_put *x = arg;
+
+	return coord_state_revocation_put(c->st, x->rv, x->body, x->len);
+}
+
 void
 api_policy_revoke(struct http_req *r)
 {
@@ -363,9 +457,12 @@ api_policy_revoke(struct http_req *r)
 	const struct coffer_policy *p;
 	struct coffer_revocation v;
 	struct coord_revocation rv;
-	int e, stored = 1;
+	int e, stored = 1, rolled_back = 0;
 
-	if (path_policy(r, &p) != 0)
+	/* A revocation is served even by a rolled-back coordinator (it only
+	 * takes rights away), but the head is still checked: the rollback is
+	 * recorded, and the answer tells the owner. */
+	if (coord_seen_head(r, &rolled_back) != 0 || path_policy(r, &p) != 0)
 		return;
 	/* RK1 to RK5; a revocation is never refused for expiry or a rollback. */
 	if ((e = coffer_revocation_verify(p, r->body, r->body_len, &v)) != 0) {
@@ -383,7 +480,9 @@ api_policy_revoke(struct http_req *r)
 		rv.measurement = v.m.value;
 		rv.measurement_len = v.m.len;
 	}
-	e = coord_state_revocation_put(c->st, &rv, r->body, r->body_len);
+	e = store_logged(c, "revocation", p->hash, r->body, r->body_len,
+	    put_revocation, (void *)&(struct revocation_put){ &rv, r->body,
+	    r->body_len });
 	if (e == COFFER_E_EXISTS) {
 		stored = 0;
 	} else if (e != 0) {
@@ -398,7 +497,8 @@ api_policy_revoke(struct http_req *r)
 		    "signer", sh, "what", v.is_measurement ? "measurement" :
 		    "approval", NULL);
 	}
-	reply_with_status(r, stored ? 201 : 200, p, json_pack("{s:o, s:o, s:s, s:b}",
-	    "policy", hexj(p->hash, 32), "signer", hexj(rv.signer, 32), "what",
-	    v.is_measurement ? "measurement" : "approval", "stored", stored));
+	reply_with_status(r, stored ? 201 : 200, p, json_pack("{s:o, s:o, s:s, s:b, "
+	    "s:b}", "policy", hexj(p->hash, 32), "signer", hexj(rv.signer, 32),
+	    "what", v.is_measurement ? "measurement" : "approval", "stored", stored,
+	    "rolled_back", rolled_back));
 }

@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "coffer/error.h"
+#include "coordinator/audit.h"
 #include "coordinator/coord.h"
 #include "coordinator/jobkeys.h"
 #include "crypto/hash.h"
@@ -329,6 +330,73 @@ make_payload(struct coord *c, struct release *x)
 	return 0;
 }
 
+/* The session and its `release` event in one commit, written as sessions
+ * are (coord_state_begin_lazy: in the journal before the answer, flushed
+ * before the next signed head). */
+static int
+store_release(struct coord *c, const struct release *x)
+{
+	char job[33], sess[33], meas[2 * COFFER_POLICY_MEASUREMENT_MAX + 1],
+	    wpk[65], nonce[65], evh[65];
+	uint8_t h[32];
+	json_t *ev;
+	int e;
+
+	if ((e = coffer_sha256(x->req.evidence.data, x->req.evidence.len, h)) != 0)
+		return e;
+	coffer_hex_encode(x->job.id, 16, job);
+	coffer_hex_encode(x->sess.id, 16, sess);
+	coffer_hex_encode(x->sess.measurement, x->sess.measurement_len, meas);
+	coffer_hex_encode(x->req.worker_pk, 32, wpk);
+	coffer_hex_encode(x->req.nonce, 32, nonce);
+	coffer_hex_encode(h, 32, evh);
+	if ((ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "event",
+	    "release", "job", job, "session", sess, "tee", x->sess.tee,
+	    "measurement", meas, "worker_pk", wpk, "nonce", nonce,
+	    "evidence_sha256", evh)) == NULL)
+		return COFFER_E_NOMEM;
+	if ((e = coord_state_begin_lazy(c->st)) == 0) {
+		if ((e = coord_state_session_put(c->st, &x->sess)) != 0 ||
+		    (e = coord_audit_append(c->st, ev, NULL)) != 0 ||
+		    (e = coord_state_commit(c->st)) != 0)
+			coord_state_rollback(c->st);
+	}
+	json_decref(ev);
+	return e;
+}
+
+/* A refusal by rules KR2 to KR12 (the one coord_refuse just sent) as a
+ * `refusal` event. A failure to log it is logged, not answered: the
+ * refusal was sent. */
+static void
+log_refusal(struct coord *c, const struct release *x)
+{
+	char job[33], evh[65];
+	uint8_t h[32];
+	json_t *ev;
+	int e;
+
+	coffer_hex_encode(x->req.job, 16, job);
+	ev = json_pack("{s:s, s:s, s:s, s:s}", "event", "refusal", "job", job,
+	    "reason", c->last_reason, "detail", c->last_detail);
+	if (ev != NULL && x->req.evidence.len > 0 &&
+	    coffer_sha256(x->req.evidence.data, x->req.evidence.len, h) == 0) {
+		coffer_hex_encode(h, 32, evh);
+		(void)json_object_set_new(ev, "evidence_sha256", json_string(evh));
+	}
+	if (ev == NULL)
+		e = COFFER_E_NOMEM;
+	else if ((e = coord_state_begin_lazy(c->st)) == 0) {
+		if ((e = coord_audit_append(c->st, ev, NULL)) != 0 ||
+		    (e = coord_state_commit(c->st)) != 0)
+			coord_state_rollback(c->st);
+	}
+	json_decref(ev);
+	if (e != 0)
+		coffer_logkv(COFFER_LOG_ERROR, "refusal not logged", "reason",
+		    c->last_reason, "error", coffer_errdetail(), NULL);
+}
+
 void
 api_release(struct http_req *r)
 {
@@ -337,7 +405,7 @@ api_release(struct http_req *r)
 	struct coord_status st;
 	const char *path_job = http_req_param(r, "job");
 	char missing[512], job[33], meas[2 * COFFER_POLICY_MEASUREMENT_MAX + 1];
-	int e;
+	int e, logged = 0;
 
 	if ((x = coffer_calloc(1, sizeof(*x))) == NULL) {
 		http_reply_coffer_err(r, COFFER_E_NOMEM);
@@ -351,6 +419,9 @@ api_release(struct http_req *r)
 		coord_refuse_err(r, e, "request.malformed");
 		goto out;
 	}
+	/* From here on every refusal is logged (audit-log.md section 3). */
+	c->last_reason[0] = '\0';
+	logged = 1;
 	/* KR2, KR3 */
 	e = coord_state_job_get(c->st, x->req.job, &x->job);
 	if (e == COFFER_E_NOTFOUND) {
@@ -370,8 +441,9 @@ api_release(struct http_req *r)
 		coord_refuse_err(r, e, NULL);
 		goto out;
 	}
-	/* KR5 (a rollback) is issue 12's: the coordinator cannot see one yet. */
-	/* KR6 */
+	/* KR5 and KR6: the policy's status says coordinator.rolled_back
+	 * while its owners have not approved again after a rollback
+	 * (coord_book_status, policy.md 10.3). */
 	if ((e = coord_book_get(c->book, x->job.policy, &x->p)) != 0 ||
 	    (e = coord_book_status(c->book, x->p, coord_now(), &st)) != 0) {
 		http_reply_coffer_err(r, e);
@@ -413,7 +485,7 @@ api_release(struct http_req *r)
 	memcpy(x->sess.worker_pk, x->req.worker_pk, 32);
 	if ((e = coffer_release_answer_make(&x->pay, x->req.nonce, x->req.worker_pk,
 	    c->id.kx_sk, &x->answer)) != 0 ||
-	    (e = coord_state_session_put(c->st, &x->sess)) != 0) {
+	    (e = store_release(c, x)) != 0) {
 		http_reply_coffer_err(r, e);
 		goto out;
 	}
@@ -425,6 +497,8 @@ api_release(struct http_req *r)
 	http_reply_text(r, 200, "application/json", (const char *)x->answer.data,
 	    x->answer.len);
 out:
+	if (logged && c->last_reason[0] != '\0')
+		log_refusal(c, x);
 	coffer_release_request_release(&x->req);
 	coord_job_release(&x->job);
 	coffer_tee_claims_free(x->claims);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "coffer/error.h"
+#include "coordinator/audit.h"
 #include "coordinator/book.h"
 #include "lib/enc.h"
 #include "lib/mem.h"
@@ -113,6 +114,25 @@ out:
 	return r;
 }
 
+/* The `policy` event (doc/format/audit-log.md section 3). */
+static int
+log_policy(struct coord_state *st, const struct coffer_policy *p)
+{
+	char hex[65];
+	json_t *ev, *pj;
+	int r;
+
+	coffer_hex_encode(p->hash, 32, hex);
+	if ((pj = json_loadb((const char *)p->jcs.data, p->jcs.len, 0, NULL)) == NULL)
+		return coffer_errf(COFFER_E_INTERNAL, "policy text");
+	if ((ev = json_pack("{s:s, s:s, s:o}", "event", "policy", "hash", hex,
+	    "policy", pj)) == NULL)
+		return COFFER_E_NOMEM;
+	r = coord_audit_append(st, ev, NULL);
+	json_decref(ev);
+	return r;
+}
+
 int
 coord_book_add(struct coord_book *b, struct coffer_policy *p,
     const struct coffer_policy **out, int *added)
@@ -129,9 +149,18 @@ coord_book_add(struct coord_book *b, struct coffer_policy *p,
 	}
 	if (r != COFFER_E_NOTFOUND)
 		goto fail;
+	/* Stored and logged in one commit; kept in memory only once both
+	 * are on disk. */
+	if ((r = coord_state_begin(b->st)) != 0)
+		goto fail;
 	if ((r = coord_state_policy_put(b->st, p->hash,
 	    p->has_previous ? p->previous : NULL, coffer_buf_str(&p->jcs),
-	    p->jcs.len)) != 0 || (r = keep(b, p)) != 0)
+	    p->jcs.len)) != 0 || (r = log_policy(b->st, p)) != 0 ||
+	    (r = coord_state_commit(b->st)) != 0) {
+		coord_state_rollback(b->st);
+		goto fail;
+	}
+	if ((r = keep(b, p)) != 0)
 		goto fail;
 	*out = p;
 	*added = 1;
@@ -169,10 +198,12 @@ on_revocation(const struct coord_revocation *rv, void *arg)
 	return 0;
 }
 
-/* S1 to S4 for p; depth guards the walk up the chain. */
+/* S1 to S4 for p, counting the approvals that name a log head of at least
+ * min entries (0 but after a rollback: policy.md 10.3); depth guards the
+ * walk up the chain. */
 static int
-approval_state(struct coord_book *b, const struct coffer_policy *p, int depth,
-    struct coord_status *out)
+approval_state(struct coord_book *b, const struct coffer_policy *p,
+    uint64_t min, int depth, struct coord_status *out)
 {
 	struct coord_status prev_st;
 	const struct coffer_policy *prev = NULL;
@@ -182,14 +213,16 @@ approval_state(struct coord_book *b, const struct coffer_policy *p, int depth,
 	if (depth > CHAIN_MAX)
 		return coffer_errf(COFFER_E_LIMIT, "policy chain longer than %d "
 		    "versions", CHAIN_MAX);
-	if ((r = coord_state_approval_each(b->st, p->hash, on_approval, &x)) != 0 ||
+	if ((r = coord_state_approval_each(b->st, p->hash, min, on_approval,
+	    &x)) != 0 ||
 	    (r = coord_state_revocation_each(b->st, p->hash, on_revocation,
 	    &x)) != 0)
 		return r;
 	if (p->has_previous) {
 		r = coord_book_get(b, p->previous, &prev);
 		if (r == 0) {
-			if ((r = approval_state(b, prev, depth + 1, &prev_st)) != 0)
+			if ((r = approval_state(b, prev, min, depth + 1,
+			    &prev_st)) != 0)
 				return r;
 			prev_approved = prev_st.approved_any;
 		} else if (r == COFFER_E_NOTFOUND) {
@@ -211,6 +244,7 @@ approval_state(struct coord_book *b, const struct coffer_policy *p, int depth,
 
 struct siblings {
 	struct coord_book *b;
+	uint64_t min;         /* approval_state's */
 	const uint8_t *self;
 	int self_seen;
 	int approved_before;  /* an approved sibling stored before self */
@@ -233,7 +267,7 @@ on_sibling(const uint8_t hash[32], void *arg)
 		return 0;
 	}
 	if ((r = coord_book_get(s->b, hash, &v)) != 0 ||
-	    (r = approval_state(s->b, v, 0, &st)) != 0)
+	    (r = approval_state(s->b, v, s->min, 0, &st)) != 0)
 		return r;
 	if (!st.approved_any)
 		return 0;
@@ -258,7 +292,8 @@ coord_book_would_fork(struct coord_book *b, const struct coffer_policy *p,
 	memset(&s, 0, sizeof(s));
 	s.b = b;
 	s.self = p->hash;
-	if ((r = coord_state_policy_successors(b->st, p->previous, on_sibling,
+	if ((r = coord_audit_min_approval(b->st, &s.min)) != 0 ||
+	    (r = coord_state_policy_successors(b->st, p->previous, on_sibling,
 	    &s)) != 0)
 		return r;
 	*fork = s.approved_other;
@@ -269,17 +304,28 @@ int
 coord_book_status(struct coord_book *b, const struct coffer_policy *p,
     uint64_t now, struct coord_status *out)
 {
+	struct coord_status before;
 	struct siblings s;
-	int r;
+	uint64_t min;
+	int r, rolled_back = 0;
 
-	if ((r = approval_state(b, p, 0, out)) != 0)
+	if ((r = coord_audit_min_approval(b->st, &min)) != 0 ||
+	    (r = approval_state(b, p, min, 0, out)) != 0)
 		return r;
+	/* After a rollback, a policy that was approved before it and not
+	 * since waits for its owners (coordinator.rolled_back). */
+	if (min > 0 && !out->approved_any) {
+		if ((r = approval_state(b, p, 0, 0, &before)) != 0)
+			return r;
+		rolled_back = before.approved_any;
+	}
 	/* Two versions with one predecessor can both reach approval (their
 	 * predecessor's last approval lands after theirs): the first stored
 	 * wins, the other is a fork and never active. */
 	if (out->approved_any && p->has_previous) {
 		memset(&s, 0, sizeof(s));
 		s.b = b;
+		s.min = min;
 		s.self = p->hash;
 		if ((r = coord_state_policy_successors(b->st, p->previous,
 		    on_sibling, &s)) != 0)
@@ -290,6 +336,7 @@ coord_book_status(struct coord_book *b, const struct coffer_policy *p,
 	 * a fork: the first approved successor). */
 	memset(&s, 0, sizeof(s));
 	s.b = b;
+	s.min = min;
 	if ((r = coord_state_policy_successors(b->st, p->hash, on_sibling,
 	    &s)) != 0)
 		return r;
@@ -301,6 +348,8 @@ coord_book_status(struct coord_book *b, const struct coffer_policy *p,
 	/* S5, in the order of the refusal names. */
 	if (out->s.state == COFFER_POLICY_REVOKED)
 		out->reason = "policy.revoked";
+	else if (!out->approved_any && rolled_back)
+		out->reason = "coordinator.rolled_back";
 	else if (!out->approved_any)
 		out->reason = "policy.unapproved";
 	else if (out->forked)

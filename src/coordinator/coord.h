@@ -16,6 +16,7 @@
 #include "http/http.h"
 
 #define COORD_REFUSAL_KINDS 64 /* reason names /metrics counts */
+#define COORD_REFUSAL_REASON_MAX 48
 #define COORD_BODY_CAP ((size_t)2 << 20) /* libevent's own limit: a release request */
 #define COORD_SIM_WARNING "INSECURE SIMULATION: no TEE protects this code or data"
 
@@ -71,6 +72,10 @@ struct coord {
 	} refusals[COORD_REFUSAL_KINDS];
 	size_t n_refusals;
 	char *recovery_env;        /* the recovery record, or NULL: none */
+	/* The last refusal sent (coord_refuse), for the audit log's refusal
+	 * events of key release. */
+	char last_reason[COORD_REFUSAL_REASON_MAX];
+	char last_detail[513];
 };
 
 /* Count a refusal by its reason name (coord_refuse does). */
@@ -177,5 +182,20 @@ void api_job_open(struct http_req *r);
 void api_job_show(struct http_req *r);
 void api_release_nonce(struct http_req *r);
 void api_release(struct http_req *r);
+void api_log_head(struct http_req *r);
+void api_log_inclusion(struct http_req *r);
+void api_log_consistency(struct http_req *r);
+void api_log_entries(struct http_req *r);
+
+/* api_log.c: append the `start` event (doc/format/audit-log.md section 3)
+ * at every start. */
+int coord_log_start(struct coord *c) __attribute__((warn_unused_result));
+/* The head an owner presents in Coffer-Seen-Head (audit-log.md section
+ * 6.2): 0 to serve the request; -1 after refusing it (malformed, or
+ * coordinator.rolled_back, recording the rollback the first time). Owner
+ * routes call it first. With rolled_back not NULL a rollback is not
+ * refused but recorded and reported there (revocations are served
+ * anyway: policy.md section 8). */
+int coord_seen_head(struct http_req *r, int *rolled_back);
 
 #endif

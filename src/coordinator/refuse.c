@@ -77,6 +77,9 @@ coord_reason_status(const char *reason)
 		return 409;
 	if (strcmp(reason, "recovery.failed") == 0)
 		return 500;
+	/* doc/format/audit-log.md section 6.2 */
+	if (strcmp(reason, "coordinator.rolled_back") == 0)
+		return 409;
 	return 403;
 }
 
@@ -98,6 +101,9 @@ coord_refuse(struct http_req *r, const char *reason, const char *field,
 	coffer_logkv(COFFER_LOG_INFO, "refused", "route", r->path, "reason",
 	    reason, "detail", msg, NULL);
 	coord_count_refusal(r->ctx, reason);
+	snprintf(((struct coord *)r->ctx)->last_reason, COORD_REFUSAL_REASON_MAX,
+	    "%s", reason);
+	snprintf(((struct coord *)r->ctx)->last_detail, 513, "%s", msg);
 	http_reply_error(r, coord_reason_status(reason), reason, field, "%s", msg);
 }
 

@@ -27,6 +27,10 @@ const struct http_route coord_routes[] = {
 	{ "GET",   "/v1/jobs/{job}",    api_job_show,  HTTP_SCOPE_NONE, 0 },
 	{ "POST",  "/v1/jobs/{job}/nonce", api_release_nonce, HTTP_SCOPE_NONE, 0 },
 	{ "POST",  "/v1/jobs/{job}/release", api_release, HTTP_SCOPE_NONE, COFFER_RELEASE_REQ_MAX },
+	{ "GET",   "/v1/log/head",      api_log_head,  HTTP_SCOPE_NONE, 0 },
+	{ "GET",   "/v1/log/inclusion", api_log_inclusion, HTTP_SCOPE_NONE, 0 },
+	{ "GET",   "/v1/log/consistency", api_log_consistency, HTTP_SCOPE_NONE, 0 },
+	{ "GET",   "/v1/log/entries",   api_log_entries, HTTP_SCOPE_NONE, 0 },
 };
 
 const size_t coord_nroutes = sizeof(coord_routes) / sizeof(coord_routes[0]);

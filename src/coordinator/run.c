@@ -102,7 +102,8 @@ coord_open(const struct coord_config *cfg, struct coord **out)
 	    (r = coord_keycache_new(&c->keys)) != 0 ||
 	    (r = coord_nonces_new(c->cfg.nonce_ttl_ms, COORD_NONCE_USED_MAX,
 	    &c->nonces)) != 0 ||
-	    (r = load_trust(c)) != 0)
+	    (r = load_trust(c)) != 0 ||
+	    (r = coord_log_start(c)) != 0)
 		goto fail;
 	if ((c->base = event_base_new()) == NULL) {
 		r = coffer_errf(COFFER_E_NOMEM, "event_base_new failed");

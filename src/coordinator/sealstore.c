@@ -476,6 +476,23 @@ write_base_log(struct sealstore *s, int excl)
 }
 
 int
+sealstore_sync(struct sealstore *s)
+{
+	int r;
+
+	if (s->broken)
+		return s->broken;
+	if (s->nlazy == 0)
+		return 0;
+	if (fdatasync(s->log_fd) != 0)
+		return coffer_errf(COFFER_E_IO, "fdatasync %s: %s", s->log_path,
+		    strerror(errno));
+	if ((r = lazy_apply(s)) != 0)
+		s->broken = r;
+	return r;
+}
+
+int
 sealstore_checkpoint(struct sealstore *s)
 {
 	int r, fd;
@@ -483,15 +500,8 @@ sealstore_checkpoint(struct sealstore *s)
 	if (s->broken)
 		return s->broken;
 	/* 7.4: lazy records become durable, then their slots go in place. */
-	if (s->nlazy > 0) {
-		if (fdatasync(s->log_fd) != 0)
-			return coffer_errf(COFFER_E_IO, "fdatasync %s: %s", s->log_path,
-			    strerror(errno));
-		if ((r = lazy_apply(s)) != 0) {
-			s->broken = r;
-			return r;
-		}
-	}
+	if ((r = sealstore_sync(s)) != 0)
+		return r;
 	/* 7.3 step 1: every slot is in place before the records go. */
 	if (fdatasync(s->db_fd) != 0 ||
 	    ftruncate(s->db_fd, slot_off(s->n + 1)) != 0 ||

@@ -74,6 +74,10 @@ int sealstore_commit(struct sealstore *s) __attribute__((warn_unused_result));
  */
 int sealstore_commit_lazy(struct sealstore *s) __attribute__((warn_unused_result));
 
+/* Make the lazy commits so far durable (section 7.4): fdatasync the log,
+ * then their slots into state.db. None: 0. */
+int sealstore_sync(struct sealstore *s) __attribute__((warn_unused_result));
+
 /* Drop the uncommitted writes and truncations. */
 void sealstore_discard(struct sealstore *s);
 

@@ -387,6 +387,12 @@ sealdb_set_durable(struct sealdb *d, int on)
 	d->lazy = !on;
 }
 
+int
+sealdb_sync(struct sealdb *d)
+{
+	return sealstore_sync(d->st);
+}
+
 const char *
 sealdb_last_error(const struct sealdb *d)
 {

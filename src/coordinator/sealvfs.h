@@ -39,6 +39,10 @@ uint64_t sealdb_version(const struct sealdb *d);
  */
 void sealdb_set_durable(struct sealdb *d, int on);
 
+/* Make every lazy commit so far durable (section 7.4: the log's
+ * fdatasync, then their slots into state.db). Nothing lazy: 0. */
+int sealdb_sync(struct sealdb *d) __attribute__((warn_unused_result));
+
 /* The store's error behind SQLite's last I/O error ("" if none), so that
  * a failed statement can say what really failed. */
 const char *sealdb_last_error(const struct sealdb *d);

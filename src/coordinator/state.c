@@ -21,6 +21,9 @@ struct coord_state {
 	sqlite3 *h;
 	struct sealdb *sdb;
 	int in_tx;
+	int lazy_tx;   /* the open transaction is committed without a flush */
+	int unsynced;  /* a lazy commit is not yet known to be on disk */
+	uint64_t tx_version; /* the state's version when the transaction began */
 };
 
 static int
@@ -72,9 +75,11 @@ static const char schema[] =
     " hash BLOB PRIMARY KEY, previous BLOB, jcs TEXT NOT NULL,"
     " created_ms INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS policies_previous ON policies (previous);"
+    /* log_size: the `log.size` the approval names (policy.md 10.3). */
     "CREATE TABLE IF NOT EXISTS approvals ("
     " policy BLOB NOT NULL REFERENCES policies (hash), signer BLOB NOT NULL,"
     " envelope TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+    " log_size INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY (policy, signer)) WITHOUT ROWID;"
     /* tee and measurement are '' and x'' for a revoked approval, so that
      * UNIQUE sees repeats (it never does with NULLs). */
@@ -95,7 +100,20 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS sessions ("
     " id BLOB PRIMARY KEY, job BLOB NOT NULL REFERENCES jobs (id),"
     " tee TEXT NOT NULL, measurement BLOB NOT NULL, worker_pk BLOB NOT NULL,"
-    " key BLOB NOT NULL, created_ms INTEGER NOT NULL);";
+    " key BLOB NOT NULL, created_ms INTEGER NOT NULL);"
+    /* The audit log (doc/format/audit-log.md; audit.h): its entries, and
+     * the hash of every complete perfect subtree (level 0: the leaves), so
+     * that a root or a proof costs O(log n) lookups, not O(n). */
+    "CREATE TABLE IF NOT EXISTS log (idx INTEGER PRIMARY KEY, entry BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS log_nodes ("
+    " level INTEGER NOT NULL, pos INTEGER NOT NULL,"
+    " hash BLOB NOT NULL CHECK (length(hash) = 32),"
+    " PRIMARY KEY (level, pos)) WITHOUT ROWID;"
+    /* Heads owners presented that this log does not contain (audit-log.md
+     * section 6.2), with the index of the rollback event recording each. */
+    "CREATE TABLE IF NOT EXISTS log_rollbacks ("
+    " size INTEGER NOT NULL, root BLOB NOT NULL, idx INTEGER NOT NULL,"
+    " PRIMARY KEY (size, root)) WITHOUT ROWID;";
 
 static int
 meta_get(struct coord_state *st, const char *key, char *out, size_t outlen)
@@ -159,6 +177,17 @@ check_schema(struct coord_state *st, const char *path)
 		return coffer_errf(COFFER_E_VERSION, "state %s: schema version %ld "
 		    "is newer than this coordinator's %d", path, v,
 		    COORD_STATE_SCHEMA_VERSION);
+	/* 1 -> 2: approvals remember the log head they name; the log tables
+	 * were made by the schema above. */
+	if (v == 1) {
+		int r2;
+
+		if ((r2 = exec(st, "ALTER TABLE approvals ADD COLUMN log_size "
+		    "INTEGER NOT NULL DEFAULT 0;")) != 0)
+			return r2;
+		snprintf(ver, sizeof(ver), "%d", COORD_STATE_SCHEMA_VERSION);
+		return meta_set(st, "schema_version", ver);
+	}
 	return 0;
 }
 
@@ -218,7 +247,34 @@ coord_state_begin(struct coord_state *st)
 	if ((r = exec(st, "BEGIN IMMEDIATE;")) != 0)
 		return r;
 	st->in_tx = 1;
+	st->tx_version = sealdb_version(st->sdb);
 	return 0;
+}
+
+int
+coord_state_begin_lazy(struct coord_state *st)
+{
+	int r;
+
+	/* doc/format/sealed-state.md section 7.4: the commit is in the log
+	 * at once, fsynced with the next durable one (coord_state_sync). */
+	sealdb_set_durable(st->sdb, 0);
+	if ((r = coord_state_begin(st)) != 0) {
+		sealdb_set_durable(st->sdb, 1);
+		return r;
+	}
+	st->lazy_tx = 1;
+	return 0;
+}
+
+/* Back to durable commits after a lazy transaction. */
+static void
+end_lazy(struct coord_state *st)
+{
+	if (!st->lazy_tx)
+		return;
+	st->lazy_tx = 0;
+	sealdb_set_durable(st->sdb, 1);
 }
 
 int
@@ -232,6 +288,11 @@ coord_state_commit(struct coord_state *st)
 	if ((r = exec(st, "COMMIT;")) != 0)
 		return r;
 	st->in_tx = 0;
+	/* A durable commit syncs the lazy records before it too (7.4); a
+	 * transaction that wrote nothing committed nothing. */
+	if (sealdb_version(st->sdb) != st->tx_version)
+		st->unsynced = st->lazy_tx;
+	end_lazy(st);
 	return 0;
 }
 
@@ -242,6 +303,29 @@ coord_state_rollback(struct coord_state *st)
 		return;
 	(void)!exec(st, "ROLLBACK;");
 	st->in_tx = 0;
+	end_lazy(st);
+}
+
+int
+coord_state_in_tx(const struct coord_state *st)
+{
+	return st->in_tx;
+}
+
+int
+coord_state_sync(struct coord_state *st)
+{
+	int r;
+
+	if (!st->unsynced)
+		return 0;
+	if (st->in_tx)
+		return coffer_errf(COFFER_E_INTERNAL, "state: sync inside a "
+		    "transaction");
+	if ((r = sealdb_sync(st->sdb)) != 0)
+		return r;
+	st->unsynced = 0;
+	return 0;
 }
 
 int
@@ -487,32 +571,47 @@ coord_state_policy_successors(struct coord_state *st, const uint8_t previous[32]
 
 int
 coord_state_approval_put(struct coord_state *st, const uint8_t policy[32],
-    const uint8_t signer[32], const char *envelope, size_t len)
+    const uint8_t signer[32], uint64_t log_size, uint64_t min_size,
+    const char *envelope, size_t len)
 {
 	sqlite3_stmt *s = NULL;
-	int r;
+	int r, rc;
 
+	/* A row that no longer counts (it names a head before a rollback) is
+	 * replaced; one that counts stays: the same signer counts once. */
 	if ((r = prepare(st, "INSERT INTO approvals (policy, signer, envelope, "
-	    "created_ms) VALUES (?1, ?2, ?3, ?4)", &s)) != 0)
+	    "created_ms, log_size) VALUES (?1, ?2, ?3, ?4, ?5) "
+	    "ON CONFLICT (policy, signer) DO UPDATE SET envelope = excluded.envelope,"
+	    " created_ms = excluded.created_ms, log_size = excluded.log_size "
+	    "WHERE approvals.log_size < ?6", &s)) != 0)
 		return r;
 	sqlite3_bind_blob(s, 1, policy, 32, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 2, signer, 32, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, envelope, (int)len, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 4, coffer_wall_ms());
-	return insert_done(st, s, "approval");
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)log_size);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)min_size);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE)
+		r = dberr(st, "approval");
+	else if (sqlite3_changes(st->h) == 0)
+		r = coffer_errf(COFFER_E_EXISTS, "state: approval already stored");
+	sqlite3_finalize(s);
+	return r;
 }
 
 int
 coord_state_approval_each(struct coord_state *st, const uint8_t policy[32],
-    int (*fn)(const uint8_t signer[32], void *arg), void *arg)
+    uint64_t min_size, int (*fn)(const uint8_t signer[32], void *arg), void *arg)
 {
 	sqlite3_stmt *s = NULL;
 	int r;
 
-	if ((r = prepare(st, "SELECT signer FROM approvals WHERE policy = ?1",
-	    &s)) != 0)
+	if ((r = prepare(st, "SELECT signer FROM approvals WHERE policy = ?1 "
+	    "AND log_size >= ?2", &s)) != 0)
 		return r;
 	sqlite3_bind_blob(s, 1, policy, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)min_size);
 	return each_hash(st, s, "approvals", fn, arg);
 }
 
@@ -709,11 +808,13 @@ coord_state_session_put(struct coord_state *st, const struct coord_session *x)
 {
 	int r;
 
-	if (!st->in_tx)
-		sealdb_set_durable(st->sdb, 0);
+	if (st->in_tx)
+		return session_insert(st, x);
+	sealdb_set_durable(st->sdb, 0);
 	r = session_insert(st, x);
-	if (!st->in_tx)
-		sealdb_set_durable(st->sdb, 1);
+	sealdb_set_durable(st->sdb, 1);
+	if (r == 0)
+		st->unsynced = 1;
 	return r;
 }
 
@@ -736,4 +837,146 @@ session_insert(struct coord_state *st, const struct coord_session *x)
 	sqlite3_bind_blob(s, 6, x->key, 32, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 7, coffer_wall_ms());
 	return insert_done(st, s, "session");
+}
+
+/* ------------------------------------------------------------------
+ * The audit log's storage (audit.h builds the tree on it).
+ */
+
+int
+coord_state_log_size(struct coord_state *st, uint64_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if ((r = prepare(st, "SELECT coalesce(max(idx) + 1, 0) FROM log", &s)) != 0)
+		return r;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*n = (uint64_t)sqlite3_column_int64(s, 0);
+	else
+		r = dberr(st, "log");
+	sqlite3_finalize(s);
+	return r;
+}
+
+int
+coord_state_log_entry_put(struct coord_state *st, uint64_t idx,
+    const uint8_t *entry, size_t len)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if ((r = prepare(st, "INSERT INTO log (idx, entry) VALUES (?1, ?2)",
+	    &s)) != 0)
+		return r;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)idx);
+	sqlite3_bind_blob(s, 2, entry, (int)len, SQLITE_STATIC);
+	return insert_done(st, s, "log entry");
+}
+
+int
+coord_state_log_entry_get(struct coord_state *st, uint64_t idx,
+    struct coffer_buf *out)
+{
+	sqlite3_stmt *s = NULL;
+	int r, rc;
+
+	if ((r = prepare(st, "SELECT entry FROM log WHERE idx = ?1", &s)) != 0)
+		return r;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)idx);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		r = coffer_buf_put(out, sqlite3_column_blob(s, 0),
+		    (size_t)sqlite3_column_bytes(s, 0));
+	else if (rc == SQLITE_DONE)
+		r = coffer_errf(COFFER_E_NOTFOUND, "log entry %llu",
+		    (unsigned long long)idx);
+	else
+		r = dberr(st, "log entry");
+	sqlite3_finalize(s);
+	return r;
+}
+
+int
+coord_state_log_node_put(struct coord_state *st, unsigned level, uint64_t pos,
+    const uint8_t hash[32])
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if ((r = prepare(st, "INSERT INTO log_nodes (level, pos, hash) VALUES "
+	    "(?1, ?2, ?3)", &s)) != 0)
+		return r;
+	sqlite3_bind_int(s, 1, (int)level);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)pos);
+	sqlite3_bind_blob(s, 3, hash, 32, SQLITE_STATIC);
+	return insert_done(st, s, "log node");
+}
+
+int
+coord_state_log_node_get(struct coord_state *st, unsigned level, uint64_t pos,
+    uint8_t out[32])
+{
+	sqlite3_stmt *s = NULL;
+	int r, rc;
+
+	if ((r = prepare(st, "SELECT hash FROM log_nodes WHERE level = ?1 AND "
+	    "pos = ?2", &s)) != 0)
+		return r;
+	sqlite3_bind_int(s, 1, (int)level);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)pos);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 0) == 32)
+		memcpy(out, sqlite3_column_blob(s, 0), 32);
+	else if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		r = coffer_errf(COFFER_E_FORMAT, "state: log node (%u, %llu) is "
+		    "missing", level, (unsigned long long)pos);
+	else
+		r = dberr(st, "log node");
+	sqlite3_finalize(s);
+	return r;
+}
+
+int
+coord_state_log_rollback_put(struct coord_state *st, uint64_t size,
+    const uint8_t root[32], uint64_t idx)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if ((r = prepare(st, "INSERT INTO log_rollbacks (size, root, idx) VALUES "
+	    "(?1, ?2, ?3)", &s)) != 0)
+		return r;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)size);
+	sqlite3_bind_blob(s, 2, root, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)idx);
+	return insert_done(st, s, "rollback");
+}
+
+/* The index of the rollback event of head (size, root) when root is not
+ * NULL, else of the last one: COFFER_E_NOTFOUND if none. */
+int
+coord_state_log_rollback_get(struct coord_state *st, uint64_t size,
+    const uint8_t *root, uint64_t *idx)
+{
+	sqlite3_stmt *s = NULL;
+	int r, rc;
+
+	if ((r = prepare(st, root != NULL ? "SELECT idx FROM log_rollbacks WHERE "
+	    "size = ?1 AND root = ?2" : "SELECT max(idx) FROM log_rollbacks "
+	    "HAVING count(*) > 0", &s)) != 0)
+		return r;
+	if (root != NULL) {
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)size);
+		sqlite3_bind_blob(s, 2, root, 32, SQLITE_STATIC);
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*idx = (uint64_t)sqlite3_column_int64(s, 0);
+	else if (rc == SQLITE_DONE)
+		r = COFFER_E_NOTFOUND;
+	else
+		r = dberr(st, "rollbacks");
+	sqlite3_finalize(s);
+	return r;
 }

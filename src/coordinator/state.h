@@ -15,7 +15,7 @@
 #include "crypto/identity.h"
 #include "lib/buf.h"
 
-#define COORD_STATE_SCHEMA_VERSION 1
+#define COORD_STATE_SCHEMA_VERSION 2
 
 struct coord_state;
 
@@ -50,6 +50,17 @@ void coord_state_close(struct coord_state *st);
 int coord_state_begin(struct coord_state *st) __attribute__((warn_unused_result));
 int coord_state_commit(struct coord_state *st) __attribute__((warn_unused_result));
 void coord_state_rollback(struct coord_state *st);
+/* A transaction whose commit is in the state's journal when it returns (a
+ * kill -9 loses nothing) but not flushed to the disk (a power failure may
+ * lose it): key releases and refusals, whose cost is per worker. */
+int coord_state_begin_lazy(struct coord_state *st)
+	__attribute__((warn_unused_result));
+/* 1 inside a transaction. */
+int coord_state_in_tx(const struct coord_state *st);
+/* Make every commit so far durable (after lazy ones): the coordinator does
+ * it before it signs a tree head, so that no head it signed names entries
+ * a power failure could take back. */
+int coord_state_sync(struct coord_state *st) __attribute__((warn_unused_result));
 
 /* The coordinator's identity: COFFER_E_NOTFOUND before the first start
  * stored one. id is wiped by the caller (coffer_identity_wipe). */
@@ -92,15 +103,18 @@ int coord_state_policy_successors(struct coord_state *st,
     const uint8_t previous[32], int (*fn)(const uint8_t hash[32], void *arg),
     void *arg) __attribute__((warn_unused_result));
 
-/* Record a counted approval. COFFER_E_EXISTS if this signer already has
- * one for this policy (the same signer counts once). */
+/* Record a counted approval naming log head size log_size. COFFER_E_EXISTS
+ * if this signer already has one for this policy with a log_size of at
+ * least min_size (the same signer counts once); one below min_size (made
+ * before a rollback, doc/format/policy.md section 10.3) is replaced. */
 int coord_state_approval_put(struct coord_state *st, const uint8_t policy[32],
-    const uint8_t signer[32], const char *envelope, size_t len)
-	__attribute__((warn_unused_result));
-/* The signers of the counted approvals of a policy. */
+    const uint8_t signer[32], uint64_t log_size, uint64_t min_size,
+    const char *envelope, size_t len) __attribute__((warn_unused_result));
+/* The signers of the approvals of a policy whose log_size is at least
+ * min_size (0: all). */
 int coord_state_approval_each(struct coord_state *st, const uint8_t policy[32],
-    int (*fn)(const uint8_t signer[32], void *arg), void *arg)
-	__attribute__((warn_unused_result));
+    uint64_t min_size, int (*fn)(const uint8_t signer[32], void *arg),
+    void *arg) __attribute__((warn_unused_result));
 
 /* A revocation: of the approval (tee NULL) or of one measurement.
  * COFFER_E_EXISTS if the same revocation is stored. */
@@ -162,5 +176,30 @@ struct coord_session {
 };
 int coord_state_session_put(struct coord_state *st,
     const struct coord_session *s) __attribute__((warn_unused_result));
+
+/* ------------------------------------------------------------------
+ * The audit log's storage: entries by index, and the hash of every
+ * complete perfect subtree by (level, position), level 0 being the leaf
+ * hashes. audit.h is the interface the rest of the coordinator uses.
+ */
+int coord_state_log_size(struct coord_state *st, uint64_t *n)
+	__attribute__((warn_unused_result));
+int coord_state_log_entry_put(struct coord_state *st, uint64_t idx,
+    const uint8_t *entry, size_t len) __attribute__((warn_unused_result));
+/* Appends the entry's bytes to out; COFFER_E_NOTFOUND. */
+int coord_state_log_entry_get(struct coord_state *st, uint64_t idx,
+    struct coffer_buf *out) __attribute__((warn_unused_result));
+int coord_state_log_node_put(struct coord_state *st, unsigned level,
+    uint64_t pos, const uint8_t hash[32]) __attribute__((warn_unused_result));
+int coord_state_log_node_get(struct coord_state *st, unsigned level,
+    uint64_t pos, uint8_t out[32]) __attribute__((warn_unused_result));
+/* A head (size, root) an owner presented that the log does not contain,
+ * recorded by the rollback event at idx (doc/format/audit-log.md 6.2). */
+int coord_state_log_rollback_put(struct coord_state *st, uint64_t size,
+    const uint8_t root[32], uint64_t idx) __attribute__((warn_unused_result));
+/* The index of the rollback event of (size, root), or with root NULL of
+ * the last one; COFFER_E_NOTFOUND if none. */
+int coord_state_log_rollback_get(struct coord_state *st, uint64_t size,
+    const uint8_t *root, uint64_t *idx) __attribute__((warn_unused_result));
 
 #endif

@@ -106,10 +106,20 @@ test_state__the_same_signer_and_revocation_are_stored_once(void **state)
 	assert_int_equal(coord_state_open(dir, skey, sid, &st), 0);
 	assert_int_equal(coord_state_policy_put(st, h, NULL, "{}", 2), 0);
 	assert_int_equal(coord_state_policy_put(st, h, NULL, "{}", 2), COFFER_E_EXISTS);
-	assert_int_equal(coord_state_approval_put(st, h, s1, "a", 1), 0);
-	assert_int_equal(coord_state_approval_put(st, h, s1, "b", 1), COFFER_E_EXISTS);
-	assert_int_equal(coord_state_approval_put(st, h, s2, "c", 1), 0);
-	assert_int_equal(coord_state_approval_each(st, h, count, &n), 0);
+	assert_int_equal(coord_state_approval_put(st, h, s1, 0, 0, "a", 1), 0);
+	assert_int_equal(coord_state_approval_put(st, h, s1, 0, 0, "b", 1), COFFER_E_EXISTS);
+	assert_int_equal(coord_state_approval_put(st, h, s2, 3, 0, "c", 1), 0);
+	assert_int_equal(coord_state_approval_each(st, h, 0, count, &n), 0);
+	assert_int_equal(n, 2);
+	/* After a rollback at index 2, only approvals naming a head of 3 or
+	 * more entries count; an older one is replaced by a newer one. */
+	n = 0;
+	assert_int_equal(coord_state_approval_each(st, h, 3, count, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(coord_state_approval_put(st, h, s2, 4, 3, "d", 1), COFFER_E_EXISTS);
+	assert_int_equal(coord_state_approval_put(st, h, s1, 5, 3, "e", 1), 0);
+	n = 0;
+	assert_int_equal(coord_state_approval_each(st, h, 3, count, &n), 0);
 	assert_int_equal(n, 2);
 	/* A revoked approval twice: once (NULLs would make UNIQUE blind). */
 	memset(&rv, 0, sizeof(rv));
@@ -127,7 +137,7 @@ test_state__the_same_signer_and_revocation_are_stored_once(void **state)
 	assert_int_equal(n, 2);
 	/* An approval of an unknown policy breaks a foreign key. */
 	memset(h, 9, 32);
-	assert_int_not_equal(coord_state_approval_put(st, h, s1, "a", 1), 0);
+	assert_int_not_equal(coord_state_approval_put(st, h, s1, 0, 0, "a", 1), 0);
 	coord_state_close(st);
 }
 
