@@ -21,6 +21,13 @@ enum cli_exit {
 	CLI_REJECTED = 7,    /* verification ran and rejected: cert, TCB, policy, trust */
 	CLI_UNAVAILABLE = 8, /* a server could not be reached */
 	CLI_PIN_CHANGED = 9, /* a coordinator's keys are not the pinned ones */
+	CLI_ROLLBACK = 10,   /* a coordinator shows less of its log than it
+	                        showed before, or says it was rolled back
+	                        (doc/format/audit-log.md section 6) */
+	CLI_FORK = 11,       /* a coordinator's log does not extend the one it
+	                        showed before */
+	CLI_INCOMPLETE = 12, /* a receipt says not every item was processed
+	                        (doc/format/receipt.md rule RV11) */
 };
 
 /* A sub-verb of a command (`coffer key new`): fn gets argv[0] = the verb. */
@@ -82,6 +89,7 @@ int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_completion(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 int cmd_coordinator(int argc, char **argv);
 int cmd_job(int argc, char **argv);
 int cmd_up(int argc, char **argv);
@@ -95,10 +103,12 @@ int cmd_run(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 
 /* The commands' verbs and options, for the command table. */
-extern const struct cli_verb cli_attest_verbs[], cli_coordinator_verbs[],
+extern const struct cli_verb cli_attest_verbs[], cli_audit_verbs[],
+    cli_coordinator_verbs[],
     cli_id_verbs[], cli_policy_verbs[],
     cli_job_verbs[], cli_key_verbs[], cli_token_verbs[];
-extern const struct option cli_attest_options[], cli_coordinator_options[],
+extern const struct option cli_attest_options[], cli_audit_options[],
+    cli_coordinator_options[],
     cli_id_options[], cli_policy_options[],
     cli_inspect_options[], cli_job_options[], cli_key_options[],
     cli_open_options[], cli_run_options[], cli_seal_options[],

@@ -165,6 +165,8 @@ cli_http(const struct cli_endpoint *ep, const char *method, const char *path,
 		if ((r = add_header(cu, &h, auth)) != 0)
 			goto out;
 	}
+	if (ep->header[0] != '\0' && (r = add_header(cu, &h, ep->header)) != 0)
+		goto out;
 	/* A POST or PUT without a body still says Content-Length: 0. */
 	if (body == NULL && (strcmp(method, "POST") == 0 ||
 	    strcmp(method, "PUT") == 0)) {

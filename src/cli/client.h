@@ -15,6 +15,8 @@ struct cli_endpoint {
 	char url[512];     /* "http://127.0.0.1:8080", no trailing slash */
 	char token[256];   /* bearer token; "" for none */
 	char cacert[1024]; /* PEM bundle for https; "" for the system's */
+	char header[3072]; /* one more request header line ("Name: value"),
+	                      "" for none (the coordinator's Coffer-Seen-Head) */
 };
 
 /*

@@ -182,7 +182,7 @@ key_upload(int argc, char **argv)
 	if ((r = coffer_keyupload_make(&id, p->hash, kid, key, cc.pin.id.kx_pk,
 	    &env)) != 0)
 		goto fail;
-	if ((r = cli_coord_http(cc.pin.url, "POST", "/v1/keys",
+	if ((r = cli_coord_call(&cc, "POST", "/v1/keys",
 	    (const char *)env.data, env.len, &code, &reply, NULL)) != 0)
 		goto fail;
 	if (code != 200) {

@@ -54,7 +54,9 @@ help(void)
 	    "Exit codes: 0 done; 2 usage; 4 a signature refused; 5 a malformed\n"
 	    "policy; 6 unknown policy or unreadable file; 7 refused by a rule\n"
 	    "(the reason is named); 8 coordinator unreachable; 9 the coordinator's\n"
-	    "keys are not the pinned ones.\n");
+	    "keys are not the pinned ones; 10 the coordinator was rolled back\n"
+	    "(it shows less of its audit log than you verified, or says so); 11\n"
+	    "its log forked from the one you verified (doc/cli.md).\n");
 }
 
 enum { O_COORD = 256, O_PIN, O_ID, O_YES, O_OUT, O_PREV, O_EXPIRES, O_MEAS,
@@ -136,7 +138,7 @@ static int
 post(const struct cli_coord *cc, const char *path, const struct coffer_buf *body,
     long *code, json_t **reply)
 {
-	return cli_coord_http(cc->pin.url, "POST", path, (const char *)body->data,
+	return cli_coord_call(cc, "POST", path, (const char *)body->data,
 	    body->len, code, reply, NULL);
 }
 
@@ -303,14 +305,23 @@ owner_of(const struct coffer_policy *p, const struct coffer_identity *id,
  * coordinator, the policy, and the identity's place among its owners. */
 static int
 load_as_owner(const struct opts *o, const char *what, struct coffer_identity *id,
-    struct cli_coord *cc, struct coffer_policy **p, uint8_t fp[32])
+    struct cli_coord *cc, struct coffer_policy **p, uint8_t fp[32],
+    const char *revoking)
 {
 	int r;
 
 	memset(cc, 0, sizeof(*cc));
-	if ((r = coffer_identity_load(o->id, id)) != 0 ||
-	    (r = cli_coord_open(o->pin, o->coord, cc)) != 0 ||
-	    (r = cli_policy_get(cc, what, p, NULL)) != 0)
+	if ((r = coffer_identity_load(o->id, id)) != 0)
+		return r;
+	if ((r = cli_coord_open(o->pin, o->coord, cc)) != 0) {
+		/* A revocation is sent even to a coordinator caught rolled back
+		 * or forked: it only takes rights away (policy.md section 8).
+		 * The exit status still says what was seen. */
+		if (revoking == NULL || cc->log_exit == 0)
+			return r;
+		(void)cli_fail(r, revoking);
+	}
+	if ((r = cli_policy_get(cc, what, p, NULL)) != 0)
 		return r;
 	return owner_of(*p, id, fp);
 }
@@ -334,6 +345,16 @@ send_statement(const char *cmd, const struct cli_coord *cc,
 		json_decref(reply);
 		return rc;
 	}
+	rc = CLI_OK;
+	/* A revocation is stored even by a coordinator that learned from
+	 * this request that it was rolled back; the owner is told. */
+	if (json_is_true(json_object_get(reply, "rolled_back"))) {
+		fprintf(stderr, "coffer %s: the coordinator was rolled back (it "
+		    "runs from an older copy of its state): the revocation is "
+		    "stored, and no key is released until the owners approve "
+		    "again\n", cmd);
+		rc = CLI_ROLLBACK;
+	}
 	printf("%s\n", json_is_true(json_object_get(reply, flag)) ?
 	    (strcmp(flag, "counted") == 0 ? "approval counted" : "revocation stored") :
 	    (strcmp(flag, "counted") == 0 ? "approval already counted (the same "
@@ -341,7 +362,7 @@ send_statement(const char *cmd, const struct cli_coord *cc,
 	if ((st = json_object_get(reply, "status")) != NULL)
 		cli_policy_print_status(stdout, p, st);
 	json_decref(reply);
-	return CLI_OK;
+	return rc;
 }
 
 static int
@@ -363,7 +384,7 @@ policy_approve(int argc, char **argv)
 	if (argc - optind != 1 || o.id == NULL)
 		return cli_usage("policy approve", USAGE, "expected HASH or FILE, and "
 		    "--id FILE (your identity)");
-	if ((r = load_as_owner(&o, argv[optind], &id, &cc, &p, fp)) != 0)
+	if ((r = load_as_owner(&o, argv[optind], &id, &cc, &p, fp, NULL)) != 0)
 		goto fail;
 	coffer_policy_hash_hex(p, hex);
 	/* Exactly what the signature will cover, before it is made. */
@@ -383,10 +404,12 @@ policy_approve(int argc, char **argv)
 			goto done;
 		}
 	}
-	/* No audit log head verified yet (doc/format/policy.md section 7):
-	 * size 0, the root of the empty tree. */
+	/* The approval names the log head just verified and kept
+	 * (doc/format/policy.md section 7; after a rollback only approvals
+	 * naming a later head count), or the empty log if none. */
 	if ((r = coffer_sha256("", 0, empty)) != 0 ||
-	    (r = coffer_approval_make(&id, p->hash, 0, empty, &env)) != 0)
+	    (r = coffer_approval_make(&id, p->hash, cc.has_head ? cc.head.size : 0,
+	    cc.has_head ? cc.head.root : empty, &env)) != 0)
 		goto fail;
 	rc = send_statement("policy approve", &cc, p, "approvals", &env, "counted");
 	goto done;
@@ -431,10 +454,13 @@ policy_revoke(int argc, char **argv)
 		    &m) != 0)
 			return cli_usage("policy revoke", USAGE, "%s", coffer_errdetail());
 	}
-	if ((r = load_as_owner(&o, argv[optind], &id, &cc, &p, fp)) != 0 ||
+	if ((r = load_as_owner(&o, argv[optind], &id, &cc, &p, fp,
+	    "policy revoke")) != 0 ||
 	    (r = coffer_revocation_make(&id, p->hash, o.meas ? &m : NULL, &env)) != 0)
 		goto fail;
 	rc = send_statement("policy revoke", &cc, p, "revocations", &env, "stored");
+	if (cc.log_exit != 0 && (rc == CLI_OK || rc == CLI_ROLLBACK))
+		rc = cc.log_exit;
 	goto done;
 fail:
 	rc = cli_coord_fail(&cc, r, "policy revoke");
@@ -474,7 +500,7 @@ policy_status(int argc, char **argv)
 		coffer_policy_free(p);
 		return CLI_OK;
 	}
-	if ((r = cli_coord_http(cc.pin.url, "GET", "/v1/policies", NULL, 0, &code,
+	if ((r = cli_coord_call(&cc, "GET", "/v1/policies", NULL, 0, &code,
 	    &reply, NULL)) != 0)
 		return cli_coord_fail(&cc, r, "policy status");
 	if (code != 200) {

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli/audit_cli.h"
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "cli/coord_client.h"
@@ -236,6 +237,30 @@ cli_coord_http(const char *url, const char *method, const char *path,
 int
 cli_coord_open(const char *pin_file, const char *url, struct cli_coord *cc)
 {
+	int r;
+
+	if ((r = cli_coord_open_pin(pin_file, url, cc)) != 0)
+		return r;
+	return cli_head_follow(cc);
+}
+
+int
+cli_coord_call(const struct cli_coord *cc, const char *method,
+    const char *path, const char *body, size_t len, long *status,
+    json_t **reply, struct coffer_buf *raw)
+{
+	struct cli_endpoint ep;
+	int r;
+
+	if ((r = cli_endpoint_resolve(cc->pin.url, "", &ep)) != 0 ||
+	    (r = cli_head_header(cc, ep.header, sizeof(ep.header))) != 0)
+		return r;
+	return cli_http(&ep, method, path, body, len, status, reply, raw);
+}
+
+int
+cli_coord_open_pin(const char *pin_file, const char *url, struct cli_coord *cc)
+{
 	struct coffer_identity_public live;
 	char path[4096], fp[COFFER_ID_FINGERPRINT_HEX];
 	const char *line = NULL;
@@ -247,6 +272,7 @@ cli_coord_open(const char *pin_file, const char *url, struct cli_coord *cc)
 	if ((r = cli_pin_path(pin_file, path, sizeof(path))) != 0 ||
 	    (r = cli_pin_get(path, url, &cc->pin)) != 0)
 		return r;
+	memcpy(cc->pin_path, path, sizeof(cc->pin_path));
 	if (cc->pin.insecure)
 		fprintf(stderr, "coffer: %s: coordinator %s runs on the sim "
 		    "backend\n", SIM_WARNING, cc->pin.url);
@@ -286,6 +312,8 @@ cli_coord_fail(const struct cli_coord *cc, int err, const char *cmd)
 {
 	int code = cli_fail(err, cmd);
 
+	if (cc != NULL && cc->log_exit != 0)
+		return cc->log_exit;
 	return cc != NULL && cc->changed ? CLI_PIN_CHANGED : code;
 }
 
@@ -306,6 +334,8 @@ cli_coord_refused(const char *cmd, long status, const json_t *reply)
 		return CLI_FORMAT;
 	if (strcmp(code, "signature.invalid") == 0)
 		return CLI_AUTH;
+	if (strcmp(code, "coordinator.rolled_back") == 0)
+		return CLI_ROLLBACK;
 	if (status == 404)
 		return CLI_IO;
 	return CLI_REJECTED;

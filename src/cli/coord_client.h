@@ -13,6 +13,7 @@
 
 #include "crypto/identity.h"
 #include "lib/buf.h"
+#include "proto/auditlog.h"
 
 /* A verified coordinator as pinned. */
 struct cli_coord_pin {
@@ -29,6 +30,13 @@ struct cli_coord_pin {
 struct cli_coord {
 	struct cli_coord_pin pin;
 	int changed;               /* its live keys are not the pinned ones */
+	char pin_path[4096];
+	/* The last head of its log this owner verified (audit_cli.h): kept
+	 * next to the pin file, presented in Coffer-Seen-Head. */
+	int has_head;
+	struct coffer_tree_head head;
+	char head_env[COFFER_AUDITLOG_HEAD_MAX + 1];
+	int log_exit;              /* CLI_ROLLBACK or CLI_FORK once seen, else 0 */
 };
 
 /* The pin file: --pin-file, else $COFFER_PIN_FILE, else
@@ -55,6 +63,18 @@ int cli_pin_put(const char *path, const struct cli_coord_pin *p)
  */
 int cli_coord_open(const char *pin_file, const char *url, struct cli_coord *cc)
 	__attribute__((warn_unused_result));
+/* cli_coord_open without the audit log's client rule (audit_cli.h), which
+ * cli_coord_open applies after it: for `coffer audit`, which applies it
+ * itself. */
+int cli_coord_open_pin(const char *pin_file, const char *url,
+    struct cli_coord *cc) __attribute__((warn_unused_result));
+
+/* cli_coord_http to cc's coordinator, presenting the kept head in
+ * Coffer-Seen-Head (doc/format/audit-log.md section 6.2): what every
+ * owner command sends after cli_coord_open. */
+int cli_coord_call(const struct cli_coord *cc, const char *method,
+    const char *path, const char *body, size_t len, long *status,
+    json_t **reply, struct coffer_buf *raw) __attribute__((warn_unused_result));
 
 /* GET/POST path on the coordinator. Same contract as cli_http(). */
 int cli_coord_http(const char *url, const char *method, const char *path,
@@ -64,11 +84,13 @@ int cli_coord_http(const char *url, const char *method, const char *path,
 /* A coordinator's refusal ({"error": {"code": reason, ...}}): print
  * "coffer <cmd>: refused: <reason>: <message>" and return the exit code:
  * 5 request.malformed, 6 *.unknown (not found), 4 signature.invalid, 8
- * coordinator.busy and 5xx, 7 any other refusal. */
+ * coordinator.busy and 5xx, 10 coordinator.rolled_back, 7 any other
+ * refusal. */
 int cli_coord_refused(const char *cmd, long status, const json_t *reply);
 
 /* Print the error of cmd and return its exit code: CLI_PIN_CHANGED when
- * cc says the keys changed, else as cli_fail(). cc may be NULL. */
+ * cc says the keys changed, CLI_ROLLBACK or CLI_FORK when its log did,
+ * else as cli_fail(). cc may be NULL. */
 int cli_coord_fail(const struct cli_coord *cc, int err, const char *cmd);
 
 #endif

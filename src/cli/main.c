@@ -22,6 +22,8 @@ const struct cli_command cli_commands[] = {
 	/* COMMANDS: keep sorted by name; one row per src/cli/cmd_<name>.c */
 	{ "attest", cmd_attest, "verify SGX/TDX/SEV-SNP/sim evidence; get evidence from a TEE",
 	    cli_attest_verbs, cli_attest_options },
+	{ "audit", cmd_audit, "check the coordinator's audit log: heads, proofs, forks, rollbacks",
+	    cli_audit_verbs, cli_audit_options },
 	{ "completion", cmd_completion, "print a bash completion script", NULL, NULL },
 	{ "coordinator", cmd_coordinator, "verify a coordinator's evidence and pin its keys",
 	    cli_coordinator_verbs, cli_coordinator_options },

@@ -36,7 +36,7 @@ fetch(const struct cli_coord *cc, const char *path, struct coffer_buf *raw)
 	long code = 0;
 	int r;
 
-	if ((r = cli_coord_http(cc->pin.url, "GET", path, NULL, 0, &code, NULL,
+	if ((r = cli_coord_call(cc, "GET", path, NULL, 0, &code, NULL,
 	    raw)) != 0)
 		return r;
 	if (code == 200)

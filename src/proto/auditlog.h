@@ -85,6 +85,31 @@ int coffer_auditlog_client(const struct coffer_tree_head *kept,
     enum coffer_auditlog_outcome *outcome, struct coffer_tree_head *new_head)
 	__attribute__((warn_unused_result));
 
+/*
+ * Read a proof answer (section 5): with consistency 0 the inclusion answer
+ * {"index": a, "size": b, "path": [hash, ...]} (at most
+ * COFFER_MERKLE_MAX_PATH hashes), with 1 the consistency answer {"from": a,
+ * "to": b, "path": [...]} (at most COFFER_MERKLE_MAX_CONSISTENCY). Exactly
+ * those members. path has room for the maximum; *n gets the count. Errors:
+ * COFFER_E_FORMAT naming the member, COFFER_E_LIMIT. The proof itself is
+ * checked by coffer_merkle_verify_*.
+ */
+int coffer_auditlog_proof_parse(const char *text, size_t len, int consistency,
+    uint64_t *a, uint64_t *b, coffer_merkle_hash *path, size_t *n)
+	__attribute__((warn_unused_result));
+
+/*
+ * Read an entries answer (section 5.3): {"start": S, "entries": [blob,
+ * ...]}, 1 to 256 entries of at most COFFER_AUDITLOG_ENTRY_MAX bytes, text
+ * of at most COFFER_AUDITLOG_ENTRIES_MAX bytes. fn gets each entry's bytes
+ * and index in order (its non-zero return stops and is returned). The
+ * entries are not checked here (coffer_auditlog_entry_check).
+ */
+#define COFFER_AUDITLOG_ENTRIES_MAX ((size_t)16 << 20)
+int coffer_auditlog_entries_parse(const char *text, size_t len,
+    int (*fn)(uint64_t index, const uint8_t *entry, size_t n, void *arg),
+    void *arg) __attribute__((warn_unused_result));
+
 /* "first", "same", "advanced", "bad-signature", "rollback", "fork". */
 const char *coffer_auditlog_outcome_name(enum coffer_auditlog_outcome o);
 /* The `coffer` exit code of an outcome: 0, 4, 10 (rollback), 11 (fork). */
