@@ -325,9 +325,14 @@ audit_accept(int argc, char **argv)
 		return rc;
 	if (argc != optind)
 		return cli_usage("audit accept", USAGE, "no arguments expected");
-	if ((r = cli_coord_open_pin(o.pin, o.coord, &cc)) != 0 ||
-	    (r = cli_head_load(&cc)) != 0 ||
-	    (r = get(&cc, "/v1/log/head", &text)) != 0)
+	if ((r = cli_coord_open_pin(o.pin, o.coord, &cc)) != 0)
+		goto fail;
+	/* A kept head that no longer verifies is replaced too. */
+	if ((r = cli_head_load(&cc)) != 0) {
+		(void)cli_fail(r, "audit accept");
+		cc.has_head = 0;
+	}
+	if ((r = get(&cc, "/v1/log/head", &text)) != 0)
 		goto fail;
 	/* H1 only: the head must be the pinned coordinator's; whether it
 	 * extends the kept one is what the owner decided to set aside. */
