@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// GET /metrics: Prometheus text (doc/api-coordinator.md section 8) for the
+// GET /metrics: Prometheus text (doc/api-coordinator.md section 9) for the
 // operator: releases granted, refusals by reason name, nonces remembered,
 // requests by route. Counts only: no key, policy content or identity.
 #include <stdio.h>
