@@ -92,8 +92,8 @@ main(int argc, char **argv)
 		return fprintf(stderr, "usage: coord_audit DIR DURABLE LAZY SIZE...\n"), 2;
 	if (coord_state_open(argv[1], &st) != 0)
 		die("open");
-	printf("durable %.0f\n", per_commit(st, &next, atoi(argv[2]), 0));
-	printf("lazy %.0f\n", per_commit(st, &next, atoi(argv[3]), 1));
+	printf("durable %.0f\n", per_commit(st, &next, (int)strtol(argv[2], NULL, 10), 0));
+	printf("lazy %.0f\n", per_commit(st, &next, (int)strtol(argv[3], NULL, 10), 1));
 	for (int a = 4; a < argc; a++) {
 		uint64_t target = strtoull(argv[a], NULL, 10);
 		uint64_t added = 0;

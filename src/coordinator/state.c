@@ -24,7 +24,12 @@ struct coord_state {
 	int lazy_tx;   /* the open transaction is committed without a flush */
 	int unsynced;  /* a lazy commit is not yet known to be on disk */
 	uint64_t tx_version; /* the state's version when the transaction began */
+	/* The audit log's statements, prepared once: an append or a proof
+	 * runs them dozens of times. */
+	sqlite3_stmt *log_stmt[4];
 };
+
+enum { LOG_SIZE, LOG_ENTRY_PUT, LOG_NODE_PUT, LOG_NODE_GET };
 
 static int
 dberr(struct coord_state *st, const char *what)
@@ -227,6 +232,8 @@ coord_state_close(struct coord_state *st)
 {
 	if (st == NULL)
 		return;
+	for (size_t i = 0; i < sizeof(st->log_stmt) / sizeof(st->log_stmt[0]); i++)
+		sqlite3_finalize(st->log_stmt[i]);
 	sealdb_close(st->sdb); /* closes SQLite too */
 	free(st);
 }
@@ -428,18 +435,27 @@ coord_state_root_put(struct coord_state *st, const uint8_t root[32])
 static int session_insert(struct coord_state *st, const struct coord_session *x);
 
 /* Step an INSERT: SQLITE_CONSTRAINT (a primary or unique key) is
- * COFFER_E_EXISTS, with what named. Finalizes. */
+ * COFFER_E_EXISTS, with what named. */
 static int
-insert_done(struct coord_state *st, sqlite3_stmt *s, const char *what)
+insert_step(struct coord_state *st, sqlite3_stmt *s, const char *what)
 {
-	int rc = sqlite3_step(s), r = 0;
+	int rc = sqlite3_step(s);
 
 	if (rc == SQLITE_CONSTRAINT &&
 	    (sqlite3_extended_errcode(st->h) == SQLITE_CONSTRAINT_PRIMARYKEY ||
 	    sqlite3_extended_errcode(st->h) == SQLITE_CONSTRAINT_UNIQUE))
-		r = coffer_errf(COFFER_E_EXISTS, "state: %s already stored", what);
-	else if (rc != SQLITE_DONE)
-		r = dberr(st, what);
+		return coffer_errf(COFFER_E_EXISTS, "state: %s already stored", what);
+	if (rc != SQLITE_DONE)
+		return dberr(st, what);
+	return 0;
+}
+
+/* insert_step, then finalize. */
+static int
+insert_done(struct coord_state *st, sqlite3_stmt *s, const char *what)
+{
+	int r = insert_step(st, s, what);
+
 	sqlite3_finalize(s);
 	return r;
 }
@@ -479,6 +495,24 @@ coord_state_recovery_put(struct coord_state *st, const char *env, size_t len)
 	sqlite3_bind_text(s, 1, env, (int)len, SQLITE_STATIC);
 	r = insert_done(st, s, "recovery record");
 	return r;
+}
+
+/* One of the log's statements, prepared at first use and reset since. */
+static int
+log_stmt(struct coord_state *st, int which, const char *sql, sqlite3_stmt **out)
+{
+	sqlite3_stmt **s = &st->log_stmt[which];
+
+	if (*s == NULL) {
+		if (sqlite3_prepare_v3(st->h, sql, -1, SQLITE_PREPARE_PERSISTENT, s,
+		    NULL) != SQLITE_OK)
+			return dberr(st, "prepare");
+	} else {
+		sqlite3_reset(*s);
+		sqlite3_clear_bindings(*s);
+	}
+	*out = *s;
+	return 0;
 }
 
 /* Run a SELECT whose first column is a 32-byte hash; call fn per row. */
@@ -849,13 +883,14 @@ coord_state_log_size(struct coord_state *st, uint64_t *n)
 	sqlite3_stmt *s = NULL;
 	int r;
 
-	if ((r = prepare(st, "SELECT coalesce(max(idx) + 1, 0) FROM log", &s)) != 0)
+	if ((r = log_stmt(st, LOG_SIZE, "SELECT coalesce(max(idx) + 1, 0) FROM log",
+	    &s)) != 0)
 		return r;
 	if (sqlite3_step(s) == SQLITE_ROW)
 		*n = (uint64_t)sqlite3_column_int64(s, 0);
 	else
 		r = dberr(st, "log");
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return r;
 }
 
@@ -866,12 +901,15 @@ coord_state_log_entry_put(struct coord_state *st, uint64_t idx,
 	sqlite3_stmt *s = NULL;
 	int r;
 
-	if ((r = prepare(st, "INSERT INTO log (idx, entry) VALUES (?1, ?2)",
-	    &s)) != 0)
+	if ((r = log_stmt(st, LOG_ENTRY_PUT, "INSERT INTO log (idx, entry) VALUES "
+	    "(?1, ?2)", &s)) != 0)
 		return r;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)idx);
 	sqlite3_bind_blob(s, 2, entry, (int)len, SQLITE_STATIC);
-	return insert_done(st, s, "log entry");
+	r = insert_step(st, s, "log entry");
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s); /* entry is the caller's */
+	return r;
 }
 
 int
@@ -904,13 +942,16 @@ coord_state_log_node_put(struct coord_state *st, unsigned level, uint64_t pos,
 	sqlite3_stmt *s = NULL;
 	int r;
 
-	if ((r = prepare(st, "INSERT INTO log_nodes (level, pos, hash) VALUES "
-	    "(?1, ?2, ?3)", &s)) != 0)
+	if ((r = log_stmt(st, LOG_NODE_PUT, "INSERT INTO log_nodes (level, pos, "
+	    "hash) VALUES (?1, ?2, ?3)", &s)) != 0)
 		return r;
 	sqlite3_bind_int(s, 1, (int)level);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)pos);
 	sqlite3_bind_blob(s, 3, hash, 32, SQLITE_STATIC);
-	return insert_done(st, s, "log node");
+	r = insert_step(st, s, "log node");
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return r;
 }
 
 int
@@ -920,8 +961,8 @@ coord_state_log_node_get(struct coord_state *st, unsigned level, uint64_t pos,
 	sqlite3_stmt *s = NULL;
 	int r, rc;
 
-	if ((r = prepare(st, "SELECT hash FROM log_nodes WHERE level = ?1 AND "
-	    "pos = ?2", &s)) != 0)
+	if ((r = log_stmt(st, LOG_NODE_GET, "SELECT hash FROM log_nodes WHERE "
+	    "level = ?1 AND pos = ?2", &s)) != 0)
 		return r;
 	sqlite3_bind_int(s, 1, (int)level);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)pos);
@@ -933,7 +974,7 @@ coord_state_log_node_get(struct coord_state *st, unsigned level, uint64_t pos,
 		    "missing", level, (unsigned long long)pos);
 	else
 		r = dberr(st, "log node");
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return r;
 }
 
