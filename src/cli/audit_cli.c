@@ -142,9 +142,8 @@ out:
 	return r;
 }
 
-/* GET path; 200 or an error naming the status. */
-static int
-get(const struct cli_coord *cc, const char *path, struct coffer_buf *raw)
+int
+cli_log_get(const struct cli_coord *cc, const char *path, struct coffer_buf *raw)
 {
 	long code = 0;
 	int r;
@@ -171,7 +170,7 @@ cli_head_check(struct cli_coord *cc, struct cli_head_seen *seen)
 	int r;
 
 	memset(seen, 0, sizeof(*seen));
-	if ((r = get(cc, "/v1/log/head", &text)) != 0)
+	if ((r = cli_log_get(cc, "/v1/log/head", &text)) != 0)
 		goto out;
 	/* The consistency proof from the kept size, if the log grew (H6,
 	 * H7); a head that does not verify is H1 below either way. */
@@ -179,7 +178,7 @@ cli_head_check(struct cli_coord *cc, struct cli_head_seen *seen)
 	    text.len, cc->pin.id.sign_pk, &peek) == 0 && peek.size > cc->head.size) {
 		snprintf(path, sizeof(path), "/v1/log/consistency?from=%llu&to=%llu",
 		    (unsigned long long)cc->head.size, (unsigned long long)peek.size);
-		if ((r = get(cc, path, &pr)) != 0 ||
+		if ((r = cli_log_get(cc, path, &pr)) != 0 ||
 		    (r = coffer_auditlog_proof_parse(coffer_buf_str(&pr), pr.len, 1,
 		    &from, &to, proof, &np)) != 0)
 			goto out;

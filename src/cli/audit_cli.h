@@ -53,6 +53,11 @@ int cli_head_check(struct cli_coord *cc, struct cli_head_seen *seen)
  */
 int cli_head_follow(struct cli_coord *cc) __attribute__((warn_unused_result));
 
+/* GET one of the log's routes (path and query): a 200's body appended to
+ * raw, anything else an error naming the status. */
+int cli_log_get(const struct cli_coord *cc, const char *path,
+    struct coffer_buf *raw) __attribute__((warn_unused_result));
+
 /* The "Coffer-Seen-Head: ..." header line of cc's kept head, or "" when
  * none. */
 int cli_head_header(const struct cli_coord *cc, char *out, size_t outlen)

@@ -103,22 +103,6 @@ print_head(FILE *f, const char *what, const struct coffer_tree_head *h)
 	    what, h->size, root, h->time);
 }
 
-/* GET path from the coordinator: 200, else an error. */
-static int
-get(const struct cli_coord *cc, const char *path, struct coffer_buf *raw)
-{
-	long code = 0;
-	int r;
-
-	if ((r = cli_coord_http(cc->pin.url, "GET", path, NULL, 0, &code, NULL,
-	    raw)) != 0)
-		return r;
-	if (code != 200)
-		return coffer_errf(COFFER_E_PROTO, "%s%s: HTTP %ld", cc->pin.url, path,
-		    code);
-	return 0;
-}
-
 /* Replaying entries: each checked (E1 to E4), streamed into the root. */
 struct replay {
 	struct coffer_merkle_stream s;
@@ -166,7 +150,7 @@ replay_all(const struct cli_coord *cc, const struct coffer_tree_head *h)
 		snprintf(path, sizeof(path), "/v1/log/entries?start=%" PRIu64
 		    "&count=%" PRIu64, x.next, h->size - x.next < 256 ?
 		    h->size - x.next : 256);
-		if ((r = get(cc, path, &raw)) != 0 ||
+		if ((r = cli_log_get(cc, path, &raw)) != 0 ||
 		    (r = coffer_auditlog_entries_parse(coffer_buf_str(&raw), raw.len,
 		    on_entry, &x)) != 0)
 			goto out;
@@ -279,13 +263,13 @@ audit_proof(int argc, char **argv)
 	}
 	snprintf(url, sizeof(url), "/v1/log/entries?start=%" PRIu64 "&count=1",
 	    x.index);
-	if ((r = get(&cc, url, &raw)) != 0 ||
+	if ((r = cli_log_get(&cc, url, &raw)) != 0 ||
 	    (r = coffer_auditlog_entries_parse(coffer_buf_str(&raw), raw.len,
 	    on_one, &x)) != 0)
 		goto fail;
 	snprintf(url, sizeof(url), "/v1/log/inclusion?index=%" PRIu64 "&size=%"
 	    PRIu64, x.index, cc.head.size);
-	if ((r = get(&cc, url, &pr)) != 0 ||
+	if ((r = cli_log_get(&cc, url, &pr)) != 0 ||
 	    (r = coffer_auditlog_proof_parse(coffer_buf_str(&pr), pr.len, 0, &a, &b,
 	    path, &np)) != 0)
 		goto fail;
@@ -332,7 +316,7 @@ audit_accept(int argc, char **argv)
 		(void)cli_fail(r, "audit accept");
 		cc.has_head = 0;
 	}
-	if ((r = get(&cc, "/v1/log/head", &text)) != 0)
+	if ((r = cli_log_get(&cc, "/v1/log/head", &text)) != 0)
 		goto fail;
 	/* H1 only: the head must be the pinned coordinator's; whether it
 	 * extends the kept one is what the owner decided to set aside. */

@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/http.h>
-
 #include "coffer/error.h"
 #include "coordinator/audit.h"
 #include "coordinator/coord.h"
@@ -92,8 +90,7 @@ coord_seen_head(struct http_req *r, int *rolled_back)
 	uint64_t n;
 	int e;
 
-	v = evhttp_find_header(evhttp_request_get_input_headers(r->ev),
-	    "Coffer-Seen-Head");
+	v = http_req_header(r, "Coffer-Seen-Head");
 	if (v == NULL)
 		return 0; /* 1. no head kept yet */
 	/* 1. only this coordinator can have signed it */

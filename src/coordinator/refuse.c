@@ -104,6 +104,10 @@ coord_refuse(struct http_req *r, const char *reason, const char *field,
 	snprintf(((struct coord *)r->ctx)->last_reason, COORD_REFUSAL_REASON_MAX,
 	    "%s", reason);
 	snprintf(((struct coord *)r->ctx)->last_detail, 513, "%s", msg);
+	/* ASCII only in the log's copy: a cut could split a UTF-8 sequence. */
+	for (char *q = ((struct coord *)r->ctx)->last_detail; *q != '\0'; q++)
+		if ((unsigned char)*q >= 0x80)
+			*q = '?';
 	http_reply_error(r, coord_reason_status(reason), reason, field, "%s", msg);
 }
 

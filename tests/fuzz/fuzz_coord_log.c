@@ -15,6 +15,7 @@
 
 #include "coord_harness.h"
 #include "coordinator/audit.h"
+#include "http/request.h"
 #include "proto/auditlog.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -23,15 +24,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void
 call(const char *path, const char *query, const char *header, const char *value)
 {
+	static struct http_head head;
 	struct http_req r;
 
 	memset(&r, 0, sizeof(r));
+	memset(&head, 0, sizeof(head));
 	if (http_route_find(coord_routes, coord_nroutes, "GET", path, &r.match,
 	    NULL, 0) != HTTP_ROUTE_FOUND)
 		abort();
-	r.ev = evhttp_request_new(NULL, NULL);
-	if (header != NULL)
-		evhttp_add_header(evhttp_request_get_input_headers(r.ev), header, value);
+	if (header != NULL) {
+		head.nheaders = 1;
+		head.h[0].name = (char *)header;
+		head.h[0].value = (char *)value;
+	}
+	r.head = &head;
 	r.http = H_c->http;
 	r.ctx = H_c;
 	r.method = "GET";
