@@ -208,11 +208,21 @@ out:
 int
 cli_head_follow(struct cli_coord *cc)
 {
+	int r;
+
+	if ((r = cli_head_load(cc)) != 0)
+		return r;
+	return cli_head_refresh(cc);
+}
+
+int
+cli_head_refresh(struct cli_coord *cc)
+{
 	struct cli_head_seen seen;
 	long code = 0;
 	int r;
 
-	if ((r = cli_head_load(cc)) != 0 || (r = cli_head_check(cc, &seen)) != 0)
+	if ((r = cli_head_check(cc, &seen)) != 0)
 		return r;
 	switch (seen.outcome) {
 	case COFFER_LOG_FIRST:

@@ -53,6 +53,11 @@ int cli_head_check(struct cli_coord *cc, struct cli_head_seen *seen)
  */
 int cli_head_follow(struct cli_coord *cc) __attribute__((warn_unused_result));
 
+/* The same without loading the kept head again: after an owner's write
+ * was acknowledged, so that the kept head covers it (a rollback that
+ * loses it is then caught by the owner's next command). */
+int cli_head_refresh(struct cli_coord *cc) __attribute__((warn_unused_result));
+
 /* GET one of the log's routes (path and query): a 200's body appended to
  * raw, anything else an error naming the status. */
 int cli_log_get(const struct cli_coord *cc, const char *path,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/audit_cli.h"
 #include "cli/cli.h"
 #include "cli/coord_client.h"
 #include "cli/policy_cli.h"
@@ -190,6 +191,9 @@ key_upload(int argc, char **argv)
 		goto done;
 	}
 	printf("key %s uploaded for policy %s\n", kidhex, p->name);
+	/* Keep a head that covers the upload. */
+	if ((r = cli_head_refresh(&cc)) != 0)
+		goto fail;
 	rc = CLI_OK;
 	goto done;
 fail:

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/audit_cli.h"
 #include "cli/cli.h"
 #include "cli/coord_client.h"
 #include "cli/policy_cli.h"
@@ -231,6 +232,8 @@ policy_new(int argc, char **argv)
 	printf("%s\n", hex);
 	fprintf(stderr, "coffer policy new: policy '%s' %s the coordinator %s\n",
 	    p->name, code == 201 ? "submitted to" : "already known to", cc.pin.url);
+	if ((r = cli_head_refresh(&cc)) != 0)
+		goto fail;
 	rc = CLI_OK;
 	goto done;
 fail:
@@ -327,7 +330,7 @@ load_as_owner(const struct opts *o, const char *what, struct coffer_identity *id
 }
 
 static int
-send_statement(const char *cmd, const struct cli_coord *cc,
+send_statement(const char *cmd, struct cli_coord *cc,
     const struct coffer_policy *p, const char *what,
     const struct coffer_buf *body, const char *flag)
 {
@@ -362,6 +365,9 @@ send_statement(const char *cmd, const struct cli_coord *cc,
 	if ((st = json_object_get(reply, "status")) != NULL)
 		cli_policy_print_status(stdout, p, st);
 	json_decref(reply);
+	/* Keep a head that covers what was just acknowledged. */
+	if (rc == CLI_OK && cc->log_exit == 0 && (r = cli_head_refresh(cc)) != 0)
+		return cli_coord_fail(cc, r, cmd);
 	return rc;
 }
 
