@@ -83,6 +83,8 @@ main(int argc, char **argv)
 	struct coffer_buf head = COFFER_BUF_INIT(COFFER_AUDITLOG_HEAD_MAX);
 	coffer_merkle_hash root, path[COFFER_MERKLE_MAX_CONSISTENCY];
 	uint8_t sk[32] = { 1 };
+	/* The state is sealed (sealvfs.h): a fixed key and id. */
+	const uint8_t skey[32] = { 5 }, sid[16] = { 6 };
 	uint64_t next = 0, n;
 	size_t len;
 	double t0, bulk_s = 0;
@@ -90,7 +92,7 @@ main(int argc, char **argv)
 
 	if (argc < 5)
 		return fprintf(stderr, "usage: coord_audit DIR DURABLE LAZY SIZE...\n"), 2;
-	if (coord_state_open(argv[1], &st) != 0)
+	if (coord_state_open(argv[1], skey, sid, &st) != 0)
 		die("open");
 	printf("durable %.0f\n", per_commit(st, &next, (int)strtol(argv[2], NULL, 10), 0));
 	printf("lazy %.0f\n", per_commit(st, &next, (int)strtol(argv[3], NULL, 10), 1));
