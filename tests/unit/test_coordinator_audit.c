@@ -13,13 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include <ftw.h>
-#include <sys/stat.h>
 
 #include "coffer/error.h"
 #include "coordinator/audit.h"
 #include "coordinator/state.h"
 #include "crypto/sign.h"
+#include "../support/tmpdir.h"
 
 #define N 70
 
@@ -28,27 +27,17 @@ static char dir[64];
 static const uint8_t skey[32] = { 5 }, sid[16] = { 6 };
 
 static int
-rm_one(const char *p, const struct stat *sb, int f, struct FTW *ftw)
-{
-	(void)sb;
-	(void)f;
-	(void)ftw;
-	return remove(p);
-}
-
-static int
 setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/coffer-audit-test.XXXXXX");
-	return mkdtemp(dir) == NULL;
+	return test_tmpdir("audit-test", dir, sizeof(dir));
 }
 
 static int
 teardown(void **state)
 {
 	(void)state;
-	return nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	return test_rm_rf(dir);
 }
 
 /* Entry i: a canonical job-close event, the same every run. */
