@@ -28,13 +28,22 @@ check "the owner verifies coordinator 1's log" coffer audit verify --entries
 size1=$(jq -r '.heads[].head.statement.size' "$T/pins.heads.json")
 
 # Coordinator 2, from the same copy, at another address: other work.
-P2=$(random_port) || bail "no port"
-URL2=http://127.0.0.1:$P2
-coffer-coordinator serve --data "$T/coord2" --backend sim --listen "127.0.0.1:$P2" \
-	>>"$T/coord2.log" 2>&1 &
-C2=$!
-track $C2
-wait_until 10 curl -sf "$URL2/healthz" || bail "coordinator 2 did not start"
+# A port race (another process took the port first) is retried on another
+# port; any other failure shows the coordinator's own log.
+for try in 1 2 3; do
+	P2=$(random_port) || bail "no port"
+	URL2=http://127.0.0.1:$P2
+	coffer-coordinator serve --data "$T/coord2" --backend sim \
+		--listen "127.0.0.1:$P2" >"$T/coord2.log" 2>&1 &
+	C2=$!
+	track $C2
+	wait_until 20 curl -sf "$URL2/healthz" && break
+	kill -9 $C2 2>/dev/null
+	wait $C2 2>/dev/null
+	diag "try $try: coordinator 2 did not answer on port $P2; its log:"
+	while IFS= read -r line; do diag "  $line"; done <"$T/coord2.log"
+done
+curl -sf "$URL2/healthz" >/dev/null || bail "coordinator 2 did not start"
 for n in two three; do
 	policy_draft ".name = \"$n\"" >"$T/$n.json"
 	coffer policy new "$T/$n.json" --no-submit --out "$T/$n.full" >/dev/null 2>&1 &&
