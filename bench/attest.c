@@ -113,7 +113,7 @@ main(int argc, char **argv)
 
 	if (argc > 1)
 		src = argv[1];
-	/* (sim verifications log an INSECURE SIMULATION warning each) */
+	/* (sim verifications log an INSECURE SIMULATION warning, once) */
 	coffer_log_setup("bench-attest", COFFER_LOG_ERROR, COFFER_LOG_HUMAN, NULL);
 	if (coffer_tee_anchors_new_default(&a) != 0)
 		die("anchors");

@@ -562,6 +562,9 @@ int tee_vek_ext_get(X509 *x, struct tee_vek_ext *out)
 #define TEE_SIM_MAGIC "INSECURE-SIM-V2"   /* 16 bytes with its NUL */
 #define TEE_SIM_LEN 0x165
 #define TEE_SIM_SIGNED_LEN 0x105
+/* Sim platform keys a policy named, decoded once per process (sim.c). */
+#define TEE_SIM_KEY_CACHE 16
+size_t tee_sim_keys_cached(void);
 #define TEE_SIM_WARNING "INSECURE SIMULATION: no TEE protects this code or " \
 	"data; the evidence proves nothing to anyone but its own host"
 
