@@ -58,6 +58,12 @@ struct deid_param_def {
 };
 extern const struct deid_param_def deid_param_defs[];
 extern const size_t deid_param_defs_n;
+#define DEID_NPARAMS 18             /* rows of deid_param_defs */
+/* The table as the app ABI's declarations (doc/format/app-abi.md
+ * section 5), into out[DEID_NPARAMS - 1] (the reserved coffer.app_secret
+ * is the worker's, not declared); the number written. */
+struct coffer_app_param_decl;
+size_t deid_param_decls(struct coffer_app_param_decl *out);
 
 /* Fill c from the job's parameters (defaults for the rest), reading the
  * secret from coffer.app_secret or secret_file. 0, or COFFER_E_INVAL with

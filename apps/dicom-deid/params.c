@@ -59,6 +59,44 @@ const struct deid_param_def deid_param_defs[] = {
 	  "limit on elements and items in one file" },
 };
 const size_t deid_param_defs_n = sizeof(deid_param_defs) / sizeof(deid_param_defs[0]);
+_Static_assert(sizeof(deid_param_defs) / sizeof(deid_param_defs[0]) == DEID_NPARAMS,
+    "DEID_NPARAMS");
+
+size_t
+deid_param_decls(struct coffer_app_param_decl *out)
+{
+	/* bool and enum rows list their values as "a, b": as "a|b" here. */
+	static char values[DEID_NPARAMS][96];
+	size_t n = 0;
+
+	for (size_t i = 0; i < deid_param_defs_n; i++) {
+		const struct deid_param_def *d = &deid_param_defs[i];
+		struct coffer_app_param_decl *o = &out[n];
+		long long lo, hi;
+
+		if (strncmp(d->name, "coffer.", 7) == 0)
+			continue;
+		memset(o, 0, sizeof(*o));
+		o->name = d->name;
+		o->help = d->help;
+		o->type = COFFER_APP_PARAM_STRING;
+		if (strcmp(d->type, "int") == 0 && sscanf(d->allowed, "%lld-%lld", &lo, &hi) == 2) {
+			o->type = COFFER_APP_PARAM_INT;
+			o->min = (double)lo;
+			o->max = (double)hi;
+		} else if (strcmp(d->type, "bool") == 0 || strcmp(d->type, "enum") == 0) {
+			size_t k = 0;
+
+			for (const char *p = d->allowed; *p != '\0' && k + 1 < sizeof(values[i]); p++)
+				if (*p != ' ')
+					values[i][k++] = *p == ',' ? '|' : *p;
+			values[i][k] = '\0';
+			o->values = values[i];
+		}
+		n++;
+	}
+	return n;
+}
 
 static const struct deid_param_def *
 find_def(const char *name)

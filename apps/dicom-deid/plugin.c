@@ -42,7 +42,10 @@ dd_fini(void *state)
 	free(state);
 }
 
-static const struct coffer_app dicom_deid_app = {
+/* Filled from deid_param_defs by the entry point, before it returns. */
+static struct coffer_app_param_decl deid_decls[DEID_NPARAMS];
+
+static struct coffer_app dicom_deid_app = {
 	.size = sizeof(struct coffer_app),
 	.abi_version = COFFER_APP_ABI_VERSION,
 	.name = "dicom-deid",
@@ -50,6 +53,15 @@ static const struct coffer_app dicom_deid_app = {
 	.init = dd_init,
 	.process = dd_process,
 	.fini = dd_fini,
+	.params = deid_decls,
 };
 
-COFFER_APP_EXPORT(dicom_deid_app)
+/* COFFER_APP_EXPORT's entry, which also fills the declarations from the
+ * one parameter table (params.c): the worker calls it once. */
+__attribute__((visibility("default"))) const struct coffer_app *coffer_app_entry_v1(void);
+__attribute__((visibility("default"))) const struct coffer_app *
+coffer_app_entry_v1(void)
+{
+	dicom_deid_app.nparams = deid_param_decls(deid_decls);
+	return &dicom_deid_app;
+}

@@ -68,6 +68,25 @@ const struct ps_param_def ps_params[] = {
 	  "most rows the reduce stage holds (8 bytes per stored cell)" },
 };
 const size_t ps_nparams = sizeof(ps_params) / sizeof(ps_params[0]);
+_Static_assert(sizeof(ps_params) / sizeof(ps_params[0]) == PS_NPARAMS, "PS_NPARAMS");
+
+void
+ps_param_decls(struct coffer_app_param_decl *out)
+{
+	for (size_t i = 0; i < ps_nparams; i++) {
+		const struct ps_param_def *d = &ps_params[i];
+
+		memset(&out[i], 0, sizeof(out[i]));
+		out[i].name = d->name;
+		out[i].type = d->type == PT_INT ? COFFER_APP_PARAM_INT :
+		    d->type == PT_REAL ? COFFER_APP_PARAM_NUMBER : COFFER_APP_PARAM_STRING;
+		out[i].required = strcmp(d->name, "schema") == 0; /* no default */
+		out[i].min = d->min;     /* STRING, LIST: 0 to the longest */
+		out[i].max = d->max;
+		out[i].values = d->choices;
+		out[i].help = d->help;
+	}
+}
 
 static const char *
 param_name(int i, const void *arg)

@@ -84,6 +84,9 @@ ps_app_fini(void *state)
 	free(s);
 }
 
+/* Filled from ps_params by the entry point, before it returns. */
+static struct coffer_app_param_decl ps_decls[PS_NPARAMS];
+
 static const struct coffer_app pooled_stats_app = {
 	.size = sizeof(struct coffer_app),
 	.abi_version = COFFER_APP_ABI_VERSION,
@@ -94,6 +97,16 @@ static const struct coffer_app pooled_stats_app = {
 	.reduce_add = ps_app_reduce_add,
 	.reduce_finish = ps_app_reduce_finish,
 	.fini = ps_app_fini,
+	.params = ps_decls,
+	.nparams = PS_NPARAMS,
 };
 
-COFFER_APP_EXPORT(pooled_stats_app)
+/* COFFER_APP_EXPORT's entry, which also fills the declarations from the
+ * one parameter table (params.c): the worker calls it once. */
+__attribute__((visibility("default"))) const struct coffer_app *coffer_app_entry_v1(void);
+__attribute__((visibility("default"))) const struct coffer_app *
+coffer_app_entry_v1(void)
+{
+	ps_param_decls(ps_decls);
+	return &pooled_stats_app;
+}

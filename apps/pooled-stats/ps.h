@@ -92,6 +92,10 @@ struct ps_param_def {
 };
 extern const struct ps_param_def ps_params[];
 extern const size_t ps_nparams;
+#define PS_NPARAMS 21               /* rows of ps_params */
+/* The table as the app ABI's declarations (doc/format/app-abi.md
+ * section 5), into out[PS_NPARAMS]. */
+void ps_param_decls(struct coffer_app_param_decl *out);
 
 enum ps_missing { PS_MISSING_REFUSE, PS_MISSING_DROP };
 enum ps_small { PS_SMALL_SUPPRESS, PS_SMALL_COARSEN };

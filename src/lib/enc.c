@@ -66,7 +66,8 @@ coffer_hex_decode(const char *s, size_t len, uint8_t *out, size_t outmax,
 	for (size_t i = 0; i < len; i += 2)
 		out[i / 2] = (uint8_t)(coffer_hex_digit(s[i]) << 4 |
 		    coffer_hex_digit(s[i + 1]));
-	*outlen = len / 2;
+	if (outlen != NULL)
+		*outlen = len / 2;
 	return 0;
 }
 

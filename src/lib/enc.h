@@ -20,7 +20,8 @@ int coffer_hex_digit(char c);
 /*
  * Decode exactly len hex chars (either case) into out (len/2 bytes, at most
  * outmax). COFFER_E_FORMAT on an odd length or a non-hex char,
- * COFFER_E_LIMIT if it would not fit. *outlen gets the byte count.
+ * COFFER_E_LIMIT if it would not fit. *outlen gets the byte count
+ * (outlen may be NULL when the caller knows it: len / 2).
  */
 int coffer_hex_decode(const char *s, size_t len, uint8_t *out, size_t outmax,
     size_t *outlen) __attribute__((warn_unused_result));

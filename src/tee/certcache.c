@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The collateral's caches: parsed certificates with the signatures already
-// checked on them, keyed by the SHA-256 of their DER, and the attestation
+// The collateral's caches: parsed certificates and the signatures already
+// checked on certificates, keyed by the SHA-256 of their DER, and the P-256
 // keys of quotes. Caching by content hash cannot change a verdict: a
 // changed certificate has another hash. doc/format/evidence.md section 6.4.
 #include <string.h>
@@ -14,8 +14,10 @@
 #include "tee/tee_int.h"
 
 /* Open addressing on the hash; when three quarters full the cache is
- * emptied (entries in use keep their own references). Lookups and inserts
- * hold c->lock; parsing and signature checks do not. */
+ * emptied (entries in use keep their own references). A slot may hold a
+ * signature without a parsed certificate (a PCK certificate is read by
+ * pckcert.c, not parsed). Lookups and inserts hold c->lock; parsing and
+ * signature checks do not. */
 
 static struct tee_cert_slot *
 slot_find(struct coffer_tee_collateral *c, const uint8_t h[32], int *found)
@@ -23,7 +25,7 @@ slot_find(struct coffer_tee_collateral *c, const uint8_t h[32], int *found)
 	size_t i = coffer_load_u32le(h) % TEE_CACHE_SLOTS;
 
 	for (size_t k = 0; k < TEE_CACHE_SLOTS; k++, i = (i + 1) % TEE_CACHE_SLOTS) {
-		if (c->slots[i].x == NULL) {
+		if (!c->slots[i].used) {
 			*found = 0;
 			return &c->slots[i];
 		}
@@ -44,7 +46,7 @@ cache_flush(struct coffer_tee_collateral *c)
 	size_t nk = 0;
 
 	for (size_t i = 0; i < TEE_CACHE_SLOTS; i++) {
-		if (c->slots[i].x == NULL)
+		if (!c->slots[i].used)
 			continue;
 		if (c->slots[i].pinned && nk < sizeof(keep) / sizeof(keep[0]))
 			keep[nk++] = c->slots[i];
@@ -62,7 +64,9 @@ cache_flush(struct coffer_tee_collateral *c)
 	}
 }
 
-/* Insert x (taking a new reference) unless present; c->lock held. */
+/* The slot of hash h, made if absent, with x (a new reference) unless it
+ * holds one already (x may be NULL); NULL if the cache is full or x cannot
+ * be referenced. c->lock held. */
 static struct tee_cert_slot *
 cache_put(struct coffer_tee_collateral *c, X509 *x, const uint8_t h[32])
 {
@@ -73,14 +77,17 @@ cache_put(struct coffer_tee_collateral *c, X509 *x, const uint8_t h[32])
 		cache_flush(c);
 	if ((s = slot_find(c, h, &found)) == NULL)
 		return NULL;
-	if (found)
-		return s;
-	if (!X509_up_ref(x))
-		return NULL;
-	memset(s, 0, sizeof(*s));
-	memcpy(s->h, h, 32);
-	s->x = x;
-	c->n_slots_used++;
+	if (!found) {
+		memset(s, 0, sizeof(*s));
+		memcpy(s->h, h, 32);
+		s->used = 1;
+		c->n_slots_used++;
+	}
+	if (s->x == NULL && x != NULL) {
+		if (!X509_up_ref(x))
+			return NULL;
+		s->x = x;
+	}
 	return s;
 }
 
@@ -114,13 +121,13 @@ tee_cert_cache_release(struct coffer_tee_collateral *c)
 	for (size_t i = 0; c->slots != NULL && i < TEE_CACHE_SLOTS; i++)
 		X509_free(c->slots[i].x);
 	free(c->slots);
-	for (size_t i = 0; i < c->n_att_keys; i++)
-		coffer_ecdsa_key_free(c->att_keys[i].key);
-	free(c->att_keys);
+	for (size_t i = 0; i < c->n_keys; i++)
+		coffer_ecdsa_key_free(c->keys[i].key);
+	free(c->keys);
 }
 
 const struct coffer_ecdsa_key *
-tee_att_key_get(const struct coffer_tee_collateral *cc, const uint8_t raw[64],
+tee_p256_key_get(const struct coffer_tee_collateral *cc, const uint8_t raw[64],
     struct coffer_ecdsa_key **owned)
 {
 	struct coffer_tee_collateral *c = (struct coffer_tee_collateral *)cc;
@@ -130,9 +137,9 @@ tee_att_key_get(const struct coffer_tee_collateral *cc, const uint8_t raw[64],
 	*owned = NULL;
 	if (c != NULL) {
 		pthread_mutex_lock(&c->lock);
-		for (size_t i = 0; i < c->n_att_keys && found == NULL; i++)
-			if (memcmp(c->att_keys[i].raw, raw, 64) == 0)
-				found = c->att_keys[i].key;
+		for (size_t i = 0; i < c->n_keys && found == NULL; i++)
+			if (memcmp(c->keys[i].raw, raw, 64) == 0)
+				found = c->keys[i].key;
 		pthread_mutex_unlock(&c->lock);
 		if (found != NULL)
 			return found;
@@ -141,9 +148,9 @@ tee_att_key_get(const struct coffer_tee_collateral *cc, const uint8_t raw[64],
 		return NULL;
 	if (c != NULL) {
 		pthread_mutex_lock(&c->lock);
-		if (c->n_att_keys < TEE_MAX_ATT_KEYS) {
-			memcpy(c->att_keys[c->n_att_keys].raw, raw, 64);
-			c->att_keys[c->n_att_keys++].key = k;
+		if (c->n_keys < TEE_MAX_KEYS) {
+			memcpy(c->keys[c->n_keys].raw, raw, 64);
+			c->keys[c->n_keys++].key = k;
 			found = k;
 		}
 		pthread_mutex_unlock(&c->lock);
@@ -159,9 +166,9 @@ tee_cert_cache_flush(struct coffer_tee_collateral *c)
 {
 	pthread_mutex_lock(&c->lock);
 	cache_flush(c);
-	for (size_t i = 0; i < c->n_att_keys; i++)
-		coffer_ecdsa_key_free(c->att_keys[i].key);
-	c->n_att_keys = 0;
+	for (size_t i = 0; i < c->n_keys; i++)
+		coffer_ecdsa_key_free(c->keys[i].key);
+	c->n_keys = 0;
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -179,7 +186,8 @@ tee_cert_get(const struct coffer_tee_collateral *cc, const uint8_t *der, size_t 
 		return NULL;
 	if (c != NULL) {
 		pthread_mutex_lock(&c->lock);
-		if ((s = slot_find(c, h, &found)) != NULL && found && X509_up_ref(s->x))
+		if ((s = slot_find(c, h, &found)) != NULL && found && s->x != NULL &&
+		    X509_up_ref(s->x))
 			x = s->x;
 		pthread_mutex_unlock(&c->lock);
 		if (x != NULL)
@@ -200,31 +208,51 @@ tee_cert_get(const struct coffer_tee_collateral *cc, const uint8_t *der, size_t 
 }
 
 int
-tee_cert_signed_by(const struct coffer_tee_collateral *cc, X509 *x, const uint8_t xh[32],
-    X509 *issuer, const uint8_t ih[32])
+tee_cert_sig_known(const struct coffer_tee_collateral *cc, const uint8_t xh[32],
+    const uint8_t ih[32])
 {
 	struct coffer_tee_collateral *c = (struct coffer_tee_collateral *)cc;
 	struct tee_cert_slot *s;
 	int found = 0, ok = 0;
 
-	if (c != NULL) {
-		pthread_mutex_lock(&c->lock);
-		if ((s = slot_find(c, xh, &found)) != NULL && found && s->sig_ok &&
-		    memcmp(s->issuer_h, ih, 32) == 0)
-			ok = 1;
-		pthread_mutex_unlock(&c->lock);
-		if (ok)
-			return 1;
+	if (c == NULL)
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	if ((s = slot_find(c, xh, &found)) != NULL && found && s->sig_ok &&
+	    memcmp(s->issuer_h, ih, 32) == 0)
+		ok = 1;
+	pthread_mutex_unlock(&c->lock);
+	return ok;
+}
+
+void
+tee_cert_sig_remember(const struct coffer_tee_collateral *cc, const uint8_t xh[32],
+    const uint8_t ih[32])
+{
+	struct coffer_tee_collateral *c = (struct coffer_tee_collateral *)cc;
+	struct tee_cert_slot *s;
+
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&c->lock);
+	if ((s = cache_put(c, NULL, xh)) != NULL) {
+		s->sig_ok = 1;
+		memcpy(s->issuer_h, ih, 32);
 	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+int
+tee_cert_signed_by(const struct coffer_tee_collateral *c, X509 *x, const uint8_t xh[32],
+    X509 *issuer, const uint8_t ih[32])
+{
+	int ok;
+
+	if (tee_cert_sig_known(c, xh, ih))
+		return 1;
 	ok = X509_verify(x, X509_get0_pubkey(issuer)) == 1;
 	ERR_clear_error();
-	if (ok && c != NULL) {
-		pthread_mutex_lock(&c->lock);
-		if ((s = cache_put(c, x, xh)) != NULL && s->x == x) {
-			s->sig_ok = 1;
-			memcpy(s->issuer_h, ih, 32);
-		}
-		pthread_mutex_unlock(&c->lock);
-	}
+	if (ok)
+		tee_cert_sig_remember(c, xh, ih);
 	return ok;
 }

@@ -672,7 +672,7 @@ coffer_tee_collateral_new(const struct coffer_tee_anchors *a,
 	if ((c->cur = coffer_calloc(1, sizeof(*c->cur))) == NULL ||
 	    (c->cur->certs = sk_X509_new_null()) == NULL ||
 	    (c->slots = coffer_calloc(TEE_CACHE_SLOTS, sizeof(*c->slots))) == NULL ||
-	    (c->att_keys = coffer_calloc(TEE_MAX_ATT_KEYS, sizeof(*c->att_keys))) == NULL) {
+	    (c->keys = coffer_calloc(TEE_MAX_KEYS, sizeof(*c->keys))) == NULL) {
 		if (c->cur != NULL)
 			sk_X509_free(c->cur->certs);
 		free(c->cur);
@@ -945,18 +945,28 @@ coll_crl(struct tee_vctx *v, X509 *issuer, const uint8_t ih[32], size_t *named)
 void
 tee_check_revocation(struct tee_vctx *v, X509 *cert, X509 *issuer, const char *what)
 {
-	char cn[128], t1[32], t2[32], t3[32];
-	X509_REVOKED *rev = NULL;
-	struct tee_crl *crl = NULL;
+	char cn[128];
 	uint8_t ih[32];
-	size_t named = 0;
 
-	tee_cn(issuer, cn, sizeof(cn));
 	if (tee_cert_sha256(issuer, ih) != 0) {
+		tee_cn(issuer, cn, sizeof(cn));
 		tee_fail(v, COFFER_E_CRYPTO, "crl.signature", "the CRL of \"%s\" could "
 		    "not be checked (no digest of the issuer)", cn);
 		return;
 	}
+	tee_check_revocation_serial(v, X509_get0_serialNumber(cert), issuer, ih, what);
+}
+
+void
+tee_check_revocation_serial(struct tee_vctx *v, const ASN1_INTEGER *serial,
+    X509 *issuer, const uint8_t ih[32], const char *what)
+{
+	char cn[128], t1[32], t2[32], t3[32];
+	X509_REVOKED *rev = NULL;
+	struct tee_crl *crl = NULL;
+	size_t named = 0;
+
+	tee_cn(issuer, cn, sizeof(cn));
 	crl = coll_crl(v, issuer, ih, &named);
 	if (crl == NULL && named > 0) {
 		tee_fail(v, COFFER_E_SIGNATURE, "crl.signature", "the collateral has "
@@ -977,7 +987,9 @@ tee_check_revocation(struct tee_vctx *v, X509 *cert, X509 *issuer, const char *w
 		tee_fail(v, COFFER_E_EXPIRED, "crl.expired", "the CRL of \"%s\" (%s) is "
 		    "valid from %s to %s, not at %s", cn, crl->src, t1, t2, t3);
 	}
-	if (X509_CRL_get0_by_cert(crl->crl, &rev, cert) == 1) {
+	/* By serial number (section 4, step 3): the CRLs Intel and AMD issue
+	 * are not indirect, so the CRL's issuer is the certificate's. */
+	if (X509_CRL_get0_by_serial(crl->crl, &rev, serial) == 1) {
 		tee_fmt_time(tee_asn1_time(X509_REVOKED_get0_revocationDate(rev)), t1);
 		tee_fail(v, COFFER_E_REVOKED, "chain.revoked", "the %s is revoked by "
 		    "the CRL of \"%s\" (since %s)", what, cn, t1);

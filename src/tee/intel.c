@@ -95,9 +95,12 @@ fill_body(struct coffer_tee_claims *c, const struct tee_quote *q)
 }
 
 /* The quote's certification data: PCK certificate, PCK CA, and (usually)
- * the root, as PEM. */
+ * the root, as PEM. The PCK certificate is read by pckcert.c (section 4.1);
+ * the PCK CA is parsed by OpenSSL, usually found parsed in the collateral. */
 struct pck_chain {
-	X509 *leaf, *ca;
+	struct coffer_buf leaf_der;
+	struct tee_pck_cert leaf;   /* points into leaf_der */
+	X509 *ca;
 	uint8_t leaf_h[32], ca_h[32];
 	int root_mismatch;          /* a third certificate that is not the pinned root */
 	uint8_t root_h[32];
@@ -106,7 +109,7 @@ struct pck_chain {
 static void
 pck_chain_release(struct pck_chain *pc)
 {
-	X509_free(pc->leaf);
+	coffer_buf_release(&pc->leaf_der);
 	X509_free(pc->ca);
 }
 
@@ -129,8 +132,15 @@ pck_chain_load(struct tee_vctx *v, const struct tee_quote *q, struct pck_chain *
 		    "certificate(s); the PCK certificate and its CA are needed", n);
 		goto out;
 	}
-	if ((pc->leaf = tee_cert_get(v->coll, der[0].data, der[0].len, pc->leaf_h)) == NULL ||
-	    (pc->ca = tee_cert_get(v->coll, der[1].data, der[1].len, pc->ca_h)) == NULL) {
+	/* The leaf's DER moves to pc, which pc->leaf points into. */
+	pc->leaf_der = der[0];
+	coffer_buf_init(&der[0], 65536);
+	if ((r = tee_pck_cert_read(pc->leaf_der.data, pc->leaf_der.len, &pc->leaf)) != 0 ||
+	    (r = coffer_sha256(pc->leaf_der.data, pc->leaf_der.len, pc->leaf_h)) != 0) {
+		r = coffer_errctx(r, "quote: PCK certificate chain");
+		goto out;
+	}
+	if ((pc->ca = tee_cert_get(v->coll, der[1].data, der[1].len, pc->ca_h)) == NULL) {
 		r = coffer_errctx(COFFER_E_FORMAT, "quote: PCK certificate chain");
 		goto out;
 	}
@@ -154,16 +164,18 @@ out:
 
 /*
  * Intel's PKI has a fixed shape: Root CA -> PCK Platform or Processor CA
- * -> PCK certificate. Checked here link by link with OpenSSL's X509 calls
- * (issuer name, key identifiers and key usage; signatures, CA flags,
- * unknown critical extensions, validity at v->at), so that each signature
- * is verified once per certificate and not once per quote. Returns 1 if
- * the chain is valid.
+ * -> PCK certificate. Checked here link by link (issuer name, key
+ * identifiers and key usage; signatures, CA flags, unknown critical
+ * extensions, validity at v->at): OpenSSL's X509 calls for the PCK CA,
+ * section 4.1's rules for the PCK certificate; each signature is verified
+ * once per certificate and not once per quote. Returns 1 if the chain is
+ * valid.
  */
 static int
 check_pck_chain(struct tee_vctx *v, const struct pck_chain *pc)
 {
 	const struct coffer_tee_anchors *a = v->anchors;
+	const struct tee_pck_cert *leaf = &pc->leaf;
 	X509 *root = a->intel_root;
 	char h1[65], h2[65], cn[128];
 	int ok = 1;
@@ -196,26 +208,28 @@ check_pck_chain(struct tee_vctx *v, const struct pck_chain *pc)
 		tee_fail(v, COFFER_E_CERT, "chain.invalid", "\"%s\" is not a CA", cn);
 		ok = 0;
 	}
-	if (X509_check_issued(pc->ca, pc->leaf) != X509_V_OK) {
+	if (!tee_pck_cert_issued_by(leaf, pc->ca)) {
 		tee_fail(v, COFFER_E_CERT, "chain.invalid", "the PCK certificate is not "
 		    "issued by \"%s\"", cn);
 		ok = 0;
-	} else if (!tee_cert_signed_by(v->coll, pc->leaf, pc->leaf_h, pc->ca, pc->ca_h)) {
+	} else if (!tee_pck_cert_signed_by(v->coll, leaf, pc->leaf_h, pc->ca, pc->ca_h)) {
 		tee_fail(v, COFFER_E_CERT, "chain.invalid", "the PCK certificate's "
 		    "signature does not verify with the key of \"%s\"", cn);
 		ok = 0;
 	}
-	if (X509_check_ca(pc->leaf) != 0) {
-		tee_fail(v, COFFER_E_CERT, "chain.invalid", "the PCK certificate is a CA");
+	if (!leaf->has_bc || leaf->bc_ca || leaf->ku_cert_sign) {
+		tee_fail(v, COFFER_E_CERT, "chain.invalid", "the PCK certificate %s",
+		    !leaf->has_bc ? "has no basicConstraints saying it is not a CA" :
+		    "is a CA (cA or keyCertSign)");
 		ok = 0;
 	}
-	if ((X509_get_extension_flags(pc->leaf) | X509_get_extension_flags(pc->ca)) &
-	    EXFLAG_CRITICAL) {
+	if (leaf->unknown_critical || (X509_get_extension_flags(pc->ca) & EXFLAG_CRITICAL)) {
 		tee_fail(v, COFFER_E_CERT, "chain.invalid", "an unknown critical "
 		    "extension in the PCK chain");
 		ok = 0;
 	}
-	if (tee_cert_time_ok(pc->leaf, v->at, "the PCK certificate") != 0 ||
+	if (tee_validity_ok(leaf->not_before, leaf->not_after, v->at,
+	    "the PCK certificate") != 0 ||
 	    tee_cert_time_ok(pc->ca, v->at, "the PCK CA certificate") != 0 ||
 	    tee_cert_time_ok(root, v->at, "the Intel root certificate") != 0) {
 		tee_fail(v, COFFER_E_EXPIRED, "chain.expired", "%s", coffer_errdetail());
@@ -226,14 +240,39 @@ check_pck_chain(struct tee_vctx *v, const struct pck_chain *pc)
 	return ok;
 }
 
+/* Step 3 for the PCK certificate, by its serial number. */
 static void
-check_pck(struct tee_vctx *v, X509 *leaf, struct tee_pck_ext *ext, int *ext_ok)
+check_pck_revocation(struct tee_vctx *v, const struct pck_chain *pc)
 {
+	const uint8_t *p = pc->leaf.serial;
+	ASN1_INTEGER *serial = d2i_ASN1_INTEGER(NULL, &p, (long)pc->leaf.serial_len);
+
+	if (serial == NULL) {
+		ERR_clear_error();
+		tee_fail(v, COFFER_E_NOMEM, "chain.revoked", "the PCK certificate's "
+		    "serial number could not be looked up");
+		return;
+	}
+	tee_check_revocation_serial(v, serial, pc->ca, pc->ca_h, "PCK certificate");
+	ASN1_INTEGER_free(serial);
+}
+
+static void
+check_pck(struct tee_vctx *v, const struct tee_pck_cert *leaf, struct tee_pck_ext *ext,
+    int *ext_ok)
+{
+	static const char want[] = "SGX PCK Certificate";
+
 	*ext_ok = 0;
-	if (!tee_cn_contains(leaf, "SGX PCK Certificate"))
+	if (leaf->cn == NULL || memmem(leaf->cn, leaf->cn_len, want, sizeof(want) - 1) == NULL)
 		tee_fail(v, COFFER_E_CERT, "pck.invalid", "the first certificate of "
 		    "the quote's chain is not an \"SGX PCK Certificate\"");
-	if (tee_pck_ext_get(leaf, ext) != 0) {
+	if (leaf->sgx == NULL) {
+		tee_fail(v, COFFER_E_CERT, "pck.invalid", "PCK certificate: it has no "
+		    "SGX extension (1.2.840.113741.1.13.1)");
+		return;
+	}
+	if (tee_pck_ext_parse(leaf->sgx, leaf->sgx_len, ext) != 0) {
 		tee_fail(v, COFFER_E_CERT, "pck.invalid", "PCK certificate: %s",
 		    coffer_errdetail());
 		return;
@@ -333,7 +372,7 @@ tee_intel_verify(struct tee_vctx *v, const uint8_t *p, size_t len)
 	struct tee_pck_ext ext;
 	struct pck_chain pc;
 	struct coffer_ecdsa_key *pck_key = NULL, *att_key = NULL;
-	const struct coffer_ecdsa_key *ak;
+	const struct coffer_ecdsa_key *ak, *pk;
 	uint8_t h[32];
 	int r, ext_ok = 0;
 
@@ -345,17 +384,19 @@ tee_intel_verify(struct tee_vctx *v, const uint8_t *p, size_t len)
 	v->c->intel.qe_isv_svn = coffer_load_u16le(q.qe_report + RB_ISVSVN);
 
 	/* 1. PCK chain to the pinned root, and its CRLs. */
-	check_pck(v, pc.leaf, &ext, &ext_ok);
+	check_pck(v, &pc.leaf, &ext, &ext_ok);
 	if (check_pck_chain(v, &pc)) {
-		tee_check_revocation(v, pc.leaf, pc.ca, "PCK certificate");
-		tee_check_revocation(v, pc.ca, v->anchors->intel_root, "PCK CA certificate");
+		check_pck_revocation(v, &pc);
+		tee_check_revocation_serial(v, X509_get0_serialNumber(pc.ca),
+		    v->anchors->intel_root, v->anchors->intel_root_sha256,
+		    "PCK CA certificate");
 	}
 
 	/* 2. The QE report, signed with the PCK key (QVL 4.1.2.4.12). */
-	if (coffer_ecdsa_pub_from_pkey(X509_get0_pubkey(pc.leaf), &pck_key) != 0 || coffer_ecdsa_key_curve(pck_key) != COFFER_ECDSA_P256)
+	if ((pk = tee_p256_key_get(v->coll, pc.leaf.key, &pck_key)) == NULL)
 		tee_fail(v, COFFER_E_CERT, "pck.invalid", "the PCK certificate's key "
-		    "is not an EC P-256 key");
-	else if (coffer_ecdsa_verify(pck_key, q.qe_report, 384, q.qe_report_sig, 64,
+		    "is not a P-256 point");
+	else if (coffer_ecdsa_verify(pk, q.qe_report, 384, q.qe_report_sig, 64,
 	    COFFER_ECDSA_SIG_RAW) != 0)
 		tee_fail(v, COFFER_E_SIGNATURE, "qe.report_signature", "the QE report "
 		    "signature does not verify with the PCK certificate's key");
@@ -387,7 +428,7 @@ tee_intel_verify(struct tee_vctx *v, const uint8_t *p, size_t len)
 	}
 
 	/* 4. The quote, signed with the attestation key (4.1.2.4.16). */
-	if ((ak = tee_att_key_get(v->coll, q.att_key, &att_key)) == NULL)
+	if ((ak = tee_p256_key_get(v->coll, q.att_key, &att_key)) == NULL)
 		tee_fail(v, COFFER_E_SIGNATURE, "quote.signature", "the attestation "
 		    "key is not a P-256 point");
 	else if (coffer_ecdsa_verify(ak, p, q.signed_len, q.sig, 64,

@@ -8,6 +8,7 @@
 // explicitly told to trust. doc/format/evidence.md section 8.
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -419,6 +420,76 @@ sim_parse(const uint8_t *p, size_t len, struct coffer_tee_claims *c)
 	return coffer_sha256(p + S_PUBKEY, 97, c->sim.platform_key_sha256);
 }
 
+/*
+ * Parsed sim platform keys that a policy named, for the whole process
+ * (doc/format/evidence.md section 8.2): a verifier that checks the same
+ * few hosts' evidence again and again decodes each point once. Only keys
+ * a policy trusts go in, so evidence with made-up keys cannot fill it; at
+ * most TEE_SIM_KEY_CACHE, never evicted or freed (a key handed out stays
+ * valid), then a key is decoded per verification as before.
+ */
+static pthread_mutex_t sim_keys_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	uint8_t raw[97];
+	struct coffer_ecdsa_key *key;
+} sim_keys[TEE_SIM_KEY_CACHE];
+static size_t n_sim_keys;
+
+/* The cached key of the raw point, or NULL; sim_keys_lock held. */
+static const struct coffer_ecdsa_key *
+sim_key_find(const uint8_t raw[97])
+{
+	for (size_t i = 0; i < n_sim_keys; i++)
+		if (memcmp(sim_keys[i].raw, raw, 97) == 0)
+			return sim_keys[i].key;
+	return NULL;
+}
+
+/* The key of the raw point, from the cache or decoded (and cached if
+ * cache is set and there is room); *owned gets it
+ * when it is not cached (the caller frees it). NULL if not a point. */
+static const struct coffer_ecdsa_key *
+sim_key_get(const uint8_t raw[97], int cache, struct coffer_ecdsa_key **owned)
+{
+	const struct coffer_ecdsa_key *found = NULL;
+	struct coffer_ecdsa_key *k = NULL;
+
+	*owned = NULL;
+	pthread_mutex_lock(&sim_keys_lock);
+	found = sim_key_find(raw);
+	pthread_mutex_unlock(&sim_keys_lock);
+	if (found != NULL)
+		return found;
+	if (coffer_ecdsa_pub_from_raw(COFFER_ECDSA_P384, raw, 97, &k) != 0)
+		return NULL;
+	pthread_mutex_lock(&sim_keys_lock);
+	found = sim_key_find(raw);         /* another thread's, meanwhile */
+	if (found == NULL && cache && n_sim_keys < TEE_SIM_KEY_CACHE) {
+		memcpy(sim_keys[n_sim_keys].raw, raw, 97);
+		sim_keys[n_sim_keys++].key = k;
+		found = k;
+		k = NULL;
+	}
+	pthread_mutex_unlock(&sim_keys_lock);
+	if (found != NULL) {
+		coffer_ecdsa_key_free(k);
+		return found;
+	}
+	*owned = k;
+	return k;
+}
+
+size_t
+tee_sim_keys_cached(void)
+{
+	size_t n;
+
+	pthread_mutex_lock(&sim_keys_lock);
+	n = n_sim_keys;
+	pthread_mutex_unlock(&sim_keys_lock);
+	return n;
+}
+
 int
 tee_sim_verify(struct tee_vctx *v, const uint8_t *p, size_t len)
 {
@@ -454,13 +525,11 @@ tee_sim_verify(struct tee_vctx *v, const uint8_t *p, size_t len)
 	}
 	/* R8: the signature, with the key the evidence carries (its
 	 * fingerprint is what was judged), so tampering is reported as such. */
-	if (key == NULL) {
-		if (coffer_ecdsa_pub_from_raw(COFFER_ECDSA_P384, p + S_PUBKEY, 97, &k) != 0) {
-			tee_fail(v, COFFER_E_SIGNATURE, "sim.signature", "the platform key "
-			    "is not a P-384 point");
-			goto out;
-		}
-		key = k;
+	if (key == NULL &&
+	    (key = sim_key_get(p + S_PUBKEY, trusted, &k)) == NULL) {
+		tee_fail(v, COFFER_E_SIGNATURE, "sim.signature", "the platform key "
+		    "is not a P-384 point");
+		goto out;
 	}
 	if (coffer_ecdsa_verify(key, p, TEE_SIM_SIGNED_LEN, p + S_SIGNATURE, 96,
 	    COFFER_ECDSA_SIG_RAW) != 0)

@@ -120,6 +120,9 @@ int tee_cert_sha256(X509 *x, uint8_t out[32]) __attribute__((warn_unused_result)
 /* 0 if notBefore <= at <= notAfter; else COFFER_E_EXPIRED with detail. */
 int tee_cert_time_ok(X509 *x, int64_t at, const char *what)
 	__attribute__((warn_unused_result));
+/* The same with the two dates given (unix seconds). */
+int tee_validity_ok(int64_t not_before, int64_t not_after, int64_t at,
+    const char *what) __attribute__((warn_unused_result));
 
 /*
  * Build and check a chain from leaf through untrusted intermediates to a
@@ -335,8 +338,9 @@ struct tee_coll_set {
 #define TEE_CACHE_SLOTS 4096
 struct tee_cert_slot {
 	uint8_t h[32];
-	X509 *x;
-	uint8_t issuer_h[32];     /* whose key verified x's signature */
+	int used;
+	X509 *x;                  /* parsed, or NULL (only its signature is known) */
+	uint8_t issuer_h[32];     /* whose key verified the certificate's signature */
 	int sig_ok;
 	int pinned;               /* from the collateral: kept when the cache is flushed */
 };
@@ -351,14 +355,15 @@ struct coffer_tee_collateral {
 	struct tee_coll_batch *batches; /* under add_lock */
 	struct tee_cert_slot *slots;  /* TEE_CACHE_SLOTS, open addressing */
 	size_t n_slots_used;
-	/* attestation keys seen in quotes (a QE keeps its key until it
-	 * restarts); never evicted, so a key handed out stays valid while
-	 * the collateral lives; at most TEE_MAX_ATT_KEYS */
-	struct tee_att_key {
+	/* P-256 keys seen in quotes: attestation keys (a QE keeps its key
+	 * until it restarts) and PCK certificate keys; never evicted, so a
+	 * key handed out stays valid while the collateral lives; at most
+	 * TEE_MAX_KEYS */
+	struct tee_p256_key {
 		uint8_t raw[64];
 		struct coffer_ecdsa_key *key;
-	} *att_keys;
-	size_t n_att_keys;
+	} *keys;
+	size_t n_keys;
 };
 
 /* The current set, with a reference for the caller (NULL if c is NULL). */
@@ -380,14 +385,14 @@ const struct tee_signed_identity *tee_coll_identity(const struct tee_coll_set *s
  */
 X509 *tee_cert_get(const struct coffer_tee_collateral *c, const uint8_t *der,
     size_t len, uint8_t h[32]);
-#define TEE_MAX_ATT_KEYS 1024
+#define TEE_MAX_KEYS 2048
 /*
- * The P-256 key for a quote's raw attestation key (x || y). From c's
- * cache when c is not NULL; otherwise, or when the cache is full, a new
- * key is made and *owned gets it (the caller frees it). NULL if the
- * bytes are not a point on the curve.
+ * The P-256 key for raw x || y from a quote (an attestation key, or a PCK
+ * certificate's). From c's cache when c is not NULL; otherwise, or when
+ * the cache is full, a new key is made and *owned gets it (the caller
+ * frees it). NULL if the bytes are not a point on the curve.
  */
-const struct coffer_ecdsa_key *tee_att_key_get(const struct coffer_tee_collateral *c,
+const struct coffer_ecdsa_key *tee_p256_key_get(const struct coffer_tee_collateral *c,
     const uint8_t raw[64], struct coffer_ecdsa_key **owned);
 
 /* Forget every cached certificate that did not come with the collateral,
@@ -409,6 +414,13 @@ void tee_cert_cache_release(struct coffer_tee_collateral *c);
  */
 int tee_cert_signed_by(const struct coffer_tee_collateral *c, X509 *x,
     const uint8_t xh[32], X509 *issuer, const uint8_t ih[32]);
+/* 1 if c (not NULL) remembers that the signature of the certificate with
+ * SHA-256 xh verified with the key of the one with SHA-256 ih; remember
+ * that it did (a no-op if c is NULL or the cache cannot take it). */
+int tee_cert_sig_known(const struct coffer_tee_collateral *c, const uint8_t xh[32],
+    const uint8_t ih[32]);
+void tee_cert_sig_remember(const struct coffer_tee_collateral *c,
+    const uint8_t xh[32], const uint8_t ih[32]);
 
 /*
  * Check that cert (issued by issuer) is not revoked, with the CRL of that
@@ -418,6 +430,10 @@ int tee_cert_signed_by(const struct coffer_tee_collateral *c, X509 *x,
  */
 void tee_check_revocation(struct tee_vctx *v, X509 *cert, X509 *issuer,
     const char *what);
+/* The same for the certificate with this serial number, when the issuer's
+ * SHA-256 ih is known. */
+void tee_check_revocation_serial(struct tee_vctx *v, const ASN1_INTEGER *serial,
+    X509 *issuer, const uint8_t ih[32], const char *what);
 
 /* Check a signer list (TCB signing certificates) at v->at; records
  * collateral.* reasons. Returns 0 if one signer is valid. */
@@ -470,6 +486,44 @@ struct tee_pck_ext {
 	uint8_t platform_instance_id[16];
 };
 
+/*
+ * The PCK certificate, read as doc/format/evidence.md section 4.1 says
+ * (pckcert.c) without a general X.509 parser. Pointers point into the DER
+ * it was read from; nothing in it is trusted before tee_pck_cert_signed_by.
+ */
+struct tee_pck_cert {
+	const uint8_t *tbs;          /* the tbsCertificate TLV: what is signed */
+	size_t tbs_len;
+	const uint8_t *serial;       /* the serialNumber INTEGER TLV */
+	size_t serial_len;
+	const uint8_t *issuer;       /* the issuer Name TLV */
+	size_t issuer_len;
+	const uint8_t *cn;           /* the subject's common name, or NULL */
+	size_t cn_len;
+	int64_t not_before, not_after;
+	uint8_t key[64];             /* its P-256 key: x || y */
+	int has_bc, bc_ca;           /* basicConstraints present; its cA */
+	int ku_cert_sign;            /* keyUsage present with keyCertSign */
+	const uint8_t *akid;         /* authorityKeyIdentifier keyIdentifier, or NULL */
+	size_t akid_len;
+	const uint8_t *sgx;          /* the SGX extension's value, or NULL */
+	size_t sgx_len;
+	int unknown_critical;        /* a critical extension that is not read */
+	const uint8_t *sig;          /* ECDSA-Sig-Value (DER) */
+	size_t sig_len;
+};
+
+/* COFFER_E_FORMAT naming the rule (C1-C10) the DER breaks. */
+int tee_pck_cert_read(const uint8_t *der, size_t len, struct tee_pck_cert *out)
+	__attribute__((warn_unused_result));
+/* 1 if ca issued c by name, key identifier and key usage (I1-I3). */
+int tee_pck_cert_issued_by(const struct tee_pck_cert *c, X509 *ca);
+/* 1 if c's signature verifies with ca's P-256 key (I4); h and cah are
+ * the SHA-256 of their DER, to remember a success in coll (may be NULL). */
+int tee_pck_cert_signed_by(const struct coffer_tee_collateral *coll,
+    const struct tee_pck_cert *c, const uint8_t h[32], X509 *ca,
+    const uint8_t cah[32]);
+
 /* Parse the extension's value (the DER inside the OCTET STRING). */
 int tee_pck_ext_parse(const uint8_t *der, size_t len, struct tee_pck_ext *out)
 	__attribute__((warn_unused_result));
@@ -508,6 +562,9 @@ int tee_vek_ext_get(X509 *x, struct tee_vek_ext *out)
 #define TEE_SIM_MAGIC "INSECURE-SIM-V2"   /* 16 bytes with its NUL */
 #define TEE_SIM_LEN 0x165
 #define TEE_SIM_SIGNED_LEN 0x105
+/* Sim platform keys a policy named, decoded once per process (sim.c). */
+#define TEE_SIM_KEY_CACHE 16
+size_t tee_sim_keys_cached(void);
 #define TEE_SIM_WARNING "INSECURE SIMULATION: no TEE protects this code or " \
 	"data; the evidence proves nothing to anyone but its own host"
 

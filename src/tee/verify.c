@@ -2,6 +2,7 @@
 // coffer_tee_verify: recognise the evidence by its content (envelope,
 // hex text, SGX/TDX quote, SNP report, sim evidence), verify it, and turn
 // the reasons into a verdict. doc/format/evidence.md section 1.
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,6 +108,9 @@ dispatch(struct tee_vctx *v, const uint8_t *p, size_t len, int depth)
 	    "sim evidence, a Coffer evidence envelope or hex of one", len);
 }
 
+/* Whether the INSECURE SIMULATION warning was logged in this process. */
+static atomic_int sim_warned;
+
 int
 coffer_tee_verify(const uint8_t *evidence, size_t len,
     const struct coffer_tee_anchors *anchors,
@@ -162,10 +166,15 @@ coffer_tee_verify(const uint8_t *evidence, size_t len,
 		    "for another key or nonce)");
 	tee_policy_apply(&v);
 	c->verdict = v.first_err == 0 ? COFFER_TEE_OK : COFFER_TEE_REJECTED;
-	if (c->tee == COFFER_TEE_SIM)
+	/* Logged once per process, not once per verification (a coordinator
+	 * verifies sim evidence for every worker); each verification's claims
+	 * carry the sim.insecure note and the claims' JSON its "insecure"
+	 * member (doc/format/evidence.md section 8). */
+	if (c->tee == COFFER_TEE_SIM && atomic_exchange(&sim_warned, 1) == 0)
 		coffer_logkv(COFFER_LOG_WARN, "INSECURE SIMULATION: sim evidence "
-		    "verified; it proves nothing about isolation", "verdict",
-		    c->verdict == COFFER_TEE_OK ? "ok" : "rejected", NULL);
+		    "verified; it proves nothing about isolation (logged once per "
+		    "process)", "verdict", c->verdict == COFFER_TEE_OK ? "ok" :
+		    "rejected", NULL);
 	coffer_errclear();
 	if (v.first_err != 0) {
 		const struct coffer_tee_reason *f = coffer_tee_claims_first_fatal(c);

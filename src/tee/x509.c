@@ -196,10 +196,8 @@ tee_cert_sha256(X509 *x, uint8_t out[32])
 }
 
 int
-tee_cert_time_ok(X509 *x, int64_t at, const char *what)
+tee_validity_ok(int64_t nb, int64_t na, int64_t at, const char *what)
 {
-	int64_t nb = tee_asn1_time(X509_get0_notBefore(x));
-	int64_t na = tee_asn1_time(X509_get0_notAfter(x));
 	char t1[32], t2[32], t3[32];
 
 	if (nb < 0 || na < 0)
@@ -212,6 +210,13 @@ tee_cert_time_ok(X509 *x, int64_t at, const char *what)
 		    "not at %s", what, t1, t2, t3);
 	}
 	return 0;
+}
+
+int
+tee_cert_time_ok(X509 *x, int64_t at, const char *what)
+{
+	return tee_validity_ok(tee_asn1_time(X509_get0_notBefore(x)),
+	    tee_asn1_time(X509_get0_notAfter(x)), at, what);
 }
 
 int

@@ -143,8 +143,12 @@ worker_item_run(struct worker *w, const struct coffer_queue_item *it,
 			shared_phase(w->sh, PHASE_STORED, 0);
 		goto out;
 	}
+	/* An output over the limit, or an input the app says it cannot parse
+	 * (its own COFFER_E_FORMAT, doc/format/app-abi.md), will not get
+	 * better with retries: dead-lettered now. */
 	if (r != 0) {
-		res->outcome = r == COFFER_E_LIMIT ? ITEM_BURY : ITEM_FAIL;
+		res->outcome = r == COFFER_E_LIMIT ||
+		    reported == (uint32_t)-(int64_t)COFFER_E_FORMAT ? ITEM_BURY : ITEM_FAIL;
 		goto out;
 	}
 	if (out->len == 0 && !cfg->allow_empty_output) {

@@ -195,10 +195,12 @@ try_params() { # expected message, params...
 }
 check "no secret: refused before any item, saying how to make one" \
 	try_params "openssl rand -hex 32"
-check "an unknown parameter is named" \
-	try_params "unknown parameter 'retain_date'" secret_file="$T/key" retain_date=full
+# (refused by coffer run from the app's declarations, before it starts)
+check "an unknown parameter is named, with the closest one" \
+	try_params "retain_date: unknown parameter (did you mean 'retain_dates'?)" \
+	secret_file="$T/key" retain_date=full
 check "a bad value lists the allowed ones" \
-	try_params "parameter retain_dates: 'all' is not one of: none, full, modified" \
+	try_params "retain_dates: 'all' is not one of none|full|modified" \
 	secret_file="$T/key" retain_dates=all
 printf 'not hex\n' > "$T/badkey"
 check "a bad key file is refused" try_params "must hold 32 to 128 bytes as hex" \

@@ -11,7 +11,7 @@
 # timeout: 150
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
-plan 28
+plan 33
 
 start_redis
 start_manager
@@ -34,6 +34,19 @@ api POST /v1/jobs -d "$(job '"app_params": {"coffer.app_secret": "00"}')" >/dev/
 eq "a reserved coffer. parameter is refused" "400 app_params.coffer.app_secret" "$HTTP_CODE $(field)"
 api POST /v1/jobs -d "$(job '"app_params": {"format": "lower"}' | sed 's|"fault"|"checksum"|')" >/dev/null
 eq "a value outside the declared ones is refused" "400 app_params.format" "$HTTP_CODE $(field)"
+# The two real apps declare theirs too (from their own parameter tables).
+app_job() { job "$2" | sed "s|\"fault\"|\"$1\"|"; }
+api POST /v1/jobs -d "$(app_job dicom-deid '"app_params": {"retain_uid": "yes"}')" >/dev/null
+eq "dicom-deid: a misspelt parameter is refused" "400 app_params.retain_uid" "$HTTP_CODE $(field)"
+api POST /v1/jobs -d "$(app_job dicom-deid '"app_params": {"max_depth": "deep", "retain_dates": "some"}')" >/dev/null
+eq "dicom-deid: an int that is not one, a value not listed" \
+	"400 app_params.max_depth app_params.retain_dates" "$HTTP_CODE $(jq -r '[.error.errors[].field] | sort | join(" ")' "$T/api.body")"
+api POST /v1/jobs -d "$(app_job pooled-stats '"app_params": {"schema": "a:num", "min_owner": 1}')" >/dev/null
+eq "pooled-stats: a misspelt parameter is refused" "400 app_params.min_owner" "$HTTP_CODE $(field)"
+api POST /v1/jobs -d "$(app_job pooled-stats '"app_params": {"schema": "a:num", "C": "strong"}')" >/dev/null
+eq "pooled-stats: a number that is not one is refused" "400 app_params.C" "$HTTP_CODE $(field)"
+api POST /v1/jobs -d "$(app_job pooled-stats '"app_params": {"C": 1}')" >/dev/null
+eq "pooled-stats: its required schema missing is refused" "400 app_params.schema" "$HTTP_CODE $(field)"
 
 # 2. Every field error at once.
 api POST /v1/jobs -d '{"app": "fault", "app_params": {"sleep_msec": 1}, "inputs": {"prefix": "in/"}, "expected_time_s": 60, "replicas": {"max": "2"}, "controller": {"name": "static"}, "colour": 1}' >/dev/null

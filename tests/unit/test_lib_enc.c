@@ -29,6 +29,19 @@ test_hex__round_trip_and_case(void **state)
 	assert_memory_equal(out, in, 5);
 }
 
+/* A caller that knows the length (len / 2) may pass no outlen. */
+static void
+test_hex__decode_without_outlen(void **state)
+{
+	uint8_t out[3] = { 0 };
+
+	(void)state;
+	assert_int_equal(coffer_hex_decode("0aff10", 6, out, sizeof(out), NULL), 0);
+	assert_memory_equal(out, "\x0a\xff\x10", 3);
+	assert_int_equal(coffer_hex_decode("0g", 2, out, sizeof(out), NULL), COFFER_E_FORMAT);
+	assert_int_equal(coffer_hex_decode("", 0, out, sizeof(out), NULL), 0);
+}
+
 static void
 test_hex__rejects_odd_bad_and_overlong(void **state)
 {
@@ -214,6 +227,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hex__round_trip_and_case),
+		cmocka_unit_test(test_hex__decode_without_outlen),
 		cmocka_unit_test(test_hex__rejects_odd_bad_and_overlong),
 		cmocka_unit_test(test_b64__rfc4648_vectors),
 		cmocka_unit_test(test_b64url__uses_url_alphabet),

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "crypto/hash.h"
+#include "lib/log.h"
 #include "test_tee_common.h"
 #include "tee/tee_int.h"
 
@@ -494,6 +495,75 @@ test_sim_values__json_strict_with_defaults(void **state)
 	}
 }
 
+/* Where the verifier's log goes, from main() on (every test's). */
+static FILE *log_stream;
+
+/* A policy naming a host's key: the key is decoded once for the process
+ * and kept; a key no policy names is not kept. Every verification's claims
+ * say INSECURE SIMULATION; the log says it once per process. */
+static void
+test_sim__policy_keys_cached_and_warning_logged_once(void **state)
+{
+	struct fixture *f = *state;
+	struct coffer_buf ev = COFFER_BUF_INIT(1 << 20), ev2 = COFFER_BUF_INIT(1 << 20);
+	struct coffer_buf logb = COFFER_BUF_INIT(1 << 20);
+	struct coffer_tee_anchors *none = trusting(NULL);
+	struct coffer_tee_policy p;
+	struct coffer_tee_verify_opts o = { 0, rd1, &p };
+	struct coffer_tee_claims *c = NULL;
+	char *pem = NULL, *js = NULL;
+	const char *s;
+	size_t n0, lines = 0;
+
+	get_sim(f, f->dir, rd1, &ev);
+	get_sim(f, f->dir2, rd1, &ev2);
+	coffer_tee_policy_init(&p);
+	assert_int_equal(coffer_tee_sim_public_key(f->dir, &pem), 0);
+	assert_int_equal(coffer_tee_sim_key_fingerprint(pem, strlen(pem), p.sim_keys[0]), 0);
+	p.n_sim_keys = 1;
+	n0 = tee_sim_keys_cached();
+	for (int i = 0; i < 3; i++) {
+		c = NULL;
+		if (coffer_tee_verify(ev.data, ev.len, none, NULL, 0, &o, &c) != 0)
+			fail_msg("%s", coffer_errdetail());
+		assert_int_equal(c->verdict, COFFER_TEE_OK);
+		assert_true(coffer_tee_claims_has_reason(c, "sim.insecure"));
+		assert_int_equal(coffer_tee_claims_json(c, &js), 0);
+		assert_non_null(strstr(js, "INSECURE SIMULATION"));
+		free(js);
+		coffer_tee_claims_free(c);
+		assert_int_equal(tee_sim_keys_cached(), n0 + 1);
+	}
+	/* Another host's key, which the policy does not name. */
+	c = NULL;
+	assert_int_equal(coffer_tee_verify(ev2.data, ev2.len, none, NULL, 0, &o, &c),
+	    COFFER_E_POLICY);
+	assert_true(tt_fatal_are(c, "policy.sim_key"));
+	assert_true(coffer_tee_claims_has_reason(c, "sim.insecure"));
+	coffer_tee_claims_free(c);
+	assert_int_equal(tee_sim_keys_cached(), n0 + 1);
+	/* The earlier tests verified sim evidence too: one line in all. */
+	fflush(log_stream);
+	rewind(log_stream);
+	{
+		char chunk[4096];
+		size_t got;
+
+		while ((got = fread(chunk, 1, sizeof(chunk), log_stream)) > 0)
+			assert_int_equal(coffer_buf_put(&logb, chunk, got), 0);
+	}
+	for (s = coffer_buf_str(&logb); (s = strstr(s, "sim evidence verified")) != NULL; s++)
+		lines++;
+	assert_int_equal(lines, 1);
+	assert_non_null(strstr(coffer_buf_str(&logb), "INSECURE SIMULATION: sim evidence "
+	    "verified"));
+	free(pem);
+	coffer_tee_anchors_free(none);
+	coffer_buf_release(&ev);
+	coffer_buf_release(&ev2);
+	coffer_buf_release(&logb);
+}
+
 int
 main(void)
 {
@@ -507,7 +577,12 @@ main(void)
 		cmocka_unit_test(test_sim__v2_round_trip_of_every_simulated_value),
 		cmocka_unit_test(test_sim__v1_is_refused_with_a_version_error),
 		cmocka_unit_test(test_sim_values__json_strict_with_defaults),
+		cmocka_unit_test(test_sim__policy_keys_cached_and_warning_logged_once),
 	};
+
+	if ((log_stream = tmpfile()) == NULL)
+		return 1;
+	coffer_log_setup("test", COFFER_LOG_WARN, COFFER_LOG_HUMAN, log_stream);
 
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

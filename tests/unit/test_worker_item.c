@@ -28,6 +28,7 @@ enum app_mode {
 	APP_HUGE,      /* writes until the writer refuses */
 	APP_POSITIVE,  /* returns 5 */
 	APP_PARAMS,    /* writes the parameters init() saw */
+	APP_UNPARSEABLE, /* COFFER_E_FORMAT: the input cannot be parsed */
 };
 
 static enum app_mode app_mode;
@@ -86,6 +87,9 @@ fake_process(void *state, const struct coffer_app_item *item, const uint8_t *in,
 		return 5;
 	case APP_PARAMS:
 		return out->write(out, app_seen_params, strlen(app_seen_params));
+	case APP_UNPARSEABLE:
+		snprintf(err, errlen, "line 3: 4 fields, expected 5");
+		return COFFER_E_FORMAT;
 	}
 	return COFFER_E_APP;
 }
@@ -266,6 +270,11 @@ test_worker_item__app_errors_are_retried_with_a_clean_message(void **state)
 	app_mode = APP_POSITIVE;
 	res = run(f, "i", 1);
 	expect(&res, ITEM_FAIL, "invalid status 5");
+	/* Except an input the app cannot parse: it will not parse on a
+	 * retry either, so it is dead-lettered at once. */
+	app_mode = APP_UNPARSEABLE;
+	res = run(f, "i", 1);
+	expect(&res, ITEM_BURY, "line 3: 4 fields, expected 5");
 	assert_int_equal(fake_store_count(f->fs, "out/"), 0);
 }
 
