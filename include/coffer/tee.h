@@ -225,6 +225,56 @@ int coffer_tee_collateral_add_mem(struct coffer_tee_collateral *c,
 
 void coffer_tee_collateral_free(struct coffer_tee_collateral *c);
 
+/*
+ * Several files in one add call, each described (doc/protocol/collateral.md
+ * sections 3.3 and 4): what the coordinator's cache and `coffer collateral
+ * fetch` need to know of a piece beyond "it verifies".
+ */
+enum coffer_tee_coll_kind {
+	COFFER_TEE_COLL_CERTS = 1,    /* certificates only */
+	COFFER_TEE_COLL_TCB_INFO = 2, /* exactly one TCB Info */
+	COFFER_TEE_COLL_IDENTITY = 3, /* exactly one enclave identity */
+	COFFER_TEE_COLL_CRL = 4,      /* exactly one CRL */
+	COFFER_TEE_COLL_MIXED = 5,    /* several of those (a dcap-qvl file) */
+};
+
+/* "certificates", "tcb-info", "identity", "crl", "mixed". */
+const char *coffer_tee_coll_kind_name(enum coffer_tee_coll_kind k);
+
+/* Also refuse, with COFFER_E_UNTRUSTED naming the file, a CRL that no
+ * trusted key verified at load and a certificate that no root, AMD
+ * ASK/ASVK or Intel-issued CA of the collateral issued (rules S1, S2): for
+ * a cache that anyone may feed. */
+#define COFFER_TEE_COLL_STRICT (1u << 0)
+/* Check and describe, keep nothing. */
+#define COFFER_TEE_COLL_DRY_RUN (1u << 1)
+
+struct coffer_tee_collateral_file {
+	const char *name;              /* in: used in messages */
+	const uint8_t *data;           /* in: the file's bytes (1 byte to 4 MiB) */
+	size_t len;
+	/* out, written when the call succeeds: */
+	enum coffer_tee_coll_kind kind;
+	/* TCB Info "tcb-info/sgx/<fmspc hex>" (or tdx), identity
+	 * "identity/<id>", CRL "crl/<32 hex: SHA-256 of the issuer name's DER,
+	 * first 16 bytes>"; "" for certificates and mixed files. */
+	char slot[64];
+	uint32_t eval_num;             /* TCB Info, identity: tcbEvaluationDataNumber */
+	int64_t issued;                /* issueDate, thisUpdate, or the latest notBefore */
+	int64_t expires;               /* the earliest nextUpdate / notAfter of its pieces */
+};
+
+/*
+ * Add files[0..n) in one call, as add_path adds a directory: all are
+ * parsed, then checked together (a TCB Info and the chain that signs it
+ * may come in one call), then published, or on any error none is. flags:
+ * COFFER_TEE_COLL_STRICT, COFFER_TEE_COLL_DRY_RUN. On success each file's
+ * out fields are set. Errors as add_mem, naming the file.
+ */
+int coffer_tee_collateral_add_files(struct coffer_tee_collateral *c,
+    struct coffer_tee_collateral_file *files, size_t n, unsigned flags)
+	__attribute__((warn_unused_result));
+
 /* ---------------------------------------------------------------------
  * Verification policy: what a verifier accepts beyond signatures that
  * check out (doc/format/evidence.md section 10, with its JSON form, the
@@ -293,6 +343,35 @@ enum {
 	COFFER_TEE_RISK_NO_CRL = 1 << 3,   /* revocation may go unchecked */
 };
 unsigned coffer_tee_policy_risks(const struct coffer_tee_policy *p);
+
+/* ---------------------------------------------------------------------
+ * What collateral evidence needs (doc/protocol/collateral.md section 1),
+ * read from the evidence (an envelope, raw, or hex) without verifying it.
+ */
+struct coffer_tee_platform {
+	enum coffer_tee_type tee;      /* SGX, TDX, SEV_SNP; SIM needs nothing */
+	/* Intel: from the quote's PCK certificate */
+	uint8_t fmspc[6], pceid[2];
+	int pck_ca_platform;           /* 1: the PCK Platform CA issued it; 0: the Processor CA */
+	/* AMD */
+	char product[16];              /* "Milan", "Genoa", "Turin" */
+	uint8_t chip_id[64];
+	uint64_t reported_tcb;         /* REPORTED_TCB as in the report */
+	struct coffer_tee_snp_tcb tcb; /* decoded for the product */
+	int vlek;                      /* signed with a VLEK (not from KDS) */
+	int has_vek;                   /* the envelope carries a VCEK/VLEK */
+};
+
+/*
+ * amd_product: the product when an SNP report (version 2) does not say
+ * ("Milan", "Genoa", "Turin"; NULL: none given). Errors: COFFER_E_FORMAT
+ * and the like for evidence that does not parse, COFFER_E_UNSUPPORTED for
+ * a quote without a PCK chain, COFFER_E_INVAL for an SNP report whose
+ * product is unknown or contradicts amd_product.
+ */
+int coffer_tee_evidence_platform(const uint8_t *evidence, size_t len,
+    const char *amd_product, struct coffer_tee_platform *out)
+	__attribute__((warn_unused_result));
 
 /* ---------------------------------------------------------------------
  * Verification

@@ -33,6 +33,8 @@
 struct pending {
 	struct tee_coll_batch b;
 	STACK_OF(X509) *certs;
+	/* the file each of certs came from, for messages (same index) */
+	struct { char src[64]; } *cert_src;
 	/* signed texts waiting for their signature check */
 	struct sigwait {
 		int kind;            /* 1 tcb, 2 identity */
@@ -67,6 +69,7 @@ pending_release(struct pending *p)
 {
 	batch_release(&p->b);
 	sk_X509_pop_free(p->certs, X509_free);
+	free(p->cert_src);
 	for (size_t i = 0; i < p->n_waits; i++)
 		coffer_buf_release(&p->waits[i].text);
 	free(p->waits);
@@ -89,8 +92,13 @@ grow(void **arr, size_t n, size_t size)
 }
 
 static int
-add_cert(struct pending *p, X509 *x)
+add_cert(struct pending *p, X509 *x, const char *src)
 {
+	int n = sk_X509_num(p->certs), r;
+
+	if ((r = grow((void **)&p->cert_src, (size_t)n, sizeof(*p->cert_src))) != 0)
+		return r;
+	snprintf(p->cert_src[n].src, sizeof(p->cert_src[n].src), "%s", src);
 	if (!X509_up_ref(x))
 		return COFFER_E_INTERNAL;
 	if (!sk_X509_push(p->certs, x)) {
@@ -143,7 +151,7 @@ load_pki(struct pending *p, const uint8_t *d, size_t len, const char *src)
 		for (int i = 0; r == 0 && i < sk_X509_INFO_num(infos); i++) {
 			X509_INFO *xi = sk_X509_INFO_value(infos, i);
 
-			if (xi->x509 != NULL && (r = add_cert(p, xi->x509)) == 0)
+			if (xi->x509 != NULL && (r = add_cert(p, xi->x509, src)) == 0)
 				n++;
 			if (r == 0 && xi->crl != NULL && (r = add_crl(p, xi->crl, src)) == 0)
 				n++;
@@ -159,7 +167,7 @@ load_pki(struct pending *p, const uint8_t *d, size_t len, const char *src)
 		X509_CRL *crl;
 
 		if ((x = d2i_X509(NULL, &q, (long)len)) != NULL && q == d + len) {
-			r = add_cert(p, x);
+			r = add_cert(p, x, src);
 			X509_free(x);
 			return r;
 		}
@@ -519,6 +527,86 @@ check_crls(const struct coffer_tee_collateral *c, const struct tee_coll_set *s,
 	return 0;
 }
 
+static int has_cert(STACK_OF(X509) *sk, X509 *x);
+
+/* The CN of a name, for messages. */
+static void
+name_cn(X509_NAME *n, char *out, size_t outlen)
+{
+	if (X509_NAME_get_text_by_NID(n, NID_commonName, out, (int)outlen) < 0)
+		snprintf(out, outlen, "?");
+	ERR_clear_error();
+}
+
+static int
+is_anchor(const struct coffer_tee_anchors *a, X509 *x)
+{
+	if (a->intel_root != NULL && X509_cmp(a->intel_root, x) == 0)
+		return 1;
+	for (size_t k = 0; k < a->n_amd; k++)
+		if (X509_cmp(a->amd[k].ark, x) == 0)
+			return 1;
+	return a->amd_inter != NULL && has_cert(a->amd_inter, x);
+}
+
+/* Issued (name and signature) by a root, an AMD ASK/ASVK, or a CA
+ * certificate of the collateral that the Intel root issued. */
+static int
+issued_by_trusted(const struct coffer_tee_anchors *a, STACK_OF(X509) *const all[2],
+    X509 *x)
+{
+	if (a->intel_root != NULL && x509_issued_by(x, a->intel_root))
+		return 1;
+	for (size_t k = 0; k < a->n_amd; k++)
+		if (x509_issued_by(x, a->amd[k].ark))
+			return 1;
+	for (int k = 0; a->amd_inter != NULL && k < sk_X509_num(a->amd_inter); k++)
+		if (x509_issued_by(x, sk_X509_value(a->amd_inter, k)))
+			return 1;
+	for (int k = 0; a->intel_root != NULL && k < 2; k++)
+		for (int j = 0; j < sk_X509_num(all[k]); j++) {
+			X509 *ca = sk_X509_value(all[k], j);
+
+			if (ca != x && X509_check_ca(ca) >= 1 &&
+			    x509_issued_by(ca, a->intel_root) && x509_issued_by(x, ca))
+				return 1;
+		}
+	return 0;
+}
+
+/* doc/protocol/collateral.md section 4, S1 and S2: nothing that no root
+ * vouches for, for a cache that anyone may feed. */
+static int
+check_strict(const struct coffer_tee_collateral *c, const struct tee_coll_set *s,
+    const struct pending *p)
+{
+	STACK_OF(X509) *const all[2] = { s->certs, p->certs };
+	char cn[128];
+
+	for (size_t i = 0; i < p->b.n_crls; i++) {
+		const struct tee_crl *crl = &p->b.crls[i];
+
+		if (crl->verified)
+			continue;
+		name_cn(X509_CRL_get_issuer(crl->crl), cn, sizeof(cn));
+		return coffer_errf(COFFER_E_UNTRUSTED, "%s: the CRL of \"%s\" cannot "
+		    "be checked: its issuer is neither a root nor a CA certificate "
+		    "of the collateral issued by the Intel root (give its issuer "
+		    "chain with it)", crl->src, cn);
+	}
+	for (int i = 0; i < sk_X509_num(p->certs); i++) {
+		X509 *x = sk_X509_value(p->certs, i);
+
+		if (is_anchor(c->anchors, x) || issued_by_trusted(c->anchors, all, x))
+			continue;
+		tee_cn(x, cn, sizeof(cn));
+		return coffer_errf(COFFER_E_UNTRUSTED, "%s: certificate \"%s\" is not "
+		    "issued by a trusted root, an AMD ASK/ASVK, or an Intel CA the "
+		    "root issued", p->cert_src[i].src, cn);
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Sets (section 6.4) */
 
@@ -621,9 +709,10 @@ fail:
 }
 
 /* Check the pending pieces against the current set, then publish the
- * set that holds them. On error nothing of p is kept. */
+ * set that holds them (not with COFFER_TEE_COLL_DRY_RUN). On error nothing
+ * of p is kept. */
 static int
-commit(struct coffer_tee_collateral *c, struct pending *p)
+commit(struct coffer_tee_collateral *c, struct pending *p, unsigned flags)
 {
 	struct tee_coll_set *old, *s = NULL;
 	struct tee_coll_batch *b = NULL;
@@ -632,6 +721,10 @@ commit(struct coffer_tee_collateral *c, struct pending *p)
 	pthread_mutex_lock(&c->add_lock);
 	old = tee_coll_set_get(c);
 	if ((r = check_signed(c, old, p)) != 0 || (r = check_crls(c, old, p)) != 0)
+		goto out;
+	if ((flags & COFFER_TEE_COLL_STRICT) && (r = check_strict(c, old, p)) != 0)
+		goto out;
+	if (flags & COFFER_TEE_COLL_DRY_RUN)
 		goto out;
 	if ((b = coffer_calloc(1, sizeof(*b))) == NULL) {
 		r = COFFER_E_NOMEM;
@@ -800,7 +893,7 @@ coffer_tee_collateral_add_path(struct coffer_tee_collateral *c, const char *path
 		r = load_file(&p, path);
 	}
 	if (r == 0)
-		r = commit(c, &p);
+		r = commit(c, &p, 0);
 out:
 	if (dir != NULL)
 		closedir(dir);
@@ -824,7 +917,157 @@ coffer_tee_collateral_add_mem(struct coffer_tee_collateral *c, const char *name,
 	if ((p.certs = sk_X509_new_null()) == NULL)
 		return COFFER_E_NOMEM;
 	if ((r = load_bytes(&p, data, len, name)) == 0)
-		r = commit(c, &p);
+		r = commit(c, &p, 0);
+	pending_release(&p);
+	return r;
+}
+
+const char *
+coffer_tee_coll_kind_name(enum coffer_tee_coll_kind k)
+{
+	switch (k) {
+	case COFFER_TEE_COLL_CERTS: return "certificates";
+	case COFFER_TEE_COLL_TCB_INFO: return "tcb-info";
+	case COFFER_TEE_COLL_IDENTITY: return "identity";
+	case COFFER_TEE_COLL_CRL: return "crl";
+	case COFFER_TEE_COLL_MIXED: return "mixed";
+	}
+	return "?";
+}
+
+/* Where one file's pieces start in a pending add. */
+struct mark {
+	size_t tcb, ids, crls;
+	int certs;
+};
+
+static void
+mark_now(const struct pending *p, struct mark *m)
+{
+	m->tcb = p->b.n_tcb;
+	m->ids = p->b.n_ids;
+	m->crls = p->b.n_crls;
+	m->certs = sk_X509_num(p->certs);
+}
+
+static void
+earlier(int64_t *t, int64_t v)
+{
+	if (v < *t)
+		*t = v;
+}
+
+/* The kind, slot, order and expiry of the pieces [a, b) of one file
+ * (doc/protocol/collateral.md section 3.3). */
+static int
+describe(const struct pending *p, const struct mark *a, const struct mark *b,
+    struct coffer_tee_collateral_file *f)
+{
+	size_t nt = b->tcb - a->tcb, ni = b->ids - a->ids, nc = b->crls - a->crls;
+	int nx = b->certs - a->certs;
+	char hex[33];
+
+	f->slot[0] = '\0';
+	f->eval_num = 0;
+	f->issued = 0;
+	f->expires = INT64_MAX;
+	if (nt == 1 && ni == 0 && nc == 0 && nx == 0) {
+		const struct tee_tcb_info *t = &p->b.tcb[a->tcb].info;
+
+		f->kind = COFFER_TEE_COLL_TCB_INFO;
+		coffer_hex_encode(t->fmspc, 6, hex);
+		snprintf(f->slot, sizeof(f->slot), "tcb-info/%s/%s", t->tdx ? "tdx" : "sgx",
+		    hex);
+	} else if (nt == 0 && ni == 1 && nc == 0 && nx == 0) {
+		f->kind = COFFER_TEE_COLL_IDENTITY;
+		snprintf(f->slot, sizeof(f->slot), "identity/%s", p->b.ids[a->ids].id.id);
+	} else if (nt == 0 && ni == 0 && nc == 1 && nx == 0) {
+		X509_NAME *n = X509_CRL_get_issuer(p->b.crls[a->crls].crl);
+		unsigned char *der = NULL;
+		uint8_t h[32];
+		int len = i2d_X509_NAME(n, &der);
+
+		if (len <= 0 || coffer_sha256(der, (size_t)len, h) != 0) {
+			OPENSSL_free(der);
+			return coffer_errf(COFFER_E_CRYPTO, "%s: CRL issuer name", f->name);
+		}
+		OPENSSL_free(der);
+		coffer_hex_encode(h, 16, hex);
+		f->kind = COFFER_TEE_COLL_CRL;
+		snprintf(f->slot, sizeof(f->slot), "crl/%s", hex);
+	} else if (nt == 0 && ni == 0 && nc == 0 && nx > 0) {
+		f->kind = COFFER_TEE_COLL_CERTS;
+	} else {
+		f->kind = COFFER_TEE_COLL_MIXED;
+	}
+	for (size_t i = a->tcb; i < b->tcb; i++) {
+		f->eval_num = p->b.tcb[i].info.eval_num;
+		f->issued = p->b.tcb[i].info.issue_date;
+		earlier(&f->expires, p->b.tcb[i].info.next_update);
+	}
+	for (size_t i = a->ids; i < b->ids; i++) {
+		f->eval_num = p->b.ids[i].id.eval_num;
+		f->issued = p->b.ids[i].id.issue_date;
+		earlier(&f->expires, p->b.ids[i].id.next_update);
+	}
+	for (size_t i = a->crls; i < b->crls; i++) {
+		f->issued = p->b.crls[i].this_update;
+		earlier(&f->expires, p->b.crls[i].next_update);
+	}
+	for (int i = a->certs; i < b->certs; i++) {
+		X509 *x = sk_X509_value(p->certs, i);
+		int64_t nb = tee_asn1_time(X509_get0_notBefore(x));
+		int64_t na = tee_asn1_time(X509_get0_notAfter(x));
+
+		if (nb < 0 || na < 0)
+			return coffer_errf(COFFER_E_FORMAT, "%s: certificate dates do not "
+			    "parse", f->name);
+		if (f->kind == COFFER_TEE_COLL_CERTS && nb > f->issued)
+			f->issued = nb;
+		earlier(&f->expires, na);
+	}
+	return 0;
+}
+
+int
+coffer_tee_collateral_add_files(struct coffer_tee_collateral *c,
+    struct coffer_tee_collateral_file *files, size_t n, unsigned flags)
+{
+	struct coffer_tee_collateral_file *out = NULL;
+	struct mark *marks = NULL;
+	struct pending p;
+	int r = 0;
+
+	memset(&p, 0, sizeof(p));
+	if (n == 0 || n > COLL_MAX_ITEMS)
+		return coffer_errf(COFFER_E_INVAL, "collateral: %zu files in one add", n);
+	if ((p.certs = sk_X509_new_null()) == NULL ||
+	    (marks = coffer_calloc(n + 1, sizeof(*marks))) == NULL ||
+	    (out = coffer_calloc(n, sizeof(*out))) == NULL) {
+		r = COFFER_E_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		mark_now(&p, &marks[i]);
+		if (files[i].len == 0 || files[i].len > COLL_FILE_MAX)
+			r = coffer_errf(COFFER_E_FORMAT, "%s: %zu bytes", files[i].name,
+			    files[i].len);
+		else
+			r = load_bytes(&p, files[i].data, files[i].len, files[i].name);
+	}
+	if (r != 0)
+		goto out;
+	mark_now(&p, &marks[n]);
+	/* Described before commit: it moves the pieces into the set. */
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		out[i] = files[i];
+		r = describe(&p, &marks[i], &marks[i + 1], &out[i]);
+	}
+	if (r == 0 && (r = commit(c, &p, flags)) == 0)
+		memcpy(files, out, n * sizeof(*out));
+out:
+	free(marks);
+	free(out);
 	pending_release(&p);
 	return r;
 }

@@ -103,25 +103,23 @@ tee_snp_parse(const uint8_t *p, size_t len, struct coffer_tee_claims *c)
 	return 0;
 }
 
-static void tcb_decode(uint64_t tcb, int turin, struct coffer_tee_claims *c);
-static const char *cpuid_product(const uint8_t *p);
 
 /* Decode with what the report itself says; the chain may refine it. */
 static void
 snp_parse_product(const uint8_t *p, struct coffer_tee_claims *c)
 {
-	const char *prod = c->format_version >= 3 ? cpuid_product(p) : NULL;
+	const char *prod = c->format_version >= 3 ? tee_snp_cpuid_product(p) : NULL;
 
 	if (prod != NULL)
 		snprintf(c->snp.product, sizeof(c->snp.product), "%s", prod);
-	tcb_decode(c->snp.reported_tcb, prod != NULL && strcmp(prod, "Turin") == 0, c);
+	tee_snp_tcb_decode(c->snp.reported_tcb, prod != NULL && strcmp(prod, "Turin") == 0, c);
 }
 
 /* TCB_VERSION layout: Milan and Genoa put the bootloader in byte 0, TEE in
  * 1, SNP in 6, microcode in 7; Turin has FMC in 0, bootloader 1, TEE 2,
  * SNP 3, microcode 7. */
-static void
-tcb_decode(uint64_t tcb, int turin, struct coffer_tee_claims *c)
+void
+tee_snp_tcb_decode(uint64_t tcb, int turin, struct coffer_tee_claims *c)
 {
 	uint8_t b[8];
 
@@ -142,8 +140,8 @@ tcb_decode(uint64_t tcb, int turin, struct coffer_tee_claims *c)
 }
 
 /* The product from CPUID family/model (report v3+), or NULL. */
-static const char *
-cpuid_product(const uint8_t *p)
+const char *
+tee_snp_cpuid_product(const uint8_t *p)
 {
 	uint8_t fam = p[R_CPUID_FAM], mod = p[R_CPUID_MOD];
 
@@ -251,7 +249,7 @@ vek_matches(X509 *x, const uint8_t *p, int vlek, struct coffer_tee_claims *c,
 		return "snp.vek_invalid";
 	}
 	turin = strncmp(e.product, "Turin", 5) == 0;
-	tcb_decode(c->snp.reported_tcb, turin, c);
+	tee_snp_tcb_decode(c->snp.reported_tcb, turin, c);
 	if (!vlek) {
 		int zero_rest = 1;
 
@@ -411,7 +409,7 @@ tee_snp_verify(struct tee_vctx *v, const uint8_t *p, size_t len)
 	coffer_errclear();
 
 	/* 3. The product the report says it ran on (v3+) is the chain's. */
-	if (c->format_version >= 3 && (cpu_prod = cpuid_product(p)) != NULL &&
+	if (c->format_version >= 3 && (cpu_prod = tee_snp_cpuid_product(p)) != NULL &&
 	    c->snp.product[0] != '\0' && strcmp(cpu_prod, c->snp.product) != 0)
 		tee_fail(v, COFFER_E_CERT, "snp.product_mismatch", "the report's CPUID "
 		    "says %s but the %s chains to ARK-%s", cpu_prod,

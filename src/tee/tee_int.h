@@ -554,9 +554,24 @@ struct tee_vek_ext {
 };
 int tee_vek_ext_get(X509 *x, struct tee_vek_ext *out)
 	__attribute__((warn_unused_result));
+/* The product of a version 3+ report from its CPUID family and model
+ * ("Milan", "Genoa", "Turin"), or NULL. */
+const char *tee_snp_cpuid_product(const uint8_t *report);
+/* Decode REPORTED_TCB into c->snp.tcb_* for the product's layout. */
+void tee_snp_tcb_decode(uint64_t tcb, int turin, struct coffer_tee_claims *c);
 
 /* ------------------------------------------------------------------ */
 /* Sim evidence (sim.c) and the envelope (envelope.c). */
+
+/* Evidence given as hex text (verify.c, doc/format/evidence.md section 1,
+ * step 2): 1 if p is not that (other characters, fewer than 96 digits, an
+ * odd count), 0 with the bytes appended to out, or an error. */
+int tee_hex_text_decode(const uint8_t *p, size_t len, struct coffer_buf *out);
+/* Raw evidence by its first bytes (section 1, steps 3 to 5): SIM,
+ * SEV_SNP, SGX (an Intel quote, SGX or TDX), or UNKNOWN. */
+enum coffer_tee_type tee_evidence_kind(const uint8_t *p, size_t len);
+/* The error for evidence of no known kind. */
+int tee_evidence_unknown(size_t len);
 
 #define TEE_SIM_MAGIC_PREFIX "INSECURE-SIM-V"  /* every version's magic starts so */
 #define TEE_SIM_MAGIC "INSECURE-SIM-V2"   /* 16 bytes with its NUL */

@@ -23,8 +23,8 @@ is_ws(uint8_t c)
 }
 
 /* Hex text: only hex digits and white space, at least a header's worth. */
-static int
-hex_decode_text(const uint8_t *p, size_t len, struct coffer_buf *out)
+int
+tee_hex_text_decode(const uint8_t *p, size_t len, struct coffer_buf *out)
 {
 	size_t digits = 0;
 	uint8_t *q;
@@ -49,6 +49,33 @@ hex_decode_text(const uint8_t *p, size_t len, struct coffer_buf *out)
 	r = coffer_hex_decode_buf((const char *)q, digits, out);
 	free(q);
 	return r < 0 ? r : 0;
+}
+
+enum coffer_tee_type
+tee_evidence_kind(const uint8_t *p, size_t len)
+{
+	if (len >= 16 && memcmp(p, TEE_SIM_MAGIC_PREFIX, strlen(TEE_SIM_MAGIC_PREFIX)) == 0)
+		return COFFER_TEE_SIM;
+	if (len >= 8) {
+		uint16_t v16 = coffer_load_u16le(p), k16 = coffer_load_u16le(p + 2);
+		uint32_t v32 = coffer_load_u32le(p);
+
+		/* SNP: a 32-bit version 2-5 (so bytes 2-3 are zero); Intel: a
+		 * 16-bit version 3-5 then a non-zero attestation key type. */
+		if (v32 >= 2 && v32 <= 5 && len >= TEE_SNP_SIGNED_LEN)
+			return COFFER_TEE_SEV_SNP;
+		if (v16 >= 3 && v16 <= 5 && k16 != 0)
+			return COFFER_TEE_SGX;
+	}
+	return COFFER_TEE_UNKNOWN;
+}
+
+int
+tee_evidence_unknown(size_t len)
+{
+	return coffer_errf(len < 8 ? COFFER_E_TRUNCATED : COFFER_E_FORMAT,
+	    "evidence: %zu bytes that are not an SGX/TDX quote, an SEV-SNP report, "
+	    "sim evidence, a Coffer evidence envelope or hex of one", len);
 }
 
 static int dispatch(struct tee_vctx *v, const uint8_t *p, size_t len, int depth);
@@ -83,29 +110,19 @@ dispatch(struct tee_vctx *v, const uint8_t *p, size_t len, int depth)
 		i++;
 	if (depth == 0 && i < len && p[i] == '{')
 		return envelope(v, p, len);
-	if (depth < 2 && len >= 96 && (r = hex_decode_text(p, len, &bin)) <= 0) {
+	if (depth < 2 && len >= 96 && (r = tee_hex_text_decode(p, len, &bin)) <= 0) {
 		if (r == 0)
 			r = dispatch(v, bin.data, bin.len, 2);
 		coffer_buf_release(&bin);
 		return r;
 	}
 	coffer_buf_release(&bin);
-	if (len >= 16 && memcmp(p, TEE_SIM_MAGIC_PREFIX, strlen(TEE_SIM_MAGIC_PREFIX)) == 0)
-		return tee_sim_verify(v, p, len);
-	if (len >= 8) {
-		uint16_t v16 = coffer_load_u16le(p), k16 = coffer_load_u16le(p + 2);
-		uint32_t v32 = coffer_load_u32le(p);
-
-		/* SNP: a 32-bit version 2-5 (so bytes 2-3 are zero); Intel: a
-		 * 16-bit version 3-5 then a non-zero attestation key type. */
-		if (v32 >= 2 && v32 <= 5 && len >= TEE_SNP_SIGNED_LEN)
-			return tee_snp_verify(v, p, len);
-		if (v16 >= 3 && v16 <= 5 && k16 != 0)
-			return tee_intel_verify(v, p, len);
+	switch (tee_evidence_kind(p, len)) {
+	case COFFER_TEE_SIM: return tee_sim_verify(v, p, len);
+	case COFFER_TEE_SEV_SNP: return tee_snp_verify(v, p, len);
+	case COFFER_TEE_SGX: return tee_intel_verify(v, p, len);
+	default: return tee_evidence_unknown(len);
 	}
-	return coffer_errf(len < 8 ? COFFER_E_TRUNCATED : COFFER_E_FORMAT,
-	    "evidence: %zu bytes that are not an SGX/TDX quote, an SEV-SNP report, "
-	    "sim evidence, a Coffer evidence envelope or hex of one", len);
 }
 
 /* Whether the INSECURE SIMULATION warning was logged in this process. */
