@@ -199,6 +199,14 @@ $(BUILD)/tests/test_manager_%: $(BUILD)/obj/tests/unit/test_manager_%.o $(MANAGE
 	$(E) "  LINK    $@"
 	$(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LIBS_CMOCKA) $(LIBS_ALL)
 
+# The CLI's unit tests (test_cli_*) also link the CLI files they test that
+# neither print a command's errors nor need the command table.
+CLI_TEST_OBJS = $(BUILD)/obj/src/cli/fetch_http.o $(BUILD)/obj/src/cli/curl_shim.o
+$(BUILD)/tests/test_cli_%: $(BUILD)/obj/tests/unit/test_cli_%.o $(CLI_TEST_OBJS) $(TEST_SUPPORT_OBJS) $(LIBCOFFER)
+	@mkdir -p $(@D)
+	$(E) "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LIBS_CMOCKA) $(LIBS_ALL)
+
 # The coordinator's unit tests (test_coordinator_*) link its objects, all
 # but its main().
 COORD_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out src/coordinator/main.c,$(wildcard src/coordinator/*.c)))

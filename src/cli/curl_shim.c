@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// libcurl on demand (curl_shim.h). Linked normally, libcurl and the 28
-// libraries it needs (GnuTLS, Kerberos, LDAP, ...) were mapped and
-// initialised at every start of `coffer`: 3 MiB of peak RSS in `coffer
-// seal`, whose goal is 8 MiB on a 1 GiB file, and code the owner's machine
-// (which holds the keys) has no reason to load to seal a file.
+// libcurl on demand (curl_shim.h), for `coffer job` and `coffer
+// collateral`. Linked normally, libcurl and the 28 libraries it needs
+// (GnuTLS, Kerberos, LDAP, ...) were mapped and initialised at every start
+// of `coffer`: 3 MiB of peak RSS in `coffer seal`, whose goal is 8 MiB on
+// a 1 GiB file, and code the owner's machine (which holds the keys) has no
+// reason to load to seal a file.
 #include <dlfcn.h>
 #include <stddef.h>
 
@@ -34,7 +35,7 @@ cli_curl_load(const struct cli_curl **out)
 	/* Never closed: the process ends soon after, and curl keeps global
 	 * state (OpenSSL, resolver) that must outlive every handle. */
 	if ((h = dlopen(CLI_CURL_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL)
-		return coffer_errf(COFFER_E_NOTFOUND, "coffer job needs libcurl "
+		return coffer_errf(COFFER_E_NOTFOUND, "this command needs libcurl "
 		    "(Debian package libcurl4): %s", dlerror());
 #define SYM(field, name)                                                    \
 	do {                                                                 \
@@ -56,7 +57,7 @@ cli_curl_load(const struct cli_curl **out)
 		missing = "curl_global_init";
 	if (missing != NULL) {
 		dlclose(h);
-		return coffer_errf(COFFER_E_NOTFOUND, "coffer job needs libcurl "
+		return coffer_errf(COFFER_E_NOTFOUND, "this command needs libcurl "
 		    "(Debian package libcurl4): %s has no %s", CLI_CURL_SONAME,
 		    missing);
 	}

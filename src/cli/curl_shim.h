@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* libcurl, loaded with dlopen(3) at first use by the commands that talk
- * HTTP (`coffer job`), so that every other command starts without it. */
+ * HTTP (`coffer job`, `coffer collateral`), so that every other command
+ * starts without it. */
 #ifndef COFFER_CLI_CURL_SHIM_H
 #define COFFER_CLI_CURL_SHIM_H
 

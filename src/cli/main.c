@@ -24,6 +24,8 @@ const struct cli_command cli_commands[] = {
 	    cli_attest_verbs, cli_attest_options },
 	{ "audit", cmd_audit, "check the coordinator's audit log: heads, proofs, forks, rollbacks",
 	    cli_audit_verbs, cli_audit_options },
+	{ "collateral", cmd_collateral, "fetch TCB Info, CRLs and VCEKs for evidence; push them to a coordinator",
+	    cli_collateral_verbs, cli_collateral_options },
 	{ "completion", cmd_completion, "print a bash completion script", NULL, NULL },
 	{ "coordinator", cmd_coordinator, "verify a coordinator's evidence and pin its keys",
 	    cli_coordinator_verbs, cli_coordinator_options },
