@@ -210,6 +210,30 @@ print_answer(const json_t *j)
 	    json_string_value(json_object_get(cache, "earliest_expiry")) ?: "-");
 }
 
+/* A refusal by name (doc/protocol/collateral.md section 3.2), and the exit
+ * code of what it means: 4 a forged piece, 5 a malformed one, 7 one no
+ * root vouches for, 1 a full cache. */
+static int
+refused(const char *cmd, long status, const json_t *reply)
+{
+	const json_t *e = reply != NULL ? json_object_get(reply, "error") : NULL;
+	const char *code = json_string_value(json_object_get(e, "code"));
+	const char *msg = json_string_value(json_object_get(e, "message"));
+
+	if (code == NULL)
+		return cli_http_fail(cmd, status, reply);
+	fprintf(stderr, "coffer %s: HTTP %ld %s: %s\n", cmd, status, code,
+	    msg != NULL ? msg : "");
+	if (strcmp(code, "collateral.signature") == 0)
+		return CLI_AUTH;
+	if (strcmp(code, "collateral.untrusted") == 0)
+		return CLI_REJECTED;
+	if (strcmp(code, "collateral.malformed") == 0 ||
+	    strcmp(code, "request.malformed") == 0)
+		return CLI_FORMAT;
+	return status >= 500 && status != 507 ? CLI_UNAVAILABLE : CLI_FAIL;
+}
+
 static int
 exchange(const char *cmd, const char *url, const char *method, const char *body,
     size_t len)
@@ -226,7 +250,7 @@ exchange(const char *cmd, const char *url, const char *method, const char *body,
 	    NULL)) != 0)
 		return cli_fail(r, cmd);
 	if (status != 200) {
-		r = cli_http_fail(cmd, status, reply);
+		r = refused(cmd, status, reply);
 		json_decref(reply);
 		return r;
 	}

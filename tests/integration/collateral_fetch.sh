@@ -10,43 +10,14 @@
 # verifies the recorded evidence with what was fetched.
 # timeout: 240
 . "$(dirname "$0")/lib.sh"
-
-V=$COFFER_SRC/tests/vectors/attestation
-SRV=$COFFER_SRC/tests/integration/collateral_server.py
-PY=/usr/bin/python3
+. "$(dirname "$0")/collateral_common.bash"
 plan 51
 
 run() { out=$("$@" 2>&1); rc=$?; }
 has() { grep -qF -- "$1" <<<"$out"; }
 show() { printf '%s\n' "$out" | sed 's/^/# /' | tail -n 20; }
 
-# --- a test CA and a server certificate for 127.0.0.1 ------------------------
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-keyout "$T/ca.key" -out "$T/ca.pem" -subj "/CN=coffer test CA" -days 2 \
-	>/dev/null 2>&1 || bail "openssl req (CA)"
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-keyout "$T/srv.key" -out "$T/srv.csr" -subj "/CN=127.0.0.1" >/dev/null 2>&1 ||
-	bail "openssl req (server)"
-printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$T/ext"
-openssl x509 -req -in "$T/srv.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" \
-	-CAcreateserial -out "$T/srv.pem" -days 2 -extfile "$T/ext" >/dev/null 2>&1 ||
-	bail "openssl x509 (server)"
-
-# serve NAME BUILD-ARGS...: build a site and serve it; sets URL and LOG.
-serve() {
-	local name=$1
-	shift
-	$PY "$SRV" build --out "$T/$name.json" "$@" || bail "site $name"
-	LOG=$T/$name.log
-	: >"$LOG"
-	$PY "$SRV" serve --site "$T/$name.json" --cert "$T/srv.pem" --key "$T/srv.key" \
-		--port-file "$T/$name.port" --log "$LOG" 2>"$T/$name.err" &
-	track $!
-	wait_until 10 test -s "$T/$name.port" || bail "server $name did not start"
-	URL=https://127.0.0.1:$(cat "$T/$name.port")
-}
-# count PREFIX: how many requests the server logged for paths starting so.
-count() { grep -c "^GET $1" "$LOG"; }
+collateral_ca
 
 SGXQ=$V/sgx/dcap-qvl/sgx_quote
 SGXC=$V/sgx/dcap-qvl/sgx_quote_collateral.json
@@ -132,7 +103,8 @@ import json, sys
 d = json.load(open(sys.argv[2]))
 open(sys.argv[1], "w").write('{"tcbInfo":%s,"signature":"%s"}' % (d["tcb_info"], d["tcb_info_signature"]))
 EOF
-serve wrong --intel "$SGXC" --tee sgx --fmspc 00a067110000 --ca processor
+$PY "$SRV" build --out "$T/wrong.json" --intel "$SGXC" --tee sgx \
+	--fmspc 00a067110000 --ca processor || bail "site wrong"
 $PY - "$T/wrong.json" "$T/wrong.tcb" <<'EOF'
 import json, sys
 s = json.load(open(sys.argv[1]))
@@ -140,13 +112,7 @@ k = "/sgx/certification/v4/tcb?fmspc=00A067110000"
 s["routes"][k]["body"] = open(sys.argv[2], "rb").read().hex()
 json.dump(s, open(sys.argv[1], "w"))
 EOF
-kill "${_pids[-1]}"; wait "${_pids[-1]}" 2>/dev/null
-rm -f "$T/wrong.port"
-$PY "$SRV" serve --site "$T/wrong.json" --cert "$T/srv.pem" --key "$T/srv.key" \
-	--port-file "$T/wrong.port" --log "$LOG" 2>/dev/null &
-track $!
-wait_until 10 test -s "$T/wrong.port" || bail "server wrong did not start"
-URL=https://127.0.0.1:$(cat "$T/wrong.port")
+serve_site wrong
 run coffer collateral fetch "$SGXQ" --out "$T/wrong" --intel-pcs "$URL" \
 	--intel-root-crl "$URL/IntelSGXRootCA.der" "${FAST[@]}"
 eq "another platform's TCB Info: exit 1" 1 "$rc"

@@ -16,6 +16,7 @@
 
 #include "test_tee_common.h"
 #include "lib/json.h"
+#include "../support/pcsfiles.h"
 
 static struct coffer_tee_anchors *anchors;
 
@@ -160,59 +161,7 @@ test_platform__sim_needs_nothing_and_garbage_is_refused(void **state)
 
 /* ------------------------------------------------------------------ */
 /* add_files: the PCS files `coffer collateral fetch` writes, made from the
- * dcap-qvl sample the way a PCS serves them. */
-
-struct pcs {
-	char *tcb, *qe, *chain, *pck_crl_chain;
-	struct coffer_buf pck_crl, root_crl;
-};
-
-static char *
-body(const char *member, const char *text, const char *sig)
-{
-	size_t n = strlen(member) + strlen(text) + strlen(sig) + 32;
-	char *s = malloc(n);
-
-	snprintf(s, n, "{\"%s\":%s,\"signature\":\"%s\"}", member, text, sig);
-	return s;
-}
-
-static void
-pcs_load(const char *rel, struct pcs *p)
-{
-	struct coffer_buf b = COFFER_BUF_INIT(1 << 20);
-	json_t *j = NULL;
-
-	tt_read(rel, &b);
-	assert_int_equal(coffer_json_parse((const char *)b.data, b.len, 1 << 20, 16, &j), 0);
-	p->tcb = body("tcbInfo", json_string_value(json_object_get(j, "tcb_info")),
-	    json_string_value(json_object_get(j, "tcb_info_signature")));
-	p->qe = body("enclaveIdentity", json_string_value(json_object_get(j, "qe_identity")),
-	    json_string_value(json_object_get(j, "qe_identity_signature")));
-	p->chain = strdup(json_string_value(json_object_get(j, "tcb_info_issuer_chain")));
-	p->pck_crl_chain = strdup(json_string_value(json_object_get(j, "pck_crl_issuer_chain")));
-	coffer_buf_init(&p->pck_crl, 1 << 20);
-	coffer_buf_init(&p->root_crl, 1 << 20);
-	assert_int_equal(coffer_hex_decode_buf(json_string_value(json_object_get(j,
-	    "pck_crl")), strlen(json_string_value(json_object_get(j, "pck_crl"))),
-	    &p->pck_crl), 0);
-	assert_int_equal(coffer_hex_decode_buf(json_string_value(json_object_get(j,
-	    "root_ca_crl")), strlen(json_string_value(json_object_get(j, "root_ca_crl"))),
-	    &p->root_crl), 0);
-	json_decref(j);
-	coffer_buf_release(&b);
-}
-
-static void
-pcs_free(struct pcs *p)
-{
-	free(p->tcb);
-	free(p->qe);
-	free(p->chain);
-	free(p->pck_crl_chain);
-	coffer_buf_release(&p->pck_crl);
-	coffer_buf_release(&p->root_crl);
-}
+ * dcap-qvl sample the way a PCS serves them (tests/support/pcsfiles.c). */
 
 static struct coffer_tee_collateral_file
 file(const char *name, const void *data, size_t len)
@@ -249,11 +198,11 @@ static void
 test_files__pcs_files_are_described_and_verify_the_quote(void **state)
 {
 	struct coffer_tee_collateral *c = NULL;
-	struct pcs p;
+	struct tt_pcs p;
 	struct coffer_tee_collateral_file f[6];
 
 	(void)state;
-	pcs_load(ATT "sgx/dcap-qvl/sgx_quote_collateral.json", &p);
+	assert_int_equal(tt_pcs_load(ATT "sgx/dcap-qvl/sgx_quote_collateral.json", &p), 0);
 	/* In an order that checks "together": the TCB Info before its chain. */
 	f[0] = FSTR("tcb.json", p.tcb);
 	f[1] = FSTR("qe.json", p.qe);
@@ -283,7 +232,7 @@ test_files__pcs_files_are_described_and_verify_the_quote(void **state)
 	assert_int_equal(verify_sgx(c), 0);
 	assert_string_equal(coffer_tee_coll_kind_name(f[0].kind), "tcb-info");
 	coffer_tee_collateral_free(c);
-	pcs_free(&p);
+	tt_pcs_free(&p);
 }
 
 static void
@@ -294,10 +243,10 @@ test_files__dry_run_checks_and_keeps_nothing(void **state)
 	struct coffer_tee_verify_opts o = { .flags = COFFER_TEE_ALLOW_NO_CRL };
 	struct coffer_tee_claims *claims = NULL;
 	struct coffer_buf ev = COFFER_BUF_INIT(1 << 20);
-	struct pcs p;
+	struct tt_pcs p;
 
 	(void)state;
-	pcs_load(ATT "sgx/dcap-qvl/sgx_quote_collateral.json", &p);
+	assert_int_equal(tt_pcs_load(ATT "sgx/dcap-qvl/sgx_quote_collateral.json", &p), 0);
 	f[0] = FSTR("tcb.json", p.tcb);
 	f[1] = FSTR("chain.pem", p.chain);
 	assert_int_equal(coffer_tee_collateral_new(anchors, &c), 0);
@@ -312,7 +261,7 @@ test_files__dry_run_checks_and_keeps_nothing(void **state)
 	coffer_tee_claims_free(claims);
 	coffer_buf_release(&ev);
 	coffer_tee_collateral_free(c);
-	pcs_free(&p);
+	tt_pcs_free(&p);
 }
 
 static void
@@ -320,10 +269,10 @@ test_files__strict_refuses_a_crl_without_its_issuer(void **state)
 {
 	struct coffer_tee_collateral *c = NULL;
 	struct coffer_tee_collateral_file f[2];
-	struct pcs p;
+	struct tt_pcs p;
 
 	(void)state;
-	pcs_load(ATT "sgx/dcap-qvl/sgx_quote_collateral.json", &p);
+	assert_int_equal(tt_pcs_load(ATT "sgx/dcap-qvl/sgx_quote_collateral.json", &p), 0);
 	f[0] = file("pck.crl", p.pck_crl.data, p.pck_crl.len);
 	assert_int_equal(coffer_tee_collateral_new(anchors, &c), 0);
 	/* S1: the PCK Processor CA's CRL cannot be checked without that CA. */
@@ -339,7 +288,7 @@ test_files__strict_refuses_a_crl_without_its_issuer(void **state)
 	f[1] = FSTR("pck.chain.pem", p.pck_crl_chain);
 	assert_int_equal(coffer_tee_collateral_add_files(c, f, 2, COFFER_TEE_COLL_STRICT), 0);
 	coffer_tee_collateral_free(c);
-	pcs_free(&p);
+	tt_pcs_free(&p);
 }
 
 /* A self-signed certificate made here: nothing vouches for it. */
@@ -377,10 +326,10 @@ test_files__strict_refuses_a_certificate_no_root_issued(void **state)
 	struct coffer_tee_collateral *c = NULL;
 	struct coffer_tee_collateral_file f[2];
 	char *pem = self_signed_pem();
-	struct pcs p;
+	struct tt_pcs p;
 
 	(void)state;
-	pcs_load(ATT "sgx/dcap-qvl/sgx_quote_collateral.json", &p);
+	assert_int_equal(tt_pcs_load(ATT "sgx/dcap-qvl/sgx_quote_collateral.json", &p), 0);
 	assert_int_equal(coffer_tee_collateral_new(anchors, &c), 0);
 	f[0] = FSTR("chain.pem", p.chain);
 	f[1] = FSTR("mine.pem", pem);
@@ -411,7 +360,7 @@ test_files__strict_refuses_a_certificate_no_root_issued(void **state)
 	}
 	coffer_tee_collateral_free(c);
 	free(pem);
-	pcs_free(&p);
+	tt_pcs_free(&p);
 }
 
 static void
@@ -419,11 +368,11 @@ test_files__signature_and_format_errors_name_the_file(void **state)
 {
 	struct coffer_tee_collateral *c = NULL;
 	struct coffer_tee_collateral_file f[2];
-	struct pcs p;
+	struct tt_pcs p;
 	char *bad, *sig;
 
 	(void)state;
-	pcs_load(ATT "sgx/dcap-qvl/sgx_quote_collateral.json", &p);
+	assert_int_equal(tt_pcs_load(ATT "sgx/dcap-qvl/sgx_quote_collateral.json", &p), 0);
 	assert_int_equal(coffer_tee_collateral_new(anchors, &c), 0);
 	bad = strdup(p.tcb);
 	sig = strstr(bad, "\"signature\":\"") + 13;
@@ -441,7 +390,7 @@ test_files__signature_and_format_errors_name_the_file(void **state)
 	assert_int_equal(coffer_tee_collateral_add_files(c, f, 0, 0), COFFER_E_INVAL);
 	free(bad);
 	coffer_tee_collateral_free(c);
-	pcs_free(&p);
+	tt_pcs_free(&p);
 }
 
 static void
