@@ -332,7 +332,7 @@ collateral_fetch(int argc, char **argv)
 	}
 	rc = first_err != 0 ? cli_exit_code(first_err) : CLI_OK;
 	if (o.push != NULL) {
-		struct cli_push_set set = { NULL, 0 };
+		struct coffer_collpush set = { NULL, 0 };
 		int prc = CLI_OK;
 
 		fflush(stdout);
@@ -342,16 +342,17 @@ collateral_fetch(int argc, char **argv)
 			if (!it->written)
 				continue;
 			if (it->chain.len > 0)
-				r = cli_push_set_add(&set, it->chain_file, it->chain.data,
+				r = coffer_collpush_add(&set, it->chain_file, it->chain.data,
 				    it->chain.len);
 			if (r == 0)
-				r = cli_push_set_add(&set, it->file, it->body.data, it->body.len);
+				r = coffer_collpush_add(&set, it->file, it->body.data,
+				    it->body.len);
 		}
 		if (r != 0)
 			prc = cli_fail(r, cmd);
 		else if (set.n > 0)
 			prc = cli_push(cmd, o.push, &set);
-		cli_push_set_release(&set);
+		coffer_collpush_release(&set);
 		if (rc == CLI_OK)
 			rc = prc;
 	}
@@ -367,7 +368,7 @@ static int
 collateral_push(int argc, char **argv)
 {
 	const char *cmd = "collateral push";
-	struct cli_push_set set = { NULL, 0 };
+	struct coffer_collpush set = { NULL, 0 };
 	struct opts o;
 	int r;
 
@@ -382,12 +383,12 @@ collateral_push(int argc, char **argv)
 		return cli_usage(cmd, USAGE, "only --coordinator goes with 'collateral "
 		    "push'");
 	for (int i = optind; i < argc; i++)
-		if ((r = cli_push_set_add_path(&set, argv[i])) != 0) {
-			cli_push_set_release(&set);
+		if ((r = cli_push_add_path(&set, argv[i])) != 0) {
+			coffer_collpush_release(&set);
 			return cli_fail(r, cmd);
 		}
 	r = cli_push(cmd, o.coordinator, &set);
-	cli_push_set_release(&set);
+	coffer_collpush_release(&set);
 	return r;
 }
 

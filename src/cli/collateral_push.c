@@ -2,8 +2,9 @@
 // Pushing collateral to a coordinator (collateral_push.h). The files go as
 // they are: the coordinator checks every signature itself against the
 // roots compiled into it, so this side needs no trust and no credentials
-// (doc/protocol/collateral.md section 3.2); it only refuses early what the
-// coordinator would refuse as malformed, with a clearer message.
+// (doc/protocol/collateral.md section 3.2); the body is src/proto's
+// (collpush.h), which refuses early what the coordinator would refuse as
+// malformed, with a clearer message.
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -18,98 +19,22 @@
 #include "lib/enc.h"
 #include "lib/file.h"
 #include "lib/json.h"
-#include "lib/mem.h"
 
-
-void
-cli_push_set_release(struct cli_push_set *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		coffer_buf_release(&s->f[i].data);
-	free(s->f);
-	memset(s, 0, sizeof(*s));
-}
-
-/* Rule C3: 1 to 100 of A-Z a-z 0-9 . _ -, not starting with '.'. */
-static int
-name_ok(const char *n)
-{
-	size_t len = strlen(n);
-
-	if (len == 0 || len > 100 || n[0] == '.')
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		char c = n[i];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
-
-static struct cli_push_file *
-slot(struct cli_push_set *s, const char *name, int *err)
-{
-	struct cli_push_file *f;
-
-	if (!name_ok(name)) {
-		*err = coffer_errf(COFFER_E_INVAL, "%s: a collateral file's name is 1 to "
-		    "100 of A-Z a-z 0-9 . _ - and does not start with '.'", name);
-		return NULL;
-	}
-	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->f[i].name, name) == 0) {
-			*err = coffer_errf(COFFER_E_INVAL, "%s: two files of that name",
-			    name);
-			return NULL;
-		}
-	if (s->n == CLI_PUSH_MAX_ITEMS) {
-		*err = coffer_errf(COFFER_E_LIMIT, "more than %d collateral files in "
-		    "one push", CLI_PUSH_MAX_ITEMS);
-		return NULL;
-	}
-	if ((f = coffer_reallocarray(s->f, s->n + 1, sizeof(*f))) == NULL) {
-		*err = COFFER_E_NOMEM;
-		return NULL;
-	}
-	s->f = f;
-	f = &s->f[s->n++];
-	snprintf(f->name, sizeof(f->name), "%s", name);
-	coffer_buf_init(&f->data, CLI_PUSH_ITEM_MAX);
-	*err = 0;
-	return f;
-}
-
-int
-cli_push_set_add(struct cli_push_set *s, const char *name, const uint8_t *data,
-    size_t len)
-{
-	struct cli_push_file *f;
-	int r;
-
-	if ((f = slot(s, name, &r)) == NULL)
-		return r;
-	if ((r = coffer_buf_put(&f->data, data, len)) != 0)
-		return coffer_errctx(r, "%s", name);
-	return 0;
-}
 
 static int
-add_file(struct cli_push_set *s, const char *path)
+add_file(struct coffer_collpush *s, const char *path)
 {
+	struct coffer_buf b = COFFER_BUF_INIT(COFFER_COLLPUSH_ITEM_MAX);
 	const char *base = strrchr(path, '/');
-	struct cli_push_file *f;
 	int r;
 
 	base = base != NULL ? base + 1 : path;
-	if ((f = slot(s, base, &r)) == NULL)
-		return r;
-	if ((r = coffer_file_read(path, CLI_PUSH_ITEM_MAX, &f->data)) != 0)
-		return coffer_errctx(r, "%s", path);
-	if (f->data.len == 0)
-		return coffer_errf(COFFER_E_FORMAT, "%s: empty file", path);
-	return 0;
+	if ((r = coffer_file_read(path, COFFER_COLLPUSH_ITEM_MAX, &b)) != 0)
+		r = coffer_errctx(r, "%s", path);
+	else
+		r = coffer_collpush_add(s, base, b.data, b.len);
+	coffer_buf_release(&b);
+	return r;
 }
 
 static int
@@ -119,9 +44,9 @@ cmp_str(const void *a, const void *b)
 }
 
 int
-cli_push_set_add_path(struct cli_push_set *s, const char *path)
+cli_push_add_path(struct coffer_collpush *s, const char *path)
 {
-	char *names[CLI_PUSH_MAX_ITEMS + 1];
+	char *names[COFFER_COLLPUSH_ITEMS + 1];
 	struct dirent *de;
 	struct stat st;
 	size_t n = 0;
@@ -143,9 +68,9 @@ cli_push_set_add_path(struct cli_push_set *s, const char *path)
 		snprintf(full, sizeof(full), "%s/%s", path, de->d_name);
 		if (stat(full, &st) != 0 || !S_ISREG(st.st_mode))
 			continue;
-		if (n == CLI_PUSH_MAX_ITEMS) {
+		if (n == COFFER_COLLPUSH_ITEMS) {
 			r = coffer_errf(COFFER_E_LIMIT, "%s: more than %d files", path,
-			    CLI_PUSH_MAX_ITEMS);
+			    COFFER_COLLPUSH_ITEMS);
 			break;
 		}
 		if ((names[n] = strdup(full)) == NULL) {
@@ -163,26 +88,6 @@ cli_push_set_add_path(struct cli_push_set *s, const char *path)
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	return r;
-}
-
-int
-cli_push_body(const struct cli_push_set *s, struct coffer_buf *out)
-{
-	int r;
-
-	/* Names are checked (name_ok) and need no escaping. */
-	if ((r = coffer_buf_puts(out, "{\"type\":\"coffer-collateral\",\"version\":1,"
-	    "\"items\":[")) != 0)
-		return r;
-	for (size_t i = 0; i < s->n; i++) {
-		if ((r = coffer_buf_puts(out, i > 0 ? ",{\"name\":\"" : "{\"name\":\"")) != 0 ||
-		    (r = coffer_buf_puts(out, s->f[i].name)) != 0 ||
-		    (r = coffer_buf_puts(out, "\",\"data\":\"")) != 0 ||
-		    (r = coffer_b64url_put(out, s->f[i].data.data, s->f[i].data.len)) != 0 ||
-		    (r = coffer_buf_puts(out, "\"}")) != 0)
-			return r;
-	}
-	return coffer_buf_puts(out, "]}");
 }
 
 /* One line per item and the cache (section 3.4). */
@@ -265,12 +170,12 @@ exchange(const char *cmd, const char *url, const char *method, const char *body,
 }
 
 int
-cli_push(const char *cmd, const char *url, const struct cli_push_set *s)
+cli_push(const char *cmd, const char *url, const struct coffer_collpush *s)
 {
 	struct coffer_buf body = COFFER_BUF_INIT((size_t)4 << 20);
 	int r;
 
-	if ((r = cli_push_body(s, &body)) != 0) {
+	if ((r = coffer_collpush_make(s, &body)) != 0) {
 		coffer_buf_release(&body);
 		return cli_fail(r, cmd);
 	}
