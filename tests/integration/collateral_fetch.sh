@@ -11,7 +11,7 @@
 # timeout: 240
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/collateral_common.bash"
-plan 51
+plan 57
 
 run() { out=$("$@" 2>&1); rc=$?; }
 has() { grep -qF -- "$1" <<<"$out"; }
