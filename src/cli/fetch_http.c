@@ -17,6 +17,7 @@
 #include "cli/fetch_http.h"
 #include "coffer/error.h"
 #include "lib/clock.h"
+#include "lib/enc.h"
 #include "lib/mem.h"
 #include "lib/random.h"
 
@@ -115,18 +116,6 @@ cli_fetch_retry_after(const char *v, int64_t now)
 	return (int64_t)t > now ? (long)((int64_t)t - now) : 0;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 cli_fetch_url_decode(const char *s, struct coffer_buf *out)
 {
@@ -136,12 +125,12 @@ cli_fetch_url_decode(const char *s, struct coffer_buf *out)
 		uint8_t c = (uint8_t)s[i];
 
 		if (c == '%') {
-			int hi = hexval(s[i + 1]), lo = hi < 0 ? -1 : hexval(s[i + 2]);
+			size_t got = 0;
 
-			if (hi < 0 || lo < 0)
+			if (s[i + 1] == '\0' || s[i + 2] == '\0' ||
+			    coffer_hex_decode(s + i + 1, 2, &c, 1, &got) != 0)
 				return coffer_errf(COFFER_E_FORMAT, "a malformed %%-escape "
 				    "at offset %zu", i);
-			c = (uint8_t)(hi << 4 | lo);
 			i += 2;
 		}
 		if ((r = coffer_buf_put(out, &c, 1)) != 0)
