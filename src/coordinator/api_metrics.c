@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // GET /metrics: Prometheus text (doc/api-coordinator.md section 9) for the
 // operator: releases granted, refusals by reason name, nonces remembered,
-// requests by route. Counts only: no key, policy content or identity.
+// requests by route, collateral held and when it expires. Counts only: no key, policy content or identity.
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -84,6 +85,21 @@ render(struct coord *c, struct coffer_buf *b)
 	http_server_foreach_count(c->http, on_count, &x);
 	if (x.r != 0)
 		return x.r;
+	if ((r = http_metrics_family(b, "coffer_coordinator_collateral_items",
+	    "gauge", "Collateral items held (protocol/collateral.md).")) != 0 ||
+	    (r = http_metrics_sample(b, "coffer_coordinator_collateral_items", NULL,
+	    (double)c->coll.items)) != 0)
+		return r;
+	/* For an alert before releases start failing with collateral.expired. */
+	if (c->coll.earliest_expiry != INT64_MAX &&
+	    ((r = http_metrics_family(b,
+	    "coffer_coordinator_collateral_earliest_expiry_seconds", "gauge",
+	    "When the first held TCB Info, identity or CRL stops being current, "
+	    "Unix seconds.")) != 0 ||
+	    (r = http_metrics_sample(b,
+	    "coffer_coordinator_collateral_earliest_expiry_seconds", NULL,
+	    (double)c->coll.earliest_expiry)) != 0))
+		return r;
 	if ((r = http_metrics_family(b, "coffer_coordinator_start_time_seconds",
 	    "gauge", "When this coordinator started, Unix seconds.")) != 0 ||
 	    (r = http_metrics_sample(b, "coffer_coordinator_start_time_seconds",

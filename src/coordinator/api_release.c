@@ -191,7 +191,26 @@ kr10_name(const char *code)
 		return "tcb.below_minimum";
 	if (strcmp(code, "policy.sim_key") == 0)
 		return "sim.key_not_named";
+	/* Collateral the object requires and the coordinator lacks: the
+	 * operator is to push it (doc/protocol/collateral.md section 3.4). */
+	if (strcmp(code, "collateral.missing") == 0 || strcmp(code, "crl.missing") == 0)
+		return "collateral.missing";
 	return "verification.refused";
+}
+
+/* KR8: collateral the coordinator has only outside its validity, or an
+ * SNP report's VCEK it lacks, has its own name, so that an operator knows
+ * to push collateral rather than distrust the worker. */
+static const char *
+kr8_name(const char *code)
+{
+	if (strcmp(code, "snp.vek_missing") == 0)
+		return "collateral.missing";
+	if (strcmp(code, "collateral.expired") == 0 ||
+	    strcmp(code, "collateral.not_yet_valid") == 0 ||
+	    strcmp(code, "crl.expired") == 0)
+		return "collateral.expired";
+	return "evidence.invalid";
 }
 
 /* A refusal by the verification object (KR10) rather than of the
@@ -239,7 +258,7 @@ judge_evidence(struct http_req *r, struct release *x)
 	}
 	/* KR8 */
 	if (e != 0 && (why = first_fatal(x->claims, 0)) != NULL) {
-		coord_refuse(r, "evidence.invalid", "evidence", "%s: %s", why->code,
+		coord_refuse(r, kr8_name(why->code), "evidence", "%s: %s", why->code,
 		    why->text);
 		return -1;
 	}

@@ -10,6 +10,7 @@
 
 #include "coffer/tee.h"
 #include "coordinator/book.h"
+#include "coordinator/collcache.h"
 #include "coordinator/nonce.h"
 #include "coordinator/state.h"
 #include "crypto/identity.h"
@@ -35,6 +36,9 @@ struct coord_config {
 	int recover;
 	const char *recovery_owners; /* a file of identity lines, or NULL */
 	unsigned recovery_threshold; /* 0: all of them */
+	/* the collateral cache's bounds (rule C7); 0: COORD_COLL_MAX_ITEMS,
+	 * COORD_COLL_MAX_BYTES. No option sets them: tests lower them. */
+	size_t coll_max_items, coll_max_bytes;
 };
 
 struct coord {
@@ -61,7 +65,10 @@ struct coord {
 	struct coord_book *book;   /* the policies */
 	struct coord_nonces *nonces;
 	struct coffer_tee_anchors *anchors;
-	struct coffer_tee_collateral *collateral; /* NULL: none given */
+	/* --collateral files and the pushed cache (collcache.h); never NULL
+	 * once open */
+	struct coffer_tee_collateral *collateral;
+	struct coord_coll_summary coll;
 	struct coord_keycache *keys; /* unwrapped data keys (secret) */
 
 	/* For /metrics (api_metrics.c). */
@@ -197,5 +204,7 @@ int coord_log_start(struct coord *c) __attribute__((warn_unused_result));
  * refused but recorded and reported there (revocations are served
  * anyway: policy.md section 8). */
 int coord_seen_head(struct http_req *r, int *rolled_back);
+void api_collateral_push(struct http_req *r);
+void api_collateral_list(struct http_req *r);
 
 #endif

@@ -62,8 +62,11 @@ coord_reason_of(const char *detail, char out[COORD_REASON_MAX])
 int
 coord_reason_status(const char *reason)
 {
-	if (strcmp(reason, "request.malformed") == 0)
+	if (strcmp(reason, "request.malformed") == 0 ||
+	    strcmp(reason, "collateral.malformed") == 0)
 		return 400;
+	if (strcmp(reason, "collateral.full") == 0)
+		return 507;
 	if (strcmp(reason, "policy.unknown") == 0 ||
 	    strcmp(reason, "job.unknown") == 0 ||
 	    strcmp(reason, "recipient.unknown") == 0)

@@ -3,8 +3,9 @@
 // largest body it takes (doc/api-coordinator.md). No route needs a bearer
 // token: owners authenticate by signing what they send, workers by their
 // evidence, and everything the coordinator answers that matters is signed
-// by its attested key.
+// by its attested key; pushed collateral is signed by Intel or AMD.
 #include "coordinator/coord.h"
+#include "proto/collpush.h"
 #include "proto/keyrelease.h"
 #include "proto/policy.h"
 #include "proto/signed.h"
@@ -31,6 +32,8 @@ const struct http_route coord_routes[] = {
 	{ "GET",   "/v1/log/inclusion", api_log_inclusion, HTTP_SCOPE_NONE, 0 },
 	{ "GET",   "/v1/log/consistency", api_log_consistency, HTTP_SCOPE_NONE, 0 },
 	{ "GET",   "/v1/log/entries",   api_log_entries, HTTP_SCOPE_NONE, 0 },
+	{ "POST",  "/v1/collateral",    api_collateral_push, HTTP_SCOPE_NONE, COFFER_COLLPUSH_MAX },
+	{ "GET",   "/v1/collateral",    api_collateral_list, HTTP_SCOPE_NONE, 0 },
 };
 
 const size_t coord_nroutes = sizeof(coord_routes) / sizeof(coord_routes[0]);

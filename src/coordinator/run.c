@@ -45,23 +45,23 @@ banner(const struct coord *c)
 }
 
 /* Workers' evidence verifies to the compiled-in roots with the collateral
- * given; which sim platform keys are accepted (INSECURE) is each policy's
- * verification object's to say, not the coordinator's. */
+ * given and the collateral pushed before (collcache.h, loaded from the
+ * state: offline, nothing fetched); which sim platform keys are accepted
+ * (INSECURE) is each policy's verification object's to say, not the
+ * coordinator's. */
 static int
 load_trust(struct coord *c)
 {
 	int r;
 
-	if ((r = coffer_tee_anchors_new_default(&c->anchors)) != 0)
-		return r;
-	if (c->cfg.n_collateral > 0 &&
+	if ((r = coffer_tee_anchors_new_default(&c->anchors)) != 0 ||
 	    (r = coffer_tee_collateral_new(c->anchors, &c->collateral)) != 0)
 		return r;
 	for (size_t i = 0; i < c->cfg.n_collateral; i++)
 		if ((r = coffer_tee_collateral_add_path(c->collateral,
 		    c->cfg.collateral[i])) != 0)
 			return r;
-	return 0;
+	return coord_coll_load(c);
 }
 
 /* Forget presented nonces once they expired, so memory follows the rate

@@ -118,7 +118,15 @@ static const char schema[] =
      * section 6.2), with the index of the rollback event recording each. */
     "CREATE TABLE IF NOT EXISTS log_rollbacks ("
     " size INTEGER NOT NULL, root BLOB NOT NULL, idx INTEGER NOT NULL,"
-    " PRIMARY KEY (size, root)) WITHOUT ROWID;";
+    " PRIMARY KEY (size, root)) WITHOUT ROWID;"
+    /* Collateral pushed by operators (doc/protocol/collateral.md 3.3):
+     * the bytes as received, and what the verifier said of them, so that
+     * the newest of a slot can be kept without parsing them again. */
+    "CREATE TABLE IF NOT EXISTS collateral ("
+    " seq INTEGER PRIMARY KEY, sha256 BLOB NOT NULL UNIQUE"
+    " CHECK (length(sha256) = 32), name TEXT NOT NULL, kind INTEGER NOT NULL,"
+    " slot TEXT NOT NULL, eval_num INTEGER NOT NULL, issued INTEGER NOT NULL,"
+    " expires INTEGER NOT NULL, data BLOB NOT NULL, created_ms INTEGER NOT NULL);";
 
 static int
 meta_get(struct coord_state *st, const char *key, char *out, size_t outlen)
@@ -1018,6 +1026,91 @@ coord_state_log_rollback_get(struct coord_state *st, uint64_t size,
 		r = COFFER_E_NOTFOUND;
 	else
 		r = dberr(st, "rollbacks");
+	sqlite3_finalize(s);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Collateral */
+
+int
+coord_state_coll_put(struct coord_state *st, const struct coord_coll_row *row)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if ((r = prepare(st, "INSERT INTO collateral (sha256, name, kind, slot, "
+	    "eval_num, issued, expires, data, created_ms) VALUES (?1, ?2, ?3, ?4, "
+	    "?5, ?6, ?7, ?8, ?9)", &s)) != 0)
+		return r;
+	sqlite3_bind_blob(s, 1, row->sha256, 32, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, row->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, row->kind);
+	sqlite3_bind_text(s, 4, row->slot, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)row->eval_num);
+	sqlite3_bind_int64(s, 6, row->issued);
+	sqlite3_bind_int64(s, 7, row->expires);
+	sqlite3_bind_blob(s, 8, row->data, (int)row->len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 9, coffer_wall_ms());
+	return insert_done(st, s, "collateral");
+}
+
+int
+coord_state_coll_delete(struct coord_state *st, const uint8_t sha256[32])
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if ((r = prepare(st, "DELETE FROM collateral WHERE sha256 = ?1", &s)) != 0)
+		return r;
+	sqlite3_bind_blob(s, 1, sha256, 32, SQLITE_STATIC);
+	r = sqlite3_step(s) == SQLITE_DONE ? 0 : dberr(st, "collateral");
+	sqlite3_finalize(s);
+	return r;
+}
+
+int
+coord_state_coll_each(struct coord_state *st, int with_data,
+    int (*fn)(const struct coord_coll_row *row, void *arg), void *arg)
+{
+	struct coord_coll_row row;
+	sqlite3_stmt *s = NULL;
+	const unsigned char *t;
+	int r, rc;
+
+	/* Without the bytes, only their length: listings need no more. */
+	if ((r = prepare(st, with_data ? "SELECT sha256, name, kind, slot, "
+	    "eval_num, issued, expires, data, created_ms FROM collateral ORDER BY "
+	    "seq" : "SELECT sha256, name, kind, slot, eval_num, issued, expires, "
+	    "length(data), created_ms FROM collateral ORDER BY seq", &s)) != 0)
+		return r;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&row, 0, sizeof(row));
+		if (sqlite3_column_bytes(s, 0) != 32) {
+			r = coffer_errf(COFFER_E_FORMAT, "state: collateral: bad sha256");
+			break;
+		}
+		memcpy(row.sha256, sqlite3_column_blob(s, 0), 32);
+		t = sqlite3_column_text(s, 1);
+		snprintf(row.name, sizeof(row.name), "%s", t != NULL ? (const char *)t : "");
+		row.kind = sqlite3_column_int(s, 2);
+		t = sqlite3_column_text(s, 3);
+		snprintf(row.slot, sizeof(row.slot), "%s", t != NULL ? (const char *)t : "");
+		row.eval_num = (uint32_t)sqlite3_column_int64(s, 4);
+		row.issued = sqlite3_column_int64(s, 5);
+		row.expires = sqlite3_column_int64(s, 6);
+		if (with_data) {
+			row.data = sqlite3_column_blob(s, 7);
+			row.len = (size_t)sqlite3_column_bytes(s, 7);
+		} else {
+			row.len = (size_t)sqlite3_column_int64(s, 7);
+		}
+		row.created_ms = sqlite3_column_int64(s, 8);
+		if ((r = fn(&row, arg)) != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = dberr(st, "collateral");
 	sqlite3_finalize(s);
 	return r;
 }

@@ -202,4 +202,31 @@ int coord_state_log_rollback_put(struct coord_state *st, uint64_t size,
 int coord_state_log_rollback_get(struct coord_state *st, uint64_t size,
     const uint8_t *root, uint64_t *idx) __attribute__((warn_unused_result));
 
+/* ------------------------------------------------------------------
+ * Collateral pushed to the coordinator (doc/protocol/collateral.md
+ * section 3.3): each item as received, with what the verifier said of it.
+ */
+struct coord_coll_row {
+	uint8_t sha256[32];       /* of data: the item's identity */
+	char name[101];
+	int kind;                 /* enum coffer_tee_coll_kind */
+	char slot[64];            /* "" for certificates */
+	uint32_t eval_num;
+	int64_t issued, expires;  /* unix seconds; expires INT64_MAX: none */
+	int64_t created_ms;
+	const uint8_t *data;      /* each: valid during the callback only */
+	size_t len;
+};
+/* Store an item; COFFER_E_EXISTS if one with its sha256 is stored. */
+int coord_state_coll_put(struct coord_state *st, const struct coord_coll_row *row)
+	__attribute__((warn_unused_result));
+/* Remove an item (no error if absent). */
+int coord_state_coll_delete(struct coord_state *st, const uint8_t sha256[32])
+	__attribute__((warn_unused_result));
+/* Every stored item, in the order stored (fn's non-zero return stops and
+ * is returned); without with_data, row->data is NULL (len is set). */
+int coord_state_coll_each(struct coord_state *st, int with_data,
+    int (*fn)(const struct coord_coll_row *row, void *arg), void *arg)
+	__attribute__((warn_unused_result));
+
 #endif
