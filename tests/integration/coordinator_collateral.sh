@@ -170,9 +170,10 @@ has "enclaveIdentity.json"; ok $? "it lists the items"
 
 # --- collateral refreshed while 50 releases run in parallel ----------------------
 # Each release waits a second between its nonce and its request, so the
-# pushes below land while all 50 are in flight.
+# pushes below land while all 50 are in flight; they connect from two
+# loopback addresses, as one client may open only 32 connections.
 "$REL" release "$COORD_URL" "$J" --measure "$BIN/coffer-worker" -n 50 -c 50 \
-	--wait-ms 1000 --latency >"$T/rel.out" 2>"$T/rel.err" &
+	--sources 2 --wait-ms 1000 --latency >"$T/rel.out" 2>"$T/rel.err" &
 relpid=$!
 sets=("$T/tdx" "$V/tdx/go-tdx-guest/sample_tcbinfo_response_v5"
 	"$V/intel-pki/intel_sgx_tcb_signing_2018-2025.der" "$T/sgx"

@@ -17,7 +17,9 @@
 //   /v1/identity, as after `coffer coordinator verify`), --measure FILE
 //   (repeatable; default this program), --sim-dir DIR, --save-keys DIR
 //   (write each released data key as <key_id>.key), -n N, -c C (releases,
-//   concurrency), --latency (print per-release milliseconds),
+//   concurrency), --sources N (spread the connections over N loopback
+//   source addresses 127.0.0.1.., for more than one client's connection
+//   limit), --latency (print per-release milliseconds),
 //   --sim-values JSON (INSECURE SIMULATION evidence v2's simulated platform:
 //   debug, TCB...; doc/format/evidence.md section 8.4)
 // faults: --twice (send the same request again), --wait-ms N (between nonce
@@ -28,6 +30,7 @@
 // {"outcome": "refused", "code": reason, "message": ...}. Exit 0 if all
 // were released, 7 if any was refused, 1 on another failure.
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +68,7 @@ static struct {
 	struct coffer_tee_sim_values sim_values;
 	long wait_ms;
 	long n, conc;
+	long sources;
 } opt;
 
 static pthread_mutex_t out_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -270,6 +274,12 @@ release_one(CURL *c, long idx)
 			if (code > 0) {
 				say_refused(code, &reply);
 				rc = 7;
+			} else {
+				pthread_mutex_lock(&out_mu);
+				printf("{\"outcome\":\"failed\",\"message\":\"no answer to "
+				    "the release request\"}\n");
+				fflush(stdout);
+				pthread_mutex_unlock(&out_mu);
 			}
 			goto out;
 		}
@@ -313,12 +323,19 @@ static void *
 runner(void *arg)
 {
 	CURL *c = curl_easy_init();
-	long i;
+	long i, k = (long)(intptr_t)arg;
+	char src[32];
 	int rc;
 
-	(void)arg;
 	if (c == NULL)
 		fail("curl");
+	/* --sources N: thread k connects from 127.0.0.(1 + k mod N), so that
+	 * more releases run at once than one client address may open
+	 * connections (the HTTP server's per-client limit). */
+	if (opt.sources > 1) {
+		snprintf(src, sizeof(src), "host!127.0.0.%ld", 1 + k % opt.sources);
+		curl_easy_setopt(c, CURLOPT_INTERFACE, src);
+	}
 	for (;;) {
 		pthread_mutex_lock(&out_mu);
 		i = next_i++;
@@ -534,6 +551,13 @@ main(int argc, char **argv)
 		} else if (strcmp(a, "-c") == 0 && v) {
 			opt.conc = strtol(v, NULL, 10);
 			i++;
+		} else if (strcmp(a, "--sources") == 0 && v) {
+			opt.sources = strtol(v, NULL, 10);
+			if (opt.sources < 1 || opt.sources > 254) {
+				fprintf(stderr, "relworker: --sources 1 to 254\n");
+				return 2;
+			}
+			i++;
 		} else if (strcmp(a, "--twice") == 0) {
 			opt.twice = 1;
 		} else if (strcmp(a, "--forge-nonce") == 0) {
@@ -575,7 +599,7 @@ main(int argc, char **argv)
 		fail("memory");
 	t0 = now_us();
 	for (long k = 0; k < opt.conc; k++)
-		if (pthread_create(&th[k], NULL, runner, NULL) != 0)
+		if (pthread_create(&th[k], NULL, runner, (void *)(intptr_t)k) != 0)
 			fail("pthread_create");
 	for (long k = 0; k < opt.conc; k++)
 		pthread_join(th[k], NULL);
