@@ -8,6 +8,9 @@
 #                             `build` options) and serve it over HTTPS on a
 #                             free loopback port; sets URL and LOG
 #   count PREFIX              the requests LOG has for paths starting so
+#   run CMD...                CMD's output in $out, its exit status in $rc
+#   has TEXT                  $out contains TEXT
+#   show                      the end of $out as TAP comments
 
 V=$COFFER_SRC/tests/vectors/attestation
 SRV=$COFFER_SRC/tests/integration/collateral_server.py
@@ -47,3 +50,7 @@ serve_site() {
 }
 
 count() { grep -c "^GET $1" "$LOG"; }
+
+run() { out=$("$@" 2>&1); rc=$?; }
+has() { grep -qF -- "$1" <<<"$out"; }
+show() { printf '%s\n' "$out" | sed 's/^/# /' | tail -n 20; }

@@ -13,10 +13,6 @@
 . "$(dirname "$0")/collateral_common.bash"
 plan 57
 
-run() { out=$("$@" 2>&1); rc=$?; }
-has() { grep -qF -- "$1" <<<"$out"; }
-show() { printf '%s\n' "$out" | sed 's/^/# /' | tail -n 20; }
-
 collateral_ca
 
 SGXQ=$V/sgx/dcap-qvl/sgx_quote

@@ -15,9 +15,6 @@
 
 plan 50
 
-run() { out=$("$@" 2>&1); rc=$?; }
-has() { grep -qF -- "$1" <<<"$out"; }
-show() { printf '%s\n' "$out" | sed 's/^/# /' | tail -n 20; }
 cache() { curl -s "$COORD_URL/v1/collateral" | jq -r "$1"; }
 # push_raw BODY: POST it; prints "HTTP-status error-code".
 push_raw() {
