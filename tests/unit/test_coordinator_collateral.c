@@ -12,10 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include <ftw.h>
-#include <sys/stat.h>
 
 #include "../support/pcsfiles.h"
+#include "../support/tmpdir.h"
 #include "../support/vectors.h"
 #include "coffer/error.h"
 #include "coordinator/collcache.h"
@@ -27,30 +26,22 @@
 #include "proto/collpush.h"
 
 static char dir[64];
-
-static int
-rm_one(const char *p, const struct stat *sb, int f, struct FTW *ftw)
-{
-	(void)sb;
-	(void)f;
-	(void)ftw;
-	return remove(p);
-}
+/* The state is sealed (sealvfs.h); its key and id, fixed here. */
+static const uint8_t skey[32] = { 7 }, sid[16] = { 8 };
 
 static int
 setup(void **state)
 {
 	(void)state;
 	coffer_log_setup("test", COFFER_LOG_OFF, COFFER_LOG_HUMAN, NULL);
-	snprintf(dir, sizeof(dir), "/tmp/coffer-coll-test.XXXXXX");
-	return mkdtemp(dir) == NULL;
+	return test_tmpdir("coll-test", dir, sizeof(dir));
 }
 
 static int
 teardown(void **state)
 {
 	(void)state;
-	return nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	return test_rm_rf(dir);
 }
 
 /* What collcache needs of a coordinator: its state, roots and collateral
@@ -61,7 +52,7 @@ coord_new(void)
 	struct coord *c = calloc(1, sizeof(*c));
 
 	assert_non_null(c);
-	assert_int_equal(coord_state_open(dir, &c->st), 0);
+	assert_int_equal(coord_state_open(dir, skey, sid, &c->st), 0);
 	assert_int_equal(coffer_tee_anchors_new_default(&c->anchors), 0);
 	assert_int_equal(coffer_tee_collateral_new(c->anchors, &c->collateral), 0);
 	assert_int_equal(coord_coll_load(c), 0);
