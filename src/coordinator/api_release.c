@@ -213,6 +213,16 @@ kr8_name(const char *code)
 	return "evidence.invalid";
 }
 
+/* What a collateral refusal adds to the verifier's text (which names the
+ * piece): where to get it. The coordinator never fetches it. */
+static const char *
+coll_hint(const char *name)
+{
+	return strncmp(name, "collateral.", 11) == 0 ? "; push current "
+	    "collateral to this coordinator: coffer collateral fetch EVIDENCE "
+	    "--push URL (doc/attestation.md)" : "";
+}
+
 /* A refusal by the verification object (KR10) rather than of the
  * evidence itself (KR8): its policy.* reasons, and the collateral and
  * CRLs it did not allow to be missing (key-release.md section 6.4). */
@@ -258,8 +268,8 @@ judge_evidence(struct http_req *r, struct release *x)
 	}
 	/* KR8 */
 	if (e != 0 && (why = first_fatal(x->claims, 0)) != NULL) {
-		coord_refuse(r, kr8_name(why->code), "evidence", "%s: %s", why->code,
-		    why->text);
+		coord_refuse(r, kr8_name(why->code), "evidence", "%s: %s%s", why->code,
+		    why->text, coll_hint(kr8_name(why->code)));
 		return -1;
 	}
 	/* KR9 */
@@ -277,9 +287,10 @@ judge_evidence(struct http_req *r, struct release *x)
 	if (x->claims->verdict != COFFER_TEE_OK) {
 		why = first_fatal(x->claims, 1);
 		coord_refuse(r, why != NULL ? kr10_name(why->code) :
-		    "verification.refused", "evidence", "%s: %s",
+		    "verification.refused", "evidence", "%s: %s%s",
 		    why != NULL ? why->code : "?", why != NULL ? why->text :
-		    "refused by the verification policy");
+		    "refused by the verification policy",
+		    coll_hint(why != NULL ? kr10_name(why->code) : ""));
 		return -1;
 	}
 	/* KR11 */

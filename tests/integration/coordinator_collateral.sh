@@ -13,7 +13,7 @@
 . "$(dirname "$0")/coordinator_common.bash"
 . "$(dirname "$0")/collateral_common.bash"
 
-plan 50
+plan 51
 
 cache() { curl -s "$COORD_URL/v1/collateral" | jq -r "$1"; }
 # push_raw BODY: POST it; prints "HTTP-status error-code".
@@ -62,12 +62,14 @@ rec_release() {
 	curl -s -X POST "$COORD_URL/v1/jobs/$J/release" -d "{\"type\":\"coffer-release-request\",
 		\"version\":1,\"job\":\"$J\",\"nonce\":\"$n\",
 		\"worker_pk\":\"0900000000000000000000000000000000000000000000000000000000000000\",
-		\"evidence\":\"$ev\"}" | jq -r .error.code
+		\"evidence\":\"$ev\"}" | tee "$T/rel.json" | jq -r .error.code
 }
 sgx_release() { rec_release "$SGXQ"; }
 SNP=$V/sev-snp/go-sev-guest/attestation.bin
 eq "an SEV-SNP worker whose VCEK the coordinator lacks: collateral.missing" \
 	collateral.missing "$(rec_release "$SNP")"
+check "the refusal names the piece and says where to get it" \
+	grep -q 'no VCEK certificate.*AMD KDS.*coffer collateral fetch EVIDENCE --push URL' "$T/rel.json"
 eq "an SGX worker without collateral gets as far as its binding" \
 	evidence.binding "$(sgx_release)"
 
