@@ -7,13 +7,13 @@
 # refused with collateral.missing and then collateral.expired for a real
 # SGX quote (its recorded collateral expired in 2025), and collateral
 # refreshed while 50 releases run in parallel (the sanitizer suite runs
-# this file against the ASan+UBSan build).
+# this file against the ASan+UBSan build), then kept through a kill -9.
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/coordinator_common.bash"
 . "$(dirname "$0")/collateral_common.bash"
 
-plan 51
+plan 52
 
 cache() { curl -s "$COORD_URL/v1/collateral" | jq -r "$1"; }
 # push_raw BODY: POST it; prints "HTTP-status error-code".
@@ -199,3 +199,10 @@ check "some pushes added collateral" grep -q '^added ' "$T/pushes.out"
 grep -q 'AddressSanitizer\|runtime error' "$COORD_LOG"
 eq "no sanitizer report in the coordinator's log" 1 $?
 eq "and the SGX worker is judged with it as before" collateral.expired "$(sgx_release)"
+
+# --- kill -9 after the pushes: every acknowledged push is kept ---------------------
+items=$(cache '[.items[].sha256] | sort | join(",")')
+stop_coordinator KILL
+start_coordinator_again || bail "restart after kill -9"
+eq "after kill -9 it holds every item an answered push kept" "$items" \
+	"$(cache '[.items[].sha256] | sort | join(",")')"
