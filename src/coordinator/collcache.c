@@ -10,6 +10,7 @@
 
 #include "coffer/error.h"
 #include "coffer/tee.h"
+#include "coordinator/audit.h"
 #include "coordinator/collcache.h"
 #include "coordinator/coord.h"
 #include "crypto/hash.h"
@@ -255,6 +256,26 @@ decide(struct pitem *it, size_t n, struct held *h, int *drop)
 	}
 }
 
+/* The `collateral` event of an item kept (doc/format/audit-log.md section
+ * 3): its hash, kind, slot and status, not its bytes. */
+static int
+log_kept(struct coord *c, const struct pitem *x)
+{
+	char hex[65];
+	json_t *ev;
+	int r;
+
+	coffer_hex_encode(x->sha, 32, hex);
+	if ((ev = json_pack("{s:s, s:s, s:s, s:s, s:s}", "event", "collateral",
+	    "sha256", hex, "kind", coffer_tee_coll_kind_name(x->f.kind), "slot",
+	    x->f.slot, "status", x->status)) == NULL)
+		return COFFER_E_NOMEM;
+	r = coord_audit_append(c->st, ev, NULL);
+	json_decref(ev);
+	return r;
+}
+
+/* The rows and their events in one commit (audit.h), before the answer. */
 static int
 store(struct coord *c, struct pitem *it, size_t n, const struct held *h,
     const int *drop)
@@ -282,7 +303,8 @@ store(struct coord *c, struct pitem *it, size_t n, const struct held *h,
 		row.expires = it[i].f.expires;
 		row.data = it[i].in->data.data;
 		row.len = it[i].in->data.len;
-		r = coord_state_coll_put(c->st, &row);
+		if ((r = coord_state_coll_put(c->st, &row)) == 0)
+			r = log_kept(c, &it[i]);
 	}
 	if (r == 0 && (r = coord_state_commit(c->st)) == 0)
 		return 0;

@@ -19,7 +19,7 @@ enum mtype {
 	T_HASH, T_ID16, T_KEY32, T_KEYID, T_INT, T_IDENTITY, T_POLICY,
 	T_APPROVAL, T_REVOCATION, T_HEAD, T_PARAMS, T_APP, T_TEE, T_MEAS,
 	T_REASON, T_DETAIL, T_PROOF, T_PROOF_OUTCOME, T_STAGE, T_STAGES,
-	T_JOB_OUTCOME,
+	T_JOB_OUTCOME, T_COLL_KIND, T_COLL_SLOT, T_COLL_STATUS,
 };
 
 struct member {
@@ -61,6 +61,8 @@ static const struct {
 	    OPT("reason", T_REASON), END } },
 	{ "receipt", { M("job", T_ID16), M("receipt_sha256", T_HASH), END } },
 	{ "rollback", { M("presented", T_HEAD), M("size", T_INT), END } },
+	{ "collateral", { M("sha256", T_HASH), M("kind", T_COLL_KIND),
+	    M("slot", T_COLL_SLOT), M("status", T_COLL_STATUS), END } },
 };
 #define NEVENTS (sizeof(events) / sizeof(events[0]))
 
@@ -87,6 +89,9 @@ check_member(const json_t *obj, const struct member *m)
 	static const char *const stages[] = { "map", "reduce", NULL };
 	static const char *const job_outcomes[] = { "completed", "failed", NULL };
 	static const char *const tees[] = { "sgx", "tdx", "sev-snp", "sim", NULL };
+	static const char *const coll_kinds[] = { "certificates", "tcb-info",
+		"identity", "crl", NULL };
+	static const char *const coll_statuses[] = { "added", "replaced", NULL };
 	const json_t *v = json_object_get(obj, m->name);
 	struct coffer_identity_public id;
 	struct coffer_policy *pol = NULL;
@@ -179,6 +184,14 @@ check_member(const json_t *obj, const struct member *m)
 		return 0;
 	case T_JOB_OUTCOME:
 		return one_of(v, m->name, job_outcomes);
+	case T_COLL_KIND:
+		return one_of(v, m->name, coll_kinds);
+	case T_COLL_SLOT:
+		return coffer_jfield_str(obj, NULL, m->name, 0, 63,
+		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_-",
+		    &str);
+	case T_COLL_STATUS:
+		return one_of(v, m->name, coll_statuses);
 	}
 	return coffer_errf(COFFER_E_INTERNAL, "member type");
 }

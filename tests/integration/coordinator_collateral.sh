@@ -7,13 +7,14 @@
 # refused with collateral.missing and then collateral.expired for a real
 # SGX quote (its recorded collateral expired in 2025), and collateral
 # refreshed while 50 releases run in parallel (the sanitizer suite runs
-# this file against the ASan+UBSan build), then kept through a kill -9.
+# this file against the ASan+UBSan build), then kept through a kill -9;
+# each item kept is a `collateral` event of the audit log.
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/coordinator_common.bash"
 . "$(dirname "$0")/collateral_common.bash"
 
-plan 52
+plan 56
 
 cache() { curl -s "$COORD_URL/v1/collateral" | jq -r "$1"; }
 # push_raw BODY: POST it; prints "HTTP-status error-code".
@@ -86,6 +87,11 @@ eq "the QE Identity's chain is the TCB Info's, byte for byte: held once" unchang
 	"$(status_of intel-sgx-qe-identity.chain.pem)"
 has "the coordinator holds 6 collateral item(s)"; ok $? "the coordinator says what it holds"
 eq "GET /v1/collateral lists the 6" 6 "$(cache .cache.items)"
+coffer audit verify --entries >"$T/log.txt" 2>"$T/verify.err"
+eq "coffer audit verify: the log with the push checks (exit 0)" 0 $?
+eq "each item kept is a collateral event of the audit log, by its hash" \
+	"$(cache '[.items[].sha256] | sort | join(",")')" \
+	"$(grep '"event":"collateral"' "$T/log.txt" | cut -d' ' -f2- | jq -rs '[.[].sha256] | sort | join(",")')"
 eq "the earliest expiry is the QE Identity's" 2025-07-19T10:01:18Z "$(cache .cache.earliest_expiry)"
 eq "/metrics says it too, for alerts" "coffer_coordinator_collateral_items 6 coffer_coordinator_collateral_earliest_expiry_seconds $(date -u -d 2025-07-19T10:01:18Z +%s)" \
 	"$(curl -s "$COORD_URL/metrics" | grep '^coffer_coordinator_collateral' | paste -sd' ')"
@@ -206,3 +212,9 @@ stop_coordinator KILL
 start_coordinator_again || bail "restart after kill -9"
 eq "after kill -9 it holds every item an answered push kept" "$items" \
 	"$(cache '[.items[].sha256] | sort | join(",")')"
+coffer audit verify --entries >"$T/log.txt" 2>"$T/verify.err"
+eq "the audit log checks after it (exit 0)" 0 $?
+eq "the newer TD_QE identity is logged as replacing the older" \
+	"$(cache '.items[] | select(.slot == "identity/TD_QE") | .sha256')" \
+	"$(grep '"event":"collateral"' "$T/log.txt" | cut -d' ' -f2- |
+		jq -r 'select(.slot == "identity/TD_QE" and .status == "replaced") | .sha256')"

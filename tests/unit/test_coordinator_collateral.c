@@ -17,6 +17,7 @@
 #include "../support/tmpdir.h"
 #include "../support/vectors.h"
 #include "coffer/error.h"
+#include "coordinator/audit.h"
 #include "coordinator/collcache.h"
 #include "coordinator/coord.h"
 #include "lib/clock.h"
@@ -115,6 +116,16 @@ cached(struct coord *c)
 	assert_int_equal(coord_coll_list(c, &l), 0);
 	n = json_integer_value(json_object_get(json_object_get(l, "cache"), "items"));
 	json_decref(l);
+	return n;
+}
+
+/* The audit log's size: each item kept is one `collateral` event. */
+static uint64_t
+logged(struct coord *c)
+{
+	uint64_t n = 0;
+
+	assert_int_equal(coord_audit_size(c->st, &n), 0);
 	return n;
 }
 
@@ -241,6 +252,8 @@ test_push__statuses_and_the_newest_per_slot(void **state)
 		assert_int_equal(cached(c), 8);
 		coffer_buf_release(&r23);
 	}
+	/* 8 added, 1 replaced; nothing for unchanged or older items. */
+	assert_int_equal(logged(c), 9);
 	coord_free(c);
 	tt_pcs_free(&sgx);
 	tt_pcs_free(&tdx);
@@ -253,6 +266,7 @@ refused(struct coord *c, const struct f *fs, const char *want)
 {
 	const char *reason = NULL;
 	long long before = cached(c);
+	uint64_t events = logged(c);
 	json_t *a = NULL;
 
 	assert_int_not_equal(push(c, fs, &reason, &a), 0);
@@ -261,6 +275,7 @@ refused(struct coord *c, const struct f *fs, const char *want)
 		fail_msg("refused with %s (%s), not %s", reason ? reason : "NULL",
 		    coffer_errdetail(), want);
 	assert_int_equal(cached(c), before);
+	assert_int_equal(logged(c), events);
 }
 
 static void

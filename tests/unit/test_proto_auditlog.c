@@ -238,6 +238,22 @@ test_auditlog__entries_check_and_are_made_byte_for_byte(void **state)
 		json_decref(obj);
 	}
 	assert_int_equal(proofs, 5);
+	/* Events not in the vector's log (its roots stay): collateral. */
+	json_array_foreach(json_object_get(doc, "more_entries"), i, e) {
+		const char *t = json_string_value(e), *ev = NULL;
+		json_t *obj;
+
+		if (coffer_auditlog_entry_check((const uint8_t *)t, strlen(t), &ev) != 0)
+			fail_msg("more_entries %zu: %s", i, coffer_errdetail());
+		assert_string_equal(ev, "collateral");
+		assert_non_null(obj = json_loads(t, 0, NULL));
+		coffer_buf_reset(&b);
+		assert_int_equal(coffer_auditlog_entry_make(obj, &b), 0);
+		assert_int_equal(b.len, strlen(t));
+		assert_memory_equal(b.data, t, b.len);
+		json_decref(obj);
+	}
+	assert_int_equal(i, 2);
 	bad = json_object_get(doc, "bad_entries");
 	json_array_foreach(bad, i, c) {
 		const char *t = tp_str(c, "text");

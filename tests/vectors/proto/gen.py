@@ -1015,6 +1015,25 @@ def gen_auditlog(p, ph, approvals):
     bad_ev = dict(ev[2])
     bad_ev["signed"] = rv
     be.append({"rule": "E4", "name": "a revocation as an approval", "text": jcs(bad_ev), "error": "format"})
+    # The `collateral` event (a pushed item kept), not in the log above, so
+    # that its roots and proofs stay as they are: one good entry of each
+    # status, and one bad member each.
+    coll = [{"event": "collateral", "sha256": seed("tcb-info").hex(), "kind": "tcb-info",
+             "slot": "tcb-info/sgx/00a067110000", "status": "replaced", "time": t + 18},
+            {"event": "collateral", "sha256": seed("chain").hex(), "kind": "certificates",
+             "slot": "", "status": "added", "time": t + 18}]
+    out["more_entries"] = [jcs(e) for e in coll]
+    for member, value, name in [("kind", "mixed", "a collateral kind not kept"),
+                                ("status", "older", "a collateral status not logged"),
+                                ("slot", "tcb-info/sgx/00a0 67110000", "a space in a slot"),
+                                ("slot", "x" * 64, "a slot of 64 characters")]:
+        bad_ev = dict(coll[0])
+        bad_ev[member] = value
+        be.append({"rule": "E3", "name": name, "text": jcs(bad_ev), "error": "format"})
+    bad_ev = dict(coll[1])
+    del bad_ev["slot"]
+    be.append({"rule": "E3", "name": "a collateral event without its slot", "text": jcs(bad_ev),
+               "error": "format"})
     out["bad_entries"] = be
 
     # Signed tree heads (section 4) and the client rule (section 6.1).
