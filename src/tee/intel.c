@@ -374,7 +374,7 @@ tee_intel_verify(struct tee_vctx *v, const uint8_t *p, size_t len)
 	struct coffer_ecdsa_key *pck_key = NULL, *att_key = NULL;
 	const struct coffer_ecdsa_key *ak, *pk;
 	uint8_t h[32];
-	int r, ext_ok = 0;
+	int r, ext_ok = 0, vouched;
 
 	if ((r = tee_quote_parse(p, len, &q)) != 0)
 		return r;
@@ -385,7 +385,11 @@ tee_intel_verify(struct tee_vctx *v, const uint8_t *p, size_t len)
 
 	/* 1. PCK chain to the pinned root, and its CRLs. */
 	check_pck(v, &pc.leaf, &ext, &ext_ok);
-	if (check_pck_chain(v, &pc)) {
+	/* A key joins the collateral's cache (never evicted) only when what
+	 * vouches for it checked out: the PCK key when its chain did, the
+	 * attestation key when the QE report did too; so made-up quotes
+	 * cannot fill it (doc/format/evidence.md section 6.4). */
+	if ((vouched = check_pck_chain(v, &pc)) != 0) {
 		check_pck_revocation(v, &pc);
 		tee_check_revocation_serial(v, X509_get0_serialNumber(pc.ca),
 		    v->anchors->intel_root, v->anchors->intel_root_sha256,
@@ -393,13 +397,16 @@ tee_intel_verify(struct tee_vctx *v, const uint8_t *p, size_t len)
 	}
 
 	/* 2. The QE report, signed with the PCK key (QVL 4.1.2.4.12). */
-	if ((pk = tee_p256_key_get(v->coll, pc.leaf.key, &pck_key)) == NULL)
+	if ((pk = tee_p256_key_get(vouched ? v->coll : NULL, pc.leaf.key, &pck_key)) == NULL) {
 		tee_fail(v, COFFER_E_CERT, "pck.invalid", "the PCK certificate's key "
 		    "is not a P-256 point");
-	else if (coffer_ecdsa_verify(pk, q.qe_report, 384, q.qe_report_sig, 64,
-	    COFFER_ECDSA_SIG_RAW) != 0)
+		vouched = 0;
+	} else if (coffer_ecdsa_verify(pk, q.qe_report, 384, q.qe_report_sig, 64,
+	    COFFER_ECDSA_SIG_RAW) != 0) {
 		tee_fail(v, COFFER_E_SIGNATURE, "qe.report_signature", "the QE report "
 		    "signature does not verify with the PCK certificate's key");
+		vouched = 0;
+	}
 
 	/* 3. The QE vouches for the attestation key: QE report data =
 	 * SHA-256(attestation key || QE auth data) || 32 zero bytes
@@ -420,15 +427,17 @@ tee_intel_verify(struct tee_vctx *v, const uint8_t *p, size_t len)
 		static const uint8_t zero[32];
 
 		if (memcmp(h, q.qe_report + RB_REPORTDATA, 32) != 0 ||
-		    memcmp(zero, q.qe_report + RB_REPORTDATA + 32, 32) != 0)
+		    memcmp(zero, q.qe_report + RB_REPORTDATA + 32, 32) != 0) {
 			tee_fail(v, COFFER_E_SIGNATURE, "qe.report_data", "the QE report"
 			    " does not vouch for the attestation key: its report data"
 			    " is not SHA-256(attestation key || QE auth data) followed"
 			    " by 32 zero bytes");
+			vouched = 0;
+		}
 	}
 
 	/* 4. The quote, signed with the attestation key (4.1.2.4.16). */
-	if ((ak = tee_p256_key_get(v->coll, q.att_key, &att_key)) == NULL)
+	if ((ak = tee_p256_key_get(vouched ? v->coll : NULL, q.att_key, &att_key)) == NULL)
 		tee_fail(v, COFFER_E_SIGNATURE, "quote.signature", "the attestation "
 		    "key is not a P-256 point");
 	else if (coffer_ecdsa_verify(ak, p, q.signed_len, q.sig, 64,

@@ -707,6 +707,8 @@ test_samples__expired_collateral_at_the_callers_clock(void **state)
 	assert_int_equal(coffer_tee_verify(ev.data, ev.len, anchors, coll, coffer_tee_now(),
 	    NULL, &c), 0);
 	coffer_tee_claims_free(c);
+	/* Vouched for, the PCK key and the attestation key are kept. */
+	assert_int_equal(coll->n_keys, 2);
 	/* One second later the TCB Info and QE Identity have expired. */
 	tt_clock_set(tt_time("2025-07-19T10:01:18Z"));
 	c = NULL;
@@ -914,6 +916,8 @@ test_samples__chain_to_a_different_root_fails(void **state)
 		assert_non_null(cl);
 		assert_int_equal(cl->verdict, COFFER_TEE_REJECTED);
 		assert_true(coffer_tee_claims_has_reason(cl, "chain.untrusted_root"));
+		/* Keys nothing vouched for are not kept (evidence.md 6.4). */
+		assert_int_equal(c->n_keys, 0);
 		coffer_tee_claims_free(cl);
 		coffer_tee_collateral_free(c);
 		coffer_tee_anchors_free(a);
