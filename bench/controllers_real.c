@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "actuator/actuator.h"
+#include "actuator/local.h"
 #include "coffer/controller.h"
 #include "coffer/error.h"
 #include "controllers/registry.h"

@@ -18,7 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "actuator/actuator.h"
+#include "actuator/local.h"
+#include "actuator/options.h"
 #include "coffer/error.h"
 #include "lib/clock.h"
 #include "lib/file.h"
@@ -65,39 +66,6 @@ struct local {
 	int restart_delay_ms;
 	struct coffer_actuator_status st;
 };
-
-static void
-free_strv(char **v)
-{
-	if (v == NULL)
-		return;
-	for (char **p = v; *p; p++)
-		free(*p);
-	free(v);
-}
-
-static int
-copy_strv(char *const *src, char ***out)
-{
-	size_t n = 0;
-	char **v;
-
-	if (src == NULL) {
-		*out = NULL;
-		return 0;
-	}
-	while (src[n] != NULL)
-		n++;
-	if ((v = coffer_calloc(n + 1, sizeof(*v))) == NULL)
-		return coffer_errf(COFFER_E_NOMEM, "actuator spec");
-	for (size_t i = 0; i < n; i++)
-		if ((v[i] = coffer_strdup(src[i])) == NULL) {
-			free_strv(v);
-			return coffer_errf(COFFER_E_NOMEM, "actuator spec");
-		}
-	*out = v;
-	return 0;
-}
 
 #define REPLICA_ID_VAR "COFFER_REPLICA_ID"
 
@@ -434,6 +402,31 @@ local_status(void *impl, struct coffer_actuator_status *st)
 }
 
 static int
+local_list(void *impl, struct coffer_replica_info **out, size_t *n)
+{
+	struct local *l = impl;
+	struct coffer_replica_info *v = NULL;
+	int64_t now = coffer_mono_ms();
+
+	if (l->n > 0 && (v = coffer_calloc((size_t)l->n, sizeof(*v))) == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "replica list");
+	for (int i = 0; i < l->n; i++) {
+		const struct replica *rp = &l->r[i];
+
+		snprintf(v[i].id, sizeof(v[i].id), "%s", rp->id);
+		snprintf(v[i].handle, sizeof(v[i].handle), "%d", (int)rp->pid);
+		v[i].phase = rp->stopping ? COFFER_REPLICA_STOPPING :
+		    COFFER_REPLICA_RUNNING;
+		v[i].age_s = (double)(now - rp->started_ms) / 1000.0;
+		/* A process runs from fork(): no start-up the backend sees. */
+		v[i].startup_s = 0;
+	}
+	*out = v;
+	*n = (size_t)l->n;
+	return 0;
+}
+
+static int
 local_stop_all(void *impl)
 {
 	struct local *l = impl;
@@ -469,8 +462,8 @@ local_free(void *impl)
 			;
 	}
 	free(l->r);
-	free_strv(l->argv);
-	free_strv(l->env);
+	act_free_strv(l->argv);
+	act_free_strv(l->env);
 	free(l->workdir);
 	free(l->log_path);
 	free(l);
@@ -484,6 +477,7 @@ static const struct coffer_actuator_ops local_ops = {
 	.stop_all = local_stop_all,
 	.free = local_free,
 	.set_replicas_hint = local_set_replicas_hint,
+	.list = local_list,
 };
 
 int
@@ -494,22 +488,15 @@ coffer_actuator_local_new(const struct coffer_replica_spec *spec,
 	struct local *l = NULL;
 	int r;
 
-	if (spec == NULL || spec->argv == NULL || spec->argv[0] == NULL ||
-	    spec->argv[0][0] == '\0')
-		return coffer_errf(COFFER_E_INVAL, "actuator: no program to run");
-	if (spec->grace_ms < 0)
-		return coffer_errf(COFFER_E_INVAL, "actuator: negative grace period");
-	for (char *const *e = spec->env; e != NULL && *e != NULL; e++)
-		if (strchr(*e, '=') == NULL || **e == '=')
-			return coffer_errf(COFFER_E_INVAL, "actuator: environment entry"
-			    " '%s' is not KEY=VALUE", *e);
+	if ((r = act_spec_check(spec)) != 0)
+		return r;
 	if ((a = coffer_calloc(1, sizeof(*a))) == NULL ||
 	    (l = coffer_calloc(1, sizeof(*l))) == NULL) {
 		r = coffer_errf(COFFER_E_NOMEM, "actuator");
 		goto fail;
 	}
-	if ((r = copy_strv(spec->argv, &l->argv)) != 0 ||
-	    (r = copy_strv(spec->env, &l->env)) != 0)
+	if ((r = act_copy_strv(spec->argv, &l->argv)) != 0 ||
+	    (r = act_copy_strv(spec->env, &l->env)) != 0)
 		goto fail;
 	if ((spec->workdir != NULL && (l->workdir = coffer_strdup(spec->workdir)) == NULL) ||
 	    (spec->log_path != NULL && (l->log_path = coffer_strdup(spec->log_path)) == NULL)) {
@@ -584,11 +571,10 @@ coffer_actuator_local_replica_id(struct coffer_actuator *a, pid_t pid,
 	return coffer_errf(COFFER_E_NOTFOUND, "no replica with pid %d", (int)pid);
 }
 
-void
-coffer_actuator_free(struct coffer_actuator *a)
+int
+act_local_create(const struct coffer_actuator_config *cfg,
+    const struct coffer_replica_spec *spec, struct coffer_actuator **out)
 {
-	if (a == NULL)
-		return;
-	a->ops->free(a->impl);
-	free(a);
+	(void)cfg;
+	return coffer_actuator_local_new(spec, out);
 }

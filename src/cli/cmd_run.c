@@ -20,6 +20,7 @@
 
 #include "actuator/actuator.h"
 #include "cli/cli.h"
+#include "cli/curl_shim.h"
 #include "cli/run_progress.h"
 #include "coffer/error.h"
 #include "lib/buf.h"
@@ -40,7 +41,8 @@ static const char usage[] =
     "           [--lease-ms N] [--max-attempts N] [--backoff-ms N]\n"
     "           [--item-timeout-ms N] [--max-item-bytes N] [--allow-empty-output]\n"
     "           [--reduce NAME] [--worker-log FILE] [--keep-job] [--quiet]\n"
-    "           [--force | --resume] [--json]";
+    "           [--force | --resume] [--json]\n"
+    "           [--actuator local|slurm|kubernetes] [--actuator-opt KEY=VALUE]...";
 
 static const char help[] =
     "Run a job end to end on this machine: every regular file of --inputs is\n"
@@ -74,6 +76,11 @@ static const char help[] =
     "  --resume            skip the items whose output exists (a run that was\n"
     "                      interrupted goes on where it stopped)\n"
     "  --json              print the summary as one JSON object\n"
+    "  --actuator NAME     where workers run: local (default), slurm (batch\n"
+    "                      jobs) or kubernetes (pods); not local needs --redis\n"
+    "                      and directories every node sees\n"
+    "  --actuator-opt K=V  an option of the actuator (repeatable; doc/manager.md\n"
+    "                      section 5: partition=, qos=, namespace=, ...)\n"
     "\n"
     "Exit status: 0 when every item is done; 1 when some were dead-lettered\n"
     "(they are listed with their errors); see doc/cli.md for the others.\n";
@@ -100,6 +107,10 @@ struct run {
 	const char *app_kind;
 	const char *params[MAX_LIST], *app_args[MAX_LIST], *owners[MAX_LIST];
 	int nparams, napp_args, nowners;
+	const char *actuator;
+	char *act_opts[MAX_LIST + 1];
+	int nact_opts;
+	struct coffer_actuator_config ac;
 	int replicas, lease_ms, max_attempts, backoff_ms, item_timeout_ms;
 	long long max_item_bytes;
 	int allow_empty, keep_job, quiet, force, resume, json;
@@ -134,6 +145,7 @@ enum {
 	O_KIND, O_APP_ARG, O_LEASE, O_ATTEMPTS, O_BACKOFF, O_TIMEOUT, O_MAXB,
 	O_EMPTY, O_REDUCE, O_WLOG, O_KEEP, O_QUIET, O_HELP, O_OWNER, O_FORCE,
 	O_RESUME, O_JSON,
+	O_ACTUATOR, O_ACTUATOR_OPT,
 };
 
 const struct option cli_run_options[] = {
@@ -161,6 +173,8 @@ const struct option cli_run_options[] = {
 	{ "resume", no_argument, NULL, O_RESUME },
 	{ "json", no_argument, NULL, O_JSON },
 	{ "help", no_argument, NULL, O_HELP },
+	{ "actuator", required_argument, NULL, O_ACTUATOR },
+	{ "actuator-opt", required_argument, NULL, O_ACTUATOR_OPT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -192,6 +206,12 @@ parse(struct run *R, int argc, char **argv)
 		case O_FORCE: R->force = 1; break;
 		case O_RESUME: R->resume = 1; break;
 		case O_JSON: R->json = 1; break;
+		case O_ACTUATOR: R->actuator = optarg; break;
+		case O_ACTUATOR_OPT:
+			if (R->nact_opts == MAX_LIST)
+				return cli_usage("run", usage, "too many --actuator-opt");
+			R->act_opts[R->nact_opts++] = optarg;
+			break;
 		case O_PARAM:
 			if (strchr(optarg, '=') == NULL || optarg[0] == '=')
 				return cli_usage("run", usage, "--param '%s': expected K=V", optarg);
@@ -255,6 +275,11 @@ parse(struct run *R, int argc, char **argv)
 	if (R->app_kind != NULL && strcmp(R->app_kind, "plugin") != 0 &&
 	    strcmp(R->app_kind, "exec") != 0)
 		return cli_usage("run", usage, "--app-kind must be plugin or exec");
+	if (R->actuator != NULL && strcmp(R->actuator, "local") != 0 &&
+	    R->redis == NULL)
+		return cli_usage("run", usage, "--actuator %s: workers run on other "
+		    "machines and must reach the queue: give --redis URL (a private"
+		    " Redis listens on 127.0.0.1 only)", R->actuator);
 	if (R->keep_job && R->redis == NULL)
 		return cli_usage("run", usage, "--keep-job needs --redis (a private"
 		    " Redis ends with the run)");
@@ -673,6 +698,20 @@ check_outputs(struct run *R)
 	return 0;
 }
 
+/* The actuator and its options, checked before anything runs. */
+static int
+check_actuator(struct run *R)
+{
+	int r;
+
+	R->ac.backend = R->actuator;
+	R->ac.options = R->act_opts;
+	if (R->actuator != NULL && strcmp(R->actuator, "kubernetes") == 0 &&
+	    (r = cli_curl_actuator_api(&R->ac.curl)) != 0)
+		return r;
+	return coffer_actuator_check(&R->ac);
+}
+
 static int
 make_rundir(struct run *R)
 {
@@ -742,10 +781,17 @@ static int
 start_workers(struct run *R)
 {
 	char *argv[ARGV_MAX], *env[2] = { NULL, NULL };
+	char name[64], label[80], *labels[2] = { label, NULL };
 	struct coffer_replica_spec spec = { 0 };
 	int r;
 
 	worker_argv(R, argv, 1, NULL, NULL);
+	/* The backend's objects are named after the job, and labelled so
+	 * that they are told from every other job's. */
+	coffer_actuator_name_from("coffer-", R->job, name, sizeof(name));
+	snprintf(label, sizeof(label), "coffer-run=%s", name);
+	spec.name = name;
+	spec.labels = labels;
 	/* The actuator copies the environment. */
 	if (asprintf(&env[0], "COFFER_REDIS_URL=%s", R->url) < 0)
 		return coffer_errf(COFFER_E_NOMEM, "worker environment");
@@ -754,7 +800,7 @@ start_workers(struct run *R)
 	spec.log_path = R->logpath;
 	spec.grace_ms = 30000;
 	spec.restart_crashed = 1;
-	r = coffer_actuator_local_new(&spec, &R->act);
+	r = coffer_actuator_new(&R->ac, &spec, &R->act);
 	free(env[0]);
 	if (r != 0)
 		return r;
@@ -926,8 +972,8 @@ cmd_run(int argc, char **argv)
 	if ((r = parse(&R, argc, argv)) != 0)
 		return r < 0 ? CLI_OK : r;
 	find_worker(&R);
-	if ((r = check_dirs(&R)) != 0 || (r = list_inputs(&R)) != 0 ||
-	    (r = check_owners(&R)) != 0) {
+	if ((r = check_actuator(&R)) != 0 || (r = check_dirs(&R)) != 0 ||
+	    (r = list_inputs(&R)) != 0 || (r = check_owners(&R)) != 0) {
 		rc = cli_fail(r, "run");
 		goto out;
 	}

@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 #include <stddef.h>
 
+#include "actuator/curl_api.h"
 #include "cli/curl_shim.h"
 #include "coffer/error.h"
 
@@ -18,6 +19,7 @@
 
 static struct cli_curl table;
 static int loaded;
+static void *lib;
 
 int
 cli_curl_load(const struct cli_curl **out)
@@ -67,7 +69,52 @@ cli_curl_load(const struct cli_curl **out)
 		return coffer_errf(COFFER_E_HTTP, "curl_global_init: %s",
 		    t.easy_strerror(cc));
 	table = t;
+	lib = h;
 	loaded = 1;
 	*out = &table;
+	return 0;
+}
+
+int
+cli_curl_actuator_api(const struct coffer_curl_api **out)
+{
+	static struct coffer_curl_api api;
+	static int api_loaded;
+	const struct cli_curl *c;
+	const char *missing = NULL;
+	int r;
+
+	if (api_loaded) {
+		*out = &api;
+		return 0;
+	}
+	if ((r = cli_curl_load(&c)) != 0)
+		return r;
+	api.easy_init = c->easy_init;
+	api.easy_setopt = c->easy_setopt;
+	api.easy_getinfo = c->easy_getinfo;
+	api.easy_cleanup = c->easy_cleanup;
+	api.easy_strerror = c->easy_strerror;
+	api.slist_append = c->slist_append;
+	api.slist_free_all = c->slist_free_all;
+#define SYM(field, name)                                                    \
+	do {                                                                 \
+		api.field = (__typeof__(api.field))dlsym(lib, name);         \
+		if (api.field == NULL && missing == NULL)                    \
+			missing = name;                                      \
+	} while (0)
+	SYM(multi_init, "curl_multi_init");
+	SYM(multi_add_handle, "curl_multi_add_handle");
+	SYM(multi_remove_handle, "curl_multi_remove_handle");
+	SYM(multi_perform, "curl_multi_perform");
+	SYM(multi_info_read, "curl_multi_info_read");
+	SYM(multi_poll, "curl_multi_poll");
+	SYM(multi_cleanup, "curl_multi_cleanup");
+#undef SYM
+	if (missing != NULL)
+		return coffer_errf(COFFER_E_NOTFOUND, "%s has no %s",
+		    CLI_CURL_SONAME, missing);
+	api_loaded = 1;
+	*out = &api;
 	return 0;
 }

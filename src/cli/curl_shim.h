@@ -36,4 +36,11 @@ struct cli_curl {
 int cli_curl_load(const struct cli_curl **out)
 	__attribute__((warn_unused_result));
 
+struct coffer_curl_api;
+/* The same library as the Kubernetes actuator's table (actuator/curl_api.h,
+ * `coffer run --actuator kubernetes`), with its multi interface. Errors
+ * as cli_curl_load(). */
+int cli_curl_actuator_api(const struct coffer_curl_api **out)
+	__attribute__((warn_unused_result));
+
 #endif

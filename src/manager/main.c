@@ -29,7 +29,8 @@
 static const char usage_text[] =
     "usage: coffer-manager serve --db PATH [--listen HOST:PORT] [--redis URL]\n"
     "           [--asperathos-redis URL] [--store DIR] [--worker PATH]\n"
-    "           [--apps DIR] [--actuator local] [--log-dir DIR]\n"
+    "           [--apps DIR] [--actuator local|slurm|kubernetes]\n"
+    "           [--actuator-opt KEY=VALUE]... [--log-dir DIR]\n"
     "           [--ready-file PATH] [--tls-cert PEM --tls-key PEM]\n"
     "           [--tick-ms N] [--grace-ms N] [--allow-cmd[=yes|no]]\n"
     "           [--workload-dir DIR]... [--allow-workload-url[=yes|no]]\n"
@@ -147,6 +148,7 @@ cmd_serve(int argc, char **argv)
 		{ "worker", required_argument, NULL, 'w' },
 		{ "apps", required_argument, NULL, 'a' },
 		{ "actuator", required_argument, NULL, 'u' },
+		{ "actuator-opt", required_argument, NULL, 'o' },
 		{ "log-dir", required_argument, NULL, 'L' },
 		{ "ready-file", required_argument, NULL, 'R' },
 		{ "tls-cert", required_argument, NULL, 'c' },
@@ -171,6 +173,9 @@ cmd_serve(int argc, char **argv)
 	};
 	struct mgr_config cfg;
 	struct mgr_policy pol;
+	struct coffer_actuator_config ac;
+	static char *act_opts[MGR_ACTUATOR_OPTS_MAX + 1];
+	size_t nact_opts = 0;
 	char worker[PATH_MAX];
 	static char measured[PATH_MAX];
 	static char env_redis[4096], env_aredis[4096];
@@ -200,6 +205,14 @@ cmd_serve(int argc, char **argv)
 		case 'w': cfg.worker = optarg; break;
 		case 'a': cfg.apps_dir = optarg; break;
 		case 'u': cfg.actuator = optarg; break;
+		case 'o':
+			if (nact_opts == MGR_ACTUATOR_OPTS_MAX) {
+				usage("--actuator-opt: at most %d", MGR_ACTUATOR_OPTS_MAX);
+				goto out;
+			}
+			act_opts[nact_opts++] = optarg;
+			cfg.actuator_opts = act_opts;
+			break;
 		case 'L': cfg.log_dir = optarg; break;
 		case 'R': cfg.ready_file = optarg; break;
 		case 'c': cfg.tls_cert = optarg; break;
@@ -287,8 +300,11 @@ cmd_serve(int argc, char **argv)
 		usage("serve needs --db PATH");
 		goto out;
 	}
-	if (strcmp(cfg.actuator, "local") != 0) {
-		usage("--actuator: '%s' is not available (local)", cfg.actuator);
+	/* A typo in the actuator or its options is found now, not when the
+	 * first job starts. */
+	mgr_actuator_config(&cfg, &ac);
+	if ((r = coffer_actuator_check(&ac)) != 0) {
+		usage("--actuator %s: %s", cfg.actuator, coffer_errdetail());
 		goto out;
 	}
 	/* Confidential jobs (doc/manager.md section 9): mistakes found now,

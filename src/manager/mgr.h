@@ -24,6 +24,7 @@
 #define MGR_BODY_SMALL ((size_t)64 << 10) /* stop/delete (Asperathos sends
                                               credentials in them) */
 #define MGR_TIMELINE_MAX 20000            /* samples kept per job */
+#define MGR_ACTUATOR_OPTS_MAX 32          /* --actuator-opt */
 
 struct mgr_config {
 	const char *db_path;     /* the job store (SQLite) */
@@ -35,7 +36,9 @@ struct mgr_config {
 	const char *store;       /* default object store location */
 	const char *worker;      /* coffer-worker path */
 	const char *apps_dir;    /* where apps are found by name; NULL: none */
-	const char *actuator;    /* "local" */
+	const char *actuator;    /* "local", "slurm", "kubernetes" */
+	char *const *actuator_opts; /* "key=value", NULL-terminated; may be
+	                            NULL (doc/manager.md section 5) */
 	const char *log_dir;     /* replicas' logs, one file per job */
 	const char *ready_file;  /* written with the URL once listening */
 	struct http_server_opts http; /* limits only: max_conns,
@@ -204,6 +207,10 @@ int mgr_app_resolve(struct mgr *m, const char *app, char *out, size_t outlen)
 	__attribute__((warn_unused_result));
 /* Seconds since the job started (0 before). */
 double mgr_job_elapsed(const struct mgr_job *j);
+
+/* The actuator of cfg (backend.c): its backend, options and libcurl. */
+void mgr_actuator_config(const struct mgr_config *cfg,
+    struct coffer_actuator_config *out);
 
 /* Replicas of earlier incarnations (orphans.c). */
 int mgr_orphans_find(struct mgr *m) __attribute__((warn_unused_result));

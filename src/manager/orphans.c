@@ -34,7 +34,7 @@ is_orphan(const struct mgr *m, pid_t pid)
 	char *buf = NULL;
 	size_t len = 0;
 	ssize_t n;
-	int fd, db = 0, other = 0;
+	int fd, db = 0, other = 0, local = 1;
 
 	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
@@ -58,10 +58,16 @@ is_orphan(const struct mgr *m, pid_t pid)
 		else if (strncmp(e, "COFFER_MANAGER_INCARNATION=", 27) == 0 &&
 		    strcmp(e + 27, m->incarnation) != 0)
 			other = 1;
+		/* Another backend's replica that runs here (a Slurm node, a
+		 * test cluster's pod) is that backend's: the new incarnation
+		 * adopts it (actuator.h). Replicas of before this variable
+		 * have none, and were local. */
+		else if (strncmp(e, "COFFER_ACTUATOR=", 16) == 0)
+			local = strcmp(e + 16, "local") == 0;
 		off += el + 1;
 	}
 	free(buf);
-	return db && other;
+	return db && other && local;
 }
 
 int

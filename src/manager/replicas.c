@@ -270,19 +270,51 @@ out:
 	return r;
 }
 
+/*
+ * The labels that tell this job's replicas from every other on a shared
+ * backend (a Slurm cluster, a Kubernetes namespace): the job id and this
+ * manager's store, and the stage for the reduce replica (its pods must
+ * never be taken for item workers, nor theirs for it). A restarted
+ * manager makes the same ones and so adopts its replicas (actuator.h);
+ * another manager's never match.
+ */
+static int
+replica_labels(struct mgr *m, struct mgr_job *j, int reduce,
+    struct strv *labels)
+{
+	uint32_t h = 2166136261u;
+	int r;
+
+	for (const char *p = m->db_abs; *p; p++) {
+		h ^= (unsigned char)*p;
+		h *= 16777619u;
+	}
+	if ((r = strv_add(labels, "coffer-job=%s", j->id)) != 0 ||
+	    (r = strv_add(labels, "coffer-manager=m%08x", (unsigned)h)) != 0)
+		return r;
+	if (reduce && (r = strv_add(labels, "coffer-stage=reduce")) != 0)
+		return r;
+	return 0;
+}
+
 static int
 start(struct mgr *m, struct mgr_job *j, int reduce, struct coffer_actuator **act,
     int n)
 {
 	struct coffer_replica_spec rs;
-	struct strv argv = { NULL, 0 }, env = { NULL, 0 };
+	struct coffer_actuator_config ac;
+	struct strv argv = { NULL, 0 }, env = { NULL, 0 }, labels = { NULL, 0 };
+	char name[64], rname[300];
 	int r;
 
-	if (strcmp(m->cfg.actuator, "local") != 0)
-		return coffer_errf(COFFER_E_UNSUPPORTED, "actuator '%s'",
-		    m->cfg.actuator);
-	if ((r = replica_spec(m, j, reduce, &argv, &env)) != 0)
+	if ((r = replica_spec(m, j, reduce, &argv, &env)) != 0 ||
+	    (r = strv_add(&env, "COFFER_ACTUATOR=%s", m->cfg.actuator)) != 0 ||
+	    (r = replica_labels(m, j, reduce, &labels)) != 0)
 		goto out;
+	/* The reduce replica's own name (a Slurm job name, a Kubernetes Job):
+	 * the item workers' may still be stopping under theirs. */
+	snprintf(rname, sizeof(rname), "%s%s", j->id, reduce ? "/reduce" : "");
+	coffer_actuator_name_from("coffer-", rname, name, sizeof(name));
 	memset(&rs, 0, sizeof(rs));
 	rs.argv = argv.v;
 	rs.env = env.v;
@@ -291,13 +323,19 @@ start(struct mgr *m, struct mgr_job *j, int reduce, struct coffer_actuator **act
 	/* A replica that dies with work left is replaced (a Kubernetes Job's
 	 * restartPolicy: OnFailure); the actuator decides what "dies" means. */
 	rs.restart_crashed = 1;
-	if ((r = coffer_actuator_local_new(&rs, act)) != 0)
+	rs.name = name;
+	rs.labels = labels.v;
+	rs.image = j->spec.image;
+	rs.tee = j->spec.tee_backend;
+	mgr_actuator_config(&m->cfg, &ac);
+	if ((r = coffer_actuator_new(&ac, &rs, act)) != 0)
 		goto out;
 	if ((r = coffer_actuator_set_replicas(*act, n)) != 0)
 		goto out;
 out:
 	strv_free(&argv);
 	strv_free(&env);
+	strv_free(&labels);
 	return r;
 }
 

@@ -450,6 +450,7 @@ static void
 decide(struct mgr *m, struct mgr_job *j)
 {
 	struct coffer_ctl_obs obs;
+	struct coffer_actuator_status as;
 	struct coffer_ctl_decision dec;
 	struct mgr_decision d;
 	json_t *in = NULL;
@@ -462,6 +463,13 @@ decide(struct mgr *m, struct mgr_job *j)
 	 * of an item's time a controller can have (doc/api.md section 3). */
 	if (obs.item_time_mean_s <= 0 && j->spec.item_time_estimate_s > 0)
 		obs.item_time_mean_s = j->spec.item_time_estimate_s;
+	/* The start-up the backend measures (a Slurm job's wait in the queue,
+	 * a pod's scheduling) when it is longer than the first replicas'
+	 * start-up that the monitor saw (doc/manager.md section 3). */
+	memset(&as, 0, sizeof(as));
+	if (coffer_actuator_status(j->act, &as) == 0 && as.startups > 0 &&
+	    as.startup_s > obs.startup_s)
+		obs.startup_s = as.startup_s;
 	memset(&dec, 0, sizeof(dec));
 	r = j->ctl->decide(j->ctl_state, &obs, &dec);
 	dec.reason[sizeof(dec.reason) - 1] = '\0';

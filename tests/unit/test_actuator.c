@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "actuator/actuator.h"
+#include "actuator/local.h"
 #include "coffer/error.h"
 #include "lib/clock.h"
 
@@ -504,6 +504,94 @@ test_actuator__rejects_bad_specs(void **state)
 	coffer_actuator_free(NULL);
 }
 
+static void
+test_actuator__factory_makes_backends_by_name_and_checks_options(void **state)
+{
+	struct coffer_replica_spec spec = { 0 };
+	struct coffer_actuator_config ac = { 0 };
+	struct coffer_actuator *a = NULL;
+	char *argv[] = { "sleep", "30", NULL };
+	char *typo[] = { "partiton=debug", NULL };
+	char *noeq[] = { "partition", NULL };
+	char *bad_label[] = { "coffer-job=-x", NULL };
+	struct coffer_replica_info *info = NULL;
+	size_t n = 0;
+
+	(void)state;
+	spec.argv = argv;
+	spec.grace_ms = 5000;
+	/* NULL and "local" are the local backend; it takes no option. */
+	assert_int_equal(coffer_actuator_new(&ac, &spec, &a), 0);
+	assert_string_equal(a->ops->name, "local");
+	coffer_actuator_free(a);
+	ac.backend = "nomad";
+	assert_int_equal(coffer_actuator_check(&ac), COFFER_E_INVAL);
+	assert_non_null(strstr(coffer_errdetail(), "nomad"));
+	ac.backend = "local";
+	ac.options = typo;
+	assert_int_equal(coffer_actuator_check(&ac), COFFER_E_INVAL);
+	assert_non_null(strstr(coffer_errdetail(), "partiton"));
+	ac.options = noeq;
+	assert_int_equal(coffer_actuator_check(&ac), COFFER_E_INVAL);
+	ac.options = NULL;
+	/* The spec's name and labels are checked for every backend. */
+	spec.name = "Upper";
+	assert_int_equal(coffer_actuator_new(&ac, &spec, &a), COFFER_E_INVAL);
+	spec.name = "coffer-job-1";
+	spec.labels = bad_label;
+	assert_int_equal(coffer_actuator_new(&ac, &spec, &a), COFFER_E_INVAL);
+	spec.labels = NULL;
+	spec.tee = "sev";
+	assert_int_equal(coffer_actuator_new(&ac, &spec, &a), COFFER_E_INVAL);
+	spec.tee = "sim";
+	assert_int_equal(coffer_actuator_new(&ac, &spec, &a), 0);
+	/* list(): the live replicas, with their ids and PIDs. */
+	assert_int_equal(coffer_actuator_set_replicas(a, 2), 0);
+	assert_int_equal(coffer_actuator_list(a, &info, &n), 0);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		char id[COFFER_REPLICA_ID_MAX + 1];
+
+		assert_int_equal(info[i].phase, COFFER_REPLICA_RUNNING);
+		assert_int_equal(coffer_actuator_local_replica_id(a,
+		    (pid_t)strtol(info[i].handle, NULL, 10), id, sizeof(id)), 0);
+		assert_string_equal(id, info[i].id);
+	}
+	free(info);
+	assert_int_equal(coffer_actuator_set_replicas(a, 1), 0);
+	assert_int_equal(coffer_actuator_list(a, &info, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(info[0].phase + info[1].phase,
+	    COFFER_REPLICA_RUNNING + COFFER_REPLICA_STOPPING);
+	free(info);
+	assert_int_equal(coffer_actuator_stop_all(a), 0);
+	assert_int_equal(coffer_actuator_list(a, &info, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(info);
+	coffer_actuator_free(a);
+	no_children_left();
+}
+
+static void
+test_actuator__names_from_any_string_are_valid_and_distinct(void **state)
+{
+	char a[64], b[64], c[64];
+
+	(void)state;
+	coffer_actuator_name_from("coffer-", "job-0a1b2c3d4e5f", a, sizeof(a));
+	assert_string_equal(a, "coffer-job-0a1b2c3d4e5f");
+	coffer_actuator_name_from("coffer-", "Run_1", b, sizeof(b));
+	coffer_actuator_name_from("coffer-", "run-1", c, sizeof(c));
+	assert_string_not_equal(b, c);
+	assert_int_equal(strncmp(b, "coffer-run-1-", 13), 0);
+	coffer_actuator_name_from("coffer-", "a-very-long-job-name-that-goes-"
+	    "on-and-on-past-any-limit-a-backend-has", a, sizeof(a));
+	assert_true(strlen(a) <= 52);
+	assert_true(a[strlen(a) - 1] != '-');
+	coffer_actuator_name_from("", "9lives", a, sizeof(a));
+	assert_true(a[0] >= 'a' && a[0] <= 'z');
+}
+
 int
 main(void)
 {
@@ -519,6 +607,8 @@ main(void)
 		cmocka_unit_test(test_actuator__replicas_get_distinct_ids_in_their_environment),
 		cmocka_unit_test(test_actuator__hint_stops_idle_replicas_before_busy_ones),
 		cmocka_unit_test(test_actuator__hint_stops_the_most_recent_item_first_when_all_are_busy),
+		cmocka_unit_test(test_actuator__factory_makes_backends_by_name_and_checks_options),
+		cmocka_unit_test(test_actuator__names_from_any_string_are_valid_and_distinct),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

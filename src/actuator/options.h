@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What the backends share: their options ("key=value" strings), the
+ * checks of a replica spec's name and labels, and their constructors,
+ * which factory.c lists by name. Private to src/actuator. */
+#ifndef COFFER_ACTUATOR_OPTIONS_H
+#define COFFER_ACTUATOR_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "actuator/actuator.h"
+
+/*
+ * Check that every entry of opts is "key=value" with a key in names[]
+ * (NULL-terminated), given at most once. COFFER_E_INVAL naming the
+ * backend and the option, and listing the valid names.
+ */
+int act_opts_check(const char *backend, char *const *opts,
+    const char *const *names);
+
+/* The value of option name in opts (checked already), or NULL. */
+const char *act_opt(char *const *opts, const char *name);
+
+/* An option that is a whole number in [min, max]; def when absent. */
+int act_opt_int(const char *backend, char *const *opts, const char *name,
+    int64_t min, int64_t max, int64_t def, int64_t *out);
+
+/* Whether s is 1-max characters of [A-Za-z0-9_.-], alphanumeric at both
+ * ends (a Kubernetes label value, max 63). */
+int act_label_value_ok(const char *s, size_t max);
+
+/* Check the spec's parts every backend relies on: argv, env entries,
+ * grace, name, labels, tee. COFFER_E_INVAL naming the part. */
+int act_spec_check(const struct coffer_replica_spec *spec);
+
+/* The spec's name, or "coffer". */
+const char *act_spec_name(const struct coffer_replica_spec *spec);
+
+/* Replica start-up moving average (actuator.h, status.startup_s). */
+void act_startup_add(struct coffer_actuator_status *st, double s);
+
+/* Copy a NULL-terminated string vector (NULL stays NULL); free_strv()
+ * frees one. */
+int act_copy_strv(char *const *src, char ***out);
+void act_free_strv(char **v);
+
+/* The backends' constructors (cfg and spec checked by the factory). */
+int act_local_create(const struct coffer_actuator_config *cfg,
+    const struct coffer_replica_spec *spec, struct coffer_actuator **out);
+
+#endif
