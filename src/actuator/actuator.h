@@ -169,6 +169,8 @@ struct coffer_actuator_ops {
 	    const struct coffer_replica_hint *busy, size_t nbusy);
 	/* Appended: the live replicas (coffer_actuator_list). */
 	int (*list)(void *impl, struct coffer_replica_info **out, size_t *n);
+	/* Appended: coffer_actuator_detach; NULL: the backend cannot. */
+	int (*detach)(void *impl);
 };
 
 struct coffer_actuator {
@@ -268,7 +270,17 @@ int coffer_actuator_list(struct coffer_actuator *a,
     struct coffer_replica_info **out, size_t *n)
 	__attribute__((warn_unused_result));
 
-/* Free the handle (after stop_all). NULL is a no-op. */
+/*
+ * Leave the replicas running and forget them: free() then stops nothing,
+ * and the next actuator with the same name and labels adopts them (a
+ * manager that restarts leaves its Slurm jobs and pods alone). 0, or
+ * COFFER_E_UNSUPPORTED for a backend whose replicas cannot outlive the
+ * caller (local).
+ */
+int coffer_actuator_detach(struct coffer_actuator *a);
+
+/* Free the handle (after stop_all or detach; else the backend stops what
+ * is left, without a grace period). NULL is a no-op. */
 void coffer_actuator_free(struct coffer_actuator *a);
 
 #endif

@@ -25,4 +25,8 @@ struct coffer_curl_api {
 	__typeof__(curl_multi_cleanup) *multi_cleanup;
 };
 
+/* The table of a program linked with libcurl (curl_linked.c). The
+ * caller calls curl_global_init() once before any actuator uses it. */
+const struct coffer_curl_api *coffer_curl_api_linked(void);
+
 #endif

@@ -12,7 +12,10 @@
 #include "actuator/options.h"
 #include "coffer/error.h"
 #include "lib/buf.h"
+#include "lib/clock.h"
 #include "lib/mem.h"
+
+extern char **environ;
 
 static int
 local_check(char *const *opts)
@@ -29,12 +32,13 @@ static const struct backend {
 	    const struct coffer_replica_spec *spec, struct coffer_actuator **out);
 } backends[] = {
 	{ "local", local_check, act_local_create },
+	{ "slurm", act_slurm_check, act_slurm_create },
 };
 
 const char *
 coffer_actuator_backends(void)
 {
-	return "local";
+	return "local, slurm";
 }
 
 static int
@@ -89,6 +93,15 @@ coffer_actuator_list(struct coffer_actuator *a,
 		return 0;
 	}
 	return a->ops->list(a->impl, out, n);
+}
+
+int
+coffer_actuator_detach(struct coffer_actuator *a)
+{
+	if (a->ops->detach == NULL)
+		return coffer_errf(COFFER_E_UNSUPPORTED, "actuator %s: replicas "
+		    "cannot outlive it", a->ops->name);
+	return a->ops->detach(a->impl);
 }
 
 void
@@ -323,12 +336,65 @@ coffer_actuator_name_from(const char *prefix, const char *s, char *out,
 }
 
 void
+act_backoff_crashed(struct act_backoff *b, int64_t lived_ms)
+{
+	if (lived_ms >= 10000)
+		b->delay_ms = 100;
+	else
+		b->delay_ms = b->delay_ms == 0 ? 100 : b->delay_ms * 2;
+	if (b->delay_ms > 5000)
+		b->delay_ms = 5000;
+	b->after_ms = coffer_mono_ms() + b->delay_ms;
+}
+
+void
 act_startup_add(struct coffer_actuator_status *st, double s)
 {
 	if (!(s >= 0))
 		return;
 	st->startup_s = st->startups == 0 ? s : 0.75 * st->startup_s + 0.25 * s;
 	st->startups++;
+}
+
+/* Whether entry is "<name>=..." for the name (without '=') of key, an
+ * entry "KEY=VALUE" itself. */
+static int
+same_name(const char *entry, const char *key)
+{
+	const char *eq = strchr(key, '=');
+	size_t klen = eq ? (size_t)(eq - key) : strlen(key);
+
+	return strncmp(entry, key, klen) == 0 && entry[klen] == '=';
+}
+
+int
+act_env_merge(char *const *add, const char *last, char ***out)
+{
+	size_t ne = 0, ns = 0, k = 0;
+	char **v;
+
+	while (environ != NULL && environ[ne] != NULL)
+		ne++;
+	while (add != NULL && add[ns] != NULL)
+		ns++;
+	if ((v = coffer_calloc(ne + ns + 2, sizeof(*v))) == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "environment");
+	for (size_t i = 0; i < ne; i++) {
+		int overridden = last != NULL && same_name(environ[i], last);
+
+		for (size_t j = 0; j < ns && !overridden; j++)
+			overridden = same_name(environ[i], add[j]);
+		if (!overridden)
+			v[k++] = environ[i];
+	}
+	for (size_t j = 0; j < ns; j++)
+		if (last == NULL || !same_name(add[j], last))
+			v[k++] = add[j];
+	if (last != NULL)
+		v[k++] = (char *)last;
+	v[k] = NULL;
+	*out = v;
+	return 0;
 }
 
 void

@@ -20,18 +20,14 @@
 
 #include "actuator/local.h"
 #include "actuator/options.h"
+#include "actuator/proc.h"
 #include "coffer/error.h"
 #include "lib/clock.h"
 #include "lib/file.h"
 #include "lib/mem.h"
 #include "lib/random.h"
 
-extern char **environ;
-
 #define MAX_REPLICAS 10000
-#define RESTART_DELAY_MIN_MS 100
-#define RESTART_DELAY_MAX_MS 5000
-#define HEALTHY_AFTER_MS 10000
 
 /* "l" + 8 hex + "-" + a start number */
 #define REPLICA_ID_LEN 32
@@ -62,56 +58,11 @@ struct local {
 	int completing;      /* a replica exited 0 unasked: start no more */
 	int64_t next_index;
 	char nonce[9];       /* 8 hex digits: this actuator's replica ids */
-	int64_t restart_after_ms;
-	int restart_delay_ms;
+	struct act_backoff backoff; /* before replacing crashed replicas */
 	struct coffer_actuator_status st;
 };
 
 #define REPLICA_ID_VAR "COFFER_REPLICA_ID"
-
-/* Whether entry is "<name>=..." for the name (without '=') of key, an
- * entry "KEY=VALUE" itself. */
-static int
-same_name(const char *entry, const char *key)
-{
-	const char *eq = strchr(key, '=');
-	size_t klen = eq ? (size_t)(eq - key) : strlen(key);
-
-	return strncmp(entry, key, klen) == 0 && entry[klen] == '=';
-}
-
-/* The inherited environment with the spec's entries added, replacing
- * inherited entries of the same name, and the replica's id (idvar,
- * "COFFER_REPLICA_ID=..."), which nothing replaces. Built fresh for every
- * start so a caller's setenv() is seen. */
-static int
-merged_env(const struct local *l, const char *idvar, char ***out)
-{
-	size_t ne = 0, ns = 0, k = 0;
-	char **v;
-
-	while (environ != NULL && environ[ne] != NULL)
-		ne++;
-	while (l->env != NULL && l->env[ns] != NULL)
-		ns++;
-	if ((v = coffer_calloc(ne + ns + 2, sizeof(*v))) == NULL)
-		return coffer_errf(COFFER_E_NOMEM, "environment");
-	for (size_t i = 0; i < ne; i++) {
-		int overridden = same_name(environ[i], idvar);
-
-		for (size_t j = 0; j < ns && !overridden; j++)
-			overridden = same_name(environ[i], l->env[j]);
-		if (!overridden)
-			v[k++] = environ[i];
-	}
-	for (size_t j = 0; j < ns; j++)
-		if (!same_name(l->env[j], idvar))
-			v[k++] = l->env[j];
-	v[k++] = (char *)idvar;
-	v[k] = NULL;
-	*out = v; /* the strings are borrowed: free only the array */
-	return 0;
-}
 
 static int
 start_one(struct local *l)
@@ -138,7 +89,8 @@ start_one(struct local *l)
 	}
 	snprintf(id, sizeof(id), "l%s-%lld", l->nonce, (long long)l->next_index);
 	snprintf(idvar, sizeof(idvar), REPLICA_ID_VAR "=%s", id);
-	if ((r = merged_env(l, idvar, &envp)) != 0)
+	/* Built fresh for every start so that a caller's setenv() is seen. */
+	if ((r = act_env_merge(l->env, idvar, &envp)) != 0)
 		goto out;
 	if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
 		r = coffer_errf(COFFER_E_IO, "/dev/null: %s", strerror(errno));
@@ -338,15 +290,7 @@ reap(struct local *l)
 			} else {
 				l->st.crashed_total++;
 				crashed++;
-				if (now - rp->started_ms >= HEALTHY_AFTER_MS) {
-					l->restart_delay_ms = RESTART_DELAY_MIN_MS;
-				} else {
-					l->restart_delay_ms = l->restart_delay_ms == 0 ?
-					    RESTART_DELAY_MIN_MS : l->restart_delay_ms * 2;
-					if (l->restart_delay_ms > RESTART_DELAY_MAX_MS)
-						l->restart_delay_ms = RESTART_DELAY_MAX_MS;
-				}
-				l->restart_after_ms = now + l->restart_delay_ms;
+				act_backoff_crashed(&l->backoff, now - rp->started_ms);
 			}
 		}
 		/* The replica leader is gone; its group may still hold children
@@ -384,7 +328,7 @@ local_tick(void *impl)
 
 	reap(l);
 	escalate(l);
-	if (l->restart_crashed && coffer_mono_ms() >= l->restart_after_ms)
+	if (l->restart_crashed && coffer_mono_ms() >= l->backoff.after_ms)
 		return reconcile(l, 1);
 	return reconcile(l, 0);
 }

@@ -36,8 +36,25 @@ int act_spec_check(const struct coffer_replica_spec *spec);
 /* The spec's name, or "coffer". */
 const char *act_spec_name(const struct coffer_replica_spec *spec);
 
+/* The delay before crashed replicas are replaced (actuator.h: 100 ms
+ * doubling to 5 s while replicas crash right after start; reset by one
+ * that lived 10 s). */
+struct act_backoff {
+	int delay_ms;
+	int64_t after_ms;       /* monotonic: no replacement before */
+};
+void act_backoff_crashed(struct act_backoff *b, int64_t lived_ms);
+
 /* Replica start-up moving average (actuator.h, status.startup_s). */
 void act_startup_add(struct coffer_actuator_status *st, double s);
+
+/*
+ * The caller's environment with add's entries ("KEY=VALUE", may be NULL)
+ * added, replacing entries of the same name, and last (may be NULL)
+ * after them, which nothing replaces. The strings are borrowed: free the
+ * array only. COFFER_E_NOMEM.
+ */
+int act_env_merge(char *const *add, const char *last, char ***out);
 
 /* Copy a NULL-terminated string vector (NULL stays NULL); free_strv()
  * frees one. */
@@ -46,6 +63,9 @@ void act_free_strv(char **v);
 
 /* The backends' constructors (cfg and spec checked by the factory). */
 int act_local_create(const struct coffer_actuator_config *cfg,
+    const struct coffer_replica_spec *spec, struct coffer_actuator **out);
+int act_slurm_check(char *const *opts);
+int act_slurm_create(const struct coffer_actuator_config *cfg,
     const struct coffer_replica_spec *spec, struct coffer_actuator **out);
 
 #endif

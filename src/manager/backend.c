@@ -2,27 +2,8 @@
 // The manager's actuator backend (mgr.h): its name and options from the
 // command line, and libcurl, which coffer-manager links, for the
 // Kubernetes backend (actuator/curl_api.h).
-#include <curl/curl.h>
-
 #include "actuator/curl_api.h"
 #include "manager/mgr.h"
-
-static const struct coffer_curl_api linked = {
-	.easy_init = curl_easy_init,
-	.easy_setopt = curl_easy_setopt,
-	.easy_getinfo = curl_easy_getinfo,
-	.easy_cleanup = curl_easy_cleanup,
-	.easy_strerror = curl_easy_strerror,
-	.slist_append = curl_slist_append,
-	.slist_free_all = curl_slist_free_all,
-	.multi_init = curl_multi_init,
-	.multi_add_handle = curl_multi_add_handle,
-	.multi_remove_handle = curl_multi_remove_handle,
-	.multi_perform = curl_multi_perform,
-	.multi_info_read = curl_multi_info_read,
-	.multi_poll = curl_multi_poll,
-	.multi_cleanup = curl_multi_cleanup,
-};
 
 void
 mgr_actuator_config(const struct mgr_config *cfg,
@@ -30,5 +11,5 @@ mgr_actuator_config(const struct mgr_config *cfg,
 {
 	out->backend = cfg->actuator != NULL ? cfg->actuator : "local";
 	out->options = cfg->actuator_opts;
-	out->curl = &linked;
+	out->curl = coffer_curl_api_linked();
 }

@@ -602,9 +602,20 @@ mgr_jobs_shutdown(struct mgr *m)
 	int64_t deadline = coffer_mono_ms() + m->cfg.grace_ms + 1000;
 
 	/* Running jobs stay "running" in the store: the next start resumes
-	 * them. Their replicas stop now, all at once. */
-	for (size_t i = 0; i < m->njobs; i++)
-		mgr_replicas_drain(m, m->jobs[i]);
+	 * them. Replicas that can outlive the manager (Slurm jobs, pods) are
+	 * left running for it to adopt (actuator.h); the others stop now, all
+	 * at once. */
+	for (size_t i = 0; i < m->njobs; i++) {
+		struct mgr_job *j = m->jobs[i];
+
+		if (j->act != NULL && coffer_actuator_detach(j->act) == 0) {
+			coffer_actuator_free(j->act);
+			j->act = NULL;
+			continue;
+		}
+		coffer_errclear();
+		mgr_replicas_drain(m, j);
+	}
 	while (m->ndraining > 0 && coffer_mono_ms() < deadline) {
 		mgr_replicas_tick_draining(m);
 		if (m->ndraining > 0)

@@ -107,6 +107,7 @@ struct mgr_job {
 	char conf_outcome[16];      /* the coordinator's outcome once closed */
 	char conf_reason[160];      /* and its reason name, if failed */
 	int64_t conf_retry_ms;      /* no coordinator call before (monotonic) */
+	char act_error[160];        /* the actuator's last error, "" if none */
 	char log_path[512];
 };
 

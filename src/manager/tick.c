@@ -521,6 +521,23 @@ decide(struct mgr *m, struct mgr_job *j)
 	free(inputs);
 }
 
+/* The backend's complaint (a refused submission, an API server that
+ * does not answer), in the log once and in the job's reason while it
+ * lasts. */
+static void
+actuator_error(struct mgr_job *j, const struct coffer_actuator_status *as)
+{
+	if (strcmp(as->error, j->act_error) == 0)
+		return;
+	if (as->error[0] != '\0') {
+		coffer_logkv(COFFER_LOG_WARN, "actuator", "job", j->id, "error",
+		    as->error, NULL);
+		mgr_job_reason(j, "running; the actuator says: %s", as->error);
+	} else
+		mgr_job_reason(j, "running");
+	snprintf(j->act_error, sizeof(j->act_error), "%s", as->error);
+}
+
 static void
 tick_running(struct mgr *m, struct mgr_job *j)
 {
@@ -545,6 +562,7 @@ tick_running(struct mgr *m, struct mgr_job *j)
 	(void)coffer_actuator_tick(j->act);
 	memset(&as, 0, sizeof(as));
 	(void)coffer_actuator_status(j->act, &as);
+	actuator_error(j, &as);
 	if ((r = coffer_queue_reap(j->q, &requeued)) == 0)
 		r = coffer_queue_stats(j->q, &qs);
 	if (r != 0) {
@@ -659,6 +677,11 @@ tick_running(struct mgr *m, struct mgr_job *j)
 	    c.done + c.failed + c.in_flight == 0 && j->mon.startup_s == 0) {
 		char last[512];
 
+		if (as.error[0] != '\0') {
+			mgr_job_fail(m, j, "%lld replicas could not start: %s",
+			    (long long)as.crashed_total, as.error);
+			return;
+		}
 		log_last_line(j->log_path, last, sizeof(last));
 		mgr_job_fail(m, j, "%lld replicas exited without taking an item; "
 		    "the last said: %s (log: %s)", (long long)as.crashed_total,

@@ -14,8 +14,10 @@ _tap_n=0
 _tap_failed=0
 _pids=()
 
+_cleanup_hooks=()
+
 _cleanup() {
-	local p
+	local p h
 	for p in "${_pids[@]}"; do
 		kill "$p" 2>/dev/null
 	done
@@ -24,6 +26,7 @@ _cleanup() {
 		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 		kill -9 "$p" 2>/dev/null
 	done
+	for h in "${_cleanup_hooks[@]}"; do "$h"; done
 	if [ "$_tap_failed" -eq 0 ] || [ -z "${KEEP_TMP:-}" ]; then
 		rm -rf "$T"
 	else
@@ -79,6 +82,10 @@ bail() { echo "Bail out! $*"; exit 1; }
 
 # track PID: stop it at exit.
 track() { _pids+=("$1"); }
+
+# at_exit FUNCTION: run it at exit, after the tracked processes are stopped
+# (a cluster outlives the clients it serves: a manager stops first).
+at_exit() { _cleanup_hooks+=("$1"); }
 
 # random_port: a random loopback port in 20000-59999 that nothing listens
 # on right now. Starters retry on a bind race.
@@ -208,3 +215,127 @@ stop_coordinator() {
 	wait "$COORD_PID" 2>/dev/null
 	COORD_RC=$?
 }
+
+# start_slurm [NODES] [CPUS]: a real Slurm cluster (munged, slurmctld and
+# NODES slurmd, default 2, each an emulated node n1, n2, ... declaring CPUS
+# CPUs, default 8, whatever this machine has) on loopback, state in
+# $T/slurm; partitions debug (the default) and high (whose jobs preempt
+# debug's). Exports SLURM_CONF (every client needs it); sets SLURM_DIR.
+# At exit, after the tracked processes (a manager), every job of the
+# cluster is cancelled before the daemons stop (a job's slurmstepd
+# outlives its slurmd). Retries on a port race.
+start_slurm() {
+	local nodes=${1:-2} cpus=${2:-8} tries
+	for tries in 1 2 3; do
+		_start_slurm_once "$nodes" "$cpus" && return 0
+		_stop_slurm
+	done
+	tail -n 20 "$SLURM_DIR"/log/*.log 2>/dev/null | sed 's/^/# /'
+	bail "slurm did not start (see $SLURM_DIR/log)"
+}
+
+_start_slurm_once() {
+	local nodes=$1 cpus=$2 i port user
+	SLURM_DIR=$T/slurm
+	rm -rf "$SLURM_DIR"
+	mkdir -p "$SLURM_DIR"/{munge,state,log}
+	# munged refuses a socket directory others cannot search, and a key
+	# others can read.
+	chmod 755 "$T" "$SLURM_DIR" "$SLURM_DIR/munge"
+	head -c 1024 /dev/urandom >"$SLURM_DIR/munge/munge.key"
+	chmod 400 "$SLURM_DIR/munge/munge.key"
+	munged -F --socket="$SLURM_DIR/munge/munge.sock" \
+		--key-file="$SLURM_DIR/munge/munge.key" \
+		--pid-file="$SLURM_DIR/munge/munged.pid" \
+		--seed-file="$SLURM_DIR/munge/munged.seed" \
+		--log-file="$SLURM_DIR/log/munged.log" >/dev/null 2>&1 &
+	_slurm_pids=($!)
+	if [ ${#_slurm_hooked[@]} -eq 0 ]; then
+		_slurm_hooked=(1)
+		at_exit _stop_slurm
+	fi
+	wait_until 10 test -S "$SLURM_DIR/munge/munge.sock" || return 1
+	user=$(id -un)
+	port=$(random_port) || return 1
+	{
+		echo "ClusterName=coffertest"
+		echo "SlurmctldHost=localhost(127.0.0.1)"
+		echo "SlurmctldPort=$port"
+		echo "SlurmUser=$user"
+		echo "SlurmdUser=$user"
+		echo "AuthType=auth/munge"
+		echo "CredType=cred/munge"
+		echo "AuthInfo=socket=$SLURM_DIR/munge/munge.sock"
+		echo "StateSaveLocation=$SLURM_DIR/state"
+		echo "SlurmdSpoolDir=$SLURM_DIR/spool/slurmd-%n"
+		echo "SlurmctldPidFile=$SLURM_DIR/slurmctld.pid"
+		echo "SlurmdPidFile=$SLURM_DIR/slurmd-%n.pid"
+		echo "SlurmctldLogFile=$SLURM_DIR/log/slurmctld.log"
+		echo "SlurmdLogFile=$SLURM_DIR/log/slurmd-%n.log"
+		# Emulated nodes: the configured CPUs count, not the machine's.
+		echo "SlurmdParameters=config_overrides"
+		echo "ProctrackType=proctrack/linuxproc"
+		echo "TaskPlugin=task/none"
+		echo "JobAcctGatherType=jobacct_gather/none"
+		echo "AccountingStorageType=accounting_storage/none"
+		echo "JobCompType=jobcomp/none"
+		echo "SwitchType=switch/none"
+		echo "MpiDefault=none"
+		echo "MailProg=/bin/true"
+		echo "SchedulerType=sched/backfill"
+		echo "SelectType=select/cons_tres"
+		echo "SelectTypeParameters=CR_Core"
+		echo "ReturnToService=2"
+		echo "SlurmctldTimeout=30"
+		echo "SlurmdTimeout=30"
+		echo "InactiveLimit=0"
+		echo "MinJobAge=300"
+		echo "KillWait=2"
+		echo "Waittime=0"
+		echo "MaxArraySize=1001"
+		for i in $(seq "$nodes"); do
+			port=$(random_port) || return 1
+			mkdir -p "$SLURM_DIR/spool/slurmd-n$i"
+			echo "NodeName=n$i NodeHostname=localhost NodeAddr=127.0.0.1 Port=$port CPUs=$cpus RealMemory=4000 State=UNKNOWN"
+		done
+		# Jobs of "high" preempt (cancel) jobs of "debug" they need
+		# the CPUs of.
+		echo "PreemptType=preempt/partition_prio"
+		echo "PreemptMode=CANCEL"
+		echo "PartitionName=debug Nodes=n[1-$nodes] Default=YES MaxTime=INFINITE State=UP PriorityTier=1"
+		echo "PartitionName=high Nodes=n[1-$nodes] Default=NO MaxTime=INFINITE State=UP PriorityTier=10"
+	} >"$SLURM_DIR/slurm.conf"
+	export SLURM_CONF=$SLURM_DIR/slurm.conf
+	slurmctld -D -c -f "$SLURM_CONF" >"$SLURM_DIR/log/slurmctld.out" 2>&1 &
+	_slurm_pids+=($!)
+	for i in $(seq "$nodes"); do
+		slurmd -D -N "n$i" -f "$SLURM_CONF" >"$SLURM_DIR/log/slurmd-n$i.out" 2>&1 &
+		_slurm_pids+=($!)
+	done
+	wait_until 20 slurm_idle "$nodes"
+}
+_slurm_hooked=()
+
+# slurm_idle N: every one of the N nodes is idle.
+slurm_idle() {
+	[ "$(sinfo -h -N -p debug -o '%N %T' 2>/dev/null | grep -c ' idle$')" -eq "$1" ]
+}
+
+# _stop_slurm: cancel every job (their slurmstepd would outlive slurmd),
+# wait for them to end, then stop the daemons by PID.
+_stop_slurm() {
+	local p
+	[ -n "${SLURM_CONF:-}" ] || return 0
+	scancel --user="$(id -un)" >/dev/null 2>&1
+	for _ in $(seq 100); do
+		[ -z "$(squeue -h -t running,completing,suspended 2>/dev/null)" ] && break
+		sleep 0.1
+	done
+	for p in "${_slurm_pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${_slurm_pids[@]}"; do
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$p" 2>/dev/null
+	done
+	_slurm_pids=()
+}
+_slurm_pids=()
