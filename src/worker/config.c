@@ -445,6 +445,13 @@ from_env(struct worker_config *c)
 		return r;
 	if ((v = getenv("COFFER_COLLATERAL")) && (r = set_str(&c->collateral, v)))
 		return r;
+	/* A Kubernetes Job counts a pod that exits 0 as a completion, after
+	 * which it starts no more pods: its actuator asks for another status
+	 * after a stop (doc/worker.md section 6). */
+	if ((v = getenv("COFFER_STOP_EXIT_STATUS")) &&
+	    (r = set_int("COFFER_STOP_EXIT_STATUS", v, 0, 255,
+	    &c->stop_exit_status)))
+		return r;
 	return 0;
 }
 

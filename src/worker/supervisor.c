@@ -245,7 +245,7 @@ runner_exited(struct sup *s, int status)
 	 * exit(0) in the middle of an item. */
 	if (WIFEXITED(status) && WEXITSTATUS(status) == RUNNER_EXIT_OK &&
 	    consistent && c.state == RUNNER_DONE && c.phase == PHASE_IDLE)
-		return 0;
+		return s->stopping ? s->cfg->stop_exit_status : 0;
 	if (consistent && c.state == RUNNER_FAILED) {
 		fprintf(stderr, "coffer-worker: %s: %s\n",
 		    WEXITSTATUS(status) == RUNNER_EXIT_NOREDIS ? "queue" :

@@ -48,6 +48,8 @@ struct worker_config {
 	int item_timeout_ms;  /* 0 = none */
 	int allow_empty_output;
 	int exit_when_done;
+	int stop_exit_status; /* exit status after a stop by SIGTERM/SIGINT
+	                         (COFFER_STOP_EXIT_STATUS; default 0) */
 	int check_app;        /* --check-app: load the app, print, exit */
 	int describe_app;     /* --describe-app: its declarations as JSON */
 	char *reduce_key;     /* --reduce KEY: run the reduce stage */
