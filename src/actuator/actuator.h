@@ -63,7 +63,7 @@ struct coffer_replica_spec {
  *    new replica is started, whatever set_replicas() asks;
  *  - a replica that exits unasked otherwise (non-zero status, signal, a
  *    Slurm job cancelled, preempted, timed out or lost with its node, a
- *    pod deleted or evicted) has *crashed*: with restart_crashed it is
+ *    pod that fails or is evicted) has *crashed*: with restart_crashed it is
  *    replaced on a later tick, after a back-off that grows while replicas
  *    keep crashing right after start (100 ms doubling to 5 s; reset by a
  *    replica that lived 10 s);
@@ -83,10 +83,12 @@ struct coffer_replica_spec {
  *    under the spec's name and labels (a restarted manager's Slurm jobs,
  *    its Kubernetes Job): it counts them as its own and starts only what
  *    is missing, so no replica runs twice. It starts nothing before it has
- *    read that list once. An adopted replica that exits 0 counts as
- *    stopped, not completed (the earlier actuator may have asked it to
- *    stop). The local backend adopts nothing: it cannot wait for
- *    processes it did not start (coffer-manager stops those, orphans.c).
+ *    read that list once, and stops none before set_replicas() is
+ *    called. An adopted Slurm replica that exits 0 counts as stopped, not
+ *    completed (the earlier actuator may have asked it to stop; a
+ *    Kubernetes worker stopped exits 143, so there a 0 is a completion).
+ *    The local backend adopts nothing: it cannot wait for processes it
+ *    did not start (coffer-manager stops those, orphans.c).
  */
 
 struct coffer_actuator_status {

@@ -33,12 +33,13 @@ static const struct backend {
 } backends[] = {
 	{ "local", local_check, act_local_create },
 	{ "slurm", act_slurm_check, act_slurm_create },
+	{ "kubernetes", act_k8s_check, act_k8s_create },
 };
 
 const char *
 coffer_actuator_backends(void)
 {
-	return "local, slurm";
+	return "local, slurm, kubernetes";
 }
 
 static int

@@ -67,5 +67,8 @@ int act_local_create(const struct coffer_actuator_config *cfg,
 int act_slurm_check(char *const *opts);
 int act_slurm_create(const struct coffer_actuator_config *cfg,
     const struct coffer_replica_spec *spec, struct coffer_actuator **out);
+int act_k8s_check(char *const *opts);
+int act_k8s_create(const struct coffer_actuator_config *cfg,
+    const struct coffer_replica_spec *spec, struct coffer_actuator **out);
 
 #endif
