@@ -339,3 +339,80 @@ _stop_slurm() {
 	_slurm_pids=()
 }
 _slurm_pids=()
+
+# start_k8s [server args...]: the Kubernetes API contract server
+# (k8s_apiserver.py: no real API server can run here) on HTTPS, with a CA
+# and a server certificate made here, a token for Coffer and an admin
+# token for the test, state and pod logs in $T/k8s. Sets K8S_DIR,
+# K8S_URL, K8S_CA, K8S_TOKEN_FILE, K8S_ADMIN (the admin token) and
+# K8S_KUBECONFIG (YAML, as kubectl writes it). k8s_curl METHOD PATH [curl
+# args]: a request with the admin token. Retries on a port race.
+start_k8s() {
+	local tries port
+	K8S_DIR=$T/k8s
+	mkdir -p "$K8S_DIR"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$K8S_DIR/ca.key" -out "$K8S_DIR/ca.crt" -days 2 \
+		-subj /CN=coffer-test-ca >/dev/null 2>&1 || bail "openssl: CA"
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$K8S_DIR/server.key" -out "$K8S_DIR/server.csr" \
+		-subj /CN=kube-apiserver >/dev/null 2>&1 || bail "openssl: key"
+	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$K8S_DIR/san.ext"
+	openssl x509 -req -in "$K8S_DIR/server.csr" -CA "$K8S_DIR/ca.crt" \
+		-CAkey "$K8S_DIR/ca.key" -CAcreateserial -days 2 \
+		-extfile "$K8S_DIR/san.ext" -out "$K8S_DIR/server.crt" >/dev/null 2>&1 ||
+		bail "openssl: server certificate"
+	head -c 32 /dev/urandom | base64 | tr -d '/+=\n' >"$K8S_DIR/token"
+	head -c 32 /dev/urandom | base64 | tr -d '/+=\n' >"$K8S_DIR/admin-token"
+	chmod 600 "$K8S_DIR/token" "$K8S_DIR/admin-token"
+	K8S_CA=$K8S_DIR/ca.crt
+	K8S_TOKEN_FILE=$K8S_DIR/token
+	K8S_ADMIN=$(cat "$K8S_DIR/admin-token")
+	for tries in 1 2 3 4 5; do
+		port=$(random_port) || bail "no free port"
+		/usr/bin/python3 "$COFFER_SRC/tests/integration/k8s_apiserver.py" \
+			--port "$port" --cert "$K8S_DIR/server.crt" \
+			--key "$K8S_DIR/server.key" --token-file "$K8S_TOKEN_FILE" \
+			--admin-token-file "$K8S_DIR/admin-token" --dir "$K8S_DIR" "$@" \
+			>>"$K8S_DIR/server.log" 2>&1 &
+		K8S_PID=$!
+		track $K8S_PID
+		K8S_URL=https://127.0.0.1:$port
+		if wait_until 20 curl -sf --cacert "$K8S_CA" "$K8S_URL/healthz"; then
+			break
+		fi
+		kill -9 $K8S_PID 2>/dev/null
+		K8S_URL=
+	done
+	[ -n "$K8S_URL" ] || bail "the Kubernetes contract server did not start (see $K8S_DIR/server.log)"
+	K8S_KUBECONFIG=$K8S_DIR/kubeconfig
+	cat >"$K8S_KUBECONFIG" <<KC
+apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: $(base64 -w0 <"$K8S_CA")
+    server: $K8S_URL
+  name: coffer-test
+contexts:
+- context:
+    cluster: coffer-test
+    namespace: coffer
+    user: coffer-manager
+  name: coffer-test
+current-context: coffer-test
+kind: Config
+preferences: {}
+users:
+- name: coffer-manager
+  user:
+    token: $(cat "$K8S_TOKEN_FILE")
+KC
+	chmod 600 "$K8S_KUBECONFIG"
+}
+
+k8s_curl() {
+	local m=$1 p=$2
+	shift 2
+	curl -s --cacert "$K8S_CA" -H "Authorization: Bearer $K8S_ADMIN" -X "$m" \
+		"$@" "$K8S_URL$p"
+}

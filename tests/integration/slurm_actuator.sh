@@ -9,40 +9,17 @@
 # and submissions the cluster refuses, with clear errors.
 # timeout: 240
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/actuator_common.bash"
 
 plan 33
 
 start_slurm 2 8
-CTL=$COFFER_BUILD/tests/tools/actuatorctl
 D=$T/replicas
 mkdir -p "$D"
-# The replica: records its start (with its id and an environment variable
-# of the spec), and on SIGTERM exits 0, or ignores it while $D/stubborn
-# exists; leaves by itself (exit 0) once $D/finish exists.
-cat >"$T/replica.sh" <<'EOF'
-#!/bin/sh
-D=$1
-echo "$COFFER_REPLICA_ID $COFFER_TEST_VAR $$" >"$D/$COFFER_REPLICA_ID.start"
-trap 'if [ -e "$D/stubborn" ]; then echo ignored >>"$D/$COFFER_REPLICA_ID.term"; else echo term >>"$D/$COFFER_REPLICA_ID.term"; exit 0; fi' TERM
-while [ ! -e "$D/finish" ]; do sleep 0.1; done
-exit 0
-EOF
-chmod +x "$T/replica.sh"
-
-# The tool reads commands from a FIFO and answers into another; fds 7 and
-# 8 stay open in this shell (and its subshells) for cmd().
-mkfifo "$T/ctl.in" "$T/ctl.out"
-"$CTL" slurm --opt partition=debug --opt poll-ms=200 \
+replica_script "$T/replica.sh" "$D"
+start_ctl slurm --opt partition=debug --opt poll-ms=200 \
 	--name coffer-act --label coffer-job=act-1 --env COFFER_TEST_VAR=hello \
-	--grace-ms 2000 --restart 1 --log "$T/replicas.log" -- "$T/replica.sh" "$D" \
-	<"$T/ctl.in" >"$T/ctl.out" 2>"$T/ctl.err" &
-ACT_PID=$!
-track $ACT_PID
-exec 7>"$T/ctl.in" 8<"$T/ctl.out"
-# cmd LINE: send a command, print its one-line answer.
-cmd() { echo "$1" >&7; local l=""; read -r -t 120 l <&8; echo "$l"; }
-field() { cmd status | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-ids() { cmd list | tr ';' '\n' | cut -d' ' -f1; }
+	--grace-ms 2000 --restart 1 --log "$T/replicas.log" -- "$T/replica.sh" "$D"
 
 # 1. Three replicas: array tasks, each with its id and the spec's env.
 eq "set 3" ok "$(cmd 'set 3')"
@@ -101,9 +78,7 @@ touch "$D/finish"
 eq "the replicas finish" ok "$(cmd 'wait 0 60')"
 eq "set 3 starts nothing more" "ok 0" "$(cmd 'set 3') $(cmd 'tick 1' >/dev/null; field running)"
 eq "stop_all" ok "$(cmd stopall)"
-echo quit >&7
-exec 7>&- 8<&-
-wait "$ACT_PID" 2>/dev/null
+stop_ctl
 
 # 7. Options and submissions the cluster refuses.
 OUT=$("$CTL" slurm --opt partiton=debug -- true </dev/null)
