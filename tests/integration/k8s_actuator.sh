@@ -8,12 +8,13 @@
 # Job scales up again; 429s backed off, an expired watch listed again, a
 # pod deleted from outside replaced; adoption by a new actuator; a
 # Deployment scaled down idle pods first (pod-deletion-cost); TEE pods
-# (a runtime class, SGX device-plugin resources); bad configurations.
+# (a runtime class, SGX device-plugin resources); bad configurations;
+# `coffer run --actuator kubernetes` (libcurl loaded on demand).
 # timeout: 240
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/actuator_common.bash"
 
-plan 46
+plan 49
 
 start_k8s --role "$COFFER_SRC/deploy/kubernetes/rbac.yaml" \
 	--runtime-class kata-qemu-tdx --node-resource sgx.intel.com/epc=1Gi \
@@ -150,3 +151,18 @@ check "a plain-HTTP server is refused" grep -q "is not https://" <<<"$OUT"
 OUT=$(printf 'set 1\ntick 2\nstatus\nquit\n' | "$CTL" kubernetes --opt server="$K8S_URL" \
 	--opt ca="$K8S_CA" --opt token-file=/dev/null --image x --name coffer-u1 -- true)
 check "a refused token is the status error" grep -q "error=list pods: 401 Unauthorized" <<<"$OUT"
+
+# 10. coffer run with pods for workers.
+start_redis
+mkdir -p "$T/in"
+for i in $(seq -w 1 10); do printf 'k8s run %s\n' "$i" >"$T/in/i-$i"; done
+OUT=$(coffer run --app "$COFFER_BUILD/apps/fault.so" --inputs "$T/in" \
+	--outputs "$T/run-out" --replicas 2 --redis "$REDIS_URL" --job k8s-run \
+	--actuator kubernetes --actuator-opt kubeconfig="$K8S_KUBECONFIG" \
+	--actuator-opt image=coffer:test --quiet 2>&1)
+ok $? "coffer run --actuator kubernetes completes"
+same=0
+for f in "$T/in"/*; do cmp -s "$f" "$T/run-out/$(basename "$f")" || same=1; done
+ok $same "coffer run: every output is its input"
+eq "coffer run: its Job is deleted at the end" 404 \
+	"$(k8s_curl GET "$jobs_path/coffer-k8s-run" | pyjson 'o.get("code")')"

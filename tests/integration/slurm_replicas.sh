@@ -27,7 +27,7 @@ submit() {
 	api POST /v1/jobs -d "{\"name\":\"$name\",\"app\":\"fault\",
 		\"app_params\":{\"sleep_ms\":$ms},\"inputs\":{\"prefix\":\"in-$name/\"},
 		\"outputs\":{\"prefix\":\"out-$name/\"},\"expected_time_s\":120,
-		\"lease_ms\":3000,\"replicas\":{\"min\":1,\"max\":$max,\"initial\":$init},
+		\"lease_ms\":2000,\"replicas\":{\"min\":1,\"max\":$max,\"initial\":$init},
 		\"controller\":$ctl}" | jq -r .id
 }
 
@@ -54,7 +54,7 @@ attempts() {
 kill_replica() {
 	local e
 	for e in /proc/[0-9]*/environ; do
-		tr '\0' '\n' <"$e" 2>/dev/null | grep -qx "COFFER_REPLICA_ID=$1" &&
+		{ tr '\0' '\n' <"$e"; } 2>/dev/null | grep -qx "COFFER_REPLICA_ID=$1" &&
 			kill -9 "$(basename "$(dirname "$e")")" 2>/dev/null
 	done
 }
@@ -79,9 +79,9 @@ check "the job's labels are its comment" \
 # the worker finishes its item) and another replica's processes are
 # killed (kill -9, as the OOM killer would: its item is lost and comes
 # back after its lease). Both are replaced by new submissions.
-ID=$(submit outside 30 500 3 3 "$(static 3)")
+ID=$(submit outside 18 400 3 3 "$(static 3)")
 wait_until 60 nrunning "$ID" 3 || diag "replicas did not all start"
-sleep 1.5
+sleep 0.5
 mapfile -t R < <(squeue -h -r --name "coffer-$ID" -t running -o '%i')
 scancel "${R[0]}"
 kill_replica "s${R[1]}"
@@ -96,12 +96,12 @@ ok "$([ "$(attempts "$ID")" -ge 2 ] && echo 0 || echo 1)" \
 
 # 3. A node drained mid-job keeps its replicas running; taken down, its
 # replicas are killed by Slurm and replaced on the other node.
-ID=$(submit drain 30 500 3 3 "$(static 3)")
+ID=$(submit drain 18 400 3 3 "$(static 3)")
 wait_until 60 nrunning "$ID" 3 ||
 	diag "replicas did not all start"
 N=$(squeue -h -r --name "coffer-$ID" -t running -o '%N' | head -1)
 scontrol update NodeName="$N" State=DRAIN Reason=coffer-test
-sleep 1.5
+sleep 0.5
 eq "drain: the replicas on $N keep running" 3 \
 	"$(squeue -h -r --name "coffer-$ID" -t running -o '%i' | grep -c .)"
 scontrol update NodeName="$N" State=DOWN Reason=coffer-test
@@ -114,7 +114,7 @@ wait_until 30 slurm_idle 2 || diag "$N did not come back"
 
 # 4. Preemption: a job of the high partition needs a whole node; the
 # replicas there are cancelled by the scheduler and replaced.
-ID=$(submit preempt 30 500 4 4 "$(static 4)")
+ID=$(submit preempt 40 400 4 4 "$(static 4)")
 wait_until 60 nrunning "$ID" 4 ||
 	diag "replicas did not all start"
 N=$(squeue -h -r --name "coffer-$ID" -t running -o '%N' | head -1)
@@ -126,14 +126,14 @@ ok "$(squeue -h -r --name "coffer-$ID" -t all -o '%T' | grep -q PREEMPTED && ech
 
 # 5. The manager is killed while replicas run; the next one adopts them:
 # the same array tasks, no new submission while they live.
-ID=$(submit restart 24 800 3 3 "$(static 3)")
+ID=$(submit restart 18 600 3 3 "$(static 3)")
 wait_until 60 nrunning "$ID" 3 ||
 	diag "replicas did not all start"
 BEFORE=$(live "$ID")
 kill -9 "$MGR_PID"
 wait "$MGR_PID" 2>/dev/null
 restart_manager --actuator slurm --actuator-opt partition=debug --actuator-opt poll-ms=250
-sleep 2
+sleep 1
 eq "restart: the same replicas, none added" "$BEFORE" "$(live "$ID")"
 check "restart: the job completes" wait_state 120 "$ID" completed
 eq "restart: no submission after the restart" 1 "$(arrays "$ID")"
