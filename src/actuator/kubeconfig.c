@@ -480,7 +480,7 @@ k8s_conn_from_kubeconfig(const char *path, const char *context,
 	json_t *root = NULL, *ctx, *cluster, *user;
 	const char *cur, *cname, *uname, *server;
 	struct k8s_conn c;
-	int r;
+	int r, insecure;
 
 	k8s_conn_init(&c);
 	if ((r = coffer_file_read(path, YAML_MAX, &text)) != 0)
@@ -521,7 +521,15 @@ k8s_conn_from_kubeconfig(const char *path, const char *context,
 		    "server", cname);
 		goto out;
 	}
-	if (json_is_true(json_object_get(cluster, "insecure-skip-tls-verify"))) {
+	{
+		/* The YAML subset reads every scalar as a string. */
+		const json_t *skip = json_object_get(cluster,
+		    "insecure-skip-tls-verify");
+
+		insecure = json_is_true(skip) || (json_is_string(skip) &&
+		    strcmp(json_string_value(skip), "true") == 0);
+	}
+	if (insecure) {
 		r = coffer_errf(COFFER_E_UNSUPPORTED, "kubeconfig: cluster '%s': "
 		    "insecure-skip-tls-verify is refused (give its CA)", cname);
 		goto out;
