@@ -93,15 +93,6 @@ struct slurm {
 	struct coffer_actuator_status st;
 };
 
-static void
-nap_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* ------------------------------------------------------------------ */
 /* Options */
 
@@ -840,7 +831,7 @@ slurm_stop_all(void *impl)
 		slurm_tick(s);
 		if (s->listed && s->n == 0 && !s->sbatch_pending)
 			break;
-		nap_ms(20);
+		coffer_sleep_ms(20);
 	}
 	for (int i = 0; i < NCANCEL; i++)
 		act_cmd_wait(&s->cancel[i]);

@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "actuator/actuator.h"
 #include "actuator/curl_api.h"
@@ -33,14 +32,6 @@
 
 #define MAXV 64
 
-
-static void
-nap(void)
-{
-	struct timespec ts = { 0, 20 * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 static int
 cmp_info(const void *a, const void *b)
@@ -166,7 +157,7 @@ main(int argc, char **argv)
 					break;
 				if (coffer_mono_ms() >= end)
 					break;
-				nap();
+				coffer_sleep_ms(20);
 			}
 			if (waiting && coffer_mono_ms() >= end)
 				printf("error timeout: running %d starting %d stopping %d"
