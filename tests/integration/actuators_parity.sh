@@ -32,7 +32,7 @@ manager() {
 # api NAME METHOD PATH [curl args]
 api() {
 	local u=URL_$1 t=TOKEN_$1
-	curl -s -X "$2" -H "Authorization: Bearer ${!t}" "${@:4}" "${!u}$3"
+	curl -s -X "$2" -H "Authorization: Bearer ${!t}" -H "Content-Type: application/json" "${@:4}" "${!u}$3"
 }
 
 manager local
@@ -48,7 +48,10 @@ JOB='{"app":"fault","app_params":{"sleep_ms":400,"slow":"in/i-3[789]*","slow_ms"
  "replicas":{"min":1,"max":6,"initial":1},
  "controller":{"name":"deadline","check_interval_s":1}}'
 for n in local slurm k8s; do
-	printf -v "ID_$n" '%s' "$(api $n POST /v1/jobs -d "${JOB/NAME/$n}" | jq -r .id)"
+	api $n POST /v1/jobs -d "${JOB/NAME/$n}" >"$T/sub-$n.json"
+	printf -v "ID_$n" "%s" "$(jq -r .id "$T/sub-$n.json")"
+	v=ID_$n
+	[ "${!v}" != null ] || bail "$n: the job was refused: $(cat "$T/sub-$n.json")"
 done
 state() { local id=ID_$1; api "$1" GET "/v1/jobs/${!id}" | jq -r .state; }
 done_all() {
