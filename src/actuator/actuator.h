@@ -24,7 +24,7 @@ struct coffer_replica_resources {
 struct coffer_replica_spec {
 	char *const *argv;     /* program and arguments, NULL-terminated (in
 	                          a container: a path inside the image) */
-	char *const *env;      /* "KEY=VALUE" the replica gets (COFFER_JOB,
+	char *const *env;      /* "KEY=VALUE" for the replica (COFFER_JOB,
 	                          REDIS_HOST, ...), NULL-terminated; may be
 	                          NULL. Process backends (local, slurm) add
 	                          them to the caller's own environment; a
