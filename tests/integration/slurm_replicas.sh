@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
 
-plan 21
+plan 19
 
 start_redis
 start_slurm 2 8
@@ -60,29 +60,23 @@ kill_replica() {
 }
 static() { echo "{\"name\":\"static\",\"check_interval_s\":1,\"params\":{\"replicas\":\"$1\"}}"; }
 
-# 1. A job runs on the cluster: its replicas are array tasks of the job's
-# name and labels, with the options given (partition, time limit), and
-# every output is there.
-ID=$(submit basic 12 200 3 3 "$(static max)")
-check "the job completes on Slurm" wait_state 90 "$ID" completed
-check "every output is its input" outputs_ok basic
-eq "one submission of three replicas" "1 3" \
-	"$(arrays "$ID") $(squeue -h -r --name "coffer-$ID" -t all -o '%i' | grep -c .)"
-J=$(squeue -h -r --name "coffer-$ID" -t all -o '%i' | head -1)
-scontrol show job "$J" >"$T/basic.job"
-eq "partition and time limit reach Slurm" "Partition=debug TimeLimit=00:10:00" \
-	"$(grep -o 'Partition=[a-z]*' "$T/basic.job") $(grep -o 'TimeLimit=[0-9:]*' "$T/basic.job")"
-check "the job's labels are its comment" \
-	grep -q "Comment=coffer-job=$ID,coffer-manager=m" "$T/basic.job"
-
-# 2. From outside: an admin cancels one replica (scancel: Slurm's SIGTERM,
-# the worker finishes its item) and another replica's processes are
-# killed (kill -9, as the OOM killer would: its item is lost and comes
-# back after its lease). Both are replaced by new submissions.
+# 1. A job on the cluster: its replicas are the array tasks of one
+# submission, of the job's name, its labels in their comment, with the
+# options given (partition, time limit). From outside, an admin cancels
+# one (scancel: Slurm's SIGTERM, the worker finishes its item) and another
+# one's processes are killed (kill -9, as the OOM killer would: its item
+# is lost and comes back after its lease). Both are replaced by new
+# submissions, and every output is there.
 ID=$(submit outside 18 400 3 3 "$(static 3)")
 wait_until 60 nrunning "$ID" 3 || diag "replicas did not all start"
-sleep 0.5
+eq "one submission of three replicas" "1 3" \
+	"$(arrays "$ID") $(squeue -h -r --name "coffer-$ID" -t all -o '%i' | grep -c .)"
 mapfile -t R < <(squeue -h -r --name "coffer-$ID" -t running -o '%i')
+scontrol show job "${R[2]}" >"$T/task.job"
+eq "partition and time limit reach Slurm" "Partition=debug TimeLimit=00:10:00" \
+	"$(grep -o 'Partition=[a-z]*' "$T/task.job") $(grep -o 'TimeLimit=[0-9:]*' "$T/task.job")"
+check "the job's labels are its comment" \
+	grep -q "Comment=coffer-job=$ID,coffer-manager=m" "$T/task.job"
 scancel "${R[0]}"
 kill_replica "s${R[1]}"
 check "outside: the job completes" wait_state 120 "$ID" completed
@@ -94,7 +88,7 @@ ok "$([ "$(arrays "$ID")" -ge 2 ] && echo 0 || echo 1)" \
 ok "$([ "$(attempts "$ID")" -ge 2 ] && echo 0 || echo 1)" \
 	"outside: the killed replica's item was leased again"
 
-# 3. A node drained mid-job keeps its replicas running; taken down, its
+# 2. A node drained mid-job keeps its replicas running; taken down, its
 # replicas are killed by Slurm and replaced on the other node.
 ID=$(submit drain 18 400 3 3 "$(static 3)")
 wait_until 60 nrunning "$ID" 3 ||
@@ -112,7 +106,7 @@ ok "$(squeue -h -r --name "coffer-$ID" -t all -o '%N' | grep -qv "^$N\$" && echo
 scontrol update NodeName="$N" State=RESUME
 wait_until 30 slurm_idle 2 || diag "$N did not come back"
 
-# 4. Preemption: a job of the high partition needs a whole node; the
+# 3. Preemption: a job of the high partition needs a whole node; the
 # replicas there are cancelled by the scheduler and replaced.
 ID=$(submit preempt 40 400 4 4 "$(static 4)")
 wait_until 60 nrunning "$ID" 4 ||
@@ -124,7 +118,7 @@ check "preempt: every output" outputs_ok preempt
 ok "$(squeue -h -r --name "coffer-$ID" -t all -o '%T' | grep -q PREEMPTED && echo 0 || echo 1)" \
 	"preempt: the scheduler preempted replicas (job $HJ)"
 
-# 5. The manager is killed while replicas run; the next one adopts them:
+# 4. The manager is killed while replicas run; the next one adopts them:
 # the same array tasks, no new submission while they live.
 ID=$(submit restart 18 600 3 3 "$(static 3)")
 wait_until 60 nrunning "$ID" 3 ||
