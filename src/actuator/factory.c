@@ -3,6 +3,7 @@
 // options, the checks of a replica spec that every backend relies on, and
 // what the backends share (options.h).
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -334,6 +335,68 @@ coffer_actuator_name_from(const char *prefix, const char *s, char *out,
 		snprintf(out, outlen, "c%.*s", (int)(max - 1), buf);
 	else
 		snprintf(out, outlen, "%s", buf);
+}
+
+int
+act_check_hint(int n, int max, const struct coffer_replica_hint *busy,
+    size_t nbusy)
+{
+	if (n < 0 || n > max)
+		return coffer_errf(COFFER_E_INVAL, "replicas %d out of range [0, %d]",
+		    n, max);
+	if (nbusy > 0 && busy == NULL)
+		return coffer_errf(COFFER_E_INVAL, "replica hint: %zu busy replicas"
+		    " but no array", nbusy);
+	return 0;
+}
+
+int
+act_stops_before(const struct act_rank *a, const struct act_rank *b)
+{
+	if (a->starting != b->starting)
+		return a->starting;
+	if (a->busy != b->busy)
+		return !a->busy;
+	if (a->busy) {
+		int ka = a->busy_s >= 0, kb = b->busy_s >= 0;
+
+		if (ka != kb)
+			return ka;
+		if (ka && a->busy_s != b->busy_s)
+			return a->busy_s < b->busy_s;
+	}
+	return a->newness > b->newness;
+}
+
+int
+act_reserve(void *arr, int *cap, int n, size_t size)
+{
+	void **p = arr, *np;
+	int ncap;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 16;
+	if ((np = coffer_reallocarray(*p, (size_t)ncap, size)) == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "replicas");
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+void
+act_child_signals(void)
+{
+	sigset_t none;
+	struct sigaction dfl;
+
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			(void)sigaction(s, &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 void

@@ -429,15 +429,8 @@ pod_add(struct k8s *k, const char *name)
 {
 	struct kpod *p;
 
-	if (k->n == k->cap) {
-		int cap = k->cap ? k->cap * 2 : 16;
-		struct kpod *np = coffer_reallocarray(k->p, (size_t)cap, sizeof(*np));
-
-		if (np == NULL)
-			return NULL;
-		k->p = np;
-		k->cap = cap;
-	}
+	if (act_reserve(&k->p, &k->cap, k->n, sizeof(*k->p)) != 0)
+		return NULL;
 	p = &k->p[k->n++];
 	memset(p, 0, sizeof(*p));
 	snprintf(p->name, sizeof(p->name), "%s", name);
@@ -1164,21 +1157,12 @@ k8s_tick(void *impl)
 static int
 stops_before(const struct kpod *a, const struct kpod *b)
 {
-	if (a->phase != b->phase)
-		return a->phase == COFFER_REPLICA_STARTING;
-	if (a->busy != b->busy)
-		return !a->busy;
-	if (a->busy) {
-		int ka = a->busy_s >= 0, kb = b->busy_s >= 0;
+	struct act_rank ra = { a->phase == COFFER_REPLICA_STARTING, a->busy,
+		a->busy_s, (double)a->created_unix * 1e6 + (double)a->seen_ms };
+	struct act_rank rb = { b->phase == COFFER_REPLICA_STARTING, b->busy,
+		b->busy_s, (double)b->created_unix * 1e6 + (double)b->seen_ms };
 
-		if (ka != kb)
-			return ka;
-		if (ka && a->busy_s != b->busy_s)
-			return a->busy_s < b->busy_s;
-	}
-	if (a->created_unix != b->created_unix)
-		return a->created_unix > b->created_unix;
-	return a->seen_ms > b->seen_ms;
+	return act_stops_before(&ra, &rb);
 }
 
 static int
@@ -1186,14 +1170,10 @@ k8s_set_replicas_hint(void *impl, int n, const struct coffer_replica_hint *busy,
     size_t nbusy)
 {
 	struct k8s *k = impl;
-	int live = count(k, 0);
+	int live = count(k, 0), r;
 
-	if (n < 0 || n > MAX_REPLICAS)
-		return coffer_errf(COFFER_E_INVAL, "replicas %d out of range [0, %d]",
-		    n, MAX_REPLICAS);
-	if (nbusy > 0 && busy == NULL)
-		return coffer_errf(COFFER_E_INVAL, "replica hint: %zu busy replicas"
-		    " but no array", nbusy);
+	if ((r = act_check_hint(n, MAX_REPLICAS, busy, nbusy)) != 0)
+		return r;
 	if (k->deployment && n < live) {
 		/* Rank the pods as they should go; the first live - n get
 		 * costs below every other pod's (0 by default). */

@@ -72,15 +72,8 @@ start_one(struct local *l)
 	int devnull = -1, logfd = -1, r = 0;
 	pid_t pid;
 
-	if (l->n == l->cap) {
-		int cap = l->cap ? l->cap * 2 : 8;
-		struct replica *nr = coffer_reallocarray(l->r, (size_t)cap, sizeof(*nr));
-
-		if (nr == NULL)
-			return coffer_errf(COFFER_E_NOMEM, "replicas");
-		l->r = nr;
-		l->cap = cap;
-	}
+	if ((r = act_reserve(&l->r, &l->cap, l->n, sizeof(*l->r))) != 0)
+		return r;
 	if ((exe = strchr(l->argv[0], '/') != NULL ?
 	    coffer_strdup(l->argv[0]) : coffer_path_lookup(l->argv[0])) == NULL) {
 		r = coffer_errf(COFFER_E_NOTFOUND, "replica program '%s' not found in"
@@ -110,16 +103,7 @@ start_one(struct local *l)
 	}
 	if (pid == 0) {
 		/* Child: async-signal-safe calls only. */
-		sigset_t none;
-		struct sigaction dfl;
-
-		memset(&dfl, 0, sizeof(dfl));
-		dfl.sa_handler = SIG_DFL;
-		for (int s = 1; s < NSIG; s++)
-			if (s != SIGKILL && s != SIGSTOP)
-				(void)sigaction(s, &dfl, NULL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
+		act_child_signals();
 		setpgid(0, 0);
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (l->workdir != NULL && chdir(l->workdir) != 0)
@@ -184,17 +168,10 @@ stop_one(struct local *l, struct replica *rp)
 static int
 stops_before(const struct replica *a, const struct replica *b)
 {
-	if (a->busy != b->busy)
-		return !a->busy;
-	if (a->busy) {
-		int ka = a->busy_s >= 0, kb = b->busy_s >= 0;
+	struct act_rank ra = { 0, a->busy, a->busy_s, (double)a->index };
+	struct act_rank rb = { 0, b->busy, b->busy_s, (double)b->index };
 
-		if (ka != kb)
-			return ka;
-		if (ka && a->busy_s != b->busy_s)
-			return a->busy_s < b->busy_s;
-	}
-	return a->index > b->index;
+	return act_stops_before(&ra, &rb);
 }
 
 /* Start or stop replicas until running == desired. */
@@ -230,12 +207,8 @@ local_set_replicas_hint(void *impl, int n,
 	struct local *l = impl;
 	int r;
 
-	if (n < 0 || n > MAX_REPLICAS)
-		return coffer_errf(COFFER_E_INVAL, "replicas %d out of range [0, %d]",
-		    n, MAX_REPLICAS);
-	if (nbusy > 0 && busy == NULL)
-		return coffer_errf(COFFER_E_INVAL, "replica hint: %zu busy replicas"
-		    " but no array", nbusy);
+	if ((r = act_check_hint(n, MAX_REPLICAS, busy, nbusy)) != 0)
+		return r;
 	/* Mark the named replicas (a linear search: a few hundred at most,
 	 * and only on a scale-down). */
 	for (size_t k = 0; k < nbusy; k++) {

@@ -45,6 +45,31 @@ struct act_backoff {
 };
 void act_backoff_crashed(struct act_backoff *b, int64_t lived_ms);
 
+/* Check set_replicas_hint()'s arguments: n in [0, max], busy given when
+ * nbusy > 0. COFFER_E_INVAL. */
+int act_check_hint(int n, int max, const struct coffer_replica_hint *busy,
+    size_t nbusy);
+
+/* What the scale-down order (actuator.h, set_replicas_hint) looks at. */
+struct act_rank {
+	int starting;           /* not running yet */
+	int busy;               /* named in the hint */
+	double busy_s;          /* its item's age; < 0 unknown */
+	double newness;         /* larger: asked for later */
+};
+/* Whether a should stop before b: starting before running, idle before
+ * busy, among busy the most recent item first (unknown last), then the
+ * newest. */
+int act_stops_before(const struct act_rank *a, const struct act_rank *b);
+
+/* Make room for one more element in the array *arr of *cap elements of
+ * size bytes, n in use (doubling, 16 at first). 0 or COFFER_E_NOMEM. */
+int act_reserve(void *arr, int *cap, int n, size_t size);
+
+/* In a child between fork() and execve(): every signal back to its
+ * default disposition, none blocked. Async-signal-safe. */
+void act_child_signals(void);
+
 /* Replica start-up moving average (actuator.h, status.startup_s). */
 void act_startup_add(struct coffer_actuator_status *st, double s);
 

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "actuator/options.h"
 #include "actuator/proc.h"
 #include "coffer/error.h"
 #include "lib/clock.h"
@@ -82,16 +83,7 @@ act_cmd_start(struct act_cmd *c, char *const argv[], char *const envp[],
 		goto fail;
 	}
 	if (pid == 0) {
-		sigset_t none;
-		struct sigaction dfl;
-
-		memset(&dfl, 0, sizeof(dfl));
-		dfl.sa_handler = SIG_DFL;
-		for (int s = 1; s < NSIG; s++)
-			if (s != SIGKILL && s != SIGSTOP)
-				(void)sigaction(s, &dfl, NULL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
+		act_child_signals();
 		dup2(in[0], 0);
 		dup2(out[1], 1);
 		dup2(err[1], 2);

@@ -186,15 +186,8 @@ add_replica(struct slurm *s, const char *jid)
 {
 	struct srep *p;
 
-	if (s->n == s->cap) {
-		int cap = s->cap ? s->cap * 2 : 16;
-		struct srep *nr = coffer_reallocarray(s->r, (size_t)cap, sizeof(*nr));
-
-		if (nr == NULL)
-			return NULL;
-		s->r = nr;
-		s->cap = cap;
-	}
+	if (act_reserve(&s->r, &s->cap, s->n, sizeof(*s->r)) != 0)
+		return NULL;
 	p = &s->r[s->n++];
 	memset(p, 0, sizeof(*p));
 	snprintf(p->jid, sizeof(p->jid), "%s", jid);
@@ -449,19 +442,12 @@ stop_one(struct slurm *s, struct srep *p)
 static int
 stops_before(const struct srep *a, const struct srep *b)
 {
-	if (a->phase != b->phase)
-		return a->phase == COFFER_REPLICA_STARTING;
-	if (a->busy != b->busy)
-		return !a->busy;
-	if (a->busy) {
-		int ka = a->busy_s >= 0, kb = b->busy_s >= 0;
+	struct act_rank ra = { a->phase == COFFER_REPLICA_STARTING, a->busy,
+		a->busy_s, (double)a->index };
+	struct act_rank rb = { b->phase == COFFER_REPLICA_STARTING, b->busy,
+		b->busy_s, (double)b->index };
 
-		if (ka != kb)
-			return ka;
-		if (ka && a->busy_s != b->busy_s)
-			return a->busy_s < b->busy_s;
-	}
-	return a->index > b->index;
+	return act_stops_before(&ra, &rb);
 }
 
 static void
@@ -735,12 +721,10 @@ slurm_set_replicas_hint(void *impl, int n,
 {
 	struct slurm *s = impl;
 
-	if (n < 0 || n > MAX_REPLICAS)
-		return coffer_errf(COFFER_E_INVAL, "replicas %d out of range [0, %d]",
-		    n, MAX_REPLICAS);
-	if (nbusy > 0 && busy == NULL)
-		return coffer_errf(COFFER_E_INVAL, "replica hint: %zu busy replicas"
-		    " but no array", nbusy);
+	int r;
+
+	if ((r = act_check_hint(n, MAX_REPLICAS, busy, nbusy)) != 0)
+		return r;
 	for (size_t k = 0; k < nbusy; k++) {
 		struct srep *p = NULL;
 
