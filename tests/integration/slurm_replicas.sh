@@ -50,13 +50,20 @@ attempts() {
 	grep -o 'attempt=[0-9]*' "$T/manager.db.logs/$1.log" | cut -d= -f2 | sort -n | tail -1
 }
 # kill_replica ID: SIGKILL every process whose COFFER_REPLICA_ID is ID
-# (the test's own replicas, on this machine).
+# (the test's own replicas, on this machine), once its worker runs (the
+# batch script sets the variable, then execs the worker). 1 if none
+# within 20 s.
 kill_replica() {
-	local e
-	for e in /proc/[0-9]*/environ; do
-		{ tr '\0' '\n' <"$e"; } 2>/dev/null | grep -qx "COFFER_REPLICA_ID=$1" &&
-			kill -9 "$(basename "$(dirname "$e")")" 2>/dev/null
+	local e n=0
+	for _ in $(seq 200); do
+		for e in /proc/[0-9]*/environ; do
+			{ tr '\0' '\n' <"$e"; } 2>/dev/null | grep -qx "COFFER_REPLICA_ID=$1" &&
+				kill -9 "$(basename "$(dirname "$e")")" 2>/dev/null && n=$((n + 1))
+		done
+		[ $n -gt 0 ] && return 0
+		sleep 0.1
 	done
+	return 1
 }
 static() { echo "{\"name\":\"static\",\"check_interval_s\":1,\"params\":{\"replicas\":\"$1\"}}"; }
 
@@ -78,7 +85,7 @@ eq "partition and time limit reach Slurm" "Partition=debug TimeLimit=00:10:00" \
 check "the job's labels are its comment" \
 	grep -q "Comment=coffer-job=$ID,coffer-manager=m" "$T/task.job"
 scancel "${R[0]}"
-kill_replica "s${R[1]}"
+kill_replica "s${R[1]}" || diag "no process of s${R[1]} found"
 check "outside: the job completes" wait_state 120 "$ID" completed
 check "outside: every output" outputs_ok outside
 eq "outside: Slurm saw one cancelled, one failed" "CANCELLED FAILED" \

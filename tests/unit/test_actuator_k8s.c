@@ -324,11 +324,16 @@ test_k8s__watch_events_and_list_versions(void **state)
 	assert_int_equal(k8s_watch_event(bm, strlen(bm), &e), 0);
 	assert_int_equal(e.type, K8S_EV_BOOKMARK);
 	assert_string_equal(e.rv, "99");
-	assert_int_equal(k8s_watch_event("{\"type\":\"EXPLODED\",\"object\":{}}",
-	    33, &e), COFFER_E_FORMAT);
-	assert_int_equal(k8s_watch_event("{\"type\":\"ADDED\"}", 16, &e),
-	    COFFER_E_FORMAT);
-	assert_int_equal(k8s_watch_event("not json", 8, &e), COFFER_E_FORMAT);
+	{
+		static const char *const bad[] = {
+			"{\"type\":\"EXPLODED\",\"object\":{}}",
+			"{\"type\":\"ADDED\"}", "not json",
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+			assert_int_equal(k8s_watch_event(bad[i], strlen(bad[i]), &e),
+			    COFFER_E_FORMAT);
+	}
 	j = parse("{\"metadata\":{\"resourceVersion\":\"7\"},\"items\":[]}");
 	assert_int_equal(k8s_list_rv(j, rv, sizeof(rv)), 0);
 	assert_string_equal(rv, "7");
