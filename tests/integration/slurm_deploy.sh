@@ -22,10 +22,12 @@ CJ=$(sbatch --parsable -o "$T/control.out" \
 check "the control job's manager is up" wait_until 60 test -s "$H/manager.url"
 URL=$(cat "$H/manager.url")
 TOKEN=$(cat "$H/token")
-ID=$(curl -s -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" "$URL/v1/jobs" -d '{"app":"fault",
+SUB=$(curl -s -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" "$URL/v1/jobs" -d '{"app":"fault",
 	"app_params":{"sleep_ms":200},"inputs":{"prefix":"in/"},"outputs":{"prefix":"out/"},
 	"expected_time_s":60,"replicas":{"min":1,"max":3,"initial":3},
-	"controller":{"name":"static","params":{"replicas":"max"}}}' | jq -r .id)
+	"controller":{"name":"static","params":{"replicas":"max"}}}')
+ID=$(jq -r .id <<<"$SUB")
+[ "$ID" != null ] || bail "the job was refused: $SUB"
 done_() { [ "$(curl -s -H "Authorization: Bearer $TOKEN" "$URL/v1/jobs/$ID" | jq -r .state)" = completed ]; }
 check "the job completes" wait_until 90 done_
 same=0
