@@ -529,6 +529,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         S = self.server
         with S.log_lock:
             S.log.write(json.dumps({
+                "t": round(time.time(), 3),
                 "method": self.command, "path": self.url.path,
                 "query": self.url.query, "code": code,
                 "ctype": self.headers.get("Content-Type"),
@@ -538,11 +539,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             S.log.flush()
 
     def body(self):
+        if self._body is not None:
+            return self._body
         n = int(self.headers.get("Content-Length") or 0)
         if n > 3 * 1024 * 1024:
+            self.close_connection = True
             raise kc.Invalid(413, "RequestEntityTooLarge", "request entity "
                              "too large")
-        return self.rfile.read(n).decode("utf-8", "replace") if n else ""
+        self._body = self.rfile.read(n).decode("utf-8", "replace") if n else ""
+        return self._body
 
     def auth(self):
         h = self.headers.get("Authorization", "")
@@ -556,6 +561,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     # -- dispatch ----------------------------------------------------
     def handle_any(self):
+        self._body = None
         self.url = urllib.parse.urlsplit(self.path)
         self.q = {k: v[-1] for k, v in urllib.parse.parse_qs(
             self.url.query, keep_blank_values=True).items()}
@@ -570,6 +576,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.control()
             self.route()
         except kc.Invalid as e:
+            # A refused request's body is read all the same: left unread,
+            # it would be taken for the next request on the connection.
+            if self._body is None and not self.close_connection:
+                try:
+                    self.body()
+                except kc.Invalid:
+                    pass
             self.fail(e)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
             pass
