@@ -61,7 +61,7 @@ done_all() {
 		[ "$s" = completed ] || [ "$s" = failed ] || return 1
 	done
 }
-wait_until 200 done_all || diag "not every job finished"
+wait_secs 200 done_all || diag "not every job finished"
 
 for n in local slurm k8s; do
 	id=ID_$n

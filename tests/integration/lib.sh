@@ -112,6 +112,18 @@ wait_until() {
 	done
 }
 
+# wait_secs SECONDS cmd args...: wait_until bounded by the clock, for
+# commands that may themselves be slow (a Slurm client waiting on a busy
+# slurmctld): polls every 0.05 s for at most SECONDS seconds.
+wait_secs() {
+	local end=$((SECONDS + $1))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ $SECONDS -ge $end ] && return 1
+		sleep 0.05
+	done
+}
+
 # start_http PROBE CMD ARGS...: start a loopback HTTP server whose command
 # line takes its port as @PORT@; wait until GET PROBE (a path) answers.
 # Retries on another port if the first does not come up (a port race).
@@ -319,7 +331,7 @@ _start_slurm_once() {
 		slurmd -D -N "n$i" -f "$SLURM_CONF" >"$SLURM_DIR/log/slurmd-n$i.out" 2>&1 &
 		_slurm_pids+=($!)
 	done
-	wait_until 20 slurm_idle "$nodes"
+	wait_secs 20 slurm_idle "$nodes"
 }
 _slurm_hooked=()
 

@@ -29,7 +29,8 @@ SUB=$(curl -s -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/js
 ID=$(jq -r .id <<<"$SUB")
 [ "$ID" != null ] || bail "the job was refused: $SUB"
 done_() { [ "$(curl -s -H "Authorization: Bearer $TOKEN" "$URL/v1/jobs/$ID" | jq -r .state)" = completed ]; }
-check "the job completes" wait_until 90 done_
+check "the job completes" wait_secs 90 done_ ||
+	diag "$(curl -s -H "Authorization: Bearer $TOKEN" "$URL/v1/jobs/$ID" | jq -c "[.state, .reason, .replicas]")"
 same=0
 for f in "$H/store/in"/*; do cmp -s "$f" "$H/store/out/in/$(basename "$f")" || same=1; done
 ok $same "every output is its input"
@@ -37,7 +38,7 @@ eq "its workers were array tasks of the job's name, with the options" \
 	"3 debug" "$(squeue -h -r -t all --name "coffer-$ID" -o '%i' | grep -c .) $(squeue -h -r -t all --name "coffer-$ID" -o '%P' | sort -u)"
 scancel "$CJ"
 gone() { ! squeue -h -j "$CJ" -t running,completing 2>/dev/null | grep -q .; }
-check "scancel stops the control job" wait_until 30 gone
+check "scancel stops the control job" wait_secs 30 gone
 eq "no worker is left running" "" "$(squeue -h -r -t running,pending -o %j | grep coffer-job)"
 
 # coffer run on the cluster: workers as Slurm jobs, a queue they reach.

@@ -19,7 +19,7 @@ start_manager --actuator slurm --actuator-opt partition=debug \
 	--actuator-opt time=10 --actuator-opt poll-ms=250
 
 # submit NAME ITEMS SLEEP_MS INITIAL MAX CONTROLLER_JSON: a fault-app job
-# over in-NAME/ (items copied to out-NAME/); prints its id.
+# over in-NAME/ (items copied to out-NAME/); sets ID.
 submit() {
 	local name=$1 n=$2 ms=$3 init=$4 max=$5 ctl=$6 i
 	mkdir -p "$T/store/in-$name"
@@ -28,7 +28,9 @@ submit() {
 		\"app_params\":{\"sleep_ms\":$ms},\"inputs\":{\"prefix\":\"in-$name/\"},
 		\"outputs\":{\"prefix\":\"out-$name/\"},\"expected_time_s\":120,
 		\"lease_ms\":2000,\"replicas\":{\"min\":1,\"max\":$max,\"initial\":$init},
-		\"controller\":$ctl}" | jq -r .id
+		\"controller\":$ctl}" >"$T/sub.json"
+	ID=$(jq -r .id "$T/sub.json")
+	[ "$ID" != null ] || bail "$name: the job was refused: $(cat "$T/sub.json")"
 }
 
 # outputs_ok NAME: every input has an output with its content.
@@ -65,6 +67,15 @@ kill_replica() {
 	done
 	return 1
 }
+# started ID N: N of the job's array tasks run within 60 s; else what the
+# job, Slurm and the manager say.
+started() {
+	wait_secs 60 nrunning "$1" "$2" && return 0
+	diag "replicas did not all start: $(api GET "/v1/jobs/$1" | jq -c '[.state, .reason, .replicas]')"
+	squeue -h -a -r -t all -o '%i %j %T %R' 2>&1 | sed 's/^/# squeue: /'
+	tail -n 5 "$MGR_LOG" | sed 's/^/# /'
+	return 1
+}
 static() { echo "{\"name\":\"static\",\"check_interval_s\":1,\"params\":{\"replicas\":\"$1\"}}"; }
 
 # 1. A job on the cluster: its replicas are the array tasks of one
@@ -74,8 +85,8 @@ static() { echo "{\"name\":\"static\",\"check_interval_s\":1,\"params\":{\"repli
 # one's processes are killed (kill -9, as the OOM killer would: its item
 # is lost and comes back after its lease). Both are replaced by new
 # submissions, and every output is there.
-ID=$(submit outside 18 400 3 3 "$(static 3)")
-wait_until 60 nrunning "$ID" 3 || diag "replicas did not all start"
+submit outside 18 400 3 3 "$(static 3)"
+started "$ID" 3
 eq "one submission of three replicas" "1 3" \
 	"$(arrays "$ID") $(squeue -h -r --name "coffer-$ID" -t all -o '%i' | grep -c .)"
 mapfile -t R < <(squeue -h -r --name "coffer-$ID" -t running -o '%i')
@@ -97,9 +108,8 @@ ok "$([ "$(attempts "$ID")" -ge 2 ] && echo 0 || echo 1)" \
 
 # 2. A node drained mid-job keeps its replicas running; taken down, its
 # replicas are killed by Slurm and replaced on the other node.
-ID=$(submit drain 18 400 3 3 "$(static 3)")
-wait_until 60 nrunning "$ID" 3 ||
-	diag "replicas did not all start"
+submit drain 18 400 3 3 "$(static 3)"
+started "$ID" 3
 N=$(squeue -h -r --name "coffer-$ID" -t running -o '%N' | head -1)
 scontrol update NodeName="$N" State=DRAIN Reason=coffer-test
 sleep 0.5
@@ -111,13 +121,12 @@ check "drain: every output" outputs_ok drain
 ok "$(squeue -h -r --name "coffer-$ID" -t all -o '%N' | grep -qv "^$N\$" && echo 0 || echo 1)" \
 	"drain: replicas ran on the other node once $N was down"
 scontrol update NodeName="$N" State=RESUME
-wait_until 30 slurm_idle 2 || diag "$N did not come back"
+wait_secs 30 slurm_idle 2 || diag "$N did not come back"
 
 # 3. Preemption: a job of the high partition needs a whole node; the
 # replicas there are cancelled by the scheduler and replaced.
-ID=$(submit preempt 40 400 4 4 "$(static 4)")
-wait_until 60 nrunning "$ID" 4 ||
-	diag "replicas did not all start"
+submit preempt 40 400 4 4 "$(static 4)"
+started "$ID" 4
 N=$(squeue -h -r --name "coffer-$ID" -t running -o '%N' | head -1)
 HJ=$(sbatch --parsable -p high --exclusive -w "$N" -o /dev/null --wrap 'sleep 3')
 check "preempt: the job completes" wait_state 120 "$ID" completed
@@ -127,9 +136,8 @@ ok "$(squeue -h -r --name "coffer-$ID" -t all -o '%T' | grep -q PREEMPTED && ech
 
 # 4. The manager is killed while replicas run; the next one adopts them:
 # the same array tasks, no new submission while they live.
-ID=$(submit restart 18 600 3 3 "$(static 3)")
-wait_until 60 nrunning "$ID" 3 ||
-	diag "replicas did not all start"
+submit restart 18 600 3 3 "$(static 3)"
+started "$ID" 3
 BEFORE=$(live "$ID")
 kill -9 "$MGR_PID"
 wait "$MGR_PID" 2>/dev/null
