@@ -5,7 +5,7 @@
 # schemas, kube-apiserver's rules, deploy/kubernetes/rbac.yaml's Role
 # enforced, pods run as local processes): a Job whose parallelism follows
 # the count, stopped pods ending with SIGTERM and status 143 so that the
-# Job scales up again; 429s backed off, an expired watch listed again, a
+# Job scales up again; 429s and 503s backed off, an expired watch listed again, a
 # pod deleted from outside replaced; adoption by a new actuator; a
 # Deployment scaled down idle pods first (pod-deletion-cost); TEE pods
 # (a runtime class, SGX device-plugin resources); bad configurations;
@@ -14,7 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/actuator_common.bash"
 
-plan 49
+plan 50
 
 start_k8s --role "$COFFER_SRC/deploy/kubernetes/rbac.yaml" \
 	--runtime-class kata-qemu-tdx --node-resource sgx.intel.com/epc=1Gi \
@@ -72,13 +72,17 @@ eq "three again" ok "$(cmd 'wait 3 30')"
 eq "two PATCHes were refused with 429, then one took" "429 429 200" \
 	"$(requests | grep '"PATCH"' | grep -v '"admin": true' | tail -3 | sed 's/.*"code": \([0-9]*\).*/\1/' | tr '\n' ' ' | sed 's/ $//')"
 
-# 4. The watch expires (410): the actuator lists again and watches on; a pod
-# deleted from outside is replaced by the Job, and is no crash.
+# 4. The watch expires (410): the actuator lists again and watches on,
+# through two 503s (backed off); a pod deleted from outside is replaced by
+# the Job, and is no crash.
 NLIST=$(requests | grep -v '"admin": true' | grep -c '"verb": "list"')
+k8s_curl POST '/_contract/fail?count=2&code=503&method=GET' >/dev/null
 k8s_curl POST /_contract/expire >/dev/null
-cmd 'tick 1' >/dev/null
+cmd 'tick 3' >/dev/null
 ok "$([ "$(requests | grep -v '"admin": true' | grep -c '"verb": "list"')" -gt "$NLIST" ] && echo 0 || echo 1)" \
 	"after 410 Gone the pods are listed again"
+eq "a list refused with 503 is tried again" "503 200" \
+	"$(requests | grep -v '"admin": true' | grep '"verb": "list"' | tail -2 | sed 's/.*"code": \([0-9]*\).*/\1/' | tr '\n' ' ' | sed 's/ $//')"
 VICTIM=$(ids | head -1)
 k8s_curl DELETE "/api/v1/namespaces/coffer/pods/$VICTIM" >/dev/null
 cmd 'tick 1' >/dev/null
