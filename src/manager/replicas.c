@@ -273,8 +273,8 @@ out:
 /*
  * The labels that tell this job's replicas from every other on a shared
  * backend (a Slurm cluster, a Kubernetes namespace): the job id and this
- * manager's store, and the stage for the reduce replica (its pods must
- * never be taken for item workers, nor theirs for it). A restarted
+ * manager's store, and the stage (the reduce replica's pods must never be
+ * taken for item workers, nor theirs for it). A restarted
  * manager makes the same ones and so adopts its replicas (actuator.h);
  * another manager's never match.
  */
@@ -292,9 +292,7 @@ replica_labels(struct mgr *m, struct mgr_job *j, int reduce,
 	if ((r = strv_add(labels, "coffer-job=%s", j->id)) != 0 ||
 	    (r = strv_add(labels, "coffer-manager=m%08x", (unsigned)h)) != 0)
 		return r;
-	if (reduce && (r = strv_add(labels, "coffer-stage=reduce")) != 0)
-		return r;
-	return 0;
+	return strv_add(labels, "coffer-stage=%s", reduce ? "reduce" : "map");
 }
 
 static int

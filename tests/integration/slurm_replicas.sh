@@ -94,7 +94,7 @@ scontrol show job "${R[2]}" >"$T/task.job"
 eq "partition and time limit reach Slurm" "Partition=debug TimeLimit=00:10:00" \
 	"$(grep -o 'Partition=[a-z]*' "$T/task.job") $(grep -o 'TimeLimit=[0-9:]*' "$T/task.job")"
 check "the job's labels are its comment" \
-	grep -q "Comment=coffer-job=$ID,coffer-manager=m" "$T/task.job"
+	grep -Eq "Comment=coffer-job=$ID,coffer-manager=m[0-9a-f]{8},coffer-stage=map( |$)" "$T/task.job"
 scancel "${R[0]}"
 kill_replica "s${R[1]}" || diag "no process of s${R[1]} found"
 check "outside: the job completes" wait_state 120 "$ID" completed
