@@ -13,7 +13,9 @@
 #     median and worst.
 # Slurm's figures are its scheduler's (a job array of 16 tasks is one
 # sbatch; the main scheduler picks it up on its next cycle), measured with
-# the test cluster's slurm.conf (tests/integration/lib.sh, start_slurm).
+# the test cluster's slurm.conf (tests/integration/lib.sh, start_slurm),
+# twice: with Slurm's default SchedulerParameters, then with
+# batch_sched_delay=0 (what the tests use).
 # Run by `make bench` (bench/run) or alone: BUILD=build bash bench/actuators.sh
 set -u
 cd "$(dirname "$0")/.."
@@ -89,30 +91,36 @@ measure() {
 	stop_ctl
 }
 
-start_slurm 2 8
+SLURM_SCHED_PARAMS= start_slurm 2 8
 [ -n "${SKIP_LOCAL:-}" ] || measure local local --grace-ms 2000 || exit 1
 measure slurm slurm --opt partition=debug --opt poll-ms=200 --name coffer-bench \
+	--label coffer-job=bench --grace-ms 2000 || exit 1
+_stop_slurm
+SLURM_SCHED_PARAMS=batch_sched_delay=0 start_slurm 2 8
+measure tuned slurm --opt partition=debug --opt poll-ms=200 --name coffer-bench \
 	--label coffer-job=bench --grace-ms 2000 || exit 1
 
 f() { printf '%.3f' "$1"; }
 row() { # label file stat
-	local l s
+	local l s u
 	l=$($3 <"$T/local.$2")
 	s=$($3 <"$T/slurm.$2")
-	printf '| %s | %s | %s | %.0fx |\n' "$1" "$(f "$l")" "$(f "$s")" \
-		"$(echo "$s / $l" | bc -l)"
+	u=$($3 <"$T/tuned.$2")
+	printf '| %s | %s | %s | %s | %.0fx |\n' "$1" "$(f "$l")" "$(f "$s")" \
+		"$(f "$u")" "$(echo "$u / $l" | bc -l)"
 }
 echo "Replica start-up, seconds from the request to the replica's program"
 echo "running (local: a fork/exec here; slurm: sbatch of a job array, the"
 echo "scheduler's cycle, slurmd and slurmstepd on an emulated node)."
 echo
-echo "| measurement | local | slurm (real cluster, 2 nodes x 8 CPUs) | slurm / local |"
-echo "|---|---|---|---|"
+echo "| measurement | local | slurm, defaults | slurm, batch_sched_delay=0 | slurm (batch_sched_delay=0) / local |"
+echo "|---|---|---|---|---|"
 row "one replica, median of $RUNS" one median
 row "one replica, 90th percentile" one pct90
 row "0 -> $N: first running, median of $SRUNS" first median
 row "0 -> $N: all $N running, median of $SRUNS" last median
 row "0 -> $N: all $N running, worst of $SRUNS" last worst
 echo
-echo "Slurm $(sinfo --version | cut -d' ' -f2); slurm.conf as start_slurm"
-echo "writes it (SchedulerType=sched/backfill, default SchedulerParameters)."
+echo "Slurm $(sinfo --version | cut -d' ' -f2), a real cluster of 2 emulated nodes x 8 CPUs;"
+echo "slurm.conf as start_slurm writes it (SchedulerType=sched/backfill), with"
+echo "the default SchedulerParameters, then SchedulerParameters=batch_sched_delay=0."
