@@ -252,7 +252,7 @@ start_slurm() {
 }
 
 _start_slurm_once() {
-	local nodes=$1 cpus=$2 i port user
+	local nodes=$1 cpus=$2 i port user end p
 	SLURM_DIR=$T/slurm
 	rm -rf "$SLURM_DIR"
 	mkdir -p "$SLURM_DIR"/{munge,state,log}
@@ -331,7 +331,14 @@ _start_slurm_once() {
 		slurmd -D -N "n$i" -f "$SLURM_CONF" >"$SLURM_DIR/log/slurmd-n$i.out" 2>&1 &
 		_slurm_pids+=($!)
 	done
-	wait_secs 20 slurm_idle "$nodes"
+	# About 1 s here; much longer on a loaded machine. A daemon that
+	# died (a port taken meanwhile) is a retry at once.
+	end=$((SECONDS + 60))
+	until slurm_idle "$nodes"; do
+		for p in "${_slurm_pids[@]}"; do kill -0 "$p" 2>/dev/null || return 1; done
+		[ $SECONDS -ge $end ] && return 1
+		sleep 0.1
+	done
 }
 _slurm_hooked=()
 
