@@ -26,9 +26,11 @@ eq "a replayed nonce is refused" nonce.replayed "$(refusal "$J" --twice)"
 coffer audit verify --entries >"$T/log.txt" 2>"$T/verify.err"
 eq "audit verify --entries: the log checks (exit 0)" 0 $?
 events() { cut -d' ' -f2- "$1" | jq -r .event | sort | uniq -c | awk '{print $2 "=" $1}' | paste -sd' '; }
+# A start retried on another port under load (lib.sh start_coordinator)
+# logs one start per attempt that opened the state: one or more.
 eq "one entry per event" \
-	"approval=3 job-open=1 key-upload=3 policy=1 refusal=1 release=2 start=1" \
-	"$(events "$T/log.txt")"
+	"approval=3 job-open=1 key-upload=3 policy=1 refusal=1 release=2 start=N" \
+	"$(events "$T/log.txt" | sed -E 's/start=[1-9][0-9]*/start=N/')"
 eq "the first entry is the start, naming the coordinator's identity" \
 	"$(curl -s "$COORD_URL/v1/identity" | jq -r .identity)" \
 	"$(head -n1 "$T/log.txt" | cut -d' ' -f2- | jq -r 'select(.event == "start") | .identity')"
