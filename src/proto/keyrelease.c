@@ -643,3 +643,94 @@ coffer_resultkey_unwrap(const uint8_t recipient_kx_sk[32],
 	coffer_buf_release_secret(&k);
 	return r;
 }
+
+int
+coffer_resultkey_answer_make(const uint8_t recipient_kx_pk[32],
+    const uint8_t recipient_fpr[32], const uint8_t coord_kx_sk[32],
+    const uint8_t job[16], const uint8_t policy[32],
+    const uint8_t output_key[32], struct coffer_buf *out)
+{
+	struct coffer_buf blob = COFFER_BUF_INIT(256);
+	uint8_t kid[16];
+	char jh[33], ph[65], fh[65], kh[33];
+	int r;
+
+	if ((r = coffer_datakey_id(output_key, kid)) != 0 ||
+	    (r = coffer_resultkey_wrap(recipient_kx_pk, coord_kx_sk, job, policy,
+	    output_key, &blob)) != 0)
+		goto out;
+	coffer_hex_encode(job, 16, jh);
+	coffer_hex_encode(policy, 32, ph);
+	coffer_hex_encode(recipient_fpr, 32, fh);
+	coffer_hex_encode(kid, 16, kh);
+	/* Members in canonical order; every value is ASCII JCS keeps as is. */
+	if ((r = coffer_buf_putf(out, "{\"job\":\"%s\",\"key_id\":\"%s\",\"policy\":"
+	    "\"%s\",\"recipient\":\"%s\",\"type\":\"coffer-result-key\","
+	    "\"version\":1,\"wrapped\":\"", jh, kh, ph, fh)) != 0 ||
+	    (r = coffer_b64url_put(out, blob.data, blob.len)) != 0)
+		goto out;
+	r = coffer_buf_puts(out, "\"}");
+out:
+	coffer_buf_release(&blob);
+	return r;
+}
+
+int
+coffer_resultkey_answer_open(const char *text, size_t len, const uint8_t job[16],
+    const uint8_t policy[32], const uint8_t recipient_fpr[32],
+    const uint8_t recipient_kx_sk[32], const uint8_t coord_kx_pk[32],
+    uint8_t output_key[32])
+{
+	static const char *const members[] = { "type", "version", "job", "policy",
+		"recipient", "key_id", "wrapped", NULL };
+	struct coffer_buf blob = COFFER_BUF_INIT(128);
+	uint8_t j[16], p[32], f[32], kid[16], got[16], key[32];
+	json_t *root = NULL;
+	int r;
+
+	/* RR1 */
+	if ((r = coffer_json_parse(text, len, COFFER_RESULTKEY_ANSWER_MAX, 2,
+	    &root)) != 0)
+		return coffer_errctx(r, "result key");
+	if ((r = coffer_jfield_keys(root, "result key", members, NULL)) != 0 ||
+	    (r = coffer_jfield_type(root, "result key", "coffer-result-key")) != 0 ||
+	    (r = coffer_jfield_version(root, "result key")) != 0 ||
+	    (r = coffer_jfield_hex(root, "result key", "job", j, 16)) != 0 ||
+	    (r = coffer_jfield_hex(root, "result key", "policy", p, 32)) != 0 ||
+	    (r = coffer_jfield_hex(root, "result key", "recipient", f, 32)) != 0 ||
+	    (r = coffer_jfield_hex(root, "result key", "key_id", kid, 16)) != 0 ||
+	    (r = coffer_jfield_blob(root, "result key", "wrapped", 128, &blob)) != 0)
+		goto out;
+	if (blob.len != 92) {
+		r = coffer_errf(COFFER_E_FORMAT, "result key.wrapped: expected 92 "
+		    "bytes, not %zu", blob.len);
+		goto out;
+	}
+	/* RR2 */
+	if (memcmp(j, job, 16) != 0 || memcmp(p, policy, 32) != 0 ||
+	    memcmp(f, recipient_fpr, 32) != 0) {
+		r = coffer_errf(COFFER_E_FORMAT, "result key: for another job, policy "
+		    "or recipient than asked");
+		goto out;
+	}
+	/* RR3 */
+	if ((r = coffer_resultkey_unwrap(recipient_kx_sk, coord_kx_pk, job, policy,
+	    blob.data, blob.len, key)) != 0) {
+		r = coffer_errf(COFFER_E_AUTH, "result key: does not unwrap for this "
+		    "recipient from the pinned coordinator");
+		goto out;
+	}
+	/* RR4 */
+	if ((r = coffer_datakey_id(key, got)) != 0)
+		goto out;
+	if (memcmp(got, kid, 16) != 0) {
+		r = coffer_errf(COFFER_E_AUTH, "result key: its key id is not key_id");
+		goto out;
+	}
+	memcpy(output_key, key, 32);
+out:
+	coffer_wipe(key, sizeof(key));
+	json_decref(root);
+	coffer_buf_release(&blob);
+	return r;
+}

@@ -163,4 +163,30 @@ int coffer_resultkey_unwrap(const uint8_t recipient_kx_sk[32],
     const uint8_t policy[32], const uint8_t *blob, size_t n,
     uint8_t output_key[32]) __attribute__((warn_unused_result));
 
+/*
+ * The answer of GET /v1/jobs/{job}/result-key/{fingerprint} (section 7),
+ * made by the coordinator: the output key wrapped to the recipient, its
+ * key id, the job, policy and recipient fingerprint. Appends its
+ * canonical JSON text to out.
+ */
+#define COFFER_RESULTKEY_ANSWER_MAX ((size_t)4 << 10)
+int coffer_resultkey_answer_make(const uint8_t recipient_kx_pk[32],
+    const uint8_t recipient_fpr[32], const uint8_t coord_kx_sk[32],
+    const uint8_t job[16], const uint8_t policy[32],
+    const uint8_t output_key[32], struct coffer_buf *out)
+	__attribute__((warn_unused_result));
+
+/*
+ * The recipient's side, rules RR1 to RR4: the answer must be for the job,
+ * policy and recipient asked for, unwrap from the pinned coordinator, and
+ * hold the key with key_id. output_key (wiped by the caller) is written
+ * only on success. Errors: COFFER_E_FORMAT / _VERSION / _LIMIT (RR1, RR2),
+ * COFFER_E_AUTH (RR3, RR4).
+ */
+int coffer_resultkey_answer_open(const char *text, size_t len,
+    const uint8_t job[16], const uint8_t policy[32],
+    const uint8_t recipient_fpr[32], const uint8_t recipient_kx_sk[32],
+    const uint8_t coord_kx_pk[32], uint8_t output_key[32])
+	__attribute__((warn_unused_result));
+
 #endif
