@@ -99,6 +99,8 @@ int cmd_key(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_open(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_receipt(int argc, char **argv);
+int cmd_results(int argc, char **argv);
 int cmd_seal(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_token(int argc, char **argv);
@@ -106,10 +108,11 @@ int cmd_token(int argc, char **argv);
 /* The commands' verbs and options, for the command table. */
 extern const struct cli_verb cli_attest_verbs[], cli_audit_verbs[],
     cli_collateral_verbs[], cli_coordinator_verbs[], cli_id_verbs[],
-    cli_policy_verbs[], cli_job_verbs[], cli_key_verbs[], cli_token_verbs[];
+    cli_policy_verbs[], cli_receipt_verbs[], cli_results_verbs[],
+    cli_job_verbs[], cli_key_verbs[], cli_token_verbs[];
 extern const struct option cli_attest_options[], cli_audit_options[],
     cli_collateral_options[], cli_coordinator_options[], cli_id_options[],
-    cli_policy_options[],
+    cli_policy_options[], cli_receipt_options[], cli_results_options[],
     cli_inspect_options[], cli_job_options[], cli_key_options[],
     cli_open_options[], cli_run_options[], cli_seal_options[],
     cli_up_options[], cli_token_options[];

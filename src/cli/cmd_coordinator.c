@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/coord_client.h"
 #include "cli/coordinator_cli.h"
+#include "cli/trust_cli.h"
 #include "coffer/error.h"
 #include "coffer/tee.h"
 #include "lib/clock.h"
@@ -21,7 +22,7 @@
 #define USAGE "coffer coordinator verify URL --expect MEASUREMENT [options] | " \
     "coffer coordinator show [URL] | coffer coordinator recovery [URL] | " \
     "coffer coordinator recover [URL] --id FILE [--expect MEASUREMENT]"
-#define MAX_LIST CLI_COORD_MAX_LIST
+#define MAX_LIST CLI_TRUST_MAX_LIST
 #define EVIDENCE_MAX ((size_t)1 << 20)
 #define SIM_BANNER "INSECURE SIMULATION: no TEE protects this code or data"
 
@@ -90,18 +91,18 @@ cli_coordinator_parse(const char *cmd, int argc, char **argv, struct opts *o)
 		switch (c) {
 		case O_EXPECT: o->expect = optarg; break;
 		case O_PINFILE: o->pin_file = optarg; break;
-		case O_VERIF: o->verification = optarg; break;
+		case O_VERIF: o->t.verification = optarg; break;
 		case O_ID: o->id = optarg; break;
 		case O_REPLACE: o->replace = 1; break;
 		case O_COLL:
 		case O_SIMKEY:
-			if ((c == O_COLL ? o->n_coll : o->n_sim) == MAX_LIST)
+			if ((c == O_COLL ? o->t.n_coll : o->t.n_sim) == MAX_LIST)
 				return cli_usage(cmd, USAGE, "at most %d of %s", MAX_LIST,
 				    argv[optind - 1]);
 			if (c == O_COLL)
-				o->coll[o->n_coll++] = optarg;
+				o->t.coll[o->t.n_coll++] = optarg;
 			else
-				o->sim_keys[o->n_sim++] = optarg;
+				o->t.sim_keys[o->t.n_sim++] = optarg;
 			break;
 		case 'h':
 			help();
@@ -115,21 +116,6 @@ cli_coordinator_parse(const char *cmd, int argc, char **argv, struct opts *o)
 		}
 	}
 	return -1;
-}
-
-/* The measurement the policy of this TEE type pins, in hex. */
-int
-cli_coordinator_measurement(const struct coffer_tee_claims *c, char out[97])
-{
-	switch (c->tee) {
-	case COFFER_TEE_SGX: coffer_hex_encode(c->sgx.mrenclave, 32, out); return 0;
-	case COFFER_TEE_TDX: coffer_hex_encode(c->tdx.mrtd, 48, out); return 0;
-	case COFFER_TEE_SEV_SNP: coffer_hex_encode(c->snp.measurement, 48, out); return 0;
-	case COFFER_TEE_SIM: coffer_hex_encode(c->sim.measurement, 48, out); return 0;
-	default:
-		return coffer_errf(COFFER_E_UNSUPPORTED, "evidence of TEE type %s has "
-		    "no measurement Coffer knows", coffer_tee_type_name(c->tee));
-	}
 }
 
 static int
@@ -166,49 +152,6 @@ fetch_evidence(const char *url, struct coffer_buf *ev)
 		return coffer_errf(COFFER_E_PROTO, "%s/v1/evidence: HTTP %ld without "
 		    "evidence", url, status);
 	return 0;
-}
-
-/* The roots, the collateral, and the verification policy: the default
- * one (or --verification's) with the --trust-sim-key keys added. */
-int
-cli_coordinator_trust(const struct opts *o, struct coffer_tee_anchors **anchors,
-    struct coffer_tee_collateral **coll, struct coffer_tee_policy *tp)
-{
-	struct coffer_buf b = COFFER_BUF_INIT((size_t)1 << 20);
-	int r;
-
-	coffer_tee_policy_init(tp);
-	if (o->verification != NULL &&
-	    ((r = coffer_file_read(o->verification, (size_t)1 << 20, &b)) != 0 ||
-	    (r = coffer_tee_policy_parse((const char *)b.data, b.len, tp)) != 0)) {
-		r = coffer_errctx(r, "--verification %s", o->verification);
-		goto out;
-	}
-	for (size_t i = 0; i < o->n_sim; i++) {
-		coffer_buf_reset(&b);
-		if (tp->n_sim_keys == COFFER_TEE_POLICY_MAX_SIM_KEYS) {
-			r = coffer_errf(COFFER_E_LIMIT, "at most %d sim keys",
-			    COFFER_TEE_POLICY_MAX_SIM_KEYS);
-			goto out;
-		}
-		if ((r = coffer_file_read(o->sim_keys[i], (size_t)1 << 20, &b)) != 0 ||
-		    (r = coffer_tee_sim_key_fingerprint((const char *)b.data, b.len,
-		    tp->sim_keys[tp->n_sim_keys])) != 0) {
-			r = coffer_errctx(r, "--trust-sim-key %s", o->sim_keys[i]);
-			goto out;
-		}
-		tp->n_sim_keys++;
-	}
-	if ((r = coffer_tee_anchors_new_default(anchors)) != 0)
-		goto out;
-	if (o->n_coll > 0 && (r = coffer_tee_collateral_new(*anchors, coll)) != 0)
-		goto out;
-	for (size_t i = 0; i < o->n_coll; i++)
-		if ((r = coffer_tee_collateral_add_path(*coll, o->coll[i])) != 0)
-			goto out;
-out:
-	coffer_buf_release(&b);
-	return r;
 }
 
 void
@@ -263,7 +206,7 @@ coordinator_verify(int argc, char **argv)
 	    (r = fetch_evidence(pin.url, &ev)) != 0 ||
 	    (r = coffer_coord_identity_report_data(pin.id.sign_pk, pin.id.kx_pk,
 	    rd)) != 0 ||
-	    (r = cli_coordinator_trust(&o, &anchors, &coll, &tp)) != 0)
+	    (r = cli_trust_make(&o.t, &anchors, &coll, &tp)) != 0)
 		goto fail;
 	memset(&vo, 0, sizeof(vo));
 	/* The evidence must bind exactly the keys the coordinator presents
@@ -283,7 +226,7 @@ coordinator_verify(int argc, char **argv)
 		rc = cli_exit_code(r);
 		goto done;
 	}
-	if ((r = cli_coordinator_measurement(claims, meas)) != 0)
+	if ((r = cli_trust_measurement_hex(claims, meas)) != 0)
 		goto fail;
 	if (strcmp(meas, expect) != 0) {
 		r = coffer_errf(COFFER_E_POLICY, "the coordinator's measurement is %s, "
@@ -351,7 +294,7 @@ coordinator_show(int argc, char **argv)
 		return rc;
 	if (argc - optind > 1)
 		return cli_usage("coordinator show", USAGE, "expected at most one URL");
-	if (o.expect || o.n_coll || o.n_sim || o.replace || o.verification || o.id)
+	if (o.expect || o.t.n_coll || o.t.n_sim || o.replace || o.t.verification || o.id)
 		return cli_usage("coordinator show", USAGE, "that option belongs to "
 		    "'coordinator verify'");
 	if ((r = cli_pin_path(o.pin_file, path, sizeof(path))) != 0 ||

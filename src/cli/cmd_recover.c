@@ -186,7 +186,7 @@ check_evidence(const struct opts *o, const struct cli_coord_pin *pin,
 		goto out;
 	}
 	if ((r = coffer_recovery_report_data(rec->state_id, session_pk, rd)) != 0 ||
-	    (r = cli_coordinator_trust(o, &anchors, &coll, &tp)) != 0)
+	    (r = cli_trust_make(&o->t, &anchors, &coll, &tp)) != 0)
 		goto out;
 	memset(&vo, 0, sizeof(vo));
 	vo.expected_report_data = rd;                                  /* RO3 */
@@ -202,7 +202,7 @@ check_evidence(const struct opts *o, const struct cli_coord_pin *pin,
 		*rejected = 1;
 		goto out;
 	}
-	if ((r = cli_coordinator_measurement(claims, meas)) != 0)
+	if ((r = cli_trust_measurement_hex(claims, meas)) != 0)
 		goto out;
 	if (strlen(want) != strlen(meas) || strncasecmp(want, meas,     /* RO4 */
 	    strlen(meas)) != 0) {

@@ -11,6 +11,7 @@
 #include "coffer/tee.h"
 #include "coordinator/book.h"
 #include "coordinator/collcache.h"
+#include "coordinator/ledger.h"
 #include "coordinator/nonce.h"
 #include "coordinator/state.h"
 #include "crypto/identity.h"
@@ -70,6 +71,7 @@ struct coord {
 	struct coffer_tee_collateral *collateral;
 	struct coord_coll_summary coll;
 	struct coord_keycache *keys; /* unwrapped data keys (secret) */
+	struct coord_ledger *ledger; /* item proofs, job close, receipts */
 
 	/* For /metrics (api_metrics.c). */
 	uint64_t releases;
@@ -189,6 +191,12 @@ void api_job_open(struct http_req *r);
 void api_job_show(struct http_req *r);
 void api_release_nonce(struct http_req *r);
 void api_release(struct http_req *r);
+void api_proofs(struct http_req *r);
+void api_job_close(struct http_req *r);
+void api_stage_leaves(struct http_req *r);
+void api_receipt(struct http_req *r);
+void api_bundle(struct http_req *r);
+void api_result_key(struct http_req *r);
 void api_log_head(struct http_req *r);
 void api_log_inclusion(struct http_req *r);
 void api_log_consistency(struct http_req *r);

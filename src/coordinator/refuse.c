@@ -69,8 +69,13 @@ coord_reason_status(const char *reason)
 		return 507;
 	if (strcmp(reason, "policy.unknown") == 0 ||
 	    strcmp(reason, "job.unknown") == 0 ||
-	    strcmp(reason, "recipient.unknown") == 0)
+	    strcmp(reason, "recipient.unknown") == 0 ||
+	    strcmp(reason, "owner.unknown") == 0 ||
+	    strcmp(reason, "stage.unknown") == 0)
 		return 404;
+	/* Not yet: doc/format/item-proof.md sections 7.2 and 7.3. */
+	if (strcmp(reason, "job.open") == 0 || strcmp(reason, "stage.open") == 0)
+		return 409;
 	if (strcmp(reason, "coordinator.busy") == 0)
 		return 503;
 	/* doc/format/recovery.md section 6 */
@@ -152,6 +157,12 @@ coord_refuse_err(struct http_req *r, int err, const char *reason)
 		}
 	}
 	http_detail_field(d, field, sizeof(field));
+	/* "job.open: ..." names the reason, not a field: the code says it. */
+	if (strcmp(field, reason) == 0) {
+		field[0] = '\0';
+		d += strlen(reason) + (d[strlen(reason)] == ':');
+		d += strspn(d, " ");
+	}
 	coord_refuse(r, reason, field[0] ? field : NULL, "%s",
 	    d[0] ? d : coffer_strerror(err));
 }

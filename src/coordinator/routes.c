@@ -6,6 +6,7 @@
 // by its attested key; pushed collateral is signed by Intel or AMD.
 #include "coordinator/coord.h"
 #include "proto/collpush.h"
+#include "proto/itembatch.h"
 #include "proto/keyrelease.h"
 #include "proto/policy.h"
 #include "proto/signed.h"
@@ -28,6 +29,12 @@ const struct http_route coord_routes[] = {
 	{ "GET",   "/v1/jobs/{job}",    api_job_show,  HTTP_SCOPE_NONE, 0 },
 	{ "POST",  "/v1/jobs/{job}/nonce", api_release_nonce, HTTP_SCOPE_NONE, 0 },
 	{ "POST",  "/v1/jobs/{job}/release", api_release, HTTP_SCOPE_NONE, COFFER_RELEASE_REQ_MAX },
+	{ "POST",  "/v1/jobs/{job}/proofs", api_proofs, HTTP_SCOPE_NONE, COFFER_ITEMPROOF_BATCH_BYTES },
+	{ "POST",  "/v1/jobs/{job}/close", api_job_close, HTTP_SCOPE_NONE, COFFER_CLOSE_REQ_MAX },
+	{ "GET",   "/v1/jobs/{job}/stages/{stage}/leaves", api_stage_leaves, HTTP_SCOPE_NONE, 0 },
+	{ "GET",   "/v1/jobs/{job}/receipt", api_receipt, HTTP_SCOPE_NONE, 0 },
+	{ "GET",   "/v1/jobs/{job}/bundle/{fingerprint}", api_bundle, HTTP_SCOPE_NONE, 0 },
+	{ "GET",   "/v1/jobs/{job}/result-key/{fingerprint}", api_result_key, HTTP_SCOPE_NONE, 0 },
 	{ "GET",   "/v1/log/head",      api_log_head,  HTTP_SCOPE_NONE, 0 },
 	{ "GET",   "/v1/log/inclusion", api_log_inclusion, HTTP_SCOPE_NONE, 0 },
 	{ "GET",   "/v1/log/consistency", api_log_consistency, HTTP_SCOPE_NONE, 0 },

@@ -99,6 +99,7 @@ coord_open(const struct coord_config *cfg, struct coord **out)
 	    (r = coord_identity_setup(c)) != 0 ||
 	    (r = coord_recovery_setup(c, key, state_id)) != 0 ||
 	    (r = coord_book_new(c->st, &c->book)) != 0 ||
+	    (r = coord_ledger_new(c, &c->ledger)) != 0 ||
 	    (r = coord_keycache_new(&c->keys)) != 0 ||
 	    (r = coord_nonces_new(c->cfg.nonce_ttl_ms, COORD_NONCE_USED_MAX,
 	    &c->nonces)) != 0 ||
@@ -144,6 +145,7 @@ coord_close(struct coord *c)
 	coord_keycache_free(c->keys);
 	coffer_tee_collateral_free(c->collateral);
 	coffer_tee_anchors_free(c->anchors);
+	coord_ledger_free(c->ledger); /* before the state: it holds statements */
 	coord_book_free(c->book);
 	coord_identity_release(c);
 	free(c->recovery_env);

@@ -14,6 +14,7 @@
 #include "coffer/error.h"
 #include "coordinator/sealvfs.h"
 #include "coordinator/state.h"
+#include "coordinator/state_int.h"
 #include "lib/clock.h"
 #include "lib/mem.h"
 
@@ -319,6 +320,18 @@ coord_state_rollback(struct coord_state *st)
 	(void)!exec(st, "ROLLBACK;");
 	st->in_tx = 0;
 	end_lazy(st);
+}
+
+sqlite3 *
+coord_state_sqlite(struct coord_state *st)
+{
+	return st->h;
+}
+
+int
+coord_state_dberr(struct coord_state *st, const char *what)
+{
+	return dberr(st, what);
 }
 
 int

@@ -229,4 +229,64 @@ int coord_state_coll_each(struct coord_state *st, int with_data,
     int (*fn)(const struct coord_coll_row *row, void *arg), void *arg)
 	__attribute__((warn_unused_result));
 
+/* ------------------------------------------------------------------
+ * The ledger of item proofs (doc/format/item-proof.md, doc/coordinator.md
+ * section 10), implemented by state_ledger.c: every logged proof of a job
+ * with its outcome (in log order: the ledger in memory is rebuilt from
+ * them), what closed when, the receipt, and the job's sessions. Proofs
+ * are the hot path, so its statements are prepared once, in a handle
+ * opened after the state and closed before it.
+ */
+struct coord_state_ledger;
+int coord_state_ledger_open(struct coord_state *st,
+    struct coord_state_ledger **out) __attribute__((warn_unused_result));
+/* NULL is a no-op. */
+void coord_state_ledger_close(struct coord_state_ledger *ls);
+
+/* A proof the log records (outcome: enum coffer_itemack_outcome; reason:
+ * the code of a refusal, else 0). */
+struct coord_proof_rec {
+	uint64_t log_index;
+	uint8_t proof[184];
+	uint8_t outcome;
+	uint16_t reason;
+};
+int coord_state_proof_put(struct coord_state_ledger *ls, const uint8_t job[16],
+    const struct coord_proof_rec *p) __attribute__((warn_unused_result));
+/* The proofs of job in log order; fn's non-zero return stops and is
+ * returned. */
+int coord_state_proof_each(struct coord_state_ledger *ls, const uint8_t job[16],
+    int (*fn)(const struct coord_proof_rec *p, void *arg), void *arg)
+	__attribute__((warn_unused_result));
+
+/* What closed of a job. receipt (NULL until the job is closed) is owned:
+ * coord_job_close_release. */
+struct coord_job_close {
+	int map_closed;     /* the map stage closed (a job with a reduce stage) */
+	int closed;         /* the job closed: its receipt is signed */
+	int failed;
+	char reason[48];    /* with failed */
+	char *receipt;      /* the receipt envelope's text */
+	size_t receipt_len;
+};
+void coord_job_close_release(struct coord_job_close *c);
+/* Zeroes (nothing closed) for a job with no record yet. */
+int coord_state_job_close_get(struct coord_state_ledger *ls,
+    const uint8_t job[16], struct coord_job_close *out)
+	__attribute__((warn_unused_result));
+int coord_state_job_map_closed(struct coord_state_ledger *ls,
+    const uint8_t job[16]) __attribute__((warn_unused_result));
+/* Record the close and the receipt, and mark the job closed (KR3). */
+int coord_state_job_closed(struct coord_state_ledger *ls, const uint8_t job[16],
+    int failed, const char *reason, const char *receipt, size_t len)
+	__attribute__((warn_unused_result));
+
+/* A session by id (COFFER_E_NOTFOUND), and every session of a job in the
+ * order they were made. The key is secret: wipe what you get. */
+int coord_state_session_get(struct coord_state_ledger *ls, const uint8_t id[16],
+    struct coord_session *out) __attribute__((warn_unused_result));
+int coord_state_session_each(struct coord_state_ledger *ls,
+    const uint8_t job[16], int (*fn)(const struct coord_session *s, void *arg),
+    void *arg) __attribute__((warn_unused_result));
+
 #endif

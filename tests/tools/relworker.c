@@ -12,6 +12,11 @@
 //   relworker upload URL POLICY KEYFILE IDFILE [--coord-kx HEX]
 //             [--key-id HEX]       a key upload without the CLI's own
 //                                  checks (to exercise UP5 to UP7)
+//   relworker prove URL SESSIONFILE [popts] ITEM...
+//                                  item proofs (doc/format/item-proof.md)
+//                                  in the session a release saved with
+//                                  --save-session FILE, until coffer-worker
+//                                  sends them: see prove() below
 //
 // opts: --coord-kx HEX (the coordinator's X25519 key; default: from its
 //   /v1/identity, as after `coffer coordinator verify`), --measure FILE
@@ -21,7 +26,9 @@
 //   source addresses 127.0.0.1.., for more than one client's connection
 //   limit), --latency (print per-release milliseconds),
 //   --sim-values JSON (INSECURE SIMULATION evidence v2's simulated platform:
-//   debug, TCB...; doc/format/evidence.md section 8.4)
+//   debug, TCB...; doc/format/evidence.md section 8.4), --save-session FILE
+//   (one release: keep its job, session, session key, output and
+//   intermediate keys and policy in FILE, mode 0600, for `prove`)
 // faults: --twice (send the same request again), --wait-ms N (between nonce
 //   and request), --forge-nonce, --bind-other-key, --bind-other-job HEX,
 //   --corrupt-evidence, --malformed, --expect-kx HEX (open the answer as if
@@ -53,12 +60,18 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/random.h"
+#include "crypto/sealed.h"
+#include "lib/file.h"
+#include "proto/itembatch.h"
 #include "proto/keyrelease.h"
+#include "proto/merkle.h"
+#include "proto/policy.h"
+#include "proto/receipt.h"
 
 #define MAX_MEASURE 8
 
 static struct {
-	const char *url, *sim_dir, *save_keys;
+	const char *url, *sim_dir, *save_keys, *save_session;
 	const char *measure[MAX_MEASURE];
 	size_t n_measure;
 	uint8_t job[16], other_job[16], coord_kx[32], expect_kx[32];
@@ -157,6 +170,32 @@ now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* The session file of `release --save-session` (test secrets, 0600). */
+static void
+save_session(const struct coffer_release_payload *p)
+{
+	char job[33], sess[33], key[65], out[65], inter[65], pol[65];
+	json_t *o;
+	char *text;
+
+	coffer_hex_encode(p->job, 16, job);
+	coffer_hex_encode(p->session, 16, sess);
+	coffer_hex_encode(p->session_key, 32, key);
+	coffer_hex_encode(p->output_key, 32, out);
+	coffer_hex_encode(p->intermediate_key, 32, inter);
+	coffer_hex_encode(p->policy, 32, pol);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i}", "job", job,
+	    "session", sess, "session_key", key, "output_key", out,
+	    "intermediate_key", inter, "policy", pol, "app", p->app, "reduce",
+	    p->reduce, "next_seq", 0);
+	if (o == NULL || (text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+		fail("session file");
+	if (coffer_file_write_atomic(opt.save_session, text, strlen(text), 0600, 0) != 0)
+		fail(opt.save_session);
+	free(text);
+	json_decref(o);
+}
+
 static void
 report_released(const struct coffer_release_payload *p)
 {
@@ -174,6 +213,8 @@ report_released(const struct coffer_release_payload *p)
 				fail(path);
 		}
 	}
+	if (opt.save_session != NULL)
+		save_session(p);
 	coffer_hex_encode(p->session, 16, hex);
 	o = json_pack("{s:s, s:s, s:s, s:b, s:o, s:O, s:O}", "outcome", "released",
 	    "session", hex, "app", p->app, "reduce", p->reduce, "keys", keys,
@@ -494,6 +535,457 @@ upload(int argc, char **argv)
 	return 7;
 }
 
+/* ---- Item proofs: relworker prove ----
+ *
+ *   relworker prove URL SESSIONFILE [popts] ITEM...
+ *
+ * ITEM: a map item's index ("0"), "all" (every map item), or "reduce";
+ * with ":failed=CODE" a FAILED proof with that error (else OK). Each proof
+ * takes the session's next sequence number (kept in SESSIONFILE), a fresh
+ * attempt id, the pinned input digest (map: the policy's; reduce: the root
+ * of GET .../stages/map/leaves) and, for OK, an output: with --store DIR
+ * the text "<variant> of <key>\n" sealed under the key the worker would
+ * use (the intermediate key for a map output of a job with a reduce
+ * stage, else the output key) and stored as DIR/<prefix><key>.<attempt>
+ * (reduce: DIR/<prefix>result.<attempt>), else a made-up digest.
+ *
+ * popts: --batch N (proofs per request, default 1), --store DIR, --prefix
+ *   P, --variant S (another output: "output" by default), --seq N (start
+ *   at this sequence number instead of the kept one), --bench N (N OK map
+ *   proofs over the items in turn; prints a summary only)
+ * faults: --forge-mac (a byte of the MAC changed), --wrong-input (another
+ *   input digest, MAC'd), --other-job (another job id, MAC'd), --replay
+ *   (every request sent twice: the answers must be the same)
+ * Output: one JSON line per proof {"item", "stage", "seq", "outcome",
+ * "reason", "log_index", "attempt", "output_digest"}; every answer is
+ * checked (WA1: format, MAC, the proof's MAC). Exit 0 when none was
+ * refused, 7 when one was (or the request was), 1 on another failure.
+ */
+static struct {
+	const char *session_file, *store, *prefix, *variant;
+	long batch, bench, seq;
+	int have_seq, forge_mac, wrong_input, other_job, replay;
+} pv;
+
+struct psession {
+	uint8_t job[16], session[16], key[32], output_key[32], inter_key[32];
+	uint8_t policy[32];
+	int reduce;
+	long next_seq;
+	char app[COFFER_POLICY_NAME_MAX + 1];
+};
+
+static long
+get(CURL *c, const char *path, struct coffer_buf *out)
+{
+	char url[1024];
+	long code = -1;
+
+	snprintf(url, sizeof(url), "%s%s", opt.url, path);
+	coffer_buf_reset(out);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	return code;
+}
+
+static void
+session_load(struct psession *s)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(1 << 16);
+	json_t *j = NULL;
+	const char *app;
+
+	if (coffer_file_read(pv.session_file, 1 << 16, &b) != 0 ||
+	    coffer_json_parse((const char *)b.data, b.len, 1 << 16, 4, &j) != 0)
+		fail(pv.session_file);
+	hexarg(json_string_value(json_object_get(j, "job")), s->job, 16, "job");
+	hexarg(json_string_value(json_object_get(j, "session")), s->session, 16,
+	    "session");
+	hexarg(json_string_value(json_object_get(j, "session_key")), s->key, 32,
+	    "session_key");
+	hexarg(json_string_value(json_object_get(j, "output_key")), s->output_key,
+	    32, "output_key");
+	hexarg(json_string_value(json_object_get(j, "intermediate_key")),
+	    s->inter_key, 32, "intermediate_key");
+	hexarg(json_string_value(json_object_get(j, "policy")), s->policy, 32,
+	    "policy");
+	s->reduce = json_is_true(json_object_get(j, "reduce"));
+	s->next_seq = (long)json_integer_value(json_object_get(j, "next_seq"));
+	if ((app = json_string_value(json_object_get(j, "app"))) == NULL)
+		fail("session file: app");
+	snprintf(s->app, sizeof(s->app), "%s", app);
+	json_decref(j);
+	coffer_buf_release(&b);
+}
+
+static void
+session_keep_seq(const struct psession *s)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(1 << 16);
+	json_t *j = NULL;
+	char *text;
+
+	if (coffer_file_read(pv.session_file, 1 << 16, &b) != 0 ||
+	    coffer_json_parse((const char *)b.data, b.len, 1 << 16, 4, &j) != 0 ||
+	    json_object_set_new(j, "next_seq", json_integer(s->next_seq)) != 0 ||
+	    (text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS)) == NULL ||
+	    coffer_file_write_atomic(pv.session_file, text, strlen(text), 0600, 0) != 0)
+		fail(pv.session_file);
+	free(text);
+	json_decref(j);
+	coffer_buf_release(&b);
+}
+
+/* The map results' root: what a reduce worker proves as its input. */
+static void
+map_root(CURL *c, const struct psession *s, uint8_t root[32])
+{
+	struct coffer_buf b = COFFER_BUF_INIT((size_t)16 << 20);
+	coffer_merkle_hash *h;
+	json_t *j = NULL, *a, *v;
+	uint8_t raw[COFFER_RESULT_ENTRY_LEN];
+	char path[128], jh[33];
+	size_t i;
+	long code;
+
+	coffer_hex_encode(s->job, 16, jh);
+	snprintf(path, sizeof(path), "/v1/jobs/%s/stages/map/leaves", jh);
+	if ((code = get(c, path, &b)) != 200) {
+		if (code > 0)
+			say_refused(code, &b);
+		exit(code > 0 ? 7 : 1);
+	}
+	if (coffer_json_parse((const char *)b.data, b.len, b.len + 1, 4, &j) != 0 ||
+	    !json_is_array(a = json_object_get(j, "leaves")))
+		fail("map leaves");
+	if ((h = coffer_calloc(json_array_size(a) + 1, sizeof(*h))) == NULL)
+		fail("memory");
+	json_array_foreach(a, i, v)
+		if (coffer_b64url_decode_exact(json_string_value(v),
+		    json_string_length(v), raw, sizeof(raw)) != 0 ||
+		    coffer_merkle_leaf(raw, sizeof(raw), h[i]) != 0)
+			fail("a map leaf");
+	if (coffer_merkle_root(h, json_array_size(a), root) != 0)
+		fail("root");
+	free(h);
+	json_decref(j);
+	coffer_buf_release(&b);
+}
+
+struct pitem {
+	int reduce;
+	uint64_t index;
+	uint32_t error;     /* FAILED when non-zero */
+};
+
+/* Make proof p of item it (seq and attempt set here) and its output. */
+static void
+make_proof(const struct psession *s, const struct coffer_policy_item *items,
+    const uint8_t reduce_in[32], const struct pitem *it, uint64_t seq,
+    uint8_t out[COFFER_ITEMPROOF_LEN])
+{
+	struct coffer_itemproof p;
+	struct coffer_buf pt = COFFER_BUF_INIT(4096), sealed = COFFER_BUF_INIT(8192);
+	const char *key = it->reduce ? "result" : items[it->index].key;
+	char att[33], path[4096];
+
+	memset(&p, 0, sizeof(p));
+	p.stage = it->reduce ? COFFER_STAGE_REDUCE : COFFER_STAGE_MAP;
+	p.result = it->error ? COFFER_RESULT_FAILED : COFFER_RESULT_OK;
+	memcpy(p.job, s->job, 16);
+	memcpy(p.session, s->session, 16);
+	p.seq = seq;
+	p.item = it->reduce ? 0 : it->index;
+	if (coffer_random(p.attempt, 16) != 0)
+		fail("random");
+	memcpy(p.input_digest, it->reduce ? reduce_in : items[it->index].digest, 32);
+	p.error = it->error;
+	if (!it->error) {
+		if (coffer_buf_putf(&pt, "%s of %s\n", pv.variant, key) != 0)
+			fail("output");
+		if (pv.store != NULL) {
+			/* As the worker seals and stores it (item-proof.md 9). */
+			if (coffer_sealed_seal_mem(!it->reduce && s->reduce ? s->inter_key :
+			    s->output_key, NULL, pt.data, pt.len, &sealed, NULL) != 0)
+				fail("seal");
+			coffer_hex_encode(p.attempt, 16, att);
+			snprintf(path, sizeof(path), "%s/%s%s.%s", pv.store, pv.prefix, key, att);
+			if (coffer_file_write_atomic(path, sealed.data, sealed.len, 0644, 0) != 0)
+				fail(path);
+		} else if (coffer_buf_put(&sealed, pt.data, pt.len) != 0) {
+			fail("output");
+		}
+		if (coffer_sha256(sealed.data, sealed.len, p.output_digest) != 0)
+			fail("digest");
+		p.output_size = sealed.len;
+	}
+	if (pv.wrong_input)
+		p.input_digest[0] ^= 0xff;
+	if (pv.other_job)
+		p.job[0] ^= 0xff;
+	if (coffer_itemproof_encode(&p, s->key, out) != 0)
+		fail("encode");
+	if (pv.forge_mac)
+		out[183] ^= 0x01;
+	coffer_buf_release(&pt);
+	coffer_buf_release(&sealed);
+}
+
+/* Send n proofs in one request; answers checked (WA1) into acks. 0 sent,
+ * 7 the request refused, 1 a failure. */
+static int
+send_batch(CURL *c, const struct psession *s,
+    const uint8_t (*proofs)[COFFER_ITEMPROOF_LEN], size_t n,
+    struct coffer_itemack *acks, struct coffer_buf *body, struct coffer_buf *reply)
+{
+	char path[128], jh[33];
+	json_t *j = NULL, *a;
+	uint8_t b[COFFER_ITEMACK_LEN];
+	long code;
+	int rc = 1;
+
+	coffer_hex_encode(s->job, 16, jh);
+	snprintf(path, sizeof(path), "/v1/jobs/%s/proofs", jh);
+	coffer_buf_reset(body);
+	if (coffer_itemproof_batch_put(proofs, n, body) != 0)
+		fail("batch");
+	code = post(c, path, body->data, body->len, reply);
+	if (code != 200) {
+		if (code > 0)
+			say_refused(code, reply);
+		return code > 0 ? 7 : 1;
+	}
+	if (coffer_json_parse((const char *)reply->data, reply->len, reply->len + 1, 4,
+	    &j) != 0 || !json_is_array(a = json_object_get(j, "acks")) ||
+	    json_array_size(a) != n) {
+		fprintf(stderr, "relworker: not one answer per proof\n");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *v = json_array_get(a, i);
+
+		if (!json_is_string(v) || coffer_b64url_decode_exact(json_string_value(v),
+		    json_string_length(v), b, sizeof(b)) != 0 ||
+		    coffer_itemack_open(b, sizeof(b), s->key, &acks[i]) != 0 ||
+		    memcmp(acks[i].proof_mac, proofs[i] + 152, 32) != 0) {
+			fprintf(stderr, "relworker: answer %zu does not verify (WA1)\n", i);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	json_decref(j);
+	return rc;
+}
+
+static void
+say_proof(const uint8_t p[COFFER_ITEMPROOF_LEN], const struct coffer_itemack *a,
+    int replay)
+{
+	struct coffer_itemproof x;
+	char att[33], od[65];
+	const char *reason = a->reason ? coffer_itemproof_reason_name(a->reason) : NULL;
+
+	/* A forged proof does not parse as sent: read its fields raw. */
+	memset(&x, 0, sizeof(x));
+	x.stage = p[5];
+	x.seq = coffer_load_u64be(p + 40);
+	x.item = coffer_load_u64be(p + 48);
+	coffer_hex_encode(p + 56, 16, att);
+	coffer_hex_encode(p + 104, 32, od);
+	printf("{\"stage\":\"%s\",\"item\":%llu,\"seq\":%llu,\"outcome\":\"%s\","
+	    "\"reason\":\"%s\",\"log_index\":%lld,\"attempt\":\"%s\","
+	    "\"output_digest\":\"%s\"%s}\n", x.stage ? "reduce" : "map",
+	    (unsigned long long)x.item, (unsigned long long)x.seq,
+	    coffer_itemack_outcome_name(a->outcome), reason ? reason : "",
+	    a->log_index == COFFER_ITEMACK_NOT_LOGGED ? -1LL : (long long)a->log_index,
+	    att, od, replay ? ",\"replay\":true" : "");
+}
+
+static int
+prove(int argc, char **argv)
+{
+	struct coffer_buf pol = COFFER_BUF_INIT(COFFER_POLICY_MAX_BYTES + 4096);
+	struct coffer_buf body = COFFER_BUF_INIT(COFFER_ITEMPROOF_BATCH_BYTES);
+	struct coffer_buf reply = COFFER_BUF_INIT((size_t)1 << 20);
+	struct coffer_policy *p = NULL;
+	const struct coffer_policy_app *app;
+	struct coffer_policy_item *items = NULL;
+	struct pitem *want = NULL;
+	uint8_t (*proofs)[COFFER_ITEMPROOF_LEN] = NULL, reduce_in[32], hash[32];
+	struct coffer_itemack *acks = NULL, *again = NULL;
+	struct psession s;
+	size_t nitems = 0, nwant = 0, cap;
+	char path[128], ph[65];
+	int64_t t0;
+	long code;
+	int rc = 0, i, refused = 0, have_reduce_in = 0;
+	CURL *c;
+
+	if (argc < 4) {
+		fprintf(stderr, "relworker prove URL SESSIONFILE [opts] ITEM...\n");
+		return 2;
+	}
+	opt.url = argv[2];
+	pv.session_file = argv[3];
+	pv.batch = 1;
+	pv.prefix = "";
+	pv.variant = "output";
+	memset(&s, 0, sizeof(s));
+	session_load(&s);
+	c = curl_easy_init();
+	/* W5: the policy, by its hash. */
+	coffer_hex_encode(s.policy, 32, ph);
+	snprintf(path, sizeof(path), "/v1/policies/%s", ph);
+	if (get(c, path, &pol) != 200 ||
+	    coffer_policy_parse((const char *)pol.data, pol.len, &p) != 0 ||
+	    memcmp(p->hash, s.policy, 32) != 0 ||
+	    (app = coffer_policy_app(p, s.app)) == NULL ||
+	    coffer_policy_items(p, app, &items, &nitems) != 0)
+		fail("the job's policy");
+	(void)hash;
+	cap = nitems + 16;
+	if ((want = coffer_calloc(cap, sizeof(*want))) == NULL)
+		fail("memory");
+	for (i = 4; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		char *end = NULL;
+
+		if (strcmp(a, "--batch") == 0 && v) {
+			pv.batch = strtol(v, NULL, 10);
+			i++;
+		} else if (strcmp(a, "--bench") == 0 && v) {
+			pv.bench = strtol(v, NULL, 10);
+			i++;
+		} else if (strcmp(a, "--seq") == 0 && v) {
+			pv.seq = strtol(v, NULL, 10);
+			pv.have_seq = 1;
+			i++;
+		} else if (strcmp(a, "--store") == 0 && v) {
+			pv.store = v;
+			i++;
+		} else if (strcmp(a, "--prefix") == 0 && v) {
+			pv.prefix = v;
+			i++;
+		} else if (strcmp(a, "--variant") == 0 && v) {
+			pv.variant = v;
+			i++;
+		} else if (strcmp(a, "--forge-mac") == 0) {
+			pv.forge_mac = 1;
+		} else if (strcmp(a, "--wrong-input") == 0) {
+			pv.wrong_input = 1;
+		} else if (strcmp(a, "--other-job") == 0) {
+			pv.other_job = 1;
+		} else if (strcmp(a, "--replay") == 0) {
+			pv.replay = 1;
+		} else if (strcmp(a, "all") == 0) {
+			for (size_t k = 0; k < nitems && nwant < cap; k++)
+				want[nwant++].index = k;
+		} else if (nwant < cap && (strncmp(a, "reduce", 6) == 0 ||
+		    (a[0] >= '0' && a[0] <= '9'))) {
+			struct pitem *w = &want[nwant++];
+			const char *f;
+
+			w->reduce = strncmp(a, "reduce", 6) == 0;
+			if (!w->reduce)
+				w->index = strtoull(a, &end, 10);
+			if ((f = strstr(a, ":failed=")) != NULL)
+				w->error = (uint32_t)strtoul(f + 8, NULL, 10);
+			if (!w->reduce && w->index >= nitems) {
+				fprintf(stderr, "relworker: item %s is not an item of the job\n", a);
+				return 2;
+			}
+		} else {
+			fprintf(stderr, "relworker: unknown or incomplete option %s\n", a);
+			return 2;
+		}
+	}
+	if (pv.batch < 1 || pv.batch > COFFER_ITEMPROOF_BATCH_MAX) {
+		fprintf(stderr, "relworker: --batch 1 to %d\n", COFFER_ITEMPROOF_BATCH_MAX);
+		return 2;
+	}
+	if (pv.have_seq)
+		s.next_seq = pv.seq;
+	if (pv.bench > 0) {
+		free(want);
+		if ((want = coffer_calloc((size_t)pv.bench, sizeof(*want))) == NULL)
+			fail("memory");
+		for (long k = 0; k < pv.bench; k++)
+			want[k].index = (uint64_t)k % nitems;
+		nwant = (size_t)pv.bench;
+	}
+	for (size_t k = 0; k < nwant; k++)
+		if (want[k].reduce && !have_reduce_in) {
+			map_root(c, &s, reduce_in);
+			have_reduce_in = 1;
+		}
+	if ((proofs = coffer_calloc(nwant + 1, sizeof(*proofs))) == NULL ||
+	    (acks = coffer_calloc(nwant + 1, sizeof(*acks))) == NULL ||
+	    (again = coffer_calloc((size_t)pv.batch, sizeof(*again))) == NULL)
+		fail("memory");
+	for (size_t k = 0; k < nwant; k++)
+		make_proof(&s, items, reduce_in, &want[k], (uint64_t)s.next_seq++,
+		    proofs[k]);
+	t0 = now_us();
+	for (size_t k = 0; k < nwant && rc == 0; k += (size_t)pv.batch) {
+		size_t n = nwant - k < (size_t)pv.batch ? nwant - k : (size_t)pv.batch;
+
+		rc = send_batch(c, &s, (const uint8_t (*)[COFFER_ITEMPROOF_LEN])&proofs[k],
+		    n, &acks[k], &body, &reply);
+		if (rc == 0 && pv.replay) {
+			rc = send_batch(c, &s, (const uint8_t (*)[COFFER_ITEMPROOF_LEN])
+			    &proofs[k], n, again, &body, &reply);
+			for (size_t m = 0; rc == 0 && m < n; m++)
+				if (memcmp(&again[m], &acks[k + m], sizeof(again[m])) != 0) {
+					fprintf(stderr, "relworker: a replay was answered "
+					    "differently\n");
+					rc = 1;
+				}
+		}
+		for (size_t m = 0; rc == 0 && m < n; m++)
+			if (acks[k + m].outcome == COFFER_ACK_REFUSED)
+				refused = 1;
+		if (rc == 0 && pv.bench == 0)
+			for (size_t m = 0; m < n; m++) {
+				say_proof(proofs[k + m], &acks[k + m], 0);
+				if (pv.replay)
+					say_proof(proofs[k + m], &again[m], 1);
+			}
+	}
+	if (pv.bench > 0 && rc == 0) {
+		double ms = ms_since(t0);
+		uint64_t by[6] = { 0 };
+
+		for (size_t k = 0; k < nwant; k++)
+			by[acks[k].outcome < 6 ? acks[k].outcome : 0]++;
+		printf("proofs=%zu batch=%ld requests=%zu wall_ms=%.1f proofs_per_s=%.0f "
+		    "committed=%llu duplicate=%llu refused=%llu\n", nwant, pv.batch,
+		    (nwant + (size_t)pv.batch - 1) / (size_t)pv.batch, ms,
+		    (double)nwant / (ms / 1000), (unsigned long long)by[1],
+		    (unsigned long long)by[3], (unsigned long long)by[5]);
+	}
+	session_keep_seq(&s);
+	(void)code;
+	curl_easy_cleanup(c);
+	coffer_wipe(&s, sizeof(s));
+	coffer_policy_free(p);
+	free(items);
+	free(want);
+	free(proofs);
+	free(acks);
+	free(again);
+	coffer_buf_release(&pol);
+	coffer_buf_release(&body);
+	coffer_buf_release(&reply);
+	return rc != 0 ? rc : refused ? 7 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -513,6 +1005,8 @@ main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (strcmp(argv[1], "upload") == 0)
 		return upload(argc, argv);
+	if (strcmp(argv[1], "prove") == 0)
+		return prove(argc, argv);
 	for (i = strcmp(argv[1], "release") == 0 ? 4 : 3; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -538,6 +1032,9 @@ main(int argc, char **argv)
 			if (coffer_tee_sim_values_parse(v, strlen(v), &opt.sim_values) != 0)
 				fail("--sim-values");
 			opt.have_sim_values = 1;
+			i++;
+		} else if (strcmp(a, "--save-session") == 0 && v) {
+			opt.save_session = v;
 			i++;
 		} else if (strcmp(a, "--save-keys") == 0 && v) {
 			opt.save_keys = v;

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+// The verifier's set-up for a coordinator's evidence (trust_cli.h), one
+// for every command that judges it, so that `coffer receipt verify` trusts
+// exactly what `coffer coordinator verify` trusted when it pinned.
+#include "cli/trust_cli.h"
+#include "coffer/error.h"
+#include "lib/buf.h"
+#include "lib/enc.h"
+#include "lib/file.h"
+
+int
+cli_trust_make(const struct cli_trust *t, struct coffer_tee_anchors **anchors,
+    struct coffer_tee_collateral **coll, struct coffer_tee_policy *tp)
+{
+	struct coffer_buf b = COFFER_BUF_INIT((size_t)1 << 20);
+	int r;
+
+	coffer_tee_policy_init(tp);
+	if (t->verification != NULL &&
+	    ((r = coffer_file_read(t->verification, (size_t)1 << 20, &b)) != 0 ||
+	    (r = coffer_tee_policy_parse((const char *)b.data, b.len, tp)) != 0)) {
+		r = coffer_errctx(r, "--verification %s", t->verification);
+		goto out;
+	}
+	for (size_t i = 0; i < t->n_sim; i++) {
+		coffer_buf_reset(&b);
+		if (tp->n_sim_keys == COFFER_TEE_POLICY_MAX_SIM_KEYS) {
+			r = coffer_errf(COFFER_E_LIMIT, "at most %d sim keys",
+			    COFFER_TEE_POLICY_MAX_SIM_KEYS);
+			goto out;
+		}
+		if ((r = coffer_file_read(t->sim_keys[i], (size_t)1 << 20, &b)) != 0 ||
+		    (r = coffer_tee_sim_key_fingerprint((const char *)b.data, b.len,
+		    tp->sim_keys[tp->n_sim_keys])) != 0) {
+			r = coffer_errctx(r, "--trust-sim-key %s", t->sim_keys[i]);
+			goto out;
+		}
+		tp->n_sim_keys++;
+	}
+	if ((r = coffer_tee_anchors_new_default(anchors)) != 0)
+		goto out;
+	if (t->n_coll > 0 && (r = coffer_tee_collateral_new(*anchors, coll)) != 0)
+		goto out;
+	for (size_t i = 0; i < t->n_coll; i++)
+		if ((r = coffer_tee_collateral_add_path(*coll, t->coll[i])) != 0)
+			goto out;
+out:
+	coffer_buf_release(&b);
+	return r;
+}
+
+int
+cli_trust_measurement_hex(const struct coffer_tee_claims *c, char out[97])
+{
+	switch (c->tee) {
+	case COFFER_TEE_SGX: coffer_hex_encode(c->sgx.mrenclave, 32, out); return 0;
+	case COFFER_TEE_TDX: coffer_hex_encode(c->tdx.mrtd, 48, out); return 0;
+	case COFFER_TEE_SEV_SNP: coffer_hex_encode(c->snp.measurement, 48, out); return 0;
+	case COFFER_TEE_SIM: coffer_hex_encode(c->sim.measurement, 48, out); return 0;
+	default:
+		return coffer_errf(COFFER_E_UNSUPPORTED, "evidence of TEE type %s has "
+		    "no measurement Coffer knows", coffer_tee_type_name(c->tee));
+	}
+}

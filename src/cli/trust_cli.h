@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* How the `coffer` commands that judge a coordinator's evidence set up the
+ * verifier (`coffer coordinator verify`, `coffer receipt verify`): the
+ * compiled-in roots, the collateral given, and the verification policy
+ * (doc/format/evidence.md section 10): the default, or --verification's,
+ * with the sim platform keys of --trust-sim-key added; and the measurement
+ * a pin records. */
+#ifndef COFFER_CLI_TRUST_CLI_H
+#define COFFER_CLI_TRUST_CLI_H
+
+#include <stddef.h>
+
+#include "coffer/tee.h"
+
+#define CLI_TRUST_MAX_LIST 16
+
+struct cli_trust {
+	const char *verification;   /* a verification policy file, or NULL */
+	const char *coll[CLI_TRUST_MAX_LIST], *sim_keys[CLI_TRUST_MAX_LIST];
+	size_t n_coll, n_sim;
+};
+
+/* The anchors (free with coffer_tee_anchors_free), the collateral (NULL
+ * when none was given) and the verification policy. */
+int cli_trust_make(const struct cli_trust *t, struct coffer_tee_anchors **anchors,
+    struct coffer_tee_collateral **coll, struct coffer_tee_policy *tp)
+	__attribute__((warn_unused_result));
+
+/* The measurement a pin records for verified claims, in hex: SGX
+ * MRENCLAVE, TDX MRTD, SEV-SNP MEASUREMENT, sim measurement. */
+int cli_trust_measurement_hex(const struct coffer_tee_claims *c, char out[97])
+	__attribute__((warn_unused_result));
+
+#endif
