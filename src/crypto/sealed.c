@@ -286,6 +286,14 @@ int
 coffer_sealed_writer_new(const uint8_t key[COFFER_SEALED_KEY_LEN],
     const struct coffer_sealed_opts *opts, struct coffer_sealed_writer **out)
 {
+	return coffer_sealed_writer_new_salted(key, opts, NULL, out);
+}
+
+int
+coffer_sealed_writer_new_salted(const uint8_t key[COFFER_SEALED_KEY_LEN],
+    const struct coffer_sealed_opts *opts, const uint8_t *salt,
+    struct coffer_sealed_writer **out)
+{
 	struct coffer_sealed_writer *w = NULL;
 	int suite = opts != NULL && opts->suite != 0 ? opts->suite :
 	    COFFER_SEALED_AES256GCM;
@@ -309,7 +317,9 @@ coffer_sealed_writer_new(const uint8_t key[COFFER_SEALED_KEY_LEN],
 	coffer_store_u32be(w->header + OFF_CHUNK, c);
 	if ((r = coffer_datakey_id(key, w->header + OFF_KEYID)) != 0)
 		goto fail;
-	if ((r = coffer_random(w->header + OFF_SALT, COFFER_SEALED_SALT_LEN)) != 0)
+	if (salt != NULL)
+		memcpy(w->header + OFF_SALT, salt, COFFER_SEALED_SALT_LEN);
+	else if ((r = coffer_random(w->header + OFF_SALT, COFFER_SEALED_SALT_LEN)) != 0)
 		goto fail;
 	if ((r = key_schedule(key, w->header, w->header + OFF_COMMIT, &w->aead,
 	    w->prefix)) != 0)

@@ -104,6 +104,13 @@ struct coffer_sealed_writer;
 int coffer_sealed_writer_new(const uint8_t key[COFFER_SEALED_KEY_LEN],
     const struct coffer_sealed_opts *opts, struct coffer_sealed_writer **out)
 	__attribute__((warn_unused_result));
+/* The same with the header's salt given (32 bytes; NULL: random). Only
+ * for the deterministic salt of an output of a confidential job
+ * (doc/format/item-proof.md section 9), which is unique per plaintext:
+ * any other fixed salt would reuse nonces. */
+int coffer_sealed_writer_new_salted(const uint8_t key[COFFER_SEALED_KEY_LEN],
+    const struct coffer_sealed_opts *opts, const uint8_t *salt,
+    struct coffer_sealed_writer **out) __attribute__((warn_unused_result));
 /* The 96-byte header, to be written first. */
 const uint8_t *coffer_sealed_writer_header(const struct coffer_sealed_writer *w);
 /* The chunk size in use. */
@@ -250,6 +257,12 @@ int coffer_sealed_seal_mem(const uint8_t key[COFFER_SEALED_KEY_LEN],
     const struct coffer_sealed_opts *opts, const uint8_t *pt, size_t n,
     struct coffer_buf *out, struct coffer_sealed_info *info)
 	__attribute__((warn_unused_result));
+
+/* The same with the header's salt given (coffer_sealed_writer_new_salted). */
+int coffer_sealed_seal_mem_salted(const uint8_t key[COFFER_SEALED_KEY_LEN],
+    const struct coffer_sealed_opts *opts, const uint8_t *salt,
+    const uint8_t *pt, size_t n, struct coffer_buf *out,
+    struct coffer_sealed_info *info) __attribute__((warn_unused_result));
 
 /* Verify and open the sealed file in[0..n) and append the plaintext to pt
  * (use a secret buffer). On failure pt is left as it was (anything

@@ -13,13 +13,22 @@ coffer_sealed_seal_mem(const uint8_t key[COFFER_SEALED_KEY_LEN],
     const struct coffer_sealed_opts *opts, const uint8_t *pt, size_t n,
     struct coffer_buf *out, struct coffer_sealed_info *info)
 {
+	return coffer_sealed_seal_mem_salted(key, opts, NULL, pt, n, out, info);
+}
+
+int
+coffer_sealed_seal_mem_salted(const uint8_t key[COFFER_SEALED_KEY_LEN],
+    const struct coffer_sealed_opts *opts, const uint8_t *salt,
+    const uint8_t *pt, size_t n, struct coffer_buf *out,
+    struct coffer_sealed_info *info)
+{
 	struct coffer_sealed_writer *w = NULL;
 	struct coffer_sealed_info res;
 	size_t start = out->len, c, off = 0, k;
 	uint8_t *dst;
 	int r;
 
-	if ((r = coffer_sealed_writer_new(key, opts, &w)) != 0)
+	if ((r = coffer_sealed_writer_new_salted(key, opts, salt, &w)) != 0)
 		return r;
 	c = coffer_sealed_writer_chunk_size(w);
 	if ((r = coffer_buf_put(out, coffer_sealed_writer_header(w),

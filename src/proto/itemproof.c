@@ -15,6 +15,7 @@
 
 #define PROOF_LABEL "coffer/item-proof/v1" /* + its NUL: the 0x00 */
 #define ACK_LABEL "coffer/item-ack/v1"
+#define SALT_LABEL "coffer/output-salt/v1"
 #define PROOF_BODY 152
 #define ACK_BODY 48
 
@@ -262,4 +263,22 @@ coffer_itemack_open(const uint8_t *b, size_t n, const uint8_t key[32],
 		    "the session key");
 	*out = a;
 	return 0;
+}
+
+int
+coffer_itemproof_output_salt(const uint8_t key[32], const uint8_t job[16],
+    uint8_t stage, uint64_t item, const uint8_t pt_digest[32], uint8_t salt[32])
+{
+	uint8_t m[sizeof(SALT_LABEL) + 16 + 1 + 8 + 32], *p = m;
+
+	/* Section 9: the label with its NUL, then the item and its output. */
+	memcpy(p, SALT_LABEL, sizeof(SALT_LABEL));
+	p += sizeof(SALT_LABEL);
+	memcpy(p, job, 16);
+	p += 16;
+	*p++ = stage;
+	coffer_store_u64be(p, item);
+	p += 8;
+	memcpy(p, pt_digest, 32);
+	return coffer_hmac_sha256(key, 32, m, sizeof(m), salt);
 }

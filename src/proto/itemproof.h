@@ -78,6 +78,16 @@ int coffer_itemack_encode(const struct coffer_itemack *a, const uint8_t key[32],
 int coffer_itemack_open(const uint8_t *b, size_t n, const uint8_t key[32],
     struct coffer_itemack *out) __attribute__((warn_unused_result));
 
+/*
+ * Section 9: the salt of the sealed output of item `item` of stage `stage`
+ * of `job` whose plaintext has SHA-256 pt_digest, sealed under key:
+ * HMAC(key, "coffer/output-salt/v1" || 0x00 || job || stage || BE64(item)
+ * || pt_digest). Give it as coffer_sealed_opts.salt.
+ */
+int coffer_itemproof_output_salt(const uint8_t key[32], const uint8_t job[16],
+    uint8_t stage, uint64_t item, const uint8_t pt_digest[32],
+    uint8_t salt[32]) __attribute__((warn_unused_result));
+
 /* Section 5's reason codes and names: "proof.bad_mac" <-> 1, ...
  * name_of returns NULL for an unknown code, code_of 0 for an unknown name. */
 const char *coffer_itemproof_reason_name(uint16_t code);

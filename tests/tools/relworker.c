@@ -12,6 +12,9 @@
 //   relworker upload URL POLICY KEYFILE IDFILE [--coord-kx HEX]
 //             [--key-id HEX]       a key upload without the CLI's own
 //                                  checks (to exercise UP5 to UP7)
+//   relworker result-key URL JOB FPR IDFILE
+//                                  the result key wrapped to FPR, opened as
+//                                  IDFILE (only FPR's owner can)
 //   relworker prove URL SESSIONFILE [popts] ITEM...
 //                                  item proofs (doc/format/item-proof.md)
 //                                  in the session a release saved with
@@ -549,22 +552,26 @@ upload(int argc, char **argv)
  * stage, else the output key) and stored as DIR/<prefix><key>.<attempt>
  * (reduce: DIR/<prefix>result.<attempt>), else a made-up digest.
  *
- * popts: --batch N (proofs per request, default 1), --store DIR, --prefix
+ * popts: --reduce-input HEX (the reduce proof's input digest instead of
+ *   the map results' root), --batch N (proofs per request, default 1), --store DIR, --prefix
  *   P, --variant S (another output: "output" by default), --seq N (start
  *   at this sequence number instead of the kept one), --bench N (N OK map
  *   proofs over the items in turn; prints a summary only)
  * faults: --forge-mac (a byte of the MAC changed), --wrong-input (another
  *   input digest, MAC'd), --other-job (another job id, MAC'd), --replay
- *   (every request sent twice: the answers must be the same)
+ *   (every request sent twice: the answers must be the same), --keep FILE
+ *   (append every proof sent to FILE, one hex line each), --resend FILE
+ *   (send the proofs of FILE again, byte for byte, instead of new ones),
+ *   --no-send (make them, keep them, send nothing)
  * Output: one JSON line per proof {"item", "stage", "seq", "outcome",
  * "reason", "log_index", "attempt", "output_digest"}; every answer is
  * checked (WA1: format, MAC, the proof's MAC). Exit 0 when none was
  * refused, 7 when one was (or the request was), 1 on another failure.
  */
 static struct {
-	const char *session_file, *store, *prefix, *variant;
+	const char *session_file, *store, *prefix, *variant, *keep, *resend;
 	long batch, bench, seq;
-	int have_seq, forge_mac, wrong_input, other_job, replay;
+	int have_seq, forge_mac, wrong_input, other_job, replay, no_send;
 } pv;
 
 struct psession {
@@ -710,9 +717,18 @@ make_proof(const struct psession *s, const struct coffer_policy_item *items,
 		if (coffer_buf_putf(&pt, "%s of %s\n", pv.variant, key) != 0)
 			fail("output");
 		if (pv.store != NULL) {
-			/* As the worker seals and stores it (item-proof.md 9). */
-			if (coffer_sealed_seal_mem(!it->reduce && s->reduce ? s->inter_key :
-			    s->output_key, NULL, pt.data, pt.len, &sealed, NULL) != 0)
+			/* As the worker seals and stores it (item-proof.md 9): the
+			 * salt from the plaintext, so that an equal output is an
+			 * equal object. */
+			const uint8_t *k = !it->reduce && s->reduce ? s->inter_key :
+			    s->output_key;
+			uint8_t d[32], salt[32];
+
+			if (coffer_sha256(pt.data, pt.len, d) != 0 ||
+			    coffer_itemproof_output_salt(k, s->job, p.stage, p.item, d,
+			    salt) != 0 ||
+			    coffer_sealed_seal_mem_salted(k, NULL, salt, pt.data, pt.len,
+			    &sealed, NULL) != 0)
 				fail("seal");
 			coffer_hex_encode(p.attempt, 16, att);
 			snprintf(path, sizeof(path), "%s/%s%s.%s", pv.store, pv.prefix, key, att);
@@ -784,6 +800,98 @@ out:
 	return rc;
 }
 
+/* --keep: the proofs as sent, one hex line each. */
+static void
+keep_proofs(const uint8_t (*proofs)[COFFER_ITEMPROOF_LEN], size_t n)
+{
+	char hex[2 * COFFER_ITEMPROOF_LEN + 1];
+	FILE *f = fopen(pv.keep, "a");
+
+	if (f == NULL)
+		fail(pv.keep);
+	for (size_t i = 0; i < n; i++) {
+		coffer_hex_encode(proofs[i], COFFER_ITEMPROOF_LEN, hex);
+		fprintf(f, "%s\n", hex);
+	}
+	if (fclose(f) != 0)
+		fail(pv.keep);
+}
+
+/* --resend: the proofs of a --keep file (into proofs, which has room for
+ * 4 batches). */
+static size_t
+load_proofs(uint8_t (**proofs)[COFFER_ITEMPROOF_LEN])
+{
+	char line[2 * COFFER_ITEMPROOF_LEN + 8];
+	size_t n = 0;
+	FILE *f = fopen(pv.resend, "r");
+
+	if (f == NULL)
+		fail(pv.resend);
+	while (fgets(line, sizeof(line), f) != NULL &&
+	    n < (size_t)COFFER_ITEMPROOF_BATCH_MAX * 4) {
+		line[strcspn(line, "\n")] = '\0';
+		hexarg(line, (*proofs)[n++], COFFER_ITEMPROOF_LEN, pv.resend);
+	}
+	fclose(f);
+	return n;
+}
+
+/* relworker result-key URL JOB FPR IDFILE: the result key the coordinator
+ * wraps to FPR, opened (rules RR1 to RR4) as the identity IDFILE: only the
+ * recipient with fingerprint FPR can. */
+static int
+result_key(int argc, char **argv)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(1 << 16);
+	struct coffer_identity id;
+	uint8_t job[16], fp[32], pol[32], key[32];
+	char path[256];
+	json_t *j = NULL;
+	const char *ph;
+	long code;
+	CURL *c;
+
+	if (argc != 6) {
+		fprintf(stderr, "relworker result-key URL JOB FPR IDFILE\n");
+		return 2;
+	}
+	opt.url = argv[2];
+	hexarg(argv[3], job, 16, "JOB");
+	hexarg(argv[4], fp, 32, "FPR");
+	if (coffer_identity_load(argv[5], &id) != 0)
+		fail(argv[5]);
+	fetch_coord_kx();
+	c = curl_easy_init();
+	snprintf(path, sizeof(path), "/v1/jobs/%s/result-key/%s", argv[3], argv[4]);
+	if ((code = get(c, path, &b)) != 200) {
+		if (code > 0)
+			say_refused(code, &b);
+		return code > 0 ? 7 : 1;
+	}
+	if (coffer_json_parse((const char *)b.data, b.len, 1 << 16, 4, &j) != 0 ||
+	    (ph = json_string_value(json_object_get(j, "policy"))) == NULL)
+		fail("the answer");
+	hexarg(ph, pol, 32, "policy");
+	if (coffer_resultkey_answer_open((const char *)b.data, b.len, job, pol, fp,
+	    id.kx_sk, opt.coord_kx, key) != 0) {
+		json_t *m = json_string(coffer_errdetail());
+
+		printf("{\"outcome\":\"unopened\",\"message\":");
+		json_dumpf(m, stdout, JSON_ENCODE_ANY);
+		printf("}\n");
+		json_decref(m);
+		return 4;
+	}
+	printf("{\"outcome\":\"opened\"}\n");
+	coffer_wipe(key, sizeof(key));
+	coffer_identity_wipe(&id);
+	json_decref(j);
+	curl_easy_cleanup(c);
+	coffer_buf_release(&b);
+	return 0;
+}
+
 static void
 say_proof(const uint8_t p[COFFER_ITEMPROOF_LEN], const struct coffer_itemack *a,
     int replay)
@@ -818,13 +926,12 @@ prove(int argc, char **argv)
 	const struct coffer_policy_app *app;
 	struct coffer_policy_item *items = NULL;
 	struct pitem *want = NULL;
-	uint8_t (*proofs)[COFFER_ITEMPROOF_LEN] = NULL, reduce_in[32], hash[32];
+	uint8_t (*proofs)[COFFER_ITEMPROOF_LEN] = NULL, reduce_in[32];
 	struct coffer_itemack *acks = NULL, *again = NULL;
 	struct psession s;
 	size_t nitems = 0, nwant = 0, cap;
 	char path[128], ph[65];
 	int64_t t0;
-	long code;
 	int rc = 0, i, refused = 0, have_reduce_in = 0;
 	CURL *c;
 
@@ -849,8 +956,7 @@ prove(int argc, char **argv)
 	    (app = coffer_policy_app(p, s.app)) == NULL ||
 	    coffer_policy_items(p, app, &items, &nitems) != 0)
 		fail("the job's policy");
-	(void)hash;
-	cap = nitems + 16;
+	cap = nitems + (size_t)argc;
 	if ((want = coffer_calloc(cap, sizeof(*want))) == NULL)
 		fail("memory");
 	for (i = 4; i < argc; i++) {
@@ -872,6 +978,18 @@ prove(int argc, char **argv)
 			i++;
 		} else if (strcmp(a, "--prefix") == 0 && v) {
 			pv.prefix = v;
+			i++;
+		} else if (strcmp(a, "--reduce-input") == 0 && v) {
+			hexarg(v, reduce_in, 32, a);
+			have_reduce_in = 1;
+			i++;
+		} else if (strcmp(a, "--no-send") == 0) {
+			pv.no_send = 1;
+		} else if (strcmp(a, "--keep") == 0 && v) {
+			pv.keep = v;
+			i++;
+		} else if (strcmp(a, "--resend") == 0 && v) {
+			pv.resend = v;
 			i++;
 		} else if (strcmp(a, "--variant") == 0 && v) {
 			pv.variant = v;
@@ -925,15 +1043,22 @@ prove(int argc, char **argv)
 			map_root(c, &s, reduce_in);
 			have_reduce_in = 1;
 		}
+	if (pv.resend != NULL)
+		nwant = COFFER_ITEMPROOF_BATCH_MAX * 4;
 	if ((proofs = coffer_calloc(nwant + 1, sizeof(*proofs))) == NULL ||
 	    (acks = coffer_calloc(nwant + 1, sizeof(*acks))) == NULL ||
 	    (again = coffer_calloc((size_t)pv.batch, sizeof(*again))) == NULL)
 		fail("memory");
-	for (size_t k = 0; k < nwant; k++)
-		make_proof(&s, items, reduce_in, &want[k], (uint64_t)s.next_seq++,
-		    proofs[k]);
+	if (pv.resend != NULL)
+		nwant = load_proofs(&proofs);
+	else
+		for (size_t k = 0; k < nwant; k++)
+			make_proof(&s, items, reduce_in, &want[k], (uint64_t)s.next_seq++,
+			    proofs[k]);
+	if (pv.keep != NULL)
+		keep_proofs((const uint8_t (*)[COFFER_ITEMPROOF_LEN])proofs, nwant);
 	t0 = now_us();
-	for (size_t k = 0; k < nwant && rc == 0; k += (size_t)pv.batch) {
+	for (size_t k = 0; !pv.no_send && k < nwant && rc == 0; k += (size_t)pv.batch) {
 		size_t n = nwant - k < (size_t)pv.batch ? nwant - k : (size_t)pv.batch;
 
 		rc = send_batch(c, &s, (const uint8_t (*)[COFFER_ITEMPROOF_LEN])&proofs[k],
@@ -970,8 +1095,8 @@ prove(int argc, char **argv)
 		    (double)nwant / (ms / 1000), (unsigned long long)by[1],
 		    (unsigned long long)by[3], (unsigned long long)by[5]);
 	}
-	session_keep_seq(&s);
-	(void)code;
+	if (pv.resend == NULL)
+		session_keep_seq(&s);
 	curl_easy_cleanup(c);
 	coffer_wipe(&s, sizeof(s));
 	coffer_policy_free(p);
@@ -1007,6 +1132,8 @@ main(int argc, char **argv)
 		return upload(argc, argv);
 	if (strcmp(argv[1], "prove") == 0)
 		return prove(argc, argv);
+	if (strcmp(argv[1], "result-key") == 0)
+		return result_key(argc, argv);
 	for (i = strcmp(argv[1], "release") == 0 ? 4 : 3; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
+#include "crypto/hash.h"
+#include "crypto/sealed.h"
+#include "proto/itembatch.h"
 #include "proto/itemproof.h"
 #include "proto/ledger.h"
 #include "test_proto_common.h"
@@ -218,6 +221,97 @@ test_ledger__commit_rule_sequences_match_the_vector(void **state)
 	coffer_buf_release(&b);
 }
 
+/* Section 9: the salt of each vector, and the same output sealed twice
+ * gives the same bytes (so C5 compares outputs), another output not. */
+static void
+test_itemproof__output_salts_make_sealed_outputs_deterministic(void **state)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(1024), s1 = COFFER_BUF_INIT(4096),
+	    s2 = COFFER_BUF_INIT(4096);
+	uint8_t k[32], job[16], want[32], salt[32], d[32];
+	const json_t *c;
+	size_t i;
+
+	(void)state;
+	assert_true(json_array_size(json_object_get(doc, "output_salts")) >= 2);
+	json_array_foreach(json_object_get(doc, "output_salts"), i, c) {
+		tp_hexmember(c, "key", k, 32);
+		tp_hexmember(c, "job", job, 16);
+		tp_hexmember(c, "salt", want, 32);
+		bytes(c, "plaintext", &b);
+		assert_int_equal(coffer_sha256(b.data ? b.data : (const uint8_t *)"",
+		    b.len, d), 0);
+		assert_int_equal(coffer_itemproof_output_salt(k, job,
+		    (uint8_t)num(c, "stage"), num(c, "item"), d, salt), 0);
+		assert_memory_equal(salt, want, 32);
+	}
+	coffer_buf_reset(&b);
+	assert_int_equal(coffer_buf_puts(&b, "an output"), 0);
+	assert_int_equal(coffer_sealed_seal_mem_salted(k, NULL, salt, b.data, b.len,
+	    &s1, NULL), 0);
+	assert_int_equal(coffer_sealed_seal_mem_salted(k, NULL, salt, b.data, b.len,
+	    &s2, NULL), 0);
+	assert_int_equal(s1.len, s2.len);
+	assert_memory_equal(s1.data, s2.data, s1.len);
+	coffer_buf_reset(&s2);
+	assert_int_equal(coffer_sealed_seal_mem(k, NULL, b.data, b.len, &s2, NULL), 0);
+	assert_memory_not_equal(s1.data, s2.data, s1.len);
+	coffer_buf_release(&b);
+	coffer_buf_release(&s1);
+	coffer_buf_release(&s2);
+}
+
+/* Section 8 (B1, B2) and 7.1 (CL1): the JSON around proofs. */
+static void
+test_itembatch__batches_and_close_requests_parse_strictly(void **state)
+{
+	struct coffer_buf body = COFFER_BUF_INIT(1 << 20);
+	uint8_t p[3][COFFER_ITEMPROOF_LEN], (*got)[COFFER_ITEMPROOF_LEN] = NULL;
+	struct coffer_close_request cr;
+	size_t n = 0;
+	static const char *const bad_close[] = { "{}", "{\"reason\":\"later\"}",
+		"{\"reason\":\"done\",\"stage\":\"reduce\"}",
+		"{\"reason\":\"cancelled\",\"stage\":\"map\"}",
+		"{\"reason\":\"done\",\"x\":1}", "[]", "{\"reason\":1}" };
+
+	(void)state;
+	memset(p, 7, sizeof(p));
+	assert_int_equal(coffer_itemproof_batch_put((const uint8_t (*)[
+	    COFFER_ITEMPROOF_LEN])p, 3, &body), 0);
+	assert_int_equal(coffer_itemproof_batch_parse(coffer_buf_str(&body), body.len,
+	    &got, &n), 0);
+	assert_int_equal(n, 3);
+	assert_memory_equal(got, p, sizeof(p));
+	free(got);
+	/* B2: one session per request. */
+	p[2][30] ^= 1;
+	coffer_buf_reset(&body);
+	assert_int_equal(coffer_itemproof_batch_put((const uint8_t (*)[
+	    COFFER_ITEMPROOF_LEN])p, 3, &body), 0);
+	assert_int_equal(coffer_itemproof_batch_parse(coffer_buf_str(&body), body.len,
+	    &got, &n), COFFER_E_FORMAT);
+	/* B1 */
+	assert_int_equal(coffer_itemproof_batch_parse("{\"proofs\":[]}", 13, &got,
+	    &n), COFFER_E_FORMAT);
+	assert_int_equal(coffer_itemproof_batch_parse("{\"proofs\":[\"AAAA\"]}", 19,
+	    &got, &n), COFFER_E_FORMAT);
+	assert_int_equal(coffer_itemproof_batch_parse("{\"acks\":[]}", 11, &got, &n),
+	    COFFER_E_FORMAT);
+	assert_int_equal(coffer_close_request_parse("{\"reason\":\"done\"}", 17,
+	    &cr), 0);
+	assert_false(cr.cancelled || cr.map_only);
+	assert_int_equal(coffer_close_request_parse("{\"stage\":\"map\",\"reason\":"
+	    "\"done\"}", 31, &cr), 0);
+	assert_true(cr.map_only);
+	assert_int_equal(coffer_close_request_parse("{\"reason\":\"cancelled\"}",
+	    22, &cr), 0);
+	assert_true(cr.cancelled);
+	for (size_t i = 0; i < sizeof(bad_close) / sizeof(bad_close[0]); i++)
+		assert_int_not_equal(coffer_close_request_parse(bad_close[i],
+		    strlen(bad_close[i]), &cr), 0);
+	coffer_buf_release(&body);
+}
+
 static void
 test_ledger__refuses_a_fail_after_out_of_range(void **state)
 {
@@ -245,6 +339,8 @@ main(void)
 		cmocka_unit_test(test_itemproof__vectors_parse_verify_and_encode_byte_for_byte),
 		cmocka_unit_test(test_itemproof__every_invalid_proof_is_refused_by_its_rule),
 		cmocka_unit_test(test_itemproof__answers_encode_open_and_refuse_tampering),
+		cmocka_unit_test(test_itemproof__output_salts_make_sealed_outputs_deterministic),
+		cmocka_unit_test(test_itembatch__batches_and_close_requests_parse_strictly),
 		cmocka_unit_test(test_ledger__commit_rule_sequences_match_the_vector),
 		cmocka_unit_test(test_ledger__refuses_a_fail_after_out_of_range),
 	};

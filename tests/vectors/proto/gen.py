@@ -833,6 +833,18 @@ def gen_itemproof():
     tam.append({"field": "other key", "bytes": item_proof(item=3, key=seed("other-session-key")).hex()})
     out["bad_mac"] = tam
 
+    # Output salts (section 9): sealed outputs are deterministic.
+    def output_salt(key, job, stage, item, pt):
+        return hmac.new(key, b"coffer/output-salt/v1\x00" + job + bytes([stage]) + struct.pack(">Q", item) +
+                        sha256(pt), hashlib.sha256).digest()
+
+    out["output_salts"] = [
+        {"key": k.hex(), "job": JOB.hex(), "stage": st, "item": it, "plaintext": pt.hex(),
+         "salt": output_salt(k, JOB, st, it, pt).hex()}
+        for k, st, it, pt in ((seed("output-key"), 0, 3, b"mean,12.5\n"),
+                              (seed("output-key"), 0, 4, b"mean,12.5\n"),
+                              (seed("intermediate-key"), 1, 0, b""))]
+
     # Commit rule sequences (section 6): outcome per proof.
     def seqcase(name, fail_after, steps, final):
         out.setdefault("ledger", []).append({"name": name, "fail_after": fail_after, "steps": steps,
