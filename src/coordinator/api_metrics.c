@@ -9,6 +9,7 @@
 #include "coffer/error.h"
 #include "coordinator/coord.h"
 #include "http/metrics.h"
+#include "proto/itemproof.h"
 
 #ifndef COFFER_VERSION
 #define COFFER_VERSION "0.0.0-dev"
@@ -50,6 +51,35 @@ on_count(const char *route, const char *method, int code, uint64_t n, void *arg)
 	if (x->r == 0)
 		x->r = http_metrics_sample(x->b, "coffer_coordinator_http_requests_total",
 		    l, (double)n);
+}
+
+/* Item proofs by outcome, receipts, jobs in memory (ledger.h). */
+static int
+ledger_metrics(struct coord *c, struct coffer_buf *b)
+{
+	struct coord_ledger_stats st;
+	int r;
+
+	coord_ledger_stats(c->ledger, &st);
+	if ((r = http_metrics_family(b, "coffer_coordinator_item_proofs_total",
+	    "counter", "Item proofs answered since the start, by outcome.")) != 0)
+		return r;
+	for (uint8_t o = COFFER_ACK_COMMITTED; o <= COFFER_ACK_REFUSED; o++) {
+		const char *l[] = { "outcome", coffer_itemack_outcome_name(o), NULL };
+
+		if ((r = http_metrics_sample(b, "coffer_coordinator_item_proofs_total",
+		    l, (double)st.proofs[o])) != 0)
+			return r;
+	}
+	if ((r = http_metrics_family(b, "coffer_coordinator_receipts_total",
+	    "counter", "Jobs closed and their receipts signed since the start.")) != 0 ||
+	    (r = http_metrics_sample(b, "coffer_coordinator_receipts_total", NULL,
+	    (double)st.receipts)) != 0 ||
+	    (r = http_metrics_family(b, "coffer_coordinator_open_jobs", "gauge",
+	    "Open jobs whose ledger is in memory.")) != 0)
+		return r;
+	return http_metrics_sample(b, "coffer_coordinator_open_jobs", NULL,
+	    (double)st.open_jobs);
 }
 
 static int
@@ -99,6 +129,8 @@ render(struct coord *c, struct coffer_buf *b)
 	    (r = http_metrics_sample(b,
 	    "coffer_coordinator_collateral_earliest_expiry_seconds", NULL,
 	    (double)c->coll.earliest_expiry)) != 0))
+		return r;
+	if ((r = ledger_metrics(c, b)) != 0)
 		return r;
 	if ((r = http_metrics_family(b, "coffer_coordinator_start_time_seconds",
 	    "gauge", "When this coordinator started, Unix seconds.")) != 0 ||

@@ -161,14 +161,23 @@ coffer_b64_put(struct coffer_buf *b, const uint8_t *p, size_t n)
 	return b64_put(b, p, n, b64_alpha, 1);
 }
 
+/* Both alphabets (RFC 4648 sections 4 and 5) start with A-Z a-z 0-9 and
+ * differ in their last two characters. By ranges, not strchr: item proofs
+ * decode 250 characters each, 20,000 times a second. */
 static int
 b64_val(const char *alpha, char c)
 {
-	const char *q;
-
-	if (c == '\0' || (q = strchr(alpha, c)) == NULL)
-		return -1;
-	return (int)(q - alpha);
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c != '\0' && c == alpha[62])
+		return 62;
+	if (c != '\0' && c == alpha[63])
+		return 63;
+	return -1;
 }
 
 static int

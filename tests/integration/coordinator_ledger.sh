@@ -13,7 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/coordinator_common.bash"
 
-plan 62
+plan 63
 
 coord_setup
 # One FAILED item is tolerated: an owner whose items are all OK gets a
@@ -196,3 +196,6 @@ check "the log verifies (coffer audit verify)" test -s "$T/entries"
 eq "one receipt event for the job" 1 "$(grep -c "\"event\":\"receipt\",\"job\":\"$J\"" "$T/entries")"
 eq "its proofs: 11 logged, not the forged one, the replays or the late one" 11 \
 	"$(grep -c "\"event\":\"proof\",\"job\":\"$J\"" "$T/entries")"
+check "/metrics counts the proofs by outcome" grep -q \
+	'^coffer_coordinator_item_proofs_total{outcome="disagreement"} 1$' \
+	<(curl -s "$COORD_URL/metrics")
