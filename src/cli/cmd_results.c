@@ -471,7 +471,7 @@ open_one(const uint8_t key[32], const char *in, const char *out, int force)
 	if ((infd = open(in, O_RDONLY | O_CLOEXEC)) < 0)
 		return coffer_errf(COFFER_E_IO, "%s: %s", in, strerror(errno));
 	if ((r = coffer_atomic_open(&at, out, 0600)) == 0 &&
-	    (r = coffer_sealed_open_fd(key, infd, at.fd, NULL, NULL)) == 0)
+	    (r = coffer_sealed_open_fd(key, NULL, infd, at.fd, NULL, NULL)) == 0)
 		r = coffer_atomic_commit(&at, !force);
 	if (r != 0) {
 		coffer_atomic_abort(&at);
