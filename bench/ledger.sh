@@ -58,8 +58,8 @@ echo "Command: \`make bench B=ledger\` (coffer-coordinator --backend sim on"
 echo "127.0.0.1, state on $(df --output=fstype "$T" | tail -n 1); \`$BUILD/tests/tools/relworker prove\` as the"
 echo "worker; $(nproc) cores shared by both; load average before: $load)."
 echo
-echo "| proofs | coordinator CPU per proof | proofs/s on one core | goal | | wall proofs/s |"
-echo "|---|---:|---:|---:|:---:|---:|"
+echo "| proofs | coordinator CPU per proof (goal <= 10 us) | | proofs/s on one core (goal >= 20,000) | | wall proofs/s |"
+echo "|---|---:|:---:|---:|:---:|---:|"
 awk -v bu="$b_us" -v br="$b_rate" -v ou="$o_us" -v orate="$o_rate" -v nb="$N_BATCH" \
     -v no="$N_ONE" 'BEGIN {
 	row(nb " in requests of 1024", bu, br)
@@ -67,6 +67,6 @@ awk -v bu="$b_us" -v br="$b_rate" -v ou="$o_us" -v orate="$o_rate" -v nb="$N_BAT
 }
 function row(what, us, wall) {
 	rate = 1e6 / us
-	printf "| %s | %.1f us | %.0f | <= 10 us, >= 20,000/s | %s | %.0f |\n", what, us, rate,
-	    (us <= 10 && rate >= 20000) ? "met" : "MISSED", wall
+	printf "| %s | %.1f us | %s | %.0f | %s | %.0f |\n", what, us,
+	    (us <= 10) ? "met" : "MISSED", rate, (rate >= 20000) ? "met" : "MISSED", wall
 }'
