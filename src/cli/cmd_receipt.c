@@ -189,26 +189,6 @@ job_arg(const char *cmd, const char *s)
 /* ---- fetch ---- */
 
 static int
-get(const struct cli_coord *cc, const char *path, struct coffer_buf *raw,
-    const char *cmd, int *rc)
-{
-	json_t *reply = NULL;
-	long code = 0;
-	int r;
-
-	*rc = CLI_OK;
-	if ((r = cli_coord_call(cc, "GET", path, NULL, 0, &code, &reply, raw)) != 0)
-		return r;
-	if (code != 200) {
-		*rc = cli_coord_refused(cmd, code, reply);
-		json_decref(reply);
-		return COFFER_E_POLICY;
-	}
-	json_decref(reply);
-	return 0;
-}
-
-static int
 receipt_fetch(int argc, char **argv)
 {
 	struct opts o;
@@ -242,7 +222,7 @@ receipt_fetch(int argc, char **argv)
 		goto fail;
 	snprintf(path, sizeof(path), "/v1/jobs/%s/bundle/%s?kept=%" PRIu64, job,
 	    fhex, cc.has_head ? cc.head.size : 0);
-	if ((r = get(&cc, path, &bundle, "receipt fetch", &rc)) != 0) {
+	if ((r = cli_coord_get(&cc, "receipt fetch", path, &bundle, &rc)) != 0) {
 		if (rc != CLI_OK)
 			goto done;
 		goto fail;
@@ -259,7 +239,7 @@ receipt_fetch(int argc, char **argv)
 		goto fail;
 	}
 	snprintf(path, sizeof(path), "/v1/policies/%s", job);
-	if ((r = get(&cc, path, &ptext, "receipt fetch", &rc)) != 0) {
+	if ((r = cli_coord_get(&cc, "receipt fetch", path, &ptext, &rc)) != 0) {
 		if (rc != CLI_OK)
 			goto done;
 		goto fail;

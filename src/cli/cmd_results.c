@@ -120,25 +120,6 @@ parse(const char *cmd, int argc, char **argv, struct opts *o)
 	return -1;
 }
 
-/* GET path; 200 or the refusal printed (*rc its exit code). */
-static int
-get(const struct cli_coord *cc, const char *path, struct coffer_buf *raw, int *rc)
-{
-	json_t *reply = NULL;
-	long code = 0;
-	int r;
-
-	*rc = CLI_OK;
-	if ((r = cli_coord_call(cc, "GET", path, NULL, 0, &code, &reply, raw)) != 0)
-		return r;
-	if (code != 200) {
-		*rc = cli_coord_refused("results fetch", code, reply);
-		r = COFFER_E_POLICY;
-	}
-	json_decref(reply);
-	return r;
-}
-
 /* What fetch learns from the signed receipt. */
 struct job_view {
 	uint8_t policy[32];
@@ -339,7 +320,7 @@ results_fetch(int argc, char **argv)
 		goto fail;
 	/* The receipt first: only what it lists is fetched. */
 	snprintf(path, sizeof(path), "/v1/jobs/%s/receipt", job);
-	if ((r = get(&cc, path, &rtext, &rc)) != 0 ||
+	if ((r = cli_coord_get(&cc, "results fetch", path, &rtext, &rc)) != 0 ||
 	    (r = read_receipt(&cc, job, coffer_buf_str(&rtext), rtext.len, &sig,
 	    &v)) != 0)
 		goto fail;
@@ -352,14 +333,14 @@ results_fetch(int argc, char **argv)
 			r = COFFER_E_INTERNAL;
 			goto fail;
 		}
-		if ((r = get(&cc, path, &ktext, &rc)) != 0 ||
+		if ((r = cli_coord_get(&cc, "results fetch", path, &ktext, &rc)) != 0 ||
 		    (r = coffer_resultkey_answer_open(coffer_buf_str(&ktext), ktext.len,
 		    jb, v.policy, fp, id.kx_sk, cc.pin.id.kx_pk, key)) != 0)
 			goto fail;
 	}
 	/* The items' names, from the policy the receipt names. */
 	snprintf(path, sizeof(path), "/v1/policies/%s", v.policy_hex);
-	if ((r = get(&cc, path, &ptext, &rc)) != 0 ||
+	if ((r = cli_coord_get(&cc, "results fetch", path, &ptext, &rc)) != 0 ||
 	    (r = coffer_policy_parse(coffer_buf_str(&ptext), ptext.len, &p)) != 0)
 		goto fail;
 	if (memcmp(p->hash, v.policy, 32) != 0) {
@@ -375,7 +356,7 @@ results_fetch(int argc, char **argv)
 	}
 	snprintf(path, sizeof(path), "/v1/jobs/%s/stages/%s/leaves", job,
 	    v.reduce ? "reduce" : "map");
-	if ((r = get(&cc, path, &ltext, &rc)) != 0 ||
+	if ((r = cli_coord_get(&cc, "results fetch", path, &ltext, &rc)) != 0 ||
 	    (r = read_leaves(coffer_buf_str(&ltext), ltext.len, &v, &e)) != 0 ||
 	    (r = coffer_store_open(o.store, 0, &store)) != 0)
 		goto fail;

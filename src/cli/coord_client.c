@@ -259,6 +259,25 @@ cli_coord_call(const struct cli_coord *cc, const char *method,
 }
 
 int
+cli_coord_get(const struct cli_coord *cc, const char *cmd, const char *path,
+    struct coffer_buf *raw, int *rc)
+{
+	json_t *reply = NULL;
+	long code = 0;
+	int r;
+
+	*rc = CLI_OK;
+	if ((r = cli_coord_call(cc, "GET", path, NULL, 0, &code, &reply, raw)) != 0)
+		return r;
+	if (code != 200) {
+		*rc = cli_coord_refused(cmd, code, reply);
+		r = COFFER_E_POLICY;
+	}
+	json_decref(reply);
+	return r;
+}
+
+int
 cli_coord_open_pin(const char *pin_file, const char *url, struct cli_coord *cc)
 {
 	struct coffer_identity_public live;

@@ -76,6 +76,13 @@ int cli_coord_call(const struct cli_coord *cc, const char *method,
     const char *path, const char *body, size_t len, long *status,
     json_t **reply, struct coffer_buf *raw) __attribute__((warn_unused_result));
 
+/* GET path from cc's coordinator (cli_coord_call) into raw: 0 on 200;
+ * otherwise the refusal is printed as cli_coord_refused does, *rc gets its
+ * exit code and COFFER_E_POLICY is returned. Transport errors are
+ * returned with *rc CLI_OK. */
+int cli_coord_get(const struct cli_coord *cc, const char *cmd, const char *path,
+    struct coffer_buf *raw, int *rc) __attribute__((warn_unused_result));
+
 /* GET/POST path on the coordinator. Same contract as cli_http(). */
 int cli_coord_http(const char *url, const char *method, const char *path,
     const char *body, size_t len, long *status, json_t **reply,
