@@ -39,7 +39,7 @@ cd "$T/empty" || bail "cd $T/empty"
 # --- command names ---------------------------------------------------------
 all=$(comp "coffer ")
 eq "'coffer <TAB>' offers every command and --help, --version" \
-	"--help --version attest audit collateral completion coordinator help id inspect job key open policy run seal token up version" "$all"
+	"--help --version attest audit collateral completion coordinator help id inspect job key open policy receipt results run seal token up version" "$all"
 eq "'coffer se<TAB>' completes seal" "seal" "$(comp "coffer se")"
 eq "'coffer i<TAB>' offers id and inspect" "id inspect" "$(comp "coffer i")"
 
