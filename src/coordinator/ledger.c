@@ -449,6 +449,30 @@ pinned(const struct ljob *j, const struct coffer_itemproof *p)
 	    j->st[0].root;
 }
 
+/* IP12 to IP17 for a proof of an open job: the refusal's code, or 0. */
+static uint16_t
+rules_12_to_17(const struct batch *b, const struct coffer_itemproof *p)
+{
+	const struct ljob *j = b->j;
+
+	/* IP12 */
+	if (p->stage >= j->nstages || j->st[p->stage].state != LSTAGE_OPEN)
+		return coffer_itemproof_reason_code("stage.closed");
+	/* IP13 */
+	if (p->item >= j->st[p->stage].count)
+		return coffer_itemproof_reason_code("item.unknown");
+	/* IP14 */
+	if (memcmp(p->input_digest, pinned(j, p), 32) != 0)
+		return coffer_itemproof_reason_code("input.mismatch");
+	/* IP15, IP16 */
+	if (b->inactive != NULL)
+		return coffer_itemproof_reason_code(b->inactive);
+	/* IP17 */
+	if (b->meas_revoked)
+		return coffer_itemproof_reason_code("measurement.revoked");
+	return 0;
+}
+
 /*
  * Rules IP1 to IP17 and C1 to C5 for one proof (doc/format/item-proof.md
  * sections 5 and 6), in their order; the answer in *a. Returns non-zero
@@ -493,26 +517,14 @@ one_proof(struct batch *b, const uint8_t raw[COFFER_ITEMPROOF_LEN],
 			return 0;
 		}
 	}
-	/* IP11: answered, not logged: the receipt's log head is final. */
-	else if (j->closed) {
-		a->reason = coffer_itemproof_reason_code("job.closed");
+	/* IP11. Nothing of a closed job is logged (its receipt's log head is
+	 * final): not this refusal, nor one of IP9 or IP10 above. */
+	if (j->closed) {
+		a->reason = refuse ? refuse : coffer_itemproof_reason_code("job.closed");
 		return 0;
 	}
-	/* IP12 */
-	else if (p.stage >= j->nstages || j->st[p.stage].state != LSTAGE_OPEN)
-		refuse = coffer_itemproof_reason_code("stage.closed");
-	/* IP13 */
-	else if (p.item >= j->st[p.stage].count)
-		refuse = coffer_itemproof_reason_code("item.unknown");
-	/* IP14 */
-	else if (memcmp(p.input_digest, pinned(j, &p), 32) != 0)
-		refuse = coffer_itemproof_reason_code("input.mismatch");
-	/* IP15, IP16 */
-	else if (b->inactive != NULL)
-		refuse = coffer_itemproof_reason_code(b->inactive);
-	/* IP17 */
-	else if (b->meas_revoked)
-		refuse = coffer_itemproof_reason_code("measurement.revoked");
+	if (refuse == 0)
+		refuse = rules_12_to_17(b, &p);
 	if (refuse != 0) {
 		a->reason = refuse;
 		if ((r = log_proof(b, raw, COFFER_ACK_REFUSED, refuse, &idx)) != 0)

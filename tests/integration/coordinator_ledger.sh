@@ -13,7 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/coordinator_common.bash"
 
-plan 63
+plan 64
 
 coord_setup
 # One FAILED item is tolerated: an owner whose items are all OK gets a
@@ -91,6 +91,9 @@ eq "after the last stage the job is closed (IP11)" "refused job.closed" \
 	"$(outcome <<<"$out")"
 eq "that refusal is not logged (the receipt's head is final)" -1 \
 	"$(jq .log_index <<<"$out")"
+out=$(prove "$T/s.json" --store "$T/store" --seq 0 1)
+eq "a used seq after the close: refused, not logged either" "refused proof.seq_reused -1" \
+	"$(jq -r '.outcome + " " + .reason + " " + (.log_index|tostring)' <<<"$out")"
 out=$(prove "$T/s.json" --resend "$T/sent")
 eq "a replay after the close is still answered as recorded" "committed $idx0" \
 	"$(jq -r '.outcome + " " + (.log_index|tostring)' <<<"$out")"
