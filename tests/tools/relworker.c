@@ -847,9 +847,10 @@ result_key(int argc, char **argv)
 	struct coffer_identity id;
 	uint8_t job[16], fp[32], pol[32], key[32];
 	char path[256];
-	json_t *j = NULL;
+	json_t *j = NULL, *m;
 	const char *ph;
 	long code;
+	int rc = 0;
 	CURL *c;
 
 	if (argc != 6) {
@@ -867,7 +868,8 @@ result_key(int argc, char **argv)
 	if ((code = get(c, path, &b)) != 200) {
 		if (code > 0)
 			say_refused(code, &b);
-		return code > 0 ? 7 : 1;
+		rc = code > 0 ? 7 : 1;
+		goto out;
 	}
 	if (coffer_json_parse((const char *)b.data, b.len, 1 << 16, 4, &j) != 0 ||
 	    (ph = json_string_value(json_object_get(j, "policy"))) == NULL)
@@ -875,21 +877,22 @@ result_key(int argc, char **argv)
 	hexarg(ph, pol, 32, "policy");
 	if (coffer_resultkey_answer_open((const char *)b.data, b.len, job, pol, fp,
 	    id.kx_sk, opt.coord_kx, key) != 0) {
-		json_t *m = json_string(coffer_errdetail());
-
+		m = json_string(coffer_errdetail());
 		printf("{\"outcome\":\"unopened\",\"message\":");
 		json_dumpf(m, stdout, JSON_ENCODE_ANY);
 		printf("}\n");
 		json_decref(m);
-		return 4;
+		rc = 4;
+		goto out;
 	}
 	printf("{\"outcome\":\"opened\"}\n");
+out:
 	coffer_wipe(key, sizeof(key));
 	coffer_identity_wipe(&id);
 	json_decref(j);
 	curl_easy_cleanup(c);
 	coffer_buf_release(&b);
-	return 0;
+	return rc;
 }
 
 static void
