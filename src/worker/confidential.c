@@ -136,20 +136,29 @@ conf_seal_output(struct conf_item *ci, const struct coffer_buf *plain)
 {
 	struct conf_job *j = ci->job;
 	struct coffer_sealed_info info;
+	const uint8_t *pt = plain->data ? plain->data : (const uint8_t *)"", *key;
+	uint8_t d[32], salt[32];
 	int r;
 
 	if (j == NULL) {
-		ci->sealed = plain->data ? plain->data : (const uint8_t *)"";
+		ci->sealed = pt;
 		ci->sealedlen = plain->len;
 		return 0;
 	}
 	/* Map outputs of a job with a reduce stage stay among attested
 	 * workers (the intermediate key is never wrapped to anyone); final
 	 * outputs open for the policy's recipients. */
+	key = j->reduce && ci->item != NULL ? j->keys->intermediate_key :
+	    j->keys->output_key;
+	/* Sealed deterministically (doc/format/item-proof.md section 9): the
+	 * same output of the same item is the same object, so that a second
+	 * execution is a duplicate and only another output disagrees. */
 	coffer_buf_reset(&ci->scratch_out);
-	if ((r = coffer_sealed_seal_mem(j->reduce && ci->item != NULL ?
-	    j->keys->intermediate_key : j->keys->output_key, NULL,
-	    plain->data ? plain->data : (const uint8_t *)"", plain->len,
+	if ((r = coffer_sha256(pt, plain->len, d)) != 0 ||
+	    (r = coffer_itemproof_output_salt(key, j->job, ci->item != NULL ?
+	    COFFER_STAGE_MAP : COFFER_STAGE_REDUCE, ci->item != NULL ?
+	    ci->item->index : 0, d, salt)) != 0 ||
+	    (r = coffer_sealed_seal_mem_salted(key, NULL, salt, pt, plain->len,
 	    &ci->scratch_out, &info)) != 0)
 		return r;
 	memcpy(ci->output_digest, info.digest, 32);

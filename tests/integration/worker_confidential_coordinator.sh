@@ -8,13 +8,14 @@
 # replaced by an older sealed version are dead-lettered, named, never
 # retried; a worker whose measurement the policy does not approve gets no
 # key; a worker pointed at a coordinator with another measurement refuses
-# it. (Item proofs are not served by coffer-coordinator yet: the items of
-# this test are the refused ones; doc/worker.md 9.7 has the rest against a
-# stand-in.)
+# it. Then the approved worker processes the last item and proves it at
+# the coordinator (POST /v1/jobs/{job}/proofs); the job is closed, and the
+# owners' receipts say OK for that item and ABANDONED for the refused ones;
+# the recipient opens the output.
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/coordinator_common.bash"
-plan 14
+plan 24
 
 QCTL=$COFFER_BUILD/tests/tools/queuectl
 APP=$COFFER_BUILD/apps/checksum.so
@@ -88,3 +89,31 @@ check "naming the measurement it found" \
 	grep -q "CA5: the coordinator's measurement is $COORD_MEASUREMENT, not the 0*7 the measured configuration pins" "$T/q2.log"
 eq "the item was never taken" "total=1 done=0 failed=0 in_flight=0 queued=1" \
 	"$("$QCTL" stats "$REDIS_URL" q2)"
+
+# The approved worker takes the item left in q2 (c's, intact) and proves
+# it at the coordinator before its ack.
+cp "$T/c.sealed" "$T/in/c.sealed"
+worker q2 "$T/worker.json"
+eq "the approved worker ends" 0 $?
+eq "the item is done" "total=1 done=1 failed=0 in_flight=0 queued=0" \
+	"$("$QCTL" stats "$REDIS_URL" q2)"
+eq "the coordinator committed its proof" 1 "$(curl -s "$COORD_URL/metrics" |
+	awk '/^coffer_coordinator_item_proofs_total\{outcome="committed"\}/ {print $2 + 0}')"
+out=$(coffer receipt close "$J" --json 2>/dev/null)
+eq "the job is closed once: the refused inputs never got a proof" "true completed" \
+	"$(jq -r '"\(.closed_now) \(.outcome)"' <<<"$out")"
+vfy() { # OWNER
+	coffer receipt fetch "$J" --id "$T/$1.id" --out "$T/$1.bundle" >/dev/null 2>&1 &&
+	coffer receipt verify "$T/$1.bundle" --id "$T/$1.id" --json \
+		--trust-sim-key "$COORD_SIM_KEY" >"$T/$1.v" 2>/dev/null
+}
+vfy c
+eq "c's receipt is authentic, incomplete for the job (exit 12)" 12 $?
+eq "c's item is OK" "c.sealed OK" "$(jq -r '.items[] | .key + " " + .map.status' "$T/c.v")"
+vfy a
+eq "a's receipt: incomplete (exit 12)" 12 $?
+eq "a's tampered item is ABANDONED" "a.sealed ABANDONED" \
+	"$(jq -r '.items[] | .key + " " + .map.status' "$T/a.v")"
+coffer results fetch "$J" --id "$T/an.id" --store "$T/out" --out "$T/res" >"$T/res.log" 2>&1
+eq "the recipient fetches the output the worker stored" 0 $?
+check "and opens it" coffer results open "$T/res"

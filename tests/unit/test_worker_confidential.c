@@ -497,13 +497,15 @@ test_worker_confidential__items_are_opened_processed_sealed_and_proved(void **st
 	struct fixture *f = *state;
 	struct item_result res;
 	struct coffer_buf plain;
-	uint8_t d[32];
+	uint8_t d[32], out1[32], att1[16];
 	char okey[300];
 
 	start(f);
 	res = run(f, "a/2.sealed");
 	expect(&res, ITEM_ACK, NULL);
 	assert_string_equal(res.err, "");
+	memcpy(out1, f->fc.last.output_digest, 32);
+	memcpy(att1, f->fc.last.attempt, 16);
 	/* The proof: item 1 of the policy, its pinned digest, the stored
 	 * output's digest and size, seq 0 of the session, from the TEE's
 	 * attempt id. */
@@ -529,6 +531,14 @@ test_worker_confidential__items_are_opened_processed_sealed_and_proved(void **st
 	assert_int_equal(f->fc.nonces, 1);
 	assert_int_equal(f->fc.releases, 1);
 	assert_int_equal(fake_store_count(f->fout, "out/"), 2);
+	/* A second execution of an item: another attempt, the same sealed
+	 * output (doc/format/item-proof.md section 9), so the coordinator
+	 * sees a duplicate, not a disagreement. */
+	res = run(f, "a/2.sealed");
+	expect(&res, ITEM_ACK, NULL);
+	assert_int_equal(f->fc.last.item, 1);
+	assert_memory_not_equal(f->fc.last.attempt, att1, 16);
+	assert_memory_equal(f->fc.last.output_digest, out1, 32);
 }
 
 static void
