@@ -96,13 +96,9 @@ cli_coordinator_parse(const char *cmd, int argc, char **argv, struct opts *o)
 		case O_REPLACE: o->replace = 1; break;
 		case O_COLL:
 		case O_SIMKEY:
-			if ((c == O_COLL ? o->t.n_coll : o->t.n_sim) == MAX_LIST)
+			if (cli_trust_add(&o->t, c == O_COLL, optarg) != 0)
 				return cli_usage(cmd, USAGE, "at most %d of %s", MAX_LIST,
 				    argv[optind - 1]);
-			if (c == O_COLL)
-				o->t.coll[o->t.n_coll++] = optarg;
-			else
-				o->t.sim_keys[o->t.n_sim++] = optarg;
 			break;
 		case 'h':
 			help();

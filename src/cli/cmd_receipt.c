@@ -128,13 +128,9 @@ parse(const char *cmd, const char *allowed, int argc, char **argv,
 		case O_MAP: o->map = 1; break;
 		case O_SIMKEY:
 		case O_COLL:
-			if ((c == O_COLL ? o->t.n_coll : o->t.n_sim) == CLI_TRUST_MAX_LIST)
+			if (cli_trust_add(&o->t, c == O_COLL, optarg) != 0)
 				return cli_usage(cmd, USAGE, "at most %d of %s",
 				    CLI_TRUST_MAX_LIST, argv[optind - 1]);
-			if (c == O_COLL)
-				o->t.coll[o->t.n_coll++] = optarg;
-			else
-				o->t.sim_keys[o->t.n_sim++] = optarg;
 			break;
 		case 'h':
 			help();

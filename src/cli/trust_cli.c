@@ -9,6 +9,18 @@
 #include "lib/file.h"
 
 int
+cli_trust_add(struct cli_trust *t, int collateral, const char *arg)
+{
+	if ((collateral ? t->n_coll : t->n_sim) == CLI_TRUST_MAX_LIST)
+		return -1;
+	if (collateral)
+		t->coll[t->n_coll++] = arg;
+	else
+		t->sim_keys[t->n_sim++] = arg;
+	return 0;
+}
+
+int
 cli_trust_make(const struct cli_trust *t, struct coffer_tee_anchors **anchors,
     struct coffer_tee_collateral **coll, struct coffer_tee_policy *tp)
 {

@@ -20,6 +20,10 @@ struct cli_trust {
 	size_t n_coll, n_sim;
 };
 
+/* Add a --collateral (collateral != 0) or --trust-sim-key value: -1 when
+ * CLI_TRUST_MAX_LIST of them were given already, else 0. */
+int cli_trust_add(struct cli_trust *t, int collateral, const char *arg);
+
 /* The anchors (free with coffer_tee_anchors_free), the collateral (NULL
  * when none was given) and the verification policy. */
 int cli_trust_make(const struct cli_trust *t, struct coffer_tee_anchors **anchors,
