@@ -4,13 +4,14 @@
 # real coffer-coordinator: a job names its policy; the manager takes the
 # items from the policy, opens the job at the coordinator and starts
 # workers that get their settings from it, never a parameter; mistakes of
-# the submission are named by field; what the workers would be refused is
-# warned of.
+# the submission are named by field; the workers prove every item at the
+# coordinator, the job completes and an owner's receipt verifies; what the
+# workers would be refused is warned of.
 # timeout: 120
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
 . "$(dirname "$0")/e2e_common.bash"
-plan 15
+plan 16
 
 start_redis
 e2e_coordinator
@@ -61,9 +62,11 @@ check "the coordinator's job id is in the answer" \
 eq "the coordinator opened that job, of this policy and app, over 6 items" \
 	"$H checksum 6 cksum" "$(curl -s "$COORD_URL/v1/jobs/$CJOB" |
 		jq -r '"\(.policy) \(.app) \(.items) \(.params.format)"')"
-eq "the job shows where its receipt will be" "$COORD_URL $H map" \
+# (Its stage is map, or already close: the coordinator's ledger may have
+# the proofs of every item by now.)
+eq "the job shows where its receipt will be" "$COORD_URL $H true" \
 	"$(api GET "/v1/jobs/$JOB" | jq -r '.confidential |
-		"\(.coordinator) \(.policy) \(.stage)"')"
+		"\(.coordinator) \(.policy) \(.stage | test("^(map|close)$"))"')"
 # The worker's settings (the coordinator, its job, the backend, the
 # measured configuration that pins the coordinator) are right when the
 # coordinator released the job's keys to it: the policy lists exactly
@@ -74,8 +77,12 @@ released() {
 }
 check "a worker attested and got the job's keys from the coordinator" \
 	wait_until 30 released
-api POST "/v1/jobs/$JOB/stop" >/dev/null
-eq "the job stops" stopped "$(e2e_finish 30)"
+# The workers prove every item at the coordinator, which closes the job
+# by itself at the last proof; the manager's close finds it closed.
+eq "the job completes" completed "$(e2e_finish 60)"
+e2e_verify a
+eq "owner a's receipt verifies: both its items OK (exit 0)" "0 OK OK" \
+	"$VRC $(jq -r '[.items[].map.status] | join(" ")' "$T/v-a.json")"
 
 # A policy that does not list these workers, and an app build it does not
 # approve: accepted (the policy may be meant for other hosts), with the
