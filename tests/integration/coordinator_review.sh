@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Findings of the security review of the coordinator (branch review) whose
+# fix belongs in src/coordinator, each a test at the real process that
+# FAILS until that fix lands:
+#   1. a key carries over to a later version only if that version lists
+#      the key id under the owner who uploaded it (key-release.md section
+#      4; find_keys in api_release.c looks at the chain only);
+#   2. a fork is not an approved predecessor for S3 (policy.md 9.1, 10.2;
+#      book.c approval_state counts it);
+#   3. a malformed key upload is request.malformed (UP1) before its
+#      policy is looked up (UP2; api_keys.c peeks at the policy first).
+# timeout: 300
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/coordinator_common.bash"
+
+plan 5
+
+coord_setup
+coffer id new --name newcomer "$T/x.id" >/dev/null || bail "identity x"
+X=$(coffer id show "$T/x.id")
+active() { curl -s "$COORD_URL/v1/policies/$1/status" | jq -r .status.active; }
+
+# 1. Owner a's dataset moved to a newcomer in the next version.
+policy_draft >"$T/p.json"
+P=$(new_policy "$T/p.json")
+approve "$P" a b c && upload "$P" a b c || bail "policy P"
+jq --arg p "$P" --arg x "$X" \
+	'.previous = $p | .owners += [{id: $x, datasets: [.owners[0].datasets[0]]}] |
+	 .owners[0].datasets = []' "$T/p.json" >"$T/m.json"
+M=$(new_policy "$T/m.json")
+approve "$M" a b c x || bail "approving M"
+eq "the version is active (every owner approved it)" true "$(active "$M")"
+eq "a key uploaded by a is not released where the newcomer holds its dataset" \
+	keys.missing "$(refusal "$(open_job "$M")")"
+
+# 2. Two versions with one predecessor both reach k of n when the
+# predecessor's last approval lands; the one stored second is a fork,
+# and a version continuing the fork must not become active.
+policy_draft '.update = {k: 2, fields: ["expires"]} | .name = "race"' >"$T/q.json"
+Q=$(new_policy "$T/q.json")
+approve "$Q" a b || bail "approving Q (2 of 3)"
+jq --arg q "$Q" '.previous = $q | .expires += 100' "$T/q.json" >"$T/q1a.json"
+jq --arg q "$Q" '.previous = $q | .expires += 200' "$T/q.json" >"$T/q1b.json"
+Q1A=$(new_policy "$T/q1a.json")
+Q1B=$(new_policy "$T/q1b.json")
+approve "$Q1A" a c && approve "$Q1B" a c || bail "approving the siblings"
+approve "$Q" c || bail "the last approval of Q"
+eq "the sibling stored second is a fork" policy.fork \
+	"$(curl -s "$COORD_URL/v1/policies/$Q1B/status" | jq -r .status.reason)"
+jq --arg q "$Q1B" '.previous = $q | .expires += 300' "$T/q1b.json" >"$T/q2.json"
+Q2=$(new_policy "$T/q2.json")
+approve "$Q2" a c 2>/dev/null
+eq "a k-of-n version continuing the fork is not active" false "$(active "$Q2")"
+
+# 3. UP1 before UP2.
+eq "a malformed upload for an unknown policy is request.malformed" \
+	request.malformed "$(curl -s -X POST "$COORD_URL/v1/keys" \
+	-d "{\"signature\":\"00\",\"statement\":{\"policy\":\"$(printf '%064d' 5)\"}}" |
+	jq -r .error.code)"
