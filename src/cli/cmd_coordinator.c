@@ -17,6 +17,7 @@
 #include "lib/file.h"
 #include "lib/json.h"
 #include "proto/coord_identity.h"
+#include "proto/policy.h"
 
 #define USAGE "coffer coordinator verify URL --expect MEASUREMENT [options] | " \
     "coffer coordinator show [URL] | coffer coordinator recovery [URL] | " \
@@ -38,7 +39,8 @@ help(void)
 	    "        MEASUREMENT, then pin the keys: every later command that talks\n"
 	    "        to this coordinator refuses it if its keys change (exit 9).\n"
 	    "  --expect HEX          the measurement to accept: SGX MRENCLAVE, TDX\n"
-	    "                        MRTD, SEV-SNP MEASUREMENT, sim measurement\n"
+	    "                        MRTD||RTMR0..3, SEV-SNP MEASUREMENT, sim\n"
+	    "                        measurement\n"
 	    "                        ('coffer attest measure coffer-coordinator')\n"
 	    "  --collateral PATH     TCB Info, QE Identity, CRLs, VCEK (file or\n"
 	    "                        directory; repeatable)\n"
@@ -117,19 +119,20 @@ cli_coordinator_parse(const char *cmd, int argc, char **argv, struct opts *o)
 	return -1;
 }
 
-/* The measurement the policy of this TEE type pins, in hex. */
+/* The measurement a pin holds (key-release.md rule ID4): the one of
+ * doc/format/policy.md section 3.3, as for workers. For TDX it is MRTD ||
+ * RTMR0..3: MRTD alone measures only the firmware, which boots anything. */
 int
-cli_coordinator_measurement(const struct coffer_tee_claims *c, char out[97])
+cli_coordinator_measurement(const struct coffer_tee_claims *c,
+    char out[CLI_COORD_MEASUREMENT_HEX])
 {
-	switch (c->tee) {
-	case COFFER_TEE_SGX: coffer_hex_encode(c->sgx.mrenclave, 32, out); return 0;
-	case COFFER_TEE_TDX: coffer_hex_encode(c->tdx.mrtd, 48, out); return 0;
-	case COFFER_TEE_SEV_SNP: coffer_hex_encode(c->snp.measurement, 48, out); return 0;
-	case COFFER_TEE_SIM: coffer_hex_encode(c->sim.measurement, 48, out); return 0;
-	default:
-		return coffer_errf(COFFER_E_UNSUPPORTED, "evidence of TEE type %s has "
-		    "no measurement Coffer knows", coffer_tee_type_name(c->tee));
-	}
+	struct coffer_policy_measurement m;
+	int r;
+
+	if ((r = coffer_policy_measurement(c, &m)) != 0)
+		return r;
+	coffer_hex_encode(m.value, m.len, out);
+	return 0;
 }
 
 static int
@@ -233,7 +236,7 @@ coordinator_verify(int argc, char **argv)
 	struct coffer_tee_policy tp;
 	struct coffer_buf ev = COFFER_BUF_INIT(EVIDENCE_MAX);
 	uint8_t rd[64];
-	char path[4096], meas[97], expect[97];
+	char path[4096], meas[CLI_COORD_MEASUREMENT_HEX], expect[sizeof(meas)];
 	size_t n;
 	int r, rc, changed = 0;
 
@@ -245,9 +248,10 @@ coordinator_verify(int argc, char **argv)
 		return cli_usage("coordinator verify", USAGE, "--expect MEASUREMENT is "
 		    "required: the coordinator's measurement you accept");
 	n = strlen(o.expect);
-	if ((n != 64 && n != 96) || strspn(o.expect, "0123456789abcdefABCDEF") != n)
-		return cli_usage("coordinator verify", USAGE, "--expect: 64 or 96 hex "
-		    "digits (a 32- or 48-byte measurement)");
+	if ((n != 64 && n != 96 && n != 480) ||
+	    strspn(o.expect, "0123456789abcdefABCDEF") != n)
+		return cli_usage("coordinator verify", USAGE, "--expect: 64, 96 or "
+		    "480 hex digits (a 32-, 48- or, for TDX, 240-byte measurement)");
 	for (size_t i = 0; i <= n; i++)
 		expect[i] = (char)(o.expect[i] >= 'A' && o.expect[i] <= 'F' ?
 		    o.expect[i] - 'A' + 'a' : o.expect[i]);
@@ -293,7 +297,7 @@ coordinator_verify(int argc, char **argv)
 	if ((r = coffer_identity_fingerprint(&pin.id, pin.fingerprint)) != 0)
 		goto fail;
 	snprintf(pin.tee, sizeof(pin.tee), "%s", coffer_tee_type_name(claims->tee));
-	memcpy(pin.measurement, meas, sizeof(meas));
+	snprintf(pin.measurement, sizeof(pin.measurement), "%s", meas);
 	pin.insecure = claims->tee == COFFER_TEE_SIM;
 	coffer_time_format(coffer_wall_ms() / 1000, pin.verified_at,
 	    sizeof(pin.verified_at));

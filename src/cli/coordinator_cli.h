@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "coffer/tee.h"
+#include "proto/policy.h"
 
 #define CLI_COORD_MAX_LIST 16
 
@@ -26,9 +27,11 @@ int cli_coordinator_parse(const char *cmd, int argc, char **argv,
 int cli_coordinator_trust(const struct opts *o,
     struct coffer_tee_anchors **anchors, struct coffer_tee_collateral **coll,
     struct coffer_tee_policy *tp) __attribute__((warn_unused_result));
-/* The measurement a pin holds for these claims, in hex. */
-int cli_coordinator_measurement(const struct coffer_tee_claims *c, char out[97])
-	__attribute__((warn_unused_result));
+/* The measurement a pin holds for these claims, in hex: the one of
+ * doc/format/policy.md section 3.3 (TDX: MRTD || RTMR0..3, 480 digits). */
+#define CLI_COORD_MEASUREMENT_HEX (2 * COFFER_POLICY_MEASUREMENT_MAX + 1)
+int cli_coordinator_measurement(const struct coffer_tee_claims *c,
+    char out[CLI_COORD_MEASUREMENT_HEX]) __attribute__((warn_unused_result));
 /* Print the fatal reasons of rejected evidence. */
 void cli_coordinator_rejection(const char *cmd, const struct coffer_tee_claims *c);
 
