@@ -100,34 +100,6 @@ tee_json_no_nulls(const json_t *o, const char *ctx)
 	return 0;
 }
 
-int
-tee_json_no_reals(const json_t *v, const char *ctx)
-{
-	char sub[128];
-	const char *k;
-	json_t *e;
-	size_t i;
-	int r;
-
-	if (json_is_real(v))
-		return coffer_errf(COFFER_E_FORMAT, "%s: a number that is not an "
-		    "integer (write 1, not 1.0 or 1e0)", ctx);
-	if (json_is_object(v)) {
-		json_object_foreach((json_t *)v, k, e) {
-			snprintf(sub, sizeof(sub), "%s.%s", ctx, k);
-			if ((r = tee_json_no_reals(e, sub)) != 0)
-				return r;
-		}
-	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, e) {
-			snprintf(sub, sizeof(sub), "%s[%zu]", ctx, i);
-			if ((r = tee_json_no_reals(e, sub)) != 0)
-				return r;
-		}
-	}
-	return 0;
-}
-
 /* An optional member that, when present, must be an object without null
  * members and with only these keys. */
 static int
@@ -261,7 +233,7 @@ parse_doc(const json_t *doc, struct coffer_tee_policy *p)
 		return coffer_errf(COFFER_E_FORMAT, "verification: not a JSON object");
 	if ((r = coffer_json_check_keys(doc, "verification", top_keys)) != 0 ||
 	    (r = tee_json_no_nulls(doc, "verification")) != 0 ||
-	    (r = tee_json_no_reals(doc, "verification")) != 0 ||
+	    (r = coffer_json_no_reals(doc, "verification")) != 0 ||
 	    (r = coffer_json_get_int(doc, "verification", "version", 1, 0, 1 << 20,
 	    &version)) != 0)
 		return r;

@@ -255,16 +255,13 @@ int tee_policy_check(const struct coffer_tee_policy *p)
 void tee_policy_apply(struct tee_vctx *v);
 
 /* Strict JSON pieces of Coffer's own formats: exactly 2n lower-case hex
- * digits (*present, if not NULL, says whether the member was there); no
- * member of o whose value is null; no number with a fraction or an
- * exponent anywhere in v (1.0 is not an integer). COFFER_E_FORMAT naming
- * the field. */
+ * digits (*present, if not NULL, says whether the member was there); and
+ * no member of o whose value is null. COFFER_E_FORMAT naming the field.
+ * (No reals anywhere: coffer_json_no_reals.) */
 int tee_json_hex_lc(const json_t *o, const char *ctx, const char *key,
     int required, uint8_t *out, size_t n, int *present)
 	__attribute__((warn_unused_result));
 int tee_json_no_nulls(const json_t *o, const char *ctx)
-	__attribute__((warn_unused_result));
-int tee_json_no_reals(const json_t *v, const char *ctx)
 	__attribute__((warn_unused_result));
 
 /* ------------------------------------------------------------------ */

@@ -17,20 +17,16 @@
 plan 5
 
 coord_setup
-coffer id new --name newcomer "$T/x.id" >/dev/null || bail "identity x"
-X=$(coffer id show "$T/x.id")
-active() { curl -s "$COORD_URL/v1/policies/$1/status" | jq -r .status.active; }
+X=$(newcomer newcomer)
 
 # 1. Owner a's dataset moved to a newcomer in the next version.
-policy_draft >"$T/p.json"
-P=$(new_policy "$T/p.json")
-approve "$P" a b c && upload "$P" a b c || bail "policy P"
+P=$(owners_policy)
 jq --arg p "$P" --arg x "$X" \
 	'.previous = $p | .owners += [{id: $x, datasets: [.owners[0].datasets[0]]}] |
 	 .owners[0].datasets = []' "$T/p.json" >"$T/m.json"
 M=$(new_policy "$T/m.json")
 approve "$M" a b c x || bail "approving M"
-eq "the version is active (every owner approved it)" true "$(active "$M")"
+eq "the version is active (every owner approved it)" true "$(policy_active "$M")"
 eq "a key uploaded by a is not released where the newcomer holds its dataset" \
 	keys.missing "$(refusal "$(open_job "$M")")"
 
@@ -51,7 +47,7 @@ eq "the sibling stored second is a fork" policy.fork \
 jq --arg q "$Q1B" '.previous = $q | .expires += 300' "$T/q1b.json" >"$T/q2.json"
 Q2=$(new_policy "$T/q2.json")
 approve "$Q2" a c 2>/dev/null
-eq "a k-of-n version continuing the fork is not active" false "$(active "$Q2")"
+eq "a k-of-n version continuing the fork is not active" false "$(policy_active "$Q2")"
 
 # 3. UP1 before UP2.
 eq "a malformed upload for an unknown policy is request.malformed" \

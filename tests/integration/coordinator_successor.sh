@@ -15,17 +15,13 @@
 plan 13
 
 coord_setup
-coffer id new --name stranger "$T/x.id" >/dev/null || bail "identity x"
-X=$(coffer id show "$T/x.id")
-policy_draft >"$T/p.json"
-P=$(new_policy "$T/p.json")
-approve "$P" a b c && upload "$P" a b c || bail "policy P"
+X=$(newcomer stranger)
+P=$(owners_policy)
 JP=$(open_job "$P")
 out=$(release "$JP")
 eq "the owners' policy releases its keys" released "$(jq -r .outcome <<<"$out")"
 SECRET=$(jq -r .app_secret_sha256 <<<"$out")
 
-active() { curl -s "$COORD_URL/v1/policies/$1/status" | jq -r .status.active; }
 
 # A stranger's "next version": every dataset (with the owners' key ids)
 # under the stranger, who alone approves it.
@@ -35,9 +31,9 @@ jq --arg p "$P" --arg x "$X" \
 S=$(new_policy "$T/s.json")
 grep -qE '^[0-9a-f]{64}$' <<<"$S" || bail "the stranger's version was not stored: $S"
 approve "$S" x || bail "the stranger approving its own version"
-eq "a stranger's version of the owners' policy is not active" false "$(active "$S")"
+eq "a stranger's version of the owners' policy is not active" false "$(policy_active "$S")"
 eq "it opens no job" policy.unapproved "$(open_job "$S")"
-eq "and the owners' policy is not superseded" true "$(active "$P")"
+eq "and the owners' policy is not superseded" true "$(policy_active "$P")"
 eq "whose jobs still get their keys" released "$(release "$JP" | jq -r .outcome)"
 
 # Two owners drop the third and give its dataset to a party of theirs.
@@ -46,19 +42,19 @@ jq --arg p "$P" --arg x "$X" '.previous = $p | .owners[2].id = $x' \
 D=$(new_policy "$T/d.json")
 approve "$D" a b x || bail "approving D"
 eq "a version dropping an owner is not active, even approved by all it lists" \
-	false "$(active "$D")"
+	false "$(policy_active "$D")"
 eq "it stays pending" pending \
 	"$(curl -s "$COORD_URL/v1/policies/$D/status" | jq -r .status.state)"
 eq "it opens no job" policy.unapproved "$(open_job "$D")"
-eq "and the owners' policy is still active" true "$(active "$P")"
+eq "and the owners' policy is still active" true "$(policy_active "$P")"
 
 # Keeping every owner (adding one) is a new version like any other.
 jq --arg p "$P" --arg x "$X" '.previous = $p | .owners += [{id: $x, datasets: []}]' \
 	"$T/p.json" >"$T/a.json"
 A=$(new_policy "$T/a.json")
 approve "$A" a b c x || bail "approving A"
-eq "a version that keeps every owner is active once all approve" true "$(active "$A")"
-eq "and supersedes the old one" false "$(active "$P")"
+eq "a version that keeps every owner is active once all approve" true "$(policy_active "$A")"
+eq "and supersedes the old one" false "$(policy_active "$P")"
 out=$(release "$(open_job "$A")")
 eq "its jobs get the keys uploaded under the old version" released \
 	"$(jq -r .outcome <<<"$out")"
