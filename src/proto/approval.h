@@ -75,7 +75,8 @@ struct coffer_policy_status {
  * owners (bit i: owner i has a valid approval that counts; has revoked its
  * approval); a repeated signer is one bit, so it counts once. prev: v's
  * predecessor when the caller knows it (NULL otherwise), with
- * prev_approved its own status (S2 or S3). A version that names a
+ * prev_approved 1 if it is approved (S2 or S3) and is not a fork (section
+ * 10.2: a fork approves nothing after it). A version that names a
  * predecessor is pending without it, and when it does not keep every
  * owner of it (section 9.1, "update.owner_removed"). Errors:
  * COFFER_E_INVAL (more than 64 owners: impossible for a parsed policy).
