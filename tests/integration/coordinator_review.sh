@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Findings of the security review of the coordinator (branch review) whose
-# fix belongs in src/coordinator, each a test at the real process that
-# FAILS until that fix lands:
+# Findings of the security review of the coordinator (doc/review-2026-12.md)
+# whose fix is in src/coordinator, each a test at the real process that
+# failed before that fix:
 #   1. a key carries over to a later version only if that version lists
 #      the key id under the owner who uploaded it (key-release.md section
-#      4; find_keys in api_release.c looks at the chain only);
+#      4; find_keys in api_release.c looked at the chain only);
 #   2. a fork is not an approved predecessor for S3 (policy.md 9.1, 10.2;
-#      book.c approval_state counts it);
+#      book.c approval_state counted it);
 #   3. a malformed key upload is request.malformed (UP1) before its
-#      policy is looked up (UP2; api_keys.c peeks at the policy first).
+#      policy is looked up (UP2; api_keys.c looked the policy up first).
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/coordinator_common.bash"
