@@ -740,6 +740,7 @@ static void
 test_worker_confidential__a_tdx_coordinator_is_pinned_by_mrtd_and_rtmrs(void **state)
 {
 	struct measured_config mc;
+	struct coffer_tee_claims c;
 	char text[1024], mh[481];
 
 	(void)state;
@@ -749,6 +750,14 @@ test_worker_confidential__a_tdx_coordinator_is_pinned_by_mrtd_and_rtmrs(void **s
 	    "\"version\": 1, \"coordinator\": {\"tee\": \"tdx\", \"measurement\": "
 	    "\"%s\", \"verification\": {\"version\": 1}}}", mh);
 	assert_int_equal(measured_config_parse(text, strlen(text), &mc), 0);
+	/* CA5: the same firmware booting another kernel is not it. */
+	memset(&c, 0, sizeof(c));
+	c.tee = COFFER_TEE_TDX;
+	memset(c.tdx.mrtd, 0xaa, 48);
+	memset(c.tdx.rtmr, 0xaa, sizeof(c.tdx.rtmr));
+	assert_int_equal(measured_coordinator_check(&mc, &c), 0);
+	c.tdx.rtmr[2][47] ^= 1;
+	assert_int_equal(measured_coordinator_check(&mc, &c), COFFER_E_POLICY);
 	mh[96] = '\0'; /* MRTD alone */
 	snprintf(text, sizeof(text), "{\"type\": \"coffer-worker-config\", "
 	    "\"version\": 1, \"coordinator\": {\"tee\": \"tdx\", \"measurement\": "
