@@ -9,12 +9,15 @@
 #   2. a fork is not an approved predecessor for S3 (policy.md 9.1, 10.2;
 #      book.c approval_state counted it);
 #   3. a malformed key upload is request.malformed (UP1) before its
-#      policy is looked up (UP2; api_keys.c looked the policy up first).
+#      policy is looked up (UP2; api_keys.c looked the policy up first);
+#   4. a revocation of a version does not bring its superseded predecessor
+#      back (policy.md 8: a revocation only takes rights away; book.c
+#      counted only versions approved now as superseding).
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/coordinator_common.bash"
 
-plan 5
+plan 7
 
 coord_setup
 X=$(newcomer newcomer)
@@ -54,3 +57,16 @@ eq "a malformed upload for an unknown policy is request.malformed" \
 	request.malformed "$(curl -s -X POST "$COORD_URL/v1/keys" \
 	-d "{\"signature\":\"00\",\"statement\":{\"policy\":\"$(printf '%064d' 5)\"}}" |
 	jq -r .error.code)"
+
+# 4. The owners replace their policy (say, to drop a recipient); one owner
+# alone then revokes the new version: the old one stays superseded.
+policy_draft '.name = "replaced"' >"$T/r.json"
+R=$(new_policy "$T/r.json")
+approve "$R" a b c || bail "approving R"
+jq --arg r "$R" '.previous = $r | .expires += 100' "$T/r.json" >"$T/r1.json"
+R1=$(new_policy "$T/r1.json")
+approve "$R1" a b c || bail "approving R1"
+coffer policy revoke "$R1" --id "$T/a.id" >/dev/null 2>&1 || bail "a revokes R1"
+eq "the revoked version is not active" false "$(policy_active "$R1")"
+eq "its predecessor stays superseded" "false policy.superseded" \
+	"$(curl -s "$COORD_URL/v1/policies/$R/status" | jq -r '"\(.status.active) \(.status.reason)"')"
