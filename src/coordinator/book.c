@@ -206,6 +206,7 @@ static int
 judge(struct coord_book *b, const struct coffer_policy *p, uint64_t min,
     const struct coffer_policy *prev, int prev_counts, struct coord_status *out)
 {
+	struct coffer_policy_status s;
 	struct bits x = { p, 0, 0 };
 	int r;
 
@@ -222,6 +223,17 @@ judge(struct coord_book *b, const struct coffer_policy *p, uint64_t min,
 	out->revoked = x.revoked;
 	out->approved_any = out->s.state == COFFER_POLICY_APPROVED_ALL ||
 	    out->s.state == COFFER_POLICY_APPROVED_KOFN;
+	out->approved_once = out->approved_any;
+	if (out->s.state == COFFER_POLICY_REVOKED) {
+		/* Approvals are never withdrawn and none counts after its
+		 * signer's revocation (A6): the approvals there are, without
+		 * the revocations, say whether it was approved. */
+		if ((r = coffer_policy_status(p, x.approved, 0, prev, prev_counts,
+		    &s)) != 0)
+			return r;
+		out->approved_once = s.state == COFFER_POLICY_APPROVED_ALL ||
+		    s.state == COFFER_POLICY_APPROVED_KOFN;
+	}
 	return 0;
 }
 
@@ -304,6 +316,7 @@ approval_state(struct coord_book *b, const struct coffer_policy *p,
 struct siblings {
 	struct coord_book *b;
 	uint64_t min;         /* approval_state's */
+	int once;             /* count versions revoked after their approval */
 	const uint8_t *self;
 	int approved_other;   /* any approved sibling but self */
 	int approved_after;   /* an approved version after self (successor) */
@@ -324,7 +337,7 @@ on_sibling(const uint8_t hash[32], void *arg)
 	if ((r = coord_book_get(s->b, hash, &v)) != 0 ||
 	    (r = approval_state(s->b, v, s->min, 0, &st)) != 0)
 		return r;
-	if (!st.approved_any)
+	if (!(s->once ? st.approved_once : st.approved_any))
 		return 0;
 	if (!s->approved_other)
 		memcpy(s->first, hash, 32);
@@ -375,11 +388,13 @@ coord_book_status(struct coord_book *b, const struct coffer_policy *p,
 	/* Two versions with one predecessor can both reach approval (their
 	 * predecessor's last approval lands after theirs): the first stored
 	 * wins, the other is a fork (out->forked) and never active. */
-	/* Superseded: a later version of this one is approved (and not itself
-	 * a fork: the first approved successor). */
+	/* Superseded: a later version of this one is approved, or was when
+	 * an owner revoked it: a revocation only takes rights away (policy.md
+	 * 8), it never gives the old version back. */
 	memset(&s, 0, sizeof(s));
 	s.b = b;
 	s.min = min;
+	s.once = 1;
 	if ((r = coord_state_policy_successors(b->st, p->hash, on_sibling,
 	    &s)) != 0)
 		return r;

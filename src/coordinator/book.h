@@ -35,8 +35,10 @@ struct coord_status {
 	uint64_t approved;             /* bits over the owners: counted approvals */
 	uint64_t revoked;              /* bits: revoked approvals */
 	int approved_any;              /* S2 or S3 */
+	int approved_once;             /* S2 or S3 but for its revocations (S1):
+	                                  approved when it was revoked */
 	int forked;                    /* approved, but an earlier sibling version too */
-	int superseded;                /* a later version is approved */
+	int superseded;                /* a later version is or was approved */
 	uint8_t superseded_by[32];
 	int expired;
 	int active;                    /* S5 */
