@@ -11,13 +11,13 @@
 #   3. a malformed key upload is request.malformed (UP1) before its
 #      policy is looked up (UP2; api_keys.c looked the policy up first);
 #   4. a revocation of a version does not bring its superseded predecessor
-#      back (policy.md 8: a revocation only takes rights away; book.c
-#      counted only versions approved now as superseding).
+#      back, nor make a fork of it active (policy.md 8: a revocation only
+#      takes rights away; book.c counted only versions approved now).
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/coordinator_common.bash"
 
-plan 7
+plan 9
 
 coord_setup
 X=$(newcomer newcomer)
@@ -51,6 +51,10 @@ jq --arg q "$Q1B" '.previous = $q | .expires += 300' "$T/q1b.json" >"$T/q2.json"
 Q2=$(new_policy "$T/q2.json")
 approve "$Q2" a c 2>/dev/null
 eq "a k-of-n version continuing the fork is not active" false "$(policy_active "$Q2")"
+coffer policy revoke "$Q1A" --id "$T/b.id" >/dev/null 2>&1 || bail "b revokes Q1A"
+eq "a revocation of the winner does not make the fork active" "false policy.fork" \
+	"$(curl -s "$COORD_URL/v1/policies/$Q1B/status" | jq -r '"\(.status.active) \(.status.reason)"')"
+eq "nor the version continuing it" false "$(policy_active "$Q2")"
 
 # 3. UP1 before UP2.
 eq "a malformed upload for an unknown policy is request.malformed" \
