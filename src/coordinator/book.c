@@ -237,7 +237,8 @@ judge(struct coord_book *b, const struct coffer_policy *p, uint64_t min,
 	return 0;
 }
 
-/* Is an approved sibling of self stored before it? The siblings share
+/* Is a sibling of self stored before it, and approved (now or before a
+ * revocation)? The siblings share
  * self's predecessor, so they are judged with its verdict, not by a walk
  * up the chain each. */
 struct earlier {
@@ -262,7 +263,9 @@ on_earlier(const uint8_t hash[32], void *arg)
 	if ((r = coord_book_get(e->b, hash, &v)) != 0 ||
 	    (r = judge(e->b, v, e->min, e->prev, e->prev_counts, &st)) != 0)
 		return r;
-	e->found = st.approved_any;
+	/* Approved, or approved when it was revoked: revoking the winner
+	 * does not make a fork of it the winner (policy.md 8). */
+	e->found = st.approved_once;
 	return e->found;
 }
 
