@@ -17,7 +17,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/coordinator_common.bash"
 
-plan 9
+plan 11
 
 coord_setup
 X=$(newcomer newcomer)
@@ -74,3 +74,13 @@ coffer policy revoke "$R1" --id "$T/a.id" >/dev/null 2>&1 || bail "a revokes R1"
 eq "the revoked version is not active" false "$(policy_active "$R1")"
 eq "its predecessor stays superseded" "false policy.superseded" \
 	"$(curl -s "$COORD_URL/v1/policies/$R/status" | jq -r '"\(.status.active) \(.status.reason)"')"
+jq --arg r "$R" '.previous = $r | .expires += 200' "$T/r.json" >"$T/r2.json"
+R2=$(new_policy "$T/r2.json")
+out=$(coffer policy approve "$R2" --id "$T/a.id" --yes 2>&1)
+check "another version of R would be a fork: its approval is refused" \
+	grep -q policy.fork <<<"$out"
+jq --arg r "$R1" '.previous = $r | .expires += 300' "$T/r.json" >"$T/r3.json"
+R3=$(new_policy "$T/r3.json")
+approve "$R3" a b c || bail "approving R3"
+eq "a version of the revoked one, approved by every owner, is active" true \
+	"$(policy_active "$R3")"
