@@ -319,12 +319,10 @@ approval_state(struct coord_book *b, const struct coffer_policy *p,
 struct siblings {
 	struct coord_book *b;
 	uint64_t min;         /* approval_state's */
-	int once;             /* count versions revoked after their approval */
 	const uint8_t *self;
-	int approved_other;   /* any approved sibling but self */
-	int approved_after;   /* an approved version after self (successor) */
+	int approved_other;   /* any sibling but self approved (now or before
+	                         a revocation) */
 	uint8_t first[32];
-	int err;
 };
 
 static int
@@ -340,7 +338,8 @@ on_sibling(const uint8_t hash[32], void *arg)
 	if ((r = coord_book_get(s->b, hash, &v)) != 0 ||
 	    (r = approval_state(s->b, v, s->min, 0, &st)) != 0)
 		return r;
-	if (!(s->once ? st.approved_once : st.approved_any))
+	/* Approved, or approved when it was revoked (policy.md 8). */
+	if (!st.approved_once)
 		return 0;
 	if (!s->approved_other)
 		memcpy(s->first, hash, 32);
@@ -397,7 +396,6 @@ coord_book_status(struct coord_book *b, const struct coffer_policy *p,
 	memset(&s, 0, sizeof(s));
 	s.b = b;
 	s.min = min;
-	s.once = 1;
 	if ((r = coord_state_policy_successors(b->st, p->hash, on_sibling,
 	    &s)) != 0)
 		return r;
