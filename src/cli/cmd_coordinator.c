@@ -18,6 +18,7 @@
 #include "lib/file.h"
 #include "lib/json.h"
 #include "proto/coord_identity.h"
+#include "proto/policy.h"
 
 #define USAGE "coffer coordinator verify URL --expect MEASUREMENT [options] | " \
     "coffer coordinator show [URL] | coffer coordinator recovery [URL] | " \
@@ -39,7 +40,8 @@ help(void)
 	    "        MEASUREMENT, then pin the keys: every later command that talks\n"
 	    "        to this coordinator refuses it if its keys change (exit 9).\n"
 	    "  --expect HEX          the measurement to accept: SGX MRENCLAVE, TDX\n"
-	    "                        MRTD, SEV-SNP MEASUREMENT, sim measurement\n"
+	    "                        MRTD||RTMR0..3, SEV-SNP MEASUREMENT, sim\n"
+	    "                        measurement\n"
 	    "                        ('coffer attest measure coffer-coordinator')\n"
 	    "  --collateral PATH     TCB Info, QE Identity, CRLs, VCEK (file or\n"
 	    "                        directory; repeatable)\n"
@@ -172,7 +174,7 @@ coordinator_verify(int argc, char **argv)
 	struct coffer_tee_policy tp;
 	struct coffer_buf ev = COFFER_BUF_INIT(EVIDENCE_MAX);
 	uint8_t rd[64];
-	char path[4096], meas[97], expect[97];
+	char path[4096], meas[CLI_TRUST_MEASUREMENT_HEX], expect[sizeof(meas)];
 	size_t n;
 	int r, rc, changed = 0;
 
@@ -184,9 +186,10 @@ coordinator_verify(int argc, char **argv)
 		return cli_usage("coordinator verify", USAGE, "--expect MEASUREMENT is "
 		    "required: the coordinator's measurement you accept");
 	n = strlen(o.expect);
-	if ((n != 64 && n != 96) || strspn(o.expect, "0123456789abcdefABCDEF") != n)
-		return cli_usage("coordinator verify", USAGE, "--expect: 64 or 96 hex "
-		    "digits (a 32- or 48-byte measurement)");
+	if ((n != 64 && n != 96 && n != 480) ||
+	    strspn(o.expect, "0123456789abcdefABCDEF") != n)
+		return cli_usage("coordinator verify", USAGE, "--expect: 64, 96 or "
+		    "480 hex digits (a 32-, 48- or, for TDX, 240-byte measurement)");
 	for (size_t i = 0; i <= n; i++)
 		expect[i] = (char)(o.expect[i] >= 'A' && o.expect[i] <= 'F' ?
 		    o.expect[i] - 'A' + 'a' : o.expect[i]);
@@ -232,7 +235,7 @@ coordinator_verify(int argc, char **argv)
 	if ((r = coffer_identity_fingerprint(&pin.id, pin.fingerprint)) != 0)
 		goto fail;
 	snprintf(pin.tee, sizeof(pin.tee), "%s", coffer_tee_type_name(claims->tee));
-	memcpy(pin.measurement, meas, sizeof(meas));
+	snprintf(pin.measurement, sizeof(pin.measurement), "%s", meas);
 	pin.insecure = claims->tee == COFFER_TEE_SIM;
 	coffer_time_format(coffer_wall_ms() / 1000, pin.verified_at,
 	    sizeof(pin.verified_at));

@@ -284,7 +284,7 @@ check_evidence(void *arg, const uint8_t *ev, size_t n, const uint8_t rd[64])
 	struct evcheck *x = arg;
 	struct coffer_tee_verify_opts vo;
 	struct coffer_tee_claims *claims = NULL;
-	char meas[97];
+	char meas[CLI_TRUST_MEASUREMENT_HEX];
 	int r;
 
 	memset(&vo, 0, sizeof(vo));

@@ -173,7 +173,7 @@ check_evidence(const struct opts *o, const struct cli_coord_pin *pin,
 	const char *evs = json_string_value(json_object_get(reply, "evidence"));
 	const char *want = o->expect != NULL ? o->expect : pin->measurement;
 	uint8_t rd[64];
-	char meas[97];
+	char meas[CLI_TRUST_MEASUREMENT_HEX];
 	size_t n = 0;
 	int r;
 

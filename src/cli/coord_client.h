@@ -21,7 +21,7 @@ struct cli_coord_pin {
 	struct coffer_identity_public id;
 	char fingerprint[COFFER_ID_FINGERPRINT_HEX];
 	char tee[16];              /* "sim", "sgx", "tdx", "sev-snp" */
-	char measurement[97];      /* hex, as --expect gave it */
+	char measurement[481];     /* hex, as --expect gave it (TDX: 480 digits) */
 	int insecure;              /* sim: INSECURE SIMULATION */
 	char verified_at[32];
 };

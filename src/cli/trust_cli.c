@@ -62,15 +62,14 @@ out:
 }
 
 int
-cli_trust_measurement_hex(const struct coffer_tee_claims *c, char out[97])
+cli_trust_measurement_hex(const struct coffer_tee_claims *c,
+    char out[CLI_TRUST_MEASUREMENT_HEX])
 {
-	switch (c->tee) {
-	case COFFER_TEE_SGX: coffer_hex_encode(c->sgx.mrenclave, 32, out); return 0;
-	case COFFER_TEE_TDX: coffer_hex_encode(c->tdx.mrtd, 48, out); return 0;
-	case COFFER_TEE_SEV_SNP: coffer_hex_encode(c->snp.measurement, 48, out); return 0;
-	case COFFER_TEE_SIM: coffer_hex_encode(c->sim.measurement, 48, out); return 0;
-	default:
-		return coffer_errf(COFFER_E_UNSUPPORTED, "evidence of TEE type %s has "
-		    "no measurement Coffer knows", coffer_tee_type_name(c->tee));
-	}
+	struct coffer_policy_measurement m;
+	int r;
+
+	if ((r = coffer_policy_measurement(c, &m)) != 0)
+		return r;
+	coffer_hex_encode(m.value, m.len, out);
+	return 0;
 }

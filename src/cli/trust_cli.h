@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "coffer/tee.h"
+#include "proto/policy.h"
 
 #define CLI_TRUST_MAX_LIST 16
 
@@ -30,9 +31,13 @@ int cli_trust_make(const struct cli_trust *t, struct coffer_tee_anchors **anchor
     struct coffer_tee_collateral **coll, struct coffer_tee_policy *tp)
 	__attribute__((warn_unused_result));
 
-/* The measurement a pin records for verified claims, in hex: SGX
- * MRENCLAVE, TDX MRTD, SEV-SNP MEASUREMENT, sim measurement. */
-int cli_trust_measurement_hex(const struct coffer_tee_claims *c, char out[97])
-	__attribute__((warn_unused_result));
+/* The measurement a pin records for verified claims, in hex: the one of
+ * doc/format/policy.md section 3.3, as for workers (key-release.md rule
+ * ID4): SGX MRENCLAVE, TDX MRTD || RTMR0..3 (480 digits: MRTD alone
+ * measures only the firmware, which boots anything), SEV-SNP MEASUREMENT,
+ * sim measurement. */
+#define CLI_TRUST_MEASUREMENT_HEX (2 * COFFER_POLICY_MEASUREMENT_MAX + 1)
+int cli_trust_measurement_hex(const struct coffer_tee_claims *c,
+    char out[CLI_TRUST_MEASUREMENT_HEX]) __attribute__((warn_unused_result));
 
 #endif

@@ -69,17 +69,16 @@ api_key_upload(struct http_req *r)
 	memset(&up, 0, sizeof(up));
 	if (coord_seen_head(r, NULL) != 0)
 		return;
-	/* Which policy to check it against (UP1 then checks the whole). */
-	if ((e = coffer_signed_peek_policy(r->body, r->body_len, h)) != 0) {
-		coord_refuse_err(r, e, "request.malformed");
+	/* Which policy to check it against: none (NULL) when the statement
+	 * names no policy this coordinator knows, so that a malformed upload
+	 * is request.malformed (UP1) before it is policy.unknown (UP2). */
+	p = NULL;
+	if (coffer_signed_peek_policy(r->body, r->body_len, h) == 0 &&
+	    (e = coord_book_get(c->book, h, &p)) != 0 && e != COFFER_E_NOTFOUND) {
+		http_reply_coffer_err(r, e);
 		return;
 	}
-	/* UP2 */
-	if ((e = coord_book_get(c->book, h, &p)) != 0) {
-		coord_refuse_err(r, e, NULL);
-		return;
-	}
-	/* UP1, UP3 to UP7 */
+	/* UP1 to UP7 */
 	if ((e = coffer_keyupload_verify(p, r->body, r->body_len, c->id.kx_sk,
 	    &up)) != 0) {
 		coord_refuse_err(r, e, e == COFFER_E_FORMAT || e == COFFER_E_VERSION ||

@@ -66,7 +66,8 @@ struct release {
 };
 
 /* KR7: the data key of every dataset the app reads, uploaded under the
- * job's policy or a predecessor (key-release.md section 4). */
+ * job's policy or a predecessor by the owner that holds the dataset in
+ * the job's policy (key-release.md section 4). */
 struct keyfind {
 	struct coord *c;
 	const uint8_t *key_id;
@@ -121,6 +122,7 @@ struct keyfind_chain {
 	struct keyfind k;
 	struct coord_book *book;
 	const struct coffer_policy *job_policy;
+	const struct coffer_identity_public *holder; /* the dataset's owner in it */
 };
 
 static int
@@ -129,13 +131,23 @@ on_upload_in_chain(const uint8_t policy[32], const char *env, size_t len,
 {
 	struct keyfind_chain *kc = arg;
 	struct chainfind f = { policy };
-	int e;
+	const struct coffer_policy *under;
+	int e, uploader;
 
 	e = coord_book_chain_each(kc->book, kc->job_policy, chain_has, &f);
 	if (e < 0)
 		return e;
 	if (e == 0)
 		return 0; /* uploaded under an unrelated policy */
+	/* UP5 took it only from the owner that holds the key id under that
+	 * version; a later version that gives the dataset to someone else
+	 * does not get the key (it needs that owner's own upload). */
+	if ((e = coord_book_get(kc->book, policy, &under)) != 0)
+		return e;
+	uploader = coffer_policy_key_owner(under, kc->k.key_id);
+	if (uploader < 0 || !coffer_policy_same_identity(&under->owners[uploader].id,
+	    kc->holder))
+		return 0;
 	return on_upload(policy, env, len, &kc->k);
 }
 
@@ -159,6 +171,7 @@ find_keys(struct coord *c, struct release *x, char *missing, size_t mlen)
 		kc.k.key_id = d->key_id;
 		kc.book = c->book;
 		kc.job_policy = x->p;
+		kc.holder = &x->p->owners[d->owner].id;
 		if ((e = coord_state_key_each(c->st, d->key_id, on_upload_in_chain,
 		    &kc)) != 0) {
 			coffer_wipe(kc.k.key, sizeof(kc.k.key));

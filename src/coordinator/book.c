@@ -199,46 +199,120 @@ on_revocation(const struct coord_revocation *rv, void *arg)
 }
 
 /* S1 to S4 for p, counting the approvals that name a log head of at least
- * min entries (0 but after a rollback: policy.md 10.3); depth guards the
- * walk up the chain. */
+ * min entries (0 but after a rollback: policy.md 10.3); its predecessor
+ * prev (NULL: not known) was judged already: prev_counts is 1 if it is
+ * approved and not a fork (S3). */
 static int
-approval_state(struct coord_book *b, const struct coffer_policy *p,
-    uint64_t min, int depth, struct coord_status *out)
+judge(struct coord_book *b, const struct coffer_policy *p, uint64_t min,
+    const struct coffer_policy *prev, int prev_counts, struct coord_status *out)
 {
-	struct coord_status prev_st;
-	const struct coffer_policy *prev = NULL;
+	struct coffer_policy_status s;
 	struct bits x = { p, 0, 0 };
-	int r, prev_approved = 0;
+	int r;
 
-	if (depth > CHAIN_MAX)
-		return coffer_errf(COFFER_E_LIMIT, "policy chain longer than %d "
-		    "versions", CHAIN_MAX);
 	if ((r = coord_state_approval_each(b->st, p->hash, min, on_approval,
 	    &x)) != 0 ||
 	    (r = coord_state_revocation_each(b->st, p->hash, on_revocation,
 	    &x)) != 0)
 		return r;
-	if (p->has_previous) {
-		r = coord_book_get(b, p->previous, &prev);
-		if (r == 0) {
-			if ((r = approval_state(b, prev, min, depth + 1,
-			    &prev_st)) != 0)
-				return r;
-			prev_approved = prev_st.approved_any;
-		} else if (r == COFFER_E_NOTFOUND) {
-			prev = NULL;
-		} else {
-			return r;
-		}
-	}
 	memset(out, 0, sizeof(*out));
-	if ((r = coffer_policy_status(p, x.approved, x.revoked, prev, prev_approved,
+	if ((r = coffer_policy_status(p, x.approved, x.revoked, prev, prev_counts,
 	    &out->s)) != 0)
 		return r;
 	out->approved = x.approved;
 	out->revoked = x.revoked;
 	out->approved_any = out->s.state == COFFER_POLICY_APPROVED_ALL ||
 	    out->s.state == COFFER_POLICY_APPROVED_KOFN;
+	out->approved_once = out->approved_any;
+	if (out->s.state == COFFER_POLICY_REVOKED) {
+		/* Approvals are never withdrawn and none counts after its
+		 * signer's revocation (A6): the approvals there are, without
+		 * the revocations, say whether it was approved. */
+		if ((r = coffer_policy_status(p, x.approved, 0, prev, prev_counts,
+		    &s)) != 0)
+			return r;
+		out->approved_once = s.state == COFFER_POLICY_APPROVED_ALL ||
+		    s.state == COFFER_POLICY_APPROVED_KOFN;
+	}
+	return 0;
+}
+
+/* Is a sibling of self stored before it, and approved (now or before a
+ * revocation)? The siblings share
+ * self's predecessor, so they are judged with its verdict, not by a walk
+ * up the chain each. */
+struct earlier {
+	struct coord_book *b;
+	uint64_t min;
+	const uint8_t *self;
+	const struct coffer_policy *prev;
+	int prev_counts;
+	int found;
+};
+
+static int
+on_earlier(const uint8_t hash[32], void *arg)
+{
+	struct earlier *e = arg;
+	const struct coffer_policy *v;
+	struct coord_status st;
+	int r;
+
+	if (memcmp(hash, e->self, 32) == 0)
+		return 1; /* the rest were stored after self */
+	if ((r = coord_book_get(e->b, hash, &v)) != 0 ||
+	    (r = judge(e->b, v, e->min, e->prev, e->prev_counts, &st)) != 0)
+		return r;
+	/* Approved, or approved when it was revoked: revoking the winner
+	 * does not make a fork of it the winner (policy.md 8). */
+	e->found = st.approved_once;
+	return e->found;
+}
+
+/* S1 to S4 for p (approvals as judge counts them, min) and whether it is
+ * a fork (section 9.1: approved, but a sibling stored before it is
+ * approved too). A fork approves nothing after it (section 10.2): S3
+ * does not count it as an approved predecessor. depth guards the walk up
+ * the chain. */
+static int
+approval_state(struct coord_book *b, const struct coffer_policy *p,
+    uint64_t min, int depth, struct coord_status *out)
+{
+	struct coord_status prev_st;
+	const struct coffer_policy *prev = NULL;
+	struct earlier e;
+	int r, prev_counts = 0;
+
+	if (depth > CHAIN_MAX)
+		return coffer_errf(COFFER_E_LIMIT, "policy chain longer than %d "
+		    "versions", CHAIN_MAX);
+	if (p->has_previous) {
+		r = coord_book_get(b, p->previous, &prev);
+		if (r == 0) {
+			if ((r = approval_state(b, prev, min, depth + 1,
+			    &prev_st)) != 0)
+				return r;
+			prev_counts = prev_st.approved_any && !prev_st.forked;
+		} else if (r == COFFER_E_NOTFOUND) {
+			prev = NULL;
+		} else {
+			return r;
+		}
+	}
+	if ((r = judge(b, p, min, prev, prev_counts, out)) != 0)
+		return r;
+	if (!out->approved_any || prev == NULL)
+		return 0;
+	memset(&e, 0, sizeof(e));
+	e.b = b;
+	e.min = min;
+	e.self = p->hash;
+	e.prev = prev;
+	e.prev_counts = prev_counts;
+	if ((r = coord_state_policy_successors(b->st, p->previous, on_earlier,
+	    &e)) < 0)
+		return r;
+	out->forked = e.found;
 	return 0;
 }
 
@@ -246,12 +320,9 @@ struct siblings {
 	struct coord_book *b;
 	uint64_t min;         /* approval_state's */
 	const uint8_t *self;
-	int self_seen;
-	int approved_before;  /* an approved sibling stored before self */
-	int approved_other;   /* any approved sibling but self */
-	int approved_after;   /* an approved version after self (successor) */
+	int approved_other;   /* any sibling but self approved (now or before
+	                         a revocation) */
 	uint8_t first[32];
-	int err;
 };
 
 static int
@@ -262,20 +333,17 @@ on_sibling(const uint8_t hash[32], void *arg)
 	struct coord_status st;
 	int r;
 
-	if (s->self != NULL && memcmp(hash, s->self, 32) == 0) {
-		s->self_seen = 1;
+	if (s->self != NULL && memcmp(hash, s->self, 32) == 0)
 		return 0;
-	}
 	if ((r = coord_book_get(s->b, hash, &v)) != 0 ||
 	    (r = approval_state(s->b, v, s->min, 0, &st)) != 0)
 		return r;
-	if (!st.approved_any)
+	/* Approved, or approved when it was revoked (policy.md 8). */
+	if (!st.approved_once)
 		return 0;
 	if (!s->approved_other)
 		memcpy(s->first, hash, 32);
 	s->approved_other = 1;
-	if (!s->self_seen)
-		s->approved_before = 1;
 	return 0;
 }
 
@@ -321,19 +389,10 @@ coord_book_status(struct coord_book *b, const struct coffer_policy *p,
 	}
 	/* Two versions with one predecessor can both reach approval (their
 	 * predecessor's last approval lands after theirs): the first stored
-	 * wins, the other is a fork and never active. */
-	if (out->approved_any && p->has_previous) {
-		memset(&s, 0, sizeof(s));
-		s.b = b;
-		s.min = min;
-		s.self = p->hash;
-		if ((r = coord_state_policy_successors(b->st, p->previous,
-		    on_sibling, &s)) != 0)
-			return r;
-		out->forked = s.approved_before;
-	}
-	/* Superseded: a later version of this one is approved (and not itself
-	 * a fork: the first approved successor). */
+	 * wins, the other is a fork (out->forked) and never active. */
+	/* Superseded: a later version of this one is approved, or was when
+	 * an owner revoked it: a revocation only takes rights away (policy.md
+	 * 8), it never gives the old version back. */
 	memset(&s, 0, sizeof(s));
 	s.b = b;
 	s.min = min;

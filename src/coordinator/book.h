@@ -35,8 +35,10 @@ struct coord_status {
 	uint64_t approved;             /* bits over the owners: counted approvals */
 	uint64_t revoked;              /* bits: revoked approvals */
 	int approved_any;              /* S2 or S3 */
+	int approved_once;             /* S2 or S3 but for its revocations (S1):
+	                                  approved when it was revoked */
 	int forked;                    /* approved, but an earlier sibling version too */
-	int superseded;                /* a later version is approved */
+	int superseded;                /* a later version is or was approved */
 	uint8_t superseded_by[32];
 	int expired;
 	int active;                    /* S5 */
@@ -47,8 +49,9 @@ struct coord_status {
 int coord_book_status(struct coord_book *b, const struct coffer_policy *p,
     uint64_t now, struct coord_status *out) __attribute__((warn_unused_result));
 
-/* 1 if an approved version other than p names p's predecessor (an
- * approval of p would fork the chain: policy.fork). */
+/* 1 if a version other than p that names p's predecessor is approved,
+ * or was before a revocation (an approval of p would fork the chain:
+ * policy.fork). */
 int coord_book_would_fork(struct coord_book *b, const struct coffer_policy *p,
     int *fork) __attribute__((warn_unused_result));
 

@@ -252,3 +252,34 @@ coffer_json_check_keys(const json_t *obj, const char *ctx,
 	}
 	return 0;
 }
+
+int
+coffer_json_no_reals(const json_t *v, const char *ctx)
+{
+	char p[160];
+	const char *k;
+	json_t *e;
+	size_t i;
+	int r;
+
+	if (json_is_real(v))
+		return coffer_errf(COFFER_E_FORMAT, "%s: a number that is not an "
+		    "integer", ctx && ctx[0] ? ctx : "$");
+	if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, k, e) {
+			if (ctx == NULL || ctx[0] == '\0')
+				snprintf(p, sizeof(p), "%s", k);
+			else
+				snprintf(p, sizeof(p), "%s.%s", ctx, k);
+			if ((r = coffer_json_no_reals(e, p)) != 0)
+				return r;
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, e) {
+			snprintf(p, sizeof(p), "%s[%zu]", ctx ? ctx : "", i);
+			if ((r = coffer_json_no_reals(e, p)) != 0)
+				return r;
+		}
+	}
+	return 0;
+}

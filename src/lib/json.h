@@ -76,4 +76,13 @@ int coffer_json_get_arr(const json_t *obj, const char *ctx, const char *key,
 int coffer_json_check_keys(const json_t *obj, const char *ctx,
     const char *const *allowed) __attribute__((warn_unused_result));
 
+/*
+ * Fail with COFFER_E_FORMAT naming the first number in v, at any depth,
+ * that jansson read as a real (a fraction or an exponent: 1.0 and 1e0 are
+ * not integers), as "ctx.key[i]: ..." ("$" when ctx is empty). For
+ * formats where an integer has one spelling.
+ */
+int coffer_json_no_reals(const json_t *v, const char *ctx)
+	__attribute__((warn_unused_result));
+
 #endif

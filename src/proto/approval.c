@@ -214,6 +214,22 @@ popcount64(uint64_t x)
 	return n;
 }
 
+/* Section 9.1: every owner of prev (by keys) is an owner of v. */
+static int
+keeps_owners(const struct coffer_policy *v, const struct coffer_policy *prev)
+{
+	for (size_t i = 0; i < prev->nowners; i++) {
+		int found = 0;
+
+		for (size_t j = 0; j < v->nowners && !found; j++)
+			found = coffer_policy_same_identity(&prev->owners[i].id,
+			    &v->owners[j].id);
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
 int
 coffer_policy_status(const struct coffer_policy *v, uint64_t approved,
     uint64_t revoked, const struct coffer_policy *prev, int prev_approved,
@@ -237,6 +253,19 @@ coffer_policy_status(const struct coffer_policy *v, uint64_t approved,
 		s.reason = "policy.revoked";
 		goto done;
 	}
+	/* Section 9.1: a version is judged against its predecessor, and is
+	 * never approved if it drops one of its owners: it would inherit
+	 * their uploaded keys, their app secrets and supersede their policy
+	 * without their approval. */
+	if (v->has_previous &&
+	    (prev == NULL || memcmp(v->previous, prev->hash, 32) != 0)) {
+		s.reason = "policy.unapproved";
+		goto done;
+	}
+	if (v->has_previous && !keeps_owners(v, prev)) {
+		s.reason = "update.owner_removed";
+		goto done;
+	}
 	/* S2 */
 	if (approved == all) {
 		s.state = COFFER_POLICY_APPROVED_ALL;
@@ -246,8 +275,7 @@ coffer_policy_status(const struct coffer_policy *v, uint64_t approved,
 	/* S3: k distinct owners of the predecessor, listed fields only. The
 	 * owners cannot change under S3 (owners is never listable), so the
 	 * bits over v's owners are the predecessor's owners. */
-	if (prev == NULL || !v->has_previous ||
-	    memcmp(v->previous, prev->hash, 32) != 0 || !prev->has_update)
+	if (!v->has_previous || !prev->has_update)
 		goto done;
 	if ((r = coffer_policy_changed(prev, v, &changed)) != 0)
 		return r;

@@ -63,7 +63,8 @@ enum coffer_policy_state {
 struct coffer_policy_status {
 	enum coffer_policy_state state;
 	const char *reason;   /* "policy.unapproved", "policy.revoked",
-	                         "update.field_not_listed", or NULL when approved */
+	                         "update.field_not_listed", "update.owner_removed",
+	                         or NULL when approved */
 	unsigned field;       /* with update.field_not_listed: the first such field */
 	uint64_t missing;     /* owners (bits) whose approval is missing */
 	size_t needed;        /* S3: approvals still needed, 0 if not applicable */
@@ -74,8 +75,11 @@ struct coffer_policy_status {
  * owners (bit i: owner i has a valid approval that counts; has revoked its
  * approval); a repeated signer is one bit, so it counts once. prev: v's
  * predecessor when the caller knows it (NULL otherwise), with
- * prev_approved its own status (S2 or S3). Errors: COFFER_E_INVAL (more
- * than 64 owners: impossible for a parsed policy).
+ * prev_approved 1 if it is approved (S2 or S3) and is not a fork (section
+ * 10.2: a fork approves nothing after it). A version that names a
+ * predecessor is pending without it, and when it does not keep every
+ * owner of it (section 9.1, "update.owner_removed"). Errors:
+ * COFFER_E_INVAL (more than 64 owners: impossible for a parsed policy).
  */
 int coffer_policy_status(const struct coffer_policy *v, uint64_t approved,
     uint64_t revoked, const struct coffer_policy *prev, int prev_approved,

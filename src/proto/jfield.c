@@ -295,31 +295,3 @@ coffer_jfield_all_zero(const uint8_t *p, size_t n)
 		acc |= p[i];
 	return acc == 0;
 }
-
-int
-coffer_jfield_no_reals(const json_t *v, const char *ctx)
-{
-	char p[COFFER_JFIELD_PATH_MAX];
-	const char *k;
-	json_t *e;
-	size_t i;
-	int r;
-
-	if (json_is_real(v))
-		return coffer_errf(COFFER_E_FORMAT, "%s: a number that is not an "
-		    "integer", ctx && ctx[0] ? ctx : "$");
-	if (json_is_object(v)) {
-		json_object_foreach((json_t *)v, k, e) {
-			coffer_jfield_path(p, ctx, k);
-			if ((r = coffer_jfield_no_reals(e, p)) != 0)
-				return r;
-		}
-	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, e) {
-			coffer_jfield_index(p, ctx, i);
-			if ((r = coffer_jfield_no_reals(e, p)) != 0)
-				return r;
-		}
-	}
-	return 0;
-}

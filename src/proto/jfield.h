@@ -84,9 +84,4 @@ int coffer_jfield_is_lower_hex(const char *s, size_t n);
 /* 1 if the n bytes at p are all zero (fields a format says are zero). */
 int coffer_jfield_all_zero(const uint8_t *p, size_t n);
 
-/* COFFER_E_FORMAT naming the first JSON real anywhere in v: statements
- * hold integers only (doc/format/policy.md rule G4). */
-int coffer_jfield_no_reals(const json_t *v, const char *ctx)
-	__attribute__((warn_unused_result));
-
 #endif

@@ -132,7 +132,7 @@ coffer_keyupload_verify(const struct coffer_policy *p, const char *text,
 		goto out;
 	}
 	/* UP2 */
-	if (memcmp(h, p->hash, 32) != 0) {
+	if (p == NULL || memcmp(h, p->hash, 32) != 0) {
 		r = coffer_errf(COFFER_E_NOTFOUND, "statement.policy: not this policy "
 		    "(policy.unknown)");
 		goto out;

@@ -50,7 +50,8 @@ struct coffer_keyupload {
  * The coordinator's side: rules UP1 to UP7 against policy p, unwrapping
  * with its X25519 secret coord_kx_sk. Errors: COFFER_E_FORMAT /
  * _VERSION (UP1), COFFER_E_NOTFOUND (UP2: the statement names another
- * policy; look it up with coffer_signed_peek_policy first),
+ * policy, or p is NULL: look it up with coffer_signed_peek_policy first
+ * and pass NULL when it is not known, so that UP1 still comes first),
  * COFFER_E_UNTRUSTED (UP3), COFFER_E_SIGNATURE (UP4), COFFER_E_POLICY
  * (UP5), COFFER_E_AUTH (UP6), COFFER_E_WRONG_KEY (UP7). The detail ends
  * with the reason name. out is written only on success.

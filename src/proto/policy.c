@@ -633,7 +633,7 @@ coffer_policy_parse(const char *text, size_t len, struct coffer_policy **out)
 	 * object): a real such as 1e20 canonicalizes to digits that a strict
 	 * parser reads as an integer too big for it, and the canonical form
 	 * of every policy must parse again to the same hash. */
-	if ((r = coffer_jfield_no_reals(root, "policy")) != 0)
+	if ((r = coffer_json_no_reals(root, "policy")) != 0)
 		goto out;
 	/* P2 to P5 */
 	if ((r = coffer_jfield_keys(root, NULL, required, optional)) != 0 ||

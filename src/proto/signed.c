@@ -73,7 +73,7 @@ coffer_signed_from_json(const json_t *env, const char *type,
 	if ((r = coffer_jfield_hex(env, NULL, "signature", s.sig, 64)) != 0)
 		goto out;
 	/* G4: integers only, and canonicalizable. */
-	if ((r = coffer_jfield_no_reals(st, "statement")) != 0 ||
+	if ((r = coffer_json_no_reals(st, "statement")) != 0 ||
 	    (r = coffer_jcs_put(st, &s.jcs)) != 0)
 		goto out;
 	s.statement = json_incref(st);

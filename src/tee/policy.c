@@ -228,11 +228,12 @@ parse_doc(const json_t *doc, struct coffer_tee_policy *p)
 	int64_t version;
 	int r, has_mask = 0, has_value = 0;
 
-	/* V1-V3 */
+	/* V1-V3 (V3: integers are integers, never 1.0) */
 	if (!json_is_object(doc))
 		return coffer_errf(COFFER_E_FORMAT, "verification: not a JSON object");
 	if ((r = coffer_json_check_keys(doc, "verification", top_keys)) != 0 ||
 	    (r = tee_json_no_nulls(doc, "verification")) != 0 ||
+	    (r = coffer_json_no_reals(doc, "verification")) != 0 ||
 	    (r = coffer_json_get_int(doc, "verification", "version", 1, 0, 1 << 20,
 	    &version)) != 0)
 		return r;

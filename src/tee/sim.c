@@ -256,6 +256,7 @@ values_doc(const json_t *doc, struct coffer_tee_sim_values *v)
 		return coffer_errf(COFFER_E_FORMAT, "sim: not a JSON object");
 	if ((r = coffer_json_check_keys(doc, "sim", values_keys)) != 0 ||
 	    (r = tee_json_no_nulls(doc, "sim")) != 0 ||
+	    (r = coffer_json_no_reals(doc, "sim")) != 0 ||
 	    (r = coffer_json_get_bool(doc, "sim", "debug", 0, &v->debug)) != 0 ||
 	    (r = coffer_json_get_bool(doc, "sim", "smt", 0, &v->smt)) != 0 ||
 	    (r = coffer_json_get_bool(doc, "sim", "migration_agent", 0,

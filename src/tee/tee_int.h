@@ -256,7 +256,8 @@ void tee_policy_apply(struct tee_vctx *v);
 
 /* Strict JSON pieces of Coffer's own formats: exactly 2n lower-case hex
  * digits (*present, if not NULL, says whether the member was there); and
- * no member of o whose value is null. COFFER_E_FORMAT naming the field. */
+ * no member of o whose value is null. COFFER_E_FORMAT naming the field.
+ * (No reals anywhere: coffer_json_no_reals.) */
 int tee_json_hex_lc(const json_t *o, const char *ctx, const char *key,
     int required, uint8_t *out, size_t n, int *present)
 	__attribute__((warn_unused_result));

@@ -120,10 +120,7 @@ coord_authenticate(const struct coord_transport *t,
 	struct coffer_tee_verify_opts vo;
 	struct coffer_identity_public id;
 	const struct coffer_tee_reason *why;
-	const uint8_t *value;
 	uint8_t rd[64];
-	char got[97], want[97];
-	size_t n;
 	int r;
 
 	/* CA1: the identity it presents; CA2: its evidence. */
@@ -146,23 +143,9 @@ coord_authenticate(const struct coord_transport *t,
 		    coffer_errctx(r, "CA3: the coordinator's evidence");
 		goto out;
 	}
-	/* CA4: the TEE type the configuration pins. */
-	if (claims->tee != mc->coord_tee) {
-		r = coffer_errf(COFFER_E_POLICY, "CA4: the coordinator runs in %s; the"
-		    " measured configuration pins %s",
-		    coffer_tee_type_name(claims->tee), coffer_tee_type_name(mc->coord_tee));
+	/* CA4, CA5: the TEE type and measurement the configuration pins. */
+	if ((r = measured_coordinator_check(mc, claims)) != 0)
 		goto out;
-	}
-	/* CA5: the measurement the configuration pins. */
-	if ((r = measured_coordinator_value(claims, &value, &n)) != 0)
-		goto out;
-	if (n != mc->coord_len || memcmp(value, mc->coord_measurement, n) != 0) {
-		coffer_hex_encode(value, n, got);
-		coffer_hex_encode(mc->coord_measurement, mc->coord_len, want);
-		r = coffer_errf(COFFER_E_POLICY, "CA5: the coordinator's measurement is"
-		    " %s, not the %s the measured configuration pins", got, want);
-		goto out;
-	}
 	memset(out, 0, sizeof(*out));
 	out->id = id;
 	out->tee = claims->tee;

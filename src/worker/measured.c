@@ -17,24 +17,13 @@ static const char *const top_keys[] = { "type", "version", "coordinator", NULL }
 static const char *const coord_keys[] = { "tee", "measurement", "verification",
 	NULL };
 
-/* The length of a coordinator measurement of this TEE type, or 0. */
-static size_t
-value_len(enum coffer_tee_type t)
-{
-	return t == COFFER_TEE_SGX ? 32 : t == COFFER_TEE_TDX ||
-	    t == COFFER_TEE_SEV_SNP || t == COFFER_TEE_SIM ? 48 : 0;
-}
-
 int
 measured_config_parse(const char *text, size_t len, struct measured_config *out)
 {
-	static const enum coffer_tee_type tees[] = { COFFER_TEE_SGX, COFFER_TEE_TDX,
-		COFFER_TEE_SEV_SNP, COFFER_TEE_SIM };
 	struct measured_config mc;
 	json_t *root = NULL, *coord = NULL, *ver = NULL;
 	const char *type = NULL, *tee = NULL, *hex = NULL;
 	int64_t version = 0;
-	size_t n, got = 0;
 	int r;
 
 	memset(&mc, 0, sizeof(mc));
@@ -75,23 +64,9 @@ measured_config_parse(const char *text, size_t len, struct measured_config *out)
 	    (r = coffer_json_get_str(coord, "coordinator", "measurement", 1, &hex)) != 0 ||
 	    (r = coffer_json_get_obj(coord, "coordinator", "verification", 1, &ver)) != 0)
 		goto out;
-	for (size_t i = 0; i < sizeof(tees) / sizeof(tees[0]); i++)
-		if (strcmp(tee, coffer_tee_type_name(tees[i])) == 0)
-			mc.coord_tee = tees[i];
-	if (mc.coord_tee == COFFER_TEE_UNKNOWN) {
-		r = coffer_errf(COFFER_E_FORMAT, "coordinator.tee: '%.64s' is not sgx,"
-		    " tdx, sev-snp or sim", tee);
+	if ((r = coffer_policy_measurement_parse(tee, hex, "coordinator",
+	    &mc.coord)) != 0)
 		goto out;
-	}
-	n = value_len(mc.coord_tee);
-	if (strlen(hex) != 2 * n || strspn(hex, "0123456789abcdef") != 2 * n ||
-	    coffer_hex_decode(hex, 2 * n, mc.coord_measurement, n, &got) != 0 ||
-	    got != n) {
-		r = coffer_errf(COFFER_E_FORMAT, "coordinator.measurement: %zu"
-		    " lower-case hex digits are required for %s", 2 * n, tee);
-		goto out;
-	}
-	mc.coord_len = n;
 	/* MC5: the verification policy object (doc/format/evidence.md 10.3). */
 	if ((r = coffer_tee_policy_from_json(ver, &mc.verification)) != 0) {
 		r = coffer_errctx(r, "coordinator");
@@ -104,18 +79,25 @@ out:
 }
 
 int
-measured_coordinator_value(const struct coffer_tee_claims *c,
-    const uint8_t **value, size_t *len)
+measured_coordinator_check(const struct measured_config *mc,
+    const struct coffer_tee_claims *c)
 {
-	switch (c->tee) {
-	case COFFER_TEE_SGX: *value = c->sgx.mrenclave; break;
-	case COFFER_TEE_TDX: *value = c->tdx.mrtd; break;
-	case COFFER_TEE_SEV_SNP: *value = c->snp.measurement; break;
-	case COFFER_TEE_SIM: *value = c->sim.measurement; break;
-	default:
-		return coffer_errf(COFFER_E_UNSUPPORTED, "evidence of TEE type %s has"
-		    " no measurement Coffer knows", coffer_tee_type_name(c->tee));
+	struct coffer_policy_measurement m;
+	char got[2 * COFFER_POLICY_MEASUREMENT_MAX + 1],
+	    want[2 * COFFER_POLICY_MEASUREMENT_MAX + 1];
+	int r;
+
+	if (c->tee != mc->coord.tee)
+		return coffer_errf(COFFER_E_POLICY, "CA4: the coordinator runs in %s; "
+		    "the measured configuration pins %s", coffer_tee_type_name(c->tee),
+		    coffer_tee_type_name(mc->coord.tee));
+	if ((r = coffer_policy_measurement(c, &m)) != 0)
+		return r;
+	if (m.len != mc->coord.len || memcmp(m.value, mc->coord.value, m.len) != 0) {
+		coffer_hex_encode(m.value, m.len, got);
+		coffer_hex_encode(mc->coord.value, mc->coord.len, want);
+		return coffer_errf(COFFER_E_POLICY, "CA5: the coordinator's measurement "
+		    "is %s, not the %s the measured configuration pins", got, want);
 	}
-	*len = value_len(c->tee);
 	return 0;
 }

@@ -12,13 +12,15 @@
 #include <stdint.h>
 
 #include "coffer/tee.h"
+#include "proto/policy.h"
 
 #define MEASURED_MAX ((size_t)64 << 10)
 
 struct measured_config {
-	enum coffer_tee_type coord_tee;
-	size_t coord_len;                 /* 32 (SGX) or 48 */
-	uint8_t coord_measurement[48];
+	/* The coordinator's TEE type and measurement (doc/format/policy.md
+	 * section 3.3, as coffer coordinator verify --expect takes it: for
+	 * TDX MRTD || RTMR0..3). */
+	struct coffer_policy_measurement coord;
 	struct coffer_tee_policy verification;
 };
 
@@ -27,11 +29,10 @@ struct measured_config {
 int measured_config_parse(const char *text, size_t len,
     struct measured_config *out) __attribute__((warn_unused_result));
 
-/* The coordinator measurement a TEE type's claims carry (ID4 of
- * doc/protocol/key-release.md: SGX MRENCLAVE, TDX MRTD, SEV-SNP and sim
- * MEASUREMENT), pointer into c and its length; COFFER_E_UNSUPPORTED
+/* CA4 and CA5 (doc/worker.md 9.3): the verified claims c are of the TEE
+ * type and have the measurement mc pins. COFFER_E_POLICY naming the rule
  * otherwise. */
-int measured_coordinator_value(const struct coffer_tee_claims *c,
-    const uint8_t **value, size_t *len) __attribute__((warn_unused_result));
+int measured_coordinator_check(const struct measured_config *mc,
+    const struct coffer_tee_claims *c) __attribute__((warn_unused_result));
 
 #endif

@@ -18,8 +18,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (measured_config_parse((const char *)data, size, &mc) != 0)
 		return 0;
-	if (mc.coord_tee == COFFER_TEE_UNKNOWN ||
-	    mc.coord_len != (mc.coord_tee == COFFER_TEE_SGX ? 32u : 48u))
+	if (mc.coord.tee == COFFER_TEE_UNKNOWN ||
+	    mc.coord.len != (mc.coord.tee == COFFER_TEE_SGX ? 32u :
+	    mc.coord.tee == COFFER_TEE_TDX ? 240u : 48u))
 		abort();
 	return 0;
 }

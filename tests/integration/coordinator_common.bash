@@ -19,6 +19,10 @@
 #   release JOB [relworker opts] relworker release with WORKER_MEAS; prints
 #                           its JSON line
 #   refusal JOB [opts]           the reason name a release is refused with
+#   policy_active HASH           true or false: the status's active member
+#   newcomer NAME                a fourth identity, $T/x.id; prints its line
+#   owners_policy                the draft as $T/p.json, stored, approved by
+#                           a, b and c, their keys uploaded; prints its hash
 
 REL=$COFFER_BUILD/tests/tools/relworker
 SIGN=$COFFER_SRC/tests/integration/coordinator_sign.py
@@ -99,3 +103,18 @@ release() {
 }
 
 refusal() { release "$@" | jq -r '.code // .outcome' 2>/dev/null; }
+
+policy_active() { curl -s "$COORD_URL/v1/policies/$1/status" | jq -r .status.active; }
+
+newcomer() {
+	coffer id new --name "$1" "$T/x.id" >/dev/null || bail "identity $1"
+	coffer id show "$T/x.id"
+}
+
+owners_policy() {
+	local h
+	policy_draft >"$T/p.json"
+	h=$(new_policy "$T/p.json")
+	approve "$h" a b c && upload "$h" a b c || bail "the owners' policy"
+	echo "$h"
+}

@@ -142,6 +142,11 @@ test_keyrelease__made_upload_round_trips(void **state)
 	    &b), 0);
 	assert_int_equal(coffer_keyupload_verify(policy, (const char *)b.data, b.len,
 	    coord.kx_sk, &u), COFFER_E_NOTFOUND);
+	/* No policy known (NULL): UP2 for a well-formed upload, UP1 first. */
+	assert_int_equal(coffer_keyupload_verify(NULL, (const char *)b.data, b.len,
+	    coord.kx_sk, &u), COFFER_E_NOTFOUND);
+	assert_int_equal(coffer_keyupload_verify(NULL, (const char *)b.data,
+	    b.len - 1, coord.kx_sk, &u), COFFER_E_FORMAT); /* no closing brace */
 	coffer_identity_wipe(&owner);
 	coffer_wipe(key, sizeof(key));
 	coffer_buf_release(&b);

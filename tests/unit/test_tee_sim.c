@@ -461,6 +461,7 @@ test_sim_values__json_strict_with_defaults(void **state)
 		"{\"td_attributes\":\"000000000000000A\"}",
 		"{\"snp_tcb\":{\"bootloader\":256}}", "{\"snp_tcb\":{\"fw\":1}}",
 		"{\"snp_tcb\":[]}", "{\"smt\":true,\"smt\":false}", "{} x",
+		"{\"vmpl\":2.0}", "{\"snp_tcb\":{\"tee\":1e0}}",
 	};
 
 	(void)state;

@@ -743,6 +743,39 @@ test_worker_confidential__a_coordinator_with_another_measurement_gets_nothing(vo
 	assert_int_equal(f->fc.releases, 0);
 }
 
+/* MC4: a TDX coordinator is pinned by MRTD || RTMR0..3 (policy.md 3.3),
+ * the value `coffer coordinator verify --expect` pins: MRTD alone
+ * measures only the TD firmware, which boots any kernel and program. */
+static void
+test_worker_confidential__a_tdx_coordinator_is_pinned_by_mrtd_and_rtmrs(void **state)
+{
+	struct measured_config mc;
+	struct coffer_tee_claims c;
+	char text[1024], mh[481];
+
+	(void)state;
+	memset(mh, 'a', 480);
+	mh[480] = '\0';
+	snprintf(text, sizeof(text), "{\"type\": \"coffer-worker-config\", "
+	    "\"version\": 1, \"coordinator\": {\"tee\": \"tdx\", \"measurement\": "
+	    "\"%s\", \"verification\": {\"version\": 1}}}", mh);
+	assert_int_equal(measured_config_parse(text, strlen(text), &mc), 0);
+	/* CA5: the same firmware booting another kernel is not it. */
+	memset(&c, 0, sizeof(c));
+	c.tee = COFFER_TEE_TDX;
+	memset(c.tdx.mrtd, 0xaa, 48);
+	memset(c.tdx.rtmr, 0xaa, sizeof(c.tdx.rtmr));
+	assert_int_equal(measured_coordinator_check(&mc, &c), 0);
+	c.tdx.rtmr[2][47] ^= 1;
+	assert_int_equal(measured_coordinator_check(&mc, &c), COFFER_E_POLICY);
+	mh[96] = '\0'; /* MRTD alone */
+	snprintf(text, sizeof(text), "{\"type\": \"coffer-worker-config\", "
+	    "\"version\": 1, \"coordinator\": {\"tee\": \"tdx\", \"measurement\": "
+	    "\"%s\", \"verification\": {\"version\": 1}}}", mh);
+	assert_int_equal(measured_config_parse(text, strlen(text), &mc),
+	    COFFER_E_FORMAT);
+}
+
 static void
 test_worker_confidential__evidence_for_other_keys_is_refused(void **state)
 {
@@ -875,6 +908,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_worker_confidential__refusals_bury_or_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__an_unanswered_proof_is_sent_again_unchanged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__a_coordinator_with_another_measurement_gets_nothing, setup, teardown),
+		cmocka_unit_test(test_worker_confidential__a_tdx_coordinator_is_pinned_by_mrtd_and_rtmrs),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__evidence_for_other_keys_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__an_unapproved_worker_gets_no_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__answers_not_from_the_authenticated_coordinator_are_refused, setup, teardown),

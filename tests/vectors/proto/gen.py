@@ -410,6 +410,7 @@ def verify_consistency(first, second, h1, h2, p):
 
 OWNERS = [Identity("hospital-a"), Identity("hospital-b"), Identity("hospital-c")]
 ANALYST = Identity("analyst")
+STRANGER = Identity("stranger")  # in no policy of the vectors but these
 COORD = Identity("coordinator")
 OTHER_COORD = Identity("coordinator", tag="other-coordinator")  # same name, other keys
 
@@ -694,6 +695,15 @@ def gen_policy():
     v1_update["update"]["k"] = 1
     v1_other_prev = copy.deepcopy(v1)
     v1_other_prev["previous"] = policy_hash(q).hex()
+    # Section 9.1: a version keeps every owner of its predecessor.
+    v1_drop = copy.deepcopy(v1)
+    v1_drop["owners"][2]["id"] = STRANGER.line
+    v1_stranger = copy.deepcopy(v1)
+    v1_stranger["owners"] = [{"id": STRANGER.line,
+                              "datasets": [d for o in v1["owners"] for d in o["datasets"]]}]
+    v1_stranger["update"]["k"] = 1
+    v1_add = copy.deepcopy(v1)
+    v1_add["owners"].append({"id": STRANGER.line, "datasets": []})
     st = []
 
     def case(name, policy, approved, revoked, expect, prev=None, prev_approved=False, reason=None, field=None,
@@ -732,6 +742,14 @@ def gen_policy():
          reason="policy.unapproved")
     case("S1 beats S3", v1, [0, 2], [1], "revoked", prev=p, prev_approved=True, reason="policy.revoked",
          changed=["apps", "expires"])
+    case("S2 a version dropping an owner of its predecessor", v1_drop, [0, 1, 2], [], "pending", prev=p,
+         prev_approved=True, reason="update.owner_removed", changed=["apps", "expires", "owners"])
+    case("S2 a stranger's version of the owners' policy", v1_stranger, [0], [], "pending", prev=p,
+         prev_approved=True, reason="update.owner_removed", changed=["apps", "expires", "owners", "update"])
+    case("S2 a version adding an owner", v1_add, [0, 1, 2, 3], [], "approved-all", prev=p,
+         prev_approved=True, changed=["apps", "expires", "owners"])
+    case("S2 a version whose predecessor is not known", v1, [0, 1, 2], [], "pending",
+         reason="policy.unapproved")
     out["status"] = st
     out["now"] = now
     return out, p, h
