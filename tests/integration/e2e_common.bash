@@ -49,9 +49,9 @@ e2e_manager() {
 start_proxy() {
 	local mode=$1 to=$2 tries
 	shift 2
-	PROXY_LOG=$T/proxy-$mode.log
 	for tries in 1 2 3 4 5; do
 		PROXY_PORT=$(random_port) || bail "no free port"
+		PROXY_LOG=$T/proxy-$mode-$PROXY_PORT.log
 		rm -f "$T/proxy.ready"
 		"$PROXY" --listen "$PROXY_PORT" --to "$to" --log "$PROXY_LOG" \
 			--mode "$mode" --ready-file "$T/proxy.ready" "$@" 2>>"$T/proxy.err" &
