@@ -140,6 +140,7 @@ e2e_verify() {
 	coffer receipt verify "$T/r-$o.json" --id "$T/$o.id" \
 		--trust-sim-key "$COORD_SIM_KEY" --json >"$T/v-$o.json" 2>/dev/null
 	VRC=$?
+	printf -v "VRC_$o" %s "$VRC"
 }
 
 # e2e_stage OWNER STAGE FIELD: a stage's count in OWNER's verify report.
