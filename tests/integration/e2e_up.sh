@@ -13,12 +13,7 @@
 . "$(dirname "$0")/e2e_common.bash"
 plan 17
 
-export HOME=$T/home XDG_RUNTIME_DIR=$T/run
-unset XDG_DATA_HOME COFFER_URL COFFER_TOKEN
-mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
-chmod 700 "$XDG_RUNTIME_DIR"
-STATE=$XDG_RUNTIME_DIR/coffer/up.json
-DATA=$HOME/.local/share/coffer/up
+up_home
 
 coffer up --grace-ms 2000 >"$T/up.out" 2>&1 &
 UP=$!
