@@ -270,16 +270,28 @@ finish(struct mgr *m, struct mgr_job *j, const struct mgr_counts *c, double t)
 	ok = c->failed == 0 && !j->reduce_failed && (j->spec.tee_policy == NULL ||
 	    strcmp(j->conf_outcome, "completed") == 0);
 	if (ok) {
+		/* Items still in the queue of a job the coordinator completed are
+		 * executions of items it had already committed (an item that came
+		 * back after a worker was killed between its proof and its ack). */
+		const char *what = c->done + c->failed < c->total ? "every item has "
+		    "its result at the coordinator" : "every item is done";
+
 		if (t <= j->spec.expected_time_s)
-			snprintf(why, sizeof(why), "every item is done; deadline met "
-			    "(%.1f s of %.0f s)%s", t, j->spec.expected_time_s, tail);
+			snprintf(why, sizeof(why), "%s; deadline met (%.1f s of %.0f s)%s",
+			    what, t, j->spec.expected_time_s, tail);
 		else
-			snprintf(why, sizeof(why), "every item is done; deadline missed "
-			    "by %.1f s (%.1f s of %.0f s)%s", t - j->spec.expected_time_s,
-			    t, j->spec.expected_time_s, tail);
+			snprintf(why, sizeof(why), "%s; deadline missed by %.1f s (%.1f s "
+			    "of %.0f s)%s", what, t - j->spec.expected_time_s, t,
+			    j->spec.expected_time_s, tail);
 		if ((r = mgr_job_transition(m, j, MGR_EV_COMPLETE, why)) != 0)
 			coffer_error("job %s: cannot record completion: %s", j->id,
 			    coffer_errdetail());
+		return;
+	}
+	if (c->done + c->failed < c->total) {
+		mgr_job_fail(m, j, "%lld of %lld items have no result in the queue%s",
+		    (long long)(c->total - c->done - c->failed), (long long)c->total,
+		    tail);
 		return;
 	}
 	if (c->failed > 0) {
@@ -391,6 +403,54 @@ drained(struct mgr *m, struct mgr_job *j, const struct mgr_counts *c,
 		snprintf(j->conf_reason, sizeof(j->conf_reason), "%s", cl.reason);
 	}
 	finish(m, j, c, t);
+}
+
+/*
+ * A replica of a confidential job exited 0 with items left in the queue:
+ * the coordinator told it the job or its stage is over (doc/worker.md 9.4:
+ * it closed the job at the last item's proof while an item it had already
+ * committed came back to the queue, or failed it after a revocation). The
+ * coordinator, not the queue, says whether work is left: a closed job ends
+ * with its outcome; a job with a reduce stage goes on to it (its map stage
+ * closed: the refusal was stage.closed). 1 if the job was handled here.
+ */
+static int
+conf_over(struct mgr *m, struct mgr_job *j, const struct mgr_counts *c,
+    const struct coffer_actuator_status *as, double t)
+{
+	struct mgr_conf_closed cl;
+	int closed = 0;
+
+	/* At most every CONF_RETRY_MS; meanwhile the tick goes on as usual. */
+	if (coffer_mono_ms() < j->conf_retry_ms)
+		return 0;
+	if (mgr_conf_job_closed(j, &closed) != 0) {
+		conf_wait(j, "answer");
+		return 0;
+	}
+	if (!closed && j->spec.reduce == NULL) {
+		/* Not over there: the queue's items are work (the caller
+		 * starts replicas again). */
+		j->conf_retry_ms = coffer_mono_ms() + CONF_RETRY_MS;
+		return 0;
+	}
+	coffer_logkv(COFFER_LOG_INFO, "replicas were told the job is over with "
+	    "items left in the queue", "job", j->id, "coordinator_job",
+	    j->spec.tee_job, "closed", closed ? "yes" : "no", NULL);
+	if (!closed) {
+		/* The map stage is closed there: the reduce stage. */
+		drained(m, j, c, as, t);
+		return 1;
+	}
+	if (mgr_conf_close(j, "done", 0, &cl) != 0) {
+		conf_wait(j, "answer");
+		return 1;
+	}
+	snprintf(j->conf_outcome, sizeof(j->conf_outcome), "%s", cl.outcome);
+	snprintf(j->conf_reason, sizeof(j->conf_reason), "%s", cl.reason);
+	mgr_replicas_drain(m, j);
+	finish(m, j, c, t);
+	return 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -640,10 +700,15 @@ tick_running(struct mgr *m, struct mgr_job *j)
 	    c.done + c.failed < c.total && mgr_busy_refresh(j, t) != 0)
 		coffer_debug("job %s: busy workers not read: %s", j->id,
 		    coffer_errdetail());
-	if (c.done + c.failed >= c.total) {
+	/* Past the map stage (the reduce replica, the close), only drained()
+	 * acts: no controller decision and no item workers any more. */
+	if (c.done + c.failed >= c.total || j->stage != MGR_STAGE_MAP) {
 		drained(m, j, &c, &as, t);
 		return;
 	}
+	if (j->spec.tee_policy != NULL && as.completed_total > 0 &&
+	    conf_over(m, j, &c, &as, t))
+		return;
 	/* Items can come back to the queue after every replica has left:
 	 * an Asperathos consumer that was killed mid-item, whose item the
 	 * reaper returned once stale. The actuator starts no replicas after

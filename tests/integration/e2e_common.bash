@@ -10,8 +10,8 @@
 #   e2e_manager [serve args]       start_manager for confidential jobs on
 #                           $E2E_COORD_URL (default $COORD_URL)
 #   e2e_owners N                   hospitals a, b, c ($T/{a,b,c}.id, .key) with
-#                           N sealed objects each in $T/store/{a,b,c}/, and
-#                           the analyst $T/an.id
+#                           N sealed objects each in $E2E_STORE/{a,b,c}/
+#                           (default $T/store), and the analyst $T/an.id
 #   e2e_policy APP [jq filter]     a policy over them for app APP (checksum,
 #                           fault or an executable: $E2E_APP_FILE), approved
 #                           by the three, keys uploaded; sets H
@@ -49,9 +49,9 @@ e2e_manager() {
 start_proxy() {
 	local mode=$1 to=$2 tries
 	shift 2
-	PROXY_LOG=$T/proxy-$mode.log
 	for tries in 1 2 3 4 5; do
 		PROXY_PORT=$(random_port) || bail "no free port"
+		PROXY_LOG=$T/proxy-$mode-$PROXY_PORT.log
 		rm -f "$T/proxy.ready"
 		"$PROXY" --listen "$PROXY_PORT" --to "$to" --log "$PROXY_LOG" \
 			--mode "$mode" --ready-file "$T/proxy.ready" "$@" 2>>"$T/proxy.err" &
@@ -63,14 +63,15 @@ start_proxy() {
 
 e2e_owners() {
 	local n=$1 o i
-	mkdir -p "$T/store"
+	E2E_STORE=${E2E_STORE:-$T/store}
+	mkdir -p "$E2E_STORE"
 	for o in a b c; do
 		coffer id new --name "hospital-$o" "$T/$o.id" >/dev/null &&
 			coffer key new "$T/$o.key" >/dev/null || bail "owner $o"
-		mkdir -p "$T/store/$o"
+		mkdir -p "$E2E_STORE/$o"
 		for i in $(seq 1 "$n"); do
 			printf 'row %s of hospital %s\n' "$i" "$o" |
-				coffer seal -q --key "$T/$o.key" - "$T/store/$o/item-$i" ||
+				coffer seal -q --key "$T/$o.key" - "$E2E_STORE/$o/item-$i" ||
 				bail "sealing"
 		done
 	done
@@ -79,10 +80,10 @@ e2e_owners() {
 
 _e2e_digest() { printf 'sha256:%s' "$(sha256sum <"$1" | cut -c1-64)"; }
 
-# The datasets of owner $1: one, of every object under $T/store/$1.
+# The datasets of owner $1: one, of every object under $E2E_STORE/$1.
 _e2e_datasets() {
 	local o=$1 f
-	for f in "$T/store/$o"/*; do
+	for f in "$E2E_STORE/$o"/*; do
 		jq -n --arg k "$o/${f##*/}" --arg d "$(_e2e_digest "$f")" '{key: $k, digest: $d}'
 	done | jq -s --arg o "$o" --arg k "$(coffer key show "$T/$o.key")" \
 		'[{name: ($o + "-data"), key_id: $k, objects: .}]'
@@ -139,6 +140,7 @@ e2e_verify() {
 	coffer receipt verify "$T/r-$o.json" --id "$T/$o.id" \
 		--trust-sim-key "$COORD_SIM_KEY" --json >"$T/v-$o.json" 2>/dev/null
 	VRC=$?
+	printf -v "VRC_$o" %s "$VRC"
 }
 
 # e2e_stage OWNER STAGE FIELD: a stage's count in OWNER's verify report.

@@ -184,6 +184,17 @@ stop_redis() {
 	kill -9 "$REDIS_PID" 2>/dev/null
 }
 
+# up_home: a private HOME and XDG_RUNTIME_DIR for tests of `coffer up`;
+# sets STATE (its state file) and DATA (its default data directory).
+up_home() {
+	export HOME=$T/home XDG_RUNTIME_DIR=$T/run
+	unset XDG_DATA_HOME COFFER_URL COFFER_TOKEN
+	mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
+	chmod 700 "$XDG_RUNTIME_DIR"
+	STATE=$XDG_RUNTIME_DIR/coffer/up.json
+	DATA=$HOME/.local/share/coffer/up
+}
+
 # start_coordinator [extra serve args...]: start coffer-coordinator on the
 # sim backend (INSECURE SIMULATION) on a free loopback port, data in
 # $COORD_DIR (default $T/coord), sim platform key in $COFFER_SIM_DIR

@@ -5,13 +5,14 @@
 # items from the policy, opens the job at the coordinator and starts
 # workers that get their settings from it, never a parameter; mistakes of
 # the submission are named by field; the workers prove every item at the
-# coordinator, the job completes and an owner's receipt verifies; what the
-# workers would be refused is warned of.
+# coordinator, the job completes and an owner's receipt verifies; a
+# stopped job is cancelled at the coordinator; what the workers would be
+# refused is warned of.
 # timeout: 120
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
 . "$(dirname "$0")/e2e_common.bash"
-plan 16
+plan 19
 
 start_redis
 e2e_coordinator
@@ -83,6 +84,26 @@ eq "the job completes" completed "$(e2e_finish 60)"
 e2e_verify a
 eq "owner a's receipt verifies: both its items OK (exit 0)" "0 OK OK" \
 	"$VRC $(jq -r '[.items[].map.status] | join(" ")' "$T/v-a.json")"
+eq "closed at the coordinator, whose outcome the job shows" "close completed true" \
+	"$(api GET "/v1/jobs/$JOB" | jq -r '.confidential | "\(.stage) \(.outcome)"') $(
+		curl -s "$COORD_URL/v1/jobs/$CJOB" | jq -r .closed)"
+
+# A stopped job is closed at the coordinator as cancelled: no worker gets
+# its keys any more, and its receipt says so.
+E2E_APP=fault
+e2e_policy fault '.name = "slow" | .apps[0].params = {"sleep_ms": ["3000"]}'
+jq -n --arg h "$H" '{app: "fault", app_params: {sleep_ms: "3000"}, tee: {policy: $h},
+	expected_time_s: 60, replicas: {min: 1, max: 1}, controller: {name: "static"}}' >"$T/job.json"
+api POST /v1/jobs --data @"$T/job.json" >"$T/submit.json"
+JOB=$(jq -r .id "$T/submit.json")
+CJOB=$(jq -r .confidential.job "$T/submit.json")
+taken() { [ "$(api GET "/v1/jobs/$JOB" | jq -r '.items.in_flight // 0')" -ge 1 ]; }
+wait_until 30 taken || bail "the slow job's worker took no item"
+api POST "/v1/jobs/$JOB/stop" >/dev/null
+eq "a stopped job" stopped "$(e2e_finish 30)"
+eq "is closed at the coordinator: failed, job.cancelled" "true failed job.cancelled" \
+	"$(curl -s "$COORD_URL/v1/jobs/$CJOB" | jq -r .closed) $(api GET "/v1/jobs/$JOB" |
+		jq -r '.confidential | "\(.outcome) \(.outcome_reason)"')"
 
 # A policy that does not list these workers, and an app build it does not
 # approve: accepted (the policy may be meant for other hosts), with the

@@ -9,12 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 plan 20
 
-export HOME=$T/home XDG_RUNTIME_DIR=$T/run
-unset XDG_DATA_HOME COFFER_URL COFFER_TOKEN
-mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
-chmod 700 "$XDG_RUNTIME_DIR"
-STATE=$XDG_RUNTIME_DIR/coffer/up.json
-DATA=$HOME/.local/share/coffer/up
+up_home
 
 coffer up --grace-ms 2000 > "$T/up.out" 2>&1 &
 UP=$!
