@@ -80,7 +80,7 @@ main(int argc, char **argv)
 	const char *owners[MAX_LIST], *app_path = NULL, *map_dir = NULL;
 	struct item *items;
 	size_t np = 0, no = 0, ni = 0;
-	int reduce_only = 0, repeat = 1, timing = 0, r;
+	int reduce_only = 0, repeat = 1, timing = 0, r, rc = 0;
 	const struct coffer_app *app;
 	coffer_app_entry_fn entry;
 	void *dl, *state = NULL;
@@ -146,7 +146,8 @@ main(int argc, char **argv)
 	if (app->init != NULL &&
 	    (r = app->init(params, np, &state, err, sizeof(err))) != 0) {
 		fprintf(stderr, "apprun: init: %s\n", err);
-		return 1;
+		rc = 1;
+		goto release;
 	}
 	for (size_t i = 0; i < ni; i++) {
 		size_t best = 0;
@@ -157,7 +158,7 @@ main(int argc, char **argv)
 		if ((r = coffer_file_read(items[i].path, (size_t)1 << 34,
 		    &items[i].in)) != 0) {
 			fprintf(stderr, "apprun: %s: %s\n", items[i].path, coffer_errdetail());
-			return 1;
+			goto fail;
 		}
 		for (size_t k = 0; k < items[i].in.len; k++)
 			lines += items[i].in.data[k] == '\n';
@@ -184,7 +185,7 @@ main(int argc, char **argv)
 				    items[i].in.data : (const uint8_t *)"", items[i].in.len,
 				    &items[i].out.w, err, sizeof(err))) != 0) {
 					fprintf(stderr, "apprun: map '%s': %s\n", items[i].id, err);
-					return 1;
+					goto fail;
 				}
 			}
 		secs = now_s() - t0;
@@ -200,14 +201,14 @@ main(int argc, char **argv)
 			if (coffer_file_write_atomic(path, items[i].out.b.data,
 			    items[i].out.b.len, 0600, 0) != 0) {
 				fprintf(stderr, "apprun: %s: %s\n", path, coffer_errdetail());
-				return 1;
+				goto fail;
 			}
 		}
-		return 0;
+		goto out;
 	}
 	if (app->reduce_add == NULL) {
 		fprintf(stderr, "apprun: the app has no reduce stage\n");
-		return 1;
+		goto fail;
 	}
 	for (size_t i = 0; i < ni; i++) {
 		const struct coffer_buf *b = reduce_only ? &items[i].in : &items[i].out.b;
@@ -215,7 +216,7 @@ main(int argc, char **argv)
 		if ((r = app->reduce_add(state, items[i].id, b->data ? b->data :
 		    (const uint8_t *)"", b->len, err, sizeof(err))) != 0) {
 			fprintf(stderr, "apprun: reduce '%s': %s\n", items[i].id, err);
-			return 1;
+			goto fail;
 		}
 	}
 	{
@@ -224,15 +225,23 @@ main(int argc, char **argv)
 		t0 = now_s();
 		if ((r = app->reduce_finish(state, &o.w, err, sizeof(err))) != 0) {
 			fprintf(stderr, "apprun: reduce: %s\n", err);
-			return 1;
+			coffer_buf_release(&o.b);
+			goto fail;
 		}
 		if (timing)
 			fprintf(stderr, "reduce: %.6f s\n", now_s() - t0);
 		fwrite(o.b.data ? (const char *)o.b.data : "", 1, o.b.len, stdout);
 		coffer_buf_release(&o.b);
 	}
+	goto out;
+fail:
+	rc = 1;
+out:
+	/* Also after a failure, so that a sanitizer's leak report never
+	 * mixes into the error a test reads. */
 	if (app->fini != NULL)
 		app->fini(state);
+release:
 	for (size_t i = 0; i < ni; i++) {
 		coffer_buf_release(&items[i].in);
 		coffer_buf_release(&items[i].out.b);
@@ -240,5 +249,5 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < np; i++)
 		free((char *)params[i].key);
 	free(items);
-	return 0;
+	return rc;
 }
