@@ -118,7 +118,7 @@ part_cloud() {
 	mkdir -p "$CLOUD/opt" && cp -r "$BUILD/bin" "$BUILD/apps" "$CLOUD/opt/" || die "installing"
 	say "The operator installs this build in \$DEMO/cloud/opt and starts it:"
 	prompt '$DEMO/cloud/opt/bin/coffer up --dir $DEMO/cloud &'
-	stdbuf -oL "$CLOUD/opt/bin/coffer" up --dir "$CLOUD" >"$W/up.out" 2>&1 &
+	"$CLOUD/opt/bin/coffer" up --dir "$CLOUD" >"$W/up.out" 2>&1 &
 	UP_PID=$!
 	for _ in $(seq 200); do
 		grep -q '^Press Ctrl-C' "$W/up.out" 2>/dev/null && break

@@ -17,7 +17,9 @@ plan $((ledger ? 14 : 6))
 
 out=$T/demo.out
 TMPDIR=$T DEMO_KEEP=1 BUILD=$COFFER_BUILD "$COFFER_SRC/demo/run.sh" >"$out" 2>&1
-eq "the demo exits 0" 0 $?
+rc=$?
+eq "the demo exits 0" 0 $rc
+[ "$rc" -eq 0 ] || tail -n 20 "$out" | sed 's/^/# /'
 D=$(sed -n 's/^demo: kept //p' "$out")
 [ -d "$D" ] || bail "no working directory kept"
 if [ "$ledger" = 1 ]; then
