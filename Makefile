@@ -343,7 +343,7 @@ check-layers: $(BINS) $(LIBCOFFER)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@BUILD=$(BUILD) scripts/demo
+	@BUILD=$(BUILD) demo/run.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_PROGS)

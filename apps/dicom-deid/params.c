@@ -359,6 +359,11 @@ deid_config_init(struct deid_config *c, const struct coffer_app_param *p,
 	for (size_t i = 0; i < n; i++) {
 		const struct deid_param_def *d = find_def(p[i].key);
 
+		/* The worker's other reserved parameters (a policy's limits,
+		 * coffer.limit.<name>, go to every app of the policy) are not
+		 * ours to refuse, as in pooled-stats. */
+		if (d == NULL && strncmp(p[i].key, "coffer.", 7) == 0)
+			continue;
 		if (d == NULL) {
 			size_t o = (size_t)snprintf(err, errlen, "unknown parameter '%s'"
 			    " (known:", p[i].key);

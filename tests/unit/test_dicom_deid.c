@@ -282,6 +282,29 @@ test_deid__caps_nesting(void **st)
 	free(b);
 }
 
+/* A policy's limits reach every app of the policy (coffer.limit.<name>):
+ * dicom-deid ignores reserved names it has no use for, and still refuses
+ * its own misspelt ones. */
+static void
+test_deid__ignores_reserved_parameters_it_does_not_use(void **st)
+{
+	struct bytes *b = ct_file("1.2.840.10008.1.2.1");
+	struct sink s = { 0 };
+	struct coffer_app_param p[2] = {
+		{ "coffer.app_secret", key_hex },
+		{ "retain_date", "full" },
+	};
+	struct deid_config c;
+	char err[512];
+
+	(void)st;
+	assert_int_equal(run(b, &s, err, "coffer.limit.min_owners", "3"), 0);
+	assert_int_equal(deid_config_init(&c, p, 2, err, sizeof(err)), COFFER_E_INVAL);
+	assert_non_null(strstr(err, "unknown parameter 'retain_date'"));
+	free(s.p);
+	free(b);
+}
+
 static void
 test_deid__caps_elements(void **st)
 {
@@ -493,6 +516,7 @@ main(void)
 		cmocka_unit_test(test_deid__refuses_a_length_past_the_end_with_its_offset),
 		cmocka_unit_test(test_deid__refuses_undefined_item_without_delimiter),
 		cmocka_unit_test(test_deid__caps_nesting),
+		cmocka_unit_test(test_deid__ignores_reserved_parameters_it_does_not_use),
 		cmocka_unit_test(test_deid__caps_elements),
 		cmocka_unit_test(test_deid__passes_encapsulated_pixel_data_through),
 		cmocka_unit_test(test_deid__refuses_unknown_vr),
