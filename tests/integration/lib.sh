@@ -87,12 +87,19 @@ track() { _pids+=("$1"); }
 # (a cluster outlives the clients it serves: a manager stops first).
 at_exit() { _cleanup_hooks+=("$1"); }
 
-# random_port: a random loopback port in 20000-59999 that nothing listens
-# on right now. Starters retry on a bind race.
+# random_port: a random loopback port that nothing listens on right now,
+# below the kernel's ephemeral range (ip_local_port_range, 32768-60999 by
+# default): a port from inside it can be taken by any client's outgoing
+# connection (curl, redis-cli) between this check and the server's bind,
+# which made busy full runs fail with "port in use". Starters still retry
+# on a bind race.
 random_port() {
-	local p
+	local p lo=32768 hi
+	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null
+	hi=$((lo - 1))
+	[ "$hi" -gt 12000 ] || hi=59999
 	for _ in $(seq 50); do
-		p=$(shuf -i 20000-59999 -n 1)
+		p=$(shuf -i 10000-"$hi" -n 1)
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return 0
