@@ -41,4 +41,7 @@ void api_sub_delete_all(struct http_req *r);
 /* GET /v1/jobs/{id}/log: the last 64 KiB of the replicas' log, as text. */
 void api_job_log(struct http_req *r);
 
+/* api_deadletters.c */
+void api_job_dead_letters(struct http_req *r);
+
 #endif
