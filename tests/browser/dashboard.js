@@ -238,7 +238,10 @@ async function everyControlByKeyboard(page, what) {
     ok(track === (fin.deadline_met === false || fin.on_track === false ? 'deadline missed' : 'deadline met'),
       `a finished job says whether its deadline was met ("${track}")`, { on_track: fin.on_track, deadline_met: fin.deadline_met });
     await page.screenshot({ path: path.join(OUT, 'job-completed.png'), fullPage: true });
-    await page.screenshot({ path: path.join(OUT, 'job-completed-top.png') });
+    // The README's picture (doc/img/dashboard.png): the cards and both charts.
+    await page.evaluate(() => { document.activeElement.blur(); window.scrollTo(0, 0); });
+    await page.screenshot({ path: path.join(OUT, 'dashboard.png'), fullPage: true,
+      clip: { x: 0, y: 0, width: 1280, height: 1230 } });
 
     // -- failures and dead letters ---------------------------------------------
     await page.goto(URL_ + '/#/jobs/' + JOB_FAIL);

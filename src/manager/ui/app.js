@@ -279,6 +279,14 @@
       el('dd', null, main, sub ? el('small', null, sub) : null));
   }
 
+  // How a finished job ended against its deadline.
+  function finishedText(j) {
+    const end = Date.parse(j.finished_at), dl = Date.parse(j.deadline);
+    if (isNaN(end) || isNaN(dl)) return 'finished';
+    const d = (dl - end) / 1000;
+    return 'finished ' + fmtDur(Math.abs(d)) + (d >= 0 ? ' before' : ' after') + ' the deadline';
+  }
+
   const span = (field, text, cls) => el('span', { 'data-field': field, className: cls }, text);
 
   function renderJob(j) {
@@ -295,6 +303,7 @@
     $('job-warnings').replaceChildren(...warns);
     $('job-warnings').hidden = warns.length === 0;
 
+    const over = ['completed', 'failed', 'stopped'].includes(j.state);
     const ahead = num(j.progress) && num(j.time_progress) ? j.progress - j.time_progress : null;
     const left = num(j.expected_time_s) && num(j.elapsed_s) ? j.expected_time_s - j.elapsed_s : null;
     $('job-cards').replaceChildren(
@@ -314,10 +323,11 @@
           span('replicas.running', fmtNum(r.running)), ' running'),
         el('span', null, span('replicas.ready', fmtNum(r.ready)), ' ready (holding an item); bounds ',
           span('replicas.min', fmtNum(r.min)), '–', span('replicas.max', fmtNum(r.max)))),
-      card('ETA', span('eta', fmtDur(j.eta_s)),
-        num(j.eta_s) ? 'done at about ' + new Date(Date.now() + j.eta_s * 1000).toLocaleTimeString() : 'while running, once items finish'),
+      card('ETA', span('eta', over ? '—' : fmtDur(j.eta_s)),
+        over ? 'the job is over' : num(j.eta_s) ? 'done at about ' + new Date(Date.now() + j.eta_s * 1000).toLocaleTimeString()
+          : 'known once items finish'),
       card('Predicted lateness', span('track', track, trackCls),
-        el('span', null, 'predicted lateness ', span('lateness', fmtDur(j.predicted_lateness_s)))),
+        over ? finishedText(j) : el('span', null, 'predicted lateness ', span('lateness', fmtDur(j.predicted_lateness_s)))),
       card('Deadline', span('deadline', fmtTime(j.deadline)),
         j.state === 'running' && left !== null ? (left >= 0 ? fmtDur(left) + ' left' : 'passed ' + fmtDur(-left) + ' ago') : null),
       card('Elapsed / expected',
@@ -361,14 +371,23 @@
     return 10 * p;
   }
 
+  // Five ticks from 0 to ymax for ratios; whole numbers for counts.
+  function yticks(ymax) {
+    if (ymax === 1) return [0, 0.25, 0.5, 0.75, 1];
+    const step = Math.max(1, Math.ceil(ymax / 4));
+    const out = [];
+    for (let v = 0; v <= ymax; v += step) out.push(v);
+    return out;
+  }
+
   function chart(id, title, desc, ymax, yfmt, xmax, draw, legend) {
     const W = 720, H = 240, L = 48, R = 12, T = 12, B = 30;
     const x = (t) => L + (Math.max(0, t) / xmax) * (W - L - R);
     const y = (v) => T + (1 - v / ymax) * (H - T - B);
     const tid = id + '-t', did = id + '-d';
     const g = svg('g');
-    for (let i = 0; i <= 4; i++) {
-      const v = (ymax * i) / 4;
+    const ys = yticks(ymax);
+    for (const v of ys) {
       g.append(svg('line', { class: 'grid', x1: L, x2: W - R, y1: y(v), y2: y(v) }));
       const tx = svg('text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end' });
       tx.textContent = yfmt(v);
@@ -407,6 +426,24 @@
     return pts;
   }
 
+  // The desired count is what the decisions set: a step at each one, from
+  // the first sample's count (a sample taken at a decision may show the
+  // count from before it).
+  function desiredPoints(ss, j, x, y) {
+    if (!ss.length) return [];
+    const end = ss[ss.length - 1].t_s;
+    let v = num(ss[0].desired) ? ss[0].desired : 0;
+    const pts = [x(0) + ',' + y(v)];
+    for (const d of cur.decisions) {
+      if (!num(d.t_s) || !num(d.to) || d.t_s > end) continue;
+      pts.push(x(d.t_s) + ',' + y(v), x(d.t_s) + ',' + y(d.to));
+      v = d.to;
+    }
+    pts.push(x(end) + ',' + y(v));
+    if (['completed', 'failed', 'stopped'].includes(j.state)) pts.push(x(end) + ',' + y(0));
+    return pts;
+  }
+
   function renderCharts(j) {
     const ss = thin(cur.samples, 600);
     const E = num(j.expected_time_s) ? j.expected_time_s : 1;
@@ -424,16 +461,17 @@
       }, [['key-progress', 'progress (done + failed) / total'], ['key-ideal', 'ideal line to the deadline'],
         ['key-deadline', 'the deadline']]);
 
-    let ymax = num(j.replicas && j.replicas.max) ? j.replicas.max : 1;
+    let ymax = num(j.replicas && j.replicas.max) ? Math.max(j.replicas.max, 2) : 2;
     for (const s of ss) ymax = Math.max(ymax, s.desired || 0, s.replicas || 0);
     for (const d of cur.decisions) ymax = Math.max(ymax, d.to || 0);
     chart('replicas-chart', 'Replicas of job ' + j.id,
       'Replicas desired by the controller, running, and ready (holding an item) over time, with a mark at each of the ' +
       cur.decisions.length + ' controller decisions.',
       ymax, (v) => (Number.isInteger(v) ? String(v) : v.toFixed(1)), xmax, (s, x, y) => {
-        s.append(poly(stepPoints(ss, 'desired', x, y), { stroke: '#a40e26', 'stroke-width': 2 }));
-        s.append(poly(stepPoints(ss, 'replicas', x, y), { stroke: '#116329', 'stroke-width': 2 }));
+        // Desired on top, dashed: running follows it and would hide it.
+        s.append(poly(stepPoints(ss, 'replicas', x, y), { stroke: '#116329', 'stroke-width': 4, 'stroke-opacity': 0.55 }));
         s.append(poly(stepPoints(ss, 'ready', x, y), { stroke: '#7a4d00', 'stroke-width': 1.5, 'stroke-dasharray': '2 2' }));
+        s.append(poly(desiredPoints(ss, j, x, y), { stroke: '#a40e26', 'stroke-width': 2, 'stroke-dasharray': '6 3' }));
         for (const d of cur.decisions) {
           if (!num(d.t_s) || !num(d.to)) continue;
           s.append(svg('circle', { cx: x(d.t_s), cy: y(d.to), r: 3.5, fill: '#6f42c1' }));
