@@ -24,16 +24,7 @@ BROWSER_DIR=$COFFER_SRC/tests/browser
 ) 9<"$BROWSER_DIR/package.json" || { sed 's/^/# /' "$T/npm.log"; bail "npm ci failed in tests/browser"; }
 [ -x /usr/bin/chromium ] || bail "no /usr/bin/chromium (scripts/install-deps installs it)"
 
-export HOME=$T/home XDG_RUNTIME_DIR=$T/run
-unset XDG_DATA_HOME COFFER_URL COFFER_TOKEN
-mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
-chmod 700 "$XDG_RUNTIME_DIR"
-STATE=$XDG_RUNTIME_DIR/coffer/up.json
-DATA=$HOME/.local/share/coffer/up
-
-coffer up --grace-ms 2000 > "$T/up.out" 2>&1 &
-track $!
-wait_until 30 test -s "$STATE" || { sed 's/^/# /' "$T/up.out"; bail "coffer up did not come up"; }
+start_coffer_up --grace-ms 2000
 URL=$(jq -r .url "$STATE")
 ADMIN_TOKEN=$(jq -r .token "$STATE")
 READ_TOKEN=$(coffer-manager token create --db "$DATA/manager.db" --name dashboard --scope read) ||

@@ -16,31 +16,16 @@ jq -e . "$DASH" >/dev/null || bail "$DASH is not JSON"
 jq -c '[.panels[] | (., .panels[]?) | select(.targets != null) | . as $p |
 	.targets[] | {panel: $p.title, expr: .expr}] | .[]' "$DASH" > "$T/targets"
 ntargets=$(wc -l < "$T/targets")
-plan $((ntargets + 8))
+plan $((ntargets + 7))
 
 start_redis
 start_manager
 # Prometheus scrapes every second with a read token, as doc/manager.md says.
 READ=$(coffer-manager token create --db "$MGR_DB" --scope read)
 target=${MGR_URL#http://}
-for tries in 1 2 3; do
-	PP=$(random_port)
-	mkdir -p "$T/prom"
-	cat > "$T/prom/prometheus.yml" <<YAML
-global: {scrape_interval: 1s, evaluation_interval: 1s}
-scrape_configs:
-  - job_name: coffer
-    authorization: {type: Bearer, credentials: "$READ"}
-    static_configs: [{targets: ['$target']}]
-YAML
-	prometheus --config.file="$T/prom/prometheus.yml" --storage.tsdb.path="$T/prom/data" \
-		--web.listen-address="127.0.0.1:$PP" >"$T/prom/log" 2>&1 &
-	track $!
-	wait_until 30 curl -sf "http://127.0.0.1:$PP/-/ready" && break
-done
-curl -sf "http://127.0.0.1:$PP/-/ready" >/dev/null; ok $? "prometheus is ready"
-P=http://127.0.0.1:$PP
-q() { curl -s "$P/api/v1/query" --data-urlencode "query=$1"; }
+start_prometheus "$target" "$READ"
+P=$PROM_URL
+q() { prom_query "$1"; }
 # The first scrape comes some seconds after the start: the job starts once
 # Prometheus sees the manager, so that it sees the job run.
 for _ in $(seq 60); do

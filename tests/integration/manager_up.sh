@@ -9,17 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 plan 20
 
-export HOME=$T/home XDG_RUNTIME_DIR=$T/run
-unset XDG_DATA_HOME COFFER_URL COFFER_TOKEN
-mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
-chmod 700 "$XDG_RUNTIME_DIR"
-STATE=$XDG_RUNTIME_DIR/coffer/up.json
-DATA=$HOME/.local/share/coffer/up
-
-coffer up --grace-ms 2000 > "$T/up.out" 2>&1 &
-UP=$!
-track $UP
-wait_until 30 test -s "$STATE" || { sed 's/^/# /' "$T/up.out"; bail "coffer up did not come up"; }
+start_coffer_up --grace-ms 2000
 sed 's/^/# /' "$T/up.out"
 url=$(jq -r .url "$STATE")
 token=$(jq -r .token "$STATE")
