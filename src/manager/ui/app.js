@@ -23,6 +23,7 @@
   let timer = null;
   let busy = false;
   let view = { kind: 'list' };
+  let gen = 0; // bumped at each navigation: answers for an older view are dropped
   let cur = null; // the job being shown: samples, decisions, dead letters
 
   // ---------------------------------------------------------------- text
@@ -154,16 +155,19 @@
   async function tick() {
     if (busy) return;
     busy = true;
+    const g = gen;
     try {
       if (!token) {
         show('login');
         return;
       }
-      if (view.kind === 'job') await refreshJob(view.id);
-      else await refreshList();
+      if (view.kind === 'job') await refreshJob(view.id, g);
+      else await refreshList(g);
+      if (g !== gen) return;
       notice('');
       $('updated').textContent = 'Updated ' + new Date().toLocaleTimeString();
     } catch (e) {
+      if (g !== gen) return;
       if (e instanceof AuthError) {
         forget();
         notice(e.message);
@@ -172,7 +176,7 @@
       notice(e.message + (live ? ' (retrying)' : ''));
     } finally {
       busy = false;
-      schedule();
+      schedule(g !== gen ? 0 : POLL_MS);
     }
   }
 
@@ -180,6 +184,7 @@
     const v = parseHash();
     const changed = v.kind !== view.kind || v.id !== view.id;
     view = v;
+    gen++;
     if (changed && v.kind === 'job') cur = null;
     if (!token) { show('login'); return; }
     show(v.kind === 'job' ? 'job' : 'jobs');
@@ -218,8 +223,9 @@
     return fmtNum(it.done) + ' / ' + fmtNum(it.total) + (num(it.failed) && it.failed > 0 ? ' (' + it.failed + ' failed)' : '');
   }
 
-  async function refreshList() {
+  async function refreshList(g) {
     const data = await api('/v1/jobs');
+    if (g !== gen) return;
     const jobs = data.jobs || [];
     const body = $('jobs-table').tBodies[0];
     const rows = jobs.map((j) => {
@@ -241,40 +247,44 @@
 
   // ---------------------------------------------------------------- a job
 
-  async function refreshJob(id) {
+  async function refreshJob(id, g) {
     if (!cur || cur.id !== id) {
       cur = { id, samples: [], decisions: [], since: 0, dsince: 0, state: null, dead: null, deadFor: -1, done: false };
     }
+    const c = cur;
     const j = await api('/v1/jobs/' + encodeURIComponent(id));
+    if (g !== gen) return;
     const terminal = ['completed', 'failed', 'stopped'].includes(j.state);
-    if (!cur.done) {
-      const tl = await api('/v1/jobs/' + encodeURIComponent(id) + '/timeline?since=' + cur.since +
-        '&decisions_since=' + cur.dsince + '&limit=10000');
-      for (const s of tl.samples || []) { cur.samples.push(s); cur.since = Math.max(cur.since, s.seq); }
-      for (const d of tl.decisions || []) { cur.decisions.push(d); cur.dsince = Math.max(cur.dsince, d.seq); }
+    if (!c.done) {
+      const tl = await api('/v1/jobs/' + encodeURIComponent(id) + '/timeline?since=' + c.since +
+        '&decisions_since=' + c.dsince + '&limit=10000');
+      if (g !== gen) return;
+      for (const s of tl.samples || []) { c.samples.push(s); c.since = Math.max(c.since, s.seq); }
+      for (const d of tl.decisions || []) { c.decisions.push(d); c.dsince = Math.max(c.dsince, d.seq); }
       // A finished job's timeline does not grow: read once more after the
       // end, then stop asking.
-      if (terminal) cur.done = true;
+      if (terminal) c.done = true;
     }
     const failed = j.items && num(j.items.failed) ? j.items.failed : 0;
-    if (failed > 0 && cur.deadFor !== failed) {
+    if (failed > 0 && c.deadFor !== failed) {
       try {
         const dl = await api('/v1/jobs/' + encodeURIComponent(id) + '/dead_letters');
-        cur.dead = Array.isArray(dl.dead_letters) ? dl.dead_letters
+        if (g !== gen) return;
+        c.dead = Array.isArray(dl.dead_letters) ? dl.dead_letters
           : { error: 'the manager cannot read its queue now' };
-        cur.deadTruncated = dl.truncated === true;
+        c.deadTruncated = dl.truncated === true;
       } catch (e) {
         if (e instanceof AuthError) throw e;
-        cur.dead = { error: e.message };
+        c.dead = { error: e.message };
       }
-      cur.deadFor = failed;
+      c.deadFor = failed;
     }
-    if (cur.state !== null && cur.state !== j.state) announce('Job ' + id + ' is now ' + j.state + '.');
-    cur.state = j.state;
+    if (c.state !== null && c.state !== j.state) announce('Job ' + id + ' is now ' + j.state + '.');
+    c.state = j.state;
     renderJob(j);
   }
 
-  function card(label, main, sub, field) {
+  function card(label, main, sub) {
     return el('div', null, el('dt', null, label),
       el('dd', null, main, sub ? el('small', null, sub) : null));
   }
