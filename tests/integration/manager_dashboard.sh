@@ -3,12 +3,13 @@
 # The dashboard's routes over HTTP (the browser test, dashboard_browser.sh,
 # drives the page itself): its files need no token and are what
 # src/manager/ui/ holds, with their types and security headers; nothing
-# else is served; GET /v1/jobs/{id}/dead_letters lists a failed job's items
-# with their errors, for a read token.
+# else is served; GET /v1/jobs/{id}/dead_letters (and Asperathos's
+# /submissions/{id}/errors) list a failed job's items with their errors,
+# for a read token, after the job ended too.
 # timeout: 120
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
-plan 16
+plan 17
 
 start_redis
 start_manager
@@ -18,8 +19,8 @@ curl -s -D "$T/h" -o "$T/index" "$MGR_URL/"
 grep -q '^HTTP/1.1 200' "$T/h"; ok $? "GET / answers 200 without a token"
 cmp -s "$T/index" "$UI/index.html"; ok $? "with index.html as it is in the source"
 grep -qi "^Content-Type: text/html; charset=utf-8" "$T/h"; ok $? "as text/html"
-grep -qi "^Content-Security-Policy: default-src 'none'; script-src 'self';" "$T/h"
-ok $? "with a Content Security Policy that allows only the manager's own script"
+grep -qi "^Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"$'\r'"\?$" "$T/h"
+ok $? "with a Content Security Policy that allows only the manager's own script, whole"
 grep -qi '^X-Content-Type-Options: nosniff' "$T/h" && grep -qi '^X-Frame-Options: DENY' "$T/h" &&
 	grep -qi '^Referrer-Policy: no-referrer' "$T/h"
 ok $? "nosniff, no framing, no referrer"
@@ -49,5 +50,7 @@ eq "with the two failed items of the finished job" "in/i-2 2 in/i-4 2" \
 jq -e '.dead_letters | all(.error | test("injected failure"))' "$T/dl.json" >/dev/null
 ok $? "each with its last error"
 eq "not truncated" false "$(jq -r .truncated "$T/dl.json")"
+eq "Asperathos's /submissions/{id}/errors lists the same items once the job is over" "in/i-2 in/i-4" \
+	"$(API_TOKEN=$READ api GET "/submissions/$id/errors" | jq -r '[.[].item] | sort | join(" ")')"
 api GET /v1/jobs/job-nope/dead_letters >/dev/null
 eq "an unknown job is a 404" 404 "$HTTP_CODE"
