@@ -13,11 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 plan 17
 
-export HOME=$T/home XDG_RUNTIME_DIR=$T/run
-unset XDG_DATA_HOME COFFER_URL COFFER_TOKEN
-mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
-chmod 700 "$XDG_RUNTIME_DIR"
-STATE=$XDG_RUNTIME_DIR/coffer/up.json
+coffer_up_env
 cd "$COFFER_SRC" || bail "no source tree"
 
 # --asperathos listens on 1500 unless told otherwise: with 1500 taken, it

@@ -475,16 +475,22 @@ YAML
 # prom_query EXPR: Prometheus's JSON answer to an instant query.
 prom_query() { curl -s "$PROM_URL/api/v1/query" --data-urlencode "query=$1"; }
 
-# start_coffer_up [args...]: `coffer up` with a private home ($T/home) and
-# runtime directory; waits for its state file. Sets STATE (the state
-# file), DATA (its data directory) and UP (its PID).
-start_coffer_up() {
+# coffer_up_env: a private home ($T/home) and runtime directory for
+# `coffer up` and `coffer job`, none of the caller's COFFER_URL/TOKEN. Sets
+# STATE (coffer up's state file) and DATA (its data directory).
+coffer_up_env() {
 	export HOME=$T/home XDG_RUNTIME_DIR=$T/run
 	unset XDG_DATA_HOME COFFER_URL COFFER_TOKEN
 	mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
 	chmod 700 "$XDG_RUNTIME_DIR"
 	STATE=$XDG_RUNTIME_DIR/coffer/up.json
 	DATA=$HOME/.local/share/coffer/up
+}
+
+# start_coffer_up [args...]: `coffer up` in coffer_up_env; waits for its
+# state file. Sets STATE, DATA and UP (its PID).
+start_coffer_up() {
+	coffer_up_env
 	coffer up "$@" > "$T/up.out" 2>&1 &
 	UP=$!
 	track $UP

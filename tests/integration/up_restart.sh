@@ -10,12 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 plan 19
 
-export HOME=$T/home XDG_RUNTIME_DIR=$T/run
-unset XDG_DATA_HOME COFFER_URL COFFER_TOKEN
-mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
-chmod 700 "$XDG_RUNTIME_DIR"
-STATE=$XDG_RUNTIME_DIR/coffer/up.json
-DATA=$HOME/.local/share/coffer/up
+coffer_up_env
 
 up() { # log-name [args...]: start coffer up, wait for its state file
 	local log=$1
