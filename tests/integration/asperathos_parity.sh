@@ -32,6 +32,8 @@ coffer up --asperathos --asperathos-no-token --port "$PORT" \
 UP=$!
 track $UP
 wait_until 30 test -s "$STATE" || { sed 's/^/# /' "$T/up.out"; bail "coffer up did not start"; }
+# The state file is written before the banner is printed.
+wait_until 10 grep -q "Press Ctrl-C" "$T/up.out"
 grep -q "WARNING: the Asperathos routes (/submissions) need no token" "$T/up.out"
 ok $? "coffer up warns that the Asperathos routes need no token"
 U=http://127.0.0.1:$PORT

@@ -77,9 +77,10 @@ eq "and lists the manager" "$target" "$instances"
 job_sel=$(sed -E 's/^label_values\((.*), *job_id\)$/\1/' <<<"$job_q")
 job_sel=${job_sel//\$instance/$target}
 label_values "$job_sel" job_id | grep -qx "$id"; ok $? "the job variable lists the job ($job_sel)"
+curl -s -H "Authorization: Bearer $READ" "$MGR_URL/metrics" > "$T/metrics.txt"
 eq "no query names a metric the manager does not export" "" \
 	"$(grep -oE 'coffer_[a-z_]+' "$T/targets" | sort -u | while read -r m; do
-		grep -q "^# TYPE $m " <(curl -s -H "Authorization: Bearer $READ" "$MGR_URL/metrics") || echo "$m"
+		grep -q "^# TYPE $m " "$T/metrics.txt" || echo "$m"
 	done)"
 
 # Every panel query, with $job_id, $instance and Grafana's built-in

@@ -488,11 +488,13 @@ coffer_up_env() {
 }
 
 # start_coffer_up [args...]: `coffer up` in coffer_up_env; waits for its
-# state file. Sets STATE, DATA and UP (its PID).
+# state file and its banner. Sets STATE, DATA and UP (its PID).
 start_coffer_up() {
 	coffer_up_env
 	coffer up "$@" > "$T/up.out" 2>&1 &
 	UP=$!
 	track $UP
 	wait_until 30 test -s "$STATE" || { sed 's/^/# /' "$T/up.out"; bail "coffer up did not come up"; }
+	# The state file is written before the banner is printed.
+	wait_until 10 grep -q "Press Ctrl-C" "$T/up.out"
 }
