@@ -27,7 +27,7 @@ const JOB_FAIL = env('JOB_FAIL');
 const JOB_TEE = env('JOB_TEE');
 const OUT = env('OUT');
 const SECRETS = env('SECRETS').split('\n').filter(Boolean).concat([READ, ADMIN]);
-const PLAN = 41;
+const PLAN = 42;
 
 let n = 0;
 let failed = 0;
@@ -66,6 +66,21 @@ async function axe(page, what) {
     bad.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((x) => x.target.join(' ')).join(', ')}`).join('\n'));
   for (const v of res.violations) if (!bad.includes(v)) diag(`axe minor: ${v.id} (${v.impact}) ${v.help}`);
 }
+
+// Seconds from a duration as the page prints it ("4.3 s", "-1 min 05 s",
+// "2 h 03 min"), and its last shown unit: how far it may be from the number
+// it was made of (seconds are rounded, minutes and hours cut).
+function parseDur(text) {
+  const m = /^(-?)(?:(\d+) d )?(?:(\d+) h ?)?(?:(\d+) min ?)?(?:([\d.]+) s)?$/.exec(text);
+  if (!m || text === '' || text === '-') return null;
+  const [d, h, mi, s] = [m[2], m[3], m[4], m[5]].map((x) => (x === undefined ? 0 : Number(x)));
+  const unit = m[5] !== undefined ? (/\./.test(m[5]) ? 0.1 : 1) : m[4] !== undefined ? 60 : 3600;
+  return { s: (m[1] ? -1 : 1) * (d * 86400 + h * 3600 + mi * 60 + s), slack: unit + 1e-9 };
+}
+const durIs = (text, v) => {
+  const p = parseDur(text);
+  return p !== null && typeof v === 'number' && Math.abs(p.s - v) <= p.slack;
+};
 
 // Tab through the page from the top; the elements focused, as selectors.
 async function tabWalk(page, max) {
@@ -118,6 +133,12 @@ async function everyControlByKeyboard(page, what) {
   const requests = [];
   const problems = [];
   page.on('request', (r) => requests.push({ url: r.url(), auth: r.headers().authorization || null }));
+  // The last answer the page got for GET /v1/jobs/JOB: what it drew.
+  let lastJob = null;
+  page.on('response', async (r) => {
+    if (new URL(r.url()).pathname !== '/v1/jobs/' + JOB || r.status() !== 200) return;
+    try { lastJob = await r.json(); } catch (e) { /* a body cut short by a navigation */ }
+  });
   page.on('pageerror', (e) => problems.push('page error: ' + e.message));
   // The browser logs each failed request; the one 401 is the wrong token
   // tried on purpose.
@@ -175,6 +196,32 @@ async function everyControlByKeyboard(page, what) {
     await page.keyboard.press('Enter');
     await page.waitForSelector('#job:not([hidden]) [data-field="items.done"]');
     ok(page.url().endsWith('#/jobs/' + JOB) && !page.url().includes('cft_'), 'Enter on a job opens it (the URL names the job, never the token)');
+    // Items/s, replicas running, ETA and predicted lateness move at every
+    // poll: with live updates paused, the page must show exactly the last
+    // answer it got.
+    await page.click('#live');
+    let cmp = null;
+    for (let i = 0; i < 20; i++) {
+      await sleep(250); // a poll in flight lands, then nothing moves
+      const j = lastJob;
+      const got = {
+        state: await field(page, 'state'), items_per_s: await field(page, 'throughput'),
+        running: await field(page, 'replicas.running'), eta: await field(page, 'eta'),
+        lateness: await field(page, 'lateness').catch(() => null), track: await field(page, 'track'),
+      };
+      const th = j && j.throughput && j.throughput.items_per_s;
+      cmp = { got, api: j && { state: j.state, items_per_s: th, running: j.replicas.running, eta_s: j.eta_s,
+        predicted_lateness_s: j.predicted_lateness_s, on_track: j.on_track, deadline_met: j.deadline_met } };
+      if (j && got.state === 'running' && j.state === 'running' && typeof th === 'number' &&
+        got.items_per_s === th.toFixed(2) && got.running === String(j.replicas.running) &&
+        durIs(got.eta, j.eta_s) && durIs(got.lateness, j.predicted_lateness_s) &&
+        got.track === (j.deadline_met === false ? 'deadline missed' : j.on_track ? 'on track'
+          : j.predicted_lateness_s > 0 ? 'late by ' + got.lateness : 'behind')) break;
+      cmp.mismatch = true;
+    }
+    ok(!cmp.mismatch, `items/s, replicas running, ETA and predicted lateness are the API's (${cmp.got.items_per_s} items/s, ` +
+      `ETA ${cmp.got.eta}, ${cmp.got.track})`, cmp);
+    await page.click('#live');
     const before = await api('/v1/jobs/' + JOB);
     await sleep(1500); // one poll
     const shown = {

@@ -16,7 +16,7 @@ jq -e . "$DASH" >/dev/null || bail "$DASH is not JSON"
 jq -c '[.panels[] | (., .panels[]?) | select(.targets != null) | . as $p |
 	.targets[] | {panel: $p.title, expr: .expr}] | .[]' "$DASH" > "$T/targets"
 ntargets=$(wc -l < "$T/targets")
-plan $((ntargets + 7))
+plan $((ntargets + 8))
 
 start_redis
 start_manager
@@ -82,6 +82,13 @@ eq "no query names a metric the manager does not export" "" \
 	"$(grep -oE 'coffer_[a-z_]+' "$T/targets" | sort -u | while read -r m; do
 		grep -q "^# TYPE $m " "$T/metrics.txt" || echo "$m"
 	done)"
+# doc/manager.md section 10's table: a row for every family the manager
+# exports, and no row for one it does not.
+sed -n '/^## 10\./,/^## 11\./p' "$COFFER_SRC/doc/manager.md" | grep '^| `coffer_' |
+	cut -d'|' -f2 | grep -oE 'coffer_[a-z_]+' | sort -u > "$T/documented"
+sed -n 's/^# TYPE \(coffer_[a-z_]*\) .*/\1/p' "$T/metrics.txt" | sort -u > "$T/exported"
+eq "doc/manager.md documents every metric exported, and no other ($(wc -l < "$T/exported") families)" "" \
+	"$(comm -3 "$T/documented" "$T/exported" | sed 's/^\t/exported, not documented: /; s/^coffer/documented, not exported: coffer/')"
 
 # Every panel query, with $job_id, $instance and Grafana's built-in
 # intervals filled in, over the job's time range at a 1 s step.
