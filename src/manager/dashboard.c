@@ -10,7 +10,7 @@
 #include "http/http.h"
 #include "manager/dashboard.h"
 
-/* doc/manager.md section 9 lists these headers and why. */
+/* doc/manager.md section 10 lists these headers and why. */
 static const char *const security_headers[][2] = {
 	{ "Content-Security-Policy", "default-src 'none'; script-src 'self'; "
 	    "style-src 'self'; img-src 'self'; connect-src 'self'; "

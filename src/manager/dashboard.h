@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The manager's built-in dashboard: static files compiled in from
  * src/manager/ui/ (scripts/embed-assets writes mgr_assets[]) and the two
- * handlers that serve them (doc/manager.md section 9). */
+ * handlers that serve them (doc/manager.md section 10). */
 #ifndef COFFER_MANAGER_DASHBOARD_H
 #define COFFER_MANAGER_DASHBOARD_H
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // GET /metrics: the manager's state in the Prometheus text format (names
-// and labels in doc/manager.md section 10). Job metrics use the label
+// and labels in doc/manager.md section 11). Job metrics use the label
 // job_id, not job: Prometheus attaches its own "job" label (the scrape
 // job) to every series, and a clash would rename ours to exported_job.
 // Where one family has a label, its series partition one quantity (the

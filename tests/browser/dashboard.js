@@ -7,7 +7,8 @@
 // page, and saves screenshots. Prints TAP.
 //
 // Environment: URL, READ_TOKEN, ADMIN_TOKEN, JOB_MAIN (runs for several
-// seconds, scales), JOB_FAIL (dead-letters items), JOB_TEE (tee.backend sim),
+// seconds, scales), JOB_FAIL (dead-letters items), JOB_TEE (confidential, of
+// the policy POLICY, on the sim backend),
 // SECRETS (strings, one per line, that must never appear in the page), OUT
 // (screenshots).
 'use strict';
@@ -25,6 +26,7 @@ const ADMIN = env('ADMIN_TOKEN');
 const JOB = env('JOB_MAIN');
 const JOB_FAIL = env('JOB_FAIL');
 const JOB_TEE = env('JOB_TEE');
+const POLICY = env('POLICY');
 const OUT = env('OUT');
 const SECRETS = env('SECRETS').split('\n').filter(Boolean).concat([READ, ADMIN]);
 const PLAN = 42;
@@ -309,42 +311,41 @@ async function everyControlByKeyboard(page, what) {
     await axe(page, 'a failed job with dead letters');
     await page.screenshot({ path: path.join(OUT, 'job-failed.png'), fullPage: true });
 
-    // -- confidential jobs -------------------------------------------------------
-    // What the manager reports today: the TEE backend and the coordinator.
+    // -- a confidential job -------------------------------------------------------
+    // A real one: its owners' policy on coffer up's coordinator (sim),
+    // followed until its items are done and the manager closes it there.
     await page.goto(URL_ + '/#/jobs/' + JOB_TEE);
     await page.waitForSelector('#conf:not([hidden]) [data-field="conf.backend"]');
-    const tee = (await api('/v1/jobs/' + JOB_TEE)).spec.tee;
+    await page.waitForFunction(() => {
+      const e = document.querySelector('#conf [data-field="conf.job"]');
+      return e && /stage: close/.test(e.textContent);
+    }, null, { timeout: 90000 });
+    const jt0 = await api('/v1/jobs/' + JOB_TEE);
+    await sleep(1200); // one poll
     const confText = await page.textContent('#conf');
-    const coordShown = await field(page, 'conf.coordinator');
-    ok((await field(page, 'conf.backend')).startsWith(tee.backend) && /INSECURE/.test(confText) && coordShown === tee.coordinator,
-      'a sim job shows its backend, labelled INSECURE, and its coordinator', { tee, coordShown, confText });
-    ok(/As reported by the \(untrusted\) manager/.test(confText) && /coffer coordinator verify/.test(confText),
-      'labelled as reported by the untrusted manager, with the command that verifies it');
-    // What confidential jobs will add (doc/api.md section 4, "confidential"):
-    // no manager sends it yet, so the real answer is extended here.
-    await page.route('**/v1/jobs/' + JOB_TEE, async (route) => {
-      try {
-        const r = await route.fetch();
-        const j = await r.json();
-        j.confidential = {
-          policy: { hash: 'a'.repeat(64), name: 'study-2026' },
-          approvals: [{ owner: 'hospital-a', status: 'approved' }, { owner: 'hospital-b', status: 'pending' }],
-          receipt: { status: 'signed', path: 'receipts/' + JOB_TEE + '.json' },
-        };
-        await route.fulfill({ response: r, json: j });
-      } catch (e) {
-        // A poll in flight when the page moves on: nothing to answer.
-      }
-    });
-    await page.reload();
-    await page.waitForFunction(() => /hospital-b/.test(document.querySelector('#conf').textContent));
-    const conf = await page.textContent('#conf');
-    ok(/coffer policy show a{64}/.test(conf) && /coffer policy status a{64}/.test(conf) &&
-      /coffer receipt verify receipts\//.test(conf) && /hospital-a: approved/.test(conf) && /signed/.test(conf),
-    'policy, approvals and receipt status each come with the coffer command that verifies them', conf);
+    const conf = {
+      backend: await field(page, 'conf.backend'), coordinator: await field(page, 'conf.coordinator'),
+      policy: await field(page, 'conf.policy'), job: await field(page, 'conf.job'),
+      receipt: await field(page, 'conf.receipt'), approvals: await field(page, 'conf.approvals'),
+    };
+    const jt = await api('/v1/jobs/' + JOB_TEE);
+    const cf = jt.confidential || {};
+    // Closed at the coordinator (outcome) between the two reads, or not.
+    const receiptOk = [jt0.confidential, cf].some((c) => (c.outcome
+      ? conf.receipt.startsWith('the coordinator closed the job: ' + c.outcome) : conf.receipt === 'not closed yet'));
+    ok(conf.backend.startsWith(jt.spec.tee.backend) && jt.spec.tee.backend === 'sim' && /INSECURE/.test(conf.backend) &&
+      conf.coordinator === cf.coordinator, 'a confidential job shows its backend, sim labelled INSECURE, and its coordinator, as the API does',
+    { conf, tee: jt.spec.tee, coordinator: cf.coordinator });
+    ok(/As reported by the \(untrusted\) manager/.test(confText) && confText.includes('coffer coordinator verify ' + cf.coordinator),
+      'labelled as reported by the untrusted manager, with the command that verifies the coordinator');
+    ok(conf.policy === POLICY && cf.policy === POLICY && conf.job === cf.job + ' (stage: close)' && cf.stage === 'close' &&
+      receiptOk && /not reported by the manager/.test(conf.approvals) &&
+      confText.includes('coffer policy show ' + POLICY) && confText.includes('coffer policy status ' + POLICY) &&
+      confText.includes('coffer receipt fetch ' + cf.job) && confText.includes('coffer receipt verify'),
+    `policy, the coordinator's job, its stage and the receipt's status ("${conf.receipt}") are the API's, each with the coffer command that checks it`,
+    { conf, api: cf });
     await axe(page, 'a confidential job');
     await page.screenshot({ path: path.join(OUT, 'job-confidential.png'), fullPage: true });
-    await page.unrouteAll({ behavior: 'ignoreErrors' });
 
     // -- where the token went, and what never reached the page -----------------
     const apiReqs = requests.filter((r) => /\/(v1|submissions)\//.test(new URL(r.url).pathname) || new URL(r.url).pathname === '/v1/jobs');

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # The manager's dashboard in a real browser: `coffer up`, three jobs (one
 # that runs for several seconds and is resized by its controller, one that
-# dead-letters items, one with tee.backend sim), then tests/browser/
+# dead-letters items, one confidential: a policy of three owners on
+# coffer up's coordinator, INSECURE sim backend), then tests/browser/
 # dashboard.js drives Debian's chromium with playwright-core: it signs in by
 # keyboard with a read token, checks the page against the API, follows the
 # job to completion, runs axe-core, checks where the token goes and that no
@@ -11,6 +12,7 @@
 # tests/browser/package-lock.json (`npm ci`, once per lock file).
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/e2e_common.bash"
 
 BROWSER_DIR=$COFFER_SRC/tests/browser
 # npm ci replaces node_modules: one at a time, and only when the lock file
@@ -30,10 +32,20 @@ ADMIN_TOKEN=$(jq -r .token "$STATE")
 READ_TOKEN=$(coffer-manager token create --db "$DATA/manager.db" --name dashboard --scope read) ||
 	bail "no read token"
 
+# The confidential job's owners, their sealed items in coffer up's store,
+# and their policy on coffer up's coordinator, pinned first.
+COORD_URL=$(jq -r .coordinator.url "$STATE")
+COORD_SIM_FP=$(jq -r .coordinator.sim_key_fingerprint "$STATE")
+WORKER_MEAS=$(jq -r .coordinator.worker_measurement "$STATE")
+coffer coordinator verify "$COORD_URL" --expect "$(jq -r .coordinator.measurement "$STATE")" \
+	--trust-sim-key "$(jq -r .coordinator.sim_key "$STATE")" >/dev/null 2>&1 ||
+	bail "coffer coordinator verify $COORD_URL failed"
+e2e_owners 1
+e2e_policy checksum '.apps[0].params = {"format": ["cksum"]}'
 mkdir -p "$DATA/store/in"
+cp -r "$T/store/a" "$T/store/b" "$T/store/c" "$DATA/store/"
 for i in $(seq -w 1 60); do echo "m$i" > "$DATA/store/in/m-$i"; done
 for i in $(seq -w 1 6); do echo "f$i" > "$DATA/store/in/f-$i"; done
-for i in $(seq -w 1 3); do echo "t$i" > "$DATA/store/in/t-$i"; done
 # Secrets the API itself returns (a job's env values, its name) and that
 # the page must never show: the dashboard masks or omits them.
 ENV_SECRET=env-secret-$RANDOM$RANDOM
@@ -56,22 +68,28 @@ cat > "$T/fail.json" <<JSON
  "controller": {"name": "static"}}
 JSON
 cat > "$T/tee.json" <<JSON
-{"name": "sim-tee", "app": "fault", "app_params": {"sleep_ms": 10},
- "inputs": {"prefix": "in/t-"}, "expected_time_s": 60, "replicas": {"min": 1, "max": 1},
- "tee": {"backend": "sim", "coordinator": "http://127.0.0.1:9"},
- "controller": {"name": "static"}}
+{"name": "cohort", "app": "checksum", "app_params": {"format": "cksum"}, "tee": {"policy": "$H"},
+ "outputs": {"prefix": "out/"},
+ "expected_time_s": 60, "replicas": {"min": 1, "max": 1}, "controller": {"name": "static"}}
 JSON
 JOB_MAIN=$(submit "$T/main.json")
 JOB_FAIL=$(submit "$T/fail.json")
 JOB_TEE=$(submit "$T/tee.json")
-diag "jobs: main $JOB_MAIN, fail $JOB_FAIL, tee $JOB_TEE at $URL"
+diag "jobs: main $JOB_MAIN, fail $JOB_FAIL, confidential $JOB_TEE (policy $H) at $URL"
 
 OUT=${COFFER_SCREENSHOTS:-$COFFER_BUILD/test-logs/dashboard}
 URL=$URL READ_TOKEN=$READ_TOKEN ADMIN_TOKEN=$ADMIN_TOKEN JOB_MAIN=$JOB_MAIN JOB_FAIL=$JOB_FAIL \
-	JOB_TEE=$JOB_TEE OUT=$OUT SECRETS="$ENV_SECRET
+	JOB_TEE=$JOB_TEE POLICY=$H OUT=$OUT SECRETS="$ENV_SECRET
 $REDIS_PW
 $NAME_TOKEN" NODE_PATH=$BROWSER_DIR/node_modules node "$BROWSER_DIR/dashboard.js" 2>"$T/node.err"
 rc=$?
 sed 's/^/# /' "$T/node.err" | grep -v 'dbus\|unexpected operator' | tail -n 20
+if [ "$rc" -ne 0 ]; then
+	for j in "$JOB_MAIN" "$JOB_FAIL" "$JOB_TEE"; do
+		diag "$(curl -s -H "Authorization: Bearer $ADMIN_TOKEN" "$URL/v1/jobs/$j" |
+			jq -c '{id, state, reason, items, confidential}')"
+	done
+	tail -n 15 "$DATA/manager.log" | sed 's/^/# manager: /'
+fi
 diag "screenshots in $OUT"
 exit $rc

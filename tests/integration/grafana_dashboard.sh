@@ -82,9 +82,9 @@ eq "no query names a metric the manager does not export" "" \
 	"$(grep -oE 'coffer_[a-z_]+' "$T/targets" | sort -u | while read -r m; do
 		grep -q "^# TYPE $m " "$T/metrics.txt" || echo "$m"
 	done)"
-# doc/manager.md section 10's table: a row for every family the manager
+# doc/manager.md section 11's table: a row for every family the manager
 # exports, and no row for one it does not.
-sed -n '/^## 10\./,/^## 11\./p' "$COFFER_SRC/doc/manager.md" | grep '^| `coffer_' |
+sed -n '/^## 11\./,/^## 12\./p' "$COFFER_SRC/doc/manager.md" | grep '^| `coffer_' |
 	cut -d'|' -f2 | grep -oE 'coffer_[a-z_]+' | sort -u > "$T/documented"
 sed -n 's/^# TYPE \(coffer_[a-z_]*\) .*/\1/p' "$T/metrics.txt" | sort -u > "$T/exported"
 eq "doc/manager.md documents every metric exported, and no other ($(wc -l < "$T/exported") families)" "" \

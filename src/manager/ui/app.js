@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Coffer's dashboard (doc/manager.md section 9): reads the manager's API with
+// Coffer's dashboard (doc/manager.md section 10): reads the manager's API with
 // the user's token and draws the jobs. Plain browser JavaScript, no library,
 // no build step. Rules it keeps:
 // - the token lives in this tab's sessionStorage and travels only in the
@@ -542,40 +542,43 @@
   // ---------------------------------------------------------- confidential
 
   // A confidential job's claims, each with the command that checks it
-  // without trusting the manager (doc/manager.md section 9).
+  // without trusting the manager (doc/manager.md section 10). The manager
+  // sends `confidential` (section 9): coordinator, policy, job, stage, and
+  // outcome and outcome_reason once the coordinator closed the job.
   function renderConfidential(j) {
     const tee = (j.spec && j.spec.tee) || {};
-    const c = j.confidential || {};
-    const isConf = (tee.backend && tee.backend !== 'none') || j.confidential;
+    const c = j.confidential || null;
+    const isConf = c !== null || (tee.backend && tee.backend !== 'none');
     $('conf').hidden = !isConf;
     if (!isConf) return;
-    const coord = c.coordinator || tee.coordinator;
-    const pol = c.policy || {};
-    const polRef = pol.hash || 'HASH';
+    const coord = (c && c.coordinator) || tee.coordinator;
+    const coordText = coord ? safeUrl(coord) : 'URL';
+    const hex = (v, n) => typeof v === 'string' && new RegExp('^[0-9a-f]{' + n + '}$').test(v);
+    const pol = c && hex(c.policy, 64) ? c.policy : null;
+    const cjob = c && hex(c.job, 32) ? c.job : null;
     const rows = [];
-    const row = (label, field, value, cmd) => {
+    const row = (label, field, value, ...cmds) => {
       rows.push(el('dt', null, label));
       rows.push(el('dd', null, el('span', { 'data-field': field }, value),
-        el('span', { className: 'cmd' }, 'verify: ', el('code', null, cmd))));
+        ...cmds.map((cmd) => el('span', { className: 'cmd' }, 'verify: ', el('code', null, cmd)))));
     };
-    const backend = c.tee_backend || tee.backend;
+    const backend = tee.backend;
     const b = el('span', null, backend || 'not reported');
     if (backend === 'sim') b.append(' ', el('span', { className: 'insecure' }, 'INSECURE simulation: no hardware protection'));
-    rows.push(el('dt', null, 'TEE backend'));
-    rows.push(el('dd', null, el('span', { 'data-field': 'conf.backend' }, b),
-      el('span', { className: 'cmd' }, 'verify: ', el('code', null,
-        'coffer coordinator verify ' + (coord ? safeUrl(coord) : 'URL') + ' --expect MEASUREMENT'))));
-    row('Coordinator', 'conf.coordinator', coord ? safeUrl(coord) : 'not reported',
-      'coffer coordinator show ' + (coord ? safeUrl(coord) : 'URL'));
-    row('Policy', 'conf.policy', pol.hash ? pol.hash + (pol.name ? ' (' + pol.name + ')' : '') : 'not reported',
-      'coffer policy show ' + polRef);
-    const ap = Array.isArray(c.approvals) ? c.approvals : null;
-    row('Approvals', 'conf.approvals', ap === null ? 'not reported' : (ap.length === 0 ? 'none' :
-      ap.map((a) => (a.owner || '?') + ': ' + (a.status || (a.approved ? 'approved' : '?'))).join('; ')),
-      'coffer policy status ' + polRef);
-    const rc = c.receipt || {};
-    row('Receipt', 'conf.receipt', rc.status ? rc.status + (rc.path ? ' (' + rc.path + ')' : '') : 'not reported',
-      'coffer receipt verify ' + (rc.path || 'RECEIPT'));
+    row('TEE backend', 'conf.backend', b, 'coffer coordinator verify ' + coordText + ' --expect MEASUREMENT');
+    row('Coordinator', 'conf.coordinator', coord ? coordText : 'not reported', 'coffer coordinator show ' + coordText);
+    if (!c) {
+      $('conf-list').replaceChildren(...rows);
+      return;
+    }
+    row('Policy', 'conf.policy', pol || 'not reported', 'coffer policy show ' + (pol || 'HASH'));
+    row('Approvals', 'conf.approvals', 'not reported by the manager: the coordinator counts them',
+      'coffer policy status ' + (pol || 'HASH'));
+    row('Job at the coordinator', 'conf.job', cjob ? cjob + ' (stage: ' + (c.stage || '?') + ')' : 'not reported',
+      'coffer receipt fetch ' + (cjob || 'JOB') + ' --id YOUR.id --out receipt.json');
+    row('Receipt', 'conf.receipt', c.outcome
+      ? 'the coordinator closed the job: ' + c.outcome + (c.outcome_reason ? ' (' + c.outcome_reason + ')' : '')
+      : 'not closed yet', 'coffer receipt verify receipt.json --id YOUR.id');
     $('conf-list').replaceChildren(...rows);
   }
 
