@@ -209,8 +209,12 @@ async function everyControlByKeyboard(page, what) {
     await page.waitForSelector('#job:not([hidden]) [data-field="items.done"]');
     ok(page.url().endsWith('#/jobs/' + JOB) && !page.url().includes('cft_'), 'Enter on a job opens it (the URL names the job, never the token)');
     // Items/s, replicas running, ETA and predicted lateness move at every
-    // poll: with live updates paused, the page must show exactly the last
-    // answer it got.
+    // poll: once items finish (the ETA is known), with live updates paused,
+    // the page must show exactly the last answer it got.
+    await page.waitForFunction(() => {
+      const e = document.querySelector('#job [data-field="eta"]');
+      return e && /\d/.test(e.textContent);
+    }, null, { timeout: 60000 });
     await page.click('#live');
     let cmp = null;
     for (let i = 0; i < 20; i++) {
