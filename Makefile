@@ -102,8 +102,22 @@ BIN_NAMES := $(foreach b,coffer coffer-worker coffer-manager coffer-coordinator,
 	$(if $(wildcard $(BIN_$(b))/main.c),$(b)))
 BINS := $(BIN_NAMES:%=$(BUILD)/bin/%)
 
+# The dashboard's files, compiled into the manager by scripts/embed-assets
+# (plain sh and od: no network, no bundler). GEN_coffer-manager is linked
+# into the manager, its unit tests and its fuzzers.
+DASHBOARD_FILES := $(sort $(wildcard src/manager/ui/*))
+$(BUILD)/gen/manager/dashboard_assets.c: scripts/embed-assets $(DASHBOARD_FILES)
+	@mkdir -p $(@D)
+	$(E) "  EMBED   $@"
+	$(Q)scripts/embed-assets $@ $(DASHBOARD_FILES)
+$(BUILD)/obj/gen/manager/%.o: $(BUILD)/gen/manager/%.c
+	@mkdir -p $(@D)
+	$(E) "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+GEN_coffer-manager := $(BUILD)/obj/gen/manager/dashboard_assets.o
+
 define bin_rule
-$(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(BIN_$(1))/*.c)) $(ARCH_$(1))
+$(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(BIN_$(1))/*.c)) $(GEN_$(1)) $(ARCH_$(1))
 	@mkdir -p $$(@D) $(BUILD)/maps
 	$$(E) "  LINK    $$@"
 	$$(Q)$$(CC) $$(LDFLAGS) -Wl,-Map=$(BUILD)/maps/$(1).map -o $$@ $$^ $$(LIBS_$(1))
@@ -193,7 +207,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJS) $(LIBCOFFER)
 
 # The manager's unit tests (test_manager_*) also link the manager's objects,
 # all but its main().
-MANAGER_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out src/manager/main.c,$(wildcard src/manager/*.c)))
+MANAGER_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out src/manager/main.c,$(wildcard src/manager/*.c))) $(GEN_coffer-manager)
 $(BUILD)/tests/test_manager_%: $(BUILD)/obj/tests/unit/test_manager_%.o $(MANAGER_OBJS) $(TEST_SUPPORT_OBJS) $(LIBCOFFER)
 	@mkdir -p $(@D)
 	$(E) "  LINK    $@"
@@ -290,7 +304,15 @@ $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_BUILD)/libcof
 	$(E) "  FUZZER  $@"
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS_ALL)
 # The manager's job parsers are fuzzed with the manager's objects (no main()).
-FUZZ_MANAGER_OBJS = $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(filter-out src/manager/main.c,$(wildcard src/manager/*.c)))
+FUZZ_MANAGER_OBJS = $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(filter-out src/manager/main.c,$(wildcard src/manager/*.c))) \
+	$(FUZZ_BUILD)/obj/gen/manager/dashboard_assets.o
+$(FUZZ_BUILD)/gen/manager/dashboard_assets.c: scripts/embed-assets $(DASHBOARD_FILES)
+	@mkdir -p $(@D)
+	$(Q)scripts/embed-assets $@ $(DASHBOARD_FILES)
+$(FUZZ_BUILD)/obj/gen/manager/%.o: $(FUZZ_BUILD)/gen/manager/%.c
+	@mkdir -p $(@D)
+	$(E) "  CC-FUZZ $<"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 FUZZ_MANAGER_TARGETS := $(FUZZ_BUILD)/fuzz_http_job $(FUZZ_BUILD)/fuzz_asperathos_job
 $(FUZZ_MANAGER_TARGETS): $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_MANAGER_OBJS) $(FUZZ_BUILD)/libcoffer.a
 	$(E) "  FUZZER  $@"

@@ -41,4 +41,17 @@ void api_sub_delete_all(struct http_req *r);
 /* GET /v1/jobs/{id}/log: the last 64 KiB of the replicas' log, as text. */
 void api_job_log(struct http_req *r);
 
+/* api_deadletters.c */
+#define MGR_DEAD_LETTERS_MAX 1000 /* items in one answer */
+struct mgr_job;
+/*
+ * The job's dead letters as a JSON array of {"item", "attempts", "error"}
+ * (the first MGR_DEAD_LETTERS_MAX; *truncated is 1 if there were more),
+ * or *out = NULL when there is no list to read (items not loaded yet, an
+ * Asperathos-layout job). A finished job's queue is opened for the read:
+ * COFFER_E_CONNECT or COFFER_E_REDIS if Redis does not answer.
+ */
+int mgr_job_dead_letters(const struct mgr_job *j, json_t **out, int *truncated);
+void api_job_dead_letters(struct http_req *r);
+
 #endif

@@ -171,44 +171,22 @@ api_sub_report(struct http_req *r)
 	http_reply_json(r, 200, rp.detailed);
 }
 
-/* Asperathos's consumers push their errors to the list "job:errors";
- * native jobs' failed items are the queue's dead letters. */
-struct errs_ctx {
-	json_t *arr;
-};
-
-static void
-add_dead(const char *id, uint32_t attempts, const char *error, void *arg)
-{
-	struct errs_ctx *c = arg;
-
-	if (json_array_size(c->arr) < 1000)
-		json_array_append_new(c->arr, json_pack("{s:o, s:I, s:o}", "item",
-		    http_json_str(id), "attempts", (json_int_t)attempts, "error",
-		    http_json_str(error)));
-}
-
+/* Native jobs' failed items are the queue's dead letters (api_deadletters.c);
+ * Asperathos's consumers keep their errors to themselves: an empty list. */
 void
 api_sub_errors(struct http_req *r)
 {
 	struct mgr_job *j = path_job(r);
-	struct errs_ctx c = { NULL };
-	int e = 0;
+	json_t *arr = NULL;
+	int e, truncated;
 
 	if (j == NULL)
 		return;
-	if ((c.arr = json_array()) == NULL) {
-		http_reply_coffer_err(r, COFFER_E_NOMEM);
-		return;
-	}
-	if (j->q != NULL && j->spec.queue_layout == MGR_QUEUE_COFFER)
-		e = coffer_queue_dead_letters(j->q, add_dead, &c);
-	if (e != 0) {
-		json_decref(c.arr);
+	if ((e = mgr_job_dead_letters(j, &arr, &truncated)) != 0) {
 		http_reply_coffer_err(r, e);
 		return;
 	}
-	http_reply_json(r, 200, c.arr);
+	http_reply_json(r, 200, arr != NULL ? arr : json_array());
 }
 
 void

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // GET /metrics: the manager's state in the Prometheus text format (names
-// and labels in doc/api.md section "Metrics"). Job metrics use the label
+// and labels in doc/manager.md section 11). Job metrics use the label
 // job_id, not job: Prometheus attaches its own "job" label (the scrape
 // job) to every series, and a clash would rename ours to exported_job.
+// Where one family has a label, its series partition one quantity (the
+// items by state add up to the job's total), so that sum() means
+// something; quantities that do not add up (replicas desired, running,
+// ready) are families of their own.
 #include <stdio.h>
 #include <string.h>
 
@@ -23,14 +27,19 @@ struct fam {
 
 /* Per-job gauges, in output order. */
 enum {
-	F_ITEMS, F_REPLICAS, F_PROGRESS, F_TIME_PROGRESS, F_ERROR, F_THROUGHPUT,
+	F_ITEMS, F_REPLICAS_DESIRED, F_REPLICAS_RUNNING, F_REPLICAS_READY,
+	F_REPLICAS_MIN, F_REPLICAS_MAX, F_PROGRESS, F_TIME_PROGRESS, F_ERROR, F_THROUGHPUT,
 	F_THROUGHPUT_REPLICA, F_ETA, F_LATENESS, F_ELAPSED, F_EXPECTED,
 	F_REPLICA_SECONDS, F_DECISIONS, F_STATE, F_NFAM
 };
 
 static const struct fam fams[F_NFAM] = {
-	{ "coffer_job_items", "gauge", "Items of a job by state (total, done, failed, in_flight, queued)." },
-	{ "coffer_job_replicas", "gauge", "Replicas of a job: desired (asked of the actuator), running, ready (holding an item), min, max." },
+	{ "coffer_job_items", "gauge", "Items of a job by state (done, failed, in_flight, queued); their sum is the job's total." },
+	{ "coffer_job_replicas_desired", "gauge", "Replicas of a job last asked of the actuator (0 once it is over)." },
+	{ "coffer_job_replicas_running", "gauge", "Replicas of a job running now." },
+	{ "coffer_job_replicas_ready", "gauge", "Replicas of a job holding an item." },
+	{ "coffer_job_replicas_min", "gauge", "The job's lower replica bound." },
+	{ "coffer_job_replicas_max", "gauge", "The job's upper replica bound." },
 	{ "coffer_job_progress_ratio", "gauge", "Job progress p = (done + failed) / total." },
 	{ "coffer_job_time_progress_ratio", "gauge", "Time progress r = elapsed / expected time." },
 	{ "coffer_job_progress_error_ratio", "gauge", "Asperathos's progress error e = p - r (negative: behind schedule)." },
@@ -53,36 +62,32 @@ job_samples(struct coffer_buf *b, int f, const struct mgr_job *j)
 	const struct mgr_sample *s = &j->last;
 	const char *id = j->id;
 	const char *l1[] = { "job_id", id, NULL };
+	int live = j->state == MGR_RUNNING;
 	int r = 0;
 
 	switch (f) {
 	case F_ITEMS: {
-		const char *k[] = { "total", "done", "failed", "in_flight", "queued" };
-		double v[] = { (double)s->c.total, (double)s->c.done,
-			(double)s->c.failed, (double)s->c.in_flight,
-			(double)s->c.queued };
+		const char *k[] = { "done", "failed", "in_flight", "queued" };
+		double v[] = { (double)s->c.done, (double)s->c.failed,
+			(double)s->c.in_flight, (double)s->c.queued };
 
-		for (size_t i = 0; i < 5 && r == 0; i++) {
+		for (size_t i = 0; i < 4 && r == 0; i++) {
 			const char *l[] = { "job_id", id, "state", k[i], NULL };
 
 			r = http_metrics_sample(b, fams[f].name, l, v[i]);
 		}
 		return r;
 	}
-	case F_REPLICAS: {
-		const char *k[] = { "desired", "running", "ready", "min", "max" };
-		int live = j->state == MGR_RUNNING;
-		double v[] = { live ? j->desired : 0, live ? s->replicas : 0,
-			live ? s->ready : 0, j->spec.min_replicas,
-			j->spec.max_replicas };
-
-		for (size_t i = 0; i < 5 && r == 0; i++) {
-			const char *l[] = { "job_id", id, "kind", k[i], NULL };
-
-			r = http_metrics_sample(b, fams[f].name, l, v[i]);
-		}
-		return r;
-	}
+	case F_REPLICAS_DESIRED:
+		return http_metrics_sample(b, fams[f].name, l1, live ? j->desired : 0);
+	case F_REPLICAS_RUNNING:
+		return http_metrics_sample(b, fams[f].name, l1, live ? s->replicas : 0);
+	case F_REPLICAS_READY:
+		return http_metrics_sample(b, fams[f].name, l1, live ? s->ready : 0);
+	case F_REPLICAS_MIN:
+		return http_metrics_sample(b, fams[f].name, l1, j->spec.min_replicas);
+	case F_REPLICAS_MAX:
+		return http_metrics_sample(b, fams[f].name, l1, j->spec.max_replicas);
 	case F_PROGRESS:
 		return http_metrics_sample(b, fams[f].name, l1, s->progress);
 	case F_TIME_PROGRESS:

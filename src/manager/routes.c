@@ -2,11 +2,15 @@
 // The manager's routes, one row each: method, path, handler, the token
 // scope it needs, and the largest body it takes (doc/api.md).
 #include "manager/api.h"
+#include "manager/dashboard.h"
 #include "manager/mgr.h"
 
 const struct http_route mgr_routes[] = {
 	/* method    path                          handler           scope              max body */
 	{ "GET",    "/healthz",                    api_healthz,      HTTP_SCOPE_NONE,    0 },
+	/* The dashboard's files (no data in them: the page sends a token). */
+	{ "GET",    "/",                           api_dashboard_index, HTTP_SCOPE_NONE, 0 },
+	{ "GET",    "/ui/{file}",                  api_dashboard_file, HTTP_SCOPE_NONE,  0 },
 	{ "GET",    "/metrics",                    api_metrics,      HTTP_SCOPE_READ,    0 },
 	{ "GET",    "/v1/controllers",             api_controllers,  HTTP_SCOPE_READ,    0 },
 	{ "POST",   "/v1/jobs",                    api_job_submit,   HTTP_SCOPE_ADMIN,   MGR_BODY_JOB },
@@ -14,6 +18,7 @@ const struct http_route mgr_routes[] = {
 	{ "GET",    "/v1/jobs/{id}",               api_job_show,     HTTP_SCOPE_READ,    0 },
 	{ "DELETE", "/v1/jobs/{id}",               api_job_delete,   HTTP_SCOPE_ADMIN,   0 },
 	{ "GET",    "/v1/jobs/{id}/timeline",      api_job_timeline, HTTP_SCOPE_READ,    0 },
+	{ "GET",    "/v1/jobs/{id}/dead_letters",  api_job_dead_letters, HTTP_SCOPE_READ, 0 },
 	{ "POST",   "/v1/jobs/{id}/stop",          api_job_stop,     HTTP_SCOPE_ADMIN,   MGR_BODY_SMALL },
 	{ "GET",    "/v1/jobs/{id}/log",           api_job_log,      HTTP_SCOPE_READ,    0 },
 	{ "GET",    "/v1/tokens",                  api_token_list,   HTTP_SCOPE_ADMIN,   0 },

@@ -13,7 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 plan 17
 
-up_home
+coffer_up_env
 cd "$COFFER_SRC" || bail "no source tree"
 
 # --asperathos listens on 1500 unless told otherwise: with 1500 taken, it
@@ -26,12 +26,20 @@ grep -q "port 1500 on 127.0.0.1 is in use" "$T/up0.out"; ok $? "--asperathos mea
 coffer up --asperathos-no-token --listen 0.0.0.0:0 --dir "$T/d0" > "$T/up0b.out" 2>&1
 eq "--asperathos-no-token off loopback is refused" 2 $?
 
-PORT=$(random_port)
-coffer up --asperathos --asperathos-no-token --port "$PORT" \
-	--workload-dir examples/asperathos --grace-ms 1000 > "$T/up.out" 2>&1 &
-UP=$!
-track $UP
-wait_until 30 test -s "$STATE" || { sed 's/^/# /' "$T/up.out"; bail "coffer up did not start"; }
+# A port free a moment ago may be taken by then (other tests run on this
+# machine): another one, then.
+for _ in 1 2 3 4 5; do
+	PORT=$(random_port)
+	coffer up --asperathos --asperathos-no-token --port "$PORT" \
+		--workload-dir examples/asperathos --grace-ms 1000 > "$T/up.out" 2>&1 &
+	UP=$!
+	track $UP
+	wait_until 30 eval 'test -s "$STATE" || ! kill -0 $UP 2>/dev/null'
+	grep -q "is in use by another program" "$T/up.out" || break
+done
+test -s "$STATE" || { sed 's/^/# /' "$T/up.out"; bail "coffer up did not start"; }
+# The state file is written before the banner is printed.
+wait_until 10 grep -q "Press Ctrl-C" "$T/up.out"
 grep -q "WARNING: the Asperathos routes (/submissions) need no token" "$T/up.out"
 ok $? "coffer up warns that the Asperathos routes need no token"
 U=http://127.0.0.1:$PORT

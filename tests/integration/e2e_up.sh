@@ -13,7 +13,7 @@
 . "$(dirname "$0")/e2e_common.bash"
 plan 17
 
-up_home
+coffer_up_env
 
 coffer up --grace-ms 2000 >"$T/up.out" 2>&1 &
 UP=$!

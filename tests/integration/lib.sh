@@ -191,17 +191,6 @@ stop_redis() {
 	kill -9 "$REDIS_PID" 2>/dev/null
 }
 
-# up_home: a private HOME and XDG_RUNTIME_DIR for tests of `coffer up`;
-# sets STATE (its state file) and DATA (its default data directory).
-up_home() {
-	export HOME=$T/home XDG_RUNTIME_DIR=$T/run
-	unset XDG_DATA_HOME COFFER_URL COFFER_TOKEN
-	mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
-	chmod 700 "$XDG_RUNTIME_DIR"
-	STATE=$XDG_RUNTIME_DIR/coffer/up.json
-	DATA=$HOME/.local/share/coffer/up
-}
-
 # start_coordinator [extra serve args...]: start coffer-coordinator on the
 # sim backend (INSECURE SIMULATION) on a free loopback port, data in
 # $COORD_DIR (default $T/coord), sim platform key in $COFFER_SIM_DIR
@@ -459,4 +448,60 @@ k8s_curl() {
 	shift 2
 	curl -s --cacert "$K8S_CA" -H "Authorization: Bearer $K8S_ADMIN" -X "$m" \
 		"$@" "$K8S_URL$p"
+}
+
+# start_prometheus TARGET TOKEN: a real Prometheus scraping TARGET
+# (host:port) every second with the bearer TOKEN, data in $T/prom; waits
+# until it is ready (its first scrape comes a few seconds later). Sets
+# PROM_URL. Retries on another port if it does not come up.
+start_prometheus() {
+	local target=$1 token=$2 port pid
+	mkdir -p "$T/prom"
+	cat > "$T/prom/prometheus.yml" <<YAML
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+scrape_configs:
+  - job_name: coffer
+    authorization: {type: Bearer, credentials: "$token"}
+    static_configs: [{targets: ['$target']}]
+YAML
+	for _ in 1 2 3; do
+		port=$(random_port) || bail "no free port"
+		prometheus --config.file="$T/prom/prometheus.yml" --storage.tsdb.path="$T/prom/data" \
+			--web.listen-address="127.0.0.1:$port" >>"$T/prom/log" 2>&1 &
+		pid=$!
+		track $pid
+		if wait_until 30 curl -sf "http://127.0.0.1:$port/-/ready"; then
+			PROM_URL=http://127.0.0.1:$port
+			return 0
+		fi
+		kill -9 $pid 2>/dev/null
+	done
+	bail "prometheus did not start (see $T/prom/log)"
+}
+
+# prom_query EXPR: Prometheus's JSON answer to an instant query.
+prom_query() { curl -s "$PROM_URL/api/v1/query" --data-urlencode "query=$1"; }
+
+# coffer_up_env: a private home ($T/home) and runtime directory for
+# `coffer up` and `coffer job`, none of the caller's COFFER_URL/TOKEN. Sets
+# STATE (coffer up's state file) and DATA (its data directory).
+coffer_up_env() {
+	export HOME=$T/home XDG_RUNTIME_DIR=$T/run
+	unset XDG_DATA_HOME COFFER_URL COFFER_TOKEN
+	mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
+	chmod 700 "$XDG_RUNTIME_DIR"
+	STATE=$XDG_RUNTIME_DIR/coffer/up.json
+	DATA=$HOME/.local/share/coffer/up
+}
+
+# start_coffer_up [args...]: `coffer up` in coffer_up_env; waits for its
+# state file and its banner. Sets STATE, DATA and UP (its PID).
+start_coffer_up() {
+	coffer_up_env
+	coffer up "$@" > "$T/up.out" 2>&1 &
+	UP=$!
+	track $UP
+	wait_until 30 test -s "$STATE" || { sed 's/^/# /' "$T/up.out"; bail "coffer up did not come up"; }
+	# The state file is written before the banner is printed.
+	wait_until 10 grep -q "Press Ctrl-C" "$T/up.out"
 }

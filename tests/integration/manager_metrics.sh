@@ -6,7 +6,7 @@
 # timeout: 180
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
-plan 13
+plan 12
 
 start_redis
 start_manager
@@ -36,20 +36,8 @@ grep -q '^# TYPE coffer_job_replica_seconds_total counter$' "$T/metrics.txt"
 ok $? "counters are typed as counters"
 
 # A real Prometheus, scraping every second with the bearer token.
-PP=$(random_port)
-mkdir -p "$T/prom"
-cat > "$T/prom/prometheus.yml" <<YAML
-global: {scrape_interval: 1s, evaluation_interval: 1s}
-scrape_configs:
-  - job_name: coffer
-    authorization: {type: Bearer, credentials: "$MGR_TOKEN"}
-    static_configs: [{targets: ['127.0.0.1:${MGR_URL##*:}']}]
-YAML
-prometheus --config.file="$T/prom/prometheus.yml" --storage.tsdb.path="$T/prom/data" \
-	--web.listen-address="127.0.0.1:$PP" >"$T/prom/log" 2>&1 &
-track $!
-wait_until 30 curl -sf "http://127.0.0.1:$PP/-/ready"; ok $? "prometheus is ready"
-q() { curl -s "http://127.0.0.1:$PP/api/v1/query" --data-urlencode "query=$1"; }
+start_prometheus "127.0.0.1:${MGR_URL##*:}" "$MGR_TOKEN"
+q() { prom_query "$1"; }
 got=
 for _ in $(seq 40); do
 	got=$(q "coffer_job_items{job_id=\"$id\",state=\"done\"}" | jq -r '.data.result[0].value[1] // empty')
@@ -62,5 +50,5 @@ eq "the scrape job's label is kept apart from ours" "coffer $id" \
 	"$(q "coffer_job_progress_ratio{job_id=\"$id\"}" | jq -r '.data.result[0].metric | "\(.job) \(.job_id)"')"
 eq "a counter can be queried with rate()" success \
 	"$(q 'sum(rate(coffer_http_requests_total[1m]))' | jq -r .status)"
-curl -s "http://127.0.0.1:$PP/api/v1/targets" | jq -e '.data.activeTargets[0].lastError == ""' >/dev/null
+curl -s "$PROM_URL/api/v1/targets" | jq -e '.data.activeTargets[0].lastError == ""' >/dev/null
 ok $? "the scrape has no error"

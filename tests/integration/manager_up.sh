@@ -9,12 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 plan 20
 
-up_home
-
-coffer up --grace-ms 2000 > "$T/up.out" 2>&1 &
-UP=$!
-track $UP
-wait_until 30 test -s "$STATE" || { sed 's/^/# /' "$T/up.out"; bail "coffer up did not come up"; }
+start_coffer_up --grace-ms 2000
 sed 's/^/# /' "$T/up.out"
 url=$(jq -r .url "$STATE")
 token=$(jq -r .token "$STATE")

@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 plan 19
 
-up_home
+coffer_up_env
 
 up() { # log-name [args...]: start coffer up, wait for its state file
 	local log=$1
