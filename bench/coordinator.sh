@@ -43,6 +43,8 @@ seq=$("$REL" release "$COORD_URL" "$J" --measure "$T/app.so" -n "$N_SEQ" -c 1 --
 	bail "sequential releases"
 c1=$(cpu)
 cpu_us=$(( (c1 - c0) * 1000000 / $(getconf CLK_TCK) / N_SEQ ))
+# All from one address, as workers behind one NAT: the coordinator's
+# per-address cap is its overall one (doc/coordinator.md section 8).
 conc=$("$REL" release "$COORD_URL" "$J" --measure "$T/app.so" -n "$N_CONC" -c "$N_CONC" --latency) ||
 	bail "concurrent releases"
 

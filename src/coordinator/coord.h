@@ -20,6 +20,10 @@
 #define COORD_REFUSAL_KINDS 64 /* reason names /metrics counts */
 #define COORD_REFUSAL_REASON_MAX 48
 #define COORD_BODY_CAP ((size_t)2 << 20) /* libevent's own limit: a release request */
+/* Open connections (doc/coordinator.md, "Limits"): a pool of workers
+ * starting at once attests at once, often from one address (a NAT or a
+ * node's SNAT), so the per-address cap is the overall one. */
+#define COORD_MAX_CONNS 1024
 #define COORD_SIM_WARNING "INSECURE SIMULATION: no TEE protects this code or data"
 
 struct coord_config {

@@ -113,6 +113,8 @@ coord_open(const struct coord_config *cfg, struct coord **out)
 	memset(&ho, 0, sizeof(ho));
 	ho.listen = c->cfg.listen;
 	ho.max_body = COORD_BODY_CAP;
+	ho.max_conns = COORD_MAX_CONNS;
+	ho.max_conns_per_client = COORD_MAX_CONNS;
 	ho.routes = coord_routes;
 	ho.nroutes = coord_nroutes;
 	ho.ctx = c;
