@@ -122,6 +122,21 @@ job_submit(const struct cli_endpoint *ep, const char *file)
 		return CLI_FAIL;
 	}
 	printf("%s\n", id);
+	{
+		/* What the manager accepted but expects to go wrong (an app
+		 * build the policy does not approve, ...): said at once, not only
+		 * by `job show` later. */
+		size_t i;
+		json_t *w;
+
+		json_array_foreach(json_object_get(reply, "warnings"), i, w) {
+			const char *msg = json_string_value(json_object_get(w,
+			    "message"));
+
+			if (msg != NULL)
+				fprintf(stderr, "warning: %s\n", msg);
+		}
+	}
 	if (asperathos) {
 		json_t *ign = json_object_get(reply, "ignored");
 

@@ -78,6 +78,11 @@ ok $? "with a warning ($(jq -r '.warnings[0].message' "$T/w.json"))"
 wid=$(jq -r .id "$T/w.json")
 coffer job watch "$wid" --interval 0.3 > "$T/watch.out" 2> "$T/watch.err"
 grep -q "^warning: the deadline cannot be met" "$T/watch.err"; ok $? "coffer job watch shows it"
+job '"item_time_estimate_s": 30, "app_params": {"sleep_ms": 10}' > "$T/w-job.json"
+coffer job submit "$T/w-job.json" > "$T/wsub.out" 2> "$T/wsub.err"
+eq "coffer job submit prints the id" 1 "$(grep -c '^[0-9a-z_.-]*$' "$T/wsub.out")"
+grep -q "^warning: the deadline cannot be met: 6 items x 30 s" "$T/wsub.err"
+ok $? "and the warning at once"
 
 # Measured item times: a job that turns out late says so while it runs,
 # and its last line says the deadline was missed.
