@@ -14,58 +14,27 @@
 #include "lib/enc.h"
 #include "tee/tee_int.h"
 
-/* Strict base64 (RFC 4648 section 4) of one PEM body, white space skipped:
- * a table lookup per character (this runs for every quote), padding only
- * at the end, zero unused bits (so one certificate has one encoding). */
-static int
-b64val(uint8_t c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-/* Strict base64 (RFC 4648 section 4) of one PEM body, white space skipped
- * (this runs for every quote, so no per-character library calls): padding
- * only at the end, zero unused bits, so a certificate has one encoding. */
+/* One PEM body: its line breaks and blanks dropped, then lib/enc's strict
+ * base64 (RFC 4648 section 4: padding only at the end, zero unused bits,
+ * so a certificate has one encoding). */
 static int
 pem_b64(const uint8_t *s, const uint8_t *e, struct coffer_buf *out)
 {
-	uint32_t acc = 0;
-	size_t bits = 0, pad = 0, nch = 0;
-	uint8_t *w;
+	struct coffer_buf t = COFFER_BUF_INIT((size_t)(e - s) + 1);
+	uint8_t *w, *w0;
 	int r;
 
-	if ((r = coffer_buf_reserve(out, (size_t)(e - s) / 4 * 3 + 3, &w)) != 0)
+	if ((r = coffer_buf_reserve(&t, (size_t)(e - s) + 1, &w0)) != 0)
 		return r;
-	for (const uint8_t *q = s; q < e; q++) {
-		int v;
-
-		if (*q == '\n' || *q == '\r' || *q == ' ' || *q == '\t')
-			continue;
-		nch++;
-		if (*q == '=') {
-			pad++;
-			continue;
-		}
-		if (pad != 0 || (v = b64val(*q)) < 0)
-			return COFFER_E_FORMAT;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			*w++ = (uint8_t)(acc >> bits);
-		}
-	}
-	if (nch % 4 != 0 || pad > 2 || (acc & ((1u << bits) - 1)) != 0 ||
-	    (pad == 1 && bits != 2) || (pad == 2 && bits != 4) || (pad == 0 && bits != 0))
-		return COFFER_E_FORMAT;
-	coffer_buf_commit(out, (size_t)(w - (out->data + out->len)));
-	return 0;
+	w = w0;
+	for (const uint8_t *q = s; q < e; q++)
+		if (*q != '\n' && *q != '\r' && *q != ' ' && *q != '\t')
+			*w++ = *q;
+	coffer_buf_commit(&t, (size_t)(w - w0));
+	r = coffer_b64_decode_buf((const char *)t.data, t.len, out);
+	coffer_buf_release(&t);
+	coffer_errclear();
+	return r;
 }
 
 int
