@@ -35,6 +35,7 @@
 #include "lib/json.h"
 #include "lib/mem.h"
 #include "lib/num.h"
+#include "queue/queue.h"
 #include "queue/redis_server.h"
 
 extern char **environ;
@@ -733,6 +734,21 @@ cmd_up(int argc, char **argv)
 	/* 1. Redis: the given one, or a private one with its data kept in
 	 * DIR across runs (the jobs follow it whatever its port). */
 	if (redis_opt != NULL) {
+		/* Said now, not by every job failing later: the URL is checked
+		 * by connecting (and its AUTH and SELECT) without touching any
+		 * key. */
+		struct coffer_queue_opts qo;
+		struct coffer_queue *q = NULL;
+
+		memset(&qo, 0, sizeof(qo));
+		qo.redis_url = redis_opt;
+		qo.job = "coffer-up-check";
+		qo.connect_timeout_ms = 3000;
+		if ((r = coffer_queue_open(&qo, &q)) != 0) {
+			coffer_errctx(r, "--redis");
+			goto fail;
+		}
+		coffer_queue_close(q);
 		redis_url = redis_opt;
 	} else {
 		memset(&ro, 0, sizeof(ro));

@@ -90,8 +90,15 @@ grep -q "port $(cat "$T/port") on 127.0.0.1 is in use by another program" "$T/up
 ok $? "a port in use is said as such"
 diag "$(cat "$T/up4.out")"
 
-# 5. --redis: a running Redis instead of a private one.
+# 5. --redis: a running Redis instead of a private one; one that does not
+# answer is said at once, with no password shown.
 start_redis
+dead=$(random_port)
+coffer up --redis "redis://:s3cret@127.0.0.1:$dead" --dir "$T/dead" > "$T/up5d.out" 2>&1
+eq "a --redis that does not answer: coffer up exits 8 (connection failed)" 8 $?
+grep -q "^coffer up: connection failed: --redis: .*127.0.0.1:$dead.*refused" "$T/up5d.out"
+ok $? "naming the address ($(head -c 200 "$T/up5d.out"))"
+! grep -q s3cret "$T/up5d.out"; ok $? "and not the password"
 up up5.out --redis "$REDIS_URL" --dir "$T/other"
 for i in 1 2 3; do echo "y$i" > "$T/other/store/b-$i"; done
 sed -e 's|"in/a-"|"b-"|' -e 's|400|10|' "$T/job.json" > "$T/job5.json"
