@@ -187,6 +187,12 @@ cli_http(const struct cli_endpoint *ep, const char *method, const char *path,
 		    errbuf[0] ? errbuf : cu->easy_strerror(cc));
 		goto out;
 	}
+	if (cc == CURLE_PEER_FAILED_VERIFICATION) {
+		r = coffer_errf(COFFER_E_UNTRUSTED, "%s %s: the server's TLS "
+		    "certificate is not trusted: %s", method, url,
+		    errbuf[0] ? errbuf : cu->easy_strerror(cc));
+		goto out;
+	}
 	if (cc != CURLE_OK) {
 		r = coffer_errf(COFFER_E_HTTP, "%s %s: %s", method, url,
 		    errbuf[0] ? errbuf : cu->easy_strerror(cc));

@@ -307,6 +307,10 @@ cli_fetch_get(const struct cli_fetch_opts *o, const char *url,
 		out->attempts = n;
 		if ((r = attempt(cu, o, url, out, &cc, errbuf)) != 0)
 			return r;
+		if (cc == CURLE_PEER_FAILED_VERIFICATION) /* R7 */
+			return coffer_errf(COFFER_E_UNTRUSTED, "GET %s: the server's "
+			    "TLS certificate is not trusted: %s", url,
+			    errbuf[0] ? errbuf : cu->easy_strerror(cc));
 		if (cc != CURLE_OK && !curl_retryable(cc))
 			return coffer_errf(COFFER_E_HTTP, "GET %s: %s", url,
 			    errbuf[0] ? errbuf : cu->easy_strerror(cc));

@@ -135,9 +135,10 @@ ok $? "a timeout is named"
 test -f "$T/slow/intel-root-ca.crl"; ok $? "the root CRL still came"
 
 run coffer collateral fetch "$SGXQ" --out "$T/tls" --intel-pcs "$URL" \
-	--intel-root-crl "$URL/IntelSGXRootCA.der" --retries 0
-eq "a server certificate nobody trusts: exit 1" 1 "$rc"
-has "certificate"; ok $? "the TLS failure is named"
+	--intel-root-crl "$URL/IntelSGXRootCA.der" --retries 2 --retry-delay 0.01
+eq "a server certificate nobody trusts: exit 7 (rule R7)" 7 "$rc"
+has "the server's TLS certificate is not trusted"; ok $? "the TLS failure is named"
+! has "again in"; ok $? "and not retried"
 
 # --- AMD KDS: VCEK and chain; no CRL recorded, so its 404 is the missing piece
 SNP=$V/sev-snp/go-sev-guest/attestation.bin
