@@ -97,7 +97,9 @@ LIBS_coffer := $(LIBS_REDIS) $(LIBS_CORE)
 # libevent); everything that matters in it is wrapped or MAC'd.
 LIBS_coffer-worker := $(LIBS_EVENT_CORE) $(LIBS_REDIS) $(LIBS_CORE)
 LIBS_coffer-manager := $(LIBS_CURL) $(LIBS_SQLITE) $(LIBS_EVENT) $(LIBS_REDIS) $(LIBS_CORE)
-LIBS_coffer-coordinator := $(LIBS_SQLITE) $(LIBS_EVENT) $(LIBS_CORE)
+# Nor does the coordinator serve TLS (http/tls.c is not linked): its answers
+# are wrapped or signed end to end, and libssl stays out of its process.
+LIBS_coffer-coordinator := $(LIBS_SQLITE) $(LIBS_EVENT_CORE) $(LIBS_CORE)
 BIN_NAMES := $(foreach b,coffer coffer-worker coffer-manager coffer-coordinator,\
 	$(if $(wildcard $(BIN_$(b))/main.c),$(b)))
 BINS := $(BIN_NAMES:%=$(BUILD)/bin/%)

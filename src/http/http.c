@@ -22,11 +22,8 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 
 #include "coffer/error.h"
 #include "lib/buf.h"
@@ -80,7 +77,8 @@ struct http_conn {
 struct http_server {
 	struct event_base *base;
 	struct evconnlistener *lev;
-	SSL_CTX *ssl;
+	const struct http_tls *tls; /* with tls_ctx: HTTPS */
+	void *tls_ctx;
 	int port;
 	const struct http_route *routes;
 	size_t nroutes;
@@ -944,7 +942,6 @@ on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
 	struct http_server *h = arg;
 	struct http_conn *c = NULL;
 	struct client *cl;
-	SSL *ssl = NULL;
 
 	(void)lev;
 	if (h->st.open >= (uint64_t)h->max_conns) {
@@ -968,14 +965,10 @@ on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
 	if (salen > 0 && (size_t)salen <= sizeof(c->peer))
 		memcpy(&c->peer, sa, (size_t)salen);
 	coffer_buf_init(&c->body, COFFER_BUF_MAX_DEFAULT);
-	if (h->ssl != NULL) {
-		if ((ssl = SSL_new(h->ssl)) == NULL)
-			goto fail;
-		c->bev = bufferevent_openssl_socket_new(h->base, fd, ssl,
-		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	} else {
+	if (h->tls_ctx != NULL)
+		c->bev = h->tls->wrap(h->tls_ctx, h->base, fd);
+	else
 		c->bev = bufferevent_socket_new(h->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	}
 	if (c->bev == NULL)
 		goto fail;
 	fd = -1;
@@ -1001,8 +994,6 @@ on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
 	set_deadline(c, h->header_ms);
 	return;
 fail:
-	if (ssl != NULL && (c == NULL || c->bev == NULL))
-		SSL_free(ssl);
 	if (fd >= 0)
 		evutil_closesocket(fd);
 	free(c);
@@ -1016,30 +1007,6 @@ http_server_stats(const struct http_server *h, struct http_server_stats *st)
 
 /* ------------------------------------------------------------------ */
 /* Listening */
-
-static int
-tls_setup(struct http_server *h, const char *cert, const char *key)
-{
-	unsigned long e;
-
-	if ((h->ssl = SSL_CTX_new(TLS_server_method())) == NULL)
-		return coffer_errf(COFFER_E_CRYPTO, "SSL_CTX_new failed");
-	if (SSL_CTX_set_min_proto_version(h->ssl, TLS1_2_VERSION) != 1)
-		return coffer_errf(COFFER_E_CRYPTO, "cannot require TLS 1.2");
-	SSL_CTX_set_options(h->ssl, SSL_OP_NO_RENEGOTIATION);
-	if (SSL_CTX_use_certificate_chain_file(h->ssl, cert) != 1) {
-		e = ERR_get_error();
-		return coffer_errf(COFFER_E_INVAL, "TLS certificate %s: %s", cert,
-		    ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "unreadable");
-	}
-	if (SSL_CTX_use_PrivateKey_file(h->ssl, key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(h->ssl) != 1) {
-		e = ERR_get_error();
-		return coffer_errf(COFFER_E_INVAL, "TLS key %s: %s", key,
-		    ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "unreadable");
-	}
-	return 0;
-}
 
 /* "host:port" or "[v6]:port" into host and port. */
 static int
@@ -1136,6 +1103,9 @@ http_server_new(struct event_base *base, const struct http_server_opts *o,
 	if ((o->tls_cert == NULL) != (o->tls_key == NULL))
 		return coffer_errf(COFFER_E_INVAL,
 		    "TLS needs both a certificate and a key");
+	if (o->tls_cert != NULL && o->tls == NULL)
+		return coffer_errf(COFFER_E_UNSUPPORTED,
+		    "this program serves plain HTTP only (no TLS)");
 	if ((h = coffer_calloc(1, sizeof(*h))) == NULL)
 		return COFFER_E_NOMEM;
 	h->base = base;
@@ -1154,8 +1124,11 @@ http_server_new(struct event_base *base, const struct http_server_opts *o,
 	    HTTP_DEFAULT_WRITE_TIMEOUT_MS;
 	h->body_budget = o->body_budget > 0 ? o->body_budget :
 	    HTTP_DEFAULT_BODY_BUDGET;
-	if (o->tls_cert != NULL && (r = tls_setup(h, o->tls_cert, o->tls_key)) != 0)
-		goto out;
+	if (o->tls_cert != NULL) {
+		if ((r = o->tls->setup(&h->tls_ctx, o->tls_cert, o->tls_key)) != 0)
+			goto out;
+		h->tls = o->tls;
+	}
 	if ((r = listen_on(o->listen, host, port, &fd)) != 0)
 		goto out;
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
@@ -1190,7 +1163,7 @@ http_server_port(const struct http_server *h)
 int
 http_server_is_tls(const struct http_server *h)
 {
-	return h->ssl != NULL;
+	return h->tls_ctx != NULL;
 }
 
 void
@@ -1209,7 +1182,8 @@ http_server_url(const struct http_server *h, const char *listen, char *out,
 		snprintf(host, sizeof(host), "127.0.0.1");
 	else if (strcmp(host, "[::]") == 0)
 		snprintf(host, sizeof(host), "[::1]");
-	snprintf(out, outlen, "%s://%s:%d", h->ssl != NULL ? "https" : "http",
+	snprintf(out, outlen, "%s://%s:%d", h->tls_ctx != NULL ? "https" :
+	    "http",
 	    host, h->port);
 }
 
@@ -1222,8 +1196,8 @@ http_server_free(struct http_server *h)
 		evconnlistener_free(h->lev);
 	while (h->conns != NULL)
 		conn_close(h->conns);
-	if (h->ssl != NULL)
-		SSL_CTX_free(h->ssl);
+	if (h->tls_ctx != NULL)
+		h->tls->free(h->tls_ctx);
 	free(h->clients);
 	free(h->counts);
 	free(h);

@@ -17,9 +17,24 @@
 #include "http/request.h"
 #include "http/router.h"
 
+struct bufferevent;
 struct event_base;
 struct http_server;
 struct http_conn;
+
+/* TLS for a listener, given in the options with a certificate: the
+ * OpenSSL one is http_tls_openssl (http/tls.c). A table rather than calls
+ * so that a binary that serves plain HTTP only (the coordinator) links no
+ * TLS code and loads no libssl. setup() makes a context from PEM files
+ * (COFFER_E_INVAL naming the file, COFFER_E_CRYPTO); wrap() makes an
+ * accepting bufferevent on fd that closes it when freed (NULL on failure,
+ * fd left open); free() frees a context. */
+struct http_tls {
+	int (*setup)(void **ctx, const char *cert, const char *key);
+	struct bufferevent *(*wrap)(void *ctx, struct event_base *base, int fd);
+	void (*free)(void *ctx);
+};
+extern const struct http_tls http_tls_openssl;
 
 /* Defaults of the limits below (doc/http.md section 2). */
 #define HTTP_DEFAULT_MAX_CONNS 256
@@ -33,6 +48,8 @@ struct http_server_opts {
 	const char *listen;    /* "127.0.0.1:8080", "[::1]:8080"; port 0 picks one */
 	const char *tls_cert;  /* PEM certificate chain; NULL: plain HTTP */
 	const char *tls_key;   /* PEM private key; required with tls_cert */
+	const struct http_tls *tls; /* required with tls_cert:
+	                               &http_tls_openssl */
 	size_t max_body;       /* unused (kept for source compatibility): each
 	                          route's max_body applies, before any byte of
 	                          the body is read */

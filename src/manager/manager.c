@@ -186,6 +186,7 @@ mgr_run(const struct mgr_config *cfg)
 	ho = m->cfg.http;
 	ho.listen = m->cfg.listen;
 	ho.tls_cert = m->cfg.tls_cert;
+	ho.tls = &http_tls_openssl;
 	ho.tls_key = m->cfg.tls_key;
 	ho.routes = mgr_routes;
 	ho.nroutes = mgr_nroutes;
