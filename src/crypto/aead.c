@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Keyed AEAD contexts over OpenSSL EVP (crypto/aead.h). AES-256-GCM and
 // ChaCha20-Poly1305 (RFC 8439), and AES-128-GCM for HPKE's suite 1;
-// 96-bit nonces, 128-bit tags.
+// 96-bit nonces, 128-bit tags. The ciphers are fetched from OpenSSL's
+// default provider once per process (as in hash.c), not at every key.
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include <openssl/evp.h>
@@ -16,13 +18,26 @@ struct coffer_aead {
 	EVP_CIPHER_CTX *dec;
 };
 
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+static EVP_CIPHER *aes256gcm, *chacha, *aes128gcm;
+
+static void
+fetch(void)
+{
+	aes256gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+	chacha = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+	aes128gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
+}
+
+/* NULL for an unknown algorithm or one OpenSSL has not. */
 static const EVP_CIPHER *
 cipher_of(enum coffer_aead_alg alg)
 {
+	pthread_once(&fetch_once, fetch);
 	switch (alg) {
-	case COFFER_AEAD_AES256GCM: return EVP_aes_256_gcm();
-	case COFFER_AEAD_CHACHA20POLY1305: return EVP_chacha20_poly1305();
-	case COFFER_AEAD_AES128GCM: return EVP_aes_128_gcm();
+	case COFFER_AEAD_AES256GCM: return aes256gcm;
+	case COFFER_AEAD_CHACHA20POLY1305: return chacha;
+	case COFFER_AEAD_AES128GCM: return aes128gcm;
 	}
 	return NULL;
 }

@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Hashes over OpenSSL's EVP interface (crypto/hash.h).
+//
+// The algorithms are fetched from OpenSSL's default provider once per
+// process: OpenSSL 3 otherwise looks each one up again, under its locks, on
+// every call, which cost more than hashing the 200 bytes of an item proof
+// (BENCHMARKS.md, "Coordinator ledger").
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "coffer/error.h"
@@ -13,12 +19,38 @@ struct coffer_hash {
 	size_t len;
 };
 
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256, *sha384, *sha512;
+static EVP_MAC_CTX *hmac256;  /* HMAC with SHA-256 set, no key: dup'd per use */
+
+static void
+fetch(void)
+{
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+		OSSL_PARAM_construct_end(),
+	};
+
+	sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	sha384 = EVP_MD_fetch(NULL, "SHA384", NULL);
+	sha512 = EVP_MD_fetch(NULL, "SHA512", NULL);
+	if (mac != NULL && (hmac256 = EVP_MAC_CTX_new(mac)) != NULL &&
+	    EVP_MAC_CTX_set_params(hmac256, params) != 1) {
+		EVP_MAC_CTX_free(hmac256);
+		hmac256 = NULL;
+	}
+	EVP_MAC_free(mac);  /* the context keeps its own reference */
+}
+
+/* NULL when OpenSSL has not the algorithm (callers then fail). */
 static const EVP_MD *
 md_of(enum coffer_hash_alg alg)
 {
+	pthread_once(&fetch_once, fetch);
 	switch (alg) {
-	case COFFER_HASH_SHA256: return EVP_sha256();
-	case COFFER_HASH_SHA384: return EVP_sha384();
+	case COFFER_HASH_SHA256: return sha256;
+	case COFFER_HASH_SHA384: return sha384;
 	}
 	return NULL;
 }
@@ -33,7 +65,7 @@ coffer_hash_len(enum coffer_hash_alg alg)
 static int
 digest(const EVP_MD *md, const void *p, size_t n, uint8_t *out)
 {
-	if (EVP_Digest(p, n, out, NULL, md, NULL) != 1)
+	if (md == NULL || EVP_Digest(p, n, out, NULL, md, NULL) != 1)
 		return coffer_errf(COFFER_E_CRYPTO, "EVP_Digest failed");
 	return 0;
 }
@@ -41,29 +73,41 @@ digest(const EVP_MD *md, const void *p, size_t n, uint8_t *out)
 int
 coffer_sha256(const void *p, size_t n, uint8_t out[COFFER_SHA256_LEN])
 {
-	return digest(EVP_sha256(), p, n, out);
+	return digest(md_of(COFFER_HASH_SHA256), p, n, out);
 }
 
 int
 coffer_sha384(const void *p, size_t n, uint8_t out[COFFER_SHA384_LEN])
 {
-	return digest(EVP_sha384(), p, n, out);
+	return digest(md_of(COFFER_HASH_SHA384), p, n, out);
 }
 
 int
 coffer_sha512(const void *p, size_t n, uint8_t out[COFFER_SHA512_LEN])
 {
-	return digest(EVP_sha512(), p, n, out);
+	pthread_once(&fetch_once, fetch);
+	return digest(sha512, p, n, out);
 }
 
 int
 coffer_hmac_sha256(const uint8_t *key, size_t keylen, const void *p, size_t n,
     uint8_t out[COFFER_SHA256_LEN])
 {
-	unsigned int len = COFFER_SHA256_LEN;
+	static const uint8_t empty[1];
+	EVP_MAC_CTX *ctx;
+	size_t len = 0;
+	int ok;
 
-	if (keylen > INT32_MAX ||
-	    HMAC(EVP_sha256(), key, (int)keylen, p, n, out, &len) == NULL)
+	pthread_once(&fetch_once, fetch);
+	if (hmac256 == NULL || (ctx = EVP_MAC_CTX_dup(hmac256)) == NULL)
+		return coffer_errf(COFFER_E_CRYPTO, "HMAC-SHA256 failed");
+	/* OpenSSL refuses a NULL key even when it is empty. */
+	ok = EVP_MAC_init(ctx, keylen > 0 ? key : empty, keylen, NULL) == 1 &&
+	    EVP_MAC_update(ctx, p, n) == 1 &&
+	    EVP_MAC_final(ctx, out, &len, COFFER_SHA256_LEN) == 1 &&
+	    len == COFFER_SHA256_LEN;
+	EVP_MAC_CTX_free(ctx);  /* wipes the keyed state */
+	if (!ok)
 		return coffer_errf(COFFER_E_CRYPTO, "HMAC-SHA256 failed");
 	return 0;
 }
