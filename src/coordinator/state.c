@@ -25,6 +25,9 @@ struct coord_state {
 	int lazy_tx;   /* the open transaction is committed without a flush */
 	int unsynced;  /* a lazy commit is not yet known to be on disk */
 	uint64_t tx_version; /* the state's version when the transaction began */
+	/* The log's size inside the open transaction once read (0: not
+	 * known): appends keep it, so that a batch of proofs reads it once. */
+	uint64_t tx_log_size;
 	/* The audit log's statements, prepared once: an append or a proof
 	 * runs them dozens of times. */
 	sqlite3_stmt *log_stmt[4];
@@ -264,6 +267,7 @@ coord_state_begin(struct coord_state *st)
 		return r;
 	st->in_tx = 1;
 	st->tx_version = sealdb_version(st->sdb);
+	st->tx_log_size = 0;
 	return 0;
 }
 
@@ -904,6 +908,10 @@ coord_state_log_size(struct coord_state *st, uint64_t *n)
 	sqlite3_stmt *s = NULL;
 	int r;
 
+	if (st->in_tx && st->tx_log_size != 0) {
+		*n = st->tx_log_size;
+		return 0;
+	}
 	if ((r = log_stmt(st, LOG_SIZE, "SELECT coalesce(max(idx) + 1, 0) FROM log",
 	    &s)) != 0)
 		return r;
@@ -912,6 +920,8 @@ coord_state_log_size(struct coord_state *st, uint64_t *n)
 	else
 		r = dberr(st, "log");
 	sqlite3_reset(s);
+	if (r == 0 && st->in_tx)
+		st->tx_log_size = *n;
 	return r;
 }
 
@@ -930,6 +940,8 @@ coord_state_log_entry_put(struct coord_state *st, uint64_t idx,
 	r = insert_step(st, s, "log entry");
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s); /* entry is the caller's */
+	/* The entries are appended in order: the size is known, or not. */
+	st->tx_log_size = r == 0 && st->tx_log_size == idx ? idx + 1 : 0;
 	return r;
 }
 
