@@ -25,28 +25,40 @@ api_proofs(struct http_req *r)
 {
 	struct coord *c = r->ctx;
 	struct coffer_buf out = COFFER_BUF_INIT(ACKS_MAX);
-	uint8_t (*proofs)[COFFER_ITEMPROOF_LEN] = NULL;
+	uint8_t (*parsed)[COFFER_ITEMPROOF_LEN] = NULL;
+	const uint8_t (*proofs)[COFFER_ITEMPROOF_LEN];
 	uint8_t (*acks)[COFFER_ITEMACK_LEN] = NULL;
 	uint8_t job[16];
 	size_t n = 0;
-	int e;
+	int binary, e;
 
 	if (coord_path_job(r, job) != 0)
 		return;
-	/* B1, B2 */
-	if ((e = coffer_itemproof_batch_parse(r->body, r->body_len, &proofs,
-	    &n)) != 0) {
+	/* BB1 and B2 (read in place), or B1 and B2 */
+	binary = coffer_itemproof_batch_is_binary(http_req_header(r, "Content-Type"));
+	if (binary)
+		e = coffer_itemproof_batch_parse_binary((const uint8_t *)r->body,
+		    r->body_len, &n);
+	else
+		e = coffer_itemproof_batch_parse(r->body, r->body_len, &parsed, &n);
+	if (e != 0) {
 		coord_refuse_err(r, e, "request.malformed");
 		goto out;
 	}
+	proofs = binary ? (const uint8_t (*)[COFFER_ITEMPROOF_LEN])r->body :
+	    (const uint8_t (*)[COFFER_ITEMPROOF_LEN])parsed;
 	if ((acks = coffer_mallocarray(n, sizeof(*acks))) == NULL) {
 		http_reply_coffer_err(r, COFFER_E_NOMEM);
 		goto out;
 	}
 	/* B3, then every proof */
-	if ((e = coord_ledger_proofs(c->ledger, job, (const uint8_t (*)[
-	    COFFER_ITEMPROOF_LEN])proofs, n, acks)) != 0) {
+	if ((e = coord_ledger_proofs(c->ledger, job, proofs, n, acks)) != 0) {
 		coord_refuse_err(r, e, NULL);
+		goto out;
+	}
+	if (binary) {
+		http_reply_text(r, 200, COFFER_ITEMPROOF_BATCH_BINARY,
+		    (const char *)acks, n * COFFER_ITEMACK_LEN);
 		goto out;
 	}
 	if ((e = coffer_itemack_batch_put((const uint8_t (*)[COFFER_ITEMACK_LEN])acks,
@@ -56,7 +68,7 @@ api_proofs(struct http_req *r)
 	}
 	http_reply_text(r, 200, "application/json", coffer_buf_str(&out), out.len);
 out:
-	free(proofs);
+	free(parsed);
 	free(acks);
 	coffer_buf_release(&out);
 }

@@ -4,6 +4,7 @@
 // in it is looked at, so a request is either read entirely or refused.
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "coffer/error.h"
 #include "lib/enc.h"
@@ -62,6 +63,41 @@ out:
 	free(p);
 	json_decref(root);
 	return r;
+}
+
+int
+coffer_itemproof_batch_is_binary(const char *ct)
+{
+	static const char type[] = COFFER_ITEMPROOF_BATCH_BINARY;
+	size_t n;
+
+	if (ct == NULL)
+		return 0;
+	ct += strspn(ct, " \t");
+	n = strcspn(ct, ";");
+	while (n > 0 && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+		n--;
+	return n == sizeof(type) - 1 && strncasecmp(ct, type, n) == 0;
+}
+
+int
+coffer_itemproof_batch_parse_binary(const uint8_t *body, size_t len, size_t *n)
+{
+	size_t count = len / COFFER_ITEMPROOF_LEN;
+
+	/* BB1 */
+	if (len % COFFER_ITEMPROOF_LEN != 0 || count < 1 ||
+	    count > COFFER_ITEMPROOF_BATCH_MAX)
+		return coffer_errf(COFFER_E_FORMAT, "proofs: a binary batch is 1 to %d "
+		    "proofs of %d bytes, not %zu bytes (BB1)", COFFER_ITEMPROOF_BATCH_MAX,
+		    COFFER_ITEMPROOF_LEN, len);
+	/* B2: one session per request. */
+	for (size_t i = 1; i < count; i++)
+		if (memcmp(body + i * COFFER_ITEMPROOF_LEN + 24, body + 24, 16) != 0)
+			return coffer_errf(COFFER_E_FORMAT, "proofs[%zu]: another session "
+			    "than proofs[0] (one session per request)", i);
+	*n = count;
+	return 0;
 }
 
 static int

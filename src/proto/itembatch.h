@@ -25,6 +25,22 @@ int coffer_itemproof_batch_parse(const char *text, size_t len,
     uint8_t (**out)[COFFER_ITEMPROOF_LEN], size_t *n)
 	__attribute__((warn_unused_result));
 
+/* Section 8.1: the media type of a binary batch and of its answer. */
+#define COFFER_ITEMPROOF_BATCH_BINARY "application/octet-stream"
+
+/* 1 if a request's Content-Type value (NULL: none) names a binary batch:
+ * the media type before any ';', spaces around it ignored, any case. */
+int coffer_itemproof_batch_is_binary(const char *content_type);
+
+/*
+ * BB1 and B2 (section 8.1): body is 1 to COFFER_ITEMPROOF_BATCH_MAX proofs
+ * of COFFER_ITEMPROOF_LEN bytes back to back, all with the same session
+ * id. *n gets their count; the proofs are read in place (proof i is at
+ * body + i * COFFER_ITEMPROOF_LEN). Errors: COFFER_E_FORMAT.
+ */
+int coffer_itemproof_batch_parse_binary(const uint8_t *body, size_t len,
+    size_t *n) __attribute__((warn_unused_result));
+
 /* Append {"proofs":[...]} of n proofs to out (the worker's side). */
 int coffer_itemproof_batch_put(const uint8_t (*proofs)[COFFER_ITEMPROOF_LEN],
     size_t n, struct coffer_buf *out) __attribute__((warn_unused_result));

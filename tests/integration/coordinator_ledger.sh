@@ -67,11 +67,16 @@ eq "garbage in place of proofs: request.malformed" 400 \
 	"$(curl -s -o /dev/null -w '%{http_code}' -X POST -d '{"proofs":["AAAA"]}' \
 	"$COORD_URL/v1/jobs/$J/proofs")"
 
+eq "a binary body that is not whole proofs: request.malformed (BB1)" 400 \
+	"$(head -c 183 /dev/zero | curl -s -o /dev/null -w '%{http_code}' \
+	-H 'Content-Type: application/octet-stream' --data-binary @- \
+	"$COORD_URL/v1/jobs/$J/proofs")"
+
 # A duplicate execution: the same output (duplicate: outputs are sealed
 # deterministically) and another one (disagreement); batched, two proofs
-# in one request.
-out=$(prove "$T/s.json" --store "$T/store" --batch 2 1 0)
-eq "one request, two answers" "committed duplicate" \
+# in one binary request (item-proof.md section 8.1).
+out=$(prove "$T/s.json" --store "$T/store" --binary --batch 2 1 0)
+eq "one binary request, two answers" "committed duplicate" \
 	"$(jq -r .outcome <<<"$out" | tr '\n' ' ' | sed 's/ $//')"
 out=$(prove "$T/s.json" --store "$T/store" --variant other 1)
 eq "the same item with another output is flagged" disagreement \

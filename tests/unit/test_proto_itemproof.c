@@ -297,6 +297,28 @@ test_itembatch__batches_and_close_requests_parse_strictly(void **state)
 	    &got, &n), COFFER_E_FORMAT);
 	assert_int_equal(coffer_itemproof_batch_parse("{\"acks\":[]}", 11, &got, &n),
 	    COFFER_E_FORMAT);
+	/* 8.1: BB1 and B2 on a binary batch; its media type. */
+	p[2][30] ^= 1;
+	assert_int_equal(coffer_itemproof_batch_parse_binary(p[0], sizeof(p), &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(coffer_itemproof_batch_parse_binary(p[0],
+	    COFFER_ITEMPROOF_LEN, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(coffer_itemproof_batch_parse_binary(p[0], 0, &n),
+	    COFFER_E_FORMAT);
+	assert_int_equal(coffer_itemproof_batch_parse_binary(p[0], sizeof(p) - 1,
+	    &n), COFFER_E_FORMAT);
+	assert_int_equal(coffer_itemproof_batch_parse_binary(p[0],
+	    (COFFER_ITEMPROOF_BATCH_MAX + 1) * (size_t)COFFER_ITEMPROOF_LEN, &n),
+	    COFFER_E_FORMAT);
+	p[1][39] ^= 1;
+	assert_int_equal(coffer_itemproof_batch_parse_binary(p[0], sizeof(p), &n),
+	    COFFER_E_FORMAT);
+	assert_true(coffer_itemproof_batch_is_binary("application/octet-stream"));
+	assert_true(coffer_itemproof_batch_is_binary(" Application/Octet-Stream ; x=1"));
+	assert_false(coffer_itemproof_batch_is_binary(NULL));
+	assert_false(coffer_itemproof_batch_is_binary("application/json"));
+	assert_false(coffer_itemproof_batch_is_binary("application/octet-streamx"));
 	assert_int_equal(coffer_close_request_parse("{\"reason\":\"done\"}", 17,
 	    &cr), 0);
 	assert_false(cr.cancelled || cr.map_only);
