@@ -5,11 +5,13 @@
 # proof costs there: HTTP, the batch's JSON, IP1 to IP17, the commit rule,
 # its audit log entry and ledger row, the answer, and the durable commit
 # of each request (a disk flush). tests/tools/relworker sends them in one
-# session of one job whose policy has 8,002 items (1 MiB of policy):
-#   - batched: 1024 proofs per request;
-#   - one per request, as coffer-worker sends them today.
+# session of one job whose policy has 8,002 items (1 MiB of policy), each
+# way in a job of its own:
+#   - batched: 1024 proofs per request, binary (item-proof.md section 8.1,
+#     what coffer-worker sends) and JSON;
+#   - one per request, binary and JSON.
 # "CPU per proof" is the coordinator process's user + system time over the
-# proofs (from /proc/PID/stat); "proofs/s on one core" is its inverse; the
+# proofs (from /proc/PID/task/*/schedstat); "proofs/s on one core" is its inverse; the
 # wall rate also waits for the disk. Goal (issue 13): <= 10 us of CPU per
 # proof and >= 20,000 proofs/s on one core. Client and coordinator share
 # the machine's cores.
@@ -33,26 +35,34 @@ policy_draft '.owners[0].datasets[0].objects = [range(8000) |
 	.apps[0].reduce = false' | jq -c . >"$T/draft.json"
 H=$(new_policy "$T/draft.json") || bail "policy"
 approve "$H" a b c && upload "$H" a b c || bail "setting up the policy"
-cpu() { awk '{print $14 + $15}' "/proc/$COORD_PID/stat"; }
-run() { # JOB-SESSION-FILE BATCH N: prints "cpu_us wall_rate"
-	local out c0 c1
+# CPU: the process's time on a CPU, user and system, in ns, from the
+# scheduler (/proc/PID/task/*/schedstat; finer than /proc/PID/stat's ticks).
+cpu() { cat /proc/"$COORD_PID"/task/*/schedstat | awk '{ns += $1} END {printf "%d\n", ns}'; }
+run() { # SESSION-FILE BATCH N [relworker opts]: prints "cpu_us wall_rate"
+	local out c0 c1 f=$1 b=$2 n=$3
+	shift 3
 	c0=$(cpu)
-	out=$("$REL" prove "$COORD_URL" "$1" --bench "$3" --batch "$2") || bail "prove: $out"
+	out=$("$REL" prove "$COORD_URL" "$f" --bench "$n" --batch "$b" "$@") || bail "prove: $out"
 	c1=$(cpu)
-	grep -q "committed=$3 " <<<"$out" || bail "not all committed: $out"
-	awk -v c="$((c1 - c0))" -v tck="$(getconf CLK_TCK)" -v n="$3" \
+	grep -q "committed=$n " <<<"$out" || bail "not all committed: $out"
+	awk -v c="$((c1 - c0))" -v n="$n" \
 	    -v w="$(sed -n 's/.*proofs_per_s=\([0-9]*\).*/\1/p' <<<"$out")" \
-	    'BEGIN { printf "%.2f %d\n", c * 1e6 / tck / n, w }'
+	    'BEGIN { printf "%.2f %d\n", c / 1e3 / n, w }'
 }
-J1=$(open_job "$H")
-J2=$(open_job "$H")
-"$REL" release "$COORD_URL" "$J1" --measure "$T/app.so" --save-session "$T/s1" >/dev/null ||
-	bail "release"
-"$REL" release "$COORD_URL" "$J2" --measure "$T/app.so" --save-session "$T/s2" >/dev/null ||
-	bail "release"
+for k in 1 2 3 4; do
+	J=$(open_job "$H")
+	"$REL" release "$COORD_URL" "$J" --measure "$T/app.so" --save-session "$T/s$k" \
+		>/dev/null || bail "release"
+done
 load=$(cut -d' ' -f1-3 /proc/loadavg)
-read -r b_us b_rate < <(run "$T/s1" 1024 "$N_BATCH")
-read -r o_us o_rate < <(run "$T/s2" 1 "$N_ONE")
+# LEDGER_BENCH_PERF=FILE: perf record the coordinator during the binary batches.
+[ -n "${LEDGER_BENCH_PERF:-}" ] && { perf record -F 10000 ${LEDGER_BENCH_PERF_OPTS:--g} \
+	-o "$LEDGER_BENCH_PERF" -p "$COORD_PID" 2>/dev/null & PERF_PID=$!; sleep 0.5; }
+read -r bb_us bb_rate < <(run "$T/s1" 1024 "$N_BATCH" --binary)
+[ -n "${LEDGER_BENCH_PERF:-}" ] && { kill -INT $PERF_PID; wait $PERF_PID; }
+read -r jb_us jb_rate < <(run "$T/s2" 1024 "$N_BATCH")
+read -r bo_us bo_rate < <(run "$T/s3" 1 "$N_ONE" --binary)
+read -r jo_us jo_rate < <(run "$T/s4" 1 "$N_ONE")
 
 echo "Command: \`make bench B=ledger\` (coffer-coordinator --backend sim on"
 echo "127.0.0.1, state on $(df --output=fstype "$T" | tail -n 1); \`$BUILD/tests/tools/relworker prove\` as the"
@@ -60,10 +70,13 @@ echo "worker; $(nproc) cores shared by both; load average before: $load)."
 echo
 echo "| proofs | coordinator CPU per proof (goal <= 10 us) | | proofs/s on one core (goal >= 20,000) | | wall proofs/s |"
 echo "|---|---:|:---:|---:|:---:|---:|"
-awk -v bu="$b_us" -v br="$b_rate" -v ou="$o_us" -v orate="$o_rate" -v nb="$N_BATCH" \
-    -v no="$N_ONE" 'BEGIN {
-	row(nb " in requests of 1024", bu, br)
-	row(no " one per request", ou, orate)
+awk -v bb="$bb_us" -v bbr="$bb_rate" -v jb="$jb_us" -v jbr="$jb_rate" \
+    -v bo="$bo_us" -v bor="$bo_rate" -v jo="$jo_us" -v jor="$jo_rate" \
+    -v nb="$N_BATCH" -v no="$N_ONE" 'BEGIN {
+	row(nb " in binary requests of 1024", bb, bbr)
+	row(nb " in JSON requests of 1024", jb, jbr)
+	row(no " one per binary request", bo, bor)
+	row(no " one per JSON request", jo, jor)
 }
 function row(what, us, wall) {
 	rate = 1e6 / us

@@ -21,7 +21,18 @@ struct coffer_hash {
 
 static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
 static EVP_MD *sha256, *sha384, *sha512;
-static EVP_MAC_CTX *hmac256;  /* HMAC with SHA-256 set, no key: dup'd per use */
+static EVP_MAC_CTX *hmac256;  /* HMAC with SHA-256 set, no key: the template */
+/* Each thread's own copy of the template, keyed again at every use (a new
+ * context per MAC cost as much as the MAC); freed, which wipes it, when
+ * the thread ends. */
+static pthread_key_t hmac_key;
+static int hmac_key_ok;
+
+static void
+hmac_ctx_free(void *ctx)
+{
+	EVP_MAC_CTX_free(ctx);
+}
 
 static void
 fetch(void)
@@ -41,6 +52,26 @@ fetch(void)
 		hmac256 = NULL;
 	}
 	EVP_MAC_free(mac);  /* the context keeps its own reference */
+	hmac_key_ok = pthread_key_create(&hmac_key, hmac_ctx_free) == 0;
+}
+
+/* This thread's HMAC-SHA-256 context, or NULL. */
+static EVP_MAC_CTX *
+hmac_ctx(void)
+{
+	EVP_MAC_CTX *ctx;
+
+	pthread_once(&fetch_once, fetch);
+	if (hmac256 == NULL || !hmac_key_ok)
+		return NULL;
+	if ((ctx = pthread_getspecific(hmac_key)) != NULL)
+		return ctx;
+	if ((ctx = EVP_MAC_CTX_dup(hmac256)) != NULL &&
+	    pthread_setspecific(hmac_key, ctx) != 0) {
+		EVP_MAC_CTX_free(ctx);
+		ctx = NULL;
+	}
+	return ctx;
 }
 
 /* NULL when OpenSSL has not the algorithm (callers then fail). */
@@ -98,15 +129,14 @@ coffer_hmac_sha256(const uint8_t *key, size_t keylen, const void *p, size_t n,
 	size_t len = 0;
 	int ok;
 
-	pthread_once(&fetch_once, fetch);
-	if (hmac256 == NULL || (ctx = EVP_MAC_CTX_dup(hmac256)) == NULL)
+	if ((ctx = hmac_ctx()) == NULL)
 		return coffer_errf(COFFER_E_CRYPTO, "HMAC-SHA256 failed");
-	/* OpenSSL refuses a NULL key even when it is empty. */
+	/* A key (OpenSSL refuses a NULL one even when empty) resets the
+	 * context: nothing of the previous MAC is left in the result. */
 	ok = EVP_MAC_init(ctx, keylen > 0 ? key : empty, keylen, NULL) == 1 &&
 	    EVP_MAC_update(ctx, p, n) == 1 &&
 	    EVP_MAC_final(ctx, out, &len, COFFER_SHA256_LEN) == 1 &&
 	    len == COFFER_SHA256_LEN;
-	EVP_MAC_CTX_free(ctx);  /* wipes the keyed state */
 	if (!ok)
 		return coffer_errf(COFFER_E_CRYPTO, "HMAC-SHA256 failed");
 	return 0;
