@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The coordinator's audit log on its state (audit.h): appends, roots,
 // proofs and signed heads, over the entries and the perfect subtrees that
-// state.c stores. The recursions are those of RFC 9162 section 2.1 as
+// state.c stores (a leaf's hash is computed from its entry; appends keep
+// the log's right edge in memory, so they read nothing back). The recursions are those of RFC 9162 section 2.1 as
 // doc/format/audit-log.md sections 2 and 5 write them; a subtree that is
 // perfect is read from the store instead of being recomputed.
 #include <string.h>
@@ -22,6 +23,23 @@ split(uint64_t n)
 	return k;
 }
 
+/* The hash of the perfect subtree (level, pos): a leaf's from its entry
+ * (section 2: SHA-256(0x00 || entry)), others stored. */
+static int
+node_get(struct coord_state *st, unsigned level, uint64_t pos,
+    coffer_merkle_hash out)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(COFFER_AUDITLOG_ENTRY_MAX);
+	int e;
+
+	if (level > 0)
+		return coord_state_log_node_get(st, level, pos, out);
+	if ((e = coord_state_log_entry_get(st, pos, &b)) == 0)
+		e = coffer_merkle_leaf(b.data, b.len, out);
+	coffer_buf_release(&b);
+	return e;
+}
+
 /* MTH(D[s:s+n]). The recursions below only ask for ranges whose start is
  * a multiple of the smallest power of two >= n, so a range of a power of
  * two entries is one stored subtree. */
@@ -40,7 +58,7 @@ mth(struct coord_state *st, uint64_t s, uint64_t n, coffer_merkle_hash out)
 			level++;
 		if (s % n != 0)
 			return coffer_errf(COFFER_E_INTERNAL, "audit: unaligned subtree");
-		return coord_state_log_node_get(st, level, s >> level, out);
+		return node_get(st, level, s >> level, out);
 	}
 	k = split(n);
 	if ((e = mth(st, s, k, l)) != 0 || (e = mth(st, s + k, n - k, r)) != 0)
@@ -116,11 +134,32 @@ coord_audit_size(struct coord_state *st, uint64_t *n)
 	return coord_state_log_size(st, n);
 }
 
+/* The frontier of the log of n entries, read from the store: its perfect
+ * subtrees from the left, one per bit of n. */
+static int
+frontier_load(struct coord_state *st, uint64_t n, struct coord_log_frontier *f)
+{
+	uint64_t start = 0;
+	int e;
+
+	for (unsigned level = 64; level-- > 0;) {
+		if (!(n >> level & 1))
+			continue;
+		if ((e = node_get(st, level, start >> level, f->hash[level])) != 0)
+			return e;
+		start += (uint64_t)1 << level;
+	}
+	f->size = n;
+	f->valid = 1;
+	return 0;
+}
+
 int
 coord_audit_append_entry(struct coord_state *st, const uint8_t *entry,
     size_t len, uint64_t *index)
 {
-	coffer_merkle_hash h, left;
+	struct coord_log_frontier *f = coord_state_log_frontier(st);
+	coffer_merkle_hash h;
 	uint64_t n, pos;
 	unsigned level = 0;
 	int e;
@@ -131,19 +170,25 @@ coord_audit_append_entry(struct coord_state *st, const uint8_t *entry,
 	if (len > COFFER_AUDITLOG_ENTRY_MAX)
 		return coffer_errf(COFFER_E_LIMIT, "audit: entry of %zu bytes", len);
 	if ((e = coord_state_log_size(st, &n)) != 0 ||
-	    (e = coffer_merkle_leaf(entry, len, h)) != 0 ||
-	    (e = coord_state_log_entry_put(st, n, entry, len)) != 0 ||
-	    (e = coord_state_log_node_put(st, 0, n, h)) != 0)
+	    ((!f->valid || f->size != n) && (e = frontier_load(st, n, f)) != 0) ||
+	    (e = coffer_merkle_leaf(entry, len, h)) != 0)
+		return e;
+	f->valid = 0;  /* until this append is whole */
+	if ((e = coord_state_log_entry_put(st, n, entry, len)) != 0)
 		return e;
 	/* Every perfect subtree this leaf completes: while it is a right
-	 * child, hash it with its left sibling one level up. */
+	 * child, hash it with its left sibling (the frontier's subtree of
+	 * that level) one level up. The leaf itself is not stored. */
 	for (pos = n; pos & 1; pos >>= 1) {
-		if ((e = coord_state_log_node_get(st, level, pos - 1, left)) != 0 ||
-		    (e = coffer_merkle_node(left, h, h)) != 0 ||
+		if ((e = coffer_merkle_node(f->hash[level], h, h)) != 0 ||
 		    (e = coord_state_log_node_put(st, level + 1, pos >> 1, h)) != 0)
 			return e;
 		level++;
 	}
+	/* n + 1 has bit `level` set and the bits below it clear. */
+	memcpy(f->hash[level], h, sizeof(h));
+	f->size = n + 1;
+	f->valid = 1;
 	if (index != NULL)
 		*index = n;
 	return 0;

@@ -28,6 +28,7 @@ struct coord_state {
 	/* The log's size inside the open transaction once read (0: not
 	 * known): appends keep it, so that a batch of proofs reads it once. */
 	uint64_t tx_log_size;
+	struct coord_log_frontier frontier;  /* audit.c's, per transaction */
 	/* The audit log's statements, prepared once: an append or a proof
 	 * runs them dozens of times. */
 	sqlite3_stmt *log_stmt[4];
@@ -111,8 +112,10 @@ static const char schema[] =
     " tee TEXT NOT NULL, measurement BLOB NOT NULL, worker_pk BLOB NOT NULL,"
     " key BLOB NOT NULL, created_ms INTEGER NOT NULL);"
     /* The audit log (doc/format/audit-log.md; audit.h): its entries, and
-     * the hash of every complete perfect subtree (level 0: the leaves), so
-     * that a root or a proof costs O(log n) lookups, not O(n). */
+     * the hash of every complete perfect subtree of two entries or more
+     * (level >= 1; rows of level 0, the leaves, written before
+     * 2026-12-07, are not read), so that a root or a proof costs O(log n)
+     * lookups, not O(n). */
     "CREATE TABLE IF NOT EXISTS log (idx INTEGER PRIMARY KEY, entry BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS log_nodes ("
     " level INTEGER NOT NULL, pos INTEGER NOT NULL,"
@@ -268,6 +271,7 @@ coord_state_begin(struct coord_state *st)
 	st->in_tx = 1;
 	st->tx_version = sealdb_version(st->sdb);
 	st->tx_log_size = 0;
+	st->frontier.valid = 0;
 	return 0;
 }
 
@@ -923,6 +927,12 @@ coord_state_log_size(struct coord_state *st, uint64_t *n)
 	if (r == 0 && st->in_tx)
 		st->tx_log_size = *n;
 	return r;
+}
+
+struct coord_log_frontier *
+coord_state_log_frontier(struct coord_state *st)
+{
+	return &st->frontier;
 }
 
 int

@@ -179,9 +179,20 @@ int coord_state_session_put(struct coord_state *st,
 
 /* ------------------------------------------------------------------
  * The audit log's storage: entries by index, and the hash of every
- * complete perfect subtree by (level, position), level 0 being the leaf
- * hashes. audit.h is the interface the rest of the coordinator uses.
+ * complete perfect subtree of two entries or more by (level, position),
+ * level >= 1 (a leaf's hash is its entry's, computed when needed). audit.h
+ * is the interface the rest of the coordinator uses.
  */
+/* The log's right edge, kept by audit.c while a transaction appends:
+ * hash[L] is the perfect subtree of 2^L entries in the log of `size`
+ * entries, for every bit L set in size (RFC 9162's compact range). Valid
+ * only while `valid`; every transaction begins with it not. */
+struct coord_log_frontier {
+	int valid;
+	uint64_t size;
+	uint8_t hash[64][32];
+};
+struct coord_log_frontier *coord_state_log_frontier(struct coord_state *st);
 int coord_state_log_size(struct coord_state *st, uint64_t *n)
 	__attribute__((warn_unused_result));
 int coord_state_log_entry_put(struct coord_state *st, uint64_t idx,
