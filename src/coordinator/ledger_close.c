@@ -272,6 +272,24 @@ out:
 	return r;
 }
 
+/* doc/format/receipt.md section 3.3: the reason a job that was not failed
+ * fails at its close (a stage beyond the policy's tolerance), or NULL. */
+static const char *
+beyond_tolerance(const struct ljob *j)
+{
+	struct coffer_receipt_stage g[2];
+
+	for (size_t s = 0; s < j->nstages; s++)
+		stage_counts(j, s, &g[s]);
+	for (size_t s = 0; s < j->nstages; s++)
+		if (g[s].failed > j->p->max_failed)
+			return "tolerance.failed";
+	for (size_t s = 0; s < j->nstages; s++)
+		if (g[s].abandoned > j->p->max_abandoned)
+			return "tolerance.abandoned";
+	return NULL;
+}
+
 int
 ledger_close_job(struct coord_ledger *l, struct ljob *j, const char *reason)
 {
@@ -293,6 +311,8 @@ ledger_close_job(struct coord_ledger *l, struct ljob *j, const char *reason)
 		if (j->st[s].state != LSTAGE_CLOSED &&
 		    (r = ledger_close_stage(l, j, s, 1)) != 0)
 			goto out;
+	if (reason == NULL)
+		reason = beyond_tolerance(j);
 	j->failed = reason != NULL;
 	snprintf(j->reason, sizeof(j->reason), "%s", reason ? reason : "");
 	ev = json_pack("{s:s, s:s}", "event", "job-close", "outcome",

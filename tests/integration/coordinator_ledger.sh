@@ -186,6 +186,9 @@ out=$(curl -s -X POST -d '{"reason":"done","stage":"map"}' "$COORD_URL/v1/jobs/$
 eq "closing the map stage alone" "true 1 2" "$(jq -r '"\(.closed_now) \(.ok) \(.abandoned)"' <<<"$out")"
 out=$(prove "$T/s2.json" --store "$T/store" reduce)
 eq "the reduce stage runs over what the map stage has" committed "$(outcome <<<"$out")"
+eq "2 ABANDONED, 0 tolerated: the job that closed by itself failed (receipt.md 3.3)" \
+	"failed tolerance.abandoned" "$(curl -s "$COORD_URL/v1/jobs/$J2/receipt" |
+	jq -r '.statement.outcome + " " + .statement.reason')"
 out=$(curl -s -X POST -d '{"reason":"cancelled","stage":"map"}' "$COORD_URL/v1/jobs/$J2/close")
 eq "a close request out of format (CL1)" request.malformed "$(jq -r .error.code <<<"$out")"
 J3=$(open_job "$H")

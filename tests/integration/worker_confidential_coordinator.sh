@@ -100,8 +100,8 @@ eq "the item is done" "total=1 done=1 failed=0 in_flight=0 queued=0" \
 eq "the coordinator committed its proof" 1 "$(curl -s "$COORD_URL/metrics" |
 	awk '/^coffer_coordinator_item_proofs_total\{outcome="committed"\}/ {print $2 + 0}')"
 out=$(coffer receipt close "$J" --json 2>/dev/null)
-eq "the job is closed once: the refused inputs never got a proof" "true completed" \
-	"$(jq -r '"\(.closed_now) \(.outcome)"' <<<"$out")"
+eq "the job is closed once: the refused inputs never got a proof (ABANDONED, beyond the tolerance)" \
+	"true failed tolerance.abandoned" "$(jq -r '"\(.closed_now) \(.outcome) \(.reason)"' <<<"$out")"
 vfy() { # OWNER
 	coffer receipt fetch "$J" --id "$T/$1.id" --out "$T/$1.bundle" >/dev/null 2>&1 &&
 	coffer receipt verify "$T/$1.bundle" --id "$T/$1.id" --json \
