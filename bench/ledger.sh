@@ -55,13 +55,19 @@ for k in 1 2 3 4; do
 		>/dev/null || bail "release"
 done
 load=$(cut -d' ' -f1-3 /proc/loadavg)
-# LEDGER_BENCH_PERF=FILE: perf record the coordinator during the binary batches.
-[ -n "${LEDGER_BENCH_PERF:-}" ] && { perf record -F 10000 ${LEDGER_BENCH_PERF_OPTS:--g} \
-	-o "$LEDGER_BENCH_PERF" -p "$COORD_PID" 2>/dev/null & PERF_PID=$!; sleep 0.5; }
+# LEDGER_BENCH_PERF=FILE: perf record the coordinator during the binary
+# batches (and FILE.one during the binary proofs one per request).
+perf_on() { [ -z "${LEDGER_BENCH_PERF:-}" ] || { perf record -F 10000 \
+	${LEDGER_BENCH_PERF_OPTS:--g} -o "$1" -p "$COORD_PID" 2>/dev/null & PERF_PID=$!
+	sleep 0.5; }; }
+perf_off() { [ -z "${LEDGER_BENCH_PERF:-}" ] || { kill -INT "$PERF_PID"; wait "$PERF_PID"; }; }
+perf_on "${LEDGER_BENCH_PERF:-}"
 read -r bb_us bb_rate < <(run "$T/s1" 1024 "$N_BATCH" --binary)
-[ -n "${LEDGER_BENCH_PERF:-}" ] && { kill -INT $PERF_PID; wait $PERF_PID; }
+perf_off
 read -r jb_us jb_rate < <(run "$T/s2" 1024 "$N_BATCH")
+perf_on "${LEDGER_BENCH_PERF:-}.one"
 read -r bo_us bo_rate < <(run "$T/s3" 1 "$N_ONE" --binary)
+perf_off
 read -r jo_us jo_rate < <(run "$T/s4" 1 "$N_ONE")
 
 echo "Command: \`make bench B=ledger\` (coffer-coordinator --backend sim on"

@@ -31,10 +31,13 @@ struct coord_state {
 	struct coord_log_frontier frontier;  /* audit.c's, per transaction */
 	/* The audit log's statements, prepared once: an append or a proof
 	 * runs them dozens of times. */
-	sqlite3_stmt *log_stmt[4];
+	sqlite3_stmt *log_stmt[6];
 };
 
-enum { LOG_SIZE, LOG_ENTRY_PUT, LOG_NODE_PUT, LOG_NODE_GET };
+/* LOG_ROLLBACK_LAST and REVOCATIONS are read at every request of item
+ * proofs (the policy's status, IP15 to IP17). */
+enum { LOG_SIZE, LOG_ENTRY_PUT, LOG_NODE_PUT, LOG_NODE_GET, LOG_ROLLBACK_LAST,
+	REVOCATIONS };
 
 static int
 dberr(struct coord_state *st, const char *what)
@@ -526,7 +529,9 @@ coord_state_recovery_put(struct coord_state *st, const char *env, size_t len)
 	return r;
 }
 
-/* One of the log's statements, prepared at first use and reset since. */
+/* One of the statements prepared once (log_stmt[]), at first use, and
+ * reset since: its function must not run again from a row callback of
+ * its own (none does). */
 static int
 log_stmt(struct coord_state *st, int which, const char *sql, sqlite3_stmt **out)
 {
@@ -709,8 +714,8 @@ coord_state_revocation_each(struct coord_state *st, const uint8_t policy[32],
 	const char *tee;
 	int r, rc;
 
-	if ((r = prepare(st, "SELECT signer, tee, measurement FROM revocations "
-	    "WHERE policy = ?1 ORDER BY seq", &s)) != 0)
+	if ((r = log_stmt(st, REVOCATIONS, "SELECT signer, tee, measurement FROM "
+	    "revocations WHERE policy = ?1 ORDER BY seq", &s)) != 0)
 		return r;
 	sqlite3_bind_blob(s, 1, policy, 32, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -732,7 +737,7 @@ coord_state_revocation_each(struct coord_state *st, const uint8_t policy[32],
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = dberr(st, "revocations");
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return r;
 }
 
@@ -1046,9 +1051,9 @@ coord_state_log_rollback_get(struct coord_state *st, uint64_t size,
 	sqlite3_stmt *s = NULL;
 	int r, rc;
 
-	if ((r = prepare(st, root != NULL ? "SELECT idx FROM log_rollbacks WHERE "
-	    "size = ?1 AND root = ?2" : "SELECT max(idx) FROM log_rollbacks "
-	    "HAVING count(*) > 0", &s)) != 0)
+	if ((r = root != NULL ? prepare(st, "SELECT idx FROM log_rollbacks WHERE "
+	    "size = ?1 AND root = ?2", &s) : log_stmt(st, LOG_ROLLBACK_LAST,
+	    "SELECT max(idx) FROM log_rollbacks HAVING count(*) > 0", &s)) != 0)
 		return r;
 	if (root != NULL) {
 		sqlite3_bind_int64(s, 1, (sqlite3_int64)size);
@@ -1061,7 +1066,10 @@ coord_state_log_rollback_get(struct coord_state *st, uint64_t size,
 		r = COFFER_E_NOTFOUND;
 	else
 		r = dberr(st, "rollbacks");
-	sqlite3_finalize(s);
+	if (root != NULL)
+		sqlite3_finalize(s);
+	else
+		sqlite3_reset(s);
 	return r;
 }
 
