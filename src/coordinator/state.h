@@ -255,7 +255,10 @@ int coord_state_ledger_open(struct coord_state *st,
 void coord_state_ledger_close(struct coord_state_ledger *ls);
 
 /* A proof the log records (outcome: enum coffer_itemack_outcome; reason:
- * the code of a refusal, else 0). */
+ * the code of a refusal, else 0). Put records the outcome and reason of
+ * the `proof` entry at log_index, appended in the same transaction (its
+ * proof member is not stored again); each reads the proof back from that
+ * entry (COFFER_E_FORMAT if it is not a proof of the job). */
 struct coord_proof_rec {
 	uint64_t log_index;
 	uint8_t proof[184];

@@ -1,23 +1,27 @@
 // SPDX-License-Identifier: Apache-2.0
 // The ledger's tables in the coordinator's state (state.h, "The ledger of
 // item proofs"). Each logged proof is one row keyed by (job, log index),
-// written in the transaction of its log entry, so that the ledger rebuilt
-// from these rows after a restart is exactly the one whose answers were
-// sent. The statements of the hot path are prepared once per handle.
+// written in the transaction of its log entry, with its outcome and
+// reason; the proof's bytes are those of the entry (its `proof` member),
+// read back with it, so that the ledger rebuilt from these rows after a
+// restart is exactly the one whose answers were sent. The statements of
+// the hot path are prepared once per handle.
 #include <stdlib.h>
 #include <string.h>
 
 #include "coffer/error.h"
 #include "coordinator/state_int.h"
 #include "lib/clock.h"
+#include "lib/enc.h"
+#include "lib/json.h"
 #include "lib/mem.h"
+#include "proto/auditlog.h"
 
 static const char schema[] =
     /* outcome: 1 committed ... 5 refused (item-proof.md section 8);
-     * reason: the refusal's code, else 0. */
-    "CREATE TABLE IF NOT EXISTS ledger_proofs ("
-    " job BLOB NOT NULL, idx INTEGER NOT NULL, proof BLOB NOT NULL"
-    " CHECK (length(proof) = 184), outcome INTEGER NOT NULL,"
+     * reason: the refusal's code, else 0; idx: the `proof` entry's. */
+    "CREATE TABLE IF NOT EXISTS ledger_log ("
+    " job BLOB NOT NULL, idx INTEGER NOT NULL, outcome INTEGER NOT NULL,"
     " reason INTEGER NOT NULL, PRIMARY KEY (job, idx)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS ledger_jobs ("
     " job BLOB PRIMARY KEY REFERENCES jobs (id),"
@@ -26,10 +30,20 @@ static const char schema[] =
     " receipt TEXT, closed_ms INTEGER);"
     "CREATE INDEX IF NOT EXISTS sessions_job ON sessions (job);";
 
+/* A state written before 2026-12-07 kept each proof's bytes in table
+ * ledger_proofs as well as in its log entry: its rows move to ledger_log,
+ * in one transaction, at the first start. */
+static const char migrate[] =
+    "BEGIN IMMEDIATE;"
+    "INSERT INTO ledger_log (job, idx, outcome, reason)"
+    " SELECT job, idx, outcome, reason FROM ledger_proofs;"
+    "DROP TABLE ledger_proofs;"
+    "COMMIT;";
+
 struct coord_state_ledger {
 	struct coord_state *st;
 	sqlite3 *h;
-	sqlite3_stmt *put;   /* INSERT INTO ledger_proofs */
+	sqlite3_stmt *put;   /* INSERT INTO ledger_log */
 };
 
 int
@@ -43,15 +57,19 @@ coord_state_ledger_open(struct coord_state *st, struct coord_state_ledger **out)
 		return COFFER_E_NOMEM;
 	ls->st = st;
 	ls->h = coord_state_sqlite(st);
-	if (sqlite3_exec(ls->h, schema, NULL, NULL, &msg) != SQLITE_OK) {
+	if (sqlite3_exec(ls->h, schema, NULL, NULL, &msg) != SQLITE_OK ||
+	    (sqlite3_table_column_metadata(ls->h, NULL, "ledger_proofs", "proof",
+	    NULL, NULL, NULL, NULL, NULL) == SQLITE_OK &&
+	    sqlite3_exec(ls->h, migrate, NULL, NULL, &msg) != SQLITE_OK)) {
 		r = coffer_errf(COFFER_E_DB, "state: ledger tables: %s",
 		    msg != NULL ? msg : "exec failed");
 		sqlite3_free(msg);
+		(void)sqlite3_exec(ls->h, "ROLLBACK;", NULL, NULL, NULL);
 		free(ls);
 		return r;
 	}
-	if (sqlite3_prepare_v3(ls->h, "INSERT INTO ledger_proofs (job, idx, proof, "
-	    "outcome, reason) VALUES (?1, ?2, ?3, ?4, ?5)", -1,
+	if (sqlite3_prepare_v3(ls->h, "INSERT INTO ledger_log (job, idx, "
+	    "outcome, reason) VALUES (?1, ?2, ?3, ?4)", -1,
 	    SQLITE_PREPARE_PERSISTENT, &ls->put, NULL) != SQLITE_OK) {
 		r = coord_state_dberr(st, "ledger");
 		free(ls);
@@ -87,13 +105,38 @@ coord_state_proof_put(struct coord_state_ledger *ls, const uint8_t job[16],
 
 	sqlite3_bind_blob(s, 1, job, 16, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)p->log_index);
-	sqlite3_bind_blob(s, 3, p->proof, 184, SQLITE_STATIC);
-	sqlite3_bind_int(s, 4, p->outcome);
-	sqlite3_bind_int(s, 5, p->reason);
+	sqlite3_bind_int(s, 3, p->outcome);
+	sqlite3_bind_int(s, 4, p->reason);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	return rc == SQLITE_DONE ? 0 : coord_state_dberr(ls->st, "ledger proof");
+}
+
+/* The 184 bytes of the `proof` entry of job (audit-log.md section 4: its
+ * `proof` member, base64url). */
+static int
+entry_proof(const void *entry, size_t len, const uint8_t job[16],
+    uint8_t out[184])
+{
+	json_t *root = NULL, *v;
+	char hex[33];
+	int ok;
+
+	coffer_hex_encode(job, 16, hex);
+	if (coffer_json_parse(entry, len, COFFER_AUDITLOG_ENTRY_MAX, 2, &root) != 0)
+		return coffer_errf(COFFER_E_FORMAT, "state: a ledger row's log entry "
+		    "is not JSON");
+	ok = (v = json_object_get(root, "event")) != NULL && json_is_string(v) &&
+	    strcmp(json_string_value(v), "proof") == 0 &&
+	    (v = json_object_get(root, "job")) != NULL && json_is_string(v) &&
+	    strcmp(json_string_value(v), hex) == 0 &&
+	    (v = json_object_get(root, "proof")) != NULL && json_is_string(v) &&
+	    coffer_b64url_decode_exact(json_string_value(v), json_string_length(v),
+	    out, 184) == 0;
+	json_decref(root);
+	return ok ? 0 : coffer_errf(COFFER_E_FORMAT, "state: a ledger row's log "
+	    "entry is not a proof of its job");
 }
 
 int
@@ -104,21 +147,23 @@ coord_state_proof_each(struct coord_state_ledger *ls, const uint8_t job[16],
 	sqlite3_stmt *s = NULL;
 	int r, rc;
 
-	if ((r = prepare(ls, "SELECT idx, proof, outcome, reason FROM "
-	    "ledger_proofs WHERE job = ?1 ORDER BY idx", &s)) != 0)
+	if ((r = prepare(ls, "SELECT p.idx, l.entry, p.outcome, p.reason FROM "
+	    "ledger_log p JOIN log l ON l.idx = p.idx WHERE p.job = ?1 "
+	    "ORDER BY p.idx", &s)) != 0)
 		return r;
 	sqlite3_bind_blob(s, 1, job, 16, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		int outcome = sqlite3_column_int(s, 2), reason = sqlite3_column_int(s, 3);
 
-		if (sqlite3_column_bytes(s, 1) != 184 || outcome < 1 || outcome > 5 ||
-		    reason < 0 || reason > 0xffff) {
+		if (outcome < 1 || outcome > 5 || reason < 0 || reason > 0xffff) {
 			r = coffer_errf(COFFER_E_FORMAT, "state: a damaged ledger row");
 			break;
 		}
 		memset(&p, 0, sizeof(p));
 		p.log_index = (uint64_t)sqlite3_column_int64(s, 0);
-		memcpy(p.proof, sqlite3_column_blob(s, 1), 184);
+		if ((r = entry_proof(sqlite3_column_blob(s, 1),
+		    (size_t)sqlite3_column_bytes(s, 1), job, p.proof)) != 0)
+			break;
 		p.outcome = (uint8_t)outcome;
 		p.reason = (uint16_t)reason;
 		if ((r = fn(&p, arg)) != 0)

@@ -13,9 +13,14 @@
 #include <ftw.h>
 #include <sys/stat.h>
 
+#include <sqlite3.h>
+
 #include "coffer/error.h"
 #include "coordinator/coord.h"
 #include "coordinator/state.h"
+#include "coordinator/state_int.h"
+#include "lib/buf.h"
+#include "proto/auditlog.h"
 
 static char dir[64];
 /* The state is sealed (sealvfs.h); its key and id, fixed here. */
@@ -175,6 +180,72 @@ test_state__jobs_read_back(void **state)
 	coord_state_close(st);
 }
 
+static int
+first_proof(const struct coord_proof_rec *p, void *arg)
+{
+	memcpy(arg, p, sizeof(*p));
+	return 0;
+}
+
+/* A state written before 2026-12-07 (each proof's bytes in table
+ * ledger_proofs too): its rows move to ledger_log at the first open, and
+ * the proofs read back from their log entries. */
+static void
+test_state__ledger_proofs_of_an_older_state_read_back(void **state)
+{
+	struct coffer_buf e = COFFER_BUF_INIT(COFFER_AUDITLOG_ENTRY_MAX);
+	struct coord_state *st = NULL;
+	struct coord_state_ledger *ls = NULL;
+	struct coord_proof_rec got;
+	uint8_t job[16], proof[184];
+	sqlite3_stmt *s = NULL;
+
+	(void)state;
+	memset(job, 3, sizeof(job));
+	for (size_t i = 0; i < sizeof(proof); i++)
+		proof[i] = (uint8_t)i;
+	assert_int_equal(coord_state_open(dir, skey, sid, &st), 0);
+	assert_int_equal(sqlite3_exec(coord_state_sqlite(st), "CREATE TABLE "
+	    "ledger_proofs (job BLOB NOT NULL, idx INTEGER NOT NULL, proof BLOB "
+	    "NOT NULL CHECK (length(proof) = 184), outcome INTEGER NOT NULL, "
+	    "reason INTEGER NOT NULL, PRIMARY KEY (job, idx)) WITHOUT ROWID;",
+	    NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(coffer_auditlog_entry_proof(job, proof, "refused",
+	    "input.mismatch", 1, &e), 0);
+	assert_int_equal(coord_state_begin(st), 0);
+	assert_int_equal(coord_state_log_entry_put(st, 0, e.data, e.len), 0);
+	assert_int_equal(sqlite3_prepare_v2(coord_state_sqlite(st), "INSERT INTO "
+	    "ledger_proofs VALUES (?1, 0, ?2, 5, 7)", -1, &s, NULL), SQLITE_OK);
+	sqlite3_bind_blob(s, 1, job, 16, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, proof, 184, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+	sqlite3_finalize(s);
+	assert_int_equal(coord_state_commit(st), 0);
+	coord_state_close(st);
+
+	assert_int_equal(coord_state_open(dir, skey, sid, &st), 0);
+	assert_int_equal(coord_state_ledger_open(st, &ls), 0);
+	assert_int_not_equal(sqlite3_table_column_metadata(coord_state_sqlite(st),
+	    NULL, "ledger_proofs", "proof", NULL, NULL, NULL, NULL, NULL), SQLITE_OK);
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(coord_state_proof_each(ls, job, first_proof, &got), 0);
+	assert_int_equal(got.log_index, 0);
+	assert_int_equal(got.outcome, 5);
+	assert_int_equal(got.reason, 7);
+	assert_memory_equal(got.proof, proof, 184);
+	/* A row whose entry is another job's is refused. */
+	job[0] ^= 1;
+	assert_int_equal(coord_state_begin(st), 0);
+	got.log_index = 0;
+	assert_int_equal(coord_state_proof_put(ls, job, &got), 0);
+	assert_int_equal(coord_state_commit(st), 0);
+	assert_int_equal(coord_state_proof_each(ls, job, first_proof, &got),
+	    COFFER_E_FORMAT);
+	coord_state_ledger_close(ls);
+	coord_state_close(st);
+	coffer_buf_release(&e);
+}
+
 static void
 test_refuse__finds_reason_names_where_proto_puts_them(void **state)
 {
@@ -202,6 +273,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_state__identity_and_root_are_made_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state__the_same_signer_and_revocation_are_stored_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state__jobs_read_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state__ledger_proofs_of_an_older_state_read_back, setup, teardown),
 		cmocka_unit_test(test_refuse__finds_reason_names_where_proto_puts_them),
 	};
 
