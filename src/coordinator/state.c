@@ -31,13 +31,13 @@ struct coord_state {
 	struct coord_log_frontier frontier;  /* audit.c's, per transaction */
 	/* The audit log's statements, prepared once: an append or a proof
 	 * runs them dozens of times. */
-	sqlite3_stmt *log_stmt[6];
+	sqlite3_stmt *log_stmt[7];
 };
 
-/* LOG_ROLLBACK_LAST and REVOCATIONS are read at every request of item
- * proofs (the policy's status, IP15 to IP17). */
+/* LOG_ROLLBACK_LAST, REVOCATIONS and APPROVALS are read at every request
+ * of item proofs (the policy's status, IP15 to IP17). */
 enum { LOG_SIZE, LOG_ENTRY_PUT, LOG_NODE_PUT, LOG_NODE_GET, LOG_ROLLBACK_LAST,
-	REVOCATIONS };
+	REVOCATIONS, APPROVALS };
 
 static int
 dberr(struct coord_state *st, const char *what)
@@ -549,9 +549,10 @@ log_stmt(struct coord_state *st, int which, const char *sql, sqlite3_stmt **out)
 	return 0;
 }
 
-/* Run a SELECT whose first column is a 32-byte hash; call fn per row. */
+/* Run a SELECT whose first column is a 32-byte hash; call fn per row;
+ * then reset s (keep: one of log_stmt[]) or finalize it. */
 static int
-each_hash(struct coord_state *st, sqlite3_stmt *s, const char *what,
+each_hash(struct coord_state *st, sqlite3_stmt *s, int keep, const char *what,
     int (*fn)(const uint8_t h[32], void *arg), void *arg)
 {
 	int rc, r = 0;
@@ -567,7 +568,10 @@ each_hash(struct coord_state *st, sqlite3_stmt *s, const char *what,
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = dberr(st, what);
-	sqlite3_finalize(s);
+	if (keep)
+		sqlite3_reset(s);
+	else
+		sqlite3_finalize(s);
 	return r;
 }
 
@@ -620,7 +624,7 @@ coord_state_policy_each(struct coord_state *st,
 
 	if ((r = prepare(st, "SELECT hash FROM policies ORDER BY rowid", &s)) != 0)
 		return r;
-	return each_hash(st, s, "policies", fn, arg);
+	return each_hash(st, s, 0, "policies", fn, arg);
 }
 
 int
@@ -634,7 +638,7 @@ coord_state_policy_successors(struct coord_state *st, const uint8_t previous[32]
 	    "ORDER BY rowid", &s)) != 0)
 		return r;
 	sqlite3_bind_blob(s, 1, previous, 32, SQLITE_STATIC);
-	return each_hash(st, s, "policies", fn, arg);
+	return each_hash(st, s, 0, "policies", fn, arg);
 }
 
 int
@@ -675,12 +679,12 @@ coord_state_approval_each(struct coord_state *st, const uint8_t policy[32],
 	sqlite3_stmt *s = NULL;
 	int r;
 
-	if ((r = prepare(st, "SELECT signer FROM approvals WHERE policy = ?1 "
-	    "AND log_size >= ?2", &s)) != 0)
+	if ((r = log_stmt(st, APPROVALS, "SELECT signer FROM approvals WHERE "
+	    "policy = ?1 AND log_size >= ?2", &s)) != 0)
 		return r;
 	sqlite3_bind_blob(s, 1, policy, 32, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)min_size);
-	return each_hash(st, s, "approvals", fn, arg);
+	return each_hash(st, s, 1, "approvals", fn, arg);
 }
 
 int
