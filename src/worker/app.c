@@ -115,37 +115,47 @@ app_process(struct app *a, const char *id, uint32_t attempt, const char *owner,
 	return r;
 }
 
-int
-app_reduce_add(struct app *a, const char *id, const uint8_t *in, size_t inlen,
-    char *err, size_t errlen)
+/* The app's own failure code of a reduce call, as app_process gives it. */
+static int
+reduce_call(struct app *a, int type, const char *id, const uint8_t *in,
+    size_t inlen, struct coffer_buf *out, uint32_t *reported, char *err,
+    size_t errlen)
 {
-	uint32_t rep;
+	uint32_t rep = 0;
+	int r;
 
+	err[0] = '\0';
 	if ((a->plugin == NULL && a->host == NULL) || !a->info.has_reduce) {
 		snprintf(err, errlen, "the app has no reduce stage");
-		return COFFER_E_UNSUPPORTED;
+		r = COFFER_E_UNSUPPORTED;
+	} else if (a->host != NULL) {
+		r = apphost_call(a->host, type, id, 0, NULL, in, inlen, out, NULL,
+		    &rep, err, errlen);
+	} else {
+		r = plugin_call(a->plugin, type, id, 0, NULL, in, inlen, out, err,
+		    errlen);
+		if (r != 0 && r != COFFER_E_LIMIT)
+			rep = (uint32_t)-(int64_t)r;
 	}
-	if (a->host != NULL)
-		return apphost_call(a->host, PLUGIN_REDUCE_ADD, id, 0, NULL, in, inlen,
-		    NULL, NULL, &rep, err, errlen);
-	return plugin_call(a->plugin, PLUGIN_REDUCE_ADD, id, 0, NULL, in, inlen,
-	    NULL, err, errlen);
+	if (reported != NULL)
+		*reported = r != 0 ? rep : 0;
+	return r;
 }
 
 int
-app_reduce_finish(struct app *a, struct coffer_buf *out, char *err, size_t errlen)
+app_reduce_add(struct app *a, const char *id, const uint8_t *in, size_t inlen,
+    uint32_t *reported, char *err, size_t errlen)
 {
-	uint32_t rep;
+	return reduce_call(a, PLUGIN_REDUCE_ADD, id, in, inlen, NULL, reported,
+	    err, errlen);
+}
 
-	if ((a->plugin == NULL && a->host == NULL) || !a->info.has_reduce) {
-		snprintf(err, errlen, "the app has no reduce stage");
-		return COFFER_E_UNSUPPORTED;
-	}
-	if (a->host != NULL)
-		return apphost_call(a->host, PLUGIN_REDUCE_FINISH, "", 0, NULL, NULL, 0,
-		    out, NULL, &rep, err, errlen);
-	return plugin_call(a->plugin, PLUGIN_REDUCE_FINISH, "", 0, NULL, NULL, 0,
-	    out, err, errlen);
+int
+app_reduce_finish(struct app *a, struct coffer_buf *out, uint32_t *reported,
+    char *err, size_t errlen)
+{
+	return reduce_call(a, PLUGIN_REDUCE_FINISH, "", NULL, 0, out, reported,
+	    err, errlen);
 }
 
 void

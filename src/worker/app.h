@@ -73,11 +73,13 @@ int app_process(struct app *a, const char *id, uint32_t attempt,
     const struct app_wait *w, uint32_t *reported, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
-/* The reduce stage (plugins only). */
+/* The reduce stage (plugins only); *reported (may be NULL) as for
+ * app_process: non-zero when the app itself reported the failure. */
 int app_reduce_add(struct app *a, const char *id, const uint8_t *in,
-    size_t inlen, char *err, size_t errlen) __attribute__((warn_unused_result));
-int app_reduce_finish(struct app *a, struct coffer_buf *out, char *err,
-    size_t errlen) __attribute__((warn_unused_result));
+    size_t inlen, uint32_t *reported, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+int app_reduce_finish(struct app *a, struct coffer_buf *out, uint32_t *reported,
+    char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /* fini() and free. NULL is a no-op. */
 void app_close(struct app *a);

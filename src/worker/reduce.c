@@ -4,7 +4,8 @@
 // output checked against its committed digest and size before it is
 // opened with the intermediate key, the app's reduce over them in item-id
 // order, the result sealed under the output key and proved (stage reduce,
-// item 0, input digest the map results' root) before it counts.
+// item 0, input digest the map results' root) before it counts. The app's
+// own failure is a result too, proved FAILED like a map item's.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,7 @@ cmp_ok(const void *a, const void *b)
  * intermediate key, given to the app. */
 static int
 add_one(struct worker *w, const struct ok_item *o, struct coffer_buf *sealed,
-    struct coffer_buf *plain, char *err, size_t errlen)
+    struct coffer_buf *plain, uint32_t *reported, char *err, size_t errlen)
 {
 	struct conf_job *j = w->job;
 	char key[COFFER_STORE_KEY_MAX + 2], att[33];
@@ -73,13 +74,42 @@ add_one(struct worker *w, const struct ok_item *o, struct coffer_buf *sealed,
 		    " intermediate key: %s", key, coffer_errdetail());
 		return COFFER_E_AUTH;
 	}
-	return app_reduce_add(w->app, o->item->key, plain->data, plain->len, err,
-	    errlen);
+	return app_reduce_add(w->app, o->item->key, plain->data, plain->len,
+	    reported, err, errlen);
+}
+
+/* The app reported its own failure (code rep, its message in err): proved
+ * FAILED, no output (doc/worker.md 9.6 step 3). 0 when the coordinator
+ * committed it as the stage's result; COFFER_E_POLICY otherwise (C4: a
+ * later attempt may still succeed), err saying which. */
+static int
+prove_failed(struct conf_item *ci, uint32_t rep, char *err, size_t errlen)
+{
+	char why[WORKER_ERR_MAX];
+	enum conf_verdict v;
+	int r;
+
+	snprintf(why, sizeof(why), "the app's reduce failed: %s", err);
+	if ((r = conf_report_proof(ci, rep, &v, err, errlen)) != 0) {
+		snprintf(err, errlen, "%s; reporting its failure: %s", why,
+		    coffer_errdetail());
+		return r;
+	}
+	if (v == CONF_ACK) {
+		snprintf(err, errlen, "%s (proved FAILED: the stage's result)", why);
+		return 0;
+	}
+	if (v == CONF_RETRY)
+		snprintf(err, errlen, "%s (proved FAILED; the coordinator waits for"
+		    " another attempt)", why);
+	else
+		snprintf(err + strlen(err), errlen - strlen(err), " (after: %s)", why);
+	return COFFER_E_POLICY;
 }
 
 int
-conf_reduce(struct worker *w, size_t *nadded, char *out_key, char *err,
-    size_t errlen)
+conf_reduce(struct worker *w, size_t *nadded, char *out_key, uint32_t *app_error,
+    char *err, size_t errlen)
 {
 	struct conf_job *j = w->job;
 	struct coffer_result_entry *e = NULL;
@@ -92,9 +122,11 @@ conf_reduce(struct worker *w, size_t *nadded, char *out_key, char *err,
 	enum conf_verdict v;
 	char *key = out_key;
 	size_t nok = 0;
+	uint32_t rep = 0;
 	int r, have_ci = 0;
 
 	*nadded = 0;
+	*app_error = 0;
 	err[0] = '\0';
 	if (!j->reduce) {
 		snprintf(err, errlen, "the job's app has no reduce stage in its policy");
@@ -121,13 +153,20 @@ conf_reduce(struct worker *w, size_t *nadded, char *out_key, char *err,
 			ok[nok++].e = &e[i];
 		}
 	qsort(ok, nok, sizeof(*ok), cmp_ok);
-	for (size_t i = 0; i < nok; i++) {
-		if ((r = add_one(w, &ok[i], &sealed, &plain, err, errlen)) != 0)
+	for (size_t i = 0; i < nok && rep == 0; i++) {
+		if ((r = add_one(w, &ok[i], &sealed, &plain, &rep, err, errlen)) != 0 &&
+		    rep == 0)
 			goto out;
-		(*nadded)++;
+		*nadded += rep == 0;
 	}
-	if ((r = app_reduce_finish(w->app, &out, err, errlen)) != 0)
+	if (rep == 0 && (r = app_reduce_finish(w->app, &out, &rep, err, errlen)) != 0 &&
+	    rep == 0)
 		goto out;
+	if (rep != 0) {
+		*app_error = rep;
+		r = prove_failed(&ci, rep, err, errlen);
+		goto out;
+	}
 	/* Sealed under the output key (no item: the reduce stage), stored
 	 * under KEY.<attempt>, proved. */
 	if ((r = conf_seal_output(&ci, &out)) != 0 ||

@@ -204,11 +204,14 @@ int worker_item_run(struct worker *w, const struct coffer_queue_item *it,
  * results from the coordinator, each committed map output checked and
  * opened, the app's reduce, the result sealed, stored under
  * "<--reduce KEY>.<attempt id>" (its key in out_key, COFFER_STORE_KEY_MAX
- * + 2 bytes) and proved. *nadded: the map outputs given to the app. On
- * failure err says why.
+ * + 2 bytes) and proved. *nadded: the map outputs given to the app. When
+ * the app reports its own failure, *app_error is its code and the stage's
+ * result is proved FAILED: 0 when the coordinator committed that (err says
+ * the app's error), else non-zero. On failure err says why.
  */
-int conf_reduce(struct worker *w, size_t *nadded, char *out_key, char *err,
-    size_t errlen) __attribute__((warn_unused_result));
+int conf_reduce(struct worker *w, size_t *nadded, char *out_key,
+    uint32_t *app_error, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 
 /*
  * Run one leased item through the pipeline (doc/worker.md section 3):

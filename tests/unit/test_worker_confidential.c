@@ -288,6 +288,20 @@ capp_reduce_finish(void *state, struct coffer_app_writer *out, char *err,
 	return out->write(out, reduced, reducedlen);
 }
 
+/* A reduce that fails as the app (its own error code). */
+static int reduce_fails;
+
+static int
+capp_reduce_finish_maybe(void *state, struct coffer_app_writer *out, char *err,
+    size_t errlen)
+{
+	if (reduce_fails) {
+		snprintf(err, errlen, "too few owners");
+		return COFFER_E_INVAL;
+	}
+	return capp_reduce_finish(state, out, err, errlen);
+}
+
 static struct coffer_app capp = {
 	.size = sizeof(struct coffer_app),
 	.abi_version = COFFER_APP_ABI_VERSION,
@@ -425,13 +439,14 @@ start_reduce(struct fixture *f)
 	struct coffer_app a = capp;
 
 	a.reduce_add = capp_reduce_add;
-	a.reduce_finish = capp_reduce_finish;
+	a.reduce_finish = capp_reduce_finish_maybe;
 	f->fc.app = "stats-r";
 	must(conf_job_open(&f->cfg, &f->s, &f->w.job), "conf_job_open");
 	f->w.job->proof_retry_ms = 400;
 	must(app_open_def(&f->cfg, &a, &f->w.app, NULL), "app");
 	reducedlen = 0;
 	reduced[0] = '\0';
+	reduce_fails = 0;
 	f->cfg.reduce_key = (char *)"result";
 }
 
@@ -834,6 +849,7 @@ test_worker_confidential__reduce_takes_the_committed_map_outputs_and_proves_its_
 	struct coffer_buf b = COFFER_BUF_INIT(1 << 20), plain;
 	char key[COFFER_STORE_KEY_MAX + 2], err[WORKER_ERR_MAX];
 	size_t n = 0;
+	uint32_t app_error = 1;
 
 	start_reduce(f);
 	res = run(f, "b/1.sealed");
@@ -841,8 +857,9 @@ test_worker_confidential__reduce_takes_the_committed_map_outputs_and_proves_its_
 	res = run(f, "a/2.sealed");
 	expect(&res, ITEM_ACK, NULL);
 	/* a/1 has no result: ABANDONED, left out. */
-	assert_int_equal(conf_reduce(&f->w, &n, key, err, sizeof(err)), 0);
+	assert_int_equal(conf_reduce(&f->w, &n, key, &app_error, err, sizeof(err)), 0);
 	assert_int_equal(n, 2);
+	assert_int_equal(app_error, 0);
 	assert_memory_equal(key, "result.", 7);
 	/* In item-id order; sealed under the output key (the recipients'). */
 	must(coffer_store_get(f->out, key, 1 << 20, &b), key);
@@ -868,6 +885,7 @@ test_worker_confidential__reduce_refuses_a_map_output_other_than_the_committed(v
 	struct coffer_buf b = COFFER_BUF_INIT(1 << 20);
 	char key[COFFER_STORE_KEY_MAX + 2], err[WORKER_ERR_MAX], a2[300], hex[33];
 	size_t n = 0;
+	uint32_t app_error;
 	int proofs;
 
 	start_reduce(f);
@@ -883,15 +901,49 @@ test_worker_confidential__reduce_refuses_a_map_output_other_than_the_committed(v
 	must(coffer_store_get(f->out, key, 1 << 20, &b), key);
 	fake_store_set(f->fout, a2, b.data, b.len);
 	proofs = f->fc.proofs;
-	assert_int_not_equal(conf_reduce(&f->w, &n, key, err, sizeof(err)), 0);
+	assert_int_not_equal(conf_reduce(&f->w, &n, key, &app_error, err, sizeof(err)), 0);
 	if (strstr(err, "is not the one the coordinator committed") == NULL)
 		fail_msg("%s", err);
 	assert_int_equal(f->fc.proofs, proofs);
 	/* And before the map stage is closed, nothing. */
 	f->fc.refuse_leaves = "stage.open";
-	assert_int_not_equal(conf_reduce(&f->w, &n, key, err, sizeof(err)), 0);
+	assert_int_not_equal(conf_reduce(&f->w, &n, key, &app_error, err, sizeof(err)), 0);
 	assert_non_null(strstr(err, "stage.open"));
 	coffer_buf_release(&b);
+}
+
+static void
+test_worker_confidential__a_reduce_the_app_fails_is_proved_failed(void **state)
+{
+	struct fixture *f = *state;
+	struct item_result res;
+	char key[COFFER_STORE_KEY_MAX + 2], err[WORKER_ERR_MAX];
+	size_t n = 0;
+	uint32_t app_error = 0;
+
+	start_reduce(f);
+	res = run(f, "b/1.sealed");
+	expect(&res, ITEM_ACK, NULL);
+	reduce_fails = 1;
+	/* Below fail_after: proved, the coordinator waits for another attempt. */
+	assert_int_not_equal(conf_reduce(&f->w, &n, key, &app_error, err,
+	    sizeof(err)), 0);
+	assert_int_equal(app_error, (uint32_t)-(int64_t)COFFER_E_INVAL);
+	if (strstr(err, "too few owners") == NULL || strstr(err, "another attempt") == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(f->fc.last.stage, COFFER_STAGE_REDUCE);
+	assert_int_equal(f->fc.last.result, COFFER_RESULT_FAILED);
+	assert_int_equal(f->fc.last.error, app_error);
+	assert_memory_equal(f->fc.last.input_digest, f->fc.map_root, 32);
+	/* At fail_after: the stage's committed result, and the run is over. */
+	f->fc.commit_failed = 1;
+	assert_int_equal(conf_reduce(&f->w, &n, key, &app_error, err, sizeof(err)), 0);
+	if (strstr(err, "too few owners") == NULL || strstr(err, "proved FAILED") == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(f->fc.last.result, COFFER_RESULT_FAILED);
+	assert_true(f->fc.ledger[COFFER_STAGE_REDUCE][0].have);
+	assert_int_equal(f->fc.ledger[COFFER_STAGE_REDUCE][0].p.result,
+	    COFFER_RESULT_FAILED);
 }
 
 int
@@ -914,6 +966,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_worker_confidential__answers_not_from_the_authenticated_coordinator_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__reduce_takes_the_committed_map_outputs_and_proves_its_own, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__reduce_refuses_a_map_output_other_than_the_committed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_worker_confidential__a_reduce_the_app_fails_is_proved_failed, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, world_setup, world_teardown);
