@@ -24,6 +24,7 @@
 #include "lib/file.h"
 #include "lib/json.h"
 #include "proto/itembatch.h"
+#include "proto/itemproof.h"
 #include "proto/ledger.h"
 #include "proto/receipt.h"
 #include "proto/signed.h"
@@ -358,6 +359,8 @@ entry_json(const struct coffer_result_entry *e)
 		json_object_set_new(o, "output_size", json_integer((json_int_t)e->output_size));
 	} else {
 		json_object_set_new(o, "error", json_integer((json_int_t)e->error));
+		if (e->error == COFFER_ITEMPROOF_ERROR_INPUT_REFUSED)
+			json_object_set_new(o, "reason", json_string("input.mismatch"));
 	}
 	return o;
 }
@@ -478,6 +481,10 @@ report_text(const struct coffer_receipt_report *rep, const char *message,
 		if (e->status == COFFER_ITEM_OK) {
 			coffer_hex_encode(e->output_digest, 32, h);
 			printf("  output sha256:%s", h);
+		} else if (e->status == COFFER_ITEM_FAILED &&
+		    e->error == COFFER_ITEMPROOF_ERROR_INPUT_REFUSED) {
+			printf("  input refused: not the object the policy pins"
+			    " (input.mismatch)");
 		} else if (e->status == COFFER_ITEM_FAILED) {
 			printf("  app error %" PRIu32, e->error);
 		}

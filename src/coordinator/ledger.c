@@ -449,6 +449,15 @@ pinned(const struct ljob *j, const struct coffer_itemproof *p)
 	    j->st[0].root;
 }
 
+/* A map proof FAILED with the worker's own "input refused": committed at
+ * once, whatever fail_after (doc/format/item-proof.md sections 5, 6). */
+static int
+input_refused(const struct coffer_itemproof *p)
+{
+	return p->stage == COFFER_STAGE_MAP && p->result == COFFER_RESULT_FAILED &&
+	    p->error == COFFER_ITEMPROOF_ERROR_INPUT_REFUSED;
+}
+
 /* IP12 to IP17 for a proof of an open job: the refusal's code, or 0. */
 static uint16_t
 rules_12_to_17(const struct batch *b, const struct coffer_itemproof *p)
@@ -461,8 +470,9 @@ rules_12_to_17(const struct batch *b, const struct coffer_itemproof *p)
 	/* IP13 */
 	if (p->item >= j->st[p->stage].count)
 		return coffer_itemproof_reason_code("item.unknown");
-	/* IP14 */
-	if (memcmp(p->input_digest, pinned(j, p), 32) != 0)
+	/* IP14; a worker's refusal of its input names the digest it found,
+	 * which is not the pinned one. */
+	if ((memcmp(p->input_digest, pinned(j, p), 32) != 0) != input_refused(p))
 		return coffer_itemproof_reason_code("input.mismatch");
 	/* IP15, IP16 */
 	if (b->inactive != NULL)
@@ -541,8 +551,8 @@ one_proof(struct batch *b, const uint8_t raw[COFFER_ITEMPROOF_LEN],
 	{
 		struct coffer_ledger_item *it = &j->st[p.stage].items[p.item];
 
-		if ((r = coffer_ledger_apply(it, &p, (unsigned)j->p->fail_after, 0,
-		    &outcome)) != 0 ||
+		if ((r = coffer_ledger_apply(it, &p, input_refused(&p) ? 1 :
+		    (unsigned)j->p->fail_after, 0, &outcome)) != 0 ||
 		    (r = log_proof(b, raw, outcome, 0, &idx)) != 0)
 			return r;
 		a->outcome = outcome;

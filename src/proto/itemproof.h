@@ -15,6 +15,11 @@
 
 enum coffer_itemproof_stage { COFFER_STAGE_MAP = 0, COFFER_STAGE_REDUCE = 1 };
 enum coffer_itemproof_result { COFFER_RESULT_OK = 1, COFFER_RESULT_FAILED = 2 };
+/* Errors with the high bit set are the worker's own, never an app's
+ * (section 2): a map input refused for its content digest (a FAILED
+ * proof whose input digest is the one found, not the pinned one). */
+#define COFFER_ITEMPROOF_ERROR_WORKER 0x80000000u
+#define COFFER_ITEMPROOF_ERROR_INPUT_REFUSED 0x80000007u
 
 struct coffer_itemproof {
 	uint8_t stage;   /* enum coffer_itemproof_stage */

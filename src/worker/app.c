@@ -12,6 +12,7 @@
 #include "coffer/error.h"
 #include "lib/clock.h"
 #include "lib/mem.h"
+#include "proto/itemproof.h"
 #include "worker/app.h"
 
 struct app {
@@ -87,6 +88,15 @@ app_open_def(const struct worker_config *cfg, const struct coffer_app *def,
 	return open_app(cfg, HOW_DEF, def, -1, cfg->params, cfg->nparams, out, info);
 }
 
+/* An app's error code as proved: codes with the high bit set are the
+ * worker's own (doc/format/item-proof.md section 2), so an app's is
+ * proved as 0x7fffffff. */
+static uint32_t
+app_code(uint32_t rep)
+{
+	return rep & COFFER_ITEMPROOF_ERROR_WORKER ? 0x7fffffffu : rep;
+}
+
 int
 app_process(struct app *a, const char *id, uint32_t attempt, const char *owner,
     const uint8_t *in, size_t inlen, struct coffer_buf *out,
@@ -111,7 +121,7 @@ app_process(struct app *a, const char *id, uint32_t attempt, const char *owner,
 		    attempt, owner, in, inlen, out, w, &rep, err, errlen);
 	}
 	if (reported != NULL)
-		*reported = r != 0 ? rep : 0;
+		*reported = r != 0 ? app_code(rep) : 0;
 	return r;
 }
 
@@ -138,7 +148,7 @@ reduce_call(struct app *a, int type, const char *id, const uint8_t *in,
 			rep = (uint32_t)-(int64_t)r;
 	}
 	if (reported != NULL)
-		*reported = r != 0 ? rep : 0;
+		*reported = r != 0 ? app_code(rep) : 0;
 	return r;
 }
 

@@ -89,6 +89,7 @@ conf_open_input(struct conf_item *ci, const struct coffer_buf *stored)
 	    stored->len, ci->input_digest)) != 0)
 		return r;
 	if (memcmp(ci->input_digest, ci->item->digest, 32) != 0) {
+		ci->input_refused = 1;
 		digest_hex(ci->input_digest, got);
 		digest_hex(ci->item->digest, want);
 		return coffer_errf(COFFER_E_AUTH, "object '%s' is %s, not the %s the"

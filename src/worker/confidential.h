@@ -101,6 +101,9 @@ struct conf_item {
 	const uint8_t *plain;
 	size_t plainlen;
 	uint8_t input_digest[32];
+	/* conf_open_input refused the input for its content digest (then
+	 * input_digest is the one found): proved FAILED, input refused. */
+	int input_refused;
 	/* What is stored as the output (set by conf_seal_output). */
 	const uint8_t *sealed;
 	size_t sealedlen;

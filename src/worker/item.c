@@ -69,6 +69,29 @@ from_verdict(enum conf_verdict v)
 	    v == CONF_BURY ? ITEM_BURY : ITEM_STOP;
 }
 
+/* The proof of an input refused for its content digest; until the
+ * coordinator has it, the item is retried (and refused again). */
+static void
+prove_refusal(struct conf_item *ci, struct item_result *res)
+{
+	size_t n = strlen(res->err);
+	char why[WORKER_ERR_MAX] = "";
+	enum conf_verdict v;
+
+	if (conf_report_proof(ci, COFFER_ITEMPROOF_ERROR_INPUT_REFUSED, &v, why,
+	    sizeof(why)) != 0) {
+		snprintf(why, sizeof(why), "reporting the refusal: %s",
+		    coffer_errdetail());
+		v = CONF_RETRY;
+	}
+	if (v == CONF_RETRY)
+		res->outcome = ITEM_FAIL;
+	else if (v == CONF_STOP)
+		res->outcome = ITEM_STOP;
+	if (why[0] != '\0')
+		snprintf(res->err + n, sizeof(res->err) - n, "; %s", why);
+}
+
 int
 worker_item_run(struct worker *w, const struct coffer_queue_item *it,
     struct item_result *res)
@@ -114,6 +137,11 @@ worker_item_run(struct worker *w, const struct coffer_queue_item *it,
 	if ((r = conf_open_input(&ci, stored)) != 0) {
 		snprintf(err, errlen, "opening input: %s", coffer_errdetail());
 		res->outcome = r == COFFER_E_AUTH ? ITEM_BURY : ITEM_FAIL;
+		/* Not the object the policy pins: proved FAILED with the
+		 * digest found, so that the receipt names it (doc/worker.md
+		 * 9.4); dead-lettered once the coordinator has it. */
+		if (ci.input_refused)
+			prove_refusal(&ci, res);
 		goto out;
 	}
 	/* 3. Run the app on the plaintext. An in-process plugin's time limit

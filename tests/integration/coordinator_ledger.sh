@@ -13,7 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/coordinator_common.bash"
 
-plan 64
+plan 67
 
 coord_setup
 # One FAILED item is tolerated: an owner whose items are all OK gets a
@@ -200,6 +200,22 @@ vfy "$T/b3.bundle" --id "$T/b.id" --json
 eq "its receipt is authentic but incomplete (exit 12)" 12 $?
 eq "b's item ABANDONED, the reason named" "ABANDONED job.cancelled" \
 	"$(jq -r '.items[0].map.status + " " + .reason' "$T/v.out")"
+
+# A worker's refusal of its input (FAILED, error 0x80000007, with the
+# digest it found): committed at once, and named in the receipt; one that
+# names the pinned digest contradicts itself (IP14).
+J4=$(open_job "$H")
+release "$J4" --save-session "$T/s4.json" >/dev/null
+out=$(prove "$T/s4.json" --store "$T/store" 1:failed=2147483655)
+eq "a refusal naming the pinned digest is refused (IP14)" "refused input.mismatch" \
+	"$(outcome <<<"$out")"
+out=$(prove "$T/s4.json" --store "$T/store" --wrong-input 0:failed=2147483655)
+eq "a refusal naming the digest found is committed at once" committed "$(outcome <<<"$out")"
+coffer receipt close "$J4" --json >/dev/null 2>&1
+coffer receipt fetch "$J4" --id "$T/a.id" --out "$T/a4.bundle" >/dev/null 2>&1
+vfy "$T/a4.bundle" --id "$T/a.id" --json
+eq "a's receipt: its item FAILED, the input refused" "FAILED input.mismatch" \
+	"$(jq -r '.items[0].map | .status + " " + .reason' "$T/v.out")"
 
 # Every proof with a valid MAC is in the audit log, and the receipt once.
 coffer audit verify --entries >"$T/entries" 2>/dev/null

@@ -47,8 +47,8 @@ if [ "$ledger" = 1 ]; then
 		grep -q "^opening input: object 'hospital-a/wdbc.csv' is sha256:[0-9a-f]*, not the sha256:[0-9a-f]* the policy pins" "$out"
 	check "so is the rolled-back one" \
 		grep -q "^opening input: object 'hospital-c/wdbc.csv' is sha256:[0-9a-f]*, not the sha256:[0-9a-f]* the policy pins" "$out"
-	check "hospital-a's receipt of that job: its item ABANDONED, incomplete (exit 12)" \
-		grep -Pzq '  0      ABANDONED hospital-a/wdbc\.csv\n(.*\n){1,4}verdict: incomplete at RV11.*\n\(exit 12' "$out"
+	check "hospital-a's receipt of that job: its item FAILED, input refused, incomplete (exit 12)" \
+		grep -Pzq '  0      FAILED    hospital-a/wdbc\.csv  input refused: not the object the policy pins \(input\.mismatch\)\n(.*\n){1,4}verdict: incomplete at RV11.*\n\(exit 12' "$out"
 	check "the unapproved build is refused by the workers (W6), by its digest" \
 		grep -q 'W6: the app file .*pooled-stats.so has SHA-256 [0-9a-f]*, not the [0-9a-f]* the policy approves' "$out"
 fi

@@ -3,9 +3,9 @@
 # Inputs the cloud changed (issue 13), through the real manager, workers,
 # coordinator and Redis: one sealed object tampered with, one replaced by
 # the owner's older sealed version. Workers refuse both before decrypting
-# (their digests are not the policy's), never retry them and prove nothing
-# for them; the manager closes the job at the coordinator, whose receipt
-# says they were ABANDONED, and the job fails naming the first. (The
+# (their digests are not the policy's), never retry them and prove them
+# refused (FAILED, input.mismatch, with the digest found); the receipt
+# says so, and the job fails naming the first. (The
 # worker's side alone: worker_confidential_coordinator.sh.)
 # timeout: 240
 . "$(dirname "$0")/lib.sh"
@@ -37,8 +37,10 @@ check "and the job closed at the coordinator, with the owners' command" \
 eq "the queue: 7 done, 2 dead-lettered" "total=9 done=7 failed=2 in_flight=0 queued=0" \
 	"$("$QCTL" stats "$REDIS_URL" "$JOB")"
 for o in a b c; do e2e_verify "$o"; done
-eq "a's receipt: authentic, incomplete (exit 12); its tampered item ABANDONED" \
-	"12 ABANDONED OK OK" "$VRC_a $(jq -r '[.items[].map.status] | join(" ")' "$T/v-a.json")"
-eq "b's: its rolled-back item ABANDONED" "ABANDONED OK OK" \
-	"$(jq -r '[.items[].map.status] | join(" ")' "$T/v-b.json")"
-eq "the map stage: 7 OK, 2 ABANDONED" "7 2" "$(e2e_stage c map ok) $(e2e_stage c map abandoned)"
+eq "a's receipt: authentic, incomplete (exit 12); its tampered item FAILED, input refused" \
+	"12 FAILED:input.mismatch OK OK" \
+	"$VRC_a $(jq -r '[.items[].map | .status + (if .reason then ":" + .reason else "" end)] | join(" ")' "$T/v-a.json")"
+eq "b's: its rolled-back item the same" "FAILED:input.mismatch OK OK" \
+	"$(jq -r '[.items[].map | .status + (if .reason then ":" + .reason else "" end)] | join(" ")' "$T/v-b.json")"
+eq "the map stage: 7 OK, 2 FAILED, none ABANDONED" "7 2 0" \
+	"$(e2e_stage c map ok) $(e2e_stage c map failed) $(e2e_stage c map abandoned)"

@@ -6,11 +6,12 @@
 # worker authenticates the coordinator, gets the job's keys by attested
 # release and fetches the policy. Then a tampered input and an input
 # replaced by an older sealed version are dead-lettered, named, never
-# retried; a worker whose measurement the policy does not approve gets no
+# retried, and proved refused (FAILED, input.mismatch); a worker whose measurement the policy does not approve gets no
 # key; a worker pointed at a coordinator with another measurement refuses
 # it. Then the approved worker processes the last item and proves it at
 # the coordinator (POST /v1/jobs/{job}/proofs); the job is closed, and the
-# owners' receipts say OK for that item and ABANDONED for the refused ones;
+# owners' receipts say OK for that item and FAILED, input refused, for the
+# refused ones;
 # the recipient opens the output.
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
@@ -97,11 +98,11 @@ worker q2 "$T/worker.json"
 eq "the approved worker ends" 0 $?
 eq "the item is done" "total=1 done=1 failed=0 in_flight=0 queued=0" \
 	"$("$QCTL" stats "$REDIS_URL" q2)"
-eq "the coordinator committed its proof" 1 "$(curl -s "$COORD_URL/metrics" |
+eq "the coordinator committed its proof and the two refusals" 3 "$(curl -s "$COORD_URL/metrics" |
 	awk '/^coffer_coordinator_item_proofs_total\{outcome="committed"\}/ {print $2 + 0}')"
 out=$(coffer receipt close "$J" --json 2>/dev/null)
-eq "the job is closed once: the refused inputs never got a proof (ABANDONED, beyond the tolerance)" \
-	"true failed tolerance.abandoned" "$(jq -r '"\(.closed_now) \(.outcome) \(.reason)"' <<<"$out")"
+eq "the job closed itself at the last proof (every item has a result), failed: two FAILED are beyond the tolerance" \
+	"false failed tolerance.failed" "$(jq -r '"\(.closed_now) \(.outcome) \(.reason)"' <<<"$out")"
 vfy() { # OWNER
 	coffer receipt fetch "$J" --id "$T/$1.id" --out "$T/$1.bundle" >/dev/null 2>&1 &&
 	coffer receipt verify "$T/$1.bundle" --id "$T/$1.id" --json \
@@ -112,8 +113,8 @@ eq "c's receipt is authentic, incomplete for the job (exit 12)" 12 $?
 eq "c's item is OK" "c.sealed OK" "$(jq -r '.items[] | .key + " " + .map.status' "$T/c.v")"
 vfy a
 eq "a's receipt: incomplete (exit 12)" 12 $?
-eq "a's tampered item is ABANDONED" "a.sealed ABANDONED" \
-	"$(jq -r '.items[] | .key + " " + .map.status' "$T/a.v")"
+eq "a's tampered item is FAILED, its input refused" "a.sealed FAILED input.mismatch" \
+	"$(jq -r '.items[] | .key + " " + .map.status + " " + .map.reason' "$T/a.v")"
 coffer results fetch "$J" --id "$T/an.id" --store "$T/out" --out "$T/res" >"$T/res.log" 2>&1
 eq "the recipient fetches the output the worker stored" 0 $?
 check "and opens it" coffer results open "$T/res"

@@ -141,7 +141,8 @@ commit(struct fake_coord *fc, const struct coffer_itemproof *p)
 		return rec->p.result != p->result || memcmp(rec->p.output_digest,
 		    p->output_digest, 32) != 0 ? COFFER_ACK_DISAGREEMENT :
 		    COFFER_ACK_DUPLICATE;
-	if (p->result == COFFER_RESULT_FAILED && !fc->commit_failed)
+	if (p->result == COFFER_RESULT_FAILED && !fc->commit_failed &&
+	    p->error != COFFER_ITEMPROOF_ERROR_INPUT_REFUSED)
 		return COFFER_ACK_FAILURE;
 	rec->have = 1;
 	rec->p = *p;

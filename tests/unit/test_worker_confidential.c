@@ -618,11 +618,12 @@ test_worker_confidential__map_outputs_of_a_reduce_job_take_the_intermediate_key(
 }
 
 static void
-test_worker_confidential__a_tampered_input_is_buried_unproved(void **state)
+test_worker_confidential__a_tampered_input_is_buried_proved_refused(void **state)
 {
 	struct fixture *f = *state;
 	struct item_result res;
 	struct coffer_buf t = COFFER_BUF_INIT(1 << 20);
+	uint8_t d[32];
 
 	start(f);
 	must(coffer_buf_put(&t, W.in_a1.data, W.in_a1.len), "copy");
@@ -633,8 +634,21 @@ test_worker_confidential__a_tampered_input_is_buried_unproved(void **state)
 	expect(&res, ITEM_BURY, "not the sha256:");
 	expect(&res, ITEM_BURY, "tampered with, rolled back to an older version, or"
 	    " swapped");
-	assert_int_equal(f->fc.proofs, 0);
+	/* Proved FAILED, input refused, with the digest found, so that the
+	 * receipt names it; no output. */
+	assert_int_equal(f->fc.proofs, 1);
+	assert_int_equal(f->fc.last.result, COFFER_RESULT_FAILED);
+	assert_int_equal(f->fc.last.error, COFFER_ITEMPROOF_ERROR_INPUT_REFUSED);
+	assert_int_equal(f->fc.last.output_size, 0);
+	must(coffer_sha256(t.data, t.len, d), "sha256");
+	assert_memory_equal(f->fc.last.input_digest, d, 32);
+	assert_true(f->fc.ledger[COFFER_STAGE_MAP][f->fc.last.item % 64].have);
 	assert_int_equal(fake_store_count(f->fout, ""), 0);
+	/* Until the coordinator has it, the item comes back. */
+	f->fc.fail_requests = 100;
+	f->w.job->proof_retry_ms = 0;
+	res = run(f, "a/1.sealed");
+	expect(&res, ITEM_FAIL, "reporting the refusal");
 	coffer_buf_release(&t);
 }
 
@@ -654,7 +668,7 @@ test_worker_confidential__an_older_sealed_version_is_refused(void **state)
 	fake_store_set(f->fin, "a/2.sealed", W.in_b1.data, W.in_b1.len);
 	res = run(f, "a/2.sealed");
 	expect(&res, ITEM_BURY, "swapped");
-	assert_int_equal(f->fc.proofs, 0);
+	assert_int_equal(f->fc.proofs, 2);
 	assert_int_equal(fake_store_count(f->fout, ""), 0);
 }
 
@@ -953,7 +967,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_worker_confidential__items_are_opened_processed_sealed_and_proved, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__the_app_gets_its_parameters_from_the_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__map_outputs_of_a_reduce_job_take_the_intermediate_key, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_worker_confidential__a_tampered_input_is_buried_unproved, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_worker_confidential__a_tampered_input_is_buried_proved_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__an_older_sealed_version_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__an_item_the_policy_does_not_list_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__an_app_failure_is_proved_and_the_coordinator_decides, setup, teardown),
