@@ -97,6 +97,7 @@ struct mgr_job {
 	size_t nbusy;
 	int busy_known;             /* busy was read at least once */
 	int64_t crashed_seen;
+	int64_t refusal_checked;    /* crashes whose log was read for a refusal */
 	char late_warning[256];     /* the measured item time says the
 	                               deadline cannot be met ("" if not) */
 	/* After the queue drains (tick.c; doc/manager.md section 9): the

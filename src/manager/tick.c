@@ -248,6 +248,41 @@ log_last_line(const char *path, char *out, size_t outlen)
 	*out = '\0';
 }
 
+/* The last line of the log's tail that says a worker was refused for
+ * good (coffer-worker exits 3 after it, doc/worker.md 9.3): what follows
+ * the marker into out. 0 when there is none. */
+#define REFUSED_MARK "coffer-worker: coordinator: refused for good: "
+
+static int
+log_refusal(const char *path, char *out, size_t outlen)
+{
+	char buf[8192], *p, *hit = NULL;
+	ssize_t n;
+	size_t i = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	off_t size;
+
+	out[0] = '\0';
+	if (fd < 0)
+		return 0;
+	size = lseek(fd, 0, SEEK_END);
+	n = pread(fd, buf, sizeof(buf) - 1, size > (off_t)sizeof(buf) - 1 ?
+	    size - (off_t)sizeof(buf) + 1 : 0);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	for (p = buf; (p = strstr(p, REFUSED_MARK)) != NULL; p++)
+		if (p == buf || p[-1] == '\n')
+			hit = p + strlen(REFUSED_MARK);
+	if (hit == NULL)
+		return 0;
+	for (; hit[i] != '\0' && hit[i] != '\n' && i + 1 < outlen; i++)
+		out[i] = hit[i] >= 0x20 && hit[i] < 0x7f ? hit[i] : '?';
+	out[i] = '\0';
+	return 1;
+}
+
 /* ------------------------------------------------------------------ */
 /* After the queue drains: reduce stage, close, finish */
 
@@ -700,6 +735,19 @@ tick_running(struct mgr *m, struct mgr_job *j)
 	    c.done + c.failed < c.total && mgr_busy_refresh(j, t) != 0)
 		coffer_debug("job %s: busy workers not read: %s", j->id,
 		    coffer_errdetail());
+	/* A worker of a confidential job refused for good (an unapproved
+	 * measurement or app build, a revoked policy): no restart changes
+	 * that, so the job fails now, naming it (doc/manager.md 9.3). */
+	if (j->spec.tee_policy != NULL && as.crashed_total > j->refusal_checked) {
+		char why[512];
+
+		j->refusal_checked = as.crashed_total;
+		if (log_refusal(j->log_path, why, sizeof(why))) {
+			mgr_job_fail(m, j, "a worker was refused for good: %s (log: %s)",
+			    why, j->log_path);
+			return;
+		}
+	}
 	/* Past the map stage (the reduce replica, the close), only drained()
 	 * acts: no controller decision and no item workers any more. */
 	if (c.done + c.failed >= c.total || j->stage != MGR_STAGE_MAP) {

@@ -76,6 +76,16 @@ int conf_job_start(const struct worker_config *cfg, struct conf_job **out)
 /* Wipes the keys and the parameters. NULL is a no-op. */
 void conf_job_free(struct conf_job *j);
 
+/* 1 when conf_job_start's failure r (detail: coffer_errdetail()) is one
+ * that no restart changes (doc/worker.md 9.3 "Refused for good"): the
+ * coordinator's refusal of this worker or its job by name (an unapproved
+ * or revoked measurement, a policy no longer active, a closed job, the
+ * verification object's refusal), the worker's own W5, W6, CA4 and
+ * CA5 checks, or what fails to authenticate (COFFER_E_AUTH). Not a
+ * transport error, a missing key or collateral, a rollback or an unknown
+ * job. */
+int conf_refused_for_good(int r, const char *detail);
+
 /* What the coordinator's answer to a proof means for the item
  * (doc/format/item-proof.md WA2 to WA4). */
 enum conf_verdict {

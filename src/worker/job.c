@@ -299,6 +299,33 @@ out:
 	return r;
 }
 
+int
+conf_refused_for_good(int r, const char *detail)
+{
+	static const char *const names[] = {
+		"measurement.unapproved", "measurement.revoked", "policy.revoked",
+		"policy.superseded", "policy.expired", "job.closed", "tee.debug",
+		"tcb.below_minimum", "sim.key_not_named", "verification.refused",
+		/* The worker's own: the coordinator's TEE type and measurement
+		 * the measured configuration pins, the policy, the app file. */
+		"CA4", "CA5", "W5", "W6",
+	};
+	size_t n;
+
+	if (r == COFFER_E_AUTH)
+		return 1;
+	if (r != COFFER_E_POLICY)
+		return 0;
+	/* coord.c's refusal(): "<code>: <what>: <message>"; the rules'
+	 * "<rule>: ...". */
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		n = strlen(names[i]);
+		if (strncmp(detail, names[i], n) == 0 && detail[n] == ':')
+			return 1;
+	}
+	return 0;
+}
+
 void
 conf_job_free(struct conf_job *j)
 {

@@ -316,9 +316,17 @@ runner_main(const struct worker_config *cfg, struct worker_shared *sh, int mode)
 		r = conf_job_start(cfg, &w.job);
 		ta = coffer_mono_ms() - ta;
 		if (r != 0) {
-			last_error(r, msg, sizeof(msg));
+			/* Named as the refusal it is, not as the error class
+			 * ("authentication failed" says nothing of W6). */
+			if (conf_refused_for_good(r, coffer_errdetail())) {
+				snprintf(msg, sizeof(msg), "refused for good: %s",
+				    coffer_errdetail());
+				rc = RUNNER_EXIT_REFUSED;
+			} else {
+				last_error(r, msg, sizeof(msg));
+				rc = RUNNER_EXIT_NOKEYS;
+			}
 			shared_state(sh, RUNNER_FAILED, NULL, msg);
-			rc = RUNNER_EXIT_NOKEYS;
 			goto out;
 		}
 		w.job->stop = &stop_flag;

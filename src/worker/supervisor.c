@@ -233,6 +233,23 @@ record(struct sup *s, const struct worker_shared *c, int status, int timed_out)
 
 /* The runner exited: what now? Returns -1 to go on (a new runner), or the
  * worker's exit status. */
+/* The runner failed at the start of a confidential job. */
+static int
+from_coordinator(int status)
+{
+	return WIFEXITED(status) && (WEXITSTATUS(status) == RUNNER_EXIT_NOKEYS ||
+	    WEXITSTATUS(status) == RUNNER_EXIT_REFUSED);
+}
+
+/* This process's status after a runner that failed to start: 3 for a
+ * refusal no restart changes, so that the manager stops restarting. */
+static int
+exit_failed(int status)
+{
+	return WIFEXITED(status) && WEXITSTATUS(status) == RUNNER_EXIT_REFUSED ?
+	    WORKER_EXIT_REFUSED : 1;
+}
+
 static int
 runner_exited(struct sup *s, int status)
 {
@@ -249,9 +266,8 @@ runner_exited(struct sup *s, int status)
 	if (consistent && c.state == RUNNER_FAILED) {
 		fprintf(stderr, "coffer-worker: %s: %s\n",
 		    WEXITSTATUS(status) == RUNNER_EXIT_NOREDIS ? "queue" :
-		    WEXITSTATUS(status) == RUNNER_EXIT_NOKEYS ? "coordinator" : "app",
-		    c.msg);
-		return 1;
+		    from_coordinator(status) ? "coordinator" : "app", c.msg);
+		return exit_failed(status);
 	}
 	if (consistent && c.state == RUNNER_STARTING) {
 		/* Loading the app crashed: it will crash again. */
@@ -353,10 +369,9 @@ one_shot(struct sup *s, int mode)
 	if (read_page(s, &c) != 0)
 		memset(&c, 0, sizeof(c));
 	if (c.state == RUNNER_FAILED) {
-		fprintf(stderr, "coffer-worker: %s: %s\n", WIFEXITED(status) &&
-		    WEXITSTATUS(status) == RUNNER_EXIT_NOKEYS ? "coordinator" : "app",
-		    c.msg);
-		return 1;
+		fprintf(stderr, "coffer-worker: %s: %s\n", from_coordinator(status) ?
+		    "coordinator" : "app", c.msg);
+		return exit_failed(status);
 	}
 	if (!WIFEXITED(status) || (WEXITSTATUS(status) == RUNNER_EXIT_OK &&
 	    c.state != RUNNER_DONE)) {

@@ -143,6 +143,10 @@ enum runner_mode {
 #define RUNNER_EXIT_FAIL 5     /* anything else (reduce failed, ...) */
 #define RUNNER_EXIT_NOKEYS 6   /* a confidential job could not start: the
                                   coordinator refused or is not the pinned one */
+#define RUNNER_EXIT_REFUSED 7  /* ... for a reason no restart changes
+                                  (conf_refused_for_good) */
+/* coffer-worker's own exit status then (doc/worker.md section 2). */
+#define WORKER_EXIT_REFUSED 3
 
 /* Never returns: exits with a RUNNER_EXIT_* status. */
 void runner_main(const struct worker_config *cfg, struct worker_shared *sh,

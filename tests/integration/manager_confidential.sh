@@ -7,12 +7,13 @@
 # the submission are named by field; the workers prove every item at the
 # coordinator, the job completes and an owner's receipt verifies; a
 # stopped job is cancelled at the coordinator; what the workers would be
-# refused is warned of.
+# refused is warned of, and a job whose workers are refused for good fails
+# at the first refusal, naming it.
 # timeout: 120
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
 . "$(dirname "$0")/e2e_common.bash"
-plan 19
+plan 24
 
 start_redis
 e2e_coordinator
@@ -108,7 +109,26 @@ eq "is closed at the coordinator: failed, job.cancelled" "true failed job.cancel
 # A policy that does not list these workers, and an app build it does not
 # approve: accepted (the policy may be meant for other hosts), with the
 # warnings of what the coordinator and the workers will refuse.
+WORKER_MEAS_REAL=$WORKER_MEAS
 WORKER_MEAS=$(printf '%096d' 0) e2e_policy checksum '.name = "other-workers"'
 e2e_try '.replicas = {min: 0, max: 1, initial: 0}'
 eq "a policy that does not list these workers: accepted with a warning" \
 	"201 tee.policy" "$HTTP_CODE $(jq -r '[.warnings[].field] | join(",")' "$T/submit.json")"
+# Run anyway, its workers are refused for good: the job fails at the first
+# refusal, naming it, instead of restarting replicas (doc/manager.md 9.3).
+api DELETE "/v1/jobs/$(jq -r .id "$T/submit.json")" >/dev/null
+e2e_try '.replicas = {min: 2, max: 2, initial: 2}'
+JOB=$(jq -r .id "$T/submit.json")
+eq "its workers are refused: the job fails" failed "$(e2e_finish 60)"
+check "naming the coordinator's reason" grep -q "^a worker was refused for good:"`
+	`" measurement.unapproved: key release: sim measurement $WORKER_MEAS_REAL is not approved" \
+	<<<"$(api GET "/v1/jobs/$JOB" | jq -r .reason)"
+check "after at most one refusal per replica" test "$(grep -c 'refused for good' "$MGR_DB.logs/$JOB.log")" -le 2
+# An app build other than the one the policy approves (W6).
+e2e_policy checksum '.name = "other-build" | .apps[0].sha256 = ("0" * 64)'
+e2e_try
+JOB=$(jq -r .id "$T/submit.json")
+eq "an app build the policy does not approve: the job fails" failed "$(e2e_finish 60)"
+check "naming rule W6 and the build's digest" grep -q "^a worker was refused for good:"`
+	`" W6: the app file .*checksum.so has SHA-256 [0-9a-f]\{64\}, not the 0\{64\} the policy approves" \
+	<<<"$(api GET "/v1/jobs/$JOB" | jq -r .reason)"

@@ -77,15 +77,15 @@ check "load q2" "$QCTL" load "$REDIS_URL" q2 c.sealed
 before=$(releases)
 eq "the first worker's was the one release granted" 1 "$before"
 worker q2 "$T/worker-other.json"
-eq "the unapproved worker exits 1" 1 $?
+eq "the unapproved worker exits 3 (refused for good)" 3 $?
 check "refused by name by the coordinator" \
-	grep -q 'coffer-worker: coordinator: rejected by policy: measurement.unapproved' "$T/q2.log"
+	grep -q 'coffer-worker: coordinator: refused for good: measurement.unapproved' "$T/q2.log"
 eq "no release was granted" "$before" "$(releases)"
 
 # A worker whose measured configuration pins another coordinator build.
 measured "$T/worker-b.json" "$(printf '%096d' 7)"
 worker q2 "$T/worker-b.json"
-eq "the worker refuses the coordinator (exit 1)" 1 $?
+eq "the worker refuses the coordinator (exit 3)" 3 $?
 check "naming the measurement it found" \
 	grep -q "CA5: the coordinator's measurement is $COORD_MEASUREMENT, not the 0*7 the measured configuration pins" "$T/q2.log"
 eq "the item was never taken" "total=1 done=0 failed=0 in_flight=0 queued=1" \

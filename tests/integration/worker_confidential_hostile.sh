@@ -41,7 +41,7 @@ check "the rolled-back input is named: $d2" \
 	grep -q "object 'a/2.sealed' is sha256:$(sha "$T/a2-old.sealed"), not the" <<< "$d2"
 eq "neither was retried (attempts)" "1 1" \
 	"$(cut -f1 <<< "$d1") $(cut -f1 <<< "$d2")"
-eq "no proof for a refused input; one for the good one" 1 "$(count proofs)"
+eq "a proof for each refused input (input refused), one for the good one" 3 "$(count proofs)"
 eq "nothing stored for them" 0 "$(find "$T/out/q1/a" -type f 2>/dev/null | wc -l)"
 cp "$T/a1.orig" "$T/in/a/1.sealed"
 
@@ -50,9 +50,9 @@ cp "$T/a1.orig" "$T/in/a/1.sealed"
 jq -c . "$T/w/worker.json" > "$T/w/worker-other.json"
 check "load q2" "$QCTL" load "$REDIS_URL" q2 a/1.sealed
 cw_worker q2 "$T/w/worker-other.json"
-eq "the unapproved worker exits 1" 1 $?
+eq "the unapproved worker exits 3 (refused for good)" 3 $?
 check "it says the coordinator refused its measurement" \
-	grep -q "coffer-worker: coordinator: rejected by policy: measurement.unapproved" "$T/q2.log"
+	grep -q "coffer-worker: coordinator: refused for good: measurement.unapproved" "$T/q2.log"
 eq "it took no item" "total=1 done=0 failed=0 in_flight=0 queued=1" \
 	"$("$QCTL" stats "$REDIS_URL" q2)"
 
@@ -65,7 +65,7 @@ WMEAS2=$(coffer attest measure "$BIN/coffer-worker" "$T/w/worker-b2.json")
 cw_policy "$T/w/policy2.json" "$WMEAS2"
 cw_start_coord "$T/w/policy2.json"
 cw_worker q2 "$T/w/worker-b2.json"
-eq "the worker refuses the coordinator (exit 1)" 1 $?
+eq "the worker refuses the coordinator (exit 3)" 3 $?
 check "it says why (CA5: the measurement)" \
 	grep -q "coffer-worker: coordinator: .*CA5: the coordinator's measurement is $COORD_MEAS" "$T/q2.log"
 eq "it asked for no nonce and sent no evidence" "0 0" "$(count nonces) $(count releases)"
@@ -76,6 +76,6 @@ eq "it asked for no nonce and sent no evidence" "0 0" "$(count nonces) $(count r
 coffer id new --name coord "$T/w/coord-b.id" > /dev/null
 cw_start_coord "$T/w/policy.json" --identity "$T/w/coord-b.id"
 cw_worker q2 "$T/w/worker.json"
-eq "the worker refuses the other coordinator (exit 1)" 1 $?
+eq "the worker refuses the other coordinator (exit 3)" 3 $?
 check "it says the policy is for another coordinator" \
 	grep -q "W5: the policy is for another coordinator" "$T/q2.log"

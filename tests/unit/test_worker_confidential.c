@@ -960,6 +960,23 @@ test_worker_confidential__a_reduce_the_app_fails_is_proved_failed(void **state)
 	    COFFER_RESULT_FAILED);
 }
 
+/* Which start failures no restart changes (doc/worker.md 9.3). */
+static void
+test_worker_confidential__refusals_for_good_are_told_from_transient_ones(void **state)
+{
+	(void)state;
+	assert_true(conf_refused_for_good(COFFER_E_POLICY,
+	    "measurement.unapproved: key release: sim measurement x"));
+	assert_true(conf_refused_for_good(COFFER_E_POLICY, "policy.revoked: key release: y"));
+	assert_true(conf_refused_for_good(COFFER_E_POLICY, "CA5: the coordinator's"));
+	assert_true(conf_refused_for_good(COFFER_E_AUTH, "W6: the app file"));
+	assert_false(conf_refused_for_good(COFFER_E_POLICY, "keys.missing: key release: z"));
+	assert_false(conf_refused_for_good(COFFER_E_POLICY, "coordinator.rolled_back: a"));
+	assert_false(conf_refused_for_good(COFFER_E_POLICY, "measurement.unapprovedx: a"));
+	assert_false(conf_refused_for_good(COFFER_E_CONNECT, "measurement.unapproved: a"));
+	assert_false(conf_refused_for_good(COFFER_E_PROTO, "key release: HTTP 500"));
+}
+
 int
 main(void)
 {
@@ -981,6 +998,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_worker_confidential__reduce_takes_the_committed_map_outputs_and_proves_its_own, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__reduce_refuses_a_map_output_other_than_the_committed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__a_reduce_the_app_fails_is_proved_failed, setup, teardown),
+		cmocka_unit_test(test_worker_confidential__refusals_for_good_are_told_from_transient_ones),
 	};
 
 	return cmocka_run_group_tests(tests, world_setup, world_teardown);
