@@ -3,19 +3,32 @@
 # The same job plaintext and confidential, in one run (BENCHMARKS.md,
 # "Confidential vs plaintext jobs"; issue 13): real coffer-manager,
 # redis-server, coffer-coordinator (sim backend) and 4 coffer-worker
-# replicas (static controller). E2E_BENCH_ITEMS items (default 300,
-# a third per owner) of one CSV row each; the app is `checksum` (a few
-# microseconds per item: the overhead shows in full) and `fault` with
-# sleep_ms=20 (an item that does some work). The plaintext job reads the
-# rows as they are, the confidential one their sealed copies listed in an
-# approved policy: each worker attests and gets its keys, checks each
-# input's digest, opens it, seals the output and proves it at the
-# coordinator before its ack. Wall time is the manager's, from the job's
-# start (replicas asked for) to its completion (the last ack, and for the
-# confidential job its close at the coordinator). Rounds alternate the two
-# kinds; the median of E2E_BENCH_ROUNDS (default 3) is reported. Stores on
-# /dev/shm when it exists. Goal (issue 13): ratio <= 1.10 with 4 workers.
-# Run by `make bench` (bench/run) or alone: BUILD=build bash bench/e2e.sh
+# replicas (static controller). The workloads (E2E_BENCH_APPS, by default
+# all four):
+#   pooled-stats  the three hospitals' Breast Cancer Wisconsin tables
+#                 (demo/data/pooled-stats, 569 rows in all): 3 map items
+#                 and the reduce stage, as `make demo` runs it;
+#   dicom-deid    E2E_BENCH_DICOM DICOM files (default 300, a third per
+#                 hospital: one CT or MR series each), copies of the
+#                 project's test files (tests/vectors/dicom) that the app
+#                 accepts, cycled;
+#   checksum      E2E_BENCH_ITEMS (default 300) one-row items: a few
+#                 microseconds each, the overhead shows in full;
+#   fault         the same items with sleep_ms=20 (an item that works).
+# The plaintext job reads the files as they are, the confidential one
+# their sealed copies listed in an approved policy: each worker attests and
+# gets its keys, checks each input's digest, opens it, seals the output
+# and proves it at the coordinator before its ack. Wall time is the
+# manager's, from the job's start (replicas asked for) to its completion
+# (the last ack, the reduce stage, and for the confidential job its close
+# at the coordinator). Rounds alternate the two kinds; the median of
+# E2E_BENCH_ROUNDS (default 3) is reported, and the confidential job's
+# fixed cost: the median over its workers of their start (attestation, key
+# release, app load: "ready_ms" in their "worker started" line) and the
+# manager's close at the coordinator. Stores on /dev/shm when it exists.
+# Goal (issue 13): ratio <= 1.10 with 4 workers on pooled-stats and
+# dicom-deid. Run by `make bench` (bench/run) or alone:
+#   BUILD=build bash bench/e2e.sh
 set -u
 cd "$(dirname "$0")/.."
 export COFFER_SRC=$PWD
@@ -26,35 +39,58 @@ export COFFER_BUILD=${COFFER_BUILD:-$PWD/${BUILD:-build}}
 . tests/integration/e2e_common.bash
 
 N=${E2E_BENCH_ITEMS:-300}
+NDICOM=${E2E_BENCH_DICOM:-300}
 ROUNDS=${E2E_BENCH_ROUNDS:-3}
+APPS=${E2E_BENCH_APPS:-pooled-stats dicom-deid checksum fault}
 PER=$((N / 3))
 
 start_redis >/dev/null
 e2e_coordinator >/dev/null
 e2e_manager >/dev/null
-# Plaintext rows under $T/plain, sealed copies under $T/store (e2e_owners
-# seals "row i of hospital o"; the plaintext job reads the same rows).
+# Plaintext files under $T/plain, sealed copies under $T/store (the
+# manager's store), under the same keys. e2e_owners seals "row i of
+# hospital o" as o/item-i.
 e2e_owners "$PER" >/dev/null
+both() { # OWNER KEY FILE: the plaintext and its sealed copy
+	mkdir -p "$(dirname "$T/plain/$2")" "$(dirname "$T/store/$2")"
+	cp "$3" "$T/plain/$2" &&
+		coffer seal -q --key "$T/$1.key" "$3" "$T/store/$2" || bail "sealing $2"
+}
 for o in a b c; do
-	mkdir -p "$T/plain/$o"
 	for i in $(seq 1 "$PER"); do
+		mkdir -p "$T/plain/$o"
 		printf 'row %s of hospital %s\n' "$i" "$o" >"$T/plain/$o/item-$i"
 	done
+	both "$o" "$o/wdbc.csv" demo/data/pooled-stats/hospital-$o.csv
 done
-items=$(for o in a b c; do for i in $(seq 1 "$PER"); do echo "$o/item-$i"; done; done |
-	jq -R . | jq -s -c .)
+# The DICOM files dicom-deid accepts (not those of refused.tsv).
+dicoms=()
+for f in tests/vectors/dicom/*.dcm; do
+	grep -q "^${f##*/}	" tests/vectors/dicom/refused.tsv || dicoms+=("$f")
+done
+for i in $(seq 0 $((NDICOM - 1))); do
+	o=$(echo a b c | cut -d' ' -f$((i % 3 + 1)))
+	f=${dicoms[$((i / 3 % ${#dicoms[@]}))]}
+	both "$o" "$o/dicom/$(printf %04d "$i")-${f##*/}" "$f"
+done
+openssl rand -hex 32 >"$T/deid.key"
+SCHEMA=$(tr '\n' ' ' <demo/data/pooled-stats/schema.txt | sed 's/ *$//')
 
 elapsed() { # JOB: seconds from its start to its end, by the manager
 	api GET "/v1/jobs/$1" | jq -r .elapsed_s
 }
-run() { # plain|conf APP PARAMS: prints the job's wall time
-	local kind=$1 app=$2 params=$3 job
+# run plain|conf APP PARAMS ITEMS: prints the job's wall time
+run() {
+	local kind=$1 app=$2 params=$3 items=$4 job
 	if [ "$kind" = plain ]; then
 		jq -n --argjson it "$items" --arg s "$T/plain" --arg app "$app" \
-			--argjson p "$params" '{app: $app, app_params: $p,
+			--argjson p "$params" --arg k "$T/deid.key" '{app: $app,
+			app_params: (if $app == "dicom-deid" then $p + {secret_file: $k}
+				else $p end),
 			inputs: {items: $it, store: $s}, expected_time_s: 600,
-			replicas: {min: 4, max: 4, initial: 4}, controller: {name: "static"}}' \
-			>"$T/job.json"
+			replicas: {min: 4, max: 4, initial: 4}, controller: {name: "static"}}
+			| if $app == "pooled-stats" then .outputs.reduce = "out/result"
+			  else . end' >"$T/job.json"
 	else
 		jq -n --arg h "$H" --arg app "$app" --argjson p "$params" '{app: $app,
 			app_params: $p, tee: {policy: $h}, expected_time_s: 600,
@@ -67,30 +103,56 @@ run() { # plain|conf APP PARAMS: prints the job's wall time
 	wait_state 600 "$job" completed failed stopped || bail "job $job did not end"
 	[ "$(job_state "$job")" = completed ] ||
 		bail "job $job: $(api GET "/v1/jobs/$job" | jq -r .reason)"
+	[ "$kind" = conf ] && fixed "$job"
 	elapsed "$job"
 }
 median() { sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+ms_field() { grep -o "$1=[0-9]*" | cut -d= -f2; }
+# fixed JOB: the confidential job's fixed cost into $T/fixed, in seconds:
+# its workers' attestation and key release (the median over them, from
+# their "worker started" lines) and its close at the coordinator (the
+# manager's "closed at the coordinator" line).
+fixed() {
+	local a c
+	a=$(ms_field attest_ms <"$MGR_DB.logs/$1.log" | median)
+	c=$(grep "closed at the coordinator" "$MGR_LOG" | grep -F "$1" | ms_field ms | tail -n 1)
+	printf '%.3f %.3f\n' "$(echo "${a:-0} / 1000" | bc -l)" \
+		"$(echo "${c:-0} / 1000" | bc -l)" >>"$T/fixed"
+}
 
-echo "$N items, 4 replicas, median of $ROUNDS alternating rounds:"
+echo "4 replicas, median of $ROUNDS alternating rounds:"
 echo
-echo "| app | plaintext (s) | confidential (s) | ratio |"
-echo "|---|---|---|---|"
-for spec in 'checksum|{}' 'fault|{"sleep_ms": "20"}'; do
-	app=${spec%%|*} params=${spec#*|}
-	E2E_APP=$app
-	if [ "$app" = fault ]; then
-		e2e_policy fault '.name = "bench-fault" |
-			.apps[0].params = {"sleep_ms": ["20"]}' >/dev/null
-	else
-		e2e_policy checksum >/dev/null
-	fi
-	: >"$T/p" && : >"$T/c"
+echo "| app | items | plaintext (s) | confidential (s) | ratio | attestation + release (s) | close (s) |"
+echo "|---|---|---|---|---|---|---|"
+for app in $APPS; do
+	# Each app's own objects, approved in a policy of their own.
+	case $app in
+	pooled-stats)
+		pat='/wdbc.csv$' label="pooled-stats (3 tables + reduce)"
+		params=$(jq -n --arg s "$SCHEMA" '{schema: $s, target: "diagnosis",
+			positive: "benign", min_owners: "1"}') ;;
+	dicom-deid)
+		pat='/dicom/' label=dicom-deid
+		params='{"retain_dates": "modified", "burned_in_annotation": "accept"}' ;;
+	checksum) pat='/item-' label="checksum (microseconds per item)" params='{}' ;;
+	fault) pat='/item-' label="fault, sleep_ms=20" params='{"sleep_ms": "20"}' ;;
+	*) bail "unknown app $app" ;;
+	esac
+	items=$(cd "$T/plain" && find a b c -type f | grep -E "$pat" | sort |
+		jq -R . | jq -s -c .)
+	E2E_APP=$app E2E_APP_FILE=$COFFER_BUILD/apps/$app.so
+	e2e_policy "$app" --argjson p "$params" --arg pat "$pat" --arg app "$app" '
+		.name = "bench-" + $app |
+		.owners[].datasets[].objects |= map(select(.key | test($pat))) |
+		.apps[0].params = ($p | map_values([.])) |
+		.apps[0].reduce = ($app == "pooled-stats")' >/dev/null
+	: >"$T/p" && : >"$T/c" && : >"$T/fixed"
 	for _ in $(seq 1 "$ROUNDS"); do
-		run plain "$app" "$params" >>"$T/p"
-		run conf "$app" "$params" >>"$T/c"
+		run plain "$app" "$params" "$items" >>"$T/p"
+		run conf "$app" "$params" "$items" >>"$T/c"
 	done
 	p=$(median <"$T/p") c=$(median <"$T/c")
-	label=$app
-	[ "$app" = fault ] && label="fault, sleep_ms=20"
-	printf '| %s | %.2f | %.2f | %.2f |\n' "$label" "$p" "$c" "$(echo "$c / $p" | bc -l)"
+	ws=$(awk '{print $1}' "$T/fixed" | median) cl=$(awk '{print $2}' "$T/fixed" | median)
+	printf '| %s | %s | %.2f | %.2f | %.2f | %s | %s |\n' "$label" \
+		"$(jq length <<<"$items")" "$p" "$c" "$(echo "$c / $p" | bc -l)" "$ws" "$cl"
 done

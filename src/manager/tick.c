@@ -430,10 +430,16 @@ drained(struct mgr *m, struct mgr_job *j, const struct mgr_counts *c,
 		(void)coffer_actuator_set_replicas(j->act, 0);
 	}
 	if (conf && j->conf_outcome[0] == '\0') {
+		int64_t t0 = coffer_mono_ms();
+		char ms[24];
+
 		if ((r = mgr_conf_close(j, "done", 0, &cl)) != 0) {
 			conf_wait(j, "close the job");
 			return;
 		}
+		snprintf(ms, sizeof(ms), "%lld", (long long)(coffer_mono_ms() - t0));
+		coffer_logkv(COFFER_LOG_INFO, "closed at the coordinator", "job", j->id,
+		    "outcome", cl.outcome, "ms", ms, NULL);
 		snprintf(j->conf_outcome, sizeof(j->conf_outcome), "%s", cl.outcome);
 		snprintf(j->conf_reason, sizeof(j->conf_reason), "%s", cl.reason);
 	}

@@ -12,7 +12,7 @@
 #   e2e_owners N                   hospitals a, b, c ($T/{a,b,c}.id, .key) with
 #                           N sealed objects each in $E2E_STORE/{a,b,c}/
 #                           (default $T/store), and the analyst $T/an.id
-#   e2e_policy APP [jq filter]     a policy over them for app APP (checksum,
+#   e2e_policy APP [jq args]       a policy over them for app APP (checksum,
 #                           fault or an executable: $E2E_APP_FILE), approved
 #                           by the three, keys uploaded; sets H
 #   e2e_submit [jq filter]         POST /v1/jobs of app $E2E_APP under H; sets
@@ -83,8 +83,8 @@ _e2e_digest() { printf 'sha256:%s' "$(sha256sum <"$1" | cut -c1-64)"; }
 # The datasets of owner $1: one, of every object under $E2E_STORE/$1.
 _e2e_datasets() {
 	local o=$1 f
-	for f in "$E2E_STORE/$o"/*; do
-		jq -n --arg k "$o/${f##*/}" --arg d "$(_e2e_digest "$f")" '{key: $k, digest: $d}'
+	(cd "$E2E_STORE" && find "$o" -type f | sort) | while read -r f; do
+		jq -n --arg k "$f" --arg d "$(_e2e_digest "$E2E_STORE/$f")" '{key: $k, digest: $d}'
 	done | jq -s --arg o "$o" --arg k "$(coffer key show "$T/$o.key")" \
 		'[{name: ($o + "-data"), key_id: $k, objects: .}]'
 }
@@ -107,7 +107,7 @@ e2e_policy() {
 	         reduce: false, measurements: [{tee: "sim", value: $wm}], params: {}}],
 	 verification: {version: 1, sim_platform_keys: [$fp]},
 	 recipients: [$an], tolerance: {fail_after: 1, max_failed: 0, max_abandoned: 0}}' |
-		jq "${2:-.}" >"$T/draft.json"
+		if [ $# -ge 2 ]; then jq "${@:2}"; else jq .; fi >"$T/draft.json"
 	H=$(coffer policy new "$T/draft.json" 2>/dev/null)
 	[ -n "$H" ] || bail "policy new failed"
 	for o in a b c; do
