@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -959,6 +960,10 @@ on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
 			return;
 		}
 	}
+	/* An answer goes out as it is written: with Nagle's algorithm its
+	 * last partial segment would wait for the peer's delayed ACK (40 ms
+	 * on Linux) whenever it does not fit one segment. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	if ((c = coffer_calloc(1, sizeof(*c))) == NULL)
 		goto fail;
 	c->h = h;
