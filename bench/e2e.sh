@@ -22,10 +22,10 @@
 # manager's, from the job's start (replicas asked for) to its completion
 # (the last ack, the reduce stage, and for the confidential job its close
 # at the coordinator). Rounds alternate the two kinds; the median of
-# E2E_BENCH_ROUNDS (default 3) is reported, and the confidential job's
-# fixed cost: the median over its workers of their start (attestation, key
-# release, app load: "ready_ms" in their "worker started" line) and the
-# manager's close at the coordinator. Stores on /dev/shm when it exists.
+# E2E_BENCH_ROUNDS (default 3) is reported, and the jobs' fixed costs: a
+# worker's start (plaintext and confidential), of which the attestation
+# and key release, and the close at the coordinator (see fixed below).
+# Stores on /dev/shm when it exists.
 # Goal (issue 13): ratio <= 1.10 with 4 workers on pooled-stats and
 # dicom-deid. Run by `make bench` (bench/run) or alone:
 #   BUILD=build bash bench/e2e.sh
@@ -103,27 +103,31 @@ run() {
 	wait_state 600 "$job" completed failed stopped || bail "job $job did not end"
 	[ "$(job_state "$job")" = completed ] ||
 		bail "job $job: $(api GET "/v1/jobs/$job" | jq -r .reason)"
-	[ "$kind" = conf ] && fixed "$job"
+	fixed "$kind" "$job"
 	elapsed "$job"
 }
 median() { sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 ms_field() { grep -o "$1=[0-9]*" | cut -d= -f2; }
-# fixed JOB: the confidential job's fixed cost into $T/fixed, in seconds:
-# its workers' attestation and key release (the median over them, from
-# their "worker started" lines) and its close at the coordinator (the
-# manager's "closed at the coordinator" line).
+# fixed KIND JOB: the job's fixed cost, in seconds, into $T/fixed-KIND:
+# its workers' start (from the runner's start to ready, the median over
+# them: "ready_ms" in their "worker started" lines), of which the
+# attestation and key release ("attest_ms"), and the close at the
+# coordinator (the manager's "closed at the coordinator" line).
 fixed() {
-	local a c
-	a=$(ms_field attest_ms <"$MGR_DB.logs/$1.log" | median)
-	c=$(grep "closed at the coordinator" "$MGR_LOG" | grep -F "$1" | ms_field ms | tail -n 1)
-	printf '%.3f %.3f\n' "$(echo "${a:-0} / 1000" | bc -l)" \
-		"$(echo "${c:-0} / 1000" | bc -l)" >>"$T/fixed"
+	local r a c
+	r=$(ms_field ready_ms <"$MGR_DB.logs/$2.log" | median)
+	a=$(ms_field attest_ms <"$MGR_DB.logs/$2.log" | median)
+	c=$(grep "closed at the coordinator" "$MGR_LOG" | grep -F "$2" | ms_field ms | tail -n 1)
+	printf '%.3f %.3f %.3f\n' "$(echo "${r:-0} / 1000" | bc -l)" \
+		"$(echo "${a:-0} / 1000" | bc -l)" "$(echo "${c:-0} / 1000" | bc -l)" \
+		>>"$T/fixed-$1"
 }
+col() { awk -v c="$1" '{print $c}' | median; }
 
 echo "4 replicas, median of $ROUNDS alternating rounds:"
 echo
-echo "| app | items | plaintext (s) | confidential (s) | ratio | attestation + release (s) | close (s) |"
-echo "|---|---|---|---|---|---|---|"
+echo "| app | items | plaintext (s) | confidential (s) | ratio | worker start, plaintext (s) | worker start, confidential (s) | of which attestation + release (s) | close (s) |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for app in $APPS; do
 	# Each app's own objects, approved in a policy of their own.
 	case $app in
@@ -146,13 +150,14 @@ for app in $APPS; do
 		.owners[].datasets[].objects |= map(select(.key | test($pat))) |
 		.apps[0].params = ($p | map_values([.])) |
 		.apps[0].reduce = ($app == "pooled-stats")' >/dev/null
-	: >"$T/p" && : >"$T/c" && : >"$T/fixed"
+	: >"$T/p" && : >"$T/c" && : >"$T/fixed-plain" && : >"$T/fixed-conf"
 	for _ in $(seq 1 "$ROUNDS"); do
 		run plain "$app" "$params" "$items" >>"$T/p"
 		run conf "$app" "$params" "$items" >>"$T/c"
 	done
 	p=$(median <"$T/p") c=$(median <"$T/c")
-	ws=$(awk '{print $1}' "$T/fixed" | median) cl=$(awk '{print $2}' "$T/fixed" | median)
-	printf '| %s | %s | %.2f | %.2f | %.2f | %s | %s |\n' "$label" \
-		"$(jq length <<<"$items")" "$p" "$c" "$(echo "$c / $p" | bc -l)" "$ws" "$cl"
+	printf '| %s | %s | %.2f | %.2f | %.2f | %s | %s | %s | %s |\n' "$label" \
+		"$(jq length <<<"$items")" "$p" "$c" "$(echo "$c / $p" | bc -l)" \
+		"$(col 1 <"$T/fixed-plain")" "$(col 1 <"$T/fixed-conf")" \
+		"$(col 2 <"$T/fixed-conf")" "$(col 3 <"$T/fixed-conf")"
 done

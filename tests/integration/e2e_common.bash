@@ -95,14 +95,17 @@ e2e_policy() {
 	checksum | fault) file=$COFFER_BUILD/apps/$app.so ;;
 	*) file=$E2E_APP_FILE ;;
 	esac
+	# Through files: thousands of objects do not fit in arguments.
+	_e2e_datasets a >"$T/ds-a.json" && _e2e_datasets b >"$T/ds-b.json" &&
+		_e2e_datasets c >"$T/ds-c.json" || bail "datasets"
 	jq -n --arg a "$(coffer id show "$T/a.id")" --arg b "$(coffer id show "$T/b.id")" \
 		--arg c "$(coffer id show "$T/c.id")" --arg an "$(coffer id show "$T/an.id")" \
-		--argjson da "$(_e2e_datasets a)" --argjson db "$(_e2e_datasets b)" \
-		--argjson dc "$(_e2e_datasets c)" --arg app "$app" \
+		--slurpfile da "$T/ds-a.json" --slurpfile db "$T/ds-b.json" \
+		--slurpfile dc "$T/ds-c.json" --arg app "$app" \
 		--arg sha "$(sha256sum <"$file" | cut -c1-64)" --arg wm "$WORKER_MEAS" \
 		--arg fp "$COORD_SIM_FP" --argjson exp $(($(date +%s) + 86400)) '
 	{name: "e2e", expires: $exp,
-	 owners: [{id: $a, datasets: $da}, {id: $b, datasets: $db}, {id: $c, datasets: $dc}],
+	 owners: [{id: $a, datasets: $da[0]}, {id: $b, datasets: $db[0]}, {id: $c, datasets: $dc[0]}],
 	 apps: [{name: $app, sha256: $sha, datasets: ["a-data", "b-data", "c-data"],
 	         reduce: false, measurements: [{tee: "sim", value: $wm}], params: {}}],
 	 verification: {version: 1, sim_platform_keys: [$fp]},
