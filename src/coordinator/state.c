@@ -34,7 +34,7 @@ struct coord_state {
 	struct coord_log_frontier frontier;  /* audit.c's, per transaction */
 	/* The audit log's statements, prepared once: an append or a proof
 	 * runs them dozens of times. */
-	sqlite3_stmt *log_stmt[7];
+	sqlite3_stmt *log_stmt[5];
 	/* The other statements, kept prepared by their text (prepare()). */
 	struct {
 		sqlite3_stmt *s;
@@ -43,10 +43,10 @@ struct coord_state {
 	size_t ncache;
 };
 
-/* LOG_ROLLBACK_LAST, REVOCATIONS and APPROVALS are read at every request
- * of item proofs (the policy's status, IP15 to IP17). */
-enum { LOG_SIZE, LOG_ENTRY_PUT, LOG_NODE_PUT, LOG_NODE_GET, LOG_ROLLBACK_LAST,
-	REVOCATIONS, APPROVALS };
+/* LOG_ROLLBACK_LAST is read at every request of item proofs (the
+ * policy's status, IP15 to IP17), as are the revocations and approvals
+ * (prepare(): their callbacks may query them again). */
+enum { LOG_SIZE, LOG_ENTRY_PUT, LOG_NODE_PUT, LOG_NODE_GET, LOG_ROLLBACK_LAST };
 
 static int
 dberr(struct coord_state *st, const char *what)
@@ -609,10 +609,10 @@ log_stmt(struct coord_state *st, int which, const char *sql, sqlite3_stmt **out)
 	return 0;
 }
 
-/* Run a SELECT whose first column is a 32-byte hash; call fn per row;
- * then reset s (keep: one of log_stmt[]) or give it back (done()). */
+/* Run a SELECT (from prepare()) whose first column is a 32-byte hash;
+ * call fn per row; then give s back (done()). */
 static int
-each_hash(struct coord_state *st, sqlite3_stmt *s, int keep, const char *what,
+each_hash(struct coord_state *st, sqlite3_stmt *s, const char *what,
     int (*fn)(const uint8_t h[32], void *arg), void *arg)
 {
 	int rc, r = 0;
@@ -628,10 +628,7 @@ each_hash(struct coord_state *st, sqlite3_stmt *s, int keep, const char *what,
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = dberr(st, what);
-	if (keep)
-		sqlite3_reset(s);
-	else
-		done(st, s);
+	done(st, s);
 	return r;
 }
 
@@ -684,7 +681,7 @@ coord_state_policy_each(struct coord_state *st,
 
 	if ((r = prepare(st, "SELECT hash FROM policies ORDER BY rowid", &s)) != 0)
 		return r;
-	return each_hash(st, s, 0, "policies", fn, arg);
+	return each_hash(st, s, "policies", fn, arg);
 }
 
 int
@@ -698,7 +695,7 @@ coord_state_policy_successors(struct coord_state *st, const uint8_t previous[32]
 	    "ORDER BY rowid", &s)) != 0)
 		return r;
 	sqlite3_bind_blob(s, 1, previous, 32, SQLITE_STATIC);
-	return each_hash(st, s, 0, "policies", fn, arg);
+	return each_hash(st, s, "policies", fn, arg);
 }
 
 int
@@ -739,12 +736,12 @@ coord_state_approval_each(struct coord_state *st, const uint8_t policy[32],
 	sqlite3_stmt *s = NULL;
 	int r;
 
-	if ((r = log_stmt(st, APPROVALS, "SELECT signer FROM approvals WHERE "
+	if ((r = prepare(st, "SELECT signer FROM approvals WHERE "
 	    "policy = ?1 AND log_size >= ?2", &s)) != 0)
 		return r;
 	sqlite3_bind_blob(s, 1, policy, 32, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)min_size);
-	return each_hash(st, s, 1, "approvals", fn, arg);
+	return each_hash(st, s, "approvals", fn, arg);
 }
 
 int
@@ -778,7 +775,7 @@ coord_state_revocation_each(struct coord_state *st, const uint8_t policy[32],
 	const char *tee;
 	int r, rc;
 
-	if ((r = log_stmt(st, REVOCATIONS, "SELECT signer, tee, measurement FROM "
+	if ((r = prepare(st, "SELECT signer, tee, measurement FROM "
 	    "revocations WHERE policy = ?1 ORDER BY seq", &s)) != 0)
 		return r;
 	sqlite3_bind_blob(s, 1, policy, 32, SQLITE_STATIC);
@@ -801,7 +798,7 @@ coord_state_revocation_each(struct coord_state *st, const uint8_t policy[32],
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = dberr(st, "revocations");
-	sqlite3_reset(s);
+	done(st, s);
 	return r;
 }
 
