@@ -18,6 +18,9 @@
 #include "lib/clock.h"
 #include "lib/mem.h"
 
+/* Distinct statements kept prepared: more than the state has queries. */
+#define STMT_CACHE 48
+
 struct coord_state {
 	sqlite3 *h;
 	struct sealdb *sdb;
@@ -31,13 +34,19 @@ struct coord_state {
 	struct coord_log_frontier frontier;  /* audit.c's, per transaction */
 	/* The audit log's statements, prepared once: an append or a proof
 	 * runs them dozens of times. */
-	sqlite3_stmt *log_stmt[7];
+	sqlite3_stmt *log_stmt[5];
+	/* The other statements, kept prepared by their text (prepare()). */
+	struct {
+		sqlite3_stmt *s;
+		int busy;
+	} cache[STMT_CACHE];
+	size_t ncache;
 };
 
-/* LOG_ROLLBACK_LAST, REVOCATIONS and APPROVALS are read at every request
- * of item proofs (the policy's status, IP15 to IP17). */
-enum { LOG_SIZE, LOG_ENTRY_PUT, LOG_NODE_PUT, LOG_NODE_GET, LOG_ROLLBACK_LAST,
-	REVOCATIONS, APPROVALS };
+/* LOG_ROLLBACK_LAST is read at every request of item proofs (the
+ * policy's status, IP15 to IP17), as are the revocations and approvals
+ * (prepare(): their callbacks may query them again). */
+enum { LOG_SIZE, LOG_ENTRY_PUT, LOG_NODE_PUT, LOG_NODE_GET, LOG_ROLLBACK_LAST };
 
 static int
 dberr(struct coord_state *st, const char *what)
@@ -66,8 +75,57 @@ exec(struct coord_state *st, const char *sql)
 	return 0;
 }
 
+/*
+ * A statement for sql, to be given back with done(). Statements are kept
+ * prepared by their text: SQLite compiles SQL at every prepare, which
+ * costs as much as a small query, and a key release runs about ten. A
+ * statement still in use when its text is asked for again (a callback
+ * that queries the same table) is prepared afresh and finalized by done().
+ */
 static int
 prepare(struct coord_state *st, const char *sql, sqlite3_stmt **stmt)
+{
+	int known = 0;
+
+	for (size_t i = 0; i < st->ncache; i++) {
+		if (strcmp(sqlite3_sql(st->cache[i].s), sql) != 0)
+			continue;
+		if (!st->cache[i].busy) {
+			st->cache[i].busy = 1;
+			*stmt = st->cache[i].s;
+			return 0;
+		}
+		known = 1;
+	}
+	known |= st->ncache == STMT_CACHE;
+	if (sqlite3_prepare_v3(st->h, sql, -1, known ? 0 :
+	    SQLITE_PREPARE_PERSISTENT, stmt, NULL) != SQLITE_OK)
+		return dberr(st, "prepare");
+	if (!known) {
+		st->cache[st->ncache].s = *stmt;
+		st->cache[st->ncache++].busy = 1;
+	}
+	return 0;
+}
+
+/* A statement from prepare() is done: reset and its bindings (pointers
+ * into the caller's memory) cleared if kept, else finalized. */
+static void
+done(struct coord_state *st, sqlite3_stmt *s)
+{
+	for (size_t i = 0; i < st->ncache; i++)
+		if (st->cache[i].s == s) {
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			st->cache[i].busy = 0;
+			return;
+		}
+	sqlite3_finalize(s);
+}
+
+/* A statement run once, or over secrets: never kept (finalize it). */
+static int
+prepare_once(struct coord_state *st, const char *sql, sqlite3_stmt **stmt)
 {
 	if (sqlite3_prepare_v2(st->h, sql, -1, stmt, NULL) != SQLITE_OK)
 		return dberr(st, "prepare");
@@ -158,7 +216,7 @@ meta_get(struct coord_state *st, const char *key, char *out, size_t outlen)
 	} else {
 		r = dberr(st, "meta");
 	}
-	sqlite3_finalize(s);
+	done(st, s);
 	return r;
 }
 
@@ -174,7 +232,7 @@ meta_set(struct coord_state *st, const char *key, const char *value)
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
 	r = sqlite3_step(s) == SQLITE_DONE ? 0 : dberr(st, "meta");
-	sqlite3_finalize(s);
+	done(st, s);
 	return r;
 }
 
@@ -252,6 +310,8 @@ coord_state_close(struct coord_state *st)
 		return;
 	for (size_t i = 0; i < sizeof(st->log_stmt) / sizeof(st->log_stmt[0]); i++)
 		sqlite3_finalize(st->log_stmt[i]);
+	for (size_t i = 0; i < st->ncache; i++)
+		sqlite3_finalize(st->cache[i].s);
 	sealdb_close(st->sdb); /* closes SQLite too */
 	free(st);
 }
@@ -374,7 +434,7 @@ coord_state_identity_get(struct coord_state *st, struct coffer_identity *id)
 	const void *p;
 	int r, rc, n;
 
-	if ((r = prepare(st, "SELECT secret FROM identity WHERE id = 1", &s)) != 0)
+	if ((r = prepare_once(st, "SELECT secret FROM identity WHERE id = 1", &s)) != 0)
 		return r;
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE) {
@@ -392,7 +452,7 @@ coord_state_identity_get(struct coord_state *st, struct coffer_identity *id)
 	}
 	/* The column held secret keys: SQLite's copy is freed by finalize;
 	 * the page cache is the database's (sealed by issue 12). */
-	sqlite3_finalize(s);
+	done(st, s);
 	return r;
 }
 
@@ -405,7 +465,7 @@ coord_state_identity_put(struct coord_state *st, const struct coffer_identity *i
 
 	if ((r = coffer_identity_format_secret(id, &b)) != 0)
 		goto out;
-	if ((r = prepare(st, "INSERT INTO identity (id, secret, created_ms) "
+	if ((r = prepare_once(st, "INSERT INTO identity (id, secret, created_ms) "
 	    "VALUES (1, ?1, CAST(strftime('%s','now') AS INTEGER) * 1000)", &s)) != 0)
 		goto out;
 	sqlite3_bind_text(s, 1, coffer_buf_str(&b), (int)b.len, SQLITE_STATIC);
@@ -416,7 +476,7 @@ coord_state_identity_put(struct coord_state *st, const struct coffer_identity *i
 	else if (rc != SQLITE_DONE)
 		r = dberr(st, "identity");
 out:
-	sqlite3_finalize(s);
+	done(st, s);
 	coffer_buf_release(&b);
 	return r;
 }
@@ -427,7 +487,7 @@ coord_state_root_get(struct coord_state *st, uint8_t out[32])
 	sqlite3_stmt *s = NULL;
 	int r, rc;
 
-	if ((r = prepare(st, "SELECT secret FROM root WHERE id = 1", &s)) != 0)
+	if ((r = prepare_once(st, "SELECT secret FROM root WHERE id = 1", &s)) != 0)
 		return r;
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE)
@@ -439,7 +499,7 @@ coord_state_root_get(struct coord_state *st, uint8_t out[32])
 		    "bytes");
 	else
 		memcpy(out, sqlite3_column_blob(s, 0), 32);
-	sqlite3_finalize(s);
+	done(st, s);
 	return r;
 }
 
@@ -449,7 +509,7 @@ coord_state_root_put(struct coord_state *st, const uint8_t root[32])
 	sqlite3_stmt *s = NULL;
 	int r, rc;
 
-	if ((r = prepare(st, "INSERT INTO root (id, secret) VALUES (1, ?1)", &s)) != 0)
+	if ((r = prepare_once(st, "INSERT INTO root (id, secret) VALUES (1, ?1)", &s)) != 0)
 		return r;
 	sqlite3_bind_blob(s, 1, root, 32, SQLITE_STATIC);
 	rc = sqlite3_step(s);
@@ -458,7 +518,7 @@ coord_state_root_put(struct coord_state *st, const uint8_t root[32])
 		    "stored");
 	else if (rc != SQLITE_DONE)
 		r = dberr(st, "root");
-	sqlite3_finalize(s);
+	done(st, s);
 	return r;
 }
 
@@ -488,7 +548,7 @@ insert_done(struct coord_state *st, sqlite3_stmt *s, const char *what)
 {
 	int r = insert_step(st, s, what);
 
-	sqlite3_finalize(s);
+	done(st, s);
 	return r;
 }
 
@@ -511,7 +571,7 @@ coord_state_recovery_get(struct coord_state *st, struct coffer_buf *out)
 		r = COFFER_E_NOTFOUND;
 	else
 		r = dberr(st, "recovery record");
-	sqlite3_finalize(s);
+	done(st, s);
 	return r;
 }
 
@@ -549,10 +609,10 @@ log_stmt(struct coord_state *st, int which, const char *sql, sqlite3_stmt **out)
 	return 0;
 }
 
-/* Run a SELECT whose first column is a 32-byte hash; call fn per row;
- * then reset s (keep: one of log_stmt[]) or finalize it. */
+/* Run a SELECT (from prepare()) whose first column is a 32-byte hash;
+ * call fn per row; then give s back (done()). */
 static int
-each_hash(struct coord_state *st, sqlite3_stmt *s, int keep, const char *what,
+each_hash(struct coord_state *st, sqlite3_stmt *s, const char *what,
     int (*fn)(const uint8_t h[32], void *arg), void *arg)
 {
 	int rc, r = 0;
@@ -568,10 +628,7 @@ each_hash(struct coord_state *st, sqlite3_stmt *s, int keep, const char *what,
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = dberr(st, what);
-	if (keep)
-		sqlite3_reset(s);
-	else
-		sqlite3_finalize(s);
+	done(st, s);
 	return r;
 }
 
@@ -611,7 +668,7 @@ coord_state_policy_get(struct coord_state *st, const uint8_t hash[32],
 		r = COFFER_E_NOTFOUND;
 	else
 		r = dberr(st, "policy");
-	sqlite3_finalize(s);
+	done(st, s);
 	return r;
 }
 
@@ -624,7 +681,7 @@ coord_state_policy_each(struct coord_state *st,
 
 	if ((r = prepare(st, "SELECT hash FROM policies ORDER BY rowid", &s)) != 0)
 		return r;
-	return each_hash(st, s, 0, "policies", fn, arg);
+	return each_hash(st, s, "policies", fn, arg);
 }
 
 int
@@ -638,7 +695,7 @@ coord_state_policy_successors(struct coord_state *st, const uint8_t previous[32]
 	    "ORDER BY rowid", &s)) != 0)
 		return r;
 	sqlite3_bind_blob(s, 1, previous, 32, SQLITE_STATIC);
-	return each_hash(st, s, 0, "policies", fn, arg);
+	return each_hash(st, s, "policies", fn, arg);
 }
 
 int
@@ -668,7 +725,7 @@ coord_state_approval_put(struct coord_state *st, const uint8_t policy[32],
 		r = dberr(st, "approval");
 	else if (sqlite3_changes(st->h) == 0)
 		r = coffer_errf(COFFER_E_EXISTS, "state: approval already stored");
-	sqlite3_finalize(s);
+	done(st, s);
 	return r;
 }
 
@@ -679,12 +736,12 @@ coord_state_approval_each(struct coord_state *st, const uint8_t policy[32],
 	sqlite3_stmt *s = NULL;
 	int r;
 
-	if ((r = log_stmt(st, APPROVALS, "SELECT signer FROM approvals WHERE "
+	if ((r = prepare(st, "SELECT signer FROM approvals WHERE "
 	    "policy = ?1 AND log_size >= ?2", &s)) != 0)
 		return r;
 	sqlite3_bind_blob(s, 1, policy, 32, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)min_size);
-	return each_hash(st, s, 1, "approvals", fn, arg);
+	return each_hash(st, s, "approvals", fn, arg);
 }
 
 int
@@ -718,7 +775,7 @@ coord_state_revocation_each(struct coord_state *st, const uint8_t policy[32],
 	const char *tee;
 	int r, rc;
 
-	if ((r = log_stmt(st, REVOCATIONS, "SELECT signer, tee, measurement FROM "
+	if ((r = prepare(st, "SELECT signer, tee, measurement FROM "
 	    "revocations WHERE policy = ?1 ORDER BY seq", &s)) != 0)
 		return r;
 	sqlite3_bind_blob(s, 1, policy, 32, SQLITE_STATIC);
@@ -741,7 +798,7 @@ coord_state_revocation_each(struct coord_state *st, const uint8_t policy[32],
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = dberr(st, "revocations");
-	sqlite3_reset(s);
+	done(st, s);
 	return r;
 }
 
@@ -788,7 +845,7 @@ coord_state_key_each(struct coord_state *st, const uint8_t key_id[16],
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = dberr(st, "keys");
-	sqlite3_finalize(s);
+	done(st, s);
 	return r;
 }
 
@@ -863,7 +920,7 @@ coord_state_job_get(struct coord_state *st, const uint8_t id[16],
 	}
 	*out = j;
 out:
-	sqlite3_finalize(s);
+	done(st, s);
 	return r;
 }
 
@@ -983,7 +1040,7 @@ coord_state_log_entry_get(struct coord_state *st, uint64_t idx,
 		    (unsigned long long)idx);
 	else
 		r = dberr(st, "log entry");
-	sqlite3_finalize(s);
+	done(st, s);
 	return r;
 }
 
@@ -1071,7 +1128,7 @@ coord_state_log_rollback_get(struct coord_state *st, uint64_t size,
 	else
 		r = dberr(st, "rollbacks");
 	if (root != NULL)
-		sqlite3_finalize(s);
+		done(st, s);
 	else
 		sqlite3_reset(s);
 	return r;
@@ -1112,7 +1169,7 @@ coord_state_coll_delete(struct coord_state *st, const uint8_t sha256[32])
 		return r;
 	sqlite3_bind_blob(s, 1, sha256, 32, SQLITE_STATIC);
 	r = sqlite3_step(s) == SQLITE_DONE ? 0 : dberr(st, "collateral");
-	sqlite3_finalize(s);
+	done(st, s);
 	return r;
 }
 
@@ -1158,6 +1215,6 @@ coord_state_coll_each(struct coord_state *st, int with_data,
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = dberr(st, "collateral");
-	sqlite3_finalize(s);
+	done(st, s);
 	return r;
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // X25519 over OpenSSL 3 EVP (crypto/dh.h). OpenSSL already refuses an
 // all-zero shared secret; the explicit check keeps the policy ours.
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -12,47 +14,68 @@
 #include "crypto/keygen.h"
 #include "lib/mem.h"
 
-int
-coffer_dh_public(const uint8_t sk[32], uint8_t pk[32])
-{
-	EVP_PKEY *k;
-	size_t len = COFFER_DH_LEN;
-	int r = 0;
+/* An X25519 secret key decoded once: OpenSSL computes the public key when
+ * it decodes a secret one, which costs as much as an agreement. */
+struct coffer_dh_key {
+	EVP_PKEY *pkey;
+};
 
-	if ((k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, sk,
-	    COFFER_DH_LEN)) == NULL ||
-	    EVP_PKEY_get_raw_public_key(k, pk, &len) != 1 || len != COFFER_DH_LEN) {
+int
+coffer_dh_key_new(const uint8_t sk[32], struct coffer_dh_key **out)
+{
+	struct coffer_dh_key *k;
+
+	if ((k = coffer_calloc(1, sizeof(*k))) == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "X25519 key");
+	if ((k->pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, sk,
+	    COFFER_DH_LEN)) == NULL) {
 		ERR_clear_error();
-		r = coffer_errf(COFFER_E_CRYPTO, "X25519: public key derivation "
-		    "failed");
+		free(k);
+		return coffer_errf(COFFER_E_CRYPTO, "X25519: the secret key cannot "
+		    "be loaded");
 	}
-	EVP_PKEY_free(k);
-	return r;
+	*out = k;
+	return 0;
+}
+
+void
+coffer_dh_key_free(struct coffer_dh_key *k)
+{
+	if (k == NULL)
+		return;
+	EVP_PKEY_free(k->pkey); /* OpenSSL clears the secret it frees */
+	free(k);
 }
 
 int
-coffer_dh_keygen(uint8_t sk[32], uint8_t pk[32])
+coffer_dh_key_public(const struct coffer_dh_key *k, uint8_t pk[32])
 {
-	/* RFC 7748 section 6.1: 32 random bytes; X25519 clamps on use. */
-	return coffer_keygen32(coffer_dh_public, sk, pk);
+	size_t len = COFFER_DH_LEN;
+
+	if (EVP_PKEY_get_raw_public_key(k->pkey, pk, &len) != 1 ||
+	    len != COFFER_DH_LEN) {
+		ERR_clear_error();
+		return coffer_errf(COFFER_E_CRYPTO, "X25519: public key derivation "
+		    "failed");
+	}
+	return 0;
 }
 
 static const uint8_t zeros[COFFER_DH_LEN];
 
 int
-coffer_dh(const uint8_t sk[32], const uint8_t peer[32], uint8_t shared[32])
+coffer_dh_key_agree(const struct coffer_dh_key *k, const uint8_t peer[32],
+    uint8_t shared[32])
 {
-	EVP_PKEY *mine = NULL, *theirs = NULL;
+	EVP_PKEY *theirs = NULL;
 	EVP_PKEY_CTX *ctx = NULL;
 	uint8_t z[COFFER_DH_LEN];
 	size_t len = sizeof(z);
 	int r = 0;
 
-	if ((mine = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, sk,
+	if ((theirs = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer,
 	    COFFER_DH_LEN)) == NULL ||
-	    (theirs = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer,
-	    COFFER_DH_LEN)) == NULL ||
-	    (ctx = EVP_PKEY_CTX_new(mine, NULL)) == NULL ||
+	    (ctx = EVP_PKEY_CTX_new(k->pkey, NULL)) == NULL ||
 	    EVP_PKEY_derive_init(ctx) != 1 ||
 	    EVP_PKEY_derive_set_peer_ex(ctx, theirs, 0) != 1) {
 		r = coffer_errf(COFFER_E_CRYPTO, "X25519 setup failed");
@@ -74,27 +97,75 @@ out:
 	ERR_clear_error();
 	coffer_wipe(z, sizeof(z));
 	EVP_PKEY_CTX_free(ctx);
-	EVP_PKEY_free(mine);
 	EVP_PKEY_free(theirs);
 	return r;
 }
 
 int
+coffer_dh_public(const uint8_t sk[32], uint8_t pk[32])
+{
+	struct coffer_dh_key *k;
+	int r;
+
+	if ((r = coffer_dh_key_new(sk, &k)) != 0)
+		return r;
+	r = coffer_dh_key_public(k, pk);
+	coffer_dh_key_free(k);
+	return r;
+}
+
+int
+coffer_dh_keygen(uint8_t sk[32], uint8_t pk[32])
+{
+	/* RFC 7748 section 6.1: 32 random bytes; X25519 clamps on use. */
+	return coffer_keygen32(coffer_dh_public, sk, pk);
+}
+
+int
+coffer_dh(const uint8_t sk[32], const uint8_t peer[32], uint8_t shared[32])
+{
+	struct coffer_dh_key *k;
+	int r;
+
+	if ((r = coffer_dh_key_new(sk, &k)) != 0)
+		return r;
+	r = coffer_dh_key_agree(k, peer, shared);
+	coffer_dh_key_free(k);
+	return r;
+}
+
+/*
+ * With a clamped scalar (a multiple of 8 below the prime orders of the
+ * curve and its twist) X25519 gives zero exactly for points of small
+ * order, so one multiplication by a fixed, public scalar tells. The probe
+ * is public: it is decoded once for the process.
+ */
+static const uint8_t probe[COFFER_DH_LEN] = {
+	0x70, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a,
+	0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15,
+	0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x5f,
+};
+static pthread_once_t probe_once = PTHREAD_ONCE_INIT;
+static struct coffer_dh_key *probe_key; /* NULL if it could not be loaded */
+
+static void
+probe_load(void)
+{
+	if (coffer_dh_key_new(probe, &probe_key) != 0) {
+		probe_key = NULL;
+		coffer_errclear();
+	}
+}
+
+int
 coffer_dh_check_public(const uint8_t pk[32])
 {
-	/*
-	 * With a clamped scalar (a multiple of 8 below the prime orders of the
-	 * curve and its twist) X25519 gives zero exactly for points of small
-	 * order, so one multiplication by a fixed, public scalar tells.
-	 */
-	static const uint8_t probe[COFFER_DH_LEN] = {
-		0x70, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a,
-		0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15,
-		0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x5f,
-	};
 	uint8_t z[COFFER_DH_LEN];
-	int r = coffer_dh(probe, pk, z);
+	int r;
 
+	pthread_once(&probe_once, probe_load);
+	r = probe_key != NULL ? coffer_dh_key_agree(probe_key, pk, z) :
+	    coffer_dh(probe, pk, z);
 	coffer_wipe(z, sizeof(z));
 	return r;
 }

@@ -27,6 +27,22 @@ int coffer_dh_public(const uint8_t sk[32], uint8_t pk[32])
 int coffer_dh(const uint8_t sk[32], const uint8_t peer[32], uint8_t shared[32])
 	__attribute__((warn_unused_result));
 
+/*
+ * A secret key decoded once, for its public key and several agreements
+ * (HPKE's AuthEncap and Decap use one secret key twice): decoding costs
+ * as much as an agreement, because OpenSSL computes the public key then.
+ * coffer_dh_key_agree has coffer_dh's policy. Free with coffer_dh_key_free
+ * (the secret is cleared).
+ */
+struct coffer_dh_key;
+int coffer_dh_key_new(const uint8_t sk[32], struct coffer_dh_key **out)
+	__attribute__((warn_unused_result));
+int coffer_dh_key_public(const struct coffer_dh_key *k, uint8_t pk[32])
+	__attribute__((warn_unused_result));
+int coffer_dh_key_agree(const struct coffer_dh_key *k, const uint8_t peer[32],
+    uint8_t shared[32]) __attribute__((warn_unused_result));
+void coffer_dh_key_free(struct coffer_dh_key *k);
+
 /* 0 if pk is usable as a peer key (not of small order), else as above. */
 int coffer_dh_check_public(const uint8_t pk[32])
 	__attribute__((warn_unused_result));

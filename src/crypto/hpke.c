@@ -12,6 +12,7 @@
 #include "crypto/hpke_internal.h"
 #include "crypto/kdf.h"
 #include "lib/mem.h"
+#include "lib/random.h"
 
 #define NH 32 /* HKDF-SHA256 output size */
 #define NN 12 /* AEAD nonce size for all three AEADs */
@@ -188,17 +189,21 @@ static int
 encap(const uint8_t pkR[32], const uint8_t *skS, const uint8_t skE[32],
     uint8_t shared[NH], uint8_t enc[32])
 {
+	struct coffer_dh_key *E = NULL, *S = NULL;
 	uint8_t dh[64], pkE[32], pkS[32];
 	size_t dhlen = 32;
 	int r;
 
-	if ((r = coffer_dh_public(skE, pkE)) != 0 ||
-	    (r = coffer_dh(skE, pkR, dh)) != 0)
+	/* Each secret key decoded once (crypto/dh.h). */
+	if ((r = coffer_dh_key_new(skE, &E)) != 0 ||
+	    (r = coffer_dh_key_public(E, pkE)) != 0 ||
+	    (r = coffer_dh_key_agree(E, pkR, dh)) != 0)
 		goto out;
 	if (skS != NULL) {
 		/* AuthEncap: dh = concat(DH(skE, pkR), DH(skS, pkR)). */
-		if ((r = coffer_dh(skS, pkR, dh + 32)) != 0 ||
-		    (r = coffer_dh_public(skS, pkS)) != 0)
+		if ((r = coffer_dh_key_new(skS, &S)) != 0 ||
+		    (r = coffer_dh_key_agree(S, pkR, dh + 32)) != 0 ||
+		    (r = coffer_dh_key_public(S, pkS)) != 0)
 			goto out;
 		dhlen = 64;
 	}
@@ -208,6 +213,8 @@ encap(const uint8_t pkR[32], const uint8_t *skS, const uint8_t skE[32],
 	memcpy(enc, pkE, 32);
 out:
 	coffer_wipe(dh, sizeof(dh));
+	coffer_dh_key_free(E);
+	coffer_dh_key_free(S);
 	return r != 0 ? coffer_errctx(r, "HPKE encapsulation") : 0;
 }
 
@@ -215,22 +222,25 @@ static int
 decap(const uint8_t enc[32], const uint8_t skR[32], const uint8_t *pkS,
     uint8_t shared[NH])
 {
+	struct coffer_dh_key *R = NULL;
 	uint8_t dh[64], pkR[32];
 	size_t dhlen = 32;
 	int r;
 
 	/* Section 7.1.4: DH() fails on an all-zero output (ValidationError). */
-	if ((r = coffer_dh(skR, enc, dh)) != 0 ||
-	    (r = coffer_dh_public(skR, pkR)) != 0)
+	if ((r = coffer_dh_key_new(skR, &R)) != 0 ||
+	    (r = coffer_dh_key_agree(R, enc, dh)) != 0 ||
+	    (r = coffer_dh_key_public(R, pkR)) != 0)
 		goto out;
 	if (pkS != NULL) {
-		if ((r = coffer_dh(skR, pkS, dh + 32)) != 0)
+		if ((r = coffer_dh_key_agree(R, pkS, dh + 32)) != 0)
 			goto out;
 		dhlen = 64;
 	}
 	r = kem_shared(dh, dhlen, enc, pkR, pkS, shared);
 out:
 	coffer_wipe(dh, sizeof(dh));
+	coffer_dh_key_free(R);
 	return r != 0 ? coffer_errctx(r, "HPKE decapsulation") : 0;
 }
 
@@ -351,11 +361,13 @@ coffer_hpke_setup_sender(const struct coffer_hpke_params *p,
     const uint8_t pkR[32], const uint8_t *skS, uint8_t enc[32],
     struct coffer_hpke **out)
 {
-	uint8_t skE[32], pkE[32];
+	uint8_t skE[32];
 	int r;
 
-	/* Encap: skE, pkE = GenerateKeyPair(), fresh for every setup. */
-	if ((r = coffer_dh_keygen(skE, pkE)) == 0)
+	/* Encap: skE, pkE = GenerateKeyPair(), fresh for every setup: for
+	 * X25519 32 random bytes (section 7.1.3 and RFC 7748 section 6.1);
+	 * encap() computes pkE. */
+	if ((r = coffer_random(skE, sizeof(skE))) == 0)
 		r = coffer_hpke__setup_sender(p, pkR, skS, skE, enc, out, NULL);
 	coffer_wipe(skE, sizeof(skE));
 	return r;

@@ -146,6 +146,62 @@ test_state__the_same_signer_and_revocation_are_stored_once(void **state)
 	coord_state_close(st);
 }
 
+/* Inside a row of approval_each, the same query again (prepared
+ * statements are kept by their text: this one is in use). */
+struct nested {
+	struct coord_state *st;
+	const uint8_t *policy;
+	int outer, inner, err;
+};
+
+static int
+nested_row(const uint8_t h[32], void *arg)
+{
+	struct nested *n = arg;
+	int k = 0;
+
+	(void)h;
+	n->outer++;
+	n->err |= coord_state_approval_each(n->st, n->policy, 0, count, &k);
+	n->inner += k;
+	return 0;
+}
+
+static void
+test_state__a_query_runs_inside_its_own_rows_and_sees_new_rows(void **state)
+{
+	struct coord_state *st = NULL;
+	struct nested n;
+	uint8_t h[32], s[32];
+	int k;
+
+	(void)state;
+	memset(h, 1, 32);
+	assert_int_equal(coord_state_open(dir, skey, sid, &st), 0);
+	assert_int_equal(coord_state_policy_put(st, h, NULL, "{}", 2), 0);
+	for (uint8_t i = 0; i < 3; i++) {
+		memset(s, 10 + i, 32);
+		assert_int_equal(coord_state_approval_put(st, h, s, 0, 0, "a", 1), 0);
+		/* The kept statement sees the row just written. */
+		k = 0;
+		assert_int_equal(coord_state_approval_each(st, h, 0, count, &k), 0);
+		assert_int_equal(k, i + 1);
+	}
+	memset(&n, 0, sizeof(n));
+	n.st = st;
+	n.policy = h;
+	assert_int_equal(coord_state_approval_each(st, h, 0, nested_row, &n), 0);
+	assert_int_equal(n.err, 0);
+	assert_int_equal(n.outer, 3);
+	assert_int_equal(n.inner, 9);
+	/* Another policy's: bindings are not left from the last run. */
+	memset(h, 2, 32);
+	k = 0;
+	assert_int_equal(coord_state_approval_each(st, h, 0, count, &k), 0);
+	assert_int_equal(k, 0);
+	coord_state_close(st);
+}
+
 static void
 test_state__jobs_read_back(void **state)
 {
@@ -272,6 +328,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_state__identity_and_root_are_made_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state__the_same_signer_and_revocation_are_stored_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state__a_query_runs_inside_its_own_rows_and_sees_new_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state__jobs_read_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state__ledger_proofs_of_an_older_state_read_back, setup, teardown),
 		cmocka_unit_test(test_refuse__finds_reason_names_where_proto_puts_them),
