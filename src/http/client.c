@@ -115,6 +115,8 @@ http_client_new_on(struct event_base *base, const char *url, int timeout_ms,
 	return client_new(base, url, timeout_ms, out);
 }
 
+/* Not called for a refused connection (evhttp then calls on_done only):
+ * x.failed tells a timeout (why 0) from that. */
 static void
 on_error(enum evhttp_request_error why, void *arg)
 {
@@ -140,8 +142,8 @@ take_answer(struct http_client *c, struct evhttp_request *req)
 		    coffer_errf(COFFER_E_PROTO, "http://%s:%u: not an HTTP answer",
 		    c->host, c->port) :
 		    coffer_errf(COFFER_E_CONNECT, "http://%s:%u: %s", c->host,
-		    c->port, x->why == EVREQ_HTTP_TIMEOUT ? "timed out" :
-		    "connection failed or closed");
+		    c->port, x->failed && x->why == EVREQ_HTTP_TIMEOUT ?
+		    "timed out" : "connection failed or closed");
 	x->status = evhttp_request_get_response_code(req);
 	in = evhttp_request_get_input_buffer(req);
 	n = evbuffer_get_length(in);
