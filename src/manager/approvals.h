@@ -17,7 +17,7 @@ struct mgr_job;
 
 /* Asked again at most this often, while the job is pending or running or
  * was shown (GET /v1/jobs/{id}) within MGR_APPROVALS_VIEWED_MS. */
-#define MGR_APPROVALS_REFRESH_MS 3000
+#define MGR_APPROVALS_REFRESH_MS 2000
 #define MGR_APPROVALS_VIEWED_MS 30000
 /* One request's bound; a slower coordinator is shown as unreachable. */
 #define MGR_APPROVALS_TIMEOUT_MS 5000
