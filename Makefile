@@ -315,7 +315,8 @@ $(FUZZ_BUILD)/obj/gen/manager/%.o: $(FUZZ_BUILD)/gen/manager/%.c
 	@mkdir -p $(@D)
 	$(E) "  CC-FUZZ $<"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
-FUZZ_MANAGER_TARGETS := $(FUZZ_BUILD)/fuzz_http_job $(FUZZ_BUILD)/fuzz_asperathos_job
+FUZZ_MANAGER_TARGETS := $(FUZZ_BUILD)/fuzz_http_job $(FUZZ_BUILD)/fuzz_asperathos_job \
+	$(FUZZ_BUILD)/fuzz_mgr_approvals
 $(FUZZ_MANAGER_TARGETS): $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_MANAGER_OBJS) $(FUZZ_BUILD)/libcoffer.a
 	$(E) "  FUZZER  $@"
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS_ALL)

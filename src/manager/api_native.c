@@ -12,6 +12,7 @@
 #include "lib/log.h"
 #include "lib/num.h"
 #include "manager/api.h"
+#include "manager/approvals.h"
 #include "manager/conf.h"
 #include "http/jsonout.h"
 #include "http/metrics.h"
@@ -188,8 +189,10 @@ api_job_show(struct http_req *r)
 {
 	struct mgr_job *j = path_job(r);
 
-	if (j != NULL)
+	if (j != NULL) {
+		mgr_approvals_viewed(j);
 		http_reply_json(r, 200, mgr_job_json(r->ctx, j, 1));
+	}
 }
 
 /* A non-negative integer query parameter; def if absent. -1 after a 400

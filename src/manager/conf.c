@@ -79,11 +79,9 @@ request(const char *url, const char *method, const char *path,
 	return r;
 }
 
-/* The coordinator's refusal ({"error": {"code", "message", "field"}}),
- * into code, message and field ("" when absent). */
-static void
-refusal(const struct coffer_buf *reply, int status, char *code, size_t codelen,
-    char *msg, size_t msglen, char *field, size_t fieldlen)
+void
+mgr_conf_refusal(const struct coffer_buf *reply, int status, char *code,
+    size_t codelen, char *msg, size_t msglen, char *field, size_t fieldlen)
 {
 	json_t *root = NULL, *e;
 	const char *c = NULL, *m = NULL, *f = NULL;
@@ -237,8 +235,8 @@ open_job(struct mgr_jobspec *s, const char *app, json_t *errs)
 	if (status != 201) {
 		char f[160];
 
-		refusal(&reply, status, code, sizeof(code), msg, sizeof(msg), field,
-		    sizeof(field));
+		mgr_conf_refusal(&reply, status, code, sizeof(code), msg,
+		    sizeof(msg), field, sizeof(field));
 		/* The coordinator names "params.x"; the job calls it
 		 * "app_params.x". */
 		if (strncmp(field, "params", 6) == 0)
@@ -316,8 +314,8 @@ mgr_conf_prepare(struct mgr *m, struct mgr_jobspec *s, json_t *errs,
 		goto out;
 	}
 	if (status != 200) {
-		refusal(&reply, status, code, sizeof(code), msg, sizeof(msg), field,
-		    sizeof(field));
+		mgr_conf_refusal(&reply, status, code, sizeof(code), msg,
+		    sizeof(msg), field, sizeof(field));
 		add(errs, "tee.policy", "the coordinator at %s answers %s: %s",
 		    s->coordinator, code, msg[0] ? msg : "(no message)");
 		r = COFFER_E_FORMAT;
@@ -391,8 +389,8 @@ mgr_conf_close(const struct mgr_job *j, const char *reason, int map_only,
 	    &status, &reply)) != 0)
 		goto out;
 	if (status != 200) {
-		refusal(&reply, status, code, sizeof(code), msg, sizeof(msg), field,
-		    sizeof(field));
+		mgr_conf_refusal(&reply, status, code, sizeof(code), msg,
+		    sizeof(msg), field, sizeof(field));
 		r = coffer_errf(COFFER_E_POLICY, "%s: %s", code, msg);
 		goto out;
 	}
@@ -448,8 +446,8 @@ mgr_conf_job_closed(const struct mgr_job *j, int *closed)
 	    &status, &reply)) != 0)
 		goto out;
 	if (status != 200) {
-		refusal(&reply, status, code, sizeof(code), msg, sizeof(msg), field,
-		    sizeof(field));
+		mgr_conf_refusal(&reply, status, code, sizeof(code), msg,
+		    sizeof(msg), field, sizeof(field));
 		r = coffer_errf(COFFER_E_POLICY, "%s: %s", code, msg);
 		goto out;
 	}

@@ -7,10 +7,12 @@
 #ifndef COFFER_MANAGER_CONF_H
 #define COFFER_MANAGER_CONF_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
 
+#include "lib/buf.h"
 #include "manager/jobspec.h"
 
 struct mgr;
@@ -56,6 +58,12 @@ int mgr_conf_close(const struct mgr_job *j, const char *reason, int map_only,
  * *closed 1 or 0. Errors as mgr_conf_close. */
 int mgr_conf_job_closed(const struct mgr_job *j, int *closed)
 	__attribute__((warn_unused_result));
+
+/* The coordinator's refusal ({"error": {"code", "message", "field"}}) of
+ * status, into code ("HTTP <status>" when absent), message and field (""
+ * when absent). */
+void mgr_conf_refusal(const struct coffer_buf *reply, int status, char *code,
+    size_t codelen, char *msg, size_t msglen, char *field, size_t fieldlen);
 
 /* The coffer-worker backend name of a job's tee.backend ("sim" -> "sim",
  * "sgx" -> "sgx-gramine", "tdx" and "snp" -> "tsm"), or NULL. */

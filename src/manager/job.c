@@ -22,6 +22,7 @@
 #include "lib/utf8.h"
 #include "lib/mem.h"
 #include "lib/suggest.h"
+#include "manager/approvals.h"
 #include "manager/conf.h"
 #include "manager/job_int.h"
 #include "manager/mgr.h"
@@ -84,6 +85,7 @@ mgr_job_free(struct mgr_job *j)
 	coffer_queue_close(j->q);
 	coffer_actuator_free(j->act);
 	mgr_busy_release(j);
+	mgr_approvals_free(j);
 	mgr_jobspec_release(&j->spec);
 	json_decref(j->notes);
 	free(j->reason);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lib/clock.h"
+#include "manager/approvals.h"
 #include "manager/job_int.h"
 #include "http/jsonout.h"
 #include "manager/mgr.h"
@@ -115,13 +116,14 @@ mgr_job_json(struct mgr *m, const struct mgr_job *j, int full)
 		static const char *const stages[] = { "map", "reduce", "close" };
 
 		json_object_set_new(o, "confidential", json_pack("{s:o, s:o, s:o, "
-		    "s:s, s:o*, s:o*}", "coordinator", http_json_str(j->spec.coordinator),
+		    "s:s, s:o*, s:o*, s:o}", "coordinator",
+		    http_json_str(j->spec.coordinator),
 		    "policy", http_json_str(j->spec.tee_policy),
 		    "job", http_json_str(j->spec.tee_job),
 		    "stage", stages[j->stage >= 0 && j->stage <= 2 ? j->stage : 0],
 		    "outcome", j->conf_outcome[0] ? http_json_str(j->conf_outcome) : NULL,
 		    "outcome_reason", j->conf_reason[0] ? http_json_str(j->conf_reason) :
-		    NULL));
+		    NULL, "approvals", mgr_approvals_json(j)));
 	}
 	if (!known && (j->state == MGR_RUNNING || j->loaded)) {
 		/* Not read since this incarnation started, or the queue stopped

@@ -57,6 +57,8 @@ struct mgr_config {
 	int grace_ms;            /* replica SIGTERM to SIGKILL; default 10000 */
 };
 
+struct mgr_approvals;
+
 /* A job the manager knows, whatever its state. */
 struct mgr_job {
 	char id[65];
@@ -109,6 +111,8 @@ struct mgr_job {
 	char conf_reason[160];      /* and its reason name, if failed */
 	int64_t conf_retry_ms;      /* no coordinator call before (monotonic) */
 	char act_error[160];        /* the actuator's last error, "" if none */
+	struct mgr_approvals *approvals; /* a confidential job's, as its
+	                               coordinator reports them (approvals.c) */
 	char log_path[512];
 };
 

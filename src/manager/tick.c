@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/clock.h"
+#include "manager/approvals.h"
 #include "manager/conf.h"
 #include "manager/job_int.h"
 #include "http/jsonout.h"
@@ -820,6 +821,7 @@ mgr_jobs_tick(struct mgr *m)
 			start_job(m, j);
 		else if (j->state == MGR_RUNNING)
 			tick_running(m, j);
+		mgr_approvals_tick(m, j);
 	}
 	mgr_replicas_tick_draining(m);
 	mgr_orphans_tick(m);

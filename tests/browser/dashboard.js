@@ -9,10 +9,13 @@
 // Environment: URL, READ_TOKEN, ADMIN_TOKEN, MAIN_SPEC (a file: the job
 // this script submits and follows, which runs for several seconds and
 // scales), JOB_FAIL (dead-letters items), JOB_TEE (confidential, of
-// the policy POLICY, on the sim backend),
+// the policy POLICY, on the sim backend), OWNER_ID (the identity file of
+// one of POLICY's owners, who revokes its approval while the page looks;
+// `coffer` on PATH, its coordinator pinned),
 // SECRETS (strings, one per line, that must never appear in the page), OUT
 // (screenshots).
 'use strict';
+const { execFileSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const { chromium } = require('playwright-core');
@@ -29,9 +32,10 @@ let JOB = null; // the main job: submitted once the page is signed in
 const JOB_FAIL = env('JOB_FAIL');
 const JOB_TEE = env('JOB_TEE');
 const POLICY = env('POLICY');
+const OWNER_ID = env('OWNER_ID');
 const OUT = env('OUT');
 const SECRETS = env('SECRETS').split('\n').filter(Boolean).concat([READ, ADMIN]);
-const PLAN = 42;
+const PLAN = 45;
 
 let n = 0;
 let failed = 0;
@@ -340,7 +344,7 @@ async function everyControlByKeyboard(page, what) {
     const conf = {
       backend: await field(page, 'conf.backend'), coordinator: await field(page, 'conf.coordinator'),
       policy: await field(page, 'conf.policy'), job: await field(page, 'conf.job'),
-      receipt: await field(page, 'conf.receipt'), approvals: await field(page, 'conf.approvals'),
+      receipt: await field(page, 'conf.receipt'),
     };
     const jt = await api('/v1/jobs/' + JOB_TEE);
     const cf = jt.confidential || {};
@@ -353,11 +357,57 @@ async function everyControlByKeyboard(page, what) {
     ok(/As reported by the \(untrusted\) manager/.test(confText) && confText.includes('coffer coordinator verify ' + cf.coordinator),
       'labelled as reported by the untrusted manager, with the command that verifies the coordinator');
     ok(conf.policy === POLICY && cf.policy === POLICY && conf.job === cf.job + ' (stage: close)' && cf.stage === 'close' &&
-      receiptOk && /not reported by the manager/.test(conf.approvals) &&
-      confText.includes('coffer policy show ' + POLICY) && confText.includes('coffer policy status ' + POLICY) &&
+      receiptOk && confText.includes('coffer policy show ' + POLICY) &&
       confText.includes('coffer receipt fetch ' + cf.job) && confText.includes('coffer receipt verify'),
     `policy, the coordinator's job, its stage and the receipt's status ("${conf.receipt}") are the API's, each with the coffer command that checks it`,
     { conf, api: cf });
+
+    // The policy's approvals: as the API relays them, and as the command the
+    // page shows (run here, as an owner would) reports them; then an owner
+    // revokes its approval and the page shows it without a reload.
+    const shownApprovals = () => page.$eval('#conf [data-field="conf.approvals"]', (e) => ({
+      summary: (e.querySelector('[data-field="conf.approvals.summary"]') || {}).textContent || '',
+      text: e.textContent,
+      owners: [...e.querySelectorAll('li[data-owner]')].map((li) => ({
+        fp: li.dataset.owner, approval: li.dataset.approval, text: li.textContent })),
+    }));
+    const statusCmd = await page.$eval('#conf [data-field="conf.approvals"] + .cmd code', (e) => e.textContent);
+    const args = statusCmd.split(' ');
+    // `coffer policy status HASH --coordinator URL`: state and the owners of
+    // each list, as "name fingerprint-prefix".
+    const coffer = () => {
+      const out = execFileSync('coffer', args.slice(1), { encoding: 'utf8', timeout: 20000 });
+      const lists = {};
+      for (const line of out.split('\n')) {
+        const m = /^(approved by|missing|revoked by)\s+(.*)$/.exec(line);
+        if (m) lists[m[1]] = m[2].split(',').map((x) => x.trim().split(' ').pop());
+      }
+      const has = (k, fp) => (lists[k] || []).some((p) => fp.startsWith(p));
+      return { state: (/^state\s+([a-z-]+)/m.exec(out) || [])[1], out,
+        approval: (fp) => (has('revoked by', fp) ? 'revoked' : has('approved by', fp) ? 'approved' : 'missing') };
+    };
+    const sameAsCli = (shown, cli) => shown.owners.length === 3 && shown.owners.every((o) => o.approval === cli.approval(o.fp)) &&
+      shown.summary.includes('policy ' + cli.state + ',');
+    await page.waitForSelector('#conf [data-field="conf.approvals"] li[data-owner]');
+    const ap0 = await shownApprovals();
+    const apApi = (await api('/v1/jobs/' + JOB_TEE)).confidential.approvals;
+    ok(apApi && Array.isArray(apApi.owners) && ap0.owners.length === apApi.owners.length &&
+      apApi.owners.every((o) => ap0.owners.some((x) => x.fp === o.fingerprint && x.approval === o.approval && x.text.startsWith(o.name + ' '))) &&
+      ap0.summary.startsWith(apApi.owners.filter((o) => o.approval === 'approved').length + ' of ' + apApi.owners.length + ' owners approved') &&
+      /as reported by the manager \(untrusted\)/.test(ap0.text) &&
+      statusCmd === 'coffer policy status ' + POLICY + ' --coordinator ' + cf.coordinator,
+    `the approvals are the API's ("${ap0.summary}"), labelled as reported by the untrusted manager, with the command that checks them`,
+    { ap0, apApi, statusCmd });
+    const cli0 = coffer();
+    ok(sameAsCli(ap0, cli0) && ap0.owners.every((o) => o.approval === 'approved'),
+      `and what \`${args.slice(0, 3).join(' ')} ...\` reports: every owner approved, the policy ${cli0.state}`, { ap0, out: cli0.out });
+    execFileSync('coffer', ['policy', 'revoke', POLICY, '--id', OWNER_ID], { stdio: 'ignore', timeout: 20000 });
+    await page.waitForFunction(() => document.querySelector('#conf li[data-approval="revoked"]'), null, { timeout: 30000 });
+    const ap1 = await shownApprovals();
+    const cli1 = coffer();
+    ok(sameAsCli(ap1, cli1) && cli1.state === 'revoked' && ap1.owners.filter((o) => o.approval === 'revoked').length === 1 &&
+      ap1.summary.startsWith('2 of 3 owners approved, 1 revoked'),
+    `an owner's revocation shows without a reload ("${ap1.summary}"), as \`coffer policy status\` reports it`, { ap1, out: cli1.out });
     await axe(page, 'a confidential job');
     await page.screenshot({ path: path.join(OUT, 'job-confidential.png'), fullPage: true });
 

@@ -6,7 +6,9 @@
 # drives Debian's chromium with playwright-core: it signs in by keyboard
 # with a read token, submits a third job (it runs for several seconds and
 # its controller resizes it), checks the page against the API, follows that
-# job to completion, runs axe-core, checks where the token goes and that no
+# job to completion, checks the confidential job's approvals against
+# `coffer policy status` before and after an owner revokes its approval,
+# runs axe-core, checks where the token goes and that no
 # secret is shown, and saves screenshots (to $COFFER_SCREENSHOTS if set, else
 # the test's log directory). The npm packages come from
 # tests/browser/package-lock.json (`npm ci`, once per lock file).
@@ -78,7 +80,7 @@ diag "jobs: fail $JOB_FAIL, confidential $JOB_TEE (policy $H) at $URL; dashboard
 
 OUT=${COFFER_SCREENSHOTS:-$COFFER_BUILD/test-logs/dashboard}
 URL=$URL READ_TOKEN=$READ_TOKEN ADMIN_TOKEN=$ADMIN_TOKEN MAIN_SPEC=$T/main.json JOB_FAIL=$JOB_FAIL \
-	JOB_TEE=$JOB_TEE POLICY=$H OUT=$OUT SECRETS="$ENV_SECRET
+	JOB_TEE=$JOB_TEE POLICY=$H OWNER_ID=$T/c.id OUT=$OUT SECRETS="$ENV_SECRET
 $REDIS_PW
 $NAME_TOKEN" NODE_PATH=$BROWSER_DIR/node_modules node "$BROWSER_DIR/dashboard.js" 2>"$T/node.err"
 rc=$?

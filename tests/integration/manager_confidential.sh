@@ -8,12 +8,13 @@
 # coordinator, the job completes and an owner's receipt verifies; a
 # stopped job is cancelled at the coordinator; what the workers would be
 # refused is warned of, and a job whose workers are refused for good fails
-# at the first refusal, naming it.
-# timeout: 120
+# at the first refusal, naming it; the policy's approvals are shown as the
+# coordinator reports them, also while it is down or hangs.
+# timeout: 180
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
 . "$(dirname "$0")/e2e_common.bash"
-plan 24
+plan 31
 
 start_redis
 e2e_coordinator
@@ -111,7 +112,7 @@ eq "is closed at the coordinator: failed, job.cancelled" "true failed job.cancel
 # warnings of what the coordinator and the workers will refuse.
 WORKER_MEAS_REAL=$WORKER_MEAS
 WORKER_MEAS=$(printf '%096d' 0) e2e_policy checksum '.name = "other-workers"'
-e2e_try '.replicas = {min: 0, max: 1, initial: 0}'
+e2e_try '.replicas = {min: 0, max: 1, initial: 0} | .controller.check_interval_s = 3600'
 eq "a policy that does not list these workers: accepted with a warning" \
 	"201 tee.policy" "$HTTP_CODE $(jq -r '[.warnings[].field] | join(",")' "$T/submit.json")"
 # Run anyway, its workers are refused for good: the job fails at the first
@@ -132,3 +133,53 @@ eq "an app build the policy does not approve: the job fails" failed "$(e2e_finis
 check "naming rule W6 and the build's digest" grep -q "^a worker was refused for good:"`
 	`" W6: the app file .*checksum.so has SHA-256 [0-9a-f]\{64\}, not the 0\{64\} the policy approves" \
 	<<<"$(api GET "/v1/jobs/$JOB" | jq -r .reason)"
+
+# The policy's approvals as the coordinator reports them (manager.md 9.5),
+# on a job of the last policy that runs with no replica: each owner, named from the
+# policy, as GET /v1/policies/{hash}/status says; a revocation shows at the
+# next refresh.
+e2e_try '.replicas = {min: 0, max: 1, initial: 0} | .controller.check_interval_s = 3600'
+JOB=$(jq -r .id "$T/submit.json")
+approvals() { api GET "/v1/jobs/$JOB" | jq -c ".confidential.approvals | $1"; }
+approvals_are() { [ "$(approvals '[.owners[].approval] | join(" ")')" = "\"$1\"" ]; }
+coord_view() {
+	curl -s "$COORD_URL/v1/policies/$H/status" |
+		jq -c '.status | [.state, .active, .reason, (.approved_by - .revoked_by | sort), (.revoked_by | sort)]'
+}
+mgr_view() {
+	approvals '[.state, .active, .reason, ([.owners[] | select(.approval == "approved") |
+		.fingerprint] | sort), ([.owners[] | select(.approval == "revoked") | .fingerprint] | sort)]'
+}
+check "the job shows its policy's approvals: every owner approved" \
+	wait_until 20 approvals_are "approved approved approved"
+eq "as the coordinator reports them, each owner named from the policy" \
+	"$(coord_view) [\"hospital-a\",\"hospital-b\",\"hospital-c\"]" \
+	"$(mgr_view) $(approvals '[.owners[].name]')"
+coffer policy revoke "$H" --id "$T/c.id" >/dev/null 2>&1 || bail "owner c cannot revoke"
+check "an owner revokes: the job shows it at the next refresh" \
+	wait_until 20 approvals_are "approved approved revoked"
+eq "state revoked, not active, as the coordinator reports it" \
+	"$(coord_view) \"revoked\"" "$(mgr_view) $(approvals .state)"
+
+# A coordinator that accepts connections and never answers (stopped): its
+# requests time out on the manager's event loop, which answers meanwhile;
+# then one that is down. The approvals say so and keep the last answer;
+# the job (no replica: its controller decides once an hour) is not harmed.
+kill -STOP "$COORD_PID"
+late=0 i=0
+until approvals .error | grep -q 'timed out' || [ $i -ge 60 ]; do
+	curl -s --max-time 4 -o /dev/null -H "Authorization: Bearer $MGR_TOKEN" \
+		"$MGR_URL/v1/jobs/$JOB" || late=$((late + 1))
+	i=$((i + 1))
+	sleep 0.2
+done
+eq "a coordinator that hangs: 'timed out', and the manager answered every request meanwhile" \
+	"timed out, 0 late" "$(approvals .error | grep -o 'timed out'), $late late"
+kill -CONT "$COORD_PID"
+stop_coordinator
+ANSWERED=$(approvals .answered_at)
+down() { approvals .error | grep -q '^"coordinator unreachable: .*connection failed'; }
+check "a coordinator that is down: the approvals say 'coordinator unreachable: ...'" \
+	wait_until 20 down
+eq "the last answer stays, and the job runs on" "running \"revoked\" $ANSWERED" \
+	"$(job_state "$JOB") $(approvals .state) $(approvals .answered_at)"

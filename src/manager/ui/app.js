@@ -543,8 +543,9 @@
 
   // A confidential job's claims, each with the command that checks it
   // without trusting the manager (doc/manager.md section 10). The manager
-  // sends `confidential` (section 9): coordinator, policy, job, stage, and
-  // outcome and outcome_reason once the coordinator closed the job.
+  // sends `confidential` (section 9): coordinator, policy, job, stage,
+  // the policy's approvals, and outcome and outcome_reason once the
+  // coordinator closed the job.
   function renderConfidential(j) {
     const tee = (j.spec && j.spec.tee) || {};
     const c = j.confidential || null;
@@ -572,14 +573,46 @@
       return;
     }
     row('Policy', 'conf.policy', pol || 'not reported', 'coffer policy show ' + (pol || 'HASH'));
-    row('Approvals', 'conf.approvals', 'not reported by the manager: the coordinator counts them',
-      'coffer policy status ' + (pol || 'HASH'));
+    rows.push(el('dt', null, 'Approvals'), el('dd', null, approvalsView(c.approvals),
+      el('span', { className: 'cmd' }, 'verify: ', el('code', null,
+        'coffer policy status ' + (pol || 'HASH') + ' --coordinator ' + coordText))));
     row('Job at the coordinator', 'conf.job', cjob ? cjob + ' (stage: ' + (c.stage || '?') + ')' : 'not reported',
       'coffer receipt fetch ' + (cjob || 'JOB') + ' --id YOUR.id --out receipt.json');
     row('Receipt', 'conf.receipt', c.outcome
       ? 'the coordinator closed the job: ' + c.outcome + (c.outcome_reason ? ' (' + c.outcome_reason + ')' : '')
       : 'not closed yet', 'coffer receipt verify receipt.json --id YOUR.id');
     $('conf-list').replaceChildren(...rows);
+  }
+
+  // The policy's approvals as the coordinator last answered the manager
+  // (`confidential.approvals`, doc/manager.md section 9.5): how many owners
+  // approved, each owner, and why the answer is not newer if it is not.
+  function approvalsView(a) {
+    const box = el('div', { 'data-field': 'conf.approvals' });
+    const owners = a && Array.isArray(a.owners) ? a.owners : null;
+    if (owners) {
+      const count = (k) => owners.filter((o) => o && o.approval === k).length;
+      const revoked = count('revoked');
+      box.append(el('span', { 'data-field': 'conf.approvals.summary' },
+        count('approved') + ' of ' + owners.length + ' owners approved' +
+        (revoked ? ', ' + revoked + ' revoked' : '') +
+        (num(a.needed) ? ', ' + a.needed + ' more needed (k of n)' : '') +
+        '; policy ' + a.state + ', ' + (a.active ? 'active' : 'not active') + (a.reason ? ' (' + a.reason + ')' : '')),
+      ' — as reported by the manager (untrusted), from the coordinator\'s answer of ' + fmtTime(a.answered_at));
+      const label = { approved: 'approved', revoked: 'approval revoked', missing: 'not approved' };
+      box.append(el('ul', { className: 'owners' }, ...owners.map((o) => el('li', {
+        'data-owner': o.fingerprint, 'data-approval': o.approval,
+        className: o.approval === 'approved' ? 'good' : o.approval === 'revoked' ? 'bad' : null,
+      }, (o.name || '(no name)') + ' ', el('code', null, String(o.fingerprint).slice(0, 16)),
+      ': ' + (label[o.approval] || o.approval)))));
+    } else if (!a || !a.error) {
+      box.append('not reported yet: the manager is asking the coordinator');
+    }
+    if (a && a.error) {
+      box.append(el('span', { className: 'bad', 'data-field': 'conf.approvals.error' },
+        (owners ? 'not updated: ' : '') + a.error));
+    }
+    return box;
   }
 
   // ------------------------------------------------------------------ spec
