@@ -40,8 +40,8 @@ int coffer_sealed_suite_parse(const char *s, int *suite)
  * threads is for the fd functions (seal and open): 0 chooses (2 when this
  * process may run on two or more CPUs, else 1), 1 does everything on the
  * caller's thread, 2 computes the content digest on a second thread while
- * the caller's thread does the AEAD and the I/O (same output, same
- * memory bound). */
+ * the caller's thread reads and runs the AEAD, and both write (same
+ * output, same verdicts; see crypto/sealed_pipe.h). */
 struct coffer_sealed_opts {
 	int suite;
 	uint32_t chunk_size;
@@ -193,9 +193,9 @@ void coffer_sealed_reader_digest_elsewhere(struct coffer_sealed_reader *r);
  * out. *info (may be NULL) gets the result, digest included, and the
  * threads used (opts->threads). Nothing is done about out on failure: the
  * caller writes to a temporary file (coffer_atomic_*) and discards it.
- * Memory: one chunk buffer on one thread; with two, a ring of chunk
- * buffers of about 512 KiB (at least two chunks). Errors: those of the
- * writer, COFFER_E_IO.
+ * Memory: one buffer of chunks on one thread (from a regular file, as
+ * many chunks as fit in 256 KiB, at least one; else one chunk); with two,
+ * a ring of 4 such buffers. Errors: those of the writer, COFFER_E_IO.
  */
 int coffer_sealed_seal_fd(const uint8_t key[COFFER_SEALED_KEY_LEN],
     const struct coffer_sealed_opts *opts, int in, int out,
@@ -209,8 +209,9 @@ int coffer_sealed_seal_fd(const uint8_t key[COFFER_SEALED_KEY_LEN],
  * 6.3 for what the caller must do); *written (may be NULL) tells how many
  * plaintext bytes went out in either case. opts (may be NULL) is read for
  * its threads only (the rest comes from the header). Memory as for
- * seal_fd, plus one chunk buffer with two threads. Errors: those of the
- * reader, COFFER_E_TRUNCATED, COFFER_E_IO.
+ * seal_fd. From a regular file, chunks are verified a batch at a time
+ * (seal_fd's buffer), each written only after it verified. Errors: those
+ * of the reader, COFFER_E_TRUNCATED, COFFER_E_IO.
  */
 int coffer_sealed_open_fd(const uint8_t key[COFFER_SEALED_KEY_LEN],
     const struct coffer_sealed_opts *opts, int in, int out,

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // The sealed format over file descriptors (crypto/sealed.h): streaming seal,
-// open and inspect with one chunk-sized buffer, so memory stays constant
-// whatever the file size, and random access to chunks through pread(2).
+// open and inspect in constant memory whatever the file size, on one
+// thread or two, and random access to chunks through pread(2).
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "coffer/error.h"
@@ -17,18 +19,14 @@
 
 #define FULL(c) ((size_t)(c) + COFFER_SEALED_TAG_LEN)
 
-/* The ring of the two-thread path: about this many bytes, 2 to 16 chunks
- * (64 KiB chunks: 8). Enough to ride over a slow read or write without
- * stalling the digest, small next to the 8 MiB goal of `coffer seal`. */
-#define RING_BYTES ((size_t)512 * 1024)
-
-static size_t
-ring_slots(size_t full)
-{
-	size_t n = RING_BYTES / full;
-
-	return n < 2 ? 2 : n > 16 ? 16 : n;
-}
+/* From a regular file, seal and open work on batches of whole chunks of
+ * up to BATCH_BYTES of plaintext (64 KiB chunks: 4), written with one
+ * system call: writing a new file costs the kernel less per byte in
+ * pieces of 256 KiB than of 64 KiB (BENCHMARKS.md). The two-thread path
+ * has a ring of RING_SLOTS such buffers (1 MiB in all), which keeps
+ * `coffer seal` under its 8 MiB goal. */
+#define BATCH_BYTES ((size_t)256 * 1024)
+#define RING_SLOTS 4
 
 /* opts->threads (sealed.h): 0 chooses 2 when there is a second CPU. */
 static int
@@ -41,16 +39,36 @@ threads_of(const struct coffer_sealed_opts *opts)
 	return coffer_spipe_useful() ? 2 : 1;
 }
 
+static int
+is_regular(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Chunks of c bytes per batch: several from a regular file; one from
+ * anything else, where waiting for a whole batch would hold back chunks
+ * that have arrived (from a pipe whose writer waits for the output). */
+static size_t
+batch_of(int in, size_t c)
+{
+	size_t k = BATCH_BYTES / c;
+
+	if (!is_regular(in) || k < 1)
+		return 1;
+	return k > COFFER_SPIPE_MAX_PIECES ? COFFER_SPIPE_MAX_PIECES : k;
+}
+
 /*
- * The second thread (crypto/sealed_pipe.h) reads `in` in pieces of readsz
- * bytes and hashes, into a SHA-256 that has hashed hdr already. Returns
- * COFFER_E_INTERNAL if no thread could be started (nothing was read: the
- * caller does it all on its own thread).
+ * The helper thread (crypto/sealed_pipe.h) hashes, into a SHA-256 that
+ * has hashed hdr already, and writes to out when it is a regular file.
+ * Returns COFFER_E_INTERNAL if no thread could be started (the caller
+ * does it all on its own thread).
  */
 static int
-pipe_start(enum coffer_spipe_mode mode, int in, const uint8_t *hdr,
-    size_t full, size_t readsz, struct coffer_hash **h,
-    struct coffer_spipe **p)
+pipe_start(int out, const uint8_t *hdr, size_t slot_size,
+    struct coffer_hash **h, struct coffer_spipe **p)
 {
 	int r;
 
@@ -58,8 +76,8 @@ pipe_start(enum coffer_spipe_mode mode, int in, const uint8_t *hdr,
 	*p = NULL;
 	if ((r = coffer_hash_new(COFFER_HASH_SHA256, h)) != 0 ||
 	    (r = coffer_hash_update(*h, hdr, COFFER_SEALED_HEADER_LEN)) != 0 ||
-	    (r = coffer_spipe_new(mode, in, *h, full, readsz, ring_slots(full),
-	    p)) != 0) {
+	    (r = coffer_spipe_new(*h, out, is_regular(out), slot_size,
+	    RING_SLOTS, p)) != 0) {
 		coffer_hash_free(*h);
 		*h = NULL;
 		return r;
@@ -67,30 +85,82 @@ pipe_start(enum coffer_spipe_mode mode, int in, const uint8_t *hdr,
 	return 0;
 }
 
-/* Wait for the second thread and put the digest in *res. */
+/* After coffer_spipe_end: the digest and the helper's CPU time. */
 static int
-pipe_end(struct coffer_hash *h, struct coffer_spipe *p,
+pipe_digest(struct coffer_hash *h, struct coffer_spipe *p,
     struct coffer_sealed_info *res)
 {
 	int r;
 
-	if ((r = coffer_spipe_end(p)) != 0 ||
-	    (r = coffer_hash_final(h, res->digest, sizeof(res->digest))) != 0)
+	if ((r = coffer_hash_final(h, res->digest, sizeof(res->digest))) != 0)
 		return r;
 	res->has_digest = 1;
 	res->cpu_s[1] = coffer_spipe_cpu_s(p);
 	return 0;
 }
 
-/* The next piece of input: from the second thread, or read here. */
+/*
+ * Read up to k chunks of plaintext into buf, each at its place in the
+ * sealed layout (chunk i at i * (c + 16)), and seal them in place: each
+ * tag lands right after its ciphertext, so buf[0..*n) is sealed bytes in
+ * file order. A chunk shorter than c is the last one (section 2): a read
+ * returns less than c only at end of input; *last says it was sealed.
+ */
 static int
-next_in(struct coffer_spipe *p, int in, uint8_t *own, size_t n,
-    uint8_t **buf, size_t *got)
+seal_batch(struct coffer_sealed_writer *w, int in, uint8_t *buf, size_t k,
+    size_t *n, int *last)
 {
-	if (p != NULL)
-		return coffer_spipe_next(p, buf, got);
-	*buf = own;
-	return coffer_read_full(in, own, n, got);
+	size_t c = coffer_sealed_writer_chunk_size(w), got = c, i;
+	int r;
+
+	for (i = 0, *n = 0; i < k && got == c; i++) {
+		if ((r = coffer_read_full(in, buf + *n, c, &got)) != 0 ||
+		    (r = coffer_sealed_writer_push(w, buf + *n, got,
+		    buf + *n)) != 0)
+			return r;
+		*n += got + COFFER_SEALED_TAG_LEN;
+	}
+	*last = got < c;
+	return 0;
+}
+
+/* Seal on two threads: this one reads and seals each batch; the helper
+ * hashes it; either thread writes it. */
+static int
+seal_two(struct coffer_sealed_writer *w, struct coffer_spipe *p, int in,
+    size_t k)
+{
+	struct iovec v;
+	uint8_t *buf;
+	size_t n;
+	int r, last = 0;
+
+	while (!last) {
+		if ((r = coffer_spipe_take(p, &buf)) != 0 ||
+		    (r = seal_batch(w, in, buf, k, &n, &last)) != 0)
+			return r;
+		coffer_spipe_hash(p, n);
+		v.iov_base = buf;
+		v.iov_len = n;
+		if ((r = coffer_spipe_write(p, &v, 1)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Seal on one thread, a batch at a time in buf. */
+static int
+seal_one(struct coffer_sealed_writer *w, int in, int out, uint8_t *buf,
+    size_t k)
+{
+	size_t n;
+	int r, last = 0;
+
+	while (!last)
+		if ((r = seal_batch(w, in, buf, k, &n, &last)) != 0 ||
+		    (r = coffer_write_all(out, buf, n)) != 0)
+			return r;
+	return 0;
 }
 
 int
@@ -102,17 +172,17 @@ coffer_sealed_seal_fd(const uint8_t key[COFFER_SEALED_KEY_LEN],
 	struct coffer_sealed_info res;
 	struct coffer_hash *h = NULL;
 	struct coffer_spipe *p = NULL;
-	uint8_t *own = NULL, *buf;
-	size_t c = 0, got;
+	uint8_t *own = NULL;
+	size_t bufsz = 0, k;
 	int r, threads = threads_of(opts);
 	double cpu0 = coffer_spipe_thread_cpu_s();
 
 	if ((r = coffer_sealed_writer_new(key, opts, &w)) != 0)
 		return r;
-	c = coffer_sealed_writer_chunk_size(w);
+	k = batch_of(in, coffer_sealed_writer_chunk_size(w));
+	bufsz = k * FULL(coffer_sealed_writer_chunk_size(w));
 	if (threads == 2) {
-		r = pipe_start(COFFER_SPIPE_SEAL, in, coffer_sealed_writer_header(w),
-		    FULL(c), c, &h, &p);
+		r = pipe_start(out, coffer_sealed_writer_header(w), bufsz, &h, &p);
 		if (r == COFFER_E_INTERNAL)
 			threads = 1;
 		else if (r != 0)
@@ -120,44 +190,143 @@ coffer_sealed_seal_fd(const uint8_t key[COFFER_SEALED_KEY_LEN],
 		else
 			coffer_sealed_writer_digest_elsewhere(w);
 	}
-	if (threads == 1 && (own = coffer_malloc(FULL(c))) == NULL) {
-		r = coffer_errf(COFFER_E_NOMEM, "chunk buffer of %zu bytes", FULL(c));
+	if (threads == 1 && (own = coffer_malloc(bufsz)) == NULL) {
+		r = coffer_errf(COFFER_E_NOMEM, "buffer of %zu bytes", bufsz);
 		goto out;
 	}
+	/* The header first: nothing was handed for writing yet. */
 	if ((r = coffer_write_all(out, coffer_sealed_writer_header(w),
-	    COFFER_SEALED_HEADER_LEN)) != 0)
-		goto out;
-	/* A chunk shorter than c is the last one (section 2): a read returns
-	 * less than c only at end of input. Encrypt in place; the tag lands
-	 * right after the ciphertext, so each chunk is one write. With two
-	 * threads the other one read the chunk, and hashes it while it is
-	 * written. */
-	do {
-		if ((r = next_in(p, in, own, c, &buf, &got)) != 0 ||
-		    (r = coffer_sealed_writer_push(w, buf, got, buf)) != 0)
-			goto out;
-		if (p != NULL)
-			coffer_spipe_done(p, got + COFFER_SEALED_TAG_LEN);
-		r = coffer_write_all(out, buf, got + COFFER_SEALED_TAG_LEN);
-		if (p != NULL)
-			coffer_spipe_release(p);
-		if (r != 0)
-			goto out;
-	} while (got == c);
-	if ((r = coffer_sealed_writer_finish(w, &res)) != 0 ||
-	    (p != NULL && (r = pipe_end(h, p, &res)) != 0))
+	    COFFER_SEALED_HEADER_LEN)) != 0 ||
+	    (r = p != NULL ? seal_two(w, p, in, k) :
+	    seal_one(w, in, out, own, k)) != 0 ||
+	    (r = coffer_sealed_writer_finish(w, &res)) != 0 ||
+	    (p != NULL && ((r = coffer_spipe_end(p)) != 0 ||
+	    (r = pipe_digest(h, p, &res)) != 0)))
 		goto out;
 	res.threads = threads;
 	res.cpu_s[0] = coffer_spipe_thread_cpu_s() - cpu0;
 	if (info != NULL)
 		*info = res;
 out:
-	coffer_spipe_free(p); /* stops the thread first; wipes the ring */
+	coffer_spipe_free(p); /* stops the helper first; wipes the ring */
 	coffer_hash_free(h);
 	if (own != NULL)
-		coffer_free_secret(own, FULL(c));
+		coffer_free_secret(own, bufsz);
 	coffer_sealed_writer_free(w);
 	return r;
+}
+
+/* Read up to k sealed chunks (full bytes each) into buf; *n bytes were
+ * read. A piece shorter than a full chunk is the last chunk (*last = 1);
+ * end of input right after a full chunk is caught by _finish (R9). */
+static int
+read_batch(int in, uint8_t *buf, size_t k, size_t full, size_t *n,
+    int *last)
+{
+	size_t got = full;
+	int r;
+
+	for (*n = 0; *n < k * full && got == full; *n += got)
+		if ((r = coffer_read_full(in, buf + *n, full, &got)) != 0)
+			return r;
+	*last = got < full;
+	return 0;
+}
+
+/*
+ * Verify and decrypt in place each chunk of the n sealed bytes in buf,
+ * then write the plaintext of those that verified (section 6.3), even if
+ * one after them failed, so that both paths leave the same output: with
+ * two threads (p) once the helper hashed buf, through the pipe; with one,
+ * to out, counting the bytes in *done.
+ */
+static int
+open_batch(struct coffer_sealed_reader *rd, struct coffer_spipe *p, int out,
+    uint8_t *buf, size_t n, size_t full, uint64_t *done)
+{
+	struct iovec v[COFFER_SPIPE_MAX_PIECES] = { { NULL, 0 } };
+	uint64_t m = 0;
+	size_t off, len;
+	int r = 0, w, cnt = 0;
+
+	if (p != NULL && (r = coffer_spipe_wait_hashed(p)) != 0)
+		return r;
+	for (off = 0; r == 0 && off < n; off += len) {
+		len = n - off < full ? n - off : full;
+		if ((r = coffer_sealed_reader_pull(rd, buf + off, len,
+		    buf + off)) == 0) {
+			v[cnt].iov_base = buf + off;
+			v[cnt++].iov_len = len - COFFER_SEALED_TAG_LEN;
+		}
+	}
+	if (p != NULL) {
+		w = coffer_spipe_write(p, v, cnt);
+	} else {
+		w = coffer_spipe_writev(out, v, cnt, &m);
+		*done += m;
+	}
+	return r != 0 ? r : w;
+}
+
+/*
+ * Open on two threads: this one reads a batch and hands it to the helper,
+ * which hashes the sealed bytes; it opens each batch after reading the
+ * next, so that hashing one overlaps with reading the next; either thread
+ * writes.
+ */
+static int
+open_batches(struct coffer_sealed_reader *rd, struct coffer_spipe *p,
+    int in, size_t full, size_t k)
+{
+	uint8_t *buf, *prev = NULL;
+	size_t n, prevn = 0;
+	int r, last = 0;
+
+	while (!last) {
+		if ((r = coffer_spipe_take(p, &buf)) != 0 ||
+		    (r = read_batch(in, buf, k, full, &n, &last)) != 0)
+			return r;
+		coffer_spipe_hash(p, n);
+		if (prev != NULL && (r = open_batch(rd, p, -1, prev, prevn, full,
+		    NULL)) != 0)
+			return r;
+		prev = buf;
+		prevn = n;
+	}
+	return open_batch(rd, p, -1, prev, prevn, full, NULL);
+}
+
+/* open_batches, then wait until everything handed over is written (the
+ * chunks that verified before a failure too, as one thread does) and
+ * hashed. The first error is the one reported. */
+static int
+open_two(struct coffer_sealed_reader *rd, struct coffer_spipe *p, int in,
+    size_t full, size_t k)
+{
+	char detail[256];
+	int r = open_batches(rd, p, in, full, k);
+
+	if (r == 0)
+		return coffer_spipe_end(p);
+	snprintf(detail, sizeof(detail), "%s", coffer_errdetail());
+	if (coffer_spipe_end(p) != 0)
+		r = coffer_errf(r, "%s", detail);
+	return r;
+}
+
+/* Open on one thread, a batch at a time in buf. */
+static int
+open_one(struct coffer_sealed_reader *rd, int in, int out, uint8_t *buf,
+    size_t full, size_t k, uint64_t *done)
+{
+	size_t n;
+	int r, last = 0;
+
+	while (!last)
+		if ((r = read_batch(in, buf, k, full, &n, &last)) != 0 ||
+		    (r = open_batch(rd, NULL, out, buf, n, full, done)) != 0)
+			return r;
+	return 0;
 }
 
 int
@@ -169,9 +338,9 @@ coffer_sealed_open_fd(const uint8_t key[COFFER_SEALED_KEY_LEN],
 	struct coffer_sealed_info res;
 	struct coffer_hash *h = NULL;
 	struct coffer_spipe *p = NULL;
-	uint8_t hdr[COFFER_SEALED_HEADER_LEN], *buf, *pt = NULL;
+	uint8_t hdr[COFFER_SEALED_HEADER_LEN], *own = NULL;
 	uint64_t done = 0;
-	size_t full = 0, got;
+	size_t full = 0, got, k = 1, bufsz = 0;
 	int r, threads = threads_of(opts);
 	double cpu0 = coffer_spipe_thread_cpu_s();
 
@@ -179,8 +348,10 @@ coffer_sealed_open_fd(const uint8_t key[COFFER_SEALED_KEY_LEN],
 	    (r = coffer_sealed_reader_new(key, hdr, got, &rd)) != 0)
 		goto out;
 	full = FULL(coffer_sealed_reader_info(rd)->chunk_size);
+	k = batch_of(in, coffer_sealed_reader_info(rd)->chunk_size);
+	bufsz = k * full;
 	if (threads == 2) {
-		r = pipe_start(COFFER_SPIPE_OPEN, in, hdr, full, full, &h, &p);
+		r = pipe_start(out, hdr, bufsz, &h, &p);
 		if (r == COFFER_E_INTERNAL)
 			threads = 1;
 		else if (r != 0)
@@ -188,48 +359,28 @@ coffer_sealed_open_fd(const uint8_t key[COFFER_SEALED_KEY_LEN],
 		else
 			coffer_sealed_reader_digest_elsewhere(rd);
 	}
-	/* One thread reads and decrypts in place in pt; two decrypt out of
-	 * place, from the other thread's buffer, which it may be hashing. */
-	if ((pt = coffer_malloc(full)) == NULL) {
-		r = coffer_errf(COFFER_E_NOMEM, "chunk buffer of %zu bytes", full);
+	if (threads == 1 && (own = coffer_malloc(bufsz)) == NULL) {
+		r = coffer_errf(COFFER_E_NOMEM, "buffer of %zu bytes", bufsz);
 		goto out;
 	}
-	/* A piece shorter than a full chunk is the last chunk; end of input
-	 * right after a full chunk is caught by _finish (R9). Each chunk is
-	 * written only after it verified (section 6.3); the other thread only
-	 * reads and hashes sealed bytes. */
-	for (;;) {
-		if ((r = next_in(p, in, pt, full, &buf, &got)) != 0)
-			goto out;
-		if (got == 0) {
-			if (p != NULL)
-				coffer_spipe_release(p);
-			break;
-		}
-		r = coffer_sealed_reader_pull(rd, buf, got, pt);
-		if (p != NULL)
-			coffer_spipe_release(p);
-		if (r != 0 || (r = coffer_write_all(out, pt,
-		    got - COFFER_SEALED_TAG_LEN)) != 0)
-			goto out;
-		done += got - COFFER_SEALED_TAG_LEN;
-		if (got < full)
-			break;
-	}
-	if ((r = coffer_sealed_reader_finish(rd, &res)) != 0 ||
-	    (p != NULL && (r = pipe_end(h, p, &res)) != 0))
+	if ((r = p != NULL ? open_two(rd, p, in, full, k) :
+	    open_one(rd, in, out, own, full, k, &done)) != 0 ||
+	    (r = coffer_sealed_reader_finish(rd, &res)) != 0 ||
+	    (p != NULL && (r = pipe_digest(h, p, &res)) != 0))
 		goto out;
 	res.threads = threads;
 	res.cpu_s[0] = coffer_spipe_thread_cpu_s() - cpu0;
 	if (info != NULL)
 		*info = res;
 out:
+	if (p != NULL)
+		done = coffer_spipe_written(p);
 	if (written != NULL)
 		*written = done;
 	coffer_spipe_free(p);
 	coffer_hash_free(h);
-	if (pt != NULL)
-		coffer_free_secret(pt, full);
+	if (own != NULL)
+		coffer_free_secret(own, bufsz);
 	coffer_sealed_reader_free(rd);
 	return r;
 }

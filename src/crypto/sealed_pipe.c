@@ -3,59 +3,67 @@
 //
 // Why this split: for a file, `coffer seal` and `coffer open` read, run
 // the AEAD, compute SHA-256 of every sealed byte (the content digest) and
-// write. The digest is the slowest step, and writing a new file costs
-// more than reading one, so the helper thread reads and hashes while the
-// caller's thread runs the AEAD and writes: on two cores the work is
-// about evenly shared (BENCHMARKS.md, "Sealed format throughput").
+// write. The digest is the slowest step and cannot be split (SHA-256 is
+// sequential), so the helper thread does it alone; the caller's thread
+// reads and runs the AEAD. Writing a new file costs about as much as the
+// AEAD (page allocation in the kernel), and which thread has time left
+// for it depends on the machine, so whichever thread would otherwise wait
+// does it (BENCHMARKS.md, "Sealed format throughput").
 //
 // How, kept small enough to check by reading: one mutex, one condition
-// variable, and counters of buffers, numbered in input order; buffer j
-// lives in slot j % nslots.
-//   read_n      buffers the thread has filled (it alone writes it)
-//   taken_n     buffers the caller has taken with _next (caller)
-//   done_n      seal: buffers the caller has sealed in place (caller)
-//   released_n  buffers the caller is done with (caller)
-//   hashed_n    buffers the thread has hashed (thread)
-// The thread fills buffer j only when j < min(released_n, hashed_n) +
-// nslots (the slot's previous buffer is released and hashed); the caller
-// takes buffer i only when i < read_n; the thread hashes buffer j only
-// when j < read_n (open) or j < done_n (seal). So a buffer is written by
-// one thread at a time (the thread while reading it, the caller while
-// sealing it), and read by both only when neither writes it; the mutex
-// orders each write before the other thread's next access.
+// variable, and counters of buffers, numbered in order; buffer j lives in
+// slot j % nslots.
+//   taken_n     buffers the caller has taken to fill (caller)
+//   hash_n      buffers handed to the digest (caller)
+//   hashed_n    buffers hashed (helper)
+//   checked_n   buffers the caller has seen hashed (_wait_hashed; caller)
+//   write_n     buffers handed for writing (caller)
+//   written_n   buffers written (the thread that wrote; `writing` is set
+//               while one is being written, so there is one at a time)
+// The caller takes buffer j only when j < min(hashed_n, written_n) +
+// nslots (the slot's previous buffer is hashed and written); the helper
+// hashes buffer j only when j < hash_n; a thread writes buffer j only when
+// j == written_n < write_n and no write is under way. The caller changes
+// a buffer only between _take and _hash, and between _wait_hashed and
+// _write for it; the helper and the writer only read it after those. So a
+// buffer is never written by one thread while another reads it, and the
+// mutex orders each change before the other thread's next access.
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "coffer/error.h"
 #include "crypto/sealed_pipe.h"
 #include "lib/mem.h"
 
-#define MAX_SLOTS 64
+#define MIN_SLOTS 3
+#define MAX_SLOTS 16
 
 struct coffer_spipe {
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;        /* broadcast on every change below */
-	enum coffer_spipe_mode mode;
-	int in;
 	struct coffer_hash *h;
-	size_t slot_size, readsz, nslots;
+	int out;
+	int helper_writes;
+	size_t slot_size, nslots;
 	uint8_t *slot[MAX_SLOTS];
-	size_t len[MAX_SLOTS];    /* bytes read into the buffer */
-	size_t hlen[MAX_SLOTS];   /* seal: bytes to hash, from _done */
-	uint64_t read_n, taken_n, done_n, released_n, hashed_n;
-	int eof;                  /* the last buffer has been read */
-	int ending;               /* _end: hash what is left, then exit */
+	size_t hlen[MAX_SLOTS];   /* bytes to hash, from _hash */
+	struct iovec piece[MAX_SLOTS][COFFER_SPIPE_MAX_PIECES]; /* from _write */
+	int npieces[MAX_SLOTS];
+	uint64_t taken_n, hash_n, hashed_n, checked_n, write_n, written_n;
+	uint64_t written_bytes;
+	int writing;              /* a write is under way */
+	int ending;               /* _end: finish what is handed over, exit */
 	int stopping;             /* exit now */
-	int err;                  /* the thread's error, 0 if none */
+	int err;                  /* the first error, 0 if none */
 	char detail[256];         /* its detail (coffer_errdetail is per thread) */
-	double cpu_s;             /* the thread's CPU time, when it exits */
+	double cpu_s;             /* the helper's CPU time, when it exits */
 	int started;
 };
 
@@ -65,14 +73,23 @@ min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-/* With the lock held: stop on the thread's error r. */
+/* With the lock held: stop on error r (the calling thread's detail). */
 static void
 fail_locked(struct coffer_spipe *p, int r)
 {
-	p->err = r;
-	snprintf(p->detail, sizeof(p->detail), "%s", coffer_errdetail());
+	if (p->err == 0) {
+		p->err = r;
+		snprintf(p->detail, sizeof(p->detail), "%s", coffer_errdetail());
+	}
 	p->stopping = 1;
 	pthread_cond_broadcast(&p->cv);
+}
+
+/* With the lock held: the first error as the caller's own. */
+static int
+pipe_err(const struct coffer_spipe *p)
+{
+	return coffer_errf(p->err, "%s", p->detail);
 }
 
 double
@@ -85,50 +102,73 @@ coffer_spipe_thread_cpu_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/*
- * read(2) until n bytes or end of input, as coffer_read_full does, but
- * waiting in poll(2) rather than in read(2), and looking at `stopping`
- * every 200 ms: a pipe whose writer stays idle after the caller gave up
- * (a failed chunk) would otherwise keep the thread, and the caller's
- * join, waiting for ever. *stopped = 1 if it gave up so.
- */
-static int
-read_piece(struct coffer_spipe *p, uint8_t *buf, size_t n, size_t *got,
-    int *stopped)
+int
+coffer_spipe_writev(int fd, const struct iovec *piece, int cnt, uint64_t *n)
 {
-	size_t done = 0;
-	int stop;
+	struct iovec v[COFFER_SPIPE_MAX_PIECES];
+	int i = 0;
 
-	*stopped = 0;
-	while (done < n) {
-		struct pollfd pf = { p->in, POLLIN, 0 };
+	*n = 0;
+	if (cnt < 0 || cnt > COFFER_SPIPE_MAX_PIECES)
+		return coffer_errf(COFFER_E_INVAL, "%d pieces to write", cnt);
+	memcpy(v, piece, (size_t)cnt * sizeof(v[0]));
+	while (i < cnt) {
 		ssize_t k;
-		int e = poll(&pf, 1, 200);
 
-		if (e < 0 && errno != EINTR)
-			return coffer_errf(COFFER_E_IO, "poll: %s", strerror(errno));
-		if (e <= 0) {
-			pthread_mutex_lock(&p->mu);
-			stop = p->stopping;
-			pthread_mutex_unlock(&p->mu);
-			if (stop) {
-				*stopped = 1;
-				return 0;
-			}
+		if (v[i].iov_len == 0) {
+			i++;
 			continue;
 		}
-		k = read(p->in, buf + done, n - done);
+		k = writev(fd, v + i, cnt - i);
 		if (k < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR)
 				continue;
-			return coffer_errf(COFFER_E_IO, "read: %s", strerror(errno));
+			return coffer_errf(COFFER_E_IO, "write: %s", strerror(errno));
 		}
-		if (k == 0)
-			break;
-		done += (size_t)k;
+		*n += (uint64_t)k;
+		/* skip what went out: whole pieces, then part of one */
+		while (i < cnt && (size_t)k >= v[i].iov_len) {
+			k -= (ssize_t)v[i].iov_len;
+			i++;
+		}
+		if (i < cnt) {
+			v[i].iov_base = (uint8_t *)v[i].iov_base + k;
+			v[i].iov_len -= (size_t)k;
+		}
 	}
-	*got = done;
 	return 0;
+}
+
+/* With the lock held: may the calling thread (helper or not) write the
+ * next buffer now? */
+static int
+can_write(const struct coffer_spipe *p, int helper)
+{
+	return !p->writing && p->written_n < p->write_n &&
+	    (!helper || p->helper_writes);
+}
+
+/* With the lock held, can_write true: write buffer written_n, unlocking
+ * meanwhile. */
+static void
+write_next(struct coffer_spipe *p)
+{
+	size_t s = (size_t)(p->written_n % p->nslots);
+	uint64_t n = 0;
+	int r;
+
+	p->writing = 1;
+	pthread_mutex_unlock(&p->mu);
+	r = coffer_spipe_writev(p->out, p->piece[s], p->npieces[s], &n);
+	pthread_mutex_lock(&p->mu);
+	p->writing = 0;
+	p->written_bytes += n;
+	if (r != 0) {
+		fail_locked(p, r);
+		return;
+	}
+	p->written_n++;
+	pthread_cond_broadcast(&p->cv);
 }
 
 static void *
@@ -136,39 +176,17 @@ run(void *arg)
 {
 	struct coffer_spipe *p = arg;
 	uint64_t j;
-	size_t n, got = 0;
-	int r, stop;
+	int r;
 
 	pthread_mutex_lock(&p->mu);
 	while (!p->stopping) {
-		uint64_t hashable = p->mode == COFFER_SPIPE_OPEN ? p->read_n :
-		    p->done_n;
-
-		if (!p->eof && p->read_n < min_u64(p->released_n, p->hashed_n) +
-		    p->nslots) {
-			/* Read ahead first: the caller waits for input, not for the
-			 * digest, which only has to keep up. */
-			j = p->read_n;
-			pthread_mutex_unlock(&p->mu);
-			r = read_piece(p, p->slot[j % p->nslots], p->readsz, &got, &stop);
-			pthread_mutex_lock(&p->mu);
-			if (r != 0) {
-				fail_locked(p, r);
-				break;
-			}
-			if (stop)
-				break;
-			p->len[j % p->nslots] = got;
-			p->read_n = j + 1;
-			if (got < p->readsz)
-				p->eof = 1;
-			pthread_cond_broadcast(&p->cv);
-		} else if (p->hashed_n < hashable) {
+		if (p->hashed_n < p->hash_n) {
+			/* The digest first: it is the longest job and only this
+			 * thread can do it. */
 			j = p->hashed_n;
-			n = p->mode == COFFER_SPIPE_OPEN ? p->len[j % p->nslots] :
-			    p->hlen[j % p->nslots];
 			pthread_mutex_unlock(&p->mu);
-			r = coffer_hash_update(p->h, p->slot[j % p->nslots], n);
+			r = coffer_hash_update(p->h, p->slot[j % p->nslots],
+			    p->hlen[j % p->nslots]);
 			pthread_mutex_lock(&p->mu);
 			if (r != 0) {
 				fail_locked(p, r);
@@ -176,6 +194,8 @@ run(void *arg)
 			}
 			p->hashed_n = j + 1;
 			pthread_cond_broadcast(&p->cv);
+		} else if (can_write(p, 1)) {
+			write_next(p);
 		} else if (p->ending) {
 			break;
 		} else {
@@ -198,19 +218,18 @@ coffer_spipe_useful(void)
 }
 
 int
-coffer_spipe_new(enum coffer_spipe_mode mode, int in, struct coffer_hash *h,
-    size_t slot_size, size_t readsz, size_t nslots, struct coffer_spipe **out)
+coffer_spipe_new(struct coffer_hash *h, int out, int helper_writes,
+    size_t slot_size, size_t nslots, struct coffer_spipe **out_p)
 {
 	struct coffer_spipe *p;
 	sigset_t all, old;
 	size_t i;
 	int e;
 
-	if ((mode != COFFER_SPIPE_OPEN && mode != COFFER_SPIPE_SEAL) ||
-	    h == NULL || slot_size == 0 || readsz > slot_size || nslots < 2 ||
+	if (h == NULL || slot_size == 0 || nslots < MIN_SLOTS ||
 	    nslots > MAX_SLOTS)
 		return coffer_errf(COFFER_E_INVAL, "sealed pipe: %zu slots of %zu "
-		    "bytes, reads of %zu", nslots, slot_size, readsz);
+		    "bytes", nslots, slot_size);
 	if ((p = coffer_calloc(1, sizeof(*p))) == NULL)
 		return coffer_errf(COFFER_E_NOMEM, "sealed pipe");
 	if (pthread_mutex_init(&p->mu, NULL) != 0) {
@@ -224,11 +243,10 @@ coffer_spipe_new(enum coffer_spipe_mode mode, int in, struct coffer_hash *h,
 		    "variable");
 	}
 	/* from here on coffer_spipe_free undoes everything */
-	p->mode = mode;
-	p->in = in;
 	p->h = h;
+	p->out = out;
+	p->helper_writes = helper_writes != 0;
 	p->slot_size = slot_size;
-	p->readsz = readsz;
 	p->nslots = nslots;
 	for (i = 0; i < nslots; i++)
 		if ((p->slot[i] = coffer_malloc(slot_size)) == NULL) {
@@ -236,7 +254,7 @@ coffer_spipe_new(enum coffer_spipe_mode mode, int in, struct coffer_hash *h,
 			return coffer_errf(COFFER_E_NOMEM, "sealed pipe: %zu buffers of "
 			    "%zu bytes", nslots, slot_size);
 		}
-	/* The thread inherits a mask with every signal blocked: signals go to
+	/* The helper inherits a mask with every signal blocked: signals go to
 	 * the caller's threads, whose handlers remove temporary files. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -248,62 +266,115 @@ coffer_spipe_new(enum coffer_spipe_mode mode, int in, struct coffer_hash *h,
 		    strerror(e));
 	}
 	p->started = 1;
-	*out = p;
+	*out_p = p;
 	return 0;
 }
 
-/* With the lock held: the thread's error as the caller's own. */
+/* What the caller waits for. */
+enum wait_for {
+	WAIT_FREE,    /* the slot of buffer taken_n */
+	WAIT_HASHED,  /* buffer checked_n hashed */
+	WAIT_ALL,     /* everything handed over hashed and written */
+};
+
 static int
-thread_err(const struct coffer_spipe *p)
+ready(const struct coffer_spipe *p, enum wait_for w)
 {
-	return coffer_errf(p->err, "%s", p->detail);
+	switch (w) {
+	case WAIT_FREE:
+		return p->taken_n < min_u64(p->hashed_n, p->written_n) + p->nslots;
+	case WAIT_HASHED:
+		return p->checked_n < p->hashed_n;
+	case WAIT_ALL:
+		return p->hashed_n == p->hash_n && p->written_n == p->write_n &&
+		    !p->writing;
+	}
+	return 0;
+}
+
+/* With the lock held: wait for w, writing what is due meanwhile. */
+static int
+wait_locked(struct coffer_spipe *p, enum wait_for w)
+{
+	for (;;) {
+		if (p->err != 0)
+			return pipe_err(p);
+		if (ready(p, w))
+			return 0;
+		if (can_write(p, 0))
+			write_next(p);
+		else
+			pthread_cond_wait(&p->cv, &p->mu);
+	}
 }
 
 int
-coffer_spipe_next(struct coffer_spipe *p, uint8_t **buf, size_t *len)
+coffer_spipe_take(struct coffer_spipe *p, uint8_t **buf)
 {
-	int r = 0;
+	int r;
 
 	pthread_mutex_lock(&p->mu);
-	while (p->read_n == p->taken_n && !p->eof && !p->stopping && !p->ending)
-		pthread_cond_wait(&p->cv, &p->mu);
-	if (p->err != 0)
-		r = thread_err(p);
-	else if (p->read_n == p->taken_n || p->stopping || p->ending)
-		r = coffer_errf(COFFER_E_STATE, "sealed pipe: no more input");
-	else {
-		*buf = p->slot[p->taken_n % p->nslots];
-		*len = p->len[p->taken_n % p->nslots];
-		p->taken_n++;
-	}
+	if (p->ending)
+		r = coffer_errf(COFFER_E_STATE, "sealed pipe: already ended");
+	else if ((r = wait_locked(p, WAIT_FREE)) == 0)
+		*buf = p->slot[p->taken_n++ % p->nslots];
 	pthread_mutex_unlock(&p->mu);
 	return r;
 }
 
 void
-coffer_spipe_done(struct coffer_spipe *p, size_t hashlen)
+coffer_spipe_hash(struct coffer_spipe *p, size_t n)
 {
 	pthread_mutex_lock(&p->mu);
-	if (p->mode == COFFER_SPIPE_SEAL && p->done_n < p->taken_n &&
-	    hashlen <= p->slot_size) {
-		p->hlen[p->done_n % p->nslots] = hashlen;
-		p->done_n++;
+	if (p->hash_n < p->taken_n && n <= p->slot_size) {
+		p->hlen[p->hash_n % p->nslots] = n;
+		p->hash_n++;
 		pthread_cond_broadcast(&p->cv);
 	}
 	pthread_mutex_unlock(&p->mu);
 }
 
-void
-coffer_spipe_release(struct coffer_spipe *p)
+int
+coffer_spipe_wait_hashed(struct coffer_spipe *p)
 {
+	int r = 0;
+
 	pthread_mutex_lock(&p->mu);
-	/* seal: a buffer is released only after it was sealed (_done) */
-	if (p->released_n < (p->mode == COFFER_SPIPE_SEAL ? p->done_n :
-	    p->taken_n)) {
-		p->released_n++;
+	if (p->checked_n >= p->hash_n)
+		r = coffer_errf(COFFER_E_STATE, "sealed pipe: nothing to wait for");
+	else if ((r = wait_locked(p, WAIT_HASHED)) == 0)
+		p->checked_n++;
+	pthread_mutex_unlock(&p->mu);
+	return r;
+}
+
+int
+coffer_spipe_write(struct coffer_spipe *p, const struct iovec *piece, int cnt)
+{
+	size_t s;
+	int i, r = 0;
+
+	pthread_mutex_lock(&p->mu);
+	s = (size_t)(p->write_n % p->nslots);
+	if (p->write_n >= p->taken_n || cnt < 0 ||
+	    cnt > COFFER_SPIPE_MAX_PIECES)
+		r = coffer_errf(COFFER_E_INVAL, "sealed pipe: %d pieces to write",
+		    cnt);
+	for (i = 0; r == 0 && i < cnt; i++)
+		if ((uint8_t *)piece[i].iov_base < p->slot[s] ||
+		    piece[i].iov_len > p->slot_size ||
+		    (size_t)((uint8_t *)piece[i].iov_base - p->slot[s]) >
+		    p->slot_size - piece[i].iov_len)
+			r = coffer_errf(COFFER_E_INVAL, "sealed pipe: piece %d is "
+			    "outside its buffer", i);
+	if (r == 0) {
+		memcpy(p->piece[s], piece, (size_t)cnt * sizeof(*piece));
+		p->npieces[s] = cnt;
+		p->write_n++;
 		pthread_cond_broadcast(&p->cv);
 	}
 	pthread_mutex_unlock(&p->mu);
+	return r;
 }
 
 static void
@@ -318,25 +389,26 @@ join(struct coffer_spipe *p)
 int
 coffer_spipe_end(struct coffer_spipe *p)
 {
-	uint64_t want;
-	int r = 0;
+	int r;
 
 	pthread_mutex_lock(&p->mu);
 	p->ending = 1;
 	pthread_cond_broadcast(&p->cv);
+	r = wait_locked(p, WAIT_ALL);
 	pthread_mutex_unlock(&p->mu);
 	join(p);
-	/* the thread has exited: its fields are ours to read */
-	want = p->mode == COFFER_SPIPE_OPEN ? p->read_n : p->done_n;
-	if (p->err != 0)
-		r = thread_err(p);
-	else if (p->hashed_n != want || p->released_n != p->taken_n)
-		r = coffer_errf(COFFER_E_INTERNAL, "sealed pipe: %llu of %llu "
-		    "buffers hashed, %llu of %llu released",
-		    (unsigned long long)p->hashed_n, (unsigned long long)want,
-		    (unsigned long long)p->released_n,
-		    (unsigned long long)p->taken_n);
 	return r;
+}
+
+uint64_t
+coffer_spipe_written(struct coffer_spipe *p)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&p->mu);
+	n = p->written_bytes;
+	pthread_mutex_unlock(&p->mu);
+	return n;
 }
 
 double

@@ -1,74 +1,96 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The two-thread pipeline of the sealed format's fd paths
- * (crypto/sealed_io.c): a helper thread reads the input into a small ring
- * of chunk buffers and computes the content digest (doc/format/sealed.md
- * section 8), while the caller's thread encrypts or decrypts and writes.
- * The digest is the slowest step and reading the cheapest, so this split
- * keeps the two threads about equally busy. */
+ * (crypto/sealed_io.c). The caller's thread reads the input into a small
+ * ring of buffers and runs the AEAD on them; a helper thread computes the
+ * content digest (doc/format/sealed.md section 8) of the bytes the caller
+ * hands it. Writing the output is shared: whichever thread would
+ * otherwise wait writes the oldest buffer due, one write at a time and in
+ * order, so that the two threads stay about equally busy whatever the
+ * speeds of the machine (BENCHMARKS.md, "Sealed format throughput").
+ *
+ * The caller hands each buffer over in order, twice: once to be hashed
+ * (_hash) and once to be written (_write). A buffer is reused only after
+ * both are done. */
 #ifndef COFFER_CRYPTO_SEALED_PIPE_H
 #define COFFER_CRYPTO_SEALED_PIPE_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "crypto/hash.h"
 
+/* At most this many pieces per buffer for _write. */
+#define COFFER_SPIPE_MAX_PIECES 16
+
 struct coffer_spipe;
 
-/* What the thread hashes. */
-enum coffer_spipe_mode {
-	COFFER_SPIPE_OPEN = 1, /* every byte read, as read (sealed input) */
-	COFFER_SPIPE_SEAL = 2, /* what the caller leaves in each buffer after
-	                          processing it (coffer_spipe_done): the
-	                          sealed chunk it made in place */
-};
-
 /*
- * Start the thread, reading in from now on. Each buffer is slot_size
- * bytes; the thread reads up to readsz (<= slot_size) bytes into each,
- * until end of input: the first buffer with fewer than readsz bytes
- * (possibly 0) is the last. h (borrowed) is updated only by the thread
- * until _end or _free returns; the caller finalises it. The ring has
- * nslots buffers (2 to 64), wiped when freed (they may hold plaintext).
- * The thread runs with every signal blocked, so handlers
- * (coffer_atomic_install_signal_cleanup) run on the caller's threads.
- * Errors: COFFER_E_INVAL, COFFER_E_NOMEM, COFFER_E_INTERNAL (no thread: the
- * caller may do the work on one thread instead; nothing was read).
+ * Start the helper thread. The ring has nslots buffers (3 to 16) of
+ * slot_size bytes, wiped when freed (they may hold plaintext). h
+ * (borrowed) is updated only by the helper until _end or _free returns;
+ * the caller finalises it. out is the output; the helper writes to it
+ * only if helper_writes is 1 (say so only for a regular file: a write
+ * there never waits for another process, so the helper cannot hang in
+ * one; otherwise the caller writes alone). The helper runs with every
+ * signal blocked, so handlers (coffer_atomic_install_signal_cleanup) run
+ * on the caller's threads. Errors: COFFER_E_INVAL, COFFER_E_NOMEM,
+ * COFFER_E_INTERNAL (no thread: the caller may do the work on one thread
+ * instead; nothing was done).
  */
-int coffer_spipe_new(enum coffer_spipe_mode mode, int in,
-    struct coffer_hash *h, size_t slot_size, size_t readsz, size_t nslots,
-    struct coffer_spipe **out) __attribute__((warn_unused_result));
-
-/*
- * The next buffer of the input, in order, and how many bytes were read
- * into it (< readsz: the last one). The caller owns it until _release: it
- * may change it (seal in place) until _done (seal mode) and read it until
- * _release. Errors: COFFER_E_IO (a read error, with its detail),
- * COFFER_E_CRYPTO (hashing), COFFER_E_STATE (after the last buffer or
- * _end).
- */
-int coffer_spipe_next(struct coffer_spipe *p, uint8_t **buf, size_t *len)
+int coffer_spipe_new(struct coffer_hash *h, int out, int helper_writes,
+    size_t slot_size, size_t nslots, struct coffer_spipe **out_p)
 	__attribute__((warn_unused_result));
 
-/* Seal mode: the buffer of the last _next now holds hashlen bytes to
- * hash (<= slot_size), after those of the buffers before it. The caller
- * may keep reading it until _release. */
-void coffer_spipe_done(struct coffer_spipe *p, size_t hashlen);
+/*
+ * The next buffer of the ring, to fill: waits until its previous contents
+ * were hashed and written, writing what is due meanwhile. Errors: a
+ * write error (COFFER_E_IO) or the helper's (COFFER_E_CRYPTO), with its
+ * detail; COFFER_E_STATE after _end.
+ */
+int coffer_spipe_take(struct coffer_spipe *p, uint8_t **buf)
+	__attribute__((warn_unused_result));
 
-/* The caller is done with the buffer of the last _next. */
-void coffer_spipe_release(struct coffer_spipe *p);
+/* The oldest buffer taken and not yet handed to the digest: its first n
+ * bytes (<= slot_size) are hashed next, after those of the buffers
+ * before it. The caller may then read it, but change it only after
+ * _wait_hashed returned for it. */
+void coffer_spipe_hash(struct coffer_spipe *p, size_t n);
 
-/* After the last buffer was released: wait until everything is hashed
- * and stop the thread. 0, or the thread's error. */
-int coffer_spipe_end(struct coffer_spipe *p) __attribute__((warn_unused_result));
+/* Wait until the oldest buffer handed to the digest and not yet waited
+ * for here is hashed, writing what is due meanwhile. Errors: as _take. */
+int coffer_spipe_wait_hashed(struct coffer_spipe *p)
+	__attribute__((warn_unused_result));
 
-/* After _end: the CPU seconds the thread used (reading and hashing). */
+/*
+ * The oldest buffer taken and not yet handed for writing: write these
+ * pieces of it (cnt <= COFFER_SPIPE_MAX_PIECES, each inside the buffer;
+ * cnt 0 writes nothing), after those of the buffers before it. The caller
+ * must not change the buffer from now on. COFFER_E_INVAL for bad pieces.
+ */
+int coffer_spipe_write(struct coffer_spipe *p, const struct iovec *piece,
+    int cnt) __attribute__((warn_unused_result));
+
+/* Write everything handed for writing, wait until everything handed to
+ * the digest is hashed, and stop the helper. 0, or the first error. */
+int coffer_spipe_end(struct coffer_spipe *p)
+	__attribute__((warn_unused_result));
+
+/* The bytes written to out so far. */
+uint64_t coffer_spipe_written(struct coffer_spipe *p);
+
+/* After _end: the CPU seconds the helper used. */
 double coffer_spipe_cpu_s(const struct coffer_spipe *p);
 
-/* Stop the thread without waiting for what is pending (if _end was not
- * called; a thread waiting for input sees it within 200 ms), join it,
- * wipe and free the buffers. NULL is a no-op. */
+/* Stop the helper without waiting for what is pending (a write under way
+ * ends first), join it, wipe and free the buffers. NULL is a no-op. */
 void coffer_spipe_free(struct coffer_spipe *p);
+
+/* writev(2) until all cnt pieces (<= COFFER_SPIPE_MAX_PIECES) are out,
+ * retrying on EINTR and short writes; *n gets the bytes written, also on
+ * failure. COFFER_E_IO, COFFER_E_INVAL. */
+int coffer_spipe_writev(int fd, const struct iovec *piece, int cnt,
+    uint64_t *n) __attribute__((warn_unused_result));
 
 /* The CPU seconds the calling thread has used (CLOCK_THREAD_CPUTIME_ID;
  * 0 if unknown). */

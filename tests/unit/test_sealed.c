@@ -645,6 +645,112 @@ test_sealed__two_threads_report_read_and_write_errors(void **state)
 	coffer_buf_release(&s);
 }
 
+/* A pipe whose reader, a child process, copies everything into the
+ * memfd *sink (shared with this process), so that the output is not a
+ * regular file and the helper thread does not write. */
+static int
+pipe_to(int *sink, pid_t *pid)
+{
+	uint8_t b[4096];
+	size_t got = sizeof(b);
+	int fds[2];
+
+	*sink = memfd_create("sealed-sink", MFD_CLOEXEC);
+	assert_true(*sink >= 0);
+	assert_int_equal(pipe(fds), 0);
+	*pid = fork();
+	assert_true(*pid >= 0);
+	if (*pid == 0) {
+		close(fds[1]);
+		while (got == sizeof(b))
+			if (coffer_read_full(fds[0], b, sizeof(b), &got) != 0 ||
+			    coffer_write_all(*sink, b, got) != 0)
+				_exit(1);
+		_exit(0);
+	}
+	close(fds[0]);
+	return fds[1];
+}
+
+/* Seal (open = 0) or open data[0..n) from a regular file or a pipe
+ * (in_pipe) to a regular file or a pipe (out_pipe) on `threads`; the
+ * output into *res, the bytes written into *w (open). */
+static int
+run_fd(int open, int in_pipe, int out_pipe, int threads, const uint8_t *data,
+    size_t n, struct coffer_buf *res, struct coffer_sealed_info *info,
+    uint64_t *w)
+{
+	struct coffer_sealed_opts o = { 0, C4K, threads };
+	int sink = -1, in, out, r, st;
+	pid_t pid = 0, feeder = 0;
+
+	in = in_pipe ? pipe_from(data, n, &feeder) : memfd_with(data, n);
+
+	out = out_pipe ? pipe_to(&sink, &pid) : memfd_create("o", MFD_CLOEXEC);
+	assert_true(out >= 0);
+	r = open ? coffer_sealed_open_fd(key1, &o, in, out, info, w) :
+	    coffer_sealed_seal_fd(key1, &o, in, out, info);
+	if (out_pipe) {
+		close(out);
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		out = sink;
+	}
+	read_back(out, res);
+	close(out);
+	close(in);
+	if (in_pipe)
+		assert_int_equal(waitpid(feeder, &st, 0), feeder);
+	return r;
+}
+
+static void
+test_sealed__files_and_pipes_give_the_same_bytes(void **state)
+{
+	/* From a regular file a batch holds 16 chunks of 4 KiB; from a pipe,
+	 * one; to a regular file both threads write, to a pipe the caller
+	 * alone. Every combination seals to the same layout and opens to the
+	 * same bytes, digest and verdict, a tampered chunk included. */
+	const size_t sizes[] = { 0, C4K, 16 * C4K, 33 * C4K + 5 };
+	struct coffer_buf s = COFFER_BUF_INIT(BIG);
+	struct coffer_buf pt = COFFER_BUF_INIT_SECRET(BIG);
+	struct coffer_sealed_info si, oi;
+	uint64_t w;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint8_t *p = random_bytes(sizes[i]);
+
+		for (int c = 0; c < 8; c++) {
+			int ip = c & 1, op = (c >> 1) & 1, t = 1 + (c >> 2);
+
+			assert_int_equal(run_fd(0, ip, op, t, p, sizes[i], &s, &si,
+			    NULL), 0);
+			check_info(&si, sizes[i], C4K, s.data, s.len);
+			/* opened the other way round, and on the other count */
+			assert_int_equal(run_fd(1, !ip, !op, 3 - t, s.data, s.len,
+			    &pt, &oi, &w), 0);
+			assert_int_equal(w, sizes[i]);
+			assert_int_equal(pt.len, sizes[i]);
+			if (sizes[i] > 0)
+				assert_memory_equal(pt.data, p, sizes[i]);
+			assert_memory_equal(oi.digest, si.digest, 32);
+			if (sizes[i] < 20 * C4K)
+				continue;
+			/* chunk 18, in the second batch from a file */
+			s.data[HDR + 18 * F4K + 5] ^= 1;
+			assert_int_equal(run_fd(1, ip, op, t, s.data, s.len, &pt, NULL,
+			    &w), COFFER_E_AUTH);
+			assert_int_equal(w, 18 * C4K);
+			assert_int_equal(pt.len, 18 * C4K);
+			assert_memory_equal(pt.data, p, 18 * C4K);
+		}
+		free(p);
+	}
+	coffer_buf_release(&s);
+	coffer_buf_release(&pt);
+}
+
 static void
 test_sealed__rejects_reordered_and_duplicated_chunks(void **state)
 {
@@ -1162,6 +1268,7 @@ main(void)
 		cmocka_unit_test(test_sealed__two_threads_reject_truncation_as_one_does),
 		cmocka_unit_test(test_sealed__two_threads_give_up_on_a_pipe_that_stays_open),
 		cmocka_unit_test(test_sealed__two_threads_report_read_and_write_errors),
+		cmocka_unit_test(test_sealed__files_and_pipes_give_the_same_bytes),
 		cmocka_unit_test(test_sealed__rejects_reordered_and_duplicated_chunks),
 		cmocka_unit_test(test_sealed__rejects_chunks_and_headers_from_another_file),
 		cmocka_unit_test(test_sealed__rejects_extension),

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // Unit tests for the two-thread pipeline of the sealed fd paths
-// (src/crypto/sealed_pipe.c): the input comes back in order and in pieces,
-// the digest is that of what was read (open) or of what the caller made of
-// it (seal), whatever the ring size; read errors reach the caller; giving
-// up while the thread waits on an idle pipe neither hangs nor leaks.
+// (src/crypto/sealed_pipe.c): what the caller hands over is hashed and
+// written in order, whichever thread writes (a regular file, where the
+// helper helps, and a pipe, where it does not), pieces with gaps
+// included; a buffer changed after _wait_hashed is hashed as it was; write
+// errors reach the caller; bad rings and pieces are refused.
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -20,10 +22,10 @@
 #include "lib/file.h"
 
 #define TOTAL 300001
-#define READSZ 1000
-#define SLOT (READSZ + 16)
+#define PIECE 1000
+#define SLOT (4 * PIECE)
 
-static uint8_t data[TOTAL], made[TOTAL + TOTAL / READSZ * 16 + 16];
+static uint8_t data[TOTAL];
 
 static int
 setup(void **state)
@@ -38,133 +40,141 @@ setup(void **state)
 	return 0;
 }
 
-static int
-memfd_with(const uint8_t *p, size_t n)
+/* Everything written to fd (a memfd), from its start. */
+static uint8_t *
+read_back(int fd, size_t *len)
 {
-	int fd = memfd_create("spipe-test", MFD_CLOEXEC);
+	off_t end = lseek(fd, 0, SEEK_END);
+	uint8_t *p = malloc((size_t)end + 1);
+	size_t got;
 
-	assert_true(fd >= 0);
-	assert_int_equal(coffer_write_all(fd, p, n), 0);
+	assert_non_null(p);
 	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
-	return fd;
+	assert_int_equal(coffer_read_full(fd, p, (size_t)end, &got), 0);
+	assert_int_equal(got, (size_t)end);
+	*len = got;
+	return p;
 }
 
-/* Run data through a pipe of nslots in mode; check the pieces; the
- * digest into out. Seal mode: the caller turns each piece of n bytes into
- * n + 16 bytes (xor 0x5a, then 16 bytes of n), as sealing does in place. */
+/*
+ * Hand data over through a ring of nslots buffers of up to 4 pieces: each
+ * buffer is hashed whole, then (as opening does) changed in place after
+ * _wait_hashed, and written as its pieces without the last 16 bytes of
+ * each. The digest into dig, what was written into *w.
+ */
 static void
-run_through(enum coffer_spipe_mode mode, size_t nslots, uint8_t out[32],
-    size_t *madelen)
+run_through(int out, int helper_writes, size_t nslots, uint8_t dig[32],
+    uint64_t *w)
 {
 	struct coffer_hash *h = NULL;
 	struct coffer_spipe *p = NULL;
-	size_t off = 0, got, m = 0;
+	struct iovec v[4];
 	uint8_t *buf;
-	int in = memfd_with(data, TOTAL);
+	size_t off = 0, n, i;
+	int cnt;
 
 	assert_int_equal(coffer_hash_new(COFFER_HASH_SHA256, &h), 0);
-	assert_int_equal(coffer_spipe_new(mode, in, h, SLOT, READSZ, nslots, &p),
-	    0);
-	do {
-		assert_int_equal(coffer_spipe_next(p, &buf, &got), 0);
-		assert_true(got <= READSZ);
-		assert_memory_equal(buf, data + off, got);
-		off += got;
-		if (mode == COFFER_SPIPE_SEAL) {
-			for (size_t i = 0; i < got; i++)
-				buf[i] ^= 0x5a;
-			memset(buf + got, (int)(got & 0xff), 16);
-			memcpy(made + m, buf, got + 16);
-			m += got + 16;
-			coffer_spipe_done(p, got + 16);
+	assert_int_equal(coffer_spipe_new(h, out, helper_writes, SLOT, nslots,
+	    &p), 0);
+	while (off < TOTAL) {
+		n = TOTAL - off < SLOT ? TOTAL - off : SLOT;
+		assert_int_equal(coffer_spipe_take(p, &buf), 0);
+		memcpy(buf, data + off, n);
+		coffer_spipe_hash(p, n);
+		assert_int_equal(coffer_spipe_wait_hashed(p), 0);
+		for (i = 0, cnt = 0; i < n; i += PIECE, cnt++) {
+			size_t m = n - i < PIECE ? n - i : PIECE;
+
+			memset(buf + i + (m > 16 ? m - 16 : 0), 0xee, m > 16 ? 16 : m);
+			v[cnt].iov_base = buf + i;
+			v[cnt].iov_len = m > 16 ? m - 16 : 0;
 		}
-		coffer_spipe_release(p);
-	} while (got == READSZ);
-	assert_int_equal(off, TOTAL);
-	/* nothing after the last piece */
-	assert_int_equal(coffer_spipe_next(p, &buf, &got), COFFER_E_STATE);
+		assert_int_equal(coffer_spipe_write(p, v, cnt), 0);
+		off += n;
+	}
 	assert_int_equal(coffer_spipe_end(p), 0);
-	assert_int_equal(coffer_hash_final(h, out, 32), 0);
+	assert_int_equal(coffer_hash_final(h, dig, 32), 0);
 	assert_true(coffer_spipe_cpu_s(p) >= 0);
+	*w = coffer_spipe_written(p);
+	/* nothing is taken after _end */
+	assert_int_equal(coffer_spipe_take(p, &buf), COFFER_E_STATE);
 	coffer_spipe_free(p);
 	coffer_hash_free(h);
-	close(in);
-	*madelen = m;
+}
+
+/* What run_through must have written: data less the last 16 bytes of
+ * every piece of PIECE bytes. */
+static size_t
+expected(uint8_t *e)
+{
+	size_t m = 0, i, k;
+
+	for (i = 0; i < TOTAL; i += PIECE) {
+		k = TOTAL - i < PIECE ? TOTAL - i : PIECE;
+		k = k > 16 ? k - 16 : 0;
+		memcpy(e + m, data + i, k);
+		m += k;
+	}
+	return m;
 }
 
 static void
-test_spipe__open_hashes_what_it_read_in_order(void **state)
+test_spipe__hashes_and_writes_in_order(void **state)
 {
-	uint8_t want[32], got[32];
-	const size_t rings[] = { 2, 3, 8, 64 };
-	size_t m;
+	static uint8_t want_out[TOTAL];
+	uint8_t want[32], got[32], *back;
+	const size_t rings[] = { 3, 4, 16 };
+	size_t m = expected(want_out), len;
+	uint64_t w;
 
 	(void)state;
 	assert_int_equal(coffer_sha256(data, TOTAL, want), 0);
-	for (size_t i = 0; i < sizeof(rings) / sizeof(rings[0]); i++) {
-		run_through(COFFER_SPIPE_OPEN, rings[i], got, &m);
-		assert_memory_equal(got, want, 32);
-	}
+	for (size_t i = 0; i < sizeof(rings) / sizeof(rings[0]); i++)
+		for (int helper = 0; helper <= 1; helper++) {
+			int out = memfd_create("spipe-out", MFD_CLOEXEC);
+
+			assert_true(out >= 0);
+			run_through(out, helper, rings[i], got, &w);
+			assert_memory_equal(got, want, 32);
+			back = read_back(out, &len);
+			assert_int_equal(len, m);
+			assert_int_equal(w, m);
+			assert_memory_equal(back, want_out, m);
+			free(back);
+			close(out);
+		}
 }
 
 static void
-test_spipe__seal_hashes_what_the_caller_made(void **state)
-{
-	uint8_t want[32], got[32];
-	const size_t rings[] = { 2, 5, 16 };
-	size_t m;
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(rings) / sizeof(rings[0]); i++) {
-		run_through(COFFER_SPIPE_SEAL, rings[i], got, &m);
-		assert_int_equal(m, TOTAL + (TOTAL / READSZ + 1) * 16);
-		assert_int_equal(coffer_sha256(made, m, want), 0);
-		assert_memory_equal(got, want, 32);
-	}
-}
-
-static void
-test_spipe__a_read_error_reaches_the_caller(void **state)
+test_spipe__writes_to_a_pipe_on_the_callers_thread(void **state)
 {
 	struct coffer_hash *h = NULL;
 	struct coffer_spipe *p = NULL;
-	int dir = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	uint8_t *buf;
+	struct iovec v;
+	uint8_t *buf, back[3 * PIECE], dig[32];
 	size_t got;
-
-	(void)state;
-	assert_true(dir >= 0);
-	assert_int_equal(coffer_hash_new(COFFER_HASH_SHA256, &h), 0);
-	assert_int_equal(coffer_spipe_new(COFFER_SPIPE_OPEN, dir, h, SLOT, READSZ,
-	    4, &p), 0);
-	assert_int_equal(coffer_spipe_next(p, &buf, &got), COFFER_E_IO);
-	assert_non_null(strstr(coffer_errdetail(), "read"));
-	coffer_spipe_free(p);
-	coffer_hash_free(h);
-	close(dir);
-}
-
-static void
-test_spipe__giving_up_on_an_idle_pipe_returns(void **state)
-{
-	struct coffer_hash *h = NULL;
-	struct coffer_spipe *p = NULL;
 	int fds[2];
-	uint8_t *buf;
-	size_t got;
 
 	(void)state;
-	/* Two pieces arrive, then the writer keeps the pipe open and idle:
-	 * the thread waits in read(2) for the third. The caller takes one
-	 * piece, gives up (as after a failed chunk), and _free must still
-	 * return: the thread is cancelled in read(2). */
+	/* Three pieces fit in the pipe; the caller writes them (helper_writes
+	 * 0) while it waits in _end, and they arrive in order. */
 	assert_int_equal(pipe(fds), 0);
-	assert_int_equal(coffer_write_all(fds[1], data, 2 * READSZ), 0);
 	assert_int_equal(coffer_hash_new(COFFER_HASH_SHA256, &h), 0);
-	assert_int_equal(coffer_spipe_new(COFFER_SPIPE_OPEN, fds[0], h, SLOT,
-	    READSZ, 4, &p), 0);
-	assert_int_equal(coffer_spipe_next(p, &buf, &got), 0);
-	assert_int_equal(got, READSZ);
+	assert_int_equal(coffer_spipe_new(h, fds[1], 0, SLOT, 3, &p), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(coffer_spipe_take(p, &buf), 0);
+		memcpy(buf, data + i * PIECE, PIECE);
+		coffer_spipe_hash(p, PIECE);
+		v.iov_base = buf;
+		v.iov_len = PIECE;
+		assert_int_equal(coffer_spipe_write(p, &v, 1), 0);
+	}
+	assert_int_equal(coffer_spipe_end(p), 0);
+	assert_int_equal(coffer_spipe_written(p), 3 * PIECE);
+	assert_int_equal(coffer_read_full(fds[0], back, sizeof(back), &got), 0);
+	assert_int_equal(got, sizeof(back));
+	assert_memory_equal(back, data, sizeof(back));
+	assert_int_equal(coffer_hash_final(h, dig, 32), 0);
 	coffer_spipe_free(p);
 	coffer_hash_free(h);
 	close(fds[0]);
@@ -172,24 +182,70 @@ test_spipe__giving_up_on_an_idle_pipe_returns(void **state)
 }
 
 static void
-test_spipe__refuses_bad_rings(void **state)
+test_spipe__a_write_error_reaches_the_caller(void **state)
 {
 	struct coffer_hash *h = NULL;
 	struct coffer_spipe *p = NULL;
+	int full = open("/dev/full", O_WRONLY | O_CLOEXEC), r = 0;
+	struct iovec v;
+	uint8_t *buf;
+
+	(void)state;
+	assert_true(full >= 0);
+	for (int helper = 0; helper <= 1; helper++) {
+		assert_int_equal(coffer_hash_new(COFFER_HASH_SHA256, &h), 0);
+		assert_int_equal(coffer_spipe_new(h, full, helper, SLOT, 3, &p), 0);
+		/* the error comes back from _take, _wait_hashed or _end */
+		for (int i = 0; i < 10 && r == 0; i++) {
+			if ((r = coffer_spipe_take(p, &buf)) != 0)
+				break;
+			coffer_spipe_hash(p, PIECE);
+			v.iov_base = buf;
+			v.iov_len = PIECE;
+			r = coffer_spipe_write(p, &v, 1);
+		}
+		if (r == 0)
+			r = coffer_spipe_end(p);
+		assert_int_equal(r, COFFER_E_IO);
+		assert_non_null(strstr(coffer_errdetail(), "write"));
+		assert_int_equal(coffer_spipe_written(p), 0);
+		coffer_spipe_free(p);
+		coffer_hash_free(h);
+		r = 0;
+	}
+	close(full);
+}
+
+static void
+test_spipe__refuses_bad_rings_and_pieces(void **state)
+{
+	struct coffer_hash *h = NULL;
+	struct coffer_spipe *p = NULL;
+	struct iovec v;
+	uint8_t *buf, other[16];
 
 	(void)state;
 	assert_int_equal(coffer_hash_new(COFFER_HASH_SHA256, &h), 0);
-	assert_int_equal(coffer_spipe_new(COFFER_SPIPE_OPEN, 0, h, SLOT, READSZ,
-	    1, &p), COFFER_E_INVAL);
-	assert_int_equal(coffer_spipe_new(COFFER_SPIPE_OPEN, 0, h, SLOT, READSZ,
-	    65, &p), COFFER_E_INVAL);
-	assert_int_equal(coffer_spipe_new(COFFER_SPIPE_OPEN, 0, h, SLOT, SLOT + 1,
-	    4, &p), COFFER_E_INVAL);
-	assert_int_equal(coffer_spipe_new(COFFER_SPIPE_SEAL, 0, NULL, SLOT,
-	    READSZ, 4, &p), COFFER_E_INVAL);
-	assert_int_equal(coffer_spipe_new((enum coffer_spipe_mode)9, 0, h, SLOT,
-	    READSZ, 4, &p), COFFER_E_INVAL);
+	assert_int_equal(coffer_spipe_new(h, 1, 0, SLOT, 2, &p), COFFER_E_INVAL);
+	assert_int_equal(coffer_spipe_new(h, 1, 0, SLOT, 17, &p), COFFER_E_INVAL);
+	assert_int_equal(coffer_spipe_new(h, 1, 0, 0, 4, &p), COFFER_E_INVAL);
+	assert_int_equal(coffer_spipe_new(NULL, 1, 0, SLOT, 4, &p),
+	    COFFER_E_INVAL);
 	assert_null(p);
+	/* pieces outside the buffer, too many, or with nothing taken */
+	assert_int_equal(coffer_spipe_new(h, -1, 0, SLOT, 3, &p), 0);
+	v.iov_base = other;
+	v.iov_len = 1;
+	assert_int_equal(coffer_spipe_write(p, &v, 1), COFFER_E_INVAL);
+	assert_int_equal(coffer_spipe_wait_hashed(p), COFFER_E_STATE);
+	assert_int_equal(coffer_spipe_take(p, &buf), 0);
+	assert_int_equal(coffer_spipe_write(p, &v, 1), COFFER_E_INVAL);
+	v.iov_base = buf + 1;
+	v.iov_len = SLOT;
+	assert_int_equal(coffer_spipe_write(p, &v, 1), COFFER_E_INVAL);
+	assert_int_equal(coffer_spipe_write(p, &v, COFFER_SPIPE_MAX_PIECES + 1),
+	    COFFER_E_INVAL);
+	coffer_spipe_free(p); /* with a buffer taken and never handed over */
 	coffer_spipe_free(NULL);
 	coffer_hash_free(h);
 }
@@ -198,11 +254,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_spipe__open_hashes_what_it_read_in_order),
-		cmocka_unit_test(test_spipe__seal_hashes_what_the_caller_made),
-		cmocka_unit_test(test_spipe__a_read_error_reaches_the_caller),
-		cmocka_unit_test(test_spipe__giving_up_on_an_idle_pipe_returns),
-		cmocka_unit_test(test_spipe__refuses_bad_rings),
+		cmocka_unit_test(test_spipe__hashes_and_writes_in_order),
+		cmocka_unit_test(test_spipe__writes_to_a_pipe_on_the_callers_thread),
+		cmocka_unit_test(test_spipe__a_write_error_reaches_the_caller),
+		cmocka_unit_test(test_spipe__refuses_bad_rings_and_pieces),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
