@@ -10,9 +10,9 @@
 // for it depends on the machine, so whichever thread would otherwise wait
 // does it (BENCHMARKS.md, "Sealed format throughput").
 //
-// How, kept small enough to check by reading: one mutex, one condition
-// variable, and counters of buffers, numbered in order; buffer j lives in
-// slot j % nslots.
+// How, kept small enough to check by reading: one mutex, a condition
+// variable per thread, and counters of buffers, numbered in order; buffer
+// j lives in slot j % nslots.
 //   taken_n     buffers the caller has taken to fill (caller)
 //   hash_n      buffers handed to the digest (caller)
 //   hashed_n    buffers hashed (helper)
@@ -28,6 +28,14 @@
 // _write for it; the helper and the writer only read it after those. So a
 // buffer is never written by one thread while another reads it, and the
 // mutex orders each change before the other thread's next access.
+//
+// Waking: a thread that has nothing to do sleeps on its own condition
+// variable after saying so (caller_waits, helper_waits); every change
+// goes through wake(), which signals a sleeper only once it has enough to
+// do: the helper when two buffers wait for it (or one, when the caller
+// waits too), the caller when what it waits for is there, with a slot to
+// spare for a free slot, or a write is due. On a loaded machine each
+// wake-up costs a wait for a time slice, so fewer of them is faster.
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -47,7 +55,7 @@
 struct coffer_spipe {
 	pthread_t th;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;        /* broadcast on every change below */
+	pthread_cond_t caller_cv, helper_cv; /* see wake() */
 	struct coffer_hash *h;
 	int out;
 	int helper_writes;
@@ -59,6 +67,10 @@ struct coffer_spipe {
 	uint64_t taken_n, hash_n, hashed_n, checked_n, write_n, written_n;
 	uint64_t written_bytes;
 	int writing;              /* a write is under way */
+	int caller_waits;         /* the caller sleeps in wait_locked ... */
+	int caller_for;           /* ... for this (enum wait_for) ... */
+	int caller_slack;         /* ... with this many more slots free */
+	int helper_waits;         /* the helper sleeps */
 	int ending;               /* _end: finish what is handed over, exit */
 	int stopping;             /* exit now */
 	int err;                  /* the first error, 0 if none */
@@ -73,6 +85,54 @@ min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
+/* What the caller waits for. */
+enum wait_for {
+	WAIT_FREE,    /* the slot of buffer taken_n (and `slack` more) */
+	WAIT_HASHED,  /* buffer checked_n hashed */
+	WAIT_ALL,     /* everything handed over hashed and written */
+};
+
+static int
+ready(const struct coffer_spipe *p, int w, uint64_t slack)
+{
+	switch (w) {
+	case WAIT_FREE:
+		return p->taken_n + slack < min_u64(p->hashed_n, p->written_n) +
+		    p->nslots;
+	case WAIT_HASHED:
+		return p->checked_n < p->hashed_n;
+	case WAIT_ALL:
+		return p->hashed_n == p->hash_n && p->written_n == p->write_n &&
+		    !p->writing;
+	}
+	return 0;
+}
+
+/* With the lock held: may the calling thread (helper or not) write the
+ * next buffer now? */
+static int
+can_write(const struct coffer_spipe *p, int helper)
+{
+	return !p->writing && p->written_n < p->write_n &&
+	    (!helper || p->helper_writes);
+}
+
+/* With the lock held, after any change: signal a sleeping thread that
+ * now has enough to do (see the top of this file). */
+static void
+wake(struct coffer_spipe *p)
+{
+	uint64_t todo = p->hash_n - p->hashed_n +
+	    (can_write(p, 1) ? p->write_n - p->written_n : 0);
+
+	if (p->helper_waits && (p->stopping || p->ending ||
+	    todo >= (p->caller_waits ? 1u : 2u)))
+		pthread_cond_signal(&p->helper_cv);
+	if (p->caller_waits && (p->err != 0 || can_write(p, 0) ||
+	    ready(p, p->caller_for, (uint64_t)p->caller_slack)))
+		pthread_cond_signal(&p->caller_cv);
+}
+
 /* With the lock held: stop on error r (the calling thread's detail). */
 static void
 fail_locked(struct coffer_spipe *p, int r)
@@ -82,7 +142,7 @@ fail_locked(struct coffer_spipe *p, int r)
 		snprintf(p->detail, sizeof(p->detail), "%s", coffer_errdetail());
 	}
 	p->stopping = 1;
-	pthread_cond_broadcast(&p->cv);
+	wake(p);
 }
 
 /* With the lock held: the first error as the caller's own. */
@@ -139,15 +199,6 @@ coffer_spipe_writev(int fd, const struct iovec *piece, int cnt, uint64_t *n)
 	return 0;
 }
 
-/* With the lock held: may the calling thread (helper or not) write the
- * next buffer now? */
-static int
-can_write(const struct coffer_spipe *p, int helper)
-{
-	return !p->writing && p->written_n < p->write_n &&
-	    (!helper || p->helper_writes);
-}
-
 /* With the lock held, can_write true: write buffer written_n, unlocking
  * meanwhile. */
 static void
@@ -168,7 +219,7 @@ write_next(struct coffer_spipe *p)
 		return;
 	}
 	p->written_n++;
-	pthread_cond_broadcast(&p->cv);
+	wake(p);
 }
 
 static void *
@@ -193,13 +244,15 @@ run(void *arg)
 				break;
 			}
 			p->hashed_n = j + 1;
-			pthread_cond_broadcast(&p->cv);
+			wake(p);
 		} else if (can_write(p, 1)) {
 			write_next(p);
 		} else if (p->ending) {
 			break;
 		} else {
-			pthread_cond_wait(&p->cv, &p->mu);
+			p->helper_waits = 1;
+			pthread_cond_wait(&p->helper_cv, &p->mu);
+			p->helper_waits = 0;
 		}
 	}
 	p->cpu_s = coffer_spipe_thread_cpu_s();
@@ -236,7 +289,14 @@ coffer_spipe_new(struct coffer_hash *h, int out, int helper_writes,
 		coffer_free_secret(p, sizeof(*p));
 		return coffer_errf(COFFER_E_INTERNAL, "sealed pipe: mutex");
 	}
-	if (pthread_cond_init(&p->cv, NULL) != 0) {
+	if (pthread_cond_init(&p->caller_cv, NULL) != 0) {
+		pthread_mutex_destroy(&p->mu);
+		coffer_free_secret(p, sizeof(*p));
+		return coffer_errf(COFFER_E_INTERNAL, "sealed pipe: condition "
+		    "variable");
+	}
+	if (pthread_cond_init(&p->helper_cv, NULL) != 0) {
+		pthread_cond_destroy(&p->caller_cv);
 		pthread_mutex_destroy(&p->mu);
 		coffer_free_secret(p, sizeof(*p));
 		return coffer_errf(COFFER_E_INTERNAL, "sealed pipe: condition "
@@ -270,41 +330,30 @@ coffer_spipe_new(struct coffer_hash *h, int out, int helper_writes,
 	return 0;
 }
 
-/* What the caller waits for. */
-enum wait_for {
-	WAIT_FREE,    /* the slot of buffer taken_n */
-	WAIT_HASHED,  /* buffer checked_n hashed */
-	WAIT_ALL,     /* everything handed over hashed and written */
-};
-
-static int
-ready(const struct coffer_spipe *p, enum wait_for w)
-{
-	switch (w) {
-	case WAIT_FREE:
-		return p->taken_n < min_u64(p->hashed_n, p->written_n) + p->nslots;
-	case WAIT_HASHED:
-		return p->checked_n < p->hashed_n;
-	case WAIT_ALL:
-		return p->hashed_n == p->hash_n && p->written_n == p->write_n &&
-		    !p->writing;
-	}
-	return 0;
-}
-
 /* With the lock held: wait for w, writing what is due meanwhile. */
 static int
 wait_locked(struct coffer_spipe *p, enum wait_for w)
 {
+	int slack = 0;
+
 	for (;;) {
 		if (p->err != 0)
 			return pipe_err(p);
-		if (ready(p, w))
+		if (ready(p, w, (uint64_t)slack))
 			return 0;
-		if (can_write(p, 0))
+		if (can_write(p, 0)) {
 			write_next(p);
-		else
-			pthread_cond_wait(&p->cv, &p->mu);
+			continue;
+		}
+		/* Sleep; for a free slot, until there is one to spare, so that
+		 * the next _take does not sleep again at once. */
+		slack = w == WAIT_FREE && p->nslots > 2 ? 1 : 0;
+		p->caller_waits = 1;
+		p->caller_for = w;
+		p->caller_slack = slack;
+		wake(p); /* the helper may have been waiting for more to do */
+		pthread_cond_wait(&p->caller_cv, &p->mu);
+		p->caller_waits = 0;
 	}
 }
 
@@ -329,7 +378,7 @@ coffer_spipe_hash(struct coffer_spipe *p, size_t n)
 	if (p->hash_n < p->taken_n && n <= p->slot_size) {
 		p->hlen[p->hash_n % p->nslots] = n;
 		p->hash_n++;
-		pthread_cond_broadcast(&p->cv);
+		wake(p);
 	}
 	pthread_mutex_unlock(&p->mu);
 }
@@ -371,7 +420,7 @@ coffer_spipe_write(struct coffer_spipe *p, const struct iovec *piece, int cnt)
 		memcpy(p->piece[s], piece, (size_t)cnt * sizeof(*piece));
 		p->npieces[s] = cnt;
 		p->write_n++;
-		pthread_cond_broadcast(&p->cv);
+		wake(p);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return r;
@@ -393,7 +442,7 @@ coffer_spipe_end(struct coffer_spipe *p)
 
 	pthread_mutex_lock(&p->mu);
 	p->ending = 1;
-	pthread_cond_broadcast(&p->cv);
+	wake(p);
 	r = wait_locked(p, WAIT_ALL);
 	pthread_mutex_unlock(&p->mu);
 	join(p);
@@ -427,11 +476,12 @@ coffer_spipe_free(struct coffer_spipe *p)
 	if (p->started) {
 		pthread_mutex_lock(&p->mu);
 		p->stopping = 1;
-		pthread_cond_broadcast(&p->cv);
+		wake(p);
 		pthread_mutex_unlock(&p->mu);
 		join(p);
 	}
-	pthread_cond_destroy(&p->cv);
+	pthread_cond_destroy(&p->caller_cv);
+	pthread_cond_destroy(&p->helper_cv);
 	pthread_mutex_destroy(&p->mu);
 	for (i = 0; i < p->nslots; i++)
 		if (p->slot[i] != NULL)
