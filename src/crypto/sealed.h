@@ -195,7 +195,8 @@ void coffer_sealed_reader_digest_elsewhere(struct coffer_sealed_reader *r);
  * caller writes to a temporary file (coffer_atomic_*) and discards it.
  * Memory: one buffer of chunks on one thread (from a regular file, as
  * many chunks as fit in 256 KiB, at least one; else one chunk); with two,
- * a ring of 4 such buffers. Errors: those of the writer, COFFER_E_IO.
+ * a ring of such buffers of about 1 MiB (2 to 4 buffers). Errors: those
+ * of the writer, COFFER_E_IO.
  */
 int coffer_sealed_seal_fd(const uint8_t key[COFFER_SEALED_KEY_LEN],
     const struct coffer_sealed_opts *opts, int in, int out,

@@ -23,10 +23,11 @@
  * up to BATCH_BYTES of plaintext (64 KiB chunks: 4), written with one
  * system call: writing a new file costs the kernel less per byte in
  * pieces of 256 KiB than of 64 KiB (BENCHMARKS.md). The two-thread path
- * has a ring of RING_SLOTS such buffers (1 MiB in all), which keeps
- * `coffer seal` under its 8 MiB goal. */
+ * has a ring of such buffers of about RING_BYTES (64 KiB chunks: 4
+ * buffers), which keeps `coffer seal` under its 8 MiB goal, and at least
+ * two (16 MiB chunks: 32 MiB). */
 #define BATCH_BYTES ((size_t)256 * 1024)
-#define RING_SLOTS 4
+#define RING_BYTES ((size_t)1024 * 1024)
 
 /* opts->threads (sealed.h): 0 chooses 2 when there is a second CPU. */
 static int
@@ -77,7 +78,8 @@ pipe_start(int out, const uint8_t *hdr, size_t slot_size,
 	if ((r = coffer_hash_new(COFFER_HASH_SHA256, h)) != 0 ||
 	    (r = coffer_hash_update(*h, hdr, COFFER_SEALED_HEADER_LEN)) != 0 ||
 	    (r = coffer_spipe_new(*h, out, is_regular(out), slot_size,
-	    RING_SLOTS, p)) != 0) {
+	    RING_BYTES / slot_size < 2 ? 2 : RING_BYTES / slot_size > 4 ? 4 :
+	    RING_BYTES / slot_size, p)) != 0) {
 		coffer_hash_free(*h);
 		*h = NULL;
 		return r;

@@ -49,7 +49,7 @@
 #include "crypto/sealed_pipe.h"
 #include "lib/mem.h"
 
-#define MIN_SLOTS 3
+#define MIN_SLOTS 2
 #define MAX_SLOTS 16
 
 struct coffer_spipe {
@@ -345,8 +345,9 @@ wait_locked(struct coffer_spipe *p, enum wait_for w)
 			write_next(p);
 			continue;
 		}
-		/* Sleep; for a free slot, until there is one to spare, so that
-		 * the next _take does not sleep again at once. */
+		/* Sleep; for a free slot, until there is one to spare (if the
+		 * ring has more than two), so that the next _take does not
+		 * sleep again at once. */
 		slack = w == WAIT_FREE && p->nslots > 2 ? 1 : 0;
 		p->caller_waits = 1;
 		p->caller_for = w;

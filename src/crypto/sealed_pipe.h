@@ -26,7 +26,7 @@
 struct coffer_spipe;
 
 /*
- * Start the helper thread. The ring has nslots buffers (3 to 16) of
+ * Start the helper thread. The ring has nslots buffers (2 to 16) of
  * slot_size bytes, wiped when freed (they may hold plaintext). h
  * (borrowed) is updated only by the helper until _end or _free returns;
  * the caller finalises it. out is the output; the helper writes to it

@@ -123,7 +123,7 @@ test_spipe__hashes_and_writes_in_order(void **state)
 {
 	static uint8_t want_out[TOTAL];
 	uint8_t want[32], got[32], *back;
-	const size_t rings[] = { 3, 4, 16 };
+	const size_t rings[] = { 2, 3, 4, 16 };
 	size_t m = expected(want_out), len;
 	uint64_t w;
 
@@ -160,7 +160,7 @@ test_spipe__writes_to_a_pipe_on_the_callers_thread(void **state)
 	 * 0) while it waits in _end, and they arrive in order. */
 	assert_int_equal(pipe(fds), 0);
 	assert_int_equal(coffer_hash_new(COFFER_HASH_SHA256, &h), 0);
-	assert_int_equal(coffer_spipe_new(h, fds[1], 0, SLOT, 3, &p), 0);
+	assert_int_equal(coffer_spipe_new(h, fds[1], 0, SLOT, 2, &p), 0);
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(coffer_spipe_take(p, &buf), 0);
 		memcpy(buf, data + i * PIECE, PIECE);
@@ -226,7 +226,7 @@ test_spipe__refuses_bad_rings_and_pieces(void **state)
 
 	(void)state;
 	assert_int_equal(coffer_hash_new(COFFER_HASH_SHA256, &h), 0);
-	assert_int_equal(coffer_spipe_new(h, 1, 0, SLOT, 2, &p), COFFER_E_INVAL);
+	assert_int_equal(coffer_spipe_new(h, 1, 0, SLOT, 1, &p), COFFER_E_INVAL);
 	assert_int_equal(coffer_spipe_new(h, 1, 0, SLOT, 17, &p), COFFER_E_INVAL);
 	assert_int_equal(coffer_spipe_new(h, 1, 0, 0, 4, &p), COFFER_E_INVAL);
 	assert_int_equal(coffer_spipe_new(NULL, 1, 0, SLOT, 4, &p),
