@@ -211,8 +211,10 @@ int coffer_sealed_seal_fd(const uint8_t key[COFFER_SEALED_KEY_LEN],
  * plaintext bytes went out in either case. opts (may be NULL) is read for
  * its threads only (the rest comes from the header). Memory as for
  * seal_fd. From a regular file, chunks are verified a batch at a time
- * (seal_fd's buffer), each written only after it verified. Errors: those
- * of the reader, COFFER_E_TRUNCATED, COFFER_E_IO.
+ * (seal_fd's buffer), each written only after it verified; on two
+ * threads a batch is verified once the next one was read or the input
+ * ended (from a pipe: a chunk goes out once the next chunk arrived).
+ * Errors: those of the reader, COFFER_E_TRUNCATED, COFFER_E_IO.
  */
 int coffer_sealed_open_fd(const uint8_t key[COFFER_SEALED_KEY_LEN],
     const struct coffer_sealed_opts *opts, int in, int out,

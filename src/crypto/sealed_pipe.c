@@ -422,6 +422,12 @@ coffer_spipe_write(struct coffer_spipe *p, const struct iovec *piece, int cnt)
 		p->npieces[s] = cnt;
 		p->write_n++;
 		wake(p);
+		/* Where the helper may not write (a pipe, whose reader may be
+		 * waiting for these bytes), write them now, as one thread does. */
+		while (!p->helper_writes && p->err == 0 && can_write(p, 0))
+			write_next(p);
+		if (p->err != 0)
+			r = pipe_err(p);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return r;

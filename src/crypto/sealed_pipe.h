@@ -66,7 +66,9 @@ int coffer_spipe_wait_hashed(struct coffer_spipe *p)
  * The oldest buffer taken and not yet handed for writing: write these
  * pieces of it (cnt <= COFFER_SPIPE_MAX_PIECES, each inside the buffer;
  * cnt 0 writes nothing), after those of the buffers before it. The caller
- * must not change the buffer from now on. COFFER_E_INVAL for bad pieces.
+ * must not change the buffer from now on. Where the helper does not write
+ * (helper_writes 0), the pieces are written before this returns.
+ * Errors: COFFER_E_INVAL for bad pieces; as _take.
  */
 int coffer_spipe_write(struct coffer_spipe *p, const struct iovec *piece,
     int cnt) __attribute__((warn_unused_result));
