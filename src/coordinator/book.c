@@ -237,6 +237,21 @@ judge(struct coord_book *b, const struct coffer_policy *p, uint64_t min,
 	return 0;
 }
 
+/* The walk over p's successors that can be or have been approved:
+ * those with an approval by one of p's owners (state.h). */
+static int
+successors(struct coord_book *b, const struct coffer_policy *p,
+    int (*fn)(const uint8_t hash[32], void *arg), void *arg)
+{
+	uint8_t fps[64][32];
+	size_t n = p->nowners < 64 ? p->nowners : 64;
+
+	for (size_t i = 0; i < n; i++)
+		memcpy(fps[i], p->owners[i].fingerprint, 32);
+	return coord_state_policy_successors(b->st, p->hash,
+	    (const uint8_t (*)[32])fps, n, fn, arg);
+}
+
 /* Is a sibling of self stored before it, and approved (now or before a
  * revocation)? The siblings share
  * self's predecessor, so they are judged with its verdict, not by a walk
@@ -309,8 +324,7 @@ approval_state(struct coord_book *b, const struct coffer_policy *p,
 	e.self = p->hash;
 	e.prev = prev;
 	e.prev_counts = prev_counts;
-	if ((r = coord_state_policy_successors(b->st, p->previous, on_earlier,
-	    &e)) < 0)
+	if ((r = successors(b, prev, on_earlier, &e)) < 0)
 		return r;
 	out->forked = e.found;
 	return 0;
@@ -351,18 +365,24 @@ int
 coord_book_would_fork(struct coord_book *b, const struct coffer_policy *p,
     int *fork)
 {
+	const struct coffer_policy *prev;
 	struct siblings s;
 	int r;
 
 	*fork = 0;
 	if (!p->has_previous)
 		return 0;
+	/* A version whose predecessor is not stored is never approved (rule
+	 * S2's and S3's judgement needs it): no sibling can win. */
+	if ((r = coord_book_get(b, p->previous, &prev)) == COFFER_E_NOTFOUND)
+		return 0;
+	if (r != 0)
+		return r;
 	memset(&s, 0, sizeof(s));
 	s.b = b;
 	s.self = p->hash;
 	if ((r = coord_audit_min_approval(b->st, &s.min)) != 0 ||
-	    (r = coord_state_policy_successors(b->st, p->previous, on_sibling,
-	    &s)) != 0)
+	    (r = successors(b, prev, on_sibling, &s)) != 0)
 		return r;
 	*fork = s.approved_other;
 	return 0;
@@ -396,8 +416,7 @@ coord_book_status(struct coord_book *b, const struct coffer_policy *p,
 	memset(&s, 0, sizeof(s));
 	s.b = b;
 	s.min = min;
-	if ((r = coord_state_policy_successors(b->st, p->hash, on_sibling,
-	    &s)) != 0)
+	if ((r = successors(b, p, on_sibling, &s)) != 0)
 		return r;
 	if (s.approved_other) {
 		out->superseded = 1;

@@ -152,6 +152,8 @@ static const char schema[] =
     " envelope TEXT NOT NULL, created_ms INTEGER NOT NULL,"
     " log_size INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY (policy, signer)) WITHOUT ROWID;"
+    /* coord_state_policy_successors walks from the signer. */
+    "CREATE INDEX IF NOT EXISTS approvals_signer ON approvals (signer);"
     /* tee and measurement are '' and x'' for a revoked approval, so that
      * UNIQUE sees repeats (it never does with NULLs). */
     "CREATE TABLE IF NOT EXISTS revocations ("
@@ -684,18 +686,77 @@ coord_state_policy_each(struct coord_state *st,
 	return each_hash(st, s, "policies", fn, arg);
 }
 
+struct successor {
+	int64_t rowid;
+	uint8_t hash[32];
+};
+
+static int
+by_rowid(const void *a, const void *b)
+{
+	const struct successor *x = a, *y = b;
+
+	return x->rowid < y->rowid ? -1 : x->rowid > y->rowid;
+}
+
+/*
+ * The walk goes from the signers' approvals to the policies, never from
+ * `previous` to its successors: anyone may store versions naming any
+ * policy as previous, and approve them as an owner it added, but only the
+ * owners of `previous` can sign approvals by its owners. INDEXED BY and
+ * the unary + keep SQLite from starting at policies_previous, which would
+ * visit every stored successor.
+ */
 int
 coord_state_policy_successors(struct coord_state *st, const uint8_t previous[32],
+    const uint8_t (*signers)[32], size_t nsigners,
     int (*fn)(const uint8_t hash[32], void *arg), void *arg)
 {
+	struct successor *v = NULL, *w;
+	size_t n = 0, cap = 0, kept = 0;
 	sqlite3_stmt *s = NULL;
-	int r;
+	int rc, r = 0;
 
-	if ((r = prepare(st, "SELECT hash FROM policies WHERE previous = ?1 "
-	    "ORDER BY rowid", &s)) != 0)
-		return r;
-	sqlite3_bind_blob(s, 1, previous, 32, SQLITE_STATIC);
-	return each_hash(st, s, "policies", fn, arg);
+	for (size_t i = 0; i < nsigners && r == 0; i++) {
+		if ((r = prepare(st, "SELECT p.rowid, p.hash FROM approvals AS a "
+		    "INDEXED BY approvals_signer JOIN policies AS p ON p.hash = "
+		    "a.policy WHERE a.signer = ?1 AND +p.previous = ?2", &s)) != 0)
+			break;
+		sqlite3_bind_blob(s, 1, signers[i], 32, SQLITE_STATIC);
+		sqlite3_bind_blob(s, 2, previous, 32, SQLITE_STATIC);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			if (sqlite3_column_bytes(s, 1) != 32) {
+				r = coffer_errf(COFFER_E_FORMAT, "state: policies: a "
+				    "hash is not 32 bytes");
+				break;
+			}
+			if (n == cap) {
+				cap = cap == 0 ? 8 : cap * 2;
+				if ((w = realloc(v, cap * sizeof(*v))) == NULL) {
+					r = coffer_errf(COFFER_E_NOMEM, "state: "
+					    "out of memory");
+					break;
+				}
+				v = w;
+			}
+			v[n].rowid = sqlite3_column_int64(s, 0);
+			memcpy(v[n++].hash, sqlite3_column_blob(s, 1), 32);
+		}
+		if (r == 0 && rc != SQLITE_DONE)
+			r = dberr(st, "policies");
+		done(st, s);
+	}
+	/* Oldest first, each once (several signers approved it). */
+	if (n > 1)
+		qsort(v, n, sizeof(*v), by_rowid);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		if (kept > 0 && v[kept - 1].rowid == v[i].rowid)
+			continue;
+		v[kept++] = v[i];
+		r = fn(v[i].hash, arg);
+	}
+	free(v);
+	return r;
 }
 
 int

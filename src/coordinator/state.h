@@ -98,10 +98,17 @@ int coord_state_policy_get(struct coord_state *st, const uint8_t hash[32],
 int coord_state_policy_each(struct coord_state *st,
     int (*fn)(const uint8_t hash[32], void *arg), void *arg)
 	__attribute__((warn_unused_result));
-/* The hashes of the policies that name `previous` as theirs. */
+/* The hashes of the policies that name `previous` as theirs and that
+ * one of the signers (fingerprints) has an approval of, counted or not,
+ * oldest first, each once. With the owners of `previous` as the signers
+ * this is every successor that is or was approved (doc/format/policy.md
+ * 9.1: a version keeps its predecessor's owners, and S2 and S3 need one
+ * of them at least), whatever the number of others (doc/coordinator.md
+ * 6). */
 int coord_state_policy_successors(struct coord_state *st,
-    const uint8_t previous[32], int (*fn)(const uint8_t hash[32], void *arg),
-    void *arg) __attribute__((warn_unused_result));
+    const uint8_t previous[32], const uint8_t (*signers)[32], size_t nsigners,
+    int (*fn)(const uint8_t hash[32], void *arg), void *arg)
+	__attribute__((warn_unused_result));
 
 /* Record a counted approval naming log head size log_size. COFFER_E_EXISTS
  * if this signer already has one for this policy with a log_size of at

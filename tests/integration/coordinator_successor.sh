@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/coordinator_common.bash"
 
-plan 13
+plan 15
 
 coord_setup
 X=$(newcomer stranger)
@@ -48,6 +48,18 @@ eq "it stays pending" pending \
 eq "it opens no job" policy.unapproved "$(open_job "$D")"
 eq "and the owners' policy is still active" true "$(policy_active "$P")"
 
+# A flood of versions the stranger alone approves: the coordinator finds
+# the versions that can supersede P from its owners' approvals
+# (doc/coordinator.md 6), so these are never walked, and P stays active.
+for i in $(seq 1 20); do
+	jq --arg p "$P" --arg x "$X" --arg n "mine-$i" \
+		'.previous = $p | .name = $n | .owners += [{id: $x, datasets: []}]' \
+		"$T/p.json" >"$T/f.json"
+	F=$(new_policy "$T/f.json") && approve "$F" x || bail "flood version $i"
+done
+eq "after 20 versions only the stranger approved, the owners' policy is active" \
+	true "$(policy_active "$P")"
+
 # Keeping every owner (adding one) is a new version like any other.
 jq --arg p "$P" --arg x "$X" '.previous = $p | .owners += [{id: $x, datasets: []}]' \
 	"$T/p.json" >"$T/a.json"
@@ -55,6 +67,8 @@ A=$(new_policy "$T/a.json")
 approve "$A" a b c x || bail "approving A"
 eq "a version that keeps every owner is active once all approve" true "$(policy_active "$A")"
 eq "and supersedes the old one" false "$(policy_active "$P")"
+eq "which names it, not a version of the flood" "$A" \
+	"$(curl -s "$COORD_URL/v1/policies/$P/status" | jq -r .status.superseded_by)"
 out=$(release "$(open_job "$A")")
 eq "its jobs get the keys uploaded under the old version" released \
 	"$(jq -r .outcome <<<"$out")"

@@ -202,6 +202,87 @@ test_state__a_query_runs_inside_its_own_rows_and_sees_new_rows(void **state)
 	coord_state_close(st);
 }
 
+/* Successors are found from the signers' approvals: a flood of versions
+ * only strangers approved is never visited, and those the owners approved
+ * come oldest first, each once (doc/coordinator.md 6). */
+struct walk {
+	uint8_t seen[8][32];
+	int n;
+};
+
+static int
+on_successor(const uint8_t h[32], void *arg)
+{
+	struct walk *w = arg;
+
+	if (w->n < 8)
+		memcpy(w->seen[w->n], h, 32);
+	w->n++;
+	return 0;
+}
+
+static void
+test_state__successors_are_walked_from_the_owners_approvals(void **state)
+{
+	struct coord_state *st = NULL;
+	uint8_t p[32], other[32], h[32], v1[32], v2[32], owners[2][32], x[32];
+	struct walk w;
+
+	(void)state;
+	memset(p, 1, 32);
+	memset(other, 2, 32);
+	memset(owners[0], 0xa1, 32);
+	memset(owners[1], 0xa2, 32);
+	memset(x, 0x77, 32);
+	memset(v1, 0xb1, 32);
+	memset(v2, 0xb2, 32);
+	assert_int_equal(coord_state_open(dir, skey, sid, &st), 0);
+	assert_int_equal(coord_state_policy_put(st, p, NULL, "{}", 2), 0);
+	assert_int_equal(coord_state_policy_put(st, other, NULL, "{}", 2), 0);
+	/* v2 stored first, approved by both owners; v1 later, by one owner
+	 * and the stranger; between them, versions only the stranger
+	 * approved; and a version of another policy an owner approved. */
+	assert_int_equal(coord_state_policy_put(st, v2, p, "{}", 2), 0);
+	for (int i = 0; i < 300; i++) {
+		memset(h, 0, 32);
+		h[0] = 0xf0;
+		h[1] = (uint8_t)(i >> 8);
+		h[2] = (uint8_t)i;
+		assert_int_equal(coord_state_policy_put(st, h, p, "{}", 2), 0);
+		assert_int_equal(coord_state_approval_put(st, h, x, 0, 0, "x", 1), 0);
+	}
+	assert_int_equal(coord_state_policy_put(st, v1, p, "{}", 2), 0);
+	assert_int_equal(coord_state_approval_put(st, v1, x, 0, 0, "x", 1), 0);
+	assert_int_equal(coord_state_approval_put(st, v1, owners[1], 0, 0, "o", 1), 0);
+	assert_int_equal(coord_state_approval_put(st, v2, owners[0], 0, 0, "o", 1), 0);
+	assert_int_equal(coord_state_approval_put(st, v2, owners[1], 0, 0, "o", 1), 0);
+	memset(h, 0xc0, 32);
+	assert_int_equal(coord_state_policy_put(st, h, other, "{}", 2), 0);
+	assert_int_equal(coord_state_approval_put(st, h, owners[0], 0, 0, "o", 1), 0);
+
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(coord_state_policy_successors(st, p,
+	    (const uint8_t (*)[32])owners, 2, on_successor, &w), 0);
+	assert_int_equal(w.n, 2);
+	assert_memory_equal(w.seen[0], v2, 32);
+	assert_memory_equal(w.seen[1], v1, 32);
+	/* The stranger's approvals do find the flood (the signers decide). */
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(coord_state_policy_successors(st, p,
+	    (const uint8_t (*)[32])&x, 1, on_successor, &w), 0);
+	assert_int_equal(w.n, 301);
+	/* No signer, no successor; an unknown predecessor, none either. */
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(coord_state_policy_successors(st, p,
+	    (const uint8_t (*)[32])owners, 0, on_successor, &w), 0);
+	assert_int_equal(w.n, 0);
+	memset(h, 0xee, 32);
+	assert_int_equal(coord_state_policy_successors(st, h,
+	    (const uint8_t (*)[32])owners, 2, on_successor, &w), 0);
+	assert_int_equal(w.n, 0);
+	coord_state_close(st);
+}
+
 static void
 test_state__jobs_read_back(void **state)
 {
@@ -329,6 +410,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_state__identity_and_root_are_made_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state__the_same_signer_and_revocation_are_stored_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state__a_query_runs_inside_its_own_rows_and_sees_new_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state__successors_are_walked_from_the_owners_approvals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state__jobs_read_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state__ledger_proofs_of_an_older_state_read_back, setup, teardown),
 		cmocka_unit_test(test_refuse__finds_reason_names_where_proto_puts_them),
