@@ -267,6 +267,13 @@ $(BUILD)/bench/coord_%: $(BUILD)/obj/bench/coord_%.o $(COORD_OBJS) $(LIBCOFFER)
 	$(E) "  LINK    $@"
 	$(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LIBS_ALL)
 
+# Benchmarks of the worker's parts (bench/worker_*.c) link its objects,
+# all but its main().
+$(BUILD)/bench/worker_%: $(BUILD)/obj/bench/worker_%.o $(WORKER_OBJS) $(LIBCOFFER)
+	@mkdir -p $(@D)
+	$(E) "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LIBS_ALL)
+
 # --- controller simulator (bench/controllers/, owned by the controllers) ---
 # One multi-file program, $(BUILD)/bench/controllers-sim; its engine (every
 # file but main.c) is also linked into tests/unit/test_sim.c.
