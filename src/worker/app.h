@@ -142,13 +142,16 @@ int apphost_call(struct apphost *h, int type, const char *id, uint32_t attempt,
 	__attribute__((warn_unused_result));
 void apphost_stop(struct apphost *h);
 /* The body of the host's DONE answer (status <= 0, an error text of at
- * most 1024 bytes, the output), pointers into p. COFFER_E_PROTO if it is
- * out of that format. */
-int apphost_parse_done(const uint8_t *p, size_t n, int32_t *status,
-    const uint8_t **msg, uint32_t *nmsg, const uint8_t **data, uint32_t *ndata)
-	__attribute__((warn_unused_result));
+ * most 1024 bytes, the output), pointers into p; the output in the frame
+ * (*data points at it) or, when half > 0 (the host shares a region with
+ * halves of that size), in the region's output half (*data NULL, *ndata
+ * <= half). COFFER_E_PROTO if it is out of that format. */
+int apphost_parse_done(const uint8_t *p, size_t n, size_t half,
+    int32_t *status, const uint8_t **msg, uint32_t *nmsg,
+    const uint8_t **data, uint32_t *ndata) __attribute__((warn_unused_result));
 /* `coffer-worker --app-host MAX_ITEM_BYTES`: the host process itself,
- * with its socket on descriptor 3 and the plugin file on 4. */
+ * with its socket on descriptor 3, the plugin file on 4 and the shared
+ * region (doc/worker.md 9.5), if any, on 5. */
 int apphost_main(int argc, char **argv);
 
 /*

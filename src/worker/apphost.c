@@ -1,16 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
-// The plugin host of confidential jobs (doc/worker.md 9.1): a plugin runs
-// in a process that never held a key, `coffer-worker --app-host`, started
-// by the runner with execve(2) (so nothing of the runner's memory is in
-// it) and fed one item at a time over a socket. The runner keeps the keys,
-// the store and the queue; the host sees the job's parameters and the
-// plaintext of the item it is given, and nothing else.
+// The plugin host of confidential jobs (doc/worker.md 9.1 and 9.5): a
+// plugin runs in a process that never held a key, `coffer-worker
+// --app-host`, started by the runner with execve(2) (so nothing of the
+// runner's memory is in it) and fed one item at a time. The runner keeps
+// the keys, the store and the queue; the host sees the job's parameters
+// and the plaintext of the item it is given, and nothing else.
 //
 // Frames on the socket, both ways: type (u32) || length (u32) || body,
-// native byte order (one machine). A string or a byte string is its
-// length (u32) and its bytes. The host is the app's, so the runner reads
-// what comes back as hostile: bounded, checked, and the host killed on the
-// first byte that breaks the format.
+// native byte order (one machine), each sent with as few writes as it
+// can. A string is its length (u32) and its bytes. An item's input and
+// output are a data field: length (u32), where (u32), then the bytes when
+// where is 0 (in the frame); where 1 says they are at the start of the
+// shared region's half for that direction (9.5), and the frame is a few
+// bytes whatever the item's size. The host is the app's, so the runner
+// reads what comes back as hostile: bounded, checked, and the host killed
+// on the first byte that breaks the format; what the host leaves in the
+// region is copied once into the runner's own memory before anything
+// reads it.
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -18,29 +24,50 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "coffer/error.h"
 #include "lib/buf.h"
 #include "lib/clock.h"
+#include "lib/log.h"
 #include "lib/mem.h"
+#include "lib/random.h"
 #include "worker/app.h"
 
 enum {
-	F_INIT = 1,          /* runner: the parameters */
-	F_INFO = 2,          /* host: i32 status, name, version, u32 reduce */
-	F_PROCESS = 3,       /* runner: id, u32 attempt, owner, input */
-	F_REDUCE_ADD = 4,    /* runner: id, input */
+	F_INIT = 1,          /* runner: region, parameters */
+	F_INFO = 2,          /* host: i32 status, name, version, u32 reduce,
+	                        u32 region */
+	F_PROCESS = 3,       /* runner: id, u32 attempt, owner, input (data) */
+	F_REDUCE_ADD = 4,    /* runner: id, input (data) */
 	F_REDUCE_FINISH = 5, /* runner: (empty) */
-	F_DONE = 6,          /* host: i32 status, error text, output */
+	F_DONE = 6,          /* host: i32 status, error text, output (data) */
 };
+
+/* Where a data field's bytes are. */
+enum { IN_FRAME = 0, IN_REGION = 1 };
 
 #define HOST_FD 3          /* the socket, in the host */
 #define HOST_APP_FD 4      /* the plugin file, in the host */
+#define HOST_REGION_FD 5   /* the shared region, in the host (if any) */
 #define ERR_TEXT_MAX 1024
 #define START_TIMEOUT_MS 120000
+#define REGION_HALF_MAX ((size_t)1 << 20)  /* larger items go in frames */
+#define TOKEN_LEN 16
+#define HEAD_MAX (2 * COFFER_STORE_KEY_MAX + 64)
+
+/* The shared region (9.5): one memfd of two halves of `half` bytes each,
+ * mapped by both processes: the input (runner to host) at base, the output
+ * (host to runner) at base + half. */
+struct region {
+	uint8_t *base;             /* NULL: none */
+	size_t half;
+	int fd;
+};
 
 struct apphost {
 	const struct worker_config *cfg;
@@ -50,34 +77,55 @@ struct apphost {
 	pid_t pid;                 /* 0: not running */
 	int sock;
 	struct app_info info;
+	struct region reg;         /* created once, shared by every host */
+	int reg_on;                /* this host reads and writes it */
+	struct coffer_buf head;    /* the frame being sent (no item data) */
 	struct coffer_buf frame;   /* the last answer (plaintext: secret) */
 };
 
 /* ---- Both sides: whole frames over a socket, within a deadline ---- */
 
+/* Move n bytes; poll only when the socket is not ready (poll_first: at
+ * once, for an answer that is computed meanwhile). */
 static int
-io_all(int fd, int out, void *p, size_t n, const struct app_wait *w,
-    int64_t deadline)
+io_all(int fd, int out, void *p, size_t n, int poll_first,
+    const struct app_wait *w, int64_t deadline)
 {
 	uint8_t *b = p;
 	int64_t next_hb = coffer_mono_ms();
+	int wait = poll_first;
 
 	while (n > 0) {
-		struct pollfd pf = { fd, (short)(out ? POLLOUT : POLLIN), 0 };
 		ssize_t m;
-		int k;
 
-		if ((k = app_poll(&pf, 1, w, deadline, &next_hb, 0)) < 0)
-			return k;
+		if (wait) {
+			struct pollfd pf = { fd, (short)(out ? POLLOUT : POLLIN), 0 };
+			int k;
+
+			if ((k = app_poll(&pf, 1, w, deadline, &next_hb, 0)) < 0)
+				return k;
+		} else if (deadline > 0 && coffer_mono_ms() >= deadline) {
+			/* A host that trickles bytes never makes us poll. */
+			return coffer_errf(COFFER_E_TIMEOUT, "app timed out");
+		}
 		m = out ? send(fd, b, n, MSG_NOSIGNAL) : recv(fd, b, n, 0);
 		if (m > 0) {
 			b += m;
 			n -= (size_t)m;
-		} else if (m == 0 || (errno != EAGAIN && errno != EINTR)) {
+			wait = 0;
+		} else if (m < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			wait = 1;
+		} else if (m == 0 || errno != EINTR) {
 			return coffer_errf(COFFER_E_CONNECT, "the app host is gone");
 		}
 	}
 	return 0;
+}
+
+static int
+put_u32(struct coffer_buf *b, uint32_t v)
+{
+	return coffer_buf_put(b, &v, 4);
 }
 
 static int
@@ -87,7 +135,7 @@ put_bytes(struct coffer_buf *b, const void *p, size_t n)
 
 	if (n > UINT32_MAX)
 		return coffer_errf(COFFER_E_LIMIT, "app host frame field");
-	if ((r = coffer_buf_put(b, &(uint32_t){ (uint32_t)n }, 4)) != 0)
+	if ((r = put_u32(b, (uint32_t)n)) != 0)
 		return r;
 	return coffer_buf_put(b, n ? p : "", n);
 }
@@ -99,40 +147,70 @@ put_str(struct coffer_buf *b, const char *s)
 }
 
 static int
+broken(void)
+{
+	return coffer_errf(COFFER_E_PROTO, "the app host broke its protocol:"
+	    " a field runs past its frame");
+}
+
+static int
 get_bytes(struct coffer_cur *c, const uint8_t **p, uint32_t *n)
 {
 	if (coffer_cur_get(c, n, 4) != 0 || coffer_cur_ptr(c, *n, p) != 0)
-		return coffer_errf(COFFER_E_PROTO, "the app host broke its protocol:"
-		    " a field runs past its frame");
+		return broken();
 	return 0;
 }
 
-/* Send one frame: header, then body (which may be large). */
+/* A data field. In the frame: *p points at its bytes; in the region
+ * (allowed only when half > 0, and then at most half bytes): *p is NULL
+ * and the reader takes them from its half of the region. */
 static int
-send_frame(int fd, uint32_t type, const struct coffer_buf *head,
-    const uint8_t *tail, size_t taillen, const struct app_wait *w,
-    int64_t deadline)
+get_data(struct coffer_cur *c, size_t half, const uint8_t **p, uint32_t *n)
+{
+	uint32_t where;
+
+	if (coffer_cur_get(c, n, 4) != 0 || coffer_cur_get(c, &where, 4) != 0)
+		return broken();
+	if (where == IN_FRAME)
+		return coffer_cur_ptr(c, *n, p) != 0 ? broken() : 0;
+	if (where == IN_REGION && half > 0 && *n <= half) {
+		*p = NULL;
+		return 0;
+	}
+	return coffer_errf(COFFER_E_PROTO, "the app host broke its protocol:"
+	    " data of %u bytes in %s", *n, where == IN_REGION ?
+	    "a shared region it does not have room in" : "an unknown place");
+}
+
+/* A frame is built in b after 8 bytes for its header, which send_frame
+ * fills in. */
+static int
+frame_begin(struct coffer_buf *b)
+{
+	coffer_buf_reset(b);
+	return coffer_buf_put(b, (uint32_t[2]){ 0, 0 }, 8);
+}
+
+/* Send the frame in b (frame_begin) of this type, its last taillen bytes
+ * (the data of a data field in the frame) at tail: one write for the
+ * frame, one for the tail. */
+static int
+send_frame(int fd, uint32_t type, struct coffer_buf *b, const uint8_t *tail,
+    size_t taillen, const struct app_wait *w, int64_t deadline)
 {
 	uint32_t hdr[2];
 	int r;
 
-	if (head->len + taillen + 4 > UINT32_MAX)
+	if (b->len - 8 + taillen > UINT32_MAX)
 		return coffer_errf(COFFER_E_LIMIT, "app host frame");
 	hdr[0] = type;
-	hdr[1] = (uint32_t)(head->len + (tail ? 4 + taillen : 0));
-	if ((r = io_all(fd, 1, hdr, sizeof(hdr), w, deadline)) != 0 ||
-	    (head->len > 0 && (r = io_all(fd, 1, head->data, head->len, w,
-	    deadline)) != 0))
+	hdr[1] = (uint32_t)(b->len - 8 + taillen);
+	memcpy(b->data, hdr, sizeof(hdr));
+	if ((r = io_all(fd, 1, b->data, b->len, 0, w, deadline)) != 0)
 		return r;
-	if (tail != NULL) {
-		uint32_t n = (uint32_t)taillen;
-
-		if ((r = io_all(fd, 1, &n, 4, w, deadline)) != 0 ||
-		    (taillen > 0 && (r = io_all(fd, 1, (void *)tail, taillen, w,
-		    deadline)) != 0))
-			return r;
-	}
-	return 0;
+	if (taillen > 0)
+		r = io_all(fd, 1, (void *)tail, taillen, 0, w, deadline);
+	return r;
 }
 
 /* Receive one frame of at most max bytes into b (reset first). */
@@ -145,43 +223,101 @@ recv_frame(int fd, uint32_t *type, size_t max, struct coffer_buf *b,
 	int r;
 
 	coffer_buf_reset(b);
-	if ((r = io_all(fd, 0, hdr, sizeof(hdr), w, deadline)) != 0)
+	/* The host's reads block (no time to keep): no poll before them. */
+	if ((r = io_all(fd, 0, hdr, sizeof(hdr), w != NULL || deadline > 0, w,
+	    deadline)) != 0)
 		return r;
 	if (hdr[1] > max)
 		return coffer_errf(COFFER_E_PROTO, "the app host broke its protocol:"
 		    " a frame of %u bytes", hdr[1]);
 	if ((r = coffer_buf_reserve(b, hdr[1], &p)) != 0)
 		return r;
-	if ((r = io_all(fd, 0, p, hdr[1], w, deadline)) != 0)
+	/* The body was written with the header: it is there already. */
+	if ((r = io_all(fd, 0, p, hdr[1], 0, w, deadline)) != 0)
 		return r;
 	coffer_buf_commit(b, hdr[1]);
 	*type = hdr[0];
 	return 0;
 }
 
-/* The largest frame either side sends: an item or an output, and a
- * little around it. */
+/* The largest frame either side sends: an item or an output in the
+ * frame, and a little around it. */
 static size_t
 frame_max(size_t max_item_bytes)
 {
-	return max_item_bytes + 2 * COFFER_STORE_KEY_MAX + ERR_TEXT_MAX + 64;
+	return max_item_bytes + HEAD_MAX + ERR_TEXT_MAX + 64;
+}
+
+/* The size of each half of the region for this limit: whole pages, at
+ * most REGION_HALF_MAX. */
+static size_t
+region_half(size_t max_item_bytes)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), n;
+
+	n = max_item_bytes < REGION_HALF_MAX ? max_item_bytes : REGION_HALF_MAX;
+	return (n + pg - 1) / pg * pg;
 }
 
 int
-apphost_parse_done(const uint8_t *p, size_t n, int32_t *status,
+apphost_parse_done(const uint8_t *p, size_t n, size_t half, int32_t *status,
     const uint8_t **msg, uint32_t *nmsg, const uint8_t **data, uint32_t *ndata)
 {
 	struct coffer_cur c;
+	int r;
 
 	coffer_cur_init(&c, p, n);
-	if (coffer_cur_get(&c, status, 4) != 0 || get_bytes(&c, msg, nmsg) != 0 ||
-	    get_bytes(&c, data, ndata) != 0 || coffer_cur_left(&c) != 0 ||
-	    *status > 0 || *nmsg > ERR_TEXT_MAX)
+	if (coffer_cur_get(&c, status, 4) != 0 || get_bytes(&c, msg, nmsg) != 0)
+		return broken();
+	if ((r = get_data(&c, half, data, ndata)) != 0)
+		return r;
+	if (coffer_cur_left(&c) != 0 || *status > 0 || *nmsg > ERR_TEXT_MAX)
 		return coffer_errf(COFFER_E_PROTO, "the app host broke its protocol");
 	return 0;
 }
 
 /* ---- The runner's side ---- */
+
+/* Sealed at its size, so that a host cannot shrink it under the runner's
+ * reads (which would then fault) nor grow it. */
+static int
+region_new(size_t max_item_bytes, struct region *rg)
+{
+	size_t half = region_half(max_item_bytes);
+	void *p = MAP_FAILED;
+	int fd, e;
+
+	rg->base = NULL;
+	rg->half = 0;
+	if ((rg->fd = fd = memfd_create("coffer-apphost", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) < 0)
+		return coffer_errf(COFFER_E_IO, "memfd_create: %s", strerror(errno));
+	if (ftruncate(fd, (off_t)(2 * half)) != 0 || fcntl(fd, F_ADD_SEALS,
+	    F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0 ||
+	    (p = mmap(NULL, 2 * half, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+	    0)) == MAP_FAILED) {
+		e = errno;
+		close(fd);
+		rg->fd = -1;
+		return coffer_errf(COFFER_E_IO, "shared region: %s", strerror(e));
+	}
+	/* Item plaintext: never in a core file of the runner. */
+	(void)madvise(p, 2 * half, MADV_DONTDUMP);
+	rg->base = p;
+	rg->half = half;
+	return 0;
+}
+
+static void
+region_free(struct region *rg)
+{
+	if (rg->base != NULL)
+		munmap(rg->base, 2 * rg->half);
+	if (rg->fd >= 0)
+		close(rg->fd);
+	rg->base = NULL;
+	rg->fd = -1;
+}
 
 static void
 host_kill(struct apphost *h, int *status)
@@ -196,6 +332,7 @@ host_kill(struct apphost *h, int *status)
 	close(h->sock);
 	h->sock = -1;
 	h->pid = 0;
+	h->reg_on = 0;
 }
 
 /* The host could not answer: kill it and say what became of it. */
@@ -252,12 +389,15 @@ host_spawn(struct apphost *h)
 		 * none of this process's memory (the key page is zero here
 		 * anyway, MADV_WIPEONFORK). */
 		int s = fcntl(sv[1], F_DUPFD, 10), a = fcntl(h->app_fd, F_DUPFD, 10);
+		int m = h->reg.fd >= 0 ? fcntl(h->reg.fd, F_DUPFD, 10) : -1;
 
 		app_child_setup();
-		if (s < 0 || a < 0 || dup2(s, HOST_FD) != HOST_FD ||
-		    dup2(a, HOST_APP_FD) != HOST_APP_FD)
+		if (s < 0 || a < 0 || (h->reg.fd >= 0 && m < 0) ||
+		    dup2(s, HOST_FD) != HOST_FD ||
+		    dup2(a, HOST_APP_FD) != HOST_APP_FD ||
+		    (m >= 0 && dup2(m, HOST_REGION_FD) != HOST_REGION_FD))
 			_exit(127);
-		closefrom(HOST_APP_FD + 1);
+		closefrom(m >= 0 ? HOST_REGION_FD + 1 : HOST_APP_FD + 1);
 		execve("/proc/self/exe", argv, envp);
 		_exit(127);
 	}
@@ -277,17 +417,30 @@ host_start(struct apphost *h, char *err, size_t errlen)
 	struct coffer_buf b = COFFER_BUF_INIT_SECRET(1 << 20);
 	struct coffer_cur c;
 	const uint8_t *name, *ver, *msg;
-	uint32_t type, n1, n2, reduce;
+	uint8_t token[TOKEN_LEN];
+	uint32_t type, n1, n2, reduce, reg;
 	int32_t status;
 	int64_t deadline = coffer_mono_ms() + START_TIMEOUT_MS;
-	int r;
+	int r, offer = 0;
 
 	if ((r = host_spawn(h)) != 0) {
 		snprintf(err, errlen, "%s", coffer_errdetail());
 		goto out;
 	}
+	/* The region's token, written after the fork: a host that finds it
+	 * there shares the runner's pages (a runtime that copied the region
+	 * at the fork, or cannot share memory between processes, does not),
+	 * and items go in frames otherwise. */
+	memset(token, 0, sizeof(token));
+	if (h->reg.base != NULL && coffer_random(token, sizeof(token)) == 0) {
+		memcpy(h->reg.base, token, sizeof(token));
+		offer = 1;
+	}
 	/* The parameters, the app's secret among them: secret buffer. */
-	r = coffer_buf_put(&b, &(uint32_t){ (uint32_t)h->nparams }, 4);
+	r = frame_begin(&b);
+	if (r == 0 && (r = put_u32(&b, offer ? (uint32_t)h->reg.half : 0)) == 0 &&
+	    (r = coffer_buf_put(&b, token, sizeof(token))) == 0)
+		r = put_u32(&b, (uint32_t)h->nparams);
 	for (size_t i = 0; i < h->nparams && r == 0; i++)
 		if ((r = put_str(&b, h->params[i].key)) == 0)
 			r = put_str(&b, h->params[i].value);
@@ -295,6 +448,8 @@ host_start(struct apphost *h, char *err, size_t errlen)
 		r = send_frame(h->sock, F_INIT, &b, NULL, 0, NULL, deadline);
 	if (r == 0)
 		r = recv_frame(h->sock, &type, 4096, &h->frame, NULL, deadline);
+	if (offer)
+		memset(h->reg.base, 0, sizeof(token));
 	if (r != 0) {
 		char how[200];
 
@@ -323,8 +478,9 @@ host_start(struct apphost *h, char *err, size_t errlen)
 		goto out;
 	}
 	if (get_bytes(&c, &name, &n1) != 0 || get_bytes(&c, &ver, &n2) != 0 ||
-	    coffer_cur_get(&c, &reduce, 4) != 0 || n1 >= sizeof(h->info.name) ||
-	    n2 >= sizeof(h->info.version)) {
+	    coffer_cur_get(&c, &reduce, 4) != 0 || coffer_cur_get(&c, &reg, 4) != 0 ||
+	    coffer_cur_left(&c) != 0 || n1 >= sizeof(h->info.name) ||
+	    n2 >= sizeof(h->info.version) || reg > (uint32_t)offer) {
 		r = coffer_errf(COFFER_E_PROTO, "the app host broke its protocol");
 		r = host_failed(h, r, NULL, err, errlen);
 		goto out;
@@ -334,6 +490,10 @@ host_start(struct apphost *h, char *err, size_t errlen)
 	memcpy(h->info.version, ver, n2);
 	h->info.kind = APP_KIND_PLUGIN;
 	h->info.has_reduce = reduce != 0;
+	h->reg_on = reg == 1;
+	if (offer && !h->reg_on)
+		coffer_logkv(COFFER_LOG_INFO, "the plugin host does not share the"
+		    " runner's memory: items go through its socket", NULL);
 out:
 	coffer_buf_release(&b);
 	return r;
@@ -355,7 +515,13 @@ apphost_start(const struct worker_config *cfg, int app_fd,
 	h->params = params;
 	h->nparams = nparams;
 	h->sock = -1;
+	coffer_buf_init(&h->head, HEAD_MAX);
 	coffer_buf_init_secret(&h->frame, frame_max(cfg->max_item_bytes));
+	/* Without a region (no memfd here), items go in frames. */
+	if (region_new(cfg->max_item_bytes, &h->reg) != 0)
+		coffer_logkv(COFFER_LOG_INFO, "no shared region for the plugin"
+		    " host: items go through its socket", "error",
+		    coffer_errdetail(), NULL);
 	if ((r = host_start(h, err, sizeof(err))) != 0) {
 		r = coffer_errf(r, "%s", err);
 		apphost_stop(h);
@@ -371,33 +537,44 @@ apphost_call(struct apphost *h, int type, const char *id, uint32_t attempt,
     const char *owner, const uint8_t *in, size_t inlen, struct coffer_buf *out,
     const struct app_wait *w, uint32_t *reported, char *err, size_t errlen)
 {
-	struct coffer_buf head = COFFER_BUF_INIT(2 * COFFER_STORE_KEY_MAX + 64);
 	const uint8_t *msg, *data;
 	uint32_t ftype, nmsg, ndata;
 	int32_t status;
 	int64_t deadline = w && w->timeout_ms > 0 ? coffer_mono_ms() + w->timeout_ms : 0;
-	int r;
+	size_t used_in = 0, used_out = 0;
+	int r, shared = 0;
 
 	*reported = 0;
 	/* A host that died with an earlier item starts again (its init runs
 	 * again, as a new runner's would). */
 	if (h->pid == 0 && (r = host_start(h, err, errlen)) != 0)
-		goto out;
-	if (type == PLUGIN_PROCESS)
-		r = put_str(&head, id) || coffer_buf_put(&head, &attempt, 4) ||
-		    put_str(&head, owner ? owner : "") ? COFFER_E_LIMIT : 0;
-	else if (type == PLUGIN_REDUCE_ADD)
-		r = put_str(&head, id);
-	else
-		r = 0;
+		return r;
+	if (in == NULL)
+		in = (const uint8_t *)"";
+	r = frame_begin(&h->head);
+	if (r == 0 && type == PLUGIN_PROCESS)
+		r = put_str(&h->head, id) || put_u32(&h->head, attempt) ||
+		    put_str(&h->head, owner ? owner : "") ? COFFER_E_LIMIT : 0;
+	else if (r == 0 && type == PLUGIN_REDUCE_ADD)
+		r = put_str(&h->head, id);
+	if (r == 0 && type != PLUGIN_REDUCE_FINISH) {
+		/* The input: in the region when it fits. */
+		shared = h->reg_on && inlen <= h->reg.half;
+		r = inlen > UINT32_MAX || put_u32(&h->head, (uint32_t)inlen) ||
+		    put_u32(&h->head, shared ? IN_REGION : IN_FRAME) ?
+		    COFFER_E_LIMIT : 0;
+	}
 	if (r != 0) {
 		snprintf(err, errlen, "item id too long for the app host");
-		goto out;
+		return COFFER_E_LIMIT;
+	}
+	if (shared) {
+		memcpy(h->reg.base, in, inlen);
+		used_in = inlen;
 	}
 	r = send_frame(h->sock, type == PLUGIN_PROCESS ? F_PROCESS :
-	    type == PLUGIN_REDUCE_ADD ? F_REDUCE_ADD : F_REDUCE_FINISH, &head,
-	    type == PLUGIN_REDUCE_FINISH ? NULL : in ? in : (const uint8_t *)"",
-	    inlen, w, deadline);
+	    type == PLUGIN_REDUCE_ADD ? F_REDUCE_ADD : F_REDUCE_FINISH, &h->head,
+	    in, type == PLUGIN_REDUCE_FINISH || shared ? 0 : inlen, w, deadline);
 	if (r == 0)
 		r = recv_frame(h->sock, &ftype, frame_max(h->cfg->max_item_bytes),
 		    &h->frame, w, deadline);
@@ -406,11 +583,15 @@ apphost_call(struct apphost *h, int type, const char *id, uint32_t attempt,
 		goto out;
 	}
 	if (ftype != F_DONE || apphost_parse_done(h->frame.data, h->frame.len,
-	    &status, &msg, &nmsg, &data, &ndata) != 0) {
-		r = coffer_errf(COFFER_E_PROTO, "an answer out of its format");
-		r = host_failed(h, r, w, err, errlen);
+	    h->reg_on ? h->reg.half : 0, &status, &msg, &nmsg, &data, &ndata) != 0) {
+		if (ftype != F_DONE)
+			(void)coffer_errf(COFFER_E_PROTO, "the app host broke its"
+			    " protocol: an answer of type %u", ftype);
+		r = host_failed(h, COFFER_E_PROTO, w, err, errlen);
 		goto out;
 	}
+	if (data == NULL)
+		used_out = ndata;
 	if (status != 0) {
 		/* The app's own failure, reported through its own channel. */
 		snprintf(err, errlen, "%.*s", (int)nmsg, nmsg ? (const char *)msg : "");
@@ -424,13 +605,21 @@ apphost_call(struct apphost *h, int type, const char *id, uint32_t attempt,
 			*reported = (uint32_t)-(int64_t)status;
 		goto out;
 	}
-	if (out != NULL && ndata > 0 && coffer_buf_put(out, data, ndata) != 0) {
+	/* One copy into the runner's own memory, read once: whatever the
+	 * host writes into the region later changes nothing the runner
+	 * hashes, seals or stores. */
+	if (out != NULL && ndata > 0 && coffer_buf_put(out, data != NULL ? data :
+	    h->reg.base + h->reg.half, ndata) != 0) {
 		snprintf(err, errlen, "output larger than the limit of %zu bytes",
 		    h->cfg->max_item_bytes);
 		r = COFFER_E_LIMIT;
 	}
 out:
-	coffer_buf_release(&head);
+	/* The item's plaintext does not stay in the region. */
+	if (h->reg.base != NULL) {
+		coffer_wipe(h->reg.base, used_in);
+		coffer_wipe(h->reg.base + h->reg.half, used_out);
+	}
 	coffer_buf_reset(&h->frame);
 	return r;
 }
@@ -459,28 +648,57 @@ apphost_stop(struct apphost *h)
 		}
 		host_kill(h, &status);
 	}
+	region_free(&h->reg);
+	coffer_buf_release(&h->head);
 	coffer_buf_release(&h->frame);
 	free(h);
 }
 
 /* ---- The host's side: coffer-worker --app-host MAX_ITEM_BYTES ---- */
 
-/* F_DONE (status, message, output), or with type F_INFO a refusal
- * (status, message). */
+/* The region the runner offers in F_INIT (half, token): mapped if it is
+ * the size offered and the token is in it. Else NULL: frames only. */
+static uint8_t *
+host_region(size_t half, const uint8_t token[TOKEN_LEN], size_t max)
+{
+	struct stat st;
+	void *p;
+
+	if (half == 0 || half != region_half(max) ||
+	    fcntl(HOST_REGION_FD, F_GETFD) < 0 || fstat(HOST_REGION_FD, &st) != 0 ||
+	    (uint64_t)st.st_size != 2 * (uint64_t)half)
+		return NULL;
+	p = mmap(NULL, 2 * half, PROT_READ | PROT_WRITE, MAP_SHARED,
+	    HOST_REGION_FD, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (memcmp(p, token, TOKEN_LEN) != 0) {
+		munmap(p, 2 * half);
+		return NULL;
+	}
+	return p;
+}
+
+/* F_DONE (status, message, output: in the region when it fits), or with
+ * type F_INFO a refusal (status, message). */
 static int
 host_reply(uint32_t type, int32_t status, const char *msg, const uint8_t *data,
-    size_t n)
+    size_t n, uint8_t *reg, size_t half)
 {
 	struct coffer_buf b = COFFER_BUF_INIT(ERR_TEXT_MAX + 64);
 	char text[ERR_TEXT_MAX];
-	int r;
+	int r, shared = reg != NULL && n <= half;
 
 	snprintf(text, sizeof(text), "%s", msg);
-	if ((r = coffer_buf_put(&b, &status, 4)) == 0)
+	if ((r = frame_begin(&b)) == 0 && (r = coffer_buf_put(&b, &status, 4)) == 0)
 		r = put_str(&b, text);
+	if (r == 0 && type == F_DONE && (r = put_u32(&b, (uint32_t)n)) == 0)
+		r = put_u32(&b, shared ? IN_REGION : IN_FRAME);
+	if (r == 0 && type == F_DONE && shared && n > 0)
+		memcpy(reg + half, data, n);
 	if (r == 0)
-		r = send_frame(HOST_FD, type, &b, type == F_DONE ? (data ? data :
-		    (const uint8_t *)"") : NULL, n, NULL, 0);
+		r = send_frame(HOST_FD, type, &b, data, type == F_DONE && !shared ?
+		    n : 0, NULL, 0);
 	coffer_buf_release(&b);
 	return r;
 }
@@ -495,8 +713,10 @@ apphost_main(int argc, char **argv)
 	struct plugin *p = NULL;
 	struct app_info info;
 	struct coffer_cur c;
+	const uint8_t *token;
+	uint8_t *reg = NULL;
 	char *end, err[ERR_TEXT_MAX], app[32];
-	uint32_t type, n = 0;
+	uint32_t type, n = 0, half = 0;
 	unsigned long long max;
 	int r;
 
@@ -512,15 +732,18 @@ apphost_main(int argc, char **argv)
 	cfg.app = app;
 	cfg.app_kind = APP_KIND_PLUGIN;
 	cfg.max_item_bytes = (size_t)max;
-	/* F_INIT: the parameters, then load the plugin (the file the runner
-	 * hashed, through its descriptor) and init it. */
+	/* F_INIT: the region, the parameters; then load the plugin (the
+	 * file the runner hashed, through its descriptor) and init it. */
 	if ((r = recv_frame(HOST_FD, &type, 1 << 20, &in, NULL, 0)) != 0 ||
 	    type != F_INIT)
 		goto out;
 	coffer_cur_init(&c, in.data, in.len);
-	if (coffer_cur_get(&c, &n, 4) != 0 || n > APP_MAX_PARAMS ||
+	if (coffer_cur_get(&c, &half, 4) != 0 || coffer_cur_ptr(&c, TOKEN_LEN,
+	    &token) != 0 || coffer_cur_get(&c, &n, 4) != 0 || n > APP_MAX_PARAMS ||
 	    (params = coffer_calloc(n + 1, sizeof(*params))) == NULL)
 		goto out;
+	if ((reg = host_region(half, token, cfg.max_item_bytes)) == NULL)
+		half = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		const uint8_t *k, *v;
 		uint32_t kn, vn;
@@ -535,16 +758,18 @@ apphost_main(int argc, char **argv)
 	coffer_buf_init_secret(&in, frame_max(cfg.max_item_bytes));
 	coffer_buf_init_secret(&out, cfg.max_item_bytes);
 	if ((r = plugin_load(&cfg, params, n, &p, &info)) != 0) {
-		(void)host_reply(F_INFO, r, coffer_errdetail(), NULL, 0);
+		(void)host_reply(F_INFO, r, coffer_errdetail(), NULL, 0, NULL, 0);
 		goto out;
 	}
 	{
 		struct coffer_buf b = COFFER_BUF_INIT(256);
 
-		r = coffer_buf_put(&b, &(int32_t){ 0 }, 4);
-		if (r == 0 && (r = put_str(&b, info.name)) == 0 &&
-		    (r = put_str(&b, info.version)) == 0)
-			r = coffer_buf_put(&b, &(uint32_t){ (uint32_t)info.has_reduce }, 4);
+		r = frame_begin(&b);
+		if (r == 0 && (r = coffer_buf_put(&b, &(int32_t){ 0 }, 4)) == 0 &&
+		    (r = put_str(&b, info.name)) == 0 &&
+		    (r = put_str(&b, info.version)) == 0 &&
+		    (r = put_u32(&b, (uint32_t)info.has_reduce)) == 0)
+			r = put_u32(&b, reg != NULL);
 		if (r == 0)
 			r = send_frame(HOST_FD, F_INFO, &b, NULL, 0, NULL, 0);
 		coffer_buf_release(&b);
@@ -565,8 +790,10 @@ apphost_main(int argc, char **argv)
 		    (get_bytes(&c, &id, &idn) != 0 || idn > COFFER_STORE_KEY_MAX ||
 		    (kind == PLUGIN_PROCESS && (coffer_cur_get(&c, &attempt, 4) != 0 ||
 		    get_bytes(&c, &own, &on) != 0 || on >= sizeof(ownbuf))) ||
-		    get_bytes(&c, &data, &dn) != 0)))
+		    get_data(&c, half, &data, &dn) != 0)) || coffer_cur_left(&c) != 0)
 			break;
+		if (data == NULL)
+			data = reg;
 		memcpy(idbuf, id, idn);
 		idbuf[idn] = '\0';
 		if (on > 0)
@@ -575,7 +802,8 @@ apphost_main(int argc, char **argv)
 		coffer_buf_reset(&out);
 		r = plugin_call(p, kind, idbuf, attempt, on > 0 ? ownbuf : NULL, data, dn,
 		    kind == PLUGIN_REDUCE_ADD ? NULL : &out, err, sizeof(err));
-		if (host_reply(F_DONE, r, r ? err : "", out.data, out.len) != 0)
+		if (host_reply(F_DONE, r, r ? err : "", out.data, out.len, reg,
+		    half) != 0)
 			break;
 	}
 	r = 0;

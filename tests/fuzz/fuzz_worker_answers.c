@@ -3,9 +3,11 @@
 // plugin host, none of which it trusts before checking (src/worker/coord.c,
 // apphost.c): the coordinator's identity and nonce answers, a refusal's
 // error object, the answers to a batch of proofs (WA1), and the host's
-// DONE frame. The first byte picks the reader and the HTTP status; the
-// rest is the body. A proof answer is believed only if it verifies under
-// the session key, which the fuzzer does not have.
+// DONE frame (its output in the frame or in a shared region). The first
+// byte picks the reader and the HTTP status (for the DONE frame: whether
+// there is a region); the rest is the body. A proof answer is believed
+// only if it verifies under the session key, which the fuzzer does not
+// have.
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -86,9 +88,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const uint8_t *msg, *out;
 		uint32_t nmsg, nout;
 
-		if (apphost_parse_done(c.p, c.n, &status, &msg, &nmsg, &out,
-		    &nout) == 0 && (status > 0 || nmsg > 1024 ||
-		    (size_t)(out - c.p) + nout != c.n))
+		/* With and without a shared region (halves of 4 KiB): an
+		 * output in the region is never larger than its half, and
+		 * nothing may follow it in the frame. */
+		size_t half = data[0] & 0x80 ? 4096 : 0;
+
+		if (apphost_parse_done(c.p, c.n, half, &status, &msg, &nmsg, &out,
+		    &nout) == 0 && (status > 0 || nmsg > 1024 || (out != NULL &&
+		    (size_t)(out - c.p) + nout != c.n) || (out == NULL &&
+		    (half == 0 || nout > half || (size_t)(msg - c.p) + nmsg + 8 !=
+		    c.n))))
 			abort();
 		break;
 	}
