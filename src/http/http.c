@@ -54,6 +54,17 @@ struct client {
 
 enum conn_state { C_HEAD, C_BODY, C_REPLY };
 
+/* A request whose answer a handler deferred (http_req_defer): the copy
+ * the handler answers on later. conn, head and query are cleared
+ * (detach) when the connection closes first; http is cleared when the
+ * server is freed first. */
+struct http_defer {
+	struct http_req r;        /* first: http_req_done casts back */
+	char method[16];
+	char *path;
+	struct http_defer *prev, *next; /* the server's list, until done */
+};
+
 struct http_conn {
 	struct http_server *h;
 	struct bufferevent *bev;
@@ -72,6 +83,7 @@ struct http_conn {
 	/* Extra reply headers. */
 	size_t nhdr;
 	char hdr[REPLY_HEADERS_MAX][2][256];
+	struct http_defer *defer; /* the request waiting for its answer */
 	struct http_conn *prev, *next;
 };
 
@@ -85,6 +97,7 @@ struct http_server {
 	size_t nroutes;
 	int (*auth)(void *ctx, const char *token, enum http_scope *scope);
 	void *ctx;
+	void (*before)(struct http_req *r);
 	int max_conns, max_per_client;
 	int header_ms, body_ms, write_ms;
 	size_t body_budget;
@@ -94,10 +107,12 @@ struct http_server {
 	struct http_server_stats st;
 	struct req_count *counts;
 	size_t ncounts;
+	struct http_defer *defers; /* deferred requests not yet done */
 };
 
 static void conn_close(struct http_conn *c);
 static void conn_next(struct http_conn *c);
+static void set_deadline(struct http_conn *c, int ms);
 
 static void
 count_request(struct http_server *h, const struct http_req *r, int code)
@@ -185,7 +200,8 @@ send_reply(struct http_req *r, int status, const char *ctype, const void *p,
 	if (r->replied)
 		return;
 	r->replied = 1;
-	count_request(r->http, r, status);
+	if (r->http != NULL)
+		count_request(r->http, r, status);
 	coffer_debug("%s %s -> %d", r->method, r->path, status);
 	if (c == NULL)
 		return;
@@ -215,6 +231,15 @@ send_reply(struct http_req *r, int status, const char *ctype, const void *p,
 	if (!ok)
 		c->close_after = 1;
 	c->nhdr = 0;
+	if (r->deferred) {
+		/* A deferred answer: the connection goes on once it is written
+		 * (on_write), and no longer knows this request. */
+		c->defer = NULL;
+		r->conn = NULL;
+		r->head = NULL;
+		r->query = NULL;
+		set_deadline(c, c->h->write_ms);
+	}
 }
 
 void
@@ -491,6 +516,63 @@ http_req_json(struct http_req *r, json_t **out)
 }
 
 /* ------------------------------------------------------------------ */
+/* Deferred answers */
+
+struct http_req *
+http_req_defer(struct http_req *r)
+{
+	struct http_conn *c = r->conn;
+	struct http_defer *d;
+
+	if (c == NULL || r->replied || r->deferred || c->defer != NULL)
+		return NULL;
+	if ((d = coffer_calloc(1, sizeof(*d))) == NULL)
+		return NULL;
+	if ((d->path = coffer_strdup(r->path)) == NULL) {
+		free(d);
+		return NULL;
+	}
+	d->r = *r;
+	snprintf(d->method, sizeof(d->method), "%s", r->method);
+	d->r.method = d->method;
+	d->r.path = d->path;
+	d->r.body = "";
+	d->r.body_len = 0;
+	d->r.deferred = 1;
+	d->next = c->h->defers;
+	if (d->next != NULL)
+		d->next->prev = d;
+	c->h->defers = d;
+	c->defer = d;
+	r->deferred = 1;
+	return &d->r;
+}
+
+void
+http_req_done(struct http_req *dr)
+{
+	struct http_defer *d = (struct http_defer *)dr;
+
+	if (d == NULL)
+		return;
+	if (!d->r.replied) {
+		coffer_error("%s %s: deferred request sent no reply", d->r.method,
+		    d->r.path);
+		http_reply_error(&d->r, 500, "internal", NULL, "no reply");
+	}
+	if (d->r.http != NULL) {
+		if (d->prev != NULL)
+			d->prev->next = d->next;
+		else
+			d->r.http->defers = d->next;
+		if (d->next != NULL)
+			d->next->prev = d->prev;
+	}
+	free(d->path);
+	free(d);
+}
+
+/* ------------------------------------------------------------------ */
 /* Connections */
 
 static void
@@ -574,6 +656,13 @@ conn_close(struct http_conn *c)
 {
 	struct http_server *h = c->h;
 
+	/* A deferred answer given later is dropped (send_reply). */
+	if (c->defer != NULL) {
+		c->defer->r.conn = NULL;
+		c->defer->r.head = NULL;
+		c->defer->r.query = NULL;
+		c->defer = NULL;
+	}
 	release_body(c);
 	if (c->timer != NULL)
 		event_free(c->timer);
@@ -709,7 +798,17 @@ dispatch(struct http_conn *c)
 	}
 	c->state = C_REPLY;
 	bufferevent_disable(c->bev, EV_READ);
+	if (c->h->before != NULL)
+		c->h->before(&r);
 	r.match.route->handler(&r);
+	if (r.deferred) {
+		/* Its answer comes later (http_req_defer); none yet: no
+		 * deadline while the daemon works on it. */
+		release_body(c);
+		if (c->defer != NULL)
+			evtimer_del(c->timer);
+		return;
+	}
 	if (!r.replied) {
 		coffer_error("%s %s: handler sent no reply", r.method, r.path);
 		http_reply_error(&r, 500, "internal", NULL, "no reply");
@@ -1118,6 +1217,7 @@ http_server_new(struct event_base *base, const struct http_server_opts *o,
 	h->nroutes = o->nroutes;
 	h->auth = o->auth;
 	h->ctx = o->ctx;
+	h->before = o->before;
 	h->max_conns = o->max_conns > 0 ? o->max_conns : HTTP_DEFAULT_MAX_CONNS;
 	h->max_per_client = o->max_conns_per_client > 0 ?
 	    o->max_conns_per_client : HTTP_DEFAULT_MAX_CONNS_PER_CLIENT;
@@ -1201,6 +1301,9 @@ http_server_free(struct http_server *h)
 		evconnlistener_free(h->lev);
 	while (h->conns != NULL)
 		conn_close(h->conns);
+	/* Deferred requests outlive the server until http_req_done. */
+	for (struct http_defer *d = h->defers; d != NULL; d = d->next)
+		d->r.http = NULL;
 	if (h->tls_ctx != NULL)
 		h->tls->free(h->tls_ctx);
 	free(h->clients);

@@ -72,6 +72,10 @@ struct http_server_opts {
 	 */
 	int (*auth)(void *ctx, const char *token, enum http_scope *scope);
 	void *ctx;             /* given to auth and to handlers as r->ctx */
+	/* Called before every route's handler, with the request the handler
+	 * is given (the coordinator makes pending item proofs durable there
+	 * before any other route reads the state); NULL: none. */
+	void (*before)(struct http_req *r);
 };
 
 /* Start listening. Errors: COFFER_E_INVAL (bad listen address or TLS
@@ -125,6 +129,7 @@ struct http_req {
 	enum http_scope scope;         /* the token's (NONE on open routes) */
 	int token_presented;          /* an Authorization header was sent */
 	int replied;
+	int deferred;                 /* http_req_defer() was called */
 };
 
 /* A path parameter ("id"), never NULL for a parameter of the route. */
@@ -172,6 +177,26 @@ void http_reply_errors(struct http_req *r, int status, const char *code,
 void http_reply_coffer_err(struct http_req *r, int err);
 void http_reply_text(struct http_req *r, int status, const char *content_type,
     const char *text, size_t len);
+
+/*
+ * Deferred answers (doc/http.md section 5): a handler that can answer only
+ * later (the coordinator's item proofs wait for a disk flush shared with
+ * other requests) calls http_req_defer(r) and returns without replying.
+ * The request it returns outlives the handler: answer it later with
+ * exactly one http_reply_* call, then free it with http_req_done(). Until
+ * then its connection reads nothing more and has no deadline. It keeps
+ * the method, the path, the route's parameters, the scope and ctx; the
+ * body is gone (body "", body_len 0), and the head (headers, query) only
+ * lasts while the client is connected. If the client went away or the
+ * server was freed in between, the answer is dropped and both calls
+ * still free what they must. Returns NULL if out of memory (r is then
+ * still the handler's to answer) or if r was answered or deferred.
+ */
+struct http_req *http_req_defer(struct http_req *r)
+	__attribute__((warn_unused_result));
+/* Free a deferred request; one that was not answered is answered 500
+ * first. NULL is a no-op. */
+void http_req_done(struct http_req *d);
 
 /*
  * The field a coffer error detail names: "plugin_info.min_rep: expected an
