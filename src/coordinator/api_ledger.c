@@ -9,6 +9,7 @@
 
 #include "coffer/error.h"
 #include "coordinator/coord.h"
+#include "coordinator/group.h"
 #include "coordinator/ledger.h"
 #include "lib/enc.h"
 #include "lib/mem.h"
@@ -20,6 +21,8 @@
 /* 80-byte answers, base64url and quoted, and the object around them. */
 #define ACKS_MAX (COFFER_ITEMPROOF_BATCH_MAX * 112 + 64)
 
+/* The answers wait for the commit of the group the request joins
+ * (doc/coordinator.md section 10.1, rules G1 to G6). */
 void
 api_proofs(struct http_req *r)
 {
@@ -28,9 +31,10 @@ api_proofs(struct http_req *r)
 	uint8_t (*parsed)[COFFER_ITEMPROOF_LEN] = NULL;
 	const uint8_t (*proofs)[COFFER_ITEMPROOF_LEN];
 	uint8_t (*acks)[COFFER_ITEMACK_LEN] = NULL;
+	uint64_t outcomes[6] = { 0 };
 	uint8_t job[16];
 	size_t n = 0;
-	int binary, e;
+	int binary, e, wrote = 0;
 
 	if (coord_path_job(r, job) != 0)
 		return;
@@ -51,22 +55,34 @@ api_proofs(struct http_req *r)
 		http_reply_coffer_err(r, COFFER_E_NOMEM);
 		goto out;
 	}
-	/* B3, then every proof */
-	if ((e = coord_ledger_proofs(c->ledger, job, proofs, n, acks)) != 0) {
+	/* G1: into the group's transaction; B3, then every proof */
+	if ((e = coord_group_join(c->group)) != 0) {
 		coord_refuse_err(r, e, NULL);
 		goto out;
 	}
+	if ((e = coord_ledger_proofs(c->ledger, job, proofs, n, acks, outcomes,
+	    &wrote)) != 0) {
+		if (wrote)
+			coord_group_fail(c->group, r, e);   /* G5 */
+		else
+			coord_refuse_err(r, e, NULL);       /* G6 */
+		goto out;
+	}
+	/* G4: answered after the group's commit */
 	if (binary) {
-		http_reply_text(r, 200, COFFER_ITEMPROOF_BATCH_BINARY,
-		    (const char *)acks, n * COFFER_ITEMACK_LEN);
+		coord_group_add(c->group, r, COFFER_ITEMPROOF_BATCH_BINARY, acks,
+		    n * COFFER_ITEMACK_LEN, outcomes, n);
 		goto out;
 	}
 	if ((e = coffer_itemack_batch_put((const uint8_t (*)[COFFER_ITEMACK_LEN])acks,
 	    n, &out)) != 0) {
+		/* An error claims nothing: the worker sends the proofs again
+		 * and gets their answers then (C1). */
 		http_reply_coffer_err(r, e);
 		goto out;
 	}
-	http_reply_text(r, 200, "application/json", coffer_buf_str(&out), out.len);
+	coord_group_add(c->group, r, "application/json", out.data, out.len,
+	    outcomes, n);
 out:
 	free(parsed);
 	free(acks);

@@ -76,6 +76,7 @@ struct coord {
 	struct coord_coll_summary coll;
 	struct coord_keycache *keys; /* unwrapped data keys (secret) */
 	struct coord_ledger *ledger; /* item proofs, job close, receipts */
+	struct coord_group *group;   /* the pending group commit (group.h) */
 
 	/* For /metrics (api_metrics.c). */
 	uint64_t releases;
@@ -179,6 +180,9 @@ int coord_path_job(struct http_req *r, uint8_t id[16]);
 /* The route table (routes.c) and its handlers (api_*.c). */
 extern const struct http_route coord_routes[];
 extern const size_t coord_nroutes;
+/* Before every handler: any route but item proofs first commits the
+ * pending group (doc/coordinator.md section 10.1, rule G3). */
+void coord_before_route(struct http_req *r);
 void api_healthz(struct http_req *r);
 void api_metrics(struct http_req *r);
 void api_identity(struct http_req *r);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The ledger of item proofs (ledger.h; doc/format/item-proof.md sections 5
 // to 8). A request's proofs are checked in the order of the rules and
-// applied one at a time, in log order, inside one state transaction that
-// is committed durably before the answers go out (one disk flush per
-// request: a batch is a group commit). Each logged proof is appended to
+// applied one at a time, in log order, inside the state transaction of
+// the group of requests they joined (group.c), committed durably before
+// any answer of the group goes out (doc/coordinator.md section 10.1,
+// rules G1 to G6). Each logged proof is appended to
 // the audit log and recorded with its outcome; a job's ledger in memory is
 // exactly what applying those records in order gives, which is how it is
 // read back after a restart, and how an auditor replaying the log gets the
@@ -571,20 +572,42 @@ one_proof(struct batch *b, const uint8_t raw[COFFER_ITEMPROOF_LEN],
 	return ledger_close_stage(b->l, j, p.stage, 0);
 }
 
+void
+coord_ledger_forget(struct coord_ledger *l)
+{
+	struct ljob *j, *next;
+
+	for (j = l->jobs; j != NULL; j = next) {
+		next = j->next;
+		job_free(j);
+	}
+	l->jobs = NULL;
+}
+
+void
+coord_ledger_count(struct coord_ledger *l, const uint64_t outcomes[6])
+{
+	for (size_t i = 0; i < 6; i++)
+		l->stats.proofs[i] += outcomes[i];
+}
+
 int
 coord_ledger_proofs(struct coord_ledger *l, const uint8_t job[16],
     const uint8_t (*proofs)[COFFER_ITEMPROOF_LEN], size_t n,
-    uint8_t (*acks)[COFFER_ITEMACK_LEN])
+    uint8_t (*acks)[COFFER_ITEMACK_LEN], uint64_t outcomes[6], int *wrote)
 {
 	struct coord *c = l->c;
 	struct coffer_itemack *a = NULL;
 	struct coord_status st;
 	struct batch b;
-	int r, tx = 0, dirty = 0;
+	int r;
 
+	*wrote = 0;
 	memset(&b, 0, sizeof(b));
 	b.l = l;
 	b.now = coord_now();
+	if (!coord_state_in_tx(c->st))
+		return coffer_errf(COFFER_E_INTERNAL, "proofs outside a transaction");
 	if ((r = ledger_get(l, job, &b.j)) != 0)
 		return r;
 	/* B3 */
@@ -605,26 +628,23 @@ coord_ledger_proofs(struct coord_ledger *l, const uint8_t job[16],
 		r = COFFER_E_NOMEM;
 		goto out;
 	}
-	if ((r = coord_state_begin(c->st)) != 0)
-		goto out;
-	tx = dirty = 1;
+	/* From here the state and the memory change: an error leaves the
+	 * group's transaction to be rolled back (G5). The answers are made
+	 * now, while the session is at hand, and sent after the commit. */
+	*wrote = 1;
 	for (size_t i = 0; i < n; i++)
 		if ((r = one_proof(&b, proofs[i], &a[i])) != 0)
 			goto out;
-	if ((r = coord_state_commit(c->st)) != 0)
-		goto out;
-	tx = 0;
 	for (size_t i = 0; i < n; i++) {
 		if ((r = coffer_itemack_encode(&a[i], b.s->s.key, acks[i])) != 0)
 			goto out;
-		l->stats.proofs[a[i].outcome]++;
+		outcomes[a[i].outcome]++;
 	}
 out:
-	if (tx)
-		coord_state_rollback(c->st);
-	/* After a failed transaction the memory is ahead of the state: read
-	 * the job again next time. */
-	ledger_put(l, b.j, r != 0 && dirty);
+	/* After an error that wrote, the memory is ahead of the state: this
+	 * job is dropped here, and the caller forgets the others the group
+	 * touched (G5); each is read again from the state when next named. */
+	ledger_put(l, b.j, r != 0 && *wrote);
 	free(a);
 	return r;
 }

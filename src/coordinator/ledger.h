@@ -7,9 +7,10 @@
  * The ledger of an open job lives in memory and is rebuilt, when first
  * needed after a start, from the proofs its state recorded (state.h), so
  * that every answer after a restart is the one a client was given before.
- * Every change is made in one state transaction per request, committed
- * durably before the answer: a proof that was answered is on disk, with
- * its audit log entry. Errors carry the reason name first in their detail
+ * Item proofs are applied in the state transaction of a group of
+ * requests, committed durably before any of their answers is sent
+ * (group.h): a proof that was answered is on disk, with its audit log
+ * entry. Errors carry the reason name first in their detail
  * ("job.unknown: ...") for coord_refuse_err. */
 #ifndef COFFER_COORDINATOR_LEDGER_H
 #define COFFER_COORDINATOR_LEDGER_H
@@ -32,15 +33,26 @@ int coord_ledger_new(struct coord *c, struct coord_ledger **out)
 void coord_ledger_free(struct coord_ledger *l);
 
 /*
- * A batch of n proofs of one session (rules B3, IP1 to IP17, C1 to C5):
- * acks[i] gets the answer to proofs[i]. Errors, nothing answered:
- * COFFER_E_NOTFOUND "job.unknown", COFFER_E_POLICY "session.unknown",
- * COFFER_E_DB and others from the state (the batch's transaction is rolled
- * back and the job's ledger is read again from the state next time).
+ * A batch of n proofs of one session (rules B3, IP1 to IP17, C1 to C5),
+ * applied inside the caller's open state transaction (the group of
+ * doc/coordinator.md section 10.1, group.h), which the caller commits
+ * durably before it sends any answer: acks[i] gets the answer to
+ * proofs[i] (MAC'd), outcomes[o] is increased by the number of answers
+ * with outcome o. *wrote is 1 once the state or the memory may have
+ * changed. Errors, nothing answered: COFFER_E_NOTFOUND "job.unknown",
+ * COFFER_E_POLICY "session.unknown" (*wrote 0), COFFER_E_DB and others
+ * from the state (with *wrote 1 the transaction must be rolled back and
+ * coord_ledger_forget called: rule G5).
  */
 int coord_ledger_proofs(struct coord_ledger *l, const uint8_t job[16],
     const uint8_t (*proofs)[COFFER_ITEMPROOF_LEN], size_t n,
-    uint8_t (*acks)[COFFER_ITEMACK_LEN]) __attribute__((warn_unused_result));
+    uint8_t (*acks)[COFFER_ITEMACK_LEN], uint64_t outcomes[6], int *wrote)
+	__attribute__((warn_unused_result));
+/* Forget every job's ledger in memory (after a rolled-back transaction:
+ * each is read again from the state when next named). */
+void coord_ledger_forget(struct coord_ledger *l);
+/* Count answers sent, by outcome, for /metrics. */
+void coord_ledger_count(struct coord_ledger *l, const uint64_t outcomes[6]);
 
 /* POST /v1/jobs/{job}/close (doc/format/item-proof.md 7.1): *answer gets
  * the answer object. */

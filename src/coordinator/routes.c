@@ -5,6 +5,7 @@
 // evidence, and everything the coordinator answers that matters is signed
 // by its attested key; pushed collateral is signed by Intel or AMD.
 #include "coordinator/coord.h"
+#include "coordinator/group.h"
 #include "proto/collpush.h"
 #include "proto/itembatch.h"
 #include "proto/keyrelease.h"
@@ -44,3 +45,15 @@ const struct http_route coord_routes[] = {
 };
 
 const size_t coord_nroutes = sizeof(coord_routes) / sizeof(coord_routes[0]);
+
+/* G3: what any other route reads or writes is durable state (a receipt,
+ * a signed head, a job's counts), and its own transaction never nests in
+ * the group's. */
+void
+coord_before_route(struct http_req *r)
+{
+	struct coord *c = r->ctx;
+
+	if (r->match.route->handler != api_proofs)
+		coord_group_flush(c->group);
+}

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The coordinator daemon's life (coord.h): lock the data directory, open
 // the state, load or make the identity, get evidence, listen; on SIGINT or
-// SIGTERM stop listening, close the state and wipe the keys. Every answer
-// was committed before it was sent, so stopping loses nothing.
+// SIGTERM commit the pending group of item proofs, stop listening, close
+// the state and wipe the keys. Every answer was committed before it was
+// sent, so stopping loses nothing.
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "coffer/error.h"
 #include "coordinator/coord.h"
+#include "coordinator/group.h"
 #include "lib/clock.h"
 #include "lib/file.h"
 #include "lib/log.h"
@@ -26,6 +28,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	coffer_logkv(COFFER_LOG_INFO, "stopping", "signal",
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
+	/* G2: the pending group is committed, its answers on their way. */
+	coord_group_flush(c->group);
 	event_base_loopexit(c->base, NULL);
 }
 
@@ -110,6 +114,13 @@ coord_open(const struct coord_config *cfg, struct coord **out)
 		r = coffer_errf(COFFER_E_NOMEM, "event_base_new failed");
 		goto fail;
 	}
+	/* The group commit runs when nothing else is ready (group.h). */
+	if (event_base_priority_init(c->base, COORD_PRIORITIES) != 0) {
+		r = coffer_errf(COFFER_E_INTERNAL, "event_base_priority_init failed");
+		goto fail;
+	}
+	if ((r = coord_group_new(c, &c->group)) != 0)
+		goto fail;
 	memset(&ho, 0, sizeof(ho));
 	ho.listen = c->cfg.listen;
 	ho.max_body = COORD_BODY_CAP;
@@ -118,6 +129,7 @@ coord_open(const struct coord_config *cfg, struct coord **out)
 	ho.routes = coord_routes;
 	ho.nroutes = coord_nroutes;
 	ho.ctx = c;
+	ho.before = coord_before_route;
 	if ((r = http_server_new(c->base, &ho, &c->http)) != 0)
 		goto fail;
 	coffer_wipe(key, sizeof(key));
@@ -134,6 +146,9 @@ coord_close(struct coord *c)
 {
 	if (c == NULL)
 		return;
+	/* Commits what is pending (its answers are dropped with the
+	 * connections: the workers send those proofs again, C1). */
+	coord_group_free(c->group);
 	if (c->http != NULL)
 		http_server_free(c->http);
 	for (size_t i = 0; i < 2; i++)
