@@ -565,7 +565,10 @@ upload(int argc, char **argv)
  *   P, --variant S (another output: "output" by default), --seq N (start
  *   at this sequence number instead of the kept one), --bench N (N OK map
  *   proofs over the items in turn; prints a summary only), --binary
- *   (application/octet-stream batches, item-proof.md section 8.1)
+ *   (application/octet-stream batches, item-proof.md section 8.1),
+ *   --clients C (C connections at once, each sending every C-th request
+ *   of the run in turn; with --bench the summary adds the requests'
+ *   latency p50 and p99)
  * faults: --forge-mac (a byte of the MAC changed), --wrong-input (another
  *   input digest, MAC'd), --other-job (another job id, MAC'd), --replay
  *   (every request sent twice: the answers must be the same), --keep FILE
@@ -579,7 +582,7 @@ upload(int argc, char **argv)
  */
 static struct {
 	const char *session_file, *store, *prefix, *variant, *keep, *resend;
-	long batch, bench, seq;
+	long batch, bench, seq, clients;
 	int have_seq, forge_mac, wrong_input, other_job, replay, no_send, binary;
 } pv;
 
@@ -948,6 +951,79 @@ say_proof(const uint8_t p[COFFER_ITEMPROOF_LEN], const struct coffer_itemack *a,
 	    att, od, replay ? ",\"replay\":true" : "");
 }
 
+/* One connection's share of a prove run (--clients): requests first,
+ * first + clients, ... of batch proofs each. */
+struct psender {
+	const struct psession *s;
+	const uint8_t (*proofs)[COFFER_ITEMPROOF_LEN];
+	struct coffer_itemack *acks;
+	size_t n, first;
+	double *lat;              /* per request, ms */
+	int rc, refused;
+};
+
+static void
+send_part(struct psender *p)
+{
+	struct coffer_buf body = COFFER_BUF_INIT(COFFER_ITEMPROOF_BATCH_BYTES);
+	struct coffer_buf reply = COFFER_BUF_INIT((size_t)1 << 20);
+	struct coffer_itemack *again = coffer_calloc((size_t)pv.batch, sizeof(*again));
+	size_t b = (size_t)pv.batch, step = b * (size_t)pv.clients;
+	CURL *c = curl_easy_init();
+
+	if (again == NULL || c == NULL)
+		fail("memory");
+	for (size_t k = p->first * b; k < p->n && p->rc == 0; k += step) {
+		size_t n = p->n - k < b ? p->n - k : b;
+		int64_t t = now_us();
+
+		p->rc = send_batch(c, p->s, &p->proofs[k], n, &p->acks[k], &body, &reply);
+		p->lat[k / b] = ms_since(t);
+		if (p->rc == 0 && pv.replay) {
+			p->rc = send_batch(c, p->s, &p->proofs[k], n, again, &body, &reply);
+			for (size_t m = 0; p->rc == 0 && m < n; m++)
+				if (memcmp(&again[m], &p->acks[k + m], sizeof(again[m])) != 0) {
+					fprintf(stderr, "relworker: a replay was answered "
+					    "differently\n");
+					p->rc = 1;
+				}
+		}
+		for (size_t m = 0; p->rc == 0 && m < n; m++)
+			if (p->acks[k + m].outcome == COFFER_ACK_REFUSED)
+				p->refused = 1;
+		if (p->rc != 0 || pv.bench != 0)
+			continue;
+		/* Each answer as it comes (a run killed midway shows those). */
+		pthread_mutex_lock(&out_mu);
+		for (size_t m = 0; m < n; m++) {
+			say_proof(p->proofs[k + m], &p->acks[k + m], 0);
+			if (pv.replay)
+				say_proof(p->proofs[k + m], &again[m], 1);
+		}
+		fflush(stdout);
+		pthread_mutex_unlock(&out_mu);
+	}
+	curl_easy_cleanup(c);
+	free(again);
+	coffer_buf_release(&body);
+	coffer_buf_release(&reply);
+}
+
+static void *
+send_thread(void *arg)
+{
+	send_part(arg);
+	return NULL;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
 static int
 prove(int argc, char **argv)
 {
@@ -959,7 +1035,8 @@ prove(int argc, char **argv)
 	struct coffer_policy_item *items = NULL;
 	struct pitem *want = NULL;
 	uint8_t (*proofs)[COFFER_ITEMPROOF_LEN] = NULL, reduce_in[32];
-	struct coffer_itemack *acks = NULL, *again = NULL;
+	struct coffer_itemack *acks = NULL;
+	double *lat = NULL;
 	struct psession s;
 	size_t nitems = 0, nwant = 0, cap;
 	char path[128], ph[65];
@@ -974,6 +1051,7 @@ prove(int argc, char **argv)
 	opt.url = argv[2];
 	pv.session_file = argv[3];
 	pv.batch = 1;
+	pv.clients = 1;
 	pv.prefix = "";
 	pv.variant = "output";
 	memset(&s, 0, sizeof(s));
@@ -1028,6 +1106,9 @@ prove(int argc, char **argv)
 			i++;
 		} else if (strcmp(a, "--binary") == 0) {
 			pv.binary = 1;
+		} else if (strcmp(a, "--clients") == 0 && v) {
+			pv.clients = strtol(v, NULL, 10);
+			i++;
 		} else if (strcmp(a, "--forge-mac") == 0) {
 			pv.forge_mac = 1;
 		} else if (strcmp(a, "--wrong-input") == 0) {
@@ -1062,6 +1143,10 @@ prove(int argc, char **argv)
 		fprintf(stderr, "relworker: --batch 1 to %d\n", COFFER_ITEMPROOF_BATCH_MAX);
 		return 2;
 	}
+	if (pv.clients < 1 || pv.clients > 64) {
+		fprintf(stderr, "relworker: --clients 1 to 64\n");
+		return 2;
+	}
 	if (pv.have_seq)
 		s.next_seq = pv.seq;
 	if (pv.bench > 0) {
@@ -1081,7 +1166,7 @@ prove(int argc, char **argv)
 		nwant = COFFER_ITEMPROOF_BATCH_MAX * 4;
 	if ((proofs = coffer_calloc(nwant + 1, sizeof(*proofs))) == NULL ||
 	    (acks = coffer_calloc(nwant + 1, sizeof(*acks))) == NULL ||
-	    (again = coffer_calloc((size_t)pv.batch, sizeof(*again))) == NULL)
+	    (lat = coffer_calloc(nwant + 1, sizeof(*lat))) == NULL)
 		fail("memory");
 	if (pv.resend != NULL)
 		nwant = load_proofs(&proofs);
@@ -1092,30 +1177,29 @@ prove(int argc, char **argv)
 	if (pv.keep != NULL)
 		keep_proofs((const uint8_t (*)[COFFER_ITEMPROOF_LEN])proofs, nwant);
 	t0 = now_us();
-	for (size_t k = 0; !pv.no_send && k < nwant && rc == 0; k += (size_t)pv.batch) {
-		size_t n = nwant - k < (size_t)pv.batch ? nwant - k : (size_t)pv.batch;
+	{
+		struct psender snd[64];
+		pthread_t th[64];
 
-		rc = send_batch(c, &s, (const uint8_t (*)[COFFER_ITEMPROOF_LEN])&proofs[k],
-		    n, &acks[k], &body, &reply);
-		if (rc == 0 && pv.replay) {
-			rc = send_batch(c, &s, (const uint8_t (*)[COFFER_ITEMPROOF_LEN])
-			    &proofs[k], n, again, &body, &reply);
-			for (size_t m = 0; rc == 0 && m < n; m++)
-				if (memcmp(&again[m], &acks[k + m], sizeof(again[m])) != 0) {
-					fprintf(stderr, "relworker: a replay was answered "
-					    "differently\n");
-					rc = 1;
-				}
+		memset(snd, 0, sizeof(snd));
+		for (long t = 0; t < pv.clients; t++) {
+			snd[t].s = &s;
+			snd[t].proofs = (const uint8_t (*)[COFFER_ITEMPROOF_LEN])proofs;
+			snd[t].acks = acks;
+			snd[t].n = pv.no_send ? 0 : nwant;
+			snd[t].first = (size_t)t;
+			snd[t].lat = lat;
+			if (pv.clients == 1)
+				send_part(&snd[t]);
+			else if (pthread_create(&th[t], NULL, send_thread, &snd[t]) != 0)
+				fail("pthread_create");
 		}
-		for (size_t m = 0; rc == 0 && m < n; m++)
-			if (acks[k + m].outcome == COFFER_ACK_REFUSED)
-				refused = 1;
-		if (rc == 0 && pv.bench == 0)
-			for (size_t m = 0; m < n; m++) {
-				say_proof(proofs[k + m], &acks[k + m], 0);
-				if (pv.replay)
-					say_proof(proofs[k + m], &again[m], 1);
-			}
+		for (long t = 0; pv.clients > 1 && t < pv.clients; t++)
+			pthread_join(th[t], NULL);
+		for (long t = 0; t < pv.clients; t++) {
+			rc = rc ? rc : snd[t].rc;
+			refused |= snd[t].refused;
+		}
 	}
 	if (pv.bench > 0 && rc == 0) {
 		double ms = ms_since(t0);
@@ -1123,10 +1207,14 @@ prove(int argc, char **argv)
 
 		for (size_t k = 0; k < nwant; k++)
 			by[acks[k].outcome < 6 ? acks[k].outcome : 0]++;
-		printf("proofs=%zu batch=%ld requests=%zu wall_ms=%.1f proofs_per_s=%.0f "
-		    "committed=%llu duplicate=%llu refused=%llu\n", nwant, pv.batch,
-		    (nwant + (size_t)pv.batch - 1) / (size_t)pv.batch, ms,
-		    (double)nwant / (ms / 1000), (unsigned long long)by[1],
+		size_t nreq = (nwant + (size_t)pv.batch - 1) / (size_t)pv.batch;
+
+		qsort(lat, nreq, sizeof(*lat), cmp_double);
+		printf("proofs=%zu batch=%ld clients=%ld requests=%zu wall_ms=%.1f "
+		    "proofs_per_s=%.0f p50_ms=%.3f p99_ms=%.3f committed=%llu "
+		    "duplicate=%llu refused=%llu\n", nwant, pv.batch, pv.clients,
+		    nreq, ms, (double)nwant / (ms / 1000), lat[nreq / 2],
+		    lat[nreq * 99 / 100], (unsigned long long)by[1],
 		    (unsigned long long)by[3], (unsigned long long)by[5]);
 	}
 	if (pv.resend == NULL)
@@ -1138,7 +1226,7 @@ prove(int argc, char **argv)
 	free(want);
 	free(proofs);
 	free(acks);
-	free(again);
+	free(lat);
 	coffer_buf_release(&pol);
 	coffer_buf_release(&body);
 	coffer_buf_release(&reply);
