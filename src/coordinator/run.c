@@ -80,6 +80,28 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 	coord_nonces_sweep(c->nonces, coffer_mono_ms());
 }
 
+/* The loop. With the changelist, a connection's read event turned off
+ * for its handler and on again for its next request in one turn of the
+ * loop costs no epoll_ctl(2): a tenth of the CPU of a proof sent one per
+ * request from many workers (BENCHMARKS.md, "Coordinator ledger"). The
+ * changelist's caveat (a file descriptor dup(2)ed into the loop) does not
+ * apply: every descriptor is a socket of its own. */
+static int
+new_base(struct event_base **out)
+{
+	struct event_config *cfg = event_config_new();
+	struct event_base *b = NULL;
+
+	if (cfg != NULL &&
+	    event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) == 0)
+		b = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	if (b == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "event_base_new failed");
+	*out = b;
+	return 0;
+}
+
 int
 coord_open(const struct coord_config *cfg, struct coord **out)
 {
@@ -110,10 +132,8 @@ coord_open(const struct coord_config *cfg, struct coord **out)
 	    (r = load_trust(c)) != 0 ||
 	    (r = coord_log_start(c)) != 0)
 		goto fail;
-	if ((c->base = event_base_new()) == NULL) {
-		r = coffer_errf(COFFER_E_NOMEM, "event_base_new failed");
+	if ((r = new_base(&c->base)) != 0)
 		goto fail;
-	}
 	/* The group commit runs when nothing else is ready (group.h). */
 	if (event_base_priority_init(c->base, COORD_PRIORITIES) != 0) {
 		r = coffer_errf(COFFER_E_INTERNAL, "event_base_priority_init failed");
