@@ -600,6 +600,7 @@ coord_ledger_proofs(struct coord_ledger *l, const uint8_t job[16],
 	struct coffer_itemack *a = NULL;
 	struct coord_status st;
 	struct batch b;
+	uint64_t tx;
 	int r;
 
 	*wrote = 0;
@@ -613,17 +614,28 @@ coord_ledger_proofs(struct coord_ledger *l, const uint8_t job[16],
 	/* B3 */
 	if ((r = session_find(l, b.j, proofs[0] + 24, &b.s)) != 0)
 		goto out;
-	/* IP15 to IP17 are read once per request: nothing else runs between
-	 * two proofs of it. */
-	if (!b.j->closed) {
-		if ((r = coord_book_status(c->book, b.j->p, b.now, &st)) != 0 ||
-		    (r = coord_book_measurement_revoked(c->book, b.j->p, &b.s->m,
-		    &b.meas_revoked)) != 0)
+	/* IP15 to IP17 are read once per group (rule G6): nothing that
+	 * changes them (an approval, a revocation, a new version, a rollback
+	 * record) is written while a group is open (G3), and a group lasts
+	 * at most COORD_GROUP_MAX_US, so its proofs are judged at the time
+	 * of its first request of the job, as a batch's are at its request's. */
+	tx = coord_state_tx_serial(c->st);
+	if (!b.j->closed && b.j->status_tx != tx) {
+		if ((r = coord_book_status(c->book, b.j->p, b.now, &st)) != 0)
 			goto out;
-		if (!st.active)
-			b.inactive = coffer_itemproof_reason_code(st.reason) ? st.reason :
-			    "policy.unapproved";
+		b.j->inactive = st.active ? NULL :
+		    coffer_itemproof_reason_code(st.reason) ? st.reason :
+		    "policy.unapproved";
+		b.j->status_tx = tx;
 	}
+	if (!b.j->closed && b.s->revoked_tx != tx) {
+		if ((r = coord_book_measurement_revoked(c->book, b.j->p, &b.s->m,
+		    &b.s->revoked)) != 0)
+			goto out;
+		b.s->revoked_tx = tx;
+	}
+	b.inactive = b.j->inactive;
+	b.meas_revoked = b.s->revoked;
 	if ((a = coffer_calloc(n, sizeof(*a))) == NULL) {
 		r = COFFER_E_NOMEM;
 		goto out;

@@ -19,6 +19,8 @@ struct lsession {
 	struct coord_session s;
 	struct coffer_policy_measurement m;
 	size_t meas;         /* index into ljob.meas */
+	uint64_t revoked_tx; /* the transaction IP17 was read in (0: none) */
+	int revoked;         /* IP17 then */
 };
 
 /* A distinct measurement among the job's sessions (receipt section 3.2). */
@@ -67,6 +69,8 @@ struct ljob {
 	size_t nmeas, capmeas;
 	struct lseq *seqs;                /* open addressing, capseq a power of 2 */
 	size_t nseq, capseq;
+	uint64_t status_tx;               /* the transaction IP15, IP16 were read in */
+	const char *inactive;             /* their reason then, or NULL (static) */
 };
 
 struct coord_ledger {

@@ -28,6 +28,7 @@ struct coord_state {
 	int lazy_tx;   /* the open transaction is committed without a flush */
 	int unsynced;  /* a lazy commit is not yet known to be on disk */
 	uint64_t tx_version; /* the state's version when the transaction began */
+	uint64_t tx_serial;  /* transactions begun */
 	/* The log's size inside the open transaction once read (0: not
 	 * known): appends keep it, so that a batch of proofs reads it once. */
 	uint64_t tx_log_size;
@@ -334,6 +335,7 @@ coord_state_begin(struct coord_state *st)
 	if ((r = exec(st, "BEGIN IMMEDIATE;")) != 0)
 		return r;
 	st->in_tx = 1;
+	st->tx_serial++;
 	st->tx_version = sealdb_version(st->sdb);
 	st->tx_log_size = 0;
 	st->frontier.valid = 0;
@@ -411,6 +413,12 @@ int
 coord_state_in_tx(const struct coord_state *st)
 {
 	return st->in_tx;
+}
+
+uint64_t
+coord_state_tx_serial(const struct coord_state *st)
+{
+	return st->tx_serial;
 }
 
 int
