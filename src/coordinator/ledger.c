@@ -616,9 +616,9 @@ coord_ledger_proofs(struct coord_ledger *l, const uint8_t job[16],
 		goto out;
 	/* IP15 to IP17 are read once per group (rule G6): nothing that
 	 * changes them (an approval, a revocation, a new version, a rollback
-	 * record) is written while a group is open (G3), and a group lasts
-	 * at most COORD_GROUP_MAX_US, so its proofs are judged at the time
-	 * of its first request of the job, as a batch's are at its request's. */
+	 * record) is written while a group is open (G3), and a group is
+	 * short (G2), so its proofs are judged at the time of its first
+	 * request of the job, as a batch's are at its request's. */
 	tx = coord_state_tx_serial(c->st);
 	if (!b.j->closed && b.j->status_tx != tx) {
 		if ((r = coord_book_status(c->book, b.j->p, b.now, &st)) != 0)
