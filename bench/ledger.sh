@@ -43,14 +43,17 @@ H=$(new_policy "$T/draft.json") || bail "policy"
 approve "$H" a b c && upload "$H" a b c || bail "setting up the policy"
 # CPU: the process's time on a CPU, user and system, in ns, from the
 # scheduler (/proc/PID/task/*/schedstat; finer than /proc/PID/stat's ticks).
-cpu() { cat /proc/"$COORD_PID"/task/*/schedstat | awk '{ns += $1} END {printf "%d\n", ns}'; }
+cpu() { cat /proc/"$COORD_PID"/task/*/schedstat | awk '{ns += $1} END {printf "%.0f\n", ns}'; }
 run() { # SESSION-FILE BATCH N [relworker opts]: prints "cpu_us wall_rate p50 p99"
 	local out c0 c1 f=$1 b=$2 n=$3
 	shift 3
 	c0=$(cpu)
-	out=$("$REL" prove "$COORD_URL" "$f" --bench "$n" --batch "$b" "$@") || bail "prove: $out"
+	# (in a process substitution: a failure goes to stderr too)
+	out=$("$REL" prove "$COORD_URL" "$f" --bench "$n" --batch "$b" "$@" 2>&1) ||
+		{ echo "prove $*: $out" >&2; bail "prove: $out"; }
 	c1=$(cpu)
-	grep -q "committed=$n " <<<"$out" || bail "not all committed: $out"
+	grep -q "committed=$n " <<<"$out" ||
+		{ echo "not all committed: $out" >&2; bail "not all committed: $out"; }
 	awk -v c="$((c1 - c0))" -v n="$n" \
 	    -v w="$(sed -n 's/.*proofs_per_s=\([0-9]*\).*/\1/p' <<<"$out")" \
 	    -v p50="$(sed -n 's/.*p50_ms=\([0-9.]*\).*/\1/p' <<<"$out")" \
@@ -86,7 +89,7 @@ done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 echo "Command: \`make bench B=ledger\` (coffer-coordinator --backend sim on"
-echo "127.0.0.1, state on $(df --output=fstype "$T" | tail -n 1); \`$BUILD/tests/tools/relworker prove\` as the"
+echo "127.0.0.1, state on $(df --output=fstype "$T" | tail -n 1); \`${BUILD:-build}/tests/tools/relworker prove\` as the"
 echo "worker; $(nproc) cores shared by both; load average before: $load, after: $load_after)."
 echo
 echo "| proofs | clients | coordinator CPU per proof (goal <= 10 us) | | proofs/s on one core (goal >= 20,000) | | wall proofs/s | request latency p50 / p99 |"
