@@ -8,6 +8,7 @@
 
 #include "coffer/error.h"
 #include "coordinator/coord.h"
+#include "coordinator/group.h"
 #include "http/metrics.h"
 #include "proto/itemproof.h"
 
@@ -53,6 +54,32 @@ on_count(const char *route, const char *method, int code, uint64_t n, void *arg)
 		    l, (double)n);
 }
 
+/* The group commit of item proofs (group.h): requests per disk flush. */
+static int
+group_metrics(struct coord *c, struct coffer_buf *b)
+{
+	struct coord_group_stats gs;
+	int r;
+
+	coord_group_stats(c->group, &gs);
+	if ((r = http_metrics_family(b, "coffer_coordinator_proof_commits_total",
+	    "counter", "Durable commits of groups of item proof requests.")) != 0 ||
+	    (r = http_metrics_sample(b, "coffer_coordinator_proof_commits_total",
+	    NULL, (double)gs.commits)) != 0 ||
+	    (r = http_metrics_family(b,
+	    "coffer_coordinator_proof_commit_requests_total", "counter",
+	    "Item proof requests those commits answered.")) != 0 ||
+	    (r = http_metrics_sample(b,
+	    "coffer_coordinator_proof_commit_requests_total", NULL,
+	    (double)gs.requests)) != 0 ||
+	    (r = http_metrics_family(b, "coffer_coordinator_proof_commit_failures_total",
+	    "counter", "Groups of item proof requests rolled back, each request "
+	    "answered 500.")) != 0)
+		return r;
+	return http_metrics_sample(b, "coffer_coordinator_proof_commit_failures_total",
+	    NULL, (double)gs.failures);
+}
+
 /* Item proofs by outcome, receipts, jobs in memory (ledger.h). */
 static int
 ledger_metrics(struct coord *c, struct coffer_buf *b)
@@ -78,8 +105,10 @@ ledger_metrics(struct coord *c, struct coffer_buf *b)
 	    (r = http_metrics_family(b, "coffer_coordinator_open_jobs", "gauge",
 	    "Open jobs whose ledger is in memory.")) != 0)
 		return r;
-	return http_metrics_sample(b, "coffer_coordinator_open_jobs", NULL,
-	    (double)st.open_jobs);
+	if ((r = http_metrics_sample(b, "coffer_coordinator_open_jobs", NULL,
+	    (double)st.open_jobs)) != 0)
+		return r;
+	return group_metrics(c, b);
 }
 
 static int

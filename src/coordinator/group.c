@@ -35,6 +35,8 @@ struct coord_group {
 	uint64_t outcomes[6];
 	int64_t since_us;         /* when the group's first request joined */
 	char msg[600];            /* the last failure's message */
+	size_t held;              /* requests held */
+	struct coord_group_stats stats;
 };
 
 static int64_t
@@ -118,6 +120,7 @@ answer_all(struct coord_group *g, int err, const char *msg)
 	}
 	g->first = NULL;
 	g->last = &g->first;
+	g->held = 0;
 	g->proofs = 0;
 	memset(g->outcomes, 0, sizeof(g->outcomes));
 }
@@ -135,6 +138,7 @@ coord_group_fail(struct coord_group *g, struct http_req *r, int err)
 	if (g->open)
 		coord_state_rollback(g->c->st);
 	g->open = 0;
+	g->stats.failures++;
 	coord_ledger_forget(g->c->ledger);
 	answer_all(g, err, g->msg);
 	if (r != NULL)
@@ -156,6 +160,10 @@ commit(struct coord_group *g)
 		return r;
 	}
 	g->open = 0;
+	if (g->held > 0) {
+		g->stats.commits++;
+		g->stats.requests += g->held;
+	}
 	/* Only now is any of its answers sent. */
 	coord_ledger_count(g->c->ledger, g->outcomes);
 	answer_all(g, 0, NULL);
@@ -166,6 +174,12 @@ void
 coord_group_flush(struct coord_group *g)
 {
 	(void)commit(g);
+}
+
+void
+coord_group_stats(const struct coord_group *g, struct coord_group_stats *out)
+{
+	*out = g->stats;
 }
 
 void
@@ -196,6 +210,7 @@ coord_group_add(struct coord_group *g, struct http_req *r, const char *ctype,
 	h->r = d;
 	*g->last = h;
 	g->last = &h->next;
+	g->held++;
 	g->proofs += nproofs;
 	for (size_t i = 0; i < 6; i++)
 		g->outcomes[i] += outcomes[i];

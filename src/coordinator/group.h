@@ -49,4 +49,12 @@ void coord_group_fail(struct coord_group *g, struct http_req *r, int err);
  * the commit fails, G5). Nothing pending: nothing happens. */
 void coord_group_flush(struct coord_group *g);
 
+/* For /metrics: groups committed and the requests they answered (their
+ * ratio is the requests per disk flush), groups rolled back. */
+struct coord_group_stats {
+	uint64_t commits, requests, failures;
+};
+void coord_group_stats(const struct coord_group *g,
+    struct coord_group_stats *out);
+
 #endif
