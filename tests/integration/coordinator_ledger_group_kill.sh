@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/coordinator_common.bash"
 
-plan 7
+plan 8
 
 N=1200
 coord_setup
@@ -26,7 +26,7 @@ J=$(open_job "$H")
 	>/dev/null || bail "release"
 prove() { "$REL" prove "$COORD_URL" "$T/s.json" "$@"; }
 # Each proof's answer by its seq: outcome and log index.
-answers() { jq -r '"\(.seq) \(.outcome) \(.log_index)"' "$1" | sort -n; }
+answers() { jq -r '"\(.seq) \(.outcome) \(.log_index)"' "$1" | LC_ALL=C sort -k1,1; }
 
 prove --keep "$T/sent" --no-send $(seq 0 $((N - 1))) || bail "making the proofs"
 # The proofs of items 0 to N-1 from 32 connections, one per request,
@@ -50,11 +50,16 @@ prove --resend "$T/sent" --binary --clients 32 >"$T/after" ||
 eq "sent again, every proof is answered" "$N" "$(wc -l <"$T/after")"
 answers "$T/before" >"$T/b"
 answers "$T/after" >"$T/a"
+LC_ALL=C join "$T/b" "$T/a" >"$T/ba"
 eq "every proof answered before the kill is answered the same way (C1, same log index)" \
-	"" "$(join "$T/b" "$T/a" | awk '$2 != $4 || $3 != $5')"
+	"$got 0" "$(awk '$2 != $4 || $3 != $5 {d++} END {print NR, d + 0}' "$T/ba")"
 eq "each item committed once: $N committed" "$N committed" \
 	"$(jq -r .outcome "$T/after" | sort | uniq -c | awk '{print $1, $2}')"
 eq "no two proofs share a log index" "$N" "$(jq -r .log_index "$T/after" | sort -u | wc -l)"
+metric() { curl -s "$COORD_URL/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+eq "after the restart each of the $N requests was answered by a group's commit" "$N" \
+	"$(metric coffer_coordinator_proof_commit_requests_total)"
+diag "$(metric coffer_coordinator_proof_commits_total) commits for them"
 
 coffer audit verify --entries >"$T/entries" 2>/dev/null
 eq "the log verifies and holds each proof once" "$N" \
