@@ -3,7 +3,7 @@
  * data directory, the sim backend), with a deterministic world made once
  * per process: a coordinator identity, three owners, one policy they all
  * approved, their keys uploaded, one job. Requests go through the real
- * route table and handlers (their replies are built and dropped: a request without a
+ * route table, the before hook and the handlers (their replies are built and dropped: a request without a
  * connection, r.conn == NULL, is answered into nothing), so a
  * target fuzzes exactly what a client reaches. Set
  * COFFER_FUZZ_WRITE_SEEDS=DIR to write valid requests of this world as
@@ -101,6 +101,11 @@ h_call(const char *method, const char *path, const void *body, size_t len)
 	r.path = path;
 	r.body = b;
 	r.body_len = len;
+	/* As the server does before every handler (it commits a pending
+	 * group of proofs, doc/coordinator.md 10.1 rule G3). Without a
+	 * connection a proofs request cannot be deferred and is committed
+	 * and answered before its handler returns. */
+	coord_before_route(&r);
 	r.match.route->handler(&r);
 	if (!r.replied)
 		abort(); /* every handler must answer */
