@@ -241,6 +241,38 @@ test_server__answers_500_for_a_deferred_request_done_unanswered(void **state)
 	assert_non_null(strstr(answer, "HTTP/1.1 500 "));
 }
 
+static void
+test_server__holds_a_pipelined_request_until_the_deferred_answer(void **state)
+{
+	struct fixture *f = *state;
+	char *first, *second;
+
+	answer_len = 0;
+	send_str(f, "POST /defer/p HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+	    "GET /now HTTP/1.1\r\nHost: x\r\n\r\n");
+	spin(f, was_handled);
+	for (int i = 0; i < 20; i++)
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+	/* The second request waits: answers go out in order. */
+	assert_int_equal(handled, 1);
+	assert_non_null(held);
+	http_reply_text(held, 202, "text/plain", "first", 5);
+	http_req_done(held);
+	held = NULL;
+	for (int i = 0; i < 5000 && (strstr(answer, "\r\n\r\nnow") == NULL); i++) {
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+		(void)answered(f);
+		usleep(1000);
+	}
+	assert_int_equal(handled, 2);
+	first = strstr(answer, "HTTP/1.1 202 ");
+	second = strstr(answer, "\r\n\r\nnow");
+	assert_non_null(first);
+	assert_non_null(second);
+	assert_true(first < second);
+	assert_non_null(strstr(answer, "\r\n\r\nfirst"));
+}
+
 int
 main(void)
 {
@@ -256,6 +288,9 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_server__answers_500_for_a_deferred_request_done_unanswered,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_server__holds_a_pipelined_request_until_the_deferred_answer,
 		    setup, teardown),
 	};
 
