@@ -1056,6 +1056,159 @@ coffer_queue_ack_next(struct coffer_queue *q, const struct coffer_queue_item *do
 	return 0;
 }
 
+/* One ack's reply (4.5), as coffer_queue_ack reads it. */
+static int
+ack_reply(struct coffer_queue *q, const redisReply *rep,
+    const struct coffer_queue_item *it)
+{
+	long long v[2] = { 0, 0 };
+	int r;
+
+	if ((r = expect_ints(q, rep, "ack", v, 2)) != 0)
+		return r;
+	return v[0] < 0 ? refused(q, "ack", it) : 0;
+}
+
+/* take_more's reply (4.3a): {item, attempt, ...} into next[]; entries
+ * that are not item ids are dead-lettered on the way. */
+static int
+take_more_reply(struct coffer_queue *q, const redisReply *rep, size_t want,
+    struct coffer_queue_item *next, size_t *got)
+{
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 2 != 0 ||
+	    rep->elements > 2 * want)
+		return coffer_errf(COFFER_E_PROTO, "redis %s: take_more: unexpected"
+		    " reply", q->redacted);
+	for (size_t i = 0; i < rep->elements; i += 2) {
+		const redisReply *e = rep->element[i], *a = rep->element[i + 1];
+
+		if (e->type != REDIS_REPLY_STRING || a->type != REDIS_REPLY_INTEGER ||
+		    a->integer < 0 || a->integer > UINT32_MAX)
+			return coffer_errf(COFFER_E_PROTO, "redis %s: take_more:"
+			    " unexpected reply", q->redacted);
+		if (a->integer == 0 || coffer_queue_check_item(e->str, e->len) != 0) {
+			/* Garbage behind the acks: dead-letter it, go on. */
+			(void)bury_malformed(q, e->str, e->len);
+			continue;
+		}
+		if ((next[*got].id = coffer_strndup(e->str, e->len)) == NULL)
+			return coffer_errf(COFFER_E_NOMEM, "item id");
+		next[*got].attempt = (uint32_t)a->integer;
+		next[*got].leased_ms = coffer_mono_ms();
+		(*got)++;
+	}
+	return 0;
+}
+
+/* Section 4.3a: n acks and a take_more in one round trip. */
+int
+coffer_queue_ack_take(struct coffer_queue *q, const struct coffer_queue_item *done,
+    size_t n, int *res, size_t want, struct coffer_queue_item *next, size_t *got)
+{
+	const char *argv[COFFER_QUEUE_BATCH_MAX + 1][8];
+	size_t lens[COFFER_QUEUE_BATCH_MAX + 1][8];
+	char ms[COFFER_QUEUE_BATCH_MAX][32], lease[16], wants[16];
+	int argc[COFFER_QUEUE_BATCH_MAX + 1];
+	const char **argvp[COFFER_QUEUE_BATCH_MAX + 1];
+	const size_t *lensp[COFFER_QUEUE_BATCH_MAX + 1];
+	redisReply *rep[COFFER_QUEUE_BATCH_MAX + 1] = { 0 };
+	size_t k = 0;
+	int r;
+
+	*got = 0;
+	if ((r = need_worker(q, "ack")) != 0)
+		return r;
+	if (n > COFFER_QUEUE_BATCH_MAX || want > COFFER_QUEUE_BATCH_MAX)
+		return coffer_errf(COFFER_E_INVAL, "ack_take: %zu acks, %zu wanted", n,
+		    want);
+	for (size_t i = 0; i < n; i++)
+		res[i] = 0;
+	if (n == 1 && want == 1) {
+		/* The steady state of one item at a time: ack_next (4.3). */
+		int g = 0;
+
+		r = coffer_queue_ack_next(q, done, next, &g);
+		*got = (size_t)g;
+		if (r == COFFER_E_NOTFOUND) {
+			res[0] = r;
+			r = 0;
+		}
+		return r;
+	}
+	if (n == 0 && want == 0)
+		return 0;
+	snprintf(lease, sizeof(lease), "%d", q->lease_ms);
+	snprintf(wants, sizeof(wants), "%zu", want);
+	for (size_t i = 0; i <= n; i++) {
+		const char **a = argv[k];
+
+		if (i == n && want == 0)
+			break;
+		a[0] = "EVALSHA";
+		a[1] = q->sha[i < n ? QS_ACK : QS_TAKE_MORE];
+		a[2] = "1";
+		a[3] = q->prefix;
+		a[4] = q->worker;
+		if (i < n) {
+			item_time_arg(&done[i], ms[i], sizeof(ms[i]));
+			a[5] = done[i].id;
+			a[6] = ms[i];
+			a[7] = q->own_only ? "1" : "0";
+			argc[k] = 8;
+		} else {
+			a[5] = lease;
+			a[6] = wants;
+			argc[k] = 7;
+		}
+		for (int j = 0; j < argc[k]; j++)
+			lens[k][j] = strlen(a[j]);
+		argvp[k] = a;
+		lensp[k] = lens[k];
+		k++;
+	}
+	q->need_touch = 1;
+	if ((r = connect_now(q)) != 0 ||
+	    (r = pipeline(q, (int)k, argc, argvp, lensp, rep, "ack_take")) != 0)
+		return r;
+	for (size_t i = 0; i < k; i++) {
+		redisReply *one = rep[i];
+		enum queue_script s = i < n ? QS_ACK : QS_TAKE_MORE;
+		int e = 0;
+
+		if (r != 0) {
+			freeReplyObject(one);
+			continue;
+		}
+		if (one->type == REDIS_REPLY_ERROR &&
+		    strncmp(one->str, "NOSCRIPT", 8) == 0) {
+			/* Forgotten scripts (a restart, SCRIPT FLUSH): run this one
+			 * again alone, with script()'s EVAL fallback. */
+			one = NULL;
+			e = script(q, s, argc[i] - 4, argvp[i] + 4, lensp[i] + 4, &one);
+		} else if (one->type == REDIS_REPLY_ERROR) {
+			e = reply_error(q, one, queue_scripts[s].name);
+		}
+		if (e == 0)
+			e = i < n ? ack_reply(q, one, &done[i]) :
+			    take_more_reply(q, one, want, next, got);
+		if (i < n && e == COFFER_E_NOTFOUND)
+			res[i] = e;
+		else if (e != 0)
+			r = e;
+		if (one != rep[i])
+			freeReplyObject(one);
+		freeReplyObject(rep[i]);
+	}
+	if (*got > 0)
+		q->need_touch = 0;
+	if (r != 0) {
+		for (size_t i = 0; i < *got; i++)
+			coffer_queue_item_release(&next[i]);
+		*got = 0;
+	}
+	return r;
+}
+
 static int
 fail_common(struct coffer_queue *q, const struct coffer_queue_item *it,
     const char *error, int permanent, int *dead)

@@ -180,6 +180,22 @@ int coffer_queue_ack_next(struct coffer_queue *q,
     int *got) __attribute__((warn_unused_result));
 
 /*
+ * A worker that holds several items (doc/queue.md 4.3a): acknowledge the
+ * n items done[] (each as ack(); res[i] = 0, or COFFER_E_NOTFOUND for one
+ * refused) and, in the same round trip, lease up to `want` items waiting
+ * now (never blocking; at most the waiting items divided by the
+ * registered workers, at least 1): *got of them in next[], as from
+ * take(). n and want at most COFFER_QUEUE_BATCH_MAX; either may be 0.
+ * One ack and want 1 is ack_next(). Errors (transport, protocol): nothing
+ * is known of the acks (the caller acks them again one by one) and
+ * nothing is taken (what may have moved is reaped after its lease).
+ */
+#define COFFER_QUEUE_BATCH_MAX 64
+int coffer_queue_ack_take(struct coffer_queue *q,
+    const struct coffer_queue_item *done, size_t n, int *res, size_t want,
+    struct coffer_queue_item *next, size_t *got) __attribute__((warn_unused_result));
+
+/*
  * Record a failed attempt with its error text. Below max_attempts the item
  * is retried after back-off; at max_attempts it goes to the dead-letter
  * list with the error, and *dead (if not NULL) is set to 1. Refused like

@@ -183,6 +183,41 @@ static const char ack_next[] =
 	"redis.call('SET', p..'lease:'..nxt, w, 'PX', ARGV[3])\n"
 	"return {added, ours and 1 or 0, nxt, redis.call('HINCRBY', p..'attempts', nxt, 1)}\n";
 
+/* Section 4.3a: lease up to ARGV[3] items waiting now (never blocking),
+ * at most this worker's share of them (the waiting items divided by the
+ * registered workers, at least 1). ARGV: worker, lease_ms, want. Returns
+ * {item, attempt, ...}; attempt 0 for an entry that is not a well-formed
+ * item id (left unclaimed in the in-flight list for the client to
+ * dead-letter). Items already done are dropped on the way. */
+static const char take_more[] =
+	"local p, w = KEYS[1], ARGV[1]\n"
+	"local il = p..'inflight:'..w\n"
+	"local nw = redis.call('ZCARD', p..'workers')\n"
+	"if nw < 1 then nw = 1 end\n"
+	"local n = math.floor(redis.call('LLEN', p..'queue') / nw)\n"
+	"if n > tonumber(ARGV[3]) then n = tonumber(ARGV[3]) end\n"
+	"if n < 1 then n = 1 end\n"
+	"local out, skipped = {}, 0\n"
+	"while #out < 2 * n and skipped < 100 do\n"
+	"  local nxt = redis.call('LMOVE', p..'queue', il, 'LEFT', 'RIGHT')\n"
+	"  if not nxt then break end\n"
+	"  if redis.call('SISMEMBER', p..'done', nxt) == 1 then\n"
+	"    redis.call('LREM', il, -1, nxt)\n"
+	"    skipped = skipped + 1\n"
+	"  elseif #nxt > 1024 or not string.find(nxt, '^[!-~]+$') then\n"
+	"    out[#out + 1] = nxt\n"
+	"    out[#out + 1] = 0\n"
+	"  else\n"
+	"    redis.call('SET', p..'lease:'..nxt, w, 'PX', ARGV[2])\n"
+	"    out[#out + 1] = nxt\n"
+	"    out[#out + 1] = redis.call('HINCRBY', p..'attempts', nxt, 1)\n"
+	"  end\n"
+	"end\n"
+	"if #out > 0 then\n"
+	REGISTER
+	"end\n"
+	"return out\n";
+
 /* Section 4.6. ARGV: worker, item, error, max_attempts (fallback),
  * backoff_ms, permanent ("1" = dead-letter now), own ('1': only an item
  * in this worker's list). Returns "retry", "dead", "done" (already
@@ -419,6 +454,7 @@ const struct queue_script_def queue_scripts[QS_COUNT] = {
 	[QS_RENEW] = { "renew", renew },
 	[QS_ACK] = { "ack", ack },
 	[QS_ACK_NEXT] = { "ack_next", ack_next },
+	[QS_TAKE_MORE] = { "take_more", take_more },
 	[QS_FAIL] = { "fail", fail },
 	[QS_REAP] = { "reap", reap },
 	[QS_STATS] = { "stats", stats },

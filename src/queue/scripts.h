@@ -11,6 +11,7 @@ enum queue_script {
 	QS_RENEW,
 	QS_ACK,
 	QS_ACK_NEXT,
+	QS_TAKE_MORE,
 	QS_FAIL,
 	QS_REAP,
 	QS_STATS,

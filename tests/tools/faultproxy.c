@@ -7,7 +7,8 @@
 //
 //   faultproxy --listen PORT --to PORT --log FILE --mode resp [--every K]
 //       between workers and Redis (doc/queue.md): of the item deliveries
-//       (a BLMOVE answer, the next item of an ack_next answer), every K-th
+//       (a BLMOVE answer, the next item of an ack_next answer, each item
+//       of a take_more answer), every K-th
 //       (default 2) is attacked, in turn: DROPPED (the worker is told the
 //       queue is empty; the item stays in its in-flight list), DUPLICATED
 //       (delivered as asked, and delivered again later to the next worker
@@ -48,7 +49,7 @@
 #define MAX_CONNS 256
 #define BUF_MAX ((size_t)64 << 20)
 #define REORDER_HOLD_MS 1000
-#define MAX_PENDING 64
+#define MAX_PENDING 128
 
 enum mode { MODE_RESP, MODE_HTTP };
 
@@ -349,6 +350,71 @@ resp_answer(struct conn *c, const struct req *rq, const char *v, size_t n)
 	(void)put(out, v, n);
 }
 
+/*
+ * take_more's answer (doc/queue.md 4.3a): {item, attempt, ...}, an array
+ * of bulk strings each followed by an integer. Each item is a delivery:
+ * a DROPPED one is left out of the answer (it stays in the worker's
+ * in-flight list; its lease expires unrenewed), a DUPLICATED one is
+ * delivered and remembered, a REORDERED one holds the answer back. 1 if
+ * v (n bytes) was such an answer (then handled), 0 if not.
+ */
+static int
+take_more_answer(struct conn *c, const char *v, size_t n)
+{
+	struct bytes kept = { 0 };
+	const char *p;
+	long l = line_len(v, n), e1, e2;
+	int64_t cnt, blen;
+	int64_t nk = 0;
+	int held = 0;
+	char head[32], item[1100];
+
+	if (v[0] != '*' || l < 0 || parse_num(v + 1, l - 1, &cnt) != 0 ||
+	    cnt < 2 || cnt % 2 != 0)
+		return 0;
+	/* Every pair a bulk string and an integer, else not take_more's. */
+	p = v + l + 2;
+	for (int64_t i = 0; i < cnt; i += 2) {
+		e1 = resp_value(p, (size_t)(v + n - p), 1);
+		if (e1 <= 0 || p[0] != '$' || p[1] == '-')
+			return 0;
+		e2 = resp_value(p + e1, (size_t)(v + n - p - e1), 1);
+		if (e2 <= 0 || p[e1] != ':')
+			return 0;
+		p += e1 + e2;
+	}
+	p = v + l + 2;
+	for (int64_t i = 0; i < cnt; i += 2) {
+		long hl = line_len(p, (size_t)(v + n - p));
+		int f;
+
+		e1 = resp_value(p, (size_t)(v + n - p), 1);
+		e2 = resp_value(p + e1, (size_t)(v + n - p - e1), 1);
+		(void)parse_num(p + 1, hl - 1, &blen);
+		snprintf(item, sizeof(item), "%.*s", (int)(blen < 1099 ? blen : 1099),
+		    p + hl + 2);
+		f = next_fault();
+		if (f == 1) {
+			logf_("drop %s", item);
+		} else {
+			held |= dup_or_hold(c, f, item);
+			(void)put(&kept, p, (size_t)(e1 + e2));
+			nk += 2;
+		}
+		p += e1 + e2;
+	}
+	snprintf(head, sizeof(head), "*%lld\r\n", (long long)nk);
+	{
+		struct bytes *out = held || c->release_ms ? &c->held : &c->out_c;
+
+		(void)put(out, head, strlen(head));
+		if (kept.len > 0)
+			(void)put(out, kept.p, kept.len);
+	}
+	free(kept.p);
+	return 1;
+}
+
 static int
 resp_pump(struct conn *c)
 {
@@ -412,6 +478,10 @@ resp_pump(struct conn *c)
 				}
 				(void)dup_or_hold(c, f, item);
 			}
+		}
+		if (rq.kind == REQ_EVALSHA && take_more_answer(c, c->s2c.p, (size_t)n)) {
+			consume(&c->s2c, (size_t)n);
+			continue;
 		}
 		resp_answer(c, &rq, c->s2c.p, (size_t)n);
 		consume(&c->s2c, (size_t)n);

@@ -286,6 +286,68 @@ test_queue__take_leases_counts_and_ack_is_idempotent(void **state)
 }
 
 static void
+test_queue__ack_take_acks_a_batch_and_takes_a_fair_share(void **state)
+{
+	static const char *const items[] = { "t1", "t2", "t3", "t4", "t5", "t6",
+		"t7", "t8", "t9", "t10" };
+	struct coffer_queue *w = open_q("bat", "w1", 5000, 3);
+	struct coffer_queue *w2 = open_q("bat", "w2", 5000, 3);
+	struct coffer_queue_item it[8] = { 0 }, nx[8] = { 0 }, bogus = { "t99", 1, 0 };
+	struct coffer_queue_counters c0, c1;
+	size_t got = 0;
+	int res[8];
+
+	(void)state;
+	load(w, items, 10);
+	take(w, &it[0]);
+	/* Alone: as many as asked (non-blocking), garbage dead-lettered. */
+	freeReplyObject(test_redis_cmd(&R, "LPUSH coffer:{bat}:queue %s", "bad\x7f"));
+	assert_int_equal(coffer_queue_ack_take(w, NULL, 0, NULL, 3, &it[1], &got), 0);
+	assert_int_equal(got, 2);
+	assert_string_equal(it[1].id, "t2");
+	assert_string_equal(it[2].id, "t3");
+	assert_int_equal(test_redis_int(&R, "LLEN coffer:{bat}:dead"), 1);
+	assert_int_equal(test_redis_int(&R, "EXISTS coffer:{bat}:lease:t3"), 1);
+	/* A second registered worker: at most half of the 7 waiting. */
+	take(w2, &nx[0]);
+	coffer_queue_item_release(&nx[0]);
+	coffer_queue_counters(w, &c0);
+	assert_int_equal(coffer_queue_ack_take(w, it, 3, res, 8, nx, &got), 0);
+	coffer_queue_counters(w, &c1);
+	/* Three acks and the take: one round trip. */
+	assert_int_equal(c1.round_trips - c0.round_trips, 1);
+	assert_int_equal(res[0] | res[1] | res[2], 0);
+	assert_int_equal(got, 3);
+	assert_string_equal(nx[0].id, "t5");
+	assert_int_equal(nx[2].attempt, 1);
+	assert_int_equal(test_redis_int(&R, "SCARD coffer:{bat}:done"), 3);
+	assert_int_equal(test_redis_int(&R, "LLEN coffer:{bat}:inflight:w1"), 3);
+	for (int i = 0; i < 3; i++)
+		coffer_queue_item_release(&it[i]);
+	/* An item never leased is refused, the others acked; nothing taken. */
+	it[0] = nx[0];
+	it[1] = bogus;
+	assert_int_equal(coffer_queue_ack_take(w, it, 2, res, 0, nx + 3, &got), 0);
+	assert_int_equal(got, 0);
+	assert_int_equal(res[0], 0);
+	assert_int_equal(res[1], COFFER_E_NOTFOUND);
+	assert_int_equal(test_redis_int(&R, "SCARD coffer:{bat}:done"), 4);
+	/* Forgotten scripts: each runs again alone. Three waiting for two
+	 * workers: one for w1. */
+	freeReplyObject(test_redis_cmd(&R, "SCRIPT FLUSH"));
+	assert_int_equal(coffer_queue_ack_take(w, nx + 1, 2, res, 8, it + 2, &got), 0);
+	assert_int_equal(res[0] | res[1], 0);
+	assert_int_equal(got, 1);
+	assert_string_equal(it[2].id, "t8");
+	assert_int_equal(test_redis_int(&R, "SCARD coffer:{bat}:done"), 6);
+	for (int i = 0; i < 3; i++)
+		coffer_queue_item_release(&nx[i]);
+	coffer_queue_item_release(&it[2]);
+	coffer_queue_close(w);
+	coffer_queue_close(w2);
+}
+
+static void
 test_queue__ack_next_acks_and_takes_in_one_step(void **state)
 {
 	static const char *const items[] = { "n1", "n2", "n3", "n4" };
@@ -1197,6 +1259,7 @@ main(void)
 		cmocka_unit_test_setup(test_queue__load_handles_many_items_in_batches, flush),
 		cmocka_unit_test_setup(test_queue__take_leases_counts_and_ack_is_idempotent, flush),
 		cmocka_unit_test_setup(test_queue__ack_next_acks_and_takes_in_one_step, flush),
+		cmocka_unit_test_setup(test_queue__ack_take_acks_a_batch_and_takes_a_fair_share, flush),
 		cmocka_unit_test_setup(test_queue__failure_retries_with_backoff_then_dead_letters, flush),
 		cmocka_unit_test_setup(test_queue__dead_letters_keep_the_last_error, flush),
 		cmocka_unit_test_setup(test_queue__reaper_requeues_only_after_a_full_grace_without_lease, flush),
