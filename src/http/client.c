@@ -204,7 +204,8 @@ connect_once(struct http_client *c)
 /* Send one request; its answer comes to on_done. */
 static int
 start(struct http_client *c, const char *method, const char *path,
-    const void *body, size_t len, size_t max_reply, struct coffer_buf *reply)
+    const char *ctype, const void *body, size_t len, size_t max_reply,
+    struct coffer_buf *reply)
 {
 	struct evhttp_request *req;
 	struct evkeyvalq *h;
@@ -225,7 +226,7 @@ start(struct http_client *c, const char *method, const char *path,
 	if (evhttp_add_header(h, "Host", hostport) != 0 ||
 	    (!c->own_base && evhttp_add_header(h, "Connection", "close") != 0) ||
 	    (body != NULL && (evhttp_add_header(h, "Content-Type",
-	    "application/json") != 0 || evbuffer_add(
+	    ctype != NULL ? ctype : "application/json") != 0 || evbuffer_add(
 	    evhttp_request_get_output_buffer(req), body, len) != 0))) {
 		evhttp_request_free(req);
 		return coffer_errf(COFFER_E_NOMEM, "http client: request");
@@ -247,12 +248,21 @@ http_client_request(struct http_client *c, const char *method, const char *path,
     const void *body, size_t len, size_t max_reply, int *status,
     struct coffer_buf *reply)
 {
+	return http_client_request_type(c, method, path, NULL, body, len,
+	    max_reply, status, reply);
+}
+
+int
+http_client_request_type(struct http_client *c, const char *method,
+    const char *path, const char *ctype, const void *body, size_t len,
+    size_t max_reply, int *status, struct coffer_buf *reply)
+{
 	int r;
 
 	if (!c->own_base)
 		return coffer_errf(COFFER_E_INTERNAL, "http client: an asynchronous "
 		    "client cannot block");
-	if ((r = start(c, method, path, body, len, max_reply, reply)) != 0)
+	if ((r = start(c, method, path, ctype, body, len, max_reply, reply)) != 0)
 		return r;
 	while (!c->x.done)
 		if (event_base_dispatch(c->base) < 0)
@@ -277,7 +287,7 @@ http_client_start(struct http_client *c, const char *method, const char *path,
 	if (c->own_base || done == NULL || (c->x.fn != NULL && !c->x.done))
 		return coffer_errf(COFFER_E_INTERNAL, "http client: a blocking "
 		    "client, no callback, or a request in flight");
-	if ((r = start(c, method, path, body, len, max_reply, reply)) != 0)
+	if ((r = start(c, method, path, NULL, body, len, max_reply, reply)) != 0)
 		return r;
 	c->x.fn = done;
 	c->x.arg = arg;

@@ -36,6 +36,12 @@ int http_client_new(const char *url, int timeout_ms, struct http_client **out)
 int http_client_request(struct http_client *c, const char *method,
     const char *path, const void *body, size_t len, size_t max_reply,
     int *status, struct coffer_buf *reply) __attribute__((warn_unused_result));
+/* The same with the body's Content-Type (NULL: application/json), e.g.
+ * "application/octet-stream" for a binary proof batch. */
+int http_client_request_type(struct http_client *c, const char *method,
+    const char *path, const char *ctype, const void *body, size_t len,
+    size_t max_reply, int *status, struct coffer_buf *reply)
+	__attribute__((warn_unused_result));
 
 /*
  * An asynchronous client for url (as http_client_new) whose requests run on

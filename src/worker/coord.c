@@ -28,15 +28,16 @@
 #define POLICY_ANSWER_MAX (COFFER_POLICY_MAX_BYTES + 4096)
 /* 127-byte entries, base64url and quoted, for a policy's 10000 objects. */
 #define LEAVES_MAX ((size_t)COFFER_POLICY_MAX_OBJECTS * 180 + 4096)
-/* 80-byte answers, base64url and quoted, and the object around them. */
-#define ACKS_MAX (COFFER_ITEMPROOF_BATCH_MAX * 120 + 4096)
+/* 80-byte answers back to back (a refusal's JSON error is smaller). */
+#define ACKS_MAX (COFFER_ITEMPROOF_BATCH_MAX * COFFER_ITEMACK_LEN + 4096)
 
 int
 coord_http_request(void *arg, const char *method, const char *path,
-    const void *body, size_t len, size_t max, int *status,
+    const char *ctype, const void *body, size_t len, size_t max, int *status,
     struct coffer_buf *reply)
 {
-	return http_client_request(arg, method, path, body, len, max, status, reply);
+	return http_client_request_type(arg, method, path, ctype, body, len, max,
+	    status, reply);
 }
 
 /*
@@ -71,19 +72,29 @@ refusal(const char *what, int status, const struct coffer_buf *reply)
 	return r;
 }
 
-/* A request expected to answer 200, its body left in reply. */
+/* A request expected to answer 200, its body left in reply; ctype as
+ * the transport's (NULL: JSON). */
+static int
+call_type(const struct coord_transport *t, const char *what, const char *method,
+    const char *path, const char *ctype, const void *body, size_t len,
+    size_t max, struct coffer_buf *reply)
+{
+	int status = 0, r;
+
+	if ((r = t->request(t->arg, method, path, ctype, body, len, max, &status,
+	    reply)) != 0)
+		return coffer_errctx(r, "%s", what);
+	if (status != 200)
+		return refusal(what, status, reply);
+	return 0;
+}
+
 static int
 call(const struct coord_transport *t, const char *what, const char *method,
     const char *path, const void *body, size_t len, size_t max,
     struct coffer_buf *reply)
 {
-	int status = 0, r;
-
-	if ((r = t->request(t->arg, method, path, body, len, max, &status, reply)) != 0)
-		return coffer_errctx(r, "%s", what);
-	if (status != 200)
-		return refusal(what, status, reply);
-	return 0;
+	return call_type(t, what, method, path, NULL, body, len, max, reply);
 }
 
 /* ---- Authenticating the coordinator (doc/worker.md 9.3, CA1 to CA5) ---- */
@@ -258,15 +269,13 @@ out:
 
 /* WA1 for one answer: well-formed, MAC'd with the session key, and for
  * this proof (its MAC is bytes 152 to 184 of the proof). */
+/* WA1 for one answer: well-formed, MAC'd with the session key, naming
+ * this proof (its MAC). */
 static int
-check_ack(const json_t *v, const uint8_t proof[COFFER_ITEMPROOF_LEN],
+check_ack(const uint8_t *b, const uint8_t proof[COFFER_ITEMPROOF_LEN],
     const uint8_t key[32], struct coffer_itemack *ack)
 {
-	uint8_t b[COFFER_ITEMACK_LEN];
-
-	return json_is_string(v) && coffer_b64url_decode_exact(json_string_value(v),
-	    json_string_length(v), b, sizeof(b)) == 0 &&
-	    coffer_itemack_open(b, sizeof(b), key, ack) == 0 &&
+	return coffer_itemack_open(b, COFFER_ITEMACK_LEN, key, ack) == 0 &&
 	    memcmp(ack->proof_mac, proof + 152, 32) == 0;
 }
 
@@ -275,9 +284,7 @@ coord_send_proofs(const struct coord_transport *t, const uint8_t job[16],
     const uint8_t (*proofs)[COFFER_ITEMPROOF_LEN], size_t n,
     const uint8_t session_key[32], struct coffer_itemack *acks, int *ok)
 {
-	struct coffer_buf body = COFFER_BUF_INIT(COFFER_ITEMPROOF_BATCH_MAX * 260 + 64);
 	struct coffer_buf ans = COFFER_BUF_INIT(ACKS_MAX);
-	json_t *root = NULL, *arr;
 	char jobhex[33], path[80];
 	int r;
 
@@ -287,29 +294,18 @@ coord_send_proofs(const struct coord_transport *t, const uint8_t job[16],
 		ok[i] = 0;
 	coffer_hex_encode(job, 16, jobhex);
 	snprintf(path, sizeof(path), "/v1/jobs/%s/proofs", jobhex);
-	if ((r = coffer_buf_puts(&body, "{\"proofs\":[")) != 0)
-		goto out;
-	for (size_t i = 0; i < n && r == 0; i++)
-		if ((r = coffer_buf_puts(&body, i ? ",\"" : "\"")) != 0 ||
-		    (r = coffer_b64url_put(&body, proofs[i], COFFER_ITEMPROOF_LEN)) != 0 ||
-		    (r = coffer_buf_puts(&body, "\"")) != 0)
-			goto out;
-	if ((r = coffer_buf_puts(&body, "]}")) != 0 ||
-	    (r = call(t, "item proofs", "POST", path, body.data, body.len, ACKS_MAX,
+	/* A binary batch (item-proof.md 8.1, BB1): the proofs back to back. */
+	if ((r = call_type(t, "item proofs", "POST", path,
+	    "application/octet-stream", proofs, n * COFFER_ITEMPROOF_LEN, ACKS_MAX,
 	    &ans)) != 0)
 		goto out;
-	if ((r = coffer_json_parse((const char *)ans.data, ans.len, ACKS_MAX, 4,
-	    &root)) != 0 || (r = coffer_json_get_arr(root, "proof answers", "acks",
-	    1, &arr)) != 0)
-		goto out;
-	/* WA1: one answer per proof, else none counts. */
-	if (json_array_size(arr) != n)
+	/* WA1: one answer per proof (n * 80 bytes), else none counts. */
+	if (ans.len != n * COFFER_ITEMACK_LEN)
 		goto out;
 	for (size_t i = 0; i < n; i++)
-		ok[i] = check_ack(json_array_get(arr, i), proofs[i], session_key, &acks[i]);
+		ok[i] = check_ack(ans.data + i * COFFER_ITEMACK_LEN, proofs[i],
+		    session_key, &acks[i]);
 out:
-	json_decref(root);
-	coffer_buf_release(&body);
 	coffer_buf_release(&ans);
 	return r;
 }

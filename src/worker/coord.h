@@ -21,12 +21,13 @@
 #include "worker/measured.h"
 
 struct coord_transport {
-	/* One request to the coordinator: method, path, JSON body (NULL, 0:
-	 * none); the answer's status and body (at most max bytes, appended
-	 * to reply). 0, or COFFER_E_CONNECT / _LIMIT / _PROTO. */
+	/* One request to the coordinator: method, path, the body's content
+	 * type (NULL: application/json) and the body (NULL, 0: none); the
+	 * answer's status and body (at most max bytes, appended to reply).
+	 * 0, or COFFER_E_CONNECT / _LIMIT / _PROTO. */
 	int (*request)(void *arg, const char *method, const char *path,
-	    const void *body, size_t len, size_t max, int *status,
-	    struct coffer_buf *reply);
+	    const char *ctype, const void *body, size_t len, size_t max,
+	    int *status, struct coffer_buf *reply);
 	void *arg;
 };
 
@@ -73,10 +74,13 @@ int coord_policy(const struct coord_transport *t, const uint8_t hash[32],
     struct coffer_policy **out) __attribute__((warn_unused_result));
 
 /*
- * POST /v1/jobs/{job}/proofs with n encoded proofs (1 to 1024), and the
- * answers, each checked (WA1): acks[i] is set and ok[i] = 1 for each proof
- * whose answer is well-formed, MAC'd with the session key and names that
- * proof; ok[i] = 0 otherwise (send it again). Errors (nothing answered):
+ * POST /v1/jobs/{job}/proofs with n encoded proofs (1 to 1024) as one
+ * binary batch (doc/format/item-proof.md 8.1, BB1: application/
+ * octet-stream, the proofs back to back), and the answers (n * 80 bytes
+ * back to back), each checked (WA1): acks[i] is set and ok[i] = 1 for
+ * each proof whose answer is well-formed, MAC'd with the session key and
+ * names that proof; ok[i] = 0 otherwise (send it again); an answer of
+ * another length answers none. Errors (nothing answered):
  * COFFER_E_CONNECT, COFFER_E_POLICY (the batch refused: detail begins
  * with the reason name), COFFER_E_PROTO / _FORMAT.
  */
@@ -101,7 +105,7 @@ int coord_map_leaves(const struct coord_transport *t, const uint8_t job[16],
 
 /* The HTTP transport: arg is a struct http_client (http/client.h). */
 int coord_http_request(void *arg, const char *method, const char *path,
-    const void *body, size_t len, size_t max, int *status,
+    const char *ctype, const void *body, size_t len, size_t max, int *status,
     struct coffer_buf *reply);
 
 #endif

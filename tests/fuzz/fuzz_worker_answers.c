@@ -28,13 +28,14 @@ struct canned {
 
 static int
 canned_request(void *arg, const char *method, const char *path,
-    const void *body, size_t len, size_t max, int *status,
+    const char *ctype, const void *body, size_t len, size_t max, int *status,
     struct coffer_buf *reply)
 {
 	struct canned *c = arg;
 
 	(void)method;
 	(void)path;
+	(void)ctype;
 	(void)body;
 	(void)len;
 	if (c->n > max)

@@ -150,56 +150,99 @@ commit(struct fake_coord *fc, const struct coffer_itemproof *p)
 	return COFFER_ACK_COMMITTED;
 }
 
+/* One proof of a batch: checked, applied, its answer appended (80 bytes,
+ * or base64url and quoted when json). -1: not a proof. */
 static int
-proofs(struct fake_coord *fc, const void *body, size_t len, int *status,
+one_proof(struct fake_coord *fc, const uint8_t *b, int json, int first,
     struct coffer_buf *reply)
 {
+	struct coffer_itemproof p;
+	struct coffer_itemack a;
+	uint8_t ab[COFFER_ITEMACK_LEN], wrong[32];
+	int r;
+
+	if (coffer_itemproof_parse(b, COFFER_ITEMPROOF_LEN, &p) != 0 ||
+	    coffer_itemproof_verify_mac(b, fc->session_key) != 0)
+		return -1;
+	memset(wrong, 0x5a, sizeof(wrong));
+	fc->proofs++;
+	memcpy(fc->last_proof, b, COFFER_ITEMPROOF_LEN);
+	fc->last = p;
+	memset(&a, 0, sizeof(a));
+	memcpy(a.proof_mac, p.mac, 32);
+	a.log_index = (uint64_t)fc->proofs;
+	if (fc->refuse_proofs) {
+		a.outcome = COFFER_ACK_REFUSED;
+		a.reason = fc->refuse_proofs;
+	} else if (fc->answers != NULL && fc->nanswers > 0) {
+		/* Scripted answers, in turn (the tests' mixed batches). */
+		a.outcome = fc->answers[0].outcome;
+		a.reason = fc->answers[0].reason;
+		fc->answers++;
+		fc->nanswers--;
+		if (a.outcome != COFFER_ACK_REFUSED)
+			(void)commit(fc, &p);
+	} else {
+		a.outcome = commit(fc, &p);
+	}
+	if ((r = coffer_itemack_encode(&a, fc->bad_ack_mac ? wrong :
+	    fc->session_key, ab)) != 0)
+		return r;
+	if (!json)
+		return coffer_buf_put(reply, ab, sizeof(ab));
+	if ((r = coffer_buf_puts(reply, first ? "\"" : ",\"")) == 0 &&
+	    (r = coffer_b64url_put(reply, ab, sizeof(ab))) == 0)
+		r = coffer_buf_puts(reply, "\"");
+	return r;
+}
+
+/* A JSON batch ({"proofs": [...]}) or, with ctype
+ * application/octet-stream, a binary one (item-proof.md 8.1). */
+static int
+proofs(struct fake_coord *fc, const char *ctype, const void *body, size_t len,
+    int *status, struct coffer_buf *reply)
+{
 	json_t *root = NULL, *arr;
-	uint8_t b[COFFER_ITEMPROOF_LEN], ab[COFFER_ITEMACK_LEN], wrong[32];
-	int r = 0;
+	uint8_t b[COFFER_ITEMPROOF_LEN];
+	int r = 0, bin = ctype != NULL &&
+	    strcmp(ctype, "application/octet-stream") == 0;
 
 	fc->proof_requests++;
 	if (fc->fail_requests > 0) {
 		fc->fail_requests--;
 		return coffer_errf(COFFER_E_CONNECT, "fake coordinator: connection reset");
 	}
+	fc->last_batch = bin ? len / COFFER_ITEMPROOF_LEN : 0;
+	coffer_buf_reset(reply);
+	if (bin) {
+		/* BB1. */
+		if (len == 0 || len % COFFER_ITEMPROOF_LEN != 0 ||
+		    len / COFFER_ITEMPROOF_LEN > COFFER_ITEMPROOF_BATCH_MAX)
+			return bad(fc, reply, status, "proofs");
+		for (size_t i = 0; i < len / COFFER_ITEMPROOF_LEN && r == 0; i++)
+			if ((r = one_proof(fc, (const uint8_t *)body +
+			    i * COFFER_ITEMPROOF_LEN, 0, i == 0, reply)) < 0) {
+				coffer_buf_reset(reply);
+				return bad(fc, reply, status, "a proof");
+			}
+		*status = 200;
+		return r;
+	}
 	if (coffer_json_parse(body, len, 1 << 20, 4, &root) != 0 ||
 	    !json_is_array(arr = json_object_get(root, "proofs"))) {
 		json_decref(root);
 		return bad(fc, reply, status, "proofs");
 	}
-	coffer_buf_reset(reply);
 	r = coffer_buf_puts(reply, "{\"acks\": [");
-	memset(wrong, 0x5a, sizeof(wrong));
 	for (size_t i = 0; i < json_array_size(arr) && r == 0; i++) {
-		struct coffer_itemproof p;
-		struct coffer_itemack a;
 		const char *s = json_string_value(json_array_get(arr, i));
 
 		if (s == NULL || coffer_b64url_decode_exact(s, strlen(s), b,
-		    sizeof(b)) != 0 || coffer_itemproof_parse(b, sizeof(b), &p) != 0 ||
-		    coffer_itemproof_verify_mac(b, fc->session_key) != 0) {
+		    sizeof(b)) != 0 || (r = one_proof(fc, b, 1, i == 0, reply)) < 0) {
 			json_decref(root);
 			coffer_buf_reset(reply);
 			return bad(fc, reply, status, "a proof");
 		}
-		fc->proofs++;
-		memcpy(fc->last_proof, b, sizeof(b));
-		fc->last = p;
-		memset(&a, 0, sizeof(a));
-		memcpy(a.proof_mac, p.mac, 32);
-		a.log_index = (uint64_t)fc->proofs;
-		if (fc->refuse_proofs) {
-			a.outcome = COFFER_ACK_REFUSED;
-			a.reason = fc->refuse_proofs;
-		} else {
-			a.outcome = commit(fc, &p);
-		}
-		if ((r = coffer_itemack_encode(&a, fc->bad_ack_mac ? wrong :
-		    fc->session_key, ab)) == 0 &&
-		    (r = coffer_buf_puts(reply, i ? ",\"" : "\"")) == 0 &&
-		    (r = coffer_b64url_put(reply, ab, sizeof(ab))) == 0)
-			r = coffer_buf_puts(reply, "\"");
 	}
 	if (r == 0)
 		r = coffer_buf_puts(reply, "]}");
@@ -265,7 +308,7 @@ leaves(struct fake_coord *fc, int *status, struct coffer_buf *reply)
 
 int
 fake_coord_request(void *arg, const char *method, const char *path,
-    const void *body, size_t len, size_t max, int *status,
+    const char *ctype, const void *body, size_t len, size_t max, int *status,
     struct coffer_buf *reply)
 {
 	struct fake_coord *fc = arg;
@@ -335,7 +378,7 @@ fake_coord_request(void *arg, const char *method, const char *path,
 	if (strcmp(rest, "release") == 0)
 		return release(fc, body, len, status, reply);
 	if (strcmp(rest, "proofs") == 0)
-		return proofs(fc, body, len, status, reply);
+		return proofs(fc, ctype, body, len, status, reply);
 	return answer(reply, status, 404, "{\"error\": {\"code\": \"route.unknown\","
 	    " \"message\": \"fake coordinator\"}}");
 }

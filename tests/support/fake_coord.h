@@ -53,8 +53,17 @@ struct fake_coord {
 	int fail_requests;                       /* this many proof requests fail */
 	int bad_ack_mac;                         /* answers MAC'd with another key */
 	const char *refuse_leaves;               /* refuse the map results so */
+	/* Scripted answers: the next nanswers proofs get these outcomes
+	 * (and reasons) in turn, whatever the ledger says; a non-refused one
+	 * is still applied to the ledger. */
+	const struct fake_coord_answer {
+		uint8_t outcome;                 /* COFFER_ACK_* */
+		uint16_t reason;
+	} *answers;
+	size_t nanswers;
 	/* What happened. */
 	int nonces, releases, proof_requests, proofs;
+	size_t last_batch;                       /* proofs in the last binary batch */
 	uint8_t last_proof[COFFER_ITEMPROOF_LEN];
 	struct coffer_itemproof last;
 	struct fake_coord_rec ledger[2][64];     /* by stage and item (< 64) */
@@ -69,7 +78,7 @@ int fake_coord_init(struct fake_coord *fc);
  * requests are answered 400 (last_error says why); fail_requests makes
  * proof requests fail with COFFER_E_CONNECT. */
 int fake_coord_request(void *arg, const char *method, const char *path,
-    const void *body, size_t len, size_t max, int *status,
+    const char *ctype, const void *body, size_t len, size_t max, int *status,
     struct coffer_buf *reply);
 
 #endif

@@ -70,13 +70,16 @@ on_request(struct evhttp_request *req, void *arg)
 		coffer_buf_commit(&body, n);
 	}
 	if (fake_coord_request(&fc, evhttp_request_get_command(req) == EVHTTP_REQ_POST ?
-	    "POST" : "GET", path, body.data, body.len, 8 << 20, &status, &reply) != 0) {
+	    "POST" : "GET", path, evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Content-Type"), body.data, body.len, 8 << 20, &status, &reply) != 0) {
 		/* A dropped answer (fail_requests): close without one. */
 		evhttp_send_reply(req, 500, "Internal", NULL);
 	} else {
 		evbuffer_add(out, reply.data ? reply.data : (const uint8_t *)"", reply.len);
 		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Content-Type", "application/json");
+		    "Content-Type", status == 200 && fc.last_batch > 0 &&
+		    strstr(path, "/proofs") != NULL ? "application/octet-stream" :
+		    "application/json");
 		evhttp_send_reply(req, status, status == 200 ? "OK" : "Refused", out);
 	}
 	if (count_file != NULL) {
