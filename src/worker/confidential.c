@@ -177,10 +177,11 @@ sleep_ms(int ms)
 		;
 }
 
-/* WA2 to WA4 (doc/format/item-proof.md section 8). */
+/* WA2 to WA4 (doc/format/item-proof.md section 8) for the proof of item
+ * id; err gets the reason of BURY and STOP. */
 static enum conf_verdict
-verdict(struct conf_job *j, const struct conf_item *ci,
-    const struct coffer_itemack *a, char *err, size_t errlen)
+verdict(struct conf_job *j, const char *id, const struct coffer_itemack *a,
+    char *err, size_t errlen)
 {
 	const char *name;
 
@@ -193,7 +194,7 @@ verdict(struct conf_job *j, const struct conf_item *ci,
 		 * The coordinator counts and logs it for the owners. */
 		coffer_logkv(COFFER_LOG_WARN, "the coordinator flagged this"
 		    " execution as disagreeing with the item's committed result",
-		    "item", ci->id, NULL);
+		    "item", id, NULL);
 		return CONF_ACK;
 	case COFFER_ACK_FAILURE:
 		return CONF_RETRY;
@@ -217,25 +218,18 @@ verdict(struct conf_job *j, const struct conf_item *ci,
 }
 
 int
-conf_report_proof(struct conf_item *ci, uint32_t app_error,
-    enum conf_verdict *v, char *err, size_t errlen)
+conf_make_proof(struct conf_item *ci, uint32_t app_error,
+    uint8_t out[COFFER_ITEMPROOF_LEN])
 {
 	struct conf_job *j = ci->job;
 	struct coffer_itemproof p;
-	struct coffer_itemack ack;
-	uint8_t b[1][COFFER_ITEMPROOF_LEN];
-	int64_t end;
-	int r, ok = 0, delay = 100;
 
-	if (j == NULL) {
-		*v = CONF_ACK;
-		return 0;
-	}
 	memset(&p, 0, sizeof(p));
 	p.stage = ci->item != NULL ? COFFER_STAGE_MAP : COFFER_STAGE_REDUCE;
 	p.result = app_error == 0 ? COFFER_RESULT_OK : COFFER_RESULT_FAILED;
 	memcpy(p.job, j->job, 16);
 	memcpy(p.session, j->session, 16);
+	/* Each proof its own seq, in the order made (IP10, C1). */
 	p.seq = j->seq++;
 	p.item = ci->item != NULL ? ci->item->index : 0;
 	memcpy(p.attempt, ci->attempt_id, 16);
@@ -245,35 +239,115 @@ conf_report_proof(struct conf_item *ci, uint32_t app_error,
 		p.output_size = ci->sealedlen;
 	}
 	p.error = app_error;
-	if ((r = coffer_itemproof_encode(&p, j->keys->session_key, b[0])) != 0)
-		return r;
-	/* The same bytes and seq until answered: a retry of a request whose
-	 * answer was lost is answered again, never counted twice (rule C1). */
+	return coffer_itemproof_encode(&p, j->keys->session_key, out);
+}
+
+int
+conf_send_proofs(struct conf_job *j, struct conf_proof *pr, size_t n)
+{
+	uint8_t (*b)[COFFER_ITEMPROOF_LEN] = NULL;
+	struct coffer_itemack *ack = NULL;
+	size_t *at = NULL, m;
+	int64_t end;
+	int r = 0, *ok = NULL, delay = 100;
+
+	if (n == 0)
+		return 0;
+	if (n > COFFER_ITEMPROOF_BATCH_MAX)
+		return coffer_errf(COFFER_E_INVAL, "%zu proofs in one batch", n);
+	if ((b = calloc(n, sizeof(*b))) == NULL || (ack = calloc(n, sizeof(*ack))) == NULL ||
+	    (at = calloc(n, sizeof(*at))) == NULL || (ok = calloc(n, sizeof(*ok))) == NULL) {
+		r = coffer_errf(COFFER_E_NOMEM, "proof batch");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		pr[i].answered = 0;
+	/* The same bytes and seqs until answered: a retry of a request whose
+	 * answer was lost is answered again, never counted twice (rule C1);
+	 * a proof whose answer did not verify (WA1) is sent again alone with
+	 * the others still unanswered. */
 	end = coffer_mono_ms() + j->proof_retry_ms;
 	for (;;) {
-		r = coord_send_proofs(&j->t, j->job, (const uint8_t (*)[COFFER_ITEMPROOF_LEN])b,
-		    1, j->keys->session_key, &ack, &ok);
-		if (r == 0 && ok) {
-			*v = verdict(j, ci, &ack, err, errlen);
-			return 0;
+		m = 0;
+		for (size_t i = 0; i < n; i++)
+			if (!pr[i].answered) {
+				memcpy(b[m], pr[i].bytes, COFFER_ITEMPROOF_LEN);
+				at[m++] = i;
+			}
+		if (m == 0) {
+			r = 0;
+			break;
 		}
+		r = coord_send_proofs(&j->t, j->job, (const uint8_t (*)[COFFER_ITEMPROOF_LEN])b,
+		    m, j->keys->session_key, ack, ok);
 		if (r == COFFER_E_POLICY) {
 			/* The batch itself was refused (session.unknown): no
 			 * answer can be trusted from this session any more. */
 			snprintf(j->stopped, sizeof(j->stopped), "%s", coffer_errdetail());
-			snprintf(err, errlen, "%s", j->stopped);
-			*v = CONF_STOP;
-			return 0;
+			for (size_t k = 0; k < m; k++) {
+				struct conf_proof *p = &pr[at[k]];
+
+				p->answered = 1;
+				p->verdict = CONF_STOP;
+				snprintf(p->why, sizeof(p->why), "%s", j->stopped);
+			}
+			r = 0;
+			break;
 		}
-		if (r == 0)
-			(void)coffer_errf(COFFER_E_PROTO, "the coordinator's answer to the"
-			    " proof does not verify (WA1)");
+		for (size_t k = 0; r == 0 && k < m; k++) {
+			struct conf_proof *p = &pr[at[k]];
+
+			if (!ok[k])
+				continue;
+			p->answered = 1;
+			p->why[0] = '\0';
+			p->verdict = verdict(j, p->id, &ack[k], p->why, sizeof(p->why));
+		}
+		if (r == 0) {
+			size_t left = 0;
+
+			for (size_t k = 0; k < m; k++)
+				left += !ok[k];
+			if (left == 0)
+				continue;
+			r = coffer_errf(COFFER_E_PROTO, "the coordinator's answer to %zu"
+			    " of %zu proofs does not verify (WA1)", left, m);
+		}
 		if (j->stop != NULL && *j->stop && end - coffer_mono_ms() > 10000)
 			end = coffer_mono_ms() + 10000;
-		if (coffer_mono_ms() + delay > end)
-			return coffer_errctx(r != 0 ? r : COFFER_E_PROTO, "the proof was"
-			    " not answered");
+		if (coffer_mono_ms() + delay > end) {
+			r = coffer_errctx(r, "the proof was not answered");
+			break;
+		}
 		sleep_ms(delay);
 		delay = delay < 2000 ? delay * 2 : 2000;
 	}
+out:
+	free(b);
+	free(ack);
+	free(at);
+	free(ok);
+	return r;
+}
+
+int
+conf_report_proof(struct conf_item *ci, uint32_t app_error,
+    enum conf_verdict *v, char *err, size_t errlen)
+{
+	struct conf_proof p;
+	int r;
+
+	if (ci->job == NULL) {
+		*v = CONF_ACK;
+		return 0;
+	}
+	memset(&p, 0, sizeof(p));
+	p.id = ci->id;
+	if ((r = conf_make_proof(ci, app_error, p.bytes)) != 0 ||
+	    (r = conf_send_proofs(ci->job, &p, 1)) != 0)
+		return r;
+	*v = p.verdict;
+	if (p.why[0] != '\0')
+		snprintf(err, errlen, "%s", p.why);
+	return 0;
 }

@@ -86,6 +86,12 @@ void conf_job_free(struct conf_job *j);
  * job. */
 int conf_refused_for_good(int r, const char *detail);
 
+/* 1 when conf_job_start's failure r is the coordinator's `job.closed`:
+ * the job is over (doc/worker.md 9.3), as when a proof is refused so; the
+ * worker stops and exits 0, and whoever runs it asks the coordinator for
+ * the job's outcome (doc/manager.md 9.4). */
+int conf_job_over(int r, const char *detail);
+
 /* What the coordinator's answer to a proof means for the item
  * (doc/format/item-proof.md WA2 to WA4). */
 enum conf_verdict {
@@ -150,15 +156,40 @@ int conf_seal_output(struct conf_item *ci, const struct coffer_buf *plain)
 	__attribute__((warn_unused_result));
 
 /*
- * The item's proof, after the output is stored (app_error 0: OK, the
- * sealed output's digest and size), or for a failure the app reported
- * (app_error its code, nothing stored), sent until answered (j->
- * proof_retry_ms) and its answer's verdict. Plaintext: CONF_ACK. Errors
- * (no verdict): COFFER_E_CONNECT and the others of coord_send_proofs;
- * the item is then failed and retried.
+ * conf_make_proof and conf_send_proofs for one proof (the reduce stage's),
+ * and its verdict (err: the reason of BURY and STOP). Plaintext:
+ * CONF_ACK. Errors (no verdict): those of conf_send_proofs.
  */
 int conf_report_proof(struct conf_item *ci, uint32_t app_error,
     enum conf_verdict *v, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
+/* The item's proof (doc/format/item-proof.md section 2), encoded and
+ * MAC'd with the session key under the job's next seq: after the output
+ * is stored (app_error 0: OK, the sealed output's digest and size), or
+ * for a failure the app reported (app_error its code, nothing stored). */
+int conf_make_proof(struct conf_item *ci, uint32_t app_error,
+    uint8_t out[COFFER_ITEMPROOF_LEN]) __attribute__((warn_unused_result));
+
+/* One proof of a batch, and what its answer decided. */
+struct conf_proof {
+	uint8_t bytes[COFFER_ITEMPROOF_LEN];
+	const char *id;                   /* the item, for the log */
+	int answered;                     /* set by conf_send_proofs */
+	enum conf_verdict verdict;        /* when answered */
+	char why[512];                    /* BURY and STOP: the reason */
+};
+
+/*
+ * Send n proofs (at most COFFER_ITEMPROOF_BATCH_MAX) as one binary batch
+ * (doc/worker.md 9.4), the unanswered ones again (same bytes, rule C1)
+ * with back-off for up to j->proof_retry_ms (10 s once *j->stop), and set
+ * each one's verdict (WA1 to WA4). The whole batch refused
+ * (session.unknown): every proof CONF_STOP. 0 when every proof is
+ * answered; else the last error (COFFER_E_CONNECT, _PROTO for answers
+ * that do not verify, ...), the answered ones keeping their verdicts.
+ */
+int conf_send_proofs(struct conf_job *j, struct conf_proof *p, size_t n)
 	__attribute__((warn_unused_result));
 
 /* The item of the policy with this key, or NULL. */

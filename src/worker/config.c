@@ -49,6 +49,9 @@ const char worker_usage[] =
     "                        default 67108864)\n"
     "  --item-timeout-ms N   per-item app timeout, 0 = none\n"
     "                        (COFFER_ITEM_TIMEOUT_MS; default 3600000)\n"
+    "  --batch N             items held at once, their proofs sent in one\n"
+    "                        request (COFFER_BATCH; 1-32; default 16 in a\n"
+    "                        confidential job, 1 in a plaintext one)\n"
     "  --allow-empty-output  an app writing nothing succeeds\n"
     "                        (COFFER_ALLOW_EMPTY_OUTPUT=1)\n"
     "  --exit-when-done      exit 0 once every item is done or dead\n"
@@ -429,6 +432,9 @@ from_env(struct worker_config *c)
 	if ((v = getenv("COFFER_ITEM_TIMEOUT_MS")) &&
 	    (r = set_int("COFFER_ITEM_TIMEOUT_MS", v, 0, INT_MAX, &c->item_timeout_ms)))
 		return r;
+	if ((v = getenv("COFFER_BATCH")) &&
+	    (r = set_int("COFFER_BATCH", v, 1, WORKER_BATCH_MAX, &c->batch)))
+		return r;
 	if ((v = getenv("COFFER_ALLOW_EMPTY_OUTPUT")) &&
 	    (r = set_bool("COFFER_ALLOW_EMPTY_OUTPUT", v, &c->allow_empty_output)))
 		return r;
@@ -493,7 +499,7 @@ enum {
 	OPT_KIND, OPT_APP_ARG, OPT_PARAM, OPT_WORKER_ID, OPT_LEASE, OPT_ATTEMPTS,
 	OPT_BACKOFF, OPT_MAX_BYTES, OPT_TIMEOUT, OPT_EMPTY, OPT_EXIT, OPT_CHECK,
 	OPT_REDUCE, OPT_HELP, OPT_APP_ENV, OPT_OWNER, OPT_DESCRIBE, OPT_COORD,
-	OPT_COORD_JOB, OPT_BACKEND, OPT_MEASURED, OPT_COLLATERAL,
+	OPT_COORD_JOB, OPT_BACKEND, OPT_MEASURED, OPT_COLLATERAL, OPT_BATCH,
 };
 
 static const struct option longopts[] = {
@@ -515,6 +521,7 @@ static const struct option longopts[] = {
 	{ "max-item-bytes", required_argument, NULL, OPT_MAX_BYTES },
 	{ "item-timeout-ms", required_argument, NULL, OPT_TIMEOUT },
 	{ "allow-empty-output", no_argument, NULL, OPT_EMPTY },
+	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "exit-when-done", no_argument, NULL, OPT_EXIT },
 	{ "check-app", no_argument, NULL, OPT_CHECK },
 	{ "describe-app", no_argument, NULL, OPT_DESCRIBE },
@@ -576,6 +583,9 @@ from_flags(int argc, char **argv, struct worker_config *c)
 			r = set_int("--item-timeout-ms", optarg, 0, INT_MAX,
 			    &c->item_timeout_ms);
 			break;
+		case OPT_BATCH:
+			r = set_int("--batch", optarg, 1, WORKER_BATCH_MAX, &c->batch);
+			break;
 		case OPT_EMPTY: c->allow_empty_output = 1; break;
 		case OPT_EXIT: c->exit_when_done = 1; break;
 		case OPT_CHECK: c->check_app = 1; break;
@@ -625,6 +635,11 @@ worker_config_parse(int argc, char **argv, struct worker_config *c)
 		return coffer_errf(COFFER_E_INVAL, "--app-arg is for executable apps");
 	if ((r = check_confidential(c)) != 0)
 		return r;
+	/* A confidential job proves its items in batches (doc/worker.md 9.4);
+	 * a plaintext one has no proof to batch and its in-process plugin
+	 * would take every held item with it when it crashes. */
+	if (c->batch == 0)
+		c->batch = WORKER_CONFIDENTIAL(c) ? WORKER_BATCH_DEFAULT : 1;
 	if (c->check_app || c->describe_app)
 		return 0;
 	if (c->store == NULL)

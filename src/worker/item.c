@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// One item through coffer-worker's pipeline (doc/worker.md section 3):
-//   lease (done by the caller) -> fetch input -> open -> app -> seal ->
-//   store output -> report proof -> ack
+// Items through coffer-worker's pipeline (doc/worker.md section 3), a
+// batch at a time (9.4):
+//   lease (done by the caller) -> per item: fetch input -> open -> app ->
+//   seal -> store output -> then: the batch's proofs in one request ->
+//   acks (and the next batch's leases) in one round trip
 // and, on a failure, fail (retry with back-off) or bury (dead-letter now)
 // with a one-line error. The output is stored before the ack, under a key
 // derived from the item's id only, so an acknowledged item always has its
@@ -69,38 +71,37 @@ from_verdict(enum conf_verdict v)
 	    v == CONF_BURY ? ITEM_BURY : ITEM_STOP;
 }
 
-/* The proof of an input refused for its content digest; until the
- * coordinator has it, the item is retried (and refused again). */
+/* Append "; what" to the item's error. */
 static void
-prove_refusal(struct conf_item *ci, struct item_result *res)
+add_err(struct item_result *res, const char *what)
 {
 	size_t n = strlen(res->err);
-	char why[WORKER_ERR_MAX] = "";
-	enum conf_verdict v;
 
-	if (conf_report_proof(ci, COFFER_ITEMPROOF_ERROR_INPUT_REFUSED, &v, why,
-	    sizeof(why)) != 0) {
-		snprintf(why, sizeof(why), "reporting the refusal: %s",
-		    coffer_errdetail());
-		v = CONF_RETRY;
-	}
-	if (v == CONF_RETRY)
+	snprintf(res->err + n, sizeof(res->err) - n, "%s%s", n ? "; " : "", what);
+}
+
+/* Make the item's proof (doc/worker.md 9.4 step 6); it is sent with the
+ * batch's. Failing to make it fails the item. */
+static void
+make_proof(struct conf_item *ci, uint32_t app_error, int kind,
+    struct item_result *res)
+{
+	if (conf_make_proof(ci, app_error, res->proof) != 0) {
+		add_err(res, coffer_errdetail());
 		res->outcome = ITEM_FAIL;
-	else if (v == CONF_STOP)
-		res->outcome = ITEM_STOP;
-	if (why[0] != '\0')
-		snprintf(res->err + n, sizeof(res->err) - n, "; %s", why);
+		return;
+	}
+	res->prove = kind;
 }
 
 int
-worker_item_run(struct worker *w, const struct coffer_queue_item *it,
+worker_item_steps(struct worker *w, const struct coffer_queue_item *it,
     struct item_result *res)
 {
 	const struct worker_config *cfg = w->cfg;
 	struct coffer_buf *stored = &w->inbuf, *out = &w->outbuf;
 	struct conf_item ci;
 	struct app_wait aw;
-	enum conf_verdict v;
 	char *err = res->err, key[COFFER_STORE_KEY_MAX + 2];
 	size_t errlen = sizeof(res->err);
 	uint32_t reported = 0;
@@ -141,34 +142,23 @@ worker_item_run(struct worker *w, const struct coffer_queue_item *it,
 		 * digest found, so that the receipt names it (doc/worker.md
 		 * 9.4); dead-lettered once the coordinator has it. */
 		if (ci.input_refused)
-			prove_refusal(&ci, res);
+			make_proof(&ci, COFFER_ITEMPROOF_ERROR_INPUT_REFUSED,
+			    PROVE_REFUSAL, res);
 		goto out;
 	}
 	/* 3. Run the app on the plaintext. An in-process plugin's time limit
 	 * is kept by the supervisor, which kills this process; other apps'
 	 * here. */
-	shared_phase(w->sh, PHASE_APP, worker_plugin_in_process(cfg) &&
+	shared_phase(w->sh, w->slot, PHASE_APP, worker_plugin_in_process(cfg) &&
 	    cfg->item_timeout_ms > 0 ? coffer_mono_ms() + cfg->item_timeout_ms : 0);
 	r = app_process(w->app, it->id, it->attempt, ci.owner, ci.plain,
 	    ci.plainlen, out, &aw, &reported, err, errlen);
-	shared_phase(w->sh, PHASE_STORE, 0);
+	shared_phase(w->sh, w->slot, PHASE_STORE, 0);
 	if (r != 0 && reported != 0 && w->job != NULL) {
 		/* The app's own failure is a result too: proved FAILED, and
 		 * the coordinator's commit rule says whether it is final. */
-		char why[WORKER_ERR_MAX];
-
-		snprintf(why, sizeof(why), "%s", err);
-		if ((r = conf_report_proof(&ci, reported, &v, err, errlen)) != 0) {
-			snprintf(err, errlen, "%s; reporting its failure: %s", why,
-			    coffer_errdetail());
-			res->outcome = ITEM_FAIL;
-			goto out;
-		}
-		res->outcome = from_verdict(v);
-		if (v == CONF_ACK || v == CONF_RETRY)
-			snprintf(err, errlen, "%s", why);
-		if (v == CONF_ACK)
-			shared_phase(w->sh, PHASE_STORED, 0);
+		res->outcome = ITEM_ACK;
+		make_proof(&ci, reported, PROVE_APP_FAILED, res);
 		goto out;
 	}
 	/* An output over the limit, or an input the app says it cannot parse
@@ -204,84 +194,211 @@ worker_item_run(struct worker *w, const struct coffer_queue_item *it,
 		goto out;
 	}
 	res->out_bytes = ci.sealedlen;
-	/* 6. Prove it to the coordinator, before the ack. */
-	if ((r = conf_report_proof(&ci, 0, &v, err, errlen)) != 0) {
-		snprintf(err, errlen, "reporting proof: %s", coffer_errdetail());
-		res->outcome = ITEM_FAIL;
-		goto out;
-	}
-	if ((res->outcome = from_verdict(v)) != ITEM_ACK)
-		goto out;
-	/* Only the ack is left: if this process dies now, the supervisor
-	 * acks for it. */
-	shared_phase(w->sh, PHASE_STORED, 0);
+	/* 6. In a confidential job, its proof goes with the batch's, before
+	 * the ack. A plaintext item has only the ack left: if this process
+	 * dies now, the supervisor acks for it. */
+	if (w->job != NULL)
+		make_proof(&ci, 0, PROVE_OUTPUT, res);
+	else
+		shared_phase(w->sh, w->slot, PHASE_STORED, 0);
 out:
 	conf_item_release(&ci);
 	return 0;
 }
 
-int
-worker_item(struct worker *w, const struct coffer_queue_item *it,
-    struct coffer_queue_item *next, int *got)
+/* What the answer to the item's proof (or its absence: answered 0, why
+ * the error) makes of it (doc/worker.md 9.4, WA1 to WA4). */
+static void
+item_verdict(struct worker *w, int slot, struct item_result *res,
+    const struct conf_proof *p, const char *unanswered)
 {
-	struct coffer_buf *stored = &w->inbuf, *out = &w->outbuf;
-	struct item_result res;
-	char ms[32], att[16], sin[32], sout[32];
-	int64_t t0 = coffer_mono_ms();
-	int r, dead = 0;
+	char app_err[WORKER_ERR_MAX];
 
-	*got = 0;
-	/* The supervisor renews the lease from now on (shared.h). */
-	shared_item(w->sh, it->id, it->attempt);
-	(void)worker_item_run(w, it, &res);
-	if (res.outcome == ITEM_STOP) {
-		/* Fail this one (it comes back if the job goes on) and take
-		 * no other. */
-		*w->stop = 1;
-		res.outcome = ITEM_FAIL;
+	if (!p->answered) {
+		char why[WORKER_ERR_MAX];
+
+		snprintf(why, sizeof(why), "%s: %s", res->prove == PROVE_OUTPUT ?
+		    "reporting proof" : res->prove == PROVE_APP_FAILED ?
+		    "reporting its failure" : "reporting the refusal", unanswered);
+		add_err(res, why);
+		res->outcome = ITEM_FAIL;
+		return;
 	}
-	snprintf(ms, sizeof(ms), "%lld", (long long)(coffer_mono_ms() - t0));
+	switch (res->prove) {
+	case PROVE_OUTPUT:
+	case PROVE_APP_FAILED:
+		/* An app's failure keeps its error when committed or retried. */
+		snprintf(app_err, sizeof(app_err), "%s", res->err);
+		res->outcome = from_verdict(p->verdict);
+		if (p->verdict == CONF_BURY || p->verdict == CONF_STOP)
+			snprintf(res->err, sizeof(res->err), "%s", p->why);
+		else
+			snprintf(res->err, sizeof(res->err), "%s", app_err);
+		/* Only the ack is left: if this process dies now, the
+		 * supervisor acks for it. */
+		if (p->verdict == CONF_ACK)
+			shared_phase(w->sh, slot, PHASE_STORED, 0);
+		break;
+	case PROVE_REFUSAL:
+		/* Dead-lettered once the coordinator has the refusal; retried
+		 * (and refused again) while it has not. */
+		if (p->verdict == CONF_RETRY)
+			res->outcome = ITEM_FAIL;
+		else if (p->verdict == CONF_STOP)
+			res->outcome = ITEM_STOP;
+		if (p->why[0] != '\0')
+			add_err(res, p->why);
+		break;
+	}
+}
+
+/* Send the proofs of the n items in one request (doc/worker.md 9.4) and
+ * turn each answer into the item's outcome. */
+static void
+prove_batch(struct worker *w, const struct coffer_queue_item *its,
+    struct item_result *res, size_t n)
+{
+	struct conf_proof p[WORKER_BATCH_MAX];
+	size_t at[WORKER_BATCH_MAX], m = 0;
+	char why[WORKER_ERR_MAX] = "";
+
+	for (size_t i = 0; i < n; i++) {
+		if (res[i].prove == PROVE_NONE)
+			continue;
+		memset(&p[m], 0, sizeof(p[m]));
+		memcpy(p[m].bytes, res[i].proof, COFFER_ITEMPROOF_LEN);
+		p[m].id = its[i].id;
+		at[m++] = i;
+	}
+	if (m == 0)
+		return;
+	if (conf_send_proofs(w->job, p, m) != 0)
+		snprintf(why, sizeof(why), "%s", coffer_errdetail());
+	for (size_t k = 0; k < m; k++)
+		item_verdict(w, (int)at[k], &res[at[k]], &p[k], why);
+}
+
+int
+worker_item_run(struct worker *w, const struct coffer_queue_item *it,
+    struct item_result *res)
+{
+	(void)worker_item_steps(w, it, res);
+	prove_batch(w, it, res, 1);
+	return 0;
+}
+
+/* Log one settled item. */
+static void
+log_item(struct worker *w, const struct coffer_queue_item *it,
+    const struct item_result *res, int r, int dead, int64_t ms_i)
+{
+	char ms[32], att[16], sin[32], sout[32];
+
+	snprintf(ms, sizeof(ms), "%lld", (long long)ms_i);
 	snprintf(att, sizeof(att), "%u", it->attempt);
-	snprintf(sin, sizeof(sin), "%zu", res.in_bytes);
-	snprintf(sout, sizeof(sout), "%zu", res.out_bytes);
-	if (res.outcome == ITEM_ACK) {
-		/* 7. Acknowledge: exactly once whoever else acks it; and take
-		 * the next item in the same round trip. */
-		*got = 0;
-		r = *w->stop ? COFFER_E_CANCELLED :
-		    coffer_queue_ack_next(w->q, it, next, got);
-		if (r != 0)
-			r = settle(w, it, ITEM_ACK, NULL, NULL);
-		if (r == 0 && res.err[0] != '\0') {
-			w->items_failed++;
-			coffer_logkv(COFFER_LOG_WARN, "item failed", "item", it->id,
-			    "attempt", att, "ms", ms, "error", res.err, "outcome",
-			    "committed", NULL);
-		} else if (r == 0) {
-			w->items_done++;
-			coffer_logkv(COFFER_LOG_INFO, "item done", "item", it->id,
-			    "attempt", att, "ms", ms, "in", sin, "out", sout, NULL);
-		} else {
-			coffer_logkv(COFFER_LOG_ERROR, "ack failed; the item will be"
-			    " leased again", "item", it->id, "error", coffer_errdetail(),
-			    NULL);
-		}
-	} else {
-		r = settle(w, it, res.outcome, res.err, &dead);
+	snprintf(sin, sizeof(sin), "%zu", res->in_bytes);
+	snprintf(sout, sizeof(sout), "%zu", res->out_bytes);
+	if (res->outcome == ITEM_ACK && r == 0 && res->err[0] != '\0') {
 		w->items_failed++;
 		coffer_logkv(COFFER_LOG_WARN, "item failed", "item", it->id,
-		    "attempt", att, "ms", ms, "error", res.err, "outcome",
-		    r != 0 ? "unrecorded" : res.outcome == ITEM_BURY || dead ? "dead" :
+		    "attempt", att, "ms", ms, "error", res->err, "outcome",
+		    "committed", NULL);
+	} else if (res->outcome == ITEM_ACK && r == 0) {
+		w->items_done++;
+		coffer_logkv(COFFER_LOG_INFO, "item done", "item", it->id,
+		    "attempt", att, "ms", ms, "in", sin, "out", sout, NULL);
+	} else if (res->outcome == ITEM_ACK) {
+		coffer_logkv(COFFER_LOG_ERROR, "ack failed; the item will be"
+		    " leased again", "item", it->id, "error", coffer_errdetail(),
+		    NULL);
+	} else {
+		w->items_failed++;
+		coffer_logkv(COFFER_LOG_WARN, "item failed", "item", it->id,
+		    "attempt", att, "ms", ms, "error", res->err, "outcome",
+		    r != 0 ? "unrecorded" : res->outcome == ITEM_BURY || dead ? "dead" :
 		    "retry", NULL);
 	}
-	if (res.outcome == ITEM_ACK && *got)
-		shared_item(w->sh, next->id, next->attempt);
-	else
-		shared_item(w->sh, NULL, 0);
-	/* Keep the buffers for the next item, unless a big one grew them. */
-	if (stored->alloc > ((size_t)1 << 20))
-		coffer_buf_release(stored);
-	if (out->alloc > ((size_t)1 << 20))
-		coffer_buf_release(out);
+}
+
+int
+worker_batch_run(struct worker *w, const struct coffer_queue_item *its,
+    struct item_result *res, int64_t *ms, size_t n)
+{
+	struct coffer_buf *stored = &w->inbuf, *out = &w->outbuf;
+	int64_t t0, tp;
+
+	/* Steps 1 to 5 of each, in turn: its proof waits for the others'. */
+	for (size_t i = 0; i < n; i++) {
+		t0 = coffer_mono_ms();
+		w->slot = (int)i;
+		(void)worker_item_steps(w, &its[i], &res[i]);
+		ms[i] = coffer_mono_ms() - t0;
+		/* Keep the buffers for the next item, unless a big one grew
+		 * them. */
+		if (stored->alloc > ((size_t)1 << 20))
+			coffer_buf_release(stored);
+		if (out->alloc > ((size_t)1 << 20))
+			coffer_buf_release(out);
+	}
+	/* 6. One request for the batch's proofs, before any ack. */
+	tp = coffer_mono_ms();
+	if (w->job != NULL)
+		prove_batch(w, its, res, n);
+	tp = coffer_mono_ms() - tp;
+	/* Each its own time and its share of the proof request: what the
+	 * job's item time sums get (doc/queue.md 4.5). */
+	for (size_t i = 0; i < n; i++)
+		ms[i] += tp / (int64_t)n;
+	return 0;
+}
+
+int
+worker_batch(struct worker *w, struct coffer_queue_item *its, size_t n,
+    struct coffer_queue_item *next, size_t *got)
+{
+	struct item_result *res = w->res;
+	struct coffer_queue_item acks[WORKER_BATCH_MAX];
+	int64_t ms[WORKER_BATCH_MAX];
+	int rc[WORKER_BATCH_MAX], r = 0;
+	size_t na = 0, want;
+
+	*got = 0;
+	/* The supervisor renews every lease from now on (shared.h). */
+	for (size_t i = 0; i < n; i++)
+		shared_item(w->sh, (int)i, its[i].id, its[i].attempt);
+	(void)worker_batch_run(w, its, res, ms, n);
+	for (size_t i = 0; i < n; i++) {
+		if (res[i].outcome == ITEM_STOP) {
+			/* Fail this one (it comes back if the job goes on) and
+			 * take no other. */
+			*w->stop = 1;
+			res[i].outcome = ITEM_FAIL;
+		}
+		if (res[i].outcome == ITEM_ACK) {
+			acks[na] = its[i];
+			acks[na].leased_ms = coffer_mono_ms() - ms[i];
+			na++;
+		}
+	}
+	/* 7. Acknowledge (exactly once whoever else acks them), and take
+	 * the next batch in the same round trip. */
+	want = *w->stop ? 0 : (size_t)w->cfg->batch;
+	if (na > 0 || want > 0)
+		r = coffer_queue_ack_take(w->q, acks, na, rc, want, next, got);
+	for (size_t i = 0, k = 0; i < n; i++) {
+		int ri = 0, dead = 0;
+
+		if (res[i].outcome == ITEM_ACK) {
+			ri = r == 0 ? rc[k] : settle(w, &acks[k], ITEM_ACK, NULL, NULL);
+			k++;
+		} else {
+			ri = settle(w, &its[i], res[i].outcome, res[i].err, &dead);
+		}
+		log_item(w, &its[i], &res[i], ri, dead, ms[i]);
+		shared_item(w->sh, (int)i, NULL, 0);
+	}
+	/* The next batch is held from here: on the page at once. */
+	for (size_t i = 0; i < *got; i++)
+		shared_item(w->sh, (int)i, next[i].id, next[i].attempt);
 	return 0;
 }

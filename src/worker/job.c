@@ -300,11 +300,17 @@ out:
 }
 
 int
+conf_job_over(int r, const char *detail)
+{
+	return r == COFFER_E_POLICY && strncmp(detail, "job.closed:", 11) == 0;
+}
+
+int
 conf_refused_for_good(int r, const char *detail)
 {
 	static const char *const names[] = {
 		"measurement.unapproved", "measurement.revoked", "policy.revoked",
-		"policy.superseded", "policy.expired", "job.closed", "tee.debug",
+		"policy.superseded", "policy.expired", "tee.debug",
 		"tcb.below_minimum", "sim.key_not_named", "verification.refused",
 		/* The worker's own: the coordinator's TEE type and measurement
 		 * the measured configuration pins, the policy, the app file. */

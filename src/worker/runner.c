@@ -67,27 +67,39 @@ job_finished(struct coffer_queue *q)
 static int
 serve(struct worker *w)
 {
-	struct coffer_queue_item it = { 0 }, next = { 0 };
+	struct coffer_queue_item held[WORKER_BATCH_MAX], next[WORKER_BATCH_MAX];
 	int64_t last_reap = 0, last_warn = 0;
 	int reap_every = w->cfg->lease_ms / 2 > 1000 ? w->cfg->lease_ms / 2 : 1000;
-	int delay = 100, have = 0;
+	int delay = 100;
+	size_t have = 0, got = 0;
 
-	/* An item already taken (by the previous ack) is processed even if a
-	 * stop came meanwhile: it is this worker's current item. */
-	while (have || !stop_flag) {
-		int r = 0, got = 0;
+	memset(held, 0, sizeof(held));
+	memset(next, 0, sizeof(next));
+	/* Items already taken (by the previous batch's acks) are processed
+	 * even if a stop came meanwhile: they are this worker's. */
+	while (have > 0 || !stop_flag) {
+		int r = 0;
 
-		if (!have)
-			r = coffer_queue_take(w->q, TAKE_WAIT_MS, &it);
+		if (have == 0) {
+			/* Nothing held: wait for one item (doc/worker.md 9.4:
+			 * never for a whole batch). */
+			r = coffer_queue_take(w->q, TAKE_WAIT_MS, &held[0]);
+			have = r == 0;
+			/* And whatever else is waiting now, up to a batch: a
+			 * job's first batch is as full as the next ones. */
+			if (r == 0 && w->cfg->batch > 1 && coffer_queue_ack_take(w->q,
+			    NULL, 0, NULL, (size_t)w->cfg->batch - 1, held + 1,
+			    &got) == 0)
+				have += got;
+		}
 		if (r == 0) {
 			delay = 100;
-			(void)worker_item(w, &it, &next, &got);
-			coffer_queue_item_release(&it);
+			(void)worker_batch(w, held, have, next, &got);
+			for (size_t i = 0; i < have; i++)
+				coffer_queue_item_release(&held[i]);
+			memcpy(held, next, got * sizeof(*held));
+			memset(next, 0, sizeof(next));
 			have = got;
-			if (got) {
-				it = next;
-				memset(&next, 0, sizeof(next));
-			}
 			continue;
 		}
 		if (r == COFFER_E_TIMEOUT) {
@@ -315,6 +327,13 @@ runner_main(const struct worker_config *cfg, struct worker_shared *sh, int mode)
 		ta = coffer_mono_ms();
 		r = conf_job_start(cfg, &w.job);
 		ta = coffer_mono_ms() - ta;
+		if (r != 0 && conf_job_over(r, coffer_errdetail())) {
+			/* Closed already (every item committed, perhaps by a
+			 * worker killed before its acks): nothing to do here. */
+			coffer_logkv(COFFER_LOG_ERROR, "this worker stops", "job",
+			    cfg->job, "reason", coffer_errdetail(), NULL);
+			goto out;
+		}
 		if (r != 0) {
 			/* Named as the refusal it is, not as the error class
 			 * ("authentication failed" says nothing of W6). */

@@ -47,25 +47,25 @@ end(struct worker_shared *sh)
 }
 
 void
-shared_item(struct worker_shared *sh, const char *id, uint32_t attempt)
+shared_item(struct worker_shared *sh, int i, const char *id, uint32_t attempt)
 {
-	if (sh == NULL)
+	if (sh == NULL || i < 0 || i >= WORKER_SLOTS)
 		return;
 	begin(sh);
-	snprintf(sh->item, sizeof(sh->item), "%s", id ? id : "");
-	sh->attempt = attempt;
-	sh->phase = id ? PHASE_FETCH : PHASE_IDLE;
+	snprintf(sh->slot[i].item, sizeof(sh->slot[i].item), "%s", id ? id : "");
+	sh->slot[i].attempt = attempt;
+	sh->slot[i].phase = id ? PHASE_FETCH : PHASE_IDLE;
 	sh->app_deadline_ms = 0;
 	end(sh);
 }
 
 void
-shared_phase(struct worker_shared *sh, int phase, int64_t app_deadline_ms)
+shared_phase(struct worker_shared *sh, int i, int phase, int64_t app_deadline_ms)
 {
-	if (sh == NULL)
+	if (sh == NULL || i < 0 || i >= WORKER_SLOTS)
 		return;
 	begin(sh);
-	sh->phase = phase;
+	sh->slot[i].phase = phase;
 	sh->app_deadline_ms = app_deadline_ms;
 	end(sh);
 }
@@ -98,7 +98,8 @@ shared_read(const struct worker_shared *sh, struct worker_shared *copy)
 		if (s1 == s2) {
 			/* The runner's snprintf()s always terminate them; a
 			 * plugin scribbling on the page need not. */
-			copy->item[sizeof(copy->item) - 1] = '\0';
+			for (int i = 0; i < WORKER_SLOTS; i++)
+				copy->slot[i].item[sizeof(copy->slot[i].item) - 1] = '\0';
 			copy->msg[sizeof(copy->msg) - 1] = '\0';
 			copy->info.name[sizeof(copy->info.name) - 1] = '\0';
 			copy->info.version[sizeof(copy->info.version) - 1] = '\0';
@@ -111,11 +112,27 @@ shared_read(const struct worker_shared *sh, struct worker_shared *copy)
 int
 shared_valid(const struct worker_shared *c)
 {
-	if (c->state < RUNNER_STARTING || c->state > RUNNER_DONE ||
-	    c->phase < PHASE_IDLE || c->phase > PHASE_STORED)
+	if (c->state < RUNNER_STARTING || c->state > RUNNER_DONE)
 		return 0;
-	return c->phase == PHASE_IDLE ||
-	    coffer_queue_check_item(c->item, strlen(c->item)) == 0;
+	for (int i = 0; i < WORKER_SLOTS; i++) {
+		const struct worker_slot *sl = &c->slot[i];
+
+		if (sl->phase < PHASE_IDLE || sl->phase > PHASE_STORED)
+			return 0;
+		if (sl->phase != PHASE_IDLE &&
+		    coffer_queue_check_item(sl->item, strlen(sl->item)) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+int
+shared_idle(const struct worker_shared *c)
+{
+	for (int i = 0; i < WORKER_SLOTS; i++)
+		if (c->slot[i].phase != PHASE_IDLE)
+			return 0;
+	return 1;
 }
 
 void

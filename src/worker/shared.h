@@ -23,24 +23,35 @@ enum runner_state {
 
 enum item_phase {
 	PHASE_IDLE = 0,        /* no item held */
-	PHASE_FETCH = 1,       /* leased; fetching or opening the input */
+	PHASE_FETCH = 1,       /* leased; waiting for its turn, fetching or
+	                          opening the input */
 	PHASE_APP = 2,         /* the app is running */
-	PHASE_STORE = 3,       /* sealing and storing the output */
-	PHASE_STORED = 4,      /* output stored: only the ack is left */
+	PHASE_STORE = 3,       /* sealing and storing the output; then its
+	                          proof waits for the coordinator's answer */
+	PHASE_STORED = 4,      /* output stored (and proof answered): only
+	                          the ack is left */
+};
+
+/* The most items a runner holds at once (doc/worker.md 9.4: a batch). */
+#define WORKER_SLOTS 32
+
+/* One item the runner holds. */
+struct worker_slot {
+	int phase;             /* enum item_phase */
+	uint32_t attempt;
+	char item[COFFER_QUEUE_ITEM_MAX + 1];
 };
 
 struct worker_shared {
 	uint64_t seq;          /* odd while the runner writes */
 	int state;             /* enum runner_state */
-	int phase;             /* enum item_phase */
-	uint32_t attempt;
 	int64_t app_deadline_ms; /* monotonic; 0 = none (supervisor kills) */
 	struct app_info info;
-	char item[COFFER_QUEUE_ITEM_MAX + 1];
 	char msg[1024];
 	/* Written by the supervisor only: 1 once it can renew and record, so
 	 * the runner may start taking items. */
 	int go;
+	struct worker_slot slot[WORKER_SLOTS];
 };
 
 /* A zeroed page shared with children forked after this call; NULL on
@@ -48,9 +59,12 @@ struct worker_shared {
 struct worker_shared *shared_new(void);
 void shared_free(struct worker_shared *sh);
 
-/* Runner side (sh may be NULL: no-op). */
-void shared_item(struct worker_shared *sh, const char *id, uint32_t attempt);
-void shared_phase(struct worker_shared *sh, int phase, int64_t app_deadline_ms);
+/* Runner side (sh may be NULL: no-op). Slot i (< WORKER_SLOTS) holds the
+ * item id (phase FETCH), or nothing (id NULL: IDLE). */
+void shared_item(struct worker_shared *sh, int i, const char *id,
+    uint32_t attempt);
+void shared_phase(struct worker_shared *sh, int i, int phase,
+    int64_t app_deadline_ms);
 void shared_state(struct worker_shared *sh, int state, const struct app_info *info,
     const char *msg);
 
@@ -68,7 +82,10 @@ void shared_go(struct worker_shared *sh);
 int shared_read(const struct worker_shared *sh, struct worker_shared *copy)
 	__attribute__((warn_unused_result));
 /* 1 if a copy is something the runner could have written: state and
- * phase in range and, while an item is held, a well-formed item id. */
+ * phases in range and, in every slot that holds an item, a well-formed
+ * item id. */
 int shared_valid(const struct worker_shared *c);
+/* 1 if no slot of a copy holds an item. */
+int shared_idle(const struct worker_shared *c);
 
 #endif

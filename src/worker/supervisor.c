@@ -85,20 +85,33 @@ read_page(const struct sup *s, struct worker_shared *c)
 	return shared_valid(c) ? 0 : -2;
 }
 
-/* Does the page still show this lease? */
+/* The slot of the page that still shows this lease, or -1. */
 static int
-same_lease(const struct worker_shared *c, const char *item, uint32_t attempt)
+slot_of(const struct worker_shared *c, const char *item, uint32_t attempt)
 {
-	return c->phase != PHASE_IDLE && c->attempt == attempt &&
-	    strcmp(c->item, item) == 0;
+	for (int i = 0; i < WORKER_SLOTS; i++)
+		if (c->slot[i].phase != PHASE_IDLE && c->slot[i].attempt == attempt &&
+		    strcmp(c->slot[i].item, item) == 0)
+			return i;
+	return -1;
 }
 
 static void
-note_kill(struct sup *s, int reason, const struct worker_shared *c)
+note_kill(struct sup *s, int reason, const struct worker_slot *sl)
 {
 	s->kill_reason = reason;
-	snprintf(s->kill_item, sizeof(s->kill_item), "%s", c->item);
-	s->kill_attempt = c->attempt;
+	snprintf(s->kill_item, sizeof(s->kill_item), "%s", sl->item);
+	s->kill_attempt = sl->attempt;
+}
+
+/* The slot whose item is in the app, or -1. */
+static int
+app_slot(const struct worker_shared *c)
+{
+	for (int i = 0; i < WORKER_SLOTS; i++)
+		if (c->slot[i].phase == PHASE_APP)
+			return i;
+	return -1;
 }
 
 /* When a plugin's item times out (monotonic ms; 0: never). The runner
@@ -109,13 +122,14 @@ static int64_t
 app_deadline(struct sup *s, const struct worker_shared *c, int64_t now)
 {
 	int64_t own;
+	int i = app_slot(c);
 
-	if (c->phase != PHASE_APP || !worker_plugin_in_process(s->cfg) ||
+	if (i < 0 || !worker_plugin_in_process(s->cfg) ||
 	    s->cfg->item_timeout_ms <= 0)
 		return 0;
-	if (s->app_seen_ms == 0 || !same_lease(c, s->app_item, s->app_attempt)) {
-		snprintf(s->app_item, sizeof(s->app_item), "%s", c->item);
-		s->app_attempt = c->attempt;
+	if (s->app_seen_ms == 0 || slot_of(c, s->app_item, s->app_attempt) != i) {
+		snprintf(s->app_item, sizeof(s->app_item), "%s", c->slot[i].item);
+		s->app_attempt = c->slot[i].attempt;
 		s->app_seen_ms = now;
 	}
 	own = s->app_seen_ms + s->cfg->item_timeout_ms;
@@ -179,14 +193,15 @@ transient(int r)
 	return r == COFFER_E_CONNECT || r == COFFER_E_BUSY;
 }
 
-/* Record the item of a runner that died: ack if its output is stored,
- * else fail it with what happened (timed_out: it was killed for running
- * past its time limit). Retried while Redis is away. c is a checked copy
- * of the page (read_page); the queue handle settles only items in this
- * worker's in-flight list (settle_own_only), so whatever a plugin wrote
- * there cannot ack or fail another worker's item or a made-up id. */
+/* Record an item of a runner that died (one slot of the page): ack if
+ * its output is stored (and proved), else fail it with what happened
+ * (timed_out: it was killed for running past its time limit). Retried
+ * while Redis is away. c is a checked copy of one slot of the page
+ * (read_page); the queue handle settles only items in this worker's
+ * in-flight list (settle_own_only), so whatever a plugin wrote there
+ * cannot ack or fail another worker's item or a made-up id. */
 static void
-record(struct sup *s, const struct worker_shared *c, int status, int timed_out)
+record(struct sup *s, const struct worker_slot *c, int status, int timed_out)
 {
 	struct coffer_queue_item it = { (char *)c->item, c->attempt, 0 };
 	char how[128], err[WORKER_ERR_MAX], att[16];
@@ -206,7 +221,8 @@ record(struct sup *s, const struct worker_shared *c, int status, int timed_out)
 		snprintf(err, sizeof(err), "app crashed: %s", how);
 	else
 		snprintf(err, sizeof(err), "worker runner %s while %s", how,
-		    c->phase == PHASE_FETCH ? "fetching the input" : "storing the output");
+		    c->phase == PHASE_FETCH ? "fetching the input (or before it)" :
+		    "storing or proving the output");
 	for (;;) {
 		r = c->phase == PHASE_STORED ? coffer_queue_ack(s->q, &it) :
 		    coffer_queue_fail(s->q, &it, err, &dead);
@@ -261,7 +277,7 @@ runner_exited(struct sup *s, int status)
 	 * before it exits. Status 0 alone is not enough: a plugin may call
 	 * exit(0) in the middle of an item. */
 	if (WIFEXITED(status) && WEXITSTATUS(status) == RUNNER_EXIT_OK &&
-	    consistent && c.state == RUNNER_DONE && c.phase == PHASE_IDLE)
+	    consistent && c.state == RUNNER_DONE && shared_idle(&c))
 		return s->stopping ? s->cfg->stop_exit_status : 0;
 	if (consistent && c.state == RUNNER_FAILED) {
 		fprintf(stderr, "coffer-worker: %s: %s\n",
@@ -286,22 +302,30 @@ runner_exited(struct sup *s, int status)
 		 * nothing; the item returns through its lease expiry. */
 		coffer_logkv(COFFER_LOG_WARN, "the runner's shared page holds what"
 		    " no runner writes; its item will be reaped", NULL);
-	} else if (c.phase != PHASE_IDLE) {
+	} else {
 		/* The page is the truth about what the runner held when it
-		 * died. Our kill was for the lease it showed when we decided;
-		 * if the runner got past that item before the kill landed, it
-		 * settled that one itself and the one shown now died with it. */
-		int ours = s->kill_reason != KILL_NONE &&
-		    same_lease(&c, s->kill_item, s->kill_attempt);
+		 * died: every item in it is recorded. Our kill was for the
+		 * lease it showed when we decided; if the runner got past that
+		 * item before the kill landed, it settled that one itself and
+		 * the ones shown now died with it. */
+		int killed = s->kill_reason != KILL_NONE ?
+		    slot_of(&c, s->kill_item, s->kill_attempt) : -1;
 
-		if (ours && (s->kill_reason == KILL_LEASE_LOST ||
-		    s->kill_reason == KILL_DONE_ELSEWHERE))
-			coffer_logkv(COFFER_LOG_WARN, "item abandoned", "item", c.item,
-			    "error", s->kill_reason == KILL_LEASE_LOST ?
-			    "lease lost (another worker may have the item now)" :
-			    "done by another worker", NULL);
-		else
-			record(s, &c, status, ours && s->kill_reason == KILL_TIMEOUT);
+		for (int i = 0; i < WORKER_SLOTS; i++) {
+			const struct worker_slot *sl = &c.slot[i];
+
+			if (sl->phase == PHASE_IDLE)
+				continue;
+			if (i == killed && (s->kill_reason == KILL_LEASE_LOST ||
+			    s->kill_reason == KILL_DONE_ELSEWHERE))
+				coffer_logkv(COFFER_LOG_WARN, "item abandoned", "item",
+				    sl->item, "error", s->kill_reason == KILL_LEASE_LOST ?
+				    "lease lost (another worker may have the item now)" :
+				    "done by another worker", NULL);
+			else
+				record(s, sl, status, i == killed &&
+				    s->kill_reason == KILL_TIMEOUT);
+		}
 	}
 	app_describe_status(status, how, sizeof(how));
 	if (s->stopping) {
@@ -409,6 +433,42 @@ kill_runner(struct sup *s)
 	}
 }
 
+/* Renew the lease of one slot of the page, if it holds an item before
+ * STORED; 1 if that killed the runner. */
+static int
+renew_slot(struct sup *s, const struct worker_slot *sl)
+{
+	struct coffer_queue_item it = { (char *)sl->item, sl->attempt, 0 };
+	struct worker_shared c2;
+	int r, done = 0, j;
+
+	/* Not once the output is stored: the runner is acking (the lease
+	 * matters no more: a late ack counts), and a renewal would only race
+	 * that ack. */
+	if (sl->phase == PHASE_IDLE || sl->phase == PHASE_STORED)
+		return 0;
+	r = coffer_queue_renew(s->q, &it, &done);
+	/* Lost or done: kill only if the page still shows that lease, and,
+	 * for a done item, before its output was stored: the runner acks
+	 * only after storing, so then another worker's late ack did it.
+	 * Otherwise the runner's own ack (or fail) got there first and it
+	 * has moved on: nothing to do. */
+	if (r == COFFER_E_STATE && read_page(s, &c2) == 0 &&
+	    (j = slot_of(&c2, sl->item, sl->attempt)) >= 0 &&
+	    (!done || c2.slot[j].phase < PHASE_STORED)) {
+		note_kill(s, done ? KILL_DONE_ELSEWHERE : KILL_LEASE_LOST, sl);
+		kill_runner(s);
+		return 1;
+	}
+	if (r == COFFER_E_STATE)
+		r = 0;
+	if (r != 0 && !s->warned)
+		coffer_logkv(COFFER_LOG_WARN, "lease renewal failed, will retry",
+		    "item", sl->item, "error", coffer_errdetail(), NULL);
+	s->warned = r != 0;
+	return 0;
+}
+
 /* One wait of the supervision loop: until the runner exits, a renewal is
  * due, the plugin's deadline passes, or a signal comes. */
 static void
@@ -483,49 +543,28 @@ serve(struct sup *s)
 			kill_runner(s);
 			continue;
 		}
-		if (page == 0 && c.phase != PHASE_IDLE) {
-			struct coffer_queue_item it = { c.item, c.attempt, 0 };
-			struct worker_shared c2;
+		if (page == 0 && !shared_idle(&c)) {
 			int64_t now = coffer_mono_ms(), dl = app_deadline(s, &c, now);
-			int done = 0;
+			int a = app_slot(&c), killed = 0;
 
 			if (dl > 0 && now >= dl) {
+				struct worker_shared c2;
+
 				/* Only if it is still that lease in the app: the
 				 * runner may have got past it meanwhile. */
-				if (read_page(s, &c2) == 0 && c2.phase == PHASE_APP &&
-				    same_lease(&c2, c.item, c.attempt)) {
-					note_kill(s, KILL_TIMEOUT, &c);
+				if (read_page(s, &c2) == 0 && app_slot(&c2) >= 0 &&
+				    slot_of(&c2, c.slot[a].item, c.slot[a].attempt) ==
+				    app_slot(&c2)) {
+					note_kill(s, KILL_TIMEOUT, &c.slot[a]);
 					kill_runner(s);
 				}
 				continue;
 			}
-			/* Not once the output is stored: the runner is acking
-			 * (the lease matters no more: a late ack counts), and a
-			 * renewal would only race that ack. */
-			if (now >= next_hb && c.phase != PHASE_STORED) {
-				r = coffer_queue_renew(s->q, &it, &done);
-				/* Lost or done: kill only if the page still shows
-				 * that lease, and, for a done item, before its
-				 * output was stored: the runner acks only after
-				 * storing, so then another worker's late ack did
-				 * it. Otherwise the runner's own ack (or fail) got
-				 * there first and it has moved on: nothing to do. */
-				if (r == COFFER_E_STATE && read_page(s, &c2) == 0 &&
-				    same_lease(&c2, c.item, c.attempt) &&
-				    (!done || c2.phase < PHASE_STORED)) {
-					note_kill(s, done ? KILL_DONE_ELSEWHERE :
-					    KILL_LEASE_LOST, &c);
-					kill_runner(s);
-					continue;
-				}
-				if (r == COFFER_E_STATE)
-					r = 0;
-				if (r != 0 && !s->warned)
-					coffer_logkv(COFFER_LOG_WARN, "lease renewal failed, will"
-					    " retry", "item", c.item, "error", coffer_errdetail(),
-					    NULL);
-				s->warned = r != 0;
-			}
+			/* Every item the runner holds (doc/worker.md 9.4). */
+			for (int i = 0; i < WORKER_SLOTS && now >= next_hb && !killed; i++)
+				killed = renew_slot(s, &c.slot[i]);
+			if (killed)
+				continue;
 		}
 		if (coffer_mono_ms() >= next_hb)
 			next_hb = coffer_mono_ms() + every;

@@ -21,6 +21,10 @@
 #define WORKER_ERR_MAX 1024
 #define WORKER_MAX_OWNERS 256
 #define WORKER_OWNER_MAX 128
+/* Items a runner holds at once (--batch): at most the shared page's
+ * slots; by default in a confidential job (doc/worker.md 9.4). */
+#define WORKER_BATCH_MAX 32
+#define WORKER_BATCH_DEFAULT 16
 
 enum app_kind {
 	APP_KIND_AUTO = 0,
@@ -47,6 +51,7 @@ struct worker_config {
 	size_t max_item_bytes;
 	int item_timeout_ms;  /* 0 = none */
 	int allow_empty_output;
+	int batch;            /* items held at once (doc/worker.md 9.4) */
 	int exit_when_done;
 	int stop_exit_status; /* exit status after a stop by SIGTERM/SIGINT
 	                         (COFFER_STOP_EXIT_STATUS; default 0) */
@@ -161,21 +166,6 @@ int supervisor_main(const struct worker_config *cfg, int mode);
 int worker_open_queue(const struct worker_config *cfg, volatile int *stop,
     int own_only, struct coffer_queue **q) __attribute__((warn_unused_result));
 
-/* The running worker (in the runner). */
-struct worker {
-	const struct worker_config *cfg;
-	struct coffer_queue *q;
-	struct coffer_store *in;
-	struct coffer_store *out;   /* may be the same as in */
-	const char *prefix;         /* output key prefix */
-	struct app *app;
-	volatile int *stop;         /* set by SIGTERM/SIGINT */
-	struct worker_shared *sh;   /* shared with the supervisor */
-	struct conf_job *job;       /* a confidential job's, or NULL */
-	uint64_t items_done, items_failed;
-	/* Reused from item to item (bounded by max_item_bytes). */
-	struct coffer_buf inbuf, outbuf;
-};
 
 /* What becomes of an item (doc/worker.md section 3). */
 enum item_outcome {
@@ -186,19 +176,55 @@ enum item_outcome {
 	                   the item and take no other */
 };
 
+/* Which proof a confidential item waits to have answered (9.4). */
+enum item_prove {
+	PROVE_NONE = 0,       /* none: the outcome is final */
+	PROVE_OUTPUT = 1,     /* OK, its output stored: ack once answered */
+	PROVE_APP_FAILED = 2, /* the app's reported failure (FAILED) */
+	PROVE_REFUSAL = 3,    /* an input refused for its digest: bury once
+	                         the coordinator has it */
+};
+
 struct item_result {
 	enum item_outcome outcome;
 	char err[WORKER_ERR_MAX];   /* the one-line error, unless ACK */
 	size_t in_bytes, out_bytes; /* as fetched and as stored */
+	int prove;                  /* enum item_prove */
+	uint8_t proof[184];         /* its proof (COFFER_ITEMPROOF_LEN) */
+};
+
+/* The running worker (in the runner). */
+struct worker {
+	const struct worker_config *cfg;
+	struct coffer_queue *q;
+	struct coffer_store *in;
+	struct coffer_store *out;   /* may be the same as in */
+	const char *prefix;         /* output key prefix */
+	struct app *app;
+	volatile int *stop;         /* set by SIGTERM/SIGINT */
+	struct worker_shared *sh;   /* shared with the supervisor */
+	int slot;                   /* the page's slot of the item in work */
+	struct conf_job *job;       /* a confidential job's, or NULL */
+	uint64_t items_done, items_failed;
+	/* Reused from item to item (bounded by max_item_bytes). */
+	struct coffer_buf inbuf, outbuf;
+	struct item_result res[WORKER_BATCH_MAX]; /* the batch's */
 };
 
 /*
- * Steps 1 to 6 of the pipeline for one leased item: fetch, open, app,
- * seal, store, proof; the queue is not touched (worker_item settles). Uses
- * w->in, w->out, w->prefix, w->app, w->job and w->sh (both may be NULL)
- * and the buffers. ACK with an error: the app's failure is the item's
- * committed result (a confidential job).
- * Always fills *res; returns 0.
+ * Steps 1 to 5 of the pipeline for one leased item (fetch, open, app,
+ * seal, store) and, in a confidential job, its proof made but not sent
+ * (res->prove, res->proof); the queue is not touched. Uses w->in, w->out,
+ * w->prefix, w->app, w->job and w->sh (both may be NULL), w->slot and
+ * the buffers. Always fills *res; returns 0.
+ */
+int worker_item_steps(struct worker *w, const struct coffer_queue_item *it,
+    struct item_result *res);
+
+/*
+ * worker_item_steps and the proof sent alone: steps 1 to 6, the outcome
+ * final. ACK with an error: the app's failure is the item's committed
+ * result (a confidential job). Always fills *res; returns 0.
  */
 int worker_item_run(struct worker *w, const struct coffer_queue_item *it,
     struct item_result *res);
@@ -218,14 +244,26 @@ int conf_reduce(struct worker *w, size_t *nadded, char *out_key,
 	__attribute__((warn_unused_result));
 
 /*
- * Run one leased item through the pipeline (doc/worker.md section 3):
- * fetch, open, app, seal, store, proof, then ack / fail / bury, keeping
- * the shared page up to date for the supervisor. Per-item problems are
- * logged and recorded in the queue; returns 0. Unless a stop was asked
- * for, a successful item's ack also takes the next waiting item: then
- * *got = 1 and *next is leased (coffer_queue_ack_next).
+ * Steps 1 to 6 of n leased items (at most WORKER_BATCH_MAX; slot i of
+ * the page: its[i]): steps 1 to 5 of each in turn, then the proofs of
+ * those that have one in one request (doc/worker.md 9.4); res[i] gets
+ * each final outcome (STOP included), ms[i] its time (its own steps and
+ * its share of the request). The queue is not touched. Returns 0.
  */
-int worker_item(struct worker *w, const struct coffer_queue_item *it,
-    struct coffer_queue_item *next, int *got);
+int worker_batch_run(struct worker *w, const struct coffer_queue_item *its,
+    struct item_result *res, int64_t *ms, size_t n);
+
+/*
+ * Run the n leased items (1 to cfg->batch) through the pipeline
+ * (doc/worker.md sections 3 and 9.4): steps 1 to 5 of each in turn, the
+ * proofs of the batch in one request, then ack / fail / bury each as its
+ * answer says, keeping the shared page up to date for the supervisor
+ * (slot i: its[i]). Per-item problems are logged and recorded in the
+ * queue; returns 0. Unless a stop was asked for, the acks also lease up
+ * to cfg->batch waiting items (coffer_queue_ack_take): *got of them in
+ * next[] (at least WORKER_BATCH_MAX entries), on the page already.
+ */
+int worker_batch(struct worker *w, struct coffer_queue_item *its, size_t n,
+    struct coffer_queue_item *next, size_t *got);
 
 #endif

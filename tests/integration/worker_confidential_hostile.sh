@@ -5,12 +5,16 @@
 # version are refused, named and never retried; a worker whose
 # measurement the policy does not approve gets no key; a worker pointed at
 # a coordinator with another measurement, or at another coordinator that
-# runs the approved code, refuses it. Against tests/tools/fakecoord and a
+# runs the approved code, refuses it; a runner killed with a batch of
+# proofs in flight has every item of the batch failed and run again, the
+# coordinator counting the new proofs as duplicates. Against
+# tests/tools/fakecoord (behind tests/tools/faultproxy for the kill) and a
 # real redis-server.
 # timeout: 240
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/worker_confidential.bash"
-plan 17
+. "$(dirname "$0")/e2e_common.bash"
+plan 22
 
 start_redis
 cw_world
@@ -79,3 +83,29 @@ cw_worker q2 "$T/w/worker.json"
 eq "the worker refuses the other coordinator (exit 3)" 3 $?
 check "it says the policy is for another coordinator" \
 	grep -q "W5: the policy is for another coordinator" "$T/q2.log"
+
+# 5. The runner killed with a batch in flight (doc/worker.md 9.4): the
+# answer to its first proof request (both items) is held, so the proofs
+# are committed and the items not acknowledged. Its supervisor fails both
+# (neither was answered); a new runner runs them again and its proofs are
+# duplicates: each item has one result.
+cw_start_coord "$T/w/policy.json"
+start_proxy http "${COORD_URL##*:}" --hold-proofs 1
+check "load q5" "$QCTL" load "$REDIS_URL" q5 a/1.sealed b/1.sealed
+COORD_URL=http://127.0.0.1:$PROXY_PORT cw_worker q5 "$T/w/worker.json" &
+WT=$!
+wait_until 60 grep -q '^hold proofs' "$PROXY_LOG" || bail "no proof held"
+# The runner: the worker process whose parent is the worker too.
+RUNNER=
+for p in $(pgrep -f "^coffer-worker --job q5"); do
+	RUNNER=$RUNNER$(pgrep -P "$p" -f "^coffer-worker --job q5")
+done
+[ -n "$RUNNER" ] || bail "no runner"
+kill -9 "$RUNNER"
+wait "$WT"
+eq "the worker ends" 0 $?
+eq "both items done once" "total=2 done=2 failed=0 in_flight=0 queued=0" \
+	"$("$QCTL" stats "$REDIS_URL" q5)"
+eq "its supervisor failed both items of the batch" 2 \
+	"$(grep -c 'worker runner killed by signal 9 (Killed) while storing or proving the output' "$T/q5.log")"
+eq "two batches of two proofs, a key release each" "4 2" "$(count proofs) $(count releases)"

@@ -35,6 +35,7 @@
 #include "proto/policy.h"
 #include "worker/app.h"
 #include "worker/confidential.h"
+#include "worker/shared.h"
 #include "worker/worker.h"
 #include "../support/fake_coord.h"
 #include "../support/fake_store.h"
@@ -757,6 +758,92 @@ test_worker_confidential__an_unanswered_proof_is_sent_again_unchanged(void **sta
 	assert_int_equal(f->fc.last.item, 1);
 }
 
+/* A batch of the policy's three items, run through steps 1 to 6. */
+static void
+run_batch(struct fixture *f, struct item_result *res)
+{
+	struct coffer_queue_item its[3] = { { (char *)"a/1.sealed", 1, 0 },
+		{ (char *)"a/2.sealed", 1, 0 }, { (char *)"b/1.sealed", 1, 0 } };
+	int64_t ms[3];
+
+	for (int i = 0; i < 3; i++)
+		shared_item(f->w.sh, i, its[i].id, 1);
+	assert_int_equal(worker_batch_run(&f->w, its, res, ms, 3), 0);
+}
+
+static int
+slot_phase(struct fixture *f, int i)
+{
+	struct worker_shared *c = malloc(sizeof(*c));
+	int phase;
+
+	assert_non_null(c);
+	assert_int_equal(shared_read(f->w.sh, c), 0);
+	assert_true(shared_valid(c));
+	phase = c->slot[i].phase;
+	free(c);
+	return phase;
+}
+
+static void
+test_worker_confidential__a_batch_is_proved_in_one_request_each_answer_deciding(void **state)
+{
+	struct fixture *f = *state;
+	const struct fake_coord_answer mix[] = {
+		{ COFFER_ACK_COMMITTED, 0 }, { COFFER_ACK_FAILURE, 0 },
+		{ COFFER_ACK_REFUSED, coffer_itemproof_reason_code("input.mismatch") },
+	}, stop[] = {
+		{ COFFER_ACK_DUPLICATE, 0 },
+		{ COFFER_ACK_REFUSED, coffer_itemproof_reason_code("policy.revoked") },
+		{ COFFER_ACK_DISAGREEMENT, 0 },
+	};
+	struct item_result res[3];
+
+	start(f);
+	assert_non_null(f->w.sh = shared_new());
+	/* Committed, failure, refused: one request of three proofs, in slot
+	 * order with consecutive seqs; each answer decides for its item. */
+	f->fc.answers = mix;
+	f->fc.nanswers = 3;
+	run_batch(f, res);
+	assert_int_equal(f->fc.proof_requests, 1);
+	assert_int_equal(f->fc.last_batch, 3);
+	assert_int_equal(f->fc.proofs, 3);
+	assert_int_equal(f->fc.last.seq, 2);
+	assert_int_equal(f->fc.last.item, 2);
+	expect(&res[0], ITEM_ACK, NULL);
+	assert_string_equal(res[0].err, "");
+	expect(&res[1], ITEM_FAIL, NULL);
+	expect(&res[2], ITEM_BURY, "input.mismatch");
+	/* Only the committed one shows STORED: a runner dying now has it
+	 * acked by its supervisor, the others failed. */
+	assert_int_equal(slot_phase(f, 0), PHASE_STORED);
+	assert_int_equal(slot_phase(f, 1), PHASE_STORE);
+	assert_int_equal(slot_phase(f, 2), PHASE_STORE);
+	/* A refusal that ends the job for this worker stops it at that
+	 * item; the others keep their own answers. */
+	f->fc.answers = stop;
+	f->fc.nanswers = 3;
+	run_batch(f, res);
+	assert_int_equal(f->fc.proof_requests, 2);
+	assert_int_equal(f->fc.last.seq, 5);
+	expect(&res[0], ITEM_ACK, NULL);
+	expect(&res[1], ITEM_STOP, "policy.revoked");
+	expect(&res[2], ITEM_ACK, NULL);
+	assert_non_null(strstr(f->w.job->stopped, "the job is over for this worker"));
+	/* No answer at all: every item of the batch is failed, its proof
+	 * sent again unchanged until the time runs out. */
+	f->fc.fail_requests = 1000;
+	run_batch(f, res);
+	for (int i = 0; i < 3; i++) {
+		expect(&res[i], ITEM_FAIL, "reporting proof: the proof was not answered");
+		assert_int_equal(slot_phase(f, i), PHASE_STORE);
+	}
+	assert_true(f->fc.proof_requests >= 4);
+	shared_free(f->w.sh);
+	f->w.sh = NULL;
+}
+
 static void
 test_worker_confidential__a_coordinator_with_another_measurement_gets_nothing(void **state)
 {
@@ -982,6 +1069,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_worker_confidential__items_are_opened_processed_sealed_and_proved, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_worker_confidential__a_batch_is_proved_in_one_request_each_answer_deciding, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__the_app_gets_its_parameters_from_the_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__map_outputs_of_a_reduce_job_take_the_intermediate_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__a_tampered_input_is_buried_proved_refused, setup, teardown),

@@ -170,7 +170,7 @@ run(struct fixture *f, const char *id, uint32_t attempt)
 	struct coffer_queue_item it = { (char *)id, attempt, 0 };
 	struct item_result res;
 
-	shared_item(f->sh, id, attempt);
+	shared_item(f->sh, 0, id, attempt);
 	assert_int_equal(worker_item_run(&f->w, &it, &res), 0);
 	return res;
 }
@@ -193,7 +193,7 @@ page_phase(struct fixture *f)
 
 	assert_int_equal(shared_read(f->sh, &c), 0);
 	assert_true(shared_valid(&c));
-	return c.phase;
+	return c.slot[0].phase;
 }
 
 /* ---- Tests ---- */
