@@ -26,6 +26,10 @@
 # worker's start (plaintext and confidential), of which the attestation
 # and key release, and the close at the coordinator (see fixed below).
 # Stores on /dev/shm when it exists.
+# E2E_BENCH_BREAKDOWN=1: the workers log at debug level and, per app and
+# kind, where an item's time goes is printed from their "batch done" lines
+# (doc/worker.md 9.4): steps 1-5, the proof request, the acks and the next
+# lease, in microseconds per item, and the mean batch.
 # Goal (issue 13): ratio <= 1.10 with 4 workers on pooled-stats and
 # dicom-deid. Run by `make bench` (bench/run) or alone:
 #   BUILD=build bash bench/e2e.sh
@@ -44,6 +48,7 @@ ROUNDS=${E2E_BENCH_ROUNDS:-3}
 APPS=${E2E_BENCH_APPS:-pooled-stats dicom-deid checksum fault}
 PER=$((N / 3))
 
+[ -n "${E2E_BENCH_BREAKDOWN:-}" ] && export COFFER_LOG_LEVEL=debug
 start_redis >/dev/null
 e2e_coordinator >/dev/null
 e2e_manager >/dev/null
@@ -104,6 +109,7 @@ run() {
 	[ "$(job_state "$job")" = completed ] ||
 		bail "job $job: $(api GET "/v1/jobs/$job" | jq -r .reason)"
 	fixed "$kind" "$job"
+	echo "$job" >>"$T/jobs-$kind"
 	elapsed "$job"
 }
 median() { sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
@@ -123,6 +129,18 @@ fixed() {
 		>>"$T/fixed-$1"
 }
 col() { awk -v c="$1" '{print $c}' | median; }
+# breakdown KIND: microseconds per item from the workers' "batch done"
+# lines of KIND's jobs: steps 1-5, proof request, acks + lease; mean batch.
+breakdown() {
+	local j
+	for j in $(cat "$T/jobs-$1"); do cat "$MGR_DB.logs/$j.log"; done |
+		grep 'batch done' | awk '{
+			for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+			n += v["items"]; s += v["steps_us"]; p += v["proof_us"];
+			a += v["settle_us"]; b++ }
+		END { if (n) printf "%s: %d items in %d batches (%.1f per batch), per item: steps 1-5 %.0f us, proof %.0f us, acks + lease %.0f us\n",
+			k, n, b, n / b, s / n, p / n, a / n }' k="$1"
+}
 
 echo "4 replicas, median of $ROUNDS alternating rounds:"
 echo
@@ -151,6 +169,7 @@ for app in $APPS; do
 		.apps[0].params = ($p | map_values([.])) |
 		.apps[0].reduce = ($app == "pooled-stats")' >/dev/null
 	: >"$T/p" && : >"$T/c" && : >"$T/fixed-plain" && : >"$T/fixed-conf"
+	: >"$T/jobs-plain" && : >"$T/jobs-conf"
 	for _ in $(seq 1 "$ROUNDS"); do
 		run plain "$app" "$params" "$items" >>"$T/p"
 		run conf "$app" "$params" "$items" >>"$T/c"
@@ -160,4 +179,12 @@ for app in $APPS; do
 		"$(jq length <<<"$items")" "$p" "$c" "$(echo "$c / $p" | bc -l)" \
 		"$(col 1 <"$T/fixed-plain")" "$(col 1 <"$T/fixed-conf")" \
 		"$(col 2 <"$T/fixed-conf")" "$(col 3 <"$T/fixed-conf")"
+	if [ -n "${E2E_BENCH_BREAKDOWN:-}" ]; then
+		breakdown plain >>"$T/breakdown"
+		breakdown conf >>"$T/breakdown"
+	fi
 done
+if [ -s "$T/breakdown" ]; then
+	echo
+	cat "$T/breakdown"
+fi

@@ -23,6 +23,16 @@
 #include "worker/shared.h"
 #include "worker/worker.h"
 
+/* Monotonic microseconds, for the batch's timings. */
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* How long to keep retrying an ack/fail while Redis is unreachable. */
 #define SETTLE_RETRY_MS 300000
 
@@ -325,14 +335,16 @@ worker_batch_run(struct worker *w, const struct coffer_queue_item *its,
     struct item_result *res, int64_t *ms, size_t n)
 {
 	struct coffer_buf *stored = &w->inbuf, *out = &w->outbuf;
-	int64_t t0, tp;
+	int64_t t0, tp, us[WORKER_BATCH_MAX];
 
+	w->steps_us = 0;
 	/* Steps 1 to 5 of each, in turn: its proof waits for the others'. */
 	for (size_t i = 0; i < n; i++) {
-		t0 = coffer_mono_ms();
+		t0 = mono_us();
 		w->slot = (int)i;
 		(void)worker_item_steps(w, &its[i], &res[i]);
-		ms[i] = coffer_mono_ms() - t0;
+		us[i] = mono_us() - t0;
+		w->steps_us += us[i];
 		/* Keep the buffers for the next item, unless a big one grew
 		 * them. */
 		if (stored->alloc > ((size_t)1 << 20))
@@ -341,14 +353,14 @@ worker_batch_run(struct worker *w, const struct coffer_queue_item *its,
 			coffer_buf_release(out);
 	}
 	/* 6. One request for the batch's proofs, before any ack. */
-	tp = coffer_mono_ms();
+	tp = mono_us();
 	if (w->job != NULL)
 		prove_batch(w, its, res, n);
-	tp = coffer_mono_ms() - tp;
+	w->proof_us = tp = mono_us() - tp;
 	/* Each its own time and its share of the proof request: what the
 	 * job's item time sums get (doc/queue.md 4.5). */
 	for (size_t i = 0; i < n; i++)
-		ms[i] += tp / (int64_t)n;
+		ms[i] = (us[i] + tp / (int64_t)n) / 1000;
 	return 0;
 }
 
@@ -358,9 +370,10 @@ worker_batch(struct worker *w, struct coffer_queue_item *its, size_t n,
 {
 	struct item_result *res = w->res;
 	struct coffer_queue_item acks[WORKER_BATCH_MAX];
-	int64_t ms[WORKER_BATCH_MAX];
+	int64_t ms[WORKER_BATCH_MAX], ts;
 	int rc[WORKER_BATCH_MAX], r = 0;
 	size_t na = 0, want;
+	char b1[24], b2[24], b3[24], b4[24];
 
 	*got = 0;
 	/* The supervisor renews every lease from now on (shared.h). */
@@ -383,6 +396,7 @@ worker_batch(struct worker *w, struct coffer_queue_item *its, size_t n,
 	/* 7. Acknowledge (exactly once whoever else acks them), and take
 	 * the next batch in the same round trip. */
 	want = *w->stop ? 0 : (size_t)w->cfg->batch;
+	ts = mono_us();
 	if (na > 0 || want > 0)
 		r = coffer_queue_ack_take(w->q, acks, na, rc, want, next, got);
 	for (size_t i = 0, k = 0; i < n; i++) {
@@ -400,5 +414,12 @@ worker_batch(struct worker *w, struct coffer_queue_item *its, size_t n,
 	/* The next batch is held from here: on the page at once. */
 	for (size_t i = 0; i < *got; i++)
 		shared_item(w->sh, (int)i, next[i].id, next[i].attempt);
+	/* Where a batch's time goes (BENCHMARKS.md; COFFER_LOG_LEVEL=debug). */
+	snprintf(b1, sizeof(b1), "%zu", n);
+	snprintf(b2, sizeof(b2), "%lld", (long long)w->steps_us);
+	snprintf(b3, sizeof(b3), "%lld", (long long)w->proof_us);
+	snprintf(b4, sizeof(b4), "%lld", (long long)(mono_us() - ts));
+	coffer_logkv(COFFER_LOG_DEBUG, "batch done", "items", b1, "steps_us", b2,
+	    "proof_us", b3, "settle_us", b4, NULL);
 	return 0;
 }

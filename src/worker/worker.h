@@ -209,6 +209,7 @@ struct worker {
 	/* Reused from item to item (bounded by max_item_bytes). */
 	struct coffer_buf inbuf, outbuf;
 	struct item_result res[WORKER_BATCH_MAX]; /* the batch's */
+	int64_t steps_us, proof_us;  /* the last batch's steps 1-5, and proofs */
 };
 
 /*
