@@ -199,13 +199,14 @@ transient(int r)
  * while Redis is away. c is a checked copy of one slot of the page
  * (read_page); the queue handle settles only items in this worker's
  * in-flight list (settle_own_only), so whatever a plugin wrote there
- * cannot ack or fail another worker's item or a made-up id. */
+ * cannot ack or fail another worker's item or a made-up id. end: when
+ * to give up retrying (one deadline for all the items of a batch). */
 static void
-record(struct sup *s, const struct worker_slot *c, int status, int timed_out)
+record(struct sup *s, const struct worker_slot *c, int status, int timed_out,
+    int64_t end)
 {
 	struct coffer_queue_item it = { (char *)c->item, c->attempt, 0 };
 	char how[128], err[WORKER_ERR_MAX], att[16];
-	int64_t end = coffer_mono_ms() + SETTLE_RETRY_MS;
 	int r, dead = 0, delay = 100;
 
 	if (s->q == NULL) {
@@ -310,6 +311,7 @@ runner_exited(struct sup *s, int status)
 		 * the ones shown now died with it. */
 		int killed = s->kill_reason != KILL_NONE ?
 		    slot_of(&c, s->kill_item, s->kill_attempt) : -1;
+		int64_t end = coffer_mono_ms() + SETTLE_RETRY_MS;
 
 		for (int i = 0; i < WORKER_SLOTS; i++) {
 			const struct worker_slot *sl = &c.slot[i];
@@ -324,7 +326,7 @@ runner_exited(struct sup *s, int status)
 				    "done by another worker", NULL);
 			else
 				record(s, sl, status, i == killed &&
-				    s->kill_reason == KILL_TIMEOUT);
+				    s->kill_reason == KILL_TIMEOUT, end);
 		}
 	}
 	app_describe_status(status, how, sizeof(how));
