@@ -9,6 +9,7 @@
 
 #include "coffer/app.h"
 #include "lib/buf.h"
+#include "proto/itemproof.h"
 #include "queue/queue.h"
 #include "store/store.h"
 
@@ -190,7 +191,7 @@ struct item_result {
 	char err[WORKER_ERR_MAX];   /* the one-line error, unless ACK */
 	size_t in_bytes, out_bytes; /* as fetched and as stored */
 	int prove;                  /* enum item_prove */
-	uint8_t proof[184];         /* its proof (COFFER_ITEMPROOF_LEN) */
+	uint8_t proof[COFFER_ITEMPROOF_LEN]; /* its proof (PROVE_*) */
 };
 
 /* The running worker (in the runner). */
