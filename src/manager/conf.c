@@ -16,6 +16,7 @@
 #include "crypto/hash.h"
 #include "http/client.h"
 #include "lib/buf.h"
+#include "lib/clock.h"
 #include "lib/enc.h"
 #include "lib/file.h"
 #include "lib/json.h"
@@ -370,34 +371,45 @@ out:
 	return r;
 }
 
-int
-mgr_conf_close(const struct mgr_job *j, const char *reason, int map_only,
+/* ------------------------------------------------------------------ */
+/* A running job's requests, on the manager's event loop */
+
+enum call_state { CALL_IDLE, CALL_ASKING, CALL_ANSWERED };
+
+struct mgr_conf_call {
+	struct mgr_job *job;
+	struct http_client *http;
+	struct coffer_buf reply;
+	enum mgr_conf_ask ask;       /* the request in flight or answered */
+	enum call_state state;
+	int cancel;                  /* the request is the stop's close */
+	int64_t started_ms;          /* monotonic */
+	int r;                       /* the answer: 0 or an error */
+	char error[600];             /* the error's detail */
+	struct mgr_conf_answer answer;
+};
+
+/* The answer to a close (map_only: of the map stage) into out. */
+static int
+parse_close(const struct coffer_buf *reply, int status, int map_only,
     struct mgr_conf_closed *out)
 {
-	struct coffer_buf reply = COFFER_BUF_INIT(ANSWER_MAX);
 	json_t *root = NULL;
 	const char *v = NULL;
-	char path[128], body[128], code[80], msg[600], field[128];
+	char code[80], msg[600], field[128];
 	int64_t n;
-	int status = 0, closed = 0, r;
+	int closed = 0, r;
 
 	memset(out, 0, sizeof(*out));
-	snprintf(path, sizeof(path), "/v1/jobs/%s/close", j->spec.tee_job);
-	snprintf(body, sizeof(body), "{\"reason\":\"%s\"%s}", reason,
-	    map_only ? ",\"stage\":\"map\"" : "");
-	if ((r = request(j->spec.coordinator, "POST", path, body, ANSWER_MAX,
-	    &status, &reply)) != 0)
-		goto out;
 	if (status != 200) {
-		mgr_conf_refusal(&reply, status, code, sizeof(code), msg,
+		mgr_conf_refusal(reply, status, code, sizeof(code), msg,
 		    sizeof(msg), field, sizeof(field));
-		r = coffer_errf(COFFER_E_POLICY, "%s: %s", code, msg);
-		goto out;
+		return coffer_errf(COFFER_E_POLICY, "%s: %s", code, msg);
 	}
 	/* Only what the manager shows; the receipt in it is for owners, who
 	 * fetch and verify it themselves (coffer receipt). */
-	if (coffer_json_parse(coffer_buf_str(&reply), reply.len, ANSWER_MAX, 64,
-	    &root) != 0 || coffer_json_get_bool(root, NULL, "closed_now", 1,
+	if (coffer_json_parse((const char *)reply->data, reply->len, ANSWER_MAX,
+	    64, &root) != 0 || coffer_json_get_bool(root, NULL, "closed_now", 1,
 	    &closed) != 0) {
 		r = coffer_errf(COFFER_E_PROTO, "the coordinator's answer to a close "
 		    "is not one: %s", coffer_errdetail());
@@ -429,37 +441,166 @@ mgr_conf_close(const struct mgr_job *j, const char *reason, int map_only,
 	r = 0;
 out:
 	json_decref(root);
-	coffer_buf_release(&reply);
 	return r;
 }
 
-int
-mgr_conf_job_closed(const struct mgr_job *j, int *closed)
+/* The answer to GET /v1/jobs/{job}: whether it is closed. */
+static int
+parse_closed(const struct coffer_buf *reply, int status, const char *job,
+    int *closed)
 {
-	struct coffer_buf reply = COFFER_BUF_INIT(ANSWER_MAX);
 	json_t *root = NULL;
-	char path[128], code[80], msg[600], field[128];
-	int status = 0, c = 0, r;
+	char code[80], msg[600], field[128];
+	int c = 0, r = 0;
 
-	snprintf(path, sizeof(path), "/v1/jobs/%s", j->spec.tee_job);
-	if ((r = request(j->spec.coordinator, "GET", path, NULL, ANSWER_MAX,
-	    &status, &reply)) != 0)
-		goto out;
 	if (status != 200) {
-		mgr_conf_refusal(&reply, status, code, sizeof(code), msg,
+		mgr_conf_refusal(reply, status, code, sizeof(code), msg,
 		    sizeof(msg), field, sizeof(field));
-		r = coffer_errf(COFFER_E_POLICY, "%s: %s", code, msg);
-		goto out;
+		return coffer_errf(COFFER_E_POLICY, "%s: %s", code, msg);
 	}
-	if (coffer_json_parse(coffer_buf_str(&reply), reply.len, ANSWER_MAX, 16,
-	    &root) != 0 || coffer_json_get_bool(root, NULL, "closed", 1, &c) != 0) {
+	if (coffer_json_parse((const char *)reply->data, reply->len, ANSWER_MAX,
+	    16, &root) != 0 || coffer_json_get_bool(root, NULL, "closed", 1,
+	    &c) != 0)
 		r = coffer_errf(COFFER_E_PROTO, "the coordinator's job %s is not a "
-		    "job: %s", j->spec.tee_job, coffer_errdetail());
-		goto out;
-	}
-	*closed = c;
-out:
+		    "job: %s", job, coffer_errdetail());
+	else
+		*closed = c;
 	json_decref(root);
-	coffer_buf_release(&reply);
 	return r;
+}
+
+/* The stop's close answered (or failed): the outcome, and the log. */
+static void
+cancelled(struct mgr_conf_call *c)
+{
+	struct mgr_job *j = c->job;
+	const struct mgr_conf_closed *cl = &c->answer.close;
+
+	if (c->r != 0) {
+		coffer_warn("job %s: the coordinator did not close job %s (%s): "
+		    "close it with 'coffer receipt close %s --cancel'", j->id,
+		    j->spec.tee_job, c->error, j->spec.tee_job);
+		return;
+	}
+	snprintf(j->conf_outcome, sizeof(j->conf_outcome), "%s", cl->outcome);
+	snprintf(j->conf_reason, sizeof(j->conf_reason), "%s", cl->reason);
+	coffer_logkv(COFFER_LOG_INFO, "closed at the coordinator", "job", j->id,
+	    "coordinator_job", j->spec.tee_job, "outcome", cl->outcome, NULL);
+}
+
+static void
+on_call(int r, int status, void *arg)
+{
+	struct mgr_conf_call *c = arg;
+
+	memset(&c->answer, 0, sizeof(c->answer));
+	c->answer.ms = coffer_mono_ms() - c->started_ms;
+	if (r == 0)
+		r = c->ask == MGR_CONF_ASK_CLOSED ? parse_closed(&c->reply, status,
+		    c->job->spec.tee_job, &c->answer.closed) : parse_close(&c->reply,
+		    status, c->ask == MGR_CONF_ASK_CLOSE_MAP, &c->answer.close);
+	c->r = r;
+	snprintf(c->error, sizeof(c->error), "%s", r != 0 ? coffer_errdetail() : "");
+	coffer_errclear();
+	coffer_buf_release(&c->reply);
+	c->state = CALL_ANSWERED;
+	if (c->cancel) {
+		cancelled(c);
+		c->cancel = 0;
+		c->state = CALL_IDLE;
+	}
+}
+
+/* Start the request ask (reason: the close's) on j's client. */
+static int
+start_call(struct mgr *m, struct mgr_job *j, enum mgr_conf_ask ask,
+    const char *reason)
+{
+	struct mgr_conf_call *c = j->conf_call;
+	char path[128], body[128];
+	int r;
+
+	if (c == NULL) {
+		if ((c = coffer_calloc(1, sizeof(*c))) == NULL)
+			return COFFER_E_NOMEM;
+		c->job = j;
+		j->conf_call = c;
+	}
+	if (c->http == NULL && (r = http_client_new_on(m->base,
+	    j->spec.coordinator, COORD_TIMEOUT_MS, &c->http)) != 0)
+		return r;
+	if (ask == MGR_CONF_ASK_CLOSED) {
+		snprintf(path, sizeof(path), "/v1/jobs/%s", j->spec.tee_job);
+		body[0] = '\0';
+	} else {
+		snprintf(path, sizeof(path), "/v1/jobs/%s/close", j->spec.tee_job);
+		snprintf(body, sizeof(body), "{\"reason\":\"%s\"%s}", reason,
+		    ask == MGR_CONF_ASK_CLOSE_MAP ? ",\"stage\":\"map\"" : "");
+	}
+	coffer_buf_init(&c->reply, ANSWER_MAX);
+	if ((r = http_client_start(c->http, body[0] ? "POST" : "GET", path,
+	    body[0] ? body : NULL, strlen(body), ANSWER_MAX, &c->reply, on_call,
+	    c)) != 0)
+		return r;
+	c->ask = ask;
+	c->state = CALL_ASKING;
+	c->started_ms = coffer_mono_ms();
+	return 0;
+}
+
+int
+mgr_conf_ask(struct mgr *m, struct mgr_job *j, enum mgr_conf_ask ask,
+    struct mgr_conf_answer *out)
+{
+	struct mgr_conf_call *c = j->conf_call;
+	int r;
+
+	if (c != NULL && c->state == CALL_ASKING)
+		return MGR_CONF_PENDING;
+	if (c != NULL && c->state == CALL_ANSWERED && c->ask == ask) {
+		c->state = CALL_IDLE;
+		if (c->r != 0)
+			return coffer_errf(c->r, "%s", c->error);
+		*out = c->answer;
+		return 0;
+	}
+	if ((r = start_call(m, j, ask, "done")) != 0)
+		return r;
+	return MGR_CONF_PENDING;
+}
+
+void
+mgr_conf_cancel(struct mgr *m, struct mgr_job *j)
+{
+	struct mgr_conf_call *c = j->conf_call;
+	int r;
+
+	/* A request of the drain in flight is of no use any more. */
+	if (c != NULL) {
+		http_client_free(c->http);
+		c->http = NULL;
+		coffer_buf_release(&c->reply);
+		c->state = CALL_IDLE;
+	}
+	if ((r = start_call(m, j, MGR_CONF_ASK_CLOSE, "cancelled")) != 0) {
+		coffer_warn("job %s: the coordinator did not close job %s (%s): "
+		    "close it with 'coffer receipt close %s --cancel'", j->id,
+		    j->spec.tee_job, coffer_errdetail(), j->spec.tee_job);
+		coffer_errclear();
+		return;
+	}
+	j->conf_call->cancel = 1;
+}
+
+void
+mgr_conf_free(struct mgr_job *j)
+{
+	struct mgr_conf_call *c = j->conf_call;
+
+	if (c == NULL)
+		return;
+	http_client_free(c->http);
+	coffer_buf_release(&c->reply);
+	free(c);
+	j->conf_call = NULL;
 }

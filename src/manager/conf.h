@@ -42,22 +42,53 @@ struct mgr_conf_closed {
 	int64_t ok, failed, abandoned; /* the map stage's counts (map_only) */
 };
 
-/*
- * Close the job j at its coordinator (POST /v1/jobs/{job}/close,
- * doc/api-coordinator.md section 9.2): reason "done" or "cancelled";
- * map_only closes only the map stage of a job with a reduce stage, so that
- * the reduce stage runs over the results there are. Idempotent at the
- * coordinator: a closed job answers as it closed. Errors: COFFER_E_CONNECT
- * (unreachable), COFFER_E_PROTO (an answer out of format), COFFER_E_POLICY
- * (refused; the detail has the reason name).
- */
-int mgr_conf_close(const struct mgr_job *j, const char *reason, int map_only,
-    struct mgr_conf_closed *out) __attribute__((warn_unused_result));
+/* The requests of a running job (doc/manager.md section 9.4). */
+enum mgr_conf_ask {
+	/* GET /v1/jobs/{job}: is the job closed there? */
+	MGR_CONF_ASK_CLOSED = 1,
+	/* POST /v1/jobs/{job}/close {"reason": "done", "stage": "map"}: close
+	 * only the map stage of a job with a reduce stage, so that the reduce
+	 * stage runs over the results there are. */
+	MGR_CONF_ASK_CLOSE_MAP,
+	/* POST /v1/jobs/{job}/close {"reason": "done"} */
+	MGR_CONF_ASK_CLOSE,
+};
 
-/* Whether the job j is closed at its coordinator (GET /v1/jobs/{job}):
- * *closed 1 or 0. Errors as mgr_conf_close. */
-int mgr_conf_job_closed(const struct mgr_job *j, int *closed)
-	__attribute__((warn_unused_result));
+/* An answer to one of them. */
+struct mgr_conf_answer {
+	int closed;                  /* MGR_CONF_ASK_CLOSED */
+	struct mgr_conf_closed close; /* the closes */
+	int64_t ms;                  /* how long the request took */
+};
+
+/* mgr_conf_ask's "asked, no answer yet". */
+#define MGR_CONF_PENDING 1
+
+/*
+ * Ask job j's coordinator (doc/api-coordinator.md sections 9.1, 9.2) on
+ * the manager's event loop, never waiting: call it again on a later tick
+ * until it stops returning MGR_CONF_PENDING. One request per job at a
+ * time; the answer to a request is kept until it is asked for, and
+ * dropped when another request is asked for instead. Returns 0 with the
+ * answer in *out, once per request (the next call asks again), or the
+ * request's error, also once: COFFER_E_CONNECT (unreachable, no answer
+ * within 10 s), COFFER_E_PROTO (an answer out of format), COFFER_E_POLICY
+ * (refused; the detail has the reason name), COFFER_E_NOMEM. A close is
+ * idempotent at the coordinator: a closed job answers as it closed.
+ */
+int mgr_conf_ask(struct mgr *m, struct mgr_job *j, enum mgr_conf_ask ask,
+    struct mgr_conf_answer *out) __attribute__((warn_unused_result));
+
+/*
+ * A stopped job: close it at its coordinator as "cancelled", once, on the
+ * event loop (a request of mgr_conf_ask in flight is dropped). The answer
+ * sets j's outcome and is logged; a failure is logged with the command
+ * that closes the job by hand (coffer receipt close JOB --cancel).
+ */
+void mgr_conf_cancel(struct mgr *m, struct mgr_job *j);
+
+/* Cancel j's request in flight (its callback never comes) and free. */
+void mgr_conf_free(struct mgr_job *j);
 
 /* The coordinator's refusal ({"error": {"code", "message", "field"}}) of
  * status, into code ("HTTP <status>" when absent), message and field (""

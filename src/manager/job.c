@@ -86,6 +86,7 @@ mgr_job_free(struct mgr_job *j)
 	coffer_actuator_free(j->act);
 	mgr_busy_release(j);
 	mgr_approvals_free(j);
+	mgr_conf_free(j);
 	mgr_jobspec_release(&j->spec);
 	json_decref(j->notes);
 	free(j->reason);
@@ -514,7 +515,6 @@ mgr_job_fail(struct mgr *m, struct mgr_job *j, const char *fmt, ...)
 int
 mgr_job_stop(struct mgr *m, struct mgr_job *j, const char *why)
 {
-	struct mgr_conf_closed cl;
 	int r;
 
 	if ((r = mgr_job_transition(m, j, MGR_EV_STOP, why != NULL ? why :
@@ -522,22 +522,11 @@ mgr_job_stop(struct mgr *m, struct mgr_job *j, const char *why)
 		return r;
 	/* A stopped confidential job ends at its coordinator too: its
 	 * receipt says it was cancelled, and no worker gets its keys any
-	 * more (doc/coordinator.md section 10.3). The stop stands if the
-	 * coordinator does not answer; an owner can close it later. */
-	if (j->spec.tee_job != NULL) {
-		if (mgr_conf_close(j, "cancelled", 0, &cl) == 0) {
-			snprintf(j->conf_outcome, sizeof(j->conf_outcome), "%s",
-			    cl.outcome);
-			snprintf(j->conf_reason, sizeof(j->conf_reason), "%s", cl.reason);
-			coffer_logkv(COFFER_LOG_INFO, "closed at the coordinator", "job",
-			    j->id, "coordinator_job", j->spec.tee_job, "outcome",
-			    cl.outcome, NULL);
-		} else {
-			coffer_warn("job %s: the coordinator did not close job %s (%s): "
-			    "close it with 'coffer receipt close %s --cancel'", j->id,
-			    j->spec.tee_job, coffer_errdetail(), j->spec.tee_job);
-		}
-	}
+	 * more (doc/coordinator.md section 10.3). Asked on the event loop:
+	 * the stop is answered at once and stands if the coordinator does not
+	 * answer; an owner can close it later. */
+	if (j->spec.tee_job != NULL)
+		mgr_conf_cancel(m, j);
 	return 0;
 }
 

@@ -58,6 +58,7 @@ struct mgr_config {
 };
 
 struct mgr_approvals;
+struct mgr_conf_call;
 
 /* A job the manager knows, whatever its state. */
 struct mgr_job {
@@ -110,6 +111,9 @@ struct mgr_job {
 	char conf_outcome[16];      /* the coordinator's outcome once closed */
 	char conf_reason[160];      /* and its reason name, if failed */
 	int64_t conf_retry_ms;      /* no coordinator call before (monotonic) */
+	int conf_there;             /* the coordinator's job, as last answered
+	                               after the drain: enum mgr_conf_there */
+	struct mgr_conf_call *conf_call; /* its request on the event loop (conf.c) */
 	char act_error[160];        /* the actuator's last error, "" if none */
 	struct mgr_approvals *approvals; /* a confidential job's, as its
 	                               coordinator reports them (approvals.c) */
@@ -121,6 +125,13 @@ enum mgr_stage {
 	MGR_STAGE_MAP = 0,      /* items (the queue) */
 	MGR_STAGE_REDUCE = 1,   /* the reduce replica runs */
 	MGR_STAGE_CLOSE = 2,    /* closing at the coordinator, then finishing */
+};
+
+/* A drained confidential job at its coordinator (GET /v1/jobs/{job}). */
+enum mgr_conf_there {
+	MGR_CONF_UNKNOWN = 0,   /* not asked yet */
+	MGR_CONF_OPEN = 1,      /* open (its map stage may be closed) */
+	MGR_CONF_CLOSED = 2,    /* closed */
 };
 
 /* A job's actuator whose replicas are being stopped (SIGTERM, then

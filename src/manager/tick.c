@@ -367,6 +367,28 @@ conf_wait(struct mgr_job *j, const char *what)
 	j->conf_retry_ms = coffer_mono_ms() + CONF_RETRY_MS;
 	mgr_job_reason(j, "waiting for the coordinator to %s: %s", what,
 	    coffer_errdetail());
+	coffer_errclear();
+}
+
+/* Whether the job is closed at its coordinator, asked once in this drain
+ * (j->conf_there): 1 when known, 0 while asked, -1 when
+ * the request failed (asked again CONF_RETRY_MS later). */
+static int
+conf_known(struct mgr *m, struct mgr_job *j)
+{
+	struct mgr_conf_answer a;
+	int r;
+
+	if (j->conf_there != MGR_CONF_UNKNOWN)
+		return 1;
+	if ((r = mgr_conf_ask(m, j, MGR_CONF_ASK_CLOSED, &a)) == MGR_CONF_PENDING)
+		return 0;
+	if (r != 0) {
+		conf_wait(j, "answer");
+		return -1;
+	}
+	j->conf_there = a.closed ? MGR_CONF_CLOSED : MGR_CONF_OPEN;
+	return 1;
 }
 
 /*
@@ -374,49 +396,51 @@ conf_wait(struct mgr_job *j, const char *what)
  * confidential job's map stage closed first when items are missing, so
  * that the reduce runs over the results there are), then the close at
  * the coordinator of a confidential job (its receipt), then the job's end
- * (doc/manager.md section 9). Each step is asked again on a later tick
- * until it is answered; nothing of it is stored, because the coordinator
+ * (doc/manager.md section 9). Each request to the coordinator runs on the
+ * event loop (conf.c): a tick starts it, a later tick takes its answer;
+ * meanwhile the job stays where it is. A failed one is asked again
+ * CONF_RETRY_MS later. Nothing of it is stored, because the coordinator
  * and the queue say again where a restarted manager stands.
  */
 static void
 drained(struct mgr *m, struct mgr_job *j, const struct mgr_counts *c,
     const struct coffer_actuator_status *as, double t)
 {
-	struct mgr_conf_closed cl;
-	int conf = j->spec.tee_policy != NULL, closed = 0, r;
+	struct mgr_conf_answer a;
+	int conf = j->spec.tee_policy != NULL, r;
 
 	if (conf && coffer_mono_ms() < j->conf_retry_ms)
 		return;
-	if (j->stage == MGR_STAGE_MAP) {
-		j->stage = MGR_STAGE_CLOSE;
-		if (j->spec.reduce != NULL && (conf || c->failed == 0)) {
-			if (conf && (r = mgr_conf_job_closed(j, &closed)) != 0) {
-				j->stage = MGR_STAGE_MAP;
-				conf_wait(j, "answer");
-				return;
-			}
-			if (conf && !closed && c->failed > 0 &&
-			    (r = mgr_conf_close(j, "done", 1, &cl)) != 0) {
-				j->stage = MGR_STAGE_MAP;
+	if (j->stage == MGR_STAGE_MAP && j->spec.reduce != NULL &&
+	    (conf || c->failed == 0)) {
+		if (conf && conf_known(m, j) != 1)
+			return;
+		if (conf && j->conf_there == MGR_CONF_OPEN && c->failed > 0 &&
+		    (r = mgr_conf_ask(m, j, MGR_CONF_ASK_CLOSE_MAP, &a)) != 0) {
+			if (r != MGR_CONF_PENDING) {
+				/* Closed meanwhile (an owner)? Asked again. */
+				j->conf_there = MGR_CONF_UNKNOWN;
 				conf_wait(j, "close the map stage");
+			}
+			return;
+		}
+		/* A restarted manager finds the job closed when its reduce
+		 * stage ended before the restart. */
+		if (!conf || j->conf_there == MGR_CONF_OPEN) {
+			if ((r = mgr_replicas_start_reduce(m, j)) != 0) {
+				mgr_job_fail(m, j, "cannot start the reduce stage: %s: %s",
+				    coffer_strerror(r), coffer_errdetail());
 				return;
 			}
-			/* A restarted manager finds the job closed when its
-			 * reduce stage ended before the restart. */
-			if (!closed) {
-				if ((r = mgr_replicas_start_reduce(m, j)) != 0) {
-					mgr_job_fail(m, j, "cannot start the reduce stage: "
-					    "%s: %s", coffer_strerror(r), coffer_errdetail());
-					return;
-				}
-				j->stage = MGR_STAGE_REDUCE;
-				mgr_job_reason(j, "the reduce stage runs");
-				coffer_logkv(COFFER_LOG_INFO, "reduce stage started", "job",
-				    j->id, "key", j->spec.reduce, NULL);
-				return;
-			}
+			j->stage = MGR_STAGE_REDUCE;
+			mgr_job_reason(j, "the reduce stage runs");
+			coffer_logkv(COFFER_LOG_INFO, "reduce stage started", "job",
+			    j->id, "key", j->spec.reduce, NULL);
+			return;
 		}
 	}
+	if (j->stage == MGR_STAGE_MAP)
+		j->stage = MGR_STAGE_CLOSE;
 	if (j->stage == MGR_STAGE_REDUCE) {
 		if (as->completed_total > 0) {
 			j->stage = MGR_STAGE_CLOSE;
@@ -431,18 +455,19 @@ drained(struct mgr *m, struct mgr_job *j, const struct mgr_counts *c,
 		(void)coffer_actuator_set_replicas(j->act, 0);
 	}
 	if (conf && j->conf_outcome[0] == '\0') {
-		int64_t t0 = coffer_mono_ms();
 		char ms[24];
 
-		if ((r = mgr_conf_close(j, "done", 0, &cl)) != 0) {
-			conf_wait(j, "close the job");
+		if ((r = mgr_conf_ask(m, j, MGR_CONF_ASK_CLOSE, &a)) != 0) {
+			if (r != MGR_CONF_PENDING)
+				conf_wait(j, "close the job");
 			return;
 		}
-		snprintf(ms, sizeof(ms), "%lld", (long long)(coffer_mono_ms() - t0));
+		snprintf(ms, sizeof(ms), "%lld", (long long)a.ms);
 		coffer_logkv(COFFER_LOG_INFO, "closed at the coordinator", "job", j->id,
-		    "outcome", cl.outcome, "ms", ms, NULL);
-		snprintf(j->conf_outcome, sizeof(j->conf_outcome), "%s", cl.outcome);
-		snprintf(j->conf_reason, sizeof(j->conf_reason), "%s", cl.reason);
+		    "outcome", a.close.outcome, "ms", ms, NULL);
+		snprintf(j->conf_outcome, sizeof(j->conf_outcome), "%s",
+		    a.close.outcome);
+		snprintf(j->conf_reason, sizeof(j->conf_reason), "%s", a.close.reason);
 	}
 	finish(m, j, c, t);
 }
@@ -460,38 +485,34 @@ static int
 conf_over(struct mgr *m, struct mgr_job *j, const struct mgr_counts *c,
     const struct coffer_actuator_status *as, double t)
 {
-	struct mgr_conf_closed cl;
-	int closed = 0;
+	int r;
 
-	/* At most every CONF_RETRY_MS; meanwhile the tick goes on as usual. */
-	if (coffer_mono_ms() < j->conf_retry_ms)
+	/* At most every CONF_RETRY_MS; meanwhile, and when the coordinator
+	 * did not answer, the tick goes on as usual. While it is asked, the
+	 * job waits for its word (no replica started again). */
+	if (coffer_mono_ms() < j->conf_retry_ms || (r = conf_known(m, j)) < 0)
 		return 0;
-	if (mgr_conf_job_closed(j, &closed) != 0) {
-		conf_wait(j, "answer");
-		return 0;
-	}
-	if (!closed && j->spec.reduce == NULL) {
+	if (r == 0)
+		return 1;
+	if (j->conf_there == MGR_CONF_OPEN && j->spec.reduce == NULL) {
 		/* Not over there: the queue's items are work (the caller
-		 * starts replicas again). */
+		 * starts replicas again). Asked again later. */
+		j->conf_there = MGR_CONF_UNKNOWN;
 		j->conf_retry_ms = coffer_mono_ms() + CONF_RETRY_MS;
 		return 0;
 	}
 	coffer_logkv(COFFER_LOG_INFO, "replicas were told the job is over with "
 	    "items left in the queue", "job", j->id, "coordinator_job",
-	    j->spec.tee_job, "closed", closed ? "yes" : "no", NULL);
-	if (!closed) {
-		/* The map stage is closed there: the reduce stage. */
-		drained(m, j, c, as, t);
-		return 1;
+	    j->spec.tee_job, "closed", j->conf_there == MGR_CONF_CLOSED ?
+	    "yes" : "no", NULL);
+	if (j->conf_there == MGR_CONF_CLOSED) {
+		/* Closed there: the close (which answers its outcome), then
+		 * the end; no new replica meanwhile. */
+		j->stage = MGR_STAGE_CLOSE;
+		(void)coffer_actuator_set_replicas(j->act, 0);
 	}
-	if (mgr_conf_close(j, "done", 0, &cl) != 0) {
-		conf_wait(j, "answer");
-		return 1;
-	}
-	snprintf(j->conf_outcome, sizeof(j->conf_outcome), "%s", cl.outcome);
-	snprintf(j->conf_reason, sizeof(j->conf_reason), "%s", cl.reason);
-	mgr_replicas_drain(m, j);
-	finish(m, j, c, t);
+	/* Else the map stage is closed there: the reduce stage. */
+	drained(m, j, c, as, t);
 	return 1;
 }
 

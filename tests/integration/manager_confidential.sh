@@ -6,7 +6,8 @@
 # workers that get their settings from it, never a parameter; mistakes of
 # the submission are named by field; the workers prove every item at the
 # coordinator, the job completes and an owner's receipt verifies; a
-# stopped job is cancelled at the coordinator; what the workers would be
+# stopped job is cancelled at the coordinator (asked on the manager's event
+# loop, which answers meanwhile while the coordinator hangs); what the workers would be
 # refused is warned of, and a job whose workers are refused for good fails
 # at the first refusal, naming it; the policy's approvals are shown as the
 # coordinator reports them, also while it is down or hangs.
@@ -14,7 +15,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
 . "$(dirname "$0")/e2e_common.bash"
-plan 31
+plan 32
 
 start_redis
 e2e_coordinator
@@ -101,11 +102,28 @@ JOB=$(jq -r .id "$T/submit.json")
 CJOB=$(jq -r .confidential.job "$T/submit.json")
 taken() { [ "$(api GET "/v1/jobs/$JOB" | jq -r '.items.in_flight // 0')" -ge 1 ]; }
 wait_until 30 taken || bail "the slow job's worker took no item"
-api POST "/v1/jobs/$JOB/stop" >/dev/null
-eq "a stopped job" stopped "$(e2e_finish 30)"
-eq "is closed at the coordinator: failed, job.cancelled" "true failed job.cancelled" \
-	"$(curl -s "$COORD_URL/v1/jobs/$CJOB" | jq -r .closed) $(api GET "/v1/jobs/$JOB" |
-		jq -r '.confidential | "\(.outcome) \(.outcome_reason)"')"
+# The close runs on the manager's event loop: with the coordinator hanging
+# (stopped, for less than the close's 10 s), the stop and every request
+# after it are answered at once; the close completes when it wakes up.
+kill -STOP "$COORD_PID"
+late=0
+curl -s --max-time 4 -o "$T/stop.json" -X POST -H "Authorization: Bearer $MGR_TOKEN" \
+	"$MGR_URL/v1/jobs/$JOB/stop" || late=1
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	curl -s --max-time 4 -o "$T/during.json" -H "Authorization: Bearer $MGR_TOKEN" \
+		"$MGR_URL/v1/jobs/$JOB" || late=$((late + 1))
+	sleep 0.1
+done
+eq "a coordinator that hangs: the stop and 10 requests after it answered, none late" \
+	"stopped stopped null 0 late" "$(jq -r .state "$T/stop.json") $(jq -r \
+		'"\(.state) \(.confidential.outcome)"' "$T/during.json") $late late"
+kill -CONT "$COORD_PID"
+outcome() { api GET "/v1/jobs/$JOB" | jq -r '.confidential | "\(.outcome) \(.outcome_reason)"'; }
+cancelled() { [ "$(outcome)" = "failed job.cancelled" ]; }
+check "once it answers, the job shows the coordinator's outcome: failed, job.cancelled" \
+	wait_until 20 cancelled
+eq "and the job is closed at the coordinator" true \
+	"$(curl -s "$COORD_URL/v1/jobs/$CJOB" | jq -r .closed)"
 
 # A policy that does not list these workers, and an app build it does not
 # approve: accepted (the policy may be meant for other hosts), with the
