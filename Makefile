@@ -1,14 +1,15 @@
 # SPDX-License-Identifier: Apache-2.0
 # Coffer's build: one non-recursive Makefile. `make help` lists the targets.
 # Sources are found by wildcard: a new .c file in a listed directory needs no
-# edit here. Objects and binaries go to $(BUILD) (build/, or build-san/ for
-# sanitizer builds), so several configurations can coexist.
+# edit here. Objects and binaries go to $(BUILD) (build/, build-san/ for
+# sanitizer builds, build-tsan/ for ThreadSanitizer's, which cannot be mixed
+# with ASan's), so several configurations can coexist.
 
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
 
 SANITIZE ?=
-BUILD ?= $(if $(SANITIZE),build-san,build)
+BUILD ?= $(if $(SANITIZE),$(if $(findstring thread,$(SANITIZE)),build-tsan,build-san),build)
 DEVELOPER ?= 1
 CC ?= cc
 FUZZ_CC ?= clang
@@ -388,12 +389,13 @@ fuzz: deps
 	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run $(F)
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-tsan build-fuzz
 
 help:
 	@echo "make             build binaries, apps and plugins into $(BUILD)/"
 	@echo "make test        install missing packages, build, run all tests (T=pattern)"
 	@echo "make SANITIZE=address,undefined test   the same under ASan+UBSan (build-san/)"
+	@echo "make SANITIZE=thread test-build        a ThreadSanitizer build (build-tsan/; doc/DEVELOPING.md)"
 	@echo "make demo        install missing packages, build, run the demo"
 	@echo "make bench       run the benchmarks (B=pattern); results go to BENCHMARKS.md by hand"
 	@echo "make check-layers  check the layer rules (includes, symbols, links)"
