@@ -428,7 +428,7 @@ struct rw_arg {
 	struct coffer_tee_collateral *c;
 	const struct coffer_buf *ev;
 	int64_t at;
-	volatile int *stop;
+	int *stop;                /* atomic: set by the refreshing thread */
 	int ok, runs;
 };
 
@@ -438,7 +438,7 @@ reader(void *p)
 	struct rw_arg *w = p;
 
 	w->ok = 1;
-	while (!*w->stop || w->runs < 10) {
+	while (!__atomic_load_n(w->stop, __ATOMIC_ACQUIRE) || w->runs < 10) {
 		struct coffer_tee_claims *cl = NULL;
 
 		if (coffer_tee_verify(w->ev->data, w->ev->len, anchors, w->c, w->at, NULL,
@@ -457,7 +457,7 @@ test_collateral__add_while_two_threads_verify(void **state)
 	struct coffer_buf ev = COFFER_BUF_INIT(1 << 20), f = COFFER_BUF_INIT(1 << 20);
 	struct rw_arg w[2];
 	pthread_t th[2];
-	volatile int stop = 0;
+	int stop = 0;
 	struct coffer_tee_collateral *c;
 
 	(void)state;
@@ -476,7 +476,7 @@ test_collateral__add_while_two_threads_verify(void **state)
 	for (int i = 0; i < 30; i++)
 		if (coffer_tee_collateral_add_mem(c, "refresh", f.data, f.len) != 0)
 			fail_msg("refresh %d: %s", i, coffer_errdetail());
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
 	for (int i = 0; i < 2; i++) {
 		pthread_join(th[i], NULL);
 		assert_true(w[i].ok);
