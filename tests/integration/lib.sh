@@ -23,8 +23,7 @@ _cleanup() {
 	done
 	for p in "${_pids[@]}"; do
 		# Give each server up to 5 s to exit, then SIGKILL.
-		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$p" 2>/dev/null
+		wait_exit 5 "$p" || kill -9 "$p" 2>/dev/null
 	done
 	for h in "${_cleanup_hooks[@]}"; do "$h"; done
 	if [ "$_tap_failed" -eq 0 ] || [ -z "${KEEP_TMP:-}" ]; then
@@ -108,25 +107,34 @@ random_port() {
 	return 1
 }
 
-# wait_until SECONDS cmd args...: poll cmd every 0.05 s until it succeeds.
+# now_ms: the wall clock in milliseconds (bash's EPOCHREALTIME, no fork).
+now_ms() {
+	local t=${EPOCHREALTIME//[.,]/}
+	echo $((t / 1000))
+}
+
+# wait_until SECONDS cmd args...: poll cmd every 0.05 s until it succeeds,
+# for at most SECONDS (whole) seconds by the clock: a deadline, not a count
+# of polls, so a slow cmd (a client waiting on a busy server) does not
+# stretch the wait to many times SECONDS. cmd always runs at least once.
 wait_until() {
-	local limit=$1 i=0
+	local end=$(($(now_ms) + $1 * 1000))
 	shift
 	while ! "$@" >/dev/null 2>&1; do
-		i=$((i + 1))
-		[ $i -ge $((limit * 20)) ] && return 1
+		[ "$(now_ms)" -ge "$end" ] && return 1
 		sleep 0.05
 	done
 }
 
-# wait_secs SECONDS cmd args...: wait_until bounded by the clock, for
-# commands that may themselves be slow (a Slurm client waiting on a busy
-# slurmctld): polls every 0.05 s for at most SECONDS seconds.
-wait_secs() {
-	local end=$((SECONDS + $1))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		[ $SECONDS -ge $end ] && return 1
+# wait_secs: the same (its older name, from when wait_until counted polls).
+wait_secs() { wait_until "$@"; }
+
+# wait_exit SECONDS PID: until PID has exited (a child of this shell is
+# reaped by bash, so kill -0 fails once it is gone); 1 if it still runs.
+wait_exit() {
+	local end=$(($(now_ms) + $1 * 1000))
+	while kill -0 "$2" 2>/dev/null; do
+		[ "$(now_ms)" -ge "$end" ] && return 1
 		sleep 0.05
 	done
 }
@@ -187,8 +195,9 @@ rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
 # stop_redis: SIGTERM (Redis fsyncs the AOF) and wait for the PID to end.
 stop_redis() {
 	kill "$REDIS_PID" 2>/dev/null
-	for _ in $(seq 100); do kill -0 "$REDIS_PID" 2>/dev/null || return 0; sleep 0.05; done
+	wait_exit 5 "$REDIS_PID" && return 0
 	kill -9 "$REDIS_PID" 2>/dev/null
+	wait "$REDIS_PID" 2>/dev/null
 }
 
 # start_coordinator [extra serve args...]: start coffer-coordinator on the
@@ -354,20 +363,18 @@ slurm_idle() {
 	[ "$(sinfo -h -N -p debug -o '%N %T' 2>/dev/null | grep -c ' idle$')" -eq "$1" ]
 }
 
+slurm_no_jobs() { [ -z "$(squeue -h -t running,completing,suspended 2>/dev/null)" ]; }
+
 # _stop_slurm: cancel every job (their slurmstepd would outlive slurmd),
 # wait for them to end, then stop the daemons by PID.
 _stop_slurm() {
 	local p
 	[ -n "${SLURM_CONF:-}" ] || return 0
 	scancel --user="$(id -un)" >/dev/null 2>&1
-	for _ in $(seq 100); do
-		[ -z "$(squeue -h -t running,completing,suspended 2>/dev/null)" ] && break
-		sleep 0.1
-	done
+	wait_until 10 slurm_no_jobs
 	for p in "${_slurm_pids[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${_slurm_pids[@]}"; do
-		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$p" 2>/dev/null
+		wait_exit 5 "$p" || kill -9 "$p" 2>/dev/null
 	done
 	_slurm_pids=()
 }

@@ -11,6 +11,7 @@
 #                                   call it in this shell, not in $(...), to
 #                                   see HTTP_CODE
 #   job_state ID                    the job's state
+#   kill_manager                    SIGKILL, and wait until it is gone
 
 MGR_LOG=$T/manager.log
 
@@ -40,9 +41,17 @@ restart_manager() {
 # stop_manager: SIGTERM and wait for the PID.
 stop_manager() {
 	kill "$MGR_PID" 2>/dev/null
-	for _ in $(seq 300); do kill -0 "$MGR_PID" 2>/dev/null || return 0; sleep 0.05; done
-	kill -9 "$MGR_PID" 2>/dev/null
+	wait_exit 15 "$MGR_PID" && return 0
+	kill_manager
 	return 1
+}
+
+# kill_manager: SIGKILL, and wait until the process is gone: kill returns
+# before it dies, and until then it holds the store's lock (a manager
+# started at once would refuse the store as in use).
+kill_manager() {
+	kill -9 "$MGR_PID" 2>/dev/null
+	wait "$MGR_PID" 2>/dev/null
 }
 
 api() {
@@ -58,13 +67,12 @@ job_state() { api GET "/v1/jobs/$1" | jq -r .state; }
 
 # wait_state SECONDS ID STATE...: until the job is in one of the states.
 wait_state() {
-	local limit=$1 id=$2 s i=0
+	local end=$(($(now_ms) + $1 * 1000)) id=$2 s
 	shift 2
 	while :; do
 		s=$(job_state "$id")
 		for want in "$@"; do [ "$s" = "$want" ] && return 0; done
-		i=$((i + 1))
-		[ $i -ge $((limit * 5)) ] && return 1
+		[ "$(now_ms)" -ge "$end" ] && return 1
 		sleep 0.2
 	done
 }
