@@ -57,8 +57,7 @@ track $straggler
 decisions_before=$(api GET "/v1/jobs/$id/timeline" | jq '.decisions | length')
 
 before=$(stats)
-kill -9 "$MGR_PID"
-wait "$MGR_PID" 2>/dev/null
+kill_manager
 diag "killed the manager (pid $MGR_PID) with $before done/in flight"
 wait_until 20 bash -c "[ -z \"\$(for p in $(replicas_of "$old_inc" | grep -vx "$straggler" | tr '\n' ' '); do kill -0 \$p 2>/dev/null && echo \$p; done)\" ]"
 ok $? "the killed manager's replicas stopped with it"

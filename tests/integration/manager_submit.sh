@@ -111,7 +111,7 @@ api POST /v1/jobs -d "$(job '"app_params": {"sleep_ms": 3000}')" > "$T/s.json"
 sid=$(jq -r .id "$T/s.json")
 wait_state 20 "$sid" running
 stop_redis
-kill -9 "$MGR_PID"
+kill_manager
 restart_manager
 api GET "/v1/jobs/$sid" > "$T/u.json"
 eq "after a restart without Redis the counts are unknown" "false null null" \
