@@ -40,7 +40,9 @@ replica_script() {
 	cat >"$1" <<'SH'
 #!/bin/sh
 D=$1
-echo "$COFFER_REPLICA_ID $COFFER_TEST_VAR $$" >"$D/$COFFER_REPLICA_ID.start"
+# Whole or absent: a reader never sees the file created and still empty.
+echo "$COFFER_REPLICA_ID $COFFER_TEST_VAR $$" >"$D/.$COFFER_REPLICA_ID.start" &&
+	mv "$D/.$COFFER_REPLICA_ID.start" "$D/$COFFER_REPLICA_ID.start"
 trap 'if [ -e "$D/stubborn" ]; then echo ignored >>"$D/$COFFER_REPLICA_ID.term"; else echo term >>"$D/$COFFER_REPLICA_ID.term"; exit ${COFFER_STOP_EXIT_STATUS:-0}; fi' TERM
 while [ ! -e "$D/finish" ]; do sleep 0.1; done
 exit 0

@@ -37,7 +37,9 @@ eq "set 3" ok "$(cmd 'set 3')"
 eq "three pods run" ok "$(cmd 'wait 3 30')"
 mapfile -t IDS < <(ids)
 eq "three replicas listed" 3 "${#IDS[@]}"
-wait_until 10 test -e "$D/${IDS[2]}.start"
+# Each pod starts on its own: wait for all three, not one of them.
+started() { for i in "${IDS[@]}"; do [ -s "$D/$i.start" ] || return 1; done; }
+wait_until 30 started
 eq "a replica's id is its pod's name, with the spec's env" "${IDS[0]} hello" \
 	"$(cut -d' ' -f1,2 "$D/${IDS[0]}.start")"
 k8s_curl GET "$jobs_path/coffer-k1" >"$T/job.json"

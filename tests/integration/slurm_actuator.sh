@@ -29,7 +29,9 @@ eq "three ids" 3 "${#IDS[@]}"
 J=${IDS[0]#s}
 J=${J%_*}
 eq "the ids are the array tasks" "s${J}_0 s${J}_1 s${J}_2" "${IDS[*]}"
-wait_until 20 test -e "$D/s${J}_2.start"
+# Each task starts on its own: wait for all three, not one of them.
+started() { for i in "${IDS[@]}"; do [ -s "$D/$i.start" ] || return 1; done; }
+wait_until 30 started
 eq "each replica got its id and the spec's environment" "s${J}_1 hello" \
 	"$(cut -d' ' -f1,2 "$D/s${J}_1.start")"
 check "list gives each replica's node" bash -c "[ \"\$(echo '$(cmd list)' | tr ';' '\n' | grep -c ' running n[12] 0$')\" -eq 3 ]"
