@@ -40,10 +40,14 @@ manager slurm --actuator slurm --actuator-opt partition=debug --actuator-opt pol
 manager k8s --actuator kubernetes --actuator-opt kubeconfig="$K8S_KUBECONFIG" \
 	--actuator-opt image=coffer:test
 
-# 40 items of 0.4 s, the last four of 2.5 s: 24 s of work for one
+# 40 items of 0.4 s, the last one of 4 s: 19.6 s of work for one
 # replica, a 15 s deadline: the controller must add replicas, then
-# release the idle ones while the long items finish.
-JOB='{"app":"fault","app_params":{"sleep_ms":400,"slow":"in/i-3[789]*","slow_ms":2500},"inputs":{"prefix":"in/"},
+# release the idle ones while the last item runs alone for 4 s, several
+# decisions long (the controller decides every second). (Three long items
+# for about as many replicas kept them all busy to the end: the one
+# scale-down then came from a three-decision streak that raced the job's
+# end, and lost it under load.)
+JOB='{"app":"fault","app_params":{"sleep_ms":400,"slow":"in/i-40","slow_ms":4000},"inputs":{"prefix":"in/"},
  "outputs":{"prefix":"out-NAME/"},"expected_time_s":15,"lease_ms":5000,
  "replicas":{"min":1,"max":6,"initial":1},
  "controller":{"name":"deadline","check_interval_s":1}}'
