@@ -6,8 +6,9 @@
 # workers that get their settings from it, never a parameter; mistakes of
 # the submission are named by field; the workers prove every item at the
 # coordinator, the job completes and an owner's receipt verifies; a
-# stopped job is cancelled at the coordinator (asked on the manager's event
-# loop, which answers meanwhile while the coordinator hangs); what the workers would be
+# stopped job is cancelled at the coordinator; its close, after the drain or
+# at a stop, is asked on the manager's event loop, which answers meanwhile
+# while the coordinator hangs; what the workers would be
 # refused is warned of, and a job whose workers are refused for good fails
 # at the first refusal, naming it; the policy's approvals are shown as the
 # coordinator reports them, also while it is down or hangs.
@@ -15,7 +16,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
 . "$(dirname "$0")/e2e_common.bash"
-plan 32
+plan 35
 
 start_redis
 e2e_coordinator
@@ -94,7 +95,43 @@ eq "closed at the coordinator, whose outcome the job shows" "close completed tru
 # A stopped job is closed at the coordinator as cancelled: no worker gets
 # its keys any more, and its receipt says so.
 E2E_APP=fault
-e2e_policy fault '.name = "slow" | .apps[0].params = {"sleep_ms": ["3000"]}'
+e2e_policy fault '.name = "slow" | .apps[0].params = {"sleep_ms": ["3000", "400"]}'
+
+# The close after the drain runs on the manager's event loop too. The
+# manager is stopped (SIGSTOP) while its replica proves the job's 6 items
+# of 0.4 s; the coordinator, which closed the job at the last proof, is
+# stopped before the manager runs again: the manager, which then asks for
+# the close and waits for it, answers every request meanwhile, showing the
+# job running in its close stage; once the coordinator answers, the job
+# completes with its outcome.
+jq -n --arg h "$H" '{app: "fault", app_params: {sleep_ms: "400"}, tee: {policy: $h},
+	expected_time_s: 60, replicas: {min: 1, max: 1}, controller: {name: "static"}}' >"$T/job.json"
+api POST /v1/jobs --data @"$T/job.json" >"$T/submit.json"
+JOB=$(jq -r .id "$T/submit.json")
+CJOB=$(jq -r .confidential.job "$T/submit.json")
+taken() { [ "$(api GET "/v1/jobs/$JOB" | jq -r '.items.in_flight // 0')" -ge 1 ]; }
+wait_until 30 taken || bail "the job's worker took no item"
+kill -STOP "$MGR_PID"
+closed_there() { [ "$(curl -s "$COORD_URL/v1/jobs/$CJOB" | jq -r .closed)" = true ]; }
+wait_until 60 closed_there || { kill -CONT "$MGR_PID"; bail "the coordinator did not close the job"; }
+kill -STOP "$COORD_PID"
+kill -CONT "$MGR_PID"
+late=0
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	curl -s --max-time 4 -o /dev/null -H "Authorization: Bearer $MGR_TOKEN" \
+		"$MGR_URL/v1/jobs/$JOB" || late=$((late + 1))
+	sleep 0.2
+done
+eq "a coordinator that hangs at the close: the manager answered 10 requests, none late" \
+	"0 late" "$late late"
+closing() {
+	api GET "/v1/jobs/$JOB" | jq -e '.state == "running" and
+		.confidential.stage == "close" and .confidential.outcome == null'
+}
+check "the job shows its close stage, running, and no outcome yet" wait_until 20 closing
+kill -CONT "$COORD_PID"
+eq "once the coordinator answers, the job completes with its outcome" "completed completed" \
+	"$(e2e_finish 30) $(api GET "/v1/jobs/$JOB" | jq -r .confidential.outcome)"
 jq -n --arg h "$H" '{app: "fault", app_params: {sleep_ms: "3000"}, tee: {policy: $h},
 	expected_time_s: 60, replicas: {min: 1, max: 1}, controller: {name: "static"}}' >"$T/job.json"
 api POST /v1/jobs --data @"$T/job.json" >"$T/submit.json"
