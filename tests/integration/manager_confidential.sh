@@ -92,38 +92,47 @@ eq "closed at the coordinator, whose outcome the job shows" "close completed tru
 	"$(api GET "/v1/jobs/$JOB" | jq -r '.confidential | "\(.stage) \(.outcome)"') $(
 		curl -s "$COORD_URL/v1/jobs/$CJOB" | jq -r .closed)"
 
-# A stopped job is closed at the coordinator as cancelled: no worker gets
-# its keys any more, and its receipt says so.
 E2E_APP=fault
 e2e_policy fault '.name = "slow" | .apps[0].params = {"sleep_ms": ["3000", "400"]}'
-
-# The close after the drain runs on the manager's event loop too. The
-# manager is stopped (SIGSTOP) while its replica proves the job's 6 items
-# of 0.4 s; the coordinator, which closed the job at the last proof, is
-# stopped before the manager runs again: the manager, which then asks for
-# the close and waits for it, answers every request meanwhile, showing the
-# job running in its close stage; once the coordinator answers, the job
-# completes with its outcome.
-jq -n --arg h "$H" '{app: "fault", app_params: {sleep_ms: "400"}, tee: {policy: $h},
-	expected_time_s: 60, replicas: {min: 1, max: 1}, controller: {name: "static"}}' >"$T/job.json"
-api POST /v1/jobs --data @"$T/job.json" >"$T/submit.json"
-JOB=$(jq -r .id "$T/submit.json")
-CJOB=$(jq -r .confidential.job "$T/submit.json")
+# fault_job SLEEP_MS: a job of items of SLEEP_MS, one replica, once it
+# holds an item; sets JOB and CJOB.
 taken() { [ "$(api GET "/v1/jobs/$JOB" | jq -r '.items.in_flight // 0')" -ge 1 ]; }
-wait_until 30 taken || bail "the job's worker took no item"
+fault_job() {
+	jq -n --arg h "$H" --arg ms "$1" '{app: "fault", app_params: {sleep_ms: $ms},
+		tee: {policy: $h}, expected_time_s: 60, replicas: {min: 1, max: 1},
+		controller: {name: "static"}}' >"$T/job.json"
+	api POST /v1/jobs --data @"$T/job.json" >"$T/submit.json"
+	JOB=$(jq -r .id "$T/submit.json")
+	CJOB=$(jq -r .confidential.job "$T/submit.json")
+	wait_until 30 taken || bail "the job's worker took no item"
+}
+# late: GET the job 10 times, 0.1 s apart, each given 4 s; LATE counts
+# the requests not answered in time, $T/during.json has the last answer.
+late() {
+	LATE=0
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		curl -s --max-time 4 -o "$T/during.json" -H "Authorization: Bearer $MGR_TOKEN" \
+			"$MGR_URL/v1/jobs/$JOB" || LATE=$((LATE + 1))
+		sleep 0.1
+	done
+}
+
+# The close after the drain runs on the manager's event loop. The manager
+# is stopped (SIGSTOP) while its replica proves the job's 6 items of 0.4 s;
+# the coordinator, which closed the job at the last proof, is stopped
+# before the manager runs again: the manager, which then asks for the
+# close and waits for it, answers every request meanwhile, showing the job
+# running in its close stage; once the coordinator answers, the job
+# completes with its outcome.
+fault_job 400
 kill -STOP "$MGR_PID"
 closed_there() { [ "$(curl -s "$COORD_URL/v1/jobs/$CJOB" | jq -r .closed)" = true ]; }
 wait_until 60 closed_there || { kill -CONT "$MGR_PID"; bail "the coordinator did not close the job"; }
 kill -STOP "$COORD_PID"
 kill -CONT "$MGR_PID"
-late=0
-for i in 1 2 3 4 5 6 7 8 9 10; do
-	curl -s --max-time 4 -o /dev/null -H "Authorization: Bearer $MGR_TOKEN" \
-		"$MGR_URL/v1/jobs/$JOB" || late=$((late + 1))
-	sleep 0.2
-done
+late
 eq "a coordinator that hangs at the close: the manager answered 10 requests, none late" \
-	"0 late" "$late late"
+	"0 late" "$LATE late"
 closing() {
 	api GET "/v1/jobs/$JOB" | jq -e '.state == "running" and
 		.confidential.stage == "close" and .confidential.outcome == null'
@@ -132,28 +141,21 @@ check "the job shows its close stage, running, and no outcome yet" wait_until 20
 kill -CONT "$COORD_PID"
 eq "once the coordinator answers, the job completes with its outcome" "completed completed" \
 	"$(e2e_finish 30) $(api GET "/v1/jobs/$JOB" | jq -r .confidential.outcome)"
-jq -n --arg h "$H" '{app: "fault", app_params: {sleep_ms: "3000"}, tee: {policy: $h},
-	expected_time_s: 60, replicas: {min: 1, max: 1}, controller: {name: "static"}}' >"$T/job.json"
-api POST /v1/jobs --data @"$T/job.json" >"$T/submit.json"
-JOB=$(jq -r .id "$T/submit.json")
-CJOB=$(jq -r .confidential.job "$T/submit.json")
-taken() { [ "$(api GET "/v1/jobs/$JOB" | jq -r '.items.in_flight // 0')" -ge 1 ]; }
-wait_until 30 taken || bail "the slow job's worker took no item"
-# The close runs on the manager's event loop: with the coordinator hanging
-# (stopped, for less than the close's 10 s), the stop and every request
-# after it are answered at once; the close completes when it wakes up.
+
+# A stopped job is closed at the coordinator as cancelled: no worker gets
+# its keys any more, and its receipt says so. The close runs on the event
+# loop too: with the coordinator hanging (stopped, for less than the
+# close's 10 s), the stop and every request after it are answered at once;
+# the close completes when it wakes up.
+fault_job 3000
 kill -STOP "$COORD_PID"
-late=0
 curl -s --max-time 4 -o "$T/stop.json" -X POST -H "Authorization: Bearer $MGR_TOKEN" \
-	"$MGR_URL/v1/jobs/$JOB/stop" || late=1
-for i in 1 2 3 4 5 6 7 8 9 10; do
-	curl -s --max-time 4 -o "$T/during.json" -H "Authorization: Bearer $MGR_TOKEN" \
-		"$MGR_URL/v1/jobs/$JOB" || late=$((late + 1))
-	sleep 0.1
-done
+	"$MGR_URL/v1/jobs/$JOB/stop"
+stop_rc=$?
+late
 eq "a coordinator that hangs: the stop and 10 requests after it answered, none late" \
-	"stopped stopped null 0 late" "$(jq -r .state "$T/stop.json") $(jq -r \
-		'"\(.state) \(.confidential.outcome)"' "$T/during.json") $late late"
+	"0 stopped stopped null 0 late" "$stop_rc $(jq -r .state "$T/stop.json") $(jq -r \
+		'"\(.state) \(.confidential.outcome)"' "$T/during.json") $LATE late"
 kill -CONT "$COORD_PID"
 outcome() { api GET "/v1/jobs/$JOB" | jq -r '.confidential | "\(.outcome) \(.outcome_reason)"'; }
 cancelled() { [ "$(outcome)" = "failed job.cancelled" ]; }
