@@ -129,11 +129,22 @@ wait_until() {
 # wait_secs: the same (its older name, from when wait_until counted polls).
 wait_secs() { wait_until "$@"; }
 
-# wait_exit SECONDS PID: until PID has exited (a child of this shell is
-# reaped by bash, so kill -0 fails once it is gone); 1 if it still runs.
+# alive PID: PID runs. A zombie does not: kill -0 succeeds on one, and an
+# orphan (a replica of a killed manager) stays a zombie until its new
+# parent reaps it, which a container's init may never do.
+alive() {
+	local st
+	kill -0 "$1" 2>/dev/null || return 1
+	read -r st </proc/"$1"/stat 2>/dev/null || return 1
+	st=${st##*) }
+	[ "${st%% *}" != Z ]
+}
+
+# wait_exit SECONDS PID: until PID has exited (or is a zombie); 1 if it
+# still runs.
 wait_exit() {
 	local end=$(($(now_ms) + $1 * 1000))
-	while kill -0 "$2" 2>/dev/null; do
+	while alive "$2"; do
 		[ "$(now_ms)" -ge "$end" ] && return 1
 		sleep 0.05
 	done

@@ -59,13 +59,20 @@ decisions_before=$(api GET "/v1/jobs/$id/timeline" | jq '.decisions | length')
 before=$(stats)
 kill_manager
 diag "killed the manager (pid $MGR_PID) with $before done/in flight"
-wait_until 20 bash -c "[ -z \"\$(for p in $(replicas_of "$old_inc" | grep -vx "$straggler" | tr '\n' ' '); do kill -0 \$p 2>/dev/null && echo \$p; done)\" ]"
+old_replicas_gone() {
+	local p
+	for p in $(replicas_of "$old_inc" | grep -vx "$straggler"); do
+		alive "$p" && return 1
+	done
+	return 0
+}
+wait_until 20 old_replicas_gone
 ok $? "the killed manager's replicas stopped with it"
 kill -0 "$straggler"; ok $? "the stand-in straggler is still there"
 
 restart_manager
 eq "the restarted manager still knows the job" running "$(job_state "$id")"
-wait_until 20 bash -c "! kill -0 $straggler 2>/dev/null"
+wait_exit 20 "$straggler"
 ok $? "the restart stopped the earlier incarnation's straggler"
 grep -q "stopping a replica of an earlier run.*pid=$straggler" "$MGR_LOG"; ok $? "and logged it"
 
