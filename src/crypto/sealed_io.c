@@ -102,27 +102,70 @@ pipe_digest(struct coffer_hash *h, struct coffer_spipe *p,
 }
 
 /*
+ * Read up to k * c bytes into k pieces of c bytes, piece i at buf + i *
+ * (c + 16), with as few system calls as the input allows (one readv(2)
+ * per batch from a regular file), until every piece is full or the input
+ * ends; *got is the bytes read, which fill the pieces in order.
+ */
+static int
+read_pieces(int in, uint8_t *buf, size_t c, size_t k, size_t *got)
+{
+	struct iovec v[COFFER_SPIPE_MAX_PIECES];
+	size_t i, first = 0;
+	ssize_t r;
+
+	for (i = 0; i < k; i++) {
+		v[i].iov_base = buf + i * FULL(c);
+		v[i].iov_len = c;
+	}
+	*got = 0;
+	while (first < k) {
+		r = readv(in, v + first, (int)(k - first));
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return coffer_errf(COFFER_E_IO, "read: %s", strerror(errno));
+		}
+		if (r == 0)
+			break;
+		*got += (size_t)r;
+		/* skip the pieces filled, then part of one */
+		while (first < k && (size_t)r >= v[first].iov_len) {
+			r -= (ssize_t)v[first].iov_len;
+			first++;
+		}
+		if (first < k) {
+			v[first].iov_base = (uint8_t *)v[first].iov_base + r;
+			v[first].iov_len -= (size_t)r;
+		}
+	}
+	return 0;
+}
+
+/*
  * Read up to k chunks of plaintext into buf, each at its place in the
  * sealed layout (chunk i at i * (c + 16)), and seal them in place: each
  * tag lands right after its ciphertext, so buf[0..*n) is sealed bytes in
- * file order. A chunk shorter than c is the last one (section 2): a read
- * returns less than c only at end of input; *last says it was sealed.
+ * file order. A chunk shorter than c is the last one (section 2): the
+ * input ended; *last says it was sealed.
  */
 static int
 seal_batch(struct coffer_sealed_writer *w, int in, uint8_t *buf, size_t k,
     size_t *n, int *last)
 {
-	size_t c = coffer_sealed_writer_chunk_size(w), got = c, i;
+	size_t c = coffer_sealed_writer_chunk_size(w), got, len, i;
 	int r;
 
-	for (i = 0, *n = 0; i < k && got == c; i++) {
-		if ((r = coffer_read_full(in, buf + *n, c, &got)) != 0 ||
-		    (r = coffer_sealed_writer_push(w, buf + *n, got,
+	if ((r = read_pieces(in, buf, c, k, &got)) != 0)
+		return r;
+	for (i = 0, *n = 0, len = c; i < k && len == c; i++) {
+		len = got - i * c < c ? got - i * c : c;
+		if ((r = coffer_sealed_writer_push(w, buf + *n, len,
 		    buf + *n)) != 0)
 			return r;
-		*n += got + COFFER_SEALED_TAG_LEN;
+		*n += len + COFFER_SEALED_TAG_LEN;
 	}
-	*last = got < c;
+	*last = len < c;
 	return 0;
 }
 
@@ -218,20 +261,20 @@ out:
 	return r;
 }
 
-/* Read up to k sealed chunks (full bytes each) into buf; *n bytes were
- * read. A piece shorter than a full chunk is the last chunk (*last = 1);
- * end of input right after a full chunk is caught by _finish (R9). */
+/* Read up to k sealed chunks (full bytes each) into buf, in one read(2)
+ * from a regular file; *n bytes were read. A batch shorter than k full
+ * chunks is the input's end, and its last piece shorter than a full chunk
+ * the last chunk (*last = 1); end of input right after a full chunk is
+ * caught by _finish (R9). */
 static int
 read_batch(int in, uint8_t *buf, size_t k, size_t full, size_t *n,
     int *last)
 {
-	size_t got = full;
 	int r;
 
-	for (*n = 0; *n < k * full && got == full; *n += got)
-		if ((r = coffer_read_full(in, buf + *n, full, &got)) != 0)
-			return r;
-	*last = got < full;
+	if ((r = coffer_read_full(in, buf, k * full, n)) != 0)
+		return r;
+	*last = *n < k * full;
 	return 0;
 }
 
