@@ -125,7 +125,7 @@ cmd_open(int argc, char **argv)
 	if (!quiet)
 		sealed_cli_print(to_stdout ? stderr : stdout, json, in, out, &info, 1);
 	if (verbose && !json)
-		sealed_cli_print_cpu(to_stdout ? stderr : stdout, &info);
+		sealed_cli_print_cpu(to_stdout ? stderr : stdout, &info, 0);
 	if (!to_stdout && (r = sealed_cli_check_stdout(out, "its summary")) == 0)
 		r = sealed_cli_check_synced(out);
 out:

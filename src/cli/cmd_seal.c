@@ -32,8 +32,8 @@ help(void)
 	    "                        4K to 16M (default 64K)\n"
 	    "  -s, --suite SUITE     aes-256-gcm (default) or chacha20-poly1305\n"
 	    "  -t, --threads N       auto (default: 2 if it may use two CPUs), 1, or 2\n"
-	    "                        (the digest on a second thread); the summary\n"
-	    "                        says which ran\n"
+	    "                        (reading, AEAD, digest and writes shared by two\n"
+	    "                        threads); the summary says which ran\n"
 	    "  -f, --force           replace OUT if it exists\n"
 	    "  -j, --json            print the summary as JSON\n"
 	    "  -q, --quiet           print nothing on success\n"
@@ -147,7 +147,7 @@ cmd_seal(int argc, char **argv)
 		sealed_cli_print(to_stdout ? stderr : stdout, json, in, out, &info,
 		    -1);
 	if (verbose && !json)
-		sealed_cli_print_cpu(to_stdout ? stderr : stdout, &info);
+		sealed_cli_print_cpu(to_stdout ? stderr : stdout, &info, 1);
 	if (!to_stdout && (r = sealed_cli_check_stdout(out, "its summary and "
 	    "digest")) == 0)
 		r = sealed_cli_check_synced(out);

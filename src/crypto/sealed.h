@@ -39,9 +39,10 @@ int coffer_sealed_suite_parse(const char *s, int *suite)
 /* Writer options; a zero field means the default (suite 1, 64 KiB).
  * threads is for the fd functions (seal and open): 0 chooses (2 when this
  * process may run on two or more CPUs, else 1), 1 does everything on the
- * caller's thread, 2 computes the content digest on a second thread while
- * the caller's thread reads and runs the AEAD, and both write (same
- * output, same verdicts; see crypto/sealed_pipe.h). */
+ * caller's thread, 2 adds a second thread: for open it computes the
+ * content digest while the caller's thread reads and runs the AEAD, and
+ * both write; for seal both threads read and seal, hash and write,
+ * whichever is due (same output, same verdicts; see crypto/sealed_pipe.h). */
 struct coffer_sealed_opts {
 	int suite;
 	uint32_t chunk_size;

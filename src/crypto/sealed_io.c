@@ -169,28 +169,29 @@ seal_batch(struct coffer_sealed_writer *w, int in, uint8_t *buf, size_t k,
 	return 0;
 }
 
-/* Seal on two threads: this one reads and seals each batch; the helper
- * hashes it; either thread writes it. */
+struct seal_src {
+	struct coffer_sealed_writer *w;
+	int in;
+	size_t k;
+};
+
+static int
+seal_produce(void *arg, uint8_t *buf, size_t *n, int *last)
+{
+	struct seal_src *s = arg;
+
+	return seal_batch(s->w, s->in, buf, s->k, n, last);
+}
+
+/* Seal on two threads: each reads and seals the next batch, hashes or
+ * writes one, whichever is free (from a pipe only this one reads). */
 static int
 seal_two(struct coffer_sealed_writer *w, struct coffer_spipe *p, int in,
     size_t k)
 {
-	struct iovec v;
-	uint8_t *buf;
-	size_t n;
-	int r, last = 0;
+	struct seal_src s = { w, in, k };
 
-	while (!last) {
-		if ((r = coffer_spipe_take(p, &buf)) != 0 ||
-		    (r = seal_batch(w, in, buf, k, &n, &last)) != 0)
-			return r;
-		coffer_spipe_hash(p, n);
-		v.iov_base = buf;
-		v.iov_len = n;
-		if ((r = coffer_spipe_write(p, &v, 1)) != 0)
-			return r;
-	}
-	return 0;
+	return coffer_spipe_run(p, seal_produce, &s, is_regular(in));
 }
 
 /* Seal on one thread, a batch at a time in buf. */

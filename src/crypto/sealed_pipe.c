@@ -4,38 +4,44 @@
 // Why this split: for a file, `coffer seal` and `coffer open` read, run
 // the AEAD, compute SHA-256 of every sealed byte (the content digest) and
 // write. The digest is the slowest step and cannot be split (SHA-256 is
-// sequential), so the helper thread does it alone; the caller's thread
-// reads and runs the AEAD. Writing a new file costs about as much as the
-// AEAD (page allocation in the kernel), and which thread has time left
-// for it depends on the machine, so whichever thread would otherwise wait
-// does it (BENCHMARKS.md, "Sealed format throughput").
+// sequential); writing a new file costs about as much as the AEAD (page
+// allocation in the kernel), and which thread has time left for what
+// depends on the machine and on what else runs on it. So under _run
+// (seal) each thread does whichever task is due, and otherwise the
+// helper hashes and whichever thread would otherwise wait writes
+// (BENCHMARKS.md, "Sealed format throughput").
 //
 // How, kept small enough to check by reading: one mutex, a condition
 // variable per thread, and counters of buffers, numbered in order; buffer
 // j lives in slot j % nslots.
-//   taken_n     buffers the caller has taken to fill (caller)
-//   hash_n      buffers handed to the digest (caller)
-//   hashed_n    buffers hashed (helper)
+//   taken_n     buffers taken to fill (the caller; under _run, produced)
+//   hash_n      buffers handed to the digest (caller; under _run, with
+//               taken_n)
+//   hashed_n    buffers hashed (the helper; under _run, either thread;
+//               `hashing` is set while one is being hashed)
 //   checked_n   buffers the caller has seen hashed (_wait_hashed; caller)
-//   write_n     buffers handed for writing (caller)
+//   write_n     buffers handed for writing (caller; under _run, with
+//               taken_n)
 //   written_n   buffers written (the thread that wrote; `writing` is set
 //               while one is being written, so there is one at a time)
-// The caller takes buffer j only when j < min(hashed_n, written_n) +
-// nslots (the slot's previous buffer is hashed and written); the helper
-// hashes buffer j only when j < hash_n; a thread writes buffer j only when
-// j == written_n < write_n and no write is under way. The caller changes
-// a buffer only between _take and _hash, and between _wait_hashed and
-// _write for it; the helper and the writer only read it after those. So a
-// buffer is never written by one thread while another reads it, and the
-// mutex orders each change before the other thread's next access.
+// A buffer j is filled only when j < min(hashed_n, written_n) + nslots
+// (the slot's previous buffer is hashed and written; under _run one at a
+// time, `producing`, in order); it is hashed only when j == hashed_n <
+// hash_n and none is being hashed; written only when j == written_n <
+// write_n and none is being written. The caller changes a buffer only
+// between _take and _hash, and between _wait_hashed and _write for it
+// (under _run, only while producing it, before it is handed over); the
+// digest and the writer only read it after those. So a buffer is never
+// changed by one thread while another reads it, and the mutex orders each
+// change before the other thread's next access.
 //
 // Waking: a thread that has nothing to do sleeps on its own condition
 // variable after saying so (caller_waits, helper_waits); every change
-// goes through wake(), which signals a sleeper only once it has enough to
-// do: the helper when two buffers wait for it (or one, when the caller
-// waits too), the caller when what it waits for is there, with a slot to
-// spare for a free slot, or a write is due. On a loaded machine each
-// wake-up costs a wait for a time slice, so fewer of them is faster.
+// goes through wake(), which signals a sleeper once it has something to
+// do: under _run, any task; otherwise the helper when two buffers wait
+// for it (or one, when the caller waits too), the caller when what it
+// waits for is there, with a slot to spare for a free slot, or a write is
+// due. No thread spins: each sleeps until woken.
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -67,6 +73,13 @@ struct coffer_spipe {
 	uint64_t taken_n, hash_n, hashed_n, checked_n, write_n, written_n;
 	uint64_t written_bytes;
 	int writing;              /* a write is under way */
+	int hashing;              /* a digest update is under way */
+	/* _run (seal): the producer of the batches, and its state */
+	coffer_spipe_produce_fn produce;
+	void *produce_arg;
+	int helper_produces;      /* the helper may produce too */
+	int producing;            /* a batch is being produced */
+	int produced_last;        /* the last batch was produced */
 	int caller_waits;         /* the caller sleeps in wait_locked ... */
 	int caller_for;           /* ... for this (enum wait_for) ... */
 	int caller_slack;         /* ... with this many more slots free */
@@ -90,7 +103,35 @@ enum wait_for {
 	WAIT_FREE,    /* the slot of buffer taken_n (and `slack` more) */
 	WAIT_HASHED,  /* buffer checked_n hashed */
 	WAIT_ALL,     /* everything handed over hashed and written */
+	WAIT_RUN,     /* _run: a task for the caller, or the end */
 };
+
+/* With the lock held: may the calling thread hash the next buffer now?
+ * The helper always may; the caller only under _run. One at a time. */
+static int
+can_hash(const struct coffer_spipe *p, int helper)
+{
+	return !p->hashing && p->hashed_n < p->hash_n &&
+	    (helper || p->produce != NULL);
+}
+
+/* With the lock held, under _run: may the calling thread produce the next
+ * batch now? Its slot must have been hashed and written. */
+static int
+can_produce(const struct coffer_spipe *p, int helper)
+{
+	return p->produce != NULL && !p->producing && !p->produced_last &&
+	    (!helper || p->helper_produces) &&
+	    p->taken_n < min_u64(p->hashed_n, p->written_n) + p->nslots;
+}
+
+/* With the lock held, under _run: everything produced, hashed, written. */
+static int
+run_done(const struct coffer_spipe *p)
+{
+	return p->produced_last && !p->hashing && !p->writing &&
+	    p->hashed_n == p->hash_n && p->written_n == p->write_n;
+}
 
 static int
 ready(const struct coffer_spipe *p, int w, uint64_t slack)
@@ -103,7 +144,9 @@ ready(const struct coffer_spipe *p, int w, uint64_t slack)
 		return p->checked_n < p->hashed_n;
 	case WAIT_ALL:
 		return p->hashed_n == p->hash_n && p->written_n == p->write_n &&
-		    !p->writing;
+		    !p->writing && !p->hashing;
+	case WAIT_RUN:
+		return run_done(p);
 	}
 	return 0;
 }
@@ -125,6 +168,16 @@ wake(struct coffer_spipe *p)
 	uint64_t todo = p->hash_n - p->hashed_n +
 	    (can_write(p, 1) ? p->write_n - p->written_n : 0);
 
+	if (p->produce != NULL) {
+		/* _run: a sleeper is woken as soon as it has a task */
+		if (p->helper_waits && (p->stopping || p->ending ||
+		    can_hash(p, 1) || can_write(p, 1) || can_produce(p, 1)))
+			pthread_cond_signal(&p->helper_cv);
+		if (p->caller_waits && (p->err != 0 || run_done(p) ||
+		    can_hash(p, 0) || can_write(p, 0) || can_produce(p, 0)))
+			pthread_cond_signal(&p->caller_cv);
+		return;
+	}
 	if (p->helper_waits && (p->stopping || p->ending ||
 	    todo >= (p->caller_waits ? 1u : 2u)))
 		pthread_cond_signal(&p->helper_cv);
@@ -222,38 +275,90 @@ write_next(struct coffer_spipe *p)
 	wake(p);
 }
 
+/* With the lock held, can_hash true: hash buffer hashed_n, unlocking
+ * meanwhile. */
+static void
+hash_next(struct coffer_spipe *p)
+{
+	uint64_t j = p->hashed_n;
+	int r;
+
+	p->hashing = 1;
+	pthread_mutex_unlock(&p->mu);
+	r = coffer_hash_update(p->h, p->slot[j % p->nslots],
+	    p->hlen[j % p->nslots]);
+	pthread_mutex_lock(&p->mu);
+	p->hashing = 0;
+	if (r != 0) {
+		fail_locked(p, r);
+		return;
+	}
+	p->hashed_n = j + 1;
+	wake(p);
+}
+
+/* With the lock held, can_produce true: produce batch taken_n into its
+ * slot and hand it to the digest and for writing, unlocking meanwhile. */
+static void
+produce_next(struct coffer_spipe *p)
+{
+	size_t s = (size_t)(p->taken_n % p->nslots), n = 0;
+	int r, last = 0;
+
+	p->producing = 1;
+	pthread_mutex_unlock(&p->mu);
+	r = p->produce(p->produce_arg, p->slot[s], &n, &last);
+	pthread_mutex_lock(&p->mu);
+	p->producing = 0;
+	if (r == 0 && n > p->slot_size)
+		r = coffer_errf(COFFER_E_INTERNAL, "sealed pipe: batch of %zu "
+		    "bytes", n);
+	if (r != 0) {
+		fail_locked(p, r);
+		return;
+	}
+	p->hlen[s] = n;
+	p->piece[s][0].iov_base = p->slot[s];
+	p->piece[s][0].iov_len = n;
+	p->npieces[s] = 1;
+	p->taken_n++;
+	p->hash_n++;
+	p->write_n++;
+	p->produced_last = last != 0;
+	wake(p);
+}
+
+/* With the lock held: do one task the calling thread may do now, the
+ * digest first (the longest job, in order), then a write, then (_run)
+ * the next batch. 1 if it did one. */
+static int
+step(struct coffer_spipe *p, int helper)
+{
+	if (can_hash(p, helper))
+		hash_next(p);
+	else if (can_write(p, helper))
+		write_next(p);
+	else if (can_produce(p, helper))
+		produce_next(p);
+	else
+		return 0;
+	return 1;
+}
+
 static void *
 run(void *arg)
 {
 	struct coffer_spipe *p = arg;
-	uint64_t j;
-	int r;
 
 	pthread_mutex_lock(&p->mu);
 	while (!p->stopping) {
-		if (p->hashed_n < p->hash_n) {
-			/* The digest first: it is the longest job and only this
-			 * thread can do it. */
-			j = p->hashed_n;
-			pthread_mutex_unlock(&p->mu);
-			r = coffer_hash_update(p->h, p->slot[j % p->nslots],
-			    p->hlen[j % p->nslots]);
-			pthread_mutex_lock(&p->mu);
-			if (r != 0) {
-				fail_locked(p, r);
-				break;
-			}
-			p->hashed_n = j + 1;
-			wake(p);
-		} else if (can_write(p, 1)) {
-			write_next(p);
-		} else if (p->ending) {
+		if (step(p, 1))
+			continue;
+		if (p->ending)
 			break;
-		} else {
-			p->helper_waits = 1;
-			pthread_cond_wait(&p->helper_cv, &p->mu);
-			p->helper_waits = 0;
-		}
+		p->helper_waits = 1;
+		pthread_cond_wait(&p->helper_cv, &p->mu);
+		p->helper_waits = 0;
 	}
 	p->cpu_s = coffer_spipe_thread_cpu_s();
 	pthread_mutex_unlock(&p->mu);
@@ -428,6 +533,43 @@ coffer_spipe_write(struct coffer_spipe *p, const struct iovec *piece, int cnt)
 			write_next(p);
 		if (p->err != 0)
 			r = pipe_err(p);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return r;
+}
+
+int
+coffer_spipe_run(struct coffer_spipe *p, coffer_spipe_produce_fn produce,
+    void *arg, int helper_produces)
+{
+	int r;
+
+	pthread_mutex_lock(&p->mu);
+	if (produce == NULL || p->produce != NULL || p->taken_n != 0 ||
+	    p->ending) {
+		pthread_mutex_unlock(&p->mu);
+		return coffer_errf(COFFER_E_STATE, "sealed pipe: cannot run");
+	}
+	p->produce = produce;
+	p->produce_arg = arg;
+	p->helper_produces = helper_produces != 0;
+	wake(p);
+	for (;;) {
+		if (p->err != 0) {
+			r = pipe_err(p);
+			break;
+		}
+		if (run_done(p)) {
+			r = 0;
+			break;
+		}
+		if (step(p, 0))
+			continue;
+		p->caller_waits = 1;
+		p->caller_for = WAIT_RUN;
+		p->caller_slack = 0;
+		pthread_cond_wait(&p->caller_cv, &p->mu);
+		p->caller_waits = 0;
 	}
 	pthread_mutex_unlock(&p->mu);
 	return r;

@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The two-thread pipeline of the sealed format's fd paths
- * (crypto/sealed_io.c). The caller's thread reads the input into a small
- * ring of buffers and runs the AEAD on them; a helper thread computes the
- * content digest (doc/format/sealed.md section 8) of the bytes the caller
- * hands it. Writing the output is shared: whichever thread would
- * otherwise wait writes the oldest buffer due, one write at a time and in
- * order, so that the two threads stay about equally busy whatever the
- * speeds of the machine (BENCHMARKS.md, "Sealed format throughput").
+ * (crypto/sealed_io.c): a small ring of buffers, a helper thread that
+ * computes the content digest (doc/format/sealed.md section 8) of the
+ * bytes handed to it, and writes shared by both threads.
  *
- * The caller hands each buffer over in order, twice: once to be hashed
- * (_hash) and once to be written (_write). A buffer is reused only after
- * both are done. */
+ * Two ways to use it:
+ * - _run (seal): both threads take whichever task is due, the digest of
+ *   the next buffer first, then its write, then producing the next batch
+ *   (read and AEAD, through a callback), so that neither waits while
+ *   there is work it may do (BENCHMARKS.md, "Sealed format throughput").
+ * - _take, _hash, _wait_hashed and _write (open): the caller's thread
+ *   reads and runs the AEAD and hands each buffer over in order, twice:
+ *   once to be hashed and once to be written; whichever thread would
+ *   otherwise wait writes the oldest buffer due.
+ * A buffer is reused only after it was hashed and written. */
 #ifndef COFFER_CRYPTO_SEALED_PIPE_H
 #define COFFER_CRYPTO_SEALED_PIPE_H
 
@@ -72,6 +75,28 @@ int coffer_spipe_wait_hashed(struct coffer_spipe *p)
  */
 int coffer_spipe_write(struct coffer_spipe *p, const struct iovec *piece,
     int cnt) __attribute__((warn_unused_result));
+
+/*
+ * Produces the next batch into buf (slot_size bytes): *n bytes to hash
+ * and write, *last = 1 for the last batch. Called one batch at a time and
+ * in order, on either thread; the mutex orders each call after the
+ * previous one.
+ */
+typedef int (*coffer_spipe_produce_fn)(void *arg, uint8_t *buf, size_t *n,
+    int *last);
+
+/*
+ * Instead of _take, _hash and _write (seal): let both threads produce the
+ * batches with produce(arg, ...), hash and write them, each thread taking
+ * whichever task is free (the digest first, then a write, then the next
+ * batch), so that neither waits while there is work it may do. The helper
+ * produces only if helper_produces is 1 (say so only for a regular input:
+ * a read there never waits for another process). Returns when the last
+ * batch is hashed and written, or at the first error (the producer's, a
+ * write's or the digest's). Call once, before any _take; then _end.
+ */
+int coffer_spipe_run(struct coffer_spipe *p, coffer_spipe_produce_fn produce,
+    void *arg, int helper_produces) __attribute__((warn_unused_result));
 
 /* Write everything handed for writing, wait until everything handed to
  * the digest is hashed, and stop the helper. 0, or the first error. */

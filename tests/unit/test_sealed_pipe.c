@@ -4,11 +4,15 @@
 // written in order, whichever thread writes (a regular file, where the
 // helper helps, and a pipe, where it does not), pieces with gaps
 // included; a buffer changed after _wait_hashed is hashed as it was; write
-// errors reach the caller; bad rings and pieces are refused.
+// errors reach the caller; bad rings and pieces are refused; under _run
+// (seal) batches produced on either thread are hashed and written in
+// order, the caller alone produces when the helper may not, and a
+// producer's error or a write error ends the run.
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +255,121 @@ test_spipe__refuses_bad_rings_and_pieces(void **state)
 	coffer_hash_free(h);
 }
 
+/* The producer of _run: data in batches of up to SLOT - 7 bytes (so
+ * that a batch never fills its slot), each call checked to come in
+ * order; fail_at > 0 fails that call. */
+struct src {
+	size_t off, calls, fail_at;
+	size_t on_caller, on_helper;
+	pthread_t caller;
+};
+
+static int
+produce(void *arg, uint8_t *buf, size_t *n, int *last)
+{
+	struct src *s = arg;
+
+	if (pthread_equal(pthread_self(), s->caller))
+		s->on_caller++;
+	else
+		s->on_helper++;
+	if (++s->calls == s->fail_at)
+		return coffer_errf(COFFER_E_IO, "read: test failure at call %zu",
+		    s->calls);
+	*n = TOTAL - s->off < SLOT - 7 ? TOTAL - s->off : SLOT - 7;
+	memcpy(buf, data + s->off, *n);
+	s->off += *n;
+	*last = s->off == TOTAL;
+	return 0;
+}
+
+static void
+test_spipe__run_produces_hashes_and_writes_in_order(void **state)
+{
+	const size_t rings[] = { 2, 3, 4, 16 };
+	uint8_t want[32], got[32], *back;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(coffer_sha256(data, TOTAL, want), 0);
+	for (size_t i = 0; i < sizeof(rings) / sizeof(rings[0]); i++)
+		for (int helper = 0; helper <= 1; helper++) {
+			struct coffer_hash *h = NULL;
+			struct coffer_spipe *p = NULL;
+			struct src s = { 0 };
+			int out = memfd_create("spipe-run", MFD_CLOEXEC);
+			uint8_t *buf;
+
+			assert_true(out >= 0);
+			s.caller = pthread_self();
+			assert_int_equal(coffer_hash_new(COFFER_HASH_SHA256, &h), 0);
+			assert_int_equal(coffer_spipe_new(h, out, helper, SLOT,
+			    rings[i], &p), 0);
+			assert_int_equal(coffer_spipe_run(p, produce, &s, helper), 0);
+			/* once only, and not with _take */
+			assert_int_equal(coffer_spipe_run(p, produce, &s, helper),
+			    COFFER_E_STATE);
+			assert_int_equal(coffer_spipe_end(p), 0);
+			assert_int_equal(coffer_spipe_take(p, &buf), COFFER_E_STATE);
+			assert_int_equal(coffer_hash_final(h, got, 32), 0);
+			assert_memory_equal(got, want, 32);
+			assert_int_equal(coffer_spipe_written(p), TOTAL);
+			back = read_back(out, &len);
+			assert_int_equal(len, TOTAL);
+			assert_memory_equal(back, data, TOTAL);
+			/* where the helper may not produce, it never does */
+			assert_int_equal(s.on_caller + s.on_helper, s.calls);
+			if (!helper)
+				assert_int_equal(s.on_helper, 0);
+			free(back);
+			coffer_spipe_free(p);
+			coffer_hash_free(h);
+			close(out);
+		}
+}
+
+static void
+test_spipe__run_stops_at_the_first_error(void **state)
+{
+	int full = open("/dev/full", O_WRONLY | O_CLOEXEC);
+
+	(void)state;
+	assert_true(full >= 0);
+	for (int c = 0; c < 4; c++) {
+		struct coffer_hash *h = NULL;
+		struct coffer_spipe *p = NULL;
+		struct src s = { 0 };
+		int out = c < 2 ? memfd_create("spipe-run", MFD_CLOEXEC) : full;
+
+		/* c 0, 1: the producer fails at its 7th call, on either thread;
+		 * c 2, 3: every write fails (ENOSPC), whoever writes */
+		assert_true(out >= 0);
+		s.caller = pthread_self();
+		s.fail_at = c < 2 ? 7 : 0;
+		assert_int_equal(coffer_hash_new(COFFER_HASH_SHA256, &h), 0);
+		assert_int_equal(coffer_spipe_new(h, out, c & 1, SLOT, 3, &p), 0);
+		if (c < 2) {
+			assert_int_equal(coffer_spipe_run(p, produce, &s, c & 1),
+			    COFFER_E_IO);
+			assert_non_null(strstr(coffer_errdetail(), "call 7"));
+			assert_int_equal(s.calls, 7);
+			assert_true(coffer_spipe_written(p) <= 6 * (SLOT - 7));
+		} else {
+			assert_int_equal(coffer_spipe_run(p, produce, &s, c & 1),
+			    COFFER_E_IO);
+			assert_non_null(strstr(coffer_errdetail(), "write"));
+			assert_int_equal(coffer_spipe_written(p), 0);
+			/* a ring of 3 slots: no more than 3 batches were produced */
+			assert_true(s.calls <= 3);
+		}
+		coffer_spipe_free(p);
+		coffer_hash_free(h);
+		if (out != full)
+			close(out);
+	}
+	close(full);
+}
+
 int
 main(void)
 {
@@ -259,6 +378,8 @@ main(void)
 		cmocka_unit_test(test_spipe__writes_to_a_pipe_on_the_callers_thread),
 		cmocka_unit_test(test_spipe__a_write_error_reaches_the_caller),
 		cmocka_unit_test(test_spipe__refuses_bad_rings_and_pieces),
+		cmocka_unit_test(test_spipe__run_produces_hashes_and_writes_in_order),
+		cmocka_unit_test(test_spipe__run_stops_at_the_first_error),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
