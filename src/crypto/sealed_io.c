@@ -190,8 +190,10 @@ seal_two(struct coffer_sealed_writer *w, struct coffer_spipe *p, int in,
     size_t k)
 {
 	struct seal_src s = { w, in, k };
+	struct coffer_spipe_job job = { seal_produce, NULL, &s,
+	    is_regular(in), 0 };
 
-	return coffer_spipe_run(p, seal_produce, &s, is_regular(in));
+	return coffer_spipe_run(p, &job);
 }
 
 /* Seal on one thread, a batch at a time in buf. */
@@ -281,76 +283,69 @@ read_batch(int in, uint8_t *buf, size_t k, size_t full, size_t *n,
 
 /*
  * Verify and decrypt in place each chunk of the n sealed bytes in buf,
- * then write the plaintext of those that verified (section 6.3), even if
- * one after them failed, so that both paths leave the same output: with
- * two threads (p) once the helper hashed buf, through the pipe; with one,
- * to out, counting the bytes in *done.
+ * stopping at the first that fails; v[0..*cnt) are the plaintexts of
+ * those that verified, to be written even if one after them failed
+ * (section 6.3), so that both paths leave the same output.
  */
 static int
-open_batch(struct coffer_sealed_reader *rd, struct coffer_spipe *p, int out,
-    uint8_t *buf, size_t n, size_t full, uint64_t *done)
+open_pieces(struct coffer_sealed_reader *rd, uint8_t *buf, size_t n,
+    size_t full, struct iovec *v, int *cnt)
 {
-	struct iovec v[COFFER_SPIPE_MAX_PIECES] = { { NULL, 0 } };
-	uint64_t m = 0;
 	size_t off, len;
-	int r = 0, w, cnt = 0;
+	int r = 0;
 
-	if (p != NULL && (r = coffer_spipe_wait_hashed(p)) != 0)
-		return r;
+	*cnt = 0;
 	for (off = 0; r == 0 && off < n; off += len) {
 		len = n - off < full ? n - off : full;
 		if ((r = coffer_sealed_reader_pull(rd, buf + off, len,
 		    buf + off)) == 0) {
-			v[cnt].iov_base = buf + off;
-			v[cnt++].iov_len = len - COFFER_SEALED_TAG_LEN;
+			v[*cnt].iov_base = buf + off;
+			v[(*cnt)++].iov_len = len - COFFER_SEALED_TAG_LEN;
 		}
 	}
-	if (p != NULL) {
-		w = coffer_spipe_write(p, v, cnt);
-	} else {
-		w = coffer_spipe_writev(out, v, cnt, &m);
-		*done += m;
-	}
-	return r != 0 ? r : w;
+	return r;
+}
+
+struct open_src {
+	struct coffer_sealed_reader *rd;
+	int in;
+	size_t full, k;
+};
+
+static int
+open_produce(void *arg, uint8_t *buf, size_t *n, int *last)
+{
+	struct open_src *s = arg;
+
+	return read_batch(s->in, buf, s->k, s->full, n, last);
+}
+
+static int
+open_transform(void *arg, uint8_t *buf, size_t n, struct iovec *v, int *cnt)
+{
+	struct open_src *s = arg;
+
+	return open_pieces(s->rd, buf, n, s->full, v, cnt);
 }
 
 /*
- * Open on two threads: this one reads a batch and hands it to the helper,
- * which hashes the sealed bytes; it opens each batch after reading the
- * next, so that hashing one overlaps with reading the next; either thread
- * writes.
+ * Open on two threads: each reads the next batch, hashes one, verifies
+ * and decrypts one once it is hashed, or writes one, whichever is due;
+ * from a pipe only this thread reads, at most one batch ahead of those
+ * verified (a chunk goes out once the next one arrived, as before a
+ * failure that must not wait for input that may never come). Then wait
+ * until everything is hashed and written (the chunks that verified before
+ * a failure too, as one thread does).
  */
-static int
-open_batches(struct coffer_sealed_reader *rd, struct coffer_spipe *p,
-    int in, size_t full, size_t k)
-{
-	uint8_t *buf, *prev = NULL;
-	size_t n, prevn = 0;
-	int r, last = 0;
-
-	while (!last) {
-		if ((r = coffer_spipe_take(p, &buf)) != 0 ||
-		    (r = read_batch(in, buf, k, full, &n, &last)) != 0)
-			return r;
-		coffer_spipe_hash(p, n);
-		if (prev != NULL && (r = open_batch(rd, p, -1, prev, prevn, full,
-		    NULL)) != 0)
-			return r;
-		prev = buf;
-		prevn = n;
-	}
-	return open_batch(rd, p, -1, prev, prevn, full, NULL);
-}
-
-/* open_batches, then wait until everything handed over is written (the
- * chunks that verified before a failure too, as one thread does) and
- * hashed. The first error is the one reported. */
 static int
 open_two(struct coffer_sealed_reader *rd, struct coffer_spipe *p, int in,
     size_t full, size_t k)
 {
+	struct open_src s = { rd, in, full, k };
+	struct coffer_spipe_job job = { open_produce, open_transform, &s,
+	    is_regular(in), is_regular(in) ? 0 : 2 };
 	char detail[256];
-	int r = open_batches(rd, p, in, full, k);
+	int r = coffer_spipe_run(p, &job);
 
 	if (r == 0)
 		return coffer_spipe_end(p);
@@ -365,13 +360,20 @@ static int
 open_one(struct coffer_sealed_reader *rd, int in, int out, uint8_t *buf,
     size_t full, size_t k, uint64_t *done)
 {
+	struct iovec v[COFFER_SPIPE_MAX_PIECES];
+	uint64_t m;
 	size_t n;
-	int r, last = 0;
+	int r, w, cnt, last = 0;
 
-	while (!last)
-		if ((r = read_batch(in, buf, k, full, &n, &last)) != 0 ||
-		    (r = open_batch(rd, NULL, out, buf, n, full, done)) != 0)
+	while (!last) {
+		if ((r = read_batch(in, buf, k, full, &n, &last)) != 0)
 			return r;
+		r = open_pieces(rd, buf, n, full, v, &cnt);
+		w = coffer_spipe_writev(out, v, cnt, &m);
+		*done += m;
+		if (r != 0 || w != 0)
+			return r != 0 ? r : w;
+	}
 	return 0;
 }
 

@@ -74,12 +74,16 @@ struct coffer_spipe {
 	uint64_t written_bytes;
 	int writing;              /* a write is under way */
 	int hashing;              /* a digest update is under way */
-	/* _run (seal): the producer of the batches, and its state */
-	coffer_spipe_produce_fn produce;
-	void *produce_arg;
-	int helper_produces;      /* the helper may produce too */
+	/* _run: the job, and its state */
+	struct coffer_spipe_job job;
+	int running;              /* _run was called */
 	int producing;            /* a batch is being produced */
 	int produced_last;        /* the last batch was produced */
+	int transforming;         /* a batch is being transformed */
+	uint64_t transformed_n;   /* batches transformed */
+	int pend;                 /* the transform's error, once what it
+	                             gave is written; 0 if none */
+	char pend_detail[256];
 	int caller_waits;         /* the caller sleeps in wait_locked ... */
 	int caller_for;           /* ... for this (enum wait_for) ... */
 	int caller_slack;         /* ... with this many more slots free */
@@ -112,7 +116,16 @@ static int
 can_hash(const struct coffer_spipe *p, int helper)
 {
 	return !p->hashing && p->hashed_n < p->hash_n &&
-	    (helper || p->produce != NULL);
+	    (helper || p->running);
+}
+
+/* With the lock held, under _run with a transform: may the calling
+ * thread transform the next batch now? Only once it is hashed. */
+static int
+can_transform(const struct coffer_spipe *p)
+{
+	return p->running && p->job.transform != NULL && !p->transforming &&
+	    p->pend == 0 && p->transformed_n < p->hashed_n;
 }
 
 /* With the lock held, under _run: may the calling thread produce the next
@@ -120,17 +133,21 @@ can_hash(const struct coffer_spipe *p, int helper)
 static int
 can_produce(const struct coffer_spipe *p, int helper)
 {
-	return p->produce != NULL && !p->producing && !p->produced_last &&
-	    (!helper || p->helper_produces) &&
-	    p->taken_n < min_u64(p->hashed_n, p->written_n) + p->nslots;
+	return p->running && !p->producing && !p->produced_last &&
+	    p->pend == 0 && (!helper || p->job.helper_produces) &&
+	    p->taken_n < min_u64(p->hashed_n, p->written_n) + p->nslots &&
+	    (p->job.ahead == 0 || p->taken_n < p->transformed_n + p->job.ahead);
 }
 
 /* With the lock held, under _run: everything produced, hashed, written. */
 static int
 run_done(const struct coffer_spipe *p)
 {
-	return p->produced_last && !p->hashing && !p->writing &&
-	    p->hashed_n == p->hash_n && p->written_n == p->write_n;
+	if (!p->running || p->hashing || p->writing || p->producing ||
+	    p->transforming || p->written_n != p->write_n)
+		return 0;
+	return p->pend != 0 || (p->produced_last && p->hashed_n == p->hash_n &&
+	    (p->job.transform == NULL || p->transformed_n == p->hash_n));
 }
 
 static int
@@ -168,13 +185,15 @@ wake(struct coffer_spipe *p)
 	uint64_t todo = p->hash_n - p->hashed_n +
 	    (can_write(p, 1) ? p->write_n - p->written_n : 0);
 
-	if (p->produce != NULL) {
+	if (p->running) {
 		/* _run: a sleeper is woken as soon as it has a task */
 		if (p->helper_waits && (p->stopping || p->ending ||
-		    can_hash(p, 1) || can_write(p, 1) || can_produce(p, 1)))
+		    can_hash(p, 1) || can_transform(p) || can_write(p, 1) ||
+		    can_produce(p, 1)))
 			pthread_cond_signal(&p->helper_cv);
-		if (p->caller_waits && (p->err != 0 || run_done(p) ||
-		    can_hash(p, 0) || can_write(p, 0) || can_produce(p, 0)))
+		if (p->caller_waits && (p->err != 0 ||
+		    ready(p, p->caller_for, 0) || can_hash(p, 0) ||
+		    can_transform(p) || can_write(p, 0) || can_produce(p, 0)))
 			pthread_cond_signal(&p->caller_cv);
 		return;
 	}
@@ -307,7 +326,7 @@ produce_next(struct coffer_spipe *p)
 
 	p->producing = 1;
 	pthread_mutex_unlock(&p->mu);
-	r = p->produce(p->produce_arg, p->slot[s], &n, &last);
+	r = p->job.produce(p->job.arg, p->slot[s], &n, &last);
 	pthread_mutex_lock(&p->mu);
 	p->producing = 0;
 	if (r == 0 && n > p->slot_size)
@@ -318,24 +337,60 @@ produce_next(struct coffer_spipe *p)
 		return;
 	}
 	p->hlen[s] = n;
-	p->piece[s][0].iov_base = p->slot[s];
-	p->piece[s][0].iov_len = n;
-	p->npieces[s] = 1;
 	p->taken_n++;
 	p->hash_n++;
-	p->write_n++;
+	if (p->job.transform == NULL) {
+		/* written whole, as produced */
+		p->piece[s][0].iov_base = p->slot[s];
+		p->piece[s][0].iov_len = n;
+		p->npieces[s] = 1;
+		p->write_n++;
+	}
 	p->produced_last = last != 0;
 	wake(p);
 }
 
+/* With the lock held, can_transform true: transform batch transformed_n
+ * and hand the pieces it gives for writing, unlocking meanwhile. */
+static void
+transform_next(struct coffer_spipe *p)
+{
+	size_t s = (size_t)(p->transformed_n % p->nslots);
+	char detail[sizeof(p->pend_detail)];
+	int r, cnt = 0;
+
+	p->transforming = 1;
+	pthread_mutex_unlock(&p->mu);
+	r = p->job.transform(p->job.arg, p->slot[s], p->hlen[s], p->piece[s],
+	    &cnt);
+	if (r != 0)
+		snprintf(detail, sizeof(detail), "%s", coffer_errdetail());
+	pthread_mutex_lock(&p->mu);
+	if (r != 0)
+		memcpy(p->pend_detail, detail, sizeof(detail));
+	p->transforming = 0;
+	if (cnt < 0 || cnt > COFFER_SPIPE_MAX_PIECES) {
+		fail_locked(p, coffer_errf(COFFER_E_INTERNAL, "sealed pipe: %d "
+		    "pieces to write", cnt));
+		return;
+	}
+	p->npieces[s] = cnt;
+	p->write_n++;
+	p->transformed_n++;
+	p->pend = r;
+	wake(p);
+}
+
 /* With the lock held: do one task the calling thread may do now, the
- * digest first (the longest job, in order), then a write, then (_run)
- * the next batch. 1 if it did one. */
+ * digest first (the longest job, in order), then (_run) a transform, then
+ * a write, then (_run) the next batch. 1 if it did one. */
 static int
 step(struct coffer_spipe *p, int helper)
 {
 	if (can_hash(p, helper))
 		hash_next(p);
+	else if (can_transform(p))
+		transform_next(p);
 	else if (can_write(p, helper))
 		write_next(p);
 	else if (can_produce(p, helper))
@@ -539,20 +594,18 @@ coffer_spipe_write(struct coffer_spipe *p, const struct iovec *piece, int cnt)
 }
 
 int
-coffer_spipe_run(struct coffer_spipe *p, coffer_spipe_produce_fn produce,
-    void *arg, int helper_produces)
+coffer_spipe_run(struct coffer_spipe *p, const struct coffer_spipe_job *job)
 {
 	int r;
 
 	pthread_mutex_lock(&p->mu);
-	if (produce == NULL || p->produce != NULL || p->taken_n != 0 ||
+	if (job->produce == NULL || p->running || p->taken_n != 0 ||
 	    p->ending) {
 		pthread_mutex_unlock(&p->mu);
 		return coffer_errf(COFFER_E_STATE, "sealed pipe: cannot run");
 	}
-	p->produce = produce;
-	p->produce_arg = arg;
-	p->helper_produces = helper_produces != 0;
+	p->job = *job;
+	p->running = 1;
 	wake(p);
 	for (;;) {
 		if (p->err != 0) {
@@ -560,7 +613,8 @@ coffer_spipe_run(struct coffer_spipe *p, coffer_spipe_produce_fn produce,
 			break;
 		}
 		if (run_done(p)) {
-			r = 0;
+			r = p->pend == 0 ? 0 : coffer_errf(p->pend, "%s",
+			    p->pend_detail);
 			break;
 		}
 		if (step(p, 0))

@@ -5,14 +5,15 @@
  * bytes handed to it, and writes shared by both threads.
  *
  * Two ways to use it:
- * - _run (seal): both threads take whichever task is due, the digest of
- *   the next buffer first, then its write, then producing the next batch
- *   (read and AEAD, through a callback), so that neither waits while
+ * - _run (seal and open): both threads take whichever task is due: the
+ *   digest of the next batch first, then its transform (open: verify and
+ *   decrypt), then its write, then producing the next batch (read, and
+ *   for seal the AEAD), through callbacks, so that neither waits while
  *   there is work it may do (BENCHMARKS.md, "Sealed format throughput").
- * - _take, _hash, _wait_hashed and _write (open): the caller's thread
- *   reads and runs the AEAD and hands each buffer over in order, twice:
- *   once to be hashed and once to be written; whichever thread would
- *   otherwise wait writes the oldest buffer due.
+ * - _take, _hash, _wait_hashed and _write: the caller's thread fills
+ *   each buffer and hands it over in order, twice: once to be hashed and
+ *   once to be written; whichever thread would otherwise wait writes the
+ *   oldest buffer due.
  * A buffer is reused only after it was hashed and written. */
 #ifndef COFFER_CRYPTO_SEALED_PIPE_H
 #define COFFER_CRYPTO_SEALED_PIPE_H
@@ -78,25 +79,45 @@ int coffer_spipe_write(struct coffer_spipe *p, const struct iovec *piece,
 
 /*
  * Produces the next batch into buf (slot_size bytes): *n bytes to hash
- * and write, *last = 1 for the last batch. Called one batch at a time and
- * in order, on either thread; the mutex orders each call after the
- * previous one.
+ * (and, without a transform, to write), *last = 1 for the last batch.
  */
 typedef int (*coffer_spipe_produce_fn)(void *arg, uint8_t *buf, size_t *n,
     int *last);
 
 /*
- * Instead of _take, _hash and _write (seal): let both threads produce the
- * batches with produce(arg, ...), hash and write them, each thread taking
- * whichever task is free (the digest first, then a write, then the next
- * batch), so that neither waits while there is work it may do. The helper
- * produces only if helper_produces is 1 (say so only for a regular input:
- * a read there never waits for another process). Returns when the last
- * batch is hashed and written, or at the first error (the producer's, a
- * write's or the digest's). Call once, before any _take; then _end.
+ * Transforms a batch of n bytes once it is hashed (it may change buf in
+ * place) and gives the pieces of it to write (*cnt <= COFFER_SPIPE_MAX_PIECES,
+ * each inside buf). An error ends the run once the pieces given with it,
+ * and those of the batches before, are written.
  */
-int coffer_spipe_run(struct coffer_spipe *p, coffer_spipe_produce_fn produce,
-    void *arg, int helper_produces) __attribute__((warn_unused_result));
+typedef int (*coffer_spipe_transform_fn)(void *arg, uint8_t *buf, size_t n,
+    struct iovec *piece, int *cnt);
+
+/* What _run does. Each callback is called one batch at a time and in
+ * order, on either thread; the mutex orders each call after the previous
+ * one. */
+struct coffer_spipe_job {
+	coffer_spipe_produce_fn produce;
+	coffer_spipe_transform_fn transform; /* NULL: write each batch whole */
+	void *arg;
+	int helper_produces;  /* 1 only for a regular input: a read there
+	                         never waits for another process */
+	unsigned ahead;       /* at most this many batches produced beyond
+	                         those transformed (0: as the ring allows) */
+};
+
+/*
+ * Instead of _take, _hash and _write: let both threads produce the
+ * batches, hash them, transform and write them, each thread taking
+ * whichever task is due (the digest first, then a transform, then a
+ * write, then producing the next batch), so that neither waits while
+ * there is work it may do. Returns when the last batch is hashed,
+ * transformed and written, or at the first error (the producer's, the
+ * digest's, a write's, or the transform's once what it gave is written).
+ * Call once, before any _take; then _end.
+ */
+int coffer_spipe_run(struct coffer_spipe *p,
+    const struct coffer_spipe_job *job) __attribute__((warn_unused_result));
 
 /* Write everything handed for writing, wait until everything handed to
  * the digest is hashed, and stop the helper. 0, or the first error. */

@@ -297,6 +297,7 @@ test_spipe__run_produces_hashes_and_writes_in_order(void **state)
 			struct coffer_hash *h = NULL;
 			struct coffer_spipe *p = NULL;
 			struct src s = { 0 };
+			struct coffer_spipe_job job = { produce, NULL, NULL, 0, 0 };
 			int out = memfd_create("spipe-run", MFD_CLOEXEC);
 			uint8_t *buf;
 
@@ -305,10 +306,11 @@ test_spipe__run_produces_hashes_and_writes_in_order(void **state)
 			assert_int_equal(coffer_hash_new(COFFER_HASH_SHA256, &h), 0);
 			assert_int_equal(coffer_spipe_new(h, out, helper, SLOT,
 			    rings[i], &p), 0);
-			assert_int_equal(coffer_spipe_run(p, produce, &s, helper), 0);
+			job.arg = &s;
+			job.helper_produces = helper;
+			assert_int_equal(coffer_spipe_run(p, &job), 0);
 			/* once only, and not with _take */
-			assert_int_equal(coffer_spipe_run(p, produce, &s, helper),
-			    COFFER_E_STATE);
+			assert_int_equal(coffer_spipe_run(p, &job), COFFER_E_STATE);
 			assert_int_equal(coffer_spipe_end(p), 0);
 			assert_int_equal(coffer_spipe_take(p, &buf), COFFER_E_STATE);
 			assert_int_equal(coffer_hash_final(h, got, 32), 0);
@@ -339,6 +341,7 @@ test_spipe__run_stops_at_the_first_error(void **state)
 		struct coffer_hash *h = NULL;
 		struct coffer_spipe *p = NULL;
 		struct src s = { 0 };
+		struct coffer_spipe_job job = { produce, NULL, &s, c & 1, 0 };
 		int out = c < 2 ? memfd_create("spipe-run", MFD_CLOEXEC) : full;
 
 		/* c 0, 1: the producer fails at its 7th call, on either thread;
@@ -349,14 +352,12 @@ test_spipe__run_stops_at_the_first_error(void **state)
 		assert_int_equal(coffer_hash_new(COFFER_HASH_SHA256, &h), 0);
 		assert_int_equal(coffer_spipe_new(h, out, c & 1, SLOT, 3, &p), 0);
 		if (c < 2) {
-			assert_int_equal(coffer_spipe_run(p, produce, &s, c & 1),
-			    COFFER_E_IO);
+			assert_int_equal(coffer_spipe_run(p, &job), COFFER_E_IO);
 			assert_non_null(strstr(coffer_errdetail(), "call 7"));
 			assert_int_equal(s.calls, 7);
 			assert_true(coffer_spipe_written(p) <= 6 * (SLOT - 7));
 		} else {
-			assert_int_equal(coffer_spipe_run(p, produce, &s, c & 1),
-			    COFFER_E_IO);
+			assert_int_equal(coffer_spipe_run(p, &job), COFFER_E_IO);
 			assert_non_null(strstr(coffer_errdetail(), "write"));
 			assert_int_equal(coffer_spipe_written(p), 0);
 			/* a ring of 3 slots: no more than 3 batches were produced */
@@ -370,6 +371,122 @@ test_spipe__run_stops_at_the_first_error(void **state)
 	close(full);
 }
 
+/* The transform of _run, as opening does: after the digest, change the
+ * batch in place and write it as pieces of PIECE bytes less their last
+ * 16; at the batch that holds byte fail_off, give the pieces before it
+ * and fail. */
+struct xf {
+	size_t off, fail_off;
+};
+
+static int
+transform(void *arg, uint8_t *buf, size_t n, struct iovec *v, int *cnt)
+{
+	struct xf *x = arg;
+	size_t i, m;
+
+	*cnt = 0;
+	for (i = 0; i < n; i += m) {
+		m = n - i < PIECE ? n - i : PIECE;
+		if (x->off + i <= x->fail_off && x->fail_off < x->off + i + m)
+			return coffer_errf(COFFER_E_AUTH, "piece at %zu",
+			    x->off + i);
+		memset(buf + i + (m > 16 ? m - 16 : 0), 0xee, m > 16 ? 16 : m);
+		v[*cnt].iov_base = buf + i;
+		v[(*cnt)++].iov_len = m > 16 ? m - 16 : 0;
+	}
+	x->off += n;
+	return 0;
+}
+
+/* produce() in batches of whole pieces (SLOT bytes), for transform() */
+static int
+produce_slots(void *arg, uint8_t *buf, size_t *n, int *last)
+{
+	struct src *s = arg;
+
+	*n = TOTAL - s->off < SLOT ? TOTAL - s->off : SLOT;
+	memcpy(buf, data + s->off, *n);
+	s->off += *n;
+	*last = s->off == TOTAL;
+	s->calls++;
+	return 0;
+}
+
+struct both {
+	struct src s;
+	struct xf x;
+};
+
+static int
+both_produce(void *arg, uint8_t *buf, size_t *n, int *last)
+{
+	return produce_slots(&((struct both *)arg)->s, buf, n, last);
+}
+
+static int
+both_transform(void *arg, uint8_t *buf, size_t n, struct iovec *v, int *cnt)
+{
+	return transform(&((struct both *)arg)->x, buf, n, v, cnt);
+}
+
+static void
+test_spipe__run_transforms_after_the_digest(void **state)
+{
+	static uint8_t want_out[TOTAL];
+	uint8_t want[32], got[32], *back;
+	size_t m = expected(want_out), len;
+
+	(void)state;
+	assert_int_equal(coffer_sha256(data, TOTAL, want), 0);
+	/* c 0-3: to the end, rings of 2 and 4, the helper writing or not;
+	 * c 4-5: the transform fails in the 30th batch, at its third piece,
+	 * with a pipe's look-ahead (two batches beyond those verified) */
+	for (int c = 0; c < 6; c++) {
+		struct coffer_hash *h = NULL;
+		struct coffer_spipe *p = NULL;
+		struct both b = { { 0 }, { 0, (size_t)-1 } };
+		struct coffer_spipe_job job = { both_produce, both_transform, &b,
+		    c & 1, c >= 4 ? 2 : 0 };
+		int out = memfd_create("spipe-xf", MFD_CLOEXEC);
+		size_t bad = 29 * SLOT + 2 * PIECE + 5, good;
+
+		assert_true(out >= 0);
+		if (c >= 4)
+			b.x.fail_off = bad;
+		assert_int_equal(coffer_hash_new(COFFER_HASH_SHA256, &h), 0);
+		assert_int_equal(coffer_spipe_new(h, out, c & 1, SLOT,
+		    c & 2 ? 4 : 2, &p), 0);
+		if (c < 4) {
+			assert_int_equal(coffer_spipe_run(p, &job), 0);
+			assert_int_equal(coffer_spipe_end(p), 0);
+			/* the digest is of the bytes as produced, before the
+			 * transform changed them */
+			assert_int_equal(coffer_hash_final(h, got, 32), 0);
+			assert_memory_equal(got, want, 32);
+			good = m;
+		} else {
+			assert_int_equal(coffer_spipe_run(p, &job), COFFER_E_AUTH);
+			assert_non_null(strstr(coffer_errdetail(), "piece at"));
+			/* _end still finishes: every batch produced is hashed */
+			assert_int_equal(coffer_spipe_end(p), 0);
+			/* no batch after the failing one was produced beyond the
+			 * look-ahead: two batches at most */
+			assert_true(b.s.calls <= 31);
+			/* the pieces before the failing one, and nothing else */
+			good = (29 * SLOT / PIECE + 2) * (PIECE - 16);
+		}
+		back = read_back(out, &len);
+		assert_int_equal(len, good);
+		assert_int_equal(coffer_spipe_written(p), good);
+		assert_memory_equal(back, want_out, good);
+		free(back);
+		coffer_spipe_free(p);
+		coffer_hash_free(h);
+		close(out);
+	}
+}
+
 int
 main(void)
 {
@@ -380,6 +497,7 @@ main(void)
 		cmocka_unit_test(test_spipe__refuses_bad_rings_and_pieces),
 		cmocka_unit_test(test_spipe__run_produces_hashes_and_writes_in_order),
 		cmocka_unit_test(test_spipe__run_stops_at_the_first_error),
+		cmocka_unit_test(test_spipe__run_transforms_after_the_digest),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
