@@ -31,8 +31,8 @@ help(void)
 	    "discard what it wrote (the exit status tells).\n\n"
 	    "  -k, --key KEYFILE     data key file\n"
 	    "  -t, --threads N       auto (default: 2 if it may use two CPUs), 1, or 2\n"
-	    "                        (the digest on a second thread); the summary\n"
-	    "                        says which ran\n"
+	    "                        (reading, AEAD, digest and writes shared by two\n"
+	    "                        threads); the summary says which ran\n"
 	    "  -f, --force           replace OUT if it exists\n"
 	    "  -j, --json            print the summary as JSON\n"
 	    "  -q, --quiet           print nothing on success\n\n"
@@ -125,7 +125,7 @@ cmd_open(int argc, char **argv)
 	if (!quiet)
 		sealed_cli_print(to_stdout ? stderr : stdout, json, in, out, &info, 1);
 	if (verbose && !json)
-		sealed_cli_print_cpu(to_stdout ? stderr : stdout, &info, 0);
+		sealed_cli_print_cpu(to_stdout ? stderr : stdout, &info);
 	if (!to_stdout && (r = sealed_cli_check_stdout(out, "its summary")) == 0)
 		r = sealed_cli_check_synced(out);
 out:

@@ -147,7 +147,7 @@ cmd_seal(int argc, char **argv)
 		sealed_cli_print(to_stdout ? stderr : stdout, json, in, out, &info,
 		    -1);
 	if (verbose && !json)
-		sealed_cli_print_cpu(to_stdout ? stderr : stdout, &info, 1);
+		sealed_cli_print_cpu(to_stdout ? stderr : stdout, &info);
 	if (!to_stdout && (r = sealed_cli_check_stdout(out, "its summary and "
 	    "digest")) == 0)
 		r = sealed_cli_check_synced(out);

@@ -89,16 +89,11 @@ sealed_cli_check_output(const char *path, int force)
 }
 
 void
-sealed_cli_print_cpu(FILE *f, const struct coffer_sealed_info *info,
-    int seal)
+sealed_cli_print_cpu(FILE *f, const struct coffer_sealed_info *info)
 {
-	if (info->threads == 2 && seal)
+	if (info->threads == 2)
 		fprintf(f, "%-12s %.3f s on this thread, %.3f s on the second "
-		    "(each reads, seals, hashes or writes, whichever is due)\n",
-		    "cpu", info->cpu_s[0], info->cpu_s[1]);
-	else if (info->threads == 2)
-		fprintf(f, "%-12s %.3f s on this thread (read, AEAD, writes), "
-		    "%.3f s on the second (digest, writes)\n", "cpu", info->cpu_s[0],
+		    "(each does whichever task is due)\n", "cpu", info->cpu_s[0],
 		    info->cpu_s[1]);
 	else
 		fprintf(f, "%-12s %.3f s\n", "cpu", info->cpu_s[0]);
@@ -323,12 +318,9 @@ sealed_cli_print(FILE *f, int json, const char *in, const char *out,
 	    (unsigned long long)info->sealed_size);
 	if (info->has_digest)
 		fprintf(f, "%-12s %s\n", "digest", digest);
-	if (info->threads == 2 && verified < 0)
+	if (info->threads == 2)
 		fprintf(f, "%-12s 2 (reading, AEAD, digest and writes shared by "
 		    "two threads)\n", "threads");
-	else if (info->threads == 2)
-		fprintf(f, "%-12s 2 (the digest on a second thread)\n",
-		    "threads");
 	else if (info->threads == 1)
 		fprintf(f, "%-12s 1 (AEAD and digest one after the other)\n",
 		    "threads");

@@ -28,10 +28,8 @@ int sealed_cli_open_input(const char *path, int *fd)
 int sealed_cli_check_output(const char *path, int force)
 	__attribute__((warn_unused_result));
 
-/* -v of seal (seal = 1) and open: the CPU time each thread used
- * (doc/cli.md). */
-void sealed_cli_print_cpu(FILE *f, const struct coffer_sealed_info *info,
-    int seal);
+/* -v of seal and open: the CPU time each thread used (doc/cli.md). */
+void sealed_cli_print_cpu(FILE *f, const struct coffer_sealed_info *info);
 
 /* Parse --threads: "auto" (0), "1" or "2" (struct coffer_sealed_opts). */
 int sealed_cli_parse_threads(const char *s, int *out)

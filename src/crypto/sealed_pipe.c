@@ -6,10 +6,10 @@
 // write. The digest is the slowest step and cannot be split (SHA-256 is
 // sequential); writing a new file costs about as much as the AEAD (page
 // allocation in the kernel), and which thread has time left for what
-// depends on the machine and on what else runs on it. So under _run
-// (seal) each thread does whichever task is due, and otherwise the
-// helper hashes and whichever thread would otherwise wait writes
-// (BENCHMARKS.md, "Sealed format throughput").
+// depends on the machine and on what else runs on it. So under _run (seal
+// and open) each thread does whichever task is due; with _take, _hash and
+// _write the helper hashes and whichever thread would otherwise wait
+// writes (BENCHMARKS.md, "Sealed format throughput").
 //
 // How, kept small enough to check by reading: one mutex, a condition
 // variable per thread, and counters of buffers, numbered in order; buffer
@@ -27,11 +27,15 @@
 // A buffer j is filled only when j < min(hashed_n, written_n) + nslots
 // (the slot's previous buffer is hashed and written; under _run one at a
 // time, `producing`, in order); it is hashed only when j == hashed_n <
-// hash_n and none is being hashed; written only when j == written_n <
-// write_n and none is being written. The caller changes a buffer only
-// between _take and _hash, and between _wait_hashed and _write for it
-// (under _run, only while producing it, before it is handed over); the
-// digest and the writer only read it after those. So a buffer is never
+// hash_n and none is being hashed; under _run with a transform,
+// transformed only when j == transformed_n < hashed_n and none is being
+// transformed (`transforming`), which hands it for writing; written only
+// when j == written_n < write_n and none is being written. The caller
+// changes a buffer only between _take and _hash, and between _wait_hashed
+// and _write for it (under _run, only the producer and the transform,
+// before it is handed for hashing, and after it was hashed and before it
+// is handed for writing); the digest and the writer only read it after
+// those. So a buffer is never
 // changed by one thread while another reads it, and the mutex orders each
 // change before the other thread's next access.
 //
