@@ -111,16 +111,16 @@ static int
 read_pieces(int in, uint8_t *buf, size_t c, size_t k, size_t *got)
 {
 	struct iovec v[COFFER_SPIPE_MAX_PIECES];
-	size_t i, first = 0;
+	int first = 0, cnt = (int)k;
 	ssize_t r;
 
-	for (i = 0; i < k; i++) {
-		v[i].iov_base = buf + i * FULL(c);
+	for (int i = 0; i < cnt; i++) {
+		v[i].iov_base = buf + (size_t)i * FULL(c);
 		v[i].iov_len = c;
 	}
 	*got = 0;
-	while (first < k) {
-		r = readv(in, v + first, (int)(k - first));
+	while (first < cnt) {
+		r = readv(in, v + first, cnt - first);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -129,15 +129,7 @@ read_pieces(int in, uint8_t *buf, size_t c, size_t k, size_t *got)
 		if (r == 0)
 			break;
 		*got += (size_t)r;
-		/* skip the pieces filled, then part of one */
-		while (first < k && (size_t)r >= v[first].iov_len) {
-			r -= (ssize_t)v[first].iov_len;
-			first++;
-		}
-		if (first < k) {
-			v[first].iov_base = (uint8_t *)v[first].iov_base + r;
-			v[first].iov_len -= (size_t)r;
-		}
+		coffer_spipe_iov_advance(v, cnt, &first, (size_t)r);
 	}
 	return 0;
 }

@@ -206,17 +206,23 @@ coffer_spipe_writev(int fd, const struct iovec *piece, int cnt, uint64_t *n)
 			return coffer_errf(COFFER_E_IO, "write: %s", strerror(errno));
 		}
 		*n += (uint64_t)k;
-		/* skip what went out: whole pieces, then part of one */
-		while (i < cnt && (size_t)k >= v[i].iov_len) {
-			k -= (ssize_t)v[i].iov_len;
-			i++;
-		}
-		if (i < cnt) {
-			v[i].iov_base = (uint8_t *)v[i].iov_base + k;
-			v[i].iov_len -= (size_t)k;
-		}
+		coffer_spipe_iov_advance(v, cnt, &i, (size_t)k);
 	}
 	return 0;
+}
+
+void
+coffer_spipe_iov_advance(struct iovec *v, int cnt, int *first, size_t k)
+{
+	/* the pieces done, then part of one */
+	while (*first < cnt && k >= v[*first].iov_len) {
+		k -= v[*first].iov_len;
+		(*first)++;
+	}
+	if (*first < cnt) {
+		v[*first].iov_base = (uint8_t *)v[*first].iov_base + k;
+		v[*first].iov_len -= k;
+	}
 }
 
 /* With the lock held, can_produce true: produce batch produced_n into

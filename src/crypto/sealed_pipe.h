@@ -100,6 +100,11 @@ void coffer_spipe_free(struct coffer_spipe *p);
 int coffer_spipe_writev(int fd, const struct iovec *piece, int cnt,
     uint64_t *n) __attribute__((warn_unused_result));
 
+/* After k bytes of v[*first..cnt) went through readv(2) or writev(2):
+ * step *first past the pieces done and into the one partly done. */
+void coffer_spipe_iov_advance(struct iovec *v, int cnt, int *first,
+    size_t k);
+
 /* The CPU seconds the calling thread has used (CLOCK_THREAD_CPUTIME_ID;
  * 0 if unknown). */
 double coffer_spipe_thread_cpu_s(void);
