@@ -20,12 +20,13 @@
 #define FULL(c) ((size_t)(c) + COFFER_SEALED_TAG_LEN)
 
 /* From a regular file, seal and open work on batches of whole chunks of
- * up to BATCH_BYTES of plaintext (64 KiB chunks: 4), written with one
- * system call: writing a new file costs the kernel less per byte in
- * pieces of 256 KiB than of 64 KiB (BENCHMARKS.md). The two-thread path
- * has a ring of such buffers of about RING_BYTES (64 KiB chunks: 4
- * buffers), which keeps `coffer seal` under its 8 MiB goal, and at least
- * two (16 MiB chunks: 32 MiB). */
+ * up to BATCH_BYTES of plaintext (64 KiB chunks: 4), each read and
+ * written with one system call and handed between the threads as one:
+ * fewer system calls and hand-overs (writing a new tmpfs file costs the
+ * same per byte in writes of 64 KiB to 4 MiB, BENCHMARKS.md). The
+ * two-thread path has a ring of such buffers of about RING_BYTES (64 KiB
+ * chunks: 4 buffers), which keeps `coffer seal` under its 8 MiB goal, and
+ * at least two (16 MiB chunks: 32 MiB). */
 #define BATCH_BYTES ((size_t)256 * 1024)
 #define RING_BYTES ((size_t)1024 * 1024)
 
@@ -62,8 +63,8 @@ batch_of(int in, size_t c)
 }
 
 /*
- * The helper thread (crypto/sealed_pipe.h) hashes, into a SHA-256 that
- * has hashed hdr already, and writes to out when it is a regular file.
+ * The helper thread (crypto/sealed_pipe.h), with a SHA-256 that has
+ * hashed hdr already; it writes to out only when out is a regular file.
  * Returns COFFER_E_INTERNAL if no thread could be started (the caller
  * does it all on its own thread).
  */
