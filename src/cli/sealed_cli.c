@@ -92,8 +92,8 @@ void
 sealed_cli_print_cpu(FILE *f, const struct coffer_sealed_info *info)
 {
 	if (info->threads == 2)
-		fprintf(f, "%-12s %.3f s on this thread (read, AEAD, writes), "
-		    "%.3f s on the second (digest, writes)\n", "cpu", info->cpu_s[0],
+		fprintf(f, "%-12s %.3f s on this thread, %.3f s on the second "
+		    "(each does whichever task is due)\n", "cpu", info->cpu_s[0],
 		    info->cpu_s[1]);
 	else
 		fprintf(f, "%-12s %.3f s\n", "cpu", info->cpu_s[0]);
@@ -319,8 +319,8 @@ sealed_cli_print(FILE *f, int json, const char *in, const char *out,
 	if (info->has_digest)
 		fprintf(f, "%-12s %s\n", "digest", digest);
 	if (info->threads == 2)
-		fprintf(f, "%-12s 2 (the digest on a second thread)\n",
-		    "threads");
+		fprintf(f, "%-12s 2 (reading, AEAD, digest and writes shared by "
+		    "two threads)\n", "threads");
 	else if (info->threads == 1)
 		fprintf(f, "%-12s 1 (AEAD and digest one after the other)\n",
 		    "threads");

@@ -39,9 +39,10 @@ int coffer_sealed_suite_parse(const char *s, int *suite)
 /* Writer options; a zero field means the default (suite 1, 64 KiB).
  * threads is for the fd functions (seal and open): 0 chooses (2 when this
  * process may run on two or more CPUs, else 1), 1 does everything on the
- * caller's thread, 2 computes the content digest on a second thread while
- * the caller's thread reads and runs the AEAD, and both write (same
- * output, same verdicts; see crypto/sealed_pipe.h). */
+ * caller's thread, 2 shares reading, the AEAD, the content digest and the
+ * writes between the caller's thread and a second one, each taking
+ * whichever task is due (same output, same verdicts; see
+ * crypto/sealed_pipe.h). */
 struct coffer_sealed_opts {
 	int suite;
 	uint32_t chunk_size;
@@ -212,8 +213,8 @@ int coffer_sealed_seal_fd(const uint8_t key[COFFER_SEALED_KEY_LEN],
  * its threads only (the rest comes from the header). Memory as for
  * seal_fd. From a regular file, chunks are verified a batch at a time
  * (seal_fd's buffer), each written only after it verified; on two
- * threads a batch is verified once the next one was read or the input
- * ended (from a pipe: a chunk goes out once the next chunk arrived).
+ * threads a batch is verified once it is hashed (from a pipe: once the
+ * next chunk arrived or the input ended).
  * Errors: those of the reader, COFFER_E_TRUNCATED, COFFER_E_IO.
  */
 int coffer_sealed_open_fd(const uint8_t key[COFFER_SEALED_KEY_LEN],

@@ -20,12 +20,13 @@
 #define FULL(c) ((size_t)(c) + COFFER_SEALED_TAG_LEN)
 
 /* From a regular file, seal and open work on batches of whole chunks of
- * up to BATCH_BYTES of plaintext (64 KiB chunks: 4), written with one
- * system call: writing a new file costs the kernel less per byte in
- * pieces of 256 KiB than of 64 KiB (BENCHMARKS.md). The two-thread path
- * has a ring of such buffers of about RING_BYTES (64 KiB chunks: 4
- * buffers), which keeps `coffer seal` under its 8 MiB goal, and at least
- * two (16 MiB chunks: 32 MiB). */
+ * up to BATCH_BYTES of plaintext (64 KiB chunks: 4), each read and
+ * written with one system call and handed between the threads as one:
+ * fewer system calls and hand-overs (writing a new tmpfs file costs the
+ * same per byte in writes of 64 KiB to 4 MiB, BENCHMARKS.md). The
+ * two-thread path has a ring of such buffers of about RING_BYTES (64 KiB
+ * chunks: 4 buffers), which keeps `coffer seal` under its 8 MiB goal, and
+ * at least two (16 MiB chunks: 32 MiB). */
 #define BATCH_BYTES ((size_t)256 * 1024)
 #define RING_BYTES ((size_t)1024 * 1024)
 
@@ -62,8 +63,8 @@ batch_of(int in, size_t c)
 }
 
 /*
- * The helper thread (crypto/sealed_pipe.h) hashes, into a SHA-256 that
- * has hashed hdr already, and writes to out when it is a regular file.
+ * The helper thread (crypto/sealed_pipe.h), with a SHA-256 that has
+ * hashed hdr already; it writes to out only when out is a regular file.
  * Returns COFFER_E_INTERNAL if no thread could be started (the caller
  * does it all on its own thread).
  */
@@ -102,52 +103,90 @@ pipe_digest(struct coffer_hash *h, struct coffer_spipe *p,
 }
 
 /*
+ * Read up to k * c bytes into k pieces of c bytes, piece i at buf + i *
+ * (c + 16), with as few system calls as the input allows (one readv(2)
+ * per batch from a regular file), until every piece is full or the input
+ * ends; *got is the bytes read, which fill the pieces in order.
+ */
+static int
+read_pieces(int in, uint8_t *buf, size_t c, size_t k, size_t *got)
+{
+	struct iovec v[COFFER_SPIPE_MAX_PIECES];
+	int first = 0, cnt = (int)k;
+	ssize_t r;
+
+	for (int i = 0; i < cnt; i++) {
+		v[i].iov_base = buf + (size_t)i * FULL(c);
+		v[i].iov_len = c;
+	}
+	*got = 0;
+	while (first < cnt) {
+		r = readv(in, v + first, cnt - first);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return coffer_errf(COFFER_E_IO, "read: %s", strerror(errno));
+		}
+		if (r == 0)
+			break;
+		*got += (size_t)r;
+		coffer_spipe_iov_advance(v, cnt, &first, (size_t)r);
+	}
+	return 0;
+}
+
+/*
  * Read up to k chunks of plaintext into buf, each at its place in the
  * sealed layout (chunk i at i * (c + 16)), and seal them in place: each
  * tag lands right after its ciphertext, so buf[0..*n) is sealed bytes in
- * file order. A chunk shorter than c is the last one (section 2): a read
- * returns less than c only at end of input; *last says it was sealed.
+ * file order. A chunk shorter than c is the last one (section 2): the
+ * input ended; *last says it was sealed.
  */
 static int
 seal_batch(struct coffer_sealed_writer *w, int in, uint8_t *buf, size_t k,
     size_t *n, int *last)
 {
-	size_t c = coffer_sealed_writer_chunk_size(w), got = c, i;
+	size_t c = coffer_sealed_writer_chunk_size(w), got, len, i;
 	int r;
 
-	for (i = 0, *n = 0; i < k && got == c; i++) {
-		if ((r = coffer_read_full(in, buf + *n, c, &got)) != 0 ||
-		    (r = coffer_sealed_writer_push(w, buf + *n, got,
+	if ((r = read_pieces(in, buf, c, k, &got)) != 0)
+		return r;
+	for (i = 0, *n = 0, len = c; i < k && len == c; i++) {
+		len = got - i * c < c ? got - i * c : c;
+		if ((r = coffer_sealed_writer_push(w, buf + *n, len,
 		    buf + *n)) != 0)
 			return r;
-		*n += got + COFFER_SEALED_TAG_LEN;
+		*n += len + COFFER_SEALED_TAG_LEN;
 	}
-	*last = got < c;
+	*last = len < c;
 	return 0;
 }
 
-/* Seal on two threads: this one reads and seals each batch; the helper
- * hashes it; either thread writes it. */
+struct seal_src {
+	struct coffer_sealed_writer *w;
+	int in;
+	size_t k;
+};
+
+static int
+seal_produce(void *arg, uint8_t *buf, size_t *n, int *last)
+{
+	struct seal_src *s = arg;
+
+	return seal_batch(s->w, s->in, buf, s->k, n, last);
+}
+
+/* Seal on two threads: each reads and seals the next batch, hashes or
+ * writes one, whichever is free (from a pipe only this one reads). */
 static int
 seal_two(struct coffer_sealed_writer *w, struct coffer_spipe *p, int in,
     size_t k)
 {
-	struct iovec v;
-	uint8_t *buf;
-	size_t n;
-	int r, last = 0;
+	struct seal_src s = { w, in, k };
+	struct coffer_spipe_job job = { seal_produce, NULL, &s,
+	    is_regular(in), 0 };
 
-	while (!last) {
-		if ((r = coffer_spipe_take(p, &buf)) != 0 ||
-		    (r = seal_batch(w, in, buf, k, &n, &last)) != 0)
-			return r;
-		coffer_spipe_hash(p, n);
-		v.iov_base = buf;
-		v.iov_len = n;
-		if ((r = coffer_spipe_write(p, &v, 1)) != 0)
-			return r;
-	}
-	return 0;
+	return coffer_spipe_run(p, &job);
 }
 
 /* Seal on one thread, a batch at a time in buf. */
@@ -218,95 +257,88 @@ out:
 	return r;
 }
 
-/* Read up to k sealed chunks (full bytes each) into buf; *n bytes were
- * read. A piece shorter than a full chunk is the last chunk (*last = 1);
- * end of input right after a full chunk is caught by _finish (R9). */
+/* Read up to k sealed chunks (full bytes each) into buf, in one read(2)
+ * from a regular file; *n bytes were read. A batch shorter than k full
+ * chunks is the input's end, and its last piece shorter than a full chunk
+ * the last chunk (*last = 1); end of input right after a full chunk is
+ * caught by _finish (R9). */
 static int
 read_batch(int in, uint8_t *buf, size_t k, size_t full, size_t *n,
     int *last)
 {
-	size_t got = full;
 	int r;
 
-	for (*n = 0; *n < k * full && got == full; *n += got)
-		if ((r = coffer_read_full(in, buf + *n, full, &got)) != 0)
-			return r;
-	*last = got < full;
+	if ((r = coffer_read_full(in, buf, k * full, n)) != 0)
+		return r;
+	*last = *n < k * full;
 	return 0;
 }
 
 /*
  * Verify and decrypt in place each chunk of the n sealed bytes in buf,
- * then write the plaintext of those that verified (section 6.3), even if
- * one after them failed, so that both paths leave the same output: with
- * two threads (p) once the helper hashed buf, through the pipe; with one,
- * to out, counting the bytes in *done.
+ * stopping at the first that fails; v[0..*cnt) are the plaintexts of
+ * those that verified, to be written even if one after them failed
+ * (section 6.3), so that both paths leave the same output.
  */
 static int
-open_batch(struct coffer_sealed_reader *rd, struct coffer_spipe *p, int out,
-    uint8_t *buf, size_t n, size_t full, uint64_t *done)
+open_pieces(struct coffer_sealed_reader *rd, uint8_t *buf, size_t n,
+    size_t full, struct iovec *v, int *cnt)
 {
-	struct iovec v[COFFER_SPIPE_MAX_PIECES] = { { NULL, 0 } };
-	uint64_t m = 0;
 	size_t off, len;
-	int r = 0, w, cnt = 0;
+	int r = 0;
 
-	if (p != NULL && (r = coffer_spipe_wait_hashed(p)) != 0)
-		return r;
+	*cnt = 0;
 	for (off = 0; r == 0 && off < n; off += len) {
 		len = n - off < full ? n - off : full;
 		if ((r = coffer_sealed_reader_pull(rd, buf + off, len,
 		    buf + off)) == 0) {
-			v[cnt].iov_base = buf + off;
-			v[cnt++].iov_len = len - COFFER_SEALED_TAG_LEN;
+			v[*cnt].iov_base = buf + off;
+			v[(*cnt)++].iov_len = len - COFFER_SEALED_TAG_LEN;
 		}
 	}
-	if (p != NULL) {
-		w = coffer_spipe_write(p, v, cnt);
-	} else {
-		w = coffer_spipe_writev(out, v, cnt, &m);
-		*done += m;
-	}
-	return r != 0 ? r : w;
+	return r;
+}
+
+struct open_src {
+	struct coffer_sealed_reader *rd;
+	int in;
+	size_t full, k;
+};
+
+static int
+open_produce(void *arg, uint8_t *buf, size_t *n, int *last)
+{
+	struct open_src *s = arg;
+
+	return read_batch(s->in, buf, s->k, s->full, n, last);
+}
+
+static int
+open_transform(void *arg, uint8_t *buf, size_t n, struct iovec *v, int *cnt)
+{
+	struct open_src *s = arg;
+
+	return open_pieces(s->rd, buf, n, s->full, v, cnt);
 }
 
 /*
- * Open on two threads: this one reads a batch and hands it to the helper,
- * which hashes the sealed bytes; it opens each batch after reading the
- * next, so that hashing one overlaps with reading the next; either thread
- * writes.
+ * Open on two threads: each reads the next batch, hashes one, verifies
+ * and decrypts one once it is hashed, or writes one, whichever is due;
+ * from a pipe only this thread reads, at most one batch ahead of those
+ * verified (a chunk goes out once the next one arrived, as before a
+ * failure that must not wait for input that may never come). Then wait
+ * until everything is hashed and written (the chunks that verified before
+ * a failure too, as one thread does).
  */
-static int
-open_batches(struct coffer_sealed_reader *rd, struct coffer_spipe *p,
-    int in, size_t full, size_t k)
-{
-	uint8_t *buf, *prev = NULL;
-	size_t n, prevn = 0;
-	int r, last = 0;
-
-	while (!last) {
-		if ((r = coffer_spipe_take(p, &buf)) != 0 ||
-		    (r = read_batch(in, buf, k, full, &n, &last)) != 0)
-			return r;
-		coffer_spipe_hash(p, n);
-		if (prev != NULL && (r = open_batch(rd, p, -1, prev, prevn, full,
-		    NULL)) != 0)
-			return r;
-		prev = buf;
-		prevn = n;
-	}
-	return open_batch(rd, p, -1, prev, prevn, full, NULL);
-}
-
-/* open_batches, then wait until everything handed over is written (the
- * chunks that verified before a failure too, as one thread does) and
- * hashed. The first error is the one reported. */
 static int
 open_two(struct coffer_sealed_reader *rd, struct coffer_spipe *p, int in,
     size_t full, size_t k)
 {
+	struct open_src s = { rd, in, full, k };
+	struct coffer_spipe_job job = { open_produce, open_transform, &s,
+	    is_regular(in), is_regular(in) ? 0 : 2 };
 	char detail[256];
-	int r = open_batches(rd, p, in, full, k);
+	int r = coffer_spipe_run(p, &job);
 
 	if (r == 0)
 		return coffer_spipe_end(p);
@@ -321,13 +353,20 @@ static int
 open_one(struct coffer_sealed_reader *rd, int in, int out, uint8_t *buf,
     size_t full, size_t k, uint64_t *done)
 {
+	struct iovec v[COFFER_SPIPE_MAX_PIECES];
+	uint64_t m;
 	size_t n;
-	int r, last = 0;
+	int r, w, cnt, last = 0;
 
-	while (!last)
-		if ((r = read_batch(in, buf, k, full, &n, &last)) != 0 ||
-		    (r = open_batch(rd, NULL, out, buf, n, full, done)) != 0)
+	while (!last) {
+		if ((r = read_batch(in, buf, k, full, &n, &last)) != 0)
 			return r;
+		r = open_pieces(rd, buf, n, full, v, &cnt);
+		w = coffer_spipe_writev(out, v, cnt, &m);
+		*done += m;
+		if (r != 0 || w != 0)
+			return r != 0 ? r : w;
+	}
 	return 0;
 }
 

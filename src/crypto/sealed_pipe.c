@@ -4,38 +4,37 @@
 // Why this split: for a file, `coffer seal` and `coffer open` read, run
 // the AEAD, compute SHA-256 of every sealed byte (the content digest) and
 // write. The digest is the slowest step and cannot be split (SHA-256 is
-// sequential), so the helper thread does it alone; the caller's thread
-// reads and runs the AEAD. Writing a new file costs about as much as the
-// AEAD (page allocation in the kernel), and which thread has time left
-// for it depends on the machine, so whichever thread would otherwise wait
-// does it (BENCHMARKS.md, "Sealed format throughput").
+// sequential); writing a new file costs about as much as the AEAD (page
+// allocation in the kernel), and which thread has time left for what
+// depends on the machine and on what else runs on it. So each thread
+// does whichever task is due, and sleeps only when none is
+// (BENCHMARKS.md, "Sealed format throughput").
 //
 // How, kept small enough to check by reading: one mutex, a condition
-// variable per thread, and counters of buffers, numbered in order; buffer
-// j lives in slot j % nslots.
-//   taken_n     buffers the caller has taken to fill (caller)
-//   hash_n      buffers handed to the digest (caller)
-//   hashed_n    buffers hashed (helper)
-//   checked_n   buffers the caller has seen hashed (_wait_hashed; caller)
-//   write_n     buffers handed for writing (caller)
-//   written_n   buffers written (the thread that wrote; `writing` is set
-//               while one is being written, so there is one at a time)
-// The caller takes buffer j only when j < min(hashed_n, written_n) +
-// nslots (the slot's previous buffer is hashed and written); the helper
-// hashes buffer j only when j < hash_n; a thread writes buffer j only when
-// j == written_n < write_n and no write is under way. The caller changes
-// a buffer only between _take and _hash, and between _wait_hashed and
-// _write for it; the helper and the writer only read it after those. So a
-// buffer is never written by one thread while another reads it, and the
-// mutex orders each change before the other thread's next access.
+// variable per thread, and counters of batches, numbered in order; batch
+// j lives in slot j % nslots. Each stage runs one batch at a time (its
+// flag is set meanwhile) and in order:
+//   produced_n    batches produced into their slot (`producing`)
+//   hashed_n      batches hashed (`hashing`)
+//   transformed_n batches transformed, with a transform (`transforming`)
+//   write_n       batches handed for writing: each one produced, or with
+//                 a transform each one transformed
+//   written_n     batches written (`writing`)
+// Batch j is produced only when j < min(hashed_n, written_n) + nslots
+// (the slot's previous batch is hashed and written; with a transform,
+// written implies transformed); hashed only when j == hashed_n <
+// produced_n; transformed only when j == transformed_n < hashed_n;
+// written only when j == written_n < write_n. Only the producer (before
+// the batch is produced) and the transform (after it is hashed, before
+// it is handed for writing) change a batch; the digest and the writer
+// only read it, at other times. So a batch is never changed by one
+// thread while another reads it, and the mutex orders each change before
+// the other thread's next access.
 //
 // Waking: a thread that has nothing to do sleeps on its own condition
 // variable after saying so (caller_waits, helper_waits); every change
-// goes through wake(), which signals a sleeper only once it has enough to
-// do: the helper when two buffers wait for it (or one, when the caller
-// waits too), the caller when what it waits for is there, with a slot to
-// spare for a free slot, or a write is due. On a loaded machine each
-// wake-up costs a wait for a time slice, so fewer of them is faster.
+// goes through wake(), which signals a sleeper once it has a task, or
+// (the caller) once the run is over. No thread spins.
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -61,17 +60,21 @@ struct coffer_spipe {
 	int helper_writes;
 	size_t slot_size, nslots;
 	uint8_t *slot[MAX_SLOTS];
-	size_t hlen[MAX_SLOTS];   /* bytes to hash, from _hash */
-	struct iovec piece[MAX_SLOTS][COFFER_SPIPE_MAX_PIECES]; /* from _write */
+	size_t len[MAX_SLOTS];    /* bytes produced, hashed */
+	struct iovec piece[MAX_SLOTS][COFFER_SPIPE_MAX_PIECES]; /* to write */
 	int npieces[MAX_SLOTS];
-	uint64_t taken_n, hash_n, hashed_n, checked_n, write_n, written_n;
+	struct coffer_spipe_job job;
+	uint64_t produced_n, hashed_n, transformed_n, write_n, written_n;
 	uint64_t written_bytes;
-	int writing;              /* a write is under way */
-	int caller_waits;         /* the caller sleeps in wait_locked ... */
-	int caller_for;           /* ... for this (enum wait_for) ... */
-	int caller_slack;         /* ... with this many more slots free */
+	int producing, hashing, transforming, writing; /* under way */
+	int running;              /* _run was called */
+	int produced_last;        /* the last batch was produced */
+	int pend;                 /* the transform's error, returned once
+	                             what it gave is written; 0 if none */
+	char pend_detail[256];
+	int caller_waits;         /* the caller sleeps in _run */
 	int helper_waits;         /* the helper sleeps */
-	int ending;               /* _end: finish what is handed over, exit */
+	int ending;               /* _end: exit when nothing is left */
 	int stopping;             /* exit now */
 	int err;                  /* the first error, 0 if none */
 	char detail[256];         /* its detail (coffer_errdetail is per thread) */
@@ -85,31 +88,31 @@ min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-/* What the caller waits for. */
-enum wait_for {
-	WAIT_FREE,    /* the slot of buffer taken_n (and `slack` more) */
-	WAIT_HASHED,  /* buffer checked_n hashed */
-	WAIT_ALL,     /* everything handed over hashed and written */
-};
-
+/* With the lock held: may the calling thread (the helper or not) now
+ * produce, hash, transform or write the next batch? */
 static int
-ready(const struct coffer_spipe *p, int w, uint64_t slack)
+can_produce(const struct coffer_spipe *p, int helper)
 {
-	switch (w) {
-	case WAIT_FREE:
-		return p->taken_n + slack < min_u64(p->hashed_n, p->written_n) +
-		    p->nslots;
-	case WAIT_HASHED:
-		return p->checked_n < p->hashed_n;
-	case WAIT_ALL:
-		return p->hashed_n == p->hash_n && p->written_n == p->write_n &&
-		    !p->writing;
-	}
-	return 0;
+	return p->running && !p->producing && !p->produced_last &&
+	    p->pend == 0 && (!helper || p->job.helper_produces) &&
+	    p->produced_n < min_u64(p->hashed_n, p->written_n) + p->nslots &&
+	    (p->job.ahead == 0 ||
+	    p->produced_n < p->transformed_n + p->job.ahead);
 }
 
-/* With the lock held: may the calling thread (helper or not) write the
- * next buffer now? */
+static int
+can_hash(const struct coffer_spipe *p)
+{
+	return !p->hashing && p->hashed_n < p->produced_n;
+}
+
+static int
+can_transform(const struct coffer_spipe *p)
+{
+	return p->job.transform != NULL && !p->transforming && p->pend == 0 &&
+	    p->transformed_n < p->hashed_n;
+}
+
 static int
 can_write(const struct coffer_spipe *p, int helper)
 {
@@ -117,19 +120,36 @@ can_write(const struct coffer_spipe *p, int helper)
 	    (!helper || p->helper_writes);
 }
 
+static int
+has_task(const struct coffer_spipe *p, int helper)
+{
+	return can_hash(p) || can_transform(p) || can_write(p, helper) ||
+	    can_produce(p, helper);
+}
+
+/* With the lock held: the run is over. Nothing is under way, everything
+ * produced is hashed and everything handed for writing written; and the
+ * last batch was produced and (with a transform) transformed, or the
+ * transform failed. */
+static int
+done(const struct coffer_spipe *p)
+{
+	if (!p->running || p->producing || p->hashing || p->transforming ||
+	    p->writing || p->hashed_n != p->produced_n ||
+	    p->written_n != p->write_n)
+		return 0;
+	return p->pend != 0 || (p->produced_last &&
+	    (p->job.transform == NULL || p->transformed_n == p->produced_n));
+}
+
 /* With the lock held, after any change: signal a sleeping thread that
- * now has enough to do (see the top of this file). */
+ * now has something to do (see the top of this file). */
 static void
 wake(struct coffer_spipe *p)
 {
-	uint64_t todo = p->hash_n - p->hashed_n +
-	    (can_write(p, 1) ? p->write_n - p->written_n : 0);
-
-	if (p->helper_waits && (p->stopping || p->ending ||
-	    todo >= (p->caller_waits ? 1u : 2u)))
+	if (p->helper_waits && (p->stopping || p->ending || has_task(p, 1)))
 		pthread_cond_signal(&p->helper_cv);
-	if (p->caller_waits && (p->err != 0 || can_write(p, 0) ||
-	    ready(p, p->caller_for, (uint64_t)p->caller_slack)))
+	if (p->caller_waits && (p->err != 0 || done(p) || has_task(p, 0)))
 		pthread_cond_signal(&p->caller_cv);
 }
 
@@ -186,20 +206,129 @@ coffer_spipe_writev(int fd, const struct iovec *piece, int cnt, uint64_t *n)
 			return coffer_errf(COFFER_E_IO, "write: %s", strerror(errno));
 		}
 		*n += (uint64_t)k;
-		/* skip what went out: whole pieces, then part of one */
-		while (i < cnt && (size_t)k >= v[i].iov_len) {
-			k -= (ssize_t)v[i].iov_len;
-			i++;
-		}
-		if (i < cnt) {
-			v[i].iov_base = (uint8_t *)v[i].iov_base + k;
-			v[i].iov_len -= (size_t)k;
-		}
+		coffer_spipe_iov_advance(v, cnt, &i, (size_t)k);
 	}
 	return 0;
 }
 
-/* With the lock held, can_write true: write buffer written_n, unlocking
+void
+coffer_spipe_iov_advance(struct iovec *v, int cnt, int *first, size_t k)
+{
+	/* the pieces done, then part of one */
+	while (*first < cnt && k >= v[*first].iov_len) {
+		k -= v[*first].iov_len;
+		(*first)++;
+	}
+	if (*first < cnt) {
+		v[*first].iov_base = (uint8_t *)v[*first].iov_base + k;
+		v[*first].iov_len -= k;
+	}
+}
+
+/* With the lock held, can_produce true: produce batch produced_n into
+ * its slot, unlocking meanwhile. */
+static void
+produce_next(struct coffer_spipe *p)
+{
+	size_t s = (size_t)(p->produced_n % p->nslots), n = 0;
+	int r, last = 0;
+
+	p->producing = 1;
+	pthread_mutex_unlock(&p->mu);
+	r = p->job.produce(p->job.arg, p->slot[s], &n, &last);
+	pthread_mutex_lock(&p->mu);
+	p->producing = 0;
+	if (r == 0 && n > p->slot_size)
+		r = coffer_errf(COFFER_E_INTERNAL, "sealed pipe: batch of %zu "
+		    "bytes", n);
+	if (r != 0) {
+		fail_locked(p, r);
+		return;
+	}
+	p->len[s] = n;
+	p->produced_n++;
+	p->produced_last = last != 0;
+	if (p->job.transform == NULL) {
+		/* written whole, as produced */
+		p->piece[s][0].iov_base = p->slot[s];
+		p->piece[s][0].iov_len = n;
+		p->npieces[s] = 1;
+		p->write_n++;
+	}
+	wake(p);
+}
+
+/* With the lock held, can_hash true: hash batch hashed_n, unlocking
+ * meanwhile. */
+static void
+hash_next(struct coffer_spipe *p)
+{
+	size_t s = (size_t)(p->hashed_n % p->nslots);
+	int r;
+
+	p->hashing = 1;
+	pthread_mutex_unlock(&p->mu);
+	r = coffer_hash_update(p->h, p->slot[s], p->len[s]);
+	pthread_mutex_lock(&p->mu);
+	p->hashing = 0;
+	if (r != 0) {
+		fail_locked(p, r);
+		return;
+	}
+	p->hashed_n++;
+	wake(p);
+}
+
+/* With the lock held: are the cnt pieces inside slot s? */
+static int
+pieces_inside(const struct coffer_spipe *p, size_t s, int cnt)
+{
+	const struct iovec *v = p->piece[s];
+
+	if (cnt < 0 || cnt > COFFER_SPIPE_MAX_PIECES)
+		return 0;
+	for (int i = 0; i < cnt; i++)
+		if ((uint8_t *)v[i].iov_base < p->slot[s] ||
+		    v[i].iov_len > p->slot_size ||
+		    (size_t)((uint8_t *)v[i].iov_base - p->slot[s]) >
+		    p->slot_size - v[i].iov_len)
+			return 0;
+	return 1;
+}
+
+/* With the lock held, can_transform true: transform batch transformed_n
+ * and hand the pieces it gives for writing, unlocking meanwhile. */
+static void
+transform_next(struct coffer_spipe *p)
+{
+	size_t s = (size_t)(p->transformed_n % p->nslots);
+	char detail[sizeof(p->pend_detail)];
+	int r, cnt = 0;
+
+	p->transforming = 1;
+	pthread_mutex_unlock(&p->mu);
+	r = p->job.transform(p->job.arg, p->slot[s], p->len[s], p->piece[s],
+	    &cnt);
+	if (r != 0)
+		snprintf(detail, sizeof(detail), "%s", coffer_errdetail());
+	pthread_mutex_lock(&p->mu);
+	p->transforming = 0;
+	if (!pieces_inside(p, s, cnt)) {
+		fail_locked(p, coffer_errf(COFFER_E_INTERNAL, "sealed pipe: bad "
+		    "pieces to write"));
+		return;
+	}
+	p->npieces[s] = cnt;
+	p->transformed_n++;
+	p->write_n++;
+	if (r != 0) {
+		p->pend = r;
+		memcpy(p->pend_detail, detail, sizeof(detail));
+	}
+	wake(p);
+}
+
+/* With the lock held, can_write true: write batch written_n, unlocking
  * meanwhile. */
 static void
 write_next(struct coffer_spipe *p)
@@ -222,38 +351,39 @@ write_next(struct coffer_spipe *p)
 	wake(p);
 }
 
+/* With the lock held: do one task the calling thread may do now: the
+ * digest first (the longest job, and only one thread at a time can do
+ * it), then a transform, a write, the next batch. 1 if it did one. */
+static int
+step(struct coffer_spipe *p, int helper)
+{
+	if (can_hash(p))
+		hash_next(p);
+	else if (can_transform(p))
+		transform_next(p);
+	else if (can_write(p, helper))
+		write_next(p);
+	else if (can_produce(p, helper))
+		produce_next(p);
+	else
+		return 0;
+	return 1;
+}
+
 static void *
 run(void *arg)
 {
 	struct coffer_spipe *p = arg;
-	uint64_t j;
-	int r;
 
 	pthread_mutex_lock(&p->mu);
 	while (!p->stopping) {
-		if (p->hashed_n < p->hash_n) {
-			/* The digest first: it is the longest job and only this
-			 * thread can do it. */
-			j = p->hashed_n;
-			pthread_mutex_unlock(&p->mu);
-			r = coffer_hash_update(p->h, p->slot[j % p->nslots],
-			    p->hlen[j % p->nslots]);
-			pthread_mutex_lock(&p->mu);
-			if (r != 0) {
-				fail_locked(p, r);
-				break;
-			}
-			p->hashed_n = j + 1;
-			wake(p);
-		} else if (can_write(p, 1)) {
-			write_next(p);
-		} else if (p->ending) {
+		if (step(p, 1))
+			continue;
+		if (p->ending)
 			break;
-		} else {
-			p->helper_waits = 1;
-			pthread_cond_wait(&p->helper_cv, &p->mu);
-			p->helper_waits = 0;
-		}
+		p->helper_waits = 1;
+		pthread_cond_wait(&p->helper_cv, &p->mu);
+		p->helper_waits = 0;
 	}
 	p->cpu_s = coffer_spipe_thread_cpu_s();
 	pthread_mutex_unlock(&p->mu);
@@ -330,104 +460,34 @@ coffer_spipe_new(struct coffer_hash *h, int out, int helper_writes,
 	return 0;
 }
 
-/* With the lock held: wait for w, writing what is due meanwhile. */
-static int
-wait_locked(struct coffer_spipe *p, enum wait_for w)
-{
-	int slack = 0;
-
-	for (;;) {
-		if (p->err != 0)
-			return pipe_err(p);
-		if (ready(p, w, (uint64_t)slack))
-			return 0;
-		if (can_write(p, 0)) {
-			write_next(p);
-			continue;
-		}
-		/* Sleep; for a free slot, until there is one to spare (if the
-		 * ring has more than two), so that the next _take does not
-		 * sleep again at once. */
-		slack = w == WAIT_FREE && p->nslots > 2 ? 1 : 0;
-		p->caller_waits = 1;
-		p->caller_for = w;
-		p->caller_slack = slack;
-		wake(p); /* the helper may have been waiting for more to do */
-		pthread_cond_wait(&p->caller_cv, &p->mu);
-		p->caller_waits = 0;
-	}
-}
-
 int
-coffer_spipe_take(struct coffer_spipe *p, uint8_t **buf)
+coffer_spipe_run(struct coffer_spipe *p, const struct coffer_spipe_job *job)
 {
 	int r;
 
 	pthread_mutex_lock(&p->mu);
-	if (p->ending)
-		r = coffer_errf(COFFER_E_STATE, "sealed pipe: already ended");
-	else if ((r = wait_locked(p, WAIT_FREE)) == 0)
-		*buf = p->slot[p->taken_n++ % p->nslots];
-	pthread_mutex_unlock(&p->mu);
-	return r;
-}
-
-void
-coffer_spipe_hash(struct coffer_spipe *p, size_t n)
-{
-	pthread_mutex_lock(&p->mu);
-	if (p->hash_n < p->taken_n && n <= p->slot_size) {
-		p->hlen[p->hash_n % p->nslots] = n;
-		p->hash_n++;
-		wake(p);
+	if (job->produce == NULL || p->running || p->ending) {
+		pthread_mutex_unlock(&p->mu);
+		return coffer_errf(COFFER_E_STATE, "sealed pipe: cannot run");
 	}
-	pthread_mutex_unlock(&p->mu);
-}
-
-int
-coffer_spipe_wait_hashed(struct coffer_spipe *p)
-{
-	int r = 0;
-
-	pthread_mutex_lock(&p->mu);
-	if (p->checked_n >= p->hash_n)
-		r = coffer_errf(COFFER_E_STATE, "sealed pipe: nothing to wait for");
-	else if ((r = wait_locked(p, WAIT_HASHED)) == 0)
-		p->checked_n++;
-	pthread_mutex_unlock(&p->mu);
-	return r;
-}
-
-int
-coffer_spipe_write(struct coffer_spipe *p, const struct iovec *piece, int cnt)
-{
-	size_t s;
-	int i, r = 0;
-
-	pthread_mutex_lock(&p->mu);
-	s = (size_t)(p->write_n % p->nslots);
-	if (p->write_n >= p->taken_n || cnt < 0 ||
-	    cnt > COFFER_SPIPE_MAX_PIECES)
-		r = coffer_errf(COFFER_E_INVAL, "sealed pipe: %d pieces to write",
-		    cnt);
-	for (i = 0; r == 0 && i < cnt; i++)
-		if ((uint8_t *)piece[i].iov_base < p->slot[s] ||
-		    piece[i].iov_len > p->slot_size ||
-		    (size_t)((uint8_t *)piece[i].iov_base - p->slot[s]) >
-		    p->slot_size - piece[i].iov_len)
-			r = coffer_errf(COFFER_E_INVAL, "sealed pipe: piece %d is "
-			    "outside its buffer", i);
-	if (r == 0) {
-		memcpy(p->piece[s], piece, (size_t)cnt * sizeof(*piece));
-		p->npieces[s] = cnt;
-		p->write_n++;
-		wake(p);
-		/* Where the helper may not write (a pipe, whose reader may be
-		 * waiting for these bytes), write them now, as one thread does. */
-		while (!p->helper_writes && p->err == 0 && can_write(p, 0))
-			write_next(p);
-		if (p->err != 0)
+	p->job = *job;
+	p->running = 1;
+	wake(p);
+	for (;;) {
+		if (p->err != 0) {
 			r = pipe_err(p);
+			break;
+		}
+		if (done(p)) {
+			r = p->pend == 0 ? 0 : coffer_errf(p->pend, "%s",
+			    p->pend_detail);
+			break;
+		}
+		if (step(p, 0))
+			continue;
+		p->caller_waits = 1;
+		pthread_cond_wait(&p->caller_cv, &p->mu);
+		p->caller_waits = 0;
 	}
 	pthread_mutex_unlock(&p->mu);
 	return r;
@@ -450,7 +510,7 @@ coffer_spipe_end(struct coffer_spipe *p)
 	pthread_mutex_lock(&p->mu);
 	p->ending = 1;
 	wake(p);
-	r = wait_locked(p, WAIT_ALL);
+	r = p->err != 0 ? pipe_err(p) : 0;
 	pthread_mutex_unlock(&p->mu);
 	join(p);
 	return r;

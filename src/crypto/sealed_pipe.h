@@ -1,16 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The two-thread pipeline of the sealed format's fd paths
- * (crypto/sealed_io.c). The caller's thread reads the input into a small
- * ring of buffers and runs the AEAD on them; a helper thread computes the
- * content digest (doc/format/sealed.md section 8) of the bytes the caller
- * hands it. Writing the output is shared: whichever thread would
- * otherwise wait writes the oldest buffer due, one write at a time and in
- * order, so that the two threads stay about equally busy whatever the
- * speeds of the machine (BENCHMARKS.md, "Sealed format throughput").
- *
- * The caller hands each buffer over in order, twice: once to be hashed
- * (_hash) and once to be written (_write). A buffer is reused only after
- * both are done. */
+ * (crypto/sealed_io.c): a small ring of buffers and a helper thread. The
+ * caller's thread and the helper produce the batches (read, and to seal
+ * the AEAD), compute the content digest (doc/format/sealed.md section 8)
+ * of each, transform them (to open: verify and decrypt once hashed) and
+ * write them, each thread taking whichever task is due, so that neither
+ * waits while there is work it may do (BENCHMARKS.md, "Sealed format
+ * throughput"). Each task is done one batch at a time and in order; a
+ * slot is reused only after its batch was hashed and written. */
 #ifndef COFFER_CRYPTO_SEALED_PIPE_H
 #define COFFER_CRYPTO_SEALED_PIPE_H
 
@@ -20,7 +17,7 @@
 
 #include "crypto/hash.h"
 
-/* At most this many pieces per buffer for _write. */
+/* At most this many pieces per batch to write. */
 #define COFFER_SPIPE_MAX_PIECES 16
 
 struct coffer_spipe;
@@ -28,7 +25,7 @@ struct coffer_spipe;
 /*
  * Start the helper thread. The ring has nslots buffers (2 to 16) of
  * slot_size bytes, wiped when freed (they may hold plaintext). h
- * (borrowed) is updated only by the helper until _end or _free returns;
+ * (borrowed) is updated by either thread until _end or _free returns;
  * the caller finalises it. out is the output; the helper writes to it
  * only if helper_writes is 1 (say so only for a regular file: a write
  * there never waits for another process, so the helper cannot hang in
@@ -43,38 +40,47 @@ int coffer_spipe_new(struct coffer_hash *h, int out, int helper_writes,
 	__attribute__((warn_unused_result));
 
 /*
- * The next buffer of the ring, to fill: waits until its previous contents
- * were hashed and written, writing what is due meanwhile. Errors: a
- * write error (COFFER_E_IO) or the helper's (COFFER_E_CRYPTO), with its
- * detail; COFFER_E_STATE after _end.
+ * Produces the next batch into buf (slot_size bytes): *n bytes to hash
+ * (and, without a transform, to write), *last = 1 for the last batch.
  */
-int coffer_spipe_take(struct coffer_spipe *p, uint8_t **buf)
-	__attribute__((warn_unused_result));
-
-/* The oldest buffer taken and not yet handed to the digest: its first n
- * bytes (<= slot_size) are hashed next, after those of the buffers
- * before it. The caller may then read it, but change it only after
- * _wait_hashed returned for it. */
-void coffer_spipe_hash(struct coffer_spipe *p, size_t n);
-
-/* Wait until the oldest buffer handed to the digest and not yet waited
- * for here is hashed, writing what is due meanwhile. Errors: as _take. */
-int coffer_spipe_wait_hashed(struct coffer_spipe *p)
-	__attribute__((warn_unused_result));
+typedef int (*coffer_spipe_produce_fn)(void *arg, uint8_t *buf, size_t *n,
+    int *last);
 
 /*
- * The oldest buffer taken and not yet handed for writing: write these
- * pieces of it (cnt <= COFFER_SPIPE_MAX_PIECES, each inside the buffer;
- * cnt 0 writes nothing), after those of the buffers before it. The caller
- * must not change the buffer from now on. Where the helper does not write
- * (helper_writes 0), the pieces are written before this returns.
- * Errors: COFFER_E_INVAL for bad pieces; as _take.
+ * Transforms a batch of n bytes once it is hashed (it may change buf in
+ * place) and gives the pieces of it to write (*cnt at most
+ * COFFER_SPIPE_MAX_PIECES, each inside buf). An error ends the run once the pieces given with it,
+ * and those of the batches before, are written.
  */
-int coffer_spipe_write(struct coffer_spipe *p, const struct iovec *piece,
-    int cnt) __attribute__((warn_unused_result));
+typedef int (*coffer_spipe_transform_fn)(void *arg, uint8_t *buf, size_t n,
+    struct iovec *piece, int *cnt);
 
-/* Write everything handed for writing, wait until everything handed to
- * the digest is hashed, and stop the helper. 0, or the first error. */
+/* What _run does. Each callback is called one batch at a time and in
+ * order, on either thread; the mutex orders each call after the previous
+ * one. */
+struct coffer_spipe_job {
+	coffer_spipe_produce_fn produce;
+	coffer_spipe_transform_fn transform; /* NULL: write each batch whole */
+	void *arg;
+	int helper_produces;  /* 1 only for a regular input: a read there
+	                         never waits for another process */
+	unsigned ahead;       /* at most this many batches produced beyond
+	                         those transformed (0: as the ring allows) */
+};
+
+/*
+ * Let both threads produce the batches, hash them, transform and write
+ * them, each thread taking whichever task is due (the digest first, then
+ * a transform, then a write, then producing the next batch). Returns when the last batch is hashed,
+ * transformed and written, or at the first error (the producer's, the
+ * digest's, a write's, or the transform's once what it gave is written).
+ * Call once; then _end.
+ */
+int coffer_spipe_run(struct coffer_spipe *p,
+    const struct coffer_spipe_job *job) __attribute__((warn_unused_result));
+
+/* Stop the helper, once _run returned. 0, or the first error (not the
+ * transform's: _run returned it). */
 int coffer_spipe_end(struct coffer_spipe *p)
 	__attribute__((warn_unused_result));
 
@@ -93,6 +99,11 @@ void coffer_spipe_free(struct coffer_spipe *p);
  * failure. COFFER_E_IO, COFFER_E_INVAL. */
 int coffer_spipe_writev(int fd, const struct iovec *piece, int cnt,
     uint64_t *n) __attribute__((warn_unused_result));
+
+/* After k bytes of v[*first..cnt) went through readv(2) or writev(2):
+ * step *first past the pieces done and into the one partly done. */
+void coffer_spipe_iov_advance(struct iovec *v, int cnt, int *first,
+    size_t k);
 
 /* The CPU seconds the calling thread has used (CLOCK_THREAD_CPUTIME_ID;
  * 0 if unknown). */

@@ -49,6 +49,30 @@ round_trip(const uint8_t *data, size_t size)
 	CHECK(p.len == size && (size == 0 || memcmp(p.data, data, size) == 0));
 	CHECK(memcmp(si.digest, oi.digest, 32) == 0);
 	CHECK(si.sealed_size == s.len && oi.plaintext_size == size);
+	/* Sealed over fds (a batch of chunks per readv(2)) on one and on two
+	 * threads: the bytes of seal_mem_salted for that file's salt. */
+	for (int t = 1; t <= 2; t++) {
+		struct coffer_sealed_opts f = { o.suite, o.chunk_size, t };
+		int in = memfd_with(data, size), out = memfd_create("rt", MFD_CLOEXEC);
+		uint8_t *b;
+		size_t got;
+
+		CHECK(out >= 0);
+		CHECK(coffer_sealed_seal_fd(key, &f, in, out, &si) == 0);
+		CHECK(si.threads == t);
+		CHECK((b = malloc((size_t)si.sealed_size)) != NULL);
+		CHECK(lseek(out, 0, SEEK_SET) == 0);
+		CHECK(coffer_read_full(out, b, (size_t)si.sealed_size, &got) == 0);
+		CHECK(got == si.sealed_size);
+		coffer_buf_reset(&s);
+		CHECK(coffer_sealed_seal_mem_salted(key, &o, b + 32, data, size, &s,
+		    &oi) == 0);
+		CHECK(s.len == got && memcmp(s.data, b, got) == 0);
+		CHECK(memcmp(si.digest, oi.digest, 32) == 0);
+		free(b);
+		close(in);
+		close(out);
+	}
 	coffer_buf_release(&s);
 	coffer_buf_release_secret(&p);
 }

@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -751,6 +754,204 @@ test_sealed__files_and_pipes_give_the_same_bytes(void **state)
 	coffer_buf_release(&pt);
 }
 
+/* Fork a child that writes p[0..n) into a pipe in pieces of 1 to 3000
+ * bytes, so that the reader meets short reads; returns the read end. */
+static int
+pipe_dribbling(const uint8_t *p, size_t n, pid_t *pid)
+{
+	int fds[2];
+
+	assert_int_equal(pipe(fds), 0);
+	*pid = fork();
+	assert_true(*pid >= 0);
+	if (*pid == 0) {
+		size_t off = 0, k;
+
+		close(fds[0]);
+		for (unsigned i = 1; off < n; off += k, i = i * 7 % 3001) {
+			k = n - off < i ? n - off : i;
+			if (coffer_write_all(fds[1], p + off, k) != 0)
+				_exit(1);
+			if (i % 5 == 0)
+				sched_yield();
+		}
+		_exit(0);
+	}
+	close(fds[1]);
+	return fds[0];
+}
+
+static void
+test_sealed__fd_paths_write_the_bytes_of_memory_for_one_salt(void **state)
+{
+	/* Whatever reads the input (a batch of up to 16 chunks per readv(2)
+	 * from a regular file; one chunk from a pipe, in short reads) and
+	 * whichever thread count runs, the sealed bytes are those that
+	 * coffer_sealed_seal_mem_salted makes for the same salt. */
+	const size_t sizes[] = { 0, 1, 15 * C4K + 1, 16 * C4K, 16 * C4K + 7,
+	    47 * C4K + 3 };
+	struct coffer_buf s = COFFER_BUF_INIT(BIG), m = COFFER_BUF_INIT(BIG);
+	struct coffer_sealed_info si, mi;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint8_t *p = random_bytes(sizes[i]);
+
+		for (int c = 0; c < 4; c++) {
+			struct coffer_sealed_opts o = { 0, C4K, 1 + (c & 1) };
+			int in, out = memfd_create("o", MFD_CLOEXEC), st;
+			pid_t pid = 0;
+
+			in = c & 2 ? pipe_dribbling(p, sizes[i], &pid) :
+			    memfd_with(p, sizes[i]);
+			assert_true(out >= 0);
+			assert_int_equal(coffer_sealed_seal_fd(key1, &o, in, out, &si),
+			    0);
+			assert_int_equal(si.threads, o.threads);
+			if (c & 2) {
+				assert_int_equal(waitpid(pid, &st, 0), pid);
+				assert_int_equal(st, 0);
+			}
+			read_back(out, &s);
+			close(in);
+			close(out);
+			coffer_buf_reset(&m);
+			assert_int_equal(coffer_sealed_seal_mem_salted(key1, &o,
+			    s.data + 32, p, sizes[i], &m, &mi), 0);
+			assert_int_equal(s.len, m.len);
+			assert_memory_equal(s.data, m.data, m.len);
+			assert_memory_equal(si.digest, mi.digest, 32);
+		}
+		free(p);
+	}
+	coffer_buf_release(&s);
+	coffer_buf_release(&m);
+}
+
+struct grower {
+	int fd;          /* appends to the file being sealed */
+	const uint8_t *p;
+	size_t from, to; /* appends p[from..to) */
+};
+
+static void *
+grow(void *arg)
+{
+	struct grower *g = arg;
+
+	for (size_t off = g->from; off < g->to; off += 3 * C4K + 5) {
+		size_t k = g->to - off < 3 * C4K + 5 ? g->to - off : 3 * C4K + 5;
+
+		if (coffer_write_all(g->fd, g->p + off, k) != 0)
+			return (void *)1;
+		sched_yield();
+	}
+	return NULL;
+}
+
+static void
+test_sealed__seals_a_prefix_of_a_file_that_grows_meanwhile(void **state)
+{
+	/* Another writer appends to the input while it is sealed: the output
+	 * is a valid sealed file of what was read, a prefix of the final
+	 * content at least as long as the file was at the start, whatever
+	 * the interleaving. */
+	const size_t start = 20 * C4K + 9, end = 400 * C4K + 11;
+	struct coffer_buf s = COFFER_BUF_INIT(BIG), pt = COFFER_BUF_INIT_SECRET(BIG);
+	struct coffer_sealed_info si, oi;
+	uint8_t *p = random_bytes(end);
+	char path[64];
+
+	(void)state;
+	for (int t = 1; t <= 2; t++) {
+		struct coffer_sealed_opts o = { 0, C4K, t };
+		struct grower g = { -1, p, start, end };
+		int in = memfd_with(p, start), out = memfd_create("o", MFD_CLOEXEC);
+		pthread_t th;
+		void *res;
+
+		/* a second open file description: its own offset, appending */
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", in);
+		g.fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		assert_true(g.fd >= 0 && out >= 0);
+		assert_int_equal(pthread_create(&th, NULL, grow, &g), 0);
+		assert_int_equal(coffer_sealed_seal_fd(key1, &o, in, out, &si), 0);
+		assert_int_equal(pthread_join(th, &res), 0);
+		assert_null(res);
+		read_back(out, &s);
+		check_info(&si, (size_t)si.plaintext_size, C4K, s.data, s.len);
+		assert_true(si.plaintext_size >= start && si.plaintext_size <= end);
+		assert_int_equal(open_m(key1, s.data, s.len, &pt, &oi), 0);
+		assert_int_equal(pt.len, si.plaintext_size);
+		assert_memory_equal(pt.data, p, pt.len);
+		close(g.fd);
+		close(in);
+		close(out);
+	}
+	free(p);
+	coffer_buf_release(&s);
+	coffer_buf_release(&pt);
+}
+
+static void
+test_sealed__report_write_errors_on_a_regular_file(void **state)
+{
+	/* To a regular file the second thread writes too: a write that fails
+	 * there, at once (a descriptor not open for writing) or in the middle
+	 * (the file size limit, EFBIG), fails seal and open with COFFER_E_IO on
+	 * either thread count. */
+	const size_t n = 300 * C4K;
+	struct coffer_buf s = COFFER_BUF_INIT(BIG);
+	struct coffer_sealed_info si;
+	struct rlimit old, lim;
+	uint8_t *p = random_bytes(n);
+	void (*oldh)(int);
+	char path[64];
+	uint64_t w;
+
+	(void)state;
+	seal_fd_with(&one_thread, p, n, &s, &si);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	oldh = signal(SIGXFSZ, SIG_IGN);
+	for (int c = 0; c < 4; c++) {
+		struct coffer_sealed_opts o = { 0, C4K, 1 + (c & 1) };
+		int in = memfd_with(p, n), in2 = memfd_with(s.data, s.len), ro;
+		int out = memfd_create("o", MFD_CLOEXEC);
+
+		/* the inputs first: the size limit applies to every file */
+		assert_true(out >= 0);
+		if (c & 2) {
+			ro = out;
+			lim = old;
+			lim.rlim_cur = 100 * C4K + 123;
+			assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+		} else {
+			snprintf(path, sizeof(path), "/proc/self/fd/%d", out);
+			ro = open(path, O_RDONLY | O_CLOEXEC);
+			assert_true(ro >= 0);
+		}
+		assert_int_equal(coffer_sealed_seal_fd(key1, &o, in, ro, &si),
+		    COFFER_E_IO);
+		assert_non_null(strstr(coffer_errdetail(), "write"));
+		assert_int_equal(ftruncate(out, 0), 0);
+		assert_int_equal(lseek(out, 0, SEEK_SET), 0);
+		w = 0;
+		assert_int_equal(coffer_sealed_open_fd(key1, &o, in2, ro, NULL, &w),
+		    COFFER_E_IO);
+		assert_non_null(strstr(coffer_errdetail(), "write"));
+		assert_true(w <= 100 * C4K + 123);
+		assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+		if (ro != out)
+			close(ro);
+		close(in);
+		close(in2);
+		close(out);
+	}
+	signal(SIGXFSZ, oldh);
+	free(p);
+	coffer_buf_release(&s);
+}
+
 static void
 test_sealed__rejects_reordered_and_duplicated_chunks(void **state)
 {
@@ -1269,6 +1470,9 @@ main(void)
 		cmocka_unit_test(test_sealed__two_threads_give_up_on_a_pipe_that_stays_open),
 		cmocka_unit_test(test_sealed__two_threads_report_read_and_write_errors),
 		cmocka_unit_test(test_sealed__files_and_pipes_give_the_same_bytes),
+		cmocka_unit_test(test_sealed__fd_paths_write_the_bytes_of_memory_for_one_salt),
+		cmocka_unit_test(test_sealed__seals_a_prefix_of_a_file_that_grows_meanwhile),
+		cmocka_unit_test(test_sealed__report_write_errors_on_a_regular_file),
 		cmocka_unit_test(test_sealed__rejects_reordered_and_duplicated_chunks),
 		cmocka_unit_test(test_sealed__rejects_chunks_and_headers_from_another_file),
 		cmocka_unit_test(test_sealed__rejects_extension),
