@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The asynchronous HTTP client (src/http/client.c) when libevent fails a
 // request inside evhttp_make_request: a connect(2) that fails at once
-// (here ENETUNREACH: TCP to the broadcast address) makes libevent 2.1 run
+// (here EMFILE: every descriptor the limit allows is taken, and the
+// address is loopback's, as every test's must be) makes libevent 2.1 run
 // the request's callback before http_client_start has returned. The
 // caller's callback must still run, exactly once, and the client must not
 // break the caller's event loop (a manager's: it would stop serving).
@@ -11,6 +12,8 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <event2/event.h>
 
 #include "coffer/error.h"
@@ -34,14 +37,25 @@ t_sync_failure(void **state)
 	struct event_base *base = event_base_new();
 	struct http_client *c = NULL;
 	struct coffer_buf reply = COFFER_BUF_INIT(4096);
-	int r;
+	struct rlimit old, lim;
+	int fds[64], nfds = 0, r;
 
 	(void)state;
 	assert_non_null(base);
 	calls = 0;
-	assert_int_equal(http_client_new_on(base, "http://255.255.255.255:9",
+	assert_int_equal(http_client_new_on(base, "http://127.0.0.1:9",
 	    2000, &c), 0);
+	/* No descriptor left for the connection's socket: EMFILE. */
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 64;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
+	while (nfds < 64 && (fds[nfds] = dup(0)) >= 0)
+		nfds++;
 	r = http_client_start(c, "GET", "/", NULL, 0, 4096, &reply, done, NULL);
+	while (nfds > 0)
+		close(fds[--nfds]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
 	if (r == 0) {
 		for (int i = 0; i < 20 && calls == 0; i++)
 			(void)event_base_loop(base, EVLOOP_NONBLOCK);
