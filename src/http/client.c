@@ -24,6 +24,7 @@ struct exchange {
 	int done, status, r;
 	enum evhttp_request_error why;
 	int failed;
+	int starting;               /* inside evhttp_make_request */
 	http_client_done_fn fn;     /* asynchronous: the caller's callback */
 	void *arg;
 };
@@ -174,6 +175,12 @@ on_done(struct evhttp_request *req, void *arg)
 	/* Never freed here: evhttp still uses the connection after this
 	 * callback. The next request starts from a fresh one. */
 	c->stale = x->r != 0;
+	/* Failed inside evhttp_make_request (libevent 2.1 runs the callback
+	 * there when connect(2) fails at once: EMFILE, EADDRNOTAVAIL,
+	 * ENETUNREACH): start() returns the error; no callback, and never a
+	 * break of a loop this client does not own. */
+	if (x->starting)
+		return;
 	if (x->fn != NULL)
 		x->fn(x->r, x->status, x->arg);
 	else
@@ -233,12 +240,23 @@ start(struct http_client *c, const char *method, const char *path,
 	}
 	/* evhttp owns req from here (and adds Content-Length to a POST); it
 	 * frees it after on_done. */
-	if (evhttp_make_request(c->conn, req, strcmp(method, "POST") == 0 ?
-	    EVHTTP_REQ_POST : EVHTTP_REQ_GET, path) != 0) {
+	c->x.starting = 1;
+	r = evhttp_make_request(c->conn, req, strcmp(method, "POST") == 0 ?
+	    EVHTTP_REQ_POST : EVHTTP_REQ_GET, path);
+	c->x.starting = 0;
+	if (r != 0) {
 		evhttp_connection_free(c->conn);
 		c->conn = NULL;
 		return coffer_errf(COFFER_E_CONNECT, "http://%s:%u: cannot send the"
 		    " request", c->host, c->port);
+	}
+	if (c->x.done) {
+		/* Already failed (on_done): the next request gets a fresh
+		 * connection (c->stale). */
+		c->stale = 1;
+		return c->x.r != 0 ? c->x.r : coffer_errf(COFFER_E_CONNECT,
+		    "http://%s:%u: the request failed before it was sent",
+		    c->host, c->port);
 	}
 	return 0;
 }
