@@ -10,6 +10,7 @@
 #include "lib/buf.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/mem.h"
 #include "lib/num.h"
 #include "manager/api.h"
 #include "manager/approvals.h"
@@ -85,54 +86,49 @@ path_job(struct http_req *r)
 	return j;
 }
 
-void
-api_job_submit(struct http_req *r)
+/* A submission whose answer waits for the coordinator (a confidential
+ * job, doc/manager.md section 9.2): its request is deferred while the
+ * manager's loop goes on. */
+struct submission {
+	struct mgr *m;
+	struct http_req *r;          /* deferred (http_req_defer) */
+	struct mgr_jobspec spec;
+	json_t *errs, *warns;
+};
+
+/* The end of a submission: its mistakes (e: COFFER_E_FORMAT with errs),
+ * its error, or the job stored and started. A job opened at a coordinator
+ * that is not stored after all is closed there (mgr_conf_abandon). */
+static void
+submit_end(struct http_req *r, struct mgr_jobspec *spec, json_t *errs,
+    json_t *warns, int e)
 {
 	struct mgr *m = r->ctx;
-	struct mgr_jobspec spec;
 	struct mgr_job *j;
-	json_t *body = NULL, *errs = NULL, *warns = NULL, *notes = NULL, *o;
-	char id[65], loc[128];
-	int e;
+	json_t *notes = NULL, *o;
+	char id[65], loc[128], coordinator[512] = "", tee_job[33] = "";
 
-	memset(&spec, 0, sizeof(spec));
-	if (http_req_json(r, &body) != 0)
-		return;
-	if ((errs = json_array()) == NULL || (warns = json_array()) == NULL) {
-		e = COFFER_E_NOMEM;
-		goto fail;
-	}
-	/* Every field error of the body at once (doc/api.md section 1), then
-	 * what the job names outside itself (submit.c). */
-	e = mgr_jobspec_parse_all(body, coffer_wall_ms() / 1000, &spec, errs);
-	if (e == COFFER_E_NOMEM)
-		goto fail;
-	(void)mgr_job_check(m, &spec, -1, errs, warns);
-	/* A confidential job: its items from its policy, and its job opened
-	 * at the coordinator (doc/manager.md section 9), once the rest is
-	 * known to be right. */
-	if (json_array_size(errs) == 0 && spec.tee_policy != NULL &&
-	    (e = mgr_conf_prepare(m, &spec, errs, warns)) != 0 &&
-	    e != COFFER_E_FORMAT)
+	if (e != 0 && e != COFFER_E_FORMAT)
 		goto fail;
 	if (json_array_size(errs) > 0) {
-		mgr_jobspec_release(&spec);
-		json_decref(body);
-		json_decref(warns);
-		http_reply_errors(r, 400, "bad_request", errs);
-		return;
+		http_reply_errors(r, 400, "bad_request", json_incref(errs));
+		goto out;
 	}
-	/* Before mgr_job_submit(), which may already load a controller. */
-	if ((e = mgr_policy_check_spec(mgr_policy_get(), &spec, 0)) != 0)
-		goto fail;
 	if (json_array_size(warns) > 0 &&
 	    (notes = json_pack("{s:O}", "warnings", warns)) == NULL) {
 		e = COFFER_E_NOMEM;
 		goto fail;
 	}
-	e = mgr_job_submit(m, "native", &spec, notes, "controller.params", id);
-	if (e != 0)
+	/* mgr_job_submit may take the spec even when it fails. */
+	if (spec->tee_job != NULL) {
+		snprintf(coordinator, sizeof(coordinator), "%s", spec->coordinator);
+		snprintf(tee_job, sizeof(tee_job), "%s", spec->tee_job);
+	}
+	e = mgr_job_submit(m, "native", spec, notes, "controller.params", id);
+	if (e != 0) {
+		mgr_conf_abandon(m, coordinator, tee_job, coffer_errdetail());
 		goto fail;
+	}
 	snprintf(loc, sizeof(loc), "/v1/jobs/%s", id);
 	http_reply_header(r, "Location", loc);
 	j = mgr_job_find(m, id);
@@ -142,11 +138,81 @@ api_job_submit(struct http_req *r)
 fail:
 	http_reply_coffer_err(r, e);
 out:
-	mgr_jobspec_release(&spec);
-	json_decref(body);
-	json_decref(errs);
-	json_decref(warns);
 	json_decref(notes);
+}
+
+static void
+submit_prepared(int e, void *arg)
+{
+	struct submission *sub = arg;
+
+	submit_end(sub->r, &sub->spec, sub->errs, sub->warns, e);
+	http_req_done(sub->r);
+	mgr_jobspec_release(&sub->spec);
+	json_decref(sub->errs);
+	json_decref(sub->warns);
+	free(sub);
+}
+
+void
+api_job_submit(struct http_req *r)
+{
+	struct mgr *m = r->ctx;
+	struct submission *sub = NULL;
+	json_t *body = NULL;
+	int e;
+
+	if (http_req_json(r, &body) != 0)
+		return;
+	if ((sub = coffer_calloc(1, sizeof(*sub))) == NULL ||
+	    (sub->errs = json_array()) == NULL ||
+	    (sub->warns = json_array()) == NULL) {
+		e = COFFER_E_NOMEM;
+		goto fail;
+	}
+	sub->m = m;
+	/* Every field error of the body at once (doc/api.md section 1), then
+	 * what the job names outside itself (submit.c). */
+	e = mgr_jobspec_parse_all(body, coffer_wall_ms() / 1000, &sub->spec,
+	    sub->errs);
+	if (e == COFFER_E_NOMEM)
+		goto fail;
+	(void)mgr_job_check(m, &sub->spec, -1, sub->errs, sub->warns);
+	/* Before mgr_job_submit(), which may already load a controller, and
+	 * before a confidential job is opened at its coordinator. */
+	if (json_array_size(sub->errs) == 0 &&
+	    (e = mgr_policy_check_spec(mgr_policy_get(), &sub->spec, 0)) != 0)
+		goto fail;
+	/* A confidential job: its items from its policy, and its job opened
+	 * at the coordinator (doc/manager.md section 9), once the rest is
+	 * known to be right; answered when the coordinator has answered. */
+	e = 0;
+	if (json_array_size(sub->errs) == 0 && sub->spec.tee_policy != NULL) {
+		if ((sub->r = http_req_defer(r)) == NULL) {
+			e = COFFER_E_NOMEM;
+			goto fail;
+		}
+		if ((e = mgr_conf_prepare(m, &sub->spec, sub->errs, sub->warns,
+		    submit_prepared, sub)) == 0) {
+			json_decref(body);
+			return;
+		}
+		submit_prepared(e, sub);
+		json_decref(body);
+		return;
+	}
+	submit_end(r, &sub->spec, sub->errs, sub->warns, e);
+	goto out;
+fail:
+	http_reply_coffer_err(r, e);
+out:
+	if (sub != NULL) {
+		mgr_jobspec_release(&sub->spec);
+		json_decref(sub->errs);
+		json_decref(sub->warns);
+		free(sub);
+	}
+	json_decref(body);
 }
 
 void

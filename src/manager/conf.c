@@ -66,22 +66,6 @@ add(json_t *list, const char *field, const char *fmt, ...)
 	    "message", full));
 }
 
-/* One request to the coordinator at url; the answer's status and body. */
-static int
-request(const char *url, const char *method, const char *path,
-    const char *body, size_t max, int *status, struct coffer_buf *reply)
-{
-	struct http_client *c = NULL;
-	int r;
-
-	if ((r = http_client_new(url, COORD_TIMEOUT_MS, &c)) != 0)
-		return r;
-	r = http_client_request(c, method, path, body, body != NULL ?
-	    strlen(body) : 0, max, status, reply);
-	http_client_free(c);
-	return r;
-}
-
 void
 mgr_conf_refusal(const struct coffer_buf *reply, int status, char *code,
     size_t codelen, char *msg, size_t msglen, char *field, size_t fieldlen)
@@ -201,176 +185,6 @@ take_items(const struct coffer_policy *p, const struct coffer_policy_app *pa,
 	s->items = v;
 	s->nitems = n;
 	return 0;
-}
-
-/* POST /v1/jobs (doc/protocol/key-release.md section 5). */
-static int
-open_job(struct mgr_jobspec *s, const char *app, json_t *errs)
-{
-	struct coffer_buf reply = COFFER_BUF_INIT(ANSWER_MAX);
-	struct coffer_buf body = COFFER_BUF_INIT(1 << 20);
-	json_t *req = NULL, *params = json_object(), *root = NULL;
-	const char *job = NULL;
-	char code[80], msg[600], field[128];
-	int status = 0, r;
-
-	for (size_t i = 0; params != NULL && i < s->napp_params; i++)
-		if (json_object_set_new(params, s->app_params[i].key,
-		    json_string(s->app_params[i].value)) != 0) {
-			json_decref(params);
-			params = NULL;
-		}
-	if (params == NULL || (req = json_pack("{s:s, s:i, s:s, s:s, s:o}", "type",
-	    "coffer-job", "version", 1, "policy", s->tee_policy, "app", app,
-	    "params", params)) == NULL) {
-		r = COFFER_E_NOMEM;
-		goto out;
-	}
-	if ((r = coffer_json_dump(req, &body)) != 0)
-		goto out;
-	if ((r = request(s->coordinator, "POST", "/v1/jobs", coffer_buf_str(&body),
-	    ANSWER_MAX, &status, &reply)) != 0) {
-		add(errs, "tee.coordinator", "cannot open the job at %s: %s",
-		    s->coordinator, coffer_errdetail());
-		r = COFFER_E_FORMAT;
-		goto out;
-	}
-	if (status != 201) {
-		char f[160];
-
-		mgr_conf_refusal(&reply, status, code, sizeof(code), msg,
-		    sizeof(msg), field, sizeof(field));
-		/* The coordinator names "params.x"; the job calls it
-		 * "app_params.x". */
-		if (strncmp(field, "params", 6) == 0)
-			snprintf(f, sizeof(f), "app_%s", field);
-		else
-			snprintf(f, sizeof(f), "tee.policy");
-		add(errs, f, "the coordinator refuses to open the job: %s: %s", code,
-		    msg);
-		r = COFFER_E_FORMAT;
-		goto out;
-	}
-	if ((r = coffer_json_parse(coffer_buf_str(&reply), reply.len, ANSWER_MAX, 8,
-	    &root)) != 0 || (r = coffer_json_get_str(root, NULL, "job", 1, &job)) != 0 ||
-	    strlen(job) != 32 || strspn(job, "0123456789abcdef") != 32) {
-		add(errs, "tee.coordinator", "the coordinator's answer to opening the "
-		    "job is not one: %s", r != 0 ? coffer_errdetail() : "job id");
-		r = COFFER_E_FORMAT;
-		goto out;
-	}
-	r = 0;
-	r = set(&s->tee_job, job);
-out:
-	json_decref(req);
-	json_decref(root);
-	coffer_buf_release(&reply);
-	coffer_buf_release(&body);
-	return r;
-}
-
-int
-mgr_conf_prepare(struct mgr *m, struct mgr_jobspec *s, json_t *errs,
-    json_t *warnings)
-{
-	struct coffer_buf reply = COFFER_BUF_INIT(POLICY_ANSWER_MAX);
-	struct coffer_policy *p = NULL;
-	const struct coffer_policy_app *pa;
-	const char *app;
-	char path[128], hex[65], code[80], msg[600], field[128];
-	int status = 0, r;
-
-	if (s->tee_policy == NULL)
-		return 0;
-	if (m->cfg.measured_config == NULL) {
-		add(errs, "tee", "this manager runs no confidential job: it has no "
-		    "measured configuration for its workers (coffer-manager serve "
-		    "--measured-config FILE, doc/worker.md section 9.2)");
-		return COFFER_E_FORMAT;
-	}
-	if (s->coordinator == NULL && m->cfg.coordinator != NULL &&
-	    (r = set(&s->coordinator, m->cfg.coordinator)) != 0)
-		return r;
-	if (s->tee_backend == NULL && m->cfg.tee_backend != NULL &&
-	    (r = set(&s->tee_backend, m->cfg.tee_backend)) != 0)
-		return r;
-	if (s->coordinator == NULL) {
-		add(errs, "tee.coordinator", "missing: this manager has no default "
-		    "coordinator (coffer-manager serve --coordinator URL)");
-		return COFFER_E_FORMAT;
-	}
-	if (s->tee_backend == NULL) {
-		add(errs, "tee.backend", "missing: this manager has no default TEE "
-		    "(coffer-manager serve --tee-backend sim|sgx|tdx|snp)");
-		return COFFER_E_FORMAT;
-	}
-	app = s->tee_app != NULL ? s->tee_app : s->app;
-
-	/* The policy, checked against its hash (policy.md section 5): the
-	 * items the manager loads are those of the policy the job names. */
-	snprintf(path, sizeof(path), "/v1/policies/%s", s->tee_policy);
-	if ((r = request(s->coordinator, "GET", path, NULL, POLICY_ANSWER_MAX,
-	    &status, &reply)) != 0) {
-		add(errs, "tee.coordinator", "cannot reach the coordinator at %s: %s",
-		    s->coordinator, coffer_errdetail());
-		r = COFFER_E_FORMAT;
-		goto out;
-	}
-	if (status != 200) {
-		mgr_conf_refusal(&reply, status, code, sizeof(code), msg,
-		    sizeof(msg), field, sizeof(field));
-		add(errs, "tee.policy", "the coordinator at %s answers %s: %s",
-		    s->coordinator, code, msg[0] ? msg : "(no message)");
-		r = COFFER_E_FORMAT;
-		goto out;
-	}
-	if ((r = coffer_policy_parse(coffer_buf_str(&reply), reply.len, &p)) != 0) {
-		add(errs, "tee.policy", "the coordinator's policy does not parse: %s",
-		    coffer_errdetail());
-		r = COFFER_E_FORMAT;
-		goto out;
-	}
-	coffer_policy_hash_hex(p, hex);
-	if (strcmp(hex, s->tee_policy) != 0) {
-		add(errs, "tee.policy", "the coordinator at %s answered a policy "
-		    "whose hash is %s: refused", s->coordinator, hex);
-		r = COFFER_E_FORMAT;
-		goto out;
-	}
-	if ((pa = coffer_policy_app(p, app)) == NULL) {
-		struct coffer_buf names = COFFER_BUF_INIT(4096);
-
-		for (size_t i = 0; i < p->napps; i++)
-			(void)!coffer_buf_putf(&names, "%s'%s'", i ? ", " : "",
-			    p->apps[i].name);
-		add(errs, s->tee_app != NULL ? "tee.app" : "app", "the policy has no "
-		    "app '%s' (its apps: %s)%s", app, coffer_buf_str(&names),
-		    s->tee_app != NULL ? "" : "; give the policy's name as tee.app");
-		coffer_buf_release(&names);
-		r = COFFER_E_FORMAT;
-		goto out;
-	}
-	if (!pa->reduce && s->reduce != NULL) {
-		add(errs, "outputs.reduce", "the policy's app '%s' has no reduce "
-		    "stage", pa->name);
-		r = COFFER_E_FORMAT;
-		goto out;
-	}
-	if (pa->reduce && s->reduce == NULL) {
-		char key[4200];
-
-		snprintf(key, sizeof(key), "%sresult", output_prefix(s));
-		if ((r = set(&s->reduce, key)) != 0)
-			goto out;
-	}
-	if ((r = take_items(p, pa, s)) != 0)
-		goto out;
-	warn_refusals(m, s, pa, warnings);
-	r = open_job(s, pa->name, errs);
-out:
-	coffer_policy_free(p);
-	coffer_buf_release(&reply);
-	return r;
 }
 
 /* ------------------------------------------------------------------ */
@@ -612,4 +426,393 @@ mgr_conf_free(struct mgr_job *j)
 	coffer_buf_release(&c->reply);
 	free(c);
 	j->conf_call = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* A submission's requests, on the manager's event loop */
+
+enum prep_step { PREP_POLICY, PREP_OPEN, PREP_ABANDON };
+
+/* One submission's requests in flight (or an abandon's close): each
+ * answer is taken by an event of its own, out of the client's callback,
+ * which may start no request on its client. */
+struct mgr_conf_prep {
+	struct mgr *m;
+	struct mgr_jobspec *s;       /* the caller's; NULL for an abandon */
+	json_t *errs, *warnings;
+	mgr_conf_prepared_fn done;
+	void *arg;
+	enum prep_step step;
+	struct http_client *http;
+	struct event *answered;      /* the answer is in: take it (on_step) */
+	struct coffer_buf reply;
+	int r, status;               /* the request's result */
+	char error[600];             /* its error's detail */
+	char *app;                   /* the policy's name of the job's app */
+	char coordinator[512], job[33]; /* an abandon's */
+	struct mgr_conf_prep *prev, *next; /* m->conf_preps */
+};
+
+static void on_step(evutil_socket_t fd, short what, void *arg);
+
+static void
+prep_free(struct mgr_conf_prep *p)
+{
+	if (p->prev != NULL)
+		p->prev->next = p->next;
+	else
+		p->m->conf_preps = p->next;
+	if (p->next != NULL)
+		p->next->prev = p->prev;
+	http_client_free(p->http);
+	if (p->answered != NULL)
+		event_free(p->answered);
+	coffer_buf_release(&p->reply);
+	free(p->app);
+	free(p);
+}
+
+static int
+prep_new(struct mgr *m, const char *url, struct mgr_conf_prep **out)
+{
+	struct mgr_conf_prep *p;
+	int r;
+
+	if ((p = coffer_calloc(1, sizeof(*p))) == NULL)
+		return COFFER_E_NOMEM;
+	p->m = m;
+	p->next = m->conf_preps;
+	if (p->next != NULL)
+		p->next->prev = p;
+	m->conf_preps = p;
+	if ((p->answered = event_new(m->base, -1, 0, on_step, p)) == NULL) {
+		prep_free(p);
+		return coffer_errf(COFFER_E_NOMEM, "event_new failed");
+	}
+	if ((r = http_client_new_on(m->base, url, COORD_TIMEOUT_MS,
+	    &p->http)) != 0) {
+		prep_free(p);
+		return r;
+	}
+	*out = p;
+	return 0;
+}
+
+static void
+on_answer(int r, int status, void *arg)
+{
+	struct mgr_conf_prep *p = arg;
+
+	p->r = r;
+	p->status = status;
+	snprintf(p->error, sizeof(p->error), "%s", r != 0 ? coffer_errdetail() : "");
+	coffer_errclear();
+	event_active(p->answered, EV_TIMEOUT, 0);
+}
+
+static int
+prep_ask(struct mgr_conf_prep *p, enum prep_step step, const char *method,
+    const char *path, const char *body, size_t max)
+{
+	coffer_buf_release(&p->reply);
+	coffer_buf_init(&p->reply, max);
+	p->step = step;
+	return http_client_start(p->http, method, path, body, body != NULL ?
+	    strlen(body) : 0, max, &p->reply, on_answer, p);
+}
+
+/* The submission is over: tell the caller, then forget it. */
+static void
+prep_end(struct mgr_conf_prep *p, int r)
+{
+	mgr_conf_prepared_fn done = p->done;
+	void *arg = p->arg;
+	char detail[600];
+
+	snprintf(detail, sizeof(detail), "%s", coffer_errdetail());
+	prep_free(p);
+	if (r != 0 && r != COFFER_E_FORMAT)
+		(void)coffer_errf(r, "%s", detail);
+	done(r, arg);
+}
+
+/* POST /v1/jobs (doc/protocol/key-release.md section 5). */
+static int
+open_job(struct mgr_conf_prep *p)
+{
+	struct mgr_jobspec *s = p->s;
+	struct coffer_buf body = COFFER_BUF_INIT(1 << 20);
+	json_t *req = NULL, *params = json_object();
+	int r;
+
+	for (size_t i = 0; params != NULL && i < s->napp_params; i++)
+		if (json_object_set_new(params, s->app_params[i].key,
+		    json_string(s->app_params[i].value)) != 0) {
+			json_decref(params);
+			params = NULL;
+		}
+	if (params == NULL || (req = json_pack("{s:s, s:i, s:s, s:s, s:o}", "type",
+	    "coffer-job", "version", 1, "policy", s->tee_policy, "app", p->app,
+	    "params", params)) == NULL)
+		r = COFFER_E_NOMEM;
+	else if ((r = coffer_json_dump(req, &body)) == 0)
+		r = prep_ask(p, PREP_OPEN, "POST", "/v1/jobs", coffer_buf_str(&body),
+		    ANSWER_MAX);
+	json_decref(req);
+	coffer_buf_release(&body);
+	return r;
+}
+
+/* The coordinator's answer to opening the job: s->tee_job. */
+static int
+opened(struct mgr_conf_prep *p)
+{
+	struct mgr_jobspec *s = p->s;
+	json_t *root = NULL;
+	const char *job = NULL;
+	char code[80], msg[600], field[128], f[160];
+	int r;
+
+	if (p->status != 201) {
+		mgr_conf_refusal(&p->reply, p->status, code, sizeof(code), msg,
+		    sizeof(msg), field, sizeof(field));
+		/* The coordinator names "params.x"; the job calls it
+		 * "app_params.x". */
+		if (strncmp(field, "params", 6) == 0)
+			snprintf(f, sizeof(f), "app_%s", field);
+		else
+			snprintf(f, sizeof(f), "tee.policy");
+		add(p->errs, f, "the coordinator refuses to open the job: %s: %s",
+		    code, msg);
+		return COFFER_E_FORMAT;
+	}
+	if ((r = coffer_json_parse(coffer_buf_str(&p->reply), p->reply.len,
+	    ANSWER_MAX, 8, &root)) != 0 ||
+	    (r = coffer_json_get_str(root, NULL, "job", 1, &job)) != 0 ||
+	    strlen(job) != 32 || strspn(job, "0123456789abcdef") != 32) {
+		add(p->errs, "tee.coordinator", "the coordinator's answer to opening "
+		    "the job is not one: %s", r != 0 ? coffer_errdetail() : "job id");
+		r = COFFER_E_FORMAT;
+	} else {
+		r = set(&s->tee_job, job);
+	}
+	coffer_errclear();
+	json_decref(root);
+	return r;
+}
+
+/* The coordinator's policy (policy.md section 5), checked against its
+ * hash: the items the manager loads are those of the policy the job
+ * names. Then what the job takes from it. */
+static int
+took_policy(struct mgr_conf_prep *p)
+{
+	struct mgr_jobspec *s = p->s;
+	struct coffer_policy *pol = NULL;
+	const struct coffer_policy_app *pa;
+	const char *app = s->tee_app != NULL ? s->tee_app : s->app;
+	char hex[65], code[80], msg[600], field[128];
+	int r;
+
+	if (p->status != 200) {
+		mgr_conf_refusal(&p->reply, p->status, code, sizeof(code), msg,
+		    sizeof(msg), field, sizeof(field));
+		add(p->errs, "tee.policy", "the coordinator at %s answers %s: %s",
+		    s->coordinator, code, msg[0] ? msg : "(no message)");
+		return COFFER_E_FORMAT;
+	}
+	if ((r = coffer_policy_parse(coffer_buf_str(&p->reply), p->reply.len,
+	    &pol)) != 0) {
+		add(p->errs, "tee.policy", "the coordinator's policy does not "
+		    "parse: %s", coffer_errdetail());
+		r = COFFER_E_FORMAT;
+		goto out;
+	}
+	coffer_policy_hash_hex(pol, hex);
+	if (strcmp(hex, s->tee_policy) != 0) {
+		add(p->errs, "tee.policy", "the coordinator at %s answered a policy "
+		    "whose hash is %s: refused", s->coordinator, hex);
+		r = COFFER_E_FORMAT;
+		goto out;
+	}
+	if ((pa = coffer_policy_app(pol, app)) == NULL) {
+		struct coffer_buf names = COFFER_BUF_INIT(4096);
+
+		for (size_t i = 0; i < pol->napps; i++)
+			(void)!coffer_buf_putf(&names, "%s'%s'", i ? ", " : "",
+			    pol->apps[i].name);
+		add(p->errs, s->tee_app != NULL ? "tee.app" : "app", "the policy has "
+		    "no app '%s' (its apps: %s)%s", app, coffer_buf_str(&names),
+		    s->tee_app != NULL ? "" : "; give the policy's name as tee.app");
+		coffer_buf_release(&names);
+		r = COFFER_E_FORMAT;
+		goto out;
+	}
+	if (!pa->reduce && s->reduce != NULL) {
+		add(p->errs, "outputs.reduce", "the policy's app '%s' has no reduce "
+		    "stage", pa->name);
+		r = COFFER_E_FORMAT;
+		goto out;
+	}
+	if (pa->reduce && s->reduce == NULL) {
+		char key[4200];
+
+		snprintf(key, sizeof(key), "%sresult", output_prefix(s));
+		if ((r = set(&s->reduce, key)) != 0)
+			goto out;
+	}
+	if ((r = take_items(pol, pa, s)) != 0 || (r = set(&p->app, pa->name)) != 0)
+		goto out;
+	warn_refusals(p->m, s, pa, p->warnings);
+	r = 0;
+out:
+	coffer_policy_free(pol);
+	return r;
+}
+
+/* The abandon's close answered (or failed): the log. */
+static void
+abandoned(struct mgr_conf_prep *p)
+{
+	struct mgr_conf_closed cl;
+	int r = p->r;
+
+	if (r == 0)
+		r = parse_close(&p->reply, p->status, 0, &cl);
+	else
+		(void)coffer_errf(r, "%s", p->error);
+	if (r != 0)
+		coffer_warn("the coordinator at %s did not close job %s (%s): close "
+		    "it with 'coffer receipt close %s --cancel'", p->coordinator,
+		    p->job, coffer_errdetail(), p->job);
+	else
+		coffer_logkv(COFFER_LOG_INFO, "abandoned job closed at the "
+		    "coordinator", "coordinator_job", p->job, "outcome", cl.outcome,
+		    NULL);
+	coffer_errclear();
+}
+
+static void
+on_step(evutil_socket_t fd, short what, void *arg)
+{
+	struct mgr_conf_prep *p = arg;
+	int r;
+
+	(void)fd;
+	(void)what;
+	if (p->step == PREP_ABANDON) {
+		abandoned(p);
+		prep_free(p);
+		return;
+	}
+	if (p->r != 0) {
+		add(p->errs, "tee.coordinator", "cannot reach the coordinator at %s: "
+		    "%s", p->s->coordinator, p->error);
+		prep_end(p, COFFER_E_FORMAT);
+		return;
+	}
+	if (p->step == PREP_POLICY) {
+		if ((r = took_policy(p)) == 0 && (r = open_job(p)) == 0)
+			return;
+	} else {
+		r = opened(p);
+	}
+	prep_end(p, r);
+}
+
+int
+mgr_conf_prepare(struct mgr *m, struct mgr_jobspec *s, json_t *errs,
+    json_t *warnings, mgr_conf_prepared_fn done, void *arg)
+{
+	struct mgr_conf_prep *p = NULL;
+	char path[128];
+	int r;
+
+	if (m->cfg.measured_config == NULL) {
+		add(errs, "tee", "this manager runs no confidential job: it has no "
+		    "measured configuration for its workers (coffer-manager serve "
+		    "--measured-config FILE, doc/worker.md section 9.2)");
+		return COFFER_E_FORMAT;
+	}
+	if (s->coordinator == NULL && m->cfg.coordinator != NULL &&
+	    (r = set(&s->coordinator, m->cfg.coordinator)) != 0)
+		return r;
+	if (s->tee_backend == NULL && m->cfg.tee_backend != NULL &&
+	    (r = set(&s->tee_backend, m->cfg.tee_backend)) != 0)
+		return r;
+	if (s->coordinator == NULL) {
+		add(errs, "tee.coordinator", "missing: this manager has no default "
+		    "coordinator (coffer-manager serve --coordinator URL)");
+		return COFFER_E_FORMAT;
+	}
+	if (s->tee_backend == NULL) {
+		add(errs, "tee.backend", "missing: this manager has no default TEE "
+		    "(coffer-manager serve --tee-backend sim|sgx|tdx|snp)");
+		return COFFER_E_FORMAT;
+	}
+	snprintf(path, sizeof(path), "/v1/policies/%s", s->tee_policy);
+	if ((r = prep_new(m, s->coordinator, &p)) == 0 &&
+	    (r = prep_ask(p, PREP_POLICY, "GET", path, NULL,
+	    POLICY_ANSWER_MAX)) != 0)
+		prep_free(p);
+	if (r != 0 && r != COFFER_E_NOMEM) {
+		add(errs, "tee.coordinator", "cannot reach the coordinator at %s: %s",
+		    s->coordinator, coffer_errdetail());
+		coffer_errclear();
+		return COFFER_E_FORMAT;
+	}
+	if (r != 0)
+		return r;
+	p->s = s;
+	p->errs = errs;
+	p->warnings = warnings;
+	p->done = done;
+	p->arg = arg;
+	return 0;
+}
+
+void
+mgr_conf_abandon(struct mgr *m, const char *coordinator, const char *tee_job,
+    const char *why)
+{
+	struct mgr_conf_prep *p = NULL;
+	char path[128];
+	int r;
+
+	if (tee_job[0] == '\0')
+		return;
+	coffer_warn("the coordinator's job %s is not run (%s): closing it there "
+	    "as cancelled", tee_job, why);
+	snprintf(path, sizeof(path), "/v1/jobs/%s/close", tee_job);
+	if ((r = prep_new(m, coordinator, &p)) == 0) {
+		snprintf(p->coordinator, sizeof(p->coordinator), "%s", coordinator);
+		snprintf(p->job, sizeof(p->job), "%s", tee_job);
+		if ((r = prep_ask(p, PREP_ABANDON, "POST", path,
+		    "{\"reason\":\"cancelled\"}", ANSWER_MAX)) != 0)
+			prep_free(p);
+	}
+	if (r != 0) {
+		coffer_warn("the coordinator at %s did not close job %s (%s): close "
+		    "it with 'coffer receipt close %s --cancel'", coordinator,
+		    tee_job, coffer_errdetail(), tee_job);
+		coffer_errclear();
+	}
+}
+
+void
+mgr_conf_shutdown(struct mgr *m)
+{
+	while (m->conf_preps != NULL) {
+		struct mgr_conf_prep *p = m->conf_preps;
+
+		if (p->step == PREP_ABANDON) {
+			p->r = COFFER_E_STATE;
+			snprintf(p->error, sizeof(p->error), "the manager stopped first");
+			abandoned(p);
+			prep_free(p);
+			continue;
+		}
+		(void)coffer_errf(COFFER_E_STATE, "the manager is shutting down");
+		prep_end(p, COFFER_E_STATE);
+	}
 }

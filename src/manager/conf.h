@@ -18,21 +18,47 @@
 struct mgr;
 struct mgr_job;
 
+/* The end of mgr_conf_prepare: r is 0, COFFER_E_FORMAT (the mistakes
+ * are in errs) or another error (its detail in coffer_errdetail()). */
+typedef void (*mgr_conf_prepared_fn)(int r, void *arg);
+
 /*
- * Prepare a confidential submission (s->tee_policy set): fill in the
- * coordinator and TEE backend from the manager's defaults, fetch the
- * policy (its text must hash to s->tee_policy), take the items of the
- * job's app from it in policy order (doc/format/policy.md section 6), the
- * reduce stage's output key if the policy's app has one, and open the job
- * at the coordinator (POST /v1/jobs, which checks the parameters, rule
- * J5): s->tee_job. Mistakes of the submission go to errs as {"field",
- * "message"} (COFFER_E_FORMAT returned); what the workers will refuse
- * although the submission is valid (an app file or a worker measurement
- * the policy does not list) goes to warnings. Other errors: an unreachable
- * coordinator (COFFER_E_CONNECT), COFFER_E_NOMEM.
+ * Prepare a confidential submission (s->tee_policy set) on the manager's
+ * event loop (doc/manager.md section 9.2): fill in the coordinator and
+ * TEE backend from the manager's defaults, fetch the policy (its text
+ * must hash to s->tee_policy), take the items of the job's app from it in
+ * policy order (doc/format/policy.md section 6), the reduce stage's
+ * output key if the policy's app has one, and open the job at the
+ * coordinator (POST /v1/jobs, which checks the parameters, rule J5):
+ * s->tee_job. Mistakes of the submission go to errs as {"field",
+ * "message"} (COFFER_E_FORMAT); what the workers will refuse although the
+ * submission is valid (an app file or a worker measurement the policy
+ * does not list) goes to warnings; an unreachable coordinator (no answer
+ * within 10 s) is a mistake of field tee.coordinator.
+ *
+ * Returns 0 when the requests started: done(r, arg) is called once, from
+ * the loop, never from inside this call; s, errs and warnings must live
+ * until then. Else the error (COFFER_E_FORMAT with errs, COFFER_E_NOMEM),
+ * and done is never called. A manager that stops first calls done with
+ * COFFER_E_STATE (mgr_conf_shutdown).
  */
 int mgr_conf_prepare(struct mgr *m, struct mgr_jobspec *s, json_t *errs,
-    json_t *warnings) __attribute__((warn_unused_result));
+    json_t *warnings, mgr_conf_prepared_fn done, void *arg)
+	__attribute__((warn_unused_result));
+
+/*
+ * A job opened at coordinator (its id tee_job) that the manager will not
+ * run after all (its submission failed after mgr_conf_prepare): close it
+ * there as "cancelled", on the loop, so that no worker gets its keys and
+ * its receipt says so. The answer, or the command that closes it by hand,
+ * is logged. tee_job "" is a no-op.
+ */
+void mgr_conf_abandon(struct mgr *m, const char *coordinator,
+    const char *tee_job, const char *why);
+
+/* The manager stops: end the submissions in flight (done with
+ * COFFER_E_STATE) and drop the abandons (logged). */
+void mgr_conf_shutdown(struct mgr *m);
 
 /* What the coordinator answered a close. */
 struct mgr_conf_closed {

@@ -24,6 +24,7 @@
 #include "lib/mem.h"
 #include "lib/random.h"
 #include "lib/redact.h"
+#include "manager/conf.h"
 #include "manager/mgr.h"
 #include "manager/tokens.h"
 
@@ -244,6 +245,9 @@ mgr_run(const struct mgr_config *cfg)
 	r = 0;
 out:
 	m->stopping = 1;
+	/* Submissions waiting for a coordinator end, stored nowhere (their
+	 * answers go with their connections). */
+	mgr_conf_shutdown(m);
 	mgr_jobs_shutdown(m);
 	free(m->orphans);
 	http_server_free(m->http);

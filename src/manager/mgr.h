@@ -59,6 +59,7 @@ struct mgr_config {
 
 struct mgr_approvals;
 struct mgr_conf_call;
+struct mgr_conf_prep;
 
 /* A job the manager knows, whatever its state. */
 struct mgr_job {
@@ -165,6 +166,8 @@ struct mgr {
 	size_t ndraining;
 	struct mgr_orphan *orphans;
 	size_t norphans;
+	struct mgr_conf_prep *conf_preps; /* confidential submissions' requests
+	                               in flight (conf.c) */
 	int64_t start_ms;
 	int stopping;
 	uint64_t decisions_total;

@@ -16,7 +16,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
 . "$(dirname "$0")/e2e_common.bash"
-plan 35
+plan 42
 
 start_redis
 e2e_coordinator
@@ -163,6 +163,81 @@ check "once it answers, the job shows the coordinator's outcome: failed, job.can
 	wait_until 20 cancelled
 eq "and the job is closed at the coordinator" true \
 	"$(curl -s "$COORD_URL/v1/jobs/$CJOB" | jq -r .closed)"
+
+# A submission runs its coordinator requests on the event loop too
+# (doc/manager.md 9.2): two submissions while the coordinator hangs
+# (stopped) wait for it, the manager answering every request meanwhile;
+# each is then accepted as a job of its own. Jobs of no replica (their
+# controller decides once an hour), of the last policy.
+jq -n --arg h "$H" '{app: "fault", app_params: {sleep_ms: "400"}, tee: {policy: $h},
+	expected_time_s: 60, replicas: {min: 0, max: 1, initial: 0},
+	controller: {name: "static", check_interval_s: 3600}}' >"$T/idle.json"
+# submit_bg NAME [curl options]: POST $T/idle.json in the background, its
+# answer in $T/NAME.json, its status in $T/NAME.code; SUB_PID.
+submit_bg() {
+	curl -s -o "$T/$1.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $MGR_TOKEN" \
+		-H "Content-Type: application/json" --data @"$T/idle.json" "${@:2}" \
+		"$MGR_URL/v1/jobs" >"$T/$1.code" &
+	SUB_PID=$!
+}
+njobs() { api GET /v1/jobs | jq '.jobs | length'; }
+receipts() {
+	curl -s "$COORD_URL/metrics" | awk '/^coffer_coordinator_receipts_total/ {print $2}'
+}
+N0=$(njobs)
+kill -STOP "$COORD_PID"
+submit_bg one
+P1=$SUB_PID
+submit_bg two
+P2=$SUB_PID
+late
+kill -CONT "$COORD_PID"
+wait "$P1" "$P2"
+eq "two submissions wait for a coordinator that hangs: 10 requests answered meanwhile, none late; then both accepted" \
+	"0 late 201 201" "$LATE late $(cat "$T/one.code") $(cat "$T/two.code")"
+eq "as two jobs, each with a job of its own at the coordinator" "2 2" \
+	"$(($(njobs) - N0)) $(jq -r .confidential.job "$T/one.json" "$T/two.json" |
+		grep -x '[0-9a-f]\{32\}' | sort -u | wc -l)"
+# A client that goes away before the answer does not cancel its
+# submission: the job is stored, as if it had gone just after the answer.
+N0=$(njobs)
+kill -STOP "$COORD_PID"
+submit_bg gone --max-time 1
+wait "$SUB_PID"
+kill -CONT "$COORD_PID"
+stored() { [ "$(njobs)" = $((N0 + 1)) ]; }
+check "a client gone before the answer: the job is stored all the same" wait_until 20 stored
+# A submission that fails after the coordinator opened its job (the
+# controller refuses its parameters, which it checks last) stores nothing
+# and closes that job as cancelled, which signs its receipt.
+N0=$(njobs) R0=$(receipts)
+jq '.controller.params = {nope: "1"}' "$T/idle.json" >"$T/bad.json"
+api POST /v1/jobs --data @"$T/bad.json" >"$T/submit.json"
+closed_one() { [ "$(receipts)" = $((R0 + 1)) ]; }
+eq "a submission refused after its job was opened: 400, nothing stored" \
+	"400 controller.params.nope $N0" "$HTTP_CODE $(jq -r .error.field "$T/submit.json") $(njobs)"
+check "and its job at the coordinator is closed as cancelled" wait_until 20 closed_one
+# A coordinator that cannot be reached: 400 tee.coordinator, nothing stored.
+jq '.tee.coordinator = "http://127.0.0.1:1"' "$T/idle.json" >"$T/bad.json"
+api POST /v1/jobs --data @"$T/bad.json" >"$T/submit.json"
+eq "a coordinator that cannot be reached: 400, nothing stored" \
+	"400 tee.coordinator $N0" "$HTTP_CODE $(jq -r .error.field "$T/submit.json") $(njobs)"
+# The manager killed with a submission in flight: nothing was stored, and
+# the restarted manager takes submissions.
+kill -STOP "$COORD_PID"
+submit_bg killed
+sleep 1
+kill_manager
+kill -CONT "$COORD_PID"
+wait "$SUB_PID"
+restart_manager --coordinator "$COORD_URL" --tee-backend sim --measured-config "$T/worker.json"
+api POST /v1/jobs --data @"$T/idle.json" >"$T/submit.json"
+eq "killed with a submission in flight, restarted: nothing of it stored, and a submission works" \
+	"000 $((N0 + 1)) 201" "$(cat "$T/killed.code") $(njobs) $HTTP_CODE"
+# Those jobs are no longer needed.
+for id in $(api GET /v1/jobs | jq -r '.jobs[] | select(.state == "running" or .state == "pending") | .id'); do
+	api POST "/v1/jobs/$id/stop" >/dev/null
+done
 
 # A policy that does not list these workers, and an app build it does not
 # approve: accepted (the policy may be meant for other hosts), with the
