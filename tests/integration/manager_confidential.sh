@@ -16,7 +16,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
 . "$(dirname "$0")/e2e_common.bash"
-plan 42
+plan 43
 
 start_redis
 e2e_coordinator
@@ -222,8 +222,19 @@ jq '.tee.coordinator = "http://127.0.0.1:1"' "$T/idle.json" >"$T/bad.json"
 api POST /v1/jobs --data @"$T/bad.json" >"$T/submit.json"
 eq "a coordinator that cannot be reached: 400, nothing stored" \
 	"400 tee.coordinator $N0" "$HTTP_CODE $(jq -r .error.field "$T/submit.json") $(njobs)"
-# The manager killed with a submission in flight: nothing was stored, and
-# the restarted manager takes submissions.
+# The manager stopped (SIGTERM), then killed (SIGKILL), each with a
+# submission in flight: nothing was stored, and the restarted manager
+# takes submissions.
+kill -STOP "$COORD_PID"
+submit_bg stopped
+sleep 1
+stop_manager
+stop_rc=$?
+kill -CONT "$COORD_PID"
+wait "$SUB_PID"
+restart_manager --coordinator "$COORD_URL" --tee-backend sim --measured-config "$T/worker.json"
+eq "stopped with a submission in flight: it exits cleanly, nothing of it stored" \
+	"0 $N0" "$stop_rc $(njobs)"
 kill -STOP "$COORD_PID"
 submit_bg killed
 sleep 1
