@@ -330,7 +330,7 @@ on_call(int r, int status, void *arg)
 	/* The tick that asked takes the answer: run it now, not at the next
 	 * period (a job's close would otherwise wait a tick per request:
 	 * 0.5 s for a job with a reduce stage). */
-	event_active(c->m->tick_ev, EV_TIMEOUT, 0);
+	mgr_tick_soon(c->m);
 }
 
 /* Start the request ask (reason: the close's) on j's client. */

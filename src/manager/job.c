@@ -10,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/event.h>
 #include "coffer/error.h"
 #include "controllers/registry.h"
 #include "lib/buf.h"
@@ -431,7 +430,7 @@ mgr_job_submit(struct mgr *m, const char *kind, struct mgr_jobspec *spec,
 	    "controller", j->spec.controller, NULL);
 	j = NULL;
 	/* Start it at once rather than at the next tick. */
-	event_active(m->tick_ev, EV_TIMEOUT, 0);
+	mgr_tick_soon(m);
 out:
 	rec.redis_url = NULL;
 	mgr_job_rec_release(&rec);

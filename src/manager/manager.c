@@ -35,8 +35,46 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!m->stopping)
+	if (!m->stopping) {
+		m->ticks++;
 		mgr_jobs_tick(m);
+	}
+}
+
+int
+mgr_ticks_start(struct mgr *m)
+{
+	struct timeval tv;
+
+	m->tick_ev = event_new(m->base, -1, EV_PERSIST, on_tick, m);
+	m->tick_soon_ev = event_new(m->base, -1, 0, on_tick, m);
+	if (m->tick_ev == NULL || m->tick_soon_ev == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "event_new failed");
+	tv.tv_sec = m->cfg.tick_ms / 1000;
+	tv.tv_usec = (m->cfg.tick_ms % 1000) * 1000;
+	if (event_add(m->tick_ev, &tv) != 0)
+		return coffer_errf(COFFER_E_INTERNAL, "event_add failed");
+	return 0;
+}
+
+void
+mgr_tick_soon(struct mgr *m)
+{
+	/* Not the periodic event: activated by hand, libevent would
+	 * schedule its next run a period after its old deadline, one period
+	 * late. Activating an active event again is a no-op, so ticks asked
+	 * for at once run once. */
+	event_active(m->tick_soon_ev, EV_TIMEOUT, 0);
+}
+
+void
+mgr_ticks_stop(struct mgr *m)
+{
+	if (m->tick_ev != NULL)
+		event_free(m->tick_ev);
+	if (m->tick_soon_ev != NULL)
+		event_free(m->tick_soon_ev);
+	m->tick_ev = m->tick_soon_ev = NULL;
 }
 
 static void
@@ -144,7 +182,6 @@ mgr_run(const struct mgr_config *cfg)
 {
 	struct mgr *m = NULL;
 	struct http_server_opts ho;
-	struct timeval tv;
 	uint8_t rnd[16];
 	char logdir[PATH_MAX], redis[1100];
 	int r;
@@ -216,16 +253,15 @@ mgr_run(const struct mgr_config *cfg)
 		coffer_warn("looking for earlier replicas: %s", coffer_errdetail());
 	if ((r = mgr_jobs_load(m)) != 0)
 		goto out;
-	m->tick_ev = event_new(m->base, -1, EV_PERSIST, on_tick, m);
+	if ((r = mgr_ticks_start(m)) != 0)
+		goto out;
 	m->sig_ev[0] = evsignal_new(m->base, SIGINT, on_signal, m);
 	m->sig_ev[1] = evsignal_new(m->base, SIGTERM, on_signal, m);
-	if (m->tick_ev == NULL || m->sig_ev[0] == NULL || m->sig_ev[1] == NULL) {
+	if (m->sig_ev[0] == NULL || m->sig_ev[1] == NULL) {
 		r = coffer_errf(COFFER_E_NOMEM, "event_new failed");
 		goto out;
 	}
-	tv.tv_sec = m->cfg.tick_ms / 1000;
-	tv.tv_usec = (m->cfg.tick_ms % 1000) * 1000;
-	if (event_add(m->tick_ev, &tv) != 0 || event_add(m->sig_ev[0], NULL) != 0 ||
+	if (event_add(m->sig_ev[0], NULL) != 0 ||
 	    event_add(m->sig_ev[1], NULL) != 0) {
 		r = coffer_errf(COFFER_E_INTERNAL, "event_add failed");
 		goto out;
@@ -255,8 +291,7 @@ out:
 	for (int i = 0; i < 2; i++)
 		if (m->sig_ev[i] != NULL)
 			event_free(m->sig_ev[i]);
-	if (m->tick_ev != NULL)
-		event_free(m->tick_ev);
+	mgr_ticks_stop(m);
 	if (m->base != NULL)
 		event_base_free(m->base);
 	mgr_db_close(m->db);

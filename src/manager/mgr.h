@@ -158,7 +158,9 @@ struct mgr {
 	struct http_route *routes;  /* a copy of mgr_routes when some rows
 	                               change (asperathos_open) */
 	struct mgr_db *db;
-	struct event *tick_ev;
+	struct event *tick_ev;      /* the periodic tick (cfg.tick_ms) */
+	struct event *tick_soon_ev; /* one tick now (mgr_tick_soon) */
+	uint64_t ticks;             /* ticks run since the start */
 	struct event *sig_ev[2];
 	struct mgr_job **jobs;
 	size_t njobs;
@@ -176,6 +178,15 @@ struct mgr {
 /* Run the daemon until SIGINT or SIGTERM. Returns 0 or an error code from
  * start-up (store, listen address, TLS). */
 int mgr_run(const struct mgr_config *cfg) __attribute__((warn_unused_result));
+
+/* The tick's events on m->base: the periodic one, every cfg.tick_ms, and
+ * the one-shot of mgr_tick_soon. mgr_ticks_stop frees them (also after a
+ * failed start). */
+int mgr_ticks_start(struct mgr *m) __attribute__((warn_unused_result));
+void mgr_ticks_stop(struct mgr *m);
+/* Run the tick once, as soon as the loop is free, without moving the
+ * periodic ticks; asked for again before it ran, it runs once. */
+void mgr_tick_soon(struct mgr *m);
 
 /* The route table (routes.c). */
 extern const struct http_route mgr_routes[];
