@@ -2,6 +2,7 @@
 // The runner/supervisor shared page (worker/shared.h): an anonymous shared
 // mapping and a sequence lock. The runner is the only writer; a reader
 // retries while the sequence is odd or changed under it.
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "coffer/error.h"
+#include "lib/clock.h"
 #include "queue/queue.h"
 #include "worker/shared.h"
 
@@ -95,12 +97,42 @@ shared_state(struct worker_shared *sh, int state, const struct app_info *info,
 	end(sh);
 }
 
+/*
+ * A reader that finds an update under way tries again at once a few
+ * times (an update is a few stores), then gives the CPU away between
+ * tries: a runner preempted in the middle of an update on a loaded
+ * machine (or sharing the reader's CPU) needs it to finish, and a reader
+ * that only spun gave up in well under a millisecond, before it could, so
+ * that the supervisor skipped a lease renewal for a period. It gives up
+ * after READ_GIVE_UP_MS: a runner killed in the middle of an update
+ * leaves the sequence odd for good.
+ */
+#define READ_SPINS 64
+#define READ_YIELDS 16
+#define READ_PAUSE_NS 50000L
+#define READ_GIVE_UP_MS 200
+
 int
 shared_read(const struct worker_shared *sh, struct worker_shared *copy)
 {
-	for (int tries = 0; tries < 100000; tries++) {
-		uint64_t s1 = __atomic_load_n(&sh->seq, __ATOMIC_ACQUIRE), s2;
+	int64_t give_up = 0;
 
+	for (int tries = 0;; tries++) {
+		uint64_t s1, s2;
+
+		if (tries >= READ_SPINS) {
+			struct timespec ts = { 0, READ_PAUSE_NS };
+
+			if (give_up == 0)
+				give_up = coffer_mono_ms() + READ_GIVE_UP_MS;
+			else if (coffer_mono_ms() >= give_up)
+				return -1;
+			if (tries < READ_SPINS + READ_YIELDS)
+				sched_yield();
+			else
+				nanosleep(&ts, NULL);
+		}
+		s1 = __atomic_load_n(&sh->seq, __ATOMIC_ACQUIRE);
 		if (s1 & 1)
 			continue;
 		memcpy(copy, (const void *)sh, sizeof(*copy));
@@ -118,7 +150,6 @@ shared_read(const struct worker_shared *sh, struct worker_shared *copy)
 			return 0;
 		}
 	}
-	return -1;
 }
 
 int

@@ -74,8 +74,10 @@ int shared_wait_go(struct worker_shared *sh);
 /* Supervisor side. */
 void shared_go(struct worker_shared *sh);
 
-/* Supervisor side: a consistent copy; -1 if none could be had (a runner
- * killed in the middle of an update): the copy must then not be used.
+/* Supervisor side: a consistent copy; -1 if none could be had within
+ * 200 ms (a runner killed in the middle of an update): the copy must then
+ * not be used. While an update is under way it yields the CPU between
+ * tries, so that the runner can finish it.
  * The page is shared with the runner's process, and so with a plugin: the
  * copy's strings (item, msg, info.name, info.version) are always
  * NUL-terminated, but nothing else about it is checked (shared_valid). */
