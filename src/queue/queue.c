@@ -4,9 +4,7 @@
 // reconnected on demand; multi-key steps are the Lua scripts of scripts.c,
 // called with EVALSHA and an EVAL fallback when the server has forgotten
 // them (NOSCRIPT after a restart or a SCRIPT FLUSH).
-#include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +17,7 @@
 #include "lib/mem.h"
 #include "queue/queue.h"
 #include "queue/redis_url.h"
+#include "queue/replies.h"
 #include "queue/scripts.h"
 
 #define DEFAULT_LEASE_MS 30000
@@ -76,26 +75,6 @@ coffer_queue_check_job(const char *job)
 			return coffer_errf(COFFER_E_FORMAT,
 			    "job id '%s': character %zu is not one of [A-Za-z0-9_.-]",
 			    job, i + 1);
-	}
-	return 0;
-}
-
-static int
-check_worker(const char *w)
-{
-	size_t n = strnlen(w, COFFER_QUEUE_WORKER_MAX + 1);
-
-	if (n == 0 || n > COFFER_QUEUE_WORKER_MAX)
-		return coffer_errf(COFFER_E_INVAL, "worker id must be 1-%d chars",
-		    COFFER_QUEUE_WORKER_MAX);
-	for (size_t i = 0; i < n; i++) {
-		char c = w[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
-			return coffer_errf(COFFER_E_INVAL,
-			    "worker id '%s': character %zu is not one of [A-Za-z0-9_.-]",
-			    w, i + 1);
 	}
 	return 0;
 }
@@ -296,11 +275,9 @@ load_scripts(struct coffer_queue *q)
 			continue;
 		if (rep[i]->type == REDIS_REPLY_ERROR)
 			r = reply_error(q, rep[i], queue_scripts[i].name);
-		else if (rep[i]->type != REDIS_REPLY_STRING || rep[i]->len != 40)
-			r = coffer_errf(COFFER_E_PROTO, "redis %s: SCRIPT LOAD %s:"
-			    " unexpected reply", q->redacted, queue_scripts[i].name);
 		else
-			memcpy(q->sha[i], rep[i]->str, 41);
+			r = queue_reply_sha(rep[i], q->redacted,
+			    queue_scripts[i].name, q->sha[i]);
 	}
 	for (int i = 0; i < QS_COUNT; i++)
 		freeReplyObject(rep[i]);
@@ -434,31 +411,6 @@ script(struct coffer_queue *q, enum queue_script s, int nargs,
 	return 0;
 }
 
-static int
-expect_int(struct coffer_queue *q, const redisReply *rep, const char *what,
-    long long *v)
-{
-	if (rep->type != REDIS_REPLY_INTEGER)
-		return coffer_errf(COFFER_E_PROTO, "redis %s: %s: expected an integer"
-		    " reply", q->redacted, what);
-	*v = rep->integer;
-	return 0;
-}
-
-/* An array of n integers. */
-static int
-expect_ints(struct coffer_queue *q, const redisReply *rep, const char *what,
-    long long *v, size_t n)
-{
-	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != n)
-		return coffer_errf(COFFER_E_PROTO, "redis %s: %s: expected %zu"
-		    " integers", q->redacted, what, n);
-	for (size_t i = 0; i < n; i++)
-		if (expect_int(q, rep->element[i], what, &v[i]) != 0)
-			return COFFER_E_PROTO;
-	return 0;
-}
-
 /* ---------------------------------------------------------------------- */
 /* Open and close */
 
@@ -489,7 +441,7 @@ coffer_queue_open(const struct coffer_queue_opts *o, struct coffer_queue **out)
 	if (o->layout != COFFER_QUEUE_LAYOUT_COFFER &&
 	    o->layout != COFFER_QUEUE_LAYOUT_ASPERATHOS)
 		return coffer_errf(COFFER_E_INVAL, "queue: unknown layout %d", o->layout);
-	if (o->worker_id != NULL && (r = check_worker(o->worker_id)) != 0)
+	if (o->worker_id != NULL && (r = queue_check_worker(o->worker_id)) != 0)
 		return r;
 	if (o->owner != NULL && coffer_queue_check_job(o->owner) != 0) {
 		char why[256];
@@ -732,7 +684,7 @@ coffer_queue_load(struct coffer_queue *q, const char *const *items, size_t n)
 		r = script(q, QS_ASP_LOAD_BEGIN, 2, aa, NULL, &rep);
 	if (r != 0)
 		return r;
-	r = expect_int(q, rep, "load", &v);
+	r = queue_reply_int(rep, q->redacted, "load", &v);
 	freeReplyObject(rep);
 	if (r != 0)
 		return r;
@@ -811,7 +763,8 @@ coffer_queue_take(struct coffer_queue *q, int timeout_ms,
 	snprintf(lease, sizeof(lease), "%d", q->lease_ms);
 	for (;;) {
 		redisReply *moved;
-		long long res[2] = { 0, 0 };
+		int claimed = 0;
+		uint32_t attempt = 0;
 		const char *ca[3];
 		size_t cal[3];
 		redisReply *crep = NULL;
@@ -886,26 +839,21 @@ coffer_queue_take(struct coffer_queue *q, int timeout_ms,
 		cal[2] = strlen(lease);
 		r = script(q, QS_CLAIM, 3, ca, cal, &crep);
 		if (r == 0) {
-			r = expect_ints(q, crep, "claim", res, 2);
+			r = queue_reply_claim(crep, q->redacted, &claimed, &attempt);
 			freeReplyObject(crep);
 		}
 		if (r != 0) {
 			freeReplyObject(moved);
 			return r;
 		}
-		if (res[0] == 1) {
+		if (claimed) {
 			char *id = coffer_strndup(moved->str, moved->len);
 
 			freeReplyObject(moved);
 			if (id == NULL)
 				return coffer_errf(COFFER_E_NOMEM, "item id");
-			if (res[1] < 1 || res[1] > UINT32_MAX) {
-				free(id);
-				return coffer_errf(COFFER_E_PROTO, "claim: attempt %lld",
-				    res[1]);
-			}
 			it->id = id;
-			it->attempt = (uint32_t)res[1];
+			it->attempt = attempt;
 			it->leased_ms = coffer_mono_ms();
 			return 0;
 		}
@@ -950,7 +898,7 @@ coffer_queue_renew(struct coffer_queue *q, const struct coffer_queue_item *it,
 	snprintf(lease, sizeof(lease), "%d", q->lease_ms);
 	if ((r = item_script(q, QS_RENEW, it, 1, x, &rep)) != 0)
 		return r;
-	r = expect_int(q, rep, "renew", &v);
+	r = queue_reply_int(rep, q->redacted, "renew", &v);
 	freeReplyObject(rep);
 	if (r != 0)
 		return r;
@@ -993,11 +941,18 @@ coffer_queue_ack(struct coffer_queue *q, const struct coffer_queue_item *it)
 	x[1] = q->own_only ? "1" : "0";
 	if ((r = item_script(q, QS_ACK, it, 2, x, &rep)) != 0)
 		return r;
-	r = expect_ints(q, rep, "ack", v, 2);
+	r = queue_reply_ints(rep, q->redacted, "ack", v, 2);
 	freeReplyObject(rep);
 	if (r == 0 && v[0] < 0)
 		return refused(q, "ack", it);
 	return r;
+}
+
+/* A malformed entry met by ack_next or take_more: dead-lettered. */
+static int
+bury_cb(const char *raw, size_t len, void *arg)
+{
+	return bury_malformed(arg, raw, len);
 }
 
 int
@@ -1006,9 +961,8 @@ coffer_queue_ack_next(struct coffer_queue *q, const struct coffer_queue_item *do
 {
 	char lease[16], ms[32];
 	const char *x[2] = { lease, ms };
-	redisReply *rep = NULL, *e;
-	long long v[2] = { 0, 0 };
-	int r;
+	redisReply *rep = NULL;
+	int r, refused_ack = 0;
 
 	*got = 0;
 	if ((r = need_worker(q, "ack")) != 0)
@@ -1018,42 +972,15 @@ coffer_queue_ack_next(struct coffer_queue *q, const struct coffer_queue_item *do
 	q->need_touch = 1;
 	if ((r = item_script(q, QS_ACK_NEXT, done, 2, x, &rep)) != 0)
 		return r;
-	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 4 ||
-	    expect_int(q, rep->element[0], "ack", &v[0]) != 0 ||
-	    expect_int(q, rep->element[1], "ack", &v[1]) != 0 ||
-	    rep->element[3]->type != REDIS_REPLY_INTEGER) {
-		freeReplyObject(rep);
-		return coffer_errf(COFFER_E_PROTO, "redis %s: ack_next: unexpected"
-		    " reply", q->redacted);
-	}
-	if (v[0] < 0) {
-		freeReplyObject(rep);
-		return refused(q, "ack", done);
-	}
-	e = rep->element[2];
-	if (e->type == REDIS_REPLY_STRING) {
-		long long attempt = rep->element[3]->integer;
-
-		if (attempt == 0 || coffer_queue_check_item(e->str, e->len) != 0) {
-			/* The ack is done; the entry behind it is garbage. */
-			r = bury_malformed(q, e->str, e->len);
-			freeReplyObject(rep);
-			return r == COFFER_E_FORMAT ? 0 : r;
-		}
-		if (attempt < 1 || attempt > UINT32_MAX ||
-		    (next->id = coffer_strndup(e->str, e->len)) == NULL) {
-			freeReplyObject(rep);
-			return coffer_errf(COFFER_E_PROTO, "ack_next: bad attempt or no"
-			    " memory");
-		}
-		next->attempt = (uint32_t)attempt;
-		next->leased_ms = coffer_mono_ms();
-		*got = 1;
-		/* Holding an item: the list is not empty, no registration due. */
-		q->need_touch = 0;
-	}
+	r = queue_reply_ack_next(rep, q->redacted, &refused_ack, next, got,
+	    bury_cb, q);
 	freeReplyObject(rep);
-	return 0;
+	if (r == 0 && refused_ack)
+		return refused(q, "ack", done);
+	/* Holding an item: the list is not empty, no registration due. */
+	if (r == 0 && *got)
+		q->need_touch = 0;
+	return r;
 }
 
 /* One ack's reply (4.5), as coffer_queue_ack reads it. */
@@ -1064,40 +991,9 @@ ack_reply(struct coffer_queue *q, const redisReply *rep,
 	long long v[2] = { 0, 0 };
 	int r;
 
-	if ((r = expect_ints(q, rep, "ack", v, 2)) != 0)
+	if ((r = queue_reply_ints(rep, q->redacted, "ack", v, 2)) != 0)
 		return r;
 	return v[0] < 0 ? refused(q, "ack", it) : 0;
-}
-
-/* take_more's reply (4.3a): {item, attempt, ...} into next[]; entries
- * that are not item ids are dead-lettered on the way. */
-static int
-take_more_reply(struct coffer_queue *q, const redisReply *rep, size_t want,
-    struct coffer_queue_item *next, size_t *got)
-{
-	if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 2 != 0 ||
-	    rep->elements > 2 * want)
-		return coffer_errf(COFFER_E_PROTO, "redis %s: take_more: unexpected"
-		    " reply", q->redacted);
-	for (size_t i = 0; i < rep->elements; i += 2) {
-		const redisReply *e = rep->element[i], *a = rep->element[i + 1];
-
-		if (e->type != REDIS_REPLY_STRING || a->type != REDIS_REPLY_INTEGER ||
-		    a->integer < 0 || a->integer > UINT32_MAX)
-			return coffer_errf(COFFER_E_PROTO, "redis %s: take_more:"
-			    " unexpected reply", q->redacted);
-		if (a->integer == 0 || coffer_queue_check_item(e->str, e->len) != 0) {
-			/* Garbage behind the acks: dead-letter it, go on. */
-			(void)bury_malformed(q, e->str, e->len);
-			continue;
-		}
-		if ((next[*got].id = coffer_strndup(e->str, e->len)) == NULL)
-			return coffer_errf(COFFER_E_NOMEM, "item id");
-		next[*got].attempt = (uint32_t)a->integer;
-		next[*got].leased_ms = coffer_mono_ms();
-		(*got)++;
-	}
-	return 0;
 }
 
 /* Section 4.3a: n acks and a take_more in one round trip. */
@@ -1190,7 +1086,8 @@ coffer_queue_ack_take(struct coffer_queue *q, const struct coffer_queue_item *do
 		}
 		if (e == 0)
 			e = i < n ? ack_reply(q, one, &done[i]) :
-			    take_more_reply(q, one, want, next, got);
+			    queue_reply_take_more(one, q->redacted, want, next, got,
+			    bury_cb, q);
 		if (i < n && e == COFFER_E_NOTFOUND)
 			res[i] = e;
 		else if (e != 0)
@@ -1217,7 +1114,7 @@ fail_common(struct coffer_queue *q, const struct coffer_queue_item *it,
 	const char *x[5] = { err, maxa, backoff, permanent ? "1" : "0",
 		q->own_only ? "1" : "0" };
 	redisReply *rep = NULL;
-	int r;
+	int r, no = 0, d = 0;
 
 	if ((r = need_worker(q, "fail")) != 0)
 		return r;
@@ -1232,17 +1129,14 @@ fail_common(struct coffer_queue *q, const struct coffer_queue_item *it,
 	snprintf(backoff, sizeof(backoff), "%d", q->backoff_ms);
 	if ((r = item_script(q, QS_FAIL, it, 5, x, &rep)) != 0)
 		return r;
-	if (rep->type != REDIS_REPLY_STRING && rep->type != REDIS_REPLY_STATUS) {
-		freeReplyObject(rep);
-		return coffer_errf(COFFER_E_PROTO, "fail: unexpected reply");
-	}
-	if (strcmp(rep->str, "refused") == 0) {
-		freeReplyObject(rep);
-		return refused(q, "fail", it);
-	}
-	if (dead != NULL)
-		*dead = strcmp(rep->str, "dead") == 0;
+	r = queue_reply_fail(rep, q->redacted, &no, &d);
 	freeReplyObject(rep);
+	if (r != 0)
+		return r;
+	if (no)
+		return refused(q, "fail", it);
+	if (dead != NULL)
+		*dead = d;
 	return 0;
 }
 
@@ -1290,7 +1184,7 @@ coffer_queue_reap(struct coffer_queue *q, size_t *requeued)
 	}
 	if (r != 0)
 		return r;
-	r = expect_int(q, rep, "reap", &v);
+	r = queue_reply_int(rep, q->redacted, "reap", &v);
 	freeReplyObject(rep);
 	if (r != 0)
 		return r;
@@ -1299,68 +1193,18 @@ coffer_queue_reap(struct coffer_queue *q, size_t *requeued)
 	return 0;
 }
 
-/* A number stored by HINCRBY/HINCRBYFLOAT, finite and >= 0; -1 if not. */
-static double
-stored_number(const redisReply *e)
-{
-	char buf[64], *end = NULL;
-	double v;
-
-	if (e->type == REDIS_REPLY_INTEGER)
-		return e->integer >= 0 ? (double)e->integer : -1;
-	if (e->type != REDIS_REPLY_STRING || e->len == 0 || e->len >= sizeof(buf))
-		return -1;
-	memcpy(buf, e->str, e->len);
-	buf[e->len] = '\0';
-	errno = 0;
-	v = strtod(buf, &end);
-	if (end == buf || *end != '\0' || errno != 0 || !isfinite(v) || v < 0)
-		return -1;
-	return v;
-}
-
 int
 coffer_queue_stats(struct coffer_queue *q, struct coffer_queue_stats *s)
 {
 	redisReply *rep = NULL;
-	long long v[5] = { 0 };
-	double t[3] = { 0, 0, 0 };
 	int r, coffer = q->layout == COFFER_QUEUE_LAYOUT_COFFER;
 
 	r = script(q, coffer ? QS_STATS : QS_ASP_STATS, 0, NULL, NULL, &rep);
 	if (r != 0)
 		return r;
-	if (coffer && (rep->type != REDIS_REPLY_ARRAY || rep->elements != 8)) {
-		freeReplyObject(rep);
-		return coffer_errf(COFFER_E_PROTO, "redis %s: stats: expected 8"
-		    " elements", q->redacted);
-	}
-	if (coffer) {
-		for (int i = 0; i < 5 && r == 0; i++)
-			r = expect_int(q, rep->element[i], "stats", &v[i]);
-		for (int i = 0; i < 3; i++)
-			t[i] = stored_number(rep->element[5 + i]);
-	} else {
-		r = expect_ints(q, rep, "stats", v, 5);
-	}
+	r = queue_reply_stats(rep, q->redacted, coffer, s);
 	freeReplyObject(rep);
-	if (r != 0)
-		return r;
-	s->total = v[0];
-	s->done = v[1];
-	s->failed = v[2];
-	s->in_flight = v[3];
-	s->queued = v[4];
-	/* Estimates only: anything malformed (or an impossible sum of
-	 * squares, below the square of the sum over n) reads as unknown. */
-	if (t[0] < 1 || t[0] > 9e15 || t[1] < 0 || t[2] < 0 ||
-	    t[2] * t[0] < t[1] * t[1] * (1 - 1e-9)) {
-		t[0] = t[1] = t[2] = 0;
-	}
-	s->timed = (int64_t)t[0];
-	s->time_sum_s = t[1] / 1e3;
-	s->time_sq_sum_s2 = t[2] / 1e6;
-	return 0;
+	return r;
 }
 
 int
@@ -1376,54 +1220,14 @@ coffer_queue_meta(struct coffer_queue *q, struct coffer_queue_meta *m)
 {
 	const char *a[1] = { q->layout == COFFER_QUEUE_LAYOUT_ASPERATHOS ?
 		"asp" : "coffer" };
-	redisReply *rep = NULL, **e;
-	char num[32], *end = NULL;
-	long long t;
+	redisReply *rep = NULL;
 	int r;
 
 	if ((r = script(q, QS_META, 1, a, NULL, &rep)) != 0)
 		return r;
-	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 4 ||
-	    rep->element[0]->type != REDIS_REPLY_INTEGER) {
-		freeReplyObject(rep);
-		return coffer_errf(COFFER_E_PROTO, "redis %s: meta: unexpected reply",
-		    q->redacted);
-	}
-	e = rep->element;
-	for (int i = 1; i < 4; i++)
-		if (e[i]->type != REDIS_REPLY_STRING) {
-			freeReplyObject(rep);
-			return coffer_errf(COFFER_E_PROTO, "redis %s: meta: unexpected"
-			    " reply", q->redacted);
-		}
-	memset(m, 0, sizeof(*m));
-	m->exists = e[0]->integer < 0 ? 0 : e[0]->integer > 3 ? 3 :
-	    (int)e[0]->integer;
-	/* Whatever Redis holds is untrusted: anything that is not a job id
-	 * (or a state this code writes) reads as "?", which matches none. */
-	if (e[1]->len > 0) {
-		if (e[1]->len <= COFFER_QUEUE_JOB_MAX && strlen(e[1]->str) == e[1]->len &&
-		    coffer_queue_check_job(e[1]->str) == 0)
-			memcpy(m->owner, e[1]->str, e[1]->len + 1);
-		else
-			snprintf(m->owner, sizeof(m->owner), "?");
-	}
-	if (e[2]->len > 0)
-		snprintf(m->state, sizeof(m->state), "%s",
-		    strcmp(e[2]->str, "loading") == 0 ? "loading" :
-		    strcmp(e[2]->str, "loaded") == 0 ? "loaded" : "?");
-	m->total = -1;
-	if (e[3]->len > 0 && e[3]->len < sizeof(num)) {
-		memcpy(num, e[3]->str, e[3]->len);
-		num[e[3]->len] = '\0';
-		errno = 0;
-		t = strtoll(num, &end, 10);
-		if (errno == 0 && end != num && *end == '\0' && t >= 0)
-			m->total = t;
-	}
-	coffer_errclear();
+	r = queue_reply_meta(rep, q->redacted, m);
 	freeReplyObject(rep);
-	return 0;
+	return r;
 }
 
 void
@@ -1442,68 +1246,16 @@ int
 coffer_queue_holders(struct coffer_queue *q, struct coffer_queue_holder **out,
     size_t *n)
 {
-	struct coffer_queue_holder *h = NULL;
 	redisReply *rep = NULL;
-	size_t k = 0, m;
 	int r;
 
 	if ((r = need_coffer_layout(q, "holders")) != 0)
 		return r;
 	if ((r = script(q, QS_HOLDERS, 0, NULL, NULL, &rep)) != 0)
 		return r;
-	if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 3 != 0) {
-		r = coffer_errf(COFFER_E_PROTO, "redis %s: holders: unexpected reply",
-		    q->redacted);
-		goto out;
-	}
-	m = rep->elements / 3;
-	if (m > 0 && (h = coffer_calloc(m, sizeof(*h))) == NULL) {
-		r = coffer_errf(COFFER_E_NOMEM, "holders");
-		goto out;
-	}
-	for (k = 0; k < m; k++) {
-		redisReply **e = rep->element + 3 * k;
-
-		if (e[0]->type != REDIS_REPLY_STRING || e[1]->type != REDIS_REPLY_STRING ||
-		    e[2]->type != REDIS_REPLY_INTEGER || e[2]->integer < 1 ||
-		    strlen(e[0]->str) != e[0]->len || check_worker(e[0]->str) != 0 ||
-		    coffer_queue_check_item(e[1]->str, e[1]->len) != 0) {
-			r = coffer_errf(COFFER_E_PROTO, "redis %s: holders: entry %zu is"
-			    " not a worker id, an item id and a count", q->redacted,
-			    k + 1);
-			goto out;
-		}
-		h[k].items = e[2]->integer;
-		if ((h[k].worker = coffer_strndup(e[0]->str, e[0]->len)) == NULL ||
-		    (h[k].item = coffer_strndup(e[1]->str, e[1]->len)) == NULL) {
-			k++;
-			r = coffer_errf(COFFER_E_NOMEM, "holders");
-			goto out;
-		}
-	}
-	*out = h;
-	*n = m;
-	h = NULL;
-out:
-	coffer_queue_holders_free(h, k);
+	r = queue_reply_holders(rep, q->redacted, out, n);
 	freeReplyObject(rep);
 	return r;
-}
-
-static int
-parse_u32(const redisReply *e, uint32_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (e->type != REDIS_REPLY_STRING || e->len == 0 || e->len > 10)
-		return -1;
-	errno = 0;
-	v = strtoull(e->str, &end, 10);
-	if (errno != 0 || *end != '\0' || v > UINT32_MAX)
-		return -1;
-	*out = (uint32_t)v;
-	return 0;
 }
 
 int
@@ -1526,24 +1278,10 @@ coffer_queue_dead_letters(struct coffer_queue *q,
 		snprintf(c, sizeof(c), "%d", DEAD_PAGE);
 		if ((r = script(q, QS_DEAD_PAGE, 2, a, NULL, &rep)) != 0)
 			return r;
-		if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 3 != 0) {
-			freeReplyObject(rep);
-			return coffer_errf(COFFER_E_PROTO, "dead letters: unexpected reply");
-		}
-		n = rep->elements / 3;
-		for (size_t i = 0; i < n; i++) {
-			redisReply **e = rep->element + 3 * i;
-			uint32_t att = 0;
-
-			if (e[0]->type != REDIS_REPLY_STRING ||
-			    e[2]->type != REDIS_REPLY_STRING || parse_u32(e[1], &att) != 0) {
-				freeReplyObject(rep);
-				return coffer_errf(COFFER_E_PROTO,
-				    "dead letters: unexpected entry");
-			}
-			fn(e[0]->str, att, e[2]->str, arg);
-		}
+		r = queue_reply_dead_page(rep, q->redacted, fn, arg, &n);
 		freeReplyObject(rep);
+		if (r != 0)
+			return r;
 		if (n < DEAD_PAGE)
 			return 0;
 		start += n;

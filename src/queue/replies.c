@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: Apache-2.0
+// The queue's replies read into its structures (queue/replies.h), apart
+// from the connection so that tests/fuzz/fuzz_queue_replies.c can feed
+// them every reply tree a server could send. A reply is untrusted: types,
+// counts, lengths and ranges are checked before anything is used, and an
+// array's elements may be of any type, nested or not.
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coffer/error.h"
+#include "lib/clock.h"
+#include "lib/mem.h"
+#include "queue/replies.h"
+
+int
+queue_check_worker(const char *w)
+{
+	size_t n = strnlen(w, COFFER_QUEUE_WORKER_MAX + 1);
+
+	if (n == 0 || n > COFFER_QUEUE_WORKER_MAX)
+		return coffer_errf(COFFER_E_INVAL, "worker id must be 1-%d chars",
+		    COFFER_QUEUE_WORKER_MAX);
+	for (size_t i = 0; i < n; i++) {
+		char c = w[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+			return coffer_errf(COFFER_E_INVAL,
+			    "worker id '%s': character %zu is not one of [A-Za-z0-9_.-]",
+			    w, i + 1);
+	}
+	return 0;
+}
+
+static int
+unexpected(const char *where, const char *what)
+{
+	return coffer_errf(COFFER_E_PROTO, "redis %s: %s: unexpected reply", where,
+	    what);
+}
+
+int
+queue_reply_int(const redisReply *rep, const char *where, const char *what,
+    long long *v)
+{
+	if (rep->type != REDIS_REPLY_INTEGER)
+		return coffer_errf(COFFER_E_PROTO, "redis %s: %s: expected an integer"
+		    " reply", where, what);
+	*v = rep->integer;
+	return 0;
+}
+
+int
+queue_reply_ints(const redisReply *rep, const char *where, const char *what,
+    long long *v, size_t n)
+{
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != n)
+		return coffer_errf(COFFER_E_PROTO, "redis %s: %s: expected %zu"
+		    " integers", where, what, n);
+	for (size_t i = 0; i < n; i++)
+		if (queue_reply_int(rep->element[i], where, what, &v[i]) != 0)
+			return COFFER_E_PROTO;
+	return 0;
+}
+
+int
+queue_reply_sha(const redisReply *rep, const char *where, const char *what,
+    char sha[41])
+{
+	if (rep->type != REDIS_REPLY_STRING || rep->len != 40 ||
+	    strspn(rep->str, "0123456789abcdef") != 40)
+		return coffer_errf(COFFER_E_PROTO, "redis %s: SCRIPT LOAD %s:"
+		    " unexpected reply", where, what);
+	memcpy(sha, rep->str, 41);
+	return 0;
+}
+
+int
+queue_reply_claim(const redisReply *rep, const char *where, int *claimed,
+    uint32_t *attempt)
+{
+	long long v[2];
+	int r;
+
+	if ((r = queue_reply_ints(rep, where, "claim", v, 2)) != 0)
+		return r;
+	*claimed = v[0] == 1;
+	if (*claimed && (v[1] < 1 || v[1] > UINT32_MAX))
+		return coffer_errf(COFFER_E_PROTO, "claim: attempt %lld", v[1]);
+	if (*claimed)
+		*attempt = (uint32_t)v[1];
+	return 0;
+}
+
+int
+queue_reply_ack_next(const redisReply *rep, const char *where, int *refused,
+    struct coffer_queue_item *next, int *got, queue_malformed_fn malformed,
+    void *arg)
+{
+	const redisReply *e;
+	long long v[2] = { 0, 0 }, attempt;
+	int r;
+
+	*refused = *got = 0;
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 4 ||
+	    queue_reply_int(rep->element[0], where, "ack", &v[0]) != 0 ||
+	    queue_reply_int(rep->element[1], where, "ack", &v[1]) != 0 ||
+	    rep->element[3]->type != REDIS_REPLY_INTEGER)
+		return unexpected(where, "ack_next");
+	if (v[0] < 0) {
+		*refused = 1;
+		return 0;
+	}
+	e = rep->element[2];
+	if (e->type != REDIS_REPLY_STRING)
+		return 0;
+	attempt = rep->element[3]->integer;
+	if (attempt == 0 || coffer_queue_check_item(e->str, e->len) != 0) {
+		/* The ack is done; the entry behind it is garbage. */
+		r = malformed(e->str, e->len, arg);
+		return r == COFFER_E_FORMAT ? 0 : r;
+	}
+	if (attempt < 1 || attempt > UINT32_MAX)
+		return coffer_errf(COFFER_E_PROTO, "ack_next: bad attempt");
+	if ((next->id = coffer_strndup(e->str, e->len)) == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "item id");
+	next->attempt = (uint32_t)attempt;
+	next->leased_ms = coffer_mono_ms();
+	*got = 1;
+	return 0;
+}
+
+int
+queue_reply_take_more(const redisReply *rep, const char *where, size_t want,
+    struct coffer_queue_item *next, size_t *got, queue_malformed_fn malformed,
+    void *arg)
+{
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 2 != 0 ||
+	    rep->elements > 2 * want)
+		return unexpected(where, "take_more");
+	for (size_t i = 0; i < rep->elements; i += 2) {
+		const redisReply *e = rep->element[i], *a = rep->element[i + 1];
+
+		if (e->type != REDIS_REPLY_STRING || a->type != REDIS_REPLY_INTEGER ||
+		    a->integer < 0 || a->integer > UINT32_MAX)
+			return unexpected(where, "take_more");
+		if (a->integer == 0 || coffer_queue_check_item(e->str, e->len) != 0) {
+			/* Garbage behind the acks: dead-letter it, go on. */
+			(void)malformed(e->str, e->len, arg);
+			coffer_errclear();
+			continue;
+		}
+		if ((next[*got].id = coffer_strndup(e->str, e->len)) == NULL)
+			return coffer_errf(COFFER_E_NOMEM, "item id");
+		next[*got].attempt = (uint32_t)a->integer;
+		next[*got].leased_ms = coffer_mono_ms();
+		(*got)++;
+	}
+	return 0;
+}
+
+int
+queue_reply_fail(const redisReply *rep, const char *where, int *refused,
+    int *dead)
+{
+	if (rep->type != REDIS_REPLY_STRING && rep->type != REDIS_REPLY_STATUS)
+		return unexpected(where, "fail");
+	*refused = strcmp(rep->str, "refused") == 0;
+	*dead = strcmp(rep->str, "dead") == 0;
+	return 0;
+}
+
+/* A number stored by HINCRBY/HINCRBYFLOAT, finite and >= 0; -1 if not. */
+static double
+stored_number(const redisReply *e)
+{
+	char buf[64], *end = NULL;
+	double v;
+
+	if (e->type == REDIS_REPLY_INTEGER)
+		return e->integer >= 0 ? (double)e->integer : -1;
+	if (e->type != REDIS_REPLY_STRING || e->len == 0 || e->len >= sizeof(buf))
+		return -1;
+	memcpy(buf, e->str, e->len);
+	buf[e->len] = '\0';
+	errno = 0;
+	v = strtod(buf, &end);
+	if (end == buf || *end != '\0' || errno != 0 || !isfinite(v) || v < 0)
+		return -1;
+	return v;
+}
+
+int
+queue_reply_stats(const redisReply *rep, const char *where, int coffer,
+    struct coffer_queue_stats *s)
+{
+	long long v[5] = { 0 };
+	double t[3] = { 0, 0, 0 };
+	int r = 0;
+
+	if (coffer && (rep->type != REDIS_REPLY_ARRAY || rep->elements != 8))
+		return coffer_errf(COFFER_E_PROTO, "redis %s: stats: expected 8"
+		    " elements", where);
+	if (coffer) {
+		for (int i = 0; i < 5 && r == 0; i++)
+			r = queue_reply_int(rep->element[i], where, "stats", &v[i]);
+		for (int i = 0; i < 3; i++)
+			t[i] = stored_number(rep->element[5 + i]);
+	} else {
+		r = queue_reply_ints(rep, where, "stats", v, 5);
+	}
+	if (r != 0)
+		return r;
+	s->total = v[0];
+	s->done = v[1];
+	s->failed = v[2];
+	s->in_flight = v[3];
+	s->queued = v[4];
+	/* Estimates only: anything malformed (or an impossible sum of
+	 * squares, below the square of the sum over n) reads as unknown. */
+	if (t[0] < 1 || t[0] > 9e15 || t[1] < 0 || t[2] < 0 ||
+	    t[2] * t[0] < t[1] * t[1] * (1 - 1e-9)) {
+		t[0] = t[1] = t[2] = 0;
+	}
+	s->timed = (int64_t)t[0];
+	s->time_sum_s = t[1] / 1e3;
+	s->time_sq_sum_s2 = t[2] / 1e6;
+	return 0;
+}
+
+int
+queue_reply_meta(const redisReply *rep, const char *where,
+    struct coffer_queue_meta *m)
+{
+	redisReply **e;
+	char num[32], *end = NULL;
+	long long t;
+
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 4 ||
+	    rep->element[0]->type != REDIS_REPLY_INTEGER)
+		return unexpected(where, "meta");
+	e = rep->element;
+	for (int i = 1; i < 4; i++)
+		if (e[i]->type != REDIS_REPLY_STRING)
+			return unexpected(where, "meta");
+	memset(m, 0, sizeof(*m));
+	m->exists = e[0]->integer < 0 ? 0 : e[0]->integer > 3 ? 3 :
+	    (int)e[0]->integer;
+	/* Whatever Redis holds is untrusted: anything that is not a job id
+	 * (or a state this code writes) reads as "?", which matches none. */
+	if (e[1]->len > 0) {
+		if (e[1]->len <= COFFER_QUEUE_JOB_MAX && strlen(e[1]->str) == e[1]->len &&
+		    coffer_queue_check_job(e[1]->str) == 0)
+			memcpy(m->owner, e[1]->str, e[1]->len + 1);
+		else
+			snprintf(m->owner, sizeof(m->owner), "?");
+	}
+	if (e[2]->len > 0)
+		snprintf(m->state, sizeof(m->state), "%s",
+		    strcmp(e[2]->str, "loading") == 0 ? "loading" :
+		    strcmp(e[2]->str, "loaded") == 0 ? "loaded" : "?");
+	m->total = -1;
+	if (e[3]->len > 0 && e[3]->len < sizeof(num)) {
+		memcpy(num, e[3]->str, e[3]->len);
+		num[e[3]->len] = '\0';
+		errno = 0;
+		t = strtoll(num, &end, 10);
+		if (errno == 0 && end != num && *end == '\0' && t >= 0)
+			m->total = t;
+	}
+	coffer_errclear();
+	return 0;
+}
+
+int
+queue_reply_holders(const redisReply *rep, const char *where,
+    struct coffer_queue_holder **out, size_t *n)
+{
+	struct coffer_queue_holder *h = NULL;
+	size_t k = 0, m;
+	int r = 0;
+
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 3 != 0)
+		return unexpected(where, "holders");
+	m = rep->elements / 3;
+	if (m > 0 && (h = coffer_calloc(m, sizeof(*h))) == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "holders");
+	for (k = 0; k < m; k++) {
+		redisReply **e = rep->element + 3 * k;
+
+		if (e[0]->type != REDIS_REPLY_STRING || e[1]->type != REDIS_REPLY_STRING ||
+		    e[2]->type != REDIS_REPLY_INTEGER || e[2]->integer < 1 ||
+		    strlen(e[0]->str) != e[0]->len || queue_check_worker(e[0]->str) != 0 ||
+		    coffer_queue_check_item(e[1]->str, e[1]->len) != 0) {
+			r = coffer_errf(COFFER_E_PROTO, "redis %s: holders: entry %zu is"
+			    " not a worker id, an item id and a count", where, k + 1);
+			goto out;
+		}
+		h[k].items = e[2]->integer;
+		if ((h[k].worker = coffer_strndup(e[0]->str, e[0]->len)) == NULL ||
+		    (h[k].item = coffer_strndup(e[1]->str, e[1]->len)) == NULL) {
+			k++;
+			r = coffer_errf(COFFER_E_NOMEM, "holders");
+			goto out;
+		}
+	}
+	*out = h;
+	*n = m;
+	h = NULL;
+out:
+	coffer_queue_holders_free(h, k);
+	return r;
+}
+
+/* Decimal digits only: strtoull alone also takes a sign, blanks, and
+ * stops at a NUL inside the string. */
+static int
+parse_u32(const redisReply *e, uint32_t *out)
+{
+	unsigned long long v;
+
+	if (e->type != REDIS_REPLY_STRING || e->len == 0 || e->len > 10 ||
+	    strspn(e->str, "0123456789") != e->len)
+		return -1;
+	v = strtoull(e->str, NULL, 10);
+	if (v > UINT32_MAX)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int
+queue_reply_dead_page(const redisReply *rep, const char *where,
+    void (*fn)(const char *id, uint32_t attempts, const char *error, void *arg),
+    void *arg, size_t *n)
+{
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 3 != 0)
+		return unexpected(where, "dead letters");
+	for (size_t i = 0; i < rep->elements / 3; i++) {
+		redisReply **e = rep->element + 3 * i;
+		uint32_t att = 0;
+
+		if (e[0]->type != REDIS_REPLY_STRING ||
+		    e[2]->type != REDIS_REPLY_STRING || parse_u32(e[1], &att) != 0)
+			return coffer_errf(COFFER_E_PROTO, "redis %s: dead letters:"
+			    " unexpected entry", where);
+		fn(e[0]->str, att, e[2]->str, arg);
+	}
+	*n = rep->elements / 3;
+	return 0;
+}
