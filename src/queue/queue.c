@@ -57,6 +57,29 @@ struct coffer_queue {
 /* ---------------------------------------------------------------------- */
 /* Validation */
 
+static int
+id_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+}
+
+int
+queue_check_worker(const char *w)
+{
+	size_t n = strnlen(w, COFFER_QUEUE_WORKER_MAX + 1);
+
+	if (n == 0 || n > COFFER_QUEUE_WORKER_MAX)
+		return coffer_errf(COFFER_E_INVAL, "worker id must be 1-%d chars",
+		    COFFER_QUEUE_WORKER_MAX);
+	for (size_t i = 0; i < n; i++)
+		if (!id_char(w[i]))
+			return coffer_errf(COFFER_E_INVAL,
+			    "worker id '%s': character %zu is not one of [A-Za-z0-9_.-]",
+			    w, i + 1);
+	return 0;
+}
+
 int
 coffer_queue_check_job(const char *job)
 {
@@ -67,23 +90,12 @@ coffer_queue_check_job(const char *job)
 	if (n > COFFER_QUEUE_JOB_MAX)
 		return coffer_errf(COFFER_E_FORMAT, "job id is longer than %d chars",
 		    COFFER_QUEUE_JOB_MAX);
-	for (size_t i = 0; i < n; i++) {
-		char c = job[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+	for (size_t i = 0; i < n; i++)
+		if (!id_char(job[i]))
 			return coffer_errf(COFFER_E_FORMAT,
 			    "job id '%s': character %zu is not one of [A-Za-z0-9_.-]",
 			    job, i + 1);
-	}
 	return 0;
-}
-
-static int
-id_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
 }
 
 /* Section 1: "<replica id>_<8 lowercase hex>". */

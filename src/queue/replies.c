@@ -15,26 +15,6 @@
 #include "lib/mem.h"
 #include "queue/replies.h"
 
-int
-queue_check_worker(const char *w)
-{
-	size_t n = strnlen(w, COFFER_QUEUE_WORKER_MAX + 1);
-
-	if (n == 0 || n > COFFER_QUEUE_WORKER_MAX)
-		return coffer_errf(COFFER_E_INVAL, "worker id must be 1-%d chars",
-		    COFFER_QUEUE_WORKER_MAX);
-	for (size_t i = 0; i < n; i++) {
-		char c = w[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
-			return coffer_errf(COFFER_E_INVAL,
-			    "worker id '%s': character %zu is not one of [A-Za-z0-9_.-]",
-			    w, i + 1);
-	}
-	return 0;
-}
-
 static int
 unexpected(const char *where, const char *what)
 {

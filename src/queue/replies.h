@@ -15,7 +15,7 @@
 
 #include "queue/queue.h"
 
-/* A worker id: 1 to COFFER_QUEUE_WORKER_MAX of [A-Za-z0-9_.-]; else
+/* (queue.c) A worker id: 1 to COFFER_QUEUE_WORKER_MAX of [A-Za-z0-9_.-]; else
  * COFFER_E_INVAL. */
 int queue_check_worker(const char *w);
 
