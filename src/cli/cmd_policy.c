@@ -106,12 +106,8 @@ parse(const char *cmd, int argc, char **argv, struct opts *o)
 		case 'h':
 			help();
 			return CLI_OK;
-		case ':':
-			return cli_usage(cmd, USAGE, "option '%s' needs a value",
-			    argv[optind - 1]);
 		default:
-			return cli_usage(cmd, USAGE, "unknown option '%s'",
-			    argv[optind - 1]);
+			return cli_opt_fail(cmd, USAGE, cli_policy_options, c, argv);
 		}
 	}
 	return -1;

@@ -8,7 +8,7 @@
 # timeout: 60
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
-plan 13
+plan 14
 
 cd "$T" || bail "no temp dir"
 coffer key new k.key >/dev/null
@@ -25,6 +25,13 @@ out=$(coffer sael 2>&1); eq "a mistyped command: exit 2" 2 $?
 case $out in *"did you mean 'seal'?"*) ok 0 "with the command meant" ;; *) ok 1 "said: $out" ;; esac
 out=$(coffer seal --chunksize 4K --key k.key data.txt x 2>&1)
 case $out in *"did you mean '--chunk-size'?"*) ok 0 "a mistyped option names the one meant" ;; *) ok 1 "said: $out" ;; esac
+# Every command's options end in cli_opt_fail: those of policy, audit,
+# collateral and coordinator too.
+out=$(coffer policy show --coordnator http://127.0.0.1:1 x 2>&1; coffer audit verify --entires 2>&1
+	coffer collateral fetch --outt x 2>&1; coffer coordinator verify --expekt x 2>&1)
+eq "so do the options of policy, audit, collateral and coordinator" \
+	"--coordinator --entries --out --expect" \
+	"$(grep -o "did you mean '--[a-z-]*'" <<<"$out" | cut -d' ' -f4 | tr -d '?' | xargs)"
 coffer attest report --backend sim --report-data 00 --out ev.json --sim-dir sim 2> attest.err
 grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T.* coffer\[[0-9]+\] ' attest.err; [ $? -ne 0 ]
 ok $? "no log-format lines in attest's stderr"
