@@ -90,7 +90,6 @@ path_job(struct http_req *r)
  * job, doc/manager.md section 9.2): its request is deferred while the
  * manager's loop goes on. */
 struct submission {
-	struct mgr *m;
 	struct http_req *r;          /* deferred (http_req_defer) */
 	struct mgr_jobspec spec;
 	json_t *errs, *warns;
@@ -106,7 +105,7 @@ submit_end(struct http_req *r, struct mgr_jobspec *spec, json_t *errs,
 	struct mgr *m = r->ctx;
 	struct mgr_job *j;
 	json_t *notes = NULL, *o;
-	char id[65], loc[128], coordinator[512] = "", tee_job[33] = "";
+	char id[65], loc[128], coordinator[512] = "", tee_job[33] = "", why[600];
 
 	if (e != 0 && e != COFFER_E_FORMAT)
 		goto fail;
@@ -126,7 +125,9 @@ submit_end(struct http_req *r, struct mgr_jobspec *spec, json_t *errs,
 	}
 	e = mgr_job_submit(m, "native", spec, notes, "controller.params", id);
 	if (e != 0) {
-		mgr_conf_abandon(m, coordinator, tee_job, coffer_errdetail());
+		snprintf(why, sizeof(why), "%s", coffer_errdetail());
+		mgr_conf_abandon(m, coordinator, tee_job, why);
+		(void)coffer_errf(e, "%s", why);
 		goto fail;
 	}
 	snprintf(loc, sizeof(loc), "/v1/jobs/%s", id);
@@ -170,7 +171,6 @@ api_job_submit(struct http_req *r)
 		e = COFFER_E_NOMEM;
 		goto fail;
 	}
-	sub->m = m;
 	/* Every field error of the body at once (doc/api.md section 1), then
 	 * what the job names outside itself (submit.c). */
 	e = mgr_jobspec_parse_all(body, coffer_wall_ms() / 1000, &sub->spec,
@@ -193,11 +193,8 @@ api_job_submit(struct http_req *r)
 			goto fail;
 		}
 		if ((e = mgr_conf_prepare(m, &sub->spec, sub->errs, sub->warns,
-		    submit_prepared, sub)) == 0) {
-			json_decref(body);
-			return;
-		}
-		submit_prepared(e, sub);
+		    submit_prepared, sub)) != 0)
+			submit_prepared(e, sub);
 		json_decref(body);
 		return;
 	}
