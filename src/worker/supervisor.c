@@ -29,6 +29,12 @@
 #include "worker/worker.h"
 
 #define START_TIMEOUT_MS 120000
+/* How often the supervisor looks at the page while the runner starts: a
+ * runner that is ready waits this long at most (half on average) for its
+ * go, which every job pays once per worker (BENCHMARKS.md, "Worker
+ * start"); it was 20 ms, a tenth of a small job. The runner waits for
+ * the go in steps of 1 ms too (shared_wait_go). */
+#define START_POLL_MS 1
 #define SETTLE_RETRY_MS 300000
 #define RESTART_MIN_MS 100
 #define RESTART_MAX_MS 5000
@@ -363,7 +369,7 @@ start_runner(struct sup *s, int mode)
 
 		if (shared_read(s->sh, &c) == 0 && c.state != RUNNER_STARTING)
 			return 0; /* READY, or FAILED: its exit tells */
-		if (wait_runner(s, 20, &status)) {
+		if (wait_runner(s, START_POLL_MS, &status)) {
 			/* Died while loading: the caller handles it as any exit. */
 			s->exited = 1;
 			s->exit_status = status;
