@@ -173,6 +173,14 @@ struct coffer_tee_anchors;
 /* The compiled-in roots. */
 int coffer_tee_anchors_new_default(struct coffer_tee_anchors **out)
 	__attribute__((warn_unused_result));
+/* Only the compiled-in roots evidence of one TEE type chains to: the
+ * Intel root for SGX and TDX, the AMD roots for SEV-SNP, none for sim
+ * (a verification policy names the sim platform keys it trusts);
+ * COFFER_TEE_UNKNOWN: all of them, as coffer_tee_anchors_new_default.
+ * For a verifier that accepts one type only (the worker, which pins its
+ * coordinator's): building all the roots costs about 2 ms. */
+int coffer_tee_anchors_new_for(enum coffer_tee_type tee,
+    struct coffer_tee_anchors **out) __attribute__((warn_unused_result));
 /* No roots at all (for tests and for pinning other roots). */
 int coffer_tee_anchors_new_empty(struct coffer_tee_anchors **out)
 	__attribute__((warn_unused_result));

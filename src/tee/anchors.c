@@ -251,36 +251,36 @@ coffer_tee_anchors_add_sim_key(struct coffer_tee_anchors *a, const char *pem,
 	return 0;
 }
 
-int
-coffer_tee_anchors_new_default(struct coffer_tee_anchors **out)
+/* The compiled-in Intel root, checked against its pin. */
+static int
+add_default_intel(struct coffer_tee_anchors *a)
 {
-	struct coffer_tee_anchors *a = NULL;
-	STACK_OF(X509) *sk = NULL;
-	X509 *x = NULL;
-	const uint8_t *p;
+	const uint8_t *p = tee_anchor_intel_root.der;
+	X509 *x;
 	uint8_t fp[32];
 	int r;
 
-	if ((r = coffer_tee_anchors_new_empty(&a)) != 0)
-		return r;
-	p = tee_anchor_intel_root.der;
-	if ((x = d2i_X509(NULL, &p, (long)tee_anchor_intel_root.len)) == NULL) {
-		r = coffer_errf(COFFER_E_INTERNAL, "compiled-in Intel root does not parse");
-		goto out;
-	}
-	if ((r = tee_cert_sha256(x, fp)) != 0)
-		goto out;
-	if (memcmp(fp, intel_root_pin, 32) != 0) {
+	if ((x = d2i_X509(NULL, &p, (long)tee_anchor_intel_root.len)) == NULL)
+		return coffer_errf(COFFER_E_INTERNAL, "compiled-in Intel root does not parse");
+	if ((r = tee_cert_sha256(x, fp)) == 0 && memcmp(fp, intel_root_pin, 32) != 0)
 		r = coffer_errf(COFFER_E_INTERNAL, "compiled-in Intel root has the wrong "
 		    "fingerprint");
-		goto out;
-	}
-	if ((r = set_intel_root(a, x)) != 0)
-		goto out;
-	if ((sk = sk_X509_new_null()) == NULL) {
-		r = COFFER_E_NOMEM;
-		goto out;
-	}
+	if (r == 0)
+		r = set_intel_root(a, x);
+	X509_free(x);
+	return r;
+}
+
+/* The compiled-in AMD ARKs and the ASKs/ASVKs they sign. */
+static int
+add_default_amd(struct coffer_tee_anchors *a)
+{
+	STACK_OF(X509) *sk;
+	const uint8_t *p;
+	int r = 0;
+
+	if ((sk = sk_X509_new_null()) == NULL)
+		return COFFER_E_NOMEM;
 	for (const struct tee_anchor_der *d = tee_anchor_amd; d->name != NULL; d++) {
 		X509 *y;
 
@@ -292,16 +292,41 @@ coffer_tee_anchors_new_default(struct coffer_tee_anchors **out)
 			goto out;
 		}
 	}
-	if ((r = add_amd_certs(a, sk)) != 0) {
+	if ((r = add_amd_certs(a, sk)) != 0)
 		r = coffer_errctx(COFFER_E_INTERNAL, "compiled-in AMD anchors");
+out:
+	sk_X509_pop_free(sk, X509_free);
+	return r;
+}
+
+int
+coffer_tee_anchors_new_for(enum coffer_tee_type tee, struct coffer_tee_anchors **out)
+{
+	struct coffer_tee_anchors *a = NULL;
+	int r;
+
+	if ((r = coffer_tee_anchors_new_empty(&a)) != 0)
+		return r;
+	/* Each root costs its parse and its self-signature check (RSA-4096
+	 * for AMD's: about 2 ms in all at every start of a worker): only
+	 * those the type's evidence chains to. Sim evidence chains to none:
+	 * a verification policy names the platform keys it trusts. */
+	if ((tee == COFFER_TEE_UNKNOWN || tee == COFFER_TEE_SGX ||
+	    tee == COFFER_TEE_TDX) && (r = add_default_intel(a)) != 0)
 		goto out;
-	}
+	if ((tee == COFFER_TEE_UNKNOWN || tee == COFFER_TEE_SEV_SNP) &&
+	    (r = add_default_amd(a)) != 0)
+		goto out;
 	*out = a;
 	a = NULL;
 out:
 	ERR_clear_error();
-	X509_free(x);
-	sk_X509_pop_free(sk, X509_free);
 	coffer_tee_anchors_free(a);
 	return r;
+}
+
+int
+coffer_tee_anchors_new_default(struct coffer_tee_anchors **out)
+{
+	return coffer_tee_anchors_new_for(COFFER_TEE_UNKNOWN, out);
 }

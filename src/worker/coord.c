@@ -147,6 +147,14 @@ coord_authenticate(const struct coord_transport *t,
 	vo.expected_report_data = rd;
 	vo.policy = &mc->verification;
 	r = coffer_tee_verify(ev.data, ev.len, anchors, coll, at, &vo, &claims);
+	/* Evidence of another TEE type than the pinned one fails CA3 when
+	 * the anchors hold only the pinned type's roots: named CA4 all the
+	 * same (refused for good). */
+	if (r != 0 && claims != NULL && claims->tee != COFFER_TEE_UNKNOWN &&
+	    claims->tee != mc->coord.tee) {
+		r = measured_coordinator_check(mc, claims);
+		goto out;
+	}
 	if (r != 0) {
 		why = claims ? coffer_tee_claims_first_fatal(claims) : NULL;
 		r = why ? coffer_errf(r, "CA3: the coordinator's evidence is refused:"

@@ -261,6 +261,10 @@ conf_job_start(const struct worker_config *cfg, struct conf_job **out)
 
 	memset(&s, 0, sizeof(s));
 	memset(&bo, 0, sizeof(bo));
+	/* The anchors: only the roots of the coordinator's pinned TEE type
+	 * (none for sim: the measured configuration's verification object
+	 * names the sim keys), unless collateral is given, which may hold
+	 * pieces of every platform, each checked against its roots. */
 	if ((r = coffer_file_read(cfg->measured, MEASURED_MAX, &b)) != 0 ||
 	    (r = measured_config_parse((const char *)b.data, b.len, &mc)) != 0) {
 		r = coffer_errctx(r, "--measured-config %s", cfg->measured);
@@ -269,7 +273,8 @@ conf_job_start(const struct worker_config *cfg, struct conf_job **out)
 	if ((r = coffer_hex_decode(cfg->coord_job, strlen(cfg->coord_job), s.job,
 	    16, &got)) != 0 || got != 16 ||
 	    (r = coffer_tee_backend_parse(cfg->tee_backend, &s.att.backend)) != 0 ||
-	    (r = coffer_tee_anchors_new_default(&anchors)) != 0 ||
+	    (r = coffer_tee_anchors_new_for(cfg->collateral != NULL ?
+	    COFFER_TEE_UNKNOWN : mc.coord.tee, &anchors)) != 0 ||
 	    (r = http_client_new(cfg->coordinator, HTTP_TIMEOUT_MS, &http)) != 0)
 		goto out;
 	if (cfg->collateral != NULL &&

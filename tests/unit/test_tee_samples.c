@@ -950,11 +950,52 @@ test_samples__chain_to_a_different_root_fails(void **state)
 	coffer_buf_release(&ev);
 }
 
+/* Anchors of one TEE type (the worker's, for its pinned coordinator):
+ * exactly that type's roots, with which its samples verify as with all
+ * of them; sim needs none. */
+static void
+test_samples__anchors_for_one_type_hold_only_its_roots(void **state)
+{
+	static const enum coffer_tee_type types[] = { COFFER_TEE_SGX,
+	    COFFER_TEE_TDX, COFFER_TEE_SEV_SNP, COFFER_TEE_SIM, COFFER_TEE_UNKNOWN };
+	struct coffer_tee_anchors *a, *all = anchors;
+	struct coffer_tee_claims *c;
+	int rc;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		enum coffer_tee_type t = types[i];
+		int intel = t == COFFER_TEE_SGX || t == COFFER_TEE_TDX ||
+		    t == COFFER_TEE_UNKNOWN, amd = t == COFFER_TEE_SEV_SNP ||
+		    t == COFFER_TEE_UNKNOWN;
+
+		assert_int_equal(coffer_tee_anchors_new_for(t, &a), 0);
+		assert_int_equal(a->intel_root != NULL, intel);
+		assert_int_equal(a->n_amd, amd ? all->n_amd : 0);
+		assert_int_equal(sk_X509_num(a->amd_inter), amd ?
+		    sk_X509_num(all->amd_inter) : 0);
+		anchors = a;
+		/* Collateral loads only against its roots. */
+		c = verify(ATT "sgx/dcap-qvl/sgx_quote", intel ? coll_sgx1 : NULL,
+		    "2025-07-19T10:01:17Z", intel ? 0 : ALLOW_ALL, NULL, &rc);
+		assert_int_equal(c != NULL && c->verdict == COFFER_TEE_OK, intel);
+		coffer_tee_claims_free(c);
+		c = verify(ATT "sev-snp/go-sev-guest/attestation.bin", amd ? coll_snp1 :
+		    NULL, "2022-09-24T01:00:00Z", amd ? COFFER_TEE_ALLOW_NO_CRL :
+		    ALLOW_ALL, NULL, &rc);
+		assert_int_equal(c != NULL && c->verdict == COFFER_TEE_OK, amd);
+		coffer_tee_claims_free(c);
+		anchors = all;
+		coffer_tee_anchors_free(a);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_samples__sgx1_dcap_qvl_config_and_sw_hardening_needed),
+		cmocka_unit_test(test_samples__anchors_for_one_type_hold_only_its_roots),
 		cmocka_unit_test(test_samples__tdx1_spr_e4_verifies_and_unmodified_tcb_info_has_no_level),
 		cmocka_unit_test(test_samples__tdx1_go_tdx_guest_negative_bytes_fail),
 		cmocka_unit_test(test_samples__tdx1b_v5_sample_up_to_date),

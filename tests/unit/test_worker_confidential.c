@@ -363,7 +363,8 @@ setup(void **state)
 	if (coffer_random(f->fc.job, 16) != 0 || fake_coord_init(&f->fc) != 0)
 		return -1;
 	measured(f, W.coord_meas);
-	if (coffer_tee_anchors_new_default(&f->anchors) != 0)
+	/* As the worker makes them for a sim coordinator: no roots. */
+	if (coffer_tee_anchors_new_for(COFFER_TEE_SIM, &f->anchors) != 0)
 		return -1;
 	f->measure[0] = W.worker_file;
 	f->bo.sim_dir = W.sim_dir;
@@ -859,6 +860,27 @@ test_worker_confidential__a_coordinator_with_another_measurement_gets_nothing(vo
 	assert_int_equal(f->fc.releases, 0);
 }
 
+/* CA4: a coordinator of another TEE type than the pinned one, whose
+ * evidence the anchors of the pinned type cannot verify, is named so
+ * (refused for good), not CA3. */
+static void
+test_worker_confidential__a_coordinator_in_another_tee_type_gets_nothing(void **state)
+{
+	struct fixture *f = *state;
+	char text[1024], mh[481];
+
+	memset(mh, 'a', 480);
+	mh[480] = '\0';
+	snprintf(text, sizeof(text), "{\"type\": \"coffer-worker-config\", "
+	    "\"version\": 1, \"coordinator\": {\"tee\": \"tdx\", \"measurement\": "
+	    "\"%s\", \"verification\": {\"version\": 1}}}", mh);
+	must(measured_config_parse(text, strlen(text), &f->mc), "measured config");
+	expect_start_fails(f, COFFER_E_POLICY, "CA4: the coordinator runs in sim");
+	assert_true(conf_refused_for_good(COFFER_E_POLICY, coffer_errdetail()));
+	assert_int_equal(f->fc.nonces, 0);
+	assert_int_equal(f->fc.releases, 0);
+}
+
 /* MC4: a TDX coordinator is pinned by MRTD || RTMR0..3 (policy.md 3.3),
  * the value `coffer coordinator verify --expect` pins: MRTD alone
  * measures only the TD firmware, which boots any kernel and program. */
@@ -1078,6 +1100,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_worker_confidential__an_app_failure_is_proved_and_the_coordinator_decides, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__refusals_bury_or_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__an_unanswered_proof_is_sent_again_unchanged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_worker_confidential__a_coordinator_in_another_tee_type_gets_nothing,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__a_coordinator_with_another_measurement_gets_nothing, setup, teardown),
 		cmocka_unit_test(test_worker_confidential__a_tdx_coordinator_is_pinned_by_mrtd_and_rtmrs),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__evidence_for_other_keys_is_refused, setup, teardown),
