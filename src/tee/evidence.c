@@ -94,11 +94,13 @@ coffer_tee_evidence_get(enum coffer_tee_backend backend,
 		static const char *const self[] = { "/proc/self/exe" };
 		uint8_t m[48];
 
+		const char *dir = opts != NULL ? opts->sim_dir : NULL;
+
 		if (opts != NULL && opts->n_measure > 0)
-			r = coffer_tee_sim_measure(opts->measure, opts->n_measure, m);
+			r = tee_sim_measure_cached(dir, opts->measure, opts->n_measure, m);
 		else
-			r = coffer_tee_sim_measure(self, 1, m);
-		if (r != 0 || (r = tee_sim_make(opts != NULL ? opts->sim_dir : NULL, m,
+			r = tee_sim_measure_cached(dir, self, 1, m);
+		if (r != 0 || (r = tee_sim_make(dir, m,
 		    report_data, opts != NULL ? opts->sim_values : NULL, &ev)) != 0)
 			goto out;
 		tee = "sim";

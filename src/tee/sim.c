@@ -29,6 +29,9 @@
 #define SIM_KEY_FILE "sim-platform.key"
 #define SIM_VERSION 2
 #define SIM_MEASURE_LABEL "coffer-sim-measurement-v1"
+/* The measurement cache (doc/format/evidence.md section 8.5). */
+#define SIM_CACHE_DIR "measure-cache"
+#define SIM_CACHE_LABEL "coffer-sim-measure-cache-v1"
 
 /* Layout, version 2 (all integers little-endian), section 8.1 */
 #define S_MAGIC 0x00      /* 16: "INSECURE-SIM-V2\0" */
@@ -168,52 +171,172 @@ coffer_tee_sim_public_key(const char *sim_dir, char **pem_out)
 	return r;
 }
 
-int
-coffer_tee_sim_measure(const char *const *files, size_t n, uint8_t out[48])
+/* SHA-384 of what fd reads, from where it is to the end. */
+static int
+file_digest(int fd, const char *name, uint8_t d[48])
 {
-	struct coffer_hash *outer = NULL, *h = NULL;
-	uint8_t buf[65536], d[48];
-	int r, fd = -1;
+	struct coffer_hash *h = NULL;
+	uint8_t buf[65536];
+	ssize_t got;
+	int r;
+
+	if ((r = coffer_hash_new(COFFER_HASH_SHA384, &h)) != 0)
+		return r;
+	while ((got = read(fd, buf, sizeof(buf))) != 0) {
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			r = coffer_errf(COFFER_E_IO, "measure %s: %s", name, strerror(errno));
+			goto out;
+		}
+		if ((r = coffer_hash_update(h, buf, (size_t)got)) != 0)
+			goto out;
+	}
+	r = coffer_hash_final(h, d, 48);
+out:
+	coffer_hash_free(h);
+	return r;
+}
+
+static int
+open_measured(const char *name, int *fd)
+{
+	if ((*fd = open(name, O_RDONLY | O_CLOEXEC)) < 0)
+		return coffer_errf(errno == ENOENT ? COFFER_E_NOTFOUND : COFFER_E_IO,
+		    "measure %s: %s", name, strerror(errno));
+	return 0;
+}
+
+/*
+ * Section 8.5: the name of a file's entry in the measurement cache, the
+ * SHA-256 of what identifies its content without reading it. Any write
+ * changes the ctime, which no unprivileged process can set back, and a
+ * replaced file is another inode.
+ */
+static int
+cache_name(const struct stat *st, char hex[65])
+{
+	uint8_t b[sizeof(SIM_CACHE_LABEL) + 7 * 8], *p = b, h[32];
+	const uint64_t v[7] = { (uint64_t)st->st_dev, (uint64_t)st->st_ino,
+	    (uint64_t)st->st_size, (uint64_t)st->st_mtim.tv_sec,
+	    (uint64_t)st->st_mtim.tv_nsec, (uint64_t)st->st_ctim.tv_sec,
+	    (uint64_t)st->st_ctim.tv_nsec };
+	int r;
+
+	memcpy(p, SIM_CACHE_LABEL, sizeof(SIM_CACHE_LABEL));
+	p += sizeof(SIM_CACHE_LABEL);
+	for (size_t i = 0; i < 7; i++, p += 8)
+		coffer_store_u64le(p, v[i]);
+	if ((r = coffer_sha256(b, sizeof(b), h)) != 0)
+		return r;
+	coffer_hex_encode(h, 32, hex);
+	return 0;
+}
+
+static int
+same_file_state(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* A file's SHA-384, from the cache directory `cache` (NULL: none) when
+ * it holds this state of the file, else read, and kept there if the file
+ * did not change meanwhile. The cache is best effort: failing to read or
+ * write it only costs the reading. */
+static int
+measure_file(const char *cache, const char *name, uint8_t d[48])
+{
+	struct coffer_buf b = COFFER_BUF_INIT(64);
+	struct stat before, after;
+	char entry[4200], hex[65];
+	int fd, r;
+
+	if ((r = open_measured(name, &fd)) != 0)
+		return r;
+	if (cache == NULL || fstat(fd, &before) != 0 || !S_ISREG(before.st_mode) ||
+	    cache_name(&before, hex) != 0) {
+		r = file_digest(fd, name, d);
+		goto out;
+	}
+	snprintf(entry, sizeof(entry), "%s/%s", cache, hex);
+	/* C2: exactly 48 bytes, else not an entry. */
+	if (coffer_file_read(entry, 48, &b) == 0 && b.len == 48) {
+		memcpy(d, b.data, 48);
+		r = 0;
+		goto out;
+	}
+	coffer_errclear();
+	if ((r = file_digest(fd, name, d)) != 0)
+		goto out;
+	/* C3: only what was read from one unchanged state of the file. */
+	if (fstat(fd, &after) == 0 && same_file_state(&before, &after) &&
+	    coffer_file_write_atomic(entry, d, 48, 0600, 0) != 0)
+		coffer_errclear();
+out:
+	coffer_buf_release(&b);
+	close(fd);
+	return r;
+}
+
+/* Section 8.2 over the files' digests, each from the cache directory
+ * (NULL: none). */
+static int
+measure(const char *cache, const char *const *files, size_t n, uint8_t out[48])
+{
+	struct coffer_hash *outer = NULL;
+	uint8_t d[48];
+	int r;
 
 	if ((r = coffer_hash_new(COFFER_HASH_SHA384, &outer)) != 0 ||
 	    (r = coffer_hash_update(outer, SIM_MEASURE_LABEL, sizeof(SIM_MEASURE_LABEL))) != 0)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		ssize_t got;
-
-		if ((fd = open(files[i], O_RDONLY | O_CLOEXEC)) < 0) {
-			r = coffer_errf(errno == ENOENT ? COFFER_E_NOTFOUND : COFFER_E_IO,
-			    "measure %s: %s", files[i], strerror(errno));
-			goto out;
-		}
-		if ((r = coffer_hash_new(COFFER_HASH_SHA384, &h)) != 0)
-			goto out;
-		while ((got = read(fd, buf, sizeof(buf))) != 0) {
-			if (got < 0) {
-				if (errno == EINTR)
-					continue;
-				r = coffer_errf(COFFER_E_IO, "measure %s: %s", files[i],
-				    strerror(errno));
-				goto out;
-			}
-			if ((r = coffer_hash_update(h, buf, (size_t)got)) != 0)
-				goto out;
-		}
-		close(fd);
-		fd = -1;
-		if ((r = coffer_hash_final(h, d, 48)) != 0 ||
+	for (size_t i = 0; i < n; i++)
+		if ((r = measure_file(cache, files[i], d)) != 0 ||
 		    (r = coffer_hash_update(outer, d, 48)) != 0)
 			goto out;
-		coffer_hash_free(h);
-		h = NULL;
-	}
 	r = coffer_hash_final(outer, out, 48);
 out:
-	if (fd >= 0)
-		close(fd);
-	coffer_hash_free(h);
 	coffer_hash_free(outer);
 	return r;
+}
+
+int
+coffer_tee_sim_measure(const char *const *files, size_t n, uint8_t out[48])
+{
+	return measure(NULL, files, n, out);
+}
+
+/* C1: a directory itself (not a link), this user's, that no one else may
+ * write to. */
+static int
+private_dir(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    st.st_uid == geteuid() && (st.st_mode & 022) == 0;
+}
+
+int
+tee_sim_measure_cached(const char *sim_dir, const char *const *files, size_t n,
+    uint8_t out[48])
+{
+	char dir[4096], cache[4200];
+
+	/* Next to the platform key (section 8.5), and only where no one but
+	 * this user can write (C1): else the files are read as without. */
+	if (sim_dir_path(sim_dir, dir, sizeof(dir)) != 0 ||
+	    (size_t)snprintf(cache, sizeof(cache), "%s/" SIM_CACHE_DIR, dir) >=
+	    sizeof(cache) || mkdirs(cache) != 0 || !private_dir(dir) ||
+	    !private_dir(cache)) {
+		coffer_errclear();
+		return measure(NULL, files, n, out);
+	}
+	return measure(cache, files, n, out);
 }
 
 void

@@ -585,6 +585,10 @@ size_t tee_sim_keys_cached(void);
 	"data; the evidence proves nothing to anyone but its own host"
 
 int tee_sim_verify(struct tee_vctx *v, const uint8_t *p, size_t len);
+/* coffer_tee_sim_measure with the measurement cache of the sim directory
+ * (doc/format/evidence.md section 8.5): what sim evidence is made with. */
+int tee_sim_measure_cached(const char *sim_dir, const char *const *files,
+    size_t n, uint8_t out[48]) __attribute__((warn_unused_result));
 int tee_sim_make(const char *sim_dir, const uint8_t measurement[48],
     const uint8_t report_data[64], const struct coffer_tee_sim_values *values,
     struct coffer_buf *out) __attribute__((warn_unused_result));

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include "crypto/hash.h"
@@ -244,6 +245,100 @@ test_sim__measurement_is_sha384_of_file_digests(void **state)
 	}
 	coffer_buf_release(&b);
 	coffer_buf_release(&cat);
+}
+
+/* The measurement in sim evidence made with platform key directory dir. */
+static void
+ev_measurement(struct fixture *f, const char *dir, uint8_t m[48])
+{
+	struct coffer_buf ev = COFFER_BUF_INIT(1 << 20);
+	struct coffer_tee_anchors *a = trusting(dir);
+	struct coffer_tee_claims *c = NULL;
+	struct coffer_tee_verify_opts o = { 0, rd1, NULL };
+
+	get_sim(f, dir, rd1, &ev);
+	assert_int_equal(coffer_tee_verify(ev.data, ev.len, a, NULL, 0, &o, &c), 0);
+	memcpy(m, c->sim.measurement, 48);
+	coffer_tee_claims_free(c);
+	coffer_tee_anchors_free(a);
+	coffer_buf_release(&ev);
+}
+
+/* Each entry of the measurement cache: 48 bytes, mode 0600, or with
+ * forge set, replaced by 48 other bytes. The number of entries. */
+static int
+cache_entries(const char *cache, int forge)
+{
+	static const uint8_t other[48] = { 0x11 };
+	struct dirent *e;
+	struct stat st;
+	char path[512];
+	DIR *d = opendir(cache);
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", cache, e->d_name);
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_size, 48);
+		assert_int_equal(st.st_mode & 0777, 0600);
+		if (forge)
+			assert_int_equal(coffer_file_write_atomic(path, other, 48, 0600, 0), 0);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Section 8.5: sim evidence takes a file's digest from the measurement
+ * cache only for the state of the file it was read from (C1 to C3). */
+static void
+test_sim__measurement_cache_serves_unchanged_files_only(void **state)
+{
+	struct fixture own = *(struct fixture *)*state, *f = &own;
+	const char *files[] = { f->file1, f->file2 };
+	uint8_t m[48], got[48];
+	char cache[128];
+	struct stat st;
+	FILE *fp;
+
+	/* Files and a platform key directory of its own: it changes them. */
+	snprintf(f->dir2, sizeof(f->dir2), "%.50s/mc", own.dir);
+	snprintf(f->file1, sizeof(f->file1), "%.50s/mc/worker", own.dir);
+	snprintf(f->file2, sizeof(f->file2), "%.50s/mc/plugin.so", own.dir);
+	assert_int_equal(mkdir(f->dir2, 0700), 0);
+	assert_int_equal(coffer_file_write_atomic(f->file1, "a worker", 8, 0600, 0), 0);
+	assert_int_equal(coffer_file_write_atomic(f->file2, "a plugin", 8, 0600, 0), 0);
+	snprintf(cache, sizeof(cache), "%s/measure-cache", f->dir2);
+	assert_int_equal(coffer_tee_sim_measure(files, 2, m), 0);
+	ev_measurement(f, f->dir2, got);
+	assert_memory_equal(got, m, 48);
+	/* In the platform key's directory, as private as it is. */
+	assert_int_equal(stat(cache, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	assert_int_equal(cache_entries(cache, 0), 2);
+	/* A file written to is read again (C2: its entry is another). */
+	assert_non_null(fp = fopen(f->file1, "a"));
+	fputs(", patched", fp);
+	fclose(fp);
+	assert_int_equal(coffer_tee_sim_measure(files, 2, m), 0);
+	ev_measurement(f, f->dir2, got);
+	assert_memory_equal(got, m, 48);
+	assert_int_equal(cache_entries(cache, 0), 3);
+	/* The entries are what is used: forged ones show. */
+	assert_int_equal(cache_entries(cache, 1), 3);
+	ev_measurement(f, f->dir2, got);
+	assert_memory_not_equal(got, m, 48);
+	/* C1: not from a cache others may write to. */
+	assert_int_equal(chmod(cache, 0770), 0);
+	ev_measurement(f, f->dir2, got);
+	assert_memory_equal(got, m, 48);
+	/* coffer_tee_sim_measure (coffer attest measure) never uses it. */
+	assert_int_equal(chmod(cache, 0700), 0);
+	assert_int_equal(coffer_tee_sim_measure(files, 2, got), 0);
+	assert_memory_equal(got, m, 48);
 }
 
 static void
@@ -573,6 +668,7 @@ main(void)
 		cmocka_unit_test(test_sim__rejects_untrusted_key_and_other_report_data),
 		cmocka_unit_test(test_sim__tampered_evidence_fails),
 		cmocka_unit_test(test_sim__measurement_is_sha384_of_file_digests),
+		cmocka_unit_test(test_sim__measurement_cache_serves_unchanged_files_only),
 		cmocka_unit_test(test_sim__refuses_a_key_file_others_can_read),
 		cmocka_unit_test(test_envelope__rejects_inconsistent_envelopes),
 		cmocka_unit_test(test_sim__v2_round_trip_of_every_simulated_value),
