@@ -194,7 +194,7 @@ handoff(char *plugin, const uint8_t *plain, size_t n, size_t items,
 	if (isolated) {
 		if ((fd = open(plugin, O_RDONLY | O_CLOEXEC)) < 0)
 			die(plugin, COFFER_E_IO);
-		r = app_open_isolated(&cfg, fd, NULL, 0, &a, &info);
+		r = app_open_isolated(&cfg, fd, NULL, NULL, 0, &a, &info);
 	} else {
 		r = app_open(&cfg, &a, &info);
 	}

@@ -35,15 +35,17 @@ enum app_how { HOW_IN_PROCESS, HOW_ISOLATED, HOW_DEF };
 
 static int
 open_app(const struct worker_config *cfg, enum app_how how,
-    const struct coffer_app *def, int app_fd,
+    const struct coffer_app *def, int app_fd, struct apphost *host,
     const struct coffer_app_param *params, size_t nparams, struct app **out,
     struct app_info *info)
 {
 	struct app *a = coffer_calloc(1, sizeof(*a));
 	int r;
 
-	if (a == NULL)
+	if (a == NULL) {
+		apphost_stop(host);
 		return coffer_errf(COFFER_E_NOMEM, "app");
+	}
 	a->cfg = cfg;
 	a->params = params;
 	a->nparams = nparams;
@@ -52,10 +54,18 @@ open_app(const struct worker_config *cfg, enum app_how how,
 		r = plugin_from_def(cfg, def, params, nparams, &a->plugin, &a->info);
 	else if (cfg->app_kind != APP_KIND_PLUGIN)
 		r = app_exec_check(cfg, &a->info);
-	else if (how == HOW_ISOLATED)
+	else if (how == HOW_ISOLATED && host != NULL) {
+		/* Started while the runner attested (doc/worker.md 9.3). */
+		if ((r = apphost_init(host, params, nparams, &a->info)) == 0)
+			a->host = host;
+		else
+			apphost_stop(host);
+		host = NULL;
+	} else if (how == HOW_ISOLATED)
 		r = apphost_start(cfg, app_fd, params, nparams, &a->host, &a->info);
 	else
 		r = plugin_load(cfg, params, nparams, &a->plugin, &a->info);
+	apphost_stop(host); /* not for this app (an executable) */
 	if (r != 0) {
 		free(a);
 		return r;
@@ -69,23 +79,25 @@ open_app(const struct worker_config *cfg, enum app_how how,
 int
 app_open(const struct worker_config *cfg, struct app **out, struct app_info *info)
 {
-	return open_app(cfg, HOW_IN_PROCESS, NULL, -1, cfg->params, cfg->nparams,
+	return open_app(cfg, HOW_IN_PROCESS, NULL, -1, NULL, cfg->params, cfg->nparams,
 	    out, info);
 }
 
 int
 app_open_isolated(const struct worker_config *cfg, int app_fd,
-    const struct coffer_app_param *params, size_t nparams, struct app **out,
-    struct app_info *info)
+    struct apphost *host, const struct coffer_app_param *params, size_t nparams,
+    struct app **out, struct app_info *info)
 {
-	return open_app(cfg, HOW_ISOLATED, NULL, app_fd, params, nparams, out, info);
+	return open_app(cfg, HOW_ISOLATED, NULL, app_fd, host, params, nparams, out,
+	    info);
 }
 
 int
 app_open_def(const struct worker_config *cfg, const struct coffer_app *def,
     struct app **out, struct app_info *info)
 {
-	return open_app(cfg, HOW_DEF, def, -1, cfg->params, cfg->nparams, out, info);
+	return open_app(cfg, HOW_DEF, def, -1, NULL, cfg->params, cfg->nparams, out,
+	    info);
 }
 
 /* An app's error code as proved: codes with the high bit set are the

@@ -50,11 +50,14 @@ int app_open_def(const struct worker_config *cfg, const struct coffer_app *def,
  * params (those of the coordinator's answer, borrowed until app_close).
  * A plugin runs in a host process of its own (worker/apphost.c), an
  * executable as always in a process per item; neither ever shares memory
- * with a key.
+ * with a key. host: a plugin host apphost_spawn() started over app_fd
+ * (or a descriptor of the same open file) before the hash was checked,
+ * taken over (stopped on failure, and for an executable app), or NULL.
  */
+struct apphost;
 int app_open_isolated(const struct worker_config *cfg, int app_fd,
-    const struct coffer_app_param *params, size_t nparams, struct app **out,
-    struct app_info *info) __attribute__((warn_unused_result));
+    struct apphost *host, const struct coffer_app_param *params, size_t nparams,
+    struct app **out, struct app_info *info) __attribute__((warn_unused_result));
 
 /*
  * Map one item: in -> out (out is bounded by cfg->max_item_bytes); owner
@@ -131,11 +134,17 @@ void app_child_setup(void);
 /* The plugin host (worker/apphost.c): started with execve, init()ed with
  * params, then called like plugin_call (type PLUGIN_*), with the same
  * errors as app_process. */
-struct apphost;
 int apphost_start(const struct worker_config *cfg, int app_fd,
     const struct coffer_app_param *params, size_t nparams,
     struct apphost **out, struct app_info *info)
 	__attribute__((warn_unused_result));
+/* apphost_start in two halves: the host process (fork, execve), which
+ * waits for its parameters and loads nothing before them; then F_INIT
+ * with them (apphost_stop(h) on failure is the caller's). */
+int apphost_spawn(const struct worker_config *cfg, int app_fd,
+    struct apphost **out) __attribute__((warn_unused_result));
+int apphost_init(struct apphost *h, const struct coffer_app_param *params,
+    size_t nparams, struct app_info *info) __attribute__((warn_unused_result));
 int apphost_call(struct apphost *h, int type, const char *id, uint32_t attempt,
     const char *owner, const uint8_t *in, size_t inlen, struct coffer_buf *out,
     const struct app_wait *w, uint32_t *reported, char *err, size_t errlen)

@@ -410,9 +410,9 @@ host_spawn(struct apphost *h)
 	return 0;
 }
 
-/* Start the host and init the plugin in it: F_INIT, then F_INFO. */
+/* Init the plugin in the started host: F_INIT, then F_INFO. */
 static int
-host_start(struct apphost *h, char *err, size_t errlen)
+host_init(struct apphost *h, char *err, size_t errlen)
 {
 	struct coffer_buf b = COFFER_BUF_INIT_SECRET(1 << 20);
 	struct coffer_cur c;
@@ -423,10 +423,6 @@ host_start(struct apphost *h, char *err, size_t errlen)
 	int64_t deadline = coffer_mono_ms() + START_TIMEOUT_MS;
 	int r, offer = 0;
 
-	if ((r = host_spawn(h)) != 0) {
-		snprintf(err, errlen, "%s", coffer_errdetail());
-		goto out;
-	}
 	/* The region's token, written after the fork: a host that finds it
 	 * there shares the runner's pages (a runtime that copied the region
 	 * at the fork, or cannot share memory between processes, does not),
@@ -499,21 +495,29 @@ out:
 	return r;
 }
 
+/* Start the host and init the plugin in it. */
+static int
+host_start(struct apphost *h, char *err, size_t errlen)
+{
+	int r;
+
+	if ((r = host_spawn(h)) != 0) {
+		snprintf(err, errlen, "%s", coffer_errdetail());
+		return r;
+	}
+	return host_init(h, err, errlen);
+}
+
 int
-apphost_start(const struct worker_config *cfg, int app_fd,
-    const struct coffer_app_param *params, size_t nparams,
-    struct apphost **out, struct app_info *info)
+apphost_spawn(const struct worker_config *cfg, int app_fd, struct apphost **out)
 {
 	struct apphost *h = coffer_calloc(1, sizeof(*h));
-	char err[WORKER_ERR_MAX];
 	int r;
 
 	if (h == NULL)
 		return coffer_errf(COFFER_E_NOMEM, "app host");
 	h->cfg = cfg;
 	h->app_fd = app_fd;
-	h->params = params;
-	h->nparams = nparams;
 	h->sock = -1;
 	coffer_buf_init(&h->head, HEAD_MAX);
 	coffer_buf_init_secret(&h->frame, frame_max(cfg->max_item_bytes));
@@ -522,12 +526,45 @@ apphost_start(const struct worker_config *cfg, int app_fd,
 		coffer_logkv(COFFER_LOG_INFO, "no shared region for the plugin"
 		    " host: items go through its socket", "error",
 		    coffer_errdetail(), NULL);
-	if ((r = host_start(h, err, sizeof(err))) != 0) {
-		r = coffer_errf(r, "%s", err);
+	if ((r = host_spawn(h)) != 0) {
 		apphost_stop(h);
 		return r;
 	}
+	*out = h;
+	return 0;
+}
+
+int
+apphost_init(struct apphost *h, const struct coffer_app_param *params,
+    size_t nparams, struct app_info *info)
+{
+	char err[WORKER_ERR_MAX];
+	int r;
+
+	h->params = params;
+	h->nparams = nparams;
+	/* A host that died meanwhile is started again, as for an item. */
+	if ((r = h->pid == 0 ? host_start(h, err, sizeof(err)) :
+	    host_init(h, err, sizeof(err))) != 0)
+		return coffer_errf(r, "%s", err);
 	*info = h->info;
+	return 0;
+}
+
+int
+apphost_start(const struct worker_config *cfg, int app_fd,
+    const struct coffer_app_param *params, size_t nparams,
+    struct apphost **out, struct app_info *info)
+{
+	struct apphost *h = NULL;
+	int r;
+
+	if ((r = apphost_spawn(cfg, app_fd, &h)) != 0)
+		return r;
+	if ((r = apphost_init(h, params, nparams, info)) != 0) {
+		apphost_stop(h);
+		return r;
+	}
 	*out = h;
 	return 0;
 }

@@ -55,6 +55,7 @@ struct conf_start {
 	struct coord_attester att;
 	uint8_t job[16];
 	const char *app_path;                       /* the app file */
+	int app_fd;       /* >= 0: that file, opened already (W6 reads it) */
 };
 
 /*
@@ -69,9 +70,11 @@ int conf_job_open(const struct worker_config *cfg, const struct conf_start *s,
 
 /* conf_job_open with the worker's own settings: the measured
  * configuration file, HTTP to --coordinator, the --tee-backend, the
- * collateral, the clock. */
-int conf_job_start(const struct worker_config *cfg, struct conf_job **out)
-	__attribute__((warn_unused_result));
+ * collateral, the clock; the app file cfg->app, or app_fd (>= 0) if the
+ * caller opened it already (borrowed: the job keeps its own descriptor
+ * of that open file). */
+int conf_job_start(const struct worker_config *cfg, int app_fd,
+    struct conf_job **out) __attribute__((warn_unused_result));
 
 /* Wipes the keys and the parameters. NULL is a no-op. */
 void conf_job_free(struct conf_job *j);

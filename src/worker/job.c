@@ -32,17 +32,20 @@ cmp_items(const void *a, const void *b)
 }
 
 /* W6: the app file's SHA-256, read through the descriptor that will
- * load or execute it (so what runs is what was hashed). */
+ * load or execute it (so what runs is what was hashed): a new one of
+ * path, or one of the open file `given` (>= 0), from its start. */
 static int
-open_app(const char *path, const uint8_t want[32], int *fd_out)
+open_app(const char *path, int given, const uint8_t want[32], int *fd_out)
 {
 	struct coffer_hash *h = NULL;
 	struct stat st;
 	uint8_t buf[65536], got[32];
 	char gh[65], wh[65];
+	off_t at = 0;
 	int fd, r;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((fd = given >= 0 ? fcntl(given, F_DUPFD_CLOEXEC, 0) :
+	    open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return coffer_errf(errno == ENOENT ? COFFER_E_NOTFOUND : COFFER_E_IO,
 		    "W6: app %s: %s", path, strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -52,7 +55,7 @@ open_app(const char *path, const uint8_t want[32], int *fd_out)
 	if ((r = coffer_hash_new(COFFER_HASH_SHA256, &h)) != 0)
 		goto fail;
 	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+		ssize_t n = pread(fd, buf, sizeof(buf), at);
 
 		if (n == 0)
 			break;
@@ -64,6 +67,7 @@ open_app(const char *path, const uint8_t want[32], int *fd_out)
 		}
 		if ((r = coffer_hash_update(h, buf, (size_t)n)) != 0)
 			goto fail;
+		at += n;
 	}
 	if ((r = coffer_hash_final(h, got, sizeof(got))) != 0)
 		goto fail;
@@ -223,7 +227,7 @@ conf_job_open(const struct worker_config *cfg, const struct conf_start *s,
 		goto fail;
 	}
 	/* W6 */
-	if ((r = open_app(s->app_path, j->app->sha256, &j->app_fd)) != 0)
+	if ((r = open_app(s->app_path, s->app_fd, j->app->sha256, &j->app_fd)) != 0)
 		goto fail;
 	if ((r = coffer_policy_items(j->policy, j->app, &j->items, &j->nitems)) != 0)
 		goto fail;
@@ -243,7 +247,7 @@ fail:
 }
 
 int
-conf_job_start(const struct worker_config *cfg, struct conf_job **out)
+conf_job_start(const struct worker_config *cfg, int app_fd, struct conf_job **out)
 {
 	struct coffer_buf b = COFFER_BUF_INIT(MEASURED_MAX);
 	struct measured_config mc;
@@ -292,6 +296,7 @@ conf_job_start(const struct worker_config *cfg, struct conf_job **out)
 	s.at = coffer_tee_now();
 	s.att.opts = &bo;
 	s.app_path = cfg->app;
+	s.app_fd = app_fd;
 	if ((r = conf_job_open(cfg, &s, out)) != 0)
 		goto out;
 	(*out)->http = http;

@@ -5,6 +5,7 @@
 // itself: the supervisor does, so an app that blocks this process cannot
 // let the lease lapse, and one that crashes it loses nothing.
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,7 +293,8 @@ runner_main(const struct worker_config *cfg, struct worker_shared *sh, int mode)
 	struct coffer_queue_counters qc;
 	char msg[1024], n1[32], n2[32], n3[32], n4[32], ready[24], attest[24];
 	int64_t t0 = coffer_mono_ms(), ta = 0;
-	int r, rc = RUNNER_EXIT_OK;
+	struct apphost *host = NULL;
+	int r, rc = RUNNER_EXIT_OK, app_fd = -1;
 
 	/* Nothing of the supervisor's (its Redis connection) for the app. */
 	closefrom(3);
@@ -323,9 +325,16 @@ runner_main(const struct worker_config *cfg, struct worker_shared *sh, int mode)
 	if (WORKER_CONFIDENTIAL(cfg) && mode != RUNNER_CHECK) {
 		/* The coordinator, the keys, the policy (doc/worker.md 9.3);
 		 * then the app, from the file whose hash was checked, with the
-		 * release's parameters, in a process with no key. */
+		 * release's parameters, in a process with no key. A plugin's
+		 * host process starts first, while this one attests: it loads
+		 * nothing before its parameters, which are sent only once the
+		 * file's hash is checked (W6), and it never holds a key. */
+		if (cfg->app_kind == APP_KIND_PLUGIN &&
+		    (app_fd = open(cfg->app, O_RDONLY | O_CLOEXEC)) >= 0 &&
+		    apphost_spawn(cfg, app_fd, &host) != 0)
+			coffer_errclear(); /* started later, as for a crash */
 		ta = coffer_mono_ms();
-		r = conf_job_start(cfg, &w.job);
+		r = conf_job_start(cfg, app_fd, &w.job);
 		ta = coffer_mono_ms() - ta;
 		if (r != 0 && conf_job_over(r, coffer_errdetail())) {
 			/* Closed already (every item committed, perhaps by a
@@ -353,8 +362,9 @@ runner_main(const struct worker_config *cfg, struct worker_shared *sh, int mode)
 			coffer_logkv(COFFER_LOG_WARN, "a confidential job's parameters"
 			    " come from the coordinator; --param and COFFER_PARAMS are"
 			    " ignored", NULL);
-		r = app_open_isolated(cfg, w.job->app_fd, w.job->params,
+		r = app_open_isolated(cfg, w.job->app_fd, host, w.job->params,
 		    w.job->nparams, &w.app, &info);
+		host = NULL;
 	} else {
 		r = app_open(cfg, &w.app, &info);
 	}
@@ -412,7 +422,10 @@ out:
 	coffer_buf_release(&w.inbuf);
 	coffer_buf_release(&w.outbuf);
 	app_close(w.app);
+	apphost_stop(host);  /* a start that failed before the app */
 	conf_job_free(w.job);
+	if (app_fd >= 0)
+		close(app_fd);
 	coffer_queue_close(w.q);
 	if (w.out != w.in)
 		coffer_store_free(w.out);

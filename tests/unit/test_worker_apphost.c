@@ -259,7 +259,7 @@ open_host(struct fixture *f, const char *mode)
 	else
 		unsetenv("FAKE_HOST");
 	unlink(f->log);
-	if (app_open_isolated(&f->cfg, f->fd, NULL, 0, &f->app, &info) != 0)
+	if (app_open_isolated(&f->cfg, f->fd, NULL, NULL, 0, &f->app, &info) != 0)
 		fail_msg("host: %s", coffer_errdetail());
 }
 

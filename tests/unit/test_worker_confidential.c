@@ -380,6 +380,7 @@ setup(void **state)
 	f->s.att.opts = &f->bo;
 	memcpy(f->s.job, f->fc.job, 16);
 	f->s.app_path = W.app_file;
+	f->s.app_fd = -1;
 
 	f->cfg.job = (char *)"qjob";
 	f->cfg.app = W.app_file;
