@@ -24,7 +24,9 @@
 # at the coordinator). Rounds alternate the two kinds; the median of
 # E2E_BENCH_ROUNDS (default 3) is reported, and the jobs' fixed costs: a
 # worker's start (plaintext and confidential), of which the attestation
-# and key release, and the close at the coordinator (see fixed below).
+# and key release, and the close at the coordinator (see fixed below);
+# then per app the runner's CPU time for its start and the coordinator's
+# CPU time per confidential job (both less disturbed by a busy machine).
 # Stores on /dev/shm when it exists.
 # E2E_BENCH_BREAKDOWN=1: the workers log at debug level and, per app and
 # kind, where an item's time goes is printed from their "batch done" lines
@@ -125,16 +127,23 @@ ms_field() { grep -o "$1=[0-9]*" | cut -d= -f2; }
 # its workers' start (from the runner's start to ready, the median over
 # them: "ready_ms" in their "worker started" lines), of which the
 # attestation and key release ("attest_ms"), and the close at the
-# coordinator (the manager's "closed at the coordinator" line).
+# coordinator (the manager's "closed at the coordinator" line); then, in
+# milliseconds, the runner's CPU time for its start and for the
+# attestation and release ("cpu_us", "attest_cpu_us"; medians).
 fixed() {
-	local r a c
+	local r a c u au
 	r=$(ms_field ready_ms <"$MGR_DB.logs/$2.log" | median)
 	a=$(ms_field attest_ms <"$MGR_DB.logs/$2.log" | median)
 	c=$(grep "closed at the coordinator" "$MGR_LOG" | grep -F "$2" | ms_field ms | tail -n 1)
-	printf '%.3f %.3f %.3f\n' "$(echo "${r:-0} / 1000" | bc -l)" \
+	u=$(ms_field cpu_us <"$MGR_DB.logs/$2.log" | median)
+	au=$(ms_field attest_cpu_us <"$MGR_DB.logs/$2.log" | median)
+	printf '%.3f %.3f %.3f %.2f %.2f\n' "$(echo "${r:-0} / 1000" | bc -l)" \
 		"$(echo "${a:-0} / 1000" | bc -l)" "$(echo "${c:-0} / 1000" | bc -l)" \
+		"$(echo "${u:-0} / 1000" | bc -l)" "$(echo "${au:-0} / 1000" | bc -l)" \
 		>>"$T/fixed-$1"
 }
+# The coordinator's CPU time so far, in nanoseconds (/proc/PID/schedstat).
+coord_cpu_ns() { cut -d' ' -f1 "/proc/$COORD_PID/schedstat"; }
 col() { awk -v c="$1" '{print $c}' | median; }
 # breakdown KIND: microseconds per item from the workers' "batch done"
 # lines of KIND's jobs: steps 1-5, proof request, acks + lease; mean batch.
@@ -176,21 +185,28 @@ for app in $APPS; do
 		.apps[0].params = ($p | map_values([.])) |
 		.apps[0].reduce = ($app == "pooled-stats")' >/dev/null
 	: >"$T/p" && : >"$T/c" && : >"$T/fixed-plain" && : >"$T/fixed-conf"
-	: >"$T/jobs-plain" && : >"$T/jobs-conf"
+	: >"$T/jobs-plain" && : >"$T/jobs-conf" && : >"$T/coord-cpu"
 	for _ in $(seq 1 "$ROUNDS"); do
 		run plain "$app" "$params" "$items" >>"$T/p"
+		c0=$(coord_cpu_ns)
 		run conf "$app" "$params" "$items" >>"$T/c"
+		echo "($(coord_cpu_ns) - $c0) / 1000000" | bc -l >>"$T/coord-cpu"
 	done
 	p=$(median <"$T/p") c=$(median <"$T/c")
 	printf '| %s | %s | %.2f | %.2f | %.2f | %s | %s | %s | %s |\n' "$label" \
 		"$(jq length <<<"$items")" "$p" "$c" "$(echo "$c / $p" | bc -l)" \
 		"$(col 1 <"$T/fixed-plain")" "$(col 1 <"$T/fixed-conf")" \
 		"$(col 2 <"$T/fixed-conf")" "$(col 3 <"$T/fixed-conf")"
+	printf '%s: worker start CPU (the runner, median): plaintext %.2f ms, confidential %.2f ms, of which attestation + release %.2f ms; coordinator CPU per confidential job %.1f ms\n' \
+		"$app" "$(col 4 <"$T/fixed-plain")" "$(col 4 <"$T/fixed-conf")" \
+		"$(col 5 <"$T/fixed-conf")" "$(median <"$T/coord-cpu")" >>"$T/cpu"
 	if [ -n "${E2E_BENCH_BREAKDOWN:-}" ]; then
 		breakdown plain >>"$T/breakdown"
 		breakdown conf >>"$T/breakdown"
 	fi
 done
+echo
+cat "$T/cpu"
 if [ -s "$T/breakdown" ]; then
 	echo
 	cat "$T/breakdown"
