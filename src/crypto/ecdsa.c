@@ -12,6 +12,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
+#include <openssl/decoder.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -386,6 +387,24 @@ coffer_ecdsa_priv_pem(const struct coffer_ecdsa_key *k, struct coffer_buf *b)
 	return r;
 }
 
+static EVP_PKEY *
+pem_pkcs8_ec(const char *pem, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)pem;
+	OSSL_DECODER_CTX *dc;
+	EVP_PKEY *pkey = NULL;
+	size_t left = len;
+
+	dc = OSSL_DECODER_CTX_new_for_pkey(&pkey, "PEM", "PrivateKeyInfo", "EC",
+	    EVP_PKEY_KEYPAIR, NULL, NULL);
+	if (dc != NULL && !OSSL_DECODER_from_data(dc, &p, &left)) {
+		EVP_PKEY_free(pkey);
+		pkey = NULL;
+	}
+	OSSL_DECODER_CTX_free(dc);
+	return pkey;
+}
+
 int
 coffer_ecdsa_priv_from_pem(const char *pem, size_t len, struct coffer_ecdsa_key **out)
 {
@@ -393,10 +412,18 @@ coffer_ecdsa_priv_from_pem(const char *pem, size_t len, struct coffer_ecdsa_key 
 	EVP_PKEY *pkey;
 	int r;
 
-	if (len > INT_MAX || (bio = BIO_new_mem_buf(pem, (int)len)) == NULL)
+	if (len > INT_MAX)
 		return COFFER_E_NOMEM;
-	pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-	BIO_free(bio);
+	/* PKCS#8 of an EC key first: a decoder told what to expect skips
+	 * trying every other one (0.4 ms of 0.9 on a process's first key,
+	 * which a worker reads at every start: the sim platform key); then
+	 * any PEM private key, as before. */
+	if ((pkey = pem_pkcs8_ec(pem, len)) == NULL) {
+		if ((bio = BIO_new_mem_buf(pem, (int)len)) == NULL)
+			return COFFER_E_NOMEM;
+		pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+		BIO_free(bio);
+	}
 	ERR_clear_error();
 	if (pkey == NULL)
 		return coffer_errf(COFFER_E_FORMAT, "ECDSA: not a PEM \"PRIVATE KEY\"");

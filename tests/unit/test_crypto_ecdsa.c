@@ -182,6 +182,13 @@ test_ecdsa__pem_round_trips(void **state)
 {
 	struct coffer_ecdsa_key *k = NULL, *k2 = NULL, *pub = NULL;
 	struct coffer_buf priv = COFFER_BUF_INIT_SECRET(8192), pubpem = COFFER_BUF_INIT(8192);
+	static const char sec1[] =
+	    "-----BEGIN EC PRIVATE KEY-----\n"
+	    "MIGkAgEBBDAJu/5UlCxHXFTQ1JNmG3J+uErknazXlP5dcd7ed+bEHieBFXO7GqkY\n"
+	    "zrcaWNuZe/SgBwYFK4EEACKhZANiAARLJ2ZcIowcvBgt8XjqP1TxCovcvlVnIwhN\n"
+	    "hCwSa32COfEMJ+nb3M2iFkoxMoI5f+AGkZb3milFRFKDkcYt6MTJRemNl/6r2H3W\n"
+	    "lI/zSfAm3EfjuL8wZwe8kZHfpr87qCs=\n"
+	    "-----END EC PRIVATE KEY-----\n";
 	uint8_t sig[96];
 
 	(void)state;
@@ -194,6 +201,13 @@ test_ecdsa__pem_round_trips(void **state)
 	assert_int_equal(coffer_ecdsa_pub_from_pem((char *)pubpem.data, pubpem.len, &pub), 0);
 	assert_int_equal(coffer_ecdsa_verify(pub, "m", 1, sig, sizeof(sig),
 	    COFFER_ECDSA_SIG_RAW), 0);
+	/* A SEC1 "EC PRIVATE KEY" reads too (not PKCS#8: the general reader). */
+	coffer_ecdsa_key_free(k2);
+	k2 = NULL;
+	assert_int_equal(coffer_ecdsa_priv_from_pem(sec1, strlen(sec1), &k2), 0);
+	assert_int_equal(coffer_ecdsa_key_curve(k2), COFFER_ECDSA_P384);
+	coffer_ecdsa_key_free(k2);
+	k2 = NULL;
 	assert_int_equal(coffer_ecdsa_priv_from_pem("junk", 4, &k2), COFFER_E_FORMAT);
 	assert_int_equal(coffer_ecdsa_pub_from_pem((char *)priv.data, priv.len, &k2),
 	    COFFER_E_FORMAT);
