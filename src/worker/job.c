@@ -265,15 +265,15 @@ conf_job_start(const struct worker_config *cfg, int app_fd, struct conf_job **ou
 
 	memset(&s, 0, sizeof(s));
 	memset(&bo, 0, sizeof(bo));
-	/* The anchors: only the roots of the coordinator's pinned TEE type
-	 * (none for sim: the measured configuration's verification object
-	 * names the sim keys), unless collateral is given, which may hold
-	 * pieces of every platform, each checked against its roots. */
 	if ((r = coffer_file_read(cfg->measured, MEASURED_MAX, &b)) != 0 ||
 	    (r = measured_config_parse((const char *)b.data, b.len, &mc)) != 0) {
 		r = coffer_errctx(r, "--measured-config %s", cfg->measured);
 		goto out;
 	}
+	/* The anchors: only the roots of the coordinator's pinned TEE type
+	 * (none for sim: the measured configuration's verification object
+	 * names the sim keys), unless collateral is given, which may hold
+	 * pieces of every platform, each checked against its roots. */
 	if ((r = coffer_hex_decode(cfg->coord_job, strlen(cfg->coord_job), s.job,
 	    16, &got)) != 0 || got != 16 ||
 	    (r = coffer_tee_backend_parse(cfg->tee_backend, &s.att.backend)) != 0 ||
