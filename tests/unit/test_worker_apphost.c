@@ -122,9 +122,13 @@ fake_host(const char *mode)
 	uint32_t type, len, half, k;
 	size_t o = 0;
 
+	if (strcmp(mode, "early") == 0)
+		fh_log("started");
 	f = fh_frame(&type, &len);
 	if (type != 1 || len < 24)
 		return 1;
+	if (strcmp(mode, "early") == 0)
+		fh_log("init");
 	memcpy(&half, f, 4);
 	if (half > 0 && strcmp(mode, "noregion") != 0) {
 		reg = mmap(NULL, 2 * (size_t)half, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -294,6 +298,50 @@ read_log(struct fixture *f, char *out, size_t n)
 	fclose(l);
 }
 
+/* Wait until the host's log is `want`. */
+static void
+wait_log(struct fixture *f, const char *want)
+{
+	char log[256] = "";
+
+	for (int i = 0; i < 1000 && strcmp(log, want) != 0; i++) {
+		usleep(10000);
+		read_log(f, log, sizeof(log));
+	}
+	assert_string_equal(log, want);
+}
+
+/* A host the runner starts while it attests (doc/worker.md 9.5) waits
+ * for INIT before anything else: it is given its parameters and items
+ * only after, and one stopped before INIT has been given nothing. */
+static void
+test_apphost__a_host_started_early_waits_for_init(void **state)
+{
+	struct fixture *f = *state;
+	struct coffer_buf out = COFFER_BUF_INIT_SECRET(MAX);
+	struct apphost *h = NULL;
+	struct app_info info;
+	char err[WORKER_ERR_MAX];
+
+	assert_int_equal(setenv("FAKE_HOST", "early", 1), 0);
+	unlink(f->log);
+	assert_int_equal(apphost_spawn(&f->cfg, f->fd, &h), 0);
+	wait_log(f, "started");
+	if (app_open_isolated(&f->cfg, f->fd, h, NULL, 0, &f->app, &info) != 0)
+		fail_msg("host: %s", coffer_errdetail());
+	assert_string_equal(info.name, "fake");
+	assert_int_equal(call(f, 10, &out, err, sizeof(err)), 0);
+	assert_memory_equal(out.data, f->in, 10);
+	wait_log(f, "started|init|input 10 in region");
+	/* Stopped before INIT: it exits, given nothing. */
+	unlink(f->log);
+	assert_int_equal(apphost_spawn(&f->cfg, f->fd, &h), 0);
+	wait_log(f, "started");
+	apphost_stop(h);
+	wait_log(f, "started");
+	coffer_buf_release(&out);
+}
+
 static void
 test_apphost__the_real_host_takes_every_size(void **state)
 {
@@ -412,6 +460,7 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_apphost__a_host_that_lies_about_lengths_is_killed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apphost__writes_after_the_answer_change_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apphost__the_region_cannot_be_shrunk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apphost__a_host_started_early_waits_for_init, setup, teardown),
 	};
 
 	if (argc >= 2 && strcmp(argv[1], "--app-host") == 0)
