@@ -11,6 +11,7 @@
 #include "coordinator/coord.h"
 #include "coordinator/group.h"
 #include "coordinator/ledger.h"
+#include "coordinator/waiters.h"
 #include "lib/enc.h"
 #include "lib/mem.h"
 #include "lib/num.h"
@@ -110,6 +111,8 @@ api_job_close(struct http_req *r)
 		return;
 	}
 	http_reply_json(r, 200, answer);
+	/* LW3: a stage it closed answers the requests waiting for it. */
+	coord_waiters_wake(c->waiters);
 }
 
 void
@@ -130,31 +133,34 @@ api_receipt(struct http_req *r)
 	coffer_buf_release(&out);
 }
 
+/* LW1: ?wait=S holds a stage.open answer up to S seconds (waiters.h). */
 void
 api_stage_leaves(struct http_req *r)
 {
 	struct coord *c = r->ctx;
-	struct coffer_buf out = COFFER_BUF_INIT((size_t)COFFER_POLICY_MAX_OBJECTS *
-	    180 + 4096);
 	const char *stage = http_req_param(r, "stage");
 	uint8_t job[16];
-	int e;
+	char v[8];
+	int64_t wait = 0;
+	int q;
 
 	if (coord_path_job(r, job) != 0)
 		return;
+	q = http_req_query(r, "wait", v, sizeof(v));
+	if (q < 0 || (q == 1 && coffer_parse_i64(v, 1, COORD_LEAVES_WAIT_MAX_S,
+	    &wait) != 0)) {
+		coord_refuse(r, "request.malformed", "wait", "wait: seconds to wait "
+		    "for the stage to close, an integer from 1 to %d",
+		    COORD_LEAVES_WAIT_MAX_S);
+		return;
+	}
 	if (strcmp(stage, "map") != 0 && strcmp(stage, "reduce") != 0) {
 		coord_refuse(r, "stage.unknown", "stage", "a stage is map or reduce");
 		return;
 	}
-	if ((e = coord_ledger_leaves(c->ledger, job, strcmp(stage, "reduce") == 0,
-	    &out)) != 0)
-		coord_refuse_err(r, e, NULL);
-	else
-		http_reply_text(r, 200, "application/json", coffer_buf_str(&out),
-		    out.len);
-	coffer_buf_release(&out);
+	coord_waiters_leaves(c->waiters, r, job, strcmp(stage, "reduce") == 0,
+	    (int)wait);
 }
-
 
 /* {fingerprint}: 64 lower-case hex digits, else the route's not-found. */
 static int

@@ -9,6 +9,7 @@
 #include "coffer/error.h"
 #include "coordinator/coord.h"
 #include "coordinator/group.h"
+#include "coordinator/waiters.h"
 #include "http/metrics.h"
 #include "proto/itemproof.h"
 
@@ -106,7 +107,12 @@ ledger_metrics(struct coord *c, struct coffer_buf *b)
 	    "Open jobs whose ledger is in memory.")) != 0)
 		return r;
 	if ((r = http_metrics_sample(b, "coffer_coordinator_open_jobs", NULL,
-	    (double)st.open_jobs)) != 0)
+	    (double)st.open_jobs)) != 0 ||
+	    (r = http_metrics_family(b, "coffer_coordinator_leaves_waiting",
+	    "gauge", "Requests of a stage's results held until it closes "
+	    "(?wait=S).")) != 0 ||
+	    (r = http_metrics_sample(b, "coffer_coordinator_leaves_waiting", NULL,
+	    (double)coord_waiters_count(c->waiters))) != 0)
 		return r;
 	return group_metrics(c, b);
 }

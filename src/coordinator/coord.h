@@ -77,6 +77,7 @@ struct coord {
 	struct coord_keycache *keys; /* unwrapped data keys (secret) */
 	struct coord_ledger *ledger; /* item proofs, job close, receipts */
 	struct coord_group *group;   /* the pending group commit (group.h) */
+	struct coord_waiters *waiters; /* held leaves requests (waiters.h) */
 
 	/* For /metrics (api_metrics.c). */
 	uint64_t releases;

@@ -14,6 +14,7 @@
 #include "coffer/error.h"
 #include "coordinator/coord.h"
 #include "coordinator/group.h"
+#include "coordinator/waiters.h"
 #include "lib/log.h"
 #include "lib/mem.h"
 
@@ -167,6 +168,9 @@ commit(struct coord_group *g)
 	/* Only now is any of its answers sent. */
 	coord_ledger_count(g->c->ledger, g->outcomes);
 	answer_all(g, 0, NULL);
+	/* A stage this group closed answers the requests waiting for it
+	 * (doc/format/item-proof.md 7.2, LW3). */
+	coord_waiters_wake(g->c->waiters);
 	return 0;
 }
 

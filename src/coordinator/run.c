@@ -15,6 +15,7 @@
 #include "coffer/error.h"
 #include "coordinator/coord.h"
 #include "coordinator/group.h"
+#include "coordinator/waiters.h"
 #include "lib/clock.h"
 #include "lib/file.h"
 #include "lib/log.h"
@@ -139,7 +140,8 @@ coord_open(const struct coord_config *cfg, struct coord **out)
 		r = coffer_errf(COFFER_E_INTERNAL, "event_base_priority_init failed");
 		goto fail;
 	}
-	if ((r = coord_group_new(c, &c->group)) != 0)
+	if ((r = coord_group_new(c, &c->group)) != 0 ||
+	    (r = coord_waiters_new(c, &c->waiters)) != 0)
 		goto fail;
 	memset(&ho, 0, sizeof(ho));
 	ho.listen = c->cfg.listen;
@@ -167,7 +169,10 @@ coord_close(struct coord *c)
 	if (c == NULL)
 		return;
 	/* Commits what is pending (its answers are dropped with the
-	 * connections: the workers send those proofs again, C1). */
+	 * connections: the workers send those proofs again, C1). Held
+	 * leaves requests first: the group's commit would wake them. */
+	coord_waiters_free(c->waiters);
+	c->waiters = NULL;
 	coord_group_free(c->group);
 	if (c->http != NULL)
 		http_server_free(c->http);

@@ -13,7 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/coordinator_common.bash"
 
-plan 67
+plan 75
 
 coord_setup
 # One FAILED item is tolerated: an owner whose items are all OK gets a
@@ -57,6 +57,14 @@ eq "no reduce proof before the map stage closes (IP12)" "refused stage.closed" \
 	"$(outcome <<<"$out")"
 eq "the map results are not served yet (409)" "stage.open" \
 	"$(curl -s "$COORD_URL/v1/jobs/$J/stages/map/leaves" | jq -r .error.code)"
+# Waiting for the map stage to close (item-proof.md 7.2, LW1 to LW5).
+leaves_code() { curl -s -o /dev/null -w '%{http_code}' "$COORD_URL/v1/jobs/$1/stages/map/leaves?wait=$2"; }
+waiting() { curl -s "$COORD_URL/metrics" | awk '$1 == "coffer_coordinator_leaves_waiting" {print $2}'; }
+held_one() { [ "$(waiting)" = 1 ]; }
+eq "wait=0 and wait=31 are refused (LW1)" "400 400" "$(leaves_code "$J" 0) $(leaves_code "$J" 31)"
+eq "wait=1 on an open stage: stage.open once the wait is over (LW4)" stage.open \
+	"$(curl -s "$COORD_URL/v1/jobs/$J/stages/map/leaves?wait=1" | jq -r .error.code)"
+eq "wait on an unknown job: answered at once, 404 (LW2)" 404 "$(leaves_code "$(printf '%032d' 0)" 30)"
 # Proofs of this session sent to another job's route (B3).
 J2=$(open_job "$H")
 sed "s/\"job\":\"$J\"/\"job\":\"$J2\"/" "$T/s.json" >"$T/s2.json"
@@ -81,8 +89,15 @@ eq "one binary request, two answers" "committed duplicate" \
 out=$(prove "$T/s.json" --store "$T/store" --variant other 1)
 eq "the same item with another output is flagged" disagreement \
 	"$(outcome <<<"$out")"
+# A reader waiting for the close, held until the proof that closes it.
+curl -s "$COORD_URL/v1/jobs/$J/stages/map/leaves?wait=30" >"$T/held.json" &
+held=$!
+check "the request is held while the stage is open" wait_until 10 held_one
 out=$(prove "$T/s.json" --store "$T/store" 2:failed=7)
 eq "the app's attested error: the item is FAILED" committed "$(outcome <<<"$out")"
+wait "$held"
+eq "the held request gets the map results at the close (LW3)" 3 "$(jq .count "$T/held.json")"
+eq "and is held no more" 0 "$(waiting)"
 eq "the map stage closed: 3 results" 3 \
 	"$(curl -s "$COORD_URL/v1/jobs/$J/stages/map/leaves" | jq .count)"
 out=$(prove "$T/s.json" --store "$T/store" 0)

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: Apache-2.0
+// Held requests of a stage's results (waiters.h; doc/format/item-proof.md
+// 7.2, LW1 to LW5). A reduce worker started while the map stage runs
+// asks once and is answered at the commit that closes the stage; the
+// coordinator re-reads nothing but the stage's state of the few held
+// requests after each commit. The answer is the one the request would
+// get at that moment: waiting changes when, never what.
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "coffer/error.h"
+#include "coordinator/coord.h"
+#include "coordinator/ledger.h"
+#include "coordinator/waiters.h"
+#include "lib/mem.h"
+
+#define LEAVES_ANSWER_MAX ((size_t)COFFER_POLICY_MAX_OBJECTS * 180 + 4096)
+
+struct waiter {
+	struct coord_waiters *w;
+	struct http_req *r;       /* deferred (http_req_defer) */
+	uint8_t job[16];
+	size_t stage;
+	struct event *timer;      /* LW4 */
+	struct waiter *prev, *next;
+};
+
+struct coord_waiters {
+	struct coord *c;
+	struct waiter *first;
+	size_t n;
+};
+
+int
+coord_waiters_new(struct coord *c, struct coord_waiters **out)
+{
+	struct coord_waiters *w;
+
+	if ((w = coffer_calloc(1, sizeof(*w))) == NULL)
+		return COFFER_E_NOMEM;
+	w->c = c;
+	*out = w;
+	return 0;
+}
+
+/* The stage still open: "stage.open", the one answer that is held. */
+static int
+still_open(int e)
+{
+	return e == COFFER_E_STATE &&
+	    strncmp(coffer_errdetail(), "stage.open:", 11) == 0;
+}
+
+/* LW2, LW3: answer r from the ledger now, unless the stage is still open
+ * and hold is set (then 0: nothing answered). 1 once answered. */
+static int
+answer(struct coord *c, struct http_req *r, const uint8_t job[16],
+    size_t stage, int hold)
+{
+	struct coffer_buf out = COFFER_BUF_INIT(LEAVES_ANSWER_MAX);
+	int e, held = 0;
+
+	e = coord_ledger_leaves(c->ledger, job, stage, &out);
+	if (e == 0)
+		http_reply_text(r, 200, "application/json", coffer_buf_str(&out),
+		    out.len);
+	else if ((held = hold && still_open(e)) != 0)
+		coffer_errclear();
+	else
+		coord_refuse_err(r, e, NULL);
+	coffer_buf_release(&out);
+	return !held;
+}
+
+static void
+unlink_free(struct waiter *x)
+{
+	struct coord_waiters *w = x->w;
+
+	if (x->prev != NULL)
+		x->prev->next = x->next;
+	else
+		w->first = x->next;
+	if (x->next != NULL)
+		x->next->prev = x->prev;
+	w->n--;
+	if (x->timer != NULL)
+		event_free(x->timer);
+	http_req_done(x->r);
+	free(x);
+}
+
+/* LW4: the wait is over, the stage still open: 409 stage.open. */
+static void
+on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct waiter *x = arg;
+
+	(void)fd;
+	(void)what;
+	(void)answer(x->w->c, x->r, x->job, x->stage, 0);
+	unlink_free(x);
+}
+
+void
+coord_waiters_leaves(struct coord_waiters *w, struct http_req *r,
+    const uint8_t job[16], size_t stage, int wait_s)
+{
+	struct timeval tv = { wait_s, 0 };
+	struct waiter *x;
+
+	/* LW2, and LW5: beyond the bound, answered as without a wait. */
+	if (answer(r->ctx, r, job, stage, wait_s > 0 && w != NULL &&
+	    w->n < COORD_LEAVES_WAITERS_MAX))
+		return;
+	if ((x = coffer_calloc(1, sizeof(*x))) == NULL ||
+	    (x->timer = evtimer_new(w->c->base, on_timeout, x)) == NULL ||
+	    evtimer_add(x->timer, &tv) != 0 ||
+	    (x->r = http_req_defer(r)) == NULL) {
+		/* Cannot hold it: the answer it would get after the wait. */
+		if (x != NULL && x->timer != NULL)
+			event_free(x->timer);
+		free(x);
+		(void)answer(r->ctx, r, job, stage, 0);
+		return;
+	}
+	x->w = w;
+	memcpy(x->job, job, 16);
+	x->stage = stage;
+	x->next = w->first;
+	if (x->next != NULL)
+		x->next->prev = x;
+	w->first = x;
+	w->n++;
+}
+
+void
+coord_waiters_wake(struct coord_waiters *w)
+{
+	struct waiter *x, *next;
+
+	if (w == NULL)
+		return;
+	for (x = w->first; x != NULL; x = next) {
+		next = x->next;
+		if (answer(w->c, x->r, x->job, x->stage, 1))
+			unlink_free(x);
+	}
+}
+
+size_t
+coord_waiters_count(const struct coord_waiters *w)
+{
+	return w != NULL ? w->n : 0;
+}
+
+void
+coord_waiters_free(struct coord_waiters *w)
+{
+	if (w == NULL)
+		return;
+	while (w->first != NULL) {
+		(void)answer(w->c, w->first->r, w->first->job, w->first->stage, 0);
+		unlink_free(w->first);
+	}
+	free(w);
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Requests of a stage's results held until the stage closes
+ * (GET .../stages/{stage}/leaves?wait=S, doc/format/item-proof.md 7.2,
+ * rules LW1 to LW5): a reduce worker started while the map stage runs
+ * gets the map results at the commit that closes it, with no polling. */
+#ifndef COFFER_COORDINATOR_WAITERS_H
+#define COFFER_COORDINATOR_WAITERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct coord;
+struct http_req;
+struct coord_waiters;
+
+/* LW1: the longest wait a request may ask for, in seconds. */
+#define COORD_LEAVES_WAIT_MAX_S 30
+/* LW5: requests held at once; one more is answered at once. */
+#define COORD_LEAVES_WAITERS_MAX 256
+
+/* After c->base exists. */
+int coord_waiters_new(struct coord *c, struct coord_waiters **out)
+	__attribute__((warn_unused_result));
+/* LW5: every held request is answered 409 stage.open (dropped if its
+ * client or the server is gone) and freed. NULL is a no-op. */
+void coord_waiters_free(struct coord_waiters *w);
+
+/*
+ * LW2 to LW4: answer r (the leaves of stage 0 or 1 of job) now if the
+ * stage is closed or the request is refused, else hold it (deferred)
+ * until the stage closes or wait_s seconds pass. w may be NULL (nothing
+ * is held: answered at once).
+ */
+void coord_waiters_leaves(struct coord_waiters *w, struct http_req *r,
+    const uint8_t job[16], size_t stage, int wait_s);
+
+/* Requests held now (for /metrics). NULL: 0. */
+size_t coord_waiters_count(const struct coord_waiters *w);
+
+/* LW3: after a durable commit that may have closed a stage, answer every
+ * held request whose stage is closed now. NULL is a no-op. */
+void coord_waiters_wake(struct coord_waiters *w);
+
+#endif
