@@ -322,7 +322,8 @@ out:
 
 int
 coord_map_leaves(const struct coord_transport *t, const uint8_t job[16],
-    size_t count, struct coffer_result_entry **out, uint8_t root[32])
+    int wait_s, size_t count, struct coffer_result_entry **out,
+    uint8_t root[32])
 {
 	static const char *const members[] = { "count", "leaves", NULL };
 	struct coffer_buf b = COFFER_BUF_INIT(LEAVES_MAX);
@@ -335,7 +336,11 @@ coord_map_leaves(const struct coord_transport *t, const uint8_t job[16],
 	int r;
 
 	coffer_hex_encode(job, 16, jobhex);
-	snprintf(path, sizeof(path), "/v1/jobs/%s/stages/map/leaves", jobhex);
+	if (wait_s > 0)
+		snprintf(path, sizeof(path), "/v1/jobs/%s/stages/map/leaves?wait=%d",
+		    jobhex, wait_s);
+	else
+		snprintf(path, sizeof(path), "/v1/jobs/%s/stages/map/leaves", jobhex);
 	if ((r = call(t, "map results", "GET", path, NULL, 0, LEAVES_MAX, &b)) != 0 ||
 	    (r = coffer_json_parse((const char *)b.data, b.len, LEAVES_MAX, 4,
 	    &res)) != 0 ||

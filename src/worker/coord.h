@@ -94,13 +94,16 @@ int coord_send_proofs(const struct coord_transport *t, const uint8_t job[16],
  * stage's result entries (doc/format/receipt.md 2.2, rule RL1), one per
  * item in index order: exactly `count` of them, entry i for item i of
  * stage map. *out (free()) gets them and root their Merkle root (RFC
- * 9162), the reduce stage's pinned input. Errors: those of the
+ * 9162), the reduce stage's pinned input. wait_s > 0: the coordinator
+ * holds the answer up to that many seconds while the stage is open
+ * (doc/format/item-proof.md 7.2, LW1 to LW5). Errors: those of the
  * transport, COFFER_E_POLICY (refused: the detail begins with the reason
- * name), COFFER_E_FORMAT.
+ * name, "stage.open" while the map stage is open), COFFER_E_FORMAT.
  */
 struct coffer_result_entry;
 int coord_map_leaves(const struct coord_transport *t, const uint8_t job[16],
-    size_t count, struct coffer_result_entry **out, uint8_t root[32])
+    int wait_s, size_t count, struct coffer_result_entry **out,
+    uint8_t root[32])
 	__attribute__((warn_unused_result));
 
 /* The HTTP transport: arg is a struct http_client (http/client.h). */

@@ -5,7 +5,8 @@
 // opened with the intermediate key, the app's reduce over them in item-id
 // order, the result sealed under the output key and proved (stage reduce,
 // item 0, input digest the map results' root) before it counts. The app's
-// own failure is a result too, proved FAILED like a map item's.
+// own failure is a result too, proved FAILED like a map item's. A reduce
+// replica started while the map stage runs waits here for its close.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,13 +14,80 @@
 #include "coffer/error.h"
 #include "crypto/hash.h"
 #include "crypto/sealed.h"
+#include "lib/clock.h"
 #include "lib/enc.h"
+#include "lib/log.h"
 #include "lib/mem.h"
 #include "proto/ledger.h"
 #include "proto/receipt.h"
 #include "worker/app.h"
 #include "worker/confidential.h"
 #include "worker/worker.h"
+
+/* doc/worker.md 9.6 step 1: how long one request for the map results is
+ * held at the coordinator while the map stage is open (LW1; short, so that
+ * a SIGTERM is seen within it), and how long the stage is waited for in
+ * all before the run gives up. */
+#define LEAVES_WAIT_S 2
+#define MAP_WAIT_MAX_MS (600 * 1000)
+
+/* The map results (step 1), waiting for the map stage to close: asked
+ * again while the coordinator answers stage.open, and, with back-off,
+ * while it cannot be reached (a coordinator restarting), until the stage
+ * closes, the worker is asked to stop, or MAP_WAIT_MAX_MS pass. */
+static int
+map_results(struct worker *w, struct coffer_result_entry **e, uint8_t root[32])
+{
+	struct conf_job *j = w->job;
+	int64_t t0 = coffer_mono_ms(), t1, waited;
+	char ms[24];
+	int r, delay = 100, open;
+
+	for (;;) {
+		t1 = coffer_mono_ms();
+		r = coord_map_leaves(&j->t, j->job, LEAVES_WAIT_S, j->nitems, e, root);
+		waited = coffer_mono_ms() - t0;
+		if (r == 0 && j->stop != NULL && *j->stop) {
+			/* Asked to stop as the stage closed (a job stopped: its
+			 * close at the coordinator closes the stage too). */
+			free(*e);
+			*e = NULL;
+			return coffer_errf(COFFER_E_CANCELLED, "stopped while waiting "
+			    "for the map stage to close");
+		}
+		if (r == 0) {
+			snprintf(ms, sizeof(ms), "%lld", (long long)waited);
+			coffer_logkv(COFFER_LOG_INFO, "map results", "job", w->cfg->job,
+			    "waited_ms", ms, NULL);
+			return 0;
+		}
+		open = r == COFFER_E_POLICY &&
+		    strncmp(coffer_errdetail(), "stage.open:", 11) == 0;
+		if (!open && r != COFFER_E_CONNECT && r != COFFER_E_TIMEOUT)
+			return r;
+		if (j->stop != NULL && *j->stop)
+			return coffer_errf(COFFER_E_CANCELLED, "stopped while waiting for"
+			    " the map stage to close");
+		if (waited > MAP_WAIT_MAX_MS)
+			return coffer_errf(COFFER_E_TIMEOUT, "the map stage is still not "
+			    "closed after %d s of waiting (the last answer: %s)",
+			    MAP_WAIT_MAX_MS / 1000, coffer_errdetail());
+		if (open) {
+			/* Held for the wait (LW4), or answered at once by a
+			 * coordinator that holds too many (LW5): not in a loop. */
+			if (coffer_mono_ms() - t1 < 500)
+				coffer_sleep_ms(200);
+			delay = 100;
+			continue;
+		}
+		if (delay == 100)
+			coffer_logkv(COFFER_LOG_WARN, "the coordinator cannot be reached"
+			    " for the map results, retrying", "error", coffer_errdetail(),
+			    NULL);
+		coffer_sleep_ms(delay);
+		delay = delay < 2000 ? delay * 2 : 2000;
+	}
+}
 
 struct ok_item {
 	const struct coffer_policy_item *item;
@@ -137,7 +205,7 @@ conf_reduce(struct worker *w, size_t *nadded, char *out_key, uint32_t *app_error
 	    w->cfg->max_item_bytes)) != 0)
 		goto fail;
 	have_ci = 1;
-	if ((r = coord_map_leaves(&j->t, j->job, j->nitems, &e, ci.input_digest)) != 0)
+	if ((r = map_results(w, &e, ci.input_digest)) != 0)
 		goto fail;
 	if ((by_index = coffer_calloc(j->nitems + 1, sizeof(*by_index))) == NULL ||
 	    (ok = coffer_calloc(j->nitems + 1, sizeof(*ok))) == NULL) {

@@ -396,8 +396,13 @@ one_shot(struct sup *s, int mode)
 		fprintf(stderr, "coffer-worker: %s\n", coffer_errdetail());
 		return 1;
 	}
+	/* A SIGTERM goes on to the runner (a reduce stage waiting for the
+	 * map stage stops waiting: doc/worker.md 9.6), once. */
 	while (!wait_runner(s, 1000000, &status))
-		;
+		if (stop_flag && !s->stopping) {
+			s->stopping = 1;
+			kill(s->pid, SIGTERM);
+		}
 	if (read_page(s, &c) != 0)
 		memset(&c, 0, sizeof(c));
 	if (c.state == RUNNER_FAILED) {

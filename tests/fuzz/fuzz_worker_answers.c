@@ -108,7 +108,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		/* The map results for a reduce stage of four items: exactly
 		 * four entries, each the map result of its index. */
-		if (coord_map_leaves(&t, job, 4, &e, root) == 0) {
+		if (coord_map_leaves(&t, job, 0, 4, &e, root) == 0) {
 			for (size_t i = 0; i < 4; i++)
 				if (e[i].stage != 0 || e[i].index != i)
 					abort();

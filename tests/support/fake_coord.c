@@ -358,8 +358,17 @@ fake_coord_request(void *arg, const char *method, const char *path,
 		return coffer_buf_puts(reply, fc->policy_text);
 	}
 	if (strcmp(method, "GET") == 0 && strncmp(path, pre, strlen(pre)) == 0 &&
-	    strcmp(path + strlen(pre), "stages/map/leaves") == 0)
+	    strncmp(path + strlen(pre), "stages/map/leaves", 17) == 0 &&
+	    strchr("?", path[strlen(pre) + 17]) != NULL) {
+		fc->leaves_requests++;
+		snprintf(fc->leaves_query, sizeof(fc->leaves_query), "%s",
+		    path + strlen(pre) + 17);
+		if (fc->open_leaves > 0) {
+			fc->open_leaves--;
+			return refuse(reply, status, 409, "stage.open", "not yet");
+		}
 		return leaves(fc, status, reply);
+	}
 	if (strcmp(method, "POST") != 0 || strncmp(path, pre, strlen(pre)) != 0)
 		return answer(reply, status, 404, "{\"error\": {\"code\":"
 		    " \"route.unknown\", \"message\": \"fake coordinator\"}}");

@@ -53,6 +53,8 @@ struct fake_coord {
 	int fail_requests;                       /* this many proof requests fail */
 	int bad_ack_mac;                         /* answers MAC'd with another key */
 	const char *refuse_leaves;               /* refuse the map results so */
+	int open_leaves;                         /* answer this many requests of
+	                                            the map results 409 stage.open */
 	/* Scripted answers: the next nanswers proofs get these outcomes
 	 * (and reasons) in turn, whatever the ledger says; a non-refused one
 	 * is still applied to the ledger. */
@@ -62,7 +64,8 @@ struct fake_coord {
 	} *answers;
 	size_t nanswers;
 	/* What happened. */
-	int nonces, releases, proof_requests, proofs;
+	int nonces, releases, proof_requests, proofs, leaves_requests;
+	char leaves_query[32];                   /* of the last one ("" if none) */
 	size_t last_batch;                       /* proofs in the last binary batch */
 	uint8_t last_proof[COFFER_ITEMPROOF_LEN];
 	struct coffer_itemproof last;

@@ -980,8 +980,13 @@ test_worker_confidential__reduce_takes_the_committed_map_outputs_and_proves_its_
 	expect(&res, ITEM_ACK, NULL);
 	res = run(f, "a/2.sealed");
 	expect(&res, ITEM_ACK, NULL);
-	/* a/1 has no result: ABANDONED, left out. */
+	/* a/1 has no result: ABANDONED, left out. The map stage closes
+	 * after two answers of stage.open: waited for, each request asking
+	 * the coordinator to hold it (item-proof.md 7.2, LW1). */
+	f->fc.open_leaves = 2;
 	assert_int_equal(conf_reduce(&f->w, &n, key, &app_error, err, sizeof(err)), 0);
+	assert_int_equal(f->fc.leaves_requests, 3);
+	assert_string_equal(f->fc.leaves_query, "?wait=2");
 	assert_int_equal(n, 2);
 	assert_int_equal(app_error, 0);
 	assert_memory_equal(key, "result.", 7);
@@ -1010,6 +1015,7 @@ test_worker_confidential__reduce_refuses_a_map_output_other_than_the_committed(v
 	char key[COFFER_STORE_KEY_MAX + 2], err[WORKER_ERR_MAX], a2[300], hex[33];
 	size_t n = 0;
 	uint32_t app_error;
+	volatile int stop = 0;
 	int proofs;
 
 	start_reduce(f);
@@ -1029,10 +1035,19 @@ test_worker_confidential__reduce_refuses_a_map_output_other_than_the_committed(v
 	if (strstr(err, "is not the one the coordinator committed") == NULL)
 		fail_msg("%s", err);
 	assert_int_equal(f->fc.proofs, proofs);
-	/* And before the map stage is closed, nothing. */
-	f->fc.refuse_leaves = "stage.open";
+	/* Another refusal of the map results ends the run, named. */
+	f->fc.refuse_leaves = "job.unknown";
 	assert_int_not_equal(conf_reduce(&f->w, &n, key, &app_error, err, sizeof(err)), 0);
-	assert_non_null(strstr(err, "stage.open"));
+	assert_non_null(strstr(err, "job.unknown"));
+	/* Before the map stage is closed, nothing but the wait, which a
+	 * stop ends (doc/worker.md 9.6). */
+	f->fc.refuse_leaves = "stage.open";
+	stop = 1;
+	f->w.job->stop = &stop;
+	assert_int_not_equal(conf_reduce(&f->w, &n, key, &app_error, err, sizeof(err)), 0);
+	if (strstr(err, "stopped while waiting for the map stage to close") == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(f->fc.proofs, proofs);
 	coffer_buf_release(&b);
 }
 
