@@ -83,6 +83,7 @@ mgr_job_free(struct mgr_job *j)
 	coffer_controller_unload(j->ctl_dl);
 	coffer_queue_close(j->q);
 	coffer_actuator_free(j->act);
+	coffer_actuator_free(j->ract);
 	mgr_busy_release(j);
 	mgr_approvals_free(j);
 	mgr_conf_free(j);
@@ -601,7 +602,10 @@ mgr_jobs_shutdown(struct mgr *m)
 		if (j->act != NULL && coffer_actuator_detach(j->act) == 0) {
 			coffer_actuator_free(j->act);
 			j->act = NULL;
-			continue;
+		}
+		if (j->ract != NULL && coffer_actuator_detach(j->ract) == 0) {
+			coffer_actuator_free(j->ract);
+			j->ract = NULL;
 		}
 		coffer_errclear();
 		mgr_replicas_drain(m, j);

@@ -42,12 +42,20 @@ const char *mgr_job_queue_name(const struct mgr_job *j);
 int mgr_replicas_start(struct mgr *m, struct mgr_job *j)
 	__attribute__((warn_unused_result));
 /* Replace the item workers of a drained job by one replica of its reduce
- * stage (coffer-worker --reduce KEY). */
+ * stage (coffer-worker --reduce KEY): the one started early (j->ract,
+ * whose crashes so far go to j->reduce_crash_base), else a new one. */
 int mgr_replicas_start_reduce(struct mgr *m, struct mgr_job *j)
 	__attribute__((warn_unused_result));
-/* Ask the job's actuator for 0 replicas and hand it to the draining list
- * (SIGTERM now, SIGKILL after the grace period, freed when empty). */
+/* Start the reduce replica while the map stage runs, into j->ract
+ * (doc/manager.md 9.4). */
+int mgr_replicas_start_reduce_early(struct mgr *m, struct mgr_job *j)
+	__attribute__((warn_unused_result));
+/* Ask the job's actuators (item workers and an early reduce replica) for
+ * 0 replicas and hand them to the draining list (SIGTERM now, SIGKILL
+ * after the grace period, freed when empty). */
 void mgr_replicas_drain(struct mgr *m, struct mgr_job *j);
+/* The same for the early reduce replica alone (j->ract). */
+void mgr_replicas_drain_early(struct mgr *m, struct mgr_job *j);
 /* Tick the draining actuators; free the empty ones. */
 void mgr_replicas_tick_draining(struct mgr *m);
 /* 1 if replicas of job id are still being stopped (after a tick). */

@@ -42,6 +42,10 @@ mgr_job_json(struct mgr *m, const struct mgr_job *j, int full)
 	memset(&as, 0, sizeof(as));
 	if (j->act != NULL && coffer_actuator_status(j->act, &as) == 0)
 		running = as.running;
+	/* The reduce replica started early is running too (doc/manager.md
+	 * 9.4), although it holds no item. */
+	if (j->ract != NULL && coffer_actuator_status(j->ract, &as) == 0)
+		running += as.running;
 	if (j->act != NULL && j->counts_fresh)
 		ready = s->ready < running ? s->ready : running;
 	/* Past the deadline is late whatever the estimates say; before the

@@ -79,6 +79,8 @@ struct mgr_job {
 	/* Runtime, while pending or running. */
 	struct coffer_queue *q;
 	struct coffer_actuator *act;
+	struct coffer_actuator *ract; /* the reduce replica started before the
+	                               drain (doc/manager.md 9.4), or NULL */
 	const struct coffer_controller *ctl;
 	void *ctl_state;
 	void *ctl_dl;
@@ -109,6 +111,8 @@ struct mgr_job {
 	 * coordinator. Not stored: a restarted manager finds out again. */
 	int stage;                  /* enum mgr_stage */
 	int reduce_failed;          /* the reduce replica kept failing */
+	int64_t reduce_crash_base;  /* its crashes before the drain (not counted) */
+	int reduce_early_failed;    /* it could not start early: after the drain */
 	char conf_outcome[16];      /* the coordinator's outcome once closed */
 	char conf_reason[160];      /* and its reason name, if failed */
 	int64_t conf_retry_ms;      /* no coordinator call before (monotonic) */

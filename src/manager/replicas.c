@@ -343,36 +343,68 @@ mgr_replicas_start(struct mgr *m, struct mgr_job *j)
 	return start(m, j, 0, &j->act, j->desired);
 }
 
-int
-mgr_replicas_start_reduce(struct mgr *m, struct mgr_job *j)
-{
-	/* The queue is drained: the item workers are done with it (they
-	 * exited 0 with --exit-when-done, or are stopped now). */
-	mgr_replicas_drain(m, j);
-	return start(m, j, 1, &j->act, 1);
-}
-
-/* Hand the actuator to the draining list: its replicas get SIGTERM now and
- * SIGKILL after the grace period, on later ticks. */
-void
-mgr_replicas_drain(struct mgr *m, struct mgr_job *j)
+/* Hand an actuator to the draining list: its replicas get SIGTERM now
+ * and SIGKILL after the grace period, on later ticks. */
+static void
+drain(struct mgr *m, const struct mgr_job *j, struct coffer_actuator **act)
 {
 	struct mgr_draining *p;
 
-	if (j->act == NULL)
+	if (*act == NULL)
 		return;
-	(void)coffer_actuator_set_replicas(j->act, 0);
+	(void)coffer_actuator_set_replicas(*act, 0);
 	p = coffer_reallocarray(m->draining, m->ndraining + 1, sizeof(*p));
 	if (p == NULL) {
-		(void)coffer_actuator_stop_all(j->act);
-		coffer_actuator_free(j->act);
+		(void)coffer_actuator_stop_all(*act);
+		coffer_actuator_free(*act);
 	} else {
-		p[m->ndraining].act = j->act;
+		p[m->ndraining].act = *act;
 		snprintf(p[m->ndraining].job, sizeof(p[m->ndraining].job), "%s", j->id);
 		m->ndraining++;
 		m->draining = p;
 	}
-	j->act = NULL;
+	*act = NULL;
+}
+
+int
+mgr_replicas_start_reduce(struct mgr *m, struct mgr_job *j)
+{
+	struct coffer_actuator_status st;
+
+	/* The queue is drained: the item workers are done with it (they
+	 * exited 0 with --exit-when-done, or are stopped now). */
+	drain(m, j, &j->act);
+	j->reduce_crash_base = 0;
+	if (j->ract == NULL)
+		return start(m, j, 1, &j->act, 1);
+	/* The replica started early goes on (it may even be done); what it
+	 * crashed while the map stage ran does not count against the stage
+	 * (a coordinator restarted meanwhile). */
+	memset(&st, 0, sizeof(st));
+	if (coffer_actuator_status(j->ract, &st) == 0)
+		j->reduce_crash_base = st.crashed_total;
+	j->act = j->ract;
+	j->ract = NULL;
+	return 0;
+}
+
+int
+mgr_replicas_start_reduce_early(struct mgr *m, struct mgr_job *j)
+{
+	return start(m, j, 1, &j->ract, 1);
+}
+
+void
+mgr_replicas_drain_early(struct mgr *m, struct mgr_job *j)
+{
+	drain(m, j, &j->ract);
+}
+
+void
+mgr_replicas_drain(struct mgr *m, struct mgr_job *j)
+{
+	drain(m, j, &j->act);
+	drain(m, j, &j->ract);
 }
 
 void

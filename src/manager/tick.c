@@ -391,6 +391,44 @@ conf_known(struct mgr *m, struct mgr_job *j)
 	return 1;
 }
 
+/* An early reduce replica may wait for the map stage about this long, or
+ * as long as a replica's start-up when that is longer. */
+#define REDUCE_EARLY_S 1.0
+
+/*
+ * Whether a confidential job's reduce replica starts now, while its map
+ * stage runs (doc/manager.md 9.4), so that its start (attestation and
+ * key release) overlaps the map stage's end instead of following it: when
+ * the map work left is expected to take no longer than REDUCE_EARLY_S or
+ * a replica's start-up, whichever is longer; with no item time measured
+ * or estimated, when what is left is one wave (every item left is held,
+ * or can be taken at once by the replicas asked for). What it costs: one
+ * replica, idle until the map stage closes (about the map time left less
+ * its own start-up: by this rule at most about that bound, or one item's
+ * time when item times are unknown).
+ */
+static int
+reduce_early(const struct mgr_job *j, const struct mgr_counts *c,
+    const struct coffer_actuator_status *as)
+{
+	int64_t left = c->queued + c->in_flight, per = j->desired > 0 ?
+	    j->desired : 1, waves = (left + per - 1) / per;
+	double item = 0, var = 0, startup = j->mon.startup_s;
+
+	if (j->spec.tee_policy == NULL || j->spec.reduce == NULL ||
+	    j->ract != NULL || j->stage != MGR_STAGE_MAP || j->reduce_early_failed)
+		return 0;
+	mgr_monitor_item_time(c, &item, &var);
+	if (item <= 0)
+		item = j->spec.item_time_estimate_s;
+	if (item <= 0)
+		return waves <= 1;
+	if (as->startups > 0 && as->startup_s > startup)
+		startup = as->startup_s;
+	return (double)waves * item <= (startup > REDUCE_EARLY_S ? startup :
+	    REDUCE_EARLY_S);
+}
+
 /*
  * Every item is done or dead: the reduce stage, if the job has one (a
  * confidential job's map stage closed first when items are missing, so
@@ -407,6 +445,7 @@ drained(struct mgr *m, struct mgr_job *j, const struct mgr_counts *c,
     const struct coffer_actuator_status *as, double t)
 {
 	struct mgr_conf_answer a;
+	struct coffer_actuator_status rs;
 	int conf = j->spec.tee_policy != NULL, r;
 
 	if (conf && coffer_mono_ms() < j->conf_retry_ms)
@@ -427,6 +466,8 @@ drained(struct mgr *m, struct mgr_job *j, const struct mgr_counts *c,
 		/* A restarted manager finds the job closed when its reduce
 		 * stage ended before the restart. */
 		if (!conf || j->conf_there == MGR_CONF_OPEN) {
+			int early = j->ract != NULL;
+
 			if ((r = mgr_replicas_start_reduce(m, j)) != 0) {
 				mgr_job_fail(m, j, "cannot start the reduce stage: %s: %s",
 				    coffer_strerror(r), coffer_errdetail());
@@ -435,16 +476,29 @@ drained(struct mgr *m, struct mgr_job *j, const struct mgr_counts *c,
 			j->stage = MGR_STAGE_REDUCE;
 			mgr_job_reason(j, "the reduce stage runs");
 			coffer_logkv(COFFER_LOG_INFO, "reduce stage started", "job",
-			    j->id, "key", j->spec.reduce, NULL);
-			return;
+			    j->id, "key", j->spec.reduce, "early",
+			    early ? "yes" : "no", NULL);
+			if (!early)
+				return;
+			/* The replica started early may be done already: its
+			 * actuator's status now, not a tick later. */
+			memset(&rs, 0, sizeof(rs));
+			(void)coffer_actuator_status(j->act, &rs);
+			as = &rs;
 		}
 	}
-	if (j->stage == MGR_STAGE_MAP)
+	if (j->stage == MGR_STAGE_MAP) {
+		/* No reduce stage to run (none, a plaintext job with failed
+		 * items, or one the coordinator closed already): a replica
+		 * started early has nothing to wait for. */
+		mgr_replicas_drain_early(m, j);
 		j->stage = MGR_STAGE_CLOSE;
+	}
 	if (j->stage == MGR_STAGE_REDUCE) {
 		if (as->completed_total > 0) {
 			j->stage = MGR_STAGE_CLOSE;
-		} else if (as->crashed_total >= REDUCE_MAX_CRASHES) {
+		} else if (as->crashed_total - j->reduce_crash_base >=
+		    REDUCE_MAX_CRASHES) {
 			j->reduce_failed = 1;
 			j->stage = MGR_STAGE_CLOSE;
 		} else {
@@ -665,7 +719,7 @@ static void
 tick_running(struct mgr *m, struct mgr_job *j)
 {
 	struct coffer_queue_stats qs;
-	struct coffer_actuator_status as;
+	struct coffer_actuator_status as, ras;
 	struct mgr_counts c;
 	size_t requeued = 0;
 	double t = mgr_job_elapsed(j);
@@ -685,6 +739,11 @@ tick_running(struct mgr *m, struct mgr_job *j)
 	(void)coffer_actuator_tick(j->act);
 	memset(&as, 0, sizeof(as));
 	(void)coffer_actuator_status(j->act, &as);
+	memset(&ras, 0, sizeof(ras));
+	if (j->ract != NULL) {
+		(void)coffer_actuator_tick(j->ract);
+		(void)coffer_actuator_status(j->ract, &ras);
+	}
 	actuator_error(j, &as);
 	if ((r = coffer_queue_reap(j->q, &requeued)) == 0)
 		r = coffer_queue_stats(j->q, &qs);
@@ -766,10 +825,11 @@ tick_running(struct mgr *m, struct mgr_job *j)
 	/* A worker of a confidential job refused for good (an unapproved
 	 * measurement or app build, a revoked policy): no restart changes
 	 * that, so the job fails now, naming it (doc/manager.md 9.3). */
-	if (j->spec.tee_policy != NULL && as.crashed_total > j->refusal_checked) {
+	if (j->spec.tee_policy != NULL &&
+	    as.crashed_total + ras.crashed_total > j->refusal_checked) {
 		char why[512];
 
-		j->refusal_checked = as.crashed_total;
+		j->refusal_checked = as.crashed_total + ras.crashed_total;
 		if (log_refusal(j->log_path, why, sizeof(why))) {
 			mgr_job_fail(m, j, "a worker was refused for good: %s (log: %s)",
 			    why, j->log_path);
@@ -803,6 +863,19 @@ tick_running(struct mgr *m, struct mgr_job *j)
 			mgr_job_fail(m, j, "cannot restart replicas: %s: %s",
 			    coffer_strerror(r), coffer_errdetail());
 			return;
+		}
+	}
+	if (reduce_early(j, &c, &as)) {
+		if ((r = mgr_replicas_start_reduce_early(m, j)) != 0) {
+			/* Not fatal: the reduce stage starts after the drain. */
+			j->reduce_early_failed = 1;
+			mgr_replicas_drain_early(m, j);
+			coffer_warn("job %s: the reduce replica could not start early:"
+			    " %s: %s", j->id, coffer_strerror(r), coffer_errdetail());
+			coffer_errclear();
+		} else {
+			coffer_logkv(COFFER_LOG_INFO, "reduce replica started early",
+			    "job", j->id, NULL);
 		}
 	}
 	if (due_decide) {
