@@ -446,15 +446,23 @@ drained(struct mgr *m, struct mgr_job *j, const struct mgr_counts *c,
 {
 	struct mgr_conf_answer a;
 	struct coffer_actuator_status rs;
-	int conf = j->spec.tee_policy != NULL, r;
+	int conf = j->spec.tee_policy != NULL, r, done_early;
 
 	if (conf && coffer_mono_ms() < j->conf_retry_ms)
 		return;
 	if (j->stage == MGR_STAGE_MAP && j->spec.reduce != NULL &&
 	    (conf || c->failed == 0)) {
-		if (conf && conf_known(m, j) != 1)
+		/* A replica started early that is done (exit 0) proved the
+		 * reduce stage's result, or was told the job is over: either
+		 * way the close comes next, with nothing to ask before it. */
+		memset(&rs, 0, sizeof(rs));
+		if (j->ract != NULL)
+			(void)coffer_actuator_status(j->ract, &rs);
+		done_early = rs.completed_total > 0;
+		if (conf && !done_early && conf_known(m, j) != 1)
 			return;
-		if (conf && j->conf_there == MGR_CONF_OPEN && c->failed > 0 &&
+		if (conf && !done_early && j->conf_there == MGR_CONF_OPEN &&
+		    c->failed > 0 &&
 		    (r = mgr_conf_ask(m, j, MGR_CONF_ASK_CLOSE_MAP, &a)) != 0) {
 			if (r != MGR_CONF_PENDING) {
 				/* Closed meanwhile (an owner)? Asked again. */
@@ -465,7 +473,7 @@ drained(struct mgr *m, struct mgr_job *j, const struct mgr_counts *c,
 		}
 		/* A restarted manager finds the job closed when its reduce
 		 * stage ended before the restart. */
-		if (!conf || j->conf_there == MGR_CONF_OPEN) {
+		if (done_early || !conf || j->conf_there == MGR_CONF_OPEN) {
 			int early = j->ract != NULL;
 
 			if ((r = mgr_replicas_start_reduce(m, j)) != 0) {
