@@ -31,7 +31,8 @@
 # E2E_BENCH_BREAKDOWN=1: the workers log at debug level and, per app and
 # kind, where an item's time goes is printed from their "batch done" lines
 # (doc/worker.md 9.4): steps 1-5, the proof request, the acks and the next
-# lease, in microseconds per item, and the mean batch.
+# lease, in microseconds per item, and the mean batch; for pooled-stats,
+# how long after the last map proof the reduce proof came.
 # E2E_BENCH_TICK_MS (default 250, as the tests run it): the manager's tick.
 # A job's end is seen at a tick (the last ack, and the close at the
 # coordinator, are read by the tick), so a job of a few tenths of a
@@ -158,6 +159,22 @@ breakdown() {
 			k, n, b, n / b, s / n, p / n, a / n }' k="$1"
 }
 
+# reduce_gap: for the confidential jobs of an app with a reduce stage, the
+# time from the last map proof's answer to the reduce proof's (the
+# coordinator's log), median over the jobs: what the reduce stage adds
+# after the map stage (doc/manager.md 9.4: its replica starts early).
+ms_of() { awk -F'[T:Z]' '{ printf "%d\n", ($2 * 3600 + $3 * 60 + $4) * 1000 }'; }
+reduce_gap() {
+	local j cj t
+	for j in $(cat "$T/jobs-conf"); do
+		cj=$(api GET "/v1/jobs/$j" | jq -r .confidential.job)
+		t=$(grep "POST /v1/jobs/$cj/proofs -> 200" "$COORD_LOG" | cut -d' ' -f1 |
+			ms_of | tail -n 2 | tr '\n' ' ')
+		set -- $t
+		[ $# -eq 2 ] && echo $(($2 - $1))
+	done | median | awk '{ printf "conf: the reduce proof %d ms after the last map proof (median over the jobs)\n", $1 }'
+}
+
 echo "4 replicas, manager tick ${E2E_BENCH_TICK_MS:-250} ms, median of $ROUNDS alternating rounds:"
 echo
 echo "| app | items | plaintext (s) | confidential (s) | ratio | worker start, plaintext (s) | worker start, confidential (s) | of which attestation + release (s) | close (s) |"
@@ -203,6 +220,7 @@ for app in $APPS; do
 	if [ -n "${E2E_BENCH_BREAKDOWN:-}" ]; then
 		breakdown plain >>"$T/breakdown"
 		breakdown conf >>"$T/breakdown"
+		[ "$app" = pooled-stats ] && reduce_gap >>"$T/breakdown"
 	fi
 done
 echo
