@@ -5,7 +5,9 @@
 # the coordinator for the map stage's close (?wait=S,
 # doc/format/item-proof.md 7.2). One input is missing from the store at
 # first, so its item fails and is retried and the map stage stays open:
-#  1. the replica waits, through a kill -9 and restart of the coordinator;
+#  1. the replica waits, through its own kill -9 (it is replaced, and the
+#     crash does not count against the reduce stage) and a kill -9 and
+#     restart of the coordinator;
 #     once the input is back the item's proof closes the map stage, the
 #     waiting replica reduces at once, the job completes and the receipt
 #     has the reduce stage's result;
@@ -18,7 +20,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
 . "$(dirname "$0")/e2e_common.bash"
-plan 17
+plan 18
 
 waiting() {
 	curl -s "$COORD_URL/metrics" | awk '$1 == "coffer_coordinator_leaves_waiting" {print $2 + 0}'
@@ -43,6 +45,13 @@ three
 check "the reduce replica waits at the coordinator for the map stage" wait_until 60 held
 check "started early, by the manager's word" \
 	grep -q "reduce replica started early job=$JOB" "$MGR_LOG"
+rpid=$(pgrep -f "coffer-worker --job $JOB .*--reduce" | head -n 1)
+[ -n "$rpid" ] || bail "no reduce replica process"
+kill -9 -- "-$(ps -o pgid= -p "$rpid" | tr -d ' ')"
+replaced() { held && [ -n "$(pgrep -f "coffer-worker --job $JOB .*--reduce")" ] &&
+	[ "$(pgrep -f "coffer-worker --job $JOB .*--reduce" | head -n 1)" != "$rpid" ]; }
+check "killed with SIGKILL while it waits, it is replaced and waits again" \
+	wait_until 60 replaced
 stop_coordinator KILL
 sleep 0.5
 start_coordinator_again || bail "the coordinator did not come back"
