@@ -137,20 +137,35 @@ read_pieces(int in, uint8_t *buf, size_t c, size_t k, size_t *got)
 
 /*
  * Read up to k chunks of plaintext into buf, each at its place in the
- * sealed layout (chunk i at i * (c + 16)), and seal them in place: each
- * tag lands right after its ciphertext, so buf[0..*n) is sealed bytes in
- * file order. A chunk shorter than c is the last one (section 2): the
- * input ended; *last says it was sealed.
+ * sealed layout (chunk i at i * (c + 16)): *got bytes, which fill the
+ * chunks in order. Fewer than k * c is the input's end (*last = 1).
  */
 static int
-seal_batch(struct coffer_sealed_writer *w, int in, uint8_t *buf, size_t k,
-    size_t *n, int *last)
+read_plain(struct coffer_sealed_writer *w, int in, uint8_t *buf, size_t k,
+    size_t *got, int *last)
 {
-	size_t c = coffer_sealed_writer_chunk_size(w), got, len, i;
+	size_t c = coffer_sealed_writer_chunk_size(w);
 	int r;
 
-	if ((r = read_pieces(in, buf, c, k, &got)) != 0)
+	if ((r = read_pieces(in, buf, c, k, got)) != 0)
 		return r;
+	*last = *got < k * c;
+	return 0;
+}
+
+/*
+ * Seal in place the *n bytes of plaintext that read_plain put in buf (k
+ * chunks at most): each tag lands right after its ciphertext, so
+ * buf[0..*n) is then sealed bytes in file order. A chunk shorter than c
+ * is the last one (section 2), sealed as such.
+ */
+static int
+seal_plain(struct coffer_sealed_writer *w, uint8_t *buf, size_t k,
+    size_t *n)
+{
+	size_t c = coffer_sealed_writer_chunk_size(w), got = *n, len, i;
+	int r;
+
 	for (i = 0, *n = 0, len = c; i < k && len == c; i++) {
 		len = got - i * c < c ? got - i * c : c;
 		if ((r = coffer_sealed_writer_push(w, buf + *n, len,
@@ -158,7 +173,6 @@ seal_batch(struct coffer_sealed_writer *w, int in, uint8_t *buf, size_t k,
 			return r;
 		*n += len + COFFER_SEALED_TAG_LEN;
 	}
-	*last = len < c;
 	return 0;
 }
 
@@ -173,18 +187,30 @@ seal_produce(void *arg, uint8_t *buf, size_t *n, int *last)
 {
 	struct seal_src *s = arg;
 
-	return seal_batch(s->w, s->in, buf, s->k, n, last);
+	return read_plain(s->w, s->in, buf, s->k, n, last);
 }
 
-/* Seal on two threads: each reads and seals the next batch, hashes or
- * writes one, whichever is free (from a pipe only this one reads). */
+static int
+seal_prepare(void *arg, uint8_t *buf, size_t *n)
+{
+	struct seal_src *s = arg;
+
+	return seal_plain(s->w, buf, s->k, n);
+}
+
+/* Seal on two threads: each reads the next batch, seals one, hashes or
+ * writes one, whichever is due (from a pipe only this one reads). */
 static int
 seal_two(struct coffer_sealed_writer *w, struct coffer_spipe *p, int in,
     size_t k)
 {
 	struct seal_src s = { w, in, k };
-	struct coffer_spipe_job job = { seal_produce, NULL, &s,
-	    is_regular(in), 0 };
+	struct coffer_spipe_job job = {
+		.produce = seal_produce,
+		.prepare = seal_prepare,
+		.arg = &s,
+		.helper_produces = is_regular(in),
+	};
 
 	return coffer_spipe_run(p, &job);
 }
@@ -198,7 +224,8 @@ seal_one(struct coffer_sealed_writer *w, int in, int out, uint8_t *buf,
 	int r, last = 0;
 
 	while (!last)
-		if ((r = seal_batch(w, in, buf, k, &n, &last)) != 0 ||
+		if ((r = read_plain(w, in, buf, k, &n, &last)) != 0 ||
+		    (r = seal_plain(w, buf, k, &n)) != 0 ||
 		    (r = coffer_write_all(out, buf, n)) != 0)
 			return r;
 	return 0;
@@ -335,8 +362,13 @@ open_two(struct coffer_sealed_reader *rd, struct coffer_spipe *p, int in,
     size_t full, size_t k)
 {
 	struct open_src s = { rd, in, full, k };
-	struct coffer_spipe_job job = { open_produce, open_transform, &s,
-	    is_regular(in), is_regular(in) ? 0 : 2 };
+	struct coffer_spipe_job job = {
+		.produce = open_produce,
+		.transform = open_transform,
+		.arg = &s,
+		.helper_produces = is_regular(in),
+		.ahead = is_regular(in) ? 0 : 2,
+	};
 	char detail[256];
 	int r = coffer_spipe_run(p, &job);
 

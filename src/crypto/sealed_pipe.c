@@ -8,26 +8,33 @@
 // allocation in the kernel), and which thread has time left for what
 // depends on the machine and on what else runs on it. So each thread
 // does whichever task is due, and sleeps only when none is
-// (BENCHMARKS.md, "Sealed format throughput").
+// (BENCHMARKS.md, "Sealed format throughput"). Reading and the AEAD are
+// two tasks (produce, prepare), not one: a thread that caught up with
+// the digest then finds the AEAD of the next batch to do instead of
+// waiting for the other to read and seal it (seal slept once every two
+// batches when they were one).
 //
 // How, kept small enough to check by reading: one mutex, a condition
 // variable per thread, and counters of batches, numbered in order; batch
 // j lives in slot j % nslots. Each stage runs one batch at a time (its
 // flag is set meanwhile) and in order:
 //   produced_n    batches produced into their slot (`producing`)
+//   prepared_n    batches prepared, with a preparer (`preparing`);
+//                 without one, each batch as it is produced
 //   hashed_n      batches hashed (`hashing`)
 //   transformed_n batches transformed, with a transform (`transforming`)
-//   write_n       batches handed for writing: each one produced, or with
+//   write_n       batches handed for writing: each one prepared, or with
 //                 a transform each one transformed
 //   written_n     batches written (`writing`)
 // Batch j is produced only when j < min(hashed_n, written_n) + nslots
 // (the slot's previous batch is hashed and written; with a transform,
-// written implies transformed); hashed only when j == hashed_n <
-// produced_n; transformed only when j == transformed_n < hashed_n;
-// written only when j == written_n < write_n. Only the producer (before
-// the batch is produced) and the transform (after it is hashed, before
-// it is handed for writing) change a batch; the digest and the writer
-// only read it, at other times. So a batch is never changed by one
+// written implies transformed); prepared only when j == prepared_n <
+// produced_n; hashed only when j == hashed_n < prepared_n; transformed
+// only when j == transformed_n < hashed_n; written only when j ==
+// written_n < write_n. Only the producer (before the batch is produced),
+// the preparer (after it is produced, before it is hashed) and the
+// transform (after it is hashed, before it is handed for writing) change
+// a batch; the digest and the writer only read it, at other times. So a batch is never changed by one
 // thread while another reads it, and the mutex orders each change before
 // the other thread's next access.
 //
@@ -64,9 +71,11 @@ struct coffer_spipe {
 	struct iovec piece[MAX_SLOTS][COFFER_SPIPE_MAX_PIECES]; /* to write */
 	int npieces[MAX_SLOTS];
 	struct coffer_spipe_job job;
-	uint64_t produced_n, hashed_n, transformed_n, write_n, written_n;
+	uint64_t produced_n, prepared_n, hashed_n, transformed_n, write_n,
+	    written_n;
 	uint64_t written_bytes;
-	int producing, hashing, transforming, writing; /* under way */
+	int producing, preparing, hashing, transforming, writing; /* under
+	                                                              way */
 	int running;              /* _run was called */
 	int produced_last;        /* the last batch was produced */
 	int pend;                 /* the transform's error, returned once
@@ -89,7 +98,7 @@ min_u64(uint64_t a, uint64_t b)
 }
 
 /* With the lock held: may the calling thread (the helper or not) now
- * produce, hash, transform or write the next batch? */
+ * produce, prepare, hash, transform or write the next batch? */
 static int
 can_produce(const struct coffer_spipe *p, int helper)
 {
@@ -101,9 +110,15 @@ can_produce(const struct coffer_spipe *p, int helper)
 }
 
 static int
+can_prepare(const struct coffer_spipe *p)
+{
+	return !p->preparing && p->prepared_n < p->produced_n;
+}
+
+static int
 can_hash(const struct coffer_spipe *p)
 {
-	return !p->hashing && p->hashed_n < p->produced_n;
+	return !p->hashing && p->hashed_n < p->prepared_n;
 }
 
 static int
@@ -123,8 +138,8 @@ can_write(const struct coffer_spipe *p, int helper)
 static int
 has_task(const struct coffer_spipe *p, int helper)
 {
-	return can_hash(p) || can_transform(p) || can_write(p, helper) ||
-	    can_produce(p, helper);
+	return can_hash(p) || can_prepare(p) || can_transform(p) ||
+	    can_write(p, helper) || can_produce(p, helper);
 }
 
 /* With the lock held: the run is over. Nothing is under way, everything
@@ -134,8 +149,8 @@ has_task(const struct coffer_spipe *p, int helper)
 static int
 done(const struct coffer_spipe *p)
 {
-	if (!p->running || p->producing || p->hashing || p->transforming ||
-	    p->writing || p->hashed_n != p->produced_n ||
+	if (!p->running || p->producing || p->preparing || p->hashing ||
+	    p->transforming || p->writing || p->hashed_n != p->produced_n ||
 	    p->written_n != p->write_n)
 		return 0;
 	return p->pend != 0 || (p->produced_last &&
@@ -225,6 +240,21 @@ coffer_spipe_iov_advance(struct iovec *v, int cnt, int *first, size_t k)
 	}
 }
 
+/* With the lock held: batch j (in slot s, n bytes) is ready to hash;
+ * without a transform, hand it for writing whole. */
+static void
+prepared(struct coffer_spipe *p, size_t s, size_t n)
+{
+	p->len[s] = n;
+	p->prepared_n++;
+	if (p->job.transform == NULL) {
+		p->piece[s][0].iov_base = p->slot[s];
+		p->piece[s][0].iov_len = n;
+		p->npieces[s] = 1;
+		p->write_n++;
+	}
+}
+
 /* With the lock held, can_produce true: produce batch produced_n into
  * its slot, unlocking meanwhile. */
 static void
@@ -248,13 +278,32 @@ produce_next(struct coffer_spipe *p)
 	p->len[s] = n;
 	p->produced_n++;
 	p->produced_last = last != 0;
-	if (p->job.transform == NULL) {
-		/* written whole, as produced */
-		p->piece[s][0].iov_base = p->slot[s];
-		p->piece[s][0].iov_len = n;
-		p->npieces[s] = 1;
-		p->write_n++;
+	if (p->job.prepare == NULL)
+		prepared(p, s, n);
+	wake(p);
+}
+
+/* With the lock held, can_prepare true: prepare batch prepared_n,
+ * unlocking meanwhile. */
+static void
+prepare_next(struct coffer_spipe *p)
+{
+	size_t s = (size_t)(p->prepared_n % p->nslots), n = p->len[s];
+	int r;
+
+	p->preparing = 1;
+	pthread_mutex_unlock(&p->mu);
+	r = p->job.prepare(p->job.arg, p->slot[s], &n);
+	pthread_mutex_lock(&p->mu);
+	p->preparing = 0;
+	if (r == 0 && n > p->slot_size)
+		r = coffer_errf(COFFER_E_INTERNAL, "sealed pipe: batch of %zu "
+		    "bytes", n);
+	if (r != 0) {
+		fail_locked(p, r);
+		return;
 	}
+	prepared(p, s, n);
 	wake(p);
 }
 
@@ -353,14 +402,25 @@ write_next(struct coffer_spipe *p)
 
 /* With the lock held: do one task the calling thread may do now: the
  * digest first (the longest job, and only one thread at a time can do
- * it), then a transform, a write, the next batch. 1 if it did one. */
+ * it), then preparing what it waits for, a transform; then from a
+ * regular input the next batch before a write, so that the ring fills
+ * and the digest always finds a batch ready (writing first, a thread
+ * caught up with the digest slept while the other read the next batch);
+ * from any other input a write first, so that what is ready goes out
+ * before a read that may wait for more. 1 if it did one. */
 static int
 step(struct coffer_spipe *p, int helper)
 {
+	int read_first = p->job.helper_produces;
+
 	if (can_hash(p))
 		hash_next(p);
+	else if (can_prepare(p))
+		prepare_next(p);
 	else if (can_transform(p))
 		transform_next(p);
+	else if (read_first && can_produce(p, helper))
+		produce_next(p);
 	else if (can_write(p, helper))
 		write_next(p);
 	else if (can_produce(p, helper))

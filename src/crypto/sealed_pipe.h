@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The two-thread pipeline of the sealed format's fd paths
  * (crypto/sealed_io.c): a small ring of buffers and a helper thread. The
- * caller's thread and the helper produce the batches (read, and to seal
- * the AEAD), compute the content digest (doc/format/sealed.md section 8)
- * of each, transform them (to open: verify and decrypt once hashed) and
- * write them, each thread taking whichever task is due, so that neither
- * waits while there is work it may do (BENCHMARKS.md, "Sealed format
- * throughput"). Each task is done one batch at a time and in order; a
- * slot is reused only after its batch was hashed and written. */
+ * caller's thread and the helper produce the batches (read), prepare
+ * them (to seal: the AEAD), compute the content digest
+ * (doc/format/sealed.md section 8) of each, transform them (to open:
+ * verify and decrypt once hashed) and write them, each thread taking
+ * whichever task is due, so that neither waits while there is work it
+ * may do (BENCHMARKS.md, "Sealed format throughput"). Each task is done
+ * one batch at a time and in order; a slot is reused only after its
+ * batch was hashed and written. */
 #ifndef COFFER_CRYPTO_SEALED_PIPE_H
 #define COFFER_CRYPTO_SEALED_PIPE_H
 
@@ -47,6 +48,13 @@ typedef int (*coffer_spipe_produce_fn)(void *arg, uint8_t *buf, size_t *n,
     int *last);
 
 /*
+ * Prepares a produced batch for its digest, in place: *n bytes in, *n
+ * bytes (at most slot_size) out, which are hashed and, without a
+ * transform, written.
+ */
+typedef int (*coffer_spipe_prepare_fn)(void *arg, uint8_t *buf, size_t *n);
+
+/*
  * Transforms a batch of n bytes once it is hashed (it may change buf in
  * place) and gives the pieces of it to write (*cnt at most
  * COFFER_SPIPE_MAX_PIECES, each inside buf). An error ends the run once the pieces given with it,
@@ -60,6 +68,8 @@ typedef int (*coffer_spipe_transform_fn)(void *arg, uint8_t *buf, size_t n,
  * one. */
 struct coffer_spipe_job {
 	coffer_spipe_produce_fn produce;
+	coffer_spipe_prepare_fn prepare;     /* NULL: hash each batch as
+	                                        produced */
 	coffer_spipe_transform_fn transform; /* NULL: write each batch whole */
 	void *arg;
 	int helper_produces;  /* 1 only for a regular input: a read there
@@ -69,10 +79,11 @@ struct coffer_spipe_job {
 };
 
 /*
- * Let both threads produce the batches, hash them, transform and write
- * them, each thread taking whichever task is due (the digest first, then
- * a transform, then a write, then producing the next batch). Returns when the last batch is hashed,
- * transformed and written, or at the first error (the producer's, the
+ * Let both threads produce the batches, prepare, hash, transform and
+ * write them, each thread taking whichever task is due (the digest
+ * first, then preparing, transforming, writing, producing the next
+ * batch). Returns when the last batch is hashed, transformed and
+ * written, or at the first error (the producer's, the preparer's, the
  * digest's, a write's, or the transform's once what it gave is written).
  * Call once; then _end.
  */

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Unit tests for the two-thread pipeline of the sealed fd paths
 // (src/crypto/sealed_pipe.c): batches produced on either thread are
-// hashed, transformed and written in order, whichever thread writes (a
-// regular file, where the helper helps, and a pipe, where it does not),
-// pieces with gaps included; a batch changed by the transform is hashed
-// as it was produced; the helper never reads or writes where it may not;
-// a producer's, a transform's or a write's error ends the run; bad rings,
-// runs and pieces are refused.
+// prepared, hashed, transformed and written in order, whichever thread
+// writes (a regular file, where the helper helps, and a pipe, where it
+// does not), pieces with gaps included; a batch is hashed as prepared
+// and as it was before the transform changed it; the helper never reads
+// or writes where it may not; a producer's, a preparer's, a transform's
+// or a write's error ends the run; bad rings, runs, batches and pieces
+// are refused.
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -133,7 +134,7 @@ test_spipe__run_produces_hashes_and_writes_in_order(void **state)
 			struct coffer_hash *h = NULL;
 			struct coffer_spipe *p = NULL;
 			struct src s = { 0 };
-			struct coffer_spipe_job job = { produce, NULL, NULL, 0, 0 };
+			struct coffer_spipe_job job = { .produce = produce };
 			int out = memfd_create("spipe-run", MFD_CLOEXEC);
 
 			assert_true(out >= 0);
@@ -176,7 +177,8 @@ test_spipe__run_stops_at_the_first_error(void **state)
 		struct coffer_hash *h = NULL;
 		struct coffer_spipe *p = NULL;
 		struct src s = { 0 };
-		struct coffer_spipe_job job = { produce, NULL, &s, c & 1, 0 };
+		struct coffer_spipe_job job = { .produce = produce, .arg = &s,
+		    .helper_produces = c & 1 };
 		int out = c < 2 ? memfd_create("spipe-run", MFD_CLOEXEC) : full;
 
 		/* c 0, 1: the producer fails at its 7th call, on either thread;
@@ -204,6 +206,109 @@ test_spipe__run_stops_at_the_first_error(void **state)
 			close(out);
 	}
 	close(full);
+}
+
+/* The preparer of _run, as sealing does: before the digest, change the
+ * batch in place (each byte XOR its offset in the stream) and append
+ * 7 bytes (as seal appends tags), checking that the calls come in order;
+ * at call fail_at > 0, fail. grow > 7 appends more than the slot holds. */
+struct prep {
+	struct src s;
+	size_t off, calls, fail_at, on_helper, grow;
+};
+
+static int
+prep_produce(void *arg, uint8_t *buf, size_t *n, int *last)
+{
+	return produce(&((struct prep *)arg)->s, buf, n, last);
+}
+
+static int
+prepare(void *arg, uint8_t *buf, size_t *n)
+{
+	struct prep *x = arg;
+
+	if (!pthread_equal(pthread_self(), x->s.caller))
+		x->on_helper++;
+	if (++x->calls == x->fail_at)
+		return coffer_errf(COFFER_E_LIMIT, "prepare: test failure at "
+		    "call %zu", x->calls);
+	assert_memory_equal(buf, data + x->off, *n);
+	for (size_t i = 0; i < *n; i++)
+		buf[i] ^= (uint8_t)(x->off + i);
+	x->off += *n;
+	memset(buf + *n, 0x77, x->grow > 0 ? x->grow : 7);
+	*n += x->grow > 0 ? x->grow : 7;
+	return 0;
+}
+
+/* What prepare() makes of data[0..TOTAL) in batches of SLOT - 7 bytes. */
+static size_t
+prepared_stream(uint8_t *e)
+{
+	size_t m = 0, i, k;
+
+	for (i = 0; i < TOTAL; i += k) {
+		k = TOTAL - i < SLOT - 7 ? TOTAL - i : SLOT - 7;
+		for (size_t j = 0; j < k; j++)
+			e[m++] = data[i + j] ^ (uint8_t)(i + j);
+		memset(e + m, 0x77, 7);
+		m += 7;
+	}
+	return m;
+}
+
+static void
+test_spipe__run_prepares_before_the_digest(void **state)
+{
+	static uint8_t want_out[TOTAL + TOTAL / (SLOT - 7) * 7 + 7];
+	size_t m = prepared_stream(want_out), len;
+	uint8_t want[32], got[32], *back;
+
+	(void)state;
+	assert_int_equal(coffer_sha256(want_out, m, want), 0);
+	/* c 0-7: to the end, rings of 2 and 4, the helper reading or not,
+	 * writing or not; c 8, 9: the preparer fails at its 7th call */
+	for (int c = 0; c < 10; c++) {
+		struct coffer_hash *h = NULL;
+		struct coffer_spipe *p = NULL;
+		struct prep x = { .fail_at = c >= 8 ? 7 : 0 };
+		struct coffer_spipe_job job = { .produce = prep_produce,
+		    .prepare = prepare, .arg = &x,
+		    .helper_produces = c & 1 };
+		int out = memfd_create("spipe-prep", MFD_CLOEXEC);
+
+		assert_true(out >= 0);
+		x.s.caller = pthread_self();
+		assert_int_equal(coffer_hash_new(COFFER_HASH_SHA256, &h), 0);
+		assert_int_equal(coffer_spipe_new(h, out, (c >> 1) & 1, SLOT,
+		    c & 4 ? 4 : 2, &p), 0);
+		if (c < 8) {
+			assert_int_equal(coffer_spipe_run(p, &job), 0);
+			assert_int_equal(coffer_spipe_end(p), 0);
+			/* the digest and the output are of the prepared bytes */
+			assert_int_equal(coffer_hash_final(h, got, 32), 0);
+			assert_memory_equal(got, want, 32);
+			assert_int_equal(x.off, TOTAL);
+		} else {
+			assert_int_equal(coffer_spipe_run(p, &job), COFFER_E_LIMIT);
+			assert_non_null(strstr(coffer_errdetail(), "call 7"));
+			assert_int_equal(x.calls, 7);
+			m = 6 * SLOT; /* at most the 6 batches before */
+		}
+		back = read_back(out, &len);
+		assert_true(len <= m);
+		assert_int_equal(coffer_spipe_written(p), len);
+		assert_memory_equal(back, want_out, len);
+		if (c < 8)
+			assert_int_equal(len, m);
+		if (!(c & 1))
+			assert_int_equal(x.s.on_helper, 0);
+		free(back);
+		coffer_spipe_free(p);
+		coffer_hash_free(h);
+		close(out);
+	}
 }
 
 /* The transform of _run, as opening does: after the digest, change the
@@ -281,8 +386,9 @@ test_spipe__run_transforms_after_the_digest(void **state)
 		struct coffer_hash *h = NULL;
 		struct coffer_spipe *p = NULL;
 		struct both b = { { 0 }, { 0, (size_t)-1 } };
-		struct coffer_spipe_job job = { both_produce, both_transform, &b,
-		    c & 1, c >= 4 ? 2 : 0 };
+		struct coffer_spipe_job job = { .produce = both_produce,
+		    .transform = both_transform, .arg = &b,
+		    .helper_produces = c & 1, .ahead = c >= 4 ? 2 : 0 };
 		int out = memfd_create("spipe-xf", MFD_CLOEXEC);
 		size_t bad = 29 * SLOT + 2 * PIECE + 5, good;
 
@@ -328,7 +434,7 @@ test_spipe__to_a_pipe_the_caller_writes_each_batch_before_the_next(void **state)
 	struct coffer_hash *h = NULL;
 	struct coffer_spipe *p = NULL;
 	struct src s = { 0 };
-	struct coffer_spipe_job job = { produce, NULL, &s, 0, 0 };
+	struct coffer_spipe_job job = { .produce = produce, .arg = &s };
 	int fds[2];
 
 	(void)state;
@@ -373,7 +479,7 @@ test_spipe__refuses_bad_rings_runs_and_pieces(void **state)
 	struct coffer_hash *h = NULL;
 	struct coffer_spipe *p = NULL;
 	struct src s = { 0 };
-	struct coffer_spipe_job job = { NULL, NULL, &s, 0, 0 };
+	struct coffer_spipe_job job = { .arg = &s };
 	int out = memfd_create("spipe-bad", MFD_CLOEXEC);
 
 	(void)state;
@@ -395,6 +501,19 @@ test_spipe__refuses_bad_rings_runs_and_pieces(void **state)
 	assert_int_equal(coffer_spipe_run(p, &job), COFFER_E_INTERNAL);
 	assert_int_equal(coffer_spipe_written(p), 0);
 	coffer_spipe_free(p);
+	/* a preparer that overflows its slot ends the run, before a write */
+	{
+		struct prep x = { .grow = 8 };
+		struct coffer_spipe_job pj = { .produce = prep_produce,
+		    .prepare = prepare, .arg = &x };
+
+		x.s.caller = pthread_self();
+		assert_int_equal(coffer_spipe_new(h, out, 1, SLOT, 3, &p), 0);
+		assert_int_equal(coffer_spipe_run(p, &pj), COFFER_E_INTERNAL);
+		assert_non_null(strstr(coffer_errdetail(), "batch of"));
+		assert_int_equal(coffer_spipe_written(p), 0);
+		coffer_spipe_free(p);
+	}
 	/* freed with the helper never asked for anything */
 	assert_int_equal(coffer_spipe_new(h, out, 1, SLOT, 3, &p), 0);
 	coffer_spipe_free(p);
@@ -409,6 +528,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spipe__run_produces_hashes_and_writes_in_order),
 		cmocka_unit_test(test_spipe__run_stops_at_the_first_error),
+		cmocka_unit_test(test_spipe__run_prepares_before_the_digest),
 		cmocka_unit_test(test_spipe__run_transforms_after_the_digest),
 		cmocka_unit_test(test_spipe__to_a_pipe_the_caller_writes_each_batch_before_the_next),
 		cmocka_unit_test(test_spipe__refuses_bad_rings_runs_and_pieces),
