@@ -7,7 +7,7 @@
 # overwrites, escaped file names, and results that could not be printed.
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
-plan 153
+plan 171
 
 cd "$T" || bail "no temp dir"
 command -v coffer >/dev/null || bail "coffer not built"
@@ -326,4 +326,31 @@ for cmd in seal open; do
 	exec 5>&-
 	check "...and leaves no temporary file" no_temp_files "tintr_$cmd"
 	check "...and leaves no OUT" test ! -e "tintr_$cmd/out"
+done
+# A read or a write that fails in the middle of a two-thread seal or open
+# (strace fault injection: the third batch's readv or writev): exit 6,
+# the error named, nothing under OUT and no temporary file.
+for f in "seal readv EIO Input/output" "seal writev ENOSPC No.space" \
+	"open writev ENOSPC No.space"; do
+	set -- $f
+	in=thr.bin
+	[ "$1" = open ] && in=thr2.sealed
+	inject "$2:error=$3:when=3" coffer "$1" --threads 2 --key k1 $in "tfail_$1_$2" \
+		>/dev/null 2>"tfail_$1_$2.err"
+	eq "$1 --threads 2 whose third $2 fails ($3): exit 6" 6 $?
+	check "...the error is named" grep -q "$4" "tfail_$1_$2.err"
+	check "...and no OUT" test ! -e "tfail_$1_$2"
+	check "...and no temporary file" no_temp_files
+done
+# A reader that goes away (a closed pipe): with SIGPIPE ignored, exit 6
+# naming it; by default the signal ends the command, as for cat.
+for cmd in seal open; do
+	in=thr.bin
+	[ $cmd = open ] && in=thr2.sealed
+	(trap '' PIPE; coffer $cmd --threads 2 --key k1 $in - 2>"tpipe_$cmd.err" |
+		head -c 1000 >/dev/null; exit "${PIPESTATUS[0]}")
+	eq "$cmd --threads 2 to a pipe closed early, SIGPIPE ignored: exit 6" 6 $?
+	check "...the error is named" grep -q "Broken pipe" "tpipe_$cmd.err"
+	coffer $cmd --threads 2 --key k1 $in - 2>/dev/null | head -c 1000 >/dev/null
+	eq "...by default SIGPIPE ends it" 141 "${PIPESTATUS[0]}"
 done

@@ -463,10 +463,12 @@ open_fd_with(const struct coffer_sealed_opts *o, const uint8_t *s, size_t len,
 static void
 test_sealed__two_threads_seal_and_open_the_same_format(void **state)
 {
-	/* 4 KiB chunks: the ring has 16 slots, so 100 chunks wrap it six
-	 * times; the other sizes are the boundary cases */
-	const size_t sizes[] = { 0, 1, C4K - 1, C4K, C4K + 1, 16 * C4K,
-	    17 * C4K + 5, 100 * C4K + 7 };
+	/* 4 KiB chunks: batches of 16 chunks, a ring of 4 batches, so 100
+	 * chunks wrap it; the other sizes are the boundary cases of a chunk,
+	 * a batch (16 * C4K: an empty last chunk alone in the next batch) and
+	 * the ring (64 chunks) */
+	const size_t sizes[] = { 0, 1, C4K - 1, C4K, C4K + 1, 16 * C4K - 1,
+	    16 * C4K, 17 * C4K + 5, 32 * C4K, 64 * C4K, 100 * C4K + 7 };
 	struct coffer_buf s = COFFER_BUF_INIT(BIG), pt = COFFER_BUF_INIT_SECRET(BIG);
 	struct coffer_buf pt2 = COFFER_BUF_INIT_SECRET(BIG);
 	struct coffer_sealed_info si, oi, oi2;
