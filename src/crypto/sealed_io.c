@@ -24,9 +24,9 @@
  * written with one system call and handed between the threads as one:
  * fewer system calls and hand-overs (writing a new tmpfs file costs the
  * same per byte in writes of 64 KiB to 4 MiB, BENCHMARKS.md). The
- * two-thread path has a ring of such buffers of about RING_BYTES (64 KiB
- * chunks: 4 buffers), which keeps `coffer seal` under its 8 MiB goal, and
- * at least two (16 MiB chunks: 32 MiB). */
+ * two-thread path has a ring of such buffers of RING_BYTES of plaintext
+ * (64 KiB chunks: 4 buffers), which keeps `coffer seal` under its 8 MiB
+ * goal, and at least two (16 MiB chunks: 32 MiB). */
 #define BATCH_BYTES ((size_t)256 * 1024)
 #define RING_BYTES ((size_t)1024 * 1024)
 
@@ -63,24 +63,29 @@ batch_of(int in, size_t c)
 }
 
 /*
- * The helper thread (crypto/sealed_pipe.h), with a SHA-256 that has
- * hashed hdr already; it writes to out only when out is a regular file.
- * Returns COFFER_E_INTERNAL if no thread could be started (the caller
- * does it all on its own thread).
+ * The helper thread (crypto/sealed_pipe.h) and a ring of batches of k
+ * chunks of c bytes, with a SHA-256 that has hashed hdr already; it
+ * writes to out only when out is a regular file. The ring holds
+ * RING_BYTES of plaintext, 2 to 4 batches (their tags come on top:
+ * counting them made it 3 batches of 64 KiB chunks, not the 4 intended,
+ * and most sleeps left in a traced seal or open were a thread finding
+ * that ring full while the other wrote). Returns
+ * COFFER_E_INTERNAL if no thread could be started (the caller does it
+ * all on its own thread).
  */
 static int
-pipe_start(int out, const uint8_t *hdr, size_t slot_size,
+pipe_start(int out, const uint8_t *hdr, size_t k, size_t c,
     struct coffer_hash **h, struct coffer_spipe **p)
 {
+	size_t n = RING_BYTES / (k * c);
 	int r;
 
 	*h = NULL;
 	*p = NULL;
 	if ((r = coffer_hash_new(COFFER_HASH_SHA256, h)) != 0 ||
 	    (r = coffer_hash_update(*h, hdr, COFFER_SEALED_HEADER_LEN)) != 0 ||
-	    (r = coffer_spipe_new(*h, out, is_regular(out), slot_size,
-	    RING_BYTES / slot_size < 2 ? 2 : RING_BYTES / slot_size > 4 ? 4 :
-	    RING_BYTES / slot_size, p)) != 0) {
+	    (r = coffer_spipe_new(*h, out, is_regular(out), k * FULL(c),
+	    n < 2 ? 2 : n > 4 ? 4 : n, p)) != 0) {
 		coffer_hash_free(*h);
 		*h = NULL;
 		return r;
@@ -250,7 +255,8 @@ coffer_sealed_seal_fd(const uint8_t key[COFFER_SEALED_KEY_LEN],
 	k = batch_of(in, coffer_sealed_writer_chunk_size(w));
 	bufsz = k * FULL(coffer_sealed_writer_chunk_size(w));
 	if (threads == 2) {
-		r = pipe_start(out, coffer_sealed_writer_header(w), bufsz, &h, &p);
+		r = pipe_start(out, coffer_sealed_writer_header(w), k,
+		    coffer_sealed_writer_chunk_size(w), &h, &p);
 		if (r == COFFER_E_INTERNAL)
 			threads = 1;
 		else if (r != 0)
@@ -424,7 +430,8 @@ coffer_sealed_open_fd(const uint8_t key[COFFER_SEALED_KEY_LEN],
 	k = batch_of(in, coffer_sealed_reader_info(rd)->chunk_size);
 	bufsz = k * full;
 	if (threads == 2) {
-		r = pipe_start(out, hdr, bufsz, &h, &p);
+		r = pipe_start(out, hdr, k,
+		    coffer_sealed_reader_info(rd)->chunk_size, &h, &p);
 		if (r == COFFER_E_INTERNAL)
 			threads = 1;
 		else if (r != 0)
