@@ -76,7 +76,7 @@ aes=$(ossl aes-256-gcm)
 # One round: every command once, each after removing the last output.
 # best_w / best_c / best_k: the best wall clock, CPU time (user + system,
 # all threads) and busier thread's CPU time (coffer -v) per command.
-declare -A cmd best_w best_c best_k
+declare -A cmd best_w best_c best_k idle
 order="write read cp seal open seal1 open1 age_e age_d"
 cmd[write]="dd if=/dev/zero of=$W/out bs=1M count=$SIZE_MIB status=none"
 cmd[read]="dd if=$W/in of=/dev/null bs=1M status=none"
@@ -96,6 +96,10 @@ for _ in $(seq "$ROUNDS"); do
 		{ time ${cmd[$c]} >"$W/stdout" 2>"$W/stderr"; } 2>"$W/time" ||
 			{ echo "failed: ${cmd[$c]}"; cat "$W/stderr"; exit 1; }
 		read -r w u s <"$W/time"
+		# the share of two threads' wall clock spent idle, in the round
+		# of the best wall clock: 1 - CPU of all threads / (2 x wall)
+		[ "$(min "$w" "${best_w[$c]:-}")" = "$w" ] &&
+			idle[$c]=$(awk -v w="$w" -v u="$u" -v s="$s" 'BEGIN { printf "%.0f%%", 100 * (1 - (u + s) / (2 * w)) }')
 		best_w[$c]=$(min "$w" "${best_w[$c]:-}")
 		best_c[$c]=$(min "$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }')" "${best_c[$c]:-}")
 		# the largest of the "<seconds> s" figures of coffer's cpu line
@@ -163,6 +167,10 @@ for c in seal open; do
 	echo "| \`coffer $c\`: the busier thread's CPU (against the two-core floor) | ${best_k[$c]} | $(mbs "${best_k[$c]}") | $(ratio "$(mbs "${best_k[$c]}")" "$sha") |"
 	echo "| \`coffer $c\`: wall clock | ${best_w[$c]} | $(mbs "${best_w[$c]}") | $(ratio "$(mbs "${best_w[$c]}")" "$sha") |"
 done
+echo
+echo "Two threads idle (1 - CPU of all threads / (2 x wall), in the round of"
+echo "the best wall clock; on a loaded machine this includes waiting for a CPU):"
+echo "\`coffer seal\` ${idle[seal]}, \`coffer open\` ${idle[open]}."
 echo
 
 declare -A part
