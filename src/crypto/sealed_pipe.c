@@ -34,9 +34,9 @@
 // written_n < write_n. Only the producer (before the batch is produced),
 // the preparer (after it is produced, before it is hashed) and the
 // transform (after it is hashed, before it is handed for writing) change
-// a batch; the digest and the writer only read it, at other times. So a batch is never changed by one
-// thread while another reads it, and the mutex orders each change before
-// the other thread's next access.
+// a batch; the digest and the writer only read it, at other times. So a
+// batch is never changed by one thread while another reads it, and the
+// mutex orders each change before the other thread's next access.
 //
 // Waking: a thread that has nothing to do sleeps on its own condition
 // variable after saying so (caller_waits, helper_waits); every change

@@ -73,7 +73,9 @@ struct coffer_spipe_job {
 	coffer_spipe_transform_fn transform; /* NULL: write each batch whole */
 	void *arg;
 	int helper_produces;  /* 1 only for a regular input: a read there
-	                         never waits for another process */
+	                         never waits for another process (so the
+	                         helper reads too, and a thread reads the
+	                         next batch before it writes one) */
 	unsigned ahead;       /* at most this many batches produced beyond
 	                         those transformed (0: as the ring allows) */
 };
@@ -81,8 +83,8 @@ struct coffer_spipe_job {
 /*
  * Let both threads produce the batches, prepare, hash, transform and
  * write them, each thread taking whichever task is due (the digest
- * first, then preparing, transforming, writing, producing the next
- * batch). Returns when the last batch is hashed, transformed and
+ * first, then preparing, transforming, then writing and producing the
+ * next batch, producing first if helper_produces). Returns when the last batch is hashed, transformed and
  * written, or at the first error (the producer's, the preparer's, the
  * digest's, a write's, or the transform's once what it gave is written).
  * Call once; then _end.
