@@ -255,6 +255,19 @@ prepared(struct coffer_spipe *p, size_t s, size_t n)
 	}
 }
 
+/* With the lock held, once the producer or the preparer returned r and
+ * a batch of n bytes: 1 if it is one, else the run failed (0). */
+static int
+batch_ok(struct coffer_spipe *p, int r, size_t n)
+{
+	if (r == 0 && n > p->slot_size)
+		r = coffer_errf(COFFER_E_INTERNAL, "sealed pipe: batch of %zu "
+		    "bytes", n);
+	if (r != 0)
+		fail_locked(p, r);
+	return r == 0;
+}
+
 /* With the lock held, can_produce true: produce batch produced_n into
  * its slot, unlocking meanwhile. */
 static void
@@ -268,13 +281,8 @@ produce_next(struct coffer_spipe *p)
 	r = p->job.produce(p->job.arg, p->slot[s], &n, &last);
 	pthread_mutex_lock(&p->mu);
 	p->producing = 0;
-	if (r == 0 && n > p->slot_size)
-		r = coffer_errf(COFFER_E_INTERNAL, "sealed pipe: batch of %zu "
-		    "bytes", n);
-	if (r != 0) {
-		fail_locked(p, r);
+	if (!batch_ok(p, r, n))
 		return;
-	}
 	p->len[s] = n;
 	p->produced_n++;
 	p->produced_last = last != 0;
@@ -296,13 +304,8 @@ prepare_next(struct coffer_spipe *p)
 	r = p->job.prepare(p->job.arg, p->slot[s], &n);
 	pthread_mutex_lock(&p->mu);
 	p->preparing = 0;
-	if (r == 0 && n > p->slot_size)
-		r = coffer_errf(COFFER_E_INTERNAL, "sealed pipe: batch of %zu "
-		    "bytes", n);
-	if (r != 0) {
-		fail_locked(p, r);
+	if (!batch_ok(p, r, n))
 		return;
-	}
 	prepared(p, s, n);
 	wake(p);
 }
