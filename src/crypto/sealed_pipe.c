@@ -142,6 +142,15 @@ has_task(const struct coffer_spipe *p, int helper)
 	    can_write(p, helper) || can_produce(p, helper);
 }
 
+/* With the lock held: is a thread in a task (a callback of the job among
+ * them)? */
+static int
+under_way(const struct coffer_spipe *p)
+{
+	return p->producing || p->preparing || p->hashing || p->transforming ||
+	    p->writing;
+}
+
 /* With the lock held: the run is over. Nothing is under way, everything
  * produced is hashed and everything handed for writing written; and the
  * last batch was produced and (with a transform) transformed, or the
@@ -149,8 +158,7 @@ has_task(const struct coffer_spipe *p, int helper)
 static int
 done(const struct coffer_spipe *p)
 {
-	if (!p->running || p->producing || p->preparing || p->hashing ||
-	    p->transforming || p->writing || p->hashed_n != p->produced_n ||
+	if (!p->running || under_way(p) || p->hashed_n != p->produced_n ||
 	    p->written_n != p->write_n)
 		return 0;
 	return p->pend != 0 || (p->produced_last &&
@@ -538,16 +546,20 @@ coffer_spipe_run(struct coffer_spipe *p, const struct coffer_spipe_job *job)
 	wake(p);
 	for (;;) {
 		if (p->err != 0) {
-			r = pipe_err(p);
-			break;
-		}
-		if (done(p)) {
+			/* once the other thread's task is over: the job's
+			 * callbacks and arg are then out of use, and the caller
+			 * may let them go (seal's arg is on its stack) */
+			if (!under_way(p)) {
+				r = pipe_err(p);
+				break;
+			}
+		} else if (done(p)) {
 			r = p->pend == 0 ? 0 : coffer_errf(p->pend, "%s",
 			    p->pend_detail);
 			break;
-		}
-		if (step(p, 0))
+		} else if (step(p, 0)) {
 			continue;
+		}
 		p->caller_waits = 1;
 		pthread_cond_wait(&p->caller_cv, &p->mu);
 		p->caller_waits = 0;

@@ -84,9 +84,11 @@ struct coffer_spipe_job {
  * Let both threads produce the batches, prepare, hash, transform and
  * write them, each thread taking whichever task is due (the digest
  * first, then preparing, transforming, then writing and producing the
- * next batch, producing first if helper_produces). Returns when the last batch is hashed, transformed and
- * written, or at the first error (the producer's, the preparer's, the
- * digest's, a write's, or the transform's once what it gave is written).
+ * next batch, producing first if helper_produces). Returns when the
+ * last batch is hashed, transformed and written, or at the first error
+ * (the producer's, the preparer's, the digest's, a write's, or the
+ * transform's once what it gave is written) once the other thread's
+ * task is over: when it returns no callback of the job is under way.
  * Call once; then _end.
  */
 int coffer_spipe_run(struct coffer_spipe *p,

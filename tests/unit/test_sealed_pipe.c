@@ -237,7 +237,7 @@ prepare(void *arg, uint8_t *buf, size_t *n)
 	for (size_t i = 0; i < *n; i++)
 		buf[i] ^= (uint8_t)(x->off + i);
 	x->off += *n;
-	memset(buf + *n, 0x77, x->grow > 0 ? x->grow : 7);
+	memset(buf + *n, 0x77, 7); /* grow claims more, past the slot */
 	*n += x->grow > 0 ? x->grow : 7;
 	return 0;
 }
@@ -309,6 +309,83 @@ test_spipe__run_prepares_before_the_digest(void **state)
 		coffer_hash_free(h);
 		close(out);
 	}
+}
+
+/* A helper still inside the producer when the caller's preparer fails:
+ * the caller produces batch 0 and prepares it, failing once the helper
+ * is inside the producer for batch 1, which returns 50 ms later. */
+struct late {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t caller;
+	int in_produce, produce_over;
+};
+
+static int
+late_produce(void *arg, uint8_t *buf, size_t *n, int *last)
+{
+	struct late *l = arg;
+
+	memset(buf, 1, 100);
+	*n = 100;
+	*last = 0;
+	if (pthread_equal(pthread_self(), l->caller))
+		return 0;
+	pthread_mutex_lock(&l->mu);
+	l->in_produce = 1;
+	pthread_cond_broadcast(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+	usleep(50000);
+	pthread_mutex_lock(&l->mu);
+	l->produce_over = 1;
+	pthread_mutex_unlock(&l->mu);
+	*last = 1;
+	return 0;
+}
+
+static int
+late_prepare(void *arg, uint8_t *buf, size_t *n)
+{
+	struct late *l = arg;
+
+	(void)buf;
+	(void)n;
+	assert_true(pthread_equal(pthread_self(), l->caller));
+	pthread_mutex_lock(&l->mu);
+	while (!l->in_produce)
+		pthread_cond_wait(&l->cv, &l->mu);
+	pthread_mutex_unlock(&l->mu);
+	return coffer_errf(COFFER_E_LIMIT, "prepare: test failure");
+}
+
+static void
+test_spipe__run_returns_once_no_callback_is_under_way(void **state)
+{
+	struct coffer_hash *h = NULL;
+	struct coffer_spipe *p = NULL;
+	struct late l = { .in_produce = 0 };
+	struct coffer_spipe_job job = { .produce = late_produce,
+	    .prepare = late_prepare, .arg = &l, .helper_produces = 1 };
+	int out = memfd_create("spipe-late", MFD_CLOEXEC);
+
+	(void)state;
+	assert_true(out >= 0);
+	assert_int_equal(pthread_mutex_init(&l.mu, NULL), 0);
+	assert_int_equal(pthread_cond_init(&l.cv, NULL), 0);
+	l.caller = pthread_self();
+	assert_int_equal(coffer_hash_new(COFFER_HASH_SHA256, &h), 0);
+	assert_int_equal(coffer_spipe_new(h, out, 1, SLOT, 4, &p), 0);
+	assert_int_equal(coffer_spipe_run(p, &job), COFFER_E_LIMIT);
+	/* the helper's producer returned before _run did: the job (here on
+	 * this stack, as seal's) may go */
+	pthread_mutex_lock(&l.mu);
+	assert_int_equal(l.produce_over, 1);
+	pthread_mutex_unlock(&l.mu);
+	coffer_spipe_free(p);
+	coffer_hash_free(h);
+	pthread_cond_destroy(&l.cv);
+	pthread_mutex_destroy(&l.mu);
+	close(out);
 }
 
 /* The transform of _run, as opening does: after the digest, change the
@@ -529,6 +606,7 @@ main(void)
 		cmocka_unit_test(test_spipe__run_produces_hashes_and_writes_in_order),
 		cmocka_unit_test(test_spipe__run_stops_at_the_first_error),
 		cmocka_unit_test(test_spipe__run_prepares_before_the_digest),
+		cmocka_unit_test(test_spipe__run_returns_once_no_callback_is_under_way),
 		cmocka_unit_test(test_spipe__run_transforms_after_the_digest),
 		cmocka_unit_test(test_spipe__to_a_pipe_the_caller_writes_each_batch_before_the_next),
 		cmocka_unit_test(test_spipe__refuses_bad_rings_runs_and_pieces),
