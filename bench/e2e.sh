@@ -30,9 +30,11 @@
 # Stores on /dev/shm when it exists.
 # E2E_BENCH_BREAKDOWN=1: the workers log at debug level and, per app and
 # kind, where an item's time goes is printed from their "batch done" lines
-# (doc/worker.md 9.4): steps 1-5, the proof request, the acks and the next
-# lease, in microseconds per item, and the mean batch; for pooled-stats,
-# how long after the last map proof the reduce proof came.
+# (doc/worker.md 9.4): steps 1-5 (of which the app's calls: with a plugin
+# host, the wait for it too), the proof request, the acks and the next
+# lease, in microseconds of wall time per item; the runner's CPU time per
+# item; and the mean batch; for pooled-stats, how long after the last map
+# proof the reduce proof came.
 # E2E_BENCH_TICK_MS (default 250, as the tests run it): the manager's tick.
 # A job's end is seen at a tick (the last ack, and the close at the
 # coordinator, are read by the tick), so a job of a few tenths of a
@@ -91,12 +93,22 @@ done
 openssl rand -hex 32 >"$T/deid.key"
 SCHEMA=$(tr '\n' ' ' <demo/data/pooled-stats/schema.txt | sed 's/ *$//')
 
+# E2E_BENCH_HOOK=PROGRAM: run as `PROGRAM start|end plain|conf` around
+# each job (from before its submission to after its end is seen), with
+# E2E_PIDS the PIDs of redis-server, coffer-coordinator and
+# coffer-manager and, at the end, E2E_JOB_LOG the job's log (its
+# workers' lines): to profile the two kinds apart (bench/e2e_profile.sh).
+hook() {
+	[ -z "${E2E_BENCH_HOOK:-}" ] ||
+		E2E_PIDS="$REDIS_PID $COORD_PID $MGR_PID" \
+		E2E_JOB_LOG=${job:+$MGR_DB.logs/$job.log} "$E2E_BENCH_HOOK" "$@" >&2
+}
 elapsed() { # JOB: seconds from its start to its end, by the manager
 	api GET "/v1/jobs/$1" | jq -r .elapsed_s
 }
 # run plain|conf APP PARAMS ITEMS: prints the job's wall time
 run() {
-	local kind=$1 app=$2 params=$3 items=$4 job
+	local kind=$1 app=$2 params=$3 items=$4 job=
 	if [ "$kind" = plain ]; then
 		jq -n --argjson it "$items" --arg s "$T/plain" --arg app "$app" \
 			--argjson p "$params" --arg k "$T/deid.key" '{app: $app,
@@ -112,10 +124,12 @@ run() {
 			replicas: {min: 4, max: 4, initial: 4}, controller: {name: "static"}}' \
 			>"$T/job.json"
 	fi
+	hook start "$kind"
 	api POST /v1/jobs --data @"$T/job.json" >"$T/submit.json"
 	[ "$HTTP_CODE" = 201 ] || bail "submission refused: $(cat "$T/submit.json")"
 	job=$(jq -r .id "$T/submit.json")
 	wait_state 600 "$job" completed failed stopped || bail "job $job did not end"
+	hook end "$kind"
 	[ "$(job_state "$job")" = completed ] ||
 		bail "job $job: $(api GET "/v1/jobs/$job" | jq -r .reason)"
 	fixed "$kind" "$job"
@@ -147,16 +161,17 @@ fixed() {
 coord_cpu_ns() { cut -d' ' -f1 "/proc/$COORD_PID/schedstat"; }
 col() { awk -v c="$1" '{print $c}' | median; }
 # breakdown KIND: microseconds per item from the workers' "batch done"
-# lines of KIND's jobs: steps 1-5, proof request, acks + lease; mean batch.
+# lines of KIND's jobs: steps 1-5 (the app's part), proof request, acks +
+# lease, the runner's CPU; mean batch.
 breakdown() {
 	local j
 	for j in $(cat "$T/jobs-$1"); do cat "$MGR_DB.logs/$j.log"; done |
 		grep 'batch done' | awk '{
 			for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 			n += v["items"]; s += v["steps_us"]; p += v["proof_us"];
-			a += v["settle_us"]; b++ }
-		END { if (n) printf "%s: %d items in %d batches (%.1f per batch), per item: steps 1-5 %.0f us, proof %.0f us, acks + lease %.0f us\n",
-			k, n, b, n / b, s / n, p / n, a / n }' k="$1"
+			a += v["settle_us"]; x += v["app_us"]; c += v["cpu_us"]; b++ }
+		END { if (n) printf "%s: %d items in %d batches (%.1f per batch), per item: steps 1-5 %.0f us (of which the app %.0f), proof %.0f us, acks + lease %.0f us; runner CPU %.0f us\n",
+			k, n, b, n / b, s / n, x / n, p / n, a / n, c / n }' k="$1"
 }
 
 # reduce_gap: for the confidential jobs of an app with a reduce stage, the

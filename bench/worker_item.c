@@ -94,8 +94,9 @@ floor_of(const uint8_t *p, size_t n, size_t items)
 	free(ct);
 }
 
-/* open and seal through the worker's own code, as worker_item_run calls
- * them (init, open, seal, release per item). */
+/* open and seal through the worker's own code, as worker_item_steps calls
+ * them (init, open, seal, release per item; the buffers kept from item to
+ * item, worker_bufs_init). */
 static void
 open_seal(const uint8_t *plain, size_t n, size_t items, size_t max)
 {
@@ -104,6 +105,8 @@ open_seal(const uint8_t *plain, size_t n, size_t items, size_t max)
 	struct coffer_policy pol;
 	struct coffer_policy_item it;
 	struct coffer_buf sealed = COFFER_BUF_INIT(max), out = COFFER_BUF_INIT(max);
+	struct coffer_buf pbuf = COFFER_BUF_INIT_SECRET(max);
+	struct coffer_buf sbuf = COFFER_BUF_INIT_SECRET(conf_sealed_max(max));
 	struct conf_job j;
 	struct conf_item ci;
 	char *owners[1] = { (char *)"a" };
@@ -142,7 +145,7 @@ open_seal(const uint8_t *plain, size_t n, size_t items, size_t max)
 	for (size_t i = 0; i < items; i++) {
 		w0 = wall();
 		c0 = cpu(RUSAGE_THREAD);
-		if ((r = conf_item_init(&ci, &j, "a/item", 1, max)) != 0 ||
+		if ((r = conf_item_init_bufs(&ci, &j, "a/item", 1, &pbuf, &sbuf)) != 0 ||
 		    (r = conf_open_input(&ci, &sealed)) != 0)
 			die("open", r);
 		w1 = wall();
@@ -166,6 +169,8 @@ open_seal(const uint8_t *plain, size_t n, size_t items, size_t max)
 	report("release", tw[2], tc[2], items);
 	coffer_buf_release(&sealed);
 	coffer_buf_release(&out);
+	coffer_buf_release(&pbuf);
+	coffer_buf_release(&sbuf);
 	keys_free(j.keys);
 }
 

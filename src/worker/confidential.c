@@ -18,17 +18,21 @@
 #include "store/store.h"
 #include "worker/confidential.h"
 
-int
-conf_item_init(struct conf_item *ci, struct conf_job *job, const char *id,
-    uint32_t attempt, size_t max)
+size_t
+conf_sealed_max(size_t max)
 {
-	memset(ci, 0, sizeof(*ci));
+	/* A sealed output is its plaintext and a header and a tag per chunk. */
+	return max + (max >> 10) + 4096;
+}
+
+/* The rest of an item's start, its buffers in place. */
+static int
+item_init(struct conf_item *ci, struct conf_job *job, const char *id,
+    uint32_t attempt)
+{
 	ci->job = job;
 	ci->id = id;
 	ci->attempt = attempt;
-	coffer_buf_init_secret(&ci->scratch_in, max);
-	/* A sealed output is its plaintext and a header and a tag per chunk. */
-	coffer_buf_init_secret(&ci->scratch_out, max + (max >> 10) + 4096);
 	/* The attempt id comes from here, never from the queue's counter,
 	 * which the host controls (doc/format/item-proof.md section 2). */
 	if (job != NULL && coffer_random(ci->attempt_id, sizeof(ci->attempt_id)) != 0)
@@ -36,11 +40,42 @@ conf_item_init(struct conf_item *ci, struct conf_job *job, const char *id,
 	return 0;
 }
 
+int
+conf_item_init_bufs(struct conf_item *ci, struct conf_job *job, const char *id,
+    uint32_t attempt, struct coffer_buf *plain, struct coffer_buf *sealed)
+{
+	memset(ci, 0, sizeof(*ci));
+	coffer_buf_reset(plain);
+	coffer_buf_reset(sealed);
+	ci->scratch_in = plain;
+	ci->scratch_out = sealed;
+	return item_init(ci, job, id, attempt);
+}
+
+int
+conf_item_init(struct conf_item *ci, struct conf_job *job, const char *id,
+    uint32_t attempt, size_t max)
+{
+	memset(ci, 0, sizeof(*ci));
+	coffer_buf_init_secret(&ci->own_in, max);
+	coffer_buf_init_secret(&ci->own_out, conf_sealed_max(max));
+	ci->scratch_in = &ci->own_in;
+	ci->scratch_out = &ci->own_out;
+	return item_init(ci, job, id, attempt);
+}
+
 void
 conf_item_release(struct conf_item *ci)
 {
-	coffer_buf_release(&ci->scratch_in);
-	coffer_buf_release(&ci->scratch_out);
+	/* Its own buffers go; the caller's keep their memory, wiped of what
+	 * this item put there. */
+	if (ci->scratch_in == &ci->own_in) {
+		coffer_buf_release(&ci->own_in);
+		coffer_buf_release(&ci->own_out);
+	} else if (ci->scratch_in != NULL) {
+		coffer_buf_reset(ci->scratch_in);
+		coffer_buf_reset(ci->scratch_out);
+	}
 	ci->plain = ci->sealed = NULL;
 	ci->plainlen = ci->sealedlen = 0;
 }
@@ -100,15 +135,15 @@ conf_open_input(struct conf_item *ci, const struct coffer_buf *stored)
 	if ((key = keys_data(j->keys, ds->key_id)) == NULL)
 		return coffer_errf(COFFER_E_INTERNAL, "no key for dataset '%s'",
 		    ds->name);
-	coffer_buf_reset(&ci->scratch_in);
+	coffer_buf_reset(ci->scratch_in);
 	if ((r = coffer_sealed_open_mem(key, stored->data ? stored->data :
-	    (const uint8_t *)"", stored->len, &ci->scratch_in, NULL)) != 0)
+	    (const uint8_t *)"", stored->len, ci->scratch_in, NULL)) != 0)
 		/* The pinned object itself does not open: a broken object or
 		 * the wrong key uploaded; no retry makes it open. */
 		return coffer_errctx(COFFER_E_AUTH, "object '%s' is the pinned one but"
 		    " does not open with the key of dataset '%s'", ci->id, ds->name);
-	ci->plain = ci->scratch_in.data ? ci->scratch_in.data : (const uint8_t *)"";
-	ci->plainlen = ci->scratch_in.len;
+	ci->plain = ci->scratch_in->data ? ci->scratch_in->data : (const uint8_t *)"";
+	ci->plainlen = ci->scratch_in->len;
 	ci->owner = j->owners[ci->item->owner];
 	return 0;
 }
@@ -154,17 +189,17 @@ conf_seal_output(struct conf_item *ci, const struct coffer_buf *plain)
 	/* Sealed deterministically (doc/format/item-proof.md section 9): the
 	 * same output of the same item is the same object, so that a second
 	 * execution is a duplicate and only another output disagrees. */
-	coffer_buf_reset(&ci->scratch_out);
+	coffer_buf_reset(ci->scratch_out);
 	if ((r = coffer_sha256(pt, plain->len, d)) != 0 ||
 	    (r = coffer_itemproof_output_salt(key, j->job, ci->item != NULL ?
 	    COFFER_STAGE_MAP : COFFER_STAGE_REDUCE, ci->item != NULL ?
 	    ci->item->index : 0, d, salt)) != 0 ||
 	    (r = coffer_sealed_seal_mem_salted(key, NULL, salt, pt, plain->len,
-	    &ci->scratch_out, &info)) != 0)
+	    ci->scratch_out, &info)) != 0)
 		return r;
 	memcpy(ci->output_digest, info.digest, 32);
-	ci->sealed = ci->scratch_out.data;
-	ci->sealedlen = ci->scratch_out.len;
+	ci->sealed = ci->scratch_out->data;
+	ci->sealedlen = ci->scratch_out->len;
 	return 0;
 }
 

@@ -127,14 +127,28 @@ struct conf_item {
 	const uint8_t *sealed;
 	size_t sealedlen;
 	uint8_t output_digest[32];
-	/* Storage the steps own (secret: wiped on release). */
-	struct coffer_buf scratch_in;
-	struct coffer_buf scratch_out;
+	/* Storage of the plaintext input and the sealed output (secret):
+	 * the item's own, or the caller's (conf_item_init_bufs); wiped on
+	 * release either way. */
+	struct coffer_buf *scratch_in, *scratch_out;
+	struct coffer_buf own_in, own_out;
 };
 
 /* Errors: COFFER_E_CRYPTO (no random attempt id). */
 int conf_item_init(struct conf_item *ci, struct conf_job *job, const char *id,
     uint32_t attempt, size_t max) __attribute__((warn_unused_result));
+/* The same with the caller's secret buffers (reset here), kept from item
+ * to item: conf_item_release wipes the bytes the item put in them and
+ * keeps their memory, so that an item costs no allocation, page fault or
+ * wipe of the whole buffer (BENCHMARKS.md, "Per-item cost in the e2e").
+ * Neither may be used by anything else until the release; plain should
+ * be bounded by the item limit, sealed by conf_sealed_max() of it. */
+int conf_item_init_bufs(struct conf_item *ci, struct conf_job *job,
+    const char *id, uint32_t attempt, struct coffer_buf *plain,
+    struct coffer_buf *sealed) __attribute__((warn_unused_result));
+/* The bound of a sealed output of at most max plaintext bytes: a header
+ * and a tag per chunk (and some room). */
+size_t conf_sealed_max(size_t max);
 void conf_item_release(struct conf_item *ci);
 
 /*

@@ -33,6 +33,16 @@ mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* This thread's CPU time in microseconds, for the batch's figures. */
+static int64_t
+cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* How long to keep retrying an ack/fail while Redis is unreachable. */
 #define SETTLE_RETRY_MS 300000
 
@@ -104,6 +114,24 @@ make_proof(struct conf_item *ci, uint32_t app_error, int kind,
 	res->prove = kind;
 }
 
+void
+worker_bufs_init(struct worker *w, size_t max)
+{
+	coffer_buf_init_secret(&w->inbuf, max);
+	coffer_buf_init_secret(&w->outbuf, max);
+	coffer_buf_init_secret(&w->plainbuf, max);
+	coffer_buf_init_secret(&w->sealbuf, conf_sealed_max(max));
+}
+
+void
+worker_bufs_release(struct worker *w)
+{
+	coffer_buf_release(&w->inbuf);
+	coffer_buf_release(&w->outbuf);
+	coffer_buf_release(&w->plainbuf);
+	coffer_buf_release(&w->sealbuf);
+}
+
 int
 worker_item_steps(struct worker *w, const struct coffer_queue_item *it,
     struct item_result *res)
@@ -115,6 +143,7 @@ worker_item_steps(struct worker *w, const struct coffer_queue_item *it,
 	char *err = res->err, key[COFFER_STORE_KEY_MAX + 2];
 	size_t errlen = sizeof(res->err);
 	uint32_t reported = 0;
+	int64_t t_app;
 	int r;
 
 	memset(res, 0, sizeof(*res));
@@ -123,8 +152,8 @@ worker_item_steps(struct worker *w, const struct coffer_queue_item *it,
 	coffer_buf_reset(out);
 	memset(&aw, 0, sizeof(aw));
 	aw.timeout_ms = cfg->item_timeout_ms;
-	if ((r = conf_item_init(&ci, w->job, it->id, it->attempt,
-	    cfg->max_item_bytes)) != 0) {
+	if ((r = conf_item_init_bufs(&ci, w->job, it->id, it->attempt,
+	    &w->plainbuf, &w->sealbuf)) != 0) {
 		snprintf(err, errlen, "%s", coffer_errdetail());
 		res->outcome = ITEM_FAIL;
 		goto out;
@@ -161,8 +190,10 @@ worker_item_steps(struct worker *w, const struct coffer_queue_item *it,
 	 * here. */
 	shared_phase(w->sh, w->slot, PHASE_APP, worker_plugin_in_process(cfg) &&
 	    cfg->item_timeout_ms > 0 ? coffer_mono_ms() + cfg->item_timeout_ms : 0);
+	t_app = mono_us();
 	r = app_process(w->app, it->id, it->attempt, ci.owner, ci.plain,
 	    ci.plainlen, out, &aw, &reported, err, errlen);
+	w->app_us += mono_us() - t_app;
 	shared_phase(w->sh, w->slot, PHASE_STORE, 0);
 	if (r != 0 && reported != 0 && w->job != NULL) {
 		/* The app's own failure is a result too: proved FAILED, and
@@ -212,7 +243,11 @@ worker_item_steps(struct worker *w, const struct coffer_queue_item *it,
 	else
 		shared_phase(w->sh, w->slot, PHASE_STORED, 0);
 out:
+	/* Nothing of this item's plaintext stays in this process until the
+	 * next one (doc/worker.md 9.1): the buffers keep their memory only. */
 	conf_item_release(&ci);
+	coffer_buf_reset(stored);
+	coffer_buf_reset(out);
 	return 0;
 }
 
@@ -330,6 +365,14 @@ log_item(struct worker *w, const struct coffer_queue_item *it,
 	}
 }
 
+/* A buffer a big item grew goes (its bound stays). */
+static void
+shrink(struct coffer_buf *b)
+{
+	if (b->alloc > ((size_t)1 << 20))
+		coffer_buf_release(b);
+}
+
 int
 worker_batch_run(struct worker *w, const struct coffer_queue_item *its,
     struct item_result *res, int64_t *ms, size_t n)
@@ -337,7 +380,7 @@ worker_batch_run(struct worker *w, const struct coffer_queue_item *its,
 	struct coffer_buf *stored = &w->inbuf, *out = &w->outbuf;
 	int64_t t0, tp, us[WORKER_BATCH_MAX];
 
-	w->steps_us = 0;
+	w->steps_us = w->app_us = 0;
 	/* Steps 1 to 5 of each, in turn: its proof waits for the others'. */
 	for (size_t i = 0; i < n; i++) {
 		t0 = mono_us();
@@ -347,10 +390,10 @@ worker_batch_run(struct worker *w, const struct coffer_queue_item *its,
 		w->steps_us += us[i];
 		/* Keep the buffers for the next item, unless a big one grew
 		 * them. */
-		if (stored->alloc > ((size_t)1 << 20))
-			coffer_buf_release(stored);
-		if (out->alloc > ((size_t)1 << 20))
-			coffer_buf_release(out);
+		shrink(stored);
+		shrink(out);
+		shrink(&w->plainbuf);
+		shrink(&w->sealbuf);
 	}
 	/* 6. One request for the batch's proofs, before any ack. */
 	tp = mono_us();
@@ -370,10 +413,10 @@ worker_batch(struct worker *w, struct coffer_queue_item *its, size_t n,
 {
 	struct item_result *res = w->res;
 	struct coffer_queue_item acks[WORKER_BATCH_MAX];
-	int64_t ms[WORKER_BATCH_MAX], ts;
+	int64_t ms[WORKER_BATCH_MAX], ts, cpu = cpu_us();
 	int rc[WORKER_BATCH_MAX], r = 0;
 	size_t na = 0, want;
-	char b1[24], b2[24], b3[24], b4[24];
+	char b1[24], b2[24], b3[24], b4[24], b5[24], b6[24];
 
 	*got = 0;
 	/* The supervisor renews every lease from now on (shared.h). */
@@ -419,7 +462,11 @@ worker_batch(struct worker *w, struct coffer_queue_item *its, size_t n,
 	snprintf(b2, sizeof(b2), "%lld", (long long)w->steps_us);
 	snprintf(b3, sizeof(b3), "%lld", (long long)w->proof_us);
 	snprintf(b4, sizeof(b4), "%lld", (long long)(mono_us() - ts));
+	/* Of steps 1-5, the app's (a plugin host's includes the wait for
+	 * it); and this process's CPU for the whole batch. */
+	snprintf(b5, sizeof(b5), "%lld", (long long)w->app_us);
+	snprintf(b6, sizeof(b6), "%lld", (long long)(cpu_us() - cpu));
 	coffer_logkv(COFFER_LOG_DEBUG, "batch done", "items", b1, "steps_us", b2,
-	    "proof_us", b3, "settle_us", b4, NULL);
+	    "proof_us", b3, "settle_us", b4, "app_us", b5, "cpu_us", b6, NULL);
 	return 0;
 }

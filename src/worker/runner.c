@@ -327,8 +327,7 @@ runner_main(const struct worker_config *cfg, struct worker_shared *sh, int mode)
 	w.stop = &stop_flag;
 	w.sh = sh;
 	/* Plaintext passes through these: wiped between items and at exit. */
-	coffer_buf_init_secret(&w.inbuf, cfg->max_item_bytes);
-	coffer_buf_init_secret(&w.outbuf, cfg->max_item_bytes);
+	worker_bufs_init(&w, cfg->max_item_bytes);
 	if (mode != RUNNER_CHECK && open_stores(&w, msg, sizeof(msg)) != 0) {
 		shared_state(sh, RUNNER_FAILED, NULL, msg);
 		rc = RUNNER_EXIT_NOAPP;
@@ -438,8 +437,7 @@ out:
 	 * status 0 counts only with this (doc/worker.md 4.2). */
 	if (rc == RUNNER_EXIT_OK)
 		shared_state(sh, RUNNER_DONE, NULL, NULL);
-	coffer_buf_release(&w.inbuf);
-	coffer_buf_release(&w.outbuf);
+	worker_bufs_release(&w);
 	app_close(w.app);
 	apphost_stop(host);  /* a start that failed before the app */
 	conf_job_free(w.job);

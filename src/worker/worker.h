@@ -207,11 +207,19 @@ struct worker {
 	int slot;                   /* the page's slot of the item in work */
 	struct conf_job *job;       /* a confidential job's, or NULL */
 	uint64_t items_done, items_failed;
-	/* Reused from item to item (bounded by max_item_bytes). */
-	struct coffer_buf inbuf, outbuf;
+	/* Reused from item to item (worker_bufs_init): the stored input and
+	 * the app's output, and in a confidential job the opened input and
+	 * the sealed output. */
+	struct coffer_buf inbuf, outbuf, plainbuf, sealbuf;
 	struct item_result res[WORKER_BATCH_MAX]; /* the batch's */
 	int64_t steps_us, proof_us;  /* the last batch's steps 1-5, and proofs */
+	int64_t app_us;              /* of steps_us, the app calls' */
 };
+
+/* The item buffers of w, secret (wiped between items and at release),
+ * bounded by the item limit max; released with worker_bufs_release. */
+void worker_bufs_init(struct worker *w, size_t max);
+void worker_bufs_release(struct worker *w);
 
 /*
  * Steps 1 to 5 of the pipeline for one leased item (fetch, open, app,

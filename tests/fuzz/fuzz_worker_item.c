@@ -71,8 +71,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	w.in = st;
 	w.out = ost;
 	w.prefix = "out/";
-	coffer_buf_init_secret(&w.inbuf, cfg.max_item_bytes);
-	coffer_buf_init_secret(&w.outbuf, cfg.max_item_bytes);
+	worker_bufs_init(&w, cfg.max_item_bytes);
 	if (idlen > 0 && strlen(id) == idlen)
 		fake_store_set(fs, id, obj, objlen);
 	it.id = id;
@@ -92,8 +91,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	coffer_buf_release(&got);
-	coffer_buf_release(&w.inbuf);
-	coffer_buf_release(&w.outbuf);
+	worker_bufs_release(&w);
 	app_close(w.app);
 	coffer_store_free(st);
 	coffer_store_free(ost);

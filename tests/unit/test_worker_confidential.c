@@ -395,8 +395,7 @@ setup(void **state)
 	f->w.in = f->in;
 	f->w.out = f->out;
 	f->w.prefix = "out/";
-	coffer_buf_init_secret(&f->w.inbuf, 1 << 20);
-	coffer_buf_init_secret(&f->w.outbuf, f->cfg.max_item_bytes);
+	worker_bufs_init(&f->w, f->cfg.max_item_bytes);
 	app_mode = APP_ECHO;
 	*state = f;
 	return 0;
@@ -409,8 +408,7 @@ teardown(void **state)
 
 	app_close(f->w.app);
 	conf_job_free(f->w.job);
-	coffer_buf_release(&f->w.inbuf);
-	coffer_buf_release(&f->w.outbuf);
+	worker_bufs_release(&f->w);
 	coffer_store_free(f->in);
 	coffer_store_free(f->out);
 	coffer_tee_anchors_free(f->anchors);
@@ -522,6 +520,13 @@ test_worker_confidential__items_are_opened_processed_sealed_and_proved(void **st
 	res = run(f, "a/2.sealed");
 	expect(&res, ITEM_ACK, NULL);
 	assert_string_equal(res.err, "");
+	/* The buffers kept for the next item hold nothing of this one: the
+	 * opened input and the app's output are wiped, their memory kept. */
+	assert_int_equal(f->w.plainbuf.len, 0);
+	assert_int_equal(f->w.sealbuf.len, 0);
+	assert_non_null(f->w.plainbuf.data);
+	assert_null(memmem(f->w.plainbuf.data, 4, "a,2\n", 4));
+	assert_null(memmem(f->w.outbuf.data, 9, "seen:a,2\n", 9));
 	memcpy(out1, f->fc.last.output_digest, 32);
 	memcpy(att1, f->fc.last.attempt, 16);
 	/* The proof: item 1 of the policy, its pinned digest, the stored

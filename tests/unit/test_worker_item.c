@@ -141,8 +141,7 @@ setup(void **state)
 	f->w.in = f->w.out = f->store;
 	f->w.prefix = "out/";
 	f->w.sh = f->sh = shared_new();
-	coffer_buf_init_secret(&f->w.inbuf, f->cfg.max_item_bytes);
-	coffer_buf_init_secret(&f->w.outbuf, f->cfg.max_item_bytes);
+	worker_bufs_init(&f->w, f->cfg.max_item_bytes);
 	app_mode = APP_ECHO;
 	if (f->sh == NULL || app_open_def(&f->cfg, &fake_app, &f->w.app, NULL) != 0)
 		return -1;
@@ -156,8 +155,7 @@ teardown(void **state)
 	struct fixture *f = *state;
 
 	app_close(f->w.app);
-	coffer_buf_release(&f->w.inbuf);
-	coffer_buf_release(&f->w.outbuf);
+	worker_bufs_release(&f->w);
 	coffer_store_free(f->store);
 	shared_free(f->sh);
 	free(f);
