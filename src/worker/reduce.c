@@ -43,6 +43,12 @@ map_results(struct worker *w, struct coffer_result_entry **e, uint8_t root[32])
 	char ms[24];
 	int r, delay = 100, open;
 
+	/* From here on a coordinator that cannot be reached is waited for
+	 * (the start before it is not retried): said, so that an operator
+	 * (and tests/integration/e2e_reduce_early.sh) can tell a replica that
+	 * waits from one still starting. */
+	coffer_logkv(COFFER_LOG_INFO, "waiting for the map results", "job",
+	    w->cfg->job, NULL);
 	for (;;) {
 		t1 = coffer_mono_ms();
 		r = coord_map_leaves(&j->t, j->job, LEAVES_WAIT_S, j->nitems, e, root);

@@ -48,8 +48,12 @@ check "started early, by the manager's word" \
 rpid=$(pgrep -f "coffer-worker --job $JOB .*--reduce" | head -n 1)
 [ -n "$rpid" ] || bail "no reduce replica process"
 kill -9 -- "-$(ps -o pgid= -p "$rpid" | tr -d ' ')"
+# The new replica past its start (attestation and key release, which do
+# not wait for a coordinator that is down) and asking for the results:
+# only then is killing the coordinator a test of the wait.
 replaced() { held && [ -n "$(pgrep -f "coffer-worker --job $JOB .*--reduce")" ] &&
-	[ "$(pgrep -f "coffer-worker --job $JOB .*--reduce" | head -n 1)" != "$rpid" ]; }
+	[ "$(pgrep -f "coffer-worker --job $JOB .*--reduce" | head -n 1)" != "$rpid" ] &&
+	[ "$(replica_log | grep -c "waiting for the map results")" -ge 2 ]; }
 check "killed with SIGKILL while it waits, it is replaced and waits again" \
 	wait_until 60 replaced
 stop_coordinator KILL
