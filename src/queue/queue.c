@@ -203,8 +203,16 @@ reply_error(struct coffer_queue *q, const redisReply *r, const char *what)
 static int
 io_error(struct coffer_queue *q, const char *what)
 {
-	int r = coffer_errf(COFFER_E_CONNECT, "redis %s: %s: %s", q->redacted,
-	    what, q->c && q->c->errstr[0] ? q->c->errstr : "connection lost");
+	long long big = queue_reader_refused();
+	int r;
+
+	if (big > 0)
+		r = coffer_errf(COFFER_E_PROTO, "redis %s: %s: the reply declares an"
+		    " array of %lld elements (at most %d): refused", q->redacted,
+		    what, big, QUEUE_REPLY_ARRAY_MAX);
+	else
+		r = coffer_errf(COFFER_E_CONNECT, "redis %s: %s: %s", q->redacted,
+		    what, q->c && q->c->errstr[0] ? q->c->errstr : "connection lost");
 
 	drop(q);
 	return r;
@@ -339,6 +347,7 @@ connect_now(struct coffer_queue *q)
 	/* hiredis does not open its socket with SOCK_CLOEXEC: workers started
 	 * by this process must not inherit it. */
 	(void)fcntl(q->c->fd, F_SETFD, FD_CLOEXEC);
+	queue_reader_cap(q->c->reader);
 	(void)redisEnableKeepAlive(q->c);
 	q->timeout_ms = -1;
 	if ((r = set_timeout(q, q->connect_ms + 1000)) != 0)

@@ -6,6 +6,7 @@
 // array's elements may be of any type, nested or not.
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,53 @@ unexpected(const char *where, const char *what)
 {
 	return coffer_errf(COFFER_E_PROTO, "redis %s: %s: unexpected reply", where,
 	    what);
+}
+
+/* hiredis's own functions (every reader starts with the same table),
+ * copied once from a reader made for the purpose. */
+static redisReplyObjectFunctions hiredis_fn;
+static redisReplyObjectFunctions capped_fn;
+static pthread_once_t capped_once = PTHREAD_ONCE_INIT;
+static _Thread_local long long refused_elements;
+
+static void *
+capped_array(const redisReadTask *task, int elements)
+{
+	if (elements > QUEUE_REPLY_ARRAY_MAX) {
+		refused_elements = elements;
+		return NULL;
+	}
+	return hiredis_fn.createArray(task, elements);
+}
+
+static void
+capped_init(void)
+{
+	redisReader *r = redisReaderCreate();
+
+	if (r == NULL || r->fn == NULL || r->fn->createArray == NULL)
+		abort(); /* hiredis without its own functions: not a hiredis */
+	hiredis_fn = *r->fn;
+	capped_fn = hiredis_fn;
+	capped_fn.createArray = capped_array;
+	redisReaderFree(r);
+}
+
+void
+queue_reader_cap(redisReader *r)
+{
+	(void)pthread_once(&capped_once, capped_init);
+	if (r != NULL)
+		r->fn = &capped_fn;
+}
+
+long long
+queue_reader_refused(void)
+{
+	long long n = refused_elements;
+
+	refused_elements = 0;
+	return n;
 }
 
 int

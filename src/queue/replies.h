@@ -15,6 +15,22 @@
 
 #include "queue/queue.h"
 
+/* The most elements an array in a reply may declare (doc/queue.md, its introduction).
+ * hiredis 0.14 allocates an array's element pointers when it reads the
+ * declared count, before any element arrives, with no bound of its own: a
+ * server could make a client reserve 16 GiB of address space with 13
+ * bytes. The largest array the queue asks for is a holders or dead-letter
+ * page, three elements per item. */
+#define QUEUE_REPLY_ARRAY_MAX (1 << 20)
+
+/* Make reader r (a context's c->reader) refuse an array that declares more
+ * than QUEUE_REPLY_ARRAY_MAX elements: its read fails (hiredis says "Out of
+ * memory") and queue_reader_refused() returns the declared count. */
+void queue_reader_cap(redisReader *r);
+/* The count of the last array refused on this thread since the last call,
+ * or 0; reading it resets it. */
+long long queue_reader_refused(void);
+
 /* (queue.c) A worker id: 1 to COFFER_QUEUE_WORKER_MAX of [A-Za-z0-9_.-]; else
  * COFFER_E_INVAL. */
 int queue_check_worker(const char *w);

@@ -110,46 +110,27 @@ every_reader(const redisReply *rep)
 }
 
 /*
- * hiredis 0.14 (Debian 12's) allocates an array's element vector whole
- * when it reads the array's header, before any element (its reader has
- * no maxelements yet): "*999999999\r\n" is a calloc of 8 GB, which
- * tests the allocator, not the queue. Inputs that declare an array of
- * more than ARRAY_MAX elements anywhere are skipped; the queue's largest
- * replies (a page of dead letters, 3 x 500) stay well below.
+ * The reader is capped as the queue's connections are (queue_reader_cap:
+ * hiredis 0.14 would calloc a declared array whole, 8 GB for
+ * "*999999999"), so inputs that declare huge arrays test the cap.
  */
-#define ARRAY_MAX 4096
-
-static int
-huge_array(const uint8_t *data, size_t size)
-{
-	for (size_t i = 0; i < size; i++) {
-		unsigned long long n = 0;
-		size_t k = i + 1;
-
-		if (data[i] != '*')
-			continue;
-		while (k < size && data[k] >= '0' && data[k] <= '9' && n <= ARRAY_MAX)
-			n = n * 10 + (unsigned long long)(data[k++] - '0');
-		if (n > ARRAY_MAX)
-			return 1;
-	}
-	return 0;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	redisReader *rd = NULL;
 	void *rep = NULL;
 
-	if (huge_array(data, size) || (rd = redisReaderCreate()) == NULL)
+	if ((rd = redisReaderCreate()) == NULL)
 		return 0;
+	queue_reader_cap(rd);
 	if (redisReaderFeed(rd, (const char *)data, size) == REDIS_OK) {
 		/* Every complete reply in the input, as a pipeline reads them. */
 		for (int i = 0; i < 64; i++) {
 			rep = NULL;
-			if (redisReaderGetReply(rd, &rep) != REDIS_OK || rep == NULL)
+			if (redisReaderGetReply(rd, &rep) != REDIS_OK || rep == NULL) {
+				(void)queue_reader_refused();
 				break;
+			}
 			every_reader(rep);
 			freeReplyObject(rep);
 		}

@@ -183,6 +183,49 @@ test_replies__meta_reads_what_is_not_ours_as_unknown(void **state)
 	freeReplyObject(rep);
 }
 
+static void
+test_replies__a_declared_array_over_the_cap_is_refused_before_allocation(void **state)
+{
+	char big[64], nested[64];
+	const char *ok = "*1048576\r\n:1\r\n";
+	redisReader *rd;
+	void *rep = NULL;
+
+	(void)state;
+	snprintf(big, sizeof(big), "*%d\r\n", QUEUE_REPLY_ARRAY_MAX + 1);
+	snprintf(nested, sizeof(nested), "*2\r\n:1\r\n*999999999\r\n");
+	(void)queue_reader_refused();
+
+	/* Uncapped, hiredis would take the header (and calloc it). */
+	rd = redisReaderCreate();
+	assert_non_null(rd);
+	queue_reader_cap(rd);
+	queue_reader_cap(rd); /* twice is once */
+	assert_int_equal(redisReaderFeed(rd, big, strlen(big)), REDIS_OK);
+	assert_int_equal(redisReaderGetReply(rd, &rep), REDIS_ERR);
+	assert_null(rep);
+	assert_int_equal(queue_reader_refused(), QUEUE_REPLY_ARRAY_MAX + 1);
+	assert_int_equal(queue_reader_refused(), 0);
+	redisReaderFree(rd);
+
+	/* Nested, after other elements. */
+	rd = redisReaderCreate();
+	queue_reader_cap(rd);
+	assert_int_equal(redisReaderFeed(rd, nested, strlen(nested)), REDIS_OK);
+	assert_int_equal(redisReaderGetReply(rd, &rep), REDIS_ERR);
+	assert_int_equal(queue_reader_refused(), 999999999);
+	redisReaderFree(rd);
+
+	/* At the cap: taken, and waits for its elements. */
+	rd = redisReaderCreate();
+	queue_reader_cap(rd);
+	assert_int_equal(redisReaderFeed(rd, ok, strlen(ok)), REDIS_OK);
+	assert_int_equal(redisReaderGetReply(rd, &rep), REDIS_OK);
+	assert_null(rep);
+	assert_int_equal(queue_reader_refused(), 0);
+	redisReaderFree(rd);
+}
+
 int
 main(void)
 {
@@ -192,6 +235,7 @@ main(void)
 		cmocka_unit_test(test_replies__script_sha_is_40_hex_digits),
 		cmocka_unit_test(test_replies__dead_letter_attempts_are_decimal_digits),
 		cmocka_unit_test(test_replies__meta_reads_what_is_not_ours_as_unknown),
+		cmocka_unit_test(test_replies__a_declared_array_over_the_cap_is_refused_before_allocation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
