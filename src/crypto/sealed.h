@@ -38,7 +38,8 @@ int coffer_sealed_suite_parse(const char *s, int *suite)
 
 /* Writer options; a zero field means the default (suite 1, 64 KiB).
  * threads is for the fd functions (seal and open): 0 chooses (2 when this
- * process may run on two or more CPUs, else 1), 1 does everything on the
+ * process may run on two or more CPUs and the input is not a regular file
+ * shorter than 1 MiB, else 1), 1 does everything on the
  * caller's thread, 2 shares reading, the AEAD, the content digest and the
  * writes between the caller's thread and a second one, each taking
  * whichever task is due (same output, same verdicts; see

@@ -30,14 +30,20 @@
 #define BATCH_BYTES ((size_t)256 * 1024)
 #define RING_BYTES ((size_t)1024 * 1024)
 
-/* opts->threads (sealed.h): 0 chooses 2 when there is a second CPU. */
+/* opts->threads (sealed.h): 0 chooses 2 when there is a second CPU and
+ * the input is not a regular file shorter than the ring, which one thread
+ * is done with before a second would have started and filled its ring. */
 static int
-threads_of(const struct coffer_sealed_opts *opts)
+threads_of(const struct coffer_sealed_opts *opts, int in)
 {
 	int t = opts != NULL ? opts->threads : 0;
+	struct stat st;
 
 	if (t == 1 || t == 2)
 		return t;
+	if (fstat(in, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size < (off_t)RING_BYTES)
+		return 1;
 	return coffer_spipe_useful() ? 2 : 1;
 }
 
@@ -247,7 +253,7 @@ coffer_sealed_seal_fd(const uint8_t key[COFFER_SEALED_KEY_LEN],
 	struct coffer_spipe *p = NULL;
 	uint8_t *own = NULL;
 	size_t bufsz = 0, k;
-	int r, threads = threads_of(opts);
+	int r, threads = threads_of(opts, in);
 	double cpu0 = coffer_spipe_thread_cpu_s();
 
 	if ((r = coffer_sealed_writer_new(key, opts, &w)) != 0)
@@ -420,7 +426,7 @@ coffer_sealed_open_fd(const uint8_t key[COFFER_SEALED_KEY_LEN],
 	uint8_t hdr[COFFER_SEALED_HEADER_LEN], *own = NULL;
 	uint64_t done = 0;
 	size_t full = 0, got, k = 1, bufsz = 0;
-	int r, threads = threads_of(opts);
+	int r, threads = threads_of(opts, in);
 	double cpu0 = coffer_spipe_thread_cpu_s();
 
 	if ((r = coffer_read_full(in, hdr, sizeof(hdr), &got)) != 0 ||

@@ -296,6 +296,16 @@ eq "open --json says how many threads ran" 2 \
 	"$(coffer open --json --threads 2 --key k1 thr1.sealed - 2>&1 >/dev/null | jq .threads)"
 eq "auto on one CPU runs one thread" 1 \
 	"$(taskset -c 0 coffer seal --key k1 thr.bin thr_one.sealed | field threads)"
+head -c 100000 /dev/urandom >small.bin
+eq "auto runs one thread for a file under 1 MiB" 1 \
+	"$(coffer seal --key k1 small.bin small.sealed | field threads)"
+eq "...and opens it on one" 1 \
+	"$(coffer open --key k1 small.sealed small.out | field threads)"
+check "...the plaintext" cmp small.bin small.out
+if [ "$(nproc)" -ge 2 ]; then
+	eq "auto on two CPUs runs two threads for 3 MB" 2 \
+		"$(coffer seal --key k1 thr.bin thr_auto.sealed | field threads)"
+fi
 eq "--threads 3: exit 2" 2 "$(rc coffer seal --threads 3 --key k1 thr.bin thr3.sealed)"
 check "...and nothing was written" test ! -e thr3.sealed
 # a tampered chunk on two threads: exit 4, nothing under OUT
