@@ -22,11 +22,25 @@
 #include "proto/keyrelease.h"
 #include "proto/signed.h"
 
+/* The nonce answer's size bound (key-release.md section 9): the evidence
+ * and the policy text, 1 MiB each decoded, base64url, and the rest. */
+#define NONCE_ANSWER_MAX ((size_t)3 << 20)
+
+/*
+ * POST /v1/jobs/{job}/nonce (key-release.md 6.2): the nonce, and what a
+ * starting worker needs besides (N1): this coordinator's identity line
+ * and evidence, and the job's policy text, the last two base64url of
+ * exactly the bytes GET /v1/evidence and GET /v1/policies/{hash} serve.
+ * Written by hand: the blobs need no escaping, nor does an identity line
+ * (doc/format/identity.md section 2: base64url and A-Z a-z 0-9 . _ @ + -).
+ */
 void
 api_release_nonce(struct http_req *r)
 {
 	struct coord *c = r->ctx;
 	struct coord_job j;
+	struct coffer_buf b = COFFER_BUF_INIT(NONCE_ANSWER_MAX);
+	const struct coffer_policy *p = NULL;
 	uint8_t nonce[COORD_NONCE_LEN];
 	char hex[2 * COORD_NONCE_LEN + 1];
 	int e;
@@ -37,19 +51,32 @@ api_release_nonce(struct http_req *r)
 	/* Only for a job that exists: a typo in the job id is caught here,
 	 * before the worker spends an attestation on it. */
 	e = coord_state_job_get(c->st, j.id, &j);
-	coord_job_release(&j);
 	if (e == COFFER_E_NOTFOUND) {
 		coord_refuse(r, "job.unknown", "job", "no such job");
 		return;
 	}
+	/* The job's policy is in the book (a job is opened only under one). */
+	if (e == 0)
+		e = coord_book_get(c->book, j.policy, &p);
+	coord_job_release(&j);
 	if (e != 0 || (e = coord_nonce_issue(c->nonces, coffer_mono_ms(),
 	    nonce)) != 0) {
 		http_reply_coffer_err(r, e);
 		return;
 	}
 	coffer_hex_encode(nonce, sizeof(nonce), hex);
-	http_reply_json(r, 200, json_pack("{s:s, s:I}", "nonce", hex, "expires",
-	    (json_int_t)(coord_now() + (uint64_t)(c->cfg.nonce_ttl_ms / 1000))));
+	if ((e = coffer_buf_putf(&b, "{\"nonce\": \"%s\", \"expires\": %llu, "
+	    "\"identity\": \"%s\", \"evidence\": \"", hex,
+	    (unsigned long long)(coord_now() + (uint64_t)(c->cfg.nonce_ttl_ms /
+	    1000)), c->id_line)) != 0 ||
+	    (e = coffer_b64url_put(&b, c->evidence, c->evidence_len)) != 0 ||
+	    (e = coffer_buf_put(&b, "\", \"policy\": \"", 14)) != 0 ||
+	    (e = coffer_b64url_put(&b, p->jcs.data, p->jcs.len)) != 0 ||
+	    (e = coffer_buf_put(&b, "\"}", 2)) != 0)
+		http_reply_coffer_err(r, e);
+	else
+		http_reply_text(r, 200, "application/json", coffer_buf_str(&b), b.len);
+	coffer_buf_release(&b);
 }
 
 /* Everything a release decides, released in one place. */
