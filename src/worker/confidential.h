@@ -56,6 +56,9 @@ struct conf_start {
 	uint8_t job[16];
 	const char *app_path;                       /* the app file */
 	int app_fd;       /* >= 0: that file, opened already (W6 reads it) */
+	int retry_ms;     /* how long a coordinator that does not answer is
+	                     tried again (doc/worker.md 9.3); 0: never */
+	volatile int *stop;                         /* ends that, or NULL */
 };
 
 /*
@@ -72,9 +75,10 @@ int conf_job_open(const struct worker_config *cfg, const struct conf_start *s,
  * configuration file, HTTP to --coordinator, the --tee-backend, the
  * collateral, the clock; the app file cfg->app, or app_fd (>= 0) if the
  * caller opened it already (borrowed: the job keeps its own descriptor
- * of that open file). */
+ * of that open file). *stop (may be NULL) ends the retries of a
+ * coordinator that does not answer. */
 int conf_job_start(const struct worker_config *cfg, int app_fd,
-    struct conf_job **out) __attribute__((warn_unused_result));
+    volatile int *stop, struct conf_job **out) __attribute__((warn_unused_result));
 
 /* Wipes the keys and the parameters. NULL is a no-op. */
 void conf_job_free(struct conf_job *j);

@@ -21,11 +21,11 @@
 
 #define IDENTITY_MAX ((size_t)4 << 10)
 #define EVIDENCE_MAX ((size_t)1 << 20)
-#define NONCE_MAX ((size_t)4 << 10)
+/* The nonce answer (key-release.md section 9): 3 MiB. */
+#define HELLO_MAX ((size_t)3 << 20)
 #define ERROR_MAX ((size_t)16 << 10)
 /* The answer's own JSON around its blobs (key-release.md section 9). */
 #define RELEASE_ANSWER_MAX (3 * COFFER_RELEASE_PAYLOAD_MAX)
-#define POLICY_ANSWER_MAX (COFFER_POLICY_MAX_BYTES + 4096)
 /* 127-byte entries, base64url and quoted, for a policy's 10000 objects. */
 #define LEAVES_MAX ((size_t)COFFER_POLICY_MAX_OBJECTS * 180 + 4096)
 /* 80-byte answers back to back (a refusal's JSON error is smaller). */
@@ -97,56 +97,85 @@ call(const struct coord_transport *t, const char *what, const char *method,
 	return call_type(t, what, method, path, NULL, body, len, max, reply);
 }
 
-/* ---- Authenticating the coordinator (doc/worker.md 9.3, CA1 to CA5) ---- */
+/* ---- The nonce answer: nonce, identity, evidence, policy text
+ * (doc/protocol/key-release.md 6.2, N1 to N3) ---- */
 
+/* A member of the nonce answer holding base64url of at most max bytes
+ * decoded, into b. */
 static int
-get_identity(const struct coord_transport *t, struct coffer_identity_public *id)
+get_blob(const json_t *root, const char *key, size_t max, struct coffer_buf *b)
 {
-	struct coffer_buf b = COFFER_BUF_INIT(IDENTITY_MAX);
-	json_t *root = NULL;
-	const char *line = NULL;
+	const char *v = NULL;
 	int r;
 
-	if ((r = call(t, "coordinator identity", "GET", "/v1/identity", NULL, 0,
-	    IDENTITY_MAX, &b)) != 0)
+	if ((r = coffer_json_get_str(root, "nonce answer", key, 1, &v)) != 0)
+		return r;
+	if (strlen(v) > coffer_b64url_len(max) ||
+	    coffer_b64url_decode_buf(v, strlen(v), b) != 0)
+		return coffer_errf(COFFER_E_FORMAT, "nonce answer: '%s' is not base64url"
+		    " of at most %zu bytes", key, max);
+	return 0;
+}
+
+/* The answer's members (N3: all required, unknown ones ignored). */
+static int
+parse_hello(const struct coffer_buf *b, struct coord_hello *h,
+    struct coffer_identity_public *id, struct coffer_buf *ev)
+{
+	json_t *root = NULL;
+	const char *hex = NULL, *line = NULL;
+	size_t got = 0;
+	int r;
+
+	if ((r = coffer_json_parse((const char *)b->data, b->len, HELLO_MAX, 4,
+	    &root)) != 0 ||
+	    (r = coffer_json_get_str(root, "nonce answer", "nonce", 1, &hex)) != 0)
 		goto out;
-	if ((r = coffer_json_parse((const char *)b.data, b.len, IDENTITY_MAX, 4,
-	    &root)) != 0 || (r = coffer_json_get_str(root, "identity", "identity", 1,
+	if (strlen(hex) != 64 || coffer_hex_decode(hex, 64, h->nonce, 32, &got) != 0 ||
+	    got != 32) {
+		r = coffer_errf(COFFER_E_FORMAT, "nonce answer: the nonce is not 64 hex"
+		    " digits");
+		goto out;
+	}
+	/* CA1: the identity it presents; CA2: its evidence. */
+	if ((r = coffer_json_get_str(root, "nonce answer", "identity", 1,
 	    &line)) != 0 || (r = coffer_identity_parse_public(line, strlen(line),
-	    id)) != 0)
-		r = coffer_errctx(r, "CA1: the coordinator's /v1/identity");
+	    id)) != 0) {
+		r = coffer_errctx(r, "CA1: the coordinator's identity");
+		goto out;
+	}
+	if ((r = get_blob(root, "evidence", EVIDENCE_MAX, ev)) != 0) {
+		r = coffer_errctx(r, "CA2: the coordinator's evidence");
+		goto out;
+	}
+	r = get_blob(root, "policy", COFFER_POLICY_MAX_BYTES, &h->policy);
 out:
 	json_decref(root);
-	coffer_buf_release(&b);
 	return r;
 }
 
-int
-coord_authenticate(const struct coord_transport *t,
-    const struct measured_config *mc, const struct coffer_tee_anchors *anchors,
+/* CA3 to CA5 for evidence ev of the coordinator presenting id. */
+static int
+check_coordinator(const struct coffer_buf *ev,
+    const struct coffer_identity_public *id, const struct measured_config *mc,
+    const struct coffer_tee_anchors *anchors,
     const struct coffer_tee_collateral *coll, int64_t at, struct coord_peer *out)
 {
-	struct coffer_buf ev = COFFER_BUF_INIT(EVIDENCE_MAX);
 	struct coffer_tee_claims *claims = NULL;
 	struct coffer_tee_verify_opts vo;
-	struct coffer_identity_public id;
 	const struct coffer_tee_reason *why;
 	uint8_t rd[64];
 	int r;
 
-	/* CA1: the identity it presents; CA2: its evidence. */
-	if ((r = get_identity(t, &id)) != 0 ||
-	    (r = call(t, "coordinator evidence", "GET", "/v1/evidence", NULL, 0,
-	    EVIDENCE_MAX, &ev)) != 0 ||
-	    (r = coffer_coord_identity_report_data(id.sign_pk, id.kx_pk, rd)) != 0)
-		goto out;
+	if ((r = coffer_coord_identity_report_data(id->sign_pk, id->kx_pk, rd)) != 0)
+		return r;
 	/* CA3: the evidence verifies under the pinned verification policy and
 	 * binds exactly those two keys (a relay presenting its own keys with
 	 * another coordinator's evidence fails here). */
 	memset(&vo, 0, sizeof(vo));
 	vo.expected_report_data = rd;
 	vo.policy = &mc->verification;
-	r = coffer_tee_verify(ev.data, ev.len, anchors, coll, at, &vo, &claims);
+	r = coffer_tee_verify(ev->data, ev->len, anchors, coll, at, &vo, &claims);
 	/* Evidence of another TEE type than the pinned one fails CA3 when
 	 * the anchors hold only the pinned type's roots: named CA4 all the
 	 * same (refused for good). */
@@ -166,62 +195,66 @@ coord_authenticate(const struct coord_transport *t,
 	if ((r = measured_coordinator_check(mc, claims)) != 0)
 		goto out;
 	memset(out, 0, sizeof(*out));
-	out->id = id;
+	out->id = *id;
 	out->tee = claims->tee;
 out:
 	coffer_tee_claims_free(claims);
-	coffer_buf_release(&ev);
-	return r;
-}
-
-/* ---- Key release (doc/protocol/key-release.md section 6) ---- */
-
-static int
-get_nonce(const struct coord_transport *t, const char *jobhex, uint8_t nonce[32])
-{
-	struct coffer_buf b = COFFER_BUF_INIT(NONCE_MAX);
-	json_t *root = NULL;
-	const char *hex = NULL;
-	char path[80];
-	size_t got = 0;
-	int r;
-
-	snprintf(path, sizeof(path), "/v1/jobs/%s/nonce", jobhex);
-	if ((r = call(t, "release nonce", "POST", path, NULL, 0, NONCE_MAX, &b)) != 0)
-		goto out;
-	if ((r = coffer_json_parse((const char *)b.data, b.len, NONCE_MAX, 4,
-	    &root)) != 0 || (r = coffer_json_get_str(root, "nonce answer", "nonce",
-	    1, &hex)) != 0)
-		goto out;
-	if (strlen(hex) != 64 || coffer_hex_decode(hex, 64, nonce, 32, &got) != 0 ||
-	    got != 32)
-		r = coffer_errf(COFFER_E_FORMAT, "nonce answer: the nonce is not 64 hex"
-		    " digits");
-out:
-	json_decref(root);
-	coffer_buf_release(&b);
 	return r;
 }
 
 int
-coord_release(const struct coord_transport *t, const struct coord_peer *peer,
+coord_hello(const struct coord_transport *t, const uint8_t job[16],
+    const struct measured_config *mc, const struct coffer_tee_anchors *anchors,
+    const struct coffer_tee_collateral *coll, int64_t at, struct coord_hello *out)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(HELLO_MAX);
+	struct coffer_buf ev = COFFER_BUF_INIT(EVIDENCE_MAX);
+	struct coffer_identity_public id;
+	char jobhex[33], path[80];
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	coffer_buf_init(&out->policy, COFFER_POLICY_MAX_BYTES);
+	coffer_hex_encode(job, 16, jobhex);
+	snprintf(path, sizeof(path), "/v1/jobs/%s/nonce", jobhex);
+	/* N2: the request carries the job id only. */
+	if ((r = call(t, "release nonce", "POST", path, NULL, 0, HELLO_MAX,
+	    &b)) != 0 || (r = parse_hello(&b, out, &id, &ev)) != 0 ||
+	    (r = check_coordinator(&ev, &id, mc, anchors, coll, at,
+	    &out->peer)) != 0)
+		coord_hello_clear(out);
+	coffer_buf_release(&ev);
+	coffer_buf_release(&b);
+	return r;
+}
+
+void
+coord_hello_clear(struct coord_hello *h)
+{
+	coffer_buf_release(&h->policy);
+	memset(h, 0, sizeof(*h));
+}
+
+/* ---- Key release (doc/protocol/key-release.md section 6) ---- */
+
+int
+coord_release(const struct coord_transport *t, const struct coord_hello *h,
     const uint8_t job[16], const struct coord_attester *att,
     struct coffer_release_payload *out)
 {
 	struct coffer_buf req = COFFER_BUF_INIT(COFFER_RELEASE_REQ_MAX);
 	struct coffer_buf ans = COFFER_BUF_INIT(RELEASE_ANSWER_MAX);
-	uint8_t nonce[32], w_sk[32], w_pk[32], rd[64], *ev = NULL;
+	uint8_t w_sk[32], w_pk[32], rd[64], *ev = NULL;
 	char jobhex[33], path[80];
 	size_t evlen = 0;
 	int r;
 
 	coffer_hex_encode(job, 16, jobhex);
 	snprintf(path, sizeof(path), "/v1/jobs/%s/release", jobhex);
-	/* 6.1: a nonce; a key made here (in the TEE); evidence binding both
-	 * and the job (6.3). */
-	if ((r = get_nonce(t, jobhex, nonce)) != 0 ||
-	    (r = coffer_dh_keygen(w_sk, w_pk)) != 0 ||
-	    (r = coffer_keyrelease_binding(job, nonce, w_pk, rd)) != 0)
+	/* 6.1: the nonce of the hello; a key made here (in the TEE);
+	 * evidence binding both and the job (6.3). */
+	if ((r = coffer_dh_keygen(w_sk, w_pk)) != 0 ||
+	    (r = coffer_keyrelease_binding(job, h->nonce, w_pk, rd)) != 0)
 		goto out;
 	if ((r = coffer_tee_evidence_get(att->backend, rd, att->opts, &ev,
 	    &evlen)) != 0) {
@@ -229,13 +262,14 @@ coord_release(const struct coord_transport *t, const struct coord_peer *peer,
 		    coffer_tee_backend_name(att->backend));
 		goto out;
 	}
-	if ((r = coffer_release_request_make(job, nonce, w_pk, ev, evlen, &req)) != 0 ||
+	if ((r = coffer_release_request_make(job, h->nonce, w_pk, ev, evlen,
+	    &req)) != 0 ||
 	    (r = call(t, "key release", "POST", path, req.data, req.len,
 	    RELEASE_ANSWER_MAX, &ans)) != 0)
 		goto out;
 	/* W1 to W4, W2 against the key of the coordinator authenticated. */
-	r = coffer_release_answer_open((const char *)ans.data, ans.len, job, nonce,
-	    w_sk, peer->id.kx_pk, out);
+	r = coffer_release_answer_open((const char *)ans.data, ans.len, job,
+	    h->nonce, w_sk, h->peer.id.kx_pk, out);
 out:
 	coffer_wipe(w_sk, sizeof(w_sk));
 	free(ev);
@@ -245,32 +279,26 @@ out:
 }
 
 int
-coord_policy(const struct coord_transport *t, const uint8_t hash[32],
+coord_policy_check(const struct coord_hello *h, const uint8_t hash[32],
     struct coffer_policy **out)
 {
-	struct coffer_buf b = COFFER_BUF_INIT(POLICY_ANSWER_MAX);
 	struct coffer_policy *p = NULL;
-	char hex[65], path[100];
+	char hex[65];
 	int r;
 
+	/* W5's first half: the text the nonce answer carried is the policy
+	 * the release names (N1). */
 	coffer_hex_encode(hash, 32, hex);
-	snprintf(path, sizeof(path), "/v1/policies/%s", hex);
-	if ((r = call(t, "policy", "GET", path, NULL, 0, POLICY_ANSWER_MAX, &b)) != 0)
-		goto out;
-	if ((r = coffer_policy_parse((const char *)b.data, b.len, &p)) != 0) {
-		r = coffer_errctx(r, "W5: the policy %s", hex);
-		goto out;
-	}
+	if ((r = coffer_policy_parse((const char *)h->policy.data, h->policy.len,
+	    &p)) != 0)
+		return coffer_errctx(r, "W5: the policy %s", hex);
 	if (memcmp(p->hash, hash, 32) != 0) {
-		r = coffer_errf(COFFER_E_AUTH, "W5: the policy text served for %s has"
-		    " another hash", hex);
 		coffer_policy_free(p);
-		goto out;
+		return coffer_errf(COFFER_E_AUTH, "W5: the policy text the coordinator"
+		    " served is not the policy %s its release names", hex);
 	}
 	*out = p;
-out:
-	coffer_buf_release(&b);
-	return r;
+	return 0;
 }
 
 /* ---- Item proofs (doc/format/item-proof.md section 8) ---- */

@@ -37,40 +37,53 @@ struct coord_peer {
 	enum coffer_tee_type tee;
 };
 
-/*
- * CA1 to CA5 (doc/worker.md 9.3): its identity, its evidence verified
- * with the measured configuration's verification policy, the anchors and
- * the collateral (may be NULL) at time `at`, bound to that identity, and
- * carrying the pinned measurement. Errors: COFFER_E_CONNECT, _PROTO,
- * _FORMAT, the verifier's errors, COFFER_E_POLICY (report data or
- * measurement); the detail says which rule.
- */
-int coord_authenticate(const struct coord_transport *t,
-    const struct measured_config *mc, const struct coffer_tee_anchors *anchors,
-    const struct coffer_tee_collateral *coll, int64_t at, struct coord_peer *out)
-	__attribute__((warn_unused_result));
-
 /* How the worker gets its own evidence. */
 struct coord_attester {
 	enum coffer_tee_backend backend;
 	const struct coffer_tee_backend_opts *opts;  /* may be NULL */
 };
 
+/* The nonce answer (doc/protocol/key-release.md 6.2), its coordinator
+ * authenticated. */
+struct coord_hello {
+	uint8_t nonce[32];
+	struct coord_peer peer;          /* CA1 to CA5 passed */
+	struct coffer_buf policy;        /* the job's policy text: believed
+	                                    only by coord_policy_check (W5) */
+};
+
 /*
- * Key release (doc/protocol/key-release.md 6.1): a nonce, an X25519 key
- * made here, evidence over the binding, the request, and the answer
- * opened from the authenticated coordinator (W1 to W4). A refusal is
- * COFFER_E_POLICY whose detail begins with the reason name
- * ("measurement.unapproved: ..."). out: clear it with
- * coffer_release_payload_clear.
+ * POST /v1/jobs/{job}/nonce, and the coordinator authenticated from the
+ * answer (doc/worker.md 9.3, CA1 to CA5): its identity; its evidence
+ * verified with the measured configuration's verification policy, the
+ * anchors and the collateral (may be NULL) at time `at`, bound to that
+ * identity, and carrying the pinned measurement. out: clear it with
+ * coord_hello_clear (cleared already on failure). Errors:
+ * COFFER_E_CONNECT, _PROTO, _FORMAT, COFFER_E_POLICY (a refusal, whose
+ * detail begins with the reason name, or the report data or the
+ * measurement), the verifier's errors; the detail says which rule.
  */
-int coord_release(const struct coord_transport *t, const struct coord_peer *peer,
+int coord_hello(const struct coord_transport *t, const uint8_t job[16],
+    const struct measured_config *mc, const struct coffer_tee_anchors *anchors,
+    const struct coffer_tee_collateral *coll, int64_t at, struct coord_hello *out)
+	__attribute__((warn_unused_result));
+void coord_hello_clear(struct coord_hello *h);
+
+/*
+ * Key release (doc/protocol/key-release.md 6.1) after coord_hello: an
+ * X25519 key made here, evidence over the binding with the hello's
+ * nonce, the request, and the answer opened from the authenticated
+ * coordinator (W1 to W4). A refusal is COFFER_E_POLICY whose detail
+ * begins with the reason name ("measurement.unapproved: ..."). out:
+ * clear it with coffer_release_payload_clear.
+ */
+int coord_release(const struct coord_transport *t, const struct coord_hello *h,
     const uint8_t job[16], const struct coord_attester *att,
     struct coffer_release_payload *out) __attribute__((warn_unused_result));
 
-/* GET /v1/policies/{hash}: the policy, parsed, whose hash is `hash` (W5's
- * first half); COFFER_E_AUTH if the text has another hash. */
-int coord_policy(const struct coord_transport *t, const uint8_t hash[32],
+/* W5's first half: the hello's policy text, parsed, is the policy whose
+ * hash is `hash` (the release payload's); COFFER_E_AUTH if not. */
+int coord_policy_check(const struct coord_hello *h, const uint8_t hash[32],
     struct coffer_policy **out) __attribute__((warn_unused_result));
 
 /*

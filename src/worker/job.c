@@ -10,19 +10,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "coffer/error.h"
 #include "crypto/hash.h"
 #include "http/client.h"
+#include "lib/clock.h"
 #include "lib/enc.h"
 #include "lib/file.h"
+#include "lib/log.h"
 #include "lib/mem.h"
 #include "worker/confidential.h"
 #include "worker/worker.h"
 
 #define PROOF_RETRY_MS 60000
 #define HTTP_TIMEOUT_MS 30000
+/* A coordinator that does not answer at the start (doc/worker.md 9.3). */
+#define START_RETRY_MS 10000
 
 static int
 cmp_items(const void *a, const void *b)
@@ -188,29 +193,78 @@ take_keys(struct conf_job *j, const struct coffer_release_payload *pl)
 	return 0;
 }
 
+/* Sleeps ms milliseconds, less if *stop is set meanwhile. */
+static void
+nap(int64_t ms, const volatile int *stop)
+{
+	struct timespec ts = { 0, 10 * 1000000L };
+
+	for (; ms > 0 && (stop == NULL || !*stop); ms -= 10)
+		nanosleep(&ts, NULL);
+}
+
+/*
+ * The hello and the release (doc/worker.md 9.3), the whole again while
+ * the coordinator gives no answer at all (COFFER_E_CONNECT: refused,
+ * reset) and s->retry_ms from the first request are not over: after
+ * 50 ms, then twice as long each time up to 1 s; logged once. An answer
+ * (a refusal, an error, one that fails a rule) is never tried again.
+ */
+static int
+start_retrying(const struct conf_start *s, struct coord_hello *h,
+    struct coffer_release_payload *pl)
+{
+	int64_t t0 = coffer_mono_ms(), wait = 50;
+	int r, logged = 0;
+
+	for (;;) {
+		if ((r = coord_hello(s->t, s->job, s->mc, s->anchors, s->coll, s->at,
+		    h)) == 0) {
+			if ((r = coord_release(s->t, h, s->job, &s->att, pl)) == 0)
+				return 0;
+			coord_hello_clear(h);
+		}
+		if (r != COFFER_E_CONNECT || (s->stop != NULL && *s->stop) ||
+		    coffer_mono_ms() - t0 + wait > s->retry_ms)
+			return r;
+		if (!logged) {
+			char ms[24];
+
+			snprintf(ms, sizeof(ms), "%d", s->retry_ms);
+			coffer_logkv(COFFER_LOG_WARN, "the coordinator does not answer:"
+			    " trying again", "for_ms", ms, "error", coffer_errdetail(),
+			    NULL);
+			logged = 1;
+		}
+		coffer_errclear();
+		nap(wait, s->stop);
+		wait = wait * 2 > 1000 ? 1000 : wait * 2;
+	}
+}
+
 int
 conf_job_open(const struct worker_config *cfg, const struct conf_start *s,
     struct conf_job **out)
 {
 	struct conf_job *j = coffer_calloc(1, sizeof(*j));
 	struct coffer_release_payload pl;
-	struct coord_peer peer;
+	struct coord_hello h;
 	int r;
 
 	(void)cfg;
 	memset(&pl, 0, sizeof(pl));
+	memset(&h, 0, sizeof(h));
 	if (j == NULL)
 		return coffer_errf(COFFER_E_NOMEM, "job");
 	j->app_fd = -1;
 	j->t = *s->t;
 	j->proof_retry_ms = PROOF_RETRY_MS;
 	memcpy(j->job, s->job, 16);
-	/* The coordinator first: nothing is sent to one the measured
-	 * configuration does not pin (not even evidence). */
-	if ((r = coord_authenticate(s->t, s->mc, s->anchors, s->coll, s->at,
-	    &peer)) != 0 ||
-	    (r = coord_release(s->t, &peer, s->job, &s->att, &pl)) != 0 ||
-	    (r = coord_policy(s->t, pl.policy, &j->policy)) != 0)
+	/* The coordinator authenticated first, from its nonce answer:
+	 * nothing but the job id is sent to one the measured configuration
+	 * does not pin (not even evidence). */
+	if ((r = start_retrying(s, &h, &pl)) != 0 ||
+	    (r = coord_policy_check(&h, pl.policy, &j->policy)) != 0)
 		goto fail;
 	/* W5: the release is for an app of that policy, as the policy says,
 	 * and the policy is for the coordinator that answered. */
@@ -221,7 +275,7 @@ conf_job_open(const struct worker_config *cfg, const struct conf_start *s,
 		    " than the policy does", pl.app);
 		goto fail;
 	}
-	if (!coffer_policy_same_identity(&j->policy->coordinator, &peer.id)) {
+	if (!coffer_policy_same_identity(&j->policy->coordinator, &h.peer.id)) {
 		r = coffer_errf(COFFER_E_AUTH, "W5: the policy is for another"
 		    " coordinator than the one that answered");
 		goto fail;
@@ -237,17 +291,20 @@ conf_job_open(const struct worker_config *cfg, const struct conf_start *s,
 		goto fail;
 	memcpy(j->session, pl.session, 16);
 	j->reduce = pl.reduce;
+	coord_hello_clear(&h);
 	coffer_release_payload_clear(&pl);
 	*out = j;
 	return 0;
 fail:
+	coord_hello_clear(&h);
 	coffer_release_payload_clear(&pl);
 	conf_job_free(j);
 	return r;
 }
 
 int
-conf_job_start(const struct worker_config *cfg, int app_fd, struct conf_job **out)
+conf_job_start(const struct worker_config *cfg, int app_fd,
+    volatile int *stop, struct conf_job **out)
 {
 	struct coffer_buf b = COFFER_BUF_INIT(MEASURED_MAX);
 	struct measured_config mc;
@@ -297,6 +354,8 @@ conf_job_start(const struct worker_config *cfg, int app_fd, struct conf_job **ou
 	s.att.opts = &bo;
 	s.app_path = cfg->app;
 	s.app_fd = app_fd;
+	s.stop = stop;
+	s.retry_ms = START_RETRY_MS;
 	if ((r = conf_job_open(cfg, &s, out)) != 0)
 		goto out;
 	(*out)->http = http;

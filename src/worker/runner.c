@@ -346,7 +346,7 @@ runner_main(const struct worker_config *cfg, struct worker_shared *sh, int mode)
 			coffer_errclear(); /* started later, as for a crash */
 		ta = coffer_mono_ms();
 		tac = cpu_us();
-		r = conf_job_start(cfg, app_fd, &w.job);
+		r = conf_job_start(cfg, app_fd, &stop_flag, &w.job);
 		ta = coffer_mono_ms() - ta;
 		tac = cpu_us() - tac;
 		if (r != 0 && conf_job_over(r, coffer_errdetail())) {

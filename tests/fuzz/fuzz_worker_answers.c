@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // libFuzzer target: what the worker reads from the network and from the
 // plugin host, none of which it trusts before checking (src/worker/coord.c,
-// apphost.c): the coordinator's identity and nonce answers, a refusal's
+// apphost.c): the coordinator's nonce answer (its identity, evidence and
+// policy text, key-release.md 6.2) and that policy text, a refusal's
 // error object, the answers to a batch of proofs (WA1), and the host's
 // DONE frame (its output in the frame or in a shared region). The first
 // byte picks the reader and the HTTP status (for the DONE frame: whether
@@ -61,18 +62,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c.status = data[0] & 0x80 ? 403 : 200;
 	switch (data[0] & 0x7f) {
 	case 0: {
-		struct coffer_tee_backend_opts bo;
-		struct coord_attester att = { COFFER_TEE_BACKEND_TSM, &bo };
-		struct coord_peer peer;
-		struct coffer_release_payload pl;
+		struct coord_hello h;
+		struct measured_config mc;
 		uint8_t job[16] = { 0 };
 
-		/* The nonce answer; then evidence from a device that is not
-		 * there, so nothing after it runs. */
-		memset(&bo, 0, sizeof(bo));
-		memset(&peer, 0, sizeof(peer));
-		bo.device_root = "/nonexistent/coffer-fuzz";
-		if (coord_release(&t, &peer, job, &att, &pl) == 0)
+		/* The nonce answer (key-release.md 6.2); its evidence can
+		 * never verify: the measured configuration names no key. */
+		memset(&mc, 0, sizeof(mc));
+		mc.coord.tee = COFFER_TEE_SIM;
+		if (coord_hello(&t, job, &mc, NULL, NULL, 0, &h) == 0)
 			abort();
 		break;
 	}
@@ -117,11 +115,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	}
 	default: {
+		struct coord_hello h;
 		struct coffer_policy *p = NULL;
-		uint8_t h[32] = { 0 };
+		uint8_t hh[32] = { 0 };
 
-		/* A policy answer (or a refusal) for a hash it cannot have. */
-		if (coord_policy(&t, h, &p) == 0)
+		/* A policy text (the nonce answer's) for a hash it cannot
+		 * have (W5). */
+		memset(&h, 0, sizeof(h));
+		h.policy.data = (uint8_t *)c.p;
+		h.policy.len = c.n;
+		if (coord_policy_check(&h, hh, &p) == 0)
 			abort();
 		break;
 	}

@@ -72,7 +72,8 @@ cw_worker q2 "$T/w/worker-b2.json"
 eq "the worker refuses the coordinator (exit 3)" 3 $?
 check "it says why (CA5: the measurement)" \
 	grep -q "coffer-worker: coordinator: .*CA5: the coordinator's measurement is $COORD_MEAS" "$T/q2.log"
-eq "it asked for no nonce and sent no evidence" "0 0" "$(count nonces) $(count releases)"
+# Its one request, the nonce, carries only the job id (key-release.md N2).
+eq "it sent no evidence (only the nonce request)" "1 0" "$(count nonces) $(count releases)"
 
 # 4. Another coordinator running the approved code (same measurement,
 # other keys) that an operator points the worker at: the policy names the

@@ -306,56 +306,75 @@ leaves(struct fake_coord *fc, int *status, struct coffer_buf *reply)
 	return r;
 }
 
+/* The policy text the nonce answer carries: the job's, or with
+ * serve_other_policy another policy's (the expiry's first digit changed,
+ * so its hash differs). */
+static int
+policy_text(const struct fake_coord *fc, struct coffer_buf *out)
+{
+	char *t = strdup(fc->policy_text), *e;
+	int r;
+
+	if (t == NULL)
+		return COFFER_E_NOMEM;
+	if (fc->serve_other_policy && (e = strstr(t, "\"expires\":")) != NULL) {
+		e += 10;
+		while (*e == ' ')
+			e++;
+		*e = *e == '9' ? '8' : (char)(*e + 1);
+	}
+	r = coffer_buf_puts(out, t);
+	free(t);
+	return r;
+}
+
+/* POST /v1/jobs/{job}/nonce (key-release.md 6.2): a nonce, the identity
+ * (or `present`), the evidence and the policy text. */
+static int
+nonce(struct fake_coord *fc, int *status, struct coffer_buf *reply)
+{
+	struct coffer_buf line = COFFER_BUF_INIT(4096);
+	struct coffer_buf text = COFFER_BUF_INIT((size_t)1 << 20);
+	uint8_t n[32];
+	char nh[65];
+	int r;
+
+	fc->nonces++;
+	if ((r = coffer_random(n, 32)) != 0)
+		return r;
+	coffer_hex_encode(n, 32, nh);
+	if ((r = coffer_identity_format_public(&(fc->present ? fc->present :
+	    fc->id)->pub, &line)) == 0 && (r = policy_text(fc, &text)) == 0 &&
+	    (r = coffer_buf_putf(reply, "{\"nonce\": \"%s\", \"expires\": 1, "
+	    "\"identity\": \"%s\", \"evidence\": \"", nh, line.data)) == 0 &&
+	    (r = coffer_b64url_put(reply, fc->evidence, fc->evidence_len)) == 0 &&
+	    (r = coffer_buf_puts(reply, "\", \"policy\": \"")) == 0 &&
+	    (r = coffer_b64url_put(reply, text.data, text.len)) == 0 &&
+	    (r = coffer_buf_puts(reply, "\", \"unknown\": 1}")) == 0)
+		*status = 200;
+	coffer_buf_release(&line);
+	coffer_buf_release(&text);
+	return r;
+}
+
 int
 fake_coord_request(void *arg, const char *method, const char *path,
     const char *ctype, const void *body, size_t len, size_t max, int *status,
     struct coffer_buf *reply)
 {
 	struct fake_coord *fc = arg;
-	struct coffer_buf line = COFFER_BUF_INIT(4096);
-	char jh[33], pre[64], hh[65];
+	char jh[33], pre[64];
 	const char *rest;
-	int r;
 
 	(void)max;
 	coffer_hex_encode(fc->job, 16, jh);
 	snprintf(pre, sizeof(pre), "/v1/jobs/%s/", jh);
-	coffer_hex_encode(fc->policy->hash, 32, hh);
-	if (strcmp(method, "GET") == 0 && strcmp(path, "/v1/identity") == 0) {
-		if ((r = coffer_identity_format_public(&(fc->present ? fc->present :
-		    fc->id)->pub, &line)) == 0) {
-			*status = 200;
-			r = coffer_buf_putf(reply, "{\"identity\": \"%s\"}", line.data);
-		}
-		coffer_buf_release(&line);
-		return r;
-	}
-	if (strcmp(method, "GET") == 0 && strcmp(path, "/v1/evidence") == 0) {
-		*status = 200;
-		return coffer_buf_put(reply, fc->evidence, fc->evidence_len);
-	}
-	if (strcmp(method, "GET") == 0 && strncmp(path, "/v1/policies/", 13) == 0) {
-		if (strcmp(path + 13, hh) != 0)
-			return refuse(reply, status, 404, "policy.unknown", "no such policy");
-		*status = 200;
-		if (fc->serve_other_policy) {
-			/* Another policy's text: the expiry's first digit
-			 * changed, so its hash differs. */
-			char *t = strdup(fc->policy_text), *e;
-
-			if (t == NULL)
-				return COFFER_E_NOMEM;
-			if ((e = strstr(t, "\"expires\":")) != NULL) {
-				e += 10;
-				while (*e == ' ')
-					e++;
-				*e = *e == '9' ? '8' : (char)(*e + 1);
-			}
-			r = coffer_buf_puts(reply, t);
-			free(t);
-			return r;
-		}
-		return coffer_buf_puts(reply, fc->policy_text);
+	if (fc->refuse_after > 0)
+		fc->refuse_after--;
+	else if (fc->refuse_connections > 0) {
+		fc->refuse_connections--;
+		return coffer_errf(COFFER_E_CONNECT, "fake coordinator: connection"
+		    " refused");
 	}
 	if (strcmp(method, "GET") == 0 && strncmp(path, pre, strlen(pre)) == 0 &&
 	    strncmp(path + strlen(pre), "stages/map/leaves", 17) == 0 &&
@@ -373,17 +392,8 @@ fake_coord_request(void *arg, const char *method, const char *path,
 		return answer(reply, status, 404, "{\"error\": {\"code\":"
 		    " \"route.unknown\", \"message\": \"fake coordinator\"}}");
 	rest = path + strlen(pre);
-	if (strcmp(rest, "nonce") == 0) {
-		uint8_t n[32];
-		char nh[65];
-
-		fc->nonces++;
-		if ((r = coffer_random(n, 32)) != 0)
-			return r;
-		coffer_hex_encode(n, 32, nh);
-		*status = 200;
-		return coffer_buf_putf(reply, "{\"nonce\": \"%s\", \"expires\": 1}", nh);
-	}
+	if (strcmp(rest, "nonce") == 0)
+		return nonce(fc, status, reply);
 	if (strcmp(rest, "release") == 0)
 		return release(fc, body, len, status, reply);
 	if (strcmp(rest, "proofs") == 0)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* A coordinator faked with src/proto's own encoders, for the worker's
  * tests (tests/unit/test_worker_confidential.c) and for the stand-in
- * server tests/tools/fakecoord.c: identity and evidence, nonces, key
+ * server tests/tools/fakecoord.c: nonces with the identity, the evidence
+ * and the policy text (key-release.md 6.2), key
  * release (INSECURE SIMULATION evidence verified under the policy's
  * verification object, the measurement the policy lists for the app),
  * the policy text, item proofs under a small first-committed-wins ledger,
@@ -47,6 +48,9 @@ struct fake_coord {
 	const struct coffer_identity *present;   /* identity shown instead of id */
 	const struct coffer_identity *answer_as; /* release wrapped from this key */
 	int serve_other_policy;                  /* a policy text of another hash */
+	int refuse_after;                        /* after this many requests, */
+	int refuse_connections;                  /* this many requests of any
+	                                            kind fail COFFER_E_CONNECT */
 	const char *refuse_release;              /* refuse the release so */
 	uint16_t refuse_proofs;                  /* refuse proofs with this code */
 	int commit_failed;                       /* FAILED proofs reach fail_after */

@@ -861,8 +861,9 @@ test_worker_confidential__a_coordinator_with_another_measurement_gets_nothing(vo
 	other[0] ^= 0xff;
 	measured(f, other);
 	expect_start_fails(f, COFFER_E_POLICY, "CA5: the coordinator's measurement");
-	/* Not even evidence was sent to it. */
-	assert_int_equal(f->fc.nonces, 0);
+	/* Nothing but the job id (the nonce request, key-release.md N2),
+	 * not even evidence, was sent to it. */
+	assert_int_equal(f->fc.nonces, 1);
 	assert_int_equal(f->fc.releases, 0);
 }
 
@@ -883,7 +884,7 @@ test_worker_confidential__a_coordinator_in_another_tee_type_gets_nothing(void **
 	must(measured_config_parse(text, strlen(text), &f->mc), "measured config");
 	expect_start_fails(f, COFFER_E_POLICY, "CA4: the coordinator runs in sim");
 	assert_true(conf_refused_for_good(COFFER_E_POLICY, coffer_errdetail()));
-	assert_int_equal(f->fc.nonces, 0);
+	assert_int_equal(f->fc.nonces, 1);
 	assert_int_equal(f->fc.releases, 0);
 }
 
@@ -929,7 +930,51 @@ test_worker_confidential__evidence_for_other_keys_is_refused(void **state)
 	 * evidence. */
 	f->fc.present = &W.other_coord;
 	expect_start_fails(f, COFFER_E_POLICY, "CA3");
-	assert_int_equal(f->fc.nonces, 0);
+	assert_int_equal(f->fc.releases, 0);
+}
+
+/* doc/worker.md 9.3: a coordinator that gives no answer at all (refused,
+ * reset) is tried again, the whole start, within the bound; one that
+ * answers is not, not even with a refusal. */
+static void
+test_worker_confidential__a_coordinator_briefly_down_is_waited_for(void **state)
+{
+	struct fixture *f = *state;
+
+	/* Down for three connections: the fourth start gets its keys. */
+	f->s.retry_ms = 5000;
+	f->fc.refuse_connections = 3;
+	start(f);
+	assert_int_equal(f->fc.refuse_connections, 0);
+	assert_int_equal(f->fc.nonces, 1);
+	assert_int_equal(f->fc.releases, 1);
+	conf_job_free(f->w.job);
+	f->w.job = NULL;
+	/* Down between the nonce and the release: the start begins again
+	 * from a new nonce. */
+	f->fc.nonces = f->fc.releases = 0;
+	f->fc.refuse_after = 1;
+	f->fc.refuse_connections = 1;
+	start(f);
+	assert_int_equal(f->fc.nonces, 2);
+	assert_int_equal(f->fc.releases, 1);
+	conf_job_free(f->w.job);
+	f->w.job = NULL;
+	/* Down for longer than the bound (150 ms: 50 + 100 of waits). */
+	f->s.retry_ms = 150;
+	f->fc.refuse_connections = 1000;
+	expect_start_fails(f, COFFER_E_CONNECT, "connection refused");
+	/* One try, and at most two more (the second fits only if the
+	 * first took less than 50 ms): not a thousand. */
+	assert_in_range(1000 - f->fc.refuse_connections, 1, 3);
+	/* A refusal is an answer: never tried again. */
+	f->s.retry_ms = 5000;
+	f->fc.refuse_connections = 0;
+	f->fc.nonces = f->fc.releases = 0;
+	f->fc.refuse_release = "keys.missing";
+	expect_start_fails(f, COFFER_E_POLICY, "keys.missing");
+	assert_int_equal(f->fc.nonces, 1);
+	assert_int_equal(f->fc.releases, 1);
 }
 
 static void
@@ -1126,6 +1171,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_worker_confidential__a_coordinator_with_another_measurement_gets_nothing, setup, teardown),
 		cmocka_unit_test(test_worker_confidential__a_tdx_coordinator_is_pinned_by_mrtd_and_rtmrs),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__evidence_for_other_keys_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_worker_confidential__a_coordinator_briefly_down_is_waited_for, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__an_unapproved_worker_gets_no_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__answers_not_from_the_authenticated_coordinator_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__reduce_takes_the_committed_map_outputs_and_proves_its_own, setup, teardown),
