@@ -11,18 +11,26 @@
 # timeout: 180
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/worker_confidential.bash"
-plan 15
+plan 16
 
 start_redis
 cw_world
 cw_measured "$T/w/worker.json" "$COORD_MEAS"
 WMEAS=$(coffer attest measure "$BIN/coffer-worker" "$T/w/worker.json")
 cw_policy "$T/w/policy.json" "$WMEAS" true
-cw_start_coord "$T/w/policy.json"
 
 check "load the policy's three items" "$QCTL" load "$REDIS_URL" q1 \
 	a/1.sealed a/2.sealed b/1.sealed
-cw_worker q1 "$T/w/worker.json" --param format=cksum
+# The worker starts before its coordinator (doc/worker.md 9.3): it tries
+# again while its connections are refused, and starts once it is up.
+port=$(random_port)
+COORD_URL=http://127.0.0.1:$port
+cw_worker q1 "$T/w/worker.json" --param format=cksum &
+wpid=$!
+check "a worker started before its coordinator waits for it" \
+	wait_until 20 grep -q "the coordinator does not answer: trying again" "$T/q1.log"
+cw_start_coord "$T/w/policy.json" --listen "127.0.0.1:$port"
+wait $wpid
 eq "the worker ends when the job is done" 0 $?
 eq "every item is done" "total=3 done=3 failed=0 in_flight=0 queued=0" \
 	"$("$QCTL" stats "$REDIS_URL" q1)"
