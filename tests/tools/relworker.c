@@ -277,7 +277,7 @@ release_one(CURL *c, long idx)
 		}
 		goto out;
 	}
-	if (coffer_json_parse((const char *)reply.data, reply.len, 4096, 4, &j) != 0 ||
+	if (coffer_json_parse((const char *)reply.data, reply.len, reply.max, 4, &j) != 0 ||
 	    (nhex = json_string_value(json_object_get(j, "nonce"))) == NULL ||
 	    coffer_hex_decode(nhex, strlen(nhex), nonce, 32, &hexlen) != 0)
 		fail("the nonce answer");
