@@ -19,7 +19,6 @@
 #include "proto/receipt.h"
 #include "worker/coord.h"
 
-#define IDENTITY_MAX ((size_t)4 << 10)
 #define EVIDENCE_MAX ((size_t)1 << 20)
 /* The nonce answer (key-release.md section 9): 3 MiB. */
 #define HELLO_MAX ((size_t)3 << 20)
