@@ -933,6 +933,17 @@ test_worker_confidential__evidence_for_other_keys_is_refused(void **state)
 	assert_int_equal(f->fc.releases, 0);
 }
 
+/* Undo start(): the app (whose parameters are the job's) and the job. */
+static void
+stop_job(struct fixture *f)
+{
+	app_close(f->w.app);
+	f->w.app = NULL;
+	f->cfg.nparams = 0;
+	conf_job_free(f->w.job);
+	f->w.job = NULL;
+}
+
 /* doc/worker.md 9.3: a coordinator that gives no answer at all (refused,
  * reset) is tried again, the whole start, within the bound; one that
  * answers is not, not even with a refusal. */
@@ -948,8 +959,7 @@ test_worker_confidential__a_coordinator_briefly_down_is_waited_for(void **state)
 	assert_int_equal(f->fc.refuse_connections, 0);
 	assert_int_equal(f->fc.nonces, 1);
 	assert_int_equal(f->fc.releases, 1);
-	conf_job_free(f->w.job);
-	f->w.job = NULL;
+	stop_job(f);
 	/* Down between the nonce and the release: the start begins again
 	 * from a new nonce. */
 	f->fc.nonces = f->fc.releases = 0;
@@ -958,8 +968,7 @@ test_worker_confidential__a_coordinator_briefly_down_is_waited_for(void **state)
 	start(f);
 	assert_int_equal(f->fc.nonces, 2);
 	assert_int_equal(f->fc.releases, 1);
-	conf_job_free(f->w.job);
-	f->w.job = NULL;
+	stop_job(f);
 	/* Down for longer than the bound (150 ms: 50 + 100 of waits). */
 	f->s.retry_ms = 150;
 	f->fc.refuse_connections = 1000;
