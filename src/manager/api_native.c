@@ -247,15 +247,25 @@ api_job_list(struct http_req *r)
 	http_reply_json(r, 200, json_pack("{s:o}", "jobs", arr));
 }
 
+static long long query_num(struct http_req *r, const char *key,
+    long long def, long long max);
+
 void
 api_job_show(struct http_req *r)
 {
 	struct mgr_job *j = path_job(r);
+	long long wait_s;
 
-	if (j != NULL) {
-		mgr_approvals_viewed(j);
-		http_reply_json(r, 200, mgr_job_json(r->ctx, j, 1));
+	if (j == NULL || (wait_s = query_num(r, "wait_s", 0, MGR_WAIT_MAX_S)) < 0)
+		return;
+	/* A held request (doc/manager.md 7.1): answered when the job ends. */
+	if (wait_s > 0 && !mgr_state_terminal(j->state)) {
+		if (mgr_waiters_add(r->ctx, r, j, (int)wait_s) != 0)
+			http_reply_coffer_err(r, COFFER_E_NOMEM);
+		return;
 	}
+	mgr_approvals_viewed(j);
+	http_reply_json(r, 200, mgr_job_json(r->ctx, j, 1));
 }
 
 /* A non-negative integer query parameter; def if absent. -1 after a 400

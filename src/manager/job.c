@@ -491,8 +491,10 @@ mgr_job_transition(struct mgr *m, struct mgr_job *j, enum mgr_event ev,
 	    mgr_state_name(j->state), "to", mgr_state_name(next), "reason",
 	    reason != NULL ? reason : "", NULL);
 	j->state = next;
-	if (mgr_state_terminal(next))
+	if (mgr_state_terminal(next)) {
 		release_runtime(m, j);
+		mgr_waiters_wake(m, j->id);
+	}
 	return 0;
 }
 
@@ -582,6 +584,7 @@ mgr_job_delete(struct mgr *m, struct mgr_job *j, int force)
 		return r;
 	coffer_logkv(COFFER_LOG_INFO, "job deleted", "job", j->id, NULL);
 	release_runtime(m, j);
+	mgr_waiters_wake(m, j->id);
 	jobs_remove(m, j);
 	mgr_job_free(j);
 	return 0;

@@ -284,6 +284,7 @@ out:
 	/* Submissions waiting for a coordinator end, stored nowhere (their
 	 * answers go with their connections). */
 	mgr_conf_shutdown(m);
+	mgr_waiters_shutdown(m);
 	mgr_jobs_shutdown(m);
 	free(m->orphans);
 	http_server_free(m->http);

@@ -24,6 +24,7 @@
 #define MGR_BODY_SMALL ((size_t)64 << 10) /* stop/delete (Asperathos sends
                                               credentials in them) */
 #define MGR_TIMELINE_MAX 20000            /* samples kept per job */
+#define MGR_WAIT_MAX_S 600                /* GET /v1/jobs/{id}?wait_s= */
 #define MGR_ACTUATOR_OPTS_MAX 32          /* --actuator-opt */
 
 struct mgr_config {
@@ -60,6 +61,7 @@ struct mgr_config {
 struct mgr_approvals;
 struct mgr_conf_call;
 struct mgr_conf_prep;
+struct mgr_waiter;
 
 /* A job the manager knows, whatever its state. */
 struct mgr_job {
@@ -174,6 +176,8 @@ struct mgr {
 	size_t norphans;
 	struct mgr_conf_prep *conf_preps; /* confidential submissions' requests
 	                               in flight (conf.c) */
+	struct mgr_waiter *waiters; /* held GET /v1/jobs/{id}?wait_s=N
+	                               (waiters.c) */
 	int64_t start_ms;
 	int stopping;
 	uint64_t decisions_total;
@@ -240,6 +244,15 @@ void mgr_jobs_shutdown(struct mgr *m);
  * the field "app" if there is none. */
 int mgr_app_resolve(struct mgr *m, const char *app, char *out, size_t outlen)
 	__attribute__((warn_unused_result));
+/* Held requests (waiters.c, doc/manager.md 7.1). Defer r and answer it
+ * with job j once j ends (or is deleted), or after wait_s seconds. */
+int mgr_waiters_add(struct mgr *m, struct http_req *r, const struct mgr_job *j,
+    int wait_s) __attribute__((warn_unused_result));
+/* Job id ended or was deleted: answer its held requests on the loop's
+ * next turn. */
+void mgr_waiters_wake(struct mgr *m, const char *id);
+/* Answer every held request 503 (the manager stops). */
+void mgr_waiters_shutdown(struct mgr *m);
 /* Seconds since the job started (0 before). */
 double mgr_job_elapsed(const struct mgr_job *j);
 

@@ -7,7 +7,7 @@
 # timeout: 180
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
-plan 58
+plan 62
 
 start_redis
 # A grace period (SIGTERM to SIGKILL) long enough for the checks made while
@@ -131,8 +131,23 @@ refused 409 conflict "" "deleting a running job is 409" api DELETE "/v1/jobs/$id
 # may have begun long before the stop, they did not always under load).
 taken() { [ "$(api GET "/v1/jobs/$id" | jq -r '.items.in_flight // 0')" -ge 1 ]; }
 wait_until 30 taken || bail "the job's replica took no item"
+# Held requests (doc/manager.md 7.1): wait_s answers when the job ends, or
+# when the time is up with the job as it is.
+refused 400 bad_request wait_s "a wait_s over 600 is 400" api GET "/v1/jobs/$id?wait_s=601"
+api GET "/v1/jobs/$id?wait_s=1" >"$T/held1.json"
+eq "a held request answers when its time is up, with the job running" \
+	"200 running" "$HTTP_CODE $(jq -r .state "$T/held1.json")"
+curl -s -H "Authorization: Bearer $MGR_TOKEN" "$MGR_URL/v1/jobs/$id?wait_s=60" \
+	>"$T/held2.json" &
+held=$!
+sleep 0.5
+kill -0 "$held" 2>/dev/null
+ok $? "another, of 60 s, is held while the job runs"
 api POST "/v1/jobs/$id/stop" >/dev/null
 eq "stop is 200" 200 "$HTTP_CODE"
+wait "$held"
+eq "the held request answers at the stop, with the job stopped" stopped \
+	"$(jq -r .state "$T/held2.json")"
 refused 409 busy "" "delete while its replica exits is 409 busy" api DELETE "/v1/jobs/$id"
 eq "the job is stopped" stopped "$(job_state "$id")"
 refused 409 conflict "" "stopping it again is 409" api POST "/v1/jobs/$id/stop"
