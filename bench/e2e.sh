@@ -8,8 +8,11 @@
 #   pooled-stats  the three hospitals' Breast Cancer Wisconsin tables
 #                 (demo/data/pooled-stats, 569 rows in all): 3 map items
 #                 and the reduce stage, as `make demo` runs it;
-#   dicom-deid    E2E_BENCH_DICOM DICOM files (default 300, a third per
-#                 hospital: one CT or MR series each), copies of the
+#   dicom-deid    E2E_BENCH_DICOM DICOM files, a job per size listed
+#                 (default "300 3000": with two sizes or more the fixed
+#                 cost of a job and its cost per item are printed apart,
+#                 from the smallest and the largest), a third per
+#                 hospital (one CT or MR series each), copies of the
 #                 project's test files (tests/vectors/dicom) that the app
 #                 accepts, cycled;
 #   checksum      E2E_BENCH_ITEMS (default 300) one-row items: a few
@@ -19,9 +22,14 @@
 # their sealed copies listed in an approved policy: each worker attests and
 # gets its keys, checks each input's digest, opens it, seals the output
 # and proves it at the coordinator before its ack. Wall time is the
-# manager's, from the job's start (replicas asked for) to its completion
-# (the last ack, the reduce stage, and for the confidential job its close
-# at the coordinator). Rounds alternate the two kinds; the median of
+# manager's elapsed_s, from the job's start (its items loaded and its
+# replicas asked for) to its completion (the last ack, the reduce stage,
+# and for the confidential job its close at the coordinator), the same
+# clock for both kinds; each app's lines also give the client's wall,
+# from the submission (which, for a confidential job, reads the policy
+# and opens the job at the coordinator first) to the answer of one held
+# request (GET /v1/jobs/{id}?wait_s=, doc/manager.md 7.1): the bench
+# polls nothing while a job runs. Rounds alternate the two kinds; the median of
 # E2E_BENCH_ROUNDS (default 3) is reported, and the jobs' fixed costs: a
 # worker's start (plaintext and confidential), of which the attestation
 # and key release, and the close at the coordinator (see fixed below);
@@ -55,7 +63,7 @@ export COFFER_BUILD=${COFFER_BUILD:-$PWD/${BUILD:-build}}
 bail() { echo "Bail out! $*" >&2; exit 1; }
 
 N=${E2E_BENCH_ITEMS:-300}
-NDICOM=${E2E_BENCH_DICOM:-300}
+NDICOM=${E2E_BENCH_DICOM:-300 3000}
 ROUNDS=${E2E_BENCH_ROUNDS:-3}
 APPS=${E2E_BENCH_APPS:-pooled-stats dicom-deid checksum fault}
 PER=$((N / 3))
@@ -85,10 +93,18 @@ dicoms=()
 for f in tests/vectors/dicom/*.dcm; do
 	grep -q "^${f##*/}	" tests/vectors/dicom/refused.tsv || dicoms+=("$f")
 done
-for i in $(seq 0 $((NDICOM - 1))); do
-	o=$(echo a b c | cut -d' ' -f$((i % 3 + 1)))
-	f=${dicoms[$((i / 3 % ${#dicoms[@]}))]}
-	both "$o" "$o/dicom/$(printf %04d "$i")-${f##*/}" "$f"
+# Job sizes in increasing order: the files of the k-th size (from 0) that
+# the smaller ones do not have go under o/dicom-k/, so that a size's job
+# is the objects under dicom-0 to dicom-k.
+sizes=$(tr ' ' '\n' <<<"$NDICOM" | grep . | sort -n | uniq | tr '\n' ' ')
+i=0 k=0
+for n in $sizes; do
+	for i in $(seq "$i" $((n - 1))); do
+		o=$(echo a b c | cut -d' ' -f$((i % 3 + 1)))
+		f=${dicoms[$((i / 3 % ${#dicoms[@]}))]}
+		both "$o" "$o/dicom-$k/$(printf %05d "$i")-${f##*/}" "$f"
+	done
+	i=$n k=$((k + 1))
 done
 openssl rand -hex 32 >"$T/deid.key"
 SCHEMA=$(tr '\n' ' ' <demo/data/pooled-stats/schema.txt | sed 's/ *$//')
@@ -102,6 +118,17 @@ hook() {
 	[ -z "${E2E_BENCH_HOOK:-}" ] ||
 		E2E_PIDS="$REDIS_PID $COORD_PID $MGR_PID" \
 		E2E_JOB_LOG=${job:+$MGR_DB.logs/$job.log} "$E2E_BENCH_HOOK" "$@" >&2
+}
+# wait_end JOB: one held request (doc/manager.md 7.1), answered when the
+# job ends; nothing polls while the job runs, which would take CPU from
+# it on a machine where it is CPU-bound.
+wait_end() {
+	api GET "/v1/jobs/$1?wait_s=600" >"$T/end.json"
+	[ "$HTTP_CODE" = 200 ] || bail "waiting for job $1: $(cat "$T/end.json")"
+	case $(jq -r .state "$T/end.json") in
+	completed | failed | stopped) ;;
+	*) bail "job $1 did not end in 600 s" ;;
+	esac
 }
 elapsed() { # JOB: seconds from its start to its end, by the manager
 	api GET "/v1/jobs/$1" | jq -r .elapsed_s
@@ -125,10 +152,12 @@ run() {
 			>"$T/job.json"
 	fi
 	hook start "$kind"
+	t0=$(date +%s%N)
 	api POST /v1/jobs --data @"$T/job.json" >"$T/submit.json"
 	[ "$HTTP_CODE" = 201 ] || bail "submission refused: $(cat "$T/submit.json")"
 	job=$(jq -r .id "$T/submit.json")
-	wait_state 600 "$job" completed failed stopped || bail "job $job did not end"
+	wait_end "$job"
+	echo "($(date +%s%N) - $t0) / 1000000000" | bc -l >>"$T/client-$kind"
 	hook end "$kind"
 	[ "$(job_state "$job")" = completed ] ||
 		bail "job $job: $(api GET "/v1/jobs/$job" | jq -r .reason)"
@@ -194,7 +223,18 @@ echo "4 replicas, manager tick ${E2E_BENCH_TICK_MS:-250} ms, median of $ROUNDS a
 echo
 echo "| app | items | plaintext (s) | confidential (s) | ratio | worker start, plaintext (s) | worker start, confidential (s) | of which attestation + release (s) | close (s) |"
 echo "|---|---|---|---|---|---|---|---|---|"
+# dicom-deid runs once per size of E2E_BENCH_DICOM.
+runs= && : >"$T/sizes" && : >"$T/cpu" && : >"$T/breakdown"
 for app in $APPS; do
+	if [ "$app" = dicom-deid ]; then
+		k=0
+		for n in $sizes; do runs+=" dicom-deid:$k:$n" k=$((k + 1)); done
+	else
+		runs+=" $app"
+	fi
+done
+for run_ in $runs; do
+	app=${run_%%:*}
 	# Each app's own objects, approved in a policy of their own.
 	case $app in
 	pooled-stats)
@@ -202,7 +242,8 @@ for app in $APPS; do
 		params=$(jq -n --arg s "$SCHEMA" '{schema: $s, target: "diagnosis",
 			positive: "benign", min_owners: "1"}') ;;
 	dicom-deid)
-		pat='/dicom/' label=dicom-deid
+		k=${run_#*:} k=${k%%:*}
+		pat="/dicom-[0-$k]/" label=dicom-deid
 		params='{"retain_dates": "modified", "burned_in_annotation": "accept"}' ;;
 	checksum) pat='/item-' label="checksum (microseconds per item)" params='{}' ;;
 	fault) pat='/item-' label="fault, sleep_ms=20" params='{"sleep_ms": "20"}' ;;
@@ -218,6 +259,8 @@ for app in $APPS; do
 		.apps[0].reduce = ($app == "pooled-stats")' >/dev/null
 	: >"$T/p" && : >"$T/c" && : >"$T/fixed-plain" && : >"$T/fixed-conf"
 	: >"$T/jobs-plain" && : >"$T/jobs-conf" && : >"$T/coord-cpu"
+	: >"$T/client-plain" && : >"$T/client-conf"
+	nitems=$(jq length <<<"$items")
 	for _ in $(seq 1 "$ROUNDS"); do
 		run plain "$app" "$params" "$items" >>"$T/p"
 		c0=$(coord_cpu_ns)
@@ -226,20 +269,35 @@ for app in $APPS; do
 	done
 	p=$(median <"$T/p") c=$(median <"$T/c")
 	printf '| %s | %s | %.2f | %.2f | %.2f | %s | %s | %s | %s |\n' "$label" \
-		"$(jq length <<<"$items")" "$p" "$c" "$(echo "$c / $p" | bc -l)" \
+		"$nitems" "$p" "$c" "$(echo "$c / $p" | bc -l)" \
 		"$(col 1 <"$T/fixed-plain")" "$(col 1 <"$T/fixed-conf")" \
 		"$(col 2 <"$T/fixed-conf")" "$(col 3 <"$T/fixed-conf")"
-	printf '%s: worker start CPU (the runner, median): plaintext %.2f ms, confidential %.2f ms, of which attestation + release %.2f ms; coordinator CPU per confidential job %.1f ms\n' \
-		"$app" "$(col 4 <"$T/fixed-plain")" "$(col 4 <"$T/fixed-conf")" \
+	[ "$app" = dicom-deid ] && echo "$nitems $p $c" >>"$T/sizes"
+	pw=$(median <"$T/client-plain") cw=$(median <"$T/client-conf")
+	printf '%s, %s items: the client'"'"'s wall (submission to the held answer, median): plaintext %.3f s, confidential %.3f s (%.2f)\n' \
+		"$app" "$nitems" "$pw" "$cw" "$(echo "$cw / $pw" | bc -l)" >>"$T/cpu"
+	printf '%s, %s items: worker start CPU (the runner, median): plaintext %.2f ms, confidential %.2f ms, of which attestation + release %.2f ms; coordinator CPU per confidential job %.1f ms\n' \
+		"$app" "$nitems" "$(col 4 <"$T/fixed-plain")" "$(col 4 <"$T/fixed-conf")" \
 		"$(col 5 <"$T/fixed-conf")" "$(median <"$T/coord-cpu")" >>"$T/cpu"
 	if [ -n "${E2E_BENCH_BREAKDOWN:-}" ]; then
-		breakdown plain >>"$T/breakdown"
-		breakdown conf >>"$T/breakdown"
-		[ "$app" = pooled-stats ] && reduce_gap >>"$T/breakdown"
+		{
+			breakdown plain
+			breakdown conf
+			[ "$app" = pooled-stats ] && reduce_gap
+		} | sed "s/^/$app, $nitems items, /" >>"$T/breakdown"
 	fi
 done
 echo
 cat "$T/cpu"
+# Two or more dicom-deid sizes: the fixed cost and the cost per item apart
+# (a line through the smallest and the largest size's medians).
+if [ "$(wc -l <"$T/sizes")" -ge 2 ]; then
+	echo
+	sort -n "$T/sizes" | sed -n '1p;$p' | tr '\n' ' ' | awk '{
+		dn = $4 - $1; pp = ($5 - $2) / dn; pc = ($6 - $3) / dn
+		printf "dicom-deid, %d to %d items: per item plaintext %.0f us, confidential %.0f us (%.2f); fixed (the line at 0 items) plaintext %.3f s, confidential %.3f s\n",
+			$1, $4, pp * 1e6, pc * 1e6, pc / pp, $2 - $1 * pp, $3 - $1 * pc }'
+fi
 if [ -s "$T/breakdown" ]; then
 	echo
 	cat "$T/breakdown"

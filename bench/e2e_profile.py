@@ -62,7 +62,7 @@ def profile(kind):
             comm[pid] = c
         r = role(pid, parent, comm) if pid else "idle"
         samples[r] += 1
-        if r.startswith("worker"):
+        if r.startswith("worker") or r == os.environ.get("E2E_PROFILE_PROC"):
             # ip sym (dso): the symbol and its object, not the address.
             sym = " ".join(f[k + 2:]) or "?"
             syms[(r, sym)] += 1
@@ -99,7 +99,7 @@ for kind in ("plain", "conf"):
     print("daemons by /proc (ms): " + ", ".join(
         f"{k} {v:.0f}" for k, v in dm.items() if k != "time"))
     print()
-    print("busiest worker functions (samples):")
+    print("busiest worker functions (samples; and E2E_PROFILE_PROC's):")
     for (r, sym), v in syms.most_common(40):
         print(f"  {v:6d}  {r:20s} {sym}")
     print()
