@@ -65,7 +65,8 @@ struct coffer_ctl_obs {
 	int32_t replicas_ready;     /* of those, the ones past start-up: they
 	                               have taken at least one item */
 	int32_t replicas_desired;   /* the last count the actuator was asked for */
-	double replica_seconds;     /* integral of ready replicas over time so far */
+	double replica_seconds;     /* integral of ready replicas (and of a reduce
+	                               stage's replica) over time so far */
 	double throughput;          /* smoothed items/s of the whole job */
 	double item_time_mean_s;    /* mean processing time per item (0: unknown) */
 	double item_time_var_s2;    /* its variance (0: unknown), over the

@@ -121,7 +121,7 @@ struct mgr_job {
 	int conf_there;             /* the coordinator's job, as last answered
 	                               after the drain: enum mgr_conf_there */
 	struct mgr_conf_call *conf_call; /* its request on the event loop (conf.c) */
-	char act_error[160];        /* the actuator's last error, "" if none */
+	char act_error[200];        /* the actuators' last error, "" if none */
 	struct mgr_approvals *approvals; /* a confidential job's, as its
 	                               coordinator reports them (approvals.c) */
 	char log_path[512];

@@ -28,7 +28,7 @@ mgr_monitor_resume(struct mgr_monitor *m, const struct mgr_sample *last)
 
 void
 mgr_monitor_update(struct mgr_monitor *m, double t_s, double expected_time_s,
-    const struct mgr_counts *c, int replicas, int desired,
+    const struct mgr_counts *c, int replicas, int desired, int reduce,
     struct mgr_sample *out)
 {
 	int64_t resolved = c->done + c->failed, remaining;
@@ -51,7 +51,7 @@ mgr_monitor_update(struct mgr_monitor *m, double t_s, double expected_time_s,
 	if (m->have_last) {
 		double dt = t_s - m->last_t;
 
-		m->replica_seconds += dt * m->last_ready;
+		m->replica_seconds += dt * (m->last_ready + m->last_reduce);
 		if (dt > 0) {
 			double rate = (double)(resolved - m->last_resolved) / dt;
 			double alpha = 1 - exp(-dt / m->tau_s);
@@ -71,6 +71,7 @@ mgr_monitor_update(struct mgr_monitor *m, double t_s, double expected_time_s,
 	m->last_t = t_s;
 	m->last_resolved = resolved;
 	m->last_ready = ready;
+	m->last_reduce = reduce > 0 ? reduce : 0;
 
 	out->progress = c->total > 0 ? (double)resolved / (double)c->total : 1.0;
 	if (out->progress > 1)

@@ -44,6 +44,7 @@ struct mgr_monitor {
 	double last_t;
 	int64_t last_resolved;     /* done + failed at last_t */
 	int last_ready;
+	int last_reduce;            /* reduce-stage replicas at the last sample */
 	int have_rate;
 	double throughput;
 	double replica_seconds;
@@ -61,12 +62,15 @@ void mgr_monitor_resume(struct mgr_monitor *m, const struct mgr_sample *last);
 
 /*
  * Take one sample at t_s (non-decreasing across calls; an earlier t is
- * treated as no time passing). expected_time_s > 0. replicas: running;
- * desired: the count last asked of the actuator.
+ * treated as no time passing). expected_time_s > 0. replicas: running
+ * item workers; desired: the count last asked of the actuator; reduce:
+ * replicas of the reduce stage running (the one started early included),
+ * which hold no item but are paid for: counted whole in replica_seconds
+ * (doc/manager.md sections 3 and 9.4), not in ready.
  */
 void mgr_monitor_update(struct mgr_monitor *m, double t_s,
     double expected_time_s, const struct mgr_counts *c, int replicas,
-    int desired, struct mgr_sample *out);
+    int desired, int reduce, struct mgr_sample *out);
 
 /*
  * The mean and variance of the item times in c: 0 if unknown (fewer than

@@ -585,12 +585,12 @@ conf_over(struct mgr *m, struct mgr_job *j, const struct mgr_counts *c,
  * are fine-grained) and, when persist is set, store the sample. */
 static int
 sample(struct mgr *m, struct mgr_job *j, double t, const struct mgr_counts *c,
-    int running, int persist)
+    int running, int reduce, int persist)
 {
 	int r;
 
 	mgr_monitor_update(&j->mon, t, j->spec.expected_time_s, c, running,
-	    j->desired, &j->last);
+	    j->desired, reduce, &j->last);
 	j->have_last = 1;
 	if (!persist)
 		return 0;
@@ -710,17 +710,28 @@ decide(struct mgr *m, struct mgr_job *j)
  * does not answer), in the log once and in the job's reason while it
  * lasts. */
 static void
-actuator_error(struct mgr_job *j, const struct coffer_actuator_status *as)
+actuator_error(struct mgr_job *j, const struct coffer_actuator_status *as,
+    const struct coffer_actuator_status *ras)
 {
-	if (strcmp(as->error, j->act_error) == 0)
+	char e[sizeof(j->act_error)];
+
+	/* The item workers' actuator first; else the early reduce
+	 * replica's (doc/manager.md 9.4), named as such. */
+	if (as->error[0] != '\0')
+		snprintf(e, sizeof(e), "%s", as->error);
+	else if (ras->error[0] != '\0')
+		snprintf(e, sizeof(e), "the reduce replica: %s", ras->error);
+	else
+		e[0] = '\0';
+	if (strcmp(e, j->act_error) == 0)
 		return;
-	if (as->error[0] != '\0') {
+	if (e[0] != '\0') {
 		coffer_logkv(COFFER_LOG_WARN, "actuator", "job", j->id, "error",
-		    as->error, NULL);
-		mgr_job_reason(j, "running; the actuator says: %s", as->error);
+		    e, NULL);
+		mgr_job_reason(j, "running; the actuator says: %s", e);
 	} else
 		mgr_job_reason(j, "running");
-	snprintf(j->act_error, sizeof(j->act_error), "%s", as->error);
+	snprintf(j->act_error, sizeof(j->act_error), "%s", e);
 }
 
 static void
@@ -752,7 +763,7 @@ tick_running(struct mgr *m, struct mgr_job *j)
 		(void)coffer_actuator_tick(j->ract);
 		(void)coffer_actuator_status(j->ract, &ras);
 	}
-	actuator_error(j, &as);
+	actuator_error(j, &as, &ras);
 	if ((r = coffer_queue_reap(j->q, &requeued)) == 0)
 		r = coffer_queue_stats(j->q, &qs);
 	if (r != 0) {
@@ -801,7 +812,12 @@ tick_running(struct mgr *m, struct mgr_job *j)
 	due_decide = t >= j->next_decide_t;
 	persist = t >= j->next_sample_t || due_decide ||
 	    c.done + c.failed >= c.total;
-	if ((r = sample(m, j, t, &c, as.running, persist)) != 0)
+	/* In the reduce stage j->act is the reduce replica (it holds no item,
+	 * so it is not "ready"); before, j->ract is the one started early:
+	 * both are paid for, so both count in replica_seconds (9.4). */
+	if ((r = sample(m, j, t, &c, as.running,
+	    ras.running + (j->stage == MGR_STAGE_REDUCE ? as.running : 0),
+	    persist)) != 0)
 		coffer_error("job %s: sample not stored: %s", j->id,
 		    coffer_errdetail());
 	if (persist) {

@@ -34,7 +34,7 @@ test_monitor__progress_time_and_error(void **state)
 	(void)state;
 	mgr_monitor_init(&m, 5);
 	counts(&c, 600, 100, 20, 3);
-	mgr_monitor_update(&m, 10, 25, &c, 3, 4, &s);
+	mgr_monitor_update(&m, 10, 25, &c, 3, 4, 0, &s);
 	near(s.progress, 120.0 / 600);
 	near(s.time_progress, 10.0 / 25);
 	near(s.error, 0.2 - 0.4);
@@ -48,10 +48,38 @@ test_monitor__progress_time_and_error(void **state)
 	/* An empty job is complete. */
 	mgr_monitor_init(&m, 5);
 	counts(&c, 0, 0, 0, 0);
-	mgr_monitor_update(&m, 1, 25, &c, 1, 1, &s);
+	mgr_monitor_update(&m, 1, 25, &c, 1, 1, 0, &s);
 	near(s.progress, 1);
 	near(s.eta_s, 0);
 	near(s.lateness_s, 0);
+}
+
+/* The reduce stage's replica holds no item but is paid for: it counts
+ * whole in replica_seconds (doc/manager.md 9.4), not in ready. */
+static void
+test_monitor__reduce_replica_counts_in_replica_seconds(void **state)
+{
+	struct mgr_monitor m;
+	struct mgr_counts c;
+	struct mgr_sample s;
+
+	(void)state;
+	mgr_monitor_init(&m, 5);
+	counts(&c, 10, 0, 0, 2);
+	mgr_monitor_update(&m, 0, 20, &c, 2, 2, 1, &s);
+	assert_int_equal(s.ready, 2);
+	counts(&c, 10, 8, 0, 2);
+	mgr_monitor_update(&m, 2, 20, &c, 2, 2, 1, &s);
+	near(s.replica_seconds, 2 * (2 + 1));  /* two items and the early one */
+	assert_int_equal(s.ready, 2);
+	counts(&c, 10, 10, 0, 0);
+	mgr_monitor_update(&m, 3, 20, &c, 0, 0, 1, &s);
+	near(s.replica_seconds, 6 + 1 * (2 + 1));
+	assert_int_equal(s.ready, 0);
+	mgr_monitor_update(&m, 5, 20, &c, 0, 0, 0, &s); /* the reduce stage */
+	near(s.replica_seconds, 9 + 2 * 1);
+	mgr_monitor_update(&m, 6, 20, &c, 0, 0, 0, &s);
+	near(s.replica_seconds, 11);
 }
 
 static void
@@ -66,7 +94,7 @@ test_monitor__throughput_converges_and_gives_eta(void **state)
 	/* 10 items/s with 2 busy replicas, sampled every second. */
 	for (int t = 0; t <= 30; t++) {
 		counts(&c, 1000, 10 * t, 0, 2);
-		mgr_monitor_update(&m, t, 50, &c, 2, 2, &s);
+		mgr_monitor_update(&m, t, 50, &c, 2, 2, 0, &s);
 	}
 	near(s.throughput, 10);
 	near(s.throughput_per_replica, 5);
@@ -76,7 +104,7 @@ test_monitor__throughput_converges_and_gives_eta(void **state)
 	near(s.replica_seconds, 60);
 	/* A step in the rate is followed smoothly, not jumped to. */
 	counts(&c, 1000, 300 + 40, 0, 2);
-	mgr_monitor_update(&m, 31, 50, &c, 2, 2, &s);
+	mgr_monitor_update(&m, 31, 50, &c, 2, 2, 0, &s);
 	assert_true(s.throughput > 10 && s.throughput < 40);
 	near(s.throughput, 10 + (1 - exp(-1.0 / 5)) * 30);
 }
@@ -92,11 +120,11 @@ test_monitor__elapsed_time_does_not_wrap_after_a_day(void **state)
 	(void)state;
 	mgr_monitor_init(&m, 5);
 	counts(&c, 100, 10, 0, 1);
-	mgr_monitor_update(&m, day + 3600, 2 * day, &c, 1, 1, &s);
+	mgr_monitor_update(&m, day + 3600, 2 * day, &c, 1, 1, 0, &s);
 	/* Asperathos's timedelta.seconds would give 3600 here. */
 	near(s.time_progress, (day + 3600) / (2 * day));
 	/* Time never goes backwards for the monitor. */
-	mgr_monitor_update(&m, day, 2 * day, &c, 1, 1, &s);
+	mgr_monitor_update(&m, day, 2 * day, &c, 1, 1, 0, &s);
 	near(s.t_s, day + 3600);
 }
 
@@ -111,11 +139,11 @@ test_monitor__observation_follows_the_abi(void **state)
 	(void)state;
 	mgr_monitor_init(&m, 5);
 	counts(&c, 10, 0, 0, 0);
-	mgr_monitor_update(&m, 0, 20, &c, 1, 1, &s);
+	mgr_monitor_update(&m, 0, 20, &c, 1, 1, 0, &s);
 	counts(&c, 10, 0, 0, 1);
-	mgr_monitor_update(&m, 2, 20, &c, 3, 3, &s);
+	mgr_monitor_update(&m, 2, 20, &c, 3, 3, 0, &s);
 	counts(&c, 10, 4, 1, 1);
-	mgr_monitor_update(&m, 4, 20, &c, 3, 3, &s);
+	mgr_monitor_update(&m, 4, 20, &c, 3, 3, 0, &s);
 	mgr_monitor_obs(&m, &s, &o);
 	assert_int_equal(o.size, sizeof(o));
 	near(o.now_s, 4);
@@ -154,13 +182,13 @@ test_monitor__item_times_come_from_the_acks(void **state)
 	(void)state;
 	mgr_monitor_init(&m, 5);
 	counts(&c, 10, 0, 0, 0);
-	mgr_monitor_update(&m, 0, 20, &c, 1, 1, &s);
+	mgr_monitor_update(&m, 0, 20, &c, 1, 1, 0, &s);
 	/* Three items done, of 1, 2 and 6 s: mean 3, variance 7. */
 	counts(&c, 10, 3, 0, 1);
 	c.timed = 3;
 	c.time_sum_s = 9;
 	c.time_sq_sum_s2 = 41;
-	mgr_monitor_update(&m, 10, 20, &c, 1, 1, &s);
+	mgr_monitor_update(&m, 10, 20, &c, 1, 1, 0, &s);
 	mgr_monitor_obs(&m, &s, &o);
 	near(o.item_time_mean_s, 3);
 	near(o.item_time_var_s2, 7);
@@ -203,7 +231,7 @@ test_monitor__resume_keeps_the_integral_and_rate(void **state)
 	mgr_monitor_init(&m, 5);
 	mgr_monitor_resume(&m, &last);
 	counts(&c, 100, 50, 0, 2);
-	mgr_monitor_update(&m, 500, 1000, &c, 2, 2, &s);
+	mgr_monitor_update(&m, 500, 1000, &c, 2, 2, 0, &s);
 	near(s.replica_seconds, 123);
 	near(s.throughput, 4);
 	near(s.eta_s, 50 / 4.0);
@@ -214,6 +242,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_monitor__progress_time_and_error),
+		cmocka_unit_test(test_monitor__reduce_replica_counts_in_replica_seconds),
 		cmocka_unit_test(test_monitor__throughput_converges_and_gives_eta),
 		cmocka_unit_test(test_monitor__elapsed_time_does_not_wrap_after_a_day),
 		cmocka_unit_test(test_monitor__observation_follows_the_abi),
