@@ -44,12 +44,32 @@ struct mgr_approvals {
 /* The parsers */
 
 int
+mgr_approvals_owners_of(const struct coffer_policy *p, json_t **owners)
+{
+	char hex[65];
+	json_t *a;
+
+	*owners = NULL;
+	if ((a = json_array()) == NULL)
+		return COFFER_E_NOMEM;
+	for (size_t i = 0; i < p->nowners; i++) {
+		coffer_hex_encode(p->owners[i].fingerprint, 32, hex);
+		if (json_array_append_new(a, json_pack("{s:o, s:s}", "name",
+		    http_json_str(p->owners[i].id.name), "fingerprint", hex)) != 0) {
+			json_decref(a);
+			return COFFER_E_NOMEM;
+		}
+	}
+	*owners = a;
+	return 0;
+}
+
+int
 mgr_approvals_owners(const char *text, size_t len, const char *policy_hex,
     json_t **owners)
 {
 	struct coffer_policy *p = NULL;
 	char hex[65];
-	json_t *a;
 	int r;
 
 	*owners = NULL;
@@ -62,21 +82,9 @@ mgr_approvals_owners(const char *text, size_t len, const char *policy_hex,
 		return coffer_errf(COFFER_E_PROTO, "the policy's hash is %s, not "
 		    "the job's", hex);
 	}
-	if ((a = json_array()) == NULL)
-		r = COFFER_E_NOMEM;
-	for (size_t i = 0; r == 0 && i < p->nowners; i++) {
-		coffer_hex_encode(p->owners[i].fingerprint, 32, hex);
-		if (json_array_append_new(a, json_pack("{s:o, s:s}", "name",
-		    http_json_str(p->owners[i].id.name), "fingerprint", hex)) != 0)
-			r = COFFER_E_NOMEM;
-	}
+	r = mgr_approvals_owners_of(p, owners);
 	coffer_policy_free(p);
-	if (r != 0) {
-		json_decref(a);
-		return r;
-	}
-	*owners = a;
-	return 0;
+	return r;
 }
 
 /* 1 if the array a (of the status member key) lists fingerprint fp;
@@ -241,6 +249,11 @@ mgr_approvals_tick(struct mgr *m, struct mgr_job *j)
 		if ((a = coffer_calloc(1, sizeof(*a))) == NULL)
 			return;
 		j->approvals = a;
+		/* The owners the submission read from the policy (checked
+		 * against its hash there): no second fetch of a policy that
+		 * lists every item (doc/manager.md 9.5). */
+		a->owners = j->spec.tee_owners;
+		j->spec.tee_owners = NULL;
 	}
 	if (a->asking != ASK_NONE || now < a->next_ms ||
 	    (mgr_state_terminal(j->state) && (a->viewed_ms == 0 ||

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+struct coffer_policy;
 struct mgr;
 struct mgr_job;
 
@@ -45,6 +46,9 @@ void mgr_approvals_free(struct mgr_job *j);
  */
 int mgr_approvals_owners(const char *text, size_t len, const char *policy_hex,
     json_t **owners) __attribute__((warn_unused_result));
+/* The owners array of an already checked policy p. */
+int mgr_approvals_owners_of(const struct coffer_policy *p, json_t **owners)
+	__attribute__((warn_unused_result));
 int mgr_approvals_view(const json_t *owners, const char *text, size_t len,
     const char *policy_hex, json_t **view) __attribute__((warn_unused_result));
 

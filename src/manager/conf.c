@@ -24,6 +24,7 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "manager/approvals.h"
 #include "manager/conf.h"
 #include "manager/mgr.h"
 #include "proto/policy.h"
@@ -662,6 +663,9 @@ took_policy(struct mgr_conf_prep *p)
 			goto out;
 	}
 	if ((r = take_items(pol, pa, s)) != 0 || (r = set(&p->app, pa->name)) != 0)
+		goto out;
+	json_decref(s->tee_owners);
+	if ((r = mgr_approvals_owners_of(pol, &s->tee_owners)) != 0)
 		goto out;
 	warn_refusals(p->m, s, pa, p->warnings);
 	r = 0;

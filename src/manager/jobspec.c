@@ -63,6 +63,7 @@ mgr_jobspec_release(struct mgr_jobspec *s)
 	free(s->tee_policy);
 	free(s->tee_app);
 	free(s->tee_job);
+	json_decref(s->tee_owners);
 	free(s->reduce);
 	memset(s, 0, sizeof(*s));
 }

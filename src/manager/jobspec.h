@@ -94,6 +94,11 @@ struct mgr_jobspec {
 	char *tee_job;              /* the coordinator's job id (32 hex), set
 	                               by the manager when it opened the job;
 	                               only in the stored form */
+	json_t *tee_owners;         /* the policy's owners as the submission
+	                               read them (approvals.h), for the
+	                               approvals not to fetch the policy
+	                               again; never stored: NULL after a
+	                               restart */
 	char *reduce;               /* the reduce stage's output key in the
 	                               output store; NULL: no reduce stage
 	                               (a confidential job whose policy app
