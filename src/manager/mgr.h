@@ -98,6 +98,7 @@ struct mgr_job {
 	double t_base_s;            /* elapsed seconds when mono0_ms was taken */
 	int64_t mono0_ms;
 	int queue_errors;           /* consecutive failed or inconsistent reads */
+	int64_t reap_next_ms;       /* no lease reaping before (monotonic) */
 	int counts_fresh;           /* the queue's counts were read in this
 	                               incarnation and the last reads worked:
 	                               else the API says they are unknown */

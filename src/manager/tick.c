@@ -23,6 +23,10 @@
 
 /* After this many consecutive failed queue reads, the reason says so. */
 #define QUEUE_ERRORS_REPORT 3
+/* Leases are reaped at most this often (doc/manager.md section 3): a
+ * lease is 1 s at least, a retry's back-off too by default, and the reap
+ * was a third of the manager's CPU at a 20 ms tick. */
+#define REAP_EVERY_MS 250
 
 /* ------------------------------------------------------------------ */
 /* Starting */
@@ -764,7 +768,12 @@ tick_running(struct mgr *m, struct mgr_job *j)
 		(void)coffer_actuator_status(j->ract, &ras);
 	}
 	actuator_error(j, &as, &ras);
-	if ((r = coffer_queue_reap(j->q, &requeued)) == 0)
+	r = 0;
+	if (coffer_mono_ms() >= j->reap_next_ms) {
+		j->reap_next_ms = coffer_mono_ms() + REAP_EVERY_MS;
+		r = coffer_queue_reap(j->q, &requeued);
+	}
+	if (r == 0)
 		r = coffer_queue_stats(j->q, &qs);
 	if (r != 0) {
 		if (++j->queue_errors >= QUEUE_ERRORS_REPORT) {
