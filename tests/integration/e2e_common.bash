@@ -78,15 +78,16 @@ e2e_owners() {
 	coffer id new --name analyst "$T/an.id" >/dev/null || bail "analyst"
 }
 
-_e2e_digest() { printf 'sha256:%s' "$(sha256sum <"$1" | cut -c1-64)"; }
-
 # The datasets of owner $1: one, of every object under $E2E_STORE/$1.
+# One sha256sum and one jq for them all (a process per object took
+# minutes for the bench's thousands).
 _e2e_datasets() {
-	local o=$1 f
-	(cd "$E2E_STORE" && find "$o" -type f | sort) | while read -r f; do
-		jq -n --arg k "$f" --arg d "$(_e2e_digest "$E2E_STORE/$f")" '{key: $k, digest: $d}'
-	done | jq -s --arg o "$o" --arg k "$(coffer key show "$T/$o.key")" \
-		'[{name: ($o + "-data"), key_id: $k, objects: .}]'
+	local o=$1
+	(cd "$E2E_STORE" && find "$o" -type f -print0 | sort -z | xargs -0 -r sha256sum) |
+		jq -R 'capture("^(?<d>[0-9a-f]{64})  (?<k>.*)$") |
+			{key: .k, digest: ("sha256:" + .d)}' |
+		jq -s --arg o "$o" --arg k "$(coffer key show "$T/$o.key")" \
+			'[{name: ($o + "-data"), key_id: $k, objects: .}]'
 }
 
 e2e_policy() {
