@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// `coffer job`: submit, list, show, stop, delete, timeline and watch jobs
+// `coffer job`: submit, list, show, stop, delete, timeline, watch and wait
+// for jobs
 // on a coffer-manager (doc/api.md). A job file in Asperathos's format (it
 // has "plugin") goes to POST /submissions, a native one to POST /v1/jobs.
 #include <getopt.h>
@@ -36,6 +37,7 @@ struct job_opts {
 	const char *output;   /* NULL (table), "json", "wide" */
 	int force;
 	double interval;
+	double timeout;       /* wait: seconds, 0 none */
 };
 
 /* Set once: the endpoint has no token (for the hint on a 401). */
@@ -503,6 +505,56 @@ job_watch(const struct cli_endpoint *ep, const char *id, double interval)
 	}
 }
 
+/* `job wait`: held requests (doc/manager.md 7.1) of at most 60 s each
+ * until the job ends or timeout_s (0: none) passes. Exit 0 if it
+ * completed; 1 if it failed or was stopped, or if time ran out first
+ * (said on stderr). */
+static int
+job_wait(const struct cli_endpoint *ep, const char *id, double timeout_s)
+{
+	int64_t end = timeout_s > 0 ? coffer_mono_ms() +
+	    (int64_t)(timeout_s * 1000) : 0;
+	char suffix[32];
+	long status = 0;
+	json_t *j = NULL;
+	int r;
+
+	if (strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_.-") != strlen(id) || id[0] == '\0' || strlen(id) > 64)
+		return cli_usage("job wait", usage_text, "'%s' is not a job id", id);
+	for (;;) {
+		int64_t left = end != 0 ? end - coffer_mono_ms() : 60000;
+		const char *state;
+		char path[256];
+
+		if (left <= 0) {
+			fprintf(stderr, "coffer job wait: %s has not ended after %g s\n",
+			    id, timeout_s);
+			return CLI_FAIL;
+		}
+		snprintf(suffix, sizeof(suffix), "?wait_s=%lld",
+		    (long long)(left >= 60000 ? 60 : left < 1000 ? 1 : left / 1000));
+		snprintf(path, sizeof(path), "/v1/jobs/%s%s", id, suffix);
+		if ((r = cli_http(ep, "GET", path, NULL, 0, &status, &j, NULL)) != 0)
+			return cli_fail(r, "job wait");
+		if (status != 200) {
+			r = fail_status("job wait", status, j);
+			json_decref(j);
+			return r;
+		}
+		state = jstr(j, "state");
+		if (strcmp(state, "completed") == 0 || strcmp(state, "failed") == 0 ||
+		    strcmp(state, "stopped") == 0) {
+			printf("%s %s: %s\n", id, state, jstr(j, "reason"));
+			r = strcmp(state, "completed") == 0 ? CLI_OK : CLI_FAIL;
+			json_decref(j);
+			return r;
+		}
+		json_decref(j);
+		j = NULL;
+	}
+}
+
 static void
 help(void)
 {
@@ -521,7 +573,11 @@ help(void)
 	    "                  is gone; its keys, if any, stay)\n"
 	    "  watch ID        follow the job until it ends (--interval SECONDS,\n"
 	    "                  0.1 to 3600, default 1); exit 0 if it completes,\n"
-	    "                  1 if it fails or is stopped\n\n"
+	    "                  1 if it fails or is stopped\n"
+	    "  wait ID         wait for the job's end without polling (held\n"
+	    "                  requests; --timeout SECONDS, default none): exit 0\n"
+	    "                  if it completes, 1 if it fails or is stopped or\n"
+	    "                  the timeout comes first (said on stderr)\n\n"
 	    "  --url URL       the manager's URL (http:// or https://)\n"
 	    "  --token TOKEN   a bearer token (cft_...)\n"
 	    "  -o, --output json|wide  list, show: JSON, or a table with the name\n"
@@ -535,6 +591,7 @@ const struct option cli_job_options[] = {
 	{ "token", required_argument, NULL, 't' },
 	{ "state", required_argument, NULL, 's' },
 	{ "interval", required_argument, NULL, 'i' },
+	{ "timeout", required_argument, NULL, 'T' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "force", no_argument, NULL, 'f' },
 	{ "help", no_argument, NULL, 'h' },
@@ -545,7 +602,7 @@ const struct option cli_job_options[] = {
 static int
 job_verb(int argc, char **argv)
 {
-	struct job_opts o = { NULL, NULL, NULL, NULL, 0, 1.0 };
+	struct job_opts o = { NULL, NULL, NULL, NULL, 0, 1.0, 0 };
 	struct cli_endpoint ep;
 	const char *verb = argv[0], *arg = NULL;
 	char *end = NULL;
@@ -571,6 +628,13 @@ job_verb(int argc, char **argv)
 			    o.interval > 3600)
 				return cli_usage("job", usage_text,
 				    "--interval: '%s' is not in [0.1, 3600]", optarg);
+			break;
+		case 'T':
+			o.timeout = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' || !(o.timeout > 0) ||
+			    o.timeout > 31622400)
+				return cli_usage("job", usage_text,
+				    "--timeout: '%s' is not in (0, 31622400]", optarg);
 			break;
 		case 'h':
 			help();
@@ -607,6 +671,8 @@ job_verb(int argc, char **argv)
 		return job_delete(&ep, arg, o.force);
 	if (strcmp(verb, "watch") == 0)
 		return job_watch(&ep, arg, o.interval);
+	if (strcmp(verb, "wait") == 0)
+		return job_wait(&ep, arg, o.timeout);
 	return cli_usage("job", usage_text, "unknown verb '%s'", verb);
 }
 
@@ -620,6 +686,7 @@ const struct cli_verb cli_job_verbs[] = {
 	{ "stop", job_verb },
 	{ "delete", job_verb },
 	{ "watch", job_verb },
+	{ "wait", job_verb },
 	{ NULL, NULL },
 };
 

@@ -45,8 +45,8 @@ eq "'coffer i<TAB>' offers id and inspect" "id inspect" "$(comp "coffer i")"
 
 # --- verbs -----------------------------------------------------------------
 eq "'coffer job <TAB>' offers its verbs" \
-	"delete list logs show stop submit timeline watch" "$(comp "coffer job ")"
-eq "'coffer job w<TAB>' completes watch" "watch" "$(comp "coffer job w")"
+	"delete list logs show stop submit timeline wait watch" "$(comp "coffer job ")"
+eq "'coffer job wat<TAB>' completes watch" "watch" "$(comp "coffer job wat")"
 eq "'coffer key <TAB>' offers new, show and upload" "new show upload" "$(comp "coffer key ")"
 eq "'coffer id <TAB>' offers new, show and check" "check new show" "$(comp "coffer id ")"
 eq "'coffer attest <TAB>' offers its verbs" "measure report sim-key verify" \
@@ -59,9 +59,9 @@ eq "'coffer seal --<TAB>' offers seal's options" \
 	"--chunk-size --force --help --json --key --quiet --suite --threads --verbose" "$(comp "coffer seal --")"
 eq "'coffer seal --ch<TAB>' completes --chunk-size" "--chunk-size" "$(comp "coffer seal --ch")"
 eq "'coffer job list --<TAB>' offers job's options" \
-	"--force --help --interval --output --state --token --url" "$(comp "coffer job list --")"
+	"--force --help --interval --output --state --timeout --token --url" "$(comp "coffer job list --")"
 eq "'coffer job --<TAB>' offers options in the verb's place too" \
-	"--force --help --interval --output --state --token --url" "$(comp "coffer job --")"
+	"--force --help --interval --output --state --timeout --token --url" "$(comp "coffer job --")"
 eq "'coffer attest verify --allow-missing-c<TAB>'" \
 	"--allow-missing-collateral --allow-missing-crl" \
 	"$(comp "coffer attest verify --allow-missing-c")"

@@ -7,7 +7,7 @@
 # timeout: 180
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
-plan 62
+plan 64
 
 start_redis
 # A grace period (SIGTERM to SIGKILL) long enough for the checks made while
@@ -143,11 +143,18 @@ held=$!
 sleep 0.5
 kill -0 "$held" 2>/dev/null
 ok $? "another, of 60 s, is held while the job runs"
+COFFER_URL=$MGR_URL COFFER_TOKEN=$MGR_TOKEN coffer job wait "$id" --timeout 1 \
+	>/dev/null 2>"$T/wait.err"
+eq "coffer job wait --timeout 1 on a running job: exit 1, saying so" \
+	"1 yes" "$? $(grep -q 'has not ended after 1 s' "$T/wait.err" && echo yes)"
 api POST "/v1/jobs/$id/stop" >/dev/null
 eq "stop is 200" 200 "$HTTP_CODE"
 wait "$held"
 eq "the held request answers at the stop, with the job stopped" stopped \
 	"$(jq -r .state "$T/held2.json")"
+out=$(COFFER_URL=$MGR_URL COFFER_TOKEN=$MGR_TOKEN coffer job wait "$id")
+eq "coffer job wait on the stopped job: exit 1, its state and reason" \
+	"1 $id stopped:" "$? $(cut -d' ' -f1-2 <<<"$out")"
 refused 409 busy "" "delete while its replica exits is 409 busy" api DELETE "/v1/jobs/$id"
 eq "the job is stopped" stopped "$(job_state "$id")"
 refused 409 conflict "" "stopping it again is 409" api POST "/v1/jobs/$id/stop"
