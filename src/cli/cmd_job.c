@@ -40,6 +40,23 @@ struct job_opts {
 	double timeout;       /* wait: seconds, 0 none */
 };
 
+/* Ids are [A-Za-z0-9_.-], 1 to 64: nothing to escape in a path. */
+static int
+job_id_ok(const char *id)
+{
+	return id[0] != '\0' && strlen(id) <= 64 &&
+	    strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_.-") == strlen(id);
+}
+
+/* A state a job does not leave (doc/manager.md section 2). */
+static int
+job_ended(const char *state)
+{
+	return strcmp(state, "completed") == 0 || strcmp(state, "failed") == 0 ||
+	    strcmp(state, "stopped") == 0;
+}
+
 /* Set once: the endpoint has no token (for the hint on a 401). */
 static int no_token;
 
@@ -258,9 +275,7 @@ job_get(const struct cli_endpoint *ep, const char *cmd, const char *method,
 	char path[256];
 	int r;
 
-	/* Ids are [A-Za-z0-9_.-]: nothing to escape, but refuse the rest. */
-	if (strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789_.-") != strlen(id) || id[0] == '\0' || strlen(id) > 64)
+	if (!job_id_ok(id))
 		return cli_usage(cmd, usage_text, "'%s' is not a job id", id);
 	snprintf(path, sizeof(path), "/v1/jobs/%s%s", id, suffix);
 	if ((r = request(cmd, ep, method, path, NULL, 0, 200, &reply)) != CLI_OK)
@@ -285,8 +300,7 @@ job_logs(const struct cli_endpoint *ep, const char *id)
 	json_t *j = NULL;
 	int r;
 
-	if (strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789_.-") != strlen(id) || id[0] == '\0' || strlen(id) > 64)
+	if (!job_id_ok(id))
 		return cli_usage("job logs", usage_text, "'%s' is not a job id", id);
 	snprintf(path, sizeof(path), "/v1/jobs/%s/log", id);
 	if ((r = cli_http(ep, "GET", path, NULL, 0, &status, &j, &b)) != 0) {
@@ -315,8 +329,7 @@ job_delete(const struct cli_endpoint *ep, const char *id, int force)
 	char path[256];
 	int waited = 0;
 
-	if (strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789_.-") != strlen(id) || id[0] == '\0' || strlen(id) > 64)
+	if (!job_id_ok(id))
 		return cli_usage(cmd, usage_text, "'%s' is not a job id", id);
 	snprintf(path, sizeof(path), "/v1/jobs/%s%s", id, force ? "?force=true" : "");
 	for (int tries = 0;; tries++) {
@@ -433,8 +446,7 @@ job_watch(const struct cli_endpoint *ep, const char *id, double interval)
 	int tty = cli_isatty(STDOUT_FILENO), r, warned = 0;
 	long status = 0;
 
-	if (strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789_.-") != strlen(id) || id[0] == '\0' || strlen(id) > 64)
+	if (!job_id_ok(id))
 		return cli_usage("job watch", usage_text, "'%s' is not a job id", id);
 	snprintf(path, sizeof(path), "/v1/jobs/%s", id);
 	signal(SIGINT, on_sigint);
@@ -480,8 +492,7 @@ job_watch(const struct cli_endpoint *ep, const char *id, double interval)
 			snprintf(last, sizeof(last), "%s", line);
 		}
 		state = jstr(j, "state");
-		if (strcmp(state, "completed") == 0 || strcmp(state, "failed") == 0 ||
-		    strcmp(state, "stopped") == 0) {
+		if (job_ended(state)) {
 			if (tty)
 				fputc('\n', stdout);
 			printf("%s %s: %s\n", id, state, jstr(j, "reason"));
@@ -519,8 +530,7 @@ job_wait(const struct cli_endpoint *ep, const char *id, double timeout_s)
 	json_t *j = NULL;
 	int r;
 
-	if (strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789_.-") != strlen(id) || id[0] == '\0' || strlen(id) > 64)
+	if (!job_id_ok(id))
 		return cli_usage("job wait", usage_text, "'%s' is not a job id", id);
 	for (;;) {
 		int64_t left = end != 0 ? end - coffer_mono_ms() : 60000;
@@ -543,8 +553,7 @@ job_wait(const struct cli_endpoint *ep, const char *id, double timeout_s)
 			return r;
 		}
 		state = jstr(j, "state");
-		if (strcmp(state, "completed") == 0 || strcmp(state, "failed") == 0 ||
-		    strcmp(state, "stopped") == 0) {
+		if (job_ended(state)) {
 			printf("%s %s: %s\n", id, state, jstr(j, "reason"));
 			r = strcmp(state, "completed") == 0 ? CLI_OK : CLI_FAIL;
 			json_decref(j);
