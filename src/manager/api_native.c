@@ -260,8 +260,13 @@ api_job_show(struct http_req *r)
 		return;
 	/* A held request (doc/manager.md 7.1): answered when the job ends. */
 	if (wait_s > 0 && !mgr_state_terminal(j->state)) {
-		if (mgr_waiters_add(r->ctx, r, j, (int)wait_s) != 0)
-			http_reply_coffer_err(r, COFFER_E_NOMEM);
+		int e = mgr_waiters_add(r->ctx, r, j, (int)wait_s);
+
+		if (e == COFFER_E_BUSY)
+			http_reply_error(r, 503, "unavailable", "wait_s", "%s; ask "
+			    "without wait_s, or later", coffer_errdetail());
+		else if (e != 0)
+			http_reply_coffer_err(r, e);
 		return;
 	}
 	mgr_approvals_viewed(j);

@@ -62,10 +62,18 @@ int
 mgr_waiters_add(struct mgr *m, struct http_req *r, const struct mgr_job *j,
     int wait_s)
 {
-	struct mgr_waiter *w = calloc(1, sizeof(*w));
 	struct timeval tv = { .tv_sec = wait_s, .tv_usec = 0 };
+	struct mgr_waiter *w;
+	size_t n = 0;
 
-	if (w == NULL)
+	/* A client that goes away leaves its waiter until its deadline:
+	 * bounded, whatever the connection caps. */
+	for (w = m->waiters; w != NULL; w = w->next)
+		n++;
+	if (n >= MGR_WAITERS_MAX)
+		return coffer_errf(COFFER_E_BUSY, "%zu requests are held already",
+		    n);
+	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return coffer_errf(COFFER_E_NOMEM, "out of memory");
 	w->m = m;
 	snprintf(w->job, sizeof(w->job), "%s", j->id);
