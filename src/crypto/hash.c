@@ -16,6 +16,7 @@
 
 struct coffer_hash {
 	EVP_MD_CTX *ctx;
+	const EVP_MD *md;
 	size_t len;
 };
 
@@ -157,9 +158,30 @@ coffer_hash_new(enum coffer_hash_alg alg, struct coffer_hash **out)
 		coffer_hash_free(h);
 		return coffer_errf(COFFER_E_CRYPTO, "EVP_DigestInit failed");
 	}
+	h->md = md;
 	h->len = coffer_hash_len(alg);
 	*out = h;
 	return 0;
+}
+
+int
+coffer_hash_reset(struct coffer_hash *h)
+{
+	/* The same algorithm on the same context: OpenSSL keeps it. */
+	if (EVP_DigestInit_ex(h->ctx, h->md, NULL) != 1)
+		return coffer_errf(COFFER_E_CRYPTO, "EVP_DigestInit failed");
+	return 0;
+}
+
+int
+coffer_hash_once(struct coffer_hash *h, const void *p, size_t n, uint8_t *out,
+    size_t outlen)
+{
+	int r;
+
+	if ((r = coffer_hash_reset(h)) != 0 || (r = coffer_hash_update(h, p, n)) != 0)
+		return r;
+	return coffer_hash_final(h, out, outlen);
 }
 
 int

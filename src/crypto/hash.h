@@ -36,6 +36,13 @@ int coffer_hash_update(struct coffer_hash *h, const void *p, size_t n)
 int coffer_hash_final(struct coffer_hash *h, uint8_t *out, size_t outlen)
 	__attribute__((warn_unused_result));
 void coffer_hash_free(struct coffer_hash *h);
+/* Start h again (after a final, or to drop what was hashed): a context
+ * kept for many messages costs no allocation or fetch per message. */
+int coffer_hash_reset(struct coffer_hash *h) __attribute__((warn_unused_result));
+/* Reset, update with p[0..n), final: the one-shot digest on a kept
+ * context (the same bytes as coffer_sha256). */
+int coffer_hash_once(struct coffer_hash *h, const void *p, size_t n,
+    uint8_t *out, size_t outlen) __attribute__((warn_unused_result));
 size_t coffer_hash_len(enum coffer_hash_alg alg);
 
 #endif

@@ -145,6 +145,33 @@ test_hash__hmac_sha256_rfc4231(void **state)
 	}
 }
 
+/* A kept context: reset drops what was hashed, once gives coffer_sha256's
+ * digest message after message. */
+static void
+test_hash__kept_context_matches_one_shot(void **state)
+{
+	struct coffer_hash *h = NULL;
+	uint8_t msg[300], d1[32], d2[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)(i * 13);
+	assert_int_equal(coffer_hash_new(COFFER_HASH_SHA256, &h), 0);
+	for (size_t n = 0; n < sizeof(msg); n += 37) {
+		assert_int_equal(coffer_hash_update(h, "junk", 4), 0);
+		assert_int_equal(coffer_hash_once(h, msg, n, d1, 32), 0);
+		assert_int_equal(coffer_sha256(msg, n, d2), 0);
+		assert_memory_equal(d1, d2, 32);
+	}
+	assert_int_equal(coffer_hash_once(h, msg, 1, d1, 31), COFFER_E_INVAL);
+	assert_int_equal(coffer_hash_reset(h), 0);
+	assert_int_equal(coffer_hash_update(h, msg, 100), 0);
+	assert_int_equal(coffer_hash_final(h, d1, 32), 0);
+	assert_int_equal(coffer_sha256(msg, 100, d2), 0);
+	assert_memory_equal(d1, d2, 32);
+	coffer_hash_free(h);
+}
+
 int
 main(void)
 {
@@ -154,6 +181,7 @@ main(void)
 		cmocka_unit_test(test_hash__sha512_known_answers),
 		cmocka_unit_test(test_hash__streaming_matches_one_shot),
 		cmocka_unit_test(test_hash__hmac_sha256_rfc4231),
+		cmocka_unit_test(test_hash__kept_context_matches_one_shot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
