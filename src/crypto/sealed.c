@@ -149,6 +149,7 @@ key_schedule(const uint8_t key[COFFER_SEALED_KEY_LEN], const uint8_t h64[H64_LEN
 	uint8_t kn[COFFER_AEAD_KEY_LEN + PREFIX_LEN];
 	uint8_t info[sizeof(LABEL_COMMIT) - 1 + H64_LEN];
 	enum coffer_aead_alg alg = COFFER_AEAD_AES256GCM;
+	struct coffer_hmac *h;
 	int r;
 
 	if ((r = aead_alg(h64[OFF_SUITE], &alg)) != 0)
@@ -156,15 +157,23 @@ key_schedule(const uint8_t key[COFFER_SEALED_KEY_LEN], const uint8_t h64[H64_LEN
 	if ((r = coffer_hkdf_sha256_extract(h64 + OFF_SALT,
 	    COFFER_SEALED_SALT_LEN, key, COFFER_SEALED_KEY_LEN, prk)) != 0)
 		goto out;
+	/* Both expansions from one keying of the PRK (this thread's HMAC
+	 * context, which nothing else uses meanwhile). */
+	if ((h = coffer_hmac_thread()) == NULL) {
+		r = coffer_errf(COFFER_E_CRYPTO, "sealed key schedule: no HMAC context");
+		goto out;
+	}
+	if ((r = coffer_hmac_key(h, prk, sizeof(prk))) != 0)
+		goto out;
 	memcpy(info, LABEL_COMMIT, sizeof(LABEL_COMMIT) - 1);
 	memcpy(info + sizeof(LABEL_COMMIT) - 1, h64, H64_LEN);
-	if ((r = coffer_hkdf_sha256_expand(prk, sizeof(prk), info,
+	if ((r = coffer_hkdf_sha256_expand_with(h, info,
 	    sizeof(LABEL_COMMIT) - 1 + H64_LEN, commit,
 	    COFFER_SEALED_COMMIT_LEN)) != 0)
 		goto out;
 	memcpy(info, LABEL_PAYLOAD, sizeof(LABEL_PAYLOAD) - 1);
 	memcpy(info + sizeof(LABEL_PAYLOAD) - 1, h64, H64_LEN);
-	if ((r = coffer_hkdf_sha256_expand(prk, sizeof(prk), info,
+	if ((r = coffer_hkdf_sha256_expand_with(h, info,
 	    sizeof(LABEL_PAYLOAD) - 1 + H64_LEN, kn, sizeof(kn))) != 0)
 		goto out;
 	if ((r = *aead != NULL ? coffer_aead_rekey(*aead, alg, kn,
