@@ -187,6 +187,19 @@ out:
 	return r;
 }
 
+/* Section 8: the content digest, started with the header; *h reset if it
+ * is a context already (a kept writer or reader), else made. */
+static int
+digest_start(struct coffer_hash **h, const uint8_t header[COFFER_SEALED_HEADER_LEN])
+{
+	int r;
+
+	if ((r = *h != NULL ? coffer_hash_reset(*h) :
+	    coffer_hash_new(COFFER_HASH_SHA256, h)) != 0)
+		return r;
+	return coffer_hash_update(*h, header, COFFER_SEALED_HEADER_LEN);
+}
+
 /* Section 5: prefix (7) || BE32(i) || last (1). */
 static void
 nonce_of(const uint8_t prefix[PREFIX_LEN], uint64_t i, int last,
@@ -325,10 +338,7 @@ writer_start(struct coffer_sealed_writer *w, const uint8_t key[COFFER_SEALED_KEY
 	if ((r = key_schedule(key, w->header, w->header + OFF_COMMIT,
 	    COFFER_AEAD_ENCRYPT, &w->aead, w->prefix)) != 0)
 		return r;
-	if (!w->no_digest &&
-	    ((r = w->hash != NULL ? coffer_hash_reset(w->hash) :
-	    coffer_hash_new(COFFER_HASH_SHA256, &w->hash)) != 0 ||
-	    (r = coffer_hash_update(w->hash, w->header, sizeof(w->header))) != 0))
+	if (!w->no_digest && (r = digest_start(&w->hash, w->header)) != 0)
 		return r;
 	w->next = 0;
 	w->ptsize = 0;
@@ -513,10 +523,7 @@ reader_start(struct coffer_sealed_reader *rd, const uint8_t key[COFFER_SEALED_KE
 			    have);
 		goto out;
 	}
-	if (!rd->no_digest &&
-	    ((r = rd->hash != NULL ? coffer_hash_reset(rd->hash) :
-	    coffer_hash_new(COFFER_HASH_SHA256, &rd->hash)) != 0 ||
-	    (r = coffer_hash_update(rd->hash, rd->header, sizeof(rd->header))) != 0))
+	if (!rd->no_digest && (r = digest_start(&rd->hash, rd->header)) != 0)
 		goto out;
 	rd->next = 0;
 	rd->ptsize = 0;
