@@ -14,6 +14,7 @@
 #include "lib/clock.h"
 #include "lib/enc.h"
 #include "lib/log.h"
+#include "lib/mem.h"
 #include "lib/random.h"
 #include "store/store.h"
 #include "worker/confidential.h"
@@ -23,6 +24,90 @@ conf_sealed_max(size_t max)
 {
 	/* A sealed output is its plaintext and a header and a tag per chunk. */
 	return max + (max >> 10) + 4096;
+}
+
+/* The runner's contexts for the job's constant keys. Each sealed key
+ * borrows its key from the key page (it holds no copy); the contexts hold
+ * the payload key of the last file until the next item re-keys them. */
+struct conf_crypto {
+	struct coffer_hash *sha;          /* the pin check, the salt's digest */
+	struct coffer_sealed_key *output, *intermediate;
+	size_t ndata;
+	struct coffer_sealed_key **data;  /* per dataset of the policy */
+	uint8_t ids[32 * 16];             /* attempt ids not used yet */
+	size_t ids_left;
+};
+
+void
+conf_job_crypto_free(struct conf_job *j)
+{
+	struct conf_crypto *c = j->crypto;
+
+	if (c == NULL)
+		return;
+	coffer_hash_free(c->sha);
+	coffer_sealed_key_free(c->output);
+	coffer_sealed_key_free(c->intermediate);
+	for (size_t i = 0; i < c->ndata; i++)
+		coffer_sealed_key_free(c->data[i]);
+	free(c->data);
+	coffer_free_secret(c, sizeof(*c));
+	j->crypto = NULL;
+}
+
+/* j's contexts, made at the first call. */
+static int
+job_crypto(struct conf_job *j, struct conf_crypto **out)
+{
+	struct conf_crypto *c = j->crypto;
+	int r;
+
+	if (c == NULL) {
+		if ((c = coffer_calloc(1, sizeof(*c))) == NULL ||
+		    (c->data = calloc(j->policy->ndatasets ? j->policy->ndatasets :
+		    1, sizeof(*c->data))) == NULL) {
+			free(c);
+			return coffer_errf(COFFER_E_NOMEM, "job crypto");
+		}
+		c->ndata = j->policy->ndatasets;
+		j->crypto = c;
+		if ((r = coffer_hash_new(COFFER_HASH_SHA256, &c->sha)) != 0) {
+			conf_job_crypto_free(j);
+			return r;
+		}
+	}
+	*out = c;
+	return 0;
+}
+
+/* The kept sealed key *sk for key, made at the first call. */
+static int
+sealed_key(const uint8_t *key, struct coffer_sealed_key **sk)
+{
+	return *sk != NULL ? 0 : coffer_sealed_key_new(key, sk);
+}
+
+/* The next attempt id: 16 bytes of the CSPRNG, drawn for 32 items at a
+ * time (one RAND_bytes call costs about as much for 512 bytes as for 16),
+ * each used once and wiped from the pool. */
+static int
+attempt_id(struct conf_job *j, uint8_t id[16])
+{
+	struct conf_crypto *c;
+	uint8_t *p;
+	int r;
+
+	if ((r = job_crypto(j, &c)) != 0)
+		return r;
+	if (c->ids_left == 0) {
+		if ((r = coffer_random(c->ids, sizeof(c->ids))) != 0)
+			return r;
+		c->ids_left = sizeof(c->ids) / 16;
+	}
+	p = c->ids + (--c->ids_left) * 16;
+	memcpy(id, p, 16);
+	coffer_wipe(p, 16);
+	return 0;
 }
 
 /* The rest of an item's start, its buffers in place. */
@@ -35,7 +120,7 @@ item_init(struct conf_item *ci, struct conf_job *job, const char *id,
 	ci->attempt = attempt;
 	/* The attempt id comes from here, never from the queue's counter,
 	 * which the host controls (doc/format/item-proof.md section 2). */
-	if (job != NULL && coffer_random(ci->attempt_id, sizeof(ci->attempt_id)) != 0)
+	if (job != NULL && attempt_id(job, ci->attempt_id) != 0)
 		return coffer_errctx(COFFER_E_CRYPTO, "attempt id");
 	return 0;
 }
@@ -90,65 +175,6 @@ const struct coffer_policy_item *
 conf_find_item(const struct conf_job *j, const char *key)
 {
 	return bsearch(key, j->items, j->nitems, sizeof(*j->items), cmp_key);
-}
-
-/* The runner's contexts for the job's constant keys. Each sealed key
- * borrows its key from the key page (it holds no copy); the contexts hold
- * the payload key of the last file until the next item re-keys them. */
-struct conf_crypto {
-	struct coffer_hash *sha;          /* the pin check, the salt's digest */
-	struct coffer_sealed_key *output, *intermediate;
-	size_t ndata;
-	struct coffer_sealed_key **data;  /* per dataset of the policy */
-};
-
-void
-conf_job_crypto_free(struct conf_job *j)
-{
-	struct conf_crypto *c = j->crypto;
-
-	if (c == NULL)
-		return;
-	coffer_hash_free(c->sha);
-	coffer_sealed_key_free(c->output);
-	coffer_sealed_key_free(c->intermediate);
-	for (size_t i = 0; i < c->ndata; i++)
-		coffer_sealed_key_free(c->data[i]);
-	free(c->data);
-	free(c);
-	j->crypto = NULL;
-}
-
-/* j's contexts, made at the first call. */
-static int
-job_crypto(struct conf_job *j, struct conf_crypto **out)
-{
-	struct conf_crypto *c = j->crypto;
-	int r;
-
-	if (c == NULL) {
-		if ((c = calloc(1, sizeof(*c))) == NULL ||
-		    (c->data = calloc(j->policy->ndatasets ? j->policy->ndatasets :
-		    1, sizeof(*c->data))) == NULL) {
-			free(c);
-			return coffer_errf(COFFER_E_NOMEM, "job crypto");
-		}
-		c->ndata = j->policy->ndatasets;
-		j->crypto = c;
-		if ((r = coffer_hash_new(COFFER_HASH_SHA256, &c->sha)) != 0) {
-			conf_job_crypto_free(j);
-			return r;
-		}
-	}
-	*out = c;
-	return 0;
-}
-
-/* The kept sealed key *sk for key, made at the first call. */
-static int
-sealed_key(const uint8_t *key, struct coffer_sealed_key **sk)
-{
-	return *sk != NULL ? 0 : coffer_sealed_key_new(key, sk);
 }
 
 static void

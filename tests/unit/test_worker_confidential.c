@@ -622,6 +622,26 @@ test_worker_confidential__kept_contexts_give_the_one_shot_bytes(void **state)
 	coffer_buf_release(&t);
 }
 
+/* Attempt ids come from a pool drawn 32 at a time: across refills every
+ * item still gets its own. */
+static void
+test_worker_confidential__every_attempt_id_is_new(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t ids[70][16], zero[16] = { 0 };
+	struct conf_item ci;
+
+	start(f);
+	for (int i = 0; i < 70; i++) {
+		must(conf_item_init(&ci, f->w.job, "a/1.sealed", 1, 64), "init");
+		memcpy(ids[i], ci.attempt_id, 16);
+		conf_item_release(&ci);
+		assert_memory_not_equal(ids[i], zero, 16);
+		for (int k = 0; k < i; k++)
+			assert_memory_not_equal(ids[i], ids[k], 16);
+	}
+}
+
 static void
 test_worker_confidential__the_app_gets_its_parameters_from_the_release(void **state)
 {
@@ -1225,6 +1245,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_worker_confidential__items_are_opened_processed_sealed_and_proved, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__kept_contexts_give_the_one_shot_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_worker_confidential__every_attempt_id_is_new, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__a_batch_is_proved_in_one_request_each_answer_deciding, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__the_app_gets_its_parameters_from_the_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__map_outputs_of_a_reduce_job_take_the_intermediate_key, setup, teardown),
