@@ -14,8 +14,9 @@
 #include "lib/mem.h"
 
 struct coffer_aead {
-	EVP_CIPHER_CTX *enc;
-	EVP_CIPHER_CTX *dec;
+	enum coffer_aead_alg alg;
+	EVP_CIPHER_CTX *enc;   /* NULL in a decrypt-only context */
+	EVP_CIPHER_CTX *dec;   /* NULL in an encrypt-only context */
 };
 
 static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
@@ -55,30 +56,67 @@ coffer_aead_key_len(enum coffer_aead_alg alg)
 	return 0;
 }
 
-int
-coffer_aead_new(enum coffer_aead_alg alg, const uint8_t *key, size_t keylen,
-    struct coffer_aead **out)
+/* Key a's contexts with key under alg (the cipher given only when it
+ * changes: OpenSSL then keeps the context's allocation). */
+static int
+key_ctxs(struct coffer_aead *a, enum coffer_aead_alg alg, const uint8_t *key,
+    size_t keylen)
 {
 	const EVP_CIPHER *c = cipher_of(alg);
-	struct coffer_aead *a;
 
 	if (c == NULL)
 		return coffer_errf(COFFER_E_UNSUPPORTED, "AEAD algorithm %d", alg);
 	if (keylen != coffer_aead_key_len(alg))
 		return coffer_errf(COFFER_E_INVAL, "AEAD key of %zu bytes, want %zu",
 		    keylen, coffer_aead_key_len(alg));
+	if (alg == a->alg)
+		c = NULL;
+	if ((a->enc != NULL && EVP_EncryptInit_ex(a->enc, c, NULL, key, NULL) != 1) ||
+	    (a->dec != NULL && EVP_DecryptInit_ex(a->dec, c, NULL, key, NULL) != 1)) {
+		a->alg = 0;   /* the next key gives the cipher again */
+		return coffer_errf(COFFER_E_CRYPTO, "AEAD key setup failed");
+	}
+	a->alg = alg;
+	return 0;
+}
+
+int
+coffer_aead_new_dir(enum coffer_aead_alg alg, int dirs, const uint8_t *key,
+    size_t keylen, struct coffer_aead **out)
+{
+	struct coffer_aead *a;
+	int r;
+
+	if ((dirs & COFFER_AEAD_BOTH) == 0 || (dirs & ~COFFER_AEAD_BOTH) != 0)
+		return coffer_errf(COFFER_E_INVAL, "AEAD directions %d", dirs);
 	if ((a = coffer_calloc(1, sizeof(*a))) == NULL)
 		return coffer_errf(COFFER_E_NOMEM, "AEAD context");
-	/* Key both directions once; each message then only sets its IV. */
-	if ((a->enc = EVP_CIPHER_CTX_new()) == NULL ||
-	    (a->dec = EVP_CIPHER_CTX_new()) == NULL ||
-	    EVP_EncryptInit_ex(a->enc, c, NULL, key, NULL) != 1 ||
-	    EVP_DecryptInit_ex(a->dec, c, NULL, key, NULL) != 1) {
+	/* Key each direction once; each message then only sets its IV. */
+	if (((dirs & COFFER_AEAD_ENCRYPT) && (a->enc = EVP_CIPHER_CTX_new()) == NULL) ||
+	    ((dirs & COFFER_AEAD_DECRYPT) && (a->dec = EVP_CIPHER_CTX_new()) == NULL)) {
 		coffer_aead_free(a);
-		return coffer_errf(COFFER_E_CRYPTO, "AEAD key setup failed");
+		return coffer_errf(COFFER_E_NOMEM, "AEAD context");
+	}
+	if ((r = key_ctxs(a, alg, key, keylen)) != 0) {
+		coffer_aead_free(a);
+		return r;
 	}
 	*out = a;
 	return 0;
+}
+
+int
+coffer_aead_new(enum coffer_aead_alg alg, const uint8_t *key, size_t keylen,
+    struct coffer_aead **out)
+{
+	return coffer_aead_new_dir(alg, COFFER_AEAD_BOTH, key, keylen, out);
+}
+
+int
+coffer_aead_rekey(struct coffer_aead *a, enum coffer_aead_alg alg,
+    const uint8_t *key, size_t keylen)
+{
+	return key_ctxs(a, alg, key, keylen);
 }
 
 void
@@ -102,6 +140,8 @@ coffer_aead_encrypt(struct coffer_aead *a,
 {
 	int outl;
 
+	if (a->enc == NULL)
+		return coffer_errf(COFFER_E_STATE, "AEAD context is decrypt-only");
 	if (EVP_EncryptInit_ex(a->enc, NULL, NULL, NULL, nonce) != 1)
 		goto fail;
 	for (size_t o = 0; o < aadlen; o += STEP) {
@@ -136,6 +176,10 @@ coffer_aead_decrypt(struct coffer_aead *a,
 	uint8_t tagcopy[COFFER_AEAD_TAG_LEN];
 	int outl;
 
+	if (a->dec == NULL) {
+		coffer_wipe(pt, n);
+		return coffer_errf(COFFER_E_STATE, "AEAD context is encrypt-only");
+	}
 	for (int i = 0; i < COFFER_AEAD_TAG_LEN; i++)
 		tagcopy[i] = tag[i];
 	if (EVP_DecryptInit_ex(a->dec, NULL, NULL, NULL, nonce) != 1)

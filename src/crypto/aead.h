@@ -33,6 +33,26 @@ struct coffer_aead;
 int coffer_aead_new(enum coffer_aead_alg alg, const uint8_t *key,
     size_t keylen, struct coffer_aead **out) __attribute__((warn_unused_result));
 
+/* Which directions a context is keyed for (coffer_aead_new_dir). */
+#define COFFER_AEAD_ENCRYPT 1
+#define COFFER_AEAD_DECRYPT 2
+#define COFFER_AEAD_BOTH 3
+
+/* The same for only the directions dirs needs (a sealed-format writer
+ * only encrypts, a reader only decrypts): half the key setup of
+ * coffer_aead_new for one. The other direction fails with
+ * COFFER_E_STATE. */
+int coffer_aead_new_dir(enum coffer_aead_alg alg, int dirs,
+    const uint8_t *key, size_t keylen, struct coffer_aead **out)
+	__attribute__((warn_unused_result));
+
+/* Key a's directions again, under alg (which may differ from the last),
+ * with another key: no allocation and no fetch (a sealed-format writer
+ * or reader kept from file to file, crypto/sealed.h). The old key
+ * schedule is overwritten. On failure a must be keyed again before use. */
+int coffer_aead_rekey(struct coffer_aead *a, enum coffer_aead_alg alg,
+    const uint8_t *key, size_t keylen) __attribute__((warn_unused_result));
+
 /* ct gets n bytes (ct may equal pt), tag gets COFFER_AEAD_TAG_LEN. */
 int coffer_aead_encrypt(struct coffer_aead *a,
     const uint8_t nonce[COFFER_AEAD_NONCE_LEN], const uint8_t *aad,

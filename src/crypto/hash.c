@@ -16,22 +16,30 @@
 
 struct coffer_hash {
 	EVP_MD_CTX *ctx;
+	const EVP_MD *md;
 	size_t len;
+};
+
+/* HMAC-SHA-256 keyed once for many messages (crypto/hash.h). */
+struct coffer_hmac {
+	EVP_MAC_CTX *ctx;
+	int keyed;     /* a key was set */
+	int started;   /* a message is under way (its key set or reset) */
 };
 
 static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
 static EVP_MD *sha256, *sha384, *sha512;
 static EVP_MAC_CTX *hmac256;  /* HMAC with SHA-256 set, no key: the template */
-/* Each thread's own copy of the template, keyed again at every use (a new
- * context per MAC cost as much as the MAC); freed, which wipes it, when
- * the thread ends. */
+/* Each thread's own struct coffer_hmac made from the template, keyed again
+ * at every one-shot use (a new context per MAC cost as much as the MAC);
+ * freed, which wipes it, when the thread ends. */
 static pthread_key_t hmac_key;
 static int hmac_key_ok;
 
 static void
-hmac_ctx_free(void *ctx)
+hmac_thread_free(void *h)
 {
-	EVP_MAC_CTX_free(ctx);
+	coffer_hmac_free(h);
 }
 
 static void
@@ -52,26 +60,115 @@ fetch(void)
 		hmac256 = NULL;
 	}
 	EVP_MAC_free(mac);  /* the context keeps its own reference */
-	hmac_key_ok = pthread_key_create(&hmac_key, hmac_ctx_free) == 0;
+	hmac_key_ok = pthread_key_create(&hmac_key, hmac_thread_free) == 0;
 }
 
-/* This thread's HMAC-SHA-256 context, or NULL. */
-static EVP_MAC_CTX *
-hmac_ctx(void)
+int
+coffer_hmac_new(struct coffer_hmac **out)
 {
-	EVP_MAC_CTX *ctx;
+	struct coffer_hmac *h;
 
 	pthread_once(&fetch_once, fetch);
-	if (hmac256 == NULL || !hmac_key_ok)
-		return NULL;
-	if ((ctx = pthread_getspecific(hmac_key)) != NULL)
-		return ctx;
-	if ((ctx = EVP_MAC_CTX_dup(hmac256)) != NULL &&
-	    pthread_setspecific(hmac_key, ctx) != 0) {
-		EVP_MAC_CTX_free(ctx);
-		ctx = NULL;
+	if (hmac256 == NULL)
+		return coffer_errf(COFFER_E_CRYPTO, "HMAC-SHA256 unavailable");
+	if ((h = coffer_calloc(1, sizeof(*h))) == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "HMAC context");
+	if ((h->ctx = EVP_MAC_CTX_dup(hmac256)) == NULL) {
+		free(h);
+		return coffer_errf(COFFER_E_CRYPTO, "HMAC context");
 	}
-	return ctx;
+	*out = h;
+	return 0;
+}
+
+void
+coffer_hmac_free(struct coffer_hmac *h)
+{
+	if (h == NULL)
+		return;
+	EVP_MAC_CTX_free(h->ctx);  /* OpenSSL wipes the key */
+	free(h);
+}
+
+int
+coffer_hmac_key(struct coffer_hmac *h, const uint8_t *key, size_t keylen)
+{
+	static const uint8_t empty[1];
+
+	/* A key (OpenSSL refuses a NULL one even when empty) resets the
+	 * context: nothing of the previous MAC is left in the result. */
+	h->keyed = h->started = 0;
+	if (EVP_MAC_init(h->ctx, keylen > 0 ? key : empty, keylen, NULL) != 1)
+		return coffer_errf(COFFER_E_CRYPTO, "HMAC-SHA256 key setup failed");
+	h->keyed = h->started = 1;
+	return 0;
+}
+
+/* Start the next message under the same key: OpenSSL copies the keyed
+ * inner state instead of hashing the padded key again. */
+static int
+hmac_start(struct coffer_hmac *h)
+{
+	if (!h->keyed)
+		return coffer_errf(COFFER_E_STATE, "HMAC context has no key");
+	if (!h->started) {
+		if (EVP_MAC_init(h->ctx, NULL, 0, NULL) != 1) {
+			h->keyed = 0;
+			return coffer_errf(COFFER_E_CRYPTO, "HMAC-SHA256 failed");
+		}
+		h->started = 1;
+	}
+	return 0;
+}
+
+int
+coffer_hmac_update(struct coffer_hmac *h, const void *p, size_t n)
+{
+	int r;
+
+	if ((r = hmac_start(h)) != 0)
+		return r;
+	if (n > 0 && EVP_MAC_update(h->ctx, p, n) != 1) {
+		h->keyed = 0;
+		return coffer_errf(COFFER_E_CRYPTO, "HMAC-SHA256 failed");
+	}
+	return 0;
+}
+
+int
+coffer_hmac_final(struct coffer_hmac *h, uint8_t out[COFFER_SHA256_LEN])
+{
+	size_t len = 0;
+	int r;
+
+	if ((r = hmac_start(h)) != 0)
+		return r;
+	h->started = 0;
+	if (EVP_MAC_final(h->ctx, out, &len, COFFER_SHA256_LEN) != 1 ||
+	    len != COFFER_SHA256_LEN) {
+		h->keyed = 0;
+		return coffer_errf(COFFER_E_CRYPTO, "HMAC-SHA256 failed");
+	}
+	return 0;
+}
+
+struct coffer_hmac *
+coffer_hmac_thread(void)
+{
+	struct coffer_hmac *h;
+
+	pthread_once(&fetch_once, fetch);
+	if (!hmac_key_ok)
+		return NULL;
+	if ((h = pthread_getspecific(hmac_key)) != NULL)
+		return h;
+	if (coffer_hmac_new(&h) != 0)
+		return NULL;
+	if (pthread_setspecific(hmac_key, h) != 0) {
+		coffer_hmac_free(h);
+		return NULL;
+	}
+	return h;
 }
 
 /* NULL when OpenSSL has not the algorithm (callers then fail). */
@@ -124,20 +221,10 @@ int
 coffer_hmac_sha256(const uint8_t *key, size_t keylen, const void *p, size_t n,
     uint8_t out[COFFER_SHA256_LEN])
 {
-	static const uint8_t empty[1];
-	EVP_MAC_CTX *ctx;
-	size_t len = 0;
-	int ok;
+	struct coffer_hmac *h = coffer_hmac_thread();
 
-	if ((ctx = hmac_ctx()) == NULL)
-		return coffer_errf(COFFER_E_CRYPTO, "HMAC-SHA256 failed");
-	/* A key (OpenSSL refuses a NULL one even when empty) resets the
-	 * context: nothing of the previous MAC is left in the result. */
-	ok = EVP_MAC_init(ctx, keylen > 0 ? key : empty, keylen, NULL) == 1 &&
-	    EVP_MAC_update(ctx, p, n) == 1 &&
-	    EVP_MAC_final(ctx, out, &len, COFFER_SHA256_LEN) == 1 &&
-	    len == COFFER_SHA256_LEN;
-	if (!ok)
+	if (h == NULL || coffer_hmac_key(h, key, keylen) != 0 ||
+	    coffer_hmac_update(h, p, n) != 0 || coffer_hmac_final(h, out) != 0)
 		return coffer_errf(COFFER_E_CRYPTO, "HMAC-SHA256 failed");
 	return 0;
 }
@@ -157,9 +244,30 @@ coffer_hash_new(enum coffer_hash_alg alg, struct coffer_hash **out)
 		coffer_hash_free(h);
 		return coffer_errf(COFFER_E_CRYPTO, "EVP_DigestInit failed");
 	}
+	h->md = md;
 	h->len = coffer_hash_len(alg);
 	*out = h;
 	return 0;
+}
+
+int
+coffer_hash_reset(struct coffer_hash *h)
+{
+	/* The same algorithm on the same context: OpenSSL keeps it. */
+	if (EVP_DigestInit_ex(h->ctx, h->md, NULL) != 1)
+		return coffer_errf(COFFER_E_CRYPTO, "EVP_DigestInit failed");
+	return 0;
+}
+
+int
+coffer_hash_once(struct coffer_hash *h, const void *p, size_t n, uint8_t *out,
+    size_t outlen)
+{
+	int r;
+
+	if ((r = coffer_hash_reset(h)) != 0 || (r = coffer_hash_update(h, p, n)) != 0)
+		return r;
+	return coffer_hash_final(h, out, outlen);
 }
 
 int

@@ -21,42 +21,49 @@ coffer_hkdf_sha256_extract(const uint8_t *salt, size_t saltlen,
 }
 
 int
-coffer_hkdf_sha256_expand(const uint8_t *prk, size_t prklen,
-    const uint8_t *info, size_t infolen, uint8_t *out, size_t outlen)
+coffer_hkdf_sha256_expand_with(struct coffer_hmac *h, const uint8_t *info,
+    size_t infolen, uint8_t *out, size_t outlen)
 {
-	uint8_t t[COFFER_SHA256_LEN], *msg = NULL;
-	size_t tlen = 0, done = 0, msglen;
+	uint8_t t[COFFER_SHA256_LEN];
+	size_t tlen = 0, done = 0, k;
 	int r = 0;
 
 	if (outlen > COFFER_HKDF_SHA256_MAX_OUT)
 		return coffer_errf(COFFER_E_INVAL,
 		    "HKDF output of %zu bytes exceeds 255 * HashLen", outlen);
-	if (infolen > SIZE_MAX - sizeof(t) - 1)
-		return coffer_errf(COFFER_E_INVAL, "HKDF info too long");
-	msglen = sizeof(t) + infolen + 1;
-	if ((msg = coffer_malloc(msglen)) == NULL)
-		return coffer_errf(COFFER_E_NOMEM, "HKDF");
-	/* RFC 5869 2.3: T(i) = HMAC(PRK, T(i-1) | info | i). */
+	/* RFC 5869 2.3: T(i) = HMAC(PRK, T(i-1) | info | i), each block from
+	 * the PRK's keyed state (coffer_hmac_final). */
 	for (uint8_t i = 1; done < outlen; i++) {
-		size_t n = 0;
-
-		memcpy(msg, t, tlen);
-		n += tlen;
-		if (infolen > 0)
-			memcpy(msg + n, info, infolen);
-		n += infolen;
-		msg[n++] = i;
-		if ((r = coffer_hmac_sha256(prk, prklen, msg, n, t)) != 0)
+		if ((r = coffer_hmac_update(h, t, tlen)) != 0 ||
+		    (r = coffer_hmac_update(h, info, infolen)) != 0 ||
+		    (r = coffer_hmac_update(h, &i, 1)) != 0 ||
+		    (r = coffer_hmac_final(h, t)) != 0)
 			goto out;
 		tlen = sizeof(t);
-		size_t k = outlen - done < tlen ? outlen - done : tlen;
+		k = outlen - done < tlen ? outlen - done : tlen;
 		memcpy(out + done, t, k);
 		done += k;
 	}
 out:
 	coffer_wipe(t, sizeof(t));
-	coffer_free_secret(msg, msglen);
 	return r;
+}
+
+int
+coffer_hkdf_sha256_expand(const uint8_t *prk, size_t prklen,
+    const uint8_t *info, size_t infolen, uint8_t *out, size_t outlen)
+{
+	struct coffer_hmac *h = coffer_hmac_thread();
+	int r;
+
+	if (outlen > COFFER_HKDF_SHA256_MAX_OUT)
+		return coffer_errf(COFFER_E_INVAL,
+		    "HKDF output of %zu bytes exceeds 255 * HashLen", outlen);
+	if (h == NULL)
+		return coffer_errf(COFFER_E_CRYPTO, "HKDF: no HMAC context");
+	if ((r = coffer_hmac_key(h, prk, prklen)) != 0)
+		return r;
+	return coffer_hkdf_sha256_expand_with(h, info, infolen, out, outlen);
 }
 
 int

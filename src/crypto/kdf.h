@@ -19,6 +19,14 @@ int coffer_hkdf_sha256_expand(const uint8_t *prk, size_t prklen,
     const uint8_t *info, size_t infolen, uint8_t *out, size_t outlen)
 	__attribute__((warn_unused_result));
 
+/* The same with h keyed with the PRK already (coffer_hmac_key): several
+ * expansions of one PRK key it once (the sealed format's commitment and
+ * payload key, doc/format/sealed.md section 4). h stays keyed with it. */
+struct coffer_hmac;
+int coffer_hkdf_sha256_expand_with(struct coffer_hmac *h, const uint8_t *info,
+    size_t infolen, uint8_t *out, size_t outlen)
+	__attribute__((warn_unused_result));
+
 /* Extract then expand. */
 int coffer_hkdf_sha256(const uint8_t *salt, size_t saltlen, const uint8_t *ikm,
     size_t ikmlen, const uint8_t *info, size_t infolen, uint8_t *out,

@@ -136,18 +136,20 @@ chunk_size_ok(uint32_t c)
 
 /*
  * Section 4. From the data key and the 64 header bytes before the
- * commitment: the commitment, a keyed AEAD context for the payload key,
- * and the nonce prefix. Every intermediate secret is wiped.
+ * commitment: the commitment, an AEAD context keyed with the payload key
+ * for direction dir (*aead re-keyed if it is one already, else made), and
+ * the nonce prefix. Every intermediate secret is wiped.
  */
 static int
 key_schedule(const uint8_t key[COFFER_SEALED_KEY_LEN], const uint8_t h64[H64_LEN],
-    uint8_t commit[COFFER_SEALED_COMMIT_LEN], struct coffer_aead **aead,
+    uint8_t commit[COFFER_SEALED_COMMIT_LEN], int dir, struct coffer_aead **aead,
     uint8_t prefix[PREFIX_LEN])
 {
 	uint8_t prk[COFFER_HKDF_SHA256_PRK_LEN];
 	uint8_t kn[COFFER_AEAD_KEY_LEN + PREFIX_LEN];
 	uint8_t info[sizeof(LABEL_COMMIT) - 1 + H64_LEN];
 	enum coffer_aead_alg alg = COFFER_AEAD_AES256GCM;
+	struct coffer_hmac *h;
 	int r;
 
 	if ((r = aead_alg(h64[OFF_SUITE], &alg)) != 0)
@@ -155,24 +157,47 @@ key_schedule(const uint8_t key[COFFER_SEALED_KEY_LEN], const uint8_t h64[H64_LEN
 	if ((r = coffer_hkdf_sha256_extract(h64 + OFF_SALT,
 	    COFFER_SEALED_SALT_LEN, key, COFFER_SEALED_KEY_LEN, prk)) != 0)
 		goto out;
+	/* Both expansions from one keying of the PRK (this thread's HMAC
+	 * context, which nothing else uses meanwhile). */
+	if ((h = coffer_hmac_thread()) == NULL) {
+		r = coffer_errf(COFFER_E_CRYPTO, "sealed key schedule: no HMAC context");
+		goto out;
+	}
+	if ((r = coffer_hmac_key(h, prk, sizeof(prk))) != 0)
+		goto out;
 	memcpy(info, LABEL_COMMIT, sizeof(LABEL_COMMIT) - 1);
 	memcpy(info + sizeof(LABEL_COMMIT) - 1, h64, H64_LEN);
-	if ((r = coffer_hkdf_sha256_expand(prk, sizeof(prk), info,
+	if ((r = coffer_hkdf_sha256_expand_with(h, info,
 	    sizeof(LABEL_COMMIT) - 1 + H64_LEN, commit,
 	    COFFER_SEALED_COMMIT_LEN)) != 0)
 		goto out;
 	memcpy(info, LABEL_PAYLOAD, sizeof(LABEL_PAYLOAD) - 1);
 	memcpy(info + sizeof(LABEL_PAYLOAD) - 1, h64, H64_LEN);
-	if ((r = coffer_hkdf_sha256_expand(prk, sizeof(prk), info,
+	if ((r = coffer_hkdf_sha256_expand_with(h, info,
 	    sizeof(LABEL_PAYLOAD) - 1 + H64_LEN, kn, sizeof(kn))) != 0)
 		goto out;
-	if ((r = coffer_aead_new(alg, kn, COFFER_AEAD_KEY_LEN, aead)) != 0)
+	if ((r = *aead != NULL ? coffer_aead_rekey(*aead, alg, kn,
+	    COFFER_AEAD_KEY_LEN) : coffer_aead_new_dir(alg, dir, kn,
+	    COFFER_AEAD_KEY_LEN, aead)) != 0)
 		goto out;
 	memcpy(prefix, kn + COFFER_AEAD_KEY_LEN, PREFIX_LEN);
 out:
 	coffer_wipe(prk, sizeof(prk));
 	coffer_wipe(kn, sizeof(kn));
 	return r;
+}
+
+/* Section 8: the content digest, started with the header; *h reset if it
+ * is a context already (a kept writer or reader), else made. */
+static int
+digest_start(struct coffer_hash **h, const uint8_t header[COFFER_SEALED_HEADER_LEN])
+{
+	int r;
+
+	if ((r = *h != NULL ? coffer_hash_reset(*h) :
+	    coffer_hash_new(COFFER_HASH_SHA256, h)) != 0)
+		return r;
+	return coffer_hash_update(*h, header, COFFER_SEALED_HEADER_LEN);
 }
 
 /* Section 5: prefix (7) || BE32(i) || last (1). */
@@ -289,50 +314,80 @@ coffer_sealed_writer_new(const uint8_t key[COFFER_SEALED_KEY_LEN],
 	return coffer_sealed_writer_new_salted(key, opts, NULL, out);
 }
 
+/* Set w up for a new file under key, whose key id is id: header, salt,
+ * key schedule, digest. w's contexts are re-keyed when it has them (a
+ * kept writer, struct coffer_sealed_key), else made. */
+static int
+writer_start(struct coffer_sealed_writer *w, const uint8_t key[COFFER_SEALED_KEY_LEN],
+    const uint8_t id[COFFER_SEALED_KEY_ID_LEN], int suite, uint32_t c,
+    const uint8_t *salt)
+{
+	int r;
+
+	memset(w->header, 0, sizeof(w->header));
+	w->chunk_size = c;
+	memcpy(w->header, MAGIC, sizeof(MAGIC));
+	w->header[OFF_VERSION] = COFFER_SEALED_VERSION;
+	w->header[OFF_SUITE] = (uint8_t)suite;
+	coffer_store_u32be(w->header + OFF_CHUNK, c);
+	memcpy(w->header + OFF_KEYID, id, COFFER_SEALED_KEY_ID_LEN);
+	if (salt != NULL)
+		memcpy(w->header + OFF_SALT, salt, COFFER_SEALED_SALT_LEN);
+	else if ((r = coffer_random(w->header + OFF_SALT, COFFER_SEALED_SALT_LEN)) != 0)
+		return r;
+	if ((r = key_schedule(key, w->header, w->header + OFF_COMMIT,
+	    COFFER_AEAD_ENCRYPT, &w->aead, w->prefix)) != 0)
+		return r;
+	if (!w->no_digest && (r = digest_start(&w->hash, w->header)) != 0)
+		return r;
+	w->next = 0;
+	w->ptsize = 0;
+	w->sealed = COFFER_SEALED_HEADER_LEN;
+	w->state = STREAM_OPEN;
+	return 0;
+}
+
+/* The suite and chunk size of opts, checked. */
+static int
+writer_opts(const struct coffer_sealed_opts *opts, int *suite, uint32_t *c)
+{
+	enum coffer_aead_alg alg = COFFER_AEAD_AES256GCM;
+	int r;
+
+	*suite = opts != NULL && opts->suite != 0 ? opts->suite :
+	    COFFER_SEALED_AES256GCM;
+	*c = opts != NULL && opts->chunk_size != 0 ? opts->chunk_size :
+	    COFFER_SEALED_CHUNK_DEFAULT;
+	if ((r = aead_alg(*suite, &alg)) != 0)
+		return r;
+	if (!chunk_size_ok(*c))
+		return coffer_errf(COFFER_E_INVAL,
+		    "chunk size %u is not a power of two in [%u, %u]", *c,
+		    COFFER_SEALED_CHUNK_MIN, COFFER_SEALED_CHUNK_MAX);
+	return 0;
+}
+
 int
 coffer_sealed_writer_new_salted(const uint8_t key[COFFER_SEALED_KEY_LEN],
     const struct coffer_sealed_opts *opts, const uint8_t *salt,
     struct coffer_sealed_writer **out)
 {
 	struct coffer_sealed_writer *w = NULL;
-	int suite = opts != NULL && opts->suite != 0 ? opts->suite :
-	    COFFER_SEALED_AES256GCM;
-	uint32_t c = opts != NULL && opts->chunk_size != 0 ? opts->chunk_size :
-	    COFFER_SEALED_CHUNK_DEFAULT;
-	enum coffer_aead_alg alg = COFFER_AEAD_AES256GCM;
-	int r;
+	uint8_t id[COFFER_SEALED_KEY_ID_LEN];
+	uint32_t c;
+	int suite, r;
 
-	if ((r = aead_alg(suite, &alg)) != 0)
+	if ((r = writer_opts(opts, &suite, &c)) != 0)
 		return r;
-	if (!chunk_size_ok(c))
-		return coffer_errf(COFFER_E_INVAL,
-		    "chunk size %u is not a power of two in [%u, %u]", c,
-		    COFFER_SEALED_CHUNK_MIN, COFFER_SEALED_CHUNK_MAX);
 	if ((w = coffer_calloc(1, sizeof(*w))) == NULL)
 		return coffer_errf(COFFER_E_NOMEM, "sealed writer");
-	w->chunk_size = c;
-	memcpy(w->header, MAGIC, sizeof(MAGIC));
-	w->header[OFF_VERSION] = COFFER_SEALED_VERSION;
-	w->header[OFF_SUITE] = (uint8_t)suite;
-	coffer_store_u32be(w->header + OFF_CHUNK, c);
-	if ((r = coffer_datakey_id(key, w->header + OFF_KEYID)) != 0)
-		goto fail;
-	if (salt != NULL)
-		memcpy(w->header + OFF_SALT, salt, COFFER_SEALED_SALT_LEN);
-	else if ((r = coffer_random(w->header + OFF_SALT, COFFER_SEALED_SALT_LEN)) != 0)
-		goto fail;
-	if ((r = key_schedule(key, w->header, w->header + OFF_COMMIT, &w->aead,
-	    w->prefix)) != 0)
-		goto fail;
-	if ((r = coffer_hash_new(COFFER_HASH_SHA256, &w->hash)) != 0 ||
-	    (r = coffer_hash_update(w->hash, w->header, sizeof(w->header))) != 0)
-		goto fail;
-	w->sealed = COFFER_SEALED_HEADER_LEN;
+	if ((r = coffer_datakey_id(key, id)) != 0 ||
+	    (r = writer_start(w, key, id, suite, c, salt)) != 0) {
+		coffer_sealed_writer_free(w);
+		return r;
+	}
 	*out = w;
 	return 0;
-fail:
-	coffer_sealed_writer_free(w);
-	return r;
 }
 
 const uint8_t *
@@ -426,34 +481,34 @@ coffer_sealed_writer_free(struct coffer_sealed_writer *w)
 /* ------------------------------------------------------------------ */
 /* Reader (section 6). */
 
-int
-coffer_sealed_reader_new(const uint8_t key[COFFER_SEALED_KEY_LEN],
-    const uint8_t *hdr, size_t len, struct coffer_sealed_reader **out)
+/* Set rd up for the file whose first len bytes are hdr under key, whose
+ * key id is id (R1-R8); rd's contexts are re-keyed when it has them (a
+ * kept reader, struct coffer_sealed_key), else made. The digest only if
+ * it was not left to the caller (digest_elsewhere). */
+static int
+reader_start(struct coffer_sealed_reader *rd, const uint8_t key[COFFER_SEALED_KEY_LEN],
+    const uint8_t id[COFFER_SEALED_KEY_ID_LEN], const uint8_t *hdr, size_t len)
 {
-	struct coffer_sealed_reader *rd = NULL;
 	uint8_t h64[H64_LEN], commit[COFFER_SEALED_COMMIT_LEN];
-	uint8_t id[COFFER_SEALED_KEY_ID_LEN];
 	char want[2 * COFFER_SEALED_KEY_ID_LEN + 1], have[sizeof(want)];
 	int r, commit_ok, id_ok;
 
-	if ((rd = coffer_calloc(1, sizeof(*rd))) == NULL)
-		return coffer_errf(COFFER_E_NOMEM, "sealed reader");
+	rd->state = STREAM_FAILED;   /* until it is set up */
 	if ((r = coffer_sealed_header_parse(hdr, len, &rd->info)) != 0)
-		goto fail;
+		return r;
 	memcpy(rd->header, hdr, sizeof(rd->header));
 	/* Section 6.2: the schedule over H64 with the key id of our key, so
 	 * that a damaged key id field is told apart from another key. */
-	if ((r = coffer_datakey_id(key, id)) != 0)
-		goto fail;
 	memcpy(h64, hdr, H64_LEN);
-	memcpy(h64 + OFF_KEYID, id, sizeof(id));
-	if ((r = key_schedule(key, h64, commit, &rd->aead, rd->prefix)) != 0)
-		goto fail;
+	memcpy(h64 + OFF_KEYID, id, COFFER_SEALED_KEY_ID_LEN);
+	if ((r = key_schedule(key, h64, commit, COFFER_AEAD_DECRYPT, &rd->aead,
+	    rd->prefix)) != 0)
+		goto out;
 	commit_ok = CRYPTO_memcmp(commit, hdr + OFF_COMMIT, sizeof(commit)) == 0;
-	id_ok = memcmp(id, hdr + OFF_KEYID, sizeof(id)) == 0;
+	id_ok = memcmp(id, hdr + OFF_KEYID, COFFER_SEALED_KEY_ID_LEN) == 0;
 	if (!commit_ok || !id_ok) {
-		coffer_hex_encode(hdr + OFF_KEYID, sizeof(id), want);
-		coffer_hex_encode(id, sizeof(id), have);
+		coffer_hex_encode(hdr + OFF_KEYID, COFFER_SEALED_KEY_ID_LEN, want);
+		coffer_hex_encode(id, COFFER_SEALED_KEY_ID_LEN, have);
 		if (commit_ok)
 			r = coffer_errf(COFFER_E_AUTH,
 			    "sealed header: the key id field is damaged (%s; the "
@@ -466,19 +521,39 @@ coffer_sealed_reader_new(const uint8_t key[COFFER_SEALED_KEY_LEN],
 			r = coffer_errf(COFFER_E_WRONG_KEY,
 			    "sealed under key id %s; the key given has id %s", want,
 			    have);
-		goto fail;
+		goto out;
 	}
-	if ((r = coffer_hash_new(COFFER_HASH_SHA256, &rd->hash)) != 0 ||
-	    (r = coffer_hash_update(rd->hash, rd->header, sizeof(rd->header))) != 0)
-		goto fail;
+	if (!rd->no_digest && (r = digest_start(&rd->hash, rd->header)) != 0)
+		goto out;
+	rd->next = 0;
+	rd->ptsize = 0;
 	rd->sealed = COFFER_SEALED_HEADER_LEN;
+	rd->state = STREAM_OPEN;
+out:
 	coffer_wipe(commit, sizeof(commit));
+	return r;
+}
+
+int
+coffer_sealed_reader_new(const uint8_t key[COFFER_SEALED_KEY_LEN],
+    const uint8_t *hdr, size_t len, struct coffer_sealed_reader **out)
+{
+	struct coffer_sealed_reader *rd = NULL;
+	uint8_t id[COFFER_SEALED_KEY_ID_LEN];
+	int r;
+
+	if ((rd = coffer_calloc(1, sizeof(*rd))) == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "sealed reader");
+	/* R1-R7 first: a file that is not sealed is named so before any key
+	 * work. */
+	if ((r = coffer_sealed_header_parse(hdr, len, &rd->info)) != 0 ||
+	    (r = coffer_datakey_id(key, id)) != 0 ||
+	    (r = reader_start(rd, key, id, hdr, len)) != 0) {
+		coffer_sealed_reader_free(rd);
+		return r;
+	}
 	*out = rd;
 	return 0;
-fail:
-	coffer_wipe(commit, sizeof(commit));
-	coffer_sealed_reader_free(rd);
-	return r;
 }
 
 const struct coffer_sealed_info *
@@ -617,4 +692,77 @@ coffer_sealed_reader_free(struct coffer_sealed_reader *rd)
 	coffer_aead_free(rd->aead);
 	coffer_hash_free(rd->hash);
 	coffer_free_secret(rd, sizeof(*rd));
+}
+
+/* ------------------------------------------------------------------ */
+/* A data key kept for many files (crypto/sealed.h). */
+
+struct coffer_sealed_key {
+	const uint8_t *key;                 /* borrowed */
+	uint8_t id[COFFER_SEALED_KEY_ID_LEN];
+	struct coffer_sealed_writer w;      /* started again for every file */
+	struct coffer_sealed_reader rd;
+};
+
+int
+coffer_sealed_key_new(const uint8_t key[COFFER_SEALED_KEY_LEN],
+    struct coffer_sealed_key **out)
+{
+	struct coffer_sealed_key *k;
+	int r;
+
+	if ((k = coffer_calloc(1, sizeof(*k))) == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "sealed key");
+	k->key = key;
+	/* The reader's caller hashes (a worker, against the pin). */
+	k->rd.no_digest = 1;
+	k->w.state = k->rd.state = STREAM_FAILED;   /* until started */
+	if ((r = coffer_datakey_id(key, k->id)) != 0) {
+		coffer_sealed_key_free(k);
+		return r;
+	}
+	*out = k;
+	return 0;
+}
+
+void
+coffer_sealed_key_free(struct coffer_sealed_key *k)
+{
+	if (k == NULL)
+		return;
+	coffer_aead_free(k->w.aead);
+	coffer_hash_free(k->w.hash);
+	coffer_aead_free(k->rd.aead);
+	coffer_hash_free(k->rd.hash);
+	coffer_free_secret(k, sizeof(*k));
+}
+
+int
+coffer_sealed_key_writer(struct coffer_sealed_key *k,
+    const struct coffer_sealed_opts *opts, const uint8_t *salt,
+    struct coffer_sealed_writer **w)
+{
+	uint32_t c;
+	int suite, r;
+
+	if ((r = writer_opts(opts, &suite, &c)) != 0)
+		return r;
+	if ((r = writer_start(&k->w, k->key, k->id, suite, c, salt)) != 0) {
+		k->w.state = STREAM_FAILED;
+		return r;
+	}
+	*w = &k->w;
+	return 0;
+}
+
+int
+coffer_sealed_key_reader(struct coffer_sealed_key *k, const uint8_t *hdr,
+    size_t len, struct coffer_sealed_reader **rd)
+{
+	int r;
+
+	if ((r = reader_start(&k->rd, k->key, k->id, hdr, len)) != 0)
+		return r;
+	*rd = &k->rd;
+	return 0;
 }

@@ -278,4 +278,46 @@ int coffer_sealed_open_mem(const uint8_t key[COFFER_SEALED_KEY_LEN],
     const uint8_t *in, size_t n, struct coffer_buf *pt,
     struct coffer_sealed_info *info) __attribute__((warn_unused_result));
 
+/* ------------------------------------------------------------------ */
+/* A data key kept for many files in memory (a worker's job keys). */
+
+struct coffer_sealed_key;
+
+/*
+ * Keep key for the _key_ functions below: its key id is computed once,
+ * and one writer's and one reader's contexts (AEAD, SHA-256) are made
+ * once and keyed again for every file instead of made and freed (the
+ * per-file key schedule of section 4 is the format's and is not saved).
+ * key is borrowed: it must stay in place and unchanged until _free (a
+ * worker's key page). The files written and the verdicts are those of
+ * coffer_sealed_seal_mem_salted and coffer_sealed_open_mem, byte for
+ * byte, also after a failure. One thread at a time. The contexts hold
+ * the payload key of the last file until the next one or _free, which
+ * wipes them. Errors: COFFER_E_NOMEM, COFFER_E_CRYPTO.
+ */
+int coffer_sealed_key_new(const uint8_t key[COFFER_SEALED_KEY_LEN],
+    struct coffer_sealed_key **out) __attribute__((warn_unused_result));
+/* Wipe and free. NULL is a no-op. */
+void coffer_sealed_key_free(struct coffer_sealed_key *k);
+/* coffer_sealed_seal_mem_salted under k's key (salt NULL: random). */
+int coffer_sealed_key_seal_mem(struct coffer_sealed_key *k,
+    const struct coffer_sealed_opts *opts, const uint8_t *salt,
+    const uint8_t *pt, size_t n, struct coffer_buf *out,
+    struct coffer_sealed_info *info) __attribute__((warn_unused_result));
+/* coffer_sealed_open_mem under k's key without the content digest (the
+ * caller computed it: a worker checks it against the policy's before it
+ * opens anything). */
+int coffer_sealed_key_open_mem(struct coffer_sealed_key *k, const uint8_t *in,
+    size_t n, struct coffer_buf *pt) __attribute__((warn_unused_result));
+/* For sealed_mem.c: k's own writer or reader, started for a new file as
+ * coffer_sealed_writer_new_salted and coffer_sealed_reader_new (the
+ * reader without the digest) would; valid until the next call on k, and
+ * never freed by the caller. */
+int coffer_sealed_key_writer(struct coffer_sealed_key *k,
+    const struct coffer_sealed_opts *opts, const uint8_t *salt,
+    struct coffer_sealed_writer **w) __attribute__((warn_unused_result));
+int coffer_sealed_key_reader(struct coffer_sealed_key *k, const uint8_t *hdr,
+    size_t len, struct coffer_sealed_reader **rd)
+	__attribute__((warn_unused_result));
+
 #endif

@@ -14,6 +14,7 @@
 #include "lib/clock.h"
 #include "lib/enc.h"
 #include "lib/log.h"
+#include "lib/mem.h"
 #include "lib/random.h"
 #include "store/store.h"
 #include "worker/confidential.h"
@@ -23,6 +24,90 @@ conf_sealed_max(size_t max)
 {
 	/* A sealed output is its plaintext and a header and a tag per chunk. */
 	return max + (max >> 10) + 4096;
+}
+
+/* The runner's contexts for the job's constant keys. Each sealed key
+ * borrows its key from the key page (it holds no copy); the contexts hold
+ * the payload key of the last file until the next item re-keys them. */
+struct conf_crypto {
+	struct coffer_hash *sha;          /* the pin check, the salt's digest */
+	struct coffer_sealed_key *output, *intermediate;
+	size_t ndata;
+	struct coffer_sealed_key **data;  /* per dataset of the policy */
+	uint8_t ids[32 * 16];             /* attempt ids not used yet */
+	size_t ids_left;
+};
+
+void
+conf_job_crypto_free(struct conf_job *j)
+{
+	struct conf_crypto *c = j->crypto;
+
+	if (c == NULL)
+		return;
+	coffer_hash_free(c->sha);
+	coffer_sealed_key_free(c->output);
+	coffer_sealed_key_free(c->intermediate);
+	for (size_t i = 0; i < c->ndata; i++)
+		coffer_sealed_key_free(c->data[i]);
+	free(c->data);
+	coffer_free_secret(c, sizeof(*c));
+	j->crypto = NULL;
+}
+
+/* j's contexts, made at the first call. */
+static int
+job_crypto(struct conf_job *j, struct conf_crypto **out)
+{
+	struct conf_crypto *c = j->crypto;
+	int r;
+
+	if (c == NULL) {
+		if ((c = coffer_calloc(1, sizeof(*c))) == NULL ||
+		    (c->data = calloc(j->policy->ndatasets ? j->policy->ndatasets :
+		    1, sizeof(*c->data))) == NULL) {
+			free(c);
+			return coffer_errf(COFFER_E_NOMEM, "job crypto");
+		}
+		c->ndata = j->policy->ndatasets;
+		j->crypto = c;
+		if ((r = coffer_hash_new(COFFER_HASH_SHA256, &c->sha)) != 0) {
+			conf_job_crypto_free(j);
+			return r;
+		}
+	}
+	*out = c;
+	return 0;
+}
+
+/* The kept sealed key *sk for key, made at the first call. */
+static int
+sealed_key(const uint8_t *key, struct coffer_sealed_key **sk)
+{
+	return *sk != NULL ? 0 : coffer_sealed_key_new(key, sk);
+}
+
+/* The next attempt id: 16 bytes of the CSPRNG, drawn for 32 items at a
+ * time (one RAND_bytes call costs about as much for 512 bytes as for 16),
+ * each used once and wiped from the pool. */
+static int
+attempt_id(struct conf_job *j, uint8_t id[16])
+{
+	struct conf_crypto *c;
+	uint8_t *p;
+	int r;
+
+	if ((r = job_crypto(j, &c)) != 0)
+		return r;
+	if (c->ids_left == 0) {
+		if ((r = coffer_random(c->ids, sizeof(c->ids))) != 0)
+			return r;
+		c->ids_left = sizeof(c->ids) / 16;
+	}
+	p = c->ids + (--c->ids_left) * 16;
+	memcpy(id, p, 16);
+	coffer_wipe(p, 16);
+	return 0;
 }
 
 /* The rest of an item's start, its buffers in place. */
@@ -35,7 +120,7 @@ item_init(struct conf_item *ci, struct conf_job *job, const char *id,
 	ci->attempt = attempt;
 	/* The attempt id comes from here, never from the queue's counter,
 	 * which the host controls (doc/format/item-proof.md section 2). */
-	if (job != NULL && coffer_random(ci->attempt_id, sizeof(ci->attempt_id)) != 0)
+	if (job != NULL && attempt_id(job, ci->attempt_id) != 0)
 		return coffer_errctx(COFFER_E_CRYPTO, "attempt id");
 	return 0;
 }
@@ -104,7 +189,8 @@ conf_open_input(struct conf_item *ci, const struct coffer_buf *stored)
 {
 	struct conf_job *j = ci->job;
 	const struct coffer_policy_dataset *ds;
-	const uint8_t *key;
+	const uint8_t *key, *in;
+	struct conf_crypto *c;
 	char got[72], want[72];
 	int r;
 
@@ -117,11 +203,15 @@ conf_open_input(struct conf_item *ci, const struct coffer_buf *stored)
 	if ((ci->item = conf_find_item(j, ci->id)) == NULL)
 		return coffer_errf(COFFER_E_AUTH, "'%s' is not an input of app '%s'"
 		    " in the job's policy", ci->id, j->app->name);
+	if ((r = job_crypto(j, &c)) != 0)
+		return r;
+	in = stored->data ? stored->data : (const uint8_t *)"";
 	/* Its content digest first: the sealed format cannot tell one
 	 * authentic object from another under the same key
-	 * (doc/format/sealed.md section 7); the policy's digest can. */
-	if ((r = coffer_sha256(stored->data ? stored->data : (const uint8_t *)"",
-	    stored->len, ci->input_digest)) != 0)
+	 * (doc/format/sealed.md section 7); the policy's digest can. The
+	 * reader below computes no second one (doc/worker.md 9.4). */
+	if ((r = coffer_hash_once(c->sha, in, stored->len, ci->input_digest,
+	    sizeof(ci->input_digest))) != 0)
 		return r;
 	if (memcmp(ci->input_digest, ci->item->digest, 32) != 0) {
 		ci->input_refused = 1;
@@ -135,9 +225,11 @@ conf_open_input(struct conf_item *ci, const struct coffer_buf *stored)
 	if ((key = keys_data(j->keys, ds->key_id)) == NULL)
 		return coffer_errf(COFFER_E_INTERNAL, "no key for dataset '%s'",
 		    ds->name);
+	if ((r = sealed_key(key, &c->data[ci->item->dataset])) != 0)
+		return r;
 	coffer_buf_reset(ci->scratch_in);
-	if ((r = coffer_sealed_open_mem(key, stored->data ? stored->data :
-	    (const uint8_t *)"", stored->len, ci->scratch_in, NULL)) != 0)
+	if ((r = coffer_sealed_key_open_mem(c->data[ci->item->dataset], in,
+	    stored->len, ci->scratch_in)) != 0)
 		/* The pinned object itself does not open: a broken object or
 		 * the wrong key uploaded; no retry makes it open. */
 		return coffer_errctx(COFFER_E_AUTH, "object '%s' is the pinned one but"
@@ -172,7 +264,9 @@ conf_seal_output(struct conf_item *ci, const struct coffer_buf *plain)
 {
 	struct conf_job *j = ci->job;
 	struct coffer_sealed_info info;
+	struct coffer_sealed_key **sk;
 	const uint8_t *pt = plain->data ? plain->data : (const uint8_t *)"", *key;
+	struct conf_crypto *c;
 	uint8_t d[32], salt[32];
 	int r;
 
@@ -181,20 +275,28 @@ conf_seal_output(struct conf_item *ci, const struct coffer_buf *plain)
 		ci->sealedlen = plain->len;
 		return 0;
 	}
+	if ((r = job_crypto(j, &c)) != 0)
+		return r;
 	/* Map outputs of a job with a reduce stage stay among attested
 	 * workers (the intermediate key is never wrapped to anyone); final
 	 * outputs open for the policy's recipients. */
-	key = j->reduce && ci->item != NULL ? j->keys->intermediate_key :
-	    j->keys->output_key;
+	if (j->reduce && ci->item != NULL) {
+		key = j->keys->intermediate_key;
+		sk = &c->intermediate;
+	} else {
+		key = j->keys->output_key;
+		sk = &c->output;
+	}
 	/* Sealed deterministically (doc/format/item-proof.md section 9): the
 	 * same output of the same item is the same object, so that a second
 	 * execution is a duplicate and only another output disagrees. */
 	coffer_buf_reset(ci->scratch_out);
-	if ((r = coffer_sha256(pt, plain->len, d)) != 0 ||
+	if ((r = sealed_key(key, sk)) != 0 ||
+	    (r = coffer_hash_once(c->sha, pt, plain->len, d, sizeof(d))) != 0 ||
 	    (r = coffer_itemproof_output_salt(key, j->job, ci->item != NULL ?
 	    COFFER_STAGE_MAP : COFFER_STAGE_REDUCE, ci->item != NULL ?
 	    ci->item->index : 0, d, salt)) != 0 ||
-	    (r = coffer_sealed_seal_mem_salted(key, NULL, salt, pt, plain->len,
+	    (r = coffer_sealed_key_seal_mem(*sk, NULL, salt, pt, plain->len,
 	    ci->scratch_out, &info)) != 0)
 		return r;
 	memcpy(ci->output_digest, info.digest, 32);

@@ -21,6 +21,7 @@
 
 struct worker_config;
 struct http_client;
+struct conf_crypto;
 
 /* A confidential job as the runner holds it after key release
  * (doc/worker.md 9.3). Keys only in `keys`. */
@@ -43,6 +44,10 @@ struct conf_job {
 	int proof_retry_ms;               /* how long a proof is sent again */
 	volatile int *stop;               /* shortens that when set, or NULL */
 	char stopped[512];                /* why the coordinator ended this worker */
+	/* Contexts for the job's constant keys, kept from item to item
+	 * (doc/worker.md 9.4): made by the first item that needs each, wiped
+	 * by conf_job_crypto_free. NULL until then. */
+	struct conf_crypto *crypto;
 };
 
 /* Everything conf_job_open needs from outside. */
@@ -82,6 +87,10 @@ int conf_job_start(const struct worker_config *cfg, int app_fd,
 
 /* Wipes the keys and the parameters. NULL is a no-op. */
 void conf_job_free(struct conf_job *j);
+/* Wipes and frees j->crypto (conf_job_free calls it; whoever builds a
+ * struct conf_job otherwise, a test or a bench, calls it before the keys
+ * go: the contexts borrow them). */
+void conf_job_crypto_free(struct conf_job *j);
 
 /* 1 when conf_job_start's failure r (detail: coffer_errdetail()) is one
  * that no restart changes (doc/worker.md 9.3 "Refused for good"): the

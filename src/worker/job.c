@@ -406,6 +406,7 @@ conf_job_free(struct conf_job *j)
 {
 	if (j == NULL)
 		return;
+	conf_job_crypto_free(j);
 	keys_free(j->keys);
 	for (size_t i = 0; j->params != NULL && i < j->nparams; i++) {
 		free((char *)j->params[i].key);

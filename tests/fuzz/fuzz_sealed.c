@@ -24,6 +24,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define PIPE_INPUT ((size_t)60000) /* < the 64 KiB a pipe holds */
 
 static uint8_t key[32];
+/* A kept key (as a worker holds its job's), shared by every input: after
+ * whatever the last input did to it, it must open this one as the
+ * one-shot reader does. */
+static struct coffer_sealed_key *kept;
 
 static int
 memfd_with(const uint8_t *p, size_t n)
@@ -106,6 +110,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(memcmp(d, mi.digest, 32) == 0);
 	} else {
 		CHECK(pt.len == 0);
+	}
+	/* The kept key: the same verdict (error code) and plaintext. */
+	if (kept == NULL)
+		CHECK(coffer_sealed_key_new(key, &kept) == 0);
+	{
+		struct coffer_buf kp = COFFER_BUF_INIT_SECRET((size_t)64 << 20);
+		int rk = coffer_sealed_key_open_mem(kept, data, size, &kp);
+
+		CHECK(rk == rm && kp.len == pt.len);
+		CHECK(kp.len == 0 || memcmp(kp.data, pt.data, kp.len) == 0);
+		coffer_buf_release_secret(&kp);
 	}
 	if (size > MAX_FD_INPUT)
 		goto out;

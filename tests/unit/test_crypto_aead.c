@@ -219,6 +219,74 @@ test_aead__round_trips_in_place_and_wipes_on_tamper(void **state)
 	}
 }
 
+/* A context keyed for one direction only, and one keyed again (with
+ * another key, another algorithm, after a failure), give the bytes and
+ * verdicts of a fresh two-way context. */
+static void
+test_aead__one_way_and_rekeyed_contexts_match_fresh_ones(void **state)
+{
+	const enum coffer_aead_alg algs[] = { COFFER_AEAD_AES256GCM,
+	    COFFER_AEAD_CHACHA20POLY1305, COFFER_AEAD_AES128GCM };
+	struct coffer_aead *e = NULL, *d = NULL, *f = NULL;
+	uint8_t key[32], nonce[12] = { 9 }, msg[77], c1[77], c2[77], t1[16],
+	    t2[16], back[77];
+
+	(void)state;
+	memset(msg, 0x5c, sizeof(msg));
+	memset(key, 1, sizeof(key));
+	assert_int_equal(coffer_aead_new_dir(COFFER_AEAD_AES256GCM,
+	    COFFER_AEAD_ENCRYPT, key, 32, &e), 0);
+	assert_int_equal(coffer_aead_new_dir(COFFER_AEAD_AES256GCM,
+	    COFFER_AEAD_DECRYPT, key, 32, &d), 0);
+	/* The other direction is refused, and the plaintext wiped. */
+	memset(back, 0xaa, sizeof(back));
+	assert_int_equal(coffer_aead_decrypt(e, nonce, NULL, 0, msg, sizeof(msg),
+	    t1, back), COFFER_E_STATE);
+	for (size_t i = 0; i < sizeof(back); i++)
+		assert_int_equal(back[i], 0);
+	assert_int_equal(coffer_aead_encrypt(d, nonce, NULL, 0, msg, sizeof(msg),
+	    c1, t1), COFFER_E_STATE);
+	assert_int_equal(coffer_aead_new_dir(COFFER_AEAD_AES256GCM, 0, key, 32,
+	    &f), COFFER_E_INVAL);
+	assert_int_equal(coffer_aead_new_dir(COFFER_AEAD_AES256GCM, 4, key, 32,
+	    &f), COFFER_E_INVAL);
+	assert_null(f);
+	/* Each algorithm twice in a row: re-keyed under the same one, then
+	 * under another. */
+	for (int i = 0; i < 12; i++) {
+		enum coffer_aead_alg alg = algs[(i / 2) % 3];
+		size_t kl = coffer_aead_key_len(alg);
+
+		memset(key, i + 2, sizeof(key));
+		nonce[1] = (uint8_t)i;
+		assert_int_equal(coffer_aead_rekey(e, alg, key, kl), 0);
+		assert_int_equal(coffer_aead_rekey(d, alg, key, kl), 0);
+		assert_int_equal(coffer_aead_new(alg, key, kl, &f), 0);
+		assert_int_equal(coffer_aead_encrypt(e, nonce, key, 3, msg,
+		    sizeof(msg), c1, t1), 0);
+		assert_int_equal(coffer_aead_encrypt(f, nonce, key, 3, msg,
+		    sizeof(msg), c2, t2), 0);
+		assert_memory_equal(c1, c2, sizeof(c1));
+		assert_memory_equal(t1, t2, sizeof(t1));
+		/* A failed decryption leaves nothing behind for the next. */
+		c1[5] ^= 1;
+		assert_int_equal(coffer_aead_decrypt(d, nonce, key, 3, c1,
+		    sizeof(c1), t1, back), COFFER_E_AUTH);
+		c1[5] ^= 1;
+		assert_int_equal(coffer_aead_decrypt(d, nonce, key, 3, c1,
+		    sizeof(c1), t1, back), 0);
+		assert_memory_equal(back, msg, sizeof(msg));
+		/* A refused key changes nothing but must be followed by a
+		 * good one. */
+		assert_int_equal(coffer_aead_rekey(e, alg, key, kl + 1),
+		    COFFER_E_INVAL);
+		coffer_aead_free(f);
+		f = NULL;
+	}
+	coffer_aead_free(e);
+	coffer_aead_free(d);
+}
+
 int
 main(void)
 {
@@ -227,6 +295,7 @@ main(void)
 		cmocka_unit_test(test_aead__chacha20_poly1305_wycheproof),
 		cmocka_unit_test(test_aead__rejects_wrong_key_length_and_alg),
 		cmocka_unit_test(test_aead__round_trips_in_place_and_wipes_on_tamper),
+		cmocka_unit_test(test_aead__one_way_and_rekeyed_contexts_match_fresh_ones),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -145,6 +145,74 @@ test_hash__hmac_sha256_rfc4231(void **state)
 	}
 }
 
+/* A kept context: reset drops what was hashed, once gives coffer_sha256's
+ * digest message after message. */
+static void
+test_hash__kept_context_matches_one_shot(void **state)
+{
+	struct coffer_hash *h = NULL;
+	uint8_t msg[300], d1[32], d2[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)(i * 13);
+	assert_int_equal(coffer_hash_new(COFFER_HASH_SHA256, &h), 0);
+	for (size_t n = 0; n < sizeof(msg); n += 37) {
+		assert_int_equal(coffer_hash_update(h, "junk", 4), 0);
+		assert_int_equal(coffer_hash_once(h, msg, n, d1, 32), 0);
+		assert_int_equal(coffer_sha256(msg, n, d2), 0);
+		assert_memory_equal(d1, d2, 32);
+	}
+	assert_int_equal(coffer_hash_once(h, msg, 1, d1, 31), COFFER_E_INVAL);
+	assert_int_equal(coffer_hash_reset(h), 0);
+	assert_int_equal(coffer_hash_update(h, msg, 100), 0);
+	assert_int_equal(coffer_hash_final(h, d1, 32), 0);
+	assert_int_equal(coffer_sha256(msg, 100, d2), 0);
+	assert_memory_equal(d1, d2, 32);
+	coffer_hash_free(h);
+}
+
+/* A kept HMAC context: message after message under one key (in pieces),
+ * another key, the errors before a key; each MAC the one-shot's. */
+static void
+test_hash__kept_hmac_matches_one_shot(void **state)
+{
+	struct coffer_hmac *h = NULL;
+	uint8_t key[20], d1[32], d2[32], msg[200];
+
+	(void)state;
+	memset(key, 0x0b, sizeof(key));
+	for (size_t i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)(i * 3);
+	assert_int_equal(coffer_hmac_new(&h), 0);
+	assert_int_equal(coffer_hmac_update(h, "x", 1), COFFER_E_STATE);
+	assert_int_equal(coffer_hmac_final(h, d1), COFFER_E_STATE);
+	assert_int_equal(coffer_hmac_key(h, key, sizeof(key)), 0);
+	assert_int_equal(coffer_hmac_update(h, "Hi ", 3), 0);
+	assert_int_equal(coffer_hmac_update(h, "There", 5), 0);
+	assert_int_equal(coffer_hmac_final(h, d1), 0);
+	assert_hex(d1, 32, "b0344c61d8db38535ca8afceaf0bf12b"
+	    "881dc200c9833da726e9376c2e32cff7");
+	for (size_t n = 0; n < sizeof(msg); n += 41) {
+		assert_int_equal(coffer_hmac_update(h, msg, n / 2), 0);
+		assert_int_equal(coffer_hmac_update(h, msg + n / 2, n - n / 2), 0);
+		assert_int_equal(coffer_hmac_final(h, d1), 0);
+		assert_int_equal(coffer_hmac_sha256(key, sizeof(key), msg, n, d2), 0);
+		assert_memory_equal(d1, d2, 32);
+		/* A final alone is the MAC of the empty message. */
+		assert_int_equal(coffer_hmac_final(h, d1), 0);
+		assert_int_equal(coffer_hmac_sha256(key, sizeof(key), "", 0, d2), 0);
+		assert_memory_equal(d1, d2, 32);
+	}
+	assert_int_equal(coffer_hmac_key(h, (const uint8_t *)"Jefe", 4), 0);
+	assert_int_equal(coffer_hmac_update(h, "what do ya want for nothing?", 28), 0);
+	assert_int_equal(coffer_hmac_final(h, d1), 0);
+	assert_hex(d1, 32, "5bdcc146bf60754e6a042426089575c7"
+	    "5a003f089d2739839dec58b964ec3843");
+	coffer_hmac_free(h);
+	coffer_hmac_free(NULL);
+}
+
 int
 main(void)
 {
@@ -154,6 +222,8 @@ main(void)
 		cmocka_unit_test(test_hash__sha512_known_answers),
 		cmocka_unit_test(test_hash__streaming_matches_one_shot),
 		cmocka_unit_test(test_hash__hmac_sha256_rfc4231),
+		cmocka_unit_test(test_hash__kept_context_matches_one_shot),
+		cmocka_unit_test(test_hash__kept_hmac_matches_one_shot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "coffer/error.h"
+#include "crypto/hash.h"
 #include "crypto/kdf.h"
 #include "lib/buf.h"
 #include "lib/enc.h"
@@ -106,6 +107,20 @@ test_kdf__rfc5869_case1_extract_then_expand(void **state)
 	assert_int_equal(coffer_hkdf_sha256(salt, sizeof(salt), ikm, sizeof(ikm),
 	    info, sizeof(info), one, sizeof(one)), 0);
 	assert_memory_equal(one, want_okm, sizeof(one));
+	/* Two expansions from one keying of the PRK: the same each time. */
+	{
+		struct coffer_hmac *h = NULL;
+
+		assert_int_equal(coffer_hmac_new(&h), 0);
+		assert_int_equal(coffer_hmac_key(h, prk, sizeof(prk)), 0);
+		for (int i = 0; i < 2; i++) {
+			memset(okm, 0, sizeof(okm));
+			assert_int_equal(coffer_hkdf_sha256_expand_with(h, info,
+			    sizeof(info), okm, sizeof(okm)), 0);
+			assert_memory_equal(okm, want_okm, sizeof(okm));
+		}
+		coffer_hmac_free(h);
+	}
 }
 
 static void

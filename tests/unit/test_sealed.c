@@ -1254,6 +1254,85 @@ test_sealed__rejects_malformed_headers(void **state)
 	coffer_buf_release(&pt);
 }
 
+/* A kept key (struct coffer_sealed_key) writes and opens exactly what the
+ * one-shot functions do, file after file, across suites and chunk sizes
+ * (its contexts re-keyed, the cipher changed), and after every kind of
+ * failure midway: a tampered file, another key's file, a damaged header,
+ * a truncated file, refused options. */
+static void
+test_sealed__kept_key_matches_one_shot_over_many_files(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 4095, 4096, 4097, 31000, 70000 };
+	struct coffer_buf a = COFFER_BUF_INIT(1 << 20), b = COFFER_BUF_INIT(1 << 20),
+	    pt = COFFER_BUF_INIT_SECRET(1 << 20), other = COFFER_BUF_INIT(1 << 20);
+	struct coffer_sealed_info ia, ib;
+	struct coffer_sealed_key *k = NULL;
+	uint8_t *p = random_bytes(70000), salt[32];
+
+	(void)state;
+	assert_int_equal(coffer_sealed_key_new(key1, &k), 0);
+	seal_c(key2, p, 100, C4K, 1, &other, NULL);
+	for (int i = 0; i < 42; i++) {
+		size_t n = sizes[i % 7];
+		struct coffer_sealed_opts o = { 1 + (i / 7) % 2, i % 3 ? C4K : 0, 0 };
+
+		assert_int_equal(coffer_random(salt, sizeof(salt)), 0);
+		coffer_buf_reset(&a);
+		coffer_buf_reset(&b);
+		assert_int_equal(coffer_sealed_seal_mem_salted(key1, &o, salt, p, n,
+		    &a, &ia), 0);
+		assert_int_equal(coffer_sealed_key_seal_mem(k, &o, salt, p, n, &b,
+		    &ib), 0);
+		assert_int_equal(a.len, b.len);
+		assert_memory_equal(a.data, b.data, a.len);
+		assert_memory_equal(&ia, &ib, sizeof(ia));
+		coffer_buf_reset(&pt);
+		assert_int_equal(coffer_sealed_key_open_mem(k, b.data, b.len, &pt), 0);
+		assert_int_equal(pt.len, n);
+		if (n > 0)
+			assert_memory_equal(pt.data, p, n);
+		/* A failure of each kind, then the next file as if none. */
+		coffer_buf_reset(&pt);
+		switch (i % 6) {
+		case 0:
+			b.data[b.len - 1] ^= 1;
+			assert_int_equal(coffer_sealed_key_open_mem(k, b.data, b.len,
+			    &pt), COFFER_E_AUTH);
+			break;
+		case 1:
+			assert_int_equal(coffer_sealed_key_open_mem(k, other.data,
+			    other.len, &pt), COFFER_E_WRONG_KEY);
+			break;
+		case 2:
+			b.data[40] ^= 1;   /* the salt */
+			assert_int_equal(coffer_sealed_key_open_mem(k, b.data, b.len,
+			    &pt), COFFER_E_AUTH);
+			break;
+		case 3:
+			assert_int_equal(coffer_sealed_key_open_mem(k, b.data,
+			    b.len - 1 - n % 5, &pt) != 0, 1);
+			break;
+		case 4:
+			o.chunk_size = 1000;
+			assert_int_equal(coffer_sealed_key_seal_mem(k, &o, salt, p, n,
+			    &pt, NULL), COFFER_E_INVAL);
+			break;
+		case 5:
+			assert_int_equal(coffer_sealed_key_open_mem(k, b.data, 50, &pt),
+			    COFFER_E_TRUNCATED);
+			break;
+		}
+		assert_int_equal(pt.len, 0);
+	}
+	coffer_sealed_key_free(k);
+	coffer_sealed_key_free(NULL);
+	free(p);
+	coffer_buf_release(&a);
+	coffer_buf_release(&b);
+	coffer_buf_release(&pt);
+	coffer_buf_release(&other);
+}
+
 static void
 test_sealed__layout_follows_section_2(void **state)
 {
@@ -1483,6 +1562,7 @@ main(void)
 		cmocka_unit_test(test_sealed__random_access_checks_the_file_length),
 		cmocka_unit_test(test_sealed__rejects_malformed_headers),
 		cmocka_unit_test(test_sealed__layout_follows_section_2),
+		cmocka_unit_test(test_sealed__kept_key_matches_one_shot_over_many_files),
 		cmocka_unit_test(test_sealed__writer_and_reader_refuse_misuse),
 		cmocka_unit_test(test_sealed__matches_the_spec_vector),
 	};

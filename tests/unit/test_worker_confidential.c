@@ -564,6 +564,84 @@ test_worker_confidential__items_are_opened_processed_sealed_and_proved(void **st
 	assert_memory_equal(f->fc.last.output_digest, out1, 32);
 }
 
+/* The stored output of item id (the last proof's) is the one-shot
+ * construction's bytes: coffer_sealed_seal_mem_salted under key with the
+ * salt of doc/format/item-proof.md section 9 over plaintext want. */
+static void
+expect_one_shot_output(struct fixture *f, const char *id, const uint8_t key[32],
+    const char *want)
+{
+	struct coffer_buf got = COFFER_BUF_INIT(1 << 20), ref = COFFER_BUF_INIT(1 << 20);
+	uint8_t d[32], salt[32];
+	char okey[300], hex[33];
+
+	coffer_hex_encode(f->fc.last.attempt, 16, hex);
+	snprintf(okey, sizeof(okey), "out/%s.%s", id, hex);
+	must(coffer_store_get(f->out, okey, 1 << 20, &got), okey);
+	must(coffer_sha256(want, strlen(want), d), "sha256");
+	must(coffer_itemproof_output_salt(key, f->w.job->job, COFFER_STAGE_MAP,
+	    f->fc.last.item, d, salt), "salt");
+	must(coffer_sealed_seal_mem_salted(key, NULL, salt, (const uint8_t *)want,
+	    strlen(want), &ref, NULL), "seal");
+	assert_int_equal(got.len, ref.len);
+	assert_memory_equal(got.data, ref.data, ref.len);
+	coffer_buf_release(&got);
+	coffer_buf_release(&ref);
+}
+
+/* The contexts the runner keeps for the job's keys (doc/worker.md 9.4)
+ * give the one-shot bytes item after item, also after an item refused
+ * midway. */
+static void
+test_worker_confidential__kept_contexts_give_the_one_shot_bytes(void **state)
+{
+	struct fixture *f = *state;
+	struct item_result res;
+	struct coffer_buf t = COFFER_BUF_INIT(1 << 20);
+
+	start(f);
+	res = run(f, "a/2.sealed");
+	expect(&res, ITEM_ACK, NULL);
+	expect_one_shot_output(f, "a/2.sealed", f->fc.output_key, "seen:a,2\n");
+	must(coffer_buf_put(&t, W.in_b1.data, W.in_b1.len), "copy");
+	t.data[t.len - 1] ^= 1;
+	fake_store_set(f->fin, "b/1.sealed", t.data, t.len);
+	res = run(f, "b/1.sealed");
+	expect(&res, ITEM_BURY, "tampered with");
+	fake_store_set(f->fin, "b/1.sealed", W.in_b1.data, W.in_b1.len);
+	for (int i = 0; i < 3; i++) {
+		res = run(f, "b/1.sealed");
+		expect(&res, ITEM_ACK, NULL);
+		expect_one_shot_output(f, "b/1.sealed", f->fc.output_key,
+		    "seen:b,1\n");
+		res = run(f, "a/2.sealed");
+		expect(&res, ITEM_ACK, NULL);
+		expect_one_shot_output(f, "a/2.sealed", f->fc.output_key,
+		    "seen:a,2\n");
+	}
+	coffer_buf_release(&t);
+}
+
+/* Attempt ids come from a pool drawn 32 at a time: across refills every
+ * item still gets its own. */
+static void
+test_worker_confidential__every_attempt_id_is_new(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t ids[70][16], zero[16] = { 0 };
+	struct conf_item ci;
+
+	start(f);
+	for (int i = 0; i < 70; i++) {
+		must(conf_item_init(&ci, f->w.job, "a/1.sealed", 1, 64), "init");
+		memcpy(ids[i], ci.attempt_id, 16);
+		conf_item_release(&ci);
+		assert_memory_not_equal(ids[i], zero, 16);
+		for (int k = 0; k < i; k++)
+			assert_memory_not_equal(ids[i], ids[k], 16);
+	}
+}
+
 static void
 test_worker_confidential__the_app_gets_its_parameters_from_the_release(void **state)
 {
@@ -1166,6 +1244,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_worker_confidential__items_are_opened_processed_sealed_and_proved, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_worker_confidential__kept_contexts_give_the_one_shot_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_worker_confidential__every_attempt_id_is_new, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__a_batch_is_proved_in_one_request_each_answer_deciding, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__the_app_gets_its_parameters_from_the_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__map_outputs_of_a_reduce_job_take_the_intermediate_key, setup, teardown),
