@@ -78,7 +78,7 @@ coord_ledger_stats(const struct coord_ledger *l, struct coord_ledger_stats *out)
 	*out = l->stats;
 	out->open_jobs = 0;
 	for (const struct ljob *j = l->jobs; j != NULL; j = j->next)
-		out->open_jobs++;
+		out->open_jobs += !j->closed;
 }
 
 /* ---- (session, seq): rules C1 and IP10 ---- */
@@ -367,29 +367,58 @@ ledger_get(struct coord_ledger *l, const uint8_t id[16], struct ljob **out)
 		}
 	if ((r = job_load(l, id, &j)) != 0)
 		return r;
-	/* Only open jobs stay: a closed one is read again when asked for
-	 * (its bundles), which keeps memory to the jobs running. */
-	if (!j->closed) {
-		j->next = l->jobs;
-		l->jobs = j;
-	}
+	j->next = l->jobs;
+	l->jobs = j;
 	*out = j;
 	return 0;
 }
 
-void
-ledger_put(struct coord_ledger *l, struct ljob *j, int drop)
+/* Unlink j from the jobs in memory and free it. */
+static void
+job_drop(struct coord_ledger *l, struct ljob *j)
 {
 	struct ljob **pp;
 
-	if (j == NULL || (!j->closed && !drop))
-		return;
 	for (pp = &l->jobs; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == j) {
 			*pp = j->next;
 			break;
 		}
 	job_free(j);
+}
+
+void
+ledger_put(struct coord_ledger *l, struct ljob *j, int drop)
+{
+	struct ljob **pp, *k;
+	size_t kept = 1;
+
+	if (j == NULL)
+		return;
+	if (drop) {
+		job_drop(l, j);
+		return;
+	}
+	if (!j->closed)
+		return;
+	/* A job just closed is asked for next: its close, its receipt, its
+	 * owners' bundles (doc/coordinator.md section 10.2). It goes first,
+	 * and only the LEDGER_CLOSED_KEPT closed jobs named last stay. */
+	for (pp = &l->jobs; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == j) {
+			*pp = j->next;
+			break;
+		}
+	j->next = l->jobs;
+	l->jobs = j;
+	for (pp = &j->next; (k = *pp) != NULL;) {
+		if (k->closed && ++kept > LEDGER_CLOSED_KEPT) {
+			*pp = k->next;
+			job_free(k);
+		} else {
+			pp = &k->next;
+		}
+	}
 }
 
 /* ---- Item proofs ---- */
