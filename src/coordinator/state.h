@@ -15,7 +15,7 @@
 #include "crypto/identity.h"
 #include "lib/buf.h"
 
-#define COORD_STATE_SCHEMA_VERSION 2
+#define COORD_STATE_SCHEMA_VERSION 3
 
 struct coord_state;
 
