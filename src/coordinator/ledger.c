@@ -629,7 +629,7 @@ coord_ledger_proofs(struct coord_ledger *l, const uint8_t job[16],
 	struct coffer_itemack *a = NULL;
 	struct coord_status st;
 	struct batch b;
-	uint64_t tx;
+	uint64_t serial;
 	int r;
 
 	*wrote = 0;
@@ -643,25 +643,26 @@ coord_ledger_proofs(struct coord_ledger *l, const uint8_t job[16],
 	/* B3 */
 	if ((r = session_find(l, b.j, proofs[0] + 24, &b.s)) != 0)
 		goto out;
-	/* IP15 to IP17 are read once per group (rule G6): nothing that
-	 * changes them (an approval, a revocation, a new version, a rollback
-	 * record) is written while a group is open (G3), and a group is
-	 * short (G2), so its proofs are judged at the time of its first
-	 * request of the job, as a batch's are at its request's. */
-	tx = coord_state_tx_serial(c->st);
-	if (!b.j->closed && b.j->status_tx != tx) {
+	/* IP15 to IP17 are read again only when the state may have changed
+	 * what they read (rule G6: a policy, an approval, a revocation or a
+	 * rollback record stored, a transaction rolled back) or, for an
+	 * active policy, once its expiry has passed; a group's proofs are
+	 * judged at one time, as a batch's are at its request's. */
+	serial = coord_state_book_serial(c->st);
+	if (!b.j->closed && (b.j->status_serial != serial ||
+	    (b.j->inactive == NULL && b.now >= b.j->p->expires))) {
 		if ((r = coord_book_status(c->book, b.j->p, b.now, &st)) != 0)
 			goto out;
 		b.j->inactive = st.active ? NULL :
 		    coffer_itemproof_reason_code(st.reason) ? st.reason :
 		    "policy.unapproved";
-		b.j->status_tx = tx;
+		b.j->status_serial = serial;
 	}
-	if (!b.j->closed && b.s->revoked_tx != tx) {
+	if (!b.j->closed && b.s->revoked_serial != serial) {
 		if ((r = coord_book_measurement_revoked(c->book, b.j->p, &b.s->m,
 		    &b.s->revoked)) != 0)
 			goto out;
-		b.s->revoked_tx = tx;
+		b.s->revoked_serial = serial;
 	}
 	b.inactive = b.j->inactive;
 	b.meas_revoked = b.s->revoked;

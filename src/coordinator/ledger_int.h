@@ -19,7 +19,7 @@ struct lsession {
 	struct coord_session s;
 	struct coffer_policy_measurement m;
 	size_t meas;         /* index into ljob.meas */
-	uint64_t revoked_tx; /* the transaction IP17 was read in (0: none) */
+	uint64_t revoked_serial; /* the book serial IP17 was read at (0: none) */
 	int revoked;         /* IP17 then */
 };
 
@@ -69,7 +69,7 @@ struct ljob {
 	size_t nmeas, capmeas;
 	struct lseq *seqs;                /* open addressing, capseq a power of 2 */
 	size_t nseq, capseq;
-	uint64_t status_tx;               /* the transaction IP15, IP16 were read in */
+	uint64_t status_serial;           /* the book serial IP15, IP16 were read at (0: none) */
 	const char *inactive;             /* their reason then, or NULL (static) */
 };
 

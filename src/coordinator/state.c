@@ -28,7 +28,10 @@ struct coord_state {
 	int lazy_tx;   /* the open transaction is committed without a flush */
 	int unsynced;  /* a lazy commit is not yet known to be on disk */
 	uint64_t tx_version; /* the state's version when the transaction began */
-	uint64_t tx_serial;  /* transactions begun */
+	/* Changed by every write a policy's status reads (policies,
+	 * approvals, revocations, rollback records) and every rollback:
+	 * coord_state_book_serial. */
+	uint64_t book_serial;
 	/* The log's size inside the open transaction once read (0: not
 	 * known): appends keep it, so that a batch of proofs reads it once. */
 	uint64_t tx_log_size;
@@ -311,6 +314,7 @@ coord_state_open(const char *dir, const uint8_t key[32],
 	if ((r = sealdb_open(dir, key, state_id, &st->sdb)) != 0)
 		goto out;
 	st->h = sealdb_handle(st->sdb);
+	st->book_serial = 1;  /* 0: never read (ledger_int.h) */
 	if ((r = exec(st, "PRAGMA foreign_keys=ON;")) != 0 ||
 	    (r = exec(st, schema)) != 0 ||
 	    (r = check_schema(st, path)) != 0) {
@@ -354,7 +358,6 @@ coord_state_begin(struct coord_state *st)
 	if ((r = exec(st, "BEGIN IMMEDIATE;")) != 0)
 		return r;
 	st->in_tx = 1;
-	st->tx_serial++;
 	st->tx_version = sealdb_version(st->sdb);
 	st->tx_log_size = 0;
 	st->frontier.valid = 0;
@@ -413,6 +416,7 @@ coord_state_rollback(struct coord_state *st)
 		return;
 	(void)!exec(st, "ROLLBACK;");
 	st->in_tx = 0;
+	st->book_serial++;  /* what was read inside it may be gone */
 	end_lazy(st);
 }
 
@@ -435,9 +439,9 @@ coord_state_in_tx(const struct coord_state *st)
 }
 
 uint64_t
-coord_state_tx_serial(const struct coord_state *st)
+coord_state_book_serial(const struct coord_state *st)
 {
-	return st->tx_serial;
+	return st->book_serial;
 }
 
 int
@@ -668,6 +672,7 @@ coord_state_policy_put(struct coord_state *st, const uint8_t hash[32],
 	sqlite3_stmt *s = NULL;
 	int r;
 
+	st->book_serial++;
 	if ((r = prepare(st, "INSERT INTO policies (hash, previous, jcs, "
 	    "created_ms) VALUES (?1, ?2, ?3, ?4)", &s)) != 0)
 		return r;
@@ -796,6 +801,7 @@ coord_state_approval_put(struct coord_state *st, const uint8_t policy[32],
 
 	/* A row that no longer counts (it names a head before a rollback) is
 	 * replaced; one that counts stays: the same signer counts once. */
+	st->book_serial++;
 	if ((r = prepare(st, "INSERT INTO approvals (policy, signer, envelope, "
 	    "created_ms, log_size) VALUES (?1, ?2, ?3, ?4, ?5) "
 	    "ON CONFLICT (policy, signer) DO UPDATE SET envelope = excluded.envelope,"
@@ -840,6 +846,7 @@ coord_state_revocation_put(struct coord_state *st,
 	sqlite3_stmt *s = NULL;
 	int r;
 
+	st->book_serial++;
 	if ((r = prepare(st, "INSERT INTO revocations (policy, signer, tee, "
 	    "measurement, envelope, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	    &s)) != 0)
@@ -1186,6 +1193,7 @@ coord_state_log_rollback_put(struct coord_state *st, uint64_t size,
 	sqlite3_stmt *s = NULL;
 	int r;
 
+	st->book_serial++;
 	if ((r = prepare(st, "INSERT INTO log_rollbacks (size, root, idx) VALUES "
 	    "(?1, ?2, ?3)", &s)) != 0)
 		return r;

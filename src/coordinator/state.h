@@ -57,10 +57,12 @@ int coord_state_begin_lazy(struct coord_state *st)
 	__attribute__((warn_unused_result));
 /* 1 inside a transaction. */
 int coord_state_in_tx(const struct coord_state *st);
-/* The number of transactions begun (from 1): inside one transaction it
- * does not change, so a value read in it names it (the ledger reads a
- * policy's status once per group of proofs). */
-uint64_t coord_state_tx_serial(const struct coord_state *st);
+/* A counter that changes whenever what a policy's status reads may have
+ * changed: a policy, an approval, a revocation or a rollback record
+ * stored (or tried), a transaction rolled back. The ledger reads a
+ * policy's status and its measurements' revocations (IP15 to IP17) again
+ * only then (doc/coordinator.md section 10.1, G6). */
+uint64_t coord_state_book_serial(const struct coord_state *st);
 /* Make every commit so far durable (after lazy ones): the coordinator does
  * it before it signs a tree head, so that no head it signed names entries
  * a power failure could take back. */
