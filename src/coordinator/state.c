@@ -35,7 +35,7 @@ struct coord_state {
 	/* The log's size inside the open transaction once read (0: not
 	 * known): appends keep it, so that a batch of proofs reads it once. */
 	uint64_t tx_log_size;
-	struct coord_log_frontier frontier;  /* audit.c's, per transaction */
+	struct coord_log_frontier frontier;  /* audit.c's, from commit to commit */
 	/* The audit log's statements, prepared once: an append or a proof
 	 * runs them dozens of times. */
 	sqlite3_stmt *log_stmt[5];
@@ -360,7 +360,8 @@ coord_state_begin(struct coord_state *st)
 	st->in_tx = 1;
 	st->tx_version = sealdb_version(st->sdb);
 	st->tx_log_size = 0;
-	st->frontier.valid = 0;
+	/* The frontier stays valid from the last commit (audit.c checks its
+	 * size against the log's); a rollback or a failed commit drops it. */
 	return 0;
 }
 
@@ -398,8 +399,10 @@ coord_state_commit(struct coord_state *st)
 	if (!st->in_tx)
 		return coffer_errf(COFFER_E_INTERNAL, "state: commit outside a "
 		    "transaction");
-	if ((r = exec(st, "COMMIT;")) != 0)
+	if ((r = exec(st, "COMMIT;")) != 0) {
+		st->frontier.valid = 0;
 		return r;
+	}
 	st->in_tx = 0;
 	/* A durable commit syncs the lazy records before it too (7.4); a
 	 * transaction that wrote nothing committed nothing. */
@@ -417,6 +420,7 @@ coord_state_rollback(struct coord_state *st)
 	(void)!exec(st, "ROLLBACK;");
 	st->in_tx = 0;
 	st->book_serial++;  /* what was read inside it may be gone */
+	st->frontier.valid = 0;
 	end_lazy(st);
 }
 

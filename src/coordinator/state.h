@@ -196,10 +196,11 @@ int coord_state_session_put(struct coord_state *st,
  * level >= 1 (a leaf's hash is its entry's, computed when needed). audit.h
  * is the interface the rest of the coordinator uses.
  */
-/* The log's right edge, kept by audit.c while a transaction appends:
- * hash[L] is the perfect subtree of 2^L entries in the log of `size`
- * entries, for every bit L set in size (RFC 9162's compact range). Valid
- * only while `valid`; every transaction begins with it not. */
+/* The log's right edge, kept by audit.c as transactions append: hash[L]
+ * is the perfect subtree of 2^L entries in the log of `size` entries, for
+ * every bit L set in size (RFC 9162's compact range). Valid only while
+ * `valid`: a rollback or a failed commit clears it (the next append reads
+ * it from the table), a commit keeps it. */
 struct coord_log_frontier {
 	int valid;
 	uint64_t size;
