@@ -373,18 +373,15 @@ ledger_get(struct coord_ledger *l, const uint8_t id[16], struct ljob **out)
 	return 0;
 }
 
-/* Unlink j from the jobs in memory and free it. */
+/* Take j out of the jobs in memory. */
 static void
-job_drop(struct coord_ledger *l, struct ljob *j)
+job_unlink(struct coord_ledger *l, struct ljob *j)
 {
-	struct ljob **pp;
-
-	for (pp = &l->jobs; *pp != NULL; pp = &(*pp)->next)
+	for (struct ljob **pp = &l->jobs; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == j) {
 			*pp = j->next;
 			break;
 		}
-	job_free(j);
 }
 
 void
@@ -393,22 +390,16 @@ ledger_put(struct coord_ledger *l, struct ljob *j, int drop)
 	struct ljob **pp, *k;
 	size_t kept = 1;
 
-	if (j == NULL)
+	if (j == NULL || (!j->closed && !drop))
 		return;
+	job_unlink(l, j);
 	if (drop) {
-		job_drop(l, j);
+		job_free(j);
 		return;
 	}
-	if (!j->closed)
-		return;
 	/* A job just closed is asked for next: its close, its receipt, its
 	 * owners' bundles (doc/coordinator.md section 10.2). It goes first,
 	 * and only the LEDGER_CLOSED_KEPT closed jobs named last stay. */
-	for (pp = &l->jobs; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == j) {
-			*pp = j->next;
-			break;
-		}
 	j->next = l->jobs;
 	l->jobs = j;
 	for (pp = &j->next; (k = *pp) != NULL;) {
