@@ -78,7 +78,7 @@ coord_ledger_stats(const struct coord_ledger *l, struct coord_ledger_stats *out)
 	*out = l->stats;
 	out->open_jobs = 0;
 	for (const struct ljob *j = l->jobs; j != NULL; j = j->next)
-		out->open_jobs++;
+		out->open_jobs += !j->closed;
 }
 
 /* ---- (session, seq): rules C1 and IP10 ---- */
@@ -367,29 +367,49 @@ ledger_get(struct coord_ledger *l, const uint8_t id[16], struct ljob **out)
 		}
 	if ((r = job_load(l, id, &j)) != 0)
 		return r;
-	/* Only open jobs stay: a closed one is read again when asked for
-	 * (its bundles), which keeps memory to the jobs running. */
-	if (!j->closed) {
-		j->next = l->jobs;
-		l->jobs = j;
-	}
+	j->next = l->jobs;
+	l->jobs = j;
 	*out = j;
 	return 0;
+}
+
+/* Take j out of the jobs in memory. */
+static void
+job_unlink(struct coord_ledger *l, struct ljob *j)
+{
+	for (struct ljob **pp = &l->jobs; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == j) {
+			*pp = j->next;
+			break;
+		}
 }
 
 void
 ledger_put(struct coord_ledger *l, struct ljob *j, int drop)
 {
-	struct ljob **pp;
+	struct ljob **pp, *k;
+	size_t kept = 1;
 
 	if (j == NULL || (!j->closed && !drop))
 		return;
-	for (pp = &l->jobs; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == j) {
-			*pp = j->next;
-			break;
+	job_unlink(l, j);
+	if (drop) {
+		job_free(j);
+		return;
+	}
+	/* A job just closed is asked for next: its close, its receipt, its
+	 * owners' bundles (doc/coordinator.md section 10.2). It goes first,
+	 * and only the LEDGER_CLOSED_KEPT closed jobs named last stay. */
+	j->next = l->jobs;
+	l->jobs = j;
+	for (pp = &j->next; (k = *pp) != NULL;) {
+		if (k->closed && ++kept > LEDGER_CLOSED_KEPT) {
+			*pp = k->next;
+			job_free(k);
+		} else {
+			pp = &k->next;
 		}
-	job_free(j);
+	}
 }
 
 /* ---- Item proofs ---- */
@@ -600,7 +620,7 @@ coord_ledger_proofs(struct coord_ledger *l, const uint8_t job[16],
 	struct coffer_itemack *a = NULL;
 	struct coord_status st;
 	struct batch b;
-	uint64_t tx;
+	uint64_t serial;
 	int r;
 
 	*wrote = 0;
@@ -614,25 +634,26 @@ coord_ledger_proofs(struct coord_ledger *l, const uint8_t job[16],
 	/* B3 */
 	if ((r = session_find(l, b.j, proofs[0] + 24, &b.s)) != 0)
 		goto out;
-	/* IP15 to IP17 are read once per group (rule G6): nothing that
-	 * changes them (an approval, a revocation, a new version, a rollback
-	 * record) is written while a group is open (G3), and a group is
-	 * short (G2), so its proofs are judged at the time of its first
-	 * request of the job, as a batch's are at its request's. */
-	tx = coord_state_tx_serial(c->st);
-	if (!b.j->closed && b.j->status_tx != tx) {
+	/* IP15 to IP17 are read again only when the state may have changed
+	 * what they read (rule G6: a policy, an approval, a revocation or a
+	 * rollback record stored, a transaction rolled back) or, for an
+	 * active policy, once its expiry has passed; a group's proofs are
+	 * judged at one time, as a batch's are at its request's. */
+	serial = coord_state_book_serial(c->st);
+	if (!b.j->closed && (b.j->status_serial != serial ||
+	    (b.j->inactive == NULL && b.now >= b.j->p->expires))) {
 		if ((r = coord_book_status(c->book, b.j->p, b.now, &st)) != 0)
 			goto out;
 		b.j->inactive = st.active ? NULL :
 		    coffer_itemproof_reason_code(st.reason) ? st.reason :
 		    "policy.unapproved";
-		b.j->status_tx = tx;
+		b.j->status_serial = serial;
 	}
-	if (!b.j->closed && b.s->revoked_tx != tx) {
+	if (!b.j->closed && b.s->revoked_serial != serial) {
 		if ((r = coord_book_measurement_revoked(c->book, b.j->p, &b.s->m,
 		    &b.s->revoked)) != 0)
 			goto out;
-		b.s->revoked_tx = tx;
+		b.s->revoked_serial = serial;
 	}
 	b.inactive = b.j->inactive;
 	b.meas_revoked = b.s->revoked;

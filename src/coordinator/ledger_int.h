@@ -19,7 +19,7 @@ struct lsession {
 	struct coord_session s;
 	struct coffer_policy_measurement m;
 	size_t meas;         /* index into ljob.meas */
-	uint64_t revoked_tx; /* the transaction IP17 was read in (0: none) */
+	uint64_t revoked_serial; /* the book serial IP17 was read at (0: none) */
 	int revoked;         /* IP17 then */
 };
 
@@ -69,25 +69,31 @@ struct ljob {
 	size_t nmeas, capmeas;
 	struct lseq *seqs;                /* open addressing, capseq a power of 2 */
 	size_t nseq, capseq;
-	uint64_t status_tx;               /* the transaction IP15, IP16 were read in */
+	uint64_t status_serial;           /* the book serial IP15, IP16 were read at (0: none) */
 	const char *inactive;             /* their reason then, or NULL (static) */
 };
 
 struct coord_ledger {
 	struct coord *c;
 	struct coord_state_ledger *ls;
-	struct ljob *jobs;                /* the open jobs in memory */
+	struct ljob *jobs;                /* the open jobs in memory, and the
+					   * closed ones last named */
 	struct coffer_buf entry;          /* scratch for log entries */
 	struct coord_ledger_stats stats;
 };
 
 /* ledger.c */
-/* The job's ledger, from memory or read from the state (a closed job is
- * read each time and must be given back with ledger_put). */
+/* Closed jobs kept in memory (ledger_put): the manager's close and the
+ * owners' receipts and bundles come right after a job closes. */
+#define LEDGER_CLOSED_KEPT 4
+
+/* The job's ledger, from memory or read from the state; given back with
+ * ledger_put. */
 int ledger_get(struct coord_ledger *l, const uint8_t id[16], struct ljob **out)
 	__attribute__((warn_unused_result));
-/* Done with j: a closed job leaves memory; with drop set, any job does
- * (after a failed transaction: it is read again next time). */
+/* Done with j: an open job stays in memory, and a closed one among the
+ * LEDGER_CLOSED_KEPT closed jobs named last; with drop set, j leaves
+ * memory (after a failed transaction: it is read again next time). */
 void ledger_put(struct coord_ledger *l, struct ljob *j, int drop);
 
 /* ledger_close.c: inside a state transaction. */

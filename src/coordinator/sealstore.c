@@ -22,6 +22,7 @@
 #include "lib/file.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "lib/random.h"
 
 #define LABEL_DB "coffer/state/db-header/v1"
 #define LABEL_LOG "coffer/state/log-header/v1"
@@ -839,7 +840,7 @@ commit(struct sealstore *s, int durable)
 	uint64_t base = s->trunc_min < n_old ? s->trunc_min : n_old;
 	struct saved *leaves = NULL, *groups = NULL;
 	size_t nleaves = 0, ngroups = 0, di = 0, len = 0, body;
-	uint8_t *rec = NULL, *e, root[32];
+	uint8_t *rec = NULL, *e, *salts = NULL, *salt, root[32];
 	int r;
 
 	if (s->broken)
@@ -863,10 +864,17 @@ commit(struct sealstore *s, int durable)
 		return r;
 	if ((rec = coffer_malloc(len)) == NULL ||
 	    (leaves = coffer_calloc((size_t)count + 1, sizeof(*leaves))) == NULL ||
-	    (groups = coffer_calloc((size_t)count + 2, sizeof(*groups))) == NULL) {
+	    (groups = coffer_calloc((size_t)count + 2, sizeof(*groups))) == NULL ||
+	    (salts = coffer_malloc((size_t)count * COFFER_PAGE_SALT_LEN + 1)) == NULL) {
 		r = coffer_errf(COFFER_E_NOMEM, "commit");
 		goto fail;
 	}
+	/* Every page's new salt (section 3.1), drawn in one call: the
+	 * generator's cost is mostly per call. */
+	if (count > 0 && (r = coffer_random(salts, (size_t)count *
+	    COFFER_PAGE_SALT_LEN)) != 0)
+		goto fail;
+	salt = salts;
 	memset(rec, 0, 24);
 	rec[0] = 2;
 	put32(rec + 4, (uint32_t)count);
@@ -889,8 +897,10 @@ commit(struct sealstore *s, int durable)
 			pt = zero;
 		}
 		put32(e, (uint32_t)p);
-		if ((r = coffer_pagecrypt_seal(&s->pc, p, pt, SEALSTORE_PAGE, e + 4)) != 0)
+		if ((r = coffer_pagecrypt_seal_salted(&s->pc, p, salt, pt,
+		    SEALSTORE_PAGE, e + 4)) != 0)
 			goto undo;
+		salt += COFFER_PAGE_SALT_LEN;
 		/* Step 2: the new leaf, keeping the old one to undo. */
 		if (p <= n_old) {
 			leaves[nleaves].idx = p - 1;
@@ -950,6 +960,7 @@ commit(struct sealstore *s, int durable)
 	free(rec);
 	free(leaves);
 	free(groups);
+	free(salts);
 	/* A failed checkpoint loses nothing (the log keeps every record):
 	 * the next commit tries again. */
 	if (!s->broken && durable && s->log_end > SEALSTORE_CHECKPOINT &&
@@ -968,6 +979,7 @@ fail:
 	free(rec);
 	free(leaves);
 	free(groups);
+	free(salts);
 	return r;
 }
 

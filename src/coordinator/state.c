@@ -28,11 +28,14 @@ struct coord_state {
 	int lazy_tx;   /* the open transaction is committed without a flush */
 	int unsynced;  /* a lazy commit is not yet known to be on disk */
 	uint64_t tx_version; /* the state's version when the transaction began */
-	uint64_t tx_serial;  /* transactions begun */
+	/* Changed by every write a policy's status reads (policies,
+	 * approvals, revocations, rollback records) and every rollback:
+	 * coord_state_book_serial. */
+	uint64_t book_serial;
 	/* The log's size inside the open transaction once read (0: not
 	 * known): appends keep it, so that a batch of proofs reads it once. */
 	uint64_t tx_log_size;
-	struct coord_log_frontier frontier;  /* audit.c's, per transaction */
+	struct coord_log_frontier frontier;  /* audit.c's, from commit to commit */
 	/* The audit log's statements, prepared once: an append or a proof
 	 * runs them dozens of times. */
 	sqlite3_stmt *log_stmt[5];
@@ -48,6 +51,11 @@ struct coord_state {
  * policy's status, IP15 to IP17), as are the revocations and approvals
  * (prepare(): their callbacks may query them again). */
 enum { LOG_SIZE, LOG_ENTRY_PUT, LOG_NODE_PUT, LOG_NODE_GET, LOG_ROLLBACK_LAST };
+/* The row of the log's subtree (level, pos) in table log_tree: the index
+ * of the last leaf it covers, times 64, plus its level (level 1 to 56,
+ * pos below 2^(56 - level): at most 2^62). */
+#define LOG_NODE_KEY(level, pos) \
+	(((((uint64_t)(pos) + 1) << (level)) - 1) * 64 + (uint64_t)(level))
 
 static int
 dberr(struct coord_state *st, const char *what)
@@ -181,10 +189,12 @@ static const char schema[] =
      * 2026-12-07, are not read), so that a root or a proof costs O(log n)
      * lookups, not O(n). */
     "CREATE TABLE IF NOT EXISTS log (idx INTEGER PRIMARY KEY, entry BLOB NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS log_nodes ("
-    " level INTEGER NOT NULL, pos INTEGER NOT NULL,"
-    " hash BLOB NOT NULL CHECK (length(hash) = 32),"
-    " PRIMARY KEY (level, pos)) WITHOUT ROWID;"
+    /* Keyed by LOG_NODE_KEY: the last leaf a subtree covers, then its
+     * level, so that the nodes an append completes go at the table's
+     * right end, next to those of the appends before it (one page per
+     * commit, doc/coordinator.md section 9.2). */
+    "CREATE TABLE IF NOT EXISTS log_tree (k INTEGER PRIMARY KEY,"
+    " hash BLOB NOT NULL CHECK (length(hash) = 32));"
     /* Heads owners presented that this log does not contain (audit-log.md
      * section 6.2), with the index of the rollback event recording each. */
     "CREATE TABLE IF NOT EXISTS log_rollbacks ("
@@ -261,16 +271,28 @@ check_schema(struct coord_state *st, const char *path)
 		return coffer_errf(COFFER_E_VERSION, "state %s: schema version %ld "
 		    "is newer than this coordinator's %d", path, v,
 		    COORD_STATE_SCHEMA_VERSION);
+	if (v == COORD_STATE_SCHEMA_VERSION)
+		return 0;
+	/* In one transaction: a migration cut short leaves the old version. */
+	if ((r = exec(st, "BEGIN IMMEDIATE;")) != 0)
+		return r;
 	/* 1 -> 2: approvals remember the log head they name; the log tables
 	 * were made by the schema above. */
-	if (v == 1) {
-		int r2;
-
-		if ((r2 = exec(st, "ALTER TABLE approvals ADD COLUMN log_size "
-		    "INTEGER NOT NULL DEFAULT 0;")) != 0)
-			return r2;
-		snprintf(ver, sizeof(ver), "%d", COORD_STATE_SCHEMA_VERSION);
-		return meta_set(st, "schema_version", ver);
+	if (v == 1)
+		r = exec(st, "ALTER TABLE approvals ADD COLUMN log_size "
+		    "INTEGER NOT NULL DEFAULT 0;");
+	/* 2 -> 3: the log's subtree hashes move from log_nodes, by (level,
+	 * pos), to log_tree, by LOG_NODE_KEY (the leaves of level 0 that
+	 * states of before 2026-12-07 held are not read, so not moved). */
+	if (r == 0 && v == 2)
+		r = exec(st, "INSERT INTO log_tree (k, hash) SELECT "
+		    "(((pos + 1) << level) - 1) * 64 + level, hash FROM log_nodes "
+		    "WHERE level >= 1; DROP TABLE log_nodes;");
+	snprintf(ver, sizeof(ver), "%d", COORD_STATE_SCHEMA_VERSION);
+	if (r != 0 || (r = meta_set(st, "schema_version", ver)) != 0 ||
+	    (r = exec(st, "COMMIT;")) != 0) {
+		(void)!exec(st, "ROLLBACK;");
+		return r;
 	}
 	return 0;
 }
@@ -292,6 +314,7 @@ coord_state_open(const char *dir, const uint8_t key[32],
 	if ((r = sealdb_open(dir, key, state_id, &st->sdb)) != 0)
 		goto out;
 	st->h = sealdb_handle(st->sdb);
+	st->book_serial = 1;  /* 0: never read (ledger_int.h) */
 	if ((r = exec(st, "PRAGMA foreign_keys=ON;")) != 0 ||
 	    (r = exec(st, schema)) != 0 ||
 	    (r = check_schema(st, path)) != 0) {
@@ -335,10 +358,10 @@ coord_state_begin(struct coord_state *st)
 	if ((r = exec(st, "BEGIN IMMEDIATE;")) != 0)
 		return r;
 	st->in_tx = 1;
-	st->tx_serial++;
 	st->tx_version = sealdb_version(st->sdb);
 	st->tx_log_size = 0;
-	st->frontier.valid = 0;
+	/* The frontier stays valid from the last commit (audit.c checks its
+	 * size against the log's); a rollback or a failed commit drops it. */
 	return 0;
 }
 
@@ -376,8 +399,10 @@ coord_state_commit(struct coord_state *st)
 	if (!st->in_tx)
 		return coffer_errf(COFFER_E_INTERNAL, "state: commit outside a "
 		    "transaction");
-	if ((r = exec(st, "COMMIT;")) != 0)
+	if ((r = exec(st, "COMMIT;")) != 0) {
+		st->frontier.valid = 0;
 		return r;
+	}
 	st->in_tx = 0;
 	/* A durable commit syncs the lazy records before it too (7.4); a
 	 * transaction that wrote nothing committed nothing. */
@@ -394,6 +419,8 @@ coord_state_rollback(struct coord_state *st)
 		return;
 	(void)!exec(st, "ROLLBACK;");
 	st->in_tx = 0;
+	st->book_serial++;  /* what was read inside it may be gone */
+	st->frontier.valid = 0;
 	end_lazy(st);
 }
 
@@ -416,9 +443,9 @@ coord_state_in_tx(const struct coord_state *st)
 }
 
 uint64_t
-coord_state_tx_serial(const struct coord_state *st)
+coord_state_book_serial(const struct coord_state *st)
 {
-	return st->tx_serial;
+	return st->book_serial;
 }
 
 int
@@ -649,6 +676,7 @@ coord_state_policy_put(struct coord_state *st, const uint8_t hash[32],
 	sqlite3_stmt *s = NULL;
 	int r;
 
+	st->book_serial++;
 	if ((r = prepare(st, "INSERT INTO policies (hash, previous, jcs, "
 	    "created_ms) VALUES (?1, ?2, ?3, ?4)", &s)) != 0)
 		return r;
@@ -777,6 +805,7 @@ coord_state_approval_put(struct coord_state *st, const uint8_t policy[32],
 
 	/* A row that no longer counts (it names a head before a rollback) is
 	 * replaced; one that counts stays: the same signer counts once. */
+	st->book_serial++;
 	if ((r = prepare(st, "INSERT INTO approvals (policy, signer, envelope, "
 	    "created_ms, log_size) VALUES (?1, ?2, ?3, ?4, ?5) "
 	    "ON CONFLICT (policy, signer) DO UPDATE SET envelope = excluded.envelope,"
@@ -821,6 +850,7 @@ coord_state_revocation_put(struct coord_state *st,
 	sqlite3_stmt *s = NULL;
 	int r;
 
+	st->book_serial++;
 	if ((r = prepare(st, "INSERT INTO revocations (policy, signer, tee, "
 	    "measurement, envelope, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	    &s)) != 0)
@@ -1120,12 +1150,14 @@ coord_state_log_node_put(struct coord_state *st, unsigned level, uint64_t pos,
 	sqlite3_stmt *s = NULL;
 	int r;
 
-	if ((r = log_stmt(st, LOG_NODE_PUT, "INSERT INTO log_nodes (level, pos, "
-	    "hash) VALUES (?1, ?2, ?3)", &s)) != 0)
+	if (level < 1 || level > 56 || pos >= (UINT64_C(1) << (56 - level)))
+		return coffer_errf(COFFER_E_LIMIT, "log node (%u, %llu)", level,
+		    (unsigned long long)pos);
+	if ((r = log_stmt(st, LOG_NODE_PUT, "INSERT INTO log_tree (k, hash) "
+	    "VALUES (?1, ?2)", &s)) != 0)
 		return r;
-	sqlite3_bind_int(s, 1, (int)level);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)pos);
-	sqlite3_bind_blob(s, 3, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)LOG_NODE_KEY(level, pos));
+	sqlite3_bind_blob(s, 2, hash, 32, SQLITE_STATIC);
 	r = insert_step(st, s, "log node");
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
@@ -1139,11 +1171,13 @@ coord_state_log_node_get(struct coord_state *st, unsigned level, uint64_t pos,
 	sqlite3_stmt *s = NULL;
 	int r, rc;
 
-	if ((r = log_stmt(st, LOG_NODE_GET, "SELECT hash FROM log_nodes WHERE "
-	    "level = ?1 AND pos = ?2", &s)) != 0)
+	if (level < 1 || level > 56 || pos >= (UINT64_C(1) << (56 - level)))
+		return coffer_errf(COFFER_E_FORMAT, "state: log node (%u, %llu) is "
+		    "missing", level, (unsigned long long)pos);
+	if ((r = log_stmt(st, LOG_NODE_GET, "SELECT hash FROM log_tree WHERE "
+	    "k = ?1", &s)) != 0)
 		return r;
-	sqlite3_bind_int(s, 1, (int)level);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)pos);
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)LOG_NODE_KEY(level, pos));
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 0) == 32)
 		memcpy(out, sqlite3_column_blob(s, 0), 32);
@@ -1163,6 +1197,7 @@ coord_state_log_rollback_put(struct coord_state *st, uint64_t size,
 	sqlite3_stmt *s = NULL;
 	int r;
 
+	st->book_serial++;
 	if ((r = prepare(st, "INSERT INTO log_rollbacks (size, root, idx) VALUES "
 	    "(?1, ?2, ?3)", &s)) != 0)
 		return r;

@@ -15,7 +15,7 @@
 #include "crypto/identity.h"
 #include "lib/buf.h"
 
-#define COORD_STATE_SCHEMA_VERSION 2
+#define COORD_STATE_SCHEMA_VERSION 3
 
 struct coord_state;
 
@@ -57,10 +57,12 @@ int coord_state_begin_lazy(struct coord_state *st)
 	__attribute__((warn_unused_result));
 /* 1 inside a transaction. */
 int coord_state_in_tx(const struct coord_state *st);
-/* The number of transactions begun (from 1): inside one transaction it
- * does not change, so a value read in it names it (the ledger reads a
- * policy's status once per group of proofs). */
-uint64_t coord_state_tx_serial(const struct coord_state *st);
+/* A counter that changes whenever what a policy's status reads may have
+ * changed: a policy, an approval, a revocation or a rollback record
+ * stored (or tried), a transaction rolled back. The ledger reads a
+ * policy's status and its measurements' revocations (IP15 to IP17) again
+ * only then (doc/coordinator.md section 10.1, G6). */
+uint64_t coord_state_book_serial(const struct coord_state *st);
 /* Make every commit so far durable (after lazy ones): the coordinator does
  * it before it signs a tree head, so that no head it signed names entries
  * a power failure could take back. */
@@ -194,10 +196,11 @@ int coord_state_session_put(struct coord_state *st,
  * level >= 1 (a leaf's hash is its entry's, computed when needed). audit.h
  * is the interface the rest of the coordinator uses.
  */
-/* The log's right edge, kept by audit.c while a transaction appends:
- * hash[L] is the perfect subtree of 2^L entries in the log of `size`
- * entries, for every bit L set in size (RFC 9162's compact range). Valid
- * only while `valid`; every transaction begins with it not. */
+/* The log's right edge, kept by audit.c as transactions append: hash[L]
+ * is the perfect subtree of 2^L entries in the log of `size` entries, for
+ * every bit L set in size (RFC 9162's compact range). Valid only while
+ * `valid`: a rollback or a failed commit clears it (the next append reads
+ * it from the table), a commit keeps it. */
 struct coord_log_frontier {
 	int valid;
 	uint64_t size;

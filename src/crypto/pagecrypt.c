@@ -14,7 +14,6 @@
 #include "crypto/hash.h"
 #include "crypto/kdf.h"
 #include "crypto/pagecrypt.h"
-#include "crypto/pagecrypt_internal.h"
 #include "lib/mem.h"
 #include "lib/random.h"
 

@@ -38,6 +38,16 @@ int coffer_pagecrypt_seal(const struct coffer_pagecrypt *pc, uint64_t pgno,
 	__attribute__((warn_unused_result));
 
 /*
+ * The same with the salt given: 16 bytes of coffer_random drawn for this
+ * one page write (a commit draws its pages' salts in one call). A salt
+ * used twice would use one AEAD key and nonce twice: never pass anything
+ * else.
+ */
+int coffer_pagecrypt_seal_salted(const struct coffer_pagecrypt *pc,
+    uint64_t pgno, const uint8_t salt[COFFER_PAGE_SALT_LEN], const uint8_t *pt,
+    size_t n, uint8_t *slot) __attribute__((warn_unused_result));
+
+/*
  * Open a slot of page pgno (32 + n bytes) into pt (n bytes). COFFER_E_AUTH
  * if it does not authenticate (another page, another state, tampered);
  * pt is then wiped.

@@ -13,7 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/coordinator_common.bash"
 
-plan 75
+plan 77
 
 coord_setup
 # One FAILED item is tolerated: an owner whose items are all OK gets a
@@ -241,3 +241,13 @@ eq "its proofs: 11 logged, not the forged one, the replays or the late one" 11 \
 check "/metrics counts the proofs by outcome" grep -q \
 	'^coffer_coordinator_item_proofs_total{outcome="disagreement"} 1$' \
 	<(curl -s "$COORD_URL/metrics")
+
+# Only the last 4 closed jobs stay in memory (doc/coordinator.md 10.2):
+# after one more closes, J is read back from the state, the same.
+J5=$(open_job "$H")
+coffer receipt close "$J5" --cancel --json >/dev/null 2>&1
+check "a closed job read back from the state: the same receipt" cmp -s \
+	<(curl -s "$COORD_URL/v1/jobs/$J/receipt" | jq -cS .) <(jq -cS . "$T/receipt1")
+coffer receipt fetch "$J" --id "$T/a.id" --out "$T/a5.bundle" >/dev/null 2>&1
+vfy "$T/a5.bundle" --id "$T/a.id"
+eq "and a's bundle of it verifies" 0 $?

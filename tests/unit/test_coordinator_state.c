@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "coffer/error.h"
+#include "coordinator/audit.h"
 #include "coordinator/coord.h"
 #include "coordinator/state.h"
 #include "coordinator/state_int.h"
@@ -383,6 +384,70 @@ test_state__ledger_proofs_of_an_older_state_read_back(void **state)
 	coffer_buf_release(&e);
 }
 
+/* A state of schema version 2 kept the log's subtree hashes in table
+ * log_nodes by (level, pos): the first open moves them to log_tree, and
+ * every root reads back the same (doc/coordinator.md section 9.2). */
+static void
+test_state__log_nodes_of_a_version_2_state_move(void **state)
+{
+	struct coord_state *st = NULL;
+	coffer_merkle_hash roots[40], h;
+	uint8_t entry[8] = "entry-0";
+	sqlite3_stmt *s = NULL;
+	char *msg = NULL;
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(coord_state_open(dir, skey, sid, &st), 0);
+	assert_int_equal(coord_state_begin(st), 0);
+	for (uint64_t i = 0; i < 40; i++) {
+		entry[6] = (uint8_t)('0' + i);
+		assert_int_equal(coord_audit_append_entry(st, entry, sizeof(entry),
+		    NULL), 0);
+	}
+	assert_int_equal(coord_state_commit(st), 0);
+	for (uint64_t i = 1; i <= 40; i++)
+		assert_int_equal(coord_audit_root(st, i, roots[i - 1]), 0);
+	/* Back to version 2, with a leaf row of level 0 as states of before
+	 * 2026-12-07 held (not read, not moved). */
+	assert_int_equal(sqlite3_exec(coord_state_sqlite(st),
+	    "BEGIN IMMEDIATE;"
+	    "CREATE TABLE log_nodes (level INTEGER NOT NULL, pos INTEGER NOT NULL,"
+	    " hash BLOB NOT NULL CHECK (length(hash) = 32),"
+	    " PRIMARY KEY (level, pos)) WITHOUT ROWID;"
+	    "INSERT INTO log_nodes SELECT k % 64, ((k / 64 + 1) >> (k % 64)) - 1,"
+	    " hash FROM log_tree;"
+	    "INSERT INTO log_nodes VALUES (0, 0, zeroblob(32));"
+	    "DROP TABLE log_tree;"
+	    "UPDATE meta SET value = '2' WHERE key = 'schema_version';"
+	    "COMMIT;", NULL, NULL, &msg), SQLITE_OK);
+	coord_state_close(st);
+
+	assert_int_equal(coord_state_open(dir, skey, sid, &st), 0);
+	for (uint64_t i = 1; i <= 40; i++) {
+		assert_int_equal(coord_audit_root(st, i, h), 0);
+		assert_memory_equal(h, roots[i - 1], sizeof(h));
+	}
+	assert_int_not_equal(sqlite3_table_column_metadata(coord_state_sqlite(st),
+	    NULL, "log_nodes", "hash", NULL, NULL, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(coord_state_sqlite(st), "SELECT "
+	    "(SELECT value FROM meta WHERE key = 'schema_version'),"
+	    " (SELECT count(*) FROM log_tree)", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(s, 0), "3");
+	n = sqlite3_column_int(s, 1);
+	sqlite3_finalize(s);
+	/* 40 leaves: 20 + 10 + 5 + 2 + 1 perfect subtrees of two or more */
+	assert_int_equal(n, 38);
+	/* It appends on from there. */
+	assert_int_equal(coord_state_begin(st), 0);
+	assert_int_equal(coord_audit_append_entry(st, entry, sizeof(entry), NULL), 0);
+	assert_int_equal(coord_state_commit(st), 0);
+	assert_int_equal(coord_audit_root(st, 40, h), 0);
+	assert_memory_equal(h, roots[39], sizeof(h));
+	coord_state_close(st);
+}
+
 static void
 test_refuse__finds_reason_names_where_proto_puts_them(void **state)
 {
@@ -413,6 +478,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_state__successors_are_walked_from_the_owners_approvals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state__jobs_read_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state__ledger_proofs_of_an_older_state_read_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state__log_nodes_of_a_version_2_state_move, setup, teardown),
 		cmocka_unit_test(test_refuse__finds_reason_names_where_proto_puts_them),
 	};
 

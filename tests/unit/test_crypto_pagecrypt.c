@@ -12,7 +12,6 @@
 #include "coffer/error.h"
 #include "crypto/hash.h"
 #include "crypto/pagecrypt.h"
-#include "crypto/pagecrypt_internal.h"
 #include "lib/mem.h"
 #include "../support/vectors.h"
 
