@@ -9,7 +9,7 @@
 # timeout: 240
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/worker_confidential.bash"
-plan 18
+plan 19
 # Sanitizer builds: a plugin's SIGSEGV stays a signal (the host passes
 # ASAN_OPTIONS on, as an executable app's environment does).
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0
@@ -37,11 +37,15 @@ eq "one item done, two dead" "total=3 done=1 failed=2 in_flight=0 queued=0" \
 eq "the crash is the item's error" "app crashed: killed by signal 11 (Segmentation fault)" \
 	"$(dead q1 a/2.sealed)"
 eq "the runner survived the crashes: one key release" 1 "$(count releases)"
+# Each attempt runs it in its batch's exchange and, after that crash,
+# alone (doc/worker.md 9.5, HB5): every run in a host of its own.
 pids=$(cut -d' ' -f1 "$T/trace/a/2.sealed" | sort -u | wc -l)
-eq "a new host for each attempt after a crash" 2 "$pids"
+runs=$(wc -l <"$T/trace/a/2.sealed")
+eq "a new host for each run after a crash" "$runs" "$pids"
+ok $(( runs >= 2 ? 0 : 1 )) "at least one run per attempt ($runs)"
 # The runner is the process that logs "worker started".
 runner=$(grep 'worker started' "$T/q1.log" | grep -oE 'worker\[[0-9]+\]' | tr -dc 0-9)
-host=$(cut -d' ' -f1 "$T/trace/a/1.sealed")
+host=$(tail -n 1 "$T/trace/a/1.sealed" | cut -d' ' -f1)
 check "the plugin ran in another process than the runner ($host, $runner)" \
 	test -n "$runner" -a -n "$host" -a "$host" != "$runner"
 eq "the reported failure is the item's error" "injected failure for b/1.sealed" \
