@@ -472,7 +472,10 @@ run_pending(struct worker *w, const struct coffer_queue_item *its,
 			r = app_batch_result(w->app, k, &w->outbuf, &reported,
 			    res[i].err, sizeof(res[i].err));
 			item_after_app(w, &res[i], &pd->ci[i], r, reported);
-			shrink_bufs(w);
+			/* Not plainbuf: it may hold the plaintext of the item
+			 * that waits for the next exchange (batch_steps). */
+			shrink(&w->outbuf);
+			shrink(&w->sealbuf);
 			us[i] += share + mono_us() - t1;
 		}
 		done = first + count;

@@ -9,7 +9,7 @@
 # timeout: 240
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/worker_confidential.bash"
-plan 19
+plan 23
 # Sanitizer builds: a plugin's SIGSEGV stays a signal (the host passes
 # ASAN_OPTIONS on, as an executable app's environment does).
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0
@@ -66,6 +66,36 @@ eq "the hung item timed out" "app timed out after 800 ms (killed)" "$(dead q2 a/
 eq "the other one is done" "total=2 done=1 failed=1 in_flight=0 queued=0" \
 	"$("$QCTL" stats "$REDIS_URL" q2)"
 eq "still one key release" 1 "$(count releases)"
+
+# 2b. Items that do not all fit the host's region (doc/worker.md 9.5 HB1):
+# three of 400 KB (the first two in one exchange, the third in the next)
+# and one of 1.1 MB (over the 1 MiB half: alone, in frames); each output is
+# its input.
+for i in 1 2 3 4; do
+	head -c $(( i == 4 ? 1100000 : 400000 )) /dev/urandom > "$T/plain/big$i"
+	coffer seal --key "$T/w/a.key" "$T/plain/big$i" "$T/in/a/big$i.sealed" >/dev/null ||
+		bail "coffer seal"
+done
+for i in 1 2 3 4; do
+	jq -n --arg k "a/big$i.sealed" --arg d "sha256:$(sha "$T/in/a/big$i.sealed")" \
+		'{key: $k, digest: $d}'
+done | jq -s . > "$T/w/more.json"
+CW_PARAMS='{}'
+CW_COORD_PARAMS=()
+CW_MORE_OBJECTS=$T/w/more.json cw_policy "$T/w/p2b.json" "$WMEAS"
+cw_start_coord "$T/w/p2b.json"
+check "load q2b" "$QCTL" load "$REDIS_URL" q2b a/big1.sealed a/big2.sealed \
+	a/big3.sealed a/big4.sealed
+cw_worker q2b "$T/w/worker.json"
+eq "every big item is done" "total=4 done=4 failed=0 in_flight=0 queued=0" \
+	"$("$QCTL" stats "$REDIS_URL" q2b)"
+check_fails "each at its first attempt" grep -q 'item failed' "$T/q2b.log"
+same=0
+for i in 1 2 3 4; do
+	coffer open --key "$T/w/out.key" "$(ls "$T/out/q2b/a/big$i.sealed".*)" \
+		"$T/big$i.out" && cmp -s "$T/plain/big$i" "$T/big$i.out" && same=$((same + 1))
+done
+eq "each output is its own input" 4 "$same"
 
 # 3. An executable app (one process per item, from the approved file).
 APP=$COFFER_BUILD/apps/checksum
