@@ -624,7 +624,7 @@ apphost_spawn(const struct worker_config *cfg, int app_fd, struct apphost **out)
 	h->app_fd = app_fd;
 	h->sock = -1;
 	coffer_buf_init(&h->head, HEAD_MAX * BATCH_ITEMS_MAX);
-	coffer_buf_init_secret(&h->frame, frame_max(cfg->max_item_bytes));
+	coffer_buf_init_secret(&h->frame, batch_frame_max(cfg->max_item_bytes));
 	/* Without a region (no memfd here), items go in frames. */
 	if (region_new(cfg->max_item_bytes, &h->reg) != 0)
 		coffer_logkv(COFFER_LOG_INFO, "no shared region for the plugin"
