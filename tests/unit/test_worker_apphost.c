@@ -27,6 +27,7 @@
 #include "worker/app.h"
 #include "worker/worker.h"
 #include "../support/tmpdir.h"
+#include "../support/segv.h"
 
 #define HALF ((size_t)1 << 20)  /* the region's halves for MAX below */
 #define MAX ((size_t)3 << 20)
@@ -595,20 +596,6 @@ test_apphost__a_batch_goes_in_one_exchange(void **state)
 		coffer_buf_release(&outs[k]);
 }
 
-/* Sanitizer builds: a plugin's SIGSEGV stays a signal in the host, which
- * gets ASAN_OPTIONS as an executable app would (doc/worker.md 4.3). */
-static void
-segv_stays_a_signal(void)
-{
-	const char *o = getenv("ASAN_OPTIONS");
-	char b[1024];
-
-	if (o != NULL && strstr(o, "handle_segv=0") != NULL)
-		return;
-	snprintf(b, sizeof(b), "%s%shandle_segv=0", o ? o : "", o && *o ? ":" : "");
-	assert_int_equal(setenv("ASAN_OPTIONS", b, 1), 0);
-}
-
 /* A poison item does not take its batch-mates down (HB5): the host
  * crashes (then hangs) at item 3 of 5 in one exchange; the items are
  * asked again one per exchange: 1, 2, 4 and 5 have their outputs, 3 alone
@@ -623,7 +610,7 @@ test_apphost__a_poison_item_fails_alone(void **state)
 	char err[NB][WORKER_ERR_MAX];
 	int r[NB];
 
-	segv_stays_a_signal();
+	assert_int_equal(test_segv_stays_a_signal(), 0);
 	for (size_t k = 0; k < NB; k++)
 		coffer_buf_init_secret(&outs[k], MAX);
 	for (int t = 0; t < 2; t++) {

@@ -40,6 +40,7 @@
 #include "worker/worker.h"
 #include "../support/fake_coord.h"
 #include "../support/fake_store.h"
+#include "../support/segv.h"
 
 /* ---- The world: identities, keys, files, sealed inputs, a policy ---- */
 
@@ -1162,20 +1163,6 @@ test_worker_confidential__refusals_for_good_are_told_from_transient_ones(void **
 	assert_false(conf_refused_for_good(COFFER_E_PROTO, "key release: HTTP 500"));
 }
 
-/* Sanitizer builds: a plugin's SIGSEGV stays a signal in the host, which
- * gets ASAN_OPTIONS as an executable app would (doc/worker.md 4.3). */
-static void
-segv_stays_a_signal(void)
-{
-	const char *o = getenv("ASAN_OPTIONS");
-	char b[1024];
-
-	if (o != NULL && strstr(o, "handle_segv=0") != NULL)
-		return;
-	snprintf(b, sizeof(b), "%s%shandle_segv=0", o ? o : "", o && *o ? ":" : "");
-	assert_int_equal(setenv("ASAN_OPTIONS", b, 1), 0);
-}
-
 /* A poison item does not take its batch-mates down (doc/worker.md 9.5,
  * HB5): the plugin, in its host, crashes on the 2nd of 3 items of one
  * exchange (then hangs on it); the 1st and 3rd are stored and proved,
@@ -1191,7 +1178,7 @@ test_worker_confidential__a_poison_item_in_a_batch_fails_alone(void **state)
 	char plugin[512];
 	int fd;
 
-	segv_stays_a_signal();
+	assert_int_equal(test_segv_stays_a_signal(), 0);
 	snprintf(plugin, sizeof(plugin), "%s/apps/fault.so", b ? b : "build");
 	assert_true((fd = open(plugin, O_RDONLY | O_CLOEXEC)) >= 0);
 	start(f);
