@@ -5,7 +5,8 @@
 // (conf_seal_output), against their crypto floor (one SHA-256 pass, one
 // AEAD pass over the same bytes); and the app hand-off of a plugin in
 // this process against the same plugin in its host process
-// (`--app-host`, doc/worker.md 9.5), per item, wall and CPU (this
+// (`--app-host`, doc/worker.md 9.5), one item per exchange and a batch
+// of 16 per exchange (HB1 to HB5), per item, wall and CPU (this
 // process and, for the host, its own CPU). No store, no queue, no
 // coordinator. Prints "name us" lines (microseconds per item).
 //   worker_item PLUGIN.so [item bytes (default 31000)] [items (default 3000)]
@@ -185,8 +186,38 @@ open_seal(const uint8_t *plain, size_t n, size_t items, size_t max)
 	keys_free(j.keys);
 }
 
+/* Items first..first+k-1 of a batch of BATCH through the host in one
+ * exchange, as the runner gives them (doc/worker.md 9.5, HB1 to HB5). */
+#define BATCH 16
+static void
+batch_of(struct app *a, const uint8_t *plain, size_t n, size_t k,
+    struct coffer_buf *out, const struct app_wait *aw)
+{
+	char err[WORKER_ERR_MAX];
+	size_t first, count, done = 0;
+	uint32_t rep;
+	int r;
+
+	for (size_t i = 0; i < k; i++)
+		if ((r = app_batch_add(a, "a/item", 1, "a", plain, n)) != 0)
+			die("batch add (the batch does not fit the region)", r);
+	while (done < k) {
+		if ((r = app_batch_run(a, aw, &first, &count)) != 0)
+			die("batch run", r);
+		for (size_t i = first; i < first + count; i++) {
+			coffer_buf_reset(out);
+			if ((r = app_batch_result(a, i, out, &rep, err,
+			    sizeof(err))) != 0 || out->len != n)
+				die(err, r ? r : COFFER_E_INTERNAL);
+		}
+		done = first + count;
+	}
+	app_batch_end(a);
+}
+
 /* The app hand-off: items through app_process, the plugin in this
- * process or in its host. */
+ * process or in its host (isolated 1), or in its host a batch of BATCH
+ * at a time (isolated 2). */
 static void
 handoff(char *plugin, const uint8_t *plain, size_t n, size_t items,
     size_t max, int isolated)
@@ -223,7 +254,9 @@ handoff(char *plugin, const uint8_t *plain, size_t n, size_t items,
 	w0 = wall();
 	c0 = cpu(RUSAGE_SELF);
 	ch0 = cpu(RUSAGE_CHILDREN);
-	for (size_t i = 0; i < items; i++) {
+	for (size_t i = 0; i < items && isolated == 2; i += BATCH)
+		batch_of(a, plain, n, items - i < BATCH ? items - i : BATCH, &out, &aw);
+	for (size_t i = 0; i < items && isolated != 2; i++) {
 		coffer_buf_reset(&out);
 		if ((r = app_process(a, "a/item", 1, "a", plain, n, &out, &aw, &rep,
 		    err, sizeof(err))) != 0)
@@ -233,7 +266,8 @@ handoff(char *plugin, const uint8_t *plain, size_t n, size_t items,
 	c0 = cpu(RUSAGE_SELF) - c0;
 	app_close(a);   /* reaps the host: its CPU is then the children's */
 	if (isolated) {
-		report("app, plugin in its host", w0, c0, items);
+		report(isolated == 2 ? "app, host, batches of 16" :
+		    "app, plugin in its host", w0, c0, items);
 		printf("%-28s                 cpu %7.1f us (the host's, its start"
 		    " included)\n", "", (cpu(RUSAGE_CHILDREN) - ch0) * 1e6 /
 		    (double)items);
@@ -276,6 +310,7 @@ main(int argc, char **argv)
 	if (only == NULL) {
 		handoff(argv[1], plain, n, items, max, 0);
 		handoff(argv[1], plain, n, items, max, 1);
+		handoff(argv[1], plain, n, items, max, 2);
 	}
 	free(plain);
 	return 0;

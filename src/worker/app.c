@@ -137,6 +137,51 @@ app_process(struct app *a, const char *id, uint32_t attempt, const char *owner,
 	return r;
 }
 
+size_t
+app_batch_room(struct app *a)
+{
+	return a->host != NULL ? apphost_batch_room(a->host) : 0;
+}
+
+int
+app_batch_add(struct app *a, const char *id, uint32_t attempt,
+    const char *owner, const uint8_t *in, size_t inlen)
+{
+	if (a->host == NULL)
+		return coffer_errf(COFFER_E_UNSUPPORTED, "no batches for this app");
+	return apphost_batch_add(a->host, id, attempt, owner, in, inlen);
+}
+
+int
+app_batch_run(struct app *a, const struct app_wait *w, size_t *first,
+    size_t *count)
+{
+	if (a->host == NULL)
+		return coffer_errf(COFFER_E_UNSUPPORTED, "no batches for this app");
+	return apphost_batch_run(a->host, w, first, count);
+}
+
+int
+app_batch_result(struct app *a, size_t i, struct coffer_buf *out,
+    uint32_t *reported, char *err, size_t errlen)
+{
+	uint32_t rep = 0;
+	int r;
+
+	err[0] = '\0';
+	r = apphost_batch_result(a->host, i, out, &rep, err, errlen);
+	if (reported != NULL)
+		*reported = r != 0 ? app_code(rep) : 0;
+	return r;
+}
+
+void
+app_batch_end(struct app *a)
+{
+	if (a->host != NULL)
+		apphost_batch_end(a->host);
+}
+
 /* The app's own failure code of a reduce call, as app_process gives it. */
 static int
 reduce_call(struct app *a, int type, const char *id, const uint8_t *in,

@@ -19,6 +19,7 @@
 // reads it.
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -46,7 +47,15 @@ enum {
 	F_REDUCE_ADD = 4,    /* runner: id, input (data) */
 	F_REDUCE_FINISH = 5, /* runner: (empty) */
 	F_DONE = 6,          /* host: i32 status, error text, output (data) */
+	F_BATCH = 7,         /* runner: count, per item: id, u32 attempt,
+	                        owner, u32 offset, u32 length (input half) */
+	F_BATCH_DONE = 8,    /* host: count, per answer: i32 status, error
+	                        text, u32 length, u32 offset (or IN_FRAME_OFF
+	                        and the bytes, last answer only) */
 };
+
+/* A batch answer's output offset that says "in the frame" (HB2). */
+#define IN_FRAME_OFF 0xffffffffu
 
 /* Where a data field's bytes are. */
 enum { IN_FRAME = 0, IN_REGION = 1 };
@@ -59,6 +68,27 @@ enum { IN_FRAME = 0, IN_REGION = 1 };
 #define REGION_HALF_MAX ((size_t)1 << 20)  /* larger items go in frames */
 #define TOKEN_LEN 16
 #define HEAD_MAX (2 * COFFER_STORE_KEY_MAX + 64)
+#define BATCH_ITEMS_MAX APPHOST_BATCH_MAX
+
+/* One item of the batch being run (doc/worker.md 9.5, HB1 to HB6): its
+ * input in the input half, and once answered its result. */
+struct hb_item {
+	const char *id, *owner;    /* borrowed from the caller */
+	uint32_t attempt, off, len;
+	int r;                     /* as apphost_call returns */
+	uint32_t reported;
+	uint32_t out_len, out_off; /* out_off IN_FRAME_OFF: out_frame */
+	const uint8_t *out_frame;  /* into the last answer's frame */
+	char err[WORKER_ERR_MAX];
+};
+
+struct hbatch {
+	size_t n;                  /* items added */
+	size_t next;               /* the first without an answer */
+	size_t single_until;       /* items before it are asked alone (HB5) */
+	size_t used_in, used_out;  /* bytes of each half in use */
+	struct hb_item it[BATCH_ITEMS_MAX];
+};
 
 /* The shared region (9.5): one memfd of two halves of `half` bytes each,
  * mapped by both processes: the input (runner to host) at base, the output
@@ -81,6 +111,8 @@ struct apphost {
 	int reg_on;                /* this host reads and writes it */
 	struct coffer_buf head;    /* the frame being sent (no item data) */
 	struct coffer_buf frame;   /* the last answer (plaintext: secret) */
+	int batching;              /* the last INFO took the region (HB1) */
+	struct hbatch b;
 };
 
 /* ---- Both sides: whole frames over a socket, within a deadline ---- */
@@ -248,6 +280,14 @@ frame_max(size_t max_item_bytes)
 	return max_item_bytes + HEAD_MAX + ERR_TEXT_MAX + 64;
 }
 
+/* A BATCH_DONE frame: one output in the frame at most, and every
+ * answer's fixed fields and error text (HB3). */
+static size_t
+batch_frame_max(size_t max_item_bytes)
+{
+	return frame_max(max_item_bytes) + 4 + BATCH_ITEMS_MAX * (ERR_TEXT_MAX + 16);
+}
+
 /* The size of each half of the region for this limit: whole pages, at
  * most REGION_HALF_MAX. */
 static size_t
@@ -273,6 +313,65 @@ apphost_parse_done(const uint8_t *p, size_t n, size_t half, int32_t *status,
 		return r;
 	if (coffer_cur_left(&c) != 0 || *status > 0 || *nmsg > ERR_TEXT_MAX)
 		return coffer_errf(COFFER_E_PROTO, "the app host broke its protocol");
+	return 0;
+}
+
+static int
+bd_broken(const char *rule, size_t k, const char *what)
+{
+	return coffer_errf(COFFER_E_PROTO, "the app host broke its protocol:"
+	    " answer %zu of its batch: %s (%s)", k + 1, what, rule);
+}
+
+int
+apphost_parse_batch_done(const uint8_t *p, size_t n, size_t asked, size_t half,
+    size_t max_item, struct apphost_answer *a, size_t *count)
+{
+	struct coffer_cur c;
+	uint32_t cnt;
+	uint64_t end = 0;   /* where the next region output must begin */
+
+	*count = 0;
+	coffer_cur_init(&c, p, n);
+	if (coffer_cur_get(&c, &cnt, 4) != 0)
+		return broken();
+	if (cnt == 0 || cnt > asked)
+		return coffer_errf(COFFER_E_PROTO, "the app host broke its protocol:"
+		    " %u answers to a batch of %zu (BD1)", cnt, asked);
+	for (size_t k = 0; k < cnt; k++) {
+		struct apphost_answer *e = &a[k];
+
+		if (coffer_cur_get(&c, &e->status, 4) != 0 ||
+		    get_bytes(&c, &e->msg, &e->nmsg) != 0 ||
+		    coffer_cur_get(&c, &e->len, 4) != 0 ||
+		    coffer_cur_get(&c, &e->off, 4) != 0)
+			return broken();
+		e->data = NULL;
+		if (e->status > 0 || e->nmsg > ERR_TEXT_MAX)
+			return bd_broken("BD2", k, "a status above 0 or an error"
+			    " text over 1024 bytes");
+		if (e->status < 0 && (e->len != 0 || e->off != 0))
+			return bd_broken("BD3", k, "a failure with an output");
+		if (e->off == IN_FRAME_OFF) {
+			if (k + 1 != cnt || e->len > max_item ||
+			    coffer_cur_ptr(&c, e->len, &e->data) != 0)
+				return bd_broken("BD5", k, "an output in the frame"
+				    " not last, over the limit or not all there");
+			continue;
+		}
+		if (e->off != end || end + e->len > half)
+			return bd_broken("BD4", k, "an output that overlaps another,"
+			    " leaves a gap or ends past the region's half");
+		end += e->len;
+	}
+	if (coffer_cur_left(&c) != 0)
+		return coffer_errf(COFFER_E_PROTO, "the app host broke its protocol:"
+		    " bytes after the last answer of its batch (BD6)");
+	if (cnt < asked && a[cnt - 1].off != IN_FRAME_OFF)
+		return coffer_errf(COFFER_E_PROTO, "the app host broke its protocol:"
+		    " %u answers to a batch of %zu, the last output not in the"
+		    " frame (BD1)", cnt, asked);
+	*count = cnt;
 	return 0;
 }
 
@@ -417,7 +516,7 @@ host_init(struct apphost *h, char *err, size_t errlen)
 	struct coffer_buf b = COFFER_BUF_INIT_SECRET(1 << 20);
 	struct coffer_cur c;
 	const uint8_t *name, *ver, *msg;
-	uint8_t token[TOKEN_LEN];
+	uint8_t token[TOKEN_LEN], saved[TOKEN_LEN];
 	uint32_t type, n1, n2, reduce, reg;
 	int32_t status;
 	int64_t deadline = coffer_mono_ms() + START_TIMEOUT_MS;
@@ -429,6 +528,8 @@ host_init(struct apphost *h, char *err, size_t errlen)
 	 * and items go in frames otherwise. */
 	memset(token, 0, sizeof(token));
 	if (h->reg.base != NULL && coffer_random(token, sizeof(token)) == 0) {
+		/* A batch's first input may be there (HB6): put back after. */
+		memcpy(saved, h->reg.base, sizeof(saved));
 		memcpy(h->reg.base, token, sizeof(token));
 		offer = 1;
 	}
@@ -444,8 +545,10 @@ host_init(struct apphost *h, char *err, size_t errlen)
 		r = send_frame(h->sock, F_INIT, &b, NULL, 0, NULL, deadline);
 	if (r == 0)
 		r = recv_frame(h->sock, &type, 4096, &h->frame, NULL, deadline);
-	if (offer)
-		memset(h->reg.base, 0, sizeof(token));
+	if (offer) {
+		memcpy(h->reg.base, saved, sizeof(saved));
+		coffer_wipe(saved, sizeof(saved));
+	}
 	if (r != 0) {
 		char how[200];
 
@@ -487,6 +590,7 @@ host_init(struct apphost *h, char *err, size_t errlen)
 	h->info.kind = APP_KIND_PLUGIN;
 	h->info.has_reduce = reduce != 0;
 	h->reg_on = reg == 1;
+	h->batching = h->reg_on;
 	if (offer && !h->reg_on)
 		coffer_logkv(COFFER_LOG_INFO, "the plugin host does not share the"
 		    " runner's memory: items go through its socket", NULL);
@@ -519,8 +623,8 @@ apphost_spawn(const struct worker_config *cfg, int app_fd, struct apphost **out)
 	h->cfg = cfg;
 	h->app_fd = app_fd;
 	h->sock = -1;
-	coffer_buf_init(&h->head, HEAD_MAX);
-	coffer_buf_init_secret(&h->frame, frame_max(cfg->max_item_bytes));
+	coffer_buf_init(&h->head, HEAD_MAX * BATCH_ITEMS_MAX);
+	coffer_buf_init_secret(&h->frame, batch_frame_max(cfg->max_item_bytes));
 	/* Without a region (no memfd here), items go in frames. */
 	if (region_new(cfg->max_item_bytes, &h->reg) != 0)
 		coffer_logkv(COFFER_LOG_INFO, "no shared region for the plugin"
@@ -567,6 +671,24 @@ apphost_start(const struct worker_config *cfg, int app_fd,
 	}
 	*out = h;
 	return 0;
+}
+
+/* The app's own failure (status < 0), reported through its own channel:
+ * its text, made printable, as the item's error, and its code. */
+static int
+answer_failed(int32_t status, const uint8_t *msg, uint32_t nmsg,
+    uint32_t *reported, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%.*s", (int)nmsg, nmsg ? (const char *)msg : "");
+	for (char *p = err; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	if (err[0] == '\0')
+		snprintf(err, errlen, "%s", coffer_strerror(status));
+	if (status == COFFER_E_LIMIT)
+		return COFFER_E_LIMIT;
+	*reported = (uint32_t)-(int64_t)status;
+	return COFFER_E_APP;
 }
 
 int
@@ -630,16 +752,7 @@ apphost_call(struct apphost *h, int type, const char *id, uint32_t attempt,
 	if (data == NULL)
 		used_out = ndata;
 	if (status != 0) {
-		/* The app's own failure, reported through its own channel. */
-		snprintf(err, errlen, "%.*s", (int)nmsg, nmsg ? (const char *)msg : "");
-		for (char *p = err; *p; p++)
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				*p = ' ';
-		if (err[0] == '\0')
-			snprintf(err, errlen, "%s", coffer_strerror(status));
-		r = status == COFFER_E_LIMIT ? COFFER_E_LIMIT : COFFER_E_APP;
-		if (status != COFFER_E_LIMIT)
-			*reported = (uint32_t)-(int64_t)status;
+		r = answer_failed(status, msg, nmsg, reported, err, errlen);
 		goto out;
 	}
 	/* One copy into the runner's own memory, read once: whatever the
@@ -659,6 +772,196 @@ out:
 	}
 	coffer_buf_reset(&h->frame);
 	return r;
+}
+
+/* ---- The runner's side of a batch in one exchange (HB1 to HB6) ---- */
+
+size_t
+apphost_batch_room(const struct apphost *h)
+{
+	if (!h->batching || h->reg.base == NULL || h->b.n >= BATCH_ITEMS_MAX)
+		return 0;
+	return h->reg.half - h->b.used_in;
+}
+
+int
+apphost_batch_add(struct apphost *h, const char *id, uint32_t attempt,
+    const char *owner, const uint8_t *in, size_t inlen)
+{
+	struct hb_item *it;
+
+	/* HB1: back to back in the input half, or the next exchange. */
+	if (!h->batching || h->b.n >= BATCH_ITEMS_MAX ||
+	    inlen > apphost_batch_room(h))
+		return COFFER_E_LIMIT;
+	it = &h->b.it[h->b.n++];
+	memset(it, 0, sizeof(*it));
+	it->id = id;
+	it->owner = owner ? owner : "";
+	it->attempt = attempt;
+	it->off = (uint32_t)h->b.used_in;
+	it->len = (uint32_t)inlen;
+	if (inlen > 0)
+		memcpy(h->reg.base + h->b.used_in, in, inlen);
+	h->b.used_in += inlen;
+	return 0;
+}
+
+size_t
+apphost_batch_size(const struct apphost *h)
+{
+	return h->b.n;
+}
+
+/* Items first..first+k-1 all end with this result (no answer for them). */
+static void
+batch_fail(struct apphost *h, size_t first, size_t k, int r, const char *err)
+{
+	for (size_t i = first; i < first + k; i++) {
+		h->b.it[i].r = r;
+		snprintf(h->b.it[i].err, sizeof(h->b.it[i].err), "%s", err);
+	}
+}
+
+/* Send BATCH for items first..first+k-1 and read BATCH_DONE into
+ * h->frame: 0, or the error of a host that could not answer (not yet
+ * killed). */
+static int
+batch_exchange(struct apphost *h, size_t first, size_t k,
+    const struct app_wait *w, int64_t deadline, uint32_t *type)
+{
+	int r = frame_begin(&h->head);
+
+	if (r == 0)
+		r = put_u32(&h->head, (uint32_t)k);
+	for (size_t i = first; i < first + k && r == 0; i++) {
+		const struct hb_item *it = &h->b.it[i];
+
+		r = put_str(&h->head, it->id) || put_u32(&h->head, it->attempt) ||
+		    put_str(&h->head, it->owner) || put_u32(&h->head, it->off) ||
+		    put_u32(&h->head, it->len) ? COFFER_E_LIMIT : 0;
+	}
+	if (r != 0)
+		return coffer_errf(COFFER_E_LIMIT, "item ids too long for the app"
+		    " host");
+	if ((r = send_frame(h->sock, F_BATCH, &h->head, NULL, 0, w, deadline)) != 0)
+		return r;
+	return recv_frame(h->sock, type, batch_frame_max(h->cfg->max_item_bytes),
+	    &h->frame, w, deadline);
+}
+
+int
+apphost_batch_run(struct apphost *h, const struct app_wait *w, size_t *first,
+    size_t *count)
+{
+	struct apphost_answer a[BATCH_ITEMS_MAX];
+	struct app_wait wk;
+	char err[WORKER_ERR_MAX];
+	size_t k, got = 0;
+	uint32_t type = 0;
+	int64_t deadline = 0;
+	int r;
+
+	*first = h->b.next;
+	*count = 0;
+	if (h->b.next >= h->b.n)
+		return 0;
+	/* What the host wrote last time is read already (HB4). */
+	coffer_wipe(h->reg.base + h->reg.half, h->b.used_out);
+	h->b.used_out = 0;
+	coffer_buf_reset(&h->frame);
+	k = h->b.next < h->b.single_until ? 1 : h->b.n - h->b.next;
+	/* HB5: the sum of the items' timeouts. */
+	memset(&wk, 0, sizeof(wk));
+	if (w != NULL)
+		wk = *w;
+	if (wk.timeout_ms > 0)
+		deadline = coffer_mono_ms() + (int64_t)wk.timeout_ms * (int64_t)k;
+	if (h->pid == 0 && (r = host_start(h, err, sizeof(err))) != 0) {
+		batch_fail(h, h->b.next, k, r, err);
+		goto answered;
+	}
+	if (!h->reg_on) {
+		/* A host started again that no longer takes the region. */
+		host_kill(h, &(int){ 0 });
+		batch_fail(h, h->b.next, k, COFFER_E_APP, "app crashed: the app host"
+		    " started again without the shared region");
+		goto answered;
+	}
+	r = batch_exchange(h, h->b.next, k, &wk, deadline, &type);
+	if (r == 0 && type != F_BATCH_DONE)
+		r = coffer_errf(COFFER_E_PROTO, "the app host broke its protocol:"
+		    " an answer of type %u", type);
+	if (r == 0)
+		r = apphost_parse_batch_done(h->frame.data, h->frame.len, k,
+		    h->reg.half, h->cfg->max_item_bytes, a, &got);
+	if (r != 0) {
+		/* Killed; the message is the item's own when it was alone. */
+		r = host_failed(h, r, &wk, err, sizeof(err));
+		if (k > 1) {
+			/* HB5: no answer for any; each is asked again alone. */
+			coffer_logkv(COFFER_LOG_WARN, "the app host failed a batch:"
+			    " its items run again one at a time", "items",
+			    h->b.it[h->b.next].id, "error", err, NULL);
+			h->b.single_until = h->b.next + k;
+			return 0;
+		}
+		batch_fail(h, h->b.next, 1, r, err);
+		goto answered;
+	}
+	for (size_t j = 0; j < got; j++) {
+		struct hb_item *it = &h->b.it[h->b.next + j];
+
+		if (a[j].status != 0) {
+			it->r = answer_failed(a[j].status, a[j].msg, a[j].nmsg,
+			    &it->reported, it->err, sizeof(it->err));
+			continue;
+		}
+		it->out_len = a[j].len;
+		it->out_off = a[j].off;
+		it->out_frame = a[j].data;
+		if (a[j].off != IN_FRAME_OFF)
+			h->b.used_out = (size_t)a[j].off + a[j].len;
+	}
+	k = got;
+answered:
+	*count = k;
+	h->b.next += k;
+	return 0;
+}
+
+int
+apphost_batch_result(struct apphost *h, size_t i, struct coffer_buf *out,
+    uint32_t *reported, char *err, size_t errlen)
+{
+	const struct hb_item *it = &h->b.it[i];
+
+	*reported = it->reported;
+	if (it->r != 0) {
+		snprintf(err, errlen, "%s", it->err);
+		return it->r;
+	}
+	/* One copy into the runner's own memory, read once (HB4). */
+	if (out != NULL && it->out_len > 0 && coffer_buf_put(out,
+	    it->out_off == IN_FRAME_OFF ? it->out_frame :
+	    h->reg.base + h->reg.half + it->out_off, it->out_len) != 0) {
+		snprintf(err, errlen, "output larger than the limit of %zu bytes",
+		    h->cfg->max_item_bytes);
+		return COFFER_E_LIMIT;
+	}
+	return 0;
+}
+
+void
+apphost_batch_end(struct apphost *h)
+{
+	/* No item's plaintext stays in the region (HB4). */
+	if (h->reg.base != NULL) {
+		coffer_wipe(h->reg.base, h->b.used_in);
+		coffer_wipe(h->reg.base + h->reg.half, h->b.used_out);
+	}
+	coffer_buf_reset(&h->frame);
+	memset(&h->b, 0, offsetof(struct hbatch, it));
 }
 
 void
@@ -740,6 +1043,77 @@ host_reply(uint32_t type, int32_t status, const char *msg, const uint8_t *data,
 	return r;
 }
 
+/* An item's id, attempt and owner in a PROCESS or BATCH frame, as C
+ * strings. */
+static int
+host_item_head(struct coffer_cur *c, char id[COFFER_STORE_KEY_MAX + 1],
+    uint32_t *attempt, char owner[256])
+{
+	const uint8_t *p, *o;
+	uint32_t n, on;
+
+	if (get_bytes(c, &p, &n) != 0 || n > COFFER_STORE_KEY_MAX ||
+	    coffer_cur_get(c, attempt, 4) != 0 || get_bytes(c, &o, &on) != 0 ||
+	    on >= 256)
+		return -1;
+	memcpy(id, p, n);
+	id[n] = '\0';
+	memcpy(owner, o, on);
+	owner[on] = '\0';
+	return 0;
+}
+
+/* BATCH (HB2): run the items in order, the outputs back to back in the
+ * output half, and answer them all in one BATCH_DONE; an output that
+ * does not fit what is left goes in the frame and ends the answer. */
+static int
+host_batch(struct plugin *p, struct coffer_cur *c, uint8_t *reg, size_t half,
+    struct coffer_buf *out, struct coffer_buf *ans)
+{
+	char id[COFFER_STORE_KEY_MAX + 1], owner[256], err[ERR_TEXT_MAX];
+	uint32_t n, attempt, off, len, done = 0;
+	size_t used = 0;
+	int r;
+
+	if (reg == NULL || coffer_cur_get(c, &n, 4) != 0 || n == 0 ||
+	    n > BATCH_ITEMS_MAX || frame_begin(ans) != 0 || put_u32(ans, 0) != 0)
+		return -1;
+	while (done < n) {
+		if (host_item_head(c, id, &attempt, owner) != 0 ||
+		    coffer_cur_get(c, &off, 4) != 0 || coffer_cur_get(c, &len, 4) != 0 ||
+		    (uint64_t)off + len > half)
+			return -1;
+		coffer_buf_reset(out);
+		r = plugin_call(p, PLUGIN_PROCESS, id, attempt, owner[0] ? owner : NULL,
+		    reg + off, len, out, err, sizeof(err));
+		done++;
+		if (r != 0) {
+			if (coffer_buf_put(ans, &(int32_t){ r }, 4) != 0 ||
+			    put_str(ans, err) != 0 || put_u32(ans, 0) != 0 ||
+			    put_u32(ans, 0) != 0)
+				return -1;
+			continue;
+		}
+		if (coffer_buf_put(ans, &(int32_t){ 0 }, 4) != 0 ||
+		    put_str(ans, "") != 0 || put_u32(ans, (uint32_t)out->len) != 0)
+			return -1;
+		if (out->len <= half - used) {
+			if (out->len > 0)
+				memcpy(reg + half + used, out->data, out->len);
+			if (put_u32(ans, (uint32_t)used) != 0)
+				return -1;
+			used += out->len;
+			continue;
+		}
+		if (put_u32(ans, IN_FRAME_OFF) != 0 ||
+		    coffer_buf_put(ans, out->data, out->len) != 0)
+			return -1;
+		break;
+	}
+	memcpy(ans->data + 8, &done, 4);
+	return send_frame(HOST_FD, F_BATCH_DONE, ans, NULL, 0, NULL, 0);
+}
+
 int
 apphost_main(int argc, char **argv)
 {
@@ -747,6 +1121,7 @@ apphost_main(int argc, char **argv)
 	struct coffer_app_param *params = NULL;
 	struct coffer_buf in = COFFER_BUF_INIT_SECRET(1 << 20);
 	struct coffer_buf out = COFFER_BUF_INIT_SECRET(0);
+	struct coffer_buf ans = COFFER_BUF_INIT_SECRET(0);
 	struct plugin *p = NULL;
 	struct app_info info;
 	struct coffer_cur c;
@@ -792,8 +1167,10 @@ apphost_main(int argc, char **argv)
 	}
 	/* Items and outputs: the runner's limits. */
 	coffer_buf_release(&in);
-	coffer_buf_init_secret(&in, frame_max(cfg.max_item_bytes));
+	coffer_buf_init_secret(&in, frame_max(cfg.max_item_bytes) +
+	    BATCH_ITEMS_MAX * HEAD_MAX);
 	coffer_buf_init_secret(&out, cfg.max_item_bytes);
+	coffer_buf_init_secret(&ans, batch_frame_max(cfg.max_item_bytes));
 	if ((r = plugin_load(&cfg, params, n, &p, &info)) != 0) {
 		(void)host_reply(F_INFO, r, coffer_errdetail(), NULL, 0, NULL, 0);
 		goto out;
@@ -813,32 +1190,39 @@ apphost_main(int argc, char **argv)
 		if (r != 0)
 			goto out;
 	}
-	/* One item at a time until the runner closes the socket. */
-	while (recv_frame(HOST_FD, &type, frame_max(cfg.max_item_bytes), &in, NULL,
-	    0) == 0) {
-		const uint8_t *id = (const uint8_t *)"", *data = NULL, *own = NULL;
-		uint32_t idn = 0, dn = 0, attempt = 0, on = 0;
-		char idbuf[COFFER_STORE_KEY_MAX + 1], ownbuf[256];
+	/* One exchange at a time until the runner closes the socket. */
+	while (recv_frame(HOST_FD, &type, frame_max(cfg.max_item_bytes) +
+	    BATCH_ITEMS_MAX * HEAD_MAX, &in, NULL, 0) == 0) {
+		const uint8_t *id = (const uint8_t *)"", *data = NULL;
+		uint32_t idn = 0, dn = 0, attempt = 0;
+		char idbuf[COFFER_STORE_KEY_MAX + 1], ownbuf[256] = "";
 		int kind = type == F_PROCESS ? PLUGIN_PROCESS : type == F_REDUCE_ADD ?
 		    PLUGIN_REDUCE_ADD : type == F_REDUCE_FINISH ? PLUGIN_REDUCE_FINISH : 0;
 
 		coffer_cur_init(&c, in.data, in.len);
-		if (kind == 0 || (kind != PLUGIN_REDUCE_FINISH &&
-		    (get_bytes(&c, &id, &idn) != 0 || idn > COFFER_STORE_KEY_MAX ||
-		    (kind == PLUGIN_PROCESS && (coffer_cur_get(&c, &attempt, 4) != 0 ||
-		    get_bytes(&c, &own, &on) != 0 || on >= sizeof(ownbuf))) ||
-		    get_data(&c, half, &data, &dn) != 0)) || coffer_cur_left(&c) != 0)
+		if (type == F_BATCH) {
+			if (host_batch(p, &c, reg, half, &out, &ans) != 0 ||
+			    coffer_cur_left(&c) != 0)
+				break;
+			coffer_buf_reset(&ans);
+			continue;
+		}
+		idbuf[0] = '\0';
+		if (kind == 0 || (kind == PLUGIN_PROCESS &&
+		    host_item_head(&c, idbuf, &attempt, ownbuf) != 0) ||
+		    (kind == PLUGIN_REDUCE_ADD && (get_bytes(&c, &id, &idn) != 0 ||
+		    idn > COFFER_STORE_KEY_MAX)) || (kind != PLUGIN_REDUCE_FINISH &&
+		    get_data(&c, half, &data, &dn) != 0) || coffer_cur_left(&c) != 0)
 			break;
 		if (data == NULL)
 			data = reg;
-		memcpy(idbuf, id, idn);
-		idbuf[idn] = '\0';
-		if (on > 0)
-			memcpy(ownbuf, own, on);
-		ownbuf[on] = '\0';
+		if (kind == PLUGIN_REDUCE_ADD) {
+			memcpy(idbuf, id, idn);
+			idbuf[idn] = '\0';
+		}
 		coffer_buf_reset(&out);
-		r = plugin_call(p, kind, idbuf, attempt, on > 0 ? ownbuf : NULL, data, dn,
-		    kind == PLUGIN_REDUCE_ADD ? NULL : &out, err, sizeof(err));
+		r = plugin_call(p, kind, idbuf, attempt, ownbuf[0] ? ownbuf : NULL, data,
+		    dn, kind == PLUGIN_REDUCE_ADD ? NULL : &out, err, sizeof(err));
 		if (host_reply(F_DONE, r, r ? err : "", out.data, out.len, reg,
 		    half) != 0)
 			break;
@@ -854,5 +1238,6 @@ out:
 	free(params);
 	coffer_buf_release(&in);
 	coffer_buf_release(&out);
+	coffer_buf_release(&ans);
 	return r == 0 ? 0 : 1;
 }

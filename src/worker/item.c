@@ -132,31 +132,27 @@ worker_bufs_release(struct worker *w)
 	coffer_buf_release(&w->sealbuf);
 }
 
-int
-worker_item_steps(struct worker *w, const struct coffer_queue_item *it,
-    struct item_result *res)
+/* Steps 1 and 2 of an item (fetch, open): 0 with its plaintext in ci;
+ * else its result is in res (and ci released). */
+static int
+item_open(struct worker *w, const struct coffer_queue_item *it,
+    struct item_result *res, struct conf_item *ci)
 {
 	const struct worker_config *cfg = w->cfg;
-	struct coffer_buf *stored = &w->inbuf, *out = &w->outbuf;
-	struct conf_item ci;
-	struct app_wait aw;
-	char *err = res->err, key[COFFER_STORE_KEY_MAX + 2];
+	struct coffer_buf *stored = &w->inbuf;
+	char *err = res->err;
 	size_t errlen = sizeof(res->err);
-	uint32_t reported = 0;
-	int64_t t_app;
 	int r;
 
 	memset(res, 0, sizeof(*res));
 	res->outcome = ITEM_ACK;
 	coffer_buf_reset(stored);
-	coffer_buf_reset(out);
-	memset(&aw, 0, sizeof(aw));
-	aw.timeout_ms = cfg->item_timeout_ms;
-	if ((r = conf_item_init_bufs(&ci, w->job, it->id, it->attempt,
+	coffer_buf_reset(&w->outbuf);
+	if ((r = conf_item_init_bufs(ci, w->job, it->id, it->attempt,
 	    &w->plainbuf, &w->sealbuf)) != 0) {
 		snprintf(err, errlen, "%s", coffer_errdetail());
 		res->outcome = ITEM_FAIL;
-		goto out;
+		goto fail;
 	}
 
 	/* 1. Fetch the input object named by the item. */
@@ -166,40 +162,49 @@ worker_item_steps(struct worker *w, const struct coffer_queue_item *it,
 		 * get better with retries; a missing object might appear. */
 		res->outcome = r == COFFER_E_FORMAT || r == COFFER_E_LIMIT ||
 		    r == COFFER_E_PERM ? ITEM_BURY : ITEM_FAIL;
-		goto out;
+		goto fail;
 	}
 	res->in_bytes = stored->len;
 	/* 2. Open it: in a confidential job, the object the policy pins,
 	 * verified and decrypted (doc/worker.md 9.4), and its owner the
 	 * policy's; in a plaintext job its owner from the owner map. */
 	if (w->job == NULL)
-		ci.owner = worker_owner_of(cfg, it->id);
-	if ((r = conf_open_input(&ci, stored)) != 0) {
+		ci->owner = worker_owner_of(cfg, it->id);
+	if ((r = conf_open_input(ci, stored)) != 0) {
 		snprintf(err, errlen, "opening input: %s", coffer_errdetail());
 		res->outcome = r == COFFER_E_AUTH ? ITEM_BURY : ITEM_FAIL;
 		/* Not the object the policy pins: proved FAILED with the
 		 * digest found, so that the receipt names it (doc/worker.md
 		 * 9.4); dead-lettered once the coordinator has it. */
-		if (ci.input_refused)
-			make_proof(&ci, COFFER_ITEMPROOF_ERROR_INPUT_REFUSED,
+		if (ci->input_refused)
+			make_proof(ci, COFFER_ITEMPROOF_ERROR_INPUT_REFUSED,
 			    PROVE_REFUSAL, res);
-		goto out;
+		goto fail;
 	}
-	/* 3. Run the app on the plaintext. An in-process plugin's time limit
-	 * is kept by the supervisor, which kills this process; other apps'
-	 * here. */
-	shared_phase(w->sh, w->slot, PHASE_APP, worker_plugin_in_process(cfg) &&
-	    cfg->item_timeout_ms > 0 ? coffer_mono_ms() + cfg->item_timeout_ms : 0);
-	t_app = mono_us();
-	r = app_process(w->app, it->id, it->attempt, ci.owner, ci.plain,
-	    ci.plainlen, out, &aw, &reported, err, errlen);
-	w->app_us += mono_us() - t_app;
-	shared_phase(w->sh, w->slot, PHASE_STORE, 0);
+	return 0;
+fail:
+	conf_item_release(ci);
+	coffer_buf_reset(stored);
+	return -1;
+}
+
+/* What follows step 3 (the app's result r, *reported, its output in
+ * w->outbuf): the app's own failure proved, or steps 4 to 6; then ci is
+ * released. */
+static void
+item_after_app(struct worker *w, struct item_result *res, struct conf_item *ci,
+    int r, uint32_t reported)
+{
+	const struct worker_config *cfg = w->cfg;
+	struct coffer_buf *out = &w->outbuf;
+	char *err = res->err, key[COFFER_STORE_KEY_MAX + 2];
+	size_t errlen = sizeof(res->err);
+
 	if (r != 0 && reported != 0 && w->job != NULL) {
 		/* The app's own failure is a result too: proved FAILED, and
 		 * the coordinator's commit rule says whether it is final. */
 		res->outcome = ITEM_ACK;
-		make_proof(&ci, reported, PROVE_APP_FAILED, res);
+		make_proof(ci, reported, PROVE_APP_FAILED, res);
 		goto out;
 	}
 	/* An output over the limit, or an input the app says it cannot parse
@@ -217,37 +222,65 @@ worker_item_steps(struct worker *w, const struct coffer_queue_item *it,
 		goto out;
 	}
 	/* 4. Seal the output (the intermediate or the output key). */
-	if ((r = conf_seal_output(&ci, out)) != 0) {
+	if ((r = conf_seal_output(ci, out)) != 0) {
 		snprintf(err, errlen, "sealing output: %s", coffer_errdetail());
 		res->outcome = ITEM_FAIL;
 		goto out;
 	}
 	/* 5. Store it atomically under a name derived from the item only (and
 	 * in a confidential job its attempt id). */
-	if (conf_output_key(&ci, w->prefix, key, sizeof(key)) != 0) {
+	if (conf_output_key(ci, w->prefix, key, sizeof(key)) != 0) {
 		snprintf(err, errlen, "%s", coffer_errdetail());
 		res->outcome = ITEM_BURY;
 		goto out;
 	}
-	if ((r = coffer_store_put(w->out, key, ci.sealed, ci.sealedlen)) != 0) {
+	if ((r = coffer_store_put(w->out, key, ci->sealed, ci->sealedlen)) != 0) {
 		snprintf(err, errlen, "storing output: %s", coffer_errdetail());
 		res->outcome = r == COFFER_E_FORMAT ? ITEM_BURY : ITEM_FAIL;
 		goto out;
 	}
-	res->out_bytes = ci.sealedlen;
+	res->out_bytes = ci->sealedlen;
 	/* 6. In a confidential job, its proof goes with the batch's, before
 	 * the ack. A plaintext item has only the ack left: if this process
 	 * dies now, the supervisor acks for it. */
 	if (w->job != NULL)
-		make_proof(&ci, 0, PROVE_OUTPUT, res);
+		make_proof(ci, 0, PROVE_OUTPUT, res);
 	else
 		shared_phase(w->sh, w->slot, PHASE_STORED, 0);
 out:
 	/* Nothing of this item's plaintext stays in this process until the
 	 * next one (doc/worker.md 9.1): the buffers keep their memory only. */
-	conf_item_release(&ci);
-	coffer_buf_reset(stored);
+	conf_item_release(ci);
+	coffer_buf_reset(&w->inbuf);
 	coffer_buf_reset(out);
+}
+
+int
+worker_item_steps(struct worker *w, const struct coffer_queue_item *it,
+    struct item_result *res)
+{
+	const struct worker_config *cfg = w->cfg;
+	struct conf_item ci;
+	struct app_wait aw;
+	uint32_t reported = 0;
+	int64_t t_app;
+	int r;
+
+	if (item_open(w, it, res, &ci) != 0)
+		return 0;
+	memset(&aw, 0, sizeof(aw));
+	aw.timeout_ms = cfg->item_timeout_ms;
+	/* 3. Run the app on the plaintext. An in-process plugin's time limit
+	 * is kept by the supervisor, which kills this process; other apps'
+	 * here. */
+	shared_phase(w->sh, w->slot, PHASE_APP, worker_plugin_in_process(cfg) &&
+	    cfg->item_timeout_ms > 0 ? coffer_mono_ms() + cfg->item_timeout_ms : 0);
+	t_app = mono_us();
+	r = app_process(w->app, it->id, it->attempt, ci.owner, ci.plain,
+	    ci.plainlen, &w->outbuf, &aw, &reported, res->err, sizeof(res->err));
+	w->app_us += mono_us() - t_app;
+	shared_phase(w->sh, w->slot, PHASE_STORE, 0);
+	item_after_app(w, res, &ci, r, reported);
 	return 0;
 }
 
@@ -373,27 +406,167 @@ shrink(struct coffer_buf *b)
 		coffer_buf_release(b);
 }
 
+/* Keep the buffers for the next item, unless a big one grew them. */
+static void
+shrink_bufs(struct worker *w)
+{
+	shrink(&w->inbuf);
+	shrink(&w->outbuf);
+	shrink(&w->plainbuf);
+	shrink(&w->sealbuf);
+}
+
+/* The items of a batch given to the app so far (app_batch_add), in slot
+ * order, and their state between steps 2 and 4. */
+struct pending {
+	size_t m;
+	size_t slot[WORKER_BATCH_MAX];
+	struct conf_item ci[WORKER_BATCH_MAX];  /* by slot */
+	/* A pending item's plaintext buffer once its plaintext is in the
+	 * region: its release must not wipe the shared one, which holds
+	 * the next item's. */
+	struct coffer_buf none;
+};
+
+/* Step 3 of the pending items in as few exchanges as the app host takes
+ * (doc/worker.md 9.5, HB1 to HB5), and steps 4 to 6 of each as its
+ * answer comes; us[slot] gets its share of each exchange. */
+static void
+run_pending(struct worker *w, const struct coffer_queue_item *its,
+    struct item_result *res, struct pending *pd, int64_t *us)
+{
+	struct app_wait aw;
+	size_t first = 0, count = 0, done = 0;
+	int64_t t = mono_us();
+
+	memset(&aw, 0, sizeof(aw));
+	aw.timeout_ms = w->cfg->item_timeout_ms;
+	for (size_t k = 0; k < pd->m; k++)
+		shared_phase(w->sh, (int)pd->slot[k], PHASE_APP, 0);
+	while (done < pd->m) {
+		int64_t share;
+		int r = app_batch_run(w->app, &aw, &first, &count);
+
+		if (r != 0) {
+			/* A misuse, not the app's: the rest fail alike. */
+			for (size_t k = done; k < pd->m; k++) {
+				snprintf(res[pd->slot[k]].err, WORKER_ERR_MAX, "%s",
+				    coffer_errdetail());
+				res[pd->slot[k]].outcome = ITEM_FAIL;
+				conf_item_release(&pd->ci[pd->slot[k]]);
+			}
+			break;
+		}
+		if (count == 0)
+			continue;
+		share = (mono_us() - t) / (int64_t)count;
+		w->app_us += mono_us() - t;
+		for (size_t k = first; k < first + count; k++) {
+			size_t i = pd->slot[k];
+			uint32_t reported = 0;
+			int64_t t1 = mono_us();
+
+			w->slot = (int)i;
+			shared_phase(w->sh, (int)i, PHASE_STORE, 0);
+			coffer_buf_reset(&w->outbuf);
+			r = app_batch_result(w->app, k, &w->outbuf, &reported,
+			    res[i].err, sizeof(res[i].err));
+			item_after_app(w, &res[i], &pd->ci[i], r, reported);
+			/* Not plainbuf: it may hold the plaintext of the item
+			 * that waits for the next exchange (batch_steps). */
+			shrink(&w->outbuf);
+			shrink(&w->sealbuf);
+			us[i] += share + mono_us() - t1;
+		}
+		done = first + count;
+		t = mono_us();
+	}
+	app_batch_end(w->app);
+	pd->m = 0;
+}
+
+/* Steps 1 to 5 of each item with the app's calls batched: open each in
+ * turn into the app's batch (HB1), running what is batched first when
+ * the next does not fit; an item too large for a batch runs alone. */
+static void
+batch_steps(struct worker *w, const struct coffer_queue_item *its,
+    struct item_result *res, int64_t *us, size_t n)
+{
+	struct pending pd;
+
+	pd.m = 0;
+	coffer_buf_init(&pd.none, 0);
+	for (size_t i = 0; i < n; i++) {
+		struct conf_item *ci = &pd.ci[i];
+		int64_t t0 = mono_us();
+
+		w->slot = (int)i;
+		us[i] = 0;
+		if (item_open(w, &its[i], &res[i], ci) != 0) {
+			us[i] = mono_us() - t0;
+			continue;
+		}
+		if (ci->plainlen > app_batch_room(w->app) && pd.m > 0) {
+			us[i] = mono_us() - t0;
+			run_pending(w, its, res, &pd, us);
+			t0 = mono_us();
+		}
+		if (app_batch_add(w->app, its[i].id, its[i].attempt, ci->owner,
+		    ci->plain, ci->plainlen) == 0) {
+			/* HB1: the plaintext is in the region now, not here. */
+			ci->plain = NULL;
+			ci->plainlen = 0;
+			coffer_buf_reset(&w->plainbuf);
+			ci->scratch_in = &pd.none;
+			coffer_buf_reset(&w->inbuf);
+			pd.slot[pd.m++] = i;
+			us[i] += mono_us() - t0;
+			continue;
+		}
+		/* Larger than the region's half: alone, in frames. */
+		{
+			struct app_wait aw = { w->cfg->item_timeout_ms, 0, NULL, NULL };
+			uint32_t reported = 0;
+			int r;
+
+			shared_phase(w->sh, (int)i, PHASE_APP, 0);
+			r = app_process(w->app, its[i].id, its[i].attempt, ci->owner,
+			    ci->plain, ci->plainlen, &w->outbuf, &aw, &reported,
+			    res[i].err, sizeof(res[i].err));
+			shared_phase(w->sh, (int)i, PHASE_STORE, 0);
+			item_after_app(w, &res[i], ci, r, reported);
+			shrink_bufs(w);
+		}
+		us[i] += mono_us() - t0;
+	}
+	if (pd.m > 0)
+		run_pending(w, its, res, &pd, us);
+}
+
 int
 worker_batch_run(struct worker *w, const struct coffer_queue_item *its,
     struct item_result *res, int64_t *ms, size_t n)
 {
-	struct coffer_buf *stored = &w->inbuf, *out = &w->outbuf;
 	int64_t t0, tp, us[WORKER_BATCH_MAX];
 
 	w->steps_us = w->app_us = 0;
-	/* Steps 1 to 5 of each, in turn: its proof waits for the others'. */
-	for (size_t i = 0; i < n; i++) {
-		t0 = mono_us();
-		w->slot = (int)i;
-		(void)worker_item_steps(w, &its[i], &res[i]);
-		us[i] = mono_us() - t0;
-		w->steps_us += us[i];
-		/* Keep the buffers for the next item, unless a big one grew
-		 * them. */
-		shrink(stored);
-		shrink(out);
-		shrink(&w->plainbuf);
-		shrink(&w->sealbuf);
+	if (w->job != NULL && app_batch_room(w->app) > 0) {
+		/* A plugin in its host: the batch's app calls in as few
+		 * exchanges as the region takes (doc/worker.md 9.5). */
+		batch_steps(w, its, res, us, n);
+		for (size_t i = 0; i < n; i++)
+			w->steps_us += us[i];
+	} else {
+		/* Steps 1 to 5 of each, in turn: its proof waits for the
+		 * others'. */
+		for (size_t i = 0; i < n; i++) {
+			t0 = mono_us();
+			w->slot = (int)i;
+			(void)worker_item_steps(w, &its[i], &res[i]);
+			us[i] = mono_us() - t0;
+			w->steps_us += us[i];
+			shrink_bufs(w);
+		}
 	}
 	/* 6. One request for the batch's proofs, before any ack. */
 	tp = mono_us();

@@ -4,7 +4,8 @@
 // apphost.c): the coordinator's nonce answer (its identity, evidence and
 // policy text, key-release.md 6.2) and that policy text, a refusal's
 // error object, the answers to a batch of proofs (WA1), and the host's
-// DONE frame (its output in the frame or in a shared region). The first
+// DONE frame (its output in the frame or in a shared region) and its
+// BATCH_DONE frame (doc/worker.md 9.5, BD1 to BD6). The first
 // byte picks the reader and the HTTP status (for the DONE frame: whether
 // there is a region); the rest is the body. A proof answer is believed
 // only if it verifies under the session key, which the fuzzer does not
@@ -97,6 +98,38 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (size_t)(out - c.p) + nout != c.n) || (out == NULL &&
 		    (half == 0 || nout > half || (size_t)(msg - c.p) + nmsg + 8 !=
 		    c.n))))
+			abort();
+		break;
+	}
+	case 4: {
+		struct apphost_answer a[APPHOST_BATCH_MAX];
+		size_t got, asked = (data[0] & 0x80) ? 3 : APPHOST_BATCH_MAX;
+		uint64_t end = 0;
+
+		/* BATCH_DONE to a BATCH of 3 or 32 items, halves of 4 KiB,
+		 * items of at most 8 KiB (doc/worker.md 9.5, BD1 to BD6):
+		 * what it accepts has answers in range, region outputs back to
+		 * back inside the half, at most one output in the frame and
+		 * last, and ends exactly at the frame's end. */
+		if (apphost_parse_batch_done(c.p, c.n, asked, 4096, 8192, a, &got) != 0)
+			break;
+		if (got == 0 || got > asked)
+			abort();
+		for (size_t k = 0; k < got; k++) {
+			if (a[k].status > 0 || a[k].nmsg > 1024 || (a[k].status < 0 &&
+			    (a[k].len != 0 || a[k].off != 0)))
+				abort();
+			if (a[k].off == 0xffffffffu) {
+				if (k + 1 != got || a[k].len > 8192 || a[k].data == NULL ||
+				    (size_t)(a[k].data - c.p) + a[k].len != c.n)
+					abort();
+				continue;
+			}
+			if (a[k].data != NULL || a[k].off != end || end + a[k].len > 4096)
+				abort();
+			end += a[k].len;
+		}
+		if (got < asked && a[got - 1].off != 0xffffffffu)
 			abort();
 		break;
 	}

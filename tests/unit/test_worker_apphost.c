@@ -27,6 +27,7 @@
 #include "worker/app.h"
 #include "worker/worker.h"
 #include "../support/tmpdir.h"
+#include "../support/segv.h"
 
 #define HALF ((size_t)1 << 20)  /* the region's halves for MAX below */
 #define MAX ((size_t)3 << 20)
@@ -115,6 +116,58 @@ fh_done(uint32_t n, uint32_t where, const uint8_t *bytes, size_t nbytes,
 	free(all);
 }
 
+/* A BATCH (7): echo each input back to back in the output half and
+ * answer all in one BATCH_DONE (8); or break the rules of doc/worker.md
+ * 9.5 HB3 as the mode says: "gap" (every output at offset 1: BD4, an
+ * overlap or gap), "pasthalf" (an output ending past the half: BD4),
+ * "frameout" (the first output in the frame, and only its answer: a
+ * short answer the runner completes with another BATCH). */
+static void
+fake_batch(const char *mode, const uint8_t *f, uint8_t *reg, uint32_t half)
+{
+	uint8_t *ans = malloc(4 + 32 * 16 + half);
+	uint32_t n, k = 0, used = 0;
+	size_t o = 4;
+	const uint8_t *p = f + 4;
+
+	if (ans == NULL)
+		exit(1);
+	memcpy(&n, f, 4);
+	fh_log("batch %u", n);
+	for (; k < n; k++) {
+		uint32_t idn, on, off, len, zero = 0, outoff;
+
+		memcpy(&idn, p, 4);
+		p += 4 + idn + 4;     /* id, attempt */
+		memcpy(&on, p, 4);
+		p += 4 + on;          /* owner */
+		memcpy(&off, p, 4);
+		memcpy(&len, p + 4, 4);
+		p += 8;
+		memcpy(ans + o, &zero, 4);     /* status 0 */
+		memcpy(ans + o + 4, &zero, 4); /* no text */
+		memcpy(ans + o + 8, &len, 4);
+		outoff = strcmp(mode, "gap") == 0 ? used + 1 : used;
+		if (strcmp(mode, "pasthalf") == 0)
+			outoff = half - len + 1;
+		if (strcmp(mode, "frameout") == 0) {
+			outoff = 0xffffffffu;
+			memcpy(ans + o + 12, &outoff, 4);
+			memcpy(ans + o + 16, reg + off, len);
+			o += 16 + len;
+			k++;
+			break;
+		}
+		memcpy(ans + o + 12, &outoff, 4);
+		memmove(reg + half + used, reg + off, len);
+		used += len;
+		o += 16;
+	}
+	memcpy(ans, &k, 4);
+	fh_send(8, ans, o);
+	free(ans);
+}
+
 static int
 fake_host(const char *mode)
 {
@@ -162,6 +215,11 @@ fake_host(const char *mode)
 
 		f = fh_frame(&type, &len);
 		p = f;
+		if (type == 7) {
+			fake_batch(mode, f, reg, half);
+			free(f);
+			continue;
+		}
 		memcpy(&idn, p, 4);
 		p += 4 + idn + 4;     /* id, attempt */
 		memcpy(&on, p, 4);
@@ -254,7 +312,8 @@ teardown(void **state)
 }
 
 static void
-open_host(struct fixture *f, const char *mode)
+open_host_with(struct fixture *f, const char *mode,
+    const struct coffer_app_param *params, size_t nparams)
 {
 	struct app_info info;
 
@@ -263,8 +322,15 @@ open_host(struct fixture *f, const char *mode)
 	else
 		unsetenv("FAKE_HOST");
 	unlink(f->log);
-	if (app_open_isolated(&f->cfg, f->fd, NULL, NULL, 0, &f->app, &info) != 0)
+	if (app_open_isolated(&f->cfg, f->fd, NULL, params, nparams, &f->app,
+	    &info) != 0)
 		fail_msg("host: %s", coffer_errdetail());
+}
+
+static void
+open_host(struct fixture *f, const char *mode)
+{
+	open_host_with(f, mode, NULL, 0);
 }
 
 /* One item of n bytes through the host; its result, *out its output. */
@@ -278,6 +344,40 @@ call(struct fixture *f, size_t n, struct coffer_buf *out, char *err,
 	coffer_buf_reset(out);
 	return app_process(f->app, "a/item", 1, "a", f->in, n, out, &aw, &rep, err,
 	    errlen);
+}
+
+/* Items "c/1" to "c/n" of size each (item k's input f->in + k), given to
+ * the host as one batch (doc/worker.md 9.5, HB1 to HB5) with an item
+ * timeout; r[k], err[k] and outs[k] their results, in order. */
+#define NB 5
+static void
+batch(struct fixture *f, size_t n, size_t size, int timeout_ms, int *r,
+    char (*err)[WORKER_ERR_MAX], struct coffer_buf *outs)
+{
+	static char ids[NB][8];
+	struct app_wait aw = { timeout_ms, 0, NULL, NULL };
+	size_t first, count, done = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		snprintf(ids[k], sizeof(ids[k]), "c/%zu", k + 1);
+		assert_true(app_batch_room(f->app) >= size);
+		assert_int_equal(app_batch_add(f->app, ids[k], 1, "a", f->in + k, size),
+		    0);
+	}
+	while (done < n) {
+		assert_int_equal(app_batch_run(f->app, &aw, &first, &count), 0);
+		assert_true(count == 0 || first == done);
+		for (size_t k = first; k < first + count; k++) {
+			uint32_t rep = 0;
+
+			coffer_buf_reset(&outs[k]);
+			err[k][0] = '\0';
+			r[k] = app_batch_result(f->app, k, &outs[k], &rep, err[k],
+			    WORKER_ERR_MAX);
+		}
+		done = first + count;
+	}
+	app_batch_end(f->app);
 }
 
 /* The log's lines, joined by '|'. */
@@ -451,6 +551,127 @@ test_apphost__the_region_cannot_be_shrunk(void **state)
 	coffer_buf_release(&out);
 }
 
+/* A batch in one exchange, with the real host: each item its own
+ * output; and one whose outputs do not all fit the region's output half
+ * gets the rest in further exchanges (the fake host: one output in the
+ * frame ends its answer). */
+static void
+test_apphost__a_batch_goes_in_one_exchange(void **state)
+{
+	struct fixture *f = *state;
+	struct coffer_buf outs[NB];
+	char err[NB][WORKER_ERR_MAX], log[512];
+	int r[NB];
+
+	for (size_t k = 0; k < NB; k++)
+		coffer_buf_init_secret(&outs[k], MAX);
+	open_host(f, NULL);
+	batch(f, NB, 31000, 20000, r, err, outs);
+	for (size_t k = 0; k < NB; k++) {
+		if (r[k] != 0)
+			fail_msg("item %zu: %s", k + 1, err[k]);
+		assert_int_equal(outs[k].len, 31000);
+		assert_memory_equal(outs[k].data, f->in + k, 31000);
+	}
+	app_close(f->app);
+	open_host(f, "echo");
+	batch(f, NB, 1000, 20000, r, err, outs);
+	read_log(f, log, sizeof(log));
+	assert_string_equal(log, "batch 5");
+	for (size_t k = 0; k < NB; k++) {
+		assert_int_equal(r[k], 0);
+		assert_memory_equal(outs[k].data, f->in + k, 1000);
+	}
+	app_close(f->app);
+	open_host(f, "frameout");
+	batch(f, 3, 1000, 20000, r, err, outs);
+	read_log(f, log, sizeof(log));
+	assert_string_equal(log, "batch 3|batch 2|batch 1");
+	for (size_t k = 0; k < 3; k++) {
+		assert_int_equal(r[k], 0);
+		assert_int_equal(outs[k].len, 1000);
+		assert_memory_equal(outs[k].data, f->in + k, 1000);
+	}
+	for (size_t k = 0; k < NB; k++)
+		coffer_buf_release(&outs[k]);
+}
+
+/* A poison item does not take its batch-mates down (HB5): the host
+ * crashes (then hangs) at item 3 of 5 in one exchange; the items are
+ * asked again one per exchange: 1, 2, 4 and 5 have their outputs, 3 alone
+ * fails with its own message. */
+static void
+test_apphost__a_poison_item_fails_alone(void **state)
+{
+	struct fixture *f = *state;
+	struct coffer_buf outs[NB];
+	struct coffer_app_param crash[] = { { "crash", "c/3" } };
+	struct coffer_app_param hang[] = { { "hang", "c/3" } };
+	char err[NB][WORKER_ERR_MAX];
+	int r[NB];
+
+	assert_int_equal(test_segv_stays_a_signal(), 0);
+	for (size_t k = 0; k < NB; k++)
+		coffer_buf_init_secret(&outs[k], MAX);
+	for (int t = 0; t < 2; t++) {
+		open_host_with(f, NULL, t == 0 ? crash : hang, 1);
+		batch(f, NB, 31000, t == 0 ? 20000 : 300, r, err, outs);
+		for (size_t k = 0; k < NB; k++) {
+			if (k == 2)
+				continue;
+			if (r[k] != 0)
+				fail_msg("item %zu: %s", k + 1, err[k]);
+			assert_memory_equal(outs[k].data, f->in + k, 31000);
+		}
+		if (t == 0) {
+			assert_int_equal(r[2], COFFER_E_APP);
+			assert_string_equal(err[2], "app crashed: killed by signal 11"
+			    " (Segmentation fault)");
+		} else {
+			assert_int_equal(r[2], COFFER_E_TIMEOUT);
+			assert_string_equal(err[2], "app timed out after 300 ms (killed)");
+		}
+		app_close(f->app);
+		f->app = NULL;
+	}
+	for (size_t k = 0; k < NB; k++)
+		coffer_buf_release(&outs[k]);
+}
+
+/* Answers out of the rules (HB3): outputs that overlap or leave a gap,
+ * or that end past the half, kill the host; each item, asked again
+ * alone, is failed with the rule its host broke. */
+static void
+test_apphost__a_batch_answer_out_of_the_half_is_killed(void **state)
+{
+	struct fixture *f = *state;
+	struct coffer_buf outs[3];
+	static const char *modes[] = { "gap", "pasthalf" };
+	char err[3][WORKER_ERR_MAX], log[512];
+	int r[3];
+
+	for (size_t k = 0; k < 3; k++)
+		coffer_buf_init_secret(&outs[k], MAX);
+	for (size_t m = 0; m < 2; m++) {
+		open_host(f, modes[m]);
+		batch(f, 3, 100, 20000, r, err, outs);
+		for (size_t k = 0; k < 3; k++) {
+			assert_int_equal(r[k], COFFER_E_APP);
+			if (strncmp(err[k], "app crashed: the app host broke its"
+			    " protocol: answer", 52) != 0 || strstr(err[k], "(BD4)") == NULL)
+				fail_msg("%s: %s", modes[m], err[k]);
+			assert_int_equal(outs[k].len, 0);
+		}
+		/* One exchange of 3, then each alone in a new host. */
+		read_log(f, log, sizeof(log));
+		assert_string_equal(log, "batch 3|batch 1|batch 1|batch 1");
+		app_close(f->app);
+		f->app = NULL;
+	}
+	for (size_t k = 0; k < 3; k++)
+		coffer_buf_release(&outs[k]);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -461,6 +682,9 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_apphost__writes_after_the_answer_change_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apphost__the_region_cannot_be_shrunk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apphost__a_host_started_early_waits_for_init, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apphost__a_batch_goes_in_one_exchange, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apphost__a_poison_item_fails_alone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apphost__a_batch_answer_out_of_the_half_is_killed, setup, teardown),
 	};
 
 	if (argc >= 2 && strcmp(argv[1], "--app-host") == 0)

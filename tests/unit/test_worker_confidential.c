@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +40,7 @@
 #include "worker/worker.h"
 #include "../support/fake_coord.h"
 #include "../support/fake_store.h"
+#include "../support/segv.h"
 
 /* ---- The world: identities, keys, files, sealed inputs, a policy ---- */
 
@@ -1239,8 +1241,51 @@ test_worker_confidential__refusals_for_good_are_told_from_transient_ones(void **
 	assert_false(conf_refused_for_good(COFFER_E_PROTO, "key release: HTTP 500"));
 }
 
+/* A poison item does not take its batch-mates down (doc/worker.md 9.5,
+ * HB5): the plugin, in its host, crashes on the 2nd of 3 items of one
+ * exchange (then hangs on it); the 1st and 3rd are stored and proved,
+ * the 2nd alone fails with its own message, unproved. */
+static void
+test_worker_confidential__a_poison_item_in_a_batch_fails_alone(void **state)
+{
+	struct fixture *f = *state;
+	struct coffer_app_param crash[] = { { "crash", "a/2.sealed" } };
+	struct coffer_app_param hang[] = { { "hang", "a/2.sealed" } };
+	struct item_result *res = f->w.res;
+	const char *b = getenv("COFFER_BUILD");
+	char plugin[512];
+	int fd;
+
+	assert_int_equal(test_segv_stays_a_signal(), 0);
+	snprintf(plugin, sizeof(plugin), "%s/apps/fault.so", b ? b : "build");
+	assert_true((fd = open(plugin, O_RDONLY | O_CLOEXEC)) >= 0);
+	start(f);
+	for (int t = 0; t < 2; t++) {
+		app_close(f->w.app);
+		f->cfg.item_timeout_ms = t == 0 ? 20000 : 300;
+		must(app_open_isolated(&f->cfg, fd, NULL, t == 0 ? crash : hang, 1,
+		    &f->w.app, NULL), "app host");
+		assert_true(app_batch_room(f->w.app) > 0);
+		f->fc.proofs = 0;
+		run_batch(f, res);
+		expect(&res[0], ITEM_ACK, NULL);
+		expect(&res[1], ITEM_FAIL, t == 0 ? "app crashed: killed by signal 11" :
+		    "app timed out after 300 ms (killed)");
+		expect(&res[2], ITEM_ACK, NULL);
+		assert_true(res[0].out_bytes > 0 && res[2].out_bytes > 0);
+		assert_int_equal(res[1].prove, PROVE_NONE);
+		assert_int_equal(f->fc.proofs, 2);
+	}
+	assert_int_equal(fake_store_count(f->fout, "out/a/1.sealed."), 2);
+	assert_int_equal(fake_store_count(f->fout, "out/a/2.sealed."), 0);
+	assert_int_equal(fake_store_count(f->fout, "out/b/1.sealed."), 2);
+	app_close(f->w.app);
+	f->w.app = NULL;
+	close(fd);
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_worker_confidential__items_are_opened_processed_sealed_and_proved, setup, teardown),
@@ -1255,6 +1300,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_worker_confidential__an_app_failure_is_proved_and_the_coordinator_decides, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__refusals_bury_or_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__an_unanswered_proof_is_sent_again_unchanged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_worker_confidential__a_poison_item_in_a_batch_fails_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__a_coordinator_in_another_tee_type_gets_nothing,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__a_coordinator_with_another_measurement_gets_nothing, setup, teardown),
@@ -1269,5 +1315,8 @@ main(void)
 		cmocka_unit_test(test_worker_confidential__refusals_for_good_are_told_from_transient_ones),
 	};
 
+	/* This binary is its own plugin host (doc/worker.md 9.5). */
+	if (argc >= 2 && strcmp(argv[1], "--app-host") == 0)
+		return apphost_main(argc, argv);
 	return cmocka_run_group_tests(tests, world_setup, world_teardown);
 }
