@@ -28,11 +28,6 @@ inject() {
 	shift
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -o /dev/null -e "inject=$spec" "$@"
 }
-flip() { # flip FILE OFFSET: xor the byte at OFFSET with 0xff
-	local b
-	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
-	printf "$(printf '\\%03o' $((b ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
-}
 
 newkey k1
 newkey k2

@@ -23,7 +23,7 @@ printf 'row 1 of hospital b (old)\n' | coffer seal -q --key "$T/b.key" - "$T/b-i
 	bail "sealing"
 e2e_policy checksum
 # The cloud: a byte of a/item-1 flipped, b/item-1 rolled back.
-printf '\x01' | dd of="$E2E_STORE/a/item-1" bs=1 seek=200 conv=notrunc status=none
+flip "$E2E_STORE/a/item-1" 200
 cp "$T/b-item-1.old" "$E2E_STORE/b/item-1"
 e2e_submit
 

@@ -86,6 +86,14 @@ track() { _pids+=("$1"); }
 # (a cluster outlives the clients it serves: a manager stops first).
 at_exit() { _cleanup_hooks+=("$1"); }
 
+# flip FILE OFFSET: xor the byte at OFFSET with 0xff (always a change,
+# whatever the byte was).
+flip() {
+	local b
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	printf "$(printf '\\%03o' $((b ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
 # random_port: a random loopback port that nothing listens on right now,
 # below the kernel's ephemeral range (ip_local_port_range, 32768-60999 by
 # default): a port from inside it can be taken by any client's outgoing

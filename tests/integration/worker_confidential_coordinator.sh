@@ -47,7 +47,7 @@ grep -qE '^[0-9a-f]{32}$' <<< "$J" || bail "no job: $J"
 # older version sealed under the same key.
 mkdir -p "$T/in"
 cp "$T/a.sealed" "$T/in/a.sealed"
-printf '\x01' | dd of="$T/in/a.sealed" bs=1 seek=110 conv=notrunc 2>/dev/null
+flip "$T/in/a.sealed" 110
 printf 'id,value\n1,b (older)\n' > "$T/b-old.csv"
 coffer seal --key "$T/b.key" "$T/b-old.csv" "$T/in/b.sealed" > /dev/null || bail seal
 

@@ -30,7 +30,7 @@ cw_start_coord "$T/w/policy.json"
 
 # 1. Inputs: one byte of a/1 flipped; a/2 rolled back to its older version.
 cp "$T/in/a/1.sealed" "$T/a1.orig"
-printf '\x01' | dd of="$T/in/a/1.sealed" bs=1 seek=120 conv=notrunc 2>/dev/null
+flip "$T/in/a/1.sealed" 120
 cp "$T/a2-old.sealed" "$T/in/a/2.sealed"
 check "load q1" "$QCTL" load "$REDIS_URL" q1 --max-attempts 3 a/1.sealed a/2.sealed b/1.sealed
 cw_worker q1 "$T/w/worker.json"
