@@ -345,8 +345,9 @@ nonce(struct fake_coord *fc, int *status, struct coffer_buf *reply)
 	coffer_hex_encode(n, 32, nh);
 	if ((r = coffer_identity_format_public(&(fc->present ? fc->present :
 	    fc->id)->pub, &line)) == 0 && (r = policy_text(fc, &text)) == 0 &&
-	    (r = coffer_buf_putf(reply, "{\"nonce\": \"%s\", \"expires\": 1, "
-	    "\"identity\": \"%s\", \"evidence\": \"", nh, line.data)) == 0 &&
+	    (r = coffer_buf_putf(reply, "{\"nonce\": \"%s\", %s"
+	    "\"identity\": \"%s\", \"evidence\": \"", nh, fc->expires_member ?
+	    fc->expires_member : "\"expires\": 1, ", line.data)) == 0 &&
 	    (r = coffer_b64url_put(reply, fc->evidence, fc->evidence_len)) == 0 &&
 	    (r = coffer_buf_puts(reply, "\", \"policy\": \"")) == 0 &&
 	    (r = coffer_b64url_put(reply, text.data, text.len)) == 0 &&

@@ -48,6 +48,8 @@ struct fake_coord {
 	const struct coffer_identity *present;   /* identity shown instead of id */
 	const struct coffer_identity *answer_as; /* release wrapped from this key */
 	int serve_other_policy;                  /* a policy text of another hash */
+	const char *expires_member;              /* instead of "\"expires\": 1, "
+	                                            in the nonce answer ("": none) */
 	int refuse_after;                        /* after this many requests, */
 	int refuse_connections;                  /* this many requests of any
 	                                            kind fail COFFER_E_CONNECT */

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -638,6 +639,64 @@ test_apphost__a_poison_item_fails_alone(void **state)
 		coffer_buf_release(&outs[k]);
 }
 
+/* The number of lines of a file (0 if there is none). */
+static int
+lines_of(const char *path)
+{
+	FILE *l = fopen(path, "r");
+	int n = 0, ch;
+
+	if (l == NULL)
+		return 0;
+	while ((ch = fgetc(l)) != EOF)
+		n += ch == '\n';
+	fclose(l);
+	return n;
+}
+
+/* The app's own failure is an answer, not a broken protocol (HB2, HB3:
+ * a failure has no output, length and offset 0; BD4 is about outputs in
+ * the region): item 3 of 5 fails after two outputs in the region, and
+ * the exchange stands: 3 has the app's error, the others their outputs,
+ * and the app ran each item once (the fault plugin's trace). Review of
+ * round five (doc/review-2026-12.md), finding 12. */
+static void
+test_apphost__an_app_failure_in_a_batch_keeps_the_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct coffer_buf outs[NB];
+	char err[NB][WORKER_ERR_MAX], trace[300], path[400];
+	struct coffer_app_param params[] = { { "fail", "c/3" },
+	    { "trace_dir", trace } };
+	int r[NB];
+
+	snprintf(trace, sizeof(trace), "%s/trace", f->dir);
+	snprintf(path, sizeof(path), "%s/c", trace);
+	assert_int_equal(mkdir(trace, 0700), 0);
+	assert_int_equal(mkdir(path, 0700), 0);
+	for (size_t k = 0; k < NB; k++)
+		coffer_buf_init_secret(&outs[k], MAX);
+	open_host_with(f, NULL, params, 2);
+	batch(f, NB, 31000, 20000, r, err, outs);
+	for (size_t k = 0; k < NB; k++) {
+		if (k == 2)
+			continue;
+		if (r[k] != 0)
+			fail_msg("item %zu: %s", k + 1, err[k]);
+		assert_memory_equal(outs[k].data, f->in + k, 31000);
+	}
+	assert_int_equal(r[2], COFFER_E_APP);
+	assert_string_equal(err[2], "injected failure for c/3");
+	for (size_t k = 0; k < NB; k++) {
+		snprintf(path, sizeof(path), "%s/c/%zu", trace, k + 1);
+		if (lines_of(path) != 1)
+			fail_msg("the app ran item c/%zu %d times", k + 1,
+			    lines_of(path));
+	}
+	for (size_t k = 0; k < NB; k++)
+		coffer_buf_release(&outs[k]);
+}
+
 /* Answers out of the rules (HB3): outputs that overlap or leave a gap,
  * or that end past the half, kill the host; each item, asked again
  * alone, is failed with the rule its host broke. */
@@ -685,6 +744,7 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_apphost__a_batch_goes_in_one_exchange, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apphost__a_poison_item_fails_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apphost__a_batch_answer_out_of_the_half_is_killed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apphost__an_app_failure_in_a_batch_keeps_the_batch, setup, teardown),
 	};
 
 	if (argc >= 2 && strcmp(argv[1], "--app-host") == 0)

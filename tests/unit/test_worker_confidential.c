@@ -1013,6 +1013,26 @@ test_worker_confidential__evidence_for_other_keys_is_refused(void **state)
 	assert_int_equal(f->fc.releases, 0);
 }
 
+/* key-release.md 6.2 N3: a nonce answer with a member missing or of
+ * another type is refused whole, before anything is sent (no release):
+ * here `expires`, the one member the worker has no other use for. Review
+ * of round five (doc/review-2026-12.md), finding 13. */
+static void
+test_worker_confidential__a_nonce_answer_without_a_member_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const bad[] = { "", "\"expires\": \"soon\", ",
+	    "\"expires\": -1, " };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		f->fc.expires_member = bad[i];
+		expect_start_fails(f, COFFER_E_FORMAT, "expires");
+		assert_int_equal(f->fc.releases, 0);
+	}
+	f->fc.expires_member = NULL;
+	start(f);
+}
+
 /* Undo start(): the app (whose parameters are the job's) and the job. */
 static void
 stop_job(struct fixture *f)
@@ -1306,6 +1326,7 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_worker_confidential__a_coordinator_with_another_measurement_gets_nothing, setup, teardown),
 		cmocka_unit_test(test_worker_confidential__a_tdx_coordinator_is_pinned_by_mrtd_and_rtmrs),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__evidence_for_other_keys_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_worker_confidential__a_nonce_answer_without_a_member_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__a_coordinator_briefly_down_is_waited_for, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__an_unapproved_worker_gets_no_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__answers_not_from_the_authenticated_coordinator_are_refused, setup, teardown),
