@@ -352,6 +352,10 @@ apphost_parse_batch_done(const uint8_t *p, size_t n, size_t asked, size_t half,
 			    " text over 1024 bytes");
 		if (e->status < 0 && (e->len != 0 || e->off != 0))
 			return bd_broken("BD3", k, "a failure with an output");
+		/* HB2: a failure has no output, so BD4 and BD5 (about
+		 * outputs) do not apply to its offset 0. */
+		if (e->status < 0)
+			continue;
 		if (e->off == IN_FRAME_OFF) {
 			if (k + 1 != cnt || e->len > max_item ||
 			    coffer_cur_ptr(&c, e->len, &e->data) != 0)
