@@ -124,6 +124,7 @@ parse_hello(const struct coffer_buf *b, struct coord_hello *h,
 	json_t *root = NULL;
 	const char *hex = NULL, *line = NULL;
 	size_t got = 0;
+	int64_t expires;
 	int r;
 
 	if ((r = coffer_json_parse((const char *)b->data, b->len, HELLO_MAX, 4,
@@ -136,6 +137,11 @@ parse_hello(const struct coffer_buf *b, struct coord_hello *h,
 		    " digits");
 		goto out;
 	}
+	/* N3: every member is there and of its type, this one too, which the
+	 * worker does not use (the coordinator judges a nonce's age). */
+	if ((r = coffer_json_get_int(root, "nonce answer", "expires", 1, 0,
+	    INT64_MAX, &expires)) != 0)
+		goto out;
 	/* CA1: the identity it presents; CA2: its evidence. */
 	if ((r = coffer_json_get_str(root, "nonce answer", "identity", 1,
 	    &line)) != 0 || (r = coffer_identity_parse_public(line, strlen(line),
