@@ -448,6 +448,63 @@ test_state__log_nodes_of_a_version_2_state_move(void **state)
 	coord_state_close(st);
 }
 
+/* A version 2 state with a large log moves its subtree hashes too: one
+ * transaction of the sealed state holds at most 64 MiB of pages
+ * (SEALSTORE_MAX_COMMIT), and 900000 rows moved and dropped at once are
+ * about 24000 pages, so the move goes in steps, the version changed last;
+ * a start cut short between two steps goes on where it stopped. Review of
+ * round five (doc/review-2026-12.md), finding 14. */
+static void
+test_state__a_large_version_2_log_moves_in_steps(void **state)
+{
+	struct coord_state *st = NULL;
+	sqlite3_stmt *s = NULL;
+	char *msg = NULL, sql[512];
+
+	(void)state;
+	assert_int_equal(coord_state_open(dir, skey, sid, &st), 0);
+	assert_int_equal(sqlite3_exec(coord_state_sqlite(st), "CREATE TABLE "
+	    "log_nodes (level INTEGER NOT NULL, pos INTEGER NOT NULL, hash BLOB"
+	    " NOT NULL CHECK (length(hash) = 32), PRIMARY KEY (level, pos))"
+	    " WITHOUT ROWID;", NULL, NULL, &msg), SQLITE_OK);
+	/* Levels 1 to 9, 100000 subtrees each (level 0: not moved), in
+	 * transactions the sealed state takes. */
+	for (int l = 0; l < 10; l++) {
+		snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE; WITH RECURSIVE c(x) AS"
+		    " (SELECT 0 UNION ALL SELECT x + 1 FROM c WHERE x < 99999)"
+		    " INSERT INTO log_nodes SELECT %d, x, randomblob(32) FROM c;"
+		    " COMMIT;", l);
+		if (sqlite3_exec(coord_state_sqlite(st), sql, NULL, NULL, &msg) !=
+		    SQLITE_OK)
+			fail_msg("%s", msg);
+	}
+	/* Cut short after a first step: 1000 rows of level 1 moved. */
+	assert_int_equal(sqlite3_exec(coord_state_sqlite(st), "BEGIN IMMEDIATE;"
+	    "DELETE FROM log_tree; INSERT INTO log_tree (k, hash) SELECT"
+	    " (((pos + 1) << level) - 1) * 64 + level, hash FROM log_nodes"
+	    " WHERE level = 1 AND pos < 1000;"
+	    "DELETE FROM log_nodes WHERE level = 1 AND pos < 1000;"
+	    "UPDATE meta SET value = '2' WHERE key = 'schema_version'; COMMIT;",
+	    NULL, NULL, &msg), SQLITE_OK);
+	coord_state_close(st);
+
+	if (coord_state_open(dir, skey, sid, &st) != 0)
+		fail_msg("%s", coffer_errdetail());
+	assert_int_equal(sqlite3_prepare_v2(coord_state_sqlite(st), "SELECT "
+	    "(SELECT value FROM meta WHERE key = 'schema_version'),"
+	    " (SELECT count(*) FROM log_tree),"
+	    " (SELECT count(*) FROM log_tree WHERE k = ((99999 + 1) << 9) * 64 -"
+	    " 64 + 9)", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(s, 0), "3");
+	assert_int_equal(sqlite3_column_int(s, 1), 900000);
+	assert_int_equal(sqlite3_column_int(s, 2), 1);
+	sqlite3_finalize(s);
+	assert_int_not_equal(sqlite3_table_column_metadata(coord_state_sqlite(st),
+	    NULL, "log_nodes", "hash", NULL, NULL, NULL, NULL, NULL), SQLITE_OK);
+	coord_state_close(st);
+}
+
 static void
 test_refuse__finds_reason_names_where_proto_puts_them(void **state)
 {
@@ -479,6 +536,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_state__jobs_read_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state__ledger_proofs_of_an_older_state_read_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state__log_nodes_of_a_version_2_state_move, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state__a_large_version_2_log_moves_in_steps, setup, teardown),
 		cmocka_unit_test(test_refuse__finds_reason_names_where_proto_puts_them),
 	};
 
