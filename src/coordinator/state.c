@@ -249,6 +249,44 @@ meta_set(struct coord_state *st, const char *key, const char *value)
 	return r;
 }
 
+/* ROLLBACK of a transaction SQLite has not ended already (a failed
+ * COMMIT may have), keeping the error that caused it as the detail. */
+static void
+rollback_kept(struct coord_state *st)
+{
+	if (!sqlite3_get_autocommit(st->h))
+		(void)!sqlite3_exec(st->h, "ROLLBACK;", NULL, NULL, NULL);
+}
+
+/* Schema 2 -> 3, the log_nodes rows to log_tree in steps of at most
+ * MOVE_STEP rows, each in its own transaction (check_schema). */
+#define MOVE_STEP 100000
+static int
+move_log_nodes(struct coord_state *st)
+{
+	char sql[640];
+	int r, n;
+
+	/* The first rows in key order, twice: the same rows both times. */
+	snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE;"
+	    "INSERT INTO log_tree (k, hash) SELECT"
+	    " (((pos + 1) << level) - 1) * 64 + level, hash FROM (SELECT level,"
+	    " pos, hash FROM log_nodes ORDER BY level, pos LIMIT %d)"
+	    " WHERE level >= 1;"
+	    "DELETE FROM log_nodes WHERE (level, pos) IN (SELECT level, pos"
+	    " FROM log_nodes ORDER BY level, pos LIMIT %d);", MOVE_STEP, MOVE_STEP);
+	do {
+		if ((r = exec(st, sql)) != 0)
+			break;
+		n = sqlite3_changes(st->h);
+		if ((r = exec(st, "COMMIT;")) != 0)
+			break;
+	} while (n > 0);
+	if (r != 0)
+		rollback_kept(st);
+	return r;
+}
+
 static int
 check_schema(struct coord_state *st, const char *path)
 {
@@ -273,7 +311,16 @@ check_schema(struct coord_state *st, const char *path)
 		    COORD_STATE_SCHEMA_VERSION);
 	if (v == COORD_STATE_SCHEMA_VERSION)
 		return 0;
-	/* In one transaction: a migration cut short leaves the old version. */
+	/* 2 -> 3: the log's subtree hashes move from log_nodes, by (level,
+	 * pos), to log_tree, by LOG_NODE_KEY (the leaves of level 0 that
+	 * states of before 2026-12-07 held are not read, so not moved), in
+	 * steps: a transaction of the sealed state holds at most 64 MiB of
+	 * pages (SEALSTORE_MAX_COMMIT), about 700000 rows moved. Each step
+	 * moves and deletes its rows at once, and the version changes last,
+	 * so a start cut short goes on where it stopped. */
+	if (v == 2 && (r = move_log_nodes(st)) != 0)
+		return r;
+	/* The rest in one transaction: one cut short leaves the old version. */
 	if ((r = exec(st, "BEGIN IMMEDIATE;")) != 0)
 		return r;
 	/* 1 -> 2: approvals remember the log head they name; the log tables
@@ -281,17 +328,12 @@ check_schema(struct coord_state *st, const char *path)
 	if (v == 1)
 		r = exec(st, "ALTER TABLE approvals ADD COLUMN log_size "
 		    "INTEGER NOT NULL DEFAULT 0;");
-	/* 2 -> 3: the log's subtree hashes move from log_nodes, by (level,
-	 * pos), to log_tree, by LOG_NODE_KEY (the leaves of level 0 that
-	 * states of before 2026-12-07 held are not read, so not moved). */
 	if (r == 0 && v == 2)
-		r = exec(st, "INSERT INTO log_tree (k, hash) SELECT "
-		    "(((pos + 1) << level) - 1) * 64 + level, hash FROM log_nodes "
-		    "WHERE level >= 1; DROP TABLE log_nodes;");
+		r = exec(st, "DROP TABLE log_nodes;");
 	snprintf(ver, sizeof(ver), "%d", COORD_STATE_SCHEMA_VERSION);
 	if (r != 0 || (r = meta_set(st, "schema_version", ver)) != 0 ||
 	    (r = exec(st, "COMMIT;")) != 0) {
-		(void)!exec(st, "ROLLBACK;");
+		rollback_kept(st);
 		return r;
 	}
 	return 0;
