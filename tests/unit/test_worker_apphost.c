@@ -597,6 +597,21 @@ test_apphost__a_batch_goes_in_one_exchange(void **state)
 		coffer_buf_release(&outs[k]);
 }
 
+/* Every item of a batch of NB but the third has its own input (31000
+ * bytes) as its output. */
+static void
+others_echoed(struct fixture *f, const int *r, char (*err)[WORKER_ERR_MAX],
+    const struct coffer_buf *outs)
+{
+	for (size_t k = 0; k < NB; k++) {
+		if (k == 2)
+			continue;
+		if (r[k] != 0)
+			fail_msg("item %zu: %s", k + 1, err[k]);
+		assert_memory_equal(outs[k].data, f->in + k, 31000);
+	}
+}
+
 /* A poison item does not take its batch-mates down (HB5): the host
  * crashes (then hangs) at item 3 of 5 in one exchange; the items are
  * asked again one per exchange: 1, 2, 4 and 5 have their outputs, 3 alone
@@ -617,13 +632,7 @@ test_apphost__a_poison_item_fails_alone(void **state)
 	for (int t = 0; t < 2; t++) {
 		open_host_with(f, NULL, t == 0 ? crash : hang, 1);
 		batch(f, NB, 31000, t == 0 ? 20000 : 300, r, err, outs);
-		for (size_t k = 0; k < NB; k++) {
-			if (k == 2)
-				continue;
-			if (r[k] != 0)
-				fail_msg("item %zu: %s", k + 1, err[k]);
-			assert_memory_equal(outs[k].data, f->in + k, 31000);
-		}
+		others_echoed(f, r, err, outs);
 		if (t == 0) {
 			assert_int_equal(r[2], COFFER_E_APP);
 			assert_string_equal(err[2], "app crashed: killed by signal 11"
@@ -678,13 +687,7 @@ test_apphost__an_app_failure_in_a_batch_keeps_the_batch(void **state)
 		coffer_buf_init_secret(&outs[k], MAX);
 	open_host_with(f, NULL, params, 2);
 	batch(f, NB, 31000, 20000, r, err, outs);
-	for (size_t k = 0; k < NB; k++) {
-		if (k == 2)
-			continue;
-		if (r[k] != 0)
-			fail_msg("item %zu: %s", k + 1, err[k]);
-		assert_memory_equal(outs[k].data, f->in + k, 31000);
-	}
+	others_echoed(f, r, err, outs);
 	assert_int_equal(r[2], COFFER_E_APP);
 	assert_string_equal(err[2], "injected failure for c/3");
 	for (size_t k = 0; k < NB; k++) {
