@@ -39,18 +39,35 @@ coffer_pagecrypt_init(struct coffer_pagecrypt *pc,
 	int r;
 
 	/* Section 2: K_page and K_mac, empty salt. */
+	pc->mac = NULL;
+	pc->seal = pc->open = NULL;
 	if ((r = hkdf_label(NULL, 0, state_key, LABEL_PAGE, pc->page_key)) != 0 ||
 	    (r = hkdf_label(NULL, 0, state_key, LABEL_MAC, pc->mac_key)) != 0) {
 		coffer_pagecrypt_wipe(pc);
 		return r;
 	}
 	memcpy(pc->state_id, state_id, COFFER_STATE_ID_LEN);
+	/* The contexts. The AEAD ones start under K_page only because a
+	 * context needs a key: every page sets its own before use (3.1). */
+	if ((r = coffer_hmac_new(&pc->mac)) != 0 ||
+	    (r = coffer_hmac_key(pc->mac, pc->mac_key, sizeof(pc->mac_key))) != 0 ||
+	    (r = coffer_aead_new_dir(COFFER_AEAD_AES256GCM, COFFER_AEAD_ENCRYPT,
+	    pc->page_key, sizeof(pc->page_key), &pc->seal)) != 0 ||
+	    (r = coffer_aead_new_dir(COFFER_AEAD_AES256GCM, COFFER_AEAD_DECRYPT,
+	    pc->page_key, sizeof(pc->page_key), &pc->open)) != 0) {
+		coffer_pagecrypt_wipe(pc);
+		return r;
+	}
 	return 0;
 }
 
 void
 coffer_pagecrypt_wipe(struct coffer_pagecrypt *pc)
 {
+	/* Freeing wipes them (OpenSSL clears a context's key schedule). */
+	coffer_hmac_free(pc->mac);
+	coffer_aead_free(pc->seal);
+	coffer_aead_free(pc->open);
 	coffer_wipe(pc, sizeof(*pc));
 }
 
@@ -63,17 +80,19 @@ page_aad(const struct coffer_pagecrypt *pc, uint64_t pgno, uint8_t aad[24])
 		aad[16 + i] = (uint8_t)(pgno >> (56 - 8 * i));
 }
 
-/* A new context keyed with k = HKDF(salt, K_page, "coffer/state/page-key/v1"). */
+/* The kept context a keyed with k = HKDF(salt, K_page,
+ * "coffer/state/page-key/v1"): a new key per page write, as 3.1 says; only
+ * the context's memory is reused. */
 static int
-page_aead(const struct coffer_pagecrypt *pc, const uint8_t *salt,
-    struct coffer_aead **out)
+page_key(const struct coffer_pagecrypt *pc, const uint8_t *salt,
+    struct coffer_aead *a)
 {
 	uint8_t k[32];
 	int r;
 
 	if ((r = hkdf_label(salt, COFFER_PAGE_SALT_LEN, pc->page_key,
 	    LABEL_PAGE_KEY, k)) == 0)
-		r = coffer_aead_new(COFFER_AEAD_AES256GCM, k, sizeof(k), out);
+		r = coffer_aead_rekey(a, COFFER_AEAD_AES256GCM, k, sizeof(k));
 	coffer_wipe(k, sizeof(k));
 	return r;
 }
@@ -84,18 +103,18 @@ coffer_pagecrypt_seal_salted(const struct coffer_pagecrypt *pc, uint64_t pgno,
     uint8_t *slot)
 {
 	static const uint8_t nonce[COFFER_AEAD_NONCE_LEN]; /* zero: the key is new */
-	struct coffer_aead *a = NULL;
 	uint8_t aad[24];
 	int r;
 
 	if (n == 0 || n > MAX_PAGE)
 		return coffer_errf(COFFER_E_INVAL, "page of %zu bytes", n);
+	if (pc->seal == NULL)
+		return coffer_errf(COFFER_E_STATE, "page keys not initialised");
 	memmove(slot, salt, COFFER_PAGE_SALT_LEN);
 	page_aad(pc, pgno, aad);
-	if ((r = page_aead(pc, slot, &a)) == 0)
-		r = coffer_aead_encrypt(a, nonce, aad, sizeof(aad), pt, n,
+	if ((r = page_key(pc, slot, pc->seal)) == 0)
+		r = coffer_aead_encrypt(pc->seal, nonce, aad, sizeof(aad), pt, n,
 		    slot + COFFER_PAGE_LEAF_LEN, slot + COFFER_PAGE_SALT_LEN);
-	coffer_aead_free(a);
 	return r;
 }
 
@@ -116,23 +135,23 @@ coffer_pagecrypt_open(const struct coffer_pagecrypt *pc, uint64_t pgno,
     const uint8_t *slot, size_t n, uint8_t *pt)
 {
 	static const uint8_t nonce[COFFER_AEAD_NONCE_LEN];
-	struct coffer_aead *a = NULL;
 	uint8_t aad[24];
 	int r;
 
 	if (n == 0 || n > MAX_PAGE)
 		return coffer_errf(COFFER_E_INVAL, "page of %zu bytes", n);
+	if (pc->open == NULL)
+		return coffer_errf(COFFER_E_STATE, "page keys not initialised");
 	page_aad(pc, pgno, aad);
-	if ((r = page_aead(pc, slot, &a)) == 0) {
+	if ((r = page_key(pc, slot, pc->open)) == 0) {
 		/* aead.c wipes pt when the tag does not verify. */
-		r = coffer_aead_decrypt(a, nonce, aad, sizeof(aad),
+		r = coffer_aead_decrypt(pc->open, nonce, aad, sizeof(aad),
 		    slot + COFFER_PAGE_LEAF_LEN, n, slot + COFFER_PAGE_SALT_LEN, pt);
 		if (r == COFFER_E_AUTH)
 			r = coffer_errf(COFFER_E_AUTH, "page %llu does not authenticate "
 			    "(changed, moved, or of another state)",
 			    (unsigned long long)pgno);
 	}
-	coffer_aead_free(a);
 	return r;
 }
 
@@ -140,21 +159,23 @@ int
 coffer_pagecrypt_mac(const struct coffer_pagecrypt *pc, const char *label,
     const uint8_t *data, size_t n, uint8_t out[32])
 {
-	size_t ll = strlen(label);
-	uint8_t *msg;
 	int r;
 
-	if (n > SIZE_MAX - ll - 1)
-		return coffer_errf(COFFER_E_LIMIT, "MAC input too long");
-	if ((msg = coffer_malloc(ll + 1 + n)) == NULL)
-		return coffer_errf(COFFER_E_NOMEM, "MAC input");
-	memcpy(msg, label, ll);
-	msg[ll] = 0;
-	if (n > 0)
-		memcpy(msg + ll + 1, data, n);
-	r = coffer_hmac_sha256(pc->mac_key, sizeof(pc->mac_key), msg, ll + 1 + n,
-	    out);
-	free(msg);
+	if (pc->mac == NULL)
+		return coffer_errf(COFFER_E_STATE, "page keys not initialised");
+	/* label || 0x00 || data, streamed into the context keyed at init:
+	 * each final leaves it keyed for the next MAC (crypto/hash.h). */
+	if ((r = coffer_hmac_update(pc->mac, label, strlen(label) + 1)) == 0 &&
+	    (r = coffer_hmac_update(pc->mac, data, n)) == 0 &&
+	    (r = coffer_hmac_final(pc->mac, out)) == 0)
+		return 0;
+	/* A failure leaves the context unkeyed: key it again for the next
+	 * MAC (if that fails too, the next MAC fails with COFFER_E_STATE). */
+	{
+		int k = coffer_hmac_key(pc->mac, pc->mac_key, sizeof(pc->mac_key));
+
+		(void)k;
+	}
 	return r;
 }
 

@@ -13,15 +13,26 @@
 #define COFFER_STATE_ID_LEN 16
 #define COFFER_STATE_KEY_LEN 32
 
+struct coffer_hmac;
+struct coffer_aead;
+
 /* The keys of one state (section 2): secret, wipe with
- * coffer_pagecrypt_wipe(). */
+ * coffer_pagecrypt_wipe(), which also frees the kept contexts. The
+ * contexts are kept from call to call so that a page costs no allocation
+ * or cipher lookup, and a MAC no keying of K_mac: the functions below
+ * change them although pc is const, so one struct is for one thread at a
+ * time (the coordinator's state has one). */
 struct coffer_pagecrypt {
 	uint8_t page_key[32];  /* K_page */
 	uint8_t mac_key[32];   /* K_mac */
 	uint8_t state_id[COFFER_STATE_ID_LEN];
+	struct coffer_hmac *mac;   /* keyed with K_mac at init */
+	struct coffer_aead *seal;  /* encrypt only; each page's key set per use */
+	struct coffer_aead *open;  /* decrypt only; the same */
 };
 
-/* Derive K_page and K_mac from the state key. */
+/* Derive K_page and K_mac from the state key, and make the contexts.
+ * Errors: COFFER_E_NOMEM, COFFER_E_CRYPTO (pc is then wiped). */
 int coffer_pagecrypt_init(struct coffer_pagecrypt *pc,
     const uint8_t state_key[COFFER_STATE_KEY_LEN],
     const uint8_t state_id[COFFER_STATE_ID_LEN])

@@ -44,11 +44,13 @@ init(void)
 	int bad;
 
 	memset(ikm, 7, sizeof(ikm));
+	memset(&pc, 0, sizeof(pc));  /* wiped below even if never made */
 	bad = fixed_identity(1, &coord) || fixed_identity(2, &o[0]) ||
 	    fixed_identity(3, &o[1]) || fixed_identity(4, &o[2]) ||
 	    coffer_hpke_derive_keypair(ikm, 32, session_sk, session_pk) != 0 ||
 	    coffer_pagecrypt_init(&pc, key, sid) != 0 ||
 	    coffer_pagecrypt_key_check(&pc, check) != 0;
+	coffer_pagecrypt_wipe(&pc);
 	for (int i = 0; !bad && i < 3; i++)
 		pubs[i] = o[i].pub;
 	bad = bad || coffer_recovery_make(&coord, sid, key, check, 2, pubs, 3, &env) != 0 ||
