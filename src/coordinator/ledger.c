@@ -15,6 +15,7 @@
 #include "coffer/error.h"
 #include "coordinator/audit.h"
 #include "coordinator/ledger_int.h"
+#include "crypto/hash.h"
 #include "lib/enc.h"
 #include "lib/log.h"
 #include "lib/mem.h"
@@ -30,7 +31,12 @@ coord_ledger_new(struct coord *c, struct coord_ledger **out)
 		return COFFER_E_NOMEM;
 	l->c = c;
 	coffer_buf_init(&l->entry, COFFER_AUDITLOG_ENTRY_MAX);
+	if ((r = coffer_hmac_new(&l->mac)) != 0) {
+		free(l);
+		return r;
+	}
 	if ((r = coord_state_ledger_open(c->st, &l->ls)) != 0) {
+		coffer_hmac_free(l->mac);
 		free(l);
 		return r;
 	}
@@ -69,6 +75,7 @@ coord_ledger_free(struct coord_ledger *l)
 	}
 	coord_state_ledger_close(l->ls);
 	coffer_buf_release(&l->entry);
+	coffer_hmac_free(l->mac);  /* wipes the last session key */
 	free(l);
 }
 
@@ -530,7 +537,7 @@ one_proof(struct batch *b, const uint8_t raw[COFFER_ITEMPROOF_LEN],
 		a->reason = coffer_itemproof_reason_code("proof.malformed");
 		return 0;
 	}
-	if (coffer_itemproof_verify_mac(raw, b->s->s.key) != 0) {
+	if (coffer_itemproof_verify_mac_with(raw, b->l->mac) != 0) {
 		a->reason = coffer_itemproof_reason_code("proof.bad_mac");
 		return 0;
 	}
@@ -631,8 +638,10 @@ coord_ledger_proofs(struct coord_ledger *l, const uint8_t job[16],
 		return coffer_errf(COFFER_E_INTERNAL, "proofs outside a transaction");
 	if ((r = ledger_get(l, job, &b.j)) != 0)
 		return r;
-	/* B3 */
-	if ((r = session_find(l, b.j, proofs[0] + 24, &b.s)) != 0)
+	/* B3, then the session key into the kept context, once for the
+	 * batch's MACs (IP8) and answers. */
+	if ((r = session_find(l, b.j, proofs[0] + 24, &b.s)) != 0 ||
+	    (r = coffer_hmac_key(l->mac, b.s->s.key, 32)) != 0)
 		goto out;
 	/* IP15 to IP17 are read again only when the state may have changed
 	 * what they read (rule G6: a policy, an approval, a revocation or a
@@ -669,7 +678,7 @@ coord_ledger_proofs(struct coord_ledger *l, const uint8_t job[16],
 		if ((r = one_proof(&b, proofs[i], &a[i])) != 0)
 			goto out;
 	for (size_t i = 0; i < n; i++) {
-		if ((r = coffer_itemack_encode(&a[i], b.s->s.key, acks[i])) != 0)
+		if ((r = coffer_itemack_encode_with(&a[i], l->mac, acks[i])) != 0)
 			goto out;
 		outcomes[a[i].outcome]++;
 	}

@@ -79,6 +79,9 @@ struct coord_ledger {
 	struct ljob *jobs;                /* the open jobs in memory, and the
 					   * closed ones last named */
 	struct coffer_buf entry;          /* scratch for log entries */
+	struct coffer_hmac *mac;          /* keyed with a request's session
+					   * key: its proofs' MACs and answers
+					   * (IP8, section 8) */
 	struct coord_ledger_stats stats;
 };
 

@@ -74,23 +74,34 @@ coffer_itemack_outcome_name(uint8_t outcome)
 	return outcome >= 1 && outcome <= 5 ? names[outcome] : NULL;
 }
 
-/* HMAC(key, label || 0x00 || body) without allocating: the label and body
- * go into one stack buffer. */
+/* HMAC(h's key, label || 0x00 || body), streamed from h's keyed state:
+ * after the final h is ready for the next message under the same key
+ * (crypto/hash.h), so a batch's proofs and answers key it once. */
+static int
+mac_with(struct coffer_hmac *h, const char *label, const uint8_t *body,
+    size_t n, uint8_t out[32])
+{
+	int r;
+
+	if ((r = coffer_hmac_update(h, label, strlen(label) + 1)) == 0 &&
+	    (r = coffer_hmac_update(h, body, n)) == 0)
+		r = coffer_hmac_final(h, out);
+	return r;
+}
+
+/* The same under key, on this thread's context keyed for this one MAC. */
 static int
 mac(const uint8_t key[32], const char *label, const uint8_t *body, size_t n,
     uint8_t out[32])
 {
-	uint8_t m[sizeof(PROOF_LABEL) + PROOF_BODY];
-	size_t ll = strlen(label) + 1;
+	struct coffer_hmac *h = coffer_hmac_thread();
 	int r;
 
-	if (ll + n > sizeof(m))
-		return coffer_errf(COFFER_E_INTERNAL, "MAC input too long");
-	memcpy(m, label, ll);
-	memcpy(m + ll, body, n);
-	r = coffer_hmac_sha256(key, 32, m, ll + n, out);
-	coffer_wipe(m, sizeof(m));
-	return r;
+	if (h == NULL)
+		return coffer_errf(COFFER_E_CRYPTO, "no HMAC context");
+	if ((r = coffer_hmac_key(h, key, 32)) != 0)
+		return r;
+	return mac_with(h, label, body, n, out);
 }
 
 /* IP4 to IP7 over a decoded proof. */
@@ -190,18 +201,32 @@ coffer_itemproof_parse(const uint8_t *b, size_t n, struct coffer_itemproof *out)
 }
 
 int
-coffer_itemproof_verify_mac(const uint8_t b[COFFER_ITEMPROOF_LEN],
-    const uint8_t key[32])
+coffer_itemproof_verify_mac_with(const uint8_t b[COFFER_ITEMPROOF_LEN],
+    struct coffer_hmac *h)
 {
 	uint8_t m[32];
 	int r;
 
-	if ((r = mac(key, PROOF_LABEL, b, PROOF_BODY, m)) != 0)
+	if ((r = mac_with(h, PROOF_LABEL, b, PROOF_BODY, m)) != 0)
 		return r;
 	if (CRYPTO_memcmp(m, b + O_MAC, 32) != 0)
 		return coffer_errf(COFFER_E_AUTH, "item proof: the MAC does not verify "
 		    "under the session key (IP8)");
 	return 0;
+}
+
+int
+coffer_itemproof_verify_mac(const uint8_t b[COFFER_ITEMPROOF_LEN],
+    const uint8_t key[32])
+{
+	struct coffer_hmac *h = coffer_hmac_thread();
+	int r;
+
+	if (h == NULL)
+		return coffer_errf(COFFER_E_CRYPTO, "no HMAC context");
+	if ((r = coffer_hmac_key(h, key, 32)) != 0)
+		return r;
+	return coffer_itemproof_verify_mac_with(b, h);
 }
 
 static int
@@ -215,7 +240,7 @@ ack_ok(uint8_t outcome, uint16_t reason)
 }
 
 int
-coffer_itemack_encode(const struct coffer_itemack *a, const uint8_t key[32],
+coffer_itemack_encode_with(const struct coffer_itemack *a, struct coffer_hmac *h,
     uint8_t out[COFFER_ITEMACK_LEN])
 {
 	uint8_t b[COFFER_ITEMACK_LEN];
@@ -231,10 +256,24 @@ coffer_itemack_encode(const struct coffer_itemack *a, const uint8_t key[32],
 	b[7] = (uint8_t)a->reason;
 	coffer_store_u64be(b + 8, a->log_index);
 	memcpy(b + 16, a->proof_mac, 32);
-	if ((r = mac(key, ACK_LABEL, b, ACK_BODY, b + ACK_BODY)) != 0)
+	if ((r = mac_with(h, ACK_LABEL, b, ACK_BODY, b + ACK_BODY)) != 0)
 		return r;
 	memcpy(out, b, sizeof(b));
 	return 0;
+}
+
+int
+coffer_itemack_encode(const struct coffer_itemack *a, const uint8_t key[32],
+    uint8_t out[COFFER_ITEMACK_LEN])
+{
+	struct coffer_hmac *h = coffer_hmac_thread();
+	int r;
+
+	if (h == NULL)
+		return coffer_errf(COFFER_E_CRYPTO, "no HMAC context");
+	if ((r = coffer_hmac_key(h, key, 32)) != 0)
+		return r;
+	return coffer_itemack_encode_with(a, h, out);
 }
 
 int

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct coffer_hmac;
+
 #define COFFER_ITEMPROOF_LEN 184
 #define COFFER_ITEMACK_LEN 80
 #define COFFER_ITEMPROOF_BATCH_MAX 1024
@@ -54,6 +56,10 @@ int coffer_itemproof_parse(const uint8_t *b, size_t n,
  * constant time), else COFFER_E_AUTH. b must be 184 bytes. */
 int coffer_itemproof_verify_mac(const uint8_t b[COFFER_ITEMPROOF_LEN],
     const uint8_t key[32]) __attribute__((warn_unused_result));
+/* The same with h keyed with the session key (crypto/hash.h: one keying
+ * for a batch's proofs and answers; h is left keyed for the next). */
+int coffer_itemproof_verify_mac_with(const uint8_t b[COFFER_ITEMPROOF_LEN],
+    struct coffer_hmac *h) __attribute__((warn_unused_result));
 
 enum coffer_itemack_outcome {
 	COFFER_ACK_COMMITTED = 1,
@@ -76,6 +82,10 @@ struct coffer_itemack {
  * of range, a reason with a non-refusal or a refusal without one. */
 int coffer_itemack_encode(const struct coffer_itemack *a, const uint8_t key[32],
     uint8_t out[COFFER_ITEMACK_LEN]) __attribute__((warn_unused_result));
+/* The same with h keyed with the session key (as above). */
+int coffer_itemack_encode_with(const struct coffer_itemack *a,
+    struct coffer_hmac *h, uint8_t out[COFFER_ITEMACK_LEN])
+	__attribute__((warn_unused_result));
 
 /* Parse and verify an answer (the worker's rule WA1, but for matching the
  * proof mac, which is the caller's): COFFER_E_TRUNCATED / _FORMAT for a
