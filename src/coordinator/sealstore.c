@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "coffer/error.h"
@@ -541,20 +542,46 @@ create(struct sealstore *s)
 	return 0;
 }
 
+/* Write count entries' slots (entries as in a record, 4.2) to their
+ * places in state.db: a run of consecutive pages is one pwritev, since
+ * their slots are next to each other in the file. A short write is done
+ * again slot by slot (writing a slot twice is harmless). */
+#define RUN_MAX 64
+static int
+write_entries(struct sealstore *s, const uint8_t *entries, size_t count)
+{
+	struct iovec iov[RUN_MAX];
+	size_t i = 0, k;
+	int r;
+
+	while (i < count) {
+		const uint8_t *e = entries + i * ENTRY;
+		uint32_t first = get32(e);
+		ssize_t w;
+
+		for (k = 0; k < RUN_MAX && i + k < count &&
+		    get32(entries + (i + k) * ENTRY) == first + k; k++) {
+			iov[k].iov_base = (void *)(entries + (i + k) * ENTRY + 4);
+			iov[k].iov_len = SEALSTORE_SLOT;
+		}
+		do
+			w = pwritev(s->db_fd, iov, (int)k, slot_off(first));
+		while (w < 0 && errno == EINTR);
+		if (w < 0 || (size_t)w != k * SEALSTORE_SLOT)
+			for (size_t j = 0; j < k; j++)
+				if ((r = pwrite_all(s->db_fd, iov[j].iov_base,
+				    SEALSTORE_SLOT, slot_off(first + j), s->db_path)) != 0)
+					return r;
+		i += k;
+	}
+	return 0;
+}
+
 /* Write a record's slots to their places (rule O11). */
 static int
 apply(struct sealstore *s, const struct sealstore_record *rec)
 {
-	int r;
-
-	for (uint32_t i = 0; i < rec->count; i++) {
-		const uint8_t *e = rec->entries + (size_t)i * ENTRY;
-
-		if ((r = pwrite_all(s->db_fd, e + 4, SEALSTORE_SLOT,
-		    slot_off(get32(e)), s->db_path)) != 0)
-			return r;
-	}
-	return 0;
+	return write_entries(s, rec->entries, rec->count);
 }
 
 /* Section 6, rules O3 to O13. */
@@ -947,11 +974,15 @@ commit(struct sealstore *s, int durable)
 	/* Step 4: the slots into state.db, or (7.4) into memory until the
 	 * log is synced: state.db must never hold a slot that a power loss
 	 * could take out of the log. */
-	for (e = rec + 24; e < rec + body; e += ENTRY)
-		if ((r = lazy_put(s, get32(e), e + 4)) != 0)
-			break;
-	if (r == 0 && durable)
-		r = lazy_apply(s);
+	if (durable && s->nlazy == 0)
+		r = write_entries(s, rec + 24, (size_t)count); /* from the record */
+	else {
+		for (e = rec + 24; e < rec + body; e += ENTRY)
+			if ((r = lazy_put(s, get32(e), e + 4)) != 0)
+				break;
+		if (r == 0 && durable)
+			r = lazy_apply(s);
+	}
 	if (r != 0)
 		s->broken = coffer_errf(r, "commit %llu is in the log but %s could "
 		    "not be updated (%s): restart the coordinator to replay it",
