@@ -141,6 +141,22 @@ prepare_once(struct coord_state *st, const char *sql, sqlite3_stmt **stmt)
 	return 0;
 }
 
+/* A transaction's BEGIN, COMMIT or ROLLBACK on a kept statement: each
+ * proof request runs two, and sqlite3_exec compiles its SQL every time. */
+static int
+exec_kept(struct coord_state *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	int rc, r;
+
+	if ((r = prepare(st, sql, &s)) != 0)
+		return r;
+	rc = sqlite3_step(s);
+	r = rc == SQLITE_DONE ? 0 : dberr(st, sql);
+	done(st, s);
+	return r;
+}
+
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     /* One row: the identity secret file's text (doc/format/identity.md
@@ -397,7 +413,7 @@ coord_state_begin(struct coord_state *st)
 
 	if (st->in_tx)
 		return coffer_errf(COFFER_E_INTERNAL, "state: nested transaction");
-	if ((r = exec(st, "BEGIN IMMEDIATE;")) != 0)
+	if ((r = exec_kept(st, "BEGIN IMMEDIATE;")) != 0)
 		return r;
 	st->in_tx = 1;
 	st->tx_version = sealdb_version(st->sdb);
@@ -441,7 +457,7 @@ coord_state_commit(struct coord_state *st)
 	if (!st->in_tx)
 		return coffer_errf(COFFER_E_INTERNAL, "state: commit outside a "
 		    "transaction");
-	if ((r = exec(st, "COMMIT;")) != 0) {
+	if ((r = exec_kept(st, "COMMIT;")) != 0) {
 		st->frontier.valid = 0;
 		return r;
 	}
