@@ -35,6 +35,11 @@ struct coord_state {
 	/* The log's size inside the open transaction once read (0: not
 	 * known): appends keep it, so that a batch of proofs reads it once. */
 	uint64_t tx_log_size;
+	/* The same after the last commit (0: not known), the next
+	 * transaction's start: this process is the log's only writer
+	 * (coord_state_log_entry_put), so it holds until a rollback or a
+	 * failed commit. */
+	uint64_t log_size_committed;
 	struct coord_log_frontier frontier;  /* audit.c's, from commit to commit */
 	/* The audit log's statements, prepared once: an append or a proof
 	 * runs them dozens of times. */
@@ -417,7 +422,7 @@ coord_state_begin(struct coord_state *st)
 		return r;
 	st->in_tx = 1;
 	st->tx_version = sealdb_version(st->sdb);
-	st->tx_log_size = 0;
+	st->tx_log_size = st->log_size_committed;
 	/* The frontier stays valid from the last commit (audit.c checks its
 	 * size against the log's); a rollback or a failed commit drops it. */
 	return 0;
@@ -459,9 +464,11 @@ coord_state_commit(struct coord_state *st)
 		    "transaction");
 	if ((r = exec_kept(st, "COMMIT;")) != 0) {
 		st->frontier.valid = 0;
+		st->log_size_committed = 0;
 		return r;
 	}
 	st->in_tx = 0;
+	st->log_size_committed = st->tx_log_size;
 	/* A durable commit syncs the lazy records before it too (7.4); a
 	 * transaction that wrote nothing committed nothing. */
 	if (sealdb_version(st->sdb) != st->tx_version)
@@ -477,6 +484,7 @@ coord_state_rollback(struct coord_state *st)
 		return;
 	(void)!exec(st, "ROLLBACK;");
 	st->in_tx = 0;
+	st->log_size_committed = 0;
 	st->book_serial++;  /* what was read inside it may be gone */
 	st->frontier.valid = 0;
 	end_lazy(st);

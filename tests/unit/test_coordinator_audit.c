@@ -151,6 +151,22 @@ test_audit__appends_only_inside_a_transaction(void **state)
 	coord_state_rollback(st);
 	assert_int_equal(coord_audit_size(st, &n), 0);
 	assert_int_equal(n, 1);
+	/* The size is kept from commit to commit (state.c): the next append
+	 * is index 1, and an append rolled back after it does not move the
+	 * one after. */
+	assert_int_equal(json_object_set_new(ev, "job",
+	    json_string("00112233445566778899aabbccddeeff")), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(coord_state_begin(st), 0);
+		assert_int_equal(coord_audit_append(st, ev, &idx), 0);
+		assert_int_equal(idx, i == 2 ? 2 : i + 1);
+		if (i == 1)
+			coord_state_rollback(st);
+		else
+			assert_int_equal(coord_state_commit(st), 0);
+	}
+	assert_int_equal(coord_audit_size(st, &n), 0);
+	assert_int_equal(n, 3);
 	json_decref(ev);
 	coord_state_close(st);
 }
