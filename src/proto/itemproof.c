@@ -89,17 +89,24 @@ mac_with(struct coffer_hmac *h, const char *label, const uint8_t *body,
 	return r;
 }
 
-/* The same under key, on this thread's context keyed for this one MAC. */
+/* This thread's context keyed with key, for one MAC (crypto/hash.h). */
+static int
+keyed(const uint8_t key[32], struct coffer_hmac **h)
+{
+	if ((*h = coffer_hmac_thread()) == NULL)
+		return coffer_errf(COFFER_E_CRYPTO, "no HMAC context");
+	return coffer_hmac_key(*h, key, 32);
+}
+
+/* The same under key. */
 static int
 mac(const uint8_t key[32], const char *label, const uint8_t *body, size_t n,
     uint8_t out[32])
 {
-	struct coffer_hmac *h = coffer_hmac_thread();
+	struct coffer_hmac *h;
 	int r;
 
-	if (h == NULL)
-		return coffer_errf(COFFER_E_CRYPTO, "no HMAC context");
-	if ((r = coffer_hmac_key(h, key, 32)) != 0)
+	if ((r = keyed(key, &h)) != 0)
 		return r;
 	return mac_with(h, label, body, n, out);
 }
@@ -219,12 +226,10 @@ int
 coffer_itemproof_verify_mac(const uint8_t b[COFFER_ITEMPROOF_LEN],
     const uint8_t key[32])
 {
-	struct coffer_hmac *h = coffer_hmac_thread();
+	struct coffer_hmac *h;
 	int r;
 
-	if (h == NULL)
-		return coffer_errf(COFFER_E_CRYPTO, "no HMAC context");
-	if ((r = coffer_hmac_key(h, key, 32)) != 0)
+	if ((r = keyed(key, &h)) != 0)
 		return r;
 	return coffer_itemproof_verify_mac_with(b, h);
 }
@@ -266,12 +271,10 @@ int
 coffer_itemack_encode(const struct coffer_itemack *a, const uint8_t key[32],
     uint8_t out[COFFER_ITEMACK_LEN])
 {
-	struct coffer_hmac *h = coffer_hmac_thread();
+	struct coffer_hmac *h;
 	int r;
 
-	if (h == NULL)
-		return coffer_errf(COFFER_E_CRYPTO, "no HMAC context");
-	if ((r = coffer_hmac_key(h, key, 32)) != 0)
+	if ((r = keyed(key, &h)) != 0)
 		return r;
 	return coffer_itemack_encode_with(a, h, out);
 }
