@@ -56,10 +56,18 @@ static void
 test_itemproof__vectors_parse_verify_and_encode_byte_for_byte(void **state)
 {
 	struct coffer_buf b = COFFER_BUF_INIT(1024);
+	struct coffer_hmac *h, *other;
+	uint8_t wrong[32] = { 1 };
 	const json_t *c;
 	size_t i;
 
 	(void)state;
+	/* A context keyed once verifies every proof in turn (the
+	 * coordinator's, one per request); one under another key none. */
+	assert_int_equal(coffer_hmac_new(&h), 0);
+	assert_int_equal(coffer_hmac_key(h, key, 32), 0);
+	assert_int_equal(coffer_hmac_new(&other), 0);
+	assert_int_equal(coffer_hmac_key(other, wrong, 32), 0);
 	json_array_foreach(json_object_get(doc, "proofs"), i, c) {
 		const json_t *f = json_object_get(c, "fields");
 		struct coffer_itemproof p, q;
@@ -69,6 +77,9 @@ test_itemproof__vectors_parse_verify_and_encode_byte_for_byte(void **state)
 		assert_int_equal(b.len, COFFER_ITEMPROOF_LEN);
 		tp_expect(coffer_itemproof_parse(b.data, b.len, &p), 0, tp_str(c, "name"));
 		tp_expect(coffer_itemproof_verify_mac(b.data, key), 0, tp_str(c, "name"));
+		tp_expect(coffer_itemproof_verify_mac_with(b.data, h), 0, tp_str(c, "name"));
+		assert_int_equal(coffer_itemproof_verify_mac_with(b.data, other),
+		    COFFER_E_AUTH);
 		assert_int_equal(p.stage, num(f, "stage"));
 		assert_int_equal(p.result, num(f, "result"));
 		assert_int_equal(p.seq, num(f, "seq"));
@@ -94,6 +105,8 @@ test_itemproof__vectors_parse_verify_and_encode_byte_for_byte(void **state)
 		assert_memory_equal(out, b.data, COFFER_ITEMPROOF_LEN);
 		assert_memory_equal(q.mac, p.mac, 32);
 	}
+	coffer_hmac_free(h);
+	coffer_hmac_free(other);
 	coffer_buf_release(&b);
 }
 
@@ -145,12 +158,15 @@ test_itemproof__answers_encode_open_and_refuse_tampering(void **state)
 {
 	struct coffer_buf b = COFFER_BUF_INIT(1024);
 	struct coffer_itemack a, got;
+	struct coffer_hmac *h;
 	const json_t *c;
 	size_t i;
 
 	(void)state;
+	assert_int_equal(coffer_hmac_new(&h), 0);
+	assert_int_equal(coffer_hmac_key(h, key, 32), 0);
 	json_array_foreach(json_object_get(doc, "acks"), i, c) {
-		uint8_t out[COFFER_ITEMACK_LEN];
+		uint8_t out[COFFER_ITEMACK_LEN], kept[COFFER_ITEMACK_LEN];
 
 		a.outcome = (uint8_t)num(c, "outcome");
 		a.reason = (uint16_t)num(c, "reason");
@@ -161,6 +177,9 @@ test_itemproof__answers_encode_open_and_refuse_tampering(void **state)
 		bytes(c, "bytes", &b);
 		assert_int_equal(coffer_itemack_encode(&a, key, out), 0);
 		assert_memory_equal(out, b.data, COFFER_ITEMACK_LEN);
+		/* The same bytes from a context keyed once for every answer. */
+		assert_int_equal(coffer_itemack_encode_with(&a, h, kept), 0);
+		assert_memory_equal(kept, b.data, COFFER_ITEMACK_LEN);
 		assert_int_equal(coffer_itemack_open(b.data, b.len, key, &got), 0);
 		assert_int_equal(got.outcome, a.outcome);
 		assert_int_equal(got.reason, a.reason);
@@ -181,6 +200,7 @@ test_itemproof__answers_encode_open_and_refuse_tampering(void **state)
 	}
 	assert_null(coffer_itemproof_reason_name(15));
 	assert_int_equal(coffer_itemproof_reason_code("no.such"), 0);
+	coffer_hmac_free(h);
 	coffer_buf_release(&b);
 }
 
