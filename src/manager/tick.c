@@ -768,13 +768,14 @@ tick_running(struct mgr *m, struct mgr_job *j)
 		(void)coffer_actuator_status(j->ract, &ras);
 	}
 	actuator_error(j, &as, &ras);
-	r = 0;
+	/* The reap, when due, rides with the stats in one round trip
+	 * (doc/queue.md 4.8a). */
 	if (coffer_mono_ms() >= j->reap_next_ms) {
 		j->reap_next_ms = coffer_mono_ms() + REAP_EVERY_MS;
-		r = coffer_queue_reap(j->q, &requeued);
-	}
-	if (r == 0)
+		r = coffer_queue_reap_stats(j->q, &requeued, &qs);
+	} else {
 		r = coffer_queue_stats(j->q, &qs);
+	}
 	if (r != 0) {
 		if (++j->queue_errors >= QUEUE_ERRORS_REPORT) {
 			mgr_job_reason(j, "the queue does not answer: %s",

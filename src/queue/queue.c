@@ -1178,40 +1178,61 @@ coffer_queue_bury(struct coffer_queue *q, const struct coffer_queue_item *it,
 /* ---------------------------------------------------------------------- */
 /* Reaper, monitor, admin */
 
-int
-coffer_queue_reap(struct coffer_queue *q, size_t *requeued)
+/* The reap script of the handle's layout and its arguments (doc/queue.md
+ * 4.7, 6.3) into a[] (room for 3 of 16 bytes); -1 when there is nothing to
+ * reap (the Asperathos layout without stale_ms). */
+static int
+reap_args(const struct coffer_queue *q, char a[3][16], int *nargs)
 {
-	char grace[16], maxa[16], ttl[16];
-	const char *a[3] = { grace, maxa, ttl };
-	redisReply *rep = NULL;
-	long long v = 0;
-	int r, wttl;
+	int wttl;
 
 	if (q->layout == COFFER_QUEUE_LAYOUT_ASPERATHOS) {
-		if (q->stale_ms == 0) {
-			if (requeued != NULL)
-				*requeued = 0;
-			return 0;
-		}
-		snprintf(grace, sizeof(grace), "%d", q->stale_ms);
-		r = script(q, QS_ASP_REAP, 1, a, NULL, &rep);
-	} else {
-		wttl = q->lease_ms * 10 > WORKER_TTL_MIN_MS ? q->lease_ms * 10 :
-		    WORKER_TTL_MIN_MS;
-		snprintf(grace, sizeof(grace), "%d", q->lease_ms);
-		snprintf(maxa, sizeof(maxa), "%d", q->max_attempts);
-		snprintf(ttl, sizeof(ttl), "%d", wttl);
-		r = script(q, QS_REAP, 3, a, NULL, &rep);
+		if (q->stale_ms == 0)
+			return -1;
+		snprintf(a[0], 16, "%d", q->stale_ms);
+		*nargs = 1;
+		return QS_ASP_REAP;
 	}
-	if (r != 0)
-		return r;
-	r = queue_reply_int(rep, q->redacted, "reap", &v);
-	freeReplyObject(rep);
-	if (r != 0)
+	wttl = q->lease_ms * 10 > WORKER_TTL_MIN_MS ? q->lease_ms * 10 :
+	    WORKER_TTL_MIN_MS;
+	snprintf(a[0], 16, "%d", q->lease_ms);
+	snprintf(a[1], 16, "%d", q->max_attempts);
+	snprintf(a[2], 16, "%d", wttl);
+	*nargs = 3;
+	return QS_REAP;
+}
+
+static int
+reap_reply(struct coffer_queue *q, const redisReply *rep, size_t *requeued)
+{
+	long long v = 0;
+	int r;
+
+	if ((r = queue_reply_int(rep, q->redacted, "reap", &v)) != 0)
 		return r;
 	if (requeued != NULL)
 		*requeued = v < 0 ? 0 : (size_t)v;
 	return 0;
+}
+
+int
+coffer_queue_reap(struct coffer_queue *q, size_t *requeued)
+{
+	char a[3][16];
+	const char *av[3] = { a[0], a[1], a[2] };
+	redisReply *rep = NULL;
+	int r, s, nargs = 0;
+
+	if ((s = reap_args(q, a, &nargs)) < 0) {
+		if (requeued != NULL)
+			*requeued = 0;
+		return 0;
+	}
+	if ((r = script(q, (enum queue_script)s, nargs, av, NULL, &rep)) != 0)
+		return r;
+	r = reap_reply(q, rep, requeued);
+	freeReplyObject(rep);
+	return r;
 }
 
 int
@@ -1225,6 +1246,74 @@ coffer_queue_stats(struct coffer_queue *q, struct coffer_queue_stats *s)
 		return r;
 	r = queue_reply_stats(rep, q->redacted, coffer, s);
 	freeReplyObject(rep);
+	return r;
+}
+
+/* reap() then stats() as two EVALSHAs in one pipeline: one round trip
+ * (doc/queue.md 4.8a). A script the server has forgotten (NOSCRIPT) makes
+ * this call reload the scripts and run the two steps one by one, each
+ * with its EVAL fallback; both steps are safe to repeat. */
+int
+coffer_queue_reap_stats(struct coffer_queue *q, size_t *requeued,
+    struct coffer_queue_stats *st)
+{
+	char a[3][16];
+	const char *rv[7], *sv[4];
+	size_t rl[7], sl[4];
+	const char **argv[2];
+	const size_t *lens[2];
+	int argc[2], nargs = 0, rs, r, noscript = 0,
+	    coffer = q->layout == COFFER_QUEUE_LAYOUT_COFFER;
+	enum queue_script ss = coffer ? QS_STATS : QS_ASP_STATS;
+	redisReply *rep[2] = { NULL, NULL };
+
+	if ((rs = reap_args(q, a, &nargs)) < 0) {
+		if (requeued != NULL)
+			*requeued = 0;
+		return coffer_queue_stats(q, st);
+	}
+	if ((r = connect_now(q)) != 0)
+		return r;
+	rv[0] = sv[0] = "EVALSHA";
+	rv[1] = q->sha[rs];
+	sv[1] = q->sha[ss];
+	rv[2] = sv[2] = "1";
+	rv[3] = sv[3] = q->prefix;
+	for (int i = 0; i < nargs; i++)
+		rv[4 + i] = a[i];
+	for (int i = 0; i < 4 + nargs; i++)
+		rl[i] = strlen(rv[i]);
+	for (int i = 0; i < 4; i++)
+		sl[i] = strlen(sv[i]);
+	argc[0] = 4 + nargs;
+	argc[1] = 4;
+	argv[0] = rv;
+	argv[1] = sv;
+	lens[0] = rl;
+	lens[1] = sl;
+	if ((r = pipeline(q, 2, argc, argv, lens, rep, "reap+stats")) != 0)
+		return r;
+	for (int i = 0; i < 2; i++)
+		if (rep[i]->type == REDIS_REPLY_ERROR &&
+		    strncmp(rep[i]->str, "NOSCRIPT", 8) == 0)
+			noscript = 1;
+	if (noscript) {
+		freeReplyObject(rep[0]);
+		freeReplyObject(rep[1]);
+		(void)load_scripts(q);
+		if ((r = coffer_queue_reap(q, requeued)) != 0)
+			return r;
+		return coffer_queue_stats(q, st);
+	}
+	r = rep[0]->type == REDIS_REPLY_ERROR ?
+	    reply_error(q, rep[0], queue_scripts[rs].name) :
+	    reap_reply(q, rep[0], requeued);
+	if (r == 0)
+		r = rep[1]->type == REDIS_REPLY_ERROR ?
+		    reply_error(q, rep[1], queue_scripts[ss].name) :
+		    queue_reply_stats(rep[1], q->redacted, coffer, st);
+	freeReplyObject(rep[0]);
+	freeReplyObject(rep[1]);
 	return r;
 }
 

@@ -240,6 +240,12 @@ struct coffer_queue_stats {
  * (negative, not numbers) read as 0: they are estimates, not counts. */
 int coffer_queue_stats(struct coffer_queue *q, struct coffer_queue_stats *s)
 	__attribute__((warn_unused_result));
+/* reap() then stats() in one round trip (two scripts in one pipeline,
+ * doc/queue.md 4.8a): for a caller that does both, as the manager's tick
+ * does. The same results and errors as the two calls; on an error nothing
+ * is known of either (both are safe to repeat). */
+int coffer_queue_reap_stats(struct coffer_queue *q, size_t *requeued,
+    struct coffer_queue_stats *s) __attribute__((warn_unused_result));
 /* 1 if the counts say the job is finished: total > 0, nothing in flight
  * or queued, and total == done + failed + in_flight + queued (so done +
  * failed == total). Counts that do not add up (Redis is untrusted, or

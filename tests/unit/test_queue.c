@@ -477,6 +477,8 @@ test_queue__reaper_requeues_only_after_a_full_grace_without_lease(void **state)
 	struct coffer_queue *w = open_q("reap", "w1", 60000, 3);
 	struct coffer_queue *reaper = open_q("reap", NULL, 60000, 3);
 	struct coffer_queue_item it = { 0 }, it2 = { 0 };
+	struct coffer_queue_counters c0, c1;
+	struct coffer_queue_stats st;
 	size_t moved = 99;
 
 	(void)state;
@@ -493,11 +495,27 @@ test_queue__reaper_requeues_only_after_a_full_grace_without_lease(void **state)
 	assert_int_equal(coffer_queue_reap(reaper, &moved), 0);
 	assert_int_equal(moved, 0);
 	check_stats(reaper, 1, 0, 0, 1, 0);
-	/* Still lease-less a full grace later: back to the queue's head. */
+	/* Still lease-less a full grace later: back to the queue's head.
+	 * Reaped with the stats in one round trip (4.8a): the stats see
+	 * what the reap moved. */
 	freeReplyObject(test_redis_cmd(&R, "HSET coffer:{reap}:orphans r1 0"));
-	assert_int_equal(coffer_queue_reap(reaper, &moved), 0);
+	coffer_queue_counters(reaper, &c0);
+	assert_int_equal(coffer_queue_reap_stats(reaper, &moved, &st), 0);
+	coffer_queue_counters(reaper, &c1);
+	assert_int_equal(c1.round_trips - c0.round_trips, 1);
 	assert_int_equal(moved, 1);
+	assert_int_equal(st.total, 1);
+	assert_int_equal(st.in_flight, 0);
+	assert_int_equal(st.queued, 1);
 	check_stats(reaper, 1, 0, 0, 0, 1);
+	/* Scripts forgotten (a Redis restart): reloaded, steps one by one. */
+	freeReplyObject(test_redis_cmd(&R, "SCRIPT FLUSH"));
+	moved = 99;
+	assert_int_equal(coffer_queue_reap_stats(reaper, &moved, &st), 0);
+	assert_int_equal(moved, 0);
+	assert_int_equal(st.queued, 1);
+	assert_int_equal(coffer_queue_reap_stats(reaper, &moved, &st), 0);
+	assert_int_equal(st.queued, 1);
 	assert_int_equal(test_redis_int(&R, "HEXISTS coffer:{reap}:orphans r1"), 0);
 	/* The old holder's heartbeat now says the lease is lost. */
 	assert_int_equal(coffer_queue_renew(w, &it, NULL), COFFER_E_STATE);
@@ -934,8 +952,11 @@ test_queue__asperathos_layout_matches_a_consumer(void **state)
 	assert_int_equal(coffer_queue_reap(q, &moved), 0);
 	assert_int_equal(moved, 0);
 	freeReplyObject(test_redis_cmd(&R, "HSET job:coffer:seen u2 0"));
-	assert_int_equal(coffer_queue_reap(q, &moved), 0);
+	/* The Asperathos layout's reap rides with its stats too (4.8a). */
+	assert_int_equal(coffer_queue_reap_stats(q, &moved, &s), 0);
 	assert_int_equal(moved, 1);
+	assert_int_equal(s.in_flight, 0);
+	assert_int_equal(s.queued, 2);
 	assert_int_equal(test_redis_int(&R, "LLEN job:processing"), 0);
 	assert_int_equal(test_redis_int(&R, "LLEN job"), 2);
 	assert_int_equal(test_redis_int(&R, "HLEN job:coffer:seen"), 0);
