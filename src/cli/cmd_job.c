@@ -129,8 +129,10 @@ job_submit(const struct cli_endpoint *ep, const char *file)
 	}
 	asperathos = json_is_object(j) && json_object_get(j, "plugin") != NULL;
 	json_decref(j);
+	/* Only the id and the warnings are printed: the light answer
+	 * (doc/api.md section 4), without the spec. */
 	r = request("job submit", ep, "POST", asperathos ? "/submissions" :
-	    "/v1/jobs", coffer_buf_str(&b), b.len, 200, &reply);
+	    "/v1/jobs?view=status", coffer_buf_str(&b), b.len, 200, &reply);
 	coffer_buf_release(&b);
 	if (r != CLI_OK)
 		return r;
@@ -448,7 +450,8 @@ job_watch(const struct cli_endpoint *ep, const char *id, double interval)
 
 	if (!job_id_ok(id))
 		return cli_usage("job watch", usage_text, "'%s' is not a job id", id);
-	snprintf(path, sizeof(path), "/v1/jobs/%s", id);
+	/* The light form: a poll needs no spec (doc/api.md section 4). */
+	snprintf(path, sizeof(path), "/v1/jobs/%s?view=status", id);
 	signal(SIGINT, on_sigint);
 	for (;;) {
 		const char *state;
@@ -542,7 +545,7 @@ job_wait(const struct cli_endpoint *ep, const char *id, double timeout_s)
 			    id, timeout_s);
 			return CLI_FAIL;
 		}
-		snprintf(suffix, sizeof(suffix), "?wait_s=%lld",
+		snprintf(suffix, sizeof(suffix), "?view=status&wait_s=%lld",
 		    (long long)(left >= 60000 ? 60 : left < 1000 ? 1 : left / 1000));
 		snprintf(path, sizeof(path), "/v1/jobs/%s%s", id, suffix);
 		if ((r = cli_http(ep, "GET", path, NULL, 0, &status, &j, NULL)) != 0)

@@ -35,6 +35,23 @@ api_query_force(const struct http_req *r)
 	    (strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcmp(v, "yes") == 0);
 }
 
+/* ?view=full (the default) or ?view=status (doc/api.md section 4): 1 for
+ * the full form, 0 for the light one (no spec), -1 after a 400 reply. */
+static int
+query_view(struct http_req *r)
+{
+	char v[16];
+	int q = http_req_query(r, "view", v, sizeof(v));
+
+	if (q == 0 || (q > 0 && strcmp(v, "full") == 0))
+		return 1;
+	if (q > 0 && strcmp(v, "status") == 0)
+		return 0;
+	http_reply_error(r, 400, "bad_request", "view", "view: expected 'full' "
+	    "or 'status'");
+	return -1;
+}
+
 void
 api_healthz(struct http_req *r)
 {
@@ -91,6 +108,7 @@ path_job(struct http_req *r)
  * manager's loop goes on. */
 struct submission {
 	struct http_req *r;          /* deferred (http_req_defer) */
+	int full;                    /* the answer's form (query_view) */
 	struct mgr_jobspec spec;
 	json_t *errs, *warns;
 };
@@ -100,7 +118,7 @@ struct submission {
  * that is not stored after all is closed there (mgr_conf_abandon). */
 static void
 submit_end(struct http_req *r, struct mgr_jobspec *spec, json_t *errs,
-    json_t *warns, int e)
+    json_t *warns, int full, int e)
 {
 	struct mgr *m = r->ctx;
 	struct mgr_job *j;
@@ -133,7 +151,7 @@ submit_end(struct http_req *r, struct mgr_jobspec *spec, json_t *errs,
 	snprintf(loc, sizeof(loc), "/v1/jobs/%s", id);
 	http_reply_header(r, "Location", loc);
 	j = mgr_job_find(m, id);
-	o = j != NULL ? mgr_job_json(m, j, 1) : json_pack("{s:s}", "id", id);
+	o = j != NULL ? mgr_job_json(m, j, full) : json_pack("{s:s}", "id", id);
 	http_reply_json(r, 201, o);
 	goto out;
 fail:
@@ -147,7 +165,7 @@ submit_prepared(int e, void *arg)
 {
 	struct submission *sub = arg;
 
-	submit_end(sub->r, &sub->spec, sub->errs, sub->warns, e);
+	submit_end(sub->r, &sub->spec, sub->errs, sub->warns, sub->full, e);
 	http_req_done(sub->r);
 	mgr_jobspec_release(&sub->spec);
 	json_decref(sub->errs);
@@ -161,9 +179,9 @@ api_job_submit(struct http_req *r)
 	struct mgr *m = r->ctx;
 	struct submission *sub = NULL;
 	json_t *body = NULL;
-	int e;
+	int e, full;
 
-	if (http_req_json(r, &body) != 0)
+	if ((full = query_view(r)) < 0 || http_req_json(r, &body) != 0)
 		return;
 	if ((sub = coffer_calloc(1, sizeof(*sub))) == NULL ||
 	    (sub->errs = json_array()) == NULL ||
@@ -171,6 +189,7 @@ api_job_submit(struct http_req *r)
 		e = COFFER_E_NOMEM;
 		goto fail;
 	}
+	sub->full = full;
 	/* Every field error of the body at once (doc/api.md section 1), then
 	 * what the job names outside itself (submit.c). */
 	e = mgr_jobspec_parse_all(body, coffer_wall_ms() / 1000, &sub->spec,
@@ -198,7 +217,7 @@ api_job_submit(struct http_req *r)
 		json_decref(body);
 		return;
 	}
-	submit_end(r, &sub->spec, sub->errs, sub->warns, e);
+	submit_end(r, &sub->spec, sub->errs, sub->warns, full, e);
 	goto out;
 fail:
 	http_reply_coffer_err(r, e);
@@ -255,12 +274,14 @@ api_job_show(struct http_req *r)
 {
 	struct mgr_job *j = path_job(r);
 	long long wait_s;
+	int full;
 
-	if (j == NULL || (wait_s = query_num(r, "wait_s", 0, MGR_WAIT_MAX_S)) < 0)
+	if (j == NULL || (wait_s = query_num(r, "wait_s", 0, MGR_WAIT_MAX_S)) < 0 ||
+	    (full = query_view(r)) < 0)
 		return;
 	/* A held request (doc/manager.md 7.1): answered when the job ends. */
 	if (wait_s > 0 && !mgr_state_terminal(j->state)) {
-		int e = mgr_waiters_add(r->ctx, r, j, (int)wait_s);
+		int e = mgr_waiters_add(r->ctx, r, j, (int)wait_s, full);
 
 		if (e == COFFER_E_BUSY)
 			http_reply_error(r, 503, "unavailable", "wait_s", "%s; ask "
@@ -270,7 +291,7 @@ api_job_show(struct http_req *r)
 		return;
 	}
 	mgr_approvals_viewed(j);
-	http_reply_json(r, 200, mgr_job_json(r->ctx, j, 1));
+	http_reply_json(r, 200, mgr_job_json(r->ctx, j, full));
 }
 
 /* A non-negative integer query parameter; def if absent. -1 after a 400

@@ -247,9 +247,10 @@ void mgr_jobs_shutdown(struct mgr *m);
 int mgr_app_resolve(struct mgr *m, const char *app, char *out, size_t outlen)
 	__attribute__((warn_unused_result));
 /* Held requests (waiters.c, doc/manager.md 7.1). Defer r and answer it
- * with job j once j ends (or is deleted), or after wait_s seconds. */
+ * with job j once j ends (or is deleted), or after wait_s seconds; in
+ * the full form (full 1) or without the spec (0: ?view=status). */
 int mgr_waiters_add(struct mgr *m, struct http_req *r, const struct mgr_job *j,
-    int wait_s) __attribute__((warn_unused_result));
+    int wait_s, int full) __attribute__((warn_unused_result));
 /* Job id ended or was deleted: answer its held requests on the loop's
  * next turn. */
 void mgr_waiters_wake(struct mgr *m, const char *id);

@@ -22,6 +22,7 @@ struct mgr_waiter {
 	struct mgr *m;
 	struct http_req *d;          /* deferred */
 	char job[65];
+	int full;                    /* the answer's form (mgr_job_json) */
 	struct event *ev;            /* the deadline, or "now" */
 	struct mgr_waiter *next;
 };
@@ -52,7 +53,7 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 		    "no job '%s' (deleted while the request waited)", w->job);
 	} else {
 		mgr_approvals_viewed(j);
-		http_reply_json(w->d, 200, mgr_job_json(w->m, j, 1));
+		http_reply_json(w->d, 200, mgr_job_json(w->m, j, w->full));
 	}
 	http_req_done(w->d);
 	unlink_waiter(w);
@@ -60,7 +61,7 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 
 int
 mgr_waiters_add(struct mgr *m, struct http_req *r, const struct mgr_job *j,
-    int wait_s)
+    int wait_s, int full)
 {
 	struct timeval tv = { .tv_sec = wait_s, .tv_usec = 0 };
 	struct mgr_waiter *w;
@@ -76,6 +77,7 @@ mgr_waiters_add(struct mgr *m, struct http_req *r, const struct mgr_job *j,
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return coffer_errf(COFFER_E_NOMEM, "out of memory");
 	w->m = m;
+	w->full = full;
 	snprintf(w->job, sizeof(w->job), "%s", j->id);
 	if ((w->ev = event_new(m->base, -1, 0, on_wake, w)) == NULL ||
 	    event_add(w->ev, &tv) != 0) {

@@ -35,7 +35,7 @@ const POLICY = env('POLICY');
 const OWNER_ID = env('OWNER_ID');
 const OUT = env('OUT');
 const SECRETS = env('SECRETS').split('\n').filter(Boolean).concat([READ, ADMIN]);
-const PLAN = 45;
+const PLAN = 46;
 
 let n = 0;
 let failed = 0;
@@ -414,6 +414,12 @@ async function everyControlByKeyboard(page, what) {
     // -- where the token went, and what never reached the page -----------------
     const apiReqs = requests.filter((r) => /\/(v1|submissions)\//.test(new URL(r.url).pathname) || new URL(r.url).pathname === '/v1/jobs');
     const badAuth = apiReqs.filter((r) => r.auth !== 'Bearer ' + READ && r.auth !== 'Bearer cft_not-a-real-token');
+    // The job page polls the light form; the spec is read once per visit.
+    const jobGets = apiReqs.filter((r) => new URL(r.url).pathname === '/v1/jobs/' + JOB);
+    const lightGets = jobGets.filter((r) => new URL(r.url).searchParams.get('view') === 'status');
+    ok(lightGets.length > 5 && jobGets.length - lightGets.length <= 5,
+      `the job page polled GET /v1/jobs/{id}?view=status (${lightGets.length} of ${jobGets.length} reads)`,
+      jobGets.slice(0, 5).map((r) => r.url));
     ok(apiReqs.length > 10 && badAuth.length === 0, `all ${apiReqs.length} API requests carried the token in the Authorization header`, badAuth.slice(0, 3));
     const inUrl = requests.filter((r) => SECRETS.some((s) => r.url.includes(s)) || /cft_/.test(r.url));
     const foreign = requests.filter((r) => new URL(r.url).origin !== new URL(URL_).origin);

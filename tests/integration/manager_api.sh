@@ -96,8 +96,9 @@ refused 400 bad_request expected_time_s "less than a second is 400" \
 # A job whose failure reason was cut inside a character (a workload path of
 # 700 x "é") is still shown, listed and has a timeline.
 long=$T/store/$(printf '\xc3\xa9%.0s' $(seq 700))
-api POST /v1/jobs -d "{\"app\":\"fault\",\"inputs\":{\"items_file\":\"$long\"},\"expected_time_s\":60,\"replicas\":{\"max\":1},\"controller\":{\"name\":\"static\"}}" > "$T/long.json"
-eq "a job with a 1400-byte workload path is accepted" 201 "$HTTP_CODE"
+api POST "/v1/jobs?view=status" -d "{\"app\":\"fault\",\"inputs\":{\"items_file\":\"$long\"},\"expected_time_s\":60,\"replicas\":{\"max\":1},\"controller\":{\"name\":\"static\"}}" > "$T/long.json"
+eq "a job with a 1400-byte workload path is accepted (?view=status: no spec)" \
+	"201 false" "$HTTP_CODE $(jq 'has("spec")' "$T/long.json")"
 lid=$(jq -r .id "$T/long.json")
 wait_state 20 "$lid" failed
 eq "it fails (the file cannot be read)" failed "$(job_state "$lid")"
@@ -137,7 +138,16 @@ refused 400 bad_request wait_s "a wait_s over 600 is 400" api GET "/v1/jobs/$id?
 api GET "/v1/jobs/$id?wait_s=1" >"$T/held1.json"
 eq "a held request answers when its time is up, with the job running" \
 	"200 running" "$HTTP_CODE $(jq -r .state "$T/held1.json")"
-curl -s -H "Authorization: Bearer $MGR_TOKEN" "$MGR_URL/v1/jobs/$id?wait_s=60" \
+# The light form for pollers (doc/api.md section 4): no spec, the rest.
+api GET "/v1/jobs/$id?view=status" >"$T/light.json"
+eq "?view=status is 200 without spec or log, with state and items" \
+	"200 false false running true" "$HTTP_CODE $(jq -r '(has("spec")), (has("log")),
+	.state, (.items | has("in_flight"))' "$T/light.json" | tr '\n' ' ' | sed 's/ $//')"
+eq "?view=full (the default) has the spec" true \
+	"$(api GET "/v1/jobs/$id?view=full" | jq 'has("spec") and has("log")')"
+refused 400 bad_request view "a view other than full or status is 400" \
+	api GET "/v1/jobs/$id?view=spec"
+curl -s -H "Authorization: Bearer $MGR_TOKEN" "$MGR_URL/v1/jobs/$id?wait_s=60&view=status" \
 	>"$T/held2.json" &
 held=$!
 sleep 0.5
@@ -150,8 +160,8 @@ eq "coffer job wait --timeout 1 on a running job: exit 1, saying so" \
 api POST "/v1/jobs/$id/stop" >/dev/null
 eq "stop is 200" 200 "$HTTP_CODE"
 wait "$held"
-eq "the held request answers at the stop, with the job stopped" stopped \
-	"$(jq -r .state "$T/held2.json")"
+eq "the held request answers at the stop, with the job stopped, in its form" \
+	"stopped false" "$(jq -r '.state, has("spec")' "$T/held2.json" | tr '\n' ' ' | sed 's/ $//')"
 out=$(COFFER_URL=$MGR_URL COFFER_TOKEN=$MGR_TOKEN coffer job wait "$id")
 eq "coffer job wait on the stopped job: exit 1, its state and reason" \
 	"1 $id stopped:" "$? $(cut -d' ' -f1-2 <<<"$out")"

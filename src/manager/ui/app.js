@@ -249,11 +249,17 @@
 
   async function refreshJob(id, g) {
     if (!cur || cur.id !== id) {
-      cur = { id, samples: [], decisions: [], since: 0, dsince: 0, state: null, dead: null, deadFor: -1, done: false };
+      cur = { id, samples: [], decisions: [], since: 0, dsince: 0, state: null, dead: null, deadFor: -1, done: false, spec: null };
     }
     const c = cur;
-    const j = await api('/v1/jobs/' + encodeURIComponent(id));
+    // The spec does not change once a job is accepted: read it once, then
+    // poll the light form (?view=status, doc/api.md section 4), which for a
+    // job of thousands of items is a small fraction of the full answer.
+    const full = c.spec === null;
+    const j = await api('/v1/jobs/' + encodeURIComponent(id) + (full ? '' : '?view=status'));
     if (g !== gen) return;
+    if (full) c.spec = j.spec || {};
+    else j.spec = c.spec;
     const terminal = ['completed', 'failed', 'stopped'].includes(j.state);
     if (!c.done) {
       const tl = await api('/v1/jobs/' + encodeURIComponent(id) + '/timeline?since=' + c.since +
