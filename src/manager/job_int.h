@@ -38,9 +38,17 @@ char *mgr_json_text(const json_t *v);
 /* replicas.c */
 /* The queue's name: the job id, or "job" for the Asperathos layout. */
 const char *mgr_job_queue_name(const struct mgr_job *j);
-/* Create the job's actuator and ask it for j->desired replicas. */
+/* Create the job's actuator and ask it for j->desired replicas, first
+ * capped at the items left (mgr_replicas_cap). */
 int mgr_replicas_start(struct mgr *m, struct mgr_job *j)
 	__attribute__((warn_unused_result));
+/* The items left, L = total - done - failed (the last sample's counts;
+ * the loaded total before any sample), or -1 before the job is loaded. */
+int64_t mgr_job_items_left(const struct mgr_job *j);
+/* No replica beyond the work (doc/manager.md section 4): a count of n
+ * replicas raised from cur, capped at max(L, cur, 1); n itself if it is
+ * not above cur or if L is unknown. At a start, cur is 0. */
+int mgr_replicas_cap(const struct mgr_job *j, int n, int cur);
 /* Replace the item workers of a drained job by one replica of its reduce
  * stage (coffer-worker --reduce KEY): the one started early (j->ract,
  * whose crashes so far go to j->reduce_crash_base), else a new one. */

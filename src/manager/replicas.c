@@ -337,9 +337,37 @@ out:
 	return r;
 }
 
+int64_t
+mgr_job_items_left(const struct mgr_job *j)
+{
+	int64_t left;
+
+	if (j->total < 0)
+		return -1;
+	left = j->total;
+	if (j->have_last)
+		left -= j->last.c.done + j->last.c.failed;
+	return left < 0 ? 0 : left;
+}
+
+int
+mgr_replicas_cap(const struct mgr_job *j, int n, int cur)
+{
+	int64_t left = mgr_job_items_left(j), cap;
+
+	if (n <= cur || left < 0)
+		return n;
+	cap = left > cur ? left : cur;
+	if (cap < 1)
+		cap = 1;
+	return n > cap ? (int)cap : n;
+}
+
 int
 mgr_replicas_start(struct mgr *m, struct mgr_job *j)
 {
+	/* doc/manager.md section 4, "No replica beyond the work", rule 1. */
+	j->desired = mgr_replicas_cap(j, j->desired, 0);
 	return start(m, j, 0, &j->act, j->desired);
 }
 

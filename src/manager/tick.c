@@ -645,7 +645,7 @@ decide(struct mgr *m, struct mgr_job *j)
 	json_t *in = NULL;
 	char *inputs = NULL;
 	char from[16], to[16];
-	int r, target;
+	int r, target, clamped, capped;
 
 	mgr_monitor_obs(&j->mon, &j->last, &obs);
 	/* Before any item is timed, the client's estimate is the best guess
@@ -671,6 +671,11 @@ decide(struct mgr *m, struct mgr_job *j)
 		target = j->spec.min_replicas;
 	if (target > j->spec.max_replicas)
 		target = j->spec.max_replicas;
+	clamped = target;
+	/* No replica beyond the work (doc/manager.md section 4, rule 2): a
+	 * scale-up stops at the items left; a scale-down is the
+	 * controller's. */
+	capped = target = mgr_replicas_cap(j, clamped, j->desired);
 	d.to = target;
 	d.flags = dec.flags;
 	d.rc = r;
@@ -679,6 +684,12 @@ decide(struct mgr *m, struct mgr_job *j)
 		    coffer_strerror(r), dec.reason, j->desired);
 	else
 		snprintf(d.reason, sizeof(d.reason), "%s", dec.reason);
+	if (capped < clamped) {
+		size_t n = strlen(d.reason);
+
+		snprintf(d.reason + n, sizeof(d.reason) - n, "; capped at %d: %lld "
+		    "items left", capped, (long long)mgr_job_items_left(j));
+	}
 	/* A plugin's reason is untrusted text: keep logs and the store valid
 	 * UTF-8. */
 	coffer_utf8_sanitize(d.reason);

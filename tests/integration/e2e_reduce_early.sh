@@ -20,7 +20,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
 . "$(dirname "$0")/e2e_common.bash"
-plan 18
+plan 19
 
 waiting() {
 	curl -s "$COORD_URL/metrics" | awk '$1 == "coffer_coordinator_leaves_waiting" {print $2 + 0}'
@@ -95,9 +95,13 @@ mv "$T/item-1" "$E2E_STORE/a/item-1"
 # 3. The map stage fails: the missing input is dead-lettered after one
 # attempt and never proved, so the coordinator's map stage does not close
 # by itself; the manager closes it at the drain, which ends the wait.
+# Asked for 5 replicas, it gets 3 item workers: no replica beyond the
+# work (doc/manager.md section 4), and the reduce replica apart.
 mv "$E2E_STORE/a/item-1" "$T/item-1"
-three '.max_attempts = 1'
+three '.max_attempts = 1 | .replicas = {min: 5, max: 5, initial: 5}'
 eq "the job fails: one item dead-lettered" failed "$(e2e_finish 120)"
+eq "5 replicas asked of a 3-item job: 3 item workers started" 3 \
+	"$(replica_log | grep -c 'worker started .*ready_ms=')"
 check "the manager closed the map stage and took the waiting replica" \
 	grep -q "reduce stage started job=$JOB key=out/result early=yes" "$MGR_LOG"
 check "which reduced the two results there are" \

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Unit tests for the manager's tick scheduling (src/manager/manager.c):
 // a tick asked for now (mgr_tick_soon) runs once and leaves the periodic
-// tick where it was.
+// tick where it was; and the cap on the replicas asked (replicas.c).
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,6 +11,7 @@
 
 #include <event2/event.h>
 
+#include "manager/job_int.h"
 #include "manager/mgr.h"
 
 static struct mgr *
@@ -81,12 +82,41 @@ test_tick__soon_is_no_tick_while_stopping(void **state)
 	free_mgr(m);
 }
 
+/* No replica beyond the work (doc/manager.md section 4). */
+static void
+test_replicas__capped_at_the_items_left_only_when_raised(void **state)
+{
+	struct mgr_job j;
+
+	(void)state;
+	memset(&j, 0, sizeof(j));
+	j.total = -1;
+	assert_int_equal(mgr_replicas_cap(&j, 4, 0), 4); /* not loaded */
+	j.total = 3;
+	assert_int_equal(mgr_replicas_cap(&j, 4, 0), 3); /* rule 1 */
+	assert_int_equal(mgr_replicas_cap(&j, 2, 0), 2);
+	j.total = 0;
+	assert_int_equal(mgr_replicas_cap(&j, 4, 0), 1); /* never 0 */
+	j.total = 10;
+	j.have_last = 1;
+	j.last.c.done = 7;
+	j.last.c.failed = 1;                             /* 2 left */
+	assert_int_equal(mgr_job_items_left(&j), 2);
+	assert_int_equal(mgr_replicas_cap(&j, 6, 1), 2); /* rule 2 */
+	assert_int_equal(mgr_replicas_cap(&j, 6, 3), 3); /* never below cur */
+	assert_int_equal(mgr_replicas_cap(&j, 2, 4), 2); /* a scale-down: as is */
+	j.last.c.done = 12;                              /* counts past total */
+	assert_int_equal(mgr_job_items_left(&j), 0);
+	assert_int_equal(mgr_replicas_cap(&j, 3, 0), 1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tick__soon_runs_once_and_keeps_the_period),
 		cmocka_unit_test(test_tick__soon_is_no_tick_while_stopping),
+		cmocka_unit_test(test_replicas__capped_at_the_items_left_only_when_raised),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
