@@ -128,7 +128,7 @@ wait_end() {
 	local tries=0
 	while :; do
 		rm -f "$T/api.body"
-		api GET "/v1/jobs/$1?wait_s=600" >"$T/end.json"
+		api GET "/v1/jobs/$1?wait_s=600&view=status" >"$T/end.json"
 		if [ "$HTTP_CODE" = 200 ]; then
 			case $(jq -r .state "$T/end.json") in
 			completed | failed | stopped) return 0 ;;
@@ -142,7 +142,7 @@ wait_end() {
 	done
 }
 elapsed() { # JOB: seconds from its start to its end, by the manager
-	api GET "/v1/jobs/$1" | jq -r .elapsed_s
+	api GET "/v1/jobs/$1?view=status" | jq -r .elapsed_s
 }
 # run plain|conf APP PARAMS ITEMS: prints the job's wall time
 run() {
@@ -164,7 +164,7 @@ run() {
 	fi
 	hook start "$kind"
 	t0=$(date +%s%N)
-	api POST /v1/jobs --data @"$T/job.json" >"$T/submit.json"
+	api POST "/v1/jobs?view=status" --data @"$T/job.json" >"$T/submit.json"
 	[ "$HTTP_CODE" = 201 ] || bail "submission refused: $(cat "$T/submit.json")"
 	job=$(jq -r .id "$T/submit.json")
 	wait_end "$job"

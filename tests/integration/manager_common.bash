@@ -63,7 +63,7 @@ api() {
 	cat "$T/api.body"
 }
 
-job_state() { api GET "/v1/jobs/$1" | jq -r .state; }
+job_state() { api GET "/v1/jobs/$1?view=status" | jq -r .state; }
 
 # wait_state SECONDS ID STATE...: until the job is in one of the states.
 wait_state() {
