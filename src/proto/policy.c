@@ -648,6 +648,25 @@ parse_optional(struct coffer_policy *p, const json_t *root)
 	return 0;
 }
 
+/* A new policy holding the parsed text (P1's parse, PA2's). */
+static int
+new_policy(const char *text, size_t len, const char *what,
+    struct coffer_policy **out)
+{
+	json_t *root = NULL;
+	int r;
+
+	if ((r = coffer_json_parse(text, len, COFFER_POLICY_MAX_BYTES,
+	    COFFER_JSON_MAX_DEPTH_DEFAULT, &root)) != 0)
+		return coffer_errctx(r, "%s", what);
+	if ((*out = coffer_calloc(1, sizeof(**out))) == NULL) {
+		json_decref(root);
+		return coffer_errf(COFFER_E_NOMEM, "out of memory");
+	}
+	(*out)->root = root;
+	return 0;
+}
+
 /* Section 5: SHA-256("coffer/policy/v1" || 0x00 || text), text the
  * canonical form. */
 static int
@@ -678,14 +697,9 @@ coffer_policy_parse(const char *text, size_t len, struct coffer_policy **out)
 	int r;
 
 	/* P1 */
-	if ((r = coffer_json_parse(text, len, COFFER_POLICY_MAX_BYTES,
-	    COFFER_JSON_MAX_DEPTH_DEFAULT, &root)) != 0)
-		return coffer_errctx(r, "policy");
-	if ((p = coffer_calloc(1, sizeof(*p))) == NULL) {
-		json_decref(root);
-		return coffer_errf(COFFER_E_NOMEM, "out of memory");
-	}
-	p->root = root;
+	if ((r = new_policy(text, len, "policy", &p)) != 0)
+		return r;
+	root = p->root;
 	coffer_buf_init(&p->jcs, 2 * COFFER_POLICY_MAX_BYTES);
 	/* P1: integers only, anywhere (also in the opaque verification
 	 * object): a real such as 1e20 canonicalizes to digits that a strict
@@ -784,14 +798,9 @@ coffer_policy_read_approved(const char *text, size_t len,
 		    " %s, not %s", gh, wh);
 	}
 	/* PA2 */
-	if ((r = coffer_json_parse(text, len, COFFER_POLICY_MAX_BYTES,
-	    COFFER_JSON_MAX_DEPTH_DEFAULT, &root)) != 0)
-		return coffer_errctx(r, "PA2: policy");
-	if ((p = coffer_calloc(1, sizeof(*p))) == NULL) {
-		json_decref(root);
-		return coffer_errf(COFFER_E_NOMEM, "out of memory");
-	}
-	p->root = root;
+	if ((r = new_policy(text, len, "PA2: policy", &p)) != 0)
+		return r;
+	root = p->root;
 	p->partial = 1;
 	memcpy(p->hash, hash, 32);
 	if (!json_is_object(root)) {
