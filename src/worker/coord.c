@@ -127,7 +127,7 @@ static int
 parse_hello(const struct coffer_buf *b, struct coord_hello *h,
     struct coffer_identity_public *id, struct coffer_buf *ev)
 {
-	const uint8_t *lf = memchr(b->data, '\n', b->len);
+	const uint8_t *lf = b->len > 0 ? memchr(b->data, '\n', b->len) : NULL;
 	json_t *root = NULL;
 	const char *hex = NULL, *line = NULL;
 	size_t got = 0, head;
