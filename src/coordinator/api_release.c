@@ -23,16 +23,18 @@
 #include "proto/signed.h"
 
 /* The nonce answer's size bound (key-release.md section 9): the evidence
- * and the policy text, 1 MiB each decoded, base64url, and the rest. */
+ * (1 MiB decoded, base64url), the policy (1 MiB) and the rest. */
 #define NONCE_ANSWER_MAX ((size_t)3 << 20)
 
 /*
  * POST /v1/jobs/{job}/nonce (key-release.md 6.2): the nonce, and what a
  * starting worker needs besides (N1): this coordinator's identity line
- * and evidence, and the job's policy text, the last two base64url of
- * exactly the bytes GET /v1/evidence and GET /v1/policies/{hash} serve.
- * Written by hand: the blobs need no escaping, nor does an identity line
- * (doc/format/identity.md section 2: base64url and A-Z a-z 0-9 . _ @ + -).
+ * and evidence (base64url of exactly the bytes GET /v1/evidence serves)
+ * in a head of one line, then LF and the job's policy text, exactly the
+ * canonical bytes the book keeps and GET /v1/policies/{hash} serves, not
+ * encoded (N4). The head is written by hand, with no LF in it: the blob
+ * needs no escaping, nor does an identity line (doc/format/identity.md
+ * section 2: base64url and A-Z a-z 0-9 . _ @ + -).
  */
 void
 api_release_nonce(struct http_req *r)
@@ -70,12 +72,13 @@ api_release_nonce(struct http_req *r)
 	    (unsigned long long)(coord_now() + (uint64_t)(c->cfg.nonce_ttl_ms /
 	    1000)), c->id_line)) != 0 ||
 	    (e = coffer_b64url_put(&b, c->evidence, c->evidence_len)) != 0 ||
-	    (e = coffer_buf_put(&b, "\", \"policy\": \"", 14)) != 0 ||
-	    (e = coffer_b64url_put(&b, p->jcs.data, p->jcs.len)) != 0 ||
-	    (e = coffer_buf_put(&b, "\"}", 2)) != 0)
+	    (e = coffer_buf_putf(&b, "\", \"policy_len\": %zu}\n",
+	    p->jcs.len)) != 0 ||
+	    (e = coffer_buf_put(&b, p->jcs.data, p->jcs.len)) != 0)
 		http_reply_coffer_err(r, e);
 	else
-		http_reply_text(r, 200, "application/json", coffer_buf_str(&b), b.len);
+		http_reply_text(r, 200, "application/octet-stream",
+		    coffer_buf_str(&b), b.len);
 	coffer_buf_release(&b);
 }
 

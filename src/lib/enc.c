@@ -37,16 +37,25 @@ coffer_hex_put(struct coffer_buf *b, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* Each hex digit's value plus one, 0 for every other byte: a policy's
+ * digests are hundreds of thousands of digits. */
+static const uint8_t hex_plus1[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
+static inline int
+digit(char c)
+{
+	return (int)hex_plus1[(unsigned char)c] - 1;
+}
+
 int
 coffer_hex_digit(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return digit(c);
 }
 
 int
@@ -60,12 +69,11 @@ coffer_hex_decode(const char *s, size_t len, uint8_t *out, size_t outmax,
 		    "hex: %zu bytes do not fit in %zu", len / 2, outmax);
 	/* Validate everything first: on error, out is left untouched. */
 	for (size_t i = 0; i < len; i++)
-		if (coffer_hex_digit(s[i]) < 0)
+		if (digit(s[i]) < 0)
 			return coffer_errf(COFFER_E_FORMAT,
 			    "hex: invalid character at offset %zu", i);
 	for (size_t i = 0; i < len; i += 2)
-		out[i / 2] = (uint8_t)(coffer_hex_digit(s[i]) << 4 |
-		    coffer_hex_digit(s[i + 1]));
+		out[i / 2] = (uint8_t)(digit(s[i]) << 4 | digit(s[i + 1]));
 	if (outlen != NULL)
 		*outlen = len / 2;
 	return 0;

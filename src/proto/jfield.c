@@ -9,19 +9,49 @@
 #include "lib/enc.h"
 #include "proto/jfield.h"
 
+/* Appends s to the path out of length *n, truncated as snprintf would
+ * (at COFFER_JFIELD_PATH_MAX - 1 bytes). Paths are built for every
+ * member read, thousands per policy, so without snprintf. */
+static void
+put(char *out, size_t *n, const char *s)
+{
+	size_t k = strlen(s);
+
+	if (k > COFFER_JFIELD_PATH_MAX - 1 - *n)
+		k = COFFER_JFIELD_PATH_MAX - 1 - *n;
+	memcpy(out + *n, s, k);
+	*n += k;
+	out[*n] = '\0';
+}
+
 void
 coffer_jfield_path(char *out, const char *ctx, const char *key)
 {
-	if (ctx == NULL || ctx[0] == '\0')
-		snprintf(out, COFFER_JFIELD_PATH_MAX, "%s", key);
-	else
-		snprintf(out, COFFER_JFIELD_PATH_MAX, "%s.%s", ctx, key);
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (ctx != NULL && ctx[0] != '\0') {
+		put(out, &n, ctx);
+		put(out, &n, ".");
+	}
+	put(out, &n, key);
 }
 
 void
 coffer_jfield_index(char *out, const char *ctx, size_t i)
 {
-	snprintf(out, COFFER_JFIELD_PATH_MAX, "%s[%zu]", ctx ? ctx : "", i);
+	char d[24];
+	size_t k = sizeof(d) - 1, n = 0;
+
+	d[k] = '\0';
+	do
+		d[--k] = (char)('0' + i % 10);
+	while ((i /= 10) != 0);
+	out[0] = '\0';
+	put(out, &n, ctx ? ctx : "");
+	put(out, &n, "[");
+	put(out, &n, d + k);
+	put(out, &n, "]");
 }
 
 static int
@@ -104,7 +134,7 @@ coffer_jfield_strval(const json_t *v, const char *path, size_t minlen,
     size_t maxlen, const char *charset, const char **out)
 {
 	const char *s;
-	size_t n;
+	size_t n, i;
 
 	if (!json_is_string(v))
 		return coffer_errf(COFFER_E_FORMAT, "%s: expected a string", path);
@@ -115,12 +145,11 @@ coffer_jfield_strval(const json_t *v, const char *path, size_t minlen,
 		    path, n, minlen, maxlen);
 	if (strlen(s) != n)
 		return coffer_errf(COFFER_E_FORMAT, "%s: contains a NUL character", path);
-	if (charset != NULL)
-		for (size_t i = 0; i < n; i++)
-			if (strchr(charset, s[i]) == NULL)
-				return coffer_errf(COFFER_E_FORMAT,
-				    "%s: byte %zu (0x%02x) is not allowed here", path, i,
-				    (unsigned char)s[i]);
+	/* s has no NUL (above): strspn stops only at a byte not allowed. */
+	if (charset != NULL && (i = strspn(s, charset)) != n)
+		return coffer_errf(COFFER_E_FORMAT,
+		    "%s: byte %zu (0x%02x) is not allowed here", path, i,
+		    (unsigned char)s[i]);
 	*out = s;
 	return 0;
 }

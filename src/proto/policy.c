@@ -176,16 +176,15 @@ cmp_keyid(const void *a, const void *b)
 	return memcmp(x->key_id, y->key_id, 16);
 }
 
-/* P6 to P8 */
+/* P6, and P7 for each dataset alone (PA4): owners, their datasets'
+ * names and key ids. */
 static int
-parse_owners(struct coffer_policy *p, const json_t *root)
+read_owners(struct coffer_policy *p, const json_t *root)
 {
 	static const char *const omembers[] = { "id", "datasets", NULL };
 	static const char *const dmembers[] = { "name", "key_id", "objects", NULL };
 	char op[COFFER_JFIELD_PATH_MAX], dp[COFFER_JFIELD_PATH_MAX];
-	const struct coffer_policy_dataset **byid = NULL;
-	const char **names = NULL, **keys = NULL;
-	size_t i, j, nd = 0, total = 0, nk = 0;
+	size_t i, j, nd = 0;
 	json_t *owners, *o, *dsa, *ds;
 	int r;
 
@@ -217,7 +216,7 @@ parse_owners(struct coffer_policy *p, const json_t *root)
 				    "owners[%zu] (one owner listed twice)", op, j);
 		p->nowners++;
 	}
-	/* P7, P8: datasets, then their objects. */
+	/* P7: the datasets (their objects are P8, read apart). */
 	json_array_foreach(owners, i, o) {
 		struct coffer_policy_owner *ow = &p->owners[i];
 
@@ -240,6 +239,43 @@ parse_owners(struct coffer_policy *p, const json_t *root)
 			ow->ndatasets++;
 		}
 	}
+	return 0;
+}
+
+/* The json path of dataset j of owner i. */
+static void
+dataset_path(char dp[COFFER_JFIELD_PATH_MAX], size_t i, size_t j)
+{
+	char op[COFFER_JFIELD_PATH_MAX], base[COFFER_JFIELD_PATH_MAX];
+
+	coffer_jfield_index(op, "owners", i);
+	coffer_jfield_path(base, op, "datasets");
+	coffer_jfield_index(dp, base, j);
+}
+
+/* The dataset objects of policy p's dataset d (an index). */
+static const json_t *
+dataset_json(const struct coffer_policy *p, const json_t *root, size_t d)
+{
+	const json_t *o = json_array_get(json_object_get(root, "owners"),
+	    p->datasets[d].owner);
+
+	return json_array_get(json_object_get(o, "datasets"),
+	    d - p->owners[p->datasets[d].owner].first_dataset);
+}
+
+/* P6 to P8 */
+static int
+parse_owners(struct coffer_policy *p, const json_t *root)
+{
+	char dp[COFFER_JFIELD_PATH_MAX];
+	const struct coffer_policy_dataset **byid = NULL;
+	const char **names = NULL, **keys = NULL;
+	size_t i, j, total = 0, nk = 0;
+	int r;
+
+	if ((r = read_owners(p, root)) != 0)
+		return r;
 	names = coffer_mallocarray(p->ndatasets, sizeof(*names));
 	byid = coffer_mallocarray(p->ndatasets, sizeof(*byid));
 	if (names == NULL || byid == NULL) {
@@ -262,18 +298,12 @@ parse_owners(struct coffer_policy *p, const json_t *root)
 			goto out;
 		}
 	/* P8 */
-	nd = 0;
-	json_array_foreach(owners, i, o) {
-		coffer_jfield_index(op, "owners", i);
-		dsa = json_object_get(o, "datasets");
-		json_array_foreach(dsa, j, ds) {
-			char base[COFFER_JFIELD_PATH_MAX];
-
-			coffer_jfield_path(base, op, "datasets");
-			coffer_jfield_index(dp, base, j);
-			if ((r = parse_objects(&p->datasets[nd++], ds, dp, &total)) != 0)
-				goto out;
-		}
+	for (i = 0; i < p->ndatasets; i++) {
+		dataset_path(dp, p->datasets[i].owner,
+		    i - p->owners[p->datasets[i].owner].first_dataset);
+		if ((r = parse_objects(&p->datasets[i], dataset_json(p, root, i), dp,
+		    &total)) != 0)
+			goto out;
 	}
 	keys = coffer_mallocarray(total, sizeof(*keys));
 	if (keys == NULL) {
@@ -440,17 +470,65 @@ parse_params(struct coffer_policy_app *a, const json_t *app, const char *ctx)
 	return 0;
 }
 
+/* P9 to P12 for one app, a: its members as JSON (path ap). */
+static int
+parse_app(const struct coffer_policy *p, struct coffer_policy_app *a,
+    const json_t *app, const char *ap)
+{
+	static const char *const members[] = { "name", "sha256", "datasets", "reduce",
+		"measurements", "params", NULL };
+	char dp[COFFER_JFIELD_PATH_MAX], ep[COFFER_JFIELD_PATH_MAX];
+	const char *dn;
+	json_t *dsa, *d;
+	size_t j;
+	int r;
+
+	/* P9 */
+	if ((r = coffer_jfield_keys(app, ap, members, NULL)) != 0 ||
+	    (r = coffer_jfield_str(app, ap, "name", 1, COFFER_POLICY_NAME_MAX,
+	    COFFER_JFIELD_LOWER_NAME, &a->name)) != 0 ||
+	    (r = coffer_jfield_hex(app, ap, "sha256", a->sha256, 32)) != 0 ||
+	    (r = coffer_jfield_bool(app, ap, "reduce", &a->reduce)) != 0)
+		return r;
+	/* P10 */
+	if ((r = array_of(app, ap, "datasets", 1, 64, &dsa)) != 0)
+		return r;
+	a->datasets = coffer_calloc(json_array_size(dsa), sizeof(size_t));
+	if (a->datasets == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "out of memory");
+	coffer_jfield_path(dp, ap, "datasets");
+	json_array_foreach(dsa, j, d) {
+		int x;
+
+		coffer_jfield_index(ep, dp, j);
+		if ((r = coffer_jfield_strval(d, ep, 1, COFFER_POLICY_NAME_MAX,
+		    NULL, &dn)) != 0)
+			return r;
+		if ((x = dataset_index(p, dn)) < 0)
+			return coffer_errf(COFFER_E_FORMAT, "%s: no dataset named "
+			    "\"%s\" in the policy", ep, dn);
+		for (size_t k = 0; k < j; k++)
+			if (a->datasets[k] == (size_t)x)
+				return coffer_errf(COFFER_E_FORMAT, "%s: \"%s\" is listed "
+				    "twice", ep, dn);
+		a->datasets[j] = (size_t)x;
+		a->ndatasets++;
+	}
+	/* P11, P12 */
+	if ((r = parse_measurements(a, app, ap)) != 0 ||
+	    (r = parse_params(a, app, ap)) != 0)
+		return r;
+	return 0;
+}
+
 /* P9 to P12 */
 static int
 parse_apps(struct coffer_policy *p, const json_t *root)
 {
-	static const char *const members[] = { "name", "sha256", "datasets", "reduce",
-		"measurements", "params", NULL };
-	char ap[COFFER_JFIELD_PATH_MAX], dp[COFFER_JFIELD_PATH_MAX],
-	    ep[COFFER_JFIELD_PATH_MAX];
-	const char *names[COFFER_POLICY_MAX_APPS], *dn;
-	json_t *apps, *app, *dsa, *d;
-	size_t i, j;
+	char ap[COFFER_JFIELD_PATH_MAX];
+	const char *names[COFFER_POLICY_MAX_APPS];
+	json_t *apps, *app;
+	size_t i;
 	int r;
 
 	if ((r = array_of(root, NULL, "apps", 1, COFFER_POLICY_MAX_APPS, &apps)) != 0)
@@ -459,46 +537,11 @@ parse_apps(struct coffer_policy *p, const json_t *root)
 	if (p->apps == NULL)
 		return coffer_errf(COFFER_E_NOMEM, "out of memory");
 	json_array_foreach(apps, i, app) {
-		struct coffer_policy_app *a = &p->apps[i];
-
 		coffer_jfield_index(ap, "apps", i);
 		p->napps++;
-		/* P9 */
-		if ((r = coffer_jfield_keys(app, ap, members, NULL)) != 0 ||
-		    (r = coffer_jfield_str(app, ap, "name", 1, COFFER_POLICY_NAME_MAX,
-		    COFFER_JFIELD_LOWER_NAME, &a->name)) != 0 ||
-		    (r = coffer_jfield_hex(app, ap, "sha256", a->sha256, 32)) != 0 ||
-		    (r = coffer_jfield_bool(app, ap, "reduce", &a->reduce)) != 0)
+		if ((r = parse_app(p, &p->apps[i], app, ap)) != 0)
 			return r;
-		names[i] = a->name;
-		/* P10 */
-		if ((r = array_of(app, ap, "datasets", 1, 64, &dsa)) != 0)
-			return r;
-		a->datasets = coffer_calloc(json_array_size(dsa), sizeof(size_t));
-		if (a->datasets == NULL)
-			return coffer_errf(COFFER_E_NOMEM, "out of memory");
-		coffer_jfield_path(dp, ap, "datasets");
-		json_array_foreach(dsa, j, d) {
-			int x;
-
-			coffer_jfield_index(ep, dp, j);
-			if ((r = coffer_jfield_strval(d, ep, 1, COFFER_POLICY_NAME_MAX,
-			    NULL, &dn)) != 0)
-				return r;
-			if ((x = dataset_index(p, dn)) < 0)
-				return coffer_errf(COFFER_E_FORMAT, "%s: no dataset named "
-				    "\"%s\" in the policy", ep, dn);
-			for (size_t k = 0; k < j; k++)
-				if (a->datasets[k] == (size_t)x)
-					return coffer_errf(COFFER_E_FORMAT, "%s: \"%s\" is listed "
-					    "twice", ep, dn);
-			a->datasets[j] = (size_t)x;
-			a->ndatasets++;
-		}
-		/* P11, P12 */
-		if ((r = parse_measurements(a, app, ap)) != 0 ||
-		    (r = parse_params(a, app, ap)) != 0)
-			return r;
+		names[i] = p->apps[i].name;
 	}
 	return unique_strings(names, p->napps, "apps: name");
 }
@@ -605,6 +648,42 @@ parse_optional(struct coffer_policy *p, const json_t *root)
 	return 0;
 }
 
+/* A new policy holding the parsed text (P1's parse, PA2's). */
+static int
+new_policy(const char *text, size_t len, const char *what,
+    struct coffer_policy **out)
+{
+	json_t *root = NULL;
+	int r;
+
+	if ((r = coffer_json_parse(text, len, COFFER_POLICY_MAX_BYTES,
+	    COFFER_JSON_MAX_DEPTH_DEFAULT, &root)) != 0)
+		return coffer_errctx(r, "%s", what);
+	if ((*out = coffer_calloc(1, sizeof(**out))) == NULL) {
+		json_decref(root);
+		return coffer_errf(COFFER_E_NOMEM, "out of memory");
+	}
+	(*out)->root = root;
+	return 0;
+}
+
+/* Section 5: SHA-256("coffer/policy/v1" || 0x00 || text), text the
+ * canonical form. */
+static int
+policy_hash(const uint8_t *text, size_t len, uint8_t out[32])
+{
+	struct coffer_hash *h = NULL;
+	int r;
+
+	/* sizeof(LABEL) counts its NUL: the 0x00 separator. */
+	if ((r = coffer_hash_new(COFFER_HASH_SHA256, &h)) == 0 &&
+	    (r = coffer_hash_update(h, LABEL, sizeof(LABEL))) == 0 &&
+	    (r = coffer_hash_update(h, text, len)) == 0)
+		r = coffer_hash_final(h, out, 32);
+	coffer_hash_free(h);
+	return r;
+}
+
 int
 coffer_policy_parse(const char *text, size_t len, struct coffer_policy **out)
 {
@@ -615,19 +694,12 @@ coffer_policy_parse(const char *text, size_t len, struct coffer_policy **out)
 		"update", NULL };
 	struct coffer_policy *p = NULL;
 	json_t *root = NULL;
-	uint8_t *msg = NULL;
-	size_t lablen = sizeof(LABEL); /* with its NUL: the 0x00 separator */
 	int r;
 
 	/* P1 */
-	if ((r = coffer_json_parse(text, len, COFFER_POLICY_MAX_BYTES,
-	    COFFER_JSON_MAX_DEPTH_DEFAULT, &root)) != 0)
-		return coffer_errctx(r, "policy");
-	if ((p = coffer_calloc(1, sizeof(*p))) == NULL) {
-		json_decref(root);
-		return coffer_errf(COFFER_E_NOMEM, "out of memory");
-	}
-	p->root = root;
+	if ((r = new_policy(text, len, "policy", &p)) != 0)
+		return r;
+	root = p->root;
 	coffer_buf_init(&p->jcs, 2 * COFFER_POLICY_MAX_BYTES);
 	/* P1: integers only, anywhere (also in the opaque verification
 	 * object): a real such as 1e20 canonicalizes to digits that a strict
@@ -659,21 +731,101 @@ coffer_policy_parse(const char *text, size_t len, struct coffer_policy **out)
 	if ((r = parse_recipients(p, root)) != 0 ||
 	    (r = parse_optional(p, root)) != 0)
 		goto out;
-	/* Section 5: SHA-256("coffer/policy/v1" || 0x00 || JCS(policy)). */
-	if ((r = coffer_jcs_put(root, &p->jcs)) != 0)
-		goto out;
-	if ((msg = coffer_malloc(lablen + p->jcs.len)) == NULL) {
-		r = coffer_errf(COFFER_E_NOMEM, "out of memory");
-		goto out;
-	}
-	memcpy(msg, LABEL, lablen);
-	memcpy(msg + lablen, p->jcs.data, p->jcs.len);
-	if ((r = coffer_sha256(msg, lablen + p->jcs.len, p->hash)) != 0)
+	/* Section 5 */
+	if ((r = coffer_jcs_put(root, &p->jcs)) != 0 ||
+	    (r = policy_hash(p->jcs.data, p->jcs.len, p->hash)) != 0)
 		goto out;
 	*out = p;
 	p = NULL;
 out:
-	free(msg);
+	coffer_policy_free(p);
+	return r != 0 ? coffer_errctx(r, "policy") : 0;
+}
+
+/* PA5: the app named `name` of the apps array, P9 to P12, into p->apps
+ * (napps 0 when none has that name). */
+static int
+read_app(struct coffer_policy *p, const json_t *root, const char *name)
+{
+	char ap[COFFER_JFIELD_PATH_MAX];
+	const char *n;
+	json_t *apps, *app;
+	size_t i;
+	int r;
+
+	if ((r = array_of(root, NULL, "apps", 1, COFFER_POLICY_MAX_APPS, &apps)) != 0)
+		return r;
+	json_array_foreach(apps, i, app) {
+		coffer_jfield_index(ap, "apps", i);
+		if (!json_is_object(app))
+			return coffer_errf(COFFER_E_FORMAT, "%s: expected an object", ap);
+		if ((r = coffer_jfield_str(app, ap, "name", 1, COFFER_POLICY_NAME_MAX,
+		    COFFER_JFIELD_LOWER_NAME, &n)) != 0)
+			return r;
+		if (strcmp(n, name) != 0 || p->napps != 0)
+			continue;
+		if ((p->apps = coffer_calloc(1, sizeof(*p->apps))) == NULL)
+			return coffer_errf(COFFER_E_NOMEM, "out of memory");
+		p->napps = 1;
+		if ((r = parse_app(p, &p->apps[0], app, ap)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+int
+coffer_policy_read_approved(const char *text, size_t len,
+    const uint8_t hash[32], const char *app, struct coffer_policy **out)
+{
+	struct coffer_policy *p = NULL;
+	const struct coffer_policy_app *a;
+	json_t *root = NULL;
+	uint8_t got[32];
+	char dp[COFFER_JFIELD_PATH_MAX], gh[65], wh[65];
+	size_t total = 0;
+	int r;
+
+	/* PA1: nothing is parsed before the bytes are the approved ones. */
+	if (len > COFFER_POLICY_MAX_BYTES)
+		return coffer_errf(COFFER_E_LIMIT, "PA1: the policy is %zu bytes, more"
+		    " than %zu", len, COFFER_POLICY_MAX_BYTES);
+	if ((r = policy_hash((const uint8_t *)text, len, got)) != 0)
+		return r;
+	if (memcmp(got, hash, 32) != 0) {
+		coffer_hex_encode(got, 32, gh);
+		coffer_hex_encode(hash, 32, wh);
+		return coffer_errf(COFFER_E_AUTH, "PA1: the policy text is the policy"
+		    " %s, not %s", gh, wh);
+	}
+	/* PA2 */
+	if ((r = new_policy(text, len, "PA2: policy", &p)) != 0)
+		return r;
+	root = p->root;
+	p->partial = 1;
+	memcpy(p->hash, hash, 32);
+	if (!json_is_object(root)) {
+		r = coffer_errf(COFFER_E_FORMAT, "PA2: policy: expected an object");
+		goto out;
+	}
+	/* PA3 to PA5 */
+	if ((r = coffer_jfield_identity(root, NULL, "coordinator",
+	    &p->coordinator)) != 0 || (r = read_owners(p, root)) != 0 ||
+	    (r = read_app(p, root, app)) != 0)
+		goto out;
+	/* PA6: the objects of the app's datasets, the others left empty. */
+	a = p->napps ? &p->apps[0] : NULL;
+	for (size_t i = 0; a != NULL && i < a->ndatasets; i++) {
+		size_t d = a->datasets[i];
+
+		dataset_path(dp, p->datasets[d].owner,
+		    d - p->owners[p->datasets[d].owner].first_dataset);
+		if ((r = parse_objects(&p->datasets[d], dataset_json(p, root, d), dp,
+		    &total)) != 0)
+			goto out;
+	}
+	*out = p;
+	p = NULL;
+out:
 	coffer_policy_free(p);
 	return r != 0 ? coffer_errctx(r, "policy") : 0;
 }

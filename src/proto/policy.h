@@ -89,8 +89,11 @@ enum coffer_policy_field {
 };
 #define COFFER_POLICY_F_LISTABLE 0x3f
 
-/* A parsed, well-formed policy. Strings are borrowed from `root`. */
+/* A parsed, well-formed policy. Strings are borrowed from `root`. With
+ * `partial` set (coffer_policy_read_approved), only the members section
+ * 4.1 lists are set. */
 struct coffer_policy {
+	int partial;
 	uint8_t hash[32];        /* section 5 */
 	struct coffer_buf jcs;   /* JCS(policy) */
 	json_t *root;            /* the parsed document */
@@ -126,6 +129,19 @@ struct coffer_policy {
 int coffer_policy_parse(const char *text, size_t len, struct coffer_policy **out)
 	__attribute__((warn_unused_result));
 void coffer_policy_free(struct coffer_policy *p);
+
+/*
+ * Read the canonical text of an approved policy for one app (section 4.1,
+ * rules PA1 to PA6, in order): COFFER_E_AUTH ("PA1: ...") unless
+ * SHA-256("coffer/policy/v1" || 0x00 || text) is `hash`, with nothing
+ * parsed; then only the coordinator, the owners and their datasets, app
+ * `app` (none: napps 0) and the objects of the datasets it names.
+ * COFFER_E_LIMIT over 1 MiB, else COFFER_E_FORMAT. *out has `partial`
+ * set: free with coffer_policy_free.
+ */
+int coffer_policy_read_approved(const char *text, size_t len,
+    const uint8_t hash[32], const char *app, struct coffer_policy **out)
+	__attribute__((warn_unused_result));
 
 /* 1 if two identity lines have the same keys (doc/format/identity.md: the
  * name part does not count). */

@@ -97,10 +97,10 @@ call(const struct coord_transport *t, const char *what, const char *method,
 }
 
 /* ---- The nonce answer: nonce, identity, evidence, policy text
- * (doc/protocol/key-release.md 6.2, N1 to N3) ---- */
+ * (doc/protocol/key-release.md 6.2, N1 to N4) ---- */
 
-/* A member of the nonce answer holding base64url of at most max bytes
- * decoded, into b. */
+/* A member of the nonce answer's head holding base64url of at most max
+ * bytes decoded, into b. */
 static int
 get_blob(const json_t *root, const char *key, size_t max, struct coffer_buf *b)
 {
@@ -116,18 +116,29 @@ get_blob(const json_t *root, const char *key, size_t max, struct coffer_buf *b)
 	return 0;
 }
 
-/* The answer's members (N3: all required, unknown ones ignored). */
+/* The head's JSON (key-release.md 6.2): small members and the
+ * evidence's base64url. */
+#define HELLO_HEAD_MAX ((EVIDENCE_MAX + 2) / 3 * 4 + 8192)
+
+/* The answer (N3): a head of JSON members (all required, unknown ones
+ * ignored), one LF, then exactly policy_len bytes of policy, kept as
+ * they are (N4). */
 static int
 parse_hello(const struct coffer_buf *b, struct coord_hello *h,
     struct coffer_identity_public *id, struct coffer_buf *ev)
 {
+	const uint8_t *lf = b->len > 0 ? memchr(b->data, '\n', b->len) : NULL;
 	json_t *root = NULL;
 	const char *hex = NULL, *line = NULL;
-	size_t got = 0;
-	int64_t expires;
+	size_t got = 0, head;
+	int64_t plen = 0, expires;
 	int r;
 
-	if ((r = coffer_json_parse((const char *)b->data, b->len, HELLO_MAX, 4,
+	if (lf == NULL)
+		return coffer_errf(COFFER_E_FORMAT, "nonce answer: no line feed after"
+		    " its head");
+	head = (size_t)(lf - b->data);
+	if ((r = coffer_json_parse((const char *)b->data, head, HELLO_HEAD_MAX, 4,
 	    &root)) != 0 ||
 	    (r = coffer_json_get_str(root, "nonce answer", "nonce", 1, &hex)) != 0)
 		goto out;
@@ -153,7 +164,16 @@ parse_hello(const struct coffer_buf *b, struct coord_hello *h,
 		r = coffer_errctx(r, "CA2: the coordinator's evidence");
 		goto out;
 	}
-	r = get_blob(root, "policy", COFFER_POLICY_MAX_BYTES, &h->policy);
+	if ((r = coffer_json_get_int(root, "nonce answer", "policy_len", 1, 1,
+	    (int64_t)COFFER_POLICY_MAX_BYTES, &plen)) != 0)
+		goto out;
+	if ((size_t)plen != b->len - head - 1) {
+		r = coffer_errf(COFFER_E_FORMAT, "nonce answer: %zu bytes of policy"
+		    " after its head, not its policy_len %lld", b->len - head - 1,
+		    (long long)plen);
+		goto out;
+	}
+	r = coffer_buf_put(&h->policy, lf + 1, (size_t)plen);
 out:
 	json_decref(root);
 	return r;
@@ -285,24 +305,18 @@ out:
 
 int
 coord_policy_check(const struct coord_hello *h, const uint8_t hash[32],
-    struct coffer_policy **out)
+    const char *app, struct coffer_policy **out)
 {
-	struct coffer_policy *p = NULL;
 	char hex[65];
 	int r;
 
-	/* W5's first half: the text the nonce answer carried is the policy
-	 * the release names (N1). */
+	/* W5's first half: the bytes the nonce answer carried, as they came,
+	 * are the policy the release names (N1, N4), read for the app only
+	 * (doc/format/policy.md 4.1, PA1 to PA6). */
 	coffer_hex_encode(hash, 32, hex);
-	if ((r = coffer_policy_parse((const char *)h->policy.data, h->policy.len,
-	    &p)) != 0)
+	if ((r = coffer_policy_read_approved((const char *)h->policy.data,
+	    h->policy.len, hash, app, out)) != 0)
 		return coffer_errctx(r, "W5: the policy %s", hex);
-	if (memcmp(p->hash, hash, 32) != 0) {
-		coffer_policy_free(p);
-		return coffer_errf(COFFER_E_AUTH, "W5: the policy text the coordinator"
-		    " served is not the policy %s its release names", hex);
-	}
-	*out = p;
 	return 0;
 }
 

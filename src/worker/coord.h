@@ -81,10 +81,13 @@ int coord_release(const struct coord_transport *t, const struct coord_hello *h,
     const uint8_t job[16], const struct coord_attester *att,
     struct coffer_release_payload *out) __attribute__((warn_unused_result));
 
-/* W5's first half: the hello's policy text, parsed, is the policy whose
- * hash is `hash` (the release payload's); COFFER_E_AUTH if not. */
+/* W5's first half: the hello's policy bytes, as received, are the policy
+ * whose hash is `hash` (the release payload's), COFFER_E_AUTH if not;
+ * read for app `app` only (doc/format/policy.md 4.1, PA1 to PA6: a
+ * policy with `partial` set, napps 0 if it lists no such app). */
 int coord_policy_check(const struct coord_hello *h, const uint8_t hash[32],
-    struct coffer_policy **out) __attribute__((warn_unused_result));
+    const char *app, struct coffer_policy **out)
+	__attribute__((warn_unused_result));
 
 /*
  * POST /v1/jobs/{job}/proofs with n encoded proofs (1 to 1024) as one

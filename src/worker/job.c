@@ -264,7 +264,7 @@ conf_job_open(const struct worker_config *cfg, const struct conf_start *s,
 	 * nothing but the job id is sent to one the measured configuration
 	 * does not pin (not even evidence). */
 	if ((r = start_retrying(s, &h, &pl)) != 0 ||
-	    (r = coord_policy_check(&h, pl.policy, &j->policy)) != 0)
+	    (r = coord_policy_check(&h, pl.policy, pl.app, &j->policy)) != 0)
 		goto fail;
 	/* W5: the release is for an app of that policy, as the policy says,
 	 * and the policy is for the coordinator that answered. */

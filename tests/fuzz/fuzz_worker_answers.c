@@ -163,7 +163,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(&h, 0, sizeof(h));
 		h.policy.data = (uint8_t *)c.p;
 		h.policy.len = c.n;
-		if (coord_policy_check(&h, hh, &p) == 0)
+		if (coord_policy_check(&h, hh, "a", &p) == 0)
 			abort();
 		break;
 	}

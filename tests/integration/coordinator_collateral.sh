@@ -59,7 +59,7 @@ grep -qE '^[0-9a-f]{32}$' <<<"$J" || bail "no job: $J"
 rec_release() {
 	local n ev
 	ev=$(basenc --base64url -w0 <"$1" | tr -d =)
-	n=$(curl -s -X POST "$COORD_URL/v1/jobs/$J/nonce" | jq -r .nonce)
+	n=$(curl -s -X POST "$COORD_URL/v1/jobs/$J/nonce" | head -n1 | jq -r .nonce)
 	curl -s -X POST "$COORD_URL/v1/jobs/$J/release" -d "{\"type\":\"coffer-release-request\",
 		\"version\":1,\"job\":\"$J\",\"nonce\":\"$n\",
 		\"worker_pk\":\"0900000000000000000000000000000000000000000000000000000000000000\",

@@ -306,13 +306,13 @@ leaves(struct fake_coord *fc, int *status, struct coffer_buf *reply)
 	return r;
 }
 
-/* The policy text the nonce answer carries: the job's, or with
- * serve_other_policy another policy's (the expiry's first digit changed,
- * so its hash differs). */
+/* The policy text the nonce answer carries: the job's canonical form, or
+ * with serve_other_policy another policy's (the expiry's first digit
+ * changed, so its hash differs). */
 static int
 policy_text(const struct fake_coord *fc, struct coffer_buf *out)
 {
-	char *t = strdup(fc->policy_text), *e;
+	char *t = strndup((const char *)fc->policy->jcs.data, fc->policy->jcs.len), *e;
 	int r;
 
 	if (t == NULL)
@@ -328,8 +328,9 @@ policy_text(const struct fake_coord *fc, struct coffer_buf *out)
 	return r;
 }
 
-/* POST /v1/jobs/{job}/nonce (key-release.md 6.2): a nonce, the identity
- * (or `present`), the evidence and the policy text. */
+/* POST /v1/jobs/{job}/nonce (key-release.md 6.2): a head with a nonce,
+ * the identity (or `present`), the evidence (and a member the worker
+ * ignores), LF and the policy text. */
 static int
 nonce(struct fake_coord *fc, int *status, struct coffer_buf *reply)
 {
@@ -349,9 +350,9 @@ nonce(struct fake_coord *fc, int *status, struct coffer_buf *reply)
 	    "\"identity\": \"%s\", \"evidence\": \"", nh, fc->expires_member ?
 	    fc->expires_member : "\"expires\": 1, ", line.data)) == 0 &&
 	    (r = coffer_b64url_put(reply, fc->evidence, fc->evidence_len)) == 0 &&
-	    (r = coffer_buf_puts(reply, "\", \"policy\": \"")) == 0 &&
-	    (r = coffer_b64url_put(reply, text.data, text.len)) == 0 &&
-	    (r = coffer_buf_puts(reply, "\", \"unknown\": 1}")) == 0)
+	    (r = coffer_buf_putf(reply, "\", \"unknown\": 1, \"policy_len\": %zu}\n",
+	    text.len)) == 0 &&
+	    (r = coffer_buf_put(reply, text.data, text.len)) == 0)
 		*status = 200;
 	coffer_buf_release(&line);
 	coffer_buf_release(&text);

@@ -34,8 +34,7 @@ struct fake_coord {
 	const struct coffer_identity *id;     /* the coordinator's keys */
 	const uint8_t *evidence;              /* binds id (its own evidence) */
 	size_t evidence_len;
-	const char *policy_text;
-	const struct coffer_policy *policy;
+	const struct coffer_policy *policy;   /* its canonical form is served */
 	uint8_t job[16];
 	const char *app;                      /* the job's app */
 	json_t *params, *limits;              /* what the release gives the app */

@@ -182,7 +182,6 @@ main(int argc, char **argv)
 		die("--app: not an app of the policy");
 	fc.id = &id;
 	fc.policy = policy;
-	fc.policy_text = (const char *)ptext.data;
 	fc.limits = json_object();
 	for (size_t i = 0; i < policy->nlimits; i++)
 		json_object_set_new(fc.limits, policy->limits[i].name,

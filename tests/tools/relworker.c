@@ -277,7 +277,10 @@ release_one(CURL *c, long idx)
 		}
 		goto out;
 	}
-	if (coffer_json_parse((const char *)reply.data, reply.len, reply.max, 4, &j) != 0 ||
+	/* The answer's head: its first line (key-release.md 6.2). */
+	if (memchr(reply.data, '\n', reply.len) == NULL ||
+	    coffer_json_parse((const char *)reply.data, (size_t)((uint8_t *)memchr(
+	    reply.data, '\n', reply.len) - reply.data), reply.max, 4, &j) != 0 ||
 	    (nhex = json_string_value(json_object_get(j, "nonce"))) == NULL ||
 	    coffer_hex_decode(nhex, strlen(nhex), nonce, 32, &hexlen) != 0)
 		fail("the nonce answer");

@@ -9,6 +9,8 @@
 #include <cmocka.h>
 
 #include "coffer/tee.h"
+#include "crypto/hash.h"
+#include "lib/buf.h"
 #include "proto/approval.h"
 #include "proto/policy.h"
 #include "proto/signed.h"
@@ -116,6 +118,174 @@ test_policy__items_of_each_app_match_the_vector(void **state)
 		free(it);
 	}
 	coffer_policy_free(p);
+}
+
+/* Section 4.1: the reader of the canonical text gives each app the same
+ * items, owners and app as the full parse. */
+static void
+read_matches_parse(const struct coffer_policy *p, const char *app)
+{
+	const struct coffer_policy_app *a = coffer_policy_app(p, app);
+	struct coffer_policy *r = NULL;
+	struct coffer_policy_item *want = NULL, *got = NULL;
+	size_t nw, ng;
+
+	assert_non_null(a);
+	if (coffer_policy_read_approved((const char *)p->jcs.data, p->jcs.len,
+	    p->hash, app, &r) != 0)
+		fail_msg("%s: %s", app, coffer_errdetail());
+	assert_true(r->partial);
+	assert_memory_equal(r->hash, p->hash, 32);
+	assert_true(coffer_policy_same_identity(&r->coordinator, &p->coordinator));
+	assert_int_equal(r->nowners, p->nowners);
+	for (size_t i = 0; i < p->nowners; i++)
+		assert_memory_equal(r->owners[i].fingerprint, p->owners[i].fingerprint, 32);
+	assert_int_equal(r->ndatasets, p->ndatasets);
+	assert_int_equal(r->napps, 1);
+	assert_string_equal(r->apps[0].name, app);
+	assert_memory_equal(r->apps[0].sha256, a->sha256, 32);
+	assert_int_equal(r->apps[0].reduce, a->reduce);
+	assert_int_equal(r->apps[0].nparams, a->nparams);
+	assert_int_equal(coffer_policy_items(p, a, &want, &nw), 0);
+	assert_int_equal(coffer_policy_items(r, &r->apps[0], &got, &ng), 0);
+	assert_int_equal(ng, nw);
+	for (size_t i = 0; i < nw; i++) {
+		assert_int_equal(got[i].index, want[i].index);
+		assert_string_equal(got[i].key, want[i].key);
+		assert_memory_equal(got[i].digest, want[i].digest, 32);
+		assert_int_equal(got[i].owner, want[i].owner);
+		assert_int_equal(got[i].dataset, want[i].dataset);
+		assert_memory_equal(r->datasets[got[i].dataset].key_id,
+		    p->datasets[want[i].dataset].key_id, 16);
+	}
+	free(want);
+	free(got);
+	coffer_policy_free(r);
+}
+
+/* Section 5's hash of any text, for texts that must get past PA1. */
+static void
+hash_text(const char *text, uint8_t out[32])
+{
+	struct coffer_buf m = COFFER_BUF_INIT((size_t)4 << 20);
+
+	assert_int_equal(coffer_buf_put(&m, "coffer/policy/v1", 17), 0);
+	assert_int_equal(coffer_buf_puts(&m, text), 0);
+	assert_int_equal(coffer_sha256(m.data, m.len, out), 0);
+	coffer_buf_release(&m);
+}
+
+/* The digest of the first item of app, from the vector. */
+static const char *
+first_digest(const char *app)
+{
+	const json_t *items = json_object_get(json_object_get(doc, "policy"), "items");
+
+	return tp_str(json_array_get(json_object_get(items, app), 0), "digest");
+}
+
+/* A copy of text with the hex of digest d made invalid (an upper-case
+ * digit). */
+static char *
+with_digest_broken(const char *text, const char *d)
+{
+	char *t = strdup(text), *at;
+
+	assert_non_null(t);
+	at = strstr(t, d);
+	assert_non_null(at);
+	at[7] = 'X';
+	return t;
+}
+
+/* PA1 to PA6 (doc/format/policy.md 4.1). */
+static void
+test_policy__approved_reader_checks_the_bytes_then_the_app_only(void **state)
+{
+	const json_t *v = json_object_get(doc, "policy");
+	struct coffer_policy *p = vector_policy(), *r = NULL;
+	const char *jcs = tp_str(v, "jcs");
+	char *t, *at;
+	uint8_t h[32];
+
+	(void)state;
+	read_matches_parse(p, "pooled-stats");
+	read_matches_parse(p, "dicom-deid");
+	/* PA1: another hash; one byte changed; the same policy, not in its
+	 * canonical form (its text as written): the bytes count, nothing
+	 * else is read. */
+	memcpy(h, p->hash, 32);
+	h[5] ^= 0xff;
+	assert_int_equal(coffer_policy_read_approved(jcs, strlen(jcs), h,
+	    "dicom-deid", &r), COFFER_E_AUTH);
+	assert_non_null(strstr(coffer_errdetail(), "PA1"));
+	t = strdup(jcs);
+	at = strstr(t, "\"expires\":") + 10;
+	*at ^= 0x01;
+	assert_int_equal(coffer_policy_read_approved(t, strlen(t), p->hash,
+	    "dicom-deid", &r), COFFER_E_AUTH);
+	free(t);
+	assert_int_equal(coffer_policy_read_approved(tp_str(v, "text"),
+	    strlen(tp_str(v, "text")), p->hash, "dicom-deid", &r), COFFER_E_AUTH);
+	/* PA5: an app the policy does not list: read, without an app. */
+	assert_int_equal(coffer_policy_read_approved(jcs, strlen(jcs), p->hash,
+	    "no-such-app", &r), 0);
+	assert_int_equal(r->napps, 0);
+	assert_null(coffer_policy_app(r, "no-such-app"));
+	coffer_policy_free(r);
+	/* PA6: a digest broken in a dataset dicom-deid reads is refused; in
+	 * one only pooled-stats reads, not read at all. */
+	t = with_digest_broken(jcs, first_digest("dicom-deid"));
+	hash_text(t, h);
+	assert_int_equal(coffer_policy_read_approved(t, strlen(t), h, "dicom-deid",
+	    &r), COFFER_E_FORMAT);
+	assert_non_null(strstr(coffer_errdetail(), "digest"));
+	free(t);
+	t = with_digest_broken(jcs, first_digest("pooled-stats"));
+	hash_text(t, h);
+	assert_int_equal(coffer_policy_read_approved(t, strlen(t), h, "dicom-deid",
+	    &r), 0);
+	coffer_policy_free(r);
+	assert_int_equal(coffer_policy_read_approved(t, strlen(t), h,
+	    "pooled-stats", &r), COFFER_E_FORMAT);
+	free(t);
+	/* PA2: not JSON. */
+	hash_text("{\"owners\":", h);
+	assert_int_equal(coffer_policy_read_approved("{\"owners\":", 10, h,
+	    "dicom-deid", &r), COFFER_E_FORMAT);
+	coffer_policy_free(p);
+}
+
+/* The largest policy allowed (10000 objects, under 1 MiB): read for the
+ * app that has 9993 of them. */
+static void
+test_policy__approved_reader_of_the_largest_policy(void **state)
+{
+	json_t *root = json_loads(tp_str(json_object_get(doc, "policy"), "jcs"), 0,
+	    NULL), *objs;
+	struct coffer_policy *p;
+	char key[16], dg[72], *text;
+
+	(void)state;
+	assert_non_null(root);
+	/* owners[0].datasets[1] is a-dicom: 2 of the 10 objects, made 9992. */
+	objs = json_object_get(json_array_get(json_object_get(json_array_get(
+	    json_object_get(root, "owners"), 0), "datasets"), 1), "objects");
+	assert_non_null(objs);
+	json_array_clear(objs);
+	for (int i = 0; i < 9992; i++) {
+		snprintf(key, sizeof(key), "d/%05d", i);
+		snprintf(dg, sizeof(dg), "sha256:%064x", i);
+		json_array_append_new(objs, json_pack("{s:s, s:s}", "key", key,
+		    "digest", dg));
+	}
+	text = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	p = parse_text(text);
+	assert_true(p->jcs.len <= COFFER_POLICY_MAX_BYTES);
+	read_matches_parse(p, "dicom-deid");
+	coffer_policy_free(p);
+	free(text);
 }
 
 /* Rules P1 to P17: each invalid policy breaks exactly one. */
@@ -501,6 +671,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policy__hash_and_canonical_form_match_the_vector),
 		cmocka_unit_test(test_policy__items_of_each_app_match_the_vector),
+		cmocka_unit_test(test_policy__approved_reader_checks_the_bytes_then_the_app_only),
+		cmocka_unit_test(test_policy__approved_reader_of_the_largest_policy),
 		cmocka_unit_test(test_policy__every_invalid_vector_is_refused_by_its_rule),
 		cmocka_unit_test(test_policy__approvals_valid_and_each_rule),
 		cmocka_unit_test(test_policy__revocations_valid_and_each_rule),

@@ -352,7 +352,6 @@ setup(void **state)
 	f->fc.id = &W.coord;
 	f->fc.evidence = W.coord_evidence.data;
 	f->fc.evidence_len = W.coord_evidence.len;
-	f->fc.policy_text = W.policy_text;
 	f->fc.policy = W.policy;
 	f->fc.app = "stats";
 	f->fc.params = json_pack("{s:s}", "alpha", "0.01");
