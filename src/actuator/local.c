@@ -26,6 +26,7 @@
 #include "lib/file.h"
 #include "lib/mem.h"
 #include "lib/random.h"
+#include "lib/signals.h"
 
 #define MAX_REPLICAS 10000
 
@@ -96,7 +97,11 @@ start_one(struct local *l)
 		    strerror(errno));
 		goto out;
 	}
-	pid = fork();
+	/* Not fork(): the child would run the manager's signal handlers
+	 * until act_child_signals(), and a SIGTERM sent to it then (a
+	 * replica stopped as soon as started) would reach the manager's
+	 * own signal pipe (lib/signals.h). */
+	pid = coffer_fork();
 	if (pid < 0) {
 		r = coffer_errf(COFFER_E_IO, "fork: %s", strerror(errno));
 		goto out;

@@ -19,6 +19,7 @@
 #include "lib/clock.h"
 #include "lib/file.h"
 #include "lib/mem.h"
+#include "lib/signals.h"
 
 extern char **environ;
 
@@ -78,7 +79,9 @@ act_cmd_start(struct act_cmd *c, char *const argv[], char *const envp[],
 		goto fail;
 	}
 	close_fd(&in[1]);
-	if ((pid = fork()) < 0) {
+	/* Not fork(): a signal for the child in the window before
+	 * act_child_signals() would run the caller's handler (lib/signals.h). */
+	if ((pid = coffer_fork()) < 0) {
 		r = coffer_errf(COFFER_E_IO, "fork: %s", strerror(errno));
 		goto fail;
 	}

@@ -26,6 +26,7 @@
 #include "lib/clock.h"
 #include "lib/file.h"
 #include "lib/mem.h"
+#include "lib/signals.h"
 #include "queue/redis_server.h"
 
 static int
@@ -114,7 +115,9 @@ spawn(struct coffer_redis_server *s)
 	argv[i] = NULL;
 	if ((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
 		return coffer_errf(COFFER_E_IO, "/dev/null: %s", strerror(errno));
-	pid = fork();
+	/* Not fork(): the caller's handlers would run in the child until it
+	 * execs (lib/signals.h). */
+	pid = coffer_fork();
 	if (pid < 0) {
 		close(devnull);
 		return coffer_errf(COFFER_E_IO, "fork: %s", strerror(errno));

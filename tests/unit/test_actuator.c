@@ -592,6 +592,54 @@ test_actuator__names_from_any_string_are_valid_and_distinct(void **state)
 	assert_true(a[0] >= 'a' && a[0] <= 'z');
 }
 
+/* A handler such as libevent's: a byte into a pipe the parent reads. */
+static int term_pipe[2] = { -1, -1 };
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	(void)!write(term_pipe[1], "t", 1);
+}
+
+/*
+ * A replica stopped as soon as it is forked gets its SIGTERM before it
+ * has reset the handlers it inherited: they must not run (they wrote into
+ * the manager's own signal pipe, and the manager stopped itself:
+ * BENCHMARKS.md, "Robustness: the manager's SIGTERM"), and the replica
+ * must die of it, not run on until the grace period's SIGKILL.
+ */
+static void
+test_actuator__a_replica_stopped_at_once_never_signals_its_parent(void **state)
+{
+	char *argv[] = { "sleep", "30", NULL };
+	struct sigaction sa, old;
+	char b;
+
+	(void)state;
+	assert_int_equal(pipe2(term_pipe, O_NONBLOCK | O_CLOEXEC), 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGTERM, &sa, &old), 0);
+	for (int i = 0; i < 20; i++) {
+		struct coffer_actuator *a = new_act(argv, NULL, 600000, 0);
+
+		assert_int_equal(coffer_actuator_set_replicas(a, 1), 0);
+		assert_int_equal(coffer_actuator_set_replicas(a, 0), 0);
+		settle(a, 0);
+		assert_int_equal(status(a).killed_total, 0);
+		coffer_actuator_free(a);
+	}
+	assert_int_equal(read(term_pipe[0], &b, 1), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(sigaction(SIGTERM, &old, NULL), 0);
+	close(term_pipe[0]);
+	close(term_pipe[1]);
+	no_children_left();
+}
+
 int
 main(void)
 {
@@ -609,6 +657,7 @@ main(void)
 		cmocka_unit_test(test_actuator__hint_stops_the_most_recent_item_first_when_all_are_busy),
 		cmocka_unit_test(test_actuator__factory_makes_backends_by_name_and_checks_options),
 		cmocka_unit_test(test_actuator__names_from_any_string_are_valid_and_distinct),
+		cmocka_unit_test(test_actuator__a_replica_stopped_at_once_never_signals_its_parent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

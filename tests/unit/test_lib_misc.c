@@ -18,6 +18,7 @@
 #include "lib/clock.h"
 #include "lib/file.h"
 #include "lib/random.h"
+#include "lib/signals.h"
 
 static void
 test_err__detail_and_context(void **state)
@@ -411,6 +412,64 @@ teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+/* A watched signal says who sent it: this process, by kill(2). A child
+ * forked with coffer_fork has no handler; one forked plainly that gets the
+ * signal dies of it and never writes to the parent's pipe. */
+static void
+test_signals__sender_recorded_and_children_kept_apart(void **state)
+{
+	static const int sigs[] = { SIGHUP };
+	static volatile sig_atomic_t flag;
+	struct coffer_signal s;
+	char why[200], b;
+	int fd, st;
+	pid_t pid;
+
+	(void)state;
+	assert_true((fd = coffer_signal_watch(sigs, 1, &flag)) >= 0);
+	assert_false(coffer_signal_pending());
+	assert_int_equal(coffer_signal_take(&s), 0);
+	assert_int_equal(kill(getpid(), SIGHUP), 0);
+	assert_int_equal(flag, 1);
+	assert_true(coffer_signal_pending());
+	assert_int_equal(read(fd, &b, 1), 1);
+	assert_int_equal(coffer_signal_take(&s), 1);
+	assert_int_equal(s.sig, SIGHUP);
+	assert_int_equal(s.pid, getpid());
+	assert_int_equal(s.uid, getuid());
+	assert_int_equal(s.code, SI_USER);
+	assert_int_equal(s.ppid, getppid());
+	assert_string_equal(s.comm, "test_lib_misc");
+	coffer_signal_describe(&s, why, sizeof(why));
+	assert_non_null(strstr(why, "SIGHUP from pid "));
+	assert_non_null(strstr(why, "(test_lib_misc, parent "));
+	assert_int_equal(coffer_signal_take(&s), 0);
+	assert_false(coffer_signal_pending());
+	assert_int_equal(read(fd, &b, 1), -1); /* drained */
+
+	/* Plain fork(): the inherited handler sends the signal on. */
+	flag = 0;
+	if ((pid = fork()) == 0) {
+		kill(getpid(), SIGHUP);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGHUP);
+	/* coffer_fork(): no handler at all in the child. */
+	if ((pid = coffer_fork()) == 0) {
+		struct sigaction sa;
+
+		_exit(sigaction(SIGHUP, NULL, &sa) == 0 &&
+		    sa.sa_handler == SIG_DFL ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(flag, 0);
+	assert_false(coffer_signal_pending());
+	assert_int_equal(read(fd, &b, 1), -1);
+	signal(SIGHUP, SIG_DFL);
+}
+
 int
 main(void)
 {
@@ -427,6 +486,7 @@ main(void)
 		cmocka_unit_test(test_file__forked_child_leaves_parents_temporary_file),
 		cmocka_unit_test(test_random__fills_and_never_repeats),
 		cmocka_unit_test(test_random__forked_child_does_not_repeat_the_parent),
+		cmocka_unit_test(test_signals__sender_recorded_and_children_kept_apart),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
