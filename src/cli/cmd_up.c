@@ -2,8 +2,8 @@
 // `coffer up`: the whole control plane on this machine with no
 // configuration: a private redis-server, coffer-manager with the local
 // actuator, and an admin token. It prints the URL and the token, writes
-// them to a state file (0600) for `coffer job`, and on SIGINT or SIGTERM
-// stops the manager (which stops its workers), the coordinator and Redis,
+// them to a state file (0600) for `coffer job`, and on SIGINT, SIGTERM or
+// SIGHUP (said with its sender) stops the manager (which stops its workers), the coordinator and Redis,
 // by PID. Its coordinator (sim backend, INSECURE) makes the confidential
 // flow run on one machine with no configuration (doc/manager.md section 7).
 #include <errno.h>
@@ -35,6 +35,7 @@
 #include "lib/json.h"
 #include "lib/mem.h"
 #include "lib/num.h"
+#include "lib/signals.h"
 #include "queue/queue.h"
 #include "queue/redis_server.h"
 
@@ -52,8 +53,8 @@ static const char help_text[] =
     "actuator and a coffer-coordinator on the sim backend (INSECURE\n"
     "SIMULATION) for confidential jobs. Prints the URLs and the token, writes\n"
     "them to a state file (0600) that 'coffer job' reads, and runs until\n"
-    "Ctrl-C or SIGTERM, then stops the manager (and its workers), the\n"
-    "coordinator and Redis.\n"
+    "Ctrl-C, SIGTERM or SIGHUP (it says which, and who sent it), then stops\n"
+    "the manager (and its workers), the coordinator and Redis.\n"
     "\n"
     "  --dir DIR       data directory: Redis's data, the job store, the object\n"
     "                  store, the manager's log (default\n"
@@ -81,14 +82,8 @@ static const char help_text[] =
 
 #define READY_TIMEOUT_MS 20000
 
+/* Set by SIGINT, SIGTERM or SIGHUP (lib/signals.h). */
 static volatile sig_atomic_t stop_requested;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
 
 static int
 mkdirs(const char *path, mode_t mode)
@@ -626,7 +621,8 @@ cmd_up(int argc, char **argv)
 	    nwdirs = 0, lockfd = -1, cport = 0, no_coord = 0;
 	struct up_coord co;
 	pid_t mpid = -1;
-	struct sigaction sa, old_int, old_term;
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction old_int, old_term, old_hup;
 	int c, r, rc = CLI_FAIL, n = 0, have_apps, g;
 	struct stat st;
 
@@ -698,12 +694,13 @@ cmd_up(int argc, char **argv)
 	memset(&co, 0, sizeof(co));
 	co.pid = -1;
 	/* A flag, not a blocked set: children must not inherit a mask, and
-	 * a background job of a shell starts with SIGINT ignored. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+	 * a background job of a shell starts with SIGINT ignored. Each
+	 * signal's sender is said when it stops us (lib/signals.h). */
+	sigaction(SIGINT, NULL, &old_int);
+	sigaction(SIGTERM, NULL, &old_term);
+	sigaction(SIGHUP, NULL, &old_hup);
+	if (coffer_signal_watch(sigs, 3, &stop_requested) < 0)
+		return cli_fail(COFFER_E_INTERNAL, "up");
 
 	if (dir_opt != NULL)
 		snprintf(dir, sizeof(dir), "%s", dir_opt);
@@ -855,6 +852,13 @@ cmd_up(int argc, char **argv)
 		int wst;
 
 		if (stop_requested) {
+			struct coffer_signal sig;
+			char why[200];
+
+			while (coffer_signal_take(&sig)) {
+				coffer_signal_describe(&sig, why, sizeof(why));
+				fprintf(stderr, "coffer up: %s\n", why);
+			}
 			fprintf(stderr, "coffer up: stopping\n");
 			rc = CLI_OK;
 			break;
@@ -888,6 +892,7 @@ cmd_up(int argc, char **argv)
 	coffer_buf_release(&urlbuf);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
 	if (lockfd >= 0)
 		close(lockfd);
 	fprintf(stderr, "coffer up: stopped\n");
@@ -900,6 +905,7 @@ fail:
 	coffer_buf_release(&urlbuf);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
 	if (lockfd >= 0)
 		close(lockfd);
 	return cli_fail(r, "up");

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The coordinator daemon's life (coord.h): lock the data directory, open
-// the state, load or make the identity, get evidence, listen; on SIGINT or
-// SIGTERM commit the pending group of item proofs, stop listening, close
+// the state, load or make the identity, get evidence, listen; on SIGINT,
+// SIGTERM or SIGHUP commit the pending group of item proofs, stop listening, close
 // the state and wipe the keys. Every answer was committed before it was
 // sent, so stopping loses nothing.
 #include <signal.h>
@@ -20,15 +20,25 @@
 #include "lib/file.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "lib/signals.h"
 
+/* SIGINT, SIGTERM or SIGHUP, each logged with its sender (lib/signals.h,
+ * doc/coordinator.md "Stopping"). */
 static void
-on_signal(evutil_socket_t sig, short what, void *arg)
+on_signal(evutil_socket_t fd, short what, void *arg)
 {
 	struct coord *c = arg;
+	struct coffer_signal s;
+	int any = 0;
 
+	(void)fd;
 	(void)what;
-	coffer_logkv(COFFER_LOG_INFO, "stopping", "signal",
-	    sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
+	while (coffer_signal_take(&s)) {
+		coffer_signal_log(&s, "stopping");
+		any = 1;
+	}
+	if (!any)
+		return;
 	/* G2: the pending group is committed, its answers on their way. */
 	coord_group_flush(c->group);
 	event_base_loopexit(c->base, NULL);
@@ -209,13 +219,22 @@ coord_run(const struct coord_config *cfg)
 	if ((r = coord_open(cfg, &c)) != 0)
 		return r;
 	banner(c);
-	c->sig_ev[0] = evsignal_new(c->base, SIGINT, on_signal, c);
-	c->sig_ev[1] = evsignal_new(c->base, SIGTERM, on_signal, c);
+	{
+		static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+		int fd = coffer_signal_watch(sigs, 3, NULL);
+
+		if (fd < 0) {
+			r = COFFER_E_INTERNAL;
+			goto out;
+		}
+		c->sig_ev[0] = event_new(c->base, fd, EV_READ | EV_PERSIST,
+		    on_signal, c);
+	}
 	c->sweep_ev = event_new(c->base, -1, EV_PERSIST, on_sweep, c);
 	sweep.tv_sec = c->cfg.nonce_ttl_ms / 1000 + 1;
 	sweep.tv_usec = 0;
-	if (c->sig_ev[0] == NULL || c->sig_ev[1] == NULL || c->sweep_ev == NULL ||
-	    event_add(c->sig_ev[0], NULL) != 0 || event_add(c->sig_ev[1], NULL) != 0 ||
+	if (c->sig_ev[0] == NULL || c->sweep_ev == NULL ||
+	    event_add(c->sig_ev[0], NULL) != 0 ||
 	    event_add(c->sweep_ev, &sweep) != 0) {
 		r = coffer_errf(COFFER_E_INTERNAL, "cannot watch signals");
 		goto out;

@@ -1293,6 +1293,33 @@ http_server_url(const struct http_server *h, const char *listen, char *out,
 }
 
 void
+http_server_drain(struct http_server *h, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	int64_t end = coffer_mono_ms() + ms;
+
+	if (h == NULL)
+		return;
+	if (h->lev != NULL)
+		evconnlistener_disable(h->lev);
+	for (struct http_conn *c = h->conns, *next; c != NULL; c = next) {
+		next = c->next;
+		if (c->state == C_REPLY && c->defer == NULL &&
+		    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+			c->close_after = 1; /* on_write closes it once written */
+		else
+			conn_close(c);
+	}
+	if (h->conns == NULL)
+		return;
+	event_base_loopexit(h->base, &tv);
+	while (h->conns != NULL && coffer_mono_ms() < end)
+		if (event_base_loop(h->base, EVLOOP_ONCE) != 0 ||
+		    event_base_got_exit(h->base))
+			break;
+}
+
+void
 http_server_free(struct http_server *h)
 {
 	if (h == NULL)

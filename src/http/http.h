@@ -86,6 +86,17 @@ int http_server_new(struct event_base *base, const struct http_server_opts *o,
     struct http_server **out) __attribute__((warn_unused_result));
 /* Stop listening, close every connection and free. NULL is a no-op. */
 void http_server_free(struct http_server *h);
+/*
+ * Before http_server_free, when a daemon stops: stop listening, close the
+ * connections that have no reply to write (idle, half-read, or a deferred
+ * request still unanswered), and run the event loop until the replies
+ * already given (a held request's "the daemon is stopping") are written,
+ * or ms pass. Without it those replies die in their buffers when the
+ * connections are freed, and a client sees the connection close with no
+ * answer. Other events of the loop run meanwhile: stop what must not run
+ * first. NULL is a no-op.
+ */
+void http_server_drain(struct http_server *h, int ms);
 /* The bound port (useful with port 0). */
 int http_server_port(const struct http_server *h);
 int http_server_is_tls(const struct http_server *h);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The manager daemon's life (mgr.h): open the job store, listen, stop the
 // replicas an earlier incarnation left behind, resume unfinished jobs, tick
-// the monitor, and on SIGINT/SIGTERM stop every replica and exit. Jobs that
+// the monitor, and on SIGINT/SIGTERM/SIGHUP stop every replica and exit. Jobs that
 // were running stay "running" in the store; the next start resumes them.
 #include <errno.h>
 #include <libgen.h>
@@ -24,6 +24,7 @@
 #include "lib/mem.h"
 #include "lib/random.h"
 #include "lib/redact.h"
+#include "lib/signals.h"
 #include "manager/conf.h"
 #include "manager/mgr.h"
 #include "manager/tokens.h"
@@ -77,13 +78,23 @@ mgr_ticks_stop(struct mgr *m)
 	m->tick_ev = m->tick_soon_ev = NULL;
 }
 
+/* SIGINT, SIGTERM or SIGHUP (lib/signals.h): each one logged with its
+ * sender, so that an unexpected stop says who asked for it. */
 static void
-on_signal(evutil_socket_t sig, short what, void *arg)
+on_signal(evutil_socket_t fd, short what, void *arg)
 {
 	struct mgr *m = arg;
+	struct coffer_signal s;
+	int any = 0;
 
+	(void)fd;
 	(void)what;
-	coffer_info("signal %d: stopping", (int)sig);
+	while (coffer_signal_take(&s)) {
+		coffer_signal_log(&s, "signal received, stopping");
+		any = 1;
+	}
+	if (!any)
+		return;
 	m->stopping = 1;
 	event_base_loopexit(m->base, NULL);
 }
@@ -255,14 +266,22 @@ mgr_run(const struct mgr_config *cfg)
 		goto out;
 	if ((r = mgr_ticks_start(m)) != 0)
 		goto out;
-	m->sig_ev[0] = evsignal_new(m->base, SIGINT, on_signal, m);
-	m->sig_ev[1] = evsignal_new(m->base, SIGTERM, on_signal, m);
-	if (m->sig_ev[0] == NULL || m->sig_ev[1] == NULL) {
+	{
+		static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+		int fd = coffer_signal_watch(sigs, 3, NULL);
+
+		if (fd < 0) {
+			r = COFFER_E_INTERNAL;
+			goto out;
+		}
+		m->sig_ev[0] = event_new(m->base, fd, EV_READ | EV_PERSIST,
+		    on_signal, m);
+	}
+	if (m->sig_ev[0] == NULL) {
 		r = coffer_errf(COFFER_E_NOMEM, "event_new failed");
 		goto out;
 	}
-	if (event_add(m->sig_ev[0], NULL) != 0 ||
-	    event_add(m->sig_ev[1], NULL) != 0) {
+	if (event_add(m->sig_ev[0], NULL) != 0) {
 		r = coffer_errf(COFFER_E_INTERNAL, "event_add failed");
 		goto out;
 	}
@@ -285,6 +304,18 @@ out:
 	 * answers go with their connections). */
 	mgr_conf_shutdown(m);
 	mgr_waiters_shutdown(m);
+	/* Those answers (503, the manager is stopping) go out now, before the
+	 * replicas' grace period, and at all: freed in their buffers they
+	 * never would, and a held request would see the connection close
+	 * with no answer (doc/manager.md 7.1). No tick and no signal runs
+	 * meanwhile. */
+	mgr_ticks_stop(m);
+	for (int i = 0; i < 2; i++)
+		if (m->sig_ev[i] != NULL) {
+			event_free(m->sig_ev[i]);
+			m->sig_ev[i] = NULL;
+		}
+	http_server_drain(m->http, MGR_DRAIN_MS);
 	mgr_jobs_shutdown(m);
 	free(m->orphans);
 	http_server_free(m->http);

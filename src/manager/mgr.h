@@ -25,6 +25,8 @@
                                               credentials in them) */
 #define MGR_TIMELINE_MAX 20000            /* samples kept per job */
 #define MGR_WAIT_MAX_S 600                /* GET /v1/jobs/{id}?wait_s= */
+#define MGR_DRAIN_MS 2000                 /* at a stop, to write the replies
+                                             given (http_server_drain) */
 #define MGR_WAITERS_MAX 1024              /* such requests held at once */
 #define MGR_ACTUATOR_OPTS_MAX 32          /* --actuator-opt */
 

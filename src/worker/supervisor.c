@@ -23,6 +23,7 @@
 #include "coffer/error.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/signals.h"
 #include "queue/queue.h"
 #include "worker/app.h"
 #include "worker/shared.h"
@@ -39,13 +40,17 @@
 #define RESTART_MIN_MS 100
 #define RESTART_MAX_MS 5000
 
-static volatile int stop_flag;
+/* Set by SIGTERM, SIGINT or SIGHUP (lib/signals.h, doc/worker.md 5). */
+static volatile sig_atomic_t stop_flag;
 
+/* Log each stop signal with its sender, once it is acted on. */
 static void
-on_signal(int sig)
+log_signals(void)
 {
-	(void)sig;
-	stop_flag = 1;
+	struct coffer_signal sig;
+
+	while (coffer_signal_take(&sig))
+		coffer_signal_log(&sig, "signal received, stopping");
 }
 
 struct sup {
@@ -400,6 +405,7 @@ one_shot(struct sup *s, int mode)
 	 * map stage stops waiting: doc/worker.md 9.6), once. */
 	while (!wait_runner(s, 1000000, &status))
 		if (stop_flag && !s->stopping) {
+			log_signals();
 			s->stopping = 1;
 			kill(s->pid, SIGTERM);
 		}
@@ -538,6 +544,7 @@ serve(struct sup *s)
 		}
 		if (stop_flag && !s->stopping) {
 			/* Let the runner finish its item; keep renewing meanwhile. */
+			log_signals();
 			s->stopping = 1;
 			kill(s->pid, SIGTERM);
 		}
@@ -588,8 +595,8 @@ serve(struct sup *s)
 int
 supervisor_main(const struct worker_config *cfg, int mode)
 {
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 	struct sup s;
-	struct sigaction sa;
 	int rc;
 
 	memset(&s, 0, sizeof(s));
@@ -599,11 +606,11 @@ supervisor_main(const struct worker_config *cfg, int mode)
 		fprintf(stderr, "coffer-worker: %s\n", coffer_errdetail());
 		return 1;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	if (coffer_signal_watch(sigs, 3, &stop_flag) < 0) {
+		fprintf(stderr, "coffer-worker: %s\n", coffer_errdetail());
+		shared_free(s.sh);
+		return 1;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	if (mode != RUNNER_SERVE) {
 		rc = one_shot(&s, mode);

@@ -7,7 +7,7 @@
 # timeout: 180
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
-plan 64
+plan 66
 
 start_redis
 # A grace period (SIGTERM to SIGKILL) long enough for the checks made while
@@ -180,8 +180,24 @@ printf 'GARBAGE\r\n\r\n' | timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/${MGR_U
 check "the manager survives a malformed request line" healthy
 kill -0 "$MGR_PID"; ok $? "and is still running"
 
-# TLS: a throwaway CA and server certificate for 127.0.0.1.
+# A held request when the manager stops: its 503 is written before the
+# manager exits (it was dropped in its buffer, and the client saw the
+# connection close with no answer); the log names who sent the SIGTERM.
+api POST /v1/jobs -d "{$base,\"replicas\":{\"min\":1,\"max\":1},\"app_params\":{\"sleep_ms\":2000}}" > "$T/job.json"
+id=$(jq -r .id "$T/job.json")
+wait_state 20 "$id" running || bail "the job did not start"
+curl -s -o "$T/held3.json" -w '%{http_code}' -H "Authorization: Bearer $MGR_TOKEN" \
+	"$MGR_URL/v1/jobs/$id?wait_s=60" >"$T/held3.code" &
+held=$!
+sleep 0.5
 stop_manager
+wait "$held"
+eq "a held request gets 503 when the manager stops" "503 unavailable" \
+	"$(cat "$T/held3.code") $(jq -r .error.code "$T/held3.json" 2>/dev/null)"
+grep -q "signal received, stopping signal=SIGTERM from_pid=$$ from=bash " "$MGR_LOG"
+ok $? "the manager's log names the SIGTERM's sender (this shell, pid $$)"
+
+# TLS: a throwaway CA and server certificate for 127.0.0.1.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
 	-subj /CN=test-ca -keyout "$T/ca.key" -out "$T/ca.pem" 2>/dev/null
 openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 \
@@ -197,4 +213,4 @@ curl -s -o /dev/null "${MGR_URL/https/http}/healthz"
 HTTP_CODE=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$T/ca.pem" "$MGR_URL/healthz")
 eq "and plain HTTP on that port does not break it" 200 "$HTTP_CODE"
 n=$(COFFER_URL=$MGR_URL COFFER_TOKEN=$MGR_TOKEN COFFER_CACERT=$T/ca.pem coffer job list | wc -l)
-eq "coffer job list works over TLS" 1 "$n"
+eq "coffer job list works over TLS (and the held request's job resumed)" 2 "$n"
