@@ -116,6 +116,18 @@ http_client_new_on(struct event_base *base, const char *url, int timeout_ms,
 	return client_new(base, url, timeout_ms, out);
 }
 
+void
+http_client_set_timeout(struct http_client *c, int timeout_ms)
+{
+	struct timeval tv;
+
+	c->timeout_ms = timeout_ms > 0 ? timeout_ms : 30000;
+	tv.tv_sec = c->timeout_ms / 1000;
+	tv.tv_usec = (c->timeout_ms % 1000) * 1000;
+	if (c->conn != NULL)
+		evhttp_connection_set_timeout_tv(c->conn, &tv);
+}
+
 /* Not called for a refused connection (evhttp then calls on_done only):
  * x.failed tells a timeout (why 0) from that. */
 static void

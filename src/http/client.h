@@ -24,6 +24,11 @@ struct http_client;
 int http_client_new(const char *url, int timeout_ms, struct http_client **out)
 	__attribute__((warn_unused_result));
 
+/* Change the bound of the next requests (and of the kept connection):
+ * the worker's start waits less than its proofs (doc/worker.md 9.3).
+ * timeout_ms <= 0 is 30 s. */
+void http_client_set_timeout(struct http_client *c, int timeout_ms);
+
 /*
  * One request: method "GET" or "POST", path starting with '/', a JSON body
  * (NULL, 0 for none). The answer's body is appended to reply (at most

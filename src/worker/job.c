@@ -26,8 +26,12 @@
 
 #define PROOF_RETRY_MS 60000
 #define HTTP_TIMEOUT_MS 30000
-/* A coordinator that does not answer at the start (doc/worker.md 9.3). */
+/* A coordinator that does not answer at the start (doc/worker.md 9.3):
+ * tried again for 10 s, each request of the start waiting 3 s for an
+ * answer (a stopped coordinator's connection is accepted and never
+ * answered), so that several tries fit. */
 #define START_RETRY_MS 10000
+#define START_REQUEST_MS 3000
 
 static int
 cmp_items(const void *a, const void *b)
@@ -336,7 +340,7 @@ conf_job_start(const struct worker_config *cfg, int app_fd,
 	    (r = coffer_tee_backend_parse(cfg->tee_backend, &s.att.backend)) != 0 ||
 	    (r = coffer_tee_anchors_new_for(cfg->collateral != NULL ?
 	    COFFER_TEE_UNKNOWN : mc.coord.tee, &anchors)) != 0 ||
-	    (r = http_client_new(cfg->coordinator, HTTP_TIMEOUT_MS, &http)) != 0)
+	    (r = http_client_new(cfg->coordinator, START_REQUEST_MS, &http)) != 0)
 		goto out;
 	if (cfg->collateral != NULL &&
 	    ((r = coffer_tee_collateral_new(anchors, &coll)) != 0 ||
@@ -358,6 +362,8 @@ conf_job_start(const struct worker_config *cfg, int app_fd,
 	s.retry_ms = START_RETRY_MS;
 	if ((r = conf_job_open(cfg, &s, out)) != 0)
 		goto out;
+	/* Proofs wait longer (doc/worker.md 9.4). */
+	http_client_set_timeout(http, HTTP_TIMEOUT_MS);
 	(*out)->http = http;
 	http = NULL;
 out:

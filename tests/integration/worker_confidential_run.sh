@@ -11,7 +11,7 @@
 # timeout: 180
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/worker_confidential.bash"
-plan 16
+plan 20
 
 start_redis
 cw_world
@@ -67,3 +67,26 @@ for f in $(find "$T/out/q1" -type f); do
 	head -c 7 "$f" | od -An -tx1 | grep -q '89 43 4f 46 46 45 52' || sealed=0
 done
 eq "every stored output is a sealed file" 1 "$sealed"
+
+# A coordinator stopped (SIGSTOP) during a worker's start (doc/worker.md
+# 9.3): each request of the start waits 3 s for its answer, and a request
+# that timed out is tried again within the start's 10 s. Resumed
+# meanwhile, the worker starts; left stopped, its start fails, saying the
+# coordinator timed out (it waited 30 s for the first request, and never
+# tried again).
+"$QCTL" load "$REDIS_URL" q2 a/2.sealed >/dev/null
+kill -STOP "$COORD_PID"
+cw_worker q2 "$T/w/worker.json" &
+wpid=$!
+wait_until 30 grep -q "the coordinator does not answer: trying again.*timed out" "$T/q2.log"
+ok $? "a stopped coordinator: the start's request times out, and is tried again"
+kill -CONT "$COORD_PID"
+wait $wpid
+eq "resumed within the bound, the worker starts (and does its item)" 0 $?
+kill -STOP "$COORD_PID"
+cw_worker q3 "$T/w/worker.json"
+eq "left stopped, the start fails (exit 1, not a refusal)" 1 $?
+grep -q "trying again.*timed out" "$T/q3.log" &&
+	grep -q "coffer-worker: coordinator: .*timed out" "$T/q3.log"
+ok $? "saying the coordinator timed out, after trying again"
+kill -CONT "$COORD_PID"
