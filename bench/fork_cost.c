@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // CPU time of one replica fork, fork() against coffer_fork() (lib/signals.h),
 // in a process with SIGTERM, SIGINT and SIGHUP caught as a daemon's are:
-// each child resets every disposition as the actuator's child does
-// (act_child_signals), then _exit(0)s; the parent reaps it. Prints, per
+// each child resets every disposition (act_child_signals, as the
+// actuator's children do), then _exit(0)s; the parent reaps it. Prints, per
 // round, "fork: N us" and "coffer_fork: N us" (parent and children, per
 // fork). BENCHMARKS.md, "Robustness: the manager's SIGTERM".
 //   fork_cost [N]   (default 2000 forks per round, 3 rounds)
@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "actuator/options.h"
 #include "lib/num.h"
 #include "lib/signals.h"
 
@@ -21,21 +22,6 @@ static void
 on_signal(int sig)
 {
 	(void)sig;
-}
-
-static void
-child_reset(void)
-{
-	struct sigaction dfl;
-	sigset_t none;
-
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
-	for (int s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			(void)sigaction(s, &dfl, NULL);
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 static double
@@ -84,7 +70,7 @@ main(int argc, char **argv)
 					return 1;
 				}
 				if (p == 0) {
-					child_reset();
+					act_child_signals();
 					_exit(0);
 				}
 				while (waitpid(p, &st, 0) < 0)

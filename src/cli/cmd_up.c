@@ -621,7 +621,6 @@ cmd_up(int argc, char **argv)
 	    nwdirs = 0, lockfd = -1, cport = 0, no_coord = 0;
 	struct up_coord co;
 	pid_t mpid = -1;
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	struct sigaction old_int, old_term, old_hup;
 	int c, r, rc = CLI_FAIL, n = 0, have_apps, g;
 	struct stat st;
@@ -699,7 +698,7 @@ cmd_up(int argc, char **argv)
 	sigaction(SIGINT, NULL, &old_int);
 	sigaction(SIGTERM, NULL, &old_term);
 	sigaction(SIGHUP, NULL, &old_hup);
-	if (coffer_signal_watch(sigs, 3, &stop_requested) < 0)
+	if (coffer_signal_watch_stop(&stop_requested) < 0)
 		return cli_fail(COFFER_E_INTERNAL, "up");
 
 	if (dir_opt != NULL)

@@ -219,17 +219,11 @@ coord_run(const struct coord_config *cfg)
 	if ((r = coord_open(cfg, &c)) != 0)
 		return r;
 	banner(c);
-	{
-		static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-		int fd = coffer_signal_watch(sigs, 3, NULL);
-
-		if (fd < 0) {
-			r = COFFER_E_INTERNAL;
-			goto out;
-		}
-		c->sig_ev[0] = event_new(c->base, fd, EV_READ | EV_PERSIST,
-		    on_signal, c);
+	if ((r = coffer_signal_watch_stop(NULL)) < 0) {
+		r = COFFER_E_INTERNAL;
+		goto out;
 	}
+	c->sig_ev[0] = event_new(c->base, r, EV_READ | EV_PERSIST, on_signal, c);
 	c->sweep_ev = event_new(c->base, -1, EV_PERSIST, on_sweep, c);
 	sweep.tv_sec = c->cfg.nonce_ttl_ms / 1000 + 1;
 	sweep.tv_usec = 0;

@@ -110,6 +110,14 @@ coffer_signal_watch(const int *sigs, int n, volatile sig_atomic_t *flag)
 }
 
 int
+coffer_signal_watch_stop(volatile sig_atomic_t *flag)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+
+	return coffer_signal_watch(sigs, 3, flag);
+}
+
+int
 coffer_signal_pending(void)
 {
 	return ring_head != ring_tail;

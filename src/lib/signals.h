@@ -54,6 +54,10 @@ struct coffer_signal {
  */
 int coffer_signal_watch(const int *sigs, int n, volatile sig_atomic_t *flag);
 
+/* coffer_signal_watch of the signals every daemon stops on: SIGINT,
+ * SIGTERM and SIGHUP. */
+int coffer_signal_watch_stop(volatile sig_atomic_t *flag);
+
 /* Whether a watched signal came and was not taken yet. */
 int coffer_signal_pending(void);
 

@@ -266,18 +266,12 @@ mgr_run(const struct mgr_config *cfg)
 		goto out;
 	if ((r = mgr_ticks_start(m)) != 0)
 		goto out;
-	{
-		static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-		int fd = coffer_signal_watch(sigs, 3, NULL);
-
-		if (fd < 0) {
-			r = COFFER_E_INTERNAL;
-			goto out;
-		}
-		m->sig_ev[0] = event_new(m->base, fd, EV_READ | EV_PERSIST,
-		    on_signal, m);
+	if ((r = coffer_signal_watch_stop(NULL)) < 0) {
+		r = COFFER_E_INTERNAL;
+		goto out;
 	}
-	if (m->sig_ev[0] == NULL) {
+	if ((m->sig_ev[0] = event_new(m->base, r, EV_READ | EV_PERSIST,
+	    on_signal, m)) == NULL) {
 		r = coffer_errf(COFFER_E_NOMEM, "event_new failed");
 		goto out;
 	}

@@ -595,7 +595,6 @@ serve(struct sup *s)
 int
 supervisor_main(const struct worker_config *cfg, int mode)
 {
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 	struct sup s;
 	int rc;
 
@@ -606,7 +605,7 @@ supervisor_main(const struct worker_config *cfg, int mode)
 		fprintf(stderr, "coffer-worker: %s\n", coffer_errdetail());
 		return 1;
 	}
-	if (coffer_signal_watch(sigs, 3, &stop_flag) < 0) {
+	if (coffer_signal_watch_stop(&stop_flag) < 0) {
 		fprintf(stderr, "coffer-worker: %s\n", coffer_errdetail());
 		shared_free(s.sh);
 		return 1;
