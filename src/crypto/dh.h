@@ -43,7 +43,8 @@ int coffer_dh_key_agree(const struct coffer_dh_key *k, const uint8_t peer[32],
     uint8_t shared[32]) __attribute__((warn_unused_result));
 void coffer_dh_key_free(struct coffer_dh_key *k);
 
-/* 0 if pk is usable as a peer key (not of small order), else as above. */
+/* 0 if pk is usable as a peer key (not of small order), else as above;
+ * by the list of doc/crypto.md "X25519", without a multiplication. */
 int coffer_dh_check_public(const uint8_t pk[32])
 	__attribute__((warn_unused_result));
 

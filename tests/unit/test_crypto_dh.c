@@ -2,7 +2,8 @@
 // Unit tests for X25519 (src/crypto/dh.c): every Wycheproof vector. Valid
 // and acceptable tests give the stated shared secret, except those whose
 // shared secret is all zero, which Coffer's policy rejects (RFC 9180
-// section 7.1.4); RFC 7748 section 6.1 Diffie-Hellman example.
+// section 7.1.4), and coffer_dh_check_public's list of small-order keys
+// agrees with each; RFC 7748 section 6.1 Diffie-Hellman example.
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -65,6 +66,10 @@ test_dh__x25519_wycheproof(void **state)
 					    "(returned %d)", r);
 				else if (!all_zero(got, 0) && got[0] != 0x55)
 					vec_fail(&t, id, "output written on failure");
+				/* The list of doc/crypto.md names every one. */
+				if (coffer_dh_check_public(pub) != COFFER_E_FORMAT)
+					vec_fail(&t, id, "small-order public key not "
+					    "in the list");
 				continue;
 			}
 			if (r != 0)
