@@ -9,7 +9,7 @@
 # timeout: 240
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/worker_confidential.bash"
-plan 23
+plan 26
 # Sanitizer builds: a plugin's SIGSEGV stays a signal (the host passes
 # ASAN_OPTIONS on, as an executable app's environment does).
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0
@@ -66,6 +66,29 @@ eq "the hung item timed out" "app timed out after 800 ms (killed)" "$(dead q2 a/
 eq "the other one is done" "total=2 done=1 failed=1 in_flight=0 queued=0" \
 	"$("$QCTL" stats "$REDIS_URL" q2)"
 eq "still one key release" 1 "$(count releases)"
+
+# 2c. The host dies with its runner: it sets PR_SET_PDEATHSIG itself, after
+# its exec, and checks that its parent is still the runner that started it
+# (doc/worker.md 9.5). The runner is killed while its host hangs on an item.
+mkdir -p "$T/trace2c/a"
+CW_PARAMS=$(jq -n --arg t "$T/trace2c" '{hang: ["a/1.sealed"], trace_dir: [$t]}')
+CW_COORD_PARAMS=(--param hang=a/1.sealed --param "trace_dir=$T/trace2c")
+cw_policy "$T/w/p2c.json" "$WMEAS"
+cw_start_coord "$T/w/p2c.json"
+check "load q2c" "$QCTL" load "$REDIS_URL" q2c --max-attempts 1 a/1.sealed
+cw_worker q2c "$T/w/worker.json" --item-timeout-ms 60000 &
+wpid=$!
+track $wpid
+wait_until 30 test -s "$T/trace2c/a/1.sealed"
+host=$(head -n 1 "$T/trace2c/a/1.sealed" | cut -d' ' -f1)
+runner=$(awk '{ print $4 }' "/proc/$host/stat" 2>/dev/null)
+gone() { ! test -e "/proc/$1" || grep -q '^State:.Z' "/proc/$1/status"; }
+check "the hung host ($host) is the runner's ($runner) child" \
+	grep -q "worker\[$runner\]" "$T/q2c.log"
+kill -9 "$runner" 2>/dev/null
+check "the host died with its runner" wait_until 10 gone "$host"
+kill -TERM "$wpid" 2>/dev/null
+wait "$wpid" 2>/dev/null
 
 # 2b. Items that do not all fit the host's region (doc/worker.md 9.5 HB1):
 # three of 400 KB (the first two in one exchange, the third in the next)
