@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "coffer/error.h"
 #include "lib/clock.h"
 #include "lib/log.h"
@@ -59,6 +61,13 @@ main(int argc, char **argv)
 	const char *prefix;
 	int r, rc;
 
+	/* Before any other OpenSSL call: no OPENSSL_cleanup at exit. It
+	 * freed every provider, algorithm and DRBG of the supervisor, the
+	 * runner and the host at each exit (0.3-0.6 ms of CPU per worker,
+	 * BENCHMARKS.md "The confidential start's CPU"), memory the kernel
+	 * takes back anyway; the keys are wiped by their owners before
+	 * (doc/worker.md 9.1). */
+	(void)OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
 	coffer_log_setup_env("worker");
 	/* The plugin host of a confidential job (worker/apphost.c): started
 	 * by the runner, never by people. */
