@@ -14,6 +14,7 @@
 #include <openssl/core_names.h>
 #include <openssl/decoder.h>
 #include <openssl/ec.h>
+#include <openssl/param_build.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -336,6 +337,52 @@ coffer_ecdsa_priv_raw(const struct coffer_ecdsa_key *k, uint8_t *out, size_t out
 		r = coffer_errf(COFFER_E_CRYPTO, "ECDSA: cannot export the private scalar");
 	}
 	BN_clear_free(d);
+	return r;
+}
+
+int
+coffer_ecdsa_priv_from_raw(enum coffer_ecdsa_curve curve, const uint8_t *d,
+    size_t dlen, const uint8_t *point, size_t plen, struct coffer_ecdsa_key **out)
+{
+	size_t fl = coffer_ecdsa_field_len(curve);
+	OSSL_PARAM_BLD *bld = NULL;
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *pkey = NULL;
+	BIGNUM *bn = NULL;
+	int r;
+
+	if (fl == 0 || dlen != fl || plen != 2 * fl + 1 || point[0] != 0x04)
+		return coffer_errf(COFFER_E_FORMAT, "ECDSA: a %s key pair is a "
+		    "%zu-byte scalar and a %zu-byte uncompressed point",
+		    fl ? group_name(curve) : "?", fl, 2 * fl + 1);
+	if ((bn = BN_secure_new()) == NULL || BN_bin2bn(d, (int)dlen, bn) == NULL ||
+	    (bld = OSSL_PARAM_BLD_new()) == NULL ||
+	    !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+	    group_name(curve), 0) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, bn) ||
+	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point,
+	    plen) || (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
+	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(ctx) <= 0) {
+		r = coffer_errf(COFFER_E_CRYPTO, "ECDSA: cannot make an EC key");
+		goto out;
+	}
+	if (BN_is_zero(bn) ||
+	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_KEYPAIR, params) <= 0) {
+		r = coffer_errf(COFFER_E_FORMAT, "ECDSA: not a %s key pair",
+		    group_name(curve));
+		goto out;
+	}
+	if ((r = key_wrap(pkey, 1, out)) == 0)
+		pkey = NULL;
+out:
+	ERR_clear_error();
+	EVP_PKEY_free(pkey);
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params); /* its secure part (d) is cleared */
+	OSSL_PARAM_BLD_free(bld);
+	BN_clear_free(bn);
 	return r;
 }
 

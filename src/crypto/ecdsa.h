@@ -99,6 +99,19 @@ int coffer_ecdsa_priv_pem(const struct coffer_ecdsa_key *k, struct coffer_buf *b
 int coffer_ecdsa_priv_raw(const struct coffer_ecdsa_key *k, uint8_t *out,
     size_t outlen) __attribute__((warn_unused_result));
 
+/*
+ * A key pair from its private scalar d (big-endian, exactly the field
+ * length: 32 or 48) and its public point (SEC1 uncompressed, 1 + 2 * field
+ * bytes), both as given: the point is checked to be on the curve but not
+ * recomputed from d, which would cost a scalar multiplication. For a key
+ * whose two halves were written together (the sim platform key, doc/format/
+ * evidence.md 8.3); a point that is not d's makes signatures that do not
+ * verify under it, nothing worse. COFFER_E_FORMAT if either is refused.
+ */
+int coffer_ecdsa_priv_from_raw(enum coffer_ecdsa_curve curve, const uint8_t *d,
+    size_t dlen, const uint8_t *point, size_t plen,
+    struct coffer_ecdsa_key **out) __attribute__((warn_unused_result));
+
 /* A key pair from PKCS#8 PEM. COFFER_E_FORMAT if it is not a P-256/P-384
  * private key. */
 int coffer_ecdsa_priv_from_pem(const char *pem, size_t len,

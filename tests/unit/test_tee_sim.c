@@ -360,6 +360,77 @@ test_sim__refuses_a_key_file_others_can_read(void **state)
 	assert_int_equal(chmod(path, 0600), 0);
 }
 
+/* k1 and k2 are the same key pair: same scalar and point, and each
+ * verifies what the other signs. */
+static void
+assert_same_key(const struct coffer_ecdsa_key *k1, const struct coffer_ecdsa_key *k2)
+{
+	static const uint8_t msg[] = "a measurement";
+	uint8_t d1[48], d2[48], p1[97], p2[97], sig[96];
+
+	assert_int_equal(coffer_ecdsa_priv_raw(k1, d1, 48), 0);
+	assert_int_equal(coffer_ecdsa_priv_raw(k2, d2, 48), 0);
+	assert_memory_equal(d1, d2, 48);
+	assert_int_equal(coffer_ecdsa_pub_raw(k1, p1, 97), 0);
+	assert_int_equal(coffer_ecdsa_pub_raw(k2, p2, 97), 0);
+	assert_memory_equal(p1, p2, 97);
+	assert_int_equal(coffer_ecdsa_sign(k1, msg, sizeof(msg), sig, 96), 0);
+	assert_int_equal(coffer_ecdsa_verify(k2, msg, sizeof(msg), sig, 96,
+	    COFFER_ECDSA_SIG_RAW), 0);
+	assert_int_equal(coffer_ecdsa_sign(k2, msg, sizeof(msg), sig, 96), 0);
+	assert_int_equal(coffer_ecdsa_verify(k1, msg, sizeof(msg), sig, 96,
+	    COFFER_ECDSA_SIG_RAW), 0);
+}
+
+/*
+ * doc/format/evidence.md 8.3: the key file coffer writes is read by its
+ * fixed PKCS#8 layout (no decoder) and gives the key OpenSSL's decoder
+ * gives; a file of another layout (SEC1 "EC PRIVATE KEY") still goes to
+ * the decoder.
+ */
+static void
+test_sim__key_file_read_by_its_layout_or_by_openssl(void **state)
+{
+	struct fixture *f = *state;
+	struct coffer_buf pem = COFFER_BUF_INIT(16384);
+	struct coffer_ecdsa_key *made = NULL, *fast = NULL, *slow = NULL,
+	    *other = NULL;
+	char dir[64], path[128], cmd[400];
+
+	(void)f;
+	snprintf(dir, sizeof(dir), "/tmp/coffer-sim3.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/sim-platform.key", dir);
+	assert_int_equal(tee_sim_platform_key(dir, &made), 0);  /* made now */
+	assert_int_equal(tee_sim_platform_key(dir, &fast), 0);  /* the layout */
+	assert_int_equal(coffer_file_read(path, 4096, &pem), 0);
+	assert_int_equal(coffer_ecdsa_priv_from_pem((const char *)pem.data,
+	    pem.len, &slow), 0);
+	assert_same_key(made, fast);
+	assert_same_key(fast, slow);
+	/* Another layout of the same key: OpenSSL's decoder reads it. */
+	snprintf(cmd, sizeof(cmd), "openssl ec -in %s -out %s.sec1 2>/dev/null && "
+	    "mv %s.sec1 %s && chmod 600 %s && grep -q 'BEGIN EC PRIVATE KEY' %s",
+	    path, path, path, path, path, path);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tee_sim_platform_key(dir, &other), 0);
+	assert_same_key(other, slow);
+	coffer_ecdsa_key_free(other);
+	other = NULL;
+	/* And the file coffer wrote, again: the layout. */
+	assert_int_equal(coffer_file_write_atomic(path, pem.data, pem.len, 0600,
+	    0), 0);
+	assert_int_equal(tee_sim_platform_key(dir, &other), 0);
+	assert_same_key(other, slow);
+	coffer_ecdsa_key_free(other);
+	coffer_ecdsa_key_free(made);
+	coffer_ecdsa_key_free(fast);
+	coffer_ecdsa_key_free(slow);
+	coffer_buf_release(&pem);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void
 test_envelope__rejects_inconsistent_envelopes(void **state)
 {
@@ -670,6 +741,7 @@ main(void)
 		cmocka_unit_test(test_sim__measurement_is_sha384_of_file_digests),
 		cmocka_unit_test(test_sim__measurement_cache_serves_unchanged_files_only),
 		cmocka_unit_test(test_sim__refuses_a_key_file_others_can_read),
+		cmocka_unit_test(test_sim__key_file_read_by_its_layout_or_by_openssl),
 		cmocka_unit_test(test_envelope__rejects_inconsistent_envelopes),
 		cmocka_unit_test(test_sim__v2_round_trip_of_every_simulated_value),
 		cmocka_unit_test(test_sim__v1_is_refused_with_a_version_error),
