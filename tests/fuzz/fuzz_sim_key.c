@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "crypto/ecdsa.h"
 #include "lib/file.h"
@@ -15,10 +16,18 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static char dir[64], path[128];
+
+static void
+cleanup(void)
+{
+	unlink(path);
+	rmdir(dir);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char dir[64], path[128];
 	struct coffer_ecdsa_key *k = NULL;
 	uint8_t pt[97], sig[96];
 
@@ -27,6 +36,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (mkdtemp(dir) == NULL)
 			abort();
 		snprintf(path, sizeof(path), "%s/sim-platform.key", dir);
+		atexit(cleanup);
 	}
 	/* An empty file would be a key to make: not this reader's input. */
 	if (size == 0 || size > 16384)
