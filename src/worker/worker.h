@@ -24,7 +24,7 @@
 #define WORKER_OWNER_MAX 128
 /* Items a runner holds at once (--batch): at most the shared page's
  * slots; by default in a confidential job (doc/worker.md 9.4). */
-#define WORKER_BATCH_MAX 32
+#define WORKER_BATCH_MAX 64
 #define WORKER_BATCH_DEFAULT 16
 
 enum app_kind {
