@@ -245,14 +245,19 @@ test_worker_config__numbers_out_of_range_or_malformed_are_refused(void **state)
 	    "17179869184", "--item-timeout-ms", "0", NULL), 0);
 	assert_true(c.max_item_bytes == (size_t)1 << 34);
 	worker_config_release(&c);
-	/* A batch at the maximum (doc/worker.md 9.4), by flag and by
-	 * environment; one above it is refused. */
+	/* A batch at the maximum (doc/worker.md 9.4); one above it is
+	 * refused, by flag (above) and by environment. */
 	assert_int_equal(parse(&c, BASE, "--batch", "64", NULL), 0);
 	assert_int_equal(c.batch, WORKER_BATCH_MAX);
 	worker_config_release(&c);
-	setenv("COFFER_BATCH", "64", 1);
-	assert_int_equal(parse(&c, BASE, NULL), 0);
+	/* The defaults: 64 in a confidential job, 1 in a plaintext one. */
+	assert_int_equal(parse(&c, BASE, "--coordinator", "http://127.0.0.1:1",
+	    "--coordinator-job", "0123456789abcdef0123456789abcdef",
+	    "--tee-backend", "sim", "--measured-config", "/m.json", NULL), 0);
 	assert_int_equal(c.batch, 64);
+	worker_config_release(&c);
+	assert_int_equal(parse(&c, BASE, NULL), 0);
+	assert_int_equal(c.batch, 1);
 	worker_config_release(&c);
 	setenv("COFFER_BATCH", "65", 1);
 	expect_fail(parse(&c, BASE, NULL), COFFER_E_INVAL, "COFFER_BATCH");
