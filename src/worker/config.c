@@ -50,7 +50,7 @@ const char worker_usage[] =
     "  --item-timeout-ms N   per-item app timeout, 0 = none\n"
     "                        (COFFER_ITEM_TIMEOUT_MS; default 3600000)\n"
     "  --batch N             items held at once, their proofs sent in one\n"
-    "                        request (COFFER_BATCH; 1-32; default 16 in a\n"
+    "                        request (COFFER_BATCH; 1-64; default 64 in a\n"
     "                        confidential job, 1 in a plaintext one)\n"
     "  --allow-empty-output  an app writing nothing succeeds\n"
     "                        (COFFER_ALLOW_EMPTY_OUTPUT=1)\n"

@@ -23,6 +23,16 @@
 #include "worker/shared.h"
 #include "worker/worker.h"
 
+/* A batch (doc/worker.md 9.4) is one slot of the shared page per item,
+ * one proof request (item-proof.md 8.1, BB1), one ack_take round trip
+ * (queue.md 4.3a) and the app host's exchanges (9.5, HB1). */
+_Static_assert(WORKER_BATCH_MAX <= WORKER_SLOTS, "a slot per held item");
+_Static_assert(WORKER_BATCH_MAX <= COFFER_ITEMPROOF_BATCH_MAX,
+    "a batch's proofs in one request");
+_Static_assert(WORKER_BATCH_MAX <= COFFER_QUEUE_BATCH_MAX,
+    "a batch's acks in one round trip");
+_Static_assert(WORKER_BATCH_DEFAULT <= WORKER_BATCH_MAX, "default in range");
+
 /* Monotonic microseconds, for the batch's timings. */
 static int64_t
 mono_us(void)

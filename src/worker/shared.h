@@ -33,7 +33,7 @@ enum item_phase {
 };
 
 /* The most items a runner holds at once (doc/worker.md 9.4: a batch). */
-#define WORKER_SLOTS 32
+#define WORKER_SLOTS 64
 
 /* One item the runner holds. */
 struct worker_slot {

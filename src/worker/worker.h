@@ -23,9 +23,10 @@
 #define WORKER_MAX_OWNERS 256
 #define WORKER_OWNER_MAX 128
 /* Items a runner holds at once (--batch): at most the shared page's
- * slots; by default in a confidential job (doc/worker.md 9.4). */
-#define WORKER_BATCH_MAX 32
-#define WORKER_BATCH_DEFAULT 16
+ * slots; by default in a confidential job (doc/worker.md 9.4, "Why 64
+ * in a confidential job": chosen by measurement, BENCHMARKS.md). */
+#define WORKER_BATCH_MAX 64
+#define WORKER_BATCH_DEFAULT 64
 
 enum app_kind {
 	APP_KIND_AUTO = 0,

@@ -126,7 +126,7 @@ fh_done(uint32_t n, uint32_t where, const uint8_t *bytes, size_t nbytes,
 static void
 fake_batch(const char *mode, const uint8_t *f, uint8_t *reg, uint32_t half)
 {
-	uint8_t *ans = malloc(4 + 32 * 16 + half);
+	uint8_t *ans = malloc(4 + APPHOST_BATCH_MAX * 16 + half);
 	uint32_t n, k = 0, used = 0;
 	size_t o = 4;
 	const uint8_t *p = f + 4;
@@ -355,7 +355,7 @@ static void
 batch(struct fixture *f, size_t n, size_t size, int timeout_ms, int *r,
     char (*err)[WORKER_ERR_MAX], struct coffer_buf *outs)
 {
-	static char ids[NB][8];
+	static char ids[APPHOST_BATCH_MAX][8];
 	struct app_wait aw = { timeout_ms, 0, NULL, NULL };
 	size_t first, count, done = 0;
 
@@ -612,6 +612,41 @@ others_echoed(struct fixture *f, const int *r, char (*err)[WORKER_ERR_MAX],
 	}
 }
 
+/* A batch at the maximum (doc/worker.md 9.5: BATCH count 1 to
+ * APPHOST_BATCH_MAX) goes in one exchange; the host has no room for one
+ * more item and refuses to add it (the runner then runs what it has). */
+static void
+test_apphost__a_batch_at_the_maximum_is_one_exchange(void **state)
+{
+	struct fixture *f = *state;
+	static struct coffer_buf outs[APPHOST_BATCH_MAX];
+	static char err[APPHOST_BATCH_MAX][WORKER_ERR_MAX];
+	char log[512], want[32];
+	int r[APPHOST_BATCH_MAX];
+
+	for (size_t k = 0; k < APPHOST_BATCH_MAX; k++)
+		coffer_buf_init_secret(&outs[k], MAX);
+	open_host(f, "echo");
+	batch(f, APPHOST_BATCH_MAX, 100, 20000, r, err, outs);
+	read_log(f, log, sizeof(log));
+	snprintf(want, sizeof(want), "batch %d", APPHOST_BATCH_MAX);
+	assert_string_equal(log, want);
+	for (size_t k = 0; k < APPHOST_BATCH_MAX; k++) {
+		if (r[k] != 0)
+			fail_msg("item %zu: %s", k + 1, err[k]);
+		assert_int_equal(outs[k].len, 100);
+		assert_memory_equal(outs[k].data, f->in + k, 100);
+	}
+	for (size_t k = 0; k < APPHOST_BATCH_MAX; k++)
+		assert_int_equal(app_batch_add(f->app, "c/x", 1, "a", f->in, 100), 0);
+	assert_int_equal(app_batch_room(f->app), 0);
+	assert_int_equal(app_batch_add(f->app, "c/y", 1, "a", f->in, 100),
+	    COFFER_E_LIMIT);
+	app_batch_end(f->app);
+	for (size_t k = 0; k < APPHOST_BATCH_MAX; k++)
+		coffer_buf_release(&outs[k]);
+}
+
 /* A poison item does not take its batch-mates down (HB5): the host
  * crashes (then hangs) at item 3 of 5 in one exchange; the items are
  * asked again one per exchange: 1, 2, 4 and 5 have their outputs, 3 alone
@@ -748,6 +783,7 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_apphost__a_poison_item_fails_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apphost__a_batch_answer_out_of_the_half_is_killed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apphost__an_app_failure_in_a_batch_keeps_the_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apphost__a_batch_at_the_maximum_is_one_exchange, setup, teardown),
 	};
 
 	if (argc >= 2 && strcmp(argv[1], "--app-host") == 0)

@@ -227,6 +227,7 @@ test_worker_config__numbers_out_of_range_or_malformed_are_refused(void **state)
 		{ "--backoff-ms", "3600001" }, { "--max-item-bytes", "0" },
 		{ "--max-item-bytes", "17179869185" }, { "--item-timeout-ms", "-1" },
 		{ "--item-timeout-ms", "2147483648" }, { "--app-kind", "shell" },
+		{ "--batch", "0" }, { "--batch", "65" },
 	};
 	struct worker_config c;
 
@@ -244,6 +245,24 @@ test_worker_config__numbers_out_of_range_or_malformed_are_refused(void **state)
 	    "17179869184", "--item-timeout-ms", "0", NULL), 0);
 	assert_true(c.max_item_bytes == (size_t)1 << 34);
 	worker_config_release(&c);
+	/* A batch at the maximum (doc/worker.md 9.4); one above it is
+	 * refused, by flag (above) and by environment. */
+	assert_int_equal(parse(&c, BASE, "--batch", "64", NULL), 0);
+	assert_int_equal(c.batch, WORKER_BATCH_MAX);
+	worker_config_release(&c);
+	/* The defaults: 64 in a confidential job, 1 in a plaintext one. */
+	assert_int_equal(parse(&c, BASE, "--coordinator", "http://127.0.0.1:1",
+	    "--coordinator-job", "0123456789abcdef0123456789abcdef",
+	    "--tee-backend", "sim", "--measured-config", "/m.json", NULL), 0);
+	assert_int_equal(c.batch, 64);
+	worker_config_release(&c);
+	assert_int_equal(parse(&c, BASE, NULL), 0);
+	assert_int_equal(c.batch, 1);
+	worker_config_release(&c);
+	setenv("COFFER_BATCH", "65", 1);
+	expect_fail(parse(&c, BASE, NULL), COFFER_E_INVAL, "COFFER_BATCH");
+	worker_config_release(&c);
+	unsetenv("COFFER_BATCH");
 	setenv("COFFER_LEASE_MS", "abc", 1);
 	expect_fail(parse(&c, BASE, NULL), COFFER_E_INVAL, "COFFER_LEASE_MS");
 	worker_config_release(&c);
