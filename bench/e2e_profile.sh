@@ -21,9 +21,9 @@ if [ "${1:-}" = start ] || [ "${1:-}" = end ]; then
 	echo "$([ "$1" = start ] && echo enable || echo disable)" >"$d/ctl-$2"
 	read -r _ <"$d/ack-$2"
 	for p in $E2E_PIDS; do
-		echo "$1 $2 $(cat "/proc/$p/comm") $(awk '{print $14 + $15}' "/proc/$p/stat")"
+		echo "$1 $2 $(cat "/proc/$p/comm") $(awk '{printf "%d\n", $14 + $15}' "/proc/$p/stat")"
 	done >>"$d/daemons"
-	echo "$1 $2 time $(awk '{print $1 * 100}' /proc/uptime)" >>"$d/daemons"
+	echo "$1 $2 time $(awk '{printf "%d\n", $1 * 100}' /proc/uptime)" >>"$d/daemons"
 	[ -z "${E2E_JOB_LOG:-}" ] || cat "$E2E_JOB_LOG" >>"$d/log-$2"
 	exit 0
 fi
