@@ -3,10 +3,11 @@
 # The worker renews its lease while the app runs (an item three times
 # longer than the lease is not taken away, even with a reaper running all
 # along), and on SIGTERM finishes the current item, acknowledges it and
-# exits 0, leaving the rest queued. Both app kinds.
-# timeout: 120
+# exits 0, leaving the rest queued. Both app kinds. SIGHUP to the worker's
+# whole process group (a terminal's hang-up) does the same.
+# timeout: 150
 . "$(dirname "$0")/lib.sh"
-plan 21
+plan 25
 
 QCTL=$COFFER_BUILD/tests/tools/queuectl
 APPS=$COFFER_BUILD/apps
@@ -56,6 +57,33 @@ one_kind() { # job app kind-label
 
 one_kind tp "$APPS/fault.so" plugin
 one_kind tx "$APPS/fault" executable
+
+# SIGHUP to the whole group, the runner included (doc/worker.md 5): the
+# runner finishes its item as on SIGTERM. It kept the supervisor's handler,
+# which in a forked child re-raises the signal with its default action
+# (lib/signals.c), and died mid-item (review of round six, finding 15).
+"$QCTL" load "$REDIS_URL" hp s1 s2 s3 > /dev/null
+setsid coffer-worker --job hp --redis "$REDIS_URL" --store "$T/in" --outputs "$T/out-hp" \
+	--app "$APPS/fault.so" --param sleep_ms=1500 --lease-ms 5000 --worker-id hp-w \
+	2> "$T/hp.log" &
+wp=$!
+track $wp
+item=
+for _ in $(seq 400); do
+	item=$(rcli LRANGE 'coffer:{hp}:inflight:hp-w' 0 0)
+	[ -n "$item" ] && break
+	sleep 0.02
+done
+sleep 0.3
+kill -HUP -- -"$wp"
+wait $wp
+eq "SIGHUP to the group: the item finishes, then exit 0" 0 $?
+eq "SIGHUP to the group: the item is done, the others still queued" \
+	"total=3 done=1 failed=0 in_flight=0 queued=2" "$("$QCTL" stats "$REDIS_URL" hp)"
+eq "SIGHUP to the group: done at its first attempt" 1 \
+	"$(rcli HGET 'coffer:{hp}:attempts' "$item")"
+grep -q "signal received, stopping signal=SIGHUP" "$T/hp.log"
+ok $? "SIGHUP to the group: the supervisor logs it"
 
 # A lease taken over by someone else: the worker abandons the item (its app
 # is stopped, nothing is stored or recorded) and goes on with the next.
