@@ -316,12 +316,25 @@ runner_main(const struct worker_config *cfg, struct worker_shared *sh, int mode)
 	 * (doc/worker.md 9.1). */
 	if (WORKER_CONFIDENTIAL(cfg) && mode != RUNNER_CHECK)
 		(void)prctl(PR_SET_DUMPABLE, 0);
+	/* doc/worker.md 5: SIGTERM, SIGINT or SIGHUP (a hang-up reaches the
+	 * whole group) finish the items held, then stop. The supervisor
+	 * forked with them blocked (its own handler must not run here). */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	{
+		sigset_t stops;
+
+		sigemptyset(&stops);
+		sigaddset(&stops, SIGTERM);
+		sigaddset(&stops, SIGINT);
+		sigaddset(&stops, SIGHUP);
+		(void)sigprocmask(SIG_UNBLOCK, &stops, NULL);
+	}
 	memset(&w, 0, sizeof(w));
 	w.cfg = cfg;
 	w.stop = &stop_flag;

@@ -148,17 +148,34 @@ app_deadline(struct sup *s, const struct worker_shared *c, int64_t now)
 	    c->app_deadline_ms : own;
 }
 
+/*
+ * The stop signals are blocked across the fork: the child has this
+ * process's handler (lib/signals.c) until runner_main sets its own, and
+ * that handler, in a forked child, acts with the default (the runner
+ * would die mid-item). runner_main unblocks them once its own are set
+ * (doc/worker.md 5).
+ */
 static int
 spawn(struct sup *s, int mode)
 {
+	sigset_t stops, old;
 	pid_t pid;
+	int e;
 
 	memset(s->sh, 0, sizeof(*s->sh));
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGHUP);
+	(void)sigprocmask(SIG_BLOCK, &stops, &old);
 	fflush(NULL);
-	if ((pid = fork()) < 0)
-		return coffer_errf(COFFER_E_IO, "fork: %s", strerror(errno));
+	pid = fork();
 	if (pid == 0)
 		runner_main(s->cfg, s->sh, mode);
+	e = errno;
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0)
+		return coffer_errf(COFFER_E_IO, "fork: %s", strerror(e));
 	s->pid = pid;
 	s->started_ms = coffer_mono_ms();
 	s->kill_reason = KILL_NONE;
