@@ -350,9 +350,11 @@ nonce(struct fake_coord *fc, int *status, struct coffer_buf *reply)
 	    "\"identity\": \"%s\", \"evidence\": \"", nh, fc->expires_member ?
 	    fc->expires_member : "\"expires\": 1, ", line.data)) == 0 &&
 	    (r = coffer_b64url_put(reply, fc->evidence, fc->evidence_len)) == 0 &&
-	    (r = coffer_buf_putf(reply, "\", \"unknown\": 1, \"policy_len\": %zu}\n",
-	    text.len)) == 0 &&
-	    (r = coffer_buf_put(reply, text.data, text.len)) == 0)
+	    (r = coffer_buf_putf(reply, "\", \"unknown\": 1, \"policy_len\": %lld}%s",
+	    (long long)text.len + fc->policy_len_delta, fc->nonce_no_lf ? "" :
+	    "\n")) == 0 &&
+	    (fc->nonce_no_lf || (r = coffer_buf_put(reply, text.data,
+	    text.len)) == 0))
 		*status = 200;
 	coffer_buf_release(&line);
 	coffer_buf_release(&text);

@@ -49,6 +49,8 @@ struct fake_coord {
 	int serve_other_policy;                  /* a policy text of another hash */
 	const char *expires_member;              /* instead of "\"expires\": 1, "
 	                                            in the nonce answer ("": none) */
+	long policy_len_delta;                   /* added to the policy_len told */
+	int nonce_no_lf;                         /* the head alone, no LF after it */
 	int refuse_after;                        /* after this many requests, */
 	int refuse_connections;                  /* this many requests of any
 	                                            kind fail COFFER_E_CONNECT */

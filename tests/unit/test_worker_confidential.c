@@ -1032,6 +1032,30 @@ test_worker_confidential__a_nonce_answer_without_a_member_is_refused(void **stat
 	start(f);
 }
 
+/* key-release.md 6.2 N3: the answer's frame. No LF after the head, or
+ * other than exactly policy_len bytes of policy after it (one more, one
+ * less, a policy_len of 0 or over 1 MiB), refuses the whole answer
+ * before anything is sent. Review of round six. */
+static void
+test_worker_confidential__a_nonce_answer_of_another_frame_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	const long len = (long)f->fc.policy->jcs.len;
+	const long delta[] = { 1, -1, -len, ((long)1 << 20) + 1 - len };
+
+	f->fc.nonce_no_lf = 1;
+	expect_start_fails(f, COFFER_E_FORMAT, "no line feed");
+	assert_int_equal(f->fc.releases, 0);
+	f->fc.nonce_no_lf = 0;
+	for (size_t i = 0; i < sizeof(delta) / sizeof(delta[0]); i++) {
+		f->fc.policy_len_delta = delta[i];
+		expect_start_fails(f, COFFER_E_FORMAT, "policy_len");
+		assert_int_equal(f->fc.releases, 0);
+	}
+	f->fc.policy_len_delta = 0;
+	start(f);
+}
+
 /* Undo start(): the app (whose parameters are the job's) and the job. */
 static void
 stop_job(struct fixture *f)
@@ -1326,6 +1350,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_worker_confidential__a_tdx_coordinator_is_pinned_by_mrtd_and_rtmrs),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__evidence_for_other_keys_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__a_nonce_answer_without_a_member_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_worker_confidential__a_nonce_answer_of_another_frame_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__a_coordinator_briefly_down_is_waited_for, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__an_unapproved_worker_gets_no_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__answers_not_from_the_authenticated_coordinator_are_refused, setup, teardown),
