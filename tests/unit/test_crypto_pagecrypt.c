@@ -128,6 +128,14 @@ test_pagecrypt__refuses_another_page_state_or_any_changed_byte(void **state)
 			assert_int_equal(got[j], 0);
 		slot[where[i]] ^= 0x01;
 	}
+	/* The contexts are kept from call to call (round six): a refused
+	 * page leaves them fit for the next, whose key is its own. */
+	assert_int_equal(coffer_pagecrypt_open(&pc, 7, slot, P, got), 0);
+	assert_memory_equal(got, pt, P);
+	assert_int_equal(coffer_pagecrypt_open(&other, 7, slot, P, got), COFFER_E_AUTH);
+	assert_int_equal(coffer_pagecrypt_seal(&other, 7, pt, P, slot), 0);
+	assert_int_equal(coffer_pagecrypt_open(&other, 7, slot, P, got), 0);
+	assert_memory_equal(got, pt, P);
 	coffer_pagecrypt_wipe(&pc);
 	coffer_pagecrypt_wipe(&other);
 }
