@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // The CLI's HTTP client for coffer-manager (client.h). libcurl is reached
 // only through curl_shim.h: it is loaded on the first request.
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 
 #include "cli/cli.h"
 #include "cli/client.h"
@@ -50,6 +53,7 @@ from_state_file(struct cli_endpoint *ep)
 	char path[4096];
 	const char *url = NULL, *token = NULL;
 	json_t *j = NULL;
+	json_int_t pid;
 	int r;
 
 	if ((r = cli_up_state_path(path, sizeof(path))) != 0)
@@ -66,12 +70,26 @@ from_state_file(struct cli_endpoint *ep)
 		r = coffer_errctx(r, "%s", path);
 		goto out;
 	}
+	/* A coffer up killed with SIGKILL (or a crash) leaves its state
+	 * file behind: say so, rather than "connection refused" on a port
+	 * nobody listens on any more. */
+	pid = json_integer_value(json_object_get(j, "pid"));
+	if (pid > 0 && pid <= INT_MAX && kill((pid_t)pid, 0) != 0 &&
+	    errno == ESRCH) {
+		const char *dir = json_string_value(json_object_get(j, "dir"));
+
+		r = coffer_errf(COFFER_E_CONNECT, "no coffer up is running: %s "
+		    "was written by coffer up pid %d, which is gone (killed?): "
+		    "start it again with 'coffer up%s%s'", path, (int)pid,
+		    dir != NULL ? " --dir " : "", dir != NULL ? dir : "");
+		goto out;
+	}
 	if ((r = copy(ep->url, sizeof(ep->url), url, "url")) != 0 ||
 	    (r = copy(ep->token, sizeof(ep->token), token, "token")) != 0)
 		goto out;
 out:
 	json_decref(j);
-	coffer_buf_release(&b);
+	coffer_buf_release_secret(&b);
 	return r;
 }
 
