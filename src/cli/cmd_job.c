@@ -505,15 +505,15 @@ job_watch(const struct cli_endpoint *ep, const char *id, double interval)
 		}
 		json_decref(j);
 		j = NULL;
+		if (!watch_stop)
+			coffer_nap_ms((int64_t)(interval * 1000));
 		if (watch_stop) {
 			if (tty)
 				fputc('\n', stdout);
-			return CLI_OK;
-		}
-		coffer_nap_ms((int64_t)(interval * 1000));
-		if (watch_stop) {
-			if (tty)
-				fputc('\n', stdout);
+			/* Ctrl-C stops the watching, not the job: a user who
+			 * meant to cancel it must not believe they did. */
+			fprintf(stderr, "coffer job watch: stopped watching; %s "
+			    "goes on (coffer job stop %s stops it)\n", id, id);
 			return CLI_OK;
 		}
 	}
