@@ -21,7 +21,8 @@
 static const char usage_text[] =
     "coffer job submit FILE | list [--state S] [-o json|wide] |\n"
     "           show ID [-o json|wide] | timeline ID | logs ID | stop ID |\n"
-    "           delete ID [--force] | watch ID [--interval SECONDS]\n"
+    "           delete ID [--force] | watch ID [--interval SECONDS] |\n"
+    "           wait ID [--timeout SECONDS]\n"
     "           [--url URL] [--token TOKEN]";
 
 /* The states a job can be in (doc/manager.md section 2). */
