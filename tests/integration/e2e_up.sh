@@ -11,7 +11,7 @@
 # timeout: 240
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/e2e_common.bash"
-plan 17
+plan 18
 
 coffer_up_env
 
@@ -70,6 +70,10 @@ coffer results open "$T/res" >/dev/null 2>&1
 eq "and opens them" 0 $?
 want=$(printf 'row 2 of hospital b\n' | cksum | cut -d' ' -f1)
 check "b's second row's checksum is among them" grep -rqs "$want" "$T/res"
+coffer results fetch "$CJOB" --id "$T/an.id" --store "$DATA/store" --out "$T/res-np" \
+	>"$T/fetch-np.out" 2>&1
+eq "without --prefix too: the workers' default out/ is found (it used to be 'not found')" \
+	"0 9" "$? $(ls "$T/res-np" | grep -c '\.sealed$')"
 coffer results fetch "$CJOB" --id "$T/a.id" --store "$DATA/store" --prefix out/ --out "$T/res-a" \
 	>"$T/fetch-a.out" 2>&1
 eq "a hospital not named as a recipient gets no key (exit 6)" 6 $?
