@@ -11,7 +11,7 @@
 # timeout: 60
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
-plan 21
+plan 23
 
 cd "$T" || bail "no temp dir"
 coffer key new k.key >/dev/null
@@ -21,6 +21,14 @@ chmod 644 data.sealed
 out=$(coffer open --key data.sealed data.sealed out.txt 2>&1)
 eq "a sealed file as --key: exit 2" 2 $?
 case $out in *"data.sealed is a sealed file, not a key"*) ok 0 "said as such, not 'chmod 600'" ;; *) ok 1 "said: $out" ;; esac
+printf 'id,value\n1,2\n' > table.csv
+chmod 644 table.csv
+out=$(coffer seal --key table.csv table.csv t.sealed 2>&1; echo "rc=$?"; coffer key show table.csv 2>&1)
+case $out in *"table.csv is not a data key file"*"rc=2"*"table.csv is not a data key file"*) ok 0 "a CSV as --key, or to key show: not a key file (exit 2), not 'chmod 600'" ;;
+*) ok 1 "said: $out" ;; esac
+cp k.key open.key; chmod 644 open.key
+out=$(coffer key show open.key 2>&1)
+case $out in *"too open"*"chmod 600 open.key"*) ok 0 "a real key file readable by others still gets chmod 600" ;; *) ok 1 "said: $out" ;; esac
 out=$(coffer open --key k.key data.sealed nodir/out.txt 2>&1)
 eq "an output directory that does not exist: exit 6" 6 $?
 case $out in *"the directory nodir does not exist"*) ok 0 "said as such" ;; *) ok 1 "said: $out" ;; esac
