@@ -396,13 +396,18 @@ policy_approve(int argc, char **argv)
 	fflush(stdout);
 	if (!o.yes) {
 		if (!cli_isatty(STDIN_FILENO)) {
-			rc = cli_usage("policy approve", USAGE, "not confirmed: read the "
-			    "policy above, then run again on a terminal or with --yes");
+			/* Not a usage error: no usage line after the policy. */
+			fprintf(stderr, "coffer policy approve: not confirmed: nothing "
+			    "was signed; read the policy above, then run again on a "
+			    "terminal or with --yes\n");
+			rc = CLI_USAGE;
 			goto done;
 		}
 		if (!confirm(hex, id.pub.name)) {
-			fprintf(stderr, "coffer policy approve: not approved\n");
-			rc = CLI_FAIL;
+			/* Exit 2 as without a terminal (doc/cli.md). */
+			fprintf(stderr, "coffer policy approve: not confirmed: nothing "
+			    "was signed\n");
+			rc = CLI_USAGE;
 			goto done;
 		}
 	}

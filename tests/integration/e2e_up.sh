@@ -11,7 +11,7 @@
 # timeout: 240
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/e2e_common.bash"
-plan 18
+plan 20
 
 coffer_up_env
 
@@ -32,6 +32,10 @@ check "the owners pin the coordinator with the printed command" \
 E2E_STORE=$DATA/store
 e2e_owners 3
 e2e_policy checksum
+coffer policy approve "$H" --id "$T/a.id" </dev/null >/dev/null 2>"$T/approve.err"
+eq "policy approve without a terminal or --yes: exit 2" 2 $?
+check "saying nothing was signed, with no usage line after the policy" \
+	bash -c "grep -q 'not confirmed: nothing was signed' '$T/approve.err' && ! grep -q '^usage:' '$T/approve.err'"
 
 jq -n --arg h "$H" '{name: "cohort", app: "checksum", tee: {policy: $h},
 	expected_time_s: 120, replicas: {min: 1, max: 2}, controller: {name: "static"}}' \
