@@ -665,8 +665,13 @@ job_verb(int argc, char **argv)
 		return cli_usage("job", usage_text, "'job %s' needs an argument", verb);
 	if (strcmp(verb, "list") == 0 && arg != NULL)
 		return cli_usage("job", usage_text, "'job list' takes no argument");
-	if ((r = cli_endpoint_resolve(o.url, o.token, &ep)) != 0)
-		return cli_fail(r, "job");
+	if ((r = cli_endpoint_resolve(o.url, o.token, &ep)) != 0) {
+		char cmd[32];
+
+		/* "coffer job submit: ...", as every other error of the verb. */
+		snprintf(cmd, sizeof(cmd), "job %s", verb);
+		return cli_fail(r, cmd);
+	}
 	no_token = ep.token[0] == '\0';
 	if (strcmp(verb, "submit") == 0)
 		return job_submit(&ep, arg);

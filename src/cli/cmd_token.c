@@ -83,8 +83,12 @@ token_verb(int argc, char **argv)
 		    "'token %s' takes no argument", verb);
 	if (arg != NULL && coffer_parse_i64(arg, 1, INT64_MAX, &id) != 0)
 		return cli_usage("token", usage_text, "'%s' is not a token id", arg);
-	if ((r = cli_endpoint_resolve(url, token, &ep)) != 0)
-		return cli_fail(r, "token");
+	if ((r = cli_endpoint_resolve(url, token, &ep)) != 0) {
+		char cmd[32];
+
+		snprintf(cmd, sizeof(cmd), "token %s", verb);
+		return cli_fail(r, cmd);
+	}
 	if (strcmp(verb, "list") == 0) {
 		r = cli_http(&ep, "GET", "/v1/tokens", NULL, 0, &status, &reply, NULL);
 	} else if (strcmp(verb, "create") == 0) {

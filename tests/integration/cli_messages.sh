@@ -11,7 +11,7 @@
 # timeout: 60
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
-plan 23
+plan 24
 
 cd "$T" || bail "no temp dir"
 coffer key new k.key >/dev/null
@@ -57,6 +57,10 @@ coffer attest report --backend sim --report-data 00 --out ev.json --sim-dir sim 
 grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T.* coffer\[[0-9]+\] ' attest.err; [ $? -ne 0 ]
 ok $? "no log-format lines in attest's stderr"
 grep -q "INSECURE SIMULATION" attest.err; ok $? "which still says INSECURE SIMULATION"
+
+out=$(env -u COFFER_URL XDG_RUNTIME_DIR="$T/none" HOME="$T/none" coffer job submit x.json 2>&1)
+case $out in "coffer job submit: not found: no manager given"*"start one with 'coffer up'"*) ok 0 "no manager: said with the verb, and how to start one" ;;
+*) ok 1 "said: $out" ;; esac
 
 start_redis
 start_manager
