@@ -79,7 +79,9 @@ static const char help_text[] =
     "\n"
     "One coffer up per data directory (a second is refused, naming the\n"
     "first); its Redis data, jobs, admin token and the coordinator's state\n"
-    "(its identity, policies, keys, ledger) are kept across runs.\n";
+    "(its identity, policies, keys, ledger) are kept across runs. Killed\n"
+    "(SIGKILL), it takes Redis, the manager and the coordinator with it. A\n"
+    "coffer up of another --dir takes the state file over while it runs.\n";
 
 #define READY_TIMEOUT_MS 20000
 
