@@ -11,7 +11,7 @@
 # timeout: 240
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/e2e_common.bash"
-plan 20
+plan 22
 
 coffer_up_env
 
@@ -64,6 +64,9 @@ for o in a b c; do
 		"0 valid OK OK OK" \
 		"$VRC $(jq -r '[.verdict, (.items[].map.status)] | join(" ")' "$T/v-$o.json")"
 done
+coffer receipt verify "$T/r-a.json" --id "$T/a.id" >"$T/v-nokey.out" 2>&1
+eq "a receipt verified without --trust-sim-key: rejected (exit 7)" 7 $?
+check "with what to give" grep -q "no --trust-sim-key was given: give the coordinator's sim key" "$T/v-nokey.out"
 eq "every item was committed once: 9 OK, no duplicate, none abandoned" "9 0 0" \
 	"$(e2e_stage a map ok) $(e2e_stage a map duplicates) $(e2e_stage a map abandoned)"
 
