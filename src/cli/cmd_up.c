@@ -775,8 +775,21 @@ cmd_up(int argc, char **argv)
 		goto fail;
 	if ((r = coffer_exe_dir(bindir, sizeof(bindir))) != 0 ||
 	    (r = cli_up_state_path(statef, sizeof(statef))) != 0 ||
-	    (r = mkdirs(dir, 0700)) != 0 || (r = lock_dir(dir, &lockfd)) != 0 ||
-	    (r = check_port(listen)) != 0)
+	    (r = mkdirs(dir, 0700)) != 0)
+		goto fail;
+	/* Absolute: Redis changes to its directory before it opens its log
+	 * (a relative --dir made it fail with an empty log), and the state
+	 * file and banner are read from other directories. */
+	{
+		char abs[PATH_MAX];
+
+		if (realpath(dir, abs) == NULL) {
+			r = coffer_errf(COFFER_E_IO, "%s: %s", dir, strerror(errno));
+			goto fail;
+		}
+		snprintf(dir, sizeof(dir), "%s", abs);
+	}
+	if ((r = lock_dir(dir, &lockfd)) != 0 || (r = check_port(listen)) != 0)
 		goto fail;
 	snprintf(mgr, sizeof(mgr), "%s/coffer-manager", bindir);
 	snprintf(db, sizeof(db), "%s/manager.db", dir);

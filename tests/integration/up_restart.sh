@@ -11,7 +11,7 @@
 # to the first when it stops.
 # timeout: 200
 . "$(dirname "$0")/lib.sh"
-plan 29
+plan 30
 
 coffer_up_env
 
@@ -131,9 +131,10 @@ eq "coffer up starts again on the directory, its coordinator on its port" \
 	"$coord1" "$(jq -r .coordinator.url "$STATE")"
 
 # 7. A coffer up of another directory takes the state file over while it
-# runs, says so, and gives it back to the first when it stops.
+# runs, says so, and gives it back to the first when it stops. Its --dir
+# is relative (Redis used to fail to start with it, an empty log said).
 first=$UP
-coffer up --grace-ms 1000 --dir "$T/second" --no-coordinator > "$T/up8.out" 2>&1 &
+(cd "$T" && exec coffer up --grace-ms 1000 --dir second --no-coordinator) > "$T/up8.out" 2>&1 &
 second=$!
 track $second
 wait_until 30 bash -c "[ \"\$(jq -r .pid '$STATE')\" = $second ]"
@@ -141,6 +142,8 @@ ok $? "a coffer up of another --dir writes the state file"
 wait_until 10 grep -q "Press Ctrl-C" "$T/up8.out"
 grep -q "it named coffer up pid $first of $DATA, which still runs" "$T/up8.out"
 ok $? "and says whose it was"
+eq "a relative --dir is made absolute (Redis runs, the state file names it)" \
+	"$T/second" "$(jq -r .dir "$STATE")"
 kill -INT "$second"
 wait "$second"
 eq "once it stops, the state file names the first again" "$first $URL" \
