@@ -278,8 +278,10 @@ confirm(const char *hash, const char *name)
 	fprintf(stderr, "Approve policy %s as '%s'? Type 'yes' to sign: ", hash,
 	    name);
 	fflush(stderr);
-	if (fgets(line, sizeof(line), stdin) == NULL)
+	if (fgets(line, sizeof(line), stdin) == NULL) {
+		fputc('\n', stderr); /* Ctrl-D: the answer line was not ended */
 		return 0;
+	}
 	return strcmp(line, "yes\n") == 0 || strcmp(line, "yes") == 0;
 }
 
