@@ -11,7 +11,7 @@
 # timeout: 60
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
-plan 24
+plan 25
 
 cd "$T" || bail "no temp dir"
 coffer key new k.key >/dev/null
@@ -69,6 +69,9 @@ eq "--state with a state that does not exist: exit 2 (usage)" 2 $?
 out=$(COFFER_TOKEN= coffer job list --url "$MGR_URL" 2>&1)
 eq "--url without a token: exit 4" 4 $?
 case $out in *"no token was sent"*) ok 0 "saying that no token was sent" ;; *) ok 1 "said: $out" ;; esac
+out=$(coffer job logs job-nope --url "$MGR_URL" --token "$MGR_TOKEN" 2>&1)
+eq "coffer job logs of no job: a job, not an Asperathos submission" \
+	"coffer job logs: HTTP 404: no job 'job-nope' (field id)" "$out"
 out=$(coffer job lsit --url "$MGR_URL" 2>&1)
 case $out in *"did you mean 'list'?"*) ok 0 "a mistyped verb names the one meant" ;; *) ok 1 "said: $out" ;; esac
 mkdir -p "$T/store/in"
