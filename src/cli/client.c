@@ -46,6 +46,10 @@ copy(char *dst, size_t dstlen, const char *src, const char *what)
 	return 0;
 }
 
+/* The state file the token came from, if it did: a 401 then says what
+ * to do (one endpoint per process: one command). */
+static char token_state_file[4096];
+
 static int
 from_state_file(struct cli_endpoint *ep)
 {
@@ -87,6 +91,7 @@ from_state_file(struct cli_endpoint *ep)
 	if ((r = copy(ep->url, sizeof(ep->url), url, "url")) != 0 ||
 	    (r = copy(ep->token, sizeof(ep->token), token, "token")) != 0)
 		goto out;
+	snprintf(token_state_file, sizeof(token_state_file), "%s", path);
 out:
 	json_decref(j);
 	coffer_buf_release_secret(&b);
@@ -113,9 +118,11 @@ cli_endpoint_resolve(const char *url, const char *token,
 	} else if ((r = copy(e.url, sizeof(e.url), url, "url")) != 0) {
 		return r;
 	}
-	if (token != NULL && (r = copy(e.token, sizeof(e.token), token,
-	    "token")) != 0)
-		return r;
+	if (token != NULL) {
+		if ((r = copy(e.token, sizeof(e.token), token, "token")) != 0)
+			return r;
+		token_state_file[0] = '\0'; /* not the state file's */
+	}
 	if (ca != NULL && (r = copy(e.cacert, sizeof(e.cacert), ca,
 	    "COFFER_CACERT")) != 0)
 		return r;
@@ -259,6 +266,12 @@ cli_http_fail(const char *cmd, long status, const json_t *reply)
 	else
 		fprintf(stderr, "coffer %s: HTTP %ld: %s\n", cmd, status,
 		    msg != NULL ? msg : "error");
+	/* coffer up's own token, revoked (`coffer token revoke 1`): a
+	 * restart of coffer up makes a new one. */
+	if (status == 401 && token_state_file[0] != '\0')
+		fprintf(stderr, "coffer %s: the token in %s was refused (revoked?): "
+		    "stop coffer up and start it again, it makes a new one\n", cmd,
+		    token_state_file);
 	if (status == 401 || status == 403)
 		return CLI_AUTH;
 	if (status == 404)

@@ -11,7 +11,7 @@
 # to the first when it stops.
 # timeout: 200
 . "$(dirname "$0")/lib.sh"
-plan 30
+plan 32
 
 coffer_up_env
 
@@ -82,6 +82,12 @@ eq "which may read" 200 "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorizat
 rid=$(coffer token list | awk '$NF == "ci" { print $1 }')
 coffer token revoke "$rid"; ok $? "coffer token revoke $rid"
 eq "a revoked token is refused at once" 401 "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ro" "$URL/v1/jobs")"
+# coffer up's own token revoked: coffer job says what to do.
+coffer token revoke "$(coffer token list | awk '$NF == "coffer-up" { print $1 }')"
+out=$(coffer job list 2>&1)
+eq "with coffer up's own token revoked, coffer job list exits 4" 4 $?
+case $out in *"the token in $STATE was refused (revoked?): stop coffer up and start it again"*)
+	ok 0 "saying that a restart of coffer up makes a new one" ;; *) ok 1 "said: $out" ;; esac
 down
 
 # 4. A port in use is said as such.
