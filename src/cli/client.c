@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // The CLI's HTTP client for coffer-manager (client.h). libcurl is reached
 // only through curl_shim.h: it is loaded on the first request.
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 
 #include "cli/cli.h"
 #include "cli/client.h"
@@ -43,6 +46,10 @@ copy(char *dst, size_t dstlen, const char *src, const char *what)
 	return 0;
 }
 
+/* The state file the token came from, if it did: a 401 then says what
+ * to do (one endpoint per process: one command). */
+static char token_state_file[4096];
+
 static int
 from_state_file(struct cli_endpoint *ep)
 {
@@ -50,6 +57,7 @@ from_state_file(struct cli_endpoint *ep)
 	char path[4096];
 	const char *url = NULL, *token = NULL;
 	json_t *j = NULL;
+	json_int_t pid;
 	int r;
 
 	if ((r = cli_up_state_path(path, sizeof(path))) != 0)
@@ -66,12 +74,27 @@ from_state_file(struct cli_endpoint *ep)
 		r = coffer_errctx(r, "%s", path);
 		goto out;
 	}
+	/* A coffer up killed with SIGKILL (or a crash) leaves its state
+	 * file behind: say so, rather than "connection refused" on a port
+	 * nobody listens on any more. */
+	pid = json_integer_value(json_object_get(j, "pid"));
+	if (pid > 0 && pid <= INT_MAX && kill((pid_t)pid, 0) != 0 &&
+	    errno == ESRCH) {
+		const char *dir = json_string_value(json_object_get(j, "dir"));
+
+		r = coffer_errf(COFFER_E_CONNECT, "no coffer up is running: %s "
+		    "was written by coffer up pid %d, which is gone (killed?): "
+		    "start it again with 'coffer up%s%s'", path, (int)pid,
+		    dir != NULL ? " --dir " : "", dir != NULL ? dir : "");
+		goto out;
+	}
 	if ((r = copy(ep->url, sizeof(ep->url), url, "url")) != 0 ||
 	    (r = copy(ep->token, sizeof(ep->token), token, "token")) != 0)
 		goto out;
+	snprintf(token_state_file, sizeof(token_state_file), "%s", path);
 out:
 	json_decref(j);
-	coffer_buf_release(&b);
+	coffer_buf_release_secret(&b);
 	return r;
 }
 
@@ -95,9 +118,11 @@ cli_endpoint_resolve(const char *url, const char *token,
 	} else if ((r = copy(e.url, sizeof(e.url), url, "url")) != 0) {
 		return r;
 	}
-	if (token != NULL && (r = copy(e.token, sizeof(e.token), token,
-	    "token")) != 0)
-		return r;
+	if (token != NULL) {
+		if ((r = copy(e.token, sizeof(e.token), token, "token")) != 0)
+			return r;
+		token_state_file[0] = '\0'; /* not the state file's */
+	}
 	if (ca != NULL && (r = copy(e.cacert, sizeof(e.cacert), ca,
 	    "COFFER_CACERT")) != 0)
 		return r;
@@ -241,6 +266,12 @@ cli_http_fail(const char *cmd, long status, const json_t *reply)
 	else
 		fprintf(stderr, "coffer %s: HTTP %ld: %s\n", cmd, status,
 		    msg != NULL ? msg : "error");
+	/* coffer up's own token, revoked (`coffer token revoke 1`): a
+	 * restart of coffer up makes a new one. */
+	if (status == 401 && token_state_file[0] != '\0')
+		fprintf(stderr, "coffer %s: the token in %s was refused (revoked?): "
+		    "stop coffer up and start it again, it makes a new one\n", cmd,
+		    token_state_file);
 	if (status == 401 || status == 403)
 		return CLI_AUTH;
 	if (status == 404)

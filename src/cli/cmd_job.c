@@ -21,7 +21,8 @@
 static const char usage_text[] =
     "coffer job submit FILE | list [--state S] [-o json|wide] |\n"
     "           show ID [-o json|wide] | timeline ID | logs ID | stop ID |\n"
-    "           delete ID [--force] | watch ID [--interval SECONDS]\n"
+    "           delete ID [--force] | watch ID [--interval SECONDS] |\n"
+    "           wait ID [--timeout SECONDS]\n"
     "           [--url URL] [--token TOKEN]";
 
 /* The states a job can be in (doc/manager.md section 2). */
@@ -505,15 +506,15 @@ job_watch(const struct cli_endpoint *ep, const char *id, double interval)
 		}
 		json_decref(j);
 		j = NULL;
+		if (!watch_stop)
+			coffer_nap_ms((int64_t)(interval * 1000));
 		if (watch_stop) {
 			if (tty)
 				fputc('\n', stdout);
-			return CLI_OK;
-		}
-		coffer_nap_ms((int64_t)(interval * 1000));
-		if (watch_stop) {
-			if (tty)
-				fputc('\n', stdout);
+			/* Ctrl-C stops the watching, not the job: a user who
+			 * meant to cancel it must not believe they did. */
+			fprintf(stderr, "coffer job watch: stopped watching; %s "
+			    "goes on (coffer job stop %s stops it)\n", id, id);
 			return CLI_OK;
 		}
 	}
@@ -664,8 +665,13 @@ job_verb(int argc, char **argv)
 		return cli_usage("job", usage_text, "'job %s' needs an argument", verb);
 	if (strcmp(verb, "list") == 0 && arg != NULL)
 		return cli_usage("job", usage_text, "'job list' takes no argument");
-	if ((r = cli_endpoint_resolve(o.url, o.token, &ep)) != 0)
-		return cli_fail(r, "job");
+	if ((r = cli_endpoint_resolve(o.url, o.token, &ep)) != 0) {
+		char cmd[32];
+
+		/* "coffer job submit: ...", as every other error of the verb. */
+		snprintf(cmd, sizeof(cmd), "job %s", verb);
+		return cli_fail(r, cmd);
+	}
 	no_token = ep.token[0] == '\0';
 	if (strcmp(verb, "submit") == 0)
 		return job_submit(&ep, arg);

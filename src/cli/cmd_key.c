@@ -130,7 +130,7 @@ key_show(int argc, char **argv)
 
 	if ((r = parse("key show", argc, argv)) >= 0)
 		return r;
-	if ((r = coffer_datakey_load(argv[optind], key)) == 0 &&
+	if ((r = sealed_cli_load_key(argv[optind], key)) == 0 &&
 	    (r = print_id(key)) == 0)
 		r = sealed_cli_check_stdout(NULL, "the key id");
 	coffer_wipe(key, sizeof(key));
@@ -157,7 +157,7 @@ key_upload(int argc, char **argv)
 		return rc;
 	if (opt_policy == NULL || opt_id == NULL)
 		return cli_usage("key upload", USAGE, "--policy and --id are required");
-	if ((r = coffer_datakey_load(argv[optind], key)) != 0 ||
+	if ((r = sealed_cli_load_key(argv[optind], key)) != 0 ||
 	    (r = coffer_datakey_id(key, kid)) != 0 ||
 	    (r = coffer_identity_load(opt_id, &id)) != 0 ||
 	    (r = coffer_identity_fingerprint(&id.pub, fphex)) != 0 ||

@@ -278,8 +278,10 @@ confirm(const char *hash, const char *name)
 	fprintf(stderr, "Approve policy %s as '%s'? Type 'yes' to sign: ", hash,
 	    name);
 	fflush(stderr);
-	if (fgets(line, sizeof(line), stdin) == NULL)
+	if (fgets(line, sizeof(line), stdin) == NULL) {
+		fputc('\n', stderr); /* Ctrl-D: the answer line was not ended */
 		return 0;
+	}
 	return strcmp(line, "yes\n") == 0 || strcmp(line, "yes") == 0;
 }
 
@@ -396,13 +398,18 @@ policy_approve(int argc, char **argv)
 	fflush(stdout);
 	if (!o.yes) {
 		if (!cli_isatty(STDIN_FILENO)) {
-			rc = cli_usage("policy approve", USAGE, "not confirmed: read the "
-			    "policy above, then run again on a terminal or with --yes");
+			/* Not a usage error: no usage line after the policy. */
+			fprintf(stderr, "coffer policy approve: not confirmed: nothing "
+			    "was signed; read the policy above, then run again on a "
+			    "terminal or with --yes\n");
+			rc = CLI_USAGE;
 			goto done;
 		}
 		if (!confirm(hex, id.pub.name)) {
-			fprintf(stderr, "coffer policy approve: not approved\n");
-			rc = CLI_FAIL;
+			/* Exit 2 as without a terminal (doc/cli.md). */
+			fprintf(stderr, "coffer policy approve: not confirmed: nothing "
+			    "was signed\n");
+			rc = CLI_USAGE;
 			goto done;
 		}
 	}

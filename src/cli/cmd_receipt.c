@@ -570,6 +570,16 @@ receipt_verify(int argc, char **argv)
 	snprintf(message, sizeof(message), "%s", r == 0 ? "" : coffer_errdetail());
 	if (r != 0 && rep.rule != NULL && strcmp(rep.rule, "internal") == 0)
 		goto fail;
+	/* The usual slip with a sim coordinator (coffer up's): no
+	 * --trust-sim-key, so no sim key is trusted. Say what to give. */
+	if (r != 0 && ev.sim && o.t.n_sim == 0 &&
+	    strstr(message, "policy.sim_key") != NULL) {
+		size_t n = strlen(message);
+
+		snprintf(message + n, sizeof(message) - n, " (no --trust-sim-key "
+		    "was given: give the coordinator's sim key, the file 'coffer "
+		    "up' prints as its 'sim key')");
+	}
 	if (o.json) {
 		if ((j = report_json(&rep, message, ev.sim)) == NULL) {
 			r = COFFER_E_NOMEM;

@@ -57,7 +57,8 @@ help(void)
 	    "       key, get the job's output key wrapped to you, check the final\n"
 	    "       stage's results against the receipt, and copy each output\n"
 	    "       from the object store (LOCATION, a directory; outputs are\n"
-	    "       named <prefix><item>.<attempt>) into --out (default\n"
+	    "       named <prefix><item>.<attempt>; without --prefix, '' then\n"
+	    "       'out/', the workers' defaults) into --out (default\n"
 	    "       results-JOB) after checking its digest and size: <item>.sealed\n"
 	    "       ('/' in an item's name becomes '_'), the key as result.key\n"
 	    "       (mode 0600) and the receipt as receipt.json\n"
@@ -90,6 +91,7 @@ const struct option cli_results_options[] = {
 struct opts {
 	const char *coord, *pin, *id, *store, *prefix, *out;
 	int force;
+	int prefix_given;
 };
 
 static int
@@ -107,7 +109,7 @@ parse(const char *cmd, int argc, char **argv, struct opts *o)
 		case O_PIN: o->pin = optarg; break;
 		case O_ID: o->id = optarg; break;
 		case O_STORE: o->store = optarg; break;
-		case O_PREFIX: o->prefix = optarg; break;
+		case O_PREFIX: o->prefix = optarg; o->prefix_given = 1; break;
 		case O_OUT: o->out = optarg; break;
 		case O_FORCE: o->force = 1; break;
 		case 'h':
@@ -397,7 +399,29 @@ results_fetch(int argc, char **argv)
 				if (*q == '/')
 					*q = '_';
 		}
-		if ((r = copy_output(store, okey, &e[i], dir, name)) != 0)
+		r = copy_output(store, okey, &e[i], dir, name);
+		/* Without --prefix: the workers' default is out/ when outputs
+		 * go to the input store, as under coffer up (doc/worker.md
+		 * section 2), and "" in a store of their own. Try the other
+		 * once; the attempt in the name makes a wrong match impossible,
+		 * and the digest is checked all the same. */
+		if (r == COFFER_E_NOTFOUND && !o.prefix_given && !v.reduce) {
+			coffer_errclear();
+			o.prefix = "out/";
+			o.prefix_given = 1;
+			snprintf(okey, sizeof(okey), "%s%s%s", o.prefix,
+			    items[e[i].index].key, f.suffix);
+			r = copy_output(store, okey, &e[i], dir, name);
+		}
+		if (r == COFFER_E_NOTFOUND) {
+			char why[512];
+
+			snprintf(why, sizeof(why), "%s", coffer_errdetail());
+			r = coffer_errf(r, "%s (outputs are named <prefix><item>."
+			    "<attempt>: give --prefix, the job's outputs.prefix)",
+			    why);
+		}
+		if (r != 0)
 			goto fail;
 		printf("  OK        %s -> %s/%s\n", okey, dir, name);
 		fetched++;

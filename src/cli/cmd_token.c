@@ -46,7 +46,7 @@ token_verb(int argc, char **argv)
 	struct cli_endpoint ep;
 	json_t *reply = NULL, *body, *v;
 	long status = 0;
-	char path[64], *text;
+	char path[64], cmd[32], *text;
 	int64_t id = 0;
 	size_t i;
 	int c, r;
@@ -83,8 +83,9 @@ token_verb(int argc, char **argv)
 		    "'token %s' takes no argument", verb);
 	if (arg != NULL && coffer_parse_i64(arg, 1, INT64_MAX, &id) != 0)
 		return cli_usage("token", usage_text, "'%s' is not a token id", arg);
+	snprintf(cmd, sizeof(cmd), "token %s", verb);
 	if ((r = cli_endpoint_resolve(url, token, &ep)) != 0)
-		return cli_fail(r, "token");
+		return cli_fail(r, cmd);
 	if (strcmp(verb, "list") == 0) {
 		r = cli_http(&ep, "GET", "/v1/tokens", NULL, 0, &status, &reply, NULL);
 	} else if (strcmp(verb, "create") == 0) {
@@ -101,9 +102,9 @@ token_verb(int argc, char **argv)
 		r = cli_http(&ep, "DELETE", path, NULL, 0, &status, &reply, NULL);
 	}
 	if (r != 0)
-		return cli_fail(r, "token");
+		return cli_fail(r, cmd);
 	if (status < 200 || status > 299) {
-		r = cli_http_fail("token", status, reply);
+		r = cli_http_fail(cmd, status, reply);
 		json_decref(reply);
 		return r;
 	}

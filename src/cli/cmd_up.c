@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -78,7 +79,9 @@ static const char help_text[] =
     "\n"
     "One coffer up per data directory (a second is refused, naming the\n"
     "first); its Redis data, jobs, admin token and the coordinator's state\n"
-    "(its identity, policies, keys, ledger) are kept across runs.\n";
+    "(its identity, policies, keys, ledger) are kept across runs. Killed\n"
+    "(SIGKILL), it takes Redis, the manager and the coordinator with it. A\n"
+    "coffer up of another --dir takes the state file over while it runs.\n";
 
 #define READY_TIMEOUT_MS 20000
 
@@ -166,33 +169,49 @@ run_capture(char *const argv[], const char *in, struct coffer_buf *out)
 static int
 spawn(char *const argv[], const char *log, pid_t *pid)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t def;
-	int e;
+	pid_t parent = getpid(), p;
+	int logfd, nullfd, e;
 
-	/* Its own process group (a Ctrl-C at the terminal reaches only
-	 * `coffer up`, which stops everything in order) and default signal
-	 * dispositions (a shell's background job ignores SIGINT). */
-	posix_spawnattr_init(&at);
-	sigemptyset(&def);
-	sigaddset(&def, SIGINT);
-	sigaddset(&def, SIGTERM);
-	sigaddset(&def, SIGPIPE);
-	posix_spawnattr_setsigdefault(&at, &def);
-	posix_spawnattr_setpgroup(&at, 0);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log,
-	    O_WRONLY | O_CREAT | O_APPEND, 0600);
-	posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
-	    O_RDONLY, 0);
-	e = posix_spawn(pid, argv[0], &fa, &at, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	if (e != 0)
-		return coffer_errf(COFFER_E_IO, "%s: %s", argv[0], strerror(e));
+	if ((logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0600)) < 0)
+		return coffer_errf(COFFER_E_IO, "%s: %s", log, strerror(errno));
+	if ((nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+		e = errno;
+		close(logfd);
+		return coffer_errf(COFFER_E_IO, "/dev/null: %s", strerror(e));
+	}
+	/* Not fork(): our handlers would run in the child until it execs
+	 * (lib/signals.h). Only async-signal-safe calls in the child. */
+	if ((p = coffer_fork()) < 0) {
+		e = errno;
+		close(logfd);
+		close(nullfd);
+		return coffer_errf(COFFER_E_IO, "fork: %s", strerror(e));
+	}
+	if (p == 0) {
+		/* Its own process group: a Ctrl-C at the terminal reaches
+		 * only `coffer up`, which stops everything in order. Default
+		 * dispositions: a shell's background job ignores SIGINT. */
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		setpgid(0, 0);
+		/* If `coffer up` dies without stopping it (kill -9, the OOM
+		 * killer, a crash), SIGTERM: the manager then stops its
+		 * workers, and nothing is left holding the ports and the
+		 * data directory that the next `coffer up` needs. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(127); /* it died before the line above */
+		dup2(nullfd, STDIN_FILENO);
+		dup2(logfd, STDOUT_FILENO);
+		dup2(logfd, STDERR_FILENO);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(logfd);
+	close(nullfd);
+	*pid = p;
 	return 0;
 }
 
@@ -561,18 +580,66 @@ admin_token(const char *mgr, const char *db, const char *tokf,
 	return 0;
 }
 
-/* Remove the state file only if it is still this run's: a coffer up of
- * another data directory may have written it since. */
+/*
+ * The state file is one per user, whatever the data directory: a coffer
+ * up of another --dir takes it over while it runs. What it replaced, if
+ * that names a coffer up still running, is kept here and put back when
+ * this one stops, so that `coffer job` finds the first one again rather
+ * than no manager at all.
+ */
+struct up_prev {
+	struct coffer_buf bytes;   /* the file as it was (it holds a token) */
+	int pid;                   /* its coffer up; 0: none kept */
+	char dir[PATH_MAX];
+};
+
 static void
-remove_state(const char *path)
+keep_prev_state(const char *path, struct up_prev *pv)
+{
+	json_t *j = NULL;
+	json_int_t pid;
+	const char *d;
+
+	if (coffer_file_read(path, 1 << 16, &pv->bytes) != 0 ||
+	    coffer_json_parse(coffer_buf_str(&pv->bytes), pv->bytes.len, 1 << 16,
+	    8, &j) != 0)
+		goto none;
+	pid = json_integer_value(json_object_get(j, "pid"));
+	if (pid <= 0 || pid > INT_MAX || pid == (json_int_t)getpid() ||
+	    kill((pid_t)pid, 0) != 0)
+		goto none;
+	d = json_string_value(json_object_get(j, "dir"));
+	snprintf(pv->dir, sizeof(pv->dir), "%s", d != NULL ? d : "?");
+	pv->pid = (int)pid;
+	json_decref(j);
+	return;
+none:
+	coffer_errclear();
+	json_decref(j);
+	coffer_buf_reset(&pv->bytes);
+	pv->pid = 0;
+}
+
+/* Remove the state file only if it is still this run's (a coffer up of
+ * another data directory may have written it since); put back the one
+ * it replaced if that coffer up still runs. */
+static void
+remove_state(const char *path, const struct up_prev *pv)
 {
 	struct coffer_buf b = COFFER_BUF_INIT(1 << 16);
 	json_t *j = NULL;
 
 	if (coffer_file_read(path, 1 << 16, &b) == 0 &&
 	    coffer_json_parse(coffer_buf_str(&b), b.len, 1 << 16, 8, &j) == 0 &&
-	    json_integer_value(json_object_get(j, "pid")) == (json_int_t)getpid())
-		unlink(path);
+	    json_integer_value(json_object_get(j, "pid")) == (json_int_t)getpid()) {
+		if (pv->pid > 0 && kill(pv->pid, 0) == 0 &&
+		    coffer_file_write_atomic(path, pv->bytes.data, pv->bytes.len,
+		    0600, 0) == 0)
+			fprintf(stderr, "coffer up: %s names coffer up pid %d (%s) "
+			    "again\n", path, pv->pid, pv->dir);
+		else
+			unlink(path);
+	}
 	coffer_errclear();
 	json_decref(j);
 	coffer_buf_release_secret(&b);
@@ -620,6 +687,7 @@ cmd_up(int argc, char **argv)
 	int port = -1, allow_cmd = 0, allow_url = 0, asp = 0, asp_open = 0,
 	    nwdirs = 0, lockfd = -1, cport = 0, no_coord = 0;
 	struct up_coord co;
+	struct up_prev prev = { .bytes = COFFER_BUF_INIT_SECRET(1 << 16) };
 	pid_t mpid = -1;
 	struct sigaction old_int, old_term, old_hup;
 	int c, r, rc = CLI_FAIL, n = 0, have_apps, g;
@@ -707,8 +775,21 @@ cmd_up(int argc, char **argv)
 		goto fail;
 	if ((r = coffer_exe_dir(bindir, sizeof(bindir))) != 0 ||
 	    (r = cli_up_state_path(statef, sizeof(statef))) != 0 ||
-	    (r = mkdirs(dir, 0700)) != 0 || (r = lock_dir(dir, &lockfd)) != 0 ||
-	    (r = check_port(listen)) != 0)
+	    (r = mkdirs(dir, 0700)) != 0)
+		goto fail;
+	/* Absolute: Redis changes to its directory before it opens its log
+	 * (a relative --dir made it fail with an empty log), and the state
+	 * file and banner are read from other directories. */
+	{
+		char abs[PATH_MAX];
+
+		if (realpath(dir, abs) == NULL) {
+			r = coffer_errf(COFFER_E_IO, "%s: %s", dir, strerror(errno));
+			goto fail;
+		}
+		snprintf(dir, sizeof(dir), "%s", abs);
+	}
+	if ((r = lock_dir(dir, &lockfd)) != 0 || (r = check_port(listen)) != 0)
 		goto fail;
 	snprintf(mgr, sizeof(mgr), "%s/coffer-manager", bindir);
 	snprintf(db, sizeof(db), "%s/manager.db", dir);
@@ -810,6 +891,7 @@ cmd_up(int argc, char **argv)
 		goto fail;
 	if ((r = wait_ready(&mpid, readyf, "coffer-manager", mlog, &urlbuf)) != 0)
 		goto fail;
+	keep_prev_state(statef, &prev);
 	if ((r = write_state(statef, coffer_buf_str(&urlbuf),
 	    coffer_buf_str(&tokbuf), mpid, rs, redis_url, dir, &co)) != 0)
 		goto fail;
@@ -839,6 +921,10 @@ cmd_up(int argc, char **argv)
 		    co.url, co.coord_meas, co.simkey, co.worker_meas, co.config);
 	printf("  data:    %s\n"
 	    "  state:   %s (read by 'coffer job')\n", dir, statef);
+	if (prev.pid > 0)
+		printf("           (it named coffer up pid %d of %s, which still "
+		    "runs: it will again when this one stops)\n", prev.pid,
+		    prev.dir);
 	if (asp_open)
 		printf("  WARNING: the Asperathos routes (/submissions) need no token:"
 		    " anyone on this machine can submit jobs that run commands as "
@@ -886,7 +972,8 @@ cmd_up(int argc, char **argv)
 	/* After the manager: a stopped job's close reaches the coordinator. */
 	stop_pid(co.pid, 10000);
 	coffer_redis_server_free(rs);
-	remove_state(statef);
+	remove_state(statef, &prev);
+	coffer_buf_release_secret(&prev.bytes);
 	coffer_buf_release_secret(&tokbuf);
 	coffer_buf_release(&urlbuf);
 	sigaction(SIGINT, &old_int, NULL);
@@ -900,6 +987,7 @@ fail:
 	stop_pid(mpid, 15000);
 	stop_pid(co.pid, 10000);
 	coffer_redis_server_free(rs);
+	coffer_buf_release_secret(&prev.bytes);
 	coffer_buf_release_secret(&tokbuf);
 	coffer_buf_release(&urlbuf);
 	sigaction(SIGINT, &old_int, NULL);

@@ -34,7 +34,7 @@ const struct cli_command cli_commands[] = {
 	    cli_id_verbs, cli_id_options },
 	{ "inspect", cmd_inspect, "show a sealed file's header, size and digest (no key)",
 	    NULL, cli_inspect_options },
-	{ "job", cmd_job, "submit, list, show, watch, logs, stop and delete jobs on a manager",
+	{ "job", cmd_job, "submit, list, show, watch, wait for, stop and delete jobs on a manager",
 	    cli_job_verbs, cli_job_options },
 	{ "key", cmd_key, "create a data key file, show a key's id",
 	    cli_key_verbs, cli_key_options },
@@ -51,7 +51,7 @@ const struct cli_command cli_commands[] = {
 	    NULL, cli_seal_options },
 	{ "token", cmd_token, "list, create and revoke a manager's bearer tokens",
 	    cli_token_verbs, cli_token_options },
-	{ "up", cmd_up, "run redis, the manager and the local actuator on this machine",
+	{ "up", cmd_up, "run Redis, the manager and a (sim) coordinator on this machine",
 	    NULL, cli_up_options },
 	{ "version", cmd_version, "print the version", NULL, NULL },
 	{ NULL, NULL, NULL, NULL, NULL },
@@ -169,6 +169,33 @@ verb_list(const struct cli_verb *verbs, char *out, size_t outlen)
 		    v == verbs ? "" : v[1].name == NULL ? " or " : ", ", v->name);
 }
 
+/* Words users bring from other tools, and the verb they mean where a
+ * command has it (`coffer job cancel` is `coffer job stop`). */
+static const struct {
+	const char *word, *verb;
+} verb_synonyms[] = {
+	{ "cancel", "stop" }, { "kill", "stop" }, { "abort", "stop" },
+	{ "rm", "delete" }, { "remove", "delete" }, { "del", "delete" },
+	{ "ls", "list" }, { "propose", "new" }, { "create", "new" },
+	{ "generate", "new" }, { "get", "show" }, { "describe", "show" },
+	{ "info", "show" }, { "follow", "watch" }, { "tail", "logs" },
+	{ "sign", "approve" },
+};
+
+/* The verb of verbs that word stands for, or NULL. */
+static const char *
+verb_synonym(const char *word, const struct cli_verb *verbs)
+{
+	for (size_t i = 0; i < sizeof(verb_synonyms) / sizeof(verb_synonyms[0]); i++) {
+		if (strcmp(word, verb_synonyms[i].word) != 0)
+			continue;
+		for (const struct cli_verb *v = verbs; v->name != NULL; v++)
+			if (strcmp(v->name, verb_synonyms[i].verb) == 0)
+				return v->name;
+	}
+	return NULL;
+}
+
 int
 cli_dispatch(const char *cmd, const struct cli_verb *verbs, const char *usage,
     void (*help)(void), int argc, char **argv)
@@ -191,7 +218,8 @@ cli_dispatch(const char *cmd, const struct cli_verb *verbs, const char *usage,
 		if (n < sizeof(names) / sizeof(names[0]))
 			names[n++] = v->name;
 	}
-	if ((close = coffer_suggest(argv[1], names, n)) != NULL)
+	if ((close = coffer_suggest(argv[1], names, n)) != NULL ||
+	    (close = verb_synonym(argv[1], verbs)) != NULL)
 		return cli_usage(cmd, usage, "unknown verb '%s' (did you mean "
 		    "'%s'?)", argv[1], close);
 	return cli_usage(cmd, usage, "unknown verb '%s' (expected %s)", argv[1],
@@ -211,6 +239,35 @@ find(const char *name)
 		if (strcmp(c->name, name) == 0)
 			return c;
 	return NULL;
+}
+
+/*
+ * A verb given as a command (`coffer submit job.json`, `coffer approve`):
+ * the commands that have it, as "'coffer job submit'" into out; 0 if none.
+ */
+static int
+commands_with_verb(const char *word, char *out, size_t outlen)
+{
+	size_t len = 0;
+	int n = 0;
+
+	out[0] = '\0';
+	for (const struct cli_command *c = cli_commands; c->name != NULL; c++) {
+		const char *v = NULL;
+
+		for (const struct cli_verb *w = c->verbs; w != NULL &&
+		    w->name != NULL; w++)
+			if (strcmp(w->name, word) == 0)
+				v = w->name;
+		if (v == NULL && c->verbs != NULL)
+			v = verb_synonym(word, c->verbs);
+		if (v == NULL || len >= outlen)
+			continue;
+		len += (size_t)snprintf(out + len, outlen - len, "%s'coffer %s %s'",
+		    n == 0 ? "" : ", ", c->name, v);
+		n++;
+	}
+	return n;
 }
 
 static void
@@ -241,9 +298,19 @@ cmd_help(int argc, char **argv)
 		    "'coffer COMMAND --help').\n");
 		return CLI_OK;
 	}
-	if ((c = find(argv[1])) == NULL)
+	if ((c = find(argv[1])) == NULL) {
+		const char *names[64], *close;
+		size_t n = 0;
+
+		for (c = cli_commands; c->name != NULL && n < 64; c++)
+			names[n++] = c->name;
+		if ((close = coffer_suggest(argv[1], names, n)) != NULL)
+			return cli_usage("help", "coffer help [COMMAND]",
+			    "unknown command '%s' (did you mean '%s'?)", argv[1],
+			    close);
 		return cli_usage("help", "coffer help [COMMAND]",
 		    "unknown command '%s'", argv[1]);
+	}
 	args[0] = (char *)c->name;
 	return c->fn(2, args);
 }
@@ -389,6 +456,14 @@ main(int argc, char **argv)
 		if ((close = coffer_suggest(argv[1], names, n)) != NULL) {
 			fprintf(stderr, "coffer: unknown command '%s' (did you mean "
 			    "'%s'?)\n", argv[1], close);
+			return CLI_USAGE;
+		}
+		char with[512];
+		int k = commands_with_verb(argv[1], with, sizeof(with));
+
+		if (k > 0) {
+			fprintf(stderr, "coffer: unknown command '%s' (did you mean "
+			    "%s%s?)\n", argv[1], k > 1 ? "one of " : "", with);
 			return CLI_USAGE;
 		}
 		fprintf(stderr, "coffer: unknown command '%s'\n\n", argv[1]);

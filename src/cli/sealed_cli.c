@@ -336,20 +336,31 @@ int
 sealed_cli_load_key(const char *path, uint8_t key[32])
 {
 	static const char magic[8] = "\x89" "COFFER\n";
-	char head[8];
-	int fd, r, sealed = 0;
+	static const char kprefix[10] = "coffer-key";
+	char head[10];
+	struct stat st;
+	ssize_t n = -1;
+	int fd, r;
 
 	if ((r = coffer_datakey_load(path, key)) == 0)
 		return 0;
-	/* The first 8 bytes of a sealed file are not secret (inspect shows
-	 * them to anyone): peek, to say what is wrong. */
+	/* The first bytes of a sealed file, or of a key file, are not
+	 * secret (inspect shows them to anyone): peek at a regular file,
+	 * to say what is wrong. */
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) >= 0) {
-		sealed = read(fd, head, sizeof(head)) == (ssize_t)sizeof(head) &&
-		    memcmp(head, magic, sizeof(magic)) == 0;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+			n = read(fd, head, sizeof(head));
 		close(fd);
 	}
-	if (sealed)
+	if (n >= (ssize_t)sizeof(magic) && memcmp(head, magic, sizeof(magic)) == 0)
 		return coffer_errf(COFFER_E_INVAL, "%s is a sealed file, not a key: "
-		    "--key takes the key file that 'coffer key new' made", path);
+		    "give the key file that 'coffer key new' made", path);
+	/* A data file readable by others (a CSV, say) was refused for its
+	 * permissions, with advice to chmod 600 it: say what it is not. */
+	if (r == COFFER_E_PERM && n >= 0 && (n < (ssize_t)sizeof(kprefix) ||
+	    memcmp(head, kprefix, sizeof(kprefix)) != 0))
+		return coffer_errf(COFFER_E_INVAL, "%s is not a data key file (one "
+		    "starts with 'coffer-key1:'): give the key file that 'coffer "
+		    "key new' made", path);
 	return r;
 }

@@ -77,7 +77,9 @@ void sealed_cli_print(FILE *f, int json, const char *in, const char *out,
     const struct coffer_sealed_info *info, int verified);
 
 /* coffer_datakey_load, but a sealed file given as the key is said to be
- * one (it used to get "permissions too open, run chmod 600" advice). */
+ * one, and a file readable by others that is no key file at all (a CSV)
+ * is said not to be a key: both used to get "permissions too open, run
+ * chmod 600" advice. */
 int sealed_cli_load_key(const char *path, uint8_t key[32])
 	__attribute__((warn_unused_result));
 

@@ -30,8 +30,11 @@ path_job(struct http_req *r)
 	const char *id = http_req_param(r, "id");
 	struct mgr_job *j = id != NULL ? mgr_job_find(r->ctx, id) : NULL;
 
+	/* Asperathos's word on its routes; the native one (`coffer job
+	 * logs`) says job, as every /v1/jobs route does. */
 	if (j == NULL)
-		http_reply_error(r, 404, "not_found", "id", "no submission '%s'",
+		http_reply_error(r, 404, "not_found", "id", "no %s '%s'",
+		    strncmp(r->path, "/v1/", 4) == 0 ? "job" : "submission",
 		    id != NULL ? id : "");
 	return j;
 }

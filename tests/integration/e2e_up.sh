@@ -11,7 +11,7 @@
 # timeout: 240
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/e2e_common.bash"
-plan 17
+plan 22
 
 coffer_up_env
 
@@ -32,6 +32,10 @@ check "the owners pin the coordinator with the printed command" \
 E2E_STORE=$DATA/store
 e2e_owners 3
 e2e_policy checksum
+coffer policy approve "$H" --id "$T/a.id" </dev/null >/dev/null 2>"$T/approve.err"
+eq "policy approve without a terminal or --yes: exit 2" 2 $?
+check "saying nothing was signed, with no usage line after the policy" \
+	bash -c "grep -q 'not confirmed: nothing was signed' '$T/approve.err' && ! grep -q '^usage:' '$T/approve.err'"
 
 jq -n --arg h "$H" '{name: "cohort", app: "checksum", tee: {policy: $h},
 	expected_time_s: 120, replicas: {min: 1, max: 2}, controller: {name: "static"}}' \
@@ -60,6 +64,9 @@ for o in a b c; do
 		"0 valid OK OK OK" \
 		"$VRC $(jq -r '[.verdict, (.items[].map.status)] | join(" ")' "$T/v-$o.json")"
 done
+coffer receipt verify "$T/r-a.json" --id "$T/a.id" >"$T/v-nokey.out" 2>&1
+eq "a receipt verified without --trust-sim-key: rejected (exit 7)" 7 $?
+check "with what to give" grep -q "no --trust-sim-key was given: give the coordinator's sim key" "$T/v-nokey.out"
 eq "every item was committed once: 9 OK, no duplicate, none abandoned" "9 0 0" \
 	"$(e2e_stage a map ok) $(e2e_stage a map duplicates) $(e2e_stage a map abandoned)"
 
@@ -70,6 +77,10 @@ coffer results open "$T/res" >/dev/null 2>&1
 eq "and opens them" 0 $?
 want=$(printf 'row 2 of hospital b\n' | cksum | cut -d' ' -f1)
 check "b's second row's checksum is among them" grep -rqs "$want" "$T/res"
+coffer results fetch "$CJOB" --id "$T/an.id" --store "$DATA/store" --out "$T/res-np" \
+	>"$T/fetch-np.out" 2>&1
+eq "without --prefix too: the workers' default out/ is found (it used to be 'not found')" \
+	"0 9" "$? $(ls "$T/res-np" | grep -c '\.sealed$')"
 coffer results fetch "$CJOB" --id "$T/a.id" --store "$DATA/store" --prefix out/ --out "$T/res-a" \
 	>"$T/fetch-a.out" 2>&1
 eq "a hospital not named as a recipient gets no key (exit 6)" 6 $?

@@ -5,10 +5,13 @@
 # Redis comes back on another port, one admin token is kept (and can be
 # listed and revoked), earlier jobs can be deleted, a second coffer up on
 # the same data directory is refused naming the first, a port in use is
-# said as such, and --redis uses a running Redis.
-# timeout: 150
+# said as such, and --redis uses a running Redis. A coffer up killed
+# with SIGKILL leaves no manager or coordinator behind, and `coffer job`
+# says it is gone; a coffer up of another --dir hands the state file back
+# to the first when it stops.
+# timeout: 200
 . "$(dirname "$0")/lib.sh"
-plan 19
+plan 32
 
 coffer_up_env
 
@@ -79,6 +82,12 @@ eq "which may read" 200 "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorizat
 rid=$(coffer token list | awk '$NF == "ci" { print $1 }')
 coffer token revoke "$rid"; ok $? "coffer token revoke $rid"
 eq "a revoked token is refused at once" 401 "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ro" "$URL/v1/jobs")"
+# coffer up's own token revoked: coffer job says what to do.
+coffer token revoke "$(coffer token list | awk '$NF == "coffer-up" { print $1 }')"
+out=$(coffer job list 2>&1)
+eq "with coffer up's own token revoked, coffer job list exits 4" 4 $?
+case $out in *"the token in $STATE was refused (revoked?): stop coffer up and start it again"*)
+	ok 0 "saying that a restart of coffer up makes a new one" ;; *) ok 1 "said: $out" ;; esac
 down
 
 # 4. A port in use is said as such.
@@ -105,4 +114,44 @@ sed -e 's|"in/a-"|"b-"|' -e 's|400|10|' "$T/job.json" > "$T/job5.json"
 id5=$(coffer job submit "$T/job5.json")
 coffer job watch "$id5" --interval 0.5 >/dev/null 2>&1
 eq "a job of coffer up --redis ran on that Redis" 3 "$(rcli HGET "coffer:{$id5}:meta" total)"
+down
+
+# 6. coffer up killed with SIGKILL (or the OOM killer): its manager and
+# coordinator stop too (they used to run on, holding the coordinator's
+# port, so that the next coffer up on the directory was refused).
+up up6.out
+mpid=$(jq -r .manager_pid "$STATE")
+cpid=$(jq -r .coordinator.pid "$STATE")
+kill -9 "$UP"
+wait "$UP"
+alive() { local s; s=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) && [ "$s" != Z ]; }
+wait_until 20 bash -c "$(declare -f alive); ! alive $mpid && ! alive $cpid"
+ok $? "after a SIGKILL of coffer up, its manager ($mpid) and coordinator ($cpid) stop"
+out=$(coffer job list 2>&1)
+eq "coffer job list then exits 8 (unavailable)" 8 $?
+case $out in *"no coffer up is running: $STATE was written by coffer up pid $UP, which is gone"*"coffer up --dir $DATA"*)
+	ok 0 "saying that coffer up is gone, and how to start it" ;;
+*) ok 1 "said: $out" ;; esac
+up up7.out
+eq "coffer up starts again on the directory, its coordinator on its port" \
+	"$coord1" "$(jq -r .coordinator.url "$STATE")"
+
+# 7. A coffer up of another directory takes the state file over while it
+# runs, says so, and gives it back to the first when it stops. Its --dir
+# is relative (Redis used to fail to start with it, an empty log said).
+first=$UP
+(cd "$T" && exec coffer up --grace-ms 1000 --dir second --no-coordinator) > "$T/up8.out" 2>&1 &
+second=$!
+track $second
+wait_until 30 bash -c "[ \"\$(jq -r .pid '$STATE')\" = $second ]"
+ok $? "a coffer up of another --dir writes the state file"
+wait_until 10 grep -q "Press Ctrl-C" "$T/up8.out"
+grep -q "it named coffer up pid $first of $DATA, which still runs" "$T/up8.out"
+ok $? "and says whose it was"
+eq "a relative --dir is made absolute (Redis runs, the state file names it)" \
+	"$T/second" "$(jq -r .dir "$STATE")"
+kill -INT "$second"
+wait "$second"
+eq "once it stops, the state file names the first again" "$first $URL" \
+	"$(jq -r '"\(.pid) \(.url)"' "$STATE")"
 down
