@@ -33,6 +33,7 @@ struct coord_waiters {
 	struct coord *c;
 	struct waiter *first;
 	size_t n;
+	size_t njobs;             /* of n, GET /v1/jobs/{job} */
 };
 
 int
@@ -98,6 +99,8 @@ unlink_free(struct waiter *x)
 	if (x->next != NULL)
 		x->next->prev = x->prev;
 	w->n--;
+	if (x->whole_job)
+		w->njobs--;
 	if (x->timer != NULL)
 		event_free(x->timer);
 	http_req_done(x->r);
@@ -154,6 +157,8 @@ hold(struct coord_waiters *w, struct http_req *r, const uint8_t job[16],
 		x->next->prev = x;
 	w->first = x;
 	w->n++;
+	if (whole_job)
+		w->njobs++;
 }
 
 void
@@ -187,7 +192,13 @@ coord_waiters_wake(struct coord_waiters *w)
 size_t
 coord_waiters_count(const struct coord_waiters *w)
 {
-	return w != NULL ? w->n : 0;
+	return w != NULL ? w->n - w->njobs : 0;
+}
+
+size_t
+coord_waiters_count_jobs(const struct coord_waiters *w)
+{
+	return w != NULL ? w->njobs : 0;
 }
 
 void

@@ -45,8 +45,10 @@ void coord_waiters_leaves(struct coord_waiters *w, struct http_req *r,
 void coord_waiters_job(struct coord_waiters *w, struct http_req *r,
     const uint8_t job[16], int wait_s);
 
-/* Requests held now (for /metrics). NULL: 0. */
+/* Requests of a stage's leaves held now (for /metrics). NULL: 0. */
 size_t coord_waiters_count(const struct coord_waiters *w);
+/* Requests of a job held now (for /metrics). NULL: 0. */
+size_t coord_waiters_count_jobs(const struct coord_waiters *w);
 
 /* LW3: after a durable commit that may have closed a stage, answer every
  * held request whose stage is closed now. NULL is a no-op. */

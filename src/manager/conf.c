@@ -416,11 +416,111 @@ mgr_conf_cancel(struct mgr *m, struct mgr_job *j)
 	j->conf_call->cancel = 1;
 }
 
+/* ------------------------------------------------------------------ */
+/* The watch (doc/manager.md 9.4) */
+
+/* How long the coordinator holds one request (JW1: at most 30). */
+#define WATCH_WAIT_S 20
+/* After a failure, or an answer that came at once although the job is
+ * open (a coordinator without JW, or the bound of JW5): ask again after. */
+#define WATCH_RETRY_MS 2000
+
+struct mgr_conf_watch {
+	struct mgr *m;
+	struct mgr_job *job;
+	struct http_client *http;
+	struct coffer_buf reply;
+	int asking;
+	int64_t asked_ms, next_ms;   /* monotonic */
+};
+
+static void
+on_watch(int r, int status, void *arg)
+{
+	struct mgr_conf_watch *w = arg;
+	struct mgr_job *j = w->job;
+	json_t *root = NULL;
+	int closed = 0;
+	int64_t now = coffer_mono_ms();
+
+	w->asking = 0;
+	if (r == 0 && status == 200 && coffer_json_parse(coffer_buf_str(&w->reply),
+	    w->reply.len, ANSWER_MAX, 8, &root) == 0 &&
+	    json_is_true(json_object_get(root, "closed")))
+		closed = 1;
+	json_decref(root);
+	coffer_buf_release(&w->reply);
+	coffer_errclear();
+	if (closed) {
+		j->conf_closed_ms = now;
+		coffer_logkv(COFFER_LOG_INFO, "the coordinator says the job is "
+		    "closed", "job", j->id, "coordinator_job", j->spec.tee_job, NULL);
+		mgr_tick_soon(w->m);
+		return;
+	}
+	/* Open after the whole wait: asked again at the next tick. Sooner
+	 * (an error, no wait held): later. */
+	if (r != 0 || status != 200 || now - w->asked_ms < WATCH_WAIT_S * 500)
+		w->next_ms = now + WATCH_RETRY_MS;
+}
+
+void
+mgr_conf_watch(struct mgr *m, struct mgr_job *j)
+{
+	struct mgr_conf_watch *w = j->conf_watch;
+	char path[128];
+
+	if (j->spec.tee_job == NULL || j->conf_closed_ms != 0)
+		return;
+	if (w == NULL) {
+		if ((w = coffer_calloc(1, sizeof(*w))) == NULL)
+			return;
+		w->m = m;
+		w->job = j;
+		j->conf_watch = w;
+	}
+	if (w->asking || coffer_mono_ms() < w->next_ms)
+		return;
+	/* The client's own timeout beyond the coordinator's hold. */
+	if (w->http == NULL && http_client_new_on(m->base, j->spec.coordinator,
+	    WATCH_WAIT_S * 1000 + COORD_TIMEOUT_MS, &w->http) != 0) {
+		coffer_errclear();
+		w->next_ms = coffer_mono_ms() + WATCH_RETRY_MS;
+		return;
+	}
+	snprintf(path, sizeof(path), "/v1/jobs/%s?wait=%d", j->spec.tee_job,
+	    WATCH_WAIT_S);
+	coffer_buf_init(&w->reply, ANSWER_MAX);
+	if (http_client_start(w->http, "GET", path, NULL, 0, ANSWER_MAX,
+	    &w->reply, on_watch, w) != 0) {
+		coffer_errclear();
+		coffer_buf_release(&w->reply);
+		w->next_ms = coffer_mono_ms() + WATCH_RETRY_MS;
+		return;
+	}
+	w->asking = 1;
+	w->asked_ms = coffer_mono_ms();
+}
+
+void
+mgr_conf_watch_free(struct mgr_job *j)
+{
+	struct mgr_conf_watch *w = j->conf_watch;
+
+	if (w == NULL)
+		return;
+	http_client_free(w->http);
+	coffer_buf_release(&w->reply);
+	free(w);
+	j->conf_watch = NULL;
+}
+
 void
 mgr_conf_free(struct mgr_job *j)
 {
 	struct mgr_conf_call *c = j->conf_call;
 
+	mgr_conf_watch_free(j);
 	if (c == NULL)
 		return;
 	http_client_free(c->http);

@@ -66,6 +66,8 @@ eq "wait=1 on an open stage: stage.open once the wait is over (LW4)" stage.open 
 	"$(curl -s "$COORD_URL/v1/jobs/$J/stages/map/leaves?wait=1" | jq -r .error.code)"
 eq "wait on an unknown job: answered at once, 404 (LW2)" 404 "$(leaves_code "$(printf '%032d' 0)" 30)"
 # Waiting for the job to close (key-release.md section 5, JW1 to JW5).
+jobs_waiting() { curl -s "$COORD_URL/metrics" | awk '$1 == "coffer_coordinator_jobs_waiting" {print $2}'; }
+held_job() { [ "$(jobs_waiting)" = 1 ]; }
 job_code() { curl -s -o /dev/null -w '%{http_code}' "$COORD_URL/v1/jobs/$1?wait=$2"; }
 eq "job: wait=0 and wait=31 are refused (JW1)" "400 400" "$(job_code "$J" 0) $(job_code "$J" 31)"
 eq "job: wait=1 on an open job: closed false once the wait is over (JW4)" false \
@@ -111,7 +113,7 @@ eq "a map proof after the map stage closed is refused (IP12)" \
 	"refused stage.closed" "$(outcome <<<"$out")"
 curl -s "$COORD_URL/v1/jobs/$J?wait=30" >"$T/heldjob.json" &
 heldjob=$!
-check "a request of the job is held while it is open (JW3)" wait_until 10 held_one
+check "a request of the job is held while it is open (JW3)" wait_until 10 held_job
 out=$(prove "$T/s.json" --store "$T/store" reduce)
 eq "the reduce proof over the map results is committed" committed \
 	"$(outcome <<<"$out")"
@@ -223,7 +225,7 @@ eq "a close request out of format (CL1)" request.malformed "$(jq -r .error.code 
 J3=$(open_job "$H")
 curl -s "$COORD_URL/v1/jobs/$J3?wait=30" >"$T/heldjob3.json" &
 heldjob=$!
-check "another held job request" wait_until 10 held_one
+check "another held job request" wait_until 10 held_job
 out=$(coffer receipt close "$J3" --cancel --json 2>/dev/null)
 wait "$heldjob"
 eq "is answered at the close request (JW3)" true "$(jq .closed "$T/heldjob3.json")"
