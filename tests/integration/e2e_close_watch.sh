@@ -29,7 +29,8 @@ check "the manager was told of the close by the coordinator" \
 	grep -q "the coordinator says the job is closed job=$JOB coordinator_job=$CJOB" "$MGR_LOG"
 check "its outcome from the close request" \
 	grep -q "closed at the coordinator job=$JOB outcome=completed" "$MGR_LOG"
-check "and no request is held for it any more" wait_until 10 none_held
+check "and no request is held for it any more" wait_until 10 none_held ||
+	curl -s "$COORD_URL/metrics" | grep -E "waiting" | sed "s/^/# /"
 e2e_verify a
 eq "owner a's receipt is valid" 0 "$VRC"
 
