@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // POST /v1/jobs and GET /v1/jobs/{job} (doc/protocol/key-release.md
-// section 5, rules J1 to J5). A job is one run of one app of an active
+// section 5, rules J1 to J5, JW1 to JW5). A job is one run of one app of an active
 // policy with parameters the policy allows; its inputs are fixed by the
 // policy, so anyone may open one.
 #include <string.h>
@@ -8,10 +8,12 @@
 #include "coffer/error.h"
 #include "coordinator/audit.h"
 #include "coordinator/coord.h"
+#include "coordinator/waiters.h"
 #include "crypto/jcs.h"
 #include "lib/clock.h"
 #include "lib/enc.h"
 #include "lib/log.h"
+#include "lib/num.h"
 #include "lib/random.h"
 #include "proto/keyrelease.h"
 #include "proto/receipt.h"
@@ -144,10 +146,12 @@ out:
 	coffer_job_request_release(&req);
 }
 
-void
-api_job_show(struct http_req *r)
+/* GET /v1/jobs/{job}'s answer for job id, now (1), unless hold is set and
+ * the job is still open (0: nothing answered; JW3). */
+int
+coord_job_answer(struct coord *c, struct http_req *r, const uint8_t id[16],
+    int hold)
 {
-	struct coord *c = r->ctx;
 	const struct coffer_policy *p;
 	const struct coffer_policy_app *a;
 	struct coord_job j;
@@ -155,17 +159,21 @@ api_job_show(struct http_req *r)
 	int e;
 
 	memset(&j, 0, sizeof(j));
-	if (coord_path_job(r, j.id) != 0)
-		return;
+	memcpy(j.id, id, 16);
 	e = coord_state_job_get(c->st, j.id, &j);
 	if (e == COFFER_E_NOTFOUND) {
 		coord_refuse(r, "job.unknown", "job", "no such job");
-		return;
+		return 1;
+	}
+	/* JW3: checked after every commit while held, so before the rest. */
+	if (e == 0 && hold && !j.closed) {
+		coord_job_release(&j);
+		return 0;
 	}
 	if (e != 0 || (e = coord_book_get(c->book, j.policy, &p)) != 0) {
 		coord_job_release(&j);
 		http_reply_coffer_err(r, e);
-		return;
+		return 1;
 	}
 	a = coffer_policy_app(p, j.app);
 	o = job_json(&j, a != NULL && a->reduce);
@@ -179,4 +187,28 @@ api_job_show(struct http_req *r)
 	}
 	coord_job_release(&j);
 	http_reply_json(r, 200, o);
+	return 1;
+}
+
+/* JW1: ?wait=S holds an open job's answer up to S seconds (waiters.h). */
+void
+api_job_show(struct http_req *r)
+{
+	struct coord *c = r->ctx;
+	uint8_t id[16];
+	char v[8];
+	int64_t wait = 0;
+	int q;
+
+	if (coord_path_job(r, id) != 0)
+		return;
+	q = http_req_query(r, "wait", v, sizeof(v));
+	if (q < 0 || (q == 1 && coffer_parse_i64(v, 1, COORD_LEAVES_WAIT_MAX_S,
+	    &wait) != 0)) {
+		coord_refuse(r, "request.malformed", "wait", "wait: seconds to wait "
+		    "for the job to close, an integer from 1 to %d",
+		    COORD_LEAVES_WAIT_MAX_S);
+		return;
+	}
+	coord_waiters_job(c->waiters, r, id, (int)wait);
 }

@@ -112,7 +112,11 @@ ledger_metrics(struct coord *c, struct coffer_buf *b)
 	    "gauge", "Requests of a stage's results held until it closes "
 	    "(?wait=S).")) != 0 ||
 	    (r = http_metrics_sample(b, "coffer_coordinator_leaves_waiting", NULL,
-	    (double)coord_waiters_count(c->waiters))) != 0)
+	    (double)coord_waiters_count(c->waiters))) != 0 ||
+	    (r = http_metrics_family(b, "coffer_coordinator_jobs_waiting",
+	    "gauge", "Requests of a job held until it closes (?wait=S).")) != 0 ||
+	    (r = http_metrics_sample(b, "coffer_coordinator_jobs_waiting", NULL,
+	    (double)coord_waiters_count_jobs(c->waiters))) != 0)
 		return r;
 	return group_metrics(c, b);
 }

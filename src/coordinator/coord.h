@@ -198,6 +198,11 @@ void api_policy_revoke(struct http_req *r);
 void api_key_upload(struct http_req *r);
 void api_job_open(struct http_req *r);
 void api_job_show(struct http_req *r);
+/* api_jobs.c: GET /v1/jobs/{job}'s answer for job, now (1), or nothing
+ * when hold is set and the job is open (0; doc/protocol/key-release.md
+ * section 5, JW2, JW3). */
+int coord_job_answer(struct coord *c, struct http_req *r, const uint8_t job[16],
+    int hold);
 void api_release_nonce(struct http_req *r);
 void api_release(struct http_req *r);
 void api_proofs(struct http_req *r);

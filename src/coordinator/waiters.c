@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Held requests of a stage's results (waiters.h; doc/format/item-proof.md
-// 7.2, LW1 to LW5). A reduce worker started while the map stage runs
+// 7.2, LW1 to LW5) and of a job's state (doc/protocol/key-release.md
+// section 5, JW1 to JW5). A reduce worker started while the map stage runs
 // asks once and is answered at the commit that closes the stage; the
 // coordinator re-reads nothing but the stage's state of the few held
 // requests after each commit. The answer is the one the request would
@@ -23,6 +24,7 @@ struct waiter {
 	struct http_req *r;       /* deferred (http_req_defer) */
 	uint8_t job[16];
 	size_t stage;
+	int whole_job;            /* GET /v1/jobs/{job} (JW), else the leaves */
 	struct event *timer;      /* LW4 */
 	struct waiter *prev, *next;
 };
@@ -31,6 +33,7 @@ struct coord_waiters {
 	struct coord *c;
 	struct waiter *first;
 	size_t n;
+	size_t njobs;             /* of n, GET /v1/jobs/{job} */
 };
 
 int
@@ -56,7 +59,7 @@ still_open(int e)
 /* LW2, LW3: answer r from the ledger now, unless the stage is still open
  * and hold is set (then 0: nothing answered). 1 once answered. */
 static int
-answer(struct coord *c, struct http_req *r, const uint8_t job[16],
+answer_leaves(struct coord *c, struct http_req *r, const uint8_t job[16],
     size_t stage, int hold)
 {
 	struct coffer_buf out = COFFER_BUF_INIT(LEAVES_ANSWER_MAX);
@@ -74,6 +77,16 @@ answer(struct coord *c, struct http_req *r, const uint8_t job[16],
 	return !held;
 }
 
+/* The answer of x's kind: a stage's leaves (LW2, LW3) or the job (JW2,
+ * JW3). */
+static int
+answer(struct coord *c, const struct waiter *x, int hold)
+{
+	if (x->whole_job)
+		return coord_job_answer(c, x->r, x->job, hold);
+	return answer_leaves(c, x->r, x->job, x->stage, hold);
+}
+
 static void
 unlink_free(struct waiter *x)
 {
@@ -86,13 +99,16 @@ unlink_free(struct waiter *x)
 	if (x->next != NULL)
 		x->next->prev = x->prev;
 	w->n--;
+	if (x->whole_job)
+		w->njobs--;
 	if (x->timer != NULL)
 		event_free(x->timer);
 	http_req_done(x->r);
 	free(x);
 }
 
-/* LW4: the wait is over, the stage still open: 409 stage.open. */
+/* LW4, JW4: the wait is over, the stage or job still open: the answer
+ * as without a wait (409 stage.open; the job with closed false). */
 static void
 on_timeout(evutil_socket_t fd, short what, void *arg)
 {
@@ -100,19 +116,25 @@ on_timeout(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	(void)answer(x->w->c, x->r, x->job, x->stage, 0);
+	(void)answer(x->w->c, x, 0);
 	unlink_free(x);
 }
 
-void
-coord_waiters_leaves(struct coord_waiters *w, struct http_req *r,
-    const uint8_t job[16], size_t stage, int wait_s)
+static void
+hold(struct coord_waiters *w, struct http_req *r, const uint8_t job[16],
+    size_t stage, int whole_job, int wait_s)
 {
 	struct timeval tv = { wait_s, 0 };
-	struct waiter *x;
+	struct waiter probe, *x;
 
-	/* LW2, and LW5: beyond the bound, answered as without a wait. */
-	if (answer(r->ctx, r, job, stage, wait_s > 0 && w != NULL &&
+	memset(&probe, 0, sizeof(probe));
+	probe.r = r;
+	memcpy(probe.job, job, 16);
+	probe.stage = stage;
+	probe.whole_job = whole_job;
+	/* LW2, JW2, and LW5, JW5: beyond the bound, answered as without a
+	 * wait. */
+	if (answer(r->ctx, &probe, wait_s > 0 && w != NULL &&
 	    w->n < COORD_LEAVES_WAITERS_MAX))
 		return;
 	if ((x = coffer_calloc(1, sizeof(*x))) == NULL ||
@@ -123,17 +145,34 @@ coord_waiters_leaves(struct coord_waiters *w, struct http_req *r,
 		if (x != NULL && x->timer != NULL)
 			event_free(x->timer);
 		free(x);
-		(void)answer(r->ctx, r, job, stage, 0);
+		(void)answer(r->ctx, &probe, 0);
 		return;
 	}
 	x->w = w;
 	memcpy(x->job, job, 16);
 	x->stage = stage;
+	x->whole_job = whole_job;
 	x->next = w->first;
 	if (x->next != NULL)
 		x->next->prev = x;
 	w->first = x;
 	w->n++;
+	if (whole_job)
+		w->njobs++;
+}
+
+void
+coord_waiters_leaves(struct coord_waiters *w, struct http_req *r,
+    const uint8_t job[16], size_t stage, int wait_s)
+{
+	hold(w, r, job, stage, 0, wait_s);
+}
+
+void
+coord_waiters_job(struct coord_waiters *w, struct http_req *r,
+    const uint8_t job[16], int wait_s)
+{
+	hold(w, r, job, 0, 1, wait_s);
 }
 
 void
@@ -145,7 +184,7 @@ coord_waiters_wake(struct coord_waiters *w)
 		return;
 	for (x = w->first; x != NULL; x = next) {
 		next = x->next;
-		if (answer(w->c, x->r, x->job, x->stage, 1))
+		if (answer(w->c, x, 1))
 			unlink_free(x);
 	}
 }
@@ -153,7 +192,13 @@ coord_waiters_wake(struct coord_waiters *w)
 size_t
 coord_waiters_count(const struct coord_waiters *w)
 {
-	return w != NULL ? w->n : 0;
+	return w != NULL ? w->n - w->njobs : 0;
+}
+
+size_t
+coord_waiters_count_jobs(const struct coord_waiters *w)
+{
+	return w != NULL ? w->njobs : 0;
 }
 
 void
@@ -162,7 +207,7 @@ coord_waiters_free(struct coord_waiters *w)
 	if (w == NULL)
 		return;
 	while (w->first != NULL) {
-		(void)answer(w->c, w->first->r, w->first->job, w->first->stage, 0);
+		(void)answer(w->c, w->first, 0);
 		unlink_free(w->first);
 	}
 	free(w);

@@ -2,7 +2,10 @@
 /* Requests of a stage's results held until the stage closes
  * (GET .../stages/{stage}/leaves?wait=S, doc/format/item-proof.md 7.2,
  * rules LW1 to LW5): a reduce worker started while the map stage runs
- * gets the map results at the commit that closes it, with no polling. */
+ * gets the map results at the commit that closes it, with no polling.
+ * Likewise a job's state until the job closes (GET /v1/jobs/{job}?wait=S,
+ * doc/protocol/key-release.md section 5, JW1 to JW5): the manager learns
+ * of a job that closed itself at its last proof without polling. */
 #ifndef COFFER_COORDINATOR_WAITERS_H
 #define COFFER_COORDINATOR_WAITERS_H
 
@@ -34,8 +37,18 @@ void coord_waiters_free(struct coord_waiters *w);
 void coord_waiters_leaves(struct coord_waiters *w, struct http_req *r,
     const uint8_t job[16], size_t stage, int wait_s);
 
-/* Requests held now (for /metrics). NULL: 0. */
+/*
+ * JW2 to JW4 (doc/protocol/key-release.md section 5): GET /v1/jobs/{job}
+ * answered now if the job is closed, unknown or wait_s is 0, else held
+ * until it closes or wait_s seconds pass. Counted in the bound of LW5.
+ */
+void coord_waiters_job(struct coord_waiters *w, struct http_req *r,
+    const uint8_t job[16], int wait_s);
+
+/* Requests of a stage's leaves held now (for /metrics). NULL: 0. */
 size_t coord_waiters_count(const struct coord_waiters *w);
+/* Requests of a job held now (for /metrics). NULL: 0. */
+size_t coord_waiters_count_jobs(const struct coord_waiters *w);
 
 /* LW3: after a durable commit that may have closed a stage, answer every
  * held request whose stage is closed now. NULL is a no-op. */

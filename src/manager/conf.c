@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <event2/event.h>
 
@@ -114,6 +115,104 @@ set(char **dst, const char *v)
 	return 0;
 }
 
+/* A file's identity for the digests below: one read per version. */
+struct file_id {
+	int known;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+};
+
+static int
+file_id_get(const char *path, struct file_id *out)
+{
+	struct stat st;
+
+	memset(out, 0, sizeof(*out));
+	if (stat(path, &st) != 0)
+		return -1;
+	out->known = 1;
+	out->dev = st.st_dev;
+	out->ino = st.st_ino;
+	out->size = st.st_size;
+	out->mtime = st.st_mtim;
+	return 0;
+}
+
+static int
+file_id_same(const struct file_id *a, const struct file_id *b)
+{
+	return a->known && b->known && a->dev == b->dev && a->ino == b->ino &&
+	    a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
+	    a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+/*
+ * The digests warn_refusals compares, kept per file version (path, inode,
+ * size, modification time): every confidential submission hashed the app
+ * file and, for sim, measured coffer-worker (SHA-384 of 2 MB) and its
+ * measured configuration again, about 3 ms of the manager's CPU per job
+ * (BENCHMARKS.md, "The critical path"). A file replaced in place keeps
+ * its inode but not its size and time. Only warnings depend on them.
+ */
+static struct {
+	char app[4096];
+	struct file_id app_id;
+	uint8_t app_sha256[32];
+	char files[2][4096];
+	struct file_id ids[2];
+	uint8_t measurement[48];
+} digests;
+
+static int
+app_digest(const char *app, uint8_t out[32])
+{
+	struct coffer_buf b = COFFER_BUF_INIT(APP_FILE_MAX);
+	struct file_id id;
+	int r;
+
+	if (file_id_get(app, &id) == 0 && strcmp(digests.app, app) == 0 &&
+	    file_id_same(&id, &digests.app_id)) {
+		memcpy(out, digests.app_sha256, 32);
+		return 0;
+	}
+	if ((r = coffer_file_read(app, APP_FILE_MAX, &b)) == 0 &&
+	    (r = coffer_sha256(b.data, b.len, out)) == 0 && id.known) {
+		snprintf(digests.app, sizeof(digests.app), "%s", app);
+		digests.app_id = id;
+		memcpy(digests.app_sha256, out, 32);
+	}
+	coffer_buf_release(&b);
+	return r;
+}
+
+static int
+sim_measurement(const char *const files[2], uint8_t out[48])
+{
+	struct file_id ids[2];
+	int r, same = 1;
+
+	for (int i = 0; i < 2; i++)
+		same &= file_id_get(files[i], &ids[i]) == 0 &&
+		    strcmp(digests.files[i], files[i]) == 0 &&
+		    file_id_same(&ids[i], &digests.ids[i]);
+	if (same) {
+		memcpy(out, digests.measurement, 48);
+		return 0;
+	}
+	if ((r = coffer_tee_sim_measure(files, 2, out)) == 0 && ids[0].known &&
+	    ids[1].known) {
+		for (int i = 0; i < 2; i++) {
+			snprintf(digests.files[i], sizeof(digests.files[i]), "%s",
+			    files[i]);
+			digests.ids[i] = ids[i];
+		}
+		memcpy(digests.measurement, out, 48);
+	}
+	return r;
+}
+
 /* Warnings of what the workers will refuse: an app file that is not the
  * approved build (doc/worker.md 9.3, W6) and, for sim workers, a worker
  * measurement the policy's app does not list (measurement.unapproved). */
@@ -121,21 +220,17 @@ static void
 warn_refusals(struct mgr *m, const struct mgr_jobspec *s,
     const struct coffer_policy_app *pa, json_t *warnings)
 {
-	struct coffer_buf b = COFFER_BUF_INIT(APP_FILE_MAX);
 	char app[4096], hex[65], want[65];
 	uint8_t d[32];
 
 	if (mgr_app_resolve(m, s->app, app, sizeof(app)) == 0 &&
-	    coffer_file_read(app, APP_FILE_MAX, &b) == 0 &&
-	    coffer_sha256(b.data, b.len, d) == 0 &&
-	    memcmp(d, pa->sha256, 32) != 0) {
+	    app_digest(app, d) == 0 && memcmp(d, pa->sha256, 32) != 0) {
 		coffer_hex_encode(d, 32, hex);
 		coffer_hex_encode(pa->sha256, 32, want);
 		add(warnings, "app", "%s has SHA-256 %s, not the %s that the "
 		    "policy approves for app '%s': workers will refuse to run it",
 		    app, hex, want, pa->name);
 	}
-	coffer_buf_release(&b);
 	coffer_errclear();
 	if (strcmp(s->tee_backend, "sim") == 0) {
 		const char *files[2] = { m->cfg.worker, m->cfg.measured_config };
@@ -144,7 +239,7 @@ warn_refusals(struct mgr *m, const struct mgr_jobspec *s,
 		memset(&pm, 0, sizeof(pm));
 		pm.tee = COFFER_TEE_SIM;
 		pm.len = 48;
-		if (coffer_tee_sim_measure(files, 2, pm.value) == 0 &&
+		if (sim_measurement(files, pm.value) == 0 &&
 		    !coffer_policy_app_allows(pa, &pm)) {
 			char mh[97];
 
@@ -416,11 +511,111 @@ mgr_conf_cancel(struct mgr *m, struct mgr_job *j)
 	j->conf_call->cancel = 1;
 }
 
+/* ------------------------------------------------------------------ */
+/* The watch (doc/manager.md 9.4) */
+
+/* How long the coordinator holds one request (JW1: at most 30). */
+#define WATCH_WAIT_S 20
+/* After a failure, or an answer that came at once although the job is
+ * open (a coordinator without JW, or the bound of JW5): ask again after. */
+#define WATCH_RETRY_MS 2000
+
+struct mgr_conf_watch {
+	struct mgr *m;
+	struct mgr_job *job;
+	struct http_client *http;
+	struct coffer_buf reply;
+	int asking;
+	int64_t asked_ms, next_ms;   /* monotonic */
+};
+
+static void
+on_watch(int r, int status, void *arg)
+{
+	struct mgr_conf_watch *w = arg;
+	struct mgr_job *j = w->job;
+	json_t *root = NULL;
+	int closed = 0;
+	int64_t now = coffer_mono_ms();
+
+	w->asking = 0;
+	if (r == 0 && status == 200 && coffer_json_parse(coffer_buf_str(&w->reply),
+	    w->reply.len, ANSWER_MAX, 8, &root) == 0 &&
+	    json_is_true(json_object_get(root, "closed")))
+		closed = 1;
+	json_decref(root);
+	coffer_buf_release(&w->reply);
+	coffer_errclear();
+	if (closed) {
+		j->conf_closed_ms = now;
+		coffer_logkv(COFFER_LOG_INFO, "the coordinator says the job is "
+		    "closed", "job", j->id, "coordinator_job", j->spec.tee_job, NULL);
+		mgr_tick_soon(w->m);
+		return;
+	}
+	/* Open after the whole wait: asked again at the next tick. Sooner
+	 * (an error, no wait held): later. */
+	if (r != 0 || status != 200 || now - w->asked_ms < WATCH_WAIT_S * 500)
+		w->next_ms = now + WATCH_RETRY_MS;
+}
+
+void
+mgr_conf_watch(struct mgr *m, struct mgr_job *j)
+{
+	struct mgr_conf_watch *w = j->conf_watch;
+	char path[128];
+
+	if (j->spec.tee_job == NULL || j->conf_closed_ms != 0)
+		return;
+	if (w == NULL) {
+		if ((w = coffer_calloc(1, sizeof(*w))) == NULL)
+			return;
+		w->m = m;
+		w->job = j;
+		j->conf_watch = w;
+	}
+	if (w->asking || coffer_mono_ms() < w->next_ms)
+		return;
+	/* The client's own timeout beyond the coordinator's hold. */
+	if (w->http == NULL && http_client_new_on(m->base, j->spec.coordinator,
+	    WATCH_WAIT_S * 1000 + COORD_TIMEOUT_MS, &w->http) != 0) {
+		coffer_errclear();
+		w->next_ms = coffer_mono_ms() + WATCH_RETRY_MS;
+		return;
+	}
+	snprintf(path, sizeof(path), "/v1/jobs/%s?wait=%d", j->spec.tee_job,
+	    WATCH_WAIT_S);
+	coffer_buf_init(&w->reply, ANSWER_MAX);
+	if (http_client_start(w->http, "GET", path, NULL, 0, ANSWER_MAX,
+	    &w->reply, on_watch, w) != 0) {
+		coffer_errclear();
+		coffer_buf_release(&w->reply);
+		w->next_ms = coffer_mono_ms() + WATCH_RETRY_MS;
+		return;
+	}
+	w->asking = 1;
+	w->asked_ms = coffer_mono_ms();
+}
+
+void
+mgr_conf_watch_free(struct mgr_job *j)
+{
+	struct mgr_conf_watch *w = j->conf_watch;
+
+	if (w == NULL)
+		return;
+	http_client_free(w->http);
+	coffer_buf_release(&w->reply);
+	free(w);
+	j->conf_watch = NULL;
+}
+
 void
 mgr_conf_free(struct mgr_job *j)
 {
 	struct mgr_conf_call *c = j->conf_call;
 
+	mgr_conf_watch_free(j);
 	if (c == NULL)
 		return;
 	http_client_free(c->http);

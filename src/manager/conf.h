@@ -116,6 +116,22 @@ void mgr_conf_cancel(struct mgr *m, struct mgr_job *j);
 /* Cancel j's request in flight (its callback never comes) and free. */
 void mgr_conf_free(struct mgr_job *j);
 
+/*
+ * The watch of a running confidential job (doc/manager.md 9.4): keep one
+ * GET /v1/jobs/{job}?wait=S held at its coordinator (doc/protocol/
+ * key-release.md section 5, JW1 to JW5), so that a job that closed itself
+ * at its last proof is known at once, not at the next tick and a request
+ * later. Call it on every tick of the job: it asks when nothing is in
+ * flight (again CONF_RETRY_MS after a failure or an answer at once). Once
+ * an answer says the job is closed, j->conf_closed_ms is set and a tick
+ * is run at once (mgr_tick_soon). The answer is a hint, never believed
+ * for more: the outcome is the close request's.
+ */
+void mgr_conf_watch(struct mgr *m, struct mgr_job *j);
+
+/* Drop j's watch (its request in flight is cancelled). NULL-safe. */
+void mgr_conf_watch_free(struct mgr_job *j);
+
 /* The coordinator's refusal ({"error": {"code", "message", "field"}}) of
  * status, into code ("HTTP <status>" when absent), message and field (""
  * when absent). */

@@ -453,6 +453,7 @@ release_runtime(struct mgr *m, struct mgr_job *j)
 	coffer_queue_close(j->q);
 	j->q = NULL;
 	mgr_busy_release(j);
+	mgr_conf_watch_free(j);
 }
 
 /* ------------------------------------------------------------------ */

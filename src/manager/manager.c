@@ -69,6 +69,17 @@ mgr_tick_soon(struct mgr *m)
 }
 
 void
+mgr_tick_after(struct mgr *m, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	/* The one-shot again, with a timeout: a tick asked for at once
+	 * meanwhile runs it once and cancels the timeout (not persistent). */
+	if (event_add(m->tick_soon_ev, &tv) != 0)
+		mgr_tick_soon(m);
+}
+
+void
 mgr_ticks_stop(struct mgr *m)
 {
 	if (m->tick_ev != NULL)

@@ -63,6 +63,7 @@ struct mgr_config {
 
 struct mgr_approvals;
 struct mgr_conf_call;
+struct mgr_conf_watch;
 struct mgr_conf_prep;
 struct mgr_waiter;
 
@@ -125,6 +126,10 @@ struct mgr_job {
 	int conf_there;             /* the coordinator's job, as last answered
 	                               after the drain: enum mgr_conf_there */
 	struct mgr_conf_call *conf_call; /* its request on the event loop (conf.c) */
+	struct mgr_conf_watch *conf_watch; /* its held GET /v1/jobs/{job}?wait=S
+	                               (conf.c, doc/manager.md 9.4) */
+	int64_t conf_closed_ms;     /* when that said the job is closed there
+	                               (monotonic), 0 before */
 	char act_error[200];        /* the actuators' last error, "" if none */
 	struct mgr_approvals *approvals; /* a confidential job's, as its
 	                               coordinator reports them (approvals.c) */
@@ -199,6 +204,8 @@ void mgr_ticks_stop(struct mgr *m);
 /* Run the tick once, as soon as the loop is free, without moving the
  * periodic ticks; asked for again before it ran, it runs once. */
 void mgr_tick_soon(struct mgr *m);
+/* One tick ms milliseconds from now (or sooner, if one is asked for). */
+void mgr_tick_after(struct mgr *m, int ms);
 
 /* The route table (routes.c). */
 extern const struct http_route mgr_routes[];

@@ -385,6 +385,11 @@ conf_known(struct mgr *m, struct mgr_job *j)
 
 	if (j->conf_there != MGR_CONF_UNKNOWN)
 		return 1;
+	/* The watch saw it closed: nothing to ask (it never reopens). */
+	if (j->conf_closed_ms != 0) {
+		j->conf_there = MGR_CONF_CLOSED;
+		return 1;
+	}
 	if ((r = mgr_conf_ask(m, j, MGR_CONF_ASK_CLOSED, &a)) == MGR_CONF_PENDING)
 		return 0;
 	if (r != 0) {
@@ -392,6 +397,34 @@ conf_known(struct mgr *m, struct mgr_job *j)
 		return -1;
 	}
 	j->conf_there = a.closed ? MGR_CONF_CLOSED : MGR_CONF_OPEN;
+	return 1;
+}
+
+/* The close at the coordinator (doc/manager.md 9.4 step 2): 1 once its
+ * outcome is in j->conf_outcome (asked now, or known), 0 while asked, -1
+ * when the request failed (asked again CONF_RETRY_MS later). */
+static int
+conf_close(struct mgr *m, struct mgr_job *j)
+{
+	struct mgr_conf_answer a;
+	char ms[24];
+	int r;
+
+	if (j->conf_outcome[0] != '\0')
+		return 1;
+	if ((r = mgr_conf_ask(m, j, MGR_CONF_ASK_CLOSE, &a)) != 0) {
+		if (r != MGR_CONF_PENDING) {
+			conf_wait(j, "close the job");
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(ms, sizeof(ms), "%lld", (long long)a.ms);
+	coffer_logkv(COFFER_LOG_INFO, "closed at the coordinator", "job", j->id,
+	    "outcome", a.close.outcome, "ms", ms, NULL);
+	snprintf(j->conf_outcome, sizeof(j->conf_outcome), "%s",
+	    a.close.outcome);
+	snprintf(j->conf_reason, sizeof(j->conf_reason), "%s", a.close.reason);
 	return 1;
 }
 
@@ -507,7 +540,10 @@ drained(struct mgr *m, struct mgr_job *j, const struct mgr_counts *c,
 		j->stage = MGR_STAGE_CLOSE;
 	}
 	if (j->stage == MGR_STAGE_REDUCE) {
-		if (as->completed_total > 0) {
+		/* The job closed at the coordinator (the watch): its reduce
+		 * proof is committed, or the job ended otherwise; either way
+		 * the replica's exit is not waited for. */
+		if (as->completed_total > 0 || (conf && j->conf_closed_ms != 0)) {
 			j->stage = MGR_STAGE_CLOSE;
 		} else if (as->crashed_total - j->reduce_crash_base >=
 		    REDUCE_MAX_CRASHES) {
@@ -520,21 +556,8 @@ drained(struct mgr *m, struct mgr_job *j, const struct mgr_counts *c,
 		 * one would make the next tick start item workers again). */
 		(void)coffer_actuator_set_replicas(j->act, 0);
 	}
-	if (conf && j->conf_outcome[0] == '\0') {
-		char ms[24];
-
-		if ((r = mgr_conf_ask(m, j, MGR_CONF_ASK_CLOSE, &a)) != 0) {
-			if (r != MGR_CONF_PENDING)
-				conf_wait(j, "close the job");
-			return;
-		}
-		snprintf(ms, sizeof(ms), "%lld", (long long)a.ms);
-		coffer_logkv(COFFER_LOG_INFO, "closed at the coordinator", "job", j->id,
-		    "outcome", a.close.outcome, "ms", ms, NULL);
-		snprintf(j->conf_outcome, sizeof(j->conf_outcome), "%s",
-		    a.close.outcome);
-		snprintf(j->conf_reason, sizeof(j->conf_reason), "%s", a.close.reason);
-	}
+	if (conf && conf_close(m, j) != 1)
+		return;
 	finish(m, j, c, t);
 }
 
@@ -578,6 +601,43 @@ conf_over(struct mgr *m, struct mgr_job *j, const struct mgr_counts *c,
 		(void)coffer_actuator_set_replicas(j->act, 0);
 	}
 	/* Else the map stage is closed there: the reduce stage. */
+	drained(m, j, c, as, t);
+	return 1;
+}
+
+/* The last acks after the coordinator closed the job: waited for this
+ * long, looked at every ACK_STEP_MS (doc/manager.md 9.4). */
+#define ACK_GRACE_MS 100
+#define ACK_STEP_MS 2
+
+/*
+ * The watch says the coordinator closed the job while its map stage still
+ * has items in the queue: the close came with its last proof (or ended
+ * the job otherwise), and the workers' last acks are on their way. The
+ * close's outcome is asked now, while they land; the job ends with the
+ * drain (drained(), its outcome known), or after ACK_GRACE_MS with what
+ * the queue says then (finish(): every item has its result at the
+ * coordinator). 1 if the job was handled here.
+ */
+static int
+closed_first(struct mgr *m, struct mgr_job *j, const struct mgr_counts *c,
+    const struct coffer_actuator_status *as, double t)
+{
+	int r;
+
+	if (j->spec.tee_policy == NULL || j->conf_closed_ms == 0 ||
+	    j->stage != MGR_STAGE_MAP || c->done + c->failed >= c->total ||
+	    coffer_mono_ms() < j->conf_retry_ms)
+		return 0;
+	if ((r = conf_close(m, j)) != 1)
+		return 1; /* asked (its answer runs a tick) or failed (retried) */
+	if (coffer_mono_ms() - j->conf_closed_ms < ACK_GRACE_MS) {
+		mgr_tick_after(m, ACK_STEP_MS);
+		return 1;
+	}
+	j->conf_there = MGR_CONF_CLOSED;
+	j->stage = MGR_STAGE_CLOSE;
+	(void)coffer_actuator_set_replicas(j->act, 0);
 	drained(m, j, c, as, t);
 	return 1;
 }
@@ -880,6 +940,12 @@ tick_running(struct mgr *m, struct mgr_job *j)
 			    why, j->log_path);
 			return;
 		}
+	}
+	/* A confidential job's close is watched (doc/manager.md 9.4). */
+	if (j->spec.tee_policy != NULL) {
+		mgr_conf_watch(m, j);
+		if (closed_first(m, j, &c, &as, t))
+			return;
 	}
 	/* Past the map stage (the reduce replica, the close), only drained()
 	 * acts: no controller decision and no item workers any more. */

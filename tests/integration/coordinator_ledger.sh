@@ -13,7 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/coordinator_common.bash"
 
-plan 77
+plan 85
 
 coord_setup
 # One FAILED item is tolerated: an owner whose items are all OK gets a
@@ -65,6 +65,14 @@ eq "wait=0 and wait=31 are refused (LW1)" "400 400" "$(leaves_code "$J" 0) $(lea
 eq "wait=1 on an open stage: stage.open once the wait is over (LW4)" stage.open \
 	"$(curl -s "$COORD_URL/v1/jobs/$J/stages/map/leaves?wait=1" | jq -r .error.code)"
 eq "wait on an unknown job: answered at once, 404 (LW2)" 404 "$(leaves_code "$(printf '%032d' 0)" 30)"
+# Waiting for the job to close (key-release.md section 5, JW1 to JW5).
+jobs_waiting() { curl -s "$COORD_URL/metrics" | awk '$1 == "coffer_coordinator_jobs_waiting" {print $2}'; }
+held_job() { [ "$(jobs_waiting)" = 1 ]; }
+job_code() { curl -s -o /dev/null -w '%{http_code}' "$COORD_URL/v1/jobs/$1?wait=$2"; }
+eq "job: wait=0 and wait=31 are refused (JW1)" "400 400" "$(job_code "$J" 0) $(job_code "$J" 31)"
+eq "job: wait=1 on an open job: closed false once the wait is over (JW4)" false \
+	"$(curl -s "$COORD_URL/v1/jobs/$J?wait=1" | jq .closed)"
+eq "job: wait on an unknown job: answered at once, 404 (JW2)" 404 "$(job_code "$(printf '%032d' 0)" 30)"
 # Proofs of this session sent to another job's route (B3).
 J2=$(open_job "$H")
 sed "s/\"job\":\"$J\"/\"job\":\"$J2\"/" "$T/s.json" >"$T/s2.json"
@@ -103,9 +111,17 @@ eq "the map stage closed: 3 results" 3 \
 out=$(prove "$T/s.json" --store "$T/store" 0)
 eq "a map proof after the map stage closed is refused (IP12)" \
 	"refused stage.closed" "$(outcome <<<"$out")"
+curl -s "$COORD_URL/v1/jobs/$J?wait=30" >"$T/heldjob.json" &
+heldjob=$!
+check "a request of the job is held while it is open (JW3)" wait_until 10 held_job
 out=$(prove "$T/s.json" --store "$T/store" reduce)
 eq "the reduce proof over the map results is committed" committed \
 	"$(outcome <<<"$out")"
+wait "$heldjob"
+eq "the held job request is answered at the proof that closed it (JW3)" "true $J" \
+	"$(jq -r '"\(.closed) \(.job)"' "$T/heldjob.json")"
+eq "a closed job: answered at once with wait (JW2)" true \
+	"$(curl -s --max-time 5 "$COORD_URL/v1/jobs/$J?wait=30" | jq .closed)"
 out=$(prove "$T/s.json" --store "$T/store" reduce)
 eq "after the last stage the job is closed (IP11)" "refused job.closed" \
 	"$(outcome <<<"$out")"
@@ -207,7 +223,12 @@ eq "2 ABANDONED, 0 tolerated: the job that closed by itself failed (receipt.md 3
 out=$(curl -s -X POST -d '{"reason":"cancelled","stage":"map"}' "$COORD_URL/v1/jobs/$J2/close")
 eq "a close request out of format (CL1)" request.malformed "$(jq -r .error.code <<<"$out")"
 J3=$(open_job "$H")
+curl -s "$COORD_URL/v1/jobs/$J3?wait=30" >"$T/heldjob3.json" &
+heldjob=$!
+check "another held job request" wait_until 10 held_job
 out=$(coffer receipt close "$J3" --cancel --json 2>/dev/null)
+wait "$heldjob"
+eq "is answered at the close request (JW3)" true "$(jq .closed "$T/heldjob3.json")"
 eq "coffer receipt close --cancel: the job failed" "failed job.cancelled" \
 	"$(jq -r '.outcome + " " + .reason' <<<"$out")"
 coffer receipt fetch "$J3" --id "$T/b.id" --out "$T/b3.bundle" >/dev/null 2>&1
