@@ -13,7 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/coordinator_common.bash"
 
-plan 85
+plan 87
 
 coord_setup
 # One FAILED item is tolerated: an owner whose items are all OK gets a
@@ -94,9 +94,11 @@ eq "a binary body that is not whole proofs: request.malformed (BB1)" 400 \
 out=$(prove "$T/s.json" --store "$T/store" --binary --batch 2 1 0)
 eq "one binary request, two answers" "committed duplicate" \
 	"$(jq -r .outcome <<<"$out" | tr '\n' ' ' | sed 's/ $//')"
+first1=$(jq -r 'select(.item == 1) | .output_digest' <<<"$out")
 out=$(prove "$T/s.json" --store "$T/store" --variant other 1)
 eq "the same item with another output is flagged" disagreement \
 	"$(outcome <<<"$out")"
+other1=$(jq -r .output_digest <<<"$out")
 # A reader waiting for the close, held until the proof that closes it.
 curl -s "$COORD_URL/v1/jobs/$J/stages/map/leaves?wait=30" >"$T/held.json" &
 held=$!
@@ -158,8 +160,16 @@ eq "c: its item FAILED makes the receipt incomplete (exit 12)" 12 $?
 check "c: the report names the item and the app's error" grep -q "FAILED.*c.sealed.*app error 7" "$T/v.out"
 vfy "$T/a.bundle" --id "$T/b.id"
 eq "a's bundle verified as b: malformed (exit 5)" 5 $?
+# The first committed proof wins (C5): b's item keeps the output of the
+# execution committed first, not the one that disagreed with it.
+coffer receipt fetch "$J" --id "$T/b.id" --out "$T/b.bundle" >/dev/null 2>&1
+vfy "$T/b.bundle" --id "$T/b.id" --json
+eq "b: the receipt is valid" 0 $?
+eq "b: its item keeps the first committed output, not the disagreeing one (C5)" \
+	"b.sealed OK $first1 true" "$(jq -r --arg o "$other1" '.items[] | .key + " " +
+		.map.status + " " + .map.output_digest + " " + (.map.output_digest != $o | tostring)' "$T/v.out")"
 # Tampering: a count in the signed receipt, a hash of a path.
-jq -c '.receipt.statement.stages[0].disagreements = 0' "$T/a.bundle" >"$T/t1.bundle"
+jq -c '.receipt.statement.stages[0].disagreements += 1' "$T/a.bundle" >"$T/t1.bundle"
 cp "$T/a.bundle.policy" "$T/t1.bundle.policy"
 vfy "$T/t1.bundle" --id "$T/a.id"
 eq "a count changed in the signed receipt: tampered (exit 4)" 4 $?

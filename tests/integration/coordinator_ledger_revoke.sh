@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/coordinator_common.bash"
 
-plan 16
+plan 20
 
 coord_setup
 mkdir -p "$T/store"
@@ -50,6 +50,30 @@ coffer receipt fetch "$J" --id "$T/b.id" --out "$T/b.bundle" >/dev/null 2>&1
 vfy "$T/b.bundle" --id "$T/b.id"
 eq "owner b: its item ABANDONED" "ABANDONED" "$(jq -r '.items[0].map.status' "$T/v.out")"
 eq "no key is released for the job any more" job.closed "$(refusal "$J")"
+
+# A job that fails within the policy's tolerance (no reduce stage, the
+# ABANDONED items tolerated): owner a, its item OK, must still be told
+# "incomplete" because the job failed (RV11's first clause), not only
+# when a count is beyond the tolerance or the reduce stage has no result.
+policy_draft '.name = "study-3" | .apps[0].reduce = false |
+	.tolerance = {fail_after: 1, max_failed: 0, max_abandoned: 2}' >"$T/draft3.json"
+H3=$(new_policy "$T/draft3.json")
+approve "$H3" a b c || bail "approving policy 3"
+upload "$H3" a b c || bail "uploading the keys for policy 3"
+J3=$(open_job "$H3")
+release "$J3" --save-session "$T/s3.json" >/dev/null
+prove "$T/s3.json" --store "$T/store" 0 >/dev/null
+coffer policy revoke "$H3" --id "$T/b.id" >/dev/null 2>&1 || bail "revoking policy 3"
+out=$(prove "$T/s3.json" --store "$T/store" 1)
+eq "within its tolerance: the next proof refused, policy.revoked" "refused policy.revoked" \
+	"$(outcome <<<"$out")"
+eq "the receipt: failed, 1 OK and 2 ABANDONED (tolerated), one stage" "failed policy.revoked 1 2 1" \
+	"$(curl -s "$COORD_URL/v1/jobs/$J3/receipt" |
+		jq -r '.statement | "\(.outcome) \(.reason) \(.stages[0].ok) \(.stages[0].abandoned) \(.stages | length)"')"
+coffer receipt fetch "$J3" --id "$T/a.id" --out "$T/a3.bundle" >/dev/null 2>&1
+vfy "$T/a3.bundle" --id "$T/a.id"
+eq "owner a, its item OK: incomplete (exit 12) because the job failed" "12 OK" \
+	"$? $(jq -r '.items[0].map.status' "$T/v.out")"
 
 # An owner revokes the worker's measurement (another policy).
 policy_draft '.name = "study-2"' >"$T/draft2.json"

@@ -114,9 +114,21 @@ eq "one receipt per job" 2 \
 size() { curl -s "$COORD_URL/v1/log/head" | jq -r '[.. | objects | .size? // empty][0]'; }
 before=$(size)
 [ -n "$before" ] || bail "no log head"
-eq "the held batch replayed after the close: answered, nothing logged" \
-	"$((NB * 80)) $before" "$(replay "$PRF" application/octet-stream | wc -c) $(size)"
-check "a JSON batch of the same proofs: answered the same way" \
-	test "$(/usr/bin/python3 -c 'import sys,base64,json; b=open(sys.argv[1],"rb").read(); print(json.dumps({"proofs":[base64.urlsafe_b64encode(b[i:i+184]).decode().rstrip("=") for i in range(0,len(b),184)]}))' "$T/body" |
+# What the answers say (item-proof.md section 8: 80 bytes each, the
+# outcome at byte 5, the log index at bytes 8 to 16; read without the
+# session key): "answered as recorded" is each proof committed, with the
+# index of the entry that logged it, not merely NB answers of 80 bytes
+# (a refusal, job.closed, has the same length).
+acks() { # reads the answers' bytes; prints "N committed-and-logged"
+	/usr/bin/python3 -c 'import sys; d = sys.stdin.buffer.read()
+a = [d[i:i + 80] for i in range(0, len(d), 80)]
+print(len(a), sum(1 for x in a if len(x) == 80 and x[5] == 1 and x[8:16] != b"\xff" * 8))'
+}
+eq "the held batch replayed after the close: answered as recorded (each committed, logged), nothing logged again" \
+	"$((NB * 80)) $NB $NB $before" \
+	"$(replay "$PRF" application/octet-stream >"$T/ans"; wc -c <"$T/ans") $(acks <"$T/ans") $(size)"
+eq "a JSON batch of the same proofs: answered the same way" "$NB $NB" \
+	"$(/usr/bin/python3 -c 'import sys,base64,json; b=open(sys.argv[1],"rb").read(); print(json.dumps({"proofs":[base64.urlsafe_b64encode(b[i:i+184]).decode().rstrip("=") for i in range(0,len(b),184)]}))' "$T/body" |
 		curl -s -X POST -H 'Content-Type: application/json' --data-binary @- "$COORD_URL$(head -n 1 "$PRF" | cut -d' ' -f2)" |
-		jq '.acks | length')" = "$NB"
+		jq -r '.acks[] | . + ("=" * ((4 - length % 4) % 4))' | tr '_-' '/+' |
+		while read -r a; do base64 -d <<<"$a"; done | acks)"
