@@ -16,6 +16,8 @@
 #define PROOF_LABEL "coffer/item-proof/v1" /* + its NUL: the 0x00 */
 #define ACK_LABEL "coffer/item-ack/v1"
 #define SALT_LABEL "coffer/output-salt/v1"
+/* Section 9: 21 + 1 + 16 + 1 + 8 + 32 = 79 bytes. */
+#define SALT_MSG_LEN (sizeof(SALT_LABEL) + 16 + 1 + 8 + 32)
 #define PROOF_BODY 152
 #define ACK_BODY 48
 
@@ -307,13 +309,14 @@ coffer_itemack_open(const uint8_t *b, size_t n, const uint8_t key[32],
 	return 0;
 }
 
-int
-coffer_itemproof_output_salt(const uint8_t key[32], const uint8_t job[16],
-    uint8_t stage, uint64_t item, const uint8_t pt_digest[32], uint8_t salt[32])
+/* Section 9: the salt's message, the label with its NUL, then the item
+ * and its output. */
+static void
+salt_message(const uint8_t job[16], uint8_t stage, uint64_t item,
+    const uint8_t pt_digest[32], uint8_t m[SALT_MSG_LEN])
 {
-	uint8_t m[sizeof(SALT_LABEL) + 16 + 1 + 8 + 32], *p = m;
+	uint8_t *p = m;
 
-	/* Section 9: the label with its NUL, then the item and its output. */
 	memcpy(p, SALT_LABEL, sizeof(SALT_LABEL));
 	p += sizeof(SALT_LABEL);
 	memcpy(p, job, 16);
@@ -322,5 +325,30 @@ coffer_itemproof_output_salt(const uint8_t key[32], const uint8_t job[16],
 	coffer_store_u64be(p, item);
 	p += 8;
 	memcpy(p, pt_digest, 32);
+}
+
+int
+coffer_itemproof_output_salt(const uint8_t key[32], const uint8_t job[16],
+    uint8_t stage, uint64_t item, const uint8_t pt_digest[32], uint8_t salt[32])
+{
+	uint8_t m[SALT_MSG_LEN];
+
+	salt_message(job, stage, item, pt_digest, m);
 	return coffer_hmac_sha256(key, 32, m, sizeof(m), salt);
+}
+
+int
+coffer_itemproof_output_salt_with(struct coffer_hmac *keyed,
+    const uint8_t job[16], uint8_t stage, uint64_t item,
+    const uint8_t pt_digest[32], uint8_t salt[32])
+{
+	uint8_t m[SALT_MSG_LEN];
+	int r;
+
+	salt_message(job, stage, item, pt_digest, m);
+	/* The next message under the key set once (crypto/hash.h). */
+	if ((r = coffer_hmac_update(keyed, m, sizeof(m))) != 0 ||
+	    (r = coffer_hmac_final(keyed, salt)) != 0)
+		return r;
+	return 0;
 }

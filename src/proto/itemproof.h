@@ -102,6 +102,15 @@ int coffer_itemack_open(const uint8_t *b, size_t n, const uint8_t key[32],
 int coffer_itemproof_output_salt(const uint8_t key[32], const uint8_t job[16],
     uint8_t stage, uint64_t item, const uint8_t pt_digest[32],
     uint8_t salt[32]) __attribute__((warn_unused_result));
+/* The same with keyed, an HMAC context keyed with the key already
+ * (coffer_hmac_key) and kept for many salts: a worker's salts under one
+ * output key key it once. keyed stays keyed with it. Errors: those of
+ * coffer_hmac_update and coffer_hmac_final. */
+struct coffer_hmac;
+int coffer_itemproof_output_salt_with(struct coffer_hmac *keyed,
+    const uint8_t job[16], uint8_t stage, uint64_t item,
+    const uint8_t pt_digest[32], uint8_t salt[32])
+	__attribute__((warn_unused_result));
 
 /* Section 5's reason codes and names: "proof.bad_mac" <-> 1, ...
  * name_of returns NULL for an unknown code, code_of 0 for an unknown name. */

@@ -249,10 +249,12 @@ test_itemproof__output_salts_make_sealed_outputs_deterministic(void **state)
 	struct coffer_buf b = COFFER_BUF_INIT(1024), s1 = COFFER_BUF_INIT(4096),
 	    s2 = COFFER_BUF_INIT(4096);
 	uint8_t k[32], job[16], want[32], salt[32], d[32];
+	struct coffer_hmac *h = NULL;
 	const json_t *c;
 	size_t i;
 
 	(void)state;
+	assert_int_equal(coffer_hmac_new(&h), 0);
 	assert_true(json_array_size(json_object_get(doc, "output_salts")) >= 2);
 	json_array_foreach(json_object_get(doc, "output_salts"), i, c) {
 		tp_hexmember(c, "key", k, 32);
@@ -264,7 +266,17 @@ test_itemproof__output_salts_make_sealed_outputs_deterministic(void **state)
 		assert_int_equal(coffer_itemproof_output_salt(k, job,
 		    (uint8_t)num(c, "stage"), num(c, "item"), d, salt), 0);
 		assert_memory_equal(salt, want, 32);
+		/* A context keyed once gives the same salt, also the second
+		 * time (the worker's kept one). */
+		assert_int_equal(coffer_hmac_key(h, k, 32), 0);
+		for (int t = 0; t < 2; t++) {
+			memset(salt, 0, sizeof(salt));
+			assert_int_equal(coffer_itemproof_output_salt_with(h, job,
+			    (uint8_t)num(c, "stage"), num(c, "item"), d, salt), 0);
+			assert_memory_equal(salt, want, 32);
+		}
 	}
+	coffer_hmac_free(h);
 	coffer_buf_reset(&b);
 	assert_int_equal(coffer_buf_puts(&b, "an output"), 0);
 	assert_int_equal(coffer_sealed_seal_mem_salted(k, NULL, salt, b.data, b.len,
