@@ -166,7 +166,7 @@ conf_item_init(struct conf_item *ci, struct conf_job *job, const char *id,
 {
 	memset(ci, 0, sizeof(*ci));
 	coffer_buf_init_secret(&ci->own_in, max);
-	coffer_buf_init_secret(&ci->own_out, conf_sealed_max(max));
+	coffer_buf_init(&ci->own_out, conf_sealed_max(max));
 	ci->scratch_in = &ci->own_in;
 	ci->scratch_out = &ci->own_out;
 	return item_init(ci, job, id, attempt);
