@@ -100,19 +100,6 @@ keyed(const uint8_t key[32], struct coffer_hmac **h)
 	return coffer_hmac_key(*h, key, 32);
 }
 
-/* The same under key. */
-static int
-mac(const uint8_t key[32], const char *label, const uint8_t *body, size_t n,
-    uint8_t out[32])
-{
-	struct coffer_hmac *h;
-	int r;
-
-	if ((r = keyed(key, &h)) != 0)
-		return r;
-	return mac_with(h, label, body, n, out);
-}
-
 /* IP4 to IP7 over a decoded proof. */
 static int
 check_fields(const struct coffer_itemproof *p, int err)
@@ -137,6 +124,18 @@ int
 coffer_itemproof_encode(struct coffer_itemproof *p, const uint8_t key[32],
     uint8_t out[COFFER_ITEMPROOF_LEN])
 {
+	struct coffer_hmac *h;
+	int r;
+
+	if ((r = keyed(key, &h)) != 0)
+		return r;
+	return coffer_itemproof_encode_with(p, h, out);
+}
+
+int
+coffer_itemproof_encode_with(struct coffer_itemproof *p, struct coffer_hmac *h,
+    uint8_t out[COFFER_ITEMPROOF_LEN])
+{
 	uint8_t b[COFFER_ITEMPROOF_LEN];
 	int r;
 
@@ -156,7 +155,7 @@ coffer_itemproof_encode(struct coffer_itemproof *p, const uint8_t key[32],
 	memcpy(b + O_OUT, p->output_digest, 32);
 	coffer_store_u64be(b + O_SIZE, p->output_size);
 	coffer_store_u32be(b + O_ERROR, p->error);
-	if ((r = mac(key, PROOF_LABEL, b, PROOF_BODY, b + O_MAC)) != 0)
+	if ((r = mac_with(h, PROOF_LABEL, b, PROOF_BODY, b + O_MAC)) != 0)
 		return r;
 	memcpy(p->mac, b + O_MAC, 32);
 	memcpy(out, b, sizeof(b));
@@ -285,6 +284,18 @@ int
 coffer_itemack_open(const uint8_t *b, size_t n, const uint8_t key[32],
     struct coffer_itemack *out)
 {
+	struct coffer_hmac *h;
+	int r;
+
+	if ((r = keyed(key, &h)) != 0)
+		return r;
+	return coffer_itemack_open_with(b, n, h, out);
+}
+
+int
+coffer_itemack_open_with(const uint8_t *b, size_t n, struct coffer_hmac *h,
+    struct coffer_itemack *out)
+{
 	struct coffer_itemack a;
 	uint8_t m[32];
 	int r;
@@ -300,7 +311,7 @@ coffer_itemack_open(const uint8_t *b, size_t n, const uint8_t key[32],
 	if (!ack_ok(a.outcome, a.reason))
 		return coffer_errf(COFFER_E_FORMAT, "answer: outcome %u with reason %u",
 		    a.outcome, a.reason);
-	if ((r = mac(key, ACK_LABEL, b, ACK_BODY, m)) != 0)
+	if ((r = mac_with(h, ACK_LABEL, b, ACK_BODY, m)) != 0)
 		return r;
 	if (CRYPTO_memcmp(m, b + ACK_BODY, 32) != 0)
 		return coffer_errf(COFFER_E_AUTH, "answer: the MAC does not verify under "

@@ -35,6 +35,7 @@ struct conf_crypto {
 	/* HMAC keyed once with the output and the intermediate key for the
 	 * outputs' salts (doc/format/item-proof.md section 9). */
 	struct coffer_hmac *salt_output, *salt_intermediate;
+	struct coffer_hmac *session;      /* keyed with the session key: proofs */
 	size_t ndata;
 	struct coffer_sealed_key **data;  /* per dataset of the policy */
 	uint8_t ids[32 * 16];             /* attempt ids not used yet */
@@ -53,6 +54,7 @@ conf_job_crypto_free(struct conf_job *j)
 	coffer_sealed_key_free(c->intermediate);
 	coffer_hmac_free(c->salt_output);
 	coffer_hmac_free(c->salt_intermediate);
+	coffer_hmac_free(c->session);
 	for (size_t i = 0; i < c->ndata; i++)
 		coffer_sealed_key_free(c->data[i]);
 	free(c->data);
@@ -95,7 +97,7 @@ sealed_key(const uint8_t *key, struct coffer_sealed_key **sk)
 /* The kept HMAC context *h keyed with key, made and keyed at the first
  * call. */
 static int
-salt_mac(const uint8_t *key, struct coffer_hmac **h)
+kept_mac(const uint8_t *key, struct coffer_hmac **h)
 {
 	int r;
 
@@ -317,7 +319,7 @@ conf_seal_output(struct conf_item *ci, const struct coffer_buf *plain)
 	 * same output of the same item is the same object, so that a second
 	 * execution is a duplicate and only another output disagrees. */
 	coffer_buf_reset(ci->scratch_out);
-	if ((r = sealed_key(key, sk)) != 0 || (r = salt_mac(key, mac)) != 0 ||
+	if ((r = sealed_key(key, sk)) != 0 || (r = kept_mac(key, mac)) != 0 ||
 	    (r = coffer_hash_once(c->sha, pt, plain->len, d, sizeof(d))) != 0)
 		return r;
 	if ((r = coffer_itemproof_output_salt_with(*mac, j->job, ci->item != NULL ?
@@ -392,7 +394,12 @@ conf_make_proof(struct conf_item *ci, uint32_t app_error,
 {
 	struct conf_job *j = ci->job;
 	struct coffer_itemproof p;
+	struct conf_crypto *c;
+	int r;
 
+	if ((r = job_crypto(j, &c)) != 0 ||
+	    (r = kept_mac(j->keys->session_key, &c->session)) != 0)
+		return r;
 	memset(&p, 0, sizeof(p));
 	p.stage = ci->item != NULL ? COFFER_STAGE_MAP : COFFER_STAGE_REDUCE;
 	p.result = app_error == 0 ? COFFER_RESULT_OK : COFFER_RESULT_FAILED;
@@ -408,7 +415,12 @@ conf_make_proof(struct conf_item *ci, uint32_t app_error,
 		p.output_size = ci->sealedlen;
 	}
 	p.error = app_error;
-	return coffer_itemproof_encode(&p, j->keys->session_key, out);
+	/* The session key is the job's: its context keyed once. */
+	if ((r = coffer_itemproof_encode_with(&p, c->session, out)) != 0) {
+		coffer_hmac_free(c->session);
+		c->session = NULL;
+	}
+	return r;
 }
 
 int
