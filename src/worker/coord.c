@@ -323,10 +323,8 @@ coord_policy_check(const struct coord_hello *h, const uint8_t hash[32],
 
 /* ---- Item proofs (doc/format/item-proof.md section 8) ---- */
 
-/* WA1 for one answer: well-formed, MAC'd with the session key, and for
- * this proof (its MAC is bytes 152 to 184 of the proof). */
 /* WA1 for one answer: well-formed, MAC'd with the session key (h keyed
- * with it), naming this proof (its MAC). */
+ * with it), naming this proof (its MAC, bytes 152 to 184 of the proof). */
 static int
 check_ack(const uint8_t *b, const uint8_t proof[COFFER_ITEMPROOF_LEN],
     struct coffer_hmac *h, struct coffer_itemack *ack)
