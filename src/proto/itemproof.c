@@ -16,6 +16,8 @@
 #define PROOF_LABEL "coffer/item-proof/v1" /* + its NUL: the 0x00 */
 #define ACK_LABEL "coffer/item-ack/v1"
 #define SALT_LABEL "coffer/output-salt/v1"
+/* Section 9: 21 + 1 + 16 + 1 + 8 + 32 = 79 bytes. */
+#define SALT_MSG_LEN (sizeof(SALT_LABEL) + 16 + 1 + 8 + 32)
 #define PROOF_BODY 152
 #define ACK_BODY 48
 
@@ -98,19 +100,6 @@ keyed(const uint8_t key[32], struct coffer_hmac **h)
 	return coffer_hmac_key(*h, key, 32);
 }
 
-/* The same under key. */
-static int
-mac(const uint8_t key[32], const char *label, const uint8_t *body, size_t n,
-    uint8_t out[32])
-{
-	struct coffer_hmac *h;
-	int r;
-
-	if ((r = keyed(key, &h)) != 0)
-		return r;
-	return mac_with(h, label, body, n, out);
-}
-
 /* IP4 to IP7 over a decoded proof. */
 static int
 check_fields(const struct coffer_itemproof *p, int err)
@@ -135,6 +124,18 @@ int
 coffer_itemproof_encode(struct coffer_itemproof *p, const uint8_t key[32],
     uint8_t out[COFFER_ITEMPROOF_LEN])
 {
+	struct coffer_hmac *h;
+	int r;
+
+	if ((r = keyed(key, &h)) != 0)
+		return r;
+	return coffer_itemproof_encode_with(p, h, out);
+}
+
+int
+coffer_itemproof_encode_with(struct coffer_itemproof *p, struct coffer_hmac *h,
+    uint8_t out[COFFER_ITEMPROOF_LEN])
+{
 	uint8_t b[COFFER_ITEMPROOF_LEN];
 	int r;
 
@@ -154,7 +155,7 @@ coffer_itemproof_encode(struct coffer_itemproof *p, const uint8_t key[32],
 	memcpy(b + O_OUT, p->output_digest, 32);
 	coffer_store_u64be(b + O_SIZE, p->output_size);
 	coffer_store_u32be(b + O_ERROR, p->error);
-	if ((r = mac(key, PROOF_LABEL, b, PROOF_BODY, b + O_MAC)) != 0)
+	if ((r = mac_with(h, PROOF_LABEL, b, PROOF_BODY, b + O_MAC)) != 0)
 		return r;
 	memcpy(p->mac, b + O_MAC, 32);
 	memcpy(out, b, sizeof(b));
@@ -283,6 +284,18 @@ int
 coffer_itemack_open(const uint8_t *b, size_t n, const uint8_t key[32],
     struct coffer_itemack *out)
 {
+	struct coffer_hmac *h;
+	int r;
+
+	if ((r = keyed(key, &h)) != 0)
+		return r;
+	return coffer_itemack_open_with(b, n, h, out);
+}
+
+int
+coffer_itemack_open_with(const uint8_t *b, size_t n, struct coffer_hmac *h,
+    struct coffer_itemack *out)
+{
 	struct coffer_itemack a;
 	uint8_t m[32];
 	int r;
@@ -298,7 +311,7 @@ coffer_itemack_open(const uint8_t *b, size_t n, const uint8_t key[32],
 	if (!ack_ok(a.outcome, a.reason))
 		return coffer_errf(COFFER_E_FORMAT, "answer: outcome %u with reason %u",
 		    a.outcome, a.reason);
-	if ((r = mac(key, ACK_LABEL, b, ACK_BODY, m)) != 0)
+	if ((r = mac_with(h, ACK_LABEL, b, ACK_BODY, m)) != 0)
 		return r;
 	if (CRYPTO_memcmp(m, b + ACK_BODY, 32) != 0)
 		return coffer_errf(COFFER_E_AUTH, "answer: the MAC does not verify under "
@@ -307,13 +320,14 @@ coffer_itemack_open(const uint8_t *b, size_t n, const uint8_t key[32],
 	return 0;
 }
 
-int
-coffer_itemproof_output_salt(const uint8_t key[32], const uint8_t job[16],
-    uint8_t stage, uint64_t item, const uint8_t pt_digest[32], uint8_t salt[32])
+/* Section 9: the salt's message, the label with its NUL, then the item
+ * and its output. */
+static void
+salt_message(const uint8_t job[16], uint8_t stage, uint64_t item,
+    const uint8_t pt_digest[32], uint8_t m[SALT_MSG_LEN])
 {
-	uint8_t m[sizeof(SALT_LABEL) + 16 + 1 + 8 + 32], *p = m;
+	uint8_t *p = m;
 
-	/* Section 9: the label with its NUL, then the item and its output. */
 	memcpy(p, SALT_LABEL, sizeof(SALT_LABEL));
 	p += sizeof(SALT_LABEL);
 	memcpy(p, job, 16);
@@ -322,5 +336,30 @@ coffer_itemproof_output_salt(const uint8_t key[32], const uint8_t job[16],
 	coffer_store_u64be(p, item);
 	p += 8;
 	memcpy(p, pt_digest, 32);
+}
+
+int
+coffer_itemproof_output_salt(const uint8_t key[32], const uint8_t job[16],
+    uint8_t stage, uint64_t item, const uint8_t pt_digest[32], uint8_t salt[32])
+{
+	uint8_t m[SALT_MSG_LEN];
+
+	salt_message(job, stage, item, pt_digest, m);
 	return coffer_hmac_sha256(key, 32, m, sizeof(m), salt);
+}
+
+int
+coffer_itemproof_output_salt_with(struct coffer_hmac *keyed,
+    const uint8_t job[16], uint8_t stage, uint64_t item,
+    const uint8_t pt_digest[32], uint8_t salt[32])
+{
+	uint8_t m[SALT_MSG_LEN];
+	int r;
+
+	salt_message(job, stage, item, pt_digest, m);
+	/* The next message under the key set once (crypto/hash.h). */
+	if ((r = coffer_hmac_update(keyed, m, sizeof(m))) != 0 ||
+	    (r = coffer_hmac_final(keyed, salt)) != 0)
+		return r;
+	return 0;
 }

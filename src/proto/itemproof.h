@@ -46,6 +46,11 @@ struct coffer_itemproof {
  */
 int coffer_itemproof_encode(struct coffer_itemproof *p, const uint8_t key[32],
     uint8_t out[COFFER_ITEMPROOF_LEN]) __attribute__((warn_unused_result));
+/* The same with h keyed with the session key (crypto/hash.h: a worker
+ * keys it once for the job; h is left keyed for the next). */
+int coffer_itemproof_encode_with(struct coffer_itemproof *p,
+    struct coffer_hmac *h, uint8_t out[COFFER_ITEMPROOF_LEN])
+	__attribute__((warn_unused_result));
 
 /* Rules IP1 to IP7 (no key): COFFER_E_TRUNCATED, _FORMAT, _VERSION naming
  * the rule. out is written only on success. */
@@ -92,6 +97,9 @@ int coffer_itemack_encode_with(const struct coffer_itemack *a,
  * malformed answer, COFFER_E_AUTH for a MAC that does not verify. */
 int coffer_itemack_open(const uint8_t *b, size_t n, const uint8_t key[32],
     struct coffer_itemack *out) __attribute__((warn_unused_result));
+/* The same with h keyed with the session key (as above). */
+int coffer_itemack_open_with(const uint8_t *b, size_t n, struct coffer_hmac *h,
+    struct coffer_itemack *out) __attribute__((warn_unused_result));
 
 /*
  * Section 9: the salt of the sealed output of item `item` of stage `stage`
@@ -102,6 +110,14 @@ int coffer_itemack_open(const uint8_t *b, size_t n, const uint8_t key[32],
 int coffer_itemproof_output_salt(const uint8_t key[32], const uint8_t job[16],
     uint8_t stage, uint64_t item, const uint8_t pt_digest[32],
     uint8_t salt[32]) __attribute__((warn_unused_result));
+/* The same with keyed, an HMAC context keyed with the key already
+ * (coffer_hmac_key) and kept for many salts: a worker's salts under one
+ * output key key it once. keyed stays keyed with it. Errors: those of
+ * coffer_hmac_update and coffer_hmac_final. */
+int coffer_itemproof_output_salt_with(struct coffer_hmac *keyed,
+    const uint8_t job[16], uint8_t stage, uint64_t item,
+    const uint8_t pt_digest[32], uint8_t salt[32])
+	__attribute__((warn_unused_result));
 
 /* Section 5's reason codes and names: "proof.bad_mac" <-> 1, ...
  * name_of returns NULL for an unknown code, code_of 0 for an unknown name. */

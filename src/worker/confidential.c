@@ -32,6 +32,10 @@ conf_sealed_max(size_t max)
 struct conf_crypto {
 	struct coffer_hash *sha;          /* the pin check, the salt's digest */
 	struct coffer_sealed_key *output, *intermediate;
+	/* HMAC keyed once with the output and the intermediate key for the
+	 * outputs' salts (doc/format/item-proof.md section 9). */
+	struct coffer_hmac *salt_output, *salt_intermediate;
+	struct coffer_hmac *session;      /* keyed with the session key: proofs */
 	size_t ndata;
 	struct coffer_sealed_key **data;  /* per dataset of the policy */
 	uint8_t ids[32 * 16];             /* attempt ids not used yet */
@@ -48,6 +52,9 @@ conf_job_crypto_free(struct conf_job *j)
 	coffer_hash_free(c->sha);
 	coffer_sealed_key_free(c->output);
 	coffer_sealed_key_free(c->intermediate);
+	coffer_hmac_free(c->salt_output);
+	coffer_hmac_free(c->salt_intermediate);
+	coffer_hmac_free(c->session);
 	for (size_t i = 0; i < c->ndata; i++)
 		coffer_sealed_key_free(c->data[i]);
 	free(c->data);
@@ -85,6 +92,24 @@ static int
 sealed_key(const uint8_t *key, struct coffer_sealed_key **sk)
 {
 	return *sk != NULL ? 0 : coffer_sealed_key_new(key, sk);
+}
+
+/* The kept HMAC context *h keyed with key, made and keyed at the first
+ * call. */
+static int
+kept_mac(const uint8_t *key, struct coffer_hmac **h)
+{
+	int r;
+
+	if (*h != NULL)
+		return 0;
+	if ((r = coffer_hmac_new(h)) != 0)
+		return r;
+	if ((r = coffer_hmac_key(*h, key, 32)) != 0) {
+		coffer_hmac_free(*h);
+		*h = NULL;
+	}
+	return r;
 }
 
 /* The next attempt id: 16 bytes of the CSPRNG, drawn for 32 items at a
@@ -143,7 +168,7 @@ conf_item_init(struct conf_item *ci, struct conf_job *job, const char *id,
 {
 	memset(ci, 0, sizeof(*ci));
 	coffer_buf_init_secret(&ci->own_in, max);
-	coffer_buf_init_secret(&ci->own_out, conf_sealed_max(max));
+	coffer_buf_init(&ci->own_out, conf_sealed_max(max));
 	ci->scratch_in = &ci->own_in;
 	ci->scratch_out = &ci->own_out;
 	return item_init(ci, job, id, attempt);
@@ -265,6 +290,7 @@ conf_seal_output(struct conf_item *ci, const struct coffer_buf *plain)
 	struct conf_job *j = ci->job;
 	struct coffer_sealed_info info;
 	struct coffer_sealed_key **sk;
+	struct coffer_hmac **mac;
 	const uint8_t *pt = plain->data ? plain->data : (const uint8_t *)"", *key;
 	struct conf_crypto *c;
 	uint8_t d[32], salt[32];
@@ -283,20 +309,28 @@ conf_seal_output(struct conf_item *ci, const struct coffer_buf *plain)
 	if (j->reduce && ci->item != NULL) {
 		key = j->keys->intermediate_key;
 		sk = &c->intermediate;
+		mac = &c->salt_intermediate;
 	} else {
 		key = j->keys->output_key;
 		sk = &c->output;
+		mac = &c->salt_output;
 	}
 	/* Sealed deterministically (doc/format/item-proof.md section 9): the
 	 * same output of the same item is the same object, so that a second
 	 * execution is a duplicate and only another output disagrees. */
 	coffer_buf_reset(ci->scratch_out);
-	if ((r = sealed_key(key, sk)) != 0 ||
-	    (r = coffer_hash_once(c->sha, pt, plain->len, d, sizeof(d))) != 0 ||
-	    (r = coffer_itemproof_output_salt(key, j->job, ci->item != NULL ?
+	if ((r = sealed_key(key, sk)) != 0 || (r = kept_mac(key, mac)) != 0 ||
+	    (r = coffer_hash_once(c->sha, pt, plain->len, d, sizeof(d))) != 0)
+		return r;
+	if ((r = coffer_itemproof_output_salt_with(*mac, j->job, ci->item != NULL ?
 	    COFFER_STAGE_MAP : COFFER_STAGE_REDUCE, ci->item != NULL ?
-	    ci->item->index : 0, d, salt)) != 0 ||
-	    (r = coffer_sealed_key_seal_mem(*sk, NULL, salt, pt, plain->len,
+	    ci->item->index : 0, d, salt)) != 0) {
+		/* A failed context is keyed again for the next output. */
+		coffer_hmac_free(*mac);
+		*mac = NULL;
+		return r;
+	}
+	if ((r = coffer_sealed_key_seal_mem(*sk, NULL, salt, pt, plain->len,
 	    ci->scratch_out, &info)) != 0)
 		return r;
 	memcpy(ci->output_digest, info.digest, 32);
@@ -360,7 +394,12 @@ conf_make_proof(struct conf_item *ci, uint32_t app_error,
 {
 	struct conf_job *j = ci->job;
 	struct coffer_itemproof p;
+	struct conf_crypto *c;
+	int r;
 
+	if ((r = job_crypto(j, &c)) != 0 ||
+	    (r = kept_mac(j->keys->session_key, &c->session)) != 0)
+		return r;
 	memset(&p, 0, sizeof(p));
 	p.stage = ci->item != NULL ? COFFER_STAGE_MAP : COFFER_STAGE_REDUCE;
 	p.result = app_error == 0 ? COFFER_RESULT_OK : COFFER_RESULT_FAILED;
@@ -376,7 +415,12 @@ conf_make_proof(struct conf_item *ci, uint32_t app_error,
 		p.output_size = ci->sealedlen;
 	}
 	p.error = app_error;
-	return coffer_itemproof_encode(&p, j->keys->session_key, out);
+	/* The session key is the job's: its context keyed once. */
+	if ((r = coffer_itemproof_encode_with(&p, c->session, out)) != 0) {
+		coffer_hmac_free(c->session);
+		c->session = NULL;
+	}
+	return r;
 }
 
 int

@@ -140,9 +140,9 @@ struct conf_item {
 	const uint8_t *sealed;
 	size_t sealedlen;
 	uint8_t output_digest[32];
-	/* Storage of the plaintext input and the sealed output (secret):
-	 * the item's own, or the caller's (conf_item_init_bufs); wiped on
-	 * release either way. */
+	/* Storage of the plaintext input (secret) and the sealed output
+	 * (need not be: it is what the store gets): the item's own, or the
+	 * caller's (conf_item_init_bufs); reset on release either way. */
 	struct coffer_buf *scratch_in, *scratch_out;
 	struct coffer_buf own_in, own_out;
 };
@@ -150,10 +150,11 @@ struct conf_item {
 /* Errors: COFFER_E_CRYPTO (no random attempt id). */
 int conf_item_init(struct conf_item *ci, struct conf_job *job, const char *id,
     uint32_t attempt, size_t max) __attribute__((warn_unused_result));
-/* The same with the caller's secret buffers (reset here), kept from item
- * to item: conf_item_release wipes the bytes the item put in them and
- * keeps their memory, so that an item costs no allocation, page fault or
- * wipe of the whole buffer (BENCHMARKS.md, "Per-item cost in the e2e").
+/* The same with the caller's buffers (reset here; plain a secret one),
+ * kept from item to item: conf_item_release resets them (wiping the bytes
+ * the item put in a secret one) and keeps their memory, so that an item
+ * costs no allocation, page fault or wipe of the whole buffer
+ * (BENCHMARKS.md, "Per-item cost in the e2e").
  * Neither may be used by anything else until the release; plain should
  * be bounded by the item limit, sealed by conf_sealed_max() of it. */
 int conf_item_init_bufs(struct conf_item *ci, struct conf_job *job,

@@ -10,6 +10,7 @@
 
 #include "coffer/error.h"
 #include "crypto/dh.h"
+#include "crypto/hash.h"
 #include "http/client.h"
 #include "lib/enc.h"
 #include "lib/json.h"
@@ -322,15 +323,13 @@ coord_policy_check(const struct coord_hello *h, const uint8_t hash[32],
 
 /* ---- Item proofs (doc/format/item-proof.md section 8) ---- */
 
-/* WA1 for one answer: well-formed, MAC'd with the session key, and for
- * this proof (its MAC is bytes 152 to 184 of the proof). */
-/* WA1 for one answer: well-formed, MAC'd with the session key, naming
- * this proof (its MAC). */
+/* WA1 for one answer: well-formed, MAC'd with the session key (h keyed
+ * with it), naming this proof (its MAC, bytes 152 to 184 of the proof). */
 static int
 check_ack(const uint8_t *b, const uint8_t proof[COFFER_ITEMPROOF_LEN],
-    const uint8_t key[32], struct coffer_itemack *ack)
+    struct coffer_hmac *h, struct coffer_itemack *ack)
 {
-	return coffer_itemack_open(b, COFFER_ITEMACK_LEN, key, ack) == 0 &&
+	return coffer_itemack_open_with(b, COFFER_ITEMACK_LEN, h, ack) == 0 &&
 	    memcmp(ack->proof_mac, proof + 152, 32) == 0;
 }
 
@@ -340,6 +339,7 @@ coord_send_proofs(const struct coord_transport *t, const uint8_t job[16],
     const uint8_t session_key[32], struct coffer_itemack *acks, int *ok)
 {
 	struct coffer_buf ans = COFFER_BUF_INIT(ACKS_MAX);
+	struct coffer_hmac *h = NULL;
 	char jobhex[33], path[80];
 	int r;
 
@@ -357,10 +357,15 @@ coord_send_proofs(const struct coord_transport *t, const uint8_t job[16],
 	/* WA1: one answer per proof (n * 80 bytes), else none counts. */
 	if (ans.len != n * COFFER_ITEMACK_LEN)
 		goto out;
+	/* The session key keyed once for all the answers (crypto/hash.h). */
+	if ((r = coffer_hmac_new(&h)) != 0 ||
+	    (r = coffer_hmac_key(h, session_key, 32)) != 0)
+		goto out;
 	for (size_t i = 0; i < n; i++)
-		ok[i] = check_ack(ans.data + i * COFFER_ITEMACK_LEN, proofs[i],
-		    session_key, &acks[i]);
+		ok[i] = check_ack(ans.data + i * COFFER_ITEMACK_LEN, proofs[i], h,
+		    &acks[i]);
 out:
+	coffer_hmac_free(h);
 	coffer_buf_release(&ans);
 	return r;
 }

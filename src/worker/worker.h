@@ -217,8 +217,10 @@ struct worker {
 	int64_t app_us;              /* of steps_us, the app calls' */
 };
 
-/* The item buffers of w, secret (wiped between items and at release),
- * bounded by the item limit max; released with worker_bufs_release. */
+/* The item buffers of w, bounded by the item limit max; those that hold
+ * plaintext secret (wiped between items and at release), the sealed ones
+ * not (w->cfg says which the input buffer is); released with
+ * worker_bufs_release. */
 void worker_bufs_init(struct worker *w, size_t max);
 void worker_bufs_release(struct worker *w);
 

@@ -104,6 +104,15 @@ test_itemproof__vectors_parse_verify_and_encode_byte_for_byte(void **state)
 		assert_int_equal(coffer_itemproof_encode(&q, key, out), 0);
 		assert_memory_equal(out, b.data, COFFER_ITEMPROOF_LEN);
 		assert_memory_equal(q.mac, p.mac, 32);
+		/* The same from the context keyed once (the worker's, one per
+		 * job), and none under another key. */
+		memset(q.mac, 0, 32);
+		memset(out, 0, sizeof(out));
+		assert_int_equal(coffer_itemproof_encode_with(&q, h, out), 0);
+		assert_memory_equal(out, b.data, COFFER_ITEMPROOF_LEN);
+		assert_memory_equal(q.mac, p.mac, 32);
+		assert_int_equal(coffer_itemproof_encode_with(&q, other, out), 0);
+		assert_memory_not_equal(out, b.data, COFFER_ITEMPROOF_LEN);
 	}
 	coffer_hmac_free(h);
 	coffer_hmac_free(other);
@@ -185,12 +194,25 @@ test_itemproof__answers_encode_open_and_refuse_tampering(void **state)
 		assert_int_equal(got.reason, a.reason);
 		assert_int_equal(got.log_index, a.log_index);
 		assert_memory_equal(got.proof_mac, a.proof_mac, 32);
+		/* And opened by a context keyed once (the worker's, one per
+		 * request). */
+		memset(&got, 0, sizeof(got));
+		assert_int_equal(coffer_itemack_open_with(b.data, b.len, h, &got), 0);
+		assert_int_equal(got.outcome, a.outcome);
+		assert_int_equal(got.log_index, a.log_index);
+		assert_memory_equal(got.proof_mac, a.proof_mac, 32);
 	}
 	json_array_foreach(json_object_get(doc, "bad_acks"), i, c) {
 		bytes(c, "bytes", &b);
 		tp_expect(coffer_itemack_open(b.data, b.len, key, &got),
 		    tp_err(tp_str(c, "error")), tp_str(c, "name"));
+		/* The kept context refuses them alike and stays usable. */
+		tp_expect(coffer_itemack_open_with(b.data, b.len, h, &got),
+		    tp_err(tp_str(c, "error")), tp_str(c, "name"));
 	}
+	c = json_array_get(json_object_get(doc, "acks"), 0);
+	bytes(c, "bytes", &b);
+	assert_int_equal(coffer_itemack_open_with(b.data, b.len, h, &got), 0);
 	/* Reasons: every code has a name and back. */
 	for (uint16_t code = 1; code <= 14; code++) {
 		const char *name = coffer_itemproof_reason_name(code);
@@ -249,10 +271,12 @@ test_itemproof__output_salts_make_sealed_outputs_deterministic(void **state)
 	struct coffer_buf b = COFFER_BUF_INIT(1024), s1 = COFFER_BUF_INIT(4096),
 	    s2 = COFFER_BUF_INIT(4096);
 	uint8_t k[32], job[16], want[32], salt[32], d[32];
+	struct coffer_hmac *h = NULL;
 	const json_t *c;
 	size_t i;
 
 	(void)state;
+	assert_int_equal(coffer_hmac_new(&h), 0);
 	assert_true(json_array_size(json_object_get(doc, "output_salts")) >= 2);
 	json_array_foreach(json_object_get(doc, "output_salts"), i, c) {
 		tp_hexmember(c, "key", k, 32);
@@ -264,7 +288,17 @@ test_itemproof__output_salts_make_sealed_outputs_deterministic(void **state)
 		assert_int_equal(coffer_itemproof_output_salt(k, job,
 		    (uint8_t)num(c, "stage"), num(c, "item"), d, salt), 0);
 		assert_memory_equal(salt, want, 32);
+		/* A context keyed once gives the same salt, also the second
+		 * time (the worker's kept one). */
+		assert_int_equal(coffer_hmac_key(h, k, 32), 0);
+		for (int t = 0; t < 2; t++) {
+			memset(salt, 0, sizeof(salt));
+			assert_int_equal(coffer_itemproof_output_salt_with(h, job,
+			    (uint8_t)num(c, "stage"), num(c, "item"), d, salt), 0);
+			assert_memory_equal(salt, want, 32);
+		}
 	}
+	coffer_hmac_free(h);
 	coffer_buf_reset(&b);
 	assert_int_equal(coffer_buf_puts(&b, "an output"), 0);
 	assert_int_equal(coffer_sealed_seal_mem_salted(k, NULL, salt, b.data, b.len,

@@ -1327,6 +1327,30 @@ test_worker_confidential__a_poison_item_in_a_batch_fails_alone(void **state)
 	close(fd);
 }
 
+/* doc/worker.md 9.1: the buffers that hold plaintext are secret (wiped
+ * between items), in either kind of job; in a confidential one the stored
+ * input and the sealed output, ciphertext only, are not. */
+static void
+test_worker_confidential__plaintext_buffers_are_secret_the_sealed_ones_not(void **state)
+{
+	struct worker_config cfg;
+	struct worker w;
+
+	(void)state;
+	for (int conf = 0; conf < 2; conf++) {
+		memset(&cfg, 0, sizeof(cfg));
+		memset(&w, 0, sizeof(w));
+		cfg.coordinator = conf ? (char *)"http://127.0.0.1:1" : NULL;
+		w.cfg = &cfg;
+		worker_bufs_init(&w, 4096);
+		assert_int_equal(w.inbuf.secret, !conf);
+		assert_int_equal(w.outbuf.secret, 1);
+		assert_int_equal(w.plainbuf.secret, 1);
+		assert_int_equal(w.sealbuf.secret, 0);
+		worker_bufs_release(&w);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1358,6 +1382,7 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_worker_confidential__reduce_refuses_a_map_output_other_than_the_committed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__a_reduce_the_app_fails_is_proved_failed, setup, teardown),
 		cmocka_unit_test(test_worker_confidential__refusals_for_good_are_told_from_transient_ones),
+		cmocka_unit_test(test_worker_confidential__plaintext_buffers_are_secret_the_sealed_ones_not),
 	};
 
 	/* This binary is its own plugin host (doc/worker.md 9.5). */
