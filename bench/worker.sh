@@ -7,7 +7,7 @@
 # at once).
 #   - for each item size of WORKER_BENCH_SIZES (bytes, or "max": the
 #     largest sealed input --max-item-bytes takes, 64 MiB by default;
-#     default "tiny 31232 1048576 max", tiny = a CSV line of a few
+#     default "tiny 31232 524288 1048576 max", tiny = a CSV line of a few
 #     bytes), the same job both ways: items of that size (sealed ones,
 #     each listed in the policy, for the confidential job; tiny:
 #     WORKER_BENCH_ITEMS, default 2000; others as many as fit in 32 MiB,
@@ -28,7 +28,7 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export COFFER_BUILD=${COFFER_BUILD:-$PWD/$BUILD}
 NTINY=${WORKER_BENCH_ITEMS:-2000}
-SIZES=${WORKER_BENCH_SIZES:-tiny 31232 1048576 max}
+SIZES=${WORKER_BENCH_SIZES:-tiny 31232 524288 1048576 max}
 MAXB=$((64 << 20))   # coffer-worker's default --max-item-bytes
 GOAL_KIB=16384
 # tmpfs: the disk (an fsync per output) is not what is measured.
