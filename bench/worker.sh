@@ -2,25 +2,34 @@
 # SPDX-License-Identifier: Apache-2.0
 # The worker's memory and per-item cost, plaintext and confidential
 # (BENCHMARKS.md, "Worker memory"). Goal (issue 13): peak RSS of the
-# supervisor and the runner together <= 16 MiB besides the app's own data.
-#   - the same job both ways: WORKER_BENCH_ITEMS items (default 2000) of a
-#     few bytes (sealed ones, each listed in the policy, for the
-#     confidential job), the `fault` plugin without parameters (it copies its input),
-#     one coffer-worker with --exit-when-done; the confidential one against
-#     tests/tools/fakecoord (sim evidence, key release, one proof per item
-#     over loopback HTTP), its plugin in the host process;
+# supervisor and the runner together <= 16 MiB besides the app's own data
+# (doc/worker.md 9.4, "Memory": the plaintext input and output bytes the app holds
+# at once).
+#   - for each item size of WORKER_BENCH_SIZES (bytes, or "max": the
+#     largest sealed input --max-item-bytes takes, 64 MiB by default;
+#     default "tiny 31232 524288 1048576 max", tiny = a CSV line of a few
+#     bytes), the same job both ways: items of that size (sealed ones,
+#     each listed in the policy, for the confidential job; tiny:
+#     WORKER_BENCH_ITEMS, default 2000; others as many as fit in 32 MiB,
+#     at least 3), the `fault` plugin without parameters (it copies its
+#     input), one coffer-worker with --exit-when-done; the confidential one
+#     against tests/tools/fakecoord (sim evidence, key release, one proof
+#     per item over loopback HTTP), its plugin in the host process;
 #   - VmHWM (peak RSS) of each process read from /proc every 20 ms until it
 #     exits (the last reading is its peak); "together" adds the
 #     supervisor's and the runner's peaks (an upper bound: they need not
 #     peak at once); the plugin host is reported apart (it is the app's);
-#   - items/s from the worker's start to its exit (one worker), to show
-#     what a confidential item costs; stores on /dev/shm.
+#   - items per batch: the largest batch of the run (the runner's debug
+#     log, "batch done"); items/s from the worker's start to its exit (one
+#     worker), to show what a confidential item costs; stores on /dev/shm.
 # Run by `make bench` (bench/run) or alone: BUILD=build bash bench/worker.sh
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export COFFER_BUILD=${COFFER_BUILD:-$PWD/$BUILD}
-N=${WORKER_BENCH_ITEMS:-2000}
+NTINY=${WORKER_BENCH_ITEMS:-2000}
+SIZES=${WORKER_BENCH_SIZES:-tiny 31232 524288 1048576 max}
+MAXB=$((64 << 20))   # coffer-worker's default --max-item-bytes
 GOAL_KIB=16384
 # tmpfs: the disk (an fsync per output) is not what is measured.
 [ -d /dev/shm ] && [ -w /dev/shm ] && export TMPDIR=/dev/shm
@@ -32,16 +41,38 @@ CW_COORD_PARAMS=()
 
 start_redis >/dev/null
 cw_world
-# N items of owner a: plaintext copies for the plaintext job under the
-# same names, sealed ones listed in the policy for the confidential one.
-mkdir -p "$T/plainin/a/n" "$T/in/a/n"
-ids=()
-for ((i = 0; i < N; i++)); do
-	k=a/n/$i.sealed
-	printf 'id,radius\n%d,1%d.5\n' "$i" "$((i % 10))" > "$T/plainin/$k"
-	coffer seal --key "$T/w/a.key" "$T/plainin/$k" "$T/in/$k" >/dev/null || bail seal
-	echo "$k sha256:$(sha "$T/in/$k")"
-	ids+=("$k")
+# The largest plaintext whose sealed object is at most MAXB bytes: the
+# sealed format's overhead measured on a MAXB-byte file.
+head -c "$MAXB" /dev/zero > "$T/probe"
+coffer seal --key "$T/w/a.key" "$T/probe" "$T/probe.sealed" >/dev/null || bail seal
+MAXPLAIN=$((2 * MAXB - $(stat -c %s "$T/probe.sealed") - 64))
+rm -f "$T/probe" "$T/probe.sealed"
+
+# For each size, items of owner a: plaintext copies for the plaintext job
+# under the same names, sealed ones listed in the policy for the
+# confidential one. ids_<size> are their keys.
+mkdir -p "$T/plainin/a" "$T/in/a"
+declare -A NOF BYTES
+for z in $SIZES; do
+	case $z in
+	tiny) n=$NTINY; b=20 ;;  # about: a CSV line
+	max) b=$MAXPLAIN; n=3 ;;
+	*) b=$z; n=$(((32 << 20) / z)); [ "$n" -lt 3 ] && n=3; [ "$n" -gt 2000 ] && n=2000 ;;
+	esac
+	NOF[$z]=$n BYTES[$z]=$b
+	mkdir -p "$T/plainin/a/$z" "$T/in/a/$z"
+	for ((i = 0; i < n; i++)); do
+		k=a/$z/$i.sealed
+		if [ "$z" = tiny ]; then
+			printf 'id,radius\n%d,1%d.5\n' "$i" "$((i % 10))"
+		else
+			# Distinct items of exactly b bytes.
+			printf '%010d\n' "$i"
+			head -c $((b - 11)) /dev/zero
+		fi > "$T/plainin/$k"
+		coffer seal --key "$T/w/a.key" "$T/plainin/$k" "$T/in/$k" >/dev/null || bail seal
+		echo "$k sha256:$(sha "$T/in/$k")"
+	done
 done > "$T/objects"
 jq -R -s 'split("\n") | map(select(length > 0) | split(" ") |
 	{key: .[0], digest: .[1]})' "$T/objects" > "$T/objects.json"
@@ -69,40 +100,58 @@ watch() {
 	echo "$s $r $h"
 }
 
-run_one() { # name store [confidential flags...]
-	local q=$1 store=$2 t0 t1 peaks pid
-	shift 2
-	printf '%s\n' "${ids[@]}" | "$QCTL" load "$REDIS_URL" "$q" --stdin >/dev/null ||
-		bail "load"
+run_one() { # size kind store [confidential flags...]
+	local z=$1 kind=$2 store=$3 q t0 t1 peaks pid bmax
+	shift 3
+	q=$kind-$z
+	printf 'a/%s/%d.sealed\n' $(for ((i = 0; i < NOF[$z]; i++)); do echo "$z $i"; done) |
+		"$QCTL" load "$REDIS_URL" "$q" --stdin >/dev/null || bail "load"
 	t0=$(date +%s.%N)
-	coffer-worker --job "$q" --redis "$REDIS_URL" --store "$store" \
-		--outputs "$T/out/$q" --app "$APP" --exit-when-done "$@" 2> "$T/$q.log" &
+	COFFER_LOG_LEVEL=debug coffer-worker --job "$q" --redis "$REDIS_URL" \
+		--store "$store" --outputs "$T/out/$q" --app "$APP" --exit-when-done \
+		"$@" 2> "$T/$q.log" &
 	pid=$!
 	peaks=$(watch $pid)
 	wait $pid
 	t1=$(date +%s.%N)
 	read -r s r h <<< "$peaks"
 	done=$("$QCTL" stats "$REDIS_URL" "$q" | grep -oE 'done=[0-9]+' | cut -d= -f2)
-	printf '| %s | %s | %d | %d | %d | %s | %.0f |\n' "$q" "$done" "$s" "$r" \
-		"$((s + r))" "${h:-0}" "$(awk -v n="$done" -v a="$t0" -v b="$t1" \
-		'BEGIN { print n / (b - a) }')"
-	[ "$done" -eq "$N" ] || echo "(not every item done: see $T/$q.log)"
+	bmax=$(grep 'batch done' "$T/$q.log" | grep -oE 'items=[0-9]+' | cut -d= -f2 |
+		sort -n | tail -1)
+	printf '| %s | %s | %s | %d | %d | %d | %s | %s | %.1f |\n' "$z" "${BYTES[$z]}" \
+		"$kind" "$s" "$r" "$((s + r))" "${h:-0}" "${bmax:-1}" "$(awk -v n="$done" \
+		-v a="$t0" -v b="$t1" 'BEGIN { print n / (b - a) }')"
+	[ "$done" -eq "${NOF[$z]}" ] || echo "(not every item done ($done of ${NOF[$z]}): see $T/$q.log)"
 	LAST=$((s + r))
+	rm -rf "${T:?}/out/$q"
 }
 
-echo "$N items of a few bytes, the fault plugin (a copy), one worker; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "Items per size: $(for z in $SIZES; do printf '%s: %s; ' "$z" "${NOF[$z]}"; done)the fault plugin (a copy), one worker; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| job | items done | supervisor peak RSS (KiB) | runner peak RSS (KiB) | together (KiB) | plugin host peak RSS (KiB) | items/s |"
-echo "|---|---:|---:|---:|---:|---:|---:|"
-run_one plaintext "$T/plainin"
-PLAIN=$LAST
-run_one confidential "$T/in" --coordinator "$COORD_URL" --coordinator-job "$JOB" \
-	--tee-backend sim --measured-config "$T/w/worker.json"
-CONF=$LAST
+echo "| size | item bytes | job | supervisor peak RSS (KiB) | runner peak RSS (KiB) | together (KiB) | plugin host peak RSS (KiB) | items per batch (largest) | items/s |"
+echo "|---|---:|---|---:|---:|---:|---:|---:|---:|"
+declare -A CONF PLAIN
+for z in $SIZES; do
+	run_one "$z" plaintext "$T/plainin"
+	PLAIN[$z]=$LAST
+	run_one "$z" confidential "$T/in" --coordinator "$COORD_URL" \
+		--coordinator-job "$JOB" --tee-backend sim --measured-config "$T/w/worker.json"
+	CONF[$z]=$LAST
+done
 echo
-verdict=met
-[ "$CONF" -le "$GOAL_KIB" ] || verdict="**missed**"
-echo "| goal | confidential, supervisor + runner | goal | |"
-echo "|---|---:|---:|---|"
-echo "| peak RSS | $CONF KiB | $GOAL_KIB KiB | $verdict |"
-echo "| (plaintext, same job) | $PLAIN KiB | | reference |"
+# The app's own data (doc/worker.md 9.4, "Memory"): the bytes of the inputs and
+# outputs it holds at once: the fault plugin's output is its input, and it
+# holds one item at a time in a plaintext job, an exchange's in a
+# confidential one (9.5: up to the region's half, 1 MiB, of inputs; an
+# item larger than that alone).
+echo "| size | confidential, supervisor + runner | app's data held at once (KiB) | besides the app's data | goal | |"
+echo "|---|---:|---:|---:|---:|---|"
+for z in $SIZES; do
+	b=${BYTES[$z]}
+	k=$(((1 << 20) / b)); [ "$k" -lt 1 ] && k=1; [ "$k" -gt 64 ] && k=64
+	data=$(((2 * k * b + 1023) / 1024))
+	rest=$((CONF[$z] - data))
+	verdict=met
+	[ "$rest" -le "$GOAL_KIB" ] || verdict="**missed**"
+	echo "| $z | ${CONF[$z]} KiB | $data | $rest KiB | $GOAL_KIB KiB | $verdict (plaintext: ${PLAIN[$z]} KiB) |"
+done

@@ -64,6 +64,13 @@ grow(struct coffer_buf *b, size_t need)
 	if (need + 1 <= b->alloc)
 		return 0;
 	nalloc = b->alloc < 64 ? 64 : b->alloc;
+	/* An empty buffer filled at once (an object read whole, an item
+	 * opened or sealed into it) gets what it asks for: doubling is for
+	 * appends, and a doubled big buffer would hold up to twice its bytes,
+	 * all of them resident once a secret one's release wipes them
+	 * (doc/worker.md 9.4, "Memory"). */
+	if (b->len == 0 && nalloc < need + 1)
+		nalloc = need + 1;
 	while (nalloc < need + 1)
 		nalloc = nalloc > SIZE_MAX / 2 ? need + 1 : nalloc * 2;
 	if (b->max < SIZE_MAX && nalloc > b->max + 1)

@@ -110,6 +110,8 @@ add_err(struct item_result *res, const char *what)
 	snprintf(res->err + n, sizeof(res->err) - n, "%s%s", n ? "; " : "", what);
 }
 
+static void shrink(struct coffer_buf *b);
+
 /* Make the item's proof (doc/worker.md 9.4 step 6); it is sent with the
  * batch's. Failing to make it fails the item. */
 static void
@@ -199,6 +201,11 @@ item_open(struct worker *w, const struct coffer_queue_item *it,
 			    PROVE_REFUSAL, res);
 		goto fail;
 	}
+	/* A confidential input is opened into its own buffer: a big one's
+	 * sealed bytes go now, not after the app and the seal (9.4,
+	 * "Memory"). A plaintext job's input is the stored bytes. */
+	if (w->job != NULL)
+		shrink(stored);
 	return 0;
 fail:
 	conf_item_release(ci);
@@ -218,6 +225,14 @@ item_after_app(struct worker *w, struct item_result *res, struct conf_item *ci,
 	char *err = res->err, key[COFFER_STORE_KEY_MAX + 2];
 	size_t errlen = sizeof(res->err);
 
+	/* The app has answered: a big confidential input's plaintext (its
+	 * own buffer, reset below anyway) goes before the output is sealed
+	 * (9.4, "Memory"). */
+	if (w->job != NULL && ci->scratch_in != NULL) {
+		ci->plain = NULL;
+		ci->plainlen = 0;
+		shrink(ci->scratch_in);
+	}
 	if (r != 0 && reported != 0 && w->job != NULL) {
 		/* The app's own failure is a result too: proved FAILED, and
 		 * the coordinator's commit rule says whether it is final. */

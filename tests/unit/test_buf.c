@@ -26,6 +26,39 @@ test_buf__put_keeps_nul_terminated(void **state)
 	assert_null(b.data);
 }
 
+/* An empty buffer filled at once gets what it asks for (a big item's
+ * buffer no larger than the item, doc/worker.md 9.4 "Memory"); appends
+ * still double, so that n small puts cost O(n) copies. */
+static void
+test_buf__empty_buffer_grows_to_exactly_its_first_need(void **state)
+{
+	struct coffer_buf b = COFFER_BUF_INIT_SECRET(4 << 20);
+	struct coffer_buf s = COFFER_BUF_INIT(4 << 20);
+	size_t n = ((size_t)1 << 20) + 100;
+	uint8_t *p;
+
+	(void)state;
+	assert_int_equal(coffer_buf_reserve(&b, n, &p), 0);
+	memset(p, 0x5a, n);
+	coffer_buf_commit(&b, n);
+	assert_int_equal(b.alloc, n + 1);
+	/* The next growth doubles. */
+	assert_int_equal(coffer_buf_put(&b, "x", 1), 0);
+	assert_int_equal(b.alloc, 2 * (n + 1));
+	coffer_buf_release(&b);
+	/* Small and not secret: at least 64 bytes, then exact. */
+	assert_int_equal(coffer_buf_put(&s, "ab", 2), 0);
+	assert_int_equal(s.alloc, 64);
+	coffer_buf_reset(&s);
+	assert_int_equal(coffer_buf_reserve(&s, 1000, &p), 0);
+	assert_int_equal(s.alloc, 1001);
+	/* Appends to a non-empty buffer double. */
+	coffer_buf_commit(&s, 1000);
+	assert_int_equal(coffer_buf_reserve(&s, 10, &p), 0);
+	assert_int_equal(s.alloc, 2002);
+	coffer_buf_release(&s);
+}
+
 static void
 test_buf__rejects_growth_past_max(void **state)
 {
@@ -125,6 +158,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf__put_keeps_nul_terminated),
 		cmocka_unit_test(test_buf__rejects_growth_past_max),
+		cmocka_unit_test(test_buf__empty_buffer_grows_to_exactly_its_first_need),
 		cmocka_unit_test(test_buf__integers_round_trip_both_orders),
 		cmocka_unit_test(test_cur__short_read_consumes_nothing),
 		cmocka_unit_test(test_buf__get_and_detach),
