@@ -443,8 +443,10 @@ excess(double m, double cv, double g)
  *   = R * (E[(L - r)+] - E[(L - (T - t0))+]) / (T - t0 - r),
  * which falls as r grows, to R * P(L > T - t0) (all started at once: the
  * part of the risk no replica count removes). The reserve is the
- * smallest r that keeps it within tail_p, or within twice that floor
- * when the floor is larger (then even max would not do much better).
+ * smallest r that keeps it within the larger of 0.3 tail_p (the items
+ * do not start quite evenly) and 1.25 times that floor (when the floor
+ * is larger, even max would not do much better). Tuned on seeds 1000
+ * and 1001 (doc/controllers.md 6.6).
  */
 static double
 reserve_spread(double m, double cv, double R, double T, double t0,
