@@ -80,6 +80,8 @@ struct state {
 	double ec, cc;    /* whole job: exposure (item-seconds), items */
 	double ew, cw;    /* decayed */
 	double m_last;
+	int est_dropped;  /* the job's estimate contradicted by the items */
+	int cv_given;     /* cv_prior is the job's own (not the default) */
 	/* start-up bookkeeping: recent scale-ups, oldest first */
 	struct req req[NREQ];
 	size_t nreq;
@@ -130,8 +132,10 @@ create(const struct coffer_ctl_config *cfg, void **out, char *err,
 			r = ctl_parse_num(k, v, 0, 10, &s.z, err, errlen);
 		else if (strcmp(k, "margin") == 0)
 			r = ctl_parse_num(k, v, 0, 10, &s.margin, err, errlen);
-		else if (strcmp(k, "cv_prior") == 0)
+		else if (strcmp(k, "cv_prior") == 0) {
 			r = ctl_parse_num(k, v, 0, 100, &s.cv_prior, err, errlen);
+			s.cv_given = 1;
+		}
 		else if (strcmp(k, "window_s") == 0)
 			r = ctl_parse_num(k, v, 0, 1e7, &s.window_s, err, errlen);
 		else if (strcmp(k, "tail_z") == 0)
@@ -416,6 +420,62 @@ tail_time(double m, double cv, double z)
 	return m * exp(z * sl - sl * sl / 2);
 }
 
+/* E[(L - g)+] for L lognormal of mean m and spread cv (g > 0). */
+static double
+excess(double m, double cv, double g)
+{
+	double sl = sqrt(log1p(cv * cv)), mu, d1, d2, e;
+
+	if (g <= 0)
+		return m - g;
+	mu = log(m) - sl * sl / 2;
+	d1 = (mu + sl * sl - log(g)) / sl;
+	d2 = d1 - sl;
+	e = m * 0.5 * erfc(-d1 / M_SQRT2) - g * 0.5 * erfc(-d2 / M_SQRT2);
+	return e < 0 ? 0 : e;
+}
+
+/*
+ * The reserve when the job gave its item time (doc/controllers.md 6.3):
+ * the R items left start spread over the drain window [t0, T - r], not
+ * all at its end, so the expected number that end after T is
+ *     R / (T - t0 - r) * integral over u in [r, T - t0] of P(L > u) du
+ *   = R * (E[(L - r)+] - E[(L - (T - t0))+]) / (T - t0 - r),
+ * which falls as r grows, to R * P(L > T - t0) (all started at once: the
+ * part of the risk no replica count removes). The reserve is the
+ * smallest r that keeps it within the larger of 0.3 tail_p (the items
+ * do not start quite evenly) and 1.25 times that floor (when the floor
+ * is larger, even max would not do much better). Tuned on seeds 1000
+ * and 1001 (doc/controllers.md 6.6).
+ */
+static double
+reserve_spread(double m, double cv, double R, double T, double t0,
+    double tail_p)
+{
+	double tw = T - t0, lo, hi, target, fl;
+	int i;
+
+	if (tw <= m)
+		return m;
+	fl = R * (excess(m, cv, tw * (1 - 1e-6)) - excess(m, cv, tw)) /
+	    (tw * 1e-6);
+	target = 0.3 * tail_p > 1.25 * fl ? 0.3 * tail_p : 1.25 * fl;
+	lo = m;
+	hi = tw;
+	if (R * (excess(m, cv, lo) - excess(m, cv, tw)) / (tw - lo) <= target)
+		return lo;
+	for (i = 0; i < 40; i++) {
+		double mid = (lo + hi) / 2;
+
+		if (R * (excess(m, cv, mid) - excess(m, cv, tw)) / (tw - mid) <=
+		    target)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	return hi;
+}
+
 /*
  * The chance that a replica stopped in the middle of an item is killed: the
  * item's remaining time exceeds the grace period. For an item in progress
@@ -557,6 +617,37 @@ decide(void *state, const struct coffer_ctl_obs *obs,
 	}
 	if (cv < 0.05)
 		cv = 0.05;
+	/*
+	 * The job's estimate, while the items do not contradict it, stays a
+	 * prior of k items next to the measured ones (section 6.2): the few
+	 * first items of a spread job say less about the mean than an
+	 * estimate within estimate_error does. Contradicted (the measured
+	 * bounds outside the estimate's band, judged on whichever of the
+	 * exposure estimate and the finished items' mean is nearer the band,
+	 * as early on one errs high and the other low), it is dropped for
+	 * good. Without an estimate nothing here changes.
+	 */
+	if (s->estimate > 0 && !s->est_dropped && s->cc >= 1 && items > 0) {
+		double k = s->z * s->cv_prior / (s->estimate_error - 1);
+		double hiB = s->estimate * s->estimate_error;
+		double loB = s->estimate / s->estimate_error;
+		double f = 1 + s->z * cv / sqrt(items), lo = m, hi = m;
+
+		k *= k;
+		k = k < 1 ? 1 : k > 1000 ? 1000 : k;
+		if (o.item_time_mean_s > 0) {
+			if (o.item_time_mean_s < lo)
+				lo = o.item_time_mean_s;
+			if (o.item_time_mean_s > hi)
+				hi = o.item_time_mean_s;
+		}
+		if (lo / f > hiB || hi * f < loB)
+			s->est_dropped = 1;
+		else {
+			m = (k * s->estimate + items * m) / (k + items);
+			items += k;
+		}
+	}
 
 	if (items <= 0) {
 		/* Cold start, and a floor from the items in flight: none has
@@ -628,11 +719,40 @@ decide(void *state, const struct coffer_ctl_obs *obs,
 		if (cv > s->cv_prior) /* a heavy tail seen on nd items */
 			sl += s->spread_z / sqrt(nd);
 		cvu = sqrt(expm1(sl * sl));
-		tail = tail_time(m, cvu, z_upper(s->tail_p / (R > 1 ? R : 1)));
+		if (s->estimate > 0 && s->cv_given && !s->est_dropped) {
+			double t0 = 0;
+
+			if (o.replicas_ready <= 0) {
+				t0 = s->nreq > 0 ? S - (o.now_s - s->req[0].t) : S;
+				if (t0 < 0)
+					t0 = 0;
+			}
+			tail = reserve_spread(m, cvu, R, T, t0, s->tail_p);
+		} else
+			tail = tail_time(m, cvu, z_upper(s->tail_p /
+			    (R > 1 ? R : 1)));
 		if (cap_l > m && tail > cap_l)
 			tail = cap_l;
 		if (tail < m)
 			tail = m;
+	}
+	/*
+	 * With the job's estimate and a start-up the host measured, a replica
+	 * asked for now that would be ready too late to do an item can do
+	 * nothing: do not ask for it (need_for and the rescue search would
+	 * otherwise go to cap when the replicas there fall short). Too late
+	 * is after T - m; with the job's spread too (its reserve is then
+	 * trusted), after the queue must drain, T - tail. Without an
+	 * estimate this stays as benchmarked.
+	 */
+	if (s->estimate > 0 && o.startup_s > 0 &&
+	    T - (s->cv_given ? tail : m) - S <= 0) {
+		double have = (double)o.replicas > cur ? (double)o.replicas : cur;
+
+		if (have < 1)
+			have = 1;
+		if (have < cap)
+			cap = have;
 	}
 	need = need_for(s, &o, T - tail, S, R * m * (1 + eps), cap);
 	{
@@ -642,6 +762,17 @@ decide(void *state, const struct coffer_ctl_obs *obs,
 
 		if (later < m)
 			later = m;
+		/* On the job's estimate alone (no item finished yet), the rescue
+		 * comes only with evidence: when the first items finish, after
+		 * what is left of the first replicas' start-up and an item. */
+		if (s->estimate > 0 && s->cc < 1) {
+			double wait = m;
+
+			if (o.replicas_ready <= 0)
+				wait += s->nreq > 0 ? S - (o.now_s - s->req[0].t) : S;
+			if (later < wait)
+				later = wait;
+		}
 		if (need < cap && capacity_with_rescue(s, &o, thi, S, need, later, 0) < whi) {
 			/* the smallest n in (need, cap] that keeps a rescue */
 			lo = need;

@@ -741,6 +741,94 @@ test_deadline__item_time_estimate_sizes_the_first_count(void **state)
 }
 
 static void
+test_deadline__estimate_asks_no_replica_too_late_to_help(void **state)
+{
+	const char *est[] = { "item_time_estimate_s", "10", "estimate_error",
+	    "1.3", "cv_prior", "0.25", NULL };
+	struct coffer_ctl_decision d;
+	struct coffer_ctl_obs o;
+	struct ctl c;
+	int32_t cur = 1, peak = 0;
+
+	(void)state;
+	/* 200 items of 10 s (within 30%, cv 0.25), start-up 120 s as the host
+	 * measured it, deadline 216 s, max 128: about 30-40 replicas started
+	 * at once do it. Nothing finishes before 120 s; a replica asked for
+	 * after about 80 s is ready too late to do an item, and the rescue
+	 * must not go to max for them (before the rule it did, at 75 s). */
+	assert_int_equal(ctl_open(&c, "deadline", 1, 128, 216, est), 0);
+	for (double t = 0; t < 120; t += 5) {
+		o = obs_at(t, 200, 0, 0, cur, 0, cur, 216);
+		o.startup_s = 120;
+		assert_int_equal(decide(&c, &o, &d), 0);
+		cur = d.replicas;
+		if (cur > peak)
+			peak = cur;
+	}
+	ctl_close(&c);
+	if (peak < 25 || peak > 60)
+		fail_msg("peak %d before any item finished (%s)", peak, d.reason);
+}
+
+static void
+test_deadline__estimate_with_spread_reserves_by_start_order(void **state)
+{
+	const char *est[] = { "item_time_estimate_s", "10", "estimate_error",
+	    "1.3", "cv_prior", "3", NULL };
+	struct coffer_ctl_decision d;
+	struct coffer_ctl_obs o;
+	struct ctl c;
+
+	(void)state;
+	/* 200 items of 10 s with cv 3, start-up 120 s, deadline 600 s: the
+	 * longest of 200 such items taken last needs all the deadline allows
+	 * (451 s), which leaves 29 s per replica: max (128) before the rule.
+	 * Items start spread over the drain window; even started at once, one
+	 * of them outlasts 480 s with a chance of about 9%, and a reserve of
+	 * about 400 s adds little to that: some 46 replicas
+	 * (doc/controllers.md 6.3). */
+	o = obs_at(0, 200, 0, 0, 1, 0, 1, 600);
+	o.startup_s = 120;
+	assert_int_equal(ctl_open(&c, "deadline", 1, 128, 600, est), 0);
+	assert_int_equal(decide(&c, &o, &d), 0);
+	ctl_close(&c);
+	if (d.replicas < 25 || d.replicas > 80)
+		fail_msg("with the spread %d (%s)", d.replicas, d.reason);
+}
+
+static void
+test_deadline__estimate_contradicted_by_the_items_is_dropped(void **state)
+{
+	const char *est[] = { "item_time_estimate_s", "10", "estimate_error",
+	    "1.3", NULL };
+	struct coffer_ctl_decision d;
+	struct coffer_ctl_obs o;
+	struct ctl c;
+	const char *x;
+	double m = 0;
+
+	(void)state;
+	/* The job says 10 s within 30%; 100 items finish at 30 s each. The
+	 * estimate (a prior worth 44 items) must not pull the mean below
+	 * what the items show. */
+	assert_int_equal(ctl_open(&c, "deadline", 1, 64, 5000, est), 0);
+	o = obs_at(0, 2000, 0, 20, 20, 20, 20, 5000);
+	o.startup_s = 10;
+	assert_int_equal(decide(&c, &o, &d), 0);
+	for (double t = 30; t <= 150; t += 30) {
+		o = obs_at(t, 2000, (int64_t)(t / 30) * 20, 20, 20, 20, 20, 5000);
+		o.startup_s = 10;
+		o.item_time_mean_s = 30;
+		o.item_time_var_s2 = 4;
+		assert_int_equal(decide(&c, &o, &d), 0);
+	}
+	ctl_close(&c);
+	x = strstr(d.reason, "items x ");
+	if (x == NULL || sscanf(x, "items x %lf", &m) != 1 || m < 28)
+		fail_msg("the estimate still counts: %s", d.reason);
+}
+
+static void
 test_deadline__early_items_in_flight_do_not_inflate_the_service_time(void **state)
 {
 	struct coffer_ctl_decision d;
@@ -1079,6 +1167,9 @@ main(void)
 		cmocka_unit_test(test_deadline__no_progress_yet_cold_starts_within_bounds),
 		cmocka_unit_test(test_deadline__cold_start_hedges_more_as_time_passes_without_an_item),
 		cmocka_unit_test(test_deadline__item_time_estimate_sizes_the_first_count),
+		cmocka_unit_test(test_deadline__estimate_asks_no_replica_too_late_to_help),
+		cmocka_unit_test(test_deadline__estimate_with_spread_reserves_by_start_order),
+		cmocka_unit_test(test_deadline__estimate_contradicted_by_the_items_is_dropped),
 		cmocka_unit_test(test_deadline__early_items_in_flight_do_not_inflate_the_service_time),
 		cmocka_unit_test(test_deadline__deadline_passed_runs_at_max_and_says_so),
 		cmocka_unit_test(test_deadline__too_few_max_replicas_says_so_and_runs_at_max),
