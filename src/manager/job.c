@@ -121,17 +121,38 @@ jobs_remove(struct mgr *m, struct mgr_job *j)
 /* ------------------------------------------------------------------ */
 /* Controllers */
 
+/*
+ * The controller's parameters: the job's controller.params, and for the
+ * `deadline` controller the job's item_time_estimate_s as its parameter of
+ * that name unless controller.params sets it (doc/controllers.md 6.2: the
+ * estimate is then a prior of k items, not only a guess before the first
+ * item is timed). est holds the number's text while the controller's
+ * create() reads it.
+ */
 static int
-ctl_config(const struct mgr_jobspec *s, struct coffer_ctl_param **params,
+ctl_config(const struct mgr_jobspec *s, const struct coffer_controller *d,
+    char est[32], struct coffer_ctl_param **params,
     struct coffer_ctl_config *cfg)
 {
 	struct coffer_ctl_param *p;
+	size_t n = s->nctl_params;
+	int given = 0;
 
-	if ((p = coffer_calloc(s->nctl_params + 1, sizeof(*p))) == NULL)
+	if ((p = coffer_calloc(n + 1, sizeof(*p))) == NULL)
 		return COFFER_E_NOMEM;
-	for (size_t i = 0; i < s->nctl_params; i++) {
+	for (size_t i = 0; i < n; i++) {
 		p[i].key = s->ctl_params[i].key;
 		p[i].value = s->ctl_params[i].value;
+		given |= strcmp(p[i].key, "item_time_estimate_s") == 0;
+	}
+	if (!given && s->item_time_estimate_s > 0 && d->name != NULL &&
+	    strcmp(d->name, "deadline") == 0) {
+		/* The controller takes up to 1e7 s (116 days); the job's field
+		 * up to a year: a longer estimate says as much as 1e7 s. */
+		snprintf(est, 32, "%.17g", s->item_time_estimate_s < 1e7 ?
+		    s->item_time_estimate_s : 1e7);
+		p[n].key = "item_time_estimate_s";
+		p[n++].value = est;
 	}
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
@@ -140,7 +161,7 @@ ctl_config(const struct mgr_jobspec *s, struct coffer_ctl_param **params,
 	cfg->expected_time_s = s->expected_time_s;
 	cfg->check_interval_s = s->check_interval_s;
 	cfg->params = p;
-	cfg->nparams = s->nctl_params;
+	cfg->nparams = n;
 	/* Native jobs' workers name their replica in their worker id, so a
 	 * scale-down stops idle replicas first (busy.c); Asperathos
 	 * consumers cannot be told apart. */
@@ -189,7 +210,7 @@ mgr_job_ctl_create(const struct mgr_jobspec *s, const char *field_prefix,
 	struct coffer_ctl_config cfg;
 	const struct coffer_controller *d = NULL;
 	void *h = NULL, *st = NULL;
-	char err[512] = "";
+	char err[512] = "", est[32];
 	int r;
 
 	if ((r = coffer_controller_find(s->controller, &d, &h)) != 0) {
@@ -201,7 +222,7 @@ mgr_job_ctl_create(const struct mgr_jobspec *s, const char *field_prefix,
 			    "%s: %s", nf, coffer_errdetail());
 		return mgr_controller_unknown(s->controller, nf);
 	}
-	if ((r = ctl_config(s, &params, &cfg)) != 0)
+	if ((r = ctl_config(s, d, est, &params, &cfg)) != 0)
 		goto out;
 	r = d->create(&cfg, &st, err, sizeof(err));
 	if (r != 0) {

@@ -11,7 +11,7 @@
 # timeout: 150
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
-plan 33
+plan 36
 
 start_redis
 start_manager
@@ -83,6 +83,19 @@ coffer job submit "$T/w-job.json" > "$T/wsub.out" 2> "$T/wsub.err"
 eq "coffer job submit prints the id" 1 "$(grep -c '^[0-9a-z_.-]*$' "$T/wsub.out")"
 grep -q "^warning: the deadline cannot be met: 6 items x 30 s" "$T/wsub.err"
 ok $? "and the warning at once"
+
+# The deadline controller gets the job's estimate (doc/api.md section 3),
+# also as its own parameter, which takes at most 1e7 s.
+api POST /v1/jobs -d "$(job '"item_time_estimate_s": 0.25, "app_params": {"sleep_ms": 800}' |
+	sed 's|"name": "static"|"name": "deadline", "check_interval_s": 0.2|')" > "$T/e.json"
+eq "a deadline job with an estimate is accepted" 201 "$HTTP_CODE"
+eid=$(jq -r .id "$T/e.json")
+coffer job watch "$eid" --interval 0.3 > /dev/null 2>&1
+api GET "/v1/jobs/$eid/timeline" > "$T/e-timeline.json"
+jq -e '.decisions[0].reason | test("items x 0.25s")' "$T/e-timeline.json" > /dev/null
+ok $? "its controller took the estimate as the mean before items were timed ($(jq -r '.decisions[0].reason' "$T/e-timeline.json"))"
+api POST /v1/jobs -d "$(job '"item_time_estimate_s": 31622400' | sed 's|"static"|"deadline"|')" > /dev/null
+eq "an estimate beyond the controller's range is still accepted" 201 "$HTTP_CODE"
 
 # Measured item times: a job that turns out late says so while it runs,
 # and its last line says the deadline was missed.
