@@ -632,7 +632,7 @@ no_such_app(struct mgr_conf_prep *p, const char *app)
  * canonical text (doc/api-coordinator.md 4.2), so it is read as a worker
  * reads it (policy.md 4.1, PA1 to PA6): the bytes against the job's hash,
  * then only the owners, the job's app and its objects, without a JSON
- * tree of the whole text (doc/manager.md 9.5). */
+ * tree of the whole text (doc/manager.md 9.2). */
 static int
 took_policy(struct mgr_conf_prep *p)
 {
