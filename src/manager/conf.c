@@ -797,9 +797,37 @@ opened(struct mgr_conf_prep *p)
 	return r;
 }
 
+/* The apps of the policy text, for the message of a job whose app it
+ * does not list: the full parse, on this error path only. */
+static void
+no_such_app(struct mgr_conf_prep *p, const char *app)
+{
+	struct mgr_jobspec *s = p->s;
+	struct coffer_buf names = COFFER_BUF_INIT(4096);
+	struct coffer_policy *pol = NULL;
+
+	if (coffer_policy_parse(coffer_buf_str(&p->reply), p->reply.len,
+	    &pol) == 0)
+		for (size_t i = 0; i < pol->napps; i++)
+			(void)!coffer_buf_putf(&names, "%s'%s'", i ? ", " : "",
+			    pol->apps[i].name);
+	else
+		(void)!coffer_buf_puts(&names, "none that parse");
+	coffer_errclear();
+	add(p->errs, s->tee_app != NULL ? "tee.app" : "app", "the policy has "
+	    "no app '%s' (its apps: %s)%s", app, coffer_buf_str(&names),
+	    s->tee_app != NULL ? "" : "; give the policy's name as tee.app");
+	coffer_buf_release(&names);
+	coffer_policy_free(pol);
+}
+
 /* The coordinator's policy (policy.md section 5), checked against its
  * hash: the items the manager loads are those of the policy the job
- * names. Then what the job takes from it. */
+ * names. Then what the job takes from it. The answer is the policy's
+ * canonical text (doc/api-coordinator.md 4.2), so it is read as a worker
+ * reads it (policy.md 4.1, PA1 to PA6): the bytes against the job's hash,
+ * then only the owners, the job's app and its objects, without a JSON
+ * tree of the whole text (doc/manager.md 9.2). */
 static int
 took_policy(struct mgr_conf_prep *p)
 {
@@ -808,6 +836,8 @@ took_policy(struct mgr_conf_prep *p)
 	const struct coffer_policy_app *pa;
 	const char *app = s->tee_app != NULL ? s->tee_app : s->app;
 	char hex[65], code[80], msg[600], field[128];
+	uint8_t want[32], got[32];
+	size_t n = 0;
 	int r;
 
 	if (p->status != 200) {
@@ -817,30 +847,31 @@ took_policy(struct mgr_conf_prep *p)
 		    s->coordinator, code, msg[0] ? msg : "(no message)");
 		return COFFER_E_FORMAT;
 	}
-	if ((r = coffer_policy_parse(coffer_buf_str(&p->reply), p->reply.len,
-	    &pol)) != 0) {
-		add(p->errs, "tee.policy", "the coordinator's policy does not "
-		    "parse: %s", coffer_errdetail());
+	/* jobspec.c checked tee.policy: 64 lower-case hex digits. */
+	if (coffer_hex_decode(s->tee_policy, 64, want, 32, &n) != 0 || n != 32) {
+		add(p->errs, "tee.policy", "not 64 hex digits");
 		r = COFFER_E_FORMAT;
 		goto out;
 	}
-	coffer_policy_hash_hex(pol, hex);
-	if (strcmp(hex, s->tee_policy) != 0) {
+	r = coffer_policy_read_approved(coffer_buf_str(&p->reply), p->reply.len,
+	    want, app, &pol);
+	if (r == COFFER_E_AUTH &&
+	    coffer_policy_hash_text(coffer_buf_str(&p->reply), p->reply.len,
+	    got) == 0) {
+		coffer_hex_encode(got, 32, hex);
 		add(p->errs, "tee.policy", "the coordinator at %s answered a policy "
 		    "whose hash is %s: refused", s->coordinator, hex);
 		r = COFFER_E_FORMAT;
 		goto out;
 	}
+	if (r != 0) {
+		add(p->errs, "tee.policy", "the coordinator's policy does not "
+		    "parse: %s", coffer_errdetail());
+		r = COFFER_E_FORMAT;
+		goto out;
+	}
 	if ((pa = coffer_policy_app(pol, app)) == NULL) {
-		struct coffer_buf names = COFFER_BUF_INIT(4096);
-
-		for (size_t i = 0; i < pol->napps; i++)
-			(void)!coffer_buf_putf(&names, "%s'%s'", i ? ", " : "",
-			    pol->apps[i].name);
-		add(p->errs, s->tee_app != NULL ? "tee.app" : "app", "the policy has "
-		    "no app '%s' (its apps: %s)%s", app, coffer_buf_str(&names),
-		    s->tee_app != NULL ? "" : "; give the policy's name as tee.app");
-		coffer_buf_release(&names);
+		no_such_app(p, app);
 		r = COFFER_E_FORMAT;
 		goto out;
 	}

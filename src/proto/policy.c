@@ -54,6 +54,7 @@ coffer_policy_free(struct coffer_policy *p)
 	free(p->limits);
 	coffer_buf_release(&p->jcs);
 	json_decref(p->root);
+	free(p->strings);
 	free(p);
 }
 
@@ -774,7 +775,13 @@ read_app(struct coffer_policy *p, const json_t *root, const char *name)
 }
 
 int
-coffer_policy_read_approved(const char *text, size_t len,
+coffer_policy_hash_text(const char *text, size_t len, uint8_t out[32])
+{
+	return policy_hash((const uint8_t *)text, len, out);
+}
+
+int
+coffer_policy_read_approved_tree(const char *text, size_t len,
     const uint8_t hash[32], const char *app, struct coffer_policy **out)
 {
 	struct coffer_policy *p = NULL;

@@ -89,7 +89,8 @@ enum coffer_policy_field {
 };
 #define COFFER_POLICY_F_LISTABLE 0x3f
 
-/* A parsed, well-formed policy. Strings are borrowed from `root`. With
+/* A parsed, well-formed policy. Strings are borrowed from `root` (from
+ * `strings` when `partial`). With
  * `partial` set (coffer_policy_read_approved), only the members section
  * 4.1 lists are set. */
 struct coffer_policy {
@@ -97,6 +98,8 @@ struct coffer_policy {
 	uint8_t hash[32];        /* section 5 */
 	struct coffer_buf jcs;   /* JCS(policy) */
 	json_t *root;            /* the parsed document */
+	char *strings;           /* partial: the decoded strings the others
+	                            point into (coffer_policy_read_approved) */
 	const char *name;
 	int has_previous;
 	uint8_t previous[32];
@@ -141,6 +144,21 @@ void coffer_policy_free(struct coffer_policy *p);
  */
 int coffer_policy_read_approved(const char *text, size_t len,
     const uint8_t hash[32], const char *app, struct coffer_policy **out)
+	__attribute__((warn_unused_result));
+/*
+ * The same rules, read from a jansson tree of the text: the reference the
+ * reader above was checked against (tests/unit/test_proto_policy.c and
+ * tests/fuzz/fuzz_policy.c compare the two). The reader above takes only
+ * canonical text (section 5), which every text past PA1 is; on canonical
+ * text the two accept the same texts with the same result.
+ */
+int coffer_policy_read_approved_tree(const char *text, size_t len,
+    const uint8_t hash[32], const char *app, struct coffer_policy **out)
+	__attribute__((warn_unused_result));
+
+/* Section 5's hash of a text, SHA-256("coffer/policy/v1" || 0x00 || text):
+ * the policy hash when text is the canonical form. */
+int coffer_policy_hash_text(const char *text, size_t len, uint8_t out[32])
 	__attribute__((warn_unused_result));
 
 /* 1 if two identity lines have the same keys (doc/format/identity.md: the

@@ -5,14 +5,22 @@
 // text's own hash, so PA2 to PA6 see every input); a policy that parses
 // has a canonical form that parses again to the same hash, its items can
 // be listed, it differs from itself in no field, and the reader of its
-// canonical form gives every app the same items as the full parse.
+// canonical form gives every app the same items as the full parse. The
+// one-pass reader and the tree reader it replaced (policy.md 4.1) are run
+// side by side: what the one-pass reader takes, the tree reader takes with
+// the same values; on canonical text (the input's own canonical form,
+// and the input when it is one) they agree on every answer.
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "crypto/hash.h"
+#include "crypto/jcs.h"
+#include "lib/json.h"
 #include "proto/policy.h"
+
+#include "../support/policy_same.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -57,6 +65,47 @@ same_items(const struct coffer_policy *p, const struct coffer_policy_app *a,
 	coffer_policy_free(r);
 }
 
+/* Both readers on text for app; canonical: the text is its own
+ * canonical form, so they must agree on everything. */
+static void
+readers(const uint8_t *text, size_t len, const char *app, int canonical)
+{
+	struct coffer_policy *a = NULL, *b = NULL;
+	uint8_t h[32];
+	int ra, rb;
+
+	hash_of(text, len, h);
+	ra = coffer_policy_read_approved((const char *)text, len, h, app, &a);
+	rb = coffer_policy_read_approved_tree((const char *)text, len, h, app, &b);
+	if (ra == 0 && (rb != 0 || policy_same_read(a, b) != NULL))
+		__builtin_trap();
+	if (canonical && ra != rb)
+		__builtin_trap();
+	coffer_policy_free(a);
+	coffer_policy_free(b);
+}
+
+/* The differential check on the input and on its canonical form. */
+static void
+differential(const uint8_t *data, size_t size)
+{
+	struct coffer_buf t = COFFER_BUF_INIT((size_t)4 << 20);
+	json_t *v = NULL;
+	int canonical = 0;
+
+	if (coffer_json_parse((const char *)data, size, COFFER_POLICY_MAX_BYTES,
+	    COFFER_JSON_MAX_DEPTH_DEFAULT, &v) == 0 && coffer_jcs_put(v, &t) == 0)
+		canonical = t.len == size && memcmp(t.data, data, size) == 0;
+	readers(data, size, "a", canonical);
+	readers(data, size, "dicom-deid", canonical);
+	if (!canonical && t.len > 0) {
+		readers(t.data, t.len, "a", 1);
+		readers(t.data, t.len, "dicom-deid", 1);
+	}
+	json_decref(v);
+	coffer_buf_release(&t);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -66,6 +115,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned mask;
 	size_t n;
 
+	differential(data, size);
 	/* The reader, past PA1, on any text. */
 	hash_of(data, size, h);
 	if (coffer_policy_read_approved((const char *)data, size, h, "a", &q) == 0) {

@@ -10,11 +10,14 @@
 
 #include "coffer/tee.h"
 #include "crypto/hash.h"
+#include "crypto/jcs.h"
+#include "lib/json.h"
 #include "lib/buf.h"
 #include "proto/approval.h"
 #include "proto/policy.h"
 #include "proto/signed.h"
 #include "test_proto_common.h"
+#include "../support/policy_same.h"
 
 static json_t *doc;
 
@@ -254,6 +257,258 @@ test_policy__approved_reader_checks_the_bytes_then_the_app_only(void **state)
 	assert_int_equal(coffer_policy_read_approved("{\"owners\":", 10, h,
 	    "dicom-deid", &r), COFFER_E_FORMAT);
 	coffer_policy_free(p);
+}
+
+/* Both readers of section 4.1 on text, given its own hash, for app: the
+ * same error code, or the same policy. Returns the code. */
+static int
+readers_agree(const char *text, size_t len, const char *app, const char *what)
+{
+	struct coffer_policy *a = NULL, *b = NULL;
+	char da[512];
+	const char *d;
+	uint8_t h[32];
+	int ra, rb;
+
+	assert_int_equal(coffer_policy_hash_text(text, len, h), 0);
+	ra = coffer_policy_read_approved(text, len, h, app, &a);
+	snprintf(da, sizeof(da), "%s", ra != 0 ? coffer_errdetail() : "");
+	rb = coffer_policy_read_approved_tree(text, len, h, app, &b);
+	if (ra != rb)
+		fail_msg("%s, app %s: one pass %d (%s), tree %d (%s)", what, app,
+		    ra, da, rb, rb != 0 ? coffer_errdetail() : "");
+	if (ra == 0 && (d = policy_same_read(a, b)) != NULL)
+		fail_msg("%s, app %s: %s differs", what, app, d);
+	coffer_policy_free(a);
+	coffer_policy_free(b);
+	return ra;
+}
+
+/* The canonical form of root, read by both for each app. */
+static void
+agree_on(const json_t *root, const char *what, size_t *accepted, size_t *runs)
+{
+	static const char *const apps[] = { "dicom-deid", "pooled-stats",
+		"no-such-app" };
+	struct coffer_buf t = COFFER_BUF_INIT((size_t)4 << 20);
+
+	if (coffer_jcs_put(root, &t) != 0) {
+		coffer_errclear();
+		coffer_buf_release(&t);
+		return;
+	}
+	for (size_t i = 0; i < 3; i++) {
+		(*runs)++;
+		if (readers_agree((const char *)t.data, t.len, apps[i], what) == 0)
+			(*accepted)++;
+	}
+	coffer_buf_release(&t);
+}
+
+/* Values every member and element is replaced with in turn. */
+static json_t *
+replacement(size_t k)
+{
+	char big[600];
+
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	switch (k) {
+	case 0: return json_null();
+	case 1: return json_true();
+	case 2: return json_integer(1);
+	case 3: return json_string("x");
+	case 4: return json_string("");
+	case 5: return json_array();
+	case 6: return json_object();
+	case 7: return json_pack("[s]", "x");
+	case 8: return json_pack("{s:i}", "zz", 1);
+	case 9: return json_string(big);
+	case 10: return json_string("sha256:" "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+	case 11: return json_string("a\"b\\c\n\x01\x7f\xc3\xa9\xf0\x9f\x98\x80");
+	default: return NULL;
+	}
+}
+
+/* Every mutation of every node under v (inside root): both readers
+ * agree on each. */
+static void
+mutate_all(json_t *root, json_t *v, const char *path, size_t *acc, size_t *runs)
+{
+	char sub[512];
+	json_t *c, *r, *keys, *kv;
+	size_t i, k;
+	const char *key;
+
+	if (json_is_object(v)) {
+		/* Members added: one sorting first, one last. */
+		json_object_set_new(v, "a", json_integer(1));
+		agree_on(root, path, acc, runs);
+		json_object_del(v, "a");
+		json_object_set_new(v, "zz", json_integer(1));
+		agree_on(root, path, acc, runs);
+		json_object_del(v, "zz");
+		/* The names first: a member deleted and set again goes last
+		 * in jansson's order, and a foreach would meet it again. */
+		keys = json_array();
+		json_object_foreach(v, key, c)
+			json_array_append_new(keys, json_string(key));
+		json_array_foreach(keys, i, kv) {
+			key = json_string_value(kv);
+			c = json_object_get(v, key);
+			snprintf(sub, sizeof(sub), "%s.%s", path, key);
+			json_incref(c);
+			json_object_del(v, key);
+			agree_on(root, sub, acc, runs);
+			for (k = 0; (r = replacement(k)) != NULL; k++) {
+				json_object_set_new(v, key, r);
+				agree_on(root, sub, acc, runs);
+			}
+			json_object_set(v, key, c);
+			mutate_all(root, c, sub, acc, runs);
+			json_decref(c);
+		}
+		json_decref(keys);
+	} else if (json_is_array(v)) {
+		size_t n = json_array_size(v);
+
+		if (n > 0) {
+			json_array_append(v, json_array_get(v, 0));
+			agree_on(root, path, acc, runs);
+			json_array_remove(v, n);
+		}
+		for (i = 0; i < n; i++) {
+			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+			c = json_incref(json_array_get(v, i));
+			json_array_remove(v, i);
+			agree_on(root, sub, acc, runs);
+			json_array_insert(v, i, c);
+			for (k = 0; (r = replacement(k)) != NULL; k++) {
+				json_array_set_new(v, i, r);
+				agree_on(root, sub, acc, runs);
+			}
+			json_array_set(v, i, c);
+			mutate_all(root, c, sub, acc, runs);
+			json_decref(c);
+		}
+	}
+}
+
+/* Section 4.1: the one-pass reader accepts the canonical texts the tree
+ * reader accepts, with the same values, and refuses the others with the
+ * same code: the vector policy with each member removed or replaced by
+ * values of every type, each array with its first element repeated, each
+ * object with a member more; and the canonical forms of the invalid
+ * vectors of P1 to P17. */
+static void
+test_policy__one_pass_reader_agrees_with_the_tree_reader(void **state)
+{
+	json_t *root = json_loads(tp_str(json_object_get(doc, "policy"), "jcs"), 0,
+	    NULL), *c;
+	const json_t *inv = json_object_get(doc, "invalid_policies");
+	size_t acc = 0, runs = 0, i;
+
+	(void)state;
+	assert_non_null(root);
+	agree_on(root, "the vector", &acc, &runs);
+	assert_int_equal(acc, 3);
+	mutate_all(root, root, "policy", &acc, &runs);
+	json_decref(root);
+	/* Both refuse some and accept some: a test that can fail. */
+	assert_true(runs > 1000);
+	assert_true(acc > runs / 10 && acc < runs - runs / 10);
+	json_array_foreach(inv, i, c) {
+		json_t *v = NULL;
+
+		if (coffer_json_parse(tp_str(c, "text"), strlen(tp_str(c, "text")),
+		    COFFER_POLICY_MAX_BYTES, 64, &v) != 0) {
+			coffer_errclear();
+			continue;
+		}
+		agree_on(v, tp_str(c, "note"), &acc, &runs);
+		json_decref(v);
+	}
+}
+
+/* Text that is not canonical, which no text past PA1 is: the tree reader
+ * takes some, the one-pass reader none (PA2). Numbers in members neither
+ * reads are taken by both exactly when jansson takes them. */
+static void
+test_policy__one_pass_reader_takes_canonical_text_only(void **state)
+{
+	static const struct {
+		const char *token;
+		int ok;
+	} nums[] = {
+		{ "9223372036854775807", 1 }, { "-9223372036854775808", 1 },
+		{ "9223372036854775808", 0 }, { "-9223372036854775809", 0 },
+		{ "1e400", 0 }, { "-1e400", 0 }, { "1e-400", 1 }, { "-0", 1 },
+		{ "1.5E+3", 1 }, { "01", 0 }, { "1.", 0 }, { "-", 0 }, { ".5", 0 },
+		{ "1e", 0 }, { "2e+", 0 },
+		{ "123456789012345678901234567890123456789012345678901234567890"
+		  "1234567890.5", 1 },
+	};
+	static const char *const skipped[] = {
+		"\"a\\u0000b\"", "\"\\u001F\"", "\"\\/\"", "\"\\u0041\"",
+		"\"\xc0\xaf\"", "\"\xed\xa0\x80\"", "\"\t\"", "[1,]", "{\"b\":1,\"a\":2}",
+		"{\"a\":1,\"a\":2}", "tru", "nul",
+	};
+	const char *jcs = tp_str(json_object_get(doc, "policy"), "jcs");
+	struct coffer_buf t = COFFER_BUF_INIT((size_t)2 << 20);
+	struct coffer_policy *p = NULL;
+	uint8_t h[32];
+	size_t len = strlen(jcs);
+
+	(void)state;
+	/* White space, and the text as written: the tree reader takes both. */
+	assert_int_equal(coffer_buf_puts(&t, "{ "), 0);
+	assert_int_equal(coffer_buf_put(&t, jcs + 1, len - 1), 0);
+	assert_int_equal(coffer_policy_hash_text(coffer_buf_str(&t), t.len, h), 0);
+	assert_int_equal(coffer_policy_read_approved_tree(coffer_buf_str(&t), t.len,
+	    h, "dicom-deid", &p), 0);
+	coffer_policy_free(p);
+	p = NULL;
+	assert_int_equal(coffer_policy_read_approved(coffer_buf_str(&t), t.len, h,
+	    "dicom-deid", &p), COFFER_E_FORMAT);
+	assert_non_null(strstr(coffer_errdetail(), "PA2: byte 1:"));
+	assert_null(p);
+	/* A member neither reads ("zz" sorts last), holding a number. */
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		char what[200];
+
+		coffer_buf_reset(&t);
+		assert_int_equal(coffer_buf_put(&t, jcs, len - 1), 0);
+		assert_int_equal(coffer_buf_putf(&t, ",\"zz\":%s}", nums[i].token), 0);
+		snprintf(what, sizeof(what), "the number %s", nums[i].token);
+		assert_int_equal(readers_agree(coffer_buf_str(&t), t.len, "dicom-deid",
+		    what) == 0, nums[i].ok);
+	}
+	/* Nesting: 32 levels with the policy's object, 33. */
+	for (int depth = 31; depth <= 32; depth++) {
+		coffer_buf_reset(&t);
+		assert_int_equal(coffer_buf_put(&t, jcs, len - 1), 0);
+		assert_int_equal(coffer_buf_puts(&t, ",\"zz\":"), 0);
+		for (int i = 0; i < depth; i++)
+			assert_int_equal(coffer_buf_puts(&t, "["), 0);
+		for (int i = 0; i < depth; i++)
+			assert_int_equal(coffer_buf_puts(&t, "]"), 0);
+		assert_int_equal(coffer_buf_puts(&t, "}"), 0);
+		assert_int_equal(readers_agree(coffer_buf_str(&t), t.len, "dicom-deid",
+		    "nesting"), depth == 31 ? 0 : COFFER_E_LIMIT);
+	}
+	/* Strings and containers that are not canonical or not JSON: the
+	 * one-pass reader refuses each; the tree reader some of them. */
+	for (size_t i = 0; i < sizeof(skipped) / sizeof(skipped[0]); i++) {
+		coffer_buf_reset(&t);
+		assert_int_equal(coffer_buf_put(&t, jcs, len - 1), 0);
+		assert_int_equal(coffer_buf_putf(&t, ",\"zz\":%s}", skipped[i]), 0);
+		assert_int_equal(coffer_policy_hash_text(coffer_buf_str(&t), t.len,
+		    h), 0);
+		if (coffer_policy_read_approved(coffer_buf_str(&t), t.len, h,
+		    "dicom-deid", &p) == 0)
+			fail_msg("%s was taken", skipped[i]);
+	}
+	coffer_buf_release(&t);
 }
 
 /* The largest policy allowed (10000 objects, under 1 MiB): read for the
@@ -673,6 +928,8 @@ main(void)
 		cmocka_unit_test(test_policy__items_of_each_app_match_the_vector),
 		cmocka_unit_test(test_policy__approved_reader_checks_the_bytes_then_the_app_only),
 		cmocka_unit_test(test_policy__approved_reader_of_the_largest_policy),
+		cmocka_unit_test(test_policy__one_pass_reader_agrees_with_the_tree_reader),
+		cmocka_unit_test(test_policy__one_pass_reader_takes_canonical_text_only),
 		cmocka_unit_test(test_policy__every_invalid_vector_is_refused_by_its_rule),
 		cmocka_unit_test(test_policy__approvals_valid_and_each_rule),
 		cmocka_unit_test(test_policy__revocations_valid_and_each_rule),
