@@ -542,7 +542,7 @@ parse_collect(const json_t *j, int64_t now_unix, int stored,
 	int64_t i64 = 0;
 	double et = 0;
 	size_t i;
-	int r;
+	int r, ctl_r;
 
 	memset(&s, 0, sizeof(s));
 	if (!json_is_object(j))
@@ -660,10 +660,13 @@ parse_collect(const json_t *j, int64_t now_unix, int stored,
 	STEP(r);
 	o = NULL;
 	s.check_interval_s = 5;
-	if ((r = coffer_json_get_obj(j, NULL, "controller", 1, &o)) == 0)
-		r = parse_controller(o, &s);
-	STEP(r);
-	if (r == 0 && s.controller == NULL)
+	/* STEP clears r once the error is noted: keep whether the
+	 * controller parsed, so that a missing "controller" is not also
+	 * reported as a missing "controller.name". */
+	if ((ctl_r = coffer_json_get_obj(j, NULL, "controller", 1, &o)) == 0)
+		ctl_r = parse_controller(o, &s);
+	STEP(ctl_r);
+	if (ctl_r == 0 && s.controller == NULL)
 		STEP(coffer_errf(COFFER_E_FORMAT, "controller.name: missing"));
 	STEP(get_str(j, NULL, "actuator", &s.actuator));
 	if (s.actuator == NULL && (s.actuator = coffer_strdup("local")) == NULL) {

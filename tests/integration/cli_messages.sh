@@ -11,7 +11,7 @@
 # timeout: 60
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
-plan 25
+plan 26
 
 cd "$T" || bail "no temp dir"
 coffer key new k.key >/dev/null
@@ -90,3 +90,11 @@ eq "Ctrl-C in coffer job watch: exit 0" 0 $?
 grep -q "stopped watching; $id goes on (coffer job stop $id stops it)" "$T/watch.out"
 ok $? "saying that the job goes on, and how to stop it"
 coffer job stop "$id" --url "$MGR_URL" --token "$MGR_TOKEN"
+# A job file without "controller": one message, not also "controller.name".
+out=$(coffer job submit --url "$MGR_URL" --token "$MGR_TOKEN" /dev/stdin 2>&1 <<JSON
+{"app": "fault", "inputs": {"prefix": "in/"}, "expected_time_s": 600,
+ "replicas": {"min": 1, "max": 1}}
+JSON
+)
+eq "a job file without controller: one message" \
+	"coffer job submit: HTTP 400: controller: missing (field controller)" "$out"
