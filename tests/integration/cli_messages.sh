@@ -11,7 +11,7 @@
 # timeout: 60
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
-plan 26
+plan 28
 
 cd "$T" || bail "no temp dir"
 coffer key new k.key >/dev/null
@@ -90,6 +90,10 @@ eq "Ctrl-C in coffer job watch: exit 0" 0 $?
 grep -q "stopped watching; $id goes on (coffer job stop $id stops it)" "$T/watch.out"
 ok $? "saying that the job goes on, and how to stop it"
 coffer job stop "$id" --url "$MGR_URL" --token "$MGR_TOKEN"
+out=$(coffer job stop "$id" --url "$MGR_URL" --token "$MGR_TOKEN" 2>&1)
+eq "coffer job stop of a stopped job: exit 1 (doc/cli.md)" 1 $?
+eq "saying that it has already ended, and its state" \
+	"coffer job stop: HTTP 409: the job has already ended: it is stopped, there is nothing to stop" "$out"
 # A job file without "controller": one message, not also "controller.name".
 out=$(coffer job submit --url "$MGR_URL" --token "$MGR_TOKEN" /dev/stdin 2>&1 <<JSON
 {"app": "fault", "inputs": {"prefix": "in/"}, "expected_time_s": 600,
