@@ -8,10 +8,11 @@
 # said as such, and --redis uses a running Redis. A coffer up killed
 # with SIGKILL leaves no manager or coordinator behind, and `coffer job`
 # says it is gone; a coffer up of another --dir hands the state file back
-# to the first when it stops.
+# to the first when it stops. A damaged append-only file is said in one
+# line, with its path and how to repair it.
 # timeout: 200
 . "$(dirname "$0")/lib.sh"
-plan 32
+plan 35
 
 coffer_up_env
 
@@ -155,3 +156,21 @@ wait "$second"
 eq "once it stops, the state file names the first again" "$first $URL" \
 	"$(jq -r '"\(.pid) \(.url)"' "$STATE")"
 down
+
+# 8. A damaged append-only file of the private Redis: one line with its
+# full path and what to do (it was redis.log's last lines joined by '|',
+# naming the file without its directory).
+mkdir -p "$T/aof/redis"
+redis-server --port 0 --unixsocket "$T/aof.sock" --dir "$T/aof/redis" --save '' \
+	--appendonly yes --daemonize no --logfile "$T/aof/redis/redis.log" &
+rpid=$!
+track $rpid
+wait_until 10 test -S "$T/aof.sock"
+kill "$rpid"; wait "$rpid"
+incr=$(cd "$T/aof/redis/appendonlydir" && ls *.incr.aof)
+echo "garbage!" >> "$T/aof/redis/appendonlydir/$incr"
+coffer up --dir "$T/aof" --no-coordinator > "$T/up9.out" 2>&1
+eq "a damaged AOF: coffer up exits 6" 6 $?
+eq "in one line" 1 "$(wc -l < "$T/up9.out")"
+grep -qF "redis-server cannot load its append-only file $T/aof/redis/appendonlydir/$incr (Bad file format): keep a copy of $T/aof/redis/appendonlydir, then repair it with 'redis-check-aof --fix $T/aof/redis/appendonlydir/appendonly.aof.manifest'" "$T/up9.out"
+ok $? "naming the file with its directory, and the repair ($(cat "$T/up9.out"))"
