@@ -9,10 +9,11 @@
 # with SIGKILL leaves no manager or coordinator behind, and `coffer job`
 # says it is gone; a coffer up of another --dir hands the state file back
 # to the first when it stops. A damaged append-only file is said in one
-# line, with its path and how to repair it.
+# line, with its path and how to repair it; a full disk names the file
+# that could not be written and why.
 # timeout: 200
 . "$(dirname "$0")/lib.sh"
-plan 35
+plan 39
 
 coffer_up_env
 
@@ -174,3 +175,21 @@ eq "a damaged AOF: coffer up exits 6" 6 $?
 eq "in one line" 1 "$(wc -l < "$T/up9.out")"
 grep -qF "redis-server cannot load its append-only file $T/aof/redis/appendonlydir/$incr (Bad file format): keep a copy of $T/aof/redis/appendonlydir, then repair it with 'redis-check-aof --fix $T/aof/redis/appendonlydir/appendonly.aof.manifest'" "$T/up9.out"
 ok $? "naming the file with its directory, and the repair ($(cat "$T/up9.out"))"
+
+# 9. A full disk: the coordinator's sealed state and the manager's job store
+# say which file could not be written and why, not SQLite's "disk I/O
+# error" alone. Without root, a file size limit stands for the full disk
+# (with SIGXFSZ ignored a write then fails with EFBIG, as with ENOSPC).
+full() { # dir limit-kb [args...]
+	local d=$1 lim=$2
+	shift 2
+	(trap '' XFSZ; ulimit -f "$lim"; exec coffer up --dir "$d" "$@") > "$d.out" 2>&1
+}
+full "$T/full1" 64
+eq "coffer up with its coordinator's disk full: exits 6" 6 $?
+grep -qF "write $T/full1/coordinator/state.log: File too large (the file size limit is reached: see 'ulimit -f')" "$T/full1.out"
+ok $? "naming the coordinator's file and the cause ($(cat "$T/full1.out"))"
+full "$T/full2" 8 --no-coordinator
+eq "with the manager's disk full: exits 6" 6 $?
+grep -qF "job store: disk I/O error: $T/full2/manager.db: File too large (the file size limit is reached: see 'ulimit -f')" "$T/full2.out"
+ok $? "naming the job store's file and the cause ($(cat "$T/full2.out"))"
