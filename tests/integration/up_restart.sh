@@ -13,7 +13,7 @@
 # that could not be written and why.
 # timeout: 200
 . "$(dirname "$0")/lib.sh"
-plan 39
+plan 40
 
 coffer_up_env
 
@@ -193,3 +193,5 @@ full "$T/full2" 8 --no-coordinator
 eq "with the manager's disk full: exits 6" 6 $?
 grep -qF "job store: disk I/O error: $T/full2/manager.db: File too large (the file size limit is reached: see 'ulimit -f')" "$T/full2.out"
 ok $? "naming the job store's file and the cause ($(cat "$T/full2.out"))"
+grep -q "coffer-manager token exited with status 1 (its message is above)$" "$T/full2.out"
+ok $? "and how the manager's command ended, not a raw wait status ('status 256')"
