@@ -543,6 +543,10 @@ parse_collect(const json_t *j, int64_t now_unix, int stored,
 	double et = 0;
 	size_t i;
 	int r, ctl_r;
+	/* Fields an unknown one was a near miss of: their "missing" is the
+	 * same mistake, said once (by the unknown field). */
+	const char *meant[8];
+	size_t nmeant = 0;
 
 	memset(&s, 0, sizeof(s));
 	if (!json_is_object(j))
@@ -562,6 +566,8 @@ parse_collect(const json_t *j, int64_t now_unix, int stored,
 				const char *close = coffer_suggest(key, keys,
 				    sizeof(keys) / sizeof(keys[0]) - 1);
 
+				if (close != NULL && nmeant < sizeof(meant) / sizeof(meant[0]))
+					meant[nmeant++] = close;
 				if (close != NULL)
 					r = coffer_errf(COFFER_E_FORMAT, "%s: unknown field "
 					    "(did you mean '%s'?)", key, close);
@@ -695,6 +701,22 @@ parse_collect(const json_t *j, int64_t now_unix, int stored,
 	 * reported once. */
 	if (errs == NULL || json_array_size(errs) == 0)
 		STEP(mgr_jobspec_validate(&s));
+	for (i = 0; errs != NULL && i < json_array_size(errs); ) {
+		const char *msg = json_string_value(json_object_get(
+		    json_array_get(errs, i), "message"));
+		size_t m, n;
+
+		for (m = 0; m < nmeant; m++) {
+			n = strlen(meant[m]);
+			if (msg != NULL && strncmp(msg, meant[m], n) == 0 &&
+			    strcmp(msg + n, ": missing") == 0)
+				break;
+		}
+		if (m < nmeant)
+			json_array_remove(errs, i);
+		else
+			i++;
+	}
 	if (errs != NULL && json_array_size(errs) > 0) {
 		r = coffer_errf(COFFER_E_FORMAT, "%s", json_string_value(
 		    json_object_get(json_array_get(errs, 0), "message")));

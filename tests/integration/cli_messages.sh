@@ -13,7 +13,7 @@
 # timeout: 60
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
-plan 34
+plan 35
 
 cd "$T" || bail "no temp dir"
 coffer key new k.key >/dev/null
@@ -125,3 +125,11 @@ JSON
 )
 eq "a job file without controller: one message" \
 	"coffer job submit: HTTP 400: controller: missing (field controller)" "$out"
+# A misspelt "controller": the typo, not also "controller: missing".
+out=$(coffer job submit --url "$MGR_URL" --token "$MGR_TOKEN" /dev/stdin 2>&1 <<JSON
+{"app": "fault", "inputs": {"prefix": "in/"}, "expected_time_s": 600,
+ "replicas": {"min": 1, "max": 1}, "controllr": {"name": "static"}}
+JSON
+)
+eq "a misspelt controller: one message, with the field meant" \
+	"coffer job submit: HTTP 400: controllr: unknown field (did you mean 'controller'?) (field controllr)" "$out"
