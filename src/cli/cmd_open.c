@@ -104,6 +104,8 @@ cmd_open(int argc, char **argv)
 	if ((r = sealed_cli_open_input(in, &infd)) != 0 ||
 	    (r = sealed_cli_check_output(out, force)) != 0)
 		goto out;
+	/* Ctrl-C from here on says what became of OUT (doc/cli.md). */
+	sealed_cli_interrupt_arm("open", to_stdout ? NULL : out);
 	if (to_stdout) {
 		outfd = STDOUT_FILENO;
 	} else {
@@ -122,6 +124,7 @@ cmd_open(int argc, char **argv)
 			goto out;
 		committed = 1;
 	}
+	sealed_cli_interrupt_disarm();
 	/* Verified and in place (or streamed): failures below say so. */
 	if (!quiet)
 		sealed_cli_print(to_stdout ? stderr : stdout, json, in, out, &info, 1);
@@ -130,6 +133,7 @@ cmd_open(int argc, char **argv)
 	if (!to_stdout && (r = sealed_cli_check_stdout(out, "its summary")) == 0)
 		r = sealed_cli_check_synced(out);
 out:
+	sealed_cli_interrupt_disarm();
 	if (at.tmp != NULL) {
 		/* Section 6.3: the unverified result never reaches OUT. */
 		coffer_atomic_abort(&at);

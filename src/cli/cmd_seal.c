@@ -127,6 +127,8 @@ cmd_seal(int argc, char **argv)
 	if ((r = sealed_cli_open_input(in, &infd)) != 0 ||
 	    (r = sealed_cli_check_output(out, force)) != 0)
 		goto out;
+	/* Ctrl-C from here on says what became of OUT (doc/cli.md). */
+	sealed_cli_interrupt_arm("seal", to_stdout ? NULL : out);
 	if (to_stdout) {
 		outfd = STDOUT_FILENO;
 	} else {
@@ -143,6 +145,7 @@ cmd_seal(int argc, char **argv)
 	}
 	if (at.tmp != NULL && (r = coffer_atomic_commit(&at, !force)) != 0)
 		goto out;
+	sealed_cli_interrupt_disarm();
 	/* OUT is in place from here on: every failure below says so. */
 	if (!quiet)
 		sealed_cli_print(to_stdout ? stderr : stdout, json, in, out, &info,
@@ -153,6 +156,7 @@ cmd_seal(int argc, char **argv)
 	    "digest")) == 0)
 		r = sealed_cli_check_synced(out);
 out:
+	sealed_cli_interrupt_disarm();
 	if (at.tmp != NULL)
 		coffer_atomic_abort(&at);
 	if (infd > STDIN_FILENO)

@@ -161,8 +161,16 @@ run_capture(char *const argv[], const char *in, struct coffer_buf *out)
 	close(fds[0]);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	if (r == 0 && (!WIFEXITED(st) || WEXITSTATUS(st) != 0))
-		r = coffer_errf(COFFER_E_IO, "%s failed (status %d)", argv[0], st);
+	/* Its own message is on stderr, above: say how it ended, not the
+	 * raw wait status ("status 256"). */
+	if (r == 0 && WIFEXITED(st) && WEXITSTATUS(st) != 0)
+		r = coffer_errf(COFFER_E_IO, "%s %s exited with status %d (its "
+		    "message is above)", argv[0], argv[1] != NULL ? argv[1] : "",
+		    WEXITSTATUS(st));
+	else if (r == 0 && !WIFEXITED(st))
+		r = coffer_errf(COFFER_E_IO, "%s %s was killed by signal %d",
+		    argv[0], argv[1] != NULL ? argv[1] : "",
+		    WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 	return r;
 }
 

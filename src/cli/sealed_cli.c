@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -363,4 +365,90 @@ sealed_cli_load_key(const char *path, uint8_t key[32])
 		    "starts with 'coffer-key1:'): give the key file that 'coffer "
 		    "key new' made", path);
 	return r;
+}
+
+/* The note a signal prints while OUT is being written: built before,
+ * written with write(2) alone (async-signal-safe) by the handler. */
+static char intr_note[512];
+static volatile sig_atomic_t intr_len;
+static const int intr_signals[] = { SIGINT, SIGTERM, SIGHUP };
+static struct sigaction intr_prev[3];
+static int intr_armed;
+
+static void
+on_interrupt(int sig)
+{
+	int e = errno;
+	size_t i;
+
+	if (intr_len > 0 && write(STDERR_FILENO, intr_note, (size_t)intr_len) < 0) {
+		/* nothing else to say it with */
+	}
+	errno = e;
+	for (i = 0; i < 3 && intr_signals[i] != sig; i++)
+		;
+	/* The handler main() installed removes the temporary file and
+	 * re-raises; without one, die of the signal here. */
+	if (i < 3 && (intr_prev[i].sa_flags & SA_SIGINFO) == 0 &&
+	    intr_prev[i].sa_handler != SIG_DFL && intr_prev[i].sa_handler != SIG_IGN) {
+		intr_prev[i].sa_handler(sig);
+		return;
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void
+sealed_cli_interrupt_arm(const char *cmd, const char *out)
+{
+	struct sigaction sa;
+	FILE *f;
+	long n;
+
+	intr_len = 0;
+	if ((f = fmemopen(intr_note, sizeof(intr_note), "w")) == NULL)
+		return;
+	setvbuf(f, NULL, _IONBF, 0);
+	if (out != NULL) {
+		fprintf(f, "coffer %s: interrupted: nothing written to ", cmd);
+		sealed_cli_put_name(f, out);
+		fputc('\n', f);
+	} else {
+		fprintf(f, "coffer %s: interrupted: what went to standard output is "
+		    "incomplete\n", cmd);
+	}
+	n = ftell(f);
+	fclose(f);
+	/* A name too long for the buffer: no note rather than a cut one. */
+	if (n <= 0 || (size_t)n >= sizeof(intr_note) - 1 || intr_note[n - 1] != '\n')
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < 3; i++)
+		sigaddset(&sa.sa_mask, intr_signals[i]);
+	for (size_t i = 0; i < 3; i++) {
+		if (sigaction(intr_signals[i], NULL, &intr_prev[i]) != 0 ||
+		    ((intr_prev[i].sa_flags & SA_SIGINFO) == 0 &&
+		    intr_prev[i].sa_handler == SIG_IGN))
+			continue;
+		(void)sigaction(intr_signals[i], &sa, NULL);
+	}
+	intr_armed = 1;
+	intr_len = (sig_atomic_t)n;
+}
+
+void
+sealed_cli_interrupt_disarm(void)
+{
+	struct sigaction cur;
+
+	intr_len = 0;
+	if (!intr_armed)
+		return;
+	for (size_t i = 0; i < 3; i++)
+		if (sigaction(intr_signals[i], NULL, &cur) == 0 &&
+		    (cur.sa_flags & SA_SIGINFO) == 0 && cur.sa_handler == on_interrupt)
+			(void)sigaction(intr_signals[i], &intr_prev[i], NULL);
+	intr_armed = 0;
 }

@@ -83,4 +83,17 @@ void sealed_cli_print(FILE *f, int json, const char *in, const char *out,
 int sealed_cli_load_key(const char *path, uint8_t key[32])
 	__attribute__((warn_unused_result));
 
+/*
+ * From now until sealed_cli_interrupt_disarm(), SIGINT, SIGTERM or SIGHUP
+ * first prints "coffer CMD: interrupted: nothing written to OUT" (out
+ * escaped as by sealed_cli_put_name; out NULL: "what went to standard
+ * output is incomplete") on standard error, then goes to the handler
+ * main() installed (coffer_atomic_install_signal_cleanup: the temporary
+ * file is removed and the process dies of the signal, exit 130 for
+ * Ctrl-C). A signal that is ignored is left alone.
+ */
+void sealed_cli_interrupt_arm(const char *cmd, const char *out);
+/* From here on the signals only do what they did before arm. */
+void sealed_cli_interrupt_disarm(void);
+
 #endif

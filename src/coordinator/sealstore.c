@@ -103,9 +103,13 @@ pwrite_all(int fd, const void *p, size_t n, off_t off, const char *path)
 
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0)
-			return coffer_errf(COFFER_E_IO, "write %s: %s", path,
-			    w < 0 ? strerror(errno) : "no progress");
+		if (w <= 0) {
+			int e = errno;
+
+			return coffer_errf(COFFER_E_IO, "write %s: %s%s", path,
+			    w < 0 ? strerror(e) : "no progress",
+			    w < 0 ? coffer_file_full_hint(e) : "");
+		}
 		b += w;
 		n -= (size_t)w;
 		off += w;
@@ -487,8 +491,8 @@ sealstore_sync(struct sealstore *s)
 	if (s->nlazy == 0)
 		return 0;
 	if (fdatasync(s->log_fd) != 0)
-		return coffer_errf(COFFER_E_IO, "fdatasync %s: %s", s->log_path,
-		    strerror(errno));
+		return coffer_errf(COFFER_E_IO, "fdatasync %s: %s%s", s->log_path,
+		    strerror(errno), coffer_file_full_hint(errno));
 	if ((r = lazy_apply(s)) != 0)
 		s->broken = r;
 	return r;
@@ -961,7 +965,8 @@ commit(struct sealstore *s, int durable)
 		durable = 1;
 	if ((r = pwrite_all(s->log_fd, rec, len, (off_t)s->log_end, s->log_path)) != 0 ||
 	    (durable && fdatasync(s->log_fd) != 0 && (r = coffer_errf(COFFER_E_IO,
-	    "fdatasync %s: %s", s->log_path, strerror(errno))) != 0)) {
+	    "fdatasync %s: %s%s", s->log_path, strerror(errno),
+	    coffer_file_full_hint(errno))) != 0)) {
 		if (ftruncate(s->log_fd, (off_t)s->log_end) != 0)
 			s->broken = coffer_errf(COFFER_E_IO, "%s: a failed commit could "
 			    "not be cut off: %s", s->log_path, strerror(errno));

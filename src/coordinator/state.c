@@ -82,7 +82,17 @@ exec(struct coord_state *st, const char *sql)
 	int r;
 
 	if (sqlite3_exec(st->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		r = coffer_errf(COFFER_E_DB, "state: %s", msg ? msg : "exec failed");
+		int code = sqlite3_errcode(st->h) & 0xff;
+
+		/* As dberr: an I/O error is the sealed store's, which says
+		 * what it refused and where (a full disk, by name). */
+		if (code == SQLITE_IOERR || code == SQLITE_FULL ||
+		    code == SQLITE_CANTOPEN)
+			r = coffer_errf(COFFER_E_DB, "state: %s: %s", msg ? msg :
+			    "exec failed", sealdb_last_error(st->sdb));
+		else
+			r = coffer_errf(COFFER_E_DB, "state: %s", msg ? msg :
+			    "exec failed");
 		sqlite3_free(msg);
 		return r;
 	}

@@ -76,13 +76,18 @@ coffer_errclear(void)
 int
 coffer_errf(int err, const char *fmt, ...)
 {
+	char d[DETAIL_MAX];
 	va_list ap;
 	int n;
 
+	/* Formatted aside first: callers pass coffer_errdetail() as an
+	 * argument ("commit %llu ... (%s)"), which vsnprintf straight into
+	 * detail would overwrite while reading it. */
 	va_start(ap, fmt);
-	n = vsnprintf(detail, sizeof(detail), fmt, ap);
+	n = vsnprintf(d, sizeof(d), fmt, ap);
 	va_end(ap);
-	cut(detail, n, sizeof(detail));
+	cut(d, n, sizeof(d));
+	memcpy(detail, d, sizeof(detail));
 	return err;
 }
 

@@ -559,3 +559,18 @@ coffer_file_write_atomic(const char *path, const void *data, size_t len,
 	}
 	return coffer_atomic_commit(&a, excl);
 }
+
+const char *
+coffer_file_full_hint(int e)
+{
+	switch (e) {
+	case ENOSPC:
+		return " (the disk is full: free some space on it, then try again)";
+	case EDQUOT:
+		return " (the disk quota is used up: free some space, then try again)";
+	case EFBIG:
+		return " (the file size limit is reached: see 'ulimit -f')";
+	default:
+		return "";
+	}
+}

@@ -97,6 +97,14 @@ int coffer_atomic_unsynced(void);
 int coffer_atomic_install_signal_cleanup(void);
 
 /*
+ * For a write's errno: " (the disk is full: ...)" for ENOSPC, and the like
+ * for EDQUOT and EFBIG, to append to a message that has strerror(e) and
+ * the path; "" for any other errno. A full disk shows up far from the
+ * write (SQLite's "disk I/O error"): the hint says what to do.
+ */
+const char *coffer_file_full_hint(int e);
+
+/*
  * Find a program as execvp(3) would: name itself when it contains a '/',
  * else the first directory of PATH (when unset: /usr/local/bin:/usr/bin:
  * /bin) that has an executable file of that name. The path (malloc'd), or

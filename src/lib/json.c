@@ -2,10 +2,12 @@
 // Strict JSON parsing and typed getters over jansson (lib/json.h).
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "coffer/error.h"
 #include "lib/json.h"
+#include "lib/suggest.h"
 
 /*
  * jansson's own depth limit is a compile-time 2048, far too deep for input
@@ -247,8 +249,16 @@ coffer_json_check_keys(const json_t *obj, const char *ctx,
 		for (i = 0; allowed[i] != NULL; i++)
 			if (strcmp(allowed[i], key) == 0)
 				break;
-		if (allowed[i] == NULL)
-			return field_err(ctx, key, "unknown field");
+		if (allowed[i] == NULL) {
+			const char *close = coffer_suggest(key, allowed, i);
+			char what[96];
+
+			if (close == NULL)
+				return field_err(ctx, key, "unknown field");
+			snprintf(what, sizeof(what), "unknown field (did you mean "
+			    "'%s'?)", close);
+			return field_err(ctx, key, what);
+		}
 	}
 	return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "coffer/error.h"
 #include "lib/clock.h"
+#include "lib/file.h"
 #include "lib/mem.h"
 #include "lib/num.h"
 #include "manager/db.h"
@@ -22,21 +23,41 @@ struct mgr_db {
 	sqlite3 *h;
 };
 
+/* For an I/O error, ": FILE: <errno text>" (with what to do when the
+ * disk is full), since SQLite says only "disk I/O error" or "database
+ * or disk is full"; else "". */
+static const char *
+io_detail(struct mgr_db *db, char *buf, size_t len)
+{
+	int code = sqlite3_errcode(db->h) & 0xff, e = sqlite3_system_errno(db->h);
+	const char *f = sqlite3_db_filename(db->h, "main");
+
+	buf[0] = '\0';
+	if ((code == SQLITE_IOERR || code == SQLITE_FULL ||
+	    code == SQLITE_CANTOPEN) && e != 0)
+		snprintf(buf, len, ": %s: %s%s", f != NULL && f[0] != '\0' ? f :
+		    "job store", strerror(e), coffer_file_full_hint(e));
+	return buf;
+}
+
 static int
 dberr(struct mgr_db *db, const char *what)
 {
-	return coffer_errf(COFFER_E_DB, "job store: %s: %s", what,
-	    sqlite3_errmsg(db->h));
+	char io[600];
+
+	return coffer_errf(COFFER_E_DB, "job store: %s: %s%s", what,
+	    sqlite3_errmsg(db->h), io_detail(db, io, sizeof(io)));
 }
 
 static int
 exec(struct mgr_db *db, const char *sql)
 {
-	char *msg = NULL;
+	char *msg = NULL, io[600];
 	int r;
 
 	if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		r = coffer_errf(COFFER_E_DB, "job store: %s", msg ? msg : "exec failed");
+		r = coffer_errf(COFFER_E_DB, "job store: %s%s", msg ? msg :
+		    "exec failed", io_detail(db, io, sizeof(io)));
 		sqlite3_free(msg);
 		return r;
 	}

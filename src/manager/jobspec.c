@@ -542,7 +542,11 @@ parse_collect(const json_t *j, int64_t now_unix, int stored,
 	int64_t i64 = 0;
 	double et = 0;
 	size_t i;
-	int r;
+	int r, ctl_r;
+	/* Fields an unknown one was a near miss of: their "missing" is the
+	 * same mistake, said once (by the unknown field). */
+	const char *meant[8];
+	size_t nmeant = 0;
 
 	memset(&s, 0, sizeof(s));
 	if (!json_is_object(j))
@@ -562,6 +566,8 @@ parse_collect(const json_t *j, int64_t now_unix, int stored,
 				const char *close = coffer_suggest(key, keys,
 				    sizeof(keys) / sizeof(keys[0]) - 1);
 
+				if (close != NULL && nmeant < sizeof(meant) / sizeof(meant[0]))
+					meant[nmeant++] = close;
 				if (close != NULL)
 					r = coffer_errf(COFFER_E_FORMAT, "%s: unknown field "
 					    "(did you mean '%s'?)", key, close);
@@ -660,10 +666,13 @@ parse_collect(const json_t *j, int64_t now_unix, int stored,
 	STEP(r);
 	o = NULL;
 	s.check_interval_s = 5;
-	if ((r = coffer_json_get_obj(j, NULL, "controller", 1, &o)) == 0)
-		r = parse_controller(o, &s);
-	STEP(r);
-	if (r == 0 && s.controller == NULL)
+	/* STEP clears r once the error is noted: keep whether the
+	 * controller parsed, so that a missing "controller" is not also
+	 * reported as a missing "controller.name". */
+	if ((ctl_r = coffer_json_get_obj(j, NULL, "controller", 1, &o)) == 0)
+		ctl_r = parse_controller(o, &s);
+	STEP(ctl_r);
+	if (ctl_r == 0 && s.controller == NULL)
 		STEP(coffer_errf(COFFER_E_FORMAT, "controller.name: missing"));
 	STEP(get_str(j, NULL, "actuator", &s.actuator));
 	if (s.actuator == NULL && (s.actuator = coffer_strdup("local")) == NULL) {
@@ -692,6 +701,22 @@ parse_collect(const json_t *j, int64_t now_unix, int stored,
 	 * reported once. */
 	if (errs == NULL || json_array_size(errs) == 0)
 		STEP(mgr_jobspec_validate(&s));
+	for (i = 0; errs != NULL && i < json_array_size(errs); ) {
+		const char *msg = json_string_value(json_object_get(
+		    json_array_get(errs, i), "message"));
+		size_t m, n;
+
+		for (m = 0; m < nmeant; m++) {
+			n = strlen(meant[m]);
+			if (msg != NULL && strncmp(msg, meant[m], n) == 0 &&
+			    strcmp(msg + n, ": missing") == 0)
+				break;
+		}
+		if (m < nmeant)
+			json_array_remove(errs, i);
+		else
+			i++;
+	}
 	if (errs != NULL && json_array_size(errs) > 0) {
 		r = coffer_errf(COFFER_E_FORMAT, "%s", json_string_value(
 		    json_object_get(json_array_get(errs, 0), "message")));

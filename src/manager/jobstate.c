@@ -63,6 +63,12 @@ mgr_state_next(enum mgr_state s, enum mgr_event e, enum mgr_state *next)
 			return coffer_errf(COFFER_E_STATE,
 			    "the job is %s: stop it before deleting it",
 			    state_names[s]);
+		/* Only a job that has ended refuses STOP: say so, not that
+		 * stopping is impossible (the user may think it still runs). */
+		if (e == MGR_EV_STOP)
+			return coffer_errf(COFFER_E_STATE, "the job has already "
+			    "ended: it is %s, there is nothing to stop",
+			    state_names[s]);
 		return coffer_errf(COFFER_E_STATE, "the job is %s: cannot %s it",
 		    state_names[s], event_names[e]);
 	}

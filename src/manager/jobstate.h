@@ -21,7 +21,8 @@ enum mgr_event {
 };
 
 /* The state after event e in state s: 0, or COFFER_E_STATE with a detail
- * ("job is completed: cannot stop"). */
+ * ("the job has already ended: it is completed, there is nothing to
+ * stop" for STOP). */
 int mgr_state_next(enum mgr_state s, enum mgr_event e, enum mgr_state *next)
 	__attribute__((warn_unused_result));
 const char *mgr_state_name(enum mgr_state s);

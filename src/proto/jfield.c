@@ -7,6 +7,7 @@
 
 #include "coffer/error.h"
 #include "lib/enc.h"
+#include "lib/suggest.h"
 #include "proto/jfield.h"
 
 /* Appends s to the path out of length *n, truncated as snprintf would
@@ -63,6 +64,37 @@ in_list(const char *k, const char *const *list)
 	return 0;
 }
 
+static size_t
+count(const char *const *list)
+{
+	size_t n = 0;
+
+	while (list != NULL && list[n] != NULL)
+		n++;
+	return n;
+}
+
+/* The known member k is a typo of, or NULL. */
+static const char *
+closest(const char *k, const char *const *required, const char *const *optional)
+{
+	const char *c = coffer_suggest(k, required, count(required));
+
+	return c != NULL ? c : coffer_suggest(k, optional, count(optional));
+}
+
+static int
+unknown(const char *ctx, const char *k, const char *close)
+{
+	char p[COFFER_JFIELD_PATH_MAX];
+
+	coffer_jfield_path(p, ctx, k);
+	if (close == NULL)
+		return coffer_errf(COFFER_E_FORMAT, "%s: unknown member", p);
+	return coffer_errf(COFFER_E_FORMAT, "%s: unknown member (did you mean "
+	    "'%s'?)", p, close);
+}
+
 int
 coffer_jfield_keys(const json_t *obj, const char *ctx,
     const char *const *required, const char *const *optional)
@@ -76,14 +108,19 @@ coffer_jfield_keys(const json_t *obj, const char *ctx,
 		    ctx && ctx[0] ? ctx : "document");
 	for (size_t i = 0; required[i] != NULL; i++)
 		if (json_object_get(obj, required[i]) == NULL) {
+			/* A misspelt member is both unknown and leaves one
+			 * missing: name the typo, which is what the writer
+			 * has to fix (the rejection is the same). */
+			json_object_foreach((json_t *)obj, k, v)
+				if (!in_list(k, required) && !in_list(k, optional) &&
+				    closest(k, required, optional) == required[i])
+					return unknown(ctx, k, required[i]);
 			coffer_jfield_path(p, ctx, required[i]);
 			return coffer_errf(COFFER_E_FORMAT, "%s: missing", p);
 		}
 	json_object_foreach((json_t *)obj, k, v) {
-		if (!in_list(k, required) && !in_list(k, optional)) {
-			coffer_jfield_path(p, ctx, k);
-			return coffer_errf(COFFER_E_FORMAT, "%s: unknown member", p);
-		}
+		if (!in_list(k, required) && !in_list(k, optional))
+			return unknown(ctx, k, closest(k, required, optional));
 	}
 	return 0;
 }

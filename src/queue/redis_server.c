@@ -87,6 +87,78 @@ log_tail(const char *dir, char *out, size_t outlen)
 	coffer_buf_release(&b);
 }
 
+/*
+ * Redis's own words for an append-only file it cannot load ("Bad file
+ * format reading the append only file appendonly.aof.1.incr.aof: make a
+ * backup ..., then use ./redis-check-aof --fix <filename.manifest>", or
+ * "Unexpected end of file reading ..."), found in redis.log, turned into
+ * one line with the file's full path and what to do; else 0. Redis 7
+ * keeps the files in DIR/appendonlydir (with a manifest), Redis 6 one
+ * DIR/appendonly.aof.
+ */
+static int
+aof_refused(const struct coffer_redis_server *s)
+{
+	static const char marker[] = " reading the append only file ";
+	struct coffer_buf b = COFFER_BUF_INIT(1 << 20);
+	char logf[4096], file[256], adir[4096], what[128], fix[4096];
+	const char *text, *m, *line, *name;
+	size_t n = 0;
+	struct stat st;
+	int r;
+
+	snprintf(logf, sizeof(logf), "%s/redis.log", s->dir);
+	if (coffer_file_read(logf, 1 << 20, &b) != 0) {
+		coffer_buf_release(&b);
+		return 0;
+	}
+	text = coffer_buf_str(&b);
+	/* This run's lines only (the log is appended to): an earlier run's
+	 * file may have been repaired since. */
+	for (line = text; (m = strstr(line, "Redis is starting")) != NULL;
+	    line = m + 1)
+		text = m;
+	for (m = NULL, line = text; (line = strstr(line, marker)) != NULL;
+	    line += sizeof(marker) - 1)
+		m = line;
+	if (m == NULL) {
+		coffer_buf_release(&b);
+		return 0;
+	}
+	for (line = m; line > text && line[-1] != '\n'; line--)
+		;
+	/* "PID:M 07 Dec 2026 21:03:23.596 # Bad file format": after "# ". */
+	if ((name = strstr(line, "# ")) != NULL && name < m)
+		line = name + 2;
+	snprintf(what, sizeof(what), "%.*s", (int)(m - line), line);
+	name = m + sizeof(marker) - 1;
+	while (name[n] != '\0' && name[n] != ':' && name[n] != ' ' &&
+	    name[n] != '\n' && n < sizeof(file) - 1)
+		n++;
+	while (n > 0 && name[n - 1] == '.')
+		n--;
+	snprintf(file, sizeof(file), "%.*s", (int)n, name);
+	coffer_buf_release(&b);
+	if (file[0] == '\0' || strchr(file, '/') != NULL)
+		return 0;
+	snprintf(adir, sizeof(adir), "%s/appendonlydir", s->dir);
+	if (stat(adir, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(fix, sizeof(fix), "%s/appendonly.aof.manifest", adir);
+		r = coffer_errf(COFFER_E_IO, "redis-server cannot load its "
+		    "append-only file %s/%s (%s): keep a copy of %s, then repair it "
+		    "with 'redis-check-aof --fix %s' (it cuts the file at the damage: "
+		    "what the queue recorded after it is lost) and start again; "
+		    "details in %s", adir, file, what, adir, fix, logf);
+	} else {
+		r = coffer_errf(COFFER_E_IO, "redis-server cannot load its "
+		    "append-only file %s/%s (%s): keep a copy of it, then repair it "
+		    "with 'redis-check-aof --fix %s/%s' (it cuts the file at the "
+		    "damage: what the queue recorded after it is lost) and start "
+		    "again; details in %s", s->dir, file, what, s->dir, file, logf);
+	}
+	return r;
+}
+
 static int
 spawn(struct coffer_redis_server *s)
 {
@@ -207,6 +279,8 @@ start_once(struct coffer_redis_server *s, int pick_port, int *retry)
 		*retry = 1;
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
 		return coffer_errf(COFFER_E_IO, "could not execute %s", s->exe);
+	if ((r = aof_refused(s)) != 0)
+		return r;
 	return coffer_errf(COFFER_E_IO, "redis-server exited at start (status %d);"
 	    " redis.log: %s", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
 	    tail);

@@ -33,7 +33,8 @@ struct coffer_redis_server {
  * --save '' --daemonize no), wait until it answers PING. Errors:
  * COFFER_E_NOTFOUND if redis-server is not installed (the detail says how
  * to install it), COFFER_E_TIMEOUT / COFFER_E_IO if it did not come up
- * (the detail has the end of redis.log).
+ * (the detail has the end of redis.log; for an append-only file Redis
+ * cannot load, one line with its full path and how to repair it).
  */
 int coffer_redis_server_start(const struct coffer_redis_server_opts *o,
     struct coffer_redis_server **out) __attribute__((warn_unused_result));

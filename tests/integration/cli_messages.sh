@@ -7,11 +7,13 @@
 # command's normal output. Words from other tools get the verb meant
 # (`coffer job cancel`: 'stop'), a verb given as a command the command
 # that has it (`coffer submit`); Ctrl-C in `coffer job watch` says that
-# the job goes on.
+# the job goes on, in `coffer seal`/`open` that nothing was written;
+# stopping a job that has ended says so; a job file without controller
+# gets one message.
 # timeout: 60
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
-plan 25
+plan 35
 
 cd "$T" || bail "no temp dir"
 coffer key new k.key >/dev/null
@@ -53,6 +55,27 @@ case $out in *"one of 'coffer attest verify', 'coffer audit verify', 'coffer coo
 	ok 0 "every command, when several have it" ;; *) ok 1 "said: $out" ;; esac
 out=$(coffer help sael 2>&1)
 case $out in *"did you mean 'seal'?"*) ok 0 "coffer help names the command meant too" ;; *) ok 1 "said: $out" ;; esac
+# Ctrl-C while seal or open waits for its input: one line on stderr, exit
+# 130, and neither OUT nor a temporary file left. env --default-signal:
+# a background job of a script starts with SIGINT ignored.
+interrupted() {
+	local verb=$1 pid rc
+	rm -rf "$T/o"; mkdir "$T/o"; rm -f "$T/f"; mkfifo "$T/f"
+	exec 3<>"$T/f"
+	env --default-signal=INT coffer "$verb" --key k.key - "$T/o/out" <"$T/f" 2>"$T/intr.err" &
+	pid=$!
+	wait_until 20 bash -c "ls -l /proc/$pid/fd | grep -q '$T/o/'"
+	kill -INT "$pid"
+	wait "$pid"; rc=$?
+	exec 3>&-
+	eq "Ctrl-C in coffer $verb: exit 130" 130 "$rc"
+	eq "saying that nothing was written to OUT, in one line" \
+		"coffer $verb: interrupted: nothing written to $T/o/out" "$(cat "$T/intr.err")"
+	eq "and leaving nothing in OUT's directory" "" "$(ls -A "$T/o")"
+}
+interrupted seal
+interrupted open
+
 coffer attest report --backend sim --report-data 00 --out ev.json --sim-dir sim 2> attest.err
 grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T.* coffer\[[0-9]+\] ' attest.err; [ $? -ne 0 ]
 ok $? "no log-format lines in attest's stderr"
@@ -90,3 +113,23 @@ eq "Ctrl-C in coffer job watch: exit 0" 0 $?
 grep -q "stopped watching; $id goes on (coffer job stop $id stops it)" "$T/watch.out"
 ok $? "saying that the job goes on, and how to stop it"
 coffer job stop "$id" --url "$MGR_URL" --token "$MGR_TOKEN"
+out=$(coffer job stop "$id" --url "$MGR_URL" --token "$MGR_TOKEN" 2>&1)
+eq "coffer job stop of a stopped job: exit 1 (doc/cli.md)" 1 $?
+eq "saying that it has already ended, and its state" \
+	"coffer job stop: HTTP 409: the job has already ended: it is stopped, there is nothing to stop" "$out"
+# A job file without "controller": one message, not also "controller.name".
+out=$(coffer job submit --url "$MGR_URL" --token "$MGR_TOKEN" /dev/stdin 2>&1 <<JSON
+{"app": "fault", "inputs": {"prefix": "in/"}, "expected_time_s": 600,
+ "replicas": {"min": 1, "max": 1}}
+JSON
+)
+eq "a job file without controller: one message" \
+	"coffer job submit: HTTP 400: controller: missing (field controller)" "$out"
+# A misspelt "controller": the typo, not also "controller: missing".
+out=$(coffer job submit --url "$MGR_URL" --token "$MGR_TOKEN" /dev/stdin 2>&1 <<JSON
+{"app": "fault", "inputs": {"prefix": "in/"}, "expected_time_s": 600,
+ "replicas": {"min": 1, "max": 1}, "controllr": {"name": "static"}}
+JSON
+)
+eq "a misspelt controller: one message, with the field meant" \
+	"coffer job submit: HTTP 400: controllr: unknown field (did you mean 'controller'?) (field controllr)" "$out"

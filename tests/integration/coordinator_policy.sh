@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/coordinator_common.bash"
 
-plan 52
+plan 54
 
 coord_setup
 policy_draft >"$T/draft.json"
@@ -31,6 +31,11 @@ policy_draft '.verification.allow_debug = 1' >"$T/badver.json"
 out=$(coffer policy new "$T/badver.json" --no-submit 2>&1)
 eq "a verification object with a wrong type is refused (exit 5)" 5 $?
 check "naming the member" grep -q "verification.allow_debug" <<<"$out"
+policy_draft '.apps[0].measurments = .apps[0].measurements | del(.apps[0].measurements)' >"$T/typo.json"
+out=$(coffer policy new "$T/typo.json" --no-submit 2>&1)
+eq "a misspelt member is refused (exit 5)" 5 $?
+check "naming it and the member meant, not the one it leaves missing" \
+	grep -q "apps\[0\].measurments: unknown member (did you mean 'measurements'?)" <<<"$out"
 policy_draft '.verification.sim_platform_keys = []' >"$T/nosim.json"
 coffer policy new "$T/nosim.json" --no-submit --out "$T/nosim.policy" >/dev/null 2>&1
 out=$(coffer policy show "$T/nosim.policy" 2>/dev/null)

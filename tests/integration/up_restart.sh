@@ -8,10 +8,12 @@
 # said as such, and --redis uses a running Redis. A coffer up killed
 # with SIGKILL leaves no manager or coordinator behind, and `coffer job`
 # says it is gone; a coffer up of another --dir hands the state file back
-# to the first when it stops.
+# to the first when it stops. A damaged append-only file is said in one
+# line, with its path and how to repair it; a full disk names the file
+# that could not be written and why.
 # timeout: 200
 . "$(dirname "$0")/lib.sh"
-plan 32
+plan 40
 
 coffer_up_env
 
@@ -155,3 +157,41 @@ wait "$second"
 eq "once it stops, the state file names the first again" "$first $URL" \
 	"$(jq -r '"\(.pid) \(.url)"' "$STATE")"
 down
+
+# 8. A damaged append-only file of the private Redis: one line with its
+# full path and what to do (it was redis.log's last lines joined by '|',
+# naming the file without its directory).
+mkdir -p "$T/aof/redis"
+redis-server --port 0 --unixsocket "$T/aof.sock" --dir "$T/aof/redis" --save '' \
+	--appendonly yes --daemonize no --logfile "$T/aof/redis/redis.log" &
+rpid=$!
+track $rpid
+wait_until 10 test -S "$T/aof.sock"
+kill "$rpid"; wait "$rpid"
+incr=$(cd "$T/aof/redis/appendonlydir" && ls *.incr.aof)
+echo "garbage!" >> "$T/aof/redis/appendonlydir/$incr"
+coffer up --dir "$T/aof" --no-coordinator > "$T/up9.out" 2>&1
+eq "a damaged AOF: coffer up exits 6" 6 $?
+eq "in one line" 1 "$(wc -l < "$T/up9.out")"
+grep -qF "redis-server cannot load its append-only file $T/aof/redis/appendonlydir/$incr (Bad file format): keep a copy of $T/aof/redis/appendonlydir, then repair it with 'redis-check-aof --fix $T/aof/redis/appendonlydir/appendonly.aof.manifest'" "$T/up9.out"
+ok $? "naming the file with its directory, and the repair ($(cat "$T/up9.out"))"
+
+# 9. A full disk: the coordinator's sealed state and the manager's job store
+# say which file could not be written and why, not SQLite's "disk I/O
+# error" alone. Without root, a file size limit stands for the full disk
+# (with SIGXFSZ ignored a write then fails with EFBIG, as with ENOSPC).
+full() { # dir limit-kb [args...]
+	local d=$1 lim=$2
+	shift 2
+	(trap '' XFSZ; ulimit -f "$lim"; exec coffer up --dir "$d" "$@") > "$d.out" 2>&1
+}
+full "$T/full1" 64
+eq "coffer up with its coordinator's disk full: exits 6" 6 $?
+grep -qF "write $T/full1/coordinator/state.log: File too large (the file size limit is reached: see 'ulimit -f')" "$T/full1.out"
+ok $? "naming the coordinator's file and the cause ($(cat "$T/full1.out"))"
+full "$T/full2" 8 --no-coordinator
+eq "with the manager's disk full: exits 6" 6 $?
+grep -qF "job store: disk I/O error: $T/full2/manager.db: File too large (the file size limit is reached: see 'ulimit -f')" "$T/full2.out"
+ok $? "naming the job store's file and the cause ($(cat "$T/full2.out"))"
+grep -q "coffer-manager token exited with status 1 (its message is above)$" "$T/full2.out"
+ok $? "and how the manager's command ended, not a raw wait status ('status 256')"

@@ -125,7 +125,11 @@ test_json__check_keys_names_unknown_field(void **state)
 	json_decref(v);
 	assert_int_equal(parse("{\"a\":1,\"c\":2}", &v), 0);
 	assert_int_equal(coffer_json_check_keys(v, "job", allowed), COFFER_E_FORMAT);
-	assert_string_equal(coffer_errdetail(), "job.c: unknown field");
+	assert_string_equal(coffer_errdetail(), "job.c: unknown field (did you mean 'a'?)");
+	json_decref(v);
+	assert_int_equal(parse("{\"a\":1,\"xyz\":2}", &v), 0);
+	assert_int_equal(coffer_json_check_keys(v, "job", allowed), COFFER_E_FORMAT);
+	assert_string_equal(coffer_errdetail(), "job.xyz: unknown field");
 	json_decref(v);
 }
 

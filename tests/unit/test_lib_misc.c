@@ -31,6 +31,12 @@ test_err__detail_and_context(void **state)
 	coffer_errclear();
 	assert_int_equal(coffer_errctx(COFFER_E_IO, "f"), COFFER_E_IO);
 	assert_string_equal(coffer_errdetail(), "f: input/output error");
+	/* The detail itself as an argument (a wrapping message). */
+	(void)coffer_errf(COFFER_E_IO, "write x: No space left on device");
+	assert_int_equal(coffer_errf(COFFER_E_IO, "commit %d is in the log but "
+	    "y could not be updated (%s): restart", 11, coffer_errdetail()), COFFER_E_IO);
+	assert_string_equal(coffer_errdetail(), "commit 11 is in the log but y could "
+	    "not be updated (write x: No space left on device): restart");
 	for (int e = 0; e >= COFFER_E_HTTP; e--)
 		assert_string_not_equal(coffer_strerror(e), "unknown error");
 	assert_string_equal(coffer_strerror(-999), "unknown error");

@@ -87,7 +87,7 @@ test_jobstate__transitions_follow_the_table(void **state)
 	    COFFER_E_STATE);
 	assert_int_equal(mgr_state_next(MGR_COMPLETED, MGR_EV_STOP, &n),
 	    COFFER_E_STATE);
-	assert_string_equal(coffer_errdetail(), "the job is completed: cannot stop it");
+	assert_string_equal(coffer_errdetail(), "the job has already ended: it is completed, there is nothing to stop");
 	assert_int_equal(mgr_state_next(MGR_RUNNING, MGR_EV_DELETE, &n),
 	    COFFER_E_STATE);
 	assert_int_equal(mgr_state_next(MGR_PENDING, MGR_EV_DELETE, &n),

@@ -580,6 +580,43 @@ test_policy__every_invalid_vector_is_refused_by_its_rule(void **state)
 	assert_true(n >= 17);
 }
 
+/* The vector policy with its first `from` replaced by `to`: refused with
+ * COFFER_E_FORMAT and a detail containing want (rule P9: the rejection is
+ * the same, only what it names differs). */
+static void
+refused_with(const char *from, const char *to, const char *want)
+{
+	const char *text = tp_str(json_object_get(doc, "policy"), "text"), *at;
+	struct coffer_policy *p = NULL;
+	char *buf;
+	size_t n;
+
+	at = strstr(text, from);
+	assert_non_null(at);
+	n = strlen(text) - strlen(from) + strlen(to);
+	buf = malloc(n + 1);
+	assert_non_null(buf);
+	snprintf(buf, n + 1, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+	assert_int_equal(coffer_policy_parse(buf, n, &p), COFFER_E_FORMAT);
+	assert_null(p);
+	if (strstr(coffer_errdetail(), want) == NULL)
+		fail_msg("said \"%s\", not \"%s\"", coffer_errdetail(), want);
+	free(buf);
+}
+
+/* A misspelt member is named, with the member meant, rather than the
+ * member it leaves missing; a member nothing like a known one is not. */
+static void
+test_policy__a_misspelt_member_is_named_with_the_one_meant(void **state)
+{
+	(void)state;
+	refused_with("\"measurements\"", "\"measurments\"",
+	    "].measurments: unknown member (did you mean 'measurements'?)");
+	refused_with("\"measurements\"", "\"zzzzzzzzzzzz\"", "].measurements: missing");
+	refused_with("\"measurements\"", "\"measurement\":1,\"measurements\"",
+	    "].measurement: unknown member (did you mean 'measurements'?)");
+}
+
 /* Rules A1 to A5. */
 static void
 test_policy__approvals_valid_and_each_rule(void **state)
@@ -931,6 +968,7 @@ main(void)
 		cmocka_unit_test(test_policy__one_pass_reader_agrees_with_the_tree_reader),
 		cmocka_unit_test(test_policy__one_pass_reader_takes_canonical_text_only),
 		cmocka_unit_test(test_policy__every_invalid_vector_is_refused_by_its_rule),
+		cmocka_unit_test(test_policy__a_misspelt_member_is_named_with_the_one_meant),
 		cmocka_unit_test(test_policy__approvals_valid_and_each_rule),
 		cmocka_unit_test(test_policy__revocations_valid_and_each_rule),
 		cmocka_unit_test(test_policy__status_and_update_rule_match_the_vector),
