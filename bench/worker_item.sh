@@ -7,11 +7,7 @@
 # seal, against one SHA-256 and one AES-256-GCM pass; the app hand-off of
 # the fault plugin without parameters (it copies its input: an empty
 # app), in this process and in its host process (doc/worker.md 9.5).
-# Wall and CPU time per item; the host's CPU is its own. Last, the
-# runner's open, the app in its host and the seal, a batch of 64 at a
-# time, one exchange at a time against pipelined (doc/worker.md 9.5 HB8),
-# with dicom-deid over a DICOM file (WORKER_ITEM_APP, WORKER_ITEM_INPUT)
-# so that the host has the app's real work to overlap.
+# Wall and CPU time per item; the host's CPU is its own.
 # Run by `make bench` (bench/run) or alone: BUILD=build bash bench/worker_item.sh
 set -u
 cd "$(dirname "$0")/.."
@@ -26,8 +22,6 @@ echo "Command: \`make bench B=worker_item\` (\`$BUILD/bench/worker_item $BUILD/a
 echo "load average before: $load."
 echo
 echo '```'
-WORKER_ITEM_APP=${WORKER_ITEM_APP:-$COFFER_BUILD/apps/dicom-deid.so} \
-WORKER_ITEM_INPUT=${WORKER_ITEM_INPUT:-tests/vectors/dicom/CT_small.dcm} \
 "$B" "$COFFER_BUILD/apps/fault.so" "$N" 3000 || { echo "bench/worker_item failed"; exit 1; }
 echo '```'
 echo

@@ -161,34 +161,6 @@ app_batch_run(struct app *a, const struct app_wait *w, size_t *first,
 	return apphost_batch_run(a->host, w, first, count);
 }
 
-size_t
-app_batch_unsent(struct app *a)
-{
-	return a->host != NULL ? apphost_batch_unsent(a->host) : 0;
-}
-
-int
-app_batch_flying(struct app *a)
-{
-	return a->host != NULL && apphost_batch_flying(a->host);
-}
-
-int
-app_batch_send(struct app *a, const struct app_wait *w)
-{
-	if (a->host == NULL)
-		return coffer_errf(COFFER_E_UNSUPPORTED, "no batches for this app");
-	return apphost_batch_send(a->host, w);
-}
-
-int
-app_batch_recv(struct app *a, size_t *first, size_t *count)
-{
-	if (a->host == NULL)
-		return coffer_errf(COFFER_E_UNSUPPORTED, "no batches for this app");
-	return apphost_batch_recv(a->host, first, count);
-}
-
 int
 app_batch_result(struct app *a, size_t i, struct coffer_buf *out,
     uint32_t *reported, char *err, size_t errlen)

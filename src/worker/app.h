@@ -89,10 +89,10 @@ void app_close(struct app *a);
 
 /*
  * The same items a batch at a time where the app allows it (a plugin in
- * its host, doc/worker.md 9.5 HB1 to HB8), with app_process's results:
+ * its host, doc/worker.md 9.5 HB1 to HB6), with app_process's results:
  * app_batch_room is 0 where it does not (call app_process instead); else
  * as apphost_batch_* above. A failure of the app is the item's result;
- * app_batch_run, _send and _recv fail only for a misuse.
+ * app_batch_run fails only for a misuse.
  */
 size_t app_batch_room(struct app *a);
 int app_batch_add(struct app *a, const char *id, uint32_t attempt,
@@ -100,12 +100,6 @@ int app_batch_add(struct app *a, const char *id, uint32_t attempt,
 	__attribute__((warn_unused_result));
 int app_batch_run(struct app *a, const struct app_wait *w, size_t *first,
     size_t *count) __attribute__((warn_unused_result));
-size_t app_batch_unsent(struct app *a);
-int app_batch_flying(struct app *a);
-int app_batch_send(struct app *a, const struct app_wait *w)
-	__attribute__((warn_unused_result));
-int app_batch_recv(struct app *a, size_t *first, size_t *count)
-	__attribute__((warn_unused_result));
 int app_batch_result(struct app *a, size_t i, struct coffer_buf *out,
     uint32_t *reported, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
@@ -184,28 +178,18 @@ int apphost_parse_done(const uint8_t *p, size_t n, size_t half,
     const uint8_t **data, uint32_t *ndata) __attribute__((warn_unused_result));
 
 /*
- * A batch's items in few exchanges (doc/worker.md 9.5, HB1 to HB8), with
- * a host that shares the region. apphost_batch_add copies an item's input
- * into the filling area of the input half after the others (id and owner
- * are borrowed until apphost_batch_end): COFFER_E_LIMIT if it does not fit
- * what is left (apphost_batch_room: 0 when the host does not batch, or
- * when the area is full until an answer frees one).
- * apphost_batch_send sends one exchange for the items without an answer
- * and not in flight (a no-op when there are none; COFFER_E_STATE if one
- * is in flight); the caller may then add more items (they go to the
- * other area, HB8) and do other work until apphost_batch_recv reads its
- * answer and says which items got their results (*count of them from
- * *first; 0: none this time, send again: after a failed exchange of
- * several, each runs alone, HB5; 0 too with none in flight).
- * apphost_batch_run is one send and its recv. apphost_batch_result gives
- * item i's as apphost_call would (its output copied into out), valid
- * until the second apphost_batch_send after the recv that answered it,
- * and until the next apphost_batch_recv for an output in the frame: so
- * read them before the next recv. Every item has a result once *first +
- * *count is apphost_batch_size. apphost_batch_unsent: items added and
- * not yet sent; apphost_batch_flying: 1 while an exchange is in flight.
- * apphost_batch_end reads (and drops) an exchange still in flight, wipes
- * the region and forgets the batch.
+ * A batch's items in one exchange (doc/worker.md 9.5, HB1 to HB6), with a
+ * host that shares the region. apphost_batch_add copies an item's input
+ * into the input half after the others (id and owner are borrowed until
+ * apphost_batch_end): COFFER_E_LIMIT if it does not fit what is left
+ * (apphost_batch_room: 0 when the host does not batch). apphost_batch_run
+ * runs one exchange for the items not yet answered and says which got
+ * their results (*count of them from *first; 0: none this time, call
+ * again: after a failed exchange of several, each runs alone, HB5);
+ * apphost_batch_result gives item i's as apphost_call would (its output
+ * copied into out), valid until the next apphost_batch_run. Every item
+ * has a result once *first + *count is apphost_batch_size.
+ * apphost_batch_end wipes the region and forgets the batch.
  */
 #define APPHOST_BATCH_MAX WORKER_BATCH_MAX
 size_t apphost_batch_room(const struct apphost *h);
@@ -213,12 +197,6 @@ int apphost_batch_add(struct apphost *h, const char *id, uint32_t attempt,
     const char *owner, const uint8_t *in, size_t inlen)
 	__attribute__((warn_unused_result));
 size_t apphost_batch_size(const struct apphost *h);
-size_t apphost_batch_unsent(const struct apphost *h);
-int apphost_batch_flying(const struct apphost *h);
-int apphost_batch_send(struct apphost *h, const struct app_wait *w)
-	__attribute__((warn_unused_result));
-int apphost_batch_recv(struct apphost *h, size_t *first, size_t *count)
-	__attribute__((warn_unused_result));
 int apphost_batch_run(struct apphost *h, const struct app_wait *w,
     size_t *first, size_t *count) __attribute__((warn_unused_result));
 int apphost_batch_result(struct apphost *h, size_t i, struct coffer_buf *out,
@@ -233,12 +211,10 @@ struct apphost_answer {
 	uint32_t len, off;        /* off 0xffffffff: the output in the frame */
 	const uint8_t *data;      /* then its bytes; else NULL */
 };
-/* The body of BATCH_DONE to a BATCH of `asked` items whose outputs were
- * to go in the output half's `room` bytes from offset `base` (rules BD1
- * to BD6, HB8): a[0..*count-1]; COFFER_E_PROTO naming the rule broken. */
+/* The body of BATCH_DONE to a BATCH of `asked` items (rules BD1 to BD6):
+ * a[0..*count-1]; COFFER_E_PROTO naming the rule broken. */
 int apphost_parse_batch_done(const uint8_t *p, size_t n, size_t asked,
-    size_t base, size_t room, size_t max_item, struct apphost_answer *a,
-    size_t *count)
+    size_t half, size_t max_item, struct apphost_answer *a, size_t *count)
 	__attribute__((warn_unused_result));
 /* `coffer-worker --app-host MAX_ITEM_BYTES`: the host process itself,
  * with its socket on descriptor 3, the plugin file on 4 and the shared

@@ -49,9 +49,8 @@ enum {
 	F_REDUCE_ADD = 4,    /* runner: id, input (data) */
 	F_REDUCE_FINISH = 5, /* runner: (empty) */
 	F_DONE = 6,          /* host: i32 status, error text, output (data) */
-	F_BATCH = 7,         /* runner: count, u32 output offset, u32 output
-	                        room, per item: id, u32 attempt, owner, u32
-	                        offset, u32 length (input half) */
+	F_BATCH = 7,         /* runner: count, per item: id, u32 attempt,
+	                        owner, u32 offset, u32 length (input half) */
 	F_BATCH_DONE = 8,    /* host: count, per answer: i32 status, error
 	                        text, u32 length, u32 offset (or IN_FRAME_OFF
 	                        and the bytes, last answer only) */
@@ -73,13 +72,11 @@ enum { IN_FRAME = 0, IN_REGION = 1 };
 #define HEAD_MAX (2 * COFFER_STORE_KEY_MAX + 64)
 #define BATCH_ITEMS_MAX APPHOST_BATCH_MAX
 
-/* One item of the batch being run (doc/worker.md 9.5, HB1 to HB8): its
- * input in one of the input half's two areas, and once answered its
- * result. */
+/* One item of the batch being run (doc/worker.md 9.5, HB1 to HB6): its
+ * input in the input half, and once answered its result. */
 struct hb_item {
 	const char *id, *owner;    /* borrowed from the caller */
 	uint32_t attempt, off, len;
-	unsigned area;             /* the input area it is in (HB8) */
 	int r;                     /* as apphost_call returns */
 	uint32_t reported;
 	uint32_t out_len, out_off; /* out_off IN_FRAME_OFF: out_frame */
@@ -90,20 +87,8 @@ struct hb_item {
 struct hbatch {
 	size_t n;                  /* items added */
 	size_t next;               /* the first without an answer */
-	size_t sent_end;           /* flying: next..sent_end-1 are in it */
 	size_t single_until;       /* items before it are asked alone (HB5) */
-	int flying;                /* an exchange is sent, not yet answered */
-	int send_r;                /* its send's error, taken at its answer */
-	int start_failed;          /* ... a host that could not be started */
-	int64_t deadline;          /* the flying exchange's (HB5) */
-	struct app_wait wk;
-	unsigned nsent;            /* exchanges sent: parity is the area */
-	unsigned out_area;         /* the flying exchange's output area */
-	unsigned fill;             /* the input area items are added to */
-	size_t used_in[2];         /* bytes of each input area in use */
-	size_t hi_in[2];           /* the most each held (wiped at the end) */
-	size_t used_out[2];        /* bytes each output area holds */
-	char send_err[WORKER_ERR_MAX];
+	size_t used_in, used_out;  /* bytes of each half in use */
 	struct hb_item it[BATCH_ITEMS_MAX];
 };
 
@@ -341,12 +326,12 @@ bd_broken(const char *rule, size_t k, const char *what)
 }
 
 int
-apphost_parse_batch_done(const uint8_t *p, size_t n, size_t asked, size_t base,
-    size_t room, size_t max_item, struct apphost_answer *a, size_t *count)
+apphost_parse_batch_done(const uint8_t *p, size_t n, size_t asked, size_t half,
+    size_t max_item, struct apphost_answer *a, size_t *count)
 {
 	struct coffer_cur c;
 	uint32_t cnt;
-	uint64_t end = base;   /* where the next region output must begin */
+	uint64_t end = 0;   /* where the next region output must begin */
 
 	*count = 0;
 	coffer_cur_init(&c, p, n);
@@ -380,9 +365,9 @@ apphost_parse_batch_done(const uint8_t *p, size_t n, size_t asked, size_t base,
 				    " not last, over the limit or not all there");
 			continue;
 		}
-		if (e->off != end || end + e->len > (uint64_t)base + room)
+		if (e->off != end || end + e->len > half)
 			return bd_broken("BD4", k, "an output that overlaps another,"
-			    " leaves a gap or ends past its area of the region");
+			    " leaves a gap or ends past the region's half");
 		end += e->len;
 	}
 	if (coffer_cur_left(&c) != 0)
@@ -838,60 +823,14 @@ out:
 	return r;
 }
 
-/* ---- The runner's side of a batch in one exchange (HB1 to HB8) ---- */
-
-/* Each half of the region is two areas (HB8): the first half's size
- * rounded down, and the rest. */
-static size_t
-area_off(const struct apphost *h, unsigned a)
-{
-	return a == 0 ? 0 : h->reg.half / 2;
-}
-
-static size_t
-area_size(const struct apphost *h, unsigned a)
-{
-	return a == 0 ? h->reg.half / 2 : h->reg.half - h->reg.half / 2;
-}
-
-/* Whether an item of input area a has no answer yet (sent or not); with
- * flying, only those of the exchange in flight. */
-static int
-area_busy(const struct apphost *h, unsigned a, int flying)
-{
-	size_t end = flying ? (h->b.flying ? h->b.sent_end : h->b.next) : h->b.n;
-
-	for (size_t i = h->b.next; i < end; i++)
-		if (h->b.it[i].area == a)
-			return 1;
-	return 0;
-}
-
-/* HB8: new inputs go after the others of the filling area; an area none
- * of whose items waits for an answer is used again from its start, and
- * once the filling area's items are in flight the next ones go to the
- * other area if it is free, so that the runner opens the next items while
- * the host reads these. The bytes of an item without its answer are never
- * written over (HB5 asks it again with its input where it was). */
-static void
-refill(struct apphost *h)
-{
-	unsigned a = h->b.fill, o = a ^ 1u;
-
-	if (!area_busy(h, a, 0))
-		h->b.used_in[a] = 0;
-	else if (area_busy(h, a, 1) && !area_busy(h, o, 0)) {
-		h->b.fill = o;
-		h->b.used_in[o] = 0;
-	}
-}
+/* ---- The runner's side of a batch in one exchange (HB1 to HB6) ---- */
 
 size_t
 apphost_batch_room(const struct apphost *h)
 {
 	if (!h->batching || h->reg.base == NULL || h->b.n >= BATCH_ITEMS_MAX)
 		return 0;
-	return area_size(h, h->b.fill) - h->b.used_in[h->b.fill];
+	return h->reg.half - h->b.used_in;
 }
 
 int
@@ -899,27 +838,21 @@ apphost_batch_add(struct apphost *h, const char *id, uint32_t attempt,
     const char *owner, const uint8_t *in, size_t inlen)
 {
 	struct hb_item *it;
-	unsigned a = h->b.fill;
-	size_t off;
 
-	/* HB1: back to back in the filling area, or the next exchange. */
+	/* HB1: back to back in the input half, or the next exchange. */
 	if (!h->batching || h->b.n >= BATCH_ITEMS_MAX ||
 	    inlen > apphost_batch_room(h))
 		return COFFER_E_LIMIT;
-	off = area_off(h, a) + h->b.used_in[a];
 	it = &h->b.it[h->b.n++];
 	memset(it, 0, sizeof(*it));
 	it->id = id;
 	it->owner = owner ? owner : "";
 	it->attempt = attempt;
-	it->area = a;
-	it->off = (uint32_t)off;
+	it->off = (uint32_t)h->b.used_in;
 	it->len = (uint32_t)inlen;
 	if (inlen > 0)
-		memcpy(h->reg.base + off, in, inlen);
-	h->b.used_in[a] += inlen;
-	if (h->b.used_in[a] > h->b.hi_in[a])
-		h->b.hi_in[a] = h->b.used_in[a];
+		memcpy(h->reg.base + h->b.used_in, in, inlen);
+	h->b.used_in += inlen;
 	return 0;
 }
 
@@ -927,18 +860,6 @@ size_t
 apphost_batch_size(const struct apphost *h)
 {
 	return h->b.n;
-}
-
-size_t
-apphost_batch_unsent(const struct apphost *h)
-{
-	return h->b.n - (h->b.flying ? h->b.sent_end : h->b.next);
-}
-
-int
-apphost_batch_flying(const struct apphost *h)
-{
-	return h->b.flying;
 }
 
 /* Items first..first+k-1 all end with this result (no answer for them). */
@@ -951,18 +872,17 @@ batch_fail(struct apphost *h, size_t first, size_t k, int r, const char *err)
 	}
 }
 
-/* Send BATCH for items first..first+k-1, their outputs to go in output
- * area oa: 0, or the error of a host that could not take it. */
+/* Send BATCH for items first..first+k-1 and read BATCH_DONE into
+ * h->frame: 0, or the error of a host that could not answer (not yet
+ * killed). */
 static int
-batch_send(struct apphost *h, size_t first, size_t k, unsigned oa)
+batch_exchange(struct apphost *h, size_t first, size_t k,
+    const struct app_wait *w, int64_t deadline, uint32_t *type)
 {
 	int r = frame_begin(&h->head);
 
-	/* HB8: where the outputs go, and their room. */
 	if (r == 0)
-		r = put_u32(&h->head, (uint32_t)k) ||
-		    put_u32(&h->head, (uint32_t)area_off(h, oa)) ||
-		    put_u32(&h->head, (uint32_t)area_size(h, oa)) ? COFFER_E_LIMIT : 0;
+		r = put_u32(&h->head, (uint32_t)k);
 	for (size_t i = first; i < first + k && r == 0; i++) {
 		const struct hb_item *it = &h->b.it[i];
 
@@ -973,107 +893,66 @@ batch_send(struct apphost *h, size_t first, size_t k, unsigned oa)
 	if (r != 0)
 		return coffer_errf(COFFER_E_LIMIT, "item ids too long for the app"
 		    " host");
-	return send_frame(h->sock, F_BATCH, &h->head, NULL, 0, &h->b.wk,
-	    h->b.deadline);
+	if ((r = send_frame(h->sock, F_BATCH, &h->head, NULL, 0, w, deadline)) != 0)
+		return r;
+	return recv_frame(h->sock, type, batch_frame_max(h->cfg->max_item_bytes),
+	    &h->frame, w, deadline);
 }
 
 int
-apphost_batch_send(struct apphost *h, const struct app_wait *w)
-{
-	char err[WORKER_ERR_MAX];
-	size_t k;
-	unsigned oa;
-	int r;
-
-	if (h->b.flying)
-		return coffer_errf(COFFER_E_STATE, "an exchange with the app host"
-		    " is in flight already");
-	if (h->b.next >= h->b.n)
-		return 0;
-	k = h->b.next < h->b.single_until ? 1 : h->b.n - h->b.next;
-	/* HB5: the sum of the items' timeouts, from now. */
-	memset(&h->b.wk, 0, sizeof(h->b.wk));
-	if (w != NULL)
-		h->b.wk = *w;
-	h->b.deadline = h->b.wk.timeout_ms > 0 ? coffer_mono_ms() +
-	    (int64_t)h->b.wk.timeout_ms * (int64_t)k : 0;
-	/* HB8: the outputs of the exchange before this one may still be
-	 * read; this one's go to the other area, whose outputs are read
-	 * already (HB4). */
-	oa = h->b.nsent++ & 1u;
-	coffer_wipe(h->reg.base + h->reg.half + area_off(h, oa), h->b.used_out[oa]);
-	h->b.used_out[oa] = 0;
-	h->b.out_area = oa;
-	h->b.flying = 1;
-	h->b.sent_end = h->b.next + k;
-	h->b.send_r = 0;
-	h->b.start_failed = 0;
-	if (h->pid == 0 && (r = host_start(h, err, sizeof(err))) != 0) {
-		h->b.send_r = r;
-		h->b.start_failed = 1;
-		snprintf(h->b.send_err, sizeof(h->b.send_err), "%s", err);
-	} else if (!h->reg_on) {
-		/* A host started again that no longer takes the region. */
-		host_kill(h, &(int){ 0 });
-		h->b.send_r = COFFER_E_APP;
-		h->b.start_failed = 1;
-		snprintf(h->b.send_err, sizeof(h->b.send_err), "app crashed: the"
-		    " app host started again without the shared region");
-	} else {
-		/* A failure here is the exchange's: taken at its answer. */
-		h->b.send_r = batch_send(h, h->b.next, k, oa);
-		if (h->b.send_r != 0)
-			snprintf(h->b.send_err, sizeof(h->b.send_err), "%s",
-			    coffer_errdetail());
-	}
-	refill(h);
-	return 0;
-}
-
-int
-apphost_batch_recv(struct apphost *h, size_t *first, size_t *count)
+apphost_batch_run(struct apphost *h, const struct app_wait *w, size_t *first,
+    size_t *count)
 {
 	struct apphost_answer a[BATCH_ITEMS_MAX];
+	struct app_wait wk;
 	char err[WORKER_ERR_MAX];
 	size_t k, got = 0;
-	unsigned oa = h->b.out_area;
 	uint32_t type = 0;
+	int64_t deadline = 0;
 	int r;
 
 	*first = h->b.next;
 	*count = 0;
-	if (!h->b.flying)
+	if (h->b.next >= h->b.n)
 		return 0;
-	h->b.flying = 0;
-	k = h->b.sent_end - h->b.next;
+	/* What the host wrote last time is read already (HB4). */
+	coffer_wipe(h->reg.base + h->reg.half, h->b.used_out);
+	h->b.used_out = 0;
 	coffer_buf_reset(&h->frame);
-	if (h->b.start_failed) {
-		batch_fail(h, h->b.next, k, h->b.send_r, h->b.send_err);
+	k = h->b.next < h->b.single_until ? 1 : h->b.n - h->b.next;
+	/* HB5: the sum of the items' timeouts. */
+	memset(&wk, 0, sizeof(wk));
+	if (w != NULL)
+		wk = *w;
+	if (wk.timeout_ms > 0)
+		deadline = coffer_mono_ms() + (int64_t)wk.timeout_ms * (int64_t)k;
+	if (h->pid == 0 && (r = host_start(h, err, sizeof(err))) != 0) {
+		batch_fail(h, h->b.next, k, r, err);
 		goto answered;
 	}
-	if ((r = h->b.send_r) != 0)
-		(void)coffer_errf(r, "%s", h->b.send_err);
-	else
-		r = recv_frame(h->sock, &type, batch_frame_max(h->cfg->max_item_bytes),
-		    &h->frame, &h->b.wk, h->b.deadline);
+	if (!h->reg_on) {
+		/* A host started again that no longer takes the region. */
+		host_kill(h, &(int){ 0 });
+		batch_fail(h, h->b.next, k, COFFER_E_APP, "app crashed: the app host"
+		    " started again without the shared region");
+		goto answered;
+	}
+	r = batch_exchange(h, h->b.next, k, &wk, deadline, &type);
 	if (r == 0 && type != F_BATCH_DONE)
 		r = coffer_errf(COFFER_E_PROTO, "the app host broke its protocol:"
 		    " an answer of type %u", type);
 	if (r == 0)
 		r = apphost_parse_batch_done(h->frame.data, h->frame.len, k,
-		    area_off(h, oa), area_size(h, oa), h->cfg->max_item_bytes, a,
-		    &got);
+		    h->reg.half, h->cfg->max_item_bytes, a, &got);
 	if (r != 0) {
 		/* Killed; the message is the item's own when it was alone. */
-		r = host_failed(h, r, &h->b.wk, err, sizeof(err));
+		r = host_failed(h, r, &wk, err, sizeof(err));
 		if (k > 1) {
 			/* HB5: no answer for any; each is asked again alone. */
 			coffer_logkv(COFFER_LOG_WARN, "the app host failed a batch:"
 			    " its items run again one at a time", "items",
 			    h->b.it[h->b.next].id, "error", err, NULL);
 			h->b.single_until = h->b.next + k;
-			h->b.sent_end = h->b.next;
-			refill(h);
 			return 0;
 		}
 		batch_fail(h, h->b.next, 1, r, err);
@@ -1091,29 +970,13 @@ apphost_batch_recv(struct apphost *h, size_t *first, size_t *count)
 		it->out_off = a[j].off;
 		it->out_frame = a[j].data;
 		if (a[j].off != IN_FRAME_OFF)
-			h->b.used_out[oa] = (size_t)a[j].off + a[j].len -
-			    area_off(h, oa);
+			h->b.used_out = (size_t)a[j].off + a[j].len;
 	}
 	k = got;
 answered:
 	*count = k;
 	h->b.next += k;
-	h->b.sent_end = h->b.next;
-	refill(h);
 	return 0;
-}
-
-int
-apphost_batch_run(struct apphost *h, const struct app_wait *w, size_t *first,
-    size_t *count)
-{
-	int r;
-
-	*first = h->b.next;
-	*count = 0;
-	if (!h->b.flying && (r = apphost_batch_send(h, w)) != 0)
-		return r;
-	return apphost_batch_recv(h, first, count);
 }
 
 int
@@ -1141,22 +1004,13 @@ apphost_batch_result(struct apphost *h, size_t i, struct coffer_buf *out,
 void
 apphost_batch_end(struct apphost *h)
 {
-	size_t first, count;
-
-	/* A batch ended with an exchange in flight: its answer is read
-	 * (and dropped) so that the next exchange starts clean. */
-	if (h->b.flying && apphost_batch_recv(h, &first, &count) != 0)
-		coffer_errclear();
 	/* No item's plaintext stays in the region (HB4). */
 	if (h->reg.base != NULL) {
-		for (unsigned a = 0; a < 2; a++) {
-			coffer_wipe(h->reg.base + area_off(h, a), h->b.hi_in[a]);
-			coffer_wipe(h->reg.base + h->reg.half + area_off(h, a),
-			    h->b.used_out[a]);
-		}
+		coffer_wipe(h->reg.base, h->b.used_in);
+		coffer_wipe(h->reg.base + h->reg.half, h->b.used_out);
 	}
 	coffer_buf_reset(&h->frame);
-	memset(&h->b, 0, offsetof(struct hbatch, send_err));
+	memset(&h->b, 0, offsetof(struct hbatch, it));
 }
 
 void
@@ -1266,15 +1120,12 @@ host_batch(struct plugin *p, struct coffer_cur *c, uint8_t *reg, size_t half,
     struct coffer_buf *out, struct coffer_buf *ans)
 {
 	char id[COFFER_STORE_KEY_MAX + 1], owner[256], err[ERR_TEXT_MAX];
-	uint32_t n, attempt, off, len, done = 0, obase, oroom;
+	uint32_t n, attempt, off, len, done = 0;
 	size_t used = 0;
 	int r;
 
-	/* HB8: the outputs go from obase, in oroom bytes of the half. */
 	if (reg == NULL || coffer_cur_get(c, &n, 4) != 0 || n == 0 ||
-	    n > BATCH_ITEMS_MAX || coffer_cur_get(c, &obase, 4) != 0 ||
-	    coffer_cur_get(c, &oroom, 4) != 0 || (uint64_t)obase + oroom > half ||
-	    frame_begin(ans) != 0 || put_u32(ans, 0) != 0)
+	    n > BATCH_ITEMS_MAX || frame_begin(ans) != 0 || put_u32(ans, 0) != 0)
 		return -1;
 	while (done < n) {
 		if (host_item_head(c, id, &attempt, owner) != 0 ||
@@ -1295,10 +1146,10 @@ host_batch(struct plugin *p, struct coffer_cur *c, uint8_t *reg, size_t half,
 		if (coffer_buf_put(ans, &(int32_t){ 0 }, 4) != 0 ||
 		    put_str(ans, "") != 0 || put_u32(ans, (uint32_t)out->len) != 0)
 			return -1;
-		if (out->len <= oroom - used) {
+		if (out->len <= half - used) {
 			if (out->len > 0)
-				memcpy(reg + half + obase + used, out->data, out->len);
-			if (put_u32(ans, (uint32_t)(obase + used)) != 0)
+				memcpy(reg + half + used, out->data, out->len);
+			if (put_u32(ans, (uint32_t)used) != 0)
 				return -1;
 			used += out->len;
 			continue;

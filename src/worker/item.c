@@ -429,123 +429,82 @@ shrink_bufs(struct worker *w)
 /* The items of a batch given to the app so far (app_batch_add), in slot
  * order, and their state between steps 2 and 4. */
 struct pending {
-	size_t m;                /* items added */
-	size_t done;             /* items answered and settled (steps 4-6) */
+	size_t m;
 	size_t slot[WORKER_BATCH_MAX];
 	struct conf_item ci[WORKER_BATCH_MAX];  /* by slot */
 	/* A pending item's plaintext buffer once its plaintext is in the
 	 * region: its release must not wipe the shared one, which holds
 	 * the next item's. */
 	struct coffer_buf none;
-	struct app_wait aw;
 };
 
-/* Items per exchange once the pipeline runs (doc/worker.md 9.5, HB8):
- * small enough that the runner's opening of the next exchange's items and
- * sealing of the last one's overlap most of the host's work, large enough
- * that an exchange's fixed cost (two frames, two context switches) is
- * shared. */
-#define PIPE_ITEMS 16
-
-/* Every added item without an answer ends with this error (a misuse of
- * the app's batch, not the app's failure). */
+/* Step 3 of the pending items in as few exchanges as the app host takes
+ * (doc/worker.md 9.5, HB1 to HB5), and steps 4 to 6 of each as its
+ * answer comes; us[slot] gets its share of each exchange. */
 static void
-fail_pending(struct worker *w, struct item_result *res, struct pending *pd)
+run_pending(struct worker *w, const struct coffer_queue_item *its,
+    struct item_result *res, struct pending *pd, int64_t *us)
 {
-	for (size_t k = pd->done; k < pd->m; k++) {
-		snprintf(res[pd->slot[k]].err, WORKER_ERR_MAX, "%s",
-		    coffer_errdetail());
-		res[pd->slot[k]].outcome = ITEM_FAIL;
-		conf_item_release(&pd->ci[pd->slot[k]]);
-	}
-	pd->done = pd->m;
-	(void)w;
-}
+	struct app_wait aw;
+	size_t first = 0, count = 0, done = 0;
+	int64_t t = mono_us();
 
-/*
- * One turn of the pipeline (doc/worker.md 9.5, HB8): read the answer of
- * the exchange in flight, send the next one at once (the items opened
- * meanwhile, or those asked again), and then do steps 4 to 6 of the
- * answered items while the host runs it. us[slot] gets each item's share
- * of the wait for the answer and its own steps.
- */
-static void
-advance(struct worker *w, struct item_result *res, struct pending *pd,
-    int64_t *us)
-{
-	size_t first = 0, count = 0;
-	int64_t t = mono_us(), wait, share;
-	int r = 0;
+	memset(&aw, 0, sizeof(aw));
+	aw.timeout_ms = w->cfg->item_timeout_ms;
+	for (size_t k = 0; k < pd->m; k++)
+		shared_phase(w->sh, (int)pd->slot[k], PHASE_APP, 0);
+	while (done < pd->m) {
+		int64_t share;
+		int r = app_batch_run(w->app, &aw, &first, &count);
 
-	if (app_batch_flying(w->app))
-		r = app_batch_recv(w->app, &first, &count);
-	wait = mono_us() - t;
-	w->app_us += wait;
-	if (r == 0)
-		r = app_batch_send(w->app, &pd->aw);
-	if (r != 0) {
-		fail_pending(w, res, pd);
-		return;
-	}
-	if (count == 0)
-		return;
-	share = wait / (int64_t)count;
-	for (size_t k = first; k < first + count; k++) {
-		size_t i = pd->slot[k];
-		uint32_t reported = 0;
-		int64_t t1 = mono_us();
-
-		w->slot = (int)i;
-		shared_phase(w->sh, (int)i, PHASE_STORE, 0);
-		coffer_buf_reset(&w->outbuf);
-		r = app_batch_result(w->app, k, &w->outbuf, &reported,
-		    res[i].err, sizeof(res[i].err));
-		item_after_app(w, &res[i], &pd->ci[i], r, reported);
-		/* Not plainbuf: it may hold the plaintext of the item
-		 * that waits for room in the region (batch_steps). */
-		shrink(&w->outbuf);
-		shrink(&w->sealbuf);
-		us[i] += share + mono_us() - t1;
-	}
-	pd->done = first + count;
-}
-
-/* Until every added item is answered and settled. */
-static void
-drain(struct worker *w, struct item_result *res, struct pending *pd,
-    int64_t *us)
-{
-	while (pd->done < pd->m) {
-		size_t before = pd->done;
-
-		advance(w, res, pd, us);
-		/* An exchange that answered nothing (HB5) is followed by
-		 * another; one with nothing in flight either is a bug. */
-		if (pd->done == before && !app_batch_flying(w->app) &&
-		    app_batch_unsent(w->app) == 0) {
-			(void)coffer_errf(COFFER_E_STATE, "the app host's batch"
-			    " has items without an answer and none in flight");
-			fail_pending(w, res, pd);
+		if (r != 0) {
+			/* A misuse, not the app's: the rest fail alike. */
+			for (size_t k = done; k < pd->m; k++) {
+				snprintf(res[pd->slot[k]].err, WORKER_ERR_MAX, "%s",
+				    coffer_errdetail());
+				res[pd->slot[k]].outcome = ITEM_FAIL;
+				conf_item_release(&pd->ci[pd->slot[k]]);
+			}
+			break;
 		}
+		if (count == 0)
+			continue;
+		share = (mono_us() - t) / (int64_t)count;
+		w->app_us += mono_us() - t;
+		for (size_t k = first; k < first + count; k++) {
+			size_t i = pd->slot[k];
+			uint32_t reported = 0;
+			int64_t t1 = mono_us();
+
+			w->slot = (int)i;
+			shared_phase(w->sh, (int)i, PHASE_STORE, 0);
+			coffer_buf_reset(&w->outbuf);
+			r = app_batch_result(w->app, k, &w->outbuf, &reported,
+			    res[i].err, sizeof(res[i].err));
+			item_after_app(w, &res[i], &pd->ci[i], r, reported);
+			/* Not plainbuf: it may hold the plaintext of the item
+			 * that waits for the next exchange (batch_steps). */
+			shrink(&w->outbuf);
+			shrink(&w->sealbuf);
+			us[i] += share + mono_us() - t1;
+		}
+		done = first + count;
+		t = mono_us();
 	}
 	app_batch_end(w->app);
-	pd->m = pd->done = 0;
+	pd->m = 0;
 }
 
-/* Steps 1 to 5 of each item with the app's calls batched and pipelined
- * (doc/worker.md 9.5, HB1 and HB8): each item is opened into the app's
- * batch while the host runs the exchange before; every PIPE_ITEMS items,
- * or when the next does not fit its area, the pipeline turns (advance).
- * An item too large for an area runs alone, once the others are done. */
+/* Steps 1 to 5 of each item with the app's calls batched: open each in
+ * turn into the app's batch (HB1), running what is batched first when
+ * the next does not fit; an item too large for a batch runs alone. */
 static void
 batch_steps(struct worker *w, const struct coffer_queue_item *its,
     struct item_result *res, int64_t *us, size_t n)
 {
 	struct pending pd;
 
-	memset(&pd.aw, 0, sizeof(pd.aw));
-	pd.aw.timeout_ms = w->cfg->item_timeout_ms;
-	pd.m = pd.done = 0;
+	pd.m = 0;
 	coffer_buf_init(&pd.none, 0);
 	for (size_t i = 0; i < n; i++) {
 		struct conf_item *ci = &pd.ci[i];
@@ -557,13 +516,11 @@ batch_steps(struct worker *w, const struct coffer_queue_item *its,
 			us[i] = mono_us() - t0;
 			continue;
 		}
-		us[i] += mono_us() - t0;
-		/* No room in the filling area: turn until an answer frees
-		 * one (or nothing is left to wait for). */
-		while (ci->plainlen > app_batch_room(w->app) && pd.done < pd.m)
-			advance(w, res, &pd, us);
-		t0 = mono_us();
-		w->slot = (int)i;
+		if (ci->plainlen > app_batch_room(w->app) && pd.m > 0) {
+			us[i] = mono_us() - t0;
+			run_pending(w, its, res, &pd, us);
+			t0 = mono_us();
+		}
 		if (app_batch_add(w->app, its[i].id, its[i].attempt, ci->owner,
 		    ci->plain, ci->plainlen) == 0) {
 			/* HB1: the plaintext is in the region now, not here. */
@@ -572,27 +529,19 @@ batch_steps(struct worker *w, const struct coffer_queue_item *its,
 			coffer_buf_reset(&w->plainbuf);
 			ci->scratch_in = &pd.none;
 			coffer_buf_reset(&w->inbuf);
-			shared_phase(w->sh, (int)i, PHASE_APP, 0);
 			pd.slot[pd.m++] = i;
 			us[i] += mono_us() - t0;
-			/* HB8: the first exchange goes as soon as it is full
-			 * enough; later ones when the host answers. */
-			if (app_batch_unsent(w->app) >= PIPE_ITEMS)
-				advance(w, res, &pd, us);
 			continue;
 		}
-		/* Larger than an area: alone, once the region is free (the
-		 * single call uses its start). */
-		drain(w, res, &pd, us);
-		t0 = mono_us();
-		w->slot = (int)i;
+		/* Larger than the region's half: alone, in frames. */
 		{
+			struct app_wait aw = { w->cfg->item_timeout_ms, 0, NULL, NULL };
 			uint32_t reported = 0;
 			int r;
 
 			shared_phase(w->sh, (int)i, PHASE_APP, 0);
 			r = app_process(w->app, its[i].id, its[i].attempt, ci->owner,
-			    ci->plain, ci->plainlen, &w->outbuf, &pd.aw, &reported,
+			    ci->plain, ci->plainlen, &w->outbuf, &aw, &reported,
 			    res[i].err, sizeof(res[i].err));
 			shared_phase(w->sh, (int)i, PHASE_STORE, 0);
 			item_after_app(w, &res[i], ci, r, reported);
@@ -600,7 +549,8 @@ batch_steps(struct worker *w, const struct coffer_queue_item *its,
 		}
 		us[i] += mono_us() - t0;
 	}
-	drain(w, res, &pd, us);
+	if (pd.m > 0)
+		run_pending(w, its, res, &pd, us);
 }
 
 int

@@ -5,7 +5,7 @@
 // policy text, key-release.md 6.2) and that policy text, a refusal's
 // error object, the answers to a batch of proofs (WA1), and the host's
 // DONE frame (its output in the frame or in a shared region) and its
-// BATCH_DONE frame (doc/worker.md 9.5, BD1 to BD6, HB8). The first
+// BATCH_DONE frame (doc/worker.md 9.5, BD1 to BD6). The first
 // byte picks the reader and the HTTP status (for the DONE frame: whether
 // there is a region); the rest is the body. A proof answer is believed
 // only if it verifies under the session key, which the fuzzer does not
@@ -101,23 +101,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		break;
 	}
-	case 4:
-	case 0x44: {
+	case 4: {
 		struct apphost_answer a[APPHOST_BATCH_MAX];
 		size_t got, asked = (data[0] & 0x80) ? 3 : APPHOST_BATCH_MAX;
-		/* The output area: the first or the second of a 4 KiB half
-		 * (HB8), by the first byte's 0x40. */
-		size_t base = (data[0] & 0x40) ? 2048 : 0, room = 2048;
-		uint64_t end = base;
+		uint64_t end = 0;
 
-		/* BATCH_DONE to a BATCH of 3 or 64 items, outputs to go in
-		 * one area of 2 KiB, items of at most 8 KiB (doc/worker.md
-		 * 9.5, BD1 to BD6, HB8): what it accepts has answers in range,
-		 * region outputs back to back from the area's start and inside
-		 * it, at most one output in the frame and last, and ends
-		 * exactly at the frame's end. */
-		if (apphost_parse_batch_done(c.p, c.n, asked, base, room, 8192, a,
-		    &got) != 0)
+		/* BATCH_DONE to a BATCH of 3 or 32 items, halves of 4 KiB,
+		 * items of at most 8 KiB (doc/worker.md 9.5, BD1 to BD6):
+		 * what it accepts has answers in range, region outputs back to
+		 * back inside the half, at most one output in the frame and
+		 * last, and ends exactly at the frame's end. */
+		if (apphost_parse_batch_done(c.p, c.n, asked, 4096, 8192, a, &got) != 0)
 			break;
 		if (got == 0 || got > asked)
 			abort();
@@ -137,8 +131,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					abort();
 				continue;
 			}
-			if (a[k].data != NULL || a[k].off != end ||
-			    end + a[k].len > base + room)
+			if (a[k].data != NULL || a[k].off != end || end + a[k].len > 4096)
 				abort();
 			end += a[k].len;
 		}
