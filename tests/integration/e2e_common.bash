@@ -152,3 +152,19 @@ e2e_stage() {
 	jq -r --arg s "$2" --arg f "$3" '.stages[] | select(.stage == $s) | .[$f]' \
 		"$T/v-$1.json"
 }
+
+# e2e_proofs OUTCOME: the coordinator's count of item proofs with that
+# outcome (committed, duplicate, ...), from its metrics.
+e2e_proofs() {
+	curl -s "$COORD_URL/metrics" | awk -v o="$1" \
+		'$1 == "coffer_coordinator_item_proofs_total{outcome=\"" o "\"}" {print $2 + 0}'
+}
+
+# e2e_kill_worker: SIGKILL the process group of the job's first worker.
+e2e_kill_worker() {
+	local wpid
+	wpid=$(pgrep -f "coffer-worker.*--job $JOB" | head -1)
+	[ -n "$wpid" ] || bail "no worker process"
+	kill -9 -- "-$(ps -o pgid= -p "$wpid" | tr -d ' ')"
+	diag "killed the worker's process group (pid $wpid) with SIGKILL"
+}

@@ -21,20 +21,9 @@
 . "$(dirname "$0")/e2e_common.bash"
 plan 16
 
-proofs() {
-	curl -s "$COORD_URL/metrics" | awk -v o="$1" \
-		'$1 == "coffer_coordinator_item_proofs_total{outcome=\"" o "\"}" {print $2 + 0}'
-}
 # The proofs in a recorded request (184 bytes each, item-proof.md 8.1).
 nproofs() {
 	echo $(( $(/usr/bin/python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); print(len(d) - d.index(b"\r\n\r\n") - 4)' "$1") / 184 ))
-}
-kill_worker() {
-	local wpid
-	wpid=$(pgrep -f "coffer-worker.*--job $JOB" | head -1)
-	[ -n "$wpid" ] || bail "no worker process"
-	kill -9 -- "-$(ps -o pgid= -p "$wpid" | tr -d ' ')"
-	diag "killed the worker's process group (pid $wpid) with SIGKILL"
 }
 
 start_redis
@@ -50,7 +39,7 @@ e2e_submit ".replicas = {min: 1, max: 1, initial: 1} | .lease_ms = 1000 |
 	.tee.coordinator = \"http://127.0.0.1:$PROXY_PORT\""
 wait_until 60 grep -q '^hold proofs' "$PROXY_LOG" || bail "no proof held"
 eq "the held request is a batch of every item" 3 "$(nproofs "$(ls "$T"/rec1/*-proofs.req | head -n 1)")"
-kill_worker
+e2e_kill_worker
 eq "the job completes although its queue never drains" completed "$(e2e_finish 120)"
 check "said so: every item has its result at the coordinator" \
 	grep -q "every item has its result at the coordinator" <<<"$(api GET "/v1/jobs/$JOB" | jq -r .reason)"
@@ -70,7 +59,7 @@ for o in a b c; do
 done
 mkdir -p "$T/rec"
 start_proxy http "$COORD_PORT" --hold-proofs 1 --record "$T/rec"
-c0=$(proofs committed)
+c0=$(e2e_proofs committed)
 E2E_APP=fault
 e2e_policy fault '.apps[0].params = {"sleep_ms": ["300"]}'
 e2e_submit ".replicas = {min: 1, max: 1, initial: 1} | .lease_ms = 1000 |
@@ -80,10 +69,10 @@ check "the answer to the first proof request is held back" \
 	wait_until 60 grep -q '^hold proofs' "$PROXY_LOG"
 PRF=$(ls "$T"/rec/*-proofs.req | head -n 1)
 NB=$(nproofs "$PRF")
-committed() { [ "$(( $(proofs committed) - c0 ))" = "$NB" ]; }
+committed() { [ "$(( $(e2e_proofs committed) - c0 ))" = "$NB" ]; }
 wait_until 10 committed
 eq "the held request is a batch of 16 proofs" 16 "$NB"
-eq "the coordinator committed those proofs" "$NB" "$(( $(proofs committed) - c0 ))"
+eq "the coordinator committed those proofs" "$NB" "$(( $(e2e_proofs committed) - c0 ))"
 eq "the worker has not acknowledged its items" "done=0 in_flight=$NB" \
 	"$("$QCTL" stats "$REDIS_URL" "$JOB" | grep -o 'done=[0-9]* failed=[0-9]* in_flight=[0-9]*' |
 		sed 's/ failed=[0-9]*//')"
@@ -98,7 +87,7 @@ replay() { # FILE [TYPE]: POST its body to its path at the coordinator; prints t
 REL=$(ls "$T"/rec/*-release.req | head -n 1)
 eq "the worker's key-release request replayed: refused, its nonce is used up" \
 	nonce.replayed "$(replay "$REL" | jq -r .error.code)"
-kill_worker
+e2e_kill_worker
 eq "the job completes" completed "$(e2e_finish 150)"
 for o in a b c; do e2e_verify "$o"; done
 eq "every owner's receipt is valid, each item OK once" "0 0 0 $(printf 'OK %.0s' $(seq 18) | sed 's/ $//')" \

@@ -16,17 +16,6 @@
 . "$(dirname "$0")/e2e_common.bash"
 plan 10
 
-proofs() {
-	curl -s "$COORD_URL/metrics" | awk -v o="$1" \
-		'$1 == "coffer_coordinator_item_proofs_total{outcome=\"" o "\"}" {print $2 + 0}'
-}
-kill_worker() {
-	local wpid
-	wpid=$(pgrep -f "coffer-worker.*--job $JOB" | head -1)
-	[ -n "$wpid" ] || bail "no worker process"
-	kill -9 -- "-$(ps -o pgid= -p "$wpid" | tr -d ' ')"
-	diag "killed the worker's process group (pid $wpid) with SIGKILL"
-}
 
 start_redis
 e2e_coordinator
@@ -41,20 +30,20 @@ e2e_policy fault '.apps[0].params = {"sleep_ms": ["200"]}'
 # The cloud has not stored b/item-2 yet: its item fails (no proof) and is
 # retried, and the map stage cannot close without it.
 mv "$E2E_STORE/b/item-2" "$T/b-item-2"
-c0=$(proofs committed) d0=$(proofs duplicate)
+c0=$(e2e_proofs committed) d0=$(e2e_proofs duplicate)
 e2e_submit ".replicas = {min: 1, max: 1, initial: 1} | .lease_ms = 1000 |
 	.max_attempts = 100 | .app_params = {sleep_ms: \"200\"} |
 	.tee.coordinator = \"http://127.0.0.1:$PROXY_PORT\""
 check "the answer to the first proof request is held back" \
 	wait_until 60 grep -q '^hold proofs' "$PROXY_LOG"
-committed_one() { [ "$(( $(proofs committed) - c0 ))" = 1 ]; }
+committed_one() { [ "$(( $(e2e_proofs committed) - c0 ))" = 1 ]; }
 check "the coordinator committed that proof" wait_until 10 committed_one
 eq "the worker has not acknowledged the item" "done=0 in_flight=1" \
 	"$("$QCTL" stats "$REDIS_URL" "$JOB" | grep -o 'done=[0-9]* failed=[0-9]* in_flight=[0-9]*' |
 		sed 's/ failed=[0-9]*//')"
-kill_worker
+e2e_kill_worker
 # The item's lease expires; the next worker runs it again and proves it.
-duplicated() { [ "$(( $(proofs duplicate) - d0 ))" -ge 1 ]; }
+duplicated() { [ "$(( $(e2e_proofs duplicate) - d0 ))" -ge 1 ]; }
 check "its second execution is proved: answered as a duplicate" wait_until 90 duplicated
 # Every other item but the missing one has its result by now or soon; the
 # stage must still be open (b/item-2 has none).
@@ -70,4 +59,4 @@ eq "every owner's receipt is valid, each item OK once" "0 0 0 OK OK OK OK OK OK"
 eq "the map stage: 6 OK, none abandoned, none disagreeing" "6 0 0" \
 	"$(e2e_stage a map ok) $(e2e_stage a map abandoned) $(e2e_stage a map disagreements)"
 eq "the receipt counts the duplicates the coordinator answered" \
-	"$(( $(proofs duplicate) - d0 ))" "$(e2e_stage a map duplicates)"
+	"$(( $(e2e_proofs duplicate) - d0 ))" "$(e2e_stage a map duplicates)"
