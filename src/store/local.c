@@ -262,14 +262,15 @@ done:
 	return r;
 }
 
+/* The object at key opened for reading: a regular file of at most max
+ * bytes (not a link, anywhere on its path). */
 static int
-local_get(void *impl, const char *key, size_t max, struct coffer_buf *out)
+open_object(struct local *l, const char *key, size_t max, int *fdp,
+    uint64_t *size)
 {
-	struct local *l = impl;
 	const char *leaf = NULL;
 	struct stat st;
-	size_t start = out->len;
-	int dfd = -1, fd, r = 0;
+	int dfd = -1, fd, r;
 
 	if ((r = open_parent(l, key, 0, &dfd, &leaf)) != 0)
 		return r;
@@ -288,20 +289,40 @@ local_get(void *impl, const char *key, size_t max, struct coffer_buf *out)
 	}
 	if (dfd != l->rootfd)
 		close(dfd);
-	if (fstat(fd, &st) != 0) {
+	if (fstat(fd, &st) != 0)
 		r = coffer_errf(COFFER_E_IO, "object '%s': %s", key, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
+	else if (!S_ISREG(st.st_mode))
 		r = coffer_errf(COFFER_E_NOTFOUND, "object '%s' not found (not a"
 		    " regular file)", key);
-		goto out;
-	}
-	if ((uint64_t)st.st_size > max) {
+	else if ((uint64_t)st.st_size > max)
 		r = coffer_errf(COFFER_E_LIMIT, "object '%s' is %lld bytes, more than"
 		    " the limit of %zu", key, (long long)st.st_size, max);
-		goto out;
+	if (r != 0) {
+		close(fd);
+		return r;
 	}
+	*fdp = fd;
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+static int
+local_open_read(void *impl, const char *key, size_t max, int *fd,
+    uint64_t *size)
+{
+	return open_object(impl, key, max, fd, size);
+}
+
+static int
+local_get(void *impl, const char *key, size_t max, struct coffer_buf *out)
+{
+	struct local *l = impl;
+	uint64_t size;
+	size_t start = out->len;
+	int fd, r = 0;
+
+	if ((r = open_object(l, key, max, &fd, &size)) != 0)
+		return r;
 	for (;;) {
 		uint8_t *p;
 		ssize_t n;
@@ -323,8 +344,8 @@ local_get(void *impl, const char *key, size_t max, struct coffer_buf *out)
 		}
 		/* Ask for one byte more than fstat said: a short read of exactly
 		 * the size is the end, without another read(2). */
-		if (out->len == start && (uint64_t)st.st_size + 1 > want)
-			want = (size_t)st.st_size + 1;
+		if (out->len == start && size + 1 > want)
+			want = (size_t)size + 1;
 		if (want > max - (out->len - start))
 			want = max - (out->len - start);
 		if ((r = coffer_buf_reserve(out, want, &p)) != 0)
@@ -339,10 +360,9 @@ local_get(void *impl, const char *key, size_t max, struct coffer_buf *out)
 		if (n == 0)
 			break;
 		coffer_buf_commit(out, (size_t)n);
-		if ((size_t)n < want && out->len - start == (size_t)st.st_size)
+		if ((size_t)n < want && out->len - start == size)
 			break;
 	}
-out:
 	if (r != 0 && out->data != NULL) {
 		out->len = start;
 		out->data[start] = '\0';
@@ -562,6 +582,7 @@ static const struct coffer_store_ops local_ops = {
 	.del = local_del,
 	.free = local_free,
 	.sweep = local_sweep,
+	.open_read = local_open_read,
 };
 
 int

@@ -120,6 +120,20 @@ coffer_store_get(struct coffer_store *s, const char *key, size_t max,
 }
 
 int
+coffer_store_open_read(struct coffer_store *s, const char *key, size_t max,
+    int *fd, uint64_t *size)
+{
+	int r;
+
+	if ((r = coffer_store_check_key(key)) != 0)
+		return r;
+	if (s->ops->open_read == NULL)
+		return coffer_errf(COFFER_E_UNSUPPORTED, "the %s store cannot give"
+		    " an object in pieces", s->ops->name);
+	return s->ops->open_read(s->impl, key, max, fd, size);
+}
+
+int
 coffer_store_list(struct coffer_store *s, const char *prefix,
     int (*fn)(const char *key, void *arg), void *arg)
 {

@@ -45,6 +45,11 @@ struct coffer_store_ops {
 	 * incomplete multipart uploads) older than older_than_ms; *removed
 	 * gets the count. Appended: may be NULL in a backend. */
 	int (*sweep)(void *impl, int64_t older_than_ms, size_t *removed);
+	/* Open key for reading: a descriptor (the caller closes it) that
+	 * pread(2) reads, and the object's size at the open; the errors of
+	 * get. Appended: may be NULL in a backend. */
+	int (*open_read)(void *impl, const char *key, size_t max, int *fd,
+	    uint64_t *size);
 };
 
 struct coffer_store {
@@ -84,6 +89,15 @@ int coffer_store_list(struct coffer_store *s, const char *prefix,
 	__attribute__((warn_unused_result));
 int coffer_store_del(struct coffer_store *s, const char *key)
 	__attribute__((warn_unused_result));
+
+/* An object to read in pieces, as often as needed (a worker streams a
+ * big input in two passes, doc/worker.md 9.4 BI1 to BI7): *fd (the
+ * caller's to close) is open on it, *size its size when opened. The
+ * store is untrusted: the bytes may change between two reads, and a
+ * reader must check what it reads. COFFER_E_UNSUPPORTED for a backend
+ * without it; else the errors of get. Outputs written only on success. */
+int coffer_store_open_read(struct coffer_store *s, const char *key, size_t max,
+    int *fd, uint64_t *size) __attribute__((warn_unused_result));
 
 /* Sweep leftovers of puts interrupted by a crash (kill -9 between the
  * temporary write and the rename). Only safe for leftovers older than any
