@@ -137,6 +137,32 @@ app_process(struct app *a, const char *id, uint32_t attempt, const char *owner,
 	return r;
 }
 
+int
+app_can_stream(const struct app *a)
+{
+	return a->host != NULL;
+}
+
+int
+app_process_src(struct app *a, const char *id, uint32_t attempt,
+    const char *owner, const struct app_src *src, struct coffer_buf *out,
+    const struct app_wait *w, uint32_t *reported, char *err, size_t errlen)
+{
+	uint32_t rep = 0;
+	int r;
+
+	err[0] = '\0';
+	if (a->host == NULL) {
+		snprintf(err, errlen, "this app takes no streamed input");
+		return COFFER_E_UNSUPPORTED;
+	}
+	r = apphost_call_src(a->host, id, attempt, owner, src, out, w, &rep, err,
+	    errlen);
+	if (reported != NULL)
+		*reported = r != 0 ? app_code(rep) : 0;
+	return r;
+}
+
 size_t
 app_batch_room(struct app *a)
 {

@@ -76,6 +76,23 @@ int app_process(struct app *a, const char *id, uint32_t attempt,
     const struct app_wait *w, uint32_t *reported, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
+/* An input given in pieces (a big confidential input, doc/worker.md 9.4
+ * BI4): len bytes in all; next() gives the next *n > 0 of them at *p
+ * (valid until its next call) or fails, which ends the call. */
+struct app_src {
+	size_t len;
+	int (*next)(void *arg, const uint8_t **p, size_t *n);
+	void *arg;
+};
+/* app_process with the input from src (worker/app.h, struct app_src):
+ * only for a plugin in its host (app_can_stream 1); else
+ * COFFER_E_UNSUPPORTED. A failure of src is returned as is. */
+int app_can_stream(const struct app *a);
+int app_process_src(struct app *a, const char *id, uint32_t attempt,
+    const char *owner, const struct app_src *src, struct coffer_buf *out,
+    const struct app_wait *w, uint32_t *reported, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
 /* The reduce stage (plugins only); *reported (may be NULL) as for
  * app_process: non-zero when the app itself reported the failure. */
 int app_reduce_add(struct app *a, const char *id, const uint8_t *in,
@@ -165,6 +182,13 @@ int apphost_init(struct apphost *h, const struct coffer_app_param *params,
     size_t nparams, struct app_info *info) __attribute__((warn_unused_result));
 int apphost_call(struct apphost *h, int type, const char *id, uint32_t attempt,
     const char *owner, const uint8_t *in, size_t inlen, struct coffer_buf *out,
+    const struct app_wait *w, uint32_t *reported, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+/* apphost_call of PLUGIN_PROCESS with its input from src, in the frame:
+ * the host calls the app only once it has the whole input. A failure of
+ * src kills the host and is returned, its detail in err. */
+int apphost_call_src(struct apphost *h, const char *id, uint32_t attempt,
+    const char *owner, const struct app_src *src, struct coffer_buf *out,
     const struct app_wait *w, uint32_t *reported, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 void apphost_stop(struct apphost *h);

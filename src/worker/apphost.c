@@ -242,7 +242,8 @@ send_frame(int fd, uint32_t type, struct coffer_buf *b, const uint8_t *tail,
 	memcpy(b->data, hdr, sizeof(hdr));
 	if ((r = io_all(fd, 1, b->data, b->len, 0, w, deadline)) != 0)
 		return r;
-	if (taillen > 0)
+	/* tail NULL: the caller sends the tail (apphost_call_src). */
+	if (taillen > 0 && tail != NULL)
 		r = io_all(fd, 1, (void *)tail, taillen, 0, w, deadline);
 	return r;
 }
@@ -740,10 +741,62 @@ answer_failed(int32_t status, const uint8_t *msg, uint32_t nmsg,
 	return COFFER_E_APP;
 }
 
+/* Send a streamed input's inlen bytes, the tail of the frame sent
+ * (doc/worker.md 9.4, BI4); a failure of the source kills the host, which
+ * has not called the app (it reads a PROCESS frame whole first, BI6). */
+static int
+send_src(struct apphost *h, const struct app_src *src, size_t inlen,
+    const struct app_wait *w, int64_t deadline, char *err, size_t errlen)
+{
+	const uint8_t *p;
+	size_t n, sent = 0;
+	int r, status;
+
+	while (sent < inlen) {
+		if ((r = src->next(src->arg, &p, &n)) != 0 || n > inlen - sent) {
+			if (r == 0)
+				r = coffer_errf(COFFER_E_INTERNAL, "a streamed input"
+				    " longer than it said");
+			snprintf(err, errlen, "%s", coffer_errdetail());
+			host_kill(h, &status);
+			return r;
+		}
+		if ((r = io_all(h->sock, 1, (void *)p, n, 0, w, deadline)) != 0)
+			return host_failed(h, r, w, err, errlen);
+		sent += n;
+	}
+	return 0;
+}
+
+static int
+call(struct apphost *h, int type, const char *id, uint32_t attempt,
+    const char *owner, const uint8_t *in, size_t inlen, const struct app_src *src,
+    struct coffer_buf *out, const struct app_wait *w, uint32_t *reported,
+    char *err, size_t errlen);
+
 int
 apphost_call(struct apphost *h, int type, const char *id, uint32_t attempt,
     const char *owner, const uint8_t *in, size_t inlen, struct coffer_buf *out,
     const struct app_wait *w, uint32_t *reported, char *err, size_t errlen)
+{
+	return call(h, type, id, attempt, owner, in, inlen, NULL, out, w, reported,
+	    err, errlen);
+}
+
+int
+apphost_call_src(struct apphost *h, const char *id, uint32_t attempt,
+    const char *owner, const struct app_src *src, struct coffer_buf *out,
+    const struct app_wait *w, uint32_t *reported, char *err, size_t errlen)
+{
+	return call(h, PLUGIN_PROCESS, id, attempt, owner, NULL, src->len, src,
+	    out, w, reported, err, errlen);
+}
+
+static int
+call(struct apphost *h, int type, const char *id, uint32_t attempt,
+    const char *owner, const uint8_t *in, size_t inlen, const struct app_src *src,
+    struct coffer_buf *out, const struct app_wait *w, uint32_t *reported,
+    char *err, size_t errlen)
 {
 	const uint8_t *msg, *data;
 	uint32_t ftype, nmsg, ndata;
@@ -766,8 +819,9 @@ apphost_call(struct apphost *h, int type, const char *id, uint32_t attempt,
 	else if (r == 0 && type == PLUGIN_REDUCE_ADD)
 		r = put_str(&h->head, id);
 	if (r == 0 && type != PLUGIN_REDUCE_FINISH) {
-		/* The input: in the region when it fits. */
-		shared = h->reg_on && inlen <= h->reg.half;
+		/* The input: in the region when it fits (a streamed one goes
+		 * in the frame, BI4). */
+		shared = src == NULL && h->reg_on && inlen <= h->reg.half;
 		r = inlen > UINT32_MAX || put_u32(&h->head, (uint32_t)inlen) ||
 		    put_u32(&h->head, shared ? IN_REGION : IN_FRAME) ?
 		    COFFER_E_LIMIT : 0;
@@ -782,7 +836,11 @@ apphost_call(struct apphost *h, int type, const char *id, uint32_t attempt,
 	}
 	r = send_frame(h->sock, type == PLUGIN_PROCESS ? F_PROCESS :
 	    type == PLUGIN_REDUCE_ADD ? F_REDUCE_ADD : F_REDUCE_FINISH, &h->head,
-	    in, type == PLUGIN_REDUCE_FINISH || shared ? 0 : inlen, w, deadline);
+	    src != NULL ? NULL : in, type == PLUGIN_REDUCE_FINISH || shared ? 0 :
+	    inlen, w, deadline);
+	if (r == 0 && src != NULL &&
+	    (r = send_src(h, src, inlen, w, deadline, err, errlen)) != 0)
+		goto out;
 	if (r == 0)
 		r = recv_frame(h->sock, &ftype, frame_max(h->cfg->max_item_bytes),
 		    &h->frame, w, deadline);
@@ -820,6 +878,9 @@ out:
 		coffer_wipe(h->reg.base + h->reg.half, used_out);
 	}
 	coffer_buf_reset(&h->frame);
+	/* A big output's frame goes with it (9.4, "Memory"). */
+	if (h->frame.alloc > ((size_t)1 << 20))
+		coffer_buf_release(&h->frame);
 	return r;
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "coffer/error.h"
 #include "crypto/hash.h"
@@ -174,6 +175,32 @@ conf_item_init(struct conf_item *ci, struct conf_job *job, const char *id,
 	return item_init(ci, job, id, attempt);
 }
 
+/* A big input being streamed (doc/worker.md 9.4, BI1 to BI7). */
+struct conf_stream {
+	int fd;                           /* borrowed */
+	uint64_t size;                    /* in the first pass */
+	uint64_t off, index, chunks;      /* the next chunk */
+	uint32_t chunk;                   /* the header's chunk size */
+	uint8_t hdr[COFFER_SEALED_HEADER_LEN];
+	struct coffer_hash *sha;          /* the second pass's digest */
+	struct coffer_sealed_reader *rd;  /* the dataset key's (BI3) */
+	uint8_t *buf;                     /* one sealed chunk, opened in place */
+	size_t cap, shown;                /* plaintext at buf to wipe */
+	int failed;
+};
+
+static void
+stream_free(struct conf_stream *st)
+{
+	if (st == NULL)
+		return;
+	coffer_hash_free(st->sha);
+	coffer_free_secret(st->buf, st->cap);
+	if (st->fd >= 0)
+		close(st->fd);
+	free(st);
+}
+
 void
 conf_item_release(struct conf_item *ci)
 {
@@ -186,6 +213,8 @@ conf_item_release(struct conf_item *ci)
 		coffer_buf_reset(ci->scratch_in);
 		coffer_buf_reset(ci->scratch_out);
 	}
+	stream_free(ci->stream);
+	ci->stream = NULL;
 	ci->plain = ci->sealed = NULL;
 	ci->plainlen = ci->sealedlen = 0;
 }
@@ -209,6 +238,28 @@ digest_hex(const uint8_t d[32], char out[72])
 	coffer_hex_encode(d, 32, out + 7);
 }
 
+/* The input is not the object the policy pins: proved FAILED with the
+ * digest found (doc/worker.md 9.4), never retried. */
+static int
+refuse_digest(struct conf_item *ci)
+{
+	char got[72], want[72];
+
+	ci->input_refused = 1;
+	digest_hex(ci->input_digest, got);
+	digest_hex(ci->item->digest, want);
+	return coffer_errf(COFFER_E_AUTH, "object '%s' is %s, not the %s the"
+	    " policy pins: tampered with, rolled back to an older version, or"
+	    " swapped", ci->id, got, want);
+}
+
+static int
+not_input(const struct conf_item *ci)
+{
+	return coffer_errf(COFFER_E_AUTH, "'%s' is not an input of app '%s' in"
+	    " the job's policy", ci->id, ci->job->app->name);
+}
+
 int
 conf_open_input(struct conf_item *ci, const struct coffer_buf *stored)
 {
@@ -216,7 +267,6 @@ conf_open_input(struct conf_item *ci, const struct coffer_buf *stored)
 	const struct coffer_policy_dataset *ds;
 	const uint8_t *key, *in;
 	struct conf_crypto *c;
-	char got[72], want[72];
 	int r;
 
 	if (j == NULL) {
@@ -226,8 +276,7 @@ conf_open_input(struct conf_item *ci, const struct coffer_buf *stored)
 	}
 	/* The policy fixes the inputs (doc/format/policy.md section 6). */
 	if ((ci->item = conf_find_item(j, ci->id)) == NULL)
-		return coffer_errf(COFFER_E_AUTH, "'%s' is not an input of app '%s'"
-		    " in the job's policy", ci->id, j->app->name);
+		return not_input(ci);
 	if ((r = job_crypto(j, &c)) != 0)
 		return r;
 	in = stored->data ? stored->data : (const uint8_t *)"";
@@ -238,14 +287,8 @@ conf_open_input(struct conf_item *ci, const struct coffer_buf *stored)
 	if ((r = coffer_hash_once(c->sha, in, stored->len, ci->input_digest,
 	    sizeof(ci->input_digest))) != 0)
 		return r;
-	if (memcmp(ci->input_digest, ci->item->digest, 32) != 0) {
-		ci->input_refused = 1;
-		digest_hex(ci->input_digest, got);
-		digest_hex(ci->item->digest, want);
-		return coffer_errf(COFFER_E_AUTH, "object '%s' is %s, not the %s the"
-		    " policy pins: tampered with, rolled back to an older version, or"
-		    " swapped", ci->id, got, want);
-	}
+	if (memcmp(ci->input_digest, ci->item->digest, 32) != 0)
+		return refuse_digest(ci);
 	ds = &j->policy->datasets[ci->item->dataset];
 	if ((key = keys_data(j->keys, ds->key_id)) == NULL)
 		return coffer_errf(COFFER_E_INTERNAL, "no key for dataset '%s'",
@@ -263,6 +306,222 @@ conf_open_input(struct conf_item *ci, const struct coffer_buf *stored)
 	ci->plainlen = ci->scratch_in->len;
 	ci->owner = j->owners[ci->item->owner];
 	return 0;
+}
+
+/* The first pass reads in blocks of this size (BI2, BI7). */
+#define STREAM_BLOCK ((size_t)256 << 10)
+
+/* n bytes at off, all of them: a short read is the object changed (or
+ * gone) since it was opened (BI6). */
+static int
+read_at(struct conf_item *ci, uint8_t *p, size_t n, uint64_t off)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t m = pread(ci->stream->fd, p + got, n - got, (off_t)(off + got));
+
+		if (m < 0 && errno == EINTR)
+			continue;
+		if (m < 0)
+			return coffer_errf(COFFER_E_IO, "object '%s': %s", ci->id,
+			    strerror(errno));
+		if (m == 0)
+			return coffer_errf(COFFER_E_IO, "object '%s' changed while it"
+			    " was read: it is shorter than its %llu bytes", ci->id,
+			    (unsigned long long)ci->stream->size);
+		got += (size_t)m;
+	}
+	return 0;
+}
+
+/* Hash bytes [off, size) of the object into st->sha (the stream's
+ * buffer as the block). */
+static int
+hash_rest(struct conf_item *ci, uint64_t off)
+{
+	struct conf_stream *st = ci->stream;
+	int r;
+
+	while (off < st->size) {
+		size_t n = st->size - off < st->cap ? (size_t)(st->size - off) : st->cap;
+
+		if ((r = read_at(ci, st->buf, n, off)) != 0 ||
+		    (r = coffer_hash_update(st->sha, st->buf, n)) != 0)
+			return r;
+		off += n;
+	}
+	return 0;
+}
+
+int
+conf_stream_open(struct conf_item *ci, int fd, uint64_t size)
+{
+	struct conf_job *j = ci->job;
+	const struct coffer_policy_dataset *ds;
+	const struct coffer_sealed_info *info;
+	struct conf_crypto *c;
+	struct conf_stream *st;
+	uint64_t plain;
+	const uint8_t *key;
+	uint8_t *nb;
+	int r;
+
+	if ((st = coffer_calloc(1, sizeof(*st))) == NULL ||
+	    (st->buf = coffer_malloc(STREAM_BLOCK)) == NULL) {
+		free(st);
+		close(fd);
+		return coffer_errf(COFFER_E_NOMEM, "input stream");
+	}
+	st->cap = STREAM_BLOCK;
+	st->fd = fd;
+	st->size = size;
+	ci->stream = st;
+	if (j == NULL)
+		return coffer_errf(COFFER_E_INVAL, "a plaintext input is not streamed");
+	/* The policy fixes the inputs (doc/format/policy.md section 6). */
+	if ((ci->item = conf_find_item(j, ci->id)) == NULL)
+		return not_input(ci);
+	if ((r = job_crypto(j, &c)) != 0)
+		return r;
+	/* BI2: the whole object against the pin before any decryption; its
+	 * header kept from this pass. */
+	if ((r = coffer_hash_new(COFFER_HASH_SHA256, &st->sha)) != 0 ||
+	    (r = read_at(ci, st->hdr, size < sizeof(st->hdr) ? (size_t)size :
+	    sizeof(st->hdr), 0)) != 0 ||
+	    (r = coffer_hash_update(st->sha, st->hdr, size < sizeof(st->hdr) ?
+	    (size_t)size : sizeof(st->hdr))) != 0 ||
+	    (r = hash_rest(ci, sizeof(st->hdr))) != 0 ||
+	    (r = coffer_hash_final(st->sha, ci->input_digest, 32)) != 0)
+		return r;
+	if (memcmp(ci->input_digest, ci->item->digest, 32) != 0)
+		return refuse_digest(ci);
+	/* BI3: the kept header under the dataset's key, and the layout of
+	 * the size hashed. */
+	ds = &j->policy->datasets[ci->item->dataset];
+	if ((key = keys_data(j->keys, ds->key_id)) == NULL)
+		return coffer_errf(COFFER_E_INTERNAL, "no key for dataset '%s'",
+		    ds->name);
+	if ((r = sealed_key(key, &c->data[ci->item->dataset])) != 0)
+		return r;
+	if ((r = coffer_sealed_key_reader(c->data[ci->item->dataset], st->hdr,
+	    size < sizeof(st->hdr) ? (size_t)size : sizeof(st->hdr), &st->rd)) != 0 ||
+	    (info = coffer_sealed_reader_info(st->rd),
+	    r = coffer_sealed_layout(info->chunk_size, size, &st->chunks, &plain)) != 0)
+		return coffer_errctx(COFFER_E_AUTH, "object '%s' is the pinned one but"
+		    " does not open with the key of dataset '%s'", ci->id, ds->name);
+	coffer_sealed_reader_digest_elsewhere(st->rd);
+	st->chunk = info->chunk_size;
+	/* BI7: one sealed chunk at a time from now on. */
+	if ((size_t)st->chunk + COFFER_SEALED_TAG_LEN > st->cap) {
+		if ((nb = coffer_malloc((size_t)st->chunk + COFFER_SEALED_TAG_LEN)) == NULL)
+			return coffer_errf(COFFER_E_NOMEM, "input stream");
+		coffer_free_secret(st->buf, st->cap);
+		st->buf = nb;
+		st->cap = (size_t)st->chunk + COFFER_SEALED_TAG_LEN;
+	}
+	/* BI4: the second digest starts with the header that keys the
+	 * reader, not with whatever the store holds there now. */
+	if ((r = coffer_hash_reset(st->sha)) != 0 ||
+	    (r = coffer_hash_update(st->sha, st->hdr, sizeof(st->hdr))) != 0)
+		return r;
+	st->off = sizeof(st->hdr);
+	ci->plain = NULL;
+	ci->plainlen = (size_t)plain;
+	ci->owner = j->owners[ci->item->owner];
+	return 0;
+}
+
+/* The sealed length of chunk i (R9 to R11: every chunk but the last is
+ * whole). */
+static size_t
+chunk_len(const struct conf_stream *st, uint64_t i)
+{
+	uint64_t whole = (uint64_t)st->chunk + COFFER_SEALED_TAG_LEN;
+
+	return i + 1 < st->chunks ? (size_t)whole : (size_t)(st->size -
+	    COFFER_SEALED_HEADER_LEN - (st->chunks - 1) * whole);
+}
+
+/* BI6: the second pass failed with r at a chunk already hashed up to
+ * off. The pinned object itself does not open (the bytes read are the
+ * pin's, hashed to the end): COFFER_E_AUTH; else the object changed. */
+static int
+stream_fail(struct conf_item *ci, int r, uint64_t off, int final)
+{
+	struct conf_stream *st = ci->stream;
+	uint8_t d[32];
+	char why[300];
+
+	snprintf(why, sizeof(why), "%s", coffer_errdetail());
+	if (r == COFFER_E_AUTH && (final || (hash_rest(ci, off) == 0 &&
+	    coffer_hash_final(st->sha, d, sizeof(d)) == 0 &&
+	    memcmp(d, ci->item->digest, 32) == 0)))
+		r = coffer_errf(COFFER_E_AUTH, "object '%s' is the pinned one but"
+		    " does not open: %s", ci->id, why);
+	else if (r == COFFER_E_AUTH)
+		r = coffer_errf(COFFER_E_IO, "object '%s' changed while it was"
+		    " read (a chunk does not verify)", ci->id);
+	st->failed = r;
+	return r;
+}
+
+int
+conf_stream_next(struct conf_item *ci, const uint8_t **p, size_t *n)
+{
+	struct conf_stream *st = ci->stream;
+	struct coffer_sealed_info info;
+	uint8_t tail[COFFER_SEALED_TAG_LEN], d[32];
+	size_t len, tlen = 0;
+	int r, last;
+
+	if (st == NULL || st->failed || st->index >= st->chunks)
+		return coffer_errf(COFFER_E_STATE, "input stream of '%s': nothing"
+		    " to read", ci->id);
+	coffer_wipe(st->buf, st->shown);
+	st->shown = 0;
+	len = chunk_len(st, st->index);
+	/* The chunk that ends the plaintext: the last, or the one before an
+	 * empty last chunk, read with it. */
+	last = st->index + 1 == st->chunks;
+	if (st->index + 2 == st->chunks && chunk_len(st, st->index + 1) ==
+	    COFFER_SEALED_TAG_LEN) {
+		last = 1;
+		tlen = COFFER_SEALED_TAG_LEN;
+	}
+	if ((r = read_at(ci, st->buf, len, st->off)) != 0 ||
+	    (r = coffer_hash_update(st->sha, st->buf, len)) != 0 ||
+	    (tlen > 0 && ((r = read_at(ci, tail, tlen, st->off + len)) != 0 ||
+	    (r = coffer_hash_update(st->sha, tail, tlen)) != 0)))
+		return stream_fail(ci, r, 0, 0);
+	/* BI4: nothing that ends the plaintext before the second digest is
+	 * the pin. */
+	if (last) {
+		if ((r = coffer_hash_final(st->sha, d, sizeof(d))) != 0)
+			return stream_fail(ci, r, 0, 0);
+		if (memcmp(d, ci->item->digest, 32) != 0)
+			return stream_fail(ci, coffer_errf(COFFER_E_IO, "object '%s'"
+			    " changed while it was read: its digest is no longer the"
+			    " pin", ci->id), 0, 0);
+	}
+	/* R12 at this index, in place: released only once verified (BI4). */
+	if ((r = coffer_sealed_reader_pull(st->rd, st->buf, len, st->buf)) != 0 ||
+	    (tlen > 0 && (r = coffer_sealed_reader_pull(st->rd, tail, tlen,
+	    tail)) != 0) || (last && (r = coffer_sealed_reader_finish(st->rd,
+	    &info)) != 0))
+		return stream_fail(ci, r, st->off + len + tlen, last);
+	st->off += len + tlen;
+	st->index += tlen > 0 ? 2 : 1;
+	st->shown = len - COFFER_SEALED_TAG_LEN;
+	*p = st->buf;
+	*n = st->shown;
+	return 0;
+}
+
+int
+conf_stream_failed(const struct conf_item *ci)
+{
+	return ci->stream != NULL ? ci->stream->failed : 0;
 }
 
 int

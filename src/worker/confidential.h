@@ -140,6 +140,9 @@ struct conf_item {
 	const uint8_t *sealed;
 	size_t sealedlen;
 	uint8_t output_digest[32];
+	/* A big input streamed (conf_stream_open, doc/worker.md 9.4 BI1 to
+	 * BI7): plain is NULL, plainlen its plaintext's length. */
+	struct conf_stream *stream;
 	/* Storage of the plaintext input (secret) and the sealed output
 	 * (need not be: it is what the store gets): the item's own, or the
 	 * caller's (conf_item_init_bufs); reset on release either way. */
@@ -174,6 +177,33 @@ void conf_item_release(struct conf_item *ci);
  */
 int conf_open_input(struct conf_item *ci, const struct coffer_buf *stored)
 	__attribute__((warn_unused_result));
+
+/* Stored objects larger than this are streamed (doc/worker.md 9.4 BI1). */
+#define CONF_STREAM_MIN ((size_t)1 << 20)
+
+/*
+ * A big input (doc/worker.md 9.4, BI1 to BI7) at fd (taken: closed by
+ * conf_item_release, whatever this returns), size bytes when opened: the checks of
+ * conf_open_input without holding the object: the first pass (BI2, the
+ * pinned digest, refused as conf_open_input refuses) and the key (BI3).
+ * Then ci->plainlen is the plaintext's length and conf_stream_next gives
+ * it. Errors: those of conf_open_input, COFFER_E_IO (a read).
+ */
+int conf_stream_open(struct conf_item *ci, int fd, uint64_t size)
+	__attribute__((warn_unused_result));
+/*
+ * The next verified piece of a streamed input's plaintext (BI4): *p (the
+ * stream's own memory, wiped at the next call or the release), *n > 0
+ * bytes. The piece that ends the plaintext comes only once the whole
+ * object was read again and its digest is the pin. A failure ends the
+ * stream (BI6): COFFER_E_AUTH when the bytes read are the pinned
+ * object's and a chunk does not open (dead-letter), COFFER_E_IO when the
+ * object changed since the first pass or could not be read (retry).
+ */
+int conf_stream_next(struct conf_item *ci, const uint8_t **p, size_t *n)
+	__attribute__((warn_unused_result));
+/* The error conf_stream_next last failed with, or 0. */
+int conf_stream_failed(const struct conf_item *ci);
 
 /* The output's object key (prefix, the id, and in a confidential job
  * "." and the attempt id in hex: a losing attempt never overwrites the

@@ -13,10 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "coffer/error.h"
 #include "lib/buf.h"
 #include "lib/clock.h"
+#include "lib/file.h"
 #include "lib/log.h"
 #include "worker/app.h"
 #include "worker/confidential.h"
@@ -152,6 +154,39 @@ worker_bufs_release(struct worker *w)
 	coffer_buf_release(&w->sealbuf);
 }
 
+/* Step 1's fetch: the object whole into stored, or, for a confidential
+ * job whose app takes a streamed input, the object open at *fd (-1: read
+ * whole) when it is larger than CONF_STREAM_MIN (doc/worker.md 9.4 BI1). */
+static int
+fetch(struct worker *w, const char *id, struct coffer_buf *stored, int *fd,
+    uint64_t *size)
+{
+	size_t max = w->cfg->max_item_bytes, got = 0;
+	uint8_t *p;
+	int r;
+
+	*fd = -1;
+	if (w->job == NULL || !app_can_stream(w->app) ||
+	    (r = coffer_store_open_read(w->in, id, max, fd, size)) ==
+	    COFFER_E_UNSUPPORTED) {
+		*fd = -1;
+		return coffer_store_get(w->in, id, max, stored);
+	}
+	if (r != 0 || *size > CONF_STREAM_MIN)
+		return r;
+	/* Small: whole, from the descriptor opened anyway. */
+	r = coffer_buf_reserve(stored, (size_t)*size, &p);
+	if (r == 0 && (r = coffer_read_full(*fd, p, (size_t)*size, &got)) == 0 &&
+	    got != *size)
+		r = coffer_errf(COFFER_E_IO, "object '%s' changed while it was read:"
+		    " it is shorter than its %llu bytes", id, (unsigned long long)*size);
+	if (r == 0)
+		coffer_buf_commit(stored, got);
+	close(*fd);
+	*fd = -1;
+	return r;
+}
+
 /* Steps 1 and 2 of an item (fetch, open): 0 with its plaintext in ci;
  * else its result is in res (and ci released). */
 static int
@@ -162,7 +197,8 @@ item_open(struct worker *w, const struct coffer_queue_item *it,
 	struct coffer_buf *stored = &w->inbuf;
 	char *err = res->err;
 	size_t errlen = sizeof(res->err);
-	int r;
+	uint64_t size = 0;
+	int r, fd = -1;
 
 	memset(res, 0, sizeof(*res));
 	res->outcome = ITEM_ACK;
@@ -175,8 +211,9 @@ item_open(struct worker *w, const struct coffer_queue_item *it,
 		goto fail;
 	}
 
-	/* 1. Fetch the input object named by the item. */
-	if ((r = coffer_store_get(w->in, it->id, cfg->max_item_bytes, stored)) != 0) {
+	/* 1. Fetch the input object named by the item (a big one is only
+	 * opened here, and streamed: doc/worker.md 9.4 BI1). */
+	if ((r = fetch(w, it->id, stored, &fd, &size)) != 0) {
 		snprintf(err, errlen, "input: %s", coffer_errdetail());
 		/* A key the store refuses, or an input over the limit, will not
 		 * get better with retries; a missing object might appear. */
@@ -184,13 +221,16 @@ item_open(struct worker *w, const struct coffer_queue_item *it,
 		    r == COFFER_E_PERM ? ITEM_BURY : ITEM_FAIL;
 		goto fail;
 	}
-	res->in_bytes = stored->len;
+	res->in_bytes = fd >= 0 ? (size_t)size : stored->len;
 	/* 2. Open it: in a confidential job, the object the policy pins,
 	 * verified and decrypted (doc/worker.md 9.4), and its owner the
-	 * policy's; in a plaintext job its owner from the owner map. */
+	 * policy's; in a plaintext job its owner from the owner map. A big
+	 * one is checked against the pin and its key here (BI2, BI3) and
+	 * opened as the app reads it (BI4). */
 	if (w->job == NULL)
 		ci->owner = worker_owner_of(cfg, it->id);
-	if ((r = conf_open_input(ci, stored)) != 0) {
+	r = fd >= 0 ? conf_stream_open(ci, fd, size) : conf_open_input(ci, stored);
+	if (r != 0) {
 		snprintf(err, errlen, "opening input: %s", coffer_errdetail());
 		res->outcome = r == COFFER_E_AUTH ? ITEM_BURY : ITEM_FAIL;
 		/* Not the object the policy pins: proved FAILED with the
@@ -211,6 +251,45 @@ fail:
 	conf_item_release(ci);
 	coffer_buf_reset(stored);
 	return -1;
+}
+
+static void item_after_app(struct worker *w, struct item_result *res,
+    struct conf_item *ci, int r, uint32_t reported);
+
+static int
+stream_next(void *arg, const uint8_t **p, size_t *n)
+{
+	return conf_stream_next(arg, p, n);
+}
+
+/* Step 3 of a streamed input (doc/worker.md 9.4 BI4 to BI6), alone in
+ * its exchange, then what follows. A failure of the stream is the
+ * input's, not the app's (which never saw the item). */
+static void
+run_streamed(struct worker *w, const struct coffer_queue_item *it,
+    struct item_result *res, struct conf_item *ci)
+{
+	struct app_src src = { ci->plainlen, stream_next, ci };
+	struct app_wait aw = { w->cfg->item_timeout_ms, 0, NULL, NULL };
+	char detail[WORKER_ERR_MAX];
+	uint32_t reported = 0;
+	int r, bad;
+	int64_t t = mono_us();
+
+	shared_phase(w->sh, w->slot, PHASE_APP, 0);
+	r = app_process_src(w->app, it->id, it->attempt, ci->owner, &src,
+	    &w->outbuf, &aw, &reported, res->err, sizeof(res->err));
+	w->app_us += mono_us() - t;
+	shared_phase(w->sh, w->slot, PHASE_STORE, 0);
+	if ((bad = conf_stream_failed(ci)) != 0) {
+		snprintf(detail, sizeof(detail), "%s", res->err);
+		snprintf(res->err, sizeof(res->err), "opening input: %s", detail);
+		res->outcome = bad == COFFER_E_AUTH ? ITEM_BURY : ITEM_FAIL;
+		conf_item_release(ci);
+		coffer_buf_reset(&w->outbuf);
+		return;
+	}
+	item_after_app(w, res, ci, r, reported);
 }
 
 /* What follows step 3 (the app's result r, *reported, its output in
@@ -301,6 +380,10 @@ worker_item_steps(struct worker *w, const struct coffer_queue_item *it,
 
 	if (item_open(w, it, res, &ci) != 0)
 		return 0;
+	if (ci.stream != NULL) {
+		run_streamed(w, it, res, &ci);
+		return 0;
+	}
 	memset(&aw, 0, sizeof(aw));
 	aw.timeout_ms = cfg->item_timeout_ms;
 	/* 3. Run the app on the plaintext. An in-process plugin's time limit
@@ -537,6 +620,18 @@ batch_steps(struct worker *w, const struct coffer_queue_item *its,
 		us[i] = 0;
 		if (item_open(w, &its[i], &res[i], ci) != 0) {
 			us[i] = mono_us() - t0;
+			continue;
+		}
+		/* A streamed input runs alone (BI4), after the batched ones. */
+		if (ci->stream != NULL) {
+			us[i] = mono_us() - t0;
+			if (pd.m > 0)
+				run_pending(w, its, res, &pd, us);
+			t0 = mono_us();
+			w->slot = (int)i;
+			run_streamed(w, &its[i], &res[i], ci);
+			shrink_bufs(w);
+			us[i] += mono_us() - t0;
 			continue;
 		}
 		if (ci->plainlen > app_batch_room(w->app) && pd.m > 0) {

@@ -51,6 +51,11 @@ struct world {
 	struct coffer_identity coord, other_coord, owner_a, owner_b, analyst;
 	uint8_t key_a[32], key_b[32], id_a[16], id_b[16];
 	struct coffer_buf in_a1, in_a2, in_b1, old_a1;  /* sealed inputs */
+	/* Streamed (doc/worker.md 9.4 BI1 to BI7): b/big.sealed, 10 chunks
+	 * of 4 KiB; another sealing of other bytes of its size; and
+	 * b/broken.sealed, pinned with a byte of its 5th chunk flipped. */
+	struct coffer_buf big_b, old_big_b, broken_b;
+	uint8_t big_plain[40000];
 	char *policy_text;                              /* app "stats" (map) and
 	                                                   "stats-r" (reduce) */
 	struct coffer_policy *policy;
@@ -171,9 +176,26 @@ world_setup(void **state)
 	seal(W.key_a, "a,2\n", &W.in_a2);
 	seal(W.key_b, "b,1\n", &W.in_b1);
 	seal(W.key_a, "a,1 (last year's)\n", &W.old_a1);
+	{
+		struct coffer_sealed_opts o = { 0, 4096, 0 };
+
+		for (size_t i = 0; i < sizeof(W.big_plain); i++)
+			W.big_plain[i] = (uint8_t)(i * 7 + i / 251);
+		coffer_buf_init(&W.big_b, 1 << 20);
+		coffer_buf_init(&W.old_big_b, 1 << 20);
+		coffer_buf_init(&W.broken_b, 1 << 20);
+		must(coffer_sealed_seal_mem(W.key_b, &o, W.big_plain,
+		    sizeof(W.big_plain), &W.big_b, NULL), "seal");
+		W.big_plain[0] ^= 1;
+		must(coffer_sealed_seal_mem(W.key_b, &o, W.big_plain,
+		    sizeof(W.big_plain), &W.old_big_b, NULL), "seal");
+		W.big_plain[0] ^= 1;
+		must(coffer_buf_put(&W.broken_b, W.big_b.data, W.big_b.len), "copy");
+		W.broken_b.data[96 + 4 * (4096 + 16) + 100] ^= 1;
+	}
 
 	p = json_pack("{s:s, s:i, s:s, s:o, s:I, s:[{s:o, s:[{s:s, s:o, s:[o,o]}]},"
-	    " {s:o, s:[{s:s, s:o, s:[o]}]}], s:[o,o], s:{s:i, s:[o]}, s:[o],"
+	    " {s:o, s:[{s:s, s:o, s:[o,o,o]}]}], s:[o,o], s:{s:i, s:[o]}, s:[o],"
 	    " s:{s:i}}",
 	    "type", "coffer-policy", "version", 1, "name", "worker-test",
 	    "coordinator", id_json(&W.coord), "expires", (json_int_t)time(NULL) + 86400,
@@ -183,6 +205,8 @@ world_setup(void **state)
 	    object_json("a/2.sealed", &W.in_a2),
 	    "id", id_json(&W.owner_b), "datasets", "name", "b-data", "key_id",
 	    hexj(W.id_b, 16), "objects", object_json("b/1.sealed", &W.in_b1),
+	    object_json("b/big.sealed", &W.big_b),
+	    object_json("b/broken.sealed", &W.broken_b),
 	    "apps", app_json("stats", 0), app_json("stats-r", 1),
 	    "verification", "version", 1, "sim_platform_keys", hexj(W.sim_fp, 32),
 	    "recipients", id_json(&W.analyst),
@@ -217,6 +241,9 @@ world_teardown(void **state)
 	coffer_buf_release(&W.in_a2);
 	coffer_buf_release(&W.in_b1);
 	coffer_buf_release(&W.old_a1);
+	coffer_buf_release(&W.big_b);
+	coffer_buf_release(&W.old_big_b);
+	coffer_buf_release(&W.broken_b);
 	coffer_buf_release(&W.coord_evidence);
 	coffer_policy_free(W.policy);
 	free(W.policy_text);
@@ -757,6 +784,130 @@ test_worker_confidential__an_older_sealed_version_is_refused(void **state)
 	expect(&res, ITEM_BURY, "swapped");
 	assert_int_equal(f->fc.proofs, 2);
 	assert_int_equal(fake_store_count(f->fout, ""), 0);
+}
+
+/* b/big.sealed (or what the store holds under its name) in a file, open
+ * for a stream. */
+static int
+big_fd(const struct coffer_buf *b, char *path, size_t pathlen)
+{
+	int fd;
+
+	snprintf(path, pathlen, "%s/big.sealed", W.dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, b->data, b->len, 0), (ssize_t)b->len);
+	return fd;
+}
+
+/* The plaintext of a stream until it ends or fails: the bytes in got,
+ * the failure (or 0) returned. */
+static int
+drain(struct conf_item *ci, uint8_t *got, size_t *n)
+{
+	const uint8_t *p;
+	size_t k;
+	int r;
+
+	*n = 0;
+	while (*n < ci->plainlen) {
+		if ((r = conf_stream_next(ci, &p, &k)) != 0)
+			return r;
+		assert_true(k > 0 && *n + k <= ci->plainlen);
+		memcpy(got + *n, p, k);
+		*n += k;
+	}
+	return 0;
+}
+
+static void
+test_worker_confidential__a_big_input_streams_only_the_pinned_plaintext(void **state)
+{
+	struct fixture *f = *state;
+	struct conf_item ci;
+	static uint8_t got[sizeof(W.big_plain)];
+	const uint8_t *p;
+	char path[400];
+	size_t n, whole = 4096 + 16;
+	int fd;
+
+	start(f);
+	/* BI2 to BI4: the pin, then every chunk verified, in order. */
+	fd = big_fd(&W.big_b, path, sizeof(path));
+	must(conf_item_init(&ci, f->w.job, "b/big.sealed", 1, 1 << 20), "init");
+	must(conf_stream_open(&ci, fd, W.big_b.len), "stream");
+	assert_int_equal(ci.plainlen, sizeof(W.big_plain));
+	assert_string_equal(ci.owner, f->w.job->owners[1]);
+	must(drain(&ci, got, &n), "drain");
+	assert_memory_equal(got, W.big_plain, sizeof(W.big_plain));
+	assert_int_equal(conf_stream_next(&ci, &p, &n), COFFER_E_STATE);
+	conf_item_release(&ci);
+
+	/* BI2: an older sealing in its place is refused before anything is
+	 * decrypted, as a small input is. */
+	fd = big_fd(&W.old_big_b, path, sizeof(path));
+	must(conf_item_init(&ci, f->w.job, "b/big.sealed", 1, 1 << 20), "init");
+	assert_int_equal(conf_stream_open(&ci, fd, W.old_big_b.len), COFFER_E_AUTH);
+	assert_true(ci.input_refused);
+	assert_non_null(strstr(coffer_errdetail(), "rolled back"));
+	conf_item_release(&ci);
+
+	/* BI5, BI6: the object changed between the passes, chunk 3 taken
+	 * from the older sealing: the chunks before it come out, then the
+	 * stream fails (retry), the changed chunk never released. */
+	fd = big_fd(&W.big_b, path, sizeof(path));
+	must(conf_item_init(&ci, f->w.job, "b/big.sealed", 1, 1 << 20), "init");
+	must(conf_stream_open(&ci, fd, W.big_b.len), "stream");
+	assert_int_equal(pwrite(fd, W.old_big_b.data + 96 + 3 * whole, whole,
+	    (off_t)(96 + 3 * whole)), (ssize_t)whole);
+	assert_int_equal(drain(&ci, got, &n), COFFER_E_IO);
+	assert_int_equal(n, 3 * 4096);
+	assert_non_null(strstr(coffer_errdetail(), "changed while it was read"));
+	assert_int_equal(conf_stream_failed(&ci), COFFER_E_IO);
+	assert_int_equal(conf_stream_next(&ci, &p, &n), COFFER_E_STATE);
+	conf_item_release(&ci);
+
+	/* The same with the whole older sealing written over it: its first
+	 * chunk does not verify under the pinned header's file key. */
+	fd = big_fd(&W.big_b, path, sizeof(path));
+	must(conf_item_init(&ci, f->w.job, "b/big.sealed", 1, 1 << 20), "init");
+	must(conf_stream_open(&ci, fd, W.big_b.len), "stream");
+	assert_int_equal(pwrite(fd, W.old_big_b.data, W.old_big_b.len, 0),
+	    (ssize_t)W.old_big_b.len);
+	assert_int_equal(drain(&ci, got, &n), COFFER_E_IO);
+	assert_int_equal(n, 0);
+	conf_item_release(&ci);
+
+	/* Truncated between the passes: a short read is a change. */
+	fd = big_fd(&W.big_b, path, sizeof(path));
+	must(conf_item_init(&ci, f->w.job, "b/big.sealed", 1, 1 << 20), "init");
+	must(conf_stream_open(&ci, fd, W.big_b.len), "stream");
+	assert_int_equal(ftruncate(fd, (off_t)(W.big_b.len / 2)), 0);
+	assert_int_equal(drain(&ci, got, &n), COFFER_E_IO);
+	assert_non_null(strstr(coffer_errdetail(), "shorter"));
+	conf_item_release(&ci);
+
+	/* A change in the last chunk: the second digest is not the pin, and
+	 * the piece that ends the plaintext is never released (BI4). */
+	fd = big_fd(&W.big_b, path, sizeof(path));
+	must(conf_item_init(&ci, f->w.job, "b/big.sealed", 1, 1 << 20), "init");
+	must(conf_stream_open(&ci, fd, W.big_b.len), "stream");
+	assert_int_equal(pwrite(fd, "x", 1, (off_t)(W.big_b.len - 20)), 1);
+	assert_int_equal(drain(&ci, got, &n), COFFER_E_IO);
+	assert_int_equal(n, 9 * 4096);
+	assert_non_null(strstr(coffer_errdetail(), "no longer the pin"));
+	conf_item_release(&ci);
+
+	/* BI6: the pinned object itself does not open at its 5th chunk:
+	 * dead-lettered (COFFER_E_AUTH), not retried. */
+	fd = big_fd(&W.broken_b, path, sizeof(path));
+	must(conf_item_init(&ci, f->w.job, "b/broken.sealed", 1, 1 << 20), "init");
+	must(conf_stream_open(&ci, fd, W.broken_b.len), "stream");
+	assert_int_equal(drain(&ci, got, &n), COFFER_E_AUTH);
+	assert_int_equal(n, 4 * 4096);
+	assert_non_null(strstr(coffer_errdetail(), "is the pinned one but does not open"));
+	conf_item_release(&ci);
+	unlink(path);
 }
 
 static void
@@ -1363,6 +1514,7 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_worker_confidential__map_outputs_of_a_reduce_job_take_the_intermediate_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__a_tampered_input_is_buried_proved_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__an_older_sealed_version_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_worker_confidential__a_big_input_streams_only_the_pinned_plaintext, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__an_item_the_policy_does_not_list_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__an_app_failure_is_proved_and_the_coordinator_decides, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__refusals_bury_or_stop, setup, teardown),
