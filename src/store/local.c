@@ -201,65 +201,131 @@ open_parent(const struct local *l, const char *key, int create, int *dfd,
  * key, fsync the directory. The same steps as lib/file.c's atomic write,
  * with fewer system calls per object (the names come from a per-store
  * counter, the top directory stays open): it is on the worker's path for
- * every item.
+ * every item. The temporary name is never a key (coffer_store_check_key)
+ * and never listed: a writer killed before the rename leaves no object,
+ * only a file coffer_store_sweep removes.
  */
+struct local_put {
+	struct local *l;
+	int dfd, fd;
+	const char *leaf;                 /* into key */
+	char key[COFFER_STORE_KEY_MAX + 1];
+	char tmp[COFFER_STORE_KEY_MAX + 32];
+};
+
+static void
+local_put_abort(void *h)
+{
+	struct local_put *p = h;
+
+	if (p == NULL)
+		return;
+	if (p->fd >= 0) {
+		close(p->fd);
+		unlinkat(p->dfd, p->tmp, 0);
+	}
+	if (p->dfd >= 0 && p->dfd != p->l->rootfd)
+		close(p->dfd);
+	free(p);
+}
+
 static int
-local_put(void *impl, const char *key, const void *data, size_t len)
+local_put_open(void *impl, const char *key, void **out)
 {
 	struct local *l = impl;
-	char tmp[COFFER_STORE_KEY_MAX + 32];
-	const char *leaf = NULL;
-	int dfd = -1, fd = -1, r;
+	struct local_put *p;
+	int r;
 
-	if ((r = open_parent(l, key, 1, &dfd, &leaf)) != 0)
+	if ((p = coffer_calloc(1, sizeof(*p))) == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "object '%s'", key);
+	p->l = l;
+	p->dfd = p->fd = -1;
+	snprintf(p->key, sizeof(p->key), "%s", key);
+	if ((r = open_parent(l, p->key, 1, &p->dfd, &p->leaf)) != 0) {
+		free(p);
 		return r;
-	for (int tries = 0; tries < 16 && fd < 0; tries++) {
+	}
+	for (int tries = 0; tries < 16 && p->fd < 0; tries++) {
 		uint64_t n = (l->tmp_seed + l->tmp_count++) & 0xffffffffffffULL;
 
-		snprintf(tmp, sizeof(tmp), "%s.tmp-%012llx", leaf, (unsigned long long)n);
-		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-		    O_NOFOLLOW, 0600);
-		if (fd < 0 && errno != EEXIST)
+		snprintf(p->tmp, sizeof(p->tmp), "%s.tmp-%012llx", p->leaf,
+		    (unsigned long long)n);
+		p->fd = openat(p->dfd, p->tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (p->fd < 0 && errno != EEXIST)
 			break;
 	}
-	if (fd < 0) {
+	if (p->fd < 0) {
 		r = coffer_errf(errno == ENOENT ? COFFER_E_NOTFOUND : COFFER_E_IO,
-		    "object '%s': creating %s: %s", key, tmp, strerror(errno));
-		goto done;
+		    "object '%s': creating %s: %s", key, p->tmp, strerror(errno));
+		local_put_abort(p);
+		return r;
 	}
-	if ((r = coffer_write_all(fd, data, len)) != 0) {
-		r = coffer_errctx(r, "object '%s'", key);
+	*out = p;
+	return 0;
+}
+
+static int
+local_put_write(void *h, const void *data, size_t len)
+{
+	struct local_put *p = h;
+	int r;
+
+	if ((r = coffer_write_all(p->fd, data, len)) != 0)
+		return coffer_errctx(r, "object '%s'", p->key);
+	return 0;
+}
+
+/* Durable, then in place; p is freed either way. */
+static int
+local_put_commit(void *h)
+{
+	struct local_put *p = h;
+	int r = 0;
+
+	if (fsync(p->fd) != 0) {
+		r = coffer_errf(COFFER_E_IO, "object '%s': fsync: %s", p->key,
+		    strerror(errno));
 		goto fail;
 	}
-	if (fsync(fd) != 0) {
-		r = coffer_errf(COFFER_E_IO, "object '%s': fsync: %s", key, strerror(errno));
+	if (close(p->fd) != 0) {
+		p->fd = -1;
+		unlinkat(p->dfd, p->tmp, 0);
+		r = coffer_errf(COFFER_E_IO, "object '%s': close: %s", p->key,
+		    strerror(errno));
 		goto fail;
 	}
-	if (close(fd) != 0) {
-		fd = -1;
-		r = coffer_errf(COFFER_E_IO, "object '%s': close: %s", key, strerror(errno));
-		goto fail;
-	}
-	fd = -1;
+	p->fd = -1;
 	/* Both names relative to the directory opened above: a link planted
 	 * since cannot redirect the rename (and a link at the key itself is
 	 * replaced, not followed). */
-	if (renameat(dfd, tmp, dfd, leaf) != 0) {
-		r = coffer_errf(COFFER_E_IO, "object '%s': rename: %s", key, strerror(errno));
+	if (renameat(p->dfd, p->tmp, p->dfd, p->leaf) != 0) {
+		unlinkat(p->dfd, p->tmp, 0);
+		r = coffer_errf(COFFER_E_IO, "object '%s': rename: %s", p->key,
+		    strerror(errno));
 		goto fail;
 	}
-	if (fsync(dfd) != 0 && errno != EINVAL)
+	if (fsync(p->dfd) != 0 && errno != EINVAL)
 		r = coffer_errf(COFFER_E_IO, "object '%s': fsync of its directory:"
-		    " %s", key, strerror(errno));
-	goto done;
+		    " %s", p->key, strerror(errno));
 fail:
-	if (fd >= 0)
-		close(fd);
-	unlinkat(dfd, tmp, 0);
-done:
-	if (dfd != l->rootfd)
-		close(dfd);
+	local_put_abort(p);
 	return r;
+}
+
+static int
+local_put(void *impl, const char *key, const void *data, size_t len)
+{
+	void *h;
+	int r;
+
+	if ((r = local_put_open(impl, key, &h)) != 0)
+		return r;
+	if ((r = local_put_write(h, data, len)) != 0) {
+		local_put_abort(h);
+		return r;
+	}
+	return local_put_commit(h);
 }
 
 /* The object at key opened for reading: a regular file of at most max
@@ -583,6 +649,10 @@ static const struct coffer_store_ops local_ops = {
 	.free = local_free,
 	.sweep = local_sweep,
 	.open_read = local_open_read,
+	.put_open = local_put_open,
+	.put_write = local_put_write,
+	.put_commit = local_put_commit,
+	.put_abort = local_put_abort,
 };
 
 int

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "coffer/error.h"
+#include "lib/mem.h"
 #include "store/store.h"
 
 int
@@ -131,6 +132,58 @@ coffer_store_open_read(struct coffer_store *s, const char *key, size_t max,
 		return coffer_errf(COFFER_E_UNSUPPORTED, "the %s store cannot give"
 		    " an object in pieces", s->ops->name);
 	return s->ops->open_read(s->impl, key, max, fd, size);
+}
+
+struct coffer_store_put {
+	const struct coffer_store_ops *ops;
+	void *h;
+};
+
+int
+coffer_store_put_open(struct coffer_store *s, const char *key,
+    struct coffer_store_put **out)
+{
+	struct coffer_store_put *p;
+	int r;
+
+	if ((r = coffer_store_check_key(key)) != 0)
+		return r;
+	if (s->ops->put_open == NULL)
+		return coffer_errf(COFFER_E_UNSUPPORTED, "the %s store cannot take"
+		    " an object in pieces", s->ops->name);
+	if ((p = coffer_calloc(1, sizeof(*p))) == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "object '%s'", key);
+	p->ops = s->ops;
+	if ((r = s->ops->put_open(s->impl, key, &p->h)) != 0) {
+		free(p);
+		return r;
+	}
+	*out = p;
+	return 0;
+}
+
+int
+coffer_store_put_write(struct coffer_store_put *p, const void *data, size_t len)
+{
+	return p->ops->put_write(p->h, data, len);
+}
+
+int
+coffer_store_put_commit(struct coffer_store_put *p)
+{
+	int r = p->ops->put_commit(p->h);
+
+	free(p);
+	return r;
+}
+
+void
+coffer_store_put_abort(struct coffer_store_put *p)
+{
+	if (p == NULL)
+		return;
+	p->ops->put_abort(p->h);
+	free(p);
 }
 
 int

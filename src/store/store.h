@@ -50,6 +50,13 @@ struct coffer_store_ops {
 	 * get. Appended: may be NULL in a backend. */
 	int (*open_read)(void *impl, const char *key, size_t max, int *fd,
 	    uint64_t *size);
+	/* A put in pieces: open (*h the put's), write as often as needed,
+	 * then commit (the object is in place and durable when it returns
+	 * 0) or abort; commit and abort free h. Appended: may be NULL. */
+	int (*put_open)(void *impl, const char *key, void **h);
+	int (*put_write)(void *h, const void *data, size_t len);
+	int (*put_commit)(void *h);
+	void (*put_abort)(void *h);
 };
 
 struct coffer_store {
@@ -98,6 +105,21 @@ int coffer_store_del(struct coffer_store *s, const char *key)
  * without it; else the errors of get. Outputs written only on success. */
 int coffer_store_open_read(struct coffer_store *s, const char *key, size_t max,
     int *fd, uint64_t *size) __attribute__((warn_unused_result));
+
+/* An object written in pieces, as put writes it (atomic: nothing is
+ * visible under key before commit returns 0, and a writer that dies or
+ * aborts leaves nothing there). The worker seals a big output chunk by
+ * chunk into it (doc/worker.md 9.4 BO1). open: COFFER_E_UNSUPPORTED for a
+ * backend without it; else the errors of put. commit and abort end the
+ * put (*p freed) whatever commit returns; abort(NULL) is a no-op. */
+struct coffer_store_put;
+int coffer_store_put_open(struct coffer_store *s, const char *key,
+    struct coffer_store_put **p) __attribute__((warn_unused_result));
+int coffer_store_put_write(struct coffer_store_put *p, const void *data,
+    size_t len) __attribute__((warn_unused_result));
+int coffer_store_put_commit(struct coffer_store_put *p)
+	__attribute__((warn_unused_result));
+void coffer_store_put_abort(struct coffer_store_put *p);
 
 /* Sweep leftovers of puts interrupted by a crash (kill -9 between the
  * temporary write and the rename). Only safe for leftovers older than any
