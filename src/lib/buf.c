@@ -42,6 +42,30 @@ coffer_buf_release_secret(struct coffer_buf *b)
 	b->len = b->alloc = b->off = 0;
 }
 
+int
+coffer_buf_take(struct coffer_buf *dst, struct coffer_buf *src, size_t off,
+    size_t n)
+{
+	if (src->data == NULL || off > src->len || n > src->len - off ||
+	    (src->secret && !dst->secret))
+		return coffer_errf(COFFER_E_INVAL, "buffer: nothing to take there");
+	if (n > dst->max)
+		return coffer_errf(COFFER_E_LIMIT, "buffer: %zu bytes over the limit"
+		    " of %zu", n, dst->max);
+	coffer_buf_release(dst);
+	memmove(src->data, src->data + off, n);
+	if (src->secret)
+		coffer_wipe(src->data + n, src->len - n);
+	src->data[n] = '\0';
+	dst->data = src->data;
+	dst->len = n;
+	dst->alloc = src->alloc;
+	dst->off = 0;
+	src->data = NULL;
+	src->len = src->alloc = src->off = 0;
+	return 0;
+}
+
 void
 coffer_buf_reset(struct coffer_buf *b)
 {

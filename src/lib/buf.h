@@ -36,6 +36,13 @@ void coffer_buf_init_secret(struct coffer_buf *b, size_t max);
 void coffer_buf_release(struct coffer_buf *b);
 /* Wipe then free, whatever the buffer's flag. */
 void coffer_buf_release_secret(struct coffer_buf *b);
+/* dst (released first) takes src's storage with the n bytes at offset off
+ * of src moved to its start, instead of a copy of them; src is left empty,
+ * as released (a secret src wipes the bytes it leaves behind). Errors:
+ * COFFER_E_INVAL (off + n past src's bytes, or src secret and dst not),
+ * COFFER_E_LIMIT (n > dst->max); then neither changes. */
+int coffer_buf_take(struct coffer_buf *dst, struct coffer_buf *src, size_t off,
+    size_t n) __attribute__((warn_unused_result));
 /* Forget the contents (len = off = 0), keep the storage. Secret: wipes. */
 void coffer_buf_reset(struct coffer_buf *b);
 

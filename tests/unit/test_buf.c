@@ -152,6 +152,37 @@ test_buf__get_and_detach(void **state)
 	free(p);
 }
 
+static void
+test_buf__take_moves_the_bytes_without_a_copy(void **state)
+{
+	struct coffer_buf src = COFFER_BUF_INIT_SECRET(1 << 20);
+	struct coffer_buf dst = COFFER_BUF_INIT_SECRET(6);
+	struct coffer_buf plain = COFFER_BUF_INIT(1 << 20);
+	uint8_t *mem;
+
+	(void)state;
+	assert_int_equal(coffer_buf_puts(&src, "head:secret"), 0);
+	assert_int_equal(coffer_buf_puts(&dst, "old"), 0);
+	mem = src.data;
+	/* Out of range, over dst's limit, or secret into plain: nothing moves. */
+	assert_int_equal(coffer_buf_take(&dst, &src, 5, 7), COFFER_E_INVAL);
+	assert_int_equal(coffer_buf_take(&plain, &src, 5, 6), COFFER_E_INVAL);
+	assert_int_equal(coffer_buf_take(&dst, &src, 0, 11), COFFER_E_LIMIT);
+	assert_string_equal((char *)dst.data, "old");
+	assert_int_equal(src.len, 11);
+	assert_int_equal(coffer_buf_take(&dst, &src, 5, 6), 0);
+	assert_ptr_equal(dst.data, mem);
+	assert_int_equal(dst.len, 6);
+	assert_string_equal((char *)dst.data, "secret");
+	assert_null(src.data);
+	assert_int_equal(src.len, 0);
+	/* The source is usable again, empty. */
+	assert_int_equal(coffer_buf_puts(&src, "x"), 0);
+	coffer_buf_release(&src);
+	coffer_buf_release(&dst);
+	coffer_buf_release(&plain);
+}
+
 int
 main(void)
 {
@@ -162,6 +193,7 @@ main(void)
 		cmocka_unit_test(test_buf__integers_round_trip_both_orders),
 		cmocka_unit_test(test_cur__short_read_consumes_nothing),
 		cmocka_unit_test(test_buf__get_and_detach),
+		cmocka_unit_test(test_buf__take_moves_the_bytes_without_a_copy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
