@@ -864,9 +864,13 @@ call(struct apphost *h, int type, const char *id, uint32_t attempt,
 	}
 	/* One copy into the runner's own memory, read once: whatever the
 	 * host writes into the region later changes nothing the runner
-	 * hashes, seals or stores. */
-	if (out != NULL && ndata > 0 && coffer_buf_put(out, data != NULL ? data :
-	    h->reg.base + h->reg.half, ndata) != 0) {
+	 * hashes, seals or stores. A big output in the frame is in the
+	 * runner's memory already: out takes the frame's instead of a
+	 * second copy (doc/worker.md 9.4, "Memory"). */
+	if (out != NULL && ndata > 0 && (data != NULL && ndata > ((size_t)1 << 20) &&
+	    out->len == 0 ? coffer_buf_take(out, &h->frame,
+	    (size_t)(data - h->frame.data), ndata) : coffer_buf_put(out,
+	    data != NULL ? data : h->reg.base + h->reg.half, ndata)) != 0) {
 		snprintf(err, errlen, "output larger than the limit of %zu bytes",
 		    h->cfg->max_item_bytes);
 		r = COFFER_E_LIMIT;

@@ -543,23 +543,20 @@ conf_output_key(const struct conf_item *ci, const char *prefix, char *out,
 	return 0;
 }
 
-int
-conf_seal_output(struct conf_item *ci, const struct coffer_buf *plain)
+/* The kept sealed key of ci's output and the output's salt
+ * (doc/format/item-proof.md section 9) for plaintext pt[0..n). */
+static int
+output_salt(struct conf_item *ci, const uint8_t *pt, size_t n,
+    struct coffer_sealed_key **skp, uint8_t salt[32])
 {
 	struct conf_job *j = ci->job;
-	struct coffer_sealed_info info;
 	struct coffer_sealed_key **sk;
 	struct coffer_hmac **mac;
-	const uint8_t *pt = plain->data ? plain->data : (const uint8_t *)"", *key;
 	struct conf_crypto *c;
-	uint8_t d[32], salt[32];
+	const uint8_t *key;
+	uint8_t d[32];
 	int r;
 
-	if (j == NULL) {
-		ci->sealed = pt;
-		ci->sealedlen = plain->len;
-		return 0;
-	}
 	if ((r = job_crypto(j, &c)) != 0)
 		return r;
 	/* Map outputs of a job with a reduce stage stay among attested
@@ -577,9 +574,8 @@ conf_seal_output(struct conf_item *ci, const struct coffer_buf *plain)
 	/* Sealed deterministically (doc/format/item-proof.md section 9): the
 	 * same output of the same item is the same object, so that a second
 	 * execution is a duplicate and only another output disagrees. */
-	coffer_buf_reset(ci->scratch_out);
 	if ((r = sealed_key(key, sk)) != 0 || (r = kept_mac(key, mac)) != 0 ||
-	    (r = coffer_hash_once(c->sha, pt, plain->len, d, sizeof(d))) != 0)
+	    (r = coffer_hash_once(c->sha, pt, n, d, sizeof(d))) != 0)
 		return r;
 	if ((r = coffer_itemproof_output_salt_with(*mac, j->job, ci->item != NULL ?
 	    COFFER_STAGE_MAP : COFFER_STAGE_REDUCE, ci->item != NULL ?
@@ -589,13 +585,75 @@ conf_seal_output(struct conf_item *ci, const struct coffer_buf *plain)
 		*mac = NULL;
 		return r;
 	}
-	if ((r = coffer_sealed_key_seal_mem(*sk, NULL, salt, pt, plain->len,
+	*skp = *sk;
+	return 0;
+}
+
+int
+conf_seal_output(struct conf_item *ci, const struct coffer_buf *plain)
+{
+	struct coffer_sealed_info info;
+	struct coffer_sealed_key *sk;
+	const uint8_t *pt = plain->data ? plain->data : (const uint8_t *)"";
+	uint8_t salt[32];
+	int r;
+
+	if (ci->job == NULL) {
+		ci->sealed = pt;
+		ci->sealedlen = plain->len;
+		return 0;
+	}
+	coffer_buf_reset(ci->scratch_out);
+	if ((r = output_salt(ci, pt, plain->len, &sk, salt)) != 0 ||
+	    (r = coffer_sealed_key_seal_mem(sk, NULL, salt, pt, plain->len,
 	    ci->scratch_out, &info)) != 0)
 		return r;
 	memcpy(ci->output_digest, info.digest, 32);
 	ci->sealed = ci->scratch_out->data;
 	ci->sealedlen = ci->scratch_out->len;
 	return 0;
+}
+
+int
+conf_seal_output_put(struct conf_item *ci, const struct coffer_buf *plain,
+    struct coffer_store_put *p)
+{
+	struct coffer_sealed_writer *w;
+	struct coffer_sealed_info info;
+	struct coffer_sealed_key *sk;
+	const uint8_t *pt = plain->data ? plain->data : (const uint8_t *)"";
+	uint8_t salt[32], *chunk = NULL;
+	size_t c, off = 0, k;
+	int r;
+
+	if (ci->job == NULL)
+		return coffer_errf(COFFER_E_INVAL, "a plaintext output is stored as is");
+	if ((r = output_salt(ci, pt, plain->len, &sk, salt)) != 0 ||
+	    (r = coffer_sealed_key_writer(sk, NULL, salt, &w)) != 0)
+		return r;
+	/* BO1: the header, then one chunk at a time (sealed bytes, not
+	 * secret), the bytes of conf_seal_output. */
+	c = coffer_sealed_writer_chunk_size(w);
+	if ((chunk = coffer_malloc(c + COFFER_SEALED_TAG_LEN)) == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "output chunk");
+	if ((r = coffer_store_put_write(p, coffer_sealed_writer_header(w),
+	    COFFER_SEALED_HEADER_LEN)) != 0)
+		goto out;
+	do {
+		k = plain->len - off < c ? plain->len - off : c;
+		if ((r = coffer_sealed_writer_push(w, pt + off, k, chunk)) != 0 ||
+		    (r = coffer_store_put_write(p, chunk, k + COFFER_SEALED_TAG_LEN)) != 0)
+			goto out;
+		off += k;
+	} while (k == c);
+	if ((r = coffer_sealed_writer_finish(w, &info)) != 0)
+		goto out;
+	memcpy(ci->output_digest, info.digest, 32);
+	ci->sealed = NULL;
+	ci->sealedlen = (size_t)info.sealed_size;
+out:
+	free(chunk);
+	return r;
 }
 
 static void

@@ -216,6 +216,15 @@ int conf_output_key(const struct conf_item *ci, const char *prefix, char *out,
 int conf_seal_output(struct conf_item *ci, const struct coffer_buf *plain)
 	__attribute__((warn_unused_result));
 
+/* The same sealed bytes written to the store's put p chunk by chunk
+ * (doc/worker.md 9.4 BO1) instead of held: ci->sealed stays NULL,
+ * sealedlen and the digest are set. Confidential jobs only. The caller
+ * commits or aborts p. Errors: those of conf_seal_output and of
+ * coffer_store_put_write. */
+struct coffer_store_put;
+int conf_seal_output_put(struct conf_item *ci, const struct coffer_buf *plain,
+    struct coffer_store_put *p) __attribute__((warn_unused_result));
+
 /*
  * conf_make_proof and conf_send_proofs for one proof (the reduce stage's),
  * and its verdict (err: the reason of BURY and STOP). Plaintext:

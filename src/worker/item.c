@@ -253,6 +253,34 @@ fail:
 	return -1;
 }
 
+/* Steps 4 and 5 (*step says which failed): a big output of a
+ * confidential job sealed chunk by chunk into the store's put, never
+ * held sealed (doc/worker.md 9.4 BO1); else sealed, then put. */
+static int
+seal_store(struct worker *w, struct conf_item *ci, const struct coffer_buf *out,
+    const char *key, int *step)
+{
+	struct coffer_store_put *p = NULL;
+	int r;
+
+	*step = 5;
+	if (ci->job != NULL && out->len > CONF_STREAM_MIN &&
+	    (r = coffer_store_put_open(w->out, key, &p)) != COFFER_E_UNSUPPORTED) {
+		if (r != 0)
+			return r;
+		if ((r = conf_seal_output_put(ci, out, p)) != 0) {
+			coffer_store_put_abort(p);
+			return r;
+		}
+		return coffer_store_put_commit(p);
+	}
+	*step = 4;
+	if ((r = conf_seal_output(ci, out)) != 0)
+		return r;
+	*step = 5;
+	return coffer_store_put(w->out, key, ci->sealed, ci->sealedlen);
+}
+
 static void item_after_app(struct worker *w, struct item_result *res,
     struct conf_item *ci, int r, uint32_t reported);
 
@@ -303,6 +331,7 @@ item_after_app(struct worker *w, struct item_result *res, struct conf_item *ci,
 	struct coffer_buf *out = &w->outbuf;
 	char *err = res->err, key[COFFER_STORE_KEY_MAX + 2];
 	size_t errlen = sizeof(res->err);
+	int step;
 
 	/* The app has answered: a big confidential input's plaintext (its
 	 * own buffer, reset below anyway) goes before the output is sealed
@@ -333,22 +362,18 @@ item_after_app(struct worker *w, struct item_result *res, struct conf_item *ci,
 		res->outcome = ITEM_FAIL;
 		goto out;
 	}
-	/* 4. Seal the output (the intermediate or the output key). */
-	if ((r = conf_seal_output(ci, out)) != 0) {
-		snprintf(err, errlen, "sealing output: %s", coffer_errdetail());
-		res->outcome = ITEM_FAIL;
-		goto out;
-	}
-	/* 5. Store it atomically under a name derived from the item only (and
+	/* 4 and 5. Seal the output (the intermediate or the output key) and
+	 * store it atomically under a name derived from the item only (and
 	 * in a confidential job its attempt id). */
 	if (conf_output_key(ci, w->prefix, key, sizeof(key)) != 0) {
 		snprintf(err, errlen, "%s", coffer_errdetail());
 		res->outcome = ITEM_BURY;
 		goto out;
 	}
-	if ((r = coffer_store_put(w->out, key, ci->sealed, ci->sealedlen)) != 0) {
-		snprintf(err, errlen, "storing output: %s", coffer_errdetail());
-		res->outcome = r == COFFER_E_FORMAT ? ITEM_BURY : ITEM_FAIL;
+	if ((r = seal_store(w, ci, out, key, &step)) != 0) {
+		snprintf(err, errlen, "%s output: %s", step == 4 ? "sealing" :
+		    "storing", coffer_errdetail());
+		res->outcome = step == 5 && r == COFFER_E_FORMAT ? ITEM_BURY : ITEM_FAIL;
 		goto out;
 	}
 	res->out_bytes = ci->sealedlen;

@@ -7,12 +7,14 @@
 # flipped in a chunk in its middle, and a big object rolled back to an
 # older sealing, are refused, named and never retried, and the app never
 # sees them (the fault plugin records every item it is given). Against
-# tests/tools/fakecoord and a real redis-server.
+# tests/tools/fakecoord and a real redis-server. A runner killed with -9
+# while it seals a big output into the store's temporary file leaves no
+# object; the item is run again and has its one output (BO1).
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
 APP=$COFFER_BUILD/apps/fault.so
 . "$(dirname "$0")/worker_confidential.bash"
-plan 14
+plan 20
 
 start_redis
 cw_world
@@ -84,3 +86,45 @@ check "the rolled-back one is named: $d2" \
 	grep -q "object 'a/max.sealed' is sha256:$(sha "$T/big3-old.sealed"), not the" <<< "$d2"
 eq "neither was retried (attempts)" "1 1" "$(cut -f1 <<< "$d1") $(cut -f1 <<< "$d2")"
 eq "the app saw neither (only a/2)" "2.sealed" "$(ls "$T/trace/a")"
+
+# 3. The runner killed (-9) while it writes the 64 MiB output into the
+# store's temporary file (BO1): no object appears under a key; its
+# supervisor fails the item, which runs again under a new attempt id.
+cp "$T/max.sealed" "$T/in/a/max.sealed"
+check "load q3" "$QCTL" load "$REDIS_URL" q3 a/max.sealed
+cw_worker q3 "$T/w/worker.json" &
+WT=$!
+# The runner: the coffer-worker below $WT whose parent is the supervisor
+# (the plugin host's parent is the runner), found before the put starts.
+desc() { local c; for c in $(pgrep -P "$1"); do echo "$c"; desc "$c"; done; }
+comm() { cat /proc/"$1"/comm 2>/dev/null; }
+ppid() { awk '{print $4}' /proc/"$1"/stat 2>/dev/null; }
+runner() {
+	local p q
+	for p in $(desc "$WT"); do
+		q=$(ppid "$p")
+		[ "$(comm "$p")" = coffer-worker ] && [ "$(comm "$q")" = coffer-worker ] &&
+			[ "$(comm "$(ppid "$q")")" != coffer-worker ] && echo "$p"
+	done
+}
+RUNNER=
+wait_until 30 eval 'RUNNER=$(runner); [ -n "$RUNNER" ]'
+seen=
+while [ -z "$seen" ] && alive "$WT"; do
+	seen=$(compgen -G "$T/out/q3/a/max.sealed.*.tmp-*" | head -1)
+done
+[ -n "$seen" ] && [ -n "$RUNNER" ] && kill -9 "$RUNNER"
+ok $? "the runner is killed while the output's temporary file is written"
+wait "$WT"
+eq "the worker ends, the item done" "0 total=1 done=1 failed=0 in_flight=0 queued=0" \
+	"$? $("$QCTL" stats "$REDIS_URL" q3)"
+objs=$(ls "$T/out/q3/a" | grep -cv '\.tmp-')
+first=${seen##*/max.sealed.}
+first=${first%%.tmp-*}
+eq "one object for the item: the second attempt's" "1 0" \
+	"$objs $(ls "$T/out/q3/a" | grep -v '\.tmp-' | grep -c "$first")"
+out=$(ls "$T/out/q3/a/"max.sealed.* | grep -v '\.tmp-')
+coffer open --key "$T/w/out.key" "$out" "$T/got" >/dev/null 2>&1 && cmp -s "$T/got" "$T/plain/max"
+ok $? "it opens, and is the input"
+eq "the killed put left only a temporary file, never an object" "$seen" \
+	"$(compgen -G "$T/out/q3/a/max.sealed.*.tmp-*" | head -1)"
