@@ -240,6 +240,74 @@ test_store__put_leaves_no_temporary_behind(void **state)
 	coffer_store_free(s);
 }
 
+/* The keys a listing gives, joined by spaces. */
+static int
+add_key(const char *key, void *arg)
+{
+	struct coffer_buf *b = arg;
+
+	return coffer_buf_putf(b, "%s ", key);
+}
+
+static void
+test_store__a_put_in_pieces_is_visible_only_once_committed(void **state)
+{
+	struct coffer_store *s = open_store();
+	struct coffer_store_put *p = NULL;
+	struct coffer_buf b = COFFER_BUF_INIT(1 << 20), keys = COFFER_BUF_INIT(4096);
+	uint64_t size = 0;
+	int fd = -1;
+
+	(void)state;
+	assert_int_equal(coffer_store_put(s, "d/obj", "old", 3), 0);
+	assert_int_equal(coffer_store_put_open(s, "d/obj", &p), 0);
+	assert_int_equal(coffer_store_put_write(p, "new ", 4), 0);
+	assert_int_equal(coffer_store_put_write(p, "bytes", 5), 0);
+	/* Mid-put: the old object, and no other key. */
+	assert_int_equal(coffer_store_get(s, "d/obj", 100, &b), 0);
+	assert_string_equal((char *)b.data, "old");
+	assert_int_equal(coffer_store_list(s, "", add_key, &keys), 0);
+	assert_string_equal((char *)keys.data, "d/obj ");
+	assert_int_equal(coffer_store_put_commit(p), 0);
+	coffer_buf_reset(&b);
+	assert_int_equal(coffer_store_get(s, "d/obj", 100, &b), 0);
+	assert_string_equal((char *)b.data, "new bytes");
+	/* Aborted: nothing changes, nothing is left. */
+	assert_int_equal(coffer_store_put_open(s, "d/obj", &p), 0);
+	assert_int_equal(coffer_store_put_write(p, "half", 4), 0);
+	coffer_store_put_abort(p);
+	coffer_store_put_abort(NULL);
+	coffer_buf_reset(&b);
+	assert_int_equal(coffer_store_get(s, "d/obj", 100, &b), 0);
+	assert_string_equal((char *)b.data, "new bytes");
+	{
+		char sub[300];
+		DIR *d;
+		struct dirent *e;
+		int files = 0;
+
+		snprintf(sub, sizeof(sub), "%s/d", dir);
+		assert_non_null(d = opendir(sub));
+		while ((e = readdir(d)) != NULL)
+			files += e->d_name[0] != '.';
+		closedir(d);
+		assert_int_equal(files, 1);
+	}
+	/* The same object as a descriptor, and the limit and key checks. */
+	assert_int_equal(coffer_store_open_read(s, "d/obj", 100, &fd, &size), 0);
+	assert_int_equal(size, 9);
+	assert_int_equal(pread(fd, b.data, 3, 4), 3);
+	assert_memory_equal(b.data, "byt", 3);
+	close(fd);
+	assert_int_equal(coffer_store_open_read(s, "d/obj", 8, &fd, &size), COFFER_E_LIMIT);
+	assert_int_equal(coffer_store_open_read(s, "d/none", 8, &fd, &size),
+	    COFFER_E_NOTFOUND);
+	assert_int_equal(coffer_store_put_open(s, "../x", &p), COFFER_E_FORMAT);
+	coffer_buf_release(&b);
+	coffer_buf_release(&keys);
+	coffer_store_free(s);
+}
+
 static void
 test_store__sweep_removes_only_stale_temporaries(void **state)
 {
@@ -416,6 +484,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_store__delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store__open_checks_the_location, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store__put_leaves_no_temporary_behind, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store__a_put_in_pieces_is_visible_only_once_committed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store__sweep_removes_only_stale_temporaries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store__same_location_compares_directories_not_strings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store__symlinked_directories_are_not_followed_openat2, setup, teardown),
