@@ -15,6 +15,8 @@
 #     input), one coffer-worker with --exit-when-done; the confidential one
 #     against tests/tools/fakecoord (sim evidence, key release, one proof
 #     per item over loopback HTTP), its plugin in the host process;
+#   - PSS of the supervisor and the runner (smaps_rollup, the largest
+#     sample: the libraries both map count half in each), as information;
 #   - VmHWM (peak RSS) of each process read from /proc every 20 ms until it
 #     exits (the last reading is its peak); "together" adds the
 #     supervisor's and the runner's peaks (an upper bound: they need not
@@ -83,21 +85,27 @@ cw_policy "$T/w/policy.json" "$WMEAS"
 cw_start_coord "$T/w/policy.json"
 
 hwm() { awk '/^VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null; }
+# PSS (pages shared with other processes, the libraries above all, count
+# a share each): no peak is kept by the kernel, so the largest sample.
+pss() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null; }
 # watch PID: sample the peaks of the worker (PID), its runner and the
-# runner's host until the worker exits; prints "sup runner host".
+# runner's host until the worker exits; prints "sup runner host
+# sup_pss runner_pss".
 watch() {
-	local sup=$1 run="" host="" s=0 r=0 h=0 v
+	local sup=$1 run="" host="" s=0 r=0 h=0 sp=0 rp=0 v
 	while kill -0 "$sup" 2>/dev/null; do
 		v=$(hwm "$sup"); [ -n "$v" ] && s=$v
+		v=$(pss "$sup"); [ -n "$v" ] && [ "$v" -gt "$sp" ] && sp=$v
 		[ -z "$run" ] && run=$(pgrep -P "$sup" | head -1)
 		if [ -n "$run" ]; then
 			v=$(hwm "$run"); [ -n "$v" ] && r=$v
+			v=$(pss "$run"); [ -n "$v" ] && [ "$v" -gt "$rp" ] && rp=$v
 			[ -z "$host" ] && host=$(pgrep -P "$run" -f -- --app-host | head -1)
 			[ -n "$host" ] && { v=$(hwm "$host"); [ -n "$v" ] && h=$v; }
 		fi
 		sleep 0.02
 	done
-	echo "$s $r $h"
+	echo "$s $r $h $sp $rp"
 }
 
 run_one() { # size kind store [confidential flags...]
@@ -114,13 +122,13 @@ run_one() { # size kind store [confidential flags...]
 	peaks=$(watch $pid)
 	wait $pid
 	t1=$(date +%s.%N)
-	read -r s r h <<< "$peaks"
+	read -r s r h sp rp <<< "$peaks"
 	done=$("$QCTL" stats "$REDIS_URL" "$q" | grep -oE 'done=[0-9]+' | cut -d= -f2)
 	bmax=$(grep 'batch done' "$T/$q.log" | grep -oE 'items=[0-9]+' | cut -d= -f2 |
 		sort -n | tail -1)
-	printf '| %s | %s | %s | %d | %d | %d | %s | %s | %.1f |\n' "$z" "${BYTES[$z]}" \
-		"$kind" "$s" "$r" "$((s + r))" "${h:-0}" "${bmax:-1}" "$(awk -v n="$done" \
-		-v a="$t0" -v b="$t1" 'BEGIN { print n / (b - a) }')"
+	printf '| %s | %s | %s | %d | %d | %d | %s | %d | %s | %.1f |\n' "$z" "${BYTES[$z]}" \
+		"$kind" "$s" "$r" "$((s + r))" "${h:-0}" "$((sp + rp))" "${bmax:-1}" \
+		"$(awk -v n="$done" -v a="$t0" -v b="$t1" 'BEGIN { print n / (b - a) }')"
 	[ "$done" -eq "${NOF[$z]}" ] || echo "(not every item done ($done of ${NOF[$z]}): see $T/$q.log)"
 	LAST=$((s + r))
 	rm -rf "${T:?}/out/$q"
@@ -128,8 +136,8 @@ run_one() { # size kind store [confidential flags...]
 
 echo "Items per size: $(for z in $SIZES; do printf '%s: %s; ' "$z" "${NOF[$z]}"; done)the fault plugin (a copy), one worker; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| size | item bytes | job | supervisor peak RSS (KiB) | runner peak RSS (KiB) | together (KiB) | plugin host peak RSS (KiB) | items per batch (largest) | items/s |"
-echo "|---|---:|---|---:|---:|---:|---:|---:|---:|"
+echo "| size | item bytes | job | supervisor peak RSS (KiB) | runner peak RSS (KiB) | together (KiB) | plugin host peak RSS (KiB) | supervisor + runner largest PSS (KiB) | items per batch (largest) | items/s |"
+echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"
 declare -A CONF PLAIN
 for z in $SIZES; do
 	run_one "$z" plaintext "$T/plainin"
