@@ -40,12 +40,54 @@ connect_coord(void)
 	return fd;
 }
 
+/* Another open job of the harness's policy, id all `fill`, hex in hex. */
+static void
+open_job(uint8_t fill, uint8_t id[16], char hex[33])
+{
+	struct coord_job job;
+
+	memset(&job, 0, sizeof(job));
+	memset(id, fill, 16);
+	memcpy(job.id, id, 16);
+	memcpy(job.policy, H_policy->hash, 32);
+	snprintf(job.app, sizeof(job.app), "stats");
+	job.params = "{\"alpha\":\"0.05\"}";
+	assert_int_equal(coffer_receipt_input_root(H_policy, &H_policy->apps[0],
+	    &job.items, job.input_root), 0);
+	assert_int_equal(coord_state_job_put(H_c->st, &job), 0);
+	coffer_hex_encode(id, 16, hex);
+}
+
+static void
+send_get(int fd, const char *path)
+{
+	char req[300];
+
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+	    path);
+	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+}
+
 /* Run what is ready now, a few times (the server's reads and writes). */
 static void
 spin(void)
 {
 	for (int i = 0; i < 20; i++)
 		event_base_loop(H_c->base, EVLOOP_NONBLOCK);
+}
+
+/* Run the server until n requests of either kind are held (about 10 s
+ * at most). */
+static void
+until_held(size_t n)
+{
+	for (int i = 0; i < 1000 && coord_waiters_count(H_c->waiters) +
+	    coord_waiters_count_jobs(H_c->waiters) < n; i++) {
+		spin();
+		(void)poll(NULL, 0, 10);
+	}
+	assert_int_equal(coord_waiters_count(H_c->waiters) +
+	    coord_waiters_count_jobs(H_c->waiters), n);
 }
 
 static void
@@ -98,22 +140,18 @@ test_waiters__a_held_job_request_timing_out_is_told_only_what_is_durable(
 	struct coord_job j;
 	struct event *brk;
 	struct timeval later = { 1, 500000 };
-	char req[200], reply[8192] = "";
+	char path[100], reply[8192] = "";
+	uint8_t id[16];
+	char hex[33];
 	json_t *body;
 	int fd, told_closed;
 
 	(void)state;
-	(void)h_release;
-	h_world();
+	open_job(0x22, id, hex);
 	fd = connect_coord();
-	snprintf(req, sizeof(req), "GET /v1/jobs/%s?wait=1 HTTP/1.1\r\nHost: "
-	    "127.0.0.1\r\n\r\n", H_jhex);
-	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
-	for (int i = 0; i < 1000 && coord_waiters_count_jobs(H_c->waiters) == 0;
-	    i++) {
-		spin();
-		(void)poll(NULL, 0, 10);
-	}
+	snprintf(path, sizeof(path), "/v1/jobs/%s?wait=1", hex);
+	send_get(fd, path);
+	until_held(1);
 	assert_int_equal(coord_waiters_count_jobs(H_c->waiters), 1);
 	/* A timer due after the request's (same priority): it ends the loop
 	 * pass in which the request's wait ends, before the group's commit
@@ -124,7 +162,7 @@ test_waiters__a_held_job_request_timing_out_is_told_only_what_is_durable(
 	/* What the proof that closes a job does in its group. */
 	assert_int_equal(coord_group_join(H_c->group), 0);
 	assert_int_equal(coord_state_ledger_open(H_c->st, &ls), 0);
-	assert_int_equal(coord_state_job_closed(ls, H_job, 0, "", "{}", 2), 0);
+	assert_int_equal(coord_state_job_closed(ls, id, 0, "", "{}", 2), 0);
 	coord_state_ledger_close(ls);
 	event_base_loop(H_c->base, 0);
 	event_free(brk);
@@ -140,11 +178,66 @@ test_waiters__a_held_job_request_timing_out_is_told_only_what_is_durable(
 	told_closed = json_is_true(json_object_get(body, "closed"));
 	json_decref(body);
 	memset(&j, 0, sizeof(j));
-	assert_int_equal(coord_state_job_get(H_c->st, H_job, &j), 0);
+	assert_int_equal(coord_state_job_get(H_c->st, id, &j), 0);
 	if (told_closed && !j.closed)
 		fail_msg("the held request was told the job closed by a group "
 		    "that was then rolled back (JW3: after the commit is durable)");
 	coord_job_release(&j);
+}
+
+/*
+ * JW5 (and LW5): at most 256 held requests of either kind; one more is
+ * answered at once, as without a wait (closed false), and is not held.
+ */
+static void
+test_waiters__a_request_over_the_bound_is_answered_at_once(void **state)
+{
+	enum { N = COORD_LEAVES_WAITERS_MAX };
+	static int fds[N];
+	char path[120], reply[8192] = "";
+	uint8_t id[16];
+	char hex[33];
+	json_t *body;
+	int fd;
+
+	(void)state;
+	open_job(0x33, id, hex);
+	/* One of a stage's leaves, the rest of the job. */
+	fds[0] = connect_coord();
+	snprintf(path, sizeof(path), "/v1/jobs/%s/stages/map/leaves?wait=30", hex);
+	send_get(fds[0], path);
+	until_held(1);
+	assert_int_equal(coord_waiters_count(H_c->waiters), 1);
+	snprintf(path, sizeof(path), "/v1/jobs/%s?wait=30", hex);
+	for (int i = 1; i < N; i++) {
+		fds[i] = connect_coord();
+		send_get(fds[i], path);
+		if (i % 32 == 0)
+			spin();
+	}
+	until_held(N);
+	fd = connect_coord();
+	send_get(fd, path);
+	body = read_reply(fd, reply, sizeof(reply));
+	close(fd);
+	assert_non_null(strstr(reply, "HTTP/1.1 200"));
+	assert_non_null(body);
+	assert_true(json_is_false(json_object_get(body, "closed")));
+	json_decref(body);
+	assert_int_equal(coord_waiters_count(H_c->waiters), 1);
+	assert_int_equal(coord_waiters_count_jobs(H_c->waiters), N - 1);
+	for (int i = 0; i < N; i++)
+		close(fds[i]);
+	spin();
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	(void)h_release;
+	h_world();
+	return 0;
 }
 
 int
@@ -153,7 +246,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(
 		    test_waiters__a_held_job_request_timing_out_is_told_only_what_is_durable),
+		cmocka_unit_test(test_waiters__a_request_over_the_bound_is_answered_at_once),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, NULL);
 }
