@@ -179,8 +179,9 @@ coord_close(struct coord *c)
 	if (c == NULL)
 		return;
 	/* Commits what is pending (its answers are dropped with the
-	 * connections: the workers send those proofs again, C1). Held
-	 * leaves requests first: the group's commit would wake them. */
+	 * connections: the workers send those proofs again, C1). The held
+	 * requests first: coord_waiters_free commits the group before it
+	 * answers them (LW4, JW4), the commit waking those it closed. */
 	coord_waiters_free(c->waiters);
 	c->waiters = NULL;
 	coord_group_free(c->group);

@@ -13,6 +13,7 @@
 
 #include "coffer/error.h"
 #include "coordinator/coord.h"
+#include "coordinator/group.h"
 #include "coordinator/ledger.h"
 #include "coordinator/waiters.h"
 #include "lib/mem.h"
@@ -87,8 +88,9 @@ answer(struct coord *c, const struct waiter *x, int hold)
 	return answer_leaves(c, x->r, x->job, x->stage, hold);
 }
 
+/* Out of the list; its request is still to be answered. */
 static void
-unlink_free(struct waiter *x)
+unlink_waiter(struct waiter *x)
 {
 	struct coord_waiters *w = x->w;
 
@@ -98,26 +100,53 @@ unlink_free(struct waiter *x)
 		w->first = x->next;
 	if (x->next != NULL)
 		x->next->prev = x->prev;
+	x->prev = x->next = NULL;
 	w->n--;
 	if (x->whole_job)
 		w->njobs--;
+}
+
+/* Once answered, out of the list. */
+static void
+waiter_free(struct waiter *x)
+{
 	if (x->timer != NULL)
 		event_free(x->timer);
 	http_req_done(x->r);
 	free(x);
 }
 
-/* LW4, JW4: the wait is over, the stage or job still open: the answer
- * as without a wait (409 stage.open; the job with closed false). */
+static void
+unlink_free(struct waiter *x)
+{
+	unlink_waiter(x);
+	waiter_free(x);
+}
+
+/*
+ * LW4, JW4: the wait is over, the stage or job still open: the answer as
+ * without a wait (409 stage.open; the job with closed false). A request
+ * without a wait is read after the pending group of proofs is committed
+ * (doc/coordinator.md 10.1, G3); so is this one. The timer can end the
+ * wait in a loop pass where a group is open (its commit waits for an
+ * idle loop, G2), and the ledger and the state already hold what the
+ * group applied: read then, a close not yet durable would be told, and
+ * stay told if the commit failed (G5), against LW3 and JW3. x leaves the
+ * list first, so that the commit's wake does not answer it too.
+ */
 static void
 on_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct waiter *x = arg;
+	struct coord *c = x->w->c;
 
 	(void)fd;
 	(void)what;
-	(void)answer(x->w->c, x, 0);
-	unlink_free(x);
+	unlink_waiter(x);
+	if (c->group != NULL)
+		coord_group_flush(c->group);
+	(void)answer(c, x, 0);
+	waiter_free(x);
 }
 
 static void
@@ -206,6 +235,10 @@ coord_waiters_free(struct coord_waiters *w)
 {
 	if (w == NULL)
 		return;
+	/* LW5, JW5 as LW4 says: after the pending group's commit (which
+	 * answers those whose stage or job it closed), as on_timeout. */
+	if (w->c->group != NULL)
+		coord_group_flush(w->c->group);
 	while (w->first != NULL) {
 		(void)answer(w->c, w->first, 0);
 		unlink_free(w->first);

@@ -4,16 +4,42 @@
 // before any token is checked. An accepted head must have an upper-case
 // method, a path starting with '/', no header name or value with a line
 // break, and a length or a transfer coding but not both; the percent-
-// decoder used on its query must never write past its buffer.
+// decoder used on its query must never write past its buffer. The
+// coordinator's `wait` query (doc/protocol/key-release.md JW1,
+// doc/format/item-proof.md LW1: http_req_query, then coffer_parse_i64
+// from 1 to 30) takes only decimal digits of a value in that range.
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "coffer/error.h"
+#include "http/http.h"
 #include "http/request.h"
+#include "lib/num.h"
 #include "lib/pct.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* JW1/LW1 as the coordinator's handlers read `wait` (api_jobs.c,
+ * api_ledger.c): whatever is taken is 1 to 30, written in digits only. */
+static void
+wait_query(const char *query)
+{
+	struct http_req r;
+	char v[8];
+	int64_t wait = 0;
+	int q;
+
+	memset(&r, 0, sizeof(r));
+	r.query = query;
+	q = http_req_query(&r, "wait", v, sizeof(v));
+	if (q == 1 && coffer_parse_i64(v, 1, 30, &wait) == 0 &&
+	    (wait < 1 || wait > 30 || v[0] == '\0' ||
+	    strspn(v, "0123456789") != strlen(v)))
+		abort();
+	coffer_errclear();
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -40,9 +66,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (strpbrk(h.h[i].name, "\r\n: ") != NULL ||
 			    strpbrk(h.h[i].value, "\r\n") != NULL)
 				abort();
-		if (h.query != NULL)
+		if (h.query != NULL) {
 			(void)!coffer_pct_decode(h.query, strlen(h.query), 1, out,
 			    sizeof(out), NULL);
+			wait_query(h.query);
+		}
 	}
 	free(buf);
 	return 0;
