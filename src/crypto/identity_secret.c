@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // Party identities (crypto/identity.h): doc/format/identity.md section 3,
-// the secret keys: generating them, and the identity file that holds them.
-// The parser is strict: one accepted spelling per file, so a file that
-// parses is byte-for-byte what Coffer would write.
+// the secret keys: generating them, and the text of the identity file
+// that holds them (saved and loaded by identity_file.c). The parser is
+// strict: one accepted spelling per file, so a file that parses is
+// byte-for-byte what Coffer would write.
 #include <string.h>
 
 #include "coffer/error.h"
 #include "crypto/dh.h"
 #include "crypto/identity.h"
 #include "crypto/identity_int.h"
-#include "crypto/keyfile.h"
 #include "crypto/sign.h"
 #include "lib/enc.h"
 #include "lib/mem.h"
@@ -182,31 +182,5 @@ coffer_identity_parse_secret(const char *text, size_t len,
 out:
 	coffer_identity_wipe(&id);
 	coffer_buf_release(&pub);
-	return r;
-}
-
-int
-coffer_identity_save(const char *path, const struct coffer_identity *id)
-{
-	struct coffer_buf b = COFFER_BUF_INIT_SECRET(COFFER_KEYFILE_MAX);
-	int r;
-
-	if ((r = coffer_identity_format_secret(id, &b)) == 0)
-		r = coffer_keyfile_write(path, b.data, b.len);
-	coffer_buf_release(&b);
-	return r;
-}
-
-int
-coffer_identity_load(const char *path, struct coffer_identity *id)
-{
-	struct coffer_buf b = COFFER_BUF_INIT_SECRET(COFFER_KEYFILE_MAX + 1);
-	int r;
-
-	if ((r = coffer_keyfile_read(path, COFFER_KEYFILE_MAX, &b)) == 0 &&
-	    (r = coffer_identity_parse_secret((const char *)coffer_buf_ptr(&b),
-	    b.len, id)) != 0)
-		r = coffer_errctx(r, "%s", path);
-	coffer_buf_release(&b);
 	return r;
 }
