@@ -1,22 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
-// Policies (doc/format/policy.md). The parser applies rules P1 to P17 in
-// the order of section 4 and keeps the parsed document: every string in
-// struct coffer_policy is borrowed from it, so there is one copy of each
-// value and nothing to keep in sync.
+// Policies (doc/format/policy.md): the parser, for the coordinator and the
+// owner's CLI. It applies rules P1 to P17 in the order of section 4 and
+// keeps the parsed document: every string in struct coffer_policy is
+// borrowed from it, so there is one copy of each value and nothing to keep
+// in sync. What a worker also uses (lookups, items, measurements, the hash,
+// free) is policy_query.c, so that coffer-worker does not link this file.
 #include <stdlib.h>
 #include <string.h>
 
 #include "coffer/error.h"
 #include "crypto/hash.h"
 #include "crypto/jcs.h"
-#include "lib/enc.h"
 #include "lib/json.h"
 #include "lib/mem.h"
 #include "proto/jfield.h"
 #include "proto/policy.h"
+#include "proto/policy_int.h"
 #include "tee/policy.h"
-
-#define LABEL "coffer/policy/v1"
 
 static const char *const field_names[] = {
 	"expires", "apps", "verification", "recipients", "limits", "tolerance",
@@ -33,39 +33,8 @@ coffer_policy_field_name(unsigned bit)
 	return "?";
 }
 
-void
-coffer_policy_free(struct coffer_policy *p)
-{
-	if (p == NULL)
-		return;
-	for (size_t i = 0; i < p->ndatasets; i++)
-		free(p->datasets[i].objects);
-	for (size_t i = 0; i < p->napps; i++) {
-		free(p->apps[i].datasets);
-		free(p->apps[i].measurements);
-		for (size_t j = 0; j < p->apps[i].nparams; j++)
-			free(p->apps[i].params[j].values);
-		free(p->apps[i].params);
-	}
-	free(p->owners);
-	free(p->datasets);
-	free(p->apps);
-	free(p->recipients);
-	free(p->limits);
-	coffer_buf_release(&p->jcs);
-	json_decref(p->root);
-	free(p->strings);
-	free(p);
-}
-
-void
-coffer_policy_hash_hex(const struct coffer_policy *p, char out[65])
-{
-	coffer_hex_encode(p->hash, 32, out);
-}
-
-static int
-array_of(const json_t *obj, const char *ctx, const char *key, size_t min,
+int
+policy_array_of(const json_t *obj, const char *ctx, const char *key, size_t min,
     size_t max, json_t **out)
 {
 	char path[COFFER_JFIELD_PATH_MAX];
@@ -108,14 +77,6 @@ unique_strings(const char **v, size_t n, const char *what)
 	return 0;
 }
 
-int
-coffer_policy_same_identity(const struct coffer_identity_public *a,
-    const struct coffer_identity_public *b)
-{
-	return memcmp(a->sign_pk, b->sign_pk, 32) == 0 &&
-	    memcmp(a->kx_pk, b->kx_pk, 32) == 0;
-}
-
 /* P4 */
 static int
 parse_head(struct coffer_policy *p, const json_t *root)
@@ -135,9 +96,9 @@ parse_head(struct coffer_policy *p, const json_t *root)
 }
 
 /* P8: the objects of one dataset. */
-static int
-parse_objects(struct coffer_policy_dataset *d, const json_t *ds, const char *ctx,
-    size_t *total)
+int
+policy_parse_objects(struct coffer_policy_dataset *d, const json_t *ds,
+    const char *ctx, size_t *total)
 {
 	static const char *const members[] = { "key", "digest", NULL };
 	char path[COFFER_JFIELD_PATH_MAX], ep[COFFER_JFIELD_PATH_MAX];
@@ -145,7 +106,7 @@ parse_objects(struct coffer_policy_dataset *d, const json_t *ds, const char *ctx
 	size_t i;
 	int r;
 
-	if ((r = array_of(ds, ctx, "objects", 1, COFFER_POLICY_MAX_OBJECTS, &a)) != 0)
+	if ((r = policy_array_of(ds, ctx, "objects", 1, COFFER_POLICY_MAX_OBJECTS, &a)) != 0)
 		return r;
 	if (*total + json_array_size(a) > COFFER_POLICY_MAX_OBJECTS)
 		return coffer_errf(COFFER_E_FORMAT, "%s.objects: more than %d objects "
@@ -179,8 +140,8 @@ cmp_keyid(const void *a, const void *b)
 
 /* P6, and P7 for each dataset alone (PA4): owners, their datasets'
  * names and key ids. */
-static int
-read_owners(struct coffer_policy *p, const json_t *root)
+int
+policy_read_owners(struct coffer_policy *p, const json_t *root)
 {
 	static const char *const omembers[] = { "id", "datasets", NULL };
 	static const char *const dmembers[] = { "name", "key_id", "objects", NULL };
@@ -189,13 +150,13 @@ read_owners(struct coffer_policy *p, const json_t *root)
 	json_t *owners, *o, *dsa, *ds;
 	int r;
 
-	if ((r = array_of(root, NULL, "owners", 1, COFFER_POLICY_MAX_OWNERS,
+	if ((r = policy_array_of(root, NULL, "owners", 1, COFFER_POLICY_MAX_OWNERS,
 	    &owners)) != 0)
 		return r;
 	json_array_foreach(owners, i, o) {
 		coffer_jfield_index(op, "owners", i);
 		if ((r = coffer_jfield_keys(o, op, omembers, NULL)) != 0 ||
-		    (r = array_of(o, op, "datasets", 0, 64, &dsa)) != 0)
+		    (r = policy_array_of(o, op, "datasets", 0, 64, &dsa)) != 0)
 			return r;
 		nd += json_array_size(dsa);
 	}
@@ -244,8 +205,8 @@ read_owners(struct coffer_policy *p, const json_t *root)
 }
 
 /* The json path of dataset j of owner i. */
-static void
-dataset_path(char dp[COFFER_JFIELD_PATH_MAX], size_t i, size_t j)
+void
+policy_dataset_path(char dp[COFFER_JFIELD_PATH_MAX], size_t i, size_t j)
 {
 	char op[COFFER_JFIELD_PATH_MAX], base[COFFER_JFIELD_PATH_MAX];
 
@@ -255,8 +216,8 @@ dataset_path(char dp[COFFER_JFIELD_PATH_MAX], size_t i, size_t j)
 }
 
 /* The dataset objects of policy p's dataset d (an index). */
-static const json_t *
-dataset_json(const struct coffer_policy *p, const json_t *root, size_t d)
+const json_t *
+policy_dataset_json(const struct coffer_policy *p, const json_t *root, size_t d)
 {
 	const json_t *o = json_array_get(json_object_get(root, "owners"),
 	    p->datasets[d].owner);
@@ -275,7 +236,7 @@ parse_owners(struct coffer_policy *p, const json_t *root)
 	size_t i, j, total = 0, nk = 0;
 	int r;
 
-	if ((r = read_owners(p, root)) != 0)
+	if ((r = policy_read_owners(p, root)) != 0)
 		return r;
 	names = coffer_mallocarray(p->ndatasets, sizeof(*names));
 	byid = coffer_mallocarray(p->ndatasets, sizeof(*byid));
@@ -300,10 +261,10 @@ parse_owners(struct coffer_policy *p, const json_t *root)
 		}
 	/* P8 */
 	for (i = 0; i < p->ndatasets; i++) {
-		dataset_path(dp, p->datasets[i].owner,
+		policy_dataset_path(dp, p->datasets[i].owner,
 		    i - p->owners[p->datasets[i].owner].first_dataset);
-		if ((r = parse_objects(&p->datasets[i], dataset_json(p, root, i), dp,
-		    &total)) != 0)
+		if ((r = policy_parse_objects(&p->datasets[i],
+		    policy_dataset_json(p, root, i), dp, &total)) != 0)
 			goto out;
 	}
 	keys = coffer_mallocarray(total, sizeof(*keys));
@@ -331,47 +292,6 @@ dataset_index(const struct coffer_policy *p, const char *name)
 	return -1;
 }
 
-int
-coffer_policy_measurement_parse(const char *tee, const char *hex,
-    const char *path, struct coffer_policy_measurement *m)
-{
-	static const struct {
-		const char *name;
-		enum coffer_tee_type tee;
-		size_t len;
-	} kinds[] = {
-		{ "sgx", COFFER_TEE_SGX, 32 },
-		{ "tdx", COFFER_TEE_TDX, 240 },
-		{ "sev-snp", COFFER_TEE_SEV_SNP, 48 },
-		{ "sim", COFFER_TEE_SIM, 48 },
-	};
-	size_t got;
-
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		if (strcmp(tee, kinds[i].name) != 0)
-			continue;
-		if (strlen(hex) != 2 * kinds[i].len ||
-		    !coffer_jfield_is_lower_hex(hex, 2 * kinds[i].len) ||
-		    coffer_hex_decode(hex, 2 * kinds[i].len, m->value,
-		    sizeof(m->value), &got) != 0)
-			return coffer_errf(COFFER_E_FORMAT, "%s: a %s measurement is %zu "
-			    "lower-case hex digits", path, tee, 2 * kinds[i].len);
-		m->tee = kinds[i].tee;
-		m->len = kinds[i].len;
-		return 0;
-	}
-	return coffer_errf(COFFER_E_FORMAT, "%s: unknown TEE type \"%s\" (sgx, tdx, "
-	    "sev-snp, sim)", path, tee);
-}
-
-static int
-same_measurement(const struct coffer_policy_measurement *a,
-    const struct coffer_policy_measurement *b)
-{
-	return a->tee == b->tee && a->len == b->len &&
-	    memcmp(a->value, b->value, a->len) == 0;
-}
-
 /* P11 */
 static int
 parse_measurements(struct coffer_policy_app *a, const json_t *app, const char *ctx)
@@ -383,7 +303,7 @@ parse_measurements(struct coffer_policy_app *a, const json_t *app, const char *c
 	size_t i;
 	int r;
 
-	if ((r = array_of(app, ctx, "measurements", 1, 64, &arr)) != 0)
+	if ((r = policy_array_of(app, ctx, "measurements", 1, 64, &arr)) != 0)
 		return r;
 	a->measurements = coffer_calloc(json_array_size(arr), sizeof(*a->measurements));
 	if (a->measurements == NULL)
@@ -399,7 +319,7 @@ parse_measurements(struct coffer_policy_app *a, const json_t *app, const char *c
 		    &a->measurements[i])) != 0)
 			return r;
 		for (size_t j = 0; j < i; j++)
-			if (same_measurement(&a->measurements[j], &a->measurements[i]))
+			if (policy_same_measurement(&a->measurements[j], &a->measurements[i]))
 				return coffer_errf(COFFER_E_FORMAT, "%s: the same as "
 				    "measurements[%zu]", ep, j);
 		a->nmeasurements++;
@@ -472,8 +392,8 @@ parse_params(struct coffer_policy_app *a, const json_t *app, const char *ctx)
 }
 
 /* P9 to P12 for one app, a: its members as JSON (path ap). */
-static int
-parse_app(const struct coffer_policy *p, struct coffer_policy_app *a,
+int
+policy_parse_app(const struct coffer_policy *p, struct coffer_policy_app *a,
     const json_t *app, const char *ap)
 {
 	static const char *const members[] = { "name", "sha256", "datasets", "reduce",
@@ -492,7 +412,7 @@ parse_app(const struct coffer_policy *p, struct coffer_policy_app *a,
 	    (r = coffer_jfield_bool(app, ap, "reduce", &a->reduce)) != 0)
 		return r;
 	/* P10 */
-	if ((r = array_of(app, ap, "datasets", 1, 64, &dsa)) != 0)
+	if ((r = policy_array_of(app, ap, "datasets", 1, 64, &dsa)) != 0)
 		return r;
 	a->datasets = coffer_calloc(json_array_size(dsa), sizeof(size_t));
 	if (a->datasets == NULL)
@@ -532,7 +452,7 @@ parse_apps(struct coffer_policy *p, const json_t *root)
 	size_t i;
 	int r;
 
-	if ((r = array_of(root, NULL, "apps", 1, COFFER_POLICY_MAX_APPS, &apps)) != 0)
+	if ((r = policy_array_of(root, NULL, "apps", 1, COFFER_POLICY_MAX_APPS, &apps)) != 0)
 		return r;
 	p->apps = coffer_calloc(json_array_size(apps), sizeof(*p->apps));
 	if (p->apps == NULL)
@@ -540,7 +460,7 @@ parse_apps(struct coffer_policy *p, const json_t *root)
 	json_array_foreach(apps, i, app) {
 		coffer_jfield_index(ap, "apps", i);
 		p->napps++;
-		if ((r = parse_app(p, &p->apps[i], app, ap)) != 0)
+		if ((r = policy_parse_app(p, &p->apps[i], app, ap)) != 0)
 			return r;
 		names[i] = p->apps[i].name;
 	}
@@ -556,7 +476,7 @@ parse_recipients(struct coffer_policy *p, const json_t *root)
 	size_t i;
 	int r;
 
-	if ((r = array_of(root, NULL, "recipients", 1, 64, &a)) != 0)
+	if ((r = policy_array_of(root, NULL, "recipients", 1, 64, &a)) != 0)
 		return r;
 	p->recipients = coffer_calloc(json_array_size(a), sizeof(*p->recipients));
 	if (p->recipients == NULL)
@@ -626,7 +546,7 @@ parse_optional(struct coffer_policy *p, const json_t *root)
 	if ((r = coffer_jfield_keys(upd, "update", umembers, NULL)) != 0 ||
 	    (r = coffer_jfield_uint(upd, "update", "k", 1, p->nowners,
 	    &p->update_k)) != 0 ||
-	    (r = array_of(upd, "update", "fields", 1, 6, &fields)) != 0)
+	    (r = policy_array_of(upd, "update", "fields", 1, 6, &fields)) != 0)
 		return r;
 	json_array_foreach(fields, i, v) {
 		unsigned bit = 0;
@@ -650,8 +570,8 @@ parse_optional(struct coffer_policy *p, const json_t *root)
 }
 
 /* A new policy holding the parsed text (P1's parse, PA2's). */
-static int
-new_policy(const char *text, size_t len, const char *what,
+int
+policy_new(const char *text, size_t len, const char *what,
     struct coffer_policy **out)
 {
 	json_t *root = NULL;
@@ -668,23 +588,6 @@ new_policy(const char *text, size_t len, const char *what,
 	return 0;
 }
 
-/* Section 5: SHA-256("coffer/policy/v1" || 0x00 || text), text the
- * canonical form. */
-static int
-policy_hash(const uint8_t *text, size_t len, uint8_t out[32])
-{
-	struct coffer_hash *h = NULL;
-	int r;
-
-	/* sizeof(LABEL) counts its NUL: the 0x00 separator. */
-	if ((r = coffer_hash_new(COFFER_HASH_SHA256, &h)) == 0 &&
-	    (r = coffer_hash_update(h, LABEL, sizeof(LABEL))) == 0 &&
-	    (r = coffer_hash_update(h, text, len)) == 0)
-		r = coffer_hash_final(h, out, 32);
-	coffer_hash_free(h);
-	return r;
-}
-
 int
 coffer_policy_parse(const char *text, size_t len, struct coffer_policy **out)
 {
@@ -698,7 +601,7 @@ coffer_policy_parse(const char *text, size_t len, struct coffer_policy **out)
 	int r;
 
 	/* P1 */
-	if ((r = new_policy(text, len, "policy", &p)) != 0)
+	if ((r = policy_new(text, len, "policy", &p)) != 0)
 		return r;
 	root = p->root;
 	coffer_buf_init(&p->jcs, 2 * COFFER_POLICY_MAX_BYTES);
@@ -734,265 +637,14 @@ coffer_policy_parse(const char *text, size_t len, struct coffer_policy **out)
 		goto out;
 	/* Section 5 */
 	if ((r = coffer_jcs_put(root, &p->jcs)) != 0 ||
-	    (r = policy_hash(p->jcs.data, p->jcs.len, p->hash)) != 0)
+	    (r = coffer_policy_hash_text((const char *)p->jcs.data,
+	    p->jcs.len, p->hash)) != 0)
 		goto out;
 	*out = p;
 	p = NULL;
 out:
 	coffer_policy_free(p);
 	return r != 0 ? coffer_errctx(r, "policy") : 0;
-}
-
-/* PA5: the app named `name` of the apps array, P9 to P12, into p->apps
- * (napps 0 when none has that name). */
-static int
-read_app(struct coffer_policy *p, const json_t *root, const char *name)
-{
-	char ap[COFFER_JFIELD_PATH_MAX];
-	const char *n;
-	json_t *apps, *app;
-	size_t i;
-	int r;
-
-	if ((r = array_of(root, NULL, "apps", 1, COFFER_POLICY_MAX_APPS, &apps)) != 0)
-		return r;
-	json_array_foreach(apps, i, app) {
-		coffer_jfield_index(ap, "apps", i);
-		if (!json_is_object(app))
-			return coffer_errf(COFFER_E_FORMAT, "%s: expected an object", ap);
-		if ((r = coffer_jfield_str(app, ap, "name", 1, COFFER_POLICY_NAME_MAX,
-		    COFFER_JFIELD_LOWER_NAME, &n)) != 0)
-			return r;
-		if (strcmp(n, name) != 0 || p->napps != 0)
-			continue;
-		if ((p->apps = coffer_calloc(1, sizeof(*p->apps))) == NULL)
-			return coffer_errf(COFFER_E_NOMEM, "out of memory");
-		p->napps = 1;
-		if ((r = parse_app(p, &p->apps[0], app, ap)) != 0)
-			return r;
-	}
-	return 0;
-}
-
-int
-coffer_policy_hash_text(const char *text, size_t len, uint8_t out[32])
-{
-	return policy_hash((const uint8_t *)text, len, out);
-}
-
-int
-coffer_policy_read_approved_tree(const char *text, size_t len,
-    const uint8_t hash[32], const char *app, struct coffer_policy **out)
-{
-	struct coffer_policy *p = NULL;
-	const struct coffer_policy_app *a;
-	json_t *root = NULL;
-	uint8_t got[32];
-	char dp[COFFER_JFIELD_PATH_MAX], gh[65], wh[65];
-	size_t total = 0;
-	int r;
-
-	/* PA1: nothing is parsed before the bytes are the approved ones. */
-	if (len > COFFER_POLICY_MAX_BYTES)
-		return coffer_errf(COFFER_E_LIMIT, "PA1: the policy is %zu bytes, more"
-		    " than %zu", len, COFFER_POLICY_MAX_BYTES);
-	if ((r = policy_hash((const uint8_t *)text, len, got)) != 0)
-		return r;
-	if (memcmp(got, hash, 32) != 0) {
-		coffer_hex_encode(got, 32, gh);
-		coffer_hex_encode(hash, 32, wh);
-		return coffer_errf(COFFER_E_AUTH, "PA1: the policy text is the policy"
-		    " %s, not %s", gh, wh);
-	}
-	/* PA2 */
-	if ((r = new_policy(text, len, "PA2: policy", &p)) != 0)
-		return r;
-	root = p->root;
-	p->partial = 1;
-	memcpy(p->hash, hash, 32);
-	if (!json_is_object(root)) {
-		r = coffer_errf(COFFER_E_FORMAT, "PA2: policy: expected an object");
-		goto out;
-	}
-	/* PA3 to PA5 */
-	if ((r = coffer_jfield_identity(root, NULL, "coordinator",
-	    &p->coordinator)) != 0 || (r = read_owners(p, root)) != 0 ||
-	    (r = read_app(p, root, app)) != 0)
-		goto out;
-	/* PA6: the objects of the app's datasets, the others left empty. */
-	a = p->napps ? &p->apps[0] : NULL;
-	for (size_t i = 0; a != NULL && i < a->ndatasets; i++) {
-		size_t d = a->datasets[i];
-
-		dataset_path(dp, p->datasets[d].owner,
-		    d - p->owners[p->datasets[d].owner].first_dataset);
-		if ((r = parse_objects(&p->datasets[d], dataset_json(p, root, d), dp,
-		    &total)) != 0)
-			goto out;
-	}
-	*out = p;
-	p = NULL;
-out:
-	coffer_policy_free(p);
-	return r != 0 ? coffer_errctx(r, "policy") : 0;
-}
-
-const struct coffer_policy_app *
-coffer_policy_app(const struct coffer_policy *p, const char *name)
-{
-	for (size_t i = 0; i < p->napps; i++)
-		if (strcmp(p->apps[i].name, name) == 0)
-			return &p->apps[i];
-	return NULL;
-}
-
-int
-coffer_policy_owner_index(const struct coffer_policy *p, const uint8_t fp[32])
-{
-	for (size_t i = 0; i < p->nowners; i++)
-		if (memcmp(p->owners[i].fingerprint, fp, 32) == 0)
-			return (int)i;
-	return -1;
-}
-
-int
-coffer_policy_key_owner(const struct coffer_policy *p, const uint8_t key_id[16])
-{
-	for (size_t i = 0; i < p->ndatasets; i++)
-		if (memcmp(p->datasets[i].key_id, key_id, 16) == 0)
-			return (int)p->datasets[i].owner;
-	return -1;
-}
-
-static int
-app_reads(const struct coffer_policy_app *a, size_t dataset)
-{
-	for (size_t i = 0; i < a->ndatasets; i++)
-		if (a->datasets[i] == dataset)
-			return 1;
-	return 0;
-}
-
-int
-coffer_policy_items(const struct coffer_policy *p,
-    const struct coffer_policy_app *a, struct coffer_policy_item **out, size_t *n)
-{
-	struct coffer_policy_item *v;
-	size_t count = 0, k = 0;
-
-	/* Section 6: owners in order, their datasets in order (those the app
-	 * names), their objects in order. Datasets are stored in that order. */
-	for (size_t d = 0; d < p->ndatasets; d++)
-		if (app_reads(a, d))
-			count += p->datasets[d].nobjects;
-	if ((v = coffer_calloc(count ? count : 1, sizeof(*v))) == NULL)
-		return coffer_errf(COFFER_E_NOMEM, "out of memory");
-	for (size_t d = 0; d < p->ndatasets; d++) {
-		if (!app_reads(a, d))
-			continue;
-		for (size_t o = 0; o < p->datasets[d].nobjects; o++, k++) {
-			v[k].index = k;
-			v[k].key = p->datasets[d].objects[o].key;
-			v[k].digest = p->datasets[d].objects[o].digest;
-			v[k].owner = p->datasets[d].owner;
-			v[k].dataset = d;
-		}
-	}
-	*out = v;
-	*n = count;
-	return 0;
-}
-
-int
-coffer_policy_measurement(const struct coffer_tee_claims *c,
-    struct coffer_policy_measurement *out)
-{
-	struct coffer_policy_measurement m;
-
-	memset(&m, 0, sizeof(m));
-	m.tee = c->tee;
-	switch (c->tee) {
-	case COFFER_TEE_SGX:
-		m.len = 32;
-		memcpy(m.value, c->sgx.mrenclave, 32);
-		break;
-	case COFFER_TEE_TDX:
-		/* Section 3.3: MRTD || RTMR0 || RTMR1 || RTMR2 || RTMR3. */
-		m.len = 240;
-		memcpy(m.value, c->tdx.mrtd, 48);
-		for (int i = 0; i < 4; i++)
-			memcpy(m.value + 48 * (i + 1), c->tdx.rtmr[i], 48);
-		break;
-	case COFFER_TEE_SEV_SNP:
-		m.len = 48;
-		memcpy(m.value, c->snp.measurement, 48);
-		break;
-	case COFFER_TEE_SIM:
-		m.len = 48;
-		memcpy(m.value, c->sim.measurement, 48);
-		break;
-	default:
-		return coffer_errf(COFFER_E_UNSUPPORTED, "no measurement for TEE type %s",
-		    coffer_tee_type_name(c->tee));
-	}
-	*out = m;
-	return 0;
-}
-
-int
-coffer_policy_app_allows(const struct coffer_policy_app *a,
-    const struct coffer_policy_measurement *m)
-{
-	for (size_t i = 0; i < a->nmeasurements; i++)
-		if (same_measurement(&a->measurements[i], m))
-			return 1;
-	return 0;
-}
-
-int
-coffer_policy_lists_measurement(const struct coffer_policy *p,
-    const struct coffer_policy_measurement *m)
-{
-	for (size_t i = 0; i < p->napps; i++)
-		if (coffer_policy_app_allows(&p->apps[i], m))
-			return 1;
-	return 0;
-}
-
-int
-coffer_policy_check_params(const struct coffer_policy_app *a,
-    const json_t *params)
-{
-	const char *k;
-	json_t *v;
-
-	if (!json_is_object(params))
-		return coffer_errf(COFFER_E_POLICY, "params: expected an object");
-	json_object_foreach((json_t *)params, k, v) {
-		const struct coffer_policy_param *pa = NULL;
-		int ok = 0;
-
-		for (size_t i = 0; i < a->nparams; i++)
-			if (strcmp(a->params[i].name, k) == 0)
-				pa = &a->params[i];
-		if (pa == NULL)
-			return coffer_errf(COFFER_E_POLICY, "params.%s: app %s has no such "
-			    "parameter", k, a->name);
-		if (!json_is_string(v))
-			return coffer_errf(COFFER_E_POLICY, "params.%s: expected a string", k);
-		for (size_t i = 0; i < pa->nvalues; i++)
-			if (json_string_length(v) == strlen(pa->values[i]) &&
-			    strcmp(json_string_value(v), pa->values[i]) == 0)
-				ok = 1;
-		if (!ok)
-			return coffer_errf(COFFER_E_POLICY, "params.%s: this value is not "
-			    "one the policy allows", k);
-	}
-	for (size_t i = 0; i < a->nparams; i++)
-		if (json_object_get(params, a->params[i].name) == NULL)
-			return coffer_errf(COFFER_E_POLICY, "params.%s: missing (the "
-			    "policy lists it for app %s)", a->params[i].name, a->name);
-	return 0;
 }
 
 static int

@@ -3,7 +3,9 @@
 // specification this file implements). One hiredis connection per handle,
 // reconnected on demand; multi-key steps are the Lua scripts of scripts.c,
 // called with EVALSHA and an EVAL fallback when the server has forgotten
-// them (NOSCRIPT after a restart or a SCRIPT FLUSH).
+// them (NOSCRIPT after a restart or a SCRIPT FLUSH). What only the
+// control plane does (load, inspect, destroy a job) is queue_admin.c, so
+// that the worker does not link it.
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 #include "lib/clock.h"
 #include "lib/mem.h"
 #include "queue/queue.h"
+#include "queue/queue_int.h"
 #include "queue/redis_url.h"
 #include "queue/replies.h"
 #include "queue/scripts.h"
@@ -24,35 +27,10 @@
 #define DEFAULT_MAX_ATTEMPTS 3
 #define DEFAULT_BACKOFF_MS 1000
 #define DEFAULT_CONNECT_MS 5000
-/* Items per RPUSH when loading, and RPUSHes per pipeline. */
-#define LOAD_BATCH 500
-#define LOAD_PIPELINE 32
-#define DEAD_PAGE 500
 /* A registered worker with nothing in flight is forgotten after this long
  * without a word (doc/queue.md 4.7); it must exceed any BLMOVE wait. */
 #define WORKER_TTL_MIN_MS 60000
 #define TAKE_MAX_MS 30000
-
-struct coffer_queue {
-	redisContext *c;
-	struct coffer_redis_url url;
-	char redacted[COFFER_REDIS_URL_MAX + 32];
-	char job[COFFER_QUEUE_JOB_MAX + 1];
-	char worker[COFFER_QUEUE_WORKER_MAX + 1];
-	int has_worker;
-	char prefix[COFFER_QUEUE_JOB_MAX + 16]; /* KEYS[1] of every script */
-	char key_queue[COFFER_QUEUE_JOB_MAX + 32];
-	char key_inflight[COFFER_QUEUE_JOB_MAX + COFFER_QUEUE_WORKER_MAX + 32];
-	char key_meta[COFFER_QUEUE_JOB_MAX + 32];
-	int layout;
-	char owner[COFFER_QUEUE_JOB_MAX + 1]; /* "" if none */
-	int own_only;        /* settle_own_only */
-	int lease_ms, max_attempts, backoff_ms, connect_ms, stale_ms;
-	int timeout_ms;      /* the reply timeout now set on c */
-	char sha[QS_COUNT][41];
-	int need_touch;      /* register before the next BLMOVE */
-	struct coffer_queue_counters n;
-};
 
 /* ---------------------------------------------------------------------- */
 /* Validation */
@@ -189,8 +167,8 @@ tv_ms(int ms)
 
 /* Turn an error reply into a coffer error. LOADING (a restarted server
  * reading its AOF) and BUSY (a script running too long) are transient. */
-static int
-reply_error(struct coffer_queue *q, const redisReply *r, const char *what)
+int
+queue_reply_error(struct coffer_queue *q, const redisReply *r, const char *what)
 {
 	if (strncmp(r->str, "LOADING", 7) == 0 || strncmp(r->str, "BUSY", 4) == 0 ||
 	    strncmp(r->str, "TRYAGAIN", 8) == 0 || strncmp(r->str, "MASTERDOWN", 10) == 0)
@@ -231,9 +209,10 @@ set_timeout(struct coffer_queue *q, int ms)
 
 /* Send n commands in one round trip; replies[i] gets each reply (the
  * caller frees them). On an I/O error nothing is returned. */
-static int
-pipeline(struct coffer_queue *q, int n, const int *argc, const char **const *argv,
-    const size_t *const *lens, redisReply **replies, const char *what)
+int
+queue_pipeline(struct coffer_queue *q, int n, const int *argc,
+    const char **const *argv, const size_t *const *lens, redisReply **replies,
+    const char *what)
 {
 	int i, r;
 
@@ -263,7 +242,7 @@ static int
 command(struct coffer_queue *q, int argc, const char **argv, const size_t *lens,
     redisReply **out, const char *what)
 {
-	return pipeline(q, 1, &argc, &argv, &lens, out, what);
+	return queue_pipeline(q, 1, &argc, &argv, &lens, out, what);
 }
 
 static int
@@ -288,13 +267,13 @@ load_scripts(struct coffer_queue *q)
 		argv[i] = args[i];
 		lensp[i] = lens[i];
 	}
-	if ((r = pipeline(q, QS_COUNT, argc, argv, lensp, rep, "SCRIPT LOAD")) != 0)
+	if ((r = queue_pipeline(q, QS_COUNT, argc, argv, lensp, rep, "SCRIPT LOAD")) != 0)
 		return r;
 	for (int i = 0; i < QS_COUNT; i++) {
 		if (r != 0)
 			continue;
 		if (rep[i]->type == REDIS_REPLY_ERROR)
-			r = reply_error(q, rep[i], queue_scripts[i].name);
+			r = queue_reply_error(q, rep[i], queue_scripts[i].name);
 		else
 			r = queue_reply_sha(rep[i], q->redacted,
 			    queue_scripts[i].name, q->sha[i]);
@@ -304,8 +283,8 @@ load_scripts(struct coffer_queue *q)
 	return r;
 }
 
-static int
-simple(struct coffer_queue *q, const char *what, int argc, const char **argv)
+int
+queue_simple(struct coffer_queue *q, const char *what, int argc, const char **argv)
 {
 	size_t lens[4];
 	redisReply *rep = NULL;
@@ -316,13 +295,13 @@ simple(struct coffer_queue *q, const char *what, int argc, const char **argv)
 	if ((r = command(q, argc, argv, lens, &rep, what)) != 0)
 		return r;
 	if (rep->type == REDIS_REPLY_ERROR)
-		r = reply_error(q, rep, what);
+		r = queue_reply_error(q, rep, what);
 	freeReplyObject(rep);
 	return r;
 }
 
-static int
-connect_now(struct coffer_queue *q)
+int
+queue_connect(struct coffer_queue *q)
 {
 	struct timeval tv = tv_ms(q->connect_ms);
 	char db[16];
@@ -357,9 +336,9 @@ connect_now(struct coffer_queue *q)
 
 		if (q->url.user == NULL) {
 			a[1] = q->url.password;
-			r = simple(q, "AUTH", 2, a);
+			r = queue_simple(q, "AUTH", 2, a);
 		} else {
-			r = simple(q, "AUTH", 3, a);
+			r = queue_simple(q, "AUTH", 3, a);
 		}
 		if (r != 0)
 			goto fail;
@@ -368,7 +347,7 @@ connect_now(struct coffer_queue *q)
 		const char *a[2] = { "SELECT", db };
 
 		snprintf(db, sizeof(db), "%d", q->url.db);
-		if ((r = simple(q, "SELECT", 2, a)) != 0)
+		if ((r = queue_simple(q, "SELECT", 2, a)) != 0)
 			goto fail;
 	}
 	if ((r = load_scripts(q)) != 0)
@@ -384,8 +363,8 @@ fail:
  * Run a script: EVALSHA, and EVAL when the server does not know the SHA
  * (which also caches it again). args are ARGV; KEYS[1] is the prefix.
  */
-static int
-script(struct coffer_queue *q, enum queue_script s, int nargs,
+int
+queue_run_script(struct coffer_queue *q, enum queue_script s, int nargs,
     const char **args, const size_t *arglens, redisReply **out)
 {
 	const char *argv[16];
@@ -396,7 +375,7 @@ script(struct coffer_queue *q, enum queue_script s, int nargs,
 	if (nargs > 12)
 		return coffer_errf(COFFER_E_INTERNAL, "script %s: too many args",
 		    queue_scripts[s].name);
-	if ((r = connect_now(q)) != 0)
+	if ((r = queue_connect(q)) != 0)
 		return r;
 	argv[0] = "EVALSHA";
 	lens[0] = 7;
@@ -424,7 +403,7 @@ script(struct coffer_queue *q, enum queue_script s, int nargs,
 			return r;
 	}
 	if (rep->type == REDIS_REPLY_ERROR) {
-		r = reply_error(q, rep, queue_scripts[s].name);
+		r = queue_reply_error(q, rep, queue_scripts[s].name);
 		freeReplyObject(rep);
 		return r;
 	}
@@ -512,7 +491,7 @@ coffer_queue_open(const struct coffer_queue_opts *o, struct coffer_queue **out)
 		snprintf(q->key_inflight, sizeof(q->key_inflight), "%s:processing",
 		    q->job);
 	}
-	if ((r = connect_now(q)) != 0)
+	if ((r = queue_connect(q)) != 0)
 		goto fail;
 	*out = q;
 	return 0;
@@ -533,7 +512,7 @@ coffer_queue_close(struct coffer_queue *q)
 		const char *a[1] = { q->worker };
 		redisReply *rep = NULL;
 
-		if (script(q, QS_LEAVE, 1, a, NULL, &rep) == 0)
+		if (queue_run_script(q, QS_LEAVE, 1, a, NULL, &rep) == 0)
 			freeReplyObject(rep);
 		coffer_errclear();
 	}
@@ -571,8 +550,8 @@ item_time_arg(const struct coffer_queue_item *it, char *out, size_t outlen)
 		snprintf(out, outlen, "-1");
 }
 
-static int
-need_coffer_layout(const struct coffer_queue *q, const char *what)
+int
+queue_need_coffer_layout(const struct coffer_queue *q, const char *what)
 {
 	if (q->layout != COFFER_QUEUE_LAYOUT_COFFER)
 		return coffer_errf(COFFER_E_UNSUPPORTED, "%s: job '%s' uses the"
@@ -586,141 +565,10 @@ need_worker(const struct coffer_queue *q, const char *what)
 {
 	int r;
 
-	if ((r = need_coffer_layout(q, what)) != 0)
+	if ((r = queue_need_coffer_layout(q, what)) != 0)
 		return r;
 	if (!q->has_worker)
 		return coffer_errf(COFFER_E_INVAL, "%s needs a worker id", what);
-	return 0;
-}
-
-/* ---------------------------------------------------------------------- */
-/* Load */
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static int
-check_items(const char *const *items, size_t n)
-{
-	const char **sorted = NULL;
-	int r = 0;
-
-	for (size_t i = 0; i < n; i++)
-		if ((r = coffer_queue_check_item(items[i], items[i] ?
-		    strnlen(items[i], COFFER_QUEUE_ITEM_MAX + 1) : 0)) != 0)
-			return coffer_errctx(r, "item %zu", i + 1);
-	if (n < 2)
-		return 0;
-	if ((sorted = coffer_mallocarray(n, sizeof(*sorted))) == NULL)
-		return coffer_errf(COFFER_E_NOMEM, "load");
-	memcpy(sorted, items, n * sizeof(*sorted));
-	qsort(sorted, n, sizeof(*sorted), cmp_str);
-	for (size_t i = 1; i < n; i++)
-		if (strcmp(sorted[i - 1], sorted[i]) == 0) {
-			r = coffer_errf(COFFER_E_FORMAT, "item id '%s' appears twice",
-			    sorted[i]);
-			break;
-		}
-	free(sorted);
-	return r;
-}
-
-/* RPUSH the items in batches, LOAD_PIPELINE commands per round trip. */
-static int
-push_items(struct coffer_queue *q, const char *const *items, size_t n)
-{
-	const char **args = NULL;
-	size_t *lens = NULL;
-	int argc[LOAD_PIPELINE];
-	const char **argvs[LOAD_PIPELINE];
-	const size_t *lensp[LOAD_PIPELINE];
-	redisReply *rep[LOAD_PIPELINE];
-	size_t per = LOAD_BATCH + 2, done = 0;
-	int r = 0;
-
-	args = coffer_mallocarray((size_t)LOAD_PIPELINE * per, sizeof(*args));
-	lens = coffer_mallocarray((size_t)LOAD_PIPELINE * per, sizeof(*lens));
-	if (args == NULL || lens == NULL) {
-		r = coffer_errf(COFFER_E_NOMEM, "load");
-		goto out;
-	}
-	while (done < n && r == 0) {
-		int k = 0;
-
-		for (; k < LOAD_PIPELINE && done < n; k++) {
-			const char **a = args + (size_t)k * per;
-			size_t *l = lens + (size_t)k * per;
-			size_t m = n - done < LOAD_BATCH ? n - done : LOAD_BATCH;
-
-			a[0] = "RPUSH";
-			l[0] = 5;
-			a[1] = q->key_queue;
-			l[1] = strlen(q->key_queue);
-			for (size_t i = 0; i < m; i++) {
-				a[2 + i] = items[done + i];
-				l[2 + i] = strlen(items[done + i]);
-			}
-			argc[k] = (int)(m + 2);
-			argvs[k] = a;
-			lensp[k] = l;
-			done += m;
-		}
-		if ((r = connect_now(q)) != 0 ||
-		    (r = pipeline(q, k, argc, argvs, lensp, rep, "RPUSH")) != 0)
-			break;
-		for (int i = 0; i < k; i++) {
-			if (r == 0 && rep[i]->type == REDIS_REPLY_ERROR)
-				r = reply_error(q, rep[i], "RPUSH");
-			freeReplyObject(rep[i]);
-		}
-	}
-out:
-	free(args);
-	free(lens);
-	return r;
-}
-
-int
-coffer_queue_load(struct coffer_queue *q, const char *const *items, size_t n)
-{
-	char total[32], maxa[16], lease[16], backoff[16];
-	const char *a[4] = { total, maxa, lease, backoff };
-	const char *aa[2] = { total, q->owner };
-	redisReply *rep = NULL;
-	long long v = 0;
-	int r;
-
-	if ((r = check_items(items, n)) != 0)
-		return r;
-	snprintf(total, sizeof(total), "%zu", n);
-	snprintf(maxa, sizeof(maxa), "%d", q->max_attempts);
-	snprintf(lease, sizeof(lease), "%d", q->lease_ms);
-	snprintf(backoff, sizeof(backoff), "%d", q->backoff_ms);
-	if (q->layout == COFFER_QUEUE_LAYOUT_COFFER)
-		r = script(q, QS_LOAD_BEGIN, 4, a, NULL, &rep);
-	else
-		r = script(q, QS_ASP_LOAD_BEGIN, 2, aa, NULL, &rep);
-	if (r != 0)
-		return r;
-	r = queue_reply_int(rep, q->redacted, "load", &v);
-	freeReplyObject(rep);
-	if (r != 0)
-		return r;
-	if (v != 1)
-		return coffer_errf(COFFER_E_EXISTS, "job '%s' already exists on %s",
-		    q->job, q->redacted);
-	if ((r = push_items(q, items, n)) != 0)
-		return coffer_errctx(r, "loading job '%s' (partly loaded: state"
-		    " stays 'loading')", q->job);
-	{
-		const char *h[4] = { "HSET", q->key_meta, "state", "loaded" };
-
-		if ((r = connect_now(q)) != 0 || (r = simple(q, "HSET", 4, h)) != 0)
-			return r;
-	}
 	return 0;
 }
 
@@ -751,7 +599,7 @@ bury_malformed(struct coffer_queue *q, const char *raw, size_t rawlen)
 	fal[1] = rawlen;
 	fal[2] = strlen(msg);
 	fal[3] = fal[4] = fal[5] = fal[6] = 1;
-	if ((r = script(q, QS_FAIL, 7, fa, fal, &frep)) != 0)
+	if ((r = queue_run_script(q, QS_FAIL, 7, fa, fal, &frep)) != 0)
 		return coffer_errctx(r, "dead-lettering a malformed item");
 	freeReplyObject(frep);
 	return coffer_errf(COFFER_E_FORMAT, "%s (dead-lettered)", msg);
@@ -790,7 +638,7 @@ coffer_queue_take(struct coffer_queue *q, int timeout_ms,
 		size_t cal[3];
 		redisReply *crep = NULL;
 
-		if ((r = connect_now(q)) != 0)
+		if ((r = queue_connect(q)) != 0)
 			return r;
 		/* BLMOVE's timeout is in seconds, with decimals since 6.0. */
 		snprintf(secs, sizeof(secs), "%d.%03d", wait / 1000, wait % 1000);
@@ -813,7 +661,7 @@ coffer_queue_take(struct coffer_queue *q, int timeout_ms,
 		argv[nc] = bl;
 		lens[nc] = bll;
 		nc++;
-		if ((r = pipeline(q, nc, argc, argv, lens, rep, "BLMOVE")) != 0)
+		if ((r = queue_pipeline(q, nc, argc, argv, lens, rep, "BLMOVE")) != 0)
 			return r;
 		if (nc == 2) {
 			/* A failed registration (NOSCRIPT after a SCRIPT FLUSH) is
@@ -836,7 +684,7 @@ coffer_queue_take(struct coffer_queue *q, int timeout_ms,
 			    timeout_ms);
 		}
 		if (moved->type == REDIS_REPLY_ERROR) {
-			r = reply_error(q, moved, "BLMOVE");
+			r = queue_reply_error(q, moved, "BLMOVE");
 			freeReplyObject(moved);
 			return r;
 		}
@@ -858,7 +706,7 @@ coffer_queue_take(struct coffer_queue *q, int timeout_ms,
 		cal[1] = moved->len;
 		ca[2] = lease;
 		cal[2] = strlen(lease);
-		r = script(q, QS_CLAIM, 3, ca, cal, &crep);
+		r = queue_run_script(q, QS_CLAIM, 3, ca, cal, &crep);
 		if (r == 0) {
 			r = queue_reply_claim(crep, q->redacted, &claimed, &attempt);
 			freeReplyObject(crep);
@@ -899,7 +747,7 @@ item_script(struct coffer_queue *q, enum queue_script s,
 		a[2 + i] = extra[i];
 	for (int i = 0; i < 2 + nextra; i++)
 		l[i] = strlen(a[i]);
-	return script(q, s, 2 + nextra, a, l, out);
+	return queue_run_script(q, s, 2 + nextra, a, l, out);
 }
 
 int
@@ -1084,8 +932,8 @@ coffer_queue_ack_take(struct coffer_queue *q, const struct coffer_queue_item *do
 		k++;
 	}
 	q->need_touch = 1;
-	if ((r = connect_now(q)) != 0 ||
-	    (r = pipeline(q, (int)k, argc, argvp, lensp, rep, "ack_take")) != 0)
+	if ((r = queue_connect(q)) != 0 ||
+	    (r = queue_pipeline(q, (int)k, argc, argvp, lensp, rep, "ack_take")) != 0)
 		return r;
 	for (size_t i = 0; i < k; i++) {
 		redisReply *one = rep[i];
@@ -1099,11 +947,12 @@ coffer_queue_ack_take(struct coffer_queue *q, const struct coffer_queue_item *do
 		if (one->type == REDIS_REPLY_ERROR &&
 		    strncmp(one->str, "NOSCRIPT", 8) == 0) {
 			/* Forgotten scripts (a restart, SCRIPT FLUSH): run this one
-			 * again alone, with script()'s EVAL fallback. */
+			 * again alone, with queue_run_script()'s EVAL fallback. */
 			one = NULL;
-			e = script(q, s, argc[i] - 4, argvp[i] + 4, lensp[i] + 4, &one);
+			e = queue_run_script(q, s, argc[i] - 4, argvp[i] + 4,
+			    lensp[i] + 4, &one);
 		} else if (one->type == REDIS_REPLY_ERROR) {
-			e = reply_error(q, one, queue_scripts[s].name);
+			e = queue_reply_error(q, one, queue_scripts[s].name);
 		}
 		if (e == 0)
 			e = i < n ? ack_reply(q, one, &done[i]) :
@@ -1228,7 +1077,8 @@ coffer_queue_reap(struct coffer_queue *q, size_t *requeued)
 			*requeued = 0;
 		return 0;
 	}
-	if ((r = script(q, (enum queue_script)s, nargs, av, NULL, &rep)) != 0)
+	if ((r = queue_run_script(q, (enum queue_script)s, nargs, av, NULL,
+	    &rep)) != 0)
 		return r;
 	r = reap_reply(q, rep, requeued);
 	freeReplyObject(rep);
@@ -1241,7 +1091,8 @@ coffer_queue_stats(struct coffer_queue *q, struct coffer_queue_stats *s)
 	redisReply *rep = NULL;
 	int r, coffer = q->layout == COFFER_QUEUE_LAYOUT_COFFER;
 
-	r = script(q, coffer ? QS_STATS : QS_ASP_STATS, 0, NULL, NULL, &rep);
+	r = queue_run_script(q, coffer ? QS_STATS : QS_ASP_STATS, 0, NULL, NULL,
+	    &rep);
 	if (r != 0)
 		return r;
 	r = queue_reply_stats(rep, q->redacted, coffer, s);
@@ -1272,7 +1123,7 @@ coffer_queue_reap_stats(struct coffer_queue *q, size_t *requeued,
 			*requeued = 0;
 		return coffer_queue_stats(q, st);
 	}
-	if ((r = connect_now(q)) != 0)
+	if ((r = queue_connect(q)) != 0)
 		return r;
 	rv[0] = sv[0] = "EVALSHA";
 	rv[1] = q->sha[rs];
@@ -1291,7 +1142,7 @@ coffer_queue_reap_stats(struct coffer_queue *q, size_t *requeued,
 	argv[1] = sv;
 	lens[0] = rl;
 	lens[1] = sl;
-	if ((r = pipeline(q, 2, argc, argv, lens, rep, "reap+stats")) != 0)
+	if ((r = queue_pipeline(q, 2, argc, argv, lens, rep, "reap+stats")) != 0)
 		return r;
 	for (int i = 0; i < 2; i++)
 		if (rep[i]->type == REDIS_REPLY_ERROR &&
@@ -1306,11 +1157,11 @@ coffer_queue_reap_stats(struct coffer_queue *q, size_t *requeued,
 		return coffer_queue_stats(q, st);
 	}
 	r = rep[0]->type == REDIS_REPLY_ERROR ?
-	    reply_error(q, rep[0], queue_scripts[rs].name) :
+	    queue_reply_error(q, rep[0], queue_scripts[rs].name) :
 	    reap_reply(q, rep[0], requeued);
 	if (r == 0)
 		r = rep[1]->type == REDIS_REPLY_ERROR ?
-		    reply_error(q, rep[1], queue_scripts[ss].name) :
+		    queue_reply_error(q, rep[1], queue_scripts[ss].name) :
 		    queue_reply_stats(rep[1], q->redacted, coffer, st);
 	freeReplyObject(rep[0]);
 	freeReplyObject(rep[1]);
@@ -1323,97 +1174,4 @@ coffer_queue_stats_finished(const struct coffer_queue_stats *s)
 	return s->total > 0 && s->in_flight == 0 && s->queued == 0 &&
 	    s->done >= 0 && s->failed >= 0 &&
 	    s->total == s->done + s->failed + s->in_flight + s->queued;
-}
-
-int
-coffer_queue_meta(struct coffer_queue *q, struct coffer_queue_meta *m)
-{
-	const char *a[1] = { q->layout == COFFER_QUEUE_LAYOUT_ASPERATHOS ?
-		"asp" : "coffer" };
-	redisReply *rep = NULL;
-	int r;
-
-	if ((r = script(q, QS_META, 1, a, NULL, &rep)) != 0)
-		return r;
-	r = queue_reply_meta(rep, q->redacted, m);
-	freeReplyObject(rep);
-	return r;
-}
-
-void
-coffer_queue_holders_free(struct coffer_queue_holder *h, size_t n)
-{
-	if (h == NULL)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		free(h[i].worker);
-		free(h[i].item);
-	}
-	free(h);
-}
-
-int
-coffer_queue_holders(struct coffer_queue *q, struct coffer_queue_holder **out,
-    size_t *n)
-{
-	redisReply *rep = NULL;
-	int r;
-
-	if ((r = need_coffer_layout(q, "holders")) != 0)
-		return r;
-	if ((r = script(q, QS_HOLDERS, 0, NULL, NULL, &rep)) != 0)
-		return r;
-	r = queue_reply_holders(rep, q->redacted, out, n);
-	freeReplyObject(rep);
-	return r;
-}
-
-int
-coffer_queue_dead_letters(struct coffer_queue *q,
-    void (*fn)(const char *id, uint32_t attempts, const char *error, void *arg),
-    void *arg)
-{
-	size_t start = 0;
-	int r;
-
-	if (q->layout != COFFER_QUEUE_LAYOUT_COFFER)
-		return 0; /* Asperathos jobs have no dead letters */
-	for (;;) {
-		char s[32], c[16];
-		const char *a[2] = { s, c };
-		redisReply *rep = NULL;
-		size_t n;
-
-		snprintf(s, sizeof(s), "%zu", start);
-		snprintf(c, sizeof(c), "%d", DEAD_PAGE);
-		if ((r = script(q, QS_DEAD_PAGE, 2, a, NULL, &rep)) != 0)
-			return r;
-		r = queue_reply_dead_page(rep, q->redacted, fn, arg, &n);
-		freeReplyObject(rep);
-		if (r != 0)
-			return r;
-		if (n < DEAD_PAGE)
-			return 0;
-		start += n;
-	}
-}
-
-int
-coffer_queue_destroy(struct coffer_queue *q)
-{
-	const char *a[1] = { q->owner };
-	redisReply *rep = NULL;
-	int r, asp = q->layout == COFFER_QUEUE_LAYOUT_ASPERATHOS;
-
-	r = script(q, asp ? QS_ASP_DESTROY : QS_DESTROY, asp ? 1 : 0, a, NULL,
-	    &rep);
-	if (r != 0)
-		return r;
-	if (asp && rep->type == REDIS_REPLY_INTEGER && rep->integer < 0)
-		r = coffer_errf(COFFER_E_STATE, "the keys '%s', '%s:processing' and"
-		    " '%s:coffer' on %s belong to another job than %s (see the owner"
-		    " in '%s:coffer'): not deleted", q->job, q->job, q->job,
-		    q->redacted, q->owner, q->job);
-	freeReplyObject(rep);
-	return r;
 }

@@ -35,6 +35,9 @@ long long queue_reader_refused(void);
  * COFFER_E_INVAL. */
 int queue_check_worker(const char *w);
 
+/* COFFER_E_PROTO: "redis <where>: <what>: unexpected reply". */
+int queue_reply_unexpected(const char *where, const char *what);
+
 /* An integer reply. */
 int queue_reply_int(const redisReply *rep, const char *where,
     const char *what, long long *v);

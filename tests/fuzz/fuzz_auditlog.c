@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// libFuzzer target for the audit log's readers (src/proto/auditlog.c,
-// merkle.c): entries (E1-E4), and inclusion and consistency proofs (N1-N4,
+// libFuzzer target for the audit log's readers (src/proto/auditlog*.c,
+// merkle*.c): entries (E1-E4), and inclusion and consistency proofs (N1-N4,
 // Q1-Q6) decoded from the input. The first byte picks which. An accepted
 // entry must be canonical; a proof that verifies against the tree of the
 // input's leaves must be the one the generator makes.

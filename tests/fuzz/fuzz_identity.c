@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // libFuzzer target for the identity and data key parsers
-// (src/crypto/identity.c, datakey.c). The first byte picks the parser. The
-// parsers are strict, so anything they accept must format back to exactly
-// the input: a difference is a bug and traps.
+// (src/crypto/identity*.c, datakey_file.c). The first byte picks the
+// parser. The parsers are strict, so anything they accept must format back
+// to exactly the input: a difference is a bug and traps.
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// libFuzzer target for the key-release messages (src/proto/keyrelease.c):
+// libFuzzer target for the key-release messages (src/proto/keyrelease*.c):
 // the release request (KR1), the job request (J1), the worker's reading of
 // a release answer (W1-W4, with the vectors' worker and coordinator keys,
 // so seeded answers reach the HPKE and box code) and result-key blobs.

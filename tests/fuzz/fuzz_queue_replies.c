@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// libFuzzer target: the Redis replies the queue reads (src/queue/replies.c:
+// libFuzzer target: the Redis replies the queue reads (src/queue/replies*.c:
 // claim, renew, ack, ack_next, take_more, fail, stats, meta, holders, dead
 // letters, SCRIPT LOAD). The input is the bytes a server would send: it
 // goes through hiredis's own reader (redisReaderFeed), as on a real

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// libFuzzer target for receipt bundles (src/proto/receipt.c, rules RV1 to
+// libFuzzer target for receipt bundles (src/proto/receipt_verify.c, RV1 to
 // RV11) against the vector policy, pin and evidence: any bundle gets a
 // class, never a crash; a valid one must be for a coordinator whose
 // signature verified. Seeds are the vectors' bundles.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // libFuzzer target: the JSON of simulated platform values that
-// `coffer attest report --sim-tcb` takes (src/tee/sim.c,
+// `coffer attest report --sim-tcb` takes (src/tee/sim_values.c,
 // doc/format/evidence.md section 8.4).
 #include <stddef.h>
 #include <stdint.h>

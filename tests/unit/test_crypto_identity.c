@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Unit tests for party identities (src/crypto/identity.c): the documented
+// Unit tests for party identities (src/crypto/identity*.c): the documented
 // test vector, round trips, and every rejection of doc/format/identity.md
 // sections 2 and 3.
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Unit tests for the audit log and its Merkle tree (src/proto/merkle.c,
-// auditlog.c) against every vector of tests/vectors/proto/auditlog.json
+// Unit tests for the audit log and its Merkle tree (src/proto/merkle*.c,
+// auditlog*.c) against every vector of tests/vectors/proto/auditlog.json
 // (doc/format/audit-log.md): hashes, roots, every inclusion and
 // consistency proof of trees up to 20 entries (generated and verified),
 // each invalid proof, every entry, tree heads, and the client rule.

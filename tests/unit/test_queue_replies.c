@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Unit tests for the queue's reply readers (src/queue/replies.c), fed the
+// Unit tests for the queue's reply readers (src/queue/replies*.c), fed the
 // bytes a server would send through hiredis's own reader: what is not a
 // reply the scripts give is refused or read as unknown, never used.
 #include <stdarg.h>
