@@ -5,12 +5,13 @@
 # settled, not at the next tick; a manager killed mid-job and started
 # again still ends it at the signal; a signal lost (an ACL without
 # channels: the workers' PUBLISH and the manager's SUBSCRIBE both refused)
-# still ends the job, at a tick. The log says which read saw the drain:
+# still ends the job, at a tick; Redis restarted mid-job: the manager
+# subscribes again and the job ends at the signal. The log says which read saw the drain:
 # the test checks that, and the order of the lines, never a time.
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
-plan 15
+plan 19
 
 start_redis
 start_manager --tick-ms 5000
@@ -85,4 +86,19 @@ grep -q 'queue watch coffer:{'"$id"'}:drained: NOPERM' <(tail -n +"$from" "$MGR_
 ok $? "the refused subscription is logged"
 rcli ACL SETUSER default allchannels >/dev/null
 eq "every item is done" 24 "$(api GET "/v1/jobs/$id" | jq .items.done)"
+
+# 4. Redis restarted mid-job (AOF kept): the watch connects again and
+# says so, and the job ends at the signal.
+from=$(($(wc -l < "$MGR_LOG") + 1))
+id=$(submit 1000)
+wait_until 60 bash -c "[ \"\$(redis-cli -p $REDIS_PORT SCARD 'coffer:{$id}:done')\" -ge 2 ]"
+ok $? "the fourth job is under way"
+stop_redis
+start_redis_again || bail "redis-server did not start again"
+api GET "/v1/jobs/$id?wait_s=120&view=status" > "$T/end4.json"
+eq "the job completes across the restart" completed "$(jq -r .state "$T/end4.json")"
+grep -q 'queue watch coffer:{'"$id"'}:drained: subscribed again' <(tail -n +"$from" "$MGR_LOG")
+ok $? "the watch subscribed again"
+job_log "$id" "$from" | grep -q 'the queue drained.*seen_at=signal'
+ok $? "the end was seen at the signal"
 stop_manager
