@@ -13,6 +13,9 @@
 #include "manager/mgr.h"
 #include "queue/watch.h"
 
+/* The most often a job's messages wake the manager. */
+#define WAKE_MIN_MS 100
+
 struct mgr_drain {
 	struct mgr *m;
 	struct mgr_job *j;
@@ -30,11 +33,19 @@ on_watch(enum coffer_queue_watch_event ev, void *arg)
 	if (d->m->stopping || j->state != MGR_RUNNING)
 		return;
 	if (ev == COFFER_QUEUE_WATCH_DRAINED) {
-		if (j->drain_signal_ms != 0)
+		int64_t now = coffer_mono_ms();
+
+		/* Anyone may publish on the channel (DS3): a message that
+		 * came early must not silence the real one, and a flood must
+		 * not become a tick per message. So each one wakes the job,
+		 * but at most one in WAKE_MIN_MS. */
+		if (j->drain_signal_ms != 0 &&
+		    now - j->drain_signal_ms < WAKE_MIN_MS)
 			return;
-		j->drain_signal_ms = coffer_mono_ms();
-		coffer_logkv(COFFER_LOG_INFO, "the queue says the job drained",
-		    "job", j->id, NULL);
+		if (j->drain_signal_ms == 0)
+			coffer_logkv(COFFER_LOG_INFO, "the queue says the job "
+			    "drained", "job", j->id, NULL);
+		j->drain_signal_ms = now;
 	}
 	/* Subscribed (again): a drain meanwhile was unheard (DS4), so the
 	 * counts are read now as well. */

@@ -113,7 +113,8 @@ struct mgr_job {
 	int64_t crashed_seen;
 	int64_t refusal_checked;    /* crashes whose log was read for a refusal */
 	struct mgr_drain *drain;    /* the queue's drain signal (drain.c) */
-	int64_t drain_signal_ms;    /* when it came (monotonic), 0 before */
+	int64_t drain_signal_ms;    /* when it last woke the job
+	                               (monotonic), 0 before */
 	int drain_seen;             /* the tick saw the drain (logged once) */
 	char late_warning[256];     /* the measured item time says the
 	                               deadline cannot be met ("" if not) */
