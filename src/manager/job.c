@@ -87,6 +87,7 @@ mgr_job_free(struct mgr_job *j)
 	mgr_busy_release(j);
 	mgr_approvals_free(j);
 	mgr_conf_free(j);
+	mgr_drain_watch_free(j);
 	mgr_jobspec_release(&j->spec);
 	json_decref(j->notes);
 	free(j->reason);
@@ -475,6 +476,7 @@ release_runtime(struct mgr *m, struct mgr_job *j)
 	j->q = NULL;
 	mgr_busy_release(j);
 	mgr_conf_watch_free(j);
+	mgr_drain_watch_free(j);
 }
 
 /* ------------------------------------------------------------------ */

@@ -83,4 +83,14 @@ int mgr_replicas_set(struct mgr_job *j, int n, double t)
 /* Forget the busy workers (the runtime ends). */
 void mgr_busy_release(struct mgr_job *j);
 
+/* drain.c (doc/manager.md section 3, doc/queue.md 4.9) */
+/* Subscribe to a running native job's drain signal, once (no-op when it
+ * is subscribed or for the Asperathos layout): a message, or a confirmed
+ * subscription, runs a tick at once (mgr_tick_soon; messages at most
+ * one per 100 ms), and sets j->drain_signal_ms (the last message's
+ * time). Failures only cost the signal. */
+void mgr_drain_watch(struct mgr *m, struct mgr_job *j);
+/* Unsubscribe (the runtime ends). NULL-safe. */
+void mgr_drain_watch_free(struct mgr_job *j);
+
 #endif

@@ -65,6 +65,7 @@ struct mgr_approvals;
 struct mgr_conf_call;
 struct mgr_conf_watch;
 struct mgr_conf_prep;
+struct mgr_drain;
 struct mgr_waiter;
 
 /* A job the manager knows, whatever its state. */
@@ -111,6 +112,10 @@ struct mgr_job {
 	int busy_known;             /* busy was read at least once */
 	int64_t crashed_seen;
 	int64_t refusal_checked;    /* crashes whose log was read for a refusal */
+	struct mgr_drain *drain;    /* the queue's drain signal (drain.c) */
+	int64_t drain_signal_ms;    /* when it last woke the job
+	                               (monotonic), 0 before */
+	int drain_seen;             /* the tick saw the drain (logged once) */
 	char late_warning[256];     /* the measured item time says the
 	                               deadline cannot be met ("" if not) */
 	/* After the queue drains (tick.c; doc/manager.md section 9): the

@@ -830,6 +830,8 @@ tick_running(struct mgr *m, struct mgr_job *j)
 			return;
 		}
 	}
+	/* The queue says when it drains (doc/manager.md section 3). */
+	mgr_drain_watch(m, j);
 	(void)coffer_actuator_tick(j->act);
 	memset(&as, 0, sizeof(as));
 	(void)coffer_actuator_status(j->act, &as);
@@ -890,6 +892,20 @@ tick_running(struct mgr *m, struct mgr_job *j)
 	c.time_sum_s = qs.time_sum_s;
 	c.time_sq_sum_s2 = qs.time_sq_sum_s2;
 
+	/* Which read saw the drain: the one the queue's signal asked for
+	 * (doc/queue.md 4.9), or a tick (the signal lost, or none sent: an
+	 * Asperathos-layout job, a drain while the manager was down). */
+	if (c.done + c.failed >= c.total && !j->drain_seen) {
+		char ms[32] = "";
+
+		j->drain_seen = 1;
+		if (j->drain_signal_ms != 0)
+			snprintf(ms, sizeof(ms), "%lld", (long long)(coffer_mono_ms() -
+			    j->drain_signal_ms));
+		coffer_logkv(COFFER_LOG_INFO, "the queue drained", "job", j->id,
+		    "seen_at", j->drain_signal_ms != 0 ? "signal" : "tick",
+		    j->drain_signal_ms != 0 ? "signal_ms" : NULL, ms, NULL);
+	}
 	due_decide = t >= j->next_decide_t;
 	persist = t >= j->next_sample_t || due_decide ||
 	    c.done + c.failed >= c.total;

@@ -28,6 +28,21 @@
 	" string.format('%.17g', d * d))\n"                                   \
 	"end\n"
 
+/* Section 4.9, rules DS1 and DS2: the settlement of a job's last item
+ * says so on the channel P..'drained', in the same script, so that the
+ * manager ends the job at once instead of at its next poll. The queue's
+ * LLEN first: one command per item while items wait. pcall: a server that
+ * refuses the PUBLISH (an ACL without channels, Redis 7's default for new
+ * users) loses the signal, never the settlement. */
+#define DRAIN_SIGNAL                                                         \
+	"if redis.call('LLEN', p..'queue') == 0 then\n"                    \
+	"  local tot = tonumber(redis.call('HGET', p..'meta', 'total'))\n"  \
+	"  if tot and tot > 0 and redis.call('SCARD', p..'done') +"         \
+	" redis.call('LLEN', p..'dead') == tot then\n"                     \
+	"    redis.pcall('PUBLISH', p..'drained', string.format('%d', tot))\n"        \
+	"  end\n"                                                           \
+	"end\n"
+
 /* Sections 4.2, 4.3 and 8.1: a worker holding an item must be registered,
  * or stats would not count the item and the reaper would never return it.
  * The reaper forgets a worker whose in-flight list is empty and that was
@@ -138,6 +153,7 @@ static const char ack[] =
 	"  end\n"
 	"end\n"
 	ITEM_TIME("ARGV[3]")
+	"if added == 1 then\n" DRAIN_SIGNAL "end\n"
 	"return {added, ours and 1 or 0}\n";
 
 /* Section 4.3: the ack of 4.5 and the take of 4.2 in one round trip:
@@ -168,6 +184,7 @@ static const char ack_next[] =
 	"  end\n"
 	"end\n"
 	ITEM_TIME("ARGV[4]")
+	"if added == 1 then\n" DRAIN_SIGNAL "end\n"
 	"local nxt\n"
 	"for _ = 1, 100 do\n"
 	"  nxt = redis.call('LMOVE', p..'queue', il, 'LEFT', 'RIGHT')\n"
@@ -240,6 +257,7 @@ static const char fail[] =
 	"local a = tonumber(redis.call('HGET', p..'attempts', item)) or 1\n"
 	"if ARGV[6] == '1' or a >= max then\n"
 	"  redis.call('RPUSH', p..'dead', item)\n"
+	DRAIN_SIGNAL
 	"  return 'dead'\n"
 	"end\n"
 	"local delay = tonumber(ARGV[5]) * 2 ^ (a - 1)\n"
