@@ -602,7 +602,7 @@ struct up_prev {
 };
 
 static void
-keep_prev_state(const char *path, struct up_prev *pv)
+keep_prev_state(const char *path, const char *dir, struct up_prev *pv)
 {
 	json_t *j = NULL;
 	json_int_t pid;
@@ -614,9 +614,12 @@ keep_prev_state(const char *path, struct up_prev *pv)
 		goto none;
 	pid = json_integer_value(json_object_get(j, "pid"));
 	if (pid <= 0 || pid > INT_MAX || pid == (json_int_t)getpid() ||
-	    kill((pid_t)pid, 0) != 0)
+	    !cli_up_running(pid))
 		goto none;
 	d = json_string_value(json_object_get(j, "dir"));
+	/* One of this directory cannot run: this one holds its lock. */
+	if (d != NULL && strcmp(d, dir) == 0)
+		goto none;
 	snprintf(pv->dir, sizeof(pv->dir), "%s", d != NULL ? d : "?");
 	pv->pid = (int)pid;
 	json_decref(j);
@@ -640,7 +643,7 @@ remove_state(const char *path, const struct up_prev *pv)
 	if (coffer_file_read(path, 1 << 16, &b) == 0 &&
 	    coffer_json_parse(coffer_buf_str(&b), b.len, 1 << 16, 8, &j) == 0 &&
 	    json_integer_value(json_object_get(j, "pid")) == (json_int_t)getpid()) {
-		if (pv->pid > 0 && kill(pv->pid, 0) == 0 &&
+		if (pv->pid > 0 && cli_up_running(pv->pid) &&
 		    coffer_file_write_atomic(path, pv->bytes.data, pv->bytes.len,
 		    0600, 0) == 0)
 			fprintf(stderr, "coffer up: %s names coffer up pid %d (%s) "
@@ -796,6 +799,13 @@ cmd_up(int argc, char **argv)
 			goto fail;
 		}
 		snprintf(dir, sizeof(dir), "%s", abs);
+		/* mkdir's EEXIST also covers a file of that name: said here,
+		 * not as "DIR/up.lock: Not a directory". */
+		if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+			r = coffer_errf(COFFER_E_IO, "--dir %s is not a directory: "
+			    "give a directory (it is created if missing)", dir);
+			goto fail;
+		}
 	}
 	if ((r = lock_dir(dir, &lockfd)) != 0 || (r = check_port(listen)) != 0)
 		goto fail;
@@ -899,7 +909,7 @@ cmd_up(int argc, char **argv)
 		goto fail;
 	if ((r = wait_ready(&mpid, readyf, "coffer-manager", mlog, &urlbuf)) != 0)
 		goto fail;
-	keep_prev_state(statef, &prev);
+	keep_prev_state(statef, dir, &prev);
 	if ((r = write_state(statef, coffer_buf_str(&urlbuf),
 	    coffer_buf_str(&tokbuf), mpid, rs, redis_url, dir, &co)) != 0)
 		goto fail;

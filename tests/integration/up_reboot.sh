@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# `coffer up` after a reboot-like loss (round two of the new user's walk):
+# without XDG_RUNTIME_DIR its state file lives under ~/.config and outlives
+# a reboot, and the pid it names may by then be another process's. That
+# pid is not taken for a running coffer up: `coffer job` says coffer up is
+# gone (it used to try the dead port), and the next coffer up neither says
+# "which still runs" of a dead one (of its own directory, even) nor puts
+# the dead file back when it stops. A --dir that is a file is said to be
+# one.
+# timeout: 120
+. "$(dirname "$0")/lib.sh"
+plan 7
+
+export HOME=$T/home
+unset XDG_RUNTIME_DIR XDG_DATA_HOME COFFER_URL COFFER_TOKEN
+mkdir -p "$HOME"
+STATE=$HOME/.config/coffer/up.json
+D=$T/data
+
+up() { # log: coffer up of $D, waits for its banner
+	coffer up --grace-ms 1000 --no-coordinator --dir "$D" > "$T/$1" 2>&1 &
+	UP=$!
+	track $UP
+	wait_until 30 grep -q "Press Ctrl-C" "$T/$1" || { sed 's/^/# /' "$T/$1"; bail "coffer up did not come up"; }
+}
+
+up up1.out
+eq "without XDG_RUNTIME_DIR the state file is under ~/.config" "$UP" "$(jq -r .pid "$STATE")"
+# The reboot: everything stops at once, the state file stays, and its pid
+# is now another process's (here a sleep of ours).
+kill -9 "$UP"
+wait "$UP" 2>/dev/null
+sleep 300 &
+reused=$!
+track $reused
+jq --argjson p "$reused" '.pid = $p' "$STATE" > "$STATE.new" && mv "$STATE.new" "$STATE"
+out=$(coffer job list 2>&1)
+eq "coffer job list: exit 8" 8 $?
+case $out in *"no coffer up is running: $STATE was written by coffer up pid $reused, which is gone"*"coffer up --dir $D"*)
+	ok 0 "says that coffer up is gone although its pid is in use again" ;;
+*) ok 1 "said: $out" ;; esac
+
+up up2.out
+if grep -q "which still runs" "$T/up2.out"; then ok 1 "said: $(grep -A1 state: "$T/up2.out")"
+else ok 0 "the next coffer up does not take the dead one for a running one"; fi
+kill -INT "$UP"
+wait "$UP"
+[ ! -e "$STATE" ]; ok $? "and once it stops, it removes the state file rather than put the dead one back"
+kill "$reused"
+
+touch "$T/afile"
+out=$(coffer up --dir "$T/afile" 2>&1)
+eq "a --dir that is a file: exit 6" 6 $?
+case $out in *"--dir $T/afile is not a directory"*) ok 0 "said as such" ;; *) ok 1 "said: $out" ;; esac
