@@ -122,10 +122,27 @@ job_submit(const struct cli_endpoint *ep, const char *file)
 		coffer_buf_release(&b);
 		return cli_fail(r, "job submit");
 	}
+	/* An empty file (an editor's save that failed, a '>' in place of
+	 * '>>') is said as one, not as a JSON token expected at its end. */
+	if (strspn(coffer_buf_str(&b), " \t\r\n") == b.len) {
+		coffer_buf_release(&b);
+		return cli_fail(coffer_errf(COFFER_E_FORMAT, "%s is empty: a job file "
+		    "is one JSON object (doc/api.md)", file), "job submit");
+	}
 	if ((r = coffer_json_parse(coffer_buf_str(&b), b.len, JOB_FILE_MAX,
 	    COFFER_JSON_MAX_DEPTH_DEFAULT, &j)) != 0) {
 		coffer_buf_release(&b);
 		coffer_errctx(r, "%s", file);
+		return cli_fail(r, "job submit");
+	}
+	/* A JSON file that is no object (an array of jobs, a string) is the
+	 * user's to fix here, before the manager says "the body". */
+	if (!json_is_object(j)) {
+		r = coffer_errf(COFFER_E_FORMAT, "%s: a job file is one JSON "
+		    "object, not %s (one job per file)", file, json_is_array(j) ?
+		    "an array" : "a JSON value of another type");
+		json_decref(j);
+		coffer_buf_release(&b);
 		return cli_fail(r, "job submit");
 	}
 	asperathos = json_is_object(j) && json_object_get(j, "plugin") != NULL;

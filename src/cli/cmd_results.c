@@ -511,9 +511,26 @@ results_open(int argc, char **argv)
 		    "'results fetch' wrote), and only --out and --force");
 	dir = argv[optind];
 	to = o.out ? o.out : dir;
+	/* DIR is what 'results fetch' wrote: a mistyped one, or a file (a
+	 * single .sealed output), is said as such, not as a missing key. */
+	{
+		struct stat st;
+		int missing = stat(dir, &st) != 0;
+
+		if (missing || !S_ISDIR(st.st_mode))
+			return cli_fail(coffer_errf(missing ? COFFER_E_NOTFOUND :
+			    COFFER_E_IO, "%s: %s: give the directory 'coffer results "
+			    "fetch' wrote (its --out, default results-JOB)", dir,
+			    missing ? strerror(errno) : "not a directory"), "results open");
+	}
 	snprintf(path, sizeof(path), "%s/%s", dir, KEY_FILE);
-	if ((r = sealed_cli_load_key(path, key)) != 0)
+	if ((r = sealed_cli_load_key(path, key)) != 0) {
+		if (r == COFFER_E_NOTFOUND)
+			r = coffer_errf(r, "%s has no %s: it is not what 'coffer "
+			    "results fetch' wrote (run that first, with --out %s)",
+			    dir, KEY_FILE, dir);
 		return cli_fail(r, "results open");
+	}
 	if ((dh = opendir(dir)) == NULL) {
 		r = coffer_errf(COFFER_E_IO, "%s: %s", dir, strerror(errno));
 		goto out;

@@ -121,7 +121,12 @@ coffer_file_read(const char *path, size_t max, struct coffer_buf *b)
 		goto out;
 	}
 	if (!is_stdin && !S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
-		r = coffer_errf(COFFER_E_INVAL, "%s: not a regular file", path);
+		/* A file that cannot be read as one (doc/cli.md, exit 6), said
+		 * with what it is: most often a directory given for a file. */
+		r = coffer_errf(COFFER_E_IO, "%s: not a regular file (it is %s)",
+		    path, S_ISDIR(st.st_mode) ? "a directory" : S_ISCHR(st.st_mode) ?
+		    "a character device" : S_ISBLK(st.st_mode) ? "a block device" :
+		    S_ISSOCK(st.st_mode) ? "a socket" : "not a file");
 		goto out;
 	}
 	for (;;) {
