@@ -177,10 +177,7 @@ owner_of(const char *cmd, const struct opts *o, uint8_t fp[32], char hex[65])
 static int
 job_arg(const char *cmd, const char *s)
 {
-	if (strlen(s) != 32 || strspn(s, "0123456789abcdef") != 32)
-		return cli_usage(cmd, USAGE, "JOB: the job id, 32 lower-case hex "
-		    "digits");
-	return -1;
+	return cli_coord_job_arg(cmd, USAGE, s);
 }
 
 /* ---- fetch ---- */

@@ -309,8 +309,8 @@ results_fetch(int argc, char **argv)
 		return cli_usage("results fetch", USAGE, "expected JOB, --id FILE (you, "
 		    "a recipient) and --store LOCATION (where the outputs are)");
 	job = argv[optind];
-	if (strlen(job) != 32 || strspn(job, "0123456789abcdef") != 32)
-		return cli_usage("results fetch", USAGE, "JOB: 32 lower-case hex digits");
+	if ((rc = cli_coord_job_arg("results fetch", USAGE, job)) >= 0)
+		return rc;
 	snprintf(dir, sizeof(dir), "%s", o.out ? o.out : "");
 	if (o.out == NULL)
 		snprintf(dir, sizeof(dir), "results-%s", job);
@@ -365,6 +365,26 @@ results_fetch(int argc, char **argv)
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		r = coffer_errf(COFFER_E_IO, "%s: %s", dir, strerror(errno));
 		goto fail;
+	}
+	/* Fetching again into DIR rewrites the same checked files; another
+	 * job's results there would be replaced in part (its key and receipt,
+	 * the outputs of the same names) and the rest left under the new key.
+	 * A job's signed receipt is one text: another text is another job. */
+	{
+		struct coffer_buf old = COFFER_BUF_INIT(COFFER_SIGNED_RECEIPT_MAX);
+
+		snprintf(kpath, sizeof(kpath), "%s/%s", dir, RECEIPT_FILE);
+		r = coffer_file_read(kpath, COFFER_SIGNED_RECEIPT_MAX, &old);
+		if (r == 0 && (old.len != rtext.len ||
+		    memcmp(old.data, rtext.data, old.len) != 0))
+			r = coffer_errf(COFFER_E_EXISTS, "%s holds the results of another "
+			    "job (its %s is not this job's receipt): nothing was written; "
+			    "give another --out", dir, RECEIPT_FILE);
+		else if (r == COFFER_E_NOTFOUND)
+			r = 0;
+		coffer_buf_release(&old);
+		if (r != 0)
+			goto fail;
 	}
 	for (uint64_t i = 0; i < v.count; i++) {
 		struct find f;
