@@ -479,6 +479,54 @@ out:
 }
 
 /*
+ * A state sealed by another build of coffer-coordinator opens only under
+ * that build (doc/format/sealed-state.md rule K4): after a rebuild or an
+ * upgrade the coordinator refused to start, and coffer up with it, with
+ * advice (k of n recovery owners) that coffer up's coordinator has none
+ * of. The measurement of the last start is in DIR/worker-config.json;
+ * said before the start, with what a user of coffer up can do.
+ */
+static int
+check_coord_build(const char *prog, const char *dir, const char *data)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(1 << 16);
+	char path[PATH_MAX], now[97];
+	const char *files[1] = { prog }, *was;
+	struct stat st;
+	uint8_t m[48];
+	json_t *j = NULL;
+	int r = 0;
+
+	snprintf(path, sizeof(path), "%s/state.key", data);
+	if (stat(path, &st) != 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/worker-config.json", dir);
+	if (coffer_file_read(path, 1 << 16, &b) != 0 ||
+	    coffer_json_parse(coffer_buf_str(&b), b.len, 1 << 16, 8, &j) != 0 ||
+	    (was = json_string_value(json_object_get(json_object_get(j,
+	    "coordinator"), "measurement"))) == NULL ||
+	    coffer_tee_sim_measure(files, 1, m) != 0)
+		goto out;   /* the coordinator itself says what is wrong */
+	coffer_hex_encode(m, 48, now);
+	if (strcmp(was, now) != 0)
+		r = coffer_errf(COFFER_E_IO, "the coordinator's state in %s was sealed "
+		    "by another build of coffer-coordinator (measurement %.16s...; "
+		    "this one is %.16s...: rebuilt or upgraded?), and a TEE's state "
+		    "opens only under the build that sealed it (rule K4). Run the "
+		    "build that made it, or start this one with a new coordinator: "
+		    "'mv %s %s.old' (its policies, approvals and keys stay there, "
+		    "unused: owners pin the new one, approve and upload again); "
+		    "--no-coordinator runs plaintext jobs meanwhile", data, was, now,
+		    data, data);
+out:
+	if (r == 0)
+		coffer_errclear();
+	json_decref(j);
+	coffer_buf_release(&b);
+	return r;
+}
+
+/*
  * coffer-coordinator on the sim backend, its state in DIR/coordinator, on
  * the port of its first start (DIR/coordinator.port): owners pin a
  * coordinator by its URL, and jobs name it, so it must not move.
@@ -501,6 +549,8 @@ start_coordinator(const char *bindir, const char *dir, int port_opt,
 	snprintf(c->log, sizeof(c->log), "%s/coordinator.log", dir);
 	if (access(prog, X_OK) != 0)
 		return coffer_errf(COFFER_E_NOTFOUND, "%s: %s", prog, strerror(errno));
+	if ((r = check_coord_build(prog, dir, data)) != 0)
+		return r;
 	if (coffer_file_read(portf, 64, &b) == 0) {
 		while (b.len > 0 && b.data[b.len - 1] == '\n')
 			b.data[--b.len] = '\0';

@@ -7,10 +7,12 @@
 # gone (it used to try the dead port), and the next coffer up neither says
 # "which still runs" of a dead one (of its own directory, even) nor puts
 # the dead file back when it stops. A --dir that is a file is said to be
-# one.
+# one. After a rebuild (another coffer-coordinator) the coordinator's sealed
+# state does not open (rule K4): coffer up says so before starting, with
+# what to do, and starts once the old state is moved aside as it says.
 # timeout: 120
 . "$(dirname "$0")/lib.sh"
-plan 7
+plan 11
 
 export HOME=$T/home
 unset XDG_RUNTIME_DIR XDG_DATA_HOME COFFER_URL COFFER_TOKEN
@@ -53,3 +55,29 @@ touch "$T/afile"
 out=$(coffer up --dir "$T/afile" 2>&1)
 eq "a --dir that is a file: exit 6" 6 $?
 case $out in *"--dir $T/afile is not a directory"*) ok 0 "said as such" ;; *) ok 1 "said: $out" ;; esac
+
+# A rebuild: an installation of this build whose coffer-coordinator then
+# changes (one byte appended: another measurement, still a program).
+mkdir -p "$T/inst"
+cp -r "$COFFER_BUILD/bin" "$COFFER_BUILD/apps" "$T/inst/"
+D2=$T/data2
+"$T/inst/bin/coffer" up --grace-ms 1000 --dir "$D2" > "$T/up3.out" 2>&1 &
+UP=$!
+track $UP
+wait_until 30 grep -q "Press Ctrl-C" "$T/up3.out" || { sed 's/^/# /' "$T/up3.out"; bail "coffer up did not come up"; }
+kill -INT "$UP"
+wait "$UP"
+printf '\n' >> "$T/inst/bin/coffer-coordinator"
+out=$("$T/inst/bin/coffer" up --grace-ms 1000 --dir "$D2" 2>&1)
+eq "after a rebuild of coffer-coordinator: exit 6" 6 $?
+case $out in *"the coordinator's state in $D2/coordinator was sealed by another build of coffer-coordinator"*"'mv $D2/coordinator $D2/coordinator.old'"*"--no-coordinator"*)
+	ok 0 "says so, and what to do" ;; *) ok 1 "said: $out" ;; esac
+mv "$D2/coordinator" "$D2/coordinator.old"
+"$T/inst/bin/coffer" up --grace-ms 1000 --dir "$D2" > "$T/up4.out" 2>&1 &
+UP=$!
+track $UP
+wait_until 30 grep -q "Press Ctrl-C" "$T/up4.out"
+ok $? "done as it says, coffer up starts with a new coordinator"
+kill -INT "$UP"
+wait "$UP"
+eq "and stops cleanly" 0 $?
