@@ -458,9 +458,63 @@ watch_line(const json_t *j, char *out, size_t outlen, int bar)
 	    jint(j, "replicas", "desired"), eta, tl, track);
 }
 
+/* Whether the endpoint is coffer up's, from its state file (no --url,
+ * no COFFER_URL): then a restart of coffer up can be followed. */
+static int from_up;
+
+/* A poll's answer that means the manager went away: refused, reset, or
+ * 503 while it stops. */
 static int
-job_watch(const struct cli_endpoint *ep, const char *id, double interval)
+manager_gone(int r, long status)
 {
+	return from_up && (r == COFFER_E_CONNECT || r == COFFER_E_HTTP ||
+	    (r == 0 && status == 503));
+}
+
+/*
+ * coffer up stopped or restarted under watch or wait: its manager comes
+ * back on another port (the state file says which), and the job, kept in
+ * the job store, goes on. Both used to end with "Connection reset by
+ * peer" or "HTTP 503: the manager is stopping". Say so once, then follow
+ * the state file until its manager answers again: 0 with *ep renewed; 1
+ * on Ctrl-C (watch); 2 when end (coffer_mono_ms, 0: none) has passed.
+ */
+static int
+await_manager(const char *cmd, const char *id, const char *path,
+    struct cli_endpoint *ep, int64_t end)
+{
+	fprintf(stderr, "coffer %s: the manager of coffer up has stopped (coffer "
+	    "up stopped or restarted?); %s goes on: waiting for coffer up to "
+	    "answer again (Ctrl-C stops waiting)\n", cmd, id);
+	for (;;) {
+		struct cli_endpoint e;
+		json_t *j = NULL;
+		long status = 0;
+		int r;
+
+		coffer_nap_ms(500);
+		if (watch_stop)
+			return 1;
+		if (end != 0 && coffer_mono_ms() >= end)
+			return 2;
+		if (cli_endpoint_resolve(NULL, NULL, &e) == 0 &&
+		    (r = cli_http(&e, "GET", path, NULL, 0, &status, &j, NULL)) == 0 &&
+		    status != 503) {
+			json_decref(j);
+			*ep = e;
+			fprintf(stderr, "coffer %s: coffer up answers again at %s\n",
+			    cmd, ep->url);
+			return 0;
+		}
+		json_decref(j);
+		coffer_errclear();
+	}
+}
+
+static int
+job_watch(const struct cli_endpoint *ep0, const char *id, double interval)
+{
+	struct cli_endpoint epv = *ep0, *ep = &epv;
 	json_t *j = NULL;
 	char path[256], line[512], last[512] = "";
 	int tty = cli_isatty(STDOUT_FILENO), r, warned = 0;
@@ -474,7 +528,20 @@ job_watch(const struct cli_endpoint *ep, const char *id, double interval)
 	for (;;) {
 		const char *state;
 
-		if ((r = cli_http(ep, "GET", path, NULL, 0, &status, &j, NULL)) != 0) {
+		r = cli_http(ep, "GET", path, NULL, 0, &status, &j, NULL);
+		if (manager_gone(r, status)) {
+			json_decref(j);
+			j = NULL;
+			coffer_errclear();
+			if (tty)
+				fputc('\n', stdout);
+			if (await_manager("job watch", id, path, ep, 0) == 0)
+				continue;
+			fprintf(stderr, "coffer job watch: stopped watching; %s goes on "
+			    "(coffer job stop %s stops it)\n", id, id);
+			return CLI_OK;
+		}
+		if (r != 0) {
 			if (tty)
 				fputc('\n', stdout);
 			return cli_fail(r, "job watch");
@@ -542,8 +609,9 @@ job_watch(const struct cli_endpoint *ep, const char *id, double interval)
  * completed; 1 if it failed or was stopped, or if time ran out first
  * (said on stderr). */
 static int
-job_wait(const struct cli_endpoint *ep, const char *id, double timeout_s)
+job_wait(const struct cli_endpoint *ep0, const char *id, double timeout_s)
 {
+	struct cli_endpoint epv = *ep0, *ep = &epv;
 	int64_t end = timeout_s > 0 ? coffer_mono_ms() +
 	    (int64_t)(timeout_s * 1000) : 0;
 	char suffix[32];
@@ -566,7 +634,19 @@ job_wait(const struct cli_endpoint *ep, const char *id, double timeout_s)
 		snprintf(suffix, sizeof(suffix), "?view=status&wait_s=%lld",
 		    (long long)(left >= 60000 ? 60 : left < 1000 ? 1 : left / 1000));
 		snprintf(path, sizeof(path), "/v1/jobs/%s%s", id, suffix);
-		if ((r = cli_http(ep, "GET", path, NULL, 0, &status, &j, NULL)) != 0)
+		r = cli_http(ep, "GET", path, NULL, 0, &status, &j, NULL);
+		if (manager_gone(r, status)) {
+			json_decref(j);
+			j = NULL;
+			coffer_errclear();
+			snprintf(path, sizeof(path), "/v1/jobs/%s?view=status", id);
+			if (await_manager("job wait", id, path, ep, end) == 0)
+				continue;
+			fprintf(stderr, "coffer job wait: %s has not ended after %g s\n",
+			    id, timeout_s);
+			return CLI_FAIL;
+		}
+		if (r != 0)
 			return cli_fail(r, "job wait");
 		if (status != 200) {
 			r = fail_status("job wait", status, j);
@@ -690,6 +770,7 @@ job_verb(int argc, char **argv)
 		return cli_fail(r, cmd);
 	}
 	no_token = ep.token[0] == '\0';
+	from_up = o.url == NULL && getenv("COFFER_URL") == NULL;
 	if (strcmp(verb, "submit") == 0)
 		return job_submit(&ep, arg);
 	if (strcmp(verb, "list") == 0)
