@@ -478,6 +478,20 @@ out:
 	return r;
 }
 
+/* "exited with status N" or "was killed by SIGKILL (...)", for a child
+ * that died while up. */
+static const char *
+how_exited(int wst, char *buf, size_t len)
+{
+	if (WIFSIGNALED(wst))
+		snprintf(buf, len, "was killed by signal %d (%s)%s", WTERMSIG(wst),
+		    strsignal(WTERMSIG(wst)), WTERMSIG(wst) == SIGKILL ?
+		    ", by hand or the OOM killer" : "");
+	else
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(wst));
+	return buf;
+}
+
 /*
  * A state sealed by another build of coffer-coordinator opens only under
  * that build (doc/format/sealed-state.md rule K4): after a rebuild or an
@@ -745,7 +759,7 @@ cmd_up(int argc, char **argv)
 	char *margv[48];
 	const char *dir_opt = NULL, *listen_opt = NULL, *redis_opt = NULL,
 	    *wdirs[MAX_WDIRS], *redis_url;
-	int port = -1, allow_cmd = 0, allow_url = 0, asp = 0, asp_open = 0,
+	int port = -1, died = 0, allow_cmd = 0, allow_url = 0, asp = 0, asp_open = 0,
 	    nwdirs = 0, lockfd = -1, cport = 0, no_coord = 0;
 	struct up_coord co;
 	struct up_prev prev = { .bytes = COFFER_BUF_INIT_SECRET(1 << 16) };
@@ -1002,6 +1016,7 @@ cmd_up(int argc, char **argv)
 
 	/* 4. Wait for Ctrl-C, SIGTERM, or a child dying. */
 	for (;;) {
+		char how[128];
 		int wst;
 
 		if (stop_requested) {
@@ -1018,19 +1033,23 @@ cmd_up(int argc, char **argv)
 		}
 		if (waitpid(mpid, &wst, WNOHANG) == mpid) {
 			mpid = -1;
-			fprintf(stderr, "coffer up: coffer-manager exited (see %s)\n",
-			    mlog);
+			fprintf(stderr, "coffer up: coffer-manager %s (see %s)\n",
+			    how_exited(wst, how, sizeof(how)), mlog);
+			died = 1;
 			break;
 		}
 		if (co.pid > 0 && waitpid(co.pid, &wst, WNOHANG) == co.pid) {
 			co.pid = -1;
-			fprintf(stderr, "coffer up: coffer-coordinator exited (see %s)\n",
-			    co.log);
+			fprintf(stderr, "coffer up: coffer-coordinator %s (see %s)\n",
+			    how_exited(wst, how, sizeof(how)), co.log);
+			died = 1;
 			break;
 		}
 		if (rs != NULL && waitpid(rs->pid, &wst, WNOHANG) == rs->pid) {
 			rs->pid = 0;
-			fprintf(stderr, "coffer up: redis-server exited\n");
+			fprintf(stderr, "coffer up: redis-server %s (see %s/redis.log)\n",
+			    how_exited(wst, how, sizeof(how)), rdir);
+			died = 1;
 			break;
 		}
 		coffer_nap_ms(100);
@@ -1050,6 +1069,13 @@ cmd_up(int argc, char **argv)
 	if (lockfd >= 0)
 		close(lockfd);
 	fprintf(stderr, "coffer up: stopped\n");
+	/* One of its servers died under it (a crash, the OOM killer, a kill
+	 * by hand): what is kept, and that a new start picks it up. */
+	if (died)
+		fprintf(stderr, "coffer up: the jobs, their items and the token are "
+		    "kept in %s: start 'coffer up%s%s' again and interrupted jobs "
+		    "resume\n", dir, dir_opt != NULL ? " --dir " : "",
+		    dir_opt != NULL ? dir : "");
 	return rc;
 fail:
 	stop_pid(mpid, 15000);

@@ -5,10 +5,12 @@
 # port and the job goes on, so both follow the state file to it, saying
 # so once, and end with the job (they used to end with "Connection reset
 # by peer" and "HTTP 503: the manager is stopping"). Ctrl-C while waiting
-# for coffer up stops watching, and says that the job goes on.
+# for coffer up stops watching, and says that the job goes on. When
+# Redis dies under coffer up (the OOM killer), coffer up says how and
+# what is kept, and after a new start the job resumes and completes.
 # timeout: 150
 . "$(dirname "$0")/lib.sh"
-plan 8
+plan 11
 
 start_coffer_up --grace-ms 1000 --no-coordinator
 mkdir -p "$DATA/store/in"
@@ -16,7 +18,7 @@ for i in $(seq -w 1 30); do echo "x$i" > "$DATA/store/in/a-$i"; done
 cat > "$T/job.json" <<JSON
 {"app": "fault", "app_params": {"sleep_ms": 300}, "inputs": {"prefix": "in/a-"},
  "expected_time_s": 120, "replicas": {"min": 1, "max": 1},
- "controller": {"name": "static"}}
+ "controller": {"name": "static"}, "lease_ms": 2000}
 JSON
 id=$(coffer job submit "$T/job.json") || bail "submit"
 coffer job watch "$id" --interval 0.5 > "$T/watch.out" 2> "$T/watch.err" &
@@ -49,3 +51,14 @@ wait_until 10 grep -q "has stopped" "$T/watch2.err"
 kill -INT "$W"
 wait "$W"; eq "Ctrl-C while waiting for coffer up: exit 0" 0 $?
 grep -q "stopped watching; $id goes on" "$T/watch2.err"; ok $? "and says the job goes on"
+
+start_coffer_up --grace-ms 1000 --no-coordinator
+kill -9 "$(jq -r .redis_pid "$STATE")"
+wait "$UP"
+eq "Redis killed under coffer up: coffer up exits 1" 1 $?
+out=$(cat "$T/up.out")
+case $out in *"redis-server was killed by signal 9 (Killed), by hand or the OOM killer (see $DATA/redis/redis.log)"*"the jobs, their items and the token are kept in $DATA: start 'coffer up' again and interrupted jobs resume"*)
+	ok 0 "says how it died, and what is kept" ;; *) ok 1 "said: $out" ;; esac
+start_coffer_up --grace-ms 1000 --no-coordinator
+eq "after a new start, the interrupted job resumes and completes" "$id completed" \
+	"$(coffer job wait "$id" --timeout 100 | cut -d: -f1)"
