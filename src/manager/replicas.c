@@ -2,8 +2,6 @@
 // A job's replicas: which program each one runs and with which
 // environment (doc/manager.md section 5), starting them through the
 // actuator, and draining the actuators of finished jobs.
-#include <dirent.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,9 +10,9 @@
 
 #include "actuator/actuator.h"
 #include "coffer/error.h"
+#include "lib/appdir.h"
 #include "lib/buf.h"
 #include "lib/mem.h"
-#include "lib/suggest.h"
 #include "manager/conf.h"
 #include "manager/job_int.h"
 #include "manager/mgr.h"
@@ -24,63 +22,21 @@
 /* ------------------------------------------------------------------ */
 /* Apps */
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
 
 /* The message for a mistyped app name: the one meant, if one is close,
- * and the apps there are (a plugin NAME.so or an executable NAME; the
- * NAME.params.json beside them are not apps). Read on this error path only. */
+ * and the apps there are. Read on this error path only. */
 static int
 no_app(const char *dir, const char *app)
 {
 	struct coffer_buf list = COFFER_BUF_INIT(4096);
-	const char *names[64], *meant;
-	size_t n = 0;
-	struct dirent *d;
-	DIR *dh;
+	char meant[256];
 	int r;
 
-	if ((dh = opendir(dir)) != NULL) {
-		while ((d = readdir(dh)) != NULL && n < sizeof(names) / sizeof(names[0])) {
-			char path[PATH_MAX];
-			size_t len = strlen(d->d_name);
-			char *name;
-
-			int plugin = len > 3 && strcmp(d->d_name + len - 3, ".so") == 0;
-
-			snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
-			if (d->d_name[0] == '.')
-				continue;
-			if (plugin)
-				len -= 3;
-			else if (strchr(d->d_name, '.') != NULL || access(path, X_OK) != 0)
-				continue;
-			if ((name = coffer_malloc(len + 1)) == NULL)
-				break;
-			memcpy(name, d->d_name, len);
-			name[len] = '\0';
-			for (size_t i = 0; i < n && name != NULL; i++)
-				if (strcmp(names[i], name) == 0) {
-					free(name);
-					name = NULL;
-				}
-			if (name != NULL)
-				names[n++] = name;
-		}
-		closedir(dh);
-	}
-	qsort(names, n, sizeof(names[0]), cmp_str);
-	for (size_t i = 0; i < n; i++)
-		(void)!coffer_buf_putf(&list, "%s%s", i ? ", " : "", names[i]);
-	meant = coffer_suggest(app, names, n);
+	if ((r = coffer_appdir_list(dir, app, &list, meant, sizeof(meant))) != 0)
+		coffer_buf_reset(&list);
 	r = coffer_errf(COFFER_E_FORMAT, "app: no app '%s' in %s%s%s%s (its apps: %s)",
-	    app, dir, meant ? " (did you mean '" : "", meant ? meant : "",
-	    meant ? "'?)" : "", n ? coffer_buf_str(&list) : "none");
-	for (size_t i = 0; i < n; i++)
-		free((char *)names[i]);
+	    app, dir, meant[0] ? " (did you mean '" : "", meant, meant[0] ? "'?)" : "",
+	    list.len ? coffer_buf_str(&list) : "none");
 	coffer_buf_release(&list);
 	return r;
 }

@@ -11,7 +11,7 @@
 # timeout: 120
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
-plan 16
+plan 19
 
 cd "$T" || bail "no temp dir"
 start_redis
@@ -63,3 +63,12 @@ case $out in *"adir has no result.key: it is not what 'coffer results fetch' wro
 out=$(coffer results open o.id 2>&1)
 case $out in *"o.id: not a directory: give the directory"*) ok 0 "results open of a file: not a directory" ;;
 *) ok 1 "said: $out" ;; esac
+
+mkdir -p rin
+echo a > rin/one
+coffer run --app checksum --inputs rin --outputs rout --quiet >/dev/null 2>&1
+ok $? "coffer run --app checksum: the build's app of that name"
+out=$(coffer run --app checksm --inputs rin --outputs rout2 2>&1)
+eq "a mistyped --app: exit 6" 6 $?
+case $out in *"--app checksm: No such file or directory (did you mean 'checksum'?); the apps in "*"checksum, dicom-deid, fault, pooled-stats"*)
+	ok 0 "names the app meant and the apps there are" ;; *) ok 1 "said: $out" ;; esac
