@@ -11,7 +11,8 @@
 # timeout: 120
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
-plan 19
+. "$(dirname "$0")/coordinator_common.bash"
+plan 22
 
 cd "$T" || bail "no temp dir"
 start_redis
@@ -40,10 +41,7 @@ case $out in *"params"*) ok 1 "a NAME.params.json is no app: $out" ;; *) ok 0 "t
 
 # coffer receipt verify (offline, but after the pin): a directory, and a
 # bundle copied without the policy `receipt fetch` saved beside it.
-export COFFER_PIN_FILE=$T/pins.json
-start_coordinator
-coffer coordinator verify "$COORD_URL" --expect "$COORD_MEASUREMENT" \
-	--trust-sim-key "$COORD_SIM_KEY" >/dev/null 2>&1 || bail "coffer coordinator verify failed"
+coord_setup
 coffer id new --name o o.id >/dev/null
 out=$(coffer receipt verify adir --id o.id 2>&1)
 eq "receipt verify of a directory: exit 6" 6 $?
@@ -72,3 +70,13 @@ out=$(coffer run --app checksm --inputs rin --outputs rout2 2>&1)
 eq "a mistyped --app: exit 6" 6 $?
 case $out in *"--app checksm: No such file or directory (did you mean 'checksum'?); the apps in "*"checksum, dicom-deid, fault, pooled-stats"*)
 	ok 0 "names the app meant and the apps there are" ;; *) ok 1 "said: $out" ;; esac
+
+policy_draft '.expires = 1000' > past.json
+out=$(coffer policy new past.json --no-submit 2>&1)
+eq "a policy that expired in 1970: exit 5" 5 $?
+case $out in *"expires: 1000 (1970-01-01T00:16:40Z) is in the past: no owner could approve the policy"*) ok 0 "said as such" ;;
+*) ok 1 "said: $out" ;; esac
+policy_draft ".expires = $(($(date +%s) + 86400))000" > ms.json
+out=$(coffer policy new ms.json --no-submit 2>&1 >/dev/null)
+case $out in *"after the year 9999: seconds since 1970 were meant, not milliseconds?"*) ok 0 "one in milliseconds is warned of" ;;
+*) ok 1 "said: $out" ;; esac
