@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
 . "$(dirname "$0")/coordinator_common.bash"
-plan 22
+plan 24
 
 cd "$T" || bail "no temp dir"
 start_redis
@@ -79,4 +79,8 @@ case $out in *"expires: 1000 (1970-01-01T00:16:40Z) is in the past: no owner cou
 policy_draft ".expires = $(($(date +%s) + 86400))000" > ms.json
 out=$(coffer policy new ms.json --no-submit 2>&1 >/dev/null)
 case $out in *"after the year 9999: seconds since 1970 were meant, not milliseconds?"*) ok 0 "one in milliseconds is warned of" ;;
+*) ok 1 "said: $out" ;; esac
+out=$(coffer policy approve 760c2c77...e288 --id o.id --yes 2>&1)
+eq "a hash cut short: exit 6" 6 $?
+case $out in *"'760c2c77...e288' is neither a file nor a policy hash: give the whole hash, 64 hex digits"*) ok 0 "said as such, not as a missing file" ;;
 *) ok 1 "said: $out" ;; esac
