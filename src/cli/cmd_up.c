@@ -522,7 +522,7 @@ check_coord_build(const char *prog, const char *dir, const char *data)
 	    coffer_tee_sim_measure(files, 1, m) != 0)
 		goto out;   /* the coordinator itself says what is wrong */
 	coffer_hex_encode(m, 48, now);
-	if (strcmp(was, now) != 0)
+	if (strcmp(was, now) != 0) {
 		r = coffer_errf(COFFER_E_IO, "the coordinator's state in %s was sealed "
 		    "by another build of coffer-coordinator (measurement %.16s...; "
 		    "this one is %.16s...: rebuilt or upgraded?), and a TEE's state "
@@ -532,6 +532,33 @@ check_coord_build(const char *prog, const char *dir, const char *data)
 		    "unused: owners pin the new one, approve and upload again); "
 		    "--no-coordinator runs plaintext jobs meanwhile", data, was, now,
 		    data, data);
+		goto out;
+	}
+	/* The same for the sim host (rule K5): its platform key is found
+	 * through COFFER_SIM_DIR, else HOME, which another user, sudo or a
+	 * service manager changes. */
+	{
+		const char *fp0 = json_string_value(json_array_get(json_object_get(
+		    json_object_get(json_object_get(j, "coordinator"), "verification"),
+		    "sim_platform_keys"), 0));
+		char *pem = NULL, fph[65];
+		uint8_t fp[32];
+
+		if (fp0 != NULL && coffer_tee_sim_public_key(NULL, &pem) == 0 &&
+		    coffer_tee_sim_key_fingerprint(pem, strlen(pem), fp) == 0) {
+			coffer_hex_encode(fp, 32, fph);
+			if (strcmp(fp0, fph) != 0)
+				r = coffer_errf(COFFER_E_IO, "the coordinator's state in %s "
+				    "was sealed on another sim host: under the sim platform "
+				    "key %.16s..., and this start finds %.16s... (rule K5). "
+				    "The key is in $COFFER_SIM_DIR, else ~/.local/share/coffer: "
+				    "start coffer up as the user, with the HOME (or "
+				    "COFFER_SIM_DIR), of the start that made the state; or "
+				    "'mv %s %s.old' for a new coordinator (owners pin it, "
+				    "approve and upload again)", data, fp0, fph, data, data);
+		}
+		free(pem);
+	}
 out:
 	if (r == 0)
 		coffer_errclear();

@@ -10,9 +10,11 @@
 # one. After a rebuild (another coffer-coordinator) the coordinator's sealed
 # state does not open (rule K4): coffer up says so before starting, with
 # what to do, and starts once the old state is moved aside as it says.
+# So is a state sealed on another sim host (rule K5): coffer up started
+# with another HOME, which holds the sim platform key.
 # timeout: 120
 . "$(dirname "$0")/lib.sh"
-plan 11
+plan 13
 
 export HOME=$T/home
 unset XDG_RUNTIME_DIR XDG_DATA_HOME COFFER_URL COFFER_TOKEN
@@ -81,3 +83,9 @@ ok $? "done as it says, coffer up starts with a new coordinator"
 kill -INT "$UP"
 wait "$UP"
 eq "and stops cleanly" 0 $?
+
+mkdir -p "$T/home2"
+out=$(HOME=$T/home2 "$T/inst/bin/coffer" up --grace-ms 1000 --dir "$D2" 2>&1)
+eq "another HOME (another sim platform key): exit 6" 6 $?
+case $out in *"the coordinator's state in $D2/coordinator was sealed on another sim host"*"start coffer up as the user, with the HOME (or COFFER_SIM_DIR), of the start that made the state"*)
+	ok 0 "says so, and what to do" ;; *) ok 1 "said: $out" ;; esac
