@@ -580,7 +580,7 @@ start_coordinator(const char *bindir, const char *dir, int port_opt,
 	char prog[PATH_MAX], data[PATH_MAX], portf[PATH_MAX], readyf[PATH_MAX],
 	    listen[64];
 	char *argv[16];
-	int port = port_opt > 0 ? port_opt : 0, n = 0, r;
+	int port = port_opt > 0 ? port_opt : 0, n = 0, kept = 0, r;
 	const char *colon;
 
 	snprintf(prog, sizeof(prog), "%s/coffer-coordinator", bindir);
@@ -593,6 +593,7 @@ start_coordinator(const char *bindir, const char *dir, int port_opt,
 	if ((r = check_coord_build(prog, dir, data)) != 0)
 		return r;
 	if (coffer_file_read(portf, 64, &b) == 0) {
+		kept = 1;
 		while (b.len > 0 && b.data[b.len - 1] == '\n')
 			b.data[--b.len] = '\0';
 		if (coffer_parse_int(coffer_buf_str(&b), 1, 65535, &port) != 0) {
@@ -611,6 +612,12 @@ start_coordinator(const char *bindir, const char *dir, int port_opt,
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
 	if ((r = check_port(listen)) != 0) {
 		coffer_buf_release(&b);
+		/* Kept from an earlier start, owners pinned it there; given for
+		 * a first start, nobody has: another one does. */
+		if (!kept)
+			return coffer_errf(r, "--coordinator-port %d: port %d on "
+			    "127.0.0.1 is in use by another program: give another "
+			    "--coordinator-port (none: a free one)", port, port);
 		return coffer_errf(r, "the coordinator's port %d on 127.0.0.1 (where "
 		    "its owners pinned it) is in use by another program: stop it", port);
 	}

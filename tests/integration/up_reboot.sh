@@ -11,10 +11,11 @@
 # state does not open (rule K4): coffer up says so before starting, with
 # what to do, and starts once the old state is moved aside as it says.
 # So is a state sealed on another sim host (rule K5): coffer up started
-# with another HOME, which holds the sim platform key.
+# with another HOME, which holds the sim platform key. A --coordinator-port
+# in use at a first start is not said to be where owners pinned it.
 # timeout: 120
 . "$(dirname "$0")/lib.sh"
-plan 13
+plan 15
 
 export HOME=$T/home
 unset XDG_RUNTIME_DIR XDG_DATA_HOME COFFER_URL COFFER_TOKEN
@@ -89,3 +90,9 @@ out=$(HOME=$T/home2 "$T/inst/bin/coffer" up --grace-ms 1000 --dir "$D2" 2>&1)
 eq "another HOME (another sim platform key): exit 6" 6 $?
 case $out in *"the coordinator's state in $D2/coordinator was sealed on another sim host"*"start coffer up as the user, with the HOME (or COFFER_SIM_DIR), of the start that made the state"*)
 	ok 0 "says so, and what to do" ;; *) ok 1 "said: $out" ;; esac
+
+start_redis
+out=$(coffer up --dir "$T/data4" --coordinator-port "$REDIS_PORT" 2>&1)
+eq "a first start's --coordinator-port in use: exit 6" 6 $?
+case $out in *"--coordinator-port $REDIS_PORT: port $REDIS_PORT on 127.0.0.1 is in use by another program: give another --coordinator-port"*)
+	ok 0 "said as such, not as the port owners pinned" ;; *) ok 1 "said: $out" ;; esac
