@@ -17,6 +17,7 @@
 #include "lib/clock.h"
 #include "lib/file.h"
 #include "lib/json.h"
+#include "lib/suggest.h"
 
 static const char usage_text[] =
     "coffer job submit FILE | list [--state S] [-o json|wide] |\n"
@@ -762,6 +763,23 @@ job_verb(int argc, char **argv)
 		return cli_usage("job", usage_text, "'job %s' needs an argument", verb);
 	if (strcmp(verb, "list") == 0 && arg != NULL)
 		return cli_usage("job", usage_text, "'job list' takes no argument");
+	/* The command line first: a mistyped state is a usage error (exit
+	 * 2, doc/cli.md) with or without a manager to ask. */
+	if (o.state != NULL) {
+		size_t i;
+
+		for (i = 0; job_states[i] != NULL; i++)
+			if (strcmp(job_states[i], o.state) == 0)
+				break;
+		if (job_states[i] == NULL) {
+			const char *meant = coffer_suggest(o.state, job_states, i);
+
+			return cli_usage("job list", usage_text, "--state: '%s' is not "
+			    "a job state (pending, running, completed, failed, stopped)"
+			    "%s%s%s", o.state, meant ? "; did you mean '" : "",
+			    meant ? meant : "", meant ? "'?" : "");
+		}
+	}
 	if ((r = cli_endpoint_resolve(o.url, o.token, &ep)) != 0) {
 		char cmd[32];
 
