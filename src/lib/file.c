@@ -437,6 +437,21 @@ coffer_atomic_open(struct coffer_atomic *a, const char *path, mode_t mode)
 	return 0;
 }
 
+/* A new file's name taken (errno from link): a directory given where a
+ * file name was meant is said as one, not as "File exists". */
+static int
+link_err(const char *path)
+{
+	struct stat st;
+	int e = errno;
+
+	if (e == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return coffer_errf(COFFER_E_EXISTS, "%s is a directory: give the "
+		    "name of a new file (a path inside it)", path);
+	return coffer_errf(e == EEXIST ? COFFER_E_EXISTS : COFFER_E_IO, "%s: %s",
+	    path, strerror(e));
+}
+
 /* Give the unnamed file of a its final name: linked at path directly with
  * excl (fails if path exists), else under a temporary name renamed over
  * path. */
@@ -449,8 +464,7 @@ link_unnamed(struct coffer_atomic *a, int excl)
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", a->fd);
 	if (excl) {
 		if (linkat(AT_FDCWD, proc, AT_FDCWD, a->path, AT_SYMLINK_FOLLOW) != 0)
-			return coffer_errf(errno == EEXIST ? COFFER_E_EXISTS : COFFER_E_IO,
-			    "%s: %s", a->path, strerror(errno));
+			return link_err(a->path);
 		return 0;
 	}
 	for (int tries = 0; tries < 16; tries++) {
@@ -523,8 +537,7 @@ coffer_atomic_commit(struct coffer_atomic *a, int excl)
 	if (excl) {
 		/* link(2) fails if path exists: no window for a race. */
 		if (link(a->tmp, a->path) != 0) {
-			r = coffer_errf(errno == EEXIST ? COFFER_E_EXISTS : COFFER_E_IO,
-			    "%s: %s", a->path, strerror(errno));
+			r = link_err(a->path);
 			goto fail;
 		}
 		unlink(a->tmp);

@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
 . "$(dirname "$0")/coordinator_common.bash"
-plan 26
+plan 28
 
 cd "$T" || bail "no temp dir"
 start_redis
@@ -87,3 +87,7 @@ case $out in *"'760c2c77...e288' is neither a file nor a policy hash: give the w
 out=$(env -u COFFER_URL -u COFFER_TOKEN HOME="$T/nohome" XDG_RUNTIME_DIR="$T/norun" coffer job list --state runing 2>&1)
 eq "job list --state runing with no manager: exit 2 (usage), not 6" 2 $?
 case $out in *"--state: 'runing' is not a job state"*"did you mean 'running'?"*) ok 0 "with the state meant" ;; *) ok 1 "said: $out" ;; esac
+out=$(coffer key new adir 2>&1)
+eq "key new of a directory: exit 6" 6 $?
+case $out in *"adir is a directory: give the name of a new file (a path inside it)"*) ok 0 "said as a directory, not 'File exists'" ;;
+*) ok 1 "said: $out" ;; esac
