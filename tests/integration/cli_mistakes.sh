@@ -91,7 +91,7 @@ out=$(coffer key new adir 2>&1)
 eq "key new of a directory: exit 6" 6 $?
 case $out in *"adir is a directory: give the name of a new file (a path inside it)"*) ok 0 "said as a directory, not 'File exists'" ;;
 *) ok 1 "said: $out" ;; esac
-out=$(coffer coordinator verify "$COORD_URL" --expect "$COORD_MEASUREMENT" --trust-sim-key sim-key.pem 2>&1)
+out=$(coffer coordinator verify "$COORD_URL" --expect "$COORD_MEASUREMENT" --trust-sim-key new-host.pem 2>&1)
 eq "coordinator verify with a sim key file not made yet: exit 6" 6 $?
-case $out in *"sim-key.pem: No such file or directory (the sim host's public key: 'coffer attest sim-key > sim-key.pem' on the host the coordinator runs on writes it"*)
+case $out in *"new-host.pem: No such file or directory (the sim host's public key: 'coffer attest sim-key > new-host.pem' on the host the coordinator runs on writes it"*)
 	ok 0 "says how to make it" ;; *) ok 1 "said: $out" ;; esac
