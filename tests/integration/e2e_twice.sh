@@ -7,12 +7,14 @@
 # refused with nothing written (it used to replace the key and the receipt
 # and leave the first job's other outputs under the wrong key); fetching
 # again into the same directory is fine; the manager's job id given where
-# the coordinator's is expected is said to be that, with where to find it.
+# the coordinator's is expected is said to be that, with where to find it;
+# a job under a policy the owners have not approved yet names the command
+# that says who has not.
 # timeout: 180
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
 . "$(dirname "$0")/e2e_common.bash"
-plan 11
+plan 12
 
 start_redis
 e2e_coordinator
@@ -50,3 +52,10 @@ ok $? "fetching the first job's again into its directory is fine"
 out=$(coffer receipt fetch "$J1" --id "$T/a.id" 2>&1)
 case $out in *"'$J1' is the manager's job id; give the coordinator's"*"coffer job show $J1"*) ok 0 "the manager's job id to receipt fetch: said to be that, with where the other is" ;;
 *) ok 1 "said: $out" ;; esac
+jq '.name = "not-yet"' "$T/draft.json" > "$T/d2.json"
+H2=$(coffer policy new "$T/d2.json" 2>/dev/null) || bail "policy new"
+jq --arg h "$H2" '.tee.policy = $h' "$T/job.json" > "$T/job2.json"
+api POST /v1/jobs --data @"$T/job2.json" > "$T/submit2.json"
+case "$HTTP_CODE $(cat "$T/submit2.json")" in 400*"policy.unapproved"*"(every owner approves it first: 'coffer policy status $H2' names who has not)"*)
+	ok 0 "a job under a policy not approved yet: 400, naming the command that says who has not" ;;
+*) ok 1 "answered: $HTTP_CODE $(cat "$T/submit2.json")" ;; esac
