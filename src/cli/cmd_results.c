@@ -298,6 +298,7 @@ results_fetch(int argc, char **argv)
 	char okey[COFFER_STORE_KEY_MAX + 1], name[COFFER_STORE_KEY_MAX + 16];
 	const char *job;
 	size_t nitems = 0, n, fetched = 0;
+	int made_dir = 0;
 	int r, rc = CLI_OK;
 
 	memset(&cc, 0, sizeof(cc));
@@ -362,7 +363,9 @@ results_fetch(int argc, char **argv)
 	    (r = read_leaves(coffer_buf_str(&ltext), ltext.len, &v, &e)) != 0 ||
 	    (r = coffer_store_open(o.store, 0, &store)) != 0)
 		goto fail;
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+	if (mkdir(dir, 0700) == 0)
+		made_dir = 1;
+	else if (errno != EEXIST) {
 		r = coffer_errf(COFFER_E_IO, "%s: %s", dir, strerror(errno));
 		goto fail;
 	}
@@ -401,9 +404,25 @@ results_fetch(int argc, char **argv)
 			if ((r = coffer_store_list(store, o.prefix, on_key, &f)) != 0)
 				goto fail;
 			if (!f.found) {
-				r = coffer_errf(COFFER_E_NOTFOUND, "no object under '%s' ending "
-				    "in '%s' in %s: the reduce output", o.prefix, f.suffix,
-				    o.store);
+				/* A mistyped --prefix: look in the whole store, and
+				 * name the prefix where the output is. */
+				struct find any = f;
+
+				if (o.prefix[0] != '\0' &&
+				    coffer_store_list(store, "", on_key, &any) == 0 && any.found) {
+					char *slash = strrchr(any.key, '/');
+
+					r = coffer_errf(COFFER_E_NOTFOUND, "no object under '%s' "
+					    "ending in '%s' in %s: the reduce output is '%s': give "
+					    "--prefix '%.*s' (the job's outputs.prefix); nothing "
+					    "was fetched", o.prefix, f.suffix, o.store, any.key,
+					    slash != NULL ? (int)(slash - any.key + 1) : 0, any.key);
+				} else {
+					coffer_errclear();
+					r = coffer_errf(COFFER_E_NOTFOUND, "no object under '%s' "
+					    "ending in '%s' in %s: the reduce output", o.prefix,
+					    f.suffix, o.store);
+				}
 				goto fail;
 			}
 			snprintf(okey, sizeof(okey), "%s", f.key);
@@ -461,6 +480,9 @@ results_fetch(int argc, char **argv)
 fail:
 	if (rc == CLI_OK)
 		rc = cli_coord_fail(&cc, r, "results fetch");
+	/* A directory this run made, and left empty, is not left behind. */
+	if (made_dir && fetched == 0)
+		(void)rmdir(dir);
 done:
 	coffer_wipe(key, sizeof(key));
 	coffer_identity_wipe(&id);

@@ -9,12 +9,12 @@
 # again into the same directory is fine; the manager's job id given where
 # the coordinator's is expected is said to be that, with where to find it;
 # a job under a policy the owners have not approved yet names the command
-# that says who has not.
+# that says who has not. A mistyped --prefix leaves no empty directory.
 # timeout: 180
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
 . "$(dirname "$0")/e2e_common.bash"
-plan 12
+plan 14
 
 start_redis
 e2e_coordinator
@@ -59,3 +59,6 @@ api POST /v1/jobs --data @"$T/job2.json" > "$T/submit2.json"
 case "$HTTP_CODE $(cat "$T/submit2.json")" in 400*"policy.unapproved"*"(every owner approves it first: 'coffer policy status $H2' names who has not)"*)
 	ok 0 "a job under a policy not approved yet: 400, naming the command that says who has not" ;;
 *) ok 1 "answered: $HTTP_CODE $(cat "$T/submit2.json")" ;; esac
+out=$(coffer results fetch "$C2" --id "$T/an.id" --store "$T/store" --prefix outt/ --out "$T/res-typo" 2>&1)
+eq "a mistyped --prefix: exit 6" 6 $?
+[ ! -e "$T/res-typo" ]; ok $? "and the --out directory it made is not left behind, empty"
