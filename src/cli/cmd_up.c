@@ -130,9 +130,9 @@ default_dir(char *out, size_t outlen)
 }
 
 /* Run argv (standard input from in, a file, or /dev/null), its stdout
- * into out; 0 if it exited 0. */
+ * into out, its stderr to ours unless quiet; 0 if it exited 0. */
 static int
-run_capture(char *const argv[], const char *in, struct coffer_buf *out)
+run_capture(char *const argv[], const char *in, struct coffer_buf *out, int quiet)
 {
 	posix_spawn_file_actions_t fa;
 	int fds[2], st = 0, r = 0;
@@ -146,6 +146,9 @@ run_capture(char *const argv[], const char *in, struct coffer_buf *out)
 	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, in != NULL ? in :
 	    "/dev/null", O_RDONLY, 0);
+	if (quiet)
+		posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null",
+		    O_WRONLY, 0);
 	posix_spawn_file_actions_addclose(&fa, fds[0]);
 	posix_spawn_file_actions_addclose(&fa, fds[1]);
 	errno = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
@@ -667,7 +670,9 @@ admin_token(const char *mgr, const char *db, const char *tokf,
 	struct coffer_buf out = COFFER_BUF_INIT(4096);
 	int r;
 
-	if (access(tokf, R_OK) == 0 && run_capture(vargv, tokf, &out) == 0 &&
+	/* A failed check is followed by a create, which says what is wrong
+	 * with the job store if anything is: once, not twice. */
+	if (access(tokf, R_OK) == 0 && run_capture(vargv, tokf, &out, 1) == 0 &&
 	    coffer_file_read(tokf, 4096, tok) == 0) {
 		coffer_buf_release(&out);
 		while (tok->len > 0 && tok->data[tok->len - 1] == '\n')
@@ -677,7 +682,7 @@ admin_token(const char *mgr, const char *db, const char *tokf,
 	coffer_errclear();
 	coffer_buf_release(&out);
 	coffer_buf_reset(tok);
-	if ((r = run_capture(cargv, NULL, tok)) != 0)
+	if ((r = run_capture(cargv, NULL, tok, 0)) != 0)
 		return r;
 	if ((r = coffer_file_write_atomic(tokf, tok->data, tok->len, 0600, 0)) != 0)
 		return r;

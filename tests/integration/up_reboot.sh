@@ -12,10 +12,11 @@
 # what to do, and starts once the old state is moved aside as it says.
 # So is a state sealed on another sim host (rule K5): coffer up started
 # with another HOME, which holds the sim platform key. A --coordinator-port
-# in use at a first start is not said to be where owners pinned it.
+# in use at a first start is not said to be where owners pinned it. A job
+# store damaged by the crash is named, with what to do, once.
 # timeout: 120
 . "$(dirname "$0")/lib.sh"
-plan 15
+plan 17
 
 export HOME=$T/home
 unset XDG_RUNTIME_DIR XDG_DATA_HOME COFFER_URL COFFER_TOKEN
@@ -96,3 +97,11 @@ out=$(coffer up --dir "$T/data4" --coordinator-port "$REDIS_PORT" 2>&1)
 eq "a first start's --coordinator-port in use: exit 6" 6 $?
 case $out in *"--coordinator-port $REDIS_PORT: port $REDIS_PORT on 127.0.0.1 is in use by another program: give another --coordinator-port"*)
 	ok 0 "said as such, not as the port owners pinned" ;; *) ok 1 "said: $out" ;; esac
+
+head -c 5000 "$D/manager.db" > "$T/cut.db" && mv "$T/cut.db" "$D/manager.db"
+rm -f "$D/manager.db-wal" "$D/manager.db-shm"
+out=$(coffer up --dir "$D" --no-coordinator 2>&1)
+eq "a job store cut short: exit 6" 6 $?
+case $out in *"$D/manager.db is damaged: keep a copy of it, then 'sqlite3 $D/manager.db .recover | sqlite3 NEW.db'"*)
+	[ "$(grep -c 'is damaged' <<<"$out")" = 1 ]; ok $? "names the file and what to do, once" ;;
+*) ok 1 "said: $out" ;; esac
