@@ -412,8 +412,13 @@ wait_ready(pid_t *pid, const char *readyf, const char *what, const char *log,
 			return coffer_errf(COFFER_E_IO, "%s exited at start-up: %s (%s)",
 			    what, why[0] ? why : "no message", log);
 		}
+		/* What was started is stopped on the way out (fail:): say so,
+		 * and that nothing of the data is lost. */
 		if (stop_requested)
-			return coffer_errf(COFFER_E_CANCELLED, "interrupted");
+			return coffer_errf(COFFER_E_CANCELLED, "interrupted while %s "
+			    "was starting: what had started is stopped, the data "
+			    "directory is kept; start coffer up again when you like",
+			    what);
 		if (coffer_mono_ms() > deadline)
 			return coffer_errf(COFFER_E_TIMEOUT, "%s did not start in %d s "
 			    "(see %s)", what, READY_TIMEOUT_MS / 1000, log);

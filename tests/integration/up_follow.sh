@@ -8,9 +8,11 @@
 # for coffer up stops watching, and says that the job goes on. When
 # Redis dies under coffer up (the OOM killer), coffer up says how and
 # what is kept, and after a new start the job resumes and completes.
+# Ctrl-C while coffer up starts (here a manager that never gets ready)
+# says what became of what had started, and nothing is left running.
 # timeout: 150
 . "$(dirname "$0")/lib.sh"
-plan 11
+plan 14
 
 start_coffer_up --grace-ms 1000 --no-coordinator
 mkdir -p "$DATA/store/in"
@@ -62,3 +64,25 @@ case $out in *"redis-server was killed by signal 9 (Killed), by hand or the OOM 
 start_coffer_up --grace-ms 1000 --no-coordinator
 eq "after a new start, the interrupted job resumes and completes" "$id completed" \
 	"$(coffer job wait "$id" --timeout 100 | cut -d: -f1)"
+
+kill -INT "$UP"
+wait "$UP"
+mkdir -p "$T/inst"
+cp -r "$COFFER_BUILD/bin" "$COFFER_BUILD/apps" "$T/inst/"
+cat > "$T/inst/bin/coffer-manager" <<'SH'
+#!/bin/sh
+case $1 in token) echo cft_never_ready; exit 0 ;; serve) exec sleep 60 ;; esac
+SH
+chmod +x "$T/inst/bin/coffer-manager"
+"$T/inst/bin/coffer" up --no-coordinator --dir "$T/slow" > "$T/slow.out" 2>&1 &
+UP=$!
+track $UP
+wait_until 20 pgrep -P "$UP" -x sleep >/dev/null || bail "the manager stand-in did not start"
+mpid=$(pgrep -P "$UP" -x sleep)
+kill -INT "$UP"
+wait "$UP"
+eq "Ctrl-C while coffer up starts: exit 1" 1 $?
+grep -q "interrupted while coffer-manager was starting: what had started is stopped, the data directory is kept" "$T/slow.out"
+ok $? "says what became of what had started: $(tail -1 "$T/slow.out")"
+wait_until 10 bash -c "! kill -0 $mpid 2>/dev/null"
+ok $? "and the manager it had started is stopped"
