@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/client.h"
@@ -33,6 +34,31 @@ cli_up_state_path(char *out, size_t outlen)
 	if (n < 0 || (size_t)n >= outlen)
 		return coffer_errf(COFFER_E_LIMIT, "state file path too long");
 	return 0;
+}
+
+/*
+ * kill(pid, 0) alone takes any process for the coffer up that wrote the
+ * state file. Under ~/.config (no XDG_RUNTIME_DIR) the file outlives a
+ * reboot, and its pid may by then belong to another process: coffer job
+ * then tried a dead port, and the next coffer up kept the dead file to
+ * "give back" when it stopped. The command name tells them apart.
+ */
+int
+cli_up_running(long long pid)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	if (pid <= 0 || pid > INT_MAX ||
+	    (kill((pid_t)pid, 0) != 0 && errno == ESRCH))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return errno == ENOENT && access("/proc/self/comm", R_OK) == 0 ? 0 : 1;
+	if (fgets(comm, sizeof(comm), f) == NULL)
+		comm[0] = '\0';
+	fclose(f);
+	return strncmp(comm, "coffer", 6) == 0;
 }
 
 static int
@@ -78,8 +104,7 @@ from_state_file(struct cli_endpoint *ep)
 	 * file behind: say so, rather than "connection refused" on a port
 	 * nobody listens on any more. */
 	pid = json_integer_value(json_object_get(j, "pid"));
-	if (pid > 0 && pid <= INT_MAX && kill((pid_t)pid, 0) != 0 &&
-	    errno == ESRCH) {
+	if (pid > 0 && !cli_up_running(pid)) {
 		const char *dir = json_string_value(json_object_get(j, "dir"));
 
 		r = coffer_errf(COFFER_E_CONNECT, "no coffer up is running: %s "

@@ -47,4 +47,8 @@ int cli_http_fail(const char *cmd, long status, const json_t *reply);
 int cli_up_state_path(char *out, size_t outlen)
 	__attribute__((warn_unused_result));
 
+/* 1 if pid (from a state file) is a running `coffer up`: it exists and,
+ * where /proc tells, its command name starts with "coffer"; else 0. */
+int cli_up_running(long long pid);
+
 #endif

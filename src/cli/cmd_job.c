@@ -17,6 +17,7 @@
 #include "lib/clock.h"
 #include "lib/file.h"
 #include "lib/json.h"
+#include "lib/suggest.h"
 
 static const char usage_text[] =
     "coffer job submit FILE | list [--state S] [-o json|wide] |\n"
@@ -122,10 +123,27 @@ job_submit(const struct cli_endpoint *ep, const char *file)
 		coffer_buf_release(&b);
 		return cli_fail(r, "job submit");
 	}
+	/* An empty file (an editor's save that failed, a '>' in place of
+	 * '>>') is said as one, not as a JSON token expected at its end. */
+	if (strspn(coffer_buf_str(&b), " \t\r\n") == b.len) {
+		coffer_buf_release(&b);
+		return cli_fail(coffer_errf(COFFER_E_FORMAT, "%s is empty: a job file "
+		    "is one JSON object (doc/api.md)", file), "job submit");
+	}
 	if ((r = coffer_json_parse(coffer_buf_str(&b), b.len, JOB_FILE_MAX,
 	    COFFER_JSON_MAX_DEPTH_DEFAULT, &j)) != 0) {
 		coffer_buf_release(&b);
 		coffer_errctx(r, "%s", file);
+		return cli_fail(r, "job submit");
+	}
+	/* A JSON file that is no object (an array of jobs, a string) is the
+	 * user's to fix here, before the manager says "the body". */
+	if (!json_is_object(j)) {
+		r = coffer_errf(COFFER_E_FORMAT, "%s: a job file is one JSON "
+		    "object, not %s (one job per file)", file, json_is_array(j) ?
+		    "an array" : "a JSON value of another type");
+		json_decref(j);
+		coffer_buf_release(&b);
 		return cli_fail(r, "job submit");
 	}
 	asperathos = json_is_object(j) && json_object_get(j, "plugin") != NULL;
@@ -441,9 +459,63 @@ watch_line(const json_t *j, char *out, size_t outlen, int bar)
 	    jint(j, "replicas", "desired"), eta, tl, track);
 }
 
+/* Whether the endpoint is coffer up's, from its state file (no --url,
+ * no COFFER_URL): then a restart of coffer up can be followed. */
+static int from_up;
+
+/* A poll's answer that means the manager went away: refused, reset, or
+ * 503 while it stops. */
 static int
-job_watch(const struct cli_endpoint *ep, const char *id, double interval)
+manager_gone(int r, long status)
 {
+	return from_up && (r == COFFER_E_CONNECT || r == COFFER_E_HTTP ||
+	    (r == 0 && status == 503));
+}
+
+/*
+ * coffer up stopped or restarted under watch or wait: its manager comes
+ * back on another port (the state file says which), and the job, kept in
+ * the job store, goes on. Both used to end with "Connection reset by
+ * peer" or "HTTP 503: the manager is stopping". Say so once, then follow
+ * the state file until its manager answers again: 0 with *ep renewed; 1
+ * on Ctrl-C (watch); 2 when end (coffer_mono_ms, 0: none) has passed.
+ */
+static int
+await_manager(const char *cmd, const char *id, const char *path,
+    struct cli_endpoint *ep, int64_t end)
+{
+	fprintf(stderr, "coffer %s: the manager of coffer up has stopped (coffer "
+	    "up stopped or restarted?); %s goes on: waiting for coffer up to "
+	    "answer again (Ctrl-C stops waiting)\n", cmd, id);
+	for (;;) {
+		struct cli_endpoint e;
+		json_t *j = NULL;
+		long status = 0;
+		int r;
+
+		coffer_nap_ms(500);
+		if (watch_stop)
+			return 1;
+		if (end != 0 && coffer_mono_ms() >= end)
+			return 2;
+		if (cli_endpoint_resolve(NULL, NULL, &e) == 0 &&
+		    (r = cli_http(&e, "GET", path, NULL, 0, &status, &j, NULL)) == 0 &&
+		    status != 503) {
+			json_decref(j);
+			*ep = e;
+			fprintf(stderr, "coffer %s: coffer up answers again at %s\n",
+			    cmd, ep->url);
+			return 0;
+		}
+		json_decref(j);
+		coffer_errclear();
+	}
+}
+
+static int
+job_watch(const struct cli_endpoint *ep0, const char *id, double interval)
+{
+	struct cli_endpoint epv = *ep0, *ep = &epv;
 	json_t *j = NULL;
 	char path[256], line[512], last[512] = "";
 	int tty = cli_isatty(STDOUT_FILENO), r, warned = 0;
@@ -457,7 +529,20 @@ job_watch(const struct cli_endpoint *ep, const char *id, double interval)
 	for (;;) {
 		const char *state;
 
-		if ((r = cli_http(ep, "GET", path, NULL, 0, &status, &j, NULL)) != 0) {
+		r = cli_http(ep, "GET", path, NULL, 0, &status, &j, NULL);
+		if (manager_gone(r, status)) {
+			json_decref(j);
+			j = NULL;
+			coffer_errclear();
+			if (tty)
+				fputc('\n', stdout);
+			if (await_manager("job watch", id, path, ep, 0) == 0)
+				continue;
+			fprintf(stderr, "coffer job watch: stopped watching; %s goes on "
+			    "(coffer job stop %s stops it)\n", id, id);
+			return CLI_OK;
+		}
+		if (r != 0) {
 			if (tty)
 				fputc('\n', stdout);
 			return cli_fail(r, "job watch");
@@ -525,8 +610,9 @@ job_watch(const struct cli_endpoint *ep, const char *id, double interval)
  * completed; 1 if it failed or was stopped, or if time ran out first
  * (said on stderr). */
 static int
-job_wait(const struct cli_endpoint *ep, const char *id, double timeout_s)
+job_wait(const struct cli_endpoint *ep0, const char *id, double timeout_s)
 {
+	struct cli_endpoint epv = *ep0, *ep = &epv;
 	int64_t end = timeout_s > 0 ? coffer_mono_ms() +
 	    (int64_t)(timeout_s * 1000) : 0;
 	char suffix[32];
@@ -549,7 +635,19 @@ job_wait(const struct cli_endpoint *ep, const char *id, double timeout_s)
 		snprintf(suffix, sizeof(suffix), "?view=status&wait_s=%lld",
 		    (long long)(left >= 60000 ? 60 : left < 1000 ? 1 : left / 1000));
 		snprintf(path, sizeof(path), "/v1/jobs/%s%s", id, suffix);
-		if ((r = cli_http(ep, "GET", path, NULL, 0, &status, &j, NULL)) != 0)
+		r = cli_http(ep, "GET", path, NULL, 0, &status, &j, NULL);
+		if (manager_gone(r, status)) {
+			json_decref(j);
+			j = NULL;
+			coffer_errclear();
+			snprintf(path, sizeof(path), "/v1/jobs/%s?view=status", id);
+			if (await_manager("job wait", id, path, ep, end) == 0)
+				continue;
+			fprintf(stderr, "coffer job wait: %s has not ended after %g s\n",
+			    id, timeout_s);
+			return CLI_FAIL;
+		}
+		if (r != 0)
 			return cli_fail(r, "job wait");
 		if (status != 200) {
 			r = fail_status("job wait", status, j);
@@ -665,6 +763,23 @@ job_verb(int argc, char **argv)
 		return cli_usage("job", usage_text, "'job %s' needs an argument", verb);
 	if (strcmp(verb, "list") == 0 && arg != NULL)
 		return cli_usage("job", usage_text, "'job list' takes no argument");
+	/* The command line first: a mistyped state is a usage error (exit
+	 * 2, doc/cli.md) with or without a manager to ask. */
+	if (o.state != NULL) {
+		size_t i;
+
+		for (i = 0; job_states[i] != NULL; i++)
+			if (strcmp(job_states[i], o.state) == 0)
+				break;
+		if (job_states[i] == NULL) {
+			const char *meant = coffer_suggest(o.state, job_states, i);
+
+			return cli_usage("job list", usage_text, "--state: '%s' is not "
+			    "a job state (pending, running, completed, failed, stopped)"
+			    "%s%s%s", o.state, meant ? "; did you mean '" : "",
+			    meant ? meant : "", meant ? "'?" : "");
+		}
+	}
 	if ((r = cli_endpoint_resolve(o.url, o.token, &ep)) != 0) {
 		char cmd[32];
 
@@ -673,6 +788,7 @@ job_verb(int argc, char **argv)
 		return cli_fail(r, cmd);
 	}
 	no_token = ep.token[0] == '\0';
+	from_up = o.url == NULL && getenv("COFFER_URL") == NULL;
 	if (strcmp(verb, "submit") == 0)
 		return job_submit(&ep, arg);
 	if (strcmp(verb, "list") == 0)

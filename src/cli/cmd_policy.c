@@ -203,6 +203,26 @@ policy_new(int argc, char **argv)
 		    "pinned coordinator %s", argv[optind], cc.pin.url);
 		goto fail;
 	}
+	/* An expiry already past is a valid policy (rule P4) that nobody can
+	 * approve (A5): said now to the analyst, not to each owner later. One
+	 * in milliseconds (a year past 9999) is said too. */
+	{
+		int64_t now = coffer_wall_ms() / 1000;
+		char when[64];
+
+		coffer_time_format((int64_t)p->expires, when, sizeof(when));
+		if ((int64_t)p->expires <= now) {
+			r = coffer_errf(COFFER_E_FORMAT, "%s: expires: %llu (%s) is in "
+			    "the past: no owner could approve the policy; give a later "
+			    "time, in seconds since 1970 (or --expires TIME)",
+			    argv[optind], (unsigned long long)p->expires, when);
+			goto fail;
+		}
+		if (p->expires >= 253402300800ULL)
+			fprintf(stderr, "coffer policy new: warning: expires: %llu is "
+			    "after the year 9999: seconds since 1970 were meant, not "
+			    "milliseconds?\n", (unsigned long long)p->expires);
+	}
 	coffer_policy_hash_hex(p, hex);
 	if (o.out != NULL) {
 		if ((r = coffer_buf_puts(&text, "\n")) != 0 ||

@@ -177,10 +177,7 @@ owner_of(const char *cmd, const struct opts *o, uint8_t fp[32], char hex[65])
 static int
 job_arg(const char *cmd, const char *s)
 {
-	if (strlen(s) != 32 || strspn(s, "0123456789abcdef") != 32)
-		return cli_usage(cmd, USAGE, "JOB: the job id, 32 lower-case hex "
-		    "digits");
-	return -1;
+	return cli_coord_job_arg(cmd, USAGE, s);
 }
 
 /* ---- fetch ---- */
@@ -543,9 +540,18 @@ receipt_verify(int argc, char **argv)
 	memcpy(cc.pin_path, pin_path, sizeof(cc.pin_path));
 	if ((r = cli_head_load(&cc)) != 0 ||
 	    (r = coffer_file_read(argv[optind], COFFER_RECEIPT_BUNDLE_MAX,
-	    &bundle)) != 0 ||
-	    (r = coffer_file_read(pfile, COFFER_POLICY_MAX_BYTES, &ptext)) != 0)
+	    &bundle)) != 0)
 		goto fail;
+	if ((r = coffer_file_read(pfile, COFFER_POLICY_MAX_BYTES, &ptext)) != 0) {
+		/* A bundle copied or renamed without its FILE.policy: say what
+		 * that file is and where it comes from, not only ENOENT. */
+		if (r == COFFER_E_NOTFOUND && o.policy == NULL)
+			r = coffer_errf(r, "%s (the job's policy, which 'coffer receipt "
+			    "fetch' saves beside the bundle): copy it with the bundle, "
+			    "fetch the receipt again, or give the policy with --policy FILE",
+			    coffer_errdetail());
+		goto fail;
+	}
 	if ((r = coffer_policy_parse(coffer_buf_str(&ptext), ptext.len, &p)) != 0) {
 		r = coffer_errctx(r, "--policy %s", pfile);
 		goto fail;

@@ -298,6 +298,7 @@ results_fetch(int argc, char **argv)
 	char okey[COFFER_STORE_KEY_MAX + 1], name[COFFER_STORE_KEY_MAX + 16];
 	const char *job;
 	size_t nitems = 0, n, fetched = 0;
+	int made_dir = 0;
 	int r, rc = CLI_OK;
 
 	memset(&cc, 0, sizeof(cc));
@@ -309,8 +310,8 @@ results_fetch(int argc, char **argv)
 		return cli_usage("results fetch", USAGE, "expected JOB, --id FILE (you, "
 		    "a recipient) and --store LOCATION (where the outputs are)");
 	job = argv[optind];
-	if (strlen(job) != 32 || strspn(job, "0123456789abcdef") != 32)
-		return cli_usage("results fetch", USAGE, "JOB: 32 lower-case hex digits");
+	if ((rc = cli_coord_job_arg("results fetch", USAGE, job)) >= 0)
+		return rc;
 	snprintf(dir, sizeof(dir), "%s", o.out ? o.out : "");
 	if (o.out == NULL)
 		snprintf(dir, sizeof(dir), "results-%s", job);
@@ -362,9 +363,31 @@ results_fetch(int argc, char **argv)
 	    (r = read_leaves(coffer_buf_str(&ltext), ltext.len, &v, &e)) != 0 ||
 	    (r = coffer_store_open(o.store, 0, &store)) != 0)
 		goto fail;
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+	if (mkdir(dir, 0700) == 0)
+		made_dir = 1;
+	else if (errno != EEXIST) {
 		r = coffer_errf(COFFER_E_IO, "%s: %s", dir, strerror(errno));
 		goto fail;
+	}
+	/* Fetching again into DIR rewrites the same checked files; another
+	 * job's results there would be replaced in part (its key and receipt,
+	 * the outputs of the same names) and the rest left under the new key.
+	 * A job's signed receipt is one text: another text is another job. */
+	{
+		struct coffer_buf old = COFFER_BUF_INIT(COFFER_SIGNED_RECEIPT_MAX);
+
+		snprintf(kpath, sizeof(kpath), "%s/%s", dir, RECEIPT_FILE);
+		r = coffer_file_read(kpath, COFFER_SIGNED_RECEIPT_MAX, &old);
+		if (r == 0 && (old.len != rtext.len ||
+		    memcmp(old.data, rtext.data, old.len) != 0))
+			r = coffer_errf(COFFER_E_EXISTS, "%s holds the results of another "
+			    "job (its %s is not this job's receipt): nothing was written; "
+			    "give another --out", dir, RECEIPT_FILE);
+		else if (r == COFFER_E_NOTFOUND)
+			r = 0;
+		coffer_buf_release(&old);
+		if (r != 0)
+			goto fail;
 	}
 	for (uint64_t i = 0; i < v.count; i++) {
 		struct find f;
@@ -381,9 +404,25 @@ results_fetch(int argc, char **argv)
 			if ((r = coffer_store_list(store, o.prefix, on_key, &f)) != 0)
 				goto fail;
 			if (!f.found) {
-				r = coffer_errf(COFFER_E_NOTFOUND, "no object under '%s' ending "
-				    "in '%s' in %s: the reduce output", o.prefix, f.suffix,
-				    o.store);
+				/* A mistyped --prefix: look in the whole store, and
+				 * name the prefix where the output is. */
+				struct find any = f;
+
+				if (o.prefix[0] != '\0' &&
+				    coffer_store_list(store, "", on_key, &any) == 0 && any.found) {
+					char *slash = strrchr(any.key, '/');
+
+					r = coffer_errf(COFFER_E_NOTFOUND, "no object under '%s' "
+					    "ending in '%s' in %s: the reduce output is '%s': give "
+					    "--prefix '%.*s' (the job's outputs.prefix); nothing "
+					    "was fetched", o.prefix, f.suffix, o.store, any.key,
+					    slash != NULL ? (int)(slash - any.key + 1) : 0, any.key);
+				} else {
+					coffer_errclear();
+					r = coffer_errf(COFFER_E_NOTFOUND, "no object under '%s' "
+					    "ending in '%s' in %s: the reduce output", o.prefix,
+					    f.suffix, o.store);
+				}
 				goto fail;
 			}
 			snprintf(okey, sizeof(okey), "%s", f.key);
@@ -441,6 +480,9 @@ results_fetch(int argc, char **argv)
 fail:
 	if (rc == CLI_OK)
 		rc = cli_coord_fail(&cc, r, "results fetch");
+	/* A directory this run made, and left empty, is not left behind. */
+	if (made_dir && fetched == 0)
+		(void)rmdir(dir);
 done:
 	coffer_wipe(key, sizeof(key));
 	coffer_identity_wipe(&id);
@@ -511,9 +553,26 @@ results_open(int argc, char **argv)
 		    "'results fetch' wrote), and only --out and --force");
 	dir = argv[optind];
 	to = o.out ? o.out : dir;
+	/* DIR is what 'results fetch' wrote: a mistyped one, or a file (a
+	 * single .sealed output), is said as such, not as a missing key. */
+	{
+		struct stat st;
+		int missing = stat(dir, &st) != 0;
+
+		if (missing || !S_ISDIR(st.st_mode))
+			return cli_fail(coffer_errf(missing ? COFFER_E_NOTFOUND :
+			    COFFER_E_IO, "%s: %s: give the directory 'coffer results "
+			    "fetch' wrote (its --out, default results-JOB)", dir,
+			    missing ? strerror(errno) : "not a directory"), "results open");
+	}
 	snprintf(path, sizeof(path), "%s/%s", dir, KEY_FILE);
-	if ((r = sealed_cli_load_key(path, key)) != 0)
+	if ((r = sealed_cli_load_key(path, key)) != 0) {
+		if (r == COFFER_E_NOTFOUND)
+			r = coffer_errf(r, "%s has no %s: it is not what 'coffer "
+			    "results fetch' wrote (run that first, with --out %s)",
+			    dir, KEY_FILE, dir);
 		return cli_fail(r, "results open");
+	}
 	if ((dh = opendir(dir)) == NULL) {
 		r = coffer_errf(COFFER_E_IO, "%s: %s", dir, strerror(errno));
 		goto out;

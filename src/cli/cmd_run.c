@@ -23,9 +23,11 @@
 #include "cli/curl_shim.h"
 #include "cli/run_progress.h"
 #include "coffer/error.h"
+#include "lib/appdir.h"
 #include "lib/buf.h"
 #include "lib/clock.h"
 #include "lib/appparams.h"
+#include "lib/file.h"
 #include "lib/json.h"
 #include "lib/mem.h"
 #include "lib/num.h"
@@ -317,6 +319,63 @@ find_worker(struct run *R)
 	snprintf(R->worker, sizeof(R->worker), "coffer-worker");
 }
 
+/*
+ * --app NAME, as a job file names an app: the plugin NAME.so, else the
+ * executable NAME, of this build's apps/ directory (beside bin/, as
+ * coffer up gives the manager). Not found: the one meant and the apps
+ * there are, not only ENOENT.
+ */
+static int
+app_by_name(struct run *R)
+{
+	struct coffer_buf list = COFFER_BUF_INIT(4096);
+	char bindir[PATH_MAX], apps[PATH_MAX + 8], path[PATH_MAX * 2], meant[256] = "";
+	const char *slash = strrchr(R->app, '/'), *word;
+	int e = errno, r;
+
+	if (coffer_exe_dir(bindir, sizeof(bindir)) != 0) {
+		coffer_errclear();
+		bindir[0] = '\0';
+	}
+	snprintf(apps, sizeof(apps), "%s/../apps", bindir);
+	if (slash == NULL && bindir[0] != '\0') {
+		snprintf(path, sizeof(path), "%s/%s.so", apps, R->app);
+		if (realpath(path, R->app_abs) != NULL)
+			return 0;
+		snprintf(path, sizeof(path), "%s/%s", apps, R->app);
+		if (access(path, X_OK) == 0 && realpath(path, R->app_abs) != NULL)
+			return 0;
+	}
+	/* A path: the apps of its directory; a name: those of the build. */
+	if (slash != NULL)
+		snprintf(path, sizeof(path), "%.*s", (int)(slash - R->app), R->app);
+	else
+		snprintf(path, sizeof(path), "%s", apps);
+	word = slash != NULL ? slash + 1 : R->app;
+	{
+		char w[256];
+		size_t wl = strlen(word);
+
+		snprintf(w, sizeof(w), "%.*s", (int)(wl > 3 &&
+		    strcmp(word + wl - 3, ".so") == 0 ? wl - 3 : wl), word);
+		if (coffer_appdir_list(path[0] ? path : "/", w, &list, meant,
+		    sizeof(meant)) != 0)
+			coffer_buf_reset(&list);
+	}
+	r = coffer_errf(COFFER_E_NOTFOUND, "--app %s: %s%s%s%s%s%s%s", R->app,
+	    strerror(e), meant[0] ? " (did you mean '" : "", meant,
+	    meant[0] ? "'?)" : "", list.len ? "; the apps in " : "",
+	    list.len ? path : "", list.len ? ": " : "");
+	if (list.len) {
+		char head[2048];
+
+		snprintf(head, sizeof(head), "%s", coffer_errdetail());
+		r = coffer_errf(r, "%s%s", head, coffer_buf_str(&list));
+	}
+	coffer_buf_release(&list);
+	return r;
+}
+
 static int
 check_dirs(struct run *R)
 {
@@ -342,8 +401,7 @@ check_dirs(struct run *R)
 		return coffer_errf(COFFER_E_INVAL, "--inputs and --outputs are the same"
 		    " directory: outputs would overwrite inputs");
 	if (realpath(R->app, R->app_abs) == NULL)
-		return coffer_errf(COFFER_E_NOTFOUND, "--app %s: %s", R->app,
-		    strerror(errno));
+		return app_by_name(R);
 	return 0;
 }
 

@@ -130,9 +130,9 @@ default_dir(char *out, size_t outlen)
 }
 
 /* Run argv (standard input from in, a file, or /dev/null), its stdout
- * into out; 0 if it exited 0. */
+ * into out, its stderr to ours unless quiet; 0 if it exited 0. */
 static int
-run_capture(char *const argv[], const char *in, struct coffer_buf *out)
+run_capture(char *const argv[], const char *in, struct coffer_buf *out, int quiet)
 {
 	posix_spawn_file_actions_t fa;
 	int fds[2], st = 0, r = 0;
@@ -146,6 +146,9 @@ run_capture(char *const argv[], const char *in, struct coffer_buf *out)
 	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, in != NULL ? in :
 	    "/dev/null", O_RDONLY, 0);
+	if (quiet)
+		posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null",
+		    O_WRONLY, 0);
 	posix_spawn_file_actions_addclose(&fa, fds[0]);
 	posix_spawn_file_actions_addclose(&fa, fds[1]);
 	errno = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
@@ -409,8 +412,13 @@ wait_ready(pid_t *pid, const char *readyf, const char *what, const char *log,
 			return coffer_errf(COFFER_E_IO, "%s exited at start-up: %s (%s)",
 			    what, why[0] ? why : "no message", log);
 		}
+		/* What was started is stopped on the way out (fail:): say so,
+		 * and that nothing of the data is lost. */
 		if (stop_requested)
-			return coffer_errf(COFFER_E_CANCELLED, "interrupted");
+			return coffer_errf(COFFER_E_CANCELLED, "interrupted while %s "
+			    "was starting: what had started is stopped, the data "
+			    "directory is kept; start coffer up again when you like",
+			    what);
 		if (coffer_mono_ms() > deadline)
 			return coffer_errf(COFFER_E_TIMEOUT, "%s did not start in %d s "
 			    "(see %s)", what, READY_TIMEOUT_MS / 1000, log);
@@ -478,6 +486,95 @@ out:
 	return r;
 }
 
+/* "exited with status N" or "was killed by SIGKILL (...)", for a child
+ * that died while up. */
+static const char *
+how_exited(int wst, char *buf, size_t len)
+{
+	if (WIFSIGNALED(wst))
+		snprintf(buf, len, "was killed by signal %d (%s)%s", WTERMSIG(wst),
+		    strsignal(WTERMSIG(wst)), WTERMSIG(wst) == SIGKILL ?
+		    ", by hand or the OOM killer" : "");
+	else
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(wst));
+	return buf;
+}
+
+/*
+ * A state sealed by another build of coffer-coordinator opens only under
+ * that build (doc/format/sealed-state.md rule K4): after a rebuild or an
+ * upgrade the coordinator refused to start, and coffer up with it, with
+ * advice (k of n recovery owners) that coffer up's coordinator has none
+ * of. The measurement of the last start is in DIR/worker-config.json;
+ * said before the start, with what a user of coffer up can do.
+ */
+static int
+check_coord_build(const char *prog, const char *dir, const char *data)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(1 << 16);
+	char path[PATH_MAX], now[97];
+	const char *files[1] = { prog }, *was;
+	struct stat st;
+	uint8_t m[48];
+	json_t *j = NULL;
+	int r = 0;
+
+	snprintf(path, sizeof(path), "%s/state.key", data);
+	if (stat(path, &st) != 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/worker-config.json", dir);
+	if (coffer_file_read(path, 1 << 16, &b) != 0 ||
+	    coffer_json_parse(coffer_buf_str(&b), b.len, 1 << 16, 8, &j) != 0 ||
+	    (was = json_string_value(json_object_get(json_object_get(j,
+	    "coordinator"), "measurement"))) == NULL ||
+	    coffer_tee_sim_measure(files, 1, m) != 0)
+		goto out;   /* the coordinator itself says what is wrong */
+	coffer_hex_encode(m, 48, now);
+	if (strcmp(was, now) != 0) {
+		r = coffer_errf(COFFER_E_IO, "the coordinator's state in %s was sealed "
+		    "by another build of coffer-coordinator (measurement %.16s...; "
+		    "this one is %.16s...: rebuilt or upgraded?), and a TEE's state "
+		    "opens only under the build that sealed it (rule K4). Run the "
+		    "build that made it, or start this one with a new coordinator: "
+		    "'mv %s %s.old' (its policies, approvals and keys stay there, "
+		    "unused: owners pin the new one, approve and upload again); "
+		    "--no-coordinator runs plaintext jobs meanwhile", data, was, now,
+		    data, data);
+		goto out;
+	}
+	/* The same for the sim host (rule K5): its platform key is found
+	 * through COFFER_SIM_DIR, else HOME, which another user, sudo or a
+	 * service manager changes. */
+	{
+		const char *fp0 = json_string_value(json_array_get(json_object_get(
+		    json_object_get(json_object_get(j, "coordinator"), "verification"),
+		    "sim_platform_keys"), 0));
+		char *pem = NULL, fph[65];
+		uint8_t fp[32];
+
+		if (fp0 != NULL && coffer_tee_sim_public_key(NULL, &pem) == 0 &&
+		    coffer_tee_sim_key_fingerprint(pem, strlen(pem), fp) == 0) {
+			coffer_hex_encode(fp, 32, fph);
+			if (strcmp(fp0, fph) != 0)
+				r = coffer_errf(COFFER_E_IO, "the coordinator's state in %s "
+				    "was sealed on another sim host: under the sim platform "
+				    "key %.16s..., and this start finds %.16s... (rule K5). "
+				    "The key is in $COFFER_SIM_DIR, else ~/.local/share/coffer: "
+				    "start coffer up as the user, with the HOME (or "
+				    "COFFER_SIM_DIR), of the start that made the state; or "
+				    "'mv %s %s.old' for a new coordinator (owners pin it, "
+				    "approve and upload again)", data, fp0, fph, data, data);
+		}
+		free(pem);
+	}
+out:
+	if (r == 0)
+		coffer_errclear();
+	json_decref(j);
+	coffer_buf_release(&b);
+	return r;
+}
+
 /*
  * coffer-coordinator on the sim backend, its state in DIR/coordinator, on
  * the port of its first start (DIR/coordinator.port): owners pin a
@@ -491,7 +588,7 @@ start_coordinator(const char *bindir, const char *dir, int port_opt,
 	char prog[PATH_MAX], data[PATH_MAX], portf[PATH_MAX], readyf[PATH_MAX],
 	    listen[64];
 	char *argv[16];
-	int port = port_opt > 0 ? port_opt : 0, n = 0, r;
+	int port = port_opt > 0 ? port_opt : 0, n = 0, kept = 0, r;
 	const char *colon;
 
 	snprintf(prog, sizeof(prog), "%s/coffer-coordinator", bindir);
@@ -501,7 +598,10 @@ start_coordinator(const char *bindir, const char *dir, int port_opt,
 	snprintf(c->log, sizeof(c->log), "%s/coordinator.log", dir);
 	if (access(prog, X_OK) != 0)
 		return coffer_errf(COFFER_E_NOTFOUND, "%s: %s", prog, strerror(errno));
+	if ((r = check_coord_build(prog, dir, data)) != 0)
+		return r;
 	if (coffer_file_read(portf, 64, &b) == 0) {
+		kept = 1;
 		while (b.len > 0 && b.data[b.len - 1] == '\n')
 			b.data[--b.len] = '\0';
 		if (coffer_parse_int(coffer_buf_str(&b), 1, 65535, &port) != 0) {
@@ -520,6 +620,12 @@ start_coordinator(const char *bindir, const char *dir, int port_opt,
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
 	if ((r = check_port(listen)) != 0) {
 		coffer_buf_release(&b);
+		/* Kept from an earlier start, owners pinned it there; given for
+		 * a first start, nobody has: another one does. */
+		if (!kept)
+			return coffer_errf(r, "--coordinator-port %d: port %d on "
+			    "127.0.0.1 is in use by another program: give another "
+			    "--coordinator-port (none: a free one)", port, port);
 		return coffer_errf(r, "the coordinator's port %d on 127.0.0.1 (where "
 		    "its owners pinned it) is in use by another program: stop it", port);
 	}
@@ -569,7 +675,9 @@ admin_token(const char *mgr, const char *db, const char *tokf,
 	struct coffer_buf out = COFFER_BUF_INIT(4096);
 	int r;
 
-	if (access(tokf, R_OK) == 0 && run_capture(vargv, tokf, &out) == 0 &&
+	/* A failed check is followed by a create, which says what is wrong
+	 * with the job store if anything is: once, not twice. */
+	if (access(tokf, R_OK) == 0 && run_capture(vargv, tokf, &out, 1) == 0 &&
 	    coffer_file_read(tokf, 4096, tok) == 0) {
 		coffer_buf_release(&out);
 		while (tok->len > 0 && tok->data[tok->len - 1] == '\n')
@@ -579,7 +687,7 @@ admin_token(const char *mgr, const char *db, const char *tokf,
 	coffer_errclear();
 	coffer_buf_release(&out);
 	coffer_buf_reset(tok);
-	if ((r = run_capture(cargv, NULL, tok)) != 0)
+	if ((r = run_capture(cargv, NULL, tok, 0)) != 0)
 		return r;
 	if ((r = coffer_file_write_atomic(tokf, tok->data, tok->len, 0600, 0)) != 0)
 		return r;
@@ -602,7 +710,7 @@ struct up_prev {
 };
 
 static void
-keep_prev_state(const char *path, struct up_prev *pv)
+keep_prev_state(const char *path, const char *dir, struct up_prev *pv)
 {
 	json_t *j = NULL;
 	json_int_t pid;
@@ -614,9 +722,12 @@ keep_prev_state(const char *path, struct up_prev *pv)
 		goto none;
 	pid = json_integer_value(json_object_get(j, "pid"));
 	if (pid <= 0 || pid > INT_MAX || pid == (json_int_t)getpid() ||
-	    kill((pid_t)pid, 0) != 0)
+	    !cli_up_running(pid))
 		goto none;
 	d = json_string_value(json_object_get(j, "dir"));
+	/* One of this directory cannot run: this one holds its lock. */
+	if (d != NULL && strcmp(d, dir) == 0)
+		goto none;
 	snprintf(pv->dir, sizeof(pv->dir), "%s", d != NULL ? d : "?");
 	pv->pid = (int)pid;
 	json_decref(j);
@@ -640,7 +751,7 @@ remove_state(const char *path, const struct up_prev *pv)
 	if (coffer_file_read(path, 1 << 16, &b) == 0 &&
 	    coffer_json_parse(coffer_buf_str(&b), b.len, 1 << 16, 8, &j) == 0 &&
 	    json_integer_value(json_object_get(j, "pid")) == (json_int_t)getpid()) {
-		if (pv->pid > 0 && kill(pv->pid, 0) == 0 &&
+		if (pv->pid > 0 && cli_up_running(pv->pid) &&
 		    coffer_file_write_atomic(path, pv->bytes.data, pv->bytes.len,
 		    0600, 0) == 0)
 			fprintf(stderr, "coffer up: %s names coffer up pid %d (%s) "
@@ -692,7 +803,7 @@ cmd_up(int argc, char **argv)
 	char *margv[48];
 	const char *dir_opt = NULL, *listen_opt = NULL, *redis_opt = NULL,
 	    *wdirs[MAX_WDIRS], *redis_url;
-	int port = -1, allow_cmd = 0, allow_url = 0, asp = 0, asp_open = 0,
+	int port = -1, died = 0, allow_cmd = 0, allow_url = 0, asp = 0, asp_open = 0,
 	    nwdirs = 0, lockfd = -1, cport = 0, no_coord = 0;
 	struct up_coord co;
 	struct up_prev prev = { .bytes = COFFER_BUF_INIT_SECRET(1 << 16) };
@@ -796,6 +907,13 @@ cmd_up(int argc, char **argv)
 			goto fail;
 		}
 		snprintf(dir, sizeof(dir), "%s", abs);
+		/* mkdir's EEXIST also covers a file of that name: said here,
+		 * not as "DIR/up.lock: Not a directory". */
+		if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+			r = coffer_errf(COFFER_E_IO, "--dir %s is not a directory: "
+			    "give a directory (it is created if missing)", dir);
+			goto fail;
+		}
 	}
 	if ((r = lock_dir(dir, &lockfd)) != 0 || (r = check_port(listen)) != 0)
 		goto fail;
@@ -899,7 +1017,7 @@ cmd_up(int argc, char **argv)
 		goto fail;
 	if ((r = wait_ready(&mpid, readyf, "coffer-manager", mlog, &urlbuf)) != 0)
 		goto fail;
-	keep_prev_state(statef, &prev);
+	keep_prev_state(statef, dir, &prev);
 	if ((r = write_state(statef, coffer_buf_str(&urlbuf),
 	    coffer_buf_str(&tokbuf), mpid, rs, redis_url, dir, &co)) != 0)
 		goto fail;
@@ -942,6 +1060,7 @@ cmd_up(int argc, char **argv)
 
 	/* 4. Wait for Ctrl-C, SIGTERM, or a child dying. */
 	for (;;) {
+		char how[128];
 		int wst;
 
 		if (stop_requested) {
@@ -958,19 +1077,23 @@ cmd_up(int argc, char **argv)
 		}
 		if (waitpid(mpid, &wst, WNOHANG) == mpid) {
 			mpid = -1;
-			fprintf(stderr, "coffer up: coffer-manager exited (see %s)\n",
-			    mlog);
+			fprintf(stderr, "coffer up: coffer-manager %s (see %s)\n",
+			    how_exited(wst, how, sizeof(how)), mlog);
+			died = 1;
 			break;
 		}
 		if (co.pid > 0 && waitpid(co.pid, &wst, WNOHANG) == co.pid) {
 			co.pid = -1;
-			fprintf(stderr, "coffer up: coffer-coordinator exited (see %s)\n",
-			    co.log);
+			fprintf(stderr, "coffer up: coffer-coordinator %s (see %s)\n",
+			    how_exited(wst, how, sizeof(how)), co.log);
+			died = 1;
 			break;
 		}
 		if (rs != NULL && waitpid(rs->pid, &wst, WNOHANG) == rs->pid) {
 			rs->pid = 0;
-			fprintf(stderr, "coffer up: redis-server exited\n");
+			fprintf(stderr, "coffer up: redis-server %s (see %s/redis.log)\n",
+			    how_exited(wst, how, sizeof(how)), rdir);
+			died = 1;
 			break;
 		}
 		coffer_nap_ms(100);
@@ -990,6 +1113,13 @@ cmd_up(int argc, char **argv)
 	if (lockfd >= 0)
 		close(lockfd);
 	fprintf(stderr, "coffer up: stopped\n");
+	/* One of its servers died under it (a crash, the OOM killer, a kill
+	 * by hand): what is kept, and that a new start picks it up. */
+	if (died)
+		fprintf(stderr, "coffer up: the jobs, their items and the token are "
+		    "kept in %s: start 'coffer up%s%s' again and interrupted jobs "
+		    "resume\n", dir, dir_opt != NULL ? " --dir " : "",
+		    dir_opt != NULL ? dir : "");
 	return rc;
 fail:
 	stop_pid(mpid, 15000);

@@ -359,3 +359,17 @@ cli_coord_refused(const char *cmd, long status, const json_t *reply)
 		return CLI_IO;
 	return CLI_REJECTED;
 }
+
+int
+cli_coord_job_arg(const char *cmd, const char *usage, const char *s)
+{
+	if (strlen(s) == 32 && strspn(s, "0123456789abcdef") == 32)
+		return -1;
+	/* The id a user has at hand is the one `coffer job submit` printed. */
+	if (strncmp(s, "job-", 4) == 0)
+		return cli_usage(cmd, usage, "JOB: '%s' is the manager's job id; "
+		    "give the coordinator's (32 hex digits): 'coffer job watch %s' "
+		    "ends with it, 'coffer job show %s' has it as tee.job", s, s, s);
+	return cli_usage(cmd, usage, "JOB: the coordinator's job id, 32 "
+	    "lower-case hex digits");
+}

@@ -100,4 +100,10 @@ int cli_coord_refused(const char *cmd, long status, const json_t *reply);
  * else as cli_fail(). cc may be NULL. */
 int cli_coord_fail(const struct cli_coord *cc, int err, const char *cmd);
 
+/* A coordinator job id (32 lower-case hex digits) given as JOB to cmd:
+ * -1 when it is one, else the usage error printed (with usage) and its
+ * exit code. The manager's id (`job-...`, what `coffer job submit`
+ * printed) is said to be that, with where the coordinator's is. */
+int cli_coord_job_arg(const char *cmd, const char *usage, const char *s);
+
 #endif

@@ -65,6 +65,16 @@ cli_policy_get(const struct cli_coord *cc, const char *what,
 	if (status != NULL)
 		*status = NULL;
 	if (stat(what, &sb) == 0 || !is_hash(what)) {
+		/* A hash cut short ("760c2c77...e288", as printed for reading,
+		 * or a prefix) is not a file name: say what to give. */
+		if (stat(what, &sb) != 0 && what[0] != '\0' && strspn(what,
+		    "0123456789abcdefABCDEF.") == strlen(what)) {
+			r = coffer_errf(COFFER_E_NOTFOUND, "'%s' is neither a file nor "
+			    "a policy hash: give the whole hash, 64 hex digits, as "
+			    "'coffer policy new' printed it ('coffer policy status' "
+			    "lists them)", what);
+			goto out;
+		}
 		if ((r = coffer_file_read(what, COFFER_POLICY_MAX_BYTES, &text)) != 0)
 			goto out;
 	} else {

@@ -44,7 +44,15 @@ cli_trust_make(const struct cli_trust *t, struct coffer_tee_anchors **anchors,
 		if ((r = coffer_file_read(t->sim_keys[i], (size_t)1 << 20, &b)) != 0 ||
 		    (r = coffer_tee_sim_key_fingerprint((const char *)b.data, b.len,
 		    tp->sim_keys[tp->n_sim_keys])) != 0) {
-			r = coffer_errctx(r, "--trust-sim-key %s", t->sim_keys[i]);
+			/* Where the file comes from, for one not made yet. */
+			if (r == COFFER_E_NOTFOUND)
+				r = coffer_errf(r, "--trust-sim-key %s: %s (the sim host's "
+				    "public key: 'coffer attest sim-key > %s' on the host "
+				    "the coordinator runs on writes it; coffer up prints its "
+				    "own as 'sim key')", t->sim_keys[i], coffer_errdetail(),
+				    t->sim_keys[i]);
+			else
+				r = coffer_errctx(r, "--trust-sim-key %s", t->sim_keys[i]);
 			goto out;
 		}
 		tp->n_sim_keys++;

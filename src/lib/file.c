@@ -121,7 +121,12 @@ coffer_file_read(const char *path, size_t max, struct coffer_buf *b)
 		goto out;
 	}
 	if (!is_stdin && !S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
-		r = coffer_errf(COFFER_E_INVAL, "%s: not a regular file", path);
+		/* A file that cannot be read as one (doc/cli.md, exit 6), said
+		 * with what it is: most often a directory given for a file. */
+		r = coffer_errf(COFFER_E_IO, "%s: not a regular file (it is %s)",
+		    path, S_ISDIR(st.st_mode) ? "a directory" : S_ISCHR(st.st_mode) ?
+		    "a character device" : S_ISBLK(st.st_mode) ? "a block device" :
+		    S_ISSOCK(st.st_mode) ? "a socket" : "not a file");
 		goto out;
 	}
 	for (;;) {
@@ -432,6 +437,21 @@ coffer_atomic_open(struct coffer_atomic *a, const char *path, mode_t mode)
 	return 0;
 }
 
+/* A new file's name taken (errno from link): a directory given where a
+ * file name was meant is said as one, not as "File exists". */
+static int
+link_err(const char *path)
+{
+	struct stat st;
+	int e = errno;
+
+	if (e == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return coffer_errf(COFFER_E_EXISTS, "%s is a directory: give the "
+		    "name of a new file (a path inside it)", path);
+	return coffer_errf(e == EEXIST ? COFFER_E_EXISTS : COFFER_E_IO, "%s: %s",
+	    path, strerror(e));
+}
+
 /* Give the unnamed file of a its final name: linked at path directly with
  * excl (fails if path exists), else under a temporary name renamed over
  * path. */
@@ -444,8 +464,7 @@ link_unnamed(struct coffer_atomic *a, int excl)
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", a->fd);
 	if (excl) {
 		if (linkat(AT_FDCWD, proc, AT_FDCWD, a->path, AT_SYMLINK_FOLLOW) != 0)
-			return coffer_errf(errno == EEXIST ? COFFER_E_EXISTS : COFFER_E_IO,
-			    "%s: %s", a->path, strerror(errno));
+			return link_err(a->path);
 		return 0;
 	}
 	for (int tries = 0; tries < 16; tries++) {
@@ -518,8 +537,7 @@ coffer_atomic_commit(struct coffer_atomic *a, int excl)
 	if (excl) {
 		/* link(2) fails if path exists: no window for a race. */
 		if (link(a->tmp, a->path) != 0) {
-			r = coffer_errf(errno == EEXIST ? COFFER_E_EXISTS : COFFER_E_IO,
-			    "%s: %s", a->path, strerror(errno));
+			r = link_err(a->path);
 			goto fail;
 		}
 		unlink(a->tmp);

@@ -11,7 +11,7 @@
 /*
  * Append the contents of path ("-" is standard input) to b, failing with
  * COFFER_E_LIMIT if it holds more than max bytes. A non-regular file other
- * than a pipe or "-" (a directory, a device) is COFFER_E_INVAL.
+ * than a pipe or "-" (a directory, a device) is COFFER_E_IO, naming what it is.
  */
 int coffer_file_read(const char *path, size_t max, struct coffer_buf *b)
 	__attribute__((warn_unused_result));

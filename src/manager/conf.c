@@ -778,8 +778,17 @@ opened(struct mgr_conf_prep *p)
 			snprintf(f, sizeof(f), "app_%s", field);
 		else
 			snprintf(f, sizeof(f), "tee.policy");
-		add(p->errs, f, "the coordinator refuses to open the job: %s: %s",
-		    code, msg);
+		/* The usual ones after a first submit: who has to do what is
+		 * the coordinator's to say (the manager is not trusted with it),
+		 * so name the command that asks it. */
+		add(p->errs, f, "the coordinator refuses to open the job: %s: %s%s%s%s",
+		    code, msg, strcmp(code, "policy.unapproved") == 0 ?
+		    " (every owner approves it first: 'coffer policy status " :
+		    strcmp(code, "policy.revoked") == 0 ? " (an owner revoked it: "
+		    "'coffer policy status " : "", strcmp(code, "policy.unapproved")
+		    == 0 || strcmp(code, "policy.revoked") == 0 ? s->tee_policy : "",
+		    strcmp(code, "policy.unapproved") == 0 ? "' names who has not)" :
+		    strcmp(code, "policy.revoked") == 0 ? "' names who)" : "");
 		return COFFER_E_FORMAT;
 	}
 	if ((r = coffer_json_parse(coffer_buf_str(&p->reply), p->reply.len,

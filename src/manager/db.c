@@ -37,6 +37,14 @@ io_detail(struct mgr_db *db, char *buf, size_t len)
 	    code == SQLITE_CANTOPEN) && e != 0)
 		snprintf(buf, len, ": %s: %s%s", f != NULL && f[0] != '\0' ? f :
 		    "job store", strerror(e), coffer_file_full_hint(e));
+	/* A damaged file (a disk that lost writes, a copy cut short): which
+	 * one, and what to do, rather than SQLite's words alone. */
+	else if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
+		snprintf(buf, len, ": %s is damaged: keep a copy of it, then "
+		    "'sqlite3 %s .recover | sqlite3 NEW.db' and use NEW.db as the "
+		    "job store, or move it aside to start with no jobs and no "
+		    "tokens", f != NULL && f[0] != '\0' ? f : "the job store file",
+		    f != NULL && f[0] != '\0' ? f : "FILE");
 	return buf;
 }
 

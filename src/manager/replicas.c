@@ -10,6 +10,7 @@
 
 #include "actuator/actuator.h"
 #include "coffer/error.h"
+#include "lib/appdir.h"
 #include "lib/buf.h"
 #include "lib/mem.h"
 #include "manager/conf.h"
@@ -20,6 +21,25 @@
 
 /* ------------------------------------------------------------------ */
 /* Apps */
+
+
+/* The message for a mistyped app name: the one meant, if one is close,
+ * and the apps there are. Read on this error path only. */
+static int
+no_app(const char *dir, const char *app)
+{
+	struct coffer_buf list = COFFER_BUF_INIT(4096);
+	char meant[256];
+	int r;
+
+	if ((r = coffer_appdir_list(dir, app, &list, meant, sizeof(meant))) != 0)
+		coffer_buf_reset(&list);
+	r = coffer_errf(COFFER_E_FORMAT, "app: no app '%s' in %s%s%s%s (its apps: %s)",
+	    app, dir, meant[0] ? " (did you mean '" : "", meant, meant[0] ? "'?)" : "",
+	    list.len ? coffer_buf_str(&list) : "none");
+	coffer_buf_release(&list);
+	return r;
+}
 
 int
 mgr_app_resolve(struct mgr *m, const char *app, char *out, size_t outlen)
@@ -45,8 +65,7 @@ mgr_app_resolve(struct mgr *m, const char *app, char *out, size_t outlen)
 		if (access(out, suffix[i][0] != '\0' ? R_OK : X_OK) == 0)
 			return 0;
 	}
-	return coffer_errf(COFFER_E_FORMAT, "app: no app '%s' in %s", app,
-	    m->cfg.apps_dir);
+	return no_app(m->cfg.apps_dir, app);
 }
 
 /* ------------------------------------------------------------------ */

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "coffer/error.h"
+#include "lib/appdir.h"
 #include "lib/clock.h"
 #include "lib/file.h"
 #include "lib/random.h"
@@ -113,12 +114,48 @@ test_file__atomic_write_read_and_excl(void **state)
 	coffer_buf_reset(&b);
 	assert_int_equal(coffer_file_read(path, 2, &b), COFFER_E_LIMIT);
 	assert_int_equal(b.len, 0);
-	assert_int_equal(coffer_file_read(tmpdir, 100, &b), COFFER_E_INVAL);
+	/* A directory is a file that cannot be read (exit 6), said as one. */
+	assert_int_equal(coffer_file_read(tmpdir, 100, &b), COFFER_E_IO);
+	assert_non_null(strstr(coffer_errdetail(), "(it is a directory)"));
 	snprintf(path, sizeof(path), "%s/none", tmpdir);
 	assert_int_equal(coffer_file_read(path, 100, &b), COFFER_E_NOTFOUND);
 	snprintf(path, sizeof(path), "%s/no/dir/f", tmpdir);
 	assert_int_equal(coffer_file_write_atomic(path, "x", 1, 0600, 0), COFFER_E_NOTFOUND);
 	coffer_buf_release(&b);
+}
+
+/* The apps of a directory: plugins and executables by name, not their
+ * params.json or other files; the one meant for a typo. */
+static void
+test_appdir__lists_apps_and_suggests(void **state)
+{
+	struct coffer_buf list = COFFER_BUF_INIT(4096);
+	char dir[600], path[700], meant[64];
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/apps", tmpdir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/fault.so", dir);
+	assert_int_equal(coffer_file_write_atomic(path, "x", 1, 0644, 1), 0);
+	snprintf(path, sizeof(path), "%s/fault", dir);
+	assert_int_equal(coffer_file_write_atomic(path, "x", 1, 0755, 1), 0);
+	snprintf(path, sizeof(path), "%s/fault.params.json", dir);
+	assert_int_equal(coffer_file_write_atomic(path, "{}", 2, 0644, 1), 0);
+	snprintf(path, sizeof(path), "%s/checksum.so", dir);
+	assert_int_equal(coffer_file_write_atomic(path, "x", 1, 0644, 1), 0);
+	snprintf(path, sizeof(path), "%s/README", dir);
+	assert_int_equal(coffer_file_write_atomic(path, "x", 1, 0644, 1), 0);
+	assert_int_equal(coffer_appdir_list(dir, "faul", &list, meant, sizeof(meant)), 0);
+	assert_string_equal(coffer_buf_str(&list), "checksum, fault");
+	assert_string_equal(meant, "fault");
+	coffer_buf_reset(&list);
+	assert_int_equal(coffer_appdir_list(dir, "zzzzzz", &list, meant, sizeof(meant)), 0);
+	assert_string_equal(meant, "");
+	coffer_buf_reset(&list);
+	snprintf(path, sizeof(path), "%s/none", tmpdir);
+	assert_int_equal(coffer_appdir_list(path, "x", &list, meant, sizeof(meant)), 0);
+	assert_int_equal(list.len, 0);
+	coffer_buf_release(&list);
 }
 
 static void
@@ -486,6 +523,7 @@ main(void)
 		cmocka_unit_test(test_clock__monotonic_does_not_go_back),
 		cmocka_unit_test(test_file__atomic_write_read_and_excl),
 		cmocka_unit_test(test_file__aborted_write_leaves_nothing),
+		cmocka_unit_test(test_appdir__lists_apps_and_suggests),
 		cmocka_unit_test(test_file__signal_removes_temporary_file),
 		cmocka_unit_test(test_file__commit_and_abort_unregister_the_temporary_file),
 		cmocka_unit_test(test_file__signal_cleanup_leaves_ignored_signals_ignored),
