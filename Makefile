@@ -96,25 +96,7 @@ ARCH_coffer-coordinator := $(A_RUNTIME) $(A_CORE)
 LIBS_coffer := $(LIBS_REDIS) $(LIBS_CORE)
 # The worker talks to the coordinator over plain HTTP (http/client.c, on
 # libevent); everything that matters in it is wrapped or MAC'd.
-# Its libraries are linked statically (Debian's archives of the same
-# packages; libc, libdl, libpthread and libm stay shared), because every
-# replica's start execs it twice, the supervisor and, in a confidential
-# job, the plugin host (doc/worker.md 9.5): linked dynamically, ld.so
-# resolved libcrypto's 4,191 symbol relocations and those of libevent,
-# hiredis and jansson at each exec, 0.7 to 1.2 ms of CPU of the 1.9 to 2.2
-# ms an exec cost (BENCHMARKS.md, "The small confidential job's fixed
-# cost"). And the sim measurement (doc/format/evidence.md 8.2), a digest of
-# the executable, then covers the crypto code too. An OpenSSL update needs
-# the worker rebuilt, as a TEE's needs it measured and approved again.
-# WORKER_STATIC=0 links them shared.
-WORKER_STATIC ?= 1
-ifeq ($(WORKER_STATIC),1)
-LIBS_coffer-worker := -Wl,-Bstatic $(LIBS_EVENT_CORE) $(LIBS_REDIS) \
-	$(shell pkg-config --libs $(PKGS_CORE) 2>/dev/null) -Wl,-Bdynamic \
-	-ldl -lpthread -lm
-else
 LIBS_coffer-worker := $(LIBS_EVENT_CORE) $(LIBS_REDIS) $(LIBS_CORE)
-endif
 LIBS_coffer-manager := $(LIBS_CURL) $(LIBS_SQLITE) $(LIBS_EVENT) $(LIBS_REDIS) $(LIBS_CORE)
 # Nor does the coordinator serve TLS (http/tls.c is not linked): its answers
 # are wrapped or signed end to end, and libssl stays out of its process.
