@@ -61,13 +61,20 @@ main(int argc, char **argv)
 	const char *prefix;
 	int r, rc;
 
-	/* Before any other OpenSSL call: no OPENSSL_cleanup at exit. It
-	 * freed every provider, algorithm and DRBG of the supervisor, the
-	 * runner and the host at each exit (0.3-0.6 ms of CPU per worker,
-	 * BENCHMARKS.md "The confidential start's CPU"), memory the kernel
-	 * takes back anyway; the keys are wiped by their owners before
-	 * (doc/worker.md 9.1). */
-	(void)OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
+	/* Before any other OpenSSL call (doc/worker.md 9.1). No
+	 * OPENSSL_cleanup at exit: it freed every provider, algorithm and
+	 * DRBG of the supervisor, the runner and the host at each exit
+	 * (0.3-0.6 ms of CPU per worker, BENCHMARKS.md "The confidential
+	 * start's CPU"), memory the kernel takes back anyway; the keys are
+	 * wiped by their owners before. And no configuration file: OpenSSL
+	 * would read the one $OPENSSL_CONF names, from an environment the
+	 * untrusted actuator writes, or the host's openssl.cnf, and load the
+	 * provider modules (shared objects) it lists into this process,
+	 * code no measurement covers; the built-in default provider is the
+	 * only one Coffer uses. Reading openssl.cnf also cost every worker
+	 * about 0.5 ms of CPU at its first OpenSSL call. */
+	(void)OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT |
+	    OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
 	coffer_log_setup_env("worker");
 	/* The plugin host of a confidential job (worker/apphost.c): started
 	 * by the runner, never by people. */

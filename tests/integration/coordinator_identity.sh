@@ -7,7 +7,7 @@
 # timeout: 120
 . "$(dirname "$0")/lib.sh"
 
-plan 27
+plan 31
 
 export COFFER_PIN_FILE=$T/pins.json
 start_coordinator
@@ -87,6 +87,28 @@ check "verifying it again keeps the pin" \
 	--trust-sim-key "$COORD_SIM_KEY"
 stop_coordinator INT
 eq "SIGINT stops it with status 0" 0 "$COORD_RC"
+
+# An OpenSSL configuration in its environment (doc/coordinator.md section
+# 5): whoever starts the coordinator is untrusted, and OpenSSL would load
+# the provider modules the file lists and apply its default properties.
+# This one asks for FIPS implementations, which no loaded provider has:
+# read, it makes every fetch fail (its evidence could not be made). The
+# coordinator does not read it.
+printf '%s\n' 'openssl_conf = openssl_init' '[openssl_init]' \
+	'alg_section = evp_props' 'providers = provider_sect' '[evp_props]' \
+	'default_properties = "fips=yes"' '[provider_sect]' \
+	'default = default_sect' 'hostile = hostile_sect' '[default_sect]' \
+	'activate = 1' '[hostile_sect]' "module = $T/hostile-provider.so" \
+	'activate = 1' >"$T/hostile.cnf"
+check "the configuration is one OpenSSL reads (coffer, which does, fails with it)" \
+	bash -c '! OPENSSL_CONF="$1" coffer attest measure "$1" >/dev/null 2>&1' _ "$T/hostile.cnf"
+OPENSSL_CONF=$T/hostile.cnf start_coordinator_again
+eq "with OPENSSL_CONF set in its environment it starts" 0 $?
+check "and its evidence verifies" \
+	coffer coordinator verify "$COORD_URL" --expect "$COORD_MEASUREMENT" \
+	--trust-sim-key "$COORD_SIM_KEY"
+stop_coordinator TERM
+eq "it stops with status 0" 0 "$COORD_RC"
 
 # Another coordinator (another data directory) at the same URL.
 COORD_DIR=$T/coord2

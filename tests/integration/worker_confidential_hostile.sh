@@ -14,7 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/worker_confidential.bash"
 . "$(dirname "$0")/e2e_common.bash"
-plan 22
+plan 26
 
 start_redis
 cw_world
@@ -110,3 +110,37 @@ eq "both items done once" "total=2 done=2 failed=0 in_flight=0 queued=0" \
 eq "its supervisor failed both items of the batch" 2 \
 	"$(grep -c 'worker runner killed by signal 9 (Killed) while storing or proving the output' "$T/q5.log")"
 eq "two batches of two proofs, a key release each" "4 2" "$(count proofs) $(count releases)"
+
+# 6. An OpenSSL configuration in the worker's environment (doc/worker.md
+# 9.1): the actuator that starts the worker is untrusted, and OpenSSL
+# would read the file $OPENSSL_CONF names, load the provider modules it
+# lists (shared objects: code no measurement covers) and apply its
+# default properties. This one asks for FIPS implementations, which no
+# loaded provider has: read, it makes every fetch fail (SHA-384 of the
+# sim evidence, the signature, HPKE), so the attestation cannot succeed.
+# The worker does not read it and runs the job.
+cat > "$T/hostile.cnf" <<CNF
+openssl_conf = openssl_init
+[openssl_init]
+alg_section = evp_props
+providers = provider_sect
+[evp_props]
+default_properties = "fips=yes"
+[provider_sect]
+default = default_sect
+hostile = hostile_sect
+[default_sect]
+activate = 1
+[hostile_sect]
+module = $T/hostile-provider.so
+activate = 1
+CNF
+check "the configuration is one OpenSSL reads (coffer, which does, fails with it)" \
+	bash -c '! OPENSSL_CONF="$1" coffer attest measure "$2" >/dev/null 2>&1' _ \
+	"$T/hostile.cnf" "$T/w/worker.json"
+cw_start_coord "$T/w/policy.json"
+check "load q6" "$QCTL" load "$REDIS_URL" q6 a/1.sealed b/1.sealed
+OPENSSL_CONF=$T/hostile.cnf cw_worker q6 "$T/w/worker.json"
+eq "the worker with OPENSSL_CONF set ends" 0 $?
+eq "it attested and ran both items" "total=2 done=2 failed=0 in_flight=0 queued=0 1" \
+	"$("$QCTL" stats "$REDIS_URL" q6) $(count releases)"
