@@ -110,10 +110,11 @@ mapfile -t outs < <(ls "$T"/a/*)
 } > "$T/read"
 rm -f "$T/dump.all" "$T/dump.one"
 # Each output, two at a time: dciodvfy reports no error on it that its
-# input did not have (errors with values and paths masked). An input that dciodvfy cannot read to its end ("read
-# failed", "Tags out of order") or on which it crashes (it aborts on RT
-# Dose) was not fully verified: counted, not compared; dciodvfy must not
-# crash on an output whose input it read. One line per finding.
+# input did not have (errors with values and paths masked). An input
+# that dciodvfy cannot read to its end ("read failed", "Tags out of
+# order") or on which it crashes (it aborts on RT Dose) was not fully
+# verified: counted, not compared; dciodvfy must not crash on an output
+# whose input it read. One line per finding.
 norm() { grep '^Error' | sed -E 's/[0-9][0-9.]*/N/g; s/<[^>]*>//g' | sort -u; }
 judge() { # output file
 	local f=$1 b st new
