@@ -30,13 +30,15 @@ eq "and shows the job" 200 "$HTTP_CODE"
 rcli HSET "coffer:{$id}:meta" total "$saved" >/dev/null
 
 # Redis goes away for a while.
+# Once the job's reason says so, the manager has met the dead queue on
+# its ticks (no fixed sleep: that is the event to wait for).
 stop_redis
-sleep 2
+wait_until 10 bash -c "curl -s -H 'Authorization: Bearer $MGR_TOKEN' $MGR_URL/v1/jobs/$id | jq -r .reason | grep -q 'queue does not answer'"
+down_rc=$?
 check "Redis stopped: the manager still answers" healthy
 api GET "/v1/jobs/$id" > "$T/down.json"
 eq "the job is still running" running "$(jq -r .state "$T/down.json")"
-wait_until 10 bash -c "curl -s -H 'Authorization: Bearer $MGR_TOKEN' $MGR_URL/v1/jobs/$id | jq -r .reason | grep -q 'queue does not answer'"
-ok $? "and its reason says the queue does not answer"
+ok $down_rc "and its reason says the queue does not answer"
 api GET /metrics >/dev/null
 eq "metrics still render" 200 "$HTTP_CODE"
 start_redis_again || bail "redis did not restart"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # A scale-down stops idle replicas, not busy ones (doc/manager.md section 5):
-# 8 replicas, 4 items of 15 s queued first and 44 of 0.1 s after them. The
+# 8 replicas, 4 items of 10 s queued first and 44 of 0.1 s after them. The
 # first four items taken are the long ones, on four of the eight replicas
 # (whichever took them: the order is a race); the short ones are done a
 # couple of seconds later, and the deadline controller releases the four
@@ -27,7 +27,7 @@ cat > "$T/job.json" <<JSON
 {
   "name": "idle-first",
   "app": "fault",
-  "app_params": {"sleep_ms": 100, "slow": "in/i-0[1-4]", "slow_ms": 15000,
+  "app_params": {"sleep_ms": 100, "slow": "in/i-0[1-4]", "slow_ms": 10000,
                  "trace_dir": "$T/trace"},
   "inputs": {"prefix": "in/"},
   "outputs": {"prefix": "out/"},
