@@ -163,6 +163,20 @@ app_process_src(struct app *a, const char *id, uint32_t attempt,
 	return r;
 }
 
+void
+app_keep_fd(struct app *a, int on)
+{
+	if (a->host != NULL)
+		apphost_keep_fd(a->host, on);
+}
+
+int
+app_take_out_fd(struct app *a, size_t *len)
+{
+	*len = 0;
+	return a->host != NULL ? apphost_take_out_fd(a->host, len) : -1;
+}
+
 size_t
 app_batch_room(struct app *a)
 {

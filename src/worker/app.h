@@ -93,6 +93,13 @@ int app_process_src(struct app *a, const char *id, uint32_t attempt,
     const struct app_wait *w, uint32_t *reported, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
+/* A plugin in its host only (else no-ops, -1): whether an output the
+ * host passes in a memfd (doc/worker.md 9.5 HF1 to HF5) is kept for
+ * app_take_out_fd instead of read into out; that output's descriptor (the
+ * caller closes it) and length, or -1. */
+void app_keep_fd(struct app *a, int on);
+int app_take_out_fd(struct app *a, size_t *len);
+
 /* The reduce stage (plugins only); *reported (may be NULL) as for
  * app_process: non-zero when the app itself reported the failure. */
 int app_reduce_add(struct app *a, const char *id, const uint8_t *in,
@@ -196,10 +203,25 @@ void apphost_stop(struct apphost *h);
  * most 1024 bytes, the output), pointers into p; the output in the frame
  * (*data points at it) or, when half > 0 (the host shares a region with
  * halves of that size), in the region's output half (*data NULL, *ndata
- * <= half). COFFER_E_PROTO if it is out of that format. */
-int apphost_parse_done(const uint8_t *p, size_t n, size_t half,
+ * <= half) or, when fd_ok (one descriptor came with the frame) and
+ * half > 0, in that descriptor (*data NULL, *in_fd 1, *ndata > half:
+ * doc/worker.md 9.5 HF1). COFFER_E_PROTO if it is out of that format. */
+/* doc/worker.md 9.5, HF3 to HF5: the checks of an output passed in a
+ * memfd (COFFER_E_PROTO, named, when it fails them); whether the next
+ * PROCESS's output in a memfd is kept (on) for apphost_take_out_fd, which
+ * gives it (-1: none; the caller closes it) and its length, else read
+ * into the call's out; pread of exactly n bytes (COFFER_E_IO). */
+int apphost_check_out_fd(int fd, size_t len, size_t max)
+    __attribute__((warn_unused_result));
+void apphost_keep_fd(struct apphost *h, int on);
+int apphost_take_out_fd(struct apphost *h, size_t *len);
+int apphost_pread(int fd, uint64_t off, void *p, size_t n)
+    __attribute__((warn_unused_result));
+
+int apphost_parse_done(const uint8_t *p, size_t n, size_t half, int fd_ok,
     int32_t *status, const uint8_t **msg, uint32_t *nmsg,
-    const uint8_t **data, uint32_t *ndata) __attribute__((warn_unused_result));
+    const uint8_t **data, uint32_t *ndata, int *in_fd)
+    __attribute__((warn_unused_result));
 
 /*
  * A batch's items in one exchange (doc/worker.md 9.5, HB1 to HB6), with a

@@ -59,8 +59,9 @@ enum {
 /* A batch answer's output offset that says "in the frame" (HB2). */
 #define IN_FRAME_OFF 0xffffffffu
 
-/* Where a data field's bytes are. */
-enum { IN_FRAME = 0, IN_REGION = 1 };
+/* Where a data field's bytes are: IN_FD, in the memfd passed with the
+ * frame (doc/worker.md 9.5, HF1 to HF5). */
+enum { IN_FRAME = 0, IN_REGION = 1, IN_FD = 2 };
 
 #define HOST_FD 3          /* the socket, in the host */
 #define HOST_APP_FD 4      /* the plugin file, in the host */
@@ -115,15 +116,64 @@ struct apphost {
 	struct coffer_buf frame;   /* the last answer (plaintext: secret) */
 	int batching;              /* the last INFO took the region (HB1) */
 	struct hbatch b;
+	int rfd[2];                /* passed with the last answer (-1: none),
+	                              and how many were (HF2) */
+	int take_fd;               /* a PROCESS output in a memfd is kept (HF4) */
+	int out_fd;                /* ... here, out_len bytes; -1: none */
+	size_t out_len;
 };
 
 /* ---- Both sides: whole frames over a socket, within a deadline ---- */
 
 /* Move n bytes; poll only when the socket is not ready (poll_first: at
  * once, for an answer that is computed meanwhile). */
+/* recv, keeping a descriptor passed with the bytes (HF2): the first in
+ * rfd[0], their count in rfd[1]; any other is closed. */
+static ssize_t
+recv_fds(int fd, void *b, size_t n, int rfd[2])
+{
+	union {
+		struct cmsghdr h;
+		char c[CMSG_SPACE(2 * sizeof(int))];
+	} u;
+	struct iovec iov = { b, n };
+	struct msghdr msg;
+	struct cmsghdr *c;
+	ssize_t m;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = u.c;
+	msg.msg_controllen = sizeof(u.c);
+	m = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	if (m < 0)
+		return m;
+	if (msg.msg_flags & MSG_CTRUNC)
+		rfd[1] += 2;  /* more than fit: the kernel closed them */
+	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+		size_t k;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int f;
+
+			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (rfd[0] < 0)
+				rfd[0] = f;
+			else
+				close(f);
+			rfd[1]++;
+		}
+	}
+	return m;
+}
+
 static int
 io_all(int fd, int out, void *p, size_t n, int poll_first,
-    const struct app_wait *w, int64_t deadline)
+    const struct app_wait *w, int64_t deadline, int *rfd)
 {
 	uint8_t *b = p;
 	int64_t next_hb = coffer_mono_ms();
@@ -142,7 +192,8 @@ io_all(int fd, int out, void *p, size_t n, int poll_first,
 			/* A host that trickles bytes never makes us poll. */
 			return coffer_errf(COFFER_E_TIMEOUT, "app timed out");
 		}
-		m = out ? send(fd, b, n, MSG_NOSIGNAL) : recv(fd, b, n, 0);
+		m = out ? send(fd, b, n, MSG_NOSIGNAL) : rfd != NULL ?
+		    recv_fds(fd, b, n, rfd) : recv(fd, b, n, 0);
 		if (m > 0) {
 			b += m;
 			n -= (size_t)m;
@@ -199,10 +250,12 @@ get_bytes(struct coffer_cur *c, const uint8_t **p, uint32_t *n)
  * (allowed only when half > 0, and then at most half bytes): *p is NULL
  * and the reader takes them from its half of the region. */
 static int
-get_data(struct coffer_cur *c, size_t half, const uint8_t **p, uint32_t *n)
+get_data(struct coffer_cur *c, size_t half, int fd_ok, const uint8_t **p,
+    uint32_t *n, int *in_fd)
 {
 	uint32_t where;
 
+	*in_fd = 0;
 	if (coffer_cur_get(c, n, 4) != 0 || coffer_cur_get(c, &where, 4) != 0)
 		return broken();
 	if (where == IN_FRAME)
@@ -211,6 +264,18 @@ get_data(struct coffer_cur *c, size_t half, const uint8_t **p, uint32_t *n)
 		*p = NULL;
 		return 0;
 	}
+	/* HF1: only over the half, from a host that shares the region,
+	 * with the one descriptor passed (HF2). */
+	if (where == IN_FD && fd_ok && half > 0 && *n > half) {
+		*p = NULL;
+		*in_fd = 1;
+		return 0;
+	}
+	if (where == IN_FD)
+		return coffer_errf(COFFER_E_PROTO, "the app host broke its protocol:"
+		    " an output of %u bytes in a descriptor %s (HF1, HF2)", *n,
+		    !fd_ok ? "not passed alone with its answer" :
+		    "where it does not belong");
 	return coffer_errf(COFFER_E_PROTO, "the app host broke its protocol:"
 	    " data of %u bytes in %s", *n, where == IN_REGION ?
 	    "a shared region it does not have room in" : "an unknown place");
@@ -240,18 +305,19 @@ send_frame(int fd, uint32_t type, struct coffer_buf *b, const uint8_t *tail,
 	hdr[0] = type;
 	hdr[1] = (uint32_t)(b->len - 8 + taillen);
 	memcpy(b->data, hdr, sizeof(hdr));
-	if ((r = io_all(fd, 1, b->data, b->len, 0, w, deadline)) != 0)
+	if ((r = io_all(fd, 1, b->data, b->len, 0, w, deadline, NULL)) != 0)
 		return r;
 	/* tail NULL: the caller sends the tail (apphost_call_src). */
 	if (taillen > 0 && tail != NULL)
-		r = io_all(fd, 1, (void *)tail, taillen, 0, w, deadline);
+		r = io_all(fd, 1, (void *)tail, taillen, 0, w, deadline, NULL);
 	return r;
 }
 
-/* Receive one frame of at most max bytes into b (reset first). */
+/* Receive one frame of at most max bytes into b (reset first); rfd
+ * (or NULL: none taken) as recv_fds, for the header's bytes. */
 static int
 recv_frame(int fd, uint32_t *type, size_t max, struct coffer_buf *b,
-    const struct app_wait *w, int64_t deadline)
+    const struct app_wait *w, int64_t deadline, int *rfd)
 {
 	uint32_t hdr[2];
 	uint8_t *p;
@@ -260,7 +326,7 @@ recv_frame(int fd, uint32_t *type, size_t max, struct coffer_buf *b,
 	coffer_buf_reset(b);
 	/* The host's reads block (no time to keep): no poll before them. */
 	if ((r = io_all(fd, 0, hdr, sizeof(hdr), w != NULL || deadline > 0, w,
-	    deadline)) != 0)
+	    deadline, rfd)) != 0)
 		return r;
 	if (hdr[1] > max)
 		return coffer_errf(COFFER_E_PROTO, "the app host broke its protocol:"
@@ -268,7 +334,7 @@ recv_frame(int fd, uint32_t *type, size_t max, struct coffer_buf *b,
 	if ((r = coffer_buf_reserve(b, hdr[1], &p)) != 0)
 		return r;
 	/* The body was written with the header: it is there already. */
-	if ((r = io_all(fd, 0, p, hdr[1], 0, w, deadline)) != 0)
+	if ((r = io_all(fd, 0, p, hdr[1], 0, w, deadline, NULL)) != 0)
 		return r;
 	coffer_buf_commit(b, hdr[1]);
 	*type = hdr[0];
@@ -303,8 +369,9 @@ region_half(size_t max_item_bytes)
 }
 
 int
-apphost_parse_done(const uint8_t *p, size_t n, size_t half, int32_t *status,
-    const uint8_t **msg, uint32_t *nmsg, const uint8_t **data, uint32_t *ndata)
+apphost_parse_done(const uint8_t *p, size_t n, size_t half, int fd_ok,
+    int32_t *status, const uint8_t **msg, uint32_t *nmsg, const uint8_t **data,
+    uint32_t *ndata, int *in_fd)
 {
 	struct coffer_cur c;
 	int r;
@@ -312,9 +379,10 @@ apphost_parse_done(const uint8_t *p, size_t n, size_t half, int32_t *status,
 	coffer_cur_init(&c, p, n);
 	if (coffer_cur_get(&c, status, 4) != 0 || get_bytes(&c, msg, nmsg) != 0)
 		return broken();
-	if ((r = get_data(&c, half, data, ndata)) != 0)
+	if ((r = get_data(&c, half, fd_ok, data, ndata, in_fd)) != 0)
 		return r;
-	if (coffer_cur_left(&c) != 0 || *status > 0 || *nmsg > ERR_TEXT_MAX)
+	if (coffer_cur_left(&c) != 0 || *status > 0 || *nmsg > ERR_TEXT_MAX ||
+	    (*in_fd && *status != 0))
 		return coffer_errf(COFFER_E_PROTO, "the app host broke its protocol");
 	return 0;
 }
@@ -594,7 +662,7 @@ host_init(struct apphost *h, char *err, size_t errlen)
 	if (r == 0)
 		r = send_frame(h->sock, F_INIT, &b, NULL, 0, NULL, deadline);
 	if (r == 0)
-		r = recv_frame(h->sock, &type, 4096, &h->frame, NULL, deadline);
+		r = recv_frame(h->sock, &type, 4096, &h->frame, NULL, deadline, NULL);
 	if (offer) {
 		memcpy(h->reg.base, saved, sizeof(saved));
 		coffer_wipe(saved, sizeof(saved));
@@ -666,6 +734,11 @@ int
 apphost_spawn(const struct worker_config *cfg, int app_fd, struct apphost **out)
 {
 	struct apphost *h = coffer_calloc(1, sizeof(*h));
+
+	if (h != NULL) {
+		h->rfd[0] = -1;
+		h->out_fd = -1;
+	}
 	int r;
 
 	if (h == NULL)
@@ -761,7 +834,7 @@ send_src(struct apphost *h, const struct app_src *src, size_t inlen,
 			host_kill(h, &status);
 			return r;
 		}
-		if ((r = io_all(h->sock, 1, (void *)p, n, 0, w, deadline)) != 0)
+		if ((r = io_all(h->sock, 1, (void *)p, n, 0, w, deadline, NULL)) != 0)
 			return host_failed(h, r, w, err, errlen);
 		sent += n;
 	}
@@ -773,6 +846,71 @@ call(struct apphost *h, int type, const char *id, uint32_t attempt,
     const char *owner, const uint8_t *in, size_t inlen, const struct app_src *src,
     struct coffer_buf *out, const struct app_wait *w, uint32_t *reported,
     char *err, size_t errlen);
+
+int
+apphost_pread(int fd, uint64_t off, void *p, size_t n)
+{
+	uint8_t *b = p;
+
+	while (n > 0) {
+		ssize_t m = pread(fd, b, n, (off_t)off);
+
+		if (m < 0 && errno == EINTR)
+			continue;
+		if (m <= 0)
+			return coffer_errf(COFFER_E_IO, "the app host's output"
+			    " descriptor: %s at byte %llu", m < 0 ? strerror(errno) :
+			    "shorter than it said", (unsigned long long)off);
+		b += m;
+		n -= (size_t)m;
+		off += (uint64_t)m;
+	}
+	return 0;
+}
+
+/* HF3: a memfd sealed against writes, growth and shrinking (so nothing
+ * changes its bytes between the runner's two passes, BO1), exactly len
+ * bytes, at most max. */
+int
+apphost_check_out_fd(int fd, size_t len, size_t max)
+{
+	const int need = F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK;
+	struct stat st;
+	int seals = fcntl(fd, F_GET_SEALS);
+
+	if (seals < 0)
+		return coffer_errf(COFFER_E_PROTO, "the app host broke its protocol:"
+		    " its output descriptor takes no seals (not a memfd: %s, HF3)",
+		    strerror(errno));
+	if ((seals & need) != need)
+		return coffer_errf(COFFER_E_PROTO, "the app host broke its protocol:"
+		    " its output descriptor is not sealed against%s%s%s (HF3)",
+		    seals & F_SEAL_WRITE ? "" : " writes", seals & F_SEAL_GROW ? "" :
+		    " growth", seals & F_SEAL_SHRINK ? "" : " shrinking");
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
+	    (uint64_t)st.st_size != (uint64_t)len || len > max)
+		return coffer_errf(COFFER_E_PROTO, "the app host broke its protocol:"
+		    " its output descriptor holds %lld bytes, its answer says %zu"
+		    " (at most %zu, HF3)", (long long)st.st_size, len, max);
+	return 0;
+}
+
+void
+apphost_keep_fd(struct apphost *h, int on)
+{
+	h->take_fd = on;
+}
+
+int
+apphost_take_out_fd(struct apphost *h, size_t *len)
+{
+	int fd = h->out_fd;
+
+	*len = h->out_len;
+	h->out_fd = -1;
+	h->out_len = 0;
+	return fd;
+}
 
 int
 apphost_call(struct apphost *h, int type, const char *id, uint32_t attempt,
@@ -803,9 +941,16 @@ call(struct apphost *h, int type, const char *id, uint32_t attempt,
 	int32_t status;
 	int64_t deadline = w && w->timeout_ms > 0 ? coffer_mono_ms() + w->timeout_ms : 0;
 	size_t used_in = 0, used_out = 0;
-	int r, shared = 0;
+	int r, shared = 0, in_fd = 0;
 
 	*reported = 0;
+	if (h->out_fd >= 0) {
+		/* An output the caller did not take. */
+		close(h->out_fd);
+		h->out_fd = -1;
+	}
+	h->rfd[0] = -1;
+	h->rfd[1] = 0;
 	/* A host that died with an earlier item starts again (its init runs
 	 * again, as a new runner's would). */
 	if (h->pid == 0 && (r = host_start(h, err, errlen)) != 0)
@@ -843,20 +988,28 @@ call(struct apphost *h, int type, const char *id, uint32_t attempt,
 		goto out;
 	if (r == 0)
 		r = recv_frame(h->sock, &ftype, frame_max(h->cfg->max_item_bytes),
-		    &h->frame, w, deadline);
+		    &h->frame, w, deadline, h->rfd);
 	if (r != 0) {
 		r = host_failed(h, r, w, err, errlen);
 		goto out;
 	}
-	if (ftype != F_DONE || apphost_parse_done(h->frame.data, h->frame.len,
-	    h->reg_on ? h->reg.half : 0, &status, &msg, &nmsg, &data, &ndata) != 0) {
-		if (ftype != F_DONE)
-			(void)coffer_errf(COFFER_E_PROTO, "the app host broke its"
-			    " protocol: an answer of type %u", ftype);
+	/* HF2: one descriptor, with a DONE whose output is in it. */
+	if (ftype != F_DONE)
+		r = coffer_errf(COFFER_E_PROTO, "the app host broke its protocol:"
+		    " an answer of type %u", ftype);
+	else if ((r = apphost_parse_done(h->frame.data, h->frame.len,
+	    h->reg_on ? h->reg.half : 0, h->rfd[1] == 1, &status, &msg, &nmsg,
+	    &data, &ndata, &in_fd)) == 0 && h->rfd[1] > 0 && !in_fd)
+		r = coffer_errf(COFFER_E_PROTO, "the app host broke its protocol:"
+		    " %d descriptors passed with an answer that has none (HF2)",
+		    h->rfd[1]);
+	else if (r == 0 && in_fd)
+		r = apphost_check_out_fd(h->rfd[0], ndata, h->cfg->max_item_bytes);
+	if (r != 0) {
 		r = host_failed(h, COFFER_E_PROTO, w, err, errlen);
 		goto out;
 	}
-	if (data == NULL)
+	if (data == NULL && !in_fd)
 		used_out = ndata;
 	if (status != 0) {
 		r = answer_failed(status, msg, nmsg, reported, err, errlen);
@@ -867,7 +1020,24 @@ call(struct apphost *h, int type, const char *id, uint32_t attempt,
 	 * hashes, seals or stores. A big output in the frame is in the
 	 * runner's memory already: out takes the frame's instead of a
 	 * second copy (doc/worker.md 9.4, "Memory"). */
-	if (out != NULL && ndata > 0 && (data != NULL && ndata > ((size_t)1 << 20) &&
+	/* HF4: a PROCESS output in a memfd stays there for a caller that
+	 * reads it in passes (BO1); any other is read once into out. */
+	if (in_fd && out != NULL && h->take_fd && type == PLUGIN_PROCESS &&
+	    out->len == 0) {
+		h->out_fd = h->rfd[0];
+		h->out_len = ndata;
+		h->rfd[0] = -1;
+	} else if (in_fd && out != NULL) {
+		uint8_t *p;
+
+		if ((r = coffer_buf_reserve(out, ndata, &p)) != 0 ||
+		    (r = apphost_pread(h->rfd[0], 0, p, ndata)) != 0) {
+			snprintf(err, errlen, "reading the app's output: %s",
+			    coffer_errdetail());
+			goto out;
+		}
+		coffer_buf_commit(out, ndata);
+	} else if (out != NULL && ndata > 0 && (data != NULL && ndata > ((size_t)1 << 20) &&
 	    out->len == 0 ? coffer_buf_take(out, &h->frame,
 	    (size_t)(data - h->frame.data), ndata) : coffer_buf_put(out,
 	    data != NULL ? data : h->reg.base + h->reg.half, ndata)) != 0) {
@@ -876,6 +1046,10 @@ call(struct apphost *h, int type, const char *id, uint32_t attempt,
 		r = COFFER_E_LIMIT;
 	}
 out:
+	if (h->rfd[0] >= 0) {
+		close(h->rfd[0]);
+		h->rfd[0] = -1;
+	}
 	/* The item's plaintext does not stay in the region. */
 	if (h->reg.base != NULL) {
 		coffer_wipe(h->reg.base, used_in);
@@ -961,7 +1135,7 @@ batch_exchange(struct apphost *h, size_t first, size_t k,
 	if ((r = send_frame(h->sock, F_BATCH, &h->head, NULL, 0, w, deadline)) != 0)
 		return r;
 	return recv_frame(h->sock, type, batch_frame_max(h->cfg->max_item_bytes),
-	    &h->frame, w, deadline);
+	    &h->frame, w, deadline, NULL);
 }
 
 int
@@ -1083,6 +1257,8 @@ apphost_stop(struct apphost *h)
 {
 	if (h == NULL)
 		return;
+	if (h->out_fd >= 0)
+		close(h->out_fd);
 	if (h->pid > 0) {
 		int status;
 
@@ -1133,26 +1309,100 @@ host_region(size_t half, const uint8_t token[TOKEN_LEN], size_t max)
 	return p;
 }
 
-/* F_DONE (status, message, output: in the region when it fits), or with
- * type F_INFO a refusal (status, message). */
+/* HF1: an output over the region's half written into a memfd (with
+ * write(2): never mapped, so that it can be sealed), sealed against
+ * writes, growth and shrinking. -1 when it cannot be: the frame, then. */
+static int
+host_out_fd(const uint8_t *data, size_t n)
+{
+	int fd = memfd_create("coffer-output", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	size_t off = 0;
+
+	if (fd < 0)
+		return -1;
+	while (off < n) {
+		ssize_t m = write(fd, data + off, n - off);
+
+		if (m < 0 && errno == EINTR)
+			continue;
+		if (m <= 0) {
+			close(fd);
+			return -1;
+		}
+		off += (size_t)m;
+	}
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The frame in b (frame_begin, no tail) with descriptor fd passed with
+ * its first bytes (HF2). */
+static int
+send_frame_fd(uint32_t type, struct coffer_buf *b, int fd)
+{
+	union {
+		struct cmsghdr h;
+		char c[CMSG_SPACE(sizeof(int))];
+	} u;
+	uint32_t hdr[2] = { type, (uint32_t)(b->len - 8) };
+	struct iovec iov;
+	struct msghdr msg;
+	struct cmsghdr *c;
+	ssize_t m;
+
+	memcpy(b->data, hdr, sizeof(hdr));
+	memset(&msg, 0, sizeof(msg));
+	memset(&u, 0, sizeof(u));
+	iov.iov_base = b->data;
+	iov.iov_len = b->len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = u.c;
+	msg.msg_controllen = sizeof(u.c);
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	do
+		m = sendmsg(HOST_FD, &msg, MSG_NOSIGNAL);
+	while (m < 0 && errno == EINTR);
+	if (m <= 0)
+		return coffer_errf(COFFER_E_CONNECT, "the runner is gone");
+	return io_all(HOST_FD, 1, b->data + m, b->len - (size_t)m, 0, NULL, 0,
+	    NULL);
+}
+
+/* F_DONE (status, message, output: in the region when it fits, else in
+ * a memfd when the host shares the region, HF1, else in the frame), or
+ * with type F_INFO a refusal (status, message). */
 static int
 host_reply(uint32_t type, int32_t status, const char *msg, const uint8_t *data,
     size_t n, uint8_t *reg, size_t half)
 {
 	struct coffer_buf b = COFFER_BUF_INIT(ERR_TEXT_MAX + 64);
 	char text[ERR_TEXT_MAX];
-	int r, shared = reg != NULL && n <= half;
+	int r, shared = reg != NULL && n <= half, fd = -1;
 
+	if (type == F_DONE && status == 0 && reg != NULL && n > half)
+		fd = host_out_fd(data, n);
 	snprintf(text, sizeof(text), "%s", msg);
 	if ((r = frame_begin(&b)) == 0 && (r = coffer_buf_put(&b, &status, 4)) == 0)
 		r = put_str(&b, text);
 	if (r == 0 && type == F_DONE && (r = put_u32(&b, (uint32_t)n)) == 0)
-		r = put_u32(&b, shared ? IN_REGION : IN_FRAME);
+		r = put_u32(&b, fd >= 0 ? IN_FD : shared ? IN_REGION : IN_FRAME);
 	if (r == 0 && type == F_DONE && shared && n > 0)
 		memcpy(reg + half, data, n);
-	if (r == 0)
+	if (r == 0 && fd >= 0)
+		r = send_frame_fd(type, &b, fd);
+	else if (r == 0)
 		r = send_frame(HOST_FD, type, &b, data, type == F_DONE && !shared ?
 		    n : 0, NULL, 0);
+	if (fd >= 0)
+		close(fd);
 	coffer_buf_release(&b);
 	return r;
 }
@@ -1266,7 +1516,7 @@ apphost_main(int argc, char **argv)
 	cfg.max_item_bytes = (size_t)max;
 	/* F_INIT: the region, the parameters; then load the plugin (the
 	 * file the runner hashed, through its descriptor) and init it. */
-	if ((r = recv_frame(HOST_FD, &type, 1 << 20, &in, NULL, 0)) != 0 ||
+	if ((r = recv_frame(HOST_FD, &type, 1 << 20, &in, NULL, 0, NULL)) != 0 ||
 	    type != F_INIT)
 		goto out;
 	coffer_cur_init(&c, in.data, in.len);
@@ -1312,9 +1562,10 @@ apphost_main(int argc, char **argv)
 	}
 	/* One exchange at a time until the runner closes the socket. */
 	while (recv_frame(HOST_FD, &type, frame_max(cfg.max_item_bytes) +
-	    BATCH_ITEMS_MAX * HEAD_MAX, &in, NULL, 0) == 0) {
+	    BATCH_ITEMS_MAX * HEAD_MAX, &in, NULL, 0, NULL) == 0) {
 		const uint8_t *id = (const uint8_t *)"", *data = NULL;
 		uint32_t idn = 0, dn = 0, attempt = 0;
+		int in_fd;
 		char idbuf[COFFER_STORE_KEY_MAX + 1], ownbuf[256] = "";
 		int kind = type == F_PROCESS ? PLUGIN_PROCESS : type == F_REDUCE_ADD ?
 		    PLUGIN_REDUCE_ADD : type == F_REDUCE_FINISH ? PLUGIN_REDUCE_FINISH : 0;
@@ -1332,7 +1583,8 @@ apphost_main(int argc, char **argv)
 		    host_item_head(&c, idbuf, &attempt, ownbuf) != 0) ||
 		    (kind == PLUGIN_REDUCE_ADD && (get_bytes(&c, &id, &idn) != 0 ||
 		    idn > COFFER_STORE_KEY_MAX)) || (kind != PLUGIN_REDUCE_FINISH &&
-		    get_data(&c, half, &data, &dn) != 0) || coffer_cur_left(&c) != 0)
+		    get_data(&c, half, 0, &data, &dn, &in_fd) != 0) ||
+		    coffer_cur_left(&c) != 0)
 			break;
 		if (data == NULL)
 			data = reg;
@@ -1343,9 +1595,21 @@ apphost_main(int argc, char **argv)
 		coffer_buf_reset(&out);
 		r = plugin_call(p, kind, idbuf, attempt, ownbuf[0] ? ownbuf : NULL, data,
 		    dn, kind == PLUGIN_REDUCE_ADD ? NULL : &out, err, sizeof(err));
+		/* A big input was used, and a big output is in its memfd or
+		 * sent: their buffers go (HF5, wiped), the input's before the
+		 * memfd is written. */
+		if (in.alloc > REGION_HALF_MAX) {
+			coffer_buf_release(&in);
+			coffer_buf_init_secret(&in, frame_max(cfg.max_item_bytes) +
+			    BATCH_ITEMS_MAX * HEAD_MAX);
+		}
 		if (host_reply(F_DONE, r, r ? err : "", out.data, out.len, reg,
 		    half) != 0)
 			break;
+		if (out.alloc > REGION_HALF_MAX) {
+			coffer_buf_release(&out);
+			coffer_buf_init_secret(&out, cfg.max_item_bytes);
+		}
 	}
 	r = 0;
 out:

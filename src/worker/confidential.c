@@ -18,6 +18,7 @@
 #include "lib/mem.h"
 #include "lib/random.h"
 #include "store/store.h"
+#include "worker/app.h"
 #include "worker/confidential.h"
 
 size_t
@@ -543,11 +544,22 @@ conf_output_key(const struct conf_item *ci, const char *prefix, char *out,
 	return 0;
 }
 
+static int output_salt_d(struct conf_item *ci, const uint8_t *pt, size_t n,
+    const uint8_t *dg, struct coffer_sealed_key **skp, uint8_t salt[32]);
+
 /* The kept sealed key of ci's output and the output's salt
  * (doc/format/item-proof.md section 9) for plaintext pt[0..n). */
 static int
 output_salt(struct conf_item *ci, const uint8_t *pt, size_t n,
     struct coffer_sealed_key **skp, uint8_t salt[32])
+{
+	return output_salt_d(ci, pt, n, NULL, skp, salt);
+}
+
+/* output_salt, the plaintext's SHA-256 given (dg) when not NULL. */
+static int
+output_salt_d(struct conf_item *ci, const uint8_t *pt, size_t n,
+    const uint8_t *dg, struct coffer_sealed_key **skp, uint8_t salt[32])
 {
 	struct conf_job *j = ci->job;
 	struct coffer_sealed_key **sk;
@@ -574,8 +586,11 @@ output_salt(struct conf_item *ci, const uint8_t *pt, size_t n,
 	/* Sealed deterministically (doc/format/item-proof.md section 9): the
 	 * same output of the same item is the same object, so that a second
 	 * execution is a duplicate and only another output disagrees. */
-	if ((r = sealed_key(key, sk)) != 0 || (r = kept_mac(key, mac)) != 0 ||
-	    (r = coffer_hash_once(c->sha, pt, n, d, sizeof(d))) != 0)
+	if ((r = sealed_key(key, sk)) != 0 || (r = kept_mac(key, mac)) != 0)
+		return r;
+	if (dg != NULL)
+		memcpy(d, dg, sizeof(d));
+	else if ((r = coffer_hash_once(c->sha, pt, n, d, sizeof(d))) != 0)
 		return r;
 	if ((r = coffer_itemproof_output_salt_with(*mac, j->job, ci->item != NULL ?
 	    COFFER_STAGE_MAP : COFFER_STAGE_REDUCE, ci->item != NULL ?
@@ -653,6 +668,77 @@ conf_seal_output_put(struct conf_item *ci, const struct coffer_buf *plain,
 	ci->sealedlen = (size_t)info.sealed_size;
 out:
 	free(chunk);
+	return r;
+}
+
+int
+conf_seal_output_put_fd(struct conf_item *ci, int fd, size_t len,
+    struct coffer_store_put *p)
+{
+	struct coffer_sealed_writer *w;
+	struct coffer_sealed_info info;
+	struct coffer_sealed_key *sk;
+	struct conf_crypto *c;
+	uint8_t salt[32], d[32], *chunk = NULL, *pt = NULL;
+	size_t cs, off, k, ptn = 0;
+	int r;
+
+	if (ci->job == NULL)
+		return coffer_errf(COFFER_E_INVAL, "a plaintext output is stored as is");
+	if ((r = job_crypto(ci->job, &c)) != 0)
+		return r;
+	/* BO1, first pass: the plaintext's digest for the salt, read in
+	 * blocks into one secret buffer (HF4: never mapped). */
+	ptn = STREAM_BLOCK;
+	if ((pt = coffer_malloc(ptn)) == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "output block");
+	if ((r = coffer_hash_reset(c->sha)) != 0)
+		goto out;
+	for (off = 0; off < len; off += k) {
+		k = len - off < ptn ? len - off : ptn;
+		if ((r = apphost_pread(fd, off, pt, k)) != 0 ||
+		    (r = coffer_hash_update(c->sha, pt, k)) != 0)
+			goto out;
+	}
+	if ((r = coffer_hash_final(c->sha, d, sizeof(d))) != 0 ||
+	    (r = output_salt_d(ci, NULL, len, d, &sk, salt)) != 0 ||
+	    (r = coffer_sealed_key_writer(sk, NULL, salt, &w)) != 0)
+		goto out;
+	/* Second pass: one chunk at a time, as conf_seal_output_put. */
+	cs = coffer_sealed_writer_chunk_size(w);
+	if (cs > ptn) {
+		coffer_free_secret(pt, ptn);
+		ptn = cs;
+		if ((pt = coffer_malloc(ptn)) == NULL) {
+			r = coffer_errf(COFFER_E_NOMEM, "output chunk");
+			goto out;
+		}
+	}
+	if ((chunk = coffer_malloc(cs + COFFER_SEALED_TAG_LEN)) == NULL) {
+		r = coffer_errf(COFFER_E_NOMEM, "output chunk");
+		goto out;
+	}
+	if ((r = coffer_store_put_write(p, coffer_sealed_writer_header(w),
+	    COFFER_SEALED_HEADER_LEN)) != 0)
+		goto out;
+	off = 0;
+	do {
+		k = len - off < cs ? len - off : cs;
+		if ((r = apphost_pread(fd, off, pt, k)) != 0 ||
+		    (r = coffer_sealed_writer_push(w, pt, k, chunk)) != 0 ||
+		    (r = coffer_store_put_write(p, chunk, k + COFFER_SEALED_TAG_LEN)) != 0)
+			goto out;
+		off += k;
+	} while (k == cs);
+	if ((r = coffer_sealed_writer_finish(w, &info)) != 0)
+		goto out;
+	memcpy(ci->output_digest, info.digest, 32);
+	ci->sealed = NULL;
+	ci->sealedlen = (size_t)info.sealed_size;
+out:
+	coffer_free_secret(pt, ptn);
+	free(chunk);
+	coffer_wipe(d, sizeof(d));
 	return r;
 }
 

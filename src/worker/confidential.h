@@ -222,6 +222,11 @@ int conf_seal_output(struct conf_item *ci, const struct coffer_buf *plain)
  * commits or aborts p. Errors: those of conf_seal_output and of
  * coffer_store_put_write. */
 struct coffer_store_put;
+/* conf_seal_output_put of the len bytes of descriptor fd, read with pread
+ * (never mapped) in two passes, its digest then its chunks (doc/worker.md
+ * 9.4 BO1, 9.5 HF4): fd must not change between them (a sealed memfd). */
+int conf_seal_output_put_fd(struct conf_item *ci, int fd, size_t len,
+    struct coffer_store_put *p) __attribute__((warn_unused_result));
 int conf_seal_output_put(struct conf_item *ci, const struct coffer_buf *plain,
     struct coffer_store_put *p) __attribute__((warn_unused_result));
 

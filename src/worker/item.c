@@ -257,13 +257,37 @@ fail:
  * confidential job sealed chunk by chunk into the store's put, never
  * held sealed (doc/worker.md 9.4 BO1); else sealed, then put. */
 static int
-seal_store(struct worker *w, struct conf_item *ci, const struct coffer_buf *out,
-    const char *key, int *step)
+seal_store(struct worker *w, struct conf_item *ci, struct coffer_buf *out,
+    int ofd, size_t olen, const char *key, int *step)
 {
 	struct coffer_store_put *p = NULL;
+	uint8_t *b;
 	int r;
 
 	*step = 5;
+	/* An output the host passed in a memfd (9.5 HF4): read twice with
+	 * pread into the put, or, for a store without a put in pieces, once
+	 * into out as if it had come in the frame. */
+	if (ofd >= 0 && ci->job != NULL &&
+	    (r = coffer_store_put_open(w->out, key, &p)) != COFFER_E_UNSUPPORTED) {
+		if (r != 0)
+			return r;
+		if ((r = conf_seal_output_put_fd(ci, ofd, olen, p)) != 0) {
+			coffer_store_put_abort(p);
+			return r;
+		}
+		coffer_logkv(COFFER_LOG_DEBUG, "output sealed from the host's memfd",
+		    "item", ci->id, NULL);
+		return coffer_store_put_commit(p);
+	}
+	if (ofd >= 0) {
+		*step = 4;
+		if ((r = coffer_buf_reserve(out, olen, &b)) != 0 ||
+		    (r = apphost_pread(ofd, 0, b, olen)) != 0)
+			return r;
+		coffer_buf_commit(out, olen);
+		*step = 5;
+	}
 	if (ci->job != NULL && out->len > CONF_STREAM_MIN &&
 	    (r = coffer_store_put_open(w->out, key, &p)) != COFFER_E_UNSUPPORTED) {
 		if (r != 0)
@@ -315,6 +339,13 @@ run_streamed(struct worker *w, const struct coffer_queue_item *it,
 		res->outcome = bad == COFFER_E_AUTH ? ITEM_BURY : ITEM_FAIL;
 		conf_item_release(ci);
 		coffer_buf_reset(&w->outbuf);
+		{
+			size_t n;
+			int fd = app_take_out_fd(w->app, &n);
+
+			if (fd >= 0)
+				close(fd);
+		}
 		return;
 	}
 	item_after_app(w, res, ci, r, reported);
@@ -330,8 +361,8 @@ item_after_app(struct worker *w, struct item_result *res, struct conf_item *ci,
 	const struct worker_config *cfg = w->cfg;
 	struct coffer_buf *out = &w->outbuf;
 	char *err = res->err, key[COFFER_STORE_KEY_MAX + 2];
-	size_t errlen = sizeof(res->err);
-	int step;
+	size_t errlen = sizeof(res->err), olen;
+	int step, ofd = app_take_out_fd(w->app, &olen);
 
 	/* The app has answered: a big confidential input's plaintext (its
 	 * own buffer, reset below anyway) goes before the output is sealed
@@ -356,7 +387,7 @@ item_after_app(struct worker *w, struct item_result *res, struct conf_item *ci,
 		    reported == (uint32_t)-(int64_t)COFFER_E_FORMAT ? ITEM_BURY : ITEM_FAIL;
 		goto out;
 	}
-	if (out->len == 0 && !cfg->allow_empty_output) {
+	if (out->len == 0 && ofd < 0 && !cfg->allow_empty_output) {
 		snprintf(err, errlen, "the app wrote no output (if that is"
 		    " valid for this app, run with --allow-empty-output)");
 		res->outcome = ITEM_FAIL;
@@ -370,7 +401,7 @@ item_after_app(struct worker *w, struct item_result *res, struct conf_item *ci,
 		res->outcome = ITEM_BURY;
 		goto out;
 	}
-	if ((r = seal_store(w, ci, out, key, &step)) != 0) {
+	if ((r = seal_store(w, ci, out, ofd, olen, key, &step)) != 0) {
 		snprintf(err, errlen, "%s output: %s", step == 4 ? "sealing" :
 		    "storing", coffer_errdetail());
 		res->outcome = step == 5 && r == COFFER_E_FORMAT ? ITEM_BURY : ITEM_FAIL;
@@ -390,6 +421,8 @@ out:
 	conf_item_release(ci);
 	coffer_buf_reset(&w->inbuf);
 	coffer_buf_reset(out);
+	if (ofd >= 0)
+		close(ofd);
 }
 
 int

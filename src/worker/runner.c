@@ -391,6 +391,10 @@ runner_main(const struct worker_config *cfg, struct worker_shared *sh, int mode)
 		r = app_open_isolated(cfg, w.job->app_fd, host, w.job->params,
 		    w.job->nparams, &w.app, &info);
 		host = NULL;
+		/* A big output the host passes in a memfd is sealed from it,
+		 * never copied whole (doc/worker.md 9.5 HF4). */
+		if (r == 0)
+			app_keep_fd(w.app, 1);
 	} else {
 		r = app_open(cfg, &w.app, &info);
 	}

@@ -87,17 +87,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int32_t status;
 		const uint8_t *msg, *out;
 		uint32_t nmsg, nout;
+		int in_fd;
 
-		/* With and without a shared region (halves of 4 KiB): an
-		 * output in the region is never larger than its half, and
-		 * nothing may follow it in the frame. */
+		/* With and without a shared region (halves of 4 KiB) and a
+		 * passed descriptor (with the region): an output in the
+		 * region is never larger than its half, one in the descriptor
+		 * always larger and only with status 0 (doc/worker.md 9.5
+		 * HF1), and nothing may follow either in the frame. */
 		size_t half = data[0] & 0x80 ? 4096 : 0;
 
-		if (apphost_parse_done(c.p, c.n, half, &status, &msg, &nmsg, &out,
-		    &nout) == 0 && (status > 0 || nmsg > 1024 || (out != NULL &&
-		    (size_t)(out - c.p) + nout != c.n) || (out == NULL &&
-		    (half == 0 || nout > half || (size_t)(msg - c.p) + nmsg + 8 !=
-		    c.n))))
+		if (apphost_parse_done(c.p, c.n, half, half > 0, &status, &msg,
+		    &nmsg, &out, &nout, &in_fd) == 0 && (status > 0 || nmsg > 1024 ||
+		    (out != NULL && (in_fd || (size_t)(out - c.p) + nout != c.n)) ||
+		    (out == NULL && (half == 0 || (in_fd ? nout <= half || status != 0 :
+		    nout > half) || (size_t)(msg - c.p) + nmsg + 8 != c.n))))
 			abort();
 		break;
 	}

@@ -14,7 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 APP=$COFFER_BUILD/apps/fault.so
 . "$(dirname "$0")/worker_confidential.bash"
-plan 20
+plan 21
 
 start_redis
 cw_world
@@ -50,8 +50,14 @@ dead() { "$QCTL" dead "$REDIS_URL" "$1" | grep -F "$2" | cut -f2-; }
 
 # 1. One batch: small, 3 MiB, 64 MiB, small.
 check "load q1" "$QCTL" load "$REDIS_URL" q1 a/1.sealed a/big3.sealed a/max.sealed b/1.sealed
-cw_worker q1 "$T/w/worker.json"
+COFFER_LOG_LEVEL=debug cw_worker q1 "$T/w/worker.json"
 eq "the worker ends" 0 $?
+# The two big outputs came in a sealed memfd, read with pread (doc/worker.md
+# 9.5 HF1 to HF4), not in a frame the runner holds.
+eq "the big outputs are sealed from the host's memfd" "a/big3.sealed a/max.sealed" \
+	"$(grep "output sealed from the host's memfd" "$T/q1.log" |
+		grep -oE 'item=a/[a-z0-9]+\.sealed' | cut -d= -f2 | sort | tr '\n' ' ' |
+		sed 's/ $//')"
 eq "every item is done" "total=4 done=4 failed=0 in_flight=0 queued=0" \
 	"$("$QCTL" stats "$REDIS_URL" q1)"
 eq "one proof per item" 4 "$(count proofs)"

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -115,6 +116,56 @@ fh_done(uint32_t n, uint32_t where, const uint8_t *bytes, size_t nbytes,
 	memset(all + k + nbytes, 0x41, extra);
 	fh_send(6, all, k + nbytes + extra);
 	free(all);
+}
+
+/* A DONE whose output of n bytes is "in the passed descriptor" (where 2,
+ * doc/worker.md 9.5 HF1), with nfd copies of fd passed (0: none). */
+static void
+fh_done_fd(uint32_t n, int fd, int nfd)
+{
+	union {
+		struct cmsghdr h;
+		char c[CMSG_SPACE(2 * sizeof(int))];
+	} u;
+	uint32_t b[6] = { 6, 16, 0, 0, n, 2 };
+	struct iovec iov = { b, sizeof(b) };
+	struct msghdr msg;
+	struct cmsghdr *c;
+
+	memset(&msg, 0, sizeof(msg));
+	memset(&u, 0, sizeof(u));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (nfd > 0) {
+		msg.msg_control = u.c;
+		msg.msg_controllen = CMSG_SPACE((size_t)nfd * sizeof(int));
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN((size_t)nfd * sizeof(int));
+		for (int i = 0; i < nfd; i++)
+			memcpy(CMSG_DATA(c) + (size_t)i * sizeof(int), &fd, sizeof(int));
+	}
+	if (sendmsg(3, &msg, 0) != (ssize_t)sizeof(b))
+		exit(1);
+}
+
+/* The output (data, n bytes) in a memfd: sealed against writes, growth
+ * and shrinking unless mode is "fdunsealed" (then none) or "fdgrow"
+ * (all but growth). */
+static int
+fh_memfd(const char *mode, const uint8_t *data, size_t n)
+{
+	int fd = memfd_create("fake-output", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	int seals = F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK;
+
+	if (fd < 0 || write(fd, data, n) != (ssize_t)n)
+		exit(1);
+	if (strcmp(mode, "fdgrow") == 0)
+		seals &= ~F_SEAL_GROW;
+	if (strcmp(mode, "fdunsealed") != 0 && fcntl(fd, F_ADD_SEALS, seals) != 0)
+		exit(1);
+	return fd;
 }
 
 /* A BATCH (7): echo each input back to back in the output half and
@@ -239,6 +290,20 @@ fake_host(const char *mode)
 			fh_done(n, 0, data, n, 3);
 		} else if (strcmp(mode, "wrongtype") == 0) {
 			fh_send(2, info, o);
+		} else if (strncmp(mode, "fd", 2) == 0) {
+			/* HF1 to HF3 broken: an unsealed or growable memfd, one
+			 * of another length, none, two, or a plain file. */
+			int fd = fh_memfd(mode, data, n);
+
+			if (strcmp(mode, "fdfile") == 0) {
+				close(fd);
+				if ((fd = open("/proc/self/exe", O_RDONLY)) < 0)
+					exit(1);
+			}
+			fh_done_fd(strcmp(mode, "fdsize") == 0 ? n - 1 : n, fd,
+			    strcmp(mode, "fdnone") == 0 ? 0 :
+			    strcmp(mode, "fdtwo") == 0 ? 2 : 1);
+			close(fd);
 		} else if (reg != NULL && n <= half) {
 			/* echo, scribble, shrink: the output in the region. */
 			memmove(reg + half, data, n);
@@ -769,6 +834,68 @@ test_apphost__a_batch_answer_out_of_the_half_is_killed(void **state)
 		coffer_buf_release(&outs[k]);
 }
 
+/* A big output comes in a sealed memfd (doc/worker.md 9.5 HF1 to HF5):
+ * kept for the caller that asked (app_keep_fd), sealed, of its length,
+ * its bytes the output; read into out otherwise; and the runner kills a
+ * host whose descriptor fails HF2 or HF3, naming the rule. */
+static void
+test_apphost__a_big_output_comes_in_a_sealed_memfd(void **state)
+{
+	struct fixture *f = *state;
+	struct coffer_buf out;
+	static const struct { const char *mode, *want; } bad[] = {
+		{ "fdunsealed", "is not sealed against writes growth shrinking (HF3)" },
+		{ "fdgrow", "is not sealed against growth (HF3)" },
+		{ "fdsize", "holds 2097152 bytes, its answer says 2097151" },
+		{ "fdfile", "takes no seals (not a memfd" },
+		{ "fdnone", "in a descriptor not passed alone with its answer (HF1, HF2)" },
+		{ "fdtwo", "in a descriptor not passed alone with its answer (HF1, HF2)" },
+	};
+	const size_t n = 2 << 20;
+	char err[WORKER_ERR_MAX];
+	uint8_t *back;
+	size_t len;
+	int fd;
+
+	coffer_buf_init_secret(&out, MAX);
+	assert_non_null(back = malloc(n));
+	open_host(f, NULL);
+	app_keep_fd(f->app, 1);
+	assert_int_equal(call(f, n, &out, err, sizeof(err)), 0);
+	assert_int_equal(out.len, 0);
+	assert_true((fd = app_take_out_fd(f->app, &len)) >= 0);
+	assert_int_equal(len, n);
+	assert_int_equal(apphost_check_out_fd(fd, n, MAX), 0);
+	assert_int_equal(fcntl(fd, F_GET_SEALS) & (F_SEAL_WRITE | F_SEAL_GROW |
+	    F_SEAL_SHRINK), F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK);
+	assert_int_equal(apphost_pread(fd, 0, back, n), 0);
+	assert_memory_equal(back, f->in, n);
+	assert_int_equal(pwrite(fd, "x", 1, 0), -1);
+	close(fd);
+	assert_int_equal(app_take_out_fd(f->app, &len), -1);
+	/* Not kept: read into out, as a frame's. */
+	app_keep_fd(f->app, 0);
+	assert_int_equal(call(f, n, &out, err, sizeof(err)), 0);
+	assert_int_equal(out.len, n);
+	assert_memory_equal(out.data, f->in, n);
+	assert_int_equal(app_take_out_fd(f->app, &len), -1);
+	app_close(f->app);
+	f->app = NULL;
+	for (size_t m = 0; m < sizeof(bad) / sizeof(bad[0]); m++) {
+		open_host(f, bad[m].mode);
+		app_keep_fd(f->app, 1);
+		assert_int_equal(call(f, n, &out, err, sizeof(err)), COFFER_E_APP);
+		if (strncmp(err, "app crashed: the app host broke its protocol", 44) != 0 ||
+		    strstr(err, bad[m].want) == NULL)
+			fail_msg("%s: %s", bad[m].mode, err);
+		assert_int_equal(app_take_out_fd(f->app, &len), -1);
+		app_close(f->app);
+		f->app = NULL;
+	}
+	free(back);
+	coffer_buf_release(&out);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -784,6 +911,7 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_apphost__a_batch_answer_out_of_the_half_is_killed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apphost__an_app_failure_in_a_batch_keeps_the_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apphost__a_batch_at_the_maximum_is_one_exchange, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apphost__a_big_output_comes_in_a_sealed_memfd, setup, teardown),
 	};
 
 	if (argc >= 2 && strcmp(argv[1], "--app-host") == 0)
