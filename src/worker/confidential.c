@@ -261,12 +261,41 @@ not_input(const struct conf_item *ci)
 	    " the job's policy", ci->id, ci->job->app->name);
 }
 
+/* The pinned object itself does not open (the cause kept as context). */
+static int
+pinned_unopened(const struct conf_item *ci)
+{
+	return coffer_errctx(COFFER_E_AUTH, "object '%s' is the pinned one but"
+	    " does not open with the key of dataset '%s'", ci->id,
+	    ci->job->policy->datasets[ci->item->dataset].name);
+}
+
+/* The kept sealed key of the item's dataset, in *sk. */
+static int
+item_data_key(const struct conf_item *ci, struct conf_crypto *c,
+    struct coffer_sealed_key **sk)
+{
+	const struct conf_job *j = ci->job;
+	const struct coffer_policy_dataset *ds;
+	const uint8_t *key;
+	int r;
+
+	ds = &j->policy->datasets[ci->item->dataset];
+	if ((key = keys_data(j->keys, ds->key_id)) == NULL)
+		return coffer_errf(COFFER_E_INTERNAL, "no key for dataset '%s'",
+		    ds->name);
+	if ((r = sealed_key(key, &c->data[ci->item->dataset])) != 0)
+		return r;
+	*sk = c->data[ci->item->dataset];
+	return 0;
+}
+
 int
 conf_open_input(struct conf_item *ci, const struct coffer_buf *stored)
 {
 	struct conf_job *j = ci->job;
-	const struct coffer_policy_dataset *ds;
-	const uint8_t *key, *in;
+	struct coffer_sealed_key *sk;
+	const uint8_t *in;
 	struct conf_crypto *c;
 	int r;
 
@@ -290,19 +319,14 @@ conf_open_input(struct conf_item *ci, const struct coffer_buf *stored)
 		return r;
 	if (memcmp(ci->input_digest, ci->item->digest, 32) != 0)
 		return refuse_digest(ci);
-	ds = &j->policy->datasets[ci->item->dataset];
-	if ((key = keys_data(j->keys, ds->key_id)) == NULL)
-		return coffer_errf(COFFER_E_INTERNAL, "no key for dataset '%s'",
-		    ds->name);
-	if ((r = sealed_key(key, &c->data[ci->item->dataset])) != 0)
+	if ((r = item_data_key(ci, c, &sk)) != 0)
 		return r;
 	coffer_buf_reset(ci->scratch_in);
-	if ((r = coffer_sealed_key_open_mem(c->data[ci->item->dataset], in,
+	if ((r = coffer_sealed_key_open_mem(sk, in,
 	    stored->len, ci->scratch_in)) != 0)
 		/* The pinned object itself does not open: a broken object or
 		 * the wrong key uploaded; no retry makes it open. */
-		return coffer_errctx(COFFER_E_AUTH, "object '%s' is the pinned one but"
-		    " does not open with the key of dataset '%s'", ci->id, ds->name);
+		return pinned_unopened(ci);
 	ci->plain = ci->scratch_in->data ? ci->scratch_in->data : (const uint8_t *)"";
 	ci->plainlen = ci->scratch_in->len;
 	ci->owner = j->owners[ci->item->owner];
@@ -359,12 +383,13 @@ int
 conf_stream_open(struct conf_item *ci, int fd, uint64_t size)
 {
 	struct conf_job *j = ci->job;
-	const struct coffer_policy_dataset *ds;
 	const struct coffer_sealed_info *info;
+	struct coffer_sealed_key *sk;
 	struct conf_crypto *c;
 	struct conf_stream *st;
 	uint64_t plain;
-	const uint8_t *key;
+	/* The header's bytes, or the whole object when it is shorter. */
+	size_t hlen = size < sizeof(st->hdr) ? (size_t)size : sizeof(st->hdr);
 	uint8_t *nb;
 	int r;
 
@@ -388,10 +413,8 @@ conf_stream_open(struct conf_item *ci, int fd, uint64_t size)
 	/* BI2: the whole object against the pin before any decryption; its
 	 * header kept from this pass. */
 	if ((r = coffer_hash_new(COFFER_HASH_SHA256, &st->sha)) != 0 ||
-	    (r = read_at(ci, st->hdr, size < sizeof(st->hdr) ? (size_t)size :
-	    sizeof(st->hdr), 0)) != 0 ||
-	    (r = coffer_hash_update(st->sha, st->hdr, size < sizeof(st->hdr) ?
-	    (size_t)size : sizeof(st->hdr))) != 0 ||
+	    (r = read_at(ci, st->hdr, hlen, 0)) != 0 ||
+	    (r = coffer_hash_update(st->sha, st->hdr, hlen)) != 0 ||
 	    (r = hash_rest(ci, sizeof(st->hdr))) != 0 ||
 	    (r = coffer_hash_final(st->sha, ci->input_digest, 32)) != 0)
 		return r;
@@ -399,18 +422,12 @@ conf_stream_open(struct conf_item *ci, int fd, uint64_t size)
 		return refuse_digest(ci);
 	/* BI3: the kept header under the dataset's key, and the layout of
 	 * the size hashed. */
-	ds = &j->policy->datasets[ci->item->dataset];
-	if ((key = keys_data(j->keys, ds->key_id)) == NULL)
-		return coffer_errf(COFFER_E_INTERNAL, "no key for dataset '%s'",
-		    ds->name);
-	if ((r = sealed_key(key, &c->data[ci->item->dataset])) != 0)
+	if ((r = item_data_key(ci, c, &sk)) != 0)
 		return r;
-	if ((r = coffer_sealed_key_reader(c->data[ci->item->dataset], st->hdr,
-	    size < sizeof(st->hdr) ? (size_t)size : sizeof(st->hdr), &st->rd)) != 0 ||
+	if ((r = coffer_sealed_key_reader(sk, st->hdr, hlen, &st->rd)) != 0 ||
 	    (info = coffer_sealed_reader_info(st->rd),
 	    r = coffer_sealed_layout(info->chunk_size, size, &st->chunks, &plain)) != 0)
-		return coffer_errctx(COFFER_E_AUTH, "object '%s' is the pinned one but"
-		    " does not open with the key of dataset '%s'", ci->id, ds->name);
+		return pinned_unopened(ci);
 	coffer_sealed_reader_digest_elsewhere(st->rd);
 	st->chunk = info->chunk_size;
 	/* BI7: one sealed chunk at a time from now on. */
