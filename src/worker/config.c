@@ -69,7 +69,10 @@ const char worker_usage[] =
     "  --describe-app        print the app's name, kind, reduce stage and\n"
     "                        declared parameters as JSON, without init()\n"
     "  --reduce KEY          run the app's reduce stage over the outputs into\n"
-    "                        KEY of the output store, then exit\n";
+    "                        KEY of the output store, then exit\n"
+    "  --after-drain         with --reduce, a plaintext job: wait until the\n"
+    "                        job's queue is drained first; with failed items\n"
+    "                        reduce nothing (exit 0)\n";
 
 static int
 set_str(char **slot, const char *v)
@@ -500,6 +503,7 @@ enum {
 	OPT_BACKOFF, OPT_MAX_BYTES, OPT_TIMEOUT, OPT_EMPTY, OPT_EXIT, OPT_CHECK,
 	OPT_REDUCE, OPT_HELP, OPT_APP_ENV, OPT_OWNER, OPT_DESCRIBE, OPT_COORD,
 	OPT_COORD_JOB, OPT_BACKEND, OPT_MEASURED, OPT_COLLATERAL, OPT_BATCH,
+	OPT_AFTER_DRAIN,
 };
 
 static const struct option longopts[] = {
@@ -526,6 +530,7 @@ static const struct option longopts[] = {
 	{ "check-app", no_argument, NULL, OPT_CHECK },
 	{ "describe-app", no_argument, NULL, OPT_DESCRIBE },
 	{ "reduce", required_argument, NULL, OPT_REDUCE },
+	{ "after-drain", no_argument, NULL, OPT_AFTER_DRAIN },
 	{ "coordinator", required_argument, NULL, OPT_COORD },
 	{ "coordinator-job", required_argument, NULL, OPT_COORD_JOB },
 	{ "tee-backend", required_argument, NULL, OPT_BACKEND },
@@ -591,6 +596,7 @@ from_flags(int argc, char **argv, struct worker_config *c)
 		case OPT_CHECK: c->check_app = 1; break;
 		case OPT_DESCRIBE: c->describe_app = 1; break;
 		case OPT_REDUCE: r = set_str(&c->reduce_key, optarg); break;
+		case OPT_AFTER_DRAIN: c->after_drain = 1; break;
 		case OPT_COORD: r = set_str(&c->coordinator, optarg); break;
 		case OPT_COORD_JOB: r = set_str(&c->coord_job, optarg); break;
 		case OPT_BACKEND: r = set_str(&c->tee_backend, optarg); break;
@@ -645,7 +651,13 @@ worker_config_parse(int argc, char **argv, struct worker_config *c)
 	if (c->store == NULL)
 		return coffer_errf(COFFER_E_INVAL, "no input store: give --store or"
 		    " COFFER_STORE");
-	if (c->reduce_key != NULL)
+	/* doc/worker.md section 2, --after-drain: the drain is read from the
+	 * job's queue; a confidential job waits for its map stage at the
+	 * coordinator instead (9.6). */
+	if (c->after_drain && (c->reduce_key == NULL || WORKER_CONFIDENTIAL(c)))
+		return coffer_errf(COFFER_E_INVAL, "--after-drain is for the reduce "
+		    "stage (--reduce) of a plaintext job");
+	if (c->reduce_key != NULL && !c->after_drain)
 		return 0;
 	if (c->job == NULL)
 		return coffer_errf(COFFER_E_INVAL, "no job: give --job or COFFER_JOB");

@@ -172,15 +172,30 @@ reduce_one(const char *key, void *arg)
 }
 
 /* --reduce KEY: every output (ascending key order) into the app's reduce
- * stage, the result into KEY of the output store. */
+ * stage, the result into KEY of the output store. With --after-drain,
+ * once the queue is drained, and nothing when items failed (a plaintext
+ * job with failed items runs no reduce stage, doc/manager.md 9.4). */
 static int
 reduce(struct worker *w)
 {
 	struct reduce_ctx rc;
+	struct coffer_queue_stats st;
 	struct coffer_buf out = COFFER_BUF_INIT(w->cfg->max_item_bytes);
 	int r;
 
 	memset(&rc, 0, sizeof(rc));
+	if (w->cfg->after_drain) {
+		if ((r = worker_wait_drained(w, &st)) != 0) {
+			last_error(r, rc.err, sizeof(rc.err));
+			fprintf(stderr, "coffer-worker: reduce: %s\n", rc.err);
+			return RUNNER_EXIT_FAIL;
+		}
+		if (st.failed > 0) {
+			fprintf(stderr, "coffer-worker: no reduce: %lld of %lld items"
+			    " failed\n", (long long)st.failed, (long long)st.total);
+			return RUNNER_EXIT_OK;
+		}
+	}
 	rc.w = w;
 	rc.prefixlen = strlen(w->prefix);
 	rc.skip = w->cfg->reduce_key;

@@ -60,6 +60,7 @@ struct worker_config {
 	int check_app;        /* --check-app: load the app, print, exit */
 	int describe_app;     /* --describe-app: its declarations as JSON */
 	char *reduce_key;     /* --reduce KEY: run the reduce stage */
+	int after_drain;      /* --after-drain: once the queue is drained */
 	/* Exec apps: names of the worker's environment variables they get
 	 * besides the fixed ones (doc/worker.md 4.3); never COFFER_* or
 	 * REDIS_*. */
@@ -167,6 +168,15 @@ int supervisor_main(const struct worker_config *cfg, int mode);
  * doc/worker.md 4.2). */
 int worker_open_queue(const struct worker_config *cfg, volatile int *stop,
     int own_only, struct coffer_queue **q) __attribute__((warn_unused_result));
+
+struct worker;
+/* --after-drain (drained.c, doc/worker.md section 2): open w->q and wait
+ * until the job's queue is drained (coffer_queue_stats_finished), reading
+ * its counts at each drain signal (doc/queue.md 4.9) and at least every
+ * second; *st gets the counts then. COFFER_E_CANCELLED once *w->stop,
+ * COFFER_E_TIMEOUT after 600 s, or the error of the queue's open. */
+int worker_wait_drained(struct worker *w, struct coffer_queue_stats *st)
+	__attribute__((warn_unused_result));
 
 
 /* What becomes of an item (doc/worker.md section 3). */

@@ -216,6 +216,36 @@ test_worker_config__each_missing_setting_is_named(void **state)
 	worker_config_release(&c);
 }
 
+/* --after-drain (doc/worker.md section 2): a plaintext reduce stage's,
+ * which reads the queue, so it needs the job and Redis too. */
+static void
+test_worker_config__after_drain_is_a_plaintext_reduce_that_needs_the_queue(void **state)
+{
+	struct worker_config c;
+
+	(void)state;
+	assert_int_equal(parse(&c, BASE, "--reduce", "r", "--after-drain", NULL), 0);
+	assert_int_equal(c.after_drain, 1);
+	worker_config_release(&c);
+	assert_int_equal(parse(&c, BASE, "--reduce", "r", NULL), 0);
+	assert_int_equal(c.after_drain, 0);
+	worker_config_release(&c);
+	expect_fail(parse(&c, BASE, "--after-drain", NULL), COFFER_E_INVAL,
+	    "--after-drain");
+	worker_config_release(&c);
+	expect_fail(parse(&c, "--redis", "r", "--store", "/s", "--app", "/a",
+	    "--reduce", "r", "--after-drain", NULL), COFFER_E_INVAL, "--job");
+	worker_config_release(&c);
+	expect_fail(parse(&c, "--job", "j", "--store", "/s", "--app", "/a",
+	    "--reduce", "r", "--after-drain", NULL), COFFER_E_INVAL, "Redis");
+	worker_config_release(&c);
+	expect_fail(parse(&c, BASE, "--reduce", "r", "--after-drain",
+	    "--coordinator", "http://127.0.0.1:1", "--coordinator-job",
+	    "0123456789abcdef0123456789abcdef", "--tee-backend", "sim",
+	    "--measured-config", "/m", NULL), COFFER_E_INVAL, "plaintext");
+	worker_config_release(&c);
+}
+
 static void
 test_worker_config__numbers_out_of_range_or_malformed_are_refused(void **state)
 {
@@ -491,6 +521,7 @@ main(void)
 		cmocka_unit_test_setup(test_worker_config__environment_alone_is_a_configuration, setup),
 		cmocka_unit_test_setup(test_worker_config__flags_win_over_the_environment, setup),
 		cmocka_unit_test_setup(test_worker_config__each_missing_setting_is_named, setup),
+		cmocka_unit_test_setup(test_worker_config__after_drain_is_a_plaintext_reduce_that_needs_the_queue, setup),
 		cmocka_unit_test_setup(test_worker_config__numbers_out_of_range_or_malformed_are_refused, setup),
 		cmocka_unit_test_setup(test_worker_config__booleans_are_spelled_one_way, setup),
 		cmocka_unit_test_setup(test_worker_config__bad_command_lines_are_refused, setup),
