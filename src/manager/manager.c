@@ -39,7 +39,23 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	if (!m->stopping) {
 		m->ticks++;
 		mgr_jobs_tick(m);
+		m->child_exited = 0;
 	}
+}
+
+/* A child exited: a local replica (or a command an actuator ran). The
+ * tick that reaps it runs now, so that a job whose end is a replica's
+ * exit (its reduce stage, doc/manager.md 9.4) ends there and not at the
+ * next tick. A wake-up only: the actuator's reap decides what exited. */
+static void
+on_child(evutil_socket_t fd, short what, void *arg)
+{
+	struct mgr *m = arg;
+
+	(void)fd;
+	(void)what;
+	m->child_exited = 1;
+	mgr_tick_soon(m);
 }
 
 int
@@ -49,11 +65,12 @@ mgr_ticks_start(struct mgr *m)
 
 	m->tick_ev = event_new(m->base, -1, EV_PERSIST, on_tick, m);
 	m->tick_soon_ev = event_new(m->base, -1, 0, on_tick, m);
-	if (m->tick_ev == NULL || m->tick_soon_ev == NULL)
+	m->child_ev = evsignal_new(m->base, SIGCHLD, on_child, m);
+	if (m->tick_ev == NULL || m->tick_soon_ev == NULL || m->child_ev == NULL)
 		return coffer_errf(COFFER_E_NOMEM, "event_new failed");
 	tv.tv_sec = m->cfg.tick_ms / 1000;
 	tv.tv_usec = (m->cfg.tick_ms % 1000) * 1000;
-	if (event_add(m->tick_ev, &tv) != 0)
+	if (event_add(m->tick_ev, &tv) != 0 || event_add(m->child_ev, NULL) != 0)
 		return coffer_errf(COFFER_E_INTERNAL, "event_add failed");
 	return 0;
 }
@@ -86,7 +103,9 @@ mgr_ticks_stop(struct mgr *m)
 		event_free(m->tick_ev);
 	if (m->tick_soon_ev != NULL)
 		event_free(m->tick_soon_ev);
-	m->tick_ev = m->tick_soon_ev = NULL;
+	if (m->child_ev != NULL)
+		event_free(m->child_ev);
+	m->tick_ev = m->tick_soon_ev = m->child_ev = NULL;
 }
 
 /* SIGINT, SIGTERM or SIGHUP (lib/signals.h): each one logged with its

@@ -180,6 +180,8 @@ struct mgr {
 	struct mgr_db *db;
 	struct event *tick_ev;      /* the periodic tick (cfg.tick_ms) */
 	struct event *tick_soon_ev; /* one tick now (mgr_tick_soon) */
+	struct event *child_ev;     /* SIGCHLD: a local replica exited */
+	int child_exited;           /* a SIGCHLD since the last tick */
 	uint64_t ticks;             /* ticks run since the start */
 	struct event *sig_ev[2];
 	struct mgr_job **jobs;
@@ -201,9 +203,9 @@ struct mgr {
  * start-up (store, listen address, TLS). */
 int mgr_run(const struct mgr_config *cfg) __attribute__((warn_unused_result));
 
-/* The tick's events on m->base: the periodic one, every cfg.tick_ms, and
- * the one-shot of mgr_tick_soon. mgr_ticks_stop frees them (also after a
- * failed start). */
+/* The tick's events on m->base: the periodic one, every cfg.tick_ms, the
+ * one-shot of mgr_tick_soon, and that one again at each SIGCHLD (a local
+ * replica exited). mgr_ticks_stop frees them (also after a failed start). */
 int mgr_ticks_start(struct mgr *m) __attribute__((warn_unused_result));
 void mgr_ticks_stop(struct mgr *m);
 /* Run the tick once, as soon as the loop is free, without moving the

@@ -232,6 +232,13 @@ replica_spec(struct mgr *m, struct mgr_job *j, int reduce, struct strv *argv,
 		if (reduce && ((r = strv_add(argv, "--reduce")) != 0 ||
 		    (r = strv_add(argv, "%s", j->spec.reduce)) != 0))
 			goto out;
+		/* A plaintext job's reduce replica may start before the drain
+		 * (doc/manager.md 9.4): it waits for it at the queue (whose
+		 * counts it reads in Coffer's layout only). */
+		if (reduce && j->spec.tee_policy == NULL &&
+		    j->spec.queue_layout == MGR_QUEUE_COFFER &&
+		    (r = strv_add(argv, "--after-drain")) != 0)
+			goto out;
 	}
 	for (size_t i = 0; i < j->spec.nenv; i++) {
 		if (reserved_env(j->spec.env[i].key))

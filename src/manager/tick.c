@@ -433,9 +433,11 @@ conf_close(struct mgr *m, struct mgr_job *j)
 #define REDUCE_EARLY_S 1.0
 
 /*
- * Whether a confidential job's reduce replica starts now, while its map
- * stage runs (doc/manager.md 9.4), so that its start (attestation and
- * key release) overlaps the map stage's end instead of following it: when
+ * Whether a job's reduce replica starts now, while its map stage runs
+ * (doc/manager.md 9.4), so that its start (for a confidential job,
+ * attestation and key release) overlaps the map stage's end instead of
+ * following it. A plaintext job's waits for the queue's drain signal, which
+ * the Asperathos layout has not: its jobs start it after the drain. When
  * the map work left is expected to take no longer than REDUCE_EARLY_S or
  * a replica's start-up, whichever is longer; with no item time measured
  * or estimated, when what is left is one wave (every item left is held,
@@ -452,7 +454,8 @@ reduce_early(const struct mgr_job *j, const struct mgr_counts *c,
 	    j->desired : 1, waves = (left + per - 1) / per;
 	double item = 0, var = 0, startup = j->mon.startup_s;
 
-	if (j->spec.tee_policy == NULL || j->spec.reduce == NULL ||
+	if ((j->spec.tee_policy == NULL &&
+	    j->spec.queue_layout != MGR_QUEUE_COFFER) || j->spec.reduce == NULL ||
 	    j->ract != NULL || j->stage != MGR_STAGE_MAP || j->reduce_early_failed)
 		return 0;
 	mgr_monitor_item_time(c, &item, &var);
@@ -544,6 +547,12 @@ drained(struct mgr *m, struct mgr_job *j, const struct mgr_counts *c,
 		 * proof is committed, or the job ended otherwise; either way
 		 * the replica's exit is not waited for. */
 		if (as->completed_total > 0 || (conf && j->conf_closed_ms != 0)) {
+			/* Which read saw its exit: the tick its SIGCHLD asked
+			 * for (a local replica), or a periodic one. */
+			if (as->completed_total > 0)
+				coffer_logkv(COFFER_LOG_INFO, "the reduce replica "
+				    "exited", "job", j->id, "seen_at",
+				    m->child_exited ? "exit" : "tick", NULL);
 			j->stage = MGR_STAGE_CLOSE;
 		} else if (as->crashed_total - j->reduce_crash_base >=
 		    REDUCE_MAX_CRASHES) {
