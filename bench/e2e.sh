@@ -46,10 +46,11 @@
 # E2E_BENCH_TICK_MS (default 250, as the tests run it): the manager's tick.
 # A job's end is no longer a tick's: the queue's drain signal (doc/queue.md
 # 4.9) and, for a confidential job, the held close watch at the
-# coordinator (doc/manager.md 9.4) wake the manager; what is still read
-# at a tick (a reduce replica's exit, a signal lost) makes a short job's
-# figure depend on the tick: with 20 the figures are Coffer's costs, not
-# the tick's phase.
+# coordinator (doc/manager.md 9.4) wake the manager, and so does a local
+# replica's exit (SIGCHLD: a plaintext job's reduce replica, started
+# early since 2026-12-08); what is still read at a tick (a signal lost)
+# makes a short job's figure depend on the tick: with 20 the figures are
+# Coffer's costs, not the tick's phase.
 # Goal (issue 13): ratio <= 1.10 with 4 workers on pooled-stats and
 # dicom-deid. Run by `make bench` (bench/run) or alone:
 #   BUILD=build bash bench/e2e.sh

@@ -45,6 +45,9 @@ ORDER = [
     ('ready1', 'workers: last ready'),
     ('batch0', 'first batch done'),
     ('batch1', 'last batch done'),
+    ('rwait', 'reduce replica: waiting (for the drain; conf: the map results)'),
+    ('drained', 'manager: the queue drained'),
+    ('rgo', 'reduce replica: the drain (conf: the map results)'),
     ('closed', 'coordinator: job closed'),
     ('watch', 'manager: the coordinator says closed'),
     ('close', 'manager: close answered'),
@@ -75,6 +78,14 @@ def job_events(path, mgr, coord):
         'ready1': first(w, lambda l: 'worker started' in l, True),
         'batch0': first(w, lambda l: 'batch done' in l),
         'batch1': first(w, lambda l: 'batch done' in l, True),
+        'drained': first(mine, lambda l: 'the queue drained' in l),
+        # The reduce replica's own lines (a plaintext one waits for the
+        # drain with --after-drain, a confidential one for the map
+        # results at the coordinator).
+        'rwait': first(w, lambda l: 'waiting for the queue to drain' in l or
+                       'waiting for the map results' in l),
+        'rgo': first(w, lambda l: ' the queue drained job=' in l or
+                     ' map results job=' in l),
     }
     cj = None
     for t, l in mine:

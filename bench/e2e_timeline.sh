@@ -9,7 +9,10 @@
 # against confidential, from the millisecond times of the manager's, the
 # coordinator's and the workers' own lines (no tracing build needed), and
 # the end of each job: its last batch (with a reduce stage: the
-# coordinator's close) to the manager's completion.
+# coordinator's close; for a plaintext job still its last map batch, so
+# its end includes its reduce) to the manager's completion. The reduce
+# replica's rows are its own lines: a plaintext one's wait for the drain
+# (--after-drain), a confidential one's for the map results.
 #   BUILD=build E2E_BENCH_TICK_MS=20 E2E_BENCH_APPS="pooled-stats dicom-deid" \
 #     E2E_BENCH_DICOM=300 bash bench/e2e_timeline.sh
 # E2E_TIMELINE_KEEP=DIR keeps the logs there (else they are removed).
