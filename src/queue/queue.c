@@ -6,6 +6,7 @@
 // them (NOSCRIPT after a restart or a SCRIPT FLUSH). What only the
 // control plane does (load, inspect, destroy a job) is queue_admin.c, so
 // that the worker does not link it.
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,10 +312,20 @@ queue_connect(struct coffer_queue *q)
 		return 0;
 	drop(q);
 	q->n.reconnects++;
-	if (q->url.path != NULL)
-		q->c = redisConnectUnixWithTimeout(q->url.path, tv);
-	else
-		q->c = redisConnectWithTimeout(q->url.host, q->url.port, tv);
+	/* hiredis waits for the connection in poll(2), which a caught
+	 * signal interrupts whatever SA_RESTART says (signal(7)): the
+	 * manager's SIGCHLD at each replica's exit (doc/manager.md section
+	 * 3). A connection interrupted so is tried again at once. */
+	for (int tries = 0;; tries++) {
+		if (q->url.path != NULL)
+			q->c = redisConnectUnixWithTimeout(q->url.path, tv);
+		else
+			q->c = redisConnectWithTimeout(q->url.host, q->url.port, tv);
+		if (q->c == NULL || q->c->err != REDIS_ERR_IO || tries == 3 ||
+		    strstr(q->c->errstr, strerror(EINTR)) == NULL)
+			break;
+		drop(q);
+	}
 	if (q->c == NULL)
 		return coffer_errf(COFFER_E_NOMEM, "redis context");
 	if (q->c->err != 0) {

@@ -3,12 +3,19 @@
 // redis-server started for this file. Time is never waited for: lease
 // expiry and retry due times are simulated by editing the keys the
 // scripts read (doc/queue.md section 2).
+#include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "coffer/error.h"
@@ -198,6 +205,66 @@ test_queue__open_rejects_bad_options(void **state)
 	assert_int_equal(coffer_queue_open(&o, &q), COFFER_E_CONNECT);
 	assert_non_null(strstr(coffer_errdetail(), "127.0.0.1:1"));
 	assert_null(q);
+}
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* A signal caught while hiredis waits for the connection in poll(2) (the
+ * manager's SIGCHLD, doc/manager.md section 3) interrupts it whatever
+ * SA_RESTART says; the connection is tried again, not refused. A server
+ * whose accept queue is full (backlog 0, one connection waiting) drops
+ * the SYN, so the wait lasts until the connect timeout; a one-shot timer
+ * interrupts it before that. Without the retry the error would be the
+ * interruption; with it, the timeout of the attempt after. */
+static void
+test_queue__a_connection_interrupted_by_a_signal_is_tried_again(void **state)
+{
+	struct coffer_queue_opts o = { 0 };
+	struct coffer_queue *q = NULL;
+	struct sockaddr_in a;
+	struct sigaction sa, old;
+	struct itimerval it;
+	socklen_t alen = sizeof(a);
+	char url[64];
+	int lfd, cfd;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true((lfd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(lfd, 0), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+	assert_true((cfd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(connect(cfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	snprintf(url, sizeof(url), "redis://127.0.0.1:%u", ntohs(a.sin_port));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGALRM, &sa, &old), 0);
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_usec = 100 * 1000;
+	assert_int_equal(setitimer(ITIMER_REAL, &it, NULL), 0);
+	o.redis_url = url;
+	o.job = "j";
+	o.connect_timeout_ms = 600;
+	assert_int_equal(coffer_queue_open(&o, &q), COFFER_E_CONNECT);
+	if (strstr(coffer_errdetail(), strerror(EINTR)) != NULL)
+		fail_msg("the interrupted connection was not tried again: %s",
+		    coffer_errdetail());
+	assert_non_null(strstr(coffer_errdetail(), strerror(ETIMEDOUT)));
+	assert_null(q);
+	memset(&it, 0, sizeof(it));
+	(void)setitimer(ITIMER_REAL, &it, NULL);
+	(void)sigaction(SIGALRM, &old, NULL);
+	close(cfd);
+	close(lfd);
 }
 
 static void
@@ -1276,6 +1343,7 @@ main(void)
 		cmocka_unit_test(test_url__rejects_malformed_urls),
 		cmocka_unit_test(test_queue__validates_job_and_item_ids),
 		cmocka_unit_test_setup(test_queue__open_rejects_bad_options, flush),
+		cmocka_unit_test(test_queue__a_connection_interrupted_by_a_signal_is_tried_again),
 		cmocka_unit_test_setup(test_queue__load_is_once_and_checks_every_id_first, flush),
 		cmocka_unit_test_setup(test_queue__load_handles_many_items_in_batches, flush),
 		cmocka_unit_test_setup(test_queue__take_leases_counts_and_ack_is_idempotent, flush),
