@@ -43,6 +43,18 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* The periodic tick: the same, said so (a log line may name the read
+ * that saw something: this one, or one asked for). */
+static void
+on_periodic(evutil_socket_t fd, short what, void *arg)
+{
+	struct mgr *m = arg;
+
+	m->tick_periodic = 1;
+	on_tick(fd, what, arg);
+	m->tick_periodic = 0;
+}
+
 /* A child exited: a local replica (or a command an actuator ran). The
  * tick that reaps it runs now, so that a job whose end is a replica's
  * exit (its reduce stage, doc/manager.md 9.4) ends there and not at the
@@ -63,7 +75,7 @@ mgr_ticks_start(struct mgr *m)
 {
 	struct timeval tv;
 
-	m->tick_ev = event_new(m->base, -1, EV_PERSIST, on_tick, m);
+	m->tick_ev = event_new(m->base, -1, EV_PERSIST, on_periodic, m);
 	m->tick_soon_ev = event_new(m->base, -1, 0, on_tick, m);
 	m->child_ev = evsignal_new(m->base, SIGCHLD, on_child, m);
 	if (m->tick_ev == NULL || m->tick_soon_ev == NULL || m->child_ev == NULL)

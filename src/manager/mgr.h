@@ -182,6 +182,7 @@ struct mgr {
 	struct event *tick_soon_ev; /* one tick now (mgr_tick_soon) */
 	struct event *child_ev;     /* SIGCHLD: a local replica exited */
 	int child_exited;           /* a SIGCHLD since the last tick */
+	int tick_periodic;          /* the tick running is the periodic one */
 	uint64_t ticks;             /* ticks run since the start */
 	struct event *sig_ev[2];
 	struct mgr_job **jobs;

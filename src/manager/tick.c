@@ -547,12 +547,14 @@ drained(struct mgr *m, struct mgr_job *j, const struct mgr_counts *c,
 		 * proof is committed, or the job ended otherwise; either way
 		 * the replica's exit is not waited for. */
 		if (as->completed_total > 0 || (conf && j->conf_closed_ms != 0)) {
-			/* Which read saw its exit: the tick its SIGCHLD asked
-			 * for (a local replica), or a periodic one. */
+			/* Which read saw its exit: a tick after its SIGCHLD (a
+			 * local replica), the periodic one, or another one asked
+			 * for (the drain signal's, when it exited first). */
 			if (as->completed_total > 0)
 				coffer_logkv(COFFER_LOG_INFO, "the reduce replica "
 				    "exited", "job", j->id, "seen_at",
-				    m->child_exited ? "exit" : "tick", NULL);
+				    m->child_exited ? "exit" : m->tick_periodic ?
+				    "tick" : "wake", NULL);
 			j->stage = MGR_STAGE_CLOSE;
 		} else if (as->crashed_total - j->reduce_crash_base >=
 		    REDUCE_MAX_CRASHES) {
