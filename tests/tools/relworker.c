@@ -88,6 +88,7 @@ static struct {
 	/* standby and bind (doc/protocol/key-release.md 6.7) */
 	int standby, other_binding, forge_mac;
 	const char *standby_file;
+	long cpu_pid;              /* --phases PID: the coordinator's CPU */
 	struct coffer_tee_sim_values sim_values;
 	long wait_ms;
 	long n, conc;
@@ -576,6 +577,7 @@ out:
 }
 
 static void hexarg(const char *s, uint8_t *out, size_t n, const char *what);
+static void percentiles(const char *name, double *v, long n);
 
 static void
 standby_save(const uint8_t sid[16], const uint8_t s[COFFER_STANDBY_SECRET_LEN])
@@ -607,6 +609,67 @@ standby_load(uint8_t sid[16], uint8_t s[COFFER_STANDBY_SECRET_LEN])
 	    COFFER_STANDBY_SECRET_LEN, "secret");
 	json_decref(j);
 	coffer_buf_release(&b);
+}
+
+/* CPU time of process pid (utime + stime), microseconds. */
+static double
+proc_cpu_us(long pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		fail(path);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* After the command name's closing parenthesis: field 3 on; utime
+	 * and stime are fields 14 and 15. */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	    &ut, &st) != 2)
+		fail("stat");
+	return (double)(ut + st) * 1e6 / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* release --standby --phases PID: N standby sessions in a row, then N
+ * binds, with the coordinator's CPU for each phase; the binds' latency is
+ * what a warm worker waits at its job's start. */
+static int
+phases(void)
+{
+	uint8_t (*sid)[16], (*s)[COFFER_STANDBY_SECRET_LEN];
+	CURL *c = curl_easy_init();
+	double c0, c1, c2;
+	int64_t t;
+
+	sid = coffer_calloc((size_t)opt.n, sizeof(*sid));
+	s = coffer_calloc((size_t)opt.n, sizeof(*s));
+	lat_exchange = coffer_calloc((size_t)opt.n, sizeof(double));
+	if (c == NULL || sid == NULL || s == NULL || lat_exchange == NULL)
+		fail("memory");
+	c0 = proc_cpu_us(opt.cpu_pid);
+	for (long i = 0; i < opt.n; i++)
+		if (standby_make(c, sid[i], s[i]) != 0)
+			return 1;
+	c1 = proc_cpu_us(opt.cpu_pid);
+	for (long i = 0; i < opt.n; i++) {
+		t = now_us();
+		if (bind_one(c, sid[i], s[i]) != 0)
+			return 1;
+		lat_exchange[i] = ms_since(t);
+	}
+	c2 = proc_cpu_us(opt.cpu_pid);
+	printf("cpu n=%ld standby_us=%.0f bind_us=%.0f\n", opt.n,
+	    (c1 - c0) / (double)opt.n, (c2 - c1) / (double)opt.n);
+	percentiles("bind", lat_exchange, opt.n);
+	coffer_free_secret(s, (size_t)opt.n * sizeof(*s));
+	free(sid);
+	curl_easy_cleanup(c);
+	return 0;
 }
 
 /* release --standby: both steps, as a warm worker does them. */
@@ -1579,6 +1642,9 @@ main(int argc, char **argv)
 			opt.standby = 1;
 		} else if (strcmp(a, "--other-binding") == 0) {
 			opt.other_binding = 1;
+		} else if (strcmp(a, "--phases") == 0 && v) {
+			opt.cpu_pid = strtol(v, NULL, 10);
+			i++;
 		} else if (strcmp(a, "--forge-mac") == 0) {
 			opt.forge_mac = 1;
 		} else {
@@ -1633,6 +1699,8 @@ main(int argc, char **argv)
 	}
 	if (!opt.have_kx)
 		fetch_coord_kx();
+	if (opt.standby && opt.cpu_pid > 0)
+		return phases();
 	if (opt.latency) {
 		lat_exchange = coffer_calloc((size_t)opt.n, sizeof(double));
 		lat_total = coffer_calloc((size_t)opt.n, sizeof(double));
