@@ -4,8 +4,10 @@
 // of the sealed state forgets them all, as it forgets nonces. S is wiped
 // the moment a session is consumed, expires or is dropped. The table is a
 // fixed array searched linearly: at most 1024 live sessions (twice that
-// with the consumed ones kept to answer standby.used), a 16-byte compare
-// each, microseconds beside the verification a bind does.
+// with the consumed and expired ones, kept without S or evidence for one
+// more lifetime to answer standby.used or standby.expired rather than
+// standby.unknown), a 16-byte compare each, microseconds beside the
+// verification a bind does.
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +18,7 @@
 
 struct entry {
 	int in_use;
-	int used;              /* consumed by a bind (BD6): S and evidence gone */
+	int used;              /* consumed (BD6) or expired: S and evidence gone */
 	int64_t created_ms;
 	uint8_t id[16];
 	uint8_t s[COFFER_STANDBY_SECRET_LEN];
@@ -87,12 +89,34 @@ expired(const struct coord_standbys *t, const struct entry *x, int64_t now_ms)
 	return now_ms - x->created_ms >= t->ttl_ms;
 }
 
+/* Keep only the id: S and the evidence go, the session counts no more. */
+static void
+retire(struct coord_standbys *t, struct entry *x)
+{
+	if (x->used)
+		return;
+	t->live--;
+	t->bytes -= x->evidence_len;
+	free(x->evidence);
+	x->evidence = NULL;
+	x->evidence_len = 0;
+	coffer_wipe(x->s, sizeof(x->s));
+	x->used = 1;
+}
+
 void
 coord_standbys_sweep(struct coord_standbys *t, int64_t now_ms)
 {
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->e[i].in_use && expired(t, &t->e[i], now_ms))
-			drop(t, &t->e[i]);
+	for (size_t i = 0; i < t->cap; i++) {
+		struct entry *x = &t->e[i];
+
+		if (!x->in_use)
+			continue;
+		if (now_ms - x->created_ms >= 2 * t->ttl_ms)
+			drop(t, x);
+		else if (expired(t, x, now_ms))
+			retire(t, x);
+	}
 }
 
 int
@@ -124,8 +148,8 @@ coord_standby_add(struct coord_standbys *t, int64_t now_ms,
 		else if (t->e[i].used && spent == NULL)
 			spent = &t->e[i];
 	}
-	/* Live ones are at most half the slots, so a consumed one is there
-	 * to give way: a second bind of it is told standby.unknown. */
+	/* Live ones are at most half the slots, so a retired one is there
+	 * to give way: a bind of it is then told standby.unknown. */
 	if (x == NULL && spent != NULL) {
 		drop(t, spent);
 		x = spent;
@@ -170,7 +194,7 @@ coord_standby_take(struct coord_standbys *t, int64_t now_ms,
 		return coffer_errf(COFFER_E_NOTFOUND, "standby.unknown: no such "
 		    "standby session in this coordinator process");
 	if (expired(t, x, now_ms)) {
-		drop(t, x);
+		retire(t, x);
 		return coffer_errf(COFFER_E_EXPIRED, "standby.expired: the standby "
 		    "session's %lld s are over", (long long)(t->ttl_ms / 1000));
 	}
@@ -186,9 +210,9 @@ coord_standby_take(struct coord_standbys *t, int64_t now_ms,
 	memcpy(out->worker_pk, x->worker_pk, 32);
 	out->evidence = x->evidence;
 	out->evidence_len = x->evidence_len;
+	x->evidence = NULL; /* handed over */
 	t->live--;
 	t->bytes -= x->evidence_len;
-	x->evidence = NULL;
 	x->evidence_len = 0;
 	coffer_wipe(x->s, sizeof(x->s));
 	x->used = 1;

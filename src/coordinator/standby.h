@@ -63,7 +63,8 @@ int coord_standby_take(struct coord_standbys *t, int64_t now_ms,
 /* Wipe and free what take() handed out. */
 void coord_standby_taken_clear(struct coord_standby_taken *x);
 
-/* Drop the sessions expired by now_ms (used ones included). */
+/* Retire the sessions expired by now_ms (S and evidence wiped; the id
+ * kept to answer standby.expired), drop those expired a lifetime ago. */
 void coord_standbys_sweep(struct coord_standbys *t, int64_t now_ms);
 /* Live (unused, unexpired at the last sweep or add) sessions, and the
  * evidence bytes they hold, for /metrics. */

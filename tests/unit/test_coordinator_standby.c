@@ -65,10 +65,14 @@ test_standby__a_session_binds_once_with_its_secret(void **state)
 	coord_standby_taken_clear(&x);
 	assert_int_equal(coord_standbys_live(t), 0);
 	assert_int_equal(coord_standbys_bytes(t), 0);
-	/* Single use (BD4), until its time is over; then unknown. */
+	/* Single use (BD4); expired after its time; unknown a lifetime
+	 * later. */
 	assert_int_equal(coord_standby_take(t, 20, id, mac_ok, NULL, &x), COFFER_E_STATE);
 	coord_standbys_sweep(t, 1000);
 	assert_int_equal(coord_standby_take(t, 1001, id, mac_ok, NULL, &x),
+	    COFFER_E_EXPIRED);
+	coord_standbys_sweep(t, 2000);
+	assert_int_equal(coord_standby_take(t, 2001, id, mac_ok, NULL, &x),
 	    COFFER_E_NOTFOUND);
 	coord_standbys_free(t);
 }
@@ -89,9 +93,15 @@ test_standby__expired_and_unknown(void **state)
 	assert_int_equal(coord_standby_take(t, 999, id, mac_bad, NULL, &x), COFFER_E_AUTH);
 	assert_int_equal(coord_standby_take(t, 1000, id, mac_ok, NULL, &x),
 	    COFFER_E_EXPIRED);
-	/* Dropped when found expired. */
+	/* Retired when found expired: no longer live, still expired (also
+	 * after a sweep), unknown once a lifetime more has passed. */
 	assert_int_equal(coord_standbys_live(t), 0);
-	assert_int_equal(coord_standby_take(t, 1000, id, mac_ok, NULL, &x),
+	assert_int_equal(coord_standbys_bytes(t), 0);
+	coord_standbys_sweep(t, 1500);
+	assert_int_equal(coord_standby_take(t, 1500, id, mac_ok, NULL, &x),
+	    COFFER_E_EXPIRED);
+	coord_standbys_sweep(t, 2000);
+	assert_int_equal(coord_standby_take(t, 2000, id, mac_ok, NULL, &x),
 	    COFFER_E_NOTFOUND);
 	coord_standbys_free(t);
 }
