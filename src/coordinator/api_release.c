@@ -85,7 +85,6 @@ api_release_nonce(struct http_req *r)
 	coffer_buf_release(&b);
 }
 
-
 /* KR7: the data key of every dataset the app reads, uploaded under the
  * job's policy or a predecessor by the owner that holds the dataset in
  * the job's policy (key-release.md section 4). */
@@ -302,8 +301,10 @@ judge_evidence(struct http_req *r, struct release *x)
 	}
 	/* KR8 */
 	if (e != 0 && (why = coord_release_first_fatal(x->claims, 0)) != NULL) {
-		coord_refuse(r, coord_release_kr8_name(why->code), "evidence", "%s: %s%s", why->code,
-		    why->text, coord_release_coll_hint(coord_release_kr8_name(why->code)));
+		const char *name = coord_release_kr8_name(why->code);
+
+		coord_refuse(r, name, "evidence", "%s: %s%s", why->code, why->text,
+		    coord_release_coll_hint(name));
 		return -1;
 	}
 	/* KR9; for a bind (BD9) the standby binding of 6.7.3, which SB5
@@ -327,7 +328,8 @@ judge_evidence(struct http_req *r, struct release *x)
 		    "verification.refused", "evidence", "%s: %s%s",
 		    why != NULL ? why->code : "?", why != NULL ? why->text :
 		    "refused by the verification policy",
-		    coord_release_coll_hint(why != NULL ? kr10_name(why->code) : ""));
+		    coord_release_coll_hint(why != NULL ? kr10_name(why->code) :
+		    ""));
 		return -1;
 	}
 	/* KR11 */
