@@ -44,9 +44,10 @@ for r in $(seq "$ROUNDS"); do
 	warm=$("$REL" release "$COORD_URL" "$J" --measure "$T/app.so" -n "$N" --standby \
 		--phases "$COORD_PID") || bail "standby and bind"
 	ex=$(grep '^exchange' <<<"$cold")
+	tot=$(grep '^total' <<<"$cold")
 	bd=$(grep '^bind' <<<"$warm")
 	cw=$(grep '^cpu' <<<"$warm")
-	echo "$r $cold_us $(field "$cw" standby_us) $(field "$cw" bind_us) $(field "$ex" p50_ms) $(field "$ex" p99_ms) $(field "$bd" p50_ms) $(field "$bd" p99_ms)" >>"$T/rows"
+	echo "$r $cold_us $(field "$cw" standby_us) $(field "$cw" bind_us) $(field "$ex" p50_ms) $(field "$ex" p99_ms) $(field "$bd" p50_ms) $(field "$bd" p99_ms) $(field "$tot" p50_ms)" >>"$T/rows"
 done
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -54,13 +55,13 @@ echo "Command: \`make bench B=standby\` (coffer-coordinator --backend sim on 127
 echo "\`${BUILD:-build}/tests/tools/relworker\` as the workers, $N of each per round, $ROUNDS rounds"
 echo "alternated; $(nproc) cores shared by both; load average $load0 at the start, $load1 at the end)."
 echo
-echo "| round | coordinator CPU per cold release (nonce + release) | per standby (nonce + standby) | per bind | standby + bind / cold | worker's wait, cold exchange p50 / p99 | bind p50 / p99 | bind / cold exchange (p50) |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| round | coordinator CPU per cold release (nonce + release) | per standby (nonce + standby) | per bind | standby + bind / cold | worker's wait, cold exchange p50 / p99 | cold with the worker's key and sim evidence, p50 | bind p50 / p99 | bind / cold exchange (p50) |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 awk '{
-	printf "| %d | %d us | %d us | %d us | %.2f | %.2f / %.2f ms | %.2f / %.2f ms | %.2f |\n",
-	    $1, $2, $3, $4, ($3 + $4) / $2, $5, $6, $7, $8, $7 / $5
+	printf "| %d | %d us | %d us | %d us | %.2f | %.2f / %.2f ms | %.2f ms | %.2f / %.2f ms | %.2f |\n",
+	    $1, $2, $3, $4, ($3 + $4) / $2, $5, $6, $9, $7, $8, $7 / $5
 }' "$T/rows"
-awk '{ c += $2; s += $3; b += $4; e += $5; w += $7; n++ } END {
-	printf "| all | %d us | %d us | %d us | %.2f | %.2f ms | %.2f ms | %.2f |\n",
-	    c / n, s / n, b / n, (s + b) / c, e / n, w / n, w / e
+awk '{ c += $2; s += $3; b += $4; e += $5; w += $7; t += $9; n++ } END {
+	printf "| all | %d us | %d us | %d us | %.2f | %.2f ms | %.2f ms | %.2f ms | %.2f |\n",
+	    c / n, s / n, b / n, (s + b) / c, e / n, t / n, w / n, w / e
 }' "$T/rows"
