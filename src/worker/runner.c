@@ -349,6 +349,24 @@ runner_main(const struct worker_config *cfg, struct worker_shared *sh, int mode)
 	runner_run(cfg, sh, mode, t0, warm, NULL);
 }
 
+/* n bytes from fd: 1, or 0 at EOF or an error first. */
+static int
+read_full(int fd, void *p, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t k = read(fd, (uint8_t *)p + got, n - got);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return 0;
+		got += (size_t)k;
+	}
+	return 1;
+}
+
 void
 runner_standby_main(const struct worker_config *deploy,
     struct worker_shared *sh, int fd, int64_t t0)
@@ -376,10 +394,12 @@ runner_standby_main(const struct worker_config *deploy,
 	snprintf(cpu, sizeof(cpu), "%lld", (long long)cpu_us());
 	coffer_logkv(COFFER_LOG_INFO, "worker standby ready", "standby_ms", ms,
 	    "cpu_us", cpu, "session", sb != NULL ? "1" : "0", NULL);
-	/* The assignment as the supervisor checked it, with the worker id
-	 * it chose; EOF: no job (the supervisor is leaving). */
-	r = worker_assign_read(fd, NULL, &b, &closed);
-	ta = coffer_mono_ms();
+	/* When the assignment came, then the assignment as the supervisor
+	 * checked it, with the worker id it chose; EOF: no job (the
+	 * supervisor is leaving). */
+	r = read_full(fd, &ta, sizeof(ta)) ? 0 : COFFER_E_IO;
+	if (r == 0)
+		r = worker_assign_read(fd, NULL, &b, &closed);
 	close(fd);
 	if (r != 0 || closed || worker_assign_parse((const char *)b.data, b.len,
 	    &a) != 0) {

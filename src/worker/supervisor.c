@@ -676,10 +676,14 @@ out:
 static int
 hand_on(int fd, const struct worker_assign *a, const struct worker_config *cfg)
 {
-	struct coffer_buf b = COFFER_BUF_INIT(WORKER_ASSIGN_MAX);
+	struct coffer_buf b = COFFER_BUF_INIT(WORKER_ASSIGN_MAX + 64);
 	size_t off = 0;
 	int r = 0;
 
+	/* First when it came (monotonic ms, this host's clock, which both
+	 * processes share): the runner may still be in its standby exchange,
+	 * and its ready_ms counts from the arrival all the same. */
+	r = coffer_buf_put(&b, &cfg->assigned_ms, sizeof(cfg->assigned_ms));
 	for (size_t i = 0; i < a->n && r == 0; i++)
 		r = coffer_buf_putf(&b, "%s=%s\n", a->name[i], a->value[i]);
 	if (r == 0 && worker_assign_get((void *)a, "COFFER_WORKER_ID") == NULL)
