@@ -631,6 +631,46 @@ test_worker_assign__read_stops_at_the_empty_line_and_at_64_kib(void **state)
 	close(fds[1]);
 }
 
+static void
+test_worker_config__a_standby_takes_only_its_deployment_from_the_environment(void **state)
+{
+	struct worker_config c;
+
+	(void)state;
+	/* Nothing: a plaintext standby worker. The job's variables are not
+	 * read here (the assignment brings them). */
+	setenv("COFFER_JOB", "not-read", 1);
+	assert_int_equal(worker_config_standby(&c), 0);
+	assert_null(c.coordinator);
+	assert_null(c.job);
+	worker_config_release(&c);
+	/* A confidential one: no COFFER_COORDINATOR_JOB needed. */
+	setenv("COFFER_COORDINATOR_URL", "http://127.0.0.1:1", 1);
+	setenv("COFFER_TEE_BACKEND", "sim", 1);
+	setenv("COFFER_MEASURED_CONFIG", "/m.json", 1);
+	assert_int_equal(worker_config_standby(&c), 0);
+	assert_string_equal(c.coordinator, "http://127.0.0.1:1");
+	assert_string_equal(c.measured, "/m.json");
+	assert_null(c.coord_job);
+	worker_config_release(&c);
+	/* Checked as for a job. */
+	setenv("COFFER_TEE_BACKEND", "nope", 1);
+	expect_fail(worker_config_standby(&c), COFFER_E_INVAL, "sim, sgx-gramine or tsm");
+	worker_config_release(&c);
+	setenv("COFFER_TEE_BACKEND", "sim", 1);
+	unsetenv("COFFER_MEASURED_CONFIG");
+	expect_fail(worker_config_standby(&c), COFFER_E_INVAL, "COFFER_MEASURED_CONFIG");
+	worker_config_release(&c);
+	setenv("COFFER_MEASURED_CONFIG", "/m.json", 1);
+	setenv("COFFER_COORDINATOR_URL", "https://x", 1);
+	expect_fail(worker_config_standby(&c), COFFER_E_INVAL, "http://HOST:PORT");
+	worker_config_release(&c);
+	/* The TEE settings without a coordinator. */
+	unsetenv("COFFER_COORDINATOR_URL");
+	expect_fail(worker_config_standby(&c), COFFER_E_INVAL, "give --coordinator");
+	worker_config_release(&c);
+}
+
 int
 main(void)
 {
@@ -650,6 +690,7 @@ main(void)
 		cmocka_unit_test_setup(test_worker_assign__means_what_the_same_environment_would, setup),
 		cmocka_unit_test_setup(test_worker_assign__refuses_malformed_lines_naming_them, setup),
 		cmocka_unit_test_setup(test_worker_assign__read_stops_at_the_empty_line_and_at_64_kib, setup),
+		cmocka_unit_test_setup(test_worker_config__a_standby_takes_only_its_deployment_from_the_environment, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
