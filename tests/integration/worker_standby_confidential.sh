@@ -8,11 +8,14 @@
 # exits 0; a coordinator that restarted between standby and bind forgot
 # the session, and the worker falls back to one cold release; a bind
 # refused for the worker's measurement or the policy ends it with the
-# reason named. Against tests/tools/fakecoord and a real redis-server.
+# reason named; SIGTERM in standby ends the worker and its runner; an
+# assignment with other coordinator settings and a runner restarted after
+# the bind take a cold release. Against tests/tools/fakecoord and a real
+# redis-server.
 # timeout: 240
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/worker_confidential.bash"
-plan 27
+plan 38
 
 start_redis
 cw_world
@@ -117,3 +120,47 @@ eq "a revoked policy ends the worker: refused for good" 3 $?
 check "named" grep -q 'refused for good: policy.revoked' "$T/s5.log"
 eq "nothing of q5 was done" "total=1 done=0 failed=0 in_flight=0 queued=1" \
 	"$("$QCTL" stats "$REDIS_URL" q5)"
+
+# 6. SIGTERM in standby: the session's runner goes with the worker.
+cw_start_coord "$T/w/policy.json" --listen "127.0.0.1:$port"
+standby s6
+wait_until 30 grep -q 'worker standby ready .*session=1' "$T/s6.log"
+runner=$(grep 'worker standby ready' "$T/s6.log" | grep -oE 'worker\[[0-9]+\]' | tr -dc 0-9)
+kill -TERM $wpid
+wait $wpid
+eq "SIGTERM in standby: exit 0" 0 $?
+exec 7>&-
+check "and its runner, which held S, is gone" wait_until 5 eval "! kill -0 $runner 2>/dev/null"
+
+# 7. An assignment naming the coordinator otherwise than the standby's
+# settings: no bind with other settings, a cold release.
+check "load the items again" "$QCTL" load "$REDIS_URL" q7 a/1.sealed
+standby s7
+wait_until 30 grep -q 'worker standby ready .*session=1' "$T/s7.log"
+printf 'COFFER_COORDINATOR_URL=%s\n' "${COORD_URL/127.0.0.1/localhost}" >&7
+assign q7
+wait $wpid
+eq "done with a cold release" "0 0 1" "$? $(count binds) $(count releases)"
+check "saying why" grep -q 'names another coordinator .*a cold release instead' "$T/s7.log"
+
+# 8. A runner that dies after the bind is replaced by a cold one (its
+# configuration has the job by then): a release, and the job done.
+APP=$COFFER_BUILD/apps/fault.so
+CW_PARAMS='{"sleep_ms": ["300"]}'
+CW_COORD_PARAMS=(--param sleep_ms=300)
+cw_policy "$T/w/policy-slow.json" "$WMEAS"
+cw_start_coord "$T/w/policy-slow.json" --listen "127.0.0.1:$port"
+check "load three slow items" "$QCTL" load "$REDIS_URL" q8 a/1.sealed a/2.sealed b/1.sealed
+standby s8
+wait_until 30 grep -q 'worker standby ready .*session=1' "$T/s8.log"
+assign q8
+wait_until 30 grep -q 'worker started job=q8 .*warm=1' "$T/s8.log"
+runner=$(grep 'worker started job=q8' "$T/s8.log" | grep -oE 'worker\[[0-9]+\]' | tr -dc 0-9)
+check "kill -9 the bound runner mid-job" kill -9 "$runner"
+wait $wpid
+eq "the worker finishes the job with a new runner" 0 $?
+eq "every item done" "total=3 done=3 failed=0 in_flight=0 queued=0" \
+	"$("$QCTL" stats "$REDIS_URL" q8)"
+eq "one bind, then one cold release for the new runner" "1 1" \
+	"$(count binds) $(count releases)"
+check "whose start is cold" grep -q 'worker started job=q8 .*warm=0' "$T/s8.log"
