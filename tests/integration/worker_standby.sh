@@ -10,7 +10,7 @@
 # Against a real redis-server.
 # timeout: 120
 . "$(dirname "$0")/lib.sh"
-plan 23
+plan 24
 
 QCTL=$COFFER_BUILD/tests/tools/queuectl
 APPS=$COFFER_BUILD/apps
@@ -75,14 +75,19 @@ check "saying why" grep -q 'leaving without an assignment cause="*stdin closed' 
 printf 'COFFER_JOB=half\nCOFFER_STORE=' | COFFER_STANDBY=1 timeout 20 coffer-worker 2> "$T/half.log"
 eq "EOF within an assignment: exit 0 too (nothing was assigned)" 0 $?
 mkfifo "$T/term.in"
-COFFER_STANDBY=1 timeout 60 coffer-worker < "$T/term.in" 2> "$T/term.log" &
+COFFER_STANDBY=1 coffer-worker < "$T/term.in" 2> "$T/term.log" &
 wpid=$!
 track $wpid
 exec 7> "$T/term.in"
-wait_until 20 grep -q 'worker standby ready' "$T/term.log"
+wait_until 30 grep -q 'worker standby ready' "$T/term.log" ||
+	diag "no standby ready line: $(cat "$T/term.log")"
 kill -TERM $wpid
+# Bounded: a worker that ignored the signal fails here, not at the
+# test's time limit.
+wait_exit 20 $wpid || { diag "still running 20 s after SIGTERM"; kill -9 $wpid; }
 wait $wpid
 eq "SIGTERM in standby: exit 0" 0 $?
+check "saying why" grep -q 'leaving without an assignment cause="*stop signal' "$T/term.log"
 exec 7>&-
 
 # 4. What is refused, and how.
