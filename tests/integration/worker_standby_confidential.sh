@@ -15,7 +15,7 @@
 # timeout: 240
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/worker_confidential.bash"
-plan 38
+plan 40
 
 start_redis
 cw_world
@@ -131,6 +131,16 @@ wait $wpid
 eq "SIGTERM in standby: exit 0" 0 $?
 exec 7>&-
 check "and its runner, which held S, is gone" wait_until 5 eval "! kill -0 $runner 2>/dev/null"
+
+# A malformed assignment: the configuration error's status, the runner
+# (and its S) gone with the worker.
+standby s9
+wait_until 30 grep -q 'worker standby ready .*session=1' "$T/s9.log"
+printf 'COFFER_JOB=q9\nnot a variable\n\n' >&7
+exec 7>&-
+wait $wpid
+eq "a malformed assignment to a confidential standby worker: exit 2" 2 $?
+check "naming the line" grep -q 'bad assignment: .*line 2' "$T/s9.log"
 
 # 7. An assignment naming the coordinator otherwise than the standby's
 # settings: no bind with other settings, a cold release.
