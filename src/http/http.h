@@ -206,8 +206,19 @@ void http_reply_text(struct http_req *r, int status, const char *content_type,
 struct http_req *http_req_defer(struct http_req *r)
 	__attribute__((warn_unused_result));
 /* Free a deferred request; one that was not answered is answered 500
- * first. NULL is a no-op. */
+ * first (not one whose client went away: see below). NULL is a no-op. */
 void http_req_done(struct http_req *d);
+/*
+ * Have fn(d, arg) called, once, if d's client goes away (its connection
+ * closes) before d is answered, so that the daemon frees what it holds
+ * for d at once instead of at its deadline. fn owns d then: it answers
+ * nothing (nobody is left to read it) and must end with http_req_done(d).
+ * Not called when the server is freed (http_server_free), nor on a
+ * libevent backend without EV_FEATURE_EARLY_CLOSE (epoll has it): the
+ * client's leaving is then noticed only when the answer is written.
+ */
+void http_req_on_gone(struct http_req *d,
+    void (*fn)(struct http_req *d, void *arg), void *arg);
 
 /*
  * The field a coffer error detail names: "plugin_info.min_rep: expected an
