@@ -475,6 +475,26 @@ http_req_query(const struct http_req *r, const char *key, char *out,
 	return 0;
 }
 
+int
+http_req_query_int(const struct http_req *r, const char *key, int64_t min,
+    int64_t max, int64_t *out)
+{
+	char v[24];
+	int64_t n;
+	int q = http_req_query(r, key, v, sizeof(v));
+
+	if (q <= 0)
+		return q;
+	/* coffer_parse_i64 takes "-0" and "007"; neither is spelled so here. */
+	if (v[0] < '0' || v[0] > '9' || (v[0] == '0' && v[1] != '\0') ||
+	    coffer_parse_i64(v, min, max, &n) != 0) {
+		coffer_errclear();
+		return -1;
+	}
+	*out = n;
+	return 1;
+}
+
 /* "application/json", "application/json; charset=utf-8", or a "+json"
  * type ("application/merge-patch+json"). */
 static int

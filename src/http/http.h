@@ -154,6 +154,13 @@ const char *http_req_header(const struct http_req *r, const char *name);
  * present, 0 if absent, -1 if malformed or too long. */
 int http_req_query(const struct http_req *r, const char *key, char *out,
     size_t outlen);
+/* Query parameter key as a decimal integer in [min, max] (0 <= min): ASCII
+ * digits only, no sign, no space, no leading zero ("0" alone is zero), so
+ * that each value has one spelling (doc/http.md section 3). 1 and
+ * *out if present and valid; 0 if absent (*out untouched); -1 if
+ * malformed, out of range or over 19 digits. */
+int http_req_query_int(const struct http_req *r, const char *key,
+    int64_t min, int64_t max, int64_t *out);
 
 /*
  * Parse the body as a JSON object with the project's strict parser. On

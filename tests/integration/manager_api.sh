@@ -7,7 +7,7 @@
 # timeout: 180
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
-plan 66
+plan 67
 
 start_redis
 # A grace period (SIGTERM to SIGKILL) long enough for the checks made while
@@ -135,6 +135,8 @@ wait_until 30 taken || bail "the job's replica took no item"
 # Held requests (doc/manager.md 7.1): wait_s answers when the job ends, or
 # when the time is up with the job as it is.
 refused 400 bad_request wait_s "a wait_s over 600 is 400" api GET "/v1/jobs/$id?wait_s=601"
+refused 400 bad_request wait_s "a wait_s with a leading zero is 400 (one spelling per value)" \
+	api GET "/v1/jobs/$id?wait_s=05"
 api GET "/v1/jobs/$id?wait_s=1" >"$T/held1.json"
 eq "a held request answers when its time is up, with the job running" \
 	"200 running" "$HTTP_CODE $(jq -r .state "$T/held1.json")"
