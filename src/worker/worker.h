@@ -81,6 +81,8 @@ struct worker_config {
 	char *tee_backend;    /* sim, sgx-gramine, tsm */
 	char *measured;       /* the measured configuration file */
 	char *collateral;     /* TCB Info, CRLs, ... for the coordinator's evidence */
+	int start_retry_ms;   /* how long the start tries a silent coordinator
+	                         again (doc/worker.md 9.3; default 10000) */
 };
 
 /* 1 if the job is confidential (a coordinator is configured). */
