@@ -71,6 +71,9 @@ const char worker_usage[] =
     "                        coordinator (COFFER_MEASURED_CONFIG)\n"
     "  --collateral PATH     collateral for the coordinator's evidence\n"
     "                        (COFFER_COLLATERAL)\n"
+    "  --start-retry-ms N    how long the start tries again a coordinator\n"
+    "                        that does not answer (COFFER_START_RETRY_MS;\n"
+    "                        0-600000; default 10000)\n"
     "  --check-app           load the app, print what it is, exit\n"
     "  --describe-app        print the app's name, kind, reduce stage and\n"
     "                        declared parameters as JSON, without init()\n"
@@ -468,6 +471,9 @@ from_vars(struct worker_config *c, worker_lookup_fn *get, void *arg)
 		return r;
 	if ((v = get(arg, "COFFER_COLLATERAL")) && (r = set_str(&c->collateral, v)))
 		return r;
+	if ((v = get(arg, "COFFER_START_RETRY_MS")) &&
+	    (r = set_int("COFFER_START_RETRY_MS", v, 0, 600000, &c->start_retry_ms)))
+		return r;
 	/* A Kubernetes Job counts a pod that exits 0 as a completion, after
 	 * which it starts no more pods: its actuator asks for another status
 	 * after a stop (doc/worker.md section 6). */
@@ -549,6 +555,7 @@ enum {
 	OPT_BACKOFF, OPT_MAX_BYTES, OPT_TIMEOUT, OPT_EMPTY, OPT_EXIT, OPT_CHECK,
 	OPT_REDUCE, OPT_HELP, OPT_APP_ENV, OPT_OWNER, OPT_DESCRIBE, OPT_COORD,
 	OPT_COORD_JOB, OPT_BACKEND, OPT_MEASURED, OPT_COLLATERAL, OPT_BATCH,
+	OPT_START_RETRY,
 };
 
 static const struct option longopts[] = {
@@ -580,6 +587,7 @@ static const struct option longopts[] = {
 	{ "tee-backend", required_argument, NULL, OPT_BACKEND },
 	{ "measured-config", required_argument, NULL, OPT_MEASURED },
 	{ "collateral", required_argument, NULL, OPT_COLLATERAL },
+	{ "start-retry-ms", required_argument, NULL, OPT_START_RETRY },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -645,6 +653,10 @@ from_flags(int argc, char **argv, struct worker_config *c)
 		case OPT_BACKEND: r = set_str(&c->tee_backend, optarg); break;
 		case OPT_MEASURED: r = set_str(&c->measured, optarg); break;
 		case OPT_COLLATERAL: r = set_str(&c->collateral, optarg); break;
+		case OPT_START_RETRY:
+			r = set_int("--start-retry-ms", optarg, 0, 600000,
+			    &c->start_retry_ms);
+			break;
 		case 'h':
 		case OPT_HELP:
 			r = coffer_errf(COFFER_E_CANCELLED, "help");
@@ -677,6 +689,7 @@ worker_config_parse_vars(int argc, char **argv, worker_lookup_fn *get,
 	c->backoff_ms = 1000;
 	c->max_item_bytes = (size_t)64 << 20;
 	c->item_timeout_ms = 3600000;
+	c->start_retry_ms = 10000;
 	if ((r = from_vars(c, get, arg)) != 0 ||
 	    (r = from_flags(argc, argv, c)) != 0)
 		return r;

@@ -27,10 +27,9 @@
 #define PROOF_RETRY_MS 60000
 #define HTTP_TIMEOUT_MS 30000
 /* A coordinator that does not answer at the start (doc/worker.md 9.3):
- * tried again for 10 s, each request of the start waiting 3 s for an
- * answer (a stopped coordinator's connection is accepted and never
- * answered), so that several tries fit. */
-#define START_RETRY_MS 10000
+ * tried again for cfg->start_retry_ms (10 s by default), each request of
+ * the start waiting 3 s for an answer (a stopped coordinator's connection
+ * is accepted and never answered), so that several tries fit. */
 #define START_REQUEST_MS 3000
 
 static int
@@ -443,7 +442,13 @@ conf_job_start(const struct worker_config *cfg, int app_fd,
 	s.app_path = cfg->app;
 	s.app_fd = app_fd;
 	s.stop = stop;
-	s.retry_ms = START_RETRY_MS;
+	/* The host sets the bound (--start-retry-ms), and may: it decides only
+	 * when the worker gives up. A host that controls the network can
+	 * delay or drop every request whatever the bound, a retry is made
+	 * only when no answer came and starts over from a new nonce, so no
+	 * bound makes the worker accept an answer, a key or a coordinator it
+	 * would not otherwise (doc/worker.md 9.3). */
+	s.retry_ms = cfg->start_retry_ms;
 	if (standby != NULL && *standby != NULL) {
 		if (conf_standby_fits(*standby, cfg))
 			s.standby = *standby;
@@ -499,7 +504,7 @@ conf_standby_start(const struct worker_config *cfg, volatile int *stop,
 	att.backend = e.backend;
 	att.opts = &e.bo;
 	/* As a cold start does (start_retrying): the whole again while the
-	 * coordinator gives no answer at all, for START_RETRY_MS. */
+	 * coordinator gives no answer at all, for cfg->start_retry_ms. */
 	for (;;) {
 		if ((r = coord_standby_hello(&e.t, &e.mc, e.anchors, e.coll,
 		    coffer_tee_now(), &h)) == 0) {
@@ -511,7 +516,7 @@ conf_standby_start(const struct worker_config *cfg, volatile int *stop,
 				break;
 		}
 		if (r != COFFER_E_CONNECT || (stop != NULL && *stop) ||
-		    coffer_mono_ms() - t0 + wait > START_RETRY_MS)
+		    coffer_mono_ms() - t0 + wait > cfg->start_retry_ms)
 			goto out;
 		if (!logged)
 			coffer_logkv(COFFER_LOG_WARN, "the coordinator does not answer:"

@@ -85,6 +85,8 @@ struct worker_config {
 	/* A standby worker's (doc/worker.md 2.2): when its assignment came
 	 * (monotonic ms; 0: a cold start), from which ready_ms counts. */
 	int64_t assigned_ms;
+	int start_retry_ms;   /* how long the start tries a silent coordinator
+	                         again (doc/worker.md 9.3; default 10000) */
 };
 
 /* 1 if the job is confidential (a coordinator is configured). */

@@ -652,6 +652,69 @@ test_worker_confidential__kept_contexts_give_the_one_shot_bytes(void **state)
 	coffer_buf_release(&t);
 }
 
+/* A big output sealed into a put in pieces (doc/worker.md 9.4 BO1), from
+ * memory or read twice from a descriptor (9.5 HF4), is conf_seal_output's
+ * bytes: empty, one byte, a whole chunk, chunks and a piece, and more
+ * than the descriptor's first pass reads at once (256 KiB). */
+static void
+test_worker_confidential__an_output_sealed_in_pieces_is_the_held_bytes(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 65536, 3 * 65536 + 5, 300001 };
+	struct fixture *f = *state;
+	struct coffer_store *ls = NULL;
+	struct coffer_store_put *p;
+	struct coffer_buf plain = COFFER_BUF_INIT(1 << 20);
+	struct coffer_buf got = COFFER_BUF_INIT(1 << 21);
+	struct coffer_buf ref = COFFER_BUF_INIT(1 << 21);
+	struct conf_item ci;
+	uint8_t *b;
+	char dir[400], path[400];
+	int fd;
+
+	start(f);
+	snprintf(dir, sizeof(dir), "%s/pieces", W.dir);
+	must(coffer_store_local_new(dir, 1, &ls), "local store");
+	snprintf(path, sizeof(path), "%s/output.bin", W.dir);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		coffer_buf_reset(&plain);
+		must(coffer_buf_reserve(&plain, sizes[i], &b), "reserve");
+		for (size_t k = 0; k < sizes[i]; k++)
+			b[k] = (uint8_t)(k * 7 + i);
+		coffer_buf_commit(&plain, sizes[i]);
+		must(conf_item_init(&ci, f->w.job, "a/2.sealed", 1, 1 << 20), "init");
+		must(conf_seal_output(&ci, &plain), "held");
+		coffer_buf_reset(&ref);
+		must(coffer_buf_put(&ref, ci.sealed, ci.sealedlen), "copy");
+		/* From memory. */
+		must(coffer_store_put_open(ls, "mem", &p), "put_open");
+		must(conf_seal_output_put(&ci, &plain, p), "in pieces");
+		must(coffer_store_put_commit(p), "commit");
+		assert_int_equal(ci.sealedlen, ref.len);
+		coffer_buf_reset(&got);
+		must(coffer_store_get(ls, "mem", 1 << 21, &got), "get mem");
+		assert_int_equal(got.len, ref.len);
+		assert_memory_equal(got.data, ref.data, ref.len);
+		/* From a descriptor. */
+		fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+		assert_true(fd >= 0);
+		assert_int_equal(pwrite(fd, plain.data, plain.len, 0), (ssize_t)plain.len);
+		must(coffer_store_put_open(ls, "fd", &p), "put_open");
+		must(conf_seal_output_put_fd(&ci, fd, plain.len, p), "from fd");
+		must(coffer_store_put_commit(p), "commit");
+		close(fd);
+		assert_int_equal(ci.sealedlen, ref.len);
+		coffer_buf_reset(&got);
+		must(coffer_store_get(ls, "fd", 1 << 21, &got), "get fd");
+		assert_int_equal(got.len, ref.len);
+		assert_memory_equal(got.data, ref.data, ref.len);
+		conf_item_release(&ci);
+	}
+	coffer_store_free(ls);
+	coffer_buf_release(&plain);
+	coffer_buf_release(&got);
+	coffer_buf_release(&ref);
+}
+
 /* Attempt ids come from a pool drawn 32 at a time: across refills every
  * item still gets its own. */
 static void
@@ -1628,6 +1691,7 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_worker_confidential__a_forgotten_or_refused_standby_falls_back_to_one_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__a_bind_answer_not_sealed_with_s_is_not_believed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__kept_contexts_give_the_one_shot_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_worker_confidential__an_output_sealed_in_pieces_is_the_held_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__every_attempt_id_is_new, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__a_batch_is_proved_in_one_request_each_answer_deciding, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__the_app_gets_its_parameters_from_the_release, setup, teardown),

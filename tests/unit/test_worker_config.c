@@ -108,6 +108,7 @@ test_worker_config__defaults_and_kind_from_the_file_name(void **state)
 	assert_int_equal(c.max_attempts, 0);
 	assert_true(c.max_item_bytes == (size_t)64 << 20);
 	assert_int_equal(c.item_timeout_ms, 3600000);
+	assert_int_equal(c.start_retry_ms, 10000);
 	assert_int_equal(c.allow_empty_output, 0);
 	assert_int_equal(c.nparams, 0);
 	worker_config_release(&c);
@@ -231,6 +232,7 @@ test_worker_config__numbers_out_of_range_or_malformed_are_refused(void **state)
 		{ "--max-item-bytes", "17179869185" }, { "--item-timeout-ms", "-1" },
 		{ "--item-timeout-ms", "2147483648" }, { "--app-kind", "shell" },
 		{ "--batch", "0" }, { "--batch", "65" },
+		{ "--start-retry-ms", "-1" }, { "--start-retry-ms", "600001" },
 	};
 	struct worker_config c;
 
@@ -247,6 +249,12 @@ test_worker_config__numbers_out_of_range_or_malformed_are_refused(void **state)
 	assert_int_equal(parse(&c, BASE, "--lease-ms", "100", "--max-item-bytes",
 	    "17179869184", "--item-timeout-ms", "0", NULL), 0);
 	assert_true(c.max_item_bytes == (size_t)1 << 34);
+	worker_config_release(&c);
+	assert_int_equal(parse(&c, BASE, "--start-retry-ms", "0", NULL), 0);
+	assert_int_equal(c.start_retry_ms, 0);
+	worker_config_release(&c);
+	assert_int_equal(parse(&c, BASE, "--start-retry-ms", "600000", NULL), 0);
+	assert_int_equal(c.start_retry_ms, 600000);
 	worker_config_release(&c);
 	/* A batch at the maximum (doc/worker.md 9.4); one above it is
 	 * refused, by flag (above) and by environment. */
