@@ -557,7 +557,7 @@ api_release(struct http_req *r)
 	x->sess.measurement_len = x->m.len;
 	memcpy(x->sess.worker_pk, x->req.worker_pk, 32);
 	if ((e = coffer_release_answer_make(&x->pay, x->req.nonce, x->req.worker_pk,
-	    c->id.kx_sk, &x->answer)) != 0 ||
+	    c->kx, &x->answer)) != 0 ||
 	    (e = store_release(c, x)) != 0) {
 		http_reply_coffer_err(r, e);
 		goto out;
