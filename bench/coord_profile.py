@@ -32,6 +32,8 @@ STEPS = [
     ("coffer_logkv", "log lines"),
     ("coffer_tee_verify", "evidence verification (sim: ECDSA P-384)"),
     ("coffer_wrap", "HPKE (X25519 key pair, 2 agreements, AEAD)"),
+    ("coffer_wrap_key", "HPKE (X25519 key pair, 2 agreements, AEAD)"),
+    ("coffer_hpke_seal_once_key", "HPKE (X25519 key pair, 2 agreements, AEAD)"),
     ("coffer_release_answer_make", "the answer's JSON"),
     ("store_release", "session + audit event, commit"),
     ("coffer_release_request_parse", "request parse"),
