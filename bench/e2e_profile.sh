@@ -27,6 +27,12 @@ if [ "${1:-}" = start ] || [ "${1:-}" = end ]; then
 	if [ -n "${E2E_PROFILE_COORD:-}" ]; then
 		# The coordinator's own session, started at the first job
 		# (its PID is known from here on), stopped by the main script.
+		# A command it does not take in 20 s (perf failed to start: a
+		# FIFO without reader would block for ever) is given up.
+		coord_ctl() {
+			timeout 20 bash -c "echo $1 >'$d/ctl-coord' && read -r _ <'$d/ack-coord'" ||
+				echo "perf on the coordinator did not answer '$1'" >>"$d/coord.err"
+		}
 		coord=$(echo "$E2E_PIDS" | cut -d' ' -f2)
 		if [ ! -e "$d/coord.pid" ]; then
 			mkfifo "$d/ctl-coord" "$d/ack-coord"
@@ -36,12 +42,12 @@ if [ "${1:-}" = start ] || [ "${1:-}" = end ]; then
 				2>"$d/coord.err" </dev/null >/dev/null &
 			echo $! >"$d/coord.pid"
 			# Attached once it answers a command.
-			echo disable >"$d/ctl-coord" && read -r _ <"$d/ack-coord"
+			coord_ctl disable
 		fi
 		if [ "$2" = conf ]; then
-			[ "$1" = end ] && echo disable >"$d/ctl-coord" && read -r _ <"$d/ack-coord"
+			[ "$1" = end ] && coord_ctl disable
 			echo "$1 $(cut -d' ' -f1 "/proc/$coord/schedstat")" >>"$d/coord-cpu"
-			[ "$1" = start ] && echo enable >"$d/ctl-coord" && read -r _ <"$d/ack-coord"
+			[ "$1" = start ] && coord_ctl enable
 		fi
 	fi
 	for p in $E2E_PIDS; do
@@ -95,5 +101,6 @@ E2E_PROFILE_ITEMS=${E2E_PROFILE_ITEMS:-$((n * ${E2E_BENCH_ROUNDS:-3}))} \
 	/usr/bin/python3 bench/e2e_profile.py "$d"
 if [ -n "${E2E_PROFILE_COORD:-}" ]; then
 	stop_coord
+	cat "$d/coord.err" >&2 2>/dev/null
 	/usr/bin/python3 bench/coord_profile.py "$d" || exit 1
 fi
