@@ -644,7 +644,7 @@ api_release(struct http_req *r)
 	if (coord_release_decide(r, x) != 0)
 		goto out;
 	if ((e = coffer_release_answer_make(&x->pay, x->req.nonce, x->req.worker_pk,
-	    c->id.kx_sk, &x->answer)) != 0 ||
+	    c->kx, &x->answer)) != 0 ||
 	    (e = coord_release_store(c, x)) != 0) {
 		http_reply_coffer_err(r, e);
 		goto out;

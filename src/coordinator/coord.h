@@ -64,6 +64,10 @@ struct coord {
 
 	/* Identity (secret keys: wiped at exit) and what the evidence says. */
 	struct coffer_identity id;
+	/* id.kx_sk decoded once: every key release wraps its answer key
+	 * with it (HPKE auth mode), and a decoding costs an X25519
+	 * multiplication. */
+	struct coffer_dh_key *kx;
 	uint8_t root[32];          /* jobkeys.h derives from it */
 	char id_line[COFFER_ID_LINE_MAX + 1];
 	char fingerprint[COFFER_ID_FINGERPRINT_HEX];

@@ -8,6 +8,7 @@
 
 #include "coffer/error.h"
 #include "coffer/tee.h"
+#include "crypto/dh.h"
 #include "fake_coord.h"
 #include "lib/enc.h"
 #include "lib/json.h"
@@ -70,6 +71,7 @@ release(struct fake_coord *fc, const void *body, size_t len, int *status,
 	struct coffer_tee_claims *claims = NULL;
 	struct coffer_tee_verify_opts vo;
 	struct coffer_policy_measurement m;
+	struct coffer_dh_key *kx = NULL;
 	const struct coffer_policy_app *a = coffer_policy_app(fc->policy, fc->app);
 	uint8_t rd[64];
 	char jh[33];
@@ -110,8 +112,11 @@ release(struct fake_coord *fc, const void *body, size_t len, int *status,
 	coffer_tee_claims_free(claims);
 	fill_payload(fc, &pl, keys);
 	*status = 200;
-	r = coffer_release_answer_make(&pl, rq.nonce, rq.worker_pk,
-	    (fc->answer_as ? fc->answer_as : fc->id)->kx_sk, reply);
+	if ((r = coffer_dh_key_new((fc->answer_as ? fc->answer_as :
+	    fc->id)->kx_sk, &kx)) == 0)
+		r = coffer_release_answer_make(&pl, rq.nonce, rq.worker_pk, kx,
+		    reply);
+	coffer_dh_key_free(kx);
 	coffer_release_request_release(&rq);
 	return r;
 }
