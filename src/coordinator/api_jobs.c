@@ -13,7 +13,6 @@
 #include "lib/clock.h"
 #include "lib/enc.h"
 #include "lib/log.h"
-#include "lib/num.h"
 #include "lib/random.h"
 #include "proto/keyrelease.h"
 #include "proto/receipt.h"
@@ -196,15 +195,11 @@ api_job_show(struct http_req *r)
 {
 	struct coord *c = r->ctx;
 	uint8_t id[16];
-	char v[8];
 	int64_t wait = 0;
-	int q;
 
 	if (coord_path_job(r, id) != 0)
 		return;
-	q = http_req_query(r, "wait", v, sizeof(v));
-	if (q < 0 || (q == 1 && coffer_parse_i64(v, 1, COORD_LEAVES_WAIT_MAX_S,
-	    &wait) != 0)) {
+	if (http_req_query_int(r, "wait", 1, COORD_LEAVES_WAIT_MAX_S, &wait) < 0) {
 		coord_refuse(r, "request.malformed", "wait", "wait: seconds to wait "
 		    "for the job to close, an integer from 1 to %d",
 		    COORD_LEAVES_WAIT_MAX_S);

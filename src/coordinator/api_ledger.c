@@ -140,15 +140,11 @@ api_stage_leaves(struct http_req *r)
 	struct coord *c = r->ctx;
 	const char *stage = http_req_param(r, "stage");
 	uint8_t job[16];
-	char v[8];
 	int64_t wait = 0;
-	int q;
 
 	if (coord_path_job(r, job) != 0)
 		return;
-	q = http_req_query(r, "wait", v, sizeof(v));
-	if (q < 0 || (q == 1 && coffer_parse_i64(v, 1, COORD_LEAVES_WAIT_MAX_S,
-	    &wait) != 0)) {
+	if (http_req_query_int(r, "wait", 1, COORD_LEAVES_WAIT_MAX_S, &wait) < 0) {
 		coord_refuse(r, "request.malformed", "wait", "wait: seconds to wait "
 		    "for the stage to close, an integer from 1 to %d",
 		    COORD_LEAVES_WAIT_MAX_S);

@@ -10,6 +10,7 @@
 
 #include "coffer/error.h"
 #include "coordinator/coord.h"
+#include "crypto/dh.h"
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/random.h"
@@ -58,7 +59,8 @@ coord_identity_setup(struct coord *c)
 	struct coffer_buf line = COFFER_BUF_INIT(sizeof(c->id_line));
 	int r;
 
-	if ((r = load_or_make(c)) != 0)
+	if ((r = load_or_make(c)) != 0 ||
+	    (r = coffer_dh_key_new(c->id.kx_sk, &c->kx)) != 0)
 		return r;
 	if ((r = coffer_identity_format_public(&c->id.pub, &line)) != 0 ||
 	    (r = coffer_identity_fingerprint(&c->id.pub, c->fingerprint)) != 0)
@@ -88,6 +90,8 @@ void
 coord_identity_release(struct coord *c)
 {
 	coffer_identity_wipe(&c->id);
+	coffer_dh_key_free(c->kx); /* clears the secret */
+	c->kx = NULL;
 	coffer_wipe(c->root, sizeof(c->root));
 	free(c->evidence);
 	c->evidence = NULL;

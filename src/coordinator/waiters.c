@@ -149,6 +149,15 @@ on_timeout(evutil_socket_t fd, short what, void *arg)
 	waiter_free(x);
 }
 
+/* LW5, JW5: its client went away; nobody to answer, the slot is free
+ * again. */
+static void
+on_gone(struct http_req *r, void *arg)
+{
+	(void)r;
+	unlink_free(arg);
+}
+
 static void
 hold(struct coord_waiters *w, struct http_req *r, const uint8_t job[16],
     size_t stage, int whole_job, int wait_s)
@@ -178,6 +187,7 @@ hold(struct coord_waiters *w, struct http_req *r, const uint8_t job[16],
 		return;
 	}
 	x->w = w;
+	http_req_on_gone(x->r, on_gone, x);
 	memcpy(x->job, job, 16);
 	x->stage = stage;
 	x->whole_job = whole_job;

@@ -185,11 +185,14 @@ kem_shared(const uint8_t dh[64], size_t dhlen, const uint8_t enc[32],
 	return extract_and_expand(dh, dhlen, kem_ctx, n, shared);
 }
 
+/* Encap (S NULL) or AuthEncap with the sender's key S, decoded by the
+ * caller: a sender that wraps often (the coordinator's key release)
+ * decodes its key once (crypto/dh.h). */
 static int
-encap(const uint8_t pkR[32], const uint8_t *skS, const uint8_t skE[32],
-    uint8_t shared[NH], uint8_t enc[32])
+encap(const uint8_t pkR[32], const struct coffer_dh_key *S,
+    const uint8_t skE[32], uint8_t shared[NH], uint8_t enc[32])
 {
-	struct coffer_dh_key *E = NULL, *S = NULL;
+	struct coffer_dh_key *E = NULL;
 	uint8_t dh[64], pkE[32], pkS[32];
 	size_t dhlen = 32;
 	int r;
@@ -199,22 +202,20 @@ encap(const uint8_t pkR[32], const uint8_t *skS, const uint8_t skE[32],
 	    (r = coffer_dh_key_public(E, pkE)) != 0 ||
 	    (r = coffer_dh_key_agree(E, pkR, dh)) != 0)
 		goto out;
-	if (skS != NULL) {
+	if (S != NULL) {
 		/* AuthEncap: dh = concat(DH(skE, pkR), DH(skS, pkR)). */
-		if ((r = coffer_dh_key_new(skS, &S)) != 0 ||
-		    (r = coffer_dh_key_agree(S, pkR, dh + 32)) != 0 ||
+		if ((r = coffer_dh_key_agree(S, pkR, dh + 32)) != 0 ||
 		    (r = coffer_dh_key_public(S, pkS)) != 0)
 			goto out;
 		dhlen = 64;
 	}
-	if ((r = kem_shared(dh, dhlen, pkE, pkR, skS != NULL ? pkS : NULL,
+	if ((r = kem_shared(dh, dhlen, pkE, pkR, S != NULL ? pkS : NULL,
 	    shared)) != 0)
 		goto out;
 	memcpy(enc, pkE, 32);
 out:
 	coffer_wipe(dh, sizeof(dh));
 	coffer_dh_key_free(E);
-	coffer_dh_key_free(S);
 	return r != 0 ? coffer_errctx(r, "HPKE encapsulation") : 0;
 }
 
@@ -338,27 +339,54 @@ out:
 	return r;
 }
 
-int
-coffer_hpke__setup_sender(const struct coffer_hpke_params *p,
-    const uint8_t pkR[32], const uint8_t *skS, const uint8_t skE[32],
-    uint8_t enc[32], struct coffer_hpke **out, struct coffer_hpke_trace *trace)
+/* SetupBaseS / SetupPSKS (S NULL), SetupAuthS / SetupAuthPSKS. */
+static int
+setup_sender(const struct coffer_hpke_params *p, const uint8_t pkR[32],
+    const struct coffer_dh_key *S, const uint8_t skE[32], uint8_t enc[32],
+    struct coffer_hpke **out, struct coffer_hpke_trace *trace)
 {
 	enum coffer_hpke_mode mode;
 	uint8_t shared[NH], e[32];
 	int r;
 
-	if ((r = check_params(p, &mode, skS != NULL)) != 0)
+	if ((r = check_params(p, &mode, S != NULL)) != 0)
 		return r;
-	if ((r = encap(pkR, skS, skE, shared, e)) == 0 &&
+	if ((r = encap(pkR, S, skE, shared, e)) == 0 &&
 	    (r = key_schedule(ROLE_SENDER, mode, p, shared, out, trace)) == 0)
 		memcpy(enc, e, sizeof(e));
 	coffer_wipe(shared, sizeof(shared));
 	return r;
 }
 
+/* The sender's secret key skS (NULL: none) decoded for setup_sender. */
+static int
+sender_key(const uint8_t *skS, struct coffer_dh_key **S)
+{
+	int r;
+
+	*S = NULL;
+	if (skS != NULL && (r = coffer_dh_key_new(skS, S)) != 0)
+		return coffer_errctx(r, "HPKE encapsulation");
+	return 0;
+}
+
 int
-coffer_hpke_setup_sender(const struct coffer_hpke_params *p,
-    const uint8_t pkR[32], const uint8_t *skS, uint8_t enc[32],
+coffer_hpke__setup_sender(const struct coffer_hpke_params *p,
+    const uint8_t pkR[32], const uint8_t *skS, const uint8_t skE[32],
+    uint8_t enc[32], struct coffer_hpke **out, struct coffer_hpke_trace *trace)
+{
+	struct coffer_dh_key *S;
+	int r;
+
+	if ((r = sender_key(skS, &S)) == 0)
+		r = setup_sender(p, pkR, S, skE, enc, out, trace);
+	coffer_dh_key_free(S);
+	return r;
+}
+
+int
+coffer_hpke_setup_sender_key(const struct coffer_hpke_params *p,
+    const uint8_t pkR[32], const struct coffer_dh_key *S, uint8_t enc[32],
     struct coffer_hpke **out)
 {
 	uint8_t skE[32];
@@ -368,8 +396,22 @@ coffer_hpke_setup_sender(const struct coffer_hpke_params *p,
 	 * X25519 32 random bytes (section 7.1.3 and RFC 7748 section 6.1);
 	 * encap() computes pkE. */
 	if ((r = coffer_random(skE, sizeof(skE))) == 0)
-		r = coffer_hpke__setup_sender(p, pkR, skS, skE, enc, out, NULL);
+		r = setup_sender(p, pkR, S, skE, enc, out, NULL);
 	coffer_wipe(skE, sizeof(skE));
+	return r;
+}
+
+int
+coffer_hpke_setup_sender(const struct coffer_hpke_params *p,
+    const uint8_t pkR[32], const uint8_t *skS, uint8_t enc[32],
+    struct coffer_hpke **out)
+{
+	struct coffer_dh_key *S;
+	int r;
+
+	if ((r = sender_key(skS, &S)) == 0)
+		r = coffer_hpke_setup_sender_key(p, pkR, S, enc, out);
+	coffer_dh_key_free(S);
 	return r;
 }
 
@@ -513,11 +555,26 @@ coffer_hpke_seal_once(const struct coffer_hpke_params *p, const uint8_t pkR[32],
     const uint8_t *skS, const uint8_t *aad, size_t aadlen, const uint8_t *pt,
     size_t n, uint8_t enc[32], struct coffer_buf *ct)
 {
+	struct coffer_dh_key *S;
+	int r;
+
+	if ((r = sender_key(skS, &S)) == 0)
+		r = coffer_hpke_seal_once_key(p, pkR, S, aad, aadlen, pt, n, enc, ct);
+	coffer_dh_key_free(S);
+	return r;
+}
+
+int
+coffer_hpke_seal_once_key(const struct coffer_hpke_params *p,
+    const uint8_t pkR[32], const struct coffer_dh_key *S, const uint8_t *aad,
+    size_t aadlen, const uint8_t *pt, size_t n, uint8_t enc[32],
+    struct coffer_buf *ct)
+{
 	struct coffer_hpke *h = NULL;
 	uint8_t e[32];
 	int r;
 
-	if ((r = coffer_hpke_setup_sender(p, pkR, skS, e, &h)) != 0)
+	if ((r = coffer_hpke_setup_sender_key(p, pkR, S, e, &h)) != 0)
 		return r;
 	if ((r = coffer_hpke_seal(h, aad, aadlen, pt, n, ct)) == 0)
 		memcpy(enc, e, sizeof(e));

@@ -64,6 +64,14 @@ int coffer_hpke_setup_sender(const struct coffer_hpke_params *p,
     const uint8_t pkR[32], const uint8_t *skS, uint8_t enc[32],
     struct coffer_hpke **out) __attribute__((warn_unused_result));
 
+/* The same with the sender's key decoded by the caller (crypto/dh.h;
+ * NULL: no sender authentication), for a sender that wraps with one key
+ * many times: decoding it costs as much as an X25519 agreement. */
+struct coffer_dh_key;
+int coffer_hpke_setup_sender_key(const struct coffer_hpke_params *p,
+    const uint8_t pkR[32], const struct coffer_dh_key *S, uint8_t enc[32],
+    struct coffer_hpke **out) __attribute__((warn_unused_result));
+
 /*
  * SetupBaseR / SetupPSKR / SetupAuthR / SetupAuthPSKR. pkS NULL: no sender
  * authentication (the sender must not have used any). Errors as above.
@@ -103,6 +111,10 @@ void coffer_hpke_free(struct coffer_hpke *h);
 /* Section 6: single-shot APIs (setup, one seal or open, free). */
 int coffer_hpke_seal_once(const struct coffer_hpke_params *p,
     const uint8_t pkR[32], const uint8_t *skS, const uint8_t *aad,
+    size_t aadlen, const uint8_t *pt, size_t n, uint8_t enc[32],
+    struct coffer_buf *ct) __attribute__((warn_unused_result));
+int coffer_hpke_seal_once_key(const struct coffer_hpke_params *p,
+    const uint8_t pkR[32], const struct coffer_dh_key *S, const uint8_t *aad,
     size_t aadlen, const uint8_t *pt, size_t n, uint8_t enc[32],
     struct coffer_buf *ct) __attribute__((warn_unused_result));
 int coffer_hpke_open_once(const struct coffer_hpke_params *p,

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "coffer/error.h"
+#include "crypto/dh.h"
 #include "crypto/hpke.h"
 #include "crypto/wrap.h"
 #include "lib/buf.h"
@@ -46,9 +47,10 @@ build_inputs(const uint8_t *header, const uint8_t *info, size_t infolen,
 	return 0;
 }
 
-int
-coffer_wrap_with(enum coffer_hpke_aead aead, const uint8_t pkR[32],
-    const uint8_t *skS, const uint8_t *info, size_t infolen,
+/* coffer_wrap_with with the sender's key decoded (S NULL: base mode). */
+static int
+wrap(enum coffer_hpke_aead aead, const uint8_t pkR[32],
+    const struct coffer_dh_key *S, const uint8_t *info, size_t infolen,
     const uint8_t *aad, size_t aadlen, const uint8_t *key, size_t keylen,
     struct coffer_buf *out)
 {
@@ -58,7 +60,7 @@ coffer_wrap_with(enum coffer_hpke_aead aead, const uint8_t pkR[32],
 	    ct = COFFER_BUF_INIT(COFFER_WRAP_MAX_SECRET + 16);
 	struct coffer_hpke_params p;
 	uint8_t header[COFFER_WRAP_HEADER_LEN], enc[32];
-	int mode = skS != NULL ? COFFER_HPKE_MODE_AUTH : COFFER_HPKE_MODE_BASE, r;
+	int mode = S != NULL ? COFFER_HPKE_MODE_AUTH : COFFER_HPKE_MODE_BASE, r;
 
 	if (aead != COFFER_HPKE_AES256GCM && aead != COFFER_HPKE_CHACHA20POLY1305)
 		return coffer_errf(COFFER_E_UNSUPPORTED, "wrap: AEAD id %d (Coffer "
@@ -74,7 +76,7 @@ coffer_wrap_with(enum coffer_hpke_aead aead, const uint8_t pkR[32],
 	p.aead = aead;
 	p.info = hinfo.data;
 	p.info_len = hinfo.len;
-	if ((r = coffer_hpke_seal_once(&p, pkR, skS, haad.data, haad.len, key,
+	if ((r = coffer_hpke_seal_once_key(&p, pkR, S, haad.data, haad.len, key,
 	    keylen, enc, &ct)) != 0 ||
 	    (r = coffer_buf_put(&blob, header, sizeof(header))) != 0 ||
 	    (r = coffer_buf_put(&blob, enc, sizeof(enc))) != 0 ||
@@ -87,6 +89,31 @@ out:
 	coffer_buf_release(&blob);
 	coffer_buf_release(&ct);
 	return r != 0 ? coffer_errctx(r, "wrapping a key") : 0;
+}
+
+int
+coffer_wrap_with(enum coffer_hpke_aead aead, const uint8_t pkR[32],
+    const uint8_t *skS, const uint8_t *info, size_t infolen,
+    const uint8_t *aad, size_t aadlen, const uint8_t *key, size_t keylen,
+    struct coffer_buf *out)
+{
+	struct coffer_dh_key *S = NULL;
+	int r;
+
+	if (skS != NULL && (r = coffer_dh_key_new(skS, &S)) != 0)
+		return coffer_errctx(r, "wrapping a key");
+	r = wrap(aead, pkR, S, info, infolen, aad, aadlen, key, keylen, out);
+	coffer_dh_key_free(S);
+	return r;
+}
+
+int
+coffer_wrap_key(const uint8_t pkR[32], const struct coffer_dh_key *S,
+    const uint8_t *info, size_t infolen, const uint8_t *aad, size_t aadlen,
+    const uint8_t *key, size_t keylen, struct coffer_buf *out)
+{
+	return wrap(COFFER_HPKE_AES256GCM, pkR, S, info, infolen, aad, aadlen,
+	    key, keylen, out);
 }
 
 int

@@ -33,6 +33,14 @@ int coffer_wrap_with(enum coffer_hpke_aead aead, const uint8_t pkR[32],
     const uint8_t *aad, size_t aadlen, const uint8_t *key, size_t keylen,
     struct coffer_buf *out) __attribute__((warn_unused_result));
 
+/* coffer_wrap with the sender's key decoded once by the caller
+ * (crypto/dh.h; NULL: base mode), for a sender that wraps many times
+ * with one key: the coordinator's key release. */
+int coffer_wrap_key(const uint8_t pkR[32], const struct coffer_dh_key *S,
+    const uint8_t *info, size_t infolen, const uint8_t *aad, size_t aadlen,
+    const uint8_t *key, size_t keylen, struct coffer_buf *out)
+	__attribute__((warn_unused_result));
+
 /*
  * Open a blob with the recipient secret key skR. pkS: the expected sender's
  * X25519 public key (the blob must then be in auth mode and made by that

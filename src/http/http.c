@@ -62,6 +62,10 @@ struct http_defer {
 	struct http_req r;        /* first: http_req_done casts back */
 	char method[16];
 	char *path;
+	/* http_req_on_gone: told when the client goes away first. */
+	void (*gone)(struct http_req *d, void *arg);
+	void *gone_arg;
+	int gone_told;            /* gone ran: no answer is owed */
 	struct http_defer *prev, *next; /* the server's list, until done */
 };
 
@@ -84,6 +88,7 @@ struct http_conn {
 	size_t nhdr;
 	char hdr[REPLY_HEADERS_MAX][2][256];
 	struct http_defer *defer; /* the request waiting for its answer */
+	struct event *watch;      /* the peer's close while defer is set */
 	struct http_conn *prev, *next;
 };
 
@@ -108,6 +113,7 @@ struct http_server {
 	struct req_count *counts;
 	size_t ncounts;
 	struct http_defer *defers; /* deferred requests not yet done */
+	int freeing;              /* http_server_free: tell no gone callback */
 };
 
 static void conn_close(struct http_conn *c);
@@ -238,6 +244,8 @@ send_reply(struct http_req *r, int status, const char *ctype, const void *p,
 		r->conn = NULL;
 		r->head = NULL;
 		r->query = NULL;
+		if (c->watch != NULL)
+			event_del(c->watch);
 		set_deadline(c, c->h->write_ms);
 	}
 }
@@ -467,6 +475,26 @@ http_req_query(const struct http_req *r, const char *key, char *out,
 	return 0;
 }
 
+int
+http_req_query_int(const struct http_req *r, const char *key, int64_t min,
+    int64_t max, int64_t *out)
+{
+	char v[24];
+	int64_t n;
+	int q = http_req_query(r, key, v, sizeof(v));
+
+	if (q <= 0)
+		return q;
+	/* coffer_parse_i64 takes "-0" and "007"; neither is spelled so here. */
+	if (v[0] < '0' || v[0] > '9' || (v[0] == '0' && v[1] != '\0') ||
+	    coffer_parse_i64(v, min, max, &n) != 0) {
+		coffer_errclear();
+		return -1;
+	}
+	*out = n;
+	return 1;
+}
+
 /* "application/json", "application/json; charset=utf-8", or a "+json"
  * type ("application/merge-patch+json"). */
 static int
@@ -555,7 +583,7 @@ http_req_done(struct http_req *dr)
 
 	if (d == NULL)
 		return;
-	if (!d->r.replied) {
+	if (!d->r.replied && !d->gone_told) {
 		coffer_error("%s %s: deferred request sent no reply", d->r.method,
 		    d->r.path);
 		http_reply_error(&d->r, 500, "internal", NULL, "no reply");
@@ -570,6 +598,16 @@ http_req_done(struct http_req *dr)
 	}
 	free(d->path);
 	free(d);
+}
+
+void
+http_req_on_gone(struct http_req *dr, void (*fn)(struct http_req *d, void *arg),
+    void *arg)
+{
+	struct http_defer *d = (struct http_defer *)dr;
+
+	d->gone = fn;
+	d->gone_arg = arg;
 }
 
 /* ------------------------------------------------------------------ */
@@ -655,17 +693,20 @@ static void
 conn_close(struct http_conn *c)
 {
 	struct http_server *h = c->h;
+	struct http_defer *d = c->defer;
 
 	/* A deferred answer given later is dropped (send_reply). */
-	if (c->defer != NULL) {
-		c->defer->r.conn = NULL;
-		c->defer->r.head = NULL;
-		c->defer->r.query = NULL;
+	if (d != NULL) {
+		d->r.conn = NULL;
+		d->r.head = NULL;
+		d->r.query = NULL;
 		c->defer = NULL;
 	}
 	release_body(c);
 	if (c->timer != NULL)
 		event_free(c->timer);
+	if (c->watch != NULL)
+		event_free(c->watch);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	client_remove(h, &c->peer);
@@ -677,6 +718,41 @@ conn_close(struct http_conn *c)
 		c->next->prev = c->prev;
 	h->st.open--;
 	free(c);
+	/* Last: the owner may free d (http_req_done) in its callback. */
+	if (d != NULL && d->gone != NULL && !h->freeing) {
+		d->gone_told = 1;
+		d->gone(&d->r, d->gone_arg);
+	}
+}
+
+/* The client of a deferred request went away: nobody is left to answer,
+ * and the daemon frees what it held for the request (http_req_on_gone). */
+static void
+on_peer_gone(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_close(arg);
+}
+
+/*
+ * While an answer is deferred the connection reads nothing (a pipelined
+ * request waits its turn), so its bufferevent would see no EOF: watch the
+ * socket for the peer's close alone (EV_CLOSED, EPOLLRDHUP), which pending
+ * bytes do not wake. A backend without it (not epoll) notices the close
+ * only when the answer is written, as before.
+ */
+static void
+watch_peer(struct http_conn *c)
+{
+	if (!(event_base_get_features(c->h->base) & EV_FEATURE_EARLY_CLOSE))
+		return;
+	if (c->watch == NULL && (c->watch = event_new(c->h->base,
+	    bufferevent_getfd(c->bev), EV_CLOSED | EV_PERSIST, on_peer_gone,
+	    c)) == NULL)
+		return;
+	if (event_add(c->watch, NULL) != 0)
+		coffer_debug("a deferred request's connection is not watched");
 }
 
 /* A reply for a request that never got as far as a handler. */
@@ -805,8 +881,10 @@ dispatch(struct http_conn *c)
 		/* Its answer comes later (http_req_defer); none yet: no
 		 * deadline while the daemon works on it. */
 		release_body(c);
-		if (c->defer != NULL)
+		if (c->defer != NULL) {
 			evtimer_del(c->timer);
+			watch_peer(c);
+		}
 		return;
 	}
 	if (!r.replied) {
@@ -1326,6 +1404,7 @@ http_server_free(struct http_server *h)
 		return;
 	if (h->lev != NULL)
 		evconnlistener_free(h->lev);
+	h->freeing = 1;
 	while (h->conns != NULL)
 		conn_close(h->conns);
 	/* Deferred requests outlive the server until http_req_done. */

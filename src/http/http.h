@@ -154,6 +154,13 @@ const char *http_req_header(const struct http_req *r, const char *name);
  * present, 0 if absent, -1 if malformed or too long. */
 int http_req_query(const struct http_req *r, const char *key, char *out,
     size_t outlen);
+/* Query parameter key as a decimal integer in [min, max] (0 <= min): ASCII
+ * digits only, no sign, no space, no leading zero ("0" alone is zero), so
+ * that each value has one spelling (doc/http.md section 3). 1 and
+ * *out if present and valid; 0 if absent (*out untouched); -1 if
+ * malformed, out of range or over 19 digits. */
+int http_req_query_int(const struct http_req *r, const char *key,
+    int64_t min, int64_t max, int64_t *out);
 
 /*
  * Parse the body as a JSON object with the project's strict parser. On
@@ -206,8 +213,19 @@ void http_reply_text(struct http_req *r, int status, const char *content_type,
 struct http_req *http_req_defer(struct http_req *r)
 	__attribute__((warn_unused_result));
 /* Free a deferred request; one that was not answered is answered 500
- * first. NULL is a no-op. */
+ * first (not one whose client went away: see below). NULL is a no-op. */
 void http_req_done(struct http_req *d);
+/*
+ * Have fn(d, arg) called, once, if d's client goes away (its connection
+ * closes) before d is answered, so that the daemon frees what it holds
+ * for d at once instead of at its deadline. fn owns d then: it answers
+ * nothing (nobody is left to read it) and must end with http_req_done(d).
+ * Not called when the server is freed (http_server_free), nor on a
+ * libevent backend without EV_FEATURE_EARLY_CLOSE (epoll has it): the
+ * client's leaving is then noticed only when the answer is written.
+ */
+void http_req_on_gone(struct http_req *d,
+    void (*fn)(struct http_req *d, void *arg), void *arg);
 
 /*
  * The field a coffer error detail names: "plugin_info.min_rep: expected an

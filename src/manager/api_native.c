@@ -11,7 +11,6 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/mem.h"
-#include "lib/num.h"
 #include "manager/api.h"
 #include "manager/approvals.h"
 #include "manager/conf.h"
@@ -294,18 +293,17 @@ api_job_show(struct http_req *r)
 	http_reply_json(r, 200, mgr_job_json(r->ctx, j, full));
 }
 
-/* A non-negative integer query parameter; def if absent. -1 after a 400
- * reply. */
+/* A non-negative integer query parameter (digits, no leading zero:
+ * http_req_query_int); def if absent. -1 after a 400 reply. */
 static long long
 query_num(struct http_req *r, const char *key, long long def, long long max)
 {
-	char v[32];
 	int64_t n = -1;
-	int q = http_req_query(r, key, v, sizeof(v));
+	int q = http_req_query_int(r, key, 0, max, &n);
 
 	if (q == 0)
 		return def;
-	if (q < 0 || coffer_parse_i64(v, 0, max, &n) != 0) {
+	if (q < 0) {
 		http_reply_error(r, 400, "bad_request", key,
 		    "%s: expected an integer in [0, %lld]", key, max);
 		return -1;

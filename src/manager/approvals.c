@@ -261,7 +261,9 @@ mgr_approvals_tick(struct mgr *m, struct mgr_job *j)
 		return;
 	a->next_ms = now + MGR_APPROVALS_REFRESH_MS;
 	if (a->http == NULL && (r = http_client_new_on(m->base,
-	    j->spec.coordinator, MGR_APPROVALS_TIMEOUT_MS, &a->http)) != 0) {
+	    j->spec.coordinator, m->cfg.coordinator_timeout_ms <
+	    MGR_APPROVALS_TIMEOUT_MS ? m->cfg.coordinator_timeout_ms :
+	    MGR_APPROVALS_TIMEOUT_MS, &a->http)) != 0) {
 		failed(a, "coordinator unreachable", coffer_errdetail());
 		coffer_errclear();
 		return;

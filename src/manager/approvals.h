@@ -20,7 +20,8 @@ struct mgr_job;
  * was shown (GET /v1/jobs/{id}) within MGR_APPROVALS_VIEWED_MS. */
 #define MGR_APPROVALS_REFRESH_MS 2000
 #define MGR_APPROVALS_VIEWED_MS 30000
-/* One request's bound; a slower coordinator is shown as unreachable. */
+/* One request's bound, or --coordinator-timeout-ms when shorter; a slower
+ * coordinator is shown as unreachable. */
 #define MGR_APPROVALS_TIMEOUT_MS 5000
 
 /* Start the next request of job j when one is due (a confidential job

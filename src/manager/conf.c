@@ -30,7 +30,6 @@
 #include "manager/mgr.h"
 #include "proto/policy.h"
 
-#define COORD_TIMEOUT_MS 10000
 #define ANSWER_MAX ((size_t)64 << 10)
 #define POLICY_ANSWER_MAX (COFFER_POLICY_MAX_BYTES + 4096)
 /* An app file is hashed to warn of a build the policy does not approve. */
@@ -446,7 +445,7 @@ start_call(struct mgr *m, struct mgr_job *j, enum mgr_conf_ask ask,
 		j->conf_call = c;
 	}
 	if (c->http == NULL && (r = http_client_new_on(m->base,
-	    j->spec.coordinator, COORD_TIMEOUT_MS, &c->http)) != 0)
+	    j->spec.coordinator, m->cfg.coordinator_timeout_ms, &c->http)) != 0)
 		return r;
 	if (ask == MGR_CONF_ASK_CLOSED) {
 		snprintf(path, sizeof(path), "/v1/jobs/%s", j->spec.tee_job);
@@ -578,7 +577,7 @@ mgr_conf_watch(struct mgr *m, struct mgr_job *j)
 		return;
 	/* The client's own timeout beyond the coordinator's hold. */
 	if (w->http == NULL && http_client_new_on(m->base, j->spec.coordinator,
-	    WATCH_WAIT_S * 1000 + COORD_TIMEOUT_MS, &w->http) != 0) {
+	    WATCH_WAIT_S * 1000 + m->cfg.coordinator_timeout_ms, &w->http) != 0) {
 		coffer_errclear();
 		w->next_ms = coffer_mono_ms() + WATCH_RETRY_MS;
 		return;
@@ -685,7 +684,7 @@ prep_new(struct mgr *m, const char *url, struct mgr_conf_prep **out)
 		prep_free(p);
 		return coffer_errf(COFFER_E_NOMEM, "event_new failed");
 	}
-	if ((r = http_client_new_on(m->base, url, COORD_TIMEOUT_MS,
+	if ((r = http_client_new_on(m->base, url, m->cfg.coordinator_timeout_ms,
 	    &p->http)) != 0) {
 		prep_free(p);
 		return r;

@@ -39,6 +39,7 @@ static const char usage_text[] =
     "           [--body-timeout-ms N] [--asperathos-open]\n"
     "           [--coordinator URL] [--tee-backend sim|sgx|tdx|snp]\n"
     "           [--measured-config FILE] [--tee-collateral PATH]\n"
+    "           [--coordinator-timeout-ms N]\n"
     "       coffer-manager token create --db PATH [--name NAME] [--scope admin|read]\n"
     "       coffer-manager token list --db PATH\n"
     "       coffer-manager token revoke --db PATH ID\n"
@@ -168,6 +169,7 @@ cmd_serve(int argc, char **argv)
 		{ "tee-backend", required_argument, NULL, 'T' },
 		{ "measured-config", required_argument, NULL, 'm' },
 		{ "tee-collateral", required_argument, NULL, 'X' },
+		{ "coordinator-timeout-ms", required_argument, NULL, 'Y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -226,6 +228,13 @@ cmd_serve(int argc, char **argv)
 		case 'g':
 			if (parse_ms(optarg, &cfg.grace_ms) != 0) {
 				usage("--grace-ms: '%s' is not in [10, 3600000]", optarg);
+				goto out;
+			}
+			break;
+		case 'Y':
+			if (parse_ms(optarg, &cfg.coordinator_timeout_ms) != 0) {
+				usage("--coordinator-timeout-ms: '%s' is not in [10, 3600000]",
+				    optarg);
 				goto out;
 			}
 			break;

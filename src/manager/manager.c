@@ -246,6 +246,8 @@ mgr_run(const struct mgr_config *cfg)
 		m->cfg.tick_ms = 500;
 	if (m->cfg.grace_ms <= 0)
 		m->cfg.grace_ms = 10000;
+	if (m->cfg.coordinator_timeout_ms <= 0)
+		m->cfg.coordinator_timeout_ms = 10000;
 	if (m->cfg.actuator == NULL)
 		m->cfg.actuator = "local";
 	m->start_ms = coffer_wall_ms();

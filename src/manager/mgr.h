@@ -59,6 +59,8 @@ struct mgr_config {
 	                            evidence, given to workers */
 	int tick_ms;             /* monitor tick; default 500 */
 	int grace_ms;            /* replica SIGTERM to SIGKILL; default 10000 */
+	int coordinator_timeout_ms; /* one answer of a coordinator; default
+	                            10000 (doc/manager.md 9.2) */
 };
 
 struct mgr_approvals;

@@ -59,6 +59,14 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 	unlink_waiter(w);
 }
 
+/* Its client went away: nobody to answer, the slot is free again. */
+static void
+on_gone(struct http_req *d, void *arg)
+{
+	http_req_done(d);
+	unlink_waiter(arg);
+}
+
 int
 mgr_waiters_add(struct mgr *m, struct http_req *r, const struct mgr_job *j,
     int wait_s, int full)
@@ -67,8 +75,8 @@ mgr_waiters_add(struct mgr *m, struct http_req *r, const struct mgr_job *j,
 	struct mgr_waiter *w;
 	size_t n = 0;
 
-	/* A client that goes away leaves its waiter until its deadline:
-	 * bounded, whatever the connection caps. */
+	/* Bounded, whatever the connection caps; a client that goes away
+	 * frees its waiter (on_gone). */
 	for (w = m->waiters; w != NULL; w = w->next)
 		n++;
 	if (n >= MGR_WAITERS_MAX)
@@ -91,6 +99,7 @@ mgr_waiters_add(struct mgr *m, struct http_req *r, const struct mgr_job *j,
 		free(w);
 		return coffer_errf(COFFER_E_NOMEM, "out of memory");
 	}
+	http_req_on_gone(w->d, on_gone, w);
 	w->next = m->waiters;
 	m->waiters = w;
 	return 0;

@@ -128,13 +128,16 @@ void coffer_release_payload_clear(struct coffer_release_payload *p);
 
 /*
  * The coordinator's side: a fresh answer key K, wrapped to w_pk from
- * coord_kx_sk (HPKE auth mode, info B), and the payload's canonical JSON
- * boxed under K with aad B (B = "coffer/key-release/v1" || 0x00 || job ||
- * nonce || w_pk). Appends the answer's JSON text to out. K is wiped.
+ * coord_kx, the coordinator's X25519 secret key decoded once
+ * (coffer_dh_key_new: it wraps with it at every release) (HPKE auth mode,
+ * info B), and the payload's canonical JSON boxed under K with aad B
+ * (B = "coffer/key-release/v1" || 0x00 || job || nonce || w_pk). Appends
+ * the answer's JSON text to out. K is wiped.
  */
+struct coffer_dh_key;
 int coffer_release_answer_make(const struct coffer_release_payload *p,
     const uint8_t nonce[32], const uint8_t w_pk[32],
-    const uint8_t coord_kx_sk[32], struct coffer_buf *out)
+    const struct coffer_dh_key *coord_kx, struct coffer_buf *out)
 	__attribute__((warn_unused_result));
 
 /*

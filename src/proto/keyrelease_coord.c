@@ -222,8 +222,9 @@ put_hex(json_t *o, const char *k, const uint8_t *p, size_t n)
 	return json_object_set_new(o, k, json_string(h));
 }
 
-static json_t *
-payload_json(const struct coffer_release_payload *p)
+/* The payload object (6.5; also the bind answer's, standby_coord.c). */
+json_t *
+keyrelease_payload_json(const struct coffer_release_payload *p)
 {
 	json_t *o = json_object(), *keys = json_array();
 	int bad = o == NULL || keys == NULL;
@@ -265,8 +266,8 @@ payload_json(const struct coffer_release_payload *p)
 
 int
 coffer_release_answer_make(const struct coffer_release_payload *p,
-    const uint8_t nonce[32], const uint8_t w_pk[32], const uint8_t coord_kx_sk[32],
-    struct coffer_buf *out)
+    const uint8_t nonce[32], const uint8_t w_pk[32],
+    const struct coffer_dh_key *coord_kx, struct coffer_buf *out)
 {
 	struct coffer_buf pt = COFFER_BUF_INIT_SECRET(COFFER_RELEASE_PAYLOAD_MAX);
 	struct coffer_buf wrapped = COFFER_BUF_INIT(256);
@@ -279,11 +280,11 @@ coffer_release_answer_make(const struct coffer_release_payload *p,
 	json_t *o = NULL, *ans = NULL;
 	int r;
 
-	if ((o = payload_json(p)) == NULL)
+	if ((o = keyrelease_payload_json(p)) == NULL)
 		return coffer_errf(COFFER_E_NOMEM, "out of memory");
 	if ((r = coffer_jcs_put(o, &pt)) != 0 ||
 	    (r = coffer_datakey_generate(K)) != 0 ||
-	    (r = coffer_wrap(w_pk, coord_kx_sk, info, infolen, NULL, 0, K, 32,
+	    (r = coffer_wrap_key(w_pk, coord_kx, info, infolen, NULL, 0, K, 32,
 	    &wrapped)) != 0 ||
 	    (r = coffer_box_seal(K, info, infolen, pt.data, pt.len, &boxed)) != 0 ||
 	    (r = coffer_b64url_put(&kb, wrapped.data, wrapped.len)) != 0 ||

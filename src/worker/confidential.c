@@ -646,34 +646,47 @@ conf_seal_output(struct conf_item *ci, const struct coffer_buf *plain)
 	return 0;
 }
 
-int
-conf_seal_output_put(struct conf_item *ci, const struct coffer_buf *plain,
+/*
+ * BO1 (doc/worker.md 9.4): w's header, then the len plaintext bytes one
+ * chunk at a time into p (sealed bytes, not secret), the bytes of
+ * conf_seal_output; ci gets the output's digest and sealed size. The
+ * plaintext is mem when not NULL, else read from fd with pread (HF4:
+ * never mapped) into *blk, the caller's secret buffer of *blkn bytes,
+ * replaced by one of a chunk when smaller (the caller frees it).
+ */
+static int
+seal_put_chunks(struct conf_item *ci, struct coffer_sealed_writer *w,
+    const uint8_t *mem, int fd, uint8_t **blk, size_t *blkn, size_t len,
     struct coffer_store_put *p)
 {
-	struct coffer_sealed_writer *w;
 	struct coffer_sealed_info info;
-	struct coffer_sealed_key *sk;
-	const uint8_t *pt = plain->data ? plain->data : (const uint8_t *)"";
-	uint8_t salt[32], *chunk = NULL;
+	const uint8_t *pt;
+	uint8_t *chunk = NULL;
 	size_t c, off = 0, k;
 	int r;
 
-	if (ci->job == NULL)
-		return coffer_errf(COFFER_E_INVAL, "a plaintext output is stored as is");
-	if ((r = output_salt(ci, pt, plain->len, &sk, salt)) != 0 ||
-	    (r = coffer_sealed_key_writer(sk, NULL, salt, &w)) != 0)
-		return r;
-	/* BO1: the header, then one chunk at a time (sealed bytes, not
-	 * secret), the bytes of conf_seal_output. */
 	c = coffer_sealed_writer_chunk_size(w);
+	if (mem == NULL && c > *blkn) {
+		coffer_free_secret(*blk, *blkn);
+		*blkn = 0;
+		if ((*blk = coffer_malloc(c)) == NULL)
+			return coffer_errf(COFFER_E_NOMEM, "output chunk");
+		*blkn = c;
+	}
 	if ((chunk = coffer_malloc(c + COFFER_SEALED_TAG_LEN)) == NULL)
 		return coffer_errf(COFFER_E_NOMEM, "output chunk");
 	if ((r = coffer_store_put_write(p, coffer_sealed_writer_header(w),
 	    COFFER_SEALED_HEADER_LEN)) != 0)
 		goto out;
 	do {
-		k = plain->len - off < c ? plain->len - off : c;
-		if ((r = coffer_sealed_writer_push(w, pt + off, k, chunk)) != 0 ||
+		k = len - off < c ? len - off : c;
+		if (mem != NULL)
+			pt = mem + off;
+		else if ((r = apphost_pread(fd, off, *blk, k)) != 0)
+			goto out;
+		else
+			pt = *blk;
+		if ((r = coffer_sealed_writer_push(w, pt, k, chunk)) != 0 ||
 		    (r = coffer_store_put_write(p, chunk, k + COFFER_SEALED_TAG_LEN)) != 0)
 			goto out;
 		off += k;
@@ -689,15 +702,32 @@ out:
 }
 
 int
+conf_seal_output_put(struct conf_item *ci, const struct coffer_buf *plain,
+    struct coffer_store_put *p)
+{
+	struct coffer_sealed_writer *w;
+	struct coffer_sealed_key *sk;
+	const uint8_t *pt = plain->data ? plain->data : (const uint8_t *)"";
+	uint8_t salt[32];
+	int r;
+
+	if (ci->job == NULL)
+		return coffer_errf(COFFER_E_INVAL, "a plaintext output is stored as is");
+	if ((r = output_salt(ci, pt, plain->len, &sk, salt)) != 0 ||
+	    (r = coffer_sealed_key_writer(sk, NULL, salt, &w)) != 0)
+		return r;
+	return seal_put_chunks(ci, w, pt, -1, NULL, NULL, plain->len, p);
+}
+
+int
 conf_seal_output_put_fd(struct conf_item *ci, int fd, size_t len,
     struct coffer_store_put *p)
 {
 	struct coffer_sealed_writer *w;
-	struct coffer_sealed_info info;
 	struct coffer_sealed_key *sk;
 	struct conf_crypto *c;
-	uint8_t salt[32], d[32], *chunk = NULL, *pt = NULL;
-	size_t cs, off, k, ptn = 0;
+	uint8_t salt[32], d[32], *pt = NULL;
+	size_t off, k, ptn = 0;
 	int r;
 
 	if (ci->job == NULL)
@@ -721,40 +751,10 @@ conf_seal_output_put_fd(struct conf_item *ci, int fd, size_t len,
 	    (r = output_salt_d(ci, NULL, len, d, &sk, salt)) != 0 ||
 	    (r = coffer_sealed_key_writer(sk, NULL, salt, &w)) != 0)
 		goto out;
-	/* Second pass: one chunk at a time, as conf_seal_output_put. */
-	cs = coffer_sealed_writer_chunk_size(w);
-	if (cs > ptn) {
-		coffer_free_secret(pt, ptn);
-		ptn = cs;
-		if ((pt = coffer_malloc(ptn)) == NULL) {
-			r = coffer_errf(COFFER_E_NOMEM, "output chunk");
-			goto out;
-		}
-	}
-	if ((chunk = coffer_malloc(cs + COFFER_SEALED_TAG_LEN)) == NULL) {
-		r = coffer_errf(COFFER_E_NOMEM, "output chunk");
-		goto out;
-	}
-	if ((r = coffer_store_put_write(p, coffer_sealed_writer_header(w),
-	    COFFER_SEALED_HEADER_LEN)) != 0)
-		goto out;
-	off = 0;
-	do {
-		k = len - off < cs ? len - off : cs;
-		if ((r = apphost_pread(fd, off, pt, k)) != 0 ||
-		    (r = coffer_sealed_writer_push(w, pt, k, chunk)) != 0 ||
-		    (r = coffer_store_put_write(p, chunk, k + COFFER_SEALED_TAG_LEN)) != 0)
-			goto out;
-		off += k;
-	} while (k == cs);
-	if ((r = coffer_sealed_writer_finish(w, &info)) != 0)
-		goto out;
-	memcpy(ci->output_digest, info.digest, 32);
-	ci->sealed = NULL;
-	ci->sealedlen = (size_t)info.sealed_size;
+	/* Second pass: the chunks, read again into the same buffer. */
+	r = seal_put_chunks(ci, w, NULL, fd, &pt, &ptn, len, p);
 out:
 	coffer_free_secret(pt, ptn);
-	free(chunk);
 	coffer_wipe(d, sizeof(d));
 	return r;
 }

@@ -7,14 +7,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "coffer/error.h"
 #include "lib/enc.h"
 #include "lib/appparams.h"
 #include "lib/mem.h"
 #include "lib/num.h"
+#include "lib/log.h"
 #include "lib/pct.h"
+#include "lib/random.h"
+#include "queue/queue.h"
 #include "queue/redis_url.h"
+#include "store/store.h"
 #include "worker/worker.h"
 
 const char worker_usage[] =
@@ -65,6 +71,9 @@ const char worker_usage[] =
     "                        coordinator (COFFER_MEASURED_CONFIG)\n"
     "  --collateral PATH     collateral for the coordinator's evidence\n"
     "                        (COFFER_COLLATERAL)\n"
+    "  --start-retry-ms N    how long the start tries again a coordinator\n"
+    "                        that does not answer (COFFER_START_RETRY_MS;\n"
+    "                        0-600000; default 10000)\n"
     "  --check-app           load the app, print what it is, exit\n"
     "  --describe-app        print the app's name, kind, reduce stage and\n"
     "                        declared parameters as JSON, without init()\n"
@@ -381,83 +390,97 @@ worker_owner_of(const struct worker_config *c, const char *id)
 	return best;
 }
 
+const char *
+worker_lookup_env(void *arg, const char *name)
+{
+	(void)arg;
+	return getenv(name);
+}
+
+/* The variables, from the environment or a standby worker's assignment
+ * (doc/worker.md 2.2): one parser for both, so that an assignment means
+ * exactly what the same environment would. */
 static int
-from_env(struct worker_config *c)
+from_vars(struct worker_config *c, worker_lookup_fn *get, void *arg)
 {
 	const char *v;
 	char url[COFFER_REDIS_URL_MAX + 32];
 	long long x;
 	int r = 0;
 
-	if ((v = getenv("COFFER_JOB")) && (r = set_str(&c->job, v)))
+	if ((v = get(arg, "COFFER_JOB")) && (r = set_str(&c->job, v)))
 		return r;
-	if ((v = getenv("COFFER_REDIS_URL")) != NULL) {
+	if ((v = get(arg, "COFFER_REDIS_URL")) != NULL) {
 		if ((r = set_str(&c->redis_url, v)) != 0)
 			return r;
-	} else if (getenv("REDIS_HOST") != NULL) {
-		if ((r = coffer_redis_url_from_env(url, sizeof(url))) != 0 ||
+	} else if (get(arg, "REDIS_HOST") != NULL) {
+		if ((r = coffer_redis_url_from_host_port(get(arg, "REDIS_HOST"),
+		    get(arg, "REDIS_PORT"), url, sizeof(url))) != 0 ||
 		    (r = set_str(&c->redis_url, url)) != 0)
 			return r;
 	}
-	if ((v = getenv("COFFER_STORE")) && (r = set_str(&c->store, v)))
+	if ((v = get(arg, "COFFER_STORE")) && (r = set_str(&c->store, v)))
 		return r;
-	if ((v = getenv("COFFER_OUTPUTS")) && (r = set_str(&c->outputs, v)))
+	if ((v = get(arg, "COFFER_OUTPUTS")) && (r = set_str(&c->outputs, v)))
 		return r;
-	if ((v = getenv("COFFER_OUTPUT_PREFIX")) && (r = set_str(&c->output_prefix, v)))
+	if ((v = get(arg, "COFFER_OUTPUT_PREFIX")) && (r = set_str(&c->output_prefix, v)))
 		return r;
-	if ((v = getenv("COFFER_APP")) && (r = set_str(&c->app, v)))
+	if ((v = get(arg, "COFFER_APP")) && (r = set_str(&c->app, v)))
 		return r;
-	if ((v = getenv("COFFER_APP_KIND")) && (r = set_kind("COFFER_APP_KIND", v,
+	if ((v = get(arg, "COFFER_APP_KIND")) && (r = set_kind("COFFER_APP_KIND", v,
 	    &c->app_kind)))
 		return r;
-	if ((v = getenv("COFFER_PARAMS")) && (r = worker_params_decode(v, c)))
+	if ((v = get(arg, "COFFER_PARAMS")) && (r = worker_params_decode(v, c)))
 		return r;
-	if ((v = getenv("COFFER_APP_ENV")) && (r = app_env_add(c, "COFFER_APP_ENV", v)))
+	if ((v = get(arg, "COFFER_APP_ENV")) && (r = app_env_add(c, "COFFER_APP_ENV", v)))
 		return r;
-	if ((v = getenv("COFFER_OWNERS")) && (r = worker_owners_decode(v, c)))
+	if ((v = get(arg, "COFFER_OWNERS")) && (r = worker_owners_decode(v, c)))
 		return r;
-	if ((v = getenv("COFFER_WORKER_ID")) && (r = set_str(&c->worker_id, v)))
+	if ((v = get(arg, "COFFER_WORKER_ID")) && (r = set_str(&c->worker_id, v)))
 		return r;
-	if ((v = getenv("COFFER_LEASE_MS")) &&
+	if ((v = get(arg, "COFFER_LEASE_MS")) &&
 	    (r = set_int("COFFER_LEASE_MS", v, 100, 86400000, &c->lease_ms)))
 		return r;
-	if ((v = getenv("COFFER_MAX_ATTEMPTS")) &&
+	if ((v = get(arg, "COFFER_MAX_ATTEMPTS")) &&
 	    (r = set_int("COFFER_MAX_ATTEMPTS", v, 1, 1000000, &c->max_attempts)))
 		return r;
-	if ((v = getenv("COFFER_BACKOFF_MS")) &&
+	if ((v = get(arg, "COFFER_BACKOFF_MS")) &&
 	    (r = set_int("COFFER_BACKOFF_MS", v, 1, 3600000, &c->backoff_ms)))
 		return r;
-	if ((v = getenv("COFFER_MAX_ITEM_BYTES")) != NULL) {
+	if ((v = get(arg, "COFFER_MAX_ITEM_BYTES")) != NULL) {
 		if ((r = parse_int("COFFER_MAX_ITEM_BYTES", v, 1, (long long)1 << 34, &x)))
 			return r;
 		c->max_item_bytes = (size_t)x;
 	}
-	if ((v = getenv("COFFER_ITEM_TIMEOUT_MS")) &&
+	if ((v = get(arg, "COFFER_ITEM_TIMEOUT_MS")) &&
 	    (r = set_int("COFFER_ITEM_TIMEOUT_MS", v, 0, INT_MAX, &c->item_timeout_ms)))
 		return r;
-	if ((v = getenv("COFFER_BATCH")) &&
+	if ((v = get(arg, "COFFER_BATCH")) &&
 	    (r = set_int("COFFER_BATCH", v, 1, WORKER_BATCH_MAX, &c->batch)))
 		return r;
-	if ((v = getenv("COFFER_ALLOW_EMPTY_OUTPUT")) &&
+	if ((v = get(arg, "COFFER_ALLOW_EMPTY_OUTPUT")) &&
 	    (r = set_bool("COFFER_ALLOW_EMPTY_OUTPUT", v, &c->allow_empty_output)))
 		return r;
-	if ((v = getenv("COFFER_EXIT_WHEN_DONE")) &&
+	if ((v = get(arg, "COFFER_EXIT_WHEN_DONE")) &&
 	    (r = set_bool("COFFER_EXIT_WHEN_DONE", v, &c->exit_when_done)))
 		return r;
-	if ((v = getenv("COFFER_COORDINATOR_URL")) && (r = set_str(&c->coordinator, v)))
+	if ((v = get(arg, "COFFER_COORDINATOR_URL")) && (r = set_str(&c->coordinator, v)))
 		return r;
-	if ((v = getenv("COFFER_COORDINATOR_JOB")) && (r = set_str(&c->coord_job, v)))
+	if ((v = get(arg, "COFFER_COORDINATOR_JOB")) && (r = set_str(&c->coord_job, v)))
 		return r;
-	if ((v = getenv("COFFER_TEE_BACKEND")) && (r = set_str(&c->tee_backend, v)))
+	if ((v = get(arg, "COFFER_TEE_BACKEND")) && (r = set_str(&c->tee_backend, v)))
 		return r;
-	if ((v = getenv("COFFER_MEASURED_CONFIG")) && (r = set_str(&c->measured, v)))
+	if ((v = get(arg, "COFFER_MEASURED_CONFIG")) && (r = set_str(&c->measured, v)))
 		return r;
-	if ((v = getenv("COFFER_COLLATERAL")) && (r = set_str(&c->collateral, v)))
+	if ((v = get(arg, "COFFER_COLLATERAL")) && (r = set_str(&c->collateral, v)))
+		return r;
+	if ((v = get(arg, "COFFER_START_RETRY_MS")) &&
+	    (r = set_int("COFFER_START_RETRY_MS", v, 0, 600000, &c->start_retry_ms)))
 		return r;
 	/* A Kubernetes Job counts a pod that exits 0 as a completion, after
 	 * which it starts no more pods: its actuator asks for another status
 	 * after a stop (doc/worker.md section 6). */
-	if ((v = getenv("COFFER_STOP_EXIT_STATUS")) &&
+	if ((v = get(arg, "COFFER_STOP_EXIT_STATUS")) &&
 	    (r = set_int("COFFER_STOP_EXIT_STATUS", v, 0, 255,
 	    &c->stop_exit_status)))
 		return r;
@@ -466,8 +489,35 @@ from_env(struct worker_config *c)
 
 /* A confidential job's settings (doc/worker.md section 9): all of them
  * with --coordinator, none without. */
+static int check_confidential_as(const struct worker_config *c, int standby);
+
 static int
 check_confidential(const struct worker_config *c)
+{
+	return check_confidential_as(c, 0);
+}
+
+int
+worker_config_standby(struct worker_config *c)
+{
+	static const char *const names[] = {
+		"COFFER_COORDINATOR_URL", "COFFER_TEE_BACKEND",
+		"COFFER_MEASURED_CONFIG", "COFFER_COLLATERAL",
+	};
+	char **slots[] = { &c->coordinator, &c->tee_backend, &c->measured,
+	    &c->collateral };
+	const char *v;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if ((v = getenv(names[i])) != NULL && (r = set_str(slots[i], v)) != 0)
+			return r;
+	return check_confidential_as(c, 1);
+}
+
+static int
+check_confidential_as(const struct worker_config *c, int standby)
 {
 	const char *b = c->tee_backend;
 	size_t n;
@@ -479,11 +529,16 @@ check_confidential(const struct worker_config *c)
 			    " confidential job: give --coordinator too");
 		return 0;
 	}
-	if (c->coord_job == NULL || c->tee_backend == NULL || c->measured == NULL)
+	if (standby && (c->tee_backend == NULL || c->measured == NULL))
+		return coffer_errf(COFFER_E_INVAL, "a confidential standby worker"
+		    " (COFFER_COORDINATOR_URL) needs COFFER_TEE_BACKEND and"
+		    " COFFER_MEASURED_CONFIG");
+	if (!standby && (c->coord_job == NULL || c->tee_backend == NULL ||
+	    c->measured == NULL))
 		return coffer_errf(COFFER_E_INVAL, "a confidential job (--coordinator)"
 		    " needs --coordinator-job, --tee-backend and --measured-config");
-	n = strlen(c->coord_job);
-	if (n != 32 || strspn(c->coord_job, "0123456789abcdef") != n)
+	n = standby ? 32 : strlen(c->coord_job);
+	if (!standby && (n != 32 || strspn(c->coord_job, "0123456789abcdef") != n))
 		return coffer_errf(COFFER_E_INVAL, "--coordinator-job '%.64s': 32"
 		    " lower-case hex digits", c->coord_job);
 	if (strcmp(b, "sim") != 0 && strcmp(b, "sgx-gramine") != 0 &&
@@ -503,7 +558,7 @@ enum {
 	OPT_BACKOFF, OPT_MAX_BYTES, OPT_TIMEOUT, OPT_EMPTY, OPT_EXIT, OPT_CHECK,
 	OPT_REDUCE, OPT_HELP, OPT_APP_ENV, OPT_OWNER, OPT_DESCRIBE, OPT_COORD,
 	OPT_COORD_JOB, OPT_BACKEND, OPT_MEASURED, OPT_COLLATERAL, OPT_BATCH,
-	OPT_AFTER_DRAIN,
+	OPT_START_RETRY, OPT_AFTER_DRAIN,
 };
 
 static const struct option longopts[] = {
@@ -536,6 +591,7 @@ static const struct option longopts[] = {
 	{ "tee-backend", required_argument, NULL, OPT_BACKEND },
 	{ "measured-config", required_argument, NULL, OPT_MEASURED },
 	{ "collateral", required_argument, NULL, OPT_COLLATERAL },
+	{ "start-retry-ms", required_argument, NULL, OPT_START_RETRY },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -602,6 +658,10 @@ from_flags(int argc, char **argv, struct worker_config *c)
 		case OPT_BACKEND: r = set_str(&c->tee_backend, optarg); break;
 		case OPT_MEASURED: r = set_str(&c->measured, optarg); break;
 		case OPT_COLLATERAL: r = set_str(&c->collateral, optarg); break;
+		case OPT_START_RETRY:
+			r = set_int("--start-retry-ms", optarg, 0, 600000,
+			    &c->start_retry_ms);
+			break;
 		case 'h':
 		case OPT_HELP:
 			r = coffer_errf(COFFER_E_CANCELLED, "help");
@@ -620,6 +680,13 @@ from_flags(int argc, char **argv, struct worker_config *c)
 int
 worker_config_parse(int argc, char **argv, struct worker_config *c)
 {
+	return worker_config_parse_vars(argc, argv, worker_lookup_env, NULL, c);
+}
+
+int
+worker_config_parse_vars(int argc, char **argv, worker_lookup_fn *get,
+    void *arg, struct worker_config *c)
+{
 	int r;
 
 	memset(c, 0, sizeof(*c));
@@ -627,7 +694,9 @@ worker_config_parse(int argc, char **argv, struct worker_config *c)
 	c->backoff_ms = 1000;
 	c->max_item_bytes = (size_t)64 << 20;
 	c->item_timeout_ms = 3600000;
-	if ((r = from_env(c)) != 0 || (r = from_flags(argc, argv, c)) != 0)
+	c->start_retry_ms = 10000;
+	if ((r = from_vars(c, get, arg)) != 0 ||
+	    (r = from_flags(argc, argv, c)) != 0)
 		return r;
 	if (c->app == NULL)
 		return coffer_errf(COFFER_E_INVAL, "no app: give --app or COFFER_APP");
@@ -696,4 +765,59 @@ worker_config_release(struct worker_config *c)
 	free(c->measured);
 	free(c->collateral);
 	memset(c, 0, sizeof(*c));
+}
+
+/* host-pid-random, with the host name reduced to [A-Za-z0-9_.-]; or, for
+ * a replica started by an actuator (COFFER_REPLICA_ID in the environment),
+ * "<replica id>_<8 hex random>", so that the manager can tell from the
+ * queue which replica holds an item (doc/queue.md section 1). */
+static void
+default_worker_id(const char *replica, char *out, size_t outlen)
+{
+	char host[64] = "host";
+	uint8_t rnd[4] = { 0 };
+
+	if (coffer_random(rnd, sizeof(rnd)) != 0)
+		rnd[0] = (uint8_t)time(NULL);
+	if (replica != NULL && replica[0] != '\0') {
+		uint32_t x = (uint32_t)rnd[0] << 24 | (uint32_t)rnd[1] << 16 |
+		    (uint32_t)rnd[2] << 8 | rnd[3];
+
+		if (coffer_queue_replica_worker_id(replica, x, out, outlen) == 0)
+			return;
+		coffer_logkv(COFFER_LOG_WARN, "COFFER_REPLICA_ID is not a replica id;"
+		    " using a worker id without it", "error", coffer_errdetail(), NULL);
+	}
+	(void)gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	for (char *c = host; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || *c == '_' || *c == '.' || *c == '-'))
+			*c = '-';
+	snprintf(out, outlen, "%s-%d-%02x%02x%02x%02x", host[0] ? host : "host",
+	    (int)getpid(), rnd[0], rnd[1], rnd[2], rnd[3]);
+}
+
+int
+worker_config_ready(struct worker_config *c, const char *replica)
+{
+	char idbuf[COFFER_QUEUE_WORKER_MAX + 1];
+	/* The output prefix the runner will use (runner.c, open_stores). */
+	const char *prefix = c->output_prefix ? c->output_prefix :
+	    c->outputs ? "" : "out/";
+
+	if (c->check_app || c->describe_app)
+		return 0;
+	/* Compared by device and inode, not by spelling ("d", "d/", "./d",
+	 * "file://$PWD/d" and a symlink to d are one place). */
+	if (prefix[0] == '\0' && (c->outputs == NULL ||
+	    coffer_store_same_location(c->outputs, c->store)))
+		return coffer_errf(COFFER_E_INVAL, "outputs would overwrite inputs:"
+		    " give --outputs elsewhere or a non-empty --output-prefix");
+	if (c->reduce_key == NULL && c->worker_id == NULL) {
+		default_worker_id(replica, idbuf, sizeof(idbuf));
+		if ((c->worker_id = coffer_strdup(idbuf)) == NULL)
+			return coffer_errf(COFFER_E_NOMEM, "worker id");
+	}
+	return 0;
 }

@@ -16,49 +16,32 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/random.h"
+#include "lib/signals.h"
 #include "store/store.h"
 #include "queue/queue.h"
 #include "worker/app.h"
 #include "worker/worker.h"
 
-/* host-pid-random, with the host name reduced to [A-Za-z0-9_.-]; or, for
- * a replica started by an actuator (COFFER_REPLICA_ID in the environment),
- * "<replica id>_<8 hex random>", so that the manager can tell from the
- * queue which replica holds an item (doc/queue.md section 1). */
-static void
-default_worker_id(char *out, size_t outlen)
+/* The configuration's error, as exit status 2. */
+static int
+bad_config(int r)
 {
-	char host[64] = "host";
-	uint8_t rnd[4] = { 0 };
-	const char *replica = getenv("COFFER_REPLICA_ID");
+	const char *d = coffer_errdetail();
 
-	if (coffer_random(rnd, sizeof(rnd)) != 0)
-		rnd[0] = (uint8_t)time(NULL);
-	if (replica != NULL && replica[0] != '\0') {
-		uint32_t x = (uint32_t)rnd[0] << 24 | (uint32_t)rnd[1] << 16 |
-		    (uint32_t)rnd[2] << 8 | rnd[3];
-
-		if (coffer_queue_replica_worker_id(replica, x, out, outlen) == 0)
-			return;
-		coffer_logkv(COFFER_LOG_WARN, "COFFER_REPLICA_ID is not a replica id;"
-		    " using a worker id without it", "error", coffer_errdetail(), NULL);
-	}
-	(void)gethostname(host, sizeof(host) - 1);
-	host[sizeof(host) - 1] = '\0';
-	for (char *c = host; *c; c++)
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-		    (*c >= '0' && *c <= '9') || *c == '_' || *c == '.' || *c == '-'))
-			*c = '-';
-	snprintf(out, outlen, "%s-%d-%02x%02x%02x%02x", host[0] ? host : "host",
-	    (int)getpid(), rnd[0], rnd[1], rnd[2], rnd[3]);
+	fprintf(stderr, "coffer-worker: bad configuration: %s%s%s\n"
+	    "usage: coffer-worker --help\n", coffer_strerror(r),
+	    d[0] ? ": " : "", d);
+	return 2;
 }
 
 int
 main(int argc, char **argv)
 {
+	static volatile sig_atomic_t standby_stop;
+	static struct worker_assign assign;
 	struct worker_config cfg;
-	char idbuf[COFFER_QUEUE_WORKER_MAX + 1];
-	const char *prefix;
+	const char *replica;
+	int64_t t0 = coffer_mono_ms(), ta;
 	int r, rc;
 
 	/* Before any other OpenSSL call (doc/worker.md 9.1). No
@@ -80,54 +63,72 @@ main(int argc, char **argv)
 	 * by the runner, never by people. */
 	if (argc >= 2 && strcmp(argv[1], "--app-host") == 0)
 		return apphost_main(argc, argv);
-	if ((r = worker_config_parse(argc, argv, &cfg)) != 0) {
-		const char *d = coffer_errdetail();
-
-		if (r == COFFER_E_CANCELLED) {
-			fputs(worker_usage, stdout);
-			worker_config_release(&cfg);
-			return 0;
+	memset(&cfg, 0, sizeof(cfg));
+	if (standby_is_on()) {
+		/* doc/worker.md 2.2: ready now, the job's settings later. */
+		if (argc > 1) {
+			fprintf(stderr, "coffer-worker: bad configuration: a standby"
+			    " worker (COFFER_STANDBY=1) takes no arguments: its settings"
+			    " come from the environment and its assignment\n");
+			return 2;
 		}
-		fprintf(stderr, "coffer-worker: bad configuration: %s%s%s\n"
-		    "usage: coffer-worker --help\n", coffer_strerror(r),
-		    d[0] ? ": " : "", d);
+		if ((r = worker_config_standby(&cfg)) != 0) {
+			worker_config_release(&cfg);
+			return bad_config(r);
+		}
+		/* A confidential one attests before its assignment, in its
+		 * runner (doc/worker.md 9.9). */
+		if (WORKER_CONFIDENTIAL(&cfg)) {
+			rc = supervisor_standby(&cfg, t0);
+			worker_config_release(&cfg);
+			return rc;
+		}
 		worker_config_release(&cfg);
-		return 2;
+		if (coffer_signal_watch_stop(&standby_stop) < 0) {
+			fprintf(stderr, "coffer-worker: %s\n", coffer_errdetail());
+			return 1;
+		}
+		standby_log_ready(t0);
+		if (standby_wait(&standby_stop, &assign, &rc) != 0)
+			return rc;
+		ta = coffer_mono_ms();
+		if ((r = standby_log_file(&assign)) != 0 ||
+		    (r = standby_config(&assign, &cfg)) != 0) {
+			worker_config_release(&cfg);
+			worker_assign_release(&assign);
+			return bad_config(r);
+		}
+		cfg.assigned_ms = ta;
+		replica = standby_lookup(&assign, "COFFER_REPLICA_ID");
+	} else {
+		if ((r = worker_config_parse(argc, argv, &cfg)) != 0) {
+			if (r == COFFER_E_CANCELLED) {
+				fputs(worker_usage, stdout);
+				worker_config_release(&cfg);
+				return 0;
+			}
+			worker_config_release(&cfg);
+			return bad_config(r);
+		}
+		replica = getenv("COFFER_REPLICA_ID");
 	}
 	if (cfg.describe_app) {
 		rc = worker_describe_app(&cfg);
-		worker_config_release(&cfg);
-		return rc;
+		goto out;
 	}
 	if (cfg.check_app) {
 		rc = supervisor_main(&cfg, RUNNER_CHECK);
-		worker_config_release(&cfg);
-		return rc;
+		goto out;
 	}
-	/* The output prefix the runner will use (runner.c, open_stores). */
-	prefix = cfg.output_prefix ? cfg.output_prefix : cfg.outputs ? "" : "out/";
-	/* Compared by device and inode, not by spelling ("d", "d/", "./d",
-	 * "file://$PWD/d" and a symlink to d are one place). */
-	if (prefix[0] == '\0' && (cfg.outputs == NULL ||
-	    coffer_store_same_location(cfg.outputs, cfg.store))) {
-		fprintf(stderr, "coffer-worker: outputs would overwrite inputs: give"
-		    " --outputs elsewhere or a non-empty --output-prefix\n");
-		worker_config_release(&cfg);
-		return 2;
+	if ((r = worker_config_ready(&cfg, replica)) != 0) {
+		fprintf(stderr, "coffer-worker: %s\n", coffer_errdetail());
+		rc = r == COFFER_E_NOMEM ? 1 : 2;
+		goto out;
 	}
-	if (cfg.reduce_key != NULL) {
-		rc = supervisor_main(&cfg, RUNNER_REDUCE);
-		worker_config_release(&cfg);
-		return rc;
-	}
-	if (cfg.worker_id == NULL) {
-		default_worker_id(idbuf, sizeof(idbuf));
-		if ((cfg.worker_id = strdup(idbuf)) == NULL) {
-			worker_config_release(&cfg);
-			return 1;
-		}
-	}
-	rc = supervisor_main(&cfg, RUNNER_SERVE);
+	rc = supervisor_main(&cfg, cfg.reduce_key != NULL ? RUNNER_REDUCE :
+	    RUNNER_SERVE);
+out:
 	worker_config_release(&cfg);
+	worker_assign_release(&assign);
 	return rc;
 }

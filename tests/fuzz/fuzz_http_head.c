@@ -4,41 +4,49 @@
 // before any token is checked. An accepted head must have an upper-case
 // method, a path starting with '/', no header name or value with a line
 // break, and a length or a transfer coding but not both; the percent-
-// decoder used on its query must never write past its buffer. The
-// coordinator's `wait` query (doc/protocol/key-release.md JW1,
-// doc/format/item-proof.md LW1: http_req_query, then coffer_parse_i64
-// from 1 to 30) takes only decimal digits of a value in that range.
+// decoder used on its query must never write past its buffer. An integer
+// query parameter (http_req_query_int, doc/http.md section 3: the
+// coordinator's `wait`, doc/protocol/key-release.md JW1,
+// doc/format/item-proof.md LW1, from 1 to 30; the manager's `wait_s`)
+// is taken only when written as the value's one spelling, digits without
+// a leading zero.
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "coffer/error.h"
 #include "http/http.h"
 #include "http/request.h"
-#include "lib/num.h"
 #include "lib/pct.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* JW1/LW1 as the coordinator's handlers read `wait` (api_jobs.c,
- * api_ledger.c): whatever is taken is 1 to 30, written in digits only. */
+ * api_ledger.c): whatever is taken is 1 to 30, and the raw value is
+ * exactly its decimal spelling. */
 static void
 wait_query(const char *query)
 {
 	struct http_req r;
-	char v[8];
-	int64_t wait = 0;
+	char v[64], canon[24];
+	int64_t wait = -1;
 	int q;
 
 	memset(&r, 0, sizeof(r));
 	r.query = query;
-	q = http_req_query(&r, "wait", v, sizeof(v));
-	if (q == 1 && coffer_parse_i64(v, 1, 30, &wait) == 0 &&
-	    (wait < 1 || wait > 30 || v[0] == '\0' ||
-	    strspn(v, "0123456789") != strlen(v)))
-		abort();
-	coffer_errclear();
+	q = http_req_query_int(&r, "wait", 1, 30, &wait);
+	if (q == 1) {
+		if (wait < 1 || wait > 30 ||
+		    http_req_query(&r, "wait", v, sizeof(v)) != 1)
+			abort();
+		snprintf(canon, sizeof(canon), "%lld", (long long)wait);
+		if (strcmp(v, canon) != 0)
+			abort();
+	} else if (wait != -1) {
+		abort(); /* *out is written only when taken */
+	}
 }
 
 int

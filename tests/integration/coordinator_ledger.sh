@@ -61,7 +61,8 @@ eq "the map results are not served yet (409)" "stage.open" \
 leaves_code() { curl -s -o /dev/null -w '%{http_code}' "$COORD_URL/v1/jobs/$1/stages/map/leaves?wait=$2"; }
 waiting() { curl -s "$COORD_URL/metrics" | awk '$1 == "coffer_coordinator_leaves_waiting" {print $2}'; }
 held_one() { [ "$(waiting)" = 1 ]; }
-eq "wait=0 and wait=31 are refused (LW1)" "400 400" "$(leaves_code "$J" 0) $(leaves_code "$J" 31)"
+eq "wait=0, 31 and 05 are refused (LW1)" "400 400 400" \
+	"$(leaves_code "$J" 0) $(leaves_code "$J" 31) $(leaves_code "$J" 05)"
 eq "wait=1 on an open stage: stage.open once the wait is over (LW4)" stage.open \
 	"$(curl -s "$COORD_URL/v1/jobs/$J/stages/map/leaves?wait=1" | jq -r .error.code)"
 eq "wait on an unknown job: answered at once, 404 (LW2)" 404 "$(leaves_code "$(printf '%032d' 0)" 30)"
@@ -69,7 +70,8 @@ eq "wait on an unknown job: answered at once, 404 (LW2)" 404 "$(leaves_code "$(p
 jobs_waiting() { curl -s "$COORD_URL/metrics" | awk '$1 == "coffer_coordinator_jobs_waiting" {print $2}'; }
 held_job() { [ "$(jobs_waiting)" = 1 ]; }
 job_code() { curl -s -o /dev/null -w '%{http_code}' "$COORD_URL/v1/jobs/$1?wait=$2"; }
-eq "job: wait=0 and wait=31 are refused (JW1)" "400 400" "$(job_code "$J" 0) $(job_code "$J" 31)"
+eq "job: wait=0, 31 and 05 are refused (JW1)" "400 400 400" \
+	"$(job_code "$J" 0) $(job_code "$J" 31) $(job_code "$J" 05)"
 eq "job: wait=1 on an open job: closed false once the wait is over (JW4)" false \
 	"$(curl -s "$COORD_URL/v1/jobs/$J?wait=1" | jq .closed)"
 eq "job: wait on an unknown job: answered at once, 404 (JW2)" 404 "$(job_code "$(printf '%032d' 0)" 30)"

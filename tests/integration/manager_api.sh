@@ -7,7 +7,7 @@
 # timeout: 180
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
-plan 66
+plan 68
 
 start_redis
 # A grace period (SIGTERM to SIGKILL) long enough for the checks made while
@@ -135,9 +135,21 @@ wait_until 30 taken || bail "the job's replica took no item"
 # Held requests (doc/manager.md 7.1): wait_s answers when the job ends, or
 # when the time is up with the job as it is.
 refused 400 bad_request wait_s "a wait_s over 600 is 400" api GET "/v1/jobs/$id?wait_s=601"
+refused 400 bad_request wait_s "a wait_s with a leading zero is 400 (one spelling per value)" \
+	api GET "/v1/jobs/$id?wait_s=05"
 api GET "/v1/jobs/$id?wait_s=1" >"$T/held1.json"
 eq "a held request answers when its time is up, with the job running" \
 	"200 running" "$HTTP_CODE $(jq -r .state "$T/held1.json")"
+# A held request whose client leaves (curl gives up after 1 s) frees its
+# connection at once, not at the end of its 60 s (doc/http.md section 5).
+conns() { curl -s -H "Authorization: Bearer $MGR_TOKEN" "$MGR_URL/metrics" |
+	awk '$1 == "coffer_http_connections" { print $2 }'; }
+conns_are() { [ "$(conns)" = "$1" ]; }
+c0=$(conns)
+curl -s --max-time 1 -o /dev/null -H "Authorization: Bearer $MGR_TOKEN" \
+	"$MGR_URL/v1/jobs/$id?wait_s=60&view=status"
+check "a held request whose client left closes its connection at once ($c0 open)" \
+	wait_until 5 conns_are "$c0"
 # The light form for pollers (doc/api.md section 4): no spec, the rest.
 api GET "/v1/jobs/$id?view=status" >"$T/light.json"
 eq "?view=status is 200 without spec or log, with state and items" \

@@ -308,6 +308,12 @@ eq "state revoked, not active, as the coordinator reports it" \
 # requests time out on the manager's event loop, which answers meanwhile;
 # then one that is down. The approvals say so and keep the last answer;
 # the job (no replica: its controller decides once an hour) is not harmed.
+# The manager, restarted on its store, gives each request 1.5 s
+# (--coordinator-timeout-ms) instead of the approvals' 5 s.
+stop_manager
+restart_manager --coordinator "$COORD_URL" --tee-backend sim --measured-config "$T/worker.json" \
+	--coordinator-timeout-ms 1500
+wait_until 20 approvals_are "approved approved revoked" || bail "no approvals after the restart"
 kill -STOP "$COORD_PID"
 late=0 i=0
 until approvals .error | grep -q 'timed out' || [ $i -ge 60 ]; do

@@ -73,7 +73,9 @@ eq "every stored output is a sealed file" 1 "$sealed"
 # that timed out is tried again within the start's 10 s. Resumed
 # meanwhile, the worker starts; left stopped, its start fails, saying the
 # coordinator timed out (it waited 30 s for the first request, and never
-# tried again).
+# tried again). That one is given 5 s of tries (--start-retry-ms): one
+# more request after the first timed out, then it gives up, 6 s in
+# instead of 13.
 "$QCTL" load "$REDIS_URL" q2 a/2.sealed >/dev/null
 kill -STOP "$COORD_PID"
 cw_worker q2 "$T/w/worker.json" &
@@ -84,9 +86,9 @@ kill -CONT "$COORD_PID"
 wait $wpid
 eq "resumed within the bound, the worker starts (and does its item)" 0 $?
 kill -STOP "$COORD_PID"
-cw_worker q3 "$T/w/worker.json"
+cw_worker q3 "$T/w/worker.json" --start-retry-ms 5000
 eq "left stopped, the start fails (exit 1, not a refusal)" 1 $?
-grep -q "trying again.*timed out" "$T/q3.log" &&
+grep -q "trying again for_ms=5000 .*timed out" "$T/q3.log" &&
 	grep -q "coffer-worker: coordinator: .*timed out" "$T/q3.log"
-ok $? "saying the coordinator timed out, after trying again"
+ok $? "saying the coordinator timed out, after trying again for the 5 s it was given"
 kill -CONT "$COORD_PID"

@@ -64,6 +64,46 @@ test_wrap__round_trips_base_and_auth_both_aeads(void **state)
 	}
 }
 
+/* A sender's key decoded once wraps as its raw secret does: auth mode
+ * under it, base mode without one, and a blob of another sender's key
+ * does not open as its. */
+static void
+test_wrap__decoded_sender_key_wraps_as_its_secret(void **state)
+{
+	struct coffer_dh_key *S = NULL;
+	struct keys k, other;
+
+	(void)state;
+	make_keys(&k);
+	make_keys(&other);
+	assert_int_equal(coffer_dh_key_new(k.skS, &S), 0);
+	for (int i = 0; i < 3; i++) { /* one key, several wraps */
+		for (int auth = 0; auth < 2; auth++) {
+			struct coffer_buf blob = COFFER_BUF_INIT(4096),
+			    out = COFFER_BUF_INIT_SECRET(4096);
+
+			assert_int_equal(coffer_wrap_key(k.pkR, auth ? S : NULL,
+			    (const uint8_t *)"job-7", 5, NULL, 0, secret,
+			    sizeof(secret), &blob), 0);
+			assert_int_equal(blob.len, COFFER_WRAP_OVERHEAD + 32);
+			assert_int_equal(blob.data[5], auth ? 2 : 0);
+			assert_int_equal(blob.data[11], COFFER_HPKE_AES256GCM);
+			if (auth)
+				assert_int_equal(coffer_unwrap(k.skR, other.pkS,
+				    (const uint8_t *)"job-7", 5, NULL, 0, blob.data,
+				    blob.len, &out), COFFER_E_AUTH);
+			assert_int_equal(coffer_unwrap(k.skR, auth ? k.pkS : NULL,
+			    (const uint8_t *)"job-7", 5, NULL, 0, blob.data, blob.len,
+			    &out), 0);
+			assert_int_equal(out.len, 32);
+			assert_memory_equal(out.data, secret, 32);
+			coffer_buf_release(&blob);
+			coffer_buf_release(&out);
+		}
+	}
+	coffer_dh_key_free(S);
+}
+
 /* A second implementation following doc/format/wrap.md can open it. */
 static void
 test_wrap__layout_is_plain_hpke_as_documented(void **state)
@@ -230,6 +270,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wrap__round_trips_base_and_auth_both_aeads),
+		cmocka_unit_test(test_wrap__decoded_sender_key_wraps_as_its_secret),
 		cmocka_unit_test(test_wrap__layout_is_plain_hpke_as_documented),
 		cmocka_unit_test(test_wrap__rejects_each_documented_case),
 		cmocka_unit_test(test_wrap__rejects_bad_wrap_arguments),

@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "coffer/error.h"
+#include "http/http.h"
 #include "http/request.h"
 
 static int
@@ -104,6 +106,34 @@ test_head__caps_the_number_of_fields(void **state)
 	assert_int_equal(parse(text, &h, buf), 431);
 }
 
+/* http_req_query_int (doc/http.md section 3): digits, no sign, no
+ * leading zero, in range; *out written only when taken. */
+static void
+test_head__an_integer_query_value_has_one_spelling(void **state)
+{
+	static const struct { const char *q; int want; int64_t v; } cases[] = {
+		{ "wait=5", 1, 5 }, { "a=1&wait=30", 1, 30 }, { "wait=0", 1, 0 },
+		{ "x=1", 0, -7 }, { "wait=05", -1, -7 }, { "wait=00", -1, -7 },
+		{ "wait=%35", 1, 5 }, { "wait=%30%35", -1, -7 }, { "wait=+5", -1, -7 },
+		{ "wait=-0", -1, -7 }, { "wait=-5", -1, -7 }, { "wait=5+", -1, -7 },
+		{ "wait=", -1, -7 }, { "wait", -1, -7 }, { "wait=31", -1, -7 },
+		{ "wait=0x1", -1, -7 }, { "wait=99999999999999999999", -1, -7 },
+	};
+	struct http_req r;
+	int64_t v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&r, 0, sizeof(r));
+		r.query = cases[i].q;
+		v = -7;
+		if (http_req_query_int(&r, "wait", 0, 30, &v) != cases[i].want ||
+		    v != cases[i].v)
+			fail_msg("%s: got %lld", cases[i].q, (long long)v);
+	}
+	assert_string_equal(coffer_errdetail(), "");
+}
+
 int
 main(void)
 {
@@ -111,6 +141,7 @@ main(void)
 		cmocka_unit_test(test_head__reads_what_clients_send),
 		cmocka_unit_test(test_head__refuses_each_rule),
 		cmocka_unit_test(test_head__caps_the_number_of_fields),
+		cmocka_unit_test(test_head__an_integer_query_value_has_one_spelling),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

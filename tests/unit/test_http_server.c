@@ -205,6 +205,50 @@ test_server__drops_the_answer_of_a_client_that_went_away(void **state)
 	assert_true(none_open(f));
 }
 
+static int gone_calls;
+
+/* What a daemon does when told (http_req_on_gone): frees its request. */
+static void
+on_gone(struct http_req *d, void *arg)
+{
+	assert_ptr_equal(d, held);
+	assert_ptr_equal(arg, &gone_calls);
+	gone_calls++;
+	http_req_done(d);
+	held = NULL;
+}
+
+static int
+was_gone(struct fixture *f)
+{
+	(void)f;
+	return gone_calls > 0;
+}
+
+/* A client that goes away while its answer is deferred is noticed at once
+ * (not when the answer is written): the daemon frees its request then. */
+static void
+test_server__tells_the_daemon_when_a_deferred_requests_client_goes_away(
+    void **state)
+{
+	struct fixture *f = *state;
+
+	gone_calls = 0;
+	send_str(f, "POST /defer/g HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+	spin(f, was_handled);
+	assert_non_null(held);
+	http_req_on_gone(held, on_gone, &gone_calls);
+	for (int i = 0; i < 20; i++)
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+	assert_int_equal(gone_calls, 0);
+	close(f->fd);
+	f->fd = -1;
+	spin(f, was_gone);
+	assert_int_equal(gone_calls, 1);
+	assert_null(held);
+	assert_true(none_open(f));
+}
+
 static void
 test_server__drops_an_answer_given_after_the_connection_closed(void **state)
 {
@@ -218,8 +262,12 @@ test_server__drops_an_answer_given_after_the_connection_closed(void **state)
 	 * the late answer touches nothing that is gone. */
 	http_server_stats(f->h, &st);
 	assert_int_equal(st.open, 1);
+	gone_calls = 0;
+	http_req_on_gone(held, on_gone, &gone_calls);
 	http_server_free(f->h);
 	f->h = NULL;
+	/* Not told: the daemon answers what it holds as it stops. */
+	assert_int_equal(gone_calls, 0);
 	http_reply_text(held, 200, "text/plain", "late", 4);
 	assert_null(held->conn);
 	http_req_done(held);
@@ -282,6 +330,9 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_server__drops_the_answer_of_a_client_that_went_away,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_server__tells_the_daemon_when_a_deferred_requests_client_goes_away,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_server__drops_an_answer_given_after_the_connection_closed,

@@ -371,10 +371,47 @@ test_auditlog__client_rule_catches_rollback_and_fork(void **state)
 	assert_int_equal(coffer_auditlog_outcome_exit(COFFER_LOG_ADVANCED), 0);
 }
 
+/* audit-log.md section 3: a bind's release event names its standby
+ * session (key-release.md 6.7.6), an id16 like the others; a cold
+ * release's has none. */
+static void
+test_auditlog__release_event_may_name_a_standby_session(void **state)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(1 << 16);
+	const char *ev = NULL;
+	char h16[33], h32[65], h48[97];
+	json_t *o;
+
+	(void)state;
+	memset(h16, 'a', 32);
+	h16[32] = '\0';
+	memset(h32, 'b', 64);
+	h32[64] = '\0';
+	memset(h48, 'c', 96);
+	h48[96] = '\0';
+	o = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "event",
+	    "release", "time", 1, "job", h16, "session", h16, "tee", "sim",
+	    "measurement", h48, "worker_pk", h32, "nonce", h32, "evidence_sha256",
+	    h32);
+	assert_non_null(o);
+	assert_int_equal(coffer_auditlog_entry_make(o, &b), 0);
+	assert_int_equal(json_object_set_new(o, "standby", json_string(h16)), 0);
+	coffer_buf_reset(&b);
+	assert_int_equal(coffer_auditlog_entry_make(o, &b), 0);
+	assert_int_equal(coffer_auditlog_entry_check(b.data, b.len, &ev), 0);
+	assert_string_equal(ev, "release");
+	assert_int_equal(json_object_set_new(o, "standby", json_string("zz")), 0);
+	coffer_buf_reset(&b);
+	assert_int_equal(coffer_auditlog_entry_make(o, &b), COFFER_E_FORMAT);
+	json_decref(o);
+	coffer_buf_release(&b);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_auditlog__release_event_may_name_a_standby_session),
 		cmocka_unit_test(test_merkle__leaf_node_and_roots_match_the_vector),
 		cmocka_unit_test(test_merkle__every_inclusion_proof_generates_and_verifies),
 		cmocka_unit_test(test_merkle__every_consistency_proof_generates_and_verifies),

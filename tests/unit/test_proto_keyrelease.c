@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "crypto/datakey.h"
+#include "crypto/dh.h"
 #include "lib/mem.h"
 #include "proto/coord_identity.h"
 #include "proto/keyrelease.h"
@@ -239,15 +240,17 @@ test_keyrelease__made_answer_round_trips(void **state)
 	const char *ans = tp_str(rel, "answer");
 	struct coffer_buf b = COFFER_BUF_INIT(1 << 20);
 	struct coffer_release_payload p, q;
+	struct coffer_dh_key *kx = NULL;
 	uint8_t job[16], nonce[32], wsk[32], wpk[32];
 
 	(void)state;
 	worker_inputs(job, nonce, wsk);
 	assert_int_equal(coffer_dh_public(wsk, wpk), 0);
+	assert_int_equal(coffer_dh_key_new(coord.kx_sk, &kx), 0);
 	memset(&p, 0, sizeof(p));
 	assert_int_equal(coffer_release_answer_open(ans, strlen(ans), job, nonce, wsk,
 	    coord.pub.kx_pk, &p), 0);
-	assert_int_equal(coffer_release_answer_make(&p, nonce, wpk, coord.kx_sk, &b), 0);
+	assert_int_equal(coffer_release_answer_make(&p, nonce, wpk, kx, &b), 0);
 	memset(&q, 0, sizeof(q));
 	assert_int_equal(coffer_release_answer_open((const char *)b.data, b.len, job,
 	    nonce, wsk, coord.pub.kx_pk, &q), 0);
@@ -261,7 +264,7 @@ test_keyrelease__made_answer_round_trips(void **state)
 	/* A job without a reduce stage carries no intermediate key. */
 	p.reduce = 0;
 	coffer_buf_reset(&b);
-	assert_int_equal(coffer_release_answer_make(&p, nonce, wpk, coord.kx_sk, &b), 0);
+	assert_int_equal(coffer_release_answer_make(&p, nonce, wpk, kx, &b), 0);
 	assert_null(strstr((const char *)b.data, "intermediate"));
 	memset(&q, 0, sizeof(q));
 	assert_int_equal(coffer_release_answer_open((const char *)b.data, b.len, job,
@@ -269,6 +272,7 @@ test_keyrelease__made_answer_round_trips(void **state)
 	assert_false(q.reduce);
 	coffer_release_payload_clear(&q);
 	coffer_release_payload_clear(&p);
+	coffer_dh_key_free(kx);
 	coffer_wipe(wsk, sizeof(wsk));
 	coffer_buf_release(&b);
 }
