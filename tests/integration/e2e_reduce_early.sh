@@ -100,8 +100,13 @@ mv "$T/item-1" "$E2E_STORE/a/item-1"
 mv "$E2E_STORE/a/item-1" "$T/item-1"
 three '.max_attempts = 1 | .replicas = {min: 5, max: 5, initial: 5}'
 eq "the job fails: one item dead-lettered" failed "$(e2e_finish 120)"
-eq "5 replicas asked of a 3-item job: 3 item workers started" 3 \
-	"$(replica_log | grep -c 'worker started .*ready_ms=')"
+# Counted by "worker started" lines, at least 2 and at most 3: the job
+# fails as soon as its third item is dead-lettered, and a third worker
+# still starting under load is then stopped before it says it started.
+# Beyond the work would be a fourth.
+started=$(replica_log | grep -c 'worker started .*ready_ms=')
+check "5 replicas asked of a 3-item job: 2 or 3 item workers started, no more ($started)" \
+	test "$started" -ge 2 -a "$started" -le 3
 check "the manager closed the map stage and took the waiting replica" \
 	grep -q "reduce stage started job=$JOB key=out/result early=yes" "$MGR_LOG"
 check "which reduced the two results there are" \
