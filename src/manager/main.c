@@ -39,6 +39,7 @@ static const char usage_text[] =
     "           [--body-timeout-ms N] [--asperathos-open]\n"
     "           [--coordinator URL] [--tee-backend sim|sgx|tdx|snp]\n"
     "           [--measured-config FILE] [--tee-collateral PATH]\n"
+    "           [--standby-replicas N]\n"
     "       coffer-manager token create --db PATH [--name NAME] [--scope admin|read]\n"
     "       coffer-manager token list --db PATH\n"
     "       coffer-manager token revoke --db PATH ID\n"
@@ -168,6 +169,7 @@ cmd_serve(int argc, char **argv)
 		{ "tee-backend", required_argument, NULL, 'T' },
 		{ "measured-config", required_argument, NULL, 'm' },
 		{ "tee-collateral", required_argument, NULL, 'X' },
+		{ "standby-replicas", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -273,6 +275,12 @@ cmd_serve(int argc, char **argv)
 		case 'T': cfg.tee_backend = optarg; break;
 		case 'm': cfg.measured_config = optarg; break;
 		case 'X': cfg.tee_collateral = optarg; break;
+		case 'S':
+			if (coffer_parse_int(optarg, 0, 64, &cfg.standby_replicas) != 0) {
+				usage("--standby-replicas: '%s' is not in [0, 64]", optarg);
+				goto out;
+			}
+			break;
 		case 'O':
 			cfg.asperathos_open = 1;
 			break;
