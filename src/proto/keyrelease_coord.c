@@ -222,8 +222,9 @@ put_hex(json_t *o, const char *k, const uint8_t *p, size_t n)
 	return json_object_set_new(o, k, json_string(h));
 }
 
-static json_t *
-payload_json(const struct coffer_release_payload *p)
+/* The payload object (6.5; also the bind answer's, standby_coord.c). */
+json_t *
+keyrelease_payload_json(const struct coffer_release_payload *p)
 {
 	json_t *o = json_object(), *keys = json_array();
 	int bad = o == NULL || keys == NULL;
@@ -279,7 +280,7 @@ coffer_release_answer_make(const struct coffer_release_payload *p,
 	json_t *o = NULL, *ans = NULL;
 	int r;
 
-	if ((o = payload_json(p)) == NULL)
+	if ((o = keyrelease_payload_json(p)) == NULL)
 		return coffer_errf(COFFER_E_NOMEM, "out of memory");
 	if ((r = coffer_jcs_put(o, &pt)) != 0 ||
 	    (r = coffer_datakey_generate(K)) != 0 ||

@@ -29,4 +29,12 @@ size_t keyrelease_result_info(uint8_t out[96], const uint8_t job[16],
  * without wiping). */
 void keyrelease_wipe_payload_json(json_t *o);
 
+struct coffer_release_payload;
+/* 6.5's payload object (keyrelease_coord.c); NULL when out of memory.
+ * Wipe it with keyrelease_wipe_payload_json before its decref. */
+json_t *keyrelease_payload_json(const struct coffer_release_payload *p);
+/* W4: read a payload object into p (keyrelease_worker.c). */
+int keyrelease_parse_payload(json_t *o, struct coffer_release_payload *p)
+	__attribute__((warn_unused_result));
+
 #endif

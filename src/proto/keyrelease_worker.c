@@ -51,9 +51,9 @@ out:
 
 /* ---- Release answer ---- */
 
-/* W4: the payload's members. */
-static int
-parse_payload(json_t *o, struct coffer_release_payload *p)
+/* W4: the payload's members (also the bind answer's, standby_worker.c). */
+int
+keyrelease_parse_payload(json_t *o, struct coffer_release_payload *p)
 {
 	static const char *const members[] = { "type", "version", "job", "policy",
 		"app", "app_sha256", "reduce", "session", "session_key", "keys",
@@ -177,7 +177,7 @@ coffer_release_answer_open(const char *text, size_t len, const uint8_t job[16],
 	/* W4 */
 	if ((r = coffer_json_parse((const char *)pt.data, pt.len,
 	    COFFER_RELEASE_PAYLOAD_MAX, COFFER_JSON_MAX_DEPTH_DEFAULT, &po)) != 0 ||
-	    (r = parse_payload(po, &p)) != 0)
+	    (r = keyrelease_parse_payload(po, &p)) != 0)
 		goto out;
 	if (memcmp(p.job, job, 16) != 0 || memcmp(p.session, as, 16) != 0) {
 		r = coffer_errf(COFFER_E_FORMAT, "payload: another job or session than "

@@ -213,7 +213,14 @@ coffer_redis_url_parse(const char *s, struct coffer_redis_url *out)
 int
 coffer_redis_url_from_env(char *out, size_t outlen)
 {
-	const char *h = getenv("REDIS_HOST"), *p = getenv("REDIS_PORT");
+	return coffer_redis_url_from_host_port(getenv("REDIS_HOST"),
+	    getenv("REDIS_PORT"), out, outlen);
+}
+
+int
+coffer_redis_url_from_host_port(const char *h, const char *p, char *out,
+    size_t outlen)
+{
 	struct coffer_redis_url u;
 	char buf[COFFER_REDIS_URL_MAX + 16];
 	int r;

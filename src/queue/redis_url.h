@@ -38,6 +38,10 @@ int coffer_redis_url_parse(const char *s, struct coffer_redis_url *u)
  * COFFER_E_FORMAT if a value is invalid. */
 int coffer_redis_url_from_env(char *out, size_t outlen)
 	__attribute__((warn_unused_result));
+/* The same from the two values (NULL: unset), wherever they come from
+ * (a standby worker's assignment, doc/worker.md 2.2). */
+int coffer_redis_url_from_host_port(const char *host, const char *port,
+    char *out, size_t outlen) __attribute__((warn_unused_result));
 
 /* The URL without its password, for logs: "redis://host:port/db". */
 void coffer_redis_url_redacted(const struct coffer_redis_url *u, char *out,

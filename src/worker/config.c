@@ -378,83 +378,94 @@ worker_owner_of(const struct worker_config *c, const char *id)
 	return best;
 }
 
+const char *
+worker_lookup_env(void *arg, const char *name)
+{
+	(void)arg;
+	return getenv(name);
+}
+
+/* The variables, from the environment or a standby worker's assignment
+ * (doc/worker.md 2.2): one parser for both, so that an assignment means
+ * exactly what the same environment would. */
 static int
-from_env(struct worker_config *c)
+from_vars(struct worker_config *c, worker_lookup_fn *get, void *arg)
 {
 	const char *v;
 	char url[COFFER_REDIS_URL_MAX + 32];
 	long long x;
 	int r = 0;
 
-	if ((v = getenv("COFFER_JOB")) && (r = set_str(&c->job, v)))
+	if ((v = get(arg, "COFFER_JOB")) && (r = set_str(&c->job, v)))
 		return r;
-	if ((v = getenv("COFFER_REDIS_URL")) != NULL) {
+	if ((v = get(arg, "COFFER_REDIS_URL")) != NULL) {
 		if ((r = set_str(&c->redis_url, v)) != 0)
 			return r;
-	} else if (getenv("REDIS_HOST") != NULL) {
-		if ((r = coffer_redis_url_from_env(url, sizeof(url))) != 0 ||
+	} else if (get(arg, "REDIS_HOST") != NULL) {
+		if ((r = coffer_redis_url_from_host_port(get(arg, "REDIS_HOST"),
+		    get(arg, "REDIS_PORT"), url, sizeof(url))) != 0 ||
 		    (r = set_str(&c->redis_url, url)) != 0)
 			return r;
 	}
-	if ((v = getenv("COFFER_STORE")) && (r = set_str(&c->store, v)))
+	if ((v = get(arg, "COFFER_STORE")) && (r = set_str(&c->store, v)))
 		return r;
-	if ((v = getenv("COFFER_OUTPUTS")) && (r = set_str(&c->outputs, v)))
+	if ((v = get(arg, "COFFER_OUTPUTS")) && (r = set_str(&c->outputs, v)))
 		return r;
-	if ((v = getenv("COFFER_OUTPUT_PREFIX")) && (r = set_str(&c->output_prefix, v)))
+	if ((v = get(arg, "COFFER_OUTPUT_PREFIX")) && (r = set_str(&c->output_prefix, v)))
 		return r;
-	if ((v = getenv("COFFER_APP")) && (r = set_str(&c->app, v)))
+	if ((v = get(arg, "COFFER_APP")) && (r = set_str(&c->app, v)))
 		return r;
-	if ((v = getenv("COFFER_APP_KIND")) && (r = set_kind("COFFER_APP_KIND", v,
+	if ((v = get(arg, "COFFER_APP_KIND")) && (r = set_kind("COFFER_APP_KIND", v,
 	    &c->app_kind)))
 		return r;
-	if ((v = getenv("COFFER_PARAMS")) && (r = worker_params_decode(v, c)))
+	if ((v = get(arg, "COFFER_PARAMS")) && (r = worker_params_decode(v, c)))
 		return r;
-	if ((v = getenv("COFFER_APP_ENV")) && (r = app_env_add(c, "COFFER_APP_ENV", v)))
+	if ((v = get(arg, "COFFER_APP_ENV")) && (r = app_env_add(c, "COFFER_APP_ENV", v)))
 		return r;
-	if ((v = getenv("COFFER_OWNERS")) && (r = worker_owners_decode(v, c)))
+	if ((v = get(arg, "COFFER_OWNERS")) && (r = worker_owners_decode(v, c)))
 		return r;
-	if ((v = getenv("COFFER_WORKER_ID")) && (r = set_str(&c->worker_id, v)))
+	if ((v = get(arg, "COFFER_WORKER_ID")) && (r = set_str(&c->worker_id, v)))
 		return r;
-	if ((v = getenv("COFFER_LEASE_MS")) &&
+	if ((v = get(arg, "COFFER_LEASE_MS")) &&
 	    (r = set_int("COFFER_LEASE_MS", v, 100, 86400000, &c->lease_ms)))
 		return r;
-	if ((v = getenv("COFFER_MAX_ATTEMPTS")) &&
+	if ((v = get(arg, "COFFER_MAX_ATTEMPTS")) &&
 	    (r = set_int("COFFER_MAX_ATTEMPTS", v, 1, 1000000, &c->max_attempts)))
 		return r;
-	if ((v = getenv("COFFER_BACKOFF_MS")) &&
+	if ((v = get(arg, "COFFER_BACKOFF_MS")) &&
 	    (r = set_int("COFFER_BACKOFF_MS", v, 1, 3600000, &c->backoff_ms)))
 		return r;
-	if ((v = getenv("COFFER_MAX_ITEM_BYTES")) != NULL) {
+	if ((v = get(arg, "COFFER_MAX_ITEM_BYTES")) != NULL) {
 		if ((r = parse_int("COFFER_MAX_ITEM_BYTES", v, 1, (long long)1 << 34, &x)))
 			return r;
 		c->max_item_bytes = (size_t)x;
 	}
-	if ((v = getenv("COFFER_ITEM_TIMEOUT_MS")) &&
+	if ((v = get(arg, "COFFER_ITEM_TIMEOUT_MS")) &&
 	    (r = set_int("COFFER_ITEM_TIMEOUT_MS", v, 0, INT_MAX, &c->item_timeout_ms)))
 		return r;
-	if ((v = getenv("COFFER_BATCH")) &&
+	if ((v = get(arg, "COFFER_BATCH")) &&
 	    (r = set_int("COFFER_BATCH", v, 1, WORKER_BATCH_MAX, &c->batch)))
 		return r;
-	if ((v = getenv("COFFER_ALLOW_EMPTY_OUTPUT")) &&
+	if ((v = get(arg, "COFFER_ALLOW_EMPTY_OUTPUT")) &&
 	    (r = set_bool("COFFER_ALLOW_EMPTY_OUTPUT", v, &c->allow_empty_output)))
 		return r;
-	if ((v = getenv("COFFER_EXIT_WHEN_DONE")) &&
+	if ((v = get(arg, "COFFER_EXIT_WHEN_DONE")) &&
 	    (r = set_bool("COFFER_EXIT_WHEN_DONE", v, &c->exit_when_done)))
 		return r;
-	if ((v = getenv("COFFER_COORDINATOR_URL")) && (r = set_str(&c->coordinator, v)))
+	if ((v = get(arg, "COFFER_COORDINATOR_URL")) && (r = set_str(&c->coordinator, v)))
 		return r;
-	if ((v = getenv("COFFER_COORDINATOR_JOB")) && (r = set_str(&c->coord_job, v)))
+	if ((v = get(arg, "COFFER_COORDINATOR_JOB")) && (r = set_str(&c->coord_job, v)))
 		return r;
-	if ((v = getenv("COFFER_TEE_BACKEND")) && (r = set_str(&c->tee_backend, v)))
+	if ((v = get(arg, "COFFER_TEE_BACKEND")) && (r = set_str(&c->tee_backend, v)))
 		return r;
-	if ((v = getenv("COFFER_MEASURED_CONFIG")) && (r = set_str(&c->measured, v)))
+	if ((v = get(arg, "COFFER_MEASURED_CONFIG")) && (r = set_str(&c->measured, v)))
 		return r;
-	if ((v = getenv("COFFER_COLLATERAL")) && (r = set_str(&c->collateral, v)))
+	if ((v = get(arg, "COFFER_COLLATERAL")) && (r = set_str(&c->collateral, v)))
 		return r;
 	/* A Kubernetes Job counts a pod that exits 0 as a completion, after
 	 * which it starts no more pods: its actuator asks for another status
 	 * after a stop (doc/worker.md section 6). */
-	if ((v = getenv("COFFER_STOP_EXIT_STATUS")) &&
+	if ((v = get(arg, "COFFER_STOP_EXIT_STATUS")) &&
 	    (r = set_int("COFFER_STOP_EXIT_STATUS", v, 0, 255,
 	    &c->stop_exit_status)))
 		return r;
@@ -614,6 +625,13 @@ from_flags(int argc, char **argv, struct worker_config *c)
 int
 worker_config_parse(int argc, char **argv, struct worker_config *c)
 {
+	return worker_config_parse_vars(argc, argv, worker_lookup_env, NULL, c);
+}
+
+int
+worker_config_parse_vars(int argc, char **argv, worker_lookup_fn *get,
+    void *arg, struct worker_config *c)
+{
 	int r;
 
 	memset(c, 0, sizeof(*c));
@@ -621,7 +639,8 @@ worker_config_parse(int argc, char **argv, struct worker_config *c)
 	c->backoff_ms = 1000;
 	c->max_item_bytes = (size_t)64 << 20;
 	c->item_timeout_ms = 3600000;
-	if ((r = from_env(c)) != 0 || (r = from_flags(argc, argv, c)) != 0)
+	if ((r = from_vars(c, get, arg)) != 0 ||
+	    (r = from_flags(argc, argv, c)) != 0)
 		return r;
 	if (c->app == NULL)
 		return coffer_errf(COFFER_E_INVAL, "no app: give --app or COFFER_APP");

@@ -16,6 +16,7 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/random.h"
+#include "lib/signals.h"
 #include "store/store.h"
 #include "queue/queue.h"
 #include "worker/app.h"
@@ -26,11 +27,10 @@
  * "<replica id>_<8 hex random>", so that the manager can tell from the
  * queue which replica holds an item (doc/queue.md section 1). */
 static void
-default_worker_id(char *out, size_t outlen)
+default_worker_id(const char *replica, char *out, size_t outlen)
 {
 	char host[64] = "host";
 	uint8_t rnd[4] = { 0 };
-	const char *replica = getenv("COFFER_REPLICA_ID");
 
 	if (coffer_random(rnd, sizeof(rnd)) != 0)
 		rnd[0] = (uint8_t)time(NULL);
@@ -53,12 +53,27 @@ default_worker_id(char *out, size_t outlen)
 	    (int)getpid(), rnd[0], rnd[1], rnd[2], rnd[3]);
 }
 
+/* The configuration's error, as exit status 2. */
+static int
+bad_config(int r)
+{
+	const char *d = coffer_errdetail();
+
+	fprintf(stderr, "coffer-worker: bad configuration: %s%s%s\n"
+	    "usage: coffer-worker --help\n", coffer_strerror(r),
+	    d[0] ? ": " : "", d);
+	return 2;
+}
+
 int
 main(int argc, char **argv)
 {
+	static volatile sig_atomic_t standby_stop;
+	static struct worker_assign assign;
 	struct worker_config cfg;
 	char idbuf[COFFER_QUEUE_WORKER_MAX + 1];
-	const char *prefix;
+	const char *prefix, *replica;
+	int64_t t0 = coffer_mono_ms(), ta;
 	int r, rc;
 
 	/* Before any other OpenSSL call (doc/worker.md 9.1). No
@@ -80,29 +95,50 @@ main(int argc, char **argv)
 	 * by the runner, never by people. */
 	if (argc >= 2 && strcmp(argv[1], "--app-host") == 0)
 		return apphost_main(argc, argv);
-	if ((r = worker_config_parse(argc, argv, &cfg)) != 0) {
-		const char *d = coffer_errdetail();
-
-		if (r == COFFER_E_CANCELLED) {
-			fputs(worker_usage, stdout);
-			worker_config_release(&cfg);
-			return 0;
+	memset(&cfg, 0, sizeof(cfg));
+	if (standby_is_on()) {
+		/* doc/worker.md 2.2: ready now, the job's settings later. */
+		if (argc > 1) {
+			fprintf(stderr, "coffer-worker: bad configuration: a standby"
+			    " worker (COFFER_STANDBY=1) takes no arguments: its settings"
+			    " come from the environment and its assignment\n");
+			return 2;
 		}
-		fprintf(stderr, "coffer-worker: bad configuration: %s%s%s\n"
-		    "usage: coffer-worker --help\n", coffer_strerror(r),
-		    d[0] ? ": " : "", d);
-		worker_config_release(&cfg);
-		return 2;
+		if (coffer_signal_watch_stop(&standby_stop) < 0) {
+			fprintf(stderr, "coffer-worker: %s\n", coffer_errdetail());
+			return 1;
+		}
+		standby_log_ready(t0);
+		if (standby_wait(&standby_stop, &assign, &rc) != 0)
+			return rc;
+		ta = coffer_mono_ms();
+		if ((r = standby_log_file(&assign)) != 0 ||
+		    (r = standby_config(&assign, &cfg)) != 0) {
+			worker_config_release(&cfg);
+			worker_assign_release(&assign);
+			return bad_config(r);
+		}
+		cfg.assigned_ms = ta;
+		replica = standby_lookup(&assign, "COFFER_REPLICA_ID");
+	} else {
+		if ((r = worker_config_parse(argc, argv, &cfg)) != 0) {
+			if (r == COFFER_E_CANCELLED) {
+				fputs(worker_usage, stdout);
+				worker_config_release(&cfg);
+				return 0;
+			}
+			worker_config_release(&cfg);
+			return bad_config(r);
+		}
+		replica = getenv("COFFER_REPLICA_ID");
 	}
 	if (cfg.describe_app) {
 		rc = worker_describe_app(&cfg);
-		worker_config_release(&cfg);
-		return rc;
+		goto out;
 	}
 	if (cfg.check_app) {
 		rc = supervisor_main(&cfg, RUNNER_CHECK);
-		worker_config_release(&cfg);
-		return rc;
+		goto out;
 	}
 	/* The output prefix the runner will use (runner.c, open_stores). */
 	prefix = cfg.output_prefix ? cfg.output_prefix : cfg.outputs ? "" : "out/";
@@ -112,22 +148,23 @@ main(int argc, char **argv)
 	    coffer_store_same_location(cfg.outputs, cfg.store))) {
 		fprintf(stderr, "coffer-worker: outputs would overwrite inputs: give"
 		    " --outputs elsewhere or a non-empty --output-prefix\n");
-		worker_config_release(&cfg);
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	if (cfg.reduce_key != NULL) {
 		rc = supervisor_main(&cfg, RUNNER_REDUCE);
-		worker_config_release(&cfg);
-		return rc;
+		goto out;
 	}
 	if (cfg.worker_id == NULL) {
-		default_worker_id(idbuf, sizeof(idbuf));
+		default_worker_id(replica, idbuf, sizeof(idbuf));
 		if ((cfg.worker_id = strdup(idbuf)) == NULL) {
-			worker_config_release(&cfg);
-			return 1;
+			rc = 1;
+			goto out;
 		}
 	}
 	rc = supervisor_main(&cfg, RUNNER_SERVE);
+out:
 	worker_config_release(&cfg);
+	worker_assign_release(&assign);
 	return rc;
 }

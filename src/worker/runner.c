@@ -306,8 +306,14 @@ runner_main(const struct worker_config *cfg, struct worker_shared *sh, int mode)
 	    cpu[24], acpu[24];
 	int64_t t0 = coffer_mono_ms(), ta = 0, tac = 0;
 	struct apphost *host = NULL;
-	int r, rc = RUNNER_EXIT_OK, app_fd = -1;
+	int r, rc = RUNNER_EXIT_OK, app_fd = -1, warm = mode == RUNNER_WARM;
 
+	/* A standby worker's first runner is ready when its assignment
+	 * came (doc/worker.md 2.2). */
+	if (warm) {
+		mode = RUNNER_SERVE;
+		t0 = cfg->assigned_ms;
+	}
 	/* Nothing of the supervisor's (its Redis connection) for the app. */
 	closefrom(3);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -436,8 +442,9 @@ runner_main(const struct worker_config *cfg, struct worker_shared *sh, int mode)
 	coffer_logkv(COFFER_LOG_INFO, "worker started", "job", cfg->job, "worker",
 	    cfg->worker_id, "app", info.name, "kind",
 	    info.kind == APP_KIND_PLUGIN ? "plugin" : "exec", "ready_ms", ready,
-	    "cpu_us", cpu, w.job != NULL ? "attest_ms" : NULL, attest,
-	    "attest_cpu_us", acpu, NULL);
+	    "cpu_us", cpu, "warm", warm ? "1" : "0",
+	    w.job != NULL ? "attest_ms" : NULL, attest, "attest_cpu_us", acpu,
+	    NULL);
 	rc = serve(&w);
 	if (w.job != NULL && w.job->stopped[0] != '\0')
 		coffer_logkv(COFFER_LOG_ERROR, "this worker stops", "job", cfg->job,

@@ -74,6 +74,7 @@ struct sup {
 	int exited;           /* the runner died while starting: */
 	int exit_status;      /* its wait status */
 	int warned;           /* a renewal failure was logged */
+	int spawned;          /* runners started so far */
 };
 
 enum {
@@ -177,6 +178,7 @@ spawn(struct sup *s, int mode)
 	if (pid < 0)
 		return coffer_errf(COFFER_E_IO, "fork: %s", strerror(e));
 	s->pid = pid;
+	s->spawned++;
 	s->started_ms = coffer_mono_ms();
 	s->kill_reason = KILL_NONE;
 	s->app_seen_ms = 0;
@@ -544,7 +546,9 @@ serve(struct sup *s)
 				return r;
 		}
 		if (s->pid == 0) {
-			if ((r = start_runner(s, RUNNER_SERVE)) != 0) {
+			/* A standby worker's first runner only is warm. */
+			if ((r = start_runner(s, s->cfg->assigned_ms != 0 &&
+			    !s->spawned ? RUNNER_WARM : RUNNER_SERVE)) != 0) {
 				fprintf(stderr, "coffer-worker: %s\n", coffer_errdetail());
 				return 1;
 			}

@@ -4,6 +4,7 @@
 #ifndef COFFER_WORKER_H
 #define COFFER_WORKER_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -81,6 +82,9 @@ struct worker_config {
 	char *tee_backend;    /* sim, sgx-gramine, tsm */
 	char *measured;       /* the measured configuration file */
 	char *collateral;     /* TCB Info, CRLs, ... for the coordinator's evidence */
+	/* A standby worker's (doc/worker.md 2.2): when its assignment came
+	 * (monotonic ms; 0: a cold start), from which ready_ms counts. */
+	int64_t assigned_ms;
 };
 
 /* 1 if the job is confidential (a coordinator is configured). */
@@ -94,6 +98,14 @@ struct worker_config {
  * the detail says which flag or variable. */
 int worker_config_parse(int argc, char **argv, struct worker_config *c)
 	__attribute__((warn_unused_result));
+/* Where the variables come from: the value of name, or NULL if unset. */
+typedef const char *worker_lookup_fn(void *arg, const char *name);
+/* getenv(name). */
+const char *worker_lookup_env(void *arg, const char *name);
+/* worker_config_parse with the variables from get(arg, NAME) instead of
+ * the environment (a standby worker's assignment, doc/worker.md 2.2). */
+int worker_config_parse_vars(int argc, char **argv, worker_lookup_fn *get,
+    void *arg, struct worker_config *c) __attribute__((warn_unused_result));
 void worker_config_release(struct worker_config *c);
 /* The usage text. */
 extern const char worker_usage[];
@@ -122,6 +134,59 @@ int worker_owners_decode(const char *s, struct worker_config *c)
 	__attribute__((warn_unused_result));
 const char *worker_owner_of(const struct worker_config *c, const char *id);
 
+/*
+ * A standby worker's assignment (assign.c, doc/worker.md 2.2): lines
+ * NAME=VALUE, each ended by LF, then an empty line; at most
+ * WORKER_ASSIGN_MAX bytes in all. NAME is [A-Za-z_][A-Za-z0-9_]{0,127},
+ * VALUE any bytes but NUL, CR and LF; a name given twice, a line without
+ * '=' or a bad name is an error that names the line.
+ */
+#define WORKER_ASSIGN_MAX 65536
+#define WORKER_ASSIGN_MAX_VARS 1024
+struct worker_assign {
+	char *text;                 /* owned: names and values point in it */
+	size_t n;
+	const char *name[WORKER_ASSIGN_MAX_VARS];
+	const char *value[WORKER_ASSIGN_MAX_VARS];
+};
+/* Read from fd up to the empty line (bytes after it are not looked at)
+ * into out (its max at least WORKER_ASSIGN_MAX + 1). *closed = 1 and 0
+ * returned if fd reached EOF first (nothing was assigned: out has what
+ * came); COFFER_E_LIMIT past WORKER_ASSIGN_MAX bytes; COFFER_E_IO. A
+ * read interrupted by a signal returns COFFER_E_CANCELLED if *stop. */
+int worker_assign_read(int fd, volatile sig_atomic_t *stop,
+    struct coffer_buf *out, int *closed) __attribute__((warn_unused_result));
+/* Parse the len bytes of s (the lines, the final empty line optional)
+ * into a; on error a is left empty. Release with worker_assign_release. */
+int worker_assign_parse(const char *s, size_t len, struct worker_assign *a)
+	__attribute__((warn_unused_result));
+void worker_assign_release(struct worker_assign *a);
+/* worker_lookup_fn over a struct worker_assign: its value or NULL. */
+const char *worker_assign_get(void *a, const char *name);
+
+/*
+ * The standby worker (standby.c, doc/worker.md 2.2). standby_is_on: 1 if
+ * COFFER_STANDBY=1. standby_log_ready logs "worker standby ready" with the
+ * ms since t0_ms and the process's CPU. standby_wait reads and parses the
+ * assignment from stdin into a: 0, or non-zero with *status the exit
+ * status to leave with (0: stdin closed or a stop signal first, nothing
+ * printed; 2: a malformed assignment, printed). standby_config parses the
+ * configuration from the assignment over the environment and puts the
+ * assignment's variables an executable app is given into the environment.
+ * standby_lookup: the assignment's value of name, else the environment's.
+ * standby_log_file: stdout and stderr appended to the assignment's
+ * COFFER_LOG_FILE, if it has one (COFFER_E_IO if it cannot be opened).
+ */
+int standby_is_on(void);
+void standby_log_ready(int64_t t0_ms);
+int standby_wait(volatile sig_atomic_t *stop, struct worker_assign *a,
+    int *status) __attribute__((warn_unused_result));
+int standby_config(struct worker_assign *a, struct worker_config *cfg)
+	__attribute__((warn_unused_result));
+const char *standby_lookup(const struct worker_assign *a, const char *name);
+int standby_log_file(const struct worker_assign *a)
+	__attribute__((warn_unused_result));
+
 /* --describe-app (describe.c): print {"name", "version", "kind", "reduce",
  * "params"} for the app without calling any of its functions but the
  * entry point; 0, or 1 after printing the error. */
@@ -142,6 +207,8 @@ enum runner_mode {
 	RUNNER_SERVE = 0,  /* the item loop */
 	RUNNER_CHECK = 1,  /* load the app, report, exit (--check-app) */
 	RUNNER_REDUCE = 2, /* the reduce stage (--reduce) */
+	RUNNER_WARM = 3,   /* the item loop, the first runner of a standby
+	                      worker: ready_ms counts from its assignment */
 };
 /* Runner exit statuses. */
 #define RUNNER_EXIT_OK 0       /* stopped, or the job is finished */

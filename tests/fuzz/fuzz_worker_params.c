@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // libFuzzer target: coffer-worker's configuration parsers
 // (src/worker/config.c): COFFER_PARAMS (the first NUL-separated piece of
-// the input) and the command line (every piece an argument). Whatever an
-// operator sets, a parameter that reaches an app has a key of 1-64
-// characters of [A-Za-z0-9_.-] and a value of at most 4096 bytes without
-// NUL, and at most 64 of them exist.
+// the input), the command line (every piece an argument), and a standby
+// worker's assignment (the whole input, src/worker/assign.c) with the
+// configuration parsed from it. Whatever an operator sets, a parameter
+// that reaches an app has a key of 1-64 characters of [A-Za-z0-9_.-] and
+// a value of at most 4096 bytes without NUL, and at most 64 of them
+// exist; an assignment's names are [A-Za-z_][A-Za-z0-9_]{0,127}, given
+// once, its values without CR or LF.
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -37,10 +40,31 @@ check(const struct worker_config *c)
 			abort();
 }
 
+static void
+check_assign(const struct worker_assign *a)
+{
+	if (a->n > WORKER_ASSIGN_MAX_VARS)
+		abort();
+	for (size_t i = 0; i < a->n; i++) {
+		size_t n = strlen(a->name[i]);
+
+		if (n == 0 || n > 128 || (a->name[i][0] >= '0' && a->name[i][0] <= '9') ||
+		    strspn(a->name[i], "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789_") != n || strpbrk(a->value[i], "\r\n") != NULL)
+			abort();
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(a->name[i], a->name[j]) == 0)
+				abort();
+		if (worker_assign_get((void *)a, a->name[i]) != a->value[i])
+			abort();
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct worker_config c;
+	struct worker_assign a;
 	char *s = malloc(size + 1), *argv[66];
 	int argc = 0;
 
@@ -62,6 +86,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (worker_config_parse(argc, argv, &c) == 0)
 		check(&c);
 	worker_config_release(&c);
+
+	if (worker_assign_parse((const char *)data, size, &a) == 0) {
+		check_assign(&a);
+		argv[1] = NULL;
+		if (worker_config_parse_vars(1, argv, worker_assign_get, &a, &c) == 0)
+			check(&c);
+		worker_config_release(&c);
+	}
+	worker_assign_release(&a);
 	free(s);
 	return 0;
 }

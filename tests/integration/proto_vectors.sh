@@ -9,12 +9,12 @@
 # timeout: 120
 . "$(dirname "$0")/lib.sh"
 
-plan 6
+plan 7
 PY=/usr/bin/python3
 GEN=$COFFER_SRC/tests/vectors/proto/gen.py
 check "the generator runs (its HPKE first passes RFC 9180's vectors)" \
 	"$PY" "$GEN" --out "$T"
-for f in policy keyrelease auditlog itemproof receipt; do
+for f in policy keyrelease standby auditlog itemproof receipt; do
 	check "$f.json is what gen.py makes" \
 		cmp "$COFFER_SRC/tests/vectors/proto/$f.json" "$T/$f.json"
 done

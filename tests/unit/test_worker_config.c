@@ -10,8 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "coffer/error.h"
+#include "lib/buf.h"
 #include "worker/worker.h"
 
 extern char **environ;
@@ -483,6 +486,151 @@ test_worker_config__app_env_names_are_checked(void **state)
 	}
 }
 
+/* An assignment (doc/worker.md 2.2) parsed into a. */
+static int
+assign(struct worker_assign *a, const char *text)
+{
+	return worker_assign_parse(text, strlen(text), a);
+}
+
+static void
+test_worker_assign__means_what_the_same_environment_would(void **state)
+{
+	struct worker_assign a;
+	struct worker_config c, e;
+	char *argv[] = { (char *)"coffer-worker", NULL };
+
+	(void)state;
+	assert_int_equal(assign(&a, "COFFER_JOB=aj\nREDIS_HOST=127.0.0.1\n"
+	    "REDIS_PORT=6391\nCOFFER_STORE=/s\nCOFFER_APP=/a.so\n"
+	    "COFFER_PARAMS=k=v&x=%41%20b\nCOFFER_LEASE_MS=700\n"
+	    "COFFER_EXIT_WHEN_DONE=1\nFOO=a=b c\nEMPTY=\n\n"), 0);
+	assert_int_equal(a.n, 10);
+	assert_string_equal(worker_assign_get(&a, "FOO"), "a=b c");
+	assert_string_equal(worker_assign_get(&a, "EMPTY"), "");
+	assert_null(worker_assign_get(&a, "COFFER_OUTPUTS"));
+	assert_int_equal(worker_config_parse_vars(1, argv, worker_assign_get, &a,
+	    &c), 0);
+	/* The same variables in the environment give the same config. */
+	for (size_t i = 0; i < a.n; i++)
+		setenv(a.name[i], a.value[i], 1);
+	assert_int_equal(parse(&e, NULL), 0);
+	assert_string_equal(c.job, "aj");
+	assert_string_equal(c.job, e.job);
+	assert_string_equal(c.redis_url, e.redis_url);
+	assert_non_null(strstr(c.redis_url, "6391"));
+	assert_int_equal(c.app_kind, APP_KIND_PLUGIN);
+	assert_string_equal(param(&c, "x"), "A b");
+	assert_int_equal(c.lease_ms, 700);
+	assert_int_equal(c.exit_when_done, 1);
+	worker_config_release(&c);
+	worker_config_release(&e);
+	/* Nothing of the environment (set above) is read through the
+	 * assignment. */
+	worker_assign_release(&a);
+	assert_int_equal(assign(&a, "COFFER_JOB=aj\n\n"), 0);
+	expect_fail(worker_config_parse_vars(1, argv, worker_assign_get, &a, &c),
+	    COFFER_E_INVAL, "no app");
+	worker_config_release(&c);
+	/* And its errors name the variable, as the environment's do. */
+	worker_assign_release(&a);
+	assert_int_equal(assign(&a, "COFFER_LEASE_MS=5\n"), 0);
+	expect_fail(worker_config_parse_vars(1, argv, worker_assign_get, &a, &c),
+	    COFFER_E_INVAL, "COFFER_LEASE_MS");
+	worker_config_release(&c);
+	worker_assign_release(&a);
+}
+
+static void
+test_worker_assign__refuses_malformed_lines_naming_them(void **state)
+{
+	static const struct {
+		const char *text, *needle;
+	} bad[] = {
+		{ "COFFER_JOB=j\nno equals sign\n\n", "line 2" },
+		{ "=v\n\n", "line 1" },
+		{ "1A=v\n\n", "line 1" },
+		{ "A-B=v\n\n", "line 1" },
+		{ "A=1\nA=2\n\n", "given twice" },
+		{ "A=1\r\n\n", "carriage return" },
+		{ "A=1", "line feed" },
+		{ "A=1\n\nB=2\n", "after the empty line" },
+	};
+	struct worker_assign a;
+	char big[200];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int r = assign(&a, bad[i].text);
+
+		if (r == 0)
+			fail_msg("assignment %zu was accepted", i);
+		if (strstr(coffer_errdetail(), bad[i].needle) == NULL)
+			fail_msg("assignment %zu: '%s' does not say '%s'", i,
+			    coffer_errdetail(), bad[i].needle);
+		assert_null(a.text);
+		assert_int_equal(a.n, 0);
+	}
+	expect_fail(worker_assign_parse("A=\0x\n\n", 6, &a), COFFER_E_FORMAT,
+	    "NUL");
+	/* A name of 129 characters. */
+	memset(big, 'N', 129);
+	memcpy(big + 129, "=v\n\n", 5);
+	expect_fail(assign(&a, big), COFFER_E_FORMAT, "line 1");
+	/* Empty: a valid assignment of nothing (the configuration says
+	 * what is missing). */
+	assert_int_equal(assign(&a, "\n"), 0);
+	assert_int_equal(a.n, 0);
+	worker_assign_release(&a);
+}
+
+static void
+test_worker_assign__read_stops_at_the_empty_line_and_at_64_kib(void **state)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(WORKER_ASSIGN_MAX);
+	int fds[2], closed = -1;
+	char *huge;
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], "A=1\nB=2\n\nnot read\n", 19), 19);
+	assert_int_equal(worker_assign_read(fds[0], NULL, &b, &closed), 0);
+	assert_int_equal(closed, 0);
+	assert_string_equal((const char *)b.data, "A=1\nB=2\n\n");
+	coffer_buf_release(&b);
+	/* EOF first: nothing assigned. */
+	close(fds[1]);
+	assert_int_equal(worker_assign_read(fds[0], NULL, &b, &closed), 0);
+	assert_int_equal(closed, 1);
+	coffer_buf_release(&b);
+	close(fds[0]);
+	/* EOF within an assignment: nothing assigned either. */
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], "A=1\nB=", 6), 6);
+	close(fds[1]);
+	assert_int_equal(worker_assign_read(fds[0], NULL, &b, &closed), 0);
+	assert_int_equal(closed, 1);
+	coffer_buf_release(&b);
+	close(fds[0]);
+	/* 64 KiB without its empty line: refused, not waited for. */
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(fcntl(fds[1], F_SETPIPE_SZ, 1 << 20) >= WORKER_ASSIGN_MAX + 1,
+	    1);
+	huge = malloc(WORKER_ASSIGN_MAX + 1);
+	assert_non_null(huge);
+	memset(huge, 'x', WORKER_ASSIGN_MAX + 1);
+	huge[0] = 'A';
+	huge[1] = '=';
+	assert_int_equal(write(fds[1], huge, WORKER_ASSIGN_MAX + 1),
+	    WORKER_ASSIGN_MAX + 1);
+	expect_fail(worker_assign_read(fds[0], NULL, &b, &closed), COFFER_E_LIMIT,
+	    "65536");
+	coffer_buf_release(&b);
+	free(huge);
+	close(fds[0]);
+	close(fds[1]);
+}
+
 int
 main(void)
 {
@@ -499,6 +647,9 @@ main(void)
 		cmocka_unit_test_setup(test_worker_params__refuses_what_an_app_must_never_see, setup),
 		cmocka_unit_test_setup(test_worker_params__limits_on_names_values_and_count, setup),
 		cmocka_unit_test_setup(test_worker_config__app_env_names_are_checked, setup),
+		cmocka_unit_test_setup(test_worker_assign__means_what_the_same_environment_would, setup),
+		cmocka_unit_test_setup(test_worker_assign__refuses_malformed_lines_naming_them, setup),
+		cmocka_unit_test_setup(test_worker_assign__read_stops_at_the_empty_line_and_at_64_kib, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

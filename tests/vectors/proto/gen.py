@@ -13,8 +13,8 @@ out here. Run with Debian's Python:
 
     /usr/bin/python3 tests/vectors/proto/gen.py
 
-It rewrites policy.json, keyrelease.json, auditlog.json, itemproof.json
-and receipt.json in this directory; with --corpus it also rewrites the
+It rewrites policy.json, keyrelease.json, standby.json, auditlog.json,
+itemproof.json and receipt.json in this directory; with --corpus it also rewrites the
 seed corpora of the src/proto fuzz targets (tests/fuzz/corpus/); with
 --out DIR it writes the vector files to DIR instead (what
 tests/integration/proto_vectors.sh does to check that the committed
@@ -1218,6 +1218,115 @@ def gen_keyrelease(p, ph):
 
 
 # ---------------------------------------------------------------------------
+# Standby and bind (doc/protocol/key-release.md section 6.7)
+
+def gen_standby(p, ph, policy_text):
+    out = {"coordinator": dict(COORD.secrets(), kx_pk=COORD.x_pk.hex())}
+    w_sk = seed("worker-x25519")
+    w_pk = x_pub(w_sk)
+    nonce = seed("standby-nonce")
+    out["binding"] = {
+        "nonce": nonce.hex(), "worker_pk": w_pk.hex(), "job": JOB.hex(),
+        "report_data": sha512(b"coffer/standby-binding/v1\x00" + nonce + w_pk).hex(),
+        "release_report_data": sha512(b"coffer/release-binding/v1\x00" + JOB + nonce + w_pk).hex()}
+    # 6.7.4: S (64 bytes: S_mac || S_box) wrapped to the worker.
+    S = seed("standby-secret", 64)
+    sid = seed("standby-id", 16)
+    Bs = b"coffer/standby/v1\x00" + nonce + w_pk
+    blob = wrap(w_pk, COORD.x_sk, Bs, b"", S, seed("ephemeral/standby"))
+    answer = {"type": "coffer-standby", "version": 1, "standby": sid.hex(), "key": b64url(blob)}
+    request = {"type": "coffer-standby-request", "version": 1, "nonce": nonce.hex(),
+               "worker_pk": w_pk.hex(), "evidence": b64url(b"opaque evidence")}
+    out["standby"] = {"worker_sk": w_sk.hex(), "B_s": Bs.hex(), "secret": S.hex(), "standby": sid.hex(),
+                      "wrapped": blob.hex(), "answer": json.dumps(answer), "request": json.dumps(request)}
+    bad = []
+
+    def badst(name, err, drop=None, **kw):
+        a = dict(answer)
+        a.update(kw)
+        if drop:
+            del a[drop]
+        bad.append({"name": name, "answer": json.dumps(a), "error": err})
+    kb = bytearray(blob)
+    kb[70] ^= 1
+    badst("WS2 key tampered", "auth", key=b64url(bytes(kb)))
+    badst("WS2 not from the coordinator", "auth",
+          key=b64url(wrap(w_pk, OTHER_COORD.x_sk, Bs, b"", S, seed("ephemeral/standby"))))
+    badst("WS2 for another nonce", "auth",
+          key=b64url(wrap(w_pk, COORD.x_sk, b"coffer/standby/v1\x00" + seed("n2") + w_pk, b"", S,
+                          seed("ephemeral/standby"))))
+    badst("WS2 wrapped with the release's label", "auth",
+          key=b64url(wrap(w_pk, COORD.x_sk, b"coffer/key-release/v1\x00" + nonce + w_pk, b"", S,
+                          seed("ephemeral/standby"))))
+    badst("WS1 a 32-byte secret", "format",
+          key=b64url(wrap(w_pk, COORD.x_sk, Bs, b"", S[:32], seed("ephemeral/standby"))))
+    badst("WS1 extra member", "format", expires=1)
+    badst("WS1 missing member", "format", drop="standby")
+    badst("WS1 version 2", "version", version=2)
+    badst("WS1 another type", "format", type="coffer-release")
+    out["bad_standby_answers"] = bad
+
+    # 6.7.5: the bind request and its MAC under S_mac.
+    Bb = b"coffer/bind/v1\x00" + JOB + sid
+    mac = hmac.new(S[:32], Bb, hashlib.sha256).digest()
+    breq = {"type": "coffer-bind-request", "version": 1, "job": JOB.hex(), "standby": sid.hex(), "mac": mac.hex()}
+    out["bind"] = {"B_b": Bb.hex(), "mac": mac.hex(), "request": json.dumps(breq), "request_jcs": jcs(breq),
+                   "mac_under_s_box": hmac.new(S[32:], Bb, hashlib.sha256).hexdigest()}
+    badreq = []
+    for name, kw in (("BD1 extra member", dict(extra=1)), ("BD1 version 2", dict(version=2)),
+                     ("BD1 short mac", dict(mac=mac.hex()[:62])), ("BD1 upper-case hex", dict(job=JOB.hex().upper())),
+                     ("BD1 another type", dict(type="coffer-release-request"))):
+        q = dict(breq)
+        q.update(kw)
+        badreq.append({"name": name, "request": json.dumps(q), "error": "version" if "version" in kw else "format"})
+    out["bad_bind_requests"] = badreq
+
+    # 6.7.6: the bind answer, the payload boxed under S_box with aad B_b.
+    app = p["apps"][0]
+    payload = {
+        "type": "coffer-release-payload", "version": 1, "job": JOB.hex(), "policy": ph.hex(),
+        "app": app["name"], "app_sha256": app["sha256"], "reduce": True, "session": SESSION.hex(),
+        "session_key": SESSION_KEY.hex(),
+        "keys": [{"key_id": key_id(DATA_KEYS[d]).hex(), "key": DATA_KEYS[d].hex()} for d in ("a-wdbc", "b-wdbc", "c-wdbc")],
+        "output_key": seed("output-key").hex(), "intermediate_key": seed("intermediate-key").hex(),
+        "params": {"alpha": "0.05"}, "limits": p["limits"], "app_secret": seed("app-secret").hex(),
+    }
+    bn = seed("bind-box-nonce", 12)
+    box = box_seal(S[32:], bn, Bb, jcsb(payload))
+    pol = policy_text.encode()
+    head = {"type": "coffer-bind", "version": 1, "job": JOB.hex(), "session": SESSION.hex(),
+            "payload": b64url(box), "policy_len": len(pol)}
+
+    def body(h, tail=pol, sep=b"\n"):
+        return (jcs(h).encode() + sep + tail).decode()
+    out["bind_answer"] = {"answer": body(head), "payload_jcs": jcs(payload), "policy": policy_text}
+    bad = []
+
+    def badbind(name, err, h=None, **kw):
+        b = dict(h or head)
+        b.update({k: v for k, v in kw.items() if k not in ("tail", "sep")})
+        bad.append({"name": name, "answer": body(b, kw.get("tail", pol), kw.get("sep", b"\n")), "error": err})
+    bx = bytearray(box)
+    bx[40] ^= 1
+    badbind("WB2 payload tampered", "auth", payload=b64url(bytes(bx)))
+    badbind("WB2 sealed under S_mac", "auth", payload=b64url(box_seal(S[:32], bn, Bb, jcsb(payload))))
+    badbind("WB2 sealed for another standby", "auth",
+            payload=b64url(box_seal(S[32:], bn, b"coffer/bind/v1\x00" + JOB + seed("s2", 16), jcsb(payload))))
+    badbind("WB2 sealed with the release's label", "auth",
+            payload=b64url(box_seal(S[32:], bn, b"coffer/key-release/v1\x00" + JOB + sid, jcsb(payload))))
+    badbind("WB1 another job", "format", job=seed("job2", 16).hex())
+    badbind("WB1 policy_len one short", "format", policy_len=len(pol) - 1)
+    badbind("WB1 policy_len zero", "format", policy_len=0, tail=b"")
+    badbind("WB1 no line feed", "format", sep=b"", tail=b"")
+    badbind("WB1 extra member", "format", extra=1)
+    badbind("WB1 version 2", "version", version=2)
+    p2 = dict(payload, session=seed("s2", 16).hex())
+    badbind("WB3 payload for another session", "format", payload=b64url(box_seal(S[32:], bn, Bb, jcsb(p2))))
+    out["bad_bind_answers"] = bad
+    return out
+
+
+# ---------------------------------------------------------------------------
 # Receipts (doc/format/receipt.md)
 
 def input_entry(it):
@@ -1442,6 +1551,13 @@ def write_corpus(pol, item, log, kr, rc):
     put("keyrelease", "request", b"\x00" + json.dumps({"type": "coffer-release-request",
         "version": 1, "job": JOB.hex(), "nonce": "11" * 32, "worker_pk": kr["binding"]["worker_pk"],
         "evidence": b64url(b"evidence")}).encode())
+    sb = json.load(open(os.path.join(OUT, "standby.json")))
+    put("standby", "request", b"\x00" + sb["standby"]["request"].encode())
+    put("standby", "bind-request", b"\x01" + sb["bind"]["request"].encode())
+    put("standby", "answer", b"\x02" + sb["standby"]["answer"].encode())
+    put("standby", "answer-tampered", b"\x02" + sb["bad_standby_answers"][0]["answer"].encode())
+    put("standby", "bind-answer", b"\x03" + sb["bind_answer"]["answer"].encode())
+    put("standby", "bind-answer-tampered", b"\x03" + sb["bad_bind_answers"][0]["answer"].encode())
     for c in rc["cases"]:
         if c["name"] in ("complete, owner 0", "kept head consistent", "RV3 a signed value changed",
                          "RV9 a path hash changed", "RV11 failed job", "RV7 counts do not add up"):
@@ -1461,6 +1577,7 @@ def main():
     write("auditlog.json", log)
     kr = gen_keyrelease(p, ph)
     write("keyrelease.json", kr)
+    write("standby.json", gen_standby(p, ph, pol["minimal"]["jcs"]))
     rc = gen_receipt(p, ph, leaves, fork_leaves)
     write("receipt.json", rc)
     if "--corpus" in sys.argv:
