@@ -93,9 +93,9 @@ eq "every output is there" "$N" "$(find "$T/store/first" -type f | wc -l)"
 api GET "/v1/jobs/$id/log" > "$T/first.log"
 ran=1
 for r in $ids1; do
-	grep -q "worker started.*worker=${r}_" "$T/first.log" || ran=0
+	grep -q "worker started.*worker=${r}_.*warm=1" "$T/first.log" || ran=0
 done
-eq "the job's log shows both standby workers started the job (their replica ids)" 1 "$ran"
+eq "the job's log shows both standby workers started the job warm (their replica ids, warm=1)" 1 "$ran"
 eq "and no other worker" 2 "$(grep -c 'worker started' "$T/first.log")"
 
 wait_until 30 pool_full
