@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
 . "$(dirname "$0")/e2e_common.bash"
-plan 14
+plan 15
 
 SB_WORKER=${SB_WORKER:-$BIN/coffer-worker}
 start_redis
@@ -82,3 +82,6 @@ ok $? "an idle confidential standby worker killed with SIGKILL is replaced"
 stop_manager
 wait_until 10 none_left
 ok $? "a manager stopped with SIGTERM leaves no standby worker"
+grep -E 'Sanitizer|runtime error' "$MGR_LOG" | head -n 5 | sed 's/^/# /'
+! grep -qE 'Sanitizer|runtime error' "$MGR_LOG"
+ok $? "the manager's log has no sanitizer report"

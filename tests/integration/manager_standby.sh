@@ -9,7 +9,7 @@
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
-plan 25
+plan 26
 
 # SB_WORKER: what the manager runs as its worker (default coffer-worker).
 SB_WORKER=${SB_WORKER:-$BIN/coffer-worker}
@@ -149,3 +149,6 @@ eq "a manager without a pool keeps none" "0 0" \
 stop_manager
 wait_until 10 none_left
 ok $? "no standby process is left at the end"
+grep -E 'Sanitizer|runtime error' "$MGR_LOG" | head -n 5 | sed 's/^/# /'
+! grep -qE 'Sanitizer|runtime error' "$MGR_LOG"
+ok $? "the manager's log has no sanitizer report"
