@@ -133,6 +133,19 @@ render(struct coord *c, struct coffer_buf *b)
 	    "counter", "Key releases granted since the start.")) != 0 ||
 	    (r = http_metrics_sample(b, "coffer_coordinator_releases_total", NULL,
 	    (double)c->releases)) != 0 ||
+	    (r = http_metrics_family(b, "coffer_coordinator_binds_total",
+	    "counter", "Of the releases, those that bound a standby session "
+	    "(key-release.md 6.7).")) != 0 ||
+	    (r = http_metrics_sample(b, "coffer_coordinator_binds_total", NULL,
+	    (double)c->binds)) != 0 ||
+	    (r = http_metrics_family(b, "coffer_coordinator_standby_made_total",
+	    "counter", "Standby sessions made since the start.")) != 0 ||
+	    (r = http_metrics_sample(b, "coffer_coordinator_standby_made_total",
+	    NULL, (double)c->standbys_made)) != 0 ||
+	    (r = http_metrics_family(b, "coffer_coordinator_standby_sessions",
+	    "gauge", "Standby sessions held, not yet bound or expired.")) != 0 ||
+	    (r = http_metrics_sample(b, "coffer_coordinator_standby_sessions", NULL,
+	    (double)coord_standbys_live(c->standbys))) != 0 ||
 	    (r = http_metrics_family(b, "coffer_coordinator_refusals_total",
 	    "counter", "Requests refused since the start, by reason name.")) != 0)
 		return r;

@@ -5,6 +5,7 @@
 // the coordinator's own state come before the evidence is verified, so a
 // worker that will be refused anyway costs no signature verification.
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 
@@ -12,6 +13,7 @@
 #include "coordinator/audit.h"
 #include "coordinator/coord.h"
 #include "coordinator/jobkeys.h"
+#include "coordinator/release_int.h"
 #include "crypto/hash.h"
 #include "crypto/wrap.h"
 #include "lib/clock.h"
@@ -21,6 +23,7 @@
 #include "lib/random.h"
 #include "proto/keyrelease.h"
 #include "proto/signed.h"
+#include "proto/standby.h"
 
 /* The nonce answer's size bound (key-release.md section 9): the evidence
  * (1 MiB decoded, base64url), the policy (1 MiB) and the rest. */
@@ -82,18 +85,6 @@ api_release_nonce(struct http_req *r)
 	coffer_buf_release(&b);
 }
 
-/* Everything a release decides, released in one place. */
-struct release {
-	struct coffer_release_request req;
-	struct coord_job job;
-	const struct coffer_policy *p;
-	const struct coffer_policy_app *app;
-	struct coffer_tee_claims *claims;
-	struct coffer_policy_measurement m;
-	struct coffer_release_payload pay;
-	struct coord_session sess;
-	struct coffer_buf answer;
-};
 
 /* KR7: the data key of every dataset the app reads, uploaded under the
  * job's policy or a predecessor by the owner that holds the dataset in
@@ -244,8 +235,8 @@ kr10_name(const char *code)
 /* KR8: collateral the coordinator has only outside its validity, or an
  * SNP report's VCEK it lacks, has its own name, so that an operator knows
  * to push collateral rather than distrust the worker. */
-static const char *
-kr8_name(const char *code)
+const char *
+coord_release_kr8_name(const char *code)
 {
 	if (strcmp(code, "snp.vek_missing") == 0)
 		return "collateral.missing";
@@ -258,8 +249,8 @@ kr8_name(const char *code)
 
 /* What a collateral refusal adds to the verifier's text (which names the
  * piece): where to get it. The coordinator never fetches it. */
-static const char *
-coll_hint(const char *name)
+const char *
+coord_release_coll_hint(const char *name)
 {
 	return strncmp(name, "collateral.", 11) == 0 ? "; push current "
 	    "collateral to this coordinator: coffer collateral fetch EVIDENCE "
@@ -278,8 +269,8 @@ by_policy(const char *code)
 }
 
 /* The first fatal reason of the object (policy 1) or not (policy 0). */
-static const struct coffer_tee_reason *
-first_fatal(const struct coffer_tee_claims *c, int policy)
+const struct coffer_tee_reason *
+coord_release_first_fatal(const struct coffer_tee_claims *c, int policy)
 {
 	for (size_t i = 0; i < c->n_reasons; i++)
 		if (c->reasons[i].fatal && by_policy(c->reasons[i].code) == policy)
@@ -310,14 +301,17 @@ judge_evidence(struct http_req *r, struct release *x)
 		return -1;
 	}
 	/* KR8 */
-	if (e != 0 && (why = first_fatal(x->claims, 0)) != NULL) {
-		coord_refuse(r, kr8_name(why->code), "evidence", "%s: %s%s", why->code,
-		    why->text, coll_hint(kr8_name(why->code)));
+	if (e != 0 && (why = coord_release_first_fatal(x->claims, 0)) != NULL) {
+		coord_refuse(r, coord_release_kr8_name(why->code), "evidence", "%s: %s%s", why->code,
+		    why->text, coord_release_coll_hint(coord_release_kr8_name(why->code)));
 		return -1;
 	}
-	/* KR9 */
-	if ((e = coffer_keyrelease_binding(x->job.id, x->req.nonce,
-	    x->req.worker_pk, binding)) != 0) {
+	/* KR9; for a bind (BD9) the standby binding of 6.7.3, which SB5
+	 * checked on these same bytes: it cannot fail here. */
+	e = x->bind ? coffer_standby_binding(x->req.nonce, x->req.worker_pk,
+	    binding) : coffer_keyrelease_binding(x->job.id, x->req.nonce,
+	    x->req.worker_pk, binding);
+	if (e != 0) {
 		http_reply_coffer_err(r, e);
 		return -1;
 	}
@@ -328,12 +322,12 @@ judge_evidence(struct http_req *r, struct release *x)
 	}
 	/* KR10 */
 	if (x->claims->verdict != COFFER_TEE_OK) {
-		why = first_fatal(x->claims, 1);
+		why = coord_release_first_fatal(x->claims, 1);
 		coord_refuse(r, why != NULL ? kr10_name(why->code) :
 		    "verification.refused", "evidence", "%s: %s%s",
 		    why != NULL ? why->code : "?", why != NULL ? why->text :
 		    "refused by the verification policy",
-		    coll_hint(why != NULL ? kr10_name(why->code) : ""));
+		    coord_release_coll_hint(why != NULL ? kr10_name(why->code) : ""));
 		return -1;
 	}
 	/* KR11 */
@@ -406,8 +400,8 @@ make_payload(struct coord *c, struct release *x)
 /* The session and its `release` event in one commit, written as sessions
  * are (coord_state_begin_lazy: in the journal before the answer, flushed
  * before the next signed head). */
-static int
-store_release(struct coord *c, const struct release *x)
+int
+coord_release_store(struct coord *c, const struct release *x)
 {
 	char job[33], sess[33], meas[2 * COFFER_POLICY_MEASUREMENT_MAX + 1],
 	    wpk[65], nonce[65], evh[65];
@@ -428,6 +422,16 @@ store_release(struct coord *c, const struct release *x)
 	    "measurement", meas, "worker_pk", wpk, "nonce", nonce,
 	    "evidence_sha256", evh)) == NULL)
 		return COFFER_E_NOMEM;
+	/* A bind's release names the standby session it rests on (6.7.6). */
+	if (x->bind) {
+		char sb[33];
+
+		coffer_hex_encode(x->standby, 16, sb);
+		if (json_object_set_new(ev, "standby", json_string(sb)) != 0) {
+			json_decref(ev);
+			return COFFER_E_NOMEM;
+		}
+	}
 	if ((e = coord_state_begin_lazy(c->st)) == 0) {
 		if ((e = coord_state_session_put(c->st, &x->sess)) != 0 ||
 		    (e = coord_audit_append(c->st, ev, NULL)) != 0 ||
@@ -441,8 +445,8 @@ store_release(struct coord *c, const struct release *x)
 /* A refusal by rules KR2 to KR12 (the one coord_refuse just sent) as a
  * `refusal` event. A failure to log it is logged, not answered: the
  * refusal was sent. */
-static void
-log_refusal(struct coord *c, const struct release *x)
+void
+coord_release_log_refusal(struct coord *c, const struct release *x)
 {
 	char job[33], evh[65];
 	uint8_t h[32];
@@ -470,22 +474,153 @@ log_refusal(struct coord *c, const struct release *x)
 		    c->last_reason, "error", coffer_errdetail(), NULL);
 }
 
+int64_t
+coord_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Rules KR2 and KR3 (BD2, BD3): the job, into x->job. 0, or replied
+ * and -1. */
+int
+coord_release_job(struct http_req *r, struct release *x, const uint8_t id[16])
+{
+	struct coord *c = r->ctx;
+	int e = coord_state_job_get(c->st, id, &x->job);
+
+	if (e == COFFER_E_NOTFOUND) {
+		coord_refuse(r, "job.unknown", "job", "no such job");
+		return -1;
+	}
+	if (e != 0) {
+		http_reply_coffer_err(r, e);
+		return -1;
+	}
+	if (x->job.closed) {
+		coord_refuse(r, "job.closed", "job", "the job is closed");
+		return -1;
+	}
+	return 0;
+}
+
+int
+coord_release_decide(struct http_req *r, struct release *x)
+{
+	struct coord *c = r->ctx;
+	struct coord_status st;
+	char missing[512];
+	int e;
+
+	/* KR5 and KR6: the policy's status says coordinator.rolled_back
+	 * while its owners have not approved again after a rollback
+	 * (coord_book_status, policy.md 10.3). */
+	if ((e = coord_book_get(c->book, x->job.policy, &x->p)) != 0 ||
+	    (e = coord_book_status(c->book, x->p, coord_now(), &st)) != 0) {
+		http_reply_coffer_err(r, e);
+		return -1;
+	}
+	if (!st.active) {
+		coord_refuse(r, st.reason, "policy", "the job's policy is not active "
+		    "(%s)", st.reason);
+		return -1;
+	}
+	if ((x->app = coffer_policy_app(x->p, x->job.app)) == NULL) {
+		http_reply_coffer_err(r, coffer_errf(COFFER_E_INTERNAL, "the job's "
+		    "app is not in its policy"));
+		return -1;
+	}
+	/* KR7 */
+	if ((e = find_keys(c, x, missing, sizeof(missing))) != 0) {
+		http_reply_coffer_err(r, e);
+		return -1;
+	}
+	if (missing[0] != '\0') {
+		coord_refuse(r, "keys.missing", "policy", "no data key uploaded for "
+		    "dataset(s) %s", missing);
+		return -1;
+	}
+	/* KR8 to KR12 */
+	if (judge_evidence(r, x) != 0)
+		return -1;
+	/* Release: the payload and its session (stored by the caller with
+	 * its answer). */
+	if ((e = make_payload(c, x)) != 0) {
+		http_reply_coffer_err(r, e);
+		return -1;
+	}
+	memcpy(x->sess.job, x->job.id, 16);
+	snprintf(x->sess.tee, sizeof(x->sess.tee), "%s",
+	    coffer_tee_type_name(x->m.tee));
+	memcpy(x->sess.measurement, x->m.value, x->m.len);
+	x->sess.measurement_len = x->m.len;
+	memcpy(x->sess.worker_pk, x->req.worker_pk, 32);
+	return 0;
+}
+
+struct release *
+coord_release_new(void)
+{
+	struct release *x = coffer_calloc(1, sizeof(*x));
+
+	if (x == NULL)
+		return NULL;
+	coffer_release_request_init(&x->req);
+	coffer_buf_init(&x->answer, COFFER_RELEASE_PAYLOAD_MAX * 3);
+	x->t0_us = coord_mono_us();
+	return x;
+}
+
+void
+coord_release_free(struct release *x)
+{
+	if (x == NULL)
+		return;
+	coffer_release_request_release(&x->req);
+	coord_job_release(&x->job);
+	coffer_tee_claims_free(x->claims);
+	coffer_release_payload_clear(&x->pay);
+	coffer_buf_release(&x->answer);
+	coffer_wipe(&x->sess, sizeof(x->sess));
+	free(x);
+}
+
+void
+coord_release_log_granted(struct coord *c, const struct release *x,
+    const char *what)
+{
+	char job[33], meas[2 * COFFER_POLICY_MEASUREMENT_MAX + 1], ms[32],
+	    sb[33];
+
+	coffer_hex_encode(x->job.id, 16, job);
+	coffer_hex_encode(x->m.value, x->m.len, meas);
+	snprintf(ms, sizeof(ms), "%.1f", (double)(coord_mono_us() - x->t0_us) /
+	    1000.0);
+	if (x->bind) {
+		coffer_hex_encode(x->standby, 16, sb);
+		coffer_logkv(COFFER_LOG_INFO, what, "job", job, "tee", x->sess.tee,
+		    "measurement", meas, "standby", sb, "ms", ms, NULL);
+	} else {
+		coffer_logkv(COFFER_LOG_INFO, what, "job", job, "tee", x->sess.tee,
+		    "measurement", meas, "ms", ms, NULL);
+	}
+	c->releases++;
+}
+
 void
 api_release(struct http_req *r)
 {
 	struct coord *c = r->ctx;
 	struct release *x;
-	struct coord_status st;
 	const char *path_job = http_req_param(r, "job");
-	char missing[512], job[33], meas[2 * COFFER_POLICY_MEASUREMENT_MAX + 1];
 	int e, logged = 0;
 
-	if ((x = coffer_calloc(1, sizeof(*x))) == NULL) {
+	if ((x = coord_release_new()) == NULL) {
 		http_reply_coffer_err(r, COFFER_E_NOMEM);
 		return;
 	}
-	coffer_release_request_init(&x->req);
-	coffer_buf_init(&x->answer, COFFER_RELEASE_PAYLOAD_MAX * 2);
 	/* KR1 */
 	if ((e = coffer_release_request_parse(r->body, r->body_len, path_job,
 	    &x->req)) != 0) {
@@ -496,87 +631,27 @@ api_release(struct http_req *r)
 	c->last_reason[0] = '\0';
 	logged = 1;
 	/* KR2, KR3 */
-	e = coord_state_job_get(c->st, x->req.job, &x->job);
-	if (e == COFFER_E_NOTFOUND) {
-		coord_refuse(r, "job.unknown", "job", "no such job");
+	if (coord_release_job(r, x, x->req.job) != 0)
 		goto out;
-	}
-	if (e != 0) {
-		http_reply_coffer_err(r, e);
-		goto out;
-	}
-	if (x->job.closed) {
-		coord_refuse(r, "job.closed", "job", "the job is closed");
-		goto out;
-	}
 	/* KR4 */
 	if ((e = coord_nonce_take(c->nonces, coffer_mono_ms(), x->req.nonce)) != 0) {
 		coord_refuse_err(r, e, NULL);
 		goto out;
 	}
-	/* KR5 and KR6: the policy's status says coordinator.rolled_back
-	 * while its owners have not approved again after a rollback
-	 * (coord_book_status, policy.md 10.3). */
-	if ((e = coord_book_get(c->book, x->job.policy, &x->p)) != 0 ||
-	    (e = coord_book_status(c->book, x->p, coord_now(), &st)) != 0) {
-		http_reply_coffer_err(r, e);
+	/* KR5 to KR12, the payload and session */
+	if (coord_release_decide(r, x) != 0)
 		goto out;
-	}
-	if (!st.active) {
-		coord_refuse(r, st.reason, "policy", "the job's policy is not active "
-		    "(%s)", st.reason);
-		goto out;
-	}
-	if ((x->app = coffer_policy_app(x->p, x->job.app)) == NULL) {
-		http_reply_coffer_err(r, coffer_errf(COFFER_E_INTERNAL, "the job's "
-		    "app is not in its policy"));
-		goto out;
-	}
-	/* KR7 */
-	if ((e = find_keys(c, x, missing, sizeof(missing))) != 0) {
-		http_reply_coffer_err(r, e);
-		goto out;
-	}
-	if (missing[0] != '\0') {
-		coord_refuse(r, "keys.missing", "policy", "no data key uploaded for "
-		    "dataset(s) %s", missing);
-		goto out;
-	}
-	/* KR8 to KR12 */
-	if (judge_evidence(r, x) != 0)
-		goto out;
-	/* Release: a session, then the answer. */
-	if ((e = make_payload(c, x)) != 0) {
-		http_reply_coffer_err(r, e);
-		goto out;
-	}
-	memcpy(x->sess.job, x->job.id, 16);
-	snprintf(x->sess.tee, sizeof(x->sess.tee), "%s",
-	    coffer_tee_type_name(x->m.tee));
-	memcpy(x->sess.measurement, x->m.value, x->m.len);
-	x->sess.measurement_len = x->m.len;
-	memcpy(x->sess.worker_pk, x->req.worker_pk, 32);
 	if ((e = coffer_release_answer_make(&x->pay, x->req.nonce, x->req.worker_pk,
 	    c->id.kx_sk, &x->answer)) != 0 ||
-	    (e = store_release(c, x)) != 0) {
+	    (e = coord_release_store(c, x)) != 0) {
 		http_reply_coffer_err(r, e);
 		goto out;
 	}
-	coffer_hex_encode(x->job.id, 16, job);
-	coffer_hex_encode(x->m.value, x->m.len, meas);
-	coffer_logkv(COFFER_LOG_INFO, "keys released", "job", job, "tee",
-	    x->sess.tee, "measurement", meas, NULL);
-	c->releases++;
+	coord_release_log_granted(c, x, "keys released");
 	http_reply_text(r, 200, "application/json", (const char *)x->answer.data,
 	    x->answer.len);
 out:
 	if (logged && c->last_reason[0] != '\0')
-		log_refusal(c, x);
-	coffer_release_request_release(&x->req);
-	coord_job_release(&x->job);
-	coffer_tee_claims_free(x->claims);
-	coffer_release_payload_clear(&x->pay);
-	coffer_buf_release(&x->answer);
-	coffer_wipe(&x->sess, sizeof(x->sess));
-	free(x);
+		coord_release_log_refusal(c, x);
+	coord_release_free(x);
 }

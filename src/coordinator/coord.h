@@ -13,6 +13,7 @@
 #include "coordinator/collcache.h"
 #include "coordinator/ledger.h"
 #include "coordinator/nonce.h"
+#include "coordinator/standby.h"
 #include "coordinator/state.h"
 #include "crypto/identity.h"
 #include "http/http.h"
@@ -44,6 +45,10 @@ struct coord_config {
 	/* the collateral cache's bounds (rule C7); 0: COORD_COLL_MAX_ITEMS,
 	 * COORD_COLL_MAX_BYTES. No option sets them: tests lower them. */
 	size_t coll_max_items, coll_max_bytes;
+	/* Standby sessions (doc/protocol/key-release.md 6.7): lifetime and
+	 * count; 0: COORD_STANDBY_TTL_MS_DEFAULT, COORD_STANDBY_MAX_DEFAULT. */
+	int64_t standby_ttl_ms;
+	size_t standby_max;
 };
 
 struct coord {
@@ -69,6 +74,7 @@ struct coord {
 
 	struct coord_book *book;   /* the policies */
 	struct coord_nonces *nonces;
+	struct coord_standbys *standbys; /* in memory only (standby.h) */
 	struct coffer_tee_anchors *anchors;
 	/* --collateral files and the pushed cache (collcache.h); never NULL
 	 * once open */
@@ -80,7 +86,9 @@ struct coord {
 	struct coord_waiters *waiters; /* held leaves requests (waiters.h) */
 
 	/* For /metrics (api_metrics.c). */
-	uint64_t releases;
+	uint64_t releases;         /* releases and binds: keys released */
+	uint64_t binds;            /* of which binds of standby sessions */
+	uint64_t standbys_made;
 	struct {
 		char reason[48];
 		uint64_t n;
@@ -198,6 +206,9 @@ void api_policy_revoke(struct http_req *r);
 void api_key_upload(struct http_req *r);
 void api_job_open(struct http_req *r);
 void api_job_show(struct http_req *r);
+void api_standby_nonce(struct http_req *r);
+void api_standby(struct http_req *r);
+void api_bind(struct http_req *r);
 /* api_jobs.c: GET /v1/jobs/{job}'s answer for job, now (1), or nothing
  * when hold is set and the job is open (0; doc/protocol/key-release.md
  * section 5, JW2, JW3). */

@@ -27,7 +27,8 @@ static const char usage_text[] =
     "           [--listen HOST:PORT] [--ready-file PATH]\n"
     "           [--sim-dir DIR] [--device-root DIR]\n"
     "           [--collateral PATH]...\n"
-    "           [--nonce-ttl SECONDS] [--recover]\n"
+    "           [--nonce-ttl SECONDS] [--standby-ttl SECONDS]\n"
+    "           [--standby-max N] [--recover]\n"
     "           [--recovery-owners FILE [--recovery-threshold K]]\n"
     "       coffer-coordinator --version\n"
     "\n"
@@ -42,6 +43,8 @@ static const char usage_text[] =
     "  --collateral PATH  TCB Info, QE Identity, CRLs, VCEKs for workers'\n"
     "                     evidence (file or directory; repeatable)\n"
     "  --nonce-ttl SECS   key-release nonce lifetime (default 60)\n"
+    "  --standby-ttl SECS standby session lifetime (default 600)\n"
+    "  --standby-max N    standby sessions held at once (default 1024)\n"
     "  --recover          if the state key cannot be unsealed here (another\n"
     "                     machine or build; TDX at every start), wait for k of\n"
     "                     n owners to run `coffer coordinator recover`\n"
@@ -90,6 +93,8 @@ cmd_serve(int argc, char **argv)
 		{ "ready-file", required_argument, NULL, 'R' },
 		{ "collateral", required_argument, NULL, 'c' },
 		{ "nonce-ttl", required_argument, NULL, 'n' },
+		{ "standby-ttl", required_argument, NULL, 'S' },
+		{ "standby-max", required_argument, NULL, 'M' },
 		{ "recover", no_argument, NULL, 'r' },
 		{ "recovery-owners", required_argument, NULL, 'o' },
 		{ "recovery-threshold", required_argument, NULL, 't' },
@@ -125,6 +130,20 @@ cmd_serve(int argc, char **argv)
 				return usage("--nonce-ttl: '%s' is not in [1, 3600] seconds",
 				    optarg);
 			cfg.nonce_ttl_ms = ttl * 1000;
+			break;
+		case 'S':
+			ttl = strtol(optarg, &end, 10);
+			if (end == optarg || *end != '\0' || ttl < 1 || ttl > 3600)
+				return usage("--standby-ttl: '%s' is not in [1, 3600] seconds",
+				    optarg);
+			cfg.standby_ttl_ms = ttl * 1000;
+			break;
+		case 'M':
+			ttl = strtol(optarg, &end, 10);
+			if (end == optarg || *end != '\0' || ttl < 1 || ttl > 65536)
+				return usage("--standby-max: '%s' is not in [1, 65536]",
+				    optarg);
+			cfg.standby_max = (size_t)ttl;
 			break;
 		case 'r': cfg.recover = 1; break;
 		case 'o': cfg.recovery_owners = optarg; break;

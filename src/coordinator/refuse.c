@@ -76,7 +76,8 @@ coord_reason_status(const char *reason)
 	/* Not yet: doc/format/item-proof.md sections 7.2 and 7.3. */
 	if (strcmp(reason, "job.open") == 0 || strcmp(reason, "stage.open") == 0)
 		return 409;
-	if (strcmp(reason, "coordinator.busy") == 0)
+	if (strcmp(reason, "coordinator.busy") == 0 ||
+	    strcmp(reason, "standby.full") == 0)
 		return 503;
 	/* doc/format/recovery.md section 6 */
 	if (strcmp(reason, "recovery.none") == 0)

@@ -11,6 +11,7 @@
 #include "proto/keyrelease.h"
 #include "proto/policy.h"
 #include "proto/signed.h"
+#include "proto/standby.h"
 
 const struct http_route coord_routes[] = {
 	/* method   path                 handler        scope            max body */
@@ -30,6 +31,9 @@ const struct http_route coord_routes[] = {
 	{ "GET",   "/v1/jobs/{job}",    api_job_show,  HTTP_SCOPE_NONE, 0 },
 	{ "POST",  "/v1/jobs/{job}/nonce", api_release_nonce, HTTP_SCOPE_NONE, 0 },
 	{ "POST",  "/v1/jobs/{job}/release", api_release, HTTP_SCOPE_NONE, COFFER_RELEASE_REQ_MAX },
+	{ "POST",  "/v1/standby/nonce", api_standby_nonce, HTTP_SCOPE_NONE, 0 },
+	{ "POST",  "/v1/standby",       api_standby,   HTTP_SCOPE_NONE, COFFER_STANDBY_REQ_MAX },
+	{ "POST",  "/v1/jobs/{job}/bind", api_bind,    HTTP_SCOPE_NONE, COFFER_BIND_REQ_MAX },
 	{ "POST",  "/v1/jobs/{job}/proofs", api_proofs, HTTP_SCOPE_NONE, COFFER_ITEMPROOF_BATCH_BYTES },
 	{ "POST",  "/v1/jobs/{job}/close", api_job_close, HTTP_SCOPE_NONE, COFFER_CLOSE_REQ_MAX },
 	{ "GET",   "/v1/jobs/{job}/stages/{stage}/leaves", api_stage_leaves, HTTP_SCOPE_NONE, 0 },

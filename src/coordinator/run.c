@@ -89,6 +89,7 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	coord_nonces_sweep(c->nonces, coffer_mono_ms());
+	coord_standbys_sweep(c->standbys, coffer_mono_ms());
 }
 
 /* The loop. With the changelist, a connection's read event turned off
@@ -128,6 +129,10 @@ coord_open(const struct coord_config *cfg, struct coord **out)
 	c->start_ms = coffer_wall_ms();
 	if (c->cfg.nonce_ttl_ms <= 0)
 		c->cfg.nonce_ttl_ms = COORD_NONCE_TTL_MS_DEFAULT;
+	if (c->cfg.standby_ttl_ms <= 0)
+		c->cfg.standby_ttl_ms = COORD_STANDBY_TTL_MS_DEFAULT;
+	if (c->cfg.standby_max == 0)
+		c->cfg.standby_max = COORD_STANDBY_MAX_DEFAULT;
 	/* Every file the coordinator makes holds or indexes secrets. */
 	umask(077);
 	if ((r = coord_datadir_open(c)) != 0 ||
@@ -140,6 +145,8 @@ coord_open(const struct coord_config *cfg, struct coord **out)
 	    (r = coord_keycache_new(&c->keys)) != 0 ||
 	    (r = coord_nonces_new(c->cfg.nonce_ttl_ms, COORD_NONCE_USED_MAX,
 	    &c->nonces)) != 0 ||
+	    (r = coord_standbys_new(c->cfg.standby_ttl_ms, c->cfg.standby_max,
+	    COORD_STANDBY_BYTES_MAX, &c->standbys)) != 0 ||
 	    (r = load_trust(c)) != 0 ||
 	    (r = coord_log_start(c)) != 0)
 		goto fail;
@@ -195,6 +202,7 @@ coord_close(struct coord *c)
 	if (c->base != NULL)
 		event_base_free(c->base);
 	coord_nonces_free(c->nonces);
+	coord_standbys_free(c->standbys);
 	coord_keycache_free(c->keys);
 	coffer_tee_collateral_free(c->collateral);
 	coffer_tee_anchors_free(c->anchors);

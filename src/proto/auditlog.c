@@ -49,7 +49,7 @@ static const struct {
 	    M("stages", T_STAGES), END } },
 	{ "release", { M("job", T_ID16), M("session", T_ID16), M("tee", T_TEE),
 	    M("measurement", T_MEAS), M("worker_pk", T_KEY32), M("nonce", T_KEY32),
-	    M("evidence_sha256", T_HASH), END } },
+	    M("evidence_sha256", T_HASH), OPT("standby", T_ID16), END } },
 	{ "refusal", { M("job", T_ID16), M("reason", T_REASON),
 	    M("detail", T_DETAIL), OPT("evidence_sha256", T_HASH), END } },
 	{ "proof", { M("job", T_ID16), M("proof", T_PROOF),

@@ -44,11 +44,14 @@ struct conf_job {
 	int proof_retry_ms;               /* how long a proof is sent again */
 	volatile int *stop;               /* shortens that when set, or NULL */
 	char stopped[512];                /* why the coordinator ended this worker */
+	int warm;                         /* started by a bind (9.9), not a release */
 	/* Contexts for the job's constant keys, kept from item to item
 	 * (doc/worker.md 9.4): made by the first item that needs each, wiped
 	 * by conf_job_crypto_free. NULL until then. */
 	struct conf_crypto *crypto;
 };
+
+struct conf_standby;
 
 /* Everything conf_job_open needs from outside. */
 struct conf_start {
@@ -64,7 +67,36 @@ struct conf_start {
 	int retry_ms;     /* how long a coordinator that does not answer is
 	                     tried again (doc/worker.md 9.3); 0: never */
 	volatile int *stop;                         /* ends that, or NULL */
+	/* A standby worker's session (doc/worker.md 9.9): bound for the job
+	 * instead of the hello and the release; NULL: a cold start. */
+	struct conf_standby *standby;
 };
+
+/* A standby session as the runner holds it between its standby exchange
+ * and its bind (doc/protocol/key-release.md 6.7, doc/worker.md 9.9): the
+ * coordinator it authenticated, the session's id, S in a key page, and
+ * the settings it was made with. */
+struct conf_standby {
+	struct coord_peer peer;
+	uint8_t id[16];
+	struct job_keys *keys;            /* S: keys->standby_secret */
+	char *coordinator, *tee_backend, *measured, *collateral;
+};
+
+/*
+ * The standby exchange with the worker's deployment settings (cfg's
+ * coordinator, TEE backend, measured configuration, collateral; no job):
+ * the coordinator authenticated (CA1 to CA5), evidence over the standby
+ * binding, the standby session (WS1 to WS3); tried again while the
+ * coordinator does not answer (10 s, as a cold start). Errors: those of
+ * worker/coord.h. Free with conf_standby_free (wipes S).
+ */
+int conf_standby_start(const struct worker_config *cfg, volatile int *stop,
+    struct conf_standby **out) __attribute__((warn_unused_result));
+/* 1 if the session was made with cfg's coordinator and TEE settings. */
+int conf_standby_fits(const struct conf_standby *sb,
+    const struct worker_config *cfg);
+void conf_standby_free(struct conf_standby *sb);
 
 /*
  * The start of a confidential job (doc/worker.md 9.3): authenticate the
@@ -81,9 +113,12 @@ int conf_job_open(const struct worker_config *cfg, const struct conf_start *s,
  * collateral, the clock; the app file cfg->app, or app_fd (>= 0) if the
  * caller opened it already (borrowed: the job keeps its own descriptor
  * of that open file). *stop (may be NULL) ends the retries of a
- * coordinator that does not answer. */
+ * coordinator that does not answer. standby (may be NULL): a standby
+ * session to bind if it fits cfg (conf_standby_fits), taken and freed
+ * (S wiped) whatever happens; (*out)->warm says whether it was bound. */
 int conf_job_start(const struct worker_config *cfg, int app_fd,
-    volatile int *stop, struct conf_job **out) __attribute__((warn_unused_result));
+    volatile int *stop, struct conf_standby **standby, struct conf_job **out)
+	__attribute__((warn_unused_result));
 
 /* Wipes the keys and the parameters. NULL is a no-op. */
 void conf_job_free(struct conf_job *j);

@@ -7,14 +7,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "coffer/error.h"
 #include "lib/enc.h"
 #include "lib/appparams.h"
 #include "lib/mem.h"
 #include "lib/num.h"
+#include "lib/log.h"
 #include "lib/pct.h"
+#include "lib/random.h"
+#include "queue/queue.h"
 #include "queue/redis_url.h"
+#include "store/store.h"
 #include "worker/worker.h"
 
 const char worker_usage[] =
@@ -474,8 +480,35 @@ from_vars(struct worker_config *c, worker_lookup_fn *get, void *arg)
 
 /* A confidential job's settings (doc/worker.md section 9): all of them
  * with --coordinator, none without. */
+static int check_confidential_as(const struct worker_config *c, int standby);
+
 static int
 check_confidential(const struct worker_config *c)
+{
+	return check_confidential_as(c, 0);
+}
+
+int
+worker_config_standby(struct worker_config *c)
+{
+	static const char *const names[] = {
+		"COFFER_COORDINATOR_URL", "COFFER_TEE_BACKEND",
+		"COFFER_MEASURED_CONFIG", "COFFER_COLLATERAL",
+	};
+	char **slots[] = { &c->coordinator, &c->tee_backend, &c->measured,
+	    &c->collateral };
+	const char *v;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if ((v = getenv(names[i])) != NULL && (r = set_str(slots[i], v)) != 0)
+			return r;
+	return check_confidential_as(c, 1);
+}
+
+static int
+check_confidential_as(const struct worker_config *c, int standby)
 {
 	const char *b = c->tee_backend;
 	size_t n;
@@ -487,11 +520,16 @@ check_confidential(const struct worker_config *c)
 			    " confidential job: give --coordinator too");
 		return 0;
 	}
-	if (c->coord_job == NULL || c->tee_backend == NULL || c->measured == NULL)
+	if (standby && (c->tee_backend == NULL || c->measured == NULL))
+		return coffer_errf(COFFER_E_INVAL, "a confidential standby worker"
+		    " (COFFER_COORDINATOR_URL) needs COFFER_TEE_BACKEND and"
+		    " COFFER_MEASURED_CONFIG");
+	if (!standby && (c->coord_job == NULL || c->tee_backend == NULL ||
+	    c->measured == NULL))
 		return coffer_errf(COFFER_E_INVAL, "a confidential job (--coordinator)"
 		    " needs --coordinator-job, --tee-backend and --measured-config");
-	n = strlen(c->coord_job);
-	if (n != 32 || strspn(c->coord_job, "0123456789abcdef") != n)
+	n = standby ? 32 : strlen(c->coord_job);
+	if (!standby && (n != 32 || strspn(c->coord_job, "0123456789abcdef") != n))
 		return coffer_errf(COFFER_E_INVAL, "--coordinator-job '%.64s': 32"
 		    " lower-case hex digits", c->coord_job);
 	if (strcmp(b, "sim") != 0 && strcmp(b, "sgx-gramine") != 0 &&
@@ -703,4 +741,59 @@ worker_config_release(struct worker_config *c)
 	free(c->measured);
 	free(c->collateral);
 	memset(c, 0, sizeof(*c));
+}
+
+/* host-pid-random, with the host name reduced to [A-Za-z0-9_.-]; or, for
+ * a replica started by an actuator (COFFER_REPLICA_ID in the environment),
+ * "<replica id>_<8 hex random>", so that the manager can tell from the
+ * queue which replica holds an item (doc/queue.md section 1). */
+static void
+default_worker_id(const char *replica, char *out, size_t outlen)
+{
+	char host[64] = "host";
+	uint8_t rnd[4] = { 0 };
+
+	if (coffer_random(rnd, sizeof(rnd)) != 0)
+		rnd[0] = (uint8_t)time(NULL);
+	if (replica != NULL && replica[0] != '\0') {
+		uint32_t x = (uint32_t)rnd[0] << 24 | (uint32_t)rnd[1] << 16 |
+		    (uint32_t)rnd[2] << 8 | rnd[3];
+
+		if (coffer_queue_replica_worker_id(replica, x, out, outlen) == 0)
+			return;
+		coffer_logkv(COFFER_LOG_WARN, "COFFER_REPLICA_ID is not a replica id;"
+		    " using a worker id without it", "error", coffer_errdetail(), NULL);
+	}
+	(void)gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	for (char *c = host; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || *c == '_' || *c == '.' || *c == '-'))
+			*c = '-';
+	snprintf(out, outlen, "%s-%d-%02x%02x%02x%02x", host[0] ? host : "host",
+	    (int)getpid(), rnd[0], rnd[1], rnd[2], rnd[3]);
+}
+
+int
+worker_config_ready(struct worker_config *c, const char *replica)
+{
+	char idbuf[COFFER_QUEUE_WORKER_MAX + 1];
+	/* The output prefix the runner will use (runner.c, open_stores). */
+	const char *prefix = c->output_prefix ? c->output_prefix :
+	    c->outputs ? "" : "out/";
+
+	if (c->check_app || c->describe_app)
+		return 0;
+	/* Compared by device and inode, not by spelling ("d", "d/", "./d",
+	 * "file://$PWD/d" and a symlink to d are one place). */
+	if (prefix[0] == '\0' && (c->outputs == NULL ||
+	    coffer_store_same_location(c->outputs, c->store)))
+		return coffer_errf(COFFER_E_INVAL, "outputs would overwrite inputs:"
+		    " give --outputs elsewhere or a non-empty --output-prefix");
+	if (c->reduce_key == NULL && c->worker_id == NULL) {
+		default_worker_id(replica, idbuf, sizeof(idbuf));
+		if ((c->worker_id = coffer_strdup(idbuf)) == NULL)
+			return coffer_errf(COFFER_E_NOMEM, "worker id");
+	}
+	return 0;
 }

@@ -18,11 +18,13 @@
 #include "proto/coord_identity.h"
 #include "proto/merkle.h"
 #include "proto/receipt.h"
+#include "proto/standby.h"
 #include "worker/coord.h"
 
 #define EVIDENCE_MAX ((size_t)1 << 20)
-/* The nonce answer (key-release.md section 9): 3 MiB. */
+/* The nonce answer (key-release.md section 9): 3 MiB; a standby's 2. */
 #define HELLO_MAX ((size_t)3 << 20)
+#define STANDBY_HELLO_MAX ((size_t)2 << 20)
 #define ERROR_MAX ((size_t)16 << 10)
 /* The answer's own JSON around its blobs (key-release.md section 9). */
 #define RELEASE_ANSWER_MAX (3 * COFFER_RELEASE_PAYLOAD_MAX)
@@ -123,9 +125,10 @@ get_blob(const json_t *root, const char *key, size_t max, struct coffer_buf *b)
 
 /* The answer (N3): a head of JSON members (all required, unknown ones
  * ignored), one LF, then exactly policy_len bytes of policy, kept as
- * they are (N4). */
+ * they are (N4). A standby nonce answer (key-release.md 6.7.2): the same
+ * head without policy_len, and nothing after the LF. */
 static int
-parse_hello(const struct coffer_buf *b, struct coord_hello *h,
+parse_hello(const struct coffer_buf *b, int standby, struct coord_hello *h,
     struct coffer_identity_public *id, struct coffer_buf *ev)
 {
 	const uint8_t *lf = b->len > 0 ? memchr(b->data, '\n', b->len) : NULL;
@@ -163,6 +166,13 @@ parse_hello(const struct coffer_buf *b, struct coord_hello *h,
 	}
 	if ((r = get_blob(root, "evidence", EVIDENCE_MAX, ev)) != 0) {
 		r = coffer_errctx(r, "CA2: the coordinator's evidence");
+		goto out;
+	}
+	if (standby) {
+		if (b->len != head + 1)
+			r = coffer_errf(COFFER_E_FORMAT, "standby nonce answer: %zu"
+			    " bytes after its head's line feed, not none",
+			    b->len - head - 1);
 		goto out;
 	}
 	if ((r = coffer_json_get_int(root, "nonce answer", "policy_len", 1, 1,
@@ -245,7 +255,31 @@ coord_hello(const struct coord_transport *t, const uint8_t job[16],
 	snprintf(path, sizeof(path), "/v1/jobs/%s/nonce", jobhex);
 	/* N2: the request carries the job id only. */
 	if ((r = call(t, "release nonce", "POST", path, NULL, 0, HELLO_MAX,
-	    &b)) != 0 || (r = parse_hello(&b, out, &id, &ev)) != 0 ||
+	    &b)) != 0 || (r = parse_hello(&b, 0, out, &id, &ev)) != 0 ||
+	    (r = check_coordinator(&ev, &id, mc, anchors, coll, at,
+	    &out->peer)) != 0)
+		coord_hello_clear(out);
+	coffer_buf_release(&ev);
+	coffer_buf_release(&b);
+	return r;
+}
+
+int
+coord_standby_hello(const struct coord_transport *t,
+    const struct measured_config *mc, const struct coffer_tee_anchors *anchors,
+    const struct coffer_tee_collateral *coll, int64_t at, struct coord_hello *out)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(STANDBY_HELLO_MAX);
+	struct coffer_buf ev = COFFER_BUF_INIT(EVIDENCE_MAX);
+	struct coffer_identity_public id;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	coffer_buf_init(&out->policy, COFFER_POLICY_MAX_BYTES);
+	/* 6.7.2: no job, no body; CA1 to CA5 as for a release's nonce. */
+	if ((r = call(t, "standby nonce", "POST", "/v1/standby/nonce", NULL, 0,
+	    STANDBY_HELLO_MAX, &b)) != 0 ||
+	    (r = parse_hello(&b, 1, out, &id, &ev)) != 0 ||
 	    (r = check_coordinator(&ev, &id, mc, anchors, coll, at,
 	    &out->peer)) != 0)
 		coord_hello_clear(out);
@@ -299,6 +333,72 @@ coord_release(const struct coord_transport *t, const struct coord_hello *h,
 out:
 	coffer_wipe(w_sk, sizeof(w_sk));
 	free(ev);
+	coffer_buf_release(&req);
+	coffer_buf_release(&ans);
+	return r;
+}
+
+/* ---- Standby and bind (doc/protocol/key-release.md 6.7) ---- */
+
+int
+coord_standby(const struct coord_transport *t, const struct coord_hello *h,
+    const struct coord_attester *att, uint8_t standby[16],
+    uint8_t s[COFFER_STANDBY_SECRET_LEN])
+{
+	struct coffer_buf req = COFFER_BUF_INIT(COFFER_STANDBY_REQ_MAX);
+	struct coffer_buf ans = COFFER_BUF_INIT(COFFER_STANDBY_ANSWER_MAX);
+	uint8_t w_sk[32], w_pk[32], rd[64], *ev = NULL;
+	size_t evlen = 0;
+	int r;
+
+	/* 6.7.1: a key made here (in the TEE), evidence binding it and the
+	 * standby nonce under the standby label (6.7.3). */
+	if ((r = coffer_dh_keygen(w_sk, w_pk)) != 0 ||
+	    (r = coffer_standby_binding(h->nonce, w_pk, rd)) != 0)
+		goto out;
+	if ((r = coffer_tee_evidence_get(att->backend, rd, att->opts, &ev,
+	    &evlen)) != 0) {
+		r = coffer_errctx(r, "evidence from the %s backend",
+		    coffer_tee_backend_name(att->backend));
+		goto out;
+	}
+	if ((r = coffer_standby_request_make(h->nonce, w_pk, ev, evlen,
+	    &req)) != 0 ||
+	    (r = call(t, "standby", "POST", "/v1/standby", req.data, req.len,
+	    COFFER_STANDBY_ANSWER_MAX, &ans)) != 0)
+		goto out;
+	/* WS1, WS2: S unwraps only from the coordinator authenticated. */
+	r = coffer_standby_answer_open((const char *)ans.data, ans.len, h->nonce,
+	    w_sk, h->peer.id.kx_pk, standby, s);
+out:
+	/* WS3 */
+	coffer_wipe(w_sk, sizeof(w_sk));
+	free(ev);
+	coffer_buf_release(&req);
+	coffer_buf_release(&ans);
+	return r;
+}
+
+int
+coord_bind(const struct coord_transport *t, const uint8_t job[16],
+    const uint8_t standby[16], const uint8_t s[COFFER_STANDBY_SECRET_LEN],
+    struct coffer_release_payload *out, struct coffer_buf *policy)
+{
+	struct coffer_buf req = COFFER_BUF_INIT(COFFER_BIND_REQ_MAX);
+	struct coffer_buf ans = COFFER_BUF_INIT(COFFER_BIND_ANSWER_MAX);
+	char jobhex[33], path[80];
+	int r;
+
+	coffer_hex_encode(job, 16, jobhex);
+	snprintf(path, sizeof(path), "/v1/jobs/%s/bind", jobhex);
+	if ((r = coffer_bind_request_make(job, standby, s, &req)) != 0 ||
+	    (r = call(t, "bind", "POST", path, req.data, req.len,
+	    COFFER_BIND_ANSWER_MAX, &ans)) != 0)
+		goto out;
+	/* WB1 to WB3; WB4 and WB5 are the caller's (W5, W6). */
+	r = coffer_bind_answer_open(ans.data, ans.len, job, standby, s, out,
+	    policy);
+out:
 	coffer_buf_release(&req);
 	coffer_buf_release(&ans);
 	return r;

@@ -18,6 +18,7 @@
 #include "proto/itemproof.h"
 #include "proto/keyrelease.h"
 #include "proto/policy.h"
+#include "proto/standby.h"
 #include "worker/measured.h"
 
 struct coord_transport {
@@ -68,6 +69,31 @@ int coord_hello(const struct coord_transport *t, const uint8_t job[16],
     const struct coffer_tee_collateral *coll, int64_t at, struct coord_hello *out)
 	__attribute__((warn_unused_result));
 void coord_hello_clear(struct coord_hello *h);
+
+/*
+ * A standby worker's start (doc/protocol/key-release.md 6.7, doc/worker.md
+ * 9.9). coord_standby_hello: POST /v1/standby/nonce and CA1 to CA5 as
+ * coord_hello (out->policy stays empty: there is no job). coord_standby:
+ * an X25519 key made here, evidence over the standby binding, POST
+ * /v1/standby, and the answer opened from the authenticated coordinator
+ * (WS1, WS2); w_sk wiped (WS3); standby and s (secret: the caller wipes
+ * it) written on success. coord_bind: POST /v1/jobs/{job}/bind MAC'd
+ * with s, the answer opened (WB1 to WB3) into out (clear it with
+ * coffer_release_payload_clear) and the policy part appended to policy
+ * (WB4, WB5 are the caller's: W5, W6). Errors as coord_release's: a
+ * refusal is COFFER_E_POLICY whose detail begins with its reason name.
+ */
+int coord_standby_hello(const struct coord_transport *t,
+    const struct measured_config *mc, const struct coffer_tee_anchors *anchors,
+    const struct coffer_tee_collateral *coll, int64_t at, struct coord_hello *out)
+	__attribute__((warn_unused_result));
+int coord_standby(const struct coord_transport *t, const struct coord_hello *h,
+    const struct coord_attester *att, uint8_t standby[16],
+    uint8_t s[COFFER_STANDBY_SECRET_LEN]) __attribute__((warn_unused_result));
+int coord_bind(const struct coord_transport *t, const uint8_t job[16],
+    const uint8_t standby[16], const uint8_t s[COFFER_STANDBY_SECRET_LEN],
+    struct coffer_release_payload *out, struct coffer_buf *policy)
+	__attribute__((warn_unused_result));
 
 /*
  * Key release (doc/protocol/key-release.md 6.1) after coord_hello: an

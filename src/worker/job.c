@@ -246,6 +246,35 @@ start_retrying(const struct conf_start *s, struct coord_hello *h,
 	}
 }
 
+/* The bind of s->standby for s->job (key-release.md 6.7.5, 6.7.6):
+ * 0 and h (the standby's coordinator, the answer's policy part) and pl
+ * filled, or non-zero, logged, h and pl cleared. S is wiped either way. */
+static int
+warm_bind(const struct conf_start *s, struct coord_hello *h,
+    struct coffer_release_payload *pl)
+{
+	struct conf_standby *sb = s->standby;
+	int r;
+
+	memset(h, 0, sizeof(*h));
+	coffer_buf_init(&h->policy, COFFER_POLICY_MAX_BYTES);
+	r = coord_bind(s->t, s->job, sb->id, sb->keys->standby_secret, pl,
+	    &h->policy);
+	/* Single use (6.7.6): S opens one answer. */
+	coffer_wipe(sb->keys->standby_secret, sizeof(sb->keys->standby_secret));
+	if (r == 0) {
+		h->peer = sb->peer;
+		return 0;
+	}
+	coffer_logkv(COFFER_LOG_WARN, "the standby session was not bound: a cold"
+	    " release instead", "error", coffer_errdetail(), NULL);
+	coffer_errclear();
+	coord_hello_clear(h);
+	coffer_release_payload_clear(pl);
+	memset(pl, 0, sizeof(*pl));
+	return r;
+}
+
 int
 conf_job_open(const struct worker_config *cfg, const struct conf_start *s,
     struct conf_job **out)
@@ -264,10 +293,16 @@ conf_job_open(const struct worker_config *cfg, const struct conf_start *s,
 	j->t = *s->t;
 	j->proof_retry_ms = PROOF_RETRY_MS;
 	memcpy(j->job, s->job, 16);
+	/* A standby worker binds its standby session (doc/worker.md 9.9):
+	 * the coordinator was authenticated at standby, the bind answer
+	 * carries the policy. Whatever goes wrong there, S is wiped and the
+	 * worker does one cold release instead (key-release.md 6.7.6). */
+	if (s->standby != NULL && (r = warm_bind(s, &h, &pl)) == 0)
+		j->warm = 1;
 	/* The coordinator authenticated first, from its nonce answer:
 	 * nothing but the job id is sent to one the measured configuration
 	 * does not pin (not even evidence). */
-	if ((r = start_retrying(s, &h, &pl)) != 0 ||
+	if ((!j->warm && (r = start_retrying(s, &h, &pl)) != 0) ||
 	    (r = coord_policy_check(&h, pl.policy, pl.app, &j->policy)) != 0)
 		goto fail;
 	/* W5: the release is for an app of that policy, as the policy says,
@@ -306,72 +341,205 @@ fail:
 	return r;
 }
 
-int
-conf_job_start(const struct worker_config *cfg, int app_fd,
-    volatile int *stop, struct conf_job **out)
-{
-	struct coffer_buf b = COFFER_BUF_INIT(MEASURED_MAX);
+/* What the start of a job and a standby both need from the worker's
+ * settings: the measured configuration, the anchors and collateral, an
+ * HTTP client of the coordinator, the attester. */
+struct conf_env {
+	struct coffer_buf b;
 	struct measured_config mc;
-	struct coffer_tee_anchors *anchors = NULL;
-	struct coffer_tee_collateral *coll = NULL;
+	struct coffer_tee_anchors *anchors;
+	struct coffer_tee_collateral *coll;
 	struct coffer_tee_backend_opts bo;
-	struct http_client *http = NULL;
+	struct http_client *http;
 	struct coord_transport t;
-	struct conf_start s;
+	enum coffer_tee_backend backend;
 	/* sim: the worker is its executable and its measured configuration
 	 * (doc/worker.md 9.2), in this order. */
-	const char *measure[2] = { "/proc/self/exe", cfg->measured };
-	size_t got = 0;
+	const char *measure[2];
+};
+
+static void
+env_release(struct conf_env *e)
+{
+	http_client_free(e->http);
+	coffer_tee_collateral_free(e->coll);
+	coffer_tee_anchors_free(e->anchors);
+	coffer_buf_release(&e->b);
+	memset(e, 0, sizeof(*e));
+}
+
+static int
+env_init(const struct worker_config *cfg, struct conf_env *e)
+{
 	int r;
 
-	memset(&s, 0, sizeof(s));
-	memset(&bo, 0, sizeof(bo));
-	if ((r = coffer_file_read(cfg->measured, MEASURED_MAX, &b)) != 0 ||
-	    (r = measured_config_parse((const char *)b.data, b.len, &mc)) != 0) {
-		r = coffer_errctx(r, "--measured-config %s", cfg->measured);
-		goto out;
-	}
+	memset(e, 0, sizeof(*e));
+	coffer_buf_init(&e->b, MEASURED_MAX);
+	if ((r = coffer_file_read(cfg->measured, MEASURED_MAX, &e->b)) != 0 ||
+	    (r = measured_config_parse((const char *)e->b.data, e->b.len,
+	    &e->mc)) != 0)
+		return coffer_errctx(r, "--measured-config %s", cfg->measured);
 	/* The anchors: only the roots of the coordinator's pinned TEE type
 	 * (none for sim: the measured configuration's verification object
 	 * names the sim keys), unless collateral is given, which may hold
 	 * pieces of every platform, each checked against its roots. */
-	if ((r = coffer_hex_decode(cfg->coord_job, strlen(cfg->coord_job), s.job,
-	    16, &got)) != 0 || got != 16 ||
-	    (r = coffer_tee_backend_parse(cfg->tee_backend, &s.att.backend)) != 0 ||
+	if ((r = coffer_tee_backend_parse(cfg->tee_backend, &e->backend)) != 0 ||
 	    (r = coffer_tee_anchors_new_for(cfg->collateral != NULL ?
-	    COFFER_TEE_UNKNOWN : mc.coord.tee, &anchors)) != 0 ||
-	    (r = http_client_new(cfg->coordinator, START_REQUEST_MS, &http)) != 0)
-		goto out;
+	    COFFER_TEE_UNKNOWN : e->mc.coord.tee, &e->anchors)) != 0 ||
+	    (r = http_client_new(cfg->coordinator, START_REQUEST_MS, &e->http)) != 0)
+		return r;
 	if (cfg->collateral != NULL &&
-	    ((r = coffer_tee_collateral_new(anchors, &coll)) != 0 ||
-	    (r = coffer_tee_collateral_add_path(coll, cfg->collateral)) != 0))
+	    ((r = coffer_tee_collateral_new(e->anchors, &e->coll)) != 0 ||
+	    (r = coffer_tee_collateral_add_path(e->coll, cfg->collateral)) != 0))
+		return r;
+	e->measure[0] = "/proc/self/exe";
+	e->measure[1] = cfg->measured;
+	e->bo.measure = e->measure;
+	e->bo.n_measure = 2;
+	e->t.request = coord_http_request;
+	e->t.arg = e->http;
+	return 0;
+}
+
+/* The standby session was made for these settings (doc/worker.md 9.9). */
+static int
+same_str(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL &&
+	    strcmp(a, b) == 0);
+}
+
+int
+conf_standby_fits(const struct conf_standby *sb, const struct worker_config *cfg)
+{
+	return same_str(sb->coordinator, cfg->coordinator) &&
+	    same_str(sb->tee_backend, cfg->tee_backend) &&
+	    same_str(sb->measured, cfg->measured) &&
+	    same_str(sb->collateral, cfg->collateral);
+}
+
+int
+conf_job_start(const struct worker_config *cfg, int app_fd,
+    volatile int *stop, struct conf_standby **standby, struct conf_job **out)
+{
+	struct conf_env e;
+	struct conf_start s;
+	size_t got = 0;
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	if ((r = env_init(cfg, &e)) != 0)
 		goto out;
-	bo.measure = measure;
-	bo.n_measure = 2;
-	t.request = coord_http_request;
-	t.arg = http;
-	s.t = &t;
-	s.mc = &mc;
-	s.anchors = anchors;
-	s.coll = coll;
+	if ((r = coffer_hex_decode(cfg->coord_job, strlen(cfg->coord_job), s.job,
+	    16, &got)) != 0 || got != 16)
+		goto out;
+	s.t = &e.t;
+	s.mc = &e.mc;
+	s.anchors = e.anchors;
+	s.coll = e.coll;
 	s.at = coffer_tee_now();
-	s.att.opts = &bo;
+	s.att.backend = e.backend;
+	s.att.opts = &e.bo;
 	s.app_path = cfg->app;
 	s.app_fd = app_fd;
 	s.stop = stop;
 	s.retry_ms = START_RETRY_MS;
+	if (standby != NULL && *standby != NULL) {
+		if (conf_standby_fits(*standby, cfg))
+			s.standby = *standby;
+		else
+			coffer_logkv(COFFER_LOG_WARN, "the assignment names another"
+			    " coordinator or TEE setting than the standby session's:"
+			    " a cold release instead", NULL);
+	}
 	if ((r = conf_job_open(cfg, &s, out)) != 0)
 		goto out;
 	/* Proofs wait longer (doc/worker.md 9.4). */
-	http_client_set_timeout(http, HTTP_TIMEOUT_MS);
-	(*out)->http = http;
-	http = NULL;
+	http_client_set_timeout(e.http, HTTP_TIMEOUT_MS);
+	(*out)->http = e.http;
+	e.http = NULL;
 out:
-	http_client_free(http);
-	coffer_tee_collateral_free(coll);
-	coffer_tee_anchors_free(anchors);
-	coffer_buf_release(&b);
+	if (standby != NULL) {
+		conf_standby_free(*standby);
+		*standby = NULL;
+	}
+	env_release(&e);
 	return r;
+}
+
+int
+conf_standby_start(const struct worker_config *cfg, volatile int *stop,
+    struct conf_standby **out)
+{
+	struct conf_standby *sb = coffer_calloc(1, sizeof(*sb));
+	struct coord_attester att;
+	struct coord_hello h;
+	struct conf_env e;
+	int64_t t0 = coffer_mono_ms(), wait = 50;
+	int r, logged = 0;
+
+	memset(&h, 0, sizeof(h));
+	memset(&e, 0, sizeof(e));
+	if (sb == NULL)
+		return coffer_errf(COFFER_E_NOMEM, "standby");
+	if ((sb->keys = keys_new(0)) == NULL) {
+		r = COFFER_E_NOMEM;
+		goto out;
+	}
+	if ((sb->coordinator = coffer_strdup(cfg->coordinator)) == NULL ||
+	    (sb->tee_backend = coffer_strdup(cfg->tee_backend)) == NULL ||
+	    (sb->measured = coffer_strdup(cfg->measured)) == NULL ||
+	    (cfg->collateral != NULL &&
+	    (sb->collateral = coffer_strdup(cfg->collateral)) == NULL)) {
+		r = coffer_errf(COFFER_E_NOMEM, "standby");
+		goto out;
+	}
+	if ((r = env_init(cfg, &e)) != 0)
+		goto out;
+	att.backend = e.backend;
+	att.opts = &e.bo;
+	/* As a cold start does (start_retrying): the whole again while the
+	 * coordinator gives no answer at all, for START_RETRY_MS. */
+	for (;;) {
+		if ((r = coord_standby_hello(&e.t, &e.mc, e.anchors, e.coll,
+		    coffer_tee_now(), &h)) == 0) {
+			r = coord_standby(&e.t, &h, &att, sb->id,
+			    sb->keys->standby_secret);
+			sb->peer = h.peer;
+			coord_hello_clear(&h);
+			if (r == 0)
+				break;
+		}
+		if (r != COFFER_E_CONNECT || (stop != NULL && *stop) ||
+		    coffer_mono_ms() - t0 + wait > START_RETRY_MS)
+			goto out;
+		if (!logged)
+			coffer_logkv(COFFER_LOG_WARN, "the coordinator does not answer:"
+			    " trying again", "error", coffer_errdetail(), NULL);
+		logged = 1;
+		coffer_errclear();
+		nap(wait, stop);
+		wait = wait * 2 > 1000 ? 1000 : wait * 2;
+	}
+	*out = sb;
+	sb = NULL;
+out:
+	env_release(&e);
+	conf_standby_free(sb);
+	return r;
+}
+
+void
+conf_standby_free(struct conf_standby *sb)
+{
+	if (sb == NULL)
+		return;
+	keys_free(sb->keys);
+	free(sb->coordinator);
+	free(sb->tee_backend);
+	free(sb->measured);
+	free(sb->collateral);
+	free(sb);
 }
 
 int

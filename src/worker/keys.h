@@ -20,6 +20,9 @@ struct job_keys {
 	uint8_t output_key[32];       /* seals final outputs */
 	uint8_t intermediate_key[32]; /* seals map outputs of a reduce job */
 	uint8_t app_secret[32];       /* the app's own (coffer.app_secret) */
+	/* A standby worker's S (doc/protocol/key-release.md 6.7) from its
+	 * standby answer to its bind, then wiped (doc/worker.md 9.9). */
+	uint8_t standby_secret[64];
 	size_t ndata;
 	struct data_key data[];       /* opens the inputs, one per dataset */
 };

@@ -22,37 +22,6 @@
 #include "worker/app.h"
 #include "worker/worker.h"
 
-/* host-pid-random, with the host name reduced to [A-Za-z0-9_.-]; or, for
- * a replica started by an actuator (COFFER_REPLICA_ID in the environment),
- * "<replica id>_<8 hex random>", so that the manager can tell from the
- * queue which replica holds an item (doc/queue.md section 1). */
-static void
-default_worker_id(const char *replica, char *out, size_t outlen)
-{
-	char host[64] = "host";
-	uint8_t rnd[4] = { 0 };
-
-	if (coffer_random(rnd, sizeof(rnd)) != 0)
-		rnd[0] = (uint8_t)time(NULL);
-	if (replica != NULL && replica[0] != '\0') {
-		uint32_t x = (uint32_t)rnd[0] << 24 | (uint32_t)rnd[1] << 16 |
-		    (uint32_t)rnd[2] << 8 | rnd[3];
-
-		if (coffer_queue_replica_worker_id(replica, x, out, outlen) == 0)
-			return;
-		coffer_logkv(COFFER_LOG_WARN, "COFFER_REPLICA_ID is not a replica id;"
-		    " using a worker id without it", "error", coffer_errdetail(), NULL);
-	}
-	(void)gethostname(host, sizeof(host) - 1);
-	host[sizeof(host) - 1] = '\0';
-	for (char *c = host; *c; c++)
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-		    (*c >= '0' && *c <= '9') || *c == '_' || *c == '.' || *c == '-'))
-			*c = '-';
-	snprintf(out, outlen, "%s-%d-%02x%02x%02x%02x", host[0] ? host : "host",
-	    (int)getpid(), rnd[0], rnd[1], rnd[2], rnd[3]);
-}
-
 /* The configuration's error, as exit status 2. */
 static int
 bad_config(int r)
@@ -71,8 +40,7 @@ main(int argc, char **argv)
 	static volatile sig_atomic_t standby_stop;
 	static struct worker_assign assign;
 	struct worker_config cfg;
-	char idbuf[COFFER_QUEUE_WORKER_MAX + 1];
-	const char *prefix, *replica;
+	const char *replica;
 	int64_t t0 = coffer_mono_ms(), ta;
 	int r, rc;
 
@@ -104,6 +72,18 @@ main(int argc, char **argv)
 			    " come from the environment and its assignment\n");
 			return 2;
 		}
+		if ((r = worker_config_standby(&cfg)) != 0) {
+			worker_config_release(&cfg);
+			return bad_config(r);
+		}
+		/* A confidential one attests before its assignment, in its
+		 * runner (doc/worker.md 9.9). */
+		if (WORKER_CONFIDENTIAL(&cfg)) {
+			rc = supervisor_standby(&cfg, t0);
+			worker_config_release(&cfg);
+			return rc;
+		}
+		worker_config_release(&cfg);
 		if (coffer_signal_watch_stop(&standby_stop) < 0) {
 			fprintf(stderr, "coffer-worker: %s\n", coffer_errdetail());
 			return 1;
@@ -140,29 +120,13 @@ main(int argc, char **argv)
 		rc = supervisor_main(&cfg, RUNNER_CHECK);
 		goto out;
 	}
-	/* The output prefix the runner will use (runner.c, open_stores). */
-	prefix = cfg.output_prefix ? cfg.output_prefix : cfg.outputs ? "" : "out/";
-	/* Compared by device and inode, not by spelling ("d", "d/", "./d",
-	 * "file://$PWD/d" and a symlink to d are one place). */
-	if (prefix[0] == '\0' && (cfg.outputs == NULL ||
-	    coffer_store_same_location(cfg.outputs, cfg.store))) {
-		fprintf(stderr, "coffer-worker: outputs would overwrite inputs: give"
-		    " --outputs elsewhere or a non-empty --output-prefix\n");
-		rc = 2;
+	if ((r = worker_config_ready(&cfg, replica)) != 0) {
+		fprintf(stderr, "coffer-worker: %s\n", coffer_errdetail());
+		rc = r == COFFER_E_NOMEM ? 1 : 2;
 		goto out;
 	}
-	if (cfg.reduce_key != NULL) {
-		rc = supervisor_main(&cfg, RUNNER_REDUCE);
-		goto out;
-	}
-	if (cfg.worker_id == NULL) {
-		default_worker_id(replica, idbuf, sizeof(idbuf));
-		if ((cfg.worker_id = strdup(idbuf)) == NULL) {
-			rc = 1;
-			goto out;
-		}
-	}
-	rc = supervisor_main(&cfg, RUNNER_SERVE);
+	rc = supervisor_main(&cfg, cfg.reduce_key != NULL ? RUNNER_REDUCE :
+	    RUNNER_SERVE);
 out:
 	worker_config_release(&cfg);
 	worker_assign_release(&assign);

@@ -18,6 +18,7 @@
 #include "lib/buf.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/mem.h"
 #include "queue/queue.h"
 #include "store/store.h"
 #include "worker/app.h"
@@ -295,32 +296,21 @@ cpu_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-void
-runner_main(const struct worker_config *cfg, struct worker_shared *sh, int mode)
+/* What every runner does first. keep: a descriptor (3) to keep open
+ * besides stdio, or -1. */
+static void
+runner_setup(int keep, int confidential)
 {
-	struct worker w;
-	struct app_info info;
 	struct sigaction sa;
-	struct coffer_queue_counters qc;
-	char msg[1024], n1[32], n2[32], n3[32], n4[32], ready[24], attest[24],
-	    cpu[24], acpu[24];
-	int64_t t0 = coffer_mono_ms(), ta = 0, tac = 0;
-	struct apphost *host = NULL;
-	int r, rc = RUNNER_EXIT_OK, app_fd = -1, warm = mode == RUNNER_WARM;
+	sigset_t stops;
 
-	/* A standby worker's first runner is ready when its assignment
-	 * came (doc/worker.md 2.2). */
-	if (warm) {
-		mode = RUNNER_SERVE;
-		t0 = cfg->assigned_ms;
-	}
 	/* Nothing of the supervisor's (its Redis connection) for the app. */
-	closefrom(3);
+	closefrom(keep == 3 ? 4 : 3);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* A confidential job's keys will be in this process: no core file,
 	 * and no ptrace or /proc/PID/mem by another process of this user
 	 * (doc/worker.md 9.1). */
-	if (WORKER_CONFIDENTIAL(cfg) && mode != RUNNER_CHECK)
+	if (confidential)
 		(void)prctl(PR_SET_DUMPABLE, 0);
 	/* doc/worker.md 5: SIGTERM, SIGINT or SIGHUP (a hang-up reaches the
 	 * whole group) finish the items held, then stop. The supervisor
@@ -332,15 +322,94 @@ runner_main(const struct worker_config *cfg, struct worker_shared *sh, int mode)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	{
-		sigset_t stops;
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGHUP);
+	(void)sigprocmask(SIG_UNBLOCK, &stops, NULL);
+}
 
-		sigemptyset(&stops);
-		sigaddset(&stops, SIGTERM);
-		sigaddset(&stops, SIGINT);
-		sigaddset(&stops, SIGHUP);
-		(void)sigprocmask(SIG_UNBLOCK, &stops, NULL);
+static void runner_run(const struct worker_config *cfg,
+    struct worker_shared *sh, int mode, int64_t t0, int warm,
+    struct conf_standby *sb) __attribute__((noreturn));
+
+void
+runner_main(const struct worker_config *cfg, struct worker_shared *sh, int mode)
+{
+	int64_t t0 = coffer_mono_ms();
+	int warm = mode == RUNNER_WARM;
+
+	/* A standby worker's first runner is ready when its assignment
+	 * came (doc/worker.md 2.2). */
+	if (warm) {
+		mode = RUNNER_SERVE;
+		t0 = cfg->assigned_ms;
 	}
+	runner_setup(-1, WORKER_CONFIDENTIAL(cfg) && mode != RUNNER_CHECK);
+	runner_run(cfg, sh, mode, t0, warm, NULL);
+}
+
+void
+runner_standby_main(const struct worker_config *deploy,
+    struct worker_shared *sh, int fd, int64_t t0)
+{
+	static struct worker_assign a;
+	struct coffer_buf b = COFFER_BUF_INIT(WORKER_ASSIGN_MAX);
+	struct worker_config *cfg = coffer_calloc(1, sizeof(*cfg));
+	struct conf_standby *sb = NULL;
+	char ms[24], cpu[24];
+	int64_t ta;
+	int r, closed = 0;
+
+	runner_setup(fd, 1);
+	if (cfg == NULL)
+		_exit(RUNNER_EXIT_FAIL);
+	/* doc/worker.md 9.9: everything of the start that needs no job. A
+	 * coordinator that cannot be reached or refuses leaves the job a
+	 * cold release (which then names what is wrong). */
+	if (conf_standby_start(deploy, &stop_flag, &sb) != 0) {
+		coffer_logkv(COFFER_LOG_WARN, "no standby session: the job will get"
+		    " a cold release", "error", coffer_errdetail(), NULL);
+		coffer_errclear();
+	}
+	snprintf(ms, sizeof(ms), "%lld", (long long)(coffer_mono_ms() - t0));
+	snprintf(cpu, sizeof(cpu), "%lld", (long long)cpu_us());
+	coffer_logkv(COFFER_LOG_INFO, "worker standby ready", "standby_ms", ms,
+	    "cpu_us", cpu, "session", sb != NULL ? "1" : "0", NULL);
+	/* The assignment as the supervisor checked it, with the worker id
+	 * it chose; EOF: no job (the supervisor is leaving). */
+	r = worker_assign_read(fd, NULL, &b, &closed);
+	ta = coffer_mono_ms();
+	close(fd);
+	if (r != 0 || closed || worker_assign_parse((const char *)b.data, b.len,
+	    &a) != 0) {
+		conf_standby_free(sb);
+		coffer_buf_release(&b);
+		_exit(RUNNER_EXIT_OK);
+	}
+	coffer_buf_release(&b);
+	if (standby_log_file(&a) != 0 || standby_config(&a, cfg) != 0) {
+		shared_state(sh, RUNNER_FAILED, NULL, coffer_errdetail());
+		conf_standby_free(sb);
+		_exit(RUNNER_EXIT_FAIL);
+	}
+	cfg->assigned_ms = ta;
+	runner_run(cfg, sh, RUNNER_SERVE, ta, 1, sb);
+}
+
+static void
+runner_run(const struct worker_config *cfg, struct worker_shared *sh, int mode,
+    int64_t t0, int warm, struct conf_standby *sb)
+{
+	struct worker w;
+	struct app_info info;
+	struct coffer_queue_counters qc;
+	char msg[1024], n1[32], n2[32], n3[32], n4[32], ready[24], attest[24],
+	    cpu[24], acpu[24];
+	int64_t ta = 0, tac = 0, c0 = warm ? cpu_us() : 0;
+	struct apphost *host = NULL;
+	int r, rc = RUNNER_EXIT_OK, app_fd = -1;
+
 	memset(&w, 0, sizeof(w));
 	w.cfg = cfg;
 	w.stop = &stop_flag;
@@ -365,7 +434,7 @@ runner_main(const struct worker_config *cfg, struct worker_shared *sh, int mode)
 			coffer_errclear(); /* started later, as for a crash */
 		ta = coffer_mono_ms();
 		tac = cpu_us();
-		r = conf_job_start(cfg, app_fd, &stop_flag, &w.job);
+		r = conf_job_start(cfg, app_fd, &stop_flag, &sb, &w.job);
 		ta = coffer_mono_ms() - ta;
 		tac = cpu_us() - tac;
 		if (r != 0 && conf_job_over(r, coffer_errdetail())) {
@@ -436,7 +505,11 @@ runner_main(const struct worker_config *cfg, struct worker_shared *sh, int mode)
 	 * this process's CPU time (a forked child's starts at zero), which
 	 * a busy machine disturbs less. */
 	snprintf(ready, sizeof(ready), "%lld", (long long)(coffer_mono_ms() - t0));
-	snprintf(cpu, sizeof(cpu), "%lld", (long long)cpu_us());
+	snprintf(cpu, sizeof(cpu), "%lld", (long long)(cpu_us() - c0));
+	/* A confidential standby worker is warm if its session was bound
+	 * (a fallback to a cold release is not). */
+	if (w.job != NULL && !w.job->warm)
+		warm = 0;
 	snprintf(attest, sizeof(attest), "%lld", (long long)ta);
 	snprintf(acpu, sizeof(acpu), "%lld", (long long)tac);
 	coffer_logkv(COFFER_LOG_INFO, "worker started", "job", cfg->job, "worker",
@@ -465,6 +538,7 @@ out:
 	app_close(w.app);
 	apphost_stop(host);  /* a start that failed before the app */
 	conf_job_free(w.job);
+	conf_standby_free(sb);  /* not started (a plaintext job) */
 	if (app_fd >= 0)
 		close(app_fd);
 	coffer_queue_close(w.q);

@@ -10,6 +10,7 @@
 // process per item or an app host answering requests: both put two more
 // context switches on every item (BENCHMARKS.md, "Dispatch throughput").
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -75,6 +76,8 @@ struct sup {
 	int exit_status;      /* its wait status */
 	int warned;           /* a renewal failure was logged */
 	int spawned;          /* runners started so far */
+	int adopt;            /* a standby runner started before the config:
+	                         wait for it as for a new one */
 };
 
 enum {
@@ -379,15 +382,13 @@ runner_exited(struct sup *s, int status)
 	return -1;
 }
 
-/* Start a runner and wait until it says it is serving (or why not). */
+/* Wait until the runner says it is serving (or why not). */
 static int
-start_runner(struct sup *s, int mode)
+await_runner(struct sup *s)
 {
 	int64_t end = coffer_mono_ms() + START_TIMEOUT_MS;
-	int r, status;
+	int status;
 
-	if ((r = spawn(s, mode)) != 0)
-		return r;
 	for (;;) {
 		struct worker_shared c;
 
@@ -406,6 +407,17 @@ start_runner(struct sup *s, int mode)
 			    " %d s", START_TIMEOUT_MS / 1000);
 		}
 	}
+}
+
+/* Start a runner and wait until it says it is serving (or why not). */
+static int
+start_runner(struct sup *s, int mode)
+{
+	int r;
+
+	if ((r = spawn(s, mode)) != 0)
+		return r;
+	return await_runner(s);
 }
 
 /* --check-app and --reduce: run the runner once and report. */
@@ -545,10 +557,17 @@ serve(struct sup *s)
 			if ((r = runner_exited(s, s->exit_status)) >= 0)
 				return r;
 		}
-		if (s->pid == 0) {
-			/* A standby worker's first runner only is warm. */
-			if ((r = start_runner(s, s->cfg->assigned_ms != 0 &&
-			    !s->spawned ? RUNNER_WARM : RUNNER_SERVE)) != 0) {
+		if (s->pid == 0 || s->adopt) {
+			/* A standby worker's first runner only is warm; a
+			 * confidential one's is running already (adopt). */
+			if (s->adopt) {
+				s->adopt = 0;
+				r = await_runner(s);
+			} else {
+				r = start_runner(s, s->cfg->assigned_ms != 0 &&
+				    !s->spawned ? RUNNER_WARM : RUNNER_SERVE);
+			}
+			if (r != 0) {
 				fprintf(stderr, "coffer-worker: %s\n", coffer_errdetail());
 				return 1;
 			}
@@ -649,5 +668,146 @@ out:
 		close(s.pidfd);
 	coffer_queue_close(s.q);
 	shared_free(s.sh);
+	return rc;
+}
+
+/* The assignment, as the runner gets it: its variables and the worker id
+ * chosen here if it named none (doc/worker.md 9.9). */
+static int
+hand_on(int fd, const struct worker_assign *a, const struct worker_config *cfg)
+{
+	struct coffer_buf b = COFFER_BUF_INIT(WORKER_ASSIGN_MAX);
+	size_t off = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < a->n && r == 0; i++)
+		r = coffer_buf_putf(&b, "%s=%s\n", a->name[i], a->value[i]);
+	if (r == 0 && worker_assign_get((void *)a, "COFFER_WORKER_ID") == NULL)
+		r = coffer_buf_putf(&b, "COFFER_WORKER_ID=%s\n", cfg->worker_id);
+	if (r == 0)
+		r = coffer_buf_puts(&b, "\n");
+	while (r == 0 && off < b.len) {
+		ssize_t n = write(fd, b.data + off, b.len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			r = coffer_errf(COFFER_E_IO, "the assignment to the runner: %s",
+			    strerror(errno));
+		else
+			off += (size_t)n;
+	}
+	coffer_buf_release(&b);
+	return r;
+}
+
+int
+supervisor_standby(const struct worker_config *deploy, int64_t t0)
+{
+	static struct worker_assign a;
+	struct worker_config cfg;
+	struct sup s;
+	sigset_t stops, old;
+	pid_t pid;
+	int64_t ta;
+	int fds[2] = { -1, -1 }, rc = 1, r, status;
+
+	memset(&s, 0, sizeof(s));
+	memset(&cfg, 0, sizeof(cfg));
+	s.pidfd = -1;
+	s.cfg = deploy;
+	if ((s.sh = shared_new()) == NULL ||
+	    coffer_signal_watch_stop(&stop_flag) < 0) {
+		fprintf(stderr, "coffer-worker: %s\n", coffer_errdetail());
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		fprintf(stderr, "coffer-worker: pipe: %s\n", strerror(errno));
+		goto out;
+	}
+	/* The runner attests now, while this process waits for the
+	 * assignment (doc/worker.md 9.9); as spawn() does, with the stop
+	 * signals blocked across the fork. Its end of the pipe becomes
+	 * descriptor 3, the one it keeps. */
+	memset(s.sh, 0, sizeof(*s.sh));
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGHUP);
+	(void)sigprocmask(SIG_BLOCK, &stops, &old);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		if (dup2(fds[0], 3) != 3)
+			_exit(RUNNER_EXIT_FAIL);
+		runner_standby_main(deploy, s.sh, 3, t0);
+	}
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	close(fds[0]);
+	fds[0] = -1;
+	if (pid < 0) {
+		fprintf(stderr, "coffer-worker: fork: %s\n", strerror(errno));
+		goto out;
+	}
+	s.pid = pid;
+	s.spawned = 1;
+	s.started_ms = coffer_mono_ms();
+	s.pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (standby_wait(&stop_flag, &a, &rc) != 0)
+		goto out;
+	ta = coffer_mono_ms();
+	if ((r = standby_log_file(&a)) != 0 ||
+	    (r = standby_config(&a, &cfg)) != 0) {
+		fprintf(stderr, "coffer-worker: bad configuration: %s: %s\n",
+		    coffer_strerror(r), coffer_errdetail());
+		rc = 2;
+		goto out;
+	}
+	if ((r = worker_config_ready(&cfg, standby_lookup(&a,
+	    "COFFER_REPLICA_ID"))) != 0) {
+		fprintf(stderr, "coffer-worker: %s\n", coffer_errdetail());
+		rc = r == COFFER_E_NOMEM ? 1 : 2;
+		goto out;
+	}
+	cfg.assigned_ms = ta;
+	s.cfg = &cfg;
+	/* A runner that died in standby (it should not): a new one, cold. */
+	if (waitpid(s.pid, &status, WNOHANG) == s.pid) {
+		coffer_logkv(COFFER_LOG_WARN, "the standby runner died before the"
+		    " assignment; starting a cold one", NULL);
+		if (s.pidfd >= 0)
+			close(s.pidfd);
+		s.pidfd = -1;
+		s.pid = 0;
+		s.spawned = 0;
+	} else if ((r = hand_on(fds[1], &a, &cfg)) != 0) {
+		fprintf(stderr, "coffer-worker: %s\n", coffer_errdetail());
+		goto out;
+	} else {
+		s.adopt = 1;
+	}
+	close(fds[1]);
+	fds[1] = -1;
+	rc = serve(&s);
+out:
+	/* A standby runner told nothing leaves at EOF (its S wiped); then,
+	 * or any other runner, killed. */
+	if (fds[1] >= 0)
+		close(fds[1]);
+	if (fds[0] >= 0)
+		close(fds[0]);
+	if (s.pid > 0) {
+		if (!wait_runner(&s, 2000, &status))
+			kill(s.pid, SIGKILL);
+		while (s.pid > 0 && waitpid(s.pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (s.pidfd >= 0)
+		close(s.pidfd);
+	coffer_queue_close(s.q);
+	shared_free(s.sh);
+	worker_config_release(&cfg);
+	worker_assign_release(&a);
 	return rc;
 }

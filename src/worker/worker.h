@@ -98,6 +98,17 @@ struct worker_config {
  * the detail says which flag or variable. */
 int worker_config_parse(int argc, char **argv, struct worker_config *c)
 	__attribute__((warn_unused_result));
+/* After parsing, before serving: outputs that would overwrite inputs
+ * refused (COFFER_E_INVAL), the default worker id made (replica: the
+ * COFFER_REPLICA_ID, or NULL; doc/worker.md 2). Prints nothing. */
+int worker_config_ready(struct worker_config *c, const char *replica)
+	__attribute__((warn_unused_result));
+/* A standby worker's deployment settings from the environment (doc/worker.md
+ * 9.9): COFFER_COORDINATOR_URL, _TEE_BACKEND, _MEASURED_CONFIG,
+ * _COLLATERAL, checked as for a confidential job but without its job;
+ * c->coordinator NULL: a plaintext standby worker. */
+int worker_config_standby(struct worker_config *c)
+	__attribute__((warn_unused_result));
 /* Where the variables come from: the value of name, or NULL if unset. */
 typedef const char *worker_lookup_fn(void *arg, const char *name);
 /* getenv(name). */
@@ -225,8 +236,18 @@ enum runner_mode {
 /* Never returns: exits with a RUNNER_EXIT_* status. */
 void runner_main(const struct worker_config *cfg, struct worker_shared *sh,
     int mode) __attribute__((noreturn));
+/* A confidential standby worker's first runner (doc/worker.md 9.9):
+ * the standby exchange with the deployment settings, then the assignment
+ * read from fd (the supervisor's, checked), then the job as runner_main.
+ * t0: when the worker started (monotonic ms). Never returns. */
+void runner_standby_main(const struct worker_config *deploy,
+    struct worker_shared *sh, int fd, int64_t t0) __attribute__((noreturn));
 /* Returns the process's exit status. */
 int supervisor_main(const struct worker_config *cfg, int mode);
+/* A confidential standby worker's supervisor (doc/worker.md 9.9): its
+ * runner started at once with the deployment settings, the assignment
+ * read from stdin and handed on; then as supervisor_main. */
+int supervisor_standby(const struct worker_config *deploy, int64_t t0);
 
 /* Open the job's queue as this worker, retrying for up to 60 s while
  * Redis is unreachable (or until *stop). own_only: acks and fails settle

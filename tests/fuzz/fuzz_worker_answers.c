@@ -2,7 +2,8 @@
 // libFuzzer target: what the worker reads from the network and from the
 // plugin host, none of which it trusts before checking (src/worker/coord.c,
 // apphost.c): the coordinator's nonce answer (its identity, evidence and
-// policy text, key-release.md 6.2) and that policy text, a refusal's
+// policy text, key-release.md 6.2) and that policy text, the standby
+// nonce answer and the bind answer (6.7.2, 6.7.6), a refusal's
 // error object, the answers to a batch of proofs (WA1), and the host's
 // DONE frame (its output in the frame or in a shared region) and its
 // BATCH_DONE frame (doc/worker.md 9.5, BD1 to BD6). The first
@@ -73,6 +74,33 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		mc.coord.tee = COFFER_TEE_SIM;
 		if (coord_hello(&t, job, &mc, NULL, NULL, 0, &h) == 0)
 			abort();
+		break;
+	}
+	case 5: {
+		struct coord_hello h;
+		struct measured_config mc;
+
+		/* The standby nonce answer (key-release.md 6.7.2): the same
+		 * head without policy_len, nothing after its LF; its evidence
+		 * can never verify either. */
+		memset(&mc, 0, sizeof(mc));
+		mc.coord.tee = COFFER_TEE_SIM;
+		if (coord_standby_hello(&t, &mc, NULL, NULL, 0, &h) == 0)
+			abort();
+		break;
+	}
+	case 6: {
+		struct coffer_release_payload pl;
+		struct coffer_buf pol = COFFER_BUF_INIT((size_t)1 << 20);
+		static const uint8_t s[COFFER_STANDBY_SECRET_LEN] = { 2 };
+		uint8_t job[16] = { 0 }, id[16] = { 0 };
+
+		/* The bind answer (6.7.6): its payload is sealed under S_box,
+		 * which the fuzzer does not have (WB2). */
+		memset(&pl, 0, sizeof(pl));
+		if (coord_bind(&t, job, id, s, &pl, &pol) == 0)
+			abort();
+		coffer_buf_release(&pol);
 		break;
 	}
 	case 1: {

@@ -16,6 +16,7 @@
 #include "proto/ledger.h"
 #include "proto/merkle.h"
 #include "proto/receipt.h"
+#include "proto/standby.h"
 
 int
 fake_coord_init(struct fake_coord *fc)
@@ -54,6 +55,9 @@ bad(struct fake_coord *fc, struct coffer_buf *reply, int *status, const char *wh
 	    coffer_errdetail());
 	return refuse(reply, status, 400, "request.malformed", "malformed");
 }
+
+static void fill_payload(const struct fake_coord *fc,
+    struct coffer_release_payload *pl, struct coffer_release_key *keys);
 
 static int
 release(struct fake_coord *fc, const void *body, size_t len, int *status,
@@ -104,6 +108,22 @@ release(struct fake_coord *fc, const void *body, size_t len, int *status,
 		    "measurement.unapproved", "not this worker");
 	}
 	coffer_tee_claims_free(claims);
+	fill_payload(fc, &pl, keys);
+	*status = 200;
+	r = coffer_release_answer_make(&pl, rq.nonce, rq.worker_pk,
+	    (fc->answer_as ? fc->answer_as : fc->id)->kx_sk, reply);
+	coffer_release_request_release(&rq);
+	return r;
+}
+
+/* 6.5's payload for the job (keys: FAKE_COORD_MAX_KEYS entries). */
+static void
+fill_payload(const struct fake_coord *fc, struct coffer_release_payload *pl0,
+    struct coffer_release_key *keys)
+{
+	const struct coffer_policy_app *a = coffer_policy_app(fc->policy, fc->app);
+	struct coffer_release_payload pl;
+
 	memset(&pl, 0, sizeof(pl));
 	memcpy(pl.job, fc->job, 16);
 	memcpy(pl.policy, fc->policy->hash, 32);
@@ -123,11 +143,133 @@ release(struct fake_coord *fc, const void *body, size_t len, int *status,
 	memcpy(pl.app_secret, fc->app_secret, 32);
 	pl.params = fc->params;
 	pl.limits = fc->limits;
-	*status = 200;
-	r = coffer_release_answer_make(&pl, rq.nonce, rq.worker_pk,
-	    (fc->answer_as ? fc->answer_as : fc->id)->kx_sk, reply);
-	coffer_release_request_release(&rq);
+	*pl0 = pl;
+}
+
+/* The evidence ev bound to rd, under the policy's verification object,
+ * with a measurement the app lists: NULL, or the reason name. */
+static const char *
+judge(const struct fake_coord *fc, const struct coffer_buf *ev,
+    const uint8_t rd[64])
+{
+	const struct coffer_policy_app *a = coffer_policy_app(fc->policy, fc->app);
+	struct coffer_tee_anchors *anchors = NULL;
+	struct coffer_tee_claims *claims = NULL;
+	struct coffer_tee_verify_opts vo;
+	struct coffer_policy_measurement m;
+	const char *why = NULL;
+	int vr;
+
+	if (coffer_tee_anchors_new_default(&anchors) != 0)
+		return "evidence.invalid";
+	memset(&vo, 0, sizeof(vo));
+	vo.expected_report_data = rd;
+	vo.policy = &fc->policy->tee_policy;
+	vr = coffer_tee_verify(ev->data, ev->len, anchors, NULL, coffer_tee_now(),
+	    &vo, &claims);
+	coffer_tee_anchors_free(anchors);
+	if (vr != 0)
+		why = "evidence.invalid";
+	else if (coffer_policy_measurement(claims, &m) != 0 ||
+	    !coffer_policy_app_allows(a, &m))
+		why = "measurement.unapproved";
+	coffer_tee_claims_free(claims);
+	return why;
+}
+
+/* POST /v1/standby/nonce (key-release.md 6.7.2): 6.2's head without
+ * policy_len, LF, nothing after it. */
+static int
+standby_nonce(struct fake_coord *fc, int *status, struct coffer_buf *reply)
+{
+	struct coffer_buf line = COFFER_BUF_INIT(4096);
+	uint8_t n[32];
+	char nh[65];
+	int r;
+
+	fc->standby_nonces++;
+	if ((r = coffer_random(n, 32)) != 0)
+		return r;
+	coffer_hex_encode(n, 32, nh);
+	if ((r = coffer_identity_format_public(&fc->id->pub, &line)) == 0 &&
+	    (r = coffer_buf_putf(reply, "{\"nonce\": \"%s\", \"expires\": 1, "
+	    "\"identity\": \"%s\", \"evidence\": \"", nh, line.data)) == 0 &&
+	    (r = coffer_b64url_put(reply, fc->evidence, fc->evidence_len)) == 0 &&
+	    (r = coffer_buf_puts(reply, "\"}\n")) == 0)
+		*status = 200;
+	coffer_buf_release(&line);
 	return r;
+}
+
+/* POST /v1/standby (6.7.4): SB1, SB5 and the evidence judged now as the
+ * release's (the real coordinator leaves the policy to the bind); one
+ * session is kept (a new standby replaces it). */
+static int
+standby(struct fake_coord *fc, const void *body, size_t len, int *status,
+    struct coffer_buf *reply)
+{
+	struct coffer_standby_request rq;
+	uint8_t rd[64];
+	int r;
+
+	fc->standbys++;
+	coffer_standby_request_init(&rq);
+	if (coffer_standby_request_parse(body, len, &rq) != 0 ||
+	    coffer_standby_binding(rq.nonce, rq.worker_pk, rd) != 0) {
+		coffer_standby_request_release(&rq);
+		return bad(fc, reply, status, "standby request");
+	}
+	coffer_buf_release(&fc->standby_evidence);
+	coffer_buf_init(&fc->standby_evidence, COFFER_STANDBY_EVIDENCE_MAX);
+	if ((r = coffer_buf_put(&fc->standby_evidence, rq.evidence.data,
+	    rq.evidence.len)) != 0 ||
+	    (r = coffer_random(fc->standby_id, 16)) != 0 ||
+	    (r = coffer_random(fc->standby_secret, 64)) != 0) {
+		coffer_standby_request_release(&rq);
+		return r;
+	}
+	memcpy(fc->standby_rd, rd, 64);
+	fc->standby_used = 0;
+	*status = 200;
+	r = coffer_standby_answer_make(fc->standby_id, fc->standby_secret,
+	    rq.nonce, rq.worker_pk, fc->id->kx_sk, reply);
+	coffer_standby_request_release(&rq);
+	return r;
+}
+
+/* POST /v1/jobs/{job}/bind (6.7.5, 6.7.6): BD1, BD4, BD5, then
+ * refuse_bind or the stored evidence judged under the policy (BD9 to
+ * BD11), the session consumed past BD5. */
+static int
+bind(struct fake_coord *fc, const void *body, size_t len, int *status,
+    struct coffer_buf *reply)
+{
+	struct coffer_bind_request rq;
+	struct coffer_release_payload pl;
+	struct coffer_release_key keys[FAKE_COORD_MAX_KEYS];
+	const char *why;
+	char jh[33];
+
+	fc->binds++;
+	coffer_hex_encode(fc->job, 16, jh);
+	if (coffer_bind_request_parse(body, len, jh, &rq) != 0)
+		return bad(fc, reply, status, "bind request");
+	if (fc->forget_standby || fc->standby_evidence.len == 0 ||
+	    memcmp(rq.standby, fc->standby_id, 16) != 0)
+		return refuse(reply, status, 403, "standby.unknown", "no such session");
+	if (fc->standby_used)
+		return refuse(reply, status, 403, "standby.used", "bound before");
+	if (coffer_bind_request_check_mac(&rq, fc->standby_secret) != 0)
+		return refuse(reply, status, 403, "standby.auth", "wrong MAC");
+	fc->standby_used = 1;
+	if (fc->refuse_bind != NULL)
+		return refuse(reply, status, 403, fc->refuse_bind, "as asked");
+	if ((why = judge(fc, &fc->standby_evidence, fc->standby_rd)) != NULL)
+		return refuse(reply, status, 403, why, "not this worker");
+	fill_payload(fc, &pl, keys);
+	*status = 200;
+	return coffer_bind_answer_make(&pl, fc->standby_id, fc->standby_secret,
+	    fc->policy->jcs.data, fc->policy->jcs.len, reply);
 }
 
 /* The commit rule in small (C2 to C5): the first committed proof of an
@@ -392,6 +534,10 @@ fake_coord_request(void *arg, const char *method, const char *path,
 		}
 		return leaves(fc, status, reply);
 	}
+	if (strcmp(method, "POST") == 0 && strcmp(path, "/v1/standby/nonce") == 0)
+		return standby_nonce(fc, status, reply);
+	if (strcmp(method, "POST") == 0 && strcmp(path, "/v1/standby") == 0)
+		return standby(fc, body, len, status, reply);
 	if (strcmp(method, "POST") != 0 || strncmp(path, pre, strlen(pre)) != 0)
 		return answer(reply, status, 404, "{\"error\": {\"code\":"
 		    " \"route.unknown\", \"message\": \"fake coordinator\"}}");
@@ -400,6 +546,8 @@ fake_coord_request(void *arg, const char *method, const char *path,
 		return nonce(fc, status, reply);
 	if (strcmp(rest, "release") == 0)
 		return release(fc, body, len, status, reply);
+	if (strcmp(rest, "bind") == 0)
+		return bind(fc, body, len, status, reply);
 	if (strcmp(rest, "proofs") == 0)
 		return proofs(fc, ctype, body, len, status, reply);
 	return answer(reply, status, 404, "{\"error\": {\"code\": \"route.unknown\","

@@ -70,6 +70,14 @@ struct fake_coord {
 		uint16_t reason;
 	} *answers;
 	size_t nanswers;
+	/* Standby and bind (key-release.md 6.7): one session at a time. */
+	int forget_standby;                      /* bind: standby.unknown (a
+	                                            coordinator restarted) */
+	const char *refuse_bind;                 /* refuse binds so (past BD5) */
+	uint8_t standby_id[16], standby_secret[64], standby_rd[64];
+	struct coffer_buf standby_evidence;      /* of the session (release it) */
+	int standby_used;
+	int standby_nonces, standbys, binds;
 	/* What happened. */
 	int nonces, releases, proof_requests, proofs, leaves_requests;
 	char leaves_query[32];                   /* of the last one ("" if none) */

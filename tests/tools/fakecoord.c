@@ -8,7 +8,7 @@
 //   fakecoord --identity FILE --policy FILE --job HEX --app NAME
 //             --key FILE... --measure FILE... [--sim-dir DIR]
 //             [--param K=V]... [--listen HOST:PORT] [--ready-file FILE]
-//             [--refuse-release NAME] [--refuse-proofs NAME]
+//             [--refuse-release NAME] [--refuse-bind NAME] [--refuse-proofs NAME]
 //             [--count-file FILE] [--save-output-key FILE]
 //
 // --measure: the files its own sim evidence measures (so a test knows the
@@ -85,8 +85,9 @@ on_request(struct evhttp_request *req, void *arg)
 	if (count_file != NULL) {
 		char t[128];
 
-		snprintf(t, sizeof(t), "nonces %d releases %d proofs %d\n", fc.nonces,
-		    fc.releases, fc.proofs);
+		snprintf(t, sizeof(t), "nonces %d releases %d proofs %d standbys %d"
+		    " binds %d\n", fc.nonces, fc.releases, fc.proofs, fc.standbys,
+		    fc.binds);
 		if (coffer_file_write_atomic(count_file, t, strlen(t), 0644, 0) != 0)
 			die(count_file);
 	}
@@ -162,6 +163,8 @@ main(int argc, char **argv)
 			ready = v;
 		else if (strcmp(a, "--refuse-release") == 0)
 			fc.refuse_release = v;
+		else if (strcmp(a, "--refuse-bind") == 0)
+			fc.refuse_bind = v;
 		else if (strcmp(a, "--refuse-proofs") == 0)
 			fc.refuse_proofs = coffer_itemproof_reason_code(v);
 		else if (strcmp(a, "--count-file") == 0)

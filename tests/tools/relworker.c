@@ -8,6 +8,9 @@
 // benchmark.
 //
 //   relworker release URL JOB [opts]   one release (or -n N, -c C)
+//   relworker standby URL FILE [opts]  a standby session into FILE
+//   relworker bind URL JOB FILE [opts] bind FILE's session to JOB
+//                                  (key-release.md 6.7; see "Standby")
 //   relworker verify-bench N           sim evidence verifications alone
 //   relworker upload URL POLICY KEYFILE IDFILE [--coord-kx HEX]
 //             [--key-id HEX]       a key upload without the CLI's own
@@ -70,6 +73,7 @@
 #include "proto/merkle.h"
 #include "proto/policy.h"
 #include "proto/receipt.h"
+#include "proto/standby.h"
 
 #define MAX_MEASURE 8
 
@@ -81,6 +85,10 @@ static struct {
 	int have_kx, have_expect_kx, have_other_job;
 	int twice, forge_nonce, bind_other_key, corrupt, malformed, latency;
 	int have_sim_values;
+	/* standby and bind (doc/protocol/key-release.md 6.7) */
+	int standby, other_binding, forge_mac;
+	const char *standby_file;
+	long cpu_pid;              /* --phases PID: the coordinator's CPU */
 	struct coffer_tee_sim_values sim_values;
 	long wait_ms;
 	long n, conc;
@@ -293,9 +301,13 @@ release_one(CURL *c, long idx)
 	if (coffer_dh_keygen(w_sk, w_pk) != 0 || coffer_dh_keygen(other_sk,
 	    other_pk) != 0)
 		fail("keygen");
-	if (coffer_keyrelease_binding(opt.have_other_job ? opt.other_job : opt.job,
-	    nonce, opt.bind_other_key ? other_pk : w_pk, rd) != 0)
+	if (opt.other_binding) {
+		if (coffer_standby_binding(nonce, w_pk, rd) != 0)
+			fail("binding");
+	} else if (coffer_keyrelease_binding(opt.have_other_job ? opt.other_job :
+	    opt.job, nonce, opt.bind_other_key ? other_pk : w_pk, rd) != 0) {
 		fail("binding");
+	}
 	memset(&bo, 0, sizeof(bo));
 	bo.sim_dir = opt.sim_dir;
 	bo.measure = opt.measure;
@@ -374,6 +386,312 @@ out:
 	return rc;
 }
 
+
+/* ---- Standby and bind (doc/protocol/key-release.md section 6.7) ----
+ *
+ *   relworker standby URL FILE [opts]   a standby session, kept in FILE
+ *                                       (id and S, mode 0600)
+ *   relworker bind URL JOB FILE [opts]  bind the session of FILE to JOB
+ *   relworker release URL JOB --standby both at once (with -n, -c)
+ *
+ * faults: --other-binding (standby: evidence over the release binding of
+ *   JOB; release: evidence over the standby binding), --forge-mac (bind:
+ *   one bit of the MAC changed), --twice (bind: the request sent again),
+ *   and the release's --forge-nonce, --corrupt-evidence, --malformed,
+ *   --sim-dir, --sim-values, --measure for the standby request.
+ */
+
+/* Sim evidence over rd, made as in the TEE; --corrupt-evidence applied. */
+static void
+sim_evidence(const uint8_t rd[64], uint8_t **ev, size_t *evlen)
+{
+	struct coffer_tee_backend_opts bo;
+
+	memset(&bo, 0, sizeof(bo));
+	bo.sim_dir = opt.sim_dir;
+	bo.measure = opt.measure;
+	bo.n_measure = opt.n_measure;
+	bo.sim_values = opt.have_sim_values ? &opt.sim_values : NULL;
+	if (coffer_tee_evidence_get(COFFER_TEE_BACKEND_SIM, rd, &bo, ev, evlen) != 0)
+		fail("sim evidence");
+	if (opt.corrupt) {
+		char *e = memmem(*ev, *evlen, "\"evidence\":\"", 12);
+
+		if (e == NULL || (size_t)(e - (char *)*ev) + 12 + 60 >= *evlen)
+			fail("the evidence envelope");
+		e[12 + 50] = e[12 + 50] == 'A' ? 'B' : 'A';
+	}
+}
+
+static void
+say(const char *outcome, const char *msg)
+{
+	json_t *m = json_string(msg);
+
+	pthread_mutex_lock(&out_mu);
+	printf("{\"outcome\":\"%s\",\"message\":", outcome);
+	json_dumpf(m, stdout, JSON_ENCODE_ANY);
+	printf("}\n");
+	fflush(stdout);
+	pthread_mutex_unlock(&out_mu);
+	json_decref(m);
+}
+
+/* Nonce, standby request, answer opened (WS1, WS2): 0 with sid and s, 7
+ * refused, 1 failed. */
+static int
+standby_make(CURL *c, uint8_t sid[16], uint8_t s[COFFER_STANDBY_SECRET_LEN])
+{
+	struct coffer_buf reply = COFFER_BUF_INIT((size_t)4 << 20);
+	struct coffer_buf req = COFFER_BUF_INIT(COFFER_STANDBY_REQ_MAX);
+	uint8_t nonce[32], w_sk[32], w_pk[32], rd[64], *ev = NULL;
+	const uint8_t *lf;
+	size_t evlen = 0, hexlen;
+	const char *nhex;
+	json_t *j = NULL;
+	long code;
+	int rc = 1;
+
+	code = post(c, "/v1/standby/nonce", NULL, 0, &reply);
+	if (code != 200) {
+		if (code > 0) {
+			say_refused(code, &reply);
+			rc = 7;
+		}
+		goto out;
+	}
+	/* 6.7.2: one head line and nothing after it. */
+	if ((lf = memchr(reply.data, '\n', reply.len)) == NULL ||
+	    (size_t)(lf - reply.data) + 1 != reply.len ||
+	    coffer_json_parse((const char *)reply.data, (size_t)(lf - reply.data),
+	    reply.max, 4, &j) != 0 || json_object_get(j, "policy_len") != NULL ||
+	    (nhex = json_string_value(json_object_get(j, "nonce"))) == NULL ||
+	    coffer_hex_decode(nhex, strlen(nhex), nonce, 32, &hexlen) != 0)
+		fail("the standby nonce answer");
+	if (opt.forge_nonce && coffer_random(nonce, 32) != 0)
+		fail("random");
+	if (opt.wait_ms > 0)
+		usleep((useconds_t)opt.wait_ms * 1000);
+	if (coffer_dh_keygen(w_sk, w_pk) != 0)
+		fail("keygen");
+	if ((opt.other_binding ? coffer_keyrelease_binding(opt.job, nonce, w_pk, rd) :
+	    coffer_standby_binding(nonce, w_pk, rd)) != 0)
+		fail("binding");
+	sim_evidence(rd, &ev, &evlen);
+	if (opt.malformed) {
+		if (coffer_buf_puts(&req, "{\"type\":\"coffer-standby-request\"}") != 0)
+			fail("request");
+	} else if (coffer_standby_request_make(nonce, w_pk, ev, evlen, &req) != 0) {
+		fail("request");
+	}
+	code = post(c, "/v1/standby", req.data, req.len, &reply);
+	if (code != 200) {
+		if (code > 0) {
+			say_refused(code, &reply);
+			rc = 7;
+		} else {
+			say("failed", "no answer to the standby request");
+		}
+		goto out;
+	}
+	if (coffer_standby_answer_open((const char *)reply.data, reply.len, nonce,
+	    w_sk, opt.have_expect_kx ? opt.expect_kx : opt.coord_kx, sid, s) != 0) {
+		say("unopened", coffer_errdetail());
+		goto out;
+	}
+	rc = 0;
+out:
+	coffer_wipe(w_sk, sizeof(w_sk));
+	free(ev);
+	json_decref(j);
+	coffer_buf_release(&reply);
+	coffer_buf_release(&req);
+	return rc;
+}
+
+/* The bind and its answer (WB1 to WB3, and WB4's hash of the policy
+ * part): 0 released (reported), 7 refused, 1 failed. */
+static int
+bind_one(CURL *c, const uint8_t sid[16], const uint8_t s[COFFER_STANDBY_SECRET_LEN])
+{
+	struct coffer_buf reply = COFFER_BUF_INIT((size_t)4 << 20);
+	struct coffer_buf req = COFFER_BUF_INIT(COFFER_BIND_REQ_MAX);
+	struct coffer_buf pol = COFFER_BUF_INIT(COFFER_POLICY_MAX_BYTES);
+	struct coffer_release_payload pay;
+	struct coffer_policy *p = NULL;
+	char path[128], jobhex[33];
+	long code = 0;
+	int rc = 1;
+
+	memset(&pay, 0, sizeof(pay));
+	coffer_hex_encode(opt.job, 16, jobhex);
+	snprintf(path, sizeof(path), "/v1/jobs/%s/bind", jobhex);
+	if (opt.malformed) {
+		if (coffer_buf_puts(&req, "{\"type\":\"coffer-bind-request\"}") != 0)
+			fail("request");
+	} else if (coffer_bind_request_make(opt.job, sid, s, &req) != 0) {
+		fail("request");
+	}
+	if (opt.forge_mac) {
+		char *m = memmem(req.data, req.len, "\"mac\":\"", 7);
+
+		if (m == NULL)
+			fail("the MAC");
+		m[7] = m[7] == 'a' ? 'b' : 'a';
+	}
+	for (int round = 0; round < (opt.twice ? 2 : 1); round++) {
+		code = post(c, path, req.data, req.len, &reply);
+		if (code == 200 && round + 1 < (opt.twice ? 2 : 1))
+			continue;
+		if (code != 200) {
+			if (code > 0) {
+				say_refused(code, &reply);
+				rc = 7;
+			} else {
+				say("failed", "no answer to the bind request");
+			}
+			goto out;
+		}
+	}
+	if (coffer_bind_answer_open(reply.data, reply.len, opt.job, sid, s, &pay,
+	    &pol) != 0) {
+		say("unopened", coffer_errdetail());
+		goto out;
+	}
+	/* WB4 (W5): the policy part hashes to the payload's policy. */
+	if (coffer_policy_parse((const char *)pol.data, pol.len, &p) != 0 ||
+	    memcmp(p->hash, pay.policy, 32) != 0) {
+		say("unopened", "WB4: the policy part is not the payload's policy");
+		goto out;
+	}
+	if (opt.n == 1)
+		report_released(&pay);
+	rc = 0;
+out:
+	coffer_policy_free(p);
+	coffer_release_payload_clear(&pay);
+	coffer_buf_release(&reply);
+	coffer_buf_release(&req);
+	coffer_buf_release(&pol);
+	return rc;
+}
+
+static void hexarg(const char *s, uint8_t *out, size_t n, const char *what);
+static void percentiles(const char *name, double *v, long n);
+
+static void
+standby_save(const uint8_t sid[16], const uint8_t s[COFFER_STANDBY_SECRET_LEN])
+{
+	char idh[33], sh[129], text[256];
+	int n;
+
+	coffer_hex_encode(sid, 16, idh);
+	coffer_hex_encode(s, COFFER_STANDBY_SECRET_LEN, sh);
+	n = snprintf(text, sizeof(text), "{\"standby\":\"%s\",\"secret\":\"%s\"}",
+	    idh, sh);
+	if (coffer_file_write_atomic(opt.standby_file, text, (size_t)n, 0600, 0) != 0)
+		fail(opt.standby_file);
+	coffer_wipe(sh, sizeof(sh));
+	coffer_wipe(text, sizeof(text));
+}
+
+static void
+standby_load(uint8_t sid[16], uint8_t s[COFFER_STANDBY_SECRET_LEN])
+{
+	struct coffer_buf b = COFFER_BUF_INIT(4096);
+	json_t *j = NULL;
+
+	if (coffer_file_read(opt.standby_file, 4096, &b) != 0 ||
+	    coffer_json_parse((const char *)b.data, b.len, 4096, 4, &j) != 0)
+		fail(opt.standby_file);
+	hexarg(json_string_value(json_object_get(j, "standby")), sid, 16, "standby");
+	hexarg(json_string_value(json_object_get(j, "secret")), s,
+	    COFFER_STANDBY_SECRET_LEN, "secret");
+	json_decref(j);
+	coffer_buf_release(&b);
+}
+
+/* CPU time of process pid (utime + stime), microseconds. */
+static double
+proc_cpu_us(long pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		fail(path);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* After the command name's closing parenthesis: field 3 on; utime
+	 * and stime are fields 14 and 15. */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	    &ut, &st) != 2)
+		fail("stat");
+	return (double)(ut + st) * 1e6 / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* release --standby --phases PID: N standby sessions in a row, then N
+ * binds, with the coordinator's CPU for each phase; the binds' latency is
+ * what a warm worker waits at its job's start. */
+static int
+phases(void)
+{
+	uint8_t (*sid)[16], (*s)[COFFER_STANDBY_SECRET_LEN];
+	CURL *c = curl_easy_init();
+	double c0, c1, c2;
+	int64_t t;
+
+	sid = coffer_calloc((size_t)opt.n, sizeof(*sid));
+	s = coffer_calloc((size_t)opt.n, sizeof(*s));
+	lat_exchange = coffer_calloc((size_t)opt.n, sizeof(double));
+	if (c == NULL || sid == NULL || s == NULL || lat_exchange == NULL)
+		fail("memory");
+	c0 = proc_cpu_us(opt.cpu_pid);
+	for (long i = 0; i < opt.n; i++)
+		if (standby_make(c, sid[i], s[i]) != 0)
+			return 1;
+	c1 = proc_cpu_us(opt.cpu_pid);
+	for (long i = 0; i < opt.n; i++) {
+		t = now_us();
+		if (bind_one(c, sid[i], s[i]) != 0)
+			return 1;
+		lat_exchange[i] = ms_since(t);
+	}
+	c2 = proc_cpu_us(opt.cpu_pid);
+	printf("cpu n=%ld standby_us=%.0f bind_us=%.0f\n", opt.n,
+	    (c1 - c0) / (double)opt.n, (c2 - c1) / (double)opt.n);
+	percentiles("bind", lat_exchange, opt.n);
+	coffer_free_secret(s, (size_t)opt.n * sizeof(*s));
+	free(sid);
+	curl_easy_cleanup(c);
+	return 0;
+}
+
+/* release --standby: both steps, as a warm worker does them. */
+static int
+release_warm(CURL *c, long idx)
+{
+	uint8_t sid[16], s[COFFER_STANDBY_SECRET_LEN];
+	int64_t t0 = now_us(), t1;
+	int rc;
+
+	if ((rc = standby_make(c, sid, s)) != 0)
+		return rc;
+	t1 = now_us();
+	rc = bind_one(c, sid, s);
+	if (rc == 0 && lat_exchange != NULL) {
+		lat_exchange[idx] = ms_since(t1);   /* the bind alone */
+		lat_total[idx] = ms_since(t0);
+	}
+	coffer_wipe(s, sizeof(s));
+	return rc;
+}
+
 static void *
 runner(void *arg)
 {
@@ -397,7 +715,7 @@ runner(void *arg)
 		pthread_mutex_unlock(&out_mu);
 		if (i >= opt.n)
 			break;
-		rc = release_one(c, i);
+		rc = opt.standby ? release_warm(c, i) : release_one(c, i);
 		if (rc == 1) {
 			pthread_mutex_lock(&out_mu);
 			any_failed = 1;
@@ -1259,7 +1577,8 @@ main(int argc, char **argv)
 		return prove(argc, argv);
 	if (strcmp(argv[1], "result-key") == 0)
 		return result_key(argc, argv);
-	for (i = strcmp(argv[1], "release") == 0 ? 4 : 3; i < argc; i++) {
+	for (i = strcmp(argv[1], "release") == 0 || strcmp(argv[1], "standby") == 0 ?
+	    4 : strcmp(argv[1], "bind") == 0 ? 5 : 3; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (strcmp(a, "--coord-kx") == 0 && v) {
@@ -1319,6 +1638,15 @@ main(int argc, char **argv)
 			opt.malformed = 1;
 		} else if (strcmp(a, "--latency") == 0) {
 			opt.latency = 1;
+		} else if (strcmp(a, "--standby") == 0) {
+			opt.standby = 1;
+		} else if (strcmp(a, "--other-binding") == 0) {
+			opt.other_binding = 1;
+		} else if (strcmp(a, "--phases") == 0 && v) {
+			opt.cpu_pid = strtol(v, NULL, 10);
+			i++;
+		} else if (strcmp(a, "--forge-mac") == 0) {
+			opt.forge_mac = 1;
 		} else {
 			fprintf(stderr, "relworker: unknown or incomplete option %s\n", a);
 			return 2;
@@ -1326,6 +1654,39 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "verify-bench") == 0)
 		return verify_bench(strtol(argv[2], NULL, 10));
+	if (strcmp(argv[1], "standby") == 0 && argc >= 4) {
+		uint8_t sid[16], s[COFFER_STANDBY_SECRET_LEN];
+		CURL *c = curl_easy_init();
+		char idh[33];
+		int rc;
+
+		opt.url = argv[2];
+		opt.standby_file = argv[3];
+		if (!opt.have_kx)
+			fetch_coord_kx();
+		if ((rc = standby_make(c, sid, s)) == 0) {
+			standby_save(sid, s);
+			coffer_hex_encode(sid, 16, idh);
+			printf("{\"outcome\":\"standby\",\"standby\":\"%s\"}\n", idh);
+		}
+		coffer_wipe(s, sizeof(s));
+		curl_easy_cleanup(c);
+		return rc;
+	}
+	if (strcmp(argv[1], "bind") == 0 && argc >= 5) {
+		uint8_t sid[16], s[COFFER_STANDBY_SECRET_LEN];
+		CURL *c = curl_easy_init();
+		int rc;
+
+		opt.url = argv[2];
+		hexarg(argv[3], opt.job, 16, "JOB");
+		opt.standby_file = argv[4];
+		standby_load(sid, s);
+		rc = bind_one(c, sid, s);
+		coffer_wipe(s, sizeof(s));
+		curl_easy_cleanup(c);
+		return rc;
+	}
 	if (strcmp(argv[1], "release") != 0 || argc < 4) {
 		fprintf(stderr, "relworker: expected 'release URL JOB'\n");
 		return 2;
@@ -1338,6 +1699,8 @@ main(int argc, char **argv)
 	}
 	if (!opt.have_kx)
 		fetch_coord_kx();
+	if (opt.standby && opt.cpu_pid > 0)
+		return phases();
 	if (opt.latency) {
 		lat_exchange = coffer_calloc((size_t)opt.n, sizeof(double));
 		lat_total = coffer_calloc((size_t)opt.n, sizeof(double));

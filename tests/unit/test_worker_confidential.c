@@ -36,6 +36,7 @@
 #include "proto/policy.h"
 #include "worker/app.h"
 #include "worker/confidential.h"
+#include "worker/keys.h"
 #include "worker/shared.h"
 #include "worker/worker.h"
 #include "../support/fake_coord.h"
@@ -440,6 +441,7 @@ teardown(void **state)
 	coffer_store_free(f->in);
 	coffer_store_free(f->out);
 	coffer_tee_anchors_free(f->anchors);
+	coffer_buf_release(&f->fc.standby_evidence);
 	json_decref(f->fc.params);
 	json_decref(f->fc.limits);
 	free(f);
@@ -1502,11 +1504,129 @@ test_worker_confidential__plaintext_buffers_are_secret_the_sealed_ones_not(void 
 	}
 }
 
+/* ---- Standby and bind (doc/worker.md 9.9, key-release.md 6.7) ---- */
+
+/* A standby session with the fake, as conf_standby_start makes it. */
+static struct conf_standby *
+standby_session(struct fixture *f)
+{
+	struct conf_standby *sb = calloc(1, sizeof(*sb));
+	struct coord_hello h;
+
+	assert_non_null(sb);
+	assert_non_null(sb->keys = keys_new(0));
+	must(coord_standby_hello(&f->t, &f->mc, f->anchors, NULL,
+	    coffer_tee_now(), &h), "standby hello");
+	assert_int_equal(h.policy.len, 0);
+	must(coord_standby(&f->t, &h, &f->s.att, sb->id,
+	    sb->keys->standby_secret), "standby");
+	sb->peer = h.peer;
+	coord_hello_clear(&h);
+	return sb;
+}
+
+static int
+all_zero(const uint8_t *p, size_t n)
+{
+	uint8_t acc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		acc |= p[i];
+	return acc == 0;
+}
+
+static void
+test_worker_confidential__a_bound_standby_runs_the_job_with_no_release(void **state)
+{
+	struct fixture *f = *state;
+	struct conf_standby *sb = standby_session(f);
+	struct item_result res;
+
+	assert_int_equal(f->fc.standbys, 1);
+	assert_memory_equal(sb->id, f->fc.standby_id, 16);
+	/* WS2: S is the coordinator's, unwrapped from its key. */
+	assert_memory_equal(sb->keys->standby_secret, f->fc.standby_secret, 64);
+	f->s.standby = sb;
+	start(f);
+	assert_int_equal(f->w.job->warm, 1);
+	assert_int_equal(f->fc.binds, 1);
+	assert_int_equal(f->fc.nonces, 0);
+	assert_int_equal(f->fc.releases, 0);
+	/* Single use: S is wiped once the answer is open. */
+	assert_true(all_zero(sb->keys->standby_secret, 64));
+	/* From here on exactly a cold worker's path: the session's proofs. */
+	res = run(f, "a/1.sealed");
+	expect(&res, ITEM_ACK, NULL);
+	assert_int_equal(f->fc.proofs, 1);
+	assert_memory_equal(f->fc.last.session, f->fc.session, 16);
+	conf_standby_free(sb);
+}
+
+static void
+test_worker_confidential__a_forgotten_or_refused_standby_falls_back_to_one_release(void **state)
+{
+	static const char *const why[] = { "standby.unknown", "policy.revoked" };
+	struct fixture *f = *state;
+
+	for (int i = 0; i < 2; i++) {
+		struct conf_standby *sb = standby_session(f);
+		int nonces = f->fc.nonces, releases = f->fc.releases;
+
+		/* A coordinator that restarted forgot every standby session;
+		 * any other refusal of the bind leads the same way (6.7.6). */
+		f->fc.forget_standby = i == 0;
+		f->fc.refuse_bind = i == 1 ? why[1] : NULL;
+		f->s.standby = sb;
+		must(conf_job_open(&f->cfg, &f->s, &f->w.job), why[i]);
+		assert_int_equal(f->w.job->warm, 0);
+		assert_int_equal(f->fc.nonces, nonces + 1);
+		assert_int_equal(f->fc.releases, releases + 1);
+		assert_true(all_zero(sb->keys->standby_secret, 64));
+		conf_job_free(f->w.job);
+		f->w.job = NULL;
+		conf_standby_free(sb);
+	}
+	assert_int_equal(f->fc.binds, 2);
+}
+
+static void
+test_worker_confidential__a_bind_answer_not_sealed_with_s_is_not_believed(void **state)
+{
+	struct fixture *f = *state;
+	struct conf_standby *sb = standby_session(f);
+	struct coffer_release_payload pl;
+	struct coffer_buf policy = COFFER_BUF_INIT(1 << 20);
+	uint8_t wrong[64];
+
+	/* Another S: its MAC fails at the coordinator (standby.auth), and
+	 * does not consume the session: its holder still binds. */
+	memcpy(wrong, sb->keys->standby_secret, 64);
+	wrong[0] ^= 1;
+	memset(&pl, 0, sizeof(pl));
+	assert_int_equal(coord_bind(&f->t, f->s.job, sb->id, wrong, &pl, &policy),
+	    COFFER_E_POLICY);
+	assert_non_null(strstr(coffer_errdetail(), "standby.auth"));
+	must(coord_bind(&f->t, f->s.job, sb->id, sb->keys->standby_secret, &pl,
+	    &policy), "bind");
+	assert_int_equal(policy.len, f->fc.policy->jcs.len);
+	coffer_release_payload_clear(&pl);
+	coffer_buf_reset(&policy);
+	/* A second bind: standby.used. */
+	assert_int_equal(coord_bind(&f->t, f->s.job, sb->id,
+	    sb->keys->standby_secret, &pl, &policy), COFFER_E_POLICY);
+	assert_non_null(strstr(coffer_errdetail(), "standby.used"));
+	coffer_buf_release(&policy);
+	conf_standby_free(sb);
+}
+
 int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_worker_confidential__items_are_opened_processed_sealed_and_proved, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_worker_confidential__a_bound_standby_runs_the_job_with_no_release, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_worker_confidential__a_forgotten_or_refused_standby_falls_back_to_one_release, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_worker_confidential__a_bind_answer_not_sealed_with_s_is_not_believed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__kept_contexts_give_the_one_shot_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__every_attempt_id_is_new, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_confidential__a_batch_is_proved_in_one_request_each_answer_deciding, setup, teardown),
