@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
 . "$(dirname "$0")/e2e_common.bash"
-plan 15
+plan 18
 
 SB_WORKER=${SB_WORKER:-$BIN/coffer-worker}
 start_redis
@@ -48,6 +48,8 @@ eq "they were started as standby workers of that coordinator (pids $pids)" 1 "$e
 # Attested before the job: their standby sessions are at the coordinator.
 wait_until 30 bash -c "[ \$(grep -c 'standby ready' '$db_abs.logs/standby.log') -ge 2 ]"
 ok $? "both said they are ready (attested) before any job"
+eq "with a standby session each at the coordinator, before any job" 2 \
+	"$(grep -c 'standby session made' "$COORD_LOG")"
 
 e2e_submit '.replicas = {min: 2, max: 2, initial: 2}'
 eq "the job completes" completed "$(e2e_finish 120)"
@@ -57,6 +59,10 @@ api GET "/v1/jobs/$JOB/log" > "$T/job.log"
 ran=1
 for r in $ids; do grep -q "worker started.*worker=${r}_.*warm=1" "$T/job.log" || ran=0; done
 eq "the job's log shows both standby workers started it warm" 1 "$ran"
+eq "its keys went to both standby sessions (a bind each)" 2 \
+	"$(grep "keys released job=$CJOB" "$COORD_LOG" | grep -c ' standby=')"
+eq "and to no worker that attested in the job (no cold release)" 0 \
+	"$(grep "keys released job=$CJOB" "$COORD_LOG" | grep -vc ' standby=')"
 v=""
 for o in a b c; do e2e_verify "$o"; v="$v$VRC"; done
 eq "every owner's receipt verifies" 000 "$v"
