@@ -296,8 +296,8 @@ void mgr_standby_tick(struct mgr *m);
 void mgr_standby_stop(struct mgr *m);
 void mgr_standby_free(struct mgr *m);
 /* Let act (local) take j's map replicas from the pool when it can; a job
- * the pool cannot serve (the reduce replica, a command, its own env, the
- * Asperathos layout, another coordinator) starts cold. env is the cold
+ * the pool cannot serve (the reduce replica, a command, the Asperathos
+ * layout, another coordinator) starts cold. env is the cold
  * replica's. Returns 0: a failure here only means cold starts. */
 int mgr_standby_use(struct mgr *m, struct mgr_job *j, int reduce,
     char *const *env, struct coffer_actuator *act);

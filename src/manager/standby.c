@@ -223,17 +223,13 @@ mgr_standby_use(struct mgr *m, struct mgr_job *j, int reduce,
 	int r = 0;
 
 	/* What a standby worker cannot be told in its assignment stays cold:
-	 * the reduce replica (--reduce), a job's own command, the job's own
-	 * environment for its app (the worker's environment was set at its
-	 * start), an Asperathos-layout queue. */
+	 * the reduce replica (--reduce), a job's own command (not
+	 * coffer-worker), an Asperathos-layout queue. A job's own env goes
+	 * in the assignment: the worker puts the names COFFER_APP_ENV lists
+	 * in its environment for the app (doc/worker.md 2.2). */
 	if (m->standby == NULL || reduce || j->spec.cmd != NULL ||
 	    j->spec.app == NULL || j->spec.queue_layout != MGR_QUEUE_COFFER)
 		return 0;
-	for (size_t i = 0; i < j->spec.nenv; i++)
-		if (strncmp(j->spec.env[i].key, "COFFER_", 7) != 0 &&
-		    strcmp(j->spec.env[i].key, "REDIS_HOST") != 0 &&
-		    strcmp(j->spec.env[i].key, "REDIS_PORT") != 0)
-			return 0;
 	if (j->spec.tee_policy != NULL) {
 		if (j->spec.tee_backend == NULL || j->spec.coordinator == NULL)
 			return 0;

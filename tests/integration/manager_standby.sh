@@ -9,7 +9,7 @@
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
-plan 26
+plan 30
 
 # SB_WORKER: what the manager runs as its worker (default coffer-worker).
 SB_WORKER=${SB_WORKER:-$BIN/coffer-worker}
@@ -111,6 +111,24 @@ api GET "/v1/jobs/$id2" > "$T/second.out"
 eq "a second job completed" completed "$(jq -r .state "$T/second.out")"
 eq "its $N items done once, from 2 standby workers" "$N 0 2" \
 	"$(jq -r '"\(.items.done) \(.items.failed) \(.replicas.warm)"' "$T/second.out")"
+
+# A job with its own env and an executable app, as manager_secrets.sh
+# runs one: the env reaches the app through the assignment, the queue's
+# URL does not.
+wait_until 30 pool_full
+printf '#!/bin/sh\ncat > /dev/null\nenv | sort\n' > "$T/spy"
+chmod +x "$T/spy"
+api POST /v1/jobs -d '{"name": "envjob", "app": "'"$T/spy"'", "inputs": {"prefix": "in/i-0"},
+	"outputs": {"prefix": "env/"}, "expected_time_s": 60, "replicas": {"min": 1, "max": 1},
+	"controller": {"name": "static"}, "env": {"WANTED_BY_JOB": "yes"}}' > "$T/env.submit"
+eq "a job with its own env is accepted" 201 "$HTTP_CODE"
+id3=$(jq -r .id "$T/env.submit")
+wait_state 60 "$id3" completed failed stopped
+eq "it completes on a standby worker" "completed 1" \
+	"$(api GET "/v1/jobs/$id3" | jq -r '"\(.state) \(.replicas.warm)"')"
+o=$(find "$T/store/env" -type f | head -n 1)
+grep -q '^WANTED_BY_JOB=yes$' "$o"; ok $? "the job's env reaches its app"
+eq "the queue's URL does not" "" "$(grep -E '^(REDIS_|COFFER_REDIS_URL=)' "$o")"
 
 wait_until 30 pool_full
 victim=$(idle_pids | cut -d' ' -f1)
