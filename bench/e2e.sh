@@ -51,6 +51,12 @@
 # early since 2026-12-08); what is still read at a tick (a signal lost)
 # makes a short job's figure depend on the tick: with 20 the figures are
 # Coffer's costs, not the tick's phase.
+# E2E_BENCH_STANDBY=N (default 0: every worker starts cold): the manager
+# keeps a standby pool of N workers per kind (doc/manager.md 5.4), both
+# kinds alike; before each job the bench waits until every kind's pool is
+# full and each of its workers said "standby ready" (their log,
+# standby.log), so that a job finds warm workers; the table and the lines
+# say "warm" and how many of each job's replicas came from the pool.
 # Goal (issue 13): ratio <= 1.10 with 4 workers on pooled-stats and
 # dicom-deid. Run by `make bench` (bench/run) or alone:
 #   BUILD=build bash bench/e2e.sh
@@ -68,13 +74,16 @@ bail() { echo "Bail out! $*" >&2; exit 1; }
 N=${E2E_BENCH_ITEMS:-300}
 NDICOM=${E2E_BENCH_DICOM:-300 3000}
 ROUNDS=${E2E_BENCH_ROUNDS:-3}
+STANDBY=${E2E_BENCH_STANDBY:-0}
+START=cold
+[ "$STANDBY" -gt 0 ] && START="warm (standby pool of $STANDBY)"
 APPS=${E2E_BENCH_APPS:-pooled-stats dicom-deid checksum fault}
 PER=$((N / 3))
 
 [ -n "${E2E_BENCH_BREAKDOWN:-}" ] && export COFFER_LOG_LEVEL=debug
 start_redis >/dev/null
 e2e_coordinator >/dev/null
-e2e_manager --tick-ms "${E2E_BENCH_TICK_MS:-250}" >/dev/null
+e2e_manager --tick-ms "${E2E_BENCH_TICK_MS:-250}" --standby-replicas "$STANDBY" >/dev/null
 # Plaintext files under $T/plain, sealed copies under $T/store (the
 # manager's store), under the same keys. e2e_owners seals "row i of
 # hospital o" as o/item-i.
@@ -144,6 +153,25 @@ wait_end() {
 		sleep 0.2
 	done
 }
+# pool_ready: with a standby pool, wait (up to 30 s) until every kind has
+# its N idle workers and every worker started and not dead has logged
+# "standby ready"; a pool that does not get there is said, not hidden.
+pool_ready() {
+	[ "$STANDBY" -gt 0 ] || return 0
+	local end=$(($(date +%s) + 30)) want got
+	while :; do
+		api GET /v1/standby >"$T/standby.json"
+		want=$(jq '[.kinds[] | .started - .died] | add // 0' "$T/standby.json")
+		got=$(grep -c 'standby ready' "$MGR_DB.logs/standby.log" 2>/dev/null)
+		jq -e --argjson n "$STANDBY" 'all(.kinds[]; .idle == $n)' 			"$T/standby.json" >/dev/null && [ "${got:-0}" -ge "$want" ] && return 0
+		if [ "$(date +%s)" -ge "$end" ]; then
+			echo "the standby pool is not ready after 30 s: $(jq -c '[.kinds[] |
+				{kind, idle, started, died, last_status}]' "$T/standby.json"), $got ready lines" >&2
+			return 0
+		fi
+		sleep 0.1
+	done
+}
 elapsed() { # JOB: seconds from its start to its end, by the manager
 	api GET "/v1/jobs/$1?view=status" | jq -r .elapsed_s
 }
@@ -165,6 +193,7 @@ run() {
 			replicas: {min: 4, max: 4, initial: 4}, controller: {name: "static"}}' \
 			>"$T/job.json"
 	fi
+	pool_ready
 	hook start "$kind"
 	t0=$(date +%s%N)
 	api POST "/v1/jobs?view=status" --data @"$T/job.json" >"$T/submit.json"
@@ -176,6 +205,7 @@ run() {
 	[ "$(job_state "$job")" = completed ] ||
 		bail "job $job: $(api GET "/v1/jobs/$job" | jq -r .reason)"
 	fixed "$kind" "$job"
+	api GET "/v1/jobs/$job" | jq '.replicas.warm // 0' >>"$T/warm-$kind"
 	echo "$job" >>"$T/jobs-$kind"
 	elapsed "$job"
 }
@@ -233,10 +263,10 @@ reduce_gap() {
 	done | median | awk '{ printf "conf: the reduce proof %d ms after the last map proof (median over the jobs)\n", $1 }'
 }
 
-echo "4 replicas, manager tick ${E2E_BENCH_TICK_MS:-250} ms, median of $ROUNDS alternating rounds:"
+echo "4 replicas, manager tick ${E2E_BENCH_TICK_MS:-250} ms, median of $ROUNDS alternating rounds, workers start $START:"
 echo
-echo "| app | items | plaintext (s) | confidential (s) | ratio | worker start, plaintext (s) | worker start, confidential (s) | of which attestation + release (s) | close (s) |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| app | items | start | plaintext (s) | confidential (s) | ratio | worker start, plaintext (s) | worker start, confidential (s) | of which attestation + release (s) | close (s) |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 # dicom-deid runs once per size of E2E_BENCH_DICOM.
 runs= && : >"$T/sizes" && : >"$T/cpu" && : >"$T/breakdown"
 for app in $APPS; do
@@ -274,6 +304,7 @@ for run_ in $runs; do
 	: >"$T/p" && : >"$T/c" && : >"$T/fixed-plain" && : >"$T/fixed-conf"
 	: >"$T/jobs-plain" && : >"$T/jobs-conf" && : >"$T/coord-cpu"
 	: >"$T/client-plain" && : >"$T/client-conf"
+	: >"$T/warm-plain" && : >"$T/warm-conf"
 	nitems=$(jq length <<<"$items")
 	for _ in $(seq 1 "$ROUNDS"); do
 		run plain "$app" "$params" "$items" >>"$T/p"
@@ -282,11 +313,14 @@ for run_ in $runs; do
 		echo "($(coord_cpu_ns) - $c0) / 1000000" | bc -l >>"$T/coord-cpu"
 	done
 	p=$(median <"$T/p") c=$(median <"$T/c")
-	printf '| %s | %s | %.2f | %.2f | %.2f | %s | %s | %s | %s |\n' "$label" \
-		"$nitems" "$p" "$c" "$(echo "$c / $p" | bc -l)" \
+	printf '| %s | %s | %s | %.2f | %.2f | %.2f | %s | %s | %s | %s |\n' "$label" \
+		"$nitems" "${START%% *}" "$p" "$c" "$(echo "$c / $p" | bc -l)" \
 		"$(col 1 <"$T/fixed-plain")" "$(col 1 <"$T/fixed-conf")" \
 		"$(col 2 <"$T/fixed-conf")" "$(col 3 <"$T/fixed-conf")"
 	[ "$app" = dicom-deid ] && echo "$nitems $p $c" >>"$T/sizes"
+	[ "$STANDBY" -gt 0 ] && printf '%s, %s items: replicas from the standby pool per job (of 4; the reduce replica always starts cold): plaintext %s, confidential %s\n' \
+		"$app" "$nitems" "$(tr '\n' ' ' <"$T/warm-plain" | sed 's/ $//')" \
+		"$(tr '\n' ' ' <"$T/warm-conf" | sed 's/ $//')" >>"$T/cpu"
 	pw=$(median <"$T/client-plain") cw=$(median <"$T/client-conf")
 	printf '%s, %s items: the client'"'"'s wall (submission to the held answer, median): plaintext %.3f s, confidential %.3f s (%.2f)\n' \
 		"$app" "$nitems" "$pw" "$cw" "$(echo "$cw / $pw" | bc -l)" >>"$T/cpu"

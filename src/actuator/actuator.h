@@ -111,7 +111,10 @@ struct coffer_actuator_status {
 	int64_t startups;       /* start-ups measured */
 	char error[160];        /* the backend's last error ("" if the last
 	                           call worked): an unreachable API server,
-	                           a refused submission */
+	                           a refused submission */	/* Appended. */
+	int64_t warm_total;     /* replicas that were standby workers given
+	                           their assignment (local, doc/manager.md
+	                           section 5.4), of started_total */
 };
 
 /* The longest replica id a backend may give (COFFER_REPLICA_ID), without

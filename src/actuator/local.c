@@ -21,6 +21,7 @@
 #include "actuator/local.h"
 #include "actuator/options.h"
 #include "actuator/proc.h"
+#include "actuator/standby.h"
 #include "coffer/error.h"
 #include "lib/clock.h"
 #include "lib/file.h"
@@ -61,9 +62,48 @@ struct local {
 	char nonce[9];       /* 8 hex digits: this actuator's replica ids */
 	struct act_backoff backoff; /* before replacing crashed replicas */
 	struct coffer_actuator_status st;
+	struct coffer_standby *pool; /* standby workers to take, or NULL */
+	char *pool_kind;
+	char *assignment;
 };
 
 #define REPLICA_ID_VAR "COFFER_REPLICA_ID"
+
+/* A replica entry for pid, started now. */
+static void
+add_replica(struct local *l, pid_t pid, const char *id)
+{
+	l->r[l->n].pid = pid;
+	l->r[l->n].index = l->next_index++;
+	l->r[l->n].stopping = 0;
+	l->r[l->n].killed = 0;
+	l->r[l->n].started_ms = coffer_mono_ms();
+	l->r[l->n].deadline_ms = 0;
+	snprintf(l->r[l->n].id, sizeof(l->r[l->n].id), "%s", id);
+	l->r[l->n].busy = 0;
+	l->r[l->n].busy_s = -1;
+	l->n++;
+	l->st.started_total++;
+}
+
+/* A standby worker of the pool becomes the replica, if one is idle: 1,
+ * else 0 (start cold). Its age, and so the job's replica-seconds, count
+ * from here, not from its start. */
+static int
+take_standby(struct local *l)
+{
+	char id[COFFER_REPLICA_ID_MAX + 1];
+	pid_t pid;
+
+	if (l->pool == NULL || coffer_standby_take(l->pool, l->pool_kind,
+	    l->assignment, &pid, id, sizeof(id)) != 0) {
+		coffer_errclear();
+		return 0;
+	}
+	add_replica(l, pid, id);
+	l->st.warm_total++;
+	return 1;
+}
 
 static int
 start_one(struct local *l)
@@ -75,6 +115,8 @@ start_one(struct local *l)
 
 	if ((r = act_reserve(&l->r, &l->cap, l->n, sizeof(*l->r))) != 0)
 		return r;
+	if (take_standby(l))
+		return 0;
 	if ((exe = strchr(l->argv[0], '/') != NULL ?
 	    coffer_strdup(l->argv[0]) : coffer_path_lookup(l->argv[0])) == NULL) {
 		r = coffer_errf(COFFER_E_NOTFOUND, "replica program '%s' not found in"
@@ -125,17 +167,7 @@ start_one(struct local *l)
 	/* Also set the group from the parent: whichever runs first wins, and
 	 * a kill(-pid) right after this point cannot miss the group. */
 	(void)setpgid(pid, pid);
-	l->r[l->n].pid = pid;
-	l->r[l->n].index = l->next_index++;
-	l->r[l->n].stopping = 0;
-	l->r[l->n].killed = 0;
-	l->r[l->n].started_ms = coffer_mono_ms();
-	l->r[l->n].deadline_ms = 0;
-	memcpy(l->r[l->n].id, id, sizeof(id));
-	l->r[l->n].busy = 0;
-	l->r[l->n].busy_s = -1;
-	l->n++;
-	l->st.started_total++;
+	add_replica(l, pid, id);
 out:
 	if (devnull >= 0)
 		close(devnull);
@@ -388,6 +420,8 @@ local_free(void *impl)
 	act_free_strv(l->env);
 	free(l->workdir);
 	free(l->log_path);
+	free(l->pool_kind);
+	free(l->assignment);
 	free(l);
 }
 
@@ -450,6 +484,26 @@ fail:
 	local_free(l);
 	free(a);
 	return r;
+}
+
+int
+coffer_actuator_local_standby(struct coffer_actuator *a,
+    struct coffer_standby *pool, const char *kind, const char *assignment)
+{
+	struct local *l = a->impl;
+	char *k = NULL, *as = NULL;
+
+	if (pool != NULL && ((k = coffer_strdup(kind)) == NULL ||
+	    (as = coffer_strdup(assignment)) == NULL)) {
+		free(k);
+		return coffer_errf(COFFER_E_NOMEM, "actuator");
+	}
+	free(l->pool_kind);
+	free(l->assignment);
+	l->pool = pool;
+	l->pool_kind = k;
+	l->assignment = as;
+	return 0;
 }
 
 int

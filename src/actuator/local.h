@@ -22,6 +22,20 @@
 int coffer_actuator_local_new(const struct coffer_replica_spec *spec,
     struct coffer_actuator **out) __attribute__((warn_unused_result));
 
+struct coffer_standby; /* actuator/standby.h */
+
+/*
+ * Start replicas from pool (actuator/standby.h) when it has an idle
+ * worker of kind, which gets assignment on its stdin (copied, as kind);
+ * otherwise, and with pool NULL, cold as before. A replica so taken keeps
+ * the worker's replica id and counts from the take (status.warm_total).
+ * The pool must outlive the actuator. Call it before set_replicas().
+ * COFFER_E_NOMEM.
+ */
+int coffer_actuator_local_standby(struct coffer_actuator *a,
+    struct coffer_standby *pool, const char *kind, const char *assignment)
+	__attribute__((warn_unused_result));
+
 /* The PIDs of the running (not stopping) replicas, oldest first; returns
  * how many (at most max were written). */
 int coffer_actuator_local_pids(struct coffer_actuator *a, pid_t *out, int max);

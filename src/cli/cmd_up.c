@@ -46,7 +46,7 @@ static const char usage_text[] =
     "coffer up [--dir DIR] [--port PORT | --listen ADDR] [--grace-ms N]\n"
     "          [--redis URL] [--allow-cmd] [--allow-workload-url]\n"
     "          [--workload-dir DIR]... [--asperathos] [--asperathos-no-token]\n"
-    "          [--coordinator-port PORT | --no-coordinator]";
+    "          [--coordinator-port PORT | --no-coordinator] [--standby N]";
 
 static const char help_text[] =
     "Run the control plane on this machine (doc/manager.md section 7): a\n"
@@ -76,6 +76,10 @@ static const char help_text[] =
     "                  first start (default: a free one); later starts keep\n"
     "                  the port it had, where owners pinned it\n"
     "  --no-coordinator  no coordinator: plaintext jobs only\n"
+    "  --standby N     keep N idle standby workers of each kind (plaintext,\n"
+    "                  and confidential for this coordinator) that a job's\n"
+    "                  workers start from, ready and attested (default 0;\n"
+    "                  doc/manager.md section 5.4 says what they cost)\n"
     "\n"
     "One coffer up per data directory (a second is refused, naming the\n"
     "first); its Redis data, jobs, admin token and the coordinator's state\n"
@@ -263,7 +267,7 @@ struct up_coord {
 static int
 write_state(const char *path, const char *url, const char *token, pid_t mpid,
     const struct coffer_redis_server *rs, const char *redis_url, const char *dir,
-    const struct up_coord *co)
+    const struct up_coord *co, int standby)
 {
 	struct coffer_buf b = COFFER_BUF_INIT(1 << 16);
 	json_t *j;
@@ -283,6 +287,11 @@ write_state(const char *path, const char *url, const char *token, pid_t mpid,
 	(void)redis_url;
 	if (j == NULL)
 		return COFFER_E_NOMEM;
+	/* The standby pool's size per kind (doc/manager.md 5.4). */
+	if (json_object_set_new(j, "standby", json_integer(standby)) != 0) {
+		json_decref(j);
+		return COFFER_E_NOMEM;
+	}
 	/* What an owner or a script on this machine needs to trust the
 	 * coordinator and to write a policy for these workers. */
 	if (co->pid > 0 && json_object_set_new(j, "coordinator", json_pack(
@@ -767,7 +776,7 @@ remove_state(const char *path, const struct up_prev *pv)
 enum {
 	O_DIR = 'd', O_PORT = 'p', O_GRACE = 'g', O_HELP = 'h',
 	O_LISTEN = 256, O_REDIS, O_ALLOW_CMD, O_ALLOW_URL, O_WDIR, O_ASP, O_ASP_OPEN,
-	O_CPORT, O_NO_COORD,
+	O_CPORT, O_NO_COORD, O_STANDBY,
 };
 
 const struct option cli_up_options[] = {
@@ -783,6 +792,7 @@ const struct option cli_up_options[] = {
 	{ "asperathos-no-token", no_argument, NULL, O_ASP_OPEN },
 	{ "coordinator-port", required_argument, NULL, O_CPORT },
 	{ "no-coordinator", no_argument, NULL, O_NO_COORD },
+	{ "standby", required_argument, NULL, O_STANDBY },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -799,8 +809,8 @@ cmd_up(int argc, char **argv)
 	char dir[PATH_MAX] = "", bindir[PATH_MAX], mgr[PATH_MAX], db[PATH_MAX],
 	    rdir[PATH_MAX], store[PATH_MAX], readyf[PATH_MAX], mlog[PATH_MAX],
 	    statef[PATH_MAX], listen[300], apps[PATH_MAX], grace[16] = "5000",
-	    tokf[PATH_MAX];
-	char *margv[48];
+	    tokf[PATH_MAX], standby[16] = "0";
+	char *margv[64];
 	const char *dir_opt = NULL, *listen_opt = NULL, *redis_opt = NULL,
 	    *wdirs[MAX_WDIRS], *redis_url;
 	int port = -1, died = 0, allow_cmd = 0, allow_url = 0, asp = 0, asp_open = 0,
@@ -839,6 +849,12 @@ cmd_up(int argc, char **argv)
 			if (coffer_parse_int(optarg, 0, 65535, &port) != 0)
 				return cli_usage("up", usage_text,
 				    "--port: '%s' is not a port", optarg);
+			break;
+		case O_STANDBY:
+			if (coffer_parse_int(optarg, 0, 64, &g) != 0)
+				return cli_usage("up", usage_text, "--standby: '%s' "
+				    "is not in [0, 64]", optarg);
+			snprintf(standby, sizeof(standby), "%d", g);
 			break;
 		case O_GRACE:
 			if (coffer_parse_int(optarg, 10, 3600000, &g) != 0)
@@ -990,6 +1006,8 @@ cmd_up(int argc, char **argv)
 	margv[n++] = "--grace-ms";
 	margv[n++] = grace;
 	margv[n++] = allow_cmd ? "--allow-cmd=yes" : "--allow-cmd=no";
+	margv[n++] = "--standby-replicas";
+	margv[n++] = standby;
 	if (allow_url)
 		margv[n++] = "--allow-workload-url";
 	if (asp_open)
@@ -1019,7 +1037,8 @@ cmd_up(int argc, char **argv)
 		goto fail;
 	keep_prev_state(statef, dir, &prev);
 	if ((r = write_state(statef, coffer_buf_str(&urlbuf),
-	    coffer_buf_str(&tokbuf), mpid, rs, redis_url, dir, &co)) != 0)
+	    coffer_buf_str(&tokbuf), mpid, rs, redis_url, dir, &co,
+	    (int)strtol(standby, NULL, 10))) != 0)
 		goto fail;
 	lock_note(lockfd, getpid(), coffer_buf_str(&urlbuf));
 	printf("coffer is up\n"
@@ -1032,6 +1051,9 @@ cmd_up(int argc, char **argv)
 	else
 		printf("  redis:   given (--redis)\n");
 	printf("  manager: pid %d, log %s\n", (int)mpid, mlog);
+	if (strcmp(standby, "0") != 0)
+		printf("  standby: %s idle workers per kind (GET /v1/standby)\n",
+		    standby);
 	if (co.pid > 0)
 		printf("  coordinator: %s (pid %d, log %s)\n"
 		    "    *** INSECURE SIMULATION: no TEE protects its keys or the "

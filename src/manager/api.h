@@ -13,6 +13,8 @@ int api_query_force(const struct http_req *r);
 void api_healthz(struct http_req *r);
 void api_metrics(struct http_req *r);
 void api_controllers(struct http_req *r);
+/* standby.c: GET /v1/standby */
+void api_standby(struct http_req *r);
 void api_job_submit(struct http_req *r);
 void api_job_list(struct http_req *r);
 void api_job_show(struct http_req *r);

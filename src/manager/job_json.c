@@ -38,7 +38,6 @@ mgr_job_json(struct mgr *m, const struct mgr_job *j, int full)
 	int running = 0, ready = 0;
 	int known = j->counts_fresh || mgr_state_terminal(j->state);
 
-	(void)m;
 	memset(&as, 0, sizeof(as));
 	if (j->act != NULL && coffer_actuator_status(j->act, &as) == 0)
 		running = as.running;
@@ -114,6 +113,16 @@ mgr_job_json(struct mgr *m, const struct mgr_job *j, int full)
 	    "name", mgr_job_queue_name(j));
 	if (o == NULL)
 		return NULL;
+	/* With a standby pool (doc/manager.md 5.4): replicas that were
+	 * standby workers, of every replica the job started. */
+	if (m->standby != NULL) {
+		int64_t warm = j->warm_base;
+
+		if (j->act != NULL && coffer_actuator_status(j->act, &as) == 0)
+			warm += as.warm_total;
+		json_object_set_new(json_object_get(o, "replicas"), "warm",
+		    json_integer((json_int_t)warm));
+	}
 	/* A confidential job: where its receipt is (doc/manager.md section
 	 * 9). What the coordinator answered is shown, not vouched for. */
 	if (j->spec.tee_job != NULL) {

@@ -40,6 +40,7 @@ static const char usage_text[] =
     "           [--coordinator URL] [--tee-backend sim|sgx|tdx|snp]\n"
     "           [--measured-config FILE] [--tee-collateral PATH]\n"
     "           [--coordinator-timeout-ms N]\n"
+    "           [--standby-replicas N]\n"
     "       coffer-manager token create --db PATH [--name NAME] [--scope admin|read]\n"
     "       coffer-manager token list --db PATH\n"
     "       coffer-manager token revoke --db PATH ID\n"
@@ -170,6 +171,7 @@ cmd_serve(int argc, char **argv)
 		{ "measured-config", required_argument, NULL, 'm' },
 		{ "tee-collateral", required_argument, NULL, 'X' },
 		{ "coordinator-timeout-ms", required_argument, NULL, 'Y' },
+		{ "standby-replicas", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -282,6 +284,12 @@ cmd_serve(int argc, char **argv)
 		case 'T': cfg.tee_backend = optarg; break;
 		case 'm': cfg.measured_config = optarg; break;
 		case 'X': cfg.tee_collateral = optarg; break;
+		case 'S':
+			if (coffer_parse_int(optarg, 0, 64, &cfg.standby_replicas) != 0) {
+				usage("--standby-replicas: '%s' is not in [0, 64]", optarg);
+				goto out;
+			}
+			break;
 		case 'O':
 			cfg.asperathos_open = 1;
 			break;

@@ -40,6 +40,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		m->ticks++;
 		mgr_jobs_tick(m);
 		m->child_exited = 0;
+		mgr_standby_tick(m);
 	}
 }
 
@@ -306,6 +307,8 @@ mgr_run(const struct mgr_config *cfg)
 		goto out;
 	if ((r = mgr_orphans_find(m)) != 0)
 		coffer_warn("looking for earlier replicas: %s", coffer_errdetail());
+	if ((r = mgr_standby_start(m)) != 0)
+		goto out;
 	if ((r = mgr_jobs_load(m)) != 0)
 		goto out;
 	if ((r = mgr_ticks_start(m)) != 0)
@@ -354,7 +357,11 @@ out:
 			m->sig_ev[i] = NULL;
 		}
 	http_server_drain(m->http, MGR_DRAIN_MS);
+	/* Idle standby workers go first: EOF on their stdin ends them at
+	 * once, and none is then taken by a job being stopped. */
+	mgr_standby_stop(m);
 	mgr_jobs_shutdown(m);
+	mgr_standby_free(m);
 	free(m->orphans);
 	http_server_free(m->http);
 	free(m->routes);

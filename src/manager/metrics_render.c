@@ -213,6 +213,8 @@ mgr_metrics_render(struct mgr *m, struct coffer_buf *b)
 		    (double)st.write_timeouts)) != 0)
 			return r;
 	}
+	if ((r = mgr_standby_metrics(m, b)) != 0)
+		return r;
 	if ((r = http_metrics_family(b, "coffer_manager_start_time_seconds", "gauge",
 	    "When this manager started, Unix seconds.")) != 0 ||
 	    (r = http_metrics_sample(b, "coffer_manager_start_time_seconds", NULL,

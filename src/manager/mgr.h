@@ -61,8 +61,11 @@ struct mgr_config {
 	int grace_ms;            /* replica SIGTERM to SIGKILL; default 10000 */
 	int coordinator_timeout_ms; /* one answer of a coordinator; default
 	                            10000 (doc/manager.md 9.2) */
+	int standby_replicas;    /* idle standby workers kept per kind (local
+	                            actuator, doc/manager.md 5.4); 0: none */
 };
 
+struct coffer_standby;
 struct mgr_approvals;
 struct mgr_conf_call;
 struct mgr_conf_watch;
@@ -138,6 +141,8 @@ struct mgr_job {
 	int64_t conf_closed_ms;     /* when that said the job is closed there
 	                               (monotonic), 0 before */
 	char act_error[200];        /* the actuators' last error, "" if none */
+	int64_t warm_base;          /* replicas taken from the standby pool by
+	                               actuators already drained */
 	struct mgr_approvals *approvals; /* a confidential job's, as its
 	                               coordinator reports them (approvals.c) */
 	char log_path[512];
@@ -197,6 +202,7 @@ struct mgr {
 	                               in flight (conf.c) */
 	struct mgr_waiter *waiters; /* held GET /v1/jobs/{id}?wait_s=N
 	                               (waiters.c) */
+	struct coffer_standby *standby; /* the standby pool, or NULL (standby.c) */
 	int64_t start_ms;
 	int stopping;
 	uint64_t decisions_total;
@@ -285,6 +291,24 @@ void mgr_actuator_config(const struct mgr_config *cfg,
 /* Replicas of earlier incarnations (orphans.c). */
 int mgr_orphans_find(struct mgr *m) __attribute__((warn_unused_result));
 void mgr_orphans_tick(struct mgr *m);
+
+/* The standby pool (standby.c, doc/manager.md 5.4). start: make it if
+ * cfg.standby_replicas > 0 and the actuator is local (it starts workers
+ * on the next tick); stop: stop its workers (blocks up to the grace
+ * period); free after the actuators that take from it. */
+int mgr_standby_start(struct mgr *m) __attribute__((warn_unused_result));
+void mgr_standby_tick(struct mgr *m);
+void mgr_standby_stop(struct mgr *m);
+void mgr_standby_free(struct mgr *m);
+/* Let act (local) take j's map replicas from the pool when it can; a job
+ * the pool cannot serve (the reduce replica, a command, the Asperathos
+ * layout, another coordinator) starts cold. env is the cold
+ * replica's. Returns 0: a failure here only means cold starts. */
+int mgr_standby_use(struct mgr *m, struct mgr_job *j, int reduce,
+    char *const *env, struct coffer_actuator *act);
+/* The pool's families for /metrics (nothing without a pool). */
+int mgr_standby_metrics(struct mgr *m, struct coffer_buf *b)
+	__attribute__((warn_unused_result));
 
 /* The /metrics text (metrics_render.c). */
 int mgr_metrics_render(struct mgr *m, struct coffer_buf *b)

@@ -354,6 +354,7 @@ start(struct mgr *m, struct mgr_job *j, int reduce, struct coffer_actuator **act
 	mgr_actuator_config(&m->cfg, &ac);
 	if ((r = coffer_actuator_new(&ac, &rs, act)) != 0)
 		goto out;
+	(void)mgr_standby_use(m, j, reduce, env.v, *act);
 	if ((r = coffer_actuator_set_replicas(*act, n)) != 0)
 		goto out;
 out:
@@ -400,12 +401,16 @@ mgr_replicas_start(struct mgr *m, struct mgr_job *j)
 /* Hand an actuator to the draining list: its replicas get SIGTERM now
  * and SIGKILL after the grace period, on later ticks. */
 static void
-drain(struct mgr *m, const struct mgr_job *j, struct coffer_actuator **act)
+drain(struct mgr *m, struct mgr_job *j, struct coffer_actuator **act)
 {
+	struct coffer_actuator_status st;
 	struct mgr_draining *p;
 
 	if (*act == NULL)
 		return;
+	memset(&st, 0, sizeof(st));
+	if (coffer_actuator_status(*act, &st) == 0)
+		j->warm_base += st.warm_total;
 	(void)coffer_actuator_set_replicas(*act, 0);
 	p = coffer_reallocarray(m->draining, m->ndraining + 1, sizeof(*p));
 	if (p == NULL) {

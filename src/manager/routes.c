@@ -13,6 +13,7 @@ const struct http_route mgr_routes[] = {
 	{ "GET",    "/ui/{file}",                  api_dashboard_file, HTTP_SCOPE_NONE,  0 },
 	{ "GET",    "/metrics",                    api_metrics,      HTTP_SCOPE_READ,    0 },
 	{ "GET",    "/v1/controllers",             api_controllers,  HTTP_SCOPE_READ,    0 },
+	{ "GET",    "/v1/standby",                 api_standby,      HTTP_SCOPE_READ,    0 },
 	{ "POST",   "/v1/jobs",                    api_job_submit,   HTTP_SCOPE_ADMIN,   MGR_BODY_JOB },
 	{ "GET",    "/v1/jobs",                    api_job_list,     HTTP_SCOPE_READ,    0 },
 	{ "GET",    "/v1/jobs/{id}",               api_job_show,     HTTP_SCOPE_READ,    0 },
