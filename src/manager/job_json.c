@@ -120,6 +120,8 @@ mgr_job_json(struct mgr *m, const struct mgr_job *j, int full)
 
 		if (j->act != NULL && coffer_actuator_status(j->act, &as) == 0)
 			warm += as.warm_total;
+		if (j->ract != NULL && coffer_actuator_status(j->ract, &as) == 0)
+			warm += as.warm_total;
 		json_object_set_new(json_object_get(o, "replicas"), "warm",
 		    json_integer((json_int_t)warm));
 	}

@@ -130,7 +130,7 @@ mgr_standby_free(struct mgr *m)
  * the app's name there, its path here); a name goes once. */
 static const char *const own[] = {
 	"COFFER_APP", "COFFER_EXIT_WHEN_DONE", "COFFER_LOG_FILE", "COFFER_PARAMS",
-	NULL,
+	"COFFER_REDUCE_KEY", "COFFER_AFTER_DRAIN", NULL,
 };
 
 static int
@@ -161,11 +161,13 @@ put_pct(struct coffer_buf *b, const char *s)
 }
 
 /*
- * The assignment of a map replica of j (doc/worker.md 2.2): the
- * environment a cold replica gets, and what a cold one gets as arguments.
+ * The assignment of a replica of j (doc/worker.md 2.2): the environment
+ * a cold replica gets, and what a cold one gets as arguments: the item
+ * workers' --exit-when-done, the reduce replica's --reduce KEY and
+ * --after-drain (a plaintext job's only, doc/manager.md 9.4).
  */
 static int
-assignment(struct mgr *m, struct mgr_job *j, char *const *env,
+assignment(struct mgr *m, struct mgr_job *j, int reduce, char *const *env,
     struct coffer_buf *b)
 {
 	char app[4096];
@@ -194,7 +196,9 @@ assignment(struct mgr *m, struct mgr_job *j, char *const *env,
 	}
 	if ((r = mgr_app_resolve(m, j->spec.app, app, sizeof(app))) != 0 ||
 	    (r = put_line(b, "COFFER_APP", app)) != 0 ||
-	    (r = put_line(b, "COFFER_EXIT_WHEN_DONE", "1")) != 0 ||
+	    (r = (reduce ? put_line(b, "COFFER_REDUCE_KEY", j->spec.reduce) :
+	    put_line(b, "COFFER_EXIT_WHEN_DONE", "1"))) != 0 ||
+	    (reduce && (r = put_line(b, "COFFER_AFTER_DRAIN", "1")) != 0) ||
 	    (r = put_line(b, "COFFER_LOG_FILE", j->log_path)) != 0)
 		return r;
 	/* A confidential job's parameters come from the coordinator only
@@ -223,12 +227,16 @@ mgr_standby_use(struct mgr *m, struct mgr_job *j, int reduce,
 	int r = 0;
 
 	/* What a standby worker cannot be told in its assignment stays cold:
-	 * the reduce replica (--reduce), a job's own command (not
-	 * coffer-worker), an Asperathos-layout queue. A job's own env goes
-	 * in the assignment: the worker puts the names COFFER_APP_ENV lists
-	 * in its environment for the app (doc/worker.md 2.2). */
-	if (m->standby == NULL || reduce || j->spec.cmd != NULL ||
-	    j->spec.app == NULL || j->spec.queue_layout != MGR_QUEUE_COFFER)
+	 * a job's own command (not coffer-worker), an Asperathos-layout
+	 * queue, a confidential job's reduce replica (a confidential standby
+	 * serves items only, doc/worker.md 9.9). A job's own env goes in the
+	 * assignment: the worker puts the names COFFER_APP_ENV lists in its
+	 * environment for the app; a plaintext reduce replica's --reduce KEY
+	 * and --after-drain are COFFER_REDUCE_KEY and COFFER_AFTER_DRAIN
+	 * there (doc/worker.md 2.2). */
+	if (m->standby == NULL || j->spec.cmd != NULL || j->spec.app == NULL ||
+	    j->spec.queue_layout != MGR_QUEUE_COFFER ||
+	    (reduce && (j->spec.reduce == NULL || j->spec.tee_policy != NULL)))
 		return 0;
 	if (j->spec.tee_policy != NULL) {
 		if (j->spec.tee_backend == NULL || j->spec.coordinator == NULL)
@@ -238,7 +246,7 @@ mgr_standby_use(struct mgr *m, struct mgr_job *j, int reduce,
 	} else {
 		snprintf(kind, sizeof(kind), "plaintext");
 	}
-	if ((r = assignment(m, j, env, &b)) != 0 ||
+	if ((r = assignment(m, j, reduce, env, &b)) != 0 ||
 	    (r = coffer_actuator_local_standby(act, m->standby, kind,
 	    coffer_buf_str(&b))) != 0) {
 		/* Not the job's failure: its replicas start cold. */

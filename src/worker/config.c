@@ -474,6 +474,14 @@ from_vars(struct worker_config *c, worker_lookup_fn *get, void *arg)
 		return r;
 	if ((v = get(arg, "COFFER_COLLATERAL")) && (r = set_str(&c->collateral, v)))
 		return r;
+	/* --reduce KEY and --after-drain by name, so that a standby worker's
+	 * assignment can make it a plaintext job's reduce replica
+	 * (doc/worker.md 2.2); checked as the options are. */
+	if ((v = get(arg, "COFFER_REDUCE_KEY")) && (r = set_str(&c->reduce_key, v)))
+		return r;
+	if ((v = get(arg, "COFFER_AFTER_DRAIN")) &&
+	    (r = set_bool("COFFER_AFTER_DRAIN", v, &c->after_drain)))
+		return r;
 	if ((v = get(arg, "COFFER_START_RETRY_MS")) &&
 	    (r = set_int("COFFER_START_RETRY_MS", v, 0, 600000, &c->start_retry_ms)))
 		return r;

@@ -774,6 +774,15 @@ supervisor_standby(const struct worker_config *deploy, int64_t t0)
 		rc = r == COFFER_E_NOMEM ? 1 : 2;
 		goto out;
 	}
+	/* doc/worker.md 9.9: the runner holding S serves items; a
+	 * confidential job's reduce replica starts cold. */
+	if (cfg.reduce_key != NULL) {
+		fprintf(stderr, "coffer-worker: bad configuration: a confidential"
+		    " standby worker serves items only, not a reduce stage"
+		    " (COFFER_REDUCE_KEY)\n");
+		rc = 2;
+		goto out;
+	}
 	cfg.assigned_ms = ta;
 	s.cfg = &cfg;
 	/* A runner that died in standby (it should not): a new one, cold. */

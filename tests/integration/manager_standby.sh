@@ -9,7 +9,7 @@
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/manager_common.bash"
-plan 30
+plan 33
 
 # SB_WORKER: what the manager runs as its worker (default coffer-worker).
 SB_WORKER=${SB_WORKER:-$BIN/coffer-worker}
@@ -129,6 +129,26 @@ eq "it completes on a standby worker" "completed 1" \
 o=$(find "$T/store/env" -type f | head -n 1)
 grep -q '^WANTED_BY_JOB=yes$' "$o"; ok $? "the job's env reaches its app"
 eq "the queue's URL does not" "" "$(grep -E '^(REDIS_|COFFER_REDIS_URL=)' "$o")"
+
+# A job with a reduce stage (pooled-stats over the three hospitals'
+# tables, as bench/e2e.sh runs it) on one item worker: the item worker and
+# the reduce replica (COFFER_REDUCE_KEY in its assignment) both come from
+# the pool of 2.
+wait_until 30 pool_full
+mkdir -p "$T/store/ps"
+for o in a b c; do cp "$COFFER_SRC/demo/data/pooled-stats/hospital-$o.csv" "$T/store/ps/$o.csv"; done
+jq -n --arg s "$(tr '\n' ' ' < "$COFFER_SRC/demo/data/pooled-stats/schema.txt" | sed 's/ *$//')" '{
+	name: "reduce", app: "pooled-stats", inputs: {prefix: "ps/"},
+	app_params: {schema: $s, target: "diagnosis", positive: "benign", min_owners: "1"},
+	outputs: {prefix: "psout/", reduce: "psout/result"}, expected_time_s: 60,
+	replicas: {min: 1, max: 1}, controller: {name: "static"}}' > "$T/reduce.json"
+api POST /v1/jobs --data @"$T/reduce.json" > "$T/reduce.submit"
+eq "a job with a reduce stage is accepted" 201 "$HTTP_CODE"
+id4=$(jq -r .id "$T/reduce.submit")
+wait_state 60 "$id4" completed failed stopped
+eq "it completes, its item worker and its reduce replica from the pool" "completed 2" \
+	"$(api GET "/v1/jobs/$id4" | jq -r '"\(.state) \(.replicas.warm)"')"
+[ -s "$T/store/psout/result" ]; ok $? "the reduce stage wrote its result"
 
 wait_until 30 pool_full
 victim=$(idle_pids | cut -d' ' -f1)

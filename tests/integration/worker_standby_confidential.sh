@@ -15,7 +15,7 @@
 # timeout: 240
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/worker_confidential.bash"
-plan 40
+plan 42
 
 start_redis
 cw_world
@@ -141,6 +141,20 @@ exec 7>&-
 wait $wpid
 eq "a malformed assignment to a confidential standby worker: exit 2" 2 $?
 check "naming the line" grep -q 'bad assignment: .*line 2' "$T/s9.log"
+
+# A reduce key (doc/worker.md 9.9): the runner holding S serves items
+# only, so the assignment is refused before the bind (the manager starts
+# a confidential reduce replica cold).
+nb=$(count binds)
+standby s10
+wait_until 30 grep -q 'worker standby ready .*session=1' "$T/s10.log"
+printf 'COFFER_REDUCE_KEY=out/result
+' >&7
+assign q10
+wait $wpid
+eq "a reduce assignment to a confidential standby worker: exit 2, no bind" \
+	"2 $nb" "$? $(count binds)"
+check "saying why" grep -q 'serves items only' "$T/s10.log"
 
 # 7. An assignment naming the coordinator otherwise than the standby's
 # settings: no bind with other settings, a cold release.

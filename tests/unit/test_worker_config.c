@@ -250,6 +250,36 @@ test_worker_config__after_drain_is_a_plaintext_reduce_that_needs_the_queue(void 
 	worker_config_release(&c);
 }
 
+/* COFFER_REDUCE_KEY and COFFER_AFTER_DRAIN (doc/worker.md section 2): the
+ * options by name, for a standby worker's assignment (2.2), checked the
+ * same way. */
+static void
+test_worker_config__reduce_and_after_drain_by_name_mean_the_options(void **state)
+{
+	struct worker_config c;
+
+	(void)state;
+	setenv("COFFER_REDUCE_KEY", "out/result", 1);
+	setenv("COFFER_AFTER_DRAIN", "1", 1);
+	assert_int_equal(parse(&c, BASE, NULL), 0);
+	assert_string_equal(c.reduce_key, "out/result");
+	assert_int_equal(c.after_drain, 1);
+	worker_config_release(&c);
+	setenv("COFFER_AFTER_DRAIN", "maybe", 1);
+	expect_fail(parse(&c, BASE, NULL), COFFER_E_INVAL, "COFFER_AFTER_DRAIN");
+	worker_config_release(&c);
+	unsetenv("COFFER_REDUCE_KEY");
+	setenv("COFFER_AFTER_DRAIN", "1", 1);
+	expect_fail(parse(&c, BASE, NULL), COFFER_E_INVAL, "--after-drain");
+	worker_config_release(&c);
+	setenv("COFFER_REDUCE_KEY", "out/result", 1);
+	expect_fail(parse(&c, BASE, "--coordinator", "http://127.0.0.1:1",
+	    "--coordinator-job", "0123456789abcdef0123456789abcdef",
+	    "--tee-backend", "sim", "--measured-config", "/m", NULL),
+	    COFFER_E_INVAL, "plaintext");
+	worker_config_release(&c);
+}
+
 static void
 test_worker_config__numbers_out_of_range_or_malformed_are_refused(void **state)
 {
@@ -718,6 +748,7 @@ main(void)
 		cmocka_unit_test_setup(test_worker_config__flags_win_over_the_environment, setup),
 		cmocka_unit_test_setup(test_worker_config__each_missing_setting_is_named, setup),
 		cmocka_unit_test_setup(test_worker_config__after_drain_is_a_plaintext_reduce_that_needs_the_queue, setup),
+		cmocka_unit_test_setup(test_worker_config__reduce_and_after_drain_by_name_mean_the_options, setup),
 		cmocka_unit_test_setup(test_worker_config__numbers_out_of_range_or_malformed_are_refused, setup),
 		cmocka_unit_test_setup(test_worker_config__booleans_are_spelled_one_way, setup),
 		cmocka_unit_test_setup(test_worker_config__bad_command_lines_are_refused, setup),
