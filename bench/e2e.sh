@@ -318,7 +318,7 @@ for run_ in $runs; do
 		"$(col 1 <"$T/fixed-plain")" "$(col 1 <"$T/fixed-conf")" \
 		"$(col 2 <"$T/fixed-conf")" "$(col 3 <"$T/fixed-conf")"
 	[ "$app" = dicom-deid ] && echo "$nitems $p $c" >>"$T/sizes"
-	[ "$STANDBY" -gt 0 ] && printf '%s, %s items: replicas from the standby pool per job (of 4; the reduce replica always starts cold): plaintext %s, confidential %s\n' \
+	[ "$STANDBY" -gt 0 ] && printf '%s, %s items: replicas from the standby pool per job (of the 4 item workers, at most one per item, and the reduce replica of a plaintext job; that of a confidential job starts cold): plaintext %s, confidential %s\n' \
 		"$app" "$nitems" "$(tr '\n' ' ' <"$T/warm-plain" | sed 's/ $//')" \
 		"$(tr '\n' ' ' <"$T/warm-conf" | sed 's/ $//')" >>"$T/cpu"
 	pw=$(median <"$T/client-plain") cw=$(median <"$T/client-conf")
