@@ -318,7 +318,8 @@ judge_evidence(struct http_req *r, struct release *x)
 	}
 	if (CRYPTO_memcmp(binding, x->claims->report_data, 64) != 0) {
 		coord_refuse(r, "evidence.binding", "evidence", "the evidence's report "
-		    "data does not bind this job, nonce and worker key");
+		    "data does not bind %s", x->bind ? "the standby session's nonce "
+		    "and worker key" : "this job, nonce and worker key");
 		return -1;
 	}
 	/* KR10 */

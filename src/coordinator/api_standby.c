@@ -66,7 +66,7 @@ sb4(struct http_req *r, const struct coffer_standby_request *q,
 	struct coord *c = r->ctx;
 	struct coffer_tee_verify_opts vo;
 	const char *name;
-	int e;
+	int e, ignored = 0;
 
 	memset(&vo, 0, sizeof(vo));
 	vo.flags = COFFER_TEE_ALLOW_NO_COLLATERAL | COFFER_TEE_ALLOW_NO_CRL;
@@ -86,11 +86,22 @@ sb4(struct http_req *r, const struct coffer_standby_request *q,
 	for (size_t i = 0; i < (*claims)->n_reasons; i++) {
 		const struct coffer_tee_reason *why = &(*claims)->reasons[i];
 
-		if (!why->fatal || strcmp(why->code, "sim.untrusted_key") == 0)
+		if (!why->fatal)
 			continue;
+		if (strcmp(why->code, "sim.untrusted_key") == 0) {
+			ignored = 1;
+			continue;
+		}
 		name = coord_release_kr8_name(why->code);
 		coord_refuse(r, name, "evidence", "%s: %s%s", why->code, why->text,
 		    coord_release_coll_hint(name));
+		return -1;
+	}
+	/* A refusal without a fatal reason, or with one this check did not
+	 * ignore, is not evidence that verifies as such. */
+	if (e != 0 && !ignored) {
+		coord_refuse(r, "evidence.invalid", "evidence", "the evidence does "
+		    "not verify: %s", coffer_errdetail());
 		return -1;
 	}
 	return 0;
@@ -152,6 +163,8 @@ api_standby(struct http_req *r)
 	}
 	if ((e = coffer_standby_answer_make(id, s, q.nonce, q.worker_pk,
 	    c->id.kx_sk, &ans)) != 0) {
+		/* Nobody can hold this S: the session goes at once. */
+		coord_standby_forget(c->standbys, id);
 		http_reply_coffer_err(r, e);
 		goto out;
 	}
@@ -205,7 +218,7 @@ api_bind(struct http_req *r)
 	/* BD2, BD3 */
 	if (coord_release_job(r, x, q.job) != 0)
 		goto out;
-	/* BD4, BD5; past them the session is consumed (BD6 on). */
+	/* BD4, BD5; past BD5 the session is consumed. */
 	if ((e = coord_standby_take(c->standbys, coffer_mono_ms(), q.standby,
 	    check_mac, &q, &tk)) != 0) {
 		if (e == COFFER_E_AUTH)

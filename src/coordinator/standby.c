@@ -18,7 +18,7 @@
 
 struct entry {
 	int in_use;
-	int used;              /* consumed (BD6) or expired: S and evidence gone */
+	int used;              /* consumed (past BD5) or expired: S and evidence gone */
 	int64_t created_ms;
 	uint8_t id[16];
 	uint8_t s[COFFER_STANDBY_SECRET_LEN];
@@ -177,6 +177,17 @@ coord_standby_add(struct coord_standbys *t, int64_t now_ms,
 	return 0;
 }
 
+void
+coord_standby_forget(struct coord_standbys *t, const uint8_t id[16])
+{
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->e[i].in_use && !t->e[i].used &&
+		    memcmp(t->e[i].id, id, 16) == 0) {
+			retire(t, &t->e[i]);
+			return;
+		}
+}
+
 int
 coord_standby_take(struct coord_standbys *t, int64_t now_ms,
     const uint8_t id[16],
@@ -204,7 +215,7 @@ coord_standby_take(struct coord_standbys *t, int64_t now_ms,
 	/* BD5: a wrong MAC leaves the session as it was. */
 	if ((r = check(x->s, arg)) != 0)
 		return r;
-	/* BD6: consumed, whatever follows. */
+	/* Past BD5: consumed, whatever follows (6.7.5). */
 	memcpy(out->s, x->s, sizeof(out->s));
 	memcpy(out->nonce, x->nonce, 32);
 	memcpy(out->worker_pk, x->worker_pk, 32);

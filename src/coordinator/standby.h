@@ -52,9 +52,13 @@ int coord_standby_room(struct coord_standbys *t, int64_t now_ms, size_t evlen)
  * BD4 then BD5 for the session id at now_ms: COFFER_E_NOTFOUND
  * "standby.unknown", COFFER_E_EXPIRED "standby.expired", COFFER_E_STATE
  * "standby.used"; then check(s, arg) (the MAC): its error is returned and
- * the session stays as it was. On 0 the session is consumed (BD6: kept as
+ * the session stays as it was. On 0 the session is consumed (past BD5: kept as
  * used, its S and evidence moved to out or wiped).
  */
+/* The session id is consumed now, its S and evidence wiped (its answer
+ * could not be made); nothing if there is none. */
+void coord_standby_forget(struct coord_standbys *t, const uint8_t id[16]);
+
 int coord_standby_take(struct coord_standbys *t, int64_t now_ms,
     const uint8_t id[16],
     int (*check)(const uint8_t s[COFFER_STANDBY_SECRET_LEN], void *arg),

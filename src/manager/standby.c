@@ -323,13 +323,14 @@ mgr_standby_metrics(struct mgr *m, struct coffer_buf *b)
 	};
 	int r;
 
-	if (m->standby == NULL)
-		return 0;
+	/* The families are there with no pool too (no samples): what the
+	 * manager exports does not depend on its options (doc/manager.md). */
 	for (size_t f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
 		if ((r = http_metrics_family(b, fams[f].name, fams[f].type,
 		    fams[f].help)) != 0)
 			return r;
-		for (int i = 0; i < coffer_standby_kinds(m->standby); i++) {
+		for (int i = 0; m->standby != NULL &&
+		    i < coffer_standby_kinds(m->standby); i++) {
 			struct coffer_standby_status st;
 			const char *l[] = { "kind", st.name, NULL };
 			double v;

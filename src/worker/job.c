@@ -304,8 +304,8 @@ conf_job_open(const struct worker_config *cfg, const struct conf_start *s,
 	if ((!j->warm && (r = start_retrying(s, &h, &pl)) != 0) ||
 	    (r = coord_policy_check(&h, pl.policy, pl.app, &j->policy)) != 0)
 		goto fail;
-	/* W5: the release is for an app of that policy, as the policy says,
-	 * and the policy is for the coordinator that answered. */
+	/* W5 (a bind: WB4): the release is for an app of that policy, as the
+	 * policy says, and the policy is for the coordinator that answered. */
 	if ((j->app = coffer_policy_app(j->policy, pl.app)) == NULL ||
 	    memcmp(j->app->sha256, pl.app_sha256, 32) != 0 ||
 	    (j->app->reduce != 0) != (pl.reduce != 0)) {
@@ -318,7 +318,7 @@ conf_job_open(const struct worker_config *cfg, const struct conf_start *s,
 		    " coordinator than the one that answered");
 		goto fail;
 	}
-	/* W6 */
+	/* W6 (a bind: WB5) */
 	if ((r = open_app(s->app_path, s->app_fd, j->app->sha256, &j->app_fd)) != 0)
 		goto fail;
 	if ((r = coffer_policy_items(j->policy, j->app, &j->items, &j->nitems)) != 0)

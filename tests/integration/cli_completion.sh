@@ -66,7 +66,7 @@ eq "'coffer attest verify --allow-missing-c<TAB>'" \
 	"--allow-missing-collateral --allow-missing-crl" \
 	"$(comp "coffer attest verify --allow-missing-c")"
 eq "'coffer run --rep<TAB>' completes --replicas" "--replicas" "$(comp "coffer run --rep")"
-eq "'coffer up --<TAB>'" "--allow-cmd --allow-workload-url --asperathos --asperathos-no-token --coordinator-port --dir --grace-ms --help --listen --no-coordinator --port --redis --workload-dir" "$(comp "coffer up --")"
+eq "'coffer up --<TAB>'" "--allow-cmd --allow-workload-url --asperathos --asperathos-no-token --coordinator-port --dir --grace-ms --help --listen --no-coordinator --port --redis --standby --workload-dir" "$(comp "coffer up --")"
 eq "'coffer job list --state <TAB>' offers the states" \
 	"completed failed pending running stopped" "$(comp "coffer job list --state ")"
 eq "'coffer job list --state r<TAB>' completes running" "running" \

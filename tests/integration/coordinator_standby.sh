@@ -12,8 +12,14 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/coordinator_common.bash"
 
-plan 51
+plan 53
 
+# The lifetimes bound the age of evidence at bind (6.7.7): the host may
+# shorten them, never lengthen them past the spec's 600 s and 60 s.
+eq "--standby-ttl over 600 s is refused" 2 \
+	"$("$BIN/coffer-coordinator" serve --data "$T/no" --backend sim --standby-ttl 601 2>/dev/null; echo $?)"
+eq "--nonce-ttl over 60 s is refused" 2 \
+	"$("$BIN/coffer-coordinator" serve --data "$T/no" --backend sim --nonce-ttl 61 2>/dev/null; echo $?)"
 coord_setup --nonce-ttl 2 --standby-ttl 3 --standby-max 3
 H=$(owners_policy)
 J=$(open_job "$H")

@@ -77,6 +77,31 @@ test_standby__a_session_binds_once_with_its_secret(void **state)
 	coord_standbys_free(t);
 }
 
+/* A session whose answer could not be made is forgotten at once: no
+ * longer live, its bytes freed, and a bind is told standby.used. */
+static void
+test_standby__forgotten_when_its_answer_fails(void **state)
+{
+	struct coord_standbys *t;
+	struct coord_standby_taken x;
+	uint8_t id[16], id2[16], s[64], other[16] = { 7 };
+
+	(void)state;
+	memset(&x, 0, sizeof(x));
+	assert_int_equal(coord_standbys_new(1000, 4, 1 << 20, &t), 0);
+	assert_int_equal(coord_standby_add(t, 0, NONCE, WPK, EV, sizeof(EV), id, s), 0);
+	assert_int_equal(coord_standby_add(t, 0, NONCE, WPK, EV, sizeof(EV), id2, s), 0);
+	coord_standby_forget(t, other); /* none: nothing changes */
+	assert_int_equal(coord_standbys_live(t), 2);
+	coord_standby_forget(t, id);
+	assert_int_equal(coord_standbys_live(t), 1);
+	assert_int_equal(coord_standbys_bytes(t), sizeof(EV));
+	assert_int_equal(coord_standby_take(t, 10, id, mac_ok, NULL, &x), COFFER_E_STATE);
+	assert_int_equal(coord_standby_take(t, 10, id2, mac_ok, NULL, &x), 0);
+	coord_standby_taken_clear(&x);
+	coord_standbys_free(t);
+}
+
 static void
 test_standby__expired_and_unknown(void **state)
 {
@@ -162,6 +187,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_standby__a_session_binds_once_with_its_secret),
+		cmocka_unit_test(test_standby__forgotten_when_its_answer_fails),
 		cmocka_unit_test(test_standby__expired_and_unknown),
 		cmocka_unit_test(test_standby__bounds_count_and_bytes_and_expired_make_room),
 		cmocka_unit_test(test_standby__consumed_sessions_give_way),
